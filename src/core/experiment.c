@@ -1,0 +1,2 @@
+/* experiment.c — placeholder. */
+#include "mp.h"

@@ -1,0 +1,2 @@
+/* fingerprint.c — placeholder. */
+#include "mp.h"

@@ -1,0 +1,115 @@
+/* fingerprint.h — fingerprints of models and the table of fingerprint
+ * methods. A fingerprint owns all its arrays and strings; mp_fp_free frees
+ * them. Adding a method means one fp_<name>.c defining a struct mp_method and
+ * one entry in the table in fingerprint.c. */
+#ifndef MP_FINGERPRINT_H
+#define MP_FINGERPRINT_H
+
+#include "json.h"
+#include "model.h"
+#include "tstats.h"
+
+#define MP_SPECTRAL_BINS 64
+#define MP_SPECTRAL_MAX_SV 256
+
+/* Progress callback: done/total in bytes; called from worker threads
+ * (serialised by the caller's lock-free counter), may be NULL. */
+struct mp_progress {
+	void (*fn)(void *ctx, uint64_t done, uint64_t total);
+	void *ctx;
+};
+
+struct mp_tensor_fp {
+	char *name;
+	enum mp_dtype dtype; /* logical dtype (after dequantisation) */
+	enum mp_dtype stored;
+	int ndim;
+	uint64_t shape[MP_MAX_DIMS];
+	uint64_t numel;
+	char sha256[MP_SHA256_HEX]; /* of the bytes as stored */
+	bool has_stats;
+	struct mp_tstats stats;
+	uint32_t nsketch;
+	float *sketch; /* [nsketch] values at mp_sketch_positions() */
+	/* spectral */
+	uint32_t nsv;
+	double *sv; /* [nsv] descending singular values */
+	uint64_t rows, cols;
+	double sigma1, stable_rank, effective_rank;
+	bool sv_exact; /* false when from the randomized SVD */
+};
+
+struct mp_file_fp {
+	char *path;
+	uint64_t size;
+	char sha256[MP_SHA256_HEX];
+};
+
+struct mp_fingerprint {
+	char *method;   /* "tensors", "spectral" */
+	char *model_id; /* may be NULL for ad-hoc fingerprints */
+	char *format;
+	mp_json *args;  /* method arguments used, owned (may be NULL) */
+	uint64_t params;
+	double seconds;
+	size_t nfiles;
+	struct mp_file_fp *files;
+	size_t ntensors;
+	struct mp_tensor_fp *tensors;
+	/* parameter count per logical dtype */
+	uint64_t dtype_params[MP_DTYPE_COUNT];
+	bool has_hist;
+	double hist[MP_SPECTRAL_BINS]; /* spectral histogram, sums to 1 */
+};
+
+struct mp_method {
+	const char *name;
+	const char *summary;
+	const char *const *arg_names; /* NULL terminated valid argument names */
+	/* Compute into fp (already zeroed, method/format/files filled by the
+	 * caller). args validated against arg_names before the call. */
+	mp_status (*compute)(const struct mp_model *m, const mp_json *args,
+			     int threads, const struct mp_progress *prog,
+			     struct mp_fingerprint *fp, struct mp_error *err);
+};
+
+/* Method table lookup; NULL when unknown. */
+const struct mp_method *mp_method_find(const char *name);
+/* Names of all methods, NULL terminated. */
+const char *const *mp_method_names(void);
+
+/* Check args (object or NULL) against the method: unknown keys are an error
+ * listing the valid ones. */
+mp_status mp_method_check_args(const struct mp_method *me, const mp_json *args,
+			       struct mp_error *err);
+
+/* Fingerprint an open model: files hashed, tensors processed over threads
+ * (0 = number of CPUs). */
+mp_status mp_fp_compute(const struct mp_model *m, const char *method,
+			const mp_json *args, int threads,
+			const struct mp_progress *prog,
+			struct mp_fingerprint **out, struct mp_error *err);
+
+void mp_fp_free(struct mp_fingerprint *fp);
+
+/* JSON round trip (format in man/modelprint-files.5). from_json validates
+ * every field and names `where` in errors. */
+mp_json *mp_fp_to_json(const struct mp_fingerprint *fp);
+mp_status mp_fp_from_json(const mp_json *j, const char *where,
+			  struct mp_fingerprint **out, struct mp_error *err);
+
+/* Find a tensor fingerprint by name; NULL if absent. */
+const struct mp_tensor_fp *mp_fp_find(const struct mp_fingerprint *fp,
+				      const char *name);
+
+/* Sketch positions: k sorted distinct indices in [0, numel) that depend only
+ * on the shape and the seed (stratified: one position per stratum). Returns
+ * the count written (min(k, numel)). */
+uint32_t mp_sketch_positions(const uint64_t *shape, int ndim, uint64_t numel,
+			     uint64_t seed, uint32_t k, uint64_t *pos);
+
+/* Method objects (defined in fp_<name>.c). */
+extern const struct mp_method mp_method_tensors;
+extern const struct mp_method mp_method_spectral;
+
+#endif

@@ -1,0 +1,2 @@
+/* fp_spectral.c — placeholder. */
+#include "mp.h"

@@ -1,0 +1,2 @@
+/* metric.c — placeholder. */
+#include "mp.h"

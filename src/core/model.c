@@ -1,0 +1,191 @@
+/* model.c — format detection and the model container. */
+#include "model.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static const struct mp_format_ops *const formats[] = {
+	&mp_fmt_safetensors,
+	&mp_fmt_tfjs,
+};
+#define NFORMATS (sizeof formats / sizeof formats[0])
+
+const char *const *mp_model_formats(void)
+{
+	static const char *names[NFORMATS + 1];
+	for (size_t i = 0; i < NFORMATS; i++)
+		names[i] = formats[i]->name;
+	return names;
+}
+
+mp_status mp_model_open(const char *path, struct mp_model **out,
+			struct mp_error *err)
+{
+	*out = NULL;
+	struct stat st;
+	if (stat(path, &st) != 0)
+		return mp_error_set(err, MP_ENOENT, "%s: no such file or directory",
+				    path);
+	const struct mp_format_ops *ops = NULL;
+	for (size_t i = 0; i < NFORMATS && !ops; i++)
+		if (formats[i]->probe(path))
+			ops = formats[i];
+	if (!ops)
+		return mp_error_set(err, MP_EFORMAT,
+				    "%s: not a model file of a known format "
+				    "(safetensors, TF.js model.json)",
+				    path);
+	struct mp_model *m = calloc(1, sizeof *m);
+	if (!m || !(m->path = mp_strdup(path))) {
+		free(m);
+		return mp_error_set(err, MP_ENOMEM, "%s: out of memory", path);
+	}
+	m->format = ops->name;
+	mp_status s = ops->open(m, path, err);
+	if (s != MP_OK) {
+		mp_model_free(m);
+		return s;
+	}
+	*out = m;
+	return MP_OK;
+}
+
+void mp_model_free(struct mp_model *m)
+{
+	if (!m)
+		return;
+	for (size_t i = 0; i < m->nfiles; i++)
+		mp_file_close(&m->files[i]);
+	for (size_t i = 0; i < m->ntensors; i++)
+		free(m->tensors[i].name);
+	for (size_t i = 0; i < m->nmeta; i++) {
+		free(m->meta[i].key);
+		free(m->meta[i].value);
+	}
+	free(m->files);
+	free(m->tensors);
+	free(m->meta);
+	free(m->path);
+	free(m);
+}
+
+/* Grow an array of elem-sized items to hold n+1. */
+static void *grow(void *arr, size_t n, size_t elem)
+{
+	if ((n & (n - 1)) != 0 && n != 0)
+		return arr; /* capacity is the next power of two */
+	size_t cap = n ? n * 2 : 4;
+	return realloc(arr, cap * elem);
+}
+
+mp_status mp_model_add_file(struct mp_model *m, const char *path, int *index,
+			    struct mp_error *err)
+{
+	struct mp_file f;
+	mp_status s = mp_file_open(&f, path, err);
+	if (s != MP_OK)
+		return s;
+	void *nf = grow(m->files, m->nfiles, sizeof *m->files);
+	if (!nf) {
+		mp_file_close(&f);
+		return mp_error_set(err, MP_ENOMEM, "%s: out of memory", path);
+	}
+	m->files = nf;
+	m->files[m->nfiles] = f;
+	*index = (int)m->nfiles++;
+	return MP_OK;
+}
+
+mp_status mp_model_add_tensor(struct mp_model *m, const char *name,
+			      struct mp_tensor **out, struct mp_error *err)
+{
+	void *nt = grow(m->tensors, m->ntensors, sizeof *m->tensors);
+	if (!nt)
+		return mp_error_set(err, MP_ENOMEM, "%s: out of memory", m->path);
+	m->tensors = nt;
+	struct mp_tensor *t = &m->tensors[m->ntensors];
+	memset(t, 0, sizeof *t);
+	if (!(t->name = mp_strdup(name)))
+		return mp_error_set(err, MP_ENOMEM, "%s: out of memory", m->path);
+	m->ntensors++;
+	*out = t;
+	return MP_OK;
+}
+
+mp_status mp_model_add_meta(struct mp_model *m, const char *key,
+			    const char *value, struct mp_error *err)
+{
+	void *nm = grow(m->meta, m->nmeta, sizeof *m->meta);
+	if (!nm)
+		return mp_error_set(err, MP_ENOMEM, "%s: out of memory", m->path);
+	m->meta = nm;
+	struct mp_meta *e = &m->meta[m->nmeta];
+	e->key = mp_strdup(key);
+	e->value = mp_strdup(value);
+	if (!e->key || !e->value) {
+		free(e->key);
+		free(e->value);
+		return mp_error_set(err, MP_ENOMEM, "%s: out of memory", m->path);
+	}
+	m->nmeta++;
+	return MP_OK;
+}
+
+mp_status mp_tensor_set_shape(struct mp_tensor *t, int ndim,
+			      const uint64_t *shape, const char *where,
+			      struct mp_error *err)
+{
+	if (ndim < 0 || ndim > MP_MAX_DIMS)
+		return mp_error_set(err, MP_ERANGE,
+				    "%s: tensor '%s' has %d dimensions (at most "
+				    "%d supported)",
+				    where, t->name, ndim, MP_MAX_DIMS);
+	uint64_t n = 1;
+	for (int i = 0; i < ndim; i++) {
+		if (!mp_mul_u64(n, shape[i], &n))
+			return mp_error_set(err, MP_ERANGE,
+					    "%s: tensor '%s': shape product "
+					    "overflows 64 bits",
+					    where, t->name);
+		t->shape[i] = shape[i];
+	}
+	t->ndim = ndim;
+	t->numel = n;
+	if (!mp_mul_u64(n, mp_dtype_size(t->stored), &t->nbytes))
+		return mp_error_set(err, MP_ERANGE,
+				    "%s: tensor '%s': byte size overflows 64 bits",
+				    where, t->name);
+	return MP_OK;
+}
+
+const uint8_t *mp_tensor_bytes(const struct mp_tensor *t, uint64_t off,
+			       uint64_t len, uint8_t *scratch)
+{
+	uint64_t base = 0;
+	int i = 0;
+	while (i < t->nseg && off >= base + t->seg[i].len)
+		base += t->seg[i++].len;
+	if (i < t->nseg && off + len <= base + t->seg[i].len)
+		return t->seg[i].data + (off - base);
+	uint64_t done = 0;
+	while (done < len && i < t->nseg) {
+		uint64_t in = off + done - base;
+		uint64_t take = t->seg[i].len - in;
+		if (take > len - done)
+			take = len - done;
+		memcpy(scratch + done, t->seg[i].data + in, (size_t)take);
+		done += take;
+		base += t->seg[i++].len;
+	}
+	return scratch;
+}
+
+const struct mp_tensor *mp_model_find(const struct mp_model *m,
+				      const char *name)
+{
+	for (size_t i = 0; i < m->ntensors; i++)
+		if (strcmp(m->tensors[i].name, name) == 0)
+			return &m->tensors[i];
+	return NULL;
+}

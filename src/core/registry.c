@@ -1,0 +1,2 @@
+/* registry.c — placeholder. */
+#include "mp.h"

@@ -1,0 +1,2 @@
+/* simmatrix.c — placeholder. */
+#include "mp.h"

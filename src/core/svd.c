@@ -1,0 +1,2 @@
+/* svd.c — placeholder. */
+#include "mp.h"

@@ -1,0 +1,1 @@
+/* svd.h — placeholder. */

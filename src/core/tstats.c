@@ -1,0 +1,2 @@
+/* tstats.c — placeholder. */
+#include "mp.h"

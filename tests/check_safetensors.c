@@ -1,0 +1,2 @@
+#include "check_suites.h"
+Suite *suite_safetensors(void) { return suite_create("safetensors"); }

@@ -1,0 +1,15 @@
+/* check_suites.h — one Suite constructor per check_<module>.c. Run a single
+ * suite with CK_RUN_SUITE=<name> tests/check_modelprint. */
+#ifndef CHECK_SUITES_H
+#define CHECK_SUITES_H
+#include <check.h>
+
+#define MP_SUITES(X)                                                          \
+	X(reader) X(safetensors) X(tfjs) X(tstats) X(fingerprint)             \
+	X(spectral) X(metric) X(registry) X(experiment)
+
+#define MP_X_DECL(name) Suite *suite_##name(void);
+MP_SUITES(MP_X_DECL)
+#undef MP_X_DECL
+
+#endif

@@ -1,0 +1,118 @@
+/* testutil.c — temp dirs, file writing and a safetensors writer for tests. */
+#include "testutil.h"
+
+#include <check.h>
+#include <ftw.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+char *tu_tmpdir(void)
+{
+	const char *base = getenv("TMPDIR");
+	char tmpl[4096];
+	snprintf(tmpl, sizeof tmpl, "%s/mptest.XXXXXX", base ? base : "/tmp");
+	char *d = mkdtemp(tmpl);
+	ck_assert_msg(d != NULL, "mkdtemp failed");
+	return strdup(d);
+}
+
+static int rm_one(const char *p, const struct stat *sb, int flag,
+		  struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(p);
+}
+
+void tu_rmtree(const char *path)
+{
+	nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+char *tu_path(const char *dir, const char *name)
+{
+	size_t n = strlen(dir) + strlen(name) + 2;
+	char *p = malloc(n);
+	ck_assert(p != NULL);
+	snprintf(p, n, "%s/%s", dir, name);
+	return p;
+}
+
+void tu_write(const char *path, const void *data, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+	ck_assert_msg(f != NULL, "cannot write %s", path);
+	ck_assert(len == 0 || fwrite(data, 1, len, f) == len);
+	ck_assert(fclose(f) == 0);
+}
+
+void tu_write_str(const char *path, const char *text)
+{
+	tu_write(path, text, strlen(text));
+}
+
+void tu_write_safetensors(const char *path, const struct tu_tensor *t, int n,
+			  const char *metadata_json)
+{
+	size_t cap = 4096 + (size_t)n * 512, len = 0;
+	char *h = malloc(cap);
+	ck_assert(h != NULL);
+	len += (size_t)snprintf(h + len, cap - len, "{");
+	if (metadata_json)
+		len += (size_t)snprintf(h + len, cap - len,
+					"\"__metadata__\":{%s}%s", metadata_json,
+					n ? "," : "");
+	size_t off = 0;
+	for (int i = 0; i < n; i++) {
+		len += (size_t)snprintf(h + len, cap - len,
+					"%s\"%s\":{\"dtype\":\"%s\",\"shape\":[",
+					i ? "," : "", t[i].name, t[i].dtype);
+		for (int d = 0; d < t[i].ndim; d++)
+			len += (size_t)snprintf(h + len, cap - len, "%s%llu",
+						d ? "," : "",
+						(unsigned long long)t[i].shape[d]);
+		len += (size_t)snprintf(h + len, cap - len,
+					"],\"data_offsets\":[%zu,%zu]}", off,
+					off + t[i].nbytes);
+		off += t[i].nbytes;
+		ck_assert(len < cap);
+	}
+	len += (size_t)snprintf(h + len, cap - len, "}");
+	while (len % 8)
+		h[len++] = ' ';
+	FILE *f = fopen(path, "wb");
+	ck_assert_msg(f != NULL, "cannot write %s", path);
+	uint8_t le[8];
+	for (int i = 0; i < 8; i++)
+		le[i] = (uint8_t)((uint64_t)len >> (8 * i));
+	ck_assert(fwrite(le, 1, 8, f) == 8);
+	ck_assert(fwrite(h, 1, len, f) == len);
+	for (int i = 0; i < n; i++)
+		ck_assert(t[i].nbytes == 0 ||
+			  fwrite(t[i].data, 1, t[i].nbytes, f) == t[i].nbytes);
+	ck_assert(fclose(f) == 0);
+	free(h);
+}
+
+uint64_t tu_rand_u64(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+double tu_rand_uniform(uint64_t *s)
+{
+	return (double)(tu_rand_u64(s) >> 11) * 0x1.0p-53;
+}
+
+double tu_rand_normal(uint64_t *s)
+{
+	double u = tu_rand_uniform(s), v = tu_rand_uniform(s);
+	return sqrt(-2.0 * log(1.0 - u)) * cos(2.0 * M_PI * v);
+}

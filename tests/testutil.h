@@ -1,0 +1,38 @@
+/* testutil.h — helpers for tests that write their own model files. */
+#ifndef TESTUTIL_H
+#define TESTUTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Fresh temporary directory (malloc'd path); aborts the test on failure. */
+char *tu_tmpdir(void);
+/* Remove a directory tree (best effort). */
+void tu_rmtree(const char *path);
+/* path = dir/name, malloc'd. */
+char *tu_path(const char *dir, const char *name);
+/* Write bytes / a string to a file; aborts the test on failure. */
+void tu_write(const char *path, const void *data, size_t len);
+void tu_write_str(const char *path, const char *text);
+
+/* One tensor for tu_write_safetensors. */
+struct tu_tensor {
+	const char *name;
+	const char *dtype; /* safetensors spelling, e.g. "F32" */
+	int ndim;
+	uint64_t shape[8];
+	const void *data;
+	size_t nbytes;
+};
+/* Write a valid safetensors file (header padded to 8 bytes, tensors laid out
+ * in the given order); metadata_json is the inner object text of
+ * "__metadata__" (e.g. "\"a\":\"b\"") or NULL. */
+void tu_write_safetensors(const char *path, const struct tu_tensor *t, int n,
+			  const char *metadata_json);
+
+/* Deterministic pseudo-random doubles (splitmix64 + Box-Muller normal). */
+uint64_t tu_rand_u64(uint64_t *state);
+double tu_rand_uniform(uint64_t *state); /* [0,1) */
+double tu_rand_normal(uint64_t *state);
+
+#endif
