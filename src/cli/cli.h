@@ -1,1 +1,60 @@
-/* cli.h */
+/* cli.h — shared helpers of the command-line front end: error output,
+ * option conventions, progress bars, registry location. Only src/cli and
+ * src/tui print or exit. Exit codes: 0 success, 1 failure, 2 usage error. */
+#ifndef MP_CLI_H
+#define MP_CLI_H
+
+#include "fingerprint.h"
+#include "json.h"
+#include "mp.h"
+
+#define CLI_EXIT_OK 0
+#define CLI_EXIT_FAIL 1
+#define CLI_EXIT_USAGE 2
+
+/* One subcommand: run gets argv with argv[0] = command name. */
+struct cli_cmd {
+	const char *name;
+	const char *summary;
+	int (*run)(int argc, char **argv);
+};
+
+int cmd_fingerprint(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_registry(int argc, char **argv);
+
+/* Print "modelprint: <message>" on stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Print err->msg as one line and return CLI_EXIT_FAIL. */
+int cli_fail(const struct mp_error *err);
+/* Print a usage error plus "try 'modelprint CMD --help'", return 2. */
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* A progress bar on stderr, drawn only when stderr is a terminal (and
+ * CI is not set). cli_progress_start returns the callback to hand to the
+ * core; cli_progress_end clears the line. */
+struct cli_progress {
+	struct mp_progress cb;
+	const char *label;
+	int active;
+	double last_draw;
+	double start;
+};
+const struct mp_progress *cli_progress_start(struct cli_progress *p,
+					     const char *label);
+void cli_progress_end(struct cli_progress *p);
+
+/* Registry directory: opt if non-NULL, else the default (caller frees). */
+char *cli_registry_dir(const char *opt);
+/* Global registry: opt, else $MODELPRINT_GLOBAL_REGISTRY, else NULL. */
+char *cli_global_registry_dir(const char *opt);
+
+/* Print j (pretty) on stdout followed by a newline, free nothing. */
+void cli_print_json(const mp_json *j);
+
+/* Parse a positive integer option value; false on garbage. */
+int cli_parse_int(const char *s, long min, long max, long *out);
+
+#endif

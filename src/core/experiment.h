@@ -24,4 +24,26 @@ mp_status mp_config_load(const char *path, const struct mp_registry *reg,
 			 struct mp_config **out, struct mp_error *err);
 void mp_config_free(struct mp_config *c);
 
+/* Options and outcome of mp_experiment_run. */
+struct mp_run_opts {
+	const char *registry_dir; /* where model ids are resolved */
+	bool use_existing;        /* take fingerprints already in the registry */
+	bool write_to_registry;   /* store computed fingerprints there */
+	bool exact;               /* exact cosine/pearson from the files */
+	const char *output_dir;   /* fingerprints.json, similarity_matrices.json */
+	int threads;              /* 0 = all CPUs */
+	const struct mp_progress *progress;
+};
+struct mp_run_result {
+	size_t computed, reused; /* fingerprints computed / taken as they were */
+	char *fingerprints_path, *matrices_path; /* files written (owned) */
+};
+
+/* Run an experiment: fingerprints for every (model, method), then every
+ * requested metric's matrix, written to opts->output_dir. */
+mp_status mp_experiment_run(const struct mp_config *c,
+			    const struct mp_run_opts *opts,
+			    struct mp_run_result *res, struct mp_error *err);
+void mp_run_result_done(struct mp_run_result *res);
+
 #endif

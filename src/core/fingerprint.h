@@ -90,6 +90,9 @@ mp_status mp_fp_compute(const struct mp_model *m, const char *method,
 			const struct mp_progress *prog,
 			struct mp_fingerprint **out, struct mp_error *err);
 
+/* SHA-256 of a whole mapped file as lowercase hex. */
+void mp_fp_hash_file(const struct mp_file *f, char hex[MP_SHA256_HEX]);
+
 void mp_fp_free(struct mp_fingerprint *fp);
 
 /* JSON round trip (format in man/modelprint-files.5). from_json validates

@@ -1,6 +1,7 @@
 /* model.c — format detection and the model container. */
 #include "model.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -188,4 +189,17 @@ const struct mp_tensor *mp_model_find(const struct mp_model *m,
 		if (strcmp(m->tensors[i].name, name) == 0)
 			return &m->tensors[i];
 	return NULL;
+}
+
+void mp_tensor_decode(const struct mp_tensor *t, const uint8_t *bytes,
+		      size_t n, double *out)
+{
+	mp_dtype_to_double(t->stored, bytes, n, out);
+	if (t->quant.kind != MP_QUANT_AFFINE)
+		return;
+	bool to_int = t->logical == MP_I32;
+	for (size_t i = 0; i < n; i++) {
+		double v = out[i] * t->quant.scale + t->quant.min;
+		out[i] = to_int ? round(v) : (double)(float)v;
+	}
 }

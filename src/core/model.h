@@ -9,7 +9,7 @@
 #include "reader.h"
 
 #define MP_MAX_DIMS 8
-#define MP_MAX_SEGS 4
+#define MP_MAX_SEGS 64
 
 /* Dequantisation of stored codes to logical values (TF.js). */
 enum mp_quant_kind {
@@ -108,6 +108,11 @@ mp_status mp_tensor_set_shape(struct mp_tensor *t, int ndim,
  * inside the tensor. */
 const uint8_t *mp_tensor_bytes(const struct mp_tensor *t, uint64_t off,
 			       uint64_t len, uint8_t *scratch);
+
+/* Decode n stored values (raw little-endian bytes) of t to logical values,
+ * applying its dequantisation exactly as the format's runtime does. */
+void mp_tensor_decode(const struct mp_tensor *t, const uint8_t *bytes,
+		      size_t n, double *out);
 
 /* Find a tensor by name, NULL if absent. */
 const struct mp_tensor *mp_model_find(const struct mp_model *m,

@@ -12,9 +12,11 @@ struct mp_reg_model {
 	char *id;           /* "27" */
 	char *name;         /* display name */
 	char *family, *type; /* may be "" */
+	char *path;         /* what mp_model_open takes: a file or directory */
+	char *format;       /* "safetensors", "tfjs" */
 	size_t nfiles;
-	char **paths;       /* absolute paths */
-	char **sha256;      /* [nfiles] hex, "" when not hashed yet */
+	char **files;       /* [nfiles] absolute paths of the model's files */
+	char **sha256;      /* [nfiles] hex digests */
 };
 
 struct mp_registry {
