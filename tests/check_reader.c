@@ -1,2 +1,216 @@
+/* check_reader.c — mapped files, dtype decoding, the JSON layer and the
+ * model container helpers. Expected values are worked out by hand. */
 #include "check_suites.h"
-Suite *suite_reader(void) { return suite_create("reader"); }
+#include "json.h"
+#include "model.h"
+#include "reader.h"
+#include "testutil.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+START_TEST(test_file_range_checks)
+{
+	char *dir = tu_tmpdir(), *p = tu_path(dir, "f.bin");
+	tu_write(p, "abcdefgh", 8);
+	struct mp_file f;
+	struct mp_error err;
+	ck_assert_int_eq(mp_file_open(&f, p, &err), MP_OK);
+	ck_assert_uint_eq(f.size, 8);
+	const uint8_t *b;
+	ck_assert_int_eq(mp_file_range(&f, 2, 3, &b, &err), MP_OK);
+	ck_assert(memcmp(b, "cde", 3) == 0);
+	ck_assert_int_eq(mp_file_range(&f, 8, 0, &b, &err), MP_OK);
+	ck_assert_int_eq(mp_file_range(&f, 6, 3, &b, &err), MP_ETRUNC);
+	ck_assert_ptr_nonnull(strstr(err.msg, p));
+	ck_assert_int_eq(mp_file_range(&f, UINT64_MAX - 1, 4, &b, &err), MP_ETRUNC);
+	mp_file_close(&f);
+	mp_file_close(&f); /* idempotent */
+	free(p);
+	tu_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
+START_TEST(test_file_open_errors)
+{
+	char *dir = tu_tmpdir(), *p = tu_path(dir, "missing");
+	struct mp_file f;
+	struct mp_error err;
+	ck_assert_int_eq(mp_file_open(&f, p, &err), MP_ENOENT);
+	ck_assert_ptr_nonnull(strstr(err.msg, p));
+	ck_assert_int_eq(mp_file_open(&f, dir, &err), MP_EINVAL);
+	char *e = tu_path(dir, "empty");
+	tu_write(e, "", 0);
+	ck_assert_int_eq(mp_file_open(&f, e, &err), MP_OK);
+	ck_assert_uint_eq(f.size, 0);
+	const uint8_t *b;
+	ck_assert_int_eq(mp_file_range(&f, 0, 1, &b, &err), MP_ETRUNC);
+	mp_file_close(&f);
+	free(p);
+	free(e);
+	tu_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
+START_TEST(test_dtype_decoding)
+{
+	/* F16: 0x3C00 = 1, 0xC000 = -2, 0x0001 = 2^-24, 0x7BFF = 65504 */
+	ck_assert_double_eq(mp_dtype_decode16(MP_F16, 0x3C00), 1.0);
+	ck_assert_double_eq(mp_dtype_decode16(MP_F16, 0xC000), -2.0);
+	ck_assert_double_eq(mp_dtype_decode16(MP_F16, 0x0001), ldexp(1, -24));
+	ck_assert_double_eq(mp_dtype_decode16(MP_F16, 0x7BFF), 65504.0);
+	ck_assert(isinf(mp_dtype_decode16(MP_F16, 0x7C00)));
+	ck_assert(isnan(mp_dtype_decode16(MP_F16, 0x7E00)));
+	/* BF16: upper half of a float32 */
+	ck_assert_double_eq(mp_dtype_decode16(MP_BF16, 0x3F80), 1.0);
+	ck_assert_double_eq(mp_dtype_decode16(MP_BF16, 0xC0A0), -5.0);
+	/* E4M3fn: 0x38 = 1, 0x7E = 448 (max), 0x01 = 2^-9, 0x7F NaN, 0xB8 = -1 */
+	ck_assert_double_eq(mp_dtype_decode16(MP_F8_E4M3, 0x38), 1.0);
+	ck_assert_double_eq(mp_dtype_decode16(MP_F8_E4M3, 0x7E), 448.0);
+	ck_assert_double_eq(mp_dtype_decode16(MP_F8_E4M3, 0x01), ldexp(1, -9));
+	ck_assert(isnan(mp_dtype_decode16(MP_F8_E4M3, 0x7F)));
+	ck_assert_double_eq(mp_dtype_decode16(MP_F8_E4M3, 0xB8), -1.0);
+	/* E5M2: 0x3C = 1, 0x7B = 57344 (max), 0x7C inf, 0x01 = 2^-16 */
+	ck_assert_double_eq(mp_dtype_decode16(MP_F8_E5M2, 0x3C), 1.0);
+	ck_assert_double_eq(mp_dtype_decode16(MP_F8_E5M2, 0x7B), 57344.0);
+	ck_assert(isinf(mp_dtype_decode16(MP_F8_E5M2, 0x7C)));
+	ck_assert_double_eq(mp_dtype_decode16(MP_F8_E5M2, 0x01), ldexp(1, -16));
+	ck_assert_double_eq(mp_dtype_decode16(MP_I8, 0xFF), -1.0);
+	ck_assert_double_eq(mp_dtype_decode16(MP_U8, 0xFF), 255.0);
+	ck_assert_double_eq(mp_dtype_decode16(MP_I16, 0x8000), -32768.0);
+	ck_assert_double_eq(mp_dtype_decode16(MP_BOOL, 0x02), 1.0);
+
+	/* wide types, unaligned source */
+	uint8_t buf[1 + 8] = {0};
+	const uint8_t f32_m1_5[4] = {0x00, 0x00, 0xC0, 0xBF}; /* -1.5f */
+	memcpy(buf + 1, f32_m1_5, 4);
+	double out[1];
+	mp_dtype_to_double(MP_F32, buf + 1, 1, out);
+	ck_assert_double_eq(out[0], -1.5);
+	const uint8_t i64_m2[8] = {0xFE, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
+	memcpy(buf + 1, i64_m2, 8);
+	mp_dtype_to_double(MP_I64, buf + 1, 1, out);
+	ck_assert_double_eq(out[0], -2.0);
+	const uint8_t f64_pi[8] = {0x18, 0x2D, 0x44, 0x54, 0xFB, 0x21, 0x09, 0x40};
+	memcpy(buf + 1, f64_pi, 8);
+	mp_dtype_to_double(MP_F64, buf + 1, 1, out);
+	ck_assert_double_eq(out[0], 3.141592653589793);
+
+	ck_assert_int_eq(mp_dtype_parse("BF16"), MP_BF16);
+	ck_assert_int_eq(mp_dtype_parse("bf16"), -1);
+	ck_assert_uint_eq(mp_dtype_size(MP_F8_E5M2), 1);
+	ck_assert(mp_dtype_is_float(MP_F8_E4M3));
+	ck_assert(!mp_dtype_is_float(MP_BOOL));
+}
+END_TEST
+
+START_TEST(test_json_layer)
+{
+	mp_json *j;
+	struct mp_error err;
+	ck_assert_int_eq(mp_json_parse("{\"a\": [1, 2", 11, "x.json", &j, &err), MP_EJSON);
+	ck_assert_ptr_nonnull(strstr(err.msg, "x.json"));
+	const char *txt = "{\"a\":[1,2.5,\"s\"],\"n\":9007199254740993}";
+	ck_assert_int_eq(mp_json_parse(txt, strlen(txt), "t", &j, &err), MP_OK);
+	mp_json *a = mp_json_get(j, "a");
+	ck_assert_uint_eq(mp_json_size(a), 3);
+	ck_assert_double_eq(mp_json_num(mp_json_at(a, 1)), 2.5);
+	ck_assert_str_eq(mp_json_str(mp_json_at(a, 2)), "s");
+	uint64_t u;
+	ck_assert(mp_json_uint(mp_json_at(a, 0), &u) && u == 1);
+	ck_assert(!mp_json_uint(mp_json_at(a, 1), &u));
+	ck_assert(!mp_json_uint(mp_json_get(j, "n"), &u)); /* beyond 2^53 */
+	ck_assert_ptr_null(mp_json_get(a, "x"));
+	mp_json_free(j);
+
+	/* numbers survive a round trip bit for bit; non-finite become null */
+	mp_json *o = mp_json_object();
+	mp_json_add_num(o, "third", 1.0 / 3.0);
+	mp_json_add_num(o, "nan", NAN);
+	char *s = mp_json_print(o, false);
+	mp_json_free(o);
+	ck_assert_int_eq(mp_json_parse(s, strlen(s), "t", &j, &err), MP_OK);
+	ck_assert_double_eq(mp_json_num(mp_json_get(j, "third")), 1.0 / 3.0);
+	ck_assert(mp_json_is_null(mp_json_get(j, "nan")));
+	ck_assert_ptr_nonnull(strstr(s, "\"nan\":null"));
+	free(s);
+	mp_json_free(j);
+}
+END_TEST
+
+START_TEST(test_tensor_shape_and_segments)
+{
+	struct mp_tensor t;
+	memset(&t, 0, sizeof t);
+	t.name = "w";
+	t.stored = MP_F32;
+	struct mp_error err;
+	uint64_t ok[2] = {3, 5};
+	ck_assert_int_eq(mp_tensor_set_shape(&t, 2, ok, "f", &err), MP_OK);
+	ck_assert_uint_eq(t.numel, 15);
+	ck_assert_uint_eq(t.nbytes, 60);
+	uint64_t huge[3] = {1ULL << 32, 1ULL << 32, 2};
+	ck_assert_int_eq(mp_tensor_set_shape(&t, 3, huge, "f", &err), MP_ERANGE);
+	uint64_t bytes_overflow[1] = {1ULL << 63};
+	ck_assert_int_eq(mp_tensor_set_shape(&t, 1, bytes_overflow, "f", &err), MP_ERANGE);
+	ck_assert_int_eq(mp_tensor_set_shape(&t, 9, ok, "f", &err), MP_ERANGE);
+
+	/* three segments: "ab" "cde" "f" */
+	uint8_t s0[] = "ab", s1[] = "cde", s2[] = "f", scratch[8];
+	t.nseg = 3;
+	t.seg[0] = (struct mp_seg){s0, 2};
+	t.seg[1] = (struct mp_seg){s1, 3};
+	t.seg[2] = (struct mp_seg){s2, 1};
+	const uint8_t *p = mp_tensor_bytes(&t, 2, 3, scratch);
+	ck_assert_ptr_eq(p, s1); /* inside one segment: borrowed */
+	p = mp_tensor_bytes(&t, 1, 5, scratch);
+	ck_assert_ptr_eq(p, scratch);
+	ck_assert(memcmp(p, "bcdef", 5) == 0);
+	p = mp_tensor_bytes(&t, 0, 6, scratch);
+	ck_assert(memcmp(p, "abcdef", 6) == 0);
+}
+END_TEST
+
+START_TEST(test_affine_dequantisation_rounds_to_float32)
+{
+	struct mp_tensor t;
+	memset(&t, 0, sizeof t);
+	t.stored = MP_U8;
+	t.logical = MP_F32;
+	t.quant = (struct mp_quant){MP_QUANT_AFFINE, 0.1, 0.3};
+	uint8_t codes[3] = {0, 3, 255};
+	double v[3];
+	mp_tensor_decode(&t, codes, 3, v);
+	/* TF.js: Float32Array element = fround(code * scale + min) */
+	ck_assert_double_eq(v[0], (double)(float)0.3);
+	ck_assert_double_eq(v[1], (double)(float)(3 * 0.1 + 0.3));
+	ck_assert_double_eq(v[2], (double)(float)(255 * 0.1 + 0.3));
+	ck_assert(v[1] != 3 * 0.1 + 0.3); /* the rounding is really applied */
+	t.logical = MP_I32;
+	t.quant = (struct mp_quant){MP_QUANT_AFFINE, 0.5, -1};
+	mp_tensor_decode(&t, codes, 3, v);
+	ck_assert_double_eq(v[0], -1.0);
+	ck_assert_double_eq(v[1], 1.0); /* Math.round(0.5) = 1 */
+	ck_assert_double_eq(v[2], 127.0); /* Math.round(126.5) = 127 */
+	t.quant = (struct mp_quant){MP_QUANT_AFFINE, 1.0, -3.5};
+	mp_tensor_decode(&t, codes, 1, v);
+	ck_assert_double_eq(v[0], -3.0); /* Math.round(-3.5) = -3, not -4 */
+}
+END_TEST
+
+Suite *suite_reader(void)
+{
+	Suite *s = suite_create("reader");
+	TCase *tc = tcase_create("core");
+	tcase_add_test(tc, test_file_range_checks);
+	tcase_add_test(tc, test_file_open_errors);
+	tcase_add_test(tc, test_dtype_decoding);
+	tcase_add_test(tc, test_json_layer);
+	tcase_add_test(tc, test_tensor_shape_and_segments);
+	tcase_add_test(tc, test_affine_dequantisation_rounds_to_float32);
+	suite_add_tcase(s, tc);
+	return s;
+}

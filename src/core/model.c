@@ -200,6 +200,6 @@ void mp_tensor_decode(const struct mp_tensor *t, const uint8_t *bytes,
 	bool to_int = t->logical == MP_I32;
 	for (size_t i = 0; i < n; i++) {
 		double v = out[i] * t->quant.scale + t->quant.min;
-		out[i] = to_int ? round(v) : (double)(float)v;
+		out[i] = to_int ? floor(v + 0.5) : (double)(float)v; /* Math.round */
 	}
 }
