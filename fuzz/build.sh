@@ -1,0 +1,26 @@
+#!/bin/sh
+# fuzz/build.sh — build the libFuzzer harnesses with clang into fuzz/out and,
+# given a number of seconds, run each for that long:
+#   fuzz/build.sh [SECONDS]
+# Seeds: tests/broken (readers) and data/demo (JSON).
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+out="$top/fuzz/out"
+mkdir -p "$out"
+CFLAGS="-std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -I$top/src/core"
+LIBS="$(pkg-config --cflags --libs libcjson gsl libcrypto) -lm -pthread"
+core=$(ls "$top"/src/core/*.c)
+clang $CFLAGS -o "$out/fuzz_safetensors" "$top/fuzz/fuzz_model.c" $core $LIBS
+clang $CFLAGS -DFUZZ_TFJS -o "$out/fuzz_tfjs" "$top/fuzz/fuzz_model.c" $core $LIBS
+clang $CFLAGS -o "$out/fuzz_json" "$top/fuzz/fuzz_json.c" $core $LIBS
+if [ $# -gt 0 ]; then
+	for h in safetensors tfjs json; do
+		mkdir -p "$out/corpus-$h"
+		case $h in
+		safetensors) cp "$top"/tests/broken/st-* "$out/corpus-$h/" 2>/dev/null || true ;;
+		tfjs) cp "$top"/tests/broken/tfjs-*.json "$out/corpus-$h/" 2>/dev/null || true ;;
+		json) find "$top/data/demo" -name '*.json' -size -200k -exec cp {} "$out/corpus-$h/" \; ;;
+		esac
+		"$out/fuzz_$h" -max_total_time="$1" "$out/corpus-$h"
+	done
+fi
