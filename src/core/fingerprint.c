@@ -1,2 +1,220 @@
-/* fingerprint.c — placeholder. */
-#include "mp.h"
+/* fingerprint.c — the method table, the fingerprint engine (file hashing in
+ * parallel with the method), and the JSON form of fingerprints. */
+#include "fingerprint.h"
+
+#include <math.h>
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const struct mp_method *const methods[] = {
+	&mp_method_tensors,
+	&mp_method_spectral,
+};
+#define NMETHODS (sizeof methods / sizeof methods[0])
+
+const struct mp_method *mp_method_find(const char *name)
+{
+	for (size_t i = 0; i < NMETHODS; i++)
+		if (strcmp(methods[i]->name, name) == 0)
+			return methods[i];
+	return NULL;
+}
+
+const char *const *mp_method_names(void)
+{
+	static const char *names[NMETHODS + 1];
+	for (size_t i = 0; i < NMETHODS; i++)
+		names[i] = methods[i]->name;
+	return names;
+}
+
+mp_status mp_method_check_args(const struct mp_method *me, const mp_json *args,
+			       struct mp_error *err)
+{
+	if (!args || mp_json_is_null(args))
+		return MP_OK;
+	if (!mp_json_is_object(args))
+		return mp_error_set(err, MP_EINVAL,
+				    "arguments of method '%s' must be an object",
+				    me->name);
+	for (mp_json *a = mp_json_child(args); a; a = mp_json_next(a)) {
+		bool ok = false;
+		for (int i = 0; me->arg_names[i] && !ok; i++)
+			ok = strcmp(me->arg_names[i], mp_json_key(a)) == 0;
+		if (ok && !mp_json_is_number(a))
+			return mp_error_set(err, MP_EINVAL,
+					    "method '%s': argument '%s' must be "
+					    "a number",
+					    me->name, mp_json_key(a));
+		if (!ok) {
+			char valid[256] = "";
+			for (int i = 0; me->arg_names[i]; i++) {
+				strncat(valid, i ? ", " : "",
+					sizeof valid - strlen(valid) - 1);
+				strncat(valid, me->arg_names[i],
+					sizeof valid - strlen(valid) - 1);
+			}
+			return mp_error_set(err, MP_EINVAL,
+					    "method '%s' has no argument '%s' "
+					    "(valid: %s)",
+					    me->name, mp_json_key(a), valid);
+		}
+	}
+	return MP_OK;
+}
+
+void mp_fp_hash_file(const struct mp_file *f, char hex[MP_SHA256_HEX])
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned char md[MP_SHA256_LEN];
+	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	const uint64_t chunk = 8u << 20;
+	for (uint64_t off = 0; off < f->size; off += chunk) {
+		uint64_t n = f->size - off < chunk ? f->size - off : chunk;
+		EVP_DigestUpdate(ctx, f->data + off, (size_t)n);
+		mp_file_release(f, off, n);
+	}
+	EVP_DigestFinal_ex(ctx, md, NULL);
+	EVP_MD_CTX_free(ctx);
+	mp_hex(md, MP_SHA256_LEN, hex);
+}
+
+struct hash_job {
+	const struct mp_model *m;
+	struct mp_fingerprint *fp;
+};
+
+static void *hash_files(void *arg)
+{
+	struct hash_job *j = arg;
+	for (size_t i = 0; i < j->m->nfiles; i++)
+		mp_fp_hash_file(&j->m->files[i], j->fp->files[i].sha256);
+	return NULL;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+mp_status mp_fp_compute(const struct mp_model *m, const char *method,
+			const mp_json *args, int threads,
+			const struct mp_progress *prog,
+			struct mp_fingerprint **out, struct mp_error *err)
+{
+	*out = NULL;
+	const struct mp_method *me = mp_method_find(method);
+	if (!me)
+		return mp_error_set(err, MP_EINVAL,
+				    "unknown method '%s' (valid: tensors, "
+				    "spectral)",
+				    method);
+	mp_status s = mp_method_check_args(me, args, err);
+	if (s != MP_OK)
+		return s;
+	double t0 = now();
+	struct mp_fingerprint *fp = calloc(1, sizeof *fp);
+	if (!fp)
+		return mp_error_set(err, MP_ENOMEM, "%s: out of memory", m->path);
+	fp->method = mp_strdup(me->name);
+	fp->format = mp_strdup(m->format);
+	fp->args = args ? mp_json_dup(args) : mp_json_object();
+	fp->files = calloc(m->nfiles ? m->nfiles : 1, sizeof *fp->files);
+	if (!fp->method || !fp->format || !fp->args || !fp->files) {
+		mp_fp_free(fp);
+		return mp_error_set(err, MP_ENOMEM, "%s: out of memory", m->path);
+	}
+	fp->nfiles = m->nfiles;
+	for (size_t i = 0; i < m->nfiles; i++) {
+		fp->files[i].size = m->files[i].size;
+		if (!(fp->files[i].path = mp_strdup(m->files[i].path))) {
+			mp_fp_free(fp);
+			return mp_error_set(err, MP_ENOMEM, "out of memory");
+		}
+	}
+	for (size_t i = 0; i < m->ntensors; i++) {
+		fp->params += m->tensors[i].numel;
+		fp->dtype_params[m->tensors[i].logical] += m->tensors[i].numel;
+	}
+	struct hash_job job = {m, fp};
+	pthread_t th;
+	bool threaded = pthread_create(&th, NULL, hash_files, &job) == 0;
+	if (!threaded)
+		hash_files(&job);
+	s = me->compute(m, fp->args, threads, prog, fp, err);
+	if (threaded)
+		pthread_join(th, NULL);
+	if (s != MP_OK) {
+		mp_fp_free(fp);
+		return s;
+	}
+	fp->seconds = now() - t0;
+	*out = fp;
+	return MP_OK;
+}
+
+void mp_fp_free(struct mp_fingerprint *fp)
+{
+	if (!fp)
+		return;
+	for (size_t i = 0; i < fp->ntensors; i++) {
+		free(fp->tensors[i].name);
+		free(fp->tensors[i].sketch);
+		free(fp->tensors[i].sv);
+	}
+	for (size_t i = 0; i < fp->nfiles; i++)
+		free(fp->files[i].path);
+	free(fp->tensors);
+	free(fp->files);
+	free(fp->method);
+	free(fp->model_id);
+	free(fp->format);
+	mp_json_free(fp->args);
+	free(fp);
+}
+
+const struct mp_tensor_fp *mp_fp_find(const struct mp_fingerprint *fp,
+				      const char *name)
+{
+	for (size_t i = 0; i < fp->ntensors; i++)
+		if (strcmp(fp->tensors[i].name, name) == 0)
+			return &fp->tensors[i];
+	return NULL;
+}
+
+/* splitmix64 step. */
+static uint64_t mix(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+uint32_t mp_sketch_positions(const uint64_t *shape, int ndim, uint64_t numel,
+			     uint64_t seed, uint32_t k, uint64_t *pos)
+{
+	if (numel <= k) {
+		for (uint64_t i = 0; i < numel; i++)
+			pos[i] = i;
+		return (uint32_t)numel;
+	}
+	uint64_t st = seed ^ 0x6d6f64656c707269ULL;
+	for (int d = 0; d < ndim; d++) {
+		st ^= shape[d];
+		mix(&st);
+	}
+	for (uint32_t i = 0; i < k; i++) {
+		/* stratum [i*numel/k, (i+1)*numel/k) without overflow */
+		unsigned __int128 a = (unsigned __int128)i * numel / k;
+		unsigned __int128 b = (unsigned __int128)(i + 1) * numel / k;
+		uint64_t width = (uint64_t)(b - a);
+		pos[i] = (uint64_t)a + mix(&st) % width;
+	}
+	return k;
+}
