@@ -261,18 +261,18 @@ static mp_status parse_entry(const char *path, const mp_json *j,
 				    path, nm);
 	if (e->end > data_size)
 		return mp_error_set(err, MP_ETRUNC,
-				    "%s: tensor '%s': data_offsets end %llu "
+				    "%s: tensor '%s': data_offsets end %llu is "
 				    "beyond the data area (%llu bytes)",
 				    path, nm, (unsigned long long)e->end,
 				    (unsigned long long)data_size);
 	if (e->end - e->begin != tmp.nbytes)
-		return mp_error_set(err, MP_EFORMAT,
-				    "%s: tensor '%s': data_offsets span %llu "
-				    "bytes but %s shape needs %llu",
-				    path, nm,
-				    (unsigned long long)(e->end - e->begin),
-				    mp_dtype_name(e->dt),
-				    (unsigned long long)tmp.nbytes);
+		return mp_error_set(
+		    err, MP_EFORMAT,
+		    "%s: tensor '%s': data_offsets span %llu "
+		    "bytes but %llu %s values need %llu",
+		    path, nm, (unsigned long long)(e->end - e->begin),
+		    (unsigned long long)tmp.numel, mp_dtype_name(e->dt),
+		    (unsigned long long)tmp.nbytes);
 	return MP_OK;
 }
 
@@ -468,8 +468,7 @@ static mp_status check_unique(const struct mp_model *m, struct mp_error *err)
 }
 
 static mp_status load_files(struct mp_model *m, const char *const *paths,
-			    size_t n,
-			    struct mp_error *err)
+			    size_t n, struct mp_error *err)
 {
 	for (size_t i = 0; i < n; i++) {
 		mp_status s = load_file(m, paths[i], err);
@@ -511,10 +510,10 @@ static mp_status index_meta(struct mp_model *m, const char *path,
 		if (!v)
 			return mp_error_set(err, MP_ENOMEM, "%s: out of memory",
 					    path);
-		mp_status s = meta_has(m, mp_json_key(c))
-				      ? MP_OK
-				      : mp_model_add_meta(m, mp_json_key(c), v,
-							  err);
+		mp_status s =
+		    meta_has(m, mp_json_key(c))
+			? MP_OK
+			: mp_model_add_meta(m, mp_json_key(c), v, err);
 		free(own);
 		if (s != MP_OK)
 			return s;
@@ -628,8 +627,8 @@ static mp_status load_index(struct mp_model *m, const char *path,
 		}
 	}
 	for (size_t i = 0; i < nshards && s == MP_OK; i++) {
-		char *sp = dir ? mp_path_join(dir, shards[i])
-			       : mp_strdup(shards[i]);
+		char *sp =
+		    dir ? mp_path_join(dir, shards[i]) : mp_strdup(shards[i]);
 		if (!sp) {
 			s = mp_error_set(err, MP_ENOMEM, "%s: out of memory",
 					 path);
@@ -676,8 +675,8 @@ static mp_status open_model(struct mp_model *m, const char *path,
 			return mp_error_set(err, MP_ENOMEM, "%s: out of memory",
 					    path);
 		const char *cp = p;
-		mp_status s = index ? load_index(m, p, err)
-				    : load_files(m, &cp, 1, err);
+		mp_status s =
+		    index ? load_index(m, p, err) : load_files(m, &cp, 1, err);
 		free(p);
 		return s;
 	}
