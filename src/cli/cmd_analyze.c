@@ -1,0 +1,1 @@
+/* cmd_analyze.c — placeholder */

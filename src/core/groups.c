@@ -1,0 +1,2 @@
+/* groups.c — placeholder. */
+#include "mp.h"

@@ -1,0 +1,2 @@
+/* modelinfo.c — placeholder. */
+#include "mp.h"

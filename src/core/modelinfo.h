@@ -1,0 +1,1 @@
+/* modelinfo.h — placeholder. */

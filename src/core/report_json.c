@@ -1,0 +1,2 @@
+/* report_json.c — placeholder. */
+#include "mp.h"

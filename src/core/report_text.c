@@ -1,0 +1,2 @@
+/* report_text.c — placeholder. */
+#include "mp.h"
