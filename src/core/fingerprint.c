@@ -1,5 +1,6 @@
 /* fingerprint.c — the method table, the fingerprint engine (file hashing in
- * parallel with the method), and the JSON form of fingerprints. */
+ * a thread in parallel with the method), tensor lookup by name and sketch
+ * positions. The JSON form is in fp_json.c. */
 #include "fingerprint.h"
 
 #include <math.h>
@@ -10,8 +11,8 @@
 #include <time.h>
 
 static const struct mp_method *const methods[] = {
-	&mp_method_tensors,
-	&mp_method_spectral,
+    &mp_method_tensors,
+    &mp_method_spectral,
 };
 #define NMETHODS (sizeof methods / sizeof methods[0])
 
@@ -23,12 +24,29 @@ const struct mp_method *mp_method_find(const char *name)
 	return NULL;
 }
 
+static const char *method_names[NMETHODS + 1];
+static pthread_once_t names_once = PTHREAD_ONCE_INIT;
+
+static void fill_names(void)
+{
+	for (size_t i = 0; i < NMETHODS; i++)
+		method_names[i] = methods[i]->name;
+}
+
 const char *const *mp_method_names(void)
 {
-	static const char *names[NMETHODS + 1];
-	for (size_t i = 0; i < NMETHODS; i++)
-		names[i] = methods[i]->name;
-	return names;
+	pthread_once(&names_once, fill_names);
+	return method_names;
+}
+
+/* "a, b, c" into buf. */
+static void join_names(const char *const *names, char *buf, size_t size)
+{
+	buf[0] = '\0';
+	for (int i = 0; names[i]; i++) {
+		strncat(buf, i ? ", " : "", size - strlen(buf) - 1);
+		strncat(buf, names[i], size - strlen(buf) - 1);
+	}
 }
 
 mp_status mp_method_check_args(const struct mp_method *me, const mp_json *args,
@@ -37,31 +55,27 @@ mp_status mp_method_check_args(const struct mp_method *me, const mp_json *args,
 	if (!args || mp_json_is_null(args))
 		return MP_OK;
 	if (!mp_json_is_object(args))
-		return mp_error_set(err, MP_EINVAL,
-				    "arguments of method '%s' must be an object",
-				    me->name);
+		return mp_error_set(
+		    err, MP_EINVAL,
+		    "arguments of method '%s' must be an object", me->name);
 	for (mp_json *a = mp_json_child(args); a; a = mp_json_next(a)) {
 		bool ok = false;
 		for (int i = 0; me->arg_names[i] && !ok; i++)
 			ok = strcmp(me->arg_names[i], mp_json_key(a)) == 0;
-		if (ok && !mp_json_is_number(a))
-			return mp_error_set(err, MP_EINVAL,
-					    "method '%s': argument '%s' must be "
-					    "a number",
-					    me->name, mp_json_key(a));
 		if (!ok) {
-			char valid[256] = "";
-			for (int i = 0; me->arg_names[i]; i++) {
-				strncat(valid, i ? ", " : "",
-					sizeof valid - strlen(valid) - 1);
-				strncat(valid, me->arg_names[i],
-					sizeof valid - strlen(valid) - 1);
-			}
+			char valid[256];
+			join_names(me->arg_names, valid, sizeof valid);
 			return mp_error_set(err, MP_EINVAL,
 					    "method '%s' has no argument '%s' "
 					    "(valid: %s)",
 					    me->name, mp_json_key(a), valid);
 		}
+		if (!mp_json_is_number(a))
+			return mp_error_set(
+			    err, MP_EINVAL,
+			    "method '%s': argument '%s' must be "
+			    "a number",
+			    me->name, mp_json_key(a));
 	}
 	return MP_OK;
 }
@@ -70,7 +84,11 @@ void mp_fp_hash_file(const struct mp_file *f, char hex[MP_SHA256_HEX])
 {
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	unsigned char md[MP_SHA256_LEN];
-	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	hex[0] = '\0';
+	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
+		EVP_MD_CTX_free(ctx);
+		return;
+	}
 	const uint64_t chunk = 8u << 20;
 	for (uint64_t off = 0; off < f->size; off += chunk) {
 		uint64_t n = f->size - off < chunk ? f->size - off : chunk;
@@ -109,25 +127,30 @@ mp_status mp_fp_compute(const struct mp_model *m, const char *method,
 {
 	*out = NULL;
 	const struct mp_method *me = mp_method_find(method);
-	if (!me)
+	if (!me) {
+		char valid[256];
+		join_names(mp_method_names(), valid, sizeof valid);
 		return mp_error_set(err, MP_EINVAL,
-				    "unknown method '%s' (valid: tensors, "
-				    "spectral)",
-				    method);
+				    "unknown method '%s' (valid: %s)", method,
+				    valid);
+	}
 	mp_status s = mp_method_check_args(me, args, err);
 	if (s != MP_OK)
 		return s;
 	double t0 = now();
 	struct mp_fingerprint *fp = calloc(1, sizeof *fp);
 	if (!fp)
-		return mp_error_set(err, MP_ENOMEM, "%s: out of memory", m->path);
+		return mp_error_set(err, MP_ENOMEM, "%s: out of memory",
+				    m->path);
 	fp->method = mp_strdup(me->name);
 	fp->format = mp_strdup(m->format);
-	fp->args = args ? mp_json_dup(args) : mp_json_object();
+	fp->args = args && !mp_json_is_null(args) ? mp_json_dup(args)
+						  : mp_json_object();
 	fp->files = calloc(m->nfiles ? m->nfiles : 1, sizeof *fp->files);
 	if (!fp->method || !fp->format || !fp->args || !fp->files) {
 		mp_fp_free(fp);
-		return mp_error_set(err, MP_ENOMEM, "%s: out of memory", m->path);
+		return mp_error_set(err, MP_ENOMEM, "%s: out of memory",
+				    m->path);
 	}
 	fp->nfiles = m->nfiles;
 	for (size_t i = 0; i < m->nfiles; i++) {
@@ -149,6 +172,14 @@ mp_status mp_fp_compute(const struct mp_model *m, const char *method,
 	s = me->compute(m, fp->args, threads, prog, fp, err);
 	if (threaded)
 		pthread_join(th, NULL);
+	for (size_t i = 0; s == MP_OK && i < fp->nfiles; i++)
+		if (!fp->files[i].sha256[0])
+			s = mp_error_set(
+			    err, MP_ENOMEM,
+			    "%s: cannot start SHA-256 (out of memory)",
+			    fp->files[i].path);
+	if (s == MP_OK)
+		s = mp_fp_index(fp, err);
 	if (s != MP_OK) {
 		mp_fp_free(fp);
 		return s;
@@ -170,6 +201,7 @@ void mp_fp_free(struct mp_fingerprint *fp)
 	for (size_t i = 0; i < fp->nfiles; i++)
 		free(fp->files[i].path);
 	free(fp->tensors);
+	free(fp->by_name);
 	free(fp->files);
 	free(fp->method);
 	free(fp->model_id);
@@ -178,12 +210,73 @@ void mp_fp_free(struct mp_fingerprint *fp)
 	free(fp);
 }
 
+/* Order of the name index; ties by position so mp_fp_find returns the
+ * first of repeated names. */
+static int name_cmp(const struct mp_tensor_fp *t, size_t a, size_t b)
+{
+	int c = strcmp(t[a].name, t[b].name);
+	return c ? c : (a < b ? -1 : a > b);
+}
+
+mp_status mp_fp_index(struct mp_fingerprint *fp, struct mp_error *err)
+{
+	free(fp->by_name);
+	fp->by_name = NULL;
+	size_t n = fp->ntensors;
+	if (n == 0)
+		return MP_OK;
+	size_t *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
+	if (!a || !b) {
+		free(a);
+		free(b);
+		return mp_error_set(err, MP_ENOMEM,
+				    "out of memory indexing %zu tensors", n);
+	}
+	for (size_t i = 0; i < n; i++)
+		a[i] = i;
+	for (size_t w = 1; w < n; w *= 2) {
+		for (size_t lo = 0; lo < n; lo += 2 * w) {
+			size_t mid = lo + w < n ? lo + w : n;
+			size_t hi = lo + 2 * w < n ? lo + 2 * w : n;
+			size_t i = lo, j = mid, k = lo;
+			while (i < mid && j < hi)
+				b[k++] = name_cmp(fp->tensors, a[i], a[j]) <= 0
+					     ? a[i++]
+					     : a[j++];
+			while (i < mid)
+				b[k++] = a[i++];
+			while (j < hi)
+				b[k++] = a[j++];
+		}
+		size_t *t = a;
+		a = b;
+		b = t;
+	}
+	free(b);
+	fp->by_name = a;
+	return MP_OK;
+}
+
 const struct mp_tensor_fp *mp_fp_find(const struct mp_fingerprint *fp,
 				      const char *name)
 {
-	for (size_t i = 0; i < fp->ntensors; i++)
-		if (strcmp(fp->tensors[i].name, name) == 0)
-			return &fp->tensors[i];
+	if (!fp->by_name) {
+		for (size_t i = 0; i < fp->ntensors; i++)
+			if (strcmp(fp->tensors[i].name, name) == 0)
+				return &fp->tensors[i];
+		return NULL;
+	}
+	size_t lo = 0, hi = fp->ntensors; /* first index with name >= key */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (strcmp(fp->tensors[fp->by_name[mid]].name, name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < fp->ntensors &&
+	    strcmp(fp->tensors[fp->by_name[lo]].name, name) == 0)
+		return &fp->tensors[fp->by_name[lo]];
 	return NULL;
 }
 
@@ -205,14 +298,18 @@ uint32_t mp_sketch_positions(const uint64_t *shape, int ndim, uint64_t numel,
 		return (uint32_t)numel;
 	}
 	uint64_t st = seed ^ 0x6d6f64656c707269ULL;
+	st ^= mix(&st) + (uint64_t)ndim;
 	for (int d = 0; d < ndim; d++) {
 		st ^= shape[d];
-		mix(&st);
+		st ^= mix(&st);
 	}
 	for (uint32_t i = 0; i < k; i++) {
-		/* stratum [i*numel/k, (i+1)*numel/k) without overflow */
-		unsigned __int128 a = (unsigned __int128)i * numel / k;
-		unsigned __int128 b = (unsigned __int128)(i + 1) * numel / k;
+		/* stratum [floor(i*numel/k), floor((i+1)*numel/k)), width >= 1
+		 * since numel > k */
+		__extension__ unsigned __int128 a =
+		    (unsigned __int128)i * numel / k;
+		__extension__ unsigned __int128 b =
+		    (unsigned __int128)(i + 1) * numel / k;
 		uint64_t width = (uint64_t)(b - a);
 		pos[i] = (uint64_t)a + mix(&st) % width;
 	}

@@ -12,8 +12,10 @@
 #define MP_SPECTRAL_BINS 64
 #define MP_SPECTRAL_MAX_SV 256
 
-/* Progress callback: done/total in bytes; called from worker threads
- * (serialised by the caller's lock-free counter), may be NULL. */
+/* Progress callback: done/total in bytes, done non-decreasing per caller but
+ * NOT serialised: it may be called concurrently from several worker threads
+ * (at most every few MB of progress each), so fn must be thread-safe and
+ * tolerate slightly out-of-order `done` values. fn may be NULL. */
 struct mp_progress {
 	void (*fn)(void *ctx, uint64_t done, uint64_t total);
 	void *ctx;
@@ -46,10 +48,10 @@ struct mp_file_fp {
 };
 
 struct mp_fingerprint {
-	char *method;   /* "tensors", "spectral" */
+	char *method;	/* "tensors", "spectral" */
 	char *model_id; /* may be NULL for ad-hoc fingerprints */
 	char *format;
-	mp_json *args;  /* method arguments used, owned (may be NULL) */
+	mp_json *args; /* method arguments used, owned (may be NULL) */
 	uint64_t params;
 	double seconds;
 	size_t nfiles;
@@ -60,6 +62,9 @@ struct mp_fingerprint {
 	uint64_t dtype_params[MP_DTYPE_COUNT];
 	bool has_hist;
 	double hist[MP_SPECTRAL_BINS]; /* spectral histogram, sums to 1 */
+	/* Private: [ntensors] tensor indices sorted by (name, index), built by
+	 * mp_fp_index; NULL means mp_fp_find scans linearly. */
+	size_t *by_name;
 };
 
 struct mp_method {
@@ -90,7 +95,8 @@ mp_status mp_fp_compute(const struct mp_model *m, const char *method,
 			const struct mp_progress *prog,
 			struct mp_fingerprint **out, struct mp_error *err);
 
-/* SHA-256 of a whole mapped file as lowercase hex. */
+/* SHA-256 of a whole mapped file as lowercase hex (empty string when
+ * OpenSSL cannot allocate its context). Releases pages as it goes. */
 void mp_fp_hash_file(const struct mp_file *f, char hex[MP_SHA256_HEX]);
 
 void mp_fp_free(struct mp_fingerprint *fp);
@@ -101,7 +107,13 @@ mp_json *mp_fp_to_json(const struct mp_fingerprint *fp);
 mp_status mp_fp_from_json(const mp_json *j, const char *where,
 			  struct mp_fingerprint **out, struct mp_error *err);
 
-/* Find a tensor fingerprint by name; NULL if absent. */
+/* Build fp->by_name so mp_fp_find is O(log n). mp_fp_compute and
+ * mp_fp_from_json call it; code that builds or edits fp->tensors by hand
+ * calls it again afterwards (or leaves by_name NULL). */
+mp_status mp_fp_index(struct mp_fingerprint *fp, struct mp_error *err);
+
+/* Find a tensor fingerprint by name (the first one when names repeat);
+ * NULL if absent. */
 const struct mp_tensor_fp *mp_fp_find(const struct mp_fingerprint *fp,
 				      const char *name);
 

@@ -10,7 +10,7 @@
 #define MAX_SKETCH (1u << 20)
 
 static const char b64[] =
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 static char *b64_encode(const uint8_t *p, size_t n)
 {
@@ -73,55 +73,73 @@ static bool b64_decode(const char *s, uint8_t **out, size_t *n)
 	return true;
 }
 
+/* Writers track allocation failure in *ok rather than checking each call. */
+static void need(bool *ok, const void *p)
+{
+	if (!p)
+		*ok = false;
+}
+
 static mp_json *tensor_json(const struct mp_tensor_fp *t)
 {
 	mp_json *o = mp_json_object();
-	if (!o)
+	bool ok = o != NULL;
+	if (!ok)
 		return NULL;
-	mp_json_add_str(o, "name", t->name);
-	mp_json_add_str(o, "dtype", mp_dtype_name(t->dtype));
-	mp_json_add_str(o, "stored_dtype", mp_dtype_name(t->stored));
+	need(&ok, mp_json_add_str(o, "name", t->name));
+	need(&ok, mp_json_add_str(o, "dtype", mp_dtype_name(t->dtype)));
+	need(&ok, mp_json_add_str(o, "stored_dtype", mp_dtype_name(t->stored)));
 	mp_json *sh = mp_json_add_arr(o, "shape");
-	for (int d = 0; d < t->ndim; d++)
-		mp_json_push_num(sh, (double)t->shape[d]);
-	mp_json_add_num(o, "numel", (double)t->numel);
+	need(&ok, sh);
+	for (int d = 0; sh && d < t->ndim; d++)
+		need(&ok, mp_json_push_num(sh, (double)t->shape[d]));
+	need(&ok, mp_json_add_num(o, "numel", (double)t->numel));
 	if (t->sha256[0])
-		mp_json_add_str(o, "sha256", t->sha256);
+		need(&ok, mp_json_add_str(o, "sha256", t->sha256));
 	if (t->has_stats) {
 		struct mp_tstats st = t->stats;
 		mp_json *js = mp_json_add_obj(o, "stats");
-		for (int i = 0; i < MP_TSTATS_NFIELDS; i++)
-			mp_json_add_num(js, mp_tstats_field_name(i),
-					*mp_tstats_field(&st, i));
-		mp_json_add_num(js, "n", (double)st.n);
-		mp_json_add_num(js, "nonfinite", (double)st.nonfinite);
+		need(&ok, js);
+		for (int i = 0; js && i < MP_TSTATS_NFIELDS; i++)
+			need(&ok, mp_json_add_num(js, mp_tstats_field_name(i),
+						  *mp_tstats_field(&st, i)));
+		need(&ok, mp_json_add_num(js, "n", (double)st.n));
+		need(&ok,
+		     mp_json_add_num(js, "nonfinite", (double)st.nonfinite));
 	}
 	if (t->nsketch) {
 		uint8_t *raw = malloc((size_t)t->nsketch * 4);
+		char *enc = NULL;
 		if (raw) {
 			for (uint32_t i = 0; i < t->nsketch; i++) {
 				uint32_t u;
 				memcpy(&u, &t->sketch[i], 4);
 				for (int b = 0; b < 4; b++)
-					raw[4 * i + b] = (uint8_t)(u >> (8 * b));
+					raw[4 * i + b] =
+					    (uint8_t)(u >> (8 * b));
 			}
-			char *enc = b64_encode(raw, (size_t)t->nsketch * 4);
-			if (enc)
-				mp_json_add_str(o, "sketch", enc);
-			free(enc);
-			free(raw);
+			enc = b64_encode(raw, (size_t)t->nsketch * 4);
 		}
+		need(&ok, enc ? mp_json_add_str(o, "sketch", enc) : NULL);
+		free(enc);
+		free(raw);
 	}
 	if (t->nsv) {
-		mp_json_add_num(o, "rows", (double)t->rows);
-		mp_json_add_num(o, "cols", (double)t->cols);
+		need(&ok, mp_json_add_num(o, "rows", (double)t->rows));
+		need(&ok, mp_json_add_num(o, "cols", (double)t->cols));
 		mp_json *sv = mp_json_add_arr(o, "sv");
-		for (uint32_t i = 0; i < t->nsv; i++)
-			mp_json_push_num(sv, t->sv[i]);
-		mp_json_add_num(o, "sigma1", t->sigma1);
-		mp_json_add_num(o, "stable_rank", t->stable_rank);
-		mp_json_add_num(o, "effective_rank", t->effective_rank);
-		mp_json_add_bool(o, "sv_exact", t->sv_exact);
+		need(&ok, sv);
+		for (uint32_t i = 0; sv && i < t->nsv; i++)
+			need(&ok, mp_json_push_num(sv, t->sv[i]));
+		need(&ok, mp_json_add_num(o, "sigma1", t->sigma1));
+		need(&ok, mp_json_add_num(o, "stable_rank", t->stable_rank));
+		need(&ok,
+		     mp_json_add_num(o, "effective_rank", t->effective_rank));
+		need(&ok, mp_json_add_bool(o, "sv_exact", t->sv_exact));
+	}
+	if (!ok) {
+		mp_json_free(o);
+		return NULL;
 	}
 	return o;
 }
@@ -129,38 +147,55 @@ static mp_json *tensor_json(const struct mp_tensor_fp *t)
 mp_json *mp_fp_to_json(const struct mp_fingerprint *fp)
 {
 	mp_json *o = mp_json_object();
-	if (!o)
+	bool ok = o != NULL;
+	if (!ok)
 		return NULL;
-	mp_json_add_str(o, "method", fp->method);
+	need(&ok, mp_json_add_str(o, "method", fp->method ? fp->method : ""));
 	if (fp->model_id)
-		mp_json_add_str(o, "model_id", fp->model_id);
-	mp_json_add_str(o, "format", fp->format ? fp->format : "");
-	mp_json_set(o, "args", fp->args ? mp_json_dup(fp->args) : mp_json_object());
-	mp_json_add_num(o, "params", (double)fp->params);
-	mp_json_add_num(o, "seconds", fp->seconds);
+		need(&ok, mp_json_add_str(o, "model_id", fp->model_id));
+	need(&ok, mp_json_add_str(o, "format", fp->format ? fp->format : ""));
+	mp_json *args = fp->args ? mp_json_dup(fp->args) : mp_json_object();
+	need(&ok, args);
+	if (args && !mp_json_set(o, "args", args)) /* frees args */
+		ok = false;
+	need(&ok, mp_json_add_num(o, "params", (double)fp->params));
+	need(&ok, mp_json_add_num(o, "seconds", fp->seconds));
 	mp_json *dp = mp_json_add_obj(o, "dtype_params");
-	for (int d = 0; d < MP_DTYPE_COUNT; d++)
+	need(&ok, dp);
+	for (int d = 0; dp && d < MP_DTYPE_COUNT; d++)
 		if (fp->dtype_params[d])
-			mp_json_add_num(dp, mp_dtype_name((enum mp_dtype)d),
-					(double)fp->dtype_params[d]);
+			need(&ok, mp_json_add_num(
+				      dp, mp_dtype_name((enum mp_dtype)d),
+				      (double)fp->dtype_params[d]));
 	mp_json *files = mp_json_add_arr(o, "files");
-	for (size_t i = 0; i < fp->nfiles; i++) {
+	need(&ok, files);
+	for (size_t i = 0; ok && i < fp->nfiles; i++) {
 		mp_json *f = mp_json_object();
-		mp_json_add_str(f, "path", fp->files[i].path);
-		mp_json_add_num(f, "size", (double)fp->files[i].size);
-		mp_json_add_str(f, "sha256", fp->files[i].sha256);
-		mp_json_push(files, f);
+		need(&ok, f);
+		if (!f)
+			break;
+		need(&ok, mp_json_add_str(f, "path", fp->files[i].path));
+		need(&ok,
+		     mp_json_add_num(f, "size", (double)fp->files[i].size));
+		need(&ok, mp_json_add_str(f, "sha256", fp->files[i].sha256));
+		if (!mp_json_push(files, f)) /* frees f */
+			ok = false;
 	}
 	mp_json *ts = mp_json_add_arr(o, "tensors");
-	for (size_t i = 0; i < fp->ntensors; i++)
-		if (!mp_json_push(ts, tensor_json(&fp->tensors[i]))) {
-			mp_json_free(o);
-			return NULL;
-		}
+	need(&ok, ts);
+	for (size_t i = 0; ok && i < fp->ntensors; i++) {
+		if (!mp_json_push(ts, tensor_json(&fp->tensors[i])))
+			ok = false;
+	}
 	if (fp->has_hist) {
 		mp_json *h = mp_json_add_arr(o, "spectral_histogram");
-		for (int i = 0; i < MP_SPECTRAL_BINS; i++)
-			mp_json_push_num(h, fp->hist[i]);
+		need(&ok, h);
+		for (int i = 0; h && i < MP_SPECTRAL_BINS; i++)
+			need(&ok, mp_json_push_num(h, fp->hist[i]));
+	}
+	if (!ok) {
+		mp_json_free(o);
+		return NULL;
 	}
 	return o;
 }
@@ -172,7 +207,8 @@ static bool is_hex64(const char *s)
 	if (!s || strlen(s) != 64)
 		return false;
 	for (int i = 0; i < 64; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		      (s[i] >= 'a' && s[i] <= 'f')))
 			return false;
 	return true;
 }
@@ -191,23 +227,145 @@ static bool num_or_null(const mp_json *j, double *v)
 }
 
 #define BAD(...) mp_error_set(err, MP_EFORMAT, __VA_ARGS__)
+#define NOMEM() mp_error_set(err, MP_ENOMEM, "%s: out of memory", where)
+
+static mp_status dtype_from(const mp_json *j, const char *where,
+			    const char *name, const char *field,
+			    enum mp_dtype *out, struct mp_error *err)
+{
+	const char *s = mp_json_str(j);
+	int d = s ? mp_dtype_parse(s) : -1;
+	if (d < 0)
+		return BAD("%s: tensor '%s': %s is not a known dtype name",
+			   where, name, field);
+	*out = (enum mp_dtype)d;
+	return MP_OK;
+}
+
+static mp_status stats_from(const mp_json *st, const char *where,
+			    const char *name, struct mp_tstats *o,
+			    struct mp_error *err)
+{
+	if (!mp_json_is_object(st))
+		return BAD("%s: tensor '%s': stats is not an object", where,
+			   name);
+	for (int i = 0; i < MP_TSTATS_NFIELDS; i++)
+		if (!num_or_null(mp_json_get(st, mp_tstats_field_name(i)),
+				 mp_tstats_field(o, i)))
+			return BAD("%s: tensor '%s': stats.%s is missing or "
+				   "not a number",
+				   where, name, mp_tstats_field_name(i));
+	if (!mp_json_uint(mp_json_get(st, "n"), &o->n))
+		return BAD("%s: tensor '%s': stats.n is not a non-negative "
+			   "integer",
+			   where, name);
+	if (!mp_json_uint(mp_json_get(st, "nonfinite"), &o->nonfinite))
+		return BAD("%s: tensor '%s': stats.nonfinite is not a "
+			   "non-negative integer",
+			   where, name);
+	return MP_OK;
+}
+
+static mp_status sketch_from(const mp_json *sk, const char *where,
+			     struct mp_tensor_fp *t, struct mp_error *err)
+{
+	uint8_t *raw;
+	size_t n;
+	if (mp_json_is_string(sk) &&
+	    strlen(mp_json_str(sk)) / 4 * 3 > (size_t)MAX_SKETCH * 4 + 2)
+		return BAD("%s: tensor '%s': sketch has more than %u values",
+			   where, t->name, MAX_SKETCH);
+	if (!mp_json_is_string(sk) || !b64_decode(mp_json_str(sk), &raw, &n))
+		return BAD("%s: tensor '%s': sketch is not a base64 string",
+			   where, t->name);
+	if (n % 4 || n / 4 > MAX_SKETCH || n / 4 > t->numel) {
+		free(raw);
+		return BAD("%s: tensor '%s': sketch decodes to %zu bytes, not "
+			   "a multiple of 4 of at most min(numel, %u) values",
+			   where, t->name, n, MAX_SKETCH);
+	}
+	t->nsketch = (uint32_t)(n / 4);
+	t->sketch = malloc(n ? n : 1);
+	if (!t->sketch) {
+		free(raw);
+		return NOMEM();
+	}
+	for (uint32_t i = 0; i < t->nsketch; i++) {
+		uint32_t u = (uint32_t)raw[4 * i] |
+			     (uint32_t)raw[4 * i + 1] << 8 |
+			     (uint32_t)raw[4 * i + 2] << 16 |
+			     (uint32_t)raw[4 * i + 3] << 24;
+		memcpy(&t->sketch[i], &u, 4);
+	}
+	free(raw);
+	return MP_OK;
+}
+
+static mp_status spectral_from(const mp_json *j, const mp_json *sv,
+			       const char *where, struct mp_tensor_fp *t,
+			       struct mp_error *err)
+{
+	size_t n = mp_json_size(sv);
+	if (!mp_json_is_array(sv) || n == 0 || n > MP_SPECTRAL_MAX_SV)
+		return BAD("%s: tensor '%s': sv must be an array of 1 to %d "
+			   "numbers",
+			   where, t->name, MP_SPECTRAL_MAX_SV);
+	if (!(t->sv = malloc(n * sizeof *t->sv)))
+		return NOMEM();
+	t->nsv = (uint32_t)n;
+	for (size_t i = 0; i < n; i++) {
+		mp_json *v = mp_json_at(sv, i);
+		t->sv[i] = mp_json_num(v);
+		if (!mp_json_is_number(v) || !isfinite(t->sv[i]) ||
+		    t->sv[i] < 0)
+			return BAD("%s: tensor '%s': sv[%zu] is not a "
+				   "non-negative number",
+				   where, t->name, i);
+	}
+	static const char *const fields[] = {"sigma1", "stable_rank",
+					     "effective_rank"};
+	double *dst[] = {&t->sigma1, &t->stable_rank, &t->effective_rank};
+	if (!mp_json_uint(mp_json_get(j, "rows"), &t->rows))
+		return BAD(
+		    "%s: tensor '%s': rows is not a non-negative integer",
+		    where, t->name);
+	if (!mp_json_uint(mp_json_get(j, "cols"), &t->cols))
+		return BAD(
+		    "%s: tensor '%s': cols is not a non-negative integer",
+		    where, t->name);
+	for (int i = 0; i < 3; i++)
+		if (!num_or_null(mp_json_get(j, fields[i]), dst[i]))
+			return BAD("%s: tensor '%s': %s is missing or not a "
+				   "number",
+				   where, t->name, fields[i]);
+	mp_json *ex = mp_json_get(j, "sv_exact");
+	if (ex && !mp_json_is_bool(ex))
+		return BAD("%s: tensor '%s': sv_exact is not a boolean", where,
+			   t->name);
+	t->sv_exact = mp_json_true(ex);
+	return MP_OK;
+}
 
 static mp_status tensor_from(const mp_json *j, const char *where, size_t idx,
 			     struct mp_tensor_fp *t, struct mp_error *err)
 {
+	if (!mp_json_is_object(j))
+		return BAD("%s: tensors[%zu] is not an object", where, idx);
 	const char *name = mp_json_str(mp_json_get(j, "name"));
 	if (!name)
-		return BAD("%s: tensor %zu has no name", where, idx);
+		return BAD("%s: tensors[%zu]: name is missing or not a string",
+			   where, idx);
 	if (!(t->name = mp_strdup(name)))
-		return mp_error_set(err, MP_ENOMEM, "%s: out of memory", where);
-	int dt = mp_dtype_parse(mp_json_str(mp_json_get(j, "dtype")) ?: "");
-	int sdt = mp_json_get(j, "stored_dtype")
-			  ? mp_dtype_parse(mp_json_str(mp_json_get(j, "stored_dtype")) ?: "")
-			  : dt;
-	if (dt < 0 || sdt < 0)
-		return BAD("%s: tensor '%s': unknown dtype", where, name);
-	t->dtype = (enum mp_dtype)dt;
-	t->stored = (enum mp_dtype)sdt;
+		return NOMEM();
+	mp_status s = dtype_from(mp_json_get(j, "dtype"), where, name, "dtype",
+				 &t->dtype, err);
+	if (s != MP_OK)
+		return s;
+	t->stored = t->dtype;
+	mp_json *sd = mp_json_get(j, "stored_dtype");
+	if (sd && (s = dtype_from(sd, where, name, "stored_dtype", &t->stored,
+				  err)) != MP_OK)
+		return s;
 	mp_json *sh = mp_json_get(j, "shape");
 	if (!mp_json_is_array(sh) || mp_json_size(sh) > MP_MAX_DIMS)
 		return BAD("%s: tensor '%s': shape must be an array of at most "
@@ -215,94 +373,173 @@ static mp_status tensor_from(const mp_json *j, const char *where, size_t idx,
 			   where, name, MP_MAX_DIMS);
 	t->ndim = (int)mp_json_size(sh);
 	uint64_t numel = 1;
-	for (int d = 0; d < t->ndim; d++)
-		if (!mp_json_uint(mp_json_at(sh, (size_t)d), &t->shape[d]) ||
-		    !mp_mul_u64(numel, t->shape[d], &numel))
-			return BAD("%s: tensor '%s': bad shape", where, name);
-	if (!mp_json_uint(mp_json_get(j, "numel"), &t->numel) || t->numel != numel)
-		return BAD("%s: tensor '%s': numel does not match the shape",
-			   where, name);
+	for (int d = 0; d < t->ndim; d++) {
+		if (!mp_json_uint(mp_json_at(sh, (size_t)d), &t->shape[d]))
+			return BAD("%s: tensor '%s': shape[%d] is not a "
+				   "non-negative integer",
+				   where, name, d);
+		if (!mp_mul_u64(numel, t->shape[d], &numel))
+			return BAD("%s: tensor '%s': shape product overflows",
+				   where, name);
+	}
+	if (!mp_json_uint(mp_json_get(j, "numel"), &t->numel) ||
+	    t->numel != numel)
+		return BAD("%s: tensor '%s': numel is not the product of the "
+			   "shape (%llu)",
+			   where, name, (unsigned long long)numel);
 	mp_json *h = mp_json_get(j, "sha256");
 	if (h) {
 		if (!is_hex64(mp_json_str(h)))
-			return BAD("%s: tensor '%s': sha256 is not 64 lowercase "
-				   "hex digits",
-				   where, name);
+			return BAD(
+			    "%s: tensor '%s': sha256 is not 64 lowercase "
+			    "hex digits",
+			    where, name);
 		memcpy(t->sha256, mp_json_str(h), MP_SHA256_HEX);
 	}
 	mp_json *st = mp_json_get(j, "stats");
 	if (st) {
-		if (!mp_json_is_object(st))
-			return BAD("%s: tensor '%s': stats is not an object",
-				   where, name);
-		for (int i = 0; i < MP_TSTATS_NFIELDS; i++)
-			if (!num_or_null(mp_json_get(st, mp_tstats_field_name(i)),
-					 mp_tstats_field(&t->stats, i)))
-				return BAD("%s: tensor '%s': stats.%s is not a "
-					   "number",
-					   where, name, mp_tstats_field_name(i));
-		if (!mp_json_uint(mp_json_get(st, "n"), &t->stats.n) ||
-		    !mp_json_uint(mp_json_get(st, "nonfinite"),
-				  &t->stats.nonfinite))
-			return BAD("%s: tensor '%s': stats.n/nonfinite missing",
-				   where, name);
+		if ((s = stats_from(st, where, name, &t->stats, err)) != MP_OK)
+			return s;
 		t->has_stats = true;
 	}
 	mp_json *sk = mp_json_get(j, "sketch");
-	if (sk) {
-		uint8_t *raw;
-		size_t n;
-		if (!mp_json_is_string(sk) || !b64_decode(mp_json_str(sk), &raw, &n))
-			return BAD("%s: tensor '%s': sketch is not base64", where,
-				   name);
-		if (n % 4 || n / 4 > MAX_SKETCH || n / 4 > t->numel) {
-			free(raw);
-			return BAD("%s: tensor '%s': sketch has a bad length",
-				   where, name);
-		}
-		t->nsketch = (uint32_t)(n / 4);
-		t->sketch = malloc((n ? n : 1));
-		if (!t->sketch) {
-			free(raw);
-			return mp_error_set(err, MP_ENOMEM, "out of memory");
-		}
-		for (uint32_t i = 0; i < t->nsketch; i++) {
-			uint32_t u = (uint32_t)raw[4 * i] |
-				     (uint32_t)raw[4 * i + 1] << 8 |
-				     (uint32_t)raw[4 * i + 2] << 16 |
-				     (uint32_t)raw[4 * i + 3] << 24;
-			memcpy(&t->sketch[i], &u, 4);
-		}
-		free(raw);
-	}
+	if (sk && (s = sketch_from(sk, where, t, err)) != MP_OK)
+		return s;
 	mp_json *sv = mp_json_get(j, "sv");
-	if (sv) {
-		size_t n = mp_json_size(sv);
-		if (!mp_json_is_array(sv) || n == 0 || n > MP_SPECTRAL_MAX_SV * 4)
-			return BAD("%s: tensor '%s': sv must be a non-empty array",
-				   where, name);
-		if (!(t->sv = malloc(n * sizeof *t->sv)))
-			return mp_error_set(err, MP_ENOMEM, "out of memory");
-		t->nsv = (uint32_t)n;
-		for (size_t i = 0; i < n; i++) {
-			t->sv[i] = mp_json_num(mp_json_at(sv, i));
-			if (!isfinite(t->sv[i]) || t->sv[i] < 0)
-				return BAD("%s: tensor '%s': sv[%zu] is not a "
-					   "non-negative number",
-					   where, name, i);
-		}
-		if (!mp_json_uint(mp_json_get(j, "rows"), &t->rows) ||
-		    !mp_json_uint(mp_json_get(j, "cols"), &t->cols) ||
-		    !num_or_null(mp_json_get(j, "sigma1"), &t->sigma1) ||
-		    !num_or_null(mp_json_get(j, "stable_rank"), &t->stable_rank) ||
-		    !num_or_null(mp_json_get(j, "effective_rank"),
-				 &t->effective_rank))
-			return BAD("%s: tensor '%s': rows, cols, sigma1, "
-				   "stable_rank or effective_rank missing",
-				   where, name);
-		t->sv_exact = mp_json_true(mp_json_get(j, "sv_exact"));
+	if (sv && (s = spectral_from(j, sv, where, t, err)) != MP_OK)
+		return s;
+	return MP_OK;
+}
+
+static mp_status files_from(const mp_json *files, const char *where,
+			    struct mp_fingerprint *fp, struct mp_error *err)
+{
+	if (!mp_json_is_array(files))
+		return BAD("%s: \"files\" is missing or not an array", where);
+	size_t n = mp_json_size(files);
+	if (!(fp->files = calloc(n + 1, sizeof *fp->files)))
+		return NOMEM();
+	for (size_t i = 0; i < n; i++) {
+		mp_json *f = mp_json_at(files, i);
+		if (!mp_json_is_object(f))
+			return BAD("%s: files[%zu] is not an object", where, i);
+		const char *p = mp_json_str(mp_json_get(f, "path"));
+		const char *h = mp_json_str(mp_json_get(f, "sha256"));
+		if (!p)
+			return BAD("%s: files[%zu].path is missing or not a "
+				   "string",
+				   where, i);
+		if (!mp_json_uint(mp_json_get(f, "size"), &fp->files[i].size))
+			return BAD("%s: files[%zu].size is not a non-negative "
+				   "integer",
+				   where, i);
+		if (!is_hex64(h))
+			return BAD("%s: files[%zu].sha256 is not 64 lowercase "
+				   "hex digits",
+				   where, i);
+		if (!(fp->files[i].path = mp_strdup(p)))
+			return NOMEM();
+		memcpy(fp->files[i].sha256, h, MP_SHA256_HEX);
+		fp->nfiles++;
 	}
 	return MP_OK;
+}
+
+static mp_status hist_from(const mp_json *h, const char *where,
+			   struct mp_fingerprint *fp, struct mp_error *err)
+{
+	if (!mp_json_is_array(h) || mp_json_size(h) != MP_SPECTRAL_BINS)
+		return BAD("%s: spectral_histogram must be an array of exactly "
+			   "%d numbers",
+			   where, MP_SPECTRAL_BINS);
+	for (int k = 0; k < MP_SPECTRAL_BINS; k++) {
+		mp_json *v = mp_json_at(h, (size_t)k);
+		fp->hist[k] = mp_json_num(v);
+		if (!mp_json_is_number(v) || !isfinite(fp->hist[k]) ||
+		    fp->hist[k] < 0)
+			return BAD("%s: spectral_histogram[%d] is not a finite "
+				   "non-negative number",
+				   where, k);
+	}
+	fp->has_hist = true;
+	return MP_OK;
+}
+
+/* Optional string member: absent is fine (*out stays NULL), other types
+ * are an error. */
+static mp_status opt_str(const mp_json *j, const char *key, const char *where,
+			 const char **out, struct mp_error *err)
+{
+	mp_json *v = mp_json_get(j, key);
+	*out = NULL;
+	if (!v)
+		return MP_OK;
+	if (!(*out = mp_json_str(v)))
+		return BAD("%s: \"%s\" is not a string", where, key);
+	return MP_OK;
+}
+
+static mp_status fp_from(const mp_json *j, const char *where,
+			 struct mp_fingerprint *fp, struct mp_error *err)
+{
+	const char *method = mp_json_str(mp_json_get(j, "method"));
+	if (!method || !mp_method_find(method))
+		return BAD("%s: \"method\" is missing or not a known method",
+			   where);
+	if (!(fp->method = mp_strdup(method)))
+		return NOMEM();
+	const char *id, *format;
+	mp_status s = opt_str(j, "model_id", where, &id, err);
+	if (s == MP_OK)
+		s = opt_str(j, "format", where, &format, err);
+	if (s != MP_OK)
+		return s;
+	if ((id && !(fp->model_id = mp_strdup(id))) ||
+	    !(fp->format = mp_strdup(format ? format : "")))
+		return NOMEM();
+	mp_json *args = mp_json_get(j, "args");
+	if (args && !mp_json_is_object(args))
+		return BAD("%s: \"args\" is not an object", where);
+	if (!(fp->args = args ? mp_json_dup(args) : mp_json_object()))
+		return NOMEM();
+	if (!mp_json_uint(mp_json_get(j, "params"), &fp->params))
+		return BAD("%s: \"params\" is missing or not a non-negative "
+			   "integer",
+			   where);
+	mp_json *sec = mp_json_get(j, "seconds");
+	if (sec && !num_or_null(sec, &fp->seconds))
+		return BAD("%s: \"seconds\" is not a number", where);
+	mp_json *dp = mp_json_get(j, "dtype_params");
+	if (dp && !mp_json_is_object(dp))
+		return BAD("%s: \"dtype_params\" is not an object", where);
+	for (mp_json *e = mp_json_child(dp); e; e = mp_json_next(e)) {
+		int d = mp_dtype_parse(mp_json_key(e));
+		if (d < 0)
+			return BAD("%s: dtype_params: '%s' is not a dtype name",
+				   where, mp_json_key(e));
+		if (!mp_json_uint(e, &fp->dtype_params[d]))
+			return BAD("%s: dtype_params.%s is not a non-negative "
+				   "integer",
+				   where, mp_json_key(e));
+	}
+	if ((s = files_from(mp_json_get(j, "files"), where, fp, err)) != MP_OK)
+		return s;
+	mp_json *ts = mp_json_get(j, "tensors");
+	if (!mp_json_is_array(ts))
+		return BAD("%s: \"tensors\" is missing or not an array", where);
+	if (!(fp->tensors = calloc(mp_json_size(ts) + 1, sizeof *fp->tensors)))
+		return NOMEM();
+	size_t i = 0;
+	for (mp_json *t = mp_json_child(ts); t; t = mp_json_next(t), i++) {
+		fp->ntensors++;
+		if ((s = tensor_from(t, where, i, &fp->tensors[i], err)) !=
+		    MP_OK)
+			return s;
+	}
+	mp_json *h = mp_json_get(j, "spectral_histogram");
+	if (h && (s = hist_from(h, where, fp, err)) != MP_OK)
+		return s;
+	return mp_fp_index(fp, err);
 }
 
 mp_status mp_fp_from_json(const mp_json *j, const char *where,
@@ -311,86 +548,10 @@ mp_status mp_fp_from_json(const mp_json *j, const char *where,
 	*out = NULL;
 	if (!mp_json_is_object(j))
 		return BAD("%s: fingerprint is not an object", where);
-	const char *method = mp_json_str(mp_json_get(j, "method"));
-	if (!method || !mp_method_find(method))
-		return BAD("%s: missing or unknown \"method\"", where);
 	struct mp_fingerprint *fp = calloc(1, sizeof *fp);
 	if (!fp)
-		return mp_error_set(err, MP_ENOMEM, "%s: out of memory", where);
-	mp_status s = MP_OK;
-	fp->method = mp_strdup(method);
-	const char *id = mp_json_str(mp_json_get(j, "model_id"));
-	if (id)
-		fp->model_id = mp_strdup(id);
-	const char *format = mp_json_str(mp_json_get(j, "format"));
-	fp->format = mp_strdup(format ? format : "");
-	mp_json *args = mp_json_get(j, "args");
-	fp->args = args ? mp_json_dup(args) : mp_json_object();
-	if (args && !mp_json_is_object(args))
-		s = BAD("%s: \"args\" is not an object", where);
-	else if (!mp_json_uint(mp_json_get(j, "params"), &fp->params))
-		s = BAD("%s: \"params\" is not a non-negative integer", where);
-	else if (!num_or_null(mp_json_get(j, "seconds"), &fp->seconds))
-		s = BAD("%s: \"seconds\" is not a number", where);
-	mp_json *dp = mp_json_get(j, "dtype_params");
-	for (mp_json *e = mp_json_child(dp); e && s == MP_OK; e = mp_json_next(e)) {
-		int d = mp_dtype_parse(mp_json_key(e));
-		if (d < 0 || !mp_json_uint(e, &fp->dtype_params[d]))
-			s = BAD("%s: dtype_params: bad entry '%s'", where,
-				mp_json_key(e));
-	}
-	mp_json *files = mp_json_get(j, "files");
-	if (s == MP_OK && !mp_json_is_array(files))
-		s = BAD("%s: \"files\" is not an array", where);
-	if (s == MP_OK) {
-		fp->files = calloc(mp_json_size(files) + 1, sizeof *fp->files);
-		if (!fp->files)
-			s = mp_error_set(err, MP_ENOMEM, "out of memory");
-	}
-	for (size_t i = 0; s == MP_OK && i < mp_json_size(files); i++) {
-		mp_json *f = mp_json_at(files, i);
-		const char *p = mp_json_str(mp_json_get(f, "path"));
-		const char *h = mp_json_str(mp_json_get(f, "sha256"));
-		if (!p || !is_hex64(h) ||
-		    !mp_json_uint(mp_json_get(f, "size"), &fp->files[i].size)) {
-			s = BAD("%s: files[%zu] needs path, size and sha256",
-				where, i);
-			break;
-		}
-		fp->files[i].path = mp_strdup(p);
-		memcpy(fp->files[i].sha256, h, MP_SHA256_HEX);
-		fp->nfiles++;
-	}
-	mp_json *ts = mp_json_get(j, "tensors");
-	if (s == MP_OK && !mp_json_is_array(ts))
-		s = BAD("%s: \"tensors\" is not an array", where);
-	if (s == MP_OK) {
-		fp->tensors = calloc(mp_json_size(ts) + 1, sizeof *fp->tensors);
-		if (!fp->tensors)
-			s = mp_error_set(err, MP_ENOMEM, "out of memory");
-	}
-	size_t i = 0;
-	for (mp_json *t = mp_json_child(ts); s == MP_OK && t;
-	     t = mp_json_next(t), i++) {
-		fp->ntensors++;
-		s = tensor_from(t, where, i, &fp->tensors[i], err);
-	}
-	mp_json *h = mp_json_get(j, "spectral_histogram");
-	if (s == MP_OK && h) {
-		if (!mp_json_is_array(h) || mp_json_size(h) != MP_SPECTRAL_BINS)
-			s = BAD("%s: spectral_histogram must have %d numbers",
-				where, MP_SPECTRAL_BINS);
-		for (int k = 0; s == MP_OK && k < MP_SPECTRAL_BINS; k++) {
-			fp->hist[k] = mp_json_num(mp_json_at(h, (size_t)k));
-			if (!isfinite(fp->hist[k]) || fp->hist[k] < 0)
-				s = BAD("%s: spectral_histogram[%d] is not a "
-					"non-negative number",
-					where, k);
-		}
-		fp->has_hist = s == MP_OK;
-	}
-	if (s == MP_OK && (!fp->method || !fp->format || !fp->args))
-		s = mp_error_set(err, MP_ENOMEM, "%s: out of memory", where);
+		return NOMEM();
+	mp_status s = fp_from(j, where, fp, err);
 	if (s != MP_OK) {
 		mp_fp_free(fp);
 		return s;

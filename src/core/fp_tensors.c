@@ -1,2 +1,354 @@
-/* fp_tensors.c — placeholder. */
-#include "mp.h"
+/* fp_tensors.c — the `tensors` fingerprint method: per tensor the SHA-256 of
+ * its stored bytes and, for floating tensors, the exact statistics of
+ * DESIGN.md §5 and a sketch of the logical values at mp_sketch_positions().
+ *
+ * One pass over each tensor's bytes in blocks of BLOCK bytes does hashing,
+ * statistics and sketch together; further passes are made only when
+ * tstats asks for them. Tensors are spread over worker threads, largest
+ * first. Memory: threads * (BLOCK + sketch positions + tstats state),
+ * whatever the model size; mapped pages are released every RELEASE_EVERY
+ * bytes of each pass, so resident memory stays bounded even for one huge
+ * tensor. Tensors are not split between threads: a model made of one huge
+ * tensor is processed by one thread (acceptable: such models are rare and
+ * the file hash runs in parallel anyway). */
+#include "fingerprint.h"
+
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define BLOCK (1u << 20)
+#define PROGRESS_STEP (4u << 20)
+#define RELEASE_EVERY (16u << 20) /* mapped bytes kept resident per worker */
+#define SKETCH_DEFAULT 512
+#define SKETCH_MAX 65536
+
+static const char *const arg_names[] = {"sketch_size", "seed", NULL};
+
+struct job {
+	const struct mp_model *m;
+	struct mp_fingerprint *fp;
+	uint32_t k;
+	uint64_t seed;
+	const struct mp_progress *prog;
+	size_t *order; /* tensor indices, largest first */
+	atomic_size_t next;
+	atomic_bool failed;
+	atomic_uint_fast64_t done;
+	uint64_t total;
+	pthread_mutex_t lock; /* guards status and err */
+	mp_status status;
+	struct mp_error *err;
+};
+
+/* Per-thread working memory. */
+struct worker {
+	struct job *j;
+	EVP_MD_CTX *md;
+	uint8_t *scratch; /* [BLOCK] for blocks straddling segments */
+	uint64_t *pos;	  /* [k] sketch positions */
+};
+
+static void fail(struct job *j, mp_status st, const char *fmt, const char *name)
+{
+	pthread_mutex_lock(&j->lock);
+	if (j->status == MP_OK)
+		j->status = mp_error_set(j->err, st, fmt, name);
+	atomic_store(&j->failed, true);
+	pthread_mutex_unlock(&j->lock);
+}
+
+static void progress(struct job *j, uint64_t n)
+{
+	uint64_t prev = atomic_fetch_add(&j->done, n);
+	uint64_t now = prev + n;
+	if (j->prog && j->prog->fn &&
+	    (prev / PROGRESS_STEP != now / PROGRESS_STEP || now == j->total))
+		j->prog->fn(j->prog->ctx, now, j->total);
+}
+
+/* Give back the mapped pages of bytes [off, off + len) of t; each segment
+ * may lie in another file. */
+static void release(const struct mp_model *m, const struct mp_tensor *t,
+		    uint64_t off, uint64_t len)
+{
+	uint64_t base = 0, end = off + len;
+	for (int s = 0; s < t->nseg && base < end; s++) {
+		uint64_t lo = off > base ? off : base;
+		uint64_t hi =
+		    base + t->seg[s].len < end ? base + t->seg[s].len : end;
+		const uint8_t *p = t->seg[s].data;
+		for (size_t f = 0; lo < hi && f < m->nfiles; f++) {
+			const struct mp_file *mf = &m->files[f];
+			if (mf->data && p >= mf->data &&
+			    (uint64_t)(p - mf->data) < mf->size) {
+				mp_file_release(
+				    mf, (uint64_t)(p - mf->data) + (lo - base),
+				    hi - lo);
+				break;
+			}
+		}
+		base += t->seg[s].len;
+	}
+}
+
+/* Hash (pass 0 only), feed statistics and pick sketch values, block by
+ * block over the whole tensor. */
+static void one_pass(struct worker *w, const struct mp_tensor *t,
+		     struct mp_tensor_fp *o, struct mp_tstats_acc *acc,
+		     bool first)
+{
+	unsigned es = mp_dtype_size(t->stored);
+	uint64_t per = BLOCK / es; /* values per block */
+	uint32_t p = 0;
+	uint64_t released = 0; /* bytes before this were given back */
+	for (uint64_t e0 = 0; e0 < t->numel; e0 += per) {
+		uint64_t n = t->numel - e0 < per ? t->numel - e0 : per;
+		const uint8_t *b =
+		    mp_tensor_bytes(t, e0 * es, n * es, w->scratch);
+		if (first) {
+			EVP_DigestUpdate(w->md, b, (size_t)(n * es));
+			for (; p < o->nsketch && w->pos[p] < e0 + n; p++) {
+				double v;
+				mp_tensor_decode(t, b + (w->pos[p] - e0) * es,
+						 1, &v);
+				o->sketch[p] = (float)v;
+			}
+		}
+		if (acc)
+			mp_tstats_feed(acc, b, n);
+		if (first)
+			progress(w->j, n * es);
+		if ((e0 + n) * es - released >= RELEASE_EVERY) {
+			release(w->j->m, t, released, (e0 + n) * es - released);
+			released = (e0 + n) * es;
+		}
+	}
+	release(w->j->m, t, released, t->nbytes - released);
+}
+
+static mp_status do_tensor(struct worker *w, const struct mp_tensor *t,
+			   struct mp_tensor_fp *o)
+{
+	struct job *j = w->j;
+	uint64_t seglen = 0;
+	bool ok = t->nseg >= 0 && t->nseg <= MP_MAX_SEGS;
+	for (int s = 0; ok && s < t->nseg; s++)
+		ok = mp_add_u64(seglen, t->seg[s].len, &seglen);
+	if (!ok || seglen != t->nbytes) {
+		fail(j, MP_EFORMAT,
+		     "tensor '%s': segments do not cover its bytes", t->name);
+		return MP_EFORMAT;
+	}
+	o->dtype = t->logical;
+	o->stored = t->stored;
+	o->ndim = t->ndim;
+	memcpy(o->shape, t->shape, sizeof o->shape);
+	o->numel = t->numel;
+	bool fl = mp_dtype_is_float(t->logical);
+	struct mp_tstats_acc *acc = NULL;
+	if (fl && j->k) {
+		o->nsketch = mp_sketch_positions(t->shape, t->ndim, t->numel,
+						 j->seed, j->k, w->pos);
+		if (o->nsketch &&
+		    !(o->sketch = malloc(o->nsketch * sizeof *o->sketch))) {
+			fail(j, MP_ENOMEM, "tensor '%s': out of memory",
+			     t->name);
+			return MP_ENOMEM;
+		}
+	}
+	if (fl && !(acc = mp_tstats_new(t->stored, &t->quant, t->numel))) {
+		fail(j, MP_ENOMEM, "tensor '%s': out of memory", t->name);
+		return MP_ENOMEM;
+	}
+	unsigned char md[MP_SHA256_LEN];
+	if (!EVP_DigestInit_ex(w->md, EVP_sha256(), NULL)) {
+		mp_tstats_free(acc);
+		fail(j, MP_ENOMEM, "tensor '%s': cannot start SHA-256",
+		     t->name);
+		return MP_ENOMEM;
+	}
+	one_pass(w, t, o, acc, true);
+	EVP_DigestFinal_ex(w->md, md, NULL);
+	mp_hex(md, MP_SHA256_LEN, o->sha256);
+	mp_status s = MP_OK;
+	if (acc) {
+		while (mp_tstats_next_pass(acc) && !atomic_load(&j->failed))
+			one_pass(w, t, o, acc, false);
+		s = mp_tstats_finish(acc, &o->stats);
+		mp_tstats_free(acc);
+		o->has_stats = s == MP_OK;
+		if (s != MP_OK)
+			fail(j, s,
+			     "tensor '%s': statistics failed (out of "
+			     "memory)",
+			     t->name);
+	}
+	return s;
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct job *j = w->j;
+	for (;;) {
+		size_t k = atomic_fetch_add(&j->next, 1);
+		if (k >= j->m->ntensors || atomic_load(&j->failed))
+			break;
+		size_t ti = j->order[k];
+		if (do_tensor(w, &j->m->tensors[ti], &j->fp->tensors[ti]) !=
+		    MP_OK)
+			break;
+	}
+	return NULL;
+}
+
+static bool worker_init(struct worker *w, struct job *j)
+{
+	w->j = j;
+	w->md = EVP_MD_CTX_new();
+	w->scratch = malloc(BLOCK);
+	w->pos = malloc((j->k ? j->k : 1) * sizeof *w->pos);
+	return w->md && w->scratch && w->pos;
+}
+
+static void worker_done(struct worker *w)
+{
+	EVP_MD_CTX_free(w->md);
+	free(w->scratch);
+	free(w->pos);
+}
+
+struct sized {
+	uint64_t nbytes;
+	size_t index;
+};
+
+static int by_size_desc(const void *a, const void *b)
+{
+	const struct sized *x = a, *y = b;
+	if (x->nbytes != y->nbytes)
+		return x->nbytes > y->nbytes ? -1 : 1;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* Run the workers: the calling thread is one of them. With a single huge
+ * tensor one thread does all the work; tensors are not split. */
+static void run(struct job *j, int threads)
+{
+	if (threads <= 0) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		threads = n > 0 ? (int)n : 1;
+	}
+	if ((size_t)threads > j->m->ntensors)
+		threads = j->m->ntensors ? (int)j->m->ntensors : 1;
+	struct worker *w = calloc((size_t)threads, sizeof *w);
+	pthread_t *tid = calloc((size_t)threads, sizeof *tid);
+	if (!w || !tid) {
+		free(w);
+		free(tid);
+		fail(j, MP_ENOMEM, "%s: out of memory", j->m->path);
+		return;
+	}
+	int ready = 0;
+	while (ready < threads && worker_init(&w[ready], j))
+		ready++;
+	if (ready == 0) {
+		worker_done(&w[0]);
+		fail(j, MP_ENOMEM, "%s: out of memory", j->m->path);
+	} else {
+		if (ready < threads)
+			worker_done(&w[ready]);
+		int started = 1;
+		for (; started < ready; started++)
+			if (pthread_create(&tid[started], NULL, worker_main,
+					   &w[started]) != 0)
+				break;
+		worker_main(&w[0]);
+		for (int i = 1; i < started; i++)
+			pthread_join(tid[i], NULL);
+		for (int i = 0; i < ready; i++)
+			worker_done(&w[i]);
+	}
+	free(w);
+	free(tid);
+}
+
+static mp_status arg_uint(const mp_json *args, const char *key, uint64_t hi,
+			  uint64_t *out, struct mp_error *err)
+{
+	const mp_json *v = mp_json_get(args, key);
+	if (!v)
+		return MP_OK;
+	uint64_t x;
+	if (!mp_json_uint(v, &x) || x > hi)
+		return mp_error_set(err, MP_EINVAL,
+				    "tensors: argument %s must be an integer "
+				    "in 0..%llu",
+				    key, (unsigned long long)hi);
+	*out = x;
+	return MP_OK;
+}
+
+static mp_status compute(const struct mp_model *m, const mp_json *args,
+			 int threads, const struct mp_progress *prog,
+			 struct mp_fingerprint *fp, struct mp_error *err)
+{
+	uint64_t k = SKETCH_DEFAULT, seed = 0;
+	mp_status s = arg_uint(args, "sketch_size", SKETCH_MAX, &k, err);
+	if (s == MP_OK)
+		s = arg_uint(args, "seed", (1ULL << 53) - 1, &seed, err);
+	if (s != MP_OK)
+		return s;
+	struct job j = {.m = m,
+			.fp = fp,
+			.k = (uint32_t)k,
+			.seed = seed,
+			.prog = prog,
+			.err = err};
+	size_t n = m->ntensors;
+	fp->tensors = calloc(n ? n : 1, sizeof *fp->tensors);
+	j.order = malloc((n ? n : 1) * sizeof *j.order);
+	struct sized *sz = malloc((n ? n : 1) * sizeof *sz);
+	if (!fp->tensors || !j.order || !sz) {
+		free(j.order);
+		free(sz);
+		return mp_error_set(err, MP_ENOMEM, "%s: out of memory",
+				    m->path);
+	}
+	fp->ntensors = n;
+	for (size_t i = 0; i < n; i++) {
+		if (!(fp->tensors[i].name = mp_strdup(m->tensors[i].name))) {
+			free(j.order);
+			free(sz);
+			return mp_error_set(err, MP_ENOMEM, "%s: out of memory",
+					    m->path);
+		}
+		sz[i] = (struct sized){m->tensors[i].nbytes, i};
+		j.total += m->tensors[i].nbytes;
+	}
+	qsort(sz, n, sizeof *sz, by_size_desc);
+	for (size_t i = 0; i < n; i++)
+		j.order[i] = sz[i].index;
+	free(sz);
+	atomic_init(&j.next, 0);
+	atomic_init(&j.failed, false);
+	atomic_init(&j.done, 0);
+	pthread_mutex_init(&j.lock, NULL);
+	j.status = MP_OK;
+	if (n)
+		run(&j, threads);
+	pthread_mutex_destroy(&j.lock);
+	free(j.order);
+	return j.status;
+}
+
+const struct mp_method mp_method_tensors = {
+    .name = "tensors",
+    .summary = "SHA-256, exact statistics and a value sketch per tensor",
+    .arg_names = arg_names,
+    .compute = compute,
+};

@@ -4,6 +4,7 @@
 
 #include <cjson/cJSON.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -154,7 +155,43 @@ bool mp_json_set(mp_json *obj, const char *key, mp_json *item)
 }
 mp_json *mp_json_dup(const mp_json *j) { return cJSON_Duplicate(j, true); }
 
+/* cJSON prints 15 significant digits and accepts the text when it reads back
+ * approximately; replace every number by the shortest of %.15g..%.17g that
+ * reads back to the same bits, so doubles survive a round trip exactly. */
+static bool exact_numbers(mp_json *j)
+{
+	for (mp_json *c = j->child; c; c = c->next) {
+		if (cJSON_IsNumber(c)) {
+			char buf[40];
+			double v = c->valuedouble;
+			for (int prec = 15; prec <= 17; prec++) {
+				snprintf(buf, sizeof buf, "%.*g", prec, v);
+				if (strtod(buf, NULL) == v)
+					break;
+			}
+			char *raw = mp_strdup(buf);
+			if (!raw)
+				return false;
+			c->type = cJSON_Raw;
+			c->valuestring = raw;
+		} else if (c->child && !exact_numbers(c)) {
+			return false;
+		}
+	}
+	return true;
+}
+
 char *mp_json_print(const mp_json *j, bool pretty)
 {
-	return pretty ? cJSON_Print(j) : cJSON_PrintUnformatted(j);
+	mp_json *copy = cJSON_Duplicate(j, true);
+	if (!copy)
+		return NULL;
+	char *out = NULL;
+	if (cJSON_IsNumber(copy)) {
+		out = pretty ? cJSON_Print(copy) : cJSON_PrintUnformatted(copy);
+	} else if (exact_numbers(copy)) {
+		out = pretty ? cJSON_Print(copy) : cJSON_PrintUnformatted(copy);
+	}
+	cJSON_Delete(copy);
+	return out;
 }
