@@ -36,5 +36,5 @@ one() { # dtype layers limit
 }
 
 echo "modelprint fingerprint benchmark ($(nproc) CPUs, best of $runs, warm cache)"
-one BF16 22 1.5
+one BF16 23 1.5
 one F32 11 3

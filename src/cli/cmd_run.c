@@ -1,1 +1,168 @@
-/* cmd_run.c */
+/* cmd_run.c — `modelprint run`: an experiment from a config file. */
+#include "cli.h"
+#include "experiment.h"
+
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage_text[] =
+	"usage: modelprint run --config FILE [--use-existing]\n"
+	"                      [--write-to-registry] [--exact]\n"
+	"                      [--output-dir DIR] [--registry DIR]\n"
+	"                      [--global-registry DIR] [--threads N]\n"
+	"\n"
+	"Fingerprint every model of the config with every method, compute the\n"
+	"similarity matrix of every metric, and write fingerprints.json and\n"
+	"similarity_matrices.json into the output directory.\n"
+	"\n"
+	"  --config FILE          experiment config (models, methods,\n"
+	"                         method_args, metrics)\n"
+	"  --use-existing         take fingerprints already in the registry\n"
+	"  --write-to-registry    store computed fingerprints in the global\n"
+	"                         registry (must be writable)\n"
+	"  --exact                cosine and pearson over the full tensors\n"
+	"  --output-dir DIR       default ./modelprint-results\n"
+	"  --registry DIR         where model ids are resolved\n"
+	"  --global-registry DIR  default $MODELPRINT_GLOBAL_REGISTRY\n"
+	"  --threads N            worker threads (default: all CPUs)\n"
+	"  -h, --help             this text\n";
+
+static void print_matrix(const struct mp_simmatrix *s)
+{
+	printf("\n%s / %s (%s)\n", s->method, s->metric,
+	       s->higher_is_more_alike ? "higher is more alike"
+				       : "lower is more alike");
+	size_t show = s->n < 12 ? s->n : 12;
+	printf("%8s", "");
+	for (size_t j = 0; j < show; j++)
+		printf(" %7.7s", s->ids[j]);
+	printf("%s\n", show < s->n ? " ..." : "");
+	for (size_t i = 0; i < show; i++) {
+		printf("%8.8s", s->ids[i]);
+		for (size_t j = 0; j < show; j++) {
+			double v = s->value[i * s->n + j];
+			if (isnan(v))
+				printf(" %7s", "-");
+			else
+				printf(" %7.4f", v);
+		}
+		printf("\n");
+	}
+	if (show < s->n)
+		printf("(%zu of %zu models shown; all in the matrices file)\n",
+		       show, s->n);
+}
+
+int cmd_run(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"use-existing", no_argument, NULL, 'u'},
+		{"write-to-registry", no_argument, NULL, 'w'},
+		{"exact", no_argument, NULL, 'e'},
+		{"output-dir", required_argument, NULL, 'o'},
+		{"registry", required_argument, NULL, 'r'},
+		{"global-registry", required_argument, NULL, 'g'},
+		{"threads", required_argument, NULL, 't'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0}};
+	const char *config = NULL, *regopt = NULL, *globopt = NULL;
+	struct mp_run_opts o = {.output_dir = "modelprint-results"};
+	long threads = 0;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': config = optarg; break;
+		case 'u': o.use_existing = true; break;
+		case 'w': o.write_to_registry = true; break;
+		case 'e': o.exact = true; break;
+		case 'o': o.output_dir = optarg; break;
+		case 'r': regopt = optarg; break;
+		case 'g': globopt = optarg; break;
+		case 't':
+			if (!cli_parse_int(optarg, 0, 1024, &threads))
+				return cli_usage_error("run", "--threads needs 0..1024");
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return CLI_EXIT_OK;
+		default:
+			return cli_usage_error("run", "bad option");
+		}
+	}
+	if (!config)
+		return cli_usage_error("run", "--config FILE is required");
+	if (optind < argc)
+		return cli_usage_error("run", "unexpected argument '%s'", argv[optind]);
+	char *global = cli_global_registry_dir(globopt);
+	if (o.write_to_registry && !global)
+		return cli_usage_error("run", "--write-to-registry needs a global "
+					      "registry (--global-registry DIR or "
+					      "$MODELPRINT_GLOBAL_REGISTRY)");
+	char *regdir = regopt ? mp_strdup(regopt)
+			      : global ? mp_strdup(global) : cli_registry_dir(NULL);
+	struct mp_error err;
+	int rc = CLI_EXIT_FAIL;
+	struct mp_registry *reg = NULL;
+	struct mp_config *cfg = NULL;
+	struct mp_run_result res = {0};
+	if (o.write_to_registry &&
+	    mp_registry_check_writable(global, &err) != MP_OK) {
+		cli_error("refusing --write-to-registry: %s", err.msg);
+		goto out;
+	}
+	if (o.write_to_registry && strcmp(global, regdir) != 0) {
+		cli_error("--write-to-registry writes to the global registry %s, "
+			  "but models are resolved in %s; use one registry",
+			  global, regdir);
+		goto out;
+	}
+	if (mp_registry_load(regdir, &reg, &err) != MP_OK ||
+	    mp_config_load(config, reg, &cfg, &err) != MP_OK) {
+		cli_fail(&err);
+		goto out;
+	}
+	o.registry_dir = regdir;
+	o.threads = (int)threads;
+	struct cli_progress pr;
+	o.progress = cli_progress_start(&pr, "fingerprinting");
+	mp_status st = mp_experiment_run(cfg, &o, &res, &err);
+	cli_progress_end(&pr);
+	if (st != MP_OK) {
+		cli_fail(&err);
+		goto out;
+	}
+	printf("fingerprints: %zu computed, %zu reused\n", res.computed,
+	       res.reused);
+	printf("wrote %s\nwrote %s\n", res.fingerprints_path, res.matrices_path);
+	mp_json *j;
+	struct mp_simmatrix **ms;
+	size_t nm;
+	if (mp_json_load(res.matrices_path, 1ULL << 32, &j, &err) != MP_OK) {
+		cli_fail(&err);
+		goto out;
+	}
+	st = mp_simmatrix_list_from_json(j, res.matrices_path, &ms, &nm, &err);
+	mp_json_free(j);
+	if (st != MP_OK) {
+		cli_fail(&err);
+		goto out;
+	}
+	for (size_t i = 0; i < nm; i++) {
+		print_matrix(ms[i]);
+		mp_simmatrix_free(ms[i]);
+	}
+	free(ms);
+	rc = CLI_EXIT_OK;
+out:
+	mp_run_result_done(&res);
+	mp_config_free(cfg);
+	mp_registry_free(reg);
+	free(regdir);
+	free(global);
+	return rc;
+}

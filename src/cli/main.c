@@ -1,1 +1,60 @@
-int main(void) { return 0; }
+/* main.c — the modelprint command: dispatch to one cmd_<name>.c. */
+#include "cli.h"
+#include "config.h"
+
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+
+static const struct cli_cmd commands[] = {
+	{"fingerprint", "fingerprint model files", cmd_fingerprint},
+	{"compare", "compare two models tensor by tensor", cmd_compare},
+	{"run", "run an experiment: fingerprints and similarity matrices",
+	 cmd_run},
+	{"registry", "add, list, show and remove registered models",
+	 cmd_registry},
+};
+#define NCMDS (sizeof commands / sizeof commands[0])
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: modelprint [--help] [--version] COMMAND [ARGS]\n\n"
+		   "commands:\n");
+	for (size_t i = 0; i < NCMDS; i++)
+		fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\n'modelprint COMMAND --help' and man modelprint-COMMAND "
+		   "tell more.\n");
+}
+
+int main(int argc, char **argv)
+{
+	setlocale(LC_ALL, "");
+	setlocale(LC_NUMERIC, "C");
+	if (argc < 2) {
+		usage(stdout);
+		return CLI_EXIT_OK;
+	}
+	const char *cmd = argv[1];
+	if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
+		usage(stdout);
+		return CLI_EXIT_OK;
+	}
+	if (!strcmp(cmd, "--version")) {
+		printf("modelprint %s\nBLAS: %s\n", PACKAGE_VERSION, MP_BLAS);
+		return CLI_EXIT_OK;
+	}
+	if (!strcmp(cmd, "help") && argc > 2) {
+		for (size_t i = 0; i < NCMDS; i++)
+			if (!strcmp(commands[i].name, argv[2])) {
+				char *args[] = {argv[2], "--help", NULL};
+				return commands[i].run(2, args);
+			}
+		cmd = argv[2];
+	}
+	for (size_t i = 0; i < NCMDS; i++)
+		if (!strcmp(commands[i].name, cmd))
+			return commands[i].run(argc - 1, argv + 1);
+	fprintf(stderr, "modelprint: unknown command '%s'\n", cmd);
+	usage(stderr);
+	return CLI_EXIT_USAGE;
+}
