@@ -222,11 +222,12 @@ START_TEST(test_tensors_method)
 	ck_assert(close_rel(tb->stats.mean, sum / NBIG, 1e-9));
 	ck_assert(close_rel(tb->stats.l2_norm, sqrt(sq), 1e-12));
 	ck_assert(tb->stats.max == mx);
-	ck_assert_uint_eq(tb->nsketch, 512);
-	uint64_t pos[512];
-	ck_assert_uint_eq(mp_sketch_positions(tb->shape, 2, NBIG, 0, 512, pos),
-			  512);
-	for (int k = 0; k < 512; k++)
+	ck_assert_uint_eq(tb->nsketch, MP_SKETCH_DEFAULT);
+	static uint64_t pos[MP_SKETCH_DEFAULT];
+	ck_assert_uint_eq(mp_sketch_positions(tb->shape, 2, NBIG, 0,
+					      MP_SKETCH_DEFAULT, pos),
+			  MP_SKETCH_DEFAULT);
+	for (int k = 0; k < MP_SKETCH_DEFAULT; k++)
 		ck_assert(tb->sketch[k] == mm.big[pos[k]]);
 	mp_fp_free(fp);
 	mem_done(&mm);

@@ -11,6 +11,8 @@
 
 #define MP_SPECTRAL_BINS 64
 #define MP_SPECTRAL_MAX_SV 256
+/* Default sketch size of the tensors method: values per tensor. */
+#define MP_SKETCH_DEFAULT 4096
 
 /* Progress callback: done/total in bytes, done non-decreasing per caller but
  * NOT serialised: it may be called concurrently from several worker threads

@@ -23,7 +23,7 @@
 #define BLOCK (1u << 20)
 #define PROGRESS_STEP (4u << 20)
 #define RELEASE_EVERY (16u << 20) /* mapped bytes kept resident per worker */
-#define SKETCH_DEFAULT 512
+#define SKETCH_DEFAULT MP_SKETCH_DEFAULT
 #define SKETCH_MAX 65536
 
 static const char *const arg_names[] = {"sketch_size", "seed", NULL};

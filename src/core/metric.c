@@ -158,8 +158,8 @@ static bool same_sketch_args(const struct mp_fingerprint *a,
 	for (int k = 0; k < 2; k++) {
 		mp_json *x = mp_json_get(a->args, keys[k]);
 		mp_json *y = mp_json_get(b->args, keys[k]);
-		double dx = x ? mp_json_num(x) : (k ? 0 : 512);
-		double dy = y ? mp_json_num(y) : (k ? 0 : 512);
+		double dx = x ? mp_json_num(x) : (k ? 0 : MP_SKETCH_DEFAULT);
+		double dy = y ? mp_json_num(y) : (k ? 0 : MP_SKETCH_DEFAULT);
 		if (dx != dy)
 			return false;
 	}
