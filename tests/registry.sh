@@ -1,2 +1,80 @@
 #!/bin/sh
-exit 77
+# tests/registry.sh — the registry through the real binary: add, list, show,
+# rm, JSON output, 8 writers at once, writers killed with SIGKILL, and the
+# global registry's permission check.
+. "$MP_SRCDIR/tests/lib.sh"
+R="$T/reg"
+model_a "$T/a.safetensors"
+model_c "$T/c.safetensors"
+id=$("$MP_BIN" registry --registry "$R" add "$T/a.safetensors" --name A --family Fam --type Base) ||
+	fail "add"
+[ "$id" = 1 ] || fail "first id is '$id', expected 1"
+id=$("$MP_BIN" registry --registry "$R" add "$T/c.safetensors" --id 10 --name C) || fail "add --id"
+id=$("$MP_BIN" registry --registry "$R" add "$T/c.safetensors") || fail "add after 10"
+[ "$id" = 11 ] || fail "id after 10 is '$id', expected 11"
+"$MP_BIN" registry --registry "$R" add "$T/a.safetensors" --id 10 2>/dev/null &&
+	fail "duplicate id accepted"
+"$MP_BIN" registry --registry "$R" add "$T/a.safetensors" --id ../x 2>/dev/null &&
+	fail "id with a slash accepted"
+sum=$(sha256sum "$T/a.safetensors" | cut -d' ' -f1)
+"$MP_BIN" registry --registry "$R" show 1 --json | grep -q "\"sha256\":.*\"$sum\"" ||
+	fail "show --json lacks the file's sha256"
+"$MP_BIN" registry --registry "$R" list | grep -Eq '^1 +A +Fam +Base +safetensors' ||
+	fail "list row of model 1"
+"$MP_BIN" registry --registry "$R" rm 10 || fail "rm"
+n=$("$MP_BIN" registry --registry "$R" list --json | grep -c '"id":')
+[ "$n" = 2 ] || fail "$n models after rm, expected 2"
+"$MP_BIN" registry --registry "$R" rm 10 2>/dev/null && fail "rm of a missing id"
+MODELPRINT_REGISTRY="$R" "$MP_BIN" registry list | grep -q '^11 ' || fail "MODELPRINT_REGISTRY ignored"
+ok "add, list, show, rm"
+
+# Eight processes adding 25 models each at the same time lose nothing.
+C="$T/conc"
+p=0
+while [ $p -lt 8 ]; do
+	( i=0; while [ $i -lt 25 ]; do
+		"$MP_BIN" registry --registry "$C" add "$T/a.safetensors" >/dev/null || exit 1
+		i=$((i + 1)); done ) &
+	p=$((p + 1))
+done
+wait
+n=$("$MP_BIN" registry --registry "$C" list --json | grep -c '"id":')
+d=$("$MP_BIN" registry --registry "$C" list --json | grep '"id":' | sort -u | wc -l)
+[ "$n" = 200 ] && [ "$d" = 200 ] || fail "concurrent adds: $n models, $d distinct ids"
+ok "8 concurrent writers"
+
+# Writers killed with SIGKILL at arbitrary moments leave a readable registry.
+K="$T/kill"
+k=0
+while [ $k -lt 15 ]; do
+	( while :; do "$MP_BIN" registry --registry "$K" add "$T/c.safetensors" >/dev/null 2>&1; done ) &
+	loop=$!
+	sleep 0.0$((k % 9 + 1))
+	pkill -KILL -P $loop 2>/dev/null || true
+	kill -KILL $loop 2>/dev/null || true
+	wait $loop 2>/dev/null || true
+	"$MP_BIN" registry --registry "$K" list --json > "$T/list.json" 2>"$T/list.err" ||
+		{ fail "registry unreadable after kill $k: $(cat "$T/list.err")"; break; }
+	k=$((k + 1))
+done
+n=$(grep -c '"id":' "$T/list.json" || true)
+f=$(grep -c '"sha256":' "$T/list.json" || true)
+[ "$n" -gt 0 ] && [ "$n" = "$f" ] || fail "after kills: $n models, $f file hashes"
+ok "SIGKILL mid-write, $n models intact"
+
+# Global registry: --write-to-registry needs one, and write permission.
+rc=0
+"$MP_BIN" registry --write-to-registry add "$T/a.safetensors" 2>/dev/null || rc=$?
+[ $rc = 2 ] || fail "--write-to-registry without a global registry is not a usage error"
+MODELPRINT_GLOBAL_REGISTRY="$T/glob" "$MP_BIN" registry --write-to-registry add "$T/a.safetensors" >/dev/null ||
+	fail "write to a writable global registry"
+if [ "$(id -u)" != 0 ]; then
+	mkdir "$T/ro" && chmod 555 "$T/ro"
+	err=$("$MP_BIN" registry --global-registry "$T/ro" --write-to-registry add "$T/missing" 2>&1) || true
+	echo "$err" | grep -q "not writable" || fail "read-only global registry: $err"
+fi
+printf '{"models": 3}' > "$T/glob/models.json"
+if err=$("$MP_BIN" registry --registry "$T/glob" list 2>&1); then fail "corrupt models.json accepted"; fi
+echo "$err" | grep -q 'models.json' || fail "corrupt table error: $err"
+ok "global registry and corrupt table"
+finish
