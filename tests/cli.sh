@@ -1,2 +1,62 @@
 #!/bin/sh
-exit 77
+# tests/cli.sh — the command line: help, usage errors, fingerprint output
+# checked against sha256sum and hand counts, errors on bad files.
+. "$MP_SRCDIR/tests/lib.sh"
+for c in fingerprint compare run registry; do
+	"$MP_BIN" "$c" --help | grep -q "usage: modelprint $c" || fail "$c --help"
+	"$MP_BIN" help "$c" | grep -q "usage: modelprint $c" || fail "help $c"
+done
+"$MP_BIN" --help | grep -q registry || fail "--help lists commands"
+"$MP_BIN" --version | grep -q '^BLAS: ' || fail "--version names the BLAS"
+rc=0; "$MP_BIN" frobnicate 2>/dev/null || rc=$?
+[ $rc = 2 ] || fail "unknown command exit $rc"
+rc=0; "$MP_BIN" fingerprint --bogus x 2>/dev/null || rc=$?
+[ $rc = 2 ] || fail "unknown option exit $rc"
+rc=0; "$MP_BIN" fingerprint --arg foo=1 x 2>/dev/null || rc=$?
+[ $rc = 2 ] || fail "unknown method argument exit $rc"
+ok "help and usage errors"
+
+model_a "$T/a.safetensors"
+# table: 2 tensors, 6 parameters, all F32
+"$MP_BIN" fingerprint "$T/a.safetensors" | grep -Eq 'safetensors +2 +6 +F32 100%' ||
+	fail "table row: $("$MP_BIN" fingerprint "$T/a.safetensors")"
+json=$("$MP_BIN" fingerprint --json "$T/a.safetensors")
+fsum=$(sha256sum "$T/a.safetensors" | cut -d' ' -f1)
+echo "$json" | grep -q "\"sha256\":.*\"$fsum\"" || fail "file sha256 missing from JSON"
+# tensor b is the last 8 bytes of the file
+bsum=$(tail -c 8 "$T/a.safetensors" | sha256sum | cut -d' ' -f1)
+echo "$json" | grep -q "$bsum" || fail "tensor sha256 of b missing from JSON"
+# mean of w = (1+2+3+4)/4 = 2.5, median 2.5, q25 1.75
+echo "$json" | tr -d ' \t\n' | grep -q '"mean":2.5,"std":1.118033988749895' ||
+	fail "stats of w"
+"$MP_BIN" fingerprint -o "$T/out.json" "$T/a.safetensors" >/dev/null || fail "-o"
+grep -q "$fsum" "$T/out.json" || fail "-o file"
+ok "fingerprint table and JSON"
+
+# errors: one line naming the file, exit 1; good files still printed
+rc=0; err=$("$MP_BIN" fingerprint "$T/missing.safetensors" 2>&1 >/dev/null) || rc=$?
+[ $rc = 1 ] || fail "missing file exit $rc"
+[ "$(echo "$err" | wc -l)" = 1 ] && echo "$err" | grep -q missing.safetensors ||
+	fail "missing file message: $err"
+printf 'garbage' > "$T/bad.safetensors"
+rc=0; out=$("$MP_BIN" fingerprint "$T/bad.safetensors" "$T/a.safetensors" 2>"$T/err") || rc=$?
+[ $rc = 1 ] || fail "one bad file of two: exit $rc"
+echo "$out" | grep -q a.safetensors || fail "the good file was not printed"
+grep -q bad.safetensors "$T/err" || fail "the bad file was not named"
+ok "errors"
+
+# compare: identical copies and a different model
+cp "$T/a.safetensors" "$T/b.safetensors"
+model_c "$T/c.safetensors"
+"$MP_BIN" compare "$T/a.safetensors" "$T/b.safetensors" | grep -Eq '^tensors +exact +1\.000000' ||
+	fail "compare copies: exact"
+out=$("$MP_BIN" compare "$T/a.safetensors" "$T/c.safetensors")
+# w: a=(1,2,3,4) c=(4,3,-1,1): cosine 11/sqrt(30*27) = 0.386501; centred
+# dot -6.5 over sqrt(5*14.75): Pearson -0.756889. b: cosine 0.5/sqrt(1.25*4.25)
+# = 0.216930. Model cosine (4*0.386501 + 2*0.216930)/6 = 0.329977.
+echo "$out" | grep -Eq '^w +2x2 +F32 +F32 +no +0\.386501 +-0\.756889' || fail "compare w: $out"
+echo "$out" | grep -Eq '^tensors +cosine +0\.329977' || fail "compare model cosine: $out"
+"$MP_BIN" compare --json "$T/a.safetensors" "$T/c.safetensors" | grep -q '"only_in_a"' ||
+	fail "compare --json"
+ok "compare"
+finish
