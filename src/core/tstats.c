@@ -538,8 +538,10 @@ static mp_status finish_small(struct mp_tstats_acc *a, struct mp_tstats *o)
 	qsort(d, np, sizeof *d, cmp_vc);
 	o->mad = (vc_rank(d, np, (n - 1) / 2) + vc_rank(d, np, n / 2)) / 2;
 	/* energy: the k largest |x| */
-	for (size_t i = 0; i < np; i++)
+	for (size_t i = 0; i < np; i++) {
 		d[i].v = fabs(p[i].v);
+		d[i].c = p[i].c;
+	}
 	qsort(d, np, sizeof *d, cmp_vc);
 	uint64_t k = n / 10 ? n / 10 : 1, left = k;
 	double top = 0;
