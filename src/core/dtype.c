@@ -122,9 +122,13 @@ void mp_dtype_to_double(enum mp_dtype dt, const uint8_t *src, size_t n,
 		return;
 	case MP_F32:
 		for (size_t i = 0; i < n; i++) {
-			uint32_t u = (uint32_t)load_le(src + 4 * i, 4);
 			float f;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+			memcpy(&f, src + 4 * i, 4);
+#else
+			uint32_t u = (uint32_t)load_le(src + 4 * i, 4);
 			memcpy(&f, &u, 4);
+#endif
 			dst[i] = f;
 		}
 		return;
