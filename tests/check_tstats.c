@@ -1,24 +1,207 @@
-/* check_tstats.c — exact statistics against hand values and against an
- * independent reference that sorts a copy of the data. */
+/* check_tstats.c — exact tensor statistics against hand-computed values and
+ * an independent reference that sorts a copy of the data. */
 #include "check_suites.h"
 #include "testutil.h"
+
 #include "tstats.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-START_TEST(test_hand_values)
+/* ---- reference: sort, numpy formulas, straightforward two-pass sums ---- */
+
+static int cmp_d(const void *a, const void *b)
 {
-	/* [1,2,3,4]: mean 2.5, std sqrt(1.25), median 2.5, q25 1.75 (pos
-	 * 0.75), q75 3.25, mad median(|x-2.5|) = median(1.5,.5,.5,1.5) = 1,
-	 * skew 0, kurtosis m4/m2^2-3 = 2.5625/1.5625-3 = -1.36, l1 10,
-	 * l2 sqrt(30), energy max(1, 4//10)=1 largest: 16/30. */
-	double x[] = {1, 2, 3, 4};
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* numpy.percentile(..., method="linear") of sorted s[0..n) */
+static double ref_pct(const double *s, size_t n, double p)
+{
+	double pos = p * (double)(n - 1);
+	size_t lo = (size_t)floor(pos), hi = (size_t)ceil(pos);
+	double t = pos - floor(pos), d = s[hi] - s[lo];
+	return t >= 0.5 ? s[hi] - d * (1 - t) : s[lo] + d * t;
+}
+
+static double ref_median(const double *s, size_t n)
+{
+	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+
+static void ref_stats(const double *x, size_t nall, struct mp_tstats *o)
+{
+	double *s = malloc((nall ? nall : 1) * sizeof *s);
+	ck_assert_ptr_nonnull(s);
+	size_t n = 0;
+	memset(o, 0, sizeof *o);
+	for (size_t i = 0; i < nall; i++) {
+		if (isfinite(x[i]))
+			s[n++] = x[i];
+		else
+			o->nonfinite++;
+	}
+	o->n = n;
+	qsort(s, n, sizeof *s, cmp_d);
+	/* the sum around the median keeps the mean accurate when the values
+	 * cluster far from 0 */
+	long double sum = 0, l1 = 0, sq = 0, c = n ? s[n / 2] : 0;
+	size_t sparse = 0;
+	for (size_t i = 0; i < n; i++) {
+		sum += s[i] - c;
+		l1 += fabs(s[i]);
+		sq += (long double)s[i] * s[i];
+		sparse += fabs(s[i]) < 1e-6;
+	}
+	o->mean = (double)(c + sum / n);
+	long double m2 = 0, m3 = 0, m4 = 0;
+	for (size_t i = 0; i < n; i++) {
+		long double d = (long double)s[i] - o->mean;
+		m2 += d * d;
+		m3 += d * d * d;
+		m4 += d * d * d * d;
+	}
+	m2 /= n;
+	m3 /= n;
+	m4 /= n;
+	o->std = sqrt((double)m2);
+	o->skew = m2 == 0 ? NAN : (double)(m3 / powl(m2, 1.5L));
+	o->kurtosis = m2 == 0 ? NAN : (double)(m4 / (m2 * m2) - 3);
+	o->min = s[0];
+	o->max = s[n - 1];
+	o->median = ref_median(s, n);
+	o->q25 = ref_pct(s, n, 0.25);
+	o->q75 = ref_pct(s, n, 0.75);
+	o->iqr = o->q75 - o->q25;
+	o->l1_norm = (double)l1;
+	o->l2_norm = sqrt((double)sq);
+	o->linf_norm = fmax(fabs(s[0]), fabs(s[n - 1]));
+	o->sparsity = (double)sparse / (double)n;
+	double *d = malloc(n * sizeof *d);
+	ck_assert_ptr_nonnull(d);
+	for (size_t i = 0; i < n; i++)
+		d[i] = fabs(s[i] - o->median);
+	qsort(d, n, sizeof *d, cmp_d);
+	o->mad = ref_median(d, n);
+	for (size_t i = 0; i < n; i++)
+		d[i] = fabs(s[i]);
+	qsort(d, n, sizeof *d, cmp_d);
+	size_t k = n / 10 ? n / 10 : 1;
+	long double top = 0;
+	for (size_t i = 0; i < k; i++)
+		top += (long double)d[n - 1 - i] * d[n - 1 - i];
+	o->energy_concentration = sq > 0 ? (double)(top / sq) : 0;
+	free(d);
+	free(s);
+}
+
+static bool same_or_nan(double a, double b)
+{
+	return (isnan(a) && isnan(b)) || a == b;
+}
+
+/* |a - b| <= tol * max(|b|, scale); NaN only matches NaN. */
+static bool close_to(double a, double b, double tol, double scale)
+{
+	if (isnan(a) || isnan(b))
+		return isnan(a) && isnan(b);
+	return fabs(a - b) <= tol * fmax(scale, fabs(b));
+}
+
+/* Order statistics exactly; sums to tol relative (the mean relative to the
+ * spread, as it may be near 0); skew and kurtosis, sums with cancellation,
+ * to shape_tol relative above 1, absolute below. */
+static void expect_stats_shape(const struct mp_tstats *g,
+			       const struct mp_tstats *e, double tol,
+			       double shape_tol)
+{
+	ck_assert_uint_eq(g->n, e->n);
+	ck_assert_uint_eq(g->nonfinite, e->nonfinite);
+	const double *ord[][2] = {
+	    {&g->min, &e->min},       {&g->max, &e->max},
+	    {&g->median, &e->median}, {&g->q25, &e->q25},
+	    {&g->q75, &e->q75},       {&g->iqr, &e->iqr},
+	    {&g->mad, &e->mad},       {&g->linf_norm, &e->linf_norm},
+	    {&g->sparsity, &e->sparsity}};
+	for (size_t i = 0; i < sizeof ord / sizeof *ord; i++)
+		ck_assert_msg(same_or_nan(*ord[i][0], *ord[i][1]),
+			      "order statistic %zu: got %.17g want %.17g", i,
+			      *ord[i][0], *ord[i][1]);
+	ck_assert_msg(close_to(g->mean, e->mean, tol, e->std),
+		      "mean: got %.17g want %.17g", g->mean, e->mean);
+	const double *num[][2] = {
+	    {&g->std, &e->std},
+	    {&g->l1_norm, &e->l1_norm},
+	    {&g->l2_norm, &e->l2_norm},
+	    {&g->energy_concentration, &e->energy_concentration}};
+	for (size_t i = 0; i < sizeof num / sizeof *num; i++)
+		ck_assert_msg(close_to(*num[i][0], *num[i][1], tol, 0),
+			      "statistic %zu: got %.17g want %.17g", i,
+			      *num[i][0], *num[i][1]);
+	ck_assert_msg(close_to(g->skew, e->skew, shape_tol, 1),
+		      "skew %.17g %.17g", g->skew, e->skew);
+	ck_assert_msg(close_to(g->kurtosis, e->kurtosis, shape_tol, 1),
+		      "kurtosis %.17g %.17g", g->kurtosis, e->kurtosis);
+}
+
+static void expect_stats(const struct mp_tstats *g, const struct mp_tstats *e,
+			 double tol)
+{
+	expect_stats_shape(g, e, tol, 100 * tol);
+}
+
+/* Statistics through the streaming interface, fed in the given block sizes
+ * (the last one repeated); returns the number of passes. */
+static int run_acc(enum mp_dtype dt, const struct mp_quant *q,
+		   const void *data, uint64_t n, const uint64_t *blocks,
+		   int nblocks, struct mp_tstats *out)
+{
+	struct mp_tstats_acc *a = mp_tstats_new(dt, q, n);
+	ck_assert_ptr_nonnull(a);
+	unsigned w = mp_dtype_size(dt);
+	int passes = 0;
+	do {
+		passes++;
+		uint64_t done = 0;
+		for (int b = 0; done < n; b = b + 1 < nblocks ? b + 1 : b) {
+			uint64_t m = blocks[b] < n - done ? blocks[b] : n - done;
+			mp_tstats_feed(a, (const uint8_t *)data + done * w, m);
+			done += m;
+		}
+	} while (mp_tstats_next_pass(a));
+	ck_assert_int_eq(mp_tstats_finish(a, out), MP_OK);
+	mp_tstats_free(a);
+	return passes;
+}
+
+static void check_doubles(const double *x, size_t n)
+{
+	struct mp_tstats g, e;
+	ck_assert_int_eq(mp_tstats_of_doubles(x, n, &g), MP_OK);
+	ref_stats(x, n, &e);
+	expect_stats(&g, &e, 1e-12);
+}
+
+/* ---- hand-computed cases ---- */
+
+START_TEST(test_one_to_four)
+{
+	/* x = 1 2 3 4: mean 2.5; deviations -1.5 -.5 .5 1.5; m2 = 5/4,
+	 * std = sqrt(1.25); m3 = 0 so skew 0; m4 = (2*5.0625 + 2*.0625)/4 =
+	 * 2.5625, kurtosis = 2.5625/1.5625 - 3 = -1.36. Positions: q25 at
+	 * .75 -> 1 + .75 = 1.75, median (2+3)/2 = 2.5, q75 at 2.25 -> 3.25.
+	 * |x - 2.5| = 1.5 .5 .5 1.5 -> mad (.5 + 1.5)/2 = 1. l1 = 10,
+	 * l2 = sqrt(30); k = max(1, 4//10) = 1 -> energy 16/30. */
+	const double x[] = {3, 1, 4, 2};
 	struct mp_tstats s;
 	ck_assert_int_eq(mp_tstats_of_doubles(x, 4, &s), MP_OK);
+	ck_assert_uint_eq(s.n, 4);
 	ck_assert_double_eq(s.mean, 2.5);
 	ck_assert_double_eq_tol(s.std, sqrt(1.25), 1e-15);
+	ck_assert_double_eq(s.min, 1);
+	ck_assert_double_eq(s.max, 4);
 	ck_assert_double_eq(s.median, 2.5);
 	ck_assert_double_eq(s.q25, 1.75);
 	ck_assert_double_eq(s.q75, 3.25);
@@ -29,171 +212,366 @@ START_TEST(test_hand_values)
 	ck_assert_double_eq(s.l1_norm, 10);
 	ck_assert_double_eq_tol(s.l2_norm, sqrt(30), 1e-15);
 	ck_assert_double_eq(s.linf_norm, 4);
-	ck_assert_double_eq_tol(s.energy_concentration, 16.0 / 30, 1e-15);
 	ck_assert_double_eq(s.sparsity, 0);
-	/* constant data: skew and kurtosis undefined (NaN, as scipy) */
-	double c[] = {2, 2, 2};
-	ck_assert_int_eq(mp_tstats_of_doubles(c, 3, &s), MP_OK);
-	ck_assert(isnan(s.skew) && isnan(s.kurtosis));
-	ck_assert_double_eq(s.std, 0);
-	/* non-finite values are counted and left out */
-	double d[] = {NAN, 1, INFINITY, 0, -INFINITY};
-	ck_assert_int_eq(mp_tstats_of_doubles(d, 5, &s), MP_OK);
-	ck_assert_uint_eq(s.n, 2);
-	ck_assert_uint_eq(s.nonfinite, 3);
-	ck_assert_double_eq(s.mean, 0.5);
-	ck_assert_double_eq(s.sparsity, 0.5);
-	ck_assert_int_eq(mp_tstats_of_doubles(d, 0, &s), MP_OK);
-	ck_assert(isnan(s.mean));
+	ck_assert_double_eq_tol(s.energy_concentration, 16.0 / 30, 1e-15);
+	ck_assert_uint_eq(s.nonfinite, 0);
+	check_doubles(x, 4);
 }
 END_TEST
 
-static int cmpd(const void *a, const void *b)
+START_TEST(test_small_n)
 {
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
+	/* n = 1: everything is the value, spread 0, shape undefined (NaN as
+	 * scipy), energy 1. */
+	const double one[] = {3.5};
+	struct mp_tstats s;
+	ck_assert_int_eq(mp_tstats_of_doubles(one, 1, &s), MP_OK);
+	ck_assert_double_eq(s.mean, 3.5);
+	ck_assert_double_eq(s.std, 0);
+	ck_assert_double_eq(s.median, 3.5);
+	ck_assert_double_eq(s.q25, 3.5);
+	ck_assert_double_eq(s.q75, 3.5);
+	ck_assert_double_eq(s.mad, 0);
+	ck_assert(isnan(s.skew) && isnan(s.kurtosis));
+	ck_assert_double_eq(s.energy_concentration, 1);
+	/* n = 2, x = -1 3: mean 1, std 2; q25 at .25 -> -1 + 4/4 = 0; q75 at
+	 * .75 -> 3 - 4/4 = 2; |x - 1| = 2 2 -> mad 2; m3 = 0 -> skew 0;
+	 * m4 = 16 = m2^2 -> kurtosis -2; energy 9/10. */
+	const double two[] = {3, -1};
+	ck_assert_int_eq(mp_tstats_of_doubles(two, 2, &s), MP_OK);
+	ck_assert_double_eq(s.mean, 1);
+	ck_assert_double_eq(s.std, 2);
+	ck_assert_double_eq(s.median, 1);
+	ck_assert_double_eq(s.q25, 0);
+	ck_assert_double_eq(s.q75, 2);
+	ck_assert_double_eq(s.mad, 2);
+	ck_assert_double_eq(s.skew, 0);
+	ck_assert_double_eq(s.kurtosis, -2);
+	ck_assert_double_eq_tol(s.energy_concentration, 0.9, 1e-15);
+	check_doubles(two, 2);
 }
+END_TEST
 
-/* numpy percentile (linear) over sorted s */
-static double pct(const double *s, size_t n, double p)
+START_TEST(test_constant_and_empty)
 {
-	double pos = p * (double)(n - 1);
-	size_t lo = (size_t)floor(pos), hi = (size_t)ceil(pos);
-	double t = pos - (double)lo, d = s[hi] - s[lo];
-	return t >= 0.5 ? s[hi] - d * (1 - t) : s[lo] + d * t;
-}
-
-/* Compare order statistics, mad and energy with a sort of x. */
-static void check_against_sort(const double *x, size_t n,
-			       const struct mp_tstats *s)
-{
-	double *v = malloc(n * sizeof *v), *d = malloc(n * sizeof *d);
-	memcpy(v, x, n * sizeof *v);
-	qsort(v, n, sizeof *v, cmpd);
-	double med = (v[(n - 1) / 2] + v[n / 2]) / 2;
-	ck_assert_double_eq(s->median, med);
-	ck_assert_double_eq(s->q25, pct(v, n, 0.25));
-	ck_assert_double_eq(s->q75, pct(v, n, 0.75));
-	ck_assert_double_eq(s->min, v[0]);
-	ck_assert_double_eq(s->max, v[n - 1]);
-	for (size_t i = 0; i < n; i++)
-		d[i] = fabs(v[i] - med);
-	qsort(d, n, sizeof *d, cmpd);
-	ck_assert_double_eq(s->mad, (d[(n - 1) / 2] + d[n / 2]) / 2);
-	for (size_t i = 0; i < n; i++)
-		d[i] = fabs(v[i]);
-	qsort(d, n, sizeof *d, cmpd);
-	size_t k = n / 10 ? n / 10 : 1;
-	double top = 0, all = 0;
-	for (size_t i = 0; i < n; i++) {
-		all += d[i] * d[i];
-		if (i >= n - k)
-			top += d[i] * d[i];
-	}
-	ck_assert_double_eq_tol(s->energy_concentration, top / all, 1e-11);
-	double mean = 0;
-	for (size_t i = 0; i < n; i++)
-		mean += x[i];
-	mean /= (double)n;
-	double m2 = 0, m3 = 0;
-	for (size_t i = 0; i < n; i++) {
-		m2 += (x[i] - mean) * (x[i] - mean);
-		m3 += pow(x[i] - mean, 3);
-	}
-	m2 /= (double)n;
-	m3 /= (double)n;
-	ck_assert_double_eq_tol(s->mean, mean, 1e-12 * (fabs(mean) + 1));
-	ck_assert_double_eq_tol(s->std, sqrt(m2), 1e-10 * sqrt(m2));
-	ck_assert_double_eq_tol(s->skew, m3 / pow(m2, 1.5), 1e-9);
-	free(v);
-	free(d);
-}
-
-/* Feed stored bytes in uneven blocks, every pass. */
-static void run(enum mp_dtype dt, const struct mp_quant *q, const uint8_t *b,
-		size_t n, struct mp_tstats *out)
-{
-	struct mp_tstats_acc *a = mp_tstats_new(dt, q, n);
+	const double x[] = {2, 2, 2, 2, 2};
+	struct mp_tstats s;
+	ck_assert_int_eq(mp_tstats_of_doubles(x, 5, &s), MP_OK);
+	ck_assert_double_eq(s.mean, 2);
+	ck_assert_double_eq(s.std, 0);
+	ck_assert_double_eq(s.median, 2);
+	ck_assert_double_eq(s.iqr, 0);
+	ck_assert_double_eq(s.mad, 0);
+	ck_assert(isnan(s.skew) && isnan(s.kurtosis));
+	/* k = 1 of 5 equal squares */
+	ck_assert_double_eq_tol(s.energy_concentration, 0.2, 1e-15);
+	/* all zeros: energy 0 by definition, sparsity 1 */
+	const double z[] = {0, 0, 0};
+	ck_assert_int_eq(mp_tstats_of_doubles(z, 3, &s), MP_OK);
+	ck_assert_double_eq(s.energy_concentration, 0);
+	ck_assert_double_eq(s.sparsity, 1);
+	ck_assert_int_eq(mp_tstats_of_doubles(NULL, 0, &s), MP_OK);
+	ck_assert_uint_eq(s.n, 0);
+	for (int i = 0; i < MP_TSTATS_NFIELDS; i++)
+		ck_assert(isnan(*mp_tstats_field(&s, i)));
+	/* empty 16-bit tensor */
+	struct mp_tstats_acc *a = mp_tstats_new(MP_BF16, NULL, 0);
 	ck_assert_ptr_nonnull(a);
-	unsigned w = mp_dtype_size(dt);
-	do {
-		size_t off = 0, step[] = {1000, 12345, 77777};
-		for (int k = 0; off < n; k++) {
-			size_t m = k < 3 ? step[k] : 262144;
-			if (m > n - off)
-				m = n - off;
-			mp_tstats_feed(a, b + off * w, m);
-			off += m;
-		}
-	} while (mp_tstats_next_pass(a));
-	ck_assert_int_eq(mp_tstats_finish(a, out), MP_OK);
+	ck_assert(!mp_tstats_next_pass(a));
+	ck_assert_int_eq(mp_tstats_finish(a, &s), MP_OK);
 	mp_tstats_free(a);
+	ck_assert_uint_eq(s.n, 0);
+	ck_assert(isnan(s.mean) && isnan(s.median));
 }
+END_TEST
 
-START_TEST(test_f32_radix_against_sort)
+START_TEST(test_nonfinite)
 {
-	size_t n = 1000003;
+	/* finite values 1 2 3: mean 2, median 2, three excluded */
+	const double x[] = {1, NAN, 2, INFINITY, -INFINITY, 3};
+	struct mp_tstats s;
+	ck_assert_int_eq(mp_tstats_of_doubles(x, 6, &s), MP_OK);
+	ck_assert_uint_eq(s.n, 3);
+	ck_assert_uint_eq(s.nonfinite, 3);
+	ck_assert_double_eq(s.mean, 2);
+	ck_assert_double_eq(s.median, 2);
+	ck_assert_double_eq(s.max, 3);
+	ck_assert_double_eq(s.linf_norm, 3);
+	check_doubles(x, 6);
+	/* the same through F32 and F16 storage */
+	const float f[] = {1, NAN, 2, INFINITY, -INFINITY, 3};
+	uint64_t blk[] = {4};
+	ck_assert_int_eq(run_acc(MP_F32, NULL, f, 6, blk, 1, &s) > 0, 1);
+	ck_assert_uint_eq(s.n, 3);
+	ck_assert_uint_eq(s.nonfinite, 3);
+	ck_assert_double_eq(s.median, 2);
+	const uint16_t h[] = {0x3c00, 0x7e00, 0x4000, 0x7c00, 0xfc00, 0x4200};
+	run_acc(MP_F16, NULL, h, 6, blk, 1, &s);
+	ck_assert_uint_eq(s.n, 3);
+	ck_assert_uint_eq(s.nonfinite, 3);
+	ck_assert_double_eq(s.mean, 2);
+	ck_assert_double_eq(s.median, 2);
+}
+END_TEST
+
+START_TEST(test_negative_zero)
+{
+	/* sorted: -1 -0 0 -0 1 (zeros equal): median 0, q25 0, q75 0, three
+	 * sparse values of five, mad = median(1 0 0 0 1) = 0 */
+	const double x[] = {-0.0, 0.0, -0.0, 1.0, -1.0};
+	struct mp_tstats s;
+	ck_assert_int_eq(mp_tstats_of_doubles(x, 5, &s), MP_OK);
+	ck_assert_double_eq(s.median, 0);
+	ck_assert_double_eq(s.q25, 0);
+	ck_assert_double_eq(s.q75, 0);
+	ck_assert_double_eq(s.mad, 0);
+	ck_assert_double_eq(s.sparsity, 0.6);
+	ck_assert_double_eq(s.min, -1);
+	check_doubles(x, 5);
+	const uint16_t bf[] = {0x8000, 0x0000, 0x8000, 0x3f80, 0xbf80};
+	uint64_t blk[] = {5};
+	run_acc(MP_BF16, NULL, bf, 5, blk, 1, &s);
+	ck_assert_double_eq(s.median, 0);
+	ck_assert_double_eq(s.sparsity, 0.6);
+	ck_assert_double_eq(s.mad, 0);
+}
+END_TEST
+
+START_TEST(test_energy_k)
+{
+	/* 1..10: k = 10//10 = 1 -> 100/385; 1..9: k = max(1, 0) -> 81/285;
+	 * 1..20: k = 2 -> (400 + 361)/2870 */
+	double x[20];
+	for (int i = 0; i < 20; i++)
+		x[i] = i + 1;
+	struct mp_tstats s;
+	ck_assert_int_eq(mp_tstats_of_doubles(x, 10, &s), MP_OK);
+	ck_assert_double_eq_tol(s.energy_concentration, 100.0 / 385, 1e-15);
+	ck_assert_int_eq(mp_tstats_of_doubles(x, 9, &s), MP_OK);
+	ck_assert_double_eq_tol(s.energy_concentration, 81.0 / 285, 1e-15);
+	ck_assert_int_eq(mp_tstats_of_doubles(x, 20, &s), MP_OK);
+	ck_assert_double_eq_tol(s.energy_concentration, 761.0 / 2870, 1e-15);
+	/* ties at the threshold: |x| = 5 5 5 5 ... with k = 2 of 20 */
+	for (int i = 0; i < 20; i++)
+		x[i] = i % 2 ? 5 : -5;
+	ck_assert_int_eq(mp_tstats_of_doubles(x, 20, &s), MP_OK);
+	ck_assert_double_eq_tol(s.energy_concentration, 0.1, 1e-15);
+	/* the same through F32 */
+	float f[20];
+	for (int i = 0; i < 20; i++)
+		f[i] = (float)(i + 1);
+	uint64_t blk[] = {3, 7};
+	run_acc(MP_F32, NULL, f, 9, blk, 2, &s);
+	ck_assert_double_eq_tol(s.energy_concentration, 81.0 / 285, 1e-15);
+	run_acc(MP_F32, NULL, f, 20, blk, 2, &s);
+	ck_assert_double_eq_tol(s.energy_concentration, 761.0 / 2870, 1e-15);
+}
+END_TEST
+
+/* ---- wide types against the sort reference ---- */
+
+START_TEST(test_f32_random)
+{
+	size_t n = 1000000;
 	float *f = malloc(n * sizeof *f);
 	double *x = malloc(n * sizeof *x);
-	uint64_t st = 5;
+	ck_assert(f && x);
+	uint64_t st = 42;
 	for (size_t i = 0; i < n; i++) {
-		/* many duplicates (rounded values) and some exact zeros */
-		f[i] = (float)(round(tu_rand_normal(&st) * 300) / 1000);
-		if (i % 997 == 0)
-			f[i] = 0;
+		f[i] = (float)(0.02 * tu_rand_normal(&st) + 0.001);
 		x[i] = f[i];
 	}
-	struct mp_tstats s;
-	run(MP_F32, NULL, (const uint8_t *)f, n, &s);
-	ck_assert_uint_eq(s.n, n);
-	check_against_sort(x, n, &s);
+	struct mp_tstats g, e;
+	uint64_t blk[] = {1000, 12345, 1 << 20};
+	int passes = run_acc(MP_F32, NULL, f, n, blk, 3, &g);
+	ref_stats(x, n, &e);
+	expect_stats(&g, &e, 1e-12);
+	ck_assert_msg(passes <= 4, "F32 took %d passes", passes);
+	/* uniform values and odd n */
+	for (size_t i = 0; i < n; i++) {
+		f[i] = (float)(tu_rand_uniform(&st) * 4 - 1);
+		x[i] = f[i];
+	}
+	uint64_t blk2[] = {777};
+	run_acc(MP_F32, NULL, f, n - 1, blk2, 1, &g);
+	ref_stats(x, n - 1, &e);
+	expect_stats(&g, &e, 1e-12);
 	free(f);
 	free(x);
 }
 END_TEST
 
-START_TEST(test_small_types_against_sort)
+START_TEST(test_f64_and_ints)
 {
 	size_t n = 300001;
-	uint16_t *h = malloc(n * sizeof *h);
 	double *x = malloc(n * sizeof *x);
-	uint64_t st = 9;
-	enum mp_dtype types[] = {MP_BF16, MP_F16};
-	for (int t = 0; t < 2; t++) {
-		for (size_t i = 0; i < n; i++) {
-			do {
-				h[i] = (uint16_t)tu_rand_u64(&st);
-				x[i] = mp_dtype_decode16(types[t], h[i]);
-			} while (!isfinite(x[i]) || fabs(x[i]) > 1e4);
-		}
-		struct mp_tstats s;
-		run(types[t], NULL, (const uint8_t *)h, n, &s);
-		check_against_sort(x, n, &s);
-	}
-	/* quantized uint8: values (float)(q*0.1+0.3) */
-	uint8_t *q = malloc(n);
+	int32_t *i32 = malloc(n * sizeof *i32);
+	int64_t *i64 = malloc(n * sizeof *i64);
+	ck_assert(x && i32 && i64);
+	uint64_t st = 7;
+	for (size_t i = 0; i < n; i++)
+		x[i] = tu_rand_normal(&st) * 3 - 1;
+	check_doubles(x, n);
+	struct mp_tstats g, e;
 	for (size_t i = 0; i < n; i++) {
-		q[i] = (uint8_t)tu_rand_u64(&st);
-		x[i] = (double)(float)(q[i] * 0.1 + 0.3);
+		i32[i] = (int32_t)(tu_rand_u64(&st) % 2001) - 1000;
+		i64[i] = (int64_t)(tu_rand_u64(&st) >> 20) - (1LL << 43);
 	}
-	struct mp_quant qt = {MP_QUANT_AFFINE, 0.1, 0.3};
-	struct mp_tstats s;
-	run(MP_U8, &qt, q, n, &s);
-	check_against_sort(x, n, &s);
-	free(q);
-	free(h);
+	uint64_t blk[] = {4099};
+	for (size_t i = 0; i < n; i++)
+		x[i] = i32[i];
+	run_acc(MP_I32, NULL, i32, n, blk, 1, &g);
+	ref_stats(x, n, &e);
+	expect_stats(&g, &e, 1e-12);
+	for (size_t i = 0; i < n; i++)
+		x[i] = (double)i64[i];
+	run_acc(MP_I64, NULL, i64, n, blk, 1, &g);
+	ref_stats(x, n, &e);
+	expect_stats(&g, &e, 1e-12);
 	free(x);
+	free(i32);
+	free(i64);
+}
+END_TEST
+
+START_TEST(test_duplicates)
+{
+	/* 1.5M F32 values, 1.2M of them equal: the median bucket exceeds the
+	 * collect limit, so its low bits are counted instead. */
+	size_t n = 1500000;
+	float *f = malloc(n * sizeof *f);
+	double *x = malloc(n * sizeof *x);
+	ck_assert(f && x);
+	uint64_t st = 3;
+	for (size_t i = 0; i < n; i++) {
+		f[i] = i % 5 ? 0.5f : (float)tu_rand_normal(&st);
+		x[i] = f[i];
+	}
+	struct mp_tstats g, e;
+	uint64_t blk[] = {65536};
+	run_acc(MP_F32, NULL, f, n, blk, 1, &g);
+	ref_stats(x, n, &e);
+	expect_stats(&g, &e, 1e-12);
+	/* F64 values sharing their top 48 bits: narrowing through every
+	 * 16-bit level of the double keys, and many exact duplicates */
+	for (size_t i = 0; i < n; i++)
+		x[i] = i % 3 ? 1.0 + (double)(tu_rand_u64(&st) % 5000) * 0x1p-52
+			     : 1.0 + 0x1p-40;
+	/* values spread over 1e-12 around 1: the double mean itself is off
+	 * by ~1e-4 of the spread, so the moments are ill-conditioned in any
+	 * double computation (scipy's too); the spread is checked loosely,
+	 * the order statistics exactly */
+	ck_assert_int_eq(mp_tstats_of_doubles(x, n, &g), MP_OK);
+	ref_stats(x, n, &e);
+	expect_stats_shape(&g, &e, 1e-12, 1e-2);
+	free(f);
+	free(x);
+}
+END_TEST
+
+/* ---- histogram path ---- */
+
+static void check_codes(enum mp_dtype dt, const struct mp_quant *q,
+			size_t n, uint64_t seed)
+{
+	unsigned w = mp_dtype_size(dt);
+	uint8_t *b = malloc(n * w);
+	double *x = malloc(n * sizeof *x);
+	ck_assert(b && x);
+	uint64_t st = seed;
+	for (size_t i = 0; i < n * w; i++)
+		b[i] = (uint8_t)tu_rand_u64(&st);
+	if (w == 2) /* concentrate most values in a few codes */
+		for (size_t i = 0; i < n; i += 3)
+			b[2 * i + 1] = 0x3c;
+	mp_dtype_to_double(dt, b, n, x);
+	if (q && q->kind == MP_QUANT_AFFINE)
+		for (size_t i = 0; i < n; i++)
+			x[i] = (double)(float)(x[i] * q->scale + q->min);
+	struct mp_tstats g, e;
+	uint64_t blk[] = {1000, 12345, 100000};
+	ck_assert_int_eq(run_acc(dt, q, b, n, blk, 3, &g), 1);
+	ref_stats(x, n, &e);
+	expect_stats(&g, &e, 1e-12);
+	free(b);
+	free(x);
+}
+
+START_TEST(test_histogram_types)
+{
+	check_codes(MP_F16, NULL, 400000, 1);
+	check_codes(MP_BF16, NULL, 400000, 2);
+	check_codes(MP_F8_E4M3, NULL, 100000, 3);
+	check_codes(MP_F8_E5M2, NULL, 100000, 4);
+	check_codes(MP_I8, NULL, 100001, 5);
+	check_codes(MP_U8, NULL, 1001, 6);
+	check_codes(MP_I16, NULL, 3000, 7);
+	struct mp_quant q = {MP_QUANT_AFFINE, 0.0123, -1.37};
+	check_codes(MP_U8, &q, 200000, 8);
+	struct mp_quant q16 = {MP_QUANT_AFFINE, 1.5e-5, -0.3};
+	check_codes(MP_U16, &q16, 200000, 9);
+}
+END_TEST
+
+START_TEST(test_affine_by_hand)
+{
+	/* codes 0 1 2 3 with scale .5 and min -1 -> -1 -.5 0 .5: median
+	 * -.25, q25 -.625, q75 .125, one sparse value, mad .5 */
+	const uint8_t c[] = {2, 0, 3, 1};
+	struct mp_quant q = {MP_QUANT_AFFINE, 0.5, -1};
+	struct mp_tstats s;
+	uint64_t blk[] = {4};
+	run_acc(MP_U8, &q, c, 4, blk, 1, &s);
+	ck_assert_double_eq(s.mean, -0.25);
+	ck_assert_double_eq(s.median, -0.25);
+	ck_assert_double_eq(s.q25, -0.625);
+	ck_assert_double_eq(s.q75, 0.125);
+	ck_assert_double_eq(s.mad, 0.5);
+	ck_assert_double_eq(s.sparsity, 0.25);
+	ck_assert_double_eq(s.linf_norm, 1);
+}
+END_TEST
+
+START_TEST(test_field_names)
+{
+	const char *want[] = {"mean",	   "std",	  "min",
+			      "max",	   "median",	  "q25",
+			      "q75",	   "iqr",	  "mad",
+			      "skew",	   "kurtosis",	  "l1_norm",
+			      "l2_norm",   "linf_norm",	  "sparsity",
+			      "energy_concentration"};
+	struct mp_tstats s;
+	double *ptr[] = {&s.mean,     &s.std,	    &s.min,	 &s.max,
+			 &s.median,   &s.q25,	    &s.q75,	 &s.iqr,
+			 &s.mad,      &s.skew,	    &s.kurtosis, &s.l1_norm,
+			 &s.l2_norm,  &s.linf_norm, &s.sparsity,
+			 &s.energy_concentration};
+	for (int i = 0; i < MP_TSTATS_NFIELDS; i++) {
+		ck_assert_str_eq(mp_tstats_field_name(i), want[i]);
+		ck_assert_ptr_eq(mp_tstats_field(&s, i), ptr[i]);
+	}
+	ck_assert_ptr_null(mp_tstats_field_name(MP_TSTATS_NFIELDS));
+	ck_assert_ptr_null(mp_tstats_field(&s, -1));
 }
 END_TEST
 
 Suite *suite_tstats(void)
 {
 	Suite *s = suite_create("tstats");
-	TCase *tc = tcase_create("core");
+	TCase *tc = tcase_create("exact");
 	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, test_hand_values);
-	tcase_add_test(tc, test_f32_radix_against_sort);
-	tcase_add_test(tc, test_small_types_against_sort);
+	tcase_add_test(tc, test_one_to_four);
+	tcase_add_test(tc, test_small_n);
+	tcase_add_test(tc, test_constant_and_empty);
+	tcase_add_test(tc, test_nonfinite);
+	tcase_add_test(tc, test_negative_zero);
+	tcase_add_test(tc, test_energy_k);
+	tcase_add_test(tc, test_f32_random);
+	tcase_add_test(tc, test_f64_and_ints);
+	tcase_add_test(tc, test_duplicates);
+	tcase_add_test(tc, test_histogram_types);
+	tcase_add_test(tc, test_affine_by_hand);
+	tcase_add_test(tc, test_field_names);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,19 +1,33 @@
 /* tstats.c — exact tensor statistics in bounded memory.
  *
- * Stored types of at most 16 bits: one pass counting raw codes into a
- * histogram; every statistic is then derived from (value, count) pairs.
- * Wider types: pass 0 gathers the sums and the top-16-bit histograms of
- * order-preserving keys; later passes narrow each wanted order statistic by
- * 16 more key bits, or collect the keys of its bucket once it holds at most
- * COLLECT_MAX values, until every statistic is exact. */
+ * Stored types of at most 16 bits: one pass counting raw codes into
+ * interleaved histograms; every statistic is then derived from the distinct
+ * (value, count) pairs.
+ *
+ * Wider types work on order-preserving keys (32-bit float keys for F32,
+ * 64-bit double keys for everything else, decoded to double first). Pass 0
+ * gathers the sums, min and max and the histogram of the top 16 key bits.
+ * Each wanted order statistic (q25, median and q75 at their floor and ceil
+ * ranks, the energy threshold among |x|, the two middle ranks of
+ * d = |x - median|) is a selector holding a key range that contains it and
+ * its rank; every pass a job per distinct range either counts the next bits
+ * of the keys inside it or, once it holds at most COLLECT_MAX values,
+ * collects and sorts them. Pass 1 also sums the central moments. The mad
+ * starts as soon as the median is exact, from a range bracketed with the
+ * pass-0 histogram. F32 usually needs 3 passes. */
 #include "tstats.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define COLLECT_MAX (1u << 18)
-#define NSEL_MAX 9
+#define COLLECT_MAX (1u << 20)
+#define NSEL 9
+#define CHUNK 1024
+#define NSUB 4
+
+enum { SEL_Q25A, SEL_Q25B, SEL_MEDA, SEL_MEDB, SEL_Q75A, SEL_Q75B, SEL_ENERGY,
+       SEL_MADA, SEL_MADB };
 
 static const char *const field_names[] = {
 #define MP_X_NAME(f) #f,
@@ -36,15 +50,16 @@ double *mp_tstats_field(struct mp_tstats *s, int i)
 	return i >= 0 && i < MP_TSTATS_NFIELDS ? f[i] : NULL;
 }
 
-/* Order-preserving key of a double and its inverse. */
-static uint64_t key_of(double x)
+/* Order-preserving keys: sign bit flipped for positives, all bits flipped
+ * for negatives. */
+static uint64_t key64(double x)
 {
 	uint64_t u;
 	memcpy(&u, &x, 8);
 	return (u >> 63) ? ~u : u | (1ULL << 63);
 }
 
-static double value_of(uint64_t k)
+static double val64(uint64_t k)
 {
 	uint64_t u = (k >> 63) ? k & ~(1ULL << 63) : ~k;
 	double x;
@@ -52,22 +67,60 @@ static double value_of(uint64_t k)
 	return x;
 }
 
-/* What a selector orders by. */
-enum sel_space { SPACE_X, SPACE_ABS, SPACE_DEV /* |x - median| */ };
+static uint64_t key32(uint32_t u)
+{
+	return (u >> 31) ? (uint32_t)~u : u | 0x80000000u;
+}
 
-/* Finds the value of ascending rank `rank` (0-based) among the keys of one
- * space, 16 bits per pass or by collecting a small bucket. */
+static double val32(uint64_t k)
+{
+	uint32_t u = (k >> 31) ? (uint32_t)k & 0x7fffffffu : ~(uint32_t)k;
+	float f;
+	memcpy(&f, &u, 4);
+	return f;
+}
+
+/* Neumaier compensated sum. */
+struct ksum {
+	double s, c;
+};
+
+static void kadd(struct ksum *k, double x)
+{
+	double t = k->s + x;
+	if (fabs(k->s) >= fabs(x))
+		k->c += (k->s - t) + x;
+	else
+		k->c += (x - t) + k->s;
+	k->s = t;
+}
+
+static double kval(const struct ksum *k) { return k->s + k->c; }
+
+enum space { SP_X, SP_ABS, SP_DEV };
+
+/* One range of one key space, counted or collected during a pass. */
+struct job {
+	enum space sp;
+	uint64_t lo, hi;
+	int shift;
+	bool collect, sorted;
+	uint64_t *hist; /* [65536] */
+	uint64_t *keys; /* [cap] */
+	uint64_t nkeys, cap;
+	uint64_t below;
+	struct ksum above_sq; /* SP_ABS: x^2 over keys above hi */
+	uint64_t above_n;
+};
+
 struct selector {
-	enum sel_space space;
-	uint64_t rank;   /* remaining rank inside the current bucket */
-	int known;       /* key bits known (0, 16, 32, 48) */
-	uint64_t prefix; /* the known top bits */
-	uint64_t bucket; /* values in the current bucket */
-	bool collecting, done, active;
-	uint64_t *hist;  /* [65536] while narrowing */
-	uint64_t *keys;  /* [bucket] while collecting */
-	uint64_t nkeys;
-	double result;
+	bool active, done;
+	enum space sp;
+	uint64_t rank;      /* 0-based ascending rank in its space */
+	uint64_t lo, hi;    /* key range holding it */
+	uint64_t expect;    /* values in [lo, hi], UINT64_MAX if unknown */
+	int job;
+	uint64_t key;       /* result key when done */
 };
 
 struct mp_tstats_acc {
@@ -75,24 +128,40 @@ struct mp_tstats_acc {
 	struct mp_quant quant;
 	uint64_t numel;
 	int pass;
-	bool small; /* histogram path */
-	uint64_t *codes; /* [65536] small path */
+	bool small, oom, bad;
+	/* small path */
+	uint64_t *codes;   /* [ncodes] */
+	uint32_t *sub;     /* [NSUB][ncodes] */
+	uint64_t pending;  /* values counted in sub since the last flush */
+	unsigned ncodes;
 	/* wide path */
-	double sum, l1, sumsq, minv, maxv, linf;
-	uint64_t n, nsparse, nonfinite;
-	double mean, c2, c3, c4;
+	int width;         /* 32 or 64 key bits for SP_X and SP_ABS */
+	double *xs;        /* [CHUNK] */
+	uint64_t *ks;      /* [CHUNK] keys of x */
+	uint64_t *kabs;    /* [CHUNK] keys of |x| */
+	uint64_t *kdev;    /* [CHUNK] keys of |x - median| */
+	uint64_t *top2;    /* [65536] second pass-0 histogram */
+	uint8_t *map;      /* [65536] pass 1: jobs of each top-16 bucket */
+	uint64_t *top;     /* [65536] pass-0 histogram of top 16 key bits */
+	struct ksum sum, l1, sumsq, c2, c3, c4;
+	double minv, maxv, mean, median, thresh, energy_num;
+	double shift; /* the first finite value: sum holds sum(x - shift) */
+	bool have_shift;
+	uint64_t n, nsparse, nonfinite, energy_k;
 	bool moments_done;
-	struct selector sel[NSEL_MAX];
-	int nsel;
-	double median;
-	bool mad_started;
-	double thresh; /* energy threshold |x| */
-	bool energy_started, energy_done;
-	uint64_t energy_k, gt_count;
-	double gt_sumsq;
-	double *buf; /* decoded block */
-	bool oom;
+	struct selector sel[NSEL];
+	struct job jobs[NSEL];
+	int njobs;
 };
+
+static void free_jobs(struct mp_tstats_acc *a)
+{
+	for (int j = 0; j < a->njobs; j++) {
+		free(a->jobs[j].hist);
+		free(a->jobs[j].keys);
+	}
+	a->njobs = 0;
+}
 
 struct mp_tstats_acc *mp_tstats_new(enum mp_dtype stored,
 				    const struct mp_quant *quant,
@@ -109,35 +178,113 @@ struct mp_tstats_acc *mp_tstats_new(enum mp_dtype stored,
 	a->minv = INFINITY;
 	a->maxv = -INFINITY;
 	if (a->small) {
-		a->codes = calloc(65536, sizeof *a->codes);
-		if (!a->codes) {
-			free(a);
-			return NULL;
-		}
-	} else {
-		a->buf = malloc(4096 * sizeof *a->buf);
-		if (!a->buf) {
-			free(a);
-			return NULL;
-		}
+		a->ncodes = mp_dtype_size(stored) == 1 ? 256 : 65536;
+		a->codes = calloc(a->ncodes, sizeof *a->codes);
+		if (numel >= 4096)
+			a->sub = calloc((size_t)NSUB * a->ncodes,
+					sizeof *a->sub);
+		if (!a->codes || (numel >= 4096 && !a->sub))
+			goto fail;
+		return a;
 	}
+	a->width = stored == MP_F32 && a->quant.kind != MP_QUANT_AFFINE ? 32
+									 : 64;
+	a->xs = malloc(CHUNK * sizeof *a->xs);
+	a->ks = malloc(CHUNK * sizeof *a->ks);
+	a->kabs = malloc(CHUNK * sizeof *a->kabs);
+	a->kdev = malloc(CHUNK * sizeof *a->kdev);
+	a->top2 = calloc(65536, sizeof *a->top2);
+	a->top = calloc(65536, sizeof *a->top);
+	if (!a->xs || !a->ks || !a->kabs || !a->kdev || !a->top || !a->top2)
+		goto fail;
 	return a;
+fail:
+	mp_tstats_free(a);
+	return NULL;
 }
 
 void mp_tstats_free(struct mp_tstats_acc *a)
 {
 	if (!a)
 		return;
-	for (int i = 0; i < a->nsel; i++) {
-		free(a->sel[i].hist);
-		free(a->sel[i].keys);
-	}
+	free_jobs(a);
 	free(a->codes);
-	free(a->buf);
+	free(a->sub);
+	free(a->xs);
+	free(a->ks);
+	free(a->kabs);
+	free(a->kdev);
+	free(a->top2);
+	free(a->top);
 	free(a);
 }
 
-/* Decoded logical value of a raw code (small path). */
+/* ---- 8- and 16-bit stored types ---- */
+
+static void flush_sub(struct mp_tstats_acc *a)
+{
+	for (unsigned s = 0; s < NSUB; s++) {
+		uint32_t *h = a->sub + (size_t)s * a->ncodes;
+		for (unsigned c = 0; c < a->ncodes; c++)
+			a->codes[c] += h[c];
+		memset(h, 0, a->ncodes * sizeof *h);
+	}
+	a->pending = 0;
+}
+
+static void feed_small(struct mp_tstats_acc *a, const uint8_t *b, uint64_t n)
+{
+	uint64_t *c = a->codes;
+	if (!a->sub) {
+		if (a->ncodes == 256)
+			for (uint64_t i = 0; i < n; i++)
+				c[b[i]]++;
+		else
+			for (uint64_t i = 0; i < n; i++)
+				c[b[2 * i] | (unsigned)b[2 * i + 1] << 8]++;
+		return;
+	}
+	uint32_t *h0 = a->sub, *h1 = h0 + a->ncodes, *h2 = h1 + a->ncodes,
+		 *h3 = h2 + a->ncodes;
+	while (n) {
+		/* each sub-histogram gets at most pending/NSUB + 1 counts */
+		if (a->pending >= (1ULL << 33))
+			flush_sub(a);
+		uint64_t m = n < (1u << 30) ? n : (1u << 30), i = 0;
+		if (a->ncodes == 256) {
+			for (; i + 4 <= m; i += 4) {
+				h0[b[i]]++;
+				h1[b[i + 1]]++;
+				h2[b[i + 2]]++;
+				h3[b[i + 3]]++;
+			}
+			for (; i < m; i++)
+				h0[b[i]]++;
+			b += m;
+		} else {
+			for (; i + 4 <= m; i += 4) {
+				uint64_t w;
+				memcpy(&w, b + 2 * i, 8);
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+				w = __builtin_bswap64(w);
+				w = (w >> 48) | ((w >> 16) & 0xffff0000ULL) |
+				    ((w << 16) & 0xffff00000000ULL) | (w << 48);
+#endif
+				h0[w & 0xffff]++;
+				h1[(w >> 16) & 0xffff]++;
+				h2[(w >> 32) & 0xffff]++;
+				h3[w >> 48]++;
+			}
+			for (; i < m; i++)
+				h0[b[2 * i] | (unsigned)b[2 * i + 1] << 8]++;
+			b += 2 * m;
+		}
+		a->pending += m;
+		n -= m;
+	}
+}
+
+/* Logical value of a raw code, as mp_tensor_decode gives it. */
 static double code_value(const struct mp_tstats_acc *a, uint16_t code)
 {
 	double v = mp_dtype_decode16(a->stored, code);
@@ -146,101 +293,320 @@ static double code_value(const struct mp_tstats_acc *a, uint16_t code)
 	return v;
 }
 
-static void feed_small(struct mp_tstats_acc *a, const uint8_t *b, uint64_t n)
+/* ---- wide types ---- */
+
+static double key_value(int width, uint64_t k)
 {
-	uint64_t *c = a->codes;
-	if (mp_dtype_size(a->stored) == 1) {
-		for (uint64_t i = 0; i < n; i++)
-			c[b[i]]++;
-		return;
+	return width == 32 ? val32(k) : val64(k);
+}
+
+/* Decode m values to xs (finite ones compacted) and their keys to ks;
+ * returns how many are finite. */
+static size_t decode_chunk(struct mp_tstats_acc *a, const uint8_t *b,
+			   size_t m)
+{
+	size_t j = 0;
+	if (a->width == 32) {
+		for (size_t i = 0; i < m; i++) {
+			uint32_t u;
+			memcpy(&u, b + 4 * i, 4);
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+			u = __builtin_bswap32(u);
+#endif
+			float f;
+			memcpy(&f, &u, 4);
+			a->xs[j] = f;
+			a->ks[j] = key32(u);
+			j += (u & 0x7f800000u) != 0x7f800000u;
+		}
+		return j;
 	}
-	/* two interleaved histograms break the store-to-load chain on runs
-	 * of equal codes */
-	static _Thread_local uint32_t h2[65536];
-	uint64_t i = 0;
-	if (n >= 1024) {
-		memset(h2, 0, sizeof h2);
-		for (; i + 2 <= n; i += 2) {
-			c[b[2 * i] | (unsigned)b[2 * i + 1] << 8]++;
-			h2[b[2 * i + 2] | (unsigned)b[2 * i + 3] << 8]++;
-			if ((i & 0x3ffffffe) == 0x3ffffffe) {
-				for (int k = 0; k < 65536; k++)
-					c[k] += h2[k];
-				memset(h2, 0, sizeof h2);
+	mp_dtype_to_double(a->stored, b, m, a->xs);
+	for (size_t i = 0; i < m; i++) {
+		double x = a->xs[i];
+		if (a->quant.kind == MP_QUANT_AFFINE)
+			x = (double)(float)(x * a->quant.scale + a->quant.min);
+		a->xs[j] = x;
+		a->ks[j] = key64(x);
+		j += isfinite(x) != 0;
+	}
+	return j;
+}
+
+static void pass0_chunk(struct mp_tstats_acc *a, size_t m)
+{
+	const double *x = a->xs;
+	const uint64_t *k = a->ks;
+	int sh = a->width - 16;
+	double s[4] = {0}, l[4] = {0}, q[4] = {0};
+	double mn = a->minv, mx = a->maxv;
+	uint64_t sp = 0, *top = a->top, *top2 = a->top2;
+	size_t i = 0;
+	if (m && !a->have_shift) {
+		a->shift = x[0];
+		a->have_shift = true;
+	}
+	double x0 = a->shift;
+	for (; i + 4 <= m; i += 4) {
+		for (int r = 0; r < 4; r++) {
+			double v = x[i + r], av = fabs(v);
+			s[r] += v - x0;
+			l[r] += av;
+			q[r] += v * v;
+			sp += av < 1e-6;
+			mn = v < mn ? v : mn;
+			mx = v > mx ? v : mx;
+		}
+		top[k[i] >> sh]++;
+		top2[k[i + 1] >> sh]++;
+		top[k[i + 2] >> sh]++;
+		top2[k[i + 3] >> sh]++;
+	}
+	for (; i < m; i++) {
+		double v = x[i], av = fabs(v);
+		s[0] += v - x0;
+		l[0] += av;
+		q[0] += v * v;
+		sp += av < 1e-6;
+		mn = v < mn ? v : mn;
+		mx = v > mx ? v : mx;
+		top[k[i] >> sh]++;
+	}
+	kadd(&a->sum, (s[0] + s[1]) + (s[2] + s[3]));
+	kadd(&a->l1, (l[0] + l[1]) + (l[2] + l[3]));
+	kadd(&a->sumsq, (q[0] + q[1]) + (q[2] + q[3]));
+	a->minv = mn;
+	a->maxv = mx;
+	a->nsparse += sp;
+	a->n += m;
+}
+
+static void moments_chunk(struct mp_tstats_acc *a, size_t m)
+{
+	double s2[4] = {0}, s3[4] = {0}, s4[4] = {0}, mean = a->mean;
+	size_t i = 0;
+	for (; i + 4 <= m; i += 4) {
+		for (int r = 0; r < 4; r++) {
+			double d = a->xs[i + r] - mean, d2 = d * d;
+			s2[r] += d2;
+			s3[r] += d2 * d;
+			s4[r] += d2 * d2;
+		}
+	}
+	for (; i < m; i++) {
+		double d = a->xs[i] - mean, d2 = d * d;
+		s2[0] += d2;
+		s3[0] += d2 * d;
+		s4[0] += d2 * d2;
+	}
+	kadd(&a->c2, (s2[0] + s2[1]) + (s2[2] + s2[3]));
+	kadd(&a->c3, (s3[0] + s3[1]) + (s3[2] + s3[3]));
+	kadd(&a->c4, (s4[0] + s4[1]) + (s4[2] + s4[3]));
+}
+
+/* Count or collect the keys k[0..m) of one job's space. */
+static void job_chunk(struct mp_tstats_acc *a, struct job *j,
+		      const uint64_t *k, size_t m)
+{
+	uint64_t lo = j->lo, span = j->hi - j->lo, below = 0;
+	int sh = j->shift;
+	for (size_t i = 0; i < m; i++) {
+		below += k[i] < lo;
+		uint64_t off = k[i] - lo;
+		if (off > span)
+			continue;
+		if (!j->collect)
+			j->hist[off >> sh]++;
+		else if (j->nkeys < j->cap)
+			j->keys[j->nkeys++] = k[i];
+		else
+			a->bad = true; /* the bytes changed between passes */
+	}
+	j->below += below;
+	if (j->sp != SP_ABS)
+		return;
+	double s[4] = {0};
+	uint64_t hi = j->hi, above = 0;
+	size_t i = 0;
+	for (; i + 4 <= m; i += 4)
+		for (int r = 0; r < 4; r++) {
+			double x = a->xs[i + r];
+			bool up = k[i + r] > hi;
+			s[r] += up ? x * x : 0.0;
+			above += up;
+		}
+	for (; i < m; i++) {
+		bool up = k[i] > hi;
+		s[0] += up ? a->xs[i] * a->xs[i] : 0.0;
+		above += up;
+	}
+	j->above_n += above;
+	kadd(&j->above_sq, (s[0] + s[1]) + (s[2] + s[3]));
+}
+
+/* Keys of |x| and of |x - median| for this chunk, when a job needs them. */
+static void space_keys(struct mp_tstats_acc *a, size_t m)
+{
+	bool need_abs = false, need_dev = false;
+	for (int j = 0; j < a->njobs; j++) {
+		need_abs |= a->jobs[j].sp == SP_ABS;
+		need_dev |= a->jobs[j].sp == SP_DEV;
+	}
+	if (need_abs) {
+		if (a->width == 32)
+			for (size_t i = 0; i < m; i++) {
+				uint64_t k = a->ks[i];
+				a->kabs[i] = (k >> 31) ? k : (~k & 0xffffffffULL);
+			}
+		else
+			for (size_t i = 0; i < m; i++) {
+				uint64_t k = a->ks[i];
+				a->kabs[i] = (k >> 63) ? k : ~k;
+			}
+	}
+	if (need_dev) {
+		double med = a->median;
+		for (size_t i = 0; i < m; i++) {
+			double d = fabs(a->xs[i] - med);
+			uint64_t u;
+			memcpy(&u, &d, 8);
+			a->kdev[i] = u | (1ULL << 63);
+		}
+	}
+}
+
+/* Pass 1, when every job is one top-16 bucket: map[top bits of the x key]
+ * holds up to two job numbers (bits 0-2 and 3-5, 1-based) and in bit 6
+ * whether |x| lies above the energy job's bucket. One lookup per value. */
+static void map_hit(struct mp_tstats_acc *a, uint8_t c, uint64_t k)
+{
+	for (int t = 0; t < 2; t++) {
+		unsigned jj = (c >> (3 * t)) & 7;
+		if (!jj)
+			continue;
+		struct job *j = &a->jobs[jj - 1];
+		uint64_t kk = k;
+		if (j->sp == SP_ABS && !(k >> (a->width - 1)))
+			kk = ~k & (a->width == 32 ? 0xffffffffULL : UINT64_MAX);
+		if (!j->collect)
+			j->hist[(kk - j->lo) >> j->shift]++;
+		else if (j->nkeys < j->cap)
+			j->keys[j->nkeys++] = kk;
+		else
+			a->bad = true;
+	}
+}
+
+static void map_chunk(struct mp_tstats_acc *a, size_t m)
+{
+	const uint8_t *map = a->map;
+	const double *x = a->xs;
+	const uint64_t *k = a->ks;
+	int sh = a->width - 16;
+	double s2[4] = {0}, s3[4] = {0}, s4[4] = {0}, q[4] = {0};
+	double mean = a->mean;
+	uint64_t up = 0;
+	size_t i = 0;
+	for (; i + 4 <= m; i += 4)
+		for (int r = 0; r < 4; r++) {
+			double v = x[i + r], d = v - mean, d2 = d * d;
+			uint8_t c = map[k[i + r] >> sh];
+			s2[r] += d2;
+			s3[r] += d2 * d;
+			s4[r] += d2 * d2;
+			q[r] += (c & 64) ? v * v : 0.0;
+			up += (c >> 6) & 1;
+			if (c & 63)
+				map_hit(a, c, k[i + r]);
+		}
+	for (; i < m; i++) {
+		double v = x[i], d = v - mean, d2 = d * d;
+		uint8_t c = map[k[i] >> sh];
+		s2[0] += d2;
+		s3[0] += d2 * d;
+		s4[0] += d2 * d2;
+		q[0] += (c & 64) ? v * v : 0.0;
+		up += (c >> 6) & 1;
+		if (c & 63)
+			map_hit(a, c, k[i]);
+	}
+	kadd(&a->c2, (s2[0] + s2[1]) + (s2[2] + s2[3]));
+	kadd(&a->c3, (s3[0] + s3[1]) + (s3[2] + s3[3]));
+	kadd(&a->c4, (s4[0] + s4[1]) + (s4[2] + s4[3]));
+	for (int j = 0; j < a->njobs; j++)
+		if (a->jobs[j].sp == SP_ABS) {
+			kadd(&a->jobs[j].above_sq, (q[0] + q[1]) + (q[2] + q[3]));
+			a->jobs[j].above_n += up;
+		}
+}
+
+/* Set up map_chunk for pass 1; the jobs' counts below their bucket come
+ * from the pass-0 histogram. */
+static void build_map(struct mp_tstats_acc *a)
+{
+	if (a->njobs > 7 || !(a->map = calloc(65536, 1)))
+		return; /* the general loop does the same, slower */
+	int sh = a->width - 16;
+	for (int jj = 0; jj < a->njobs; jj++) {
+		struct job *j = &a->jobs[jj];
+		unsigned b = (unsigned)(j->lo >> sh);
+		unsigned bs[2] = {b, ~b & 0xffff};
+		int nb = j->sp == SP_ABS ? 2 : 1;
+		for (int t = 0; t < nb; t++) {
+			uint8_t *c = &a->map[bs[t]];
+			*c |= (*c & 7) ? (uint8_t)((jj + 1) << 3) : (uint8_t)(jj + 1);
+		}
+		j->below = 0;
+		if (j->sp == SP_X) {
+			for (unsigned u = 0; u < b; u++)
+				j->below += a->top[u];
+			continue;
+		}
+		for (unsigned u = 0x8000; u < 65536; u++) {
+			uint64_t c = a->top[u] + a->top[~u & 0xffff];
+			if (u < b)
+				j->below += c;
+			else if (u > b) {
+				a->map[u] |= 64;
+				a->map[~u & 0xffff] |= 64;
 			}
 		}
-		for (int k = 0; k < 65536; k++)
-			c[k] += h2[k];
-	}
-	for (; i < n; i++)
-		c[b[2 * i] | (unsigned)b[2 * i + 1] << 8]++;
-}
-
-static uint64_t space_key(const struct mp_tstats_acc *a, enum sel_space sp,
-			  double x)
-{
-	switch (sp) {
-	case SPACE_ABS:
-		return key_of(fabs(x));
-	case SPACE_DEV:
-		return key_of(fabs(x - a->median));
-	default:
-		return key_of(x);
 	}
 }
 
-static void sel_start(struct mp_tstats_acc *a, enum sel_space sp,
-		      uint64_t rank)
+void mp_tstats_feed(struct mp_tstats_acc *a, const uint8_t *bytes,
+		    uint64_t nvalues)
 {
-	struct selector *s = &a->sel[a->nsel++];
-	memset(s, 0, sizeof *s);
-	s->space = sp;
-	s->rank = rank;
-	s->bucket = a->n;
-	s->active = true;
-}
-
-/* Prepare each live selector for the coming pass. */
-static void sel_begin_pass(struct mp_tstats_acc *a)
-{
-	for (int i = 0; i < a->nsel; i++) {
-		struct selector *s = &a->sel[i];
-		if (s->done)
-			continue;
-		if (s->bucket <= COLLECT_MAX || s->known == 48) {
-			s->collecting = true;
-			free(s->hist);
-			s->hist = NULL;
-			s->keys = malloc((s->bucket ? s->bucket : 1) *
-					 sizeof *s->keys);
-			if (!s->keys)
-				a->oom = true;
-			s->nkeys = 0;
-		} else if (!s->hist) {
-			s->hist = calloc(65536, sizeof *s->hist);
-			if (!s->hist)
-				a->oom = true;
+	if (a->oom)
+		return;
+	if (a->small) {
+		feed_small(a, bytes, nvalues);
+		return;
+	}
+	unsigned w = mp_dtype_size(a->stored);
+	while (nvalues) {
+		size_t m = nvalues < CHUNK ? (size_t)nvalues : CHUNK;
+		size_t f = decode_chunk(a, bytes, m);
+		if (a->pass == 0) {
+			a->nonfinite += m - f;
+			pass0_chunk(a, f);
+		} else if (a->map) {
+			map_chunk(a, f);
 		} else {
-			memset(s->hist, 0, 65536 * sizeof *s->hist);
+			if (!a->moments_done)
+				moments_chunk(a, f);
+			space_keys(a, f);
+			for (int j = 0; j < a->njobs; j++) {
+				struct job *jb = &a->jobs[j];
+				job_chunk(a, jb,
+					  jb->sp == SP_X     ? a->ks
+					  : jb->sp == SP_ABS ? a->kabs
+							     : a->kdev,
+					  f);
+			}
 		}
-	}
-}
-
-static void sel_feed(struct mp_tstats_acc *a, double x)
-{
-	for (int i = 0; i < a->nsel; i++) {
-		struct selector *s = &a->sel[i];
-		if (s->done || a->oom)
-			continue;
-		uint64_t k = space_key(a, s->space, x);
-		if (s->known && (k >> (64 - s->known)) != s->prefix)
-			continue;
-		if (s->collecting) {
-			if (s->nkeys < s->bucket)
-				s->keys[s->nkeys++] = k;
-		} else {
-			s->hist[(k >> (48 - s->known)) & 0xffff]++;
-		}
+		bytes += m * w;
+		nvalues -= m;
 	}
 }
 
@@ -250,154 +616,313 @@ static int cmp_u64(const void *x, const void *y)
 	return a < b ? -1 : a > b;
 }
 
-static void sel_end_pass(struct mp_tstats_acc *a)
+static int space_width(const struct mp_tstats_acc *a, enum space sp)
 {
-	for (int i = 0; i < a->nsel; i++) {
-		struct selector *s = &a->sel[i];
-		if (s->done || a->oom)
-			continue;
-		if (s->collecting) {
-			qsort(s->keys, s->nkeys, sizeof *s->keys, cmp_u64);
-			/* nkeys < rank only if the bytes changed between
-			 * passes (file rewritten while being read) */
-			s->result = s->rank < s->nkeys
-					    ? value_of(s->keys[s->rank])
-					    : NAN;
-			free(s->keys);
-			s->keys = NULL;
-			s->done = true;
-			continue;
+	return sp == SP_DEV ? 64 : a->width;
+}
+
+static void sel_start(struct mp_tstats_acc *a, int i, enum space sp,
+		      uint64_t rank, uint64_t lo, uint64_t hi, uint64_t expect)
+{
+	struct selector *s = &a->sel[i];
+	memset(s, 0, sizeof *s);
+	s->active = true;
+	s->sp = sp;
+	s->rank = rank;
+	s->lo = lo;
+	s->hi = hi;
+	s->expect = expect;
+}
+
+/* Energy numerator once its threshold key is known: x^2 summed over the
+ * values above the threshold, then the threshold for the remaining ones. */
+static void energy_done(struct mp_tstats_acc *a, const struct job *j,
+			uint64_t tkey)
+{
+	int w = space_width(a, SP_ABS);
+	double t = key_value(w, tkey);
+	struct ksum s = j->above_sq;
+	uint64_t c = j->above_n;
+	if (j->collect) {
+		for (uint64_t i = j->nkeys; i-- > 0 && j->keys[i] > tkey;) {
+			double v = key_value(w, j->keys[i]);
+			kadd(&s, v * v);
+			c++;
 		}
-		uint64_t acc = 0;
-		int d = 0;
-		while (d < 65535 && acc + s->hist[d] <= s->rank)
-			acc += s->hist[d++];
-		s->rank -= acc;
-		s->bucket = s->hist[d];
-		s->prefix = (s->prefix << 16) | (uint64_t)d;
-		s->known += 16;
+	} else {
+		for (uint64_t d = ((tkey - j->lo) >> j->shift) + 1;
+		     d < 65536 && j->lo + (d << j->shift) <= j->hi; d++) {
+			if (!j->hist[d])
+				continue;
+			double v = key_value(w, j->lo + d);
+			kadd(&s, (double)j->hist[d] * (v * v));
+			c += j->hist[d];
+		}
 	}
+	a->thresh = t;
+	a->energy_num = c <= a->energy_k
+				? kval(&s) + (double)(a->energy_k - c) * (t * t)
+				: NAN;
+	if (c > a->energy_k)
+		a->bad = true;
 }
 
-static bool sels_done(const struct mp_tstats_acc *a, int from, int to)
+/* Narrow or resolve one selector from the job it was counted in. */
+static void sel_end(struct mp_tstats_acc *a, struct selector *s, struct job *j)
 {
-	for (int i = from; i < to; i++)
-		if (!a->sel[i].done)
-			return false;
-	return true;
-}
-
-void mp_tstats_feed(struct mp_tstats_acc *a, const uint8_t *bytes,
-		    uint64_t nvalues)
-{
-	if (a->small) {
-		feed_small(a, bytes, nvalues);
+	if (s->rank < j->below) {
+		a->bad = true;
 		return;
 	}
-	unsigned w = mp_dtype_size(a->stored);
-	while (nvalues) {
-		size_t m = nvalues < 4096 ? (size_t)nvalues : 4096;
-		mp_dtype_to_double(a->stored, bytes, m, a->buf);
-		double bs = 0, bl1 = 0, bsq = 0, c2 = 0, c3 = 0, c4 = 0;
-		for (size_t i = 0; i < m; i++) {
-			double x = a->buf[i];
-			if (!isfinite(x)) {
-				if (a->pass == 0)
-					a->nonfinite++;
-				continue;
-			}
-			if (a->pass == 0) {
-				double ax = fabs(x);
-				bs += x;
-				bl1 += ax;
-				bsq += x * x;
-				if (x < a->minv)
-					a->minv = x;
-				if (x > a->maxv)
-					a->maxv = x;
-				if (ax > a->linf)
-					a->linf = ax;
-				if (ax < 1e-6)
-					a->nsparse++;
-				a->n++;
-				continue;
-			}
-			if (!a->moments_done) {
-				double d = x - a->mean, d2 = d * d;
-				c2 += d2;
-				c3 += d2 * d;
-				c4 += d2 * d2;
-			}
-			if (a->energy_started && !a->energy_done &&
-			    fabs(x) > a->thresh) {
-				a->gt_count++;
-				a->gt_sumsq += x * x;
-			}
-			sel_feed(a, x);
+	uint64_t r = s->rank - j->below;
+	uint64_t key;
+	if (j->collect) {
+		if (!j->sorted) {
+			qsort(j->keys, j->nkeys, sizeof *j->keys, cmp_u64);
+			j->sorted = true;
 		}
-		a->sum += bs;
-		a->l1 += bl1;
-		a->sumsq += bsq;
-		a->c2 += c2;
-		a->c3 += c3;
-		a->c4 += c4;
-		bytes += m * w;
-		nvalues -= m;
+		if (r >= j->nkeys) {
+			a->bad = true;
+			return;
+		}
+		key = j->keys[r];
+	} else {
+		uint64_t acc = 0;
+		unsigned d = 0;
+		while (d < 65535 && acc + j->hist[d] <= r)
+			acc += j->hist[d++];
+		if (acc + j->hist[d] <= r) {
+			a->bad = true;
+			return;
+		}
+		uint64_t lo = j->lo + ((uint64_t)d << j->shift);
+		uint64_t span = (1ULL << j->shift) - 1;
+		s->lo = lo;
+		s->hi = j->hi - lo < span ? j->hi : lo + span;
+		s->expect = j->hist[d];
+		if (j->shift)
+			return;
+		key = lo;
+	}
+	s->done = true;
+	s->key = key;
+	if (s->sp == SP_ABS)
+		energy_done(a, j, key);
+}
+
+static double sel_value(const struct mp_tstats_acc *a, int i)
+{
+	return key_value(space_width(a, a->sel[i].sp), a->sel[i].key);
+}
+
+/* Interval of |x - m| over the values of top-16 bucket b. */
+static void bucket_dev(const struct mp_tstats_acc *a, unsigned b, double m,
+		       double *dmin, double *dmax)
+{
+	int sh = a->width - 16;
+	uint64_t span = (1ULL << sh) - 1;
+	double lo = key_value(a->width, (uint64_t)b << sh);
+	double hi = key_value(a->width, ((uint64_t)b << sh) | span);
+	if (!isfinite(lo) || !isfinite(hi)) {
+		*dmin = 0;
+		*dmax = INFINITY;
+	} else if (lo >= m) {
+		*dmin = fabs(lo - m);
+		*dmax = fabs(hi - m);
+	} else if (hi <= m) {
+		*dmin = fabs(hi - m);
+		*dmax = fabs(lo - m);
+	} else {
+		*dmin = 0;
+		*dmax = fmax(fabs(lo - m), fabs(hi - m));
 	}
 }
 
-/* Ranks (0-based, ascending) below the floor/ceil of p*(n-1). */
-static void pct_ranks(uint64_t n, double p, uint64_t *lo, uint64_t *hi)
+struct dc {
+	double d;
+	uint64_t c;
+};
+
+static int cmp_dc(const void *x, const void *y)
 {
-	double pos = p * (double)(n - 1);
-	*lo = (uint64_t)floor(pos);
-	*hi = (uint64_t)ceil(pos);
+	double a = ((const struct dc *)x)->d, b = ((const struct dc *)y)->d;
+	return a < b ? -1 : a > b;
+}
+
+/* Smallest t among p[].d whose cumulative count exceeds rank. */
+static double dc_rank(struct dc *p, size_t np, uint64_t rank)
+{
+	qsort(p, np, sizeof *p, cmp_dc);
+	uint64_t acc = 0;
+	for (size_t i = 0; i < np; i++) {
+		acc += p[i].c;
+		if (acc > rank)
+			return p[i].d;
+	}
+	return INFINITY;
+}
+
+/* Start the two mad selectors once the median is exact: with the pass-0
+ * histogram, mad lies in [tlo, thi] where tlo is the least t such that the
+ * buckets that may hold a d <= t hold more than rank (n-1)/2 values, and
+ * thi the least t such that the buckets that surely do hold more than rank
+ * n/2 values. */
+static void start_mad(struct mp_tstats_acc *a)
+{
+	uint64_t r1 = (a->n - 1) / 2, r2 = a->n / 2;
+	uint64_t lo = 0, hi = UINT64_MAX, expect = UINT64_MAX;
+	struct dc *pmin = malloc(65536 * sizeof *pmin);
+	struct dc *pmax = malloc(65536 * sizeof *pmax);
+	if (pmin && pmax) {
+		size_t np = 0;
+		for (unsigned b = 0; b < 65536; b++) {
+			if (!a->top[b])
+				continue;
+			bucket_dev(a, b, a->median, &pmin[np].d, &pmax[np].d);
+			pmin[np].c = pmax[np].c = a->top[b];
+			np++;
+		}
+		double tlo = dc_rank(pmin, np, r1);
+		double thi = dc_rank(pmax, np, r2);
+		if (isfinite(thi) && tlo <= thi) {
+			lo = key64(tlo);
+			hi = key64(thi);
+			expect = 0;
+			/* values in the range: at most those of the buckets
+			 * whose interval meets [tlo, thi] */
+			for (unsigned b = 0; b < 65536; b++) {
+				double d0, d1;
+				if (!a->top[b])
+					continue;
+				bucket_dev(a, b, a->median, &d0, &d1);
+				if (d0 <= thi && d1 >= tlo)
+					expect += a->top[b];
+			}
+		}
+	}
+	free(pmin);
+	free(pmax);
+	sel_start(a, SEL_MADA, SP_DEV, r1, lo, hi, expect);
+	sel_start(a, SEL_MADB, SP_DEV, r2, lo, hi, expect);
+}
+
+/* Build this pass's jobs from the live selectors. */
+static void plan_jobs(struct mp_tstats_acc *a)
+{
+	free_jobs(a);
+	for (int i = 0; i < NSEL; i++) {
+		struct selector *s = &a->sel[i];
+		if (!s->active || s->done)
+			continue;
+		int j = 0;
+		while (j < a->njobs &&
+		       !(a->jobs[j].sp == s->sp && a->jobs[j].lo == s->lo &&
+			 a->jobs[j].hi == s->hi))
+			j++;
+		s->job = j;
+		if (j < a->njobs)
+			continue;
+		struct job *jb = &a->jobs[a->njobs++];
+		memset(jb, 0, sizeof *jb);
+		jb->sp = s->sp;
+		jb->lo = s->lo;
+		jb->hi = s->hi;
+		if (s->expect <= COLLECT_MAX) {
+			jb->collect = true;
+			jb->cap = s->expect;
+			jb->keys = malloc((s->expect ? s->expect : 1) *
+					  sizeof *jb->keys);
+			if (!jb->keys)
+				a->oom = true;
+		} else {
+			while (jb->shift < 64 && ((s->hi - s->lo) >> jb->shift) >= 65536)
+				jb->shift++;
+			jb->hist = calloc(65536, sizeof *jb->hist);
+			if (!jb->hist)
+				a->oom = true;
+		}
+	}
+}
+
+static bool sel_ready(const struct mp_tstats_acc *a, int i)
+{
+	return a->sel[i].active && a->sel[i].done;
 }
 
 bool mp_tstats_next_pass(struct mp_tstats_acc *a)
 {
-	if (a->small || a->oom)
+	if (a->small || a->oom || a->bad)
 		return false;
 	if (a->pass == 0) {
 		if (a->n == 0)
 			return false;
-		a->mean = a->sum / (double)a->n;
-		uint64_t lo, hi;
-		pct_ranks(a->n, 0.25, &lo, &hi);
-		sel_start(a, SPACE_X, lo);
-		sel_start(a, SPACE_X, hi);
-		sel_start(a, SPACE_X, (a->n - 1) / 2);
-		sel_start(a, SPACE_X, a->n / 2);
-		pct_ranks(a->n, 0.75, &lo, &hi);
-		sel_start(a, SPACE_X, lo);
-		sel_start(a, SPACE_X, hi);
-		uint64_t k = a->n / 10 ? a->n / 10 : 1;
+		a->mean = a->shift + kval(&a->sum) / (double)a->n;
+		for (unsigned b = 0; b < 65536; b++)
+			a->top[b] += a->top2[b];
+		free(a->top2);
+		a->top2 = NULL;
+		uint64_t n = a->n, k = n / 10 ? n / 10 : 1;
 		a->energy_k = k;
-		sel_start(a, SPACE_ABS, a->n - k);
-		/* pass 0 could not histogram (the mean was unknown, the
-		 * selectors did not exist): pass 1 starts them at level 0 */
+		uint64_t full = a->width == 32 ? 0xffffffffULL : UINT64_MAX;
+		sel_start(a, SEL_Q25A, SP_X, (n - 1) / 4, 0, full, n);
+		sel_start(a, SEL_Q25B, SP_X, (n - 1) / 4 + ((n - 1) % 4 != 0),
+			  0, full, n);
+		sel_start(a, SEL_MEDA, SP_X, (n - 1) / 2, 0, full, n);
+		sel_start(a, SEL_MEDB, SP_X, n / 2, 0, full, n);
+		sel_start(a, SEL_Q75A, SP_X, 3 * ((n - 1) / 4) +
+			  (3 * ((n - 1) % 4)) / 4, 0, full, n);
+		sel_start(a, SEL_Q75B, SP_X, 3 * ((n - 1) / 4) +
+			  (3 * ((n - 1) % 4) + 3) / 4, 0, full, n);
+		sel_start(a, SEL_ENERGY, SP_ABS, n - k, 0, full, n);
+		/* narrow the first 16 bits with the pass-0 histogram */
+		struct job jx = {.sp = SP_X, .lo = 0, .hi = full,
+				 .shift = a->width - 16, .hist = a->top};
+		uint64_t *ah = malloc(65536 * sizeof *ah);
+		if (!ah) {
+			a->oom = true;
+			return false;
+		}
+		/* bucket b of |x| holds the positive bucket b and the
+		 * negative bucket ~b */
+		for (unsigned b = 0x8000; b < 65536; b++)
+			ah[b] = a->top[b] + a->top[~b & 0xffff];
+		for (unsigned b = 0; b < 0x8000; b++)
+			ah[b] = 0;
+		struct job ja = jx;
+		ja.sp = SP_ABS;
+		ja.hist = ah;
+		for (int i = 0; i < SEL_ENERGY; i++)
+			sel_end(a, &a->sel[i], &jx);
+		sel_end(a, &a->sel[SEL_ENERGY], &ja);
+		free(ah);
 	} else {
-		sel_end_pass(a);
+		for (int i = 0; i < NSEL; i++) {
+			struct selector *s = &a->sel[i];
+			if (s->active && !s->done && !a->bad)
+				sel_end(a, s, &a->jobs[s->job]);
+		}
 		a->moments_done = true;
-		if (a->energy_started)
-			a->energy_done = true;
 	}
-	if (!a->mad_started && sels_done(a, 2, 4)) {
-		a->median = (a->sel[2].result + a->sel[3].result) / 2;
-		sel_start(a, SPACE_DEV, (a->n - 1) / 2);
-		sel_start(a, SPACE_DEV, a->n / 2);
-		a->mad_started = true;
+	if (!a->bad && !a->sel[SEL_MADA].active && sel_ready(a, SEL_MEDA) &&
+	    sel_ready(a, SEL_MEDB)) {
+		double m0 = sel_value(a, SEL_MEDA), m1 = sel_value(a, SEL_MEDB);
+		a->median = a->sel[SEL_MEDA].key == a->sel[SEL_MEDB].key
+				    ? m0
+				    : (m0 + m1) / 2;
+		start_mad(a);
 	}
-	if (!a->energy_started && a->sel[6].done) {
-		a->thresh = a->sel[6].result;
-		a->energy_started = true;
-	}
-	bool more = !a->moments_done || !a->energy_done ||
-		    !sels_done(a, 0, a->nsel);
+	bool more = !a->moments_done;
+	for (int i = 0; i < NSEL; i++)
+		more |= a->sel[i].active && !a->sel[i].done;
 	a->pass++;
-	if (more)
-		sel_begin_pass(a);
-	return more && !a->oom;
+	free(a->map);
+	a->map = NULL;
+	if (more && !a->bad) {
+		plan_jobs(a);
+		if (a->pass == 1 && !a->oom)
+			build_map(a);
+	}
+	return more && !a->oom && !a->bad;
 }
 
 /* numpy's _lerp: exact at both ends, symmetric in rounding. */
@@ -407,25 +932,24 @@ static double lerp(double lo, double hi, double t)
 	return t >= 0.5 ? hi - d * (1 - t) : lo + d * t;
 }
 
+/* Linear-interpolation percentile p from the values at ranks floor and
+ * ceil of p*(n-1) (numpy's default method). */
 static double pct_value(double p, uint64_t n, double vlo, double vhi)
 {
 	double pos = p * (double)(n - 1);
 	return lerp(vlo, vhi, pos - floor(pos));
 }
 
-static void set_empty(struct mp_tstats *o)
-{
-	for (int i = 0; i < MP_TSTATS_NFIELDS; i++)
-		*mp_tstats_field(o, i) = NAN;
-}
-
-/* Shape statistics from central sums; NaN for constant data as scipy. */
+/* Shape statistics from central sums. scipy returns NaN for skew and
+ * kurtosis when m2 <= (eps_resolution * mean)^2 (constant input); so do we,
+ * which the JSON writer turns into null. */
 static void shape_stats(struct mp_tstats *o, double c2, double c3, double c4,
 			uint64_t n)
 {
 	double m2 = c2 / (double)n, m3 = c3 / (double)n, m4 = c4 / (double)n;
 	o->std = sqrt(m2);
-	if (m2 <= 0 || m2 <= 1e-28 * o->mean * o->mean) {
+	double z = 1e-15 * o->mean;
+	if (m2 <= z * z) {
 		o->skew = o->kurtosis = NAN;
 	} else {
 		o->skew = m3 / pow(m2, 1.5);
@@ -456,29 +980,40 @@ static double vc_rank(const struct vc *p, size_t np, uint64_t r)
 	return p[np - 1].v;
 }
 
+static double vc_median(const struct vc *p, size_t np, uint64_t n)
+{
+	if (n % 2)
+		return vc_rank(p, np, n / 2);
+	return (vc_rank(p, np, n / 2 - 1) + vc_rank(p, np, n / 2)) / 2;
+}
+
 static mp_status finish_small(struct mp_tstats_acc *a, struct mp_tstats *o)
 {
-	unsigned ncodes = mp_dtype_size(a->stored) == 1 ? 256 : 65536;
-	struct vc *p = malloc(ncodes * sizeof *p);
-	if (!p)
+	if (a->sub)
+		flush_sub(a);
+	struct vc *p = malloc(a->ncodes * sizeof *p);
+	struct vc *d = malloc(a->ncodes * sizeof *d);
+	if (!p || !d) {
+		free(p);
+		free(d);
 		return MP_ENOMEM;
+	}
 	size_t np = 0;
-	uint64_t n = 0, nonfinite = 0, nsparse = 0;
-	double sum = 0, l1 = 0, sumsq = 0, linf = 0;
-	for (unsigned c = 0; c < ncodes; c++) {
+	uint64_t n = 0, nsparse = 0;
+	o->nonfinite = 0;
+	for (unsigned c = 0; c < a->ncodes; c++) {
 		if (!a->codes[c])
 			continue;
 		double v = code_value(a, (uint16_t)c);
 		if (!isfinite(v)) {
-			nonfinite += a->codes[c];
+			o->nonfinite += a->codes[c];
 			continue;
 		}
 		p[np].v = v;
 		p[np++].c = a->codes[c];
 	}
 	qsort(p, np, sizeof *p, cmp_vc);
-	/* merge equal values (+0 and -0, distinct codes of one value) */
-	size_t w = 0;
+	size_t w = 0; /* merge equal values: +0 and -0, equal affine codes */
 	for (size_t i = 0; i < np; i++) {
 		if (w && p[w - 1].v == p[i].v)
 			p[w - 1].c += p[i].c;
@@ -486,71 +1021,62 @@ static mp_status finish_small(struct mp_tstats_acc *a, struct mp_tstats *o)
 			p[w++] = p[i];
 	}
 	np = w;
+	struct ksum sum = {0}, l1 = {0}, sumsq = {0};
 	for (size_t i = 0; i < np; i++) {
 		double v = p[i].v, c = (double)p[i].c;
 		n += p[i].c;
-		sum += c * v;
-		l1 += c * fabs(v);
-		sumsq += c * v * v;
-		if (fabs(v) > linf)
-			linf = fabs(v);
+		kadd(&sum, c * (v - p[0].v));
+		kadd(&l1, c * fabs(v));
+		kadd(&sumsq, c * (v * v));
 		if (fabs(v) < 1e-6)
 			nsparse += p[i].c;
 	}
 	o->n = n;
-	o->nonfinite = nonfinite;
-	if (n == 0) {
-		free(p);
-		return MP_OK;
-	}
-	o->mean = sum / (double)n;
-	double c2 = 0, c3 = 0, c4 = 0;
+	if (n == 0)
+		goto out;
+	o->mean = p[0].v + kval(&sum) / (double)n;
+	struct ksum c2 = {0}, c3 = {0}, c4 = {0};
 	for (size_t i = 0; i < np; i++) {
-		double d = p[i].v - o->mean, c = (double)p[i].c;
-		c2 += c * d * d;
-		c3 += c * d * d * d;
-		c4 += c * d * d * d * d;
+		double e = p[i].v - o->mean, c = (double)p[i].c, e2 = e * e;
+		kadd(&c2, c * e2);
+		kadd(&c3, c * (e2 * e));
+		kadd(&c4, c * (e2 * e2));
 	}
-	shape_stats(o, c2, c3, c4, n);
+	shape_stats(o, kval(&c2), kval(&c3), kval(&c4), n);
 	o->min = p[0].v;
 	o->max = p[np - 1].v;
-	uint64_t lo, hi;
-	pct_ranks(n, 0.25, &lo, &hi);
+	uint64_t lo = (n - 1) / 4, hi = lo + ((n - 1) % 4 != 0);
 	o->q25 = pct_value(0.25, n, vc_rank(p, np, lo), vc_rank(p, np, hi));
-	pct_ranks(n, 0.75, &lo, &hi);
+	lo = 3 * ((n - 1) / 4) + (3 * ((n - 1) % 4)) / 4;
+	hi = 3 * ((n - 1) / 4) + (3 * ((n - 1) % 4) + 3) / 4;
 	o->q75 = pct_value(0.75, n, vc_rank(p, np, lo), vc_rank(p, np, hi));
-	o->median = (vc_rank(p, np, (n - 1) / 2) + vc_rank(p, np, n / 2)) / 2;
+	o->median = vc_median(p, np, n);
 	o->iqr = o->q75 - o->q25;
-	o->l1_norm = l1;
-	o->l2_norm = sqrt(sumsq);
-	o->linf_norm = linf;
+	o->l1_norm = kval(&l1);
+	o->l2_norm = sqrt(kval(&sumsq));
+	o->linf_norm = fmax(fabs(o->min), fabs(o->max));
 	o->sparsity = (double)nsparse / (double)n;
-	/* mad: deviations of the distinct values */
-	struct vc *d = malloc(np * sizeof *d);
-	if (!d) {
-		free(p);
-		return MP_ENOMEM;
-	}
 	for (size_t i = 0; i < np; i++) {
 		d[i].v = fabs(p[i].v - o->median);
 		d[i].c = p[i].c;
 	}
 	qsort(d, np, sizeof *d, cmp_vc);
-	o->mad = (vc_rank(d, np, (n - 1) / 2) + vc_rank(d, np, n / 2)) / 2;
-	/* energy: the k largest |x| */
+	o->mad = vc_median(d, np, n);
 	for (size_t i = 0; i < np; i++) {
 		d[i].v = fabs(p[i].v);
 		d[i].c = p[i].c;
 	}
 	qsort(d, np, sizeof *d, cmp_vc);
-	uint64_t k = n / 10 ? n / 10 : 1, left = k;
-	double top = 0;
+	uint64_t left = n / 10 ? n / 10 : 1;
+	struct ksum top = {0};
 	for (size_t i = np; i-- > 0 && left;) {
 		uint64_t take = d[i].c < left ? d[i].c : left;
-		top += (double)take * d[i].v * d[i].v;
+		kadd(&top, (double)take * (d[i].v * d[i].v));
 		left -= take;
 	}
-	o->energy_concentration = sumsq > 0 ? top / sumsq : 0;
+	double ss = kval(&sumsq);
+	o->energy_concentration = ss > 0 ? kval(&top) / ss : 0;
+out:
 	free(d);
 	free(p);
 	return MP_OK;
@@ -559,31 +1085,40 @@ static mp_status finish_small(struct mp_tstats_acc *a, struct mp_tstats *o)
 mp_status mp_tstats_finish(struct mp_tstats_acc *a, struct mp_tstats *o)
 {
 	memset(o, 0, sizeof *o);
-	set_empty(o);
+	for (int i = 0; i < MP_TSTATS_NFIELDS; i++)
+		*mp_tstats_field(o, i) = NAN;
 	if (a->oom)
 		return MP_ENOMEM;
 	if (a->small)
 		return finish_small(a, o);
+	if (a->bad)
+		return MP_EIO;
 	o->n = a->n;
 	o->nonfinite = a->nonfinite;
 	if (a->n == 0)
 		return MP_OK;
+	for (int i = 0; i < NSEL; i++)
+		if (!sel_ready(a, i))
+			return MP_EINVAL; /* finish before the last pass */
+	uint64_t n = a->n;
 	o->mean = a->mean;
-	shape_stats(o, a->c2, a->c3, a->c4, a->n);
+	shape_stats(o, kval(&a->c2), kval(&a->c3), kval(&a->c4), n);
 	o->min = a->minv;
 	o->max = a->maxv;
-	o->q25 = pct_value(0.25, a->n, a->sel[0].result, a->sel[1].result);
-	o->median = (a->sel[2].result + a->sel[3].result) / 2;
-	o->q75 = pct_value(0.75, a->n, a->sel[4].result, a->sel[5].result);
+	o->q25 = pct_value(0.25, n, sel_value(a, SEL_Q25A),
+			   sel_value(a, SEL_Q25B));
+	o->median = a->median;
+	o->q75 = pct_value(0.75, n, sel_value(a, SEL_Q75A),
+			   sel_value(a, SEL_Q75B));
 	o->iqr = o->q75 - o->q25;
-	o->mad = (a->sel[7].result + a->sel[8].result) / 2;
-	o->l1_norm = a->l1;
-	o->l2_norm = sqrt(a->sumsq);
-	o->linf_norm = a->linf;
-	o->sparsity = (double)a->nsparse / (double)a->n;
-	double top = a->gt_sumsq +
-		     (double)(a->energy_k - a->gt_count) * a->thresh * a->thresh;
-	o->energy_concentration = a->sumsq > 0 ? top / a->sumsq : 0;
+	o->mad = n % 2 ? sel_value(a, SEL_MADA)
+		       : (sel_value(a, SEL_MADA) + sel_value(a, SEL_MADB)) / 2;
+	o->l1_norm = kval(&a->l1);
+	double ss = kval(&a->sumsq);
+	o->l2_norm = sqrt(ss);
+	o->linf_norm = fmax(fabs(a->minv), fabs(a->maxv));
+	o->sparsity = (double)a->nsparse / (double)n;
+	o->energy_concentration = ss > 0 ? a->energy_num / ss : 0;
 	return MP_OK;
 }
 
