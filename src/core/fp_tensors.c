@@ -182,10 +182,12 @@ static mp_status do_tensor(struct worker *w, const struct mp_tensor *t,
 		mp_tstats_free(acc);
 		o->has_stats = s == MP_OK;
 		if (s != MP_OK)
-			fail(j, s, "tensor '%s': statistics failed: %s",
-			     t->name,
-			     s == MP_EIO ? "the file changed while being read"
-					 : mp_status_str(s));
+			fail(j, s,
+			     s == MP_EIO ? "tensor '%s': statistics failed: the "
+					   "file changed while being read"
+					 : "tensor '%s': statistics failed: out "
+					   "of memory",
+			     t->name);
 	}
 	return s;
 }
