@@ -17,7 +17,6 @@
 #define HEADER_MAX (100ull * 1024 * 1024)
 #define INDEX_NAME "model.safetensors.index.json"
 #define SINGLE_NAME "model.safetensors"
-#define NAME_SHOW 80
 
 /* One header entry, validated, before it becomes a tensor. */
 struct entry {
@@ -28,32 +27,6 @@ struct entry {
 	uint64_t begin, end;
 	size_t order; /* position in the header, breaks offset ties */
 };
-
-static bool ends_with(const char *s, const char *suffix)
-{
-	size_t a = strlen(s), b = strlen(suffix);
-	return a >= b && strcmp(s + a - b, suffix) == 0;
-}
-
-/* Printable, bounded copy of a name taken from a file, for messages that
- * must stay on one line. */
-static const char *show(const char *s, char buf[static NAME_SHOW + 8])
-{
-	size_t n = 0;
-	for (; *s && n < NAME_SHOW; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c < 0x20 || c == 0x7f)
-			n += (size_t)snprintf(buf + n, 5, "\\x%02x", c);
-		else
-			buf[n++] = (char)c;
-	}
-	if (*s) {
-		memcpy(buf + n, "...", 3);
-		n += 3;
-	}
-	buf[n] = '\0';
-	return buf;
-}
 
 static bool is_regular(const char *path)
 {
@@ -82,7 +55,7 @@ static bool dir_has_file(const char *dir, const char *name)
 
 static bool is_shard_name(const char *name)
 {
-	return name[0] != '.' && ends_with(name, ".safetensors");
+	return name[0] != '.' && mp_ends_with(name, ".safetensors");
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -157,8 +130,8 @@ static bool probe(const char *path)
 	if (stat(path, &st) != 0)
 		return false;
 	if (S_ISREG(st.st_mode))
-		return ends_with(path, ".safetensors") ||
-		       ends_with(path, ".safetensors.index.json") ||
+		return mp_ends_with(path, ".safetensors") ||
+		       mp_ends_with(path, ".safetensors.index.json") ||
 		       has_magic(path);
 	if (!S_ISDIR(st.st_mode))
 		return false;
@@ -191,14 +164,14 @@ static bool meta_has(const struct mp_model *m, const char *key)
 static mp_status bad_dtype(const char *path, const char *name,
 			   const char *dtype, struct mp_error *err)
 {
-	char list[256] = "", nb[NAME_SHOW + 8], db[NAME_SHOW + 8];
+	char list[256] = "", nb[MP_NAME_SHOW + 8], db[MP_NAME_SHOW + 8];
 	size_t n = 0;
 	for (int i = 0; i < MP_DTYPE_COUNT; i++)
 		n += (size_t)snprintf(list + n, sizeof list - n, "%s%s",
 				      i ? ", " : "", mp_dtype_name(i));
 	return mp_error_set(err, MP_EDTYPE,
 			    "%s: tensor '%s': unknown dtype '%s' (valid: %s)",
-			    path, show(name, nb), show(dtype, db), list);
+			    path, mp_printable(name, nb), mp_printable(dtype, db), list);
 }
 
 /* Validate one header entry j (name e->name) against the data area of
@@ -207,8 +180,8 @@ static mp_status parse_entry(const char *path, const mp_json *j,
 			     uint64_t data_size, struct entry *e,
 			     struct mp_error *err)
 {
-	char nb[NAME_SHOW + 8];
-	const char *nm = show(e->name, nb);
+	char nb[MP_NAME_SHOW + 8];
+	const char *nm = mp_printable(e->name, nb);
 	if (!mp_json_is_object(j))
 		return mp_error_set(err, MP_EFORMAT,
 				    "%s: tensor '%s': entry is not an object",
@@ -283,13 +256,13 @@ static mp_status parse_metadata(struct mp_model *m, const char *path,
 		return mp_error_set(err, MP_EFORMAT,
 				    "%s: __metadata__ is not an object", path);
 	for (mp_json *c = mp_json_child(md); c; c = mp_json_next(c)) {
-		char nb[NAME_SHOW + 8];
+		char nb[MP_NAME_SHOW + 8];
 		const char *v = mp_json_str(c);
 		if (!v)
 			return mp_error_set(err, MP_EFORMAT,
 					    "%s: __metadata__ value of '%s' is "
 					    "not a string",
-					    path, show(mp_json_key(c), nb));
+					    path, mp_printable(mp_json_key(c), nb));
 		if (meta_has(m, mp_json_key(c)))
 			continue;
 		mp_status s = mp_model_add_meta(m, mp_json_key(c), v, err);
@@ -317,12 +290,12 @@ static mp_status check_overlap(const char *path, const struct entry *e,
 		if (e[i].begin == e[i].end)
 			continue;
 		if (last && e[i].begin < last->end) {
-			char a[NAME_SHOW + 8], b[NAME_SHOW + 8];
+			char a[MP_NAME_SHOW + 8], b[MP_NAME_SHOW + 8];
 			return mp_error_set(err, MP_EFORMAT,
 					    "%s: tensors '%s' and '%s' overlap "
 					    "in the data area",
-					    path, show(last->name, a),
-					    show(e[i].name, b));
+					    path, mp_printable(last->name, a),
+					    mp_printable(e[i].name, b));
 		}
 		if (!last || e[i].end > last->end)
 			last = &e[i];
@@ -450,18 +423,18 @@ static mp_status check_unique(const struct mp_model *m, struct mp_error *err)
 	for (size_t i = 1; i < m->ntensors && s == MP_OK; i++) {
 		if (strcmp(v[i - 1]->name, v[i]->name) != 0)
 			continue;
-		char nb[NAME_SHOW + 8];
+		char nb[MP_NAME_SHOW + 8];
 		const char *a = m->files[v[i - 1]->file_index].path;
 		const char *b = m->files[v[i]->file_index].path;
 		if (strcmp(a, b) == 0)
 			s = mp_error_set(err, MP_EFORMAT,
 					 "%s: tensor '%s' appears twice", a,
-					 show(v[i]->name, nb));
+					 mp_printable(v[i]->name, nb));
 		else
 			s = mp_error_set(err, MP_EFORMAT,
 					 "%s: tensor '%s' appears in both %s "
 					 "and %s",
-					 m->path, show(v[i]->name, nb), a, b);
+					 m->path, mp_printable(v[i]->name, nb), a, b);
 	}
 	free(v);
 	return s;
@@ -476,22 +449,6 @@ static mp_status load_files(struct mp_model *m, const char *const *paths,
 			return s;
 	}
 	return check_unique(m, err);
-}
-
-/* A shard path from an index must stay below the index's directory. */
-static bool safe_relative(const char *p)
-{
-	if (!*p || *p == '/')
-		return false;
-	for (const char *c = p; *c;) {
-		size_t len = strcspn(c, "/");
-		if (len == 2 && c[0] == '.' && c[1] == '.')
-			return false;
-		c += len;
-		if (*c == '/')
-			c++;
-	}
-	return true;
 }
 
 static mp_status index_meta(struct mp_model *m, const char *path,
@@ -542,11 +499,11 @@ static mp_status check_weight_map(const struct mp_model *m, const char *path,
 		const char *name = mp_json_key(c);
 		if (n && bsearch(&name, names, n, sizeof *names, cmp_str))
 			continue;
-		char nb[NAME_SHOW + 8], sb[NAME_SHOW + 8];
+		char nb[MP_NAME_SHOW + 8], sb[MP_NAME_SHOW + 8];
 		s = mp_error_set(err, MP_EFORMAT,
 				 "%s: weight_map tensor '%s' is not in shard "
 				 "'%s'",
-				 path, show(name, nb), show(shard, sb));
+				 path, mp_printable(name, nb), mp_printable(shard, sb));
 	}
 	free(names);
 	return s;
@@ -562,21 +519,21 @@ static mp_status index_shards(const char *path, const mp_json *wm,
 	if (!v)
 		return mp_error_set(err, MP_ENOMEM, "%s: out of memory", path);
 	for (mp_json *c = mp_json_child(wm); c; c = mp_json_next(c)) {
-		char nb[NAME_SHOW + 8];
+		char nb[MP_NAME_SHOW + 8];
 		const char *s = mp_json_str(c);
 		if (!s) {
 			free(v);
 			return mp_error_set(err, MP_EFORMAT,
 					    "%s: weight_map value of '%s' is "
 					    "not a string",
-					    path, show(mp_json_key(c), nb));
+					    path, mp_printable(mp_json_key(c), nb));
 		}
-		if (!safe_relative(s)) {
+		if (!mp_path_is_safe_relative(s)) {
 			free(v);
 			return mp_error_set(err, MP_EFORMAT,
 					    "%s: shard path '%s' must be "
 					    "relative without '..' components",
-					    path, show(s, nb));
+					    path, mp_printable(s, nb));
 		}
 		v[k++] = s;
 	}
@@ -635,12 +592,12 @@ static mp_status load_index(struct mp_model *m, const char *path,
 			break;
 		}
 		size_t first = m->ntensors;
-		char nb[NAME_SHOW + 8];
+		char nb[MP_NAME_SHOW + 8];
 		if (access(sp, F_OK) != 0)
 			s = mp_error_set(err, MP_ENOENT,
 					 "%s: shard '%s' listed in weight_map "
 					 "is missing (%s)",
-					 path, show(shards[i], nb), sp);
+					 path, mp_printable(shards[i], nb), sp);
 		else
 			s = load_file(m, sp, err);
 		free(sp);
@@ -664,7 +621,7 @@ static mp_status open_model(struct mp_model *m, const char *path,
 		return mp_error_set(err, MP_ENOENT,
 				    "%s: no such file or directory", path);
 	if (!S_ISDIR(st.st_mode)) {
-		if (ends_with(path, ".index.json"))
+		if (mp_ends_with(path, ".index.json"))
 			return load_index(m, path, err);
 		return load_files(m, &path, 1, err);
 	}

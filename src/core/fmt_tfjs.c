@@ -12,12 +12,6 @@
 
 #define MAX_JSON (64ULL << 20)
 
-static bool ends_with(const char *s, const char *suffix)
-{
-	size_t a = strlen(s), b = strlen(suffix);
-	return a >= b && strcmp(s + a - b, suffix) == 0;
-}
-
 static bool is_dir(const char *p)
 {
 	struct stat st;
@@ -38,7 +32,7 @@ static bool probe(const char *path)
 		free(p);
 		return ok;
 	}
-	if (!ends_with(path, ".json") || ends_with(path, ".index.json"))
+	if (!mp_ends_with(path, ".json") || mp_ends_with(path, ".index.json"))
 		return false;
 	struct mp_file f;
 	if (mp_file_open(&f, path, NULL) != MP_OK)
@@ -60,16 +54,6 @@ static bool probe(const char *path)
 	return ok;
 }
 
-static bool safe_relative(const char *p)
-{
-	if (!p || p[0] == '/' || p[0] == '\0')
-		return false;
-	for (const char *s = p; (s = strstr(s, "..")); s += 2)
-		if ((s == p || s[-1] == '/') && (s[2] == '/' || s[2] == '\0'))
-			return false;
-	return true;
-}
-
 struct group {
 	int first; /* index of the first shard file in m->files */
 	int nfiles;
@@ -89,11 +73,13 @@ static mp_status place(struct mp_model *m, const struct group *g,
 			base += f->size;
 			continue;
 		}
+		char nb[MP_NAME_SHOW + 8];
 		if (t->nseg == MP_MAX_SEGS)
 			return mp_error_set(err, MP_ERANGE,
 					    "%s: weight '%s' spans more than %d "
 					    "shards",
-					    where, t->name, MP_MAX_SEGS);
+					    where, mp_printable(t->name, nb),
+					    MP_MAX_SEGS);
 		uint64_t in = pos - base, take = f->size - in;
 		if (take > left)
 			take = left;
@@ -124,9 +110,11 @@ static mp_status weight(struct mp_model *m, const struct group *g,
 	if (!name)
 		return mp_error_set(err, MP_EFORMAT, "%s: a weight has no name",
 				    where);
+	char nb[MP_NAME_SHOW + 8];
+	const char *shown = mp_printable(name, nb);
 	if (mp_model_find(m, name))
 		return mp_error_set(err, MP_EFORMAT,
-				    "%s: weight '%s' is listed twice", where, name);
+				    "%s: weight '%s' is listed twice", where, shown);
 	const char *dt = mp_json_str(mp_json_get(w, "dtype"));
 	enum mp_dtype logical;
 	if (dt && !strcmp(dt, "float32"))
@@ -139,7 +127,7 @@ static mp_status weight(struct mp_model *m, const struct group *g,
 		return mp_error_set(err, MP_EDTYPE,
 				    "%s: weight '%s': unsupported dtype '%.32s' "
 				    "(valid: float32, int32, bool)",
-				    where, name, dt ? dt : "(none)");
+				    where, shown, dt ? dt : "(none)");
 	struct mp_quant q = {MP_QUANT_NONE, 0, 0};
 	enum mp_dtype stored = logical;
 	const mp_json *qj = mp_json_get(w, "quantization");
@@ -157,38 +145,38 @@ static mp_status weight(struct mp_model *m, const struct group *g,
 				return mp_error_set(err, MP_EFORMAT,
 						    "%s: weight '%s': quantization "
 						    "needs finite scale and min",
-						    where, name);
+						    where, shown);
 		} else {
 			return mp_error_set(err, MP_EDTYPE,
 					    "%s: weight '%s': unsupported "
 					    "quantization dtype '%.32s' (valid: "
 					    "uint8, uint16, float16)",
-					    where, name, qd ? qd : "(none)");
+					    where, shown, qd ? qd : "(none)");
 		}
 		if (logical == MP_BOOL)
 			return mp_error_set(err, MP_EDTYPE,
 					    "%s: weight '%s': a bool weight "
 					    "cannot be quantized",
-					    where, name);
+					    where, shown);
 	}
 	const mp_json *sh = mp_json_get(w, "shape");
 	if (!mp_json_is_array(sh))
 		return mp_error_set(err, MP_EFORMAT,
 				    "%s: weight '%s': shape is not an array",
-				    where, name);
+				    where, shown);
 	size_t nd = mp_json_size(sh);
 	if (nd > MP_MAX_DIMS)
 		return mp_error_set(err, MP_ERANGE,
 				    "%s: weight '%s' has %zu dimensions (at most "
 				    "%d supported)",
-				    where, name, nd, MP_MAX_DIMS);
+				    where, shown, nd, MP_MAX_DIMS);
 	uint64_t dims[MP_MAX_DIMS];
 	for (size_t i = 0; i < nd; i++)
 		if (!mp_json_uint(mp_json_at(sh, i), &dims[i]))
 			return mp_error_set(err, MP_EFORMAT,
 					    "%s: weight '%s': shape entry %zu is "
 					    "not a non-negative integer",
-					    where, name, i);
+					    where, shown, i);
 	struct mp_tensor *t;
 	mp_status s = mp_model_add_tensor(m, name, &t, err);
 	if (s != MP_OK)
@@ -206,7 +194,7 @@ static mp_status weight(struct mp_model *m, const struct group *g,
 				    "%s: truncated: weight '%s' needs bytes "
 				    "%llu..%llu of its group but the shards "
 				    "hold %llu",
-				    where, name, (unsigned long long)*off,
+				    where, shown, (unsigned long long)*off,
 				    (unsigned long long)(*off + t->nbytes),
 				    (unsigned long long)g->total);
 	s = place(m, g, t, *off, where, err);
@@ -264,12 +252,14 @@ static mp_status open_json(struct mp_model *m, const char *path,
 		for (const mp_json *p = mp_json_child(paths); p && s == MP_OK;
 		     p = mp_json_next(p)) {
 			const char *rel = mp_json_str(p);
-			if (!safe_relative(rel)) {
+			char nb[MP_NAME_SHOW + 8];
+			if (!mp_path_is_safe_relative(rel)) {
 				s = mp_error_set(err, MP_EFORMAT,
 						 "%s: shard path '%.80s' is not a "
 						 "relative path inside the model "
 						 "directory",
-						 path, rel ? rel : "(not a string)");
+						 path, rel ? mp_printable(rel, nb)
+							   : "(not a string)");
 				break;
 			}
 			char *full = mp_path_join(dir, rel);
@@ -280,7 +270,7 @@ static mp_status open_json(struct mp_model *m, const char *path,
 			else if (stat(full, &st) != 0)
 				s = mp_error_set(err, MP_ENOENT,
 						 "%s: shard '%s' is missing", path,
-						 rel);
+						 mp_printable(rel, nb));
 			else
 				s = mp_model_add_file(m, full, &fi, err);
 			free(full);

@@ -137,18 +137,20 @@ mp_status mp_tensor_set_shape(struct mp_tensor *t, int ndim,
 			      const uint64_t *shape, const char *where,
 			      struct mp_error *err)
 {
+	char nb[MP_NAME_SHOW + 8];
 	if (ndim < 0 || ndim > MP_MAX_DIMS)
 		return mp_error_set(err, MP_ERANGE,
 				    "%s: tensor '%s' has %d dimensions (at most "
 				    "%d supported)",
-				    where, t->name, ndim, MP_MAX_DIMS);
+				    where, mp_printable(t->name, nb), ndim,
+				    MP_MAX_DIMS);
 	uint64_t n = 1;
 	for (int i = 0; i < ndim; i++) {
 		if (!mp_mul_u64(n, shape[i], &n))
 			return mp_error_set(err, MP_ERANGE,
 					    "%s: tensor '%s': shape product "
 					    "overflows 64 bits",
-					    where, t->name);
+					    where, mp_printable(t->name, nb));
 		t->shape[i] = shape[i];
 	}
 	t->ndim = ndim;
@@ -156,7 +158,7 @@ mp_status mp_tensor_set_shape(struct mp_tensor *t, int ndim,
 	if (!mp_mul_u64(n, mp_dtype_size(t->stored), &t->nbytes))
 		return mp_error_set(err, MP_ERANGE,
 				    "%s: tensor '%s': byte size overflows 64 bits",
-				    where, t->name);
+				    where, mp_printable(t->name, nb));
 	return MP_OK;
 }
 

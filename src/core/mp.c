@@ -60,3 +60,42 @@ void mp_hex(const uint8_t *bytes, size_t n, char *out)
 	}
 	out[2 * n] = '\0';
 }
+
+bool mp_ends_with(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+	return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+bool mp_path_is_safe_relative(const char *p)
+{
+	if (!p || !*p || *p == '/')
+		return false;
+	for (const char *c = p; *c;) {
+		size_t len = strcspn(c, "/");
+		if (len == 2 && c[0] == '.' && c[1] == '.')
+			return false;
+		c += len;
+		if (*c == '/')
+			c++;
+	}
+	return true;
+}
+
+const char *mp_printable(const char *s, char buf[MP_NAME_SHOW + 8])
+{
+	size_t n = 0;
+	for (; *s && n < MP_NAME_SHOW; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c < 0x20 || c == 0x7f)
+			n += (size_t)snprintf(buf + n, 5, "\\x%02x", c);
+		else
+			buf[n++] = (char)c;
+	}
+	if (*s) {
+		memcpy(buf + n, "...", 3);
+		n += 3;
+	}
+	buf[n] = '\0';
+	return buf;
+}

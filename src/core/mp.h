@@ -62,6 +62,18 @@ char *mp_strdup(const char *s);
 /* Join dir and name with one '/'; NULL on allocation failure. */
 char *mp_path_join(const char *dir, const char *name);
 
+/* True when s ends with suffix. */
+bool mp_ends_with(const char *s, const char *suffix);
+
+/* True for a relative path with no ".." component: a file named inside a
+ * model file must stay below that file's directory. */
+bool mp_path_is_safe_relative(const char *p);
+
+/* A printable copy of a name read from a file, at most MP_NAME_SHOW
+ * characters plus "...", control bytes as \xNN, for one-line messages. */
+#define MP_NAME_SHOW 80
+const char *mp_printable(const char *s, char buf[MP_NAME_SHOW + 8]);
+
 /* Lowercase hex of n bytes into out (2n+1 chars). */
 void mp_hex(const uint8_t *bytes, size_t n, char *out);
 
