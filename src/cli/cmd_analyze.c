@@ -1,1 +1,0 @@
-/* cmd_analyze.c — placeholder */

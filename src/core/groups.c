@@ -1,2 +1,0 @@
-/* groups.c — placeholder. */
-#include "mp.h"

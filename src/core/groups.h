@@ -1,1 +1,0 @@
-/* groups.h — placeholder. */

@@ -1,2 +1,0 @@
-/* modelinfo.c — placeholder. */
-#include "mp.h"

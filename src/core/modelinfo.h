@@ -1,1 +1,0 @@
-/* modelinfo.h — placeholder. */

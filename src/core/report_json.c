@@ -1,2 +1,0 @@
-/* report_json.c — placeholder. */
-#include "mp.h"

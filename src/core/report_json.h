@@ -1,1 +1,0 @@
-/* report_json.h — placeholder. */

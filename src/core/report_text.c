@@ -1,2 +1,0 @@
-/* report_text.c — placeholder. */
-#include "mp.h"

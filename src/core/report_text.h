@@ -1,1 +1,0 @@
-/* report_text.h — placeholder. */
