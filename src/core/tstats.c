@@ -214,6 +214,7 @@ void mp_tstats_free(struct mp_tstats_acc *a)
 	free(a->ks);
 	free(a->kabs);
 	free(a->kdev);
+	free(a->map);
 	free(a->top2);
 	free(a->top);
 	free(a);
