@@ -33,6 +33,15 @@ grep -q '"higher_is_more_alike":false' "$T/out/similarity_matrices.json" ||
 	fail "js is not marked as a divergence"
 ok "run computes and writes"
 
+# --exact: with one-value sketches the estimate of cosine(A, C) is poor;
+# --exact gives the full-tensor value 0.329977 worked out above.
+printf '{"models":["1","3"],"methods":["tensors"],"method_args":{"tensors":{"sketch_size":1}},"metrics":["cosine"]}' > "$T/cfg1.json"
+out=$("$MP_BIN" run --config "$T/cfg1.json" --registry "$R" --output-dir "$T/o1") || fail "sketch_size 1 run"
+echo "$out" | grep -Eq '^ +3 +0\.3300 +1\.0000$' && fail "a one-value sketch should not give the exact cosine: $out"
+out=$("$MP_BIN" run --config "$T/cfg1.json" --registry "$R" --exact --output-dir "$T/o2") || fail "--exact run"
+echo "$out" | grep -Eq '^ +3 +0\.3300 +1\.0000$' || fail "--exact cosine: $out"
+ok "--exact uses the full tensors"
+
 # Second run takes everything from the registry, even without the files.
 rm "$T/a.safetensors" "$T/b.safetensors" "$T/c.safetensors"
 out=$("$MP_BIN" run --config "$T/cfg.json" --registry "$R" --use-existing \
