@@ -59,4 +59,18 @@ echo "$out" | grep -Eq '^tensors +cosine +0\.329977' || fail "compare model cosi
 "$MP_BIN" compare --json "$T/a.safetensors" "$T/c.safetensors" | grep -q '"only_in_a"' ||
 	fail "compare --json"
 ok "compare"
+
+# long names keep their tail: two 60-character tensor names that differ only
+# in their last character stay apart, and a long path keeps its file name
+P=StatefulPartitionedCall/functional_1/tf_op_layer_Reshape_
+hdr="{\"${P}1\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},\"${P}2\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}"
+D="$T/a-directory-name-long-enough-to-overflow-the-model-column"
+mkdir -p "$D"
+st_write "$D/long.safetensors" "$hdr" "$F1$F2"
+out=$("$MP_BIN" compare "$D/long.safetensors" "$D/long.safetensors")
+echo "$out" | grep -q '^\.\.\..*Reshape_1 ' && echo "$out" | grep -q '^\.\.\..*Reshape_2 ' ||
+	fail "long tensor names lost their tails: $out"
+"$MP_BIN" fingerprint "$D/long.safetensors" | grep -q '^\.\.\..*/long\.safetensors  *safetensors' ||
+	fail "long path lost its file name: $("$MP_BIN" fingerprint "$D/long.safetensors")"
+ok "long names keep their tail"
 finish

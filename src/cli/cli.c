@@ -126,3 +126,15 @@ int cli_parse_int(const char *s, long min, long max, long *out)
 	*out = v;
 	return 1;
 }
+
+const char *cli_fit_tail(const char *s, size_t width, char *buf)
+{
+	size_t n = strlen(s);
+	if (n <= width || width < 4)
+		return s;
+	const char *t = s + n - (width - 3);
+	while ((*t & 0xC0) == 0x80) /* UTF-8 continuation byte */
+		t++;
+	snprintf(buf, width + 1, "...%s", t);
+	return buf;
+}

@@ -54,6 +54,11 @@ char *cli_global_registry_dir(const char *opt);
 /* Print j (pretty) on stdout followed by a newline, free nothing. */
 void cli_print_json(const mp_json *j);
 
+/* s fitted to width columns for a table: s itself when it fits, else
+ * "..." and its tail (where long tensor names and paths differ). buf holds
+ * at least width + 1 bytes; a UTF-8 sequence is never cut. */
+const char *cli_fit_tail(const char *s, size_t width, char *buf);
+
 /* Parse a positive integer option value; false on garbage. */
 int cli_parse_int(const char *s, long min, long max, long *out);
 

@@ -160,8 +160,10 @@ int cmd_compare(int argc, char **argv)
 			snprintf(cs, sizeof cs, "%.6f", p->cosine);
 			snprintf(ps, sizeof ps, "%.6f", p->pearson);
 		}
-		printf("%-48.48s %-16.16s %-5s %-5s %-9s %9s %9s\n", ta->name,
-		       shape, mp_dtype_name(ta->logical),
+		char nb[49], sb[17];
+		printf("%-48s %-16s %-5s %-5s %-9s %9s %9s\n",
+		       cli_fit_tail(ta->name, 48, nb),
+		       cli_fit_tail(shape, 16, sb), mp_dtype_name(ta->logical),
 		       mp_dtype_name(tb->logical), same ? "yes" : "no", cs, ps);
 	}
 	mp_json_set(doc, "only_in_a", only_in(a, b, pa, !json));

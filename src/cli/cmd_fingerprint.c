@@ -35,8 +35,9 @@ static void dtype_mix(const struct mp_fingerprint *fp, char *buf, size_t cap)
 		double pct = fp->params ? 100.0 * (double)fp->dtype_params[d] /
 						  (double)fp->params
 					: 0;
-		snprintf(buf + l, cap - l, "%s%s %.0f%%", l ? ", " : "",
-			 mp_dtype_name((enum mp_dtype)d), pct);
+		snprintf(buf + l, cap - l, "%s%s %s%.0f%%", l ? ", " : "",
+			 mp_dtype_name((enum mp_dtype)d),
+			 pct < 0.5 ? "<" : "", pct < 0.5 ? 1.0 : pct);
 	}
 }
 
@@ -152,8 +153,9 @@ int cmd_fingerprint(int argc, char **argv)
 		if (!json) {
 			char mix[128];
 			dtype_mix(fp, mix, sizeof mix);
+			char pb[41];
 			printf("%-40s %-11s %7zu %12llu %-22s %7.2f %.16s\n",
-			       argv[i], fp->format, fp->ntensors,
+			       cli_fit_tail(argv[i], 40, pb), fp->format, fp->ntensors,
 			       (unsigned long long)fp->params, mix, fp->seconds,
 			       fp->nfiles ? fp->files[0].sha256 : "");
 		}
