@@ -26,6 +26,10 @@ n=$("$MP_BIN" registry --registry "$R" list --json | grep -c '"id":')
 [ "$n" = 2 ] || fail "$n models after rm, expected 2"
 "$MP_BIN" registry --registry "$R" rm 10 2>/dev/null && fail "rm of a missing id"
 MODELPRINT_REGISTRY="$R" "$MP_BIN" registry list | grep -q '^11 ' || fail "MODELPRINT_REGISTRY ignored"
+# the registry option may follow the subcommand; a missing value is a usage error
+"$MP_BIN" registry list --registry "$R" | grep -q '^11 ' || fail "list --registry DIR"
+rc=0; "$MP_BIN" registry list --registry 2>/dev/null || rc=$?
+[ $rc = 2 ] || fail "--registry without a value: exit $rc"
 ok "add, list, show, rm"
 
 # Eight processes adding 25 models each at the same time lose nothing.

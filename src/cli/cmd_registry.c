@@ -194,22 +194,37 @@ static int do_list_show(const char *dir, int show, int argc, char **argv)
 	return rc;
 }
 
+/* The registry options may stand before or after the subcommand
+ * ("registry --registry D list" and "registry list --registry D"): they are
+ * taken out of argv wherever they are, and the rest is compacted in place. */
 int cmd_registry(int argc, char **argv)
 {
 	const char *regopt = NULL, *globopt = NULL;
-	int write_global = 0, i = 1;
-	for (; i < argc && argv[i][0] == '-'; i++) {
+	int write_global = 0, i = 0, kept = 1;
+	for (int a = 1; a < argc; a++) {
+		const char **slot = !strcmp(argv[a], "--registry") ? &regopt
+				    : !strcmp(argv[a], "--global-registry")
+					? &globopt
+					: NULL;
+		if (slot) {
+			if (a + 1 >= argc)
+				return cli_usage_error("registry",
+						       "%s needs a directory",
+						       argv[a]);
+			*slot = argv[++a];
+		} else if (!strcmp(argv[a], "--write-to-registry")) {
+			write_global = 1;
+		} else {
+			argv[kept++] = argv[a];
+		}
+	}
+	argc = kept;
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			fputs(usage_text, stdout);
 			return CLI_EXIT_OK;
-		} else if (!strcmp(argv[i], "--registry") && i + 1 < argc)
-			regopt = argv[++i];
-		else if (!strcmp(argv[i], "--global-registry") && i + 1 < argc)
-			globopt = argv[++i];
-		else if (!strcmp(argv[i], "--write-to-registry"))
-			write_global = 1;
-		else
-			return cli_usage_error("registry", "bad option '%s'", argv[i]);
+		}
+		return cli_usage_error("registry", "bad option '%s'", argv[i]);
 	}
 	if (i >= argc)
 		return cli_usage_error("registry", "needs a subcommand: add, list, "
