@@ -450,6 +450,72 @@ long mp_simmatrix_file_find(const struct mp_simmatrix_file *f,
 	return -1;
 }
 
+/* "a, b, c": the distinct methods, or the metrics of method, in file
+ * order, cut short at about 400 bytes. */
+static void list_names(const struct mp_simmatrix_file *f, const char *method,
+		       char *buf, size_t cap)
+{
+	size_t len = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < f->n; i++) {
+		const char *nm = method ? f->metric[i] : f->method[i];
+		if (method && strcmp(f->method[i], method) != 0)
+			continue;
+		bool seen = false;
+		for (size_t k = 0; k < i && !method && !seen; k++)
+			seen = !strcmp(f->method[k], nm);
+		if (seen)
+			continue;
+		char show[MP_NAME_SHOW + 8];
+		const char *p = mp_printable(nm, show);
+		if (len + strlen(p) + 8 >= cap) {
+			snprintf(buf + len, cap - len, "%s...", len ? ", " : "");
+			return;
+		}
+		len += (size_t)snprintf(buf + len, cap - len, "%s%s",
+					len ? ", " : "", p);
+	}
+}
+
+mp_status mp_simmatrix_file_pick(const struct mp_simmatrix_file *f,
+				 const char *method, const char *metric,
+				 size_t *idx, struct mp_error *err)
+{
+	char names[400], show[MP_NAME_SHOW + 8];
+	if (f->n == 0)
+		return mp_error_set(err, MP_ENOENT, "%s: no matrices", f->path);
+	if (!method) {
+		method = f->method[0];
+		for (size_t i = 0; i < f->n; i++)
+			if (!strcmp(f->method[i], "input_output"))
+				method = f->method[i];
+	}
+	long first = -1;
+	for (size_t i = 0; i < f->n && first < 0; i++)
+		if (!strcmp(f->method[i], method))
+			first = (long)i;
+	if (first < 0) {
+		list_names(f, NULL, names, sizeof names);
+		return mp_error_set(err, MP_ENOENT,
+				    "%s: no method '%s' (the file has: %s)",
+				    f->path, mp_printable(method, show), names);
+	}
+	long k = metric ? mp_simmatrix_file_find(f, method, metric)
+			: mp_simmatrix_file_find(f, method, "l1");
+	if (k < 0 && !metric)
+		k = first;
+	if (k < 0) {
+		list_names(f, method, names, sizeof names);
+		return mp_error_set(err, MP_ENOENT,
+				    "%s: method '%s' has no metric '%s' (it "
+				    "has: %s)",
+				    f->path, method, mp_printable(metric, show),
+				    names);
+	}
+	*idx = (size_t)k;
+	return MP_OK;
+}
+
 /* What one matrix object holds while it is read. */
 struct raw {
 	char **ids;
