@@ -148,13 +148,14 @@ START_TEST(test_hostile_files)
 		struct mp_simmatrix_file *f;
 		struct mp_error err = {{0}};
 		mp_status st = mp_simmatrix_file_open(p, &f, &err);
+		bool opened = st == MP_OK;
 		for (size_t k = 0; st == MP_OK && k < f->n; k++) {
 			struct mp_simmatrix *m;
 			st = mp_simmatrix_file_get(f, k, &m, &err);
 			if (st == MP_OK)
 				mp_simmatrix_free(m);
 		}
-		if (st == MP_OK)
+		if (opened)
 			mp_simmatrix_file_close(f);
 		ck_assert_msg(st != MP_OK, "case %zu accepted", i);
 		ck_assert_msg(strstr(err.msg, p) && strstr(err.msg, bad[i][1]),
