@@ -3,6 +3,7 @@
 #include "check_suites.h"
 #include "groups.h"
 #include "json.h"
+#include "report_text.h"
 #include "testutil.h"
 
 #include <math.h>
@@ -427,6 +428,94 @@ START_TEST(test_random_against_reference)
 }
 END_TEST
 
+/* The pair reports write every score as printf's %.4f would, ties and
+ * negative zero included; the summary has the hand-computed rows. */
+START_TEST(test_text_reports)
+{
+	enum { R = 40 };
+	static const double special[] = {0.12345, 0.00005, -0.00005, 1.00005,
+					 -0.5, 0.99995, 2.5e-5, -1e-9, 0.0625,
+					 123.45675, -0.33335};
+	uint64_t seed = 99;
+	struct mp_simmatrix *m = calloc(1, sizeof *m);
+	m->method = strdup("tensors");
+	m->metric = strdup("l1");
+	m->higher_is_more_alike = true;
+	m->n = R;
+	m->ids = calloc(R, sizeof *m->ids);
+	m->value = malloc(R * R * sizeof *m->value);
+	m->reason = calloc(R * R, sizeof *m->reason);
+	struct mp_model_info_set *s = calloc(1, sizeof *s);
+	s->n = R;
+	s->v = calloc(R, sizeof *s->v);
+	s->by_id = malloc(R * sizeof *s->by_id);
+	size_t k = 0;
+	for (size_t i = 0; i < R; i++) {
+		char id[16];
+		snprintf(id, sizeof id, "m%03zu", i);
+		m->ids[i] = strdup(id);
+		s->v[i] = (struct mp_model_info){strdup(id), strdup(id),
+						 strdup("F"), strdup("T")};
+		s->by_id[i] = i;
+		for (size_t j = i; j < R; j++, k++) {
+			double x = k < sizeof special / sizeof special[0]
+					   ? special[k]
+					   : tu_rand_uniform(&seed) * 2 - 1;
+			m->value[i * R + j] = m->value[j * R + i] = x;
+		}
+	}
+	struct mp_analysis *a;
+	ck_assert_int_eq(mp_analysis_compute(m, s, &a, NULL), MP_OK);
+	char *dir = tu_tmpdir();
+	ck_assert_int_eq(mp_report_text_write(a, dir, NULL), MP_OK);
+	char *path = tu_path(dir, MP_REPORT_INTRA);
+	FILE *f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	char line[256], want[64];
+	size_t n = 0;
+	const struct mp_group_stats *g = &a->intra[0];
+	while (fgets(line, sizeof line, f)) {
+		if (!strstr(line, " <-> "))
+			continue;
+		ck_assert_uint_lt(n, g->n_pairs);
+		const struct mp_pair *p = &a->pairs[g->pairs[n++]];
+		snprintf(want, sizeof want, "m%03zu (F/T) <-> m%03zu (F/T): %.4f\n",
+			 p->i, p->j, p->value);
+		ck_assert_str_eq(line, want);
+	}
+	ck_assert_uint_eq(n, R * (R - 1) / 2);
+	fclose(f);
+	free(path);
+	tu_rmtree(dir);
+	free(dir);
+	char *sum = mp_report_summary(a, 0);
+	ck_assert_ptr_nonnull(strstr(sum, "\nINTRAFAMILY SIMILARITY (sorted by mean "
+					  "similarity, most similar first):\n"));
+	ck_assert_ptr_nonnull(strstr(sum, "(no groups)")); /* no interfamily */
+	free(sum);
+	mp_analysis_free(a);
+	mp_model_info_free(s);
+	mp_simmatrix_free(m);
+
+	/* the hand-computed matrix: rows of the three tables */
+	m = matrix(true);
+	s = info();
+	ck_assert_int_eq(mp_analysis_compute(m, s, &a, NULL), MP_OK);
+	sum = mp_report_summary(a, 0);
+	ck_assert_ptr_nonnull(strstr(sum, "\nF vs G                       0.1000     "
+					  "0.6000     0.3500     0.0350     6          0\n"));
+	ck_assert_ptr_nonnull(strstr(sum, "\nFull-Lite                              -  "
+					  "        -          -          -          0    "
+					  "      1\n"));
+	ck_assert_ptr_nonnull(strstr(sum, "in the results but not in the model "
+					  "info (1): x\n"));
+	free(sum);
+	mp_analysis_free(a);
+	mp_model_info_free(s);
+	mp_simmatrix_free(m);
+}
+END_TEST
+
 Suite *suite_groups(void)
 {
 	Suite *s = suite_create("groups");
@@ -435,6 +524,7 @@ Suite *suite_groups(void)
 	tcase_add_test(tc, test_divergence_ascending);
 	tcase_add_test(tc, test_no_info_and_tiny);
 	tcase_add_loop_test(tc, test_random_against_reference, 0, 2);
+	tcase_add_test(tc, test_text_reports);
 	suite_add_tcase(s, tc);
 	return s;
 }
