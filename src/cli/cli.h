@@ -23,6 +23,8 @@ int cmd_fingerprint(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_registry(int argc, char **argv);
+int cmd_analyze(int argc, char **argv);
+int cmd_correlate(int argc, char **argv);
 
 /* Print "modelprint: <message>" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -58,6 +60,10 @@ void cli_print_json(const mp_json *j);
  * "..." and its tail (where long tensor names and paths differ). buf holds
  * at least width + 1 bytes; a UTF-8 sequence is never cut. */
 const char *cli_fit_tail(const char *s, size_t width, char *buf);
+
+/* Create dir if needed and write j (pretty) to dir/name atomically. */
+mp_status cli_write_json(const char *dir, const char *name, const mp_json *j,
+			 struct mp_error *err);
 
 /* Parse a positive integer option value; false on garbage. */
 int cli_parse_int(const char *s, long min, long max, long *out);
