@@ -258,7 +258,8 @@
       var rect = hc.c.getBoundingClientRect();
       var x = cx - rect.left - L, y = cy - rect.top;
       if (x < 0 || y < 0 || x >= area || y >= H) return null;
-      var c = Math.floor((x - view.ox) / view.s), r = Math.floor((y - view.oy) / view.s);
+      /* the pixel's centre, where draw() samples its colour */
+      var c = Math.floor((x + 0.5 - view.ox) / view.s), r = Math.floor((y + 0.5 - view.oy) / view.s);
       if (r < 0 || c < 0 || r >= n || c >= n) return null;
       return {i: order[r], j: order[c]};
     }
@@ -306,9 +307,10 @@
       return {x: rect.left + L + view.ox + (pos[j] + 0.5) * view.s,
         y: rect.top + view.oy + (pos[i] + 0.5) * view.s};
     };
-    test.zoomAt = function (i, j, deltaY) {
-      var p = test.cellPoint(i, j);
-      hc.c.dispatchEvent(new WheelEvent('wheel', {clientX: p.x, clientY: p.y, deltaY: deltaY, bubbles: true, cancelable: true}));
+    /* wheel at cell (i, j) until cells are px pixels wide; the zoom factor */
+    test.zoomAt = function (i, j, px) {
+      var p = test.cellPoint(i, j), dy = -Math.log(px / view.s) / Math.log(1.0015);
+      hc.c.dispatchEvent(new WheelEvent('wheel', {clientX: p.x, clientY: p.y, deltaY: dy, bubbles: true, cancelable: true}));
       return view.s / s0;
     };
     test.pan = function (dx, dy) {
@@ -473,14 +475,15 @@
     pageBox.onchange = function () { page = (parseInt(pageBox.value, 10) || 1) - 1; render(); };
     render();
     test.filter = function (text) { box.value = text; filter(); return nmatch; };
+    var initMs = performance.now();
 
     return function selftest(arg) {
-      var res = {kind: 'dashboard', n: n, nonBlank: nonBlank(hc.c),
+      var res = {kind: 'dashboard', n: n, initMs: Math.round(initMs), nonBlank: nonBlank(hc.c),
         intraBars: test.intraBars ? nonBlank(test.intraBars) : 0, pairRows: test.pairRows};
       var ij = arg.split(',').map(function (id) { return D.ids.indexOf(decodeURIComponent(id)); });
       if (ij.length === 2 && ij[0] >= 0 && ij[1] >= 0) {
         res.tip = test.hover(ij[0], ij[1]);
-        res.zoom = test.zoomAt(ij[0], ij[1], -600);
+        res.zoom = test.zoomAt(ij[0], ij[1], 16);
         res.tipZoomed = test.hover(ij[0], ij[1]);
         test.pan(-37, -23);
         res.tipPanned = test.hover(ij[0], ij[1]);
@@ -643,9 +646,10 @@
     if (n > 1) profile(+sel.value);
     test.profile = pc.c;
     test.selectModel = function (id) { sel.value = D.ids.indexOf(id); profile(+sel.value); };
+    var initMs = performance.now();
 
     return function selftest() {
-      return {kind: 'correlation', n: n, plots: test.scatter.length,
+      return {kind: 'correlation', n: n, initMs: Math.round(initMs), plots: test.scatter.length,
         scatterNonBlank: test.scatter.map(nonBlank), profileNonBlank: nonBlank(pc.c)};
     };
   }
