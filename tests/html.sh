@@ -58,6 +58,22 @@ if (r.n !== x.models.length) bad('n ' + r.n + ' != ' + x.models.length);
 const v = x.values[i][j];
 const names = {};
 JSON.parse(fs.readFileSync(info, 'utf8')).forEach(e => { names[e.model_id] = e.display_name; });
+const fam = {}, typ = {};
+JSON.parse(fs.readFileSync(info, 'utf8')).forEach(e => { fam[e.model_id] = e.family; typ[e.model_id] = e.model_type; });
+const want = {intra: 0, inter: 0, typepair: 0, unknown: 0, 'null': 0};
+x.models.forEach((a, p) => x.models.forEach((b, q) => {
+  if (q <= p) return;
+  const fa = fam[a] || '', fb = fam[b] || '';
+  if (!fa || !fb) want.unknown++;
+  else if (fa !== fb) want.inter++;
+  else {
+    want.intra++;
+    if (typ[a] && typ[b] && typ[a] !== typ[b]) want.typepair++;
+  }
+  if (x.values[p][q] === null) want['null']++;
+}));
+if (JSON.stringify(r.filterCat) !== JSON.stringify(want))
+  bad('category filter counts ' + JSON.stringify(r.filterCat) + ' != ' + JSON.stringify(want));
 for (const k of ['tip', 'tipZoomed', 'tipPanned']) {
   const t = r[k] || '';
   const lines = t.split('\n');

@@ -411,6 +411,11 @@
     var box = el('input', bar);
     box.type = 'search';
     box.placeholder = 'filter: name, id, family or type (all words must match)';
+    var catSel = el('select', bar);
+    [['', 'all categories'], ['intra', 'intrafamily'], ['inter', 'interfamily'], ['typepair', 'type pairs'],
+      ['unknown', 'unknown family'], ['null', 'null score']].forEach(function (o) {
+      el('option', catSel, o[1]).value = o[0];
+    });
     var info = el('span', bar);
     var first = el('button', bar, '\u00ab'), prev = el('button', bar, '\u2039');
     var pageBox = el('input', bar);
@@ -447,9 +452,26 @@
       }
       test.pairRows = end - page * PAGE;
     }
+    function ix(arr) {
+      var map = {}, k = 0;
+      return arr.map(function (s) { if (!s) return -1; if (!(s in map)) map[s] = k++; return map[s]; });
+    }
+    var famIx = ix(D.family), typeIx = ix(D.type);
+    function inCat(cat, i, j) {
+      var fi = famIx[i], fj = famIx[j];
+      switch (cat) {
+        case 'intra': return fi >= 0 && fi === fj;
+        case 'inter': return fi >= 0 && fj >= 0 && fi !== fj;
+        case 'typepair': return fi >= 0 && fi === fj && typeIx[i] >= 0 && typeIx[j] >= 0 && typeIx[i] !== typeIx[j];
+        case 'unknown': return fi < 0 || fj < 0;
+        case 'null': { var v = M[i * n + j]; return v !== v; }
+      }
+      return true;
+    }
     function filter() {
       var terms = box.value.toLowerCase().split(/\s+/).filter(function (s) { return s.length; });
-      if (!terms.length) { match = null; nmatch = D.npairs; page = 0; render(); return; }
+      var cat = catSel.value;
+      if (!terms.length && !cat) { match = null; nmatch = D.npairs; page = 0; render(); return; }
       var hit = terms.map(function (tm) {
         var u = new Uint8Array(n);
         for (var i = 0; i < n; i++) u[i] = hay[i].indexOf(tm) >= 0 ? 1 : 0;
@@ -459,7 +481,7 @@
       for (var p = 0; p < D.npairs; p++) {
         var i = P[2 * p], j = P[2 * p + 1], ok = true;
         for (var t = 0; t < hit.length; t++) if (!hit[t][i] && !hit[t][j]) { ok = false; break; }
-        if (ok) out[m++] = p;
+        if (ok && (!cat || inCat(cat, i, j))) out[m++] = p;
       }
       match = out.subarray(0, m);
       nmatch = m;
@@ -468,13 +490,14 @@
     }
     var timer = 0;
     box.addEventListener('input', function () { clearTimeout(timer); timer = setTimeout(filter, 150); });
+    catSel.addEventListener('change', filter);
     first.onclick = function () { page = 0; render(); };
     prev.onclick = function () { page--; render(); };
     next.onclick = function () { page++; render(); };
     last.onclick = function () { page = 1e15; render(); };
     pageBox.onchange = function () { page = (parseInt(pageBox.value, 10) || 1) - 1; render(); };
     render();
-    test.filter = function (text) { box.value = text; filter(); return nmatch; };
+    test.filter = function (text, cat) { box.value = text; catSel.value = cat || ''; filter(); return nmatch; };
     var initMs = performance.now();
 
     return function selftest(arg) {
@@ -491,6 +514,8 @@
       }
       res.filterAll = test.filter('');
       res.filterNone = test.filter('\u0001no such model\u0001');
+      res.filterCat = {intra: test.filter('', 'intra'), inter: test.filter('', 'inter'),
+        typepair: test.filter('', 'typepair'), unknown: test.filter('', 'unknown'), 'null': test.filter('', 'null')};
       test.filter('');
       return res;
     };
