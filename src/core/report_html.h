@@ -24,7 +24,7 @@ mp_status mp_report_html_dashboard(const char *path,
 
 /* Write the correlation page of c to path: the Pearson r table, the
  * summary of each metric, one scatter plot per pair of metrics (at most
- * 20,000 points each, taken at a fixed stride) and a per-model profile
+ * about 20,000 points each, chosen by a fixed hash of the pair index) and a per-model profile
  * (one model against all others, every metric on one chart, divergences
  * negated and labelled so). info may be NULL; when given it supplies the
  * display names, families and types of the ids. Each metric's values are

@@ -554,9 +554,20 @@
       col('Mean', 'mean'), col('Std', 'std'), col('Min', 'min'), col('Max', 'max'), col('Range', 'range')], rows);
 
     var sc = section('Scatter plots (raw values, one point per pair)');
-    var stride = Math.max(1, Math.ceil(NP / 20000));
-    el('p', sc, stride > 1 ? 'Every ' + stride + 'th pair of ' + NP + ' is drawn (at most 20,000 points per plot).'
-      : 'Every pair is drawn.', 'note');
+    /* at most about 20,000 points: pair p is kept when a fixed hash of p
+       falls below the fraction, so the choice is deterministic and does not
+       alias with a regular layout of the models the way a stride would */
+    var keep = Math.min(1, 20000 / Math.max(1, NP)), cut = Math.floor(keep * 4294967295);
+    function kept(p) {
+      if (keep >= 1) return true;
+      var h = Math.imul(p ^ (p >>> 16), 0x45d9f3b);
+      h = Math.imul(h ^ (h >>> 16), 0x45d9f3b);
+      return ((h ^ (h >>> 16)) >>> 0) <= cut;
+    }
+    var sample = [];
+    for (var sp = 0; sp < NP; sp++) if (kept(sp)) sample.push(sp);
+    el('p', sc, keep < 1 ? 'A fixed pseudo-random ' + (keep * 100).toPrecision(2) + '% of the ' + NP +
+      ' pairs is drawn (about 20,000 points per plot).' : 'Every pair is drawn.', 'note');
     var grid = el('div', sc, null, 'grid');
     test.scatter = [];
     function axes(g, x0, y0, w, h, xlo, xhi, ylo, yhi) {
@@ -591,8 +602,8 @@
         axes(g, X0, Y0, PW, PH, xa[0], xa[1], ya[0], ya[1]);
         g.fillStyle = 'rgba(31,119,180,0.35)';
         var drawn = 0;
-        for (var p = 0; p < NP; p += stride) {
-          var vx = T[a][p], vy = T[b][p];
+        for (var q = 0; q < sample.length; q++) {
+          var p = sample[q], vx = T[a][p], vy = T[b][p];
           if (vx !== vx || vy !== vy) continue;
           g.fillRect(X0 + (vx - xa[0]) / (xa[1] - xa[0]) * PW - 1, Y0 + PH - (vy - ya[0]) / (ya[1] - ya[0]) * PH - 1, 2.5, 2.5);
           drawn++;
