@@ -263,7 +263,8 @@ START_TEST(test_correlation)
 				   .npairs = 5, .n_excluded = 1, .r = r,
 				   .summary = sum};
 	struct mp_model_info inf[1] = {{"c", "Model <C>", "Fam", "Lite"}};
-	struct mp_model_info_set info = {1, inf};
+	size_t by_id[1] = {0};
+	struct mp_model_info_set info = {1, inf, by_id};
 	char *dir = tu_tmpdir(), *path = tu_path(dir, "correlation.html");
 	struct mp_error err = {{0}};
 	ck_assert_int_eq(mp_report_html_correlation(path, &c, &info, &err), MP_OK);
@@ -300,6 +301,13 @@ START_TEST(test_correlation)
 	ck_assert_int_eq(mp_report_html_correlation(path, &c, NULL, &err), MP_OK);
 	h = slurp(path);
 	ck_assert_ptr_nonnull(strstr(h, "names:[\"a\",\"b\",\"c\"," HOSTILE_JS "],"));
+	free(h);
+	/* metrics of two methods are named method/metric */
+	m1.method = "spectral";
+	ck_assert_int_eq(mp_report_html_correlation(path, &c, NULL, &err), MP_OK);
+	h = slurp(path);
+	ck_assert_ptr_nonnull(strstr(h, "metrics:[\"tensors/l1\",\"spectral/js\"],"));
+	ck_assert_ptr_nonnull(strstr(h, "<title>modelprint correlation: several methods</title>"));
 	free(h);
 	tu_rmtree(dir);
 	free(path);

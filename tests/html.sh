@@ -51,6 +51,7 @@ if (kind === 'correlation') {
 if (!(r.nonBlank > 10000)) bad('heatmap blank: ' + r.nonBlank + ' pixels');
 if (!(r.nonBlankZoomed > 10000)) bad('zoomed heatmap blank: ' + r.nonBlankZoomed);
 if (!(r.zoom > 1)) bad('wheel did not zoom: ' + r.zoom);
+if (!r.panned || (r.panned[0] === 0 && r.panned[1] === 0)) bad('drag did not pan: ' + JSON.stringify(r.panned));
 if (!(r.pairRows > 0) || !(r.filterAll > 0) || r.filterNone !== 0) bad('pair list: ' + JSON.stringify([r.pairRows, r.filterAll, r.filterNone]));
 const x = JSON.parse(fs.readFileSync(res, 'utf8')).matrices[method][metric];
 const i = x.models.indexOf(idi), j = x.models.indexOf(idj);
@@ -104,8 +105,8 @@ dashboard() {
 	fi
 	browse "$1/dashboard.html" "#selftest=$4,$5" "$1/dom" || return
 	p=$(node "$T/check.js" "$1/dom" dashboard "$RES" "$2" "$3" "$4" "$5" "$6")
-	[ -z "$p" ] && ok "dashboard $2/$3: loads clean, drawn, cell ($4,$5) tooltip right" ||
-		fail "dashboard $2/$3: $p"
+	[ -z "$p" ] && ok "dashboard $2/$3 ($(basename "$1")): loads clean, drawn, cell ($4,$5) tooltip right" ||
+		fail "dashboard $2/$3 ($(basename "$1")): $p"
 }
 
 # a similarity without nulls, a divergence, and a cell that is null

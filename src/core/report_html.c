@@ -464,15 +464,6 @@ mp_status mp_report_html_dashboard(const char *path,
 
 /* ---- correlation ---------------------------------------------------------- */
 
-static const struct mp_model_info *info_find(const struct mp_model_info_set *s,
-					     const char *id)
-{
-	for (size_t i = 0; s && i < s->n; i++)
-		if (strcmp(s->v[i].id, id) == 0)
-			return &s->v[i];
-	return NULL;
-}
-
 mp_status mp_report_html_correlation(const char *path,
 				     const struct mp_correlation *c,
 				     const struct mp_model_info_set *info,
@@ -494,20 +485,30 @@ mp_status mp_report_html_correlation(const char *path,
 	const char **ids = calloc(n ? n : 1, sizeof *ids);
 	for (size_t t = 0; ids && t < n; t++) {
 		ids[t] = c->m[0]->ids[c->row[0][t]];
-		const struct mp_model_info *mi = info_find(info, ids[t]);
+		const struct mp_model_info *mi = mp_model_info_find(info, ids[t]);
 		name[t] = mi ? mi->name : ids[t];
 		family[t] = mi ? mi->family : "";
 		type[t] = mi ? mi->type : "";
 	}
-	for (size_t i = 0; i < k; i++)
-		metric[i] = c->m[i]->metric;
+	/* metrics of several methods are named method/metric */
+	bool mixed = false;
+	for (size_t i = 1; i < k; i++)
+		mixed |= strcmp(c->m[i]->method, c->m[0]->method) != 0;
+	char **label = calloc(k ? k : 1, sizeof *label);
+	for (size_t i = 0; label && i < k; i++) {
+		const struct mp_simmatrix *m = c->m[i];
+		size_t len = strlen(m->method) + strlen(m->metric) + 2;
+		if ((label[i] = malloc(len)))
+			snprintf(label[i], len, "%s/%s", m->method, m->metric);
+		metric[i] = mixed && label[i] ? label[i] : m->metric;
+	}
 
-	struct buf b = {.oom = !ids};
+	struct buf b = {.oom = !ids || !label};
 	struct cloc loc;
 	cloc_enter(&loc);
 	char title[256];
 	snprintf(title, sizeof title, "modelprint correlation: %s",
-		 c->m[0]->method);
+		 mixed ? "several methods" : c->m[0]->method);
 	char sub[160];
 	snprintf(sub, sizeof sub,
 		 "%zu metrics, %zu models, %zu pairs used, %zu left out for a null",
@@ -575,6 +576,9 @@ mp_status mp_report_html_correlation(const char *path,
 	puts_(&b, "]");
 	page_end(&b);
 	cloc_leave(&loc);
+	for (size_t i = 0; label && i < k; i++)
+		free(label[i]);
+	free(label);
 	free(name);
 	free(metric);
 	free(ids);

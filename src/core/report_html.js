@@ -168,7 +168,7 @@
 
     /* ---- heatmap ---- */
     var hs = section('Similarity matrix: ' + D.method + ' / ' + D.metric + ' (' + alike + ')');
-    el('p', hs, 'Rows and columns ordered by family, then type and name; white lines mark family boundaries. ' +
+    el('p', hs, 'Rows and columns ordered by family, then type and name; orange lines mark family boundaries. ' +
       'Wheel to zoom, drag to pan, double-click to reset. Hover a cell for the pair and its value.', 'note');
     var leg = el('div', hs, null, 'legend');
     el('span', leg, fmt(D.higher ? lo : hi) + ' (less alike)');
@@ -215,7 +215,7 @@
           if (ri < 0 || ci < 0) { px[p] = px[p + 1] = px[p + 2] = 255; px[p + 3] = 255; continue; }
           var val = M[base + ci];
           if (val !== val) {
-            var c = ((xx + yy) >> 2) & 1 ? 221 : 119;
+            var c = ((xx + yy) >> 2) & 1 ? 246 : 196;
             px[p] = px[p + 1] = px[p + 2] = c;
           } else {
             var qq = qOf(val) * 3;
@@ -230,7 +230,7 @@
       g.beginPath();
       g.rect(L, 0, area, H);
       g.clip();
-      g.strokeStyle = 'rgba(255,255,255,0.9)';
+      g.strokeStyle = '#ff6f00';
       g.lineWidth = 1;
       g.beginPath();
       for (var b = 1; b + 1 < bounds.length; b++) {
@@ -506,9 +506,12 @@
       var ij = arg.split(',').map(function (id) { return D.ids.indexOf(decodeURIComponent(id)); });
       if (ij.length === 2 && ij[0] >= 0 && ij[1] >= 0) {
         res.tip = test.hover(ij[0], ij[1]);
-        res.zoom = test.zoomAt(ij[0], ij[1], 16);
+        res.zoom = test.zoomAt(ij[0], ij[1], Math.max(16, view.s * 2.5));
         res.tipZoomed = test.hover(ij[0], ij[1]);
-        test.pan(-37, -23);
+        /* pan towards the middle so that the cell stays in view */
+        var cp = test.cellPoint(ij[0], ij[1]), rect = hc.c.getBoundingClientRect(), ox = view.ox, oy = view.oy;
+        test.pan(cp.x < rect.left + L + area / 2 ? 37 : -37, cp.y < rect.top + H / 2 ? 23 : -23);
+        res.panned = [view.ox - ox, view.oy - oy];
         res.tipPanned = test.hover(ij[0], ij[1]);
         res.nonBlankZoomed = nonBlank(hc.c);
       }
