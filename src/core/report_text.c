@@ -208,20 +208,79 @@ static void who(struct out *o, const struct mp_analysis *a, size_t i)
 	puts_(o, ")");
 }
 
-static void pair_line(struct out *o, const struct mp_analysis *a, size_t k)
+/* "name (Family/Type)" of every model, formatted once: the pair reports
+ * of 2,000 models have 2 million lines. */
+struct labels {
+	char *text;   /* all labels, each NUL-terminated */
+	size_t *off;  /* [n] start of label i */
+	size_t *len;  /* [n] */
+};
+
+static bool labels_make(struct labels *l, const struct mp_analysis *a)
+{
+	struct out o = {0};
+	l->off = malloc((a->n ? a->n : 1) * sizeof *l->off);
+	l->len = malloc((a->n ? a->n : 1) * sizeof *l->len);
+	for (size_t i = 0; i < a->n && l->off && l->len; i++) {
+		l->off[i] = o.len;
+		who(&o, a, i);
+		l->len[i] = o.len - l->off[i];
+		put(&o, "", 1); /* keep the NUL between labels */
+	}
+	l->text = o.s;
+	return !o.failed && l->off && l->len && (a->n == 0 || l->text);
+}
+
+static void labels_done(struct labels *l)
+{
+	free(l->text);
+	free(l->off);
+	free(l->len);
+}
+
+/* ": 0.1235\n" as printf's %.4f would write it: the rounding of v * 1e4
+ * is certain unless it lies within 1e-6 of a half, then printf decides. */
+static void value4(struct out *o, double v)
+{
+	double r = v * 1e4;
+	if (!(fabs(r) < 1e15) ||
+	    fabs(fabs(r - floor(r)) - 0.5) < 1e-6) {
+		printf_(o, ": %.4f\n", v);
+		return;
+	}
+	long long q = llround(r);
+	char buf[40], *e = buf + sizeof buf, *p = e;
+	*--p = '\n';
+	unsigned long long u = q < 0 ? (unsigned long long)-q : (unsigned long long)q;
+	for (int d = 0; d < 4; d++, u /= 10)
+		*--p = (char)('0' + u % 10);
+	*--p = '.';
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0) /* "-0.0000" for tiny negatives, as printf */
+		*--p = '-';
+	*--p = ' ';
+	*--p = ':';
+	put(o, p, (size_t)(e - p));
+}
+
+static void pair_line(struct out *o, const struct mp_analysis *a,
+		      const struct labels *l, size_t k)
 {
 	const struct mp_pair *p = &a->pairs[k];
-	who(o, a, p->i);
-	puts_(o, " <-> ");
-	who(o, a, p->j);
+	put(o, l->text + l->off[p->i], l->len[p->i]);
+	put(o, " <-> ", 5);
+	put(o, l->text + l->off[p->j], l->len[p->j]);
 	if (p->defined)
-		printf_(o, ": %.4f\n", p->value);
+		value4(o, p->value);
 	else
 		printf_(o, ": null (%s)\n", p->reason ? p->reason : "undefined");
 }
 
 static void section(struct out *o, const struct mp_analysis *a,
-		    const struct mp_group_stats *g)
+		    const struct labels *l, const struct mp_group_stats *g)
 {
 	puts_(o, "\n=== ");
 	name(o, g->label);
@@ -232,8 +291,13 @@ static void section(struct out *o, const struct mp_analysis *a,
 			g->min, g->max, g->mean, g->variance, g->q25, g->median,
 			g->q75);
 	puts_(o, " ===\n");
-	for (size_t k = 0; k < g->n_pairs + g->n_null; k++)
-		pair_line(o, a, g->pairs[k]);
+	size_t n = g->n_pairs + g->n_null;
+	for (size_t k = 0; k < n; k++) {
+		/* the group's pairs are scattered over a->pairs: fetch ahead */
+		if (k + 16 < n)
+			__builtin_prefetch(&a->pairs[g->pairs[k + 16]]);
+		pair_line(o, a, l, g->pairs[k]);
+	}
 }
 
 /* Write one file through a temporary name; body 0 = summary, else the
@@ -268,8 +332,12 @@ static mp_status write_report(const struct mp_analysis *a, const char *dir,
 		printf_(&o, ": method %s, metric %s, every pair sorted by "
 			    "%s, %s; null pairs last\n",
 			a->m->method, a->m->metric, noun(a), order_words(a));
-		for (size_t i = 0; i < n; i++)
-			section(&o, a, &g[i]);
+		struct labels l = {0};
+		if (!labels_make(&l, a))
+			o.failed = true;
+		for (size_t i = 0; i < n && !o.failed; i++)
+			section(&o, a, &l, &g[i]);
+		labels_done(&l);
 	}
 	flush(&o);
 	bool bad = o.failed;
