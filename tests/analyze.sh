@@ -139,6 +139,9 @@ cmp -s "$T/a1" "$T/a2" || fail "--registry and --model-info differ"
 out=$("$MP_BIN" analyze --results-file "$RES" --model-info "$INFO" --method spectral --metric js) ||
 	fail "demo js"
 echo "$out" | grep -q "^INTERFAMILY DIVERGENCE" || fail "demo js header"
+# --metric alone finds the method that has it
+"$MP_BIN" analyze --results-file "$RES" --model-info "$INFO" --metric js | head -1 |
+	grep -q "^method spectral, metric js (lower is more alike)" || fail "--metric js alone"
 ok "demo results: groups and pair counts match awk's counts"
 
 # models missing on either side of the demo

@@ -71,9 +71,10 @@ mp_status mp_simmatrix_file_open(const char *path,
 /* Index of method/metric in f, -1 when absent. */
 long mp_simmatrix_file_find(const struct mp_simmatrix_file *f,
 			    const char *method, const char *metric);
-/* Choose a matrix: method NULL means "input_output" when the file has it,
- * else the first method; metric NULL means "l1" when the method has it,
- * else its first metric. An absent method or metric is MP_ENOENT with a
+/* Choose a matrix: method NULL means "input_output" when the file has it
+ * (with that metric, when metric is given), else the first method (that
+ * has the metric); metric NULL means "l1" when the method has it, else its
+ * first metric. An absent method or metric is MP_ENOENT with a
  * message naming the file and listing the available ones. */
 mp_status mp_simmatrix_file_pick(const struct mp_simmatrix_file *f,
 				 const char *method, const char *metric,

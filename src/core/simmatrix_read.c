@@ -20,7 +20,22 @@ struct scan {
 	struct mp_error *err;
 	mp_status st;   /* first error, MP_OK while fine */
 	locale_t c_loc; /* for strtod_l; (locale_t)0 when not converting */
+	const struct mp_file *map;
+	uint64_t released; /* pages before this offset were given back */
 };
+
+#define RELEASE_EVERY (16u << 20)
+
+/* Give back the mapped pages already read (called between values): the
+ * scan of a 2,000-model file would otherwise keep all of it resident. */
+static void done_with(struct scan *s)
+{
+	uint64_t at = (uint64_t)(s->p - s->start);
+	if (at - s->released >= RELEASE_EVERY) {
+		mp_file_release(s->map, s->released, at - s->released);
+		s->released = at - at % 4096;
+	}
+}
 
 static bool syntax(struct scan *s)
 {
@@ -271,6 +286,7 @@ static bool skip(struct scan *s)
 				return syntax(s);
 			if (!skip(s))
 				return false;
+			done_with(s);
 		} while (eat(s, ','));
 		if (!eat(s, close))
 			return syntax(s);
@@ -399,8 +415,14 @@ mp_status mp_simmatrix_file_open(const char *path,
 		return st;
 	}
 	f->map = map;
+	if (map->size == 0) {
+		mp_simmatrix_file_close(f);
+		return mp_error_set(err, MP_EJSON,
+				    "%s: invalid JSON near byte 0 (empty file)",
+				    path);
+	}
 	struct scan s = {.start = (const char *)map->data, .path = path,
-			 .err = err};
+			 .err = err, .map = map};
 	s.p = s.start;
 	s.end = s.start + map->size;
 	if (s.end - s.p >= 3 && memcmp(s.p, "\xef\xbb\xbf", 3) == 0)
@@ -485,10 +507,17 @@ mp_status mp_simmatrix_file_pick(const struct mp_simmatrix_file *f,
 	if (f->n == 0)
 		return mp_error_set(err, MP_ENOENT, "%s: no matrices", f->path);
 	if (!method) {
+		/* input_output, else the first method (that has the metric
+		   when one is asked for) */
 		method = f->method[0];
-		for (size_t i = 0; i < f->n; i++)
-			if (!strcmp(f->method[i], "input_output"))
-				method = f->method[i];
+		long k = metric ? mp_simmatrix_file_find(f, "input_output", metric)
+				: -1;
+		for (size_t i = 0; i < f->n && k < 0; i++)
+			if (metric ? !strcmp(f->metric[i], metric)
+				   : !strcmp(f->method[i], "input_output"))
+				k = (long)i;
+		if (k >= 0)
+			method = f->method[k];
 	}
 	long first = -1;
 	for (size_t i = 0; i < f->n && first < 0; i++)
@@ -638,6 +667,7 @@ static bool read_values(struct scan *s, struct raw *r, const char *method,
 		}
 		r->cols = j;
 		r->rows++;
+		done_with(s);
 	} while (eat(s, ','));
 	return eat(s, ']') || syntax(s);
 }
@@ -804,7 +834,7 @@ mp_status mp_simmatrix_file_get(const struct mp_simmatrix_file *f, size_t idx,
 	const struct mp_file *map = f->map;
 	const char *method = f->method[idx], *metric = f->metric[idx];
 	struct scan s = {.start = (const char *)map->data, .path = f->path,
-			 .err = err};
+			 .err = err, .map = map, .released = f->off[idx]};
 	s.p = s.start + f->off[idx];
 	s.end = s.start + map->size;
 	s.c_loc = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
