@@ -68,7 +68,7 @@
     return k;
   }
   function who(i) {
-    var f = D.family[i] || '?', t = D.type[i] || '?';
+    var f = D.family[i] || 'no family', t = D.type[i] || 'no type';
     var s = D.names[i];
     if (D.names[i] !== D.ids[i]) s += ' [' + D.ids[i] + ']';
     return s + ' (' + f + ' / ' + t + ')';
