@@ -53,6 +53,11 @@ if (!(r.nonBlankZoomed > 10000)) bad('zoomed heatmap blank: ' + r.nonBlankZoomed
 if (!(r.zoom > 1)) bad('wheel did not zoom: ' + r.zoom);
 if (!r.panned || (r.panned[0] === 0 && r.panned[1] === 0)) bad('drag did not pan: ' + JSON.stringify(r.panned));
 if (!(r.pairRows > 0) || !(r.filterAll > 0) || r.filterNone !== 0) bad('pair list: ' + JSON.stringify([r.pairRows, r.filterAll, r.filterNone]));
+const num = a => (a || []).filter(t => t !== '\u2013').map(parseFloat);
+const asc = num(r.sortAsc), desc = num(r.sortDesc);
+if (!asc.length || asc.some((v, k) => isNaN(v) || (k && v < asc[k - 1])) ||
+    desc.some((v, k) => k && v > desc[k - 1]) || JSON.stringify(asc) !== JSON.stringify(desc.slice().reverse()))
+  bad('sorting the table by mean: ' + JSON.stringify([r.sortAsc, r.sortDesc]));
 const x = JSON.parse(fs.readFileSync(res, 'utf8')).matrices[method][metric];
 const i = x.models.indexOf(idi), j = x.models.indexOf(idj);
 if (r.n !== x.models.length) bad('n ' + r.n + ' != ' + x.models.length);

@@ -107,8 +107,8 @@
         sortCol = ci;
         rows.sort(function (x, y) {
           var a = c.get(x), b = c.get(y);
-          if (c.num) {
-            a = isnum(a) ? a : Infinity; b = isnum(b) ? b : Infinity;
+          if (c.num) { /* empty cells last either way */
+            if (!isnum(a) || !isnum(b)) return isnum(a) ? -1 : isnum(b) ? 1 : 0;
             return asc ? a - b : b - a;
           }
           return asc ? String(a).localeCompare(String(b)) : String(b).localeCompare(String(a));
@@ -168,7 +168,8 @@
 
     /* ---- heatmap ---- */
     var hs = section('Similarity matrix: ' + D.method + ' / ' + D.metric + ' (' + alike + ')');
-    el('p', hs, 'Rows and columns ordered by family, then type and name; orange lines mark family boundaries. ' +
+    el('p', hs, 'Rows and columns ordered by family, then type and name; orange lines mark family boundaries ' +
+      '(zoomed in, the rows are labelled with model names). ' +
       'Wheel to zoom, drag to pan, double-click to reset. Hover a cell for the pair and its value.', 'note');
     var leg = el('div', hs, null, 'legend');
     el('span', leg, fmt(D.higher ? lo : hi) + ' (less alike)');
@@ -248,10 +249,17 @@
         var y0 = view.oy + bounds[b] * view.s, y1 = view.oy + bounds[b + 1] * view.s;
         if (y1 < 0 || y0 > H) continue;
         var label = fam[bounds[b]] || '(unknown)';
-        if (y1 - y0 >= 11) {
+        if (y1 - y0 >= 11 && view.s < 11) {
           g.fillText(label.length > 20 ? label.slice(0, 19) + '\u2026' : label, L - 6, (Math.max(0, y0) + Math.min(H, y1)) / 2);
         }
         g.fillRect(L - 3, Math.max(0, y0) + 0.5, 2, Math.max(1, Math.min(H, y1) - Math.max(0, y0) - 1));
+      }
+      if (view.s >= 11) { /* zoomed in: one name per row */
+        var r0 = Math.max(0, Math.floor(-view.oy / view.s)), r1 = Math.min(n, Math.ceil((H - view.oy) / view.s));
+        for (var rr = r0; rr < r1; rr++) {
+          var nm = D.names[order[rr]];
+          g.fillText(nm.length > 20 ? nm.slice(0, 19) + '\u2026' : nm, L - 6, view.oy + (rr + 0.5) * view.s);
+        }
       }
     }
     function cellAt(cx, cy) {
@@ -515,6 +523,14 @@
         res.tipPanned = test.hover(ij[0], ij[1]);
         res.nonBlankZoomed = nonBlank(hc.c);
       }
+      /* click the Mean header of the intrafamily table twice: ascending, then descending */
+      var tb = test.FamilyTable, th = tb.querySelectorAll('th')[3], means = function () {
+        return Array.prototype.map.call(tb.querySelectorAll('tbody tr'), function (tr) { return tr.children[3].textContent; });
+      };
+      th.click();
+      res.sortAsc = means();
+      th.click();
+      res.sortDesc = means();
       res.filterAll = test.filter('');
       res.filterNone = test.filter('\u0001no such model\u0001');
       res.filterCat = {intra: test.filter('', 'intra'), inter: test.filter('', 'inter'),
