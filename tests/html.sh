@@ -43,9 +43,20 @@ const bad = s => console.log(s);
 if (r.errors.length) bad('console errors: ' + JSON.stringify(r.errors));
 if (r.kind !== kind) bad('kind ' + r.kind);
 if (kind === 'correlation') {
-  if (!(r.plots >= 1)) bad('no scatter plots');
+  /* metric is the comma-separated list; the profile of idi, hovered at idj */
+  const ms = metric.split(','), k = ms.length;
+  if (r.plots !== k * (k - 1) / 2) bad('scatter plots: ' + r.plots);
   (r.scatterNonBlank || []).forEach((k, i) => { if (!(k > 100)) bad('scatter ' + i + ' blank: ' + k); });
   if (!(r.profileNonBlank > 100)) bad('profile blank: ' + r.profileNonBlank);
+  const lines = (r.profileTip || '').split('\n');
+  if (lines[0].indexOf(idi + ' ') !== 0 || lines[1].indexOf('vs ' + idj + ' ') !== 0) bad('profile tooltip: ' + JSON.stringify(r.profileTip));
+  const all = JSON.parse(fs.readFileSync(res, 'utf8')).matrices[method];
+  ms.forEach((name, a) => {
+    const x = all[name], v = x.values[x.models.indexOf(idi)][x.models.indexOf(idj)];
+    const got = new RegExp('^' + name + ' = (\\S+)$').exec(lines[2 + a] || '');
+    if (!got || !(Math.abs(parseFloat(got[1]) - v) <= 1e-5 * Math.max(1, Math.abs(v))))
+      bad('profile tooltip ' + name + ': ' + (got && got[1]) + ' != ' + v);
+  });
   process.exit(0);
 }
 if (!(r.nonBlank > 10000)) bad('heatmap blank: ' + r.nonBlank + ' pixels');
@@ -146,9 +157,9 @@ if "$MP_BIN" correlate --results-file "$RES" --method spectral \
 	--metrics cosine,l1,js --output-dir "$T/corr" > "$T/corr/out" 2>&1 &&
 	[ -s "$T/corr/correlation.html" ]; then
 	grep -q 'https\?://' "$T/corr/correlation.html" && fail "correlation page references the network"
-	if browse "$T/corr/correlation.html" "#selftest" "$T/corr/dom"; then
-		p=$(node "$T/check.js" "$T/corr/dom" correlation)
-		[ -z "$p" ] && ok "correlation page: loads clean, 3 scatter plots and the profile drawn" ||
+	if browse "$T/corr/correlation.html" "#selftest=3,27" "$T/corr/dom"; then
+		p=$(node "$T/check.js" "$T/corr/dom" correlation "$RES" spectral cosine,l1,js 3 27)
+		[ -z "$p" ] && ok "correlation page: loads clean, 3 scatter plots, profile of 3 shows its values against 27" ||
 			fail "correlation page: $p"
 	fi
 else

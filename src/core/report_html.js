@@ -701,11 +701,22 @@
     if (n > 1) profile(+sel.value);
     test.profile = pc.c;
     test.selectModel = function (id) { sel.value = D.ids.indexOf(id); profile(+sel.value); };
+    /* profile of model id0, hover over model id1; the tooltip text */
+    test.profileHover = function (id0, id1) {
+      test.selectModel(id0);
+      var x = cur.others.indexOf(D.ids.indexOf(id1)), rect = pc.c.getBoundingClientRect();
+      if (x < 0) return '';
+      pc.c.dispatchEvent(new MouseEvent('mousemove', {clientX: rect.left + cur.X0 + x * cur.dx, clientY: rect.top + 100, bubbles: true}));
+      return tip.hidden ? '' : tip.textContent;
+    };
     var initMs = performance.now();
 
-    return function selftest() {
-      return {kind: 'correlation', n: n, initMs: Math.round(initMs), plots: test.scatter.length,
+    return function selftest(arg) {
+      var res = {kind: 'correlation', n: n, initMs: Math.round(initMs), plots: test.scatter.length,
         scatterNonBlank: test.scatter.map(nonBlank), profileNonBlank: nonBlank(pc.c)};
+      var ids = arg.split(',').map(decodeURIComponent);
+      if (ids.length === 2) res.profileTip = test.profileHover(ids[0], ids[1]);
+      return res;
     };
   }
 
