@@ -3,6 +3,7 @@
 #include "cli.h"
 #include "groups.h"
 #include "registry.h"
+#include "report_html.h"
 #include "report_text.h"
 
 #include <getopt.h>
@@ -29,9 +30,10 @@ static const char usage_text[] =
 	"  --method M           default input_output if present, else the\n"
 	"                       first method of the file\n"
 	"  --metric X           default l1 if present, else the method's first\n"
-	"  --output-dir DIR     write analysis.json, summary.txt and the pair\n"
+	"  --output-dir DIR     write analysis.json, summary.txt, the pair\n"
 	"                       reports pairs_intrafamily.txt,\n"
 	"                       pairs_interfamily.txt, pairs_type_pairs.txt\n"
+	"                       and the HTML dashboard dashboard.html\n"
 	"  --json               print the JSON report instead of the tables\n"
 	"  -h, --help           this text\n";
 
@@ -79,10 +81,16 @@ static mp_status write_outputs(const struct analyze_opts *o,
 	mp_status st = cli_write_json(o->outdir, "analysis.json", report, err);
 	if (st == MP_OK)
 		st = mp_report_text_write(a, o->outdir, err);
+	if (st == MP_OK) {
+		char *html = mp_path_join(o->outdir, "dashboard.html");
+		st = html ? mp_report_html_dashboard(html, a, err)
+			  : mp_error_set(err, MP_ENOMEM, "out of memory");
+		free(html);
+	}
 	if (st == MP_OK && !o->json) {
 		const char *files[] = {"analysis.json", MP_REPORT_SUMMARY,
 				       MP_REPORT_INTRA, MP_REPORT_INTER,
-				       MP_REPORT_TYPEPAIR};
+				       MP_REPORT_TYPEPAIR, "dashboard.html"};
 		printf("\n");
 		for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
 			printf("wrote %s/%s\n", o->outdir, files[i]);

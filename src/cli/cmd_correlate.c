@@ -2,6 +2,7 @@
  * the metrics of one results file (seed 001) and their summaries. */
 #include "cli.h"
 #include "correlate.h"
+#include "report_html.h"
 #include "registry.h"
 
 #include <getopt.h>
@@ -27,7 +28,8 @@ static const char usage_text[] =
 	"  --metrics A,B,...    two or more metrics of that method; METHOD/METRIC\n"
 	"                       takes a metric of another method\n"
 	"  --json               print the JSON form instead of the tables\n"
-	"  --output-dir DIR     write correlation.json there\n"
+	"  --output-dir DIR     write correlation.json and the HTML page\n"
+	"                       correlation.html (scatter plots, profiles)\n"
 	"  -h, --help           this text\n";
 
 #define MAX_METRICS 32
@@ -232,8 +234,19 @@ int cmd_correlate(int argc, char **argv)
 			cli_fail(&err);
 			goto out;
 		}
+		char *html = mp_path_join(o.outdir, "correlation.html");
+		mp_status st = html ? mp_report_html_correlation(html, c, NULL,
+								 &err)
+				    : mp_error_set(&err, MP_ENOMEM,
+						   "out of memory");
+		free(html);
+		if (st != MP_OK) {
+			cli_fail(&err);
+			goto out;
+		}
 		if (!o.json)
-			printf("\nwrote %s/correlation.json\n", o.outdir);
+			printf("\nwrote %s/correlation.json\nwrote %s/correlation.html\n",
+			       o.outdir, o.outdir);
 	}
 	rc = CLI_EXIT_OK;
 out:
