@@ -183,6 +183,15 @@ expect_error "unknown method" 1 "no method 'nope' (the file has: tensors, spectr
 	analyze --results-file "$RES" --model-info "$INFO" --method nope
 expect_error "unknown metric" 1 "method 'spectral' has no metric 'pearson' (it has: cosine, l1, js)" \
 	analyze --results-file "$RES" --model-info "$INFO" --method spectral --metric pearson
+expect_error "correlate names need a page" 2 "need --output-dir" \
+	correlate --results-file "$RES" --metrics l1,cosine --model-info "$INFO"
+# correlation.html names the models by their display names only when told them
+"$MP_BIN" correlate --results-file "$RES" --metrics l1,cosine --output-dir "$T/cn" >/dev/null ||
+	fail "correlate without names"
+grep -q 'blazeface-front' "$T/cn/correlation.html" && fail "a display name without --model-info"
+"$MP_BIN" correlate --results-file "$RES" --metrics l1,cosine --model-info "$INFO" \
+	--output-dir "$T/cn" >/dev/null || fail "correlate --model-info"
+grep -q 'blazeface-front' "$T/cn/correlation.html" || fail "correlate --model-info: names missing"
 expect_error "correlate unknown metric" 1 "has no metric 'nope'" \
 	correlate --results-file "$RES" --metrics l1,nope
 bad_matrix() { # label phrase values

@@ -1,5 +1,6 @@
 /* cli.c — error output, progress bars and small helpers for the commands. */
 #include "cli.h"
+#include "modelinfo.h"
 #include "registry.h"
 
 #include <errno.h>
@@ -151,5 +152,20 @@ mp_status cli_write_json(const char *dir, const char *name, const mp_json *j,
 			  : mp_error_set(err, MP_ENOMEM, "out of memory");
 	free(text);
 	free(path);
+	return st;
+}
+
+mp_status cli_load_model_info(const char *path, const char *registry_dir,
+			      struct mp_model_info_set **out,
+			      struct mp_error *err)
+{
+	if (path)
+		return mp_model_info_load(path, out, err);
+	struct mp_registry *reg;
+	mp_status st = mp_registry_load(registry_dir, &reg, err);
+	if (st != MP_OK)
+		return st;
+	st = mp_model_info_from_registry(reg, out, err);
+	mp_registry_free(reg);
 	return st;
 }

@@ -61,6 +61,13 @@ void cli_print_json(const mp_json *j);
  * at least width + 1 bytes; a UTF-8 sequence is never cut. */
 const char *cli_fit_tail(const char *s, size_t width, char *buf);
 
+/* Model info from a model-info file (path non-NULL) or else from the
+ * registry at registry_dir. */
+struct mp_model_info_set;
+mp_status cli_load_model_info(const char *path, const char *registry_dir,
+			      struct mp_model_info_set **out,
+			      struct mp_error *err);
+
 /* Create dir if needed and write j (pretty) to dir/name atomically. */
 mp_status cli_write_json(const char *dir, const char *name, const mp_json *j,
 			 struct mp_error *err);

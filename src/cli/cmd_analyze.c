@@ -58,21 +58,6 @@ static mp_status load_matrix(const struct analyze_opts *o,
 	return st;
 }
 
-static mp_status load_info(const struct analyze_opts *o,
-			   struct mp_model_info_set **info,
-			   struct mp_error *err)
-{
-	if (o->info)
-		return mp_model_info_load(o->info, info, err);
-	struct mp_registry *reg;
-	mp_status st = mp_registry_load(o->registry, &reg, err);
-	if (st != MP_OK)
-		return st;
-	st = mp_model_info_from_registry(reg, info, err);
-	mp_registry_free(reg);
-	return st;
-}
-
 /* analysis.json and the text reports in o->outdir. */
 static mp_status write_outputs(const struct analyze_opts *o,
 			       const struct mp_analysis *a,
@@ -154,7 +139,7 @@ int cmd_analyze(int argc, char **argv)
 	char *text = NULL;
 	rc = CLI_EXIT_FAIL;
 	if (load_matrix(&o, &m, &err) != MP_OK ||
-	    load_info(&o, &info, &err) != MP_OK ||
+	    cli_load_model_info(o.info, o.registry, &info, &err) != MP_OK ||
 	    mp_analysis_compute(m, info, &a, &err) != MP_OK) {
 		cli_fail(&err);
 		goto out;

@@ -2,6 +2,7 @@
  * the metrics of one results file (seed 001) and their summaries. */
 #include "cli.h"
 #include "correlate.h"
+#include "modelinfo.h"
 #include "report_html.h"
 #include "registry.h"
 
@@ -15,6 +16,7 @@ static const char usage_text[] =
 	"usage: modelprint correlate --results-file FILE [--method M]\n"
 	"                            --metrics A,B[,C...] [--json]\n"
 	"                            [--output-dir DIR]\n"
+	"                            [--model-info FILE | --registry DIR]\n"
 	"\n"
 	"Pearson correlation of every two metrics over the pairs of models\n"
 	"(upper triangle, no diagonal), divergences negated so that a\n"
@@ -30,12 +32,16 @@ static const char usage_text[] =
 	"  --json               print the JSON form instead of the tables\n"
 	"  --output-dir DIR     write correlation.json and the HTML page\n"
 	"                       correlation.html (scatter plots, profiles)\n"
+	"  --model-info FILE    name the models of correlation.html by their\n"
+	"                       display names, families and types\n"
+	"  --registry DIR       the same, taken from a registry\n"
 	"  -h, --help           this text\n";
 
 #define MAX_METRICS 32
 
 struct corr_opts {
 	const char *results, *method, *outdir;
+	const char *info, *registry; /* optional names for the HTML page */
 	char *list; /* copy of --metrics, split in place */
 	bool json;
 	size_t k;
@@ -77,6 +83,8 @@ static int parse(int argc, char **argv, struct corr_opts *o)
 		{"metrics", required_argument, NULL, 'x'},
 		{"output-dir", required_argument, NULL, 'o'},
 		{"json", no_argument, NULL, 'j'},
+		{"model-info", required_argument, NULL, 'i'},
+		{"registry", required_argument, NULL, 'g'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}};
 	int c, rc;
@@ -89,6 +97,8 @@ static int parse(int argc, char **argv, struct corr_opts *o)
 		case 'x': metrics = optarg; break;
 		case 'o': o->outdir = optarg; break;
 		case 'j': o->json = true; break;
+		case 'i': o->info = optarg; break;
+		case 'g': o->registry = optarg; break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return -1;
@@ -105,6 +115,13 @@ static int parse(int argc, char **argv, struct corr_opts *o)
 	if (!metrics)
 		return cli_usage_error("correlate", "--metrics A,B[,C...] is "
 						    "required");
+	if (o->info && o->registry)
+		return cli_usage_error("correlate", "give --model-info FILE or "
+						    "--registry DIR, not both");
+	if ((o->info || o->registry) && !o->outdir)
+		return cli_usage_error("correlate", "--model-info and --registry "
+						    "name the models of the HTML "
+						    "page: they need --output-dir");
 	if ((rc = split_metrics(o, metrics)) != 0)
 		return rc;
 	return 0;
@@ -211,12 +228,15 @@ int cmd_correlate(int argc, char **argv)
 	}
 	struct mp_simmatrix *ms[MAX_METRICS] = {0};
 	struct mp_correlation *c = NULL;
+	struct mp_model_info_set *info = NULL;
 	mp_json *j = NULL;
 	struct mp_error err;
 	rc = CLI_EXIT_FAIL;
 	if (load(&o, ms, &err) != MP_OK ||
 	    mp_correlate((const struct mp_simmatrix *const *)ms, o.k, &c,
-			 &err) != MP_OK) {
+			 &err) != MP_OK ||
+	    ((o.info || o.registry) &&
+	     cli_load_model_info(o.info, o.registry, &info, &err) != MP_OK)) {
 		cli_fail(&err);
 		goto out;
 	}
@@ -235,7 +255,7 @@ int cmd_correlate(int argc, char **argv)
 			goto out;
 		}
 		char *html = mp_path_join(o.outdir, "correlation.html");
-		mp_status st = html ? mp_report_html_correlation(html, c, NULL,
+		mp_status st = html ? mp_report_html_correlation(html, c, info,
 								 &err)
 				    : mp_error_set(&err, MP_ENOMEM,
 						   "out of memory");
@@ -252,6 +272,7 @@ int cmd_correlate(int argc, char **argv)
 out:
 	mp_json_free(j);
 	mp_correlation_free(c);
+	mp_model_info_free(info);
 	for (size_t i = 0; i < o.k; i++)
 		mp_simmatrix_free(ms[i]);
 	free(o.list);
