@@ -23,6 +23,7 @@ int cmd_fingerprint(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_registry(int argc, char **argv);
+int cmd_tui(int argc, char **argv);
 
 /* Print "modelprint: <message>" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
