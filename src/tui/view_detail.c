@@ -374,11 +374,15 @@ static struct mp_fingerprint *load_fp(const struct mp_tui *t,
 		snprintf(why, MP_ERRMSG_MAX, "not in the registry");
 		return NULL;
 	}
-	if (mp_registry_get_fp(t->data->registry_dir, mo->id, method, &fp,
-			       &err) != MP_OK) {
+	mp_status st = mp_registry_get_fp(t->data->registry_dir, mo->id, method,
+					  &fp, &err);
+	if (st == MP_ENOENT)
+		snprintf(why, MP_ERRMSG_MAX, "no %s fingerprint in the registry",
+			 method);
+	else if (st != MP_OK)
 		snprintf(why, MP_ERRMSG_MAX, "%s", err.msg);
+	if (st != MP_OK)
 		return NULL;
-	}
 	return fp;
 }
 

@@ -317,7 +317,7 @@ static void draw_legend(struct heatmap *h, struct mp_canvas *c, int y)
 	x += mp_canvas_printf(c, x, y, c->w - x, MP_STYLE_PLAIN,
 			      " more alike  %.4g..%.4g%s", hi ? h->vmin : h->vmax,
 			      hi ? h->vmax : h->vmin,
-			      hi ? "" : " (divergence: lower = more alike)");
+			      hi ? "" : " (lower = more alike)");
 	struct mp_style ns = MP_STYLE_PLAIN;
 	uint32_t nch = '?';
 	if (halfblock(h)) {
