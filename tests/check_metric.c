@@ -171,6 +171,15 @@ START_TEST(test_bad_matrix_files)
 		"{\"matrices\":{\"tensors\":{\"l1\":{\"models\":[\"1\",\"2\"],"
 		"\"values\":[[1,\"x\"],[0,1]]}}}}",
 		"{\"matrix\":{}}",
+		/* asymmetric, a null on one side only, out of range, nested */
+		"{\"matrices\":{\"tensors\":{\"l1\":{\"models\":[\"1\",\"2\"],"
+		"\"values\":[[1,0.5],[0.6,1]]}}}}",
+		"{\"matrices\":{\"tensors\":{\"l1\":{\"models\":[\"1\",\"2\"],"
+		"\"values\":[[1,null],[0.6,1]]}}}}",
+		"{\"matrices\":{\"tensors\":{\"l1\":{\"models\":[\"1\",\"2\"],"
+		"\"values\":[[1,1e999],[1e999,1]]}}}}",
+		"{\"matrices\":{\"tensors\":{\"l1\":{\"models\":[\"1\",\"2\"],"
+		"\"values\":[[1,[0.5]],[[0.5],1]]}}}}",
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		mp_json *j;

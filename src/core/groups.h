@@ -4,8 +4,9 @@
  * one family, grouped across families by the unordered type combination).
  * Pairs are the upper triangle without the diagonal; pairs whose score is
  * null (undefined) are left out of every statistic and counted in n_null.
- * The analysis owns its arrays and strings and borrows the matrix, which
- * must outlive it. */
+ * The analysis owns its arrays and strings and borrows the matrix and the
+ * model-info set (names, families and types point into it), which must
+ * both outlive it. */
 #ifndef MP_GROUPS_H
 #define MP_GROUPS_H
 
@@ -63,6 +64,10 @@ struct mp_analysis {
 	   a similarity, ascending for a divergence); empty groups last */
 	struct mp_group_stats *intra, *inter, *typepair;
 	size_t n_intra, n_inter, n_typepair;
+	/* distinct non-empty families and types of the matrix's models,
+	   sorted by strcmp (owned); group keys point into these */
+	char **families, **types;
+	size_t n_families, n_types;
 };
 
 /* Analyse matrix m with the families and types of info. Models of the
@@ -77,8 +82,10 @@ void mp_analysis_free(struct mp_analysis *a);
 bool mp_analysis_more_alike(const struct mp_analysis *a, double x, double y);
 
 /* The JSON report (man/modelprint-files.5, "analysis report"): method,
- * metric, direction, models, missing ids, the three group tables with every
- * statistic, and every pair. NULL on allocation failure. */
+ * metric, direction, models, missing ids, pair counts, and the three group
+ * tables with every statistic and each group's most and least alike pair.
+ * It does not list every pair (2,000 models make 2 million; the text
+ * reports of report_text.h do). NULL on allocation failure. */
 mp_json *mp_analysis_to_json(const struct mp_analysis *a);
 
 #endif

@@ -17,6 +17,7 @@ struct mp_model_info {
 struct mp_model_info_set {
 	size_t n;
 	struct mp_model_info *v; /* [n], ids unique */
+	size_t *by_id;           /* [n] indices into v sorted by id (strcmp) */
 };
 
 /* Read a model-info file. Not an array, an entry that is not an object, a
@@ -30,7 +31,7 @@ mp_status mp_model_info_from_registry(const struct mp_registry *r,
 				      struct mp_model_info_set **out,
 				      struct mp_error *err);
 
-/* Entry of id, NULL if absent. */
+/* Entry of id, NULL if absent (binary search, O(log n)). */
 const struct mp_model_info *mp_model_info_find(const struct mp_model_info_set *s,
 					       const char *id);
 

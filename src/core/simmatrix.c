@@ -19,10 +19,8 @@ void mp_simmatrix_free(struct mp_simmatrix *s)
 	free(s);
 }
 
-/* Allocate an n x n matrix with copies of the names; NULL when out of
- * memory or n*n overflows. */
-static struct mp_simmatrix *alloc_matrix(const char *method, const char *metric,
-					 size_t n)
+struct mp_simmatrix *mp_simmatrix_new(const char *method, const char *metric,
+				      size_t n)
 {
 	uint64_t nn;
 	if (!mp_mul_u64(n, n, &nn) || nn > (1ULL << 40))
@@ -49,7 +47,7 @@ mp_status mp_simmatrix_compute(const struct mp_metric *metric,
 			       struct mp_simmatrix **out, struct mp_error *err)
 {
 	*out = NULL;
-	struct mp_simmatrix *s = alloc_matrix(metric->method, metric->name, n);
+	struct mp_simmatrix *s = mp_simmatrix_new(metric->method, metric->name, n);
 	if (!s)
 		return mp_error_set(err, MP_ENOMEM, "out of memory for a %zu x "
 						    "%zu matrix", n, n);
@@ -69,6 +67,40 @@ mp_status mp_simmatrix_compute(const struct mp_metric *metric,
 		}
 	*out = s;
 	return MP_OK;
+}
+
+static int cmp_id(const void *x, const void *y, void *ctx)
+{
+	char *const *ids = ctx;
+	return strcmp(ids[*(const size_t *)x], ids[*(const size_t *)y]);
+}
+
+size_t *mp_simmatrix_id_index(const struct mp_simmatrix *s)
+{
+	size_t *by = malloc((s->n ? s->n : 1) * sizeof *by);
+	if (!by)
+		return NULL;
+	for (size_t i = 0; i < s->n; i++)
+		by[i] = i;
+	qsort_r(by, s->n, sizeof *by, cmp_id, s->ids);
+	return by;
+}
+
+long mp_simmatrix_find_row(const struct mp_simmatrix *s, const size_t *index,
+			   const char *id)
+{
+	size_t lo = 0, hi = s->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(s->ids[index[mid]], id);
+		if (c == 0)
+			return (long)index[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
 }
 
 mp_json *mp_simmatrix_list_to_json(struct mp_simmatrix *const *ms, size_t n)
@@ -116,8 +148,7 @@ mp_json *mp_simmatrix_list_to_json(struct mp_simmatrix *const *ms, size_t n)
 	return root;
 }
 
-/* Reasons read from a file are interned as static strings. */
-static const char *intern_reason(const char *r)
+const char *mp_simmatrix_intern_reason(const char *r)
 {
 	static const char *known[] = {
 		"no tensors in common", "no floating tensors in common",
@@ -127,6 +158,27 @@ static const char *intern_reason(const char *r)
 		if (r && strcmp(r, known[i]) == 0)
 			return known[i];
 	return "undefined";
+}
+
+mp_status mp_simmatrix_check_symmetric(const struct mp_simmatrix *s,
+				       const char *where, struct mp_error *err)
+{
+	size_t n = s->n;
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = i + 1; j < n; j++) {
+			double a = s->value[i * n + j], b = s->value[j * n + i];
+			if (isnan(a) && isnan(b))
+				continue;
+			double tol = 1e-9 * fmax(1, fmax(fabs(a), fabs(b)));
+			if (isnan(a) || isnan(b) || fabs(a - b) > tol)
+				return mp_error_set(
+					err, MP_EFORMAT,
+					"%s: %s/%s: value [%zu][%zu] differs from "
+					"[%zu][%zu] (the matrix must be "
+					"symmetric)",
+					where, s->method, s->metric, i, j, j, i);
+		}
+	return MP_OK;
 }
 
 static mp_status one_from_json(const mp_json *m, const char *method,
@@ -146,7 +198,7 @@ static mp_status one_from_json(const mp_json *m, const char *method,
 				    "%s: %s/%s: %zu models but %zu rows (the "
 				    "matrix must be square)",
 				    where, method, metric, n, mp_json_size(vals));
-	struct mp_simmatrix *s = alloc_matrix(method, metric, n);
+	struct mp_simmatrix *s = mp_simmatrix_new(method, metric, n);
 	if (!s)
 		return mp_error_set(err, MP_ENOMEM, "%s: out of memory", where);
 	mp_json *dir = mp_json_get(m, "higher_is_more_alike");
@@ -186,8 +238,15 @@ static mp_status one_from_json(const mp_json *m, const char *method,
 			if (mp_json_is_null(v)) {
 				s->value[i * n + j] = NAN;
 				s->reason[i * n + j] = "undefined";
-			} else if (mp_json_is_number(v)) {
+			} else if (mp_json_is_number(v) &&
+				   isfinite(mp_json_num(v))) {
 				s->value[i * n + j] = mp_json_num(v);
+			} else if (mp_json_is_number(v)) {
+				st = mp_error_set(err, MP_EFORMAT,
+						  "%s: %s/%s: value [%zu][%zu] "
+						  "is out of range",
+						  where, method, metric, i, j);
+				break;
 			} else {
 				st = mp_error_set(err, MP_EFORMAT,
 						  "%s: %s/%s: value [%zu][%zu] "
@@ -197,12 +256,14 @@ static mp_status one_from_json(const mp_json *m, const char *method,
 			}
 		}
 	}
+	if (st == MP_OK)
+		st = mp_simmatrix_check_symmetric(s, where, err);
 	mp_json *und = mp_json_get(m, "undefined");
 	for (mp_json *u = mp_json_child(und); u && st == MP_OK; u = mp_json_next(u)) {
 		uint64_t i, j;
 		if (mp_json_uint(mp_json_get(u, "i"), &i) &&
 		    mp_json_uint(mp_json_get(u, "j"), &j) && i < n && j < n) {
-			const char *r = intern_reason(mp_json_str(mp_json_get(u, "reason")));
+			const char *r = mp_simmatrix_intern_reason(mp_json_str(mp_json_get(u, "reason")));
 			s->reason[i * n + j] = s->reason[j * n + i] = r;
 		}
 	}

@@ -17,6 +17,21 @@ struct mp_simmatrix {
 	const char **reason;  /* [n*n] static strings or NULL */
 };
 
+/* An n x n matrix with copies of the names, ids NULL, values and reasons
+ * uninitialised; NULL when out of memory or n*n exceeds 2^40. */
+struct mp_simmatrix *mp_simmatrix_new(const char *method, const char *metric,
+				      size_t n);
+
+/* Value [i][j] must equal [j][i]: both null, or equal within 1e-9
+ * relative (the file may come from another program). Error names where,
+ * the matrix and the first offending cell. */
+mp_status mp_simmatrix_check_symmetric(const struct mp_simmatrix *s,
+				       const char *where, struct mp_error *err);
+
+/* The static string equal to a known undefined-pair reason, else
+ * "undefined" (reasons read from files are not kept). */
+const char *mp_simmatrix_intern_reason(const char *r);
+
 /* Compute the matrix of fps[0..n) (same method) with metric. */
 mp_status mp_simmatrix_compute(const struct mp_metric *metric,
 			       struct mp_fingerprint *const *fps,
@@ -24,10 +39,40 @@ mp_status mp_simmatrix_compute(const struct mp_metric *metric,
 			       struct mp_simmatrix **out, struct mp_error *err);
 void mp_simmatrix_free(struct mp_simmatrix *s);
 
+/* Rows of s sorted by id (strcmp), for mp_simmatrix_find_row; caller
+ * frees. NULL when out of memory. */
+size_t *mp_simmatrix_id_index(const struct mp_simmatrix *s);
+/* Row of id through index (from mp_simmatrix_id_index); -1 if absent. */
+long mp_simmatrix_find_row(const struct mp_simmatrix *s, const size_t *index,
+			   const char *id);
+
 /* Similarity-matrices file: {"matrices": {method: {metric: {...}}}}. */
 mp_json *mp_simmatrix_list_to_json(struct mp_simmatrix *const *ms, size_t n);
 mp_status mp_simmatrix_list_from_json(const mp_json *j, const char *where,
 				      struct mp_simmatrix ***out, size_t *n,
 				      struct mp_error *err);
+
+/* A similarity-matrices file read without building a JSON tree (a
+ * 2,000-model matrix holds 4 million numbers): mp_simmatrix_file_open maps
+ * the file, checks the JSON syntax of the whole file and lists the
+ * matrices; mp_simmatrix_file_get converts one, with the same checks as
+ * mp_simmatrix_list_from_json. The handle owns the mapping and the names;
+ * matrices returned by _get are the caller's. */
+struct mp_simmatrix_file {
+	char *path;
+	size_t n;                /* matrices in the file */
+	char **method, **metric; /* [n] in file order */
+	uint64_t *off;           /* [n] byte offset of each matrix object */
+	void *map;               /* private: the mapped file */
+};
+mp_status mp_simmatrix_file_open(const char *path,
+				 struct mp_simmatrix_file **out,
+				 struct mp_error *err);
+/* Index of method/metric in f, -1 when absent. */
+long mp_simmatrix_file_find(const struct mp_simmatrix_file *f,
+			    const char *method, const char *metric);
+mp_status mp_simmatrix_file_get(const struct mp_simmatrix_file *f, size_t idx,
+				struct mp_simmatrix **out, struct mp_error *err);
+void mp_simmatrix_file_close(struct mp_simmatrix_file *f);
 
 #endif

@@ -1,0 +1,193 @@
+/* check_simmatrix.c — the streaming similarity-matrices reader agrees with
+ * the JSON-tree reader on the demo results, decodes strings, and rejects
+ * hostile files with a message naming the file. */
+#include "check_suites.h"
+#include "json.h"
+#include "simmatrix.h"
+#include "testutil.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef MP_SRCDATADIR
+#define MP_SRCDATADIR "data"
+#endif
+
+START_TEST(test_same_as_tree_reader)
+{
+	const char *path = MP_SRCDATADIR "/demo/results/similarity_matrices.json";
+	mp_json *j;
+	struct mp_error err;
+	ck_assert_int_eq(mp_json_load(path, 1 << 30, &j, &err), MP_OK);
+	struct mp_simmatrix **ms;
+	size_t nm;
+	ck_assert_int_eq(mp_simmatrix_list_from_json(j, path, &ms, &nm, &err),
+			 MP_OK);
+	struct mp_simmatrix_file *f;
+	ck_assert_int_eq(mp_simmatrix_file_open(path, &f, &err), MP_OK);
+	ck_assert_uint_eq(f->n, nm);
+	ck_assert_uint_ge(nm, 2);
+	for (size_t k = 0; k < nm; k++) {
+		ck_assert_str_eq(f->method[k], ms[k]->method);
+		ck_assert_str_eq(f->metric[k], ms[k]->metric);
+		ck_assert_int_eq(mp_simmatrix_file_find(f, ms[k]->method,
+							ms[k]->metric),
+				 (long)k);
+		struct mp_simmatrix *m;
+		ck_assert_int_eq(mp_simmatrix_file_get(f, k, &m, &err), MP_OK);
+		ck_assert_uint_eq(m->n, ms[k]->n);
+		ck_assert(m->higher_is_more_alike == ms[k]->higher_is_more_alike);
+		for (size_t i = 0; i < m->n; i++)
+			ck_assert_str_eq(m->ids[i], ms[k]->ids[i]);
+		for (size_t i = 0; i < m->n * m->n; i++) {
+			double a = m->value[i], b = ms[k]->value[i];
+			ck_assert(memcmp(&a, &b, sizeof a) == 0 ||
+				  (isnan(a) && isnan(b)));
+			ck_assert_ptr_eq(m->reason[i], ms[k]->reason[i]);
+		}
+		mp_simmatrix_free(m);
+		mp_simmatrix_free(ms[k]);
+	}
+	ck_assert_int_eq(mp_simmatrix_file_find(f, "tensors", "nope"), -1);
+	free(ms);
+	mp_json_free(j);
+	mp_simmatrix_file_close(f);
+	mp_simmatrix_file_close(NULL);
+}
+END_TEST
+
+START_TEST(test_strings_and_reasons)
+{
+	char *dir = tu_tmpdir(), *p = tu_path(dir, "m.json");
+	tu_write_str(p, "\xef\xbb\xbf{\"other\": [1, {\"x\": [true, false, null]}],"
+			" \"matrices\": {\"m\\u00e9th\": {\"js\": {"
+			"\"values\": [[0, null, 0.25], [null, 0, -1.5e-3], "
+			"[0.25, -0.0015, 0]],"
+			"\"undefined\": [{\"i\": 0, \"j\": 1, \"reason\": "
+			"\"no tensors in common\"}, {\"i\": 99, \"j\": 0}, 7],"
+			"\"models\": [\"a\\\"b\", \"\\u00e9\\ud83d\\ude00\", "
+			"\"c\\/\\n\"], \"higher_is_more_alike\": false}},"
+			"\"empty\": {}}, \"matrices\": 5}\n");
+	struct mp_simmatrix_file *f;
+	struct mp_error err;
+	ck_assert_int_eq(mp_simmatrix_file_open(p, &f, &err), MP_OK);
+	ck_assert_uint_eq(f->n, 1);
+	ck_assert_str_eq(f->method[0], "m\xc3\xa9th");
+	struct mp_simmatrix *m;
+	ck_assert_int_eq(mp_simmatrix_file_get(f, 0, &m, &err), MP_OK);
+	ck_assert_uint_eq(m->n, 3);
+	ck_assert(!m->higher_is_more_alike);
+	ck_assert_str_eq(m->ids[0], "a\"b");
+	ck_assert_str_eq(m->ids[1], "\xc3\xa9\xf0\x9f\x98\x80");
+	ck_assert_str_eq(m->ids[2], "c/\n");
+	ck_assert(isnan(m->value[1]) && isnan(m->value[3]));
+	ck_assert_str_eq(m->reason[1], "no tensors in common");
+	ck_assert_str_eq(m->reason[3], "no tensors in common");
+	ck_assert_ptr_null(m->reason[2]);
+	ck_assert_double_eq(m->value[5], -1.5e-3);
+	ck_assert_double_eq(m->value[7], -0.0015);
+	mp_simmatrix_free(m);
+	mp_simmatrix_file_close(f);
+	tu_rmtree(dir);
+	free(p);
+	free(dir);
+}
+END_TEST
+
+#define M(vals) "{\"matrices\":{\"t\":{\"l1\":{\"models\":[\"1\",\"2\"]," \
+		"\"values\":" vals "}}}}"
+
+START_TEST(test_hostile_files)
+{
+	static const char *const bad[][2] = {
+		{"{\"matrices\":{", "invalid JSON"},
+		{"", "invalid JSON"},
+		{"[]", "invalid JSON"},
+		{"{\"matrices\":{}} x", "invalid JSON near byte 16"},
+		{"{\"matrix\":{}}", "no \"matrices\" object"},
+		{"{\"matrices\":{\"t\":[]}}", "method 't' is not an object"},
+		{"{\"matrices\":{\"t\":{\"l1\":[1]}}}", "t/l1: needs \"models\""},
+		{"{\"matrices\":{\"t\":{\"l1\":{\"models\":[\"1\"]}}}}",
+		 "t/l1: needs \"models\" and \"values\""},
+		{M("[[1,0]]"), "2 models but 1 rows"},
+		{M("[[1,0],[0]]"), "row 1 does not have 2 values"},
+		{M("[[1,0,0],[0,1,0],[0,0,1]]"), "row 0 does not have 2 values"},
+		{M("[[1,0.5],[0.6,1]]"), "value [0][1] differs from [1][0]"},
+		{M("[[1,null],[0.6,1]]"), "must be symmetric"},
+		{M("[[1,1e999],[1e999,1]]"), "value [0][1] is out of range"},
+		{M("[[1,-1e400],[-1e400,1]]"), "out of range"},
+		{M("[[1,[0.5]],[[0.5],1]]"), "value [0][1] is neither"},
+		{M("[[1,\"0.5\"],[\"0.5\",1]]"), "value [0][1] is neither"},
+		{M("[[1,true],[true,1]]"), "value [0][1] is neither"},
+		{M("[[1,NaN],[NaN,1]]"), "invalid JSON near byte 56"},
+		{M("[[1,01],[01,1]]"), "invalid JSON"},
+		{M("[[1,1.],[1.,1]]"), "invalid JSON"},
+		{M("[[1,-],[-,1]]"), "invalid JSON"},
+		{M("[[1,0],[0,1]"), "invalid JSON"},
+		{M("[1,0]"), "a row of \"values\" is not an array"},
+		{"{\"matrices\":{\"t\":{\"l1\":{\"models\":[\"1\",\"1\"],"
+		 "\"values\":[[1,0],[0,1]]}}}}",
+		 "model id '1' appears twice"},
+		{"{\"matrices\":{\"t\":{\"l1\":{\"models\":[\"1\",2],"
+		 "\"values\":[[1,0],[0,1]]}}}}",
+		 "model 1 is not a string"},
+		{"{\"matrices\":{\"t\":{\"l1\":{\"models\":[\"1\\x\",\"2\"],"
+		 "\"values\":[[1,0],[0,1]]}}}}",
+		 "invalid JSON"},
+		{"{\"matrices\":{\"t\":{\"l1\":{\"models\":[\"1\\u12\",\"2\"],"
+		 "\"values\":[[1,0],[0,1]]}}}}",
+		 "invalid JSON"},
+		{"{\"matrices\":{\"t\":{\"l1\":{\"models\":[\"1\n\",\"2\"],"
+		 "\"values\":[[1,0],[0,1]]}}}}",
+		 "invalid JSON"},
+	};
+	char *dir = tu_tmpdir(), *p = tu_path(dir, "bad.json");
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		tu_write_str(p, bad[i][0]);
+		struct mp_simmatrix_file *f;
+		struct mp_error err = {{0}};
+		mp_status st = mp_simmatrix_file_open(p, &f, &err);
+		for (size_t k = 0; st == MP_OK && k < f->n; k++) {
+			struct mp_simmatrix *m;
+			st = mp_simmatrix_file_get(f, k, &m, &err);
+			if (st == MP_OK)
+				mp_simmatrix_free(m);
+		}
+		if (st == MP_OK)
+			mp_simmatrix_file_close(f);
+		ck_assert_msg(st != MP_OK, "case %zu accepted", i);
+		ck_assert_msg(strstr(err.msg, p) && strstr(err.msg, bad[i][1]),
+			      "case %zu: %s", i, err.msg);
+	}
+	/* nesting deeper than 256 in an ignored member */
+	size_t depth = 100000;
+	char *deep = malloc(2 * depth + 64);
+	strcpy(deep, "{\"x\":");
+	memset(deep + 5, '[', depth);
+	memset(deep + 5 + depth, ']', depth);
+	strcpy(deep + 5 + 2 * depth, ",\"matrices\":{}}");
+	tu_write_str(p, deep);
+	struct mp_simmatrix_file *f;
+	struct mp_error err;
+	ck_assert_int_eq(mp_simmatrix_file_open(p, &f, &err), MP_EJSON);
+	free(deep);
+	ck_assert_int_ne(mp_simmatrix_file_open("/nonexistent/m.json", &f, &err),
+			 MP_OK);
+	ck_assert_ptr_nonnull(strstr(err.msg, "/nonexistent/m.json"));
+	tu_rmtree(dir);
+	free(p);
+	free(dir);
+}
+END_TEST
+
+Suite *suite_simmatrix(void)
+{
+	Suite *s = suite_create("simmatrix");
+	TCase *tc = tcase_create("core");
+	tcase_add_test(tc, test_same_as_tree_reader);
+	tcase_add_test(tc, test_strings_and_reasons);
+	tcase_add_test(tc, test_hostile_files);
+	suite_add_tcase(s, tc);
+	return s;
+}
