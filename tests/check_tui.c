@@ -164,6 +164,8 @@ static struct mp_canvas *screen(struct mp_caps caps, const char *keys)
 	static struct mp_tui *t;
 	mp_tui_free(t);
 	mp_canvas_free(c);
+	struct mp_error err;
+	ck_assert_int_eq(mp_tui_data_select(data, 0, NULL, &err), MP_OK);
 	t = mp_tui_new(data, caps);
 	c = mp_canvas_new(80, 24);
 	mp_tui_draw(t, c);
@@ -411,6 +413,69 @@ START_TEST(test_help_view)
 }
 END_TEST
 
+/* cosine: F1 = {alpha, beta}, F2 = {gamma}. Intrafamily F1: alpha-beta
+ * 0.5. Interfamily F1 vs F2: beta-gamma 0.2 and alpha-gamma null. Type
+ * pair T1-T2 within F1: alpha-beta 0.5. */
+START_TEST(test_stats_view)
+{
+	struct mp_canvas *c = screen(mono, "3");
+	ck_assert_str_eq(row(c, 1), " intrafamily   interfamily   type pairs");
+	ck_assert(mp_canvas_at(c, 1, 1)->st.attr & MP_ATTR_REVERSE);
+	ck_assert_str_eq(row(c, 2), "group                    pairs null     mean"
+				    " variance      min      max   median");
+	ck_assert_str_eq(row(c, 3), "F1                           1    0      0.5"
+				    "        0      0.5      0.5      0.5");
+	ck_assert_str_eq(row(c, 4), ""); /* F2 has one model: no pairs */
+	c = screen(mono, "3f");
+	ck_assert_str_eq(row(c, 3), "F1 vs F2                     1    1      0.2"
+				    "        0      0.2      0.2      0.2");
+	c = screen(mono, "3ff");
+	ck_assert(!strncmp(row(c, 3), "T1-T2                        1    0      0.5", 44));
+	c = screen(mono, "3sS");
+	ck_assert(strstr(row(c, 22), "sorted by group (reversed)"));
+	/* Enter: the pairs of F1 vs F2, the null one last */
+	c = screen(mono, "3f<Enter>");
+	ck_assert_str_eq(row(c, 2), "     1   0.200000  beta            F1         gamma           F2");
+	ck_assert_str_eq(row(c, 3), "     2       null  alpha           F1         gamma           F2");
+	ck_assert_str_eq(row(c, 22), "2 group F1 vs F2, highest first | f: filter  Enter: side by side");
+}
+END_TEST
+
+START_TEST(test_pairs_view)
+{
+	struct mp_canvas *c = screen(mono, "4");
+	ck_assert_str_eq(row(c, 1), "  rank     cosine  model           family     model           family");
+	ck_assert_str_eq(row(c, 2), "     1   0.500000  alpha           F1         beta            F1");
+	ck_assert_str_eq(row(c, 3), "     2   0.200000  beta            F1         gamma           F2");
+	ck_assert_str_eq(row(c, 4), "     3       null  alpha           F1         gamma           F2");
+	c = screen(mono, "4f");
+	ck_assert_str_eq(row(c, 22), "1 intrafamily pairs, highest first | f: filter  Enter: side by side");
+	c = screen(mono, "4ff");
+	ck_assert_str_eq(row(c, 22), "2 interfamily pairs, highest first | f: filter  Enter: side by side");
+	c = screen(mono, "4fff");
+	ck_assert_str_eq(row(c, 22), "1 T1-T2, highest first | f: filter  Enter: side by side");
+	c = screen(mono, "4ffff");
+	ck_assert(!strncmp(row(c, 22), "3 all pairs", 11));
+	/* the divergence: lowest first (0.1, 0.3, 0.6) */
+	c = screen(mono, "4m");
+	ck_assert_str_eq(row(c, 2), "     1   0.100000  alpha           F1         beta            F1");
+	ck_assert_str_eq(row(c, 4), "     3   0.600000  alpha           F1         gamma           F2");
+	ck_assert(!strncmp(row(c, 22), "3 all pairs, lowest (most alike) first", 38));
+	/* side by side: alpha has 1 tensor, beta none */
+	c = screen(mono, "4<Enter>");
+	ck_assert_str_eq(row(c, 1), "             model A                          model B");
+	ck_assert_str_eq(row(c, 3), "name         alpha                            beta");
+	ck_assert_str_eq(row(c, 7), "parameters   1.5k                             20");
+	ck_assert_str_eq(row(c, 9), "tensors      1                                0");
+	ck_assert_str_eq(row(c, 11), "0 tensors in common (same name and shape)");
+	ck_assert_str_eq(row(c, 12), "tensors/cosine: 0.500000 (higher is more alike)");
+	c = screen(mono, "4jj<Enter>");
+	ck_assert_str_eq(row(c, 12), "tensors/cosine: null (no tensors in common)");
+	c = screen(mono, "4/gam<Enter>");
+	ck_assert(mp_canvas_at(c, 0, 3)->st.attr & MP_ATTR_REVERSE);
+}
+END_TEST
+
 START_TEST(test_bad_input)
 {
 	struct mp_error err;
@@ -457,6 +522,8 @@ Suite *suite_tui(void)
 	tcase_add_test(tv, test_heatmap_view);
 	tcase_add_test(tv, test_click);
 	tcase_add_test(tv, test_help_view);
+	tcase_add_test(tv, test_stats_view);
+	tcase_add_test(tv, test_pairs_view);
 	tcase_add_test(tv, test_bad_input);
 	suite_add_tcase(s, tv);
 	return s;

@@ -13,7 +13,8 @@
 
 static const char usage_text[] =
 	"usage: modelprint tui [--registry DIR] [--results FILE]\n"
-	"                      [--keys] [--screen KEYS [--size WxH]]\n"
+	"                      [--model-info FILE] [--keys]\n"
+	"                      [--screen KEYS [--size WxH]]\n"
 	"\n"
 	"Browse models, similarity heatmaps and model details in the\n"
 	"terminal. Without --registry and --results it opens the bundled demo\n"
@@ -21,6 +22,9 @@ static const char usage_text[] =
 	"\n"
 	"  --registry DIR   models and fingerprints (default: the demo's)\n"
 	"  --results FILE   similarity_matrices.json of `modelprint run`\n"
+	"  --model-info FILE  names, families and types (JSON array of\n"
+	"                   model_id, family, model_type, display_name);\n"
+	"                   default: the registry's\n"
 	"  --keys           print the key table (key, view, action) and exit\n"
 	"  --screen KEYS    no terminal: replay the key script KEYS (e.g.\n"
 	"                   'jj<Enter>') and print the screen as text\n"
@@ -94,6 +98,7 @@ int cmd_tui(int argc, char **argv)
 	static const struct option opts[] = {
 		{"registry", required_argument, NULL, 'r'},
 		{"results", required_argument, NULL, 'R'},
+		{"model-info", required_argument, NULL, 'i'},
 		{"keys", no_argument, NULL, 'k'},
 		{"screen", required_argument, NULL, 's'},
 		{"size", required_argument, NULL, 'z'},
@@ -107,6 +112,7 @@ int cmd_tui(int argc, char **argv)
 		switch (c) {
 		case 'r': p.registry = optarg; break;
 		case 'R': p.results = optarg; break;
+		case 'i': p.model_info = optarg; break;
 		case 'k': return print_keys();
 		case 's': script = optarg; break;
 		case 'z':
@@ -123,8 +129,8 @@ int cmd_tui(int argc, char **argv)
 	if (optind < argc)
 		return cli_usage_error("tui", "unexpected argument '%s'",
 				       argv[optind]);
-	char reg[4200], res[4200];
-	if (!p.registry && !p.results) {
+	char reg[4200], res[4200], info[4200];
+	if (!p.registry && !p.results && !p.model_info) {
 		const char *demo = demo_dir();
 		if (!demo) {
 			cli_error("the demo data is not installed (looked in %s "
@@ -134,8 +140,10 @@ int cmd_tui(int argc, char **argv)
 		snprintf(reg, sizeof reg, "%s/registry", demo);
 		snprintf(res, sizeof res, "%s/results/similarity_matrices.json",
 			 demo);
+		snprintf(info, sizeof info, "%s/model-info.json", demo);
 		p.registry = reg;
 		p.results = res;
+		p.model_info = info;
 	}
 	if (script)
 		return screen(&p, script, w, h);

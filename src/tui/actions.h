@@ -41,6 +41,8 @@ enum mp_action {
 	X(MP_KEY_ESC, "Esc", BACK, "all", "back to the previous view")       \
 	X('1', "1", VIEW_MODELS, "all", "models view")                        \
 	X('2', "2", VIEW_HEATMAP, "all", "heatmap of the current matrix")     \
+	X('3', "3", VIEW_STATS, "all", "family and type statistics")          \
+	X('4', "4", VIEW_PAIRS, "all", "every pair sorted by score")          \
 	X('m', "m", METRIC, "all",                                            \
 	  "next matrix (method/metric) of the results file")                  \
 	X('/', "/", SEARCH, "all", "search (Enter to go, Esc to cancel)")     \
@@ -73,7 +75,13 @@ enum mp_action {
 	X('=', "=", ZOOM_IN, "heatmap", "zoom in")                            \
 	X('-', "-", ZOOM_OUT, "heatmap", "zoom out")                          \
 	X('o', "o", ORDER, "heatmap",                                         \
-	  "order rows by family or by hierarchical clustering")
+	  "order rows by family or by hierarchical clustering")               \
+	X('f', "f", FILTER, "stats",                                          \
+	  "next table: intrafamily, interfamily, type pairs")                 \
+	X('s', "s", SORT, "stats", "sort by the next column")                 \
+	X('S', "S", SORT_REVERSE, "stats", "reverse the sort order")          \
+	X('f', "f", FILTER, "pairs",                                          \
+	  "next filter: all, intrafamily, interfamily, each type pair")
 
 struct mp_keydef {
 	int key;

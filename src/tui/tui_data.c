@@ -132,58 +132,137 @@ long mp_tui_data_find(const struct mp_tui_data *d, const char *id)
 	return -1;
 }
 
-long mp_tui_data_row(const struct mp_tui_data *d, size_t k, size_t mi)
+long mp_tui_data_row(const struct mp_tui_data *d, size_t mi)
 {
-	if (k >= d->nmats)
-		return -1;
-	for (size_t r = 0; r < d->mats[k]->n; r++)
-		if (d->row_model[k][r] == mi)
+	for (size_t r = 0; d->m && r < d->m->n; r++)
+		if (d->row_model[r] == mi)
 			return (long)r;
 	return -1;
 }
 
+/* The model-info set of the whole list, for the analysis: built through
+ * a registry table that borrows the list's strings. */
+static mp_status build_info(struct mp_tui_data *d, struct mp_error *err)
+{
+	mp_model_info_free(d->info);
+	d->info = NULL;
+	struct mp_registry r = {.dir = "models", .nmodels = d->n};
+	r.models = calloc(d->n ? d->n : 1, sizeof *r.models);
+	if (!r.models)
+		return mp_error_set(err, MP_ENOMEM, "out of memory");
+	for (size_t i = 0; i < d->n; i++) {
+		r.models[i].id = d->models[i].id;
+		r.models[i].name = d->models[i].name;
+		r.models[i].family = d->models[i].family;
+		r.models[i].type = d->models[i].type;
+	}
+	mp_status st = mp_model_info_from_registry(&r, &d->info, err);
+	free(r.models);
+	return st;
+}
+
+mp_status mp_tui_data_select(struct mp_tui_data *d, size_t k,
+			     const struct mp_tui_progress *prog,
+			     struct mp_error *err)
+{
+	if (!d->file || k >= d->nmats)
+		return mp_error_set(err, MP_EINVAL, "no matrix %zu", k);
+	if (!progress(prog, "matrix", 0, 1))
+		return interrupted(err);
+	struct mp_simmatrix *m;
+	mp_status st = mp_simmatrix_file_get(d->file, k, &m, err);
+	if (st != MP_OK)
+		return st;
+	size_t *rm = malloc((m->n ? m->n : 1) * sizeof *rm);
+	if (!rm) {
+		mp_simmatrix_free(m);
+		return mp_error_set(err, MP_ENOMEM, "out of memory");
+	}
+	size_t n0 = d->n, cap = d->n;
+	for (size_t r = 0; r < m->n && st == MP_OK; r++) {
+		long mi = mp_tui_data_find(d, m->ids[r]);
+		if (mi < 0) {
+			st = add_model(d, &cap, m->ids[r], NULL, NULL, NULL,
+				       NULL, err);
+			mi = (long)d->n - 1;
+		}
+		rm[r] = (size_t)mi;
+	}
+	if (st == MP_OK && d->n != n0)
+		st = build_info(d, err);
+	if (st != MP_OK) {
+		free(rm);
+		mp_simmatrix_free(m);
+		return st;
+	}
+	mp_analysis_free(d->an);
+	d->an = NULL;
+	mp_simmatrix_free(d->m);
+	free(d->row_model);
+	d->m = m;
+	d->row_model = rm;
+	d->cur = k;
+	progress(prog, "matrix", 1, 1);
+	return MP_OK;
+}
+
+const struct mp_analysis *mp_tui_data_analysis(struct mp_tui_data *d,
+					       struct mp_error *err)
+{
+	if (!d->m) {
+		mp_error_set(err, MP_ENOENT, "no similarity matrix: give --results");
+		return NULL;
+	}
+	if (!d->an && mp_analysis_compute(d->m, d->info, &d->an, err) != MP_OK)
+		d->an = NULL;
+	return d->an;
+}
+
+static mp_status apply_info(struct mp_tui_data *d, const char *path,
+			    struct mp_error *err)
+{
+	struct mp_model_info_set *s;
+	mp_status st = mp_model_info_load(path, &s, err);
+	if (st != MP_OK)
+		return st;
+	for (size_t i = 0; i < d->n && st == MP_OK; i++) {
+		const struct mp_model_info *v = mp_model_info_find(s, d->models[i].id);
+		if (!v)
+			continue;
+		struct mp_tui_model *m = &d->models[i];
+		char *name = mp_strdup(v->name), *fam = mp_strdup(v->family),
+		     *type = mp_strdup(v->type);
+		if (!name || !fam || !type) {
+			free(name);
+			free(fam);
+			free(type);
+			st = mp_error_set(err, MP_ENOMEM, "out of memory");
+			break;
+		}
+		free(m->name);
+		free(m->family);
+		free(m->type);
+		m->name = name;
+		m->family = fam;
+		m->type = type;
+	}
+	mp_model_info_free(s);
+	return st;
+}
+
 static mp_status load_results(struct mp_tui_data *d, const char *path,
 			      const struct mp_tui_progress *prog,
-			      size_t *cap, struct mp_error *err)
+			      struct mp_error *err)
 {
-	mp_json *j;
-	if (!progress(prog, "results", 0, 2))
+	if (!progress(prog, "results", 0, 1))
 		return interrupted(err);
-	mp_status st = mp_json_load(path, 1ULL << 32, &j, err);
+	mp_status st = mp_simmatrix_file_open(path, &d->file, err);
 	if (st != MP_OK)
 		return st;
-	if (!progress(prog, "results", 1, 2)) {
-		mp_json_free(j);
-		return interrupted(err);
-	}
-	st = mp_simmatrix_list_from_json(j, path, &d->mats, &d->nmats, err);
-	mp_json_free(j);
-	if (st != MP_OK)
-		return st;
+	d->nmats = d->file->n;
 	if (d->nmats == 0)
 		return mp_error_set(err, MP_EFORMAT, "%s: no matrices", path);
-	d->row_model = calloc(d->nmats, sizeof *d->row_model);
-	if (!d->row_model)
-		return mp_error_set(err, MP_ENOMEM, "out of memory");
-	for (size_t k = 0; k < d->nmats; k++) {
-		const struct mp_simmatrix *m = d->mats[k];
-		d->row_model[k] = malloc((m->n ? m->n : 1) * sizeof(size_t));
-		if (!d->row_model[k])
-			return mp_error_set(err, MP_ENOMEM, "out of memory");
-		for (size_t r = 0; r < m->n; r++) {
-			long mi = mp_tui_data_find(d, m->ids[r]);
-			if (mi < 0) {
-				st = add_model(d, cap, m->ids[r], NULL, NULL,
-					       NULL, NULL, err);
-				if (st != MP_OK)
-					return st;
-				mi = (long)d->n - 1;
-			}
-			d->row_model[k][r] = (size_t)mi;
-		}
-	}
-	progress(prog, "results", 2, 2);
-	return MP_OK;
+	return mp_tui_data_select(d, 0, prog, err);
 }
 
 mp_status mp_tui_data_load(const struct mp_tui_paths *p,
@@ -198,7 +277,11 @@ mp_status mp_tui_data_load(const struct mp_tui_paths *p,
 	if (p->registry)
 		st = load_registry(d, p->registry, prog, &cap, err);
 	if (st == MP_OK && p->results)
-		st = load_results(d, p->results, prog, &cap, err);
+		st = load_results(d, p->results, prog, err);
+	if (st == MP_OK && p->model_info)
+		st = apply_info(d, p->model_info, err);
+	if (st == MP_OK)
+		st = build_info(d, err);
 	if (st == MP_OK && d->n == 0)
 		st = mp_error_set(err, MP_ENOENT,
 				  "%s: no models to show",
@@ -225,13 +308,11 @@ void mp_tui_data_free(struct mp_tui_data *d)
 		free(m->format);
 	}
 	free(d->models);
-	for (size_t k = 0; k < d->nmats; k++) {
-		mp_simmatrix_free(d->mats[k]);
-		if (d->row_model)
-			free(d->row_model[k]);
-	}
-	free(d->mats);
+	mp_analysis_free(d->an);
+	mp_simmatrix_free(d->m);
 	free(d->row_model);
+	mp_simmatrix_file_close(d->file);
+	mp_model_info_free(d->info);
 	free(d->registry_dir);
 	free(d);
 }

@@ -1,10 +1,14 @@
 /* tui_data.h — what the interface shows: the models of a registry and of a
- * results file (one list, registry order first), their parameter counts and
- * dtype mixes from the registry's tensors fingerprints, and every
- * similarity matrix of the results file. The data owns everything. */
+ * results file (one list, registry order first) with names, families and
+ * types (a model-info file overrides the registry's), their parameter
+ * counts and dtype mixes from the registry's tensors fingerprints, and the
+ * current similarity matrix of the results file with its family/type
+ * analysis. Only one matrix is held at a time (a 2,000-model matrix is
+ * 64 MB): mp_tui_data_select reads another. The data owns everything. */
 #ifndef MP_TUI_DATA_H
 #define MP_TUI_DATA_H
 
+#include "groups.h"
 #include "registry.h"
 #include "simmatrix.h"
 
@@ -21,9 +25,13 @@ struct mp_tui_data {
 	char *registry_dir; /* NULL without a registry */
 	size_t n;
 	struct mp_tui_model *models; /* [n] */
-	size_t nmats;
-	struct mp_simmatrix **mats; /* [nmats] */
-	size_t **row_model;         /* [nmats][mats[k]->n] index into models */
+	struct mp_simmatrix_file *file; /* the results file, NULL without */
+	size_t nmats;                   /* = file->n, 0 without a file */
+	size_t cur;                     /* the matrix held */
+	struct mp_simmatrix *m;         /* matrix cur, NULL without a file */
+	size_t *row_model;              /* [m->n] index into models */
+	struct mp_model_info_set *info; /* of every model, for the analysis */
+	struct mp_analysis *an;         /* of m, built by mp_tui_data_analysis */
 };
 
 /* Where the data comes from; any member may be NULL. */
@@ -38,18 +46,28 @@ struct mp_tui_progress {
 	void *ctx;
 };
 
-/* Load everything; prog may be NULL. A registry without fingerprints or a
- * missing results file are errors naming the file; a model without a
- * fingerprint is shown without parameters. */
+/* Load the models and the first matrix; prog may be NULL. A missing or
+ * malformed file is an error naming it; a model without a fingerprint is
+ * shown without parameters. */
 mp_status mp_tui_data_load(const struct mp_tui_paths *p,
 			   const struct mp_tui_progress *prog,
 			   struct mp_tui_data **out, struct mp_error *err);
 void mp_tui_data_free(struct mp_tui_data *d);
 
+/* Hold matrix k instead of the current one (on failure the current one
+ * stays). Models new to the list are appended. */
+mp_status mp_tui_data_select(struct mp_tui_data *d, size_t k,
+			     const struct mp_tui_progress *prog,
+			     struct mp_error *err);
+/* The family/type analysis of the current matrix, computed on first use;
+ * NULL (err filled) on failure or without a matrix. */
+const struct mp_analysis *mp_tui_data_analysis(struct mp_tui_data *d,
+					       struct mp_error *err);
+
 /* Index of the model with id, or -1. */
 long mp_tui_data_find(const struct mp_tui_data *d, const char *id);
-/* Row of model index mi in matrix k, or -1. */
-long mp_tui_data_row(const struct mp_tui_data *d, size_t k, size_t mi);
+/* Row of model index mi in the current matrix, or -1. */
+long mp_tui_data_row(const struct mp_tui_data *d, size_t mi);
 
 /* "1.2M", "340k", "7.0B", "512" into buf (at least 8 bytes). */
 const char *mp_tui_fmt_count(uint64_t v, char buf[16]);

@@ -16,7 +16,7 @@ const struct mp_style mp_style_sel = {MP_COLOR_DEFAULT, MP_COLOR_DEFAULT,
 const struct mp_style mp_style_dim = {MP_COLOR_DEFAULT, MP_COLOR_DEFAULT,
 				      MP_ATTR_DIM};
 
-struct mp_tui *mp_tui_new(const struct mp_tui_data *data, struct mp_caps caps)
+struct mp_tui *mp_tui_new(struct mp_tui_data *data, struct mp_caps caps)
 {
 	struct mp_tui *t = calloc(1, sizeof *t);
 	if (!t)
@@ -88,7 +88,7 @@ static struct mp_view *top(struct mp_tui *t)
 
 const struct mp_simmatrix *mp_tui_matrix(const struct mp_tui *t)
 {
-	return t->data->nmats ? t->data->mats[t->mat] : NULL;
+	return t->data->m;
 }
 
 const char *mp_tui_matrix_name(const struct mp_tui *t, char *buf, size_t size)
@@ -141,12 +141,16 @@ static void switch_view(struct mp_tui *t, enum mp_action a)
 {
 	while (t->depth > 1)
 		mp_tui_pop(t);
-	if (a == MP_ACT_VIEW_HEATMAP) {
-		if (!mp_tui_matrix(t))
-			mp_tui_message(t, "no similarity matrix: give --results");
-		else
-			mp_tui_push(t, mp_view_heatmap_new(t));
-	}
+	if (a == MP_ACT_VIEW_MODELS)
+		return;
+	if (!mp_tui_matrix(t))
+		mp_tui_message(t, "no similarity matrix: give --results");
+	else if (a == MP_ACT_VIEW_HEATMAP)
+		mp_tui_push(t, mp_view_heatmap_new(t));
+	else if (a == MP_ACT_VIEW_STATS)
+		mp_tui_push(t, mp_view_stats_new(t));
+	else
+		mp_tui_push(t, mp_view_pairs_new(t, -1, 0));
 }
 
 void mp_tui_key(struct mp_tui *t, int key)
@@ -173,7 +177,9 @@ void mp_tui_key(struct mp_tui *t, int key)
 			mp_tui_push(t, mp_view_help_new(t));
 		return;
 	case MP_ACT_VIEW_MODELS:
-	case MP_ACT_VIEW_HEATMAP: switch_view(t, a); return;
+	case MP_ACT_VIEW_HEATMAP:
+	case MP_ACT_VIEW_STATS:
+	case MP_ACT_VIEW_PAIRS: switch_view(t, a); return;
 	case MP_ACT_SEARCH:
 		t->prompting = true;
 		t->prompt[0] = '\0';
@@ -186,7 +192,13 @@ void mp_tui_key(struct mp_tui *t, int key)
 				       t->data->nmats);
 			return;
 		}
-		t->mat = (t->mat + 1) % t->data->nmats;
+		mp_tui_busy(t, "reading the next matrix");
+		struct mp_error err;
+		if (mp_tui_data_select(t->data, (t->data->cur + 1) % t->data->nmats,
+				       NULL, &err) != MP_OK) {
+			mp_tui_message(t, "%s", err.msg);
+			return;
+		}
 		for (int i = 0; i < t->depth; i++)
 			if (t->stack[i]->ops->matrix_changed)
 				t->stack[i]->ops->matrix_changed(t->stack[i]);
@@ -221,7 +233,7 @@ void mp_tui_draw(struct mp_tui *t, struct mp_canvas *c)
 				 mp_tui_matrix_name(t, mat, sizeof mat));
 	if (t->data->nmats > 1)
 		mp_canvas_printf(c, x, 0, c->w - x, mp_style_sel, " (%zu/%zu)",
-				 t->mat + 1, t->data->nmats);
+				 t->data->cur + 1, t->data->nmats);
 	const char *hint = "?:help q:quit ";
 	int hl = (int)strlen(hint);
 	if (c->w - hl > x + 12)

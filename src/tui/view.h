@@ -38,9 +38,8 @@ struct mp_view {
 #define MP_VIEW_DEPTH 16
 
 struct mp_tui {
-	const struct mp_tui_data *data; /* borrowed */
+	struct mp_tui_data *data; /* borrowed; views may switch its matrix */
 	struct mp_caps caps;
-	size_t mat; /* current matrix */
 	struct mp_view *stack[MP_VIEW_DEPTH];
 	int depth;
 	bool quit;
@@ -56,7 +55,7 @@ struct mp_tui {
 };
 
 /* An app showing the models view of data; NULL on allocation failure. */
-struct mp_tui *mp_tui_new(const struct mp_tui_data *data,
+struct mp_tui *mp_tui_new(struct mp_tui_data *data,
 			  struct mp_caps caps);
 void mp_tui_free(struct mp_tui *t);
 
@@ -83,6 +82,12 @@ struct mp_view *mp_view_models_new(struct mp_tui *t);
 struct mp_view *mp_view_detail_new(struct mp_tui *t, size_t model);
 struct mp_view *mp_view_heatmap_new(struct mp_tui *t);
 struct mp_view *mp_view_help_new(struct mp_tui *t);
+struct mp_view *mp_view_stats_new(struct mp_tui *t);
+/* kind -1: every pair; else the pairs of group `group` of that kind
+ * (enum mp_group_kind). */
+struct mp_view *mp_view_pairs_new(struct mp_tui *t, int kind, size_t group);
+/* Models a and b (indices into data->models) side by side. */
+struct mp_view *mp_view_pair_new(struct mp_tui *t, size_t a, size_t b);
 
 /* Shared drawing helpers (view.c). */
 extern const struct mp_style mp_style_head, mp_style_sel, mp_style_dim;

@@ -79,7 +79,7 @@ static void add_nearest(struct detail *d)
 	char name[96];
 	add(d, L_HEAD, "Nearest models by %s",
 	    mp_tui_matrix_name(t, name, sizeof name));
-	long r = m ? mp_tui_data_row(t->data, t->mat, d->model) : -1;
+	long r = m ? mp_tui_data_row(t->data, d->model) : -1;
 	if (r < 0) {
 		add(d, L_TEXT, "  not in this matrix");
 		return;
@@ -100,7 +100,7 @@ static void add_nearest(struct detail *d)
 		add(d, L_TEXT, "  no defined score with any other model");
 	for (size_t i = 0; i < k && i < NEAREST; i++) {
 		const struct mp_tui_model *o =
-			&t->data->models[t->data->row_model[t->mat][nb[i].row]];
+			&t->data->models[t->data->row_model[nb[i].row]];
 		struct line *l = add(d, L_NEAR, "  %10.6f  %s (%s/%s)", nb[i].v,
 				     o->name, o->family, o->type);
 		l->idx = nb[i].row;
@@ -299,7 +299,7 @@ static void open_near(struct detail *d)
 	const struct line *l = &d->lines[d->cur];
 	struct mp_tui *t = d->base.app;
 	if (l->kind == L_NEAR)
-		mp_tui_push(t, mp_view_detail_new(t, t->data->row_model[t->mat][l->idx]));
+		mp_tui_push(t, mp_view_detail_new(t, t->data->row_model[l->idx]));
 }
 
 static bool action(struct mp_view *v, enum mp_action a)

@@ -41,7 +41,7 @@ static const struct mp_tui_model *model_at(const struct heatmap *h,
 					   size_t row)
 {
 	const struct mp_tui *t = h->base.app;
-	return &t->data->models[t->data->row_model[t->mat][row]];
+	return &t->data->models[t->data->row_model[row]];
 }
 
 /* 0 = least alike .. 1 = most alike, whatever the direction; NAN for null */
@@ -156,8 +156,8 @@ static bool load_matrix(struct heatmap *h)
 	h->cx = h->cy = 0;
 	reorder(h);
 	h->cx = h->cy = 0;
-	long r = mp_tui_data_row(t->data, t->mat, h->keep_r);
-	long c = mp_tui_data_row(t->data, t->mat, h->keep_c);
+	long r = mp_tui_data_row(t->data, h->keep_r);
+	long c = mp_tui_data_row(t->data, h->keep_c);
 	if (r >= 0 && c >= 0) {
 		h->cy = h->pos[r];
 		h->cx = h->pos[c];
@@ -386,8 +386,8 @@ static void step(size_t *x, long d, size_t n)
 static void remember(struct heatmap *h)
 {
 	const struct mp_tui *t = h->base.app;
-	h->keep_r = t->data->row_model[t->mat][h->ord[h->cy]];
-	h->keep_c = t->data->row_model[t->mat][h->ord[h->cx]];
+	h->keep_r = t->data->row_model[h->ord[h->cy]];
+	h->keep_c = t->data->row_model[h->ord[h->cx]];
 }
 
 static bool action(struct mp_view *v, enum mp_action a)

@@ -57,7 +57,8 @@ static const struct mp_view_ops ops = {"help", draw, action, NULL, NULL,
 				       NULL, free_view};
 
 static const char *const scope_title[][2] = {
-	{"all", "Everywhere"}, {"models", "Models"}, {"heatmap", "Heatmap"}};
+	{"all", "Everywhere"}, {"models", "Models"}, {"heatmap", "Heatmap"},
+	{"stats", "Family and type statistics"}, {"pairs", "Pairs"}};
 
 struct mp_view *mp_view_help_new(struct mp_tui *t)
 {
