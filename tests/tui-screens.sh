@@ -51,6 +51,16 @@ help|80x24|1|?
 SCREENS
 ok "golden screens"
 
+# every view at odd sizes, through every key: no crash, the last screen
+# has the size asked for
+all='jjkl<Enter>G<PgUp>g<Esc>2+++---jjjllllo<PgDn><End>m/face<Enter>n?<PgDn><Esc>3fff<Enter><Enter><Esc>sSs<Esc>4ffff<Enter>h<Esc>1<End><Enter>jjjjjj<Enter><Esc>hq'
+for size in 20x6 21x7 33x9 80x24 203x61; do
+	NO_COLOR=1 tui --size "$size" --screen "$all" > "$T/s" || fail "size $size: exit $?"
+	tui --size "$size" --screen "$all" > "$T/s" || fail "size $size (colour): exit $?"
+	[ "$(wc -l < "$T/s")" -eq "${size#*x}" ] || fail "size $size: $(wc -l < "$T/s") rows"
+done
+ok "every view at 20x6 .. 203x61"
+
 # every key of the table is in the man page's KEYS section and back
 sed -n '/^\.SH KEYS/,/^\.SH [^K]/p' "$MP_SRCDIR/man/modelprint-tui.1" |
 	sed 's/\\-/-/g' | grep -o '\\fB[^\\]*\\fR' | sed 's/\\fB//; s/\\fR//' |

@@ -73,4 +73,18 @@ wait_for "DONE-130" && ok "Ctrl-C: exit status 130"
 sleep 0.2
 cmp -s "$T/stty.before" "$T/stty.after2" || fail "tty modes changed after Ctrl-C"
 ok "terminal restored after SIGINT"
+
+# SIGTERM, sent to the process by its id
+keys clear Enter
+keys "sh -c 'echo \$\$ > \"$T/pid\"; exec $cmd'; echo DONE-\$?; stty -g > '$T/stty.after3'" Enter
+wait_for "modelprint | models" && kill -TERM "$(cat "$T/pid")"
+wait_for "DONE-143" && ok "SIGTERM: exit status 143"
+sleep 0.2
+cmp -s "$T/stty.before" "$T/stty.after3" || fail "tty modes changed after SIGTERM"
+
+# no arguments on a terminal: the bundled demo
+keys clear Enter
+keys "\"$MP_BIN\"; echo DONE-\$?" Enter
+wait_for "modelprint | models | tensors/cosine (1/10)" && keys q
+wait_for "DONE-0" && ok "no arguments on a terminal open the demo"
 finish
