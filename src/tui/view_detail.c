@@ -80,6 +80,10 @@ static void add_nearest(struct detail *d)
 	add(d, L_HEAD, "Nearest models by %s",
 	    mp_tui_matrix_name(t, name, sizeof name));
 	long r = m ? mp_tui_data_row(t->data, d->model) : -1;
+	if (!m) {
+		add(d, L_TEXT, "  no similarity matrix (give --results)");
+		return;
+	}
 	if (r < 0) {
 		add(d, L_TEXT, "  not in this matrix");
 		return;

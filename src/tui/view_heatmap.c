@@ -339,8 +339,12 @@ static void draw_status(struct heatmap *h, struct mp_canvas *c, int y)
 	char val[96];
 	if (isnan(v))
 		snprintf(val, sizeof val, "null (%s)", why ? why : "undefined");
-	else
-		snprintf(val, sizeof val, "%.6f", v);
+	else /* the shortest text that reads back as the same double */
+		for (int prec = 6; prec <= 17; prec++) {
+			snprintf(val, sizeof val, "%.*g", prec, v);
+			if (strtod(val, NULL) == v)
+				break;
+		}
 	mp_canvas_printf(c, 0, y, c->w, mp_style_head, "%s = %s", h->m->metric,
 			 val);
 	mp_canvas_printf(c, 0, y + 1, c->w, MP_STYLE_PLAIN,
