@@ -148,13 +148,14 @@ START_TEST(test_hostile_files)
 		struct mp_simmatrix_file *f;
 		struct mp_error err = {{0}};
 		mp_status st = mp_simmatrix_file_open(p, &f, &err);
+		bool opened = st == MP_OK;
 		for (size_t k = 0; st == MP_OK && k < f->n; k++) {
 			struct mp_simmatrix *m;
 			st = mp_simmatrix_file_get(f, k, &m, &err);
 			if (st == MP_OK)
 				mp_simmatrix_free(m);
 		}
-		if (st == MP_OK)
+		if (opened)
 			mp_simmatrix_file_close(f);
 		ck_assert_msg(st != MP_OK, "case %zu accepted", i);
 		ck_assert_msg(strstr(err.msg, p) && strstr(err.msg, bad[i][1]),
@@ -181,6 +182,59 @@ START_TEST(test_hostile_files)
 }
 END_TEST
 
+START_TEST(test_pick)
+{
+	char *dir = tu_tmpdir(), *p = tu_path(dir, "m.json");
+#define E "{\"models\":[],\"values\":[]}"
+	tu_write_str(p, "{\"matrices\":{\"tensors\":{\"cosine\":" E ",\"l1\":" E
+			"},\"input_output\":{\"cosine\":" E ",\"js\":" E
+			"},\"spectral\":{\"js\":" E "}}}");
+#undef E
+	struct mp_simmatrix_file *f;
+	struct mp_error err;
+	ck_assert_int_eq(mp_simmatrix_file_open(p, &f, &err), MP_OK);
+	ck_assert_uint_eq(f->n, 5);
+	static const struct {
+		const char *method, *metric;
+		size_t want;
+	} ok[] = {
+		{NULL, NULL, 2},       /* input_output, no l1: its first */
+		{NULL, "l1", 1},       /* input_output lacks l1: tensors */
+		{NULL, "js", 3},       /* input_output/js */
+		{"spectral", NULL, 4}, /* no l1: the first */
+		{"tensors", NULL, 1},  /* l1 */
+		{"tensors", "cosine", 0},
+	};
+	for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+		size_t idx = 99;
+		ck_assert_int_eq(mp_simmatrix_file_pick(f, ok[i].method,
+							ok[i].metric, &idx, &err),
+				 MP_OK);
+		ck_assert_msg(idx == ok[i].want, "case %zu: %zu", i, idx);
+	}
+	size_t idx;
+	ck_assert_int_eq(mp_simmatrix_file_pick(f, "nope", NULL, &idx, &err),
+			 MP_ENOENT);
+	ck_assert_ptr_nonnull(strstr(err.msg, p));
+	ck_assert_ptr_nonnull(strstr(err.msg, "no method 'nope' (the file has: "
+					      "tensors, input_output, spectral)"));
+	ck_assert_int_eq(mp_simmatrix_file_pick(f, "tensors", "js", &idx, &err),
+			 MP_ENOENT);
+	ck_assert_ptr_nonnull(strstr(err.msg, "method 'tensors' has no metric "
+					      "'js' (it has: cosine, l1)"));
+	mp_simmatrix_file_close(f);
+	tu_write_str(p, "{\"matrices\":{}}");
+	ck_assert_int_eq(mp_simmatrix_file_open(p, &f, &err), MP_OK);
+	ck_assert_int_eq(mp_simmatrix_file_pick(f, NULL, NULL, &idx, &err),
+			 MP_ENOENT);
+	ck_assert_ptr_nonnull(strstr(err.msg, "no matrices"));
+	mp_simmatrix_file_close(f);
+	tu_rmtree(dir);
+	free(p);
+	free(dir);
+}
+END_TEST
+
 Suite *suite_simmatrix(void)
 {
 	Suite *s = suite_create("simmatrix");
@@ -188,6 +242,7 @@ Suite *suite_simmatrix(void)
 	tcase_add_test(tc, test_same_as_tree_reader);
 	tcase_add_test(tc, test_strings_and_reasons);
 	tcase_add_test(tc, test_hostile_files);
+	tcase_add_test(tc, test_pick);
 	suite_add_tcase(s, tc);
 	return s;
 }

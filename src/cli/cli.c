@@ -126,3 +126,18 @@ int cli_parse_int(const char *s, long min, long max, long *out)
 	*out = v;
 	return 1;
 }
+
+mp_status cli_write_json(const char *dir, const char *name, const mp_json *j,
+			 struct mp_error *err)
+{
+	mp_status st = mp_registry_check_writable(dir, err);
+	if (st != MP_OK)
+		return st;
+	char *path = mp_path_join(dir, name);
+	char *text = mp_json_print(j, true);
+	st = path && text ? mp_atomic_write(path, text, err)
+			  : mp_error_set(err, MP_ENOMEM, "out of memory");
+	free(text);
+	free(path);
+	return st;
+}

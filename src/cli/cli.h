@@ -23,6 +23,8 @@ int cmd_fingerprint(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_registry(int argc, char **argv);
+int cmd_analyze(int argc, char **argv);
+int cmd_correlate(int argc, char **argv);
 int cmd_tui(int argc, char **argv);
 
 /* Print "modelprint: <message>" on stderr. */
@@ -54,6 +56,10 @@ char *cli_global_registry_dir(const char *opt);
 
 /* Print j (pretty) on stdout followed by a newline, free nothing. */
 void cli_print_json(const mp_json *j);
+
+/* Create dir if needed and write j (pretty) to dir/name atomically. */
+mp_status cli_write_json(const char *dir, const char *name, const mp_json *j,
+			 struct mp_error *err);
 
 /* Parse a positive integer option value; false on garbage. */
 int cli_parse_int(const char *s, long min, long max, long *out);

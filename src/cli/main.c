@@ -14,6 +14,10 @@ static const struct cli_cmd commands[] = {
 	 cmd_run},
 	{"registry", "add, list, show and remove registered models",
 	 cmd_registry},
+	{"analyze", "family and type analysis of a similarity matrix",
+	 cmd_analyze},
+	{"correlate", "correlation between the metrics of a results file",
+	 cmd_correlate},
 	{"tui", "browse models, heatmaps and details in the terminal",
 	 cmd_tui},
 };

@@ -71,6 +71,14 @@ mp_status mp_simmatrix_file_open(const char *path,
 /* Index of method/metric in f, -1 when absent. */
 long mp_simmatrix_file_find(const struct mp_simmatrix_file *f,
 			    const char *method, const char *metric);
+/* Choose a matrix: method NULL means "input_output" when the file has it
+ * (with that metric, when metric is given), else the first method (that
+ * has the metric); metric NULL means "l1" when the method has it, else its
+ * first metric. An absent method or metric is MP_ENOENT with a
+ * message naming the file and listing the available ones. */
+mp_status mp_simmatrix_file_pick(const struct mp_simmatrix_file *f,
+				 const char *method, const char *metric,
+				 size_t *idx, struct mp_error *err);
 mp_status mp_simmatrix_file_get(const struct mp_simmatrix_file *f, size_t idx,
 				struct mp_simmatrix **out, struct mp_error *err);
 void mp_simmatrix_file_close(struct mp_simmatrix_file *f);

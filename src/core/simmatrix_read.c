@@ -20,7 +20,22 @@ struct scan {
 	struct mp_error *err;
 	mp_status st;   /* first error, MP_OK while fine */
 	locale_t c_loc; /* for strtod_l; (locale_t)0 when not converting */
+	const struct mp_file *map;
+	uint64_t released; /* pages before this offset were given back */
 };
+
+#define RELEASE_EVERY (16u << 20)
+
+/* Give back the mapped pages already read (called between values): the
+ * scan of a 2,000-model file would otherwise keep all of it resident. */
+static void done_with(struct scan *s)
+{
+	uint64_t at = (uint64_t)(s->p - s->start);
+	if (at - s->released >= RELEASE_EVERY) {
+		mp_file_release(s->map, s->released, at - s->released);
+		s->released = at - at % 4096;
+	}
+}
 
 static bool syntax(struct scan *s)
 {
@@ -271,6 +286,7 @@ static bool skip(struct scan *s)
 				return syntax(s);
 			if (!skip(s))
 				return false;
+			done_with(s);
 		} while (eat(s, ','));
 		if (!eat(s, close))
 			return syntax(s);
@@ -399,8 +415,14 @@ mp_status mp_simmatrix_file_open(const char *path,
 		return st;
 	}
 	f->map = map;
+	if (map->size == 0) {
+		mp_simmatrix_file_close(f);
+		return mp_error_set(err, MP_EJSON,
+				    "%s: invalid JSON near byte 0 (empty file)",
+				    path);
+	}
 	struct scan s = {.start = (const char *)map->data, .path = path,
-			 .err = err};
+			 .err = err, .map = map};
 	s.p = s.start;
 	s.end = s.start + map->size;
 	if (s.end - s.p >= 3 && memcmp(s.p, "\xef\xbb\xbf", 3) == 0)
@@ -448,6 +470,79 @@ long mp_simmatrix_file_find(const struct mp_simmatrix_file *f,
 		if (!strcmp(f->method[i], method) && !strcmp(f->metric[i], metric))
 			return (long)i;
 	return -1;
+}
+
+/* "a, b, c": the distinct methods, or the metrics of method, in file
+ * order, cut short at about 400 bytes. */
+static void list_names(const struct mp_simmatrix_file *f, const char *method,
+		       char *buf, size_t cap)
+{
+	size_t len = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < f->n; i++) {
+		const char *nm = method ? f->metric[i] : f->method[i];
+		if (method && strcmp(f->method[i], method) != 0)
+			continue;
+		bool seen = false;
+		for (size_t k = 0; k < i && !method && !seen; k++)
+			seen = !strcmp(f->method[k], nm);
+		if (seen)
+			continue;
+		char show[MP_NAME_SHOW + 8];
+		const char *p = mp_printable(nm, show);
+		if (len + strlen(p) + 8 >= cap) {
+			snprintf(buf + len, cap - len, "%s...", len ? ", " : "");
+			return;
+		}
+		len += (size_t)snprintf(buf + len, cap - len, "%s%s",
+					len ? ", " : "", p);
+	}
+}
+
+mp_status mp_simmatrix_file_pick(const struct mp_simmatrix_file *f,
+				 const char *method, const char *metric,
+				 size_t *idx, struct mp_error *err)
+{
+	char names[400], show[MP_NAME_SHOW + 8];
+	if (f->n == 0)
+		return mp_error_set(err, MP_ENOENT, "%s: no matrices", f->path);
+	if (!method) {
+		/* input_output, else the first method (that has the metric
+		   when one is asked for) */
+		method = f->method[0];
+		long k = metric ? mp_simmatrix_file_find(f, "input_output", metric)
+				: -1;
+		for (size_t i = 0; i < f->n && k < 0; i++)
+			if (metric ? !strcmp(f->metric[i], metric)
+				   : !strcmp(f->method[i], "input_output"))
+				k = (long)i;
+		if (k >= 0)
+			method = f->method[k];
+	}
+	long first = -1;
+	for (size_t i = 0; i < f->n && first < 0; i++)
+		if (!strcmp(f->method[i], method))
+			first = (long)i;
+	if (first < 0) {
+		list_names(f, NULL, names, sizeof names);
+		return mp_error_set(err, MP_ENOENT,
+				    "%s: no method '%s' (the file has: %s)",
+				    f->path, mp_printable(method, show), names);
+	}
+	long k = metric ? mp_simmatrix_file_find(f, method, metric)
+			: mp_simmatrix_file_find(f, method, "l1");
+	if (k < 0 && !metric)
+		k = first;
+	if (k < 0) {
+		list_names(f, method, names, sizeof names);
+		return mp_error_set(err, MP_ENOENT,
+				    "%s: method '%s' has no metric '%s' (it "
+				    "has: %s)",
+				    f->path, method, mp_printable(metric, show),
+				    names);
+	}
+	*idx = (size_t)k;
+	return MP_OK;
 }
 
 /* What one matrix object holds while it is read. */
@@ -572,6 +667,7 @@ static bool read_values(struct scan *s, struct raw *r, const char *method,
 		}
 		r->cols = j;
 		r->rows++;
+		done_with(s);
 	} while (eat(s, ','));
 	return eat(s, ']') || syntax(s);
 }
@@ -738,7 +834,7 @@ mp_status mp_simmatrix_file_get(const struct mp_simmatrix_file *f, size_t idx,
 	const struct mp_file *map = f->map;
 	const char *method = f->method[idx], *metric = f->metric[idx];
 	struct scan s = {.start = (const char *)map->data, .path = f->path,
-			 .err = err};
+			 .err = err, .map = map, .released = f->off[idx]};
 	s.p = s.start + f->off[idx];
 	s.end = s.start + map->size;
 	s.c_loc = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);

@@ -1,0 +1,186 @@
+/* cmd_analyze.c — `modelprint analyze`: family and type analysis of one
+ * similarity matrix (seed 000), console tables, JSON and text reports. */
+#include "cli.h"
+#include "groups.h"
+#include "registry.h"
+#include "report_text.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage_text[] =
+	"usage: modelprint analyze --results-file FILE\n"
+	"                          (--model-info FILE | --registry DIR)\n"
+	"                          [--method M] [--metric X]\n"
+	"                          [--output-dir DIR] [--json]\n"
+	"\n"
+	"Group the pairs of one similarity matrix by family and type:\n"
+	"intrafamily pairs, interfamily pairs (one group per two families)\n"
+	"and type pairs (two different types within one family, grouped\n"
+	"across families); print min, max, mean, variance and pair counts of\n"
+	"each group, most alike first.\n"
+	"\n"
+	"  --results-file FILE  similarity_matrices.json from 'modelprint run'\n"
+	"  --model-info FILE    JSON array of {model_id, family, model_type,\n"
+	"                       display_name}\n"
+	"  --registry DIR       take names, families and types from a registry\n"
+	"  --method M           default input_output if present, else the\n"
+	"                       first method of the file\n"
+	"  --metric X           default l1 if present, else the method's first\n"
+	"  --output-dir DIR     write analysis.json, summary.txt and the pair\n"
+	"                       reports pairs_intrafamily.txt,\n"
+	"                       pairs_interfamily.txt, pairs_type_pairs.txt\n"
+	"  --json               print the JSON report instead of the tables\n"
+	"  -h, --help           this text\n";
+
+struct analyze_opts {
+	const char *results, *info, *registry, *method, *metric, *outdir;
+	bool json;
+};
+
+/* The matrix the options select, read from the results file. */
+static mp_status load_matrix(const struct analyze_opts *o,
+			     struct mp_simmatrix **m, struct mp_error *err)
+{
+	struct mp_simmatrix_file *f;
+	mp_status st = mp_simmatrix_file_open(o->results, &f, err);
+	if (st != MP_OK)
+		return st;
+	size_t idx;
+	st = mp_simmatrix_file_pick(f, o->method, o->metric, &idx, err);
+	if (st == MP_OK)
+		st = mp_simmatrix_file_get(f, idx, m, err);
+	mp_simmatrix_file_close(f);
+	return st;
+}
+
+static mp_status load_info(const struct analyze_opts *o,
+			   struct mp_model_info_set **info,
+			   struct mp_error *err)
+{
+	if (o->info)
+		return mp_model_info_load(o->info, info, err);
+	struct mp_registry *reg;
+	mp_status st = mp_registry_load(o->registry, &reg, err);
+	if (st != MP_OK)
+		return st;
+	st = mp_model_info_from_registry(reg, info, err);
+	mp_registry_free(reg);
+	return st;
+}
+
+/* analysis.json and the text reports in o->outdir. */
+static mp_status write_outputs(const struct analyze_opts *o,
+			       const struct mp_analysis *a,
+			       const mp_json *report, struct mp_error *err)
+{
+	mp_status st = cli_write_json(o->outdir, "analysis.json", report, err);
+	if (st == MP_OK)
+		st = mp_report_text_write(a, o->outdir, err);
+	if (st == MP_OK && !o->json) {
+		const char *files[] = {"analysis.json", MP_REPORT_SUMMARY,
+				       MP_REPORT_INTRA, MP_REPORT_INTER,
+				       MP_REPORT_TYPEPAIR};
+		printf("\n");
+		for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
+			printf("wrote %s/%s\n", o->outdir, files[i]);
+	}
+	return st;
+}
+
+static int parse(int argc, char **argv, struct analyze_opts *o)
+{
+	static const struct option opts[] = {
+		{"results-file", required_argument, NULL, 'r'},
+		{"model-info", required_argument, NULL, 'i'},
+		{"registry", required_argument, NULL, 'g'},
+		{"method", required_argument, NULL, 'm'},
+		{"metric", required_argument, NULL, 'x'},
+		{"output-dir", required_argument, NULL, 'o'},
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0}};
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r': o->results = optarg; break;
+		case 'i': o->info = optarg; break;
+		case 'g': o->registry = optarg; break;
+		case 'm': o->method = optarg; break;
+		case 'x': o->metric = optarg; break;
+		case 'o': o->outdir = optarg; break;
+		case 'j': o->json = true; break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return -1;
+		default:
+			return cli_usage_error("analyze", "bad option");
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error("analyze", "unexpected argument '%s'",
+				       argv[optind]);
+	if (!o->results)
+		return cli_usage_error("analyze", "--results-file FILE is "
+						  "required");
+	if (!o->info == !o->registry)
+		return cli_usage_error("analyze", "give one of --model-info FILE "
+						  "and --registry DIR");
+	return 0;
+}
+
+int cmd_analyze(int argc, char **argv)
+{
+	struct analyze_opts o = {0};
+	int rc = parse(argc, argv, &o);
+	if (rc)
+		return rc < 0 ? CLI_EXIT_OK : rc;
+	struct mp_error err;
+	struct mp_simmatrix *m = NULL;
+	struct mp_model_info_set *info = NULL;
+	struct mp_analysis *a = NULL;
+	mp_json *report = NULL;
+	char *text = NULL;
+	rc = CLI_EXIT_FAIL;
+	if (load_matrix(&o, &m, &err) != MP_OK ||
+	    load_info(&o, &info, &err) != MP_OK ||
+	    mp_analysis_compute(m, info, &a, &err) != MP_OK) {
+		cli_fail(&err);
+		goto out;
+	}
+	if (o.json || o.outdir) {
+		if (!(report = mp_analysis_to_json(a))) {
+			cli_error("out of memory");
+			goto out;
+		}
+	}
+	if (o.json) {
+		cli_print_json(report);
+		if (a->n_missing_in_info || a->n_missing_in_results)
+			cli_error("warning: %zu models of the results are not "
+				  "in the model info and %zu models of the "
+				  "model info are not in the results",
+				  a->n_missing_in_info, a->n_missing_in_results);
+	} else {
+		if (!(text = mp_report_summary(a, 20))) {
+			cli_error("out of memory");
+			goto out;
+		}
+		fputs(text, stdout);
+	}
+	if (o.outdir && write_outputs(&o, a, report, &err) != MP_OK) {
+		cli_fail(&err);
+		goto out;
+	}
+	rc = CLI_EXIT_OK;
+out:
+	free(text);
+	mp_json_free(report);
+	mp_analysis_free(a);
+	mp_model_info_free(info);
+	mp_simmatrix_free(m);
+	return rc;
+}

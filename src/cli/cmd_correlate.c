@@ -1,0 +1,246 @@
+/* cmd_correlate.c — `modelprint correlate`: Pearson correlation between
+ * the metrics of one results file (seed 001) and their summaries. */
+#include "cli.h"
+#include "correlate.h"
+#include "registry.h"
+
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage_text[] =
+	"usage: modelprint correlate --results-file FILE [--method M]\n"
+	"                            --metrics A,B[,C...] [--json]\n"
+	"                            [--output-dir DIR]\n"
+	"\n"
+	"Pearson correlation of every two metrics over the pairs of models\n"
+	"(upper triangle, no diagonal), divergences negated so that a\n"
+	"positive r means the metrics agree on which models are alike, and\n"
+	"the mean, standard deviation and range of each metric. Pairs where\n"
+	"any metric is null are left out and counted.\n"
+	"\n"
+	"  --results-file FILE  similarity_matrices.json from 'modelprint run'\n"
+	"  --method M           default input_output if present, else the\n"
+	"                       first method of the file\n"
+	"  --metrics A,B,...    two or more metrics of that method; METHOD/METRIC\n"
+	"                       takes a metric of another method\n"
+	"  --json               print the JSON form instead of the tables\n"
+	"  --output-dir DIR     write correlation.json there\n"
+	"  -h, --help           this text\n";
+
+#define MAX_METRICS 32
+
+struct corr_opts {
+	const char *results, *method, *outdir;
+	char *list; /* copy of --metrics, split in place */
+	bool json;
+	size_t k;
+	const char *mmethod[MAX_METRICS], *metric[MAX_METRICS];
+};
+
+/* Split "A,B,m/C" into o->metric (and o->mmethod for m/C). */
+static int split_metrics(struct corr_opts *o, const char *arg)
+{
+	if (!(o->list = mp_strdup(arg)))
+		return cli_usage_error("correlate", "out of memory");
+	char *save = NULL;
+	for (char *t = strtok_r(o->list, ",", &save); t;
+	     t = strtok_r(NULL, ",", &save)) {
+		if (o->k == MAX_METRICS)
+			return cli_usage_error("correlate", "at most %d metrics",
+					       MAX_METRICS);
+		char *slash = strchr(t, '/');
+		o->mmethod[o->k] = NULL;
+		if (slash) {
+			*slash = '\0';
+			o->mmethod[o->k] = t;
+			t = slash + 1;
+		}
+		o->metric[o->k++] = t;
+	}
+	if (o->k < 2)
+		return cli_usage_error("correlate", "--metrics needs at least "
+						    "two metrics, e.g. "
+						    "cosine,l1");
+	return 0;
+}
+
+static int parse(int argc, char **argv, struct corr_opts *o)
+{
+	static const struct option opts[] = {
+		{"results-file", required_argument, NULL, 'r'},
+		{"method", required_argument, NULL, 'm'},
+		{"metrics", required_argument, NULL, 'x'},
+		{"output-dir", required_argument, NULL, 'o'},
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0}};
+	int c, rc;
+	const char *metrics = NULL;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r': o->results = optarg; break;
+		case 'm': o->method = optarg; break;
+		case 'x': metrics = optarg; break;
+		case 'o': o->outdir = optarg; break;
+		case 'j': o->json = true; break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return -1;
+		default:
+			return cli_usage_error("correlate", "bad option");
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error("correlate", "unexpected argument '%s'",
+				       argv[optind]);
+	if (!o->results)
+		return cli_usage_error("correlate", "--results-file FILE is "
+						    "required");
+	if (!metrics)
+		return cli_usage_error("correlate", "--metrics A,B[,C...] is "
+						    "required");
+	if ((rc = split_metrics(o, metrics)) != 0)
+		return rc;
+	return 0;
+}
+
+/* Read the k matrices the options name. */
+static mp_status load(const struct corr_opts *o, struct mp_simmatrix **ms,
+		      struct mp_error *err)
+{
+	struct mp_simmatrix_file *f;
+	mp_status st = mp_simmatrix_file_open(o->results, &f, err);
+	if (st != MP_OK)
+		return st;
+	size_t idx[MAX_METRICS];
+	for (size_t i = 0; i < o->k && st == MP_OK; i++) {
+		const char *meth = o->mmethod[i] ? o->mmethod[i] : o->method;
+		st = mp_simmatrix_file_pick(f, meth, o->metric[i], &idx[i], err);
+		for (size_t l = 0; l < i && st == MP_OK; l++)
+			if (idx[l] == idx[i])
+				st = mp_error_set(err, MP_EINVAL,
+						  "%s/%s is named twice in "
+						  "--metrics",
+						  f->method[idx[i]],
+						  f->metric[idx[i]]);
+	}
+	for (size_t i = 0; i < o->k && st == MP_OK; i++)
+		st = mp_simmatrix_file_get(f, idx[i], &ms[i], err);
+	mp_simmatrix_file_close(f);
+	return st;
+}
+
+static void label(const struct mp_correlation *c, size_t i, char *buf,
+		  size_t cap)
+{
+	bool mixed = false;
+	for (size_t l = 1; l < c->k; l++)
+		mixed |= strcmp(c->m[l]->method, c->m[0]->method) != 0;
+	if (mixed)
+		snprintf(buf, cap, "%s/%s", c->m[i]->method, c->m[i]->metric);
+	else
+		snprintf(buf, cap, "%s", c->m[i]->metric);
+}
+
+static void print_tables(const struct mp_correlation *c)
+{
+	char lb[64];
+	int w = 10;
+	for (size_t l = 0; l < c->k; l++) {
+		label(c, l, lb, sizeof lb);
+		if ((int)strlen(lb) > w)
+			w = strlen(lb) > 24 ? 24 : (int)strlen(lb);
+	}
+	bool mixed = false;
+	for (size_t l = 1; l < c->k; l++)
+		mixed |= strcmp(c->m[l]->method, c->m[0]->method) != 0;
+	printf("%s%s: %zu models in common, %zu pairs used, %zu left out "
+	       "(a metric is null)\n",
+	       mixed ? "methods " : "method ",
+	       mixed ? "mixed" : c->m[0]->method, c->n, c->npairs,
+	       c->n_excluded);
+	printf("divergences are negated: r > 0 means two metrics agree on "
+	       "which models are alike\n\n");
+	printf("PEARSON CORRELATION (r):\n%-*s", w, "");
+	for (size_t l = 0; l < c->k; l++) {
+		label(c, l, lb, sizeof lb);
+		printf(" %*.*s", w, w, lb);
+	}
+	printf("\n");
+	for (size_t i = 0; i < c->k; i++) {
+		label(c, i, lb, sizeof lb);
+		printf("%-*.*s", w, w, lb);
+		for (size_t l = 0; l < c->k; l++) {
+			double r = c->r[i * c->k + l];
+			if (isnan(r))
+				printf(" %*s", w, "-");
+			else
+				printf(" %*.4f", w, r);
+		}
+		printf("\n");
+	}
+	printf("\nMETRIC SUMMARY (over the pairs used, raw values):\n"
+	       "%-*s %10s %10s %10s %10s  %s\n", w, "Metric", "Mean", "Std",
+	       "Min", "Max", "Direction");
+	for (int i = 0; i < w + 4 * 11 + 12; i++)
+		putchar('-');
+	printf("\n");
+	for (size_t i = 0; i < c->k; i++) {
+		const struct mp_metric_summary *s = &c->summary[i];
+		label(c, i, lb, sizeof lb);
+		printf("%-*.*s %10.4f %10.4f %10.4f %10.4f  %s\n", w, w, lb,
+		       s->mean, s->std, s->min, s->max,
+		       c->m[i]->higher_is_more_alike ? "similarity"
+						     : "divergence");
+	}
+}
+
+int cmd_correlate(int argc, char **argv)
+{
+	struct corr_opts o = {0};
+	int rc = parse(argc, argv, &o);
+	if (rc) {
+		free(o.list);
+		return rc < 0 ? CLI_EXIT_OK : rc;
+	}
+	struct mp_simmatrix *ms[MAX_METRICS] = {0};
+	struct mp_correlation *c = NULL;
+	mp_json *j = NULL;
+	struct mp_error err;
+	rc = CLI_EXIT_FAIL;
+	if (load(&o, ms, &err) != MP_OK ||
+	    mp_correlate((const struct mp_simmatrix *const *)ms, o.k, &c,
+			 &err) != MP_OK) {
+		cli_fail(&err);
+		goto out;
+	}
+	if ((o.json || o.outdir) && !(j = mp_correlation_to_json(c))) {
+		cli_error("out of memory");
+		goto out;
+	}
+	if (o.json)
+		cli_print_json(j);
+	else
+		print_tables(c);
+	if (o.outdir) {
+		if (cli_write_json(o.outdir, "correlation.json", j, &err) !=
+		    MP_OK) {
+			cli_fail(&err);
+			goto out;
+		}
+		if (!o.json)
+			printf("\nwrote %s/correlation.json\n", o.outdir);
+	}
+	rc = CLI_EXIT_OK;
+out:
+	mp_json_free(j);
+	mp_correlation_free(c);
+	for (size_t i = 0; i < o.k; i++)
+		mp_simmatrix_free(ms[i]);
+	free(o.list);
+	return rc;
+}

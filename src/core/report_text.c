@@ -1,0 +1,376 @@
+/* report_text.c — summary tables and consolidated pair reports. */
+#include "report_text.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* A growable text buffer that can spill into a file: when fp is set,
+ * anything past FLUSH_AT bytes is written out. */
+#define FLUSH_AT (1 << 20)
+struct out {
+	char *s;
+	size_t len, cap;
+	FILE *fp;
+	bool failed; /* out of memory or write error */
+};
+
+static void flush(struct out *o)
+{
+	if (o->fp && o->len && !o->failed) {
+		if (fwrite(o->s, 1, o->len, o->fp) != o->len)
+			o->failed = true;
+		o->len = 0;
+	}
+}
+
+static void put(struct out *o, const char *s, size_t n)
+{
+	if (o->failed)
+		return;
+	if (o->len + n + 1 > o->cap) {
+		size_t nc = o->cap ? o->cap : 4096;
+		while (o->len + n + 1 > nc)
+			nc *= 2;
+		char *b = realloc(o->s, nc);
+		if (!b) {
+			o->failed = true;
+			return;
+		}
+		o->s = b;
+		o->cap = nc;
+	}
+	memcpy(o->s + o->len, s, n);
+	o->len += n;
+	o->s[o->len] = '\0';
+	if (o->fp && o->len >= FLUSH_AT)
+		flush(o);
+}
+
+static void puts_(struct out *o, const char *s)
+{
+	put(o, s, strlen(s));
+}
+
+static void printf_(struct out *o, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void printf_(struct out *o, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n < sizeof buf) {
+		put(o, buf, (size_t)n);
+		return;
+	}
+	char *big = malloc((size_t)n + 1);
+	if (!big) {
+		o->failed = true;
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(big, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	put(o, big, (size_t)n);
+	free(big);
+}
+
+/* A name from a file, control bytes written as \xNN so that one pair
+ * stays one line. */
+static void name(struct out *o, const char *s)
+{
+	const char *run = s;
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c >= 0x20 && c != 0x7f)
+			continue;
+		put(o, run, (size_t)(s - run));
+		printf_(o, "\\x%02x", c);
+		run = s + 1;
+	}
+	put(o, run, (size_t)(s - run));
+}
+
+static const char *noun(const struct mp_analysis *a)
+{
+	return a->m->higher_is_more_alike ? "similarity" : "divergence";
+}
+
+static const char *order_words(const struct mp_analysis *a)
+{
+	return a->m->higher_is_more_alike ? "most similar first"
+					  : "least divergent first";
+}
+
+static void ids_line(struct out *o, const char *what, char *const *ids,
+		     size_t n, size_t max)
+{
+	if (n == 0)
+		return;
+	printf_(o, "%s (%zu):", what, n);
+	size_t show = max && n > max ? max : n;
+	for (size_t i = 0; i < show; i++) {
+		puts_(o, i ? ", " : " ");
+		name(o, ids[i]);
+	}
+	if (show < n)
+		printf_(o, ", ... (%zu more; all in analysis.json)", n - show);
+	puts_(o, "\n");
+}
+
+static void upper(struct out *o, const char *s)
+{
+	for (; *s; s++) {
+		char c = *s >= 'a' && *s <= 'z' ? (char)(*s - 32) : *s;
+		put(o, &c, 1);
+	}
+}
+
+static void table(struct out *o, const struct mp_analysis *a, const char *title,
+		  const char *col, int width, const struct mp_group_stats *g,
+		  size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strlen(g[i].label);
+		if (len > (size_t)width)
+			width = len > 60 ? 60 : (int)len;
+	}
+	puts_(o, "\n");
+	upper(o, title);
+	puts_(o, " ");
+	upper(o, noun(a));
+	printf_(o, " (sorted by mean %s, %s):\n", noun(a), order_words(a));
+	printf_(o, "%-*s %-10s %-10s %-10s %-10s %-10s %s\n", width, col, "Min",
+		"Max", "Mean", "Variance", "# Pairs", "# Null");
+	int rule = width + 6 * 11 + 6;
+	for (int i = 0; i < rule; i++)
+		put(o, "-", 1);
+	puts_(o, "\n");
+	if (n == 0)
+		puts_(o, "(no groups)\n");
+	for (size_t i = 0; i < n; i++) {
+		size_t before = o->len;
+		name(o, g[i].label);
+		int used = (int)(o->len - before);
+		printf_(o, "%*s", used < width ? width - used : 0, "");
+		/* longer than 60: the columns shift for this row only */
+		if (g[i].n_pairs)
+			printf_(o, " %-10.4f %-10.4f %-10.4f %-10.4f", g[i].min,
+				g[i].max, g[i].mean, g[i].variance);
+		else
+			printf_(o, " %-10s %-10s %-10s %-10s", "-", "-", "-", "-");
+		printf_(o, " %-10zu %zu\n", g[i].n_pairs, g[i].n_null);
+	}
+}
+
+static void summary(struct out *o, const struct mp_analysis *a, size_t max_ids)
+{
+	printf_(o, "method %s, metric %s (%s is more alike)\n", a->m->method,
+		a->m->metric, a->m->higher_is_more_alike ? "higher" : "lower");
+	printf_(o, "%zu models, %zu pairs, %zu with a null score (no tensors "
+		   "in common; left out of every statistic)\n",
+		a->n, a->npairs, a->n_null);
+	ids_line(o, "in the results but not in the model info",
+		 a->missing_in_info, a->n_missing_in_info, max_ids);
+	ids_line(o, "in the model info but not in the results",
+		 a->missing_in_results, a->n_missing_in_results, max_ids);
+	table(o, a, "intrafamily", "Family", 20, a->intra, a->n_intra);
+	table(o, a, "interfamily", "Family Pair", 28, a->inter, a->n_inter);
+	table(o, a, "type pair", "Type Pair", 38, a->typepair, a->n_typepair);
+}
+
+char *mp_report_summary(const struct mp_analysis *a, size_t max_ids)
+{
+	struct out o = {0};
+	summary(&o, a, max_ids);
+	if (o.failed) {
+		free(o.s);
+		return NULL;
+	}
+	return o.s;
+}
+
+static void who(struct out *o, const struct mp_analysis *a, size_t i)
+{
+	name(o, a->name[i]);
+	puts_(o, " (");
+	name(o, *a->family[i] ? a->family[i] : "?");
+	puts_(o, "/");
+	name(o, *a->type[i] ? a->type[i] : "?");
+	puts_(o, ")");
+}
+
+/* "name (Family/Type)" of every model, formatted once: the pair reports
+ * of 2,000 models have 2 million lines. */
+struct labels {
+	char *text;   /* all labels, each NUL-terminated */
+	size_t *off;  /* [n] start of label i */
+	size_t *len;  /* [n] */
+};
+
+static bool labels_make(struct labels *l, const struct mp_analysis *a)
+{
+	struct out o = {0};
+	l->off = malloc((a->n ? a->n : 1) * sizeof *l->off);
+	l->len = malloc((a->n ? a->n : 1) * sizeof *l->len);
+	for (size_t i = 0; i < a->n && l->off && l->len; i++) {
+		l->off[i] = o.len;
+		who(&o, a, i);
+		l->len[i] = o.len - l->off[i];
+		put(&o, "", 1); /* keep the NUL between labels */
+	}
+	l->text = o.s;
+	return !o.failed && l->off && l->len && (a->n == 0 || l->text);
+}
+
+static void labels_done(struct labels *l)
+{
+	free(l->text);
+	free(l->off);
+	free(l->len);
+}
+
+/* ": 0.1235\n" as printf's %.4f would write it: the rounding of v * 1e4
+ * is certain unless it lies within 1e-6 of a half, then printf decides. */
+static void value4(struct out *o, double v)
+{
+	double r = v * 1e4;
+	if (!(fabs(r) < 1e15) ||
+	    fabs(fabs(r - floor(r)) - 0.5) < 1e-6) {
+		printf_(o, ": %.4f\n", v);
+		return;
+	}
+	long long q = llround(r);
+	char buf[40], *e = buf + sizeof buf, *p = e;
+	*--p = '\n';
+	unsigned long long u = q < 0 ? (unsigned long long)-q : (unsigned long long)q;
+	for (int d = 0; d < 4; d++, u /= 10)
+		*--p = (char)('0' + u % 10);
+	*--p = '.';
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0) /* "-0.0000" for tiny negatives, as printf */
+		*--p = '-';
+	*--p = ' ';
+	*--p = ':';
+	put(o, p, (size_t)(e - p));
+}
+
+static void pair_line(struct out *o, const struct mp_analysis *a,
+		      const struct labels *l, size_t k)
+{
+	const struct mp_pair *p = &a->pairs[k];
+	put(o, l->text + l->off[p->i], l->len[p->i]);
+	put(o, " <-> ", 5);
+	put(o, l->text + l->off[p->j], l->len[p->j]);
+	if (p->defined)
+		value4(o, p->value);
+	else
+		printf_(o, ": null (%s)\n", p->reason ? p->reason : "undefined");
+}
+
+static void section(struct out *o, const struct mp_analysis *a,
+		    const struct labels *l, const struct mp_group_stats *g)
+{
+	puts_(o, "\n=== ");
+	name(o, g->label);
+	printf_(o, " (%zu pairs, %zu null)", g->n_pairs, g->n_null);
+	if (g->n_pairs)
+		printf_(o, ": min %.4f, max %.4f, mean %.4f, variance %.6f, "
+			   "quartiles %.4f %.4f %.4f",
+			g->min, g->max, g->mean, g->variance, g->q25, g->median,
+			g->q75);
+	puts_(o, " ===\n");
+	size_t n = g->n_pairs + g->n_null;
+	for (size_t k = 0; k < n; k++) {
+		/* the group's pairs are scattered over a->pairs: fetch ahead */
+		if (k + 16 < n)
+			__builtin_prefetch(&a->pairs[g->pairs[k + 16]]);
+		pair_line(o, a, l, g->pairs[k]);
+	}
+}
+
+/* Write one file through a temporary name; body 0 = summary, else the
+ * pair report of groups g[0..n). */
+static mp_status write_report(const struct mp_analysis *a, const char *dir,
+			      const char *file, const char *title,
+			      const struct mp_group_stats *g, size_t n,
+			      struct mp_error *err)
+{
+	char *path = mp_path_join(dir, file);
+	size_t tl = path ? strlen(path) + 32 : 0;
+	char *tmp = path ? malloc(tl) : NULL;
+	if (!tmp) {
+		free(path);
+		return mp_error_set(err, MP_ENOMEM, "out of memory");
+	}
+	snprintf(tmp, tl, "%s.tmp.%ld", path, (long)getpid());
+	struct out o = {.fp = fopen(tmp, "w")};
+	if (!o.fp) {
+		mp_status st = mp_error_set(err, errno == EACCES ? MP_EPERM
+								 : MP_EIO,
+					    "%s: cannot write: %s", path,
+					    strerror(errno));
+		free(tmp);
+		free(path);
+		return st;
+	}
+	if (!title) {
+		summary(&o, a, 0);
+	} else {
+		upper(&o, title);
+		printf_(&o, ": method %s, metric %s, every pair sorted by "
+			    "%s, %s; null pairs last\n",
+			a->m->method, a->m->metric, noun(a), order_words(a));
+		struct labels l = {0};
+		if (!labels_make(&l, a))
+			o.failed = true;
+		for (size_t i = 0; i < n && !o.failed; i++)
+			section(&o, a, &l, &g[i]);
+		labels_done(&l);
+	}
+	flush(&o);
+	bool bad = o.failed;
+	free(o.s);
+	if (fclose(o.fp) != 0)
+		bad = true;
+	mp_status st = MP_OK;
+	if (bad || rename(tmp, path) != 0) {
+		st = mp_error_set(err, MP_EIO, "%s: cannot write: %s", path,
+				  errno ? strerror(errno) : "out of memory");
+		unlink(tmp);
+	}
+	free(tmp);
+	free(path);
+	return st;
+}
+
+mp_status mp_report_text_write(const struct mp_analysis *a, const char *dir,
+			       struct mp_error *err)
+{
+	mp_status st = write_report(a, dir, MP_REPORT_SUMMARY, NULL, NULL, 0,
+				    err);
+	if (st == MP_OK)
+		st = write_report(a, dir, MP_REPORT_INTRA,
+				  "intrafamily pairs",
+				  a->intra, a->n_intra, err);
+	if (st == MP_OK)
+		st = write_report(a, dir, MP_REPORT_INTER,
+				  "interfamily pairs",
+				  a->inter, a->n_inter, err);
+	if (st == MP_OK)
+		st = write_report(a, dir, MP_REPORT_TYPEPAIR,
+				  "type pairs",
+				  a->typepair, a->n_typepair, err);
+	return st;
+}

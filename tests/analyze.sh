@@ -1,0 +1,215 @@
+#!/bin/sh
+# tests/analyze.sh — `modelprint analyze` and `modelprint correlate` end to
+# end: a hand-computed 7-model matrix, the demo results checked against
+# counts made here with awk from model-info.json, and hostile input.
+. "$MP_SRCDIR/tests/lib.sh"
+D="$MP_SRCDIR/data/demo"
+RES="$D/results/similarity_matrices.json"
+INFO="$D/model-info.json"
+
+expect_error() { # label exit-status expected-phrase args...
+	label=$1 want=$2 phrase=$3; shift 3
+	err=$("$MP_BIN" "$@" 2>&1 >/dev/null) && { fail "$label: exit 0"; return; }
+	st=$?
+	[ "$st" -eq "$want" ] || fail "$label: exit $st, wanted $want"
+	echo "$err" | grep -qF -- "$phrase" || fail "$label: message '$err'"
+}
+
+# --- a matrix worked out by hand (the one of tests/check_groups.c) -------
+# a b c: family F (Base, Lite, Full); d e: G (Base, Lite); h: H alone;
+# x is not in the model info, z not in the results; b-c is null.
+cat > "$T/m.json" <<'JSON'
+{"matrices": {"tensors": {"l1": {"models": ["a","b","c","d","e","h","x"],
+ "higher_is_more_alike": true, "values": [
+ [1,    0.9,  0.8,  0.5,  0.4,  0.35, 0.05],
+ [0.9,  1,    null, 0.3,  0.2,  0.45, 0.06],
+ [0.8,  null, 1,    0.1,  0.6,  0.55, 0.07],
+ [0.5,  0.3,  0.1,  1,    0.6,  0.25, 0.08],
+ [0.4,  0.2,  0.6,  0.6,  1,    0.15, 0.09],
+ [0.35, 0.45, 0.55, 0.25, 0.15, 1,    0.95],
+ [0.05, 0.06, 0.07, 0.08, 0.09, 0.95, 1]],
+ "undefined": [{"i": 1, "j": 2, "reason": "no tensors in common"}]}},
+ "spectral": {"js": {"models": ["a","b"], "higher_is_more_alike": false,
+ "values": [[0, 0.2], [0.2, 0]]}}}}
+JSON
+cat > "$T/info.json" <<'JSON'
+[{"model_id": "z", "family": "G", "model_type": "Full"},
+ {"model_id": "a", "family": "F", "model_type": "Base", "display_name": "alpha"},
+ {"model_id": "b", "family": "F", "model_type": "Lite"},
+ {"model_id": "c", "family": "F", "model_type": "Full"},
+ {"model_id": "d", "family": "G", "model_type": "Base"},
+ {"model_id": "e", "family": "G", "model_type": "Lite"},
+ {"model_id": "h", "family": "H", "model_type": "Base"}]
+JSON
+out=$("$MP_BIN" analyze --results-file "$T/m.json" --model-info "$T/info.json" \
+	--output-dir "$T/o") || fail "analyze exited $?"
+# F {0.9, 0.8}: var 0.005; F vs G {0.1..0.6}: mean 0.35, var 0.175/5;
+# Base-Lite {0.9 (a-b), 0.6 (d-e)}: var 0.045; Full-Lite only the null
+row() { echo "$out" | grep -Eq "^$1 +$2\$" || fail "row '$1': $out"; }
+row "F" "0.8000 +0.9000 +0.8500 +0.0050 +2 +1"
+row "G" "0.6000 +0.6000 +0.6000 +0.0000 +1 +0"
+row "F vs G" "0.1000 +0.6000 +0.3500 +0.0350 +6 +0"
+row "F vs H" "0.3500 +0.5500 +0.4500 +0.0100 +3 +0"
+row "Base-Lite" "0.6000 +0.9000 +0.7500 +0.0450 +2 +0"
+row "Full-Lite" "- +- +- +- +0 +1"
+echo "$out" | grep -q "^H " && fail "H has one model: no intrafamily row"
+echo "$out" | grep -q "in the results but not in the model info (1): x" || fail "x not reported"
+echo "$out" | grep -q "in the model info but not in the results (1): z" || fail "z not reported"
+echo "$out" | grep -q "^method tensors, metric l1 (higher" || fail "default l1: $out"
+# the most alike interfamily group comes first
+echo "$out" | grep -A3 "^INTERFAMILY" | tail -1 | grep -q "^F vs H " || fail "inter order"
+for f in analysis.json summary.txt pairs_intrafamily.txt pairs_interfamily.txt pairs_type_pairs.txt; do
+	[ -s "$T/o/$f" ] || fail "$f not written"
+done
+# JSON members are written "key":<tab>value
+S='[[:space:]]*'
+grep -q "\"missing_in_model_info\":$S\[\"x\"\]" "$T/o/analysis.json" || fail "json missing x"
+grep -q "\"missing_in_results\":$S\[\"z\"\]" "$T/o/analysis.json" || fail "json missing z"
+sed -n 's/.*"variance":[[:space:]]*\([-0-9.e]*\),/\1/p' "$T/o/analysis.json" |
+	awk '{ d = $1 - 0.035; if (d < 1e-12 && d > -1e-12) hit = 1 } END { exit !hit }' ||
+	fail "json variance 0.035"
+grep -qx 'alpha (F/Base) <-> b (F/Lite): 0.9000' "$T/o/pairs_intrafamily.txt" || fail "pair line"
+grep -qx 'b (F/Lite) <-> c (F/Full): null (no tensors in common)' "$T/o/pairs_intrafamily.txt" ||
+	fail "null pair line"
+sed -n '/^=== F vs G/,/^$/p' "$T/o/pairs_interfamily.txt" | sed -n 2p |
+	grep -qx 'c (F/Full) <-> e (G/Lite): 0.6000' || fail "F vs G most alike first"
+"$MP_BIN" analyze --results-file "$T/m.json" --model-info "$T/info.json" --json > "$T/j.json" 2>"$T/j.err" ||
+	fail "--json"
+grep -q "\"label\":$S\"F vs G\"" "$T/j.json" || fail "--json content"
+grep -q "warning: 1 models" "$T/j.err" || fail "--json warns about missing ids"
+head -c1 "$T/j.json" | grep -q '{' || fail "--json prints only JSON"
+ok "hand-computed groups, reports and missing ids"
+
+# a divergence: least divergent first
+cat > "$T/js.json" <<'JSON'
+{"matrices": {"spectral": {"js": {"models": ["a","b","c","d","e"],
+ "higher_is_more_alike": false, "values": [
+ [0,   0.1, 0.3, 0.5, 0.6],
+ [0.1, 0,   0.2, 0.7, 0.4],
+ [0.3, 0.2, 0,   0.8, 0.9],
+ [0.5, 0.7, 0.8, 0,   0.05],
+ [0.6, 0.4, 0.9, 0.05, 0]]}}}}
+JSON
+out=$("$MP_BIN" analyze --results-file "$T/js.json" --model-info "$T/info.json") || fail "js analyze"
+echo "$out" | grep -q "^INTRAFAMILY DIVERGENCE (sorted by mean divergence, least divergent first)" ||
+	fail "divergence header: $out"
+# F {0.1, 0.3, 0.2}: mean 0.2; G {0.05}: first
+echo "$out" | grep -A3 "^INTRAFAMILY" | tail -1 | grep -Eq "^G +0.0500" || fail "G first: $out"
+row "F" "0.1000 +0.3000 +0.2000 +0.0100 +3 +0"
+ok "a divergence is sorted ascending"
+
+# --- the demo results, checked against counts made here ----------------
+out=$("$MP_BIN" analyze --results-file "$RES" --model-info "$INFO" --output-dir "$T/demo") ||
+	fail "demo analyze exited $?"
+# families and types of model-info.json (one entry per line) by awk
+awk -F'"' '/"model_id"/ { for (i = 1; i < NF; i++) { if ($i == "family") f = $(i+2); if ($i == "model_type") t = $(i+2) }
+	n[f]++; ty[f, n[f]] = t; all++ }
+	END { fams = 0; tp = 0; for (f in n) { if (n[f] >= 2) fams++
+		for (i = 1; i <= n[f]; i++) for (j = i + 1; j <= n[f]; j++) if (ty[f, i] != ty[f, j]) tp++ }
+		print fams, all * (all - 1) / 2, tp }' "$INFO" > "$T/counts"
+read -r fams pairs tp < "$T/counts"
+[ "$fams" -gt 5 ] || fail "awk found $fams families with two models"
+intra=$(grep -c '^=== ' "$T/demo/pairs_intrafamily.txt")
+[ "$intra" -eq "$fams" ] || fail "$intra intrafamily groups, $fams families with >= 2 models"
+lines=$(cat "$T/demo/pairs_intrafamily.txt" "$T/demo/pairs_interfamily.txt" | grep -c ' <-> ')
+[ "$lines" -eq "$pairs" ] || fail "$lines pair lines, n(n-1)/2 = $pairs"
+counted=$(cat "$T/demo/pairs_intrafamily.txt" "$T/demo/pairs_interfamily.txt" |
+	sed -n 's/^=== .* (\([0-9]*\) pairs, \([0-9]*\) null).*/\1 \2/p' | awk '{ s += $1 + $2 } END { print s }')
+[ "$counted" -eq "$pairs" ] || fail "group counts add to $counted, not $pairs"
+tplines=$(grep -c ' <-> ' "$T/demo/pairs_type_pairs.txt")
+[ "$tplines" -eq "$tp" ] || fail "$tplines type-pair lines, awk counts $tp"
+echo "$out" | grep -q "^48 models, $pairs pairs" || fail "demo header: $out"
+# every intrafamily line joins one family, every interfamily line two
+fam_of() { sed -n 's/^.* (\([^()]*\)\/[^()]*) <-> .* (\([^()]*\)\/[^()]*): .*$/\1 \2/p' "$1"; }
+fam_of "$T/demo/pairs_intrafamily.txt" | awk '$1 != $2 { bad++ } END { exit bad > 0 }' ||
+	fail "an intrafamily line joins two families"
+fam_of "$T/demo/pairs_interfamily.txt" | awk '$1 == $2 { bad++ } END { exit bad > 0 }' ||
+	fail "an interfamily line joins one family"
+# inside each section the scores never increase (l1: most alike first)
+awk '/^===/ { prev = 2; next } / <-> .*: [-0-9.]+$/ { v = $NF + 0; if (v > prev) bad++; prev = v }
+	END { exit bad > 0 }' "$T/demo/pairs_interfamily.txt" || fail "interfamily pairs not sorted"
+# the table is sorted by mean, most alike first
+echo "$out" | sed -n '/^INTERFAMILY/,/^$/p' | awk 'NR > 3 && NF >= 7 && $(NF-3) != "-" { m = $(NF-3); if (NR > 4 && m > prev) bad++; prev = m }
+	END { exit bad > 0 }' || fail "interfamily table not sorted by mean"
+# the registry gives the same families
+"$MP_BIN" analyze --results-file "$RES" --registry "$D/registry" > "$T/reg.txt" || fail "--registry"
+echo "$out" | sed -n '/^INTRAFAMILY/,/^$/p' > "$T/a1"
+sed -n '/^INTRAFAMILY/,/^$/p' "$T/reg.txt" > "$T/a2"
+cmp -s "$T/a1" "$T/a2" || fail "--registry and --model-info differ"
+out=$("$MP_BIN" analyze --results-file "$RES" --model-info "$INFO" --method spectral --metric js) ||
+	fail "demo js"
+echo "$out" | grep -q "^INTERFAMILY DIVERGENCE" || fail "demo js header"
+# --metric alone finds the method that has it
+"$MP_BIN" analyze --results-file "$RES" --model-info "$INFO" --metric js | head -1 |
+	grep -q "^method spectral, metric js (lower is more alike)" || fail "--metric js alone"
+ok "demo results: groups and pair counts match awk's counts"
+
+# models missing on either side of the demo
+sed 's/"model_id": "48", "family": "TinyYolo"/"model_id": "999", "family": "X"/' "$INFO" > "$T/info2.json"
+out=$("$MP_BIN" analyze --results-file "$RES" --model-info "$T/info2.json") || fail "info2"
+echo "$out" | grep -q "in the results but not in the model info (1): 48" || fail "48 missing: $out"
+echo "$out" | grep -q "in the model info but not in the results (1): 999" || fail "999 missing"
+ok "missing ids reported"
+
+# --- correlate: r worked out in tests/check_correlate.c -----------------
+cat > "$T/c.json" <<'JSON'
+{"matrices": {"tensors": {
+ "A": {"models": ["p","q","r","s"], "higher_is_more_alike": true,
+  "values": [[1,1,2,3],[1,1,4,5],[2,4,1,6],[3,5,6,1]]},
+ "B": {"models": ["p","q","r","s"], "higher_is_more_alike": true,
+  "values": [[1,2,1,4],[2,1,3,6],[1,3,1,5],[4,6,5,1]]},
+ "C": {"models": ["s","r","q","p"], "higher_is_more_alike": false,
+  "values": [[0,1,2,4],[1,0,3,5],[2,3,0,6],[4,5,6,0]]}}}}
+JSON
+# r(A,B) = 14.5/17.5 = 0.8286; C = 7 - A negated: r(A,C) = 1
+out=$("$MP_BIN" correlate --results-file "$T/c.json" --metrics A,B,C --output-dir "$T/co") ||
+	fail "correlate exited $?"
+echo "$out" | grep -Eq '^A +1\.0000 +0\.8286 +1\.0000$' || fail "r row A: $out"
+echo "$out" | grep -Eq '^C +1\.0000 +0\.8286 +1\.0000$' || fail "r row C: $out"
+# mean 3.5, population std sqrt(17.5/6) = 1.7078
+echo "$out" | grep -Eq '^C +3\.5000 +1\.7078 +1\.0000 +6\.0000 +divergence$' || fail "summary C: $out"
+grep -q "\"pairs_used\":${S}6," "$T/co/correlation.json" || fail "correlation.json"
+"$MP_BIN" correlate --results-file "$T/c.json" --metrics A,B --json | grep -q "\"pairs_excluded\":${S}0," ||
+	fail "correlate --json"
+ok "correlate: hand-computed r and summaries"
+
+# --- bad input -----------------------------------------------------------
+expect_error "no results file" 2 "--results-file FILE is required" analyze --model-info "$INFO"
+expect_error "both infos" 2 "give one of" analyze --results-file "$RES" --model-info "$INFO" --registry "$D/registry"
+expect_error "no metrics" 2 "--metrics" correlate --results-file "$RES"
+expect_error "one metric" 2 "at least two" correlate --results-file "$RES" --metrics l1
+expect_error "missing file" 1 "$T/nope.json" analyze --results-file "$T/nope.json" --model-info "$INFO"
+expect_error "unknown method" 1 "no method 'nope' (the file has: tensors, spectral)" \
+	analyze --results-file "$RES" --model-info "$INFO" --method nope
+expect_error "unknown metric" 1 "method 'spectral' has no metric 'pearson' (it has: cosine, l1, js)" \
+	analyze --results-file "$RES" --model-info "$INFO" --method spectral --metric pearson
+expect_error "correlate unknown metric" 1 "has no metric 'nope'" \
+	correlate --results-file "$RES" --metrics l1,nope
+bad_matrix() { # label phrase values
+	printf '{"matrices":{"tensors":{"l1":{"models":["1","2"],"values":%s}}}}' "$3" > "$T/bad.json"
+	expect_error "$1" 1 "$T/bad.json: " analyze --results-file "$T/bad.json" --model-info "$INFO"
+	expect_error "$1" 1 "$2" analyze --results-file "$T/bad.json" --model-info "$INFO"
+}
+bad_matrix "non-square" "must be square" '[[1,0.5]]'
+bad_matrix "ragged" "row 1 does not have 2 values" '[[1,0.5],[0.5]]'
+bad_matrix "asymmetric" "must be symmetric" '[[1,0.5],[0.6,1]]'
+bad_matrix "out of range" "is out of range" '[[1,1e400],[1e400,1]]'
+bad_matrix "string" "neither a number nor null" '[[1,"0.5"],["0.5",1]]'
+bad_matrix "nested" "neither a number nor null" '[[1,[0.5]],[[0.5],1]]'
+bad_matrix "NaN" "invalid JSON" '[[1,NaN],[NaN,1]]'
+bad_matrix "truncated" "invalid JSON" '[[1,0.5],[0.5,1]'
+printf '{"model_id": "1"}' > "$T/obj.json"
+expect_error "info not an array" 1 "$T/obj.json: a model-info file is a JSON array" \
+	analyze --results-file "$RES" --model-info "$T/obj.json"
+printf '[{"model_id": "1",' > "$T/broken.json"
+expect_error "info broken" 1 "$T/broken.json: invalid JSON" \
+	analyze --results-file "$RES" --model-info "$T/broken.json"
+printf '[{"model_id": 1}]' > "$T/num.json"
+expect_error "numeric id" 1 "entry 0" analyze --results-file "$RES" --model-info "$T/num.json"
+: > "$T/empty.json"
+expect_error "empty results" 1 "$T/empty.json: invalid JSON" analyze --results-file "$T/empty.json" --model-info "$INFO"
+ok "bad input: clear errors and exit codes"
+
+"$MP_BIN" analyze --help | grep -q "^usage: modelprint analyze" || fail "analyze --help"
+"$MP_BIN" correlate --help | grep -q "^usage: modelprint correlate" || fail "correlate --help"
+finish
