@@ -304,6 +304,11 @@ START_TEST(test_detail_view)
 	ck_assert_str_eq(row(c, 5), "Nearest models by spectral/js");
 	ck_assert_str_eq(row(c, 6), "    0.100000  beta (F1/T2)");
 	ck_assert_str_eq(row(c, 7), "    0.600000  gamma (F2/T1)");
+	/* search finds the nearest-model line, then the tensor */
+	c = screen(color, "<Enter>/beta<Enter>");
+	ck_assert(mp_canvas_at(c, 0, 6)->st.attr & MP_ATTR_REVERSE);
+	c = screen(color, "<Enter>/w<Enter>");
+	ck_assert(mp_canvas_at(c, 0, 21)->st.attr & MP_ATTR_REVERSE);
 	/* h goes back to the list */
 	c = screen(color, "<Enter>h");
 	ck_assert_str_eq(row(c, 1), "id\xe2\x96\xb2  name                 family"
@@ -431,6 +436,10 @@ START_TEST(test_stats_view)
 				    "        0      0.2      0.2      0.2");
 	c = screen(mono, "3ff");
 	ck_assert(!strncmp(row(c, 3), "T1-T2                        1    0      0.5", 44));
+	c = screen(mono, "3f/f2<Enter>");
+	ck_assert(mp_canvas_at(c, 0, 3)->st.attr & MP_ATTR_REVERSE);
+	c = screen(mono, "3/zz<Enter>");
+	ck_assert_str_eq(row(c, 23), "not found: zz");
 	c = screen(mono, "3sS");
 	ck_assert(strstr(row(c, 22), "sorted by group (reversed)"));
 	/* Enter: the pairs of F1 vs F2, the null one last */

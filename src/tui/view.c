@@ -284,6 +284,20 @@ void mp_list_clamp(size_t *cur, size_t *top_, size_t n, int rows)
 		*top_ = 0;
 }
 
+bool mp_list_search(size_t *cur, size_t n, bool next,
+		    bool (*hit)(const void *ctx, size_t i, const char *text),
+		    const void *ctx, const char *text)
+{
+	for (size_t k = next ? 1 : 0; k <= n && n; k++) {
+		size_t i = (*cur + k) % n;
+		if (hit(ctx, i, text)) {
+			*cur = i;
+			return true;
+		}
+	}
+	return false;
+}
+
 bool mp_tui_match(const char *hay, const char *needle)
 {
 	size_t n = strlen(needle);

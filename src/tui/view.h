@@ -102,6 +102,12 @@ bool mp_list_move(size_t *cur, size_t *top, size_t n, int rows,
 		  enum mp_action a);
 /* Keep cur visible. */
 void mp_list_clamp(size_t *cur, size_t *top, size_t n, int rows);
+/* Search a list of n rows from *cur (after it when next), wrapping
+ * around, for the first row i with hit(ctx, i, text); moves *cur there and
+ * returns true, false when no row matches. */
+bool mp_list_search(size_t *cur, size_t n, bool next,
+		    bool (*hit)(const void *ctx, size_t i, const char *text),
+		    const void *ctx, const char *text);
 /* Case-insensitive substring test. */
 bool mp_tui_match(const char *hay, const char *needle);
 /* A character of the plain ramp " .:-=+*#%@" for t in [0, 1]. */

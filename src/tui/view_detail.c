@@ -330,21 +330,22 @@ static void click(struct mp_view *v, int x, int y)
 	}
 }
 
+static bool hit(const void *ctx, size_t i, const char *text)
+{
+	const struct detail *d = ctx;
+	const struct line *l = &d->lines[i];
+	return mp_tui_match(l->kind == L_TENSOR ? d->tfp->tensors[l->idx].name
+						: l->text,
+			    text);
+}
+
 static bool search(struct mp_view *v, const char *text, bool next)
 {
 	struct detail *d = (struct detail *)v;
-	for (size_t k = next ? 1 : 0; k <= d->nlines && d->nlines; k++) {
-		size_t i = (d->cur + k) % d->nlines;
-		const struct line *l = &d->lines[i];
-		const char *s = l->kind == L_TENSOR ? d->tfp->tensors[l->idx].name
-							: l->text;
-		if (mp_tui_match(s, text)) {
-			d->cur = i;
-			mp_list_clamp(&d->cur, &d->top, d->nlines, d->rows);
-			return true;
-		}
-	}
-	return false;
+	if (!mp_list_search(&d->cur, d->nlines, next, hit, d, text))
+		return false;
+	mp_list_clamp(&d->cur, &d->top, d->nlines, d->rows);
+	return true;
 }
 
 static void matrix_changed(struct mp_view *v)

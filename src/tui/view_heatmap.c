@@ -451,19 +451,20 @@ static void click(struct mp_view *v, int x, int y)
 	remember(h);
 }
 
+static bool hit(const void *ctx, size_t i, const char *text)
+{
+	const struct heatmap *h = ctx;
+	const struct mp_tui_model *mo = model_at(h, h->ord[i]);
+	return mp_tui_match(mo->name, text) || mp_tui_match(mo->id, text);
+}
+
 static bool search(struct mp_view *v, const char *text, bool next)
 {
 	struct heatmap *h = (struct heatmap *)v;
-	for (size_t k = next ? 1 : 0; k <= h->n && h->n; k++) {
-		size_t i = (h->cy + k) % h->n;
-		const struct mp_tui_model *mo = model_at(h, h->ord[i]);
-		if (mp_tui_match(mo->name, text) || mp_tui_match(mo->id, text)) {
-			h->cy = i;
-			remember(h);
-			return true;
-		}
-	}
-	return false;
+	if (!mp_list_search(&h->cy, h->n, next, hit, h, text))
+		return false;
+	remember(h);
+	return true;
 }
 
 static void matrix_changed(struct mp_view *v)

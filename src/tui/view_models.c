@@ -195,22 +195,22 @@ static void click(struct mp_view *v, int x, int y)
 	}
 }
 
+static bool hit(const void *ctx, size_t i, const char *text)
+{
+	const struct models *m = ctx;
+	const struct mp_tui_model *mo = &m->base.app->data->models[m->order[i]];
+	return mp_tui_match(mo->id, text) || mp_tui_match(mo->name, text) ||
+	       mp_tui_match(mo->family, text) || mp_tui_match(mo->type, text);
+}
+
 static bool search(struct mp_view *v, const char *text, bool next)
 {
 	struct models *m = (struct models *)v;
-	const struct mp_tui_data *d = data_of(m);
-	for (size_t k = next ? 1 : 0; k <= d->n && d->n; k++) {
-		size_t i = (m->cur + k) % d->n;
-		const struct mp_tui_model *mo = &d->models[m->order[i]];
-		if (mp_tui_match(mo->id, text) || mp_tui_match(mo->name, text) ||
-		    mp_tui_match(mo->family, text) ||
-		    mp_tui_match(mo->type, text)) {
-			m->cur = i;
-			mp_list_clamp(&m->cur, &m->top, d->n, m->rows);
-			return true;
-		}
-	}
-	return false;
+	size_t n = data_of(m)->n;
+	if (!mp_list_search(&m->cur, n, next, hit, m, text))
+		return false;
+	mp_list_clamp(&m->cur, &m->top, n, m->rows);
+	return true;
 }
 
 static void free_view(struct mp_view *v)

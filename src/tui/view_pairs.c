@@ -163,21 +163,22 @@ static void click(struct mp_view *v, int x, int y)
 	}
 }
 
+static bool hit(const void *ctx, size_t i, const char *text)
+{
+	const struct pairs *s = ctx;
+	const struct mp_analysis *a = s->base.app->data->an;
+	const struct mp_pair *p = &a->pairs[s->idx[i]];
+	return mp_tui_match(a->name[p->i], text) ||
+	       mp_tui_match(a->name[p->j], text);
+}
+
 static bool search(struct mp_view *v, const char *text, bool next)
 {
 	struct pairs *s = (struct pairs *)v;
-	const struct mp_analysis *a = v->app->data->an;
-	for (size_t k = next ? 1 : 0; a && k <= s->n && s->n; k++) {
-		size_t i = (s->cur + k) % s->n;
-		const struct mp_pair *p = &a->pairs[s->idx[i]];
-		if (mp_tui_match(a->name[p->i], text) ||
-		    mp_tui_match(a->name[p->j], text)) {
-			s->cur = i;
-			mp_list_clamp(&s->cur, &s->top, s->n, s->rows);
-			return true;
-		}
-	}
-	return false;
+	if (!v->app->data->an || !mp_list_search(&s->cur, s->n, next, hit, s, text))
+		return false;
+	mp_list_clamp(&s->cur, &s->top, s->n, s->rows);
+	return true;
 }
 
 static void matrix_changed(struct mp_view *v)

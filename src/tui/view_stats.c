@@ -220,23 +220,21 @@ static void click(struct mp_view *v, int x, int y)
 	}
 }
 
+static bool hit(const void *ctx, size_t i, const char *text)
+{
+	const struct stats *s = ctx;
+	size_t n;
+	const struct mp_group_stats *g = groups(s->base.app->data->an, s->table, &n);
+	return mp_tui_match(g[s->order[i]].label, text);
+}
+
 static bool search(struct mp_view *v, const char *text, bool next)
 {
 	struct stats *s = (struct stats *)v;
-	const struct mp_analysis *a = v->app->data->an;
-	size_t n;
-	if (!a)
+	if (!v->app->data->an || !mp_list_search(&s->cur, s->n, next, hit, s, text))
 		return false;
-	const struct mp_group_stats *g = groups(a, s->table, &n);
-	for (size_t k = next ? 1 : 0; k <= s->n && s->n; k++) {
-		size_t i = (s->cur + k) % s->n;
-		if (mp_tui_match(g[s->order[i]].label, text)) {
-			s->cur = i;
-			mp_list_clamp(&s->cur, &s->top, s->n, s->rows);
-			return true;
-		}
-	}
-	return false;
+	mp_list_clamp(&s->cur, &s->top, s->n, s->rows);
+	return true;
 }
 
 static void matrix_changed(struct mp_view *v)
