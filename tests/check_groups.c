@@ -3,8 +3,11 @@
 #include "check_suites.h"
 #include "groups.h"
 #include "json.h"
+#include "report_text.h"
+#include "testutil.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -292,6 +295,227 @@ START_TEST(test_no_info_and_tiny)
 }
 END_TEST
 
+static int cmp_dbl(const void *x, const void *y)
+{
+	double a = *(const double *)x, b = *(const double *)y;
+	return (a > b) - (a < b);
+}
+
+/* Reference statistics of group g by enumerating every pair i < j of the
+ * matrix and keeping those that belong to g. */
+static void reference_check(const struct mp_analysis *a,
+			    const struct mp_group_stats *g)
+{
+	const struct mp_simmatrix *m = a->m;
+	double *v = malloc(a->npairs * sizeof *v);
+	size_t nv = 0, nnull = 0;
+	for (size_t i = 0; i < m->n; i++)
+		for (size_t j = i + 1; j < m->n; j++) {
+			const char *fi = a->family[i], *fj = a->family[j];
+			const char *ti = a->type[i], *tj = a->type[j];
+			bool in;
+			if (g->kind == MP_GROUP_INTRA)
+				in = !strcmp(fi, g->key[0]) && !strcmp(fj, g->key[0]);
+			else if (g->kind == MP_GROUP_INTER)
+				in = (!strcmp(fi, g->key[0]) && !strcmp(fj, g->key[1])) ||
+				     (!strcmp(fi, g->key[1]) && !strcmp(fj, g->key[0]));
+			else
+				in = *fi && !strcmp(fi, fj) &&
+				     ((!strcmp(ti, g->key[0]) && !strcmp(tj, g->key[1])) ||
+				      (!strcmp(ti, g->key[1]) && !strcmp(tj, g->key[0])));
+			if (!in)
+				continue;
+			double x = m->value[i * m->n + j];
+			if (isnan(x))
+				nnull++;
+			else
+				v[nv++] = x;
+		}
+	ck_assert_uint_eq(g->n_pairs, nv);
+	ck_assert_uint_eq(g->n_null, nnull);
+	if (nv) {
+		qsort(v, nv, sizeof *v, cmp_dbl);
+		double sum = 0, ss = 0;
+		for (size_t k = 0; k < nv; k++)
+			sum += v[k];
+		double mean = sum / nv;
+		for (size_t k = 0; k < nv; k++)
+			ss += (v[k] - mean) * (v[k] - mean);
+		ck_assert_double_eq_tol(g->mean, mean, 1e-12);
+		ck_assert_double_eq_tol(g->variance, nv > 1 ? ss / (nv - 1) : 0,
+					1e-12);
+		ck_assert_double_eq(g->min, v[0]);
+		ck_assert_double_eq(g->max, v[nv - 1]);
+		double q[3] = {0.25, 0.5, 0.75}, got[3] = {g->q25, g->median, g->q75};
+		for (int t = 0; t < 3; t++) {
+			double h = (nv - 1) * q[t];
+			size_t lo = (size_t)h;
+			double want = lo + 1 < nv ? v[lo] + (h - lo) * (v[lo + 1] - v[lo])
+						  : v[lo];
+			ck_assert_double_eq_tol(got[t], want, 1e-12);
+		}
+	}
+	free(v);
+}
+
+/* 80 models with random families (some unknown), types and scores (ties,
+ * negatives, 5% null), in both directions, against reference_check. */
+START_TEST(test_random_against_reference)
+{
+	enum { R = 80 };
+	static const char *fams[] = {"A", "B", "C", "D", "E", ""};
+	static const char *types[] = {"Base", "Lite", "Full", "Heavy", ""};
+	uint64_t seed = 12345 + (uint64_t)_i;
+	struct mp_simmatrix *m = calloc(1, sizeof *m);
+	m->method = strdup("tensors");
+	m->metric = strdup("l1");
+	m->higher_is_more_alike = _i == 0;
+	m->n = R;
+	m->ids = calloc(R, sizeof *m->ids);
+	m->value = malloc(R * R * sizeof *m->value);
+	m->reason = calloc(R * R, sizeof *m->reason);
+	struct mp_model_info_set *s = calloc(1, sizeof *s);
+	s->n = R - 5; /* the last five models have no info */
+	s->v = calloc(R, sizeof *s->v);
+	s->by_id = malloc(R * sizeof *s->by_id);
+	char id[16];
+	for (size_t i = 0; i < R; i++) {
+		snprintf(id, sizeof id, "m%03zu", i);
+		m->ids[i] = strdup(id);
+		s->v[i].id = strdup(id);
+		s->v[i].name = strdup(id);
+		s->v[i].family = strdup(fams[tu_rand_u64(&seed) % 6]);
+		s->v[i].type = strdup(types[tu_rand_u64(&seed) % 5]);
+		s->by_id[i] = i; /* ids already sorted */
+		for (size_t j = i; j < R; j++) {
+			double x = (double)(tu_rand_u64(&seed) % 201) / 100 - 1;
+			if (tu_rand_u64(&seed) % 20 == 0 && i != j)
+				x = NAN;
+			m->value[i * R + j] = m->value[j * R + i] = x;
+		}
+	}
+	struct mp_analysis *a;
+	ck_assert_int_eq(mp_analysis_compute(m, s, &a, NULL), MP_OK);
+	ck_assert_uint_eq(a->n_missing_in_info, 5);
+	for (size_t i = 0; i < a->n_intra; i++)
+		reference_check(a, &a->intra[i]);
+	for (size_t i = 0; i < a->n_inter; i++)
+		reference_check(a, &a->inter[i]);
+	for (size_t i = 0; i < a->n_typepair; i++)
+		reference_check(a, &a->typepair[i]);
+	ck_assert_uint_eq(a->n_inter, a->n_families * (a->n_families - 1) / 2);
+	/* every pair once, most alike first, nulls last */
+	char *seen = calloc(R * R, 1);
+	for (size_t k = 0; k < a->npairs; k++) {
+		const struct mp_pair *p = &a->pairs[k];
+		ck_assert(p->i < p->j && !seen[p->i * R + p->j]);
+		seen[p->i * R + p->j] = 1;
+		if (k && p->defined)
+			ck_assert(!mp_analysis_more_alike(a, p->value,
+							  a->pairs[k - 1].value));
+		if (k && a->pairs[k - 1].defined == false)
+			ck_assert(!p->defined);
+	}
+	for (size_t k = 1; k < a->n_inter; k++)
+		if (a->inter[k].n_pairs)
+			ck_assert(!mp_analysis_more_alike(a, a->inter[k].mean,
+							  a->inter[k - 1].mean));
+	free(seen);
+	mp_analysis_free(a);
+	s->n = R;
+	mp_model_info_free(s);
+	mp_simmatrix_free(m);
+}
+END_TEST
+
+/* The pair reports write every score as printf's %.4f would, ties and
+ * negative zero included; the summary has the hand-computed rows. */
+START_TEST(test_text_reports)
+{
+	enum { R = 40 };
+	static const double special[] = {0.12345, 0.00005, -0.00005, 1.00005,
+					 -0.5, 0.99995, 2.5e-5, -1e-9, 0.0625,
+					 123.45675, -0.33335};
+	uint64_t seed = 99;
+	struct mp_simmatrix *m = calloc(1, sizeof *m);
+	m->method = strdup("tensors");
+	m->metric = strdup("l1");
+	m->higher_is_more_alike = true;
+	m->n = R;
+	m->ids = calloc(R, sizeof *m->ids);
+	m->value = malloc(R * R * sizeof *m->value);
+	m->reason = calloc(R * R, sizeof *m->reason);
+	struct mp_model_info_set *s = calloc(1, sizeof *s);
+	s->n = R;
+	s->v = calloc(R, sizeof *s->v);
+	s->by_id = malloc(R * sizeof *s->by_id);
+	size_t k = 0;
+	for (size_t i = 0; i < R; i++) {
+		char id[16];
+		snprintf(id, sizeof id, "m%03zu", i);
+		m->ids[i] = strdup(id);
+		s->v[i] = (struct mp_model_info){strdup(id), strdup(id),
+						 strdup("F"), strdup("T")};
+		s->by_id[i] = i;
+		for (size_t j = i; j < R; j++, k++) {
+			double x = k < sizeof special / sizeof special[0]
+					   ? special[k]
+					   : tu_rand_uniform(&seed) * 2 - 1;
+			m->value[i * R + j] = m->value[j * R + i] = x;
+		}
+	}
+	struct mp_analysis *a;
+	ck_assert_int_eq(mp_analysis_compute(m, s, &a, NULL), MP_OK);
+	char *dir = tu_tmpdir();
+	ck_assert_int_eq(mp_report_text_write(a, dir, NULL), MP_OK);
+	char *path = tu_path(dir, MP_REPORT_INTRA);
+	FILE *f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	char line[256], want[64];
+	size_t n = 0;
+	const struct mp_group_stats *g = &a->intra[0];
+	while (fgets(line, sizeof line, f)) {
+		if (!strstr(line, " <-> "))
+			continue;
+		ck_assert_uint_lt(n, g->n_pairs);
+		const struct mp_pair *p = &a->pairs[g->pairs[n++]];
+		snprintf(want, sizeof want, "m%03zu (F/T) <-> m%03zu (F/T): %.4f\n",
+			 p->i, p->j, p->value);
+		ck_assert_str_eq(line, want);
+	}
+	ck_assert_uint_eq(n, R * (R - 1) / 2);
+	fclose(f);
+	free(path);
+	tu_rmtree(dir);
+	free(dir);
+	char *sum = mp_report_summary(a, 0);
+	ck_assert_ptr_nonnull(strstr(sum, "\nINTRAFAMILY SIMILARITY (sorted by mean "
+					  "similarity, most similar first):\n"));
+	ck_assert_ptr_nonnull(strstr(sum, "(no groups)")); /* no interfamily */
+	free(sum);
+	mp_analysis_free(a);
+	mp_model_info_free(s);
+	mp_simmatrix_free(m);
+
+	/* the hand-computed matrix: rows of the three tables */
+	m = matrix(true);
+	s = info();
+	ck_assert_int_eq(mp_analysis_compute(m, s, &a, NULL), MP_OK);
+	sum = mp_report_summary(a, 0);
+	ck_assert_ptr_nonnull(strstr(sum, "\nF vs G                       0.1000     "
+					  "0.6000     0.3500     0.0350     6          0\n"));
+	ck_assert_ptr_nonnull(strstr(sum, "\nFull-Lite                              -  "
+					  "        -          -          -          0    "
+					  "      1\n"));
+	ck_assert_ptr_nonnull(strstr(sum, "in the results but not in the model "
+					  "info (1): x\n"));
+	free(sum);
+	mp_analysis_free(a);
+	mp_model_info_free(s);
+	mp_simmatrix_free(m);
+}
+END_TEST
+
 Suite *suite_groups(void)
 {
 	Suite *s = suite_create("groups");
@@ -299,6 +523,8 @@ Suite *suite_groups(void)
 	tcase_add_test(tc, test_similarity_groups);
 	tcase_add_test(tc, test_divergence_ascending);
 	tcase_add_test(tc, test_no_info_and_tiny);
+	tcase_add_loop_test(tc, test_random_against_reference, 0, 2);
+	tcase_add_test(tc, test_text_reports);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -161,35 +161,34 @@ END_TEST
 
 START_TEST(test_bad_matrix_files)
 {
-	const char *bad[] = {
-		"{\"matrices\":{\"tensors\":{\"l1\":{\"models\":[\"1\",\"2\"],"
-		"\"values\":[[1,0]]}}}}",
-		"{\"matrices\":{\"tensors\":{\"l1\":{\"models\":[\"1\",\"2\"],"
-		"\"values\":[[1,0],[0]]}}}}",
-		"{\"matrices\":{\"tensors\":{\"l1\":{\"models\":[\"1\",\"1\"],"
-		"\"values\":[[1,0],[0,1]]}}}}",
-		"{\"matrices\":{\"tensors\":{\"l1\":{\"models\":[\"1\",\"2\"],"
-		"\"values\":[[1,\"x\"],[0,1]]}}}}",
-		"{\"matrix\":{}}",
+#define M2(vals) "{\"matrices\":{\"tensors\":{\"l1\":{\"models\":[\"1\",\"2\"]," \
+		 "\"values\":" vals "}}}}"
+	static const char *const bad[][2] = {
+		{M2("[[1,0]]"), "must be square"},
+		{M2("[[1,0],[0]]"), "row 1 does not have 2 values"},
+		{"{\"matrices\":{\"tensors\":{\"l1\":{\"models\":[\"1\",\"1\"],"
+		 "\"values\":[[1,0],[0,1]]}}}}",
+		 "model id '1' appears twice"},
+		{M2("[[1,\"x\"],[0,1]]"), "neither a number nor null"},
+		{"{\"matrix\":{}}", "no \"matrices\" object"},
 		/* asymmetric, a null on one side only, out of range, nested */
-		"{\"matrices\":{\"tensors\":{\"l1\":{\"models\":[\"1\",\"2\"],"
-		"\"values\":[[1,0.5],[0.6,1]]}}}}",
-		"{\"matrices\":{\"tensors\":{\"l1\":{\"models\":[\"1\",\"2\"],"
-		"\"values\":[[1,null],[0.6,1]]}}}}",
-		"{\"matrices\":{\"tensors\":{\"l1\":{\"models\":[\"1\",\"2\"],"
-		"\"values\":[[1,1e999],[1e999,1]]}}}}",
-		"{\"matrices\":{\"tensors\":{\"l1\":{\"models\":[\"1\",\"2\"],"
-		"\"values\":[[1,[0.5]],[[0.5],1]]}}}}",
+		{M2("[[1,0.5],[0.6,1]]"), "value [0][1] differs from [1][0]"},
+		{M2("[[1,null],[0.6,1]]"), "must be symmetric"},
+		{M2("[[1,1e999],[1e999,1]]"), "value [0][1] is out of range"},
+		{M2("[[1,[0.5]],[[0.5],1]]"), "value [0][1] is neither"},
 	};
+#undef M2
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		mp_json *j;
-		ck_assert(mp_json_parse(bad[i], strlen(bad[i]), "f.json", &j, NULL) == MP_OK);
+		ck_assert(mp_json_parse(bad[i][0], strlen(bad[i][0]), "f.json", &j,
+					NULL) == MP_OK);
 		struct mp_simmatrix **ms;
 		size_t n;
 		struct mp_error err;
 		ck_assert_int_eq(mp_simmatrix_list_from_json(j, "f.json", &ms, &n, &err),
 				 MP_EFORMAT);
-		ck_assert_ptr_nonnull(strstr(err.msg, "f.json"));
+		ck_assert_msg(strstr(err.msg, "f.json") && strstr(err.msg, bad[i][1]),
+			      "case %zu: %s", i, err.msg);
 		mp_json_free(j);
 	}
 }
