@@ -485,6 +485,43 @@ START_TEST(test_pairs_view)
 }
 END_TEST
 
+struct seen {
+	int calls, stop_at;
+	size_t last_done, last_total;
+};
+
+static bool on_progress(void *ctx, const char *what, size_t done, size_t total)
+{
+	struct seen *s = ctx;
+	ck_assert(done <= total);
+	s->last_done = done;
+	s->last_total = total;
+	return ++s->calls != s->stop_at;
+}
+
+/* Loading reports progress (3 fingerprints, then the results) and stops
+ * when the callback says so. */
+START_TEST(test_progress)
+{
+	struct mp_error err;
+	struct mp_tui_data *d;
+	char *res = tu_path(dir, "sim.json");
+	struct mp_tui_paths p = {dir, res, NULL};
+	struct seen s = {0, -1, 0, 0};
+	struct mp_tui_progress prog = {on_progress, &s};
+	ck_assert_int_eq(mp_tui_data_load(&p, &prog, &d, &err), MP_OK);
+	/* fingerprints 0,1,2,3 of 3; results 0 of 1; matrix 0 and 1 of 1 */
+	ck_assert_int_eq(s.calls, 7);
+	ck_assert_uint_eq(s.last_done, 1);
+	ck_assert_uint_eq(s.last_total, 1);
+	mp_tui_data_free(d);
+	s = (struct seen){0, 2, 0, 0};
+	ck_assert_int_eq(mp_tui_data_load(&p, &prog, &d, &err), MP_EINVAL);
+	ck_assert_str_eq(err.msg, "interrupted");
+	free(res);
+}
+END_TEST
+
 START_TEST(test_bad_input)
 {
 	struct mp_error err;
@@ -513,6 +550,28 @@ START_TEST(test_bad_input)
 	ck_assert_uint_eq(d->n, 2);
 	ck_assert_str_eq(d->models[1].name, "y");
 	mp_tui_data_free(d);
+	/* the second matrix brings a model the first did not have: every
+	   view follows the longer list */
+	tu_write_str(res, "{\"matrices\":{\"tensors\":{\"cosine\":{\"models\":"
+			  "[\"x\"],\"values\":[[null]]},\"l1\":{\"models\":[\"x\","
+			  "\"y\"],\"values\":[[1,0.5],[0.5,1]]}}}}");
+	ck_assert_int_eq(mp_tui_data_load(&p, NULL, &d, &err), MP_OK);
+	ck_assert_uint_eq(d->n, 1);
+	struct mp_tui *t = mp_tui_new(d, mono);
+	struct mp_canvas *c = mp_canvas_new(80, 24);
+	int keys[] = {'2', 'm', 'j', '1', 'G', MP_KEY_ENTER, '3', '4', 'q'};
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+		mp_tui_key(t, keys[i]);
+		mp_tui_draw(t, c);
+		if (keys[i] == 'G')
+			ck_assert(!strncmp(row(c, 3), "y ", 2));
+		if (keys[i] == MP_KEY_ENTER)
+			ck_assert_str_eq(row(c, 5), "    0.500000  x (/)");
+	}
+	ck_assert_uint_eq(d->n, 2);
+	mp_tui_free(t);
+	mp_canvas_free(c);
+	mp_tui_data_free(d);
 	free(res);
 }
 END_TEST
@@ -535,6 +594,7 @@ Suite *suite_tui(void)
 	tcase_add_test(tv, test_help_view);
 	tcase_add_test(tv, test_stats_view);
 	tcase_add_test(tv, test_pairs_view);
+	tcase_add_test(tv, test_progress);
 	tcase_add_test(tv, test_bad_input);
 	suite_add_tcase(s, tv);
 	return s;

@@ -88,7 +88,7 @@ static void add_nearest(struct detail *d)
 		add(d, L_TEXT, "  not in this matrix");
 		return;
 	}
-	struct near *nb = malloc(m->n * sizeof *nb);
+	struct near *nb = malloc((m->n ? m->n : 1) * sizeof *nb);
 	if (!nb) {
 		add(d, L_TEXT, "  out of memory");
 		return;

@@ -13,7 +13,8 @@ static const char *const col_name[NCOLS] = {"id", "name", "family", "type",
 
 struct models {
 	struct mp_view base;
-	size_t *order; /* [n] model indices in display order */
+	size_t *order; /* [norder] model indices in display order */
+	size_t norder; /* the list grows when a matrix brings new models */
 	size_t cur, top;
 	int sort_col;
 	bool reverse;
@@ -76,6 +77,23 @@ static void sort(struct models *m)
 			m->cur = i;
 }
 
+/* Follow the model list when it grew; false when out of memory. */
+static bool sync(struct models *m)
+{
+	size_t n = data_of(m)->n;
+	if (m->norder == n)
+		return true;
+	size_t *o = realloc(m->order, (n ? n : 1) * sizeof *o);
+	if (!o)
+		return false;
+	for (size_t i = m->norder; i < n; i++)
+		o[i] = i;
+	m->order = o;
+	m->norder = n;
+	sort(m);
+	return true;
+}
+
 static void layout(struct models *m, int w)
 {
 	static const int base[NCOLS] = {4, 20, 12, 10, 11, 7, 9};
@@ -100,6 +118,10 @@ static void draw(struct mp_view *v, struct mp_canvas *c)
 {
 	struct models *m = (struct models *)v;
 	const struct mp_tui_data *d = data_of(m);
+	if (!sync(m)) {
+		mp_canvas_text(c, 0, 1, c->w, MP_STYLE_PLAIN, "out of memory");
+		return;
+	}
 	layout(m, c->w);
 	m->rows = c->h - 4;
 	mp_list_clamp(&m->cur, &m->top, d->n, m->rows);
@@ -156,6 +178,8 @@ static void open_model(struct models *m)
 static bool action(struct mp_view *v, enum mp_action a)
 {
 	struct models *m = (struct models *)v;
+	if (!sync(m))
+		return false;
 	if (mp_list_move(&m->cur, &m->top, data_of(m)->n, m->rows, a))
 		return true;
 	switch (a) {
@@ -177,6 +201,8 @@ static bool action(struct mp_view *v, enum mp_action a)
 static void click(struct mp_view *v, int x, int y)
 {
 	struct models *m = (struct models *)v;
+	if (!sync(m))
+		return;
 	if (y == 1) {
 		for (int i = 0; i < NCOLS; i++)
 			if (x >= m->colx[i] && x < m->colx[i + 1]) {
@@ -207,7 +233,7 @@ static bool search(struct mp_view *v, const char *text, bool next)
 {
 	struct models *m = (struct models *)v;
 	size_t n = data_of(m)->n;
-	if (!mp_list_search(&m->cur, n, next, hit, m, text))
+	if (!sync(m) || !mp_list_search(&m->cur, n, next, hit, m, text))
 		return false;
 	mp_list_clamp(&m->cur, &m->top, n, m->rows);
 	return true;
@@ -238,6 +264,7 @@ struct mp_view *mp_view_models_new(struct mp_tui *t)
 		free(m);
 		return NULL;
 	}
+	m->norder = t->data->n;
 	sort(m);
 	m->cur = 0;
 	return &m->base;
