@@ -25,6 +25,7 @@ int cmd_run(int argc, char **argv);
 int cmd_registry(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
 int cmd_correlate(int argc, char **argv);
+int cmd_tui(int argc, char **argv);
 
 /* Print "modelprint: <message>" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -5,6 +5,7 @@
 #include <locale.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static const struct cli_cmd commands[] = {
 	{"fingerprint", "fingerprint model files", cmd_fingerprint},
@@ -17,6 +18,8 @@ static const struct cli_cmd commands[] = {
 	 cmd_analyze},
 	{"correlate", "correlation between the metrics of a results file",
 	 cmd_correlate},
+	{"tui", "browse models, heatmaps and details in the terminal",
+	 cmd_tui},
 };
 #define NCMDS (sizeof commands / sizeof commands[0])
 
@@ -34,6 +37,8 @@ int main(int argc, char **argv)
 {
 	setlocale(LC_ALL, "");
 	setlocale(LC_NUMERIC, "C");
+	if (argc < 2 && isatty(0) && isatty(1))
+		return cmd_tui(argc, argv); /* the demo data */
 	if (argc < 2) {
 		usage(stdout);
 		return CLI_EXIT_OK;

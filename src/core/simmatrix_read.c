@@ -782,7 +782,8 @@ static mp_status build(struct scan *s, struct raw *r, const char *method,
 	char **sorted = malloc((n ? n : 1) * sizeof *sorted);
 	if (!sorted)
 		return nomem(s), s->st;
-	memcpy(sorted, r->ids, n * sizeof *sorted);
+	if (n)
+		memcpy(sorted, r->ids, n * sizeof *sorted);
 	qsort(sorted, n, sizeof *sorted, cmp_str);
 	for (size_t i = 1; i < n; i++)
 		if (!strcmp(sorted[i - 1], sorted[i])) {

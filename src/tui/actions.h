@@ -1,0 +1,111 @@
+/* actions.h — the one table that maps keys to actions. It drives the key
+ * handling of every view, the help screen and `modelprint tui --keys`, from
+ * which tests check the key table of man/modelprint-tui.1. Keys are Unicode
+ * code points or the MP_KEY_* codes below (term_curses.c translates the
+ * curses key codes). Everything here is static data. */
+#ifndef MP_ACTIONS_H
+#define MP_ACTIONS_H
+
+#include <stddef.h>
+
+enum {
+	MP_KEY_BASE = 0x110000,
+	MP_KEY_UP, MP_KEY_DOWN, MP_KEY_LEFT, MP_KEY_RIGHT,
+	MP_KEY_PGUP, MP_KEY_PGDN, MP_KEY_HOME, MP_KEY_END,
+	MP_KEY_ENTER, MP_KEY_ESC, MP_KEY_BACKSPACE, MP_KEY_TAB,
+	MP_KEY_RESIZE, MP_KEY_MOUSE,
+};
+#define MP_KEY_CTRL(c) ((c) & 0x1f)
+
+#define MP_ACTION_LIST(X)                                                     \
+	X(NONE) X(QUIT) X(HELP) X(BACK) X(REDRAW) X(UP) X(DOWN) X(LEFT)      \
+	X(RIGHT) X(PAGE_UP) X(PAGE_DOWN) X(TOP) X(BOTTOM) X(ENTER)           \
+	X(SEARCH) X(SEARCH_NEXT) X(SORT) X(SORT_REVERSE) X(ZOOM_IN)          \
+	X(ZOOM_OUT) X(METRIC) X(ORDER) X(FILTER) X(VIEW_MODELS)              \
+	X(VIEW_HEATMAP) X(VIEW_STATS) X(VIEW_PAIRS)
+
+enum mp_action {
+#define MP_X_ACT(a) MP_ACT_##a,
+	MP_ACTION_LIST(MP_X_ACT)
+#undef MP_X_ACT
+	MP_ACT_COUNT
+};
+
+/* The key table: key, its name (as written in the help screen and the man
+ * page), action, scope and help text. Scope "all" applies in every view;
+ * a view's own scope is searched first. Consecutive rows with the same
+ * action and scope share one help line. */
+#define MP_KEYMAP(X)                                                          \
+	X('q', "q", QUIT, "all", "quit")                                      \
+	X('?', "?", HELP, "all", "this help")                                 \
+	X(MP_KEY_ESC, "Esc", BACK, "all", "back to the previous view")       \
+	X('1', "1", VIEW_MODELS, "all", "models view")                        \
+	X('2', "2", VIEW_HEATMAP, "all", "heatmap of the current matrix")     \
+	X('3', "3", VIEW_STATS, "all", "family and type statistics")          \
+	X('4', "4", VIEW_PAIRS, "all", "every pair sorted by score")          \
+	X('m', "m", METRIC, "all",                                            \
+	  "next matrix (method/metric) of the results file")                  \
+	X('/', "/", SEARCH, "all", "search (Enter to go, Esc to cancel)")     \
+	X('n', "n", SEARCH_NEXT, "all", "next match of the search")           \
+	X(MP_KEY_CTRL('l'), "C-l", REDRAW, "all", "redraw the screen")        \
+	X('k', "k", UP, "all", "up")                                          \
+	X(MP_KEY_UP, "Up", UP, "all", "up")                                   \
+	X('j', "j", DOWN, "all", "down")                                      \
+	X(MP_KEY_DOWN, "Down", DOWN, "all", "down")                           \
+	X('h', "h", LEFT, "all",                                              \
+	  "left; back in lists and at the left edge of the heatmap")         \
+	X(MP_KEY_LEFT, "Left", LEFT, "all",                                   \
+	  "left; back in lists and at the left edge of the heatmap")         \
+	X('l', "l", RIGHT, "all", "right; open in lists")                     \
+	X(MP_KEY_RIGHT, "Right", RIGHT, "all", "right; open in lists")        \
+	X(MP_KEY_PGUP, "PgUp", PAGE_UP, "all", "one screen up")               \
+	X(MP_KEY_CTRL('b'), "C-b", PAGE_UP, "all", "one screen up")           \
+	X(MP_KEY_PGDN, "PgDn", PAGE_DOWN, "all", "one screen down")           \
+	X(' ', "Space", PAGE_DOWN, "all", "one screen down")                  \
+	X(MP_KEY_CTRL('f'), "C-f", PAGE_DOWN, "all", "one screen down")       \
+	X('g', "g", TOP, "all", "first row")                                  \
+	X(MP_KEY_HOME, "Home", TOP, "all", "first row")                       \
+	X('G', "G", BOTTOM, "all", "last row")                                \
+	X(MP_KEY_END, "End", BOTTOM, "all", "last row")                       \
+	X(MP_KEY_ENTER, "Enter", ENTER, "all",                                \
+	  "open the selected model, group or pair")                           \
+	X('s', "s", SORT, "models", "sort by the next column")                \
+	X('S', "S", SORT_REVERSE, "models", "reverse the sort order")         \
+	X('+', "+", ZOOM_IN, "heatmap", "zoom in")                            \
+	X('=', "=", ZOOM_IN, "heatmap", "zoom in")                            \
+	X('-', "-", ZOOM_OUT, "heatmap", "zoom out")                          \
+	X('o', "o", ORDER, "heatmap",                                         \
+	  "order rows by family or by hierarchical clustering")               \
+	X('f', "f", FILTER, "stats",                                          \
+	  "next table: intrafamily, interfamily, type pairs")                 \
+	X('s', "s", SORT, "stats", "sort by the next column")                 \
+	X('S', "S", SORT_REVERSE, "stats", "reverse the sort order")          \
+	X('f', "f", FILTER, "pairs",                                          \
+	  "next filter: all, intrafamily, interfamily, each type pair")
+
+struct mp_keydef {
+	int key;
+	const char *name;
+	enum mp_action action;
+	const char *scope;
+	const char *help;
+};
+
+/* The table above; *n receives its length. */
+const struct mp_keydef *mp_keymap(size_t *n);
+
+/* The action of key in a view of the given scope (its own rows first,
+ * then "all"); MP_ACT_NONE when the key means nothing there. */
+enum mp_action mp_action_for(int key, const char *scope);
+
+/* Name of a key as in the table ("q", "Enter", "C-l"); printable keys not
+ * in the table are written into buf (at least 8 bytes). */
+const char *mp_key_name(int key, char buf[8]);
+
+/* Parse a key script such as "jjl+<Enter>/blaze<Enter>": characters stand
+ * for themselves, <Name> for a named key of the table (<Esc>, <Up>, ...).
+ * Writes at most max keys; returns the count, or -1 on an unknown <name>
+ * (its text is copied to bad, at most 32 bytes). */
+int mp_keys_parse(const char *script, int *keys, int max, char bad[32]);
+
+#endif

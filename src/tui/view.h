@@ -1,0 +1,121 @@
+/* view.h — the interface without a terminal: a stack of views over the
+ * loaded data, key and mouse handling, the title and bottom lines, and the
+ * search prompt. term_curses.c feeds it keys and copies its canvas to the
+ * screen; tests feed it key scripts and read the canvas. The app owns its
+ * views and borrows the data. */
+#ifndef MP_VIEW_H
+#define MP_VIEW_H
+
+#include "actions.h"
+#include "canvas.h"
+#include "tui_data.h"
+
+struct mp_tui;
+struct mp_view;
+
+struct mp_view_ops {
+	const char *name; /* scope in the key table, shown in the title */
+	/* Draw rows 1 .. c->h-2 (row 0 is the title, row c->h-1 the
+	 * bottom line, both drawn by the app). */
+	void (*draw)(struct mp_view *v, struct mp_canvas *c);
+	/* Handle an action; false when it means nothing here. */
+	bool (*action)(struct mp_view *v, enum mp_action a);
+	/* Mouse click at canvas (x, y); may be NULL. */
+	void (*click)(struct mp_view *v, int x, int y);
+	/* Find text starting after the current position (next: after the
+	 * current match); false when nothing matches. May be NULL. */
+	bool (*search)(struct mp_view *v, const char *text, bool next);
+	/* The current matrix changed; may be NULL. */
+	void (*matrix_changed)(struct mp_view *v);
+	void (*free)(struct mp_view *v);
+};
+
+struct mp_view {
+	const struct mp_view_ops *ops;
+	struct mp_tui *app;
+};
+
+#define MP_VIEW_DEPTH 16
+
+struct mp_tui {
+	struct mp_tui_data *data; /* borrowed; views may switch its matrix */
+	struct mp_caps caps;
+	struct mp_view *stack[MP_VIEW_DEPTH];
+	int depth;
+	bool quit;
+	int w, h;          /* size of the last draw */
+	char message[256]; /* bottom line message, cleared by the next key */
+	bool prompting;    /* the search prompt is open */
+	char prompt[128];  /* text typed so far */
+	char search[128];  /* the last search */
+	/* Set by views that take a while (clustering): shown as progress
+	 * through this callback when non-NULL. */
+	void (*busy)(void *ctx, const char *what);
+	void *busy_ctx;
+};
+
+/* An app showing the models view of data; NULL on allocation failure. */
+struct mp_tui *mp_tui_new(struct mp_tui_data *data,
+			  struct mp_caps caps);
+void mp_tui_free(struct mp_tui *t);
+
+/* Feed one key (MP_KEY_RESIZE only redraws; MP_KEY_MOUSE goes through
+ * mp_tui_click). */
+void mp_tui_key(struct mp_tui *t, int key);
+void mp_tui_click(struct mp_tui *t, int x, int y);
+/* Draw the whole screen into c. */
+void mp_tui_draw(struct mp_tui *t, struct mp_canvas *c);
+
+/* Push a view (taking ownership); when the stack is full the view is
+ * freed and a message shown. */
+void mp_tui_push(struct mp_tui *t, struct mp_view *v);
+/* Pop the top view unless it is the last one. */
+void mp_tui_pop(struct mp_tui *t);
+/* Set the bottom-line message. */
+void mp_tui_message(struct mp_tui *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Announce long work (a no-op without a busy callback). */
+void mp_tui_busy(struct mp_tui *t, const char *what);
+
+/* Views (view_<name>.c). Each returns NULL on allocation failure. */
+struct mp_view *mp_view_models_new(struct mp_tui *t);
+struct mp_view *mp_view_detail_new(struct mp_tui *t, size_t model);
+struct mp_view *mp_view_heatmap_new(struct mp_tui *t);
+struct mp_view *mp_view_help_new(struct mp_tui *t);
+struct mp_view *mp_view_stats_new(struct mp_tui *t);
+/* kind -1: every pair; else the pairs of group `group` of that kind
+ * (enum mp_group_kind). */
+struct mp_view *mp_view_pairs_new(struct mp_tui *t, int kind, size_t group);
+/* Models a and b (indices into data->models) side by side. */
+struct mp_view *mp_view_pair_new(struct mp_tui *t, size_t a, size_t b);
+
+/* Shared drawing helpers (view.c). */
+extern const struct mp_style mp_style_head, mp_style_sel, mp_style_dim;
+/* The current matrix or NULL when the results file gave none. */
+const struct mp_simmatrix *mp_tui_matrix(const struct mp_tui *t);
+/* "tensors/cosine" of the current matrix, or "no matrix". */
+const char *mp_tui_matrix_name(const struct mp_tui *t, char *buf,
+			       size_t size);
+/* A list cursor and scroll offset kept in range for rows visible rows of
+ * n; handles UP/DOWN/PAGE_UP/PAGE_DOWN/TOP/BOTTOM, false for others. */
+bool mp_list_move(size_t *cur, size_t *top, size_t n, int rows,
+		  enum mp_action a);
+/* Keep cur visible. */
+void mp_list_clamp(size_t *cur, size_t *top, size_t n, int rows);
+/* Search a list of n rows from *cur (after it when next), wrapping
+ * around, for the first row i with hit(ctx, i, text); moves *cur there and
+ * returns true, false when no row matches. */
+bool mp_list_search(size_t *cur, size_t n, bool next,
+		    bool (*hit)(const void *ctx, size_t i, const char *text),
+		    const void *ctx, const char *text);
+/* Case-insensitive substring test. */
+bool mp_tui_match(const char *hay, const char *needle);
+/* A character of the plain ramp " .:-=+*#%@" for t in [0, 1]. */
+char mp_tui_plain_ramp(double t);
+/* Colour of t in [0, 1] on the heatmap ramp (dark blue = less alike,
+ * yellow = more alike) for these capabilities. */
+uint32_t mp_tui_ramp_color(const struct mp_caps *caps, double t);
+/* A bar of height t in [0, 1] in one cell: ▁..█ or the plain ramp. */
+uint32_t mp_tui_bar_char(const struct mp_caps *caps, double t);
+
+#endif

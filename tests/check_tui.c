@@ -1,0 +1,601 @@
+/* check_tui.c — the interface without a terminal: canvas, key table and
+ * every view rendered into an 80x24 canvas, on a registry and results file
+ * the tests write (three models, two matrices, values chosen so every
+ * expected character can be worked out by hand). */
+#include "check_suites.h"
+#include "registry.h"
+#include "testutil.h"
+#include "view.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- canvas and keys --------------------------------------------------- */
+
+START_TEST(test_canvas_text)
+{
+	struct mp_canvas *c = mp_canvas_new(10, 2);
+	char row[64];
+	ck_assert_int_eq(mp_canvas_text(c, 2, 0, 100, MP_STYLE_PLAIN, "abcdefghijk"), 8);
+	ck_assert_str_eq(mp_canvas_row(c, 0, row, sizeof row), "  abcdefgh");
+	/* control byte, invalid UTF-8, a wide character: one '?' each */
+	mp_canvas_text(c, 0, 1, 10, MP_STYLE_PLAIN, "a\tb\xff" "c\xe4\xb8\xad" "d\xe2\x96\x80");
+	ck_assert_str_eq(mp_canvas_row(c, 1, row, sizeof row), "a?b?c?d\xe2\x96\x80");
+	mp_canvas_put(c, -1, 0, 'x', MP_STYLE_PLAIN); /* ignored */
+	mp_canvas_put(c, 10, 0, 'x', MP_STYLE_PLAIN);
+	ck_assert_ptr_null(mp_canvas_at(c, 10, 0));
+	char *t = mp_canvas_to_text(c);
+	ck_assert_str_eq(t, "  abcdefgh\na?b?c?d\xe2\x96\x80\n");
+	free(t);
+	ck_assert(mp_canvas_resize(c, 3, 1));
+	ck_assert(!mp_canvas_resize(c, 0, 1));
+	t = mp_canvas_to_text(c);
+	ck_assert_str_eq(t, "\n");
+	free(t);
+	mp_canvas_free(c);
+	mp_canvas_free(NULL);
+}
+END_TEST
+
+START_TEST(test_keys)
+{
+	int k[16];
+	char bad[32];
+	ck_assert_int_eq(mp_keys_parse("j<Enter>/x<Esc><Up>", k, 16, bad), 6);
+	ck_assert_int_eq(k[0], 'j');
+	ck_assert_int_eq(k[1], MP_KEY_ENTER);
+	ck_assert_int_eq(k[2], '/');
+	ck_assert_int_eq(k[4], MP_KEY_ESC);
+	ck_assert_int_eq(k[5], MP_KEY_UP);
+	ck_assert_int_eq(mp_keys_parse("a<Nope>", k, 16, bad), -1);
+	ck_assert_str_eq(bad, "Nope");
+	ck_assert_int_eq(mp_keys_parse("<>", k, 16, bad), 2); /* literal */
+	ck_assert_int_eq(mp_action_for('+', "heatmap"), MP_ACT_ZOOM_IN);
+	ck_assert_int_eq(mp_action_for('+', "models"), MP_ACT_NONE);
+	ck_assert_int_eq(mp_action_for('s', "models"), MP_ACT_SORT);
+	ck_assert_int_eq(mp_action_for(MP_KEY_DOWN, "heatmap"), MP_ACT_DOWN);
+	char buf[8];
+	ck_assert_str_eq(mp_key_name(MP_KEY_CTRL('l'), buf), "C-l");
+	ck_assert_str_eq(mp_key_name('Z', buf), "Z");
+	/* every key of the table is unique within its scope */
+	size_t n;
+	const struct mp_keydef *km = mp_keymap(&n);
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = i + 1; j < n; j++)
+			ck_assert(km[i].key != km[j].key ||
+				  strcmp(km[i].scope, km[j].scope));
+}
+END_TEST
+
+START_TEST(test_ramps)
+{
+	struct mp_caps mono = {0, false, false}, c256 = {256, false, true},
+		       tc = {256, true, true};
+	ck_assert_int_eq(mp_tui_plain_ramp(0), ' ');
+	ck_assert_int_eq(mp_tui_plain_ramp(1), '@');
+	ck_assert_int_eq(mp_tui_plain_ramp(NAN), ' ');
+	ck_assert_uint_eq(mp_tui_ramp_color(&mono, 0.5), MP_COLOR_DEFAULT);
+	/* viridis ends: (68,1,84) -> cube (1,0,1) = 16+36+1 = 53;
+	   (253,231,37) -> cube (5,4,0) = 16+180+24 = 220 (231 is nearer 215
+	   than 255) */
+	ck_assert_uint_eq(mp_tui_ramp_color(&c256, 0), 53);
+	ck_assert_uint_eq(mp_tui_ramp_color(&c256, 1), 220);
+	ck_assert_uint_eq(mp_tui_ramp_color(&tc, 1), MP_RGB(253, 231, 37));
+	ck_assert_uint_eq(mp_tui_bar_char(&c256, 1), 0x2588);
+	ck_assert_uint_eq(mp_tui_bar_char(&c256, 0.01), 0x2581);
+	ck_assert_uint_eq(mp_tui_bar_char(&mono, 1), '@');
+}
+END_TEST
+
+/* ---- a small world ----------------------------------------------------- */
+
+static char *dir;
+static struct mp_tui_data *data;
+
+static const char results[] =
+	"{\"matrices\":{\"tensors\":{\"cosine\":{\"models\":[\"1\",\"2\",\"3\"],"
+	"\"higher_is_more_alike\":true,\"values\":[[1,0.5,null],[0.5,1,0.2],"
+	"[null,0.2,1]],\"undefined\":[{\"i\":0,\"j\":2,\"reason\":"
+	"\"no tensors in common\"}]}},"
+	"\"spectral\":{\"js\":{\"models\":[\"1\",\"2\",\"3\"],"
+	"\"higher_is_more_alike\":false,\"values\":[[0,0.1,0.6],[0.1,0,0.3],"
+	"[0.6,0.3,0]]}}}}";
+
+static void world(void)
+{
+	dir = tu_tmpdir();
+	struct mp_error err;
+	const char *names[3] = {"alpha", "beta", "gamma"};
+	const char *fam[3] = {"F1", "F1", "F2"}, *type[3] = {"T1", "T2", "T1"};
+	for (int i = 0; i < 3; i++) {
+		struct mp_reg_model rm = {.name = (char *)names[i],
+					  .family = (char *)fam[i],
+					  .type = (char *)type[i], .path = "/m",
+					  .format = "safetensors"};
+		char id[4], *got;
+		snprintf(id, sizeof id, "%d", i + 1);
+		ck_assert_int_eq(mp_registry_add(dir, &rm, id, &got, &err), MP_OK);
+		free(got);
+	}
+	/* alpha: one tensor w (2x3, F32), sketch {0,0,0,1}; 1000 F32 and 500
+	   F16 parameters; spectral histogram 0.25 in bin 0, 0.75 in bin 63 */
+	float sketch[4] = {0, 0, 0, 1};
+	struct mp_tensor_fp tf = {.name = "w", .dtype = MP_F32, .stored = MP_F32,
+				  .ndim = 2, .shape = {2, 3}, .numel = 6,
+				  .has_stats = true, .nsketch = 4,
+				  .sketch = sketch};
+	tf.stats = (struct mp_tstats){.n = 6, .mean = 0.25, .std = 0.5,
+				      .min = -1, .max = 2, .sparsity = 0.5};
+	struct mp_fingerprint fp = {.method = "tensors", .format = "safetensors",
+				    .params = 1500, .ntensors = 1, .tensors = &tf};
+	fp.dtype_params[MP_F32] = 1000;
+	fp.dtype_params[MP_F16] = 500;
+	ck_assert_int_eq(mp_registry_put_fp(dir, "1", &fp, &err), MP_OK);
+	struct mp_fingerprint sp = {.method = "spectral", .format = "safetensors",
+				    .params = 1500, .has_hist = true};
+	sp.hist[0] = 0.25;
+	sp.hist[63] = 0.75;
+	ck_assert_int_eq(mp_registry_put_fp(dir, "1", &sp, &err), MP_OK);
+	struct mp_fingerprint fb = {.method = "tensors", .format = "safetensors",
+				    .params = 20};
+	fb.dtype_params[MP_F32] = 20;
+	ck_assert_int_eq(mp_registry_put_fp(dir, "2", &fb, &err), MP_OK);
+	char *res = tu_path(dir, "sim.json");
+	tu_write_str(res, results);
+	struct mp_tui_paths p = {dir, res, NULL};
+	ck_assert_msg(mp_tui_data_load(&p, NULL, &data, &err) == MP_OK, "%s",
+		      err.msg);
+	free(res);
+}
+
+static void unworld(void)
+{
+	mp_tui_data_free(data);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+/* Run keys on a fresh app and return the 80x24 screen (static). */
+static struct mp_canvas *screen(struct mp_caps caps, const char *keys)
+{
+	static struct mp_canvas *c;
+	static struct mp_tui *t;
+	mp_tui_free(t);
+	mp_canvas_free(c);
+	struct mp_error err;
+	ck_assert_int_eq(mp_tui_data_select(data, 0, NULL, &err), MP_OK);
+	t = mp_tui_new(data, caps);
+	c = mp_canvas_new(80, 24);
+	mp_tui_draw(t, c);
+	int k[256];
+	char bad[32];
+	int n = mp_keys_parse(keys, k, 256, bad);
+	ck_assert_int_ge(n, 0);
+	for (int i = 0; i < n; i++) {
+		mp_tui_key(t, k[i]);
+		mp_tui_draw(t, c);
+	}
+	return c;
+}
+
+static const char *row(struct mp_canvas *c, int y)
+{
+	static char buf[512];
+	return mp_canvas_row(c, y, buf, sizeof buf);
+}
+
+static bool has_row(struct mp_canvas *c, const char *want)
+{
+	for (int y = 0; y < c->h; y++)
+		if (!strcmp(row(c, y), want))
+			return true;
+	return false;
+}
+
+static const struct mp_caps mono = {0, false, false};
+static const struct mp_caps color = {256, false, true};
+
+START_TEST(test_data)
+{
+	ck_assert_uint_eq(data->n, 3);
+	ck_assert_uint_eq(data->nmats, 2);
+	ck_assert_str_eq(data->models[0].dtypes, "F32 67% F16 33%");
+	ck_assert_uint_eq(data->models[1].params, 20);
+	ck_assert(!data->models[2].has_fp);
+	char b[16];
+	ck_assert_str_eq(mp_tui_fmt_count(999, b), "999");
+	ck_assert_str_eq(mp_tui_fmt_count(1500, b), "1.5k");
+	ck_assert_str_eq(mp_tui_fmt_count(13900000, b), "14M");
+	ck_assert_str_eq(mp_tui_fmt_count(7000000000ULL, b), "7.0B");
+}
+END_TEST
+
+START_TEST(test_models_view)
+{
+	struct mp_canvas *c = screen(mono, "");
+	ck_assert_str_eq(row(c, 0), " modelprint | models | tensors/cosine (1/2)"
+				    "                       ?:help q:quit");
+	ck_assert_str_eq(row(c, 1), "id^  name                 family       type"
+				    "       format      params  dtypes");
+	ck_assert_str_eq(row(c, 2), "1    alpha                F1           T1"
+				    "         safetensors    1.5k F32 67% F");
+	ck_assert_str_eq(row(c, 3), "2    beta                 F1           T2"
+				    "         safetensors      20 F32 100%");
+	ck_assert_str_eq(row(c, 4), "3    gamma                F2           T1"
+				    "         safetensors       -");
+	/* five presses of s: sort by params, largest first */
+	c = screen(mono, "sssss");
+	ck_assert_str_eq(row(c, 1), "id   name                 family       type"
+				    "       format      paramsv dtypes");
+	ck_assert(!strncmp(row(c, 2), "1    alpha", 10));
+	ck_assert(!strncmp(row(c, 3), "2    beta", 9));
+	ck_assert(!strncmp(row(c, 4), "3    gamma", 10));
+	c = screen(mono, "sssssS");
+	ck_assert(!strncmp(row(c, 2), "3    gamma", 10));
+	/* the selected row is drawn in reverse */
+	c = screen(mono, "j");
+	ck_assert(mp_canvas_at(c, 0, 3)->st.attr & MP_ATTR_REVERSE);
+	ck_assert(!(mp_canvas_at(c, 0, 2)->st.attr & MP_ATTR_REVERSE));
+	/* search: by family, then the next match */
+	c = screen(mono, "/f2<Enter>");
+	ck_assert(mp_canvas_at(c, 0, 4)->st.attr & MP_ATTR_REVERSE);
+	c = screen(mono, "/f1<Enter>n");
+	ck_assert(mp_canvas_at(c, 0, 3)->st.attr & MP_ATTR_REVERSE);
+	c = screen(mono, "/zzz<Enter>");
+	ck_assert_str_eq(row(c, 23), "not found: zzz");
+	c = screen(mono, "/be");
+	ck_assert_str_eq(row(c, 23), "/be");
+	c = screen(mono, "x");
+	ck_assert_str_eq(row(c, 23), "key x does nothing here; ? shows the keys");
+}
+END_TEST
+
+START_TEST(test_detail_view)
+{
+	struct mp_canvas *c = screen(color, "<Enter>");
+	ck_assert_str_eq(row(c, 0), " modelprint | detail | tensors/cosine (1/2)"
+				    "                       ?:help q:quit");
+	ck_assert_str_eq(row(c, 1), "alpha");
+	ck_assert_str_eq(row(c, 2), "id 1 | family F1 | type T1 | format safetensors");
+	ck_assert_str_eq(row(c, 3), "1.5k parameters in 1 tensors | F32 67% F16 33%");
+	ck_assert_str_eq(row(c, 5), "Nearest models by tensors/cosine");
+	/* gamma's score is null: only beta */
+	ck_assert_str_eq(row(c, 6), "    0.500000  beta (F1/T2)");
+	ck_assert_str_eq(row(c, 8), "Spectral histogram (sigma_i / sigma_1, 64 log bins)");
+	/* bin 0 holds 1/3 of the largest bin: 8/3 rows of eighths, so two full
+	   rows and 2/3 of a row (rounded up to six eighths, U+2586); bin 63 is
+	   full in all eight rows (column 2 + 63) */
+	char want[128];
+	snprintf(want, sizeof want, "%*s\xe2\x96\x88  75.0%%", 65, "");
+	ck_assert_str_eq(row(c, 9), want);
+	snprintf(want, sizeof want, "  \xe2\x96\x86%*s\xe2\x96\x88", 62, "");
+	ck_assert_str_eq(row(c, 14), want);
+	snprintf(want, sizeof want, "  \xe2\x96\x88%*s\xe2\x96\x88", 62, "");
+	ck_assert_str_eq(row(c, 15), want);
+	ck_assert_str_eq(row(c, 16), want);
+	ck_assert_str_eq(row(c, 17), "  1e-4                          1e-2"
+				     "                             1");
+	ck_assert_str_eq(row(c, 19), "Tensors (1)");
+	/* w: sketch {0,0,0,1} in 10 bins: 3 in the first (full block), 1 in
+	   the last (1/3: three eighths, U+2583) */
+	ck_assert_str_eq(row(c, 21), "w                      2x3          F32"
+				     "        0.25       0.5  50.0% "
+				     "\xe2\x96\x88        \xe2\x96\x83");
+	/* the cursor on the tensor shows its other statistics */
+	c = screen(color, "<Enter>G");
+	ck_assert(!strncmp(row(c, 22), "min -1 max 2 med 0 ", 19));
+	/* Enter on the nearest model opens it; Esc comes back */
+	c = screen(color, "<Enter>jjjjj<Enter>");
+	ck_assert_str_eq(row(c, 1), "beta");
+	ck_assert_str_eq(row(c, 6), "    0.500000  alpha (F1/T1)");
+	ck_assert_str_eq(row(c, 7), "    0.200000  gamma (F2/T1)");
+	c = screen(color, "<Enter>jjjjj<Enter><Esc>");
+	ck_assert_str_eq(row(c, 1), "alpha");
+	/* a model without fingerprints says so */
+	c = screen(color, "G<Enter>");
+	ck_assert_str_eq(row(c, 1), "gamma");
+	ck_assert_str_eq(row(c, 8), "  no spectral fingerprint in the registry");
+	ck_assert_str_eq(row(c, 10), "Tensors");
+	ck_assert_str_eq(row(c, 11), "  no tensors fingerprint in the registry");
+	/* m: nearest by the divergence, lowest first */
+	c = screen(color, "<Enter>m");
+	ck_assert_str_eq(row(c, 5), "Nearest models by spectral/js");
+	ck_assert_str_eq(row(c, 6), "    0.100000  beta (F1/T2)");
+	ck_assert_str_eq(row(c, 7), "    0.600000  gamma (F2/T1)");
+	/* search finds the nearest-model line, then the tensor */
+	c = screen(color, "<Enter>/beta<Enter>");
+	ck_assert(mp_canvas_at(c, 0, 6)->st.attr & MP_ATTR_REVERSE);
+	c = screen(color, "<Enter>/w<Enter>");
+	ck_assert(mp_canvas_at(c, 0, 21)->st.attr & MP_ATTR_REVERSE);
+	/* h goes back to the list */
+	c = screen(color, "<Enter>h");
+	ck_assert_str_eq(row(c, 1), "id\xe2\x96\xb2  name                 family"
+				    "       type       format      params  dtypes");
+}
+END_TEST
+
+START_TEST(test_heatmap_view)
+{
+	/* cosine: range 0.2..1, t = (v - 0.2)/0.8: 1 -> '@', 0.5 -> 0.375 ->
+	   ramp[round(3.375)] = '-', 0.2 -> ' ', null -> '?' */
+	struct mp_canvas *c = screen(mono, "2");
+	ck_assert_str_eq(row(c, 1), "family 1:1      v");
+	ck_assert_str_eq(row(c, 2), "alpha           @-?");
+	ck_assert_str_eq(row(c, 3), "beta            -@");
+	ck_assert_str_eq(row(c, 4), "gamma           ? @");
+	ck_assert(mp_canvas_at(c, 16, 2)->st.attr & MP_ATTR_REVERSE);
+	ck_assert_str_eq(row(c, 20), "less  ..::-==++*##%%@ more alike  0.2..1  ?=null");
+	ck_assert_str_eq(row(c, 21), "cosine = 1");
+	ck_assert_str_eq(row(c, 22), "row 1 alpha (F1) x col 1 alpha (F1)");
+	c = screen(mono, "2l");
+	ck_assert_str_eq(row(c, 21), "cosine = 0.5");
+	ck_assert_str_eq(row(c, 1), "family 1:1       v");
+	c = screen(mono, "2ll");
+	ck_assert_str_eq(row(c, 21), "cosine = null (no tensors in common)");
+	c = screen(mono, "2jll");
+	ck_assert_str_eq(row(c, 21), "cosine = 0.2");
+	ck_assert_str_eq(row(c, 22), "row 2 beta (F1) x col 3 gamma (F2)");
+	/* zoom in: every entry two cells wide */
+	c = screen(mono, "2+");
+	ck_assert_str_eq(row(c, 1), "family 2:1      v");
+	ck_assert_str_eq(row(c, 2), "alpha           @@--??");
+	/* js is a divergence: t = (0.6 - v)/0.6: 0 -> '@', 0.1 -> 0.833 ->
+	   ramp[round(7.5)] = '%', 0.3 -> 0.5 -> ramp[5] = '+', 0.6 -> ' ' */
+	c = screen(mono, "2m");
+	ck_assert_str_eq(row(c, 0), " modelprint | heatmap | spectral/js (2/2)"
+				    "                         ?:help q:quit");
+	ck_assert_str_eq(row(c, 2), "alpha           @%");
+	ck_assert_str_eq(row(c, 3), "beta            %@+");
+	ck_assert_str_eq(row(c, 4), "gamma            +@");
+	ck_assert_str_eq(row(c, 20), "less  ..::-==++*##%%@ more alike  0.6..0"
+				     " (lower = more alike)  ?=null");
+	/* clustering on 1 - t: alpha-beta 1/6, beta-gamma 1/2, alpha-gamma 1:
+	   alpha and beta first, then gamma: leaves gamma, alpha, beta */
+	c = screen(mono, "2mo");
+	ck_assert_str_eq(row(c, 1), "cluster 1:1      v");
+	ck_assert_str_eq(row(c, 2), "gamma           @ +");
+	ck_assert_str_eq(row(c, 3), "alpha            @%");
+	ck_assert_str_eq(row(c, 4), "beta            +%@");
+	/* the cursor stayed on alpha x alpha */
+	ck_assert_str_eq(row(c, 22), "row 1 alpha (F1) x col 1 alpha (F1)");
+	/* search moves the row */
+	c = screen(mono, "2/gam<Enter>");
+	ck_assert_str_eq(row(c, 22), "row 3 gamma (F2) x col 1 alpha (F1)");
+	/* h at the left edge goes back */
+	c = screen(mono, "2h");
+	ck_assert_str_eq(row(c, 1), "id^  name                 family       type"
+				    "       format      params  dtypes");
+	/* with colour: two rows per cell, upper row as foreground */
+	c = screen(color, "2l");
+	const struct mp_cell *a = mp_canvas_at(c, 16, 2), *b = mp_canvas_at(c, 18, 2);
+	ck_assert_uint_eq(a->ch, 0x2580);
+	ck_assert_uint_eq(a->st.fg, mp_tui_ramp_color(&color, 1));    /* alpha,alpha */
+	ck_assert_uint_eq(a->st.bg, mp_tui_ramp_color(&color, 0.375)); /* beta,alpha */
+	ck_assert_uint_eq(b->st.fg, 244); /* alpha,gamma is null */
+	ck_assert_uint_eq(mp_canvas_at(c, 17, 2)->ch, '+'); /* the cursor */
+	/* gamma alone in the last text row: no row below, default background */
+	ck_assert_uint_eq(mp_canvas_at(c, 16, 3)->st.fg, 244);
+	ck_assert_uint_eq(mp_canvas_at(c, 17, 3)->st.fg, mp_tui_ramp_color(&color, 0));
+	ck_assert_uint_eq(mp_canvas_at(c, 17, 3)->st.bg, MP_COLOR_DEFAULT);
+}
+END_TEST
+
+START_TEST(test_click)
+{
+	struct mp_tui *t = mp_tui_new(data, mono);
+	struct mp_canvas *c = mp_canvas_new(80, 24);
+	mp_tui_draw(t, c);
+	mp_tui_click(t, 5, 4); /* the gamma row */
+	mp_tui_draw(t, c);
+	ck_assert(mp_canvas_at(c, 0, 4)->st.attr & MP_ATTR_REVERSE);
+	mp_tui_click(t, 5, 4); /* again: open it */
+	mp_tui_draw(t, c);
+	ck_assert_str_eq(row(c, 1), "gamma");
+	mp_tui_key(t, '2');
+	mp_tui_draw(t, c);
+	mp_tui_click(t, 17, 3); /* beta x beta... column 1 is beta */
+	mp_tui_draw(t, c);
+	ck_assert_str_eq(row(c, 22), "row 2 beta (F1) x col 2 beta (F1)");
+	mp_tui_free(t);
+	mp_canvas_free(c);
+}
+END_TEST
+
+START_TEST(test_help_view)
+{
+	struct mp_canvas *c = screen(mono, "?");
+	ck_assert_str_eq(row(c, 1), "Everywhere");
+	ck_assert_str_eq(row(c, 2), "  q                  quit");
+	ck_assert(has_row(c, "  k, Up              up"));
+	c = screen(mono, "?G");
+	ck_assert(has_row(c, "  +, =               zoom in"));
+	ck_assert(has_row(c, "Heatmap"));
+	c = screen(mono, "?q");
+	/* q quits from any view: the app would stop here */
+	ck_assert_str_eq(row(c, 1), "Everywhere");
+}
+END_TEST
+
+/* cosine: F1 = {alpha, beta}, F2 = {gamma}. Intrafamily F1: alpha-beta
+ * 0.5. Interfamily F1 vs F2: beta-gamma 0.2 and alpha-gamma null. Type
+ * pair T1-T2 within F1: alpha-beta 0.5. */
+START_TEST(test_stats_view)
+{
+	struct mp_canvas *c = screen(mono, "3");
+	ck_assert_str_eq(row(c, 1), " intrafamily   interfamily   type pairs");
+	ck_assert(mp_canvas_at(c, 1, 1)->st.attr & MP_ATTR_REVERSE);
+	ck_assert_str_eq(row(c, 2), "group                    pairs null     mean"
+				    " variance      min      max   median");
+	ck_assert_str_eq(row(c, 3), "F1                           1    0      0.5"
+				    "        0      0.5      0.5      0.5");
+	ck_assert_str_eq(row(c, 4), ""); /* F2 has one model: no pairs */
+	c = screen(mono, "3f");
+	ck_assert_str_eq(row(c, 3), "F1 vs F2                     1    1      0.2"
+				    "        0      0.2      0.2      0.2");
+	c = screen(mono, "3ff");
+	ck_assert(!strncmp(row(c, 3), "T1-T2                        1    0      0.5", 44));
+	c = screen(mono, "3f/f2<Enter>");
+	ck_assert(mp_canvas_at(c, 0, 3)->st.attr & MP_ATTR_REVERSE);
+	c = screen(mono, "3/zz<Enter>");
+	ck_assert_str_eq(row(c, 23), "not found: zz");
+	c = screen(mono, "3sS");
+	ck_assert(strstr(row(c, 22), "sorted by group (reversed)"));
+	/* Enter: the pairs of F1 vs F2, the null one last */
+	c = screen(mono, "3f<Enter>");
+	ck_assert_str_eq(row(c, 2), "     1   0.200000  beta            F1         gamma           F2");
+	ck_assert_str_eq(row(c, 3), "     2       null  alpha           F1         gamma           F2");
+	ck_assert_str_eq(row(c, 22), "2 group F1 vs F2, highest first | f: filter  Enter: side by side");
+}
+END_TEST
+
+START_TEST(test_pairs_view)
+{
+	struct mp_canvas *c = screen(mono, "4");
+	ck_assert_str_eq(row(c, 1), "  rank     cosine  model           family     model           family");
+	ck_assert_str_eq(row(c, 2), "     1   0.500000  alpha           F1         beta            F1");
+	ck_assert_str_eq(row(c, 3), "     2   0.200000  beta            F1         gamma           F2");
+	ck_assert_str_eq(row(c, 4), "     3       null  alpha           F1         gamma           F2");
+	c = screen(mono, "4f");
+	ck_assert_str_eq(row(c, 22), "1 intrafamily pairs, highest first | f: filter  Enter: side by side");
+	c = screen(mono, "4ff");
+	ck_assert_str_eq(row(c, 22), "2 interfamily pairs, highest first | f: filter  Enter: side by side");
+	c = screen(mono, "4fff");
+	ck_assert_str_eq(row(c, 22), "1 T1-T2, highest first | f: filter  Enter: side by side");
+	c = screen(mono, "4ffff");
+	ck_assert(!strncmp(row(c, 22), "3 all pairs", 11));
+	/* the divergence: lowest first (0.1, 0.3, 0.6) */
+	c = screen(mono, "4m");
+	ck_assert_str_eq(row(c, 2), "     1   0.100000  alpha           F1         beta            F1");
+	ck_assert_str_eq(row(c, 4), "     3   0.600000  alpha           F1         gamma           F2");
+	ck_assert(!strncmp(row(c, 22), "3 all pairs, lowest (most alike) first", 38));
+	/* side by side: alpha has 1 tensor, beta none */
+	c = screen(mono, "4<Enter>");
+	ck_assert_str_eq(row(c, 1), "             model A                          model B");
+	ck_assert_str_eq(row(c, 3), "name         alpha                            beta");
+	ck_assert_str_eq(row(c, 7), "parameters   1.5k                             20");
+	ck_assert_str_eq(row(c, 9), "tensors      1                                0");
+	ck_assert_str_eq(row(c, 11), "0 tensors in common (same name and shape)");
+	ck_assert_str_eq(row(c, 12), "tensors/cosine: 0.500000 (higher is more alike)");
+	c = screen(mono, "4jj<Enter>");
+	ck_assert_str_eq(row(c, 12), "tensors/cosine: null (no tensors in common)");
+	c = screen(mono, "4/gam<Enter>");
+	ck_assert(mp_canvas_at(c, 0, 3)->st.attr & MP_ATTR_REVERSE);
+}
+END_TEST
+
+struct seen {
+	int calls, stop_at;
+	size_t last_done, last_total;
+};
+
+static bool on_progress(void *ctx, const char *what, size_t done, size_t total)
+{
+	struct seen *s = ctx;
+	ck_assert(done <= total);
+	s->last_done = done;
+	s->last_total = total;
+	return ++s->calls != s->stop_at;
+}
+
+/* Loading reports progress (3 fingerprints, then the results) and stops
+ * when the callback says so. */
+START_TEST(test_progress)
+{
+	struct mp_error err;
+	struct mp_tui_data *d;
+	char *res = tu_path(dir, "sim.json");
+	struct mp_tui_paths p = {dir, res, NULL};
+	struct seen s = {0, -1, 0, 0};
+	struct mp_tui_progress prog = {on_progress, &s};
+	ck_assert_int_eq(mp_tui_data_load(&p, &prog, &d, &err), MP_OK);
+	/* fingerprints 0,1,2,3 of 3; results 0 of 1; matrix 0 and 1 of 1 */
+	ck_assert_int_eq(s.calls, 7);
+	ck_assert_uint_eq(s.last_done, 1);
+	ck_assert_uint_eq(s.last_total, 1);
+	mp_tui_data_free(d);
+	s = (struct seen){0, 2, 0, 0};
+	ck_assert_int_eq(mp_tui_data_load(&p, &prog, &d, &err), MP_EINVAL);
+	ck_assert_str_eq(err.msg, "interrupted");
+	free(res);
+}
+END_TEST
+
+START_TEST(test_bad_input)
+{
+	struct mp_error err;
+	struct mp_tui_data *d;
+	char *res = tu_path(dir, "bad.json");
+	tu_write_str(res, "{\"matrices\":{\"tensors\":{\"cosine\":{\"models\":[\"1\"],"
+			  "\"values\":[[1,2]]}}}}");
+	struct mp_tui_paths p = {NULL, res, NULL};
+	ck_assert_int_eq(mp_tui_data_load(&p, NULL, &d, &err), MP_EFORMAT);
+	ck_assert(strstr(err.msg, "bad.json"));
+	tu_write_str(res, "{\"matrices\":{}}");
+	ck_assert_int_eq(mp_tui_data_load(&p, NULL, &d, &err), MP_EFORMAT);
+	ck_assert(strstr(err.msg, "no matrices"));
+	free(res);
+	res = tu_path(dir, "missing.json");
+	p.results = res;
+	ck_assert_int_ne(mp_tui_data_load(&p, NULL, &d, &err), MP_OK);
+	ck_assert(strstr(err.msg, "missing.json"));
+	free(res);
+	/* models only in the results: shown by id */
+	res = tu_path(dir, "only.json");
+	tu_write_str(res, "{\"matrices\":{\"tensors\":{\"cosine\":{\"models\":"
+			  "[\"x\",\"y\"],\"values\":[[1,0],[0,1]]}}}}");
+	p.results = res;
+	ck_assert_int_eq(mp_tui_data_load(&p, NULL, &d, &err), MP_OK);
+	ck_assert_uint_eq(d->n, 2);
+	ck_assert_str_eq(d->models[1].name, "y");
+	mp_tui_data_free(d);
+	/* the second matrix brings a model the first did not have: every
+	   view follows the longer list */
+	tu_write_str(res, "{\"matrices\":{\"tensors\":{\"cosine\":{\"models\":"
+			  "[\"x\"],\"values\":[[null]]},\"l1\":{\"models\":[\"x\","
+			  "\"y\"],\"values\":[[1,0.5],[0.5,1]]}}}}");
+	ck_assert_int_eq(mp_tui_data_load(&p, NULL, &d, &err), MP_OK);
+	ck_assert_uint_eq(d->n, 1);
+	struct mp_tui *t = mp_tui_new(d, mono);
+	struct mp_canvas *c = mp_canvas_new(80, 24);
+	int keys[] = {'2', 'm', 'j', '1', 'G', MP_KEY_ENTER, '3', '4', 'q'};
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+		mp_tui_key(t, keys[i]);
+		mp_tui_draw(t, c);
+		if (keys[i] == 'G')
+			ck_assert(!strncmp(row(c, 3), "y ", 2));
+		if (keys[i] == MP_KEY_ENTER)
+			ck_assert_str_eq(row(c, 5), "    0.500000  x (/)");
+	}
+	ck_assert_uint_eq(d->n, 2);
+	mp_tui_free(t);
+	mp_canvas_free(c);
+	mp_tui_data_free(d);
+	free(res);
+}
+END_TEST
+
+Suite *suite_tui(void)
+{
+	Suite *s = suite_create("tui");
+	TCase *tc = tcase_create("basics");
+	tcase_add_test(tc, test_canvas_text);
+	tcase_add_test(tc, test_keys);
+	tcase_add_test(tc, test_ramps);
+	suite_add_tcase(s, tc);
+	TCase *tv = tcase_create("views");
+	tcase_add_unchecked_fixture(tv, world, unworld);
+	tcase_add_test(tv, test_data);
+	tcase_add_test(tv, test_models_view);
+	tcase_add_test(tv, test_detail_view);
+	tcase_add_test(tv, test_heatmap_view);
+	tcase_add_test(tv, test_click);
+	tcase_add_test(tv, test_help_view);
+	tcase_add_test(tv, test_stats_view);
+	tcase_add_test(tv, test_pairs_view);
+	tcase_add_test(tv, test_progress);
+	tcase_add_test(tv, test_bad_input);
+	suite_add_tcase(s, tv);
+	return s;
+}

@@ -1,0 +1,92 @@
+#!/bin/sh
+# tests/tui-screens.sh — the interface without a terminal: key scripts
+# replayed on the demo data (modelprint tui --screen) give the screens in
+# tests/golden/; the key table of `modelprint tui --keys` is the one in
+# man/modelprint-tui.1; no terminal gives a clear error.
+# MP_GOLDEN_WRITE=1 rewrites the golden files (then read every one).
+. "$MP_SRCDIR/tests/lib.sh"
+demo="$MP_SRCDIR/data/demo"
+tui() {
+	"$MP_BIN" tui --registry "$demo/registry" \
+		--results "$demo/results/similarity_matrices.json" \
+		--model-info "$demo/model-info.json" "$@"
+}
+# name | size | NO_COLOR | keys
+while IFS='|' read -r name size nocolor keys; do
+	[ -n "$name" ] || continue
+	g="$MP_SRCDIR/tests/golden/$name.txt"
+	out="$T/$name.txt"
+	if [ "$nocolor" = 1 ]; then
+		NO_COLOR=1 tui --size "$size" --screen "$keys" > "$out" || fail "$name: exit $?"
+	else
+		env -u NO_COLOR "$MP_BIN" tui --registry "$demo/registry" \
+			--results "$demo/results/similarity_matrices.json" \
+			--model-info "$demo/model-info.json" \
+			--size "$size" --screen "$keys" > "$out" || fail "$name: exit $?"
+	fi
+	if [ "${MP_GOLDEN_WRITE:-}" = 1 ]; then
+		cp "$out" "$g"
+	elif ! cmp -s "$out" "$g"; then
+		fail "$name: screen differs from tests/golden/$name.txt"
+		diff -u "$g" "$out" | head -20
+	fi
+done <<'SCREENS'
+models|80x24|1|
+models-params|80x24|1|sssss
+models-search|80x24|1|/pose<Enter>n
+detail|80x24|1|/blazeface-front<Enter><Enter>
+detail-tensors|80x24|1|/blazeface-front<Enter><Enter>G
+heatmap|80x24|1|2
+heatmap-move|80x24|1|2jjjjjlll+
+heatmap-js-cluster|80x24|1|2mmmmmmmmmo
+heatmap-color|80x24|0|2jl
+heatmap-wide|120x40|1|2mmmmmmmmm-
+stats|80x24|1|3
+stats-typepairs|80x24|1|3ff
+stats-group|80x24|1|3<Enter>
+pairs|80x24|1|4
+pairs-inter|80x24|1|4ff
+pair|80x24|1|4<Enter>
+help|80x24|1|?
+SCREENS
+ok "golden screens"
+
+# every view at odd sizes, through every key: no crash, the last screen
+# has the size asked for
+all='jjkl<Enter>G<PgUp>g<Esc>2+++---jjjllllo<PgDn><End>m/face<Enter>n?<PgDn><Esc>3fff<Enter><Enter><Esc>sSs<Esc>4ffff<Enter>h<Esc>1<End><Enter>jjjjjj<Enter><Esc>hq'
+for size in 20x6 21x7 33x9 80x24 203x61; do
+	NO_COLOR=1 tui --size "$size" --screen "$all" > "$T/s" || fail "size $size: exit $?"
+	tui --size "$size" --screen "$all" > "$T/s" || fail "size $size (colour): exit $?"
+	[ "$(wc -l < "$T/s")" -eq "${size#*x}" ] || fail "size $size: $(wc -l < "$T/s") rows"
+done
+ok "every view at 20x6 .. 203x61"
+
+# every key of the table is in the man page's KEYS section and back
+sed -n '/^\.SH KEYS/,/^\.SH [^K]/p' "$MP_SRCDIR/man/modelprint-tui.1" |
+	sed 's/\\-/-/g' | grep -o '\\fB[^\\]*\\fR' | sed 's/\\fB//; s/\\fR//' |
+	sort -u > "$T/man-keys"
+"$MP_BIN" tui --keys | cut -f1 | sort -u > "$T/table-keys"
+[ -s "$T/table-keys" ] || fail "tui --keys printed nothing"
+missing=$(comm -23 "$T/table-keys" "$T/man-keys" | tr '\n' ' ')
+extra=$(comm -13 "$T/table-keys" "$T/man-keys" | tr '\n' ' ')
+[ -z "$missing" ] || fail "keys missing from man/modelprint-tui.1: $missing"
+[ -z "$extra" ] || fail "keys in man/modelprint-tui.1 but not in the table: $extra"
+ok "man page lists every key ($(wc -l < "$T/table-keys") keys)"
+
+# no terminal: a clear error for tui, the usage for no arguments
+rc=0; err=$("$MP_BIN" tui </dev/null 2>&1 >/dev/null) || rc=$?
+[ $rc = 1 ] || fail "tui without a terminal: exit $rc"
+echo "$err" | grep -q "needs a terminal" || fail "tui without a terminal: $err"
+"$MP_BIN" </dev/null | grep -q '^usage: modelprint' || fail "no arguments without a terminal"
+rc=0; tui --screen '<Bogus>' 2>/dev/null || rc=$?
+[ $rc = 2 ] || fail "unknown key in --screen: exit $rc"
+rc=0; tui --size 3x3 --screen q 2>/dev/null || rc=$?
+[ $rc = 2 ] || fail "bad --size: exit $rc"
+rc=0; err=$("$MP_BIN" tui --results "$T/none.json" --screen q 2>&1) || rc=$?
+[ $rc = 1 ] && echo "$err" | grep -q none.json || fail "missing results: $rc $err"
+echo '{"matrices": {"tensors": {"cosine": {"models": ["a"], "values": [[1, 2]]}}}}' > "$T/bad.json"
+rc=0; err=$("$MP_BIN" tui --results "$T/bad.json" --screen q 2>&1) || rc=$?
+[ $rc = 1 ] && echo "$err" | grep -q bad.json || fail "bad results: $rc $err"
+"$MP_BIN" tui --help | grep -q '^usage: modelprint tui' || fail "tui --help"
+ok "errors and no terminal"
+finish

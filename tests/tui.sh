@@ -1,0 +1,90 @@
+#!/bin/sh
+# tests/tui.sh — the real binary on a real pseudo-terminal: tmux (private
+# server, 80x24) runs a shell that starts `modelprint tui` on the demo data;
+# keys go in with send-keys and screens come back with capture-pane. Open,
+# move, zoom, switch view, search, resize, quit; then the shell prompt is
+# back, the screen is the shell's again and the tty modes are unchanged.
+# The same after Ctrl-C (SIGINT). TERM inside is set here, never inherited.
+. "$MP_SRCDIR/tests/lib.sh"
+command -v tmux >/dev/null || { echo "SKIP: tmux not installed"; exit 77; }
+S="mptui$$"
+trap 'tmux -L "$S" kill-server 2>/dev/null; rm -rf "$T"' EXIT
+demo="$MP_SRCDIR/data/demo"
+cmd="\"$MP_BIN\" tui --registry \"$demo/registry\" --results \"$demo/results/similarity_matrices.json\" --model-info \"$demo/model-info.json\""
+
+TERM=xterm-256color tmux -L "$S" -f /dev/null new-session -d -x 80 -y 24 \
+	"env -u NO_COLOR TERM=xterm-256color LANG=C.UTF-8 LC_ALL=C.UTF-8 PS1='PROMPT> ' sh" ||
+	{ echo "FAIL: tmux new-session"; exit 1; }
+tmux -L "$S" set-option -g status off >/dev/null
+
+screen() { tmux -L "$S" capture-pane -p; }
+keys() { tmux -L "$S" send-keys "$@"; }
+# wait_for TEXT: until the pane shows TEXT (10 s at most)
+wait_for() {
+	i=0
+	while [ $i -lt 100 ]; do
+		screen | grep -qF -- "$1" && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	fail "waited for '$1'; the screen was:"
+	screen | sed 's/^/| /'
+	return 1
+}
+
+keys "stty -g > '$T/stty.before'; $cmd; echo DONE-\$?; stty -g > '$T/stty.after'" Enter
+wait_for "modelprint | models | tensors/cosine (1/10)" || { finish; }
+screen | grep -q '^1    age (SSR-Net)        SSRNet' || fail "models view rows"
+ok "open: the models view"
+
+keys / b l a z e f a c e - f r o n t Enter Enter
+wait_for "modelprint | detail" &&
+	screen | sed -n 2p | grep -qx 'blazeface-front' || fail "search and open"
+wait_for "0.107025  nanodet (NanoDet/Base)" && ok "search, open a model"
+
+keys Escape 2
+wait_for "modelprint | heatmap" || true
+keys j l
+wait_for "row 5 blazeface (BlazeFace) x col 5 blazeface (BlazeFace)" &&
+	wait_for "cosine = 1" && ok "heatmap: move"
+keys +
+wait_for "family 2:1" && ok "heatmap: zoom"
+keys m
+wait_for "tensors/pearson (2/10)" && ok "next matrix"
+keys 4
+wait_for "modelprint | pairs | tensors/pearson" && ok "switch view"
+
+tmux -L "$S" resize-window -x 100 -y 30 2>/dev/null &&
+	wait_for "1128 all pairs" && [ "$(screen | sed -n 1p | wc -c)" -gt 90 ] &&
+	ok "resize: redrawn at 100 columns"
+
+keys q
+wait_for "DONE-0" && ok "quit: exit status 0"
+wait_for "PROMPT>"
+screen | grep -q "modelprint | pairs" && fail "the interface is still on the screen"
+sleep 0.2
+cmp -s "$T/stty.before" "$T/stty.after" || fail "tty modes changed: $(cat "$T/stty.before") -> $(cat "$T/stty.after")"
+ok "terminal restored"
+
+keys clear Enter
+keys "$cmd; echo DONE-\$?; stty -g > '$T/stty.after2'" Enter
+wait_for "modelprint | models" && keys C-c
+wait_for "DONE-130" && ok "Ctrl-C: exit status 130"
+sleep 0.2
+cmp -s "$T/stty.before" "$T/stty.after2" || fail "tty modes changed after Ctrl-C"
+ok "terminal restored after SIGINT"
+
+# SIGTERM, sent to the process by its id
+keys clear Enter
+keys "sh -c 'echo \$\$ > \"$T/pid\"; exec $cmd'; echo DONE-\$?; stty -g > '$T/stty.after3'" Enter
+wait_for "modelprint | models" && kill -TERM "$(cat "$T/pid")"
+wait_for "DONE-143" && ok "SIGTERM: exit status 143"
+sleep 0.2
+cmp -s "$T/stty.before" "$T/stty.after3" || fail "tty modes changed after SIGTERM"
+
+# no arguments on a terminal: the bundled demo
+keys clear Enter
+keys "\"$MP_BIN\"; echo DONE-\$?" Enter
+wait_for "modelprint | models | tensors/cosine (1/10)" && keys q
+wait_for "DONE-0" && ok "no arguments on a terminal open the demo"
+finish
