@@ -183,6 +183,10 @@ expect_error "unknown method" 1 "no method 'nope' (the file has: tensors, spectr
 	analyze --results-file "$RES" --model-info "$INFO" --method nope
 expect_error "unknown metric" 1 "method 'spectral' has no metric 'pearson' (it has: cosine, l1, js)" \
 	analyze --results-file "$RES" --model-info "$INFO" --method spectral --metric pearson
+# a matrix of no models is read (no copy from a NULL id list) and analysed
+printf '{"matrices":{"tensors":{"l1":{"models":[],"higher_is_more_alike":true,"values":[]}}}}' > "$T/empty.json"
+"$MP_BIN" analyze --results-file "$T/empty.json" --model-info "$INFO" | grep -q '^0 models, 0 pairs' ||
+	fail "empty matrix"
 expect_error "correlate names need a page" 2 "need --output-dir" \
 	correlate --results-file "$RES" --metrics l1,cosine --model-info "$INFO"
 # correlation.html names the models by their display names only when told them
