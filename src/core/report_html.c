@@ -110,8 +110,8 @@ static unsigned utf8_next(const unsigned char *s, size_t len, size_t *used)
 
 /* s as a double-quoted JS string literal made of printable ASCII only:
  * quotes, backslashes, '<', '>', '&', control characters and every
- * non-ASCII code point as \uXXXX (surrogate pairs above U+FFFF). Safe
- * inside a <script> element and inside an HTML attribute. */
+ * non-ASCII code point as a \u escape (surrogate pairs above U+FFFF).
+ * Safe inside a <script> element and inside an HTML attribute. */
 static void put_jstr(struct buf *b, const char *str)
 {
 	const unsigned char *s = (const unsigned char *)(str ? str : "");
