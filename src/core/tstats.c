@@ -152,6 +152,11 @@ struct mp_tstats_acc {
 	struct selector sel[NSEL];
 	struct job jobs[NSEL];
 	int njobs;
+	/* pass 1 of 32-bit keys: x keys of the buckets that may hold the mad,
+	 * gathered while the median is still being resolved */
+	uint32_t *cand;    /* [cand_cap] */
+	uint64_t ncand, cand_cap, cand_below;
+	double cand_tlo, cand_thi;
 };
 
 static void free_jobs(struct mp_tstats_acc *a)
@@ -215,6 +220,7 @@ void mp_tstats_free(struct mp_tstats_acc *a)
 	free(a->kabs);
 	free(a->kdev);
 	free(a->map);
+	free(a->cand);
 	free(a->top2);
 	free(a->top);
 	free(a);
@@ -477,10 +483,18 @@ static void space_keys(struct mp_tstats_acc *a, size_t m)
 }
 
 /* Pass 1, when every job is one top-16 bucket: map[top bits of the x key]
- * holds up to two job numbers (bits 0-2 and 3-5, 1-based) and in bit 6
- * whether |x| lies above the energy job's bucket. One lookup per value. */
+ * holds up to two job numbers (bits 0-2 and 3-5, 1-based), in bit 6
+ * whether |x| lies above the energy job's bucket and in bit 7 whether the
+ * bucket may hold the mad (its x keys are then gathered in cand). One
+ * lookup per value. */
 static void map_hit(struct mp_tstats_acc *a, uint8_t c, uint64_t k)
 {
+	if (c & 128) {
+		if (a->ncand < a->cand_cap)
+			a->cand[a->ncand++] = (uint32_t)k;
+		else
+			a->bad = true; /* the bytes changed between passes */
+	}
 	for (int t = 0; t < 2; t++) {
 		unsigned jj = (c >> (3 * t)) & 7;
 		if (!jj)
@@ -517,7 +531,7 @@ static void map_chunk(struct mp_tstats_acc *a, size_t m)
 			s4[r] += d2 * d2;
 			q[r] += (c & 64) ? v * v : 0.0;
 			up += (c >> 6) & 1;
-			if (c & 63)
+			if (c & 191)
 				map_hit(a, c, k[i + r]);
 		}
 	for (; i < m; i++) {
@@ -528,7 +542,7 @@ static void map_chunk(struct mp_tstats_acc *a, size_t m)
 		s4[0] += d2 * d2;
 		q[0] += (c & 64) ? v * v : 0.0;
 		up += (c >> 6) & 1;
-		if (c & 63)
+		if (c & 191)
 			map_hit(a, c, k[i]);
 	}
 	kadd(&a->c2, (s2[0] + s2[1]) + (s2[2] + s2[3]));
@@ -716,9 +730,11 @@ static double sel_value(const struct mp_tstats_acc *a, int i)
 	return key_value(space_width(a, a->sel[i].sp), a->sel[i].key);
 }
 
-/* Interval of |x - m| over the values of top-16 bucket b. */
-static void bucket_dev(const struct mp_tstats_acc *a, unsigned b, double m,
-		       double *dmin, double *dmax)
+/* Interval of |x - m| over the values x of top-16 bucket b and every m in
+ * [m0, m1]. Rounded subtraction is monotonic, so the bounds computed from
+ * the ends hold for the rounded |x - m| as well. */
+static void bucket_dev(const struct mp_tstats_acc *a, unsigned b, double m0,
+		       double m1, double *dmin, double *dmax)
 {
 	int sh = a->width - 16;
 	uint64_t span = (1ULL << sh) - 1;
@@ -727,15 +743,15 @@ static void bucket_dev(const struct mp_tstats_acc *a, unsigned b, double m,
 	if (!isfinite(lo) || !isfinite(hi)) {
 		*dmin = 0;
 		*dmax = INFINITY;
-	} else if (lo >= m) {
-		*dmin = fabs(lo - m);
-		*dmax = fabs(hi - m);
-	} else if (hi <= m) {
-		*dmin = fabs(hi - m);
-		*dmax = fabs(lo - m);
+	} else if (lo >= m1) {
+		*dmin = lo - m1;
+		*dmax = hi - m0;
+	} else if (hi <= m0) {
+		*dmin = m0 - hi;
+		*dmax = m1 - lo;
 	} else {
 		*dmin = 0;
-		*dmax = fmax(fabs(lo - m), fabs(hi - m));
+		*dmax = fmax(hi - m0, m1 - lo);
 	}
 }
 
@@ -763,48 +779,131 @@ static double dc_rank(struct dc *p, size_t np, uint64_t rank)
 	return INFINITY;
 }
 
-/* Start the two mad selectors once the median is exact: with the pass-0
- * histogram, mad lies in [tlo, thi] where tlo is the least t such that the
- * buckets that may hold a d <= t hold more than rank (n-1)/2 values, and
- * thi the least t such that the buckets that surely do hold more than rank
- * n/2 values. */
-static void start_mad(struct mp_tstats_acc *a)
+/* Bracket the mad with the pass-0 histogram, for a median known to lie in
+ * [m0, m1]: both middle ranks of d = |x - median| lie in [*tlo, *thi],
+ * where tlo is the least t such that the buckets that may hold a d <= t hold
+ * more than rank (n-1)/2 values, and thi the least t such that the buckets
+ * that surely do hold more than rank n/2 values. Sets *cand to the number
+ * of values in the buckets whose d interval meets the bracket and *below to
+ * the number in those lying wholly below it. False when there is no finite
+ * bracket or no memory. */
+static bool mad_bracket(const struct mp_tstats_acc *a, double m0, double m1,
+			double *tlo, double *thi, uint64_t *cand,
+			uint64_t *below)
 {
 	uint64_t r1 = (a->n - 1) / 2, r2 = a->n / 2;
-	uint64_t lo = 0, hi = UINT64_MAX, expect = UINT64_MAX;
 	struct dc *pmin = malloc(65536 * sizeof *pmin);
 	struct dc *pmax = malloc(65536 * sizeof *pmax);
-	if (pmin && pmax) {
+	bool ok = pmin && pmax && isfinite(m0) && isfinite(m1);
+	if (ok) {
 		size_t np = 0;
 		for (unsigned b = 0; b < 65536; b++) {
 			if (!a->top[b])
 				continue;
-			bucket_dev(a, b, a->median, &pmin[np].d, &pmax[np].d);
+			bucket_dev(a, b, m0, m1, &pmin[np].d, &pmax[np].d);
 			pmin[np].c = pmax[np].c = a->top[b];
 			np++;
 		}
-		double tlo = dc_rank(pmin, np, r1);
-		double thi = dc_rank(pmax, np, r2);
-		if (isfinite(thi) && tlo <= thi) {
-			lo = key64(tlo);
-			hi = key64(thi);
-			expect = 0;
-			/* values in the range: at most those of the buckets
-			 * whose interval meets [tlo, thi] */
-			for (unsigned b = 0; b < 65536; b++) {
-				double d0, d1;
-				if (!a->top[b])
-					continue;
-				bucket_dev(a, b, a->median, &d0, &d1);
-				if (d0 <= thi && d1 >= tlo)
-					expect += a->top[b];
-			}
-		}
+		*tlo = dc_rank(pmin, np, r1);
+		*thi = dc_rank(pmax, np, r2);
+		ok = isfinite(*thi) && *tlo <= *thi;
 	}
 	free(pmin);
 	free(pmax);
+	if (!ok)
+		return false;
+	*cand = *below = 0;
+	for (unsigned b = 0; b < 65536; b++) {
+		double d0, d1;
+		if (!a->top[b])
+			continue;
+		bucket_dev(a, b, m0, m1, &d0, &d1);
+		if (d1 < *tlo)
+			*below += a->top[b];
+		else if (d0 <= *thi)
+			*cand += a->top[b];
+	}
+	return true;
+}
+
+/* Start the two mad selectors once the median is exact, from a range
+ * bracketed with the pass-0 histogram. */
+static void start_mad(struct mp_tstats_acc *a)
+{
+	uint64_t r1 = (a->n - 1) / 2, r2 = a->n / 2;
+	uint64_t lo = 0, hi = UINT64_MAX, expect = UINT64_MAX, below;
+	double tlo, thi;
+	if (mad_bracket(a, a->median, a->median, &tlo, &thi, &expect,
+			&below)) {
+		lo = key64(tlo);
+		hi = key64(thi);
+	} else {
+		expect = UINT64_MAX;
+	}
 	sel_start(a, SEL_MADA, SP_DEV, r1, lo, hi, expect);
 	sel_start(a, SEL_MADB, SP_DEV, r2, lo, hi, expect);
+}
+
+/* Pass 1 of 32-bit keys: the median lies between the bottom of the
+ * bucket of rank (n-1)/2 and the top of that of rank n/2. Mark the buckets
+ * that may hold the mad for gathering when they hold at most COLLECT_MAX
+ * values; otherwise the mad takes a pass of its own. */
+static void plan_cand(struct mp_tstats_acc *a)
+{
+	const struct selector *s0 = &a->sel[SEL_MEDA], *s1 = &a->sel[SEL_MEDB];
+	double m0 = key_value(a->width, s0->done ? s0->key : s0->lo);
+	double m1 = key_value(a->width, s1->done ? s1->key : s1->hi);
+	uint64_t ncand;
+	if (!mad_bracket(a, m0, m1, &a->cand_tlo, &a->cand_thi, &ncand,
+			 &a->cand_below) ||
+	    ncand > COLLECT_MAX ||
+	    !(a->cand = malloc((ncand ? ncand : 1) * sizeof *a->cand)))
+		return;
+	a->cand_cap = ncand;
+	for (unsigned b = 0; b < 65536; b++) {
+		double d0, d1;
+		if (!a->top[b])
+			continue;
+		bucket_dev(a, b, m0, m1, &d0, &d1);
+		if (d1 >= a->cand_tlo && d0 <= a->cand_thi)
+			a->map[b] |= 128;
+	}
+}
+
+/* End of pass 1 with gathered candidates and the exact median: the value
+ * of rank r among all d is the candidate of rank r - cand_below when that
+ * one lies in the bracket (the values wholly below it are all smaller, the
+ * others outside the candidates all larger). False when the candidates do
+ * not settle both ranks, which leaves the mad to a pass of its own. */
+static bool mad_from_cand(struct mp_tstats_acc *a)
+{
+	uint64_t r[2] = {(a->n - 1) / 2, a->n / 2}, *d = NULL;
+	bool ok = a->ncand == a->cand_cap && a->ncand &&
+		  (d = malloc(a->ncand * sizeof *d));
+	for (uint64_t i = 0; ok && i < a->ncand; i++)
+		d[i] = key64(fabs(val32(a->cand[i]) - a->median));
+	if (ok)
+		qsort(d, a->ncand, sizeof *d, cmp_u64);
+	uint64_t key[2] = {0, 0};
+	for (int t = 0; ok && t < 2; t++) {
+		ok = r[t] >= a->cand_below && r[t] - a->cand_below < a->ncand;
+		if (!ok)
+			break;
+		key[t] = d[r[t] - a->cand_below];
+		double v = val64(key[t]);
+		ok = v >= a->cand_tlo && v <= a->cand_thi;
+	}
+	free(d);
+	free(a->cand);
+	a->cand = NULL;
+	if (!ok)
+		return false;
+	for (int t = 0; t < 2; t++) {
+		sel_start(a, SEL_MADA + t, SP_DEV, r[t], key[t], key[t], 1);
+		a->sel[SEL_MADA + t].done = true;
+		a->sel[SEL_MADA + t].key = key[t];
+	}
+	return true;
 }
 
 /* Build this pass's jobs from the live selectors. */
@@ -910,8 +1009,11 @@ bool mp_tstats_next_pass(struct mp_tstats_acc *a)
 		a->median = a->sel[SEL_MEDA].key == a->sel[SEL_MEDB].key
 				    ? m0
 				    : (m0 + m1) / 2;
-		start_mad(a);
+		if (!a->cand || !mad_from_cand(a))
+			start_mad(a);
 	}
+	free(a->cand); /* gathered for pass 1 only */
+	a->cand = NULL;
 	bool more = !a->moments_done;
 	for (int i = 0; i < NSEL; i++)
 		more |= a->sel[i].active && !a->sel[i].done;
@@ -922,6 +1024,8 @@ bool mp_tstats_next_pass(struct mp_tstats_acc *a)
 		plan_jobs(a);
 		if (a->pass == 1 && !a->oom)
 			build_map(a);
+		if (a->pass == 1 && a->map && a->width == 32)
+			plan_cand(a);
 	}
 	return more && !a->oom && !a->bad;
 }
