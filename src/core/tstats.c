@@ -21,6 +21,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* 16-byte vectors (GCC vector extensions, SSE2 on x86-64, lowered to
+ * whatever another target has). Sums keep four lanes, lane r over the
+ * values i of a chunk with i % 4 == r, in two vectors of two doubles:
+ * exactly what a scalar loop over four accumulators computes, so results
+ * do not depend on the instruction set (and -std=c11 forbids contracting
+ * into fused multiply-adds). */
+typedef float v2f __attribute__((vector_size(8)));
+typedef uint32_t v4u __attribute__((vector_size(16)));
+typedef int32_t v4i __attribute__((vector_size(16)));
+typedef double v2d __attribute__((vector_size(16)));
+typedef int64_t v2l __attribute__((vector_size(16)));
+
 #define COLLECT_MAX (1u << 20)
 #define NSEL 9
 #define CHUNK 1024
@@ -313,6 +325,46 @@ static size_t decode_chunk(struct mp_tstats_acc *a, const uint8_t *b,
 			   size_t m)
 {
 	size_t j = 0;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	if (a->width == 32) {
+		/* all values, then drop the non-finite ones if any */
+		v4i bad = {0, 0, 0, 0};
+		size_t i = 0;
+		for (; i + 4 <= m; i += 4) {
+			v4u u;
+			v2f f0, f1;
+			memcpy(&u, b + 4 * i, 16);
+			memcpy(&f0, b + 4 * i, 8);
+			memcpy(&f1, b + 4 * i + 8, 8);
+			v2d x0 = __builtin_convertvector(f0, v2d);
+			v2d x1 = __builtin_convertvector(f1, v2d);
+			v4u k = u ^ ((v4u)((v4i)u >> 31) | 0x80000000u);
+			bad |= (u & 0x7f800000u) == 0x7f800000u;
+			memcpy(a->xs + i, &x0, sizeof x0);
+			memcpy(a->xs + i + 2, &x1, sizeof x1);
+			for (int r = 0; r < 4; r++)
+				a->ks[i + r] = k[r];
+		}
+		bool any = bad[0] | bad[1] | bad[2] | bad[3];
+		for (; i < m; i++) {
+			uint32_t u;
+			float f;
+			memcpy(&u, b + 4 * i, 4);
+			memcpy(&f, b + 4 * i, 4);
+			a->xs[i] = f;
+			a->ks[i] = key32(u);
+			any |= (u & 0x7f800000u) == 0x7f800000u;
+		}
+		if (!any)
+			return m;
+		for (i = 0; i < m; i++) {
+			a->xs[j] = a->xs[i];
+			a->ks[j] = a->ks[i];
+			j += isfinite(a->xs[i]) != 0;
+		}
+		return j;
+	}
+#endif
 	if (a->width == 32) {
 		for (size_t i = 0; i < m; i++) {
 			uint32_t u;
@@ -354,20 +406,39 @@ static void pass0_chunk(struct mp_tstats_acc *a, size_t m)
 		a->have_shift = true;
 	}
 	double x0 = a->shift;
-	for (; i + 4 <= m; i += 4) {
+	v2d vs[2] = {{0, 0}, {0, 0}}, vl[2] = {{0, 0}, {0, 0}};
+	v2d vq[2] = {{0, 0}, {0, 0}};
+	double vmn[4] = {mn, mn, mn, mn}, vmx[4] = {mx, mx, mx, mx};
+	/* two loops over the chunk (in L1): vector sums, then per lane
+	 * extremes (+-0 ties may keep another zero than one scalar loop
+	 * would), sparsity and the histograms */
+	for (; i + 4 <= m; i += 4)
+		for (int h = 0; h < 2; h++) {
+			v2d v;
+			memcpy(&v, x + i + 2 * h, sizeof v);
+			v2d av = (v2d)((v2l)v & INT64_MAX);
+			vs[h] += v - x0;
+			vl[h] += av;
+			vq[h] += v * v;
+		}
+	for (i = 0; i + 4 <= m; i += 4) {
 		for (int r = 0; r < 4; r++) {
-			double v = x[i + r], av = fabs(v);
-			s[r] += v - x0;
-			l[r] += av;
-			q[r] += v * v;
-			sp += av < 1e-6;
-			mn = v < mn ? v : mn;
-			mx = v > mx ? v : mx;
+			double v = x[i + r];
+			sp += fabs(v) < 1e-6;
+			vmn[r] = v < vmn[r] ? v : vmn[r];
+			vmx[r] = v > vmx[r] ? v : vmx[r];
 		}
 		top[k[i] >> sh]++;
 		top2[k[i + 1] >> sh]++;
 		top[k[i + 2] >> sh]++;
 		top2[k[i + 3] >> sh]++;
+	}
+	for (int r = 0; r < 4; r++) {
+		s[r] = vs[r / 2][r % 2];
+		l[r] = vl[r / 2][r % 2];
+		q[r] = vq[r / 2][r % 2];
+		mn = vmn[r] < mn ? vmn[r] : mn;
+		mx = vmx[r] > mx ? vmx[r] : mx;
 	}
 	for (; i < m; i++) {
 		double v = x[i], av = fabs(v);
@@ -522,18 +593,37 @@ static void map_chunk(struct mp_tstats_acc *a, size_t m)
 	double mean = a->mean;
 	uint64_t up = 0;
 	size_t i = 0;
-	for (; i + 4 <= m; i += 4)
-		for (int r = 0; r < 4; r++) {
-			double v = x[i + r], d = v - mean, d2 = d * d;
-			uint8_t c = map[k[i + r] >> sh];
-			s2[r] += d2;
-			s3[r] += d2 * d;
-			s4[r] += d2 * d2;
-			q[r] += (c & 64) ? v * v : 0.0;
-			up += (c >> 6) & 1;
-			if (c & 191)
-				map_hit(a, c, k[i + r]);
+	v2d v2[2] = {{0, 0}, {0, 0}}, v3[2] = {{0, 0}, {0, 0}};
+	v2d v4[2] = {{0, 0}, {0, 0}}, vq[2] = {{0, 0}, {0, 0}};
+	for (; i + 4 <= m; i += 4) {
+		uint8_t c[4];
+		for (int r = 0; r < 4; r++)
+			c[r] = map[k[i + r] >> sh];
+		for (int h = 0; h < 2; h++) {
+			v2d v;
+			memcpy(&v, x + i + 2 * h, sizeof v);
+			v2d d = v - mean, d2 = d * d;
+			v2[h] += d2;
+			v3[h] += d2 * d;
+			v4[h] += d2 * d2;
+			/* x^2 in the lanes above the energy bucket, +0 in
+			 * the others */
+			v2l hi = {-(int64_t)(c[2 * h] >> 6 & 1),
+				  -(int64_t)(c[2 * h + 1] >> 6 & 1)};
+			vq[h] += (v2d)((v2l)(v * v) & hi);
+			up -= (uint64_t)(hi[0] + hi[1]);
 		}
+		if ((c[0] | c[1] | c[2] | c[3]) & 191)
+			for (int r = 0; r < 4; r++)
+				if (c[r] & 191)
+					map_hit(a, c[r], k[i + r]);
+	}
+	for (int r = 0; r < 4; r++) {
+		s2[r] = v2[r / 2][r % 2];
+		s3[r] = v3[r / 2][r % 2];
+		s4[r] = v4[r / 2][r % 2];
+		q[r] = vq[r / 2][r % 2];
+	}
 	for (; i < m; i++) {
 		double v = x[i], d = v - mean, d2 = d * d;
 		uint8_t c = map[k[i] >> sh];
@@ -629,6 +719,41 @@ static int cmp_u64(const void *x, const void *y)
 {
 	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
 	return a < b ? -1 : a > b;
+}
+
+/* Put the value of rank r of k[0..n) at k[r], the smaller ones before it
+ * and the larger after (Hoare partitions around a median of three; qsort
+ * once the partitions stop shrinking, so hostile input stays n log n). */
+static void select_u64(uint64_t *k, size_t n, size_t r)
+{
+	size_t lo = 0, hi = n, budget = 64;
+	while (hi - lo > 16) {
+		if (!budget--) {
+			qsort(k + lo, hi - lo, sizeof *k, cmp_u64);
+			return;
+		}
+		uint64_t x = k[lo], y = k[lo + (hi - lo) / 2], z = k[hi - 1];
+		uint64_t p = x < y ? (y < z ? y : (x < z ? z : x))
+				   : (x < z ? x : (y < z ? z : y));
+		size_t i = lo, j = hi - 1;
+		for (;;) {
+			while (k[i] < p)
+				i++;
+			while (k[j] > p)
+				j--;
+			if (i >= j)
+				break;
+			uint64_t t = k[i];
+			k[i++] = k[j];
+			k[j--] = t;
+		}
+		/* k[lo..j] <= p <= k[j+1..hi) */
+		if (r <= j)
+			hi = j + 1;
+		else
+			lo = j + 1;
+	}
+	qsort(k + lo, hi - lo, sizeof *k, cmp_u64);
 }
 
 static int space_width(const struct mp_tstats_acc *a, enum space sp)
@@ -882,14 +1007,24 @@ static bool mad_from_cand(struct mp_tstats_acc *a)
 		  (d = malloc(a->ncand * sizeof *d));
 	for (uint64_t i = 0; ok && i < a->ncand; i++)
 		d[i] = key64(fabs(val32(a->cand[i]) - a->median));
-	if (ok)
-		qsort(d, a->ncand, sizeof *d, cmp_u64);
 	uint64_t key[2] = {0, 0};
 	for (int t = 0; ok && t < 2; t++) {
 		ok = r[t] >= a->cand_below && r[t] - a->cand_below < a->ncand;
 		if (!ok)
 			break;
-		key[t] = d[r[t] - a->cand_below];
+		uint64_t q = r[t] - a->cand_below;
+		if (t == 0 || q != r[0] - a->cand_below) {
+			/* rank r[1] = r[0] + 1: the least key after r[0] */
+			if (t == 1 && q == r[0] - a->cand_below + 1) {
+				uint64_t m = d[q];
+				for (uint64_t i = q + 1; i < a->ncand; i++)
+					m = d[i] < m ? d[i] : m;
+				d[q] = m;
+			} else {
+				select_u64(d, a->ncand, q);
+			}
+		}
+		key[t] = d[q];
 		double v = val64(key[t]);
 		ok = v >= a->cand_tlo && v <= a->cand_thi;
 	}
@@ -927,7 +1062,10 @@ static void plan_jobs(struct mp_tstats_acc *a)
 		jb->sp = s->sp;
 		jb->lo = s->lo;
 		jb->hi = s->hi;
-		if (s->expect <= COLLECT_MAX) {
+		/* a range of at most 65536 keys is resolved by one
+		 * histogram; collecting pays only for few values */
+		bool one_hist = s->hi - s->lo < 65536 && s->expect > 4096;
+		if (s->expect <= COLLECT_MAX && !one_hist) {
 			jb->collect = true;
 			jb->cap = s->expect;
 			jb->keys = malloc((s->expect ? s->expect : 1) *
