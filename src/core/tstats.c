@@ -1,25 +1,21 @@
-/* tstats.c — exact tensor statistics in bounded memory.
+/* tstats.c — exact tensor statistics in bounded memory: the public entry
+ * points, and the passes over wide types (stored types of at most 16 bits
+ * are in tstats_small.c, the mad in tstats_mad.c).
  *
- * Stored types of at most 16 bits: one pass counting raw codes into
- * interleaved histograms; every statistic is then derived from the distinct
- * (value, count) pairs.
- *
- * Wider types work on order-preserving keys (32-bit float keys for F32,
+ * Wide types work on order-preserving keys (32-bit float keys for F32,
  * 64-bit double keys for everything else, decoded to double first). Pass 0
  * gathers the sums, min and max and the histogram of the top 16 key bits.
  * Each wanted order statistic (q25, median and q75 at their floor and ceil
  * ranks, the energy threshold among |x|, the two middle ranks of
  * d = |x - median|) is a selector holding a key range that contains it and
  * its rank; every pass a job per distinct range either counts the next bits
- * of the keys inside it or, once it holds at most COLLECT_MAX values,
- * collects and sorts them. Pass 1 also sums the central moments. The mad
- * starts as soon as the median is exact, from a range bracketed with the
- * pass-0 histogram. F32 usually needs 3 passes. */
-#include "tstats.h"
+ * of the keys inside it or, when it holds few values, collects and sorts
+ * them. Pass 1 also sums the central moments, with one bucket-map lookup
+ * per value. F32 usually needs 2 passes: its keys have 32 bits, and the mad
+ * is gathered in pass 1 (tstats_mad.c). */
+#include "tstats_int.h"
 
-#include <math.h>
 #include <stdlib.h>
-#include <string.h>
 
 /* 16-byte vectors (GCC vector extensions, SSE2 on x86-64, lowered to
  * whatever another target has). Sums keep four lanes, lane r over the
@@ -32,14 +28,6 @@ typedef uint32_t v4u __attribute__((vector_size(16)));
 typedef int32_t v4i __attribute__((vector_size(16)));
 typedef double v2d __attribute__((vector_size(16)));
 typedef int64_t v2l __attribute__((vector_size(16)));
-
-#define COLLECT_MAX (1u << 20)
-#define NSEL 9
-#define CHUNK 1024
-#define NSUB 4
-
-enum { SEL_Q25A, SEL_Q25B, SEL_MEDA, SEL_MEDB, SEL_Q75A, SEL_Q75B, SEL_ENERGY,
-       SEL_MADA, SEL_MADB };
 
 static const char *const field_names[] = {
 #define MP_X_NAME(f) #f,
@@ -62,115 +50,6 @@ double *mp_tstats_field(struct mp_tstats *s, int i)
 	return i >= 0 && i < MP_TSTATS_NFIELDS ? f[i] : NULL;
 }
 
-/* Order-preserving keys: sign bit flipped for positives, all bits flipped
- * for negatives. */
-static uint64_t key64(double x)
-{
-	uint64_t u;
-	memcpy(&u, &x, 8);
-	return (u >> 63) ? ~u : u | (1ULL << 63);
-}
-
-static double val64(uint64_t k)
-{
-	uint64_t u = (k >> 63) ? k & ~(1ULL << 63) : ~k;
-	double x;
-	memcpy(&x, &u, 8);
-	return x;
-}
-
-static uint64_t key32(uint32_t u)
-{
-	return (u >> 31) ? (uint32_t)~u : u | 0x80000000u;
-}
-
-static double val32(uint64_t k)
-{
-	uint32_t u = (k >> 31) ? (uint32_t)k & 0x7fffffffu : ~(uint32_t)k;
-	float f;
-	memcpy(&f, &u, 4);
-	return f;
-}
-
-/* Neumaier compensated sum. */
-struct ksum {
-	double s, c;
-};
-
-static void kadd(struct ksum *k, double x)
-{
-	double t = k->s + x;
-	if (fabs(k->s) >= fabs(x))
-		k->c += (k->s - t) + x;
-	else
-		k->c += (x - t) + k->s;
-	k->s = t;
-}
-
-static double kval(const struct ksum *k) { return k->s + k->c; }
-
-enum space { SP_X, SP_ABS, SP_DEV };
-
-/* One range of one key space, counted or collected during a pass. */
-struct job {
-	enum space sp;
-	uint64_t lo, hi;
-	int shift;
-	bool collect, sorted;
-	uint64_t *hist; /* [65536] */
-	uint64_t *keys; /* [cap] */
-	uint64_t nkeys, cap;
-	uint64_t below;
-	struct ksum above_sq; /* SP_ABS: x^2 over keys above hi */
-	uint64_t above_n;
-};
-
-struct selector {
-	bool active, done;
-	enum space sp;
-	uint64_t rank;      /* 0-based ascending rank in its space */
-	uint64_t lo, hi;    /* key range holding it */
-	uint64_t expect;    /* values in [lo, hi], UINT64_MAX if unknown */
-	int job;
-	uint64_t key;       /* result key when done */
-};
-
-struct mp_tstats_acc {
-	enum mp_dtype stored;
-	struct mp_quant quant;
-	uint64_t numel;
-	int pass;
-	bool small, oom, bad;
-	/* small path */
-	uint64_t *codes;   /* [ncodes] */
-	uint32_t *sub;     /* [NSUB][ncodes] */
-	uint64_t pending;  /* values counted in sub since the last flush */
-	unsigned ncodes;
-	/* wide path */
-	int width;         /* 32 or 64 key bits for SP_X and SP_ABS */
-	double *xs;        /* [CHUNK] */
-	uint64_t *ks;      /* [CHUNK] keys of x */
-	uint64_t *kabs;    /* [CHUNK] keys of |x| */
-	uint64_t *kdev;    /* [CHUNK] keys of |x - median| */
-	uint64_t *top2;    /* [65536] second pass-0 histogram */
-	uint8_t *map;      /* [65536] pass 1: jobs of each top-16 bucket */
-	uint64_t *top;     /* [65536] pass-0 histogram of top 16 key bits */
-	struct ksum sum, l1, sumsq, c2, c3, c4;
-	double minv, maxv, mean, median, thresh, energy_num;
-	double shift; /* the first finite value: sum holds sum(x - shift) */
-	bool have_shift;
-	uint64_t n, nsparse, nonfinite, energy_k;
-	bool moments_done;
-	struct selector sel[NSEL];
-	struct job jobs[NSEL];
-	int njobs;
-	/* pass 1 of 32-bit keys: x keys of the buckets that may hold the mad,
-	 * gathered while the median is still being resolved */
-	uint32_t *cand;    /* [cand_cap] */
-	uint64_t ncand, cand_cap, cand_below;
-	double cand_tlo, cand_thi;
-};
-
 static void free_jobs(struct mp_tstats_acc *a)
 {
 	for (int j = 0; j < a->njobs; j++) {
@@ -191,16 +70,10 @@ struct mp_tstats_acc *mp_tstats_new(enum mp_dtype stored,
 	if (quant)
 		a->quant = *quant;
 	a->numel = numel;
-	a->small = mp_dtype_size(stored) <= 2;
 	a->minv = INFINITY;
 	a->maxv = -INFINITY;
-	if (a->small) {
-		a->ncodes = mp_dtype_size(stored) == 1 ? 256 : 65536;
-		a->codes = calloc(a->ncodes, sizeof *a->codes);
-		if (numel >= 4096)
-			a->sub = calloc((size_t)NSUB * a->ncodes,
-					sizeof *a->sub);
-		if (!a->codes || (numel >= 4096 && !a->sub))
+	if (mp_dtype_size(stored) <= 2) {
+		if (!(a->small = mp_tstats_small_new(stored, quant, numel)))
 			goto fail;
 		return a;
 	}
@@ -225,8 +98,7 @@ void mp_tstats_free(struct mp_tstats_acc *a)
 	if (!a)
 		return;
 	free_jobs(a);
-	free(a->codes);
-	free(a->sub);
+	mp_tstats_small_free(a->small);
 	free(a->xs);
 	free(a->ks);
 	free(a->kabs);
@@ -238,86 +110,7 @@ void mp_tstats_free(struct mp_tstats_acc *a)
 	free(a);
 }
 
-/* ---- 8- and 16-bit stored types ---- */
-
-static void flush_sub(struct mp_tstats_acc *a)
-{
-	for (unsigned s = 0; s < NSUB; s++) {
-		uint32_t *h = a->sub + (size_t)s * a->ncodes;
-		for (unsigned c = 0; c < a->ncodes; c++)
-			a->codes[c] += h[c];
-		memset(h, 0, a->ncodes * sizeof *h);
-	}
-	a->pending = 0;
-}
-
-static void feed_small(struct mp_tstats_acc *a, const uint8_t *b, uint64_t n)
-{
-	uint64_t *c = a->codes;
-	if (!a->sub) {
-		if (a->ncodes == 256)
-			for (uint64_t i = 0; i < n; i++)
-				c[b[i]]++;
-		else
-			for (uint64_t i = 0; i < n; i++)
-				c[b[2 * i] | (unsigned)b[2 * i + 1] << 8]++;
-		return;
-	}
-	uint32_t *h0 = a->sub, *h1 = h0 + a->ncodes, *h2 = h1 + a->ncodes,
-		 *h3 = h2 + a->ncodes;
-	while (n) {
-		/* each sub-histogram gets at most pending/NSUB + 1 counts */
-		if (a->pending >= (1ULL << 33))
-			flush_sub(a);
-		uint64_t m = n < (1u << 30) ? n : (1u << 30), i = 0;
-		if (a->ncodes == 256) {
-			for (; i + 4 <= m; i += 4) {
-				h0[b[i]]++;
-				h1[b[i + 1]]++;
-				h2[b[i + 2]]++;
-				h3[b[i + 3]]++;
-			}
-			for (; i < m; i++)
-				h0[b[i]]++;
-			b += m;
-		} else {
-			for (; i + 4 <= m; i += 4) {
-				uint64_t w;
-				memcpy(&w, b + 2 * i, 8);
-#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
-				w = __builtin_bswap64(w);
-				w = (w >> 48) | ((w >> 16) & 0xffff0000ULL) |
-				    ((w << 16) & 0xffff00000000ULL) | (w << 48);
-#endif
-				h0[w & 0xffff]++;
-				h1[(w >> 16) & 0xffff]++;
-				h2[(w >> 32) & 0xffff]++;
-				h3[w >> 48]++;
-			}
-			for (; i < m; i++)
-				h0[b[2 * i] | (unsigned)b[2 * i + 1] << 8]++;
-			b += 2 * m;
-		}
-		a->pending += m;
-		n -= m;
-	}
-}
-
-/* Logical value of a raw code, as mp_tensor_decode gives it. */
-static double code_value(const struct mp_tstats_acc *a, uint16_t code)
-{
-	double v = mp_dtype_decode16(a->stored, code);
-	if (a->quant.kind == MP_QUANT_AFFINE)
-		v = (double)(float)(v * a->quant.scale + a->quant.min);
-	return v;
-}
-
 /* ---- wide types ---- */
-
-static double key_value(int width, uint64_t k)
-{
-	return width == 32 ? val32(k) : val64(k);
-}
 
 /* Decode m values to xs (finite ones compacted) and their keys to ks;
  * returns how many are finite. */
@@ -685,7 +478,7 @@ void mp_tstats_feed(struct mp_tstats_acc *a, const uint8_t *bytes,
 	if (a->oom)
 		return;
 	if (a->small) {
-		feed_small(a, bytes, nvalues);
+		mp_tstats_small_feed(a->small, bytes, nvalues);
 		return;
 	}
 	unsigned w = mp_dtype_size(a->stored);
@@ -715,54 +508,14 @@ void mp_tstats_feed(struct mp_tstats_acc *a, const uint8_t *bytes,
 	}
 }
 
-static int cmp_u64(const void *x, const void *y)
-{
-	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
-	return a < b ? -1 : a > b;
-}
-
-/* Put the value of rank r of k[0..n) at k[r], the smaller ones before it
- * and the larger after (Hoare partitions around a median of three; qsort
- * once the partitions stop shrinking, so hostile input stays n log n). */
-static void select_u64(uint64_t *k, size_t n, size_t r)
-{
-	size_t lo = 0, hi = n, budget = 64;
-	while (hi - lo > 16) {
-		if (!budget--) {
-			qsort(k + lo, hi - lo, sizeof *k, cmp_u64);
-			return;
-		}
-		uint64_t x = k[lo], y = k[lo + (hi - lo) / 2], z = k[hi - 1];
-		uint64_t p = x < y ? (y < z ? y : (x < z ? z : x))
-				   : (x < z ? x : (y < z ? z : y));
-		size_t i = lo, j = hi - 1;
-		for (;;) {
-			while (k[i] < p)
-				i++;
-			while (k[j] > p)
-				j--;
-			if (i >= j)
-				break;
-			uint64_t t = k[i];
-			k[i++] = k[j];
-			k[j--] = t;
-		}
-		/* k[lo..j] <= p <= k[j+1..hi) */
-		if (r <= j)
-			hi = j + 1;
-		else
-			lo = j + 1;
-	}
-	qsort(k + lo, hi - lo, sizeof *k, cmp_u64);
-}
-
 static int space_width(const struct mp_tstats_acc *a, enum space sp)
 {
 	return sp == SP_DEV ? 64 : a->width;
 }
 
-static void sel_start(struct mp_tstats_acc *a, int i, enum space sp,
-		      uint64_t rank, uint64_t lo, uint64_t hi, uint64_t expect)
+void mp_tstats_sel_start(struct mp_tstats_acc *a, int i, enum space sp,
+			 uint64_t rank, uint64_t lo, uint64_t hi,
+			 uint64_t expect)
 {
 	struct selector *s = &a->sel[i];
 	memset(s, 0, sizeof *s);
@@ -855,192 +608,6 @@ static double sel_value(const struct mp_tstats_acc *a, int i)
 	return key_value(space_width(a, a->sel[i].sp), a->sel[i].key);
 }
 
-/* Interval of |x - m| over the values x of top-16 bucket b and every m in
- * [m0, m1]. Rounded subtraction is monotonic, so the bounds computed from
- * the ends hold for the rounded |x - m| as well. */
-static void bucket_dev(const struct mp_tstats_acc *a, unsigned b, double m0,
-		       double m1, double *dmin, double *dmax)
-{
-	int sh = a->width - 16;
-	uint64_t span = (1ULL << sh) - 1;
-	double lo = key_value(a->width, (uint64_t)b << sh);
-	double hi = key_value(a->width, ((uint64_t)b << sh) | span);
-	if (!isfinite(lo) || !isfinite(hi)) {
-		*dmin = 0;
-		*dmax = INFINITY;
-	} else if (lo >= m1) {
-		*dmin = lo - m1;
-		*dmax = hi - m0;
-	} else if (hi <= m0) {
-		*dmin = m0 - hi;
-		*dmax = m1 - lo;
-	} else {
-		*dmin = 0;
-		*dmax = fmax(hi - m0, m1 - lo);
-	}
-}
-
-struct dc {
-	double d;
-	uint64_t c;
-};
-
-static int cmp_dc(const void *x, const void *y)
-{
-	double a = ((const struct dc *)x)->d, b = ((const struct dc *)y)->d;
-	return a < b ? -1 : a > b;
-}
-
-/* Smallest t among p[].d whose cumulative count exceeds rank. */
-static double dc_rank(struct dc *p, size_t np, uint64_t rank)
-{
-	qsort(p, np, sizeof *p, cmp_dc);
-	uint64_t acc = 0;
-	for (size_t i = 0; i < np; i++) {
-		acc += p[i].c;
-		if (acc > rank)
-			return p[i].d;
-	}
-	return INFINITY;
-}
-
-/* Bracket the mad with the pass-0 histogram, for a median known to lie in
- * [m0, m1]: both middle ranks of d = |x - median| lie in [*tlo, *thi],
- * where tlo is the least t such that the buckets that may hold a d <= t hold
- * more than rank (n-1)/2 values, and thi the least t such that the buckets
- * that surely do hold more than rank n/2 values. Sets *cand to the number
- * of values in the buckets whose d interval meets the bracket and *below to
- * the number in those lying wholly below it. False when there is no finite
- * bracket or no memory. */
-static bool mad_bracket(const struct mp_tstats_acc *a, double m0, double m1,
-			double *tlo, double *thi, uint64_t *cand,
-			uint64_t *below)
-{
-	uint64_t r1 = (a->n - 1) / 2, r2 = a->n / 2;
-	struct dc *pmin = malloc(65536 * sizeof *pmin);
-	struct dc *pmax = malloc(65536 * sizeof *pmax);
-	bool ok = pmin && pmax && isfinite(m0) && isfinite(m1);
-	if (ok) {
-		size_t np = 0;
-		for (unsigned b = 0; b < 65536; b++) {
-			if (!a->top[b])
-				continue;
-			bucket_dev(a, b, m0, m1, &pmin[np].d, &pmax[np].d);
-			pmin[np].c = pmax[np].c = a->top[b];
-			np++;
-		}
-		*tlo = dc_rank(pmin, np, r1);
-		*thi = dc_rank(pmax, np, r2);
-		ok = isfinite(*thi) && *tlo <= *thi;
-	}
-	free(pmin);
-	free(pmax);
-	if (!ok)
-		return false;
-	*cand = *below = 0;
-	for (unsigned b = 0; b < 65536; b++) {
-		double d0, d1;
-		if (!a->top[b])
-			continue;
-		bucket_dev(a, b, m0, m1, &d0, &d1);
-		if (d1 < *tlo)
-			*below += a->top[b];
-		else if (d0 <= *thi)
-			*cand += a->top[b];
-	}
-	return true;
-}
-
-/* Start the two mad selectors once the median is exact, from a range
- * bracketed with the pass-0 histogram. */
-static void start_mad(struct mp_tstats_acc *a)
-{
-	uint64_t r1 = (a->n - 1) / 2, r2 = a->n / 2;
-	uint64_t lo = 0, hi = UINT64_MAX, expect = UINT64_MAX, below;
-	double tlo, thi;
-	if (mad_bracket(a, a->median, a->median, &tlo, &thi, &expect,
-			&below)) {
-		lo = key64(tlo);
-		hi = key64(thi);
-	} else {
-		expect = UINT64_MAX;
-	}
-	sel_start(a, SEL_MADA, SP_DEV, r1, lo, hi, expect);
-	sel_start(a, SEL_MADB, SP_DEV, r2, lo, hi, expect);
-}
-
-/* Pass 1 of 32-bit keys: the median lies between the bottom of the
- * bucket of rank (n-1)/2 and the top of that of rank n/2. Mark the buckets
- * that may hold the mad for gathering when they hold at most COLLECT_MAX
- * values; otherwise the mad takes a pass of its own. */
-static void plan_cand(struct mp_tstats_acc *a)
-{
-	const struct selector *s0 = &a->sel[SEL_MEDA], *s1 = &a->sel[SEL_MEDB];
-	double m0 = key_value(a->width, s0->done ? s0->key : s0->lo);
-	double m1 = key_value(a->width, s1->done ? s1->key : s1->hi);
-	uint64_t ncand;
-	if (!mad_bracket(a, m0, m1, &a->cand_tlo, &a->cand_thi, &ncand,
-			 &a->cand_below) ||
-	    ncand > COLLECT_MAX ||
-	    !(a->cand = malloc((ncand ? ncand : 1) * sizeof *a->cand)))
-		return;
-	a->cand_cap = ncand;
-	for (unsigned b = 0; b < 65536; b++) {
-		double d0, d1;
-		if (!a->top[b])
-			continue;
-		bucket_dev(a, b, m0, m1, &d0, &d1);
-		if (d1 >= a->cand_tlo && d0 <= a->cand_thi)
-			a->map[b] |= 128;
-	}
-}
-
-/* End of pass 1 with gathered candidates and the exact median: the value
- * of rank r among all d is the candidate of rank r - cand_below when that
- * one lies in the bracket (the values wholly below it are all smaller, the
- * others outside the candidates all larger). False when the candidates do
- * not settle both ranks, which leaves the mad to a pass of its own. */
-static bool mad_from_cand(struct mp_tstats_acc *a)
-{
-	uint64_t r[2] = {(a->n - 1) / 2, a->n / 2}, *d = NULL;
-	bool ok = a->ncand == a->cand_cap && a->ncand &&
-		  (d = malloc(a->ncand * sizeof *d));
-	for (uint64_t i = 0; ok && i < a->ncand; i++)
-		d[i] = key64(fabs(val32(a->cand[i]) - a->median));
-	uint64_t key[2] = {0, 0};
-	for (int t = 0; ok && t < 2; t++) {
-		ok = r[t] >= a->cand_below && r[t] - a->cand_below < a->ncand;
-		if (!ok)
-			break;
-		uint64_t q = r[t] - a->cand_below;
-		if (t == 0 || q != r[0] - a->cand_below) {
-			/* rank r[1] = r[0] + 1: the least key after r[0] */
-			if (t == 1 && q == r[0] - a->cand_below + 1) {
-				uint64_t m = d[q];
-				for (uint64_t i = q + 1; i < a->ncand; i++)
-					m = d[i] < m ? d[i] : m;
-				d[q] = m;
-			} else {
-				select_u64(d, a->ncand, q);
-			}
-		}
-		key[t] = d[q];
-		double v = val64(key[t]);
-		ok = v >= a->cand_tlo && v <= a->cand_thi;
-	}
-	free(d);
-	free(a->cand);
-	a->cand = NULL;
-	if (!ok)
-		return false;
-	for (int t = 0; t < 2; t++) {
-		sel_start(a, SEL_MADA + t, SP_DEV, r[t], key[t], key[t], 1);
-		a->sel[SEL_MADA + t].done = true;
-		a->sel[SEL_MADA + t].key = key[t];
-	}
-	return true;
-}
-
 /* Build this pass's jobs from the live selectors. */
 static void plan_jobs(struct mp_tstats_acc *a)
 {
@@ -1102,16 +669,16 @@ bool mp_tstats_next_pass(struct mp_tstats_acc *a)
 		uint64_t n = a->n, k = n / 10 ? n / 10 : 1;
 		a->energy_k = k;
 		uint64_t full = a->width == 32 ? 0xffffffffULL : UINT64_MAX;
-		sel_start(a, SEL_Q25A, SP_X, (n - 1) / 4, 0, full, n);
-		sel_start(a, SEL_Q25B, SP_X, (n - 1) / 4 + ((n - 1) % 4 != 0),
+		mp_tstats_sel_start(a, SEL_Q25A, SP_X, (n - 1) / 4, 0, full, n);
+		mp_tstats_sel_start(a, SEL_Q25B, SP_X, (n - 1) / 4 + ((n - 1) % 4 != 0),
 			  0, full, n);
-		sel_start(a, SEL_MEDA, SP_X, (n - 1) / 2, 0, full, n);
-		sel_start(a, SEL_MEDB, SP_X, n / 2, 0, full, n);
-		sel_start(a, SEL_Q75A, SP_X, 3 * ((n - 1) / 4) +
+		mp_tstats_sel_start(a, SEL_MEDA, SP_X, (n - 1) / 2, 0, full, n);
+		mp_tstats_sel_start(a, SEL_MEDB, SP_X, n / 2, 0, full, n);
+		mp_tstats_sel_start(a, SEL_Q75A, SP_X, 3 * ((n - 1) / 4) +
 			  (3 * ((n - 1) % 4)) / 4, 0, full, n);
-		sel_start(a, SEL_Q75B, SP_X, 3 * ((n - 1) / 4) +
+		mp_tstats_sel_start(a, SEL_Q75B, SP_X, 3 * ((n - 1) / 4) +
 			  (3 * ((n - 1) % 4) + 3) / 4, 0, full, n);
-		sel_start(a, SEL_ENERGY, SP_ABS, n - k, 0, full, n);
+		mp_tstats_sel_start(a, SEL_ENERGY, SP_ABS, n - k, 0, full, n);
 		/* narrow the first 16 bits with the pass-0 histogram */
 		struct job jx = {.sp = SP_X, .lo = 0, .hi = full,
 				 .shift = a->width - 16, .hist = a->top};
@@ -1147,8 +714,8 @@ bool mp_tstats_next_pass(struct mp_tstats_acc *a)
 		a->median = a->sel[SEL_MEDA].key == a->sel[SEL_MEDB].key
 				    ? m0
 				    : (m0 + m1) / 2;
-		if (!a->cand || !mad_from_cand(a))
-			start_mad(a);
+		if (!a->cand || !mp_tstats_mad_from_cand(a))
+			mp_tstats_start_mad(a);
 	}
 	free(a->cand); /* gathered for pass 1 only */
 	a->cand = NULL;
@@ -1163,31 +730,16 @@ bool mp_tstats_next_pass(struct mp_tstats_acc *a)
 		if (a->pass == 1 && !a->oom)
 			build_map(a);
 		if (a->pass == 1 && a->map && a->width == 32)
-			plan_cand(a);
+			mp_tstats_plan_cand(a);
 	}
 	return more && !a->oom && !a->bad;
-}
-
-/* numpy's _lerp: exact at both ends, symmetric in rounding. */
-static double lerp(double lo, double hi, double t)
-{
-	double d = hi - lo;
-	return t >= 0.5 ? hi - d * (1 - t) : lo + d * t;
-}
-
-/* Linear-interpolation percentile p from the values at ranks floor and
- * ceil of p*(n-1) (numpy's default method). */
-static double pct_value(double p, uint64_t n, double vlo, double vhi)
-{
-	double pos = p * (double)(n - 1);
-	return lerp(vlo, vhi, pos - floor(pos));
 }
 
 /* Shape statistics from central sums. scipy returns NaN for skew and
  * kurtosis when m2 <= (eps_resolution * mean)^2 (constant input); so do we,
  * which the JSON writer turns into null. */
-static void shape_stats(struct mp_tstats *o, double c2, double c3, double c4,
-			uint64_t n)
+void mp_tstats_shape(struct mp_tstats *o, double c2, double c3, double c4,
+		     uint64_t n)
 {
 	double m2 = c2 / (double)n, m3 = c3 / (double)n, m4 = c4 / (double)n;
 	o->std = sqrt(m2);
@@ -1200,131 +752,6 @@ static void shape_stats(struct mp_tstats *o, double c2, double c3, double c4,
 	}
 }
 
-struct vc {
-	double v;
-	uint64_t c;
-};
-
-static int cmp_vc(const void *x, const void *y)
-{
-	double a = ((const struct vc *)x)->v, b = ((const struct vc *)y)->v;
-	return a < b ? -1 : a > b;
-}
-
-/* Value of ascending rank r in sorted (value, count) pairs. */
-static double vc_rank(const struct vc *p, size_t np, uint64_t r)
-{
-	uint64_t acc = 0;
-	for (size_t i = 0; i < np; i++) {
-		acc += p[i].c;
-		if (r < acc)
-			return p[i].v;
-	}
-	return p[np - 1].v;
-}
-
-static double vc_median(const struct vc *p, size_t np, uint64_t n)
-{
-	if (n % 2)
-		return vc_rank(p, np, n / 2);
-	return (vc_rank(p, np, n / 2 - 1) + vc_rank(p, np, n / 2)) / 2;
-}
-
-static mp_status finish_small(struct mp_tstats_acc *a, struct mp_tstats *o)
-{
-	if (a->sub)
-		flush_sub(a);
-	struct vc *p = malloc(a->ncodes * sizeof *p);
-	struct vc *d = malloc(a->ncodes * sizeof *d);
-	if (!p || !d) {
-		free(p);
-		free(d);
-		return MP_ENOMEM;
-	}
-	size_t np = 0;
-	uint64_t n = 0, nsparse = 0;
-	o->nonfinite = 0;
-	for (unsigned c = 0; c < a->ncodes; c++) {
-		if (!a->codes[c])
-			continue;
-		double v = code_value(a, (uint16_t)c);
-		if (!isfinite(v)) {
-			o->nonfinite += a->codes[c];
-			continue;
-		}
-		p[np].v = v;
-		p[np++].c = a->codes[c];
-	}
-	qsort(p, np, sizeof *p, cmp_vc);
-	size_t w = 0; /* merge equal values: +0 and -0, equal affine codes */
-	for (size_t i = 0; i < np; i++) {
-		if (w && p[w - 1].v == p[i].v)
-			p[w - 1].c += p[i].c;
-		else
-			p[w++] = p[i];
-	}
-	np = w;
-	struct ksum sum = {0}, l1 = {0}, sumsq = {0};
-	for (size_t i = 0; i < np; i++) {
-		double v = p[i].v, c = (double)p[i].c;
-		n += p[i].c;
-		kadd(&sum, c * (v - p[0].v));
-		kadd(&l1, c * fabs(v));
-		kadd(&sumsq, c * (v * v));
-		if (fabs(v) < 1e-6)
-			nsparse += p[i].c;
-	}
-	o->n = n;
-	if (n == 0)
-		goto out;
-	o->mean = p[0].v + kval(&sum) / (double)n;
-	struct ksum c2 = {0}, c3 = {0}, c4 = {0};
-	for (size_t i = 0; i < np; i++) {
-		double e = p[i].v - o->mean, c = (double)p[i].c, e2 = e * e;
-		kadd(&c2, c * e2);
-		kadd(&c3, c * (e2 * e));
-		kadd(&c4, c * (e2 * e2));
-	}
-	shape_stats(o, kval(&c2), kval(&c3), kval(&c4), n);
-	o->min = p[0].v;
-	o->max = p[np - 1].v;
-	uint64_t lo = (n - 1) / 4, hi = lo + ((n - 1) % 4 != 0);
-	o->q25 = pct_value(0.25, n, vc_rank(p, np, lo), vc_rank(p, np, hi));
-	lo = 3 * ((n - 1) / 4) + (3 * ((n - 1) % 4)) / 4;
-	hi = 3 * ((n - 1) / 4) + (3 * ((n - 1) % 4) + 3) / 4;
-	o->q75 = pct_value(0.75, n, vc_rank(p, np, lo), vc_rank(p, np, hi));
-	o->median = vc_median(p, np, n);
-	o->iqr = o->q75 - o->q25;
-	o->l1_norm = kval(&l1);
-	o->l2_norm = sqrt(kval(&sumsq));
-	o->linf_norm = fmax(fabs(o->min), fabs(o->max));
-	o->sparsity = (double)nsparse / (double)n;
-	for (size_t i = 0; i < np; i++) {
-		d[i].v = fabs(p[i].v - o->median);
-		d[i].c = p[i].c;
-	}
-	qsort(d, np, sizeof *d, cmp_vc);
-	o->mad = vc_median(d, np, n);
-	for (size_t i = 0; i < np; i++) {
-		d[i].v = fabs(p[i].v);
-		d[i].c = p[i].c;
-	}
-	qsort(d, np, sizeof *d, cmp_vc);
-	uint64_t left = n / 10 ? n / 10 : 1;
-	struct ksum top = {0};
-	for (size_t i = np; i-- > 0 && left;) {
-		uint64_t take = d[i].c < left ? d[i].c : left;
-		kadd(&top, (double)take * (d[i].v * d[i].v));
-		left -= take;
-	}
-	double ss = kval(&sumsq);
-	o->energy_concentration = ss > 0 ? kval(&top) / ss : 0;
-out:
-	free(d);
-	free(p);
-	return MP_OK;
-}
-
 mp_status mp_tstats_finish(struct mp_tstats_acc *a, struct mp_tstats *o)
 {
 	memset(o, 0, sizeof *o);
@@ -1333,7 +760,7 @@ mp_status mp_tstats_finish(struct mp_tstats_acc *a, struct mp_tstats *o)
 	if (a->oom)
 		return MP_ENOMEM;
 	if (a->small)
-		return finish_small(a, o);
+		return mp_tstats_small_finish(a->small, o);
 	if (a->bad)
 		return MP_EIO;
 	o->n = a->n;
@@ -1345,7 +772,7 @@ mp_status mp_tstats_finish(struct mp_tstats_acc *a, struct mp_tstats *o)
 			return MP_EINVAL; /* finish before the last pass */
 	uint64_t n = a->n;
 	o->mean = a->mean;
-	shape_stats(o, kval(&a->c2), kval(&a->c3), kval(&a->c4), n);
+	mp_tstats_shape(o, kval(&a->c2), kval(&a->c3), kval(&a->c4), n);
 	o->min = a->minv;
 	o->max = a->maxv;
 	o->q25 = pct_value(0.25, n, sel_value(a, SEL_Q25A),
