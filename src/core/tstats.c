@@ -185,7 +185,8 @@ static size_t decode_chunk(struct mp_tstats_acc *a, const uint8_t *b,
 	return j;
 }
 
-static void pass0_chunk(struct mp_tstats_acc *a, size_t m)
+__attribute__((noinline)) static void pass0_chunk(struct mp_tstats_acc *a,
+						 size_t m)
 {
 	const double *x = a->xs;
 	const uint64_t *k = a->ks;
@@ -215,12 +216,19 @@ static void pass0_chunk(struct mp_tstats_acc *a, size_t m)
 			vq[h] += v * v;
 		}
 	for (i = 0; i + 4 <= m; i += 4) {
-		for (int r = 0; r < 4; r++) {
-			double v = x[i + r];
-			sp += fabs(v) < 1e-6;
-			vmn[r] = v < vmn[r] ? v : vmn[r];
-			vmx[r] = v > vmx[r] ? v : vmx[r];
-		}
+		/* written out: at -O2 GCC keeps small loops here as loops */
+#define MP_EXTREMES(r)                                                        \
+	do {                                                                  \
+		double v = x[i + r];                                          \
+		sp += fabs(v) < 1e-6;                                         \
+		vmn[r] = v < vmn[r] ? v : vmn[r];                             \
+		vmx[r] = v > vmx[r] ? v : vmx[r];                             \
+	} while (0)
+		MP_EXTREMES(0);
+		MP_EXTREMES(1);
+		MP_EXTREMES(2);
+		MP_EXTREMES(3);
+#undef MP_EXTREMES
 		top[k[i] >> sh]++;
 		top2[k[i + 1] >> sh]++;
 		top[k[i + 2] >> sh]++;
@@ -376,6 +384,27 @@ static void map_hit(struct mp_tstats_acc *a, uint8_t c, uint64_t k)
 	}
 }
 
+/* Central sums of two values (lanes) and x^2 where the map says |x| lies
+ * above the energy bucket; returns how many do. */
+struct lanes2 {
+	v2d s2, s3, s4, q;
+};
+
+static inline uint64_t moments2(struct lanes2 *l, const double *x,
+				double mean, uint8_t ca, uint8_t cb)
+{
+	v2d v;
+	memcpy(&v, x, sizeof v);
+	v2d d = v - mean, d2 = d * d;
+	l->s2 += d2;
+	l->s3 += d2 * d;
+	l->s4 += d2 * d2;
+	/* x^2 in the lanes above the energy bucket, +0 in the others */
+	v2l hi = {-(int64_t)(ca >> 6 & 1), -(int64_t)(cb >> 6 & 1)};
+	l->q += (v2d)((v2l)(v * v) & hi);
+	return (uint64_t)(-(hi[0] + hi[1]));
+}
+
 static void map_chunk(struct mp_tstats_acc *a, size_t m)
 {
 	const uint8_t *map = a->map;
@@ -386,31 +415,22 @@ static void map_chunk(struct mp_tstats_acc *a, size_t m)
 	double mean = a->mean;
 	uint64_t up = 0;
 	size_t i = 0;
-	v2d v2[2] = {{0, 0}, {0, 0}}, v3[2] = {{0, 0}, {0, 0}};
-	v2d v4[2] = {{0, 0}, {0, 0}}, vq[2] = {{0, 0}, {0, 0}};
+	struct lanes2 l0 = {{0, 0}, {0, 0}, {0, 0}, {0, 0}}, l1 = l0;
 	for (; i + 4 <= m; i += 4) {
-		uint8_t c[4];
-		for (int r = 0; r < 4; r++)
-			c[r] = map[k[i + r] >> sh];
-		for (int h = 0; h < 2; h++) {
-			v2d v;
-			memcpy(&v, x + i + 2 * h, sizeof v);
-			v2d d = v - mean, d2 = d * d;
-			v2[h] += d2;
-			v3[h] += d2 * d;
-			v4[h] += d2 * d2;
-			/* x^2 in the lanes above the energy bucket, +0 in
-			 * the others */
-			v2l hi = {-(int64_t)(c[2 * h] >> 6 & 1),
-				  -(int64_t)(c[2 * h + 1] >> 6 & 1)};
-			vq[h] += (v2d)((v2l)(v * v) & hi);
-			up -= (uint64_t)(hi[0] + hi[1]);
-		}
-		if ((c[0] | c[1] | c[2] | c[3]) & 191)
+		/* written out: at -O2 GCC keeps small loops here as loops */
+		uint8_t c0 = map[k[i] >> sh], c1 = map[k[i + 1] >> sh];
+		uint8_t c2 = map[k[i + 2] >> sh], c3 = map[k[i + 3] >> sh];
+		up += moments2(&l0, x + i, mean, c0, c1);
+		up += moments2(&l1, x + i + 2, mean, c2, c3);
+		if ((c0 | c1 | c2 | c3) & 191) {
+			uint8_t c[4] = {c0, c1, c2, c3};
 			for (int r = 0; r < 4; r++)
 				if (c[r] & 191)
 					map_hit(a, c[r], k[i + r]);
+		}
 	}
+	v2d v2[2] = {l0.s2, l1.s2}, v3[2] = {l0.s3, l1.s3};
+	v2d v4[2] = {l0.s4, l1.s4}, vq[2] = {l0.q, l1.q};
 	for (int r = 0; r < 4; r++) {
 		s2[r] = v2[r / 2][r % 2];
 		s3[r] = v3[r / 2][r % 2];
