@@ -7,8 +7,11 @@
 #include "testutil.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 START_TEST(test_file_range_checks)
 {
@@ -27,6 +30,60 @@ START_TEST(test_file_range_checks)
 	ck_assert_int_eq(mp_file_range(&f, UINT64_MAX - 1, 4, &b, &err), MP_ETRUNC);
 	mp_file_close(&f);
 	mp_file_close(&f); /* idempotent */
+	free(p);
+	tu_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
+/* Resident pages of this process, from /proc/self/statm. */
+static long resident_pages(void)
+{
+	FILE *fp = fopen("/proc/self/statm", "r");
+	long size = 0, res = -1;
+	if (fp) {
+		if (fscanf(fp, "%ld %ld", &size, &res) != 2)
+			res = -1;
+		fclose(fp);
+	}
+	return res;
+}
+
+START_TEST(test_file_prefetch_release)
+{
+	/* 8 MB mapped but untouched: prefetching 4 MB of it makes at least
+	 * 3 MB resident (where the kernel has MADV_POPULATE_READ), releasing
+	 * it gives them back; out-of-range requests are no-ops. */
+	size_t n = 8u << 20;
+	char *dir = tu_tmpdir(), *p = tu_path(dir, "big.bin");
+	char *buf = calloc(n, 1);
+	ck_assert_ptr_nonnull(buf);
+	for (size_t i = 0; i < n; i += 4096)
+		buf[i] = (char)(i >> 12);
+	tu_write(p, buf, n);
+	free(buf);
+	struct mp_file f;
+	struct mp_error err;
+	ck_assert_int_eq(mp_file_open(&f, p, &err), MP_OK);
+	long page = sysconf(_SC_PAGESIZE), r0 = resident_pages();
+	ck_assert_int_ge(r0, 0);
+	bool populate = false;
+#ifdef MADV_POPULATE_READ
+	populate = madvise((void *)f.data, (size_t)page,
+			   MADV_POPULATE_READ) == 0;
+#endif
+	mp_file_prefetch(&f, 1u << 20, 4u << 20);
+	long r1 = resident_pages();
+	if (populate)
+		ck_assert_int_ge((r1 - r0) * page, 3 << 20);
+	mp_file_release(&f, 0, n);
+	ck_assert_int_lt((resident_pages() - r0) * page, 1 << 20);
+	mp_file_prefetch(&f, n, 1);
+	mp_file_prefetch(&f, n - 10, UINT64_MAX);
+	mp_file_prefetch(&f, UINT64_MAX, UINT64_MAX);
+	mp_file_release(&f, 0, n);
+	ck_assert_uint_eq(f.data[n - 4096], (uint8_t)((n - 4096) >> 12));
+	mp_file_close(&f);
 	free(p);
 	tu_rmtree(dir);
 	free(dir);
@@ -207,6 +264,7 @@ Suite *suite_reader(void)
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, test_file_range_checks);
 	tcase_add_test(tc, test_file_open_errors);
+	tcase_add_test(tc, test_file_prefetch_release);
 	tcase_add_test(tc, test_dtype_decoding);
 	tcase_add_test(tc, test_json_layer);
 	tcase_add_test(tc, test_tensor_shape_and_segments);

@@ -386,7 +386,8 @@ START_TEST(test_f32_random)
 	int passes = run_acc(MP_F32, NULL, f, n, blk, 3, &g);
 	ref_stats(x, n, &e);
 	expect_stats(&g, &e, 1e-12);
-	ck_assert_msg(passes <= 4, "F32 took %d passes", passes);
+	/* the mad is gathered in pass 1 while the median is resolved */
+	ck_assert_msg(passes == 2, "F32 took %d passes", passes);
 	/* uniform values and odd n */
 	for (size_t i = 0; i < n; i++) {
 		f[i] = (float)(tu_rand_uniform(&st) * 4 - 1);
@@ -398,6 +399,77 @@ START_TEST(test_f32_random)
 	expect_stats(&g, &e, 1e-12);
 	free(f);
 	free(x);
+}
+END_TEST
+
+/* F32 values against the sort reference; want_passes 0 for any number. */
+static void check_f32(const float *f, size_t n, int want_passes)
+{
+	double *x = malloc((n ? n : 1) * sizeof *x);
+	ck_assert_ptr_nonnull(x);
+	for (size_t i = 0; i < n; i++)
+		x[i] = f[i];
+	struct mp_tstats g, e;
+	uint64_t blk[] = {1000, 4093}, finite = 0;
+	int passes = run_acc(MP_F32, NULL, f, n, blk, 2, &g);
+	for (size_t i = 0; i < n; i++)
+		finite += isfinite(x[i]) != 0;
+	if (finite) {
+		ref_stats(x, n, &e);
+		expect_stats(&g, &e, 1e-12);
+	} else {
+		ck_assert_uint_eq(g.n, 0);
+		ck_assert_uint_eq(g.nonfinite, n);
+	}
+	if (want_passes)
+		ck_assert_msg(passes == want_passes, "n %zu: %d passes", n,
+			      passes);
+	free(x);
+}
+
+START_TEST(test_f32_mad_paths)
+{
+	size_t n = 1200000;
+	float *f = malloc(n * sizeof *f);
+	ck_assert_ptr_nonnull(f);
+	uint64_t st = 11;
+	/* 1 + k ulp: every value in the median's top-16 bucket, more than
+	 * the gathering limit of the mad candidates -> the mad is narrowed in
+	 * passes of its own, over 64-bit keys of d: 16 bits, then collected */
+	for (size_t i = 0; i < n; i++)
+		f[i] = 1.0f + (float)(tu_rand_u64(&st) % 3000) * 0x1p-23f;
+	check_f32(f, n, 4);
+	/* the same spread below the gathering limit: two passes */
+	check_f32(f, 900000, 2);
+	/* symmetric around 0 with the median exactly 0 and a bucket (of
+	 * zeros) holding most values; the mad is 0 */
+	for (size_t i = 0; i < n; i++)
+		f[i] = i % 4 ? 0.0f : (float)tu_rand_normal(&st);
+	check_f32(f, n, 2);
+	/* mad from a few distinct values far from the median's bucket */
+	for (size_t i = 0; i < n; i++)
+		f[i] = (float)(tu_rand_u64(&st) % 5) - 2.0f;
+	check_f32(f, n, 0);
+	/* denormals, +-0, NaN and Inf interleaved with normal values */
+	for (size_t i = 0; i < n; i++) {
+		uint64_t r = tu_rand_u64(&st);
+		float v = r % 7 == 0   ? 0x1p-140f * (float)(r % 1000)
+			  : r % 7 == 1 ? -0.0f
+			  : r % 7 == 2 ? 0.0f
+			  : r % 97 == 3 ? NAN
+			  : r % 97 == 4 ? -INFINITY
+					: (float)tu_rand_normal(&st) * 1e-3f;
+		f[i] = r % 2 && v == v ? -v : v;
+	}
+	check_f32(f, n, 0);
+	/* tiny tensors, all zeros, only non-finite values */
+	const float small[] = {2.5f, -1.0f, 0.0f, 0.0f, 0.0f};
+	check_f32(small, 1, 2);
+	check_f32(small, 2, 2);
+	check_f32(small + 2, 3, 2);
+	const float nf[] = {NAN, INFINITY};
+	check_f32(nf, 2, 1);
+	free(f);
 }
 END_TEST
 
@@ -567,6 +639,7 @@ Suite *suite_tstats(void)
 	tcase_add_test(tc, test_negative_zero);
 	tcase_add_test(tc, test_energy_k);
 	tcase_add_test(tc, test_f32_random);
+	tcase_add_test(tc, test_f32_mad_paths);
 	tcase_add_test(tc, test_f64_and_ints);
 	tcase_add_test(tc, test_duplicates);
 	tcase_add_test(tc, test_histogram_types);

@@ -92,6 +92,7 @@ void mp_fp_hash_file(const struct mp_file *f, char hex[MP_SHA256_HEX])
 	const uint64_t chunk = 8u << 20;
 	for (uint64_t off = 0; off < f->size; off += chunk) {
 		uint64_t n = f->size - off < chunk ? f->size - off : chunk;
+		mp_file_prefetch(f, off, n);
 		EVP_DigestUpdate(ctx, f->data + off, (size_t)n);
 		mp_file_release(f, off, n);
 	}

@@ -6,9 +6,10 @@
  * statistics and sketch together; further passes are made only when
  * tstats asks for them. Tensors are spread over worker threads, largest
  * first. Memory: threads * (BLOCK + sketch positions + tstats state),
- * whatever the model size; mapped pages are released every RELEASE_EVERY
- * bytes of each pass, so resident memory stays bounded even for one huge
- * tensor. Tensors are not split between threads: a model made of one huge
+ * whatever the model size; mapped pages are populated in one call and
+ * released every RELEASE_EVERY bytes of each pass (a tensor up to that size
+ * stays mapped from its first pass to its last), so resident memory stays
+ * bounded even for one huge tensor. Tensors are not split between threads: a model made of one huge
  * tensor is processed by one thread (acceptable: such models are rare and
  * the file hash runs in parallel anyway). */
 #include "fingerprint.h"
@@ -70,10 +71,11 @@ static void progress(struct job *j, uint64_t n)
 		j->prog->fn(j->prog->ctx, now, j->total);
 }
 
-/* Give back the mapped pages of bytes [off, off + len) of t; each segment
- * may lie in another file. */
-static void release(const struct mp_model *m, const struct mp_tensor *t,
-		    uint64_t off, uint64_t len)
+/* Apply fn (mp_file_release or mp_file_prefetch) to the mapped pages of
+ * bytes [off, off + len) of t; each segment may lie in another file. */
+static void advise(const struct mp_model *m, const struct mp_tensor *t,
+		   uint64_t off, uint64_t len,
+		   void (*fn)(const struct mp_file *, uint64_t, uint64_t))
 {
 	uint64_t base = 0, end = off + len;
 	for (int s = 0; s < t->nseg && base < end; s++) {
@@ -85,9 +87,8 @@ static void release(const struct mp_model *m, const struct mp_tensor *t,
 			const struct mp_file *mf = &m->files[f];
 			if (mf->data && p >= mf->data &&
 			    (uint64_t)(p - mf->data) < mf->size) {
-				mp_file_release(
-				    mf, (uint64_t)(p - mf->data) + (lo - base),
-				    hi - lo);
+				fn(mf, (uint64_t)(p - mf->data) + (lo - base),
+				   hi - lo);
 				break;
 			}
 		}
@@ -96,7 +97,10 @@ static void release(const struct mp_model *m, const struct mp_tensor *t,
 }
 
 /* Hash (pass 0 only), feed statistics and pick sketch values, block by
- * block over the whole tensor. */
+ * block over the whole tensor. Pages are mapped RELEASE_EVERY bytes at a
+ * time and given back after them, except for the last stretch (all of a
+ * tensor up to RELEASE_EVERY bytes), which the next pass reads first and
+ * do_tensor gives back at the end. */
 static void one_pass(struct worker *w, const struct mp_tensor *t,
 		     struct mp_tensor_fp *o, struct mp_tstats_acc *acc,
 		     bool first)
@@ -105,8 +109,14 @@ static void one_pass(struct worker *w, const struct mp_tensor *t,
 	uint64_t per = BLOCK / es; /* values per block */
 	uint32_t p = 0;
 	uint64_t released = 0; /* bytes before this were given back */
+	uint64_t mapped = 0;   /* bytes before this were prefetched */
 	for (uint64_t e0 = 0; e0 < t->numel; e0 += per) {
 		uint64_t n = t->numel - e0 < per ? t->numel - e0 : per;
+		if (e0 * es >= mapped && t->nbytes > RELEASE_EVERY) {
+			advise(w->j->m, t, mapped, RELEASE_EVERY,
+			       mp_file_prefetch);
+			mapped += RELEASE_EVERY;
+		}
 		const uint8_t *b =
 		    mp_tensor_bytes(t, e0 * es, n * es, w->scratch);
 		if (first) {
@@ -122,12 +132,13 @@ static void one_pass(struct worker *w, const struct mp_tensor *t,
 			mp_tstats_feed(acc, b, n);
 		if (first)
 			progress(w->j, n * es);
-		if ((e0 + n) * es - released >= RELEASE_EVERY) {
-			release(w->j->m, t, released, (e0 + n) * es - released);
+		if ((e0 + n) * es - released >= RELEASE_EVERY &&
+		    e0 + n < t->numel) {
+			advise(w->j->m, t, released,
+			       (e0 + n) * es - released, mp_file_release);
 			released = (e0 + n) * es;
 		}
 	}
-	release(w->j->m, t, released, t->nbytes - released);
 }
 
 static mp_status do_tensor(struct worker *w, const struct mp_tensor *t,
@@ -171,13 +182,16 @@ static mp_status do_tensor(struct worker *w, const struct mp_tensor *t,
 		     t->name);
 		return MP_ENOMEM;
 	}
+	if (t->nbytes <= RELEASE_EVERY)
+		advise(j->m, t, 0, t->nbytes, mp_file_prefetch);
 	one_pass(w, t, o, acc, true);
 	EVP_DigestFinal_ex(w->md, md, NULL);
 	mp_hex(md, MP_SHA256_LEN, o->sha256);
 	mp_status s = MP_OK;
+	while (acc && mp_tstats_next_pass(acc) && !atomic_load(&j->failed))
+		one_pass(w, t, o, acc, false);
+	advise(j->m, t, 0, t->nbytes, mp_file_release);
 	if (acc) {
-		while (mp_tstats_next_pass(acc) && !atomic_load(&j->failed))
-			one_pass(w, t, o, acc, false);
 		s = mp_tstats_finish(acc, &o->stats);
 		mp_tstats_free(acc);
 		o->has_stats = s == MP_OK;

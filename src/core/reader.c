@@ -88,6 +88,21 @@ void mp_file_release(const struct mp_file *f, uint64_t off, uint64_t len)
 			MADV_DONTNEED);
 }
 
+void mp_file_prefetch(const struct mp_file *f, uint64_t off, uint64_t len)
+{
+#ifdef MADV_POPULATE_READ
+	if (!f->data || off >= f->size || len == 0)
+		return;
+	long page = sysconf(_SC_PAGESIZE);
+	uint64_t start = off - off % (uint64_t)page;
+	uint64_t end = len < f->size - off ? off + len : f->size;
+	madvise((void *)(f->data + start), (size_t)(end - start),
+		MADV_POPULATE_READ);
+#else
+	(void)f, (void)off, (void)len;
+#endif
+}
+
 mp_status mp_read_text(const char *path, uint64_t max_bytes, char **out,
 		       size_t *len, struct mp_error *err)
 {

@@ -1,33 +1,33 @@
-/* tstats.c — exact tensor statistics in bounded memory.
+/* tstats.c — exact tensor statistics in bounded memory: the public entry
+ * points, and the passes over wide types (stored types of at most 16 bits
+ * are in tstats_small.c, the mad in tstats_mad.c).
  *
- * Stored types of at most 16 bits: one pass counting raw codes into
- * interleaved histograms; every statistic is then derived from the distinct
- * (value, count) pairs.
- *
- * Wider types work on order-preserving keys (32-bit float keys for F32,
+ * Wide types work on order-preserving keys (32-bit float keys for F32,
  * 64-bit double keys for everything else, decoded to double first). Pass 0
  * gathers the sums, min and max and the histogram of the top 16 key bits.
  * Each wanted order statistic (q25, median and q75 at their floor and ceil
  * ranks, the energy threshold among |x|, the two middle ranks of
  * d = |x - median|) is a selector holding a key range that contains it and
  * its rank; every pass a job per distinct range either counts the next bits
- * of the keys inside it or, once it holds at most COLLECT_MAX values,
- * collects and sorts them. Pass 1 also sums the central moments. The mad
- * starts as soon as the median is exact, from a range bracketed with the
- * pass-0 histogram. F32 usually needs 3 passes. */
-#include "tstats.h"
+ * of the keys inside it or, when it holds few values, collects and sorts
+ * them. Pass 1 also sums the central moments, with one bucket-map lookup
+ * per value. F32 usually needs 2 passes: its keys have 32 bits, and the mad
+ * is gathered in pass 1 (tstats_mad.c). */
+#include "tstats_int.h"
 
-#include <math.h>
 #include <stdlib.h>
-#include <string.h>
 
-#define COLLECT_MAX (1u << 20)
-#define NSEL 9
-#define CHUNK 1024
-#define NSUB 4
-
-enum { SEL_Q25A, SEL_Q25B, SEL_MEDA, SEL_MEDB, SEL_Q75A, SEL_Q75B, SEL_ENERGY,
-       SEL_MADA, SEL_MADB };
+/* 16-byte vectors (GCC vector extensions, SSE2 on x86-64, lowered to
+ * whatever another target has). Sums keep four lanes, lane r over the
+ * values i of a chunk with i % 4 == r, in two vectors of two doubles:
+ * exactly what a scalar loop over four accumulators computes, so results
+ * do not depend on the instruction set (and -std=c11 forbids contracting
+ * into fused multiply-adds). */
+typedef float v2f __attribute__((vector_size(8)));
+typedef uint32_t v4u __attribute__((vector_size(16)));
+typedef int32_t v4i __attribute__((vector_size(16)));
+typedef double v2d __attribute__((vector_size(16)));
+typedef int64_t v2l __attribute__((vector_size(16)));
 
 static const char *const field_names[] = {
 #define MP_X_NAME(f) #f,
@@ -50,110 +50,6 @@ double *mp_tstats_field(struct mp_tstats *s, int i)
 	return i >= 0 && i < MP_TSTATS_NFIELDS ? f[i] : NULL;
 }
 
-/* Order-preserving keys: sign bit flipped for positives, all bits flipped
- * for negatives. */
-static uint64_t key64(double x)
-{
-	uint64_t u;
-	memcpy(&u, &x, 8);
-	return (u >> 63) ? ~u : u | (1ULL << 63);
-}
-
-static double val64(uint64_t k)
-{
-	uint64_t u = (k >> 63) ? k & ~(1ULL << 63) : ~k;
-	double x;
-	memcpy(&x, &u, 8);
-	return x;
-}
-
-static uint64_t key32(uint32_t u)
-{
-	return (u >> 31) ? (uint32_t)~u : u | 0x80000000u;
-}
-
-static double val32(uint64_t k)
-{
-	uint32_t u = (k >> 31) ? (uint32_t)k & 0x7fffffffu : ~(uint32_t)k;
-	float f;
-	memcpy(&f, &u, 4);
-	return f;
-}
-
-/* Neumaier compensated sum. */
-struct ksum {
-	double s, c;
-};
-
-static void kadd(struct ksum *k, double x)
-{
-	double t = k->s + x;
-	if (fabs(k->s) >= fabs(x))
-		k->c += (k->s - t) + x;
-	else
-		k->c += (x - t) + k->s;
-	k->s = t;
-}
-
-static double kval(const struct ksum *k) { return k->s + k->c; }
-
-enum space { SP_X, SP_ABS, SP_DEV };
-
-/* One range of one key space, counted or collected during a pass. */
-struct job {
-	enum space sp;
-	uint64_t lo, hi;
-	int shift;
-	bool collect, sorted;
-	uint64_t *hist; /* [65536] */
-	uint64_t *keys; /* [cap] */
-	uint64_t nkeys, cap;
-	uint64_t below;
-	struct ksum above_sq; /* SP_ABS: x^2 over keys above hi */
-	uint64_t above_n;
-};
-
-struct selector {
-	bool active, done;
-	enum space sp;
-	uint64_t rank;      /* 0-based ascending rank in its space */
-	uint64_t lo, hi;    /* key range holding it */
-	uint64_t expect;    /* values in [lo, hi], UINT64_MAX if unknown */
-	int job;
-	uint64_t key;       /* result key when done */
-};
-
-struct mp_tstats_acc {
-	enum mp_dtype stored;
-	struct mp_quant quant;
-	uint64_t numel;
-	int pass;
-	bool small, oom, bad;
-	/* small path */
-	uint64_t *codes;   /* [ncodes] */
-	uint32_t *sub;     /* [NSUB][ncodes] */
-	uint64_t pending;  /* values counted in sub since the last flush */
-	unsigned ncodes;
-	/* wide path */
-	int width;         /* 32 or 64 key bits for SP_X and SP_ABS */
-	double *xs;        /* [CHUNK] */
-	uint64_t *ks;      /* [CHUNK] keys of x */
-	uint64_t *kabs;    /* [CHUNK] keys of |x| */
-	uint64_t *kdev;    /* [CHUNK] keys of |x - median| */
-	uint64_t *top2;    /* [65536] second pass-0 histogram */
-	uint8_t *map;      /* [65536] pass 1: jobs of each top-16 bucket */
-	uint64_t *top;     /* [65536] pass-0 histogram of top 16 key bits */
-	struct ksum sum, l1, sumsq, c2, c3, c4;
-	double minv, maxv, mean, median, thresh, energy_num;
-	double shift; /* the first finite value: sum holds sum(x - shift) */
-	bool have_shift;
-	uint64_t n, nsparse, nonfinite, energy_k;
-	bool moments_done;
-	struct selector sel[NSEL];
-	struct job jobs[NSEL];
-	int njobs;
-};
-
 static void free_jobs(struct mp_tstats_acc *a)
 {
 	for (int j = 0; j < a->njobs; j++) {
@@ -174,16 +70,10 @@ struct mp_tstats_acc *mp_tstats_new(enum mp_dtype stored,
 	if (quant)
 		a->quant = *quant;
 	a->numel = numel;
-	a->small = mp_dtype_size(stored) <= 2;
 	a->minv = INFINITY;
 	a->maxv = -INFINITY;
-	if (a->small) {
-		a->ncodes = mp_dtype_size(stored) == 1 ? 256 : 65536;
-		a->codes = calloc(a->ncodes, sizeof *a->codes);
-		if (numel >= 4096)
-			a->sub = calloc((size_t)NSUB * a->ncodes,
-					sizeof *a->sub);
-		if (!a->codes || (numel >= 4096 && !a->sub))
+	if (mp_dtype_size(stored) <= 2) {
+		if (!(a->small = mp_tstats_small_new(stored, quant, numel)))
 			goto fail;
 		return a;
 	}
@@ -208,98 +98,19 @@ void mp_tstats_free(struct mp_tstats_acc *a)
 	if (!a)
 		return;
 	free_jobs(a);
-	free(a->codes);
-	free(a->sub);
+	mp_tstats_small_free(a->small);
 	free(a->xs);
 	free(a->ks);
 	free(a->kabs);
 	free(a->kdev);
 	free(a->map);
+	free(a->cand);
 	free(a->top2);
 	free(a->top);
 	free(a);
 }
 
-/* ---- 8- and 16-bit stored types ---- */
-
-static void flush_sub(struct mp_tstats_acc *a)
-{
-	for (unsigned s = 0; s < NSUB; s++) {
-		uint32_t *h = a->sub + (size_t)s * a->ncodes;
-		for (unsigned c = 0; c < a->ncodes; c++)
-			a->codes[c] += h[c];
-		memset(h, 0, a->ncodes * sizeof *h);
-	}
-	a->pending = 0;
-}
-
-static void feed_small(struct mp_tstats_acc *a, const uint8_t *b, uint64_t n)
-{
-	uint64_t *c = a->codes;
-	if (!a->sub) {
-		if (a->ncodes == 256)
-			for (uint64_t i = 0; i < n; i++)
-				c[b[i]]++;
-		else
-			for (uint64_t i = 0; i < n; i++)
-				c[b[2 * i] | (unsigned)b[2 * i + 1] << 8]++;
-		return;
-	}
-	uint32_t *h0 = a->sub, *h1 = h0 + a->ncodes, *h2 = h1 + a->ncodes,
-		 *h3 = h2 + a->ncodes;
-	while (n) {
-		/* each sub-histogram gets at most pending/NSUB + 1 counts */
-		if (a->pending >= (1ULL << 33))
-			flush_sub(a);
-		uint64_t m = n < (1u << 30) ? n : (1u << 30), i = 0;
-		if (a->ncodes == 256) {
-			for (; i + 4 <= m; i += 4) {
-				h0[b[i]]++;
-				h1[b[i + 1]]++;
-				h2[b[i + 2]]++;
-				h3[b[i + 3]]++;
-			}
-			for (; i < m; i++)
-				h0[b[i]]++;
-			b += m;
-		} else {
-			for (; i + 4 <= m; i += 4) {
-				uint64_t w;
-				memcpy(&w, b + 2 * i, 8);
-#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
-				w = __builtin_bswap64(w);
-				w = (w >> 48) | ((w >> 16) & 0xffff0000ULL) |
-				    ((w << 16) & 0xffff00000000ULL) | (w << 48);
-#endif
-				h0[w & 0xffff]++;
-				h1[(w >> 16) & 0xffff]++;
-				h2[(w >> 32) & 0xffff]++;
-				h3[w >> 48]++;
-			}
-			for (; i < m; i++)
-				h0[b[2 * i] | (unsigned)b[2 * i + 1] << 8]++;
-			b += 2 * m;
-		}
-		a->pending += m;
-		n -= m;
-	}
-}
-
-/* Logical value of a raw code, as mp_tensor_decode gives it. */
-static double code_value(const struct mp_tstats_acc *a, uint16_t code)
-{
-	double v = mp_dtype_decode16(a->stored, code);
-	if (a->quant.kind == MP_QUANT_AFFINE)
-		v = (double)(float)(v * a->quant.scale + a->quant.min);
-	return v;
-}
-
 /* ---- wide types ---- */
-
-static double key_value(int width, uint64_t k)
-{
-	return width == 32 ? val32(k) : val64(k);
-}
 
 /* Decode m values to xs (finite ones compacted) and their keys to ks;
  * returns how many are finite. */
@@ -307,6 +118,46 @@ static size_t decode_chunk(struct mp_tstats_acc *a, const uint8_t *b,
 			   size_t m)
 {
 	size_t j = 0;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	if (a->width == 32) {
+		/* all values, then drop the non-finite ones if any */
+		v4i bad = {0, 0, 0, 0};
+		size_t i = 0;
+		for (; i + 4 <= m; i += 4) {
+			v4u u;
+			v2f f0, f1;
+			memcpy(&u, b + 4 * i, 16);
+			memcpy(&f0, b + 4 * i, 8);
+			memcpy(&f1, b + 4 * i + 8, 8);
+			v2d x0 = __builtin_convertvector(f0, v2d);
+			v2d x1 = __builtin_convertvector(f1, v2d);
+			v4u k = u ^ ((v4u)((v4i)u >> 31) | 0x80000000u);
+			bad |= (u & 0x7f800000u) == 0x7f800000u;
+			memcpy(a->xs + i, &x0, sizeof x0);
+			memcpy(a->xs + i + 2, &x1, sizeof x1);
+			for (int r = 0; r < 4; r++)
+				a->ks[i + r] = k[r];
+		}
+		bool any = bad[0] | bad[1] | bad[2] | bad[3];
+		for (; i < m; i++) {
+			uint32_t u;
+			float f;
+			memcpy(&u, b + 4 * i, 4);
+			memcpy(&f, b + 4 * i, 4);
+			a->xs[i] = f;
+			a->ks[i] = key32(u);
+			any |= (u & 0x7f800000u) == 0x7f800000u;
+		}
+		if (!any)
+			return m;
+		for (i = 0; i < m; i++) {
+			a->xs[j] = a->xs[i];
+			a->ks[j] = a->ks[i];
+			j += isfinite(a->xs[i]) != 0;
+		}
+		return j;
+	}
+#endif
 	if (a->width == 32) {
 		for (size_t i = 0; i < m; i++) {
 			uint32_t u;
@@ -334,7 +185,8 @@ static size_t decode_chunk(struct mp_tstats_acc *a, const uint8_t *b,
 	return j;
 }
 
-static void pass0_chunk(struct mp_tstats_acc *a, size_t m)
+__attribute__((noinline)) static void pass0_chunk(struct mp_tstats_acc *a,
+						 size_t m)
 {
 	const double *x = a->xs;
 	const uint64_t *k = a->ks;
@@ -348,20 +200,46 @@ static void pass0_chunk(struct mp_tstats_acc *a, size_t m)
 		a->have_shift = true;
 	}
 	double x0 = a->shift;
-	for (; i + 4 <= m; i += 4) {
-		for (int r = 0; r < 4; r++) {
-			double v = x[i + r], av = fabs(v);
-			s[r] += v - x0;
-			l[r] += av;
-			q[r] += v * v;
-			sp += av < 1e-6;
-			mn = v < mn ? v : mn;
-			mx = v > mx ? v : mx;
+	v2d vs[2] = {{0, 0}, {0, 0}}, vl[2] = {{0, 0}, {0, 0}};
+	v2d vq[2] = {{0, 0}, {0, 0}};
+	double vmn[4] = {mn, mn, mn, mn}, vmx[4] = {mx, mx, mx, mx};
+	/* two loops over the chunk (in L1): vector sums, then per lane
+	 * extremes (+-0 ties may keep another zero than one scalar loop
+	 * would), sparsity and the histograms */
+	for (; i + 4 <= m; i += 4)
+		for (int h = 0; h < 2; h++) {
+			v2d v;
+			memcpy(&v, x + i + 2 * h, sizeof v);
+			v2d av = (v2d)((v2l)v & INT64_MAX);
+			vs[h] += v - x0;
+			vl[h] += av;
+			vq[h] += v * v;
 		}
+	for (i = 0; i + 4 <= m; i += 4) {
+		/* written out: at -O2 GCC keeps small loops here as loops */
+#define MP_EXTREMES(r)                                                        \
+	do {                                                                  \
+		double v = x[i + r];                                          \
+		sp += fabs(v) < 1e-6;                                         \
+		vmn[r] = v < vmn[r] ? v : vmn[r];                             \
+		vmx[r] = v > vmx[r] ? v : vmx[r];                             \
+	} while (0)
+		MP_EXTREMES(0);
+		MP_EXTREMES(1);
+		MP_EXTREMES(2);
+		MP_EXTREMES(3);
+#undef MP_EXTREMES
 		top[k[i] >> sh]++;
 		top2[k[i + 1] >> sh]++;
 		top[k[i + 2] >> sh]++;
 		top2[k[i + 3] >> sh]++;
+	}
+	for (int r = 0; r < 4; r++) {
+		s[r] = vs[r / 2][r % 2];
+		l[r] = vl[r / 2][r % 2];
+		q[r] = vq[r / 2][r % 2];
+		mn = vmn[r] < mn ? vmn[r] : mn;
+		mx = vmx[r] > mx ? vmx[r] : mx;
 	}
 	for (; i < m; i++) {
 		double v = x[i], av = fabs(v);
@@ -477,10 +355,18 @@ static void space_keys(struct mp_tstats_acc *a, size_t m)
 }
 
 /* Pass 1, when every job is one top-16 bucket: map[top bits of the x key]
- * holds up to two job numbers (bits 0-2 and 3-5, 1-based) and in bit 6
- * whether |x| lies above the energy job's bucket. One lookup per value. */
+ * holds up to two job numbers (bits 0-2 and 3-5, 1-based), in bit 6
+ * whether |x| lies above the energy job's bucket and in bit 7 whether the
+ * bucket may hold the mad (its x keys are then gathered in cand). One
+ * lookup per value. */
 static void map_hit(struct mp_tstats_acc *a, uint8_t c, uint64_t k)
 {
+	if (c & 128) {
+		if (a->ncand < a->cand_cap)
+			a->cand[a->ncand++] = (uint32_t)k;
+		else
+			a->bad = true; /* the bytes changed between passes */
+	}
 	for (int t = 0; t < 2; t++) {
 		unsigned jj = (c >> (3 * t)) & 7;
 		if (!jj)
@@ -498,6 +384,27 @@ static void map_hit(struct mp_tstats_acc *a, uint8_t c, uint64_t k)
 	}
 }
 
+/* Central sums of two values (lanes) and x^2 where the map says |x| lies
+ * above the energy bucket; returns how many do. */
+struct lanes2 {
+	v2d s2, s3, s4, q;
+};
+
+static inline uint64_t moments2(struct lanes2 *l, const double *x,
+				double mean, uint8_t ca, uint8_t cb)
+{
+	v2d v;
+	memcpy(&v, x, sizeof v);
+	v2d d = v - mean, d2 = d * d;
+	l->s2 += d2;
+	l->s3 += d2 * d;
+	l->s4 += d2 * d2;
+	/* x^2 in the lanes above the energy bucket, +0 in the others */
+	v2l hi = {-(int64_t)(ca >> 6 & 1), -(int64_t)(cb >> 6 & 1)};
+	l->q += (v2d)((v2l)(v * v) & hi);
+	return (uint64_t)(-(hi[0] + hi[1]));
+}
+
 static void map_chunk(struct mp_tstats_acc *a, size_t m)
 {
 	const uint8_t *map = a->map;
@@ -508,18 +415,28 @@ static void map_chunk(struct mp_tstats_acc *a, size_t m)
 	double mean = a->mean;
 	uint64_t up = 0;
 	size_t i = 0;
-	for (; i + 4 <= m; i += 4)
-		for (int r = 0; r < 4; r++) {
-			double v = x[i + r], d = v - mean, d2 = d * d;
-			uint8_t c = map[k[i + r] >> sh];
-			s2[r] += d2;
-			s3[r] += d2 * d;
-			s4[r] += d2 * d2;
-			q[r] += (c & 64) ? v * v : 0.0;
-			up += (c >> 6) & 1;
-			if (c & 63)
-				map_hit(a, c, k[i + r]);
+	struct lanes2 l0 = {{0, 0}, {0, 0}, {0, 0}, {0, 0}}, l1 = l0;
+	for (; i + 4 <= m; i += 4) {
+		/* written out: at -O2 GCC keeps small loops here as loops */
+		uint8_t c0 = map[k[i] >> sh], c1 = map[k[i + 1] >> sh];
+		uint8_t c2 = map[k[i + 2] >> sh], c3 = map[k[i + 3] >> sh];
+		up += moments2(&l0, x + i, mean, c0, c1);
+		up += moments2(&l1, x + i + 2, mean, c2, c3);
+		if ((c0 | c1 | c2 | c3) & 191) {
+			uint8_t c[4] = {c0, c1, c2, c3};
+			for (int r = 0; r < 4; r++)
+				if (c[r] & 191)
+					map_hit(a, c[r], k[i + r]);
 		}
+	}
+	v2d v2[2] = {l0.s2, l1.s2}, v3[2] = {l0.s3, l1.s3};
+	v2d v4[2] = {l0.s4, l1.s4}, vq[2] = {l0.q, l1.q};
+	for (int r = 0; r < 4; r++) {
+		s2[r] = v2[r / 2][r % 2];
+		s3[r] = v3[r / 2][r % 2];
+		s4[r] = v4[r / 2][r % 2];
+		q[r] = vq[r / 2][r % 2];
+	}
 	for (; i < m; i++) {
 		double v = x[i], d = v - mean, d2 = d * d;
 		uint8_t c = map[k[i] >> sh];
@@ -528,7 +445,7 @@ static void map_chunk(struct mp_tstats_acc *a, size_t m)
 		s4[0] += d2 * d2;
 		q[0] += (c & 64) ? v * v : 0.0;
 		up += (c >> 6) & 1;
-		if (c & 63)
+		if (c & 191)
 			map_hit(a, c, k[i]);
 	}
 	kadd(&a->c2, (s2[0] + s2[1]) + (s2[2] + s2[3]));
@@ -581,7 +498,7 @@ void mp_tstats_feed(struct mp_tstats_acc *a, const uint8_t *bytes,
 	if (a->oom)
 		return;
 	if (a->small) {
-		feed_small(a, bytes, nvalues);
+		mp_tstats_small_feed(a->small, bytes, nvalues);
 		return;
 	}
 	unsigned w = mp_dtype_size(a->stored);
@@ -611,19 +528,14 @@ void mp_tstats_feed(struct mp_tstats_acc *a, const uint8_t *bytes,
 	}
 }
 
-static int cmp_u64(const void *x, const void *y)
-{
-	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
-	return a < b ? -1 : a > b;
-}
-
 static int space_width(const struct mp_tstats_acc *a, enum space sp)
 {
 	return sp == SP_DEV ? 64 : a->width;
 }
 
-static void sel_start(struct mp_tstats_acc *a, int i, enum space sp,
-		      uint64_t rank, uint64_t lo, uint64_t hi, uint64_t expect)
+void mp_tstats_sel_start(struct mp_tstats_acc *a, int i, enum space sp,
+			 uint64_t rank, uint64_t lo, uint64_t hi,
+			 uint64_t expect)
 {
 	struct selector *s = &a->sel[i];
 	memset(s, 0, sizeof *s);
@@ -716,97 +628,6 @@ static double sel_value(const struct mp_tstats_acc *a, int i)
 	return key_value(space_width(a, a->sel[i].sp), a->sel[i].key);
 }
 
-/* Interval of |x - m| over the values of top-16 bucket b. */
-static void bucket_dev(const struct mp_tstats_acc *a, unsigned b, double m,
-		       double *dmin, double *dmax)
-{
-	int sh = a->width - 16;
-	uint64_t span = (1ULL << sh) - 1;
-	double lo = key_value(a->width, (uint64_t)b << sh);
-	double hi = key_value(a->width, ((uint64_t)b << sh) | span);
-	if (!isfinite(lo) || !isfinite(hi)) {
-		*dmin = 0;
-		*dmax = INFINITY;
-	} else if (lo >= m) {
-		*dmin = fabs(lo - m);
-		*dmax = fabs(hi - m);
-	} else if (hi <= m) {
-		*dmin = fabs(hi - m);
-		*dmax = fabs(lo - m);
-	} else {
-		*dmin = 0;
-		*dmax = fmax(fabs(lo - m), fabs(hi - m));
-	}
-}
-
-struct dc {
-	double d;
-	uint64_t c;
-};
-
-static int cmp_dc(const void *x, const void *y)
-{
-	double a = ((const struct dc *)x)->d, b = ((const struct dc *)y)->d;
-	return a < b ? -1 : a > b;
-}
-
-/* Smallest t among p[].d whose cumulative count exceeds rank. */
-static double dc_rank(struct dc *p, size_t np, uint64_t rank)
-{
-	qsort(p, np, sizeof *p, cmp_dc);
-	uint64_t acc = 0;
-	for (size_t i = 0; i < np; i++) {
-		acc += p[i].c;
-		if (acc > rank)
-			return p[i].d;
-	}
-	return INFINITY;
-}
-
-/* Start the two mad selectors once the median is exact: with the pass-0
- * histogram, mad lies in [tlo, thi] where tlo is the least t such that the
- * buckets that may hold a d <= t hold more than rank (n-1)/2 values, and
- * thi the least t such that the buckets that surely do hold more than rank
- * n/2 values. */
-static void start_mad(struct mp_tstats_acc *a)
-{
-	uint64_t r1 = (a->n - 1) / 2, r2 = a->n / 2;
-	uint64_t lo = 0, hi = UINT64_MAX, expect = UINT64_MAX;
-	struct dc *pmin = malloc(65536 * sizeof *pmin);
-	struct dc *pmax = malloc(65536 * sizeof *pmax);
-	if (pmin && pmax) {
-		size_t np = 0;
-		for (unsigned b = 0; b < 65536; b++) {
-			if (!a->top[b])
-				continue;
-			bucket_dev(a, b, a->median, &pmin[np].d, &pmax[np].d);
-			pmin[np].c = pmax[np].c = a->top[b];
-			np++;
-		}
-		double tlo = dc_rank(pmin, np, r1);
-		double thi = dc_rank(pmax, np, r2);
-		if (isfinite(thi) && tlo <= thi) {
-			lo = key64(tlo);
-			hi = key64(thi);
-			expect = 0;
-			/* values in the range: at most those of the buckets
-			 * whose interval meets [tlo, thi] */
-			for (unsigned b = 0; b < 65536; b++) {
-				double d0, d1;
-				if (!a->top[b])
-					continue;
-				bucket_dev(a, b, a->median, &d0, &d1);
-				if (d0 <= thi && d1 >= tlo)
-					expect += a->top[b];
-			}
-		}
-	}
-	free(pmin);
-	free(pmax);
-	sel_start(a, SEL_MADA, SP_DEV, r1, lo, hi, expect);
-	sel_start(a, SEL_MADB, SP_DEV, r2, lo, hi, expect);
-}
-
 /* Build this pass's jobs from the live selectors. */
 static void plan_jobs(struct mp_tstats_acc *a)
 {
@@ -828,7 +649,10 @@ static void plan_jobs(struct mp_tstats_acc *a)
 		jb->sp = s->sp;
 		jb->lo = s->lo;
 		jb->hi = s->hi;
-		if (s->expect <= COLLECT_MAX) {
+		/* a range of at most 65536 keys is resolved by one
+		 * histogram; collecting pays only for few values */
+		bool one_hist = s->hi - s->lo < 65536 && s->expect > 4096;
+		if (s->expect <= COLLECT_MAX && !one_hist) {
 			jb->collect = true;
 			jb->cap = s->expect;
 			jb->keys = malloc((s->expect ? s->expect : 1) *
@@ -865,16 +689,16 @@ bool mp_tstats_next_pass(struct mp_tstats_acc *a)
 		uint64_t n = a->n, k = n / 10 ? n / 10 : 1;
 		a->energy_k = k;
 		uint64_t full = a->width == 32 ? 0xffffffffULL : UINT64_MAX;
-		sel_start(a, SEL_Q25A, SP_X, (n - 1) / 4, 0, full, n);
-		sel_start(a, SEL_Q25B, SP_X, (n - 1) / 4 + ((n - 1) % 4 != 0),
+		mp_tstats_sel_start(a, SEL_Q25A, SP_X, (n - 1) / 4, 0, full, n);
+		mp_tstats_sel_start(a, SEL_Q25B, SP_X, (n - 1) / 4 + ((n - 1) % 4 != 0),
 			  0, full, n);
-		sel_start(a, SEL_MEDA, SP_X, (n - 1) / 2, 0, full, n);
-		sel_start(a, SEL_MEDB, SP_X, n / 2, 0, full, n);
-		sel_start(a, SEL_Q75A, SP_X, 3 * ((n - 1) / 4) +
+		mp_tstats_sel_start(a, SEL_MEDA, SP_X, (n - 1) / 2, 0, full, n);
+		mp_tstats_sel_start(a, SEL_MEDB, SP_X, n / 2, 0, full, n);
+		mp_tstats_sel_start(a, SEL_Q75A, SP_X, 3 * ((n - 1) / 4) +
 			  (3 * ((n - 1) % 4)) / 4, 0, full, n);
-		sel_start(a, SEL_Q75B, SP_X, 3 * ((n - 1) / 4) +
+		mp_tstats_sel_start(a, SEL_Q75B, SP_X, 3 * ((n - 1) / 4) +
 			  (3 * ((n - 1) % 4) + 3) / 4, 0, full, n);
-		sel_start(a, SEL_ENERGY, SP_ABS, n - k, 0, full, n);
+		mp_tstats_sel_start(a, SEL_ENERGY, SP_ABS, n - k, 0, full, n);
 		/* narrow the first 16 bits with the pass-0 histogram */
 		struct job jx = {.sp = SP_X, .lo = 0, .hi = full,
 				 .shift = a->width - 16, .hist = a->top};
@@ -910,8 +734,11 @@ bool mp_tstats_next_pass(struct mp_tstats_acc *a)
 		a->median = a->sel[SEL_MEDA].key == a->sel[SEL_MEDB].key
 				    ? m0
 				    : (m0 + m1) / 2;
-		start_mad(a);
+		if (!a->cand || !mp_tstats_mad_from_cand(a))
+			mp_tstats_start_mad(a);
 	}
+	free(a->cand); /* gathered for pass 1 only */
+	a->cand = NULL;
 	bool more = !a->moments_done;
 	for (int i = 0; i < NSEL; i++)
 		more |= a->sel[i].active && !a->sel[i].done;
@@ -922,30 +749,17 @@ bool mp_tstats_next_pass(struct mp_tstats_acc *a)
 		plan_jobs(a);
 		if (a->pass == 1 && !a->oom)
 			build_map(a);
+		if (a->pass == 1 && a->map && a->width == 32)
+			mp_tstats_plan_cand(a);
 	}
 	return more && !a->oom && !a->bad;
-}
-
-/* numpy's _lerp: exact at both ends, symmetric in rounding. */
-static double lerp(double lo, double hi, double t)
-{
-	double d = hi - lo;
-	return t >= 0.5 ? hi - d * (1 - t) : lo + d * t;
-}
-
-/* Linear-interpolation percentile p from the values at ranks floor and
- * ceil of p*(n-1) (numpy's default method). */
-static double pct_value(double p, uint64_t n, double vlo, double vhi)
-{
-	double pos = p * (double)(n - 1);
-	return lerp(vlo, vhi, pos - floor(pos));
 }
 
 /* Shape statistics from central sums. scipy returns NaN for skew and
  * kurtosis when m2 <= (eps_resolution * mean)^2 (constant input); so do we,
  * which the JSON writer turns into null. */
-static void shape_stats(struct mp_tstats *o, double c2, double c3, double c4,
-			uint64_t n)
+void mp_tstats_shape(struct mp_tstats *o, double c2, double c3, double c4,
+		     uint64_t n)
 {
 	double m2 = c2 / (double)n, m3 = c3 / (double)n, m4 = c4 / (double)n;
 	o->std = sqrt(m2);
@@ -958,131 +772,6 @@ static void shape_stats(struct mp_tstats *o, double c2, double c3, double c4,
 	}
 }
 
-struct vc {
-	double v;
-	uint64_t c;
-};
-
-static int cmp_vc(const void *x, const void *y)
-{
-	double a = ((const struct vc *)x)->v, b = ((const struct vc *)y)->v;
-	return a < b ? -1 : a > b;
-}
-
-/* Value of ascending rank r in sorted (value, count) pairs. */
-static double vc_rank(const struct vc *p, size_t np, uint64_t r)
-{
-	uint64_t acc = 0;
-	for (size_t i = 0; i < np; i++) {
-		acc += p[i].c;
-		if (r < acc)
-			return p[i].v;
-	}
-	return p[np - 1].v;
-}
-
-static double vc_median(const struct vc *p, size_t np, uint64_t n)
-{
-	if (n % 2)
-		return vc_rank(p, np, n / 2);
-	return (vc_rank(p, np, n / 2 - 1) + vc_rank(p, np, n / 2)) / 2;
-}
-
-static mp_status finish_small(struct mp_tstats_acc *a, struct mp_tstats *o)
-{
-	if (a->sub)
-		flush_sub(a);
-	struct vc *p = malloc(a->ncodes * sizeof *p);
-	struct vc *d = malloc(a->ncodes * sizeof *d);
-	if (!p || !d) {
-		free(p);
-		free(d);
-		return MP_ENOMEM;
-	}
-	size_t np = 0;
-	uint64_t n = 0, nsparse = 0;
-	o->nonfinite = 0;
-	for (unsigned c = 0; c < a->ncodes; c++) {
-		if (!a->codes[c])
-			continue;
-		double v = code_value(a, (uint16_t)c);
-		if (!isfinite(v)) {
-			o->nonfinite += a->codes[c];
-			continue;
-		}
-		p[np].v = v;
-		p[np++].c = a->codes[c];
-	}
-	qsort(p, np, sizeof *p, cmp_vc);
-	size_t w = 0; /* merge equal values: +0 and -0, equal affine codes */
-	for (size_t i = 0; i < np; i++) {
-		if (w && p[w - 1].v == p[i].v)
-			p[w - 1].c += p[i].c;
-		else
-			p[w++] = p[i];
-	}
-	np = w;
-	struct ksum sum = {0}, l1 = {0}, sumsq = {0};
-	for (size_t i = 0; i < np; i++) {
-		double v = p[i].v, c = (double)p[i].c;
-		n += p[i].c;
-		kadd(&sum, c * (v - p[0].v));
-		kadd(&l1, c * fabs(v));
-		kadd(&sumsq, c * (v * v));
-		if (fabs(v) < 1e-6)
-			nsparse += p[i].c;
-	}
-	o->n = n;
-	if (n == 0)
-		goto out;
-	o->mean = p[0].v + kval(&sum) / (double)n;
-	struct ksum c2 = {0}, c3 = {0}, c4 = {0};
-	for (size_t i = 0; i < np; i++) {
-		double e = p[i].v - o->mean, c = (double)p[i].c, e2 = e * e;
-		kadd(&c2, c * e2);
-		kadd(&c3, c * (e2 * e));
-		kadd(&c4, c * (e2 * e2));
-	}
-	shape_stats(o, kval(&c2), kval(&c3), kval(&c4), n);
-	o->min = p[0].v;
-	o->max = p[np - 1].v;
-	uint64_t lo = (n - 1) / 4, hi = lo + ((n - 1) % 4 != 0);
-	o->q25 = pct_value(0.25, n, vc_rank(p, np, lo), vc_rank(p, np, hi));
-	lo = 3 * ((n - 1) / 4) + (3 * ((n - 1) % 4)) / 4;
-	hi = 3 * ((n - 1) / 4) + (3 * ((n - 1) % 4) + 3) / 4;
-	o->q75 = pct_value(0.75, n, vc_rank(p, np, lo), vc_rank(p, np, hi));
-	o->median = vc_median(p, np, n);
-	o->iqr = o->q75 - o->q25;
-	o->l1_norm = kval(&l1);
-	o->l2_norm = sqrt(kval(&sumsq));
-	o->linf_norm = fmax(fabs(o->min), fabs(o->max));
-	o->sparsity = (double)nsparse / (double)n;
-	for (size_t i = 0; i < np; i++) {
-		d[i].v = fabs(p[i].v - o->median);
-		d[i].c = p[i].c;
-	}
-	qsort(d, np, sizeof *d, cmp_vc);
-	o->mad = vc_median(d, np, n);
-	for (size_t i = 0; i < np; i++) {
-		d[i].v = fabs(p[i].v);
-		d[i].c = p[i].c;
-	}
-	qsort(d, np, sizeof *d, cmp_vc);
-	uint64_t left = n / 10 ? n / 10 : 1;
-	struct ksum top = {0};
-	for (size_t i = np; i-- > 0 && left;) {
-		uint64_t take = d[i].c < left ? d[i].c : left;
-		kadd(&top, (double)take * (d[i].v * d[i].v));
-		left -= take;
-	}
-	double ss = kval(&sumsq);
-	o->energy_concentration = ss > 0 ? kval(&top) / ss : 0;
-out:
-	free(d);
-	free(p);
-	return MP_OK;
-}
-
 mp_status mp_tstats_finish(struct mp_tstats_acc *a, struct mp_tstats *o)
 {
 	memset(o, 0, sizeof *o);
@@ -1091,7 +780,7 @@ mp_status mp_tstats_finish(struct mp_tstats_acc *a, struct mp_tstats *o)
 	if (a->oom)
 		return MP_ENOMEM;
 	if (a->small)
-		return finish_small(a, o);
+		return mp_tstats_small_finish(a->small, o);
 	if (a->bad)
 		return MP_EIO;
 	o->n = a->n;
@@ -1103,7 +792,7 @@ mp_status mp_tstats_finish(struct mp_tstats_acc *a, struct mp_tstats *o)
 			return MP_EINVAL; /* finish before the last pass */
 	uint64_t n = a->n;
 	o->mean = a->mean;
-	shape_stats(o, kval(&a->c2), kval(&a->c3), kval(&a->c4), n);
+	mp_tstats_shape(o, kval(&a->c2), kval(&a->c3), kval(&a->c4), n);
 	o->min = a->minv;
 	o->max = a->maxv;
 	o->q25 = pct_value(0.25, n, sel_value(a, SEL_Q25A),
