@@ -187,6 +187,10 @@ expect_error "unknown metric" 1 "method 'spectral' has no metric 'pearson' (it h
 printf '{"matrices":{"tensors":{"l1":{"models":[],"higher_is_more_alike":true,"values":[]}}}}' > "$T/empty.json"
 "$MP_BIN" analyze --results-file "$T/empty.json" --model-info "$INFO" | grep -q '^0 models, 0 pairs' ||
 	fail "empty matrix"
+# --json warns on stderr only about the side that lacks models
+err=$("$MP_BIN" analyze --results-file "$T/empty.json" --model-info "$INFO" --json 2>&1 >/dev/null)
+[ "$err" = "modelprint: warning: 48 models of the model info are not in the results (see missing_in_results)" ] ||
+	fail "missing-models warning: $err"
 expect_error "correlate names need a page" 2 "need --output-dir" \
 	correlate --results-file "$RES" --metrics l1,cosine --model-info "$INFO"
 # correlation.html names the models by their display names only when told them

@@ -152,11 +152,14 @@ int cmd_analyze(int argc, char **argv)
 	}
 	if (o.json) {
 		cli_print_json(report);
-		if (a->n_missing_in_info || a->n_missing_in_results)
+		if (a->n_missing_in_info)
 			cli_error("warning: %zu models of the results are not "
-				  "in the model info and %zu models of the "
-				  "model info are not in the results",
-				  a->n_missing_in_info, a->n_missing_in_results);
+				  "in the model info (see missing_in_model_info)",
+				  a->n_missing_in_info);
+		if (a->n_missing_in_results)
+			cli_error("warning: %zu models of the model info are "
+				  "not in the results (see missing_in_results)",
+				  a->n_missing_in_results);
 	} else {
 		if (!(text = mp_report_summary(a, 20))) {
 			cli_error("out of memory");

@@ -801,7 +801,8 @@ static mp_status build(struct scan *s, struct raw *r, const char *method,
 	mx->higher_is_more_alike = r->dir >= 0 ? r->dir == 1
 				   : known     ? known->higher_is_more_alike
 					       : true;
-	memcpy(mx->ids, r->ids, n * sizeof *mx->ids);
+	if (n)
+		memcpy(mx->ids, r->ids, n * sizeof *mx->ids);
 	r->nids = 0; /* the ids now belong to the matrix */
 	free(mx->value);
 	mx->value = r->v ? r->v : malloc(sizeof *mx->value);
