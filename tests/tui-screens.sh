@@ -34,6 +34,7 @@ done <<'SCREENS'
 models|80x24|1|
 models-params|80x24|1|sssss
 models-search|80x24|1|/pose<Enter>n
+models-wide|110x12|1|
 detail|80x24|1|/blazeface-front<Enter><Enter>
 detail-tensors|80x24|1|/blazeface-front<Enter><Enter>G
 heatmap|80x24|1|2

@@ -94,18 +94,24 @@ static bool sync(struct models *m)
 	return true;
 }
 
+/* Column positions for a screen w wide: 80 columns get the base widths;
+ * wider screens give the name up to 20 more, then family and type up to 8
+ * more each, then the name up to 10 more, and the rest to the dtypes. */
 static void layout(struct models *m, int w)
 {
 	static const int base[NCOLS] = {4, 20, 12, 10, 11, 7, 9};
+	static const int grow[][2] = {
+		{COL_NAME, 20}, {COL_FAMILY, 8}, {COL_TYPE, 8}, {COL_NAME, 10}};
 	int width[NCOLS];
 	memcpy(width, base, sizeof width);
 	int extra = w - 80;
-	if (extra > 0) {
-		int n = extra < 30 ? extra : 30;
-		width[COL_NAME] += n;
+	for (size_t g = 0; g < sizeof grow / sizeof grow[0] && extra > 0; g++) {
+		int n = extra < grow[g][1] ? extra : grow[g][1];
+		width[grow[g][0]] += n;
 		extra -= n;
-		width[COL_DTYPES] += extra;
 	}
+	if (extra > 0)
+		width[COL_DTYPES] += extra;
 	int x = 0;
 	for (int i = 0; i < NCOLS; i++) {
 		m->colx[i] = x;
