@@ -139,24 +139,23 @@ int cmd_run(int argc, char **argv)
 	printf("fingerprints: %zu computed, %zu reused\n", res.computed,
 	       res.reused);
 	printf("wrote %s\nwrote %s\n", res.fingerprints_path, res.matrices_path);
-	mp_json *j;
-	struct mp_simmatrix **ms;
-	size_t nm;
-	if (mp_json_load(res.matrices_path, 1ULL << 32, &j, &err) != MP_OK) {
+	/* read back one matrix at a time, without a JSON tree */
+	struct mp_simmatrix_file *f;
+	if (mp_simmatrix_file_open(res.matrices_path, &f, &err) != MP_OK) {
 		cli_fail(&err);
 		goto out;
 	}
-	st = mp_simmatrix_list_from_json(j, res.matrices_path, &ms, &nm, &err);
-	mp_json_free(j);
-	if (st != MP_OK) {
-		cli_fail(&err);
-		goto out;
+	for (size_t i = 0; i < f->n; i++) {
+		struct mp_simmatrix *m;
+		if (mp_simmatrix_file_get(f, i, &m, &err) != MP_OK) {
+			mp_simmatrix_file_close(f);
+			cli_fail(&err);
+			goto out;
+		}
+		print_matrix(m);
+		mp_simmatrix_free(m);
 	}
-	for (size_t i = 0; i < nm; i++) {
-		print_matrix(ms[i]);
-		mp_simmatrix_free(ms[i]);
-	}
-	free(ms);
+	mp_simmatrix_file_close(f);
 	rc = CLI_EXIT_OK;
 out:
 	mp_run_result_done(&res);
