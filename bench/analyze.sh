@@ -10,7 +10,7 @@ dir=${BENCH_DIR:-/tmp/modelprint-bench}/analyze
 runs=${BENCH_RUNS:-3}
 models=${BENCH_MODELS:-2000}
 mkdir -p "$dir"
-command -v /usr/bin/time >/dev/null || { echo "bench: needs GNU time (apt-get install time)" >&2; exit 1; }
+. "$(dirname "$0")/lib.sh"
 
 if [ ! -s "$dir/similarity_matrices.json" ] || [ "$(cat "$dir/models" 2>/dev/null)" != "$models" ]; then
 	"$MP_GENMATRIX" "$dir" "$models" 40 2
@@ -18,16 +18,9 @@ if [ ! -s "$dir/similarity_matrices.json" ] || [ "$(cat "$dir/models" 2>/dev/nul
 fi
 cat "$dir/similarity_matrices.json" > /dev/null
 
-best() { # label target-seconds command...: best wall time of $runs, peak RSS
+timed() { # label target-seconds command...: best wall time and peak RSS
 	label=$1 target=$2; shift 2
-	BEST=; RSS_KB=0; i=0
-	while [ $i -lt "$runs" ]; do
-		/usr/bin/time -f '%e %M' -o "$dir/time.out" "$@" >/dev/null
-		read -r t m < "$dir/time.out"
-		if [ -z "$BEST" ] || awk "BEGIN{exit !($t < $BEST)}"; then BEST=$t; fi
-		[ "$m" -gt "$RSS_KB" ] && RSS_KB=$m
-		i=$((i + 1))
-	done
+	best "$@"
 	verdict=$(awk "BEGIN{print ($BEST <= $target) ? \"ok\" : \"OVER TARGET\"}")
 	printf '%-34s %6.2f s (target <= %s s)  peak RSS %4.0f MB  %s\n' "$label" "$BEST" \
 		"$target" "$(awk "BEGIN{print $RSS_KB/1024}")" "$verdict"
@@ -35,11 +28,11 @@ best() { # label target-seconds command...: best wall time of $runs, peak RSS
 
 size=$(stat -c %s "$dir/similarity_matrices.json")
 echo "modelprint analyze benchmark: $models models, 40 families, $(awk "BEGIN{printf \"%.0f\", $size/1e6}") MB results file ($(nproc) CPUs, best of $runs, warm cache)"
-best "analyze (tables only)" 2 "$MP_BIN" analyze --results-file "$dir/similarity_matrices.json" \
+timed "analyze (tables only)" 2 "$MP_BIN" analyze --results-file "$dir/similarity_matrices.json" \
 	--model-info "$dir/model-info.json"
-best "analyze --output-dir (all reports)" 2 "$MP_BIN" analyze --results-file "$dir/similarity_matrices.json" \
+timed "analyze --output-dir (all reports)" 2 "$MP_BIN" analyze --results-file "$dir/similarity_matrices.json" \
 	--model-info "$dir/model-info.json" --output-dir "$dir/out"
-best "analyze --json" 2 "$MP_BIN" analyze --results-file "$dir/similarity_matrices.json" \
+timed "analyze --json" 2 "$MP_BIN" analyze --results-file "$dir/similarity_matrices.json" \
 	--model-info "$dir/model-info.json" --json
-best "correlate l1,spectral/js" 2 "$MP_BIN" correlate --results-file "$dir/similarity_matrices.json" \
+timed "correlate l1,spectral/js" 2 "$MP_BIN" correlate --results-file "$dir/similarity_matrices.json" \
 	--metrics l1,spectral/js

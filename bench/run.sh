@@ -7,19 +7,7 @@ set -eu
 dir=${BENCH_DIR:-/tmp/modelprint-bench}
 runs=${BENCH_RUNS:-3}
 mkdir -p "$dir"
-command -v /usr/bin/time >/dev/null || { echo "bench: needs GNU time (apt-get install time)" >&2; exit 1; }
-
-best() { # best wall seconds of $runs runs of "$@"; sets BEST and RSS_KB
-	BEST=; RSS_KB=0
-	i=0
-	while [ $i -lt "$runs" ]; do
-		/usr/bin/time -f '%e %M' -o "$dir/time.out" "$@" >/dev/null
-		read -r t m < "$dir/time.out"
-		if [ -z "$BEST" ] || awk "BEGIN{exit !($t < $BEST)}"; then BEST=$t; fi
-		[ "$m" -gt "$RSS_KB" ] && RSS_KB=$m
-		i=$((i + 1))
-	done
-}
+. "$(dirname "$0")/lib.sh"
 
 one() { # dtype layers limit
 	f="$dir/llama-$1.safetensors"

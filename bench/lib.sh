@@ -1,0 +1,15 @@
+# bench/lib.sh — shared by the benchmark scripts (sourced after $dir and
+# $runs are set). Needs GNU time.
+command -v /usr/bin/time >/dev/null || { echo "bench: needs GNU time (apt-get install time)" >&2; exit 1; }
+
+best() { # best wall seconds of $runs runs of "$@"; sets BEST and RSS_KB (peak)
+	BEST=; RSS_KB=0
+	i=0
+	while [ $i -lt "$runs" ]; do
+		/usr/bin/time -f '%e %M' -o "$dir/time.out" "$@" >/dev/null
+		read -r t m < "$dir/time.out"
+		if [ -z "$BEST" ] || awk "BEGIN{exit !($t < $BEST)}"; then BEST=$t; fi
+		[ "$m" -gt "$RSS_KB" ] && RSS_KB=$m
+		i=$((i + 1))
+	done
+}
