@@ -1,5 +1,6 @@
 /* mp.c — status texts, error formatting, small string helpers. */
 #include "mp.h"
+#include "escape.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,18 +85,6 @@ bool mp_path_is_safe_relative(const char *p)
 
 const char *mp_printable(const char *s, char buf[MP_NAME_SHOW + 8])
 {
-	size_t n = 0;
-	for (; *s && n < MP_NAME_SHOW; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c < 0x20 || c == 0x7f)
-			n += (size_t)snprintf(buf + n, 5, "\\x%02x", c);
-		else
-			buf[n++] = (char)c;
-	}
-	if (*s) {
-		memcpy(buf + n, "...", 3);
-		n += 3;
-	}
-	buf[n] = '\0';
+	mp_escape_term(s, buf, MP_NAME_SHOW + 4);
 	return buf;
 }

@@ -69,8 +69,9 @@ bool mp_ends_with(const char *s, const char *suffix);
  * model file must stay below that file's directory. */
 bool mp_path_is_safe_relative(const char *p);
 
-/* A printable copy of a name read from a file, at most MP_NAME_SHOW
- * characters plus "...", control bytes as \xNN, for one-line messages. */
+/* A terminal-safe copy of a name read from a file (mp_escape_term's
+ * rules), cut to about MP_NAME_SHOW bytes ending in "...", for one-line
+ * messages. */
 #define MP_NAME_SHOW 80
 const char *mp_printable(const char *s, char buf[MP_NAME_SHOW + 8]);
 

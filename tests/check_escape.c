@@ -1,0 +1,105 @@
+/* check_escape.c — terminal and UTF-8 escaping of untrusted text. The
+ * expected strings are written out by hand from the rules in escape.h. */
+#include "check_suites.h"
+#include "escape.h"
+#include "mp.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *esc(const char *s)
+{
+	static char buf[256];
+	size_t need = mp_escape_term(s, buf, sizeof buf);
+	ck_assert_uint_eq(need, strlen(buf));
+	return buf;
+}
+
+START_TEST(test_term_controls)
+{
+	ck_assert_str_eq(esc("plain name.weight"), "plain name.weight");
+	ck_assert_str_eq(esc("a\x1b]0;pwned\x07z"), "a\\x1b]0;pwned\\x07z");
+	ck_assert_str_eq(esc("\x1b[2J"), "\\x1b[2J");
+	ck_assert_str_eq(esc("tab\there\nnl\x7f"), "tab\\x09here\\x0anl\\x7f");
+	/* C1 CSI (U+009B) and NEL (U+0085) as UTF-8 */
+	ck_assert_str_eq(esc("x\xc2\x9b" "31mred"), "x\\u009b31mred");
+	ck_assert_str_eq(esc("\xc2\x85"), "\\u0085");
+	/* right-to-left override and line separator */
+	ck_assert_str_eq(esc("abc\xe2\x80\xae" "gpj.exe"), "abc\\u202egpj.exe");
+	ck_assert_str_eq(esc("\xe2\x80\xa8"), "\\u2028");
+	ck_assert_str_eq(esc(NULL), "(null)");
+}
+END_TEST
+
+START_TEST(test_term_utf8)
+{
+	/* valid multi-byte text is kept: é, €, an emoji (U+1F600) */
+	ck_assert_str_eq(esc("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"),
+			 "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+	ck_assert_str_eq(esc("a\xff" "b"), "a\\xffb");
+	/* stray continuation, overlong '/', surrogate, beyond U+10FFFF, a
+	 * sequence cut by the end of the string */
+	ck_assert_str_eq(esc("\x80"), "\\x80");
+	ck_assert_str_eq(esc("\xc0\xaf"), "\\xc0\\xaf");
+	ck_assert_str_eq(esc("\xed\xa0\x80"), "\\xed\\xa0\\x80");
+	ck_assert_str_eq(esc("\xf4\x90\x80\x80"), "\\xf4\\x90\\x80\\x80");
+	ck_assert_str_eq(esc("ok\xe2\x82"), "ok\\xe2\\x82");
+	ck_assert(mp_utf8_valid("caf\xc3\xa9"));
+	ck_assert(mp_utf8_valid("\x1b"));
+	ck_assert(!mp_utf8_valid("a\xff"));
+	ck_assert(!mp_utf8_valid("\xed\xa0\x80"));
+}
+END_TEST
+
+START_TEST(test_term_truncation)
+{
+	char buf[10];
+	/* "abcdefghijkl" needs 12; 9 usable bytes: 6 kept and "..." */
+	ck_assert_uint_eq(mp_escape_term("abcdefghijkl", buf, sizeof buf), 12);
+	ck_assert_str_eq(buf, "abcdef...");
+	/* exactly fitting text is not cut */
+	ck_assert_uint_eq(mp_escape_term("abcdefghi", buf, sizeof buf), 9);
+	ck_assert_str_eq(buf, "abcdefghi");
+	/* an escape is never split: "ab" + "\x1b" (4) + "cdef" */
+	mp_escape_term("ab\x1b" "cdefgh", buf, sizeof buf);
+	ck_assert_str_eq(buf, "ab\\x1b...");
+	mp_escape_term("abc\x1b" "cdefgh", buf, sizeof buf);
+	ck_assert_str_eq(buf, "abc...");
+	/* nor a multi-byte character */
+	mp_escape_term("abcde\xe2\x82\xac" "xyz", buf, sizeof buf);
+	ck_assert_str_eq(buf, "abcde...");
+	ck_assert_uint_eq(mp_escape_term("abc", NULL, 0), 3);
+	char nb[MP_NAME_SHOW + 8];
+	char longname[200];
+	memset(longname, 'n', sizeof longname - 1);
+	longname[sizeof longname - 1] = '\0';
+	const char *shown = mp_printable(longname, nb);
+	ck_assert_uint_le(strlen(shown), MP_NAME_SHOW + 3);
+	ck_assert_str_eq(shown + strlen(shown) - 3, "...");
+	ck_assert_str_eq(mp_printable("w\x1b[31m", nb), "w\\x1b[31m");
+}
+END_TEST
+
+START_TEST(test_utf8_copy)
+{
+	char *s = mp_escape_utf8("a\xff" "b\x1b\xc3\xa9");
+	ck_assert_str_eq(s, "a\\xffb\x1b\xc3\xa9");
+	ck_assert(mp_utf8_valid(s));
+	free(s);
+	s = mp_escape_utf8("");
+	ck_assert_str_eq(s, "");
+	free(s);
+}
+END_TEST
+
+Suite *suite_escape(void)
+{
+	Suite *s = suite_create("escape");
+	TCase *tc = tcase_create("escape");
+	tcase_add_test(tc, test_term_controls);
+	tcase_add_test(tc, test_term_utf8);
+	tcase_add_test(tc, test_term_truncation);
+	tcase_add_test(tc, test_utf8_copy);
+	suite_add_tcase(s, tc);
+	return s;
+}
