@@ -1,9 +1,11 @@
 /* cli.c — error output, progress bars and small helpers for the commands. */
 #include "cli.h"
+#include "escape.h"
 #include "modelinfo.h"
 #include "registry.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -11,15 +13,37 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <wchar.h>
+
+/* The formatted message on the heap; NULL when out of memory. */
+static char *vformat(const char *fmt, va_list ap)
+{
+	va_list cp;
+	va_copy(cp, ap);
+	int n = vsnprintf(NULL, 0, fmt, cp);
+	va_end(cp);
+	char *s = n >= 0 ? malloc((size_t)n + 1) : NULL;
+	if (s)
+		vsnprintf(s, (size_t)n + 1, fmt, ap);
+	return s;
+}
+
+/* "modelprint: " and the escaped message on stderr, without a newline. */
+static void put_message(const char *fmt, va_list ap)
+{
+	char *raw = vformat(fmt, ap);
+	fputs("modelprint: ", stderr);
+	fputs(raw ? cli_esc(raw) : "out of memory", stderr);
+	free(raw);
+}
 
 void cli_error(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	fputs("modelprint: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	put_message(fmt, ap);
 	va_end(ap);
+	fputc('\n', stderr);
 }
 
 int cli_fail(const struct mp_error *err)
@@ -32,14 +56,136 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	fputs("modelprint: ", stderr);
-	vfprintf(stderr, fmt, ap);
+	put_message(fmt, ap);
+	va_end(ap);
 	if (cmd)
 		fprintf(stderr, "\ntry 'modelprint %s --help'\n", cmd);
 	else
 		fprintf(stderr, "\ntry 'modelprint --help'\n");
-	va_end(ap);
 	return CLI_EXIT_USAGE;
+}
+
+int cli_bad_option(const char *cmd, char **argv)
+{
+	return cli_usage_error(cmd, "bad option '%s' (unknown, or missing its "
+				    "value)",
+			       optind > 0 ? argv[optind - 1] : "?");
+}
+
+/* ---- escaped text and table cells --------------------------------------- */
+
+static struct {
+	char *p;
+	size_t cap;
+} slots[CLI_ESC_SLOTS];
+static size_t next_slot;
+
+/* The next rotating buffer, at least need bytes; NULL when out of memory.
+ * The buffers are kept for the next calls (and freed at exit). */
+static char *slot(size_t need)
+{
+	size_t k = next_slot++ % CLI_ESC_SLOTS;
+	if (slots[k].cap < need) {
+		char *p = realloc(slots[k].p, need);
+		if (!p)
+			return NULL;
+		slots[k].p = p;
+		slots[k].cap = need;
+	}
+	return slots[k].p;
+}
+
+const char *cli_esc(const char *s)
+{
+	size_t need = mp_escape_term(s, NULL, 0) + 1;
+	char *b = slot(need);
+	if (!b)
+		return "?";
+	mp_escape_term(s, b, need);
+	return b;
+}
+
+/* Bytes of the UTF-8 character at p (escaped text is valid UTF-8). */
+static size_t char_len(const char *p)
+{
+	unsigned char c = (unsigned char)*p;
+	return c < 0x80 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+}
+
+/* Columns of the character at p: 1 or 2 (zero-width characters count
+ * as 1, so that a cell of w columns never needs more than 4w bytes). */
+static size_t char_cols(const char *p)
+{
+	wchar_t wc;
+	mbstate_t st;
+	memset(&st, 0, sizeof st);
+	size_t n = mbrtowc(&wc, p, char_len(p), &st);
+	int w = n >= 1 && n <= 4 ? wcwidth(wc) : 1;
+	return w == 2 ? 2 : 1;
+}
+
+static size_t cols_of(const char *e)
+{
+	size_t c = 0;
+	for (; *e; e += char_len(e))
+		c += char_cols(e);
+	return c;
+}
+
+size_t cli_width(const char *s)
+{
+	return cols_of(cli_esc(s));
+}
+
+/* The escaped text e cut to width columns as cli_cell describes, padded
+ * when pad, into out (at least strlen(e) + width + 4 bytes, and at most
+ * 4 * width + 1 bytes are used). */
+static void fit(const char *e, size_t width, int flags, bool pad, char *out)
+{
+	size_t len = strlen(e), cols = cols_of(e), n = len;
+	const char *from = e, *dots = "";
+	if (cols > width) {
+		size_t room = width > 3 ? width - 3 : width, c = 0;
+		dots = width > 3 ? "..." : "";
+		if (flags & CLI_TAIL) {
+			for (c = cols; *from && c > room; from += char_len(from))
+				c -= char_cols(from);
+			n = len - (size_t)(from - e);
+		} else {
+			const char *p = e;
+			for (; *p && c + char_cols(p) <= room; p += char_len(p))
+				c += char_cols(p);
+			n = (size_t)(p - e);
+		}
+		cols = c + strlen(dots);
+	}
+	size_t fill = pad && cols < width ? width - cols : 0;
+	char *w = out;
+	if (flags & CLI_RIGHT) {
+		memset(w, ' ', fill);
+		w += fill;
+	}
+	if (flags & CLI_TAIL)
+		w = stpcpy(w, dots);
+	memcpy(w, from, n);
+	w += n;
+	if (!(flags & CLI_TAIL))
+		w = stpcpy(w, dots);
+	if (!(flags & CLI_RIGHT)) {
+		memset(w, ' ', fill);
+		w += fill;
+	}
+	*w = '\0';
+}
+
+const char *cli_cell(const char *s, size_t width, int flags)
+{
+	const char *e = cli_esc(s);
+	char *out = slot(strlen(e) + width + 4);
+	if (!out)
+		return "?";
+	fit(e, width, flags, true, out);
+	return out;
 }
 
 static double now(void)
@@ -79,7 +225,13 @@ const struct mp_progress *cli_progress_start(struct cli_progress *p,
 					     const char *label)
 {
 	memset(p, 0, sizeof *p);
-	p->label = label;
+	/* escaped now: draw() runs in worker threads, cli_esc is not for them */
+	const char *e = cli_esc(label);
+	char *t = slot(strlen(e) + 40 + 4);
+	if (t) {
+		fit(e, 40, CLI_TAIL, false, t); /* at most 4 * 40 + 1 bytes */
+		memcpy(p->label, t, strlen(t) + 1);
+	}
 	p->start = now();
 	if (!isatty(2) || getenv("CI"))
 		return NULL;
@@ -126,18 +278,6 @@ int cli_parse_int(const char *s, long min, long max, long *out)
 		return 0;
 	*out = v;
 	return 1;
-}
-
-const char *cli_fit_tail(const char *s, size_t width, char *buf)
-{
-	size_t n = strlen(s);
-	if (n <= width || width < 4)
-		return s;
-	const char *t = s + n - (width - 3);
-	while ((*t & 0xC0) == 0x80) /* UTF-8 continuation byte */
-		t++;
-	snprintf(buf, width + 1, "...%s", t);
-	return buf;
 }
 
 mp_status cli_write_json(const char *dir, const char *name, const mp_json *j,

@@ -27,20 +27,46 @@ int cmd_analyze(int argc, char **argv);
 int cmd_correlate(int argc, char **argv);
 int cmd_tui(int argc, char **argv);
 
-/* Print "modelprint: <message>" on stderr. */
+/* Print "modelprint: <message>" on stderr as one line. The whole
+ * formatted message goes through mp_escape_term, so names and paths from
+ * files or arguments (and core messages quoting them) reach the terminal
+ * escaped. Every error of the program is printed by this function. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Print err->msg as one line and return CLI_EXIT_FAIL. */
+/* Print err->msg with cli_error and return CLI_EXIT_FAIL. */
 int cli_fail(const struct mp_error *err);
-/* Print a usage error plus "try 'modelprint CMD --help'", return 2. */
+/* Print a usage error (escaped like cli_error) plus "try 'modelprint CMD
+ * --help'", return 2. */
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* The usage error for the option getopt_long just refused (argv[optind-1]:
+ * unknown, or missing its value); getopt's own messages are off (main.c
+ * clears opterr) since they would print the option unescaped. */
+int cli_bad_option(const char *cmd, char **argv);
+
+/* Text from a file or a user, made safe for the terminal (mp_escape_term).
+ * The result lives in one of CLI_ESC_SLOTS rotating buffers, valid until
+ * that many more calls (a cli_cell takes two): enough for one printf.
+ * Never NULL ("?" when out of memory). Main thread only. */
+#define CLI_ESC_SLOTS 16
+const char *cli_esc(const char *s);
+
+/* A table cell: s escaped as by cli_esc, then cut to at most width
+ * columns on a character boundary ("..." marks the cut: "head..." or,
+ * with CLI_TAIL, "...tail" where long tensor names and paths differ) and
+ * padded with spaces to exactly width columns (on the left with
+ * CLI_RIGHT). Columns are counted with wcwidth (1 where it does not
+ * know). Same buffers as cli_esc. */
+enum { CLI_TAIL = 1, CLI_RIGHT = 2 };
+const char *cli_cell(const char *s, size_t width, int flags);
+/* Columns s takes once escaped. */
+size_t cli_width(const char *s);
 
 /* A progress bar on stderr, drawn only when stderr is a terminal (and
  * CI is not set). cli_progress_start returns the callback to hand to the
  * core; cli_progress_end clears the line. */
 struct cli_progress {
 	struct mp_progress cb;
-	const char *label;
+	char label[4 * 40 + 1]; /* escaped, at most 40 columns */
 	int active;
 	double last_draw;
 	double start;
@@ -56,11 +82,6 @@ char *cli_global_registry_dir(const char *opt);
 
 /* Print j (pretty) on stdout followed by a newline, free nothing. */
 void cli_print_json(const mp_json *j);
-
-/* s fitted to width columns for a table: s itself when it fits, else
- * "..." and its tail (where long tensor names and paths differ). buf holds
- * at least width + 1 bytes; a UTF-8 sequence is never cut. */
-const char *cli_fit_tail(const char *s, size_t width, char *buf);
 
 /* Model info from a model-info file (path non-NULL) or else from the
  * registry at registry_dir. */

@@ -78,7 +78,7 @@ static mp_status write_outputs(const struct analyze_opts *o,
 				       MP_REPORT_TYPEPAIR, "dashboard.html"};
 		printf("\n");
 		for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
-			printf("wrote %s/%s\n", o->outdir, files[i]);
+			printf("wrote %s/%s\n", cli_esc(o->outdir), files[i]);
 	}
 	return st;
 }
@@ -110,7 +110,7 @@ static int parse(int argc, char **argv, struct analyze_opts *o)
 			fputs(usage_text, stdout);
 			return -1;
 		default:
-			return cli_usage_error("analyze", "bad option");
+			return cli_bad_option("analyze", argv);
 		}
 	}
 	if (optind < argc)

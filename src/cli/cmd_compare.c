@@ -45,9 +45,10 @@ static mp_json *only_in(const struct mp_model *a, const struct mp_model *b,
 			n++;
 		}
 	if (print) {
-		printf("\nonly in %s: %zu tensor%s\n", label, n, n == 1 ? "" : "s");
+		printf("\nonly in %s: %zu tensor%s\n", cli_esc(label), n,
+		       n == 1 ? "" : "s");
 		for (size_t i = 0; i < n && i < 20; i++)
-			printf("  %s\n", mp_json_str(mp_json_at(arr, i)));
+			printf("  %s\n", cli_esc(mp_json_str(mp_json_at(arr, i))));
 		if (n > 20)
 			printf("  ... and %zu more\n", n - 20);
 	}
@@ -83,7 +84,7 @@ int cmd_compare(int argc, char **argv)
 			fputs(usage_text, stdout);
 			return CLI_EXIT_OK;
 		} else
-			return cli_usage_error("compare", "bad option");
+			return cli_bad_option("compare", argv);
 	}
 	if (argc - optind != 2)
 		return cli_usage_error("compare", "needs exactly two models");
@@ -160,10 +161,9 @@ int cmd_compare(int argc, char **argv)
 			snprintf(cs, sizeof cs, "%.6f", p->cosine);
 			snprintf(ps, sizeof ps, "%.6f", p->pearson);
 		}
-		char nb[49], sb[17];
-		printf("%-48s %-16s %-5s %-5s %-9s %9s %9s\n",
-		       cli_fit_tail(ta->name, 48, nb),
-		       cli_fit_tail(shape, 16, sb), mp_dtype_name(ta->logical),
+		printf("%s %s %-5s %-5s %-9s %9s %9s\n",
+		       cli_cell(ta->name, 48, CLI_TAIL),
+		       cli_cell(shape, 16, CLI_TAIL), mp_dtype_name(ta->logical),
 		       mp_dtype_name(tb->logical), same ? "yes" : "no", cs, ps);
 	}
 	mp_json_set(doc, "only_in_a", only_in(a, b, pa, !json));

@@ -103,7 +103,7 @@ static int parse(int argc, char **argv, struct corr_opts *o)
 			fputs(usage_text, stdout);
 			return -1;
 		default:
-			return cli_usage_error("correlate", "bad option");
+			return cli_bad_option("correlate", argv);
 		}
 	}
 	if (optind < argc)
@@ -167,12 +167,13 @@ static void label(const struct mp_correlation *c, size_t i, char *buf,
 
 static void print_tables(const struct mp_correlation *c)
 {
-	char lb[64];
-	int w = 10;
+	char lb[256];
+	size_t w = 10;
 	for (size_t l = 0; l < c->k; l++) {
 		label(c, l, lb, sizeof lb);
-		if ((int)strlen(lb) > w)
-			w = strlen(lb) > 24 ? 24 : (int)strlen(lb);
+		size_t lw = cli_width(lb);
+		if (lw > w)
+			w = lw > 24 ? 24 : lw;
 	}
 	bool mixed = false;
 	for (size_t l = 1; l < c->k; l++)
@@ -180,38 +181,38 @@ static void print_tables(const struct mp_correlation *c)
 	printf("%s%s: %zu models in common, %zu pairs used, %zu left out "
 	       "(a metric is null)\n",
 	       mixed ? "methods " : "method ",
-	       mixed ? "mixed" : c->m[0]->method, c->n, c->npairs,
+	       mixed ? "mixed" : cli_esc(c->m[0]->method), c->n, c->npairs,
 	       c->n_excluded);
 	printf("divergences are negated: r > 0 means two metrics agree on "
 	       "which models are alike\n\n");
-	printf("PEARSON CORRELATION (r):\n%-*s", w, "");
+	printf("PEARSON CORRELATION (r):\n%-*s", (int)w, "");
 	for (size_t l = 0; l < c->k; l++) {
 		label(c, l, lb, sizeof lb);
-		printf(" %*.*s", w, w, lb);
+		printf(" %s", cli_cell(lb, w, CLI_RIGHT));
 	}
 	printf("\n");
 	for (size_t i = 0; i < c->k; i++) {
 		label(c, i, lb, sizeof lb);
-		printf("%-*.*s", w, w, lb);
+		printf("%s", cli_cell(lb, w, 0));
 		for (size_t l = 0; l < c->k; l++) {
 			double r = c->r[i * c->k + l];
 			if (isnan(r))
-				printf(" %*s", w, "-");
+				printf(" %*s", (int)w, "-");
 			else
-				printf(" %*.4f", w, r);
+				printf(" %*.4f", (int)w, r);
 		}
 		printf("\n");
 	}
 	printf("\nMETRIC SUMMARY (over the pairs used, raw values):\n"
-	       "%-*s %10s %10s %10s %10s  %s\n", w, "Metric", "Mean", "Std",
+	       "%-*s %10s %10s %10s %10s  %s\n", (int)w, "Metric", "Mean", "Std",
 	       "Min", "Max", "Direction");
-	for (int i = 0; i < w + 4 * 11 + 12; i++)
+	for (size_t i = 0; i < w + 4 * 11 + 12; i++)
 		putchar('-');
 	printf("\n");
 	for (size_t i = 0; i < c->k; i++) {
 		const struct mp_metric_summary *s = &c->summary[i];
 		label(c, i, lb, sizeof lb);
-		printf("%-*.*s %10.4f %10.4f %10.4f %10.4f  %s\n", w, w, lb,
+		printf("%s %10.4f %10.4f %10.4f %10.4f  %s\n", cli_cell(lb, w, 0),
 		       s->mean, s->std, s->min, s->max,
 		       c->m[i]->higher_is_more_alike ? "similarity"
 						     : "divergence");
@@ -265,8 +266,9 @@ int cmd_correlate(int argc, char **argv)
 			goto out;
 		}
 		if (!o.json)
-			printf("\nwrote %s/correlation.json\nwrote %s/correlation.html\n",
-			       o.outdir, o.outdir);
+			printf("\nwrote %s/correlation.json\nwrote "
+			       "%s/correlation.html\n",
+			       cli_esc(o.outdir), cli_esc(o.outdir));
 	}
 	rc = CLI_EXIT_OK;
 out:

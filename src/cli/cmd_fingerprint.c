@@ -108,7 +108,7 @@ int cmd_fingerprint(int argc, char **argv)
 			return CLI_EXIT_OK;
 		default:
 			mp_json_free(args);
-			return cli_usage_error("fingerprint", "bad option");
+			return cli_bad_option("fingerprint", argv);
 		}
 	}
 	if (optind >= argc) {
@@ -153,9 +153,8 @@ int cmd_fingerprint(int argc, char **argv)
 		if (!json) {
 			char mix[128];
 			dtype_mix(fp, mix, sizeof mix);
-			char pb[41];
-			printf("%-40s %-11s %7zu %12llu %-22s %7.2f %.16s\n",
-			       cli_fit_tail(argv[i], 40, pb), fp->format, fp->ntensors,
+			printf("%s %-11s %7zu %12llu %-22s %7.2f %.16s\n",
+			       cli_cell(argv[i], 40, CLI_TAIL), fp->format, fp->ntensors,
 			       (unsigned long long)fp->params, mix, fp->seconds,
 			       fp->nfiles ? fp->files[0].sha256 : "");
 		}

@@ -67,7 +67,7 @@ static int do_add(const char *dir, int argc, char **argv)
 		case 't': rm.type = optarg; break;
 		case 'j': json = 1; break;
 		case 'h': fputs(usage_text, stdout); return CLI_EXIT_OK;
-		default: return cli_usage_error("registry", "bad option");
+		default: return cli_bad_option("registry", argv);
 		}
 	}
 	if (argc - optind != 1)
@@ -110,7 +110,7 @@ static int do_add(const char *dir, int argc, char **argv)
 		cli_print_json(j);
 		mp_json_free(j);
 	} else {
-		printf("%s\n", got);
+		printf("%s\n", cli_esc(got));
 	}
 	free(got);
 	rc = CLI_EXIT_OK;
@@ -165,10 +165,12 @@ static int do_list_show(const char *dir, int show, int argc, char **argv)
 		} else {
 			printf("id:      %s\nname:    %s\nfamily:  %s\ntype:    %s\n"
 			       "format:  %s\npath:    %s\n",
-			       m->id, m->name, m->family, m->type, m->format,
-			       m->path);
+			       cli_esc(m->id), cli_esc(m->name),
+			       cli_esc(m->family), cli_esc(m->type),
+			       cli_esc(m->format), cli_esc(m->path));
 			for (size_t i = 0; i < m->nfiles; i++)
-				printf("file:    %s  %s\n", m->sha256[i], m->files[i]);
+				printf("file:    %s  %s\n", cli_esc(m->sha256[i]),
+				       cli_esc(m->files[i]));
 			printf("fingerprints:");
 			for (size_t i = 0; i < mp_json_size(fps); i++)
 				printf(" %s", mp_json_str(mp_json_at(fps, i)));
@@ -186,8 +188,10 @@ static int do_list_show(const char *dir, int show, int argc, char **argv)
 		       "TYPE", "FORMAT", "PATH");
 		for (size_t i = 0; i < r->nmodels; i++) {
 			const struct mp_reg_model *m = &r->models[i];
-			printf("%-6s %-32.32s %-16.16s %-10.10s %-11s %s\n", m->id,
-			       m->name, m->family, m->type, m->format, m->path);
+			printf("%s %s %s %s %s %s\n", cli_cell(m->id, 6, 0),
+			       cli_cell(m->name, 32, 0), cli_cell(m->family, 16, 0),
+			       cli_cell(m->type, 10, 0), cli_cell(m->format, 11, 0),
+			       cli_esc(m->path));
 		}
 	}
 	mp_registry_free(r);

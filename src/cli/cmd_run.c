@@ -32,16 +32,16 @@ static const char usage_text[] =
 
 static void print_matrix(const struct mp_simmatrix *s)
 {
-	printf("\n%s / %s (%s)\n", s->method, s->metric,
+	printf("\n%s / %s (%s)\n", cli_esc(s->method), cli_esc(s->metric),
 	       s->higher_is_more_alike ? "higher is more alike"
 				       : "lower is more alike");
 	size_t show = s->n < 12 ? s->n : 12;
 	printf("%8s", "");
 	for (size_t j = 0; j < show; j++)
-		printf(" %7.7s", s->ids[j]);
+		printf(" %s", cli_cell(s->ids[j], 7, CLI_RIGHT));
 	printf("%s\n", show < s->n ? " ..." : "");
 	for (size_t i = 0; i < show; i++) {
-		printf("%8.8s", s->ids[i]);
+		printf("%s", cli_cell(s->ids[i], 8, CLI_RIGHT));
 		for (size_t j = 0; j < show; j++) {
 			double v = s->value[i * s->n + j];
 			if (isnan(v))
@@ -91,7 +91,7 @@ int cmd_run(int argc, char **argv)
 			fputs(usage_text, stdout);
 			return CLI_EXIT_OK;
 		default:
-			return cli_usage_error("run", "bad option");
+			return cli_bad_option("run", argv);
 		}
 	}
 	if (!config)
@@ -138,7 +138,8 @@ int cmd_run(int argc, char **argv)
 	}
 	printf("fingerprints: %zu computed, %zu reused\n", res.computed,
 	       res.reused);
-	printf("wrote %s\nwrote %s\n", res.fingerprints_path, res.matrices_path);
+	printf("wrote %s\nwrote %s\n", cli_esc(res.fingerprints_path),
+	       cli_esc(res.matrices_path));
 	/* read back one matrix at a time, without a JSON tree */
 	struct mp_simmatrix_file *f;
 	if (mp_simmatrix_file_open(res.matrices_path, &f, &err) != MP_OK) {

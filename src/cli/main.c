@@ -2,6 +2,7 @@
 #include "cli.h"
 #include "config.h"
 
+#include <getopt.h>
 #include <locale.h>
 #include <stdio.h>
 #include <string.h>
@@ -37,6 +38,7 @@ int main(int argc, char **argv)
 {
 	setlocale(LC_ALL, "");
 	setlocale(LC_NUMERIC, "C");
+	opterr = 0; /* cli_bad_option names the option, escaped */
 	if (argc < 2 && isatty(0) && isatty(1))
 		return cmd_tui(argc, argv); /* the demo data */
 	if (argc < 2) {
@@ -63,7 +65,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < NCMDS; i++)
 		if (!strcmp(commands[i].name, cmd))
 			return commands[i].run(argc - 1, argv + 1);
-	fprintf(stderr, "modelprint: unknown command '%s'\n", cmd);
+	cli_error("unknown command '%s'", cmd);
 	usage(stderr);
 	return CLI_EXIT_USAGE;
 }

@@ -92,6 +92,55 @@ size_t mp_escape_term(const char *s, char *out, size_t cap)
 	return need;
 }
 
+/* The JSON form of the character at *p when it must change, else 0:
+ * written to piece, *p advanced. */
+static size_t json_piece(const unsigned char **p, char piece[8])
+{
+	uint32_t cp;
+	size_t n = utf8_seq(*p, &cp);
+	if (n == 0) {
+		snprintf(piece, 8, "\\\\x%02x", **p);
+		*p += 1;
+		return 6;
+	}
+	if (cp == 0x7f || needs_u_escape(cp)) {
+		snprintf(piece, 8, "\\u%04x", (unsigned)cp);
+		*p += n;
+		return 6;
+	}
+	*p += n;
+	return 0;
+}
+
+char *mp_escape_json_text(const char *json, bool *oom)
+{
+	const unsigned char *p = (const unsigned char *)json;
+	char piece[8];
+	size_t need = 1, changed = 0;
+	*oom = false;
+	while (*p) {
+		const unsigned char *at = p;
+		size_t k = json_piece(&p, piece);
+		need += k ? k : (size_t)(p - at);
+		changed += k != 0;
+	}
+	if (!changed)
+		return NULL;
+	char *out = malloc(need), *w = out;
+	if (!out) {
+		*oom = true;
+		return NULL;
+	}
+	for (p = (const unsigned char *)json; *p;) {
+		const unsigned char *at = p;
+		size_t k = json_piece(&p, piece);
+		memcpy(w, k ? piece : (const char *)at, k ? k : (size_t)(p - at));
+		w += k ? k : (size_t)(p - at);
+	}
+	*w = '\0';
+	return out;
+}
+
 bool mp_utf8_valid(const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;

@@ -30,4 +30,13 @@ bool mp_utf8_valid(const char *s);
  * is copied. NULL on allocation failure. */
 char *mp_escape_utf8(const char *s);
 
+/* Printed JSON text made valid UTF-8 and harmless on a terminal without
+ * changing its structure: JSON outside strings is ASCII, so every
+ * invalid byte is inside a string and becomes the six characters \\xNN
+ * (the text "\xNN" once decoded, as mp_escape_utf8 gives), and DEL, C1
+ * controls, bidi overrides and line separators become \uNNNN escapes.
+ * NULL when json needs no change (the common case) or on allocation
+ * failure (*oom set); otherwise a heap copy. */
+char *mp_escape_json_text(const char *json, bool *oom);
+
 #endif

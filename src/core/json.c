@@ -212,5 +212,13 @@ char *mp_json_print(const mp_json *j, bool pretty)
 		out = pretty ? cJSON_Print(copy) : cJSON_PrintUnformatted(copy);
 	}
 	cJSON_Delete(copy);
+	/* cJSON copies string bytes as they are: strings parsed from files
+	 * may hold invalid UTF-8, C1 controls or bidi overrides */
+	bool oom = false;
+	char *safe = out ? mp_escape_json_text(out, &oom) : NULL;
+	if (safe || oom) {
+		free(out);
+		out = safe;
+	}
 	return out;
 }

@@ -56,7 +56,9 @@ mp_json *mp_json_push_null(mp_json *arr);
 bool mp_json_set(mp_json *obj, const char *key, mp_json *item);
 mp_json *mp_json_dup(const mp_json *j);
 
-/* Serialise (pretty or compact); caller frees with free(). */
+/* Serialise (pretty or compact); caller frees with free(). The text is
+ * valid UTF-8 whatever the strings hold, and has no raw C1 control or
+ * bidi override (mp_escape_json_text). */
 char *mp_json_print(const mp_json *j, bool pretty);
 
 #endif

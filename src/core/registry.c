@@ -1,6 +1,7 @@
 /* registry.c — the models table and fingerprint files of a registry
  * directory; atomic writes under an flock. */
 #include "registry.h"
+#include "escape.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -411,6 +412,22 @@ mp_status mp_registry_check_writable(const char *dir, struct mp_error *err)
 	return MP_OK;
 }
 
+/* The first text of m that is not valid UTF-8 (what it is in *what), or
+ * NULL: models.json is JSON, such text would be stored changed and a path
+ * would no longer name the model. */
+static const char *not_utf8(const struct mp_reg_model *m, const char **what)
+{
+	const char *text[] = {m->name, m->family, m->type, m->path};
+	static const char *const label[] = {"name", "family", "type", "path"};
+	for (size_t i = 0; i < 4; i++)
+		if (text[i] && !mp_utf8_valid(text[i]))
+			return *what = label[i], text[i];
+	for (size_t i = 0; i < m->nfiles; i++)
+		if (!mp_utf8_valid(m->files[i]))
+			return *what = "file", m->files[i];
+	return NULL;
+}
+
 mp_status mp_registry_add(const char *dir, const struct mp_reg_model *model,
 			  const char *want_id, char **id_out,
 			  struct mp_error *err)
@@ -422,6 +439,14 @@ mp_status mp_registry_add(const char *dir, const struct mp_reg_model *model,
 				    "digits, '.', '_' or '-', not starting with "
 				    "'.'",
 				    want_id);
+	const char *what, *bad = not_utf8(model, &what);
+	if (bad) {
+		char nb[MP_NAME_SHOW + 8];
+		return mp_error_set(err, MP_EINVAL,
+				    "%s: the model's %s '%s' is not valid UTF-8 "
+				    "and cannot be stored in the registry",
+				    dir, what, mp_printable(bad, nb));
+	}
 	mp_status st = mkdir_p(dir, err);
 	if (st != MP_OK)
 		return st;

@@ -2,7 +2,7 @@
  * buffer, escaping for HTML and JS string contexts, numbers and base64
  * written by hand (cJSON would be far too slow at 4 million cells). */
 #include "report_html.h"
-
+#include "escape.h"
 #include "registry.h"
 
 #include <locale.h>
@@ -138,10 +138,19 @@ static void put_jstr(struct buf *b, const char *str)
 	putc_(b, '"');
 }
 
-/* s escaped for HTML text and attribute values. */
+/* s escaped for HTML text and attribute values: first shown as on a
+ * terminal (mp_escape_term: valid UTF-8, control characters and bidi
+ * overrides as \x1b, \u202e), then &, <, >, " and ' as entities. */
 static void put_html(struct buf *b, const char *str)
 {
-	for (const char *s = str ? str : ""; *s; s++) {
+	size_t need = mp_escape_term(str ? str : "", NULL, 0) + 1;
+	char *e = malloc(need);
+	if (!e) {
+		b->oom = true;
+		return;
+	}
+	mp_escape_term(str ? str : "", e, need);
+	for (const char *s = e; *s; s++) {
 		switch (*s) {
 		case '&': puts_(b, "&amp;"); break;
 		case '<': puts_(b, "&lt;"); break;
@@ -151,6 +160,7 @@ static void put_html(struct buf *b, const char *str)
 		default: putc_(b, *s);
 		}
 	}
+	free(e);
 }
 
 static const char b64[] =

@@ -1,5 +1,6 @@
 /* report_text.c — summary tables and consolidated pair reports. */
 #include "report_text.h"
+#include "escape.h"
 
 #include <errno.h>
 #include <math.h>
@@ -83,20 +84,35 @@ static void printf_(struct out *o, const char *fmt, ...)
 	free(big);
 }
 
-/* A name from a file, control bytes written as \xNN so that one pair
- * stays one line. */
-static void name(struct out *o, const char *s)
+/* A name from a file as mp_escape_term shows it (the reports are read
+ * with cat in a terminal; one pair stays one line); returns the columns
+ * it takes, one per character. */
+static size_t name(struct out *o, const char *s)
 {
-	const char *run = s;
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c >= 0x20 && c != 0x7f)
-			continue;
-		put(o, run, (size_t)(s - run));
-		printf_(o, "\\x%02x", c);
-		run = s + 1;
+	char small[256];
+	size_t need = mp_escape_term(s, NULL, 0) + 1;
+	char *e = need <= sizeof small ? small : malloc(need);
+	if (!e) {
+		o->failed = true;
+		return 0;
 	}
-	put(o, run, (size_t)(s - run));
+	mp_escape_term(s, e, need);
+	size_t cols = 0;
+	for (const char *p = e; *p; p++)
+		cols += ((unsigned char)*p & 0xc0) != 0x80;
+	puts_(o, e);
+	if (e != small)
+		free(e);
+	return cols;
+}
+
+/* Columns name() takes for s. */
+static size_t name_cols(const char *s)
+{
+	struct out tmp = {0};
+	size_t c = name(&tmp, s);
+	free(tmp.s);
+	return c;
 }
 
 static const char *noun(const struct mp_analysis *a)
@@ -139,7 +155,7 @@ static void table(struct out *o, const struct mp_analysis *a, const char *title,
 		  size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		size_t len = strlen(g[i].label);
+		size_t len = name_cols(g[i].label);
 		if (len > (size_t)width)
 			width = len > 60 ? 60 : (int)len;
 	}
@@ -157,9 +173,7 @@ static void table(struct out *o, const struct mp_analysis *a, const char *title,
 	if (n == 0)
 		puts_(o, "(no groups)\n");
 	for (size_t i = 0; i < n; i++) {
-		size_t before = o->len;
-		name(o, g[i].label);
-		int used = (int)(o->len - before);
+		int used = (int)name(o, g[i].label);
 		printf_(o, "%*s", used < width ? width - used : 0, "");
 		/* longer than 60: the columns shift for this row only */
 		if (g[i].n_pairs)
@@ -173,8 +187,12 @@ static void table(struct out *o, const struct mp_analysis *a, const char *title,
 
 static void summary(struct out *o, const struct mp_analysis *a, size_t max_ids)
 {
-	printf_(o, "method %s, metric %s (%s is more alike)\n", a->m->method,
-		a->m->metric, a->m->higher_is_more_alike ? "higher" : "lower");
+	puts_(o, "method ");
+	name(o, a->m->method);
+	puts_(o, ", metric ");
+	name(o, a->m->metric);
+	printf_(o, " (%s is more alike)\n",
+		a->m->higher_is_more_alike ? "higher" : "lower");
 	printf_(o, "%zu models, %zu pairs, %zu with a null score (no tensors "
 		   "in common; left out of every statistic)\n",
 		a->n, a->npairs, a->n_null);
@@ -273,10 +291,13 @@ static void pair_line(struct out *o, const struct mp_analysis *a,
 	put(o, l->text + l->off[p->i], l->len[p->i]);
 	put(o, " <-> ", 5);
 	put(o, l->text + l->off[p->j], l->len[p->j]);
-	if (p->defined)
+	if (p->defined) {
 		value4(o, p->value);
-	else
-		printf_(o, ": null (%s)\n", p->reason ? p->reason : "undefined");
+	} else {
+		puts_(o, ": null (");
+		name(o, p->reason ? p->reason : "undefined");
+		puts_(o, ")\n");
+	}
 }
 
 static void section(struct out *o, const struct mp_analysis *a,
@@ -329,9 +350,12 @@ static mp_status write_report(const struct mp_analysis *a, const char *dir,
 		summary(&o, a, 0);
 	} else {
 		upper(&o, title);
-		printf_(&o, ": method %s, metric %s, every pair sorted by "
-			    "%s, %s; null pairs last\n",
-			a->m->method, a->m->metric, noun(a), order_words(a));
+		puts_(&o, ": method ");
+		name(&o, a->m->method);
+		puts_(&o, ", metric ");
+		name(&o, a->m->metric);
+		printf_(&o, ", every pair sorted by %s, %s; null pairs last\n",
+			noun(a), order_words(a));
 		struct labels l = {0};
 		if (!labels_make(&l, a))
 			o.failed = true;

@@ -1,6 +1,7 @@
 /* term_curses.c — the curses front end: copies the app's canvas to the
  * screen, turns curses keys and mouse events into MP_KEY_* codes, shows
  * load progress, and ends curses on every exit path. */
+#include "escape.h"
 #include "term.h"
 #include "view.h"
 
@@ -233,8 +234,11 @@ int mp_term_run(const struct mp_tui_paths *paths)
 
 	SCREEN *scr = newterm(NULL, stdout, stdin);
 	if (!scr) {
+		char tb[256];
+		mp_escape_term(getenv("TERM") ? getenv("TERM") : "(TERM unset)",
+			       tb, sizeof tb);
 		fprintf(stderr, "modelprint: cannot open the terminal '%s'\n",
-			getenv("TERM") ? getenv("TERM") : "(TERM unset)");
+			tb);
 		return 1;
 	}
 	struct term tm = {{0, false, false}, false, NULL};
@@ -286,7 +290,10 @@ int mp_term_run(const struct mp_tui_paths *paths)
 		fprintf(stderr, "modelprint: interrupted\n");
 		return 128 + got_signal;
 	}
-	if (rc)
-		fprintf(stderr, "modelprint: %s\n", err.msg);
+	if (rc) { /* core messages may quote names from files */
+		char safe[4 * sizeof err.msg];
+		mp_escape_term(err.msg, safe, sizeof safe);
+		fprintf(stderr, "modelprint: %s\n", safe);
+	}
 	return rc;
 }
