@@ -2,6 +2,7 @@
  * expected strings are written out by hand from the rules in escape.h. */
 #include "check_suites.h"
 #include "escape.h"
+#include "json.h"
 #include "mp.h"
 
 #include <stdlib.h>
@@ -92,6 +93,43 @@ START_TEST(test_utf8_copy)
 }
 END_TEST
 
+START_TEST(test_json_text)
+{
+	bool oom = true;
+	/* nothing to change: NULL, no copy */
+	ck_assert_ptr_null(mp_escape_json_text("{\"a\":\"\xc3\xa9\\u001b\"}", &oom));
+	ck_assert(!oom);
+	/* invalid byte -> \\xff (JSON for the text \xff); U+009B, U+202E,
+	 * DEL -> \u escapes; e-acute kept */
+	char *t = mp_escape_json_text("[\"a\xff" "b\xc2\x9b" "c\xe2\x80\xae" "d\x7f" "e\xc3\xa9\"]", &oom);
+	ck_assert_str_eq(t, "[\"a\\\\xffb\\u009bc\\u202ed\\u007fe\xc3\xa9\"]");
+	free(t);
+}
+END_TEST
+
+/* mp_json_print of strings parsed from a file (not built by mp_json_add_*)
+ * gives valid UTF-8 with no raw C1 control, and the JSON decodes to the
+ * same characters except the invalid byte, which becomes "\xff". */
+START_TEST(test_json_print_parsed)
+{
+	const char in[] = "{\"k\xff\":\"\\u009b\\u001b[2J\xff\"}";
+	mp_json *j;
+	struct mp_error err;
+	ck_assert_int_eq(mp_json_parse(in, strlen(in), "t", &j, &err), MP_OK);
+	ck_assert_str_eq(mp_json_str(mp_json_child(j)), "\xc2\x9b\x1b[2J\xff");
+	char *text = mp_json_print(j, false);
+	ck_assert_str_eq(text, "{\"k\\\\xff\":\"\\u009b\\u001b[2J\\\\xff\"}");
+	ck_assert(mp_utf8_valid(text));
+	mp_json *back;
+	ck_assert_int_eq(mp_json_parse(text, strlen(text), "t", &back, &err), MP_OK);
+	ck_assert_str_eq(mp_json_key(mp_json_child(back)), "k\\xff");
+	ck_assert_str_eq(mp_json_str(mp_json_child(back)), "\xc2\x9b\x1b[2J\\xff");
+	mp_json_free(back);
+	free(text);
+	mp_json_free(j);
+}
+END_TEST
+
 Suite *suite_escape(void)
 {
 	Suite *s = suite_create("escape");
@@ -100,6 +138,8 @@ Suite *suite_escape(void)
 	tcase_add_test(tc, test_term_utf8);
 	tcase_add_test(tc, test_term_truncation);
 	tcase_add_test(tc, test_utf8_copy);
+	tcase_add_test(tc, test_json_text);
+	tcase_add_test(tc, test_json_print_parsed);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -99,14 +99,12 @@ static size_t json_piece(const unsigned char **p, char piece[8])
 	uint32_t cp;
 	size_t n = utf8_seq(*p, &cp);
 	if (n == 0) {
-		snprintf(piece, 8, "\\\\x%02x", **p);
 		*p += 1;
-		return 6;
+		return (size_t)snprintf(piece, 8, "\\\\x%02x", (*p)[-1]);
 	}
 	if (cp == 0x7f || needs_u_escape(cp)) {
-		snprintf(piece, 8, "\\u%04x", (unsigned)cp);
 		*p += n;
-		return 6;
+		return (size_t)snprintf(piece, 8, "\\u%04x", (unsigned)cp);
 	}
 	*p += n;
 	return 0;

@@ -32,7 +32,7 @@ char *mp_escape_utf8(const char *s);
 
 /* Printed JSON text made valid UTF-8 and harmless on a terminal without
  * changing its structure: JSON outside strings is ASCII, so every
- * invalid byte is inside a string and becomes the six characters \\xNN
+ * invalid byte is inside a string and becomes the five characters \\xNN
  * (the text "\xNN" once decoded, as mp_escape_utf8 gives), and DEL, C1
  * controls, bidi overrides and line separators become \uNNNN escapes.
  * NULL when json needs no change (the common case) or on allocation
