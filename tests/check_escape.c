@@ -97,11 +97,17 @@ START_TEST(test_json_text)
 {
 	bool oom = true;
 	/* nothing to change: NULL, no copy */
-	ck_assert_ptr_null(mp_escape_json_text("{\"a\":\"\xc3\xa9\\u001b\"}", &oom));
+	ck_assert_ptr_null(
+	    mp_escape_json_text("{\"a\":\"\xc3\xa9\\u001b\"}", &oom));
 	ck_assert(!oom);
 	/* invalid byte -> \\xff (JSON for the text \xff); U+009B, U+202E,
 	 * DEL -> \u escapes; e-acute kept */
-	char *t = mp_escape_json_text("[\"a\xff" "b\xc2\x9b" "c\xe2\x80\xae" "d\x7f" "e\xc3\xa9\"]", &oom);
+	char *t = mp_escape_json_text("[\"a\xff"
+				      "b\xc2\x9b"
+				      "c\xe2\x80\xae"
+				      "d\x7f"
+				      "e\xc3\xa9\"]",
+				      &oom);
 	ck_assert_str_eq(t, "[\"a\\\\xffb\\u009bc\\u202ed\\u007fe\xc3\xa9\"]");
 	free(t);
 }
@@ -121,9 +127,11 @@ START_TEST(test_json_print_parsed)
 	ck_assert_str_eq(text, "{\"k\\\\xff\":\"\\u009b\\u001b[2J\\\\xff\"}");
 	ck_assert(mp_utf8_valid(text));
 	mp_json *back;
-	ck_assert_int_eq(mp_json_parse(text, strlen(text), "t", &back, &err), MP_OK);
+	ck_assert_int_eq(mp_json_parse(text, strlen(text), "t", &back, &err),
+			 MP_OK);
 	ck_assert_str_eq(mp_json_key(mp_json_child(back)), "k\\xff");
-	ck_assert_str_eq(mp_json_str(mp_json_child(back)), "\xc2\x9b\x1b[2J\\xff");
+	ck_assert_str_eq(mp_json_str(mp_json_child(back)),
+			 "\xc2\x9b\x1b[2J\\xff");
 	mp_json_free(back);
 	free(text);
 	mp_json_free(j);

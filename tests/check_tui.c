@@ -25,7 +25,11 @@ START_TEST(test_canvas_text)
 	ck_assert_str_eq(mp_canvas_row(c, 1, row, sizeof row), "a?b?c?d\xe2\x96\x80");
 	/* ESC, the C1 control U+009B, bidi overrides U+202E and U+2066: '?' */
 	mp_canvas_text(c, 0, 0, 10, MP_STYLE_PLAIN,
-		       "\x1b" "a\xc2\x9b" "b\xe2\x80\xae" "c\xe2\x81\xa6" "d  ");
+		       "\x1b"
+		       "a\xc2\x9b"
+		       "b\xe2\x80\xae"
+		       "c\xe2\x81\xa6"
+		       "d  ");
 	ck_assert_str_eq(mp_canvas_row(c, 0, row, sizeof row), "?a?b?c?d");
 	mp_canvas_text(c, 0, 0, 10, MP_STYLE_PLAIN, "  abcdefgh");
 	mp_canvas_put(c, -1, 0, 'x', MP_STYLE_PLAIN); /* ignored */

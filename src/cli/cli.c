@@ -67,8 +67,9 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 
 int cli_bad_option(const char *cmd, char **argv)
 {
-	return cli_usage_error(cmd, "bad option '%s' (unknown, or missing its "
-				    "value)",
+	return cli_usage_error(cmd,
+			       "bad option '%s' (unknown, or missing its "
+			       "value)",
 			       optind > 0 ? argv[optind - 1] : "?");
 }
 
@@ -148,7 +149,8 @@ static void fit(const char *e, size_t width, int flags, bool pad, char *out)
 		size_t room = width > 3 ? width - 3 : width, c = 0;
 		dots = width > 3 ? "..." : "";
 		if (flags & CLI_TAIL) {
-			for (c = cols; *from && c > room; from += char_len(from))
+			for (c = cols; *from && c > room;
+			     from += char_len(from))
 				c -= char_cols(from);
 			n = len - (size_t)(from - e);
 		} else {
@@ -225,7 +227,7 @@ const struct mp_progress *cli_progress_start(struct cli_progress *p,
 					     const char *label)
 {
 	memset(p, 0, sizeof *p);
-	/* escaped now: draw() runs in worker threads, cli_esc is not for them */
+	/* escaped here: draw() runs in worker threads */
 	const char *e = cli_esc(label);
 	char *t = slot(strlen(e) + 40 + 4);
 	if (t) {

@@ -48,7 +48,8 @@ static mp_json *only_in(const struct mp_model *a, const struct mp_model *b,
 		printf("\nonly in %s: %zu tensor%s\n", cli_esc(label), n,
 		       n == 1 ? "" : "s");
 		for (size_t i = 0; i < n && i < 20; i++)
-			printf("  %s\n", cli_esc(mp_json_str(mp_json_at(arr, i))));
+			printf("  %s\n",
+			       cli_esc(mp_json_str(mp_json_at(arr, i))));
 		if (n > 20)
 			printf("  ... and %zu more\n", n - 20);
 	}
@@ -163,8 +164,9 @@ int cmd_compare(int argc, char **argv)
 		}
 		printf("%s %s %-5s %-5s %-9s %9s %9s\n",
 		       cli_cell(ta->name, 48, CLI_TAIL),
-		       cli_cell(shape, 16, CLI_TAIL), mp_dtype_name(ta->logical),
-		       mp_dtype_name(tb->logical), same ? "yes" : "no", cs, ps);
+		       cli_cell(shape, 16, CLI_TAIL),
+		       mp_dtype_name(ta->logical), mp_dtype_name(tb->logical),
+		       same ? "yes" : "no", cs, ps);
 	}
 	mp_json_set(doc, "only_in_a", only_in(a, b, pa, !json));
 	mp_json_set(doc, "only_in_b", only_in(b, a, pb, !json));

@@ -204,16 +204,16 @@ static void print_tables(const struct mp_correlation *c)
 		printf("\n");
 	}
 	printf("\nMETRIC SUMMARY (over the pairs used, raw values):\n"
-	       "%-*s %10s %10s %10s %10s  %s\n", (int)w, "Metric", "Mean", "Std",
-	       "Min", "Max", "Direction");
+	       "%-*s %10s %10s %10s %10s  %s\n",
+	       (int)w, "Metric", "Mean", "Std", "Min", "Max", "Direction");
 	for (size_t i = 0; i < w + 4 * 11 + 12; i++)
 		putchar('-');
 	printf("\n");
 	for (size_t i = 0; i < c->k; i++) {
 		const struct mp_metric_summary *s = &c->summary[i];
 		label(c, i, lb, sizeof lb);
-		printf("%s %10.4f %10.4f %10.4f %10.4f  %s\n", cli_cell(lb, w, 0),
-		       s->mean, s->std, s->min, s->max,
+		printf("%s %10.4f %10.4f %10.4f %10.4f  %s\n",
+		       cli_cell(lb, w, 0), s->mean, s->std, s->min, s->max,
 		       c->m[i]->higher_is_more_alike ? "similarity"
 						     : "divergence");
 	}

@@ -154,8 +154,9 @@ int cmd_fingerprint(int argc, char **argv)
 			char mix[128];
 			dtype_mix(fp, mix, sizeof mix);
 			printf("%s %-11s %7zu %12llu %-22s %7.2f %.16s\n",
-			       cli_cell(argv[i], 40, CLI_TAIL), fp->format, fp->ntensors,
-			       (unsigned long long)fp->params, mix, fp->seconds,
+			       cli_cell(argv[i], 40, CLI_TAIL), fp->format,
+			       fp->ntensors, (unsigned long long)fp->params,
+			       mix, fp->seconds,
 			       fp->nfiles ? fp->files[0].sha256 : "");
 		}
 		mp_json_push(list, mp_fp_to_json(fp));

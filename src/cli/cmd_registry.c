@@ -169,7 +169,8 @@ static int do_list_show(const char *dir, int show, int argc, char **argv)
 			       cli_esc(m->family), cli_esc(m->type),
 			       cli_esc(m->format), cli_esc(m->path));
 			for (size_t i = 0; i < m->nfiles; i++)
-				printf("file:    %s  %s\n", cli_esc(m->sha256[i]),
+				printf("file:    %s  %s\n",
+				       cli_esc(m->sha256[i]),
 				       cli_esc(m->files[i]));
 			printf("fingerprints:");
 			for (size_t i = 0; i < mp_json_size(fps); i++)
@@ -189,9 +190,10 @@ static int do_list_show(const char *dir, int show, int argc, char **argv)
 		for (size_t i = 0; i < r->nmodels; i++) {
 			const struct mp_reg_model *m = &r->models[i];
 			printf("%s %s %s %s %s %s\n", cli_cell(m->id, 6, 0),
-			       cli_cell(m->name, 32, 0), cli_cell(m->family, 16, 0),
-			       cli_cell(m->type, 10, 0), cli_cell(m->format, 11, 0),
-			       cli_esc(m->path));
+			       cli_cell(m->name, 32, 0),
+			       cli_cell(m->family, 16, 0),
+			       cli_cell(m->type, 10, 0),
+			       cli_cell(m->format, 11, 0), cli_esc(m->path));
 		}
 	}
 	mp_registry_free(r);

@@ -132,7 +132,8 @@ char *mp_escape_json_text(const char *json, bool *oom)
 	for (p = (const unsigned char *)json; *p;) {
 		const unsigned char *at = p;
 		size_t k = json_piece(&p, piece);
-		memcpy(w, k ? piece : (const char *)at, k ? k : (size_t)(p - at));
+		memcpy(w, k ? piece : (const char *)at,
+		       k ? k : (size_t)(p - at));
 		w += k ? k : (size_t)(p - at);
 	}
 	*w = '\0';

@@ -442,10 +442,11 @@ mp_status mp_registry_add(const char *dir, const struct mp_reg_model *model,
 	const char *what, *bad = not_utf8(model, &what);
 	if (bad) {
 		char nb[MP_NAME_SHOW + 8];
-		return mp_error_set(err, MP_EINVAL,
-				    "%s: the model's %s '%s' is not valid UTF-8 "
-				    "and cannot be stored in the registry",
-				    dir, what, mp_printable(bad, nb));
+		return mp_error_set(
+		    err, MP_EINVAL,
+		    "%s: the model's %s '%s' is not valid UTF-8 "
+		    "and cannot be stored in the registry",
+		    dir, what, mp_printable(bad, nb));
 	}
 	mp_status st = mkdir_p(dir, err);
 	if (st != MP_OK)
