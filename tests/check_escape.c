@@ -81,18 +81,6 @@ START_TEST(test_term_truncation)
 }
 END_TEST
 
-START_TEST(test_utf8_copy)
-{
-	char *s = mp_escape_utf8("a\xff" "b\x1b\xc3\xa9");
-	ck_assert_str_eq(s, "a\\xffb\x1b\xc3\xa9");
-	ck_assert(mp_utf8_valid(s));
-	free(s);
-	s = mp_escape_utf8("");
-	ck_assert_str_eq(s, "");
-	free(s);
-}
-END_TEST
-
 START_TEST(test_json_text)
 {
 	bool oom = true;
@@ -145,7 +133,6 @@ Suite *suite_escape(void)
 	tcase_add_test(tc, test_term_controls);
 	tcase_add_test(tc, test_term_utf8);
 	tcase_add_test(tc, test_term_truncation);
-	tcase_add_test(tc, test_utf8_copy);
 	tcase_add_test(tc, test_json_text);
 	tcase_add_test(tc, test_json_print_parsed);
 	suite_add_tcase(s, tc);

@@ -152,30 +152,3 @@ bool mp_utf8_valid(const char *s)
 	}
 	return true;
 }
-
-char *mp_escape_utf8(const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t need = 1;
-	uint32_t cp;
-	for (const unsigned char *q = p; *q;) {
-		size_t n = utf8_seq(q, &cp);
-		need += n ? n : 4;
-		q += n ? n : 1;
-	}
-	char *out = malloc(need), *w = out;
-	if (!out)
-		return NULL;
-	while (*p) {
-		size_t n = utf8_seq(p, &cp);
-		if (n) {
-			memcpy(w, p, n);
-			w += n;
-			p += n;
-		} else {
-			w += sprintf(w, "\\x%02x", *p++);
-		}
-	}
-	*w = '\0';
-	return out;
-}

@@ -1,7 +1,7 @@
 /* escape.h — the one way text from files and users is made safe to show.
  * Every string that came from a file or a user passes through
  * mp_escape_term on its way to a terminal (tables, lists, error messages)
- * and through mp_escape_utf8 on its way into JSON output. */
+ * and through mp_escape_json_text on its way into JSON output. */
 #ifndef MP_ESCAPE_H
 #define MP_ESCAPE_H
 
@@ -25,15 +25,10 @@ size_t mp_escape_term(const char *s, char *out, size_t cap);
 /* True when s is valid UTF-8 (the same rule as above). */
 bool mp_utf8_valid(const char *s);
 
-/* A heap copy of s that is valid UTF-8: each invalid byte becomes the four
- * characters \xNN; everything else (controls included, JSON escapes them)
- * is copied. NULL on allocation failure. */
-char *mp_escape_utf8(const char *s);
-
 /* Printed JSON text made valid UTF-8 and harmless on a terminal without
  * changing its structure: JSON outside strings is ASCII, so every
  * invalid byte is inside a string and becomes the five characters \\xNN
- * (the text "\xNN" once decoded, as mp_escape_utf8 gives), and DEL, C1
+ * (the text "\xNN" once decoded), and DEL, C1
  * controls, bidi overrides and line separators become \uNNNN escapes.
  * NULL when json needs no change (the common case) or on allocation
  * failure (*oom set); otherwise a heap copy. */

@@ -86,29 +86,11 @@ bool mp_json_uint(const mp_json *j, uint64_t *out)
 mp_json *mp_json_object(void) { return cJSON_CreateObject(); }
 mp_json *mp_json_array(void) { return cJSON_CreateArray(); }
 
-/* A string node holding s made valid UTF-8 (invalid bytes as \xNN). */
-static mp_json *utf8_string(const char *s)
-{
-	if (!s || mp_utf8_valid(s))
-		return cJSON_CreateString(s);
-	char *safe = mp_escape_utf8(s);
-	mp_json *n = safe ? cJSON_CreateString(safe) : NULL;
-	free(safe);
-	return n;
-}
-
 static mp_json *attach(mp_json *obj, const char *key, mp_json *item)
 {
 	if (!item)
 		return NULL;
-	char *safe = NULL;
-	if (key && !mp_utf8_valid(key) && !(key = safe = mp_escape_utf8(key))) {
-		cJSON_Delete(item);
-		return NULL;
-	}
-	bool ok = cJSON_AddItemToObject(obj, key, item);
-	free(safe);
-	if (!ok) {
+	if (!cJSON_AddItemToObject(obj, key, item)) {
 		cJSON_Delete(item);
 		return NULL;
 	}
@@ -125,7 +107,7 @@ mp_json *mp_json_add_arr(mp_json *o, const char *k)
 }
 mp_json *mp_json_add_str(mp_json *o, const char *k, const char *s)
 {
-	return attach(o, k, utf8_string(s));
+	return attach(o, k, cJSON_CreateString(s));
 }
 static mp_json *number(double v)
 {
@@ -160,7 +142,7 @@ mp_json *mp_json_push_num(mp_json *a, double v)
 }
 mp_json *mp_json_push_str(mp_json *a, const char *s)
 {
-	mp_json *n = utf8_string(s);
+	mp_json *n = cJSON_CreateString(s);
 	return mp_json_push(a, n) ? n : NULL;
 }
 mp_json *mp_json_push_null(mp_json *a)
