@@ -257,6 +257,12 @@ static mp_status exact_matrices(const struct mp_registry *reg,
 		}
 		mp_model_free(a);
 	}
+	struct mp_simmatrix *done[2] = {cos, pea};
+	for (int k = 0; k < 2; k++)
+		if (done[k]) {
+			done[k]->estimate = MP_ESTIMATE_EXACT;
+			done[k]->sketch_values = 0;
+		}
 	return MP_OK;
 }
 
