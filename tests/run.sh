@@ -40,6 +40,18 @@ out=$("$MP_BIN" run --config "$T/cfg1.json" --registry "$R" --output-dir "$T/o1"
 echo "$out" | grep -Eq '^ +3 +0\.3300 +1\.0000$' && fail "a one-value sketch should not give the exact cosine: $out"
 out=$("$MP_BIN" run --config "$T/cfg1.json" --registry "$R" --exact --output-dir "$T/o2") || fail "--exact run"
 echo "$out" | grep -Eq '^ +3 +0\.3300 +1\.0000$' || fail "--exact cosine: $out"
+# the matrices record how their values were obtained: 16-value sketches
+# hold all 6 values of every tensor (exact); one-value sketches are an
+# estimate from 1 value per tensor; --exact is exact
+M='"models":\[[^]]*\],"higher_is_more_alike":true,"estimate":'
+grep -q "\"cosine\":{$M{\"kind\":\"exact\"}" "$T/out/similarity_matrices.json" ||
+	fail "16-value sketch of 6 values: not recorded as exact"
+grep -q "\"cosine\":{$M{\"kind\":\"sketch\",\"values\":1}" "$T/o1/similarity_matrices.json" ||
+	fail "one-value sketch: not recorded as a sketch estimate"
+"$MP_BIN" run --config "$T/cfg1.json" --registry "$R" --output-dir "$T/o1" |
+	grep -qx "cosine: sketch estimate from 1 value per tensor" || fail "run prints the estimate"
+grep -q "\"cosine\":{$M{\"kind\":\"exact\"}" "$T/o2/similarity_matrices.json" ||
+	fail "--exact: not recorded as exact"
 ok "--exact uses the full tensors"
 
 # Second run takes everything from the registry, even without the files.

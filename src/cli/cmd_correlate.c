@@ -183,7 +183,15 @@ static void print_tables(const struct mp_correlation *c)
 	       mixed ? "mixed" : c->m[0]->method, c->n, c->npairs,
 	       c->n_excluded);
 	printf("divergences are negated: r > 0 means two metrics agree on "
-	       "which models are alike\n\n");
+	       "which models are alike\n");
+	for (size_t l = 0; l < c->k; l++) {
+		char est[160], show[MP_NAME_SHOW + 8];
+		printf("%s%s%s\n",
+		       mixed ? mp_printable(c->m[l]->method, show) : "",
+		       mixed ? "/" : "",
+		       mp_simmatrix_estimate_text(c->m[l], est, sizeof est));
+	}
+	printf("\n");
 	printf("PEARSON CORRELATION (r):\n%-*s", w, "");
 	for (size_t l = 0; l < c->k; l++) {
 		label(c, l, lb, sizeof lb);

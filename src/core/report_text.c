@@ -173,8 +173,10 @@ static void table(struct out *o, const struct mp_analysis *a, const char *title,
 
 static void summary(struct out *o, const struct mp_analysis *a, size_t max_ids)
 {
+	char est[160];
 	printf_(o, "method %s, metric %s (%s is more alike)\n", a->m->method,
 		a->m->metric, a->m->higher_is_more_alike ? "higher" : "lower");
+	printf_(o, "%s\n", mp_simmatrix_estimate_text(a->m, est, sizeof est));
 	printf_(o, "%zu models, %zu pairs, %zu with a null score (no tensors "
 		   "in common; left out of every statistic)\n",
 		a->n, a->npairs, a->n_null);
@@ -332,6 +334,9 @@ static mp_status write_report(const struct mp_analysis *a, const char *dir,
 		printf_(&o, ": method %s, metric %s, every pair sorted by "
 			    "%s, %s; null pairs last\n",
 			a->m->method, a->m->metric, noun(a), order_words(a));
+		char est[160];
+		printf_(&o, "%s\n",
+			mp_simmatrix_estimate_text(a->m, est, sizeof est));
 		struct labels l = {0};
 		if (!labels_make(&l, a))
 			o.failed = true;

@@ -145,8 +145,9 @@ char *mp_simmatrix_estimate_text(const struct mp_simmatrix *s, char *buf,
 	case MP_ESTIMATE_SKETCH:
 		if (s->sketch_values)
 			snprintf(buf, cap,
-				 "%s: sketch estimate from %u values per tensor",
-				 m, (unsigned)s->sketch_values);
+				 "%s: sketch estimate from %u value%s per tensor",
+				 m, (unsigned)s->sketch_values,
+				 s->sketch_values == 1 ? "" : "s");
 		else
 			snprintf(buf, cap,
 				 "%s: sketch estimate (sketch size not recorded)",
