@@ -83,7 +83,7 @@ ok "hand-computed groups, reports and missing ids"
 # how the values were obtained: the file without "estimate" says it is
 # unknown; a sketch estimate names its size on the console, in summary.txt,
 # the pair reports, analysis.json and the dashboard
-unk="l1: unknown whether exact or a sketch estimate (not recorded in the file)"
+unk="l1: unknown whether exact or a sketch estimate"
 echo "$out" | grep -qxF "$unk" || fail "unknown estimate line: $out"
 grep -qxF "$unk" "$T/o/summary.txt" || fail "unknown estimate in summary.txt"
 flat() { tr -d ' \t\n' < "$1"; } # a JSON file on one line, no white space
@@ -203,7 +203,7 @@ sed 's/"A": {/"A": {"estimate": {"kind": "sketch", "values": 64},/; s/"B": {/"B"
 out=$("$MP_BIN" correlate --results-file "$T/ce.json" --metrics A,B,C --output-dir "$T/ce") ||
 	fail "correlate with estimates exited $?"
 for l in "A: sketch estimate from 64 values per tensor" "B: exact values" \
-	"C: unknown whether exact or a sketch estimate (not recorded in the file)"; do
+	"C: unknown whether exact or a sketch estimate"; do
 	echo "$out" | grep -qxF "$l" || fail "correlate line '$l': $out"
 	grep -qF "\"estimate_text\":	\"$l\"" "$T/ce/correlation.json" || fail "correlation.json: $l"
 	grep -qF "<p class=\"sub\">$l</p>" "$T/ce/correlation.html" || fail "correlation.html: $l"

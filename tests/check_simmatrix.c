@@ -222,12 +222,11 @@ START_TEST(test_estimate)
 		 "cosine: sketch estimate from 1024 values per tensor"},
 		{MP_ESTIMATE_EXACT, 0, "pearson: exact values"},
 		{MP_ESTIMATE_UNKNOWN, 0,
-		 "l1: unknown whether exact or a sketch estimate (not recorded "
-		 "in the file)"},
+		 "l1: unknown whether exact or a sketch estimate"},
 		{MP_ESTIMATE_SKETCH, 0,
-		 "final: sketch estimate (sketch size not recorded)"},
+		 "final: sketch estimate (size not recorded)"},
 		{MP_ESTIMATE_RANDOMIZED, 0,
-		 "js: estimate (spectra of large tensors by randomized SVD)"},
+		 "js: estimate (randomized SVD of large tensors)"},
 	};
 	struct mp_error err;
 	struct mp_simmatrix_file *f;

@@ -136,38 +136,37 @@ bool mp_simmatrix_estimate_to_json(const struct mp_simmatrix *s,
 		mp_json_add_num(e, "values", s->sketch_values));
 }
 
-char *mp_simmatrix_estimate_text(const struct mp_simmatrix *s, char *buf,
-				 size_t cap)
+char *mp_simmatrix_estimate_phrase(const struct mp_simmatrix *s, char *buf,
+				   size_t cap)
 {
-	char show[MP_NAME_SHOW + 8];
-	const char *m = mp_printable(s->metric, show);
 	switch (s->estimate) {
 	case MP_ESTIMATE_SKETCH:
 		if (s->sketch_values)
 			snprintf(buf, cap,
-				 "%s: sketch estimate from %u value%s per tensor",
-				 m, (unsigned)s->sketch_values,
+				 "sketch estimate from %u value%s per tensor",
+				 (unsigned)s->sketch_values,
 				 s->sketch_values == 1 ? "" : "s");
 		else
-			snprintf(buf, cap,
-				 "%s: sketch estimate (sketch size not recorded)",
-				 m);
+			snprintf(buf, cap, "sketch estimate (size not recorded)");
 		break;
 	case MP_ESTIMATE_EXACT:
-		snprintf(buf, cap, "%s: exact values", m);
+		snprintf(buf, cap, "exact values");
 		break;
 	case MP_ESTIMATE_RANDOMIZED:
-		snprintf(buf, cap,
-			 "%s: estimate (spectra of large tensors by randomized "
-			 "SVD)",
-			 m);
+		snprintf(buf, cap, "estimate (randomized SVD of large tensors)");
 		break;
 	default:
-		snprintf(buf, cap,
-			 "%s: unknown whether exact or a sketch estimate (not "
-			 "recorded in the file)",
-			 m);
+		snprintf(buf, cap, "unknown whether exact or a sketch estimate");
 	}
+	return buf;
+}
+
+char *mp_simmatrix_estimate_text(const struct mp_simmatrix *s, char *buf,
+				 size_t cap)
+{
+	char show[MP_NAME_SHOW + 8], phrase[96];
+	snprintf(buf, cap, "%s: %s", mp_printable(s->metric, show),
+		 mp_simmatrix_estimate_phrase(s, phrase, sizeof phrase));
 	return buf;
 }
 

@@ -61,9 +61,15 @@ mp_status mp_simmatrix_set_estimate(struct mp_simmatrix *s, const char *kind,
 bool mp_simmatrix_estimate_to_json(const struct mp_simmatrix *s,
 				   mp_json *parent);
 
-/* One line for people saying how the values were obtained, e.g. "cosine:
- * sketch estimate from 4096 values per tensor", in buf (cap bytes, 160 is
- * enough for metric names up to 64 bytes); returns buf. */
+/* How the values were obtained, for people: "sketch estimate from 4096
+ * values per tensor", "sketch estimate (size not recorded)", "exact
+ * values", "estimate (randomized SVD of large tensors)" or "unknown
+ * whether exact or a sketch estimate", in buf (cap bytes, 96 is enough);
+ * returns buf. */
+char *mp_simmatrix_estimate_phrase(const struct mp_simmatrix *s, char *buf,
+				   size_t cap);
+/* The same after the metric's name: "cosine: sketch estimate from 4096
+ * values per tensor" (160 bytes is enough); returns buf. */
 char *mp_simmatrix_estimate_text(const struct mp_simmatrix *s, char *buf,
 				 size_t cap);
 
