@@ -147,7 +147,8 @@ char *mp_simmatrix_estimate_phrase(const struct mp_simmatrix *s, char *buf,
 				 (unsigned)s->sketch_values,
 				 s->sketch_values == 1 ? "" : "s");
 		else
-			snprintf(buf, cap, "sketch estimate (size not recorded)");
+			snprintf(buf, cap,
+				 "sketch estimate (size not recorded)");
 		break;
 	case MP_ESTIMATE_EXACT:
 		snprintf(buf, cap, "exact values");
@@ -342,16 +343,18 @@ static mp_status one_from_json(const mp_json *m, const char *method,
 	mp_json *est = mp_json_get(m, "estimate");
 	if (est) {
 		mp_json *kind = mp_json_get(est, "kind");
-		mp_json *vals_n = mp_json_get(est, "values");
-		if (!mp_json_is_object(est) || (vals_n && !mp_json_is_number(vals_n)))
+		mp_json *count = mp_json_get(est, "values");
+		if (!mp_json_is_object(est) ||
+		    (count && !mp_json_is_number(count)))
 			st = mp_error_set(err, MP_EFORMAT,
-					  "%s: %s/%s: estimate must be an object "
-					  "{\"kind\": string, \"values\": number}",
+					  "%s: %s/%s: estimate must be an "
+					  "object {\"kind\": string, "
+					  "\"values\": number}",
 					  where, method, metric);
 		else
 			st = mp_simmatrix_set_estimate(s, mp_json_str(kind),
-						       vals_n != NULL,
-						       mp_json_num(vals_n),
+						       count != NULL,
+						       mp_json_num(count),
 						       where, err);
 	}
 	for (size_t i = 0; i < n && st == MP_OK; i++) {

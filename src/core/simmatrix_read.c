@@ -761,7 +761,8 @@ static bool read_undefined(struct scan *s, struct raw *r)
 	return eat(s, ']') || syntax(s);
 }
 
-#define EST_SHAPE "estimate must be an object {\"kind\": string, \"values\": number}"
+#define EST_SHAPE                                                              \
+	"estimate must be an object {\"kind\": string, \"values\": number}"
 
 /* "estimate": {"kind": string, "values": number}, other members skipped;
  * checked by mp_simmatrix_set_estimate once the matrix exists. */
@@ -859,8 +860,9 @@ static mp_status build(struct scan *s, struct raw *r, const char *method,
 	}
 	mp_status st = mx->value ? MP_OK : (nomem(s), s->st);
 	if (st == MP_OK && r->has_est)
-		st = mp_simmatrix_set_estimate(mx, r->est_kind, r->est_has_values,
-					       r->est_values, s->path, s->err);
+		st = mp_simmatrix_set_estimate(mx, r->est_kind,
+					       r->est_has_values, r->est_values,
+					       s->path, s->err);
 	if (st == MP_OK)
 		st = mp_simmatrix_check_symmetric(mx, s->path, s->err);
 	if (st != MP_OK) {
