@@ -80,6 +80,30 @@ grep -q "warning: 1 models" "$T/j.err" || fail "--json warns about missing ids"
 head -c1 "$T/j.json" | grep -q '{' || fail "--json prints only JSON"
 ok "hand-computed groups, reports and missing ids"
 
+# how the values were obtained: the file without "estimate" says it is
+# unknown; a sketch estimate names its size on the console, in summary.txt,
+# the pair reports, analysis.json and the dashboard
+unk="l1: unknown whether exact or a sketch estimate"
+echo "$out" | grep -qxF "$unk" || fail "unknown estimate line: $out"
+grep -qxF "$unk" "$T/o/summary.txt" || fail "unknown estimate in summary.txt"
+flat() { tr -d ' \t\n' < "$1"; } # a JSON file on one line, no white space
+flat "$T/o/analysis.json" | grep -qF '"estimate":{"kind":"unknown"}' ||
+	fail "unknown estimate in analysis.json"
+sed 's/"higher_is_more_alike": true, "values"/"higher_is_more_alike": true,\
+ "estimate": {"kind": "sketch", "values": 1024}, "values"/' "$T/m.json" > "$T/ms.json"
+out=$("$MP_BIN" analyze --results-file "$T/ms.json" --model-info "$T/info.json" \
+	--output-dir "$T/os") || fail "analyze of a sketch estimate exited $?"
+sk="l1: sketch estimate from 1024 values per tensor"
+echo "$out" | sed -n 2p | grep -qxF "$sk" || fail "sketch estimate line: $out"
+for f in summary.txt pairs_intrafamily.txt pairs_interfamily.txt pairs_type_pairs.txt; do
+	grep -qxF "$sk" "$T/os/$f" || fail "sketch estimate line in $f"
+done
+flat "$T/os/analysis.json" | grep -qF '"estimate":{"kind":"sketch","values":1024}' ||
+	fail "sketch estimate in analysis.json"
+grep -qF "\"estimate_text\":	\"$sk\"" "$T/os/analysis.json" || fail "estimate_text in analysis.json"
+grep -qF "<p class=\"sub\">$sk</p>" "$T/os/dashboard.html" || fail "sketch estimate in dashboard.html"
+ok "analyze says whether values are sketch estimates"
+
 # a divergence: least divergent first
 cat > "$T/js.json" <<'JSON'
 {"matrices": {"spectral": {"js": {"models": ["a","b","c","d","e"],
@@ -172,6 +196,21 @@ grep -q "\"pairs_used\":${S}6," "$T/co/correlation.json" || fail "correlation.js
 "$MP_BIN" correlate --results-file "$T/c.json" --metrics A,B --json | grep -q "\"pairs_excluded\":${S}0," ||
 	fail "correlate --json"
 ok "correlate: hand-computed r and summaries"
+
+# correlate says per metric how its values were obtained
+sed 's/"A": {/"A": {"estimate": {"kind": "sketch", "values": 64},/; s/"B": {/"B": {"estimate": {"kind": "exact"},/' \
+	"$T/c.json" > "$T/ce.json"
+out=$("$MP_BIN" correlate --results-file "$T/ce.json" --metrics A,B,C --output-dir "$T/ce") ||
+	fail "correlate with estimates exited $?"
+for l in "A: sketch estimate from 64 values per tensor" "B: exact values" \
+	"C: unknown whether exact or a sketch estimate"; do
+	echo "$out" | grep -qxF "$l" || fail "correlate line '$l': $out"
+	grep -qF "\"estimate_text\":	\"$l\"" "$T/ce/correlation.json" || fail "correlation.json: $l"
+	grep -qF "<p class=\"sub\">$l</p>" "$T/ce/correlation.html" || fail "correlation.html: $l"
+done
+flat "$T/ce/correlation.json" | grep -qF '"estimate":{"kind":"sketch","values":64}' ||
+	fail "correlation.json estimate object"
+ok "correlate says whether values are sketch estimates"
 
 # --- bad input -----------------------------------------------------------
 expect_error "no results file" 2 "--results-file FILE is required" analyze --model-info "$INFO"

@@ -98,6 +98,9 @@ END_TEST
 #define M(vals) "{\"matrices\":{\"t\":{\"l1\":{\"models\":[\"1\",\"2\"]," \
 		"\"values\":" vals "}}}}"
 
+#define EST(e) "{\"matrices\":{\"t\":{\"l1\":{\"models\":[\"1\",\"2\"]," \
+		"\"values\":[[1,0],[0,1]],\"estimate\":" e "}}}}"
+
 START_TEST(test_hostile_files)
 {
 	static const char *const bad[][2] = {
@@ -141,6 +144,20 @@ START_TEST(test_hostile_files)
 		{"{\"matrices\":{\"t\":{\"l1\":{\"models\":[\"1\n\",\"2\"],"
 		 "\"values\":[[1,0],[0,1]]}}}}",
 		 "invalid JSON"},
+		{EST("[]"), "t/l1: estimate must be an object"},
+		{EST("{\"kind\":\"guess\"}"), "estimate kind 'guess' is not one"},
+		{EST("{\"kind\":5}"), "estimate kind '(none)' is not one"},
+		{EST("{\"values\":64}"), "estimate kind '(none)'"},
+		{EST("{\"kind\":\"sketch\",\"values\":\"64\"}"),
+		 "t/l1: estimate must be an object"},
+		{EST("{\"kind\":\"sketch\",\"values\":0}"),
+		 "estimate values must be a whole number"},
+		{EST("{\"kind\":\"sketch\",\"values\":6.5}"),
+		 "estimate values must be a whole number"},
+		{EST("{\"kind\":\"sketch\",\"values\":1e300}"),
+		 "estimate values must be a whole number"},
+		{EST("{\"kind\":\"exact\",\"values\":64}"),
+		 "given only for a sketch"},
 	};
 	char *dir = tu_tmpdir(), *p = tu_path(dir, "bad.json");
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -176,6 +193,83 @@ START_TEST(test_hostile_files)
 	ck_assert_int_ne(mp_simmatrix_file_open("/nonexistent/m.json", &f, &err),
 			 MP_OK);
 	ck_assert_ptr_nonnull(strstr(err.msg, "/nonexistent/m.json"));
+	tu_rmtree(dir);
+	free(p);
+	free(dir);
+}
+END_TEST
+
+/* The "estimate" of each matrix, as both readers see it, and its line. */
+START_TEST(test_estimate)
+{
+	char *dir = tu_tmpdir(), *p = tu_path(dir, "m.json");
+#define V "\"models\":[\"a\"],\"values\":[[1]]"
+	tu_write_str(p, "{\"matrices\":{\"tensors\":{"
+			"\"cosine\":{" V ",\"estimate\":{\"kind\":\"sketch\","
+			"\"values\":1024,\"later\":[1]}},"
+			"\"pearson\":{\"estimate\":{\"kind\":\"exact\"}," V "},"
+			"\"l1\":{" V "},"
+			"\"final\":{" V ",\"estimate\":{\"kind\":\"sketch\"}}},"
+			"\"spectral\":{\"js\":{" V ",\"estimate\":{\"kind\":"
+			"\"randomized_svd\"}}}}}");
+#undef V
+	static const struct {
+		enum mp_estimate kind;
+		uint32_t values;
+		const char *text;
+	} want[] = {
+		{MP_ESTIMATE_SKETCH, 1024,
+		 "cosine: sketch estimate from 1024 values per tensor"},
+		{MP_ESTIMATE_EXACT, 0, "pearson: exact values"},
+		{MP_ESTIMATE_UNKNOWN, 0,
+		 "l1: unknown whether exact or a sketch estimate"},
+		{MP_ESTIMATE_SKETCH, 0,
+		 "final: sketch estimate (size not recorded)"},
+		{MP_ESTIMATE_RANDOMIZED, 0,
+		 "js: estimate (randomized SVD of large tensors)"},
+	};
+	struct mp_error err;
+	struct mp_simmatrix_file *f;
+	ck_assert_int_eq(mp_simmatrix_file_open(p, &f, &err), MP_OK);
+	ck_assert_uint_eq(f->n, 5);
+	mp_json *j;
+	ck_assert_int_eq(mp_json_load(p, 1 << 20, &j, &err), MP_OK);
+	struct mp_simmatrix **ms;
+	size_t nm;
+	ck_assert_int_eq(mp_simmatrix_list_from_json(j, p, &ms, &nm, &err),
+			 MP_OK);
+	ck_assert_uint_eq(nm, 5);
+	for (size_t k = 0; k < 5; k++) {
+		struct mp_simmatrix *m;
+		ck_assert_int_eq(mp_simmatrix_file_get(f, k, &m, &err), MP_OK);
+		const struct mp_simmatrix *both[2] = {m, ms[k]};
+		for (int r = 0; r < 2; r++) {
+			char buf[160];
+			ck_assert_msg(both[r]->estimate == want[k].kind,
+				      "matrix %zu reader %d: %d", k, r,
+				      (int)both[r]->estimate);
+			ck_assert_uint_eq(both[r]->sketch_values, want[k].values);
+			ck_assert_str_eq(mp_simmatrix_estimate_text(both[r], buf,
+								    sizeof buf),
+					 want[k].text);
+		}
+		mp_simmatrix_free(m);
+		mp_simmatrix_free(ms[k]);
+	}
+	free(ms);
+	/* the writer gives the same object back */
+	struct mp_simmatrix *s = mp_simmatrix_new("tensors", "cosine", 0);
+	s->estimate = MP_ESTIMATE_SKETCH;
+	s->sketch_values = 4096;
+	mp_json *out = mp_simmatrix_list_to_json(&s, 1);
+	char *text = mp_json_print(out, false);
+	ck_assert_ptr_nonnull(strstr(text, "\"estimate\":{\"kind\":\"sketch\","
+					   "\"values\":4096}"));
+	free(text);
+	mp_json_free(out);
+	mp_simmatrix_free(s);
+	mp_json_free(j);
+	mp_simmatrix_file_close(f);
 	tu_rmtree(dir);
 	free(p);
 	free(dir);
@@ -243,6 +337,7 @@ Suite *suite_simmatrix(void)
 	tcase_add_test(tc, test_strings_and_reasons);
 	tcase_add_test(tc, test_hostile_files);
 	tcase_add_test(tc, test_pick);
+	tcase_add_test(tc, test_estimate);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -490,6 +490,50 @@ START_TEST(output_last)
 	ck_assert_double_eq_tol(fp.hist[bin_of(0.5)], 0.5, 1e-15);
 	fp_clear(&fp);
 
+	/* output_axis overrides the format: a [kh=2, kw=2, in=2, out=2] kernel
+	 * of 1..16 stored output-first (a safetensors copy in TF.js order)
+	 * read with output_axis "last" gives rows (1,3,..,15), (2,4,..,16):
+	 * Gram [[680, 744], [744, 816]], sv^2 = 748 +- sqrt(68^2 + 744^2) */
+	{
+		float w[16];
+		for (int i = 0; i < 16; i++)
+			w[i] = (float)(i + 1);
+		struct tmodel t4;
+		tmodel_init(&t4);
+		add(&t4, "k", MP_F32, 4, (uint64_t[]){2, 2, 2, 2}, w, false,
+		    false);
+		double q = sqrt(68.0 * 68 + 744.0 * 744);
+		double last[2] = {sqrt(748 + q), sqrt(748 - q)};
+		/* output-first rows (1..8), (9..16): Gram [[204, 492], [492,
+		 * 1292]], sv^2 = 748 +- sqrt(544^2 + 492^2) */
+		double q1 = sqrt(544.0 * 544 + 492.0 * 492);
+		double first[2] = {sqrt(748 + q1), sqrt(748 - q1)};
+		const char *args[3] = {"{\"output_axis\": \"last\"}", NULL,
+				       "{\"output_axis\": \"first\"}"};
+		const double *want[3] = {last, first, first};
+		for (int a = 0; a < 3; a++) {
+			run_ok(&t4, args[a], 1, &fp);
+			ck_assert_uint_eq(fp.tensors[0].rows, 2);
+			ck_assert_uint_eq(fp.tensors[0].cols, 8);
+			ck_assert_uint_eq(fp.tensors[0].nsv, 2);
+			for (int v = 0; v < 2; v++)
+				ck_assert_double_eq_tol(fp.tensors[0].sv[v],
+							want[a][v],
+							1e-12 * want[a][0]);
+			fp_clear(&fp);
+		}
+		/* stored output-last (TF.js): "first" reads it output-first */
+		t4.t[0].output_last = true;
+		run_ok(&t4, NULL, 1, &fp);
+		ck_assert_double_eq_tol(fp.tensors[0].sv[1], last[1],
+					1e-12 * last[0]);
+		fp_clear(&fp);
+		run_ok(&t4, args[2], 1, &fp);
+		ck_assert_double_eq_tol(fp.tensors[0].sv[1], first[1],
+					1e-12 * first[0]);
+		fp_clear(&fp);
+	}
+
 	/* the same bytes read output-first: 3 x 2, rows = first dim */
 	tm.t[0].output_last = false;
 	run_ok(&tm, NULL, 1, &fp);
@@ -614,21 +658,36 @@ START_TEST(arguments)
 	tmodel_init(&tm);
 	static const float k[4] = {1, 2, 3, 4};
 	add(&tm, "k", MP_F32, 2, (uint64_t[]){2, 2}, k, false, false);
-	const char *bad[] = {"{\"max_sv\": 0}",	      "{\"max_sv\": 1025}",
-			     "{\"max_sv\": 2.5}",     "{\"max_sv\": \"3\"}",
-			     "{\"exact_limit\": -1}", "{\"seed\": true}"};
+	const char *bad[] = {"{\"max_sv\": 0}",
+			     "{\"max_sv\": 1025}",
+			     "{\"max_sv\": 2.5}",
+			     "{\"max_sv\": \"3\"}",
+			     "{\"exact_limit\": -1}",
+			     "{\"seed\": true}",
+			     "{\"output_axis\": \"middle\"}",
+			     "{\"output_axis\": 1}"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
 		struct mp_fingerprint fp;
 		struct mp_error err = {{0}};
 		ck_assert_int_eq(run(&tm, bad[i], 1, &fp, &err), MP_EINVAL);
 		ck_assert_ptr_nonnull(strstr(err.msg, "spectral"));
 		fp_clear(&fp);
+		/* the same check before any work (configs, --arg) */
+		mp_json *a;
+		ck_assert_int_eq(
+		    mp_json_parse(bad[i], strlen(bad[i]), "args", &a, NULL),
+		    MP_OK);
+		ck_assert_int_eq(
+		    mp_method_check_args(&mp_method_spectral, a, &err),
+		    MP_EINVAL);
+		mp_json_free(a);
 	}
 	const char *const *names = mp_method_spectral.arg_names;
 	ck_assert_str_eq(names[0], "max_sv");
 	ck_assert_str_eq(names[1], "exact_limit");
 	ck_assert_str_eq(names[2], "seed");
-	ck_assert_ptr_null(names[3]);
+	ck_assert_str_eq(names[3], "output_axis");
+	ck_assert_ptr_null(names[4]);
 	ck_assert_str_eq(mp_method_spectral.name, "spectral");
 
 	/* no qualifying tensor: no histogram */

@@ -105,7 +105,8 @@ static struct mp_tui_data *data;
 
 static const char results[] =
 	"{\"matrices\":{\"tensors\":{\"cosine\":{\"models\":[\"1\",\"2\",\"3\"],"
-	"\"higher_is_more_alike\":true,\"values\":[[1,0.5,null],[0.5,1,0.2],"
+	"\"higher_is_more_alike\":true,\"estimate\":{\"kind\":\"sketch\","
+	"\"values\":1024},\"values\":[[1,0.5,null],[0.5,1,0.2],"
 	"[null,0.2,1]],\"undefined\":[{\"i\":0,\"j\":2,\"reason\":"
 	"\"no tensors in common\"}]}},"
 	"\"spectral\":{\"js\":{\"models\":[\"1\",\"2\",\"3\"],"
@@ -336,15 +337,19 @@ START_TEST(test_heatmap_view)
 	ck_assert_str_eq(row(c, 4), "gamma           ? @");
 	ck_assert(mp_canvas_at(c, 16, 2)->st.attr & MP_ATTR_REVERSE);
 	ck_assert_str_eq(row(c, 20), "less  ..::-==++*##%%@ more alike  0.2..1  ?=null");
-	ck_assert_str_eq(row(c, 21), "cosine = 1");
+	/* the status line says how the values were obtained */
+	ck_assert_str_eq(row(c, 21), "cosine = 1  sketch estimate from 1024 "
+				     "values per tensor");
 	ck_assert_str_eq(row(c, 22), "row 1 alpha (F1) x col 1 alpha (F1)");
 	c = screen(mono, "2l");
-	ck_assert_str_eq(row(c, 21), "cosine = 0.5");
+	ck_assert_str_eq(row(c, 21), "cosine = 0.5  sketch estimate from 1024 "
+				     "values per tensor");
 	ck_assert_str_eq(row(c, 1), "family 1:1       v");
 	c = screen(mono, "2ll");
-	ck_assert_str_eq(row(c, 21), "cosine = null (no tensors in common)");
+	ck_assert(!strncmp(row(c, 21), "cosine = null (no tensors in common)  "
+				       "sketch estimate", 53));
 	c = screen(mono, "2jll");
-	ck_assert_str_eq(row(c, 21), "cosine = 0.2");
+	ck_assert(!strncmp(row(c, 21), "cosine = 0.2  sketch", 20));
 	ck_assert_str_eq(row(c, 22), "row 2 beta (F1) x col 3 gamma (F2)");
 	/* zoom in: every entry two cells wide */
 	c = screen(mono, "2+");
@@ -358,6 +363,9 @@ START_TEST(test_heatmap_view)
 	ck_assert_str_eq(row(c, 2), "alpha           @%");
 	ck_assert_str_eq(row(c, 3), "beta            %@+");
 	ck_assert_str_eq(row(c, 4), "gamma            +@");
+	/* no "estimate" in the file: said to be unknown */
+	ck_assert_str_eq(row(c, 21), "js = 0  unknown whether exact or a sketch "
+				     "estimate");
 	ck_assert_str_eq(row(c, 20), "less  ..::-==++*##%%@ more alike  0.6..0"
 				     " (lower = more alike)  ?=null");
 	/* clustering on 1 - t: alpha-beta 1/6, beta-gamma 1/2, alpha-gamma 1:
@@ -487,6 +495,7 @@ START_TEST(test_pairs_view)
 	ck_assert_str_eq(row(c, 9), "tensors      1                                0");
 	ck_assert_str_eq(row(c, 11), "0 tensors in common (same name and shape)");
 	ck_assert_str_eq(row(c, 12), "tensors/cosine: 0.500000 (higher is more alike)");
+	ck_assert_str_eq(row(c, 13), "sketch estimate from 1024 values per tensor");
 	c = screen(mono, "4jj<Enter>");
 	ck_assert_str_eq(row(c, 12), "tensors/cosine: null (no tensors in common)");
 	c = screen(mono, "4/gam<Enter>");

@@ -73,4 +73,56 @@ echo "$out" | grep -q '^\.\.\..*Reshape_1 ' && echo "$out" | grep -q '^\.\.\..*R
 "$MP_BIN" fingerprint "$D/long.safetensors" | grep -q '^\.\.\..*/long\.safetensors  *safetensors' ||
 	fail "long path lost its file name: $("$MP_BIN" fingerprint "$D/long.safetensors")"
 ok "long names keep their tail"
+# --output-axis: a 4-D kernel [kh=2, kw=2, in=2, out=2] holding 1..16 in a
+# TF.js model (output axis last) and the same bytes in a safetensors file
+# that keeps TF.js's axis order (output axis first by default). Worked out
+# here with awk from the 2x2 Gram matrix of each view: output-last rows are
+# (1,3,..,15) and (2,4,..,16); output-first rows are (1..8) and (9..16).
+f32() { # escapes of the float32 of each positive integer argument
+	for n; do awk -v n="$n" 'BEGIN { e = 0; while (2 ^ (e + 1) <= n) e++
+		b = (127 + e) * 2 ^ 23 + (n / 2 ^ e - 1) * 2 ^ 23
+		for (k = 0; k < 4; k++) { printf "\\%03o", b % 256; b = int(b / 256) } }'; done
+}
+K=$(f32 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16)
+mkdir -p "$T/ax"
+printf "$K" > "$T/ax/w.bin"
+printf '{"weightsManifest":[{"paths":["w.bin"],"weights":[{"name":"k","shape":[2,2,2,2],"dtype":"float32"}]}]}' > "$T/ax/model.json"
+st_write "$T/ax/k.safetensors" '{"k":{"dtype":"F32","shape":[2,2,2,2],"data_offsets":[0,64]}}' "$K"
+sv_of() { # the singular values of tensor k in a fingerprint, one per line
+	tr -d ' \t\n' | sed 's/.*"sv":\[\([^]]*\)\].*/\1/' | tr ',' '\n'
+}
+gram_sv() { # singular values of the 2 x n matrix whose rows are $1 and $2
+	awk -v r1="$1" -v r2="$2" 'BEGIN { n = split(r1, x, " "); split(r2, y, " ")
+		for (i = 1; i <= n; i++) { a += x[i] * x[i]; b += x[i] * y[i]; d += y[i] * y[i] }
+		m = (a + d) / 2; q = sqrt(((a - d) / 2) ^ 2 + b * b)
+		printf "%.9g\n%.9g\n", sqrt(m + q), sqrt(m - q) }'
+}
+close() { # close A B: every line of file A within 1e-6 relative of file B's
+	paste "$1" "$2" | awk 'NF != 2 { bad = 1 } { d = $1 - $2; if (d < 0) d = -d
+		if (d > 1e-6 * ($2 < 0 ? -$2 : $2) + 1e-12) bad = 1 } END { exit bad || NR != 2 }'
+}
+gram_sv "1 3 5 7 9 11 13 15" "2 4 6 8 10 12 14 16" > "$T/ax/last.want"
+gram_sv "1 2 3 4 5 6 7 8" "9 10 11 12 13 14 15 16" > "$T/ax/first.want"
+"$MP_BIN" fingerprint --method spectral --json "$T/ax/model.json" | sv_of > "$T/ax/tfjs"
+"$MP_BIN" fingerprint --method spectral --json "$T/ax/k.safetensors" | sv_of > "$T/ax/st"
+"$MP_BIN" fingerprint --method spectral --output-axis last --json "$T/ax/k.safetensors" | sv_of > "$T/ax/st-last"
+"$MP_BIN" fingerprint --method spectral --output-axis first --json "$T/ax/model.json" | sv_of > "$T/ax/tfjs-first"
+close "$T/ax/tfjs" "$T/ax/last.want" || fail "TF.js spectral: $(cat "$T/ax/tfjs") vs $(cat "$T/ax/last.want")"
+close "$T/ax/st" "$T/ax/first.want" || fail "safetensors spectral: $(cat "$T/ax/st")"
+close "$T/ax/st" "$T/ax/last.want" && fail "TF.js order read output-first should differ"
+close "$T/ax/st-last" "$T/ax/last.want" || fail "--output-axis last: $(cat "$T/ax/st-last")"
+close "$T/ax/tfjs-first" "$T/ax/first.want" || fail "--output-axis first on TF.js: $(cat "$T/ax/tfjs-first")"
+"$MP_BIN" fingerprint --method spectral --output-axis last --json "$T/ax/k.safetensors" |
+	tr -d ' \t\n' | grep -q '"args":{"output_axis":"last"}' || fail "--output-axis not recorded in args"
+"$MP_BIN" fingerprint --method spectral --arg output_axis=last --json "$T/ax/k.safetensors" | sv_of > "$T/ax/st-arg"
+cmp -s "$T/ax/st-arg" "$T/ax/st-last" || fail "--arg output_axis=last differs from --output-axis last"
+err=$("$MP_BIN" fingerprint --method spectral --output-axis middle "$T/ax/k.safetensors" 2>&1) &&
+	fail "--output-axis middle accepted"
+echo "$err" | grep -q "output-axis needs first or last, got 'middle'" || fail "--output-axis middle: $err"
+err=$("$MP_BIN" fingerprint --output-axis last "$T/ax/k.safetensors" 2>&1) && fail "--output-axis with tensors accepted"
+echo "$err" | grep -q "applies to --method spectral only" || fail "--output-axis with tensors: $err"
+err=$("$MP_BIN" fingerprint --method spectral --arg output_axis=up "$T/ax/k.safetensors" 2>&1) &&
+	fail "output_axis=up accepted"
+echo "$err" | grep -q 'output_axis must be "first" or "last"' || fail "output_axis=up: $err"
+ok "--output-axis last reads a safetensors copy in TF.js order like the TF.js model"
 finish

@@ -40,6 +40,12 @@ if (!m) { console.log('no self-test record in the page'); process.exit(0); }
 const ent = { lt: '<', gt: '>', amp: '&', quot: '"', '#39': "'" };
 const r = JSON.parse(m[1].replace(/&(lt|gt|amp|quot|#39);/g, (_, e) => ent[e]));
 const bad = s => console.log(s);
+/* how a matrix's values were obtained, from its "estimate" (modelprint-files(5)) */
+const phrase = e => !e ? 'unknown whether exact or a sketch estimate' : e.kind === 'exact' ? 'exact values' :
+  e.kind === 'randomized_svd' ? 'estimate (randomized SVD of large tensors)' : e.kind !== 'sketch' ? '?' :
+  e.values ? 'sketch estimate from ' + e.values + ' value' + (e.values === 1 ? '' : 's') + ' per tensor' :
+  'sketch estimate (size not recorded)';
+const page = fs.readFileSync(dom, 'utf8');
 if (r.errors.length) bad('console errors: ' + JSON.stringify(r.errors));
 if (r.kind !== kind) bad('kind ' + r.kind);
 if (kind === 'correlation') {
@@ -52,6 +58,8 @@ if (kind === 'correlation') {
   if (lines[0].indexOf(idi + ' ') !== 0 || lines[1].indexOf('vs ' + idj + ' ') !== 0) bad('profile tooltip: ' + JSON.stringify(r.profileTip));
   const all = JSON.parse(fs.readFileSync(res, 'utf8')).matrices[method];
   ms.forEach((name, a) => {
+    if (!new RegExp('<td[^>]*>' + phrase(all[name].estimate).replace(/[()]/g, '\\$&') + '</td>').test(page))
+      bad('summary table: no Values cell "' + phrase(all[name].estimate) + '" for ' + name);
     const x = all[name], v = x.values[x.models.indexOf(idi)][x.models.indexOf(idj)];
     const got = new RegExp('^' + name + ' = (\\S+)$').exec(lines[2 + a] || '');
     if (!got || !(Math.abs(parseFloat(got[1]) - v) <= 1e-5 * Math.max(1, Math.abs(v))))
@@ -71,6 +79,8 @@ if (!asc.length || asc.some((v, k) => isNaN(v) || (k && v < asc[k - 1])) ||
   bad('sorting the table by mean: ' + JSON.stringify([r.sortAsc, r.sortDesc]));
 const x = JSON.parse(fs.readFileSync(res, 'utf8')).matrices[method][metric];
 const i = x.models.indexOf(idi), j = x.models.indexOf(idj);
+if (page.indexOf('>Values: ' + metric + ': ' + phrase(x.estimate) + '<') < 0)
+  bad('heatmap: no line "Values: ' + metric + ': ' + phrase(x.estimate) + '"');
 if (r.n !== x.models.length) bad('n ' + r.n + ' != ' + x.models.length);
 const v = x.values[i][j];
 const names = {};

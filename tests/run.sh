@@ -40,7 +40,43 @@ out=$("$MP_BIN" run --config "$T/cfg1.json" --registry "$R" --output-dir "$T/o1"
 echo "$out" | grep -Eq '^ +3 +0\.3300 +1\.0000$' && fail "a one-value sketch should not give the exact cosine: $out"
 out=$("$MP_BIN" run --config "$T/cfg1.json" --registry "$R" --exact --output-dir "$T/o2") || fail "--exact run"
 echo "$out" | grep -Eq '^ +3 +0\.3300 +1\.0000$' || fail "--exact cosine: $out"
+# the matrices record how their values were obtained: 16-value sketches
+# hold all 6 values of every tensor (exact); one-value sketches are an
+# estimate from 1 value per tensor; --exact is exact
+M='"models":\[[^]]*\],"higher_is_more_alike":true,"estimate":'
+grep -q "\"cosine\":{$M{\"kind\":\"exact\"}" "$T/out/similarity_matrices.json" ||
+	fail "16-value sketch of 6 values: not recorded as exact"
+grep -q "\"cosine\":{$M{\"kind\":\"sketch\",\"values\":1}" "$T/o1/similarity_matrices.json" ||
+	fail "one-value sketch: not recorded as a sketch estimate"
+"$MP_BIN" run --config "$T/cfg1.json" --registry "$R" --output-dir "$T/o1" |
+	grep -qx "cosine: sketch estimate from 1 value per tensor" || fail "run prints the estimate"
+grep -q "\"cosine\":{$M{\"kind\":\"exact\"}" "$T/o2/similarity_matrices.json" ||
+	fail "--exact: not recorded as exact"
 ok "--exact uses the full tensors"
+
+# spectral's output_axis in method_args: recorded in the fingerprints'
+# args, so a stored fingerprint is reused for the same axis only
+cp -r "$R" "$T/reg2"
+ax() { printf '{"models":["1","2","3"],"methods":["spectral"],"method_args":{"spectral":{"output_axis":"%s"}},"metrics":["js"]}' "$1"; }
+ax last > "$T/ax-last.json"
+ax first > "$T/ax-first.json"
+ax up > "$T/ax-up.json"
+out=$("$MP_BIN" run --config "$T/ax-last.json" --registry "$T/reg2" --global-registry "$T/reg2" \
+	--write-to-registry --output-dir "$T/oax") || fail "output_axis run exited $?"
+echo "$out" | grep -q "fingerprints: 3 computed, 0 reused" || fail "output_axis first run: $out"
+tr -d ' \t\n' < "$T/reg2/fingerprints/1.spectral.json" | grep -q '"args":{"output_axis":"last"}' ||
+	fail "output_axis not in the stored fingerprint's args"
+out=$("$MP_BIN" run --config "$T/ax-last.json" --registry "$T/reg2" --use-existing --output-dir "$T/oax") ||
+	fail "output_axis reuse exited $?"
+echo "$out" | grep -q "fingerprints: 0 computed, 3 reused" || fail "output_axis last reused: $out"
+out=$("$MP_BIN" run --config "$T/ax-first.json" --registry "$T/reg2" --use-existing --output-dir "$T/oax") ||
+	fail "output_axis first exited $?"
+echo "$out" | grep -q "fingerprints: 3 computed, 0 reused" || fail "output_axis first reused last's: $out"
+err=$("$MP_BIN" run --config "$T/ax-up.json" --registry "$T/reg2" --output-dir "$T/oax" 2>&1) &&
+	fail "output_axis up accepted"
+echo "$err" | grep -q "ax-up.json: spectral: argument output_axis must be \"first\" or \"last\"" ||
+	fail "output_axis up: $err"
+ok "spectral output_axis from method_args, reused only for the same axis"
 
 # Second run takes everything from the registry, even without the files.
 rm "$T/a.safetensors" "$T/b.safetensors" "$T/c.safetensors"

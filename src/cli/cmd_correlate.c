@@ -184,7 +184,14 @@ static void print_tables(const struct mp_correlation *c)
 	       mixed ? "mixed" : cli_esc(c->m[0]->method), c->n, c->npairs,
 	       c->n_excluded);
 	printf("divergences are negated: r > 0 means two metrics agree on "
-	       "which models are alike\n\n");
+	       "which models are alike\n");
+	for (size_t l = 0; l < c->k; l++) {
+		char est[160];
+		mp_simmatrix_estimate_text(c->m[l], est, sizeof est);
+		printf("%s%s%s\n", mixed ? cli_esc(c->m[l]->method) : "",
+		       mixed ? "/" : "", cli_esc(est));
+	}
+	printf("\n");
 	printf("PEARSON CORRELATION (r):\n%-*s", (int)w, "");
 	for (size_t l = 0; l < c->k; l++) {
 		label(c, l, lb, sizeof lb);

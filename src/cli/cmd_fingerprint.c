@@ -11,6 +11,7 @@
 static const char usage_text[] =
 	"usage: modelprint fingerprint [--method tensors|spectral]\n"
 	"                              [--arg KEY=VALUE]... [--threads N]\n"
+	"                              [--output-axis first|last]\n"
 	"                              [--json] [-o FILE] FILE...\n"
 	"\n"
 	"Fingerprint each model (a safetensors file, sharded index or directory,\n"
@@ -18,7 +19,10 @@ static const char usage_text[] =
 	"\n"
 	"  --method M       tensors (default) or spectral\n"
 	"  --arg KEY=VALUE  a method argument (tensors: sketch_size, seed;\n"
-	"                   spectral: max_sv, exact_limit, seed)\n"
+	"                   spectral: max_sv, exact_limit, seed, output_axis)\n"
+	"  --output-axis A  spectral: every tensor's output axis, first or\n"
+	"                   last (default: the format's, first for\n"
+	"                   safetensors, last for TF.js); --arg output_axis=A\n"
 	"  --threads N      worker threads (default: all CPUs)\n"
 	"  --json           print {\"fingerprints\": [...]} instead of a table\n"
 	"  -o FILE          also write that JSON document to FILE\n"
@@ -41,7 +45,8 @@ static void dtype_mix(const struct mp_fingerprint *fp, char *buf, size_t cap)
 	}
 }
 
-/* --arg KEY=VALUE into args: numbers and booleans as such. */
+/* --arg KEY=VALUE into args: numbers and booleans as such; 0 when kv is
+ * not KEY=VALUE, -1 when KEY is given already. */
 static int add_arg(mp_json *args, const char *kv)
 {
 	const char *eq = strchr(kv, '=');
@@ -49,6 +54,8 @@ static int add_arg(mp_json *args, const char *kv)
 		return 0;
 	char key[128];
 	snprintf(key, sizeof key, "%.*s", (int)(eq - kv), kv);
+	if (mp_json_get(args, key))
+		return -1;
 	const char *v = eq + 1;
 	char *end;
 	double d = strtod(v, &end);
@@ -66,6 +73,7 @@ int cmd_fingerprint(int argc, char **argv)
 	static const struct option opts[] = {
 		{"method", required_argument, NULL, 'm'},
 		{"arg", required_argument, NULL, 'a'},
+		{"output-axis", required_argument, NULL, 'x'},
 		{"threads", required_argument, NULL, 't'},
 		{"json", no_argument, NULL, 'j'},
 		{"output", required_argument, NULL, 'o'},
@@ -73,7 +81,7 @@ int cmd_fingerprint(int argc, char **argv)
 		{NULL, 0, NULL, 0}};
 	const char *method = "tensors", *outfile = NULL;
 	long threads = 0;
-	int json = 0, c;
+	int json = 0, c, rc;
 	mp_json *args = mp_json_object();
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
@@ -82,12 +90,35 @@ int cmd_fingerprint(int argc, char **argv)
 			method = optarg;
 			break;
 		case 'a':
-			if (!add_arg(args, optarg)) {
+			rc = add_arg(args, optarg);
+			if (rc <= 0) {
 				mp_json_free(args);
 				return cli_usage_error("fingerprint",
-						       "--arg needs KEY=VALUE, "
-						       "got '%s'", optarg);
+						       rc ? "argument '%s' is "
+							    "given twice"
+							  : "--arg needs "
+							    "KEY=VALUE, got "
+							    "'%s'",
+						       optarg);
 			}
+			break;
+		case 'x':
+			if (strcmp(optarg, "first") != 0 &&
+			    strcmp(optarg, "last") != 0) {
+				mp_json_free(args);
+				return cli_usage_error(
+				    "fingerprint",
+				    "--output-axis needs first "
+				    "or last, got '%s'",
+				    optarg);
+			}
+			if (mp_json_get(args, "output_axis")) {
+				mp_json_free(args);
+				return cli_usage_error(
+				    "fingerprint",
+				    "output_axis is given twice");
+			}
+			mp_json_add_str(args, "output_axis", optarg);
 			break;
 		case 't':
 			if (!cli_parse_int(optarg, 0, 1024, &threads)) {
@@ -122,6 +153,13 @@ int cmd_fingerprint(int argc, char **argv)
 		return cli_usage_error("fingerprint",
 				       "unknown method '%s' (valid: tensors, "
 				       "spectral)", method);
+	}
+	if (mp_json_get(args, "output_axis") &&
+	    strcmp(method, "spectral") != 0) {
+		mp_json_free(args);
+		return cli_usage_error("fingerprint",
+				       "--output-axis applies to "
+				       "--method spectral only");
 	}
 	if (mp_method_check_args(me, args, &err) != MP_OK) {
 		mp_json_free(args);

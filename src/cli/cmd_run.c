@@ -35,6 +35,8 @@ static void print_matrix(const struct mp_simmatrix *s)
 	printf("\n%s / %s (%s)\n", cli_esc(s->method), cli_esc(s->metric),
 	       s->higher_is_more_alike ? "higher is more alike"
 				       : "lower is more alike");
+	char est[160];
+	printf("%s\n", cli_esc(mp_simmatrix_estimate_text(s, est, sizeof est)));
 	size_t show = s->n < 12 ? s->n : 12;
 	printf("%8s", "");
 	for (size_t j = 0; j < show; j++)

@@ -172,11 +172,16 @@ mp_json *mp_correlation_to_json(const struct mp_correlation *c)
 	for (size_t i = 0; i < c->k && ok; i++) {
 		mp_json *o = mp_json_object();
 		const struct mp_metric_summary *s = &c->summary[i];
+		char est[160];
 		ok = mp_json_push(metrics, o) &&
 		     mp_json_add_str(o, "method", c->m[i]->method) &&
 		     mp_json_add_str(o, "metric", c->m[i]->metric) &&
 		     mp_json_add_bool(o, "higher_is_more_alike",
 				      c->m[i]->higher_is_more_alike) &&
+		     mp_simmatrix_estimate_to_json(c->m[i], o) &&
+		     mp_json_add_str(o, "estimate_text",
+				     mp_simmatrix_estimate_text(c->m[i], est,
+								sizeof est)) &&
 		     mp_json_add_num(o, "mean", s->mean) &&
 		     mp_json_add_num(o, "std", s->std) &&
 		     mp_json_add_num(o, "min", s->min) &&

@@ -184,7 +184,8 @@ void mp_run_result_done(struct mp_run_result *res)
 	memset(res, 0, sizeof *res);
 }
 
-/* Canonical equality of two argument objects (missing = empty). */
+/* Canonical equality of two argument objects (missing = empty): numbers,
+ * strings (spectral's output_axis) and booleans by value. */
 static bool same_args(const mp_json *a, const mp_json *b)
 {
 	size_t na = mp_json_size(a), nb = mp_json_size(b);
@@ -192,7 +193,7 @@ static bool same_args(const mp_json *a, const mp_json *b)
 		return false;
 	for (mp_json *x = mp_json_child(a); x; x = mp_json_next(x)) {
 		mp_json *y = mp_json_get(b, mp_json_key(x));
-		if (!y || mp_json_num(x) != mp_json_num(y))
+		if (!y || !mp_json_equal(x, y))
 			return false;
 	}
 	return true;
@@ -257,6 +258,12 @@ static mp_status exact_matrices(const struct mp_registry *reg,
 		}
 		mp_model_free(a);
 	}
+	struct mp_simmatrix *done[2] = {cos, pea};
+	for (int k = 0; k < 2; k++)
+		if (done[k]) {
+			done[k]->estimate = MP_ESTIMATE_EXACT;
+			done[k]->sketch_values = 0;
+		}
 	return MP_OK;
 }
 

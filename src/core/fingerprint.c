@@ -70,14 +70,14 @@ mp_status mp_method_check_args(const struct mp_method *me, const mp_json *args,
 					    "(valid: %s)",
 					    me->name, mp_json_key(a), valid);
 		}
-		if (!mp_json_is_number(a))
+		if (!me->check_args && !mp_json_is_number(a))
 			return mp_error_set(
 			    err, MP_EINVAL,
 			    "method '%s': argument '%s' must be "
 			    "a number",
 			    me->name, mp_json_key(a));
 	}
-	return MP_OK;
+	return me->check_args ? me->check_args(args, err) : MP_OK;
 }
 
 void mp_fp_hash_file(const struct mp_file *f, char hex[MP_SHA256_HEX])

@@ -73,6 +73,9 @@ struct mp_method {
 	const char *name;
 	const char *summary;
 	const char *const *arg_names; /* NULL terminated valid argument names */
+	/* Check the values of args (keys already checked against arg_names);
+	 * NULL means every argument must be a number. */
+	mp_status (*check_args)(const mp_json *args, struct mp_error *err);
 	/* Compute into fp (already zeroed, method/format/files filled by the
 	 * caller). args validated against arg_names before the call. */
 	mp_status (*compute)(const struct mp_model *m, const mp_json *args,
@@ -86,7 +89,8 @@ const struct mp_method *mp_method_find(const char *name);
 const char *const *mp_method_names(void);
 
 /* Check args (object or NULL) against the method: unknown keys are an error
- * listing the valid ones. */
+ * listing the valid ones; values are checked by the method's check_args
+ * (else they must be numbers). */
 mp_status mp_method_check_args(const struct mp_method *me, const mp_json *args,
 			       struct mp_error *err);
 

@@ -13,7 +13,24 @@
 
 #define HIST_LO 1e-4 /* r = sigma_i / sigma1 below this goes to bin 0 */
 
-static const char *const arg_names[] = {"max_sv", "exact_limit", "seed", NULL};
+static const char *const arg_names[] = {"max_sv", "exact_limit", "seed",
+					"output_axis", NULL};
+
+/* Argument output_axis: "first" or "last" overrides the format's output
+ * axis (*last stays -1 without it). */
+static mp_status arg_axis(const mp_json *args, int *last, struct mp_error *err)
+{
+	const mp_json *v = mp_json_get(args, "output_axis");
+	if (!v)
+		return MP_OK;
+	const char *s = mp_json_str(v);
+	if (!s || (strcmp(s, "first") != 0 && strcmp(s, "last") != 0))
+		return mp_error_set(err, MP_EINVAL,
+				    "spectral: argument output_axis must be "
+				    "\"first\" or \"last\"");
+	*last = strcmp(s, "last") == 0;
+	return MP_OK;
+}
 
 static mp_status arg_uint(const mp_json *args, const char *key, uint64_t lo,
 			  uint64_t hi, uint64_t *out, struct mp_error *err)
@@ -34,19 +51,22 @@ static mp_status arg_uint(const mp_json *args, const char *key, uint64_t lo,
 
 /* The output-axis view of t: true when t qualifies (floating, ndim >= 2,
  * rows and cols >= 2); rows/cols as reported, srows/scols the stored
- * row-major matrix (its transpose when the output axis is last). */
-static bool matrix_view(const struct mp_tensor *t, uint64_t *rows,
+ * row-major matrix (its transpose when the output axis is last). The
+ * output axis is the last when last is 1, the first when 0, the format's
+ * (t->output_last) when -1. */
+static bool matrix_view(const struct mp_tensor *t, int last, uint64_t *rows,
 			uint64_t *cols, uint64_t *srows, uint64_t *scols)
 {
 	if (!mp_dtype_is_float(t->logical) || t->ndim < 2)
 		return false;
-	uint64_t out = t->output_last ? t->shape[t->ndim - 1] : t->shape[0];
+	bool out_last = last < 0 ? t->output_last : last == 1;
+	uint64_t out = out_last ? t->shape[t->ndim - 1] : t->shape[0];
 	if (out < 2 || t->numel / out < 2)
 		return false;
 	*rows = out;
 	*cols = t->numel / out;
-	*srows = t->output_last ? *cols : *rows;
-	*scols = t->output_last ? *rows : *cols;
+	*srows = out_last ? *cols : *rows;
+	*scols = out_last ? *rows : *cols;
 	return true;
 }
 
@@ -71,6 +91,7 @@ struct job {
 	const struct mp_model *m;
 	struct mp_fingerprint *fp;
 	struct mp_svd_opts opts;
+	int last; /* output axis: -1 the format's, 0 first, 1 last */
 	const struct mp_progress *prog;
 	size_t *order; /* qualifying tensor indices, largest first */
 	size_t norder;
@@ -125,7 +146,7 @@ static mp_status one_tensor(struct job *j, size_t ti, struct reader *rd,
 	const struct mp_tensor *t = &j->m->tensors[ti];
 	struct mp_tensor_fp *tf = &j->fp->tensors[ti];
 	uint64_t srows, scols;
-	matrix_view(t, &tf->rows, &tf->cols, &srows, &scols);
+	matrix_view(t, j->last, &tf->rows, &tf->cols, &srows, &scols);
 	rd->t = t;
 	rd->es = mp_dtype_size(t->stored);
 	struct mp_svd_src src = {srows, scols, tensor_read, rd};
@@ -265,17 +286,31 @@ static void histogram(struct mp_fingerprint *fp)
 			fp->hist[b] /= total;
 }
 
+static mp_status spectral_check(const mp_json *args, struct mp_error *err)
+{
+	uint64_t u;
+	int last;
+	mp_status st;
+	if ((st = arg_uint(args, "max_sv", 1, MP_SVD_MAX_SV, &u, err)) ||
+	    (st = arg_uint(args, "exact_limit", 0, UINT32_MAX, &u, err)) ||
+	    (st = arg_uint(args, "seed", 0, UINT64_MAX, &u, err)))
+		return st;
+	return arg_axis(args, &last, err);
+}
+
 static mp_status spectral_compute(const struct mp_model *m, const mp_json *args,
 				  int threads, const struct mp_progress *prog,
 				  struct mp_fingerprint *fp,
 				  struct mp_error *err)
 {
 	uint64_t max_sv = MP_SPECTRAL_MAX_SV, exact_limit = 1024, seed = 0;
+	int last = -1;
 	mp_status st;
 	if ((st = arg_uint(args, "max_sv", 1, MP_SVD_MAX_SV, &max_sv, err)) ||
 	    (st = arg_uint(args, "exact_limit", 0, UINT32_MAX, &exact_limit,
 			   err)) ||
-	    (st = arg_uint(args, "seed", 0, UINT64_MAX, &seed, err)))
+	    (st = arg_uint(args, "seed", 0, UINT64_MAX, &seed, err)) ||
+	    (st = arg_axis(args, &last, err)))
 		return st;
 
 	if (m->ntensors > 0) {
@@ -298,6 +333,7 @@ static mp_status spectral_compute(const struct mp_model *m, const mp_json *args,
 			.fp = fp,
 			.prog = prog,
 			.order = order,
+			.last = last,
 			.err = err,
 			.status = MP_OK};
 	j.opts.max_sv = (uint32_t)max_sv;
@@ -319,7 +355,7 @@ static mp_status spectral_compute(const struct mp_model *m, const mp_json *args,
 		memcpy(tf->shape, t->shape, sizeof(tf->shape));
 		tf->numel = t->numel;
 		uint64_t r, c, sr, sc;
-		if (matrix_view(t, &r, &c, &sr, &sc)) {
+		if (matrix_view(t, last, &r, &c, &sr, &sc)) {
 			keys[j.norder].numel = t->numel;
 			keys[j.norder++].index = i;
 			j.total += t->nbytes;
@@ -348,5 +384,6 @@ const struct mp_method mp_method_spectral = {
 	       "spectral histogram (invariant to permuted units and "
 	       "renamed tensors)",
     .arg_names = arg_names,
+    .check_args = spectral_check,
     .compute = spectral_compute,
 };

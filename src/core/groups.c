@@ -617,10 +617,15 @@ static bool add_ids(mp_json *root, const char *key, char *const *ids, size_t n)
 mp_json *mp_analysis_to_json(const struct mp_analysis *a)
 {
 	mp_json *root = mp_json_object();
+	char est[160];
 	bool ok = root && mp_json_add_str(root, "method", a->m->method) &&
 		  mp_json_add_str(root, "metric", a->m->metric) &&
 		  mp_json_add_bool(root, "higher_is_more_alike",
-				   a->m->higher_is_more_alike);
+				   a->m->higher_is_more_alike) &&
+		  mp_simmatrix_estimate_to_json(a->m, root) &&
+		  mp_json_add_str(root, "estimate_text",
+				  mp_simmatrix_estimate_text(a->m, est,
+							     sizeof est));
 	mp_json *models = ok ? mp_json_add_arr(root, "models") : NULL;
 	ok = models != NULL;
 	for (size_t i = 0; i < a->n && ok; i++) {

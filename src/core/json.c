@@ -156,6 +156,11 @@ bool mp_json_set(mp_json *obj, const char *key, mp_json *item)
 }
 mp_json *mp_json_dup(const mp_json *j) { return cJSON_Duplicate(j, true); }
 
+bool mp_json_equal(const mp_json *a, const mp_json *b)
+{
+	return a == b || (a && b && cJSON_Compare(a, b, true));
+}
+
 /* cJSON prints 15 significant digits and accepts the text when it reads back
  * approximately; replace every number by the shortest of %.15g..%.17g that
  * reads back to the same bits, so doubles survive a round trip exactly. */

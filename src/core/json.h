@@ -55,6 +55,9 @@ mp_json *mp_json_push_null(mp_json *arr);
 /* Attach item under key (takes ownership). */
 bool mp_json_set(mp_json *obj, const char *key, mp_json *item);
 mp_json *mp_json_dup(const mp_json *j);
+/* Same type and value (objects: the same keys with equal values, in any
+ * order; numbers within a relative double epsilon). NULL equals only NULL. */
+bool mp_json_equal(const mp_json *a, const mp_json *b);
 
 /* Serialise (pretty or compact); caller frees with free(). The text is
  * valid UTF-8 whatever the strings hold, and has no raw C1 control or

@@ -233,7 +233,9 @@ static const char head_script[] =
 	"mpErrors.push(Array.prototype.join.call(arguments,' '));"
 	"return ce.apply(console,arguments);};})();";
 
-static void page_begin(struct buf *b, const char *title, const char *sub)
+/* The page up to the data: title, subtitle and one line per note. */
+static void page_begin(struct buf *b, const char *title, const char *sub,
+		       const char *const *notes, size_t nnotes)
 {
 	puts_(b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
 		 "<meta charset=\"utf-8\">\n"
@@ -248,7 +250,13 @@ static void page_begin(struct buf *b, const char *title, const char *sub)
 	put_html(b, title);
 	puts_(b, "</h1><p class=\"sub\">");
 	put_html(b, sub);
-	puts_(b, "</p></header>\n<main id=\"app\"></main>\n"
+	puts_(b, "</p>");
+	for (size_t i = 0; i < nnotes; i++) {
+		puts_(b, "<p class=\"sub\">");
+		put_html(b, notes[i]);
+		puts_(b, "</p>");
+	}
+	puts_(b, "</header>\n<main id=\"app\"></main>\n"
 		 "<div id=\"tip\" class=\"tip\" hidden></div>\n"
 		 "<pre id=\"mp-selftest\" hidden></pre>\n<script>\nwindow.MP={");
 }
@@ -408,8 +416,13 @@ mp_status mp_report_html_dashboard(const char *path,
 		 n, a->npairs, a->n_null,
 		 m->higher_is_more_alike ? "similarity: higher is more alike"
 					 : "divergence: lower is more alike");
-	page_begin(&b, title, sub);
+	char est[160];
+	const char *note = mp_simmatrix_estimate_text(m, est, sizeof est);
+	page_begin(&b, title, sub, &note, 1);
 	puts_(&b, "kind:\"dashboard\",");
+	key(&b, "estimate");
+	put_jstr(&b, note);
+	putc_(&b, ',');
 	key(&b, "method");
 	put_jstr(&b, m->method);
 	puts_(&b, ",metric:");
@@ -523,8 +536,16 @@ mp_status mp_report_html_correlation(const char *path,
 	snprintf(sub, sizeof sub,
 		 "%zu metrics, %zu models, %zu pairs used, %zu left out for a null",
 		 k, n, c->npairs, c->n_excluded);
-	page_begin(&b, title, sub);
+	char (*est)[160] = calloc(k ? k : 1, sizeof *est);
+	const char **note = calloc(k ? k : 1, sizeof *note);
+	for (size_t i = 0; est && note && i < k; i++)
+		note[i] = mp_simmatrix_estimate_text(c->m[i], est[i],
+						     sizeof est[i]);
+	if (!est || !note)
+		b.oom = true;
+	page_begin(&b, title, sub, note, est && note ? k : 0);
 	puts_(&b, "kind:\"correlation\",");
+	str_array(&b, "estimate", note, est && note ? k : 0);
 	key(&b, "method");
 	put_jstr(&b, c->m[0]->method);
 	putc_(&b, ',');
@@ -592,5 +613,7 @@ mp_status mp_report_html_correlation(const char *path,
 	free(name);
 	free(metric);
 	free(ids);
+	free(est);
+	free(note);
 	return finish(&b, path, err);
 }

@@ -171,6 +171,7 @@
     el('p', hs, 'Rows and columns ordered by family, then type and name; orange lines mark family boundaries ' +
       '(zoomed in, the rows are labelled with model names). ' +
       'Wheel to zoom, drag to pan, double-click to reset. Hover a cell for the pair and its value.', 'note');
+    el('p', hs, 'Values: ' + D.estimate, 'note estimate');
     var leg = el('div', hs, null, 'legend');
     el('span', leg, fmt(D.higher ? lo : hi) + ' (less alike)');
     var lc = canvas(leg, 240, 14);
@@ -565,11 +566,13 @@
     var ss = section('Summary of each metric (raw values, over the pairs used)');
     var rows = D.metrics.map(function (m, a) {
       var s = D.summary[a];
+      var e = D.estimate[a] || '', c = e.indexOf(': ');
       return {m: m, dir: D.higher[a] ? 'similarity (higher = more alike)' : 'divergence (lower = more alike)',
-        mean: s.mean, std: s.std, min: s.min, max: s.max, range: s.max - s.min};
+        est: c >= 0 ? e.slice(c + 2) : e, mean: s.mean, std: s.std, min: s.min, max: s.max, range: s.max - s.min};
     });
     function col(nm, key) { return {name: nm, num: true, get: function (x) { return x[key]; }}; }
     table(ss, [{name: 'Metric', get: function (x) { return x.m; }}, {name: 'Direction', get: function (x) { return x.dir; }},
+      {name: 'Values', get: function (x) { return x.est; }},
       col('Mean', 'mean'), col('Std', 'std'), col('Min', 'min'), col('Max', 'max'), col('Range', 'range')], rows);
 
     var sc = section('Scatter plots (raw values, one point per pair)');

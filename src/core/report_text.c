@@ -193,6 +193,9 @@ static void summary(struct out *o, const struct mp_analysis *a, size_t max_ids)
 	name(o, a->m->metric);
 	printf_(o, " (%s is more alike)\n",
 		a->m->higher_is_more_alike ? "higher" : "lower");
+	char est[160];
+	name(o, mp_simmatrix_estimate_text(a->m, est, sizeof est));
+	puts_(o, "\n");
 	printf_(o, "%zu models, %zu pairs, %zu with a null score (no tensors "
 		   "in common; left out of every statistic)\n",
 		a->n, a->npairs, a->n_null);
@@ -356,6 +359,9 @@ static mp_status write_report(const struct mp_analysis *a, const char *dir,
 		name(&o, a->m->metric);
 		printf_(&o, ", every pair sorted by %s, %s; null pairs last\n",
 			noun(a), order_words(a));
+		char est[160];
+		name(&o, mp_simmatrix_estimate_text(a->m, est, sizeof est));
+		puts_(&o, "\n");
 		struct labels l = {0};
 		if (!labels_make(&l, a))
 			o.failed = true;

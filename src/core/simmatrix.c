@@ -2,6 +2,7 @@
 #include "simmatrix.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,6 +42,135 @@ struct mp_simmatrix *mp_simmatrix_new(const char *method, const char *metric,
 	return s;
 }
 
+/* Metrics of the tensors method computed from the sketches (metric.c):
+ * final takes cosine and pearson from them. */
+static bool uses_sketch(const struct mp_metric *m)
+{
+	static const char *const names[] = {"cosine", "pearson", "l1", "final"};
+	if (strcmp(m->method, "tensors") != 0)
+		return false;
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (strcmp(m->name, names[i]) == 0)
+			return true;
+	return false;
+}
+
+/* How metric's values over fps[0..n) are obtained: a sketch that holds
+ * every value of its tensor gives exact values, and a spectrum from the
+ * randomized SVD is an estimate. */
+static void set_estimate_of(struct mp_simmatrix *s,
+			    const struct mp_metric *metric,
+			    struct mp_fingerprint *const *fps, size_t n)
+{
+	bool sketch = uses_sketch(metric), partial = false, randomized = false;
+	double size = -1;
+	for (size_t i = 0; i < n; i++) {
+		const struct mp_fingerprint *fp = fps[i];
+		mp_json *k = mp_json_get(fp->args, "sketch_size");
+		double v = k ? mp_json_num(k) : MP_SKETCH_DEFAULT;
+		size = i == 0 || v == size ? v : 0;
+		for (size_t t = 0; t < fp->ntensors; t++) {
+			const struct mp_tensor_fp *tf = &fp->tensors[t];
+			partial |= tf->nsketch > 0 && tf->nsketch < tf->numel;
+			randomized |= tf->nsv > 0 && !tf->sv_exact;
+		}
+	}
+	s->sketch_values = 0;
+	if (sketch && partial) {
+		s->estimate = MP_ESTIMATE_SKETCH;
+		if (size >= 1 && size <= UINT32_MAX)
+			s->sketch_values = (uint32_t)size;
+	} else if (strcmp(metric->method, "spectral") == 0 && randomized) {
+		s->estimate = MP_ESTIMATE_RANDOMIZED;
+	} else {
+		s->estimate = MP_ESTIMATE_EXACT;
+	}
+}
+
+static const char *const estimate_names[] = {
+	[MP_ESTIMATE_UNKNOWN] = "unknown",
+	[MP_ESTIMATE_EXACT] = "exact",
+	[MP_ESTIMATE_SKETCH] = "sketch",
+	[MP_ESTIMATE_RANDOMIZED] = "randomized_svd",
+};
+
+const char *mp_estimate_name(enum mp_estimate e)
+{
+	return (size_t)e < sizeof estimate_names / sizeof estimate_names[0]
+		       ? estimate_names[e]
+		       : "unknown";
+}
+
+mp_status mp_simmatrix_set_estimate(struct mp_simmatrix *s, const char *kind,
+				    bool has_values, double values,
+				    const char *where, struct mp_error *err)
+{
+	size_t nk = sizeof estimate_names / sizeof estimate_names[0], k = 0;
+	while (kind && k < nk && strcmp(kind, estimate_names[k]) != 0)
+		k++;
+	char show[MP_NAME_SHOW + 8];
+	if (!kind || k == nk)
+		return mp_error_set(err, MP_EFORMAT,
+				    "%s: %s/%s: estimate kind '%s' is not one "
+				    "of exact, sketch, randomized_svd, unknown",
+				    where, s->method, s->metric,
+				    kind ? mp_printable(kind, show) : "(none)");
+	if (has_values && (k != MP_ESTIMATE_SKETCH || !(values >= 1) ||
+			   values > UINT32_MAX || values != floor(values)))
+		return mp_error_set(err, MP_EFORMAT,
+				    "%s: %s/%s: estimate values must be a whole "
+				    "number of values per tensor, given only "
+				    "for a sketch",
+				    where, s->method, s->metric);
+	s->estimate = (enum mp_estimate)k;
+	s->sketch_values = has_values ? (uint32_t)values : 0;
+	return MP_OK;
+}
+
+bool mp_simmatrix_estimate_to_json(const struct mp_simmatrix *s,
+				   mp_json *parent)
+{
+	mp_json *e = mp_json_add_obj(parent, "estimate");
+	return e && mp_json_add_str(e, "kind", mp_estimate_name(s->estimate)) &&
+	       (s->estimate != MP_ESTIMATE_SKETCH || !s->sketch_values ||
+		mp_json_add_num(e, "values", s->sketch_values));
+}
+
+char *mp_simmatrix_estimate_phrase(const struct mp_simmatrix *s, char *buf,
+				   size_t cap)
+{
+	switch (s->estimate) {
+	case MP_ESTIMATE_SKETCH:
+		if (s->sketch_values)
+			snprintf(buf, cap,
+				 "sketch estimate from %u value%s per tensor",
+				 (unsigned)s->sketch_values,
+				 s->sketch_values == 1 ? "" : "s");
+		else
+			snprintf(buf, cap,
+				 "sketch estimate (size not recorded)");
+		break;
+	case MP_ESTIMATE_EXACT:
+		snprintf(buf, cap, "exact values");
+		break;
+	case MP_ESTIMATE_RANDOMIZED:
+		snprintf(buf, cap, "estimate (randomized SVD of large tensors)");
+		break;
+	default:
+		snprintf(buf, cap, "unknown whether exact or a sketch estimate");
+	}
+	return buf;
+}
+
+char *mp_simmatrix_estimate_text(const struct mp_simmatrix *s, char *buf,
+				 size_t cap)
+{
+	char show[MP_NAME_SHOW + 8], phrase[96];
+	snprintf(buf, cap, "%s: %s", mp_printable(s->metric, show),
+		 mp_simmatrix_estimate_phrase(s, phrase, sizeof phrase));
+	return buf;
+}
+
 mp_status mp_simmatrix_compute(const struct mp_metric *metric,
 			       struct mp_fingerprint *const *fps,
 			       char *const *ids, size_t n,
@@ -52,6 +182,7 @@ mp_status mp_simmatrix_compute(const struct mp_metric *metric,
 		return mp_error_set(err, MP_ENOMEM, "out of memory for a %zu x "
 						    "%zu matrix", n, n);
 	s->higher_is_more_alike = metric->higher_is_more_alike;
+	set_estimate_of(s, metric, fps, n);
 	for (size_t i = 0; i < n; i++)
 		if (!(s->ids[i] = mp_strdup(ids[i]))) {
 			mp_simmatrix_free(s);
@@ -122,6 +253,8 @@ mp_json *mp_simmatrix_list_to_json(struct mp_simmatrix *const *ms, size_t n)
 			mp_json_push_str(ids, s->ids[i]);
 		mp_json_add_bool(m, "higher_is_more_alike",
 				 s->higher_is_more_alike);
+		if (s->estimate != MP_ESTIMATE_UNKNOWN)
+			mp_simmatrix_estimate_to_json(s, m);
 		mp_json *vals = mp_json_add_arr(m, "values");
 		mp_json *und = mp_json_add_arr(m, "undefined");
 		for (size_t i = 0; i < s->n; i++) {
@@ -207,6 +340,23 @@ static mp_status one_from_json(const mp_json *m, const char *method,
 				  : known	      ? known->higher_is_more_alike
 							      : true;
 	mp_status st = MP_OK;
+	mp_json *est = mp_json_get(m, "estimate");
+	if (est) {
+		mp_json *kind = mp_json_get(est, "kind");
+		mp_json *count = mp_json_get(est, "values");
+		if (!mp_json_is_object(est) ||
+		    (count && !mp_json_is_number(count)))
+			st = mp_error_set(err, MP_EFORMAT,
+					  "%s: %s/%s: estimate must be an "
+					  "object {\"kind\": string, "
+					  "\"values\": number}",
+					  where, method, metric);
+		else
+			st = mp_simmatrix_set_estimate(s, mp_json_str(kind),
+						       count != NULL,
+						       mp_json_num(count),
+						       where, err);
+	}
 	for (size_t i = 0; i < n && st == MP_OK; i++) {
 		const char *id = mp_json_str(mp_json_at(ids, i));
 		if (!id) {

@@ -6,11 +6,23 @@
 
 #include "metric.h"
 
+/* How the values of a matrix were obtained (the "estimate" member of a
+ * matrix in the similarity-matrices file). UNKNOWN: a file written before
+ * modelprint recorded it. */
+enum mp_estimate {
+	MP_ESTIMATE_UNKNOWN,
+	MP_ESTIMATE_EXACT,      /* from every value (or exact fingerprints) */
+	MP_ESTIMATE_SKETCH,     /* from the sketches of the tensors method */
+	MP_ESTIMATE_RANDOMIZED, /* spectra of large tensors by randomized SVD */
+};
+
 /* A similarity matrix of n models (ids in order) for one method and metric.
  * value[i*n+j] is NAN where undefined and reason[i*n+j] then says why. */
 struct mp_simmatrix {
 	char *method, *metric;
 	bool higher_is_more_alike;
+	enum mp_estimate estimate;
+	uint32_t sketch_values; /* SKETCH: values per tensor, 0 = not known */
 	size_t n;
 	char **ids;
 	double *value;        /* [n*n] */
@@ -32,7 +44,37 @@ mp_status mp_simmatrix_check_symmetric(const struct mp_simmatrix *s,
  * "undefined" (reasons read from files are not kept). */
 const char *mp_simmatrix_intern_reason(const char *r);
 
-/* Compute the matrix of fps[0..n) (same method) with metric. */
+/* The file name of an estimate kind: "unknown", "exact", "sketch",
+ * "randomized_svd". */
+const char *mp_estimate_name(enum mp_estimate e);
+
+/* Set s->estimate from the file's names: kind one of the names above,
+ * values (has_values) the sketch size, an integer in 1..2^32-1 and only
+ * with kind "sketch". Anything else is MP_EFORMAT naming where and the
+ * matrix; s is then unchanged. */
+mp_status mp_simmatrix_set_estimate(struct mp_simmatrix *s, const char *kind,
+				    bool has_values, double values,
+				    const char *where, struct mp_error *err);
+
+/* Add "estimate": {"kind": ..., "values": ...} to object parent (values
+ * only for a sketch of known size). False when out of memory. */
+bool mp_simmatrix_estimate_to_json(const struct mp_simmatrix *s,
+				   mp_json *parent);
+
+/* How the values were obtained, for people: "sketch estimate from 4096
+ * values per tensor", "sketch estimate (size not recorded)", "exact
+ * values", "estimate (randomized SVD of large tensors)" or "unknown
+ * whether exact or a sketch estimate", in buf (cap bytes, 96 is enough);
+ * returns buf. */
+char *mp_simmatrix_estimate_phrase(const struct mp_simmatrix *s, char *buf,
+				   size_t cap);
+/* The same after the metric's name: "cosine: sketch estimate from 4096
+ * values per tensor" (160 bytes is enough); returns buf. */
+char *mp_simmatrix_estimate_text(const struct mp_simmatrix *s, char *buf,
+				 size_t cap);
+
+/* Compute the matrix of fps[0..n) (same method) with metric; it records
+ * how the values were obtained (estimate, sketch_values). */
 mp_status mp_simmatrix_compute(const struct mp_metric *metric,
 			       struct mp_fingerprint *const *fps,
 			       char *const *ids, size_t n,

@@ -558,6 +558,9 @@ struct raw {
 		const char *reason;
 	} *und;
 	size_t nund, cap_und;
+	bool has_est, est_has_values;
+	char *est_kind; /* NULL when absent or not a string */
+	double est_values;
 };
 
 static void raw_done(struct raw *r)
@@ -567,6 +570,7 @@ static void raw_done(struct raw *r)
 	free(r->ids);
 	free(r->v);
 	free(r->und);
+	free(r->est_kind);
 }
 
 /* Grow array *a of *cap elements of size sz to hold one more than n. */
@@ -757,6 +761,45 @@ static bool read_undefined(struct scan *s, struct raw *r)
 	return eat(s, ']') || syntax(s);
 }
 
+#define EST_SHAPE                                                              \
+	"estimate must be an object {\"kind\": string, \"values\": number}"
+
+/* "estimate": {"kind": string, "values": number}, other members skipped;
+ * checked by mp_simmatrix_set_estimate once the matrix exists. */
+static bool read_estimate(struct scan *s, struct raw *r, const char *method,
+			  const char *metric)
+{
+	ws(s);
+	if (s->p >= s->end || *s->p != '{')
+		return bad(s, method, metric, EST_SHAPE);
+	s->p++;
+	r->has_est = true;
+	if (eat(s, '}'))
+		return true;
+	do {
+		char *key;
+		if (!member_key(s, &key))
+			return false;
+		ws(s);
+		bool ok, str = s->p < s->end && *s->p == '"';
+		bool num = s->p < s->end && (*s->p == '-' ||
+					     (*s->p >= '0' && *s->p <= '9'));
+		if (!strcmp(key, "kind") && str && !r->est_kind) {
+			ok = string(s, &r->est_kind);
+		} else if (!strcmp(key, "values") && !r->est_has_values) {
+			ok = num ? number(s, &r->est_values)
+				 : bad(s, method, metric, EST_SHAPE);
+			r->est_has_values = true;
+		} else {
+			ok = skip(s);
+		}
+		free(key);
+		if (!ok)
+			return false;
+	} while (eat(s, ','));
+	return eat(s, '}') || syntax(s);
+}
+
 static int cmp_str(const void *x, const void *y)
 {
 	return strcmp(*(char *const *)x, *(char *const *)y);
@@ -815,9 +858,13 @@ static mp_status build(struct scan *s, struct raw *r, const char *method,
 			mx->reason[i * n + j] = mx->reason[j * n + i] =
 				r->und[k].reason;
 	}
-	mp_status st = mx->value ? mp_simmatrix_check_symmetric(mx, s->path,
-								 s->err)
-				 : (nomem(s), s->st);
+	mp_status st = mx->value ? MP_OK : (nomem(s), s->st);
+	if (st == MP_OK && r->has_est)
+		st = mp_simmatrix_set_estimate(mx, r->est_kind,
+					       r->est_has_values, r->est_values,
+					       s->path, s->err);
+	if (st == MP_OK)
+		st = mp_simmatrix_check_symmetric(mx, s->path, s->err);
 	if (st != MP_OK) {
 		mp_simmatrix_free(mx);
 		return st;
@@ -852,6 +899,8 @@ mp_status mp_simmatrix_file_get(const struct mp_simmatrix_file *f, size_t idx,
 				ok = read_values(&s, &r, method, metric);
 			else if (ok && !strcmp(key, "undefined"))
 				ok = read_undefined(&s, &r);
+			else if (ok && !strcmp(key, "estimate") && !r.has_est)
+				ok = read_estimate(&s, &r, method, metric);
 			else if (ok && !strcmp(key, "higher_is_more_alike")) {
 				ws(&s);
 				if (s.p < s.end && (*s.p == 't' || *s.p == 'f'))

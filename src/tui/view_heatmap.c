@@ -345,8 +345,11 @@ static void draw_status(struct heatmap *h, struct mp_canvas *c, int y)
 			if (strtod(val, NULL) == v)
 				break;
 		}
-	mp_canvas_printf(c, 0, y, c->w, mp_style_head, "%s = %s", h->m->metric,
-			 val);
+	char est[96];
+	int x = mp_canvas_printf(c, 0, y, c->w, mp_style_head, "%s = %s",
+				 h->m->metric, val);
+	mp_canvas_printf(c, x, y, c->w - x, mp_style_dim, "  %s",
+			 mp_simmatrix_estimate_phrase(h->m, est, sizeof est));
 	mp_canvas_printf(c, 0, y + 1, c->w, MP_STYLE_PLAIN,
 			 "row %s %s (%s) x col %s %s (%s)", a->id, a->name,
 			 a->family, b->id, b->name, b->family);

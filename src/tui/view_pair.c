@@ -70,6 +70,9 @@ static void draw(struct mp_view *v, struct mp_canvas *c)
 				 "%s/%s: %.6f (%s is more alike)", mx->method,
 				 mx->metric, val,
 				 mx->higher_is_more_alike ? "higher" : "lower");
+	char est[96];
+	mp_canvas_text(c, 0, 13, c->w, MP_STYLE_PLAIN,
+		       mp_simmatrix_estimate_phrase(mx, est, sizeof est));
 	mp_canvas_text(c, 0, c->h - 2, c->w, mp_style_dim,
 		       "m: next matrix  Esc: back");
 }
