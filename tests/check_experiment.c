@@ -3,8 +3,10 @@
 #include "experiment.h"
 #include "testutil.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static mp_status load(const char *text, struct mp_config **c,
 		      struct mp_error *err)
@@ -57,6 +59,18 @@ START_TEST(test_bad_configs)
 		{"{\"models\": [\"1\"], \"methods\": [\"tensors\"], \"metrics\": [\"l1\"], "
 		 "\"method_args\": {\"spectral\": {}}}",
 		 "not in \"methods\""},
+		{"{\"models\": [\"1\"], \"methods\": [\"tensors\"], \"metrics\": [\"l1\"], "
+		 "\"metric\": [\"js\"]}",
+		 "unknown field 'metric' (valid: models, methods, method_args, metrics)"},
+		{"{\"models\": [\"1\"], \"methods\": [\"tensors\"], \"metrics\": [\"l1\"], "
+		 "\"models\": [\"2\"]}",
+		 "field 'models' appears twice"},
+		{"{\"models\": [\"1\"], \"methods\": [\"tensors\"], \"metrics\": [\"l1\"], "
+		 "\"\\u001b[2J\": 1}",
+		 "unknown field '\\x1b[2J'"},
+		{"{\"models\": [\"3\", \"1\", \"2\", 3], \"methods\": [\"tensors\"], "
+		 "\"metrics\": [\"l1\"]}",
+		 "lists '3' twice"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct mp_config *c = NULL;
@@ -71,6 +85,50 @@ START_TEST(test_bad_configs)
 }
 END_TEST
 
+/* 100,000 model ids, one of them unknown: the duplicate check and the
+ * registry lookups were quadratic (over 200 s here); sorted, they take
+ * well under a second. */
+START_TEST(test_large_config)
+{
+	size_t n = 100000;
+	char *dir = tu_tmpdir(), *reg = tu_path(dir, "reg");
+	char *table = tu_path(dir, "reg/models.json");
+	char *cfg = tu_path(dir, "cfg.json");
+	ck_assert_int_eq(mkdir(reg, 0777), 0);
+	size_t cap = 64 + n * 48, len = 0;
+	char *text = malloc(cap);
+	len += (size_t)snprintf(text + len, cap - len, "{\"models\": [");
+	for (size_t i = 1; i <= n; i++)
+		len += (size_t)snprintf(text + len, cap - len,
+					"%s{\"id\": \"%zu\", \"path\": \"/m\"}",
+					i > 1 ? "," : "", i);
+	snprintf(text + len, cap - len, "]}");
+	tu_write_str(table, text);
+	len = (size_t)snprintf(text, cap, "{\"models\": [");
+	for (size_t i = 1; i <= n; i++) /* the 77,777th id is unknown */
+		len += (size_t)snprintf(text + len, cap - len, "%s\"%zu\"",
+					i > 1 ? "," : "",
+					i == 77777 ? n + 5 : i);
+	snprintf(text + len, cap - len,
+		 "], \"methods\": [\"tensors\"], \"metrics\": [\"l1\"]}");
+	tu_write_str(cfg, text);
+	free(text);
+	struct mp_error err;
+	struct mp_registry *r;
+	ck_assert_int_eq(mp_registry_load(reg, &r, &err), MP_OK);
+	struct mp_config *c = NULL;
+	ck_assert_int_eq(mp_config_load(cfg, r, &c, &err), MP_ENOENT);
+	ck_assert_ptr_null(c);
+	ck_assert_msg(strstr(err.msg, "unknown model id '100005'"), "%s", err.msg);
+	mp_registry_free(r);
+	free(cfg);
+	free(table);
+	free(reg);
+	tu_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
 Suite *suite_experiment(void)
 {
 	Suite *s = suite_create("experiment");
@@ -78,5 +136,9 @@ Suite *suite_experiment(void)
 	tcase_add_test(tc, test_valid_config);
 	tcase_add_test(tc, test_bad_configs);
 	suite_add_tcase(s, tc);
+	TCase *big = tcase_create("large");
+	tcase_set_timeout(big, 20);
+	tcase_add_test(big, test_large_config);
+	suite_add_tcase(s, big);
 	return s;
 }

@@ -72,5 +72,23 @@ if [ "$(id -u)" != 0 ]; then
 	expect_error "read-only global" "not writable" run --config "$T/cfg.json" \
 		--global-registry "$T/ro" --registry "$T/ro" --write-to-registry
 fi
+printf '{"models":["1"],"methods":["tensors"],"metrics":["exact"],"comment":"x"}' > "$T/bad6.json"
+expect_error "unknown field" "bad6.json: unknown field 'comment' (valid: models, methods, method_args, metrics)" \
+	run --config "$T/bad6.json" --registry "$R" --output-dir "$T/o"
 ok "config errors name the valid choices"
+
+# 100,000 model ids, one unknown: reported within seconds (the duplicate
+# check and the lookups were quadratic: over 200 s here; now about 0.5 s).
+B="$T/big"
+mkdir -p "$B"
+awk 'BEGIN { printf "{\"models\": ["; for (i = 1; i <= 100000; i++)
+	printf "%s{\"id\": \"%d\", \"path\": \"/m\"}", (i > 1 ? "," : ""), i; print "]}" }' > "$B/models.json"
+awk 'BEGIN { printf "{\"models\": ["; for (i = 1; i <= 100000; i++)
+	printf "%s\"%d\"", (i > 1 ? "," : ""), (i == 77777 ? 100005 : i)
+	print "], \"methods\": [\"tensors\"], \"metrics\": [\"l1\"]}" }' > "$T/big.json"
+s0=$(date +%s.%N)
+rc=0; err=$(timeout 60 "$MP_BIN" run --config "$T/big.json" --registry "$B" --output-dir "$T/o" 2>&1) || rc=$?
+s1=$(date +%s.%N)
+[ $rc = 1 ] && echo "$err" | grep -q "unknown model id '100005'" || fail "100,000 ids: exit $rc, '$err'"
+ok "one unknown id among 100,000 reported in $(echo "$s1 - $s0" | bc 2>/dev/null || echo "?") s"
 finish

@@ -32,6 +32,32 @@ static void list_append(char *buf, size_t cap, const char *item)
 	snprintf(buf + l, cap - l, "%s%s", l ? ", " : "", item);
 }
 
+static int cmp_strp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* An error when one of v[n] appears twice (sorts a copy: O(n log n)). */
+static mp_status no_repeats(char *const *v, size_t n, const char *key,
+			    const char *where, struct mp_error *err)
+{
+	char **s = malloc((n + 1) * sizeof *s);
+	if (!s)
+		return mp_error_set(err, MP_ENOMEM, "out of memory");
+	memcpy(s, v, n * sizeof *s);
+	qsort(s, n, sizeof *s, cmp_strp);
+	mp_status st = MP_OK;
+	for (size_t i = 1; i < n && st == MP_OK; i++)
+		if (strcmp(s[i - 1], s[i]) == 0) {
+			char show[MP_NAME_SHOW + 8];
+			st = mp_error_set(err, MP_EINVAL,
+					  "%s: \"%s\" lists '%s' twice", where,
+					  key, mp_printable(s[i], show));
+		}
+	free(s);
+	return st;
+}
+
 /* Read an array of strings (or integers, for models) into *out. */
 static mp_status str_list(const mp_json *a, const char *key, bool ints,
 			  const char *where, char ***out, size_t *n,
@@ -56,22 +82,17 @@ static mp_status str_list(const mp_json *a, const char *key, bool ints,
 			return mp_error_set(err, MP_EINVAL,
 					    "%s: \"%s\" entries must be strings",
 					    where, key);
-		for (size_t i = 0; i < *n; i++)
-			if (strcmp((*out)[i], s) == 0)
-				return mp_error_set(err, MP_EINVAL,
-						    "%s: \"%s\" lists '%s' twice",
-						    where, key, s);
 		if (!((*out)[(*n)++] = mp_strdup(s)))
 			return mp_error_set(err, MP_ENOMEM, "out of memory");
 	}
-	return MP_OK;
+	return no_repeats(*out, *n, key, where, err);
 }
 
 static mp_status check_config(struct mp_config *c, const mp_json *j,
 			      const char *where, const struct mp_registry *reg,
 			      struct mp_error *err)
 {
-	char valid[1024];
+	char valid[1024], show[MP_NAME_SHOW + 8];
 	for (size_t i = 0; i < c->nmethods; i++)
 		if (!mp_method_find(c->methods[i])) {
 			valid[0] = '\0';
@@ -79,7 +100,8 @@ static mp_status check_config(struct mp_config *c, const mp_json *j,
 				list_append(valid, sizeof valid, *m);
 			return mp_error_set(err, MP_EINVAL,
 					    "%s: unknown method '%s' (valid: %s)",
-					    where, c->methods[i], valid);
+					    where, mp_printable(c->methods[i], show),
+					    valid);
 		}
 	size_t nall;
 	const struct mp_metric *all = mp_metric_all(&nall);
@@ -101,7 +123,7 @@ static mp_status check_config(struct mp_config *c, const mp_json *j,
 		return mp_error_set(err, MP_EINVAL,
 				    "%s: unknown metric '%s' for methods in "
 				    "this config (valid: %s)",
-				    where, c->metrics[k], valid);
+				    where, mp_printable(c->metrics[k], show), valid);
 	}
 	mp_json *args = mp_json_get(j, "method_args");
 	if (args && !mp_json_is_object(args))
@@ -116,7 +138,7 @@ static mp_status check_config(struct mp_config *c, const mp_json *j,
 			return mp_error_set(err, MP_EINVAL,
 					    "%s: method_args for '%s', which is "
 					    "not in \"methods\"",
-					    where, mp_json_key(a));
+					    where, mp_printable(mp_json_key(a), show));
 		mp_status st = mp_method_check_args(me, a, err);
 		if (st != MP_OK) {
 			char msg[MP_ERRMSG_MAX];
@@ -135,9 +157,39 @@ static mp_status check_config(struct mp_config *c, const mp_json *j,
 			return mp_error_set(err, MP_ENOENT,
 					    "%s: unknown model id '%s' in "
 					    "registry %s (valid: %s)",
-					    where, c->models[i], reg->dir,
+					    where, mp_printable(c->models[i], show),
+					    reg->dir,
 					    reg->nmodels ? valid : "none");
 		}
+	return MP_OK;
+}
+
+/* Every top-level field is known and appears once. */
+static mp_status check_fields(const mp_json *j, const char *where,
+			      struct mp_error *err)
+{
+	static const char *const fields[] = {"models", "methods", "method_args",
+					     "metrics"};
+	enum { NFIELDS = sizeof fields / sizeof fields[0] };
+	bool seen[NFIELDS] = {false};
+	for (mp_json *e = mp_json_child(j); e; e = mp_json_next(e)) {
+		size_t k = 0;
+		while (k < NFIELDS && strcmp(fields[k], mp_json_key(e)) != 0)
+			k++;
+		char show[MP_NAME_SHOW + 8];
+		if (k == NFIELDS)
+			return mp_error_set(err, MP_EINVAL,
+					    "%s: unknown field '%s' (valid: "
+					    "models, methods, method_args, "
+					    "metrics)",
+					    where,
+					    mp_printable(mp_json_key(e), show));
+		if (seen[k])
+			return mp_error_set(err, MP_EINVAL,
+					    "%s: field '%s' appears twice", where,
+					    fields[k]);
+		seen[k] = true;
+	}
 	return MP_OK;
 }
 
@@ -157,6 +209,8 @@ mp_status mp_config_load(const char *path, const struct mp_registry *reg,
 	if (!mp_json_is_object(j))
 		st = mp_error_set(err, MP_EINVAL, "%s: config is not an object",
 				  path);
+	if (st == MP_OK)
+		st = check_fields(j, path, err);
 	if (st == MP_OK)
 		st = str_list(mp_json_get(j, "models"), "models", true, path,
 			      &c->models, &c->nmodels, err);
