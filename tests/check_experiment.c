@@ -3,8 +3,10 @@
 #include "experiment.h"
 #include "testutil.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static mp_status load(const char *text, struct mp_config **c,
 		      struct mp_error *err)
@@ -57,6 +59,18 @@ START_TEST(test_bad_configs)
 		{"{\"models\": [\"1\"], \"methods\": [\"tensors\"], \"metrics\": [\"l1\"], "
 		 "\"method_args\": {\"spectral\": {}}}",
 		 "not in \"methods\""},
+		{"{\"models\": [\"1\"], \"methods\": [\"tensors\"], \"metrics\": [\"l1\"], "
+		 "\"metric\": [\"js\"]}",
+		 "unknown field 'metric' (valid: models, methods, method_args, metrics)"},
+		{"{\"models\": [\"1\"], \"methods\": [\"tensors\"], \"metrics\": [\"l1\"], "
+		 "\"models\": [\"2\"]}",
+		 "field 'models' appears twice"},
+		{"{\"models\": [\"1\"], \"methods\": [\"tensors\"], \"metrics\": [\"l1\"], "
+		 "\"\\u001b[2J\": 1}",
+		 "unknown field '\\x1b[2J'"},
+		{"{\"models\": [\"3\", \"1\", \"2\", 3], \"methods\": [\"tensors\"], "
+		 "\"metrics\": [\"l1\"]}",
+		 "lists '3' twice"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct mp_config *c = NULL;
@@ -71,12 +85,143 @@ START_TEST(test_bad_configs)
 }
 END_TEST
 
+/* 100,000 model ids, one of them unknown: the duplicate check and the
+ * registry lookups were quadratic (over 200 s here); sorted, they take
+ * well under a second. */
+START_TEST(test_large_config)
+{
+	size_t n = 100000;
+	char *dir = tu_tmpdir(), *reg = tu_path(dir, "reg");
+	char *table = tu_path(dir, "reg/models.json");
+	char *cfg = tu_path(dir, "cfg.json");
+	ck_assert_int_eq(mkdir(reg, 0777), 0);
+	size_t cap = 64 + n * 48, len = 0;
+	char *text = malloc(cap);
+	len += (size_t)snprintf(text + len, cap - len, "{\"models\": [");
+	for (size_t i = 1; i <= n; i++)
+		len += (size_t)snprintf(text + len, cap - len,
+					"%s{\"id\": \"%zu\", \"path\": \"/m\"}",
+					i > 1 ? "," : "", i);
+	snprintf(text + len, cap - len, "]}");
+	tu_write_str(table, text);
+	len = (size_t)snprintf(text, cap, "{\"models\": [");
+	for (size_t i = 1; i <= n; i++) /* the 77,777th id is unknown */
+		len += (size_t)snprintf(text + len, cap - len, "%s\"%zu\"",
+					i > 1 ? "," : "",
+					i == 77777 ? n + 5 : i);
+	snprintf(text + len, cap - len,
+		 "], \"methods\": [\"tensors\"], \"metrics\": [\"l1\"]}");
+	tu_write_str(cfg, text);
+	free(text);
+	struct mp_error err;
+	struct mp_registry *r;
+	ck_assert_int_eq(mp_registry_load(reg, &r, &err), MP_OK);
+	struct mp_config *c = NULL;
+	ck_assert_int_eq(mp_config_load(cfg, r, &c, &err), MP_ENOENT);
+	ck_assert_ptr_null(c);
+	ck_assert_msg(strstr(err.msg, "unknown model id '100005'"), "%s", err.msg);
+	mp_registry_free(r);
+	free(cfg);
+	free(table);
+	free(reg);
+	tu_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
+struct notices {
+	int n;
+	char last[1024];
+};
+
+static void collect(void *ctx, const char *msg)
+{
+	struct notices *no = ctx;
+	no->n++;
+	snprintf(no->last, sizeof no->last, "%s", msg);
+}
+
+/* Two models with different bytes; model 1's stored fingerprint is filed
+ * as model 2's: the run notices (callback and result count) and
+ * recomputes it, so the pair is not identical. */
+START_TEST(test_foreign_fingerprint)
+{
+	char *dir = tu_tmpdir(), *reg = tu_path(dir, "reg");
+	char *pa = tu_path(dir, "a.safetensors"), *pb = tu_path(dir, "b.safetensors");
+	float va[4] = {1, 2, 3, 4}, vb[4] = {4, 3, -1, 1};
+	struct tu_tensor ta = {"w", "F32", 1, {4}, va, sizeof va};
+	struct tu_tensor tb = {"w", "F32", 1, {4}, vb, sizeof vb};
+	tu_write_safetensors(pa, &ta, 1, NULL);
+	tu_write_safetensors(pb, &tb, 1, NULL);
+	struct mp_error err;
+	const char *paths[2] = {pa, pb};
+	for (int k = 0; k < 2; k++) {
+		struct mp_model *m;
+		ck_assert_int_eq(mp_model_open(paths[k], &m, &err), MP_OK);
+		char hex[MP_SHA256_HEX];
+		mp_fp_hash_file(&m->files[0], hex);
+		char *file = m->files[0].path, *sha = hex;
+		struct mp_reg_model rm = {.path = (char *)paths[k],
+					  .format = "safetensors", .nfiles = 1,
+					  .files = &file, .sha256 = &sha};
+		char *id;
+		ck_assert_int_eq(mp_registry_add(reg, &rm, NULL, &id, &err), MP_OK);
+		free(id);
+		mp_model_free(m);
+	}
+	char *cfgp = tu_path(dir, "cfg.json");
+	tu_write_str(cfgp, "{\"models\": [\"1\", \"2\"], \"methods\": [\"tensors\"], "
+			   "\"metrics\": [\"exact\"]}");
+	struct mp_registry *r;
+	ck_assert_int_eq(mp_registry_load(reg, &r, &err), MP_OK);
+	struct mp_config *c;
+	ck_assert_int_eq(mp_config_load(cfgp, r, &c, &err), MP_OK);
+	struct notices no = {0};
+	struct mp_run_opts o = {.registry_dir = reg, .write_to_registry = true,
+				.threads = 1, .notice = collect,
+				.notice_ctx = &no};
+	struct mp_run_result res;
+	ck_assert_int_eq(mp_experiment_run(c, &o, &res, &err), MP_OK);
+	mp_run_result_done(&res);
+	struct mp_fingerprint *fp;
+	ck_assert_int_eq(mp_registry_get_fp(reg, "1", "tensors", &fp, &err), MP_OK);
+	free(fp->model_id);
+	fp->model_id = mp_strdup("2");
+	ck_assert_int_eq(mp_registry_put_fp(reg, "2", fp, &err), MP_OK);
+	mp_fp_free(fp);
+	o.use_existing = true;
+	o.write_to_registry = false;
+	ck_assert_int_eq(mp_experiment_run(c, &o, &res, &err), MP_OK);
+	ck_assert_uint_eq(res.reused, 1);
+	ck_assert_uint_eq(res.computed, 1);
+	ck_assert_uint_eq(res.stale, 1);
+	ck_assert_int_eq(no.n, 1);
+	ck_assert_msg(strstr(no.last, "fingerprint of model 2 (tensors) is stale: "
+				      "recomputing (its files' SHA-256s"),
+		      "%s", no.last);
+	mp_run_result_done(&res);
+	mp_config_free(c);
+	mp_registry_free(r);
+	free(cfgp);
+	free(pa);
+	free(pb);
+	free(reg);
+	tu_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
 Suite *suite_experiment(void)
 {
 	Suite *s = suite_create("experiment");
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, test_valid_config);
 	tcase_add_test(tc, test_bad_configs);
+	tcase_add_test(tc, test_foreign_fingerprint);
 	suite_add_tcase(s, tc);
+	TCase *big = tcase_create("large");
+	tcase_set_timeout(big, 20);
+	tcase_add_test(big, test_large_config);
+	suite_add_tcase(s, big);
 	return s;
 }

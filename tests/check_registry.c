@@ -131,6 +131,166 @@ START_TEST(test_concurrent_processes)
 }
 END_TEST
 
+/* A registry directory whose models.json holds exactly these ids. */
+static char *table_with(const char *const *ids, size_t n)
+{
+	char *dir = tu_tmpdir(), *p = tu_path(dir, "models.json");
+	size_t cap = 64 + n * 128, len = 0;
+	char *text = malloc(cap);
+	len += (size_t)snprintf(text + len, cap - len, "{\"models\": [");
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)snprintf(text + len, cap - len,
+					"%s{\"id\": \"%s\", \"path\": \"/m\"}",
+					i ? ", " : "", ids[i]);
+	snprintf(text + len, cap - len, "]}");
+	tu_write_str(p, text);
+	free(text);
+	free(p);
+	return dir;
+}
+
+/* 2^64-1 and a 20-digit id used to saturate strtoull, so the next id
+ * wrapped to 0 and then to a duplicate; they are not automatic ids. */
+START_TEST(test_ids_do_not_wrap)
+{
+	static const char *const ids[] = {"0", "18446744073709551615",
+					  "99999999999999999999"};
+	char *dir = table_with(ids, 3);
+	struct mp_error err;
+	char *id;
+	ck_assert_int_eq(mp_registry_add(dir, &sample, NULL, &id, &err), MP_OK);
+	ck_assert_str_eq(id, "1"); /* largest automatic-shaped id is 0 */
+	free(id);
+	ck_assert_int_eq(mp_registry_add(dir, &sample, NULL, &id, &err), MP_OK);
+	ck_assert_str_eq(id, "2");
+	free(id);
+	struct mp_registry *r;
+	ck_assert_int_eq(mp_registry_load(dir, &r, &err), MP_OK);
+	ck_assert_uint_eq(r->nmodels, 5);
+	ck_assert_ptr_nonnull(mp_registry_find(r, "18446744073709551615"));
+	ck_assert_ptr_nonnull(mp_registry_find(r, "99999999999999999999"));
+	mp_registry_free(r);
+	tu_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
+/* When max+1 would take 20 digits, the smallest free number is used. */
+START_TEST(test_ids_past_19_digits)
+{
+	static const char *const ids[] = {"9999999999999999999", "1", "3",
+					  "x", "02"};
+	char *dir = table_with(ids, 5);
+	struct mp_error err;
+	char *id;
+	ck_assert_int_eq(mp_registry_add(dir, &sample, NULL, &id, &err), MP_OK);
+	ck_assert_str_eq(id, "4"); /* "02" counts as 2: the free ones are 4.. */
+	free(id);
+	ck_assert_int_eq(mp_registry_add(dir, &sample, NULL, &id, &err), MP_OK);
+	ck_assert_str_eq(id, "5");
+	free(id);
+	ck_assert_int_eq(mp_registry_remove(dir, "3", &err), MP_OK);
+	ck_assert_int_eq(mp_registry_add(dir, &sample, NULL, &id, &err), MP_OK);
+	ck_assert_str_eq(id, "3");
+	free(id);
+	tu_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
+START_TEST(test_explicit_ids)
+{
+	char *dir = tu_tmpdir();
+	struct mp_error err;
+	char *id;
+	char long64[65], long65[66];
+	memset(long64, 'a', 64);
+	long64[64] = '\0';
+	memset(long65, 'a', 65);
+	long65[65] = '\0';
+	const char *good[] = {"a", "A.b_c-9", long64, "0", "18446744073709551616"};
+	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+		ck_assert_msg(mp_registry_add(dir, &sample, good[i], &id, &err) ==
+				  MP_OK,
+			      "refused %s", good[i]);
+		ck_assert_str_eq(id, good[i]);
+		free(id);
+	}
+	const char *bad[] = {"", "-x", ".x", "a/b", "a b", "\x1b[2J", long65,
+			     "caf\xc3\xa9"};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		ck_assert_msg(mp_registry_add(dir, &sample, bad[i], &id, &err) ==
+				  MP_EINVAL,
+			      "accepted '%s'", bad[i]);
+		ck_assert_ptr_nonnull(strstr(err.msg, "invalid model id"));
+		ck_assert_ptr_null(strchr(err.msg, '\x1b'));
+	}
+	tu_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
+/* A duplicate id read from disk is an error that says how to repair, and
+ * rm removes every entry with that id. */
+START_TEST(test_duplicate_repair)
+{
+	static const char *const ids[] = {"1", "2", "3", "2"};
+	char *dir = table_with(ids, 4);
+	struct mp_error err;
+	struct mp_registry *r = NULL;
+	ck_assert_int_eq(mp_registry_load(dir, &r, &err), MP_EFORMAT);
+	ck_assert_msg(strstr(err.msg, "'2' appears twice (models[1] and "
+				      "models[3])") &&
+			  strstr(err.msg, "registry rm 2"),
+		      "%s", err.msg);
+	char *id;
+	ck_assert_int_eq(mp_registry_add(dir, &sample, NULL, &id, &err), MP_EFORMAT);
+	ck_assert_int_eq(mp_registry_remove(dir, "2", &err), MP_OK);
+	ck_assert_int_eq(mp_registry_load(dir, &r, &err), MP_OK);
+	ck_assert_uint_eq(r->nmodels, 2);
+	ck_assert_str_eq(r->models[0].id, "1");
+	ck_assert_str_eq(r->models[1].id, "3");
+	mp_registry_free(r);
+	tu_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
+/* Loading 100,000 models used to check each id against all before it. */
+START_TEST(test_large_table)
+{
+	size_t n = 100000;
+	char *dir = tu_tmpdir(), *p = tu_path(dir, "models.json");
+	size_t cap = 64 + n * 48, len = 0;
+	char *text = malloc(cap);
+	len += (size_t)snprintf(text + len, cap - len, "{\"models\": [");
+	for (size_t i = 0; i < n; i++) /* ids n, n-1, ..., 1 */
+		len += (size_t)snprintf(text + len, cap - len,
+					"%s{\"id\": \"%zu\", \"path\": \"/m\"}",
+					i ? "," : "", n - i);
+	snprintf(text + len, cap - len, "]}");
+	tu_write_str(p, text);
+	free(text);
+	struct mp_error err;
+	struct mp_registry *r;
+	ck_assert_int_eq(mp_registry_load(dir, &r, &err), MP_OK);
+	ck_assert_uint_eq(r->nmodels, n);
+	for (size_t v = 1; v <= n; v += 997) {
+		char id[24];
+		snprintf(id, sizeof id, "%zu", v);
+		const struct mp_reg_model *m = mp_registry_find(r, id);
+		ck_assert_ptr_nonnull(m);
+		ck_assert_uint_eq((size_t)(m - r->models), n - v);
+	}
+	ck_assert_ptr_null(mp_registry_find(r, "0"));
+	ck_assert_ptr_null(mp_registry_find(r, "100001"));
+	mp_registry_free(r);
+	free(p);
+	tu_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
 Suite *suite_registry(void)
 {
 	Suite *s = suite_create("registry");
@@ -140,6 +300,15 @@ Suite *suite_registry(void)
 	tcase_add_test(tc, test_fingerprint_files);
 	tcase_add_test(tc, test_hostile_tables);
 	tcase_add_test(tc, test_concurrent_processes);
+	tcase_add_test(tc, test_ids_do_not_wrap);
+	tcase_add_test(tc, test_ids_past_19_digits);
+	tcase_add_test(tc, test_explicit_ids);
+	tcase_add_test(tc, test_duplicate_repair);
 	suite_add_tcase(s, tc);
+	/* quadratic id checks took about 50 s here; indexed, well under 1 s */
+	TCase *big = tcase_create("large");
+	tcase_set_timeout(big, 20);
+	tcase_add_test(big, test_large_table);
+	suite_add_tcase(s, big);
 	return s;
 }

@@ -66,6 +66,44 @@ f=$(grep -c '"sha256":' "$T/list.json" || true)
 [ "$n" -gt 0 ] && [ "$n" = "$f" ] || fail "after kills: $n models, $f file hashes"
 ok "SIGKILL mid-write, $n models intact"
 
+# Ids of 20 digits (2^64-1 and more) made the next automatic id wrap to 0
+# and then collide; now the next id is fresh and the registry stays usable.
+W="$T/wrap"
+mkdir -p "$W"
+printf '{"models": [{"id": "0", "path": "/m"}, {"id": "18446744073709551615", "path": "/m"}, {"id": "99999999999999999999", "path": "/m"}]}' > "$W/models.json"
+a=$("$MP_BIN" registry --registry "$W" add "$T/a.safetensors") || fail "add after 20-digit ids"
+b=$("$MP_BIN" registry --registry "$W" add "$T/a.safetensors") || fail "second add after 20-digit ids"
+[ "$a" = 1 ] && [ "$b" = 2 ] || fail "ids after 20-digit ids: '$a' '$b', expected 1 2"
+n=$("$MP_BIN" registry --registry "$W" list --json | grep -c '"id":') || fail "list after wrap"
+[ "$n" = 5 ] || fail "$n models after two adds, expected 5"
+"$MP_BIN" registry --registry "$W" rm 18446744073709551615 || fail "rm of a 20-digit id"
+# explicit ids: safe strings only, one clear line
+for bad in -x .x 'a b' 'a/b' "$(printf 'e\033[2J')" "$(printf '%065d' 0)"; do
+	rc=0; err=$("$MP_BIN" registry --registry "$W" add "$T/a.safetensors" --id "$bad" 2>&1) || rc=$?
+	[ $rc = 1 ] && [ "$(printf '%s\n' "$err" | wc -l)" = 1 ] &&
+		echo "$err" | grep -q "invalid model id" || fail "--id '$bad': exit $rc, '$err'"
+	case $err in *"$(printf '\033')"*) fail "--id with ESC echoed raw";; esac
+done
+# a duplicate id read from disk: the error says how to repair, rm repairs
+printf '{"models": [{"id": "1", "path": "/m"}, {"id": "2", "path": "/m"}, {"id": "2", "path": "/n"}]}' > "$W/models.json"
+err=$("$MP_BIN" registry --registry "$W" list 2>&1) && fail "duplicate id accepted"
+echo "$err" | grep -q "appears twice.*registry rm 2" || fail "duplicate id error: $err"
+"$MP_BIN" registry --registry "$W" rm 2 || fail "rm of a duplicate id"
+"$MP_BIN" registry --registry "$W" list | grep -q '^1 ' || fail "list after repair"
+ok "ids never wrap or collide; unsafe ids refused; duplicates repairable"
+
+# Adding to a registry of 20,000 models: the lookups are not quadratic
+# (the id checks were O(n^2): about 2 s here; now about 0.1 s).
+L="$T/large"
+mkdir -p "$L"
+awk 'BEGIN { printf "{\"models\": ["; for (i = 1; i <= 20000; i++)
+	printf "%s{\"id\": \"%d\", \"path\": \"/m\"}", (i > 1 ? "," : ""), i; print "]}" }' > "$L/models.json"
+s0=$(date +%s.%N)
+id=$(timeout 60 "$MP_BIN" registry --registry "$L" add "$T/a.safetensors") || fail "add to 20,000"
+s1=$(date +%s.%N)
+[ "$id" = 20001 ] || fail "id after 20,000 is '$id'"
+ok "add to a registry of 20,000 models: $(echo "$s1 - $s0" | bc 2>/dev/null || echo "?") s"
+
 # Global registry: --write-to-registry needs one, and write permission.
 rc=0
 "$MP_BIN" registry --write-to-registry add "$T/a.safetensors" 2>/dev/null || rc=$?

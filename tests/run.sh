@@ -87,6 +87,45 @@ cmp -s "$T/out/similarity_matrices.json" "$T/out2/similarity_matrices.json" ||
 	fail "reused fingerprints gave different matrices"
 ok "--use-existing recomputes nothing"
 
+# --use-existing checks that a stored fingerprint is this model's: model
+# 1's fingerprint filed as model 3's (model_id edited to 3, so only the
+# file SHA-256s tell), model 2's filed as model 1's (same bytes, other
+# model_id), and one made with other method arguments. Without the model
+# files each is an error naming the fingerprint file and the reason.
+FP="$R/fingerprints"
+cp "$FP/1.tensors.json" "$T/fp1" && cp "$FP/3.tensors.json" "$T/fp3"
+sed 's/"model_id":"1"/"model_id":"3"/' "$T/fp1" > "$FP/3.tensors.json"
+grep -q '"model_id":"3"' "$FP/3.tensors.json" || fail "could not forge model 3's fingerprint"
+expect_stale() { # label cfg expected-message
+	rc=0; err=$("$MP_BIN" run --config "$2" --registry "$R" --use-existing \
+		--output-dir "$T/o3" 2>&1 >/dev/null) || rc=$?
+	[ $rc = 1 ] && [ "$(printf '%s\n' "$err" | wc -l)" = 1 ] &&
+		printf '%s\n' "$err" | grep -qF "$3" || fail "$1: exit $rc, '$err'"
+}
+expect_stale "other files" "$T/cfg.json" \
+	"$FP/3.tensors.json: fingerprint of model 3 (tensors) is stale (its files' SHA-256s are not those of the registry entry), and the model cannot be opened"
+cp "$T/fp3" "$FP/3.tensors.json" && cp "$FP/2.tensors.json" "$FP/1.tensors.json"
+expect_stale "other model" "$T/cfg.json" \
+	"$FP/1.tensors.json: fingerprint of model 1 (tensors) is stale (it belongs to model '2')"
+cp "$T/fp1" "$FP/1.tensors.json"
+sed 's/"sketch_size": 16/"sketch_size": 8/' "$T/cfg.json" > "$T/cfg8.json"
+expect_stale "other arguments" "$T/cfg8.json" \
+	"fingerprint of model 1 (tensors) is stale (its method arguments are not the config's)"
+# With the files at hand the stale one is recomputed, with a notice, and
+# model 3 gets its own values (hand-computed row as above, not 1's).
+model_a "$T/a.safetensors"
+model_c "$T/c.safetensors"
+sed 's/"model_id":"1"/"model_id":"3"/' "$T/fp1" > "$FP/3.tensors.json"
+out=$("$MP_BIN" run --config "$T/cfg.json" --registry "$R" --use-existing \
+	--output-dir "$T/o4" 2>"$T/stale.err") || fail "stale recompute exited $?"
+grep -q "fingerprint of model 3 (tensors) is stale: recomputing" "$T/stale.err" ||
+	fail "no stale notice: $(cat "$T/stale.err")"
+echo "$out" | grep -q "fingerprints: 1 computed, 5 reused" || fail "stale recompute: $out"
+echo "$out" | sed -n '/tensors \/ cosine/,/^$/p' | grep -Eq '^ +3 +0\.3300 +0\.3300 +1\.0000$' ||
+	fail "cosine row of model 3 after recompute: $out"
+rm "$T/a.safetensors" "$T/c.safetensors"
+ok "--use-existing refuses another model's fingerprint"
+
 expect_error() { # label expected-phrase args...
 	label=$1 phrase=$2; shift 2
 	if err=$("$MP_BIN" "$@" 2>&1 >/dev/null); then fail "$label: exit 0"; return; fi
@@ -108,5 +147,23 @@ if [ "$(id -u)" != 0 ]; then
 	expect_error "read-only global" "not writable" run --config "$T/cfg.json" \
 		--global-registry "$T/ro" --registry "$T/ro" --write-to-registry
 fi
+printf '{"models":["1"],"methods":["tensors"],"metrics":["exact"],"comment":"x"}' > "$T/bad6.json"
+expect_error "unknown field" "bad6.json: unknown field 'comment' (valid: models, methods, method_args, metrics)" \
+	run --config "$T/bad6.json" --registry "$R" --output-dir "$T/o"
 ok "config errors name the valid choices"
+
+# 100,000 model ids, one unknown: reported within seconds (the duplicate
+# check and the lookups were quadratic: over 200 s here; now about 0.5 s).
+B="$T/big"
+mkdir -p "$B"
+awk 'BEGIN { printf "{\"models\": ["; for (i = 1; i <= 100000; i++)
+	printf "%s{\"id\": \"%d\", \"path\": \"/m\"}", (i > 1 ? "," : ""), i; print "]}" }' > "$B/models.json"
+awk 'BEGIN { printf "{\"models\": ["; for (i = 1; i <= 100000; i++)
+	printf "%s\"%d\"", (i > 1 ? "," : ""), (i == 77777 ? 100005 : i)
+	print "], \"methods\": [\"tensors\"], \"metrics\": [\"l1\"]}" }' > "$T/big.json"
+s0=$(date +%s.%N)
+rc=0; err=$(timeout 60 "$MP_BIN" run --config "$T/big.json" --registry "$B" --output-dir "$T/o" 2>&1) || rc=$?
+s1=$(date +%s.%N)
+[ $rc = 1 ] && echo "$err" | grep -q "unknown model id '100005'" || fail "100,000 ids: exit $rc, '$err'"
+ok "one unknown id among 100,000 reported in $(echo "$s1 - $s0" | bc 2>/dev/null || echo "?") s"
 finish

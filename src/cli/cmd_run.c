@@ -58,6 +58,14 @@ static void print_matrix(const struct mp_simmatrix *s)
 		       show, s->n);
 }
 
+/* A notice from the run: on its own line of stderr, below the progress
+ * bar (which redraws itself). */
+static void notice(void *ctx, const char *msg)
+{
+	cli_progress_end(ctx);
+	cli_error("%s", msg);
+}
+
 int cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -132,14 +140,19 @@ int cmd_run(int argc, char **argv)
 	o.threads = (int)threads;
 	struct cli_progress pr;
 	o.progress = cli_progress_start(&pr, "fingerprinting");
+	o.notice = notice;
+	o.notice_ctx = &pr;
 	mp_status st = mp_experiment_run(cfg, &o, &res, &err);
 	cli_progress_end(&pr);
 	if (st != MP_OK) {
 		cli_fail(&err);
 		goto out;
 	}
-	printf("fingerprints: %zu computed, %zu reused\n", res.computed,
+	printf("fingerprints: %zu computed, %zu reused", res.computed,
 	       res.reused);
+	if (res.stale)
+		printf(" (%zu stored ones were stale and recomputed)", res.stale);
+	printf("\n");
 	printf("wrote %s\nwrote %s\n", cli_esc(res.fingerprints_path),
 	       cli_esc(res.matrices_path));
 	/* read back one matrix at a time, without a JSON tree */

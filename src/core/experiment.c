@@ -32,6 +32,32 @@ static void list_append(char *buf, size_t cap, const char *item)
 	snprintf(buf + l, cap - l, "%s%s", l ? ", " : "", item);
 }
 
+static int cmp_strp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* An error when one of v[n] appears twice (sorts a copy: O(n log n)). */
+static mp_status no_repeats(char *const *v, size_t n, const char *key,
+			    const char *where, struct mp_error *err)
+{
+	char **s = malloc((n + 1) * sizeof *s);
+	if (!s)
+		return mp_error_set(err, MP_ENOMEM, "out of memory");
+	memcpy(s, v, n * sizeof *s);
+	qsort(s, n, sizeof *s, cmp_strp);
+	mp_status st = MP_OK;
+	for (size_t i = 1; i < n && st == MP_OK; i++)
+		if (strcmp(s[i - 1], s[i]) == 0) {
+			char show[MP_NAME_SHOW + 8];
+			st = mp_error_set(err, MP_EINVAL,
+					  "%s: \"%s\" lists '%s' twice", where,
+					  key, mp_printable(s[i], show));
+		}
+	free(s);
+	return st;
+}
+
 /* Read an array of strings (or integers, for models) into *out. */
 static mp_status str_list(const mp_json *a, const char *key, bool ints,
 			  const char *where, char ***out, size_t *n,
@@ -56,22 +82,17 @@ static mp_status str_list(const mp_json *a, const char *key, bool ints,
 			return mp_error_set(err, MP_EINVAL,
 					    "%s: \"%s\" entries must be strings",
 					    where, key);
-		for (size_t i = 0; i < *n; i++)
-			if (strcmp((*out)[i], s) == 0)
-				return mp_error_set(err, MP_EINVAL,
-						    "%s: \"%s\" lists '%s' twice",
-						    where, key, s);
 		if (!((*out)[(*n)++] = mp_strdup(s)))
 			return mp_error_set(err, MP_ENOMEM, "out of memory");
 	}
-	return MP_OK;
+	return no_repeats(*out, *n, key, where, err);
 }
 
 static mp_status check_config(struct mp_config *c, const mp_json *j,
 			      const char *where, const struct mp_registry *reg,
 			      struct mp_error *err)
 {
-	char valid[1024];
+	char valid[1024], show[MP_NAME_SHOW + 8];
 	for (size_t i = 0; i < c->nmethods; i++)
 		if (!mp_method_find(c->methods[i])) {
 			valid[0] = '\0';
@@ -79,7 +100,8 @@ static mp_status check_config(struct mp_config *c, const mp_json *j,
 				list_append(valid, sizeof valid, *m);
 			return mp_error_set(err, MP_EINVAL,
 					    "%s: unknown method '%s' (valid: %s)",
-					    where, c->methods[i], valid);
+					    where, mp_printable(c->methods[i], show),
+					    valid);
 		}
 	size_t nall;
 	const struct mp_metric *all = mp_metric_all(&nall);
@@ -101,7 +123,7 @@ static mp_status check_config(struct mp_config *c, const mp_json *j,
 		return mp_error_set(err, MP_EINVAL,
 				    "%s: unknown metric '%s' for methods in "
 				    "this config (valid: %s)",
-				    where, c->metrics[k], valid);
+				    where, mp_printable(c->metrics[k], show), valid);
 	}
 	mp_json *args = mp_json_get(j, "method_args");
 	if (args && !mp_json_is_object(args))
@@ -116,7 +138,7 @@ static mp_status check_config(struct mp_config *c, const mp_json *j,
 			return mp_error_set(err, MP_EINVAL,
 					    "%s: method_args for '%s', which is "
 					    "not in \"methods\"",
-					    where, mp_json_key(a));
+					    where, mp_printable(mp_json_key(a), show));
 		mp_status st = mp_method_check_args(me, a, err);
 		if (st != MP_OK) {
 			char msg[MP_ERRMSG_MAX];
@@ -135,9 +157,39 @@ static mp_status check_config(struct mp_config *c, const mp_json *j,
 			return mp_error_set(err, MP_ENOENT,
 					    "%s: unknown model id '%s' in "
 					    "registry %s (valid: %s)",
-					    where, c->models[i], reg->dir,
+					    where, mp_printable(c->models[i], show),
+					    reg->dir,
 					    reg->nmodels ? valid : "none");
 		}
+	return MP_OK;
+}
+
+/* Every top-level field is known and appears once. */
+static mp_status check_fields(const mp_json *j, const char *where,
+			      struct mp_error *err)
+{
+	static const char *const fields[] = {"models", "methods", "method_args",
+					     "metrics"};
+	enum { NFIELDS = sizeof fields / sizeof fields[0] };
+	bool seen[NFIELDS] = {false};
+	for (mp_json *e = mp_json_child(j); e; e = mp_json_next(e)) {
+		size_t k = 0;
+		while (k < NFIELDS && strcmp(fields[k], mp_json_key(e)) != 0)
+			k++;
+		char show[MP_NAME_SHOW + 8];
+		if (k == NFIELDS)
+			return mp_error_set(err, MP_EINVAL,
+					    "%s: unknown field '%s' (valid: "
+					    "models, methods, method_args, "
+					    "metrics)",
+					    where,
+					    mp_printable(mp_json_key(e), show));
+		if (seen[k])
+			return mp_error_set(err, MP_EINVAL,
+					    "%s: field '%s' appears twice", where,
+					    fields[k]);
+		seen[k] = true;
+	}
 	return MP_OK;
 }
 
@@ -157,6 +209,8 @@ mp_status mp_config_load(const char *path, const struct mp_registry *reg,
 	if (!mp_json_is_object(j))
 		st = mp_error_set(err, MP_EINVAL, "%s: config is not an object",
 				  path);
+	if (st == MP_OK)
+		st = check_fields(j, path, err);
 	if (st == MP_OK)
 		st = str_list(mp_json_get(j, "models"), "models", true, path,
 			      &c->models, &c->nmodels, err);
@@ -197,6 +251,124 @@ static bool same_args(const mp_json *a, const mp_json *b)
 			return false;
 	}
 	return true;
+}
+
+static int cmp_hex(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Whether the files recorded in fp are those of the registry entry: the
+ * same multiset of SHA-256s. */
+static mp_status same_files(const struct mp_fingerprint *fp,
+			    const struct mp_reg_model *rm, bool *same,
+			    struct mp_error *err)
+{
+	size_t n = rm->nfiles;
+	*same = fp->nfiles == n;
+	if (!*same || n == 0)
+		return MP_OK;
+	const char **a = malloc(n * sizeof *a), **b = malloc(n * sizeof *b);
+	if (!a || !b) {
+		free(a);
+		free(b);
+		return mp_error_set(err, MP_ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < n; i++) {
+		a[i] = rm->sha256[i];
+		b[i] = fp->files[i].sha256;
+	}
+	qsort(a, n, sizeof *a, cmp_hex);
+	qsort(b, n, sizeof *b, cmp_hex);
+	for (size_t i = 0; i < n && *same; i++)
+		*same = strcmp(a[i], b[i]) == 0;
+	free(a);
+	free(b);
+	return MP_OK;
+}
+
+/* Why the stored fingerprint fp does not stand for model rm under method
+ * and args; why[0] is '\0' when it does. */
+static mp_status stale_reason(const struct mp_fingerprint *fp,
+			      const struct mp_reg_model *rm, const char *method,
+			      const mp_json *args, char *why, size_t cap,
+			      struct mp_error *err)
+{
+	char show[MP_NAME_SHOW + 8];
+	bool same;
+	why[0] = '\0';
+	if (strcmp(fp->method, method) != 0)
+		snprintf(why, cap, "it is of method '%s'",
+			 mp_printable(fp->method, show));
+	else if (!fp->model_id)
+		snprintf(why, cap, "it names no model");
+	else if (strcmp(fp->model_id, rm->id) != 0)
+		snprintf(why, cap, "it belongs to model '%s'",
+			 mp_printable(fp->model_id, show));
+	else if (same_files(fp, rm, &same, err) != MP_OK)
+		return MP_ENOMEM;
+	else if (!same)
+		snprintf(why, cap, "its files' SHA-256s are not those of the "
+				   "registry entry");
+	else if (!same_args(fp->args, args))
+		snprintf(why, cap, "its method arguments are not the config's");
+	return MP_OK;
+}
+
+/* The stored fingerprint of (rm, method) into *slot when it fits, else
+ * *slot stays NULL and why says what was wrong with it ("" when there is
+ * none). */
+static mp_status take_existing(const char *dir, const struct mp_reg_model *rm,
+			       const char *method, const mp_json *args,
+			       struct mp_fingerprint **slot, char *why,
+			       size_t cap, struct mp_error *err)
+{
+	struct mp_error e2;
+	why[0] = '\0';
+	mp_status g = mp_registry_get_fp(dir, rm->id, method, slot, &e2);
+	if (g == MP_ENOENT)
+		return MP_OK;
+	if (g == MP_ENOMEM)
+		return mp_error_set(err, g, "%s", e2.msg);
+	if (g != MP_OK) {
+		snprintf(why, cap, "%s", e2.msg);
+		return MP_OK;
+	}
+	mp_status st = stale_reason(*slot, rm, method, args, why, cap, err);
+	if (st != MP_OK || why[0]) {
+		mp_fp_free(*slot);
+		*slot = NULL;
+	}
+	return st;
+}
+
+/* Open the model to compute its fingerprint; when a stale stored one is
+ * the reason (why non-empty), say so, or fail naming its file. */
+static mp_status open_for_compute(const struct mp_run_opts *o,
+				  const struct mp_reg_model *rm,
+				  const char *method, const char *why,
+				  struct mp_model **model, struct mp_error *err)
+{
+	struct mp_error e2;
+	mp_status st = mp_model_open(rm->path, model, &e2);
+	if (st == MP_OK && why[0] && o->notice) {
+		char msg[MP_ERRMSG_MAX + 256];
+		snprintf(msg, sizeof msg,
+			 "fingerprint of model %s (%s) is stale: recomputing "
+			 "(%s)",
+			 rm->id, method, why);
+		o->notice(o->notice_ctx, msg);
+	}
+	if (st == MP_OK || !why[0])
+		return st == MP_OK ? MP_OK : mp_error_set(err, st, "%s", e2.msg);
+	char *fpath = mp_registry_fp_path(o->registry_dir, rm->id, method);
+	st = mp_error_set(err, MP_EFORMAT,
+			  "%s: fingerprint of model %s (%s) is stale (%s), and "
+			  "the model cannot be opened to recompute it: %s",
+			  fpath ? fpath : o->registry_dir, rm->id, method, why,
+			  e2.msg);
+	free(fpath);
+	return st;
 }
 
 static mp_status write_json(const char *dir, const char *name, mp_json *j,
@@ -298,19 +470,19 @@ mp_status mp_experiment_run(const struct mp_config *c,
 		for (size_t i = 0; st == MP_OK && i < n; i++) {
 			struct mp_fingerprint **slot = &fps[m * n + i];
 			const struct mp_reg_model *rm = mp_registry_find(reg, c->models[i]);
-			if (o->use_existing &&
-			    mp_registry_get_fp(o->registry_dir, rm->id, method, slot,
-					       NULL) == MP_OK) {
-				if (same_args((*slot)->args, args)) {
+			char why[MP_ERRMSG_MAX] = "";
+			if (o->use_existing) {
+				st = take_existing(o->registry_dir, rm, method, args,
+						   slot, why, sizeof why, err);
+				if (st != MP_OK)
+					break;
+				if (*slot)
 					res->reused++;
-				} else {
-					mp_fp_free(*slot);
-					*slot = NULL;
-				}
 			}
 			if (!*slot) {
 				struct mp_model *model;
-				st = mp_model_open(rm->path, &model, err);
+				st = open_for_compute(o, rm, method, why, &model, err);
+				res->stale += why[0] != '\0';
 				if (st == MP_OK) {
 					st = mp_fp_compute(model, method, args,
 							   o->threads, o->progress,

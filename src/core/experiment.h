@@ -33,14 +33,25 @@ struct mp_run_opts {
 	const char *output_dir;   /* fingerprints.json, similarity_matrices.json */
 	int threads;              /* 0 = all CPUs */
 	const struct mp_progress *progress;
+	/* Called (when non-NULL) from the calling thread with a one-line
+	 * notice that is safe for a terminal, e.g. "fingerprint of model 3
+	 * (tensors) is stale: recomputing (...)". */
+	void (*notice)(void *ctx, const char *msg);
+	void *notice_ctx;
 };
 struct mp_run_result {
 	size_t computed, reused; /* fingerprints computed / taken as they were */
+	size_t stale;            /* of computed: stored ones that did not fit */
 	char *fingerprints_path, *matrices_path; /* files written (owned) */
 };
 
 /* Run an experiment: fingerprints for every (model, method), then every
- * requested metric's matrix, written to opts->output_dir. */
+ * requested metric's matrix, written to opts->output_dir. With
+ * use_existing a stored fingerprint is taken only when it is of the method,
+ * names the model, records the SHA-256s of the registry entry's files and
+ * used the config's method arguments; otherwise (or when it cannot be read)
+ * it is stale: recomputed, with a notice, when the model opens, else an
+ * error naming the fingerprint file and the reason. */
 mp_status mp_experiment_run(const struct mp_config *c,
 			    const struct mp_run_opts *opts,
 			    struct mp_run_result *res, struct mp_error *err);

@@ -29,7 +29,7 @@ char *mp_registry_default_dir(void)
 }
 
 /* Ids and method names become file names: [A-Za-z0-9._-]{1,64}, no
- * leading dot. */
+ * leading dot. Ids read from models.json are held to this rule. */
 static bool valid_name(const char *s)
 {
 	size_t n = strlen(s);
@@ -41,6 +41,13 @@ static bool valid_name(const char *s)
 		      s[i] == '-'))
 			return false;
 	return true;
+}
+
+/* A new id (given with --id) must also not start with '-', so that it
+ * cannot be taken for an option on a command line. */
+static bool valid_new_id(const char *s)
+{
+	return valid_name(s) && s[0] != '-';
 }
 
 static mp_status mkdir_p(const char *dir, struct mp_error *err)
@@ -184,16 +191,51 @@ void mp_registry_free(struct mp_registry *r)
 	for (size_t i = 0; i < r->nmodels; i++)
 		model_done(&r->models[i]);
 	free(r->models);
+	free(r->by_id);
 	free(r->dir);
 	free(r);
+}
+
+static int cmp_by_id(const void *a, const void *b, void *ctx)
+{
+	const struct mp_reg_model *m = ctx;
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	int c = strcmp(m[i].id, m[j].id);
+	return c ? c : (i > j) - (i < j);
+}
+
+/* Build r->by_id: model indices sorted by (id, index). */
+static bool index_ids(struct mp_registry *r)
+{
+	free(r->by_id);
+	r->by_id = malloc((r->nmodels + 1) * sizeof *r->by_id);
+	if (!r->by_id)
+		return false;
+	for (size_t i = 0; i < r->nmodels; i++)
+		r->by_id[i] = i;
+	qsort_r(r->by_id, r->nmodels, sizeof *r->by_id, cmp_by_id, r->models);
+	return true;
 }
 
 const struct mp_reg_model *mp_registry_find(const struct mp_registry *r,
 					    const char *id)
 {
-	for (size_t i = 0; i < r->nmodels; i++)
-		if (strcmp(r->models[i].id, id) == 0)
-			return &r->models[i];
+	if (!r->by_id) {
+		for (size_t i = 0; i < r->nmodels; i++)
+			if (strcmp(r->models[i].id, id) == 0)
+				return &r->models[i];
+		return NULL;
+	}
+	size_t lo = 0, hi = r->nmodels; /* first entry with id >= the key */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (strcmp(r->models[r->by_id[mid]].id, id) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < r->nmodels && strcmp(r->models[r->by_id[lo]].id, id) == 0)
+		return &r->models[r->by_id[lo]];
 	return NULL;
 }
 
@@ -211,9 +253,31 @@ static char *str_field(const mp_json *o, const char *k, bool required,
 	return mp_strdup(s);
 }
 
-/* Parse models.json text into r (validating everything). */
+/* After index_ids: an error naming the first id that appears twice,
+ * and how to repair the table. */
+static mp_status check_duplicates(const struct mp_registry *r,
+				  const char *path, struct mp_error *err)
+{
+	for (size_t k = 1; k < r->nmodels; k++) {
+		size_t a = r->by_id[k - 1], b = r->by_id[k];
+		const char *id = r->models[b].id;
+		if (strcmp(r->models[a].id, id) == 0)
+			return mp_error_set(
+			    err, MP_EFORMAT,
+			    "%s: model id '%s' appears twice (models[%zu] and "
+			    "models[%zu]); repair with 'modelprint registry "
+			    "rm %s', which removes every entry with that id, "
+			    "then add the model again",
+			    path, id, a, b, id);
+	}
+	return MP_OK;
+}
+
+/* Parse models.json text into r (validating everything); a duplicate id
+ * is an error unless allow_dup (for mp_registry_remove, which repairs). */
 static mp_status parse_table(struct mp_registry *r, const char *path,
-			     const char *text, size_t len, struct mp_error *err)
+			     const char *text, size_t len, bool allow_dup,
+			     struct mp_error *err)
 {
 	mp_json *j;
 	mp_status st = mp_json_parse(text, len, path, &j, err);
@@ -249,14 +313,6 @@ static mp_status parse_table(struct mp_registry *r, const char *path,
 					  path, i);
 			break;
 		}
-		if (mp_registry_find(&(struct mp_registry){NULL, r->nmodels - 1,
-							   r->models},
-				     m->id)) {
-			st = mp_error_set(err, MP_EFORMAT,
-					  "%s: model id '%s' appears twice",
-					  path, m->id);
-			break;
-		}
 		mp_json *fs = mp_json_get(e, "files");
 		size_t nf = mp_json_size(fs);
 		if (fs && !mp_json_is_array(fs)) {
@@ -271,8 +327,8 @@ static mp_status parse_table(struct mp_registry *r, const char *path,
 			st = mp_error_set(err, MP_ENOMEM, "out of memory");
 			break;
 		}
-		for (size_t k = 0; k < nf; k++) {
-			mp_json *f = mp_json_at(fs, k);
+		mp_json *f = mp_json_child(fs);
+		for (size_t k = 0; k < nf; k++, f = mp_json_next(f)) {
 			const char *p = mp_json_str(mp_json_get(f, "path"));
 			const char *h = mp_json_str(mp_json_get(f, "sha256"));
 			if (!p || !h) {
@@ -288,12 +344,16 @@ static mp_status parse_table(struct mp_registry *r, const char *path,
 		}
 	}
 	mp_json_free(j);
+	if (st == MP_OK && !index_ids(r))
+		st = mp_error_set(err, MP_ENOMEM, "%s: out of memory", path);
+	if (st == MP_OK && !allow_dup)
+		st = check_duplicates(r, path, err);
 	return st;
 }
 
 /* Read models.json (no locking); a missing file is an empty registry. */
-static mp_status read_table(const char *dir, struct mp_registry **out,
-			    struct mp_error *err)
+static mp_status read_table(const char *dir, bool allow_dup,
+			    struct mp_registry **out, struct mp_error *err)
 {
 	*out = NULL;
 	struct mp_registry *r = calloc(1, sizeof *r);
@@ -309,7 +369,7 @@ static mp_status read_table(const char *dir, struct mp_registry **out,
 	if (st == MP_ENOENT)
 		st = MP_OK;
 	else if (st == MP_OK)
-		st = parse_table(r, path, text, len, err);
+		st = parse_table(r, path, text, len, allow_dup, err);
 	free(text);
 	free(path);
 	if (st != MP_OK) {
@@ -326,7 +386,7 @@ mp_status mp_registry_load(const char *dir, struct mp_registry **out,
 	int fd = lock_dir(dir, false, err);
 	if (fd == -1)
 		return MP_ELOCK;
-	mp_status st = read_table(dir, out, err);
+	mp_status st = read_table(dir, false, out, err);
 	unlock_dir(fd);
 	return st;
 }
@@ -428,17 +488,69 @@ static const char *not_utf8(const struct mp_reg_model *m, const char **what)
 	return NULL;
 }
 
+/* Automatic ids are decimal numbers of at most 19 digits (below 10^19, so
+ * no overflow): one more than the largest such id, or when that would take
+ * 20 digits the smallest positive number not in use. Ids of other shapes
+ * (names, longer numbers) are never produced, so they cannot collide. */
+#define AUTO_ID_DIGITS 19
+
+/* The value of an automatic-shaped id; false for any other id. */
+static bool auto_id_value(const char *id, uint64_t *v)
+{
+	size_t n = strspn(id, "0123456789");
+	if (n == 0 || n > AUTO_ID_DIGITS || id[n] != '\0')
+		return false;
+	*v = 0;
+	for (size_t i = 0; i < n; i++)
+		*v = *v * 10 + (uint64_t)(id[i] - '0');
+	return true;
+}
+
+static mp_status next_id(const struct mp_registry *r, char buf[32],
+			 struct mp_error *err)
+{
+	const uint64_t limit = 9999999999999999999ULL; /* 10^19 - 1 */
+	uint64_t max = 0, v;
+	for (size_t i = 0; i < r->nmodels; i++)
+		if (auto_id_value(r->models[i].id, &v) && v > max)
+			max = v;
+	if (max < limit) {
+		snprintf(buf, 32, "%llu", (unsigned long long)(max + 1));
+		return MP_OK;
+	}
+	/* Among n ids some number in 1..n+1 is free. */
+	size_t n = r->nmodels;
+	bool *used = calloc(n + 2, sizeof *used);
+	if (!used)
+		return mp_error_set(err, MP_ENOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++)
+		if (auto_id_value(r->models[i].id, &v) && v <= n + 1)
+			used[v] = true;
+	size_t k = 1;
+	while (used[k])
+		k++;
+	free(used);
+	snprintf(buf, 32, "%zu", k);
+	if (mp_registry_find(r, buf)) /* cannot happen: k's digits mark k */
+		return mp_error_set(err, MP_EINVAL,
+				    "%s: no free automatic id; give one with "
+				    "--id",
+				    r->dir);
+	return MP_OK;
+}
+
 mp_status mp_registry_add(const char *dir, const struct mp_reg_model *model,
 			  const char *want_id, char **id_out,
 			  struct mp_error *err)
 {
 	*id_out = NULL;
-	if (want_id && !valid_name(want_id))
+	char show[MP_NAME_SHOW + 8];
+	if (want_id && !valid_new_id(want_id))
 		return mp_error_set(err, MP_EINVAL,
 				    "invalid model id '%s': use 1 to 64 letters, "
 				    "digits, '.', '_' or '-', not starting with "
-				    "'.'",
-				    want_id);
+				    "'.' or '-'",
+				    mp_printable(want_id, show));
 	const char *what, *bad = not_utf8(model, &what);
 	if (bad) {
 		char nb[MP_NAME_SHOW + 8];
@@ -455,7 +567,7 @@ mp_status mp_registry_add(const char *dir, const struct mp_reg_model *model,
 	if (fd < 0)
 		return MP_ELOCK;
 	struct mp_registry *r;
-	st = read_table(dir, &r, err);
+	st = read_table(dir, false, &r, err);
 	if (st != MP_OK) {
 		unlock_dir(fd);
 		return st;
@@ -466,14 +578,7 @@ mp_status mp_registry_add(const char *dir, const struct mp_reg_model *model,
 		st = mp_error_set(err, MP_EINVAL,
 				  "%s: model id '%s' already exists", dir, id);
 	} else if (!id) {
-		unsigned long long next = 1;
-		for (size_t i = 0; i < r->nmodels; i++) {
-			char *end;
-			unsigned long long v = strtoull(r->models[i].id, &end, 10);
-			if (*end == '\0' && r->models[i].id[0] != '-' && v >= next)
-				next = v + 1;
-		}
-		snprintf(idbuf, sizeof idbuf, "%llu", next);
+		st = next_id(r, idbuf, err);
 		id = idbuf;
 	}
 	if (st == MP_OK) {
@@ -483,6 +588,8 @@ mp_status mp_registry_add(const char *dir, const struct mp_reg_model *model,
 			st = mp_error_set(err, MP_ENOMEM, "out of memory");
 		} else {
 			r->models = nm;
+			free(r->by_id); /* stale once the table grows */
+			r->by_id = NULL;
 			bool ok = copy_model(&nm[r->nmodels], model, id);
 			r->nmodels++;
 			st = ok ? write_table(r, err)
@@ -496,7 +603,7 @@ mp_status mp_registry_add(const char *dir, const struct mp_reg_model *model,
 	return st;
 }
 
-static char *fp_path(const char *dir, const char *id, const char *method)
+char *mp_registry_fp_path(const char *dir, const char *id, const char *method)
 {
 	size_t n = strlen(dir) + strlen(id) + strlen(method) + 32;
 	char *p = malloc(n);
@@ -512,26 +619,30 @@ mp_status mp_registry_remove(const char *dir, const char *id,
 	if (fd < 0)
 		return MP_ELOCK;
 	struct mp_registry *r;
-	mp_status st = read_table(dir, &r, err);
+	mp_status st = read_table(dir, true, &r, err);
 	if (st != MP_OK) {
 		unlock_dir(fd);
 		return st;
 	}
-	size_t i = 0;
-	while (i < r->nmodels && strcmp(r->models[i].id, id) != 0)
-		i++;
-	if (i == r->nmodels) {
+	/* Every entry with the id goes, so that rm repairs a table in which
+	 * an id appears twice. */
+	size_t kept = 0;
+	for (size_t i = 0; i < r->nmodels; i++) {
+		if (strcmp(r->models[i].id, id) == 0)
+			model_done(&r->models[i]);
+		else
+			r->models[kept++] = r->models[i];
+	}
+	if (kept == r->nmodels) {
+		char show[MP_NAME_SHOW + 8];
 		st = mp_error_set(err, MP_ENOENT, "%s: no model with id '%s'",
-				  dir, id);
+				  dir, mp_printable(id, show));
 	} else {
-		model_done(&r->models[i]);
-		memmove(&r->models[i], &r->models[i + 1],
-			(r->nmodels - i - 1) * sizeof *r->models);
-		r->nmodels--;
+		r->nmodels = kept;
 		st = write_table(r, err);
 		const char *const *names = mp_method_names();
 		for (int k = 0; st == MP_OK && names[k]; k++) {
-			char *p = fp_path(dir, id, names[k]);
+			char *p = mp_registry_fp_path(dir, id, names[k]);
 			if (p)
 				unlink(p);
 			free(p);
@@ -557,7 +668,7 @@ mp_status mp_registry_put_fp(const char *dir, const char *id,
 	mp_json *j = mp_fp_to_json(fp);
 	char *text = j ? mp_json_print(j, false) : NULL;
 	mp_json_free(j);
-	char *path = fp_path(dir, id, fp->method);
+	char *path = mp_registry_fp_path(dir, id, fp->method);
 	if (!text || !path) {
 		free(text);
 		free(path);
@@ -581,7 +692,7 @@ mp_status mp_registry_get_fp(const char *dir, const char *id,
 	*out = NULL;
 	if (!valid_name(id) || !valid_name(method))
 		return mp_error_set(err, MP_EINVAL, "invalid id or method name");
-	char *path = fp_path(dir, id, method);
+	char *path = mp_registry_fp_path(dir, id, method);
 	if (!path)
 		return mp_error_set(err, MP_ENOMEM, "out of memory");
 	mp_json *j;
