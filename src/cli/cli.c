@@ -1,6 +1,7 @@
 /* cli.c — error output, progress bars and small helpers for the commands. */
 #include "cli.h"
 #include "modelinfo.h"
+#include "atomic_write.h"
 #include "registry.h"
 
 #include <errno.h>
@@ -143,7 +144,7 @@ const char *cli_fit_tail(const char *s, size_t width, char *buf)
 mp_status cli_write_json(const char *dir, const char *name, const mp_json *j,
 			 struct mp_error *err)
 {
-	mp_status st = mp_registry_check_writable(dir, err);
+	mp_status st = mp_dir_prepare(dir, "output directory", err);
 	if (st != MP_OK)
 		return st;
 	char *path = mp_path_join(dir, name);

@@ -3,7 +3,7 @@
  * written by hand (cJSON would be far too slow at 4 million cells). */
 #include "report_html.h"
 
-#include "registry.h"
+#include "atomic_write.h"
 
 #include <locale.h>
 #include <math.h>
