@@ -1,17 +1,22 @@
 /* check_reader.c — mapped files, dtype decoding, the JSON layer and the
  * model container helpers. Expected values are worked out by hand. */
 #include "check_suites.h"
+#include "fingerprint.h"
 #include "json.h"
+#include "mapguard.h"
+#include "metric.h"
 #include "model.h"
 #include "reader.h"
 #include "testutil.h"
 
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 START_TEST(test_file_range_checks)
@@ -372,6 +377,69 @@ START_TEST(test_fifo_refused)
 }
 END_TEST
 
+/* A model whose file is truncated after it was mapped: every reader of
+ * its bytes fails with MP_EIO naming the file instead of dying of SIGBUS
+ * (a regression kills the forked test). */
+START_TEST(test_truncated_while_mapped)
+{
+	char *dir = tu_tmpdir(), *p = tu_path(dir, "m.safetensors");
+	char *q = tu_path(dir, "n.safetensors");
+	enum { N = 512 * 512 };
+	float *v = malloc(N * sizeof *v);
+	ck_assert_ptr_nonnull(v);
+	for (int i = 0; i < N; i++)
+		v[i] = (float)(i % 97) - 48;
+	struct tu_tensor t = {"w", "F32", 2, {512, 512}, v, N * sizeof *v};
+	tu_write_safetensors(p, &t, 1, NULL);
+	tu_write_safetensors(q, &t, 1, NULL);
+	struct mp_model *m, *n;
+	struct mp_error err;
+	ck_assert_int_eq(mp_model_open(p, &m, &err), MP_OK);
+	ck_assert_int_eq(mp_model_open(q, &n, &err), MP_OK);
+	ck_assert_int_eq(truncate(p, 0), 0);
+	char want[4096];
+	snprintf(want, sizeof want, "%s changed size while being read", p);
+	static const char *const methods[] = {"tensors", "spectral"};
+	for (int k = 0; k < 2; k++)
+		for (int threads = 1; threads <= 2; threads++) {
+			struct mp_fingerprint *fp;
+			ck_assert_int_eq(mp_fp_compute(m, methods[k], NULL, threads,
+						       NULL, &fp, &err),
+					 MP_EIO);
+			ck_assert_ptr_nonnull(strstr(err.msg, want));
+		}
+	char hex[MP_SHA256_HEX];
+	ck_assert_int_eq(mp_fp_hash_file(&m->files[0], hex, &err), MP_EIO);
+	ck_assert_str_eq(err.msg, want);
+	struct mp_exact_pair *pairs;
+	size_t np;
+	struct mp_score c, r;
+	ck_assert_int_eq(mp_metric_exact(n, m, &pairs, &np, &c, &r, &err), MP_EIO);
+	ck_assert_str_eq(err.msg, want);
+	uint8_t b[16];
+	const void *fault;
+	ck_assert(!mp_mapguard_copy(b, m->files[0].data + 4096, 16, &fault));
+	ck_assert_ptr_eq(fault, m->files[0].data + 4096);
+	ck_assert_str_eq(mp_mapguard_file(fault, m->files, m->nfiles), p);
+	/* outside a guard the fault still gets the default action */
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		volatile uint8_t x = m->files[0].data[8192];
+		(void)x;
+		_exit(0);
+	}
+	int ws;
+	ck_assert_int_eq(waitpid(pid, &ws, 0), pid);
+	ck_assert(WIFSIGNALED(ws) && WTERMSIG(ws) == SIGBUS);
+	mp_model_free(m);
+	mp_model_free(n);
+	free(v), free(p), free(q);
+	tu_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
 Suite *suite_reader(void)
 {
 	Suite *s = suite_create("reader");
@@ -385,6 +453,7 @@ Suite *suite_reader(void)
 	tcase_add_test(tc, test_affine_dequantisation_rounds_to_float32);
 	tcase_add_test(tc, test_named_files_stay_inside);
 	tcase_add_test(tc, test_fifo_refused);
+	tcase_add_test(tc, test_truncated_while_mapped);
 	suite_add_tcase(s, tc);
 	return s;
 }

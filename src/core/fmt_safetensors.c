@@ -4,6 +4,7 @@
  * "__metadata__": {str: str}}, then the data area; offsets are relative to
  * the data area. Tensor data is borrowed from the mapped files. */
 #include "json.h"
+#include "mapguard.h"
 #include "model.h"
 
 #include <dirent.h>
@@ -372,7 +373,11 @@ static mp_status load_file(struct mp_model *m, const char *path,
 				    "%s: file of %llu bytes is too short for a "
 				    "safetensors header length",
 				    path, (unsigned long long)f->size);
-	uint64_t n = le64(f->data);
+	uint8_t len8[8];
+	const void *fault;
+	if (!mp_mapguard_copy(len8, f->data, 8, &fault))
+		return mp_mapguard_error(path, err);
+	uint64_t n = le64(len8);
 	if (n > f->size - 8)
 		return mp_error_set(err, MP_ETRUNC,
 				    "%s: header length %llu exceeds file size "
@@ -390,9 +395,16 @@ static mp_status load_file(struct mp_model *m, const char *path,
 	if (!where)
 		return mp_error_set(err, MP_ENOMEM, "%s: out of memory", path);
 	snprintf(where, wl, "%s: header", path);
+	/* parsed from a copy: the parser allocates, and the map may shrink */
+	char *text = malloc((size_t)n + 1);
 	mp_json *hdr;
-	s = mp_json_parse((const char *)f->data + 8, (size_t)n, where, &hdr,
-			  err);
+	if (!text)
+		s = mp_error_set(err, MP_ENOMEM, "%s: out of memory", path);
+	else if (!mp_mapguard_copy(text, f->data + 8, (size_t)n, &fault))
+		s = mp_mapguard_error(path, err);
+	else
+		s = mp_json_parse(text, (size_t)n, where, &hdr, err);
+	free(text);
 	free(where);
 	if (s != MP_OK)
 		return s;
