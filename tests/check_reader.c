@@ -9,6 +9,7 @@
 #include "reader.h"
 #include "testutil.h"
 
+#include <fcntl.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -421,17 +422,22 @@ START_TEST(test_truncated_while_mapped)
 	ck_assert(!mp_mapguard_copy(b, m->files[0].data + 4096, 16, &fault));
 	ck_assert_ptr_eq(fault, m->files[0].data + 4096);
 	ck_assert_str_eq(mp_mapguard_file(fault, m->files, m->nfiles), p);
-	/* outside a guard the fault still gets the default action */
+	/* outside a guard the fault goes to the previous handler: the default
+	 * action (death by SIGBUS), or a sanitizer's report and exit */
 	pid_t pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+		if (null >= 0)
+			dup2(null, 2); /* no sanitizer report in the log */
 		volatile uint8_t x = m->files[0].data[8192];
 		(void)x;
 		_exit(0);
 	}
 	int ws;
 	ck_assert_int_eq(waitpid(pid, &ws, 0), pid);
-	ck_assert(WIFSIGNALED(ws) && WTERMSIG(ws) == SIGBUS);
+	ck_assert((WIFSIGNALED(ws) && WTERMSIG(ws) == SIGBUS) ||
+		  (WIFEXITED(ws) && WEXITSTATUS(ws) != 0));
 	mp_model_free(m);
 	mp_model_free(n);
 	free(v), free(p), free(q);

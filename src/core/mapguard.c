@@ -37,7 +37,8 @@ static void install(void)
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_sigaction = on_sigbus;
-	sa.sa_flags = SA_SIGINFO | SA_NODEFER; /* siglongjmp leaves it unblocked */
+	sa.sa_flags =
+	    SA_SIGINFO | SA_NODEFER; /* siglongjmp leaves it unblocked */
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGBUS, &sa, &previous);
 }
@@ -72,8 +73,7 @@ mp_status mp_mapguard_error(const char *file, struct mp_error *err)
 			    file ? file : "a mapped file");
 }
 
-bool mp_mapguard_copy(void *dst, const void *src, size_t n,
-		      const void **fault)
+bool mp_mapguard_copy(void *dst, const void *src, size_t n, const void **fault)
 {
 	struct mp_mapguard g;
 	if (MP_MAPGUARD_BEGIN(&g)) {

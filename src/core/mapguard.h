@@ -47,7 +47,6 @@ mp_status mp_mapguard_error(const char *file, struct mp_error *err);
 
 /* Copy n mapped bytes from src, guarded: false after a fault, with the
  * address in *fault. */
-bool mp_mapguard_copy(void *dst, const void *src, size_t n,
-		      const void **fault);
+bool mp_mapguard_copy(void *dst, const void *src, size_t n, const void **fault);
 
 #endif
