@@ -159,7 +159,7 @@ START_TEST(test_foreign_fingerprint)
 		struct mp_model *m;
 		ck_assert_int_eq(mp_model_open(paths[k], &m, &err), MP_OK);
 		char hex[MP_SHA256_HEX];
-		mp_fp_hash_file(&m->files[0], hex);
+		ck_assert_int_eq(mp_fp_hash_file(&m->files[0], hex, &err), MP_OK);
 		char *file = m->files[0].path, *sha = hex;
 		struct mp_reg_model rm = {.path = (char *)paths[k],
 					  .format = "safetensors", .nfiles = 1,

@@ -1,16 +1,23 @@
 /* check_reader.c — mapped files, dtype decoding, the JSON layer and the
  * model container helpers. Expected values are worked out by hand. */
 #include "check_suites.h"
+#include "fingerprint.h"
 #include "json.h"
+#include "mapguard.h"
+#include "metric.h"
 #include "model.h"
 #include "reader.h"
 #include "testutil.h"
 
+#include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 START_TEST(test_file_range_checks)
@@ -258,6 +265,187 @@ START_TEST(test_affine_dequantisation_rounds_to_float32)
 }
 END_TEST
 
+/* A TF.js model whose shard is a symlink to a file outside its directory,
+ * a safetensors directory whose shard is one, and an index naming one: each
+ * is refused, naming the model file, the shard, its target and the model
+ * directory. A symlink that stays inside is followed. */
+START_TEST(test_named_files_stay_inside)
+{
+	char *dir = tu_tmpdir(), *md = tu_path(dir, "m");
+	char *secret = tu_path(dir, "secret.bin");
+	ck_assert_int_eq(mkdir(md, 0777), 0);
+	tu_write(secret, "\x00\x00\x80\x3f", 4); /* float32 1.0 */
+	char *real_secret = realpath(secret, NULL), *real_md = realpath(md, NULL);
+	char *json = tu_path(md, "model.json"), *x = tu_path(md, "x.bin");
+	tu_write_str(json, "{\"weightsManifest\":[{\"paths\":[\"x.bin\"],"
+			   "\"weights\":[{\"name\":\"w\",\"shape\":[1],"
+			   "\"dtype\":\"float32\"}]}]}");
+	ck_assert_int_eq(symlink("../secret.bin", x), 0);
+	struct mp_model *m;
+	struct mp_error err;
+	ck_assert_int_eq(mp_model_open(json, &m, &err), MP_EPERM);
+	char want[4096];
+	snprintf(want, sizeof want,
+		 "%s: shard 'x.bin' resolves to '%s', outside the model "
+		 "directory '%s'",
+		 json, real_secret, real_md);
+	ck_assert_str_eq(err.msg, want);
+	/* the same model through its directory */
+	ck_assert_int_eq(mp_model_open(md, &m, &err), MP_EPERM);
+	ck_assert_ptr_nonnull(strstr(err.msg, "outside the model directory"));
+	/* a symlink inside the directory is fine */
+	char *y = tu_path(md, "y.bin");
+	tu_write(y, "\x00\x00\x80\x3f", 4);
+	ck_assert_int_eq(unlink(x), 0);
+	ck_assert_int_eq(symlink("y.bin", x), 0);
+	ck_assert_int_eq(mp_model_open(json, &m, &err), MP_OK);
+	ck_assert_uint_eq(m->ntensors, 1);
+	mp_model_free(m);
+
+	/* a directory of safetensors shards, one a symlink outside */
+	char *sd = tu_path(dir, "s"), *s1 = tu_path(sd, "a.safetensors");
+	char *s2 = tu_path(sd, "b.safetensors"), *out = tu_path(dir, "o.safetensors");
+	ck_assert_int_eq(mkdir(sd, 0777), 0);
+	float one = 1;
+	struct tu_tensor ta = {"a", "F32", 1, {1}, &one, 4};
+	struct tu_tensor tb = {"b", "F32", 1, {1}, &one, 4};
+	tu_write_safetensors(s1, &ta, 1, NULL);
+	tu_write_safetensors(out, &tb, 1, NULL);
+	ck_assert_int_eq(symlink(out, s2), 0);
+	ck_assert_int_eq(mp_model_open(sd, &m, &err), MP_EPERM);
+	char *real_out = realpath(out, NULL), *real_sd = realpath(sd, NULL);
+	snprintf(want, sizeof want,
+		 "%s: shard 'b.safetensors' resolves to '%s', outside the model "
+		 "directory '%s'",
+		 sd, real_out, real_sd);
+	ck_assert_str_eq(err.msg, want);
+	/* the user may name the outside file directly, or through the link */
+	ck_assert_int_eq(mp_model_open(s2, &m, &err), MP_OK);
+	mp_model_free(m);
+
+	/* an index whose weight_map names the outside shard */
+	ck_assert_int_eq(unlink(s1), 0);
+	char *idx = tu_path(sd, "model.safetensors.index.json");
+	tu_write_str(idx, "{\"weight_map\":{\"b\":\"b.safetensors\"}}");
+	ck_assert_int_eq(mp_model_open(idx, &m, &err), MP_EPERM);
+	ck_assert_ptr_nonnull(strstr(err.msg, "shard 'b.safetensors' resolves to"));
+	ck_assert_ptr_nonnull(strstr(err.msg, idx));
+	free(real_out), free(real_sd), free(idx), free(sd), free(s1), free(s2);
+	free(out), free(y), free(x), free(json), free(real_secret);
+	free(real_md), free(secret), free(md);
+	tu_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
+/* Named pipes are refused at once, never opened for a blocking read: as a
+ * mapped file, a text file, a model file, a shard and a directory's
+ * model.json. (A regression blocks in open(): the test times out.) */
+START_TEST(test_fifo_refused)
+{
+	char *dir = tu_tmpdir(), *fifo = tu_path(dir, "p.safetensors");
+	ck_assert_int_eq(mkfifo(fifo, 0666), 0);
+	struct mp_file f;
+	struct mp_error err;
+	char want[4096];
+	snprintf(want, sizeof want, "%s: not a regular file (a FIFO)", fifo);
+	ck_assert_int_eq(mp_file_open(&f, fifo, &err), MP_EINVAL);
+	ck_assert_str_eq(err.msg, want);
+	char *text;
+	ck_assert_int_eq(mp_read_text(fifo, 100, &text, NULL, &err), MP_EINVAL);
+	ck_assert_str_eq(err.msg, want);
+	struct mp_model *m;
+	ck_assert_int_eq(mp_model_open(fifo, &m, &err), MP_EINVAL);
+	ck_assert_str_eq(err.msg, want);
+	/* a directory whose model.json is a FIFO */
+	char *md = tu_path(dir, "m"), *json = tu_path(md, "model.json");
+	ck_assert_int_eq(mkdir(md, 0777), 0);
+	ck_assert_int_eq(mkfifo(json, 0666), 0);
+	ck_assert_int_eq(mp_model_open(md, &m, &err), MP_EINVAL);
+	ck_assert_ptr_nonnull(strstr(err.msg, "not a regular file (a FIFO)"));
+	/* a TF.js shard that is a FIFO */
+	char *x = tu_path(md, "x.bin");
+	ck_assert_int_eq(unlink(json), 0);
+	tu_write_str(json, "{\"weightsManifest\":[{\"paths\":[\"x.bin\"],"
+			   "\"weights\":[]}]}");
+	ck_assert_int_eq(mkfifo(x, 0666), 0);
+	ck_assert_int_eq(mp_model_open(json, &m, &err), MP_EINVAL);
+	snprintf(want, sizeof want, "%s: not a regular file (a FIFO)", x);
+	ck_assert_str_eq(err.msg, want);
+	free(x), free(json), free(md), free(fifo);
+	tu_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
+/* A model whose file is truncated after it was mapped: every reader of
+ * its bytes fails with MP_EIO naming the file instead of dying of SIGBUS
+ * (a regression kills the forked test). */
+START_TEST(test_truncated_while_mapped)
+{
+	char *dir = tu_tmpdir(), *p = tu_path(dir, "m.safetensors");
+	char *q = tu_path(dir, "n.safetensors");
+	enum { N = 512 * 512 };
+	float *v = malloc(N * sizeof *v);
+	ck_assert_ptr_nonnull(v);
+	for (int i = 0; i < N; i++)
+		v[i] = (float)(i % 97) - 48;
+	struct tu_tensor t = {"w", "F32", 2, {512, 512}, v, N * sizeof *v};
+	tu_write_safetensors(p, &t, 1, NULL);
+	tu_write_safetensors(q, &t, 1, NULL);
+	struct mp_model *m, *n;
+	struct mp_error err;
+	ck_assert_int_eq(mp_model_open(p, &m, &err), MP_OK);
+	ck_assert_int_eq(mp_model_open(q, &n, &err), MP_OK);
+	ck_assert_int_eq(truncate(p, 0), 0);
+	char want[4096];
+	snprintf(want, sizeof want, "%s changed size while being read", p);
+	static const char *const methods[] = {"tensors", "spectral"};
+	for (int k = 0; k < 2; k++)
+		for (int threads = 1; threads <= 2; threads++) {
+			struct mp_fingerprint *fp;
+			ck_assert_int_eq(mp_fp_compute(m, methods[k], NULL, threads,
+						       NULL, &fp, &err),
+					 MP_EIO);
+			ck_assert_ptr_nonnull(strstr(err.msg, want));
+		}
+	char hex[MP_SHA256_HEX];
+	ck_assert_int_eq(mp_fp_hash_file(&m->files[0], hex, &err), MP_EIO);
+	ck_assert_str_eq(err.msg, want);
+	struct mp_exact_pair *pairs;
+	size_t np;
+	struct mp_score c, r;
+	ck_assert_int_eq(mp_metric_exact(n, m, &pairs, &np, &c, &r, &err), MP_EIO);
+	ck_assert_str_eq(err.msg, want);
+	uint8_t b[16];
+	const void *fault;
+	ck_assert(!mp_mapguard_copy(b, m->files[0].data + 4096, 16, &fault));
+	ck_assert_ptr_eq(fault, m->files[0].data + 4096);
+	ck_assert_str_eq(mp_mapguard_file(fault, m->files, m->nfiles), p);
+	/* outside a guard the fault goes to the previous handler: the default
+	 * action (death by SIGBUS), or a sanitizer's report and exit */
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+		if (null >= 0)
+			dup2(null, 2); /* no sanitizer report in the log */
+		volatile uint8_t x = m->files[0].data[8192];
+		(void)x;
+		_exit(0);
+	}
+	int ws;
+	ck_assert_int_eq(waitpid(pid, &ws, 0), pid);
+	ck_assert((WIFSIGNALED(ws) && WTERMSIG(ws) == SIGBUS) ||
+		  (WIFEXITED(ws) && WEXITSTATUS(ws) != 0));
+	mp_model_free(m);
+	mp_model_free(n);
+	free(v), free(p), free(q);
+	tu_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
 Suite *suite_reader(void)
 {
 	Suite *s = suite_create("reader");
@@ -269,6 +457,9 @@ Suite *suite_reader(void)
 	tcase_add_test(tc, test_json_layer);
 	tcase_add_test(tc, test_tensor_shape_and_segments);
 	tcase_add_test(tc, test_affine_dequantisation_rounds_to_float32);
+	tcase_add_test(tc, test_named_files_stay_inside);
+	tcase_add_test(tc, test_fifo_refused);
+	tcase_add_test(tc, test_truncated_while_mapped);
 	suite_add_tcase(s, tc);
 	return s;
 }

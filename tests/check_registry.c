@@ -1,12 +1,14 @@
 /* check_registry.c — registry tables, ids, fingerprint files, hostile
  * models.json and concurrent writers (processes). */
 #include "check_suites.h"
+#include "atomic_write.h"
 #include "registry.h"
 #include "testutil.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -175,6 +177,89 @@ START_TEST(test_ids_do_not_wrap)
 }
 END_TEST
 
+/* The contents of a small file ("" when missing). */
+static void slurp(const char *path, char *buf, size_t n)
+{
+	FILE *fp = fopen(path, "r");
+	size_t r = fp ? fread(buf, 1, n - 1, fp) : 0;
+	buf[r] = '\0';
+	if (fp)
+		fclose(fp);
+}
+
+/* A pid that is certainly not running: a child that has exited and been
+ * reaped. */
+static pid_t dead_pid(void)
+{
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0)
+		_exit(0);
+	ck_assert_int_eq(waitpid(pid, NULL, 0), pid);
+	return pid;
+}
+
+/* A symlink planted at the old temporary name <file>.tmp.<pid> is never
+ * followed; stale temporaries of dead processes (files or symlinks) are
+ * removed without touching their targets, a live process's are kept; the
+ * result has mode 0644 whatever the umask; abort leaves nothing. */
+START_TEST(test_atomic_write_hostile_names)
+{
+	char *dir = tu_tmpdir(), *victim = tu_path(dir, "victim");
+	char *out = tu_path(dir, "out.json");
+	tu_write_str(victim, "precious");
+	char name[4096], buf[64];
+	snprintf(name, sizeof name, "%s.tmp.%ld", out, (long)getpid());
+	ck_assert_int_eq(symlink(victim, name), 0);
+	pid_t dead = dead_pid();
+	char st1[4096], st2[4096], live[4096];
+	snprintf(st1, sizeof st1, "%s.tmp.%ld.0123456789abcdef", out, (long)dead);
+	snprintf(st2, sizeof st2, "%s.tmp.%ld.fedcba9876543210", out, (long)dead);
+	snprintf(live, sizeof live, "%s.tmp.1.00000000000000ff", out);
+	tu_write_str(st1, "stale");
+	ck_assert_int_eq(symlink(victim, st2), 0);
+	tu_write_str(live, "pid 1 is alive");
+	mode_t old = umask(0);
+	struct mp_error err;
+	ck_assert_int_eq(mp_atomic_write(out, "new", &err), MP_OK);
+	umask(old);
+	slurp(victim, buf, sizeof buf);
+	ck_assert_str_eq(buf, "precious");
+	slurp(out, buf, sizeof buf);
+	ck_assert_str_eq(buf, "new");
+	struct stat sb;
+	ck_assert_int_eq(lstat(out, &sb), 0);
+	ck_assert_int_eq(sb.st_mode & 07777, 0644);
+	ck_assert_int_ne(lstat(st1, &sb), 0);
+	ck_assert_int_ne(lstat(st2, &sb), 0);
+	ck_assert_int_eq(lstat(live, &sb), 0);
+	ck_assert_int_eq(lstat(victim, &sb), 0);
+	/* a symlink at the target itself is replaced, not written through */
+	char *link = tu_path(dir, "link.json");
+	ck_assert_int_eq(symlink(victim, link), 0);
+	ck_assert_int_eq(mp_atomic_write(link, "x", &err), MP_OK);
+	ck_assert_int_eq(lstat(link, &sb), 0);
+	ck_assert(S_ISREG(sb.st_mode));
+	slurp(victim, buf, sizeof buf);
+	ck_assert_str_eq(buf, "precious");
+	/* streamed: abort leaves neither target nor temporary */
+	char *s = tu_path(dir, "s.txt");
+	struct mp_atomic a;
+	ck_assert_int_eq(mp_atomic_open(&a, s, &err), MP_OK);
+	fputs("partial", a.fp);
+	mp_atomic_abort(&a);
+	ck_assert_int_ne(lstat(s, &sb), 0);
+	ck_assert_int_eq(mp_atomic_open(&a, s, &err), MP_OK);
+	fputs("whole", a.fp);
+	ck_assert_int_eq(mp_atomic_commit(&a, &err), MP_OK);
+	slurp(s, buf, sizeof buf);
+	ck_assert_str_eq(buf, "whole");
+	free(s), free(link), free(out), free(victim);
+	tu_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
 /* When max+1 would take 20 digits, the smallest free number is used. */
 START_TEST(test_ids_past_19_digits)
 {
@@ -291,6 +376,31 @@ START_TEST(test_large_table)
 }
 END_TEST
 
+/* An output directory that cannot be created is named as such (not as a
+ * registry); provoked with a path below a regular file, which fails for
+ * root too. */
+START_TEST(test_output_dir_not_writable)
+{
+	char *dir = tu_tmpdir(), *file = tu_path(dir, "file");
+	tu_write_str(file, "x");
+	char *sub = tu_path(file, "out");
+	struct mp_error err;
+	ck_assert_int_eq(mp_dir_prepare(sub, "output directory", &err), MP_EPERM);
+	char want[4096];
+	snprintf(want, sizeof want,
+		 "%s: cannot write the output directory: Not a directory", sub);
+	ck_assert_str_eq(err.msg, want);
+	ck_assert_int_eq(mp_registry_check_writable(sub, &err), MP_EPERM);
+	snprintf(want, sizeof want,
+		 "%s: cannot write the registry: Not a directory", sub);
+	ck_assert_str_eq(err.msg, want);
+	ck_assert_int_eq(mp_dir_prepare(dir, "output directory", &err), MP_OK);
+	free(sub), free(file);
+	tu_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
 Suite *suite_registry(void)
 {
 	Suite *s = suite_create("registry");
@@ -304,6 +414,8 @@ Suite *suite_registry(void)
 	tcase_add_test(tc, test_ids_past_19_digits);
 	tcase_add_test(tc, test_explicit_ids);
 	tcase_add_test(tc, test_duplicate_repair);
+	tcase_add_test(tc, test_atomic_write_hostile_names);
+	tcase_add_test(tc, test_output_dir_not_writable);
 	suite_add_tcase(s, tc);
 	/* quadratic id checks took about 50 s here; indexed, well under 1 s */
 	TCase *big = tcase_create("large");

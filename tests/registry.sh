@@ -113,7 +113,7 @@ MODELPRINT_GLOBAL_REGISTRY="$T/glob" "$MP_BIN" registry --write-to-registry add 
 if [ "$(id -u)" != 0 ]; then
 	mkdir "$T/ro" && chmod 555 "$T/ro"
 	err=$("$MP_BIN" registry --global-registry "$T/ro" --write-to-registry add "$T/missing" 2>&1) || true
-	echo "$err" | grep -q "not writable" || fail "read-only global registry: $err"
+	echo "$err" | grep -q "cannot write the registry" || fail "read-only global registry: $err"
 fi
 printf '{"models": 3}' > "$T/glob/models.json"
 if err=$("$MP_BIN" registry --registry "$T/glob" list 2>&1); then fail "corrupt models.json accepted"; fi

@@ -144,7 +144,7 @@ expect_error "broken JSON" "bad5.json" run --config "$T/bad5.json" --registry "$
 expect_error "write without global" "needs a global" run --config "$T/cfg.json" --registry "$R" --write-to-registry
 if [ "$(id -u)" != 0 ]; then
 	mkdir "$T/ro" && chmod 555 "$T/ro"
-	expect_error "read-only global" "not writable" run --config "$T/cfg.json" \
+	expect_error "read-only global" "cannot write the registry" run --config "$T/cfg.json" \
 		--global-registry "$T/ro" --registry "$T/ro" --write-to-registry
 fi
 printf '{"models":["1"],"methods":["tensors"],"metrics":["exact"],"comment":"x"}' > "$T/bad6.json"

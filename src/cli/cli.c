@@ -2,6 +2,7 @@
 #include "cli.h"
 #include "escape.h"
 #include "modelinfo.h"
+#include "atomic_write.h"
 #include "registry.h"
 
 #include <errno.h>
@@ -285,7 +286,7 @@ int cli_parse_int(const char *s, long min, long max, long *out)
 mp_status cli_write_json(const char *dir, const char *name, const mp_json *j,
 			 struct mp_error *err)
 {
-	mp_status st = mp_registry_check_writable(dir, err);
+	mp_status st = mp_dir_prepare(dir, "output directory", err);
 	if (st != MP_OK)
 		return st;
 	char *path = mp_path_join(dir, name);

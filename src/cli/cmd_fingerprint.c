@@ -1,7 +1,7 @@
 /* cmd_fingerprint.c — `modelprint fingerprint`: fingerprint model files. */
 #include "cli.h"
 #include "model.h"
-#include "registry.h"
+#include "atomic_write.h"
 
 #include <getopt.h>
 #include <stdio.h>

@@ -95,7 +95,10 @@ static int do_add(const char *dir, int argc, char **argv)
 	if (!*rm.name)
 		rm.name = strrchr(abs, '/') ? strrchr(abs, '/') + 1 : abs;
 	for (size_t i = 0; i < m->nfiles; i++) {
-		mp_fp_hash_file(&m->files[i], hex[i]);
+		if (mp_fp_hash_file(&m->files[i], hex[i], &err) != MP_OK) {
+			cli_fail(&err);
+			goto out;
+		}
 		rm.files[i] = m->files[i].path;
 		rm.sha256[i] = hex[i];
 	}

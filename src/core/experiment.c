@@ -1,5 +1,6 @@
 /* experiment.c — experiment configs and the experiment runner. */
 #include "experiment.h"
+#include "atomic_write.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -524,7 +525,7 @@ mp_status mp_experiment_run(const struct mp_config *c,
 			st = exact_matrices(reg, c, cos, pea, err);
 	}
 	if (st == MP_OK && o->output_dir) {
-		st = mp_registry_check_writable(o->output_dir, err);
+		st = mp_dir_prepare(o->output_dir, "output directory", err);
 		if (st == MP_OK)
 			st = write_json(o->output_dir, "fingerprints.json", fpfile,
 					&res->fingerprints_path, err);

@@ -2,6 +2,7 @@
  * a thread in parallel with the method), tensor lookup by name and sketch
  * positions. The JSON form is in fp_json.c. */
 #include "fingerprint.h"
+#include "mapguard.h"
 
 #include <math.h>
 #include <openssl/evp.h>
@@ -80,15 +81,12 @@ mp_status mp_method_check_args(const struct mp_method *me, const mp_json *args,
 	return me->check_args ? me->check_args(args, err) : MP_OK;
 }
 
-void mp_fp_hash_file(const struct mp_file *f, char hex[MP_SHA256_HEX])
+/* Feed all of f to ctx, guarded: false when f shrank meanwhile. */
+static bool digest_file(EVP_MD_CTX *ctx, const struct mp_file *f)
 {
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	unsigned char md[MP_SHA256_LEN];
-	hex[0] = '\0';
-	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
-		EVP_MD_CTX_free(ctx);
-		return;
-	}
+	struct mp_mapguard g;
+	if (MP_MAPGUARD_BEGIN(&g))
+		return false;
 	const uint64_t chunk = 8u << 20;
 	for (uint64_t off = 0; off < f->size; off += chunk) {
 		uint64_t n = f->size - off < chunk ? f->size - off : chunk;
@@ -96,21 +94,42 @@ void mp_fp_hash_file(const struct mp_file *f, char hex[MP_SHA256_HEX])
 		EVP_DigestUpdate(ctx, f->data + off, (size_t)n);
 		mp_file_release(f, off, n);
 	}
-	EVP_DigestFinal_ex(ctx, md, NULL);
+	mp_mapguard_end(&g);
+	return true;
+}
+
+mp_status mp_fp_hash_file(const struct mp_file *f, char hex[MP_SHA256_HEX],
+			  struct mp_error *err)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned char md[MP_SHA256_LEN];
+	hex[0] = '\0';
+	mp_status st = MP_OK;
+	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL))
+		st = mp_error_set(err, MP_ENOMEM,
+				  "%s: cannot start SHA-256 (out of memory)",
+				  f->path);
+	else if (!digest_file(ctx, f))
+		st = mp_mapguard_error(f->path, err);
+	else if (EVP_DigestFinal_ex(ctx, md, NULL))
+		mp_hex(md, MP_SHA256_LEN, hex);
 	EVP_MD_CTX_free(ctx);
-	mp_hex(md, MP_SHA256_LEN, hex);
+	return st;
 }
 
 struct hash_job {
 	const struct mp_model *m;
 	struct mp_fingerprint *fp;
+	mp_status status;
+	struct mp_error err;
 };
 
 static void *hash_files(void *arg)
 {
 	struct hash_job *j = arg;
-	for (size_t i = 0; i < j->m->nfiles; i++)
-		mp_fp_hash_file(&j->m->files[i], j->fp->files[i].sha256);
+	for (size_t i = 0; i < j->m->nfiles && j->status == MP_OK; i++)
+		j->status = mp_fp_hash_file(&j->m->files[i],
+					    j->fp->files[i].sha256, &j->err);
 	return NULL;
 }
 
@@ -165,7 +184,7 @@ mp_status mp_fp_compute(const struct mp_model *m, const char *method,
 		fp->params += m->tensors[i].numel;
 		fp->dtype_params[m->tensors[i].logical] += m->tensors[i].numel;
 	}
-	struct hash_job job = {m, fp};
+	struct hash_job job = {m, fp, MP_OK, {{0}}};
 	pthread_t th;
 	bool threaded = pthread_create(&th, NULL, hash_files, &job) == 0;
 	if (!threaded)
@@ -173,12 +192,8 @@ mp_status mp_fp_compute(const struct mp_model *m, const char *method,
 	s = me->compute(m, fp->args, threads, prog, fp, err);
 	if (threaded)
 		pthread_join(th, NULL);
-	for (size_t i = 0; s == MP_OK && i < fp->nfiles; i++)
-		if (!fp->files[i].sha256[0])
-			s = mp_error_set(
-			    err, MP_ENOMEM,
-			    "%s: cannot start SHA-256 (out of memory)",
-			    fp->files[i].path);
+	if (s == MP_OK && job.status != MP_OK)
+		s = mp_error_set(err, job.status, "%s", job.err.msg);
 	if (s == MP_OK)
 		s = mp_fp_index(fp, err);
 	if (s != MP_OK) {

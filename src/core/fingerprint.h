@@ -101,9 +101,11 @@ mp_status mp_fp_compute(const struct mp_model *m, const char *method,
 			const struct mp_progress *prog,
 			struct mp_fingerprint **out, struct mp_error *err);
 
-/* SHA-256 of a whole mapped file as lowercase hex (empty string when
- * OpenSSL cannot allocate its context). Releases pages as it goes. */
-void mp_fp_hash_file(const struct mp_file *f, char hex[MP_SHA256_HEX]);
+/* SHA-256 of a whole mapped file as lowercase hex (empty string on
+ * error: MP_ENOMEM when OpenSSL cannot allocate its context, MP_EIO when
+ * the file shrank while being read). Releases pages as it goes. */
+mp_status mp_fp_hash_file(const struct mp_file *f, char hex[MP_SHA256_HEX],
+			  struct mp_error *err);
 
 void mp_fp_free(struct mp_fingerprint *fp);
 

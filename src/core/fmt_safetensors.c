@@ -4,6 +4,7 @@
  * "__metadata__": {str: str}}, then the data area; offsets are relative to
  * the data area. Tensor data is borrowed from the mapped files. */
 #include "json.h"
+#include "mapguard.h"
 #include "model.h"
 
 #include <dirent.h>
@@ -36,8 +37,8 @@ static bool is_regular(const char *path)
 
 static bool has_magic(const char *path)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	int fd;
+	if (mp_open_input(path, &fd, NULL) != MP_OK)
 		return false;
 	unsigned char b[9];
 	ssize_t r = read(fd, b, sizeof b);
@@ -357,12 +358,13 @@ static mp_status load_header(struct mp_model *m, int fi, mp_json *hdr,
 	return s;
 }
 
-/* Map one safetensors file and append its tensors. */
+/* Map one safetensors file (named as `named` says, NULL when the user named it)
+ * and append its tensors. */
 static mp_status load_file(struct mp_model *m, const char *path,
-			   struct mp_error *err)
+			   const struct mp_named *named, struct mp_error *err)
 {
 	int fi;
-	mp_status s = mp_model_add_file(m, path, &fi, err);
+	mp_status s = mp_model_add_named(m, path, named, &fi, err);
 	if (s != MP_OK)
 		return s;
 	const struct mp_file *f = &m->files[fi];
@@ -371,7 +373,11 @@ static mp_status load_file(struct mp_model *m, const char *path,
 				    "%s: file of %llu bytes is too short for a "
 				    "safetensors header length",
 				    path, (unsigned long long)f->size);
-	uint64_t n = le64(f->data);
+	uint8_t len8[8];
+	const void *fault;
+	if (!mp_mapguard_copy(len8, f->data, 8, &fault))
+		return mp_mapguard_error(path, err);
+	uint64_t n = le64(len8);
 	if (n > f->size - 8)
 		return mp_error_set(err, MP_ETRUNC,
 				    "%s: header length %llu exceeds file size "
@@ -389,9 +395,16 @@ static mp_status load_file(struct mp_model *m, const char *path,
 	if (!where)
 		return mp_error_set(err, MP_ENOMEM, "%s: out of memory", path);
 	snprintf(where, wl, "%s: header", path);
+	/* parsed from a copy: the parser allocates, and the map may shrink */
+	char *text = malloc((size_t)n + 1);
 	mp_json *hdr;
-	s = mp_json_parse((const char *)f->data + 8, (size_t)n, where, &hdr,
-			  err);
+	if (!text)
+		s = mp_error_set(err, MP_ENOMEM, "%s: out of memory", path);
+	else if (!mp_mapguard_copy(text, f->data + 8, (size_t)n, &fault))
+		s = mp_mapguard_error(path, err);
+	else
+		s = mp_json_parse(text, (size_t)n, where, &hdr, err);
+	free(text);
 	free(where);
 	if (s != MP_OK)
 		return s;
@@ -440,11 +453,16 @@ static mp_status check_unique(const struct mp_model *m, struct mp_error *err)
 	return s;
 }
 
+/* Load paths[0..n); who is the directory they were found in, NULL when the
+ * user named the one file. */
 static mp_status load_files(struct mp_model *m, const char *const *paths,
-			    size_t n, struct mp_error *err)
+			    size_t n, const char *who, struct mp_error *err)
 {
 	for (size_t i = 0; i < n; i++) {
-		mp_status s = load_file(m, paths[i], err);
+		const char *slash = strrchr(paths[i], '/');
+		struct mp_named nm = {m->dir, who, "shard",
+				      slash ? slash + 1 : paths[i]};
+		mp_status s = load_file(m, paths[i], who ? &nm : NULL, err);
 		if (s != MP_OK)
 			return s;
 	}
@@ -599,7 +617,10 @@ static mp_status load_index(struct mp_model *m, const char *path,
 					 "is missing (%s)",
 					 path, mp_printable(shards[i], nb), sp);
 		else
-			s = load_file(m, sp, err);
+			s = load_file(m, sp,
+				      &(struct mp_named){m->dir, path, "shard",
+							 shards[i]},
+				      err);
 		free(sp);
 		if (s == MP_OK)
 			s = check_weight_map(m, path, wm, shards[i], first,
@@ -623,7 +644,7 @@ static mp_status open_model(struct mp_model *m, const char *path,
 	if (!S_ISDIR(st.st_mode)) {
 		if (mp_ends_with(path, ".index.json"))
 			return load_index(m, path, err);
-		return load_files(m, &path, 1, err);
+		return load_files(m, &path, 1, NULL, err);
 	}
 	bool index = dir_has_file(path, INDEX_NAME);
 	if (index || dir_has_file(path, SINGLE_NAME)) {
@@ -632,8 +653,14 @@ static mp_status open_model(struct mp_model *m, const char *path,
 			return mp_error_set(err, MP_ENOMEM, "%s: out of memory",
 					    path);
 		const char *cp = p;
-		mp_status s =
-		    index ? load_index(m, p, err) : load_files(m, &cp, 1, err);
+		mp_status s = mp_path_check_inside(
+		    p, -1,
+		    &(struct mp_named){m->dir, path, "file",
+				       index ? INDEX_NAME : SINGLE_NAME},
+		    err);
+		if (s == MP_OK)
+			s = index ? load_index(m, p, err)
+				  : load_files(m, &cp, 1, path, err);
 		free(p);
 		return s;
 	}
@@ -647,7 +674,7 @@ static mp_status open_model(struct mp_model *m, const char *path,
 				 "%s: no .safetensors files in directory",
 				 path);
 	else
-		s = load_files(m, (const char *const *)v, n, err);
+		s = load_files(m, (const char *const *)v, n, path, err);
 	free_list(v, n);
 	return s;
 }

@@ -274,7 +274,10 @@ static mp_status open_json(struct mp_model *m, const char *path,
 						 "%s: shard '%s' is missing", path,
 						 mp_printable(rel, nb));
 			else
-				s = mp_model_add_file(m, full, &fi, err);
+				s = mp_model_add_named(
+				    m, full,
+				    &(struct mp_named){m->dir, path, "shard", rel},
+				    &fi, err);
 			free(full);
 			if (s == MP_OK) {
 				g.nfiles++;
@@ -308,7 +311,10 @@ static mp_status open_model(struct mp_model *m, const char *path,
 	char *p = mp_path_join(path, "model.json");
 	if (!p)
 		return mp_error_set(err, MP_ENOMEM, "out of memory");
-	mp_status s = open_json(m, p, err);
+	mp_status s = mp_path_check_inside(
+	    p, -1, &(struct mp_named){m->dir, path, "file", "model.json"}, err);
+	if (s == MP_OK)
+		s = open_json(m, p, err);
 	free(p);
 	return s;
 }

@@ -2,6 +2,7 @@
  * largest singular values of every floating tensor viewed as an
  * output-axis x rest matrix, and the model's spectral histogram. */
 #include "fingerprint.h"
+#include "mapguard.h"
 #include "svd.h"
 
 #include <math.h>
@@ -71,6 +72,7 @@ static bool matrix_view(const struct mp_tensor *t, int last, uint64_t *rows,
 }
 
 struct reader {
+	const struct mp_model *m;
 	const struct mp_tensor *t;
 	unsigned es;
 	uint8_t *scratch; /* [MP_SVD_BLOCK * es] */
@@ -79,11 +81,15 @@ struct reader {
 static mp_status tensor_read(void *ctx, uint64_t off, size_t n, double *out,
 			     struct mp_error *err)
 {
-	(void)err;
 	struct reader *r = ctx;
+	struct mp_mapguard g;
+	if (MP_MAPGUARD_BEGIN(&g))
+		return mp_mapguard_error(
+		    mp_mapguard_file(g.addr, r->m->files, r->m->nfiles), err);
 	const uint8_t *b =
 	    mp_tensor_bytes(r->t, off * r->es, (uint64_t)n * r->es, r->scratch);
 	mp_tensor_decode(r->t, b, n, out);
+	mp_mapguard_end(&g);
 	return MP_OK;
 }
 
@@ -147,6 +153,7 @@ static mp_status one_tensor(struct job *j, size_t ti, struct reader *rd,
 	struct mp_tensor_fp *tf = &j->fp->tensors[ti];
 	uint64_t srows, scols;
 	matrix_view(t, j->last, &tf->rows, &tf->cols, &srows, &scols);
+	rd->m = j->m;
 	rd->t = t;
 	rd->es = mp_dtype_size(t->stored);
 	struct mp_svd_src src = {srows, scols, tensor_read, rd};

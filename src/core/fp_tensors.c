@@ -13,6 +13,7 @@
  * tensor is processed by one thread (acceptable: such models are rare and
  * the file hash runs in parallel anyway). */
 #include "fingerprint.h"
+#include "mapguard.h"
 
 #include <openssl/evp.h>
 #include <pthread.h>
@@ -141,6 +142,24 @@ static void one_pass(struct worker *w, const struct mp_tensor *t,
 	}
 }
 
+/* Every pass over t's bytes and its SHA-256, guarded: false when a file
+ * shrank under them (g->addr says where). */
+static bool passes(struct worker *w, const struct mp_tensor *t,
+		   struct mp_tensor_fp *o, struct mp_tstats_acc *acc,
+		   struct mp_mapguard *g)
+{
+	if (MP_MAPGUARD_BEGIN(g))
+		return false;
+	one_pass(w, t, o, acc, true);
+	unsigned char md[MP_SHA256_LEN];
+	EVP_DigestFinal_ex(w->md, md, NULL);
+	mp_hex(md, MP_SHA256_LEN, o->sha256);
+	while (acc && mp_tstats_next_pass(acc) && !atomic_load(&w->j->failed))
+		one_pass(w, t, o, acc, false);
+	mp_mapguard_end(g);
+	return true;
+}
+
 static mp_status do_tensor(struct worker *w, const struct mp_tensor *t,
 			   struct mp_tensor_fp *o)
 {
@@ -175,7 +194,6 @@ static mp_status do_tensor(struct worker *w, const struct mp_tensor *t,
 		fail(j, MP_ENOMEM, "tensor '%s': out of memory", t->name);
 		return MP_ENOMEM;
 	}
-	unsigned char md[MP_SHA256_LEN];
 	if (!EVP_DigestInit_ex(w->md, EVP_sha256(), NULL)) {
 		mp_tstats_free(acc);
 		fail(j, MP_ENOMEM, "tensor '%s': cannot start SHA-256",
@@ -184,12 +202,16 @@ static mp_status do_tensor(struct worker *w, const struct mp_tensor *t,
 	}
 	if (t->nbytes <= RELEASE_EVERY)
 		advise(j->m, t, 0, t->nbytes, mp_file_prefetch);
-	one_pass(w, t, o, acc, true);
-	EVP_DigestFinal_ex(w->md, md, NULL);
-	mp_hex(md, MP_SHA256_LEN, o->sha256);
+	struct mp_mapguard g;
+	if (!passes(w, t, o, acc, &g)) {
+		struct mp_error e;
+		mp_mapguard_error(
+		    mp_mapguard_file(g.addr, j->m->files, j->m->nfiles), &e);
+		mp_tstats_free(acc);
+		fail(j, MP_EIO, "%s", e.msg);
+		return MP_EIO;
+	}
 	mp_status s = MP_OK;
-	while (acc && mp_tstats_next_pass(acc) && !atomic_load(&j->failed))
-		one_pass(w, t, o, acc, false);
 	advise(j->m, t, 0, t->nbytes, mp_file_release);
 	if (acc) {
 		s = mp_tstats_finish(acc, &o->stats);

@@ -1,5 +1,6 @@
 /* metric_exact.c — exact cosine and Pearson over the full tensors of two
  * open models, streamed in blocks (the `--exact` path and `compare`). */
+#include "mapguard.h"
 #include "metric.h"
 
 #include <math.h>
@@ -70,6 +71,18 @@ static void pair_scores(const struct mp_tensor *a, const struct mp_tensor *b,
 	out->identical_bytes = identical;
 }
 
+/* pair_scores guarded: false when a file shrank under it (g->addr). */
+static bool guarded_pair(const struct mp_tensor *a, const struct mp_tensor *b,
+			 struct bufs *w, struct mp_exact_pair *out,
+			 struct mp_mapguard *g)
+{
+	if (MP_MAPGUARD_BEGIN(g))
+		return false;
+	pair_scores(a, b, w, out);
+	mp_mapguard_end(g);
+	return true;
+}
+
 mp_status mp_metric_exact(const struct mp_model *a, const struct mp_model *b,
 			  struct mp_exact_pair **pairs, size_t *npairs,
 			  struct mp_score *cosine, struct mp_score *pearson,
@@ -96,7 +109,16 @@ mp_status mp_metric_exact(const struct mp_model *a, const struct mp_model *b,
 			continue;
 		p[n].name = ta->name;
 		p[n].numel = ta->numel;
-		pair_scores(ta, tb, &w, &p[n]);
+		struct mp_mapguard g;
+		if (!guarded_pair(ta, tb, &w, &p[n], &g)) {
+			const char *f = mp_mapguard_file(g.addr, a->files,
+							 a->nfiles);
+			free(p);
+			free(w.x), free(w.y), free(w.sa), free(w.sb);
+			return mp_mapguard_error(
+			    f ? f : mp_mapguard_file(g.addr, b->files, b->nfiles),
+			    err);
+		}
 		wsum += (double)ta->numel;
 		cs += (double)ta->numel * p[n].cosine;
 		ps += (double)ta->numel * p[n].pearson;

@@ -1,10 +1,13 @@
 /* model.c — format detection and the model container. */
 #include "model.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static const struct mp_format_ops *const formats[] = {
 	&mp_fmt_safetensors,
@@ -20,6 +23,28 @@ const char *const *mp_model_formats(void)
 	return names;
 }
 
+/* The canonical directory of a model named path: path itself when a
+ * directory, else the directory holding it (not the target of a symlink:
+ * the files a model names are looked up next to the name the user gave). */
+static mp_status model_dir(const char *path, bool is_dir, char **out,
+			   struct mp_error *err)
+{
+	char *dir = mp_strdup(path);
+	if (!dir)
+		return mp_error_set(err, MP_ENOMEM, "%s: out of memory", path);
+	char *slash = strrchr(dir, '/');
+	if (!is_dir && slash)
+		slash[slash == dir] = '\0'; /* "/x" -> "/" */
+	*out = realpath(is_dir || slash ? dir : ".", NULL);
+	int e = errno;
+	free(dir);
+	if (!*out)
+		return mp_error_set(err, MP_EIO,
+				    "%s: cannot resolve the model directory: %s",
+				    path, strerror(e));
+	return MP_OK;
+}
+
 mp_status mp_model_open(const char *path, struct mp_model **out,
 			struct mp_error *err)
 {
@@ -28,6 +53,13 @@ mp_status mp_model_open(const char *path, struct mp_model **out,
 	if (stat(path, &st) != 0)
 		return mp_error_set(err, MP_ENOENT, "%s: no such file or directory",
 				    path);
+	if (!S_ISDIR(st.st_mode)) { /* a FIFO is refused before any probe */
+		int fd;
+		mp_status s = mp_open_input(path, &fd, err);
+		if (s != MP_OK)
+			return s;
+		close(fd);
+	}
 	const struct mp_format_ops *ops = NULL;
 	for (size_t i = 0; i < NFORMATS && !ops; i++)
 		if (formats[i]->probe(path))
@@ -42,8 +74,13 @@ mp_status mp_model_open(const char *path, struct mp_model **out,
 		free(m);
 		return mp_error_set(err, MP_ENOMEM, "%s: out of memory", path);
 	}
+	mp_status s = model_dir(path, S_ISDIR(st.st_mode), &m->dir, err);
+	if (s != MP_OK) {
+		mp_model_free(m);
+		return s;
+	}
 	m->format = ops->name;
-	mp_status s = ops->open(m, path, err);
+	s = ops->open(m, path, err);
 	if (s != MP_OK) {
 		mp_model_free(m);
 		return s;
@@ -68,6 +105,7 @@ void mp_model_free(struct mp_model *m)
 	free(m->tensors);
 	free(m->meta);
 	free(m->path);
+	free(m->dir);
 	free(m);
 }
 
@@ -83,8 +121,15 @@ static void *grow(void *arr, size_t n, size_t elem)
 mp_status mp_model_add_file(struct mp_model *m, const char *path, int *index,
 			    struct mp_error *err)
 {
+	return mp_model_add_named(m, path, NULL, index, err);
+}
+
+mp_status mp_model_add_named(struct mp_model *m, const char *path,
+			     const struct mp_named *n, int *index,
+			     struct mp_error *err)
+{
 	struct mp_file f;
-	mp_status s = mp_file_open(&f, path, err);
+	mp_status s = mp_file_open_named(&f, path, n, err);
 	if (s != MP_OK)
 		return s;
 	void *nf = grow(m->files, m->nfiles, sizeof *m->files);

@@ -52,6 +52,8 @@ struct mp_meta {
 
 struct mp_model {
 	char *path;         /* as given by the user */
+	char *dir;          /* canonical directory every file it names must
+			     * resolve inside (see mp_named) */
 	const char *format; /* "safetensors", "tfjs", ... (static) */
 	struct mp_file *files;
 	size_t nfiles;
@@ -87,9 +89,14 @@ const char *const *mp_model_formats(void);
 
 /* Helpers for fmt_*.c. */
 
-/* Append a mapped file to m; returns its index in *index. */
+/* Append a mapped file the user named to m; returns its index in *index. */
 mp_status mp_model_add_file(struct mp_model *m, const char *path, int *index,
 			    struct mp_error *err);
+/* Append a mapped file the model names (n->base is m->dir): it must
+ * resolve inside the model directory (mp_file_open_named). */
+mp_status mp_model_add_named(struct mp_model *m, const char *path,
+			     const struct mp_named *n, int *index,
+			     struct mp_error *err);
 /* Append a zeroed tensor named name; returns a pointer valid until the next
  * append. */
 mp_status mp_model_add_tensor(struct mp_model *m, const char *name,

@@ -1,6 +1,7 @@
 /* registry.c — the models table and fingerprint files of a registry
- * directory; atomic writes under an flock. */
+ * directory; writes (atomic_write.h) under an flock. */
 #include "registry.h"
+#include "atomic_write.h"
 #include "escape.h"
 
 #include <errno.h>
@@ -50,41 +51,17 @@ static bool valid_new_id(const char *s)
 	return valid_name(s) && s[0] != '-';
 }
 
-static mp_status mkdir_p(const char *dir, struct mp_error *err)
-{
-	char *p = mp_strdup(dir);
-	if (!p)
-		return mp_error_set(err, MP_ENOMEM, "out of memory");
-	for (char *s = p + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(p, 0777) != 0 && errno != EEXIST) {
-			int e = errno;
-			free(p);
-			return mp_error_set(err, e == EACCES ? MP_EPERM : MP_EIO,
-					    "%s: cannot create: %s", dir,
-					    strerror(e));
-		}
-		*s = '/';
-	}
-	mp_status st = MP_OK;
-	if (mkdir(p, 0777) != 0 && errno != EEXIST)
-		st = mp_error_set(err, errno == EACCES ? MP_EPERM : MP_EIO,
-				  "%s: cannot create: %s", dir, strerror(errno));
-	free(p);
-	return st;
-}
-
 /* Take the registry lock (exclusive or shared); returns the fd or -1. */
 static int lock_dir(const char *dir, bool exclusive, struct mp_error *err)
 {
 	char *p = mp_path_join(dir, ".lock");
 	if (!p)
 		return mp_error_set(err, MP_ENOMEM, "out of memory"), -1;
-	int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+	/* never blocks on a FIFO, never follows a planted symlink */
+	int fl = O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW;
+	int fd = open(p, O_RDWR | O_CREAT | fl, 0666);
 	if (fd < 0 && !exclusive)
-		fd = open(p, O_RDONLY | O_CLOEXEC);
+		fd = open(p, O_RDONLY | fl);
 	if (fd < 0) {
 		if (!exclusive && errno == ENOENT) {
 			free(p);
@@ -112,60 +89,6 @@ static void unlock_dir(int fd)
 {
 	if (fd >= 0)
 		close(fd); /* releases the flock */
-}
-
-mp_status mp_atomic_write(const char *path, const char *text,
-			  struct mp_error *err)
-{
-	size_t n = strlen(path) + 32;
-	char *tmp = malloc(n);
-	if (!tmp)
-		return mp_error_set(err, MP_ENOMEM, "out of memory");
-	snprintf(tmp, n, "%s.tmp.%ld", path, (long)getpid());
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-	if (fd < 0) {
-		mp_status st = mp_error_set(err, errno == EACCES ? MP_EPERM : MP_EIO,
-					    "%s: cannot write: %s", path,
-					    strerror(errno));
-		free(tmp);
-		return st;
-	}
-	size_t len = strlen(text), done = 0;
-	while (done < len) {
-		ssize_t w = write(fd, text + done, len - done);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			mp_status st = mp_error_set(err, MP_EIO, "%s: write: %s",
-						    path, strerror(errno));
-			close(fd);
-			unlink(tmp);
-			free(tmp);
-			return st;
-		}
-		done += (size_t)w;
-	}
-	if (fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
-		mp_status st = mp_error_set(err, MP_EIO, "%s: cannot commit: %s",
-					    path, strerror(errno));
-		unlink(tmp);
-		free(tmp);
-		return st;
-	}
-	free(tmp);
-	char *dir = mp_strdup(path);
-	if (dir) {
-		char *slash = strrchr(dir, '/');
-		if (slash)
-			*slash = '\0';
-		int dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (dfd >= 0) {
-			fsync(dfd);
-			close(dfd);
-		}
-		free(dir);
-	}
-	return MP_OK;
 }
 
 static void model_done(struct mp_reg_model *m)
@@ -451,25 +374,7 @@ static bool copy_model(struct mp_reg_model *d, const struct mp_reg_model *s,
 
 mp_status mp_registry_check_writable(const char *dir, struct mp_error *err)
 {
-	mp_status st = mkdir_p(dir, err);
-	if (st != MP_OK)
-		return mp_error_set(err, MP_EPERM,
-				    "%s: registry is not writable: %s", dir,
-				    err ? err->msg : "cannot create");
-	char *probe = mp_path_join(dir, ".write-probe");
-	if (!probe)
-		return mp_error_set(err, MP_ENOMEM, "out of memory");
-	char name[4096];
-	snprintf(name, sizeof name, "%s.%ld", probe, (long)getpid());
-	free(probe);
-	int fd = open(name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-	if (fd < 0)
-		return mp_error_set(err, MP_EPERM,
-				    "%s: registry is not writable: %s", dir,
-				    strerror(errno));
-	close(fd);
-	unlink(name);
-	return MP_OK;
+	return mp_dir_prepare(dir, "registry", err);
 }
 
 /* The first text of m that is not valid UTF-8 (what it is in *what), or
@@ -560,7 +465,7 @@ mp_status mp_registry_add(const char *dir, const struct mp_reg_model *model,
 		    "and cannot be stored in the registry",
 		    dir, what, mp_printable(bad, nb));
 	}
-	mp_status st = mkdir_p(dir, err);
+	mp_status st = mp_mkdir_p(dir, err);
 	if (st != MP_OK)
 		return st;
 	int fd = lock_dir(dir, true, err);
@@ -660,7 +565,7 @@ mp_status mp_registry_put_fp(const char *dir, const char *id,
 	if (!valid_name(id) || !valid_name(fp->method))
 		return mp_error_set(err, MP_EINVAL, "invalid id or method name");
 	char *sub = mp_path_join(dir, "fingerprints");
-	mp_status st = sub ? mkdir_p(sub, err)
+	mp_status st = sub ? mp_mkdir_p(sub, err)
 			   : mp_error_set(err, MP_ENOMEM, "out of memory");
 	free(sub);
 	if (st != MP_OK)

@@ -1,6 +1,6 @@
 /* registry.h — a directory holding the models table (models.json) and one
  * fingerprint file per model and method (fingerprints/<id>.<method>.json).
- * Every write is atomic (temporary file, fsync, rename) under an exclusive
+ * Every write is atomic (atomic_write.h) under an exclusive
  * flock on <dir>/.lock; readers take a shared lock. Structs returned are
  * owned by the caller and freed with the matching _free. */
 #ifndef MP_REGISTRY_H
@@ -40,7 +40,8 @@ mp_status mp_registry_load(const char *dir, struct mp_registry **out,
 void mp_registry_free(struct mp_registry *r);
 
 /* Check that dir can be written (creating it if needed) without changing
- * anything else: used before long work. */
+ * anything else: used before long work. Errors: "DIR: cannot write the
+ * registry: REASON" (MP_EPERM). */
 mp_status mp_registry_check_writable(const char *dir, struct mp_error *err);
 
 /* Add a model under the lock. want_id must be 1 to 64 of [A-Za-z0-9._-],
@@ -75,9 +76,5 @@ mp_status mp_registry_put_fp(const char *dir, const char *id,
 mp_status mp_registry_get_fp(const char *dir, const char *id,
 			     const char *method, struct mp_fingerprint **out,
 			     struct mp_error *err);
-
-/* Write text to path atomically: path.tmp.<pid>, fsync, rename, fsync dir. */
-mp_status mp_atomic_write(const char *path, const char *text,
-			  struct mp_error *err);
 
 #endif

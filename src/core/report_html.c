@@ -2,8 +2,8 @@
  * buffer, escaping for HTML and JS string contexts, numbers and base64
  * written by hand (cJSON would be far too slow at 4 million cells). */
 #include "report_html.h"
+#include "atomic_write.h"
 #include "escape.h"
-#include "registry.h"
 
 #include <locale.h>
 #include <math.h>

@@ -1,5 +1,6 @@
 /* report_text.c — summary tables and consolidated pair reports. */
 #include "report_text.h"
+#include "atomic_write.h"
 #include "escape.h"
 
 #include <errno.h>
@@ -8,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 /* A growable text buffer that can spill into a file: when fp is set,
  * anything past FLUSH_AT bytes is written out. */
@@ -324,7 +324,7 @@ static void section(struct out *o, const struct mp_analysis *a,
 	}
 }
 
-/* Write one file through a temporary name; body 0 = summary, else the
+/* Write one file atomically (atomic_write.h); body 0 = summary, else the
  * pair report of groups g[0..n). */
 static mp_status write_report(const struct mp_analysis *a, const char *dir,
 			      const char *file, const char *title,
@@ -332,23 +332,15 @@ static mp_status write_report(const struct mp_analysis *a, const char *dir,
 			      struct mp_error *err)
 {
 	char *path = mp_path_join(dir, file);
-	size_t tl = path ? strlen(path) + 32 : 0;
-	char *tmp = path ? malloc(tl) : NULL;
-	if (!tmp) {
-		free(path);
+	if (!path)
 		return mp_error_set(err, MP_ENOMEM, "out of memory");
-	}
-	snprintf(tmp, tl, "%s.tmp.%ld", path, (long)getpid());
-	struct out o = {.fp = fopen(tmp, "w")};
-	if (!o.fp) {
-		mp_status st = mp_error_set(err, errno == EACCES ? MP_EPERM
-								 : MP_EIO,
-					    "%s: cannot write: %s", path,
-					    strerror(errno));
-		free(tmp);
+	struct mp_atomic aw;
+	mp_status st = mp_atomic_open(&aw, path, err);
+	if (st != MP_OK) {
 		free(path);
 		return st;
 	}
+	struct out o = {.fp = aw.fp};
 	if (!title) {
 		summary(&o, a, 0);
 	} else {
@@ -370,17 +362,14 @@ static mp_status write_report(const struct mp_analysis *a, const char *dir,
 		labels_done(&l);
 	}
 	flush(&o);
-	bool bad = o.failed;
 	free(o.s);
-	if (fclose(o.fp) != 0)
-		bad = true;
-	mp_status st = MP_OK;
-	if (bad || rename(tmp, path) != 0) {
+	if (o.failed) {
 		st = mp_error_set(err, MP_EIO, "%s: cannot write: %s", path,
 				  errno ? strerror(errno) : "out of memory");
-		unlink(tmp);
+		mp_atomic_abort(&aw);
+	} else {
+		st = mp_atomic_commit(&aw, err);
 	}
-	free(tmp);
 	free(path);
 	return st;
 }
