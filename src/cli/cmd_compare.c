@@ -151,11 +151,12 @@ static void put_score(mp_json *doc, const struct mp_metric *m,
 	mp_json_add_num(c, "tensors", (double)s->ntensors);
 	mp_json_add_num(c, "used",
 			(double)(s->ntensors - mp_metric_score_undefined(s)));
+	static const char *const why_key[MP_WHY_COUNT] = {
+		"", "no_finite_values", "all_zero", "constant", "out_of_range"};
 	mp_json *u = mp_json_add_obj(c, "undefined");
 	for (int w = MP_WHY_OK + 1; w < MP_WHY_COUNT; w++)
 		if (s->nundef[w])
-			mp_json_add_num(u, mp_metric_why_text(w),
-					(double)s->nundef[w]);
+			mp_json_add_num(u, why_key[w], (double)s->nundef[w]);
 	mp_json_add_num(c, "nonfinite", (double)s->nonfinite);
 }
 
