@@ -355,6 +355,21 @@ START_TEST(test_degenerate_left_out)
 	fa = fp_spec(1, sa);
 	ck_assert(!score_of("cosine", fa, fa).defined);
 	ck_assert(!score_of("l1", fa, fa).defined);
+	/* a matrix written and read back keeps that reason */
+	struct mp_fingerprint *fps[2] = {fa, fa};
+	char *ids[2] = {"1", "2"};
+	struct mp_simmatrix *m, **back;
+	size_t nb;
+	ck_assert(mp_simmatrix_compute(mp_metric_find("tensors", "cosine"), fps,
+				       ids, 2, &m, NULL) == MP_OK);
+	mp_json *j = mp_simmatrix_list_to_json(&m, 1);
+	ck_assert(mp_simmatrix_list_from_json(j, "t", &back, &nb, NULL) == MP_OK);
+	ck_assert_str_eq(back[0]->reason[1],
+			 "every tensor in common is all zero or not finite");
+	mp_simmatrix_free(back[0]);
+	free(back);
+	mp_json_free(j);
+	mp_simmatrix_free(m);
 	mp_fp_free(fa);
 }
 END_TEST

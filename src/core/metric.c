@@ -5,8 +5,26 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *NO_COMMON = "no tensors in common";
-static const char *NO_FLOAT = "no floating tensors in common";
+#define NO_COMMON "no tensors in common"
+#define NO_FLOAT MP_REASON_NO_FLOAT
+#define NO_SKETCHES "no sketches to compare"
+#define SKETCH_ARGS "sketches differ (seed or size)"
+#define L1_NO_FINITE "no finite sketch values"
+#define L1_ZERO "every sketch value is zero"
+#define STATS_NONE "no tensor in common has finite values"
+#define NO_TENSORS "no tensors in either model"
+#define NO_HIST "no spectral histogram"
+
+static const char *const reasons[] = {
+	NO_COMMON,	    NO_FLOAT,	     NO_SKETCHES, SKETCH_ARGS,
+	MP_REASON_COS_NONE, MP_REASON_PEAR_NONE, L1_NO_FINITE, L1_ZERO,
+	STATS_NONE,	    NO_TENSORS,	     NO_HIST};
+
+const char *const *mp_metric_reasons(size_t *n)
+{
+	*n = sizeof reasons / sizeof reasons[0];
+	return reasons;
+}
 
 static int cmp_name(const void *a, const void *b, void *ctx)
 {
@@ -181,26 +199,24 @@ static struct mp_score sketch_score(const struct mp_fingerprint *a,
 				    enum sk_kind kind)
 {
 	if (!same_sketch_args(a, b))
-		return undefined("sketches differ (seed or size)");
+		return undefined(SKETCH_ARGS);
 	struct sk_acc s = {0};
 	if (mp_metric_match(a, b, sk_one, &s) == 0)
 		return undefined(NO_COMMON);
 	if (s.n == 0)
-		return undefined(s.mismatch ? "no sketches to compare" : NO_FLOAT);
+		return undefined(s.mismatch ? NO_SKETCHES : NO_FLOAT);
 	switch (kind) {
 	case SK_COS:
 		return mp_metric_mean_score(&s.cos, NO_FLOAT,
-					    "every tensor in common is all "
-					    "zero or not finite");
+					    MP_REASON_COS_NONE);
 	case SK_PEARSON:
 		return mp_metric_mean_score(&s.pear, NO_FLOAT,
-					    "every tensor in common is "
-					    "constant or not finite");
+					    MP_REASON_PEAR_NONE);
 	default:
 		if (s.l1n == 0)
-			return undefined("no finite sketch values");
+			return undefined(L1_NO_FINITE);
 		if (!(s.l1sum > 0))
-			return undefined("every sketch value is zero");
+			return undefined(L1_ZERO);
 		return defined(1 - s.l1diff / s.l1sum);
 	}
 }
@@ -261,8 +277,7 @@ static struct mp_score m_stats(const struct mp_fingerprint *a,
 	struct st_acc s = {0};
 	if (mp_metric_match(a, b, st_one, &s) == 0)
 		return undefined(NO_COMMON);
-	return mp_metric_mean_score(&s.mean, NO_FLOAT,
-				    "no tensor in common has finite values");
+	return mp_metric_mean_score(&s.mean, NO_FLOAT, STATS_NONE);
 }
 
 /* Fraction of matched tensors whose stored bytes are identical. */
@@ -281,7 +296,7 @@ static struct mp_score m_shape(const struct mp_fingerprint *a,
 {
 	size_t u = union_names(a, b);
 	if (u == 0)
-		return undefined("no tensors in either model");
+		return undefined(NO_TENSORS);
 	return defined((double)mp_metric_match(a, b, NULL, NULL) / (double)u);
 }
 
@@ -312,7 +327,7 @@ static struct mp_score hist_pair(const struct mp_fingerprint *a,
 				 const struct mp_fingerprint *b, int kind)
 {
 	if (!a->has_hist || !b->has_hist)
-		return undefined("no spectral histogram");
+		return undefined(NO_HIST);
 	const double *p = a->hist, *q = b->hist;
 	double r = 0, x = 0, y = 0, dif = 0, sum = 0;
 	for (int i = 0; i < MP_SPECTRAL_BINS; i++) {

@@ -37,6 +37,15 @@ struct mp_score {
 	uint64_t nonfinite;
 };
 
+/* Reasons shared by the sketch and exact scores. */
+#define MP_REASON_NO_FLOAT "no floating tensors in common"
+#define MP_REASON_COS_NONE "every tensor in common is all zero or not finite"
+#define MP_REASON_PEAR_NONE "every tensor in common is constant or not finite"
+
+/* Every reason a metric of the table or mp_metric_exact can give, so that a
+ * matrix read back from a file keeps it; *n receives the count. */
+const char *const *mp_metric_reasons(size_t *n);
+
 /* Tensors left out of a mean: the sum of s->nundef. */
 size_t mp_metric_score_undefined(const struct mp_score *s);
 

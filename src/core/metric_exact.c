@@ -78,11 +78,10 @@ mp_status mp_metric_exact(const struct mp_model *a, const struct mp_model *b,
 		n++;
 	}
 	free(w.x), free(w.y), free(w.sa), free(w.sb);
-	static const char *const none = "no floating tensors in common";
-	*cosine = mp_metric_mean_score(
-	    &mc, none, "every tensor in common is all zero or not finite");
-	*pearson = mp_metric_mean_score(
-	    &mpe, none, "every tensor in common is constant or not finite");
+	*cosine = mp_metric_mean_score(&mc, MP_REASON_NO_FLOAT,
+				       MP_REASON_COS_NONE);
+	*pearson = mp_metric_mean_score(&mpe, MP_REASON_NO_FLOAT,
+					MP_REASON_PEAR_NONE);
 	*pairs = p;
 	*npairs = n;
 	return MP_OK;
