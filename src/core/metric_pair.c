@@ -38,35 +38,57 @@ void mp_metric_pair_init(struct mp_metric_pair *p)
 	p->maxx = p->maxy = -INFINITY;
 }
 
+/* Sums are kept in locals: p's fields are doubles like x and y, so
+ * updating them through p would be reloaded and stored for every value. */
 void mp_metric_pair_feed(struct mp_metric_pair *p, const double *x,
 			 const double *y, size_t n)
 {
+	if (p->pass == 0) {
+		uint64_t used = 0, skipped = 0;
+		double sx = 0, sy = 0, lx = p->minx, hx = p->maxx, ly = p->miny,
+		       hy = p->maxy;
+		for (size_t i = 0; i < n; i++) {
+			double a = x[i], b = y[i];
+			if (!isfinite(a) || !isfinite(b)) {
+				skipped++;
+				continue;
+			}
+			used++;
+			sx += a;
+			sy += b;
+			lx = a < lx ? a : lx;
+			hx = a > hx ? a : hx;
+			ly = b < ly ? b : ly;
+			hy = b > hy ? b : hy;
+		}
+		p->n += used;
+		p->skipped += skipped;
+		p->sx += sx;
+		p->sy += sy;
+		p->minx = lx, p->maxx = hx, p->miny = ly, p->maxy = hy;
+		return;
+	}
+	double dot = 0, xx = 0, yy = 0, cxy = 0, cxx = 0, cyy = 0;
+	const double mx = p->mx, my = p->my, kx = p->kx, ky = p->ky;
 	for (size_t i = 0; i < n; i++) {
 		double a = x[i], b = y[i];
-		if (!isfinite(a) || !isfinite(b)) {
-			if (p->pass == 0)
-				p->skipped++;
+		if (!isfinite(a) || !isfinite(b))
 			continue;
-		}
-		if (p->pass == 0) {
-			p->n++;
-			p->sx += a;
-			p->sy += b;
-			p->minx = a < p->minx ? a : p->minx;
-			p->maxx = a > p->maxx ? a : p->maxx;
-			p->miny = b < p->miny ? b : p->miny;
-			p->maxy = b > p->maxy ? b : p->maxy;
-			continue;
-		}
-		double xs = a * p->kx, ys = b * p->ky;
-		double cx = (a - p->mx) * p->kx, cy = (b - p->my) * p->ky;
-		p->dot += xs * ys;
-		p->xx += xs * xs;
-		p->yy += ys * ys;
-		p->cxy += cx * cy;
-		p->cxx += cx * cx;
-		p->cyy += cy * cy;
+		double xs = a * kx, ys = b * ky;
+		double cx = (a - mx) * kx, cy = (b - my) * ky;
+		dot += xs * ys;
+		xx += xs * xs;
+		yy += ys * ys;
+		cxy += cx * cy;
+		cxx += cx * cx;
+		cyy += cy * cy;
 	}
+	p->dot += dot;
+	p->xx += xx;
+	p->yy += yy;
+	p->cxy += cxy;
+	p->cxx += cxx;
+	p->cyy += cyy;
 }
 
 /* The power of two that brings the largest |value| into [0.5, 1): an exact
