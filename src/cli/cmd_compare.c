@@ -1,6 +1,7 @@
 /* cmd_compare.c — `modelprint compare A B`: tensor-by-tensor comparison
  * with exact cosine and Pearson, and every model-level metric. */
 #include "cli.h"
+#include "escape.h"
 #include "metric.h"
 #include "model.h"
 
@@ -14,9 +15,11 @@ static const char usage_text[] =
 	"usage: modelprint compare [--json] [--threads N] A B\n"
 	"\n"
 	"Compare two models: for tensors with the same name and shape, whether\n"
-	"their bytes are identical and their exact cosine and Pearson\n"
-	"correlation; the tensors found in only one model; then every metric of\n"
-	"both methods (cosine and pearson exact, the others from fingerprints).\n"
+	"their bytes are identical, their exact cosine and Pearson correlation\n"
+	"and how many positions were left out as not finite; the tensors found\n"
+	"in only one model and those with the same name but different shapes;\n"
+	"then every metric of both methods (cosine and pearson exact, the others\n"
+	"from fingerprints).\n"
 	"\n"
 	"  --json       print the comparison as JSON\n"
 	"  --threads N  worker threads for fingerprinting (default: all CPUs)\n"
@@ -56,12 +59,156 @@ static mp_json *only_in(const struct mp_model *a, const struct mp_model *b,
 	return arr;
 }
 
-static void put_score(mp_json *o, const char *key, struct mp_score s)
+static bool shapes_match(const struct mp_tensor *a, const struct mp_tensor *b)
 {
-	if (s.defined)
-		mp_json_add_num(o, key, s.value);
+	return mp_metric_shapes_match(a->ndim, a->shape, a->numel, b->ndim,
+				      b->shape, b->numel);
+}
+
+static mp_json *shape_json(const struct mp_tensor *t)
+{
+	mp_json *arr = mp_json_array();
+	for (int d = 0; d < t->ndim; d++)
+		mp_json_push_num(arr, (double)t->shape[d]);
+	return arr;
+}
+
+/* Tensors of a that b has under the same name with a shape that does not
+ * match, as a JSON array of {name, shape_a, shape_b}; prints up to 20. */
+static mp_json *shape_differs(const struct mp_model *a, const struct mp_model *b,
+			      int print)
+{
+	mp_json *arr = mp_json_array();
+	size_t n = 0;
+	for (size_t i = 0; i < a->ntensors; i++) {
+		const struct mp_tensor *ta = &a->tensors[i];
+		const struct mp_tensor *tb = mp_model_find(b, ta->name);
+		if (!tb || shapes_match(ta, tb))
+			continue;
+		mp_json *o = mp_json_object();
+		mp_json_add_str(o, "name", ta->name);
+		mp_json_set(o, "shape_a", shape_json(ta));
+		mp_json_set(o, "shape_b", shape_json(tb));
+		mp_json_push(arr, o);
+		if (print && n == 0)
+			printf("\nsame name, different shape:\n");
+		if (print && n < 20) {
+			char name[256], sa[64], sb[64];
+			mp_escape_term(ta->name, name, sizeof name);
+			shape_str(ta, sa, sizeof sa);
+			shape_str(tb, sb, sizeof sb);
+			printf("  %s  %s vs %s\n", name, sa, sb);
+		}
+		n++;
+	}
+	if (print && n > 20)
+		printf("  ... and %zu more\n", n - 20);
+	if (print)
+		printf("%s%zu tensor%s with the same name and different shapes\n",
+		       n ? "" : "\n", n, n == 1 ? "" : "s");
+	return arr;
+}
+
+/* " (2 all zero, 1 no finite values)" for the tensors s left out, into
+ * buf; "" when none. */
+static const char *undef_list(const struct mp_score *s, char *buf, size_t cap)
+{
+	size_t l = 0;
+	buf[0] = '\0';
+	for (int w = MP_WHY_OK + 1; w < MP_WHY_COUNT && l < cap; w++)
+		if (s->nundef[w])
+			l += (size_t)snprintf(buf + l, cap - l, "%s%zu %s",
+					      l ? ", " : " (", s->nundef[w],
+					      mp_metric_why_text(w));
+	if (l && l < cap)
+		snprintf(buf + l, cap - l, ")");
+	return buf;
+}
+
+/* The score into scores/METHOD/NAME, its reason into
+ * reasons/METHOD/NAME when undefined, and for means over tensors the
+ * counts into coverage/METHOD/NAME. */
+static void put_score(mp_json *doc, const struct mp_metric *m,
+		      const struct mp_score *s)
+{
+	static const char *const keys[] = {"scores", "reasons", "coverage"};
+	mp_json *o[3];
+	for (int i = 0; i < 3; i++) {
+		mp_json *top = mp_json_get(doc, keys[i]);
+		if (!top)
+			top = mp_json_add_obj(doc, keys[i]);
+		o[i] = mp_json_get(top, m->method);
+		if (!o[i])
+			o[i] = mp_json_add_obj(top, m->method);
+	}
+	if (s->defined)
+		mp_json_add_num(o[0], m->name, s->value);
+	else {
+		mp_json_add_null(o[0], m->name);
+		mp_json_add_str(o[1], m->name, s->reason);
+	}
+	if (s->ntensors == 0)
+		return;
+	mp_json *c = mp_json_add_obj(o[2], m->name);
+	mp_json_add_num(c, "tensors", (double)s->ntensors);
+	mp_json_add_num(c, "used",
+			(double)(s->ntensors - mp_metric_score_undefined(s)));
+	static const char *const why_key[MP_WHY_COUNT] = {
+		"", "no_finite_values", "all_zero", "constant", "out_of_range"};
+	mp_json *u = mp_json_add_obj(c, "undefined");
+	for (int w = MP_WHY_OK + 1; w < MP_WHY_COUNT; w++)
+		if (s->nundef[w])
+			mp_json_add_num(u, why_key[w], (double)s->nundef[w]);
+	mp_json_add_num(c, "nonfinite", (double)s->nonfinite);
+}
+
+static void print_score(const struct mp_metric *m, const struct mp_score *s)
+{
+	char ul[128];
+	undef_list(s, ul, sizeof ul);
+	if (!s->defined) {
+		printf("%-10s %-8s undefined: %s%s\n", m->method, m->name,
+		       s->reason, ul);
+		return;
+	}
+	printf("%-10s %-8s %.6f%s", m->method, m->name, s->value,
+	       m->higher_is_more_alike ? "" : "  (divergence)");
+	if (s->ntensors) {
+		size_t k = mp_metric_score_undefined(s);
+		printf("  over %zu of %zu tensors", s->ntensors - k, s->ntensors);
+		if (k)
+			printf(", %zu undefined%s", k, ul);
+	}
+	if (s->nonfinite)
+		printf(", %llu non-finite value%s left out",
+		       (unsigned long long)s->nonfinite,
+		       s->nonfinite == 1 ? "" : "s");
+	printf("\n");
+}
+
+/* A per-tensor score for the table: the value or why it is undefined. */
+static void tensor_score(double v, enum mp_metric_why why, char *buf,
+			 size_t cap)
+{
+	static const char *const short_why[MP_WHY_COUNT] = {
+		"", "nonfinite", "all zero", "constant", "overflow"};
+	if (why == MP_WHY_OK)
+		snprintf(buf, cap, "%.6f", v);
 	else
-		mp_json_add_null(o, key);
+		snprintf(buf, cap, "%s", short_why[why]);
+}
+
+static void put_tensor_score(mp_json *o, const char *key, double v,
+			     enum mp_metric_why why)
+{
+	char k[32];
+	if (why == MP_WHY_OK) {
+		mp_json_add_num(o, key, v);
+		return;
+	}
+	mp_json_add_null(o, key);
+	snprintf(k, sizeof k, "%s_undefined", key);
+	mp_json_add_str(o, k, mp_metric_why_text(why));
 }
 
 int cmd_compare(int argc, char **argv)
@@ -129,14 +276,14 @@ int cmd_compare(int argc, char **argv)
 	mp_json_add_str(doc, "b", pb);
 	mp_json *jt = mp_json_add_arr(doc, "tensors");
 	if (!json)
-		printf("%-48s %-16s %-5s %-5s %-9s %9s %9s\n", "TENSOR", "SHAPE",
-		       "A", "B", "IDENTICAL", "COSINE", "PEARSON");
+		printf("%-48s %-16s %-5s %-5s %-9s %9s %9s %9s\n", "TENSOR",
+		       "SHAPE", "A", "B", "IDENTICAL", "COSINE", "PEARSON",
+		       "NONFINITE");
 	size_t k = 0;
 	for (size_t i = 0; i < a->ntensors; i++) {
 		const struct mp_tensor *ta = &a->tensors[i];
 		const struct mp_tensor *tb = mp_model_find(b, ta->name);
-		if (!tb || tb->ndim != ta->ndim ||
-		    memcmp(tb->shape, ta->shape, sizeof ta->shape[0] * (size_t)ta->ndim))
+		if (!tb || !shapes_match(ta, tb))
 			continue;
 		const struct mp_exact_pair *p =
 			k < np && pairs[k].name == ta->name ? &pairs[k++] : NULL;
@@ -151,26 +298,30 @@ int cmd_compare(int argc, char **argv)
 		mp_json_add_str(o, "dtype_b", mp_dtype_name(tb->logical));
 		mp_json_add_bool(o, "identical_bytes", same);
 		if (p) {
-			mp_json_add_num(o, "cosine", p->cosine);
-			mp_json_add_num(o, "pearson", p->pearson);
+			put_tensor_score(o, "cosine", p->r.cosine, p->r.cos_why);
+			put_tensor_score(o, "pearson", p->r.pearson,
+					 p->r.pear_why);
+			mp_json_add_num(o, "nonfinite", (double)p->r.skipped);
 		}
 		mp_json_push(jt, o);
 		if (json)
 			continue;
-		char cs[16] = "-", ps[16] = "-";
+		char cs[16] = "-", ps[16] = "-", nf[24] = "-";
 		if (p) {
-			snprintf(cs, sizeof cs, "%.6f", p->cosine);
-			snprintf(ps, sizeof ps, "%.6f", p->pearson);
+			tensor_score(p->r.cosine, p->r.cos_why, cs, sizeof cs);
+			tensor_score(p->r.pearson, p->r.pear_why, ps, sizeof ps);
+			snprintf(nf, sizeof nf, "%llu",
+				 (unsigned long long)p->r.skipped);
 		}
-		printf("%s %s %-5s %-5s %-9s %9s %9s\n",
+		printf("%s %s %-5s %-5s %-9s %9s %9s %9s\n",
 		       cli_cell(ta->name, 48, CLI_TAIL),
 		       cli_cell(shape, 16, CLI_TAIL),
 		       mp_dtype_name(ta->logical), mp_dtype_name(tb->logical),
-		       same ? "yes" : "no", cs, ps);
+		       same ? "yes" : "no", cs, ps, nf);
 	}
 	mp_json_set(doc, "only_in_a", only_in(a, b, pa, !json));
 	mp_json_set(doc, "only_in_b", only_in(b, a, pb, !json));
-	mp_json *sc = mp_json_add_obj(doc, "scores");
+	mp_json_set(doc, "shape_differs", shape_differs(a, b, !json));
 	if (!json)
 		printf("\n%-10s %-8s %s\n", "METHOD", "METRIC", "SCORE");
 	size_t nm;
@@ -184,19 +335,9 @@ int cmd_compare(int argc, char **argv)
 			s = epea;
 		else
 			s = ms[i].score(fa[m], fb[m]);
-		mp_json *meth = mp_json_get(sc, ms[i].method);
-		if (!meth)
-			meth = mp_json_add_obj(sc, ms[i].method);
-		put_score(meth, ms[i].name, s);
-		if (json)
-			continue;
-		if (s.defined)
-			printf("%-10s %-8s %.6f%s\n", ms[i].method, ms[i].name,
-			       s.value,
-			       ms[i].higher_is_more_alike ? "" : "  (divergence)");
-		else
-			printf("%-10s %-8s undefined: %s\n", ms[i].method,
-			       ms[i].name, s.reason);
+		put_score(doc, &ms[i], &s);
+		if (!json)
+			print_score(&ms[i], &s);
 	}
 	if (json)
 		cli_print_json(doc);

@@ -5,8 +5,26 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *NO_COMMON = "no tensors in common";
-static const char *NO_FLOAT = "no floating tensors in common";
+#define NO_COMMON "no tensors in common"
+#define NO_FLOAT MP_REASON_NO_FLOAT
+#define NO_SKETCHES "no sketches to compare"
+#define SKETCH_ARGS "sketches differ (seed or size)"
+#define L1_NO_FINITE "no finite sketch values"
+#define L1_ZERO "every sketch value is zero"
+#define STATS_NONE "no tensor in common has finite values"
+#define NO_TENSORS "no tensors in either model"
+#define NO_HIST "no spectral histogram"
+
+static const char *const reasons[] = {
+	NO_COMMON,	    NO_FLOAT,	     NO_SKETCHES, SKETCH_ARGS,
+	MP_REASON_COS_NONE, MP_REASON_PEAR_NONE, L1_NO_FINITE, L1_ZERO,
+	STATS_NONE,	    NO_TENSORS,	     NO_HIST};
+
+const char *const *mp_metric_reasons(size_t *n)
+{
+	*n = sizeof reasons / sizeof reasons[0];
+	return reasons;
+}
 
 static int cmp_name(const void *a, const void *b, void *ctx)
 {
@@ -25,15 +43,25 @@ static size_t *sorted_index(const struct mp_fingerprint *fp)
 	return ix;
 }
 
+bool mp_metric_shapes_match(int ndim_a, const uint64_t *shape_a,
+			    uint64_t numel_a, int ndim_b,
+			    const uint64_t *shape_b, uint64_t numel_b)
+{
+	if (numel_a == 1 && numel_b == 1)
+		return true;
+	if (ndim_a != ndim_b)
+		return false;
+	for (int d = 0; d < ndim_a; d++)
+		if (shape_a[d] != shape_b[d])
+			return false;
+	return true;
+}
+
 static bool same_shape(const struct mp_tensor_fp *a,
 		       const struct mp_tensor_fp *b)
 {
-	if (a->ndim != b->ndim)
-		return false;
-	for (int d = 0; d < a->ndim; d++)
-		if (a->shape[d] != b->shape[d])
-			return false;
-	return true;
+	return mp_metric_shapes_match(a->ndim, a->shape, a->numel, b->ndim,
+				      b->shape, b->numel);
 }
 
 size_t mp_metric_match(const struct mp_fingerprint *a,
@@ -86,48 +114,26 @@ static bool floating(const struct mp_tensor_fp *t)
 
 /* Sketch accumulators over matched floating tensors. */
 struct sk_acc {
-	double wsum, cos, pear; /* element-weighted */
+	struct mp_metric_mean cos, pear;
 	double l1diff, l1sum;
+	uint64_t l1n;
 	size_t n;
 	bool mismatch;
 };
 
-static double vec_cos(const float *x, const float *y, uint32_t n)
+/* Feed both sketches (n values each) to a pair accumulator, one pass. */
+static void sk_feed(struct mp_metric_pair *p, const float *x, const float *y,
+		    uint32_t n)
 {
-	double d = 0, xx = 0, yy = 0;
-	for (uint32_t i = 0; i < n; i++) {
-		d += (double)x[i] * y[i];
-		xx += (double)x[i] * x[i];
-		yy += (double)y[i] * y[i];
+	double bx[256], by[256];
+	for (uint32_t i = 0; i < n;) {
+		uint32_t k = 0;
+		for (; k < 256 && i < n; k++, i++) {
+			bx[k] = x[i];
+			by[k] = y[i];
+		}
+		mp_metric_pair_feed(p, bx, by, k);
 	}
-	if (xx == 0 && yy == 0)
-		return 1;
-	if (xx == 0 || yy == 0)
-		return 0;
-	return d / sqrt(xx * yy);
-}
-
-static double vec_pearson(const float *x, const float *y, uint32_t n)
-{
-	double mx = 0, my = 0;
-	for (uint32_t i = 0; i < n; i++) {
-		mx += x[i];
-		my += y[i];
-	}
-	mx /= n;
-	my /= n;
-	double d = 0, xx = 0, yy = 0;
-	for (uint32_t i = 0; i < n; i++) {
-		double a = x[i] - mx, b = y[i] - my;
-		d += a * b;
-		xx += a * a;
-		yy += b * b;
-	}
-	if (xx == 0 || yy == 0) {
-		bool equal = xx == 0 && yy == 0 && mx == my;
-		return equal ? 1 : 0;
-	}
-	return d / sqrt(xx * yy);
 }
 
 static void sk_one(const struct mp_tensor_fp *ta, const struct mp_tensor_fp *tb,
@@ -140,13 +146,23 @@ static void sk_one(const struct mp_tensor_fp *ta, const struct mp_tensor_fp *tb,
 		s->mismatch = true;
 		return;
 	}
+	struct mp_metric_pair p;
+	struct mp_metric_pair_result r;
+	mp_metric_pair_init(&p);
+	sk_feed(&p, ta->sketch, tb->sketch, ta->nsketch);
+	mp_metric_pair_next_pass(&p);
+	sk_feed(&p, ta->sketch, tb->sketch, ta->nsketch);
+	mp_metric_pair_finish(&p, &r);
 	double w = (double)ta->numel;
-	s->wsum += w;
-	s->cos += w * vec_cos(ta->sketch, tb->sketch, ta->nsketch);
-	s->pear += w * vec_pearson(ta->sketch, tb->sketch, ta->nsketch);
+	mp_metric_mean_add(&s->cos, w, r.cosine, r.cos_why, r.skipped);
+	mp_metric_mean_add(&s->pear, w, r.pearson, r.pear_why, r.skipped);
 	for (uint32_t i = 0; i < ta->nsketch; i++) {
-		s->l1diff += fabs((double)ta->sketch[i] - tb->sketch[i]);
-		s->l1sum += fabs((double)ta->sketch[i]) + fabs((double)tb->sketch[i]);
+		double x = ta->sketch[i], y = tb->sketch[i];
+		if (!isfinite(x) || !isfinite(y))
+			continue;
+		s->l1diff += fabs(x - y);
+		s->l1sum += fabs(x) + fabs(y);
+		s->l1n++;
 	}
 	s->n++;
 }
@@ -168,12 +184,12 @@ static bool same_sketch_args(const struct mp_fingerprint *a,
 
 static struct mp_score undefined(const char *why)
 {
-	return (struct mp_score){false, NAN, why};
+	return (struct mp_score){.defined = false, .value = NAN, .reason = why};
 }
 
 static struct mp_score defined(double v)
 {
-	return (struct mp_score){true, v, NULL};
+	return (struct mp_score){.defined = true, .value = v};
 }
 
 enum sk_kind { SK_COS, SK_PEARSON, SK_L1 };
@@ -183,19 +199,25 @@ static struct mp_score sketch_score(const struct mp_fingerprint *a,
 				    enum sk_kind kind)
 {
 	if (!same_sketch_args(a, b))
-		return undefined("sketches differ (seed or size)");
+		return undefined(SKETCH_ARGS);
 	struct sk_acc s = {0};
 	if (mp_metric_match(a, b, sk_one, &s) == 0)
 		return undefined(NO_COMMON);
 	if (s.n == 0)
-		return undefined(s.mismatch ? "no sketches to compare" : NO_FLOAT);
+		return undefined(s.mismatch ? NO_SKETCHES : NO_FLOAT);
 	switch (kind) {
 	case SK_COS:
-		return defined(s.cos / s.wsum);
+		return mp_metric_mean_score(&s.cos, NO_FLOAT,
+					    MP_REASON_COS_NONE);
 	case SK_PEARSON:
-		return defined(s.pear / s.wsum);
+		return mp_metric_mean_score(&s.pear, NO_FLOAT,
+					    MP_REASON_PEAR_NONE);
 	default:
-		return defined(s.l1sum > 0 ? 1 - s.l1diff / s.l1sum : 1);
+		if (s.l1n == 0)
+			return undefined(L1_NO_FINITE);
+		if (!(s.l1sum > 0))
+			return undefined(L1_ZERO);
+		return defined(1 - s.l1diff / s.l1sum);
 	}
 }
 
@@ -218,8 +240,8 @@ static struct mp_score m_l1(const struct mp_fingerprint *a,
 }
 
 struct st_acc {
-	double sum;
-	size_t n, exact, matched;
+	struct mp_metric_mean mean;
+	size_t exact, matched;
 };
 
 static void st_one(const struct mp_tensor_fp *ta, const struct mp_tensor_fp *tb,
@@ -232,27 +254,30 @@ static void st_one(const struct mp_tensor_fp *ta, const struct mp_tensor_fp *tb,
 	if (!ta->has_stats || !tb->has_stats)
 		return;
 	struct mp_tstats x = ta->stats, y = tb->stats;
+	uint64_t nf = x.nonfinite > y.nonfinite ? x.nonfinite : y.nonfinite;
+	if (x.n == 0 || y.n == 0) {
+		mp_metric_mean_add(&s->mean, 1, NAN, MP_WHY_NO_FINITE, nf);
+		return;
+	}
 	double diff = 0;
 	for (int i = 0; i < MP_TSTATS_NFIELDS; i++) {
 		double u = *mp_tstats_field(&x, i), v = *mp_tstats_field(&y, i);
 		if (isfinite(u) && isfinite(v))
 			diff += fabs(u - v);
 	}
-	s->sum += 1 / (1 + diff);
-	s->n++;
+	mp_metric_mean_add(&s->mean, 1, 1 / (1 + diff), MP_WHY_OK, nf);
 }
 
 /* Seed 003's stats score: mean over matched floating tensors of
- * 1/(1 + sum |stat_a - stat_b|), every tensor weighing 1. */
+ * 1/(1 + sum |stat_a - stat_b|), every tensor weighing 1; a tensor with no
+ * finite value on either side is left out. */
 static struct mp_score m_stats(const struct mp_fingerprint *a,
 			       const struct mp_fingerprint *b)
 {
 	struct st_acc s = {0};
 	if (mp_metric_match(a, b, st_one, &s) == 0)
 		return undefined(NO_COMMON);
-	if (s.n == 0)
-		return undefined(NO_FLOAT);
-	return defined(s.sum / (double)s.n);
+	return mp_metric_mean_score(&s.mean, NO_FLOAT, STATS_NONE);
 }
 
 /* Fraction of matched tensors whose stored bytes are identical. */
@@ -271,30 +296,38 @@ static struct mp_score m_shape(const struct mp_fingerprint *a,
 {
 	size_t u = union_names(a, b);
 	if (u == 0)
-		return undefined("no tensors in either model");
+		return undefined(NO_TENSORS);
 	return defined((double)mp_metric_match(a, b, NULL, NULL) / (double)u);
 }
 
-/* Seed 003's weighted blend. */
+/* Seed 003's weighted blend of exact, stats, cosine and pearson, over the
+ * parts that are defined (their weights renormalised). Undefined, with
+ * cosine's reason, when cosine has no tensors to compare (none in common,
+ * no floating ones, sketches that differ) or when cosine, stats and pearson
+ * are all undefined. */
 static struct mp_score m_final(const struct mp_fingerprint *a,
 			       const struct mp_fingerprint *b)
 {
-	struct mp_score e = m_exact(a, b), s = m_stats(a, b);
-	struct mp_score c = m_cosine(a, b), p = m_pearson(a, b);
-	if (!c.defined)
-		return c;
-	if (!e.defined)
-		return e;
-	double sv = s.defined ? s.value : 0;
-	return defined(0.2 * e.value + 0.25 * sv + 0.3 * c.value +
-		       0.25 * p.value);
+	static const double w[4] = {0.2, 0.25, 0.3, 0.25};
+	struct mp_score part[4] = {m_exact(a, b), m_stats(a, b), m_cosine(a, b),
+				   m_pearson(a, b)};
+	if (!part[2].defined &&
+	    (part[2].ntensors == 0 || (!part[1].defined && !part[3].defined)))
+		return part[2];
+	double num = 0, den = 0;
+	for (int i = 0; i < 4; i++)
+		if (part[i].defined) {
+			num += w[i] * part[i].value;
+			den += w[i];
+		}
+	return defined(num / den);
 }
 
 static struct mp_score hist_pair(const struct mp_fingerprint *a,
 				 const struct mp_fingerprint *b, int kind)
 {
 	if (!a->has_hist || !b->has_hist)
-		return undefined("no spectral histogram");
+		return undefined(NO_HIST);
 	const double *p = a->hist, *q = b->hist;
 	double r = 0, x = 0, y = 0, dif = 0, sum = 0;
 	for (int i = 0; i < MP_SPECTRAL_BINS; i++) {

@@ -9,32 +9,23 @@
 
 #define BLOCK 65536 /* values per block */
 
-static bool same_shape(const struct mp_tensor *a, const struct mp_tensor *b)
-{
-	if (a->ndim != b->ndim)
-		return false;
-	for (int d = 0; d < a->ndim; d++)
-		if (a->shape[d] != b->shape[d])
-			return false;
-	return true;
-}
-
 struct bufs {
 	double *x, *y;
 	uint8_t *sa, *sb;
 };
 
-/* Compare one pair of tensors of equal numel. Two passes: means, then the
- * centred and raw products (numerically stable Pearson). */
+/* Compare one pair of tensors of equal numel in two passes (means, then
+ * the raw and centred products) over the positions finite on both sides. */
 static void pair_scores(const struct mp_tensor *a, const struct mp_tensor *b,
 			struct bufs *w, struct mp_exact_pair *out)
 {
 	unsigned wa = mp_dtype_size(a->stored), wb = mp_dtype_size(b->stored);
-	double sx = 0, sy = 0;
 	bool identical = a->stored == b->stored;
+	struct mp_metric_pair acc;
+	mp_metric_pair_init(&acc);
 	for (int pass = 0; pass < 2; pass++) {
-		double mx = sx / (double)a->numel, my = sy / (double)a->numel;
-		double dot = 0, xx = 0, yy = 0, cxy = 0, cxx = 0, cyy = 0;
+		if (pass == 1)
+			mp_metric_pair_next_pass(&acc);
 		for (uint64_t off = 0; off < a->numel; off += BLOCK) {
 			size_t n = a->numel - off < BLOCK ? (size_t)(a->numel - off)
 							  : BLOCK;
@@ -44,30 +35,10 @@ static void pair_scores(const struct mp_tensor *a, const struct mp_tensor *b,
 				identical = memcmp(pa, pb, n * wa) == 0;
 			mp_tensor_decode(a, pa, n, w->x);
 			mp_tensor_decode(b, pb, n, w->y);
-			for (size_t i = 0; i < n; i++) {
-				double x = w->x[i], y = w->y[i];
-				if (pass == 0) {
-					sx += x;
-					sy += y;
-					continue;
-				}
-				dot += x * y;
-				xx += x * x;
-				yy += y * y;
-				cxy += (x - mx) * (y - my);
-				cxx += (x - mx) * (x - mx);
-				cyy += (y - my) * (y - my);
-			}
-		}
-		if (pass == 1) {
-			out->cosine = xx == 0 && yy == 0 ? 1
-				      : xx == 0 || yy == 0 ? 0
-							   : dot / sqrt(xx * yy);
-			out->pearson = cxx == 0 || cyy == 0
-					       ? (cxx == 0 && cyy == 0 && mx == my)
-					       : cxy / sqrt(cxx * cyy);
+			mp_metric_pair_feed(&acc, w->x, w->y, n);
 		}
 	}
+	mp_metric_pair_finish(&acc, &out->r);
 	out->identical_bytes = identical;
 }
 
@@ -100,11 +71,14 @@ mp_status mp_metric_exact(const struct mp_model *a, const struct mp_model *b,
 		return mp_error_set(err, MP_ENOMEM, "out of memory");
 	}
 	size_t n = 0;
-	double wsum = 0, cs = 0, ps = 0;
+	struct mp_metric_mean mc = {0}, mpe = {0};
 	for (size_t i = 0; i < a->ntensors; i++) {
 		const struct mp_tensor *ta = &a->tensors[i];
 		const struct mp_tensor *tb = mp_model_find(b, ta->name);
-		if (!tb || !same_shape(ta, tb) || !mp_dtype_is_float(ta->logical) ||
+		if (!tb ||
+		    !mp_metric_shapes_match(ta->ndim, ta->shape, ta->numel,
+					    tb->ndim, tb->shape, tb->numel) ||
+		    !mp_dtype_is_float(ta->logical) ||
 		    !mp_dtype_is_float(tb->logical) || ta->numel == 0)
 			continue;
 		p[n].name = ta->name;
@@ -119,19 +93,17 @@ mp_status mp_metric_exact(const struct mp_model *a, const struct mp_model *b,
 			    f ? f : mp_mapguard_file(g.addr, b->files, b->nfiles),
 			    err);
 		}
-		wsum += (double)ta->numel;
-		cs += (double)ta->numel * p[n].cosine;
-		ps += (double)ta->numel * p[n].pearson;
+		const struct mp_metric_pair_result *r = &p[n].r;
+		double wt = (double)ta->numel;
+		mp_metric_mean_add(&mc, wt, r->cosine, r->cos_why, r->skipped);
+		mp_metric_mean_add(&mpe, wt, r->pearson, r->pear_why, r->skipped);
 		n++;
 	}
 	free(w.x), free(w.y), free(w.sa), free(w.sb);
-	if (n == 0) {
-		*cosine = *pearson = (struct mp_score){false, NAN,
-						       "no floating tensors in common"};
-	} else {
-		*cosine = (struct mp_score){true, cs / wsum, NULL};
-		*pearson = (struct mp_score){true, ps / wsum, NULL};
-	}
+	*cosine = mp_metric_mean_score(&mc, MP_REASON_NO_FLOAT,
+				       MP_REASON_COS_NONE);
+	*pearson = mp_metric_mean_score(&mpe, MP_REASON_NO_FLOAT,
+					MP_REASON_PEAR_NONE);
 	*pairs = p;
 	*npairs = n;
 	return MP_OK;

@@ -283,11 +283,9 @@ mp_json *mp_simmatrix_list_to_json(struct mp_simmatrix *const *ms, size_t n)
 
 const char *mp_simmatrix_intern_reason(const char *r)
 {
-	static const char *known[] = {
-		"no tensors in common", "no floating tensors in common",
-		"sketches differ (seed or size)", "no sketches to compare",
-		"no spectral histogram", "no tensors in either model"};
-	for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+	size_t n;
+	const char *const *known = mp_metric_reasons(&n);
+	for (size_t i = 0; i < n; i++)
 		if (r && strcmp(r, known[i]) == 0)
 			return known[i];
 	return "undefined";
