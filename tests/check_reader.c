@@ -198,6 +198,47 @@ START_TEST(test_json_layer)
 }
 END_TEST
 
+/* A key twice in one object is an error naming the key and the object,
+ * however deep and however large the object (sorted, not quadratic). */
+START_TEST(test_json_duplicate_keys)
+{
+	mp_json *j = NULL;
+	struct mp_error err;
+	const char *top = "{\"a\":1,\"b\":2,\"a\":3}";
+	ck_assert_int_eq(mp_json_parse(top, strlen(top), "x.json", &j, &err),
+			 MP_EJSON);
+	ck_assert_ptr_null(j);
+	ck_assert_str_eq(err.msg, "x.json: duplicate key 'a' in the object at "
+				  "the top level");
+	const char *deep = "{\"m\":[{\"paths\":[\"a\"]},{\"paths\":[\"a\"],"
+			   "\"w\":[],\"paths\":[\"b\"]}]}";
+	ck_assert_int_eq(mp_json_parse(deep, strlen(deep), "y.json", &j, &err),
+			 MP_EJSON);
+	ck_assert_str_eq(err.msg, "y.json: duplicate key 'paths' in the object "
+				  "at m[1]");
+	/* same keys in sibling objects, and equal strings as values: fine */
+	const char *ok = "{\"p\":{\"a\":\"a\"},\"q\":{\"a\":\"a\"}}";
+	ck_assert_int_eq(mp_json_parse(ok, strlen(ok), "z", &j, &err), MP_OK);
+	mp_json_free(j);
+	/* 100,000 distinct keys, then one of them again */
+	size_t n = 100000, cap = n * 12 + 32, len = 0;
+	char *big = malloc(cap);
+	ck_assert_ptr_nonnull(big);
+	big[len++] = '{';
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)snprintf(big + len, cap - len, "\"k%zu\":0,", i);
+	len += (size_t)snprintf(big + len, cap - len, "\"k77\":1}");
+	ck_assert_int_eq(mp_json_parse(big, len, "big", &j, &err), MP_EJSON);
+	ck_assert_str_eq(err.msg, "big: duplicate key 'k77' in the object at "
+				  "the top level");
+	big[len - 9] = '}'; /* drop the repeat: the ',' before it ends it */
+	ck_assert_int_eq(mp_json_parse(big, len - 8, "big", &j, &err), MP_OK);
+	ck_assert_uint_eq(mp_json_size(j), n);
+	mp_json_free(j);
+	free(big);
+}
+END_TEST
+
 START_TEST(test_tensor_shape_and_segments)
 {
 	struct mp_tensor t;
@@ -267,6 +308,7 @@ Suite *suite_reader(void)
 	tcase_add_test(tc, test_file_prefetch_release);
 	tcase_add_test(tc, test_dtype_decoding);
 	tcase_add_test(tc, test_json_layer);
+	tcase_add_test(tc, test_json_duplicate_keys);
 	tcase_add_test(tc, test_tensor_shape_and_segments);
 	tcase_add_test(tc, test_affine_dequantisation_rounds_to_float32);
 	suite_add_tcase(s, tc);

@@ -486,7 +486,14 @@ START_TEST(test_file_errors)
 			    "\"data_offsets\":[0,1]},"
 			    "\"t\":{\"dtype\":\"U8\",\"shape\":[1],"
 			    "\"data_offsets\":[1,2]}}",
-			    2, MP_EFORMAT, "twice");
+			    2, MP_EJSON,
+			    "header: duplicate key 't' in the object at the top "
+			    "level");
+	expect_header_error(dir,
+			    "{\"t\":{\"dtype\":\"U8\",\"shape\":[1],"
+			    "\"data_offsets\":[0,1],\"data_offsets\":[1,2]}}",
+			    2, MP_EJSON, "duplicate key 'data_offsets' in the "
+					 "object at t");
 	expect_header_error(dir, "{\"__metadata__\":[1]}", 0, MP_EFORMAT,
 			    "__metadata__");
 	expect_header_error(dir, "{\"__metadata__\":{\"a\":1}}", 0, MP_EFORMAT,

@@ -8,7 +8,9 @@
 
 typedef struct cJSON mp_json;
 
-/* Parse text; on failure err names `where` and the byte offset. */
+/* Parse text; on failure err names `where` and the byte offset. An object
+ * holding a key twice is an error naming the key and the object's path
+ * (runtimes disagree on which of the two wins). */
 mp_status mp_json_parse(const char *text, size_t len, const char *where,
 			mp_json **out, struct mp_error *err);
 /* Read and parse a file of at most max_bytes. */
