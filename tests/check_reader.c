@@ -258,10 +258,11 @@ START_TEST(test_tensor_shape_and_segments)
 
 	/* three segments: "ab" "cde" "f" */
 	uint8_t s0[] = "ab", s1[] = "cde", s2[] = "f", scratch[8];
-	t.nseg = 3;
-	t.seg[0] = (struct mp_seg){s0, 2};
-	t.seg[1] = (struct mp_seg){s1, 3};
-	t.seg[2] = (struct mp_seg){s2, 1};
+	const struct mp_seg three[3] = {{s0, 2}, {s1, 3}, {s2, 1}};
+	ck_assert_int_eq(mp_tensor_set_segs(&t, three, 3, "f", &err), MP_OK);
+	ck_assert_ptr_ne(mp_tensor_segs(&t), three); /* a copy */
+	ck_assert_int_eq(mp_tensor_set_segs(&t, three, 0, "f", &err), MP_ERANGE);
+	ck_assert_int_eq(mp_tensor_set_segs(&t, three, 3, "f", &err), MP_OK);
 	const uint8_t *p = mp_tensor_bytes(&t, 2, 3, scratch);
 	ck_assert_ptr_eq(p, s1); /* inside one segment: borrowed */
 	p = mp_tensor_bytes(&t, 1, 5, scratch);
@@ -269,6 +270,12 @@ START_TEST(test_tensor_shape_and_segments)
 	ck_assert(memcmp(p, "bcdef", 5) == 0);
 	p = mp_tensor_bytes(&t, 0, 6, scratch);
 	ck_assert(memcmp(p, "abcdef", 6) == 0);
+	/* one segment is kept inline */
+	ck_assert_int_eq(mp_tensor_set_segs(&t, three + 1, 1, "f", &err), MP_OK);
+	ck_assert_ptr_eq(mp_tensor_segs(&t), &t.seg1);
+	ck_assert_ptr_null(t.segs);
+	ck_assert_ptr_eq(mp_tensor_bytes(&t, 1, 2, scratch), s1 + 1);
+	mp_tensor_done(&t);
 }
 END_TEST
 

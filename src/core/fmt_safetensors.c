@@ -349,8 +349,8 @@ static mp_status load_header(struct mp_model *m, int fi, mp_json *hdr,
 		t->file_index = fi;
 		t->offset = data_start + e[i].begin;
 		t->nseg = 1;
-		t->seg[0].data = f->data + t->offset;
-		t->seg[0].len = t->nbytes;
+		t->seg1.data = f->data + t->offset;
+		t->seg1.len = t->nbytes;
 		t->output_last = false;
 	}
 	free(e);
@@ -400,44 +400,24 @@ static mp_status load_file(struct mp_model *m, const char *path,
 	return s;
 }
 
-static int cmp_tensor_name(const void *a, const void *b)
-{
-	const struct mp_tensor *x = *(const struct mp_tensor *const *)a;
-	const struct mp_tensor *y = *(const struct mp_tensor *const *)b;
-	return strcmp(x->name, y->name);
-}
-
 /* Names must be unique across all files of the model. */
-static mp_status check_unique(const struct mp_model *m, struct mp_error *err)
+static mp_status check_unique(struct mp_model *m, struct mp_error *err)
 {
-	if (m->ntensors < 2)
-		return MP_OK;
-	const struct mp_tensor **v = malloc(m->ntensors * sizeof *v);
-	if (!v)
-		return mp_error_set(err, MP_ENOMEM, "%s: out of memory",
-				    m->path);
-	for (size_t i = 0; i < m->ntensors; i++)
-		v[i] = &m->tensors[i];
-	qsort(v, m->ntensors, sizeof *v, cmp_tensor_name);
-	mp_status s = MP_OK;
-	for (size_t i = 1; i < m->ntensors && s == MP_OK; i++) {
-		if (strcmp(v[i - 1]->name, v[i]->name) != 0)
-			continue;
-		char nb[MP_NAME_SHOW + 8];
-		const char *a = m->files[v[i - 1]->file_index].path;
-		const char *b = m->files[v[i]->file_index].path;
-		if (strcmp(a, b) == 0)
-			s = mp_error_set(err, MP_EFORMAT,
-					 "%s: tensor '%s' appears twice", a,
-					 mp_printable(v[i]->name, nb));
-		else
-			s = mp_error_set(err, MP_EFORMAT,
-					 "%s: tensor '%s' appears in both %s "
-					 "and %s",
-					 m->path, mp_printable(v[i]->name, nb), a, b);
-	}
-	free(v);
-	return s;
+	bool rep;
+	size_t x, y;
+	mp_status s = mp_model_index(m, &rep, &x, &y, err);
+	if (s != MP_OK || !rep)
+		return s;
+	char nb[MP_NAME_SHOW + 8];
+	const char *a = m->files[m->tensors[x].file_index].path;
+	const char *b = m->files[m->tensors[y].file_index].path;
+	if (strcmp(a, b) == 0)
+		return mp_error_set(err, MP_EFORMAT,
+				    "%s: tensor '%s' appears twice", a,
+				    mp_printable(m->tensors[y].name, nb));
+	return mp_error_set(err, MP_EFORMAT,
+			    "%s: tensor '%s' appears in both %s and %s",
+			    m->path, mp_printable(m->tensors[y].name, nb), a, b);
 }
 
 static mp_status load_files(struct mp_model *m, const char *const *paths,

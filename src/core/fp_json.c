@@ -285,7 +285,11 @@ static mp_status sketch_from(const mp_json *sk, const char *where,
 			   where, t->name, n, MAX_SKETCH);
 	}
 	t->nsketch = (uint32_t)(n / 4);
-	t->sketch = malloc(n ? n : 1);
+	if (n == 0) { /* an empty sketch is no sketch */
+		free(raw);
+		return MP_OK;
+	}
+	t->sketch = malloc(n);
 	if (!t->sketch) {
 		free(raw);
 		return NOMEM();

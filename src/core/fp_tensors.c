@@ -77,12 +77,13 @@ static void advise(const struct mp_model *m, const struct mp_tensor *t,
 		   uint64_t off, uint64_t len,
 		   void (*fn)(const struct mp_file *, uint64_t, uint64_t))
 {
+	const struct mp_seg *seg = mp_tensor_segs(t);
 	uint64_t base = 0, end = off + len;
 	for (int s = 0; s < t->nseg && base < end; s++) {
 		uint64_t lo = off > base ? off : base;
 		uint64_t hi =
-		    base + t->seg[s].len < end ? base + t->seg[s].len : end;
-		const uint8_t *p = t->seg[s].data;
+		    base + seg[s].len < end ? base + seg[s].len : end;
+		const uint8_t *p = seg[s].data;
 		for (size_t f = 0; lo < hi && f < m->nfiles; f++) {
 			const struct mp_file *mf = &m->files[f];
 			if (mf->data && p >= mf->data &&
@@ -92,7 +93,7 @@ static void advise(const struct mp_model *m, const struct mp_tensor *t,
 				break;
 			}
 		}
-		base += t->seg[s].len;
+		base += seg[s].len;
 	}
 }
 
@@ -145,10 +146,11 @@ static mp_status do_tensor(struct worker *w, const struct mp_tensor *t,
 			   struct mp_tensor_fp *o)
 {
 	struct job *j = w->j;
+	const struct mp_seg *seg = mp_tensor_segs(t);
 	uint64_t seglen = 0;
 	bool ok = t->nseg >= 0 && t->nseg <= MP_MAX_SEGS;
 	for (int s = 0; ok && s < t->nseg; s++)
-		ok = mp_add_u64(seglen, t->seg[s].len, &seglen);
+		ok = mp_add_u64(seglen, seg[s].len, &seglen);
 	if (!ok || seglen != t->nbytes) {
 		fail(j, MP_EFORMAT,
 		     "tensor '%s': segments do not cover its bytes", t->name);
