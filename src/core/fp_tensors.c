@@ -40,6 +40,11 @@ struct job {
 	atomic_bool failed;
 	atomic_uint_fast64_t done;
 	uint64_t total;
+	/* statistics of no values per stored dtype (unquantized), made once:
+	   a model of a million empty tensors must not pay a full
+	   accumulator for each */
+	bool has_empty[MP_DTYPE_COUNT];
+	struct mp_tstats empty[MP_DTYPE_COUNT];
 	pthread_mutex_t lock; /* guards status and err */
 	mp_status status;
 	struct mp_error *err;
@@ -173,7 +178,14 @@ static mp_status do_tensor(struct worker *w, const struct mp_tensor *t,
 			return MP_ENOMEM;
 		}
 	}
-	if (fl && !(acc = mp_tstats_new(t->stored, &t->quant, t->numel))) {
+	bool none = fl && t->numel == 0 && t->quant.kind == MP_QUANT_NONE &&
+		    j->has_empty[t->stored];
+	if (none) {
+		o->stats = j->empty[t->stored];
+		o->has_stats = true;
+	}
+	if (fl && !none &&
+	    !(acc = mp_tstats_new(t->stored, &t->quant, t->numel))) {
 		fail(j, MP_ENOMEM, "tensor '%s': out of memory", t->name);
 		return MP_ENOMEM;
 	}
@@ -347,6 +359,20 @@ static mp_status compute(const struct mp_model *m, const mp_json *args,
 		}
 		sz[i] = (struct sized){m->tensors[i].nbytes, i};
 		j.total += m->tensors[i].nbytes;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct mp_tensor *t = &m->tensors[i];
+		if (t->numel || t->quant.kind != MP_QUANT_NONE ||
+		    !mp_dtype_is_float(t->logical) || j.has_empty[t->stored])
+			continue;
+		struct mp_tstats_acc *acc = mp_tstats_new(t->stored, NULL, 0);
+		if (acc) {
+			while (mp_tstats_next_pass(acc))
+				;
+			j.has_empty[t->stored] =
+			    mp_tstats_finish(acc, &j.empty[t->stored]) == MP_OK;
+		}
+		mp_tstats_free(acc);
 	}
 	qsort(sz, n, sizeof *sz, by_size_desc);
 	for (size_t i = 0; i < n; i++)

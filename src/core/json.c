@@ -111,23 +111,52 @@ static mp_status find_duplicate(const struct frame *f, const char *where,
 	return MP_OK;
 }
 
-mp_status mp_json_parse(const char *text, size_t len, const char *where,
-			mp_json **out, struct mp_error *err)
+/* Parse text (at byte base of its file); key names the member it is the
+ * value of in the file's top-level object (NULL: text is the whole file);
+ * strict: only white space may follow the value. */
+static mp_status parse_at(const char *text, size_t len, size_t base,
+			  const char *key, bool strict, const char *where,
+			  mp_json **out, struct mp_error *err)
 {
 	const char *end = NULL;
 	*out = cJSON_ParseWithLengthOpts(text, len, &end, false);
-	if (!*out) {
-		size_t at = end && end >= text ? (size_t)(end - text) : 0;
-		return mp_error_set(err, MP_EJSON,
-				    "%s: invalid JSON near byte %zu", where, at);
+	size_t at = end && end >= text ? (size_t)(end - text) : 0;
+	while (strict && *out && at < len &&
+	       (text[at] == ' ' || text[at] == '\t' || text[at] == '\n' ||
+		text[at] == '\r'))
+		at++;
+	if (*out && strict && at != len) {
+		cJSON_Delete(*out);
+		*out = NULL;
 	}
-	struct frame root = {NULL, *out, 0};
+	if (!*out)
+		return mp_error_set(err, MP_EJSON,
+				    "%s: invalid JSON near byte %zu", where,
+				    base + at);
+	struct frame top = {NULL, NULL, 0}, root = {key ? &top : NULL, *out, 0};
+	if (key)
+		(*out)->string = (char *)key; /* names the object in messages */
 	mp_status s = find_duplicate(&root, where, err);
+	if (key)
+		(*out)->string = NULL;
 	if (s != MP_OK) {
 		cJSON_Delete(*out);
 		*out = NULL;
 	}
 	return s;
+}
+
+mp_status mp_json_parse(const char *text, size_t len, const char *where,
+			mp_json **out, struct mp_error *err)
+{
+	return parse_at(text, len, 0, NULL, false, where, out, err);
+}
+
+mp_status mp_json_parse_member(const char *text, size_t len, size_t base,
+			       const char *key, const char *where,
+			       mp_json **out, struct mp_error *err)
+{
+	return parse_at(text, len, base, key, true, where, out, err);
 }
 
 mp_status mp_json_load(const char *path, uint64_t max_bytes, mp_json **out,
