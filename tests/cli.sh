@@ -73,4 +73,46 @@ echo "$out" | grep -q '^\.\.\..*Reshape_1 ' && echo "$out" | grep -q '^\.\.\..*R
 "$MP_BIN" fingerprint "$D/long.safetensors" | grep -q '^\.\.\..*/long\.safetensors  *safetensors' ||
 	fail "long path lost its file name: $("$MP_BIN" fingerprint "$D/long.safetensors")"
 ok "long names keep their tail"
+# scale: 200,000 empty tensors in one header cost memory for what they hold
+# (a name, a shape, an offset), not KBs each; 200,000 TF.js weights open in
+# seconds (the name index, no linear search per weight)
+N=200000
+awk -v n=$N 'BEGIN { printf "{"; for (i = 0; i < n; i++)
+	printf "%s\"t%07d\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[0,0]}",
+		(i ? "," : ""), i; printf "}" }' > "$T/hdr.json"
+{ le64 "$(wc -c < "$T/hdr.json")"; cat "$T/hdr.json"; } > "$T/empty.safetensors"
+# 2 KB per tensor (was 3.5); ASan's redzones and quarantine get twice that
+per=2048
+case "$(ldd "$MP_BIN" 2>/dev/null)" in *libasan*) per=4096 ;; esac
+if [ -x /usr/bin/time ]; then
+	t0=$(date +%s)
+	ASAN_OPTIONS="${ASAN_OPTIONS:-}:quarantine_size_mb=16" \
+		/usr/bin/time -f %M -o "$T/rss" timeout 120 "$MP_BIN" fingerprint \
+		--threads 2 "$T/empty.safetensors" > "$T/out" ||
+		fail "fingerprint of $N empty tensors failed"
+	rss=$(tail -n 1 "$T/rss")
+	echo "$N empty tensors: peak RSS ${rss} KB, $(( $(date +%s) - t0 )) s"
+	[ "$rss" -lt $((N * per / 1024)) ] ||
+		fail "$N empty tensors took $rss KB (bound $((N * per / 1024)) KB)"
+	grep -Eq "safetensors +$N +0 " "$T/out" || fail "empty tensors: $(cat "$T/out")"
+else
+	echo "skip: no /usr/bin/time for the RSS bound"
+fi
+mkdir -p "$T/tfjs"
+awk -v n=$N 'BEGIN { printf "{\"weightsManifest\":[{\"paths\":[\"g.bin\"],\"weights\":[";
+	for (i = 0; i < n; i++)
+		printf "%s{\"name\":\"layer/w%d\",\"shape\":[1],\"dtype\":\"int32\"}",
+			(i ? "," : ""), i; printf "]}]}" }' > "$T/tfjs/model.json"
+head -c $((N * 4)) /dev/zero > "$T/tfjs/g.bin"
+t0=$(date +%s)
+out=$(timeout 60 "$MP_BIN" fingerprint --threads 2 "$T/tfjs/model.json") ||
+	fail "$N TF.js weights: not done in 60 s"
+echo "$N TF.js weights: $(( $(date +%s) - t0 )) s"
+echo "$out" | grep -Eq "tfjs +$N +$N +I32 100%" || fail "TF.js weights: $out"
+# the last of them repeating the first is still found
+sed 's/"layer\/w199999"/"layer\/w0"/' "$T/tfjs/model.json" > "$T/tfjs/dup.json"
+rc=0; err=$(timeout 60 "$MP_BIN" fingerprint "$T/tfjs/dup.json" 2>&1 >/dev/null) || rc=$?
+[ $rc = 1 ] && echo "$err" | grep -q "dup.json: weight 'layer/w0' is listed twice" ||
+	fail "repeated TF.js weight: rc $rc: $err"
+ok "scale: many tiny tensors and weights"
 finish

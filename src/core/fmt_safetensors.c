@@ -530,6 +530,7 @@ static mp_status load_file(struct mp_model *m, const char *path,
 	s = load_header(m, fi, (const char *)f->data + 8, (size_t)n, where,
 			8 + n, err);
 	free(where);
+	mp_file_release(&m->files[fi], 0, 8 + n); /* read once, done with */
 	return s;
 }
 
