@@ -114,5 +114,13 @@ sed 's/"layer\/w199999"/"layer\/w0"/' "$T/tfjs/model.json" > "$T/tfjs/dup.json"
 rc=0; err=$(timeout 60 "$MP_BIN" fingerprint "$T/tfjs/dup.json" 2>&1 >/dev/null) || rc=$?
 [ $rc = 1 ] && echo "$err" | grep -q "dup.json: weight 'layer/w0' is listed twice" ||
 	fail "repeated TF.js weight: rc $rc: $err"
+# 200,000 metadata keys: each is looked up in an index, not in a list
+awk -v n=$N 'BEGIN { printf "{\"__metadata__\":{"; for (i = 0; i < n; i++)
+	printf "%s\"k%d\":\"v\"", (i ? "," : ""), i
+	printf "},\"t\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]}}" }' > "$T/hdr.json"
+{ le64 "$(wc -c < "$T/hdr.json")"; cat "$T/hdr.json"; printf x; } > "$T/meta.safetensors"
+out=$(timeout 60 "$MP_BIN" fingerprint "$T/meta.safetensors") ||
+	fail "$N metadata keys: not done in 60 s"
+echo "$out" | grep -Eq "safetensors +1 +1 +U8" || fail "metadata keys: $out"
 ok "scale: many tiny tensors and weights"
 finish

@@ -153,12 +153,27 @@ static uint64_t le64(const uint8_t *b)
 	return v;
 }
 
-static bool meta_has(const struct mp_model *m, const char *key)
+/* The metadata keys m had before a file's are indexed once: a header may
+ * hold a million of them (keys within one object are already unique). */
+struct known {
+	struct mp_names r;
+	size_t *index;
+};
+
+static mp_status known_init(struct known *k, const struct mp_model *m,
+			    const char *path, struct mp_error *err)
 {
-	for (size_t i = 0; i < m->nmeta; i++)
-		if (strcmp(m->meta[i].key, key) == 0)
-			return true;
-	return false;
+	k->r = (struct mp_names){m->meta, m->nmeta, sizeof *m->meta,
+				 offsetof(struct mp_meta, key)};
+	k->index = mp_names_index(&k->r);
+	if (!k->index && m->nmeta)
+		return mp_error_set(err, MP_ENOMEM, "%s: out of memory", path);
+	return MP_OK;
+}
+
+static bool known_has(const struct known *k, const char *key)
+{
+	return k->r.n && mp_names_find(&k->r, k->index, key) >= 0;
 }
 
 static mp_status bad_dtype(const char *path, const char *name,
@@ -255,21 +270,22 @@ static mp_status parse_metadata(struct mp_model *m, const char *path,
 	if (!mp_json_is_object(md))
 		return mp_error_set(err, MP_EFORMAT,
 				    "%s: __metadata__ is not an object", path);
-	for (mp_json *c = mp_json_child(md); c; c = mp_json_next(c)) {
+	struct known k;
+	mp_status s = known_init(&k, m, path, err);
+	for (mp_json *c = mp_json_child(md); c && s == MP_OK;
+	     c = mp_json_next(c)) {
 		char nb[MP_NAME_SHOW + 8];
 		const char *v = mp_json_str(c);
 		if (!v)
-			return mp_error_set(err, MP_EFORMAT,
-					    "%s: __metadata__ value of '%s' is "
-					    "not a string",
-					    path, mp_printable(mp_json_key(c), nb));
-		if (meta_has(m, mp_json_key(c)))
-			continue;
-		mp_status s = mp_model_add_meta(m, mp_json_key(c), v, err);
-		if (s != MP_OK)
-			return s;
+			s = mp_error_set(err, MP_EFORMAT,
+					 "%s: __metadata__ value of '%s' is "
+					 "not a string",
+					 path, mp_printable(mp_json_key(c), nb));
+		else if (!known_has(&k, mp_json_key(c)))
+			s = mp_model_add_meta(m, mp_json_key(c), v, err);
 	}
-	return MP_OK;
+	free(k.index);
+	return s;
 }
 
 /* Order of tensors in the data area; ties by header position. */
@@ -573,23 +589,23 @@ static mp_status index_meta(struct mp_model *m, const char *path,
 	if (!mp_json_is_object(md))
 		return mp_error_set(err, MP_EFORMAT,
 				    "%s: \"metadata\" is not an object", path);
-	for (mp_json *c = mp_json_child(md); c; c = mp_json_next(c)) {
+	struct known k;
+	mp_status s = known_init(&k, m, path, err);
+	for (mp_json *c = mp_json_child(md); c && s == MP_OK;
+	     c = mp_json_next(c)) {
 		char *own = NULL;
 		const char *v = mp_json_str(c);
 		if (!v)
 			v = own = mp_json_print(c, false);
 		if (!v)
-			return mp_error_set(err, MP_ENOMEM, "%s: out of memory",
-					    path);
-		mp_status s =
-		    meta_has(m, mp_json_key(c))
-			? MP_OK
-			: mp_model_add_meta(m, mp_json_key(c), v, err);
+			s = mp_error_set(err, MP_ENOMEM, "%s: out of memory",
+					 path);
+		else if (!known_has(&k, mp_json_key(c)))
+			s = mp_model_add_meta(m, mp_json_key(c), v, err);
 		free(own);
-		if (s != MP_OK)
-			return s;
 	}
-	return MP_OK;
+	free(k.index);
+	return s;
 }
 
 /* Every weight_map entry naming shard (tensors [first, m->ntensors) came
