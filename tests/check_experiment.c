@@ -64,7 +64,7 @@ START_TEST(test_bad_configs)
 		 "unknown field 'metric' (valid: models, methods, method_args, metrics)"},
 		{"{\"models\": [\"1\"], \"methods\": [\"tensors\"], \"metrics\": [\"l1\"], "
 		 "\"models\": [\"2\"]}",
-		 "field 'models' appears twice"},
+		 "duplicate key 'models' in the object at the top level"},
 		{"{\"models\": [\"1\"], \"methods\": [\"tensors\"], \"metrics\": [\"l1\"], "
 		 "\"\\u001b[2J\": 1}",
 		 "unknown field '\\x1b[2J'"},

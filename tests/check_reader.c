@@ -205,6 +205,47 @@ START_TEST(test_json_layer)
 }
 END_TEST
 
+/* A key twice in one object is an error naming the key and the object,
+ * however deep and however large the object (sorted, not quadratic). */
+START_TEST(test_json_duplicate_keys)
+{
+	mp_json *j = NULL;
+	struct mp_error err;
+	const char *top = "{\"a\":1,\"b\":2,\"a\":3}";
+	ck_assert_int_eq(mp_json_parse(top, strlen(top), "x.json", &j, &err),
+			 MP_EJSON);
+	ck_assert_ptr_null(j);
+	ck_assert_str_eq(err.msg, "x.json: duplicate key 'a' in the object at "
+				  "the top level");
+	const char *deep = "{\"m\":[{\"paths\":[\"a\"]},{\"paths\":[\"a\"],"
+			   "\"w\":[],\"paths\":[\"b\"]}]}";
+	ck_assert_int_eq(mp_json_parse(deep, strlen(deep), "y.json", &j, &err),
+			 MP_EJSON);
+	ck_assert_str_eq(err.msg, "y.json: duplicate key 'paths' in the object "
+				  "at m[1]");
+	/* same keys in sibling objects, and equal strings as values: fine */
+	const char *ok = "{\"p\":{\"a\":\"a\"},\"q\":{\"a\":\"a\"}}";
+	ck_assert_int_eq(mp_json_parse(ok, strlen(ok), "z", &j, &err), MP_OK);
+	mp_json_free(j);
+	/* 100,000 distinct keys, then one of them again */
+	size_t n = 100000, cap = n * 12 + 32, len = 0;
+	char *big = malloc(cap);
+	ck_assert_ptr_nonnull(big);
+	big[len++] = '{';
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)snprintf(big + len, cap - len, "\"k%zu\":0,", i);
+	len += (size_t)snprintf(big + len, cap - len, "\"k77\":1}");
+	ck_assert_int_eq(mp_json_parse(big, len, "big", &j, &err), MP_EJSON);
+	ck_assert_str_eq(err.msg, "big: duplicate key 'k77' in the object at "
+				  "the top level");
+	big[len - 9] = '}'; /* drop the repeat: the ',' before it ends it */
+	ck_assert_int_eq(mp_json_parse(big, len - 8, "big", &j, &err), MP_OK);
+	ck_assert_uint_eq(mp_json_size(j), n);
+	mp_json_free(j);
+	free(big);
+}
+END_TEST
+
 START_TEST(test_tensor_shape_and_segments)
 {
 	struct mp_tensor t;
@@ -224,10 +265,11 @@ START_TEST(test_tensor_shape_and_segments)
 
 	/* three segments: "ab" "cde" "f" */
 	uint8_t s0[] = "ab", s1[] = "cde", s2[] = "f", scratch[8];
-	t.nseg = 3;
-	t.seg[0] = (struct mp_seg){s0, 2};
-	t.seg[1] = (struct mp_seg){s1, 3};
-	t.seg[2] = (struct mp_seg){s2, 1};
+	const struct mp_seg three[3] = {{s0, 2}, {s1, 3}, {s2, 1}};
+	ck_assert_int_eq(mp_tensor_set_segs(&t, three, 3, "f", &err), MP_OK);
+	ck_assert_ptr_ne(mp_tensor_segs(&t), three); /* a copy */
+	ck_assert_int_eq(mp_tensor_set_segs(&t, three, 0, "f", &err), MP_ERANGE);
+	ck_assert_int_eq(mp_tensor_set_segs(&t, three, 3, "f", &err), MP_OK);
 	const uint8_t *p = mp_tensor_bytes(&t, 2, 3, scratch);
 	ck_assert_ptr_eq(p, s1); /* inside one segment: borrowed */
 	p = mp_tensor_bytes(&t, 1, 5, scratch);
@@ -235,6 +277,12 @@ START_TEST(test_tensor_shape_and_segments)
 	ck_assert(memcmp(p, "bcdef", 5) == 0);
 	p = mp_tensor_bytes(&t, 0, 6, scratch);
 	ck_assert(memcmp(p, "abcdef", 6) == 0);
+	/* one segment is kept inline */
+	ck_assert_int_eq(mp_tensor_set_segs(&t, three + 1, 1, "f", &err), MP_OK);
+	ck_assert_ptr_eq(mp_tensor_segs(&t), &t.seg1);
+	ck_assert_ptr_null(t.segs);
+	ck_assert_ptr_eq(mp_tensor_bytes(&t, 1, 2, scratch), s1 + 1);
+	mp_tensor_done(&t);
 }
 END_TEST
 
@@ -455,6 +503,7 @@ Suite *suite_reader(void)
 	tcase_add_test(tc, test_file_prefetch_release);
 	tcase_add_test(tc, test_dtype_decoding);
 	tcase_add_test(tc, test_json_layer);
+	tcase_add_test(tc, test_json_duplicate_keys);
 	tcase_add_test(tc, test_tensor_shape_and_segments);
 	tcase_add_test(tc, test_affine_dequantisation_rounds_to_float32);
 	tcase_add_test(tc, test_named_files_stay_inside);

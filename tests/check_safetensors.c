@@ -102,12 +102,12 @@ START_TEST(test_every_dtype)
 		ck_assert_uint_eq(x->numel, 6);
 		ck_assert_uint_eq(x->nbytes, 6 * dtypes[i].size);
 		ck_assert_int_eq(x->nseg, 1);
-		ck_assert_uint_eq(x->seg[0].len, x->nbytes);
+		ck_assert_uint_eq(x->seg1.len, x->nbytes);
 		ck_assert_int_eq(x->file_index, 0);
 		ck_assert_uint_eq(x->offset, 8 + hlen + off);
 		ck_assert(!x->output_last);
-		ck_assert_ptr_eq(x->seg[0].data, m->files[0].data + x->offset);
-		ck_assert(memcmp(x->seg[0].data, data[i], x->nbytes) == 0);
+		ck_assert_ptr_eq(x->seg1.data, m->files[0].data + x->offset);
+		ck_assert(memcmp(x->seg1.data, data[i], x->nbytes) == 0);
 		ck_assert_ptr_eq(mp_model_find(m, dtypes[i].name), x);
 		off += 6 * dtypes[i].size;
 	}
@@ -165,10 +165,10 @@ START_TEST(test_decoded_values)
 		ck_assert_ptr_nonnull(x);
 		ck_assert_uint_eq(x->ndim, t[i].ndim);
 		double out[3];
-		mp_tensor_decode(x, x->seg[0].data, (size_t)x->numel, out);
+		mp_tensor_decode(x, x->seg1.data, (size_t)x->numel, out);
 		for (uint64_t k = 0; k < x->numel; k++)
 			ck_assert_double_eq(out[k], want[i][k]);
-		mp_dtype_to_double(x->stored, x->seg[0].data, 1, out);
+		mp_dtype_to_double(x->stored, x->seg1.data, 1, out);
 		ck_assert_double_eq(out[0], want[i][0]);
 	}
 	/* scalar: shape [] has one element */
@@ -210,9 +210,9 @@ START_TEST(test_metadata_and_zero_size)
 	ck_assert_uint_eq(e->numel, 0);
 	ck_assert_uint_eq(e->nbytes, 0);
 	ck_assert_int_eq(e->nseg, 1);
-	ck_assert_uint_eq(e->seg[0].len, 0);
+	ck_assert_uint_eq(e->seg1.len, 0);
 	ck_assert_uint_eq(m->tensors[2].offset, m->files[0].size);
-	ck_assert(memcmp(m->tensors[1].seg[0].data, w, 8) == 0);
+	ck_assert(memcmp(m->tensors[1].seg1.data, w, 8) == 0);
 	mp_model_free(m);
 	free(p);
 	tu_rmtree(dir);
@@ -243,10 +243,10 @@ START_TEST(test_offset_order_and_magic)
 	uint64_t base = 8 + strlen(hdr);
 	ck_assert_uint_eq(m->tensors[2].offset, base + 10);
 	/* data byte k is k: c holds bytes 10, 11 */
-	ck_assert_uint_eq(m->tensors[2].seg[0].data[0], 10);
-	ck_assert_uint_eq(m->tensors[2].seg[0].data[1], 11);
+	ck_assert_uint_eq(m->tensors[2].seg1.data[0], 10);
+	ck_assert_uint_eq(m->tensors[2].seg1.data[1], 11);
 	double v[2];
-	mp_tensor_decode(&m->tensors[0], m->tensors[0].seg[0].data, 2, v);
+	mp_tensor_decode(&m->tensors[0], m->tensors[0].seg1.data, 2, v);
 	ck_assert_double_eq(v[0], 0x0100); /* bytes 00 01 */
 	ck_assert_double_eq(v[1], 0x0302); /* bytes 02 03 */
 	mp_model_free(m);
@@ -297,13 +297,13 @@ static void check_sharded(const struct mp_model *m, const char *dir,
 	ck_assert_int_eq(m->tensors[1].file_index, 0);
 	ck_assert_int_eq(m->tensors[2].file_index, 1);
 	double v[3];
-	mp_tensor_decode(&m->tensors[0], m->tensors[0].seg[0].data, 2, v);
+	mp_tensor_decode(&m->tensors[0], m->tensors[0].seg1.data, 2, v);
 	ck_assert_double_eq(v[0], 0.5);
 	ck_assert_double_eq(v[1], -0.25);
-	mp_tensor_decode(&m->tensors[1], m->tensors[1].seg[0].data, 3, v);
+	mp_tensor_decode(&m->tensors[1], m->tensors[1].seg1.data, 3, v);
 	ck_assert_double_eq(v[0], -3);
 	ck_assert_double_eq(v[2], 7);
-	mp_tensor_decode(&m->tensors[2], m->tensors[2].seg[0].data, 1, v);
+	mp_tensor_decode(&m->tensors[2], m->tensors[2].seg1.data, 1, v);
 	ck_assert_double_eq(v[0], 1.0);
 	ck_assert_uint_eq(m->tensors[2].offset,
 			  8 + file_header_len(pb));
@@ -486,7 +486,14 @@ START_TEST(test_file_errors)
 			    "\"data_offsets\":[0,1]},"
 			    "\"t\":{\"dtype\":\"U8\",\"shape\":[1],"
 			    "\"data_offsets\":[1,2]}}",
-			    2, MP_EFORMAT, "twice");
+			    2, MP_EJSON,
+			    "header: duplicate key 't' in the object at the top "
+			    "level");
+	expect_header_error(dir,
+			    "{\"t\":{\"dtype\":\"U8\",\"shape\":[1],"
+			    "\"data_offsets\":[0,1],\"data_offsets\":[1,2]}}",
+			    2, MP_EJSON, "duplicate key 'data_offsets' in the "
+					 "object at t");
 	expect_header_error(dir, "{\"__metadata__\":[1]}", 0, MP_EFORMAT,
 			    "__metadata__");
 	expect_header_error(dir, "{\"__metadata__\":{\"a\":1}}", 0, MP_EFORMAT,

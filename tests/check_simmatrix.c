@@ -7,6 +7,7 @@
 #include "testutil.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,7 +69,7 @@ START_TEST(test_strings_and_reasons)
 			"\"no tensors in common\"}, {\"i\": 99, \"j\": 0}, 7],"
 			"\"models\": [\"a\\\"b\", \"\\u00e9\\ud83d\\ude00\", "
 			"\"c\\/\\n\"], \"higher_is_more_alike\": false}},"
-			"\"empty\": {}}, \"matrices\": 5}\n");
+			"\"empty\": {}}, \"tail\": 5}\n");
 	struct mp_simmatrix_file *f;
 	struct mp_error err;
 	ck_assert_int_eq(mp_simmatrix_file_open(p, &f, &err), MP_OK);
@@ -158,6 +159,22 @@ START_TEST(test_hostile_files)
 		 "estimate values must be a whole number"},
 		{EST("{\"kind\":\"exact\",\"values\":64}"),
 		 "given only for a sketch"},
+		/* a key twice: other readers take the last one, never pick */
+		{"{\"matrices\":{\"t\":{\"l1\":{\"models\":[\"1\",\"2\"],"
+		 "\"values\":[[1,0],[0,1]],\"values\":[[1,0.5],[0.5,1]]}}}}",
+		 "duplicate key 'values' at byte 66"},
+		{"{\"matrices\":{\"t\":{\"l1\":{\"models\":[],\"values\":[]},"
+		 "\"l1\":{\"models\":[],\"values\":[]}}}}",
+		 "duplicate key 'l1' at byte 49"},
+		{"{\"matrices\":{\"t\":{},\"u\":{},\"t\":{}}}",
+		 "duplicate key 't' at byte 27"},
+		{"{\"matrices\":{},\"matrices\":{\"t\":{}}}",
+		 "duplicate key 'matrices' at byte 15"},
+		{"{\"x\":{\"a\":1,\"a\":2},\"matrices\":{}}",
+		 "duplicate key 'a' at byte 12"},
+		{"{\"matrices\":{\"t\":{\"l1\":{\"models\":[],\"values\":[],"
+		 "\"undefined\":[{\"i\":0,\"i\":1}]}}}}",
+		 "duplicate key 'i'"},
 	};
 	char *dir = tu_tmpdir(), *p = tu_path(dir, "bad.json");
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -178,6 +195,45 @@ START_TEST(test_hostile_files)
 		ck_assert_msg(strstr(err.msg, p) && strstr(err.msg, bad[i][1]),
 			      "case %zu: %s", i, err.msg);
 	}
+	/* 65,536 model ids and no room for their values: an error before
+	   anything is allocated for the 2^32 values (32 GiB) */
+	size_t nid = 65536, cap = nid * 12 + 256, len = 0;
+	char *big = malloc(cap);
+	len += (size_t)snprintf(big, cap,
+				"{\"matrices\":{\"t\":{\"l1\":{\"models\":[");
+	for (size_t i = 0; i < nid; i++)
+		len += (size_t)snprintf(big + len, cap - len, "%s\"%zu\"",
+					i ? "," : "", i);
+	len += (size_t)snprintf(big + len, cap - len, "],\"values\":[");
+	for (size_t i = 0; i < nid; i++)
+		len += (size_t)snprintf(big + len, cap - len, "%s[]",
+					i ? "," : "");
+	snprintf(big + len, cap - len, "]}}}}");
+	tu_write_str(p, big);
+	{
+		struct mp_simmatrix_file *f;
+		struct mp_error err = {{0}};
+		ck_assert_int_eq(mp_simmatrix_file_open(p, &f, &err), MP_OK);
+		struct mp_simmatrix *m = NULL;
+		ck_assert_int_eq(mp_simmatrix_file_get(f, 0, &m, &err),
+				 MP_EFORMAT);
+		ck_assert_msg(strstr(err.msg, "65536 models need 65536 x 65536 "
+					      "values but only 196612 bytes"),
+			      "%s", err.msg);
+		mp_simmatrix_file_close(f);
+		/* the tree reader checks the rows before allocating too */
+		mp_json *j;
+		ck_assert_int_eq(mp_json_load(p, 1 << 30, &j, &err), MP_OK);
+		struct mp_simmatrix **ms;
+		size_t nm;
+		ck_assert_int_eq(mp_simmatrix_list_from_json(j, p, &ms, &nm, &err),
+				 MP_EFORMAT);
+		ck_assert_msg(strstr(err.msg, "row 0 does not have 65536 values"),
+			      "%s", err.msg);
+		mp_json_free(j);
+	}
+	free(big);
+
 	/* nesting deeper than 256 in an ignored member */
 	size_t depth = 100000;
 	char *deep = malloc(2 * depth + 64);

@@ -293,6 +293,7 @@ END_TEST
 struct tmodel {
 	struct mp_model m;
 	struct mp_tensor t[MAXT];
+	struct mp_seg segv[MAXT][2]; /* the segments of split tensors */
 	char names[MAXT][32];
 };
 
@@ -318,14 +319,15 @@ static struct mp_tensor *add(struct tmodel *tm, const char *name,
 	t->output_last = output_last;
 	if (split && t->nbytes > 1) {
 		t->nseg = 2;
-		t->seg[0].data = data;
-		t->seg[0].len = t->nbytes / 2 + 1;
-		t->seg[1].data = (const uint8_t *)data + t->seg[0].len;
-		t->seg[1].len = t->nbytes - t->seg[0].len;
+		t->segs = tm->segv[t - tm->t];
+		t->segs[0].data = data;
+		t->segs[0].len = t->nbytes / 2 + 1;
+		t->segs[1].data = (const uint8_t *)data + t->segs[0].len;
+		t->segs[1].len = t->nbytes - t->segs[0].len;
 	} else {
 		t->nseg = 1;
-		t->seg[0].data = data;
-		t->seg[0].len = t->nbytes;
+		t->seg1.data = data;
+		t->seg1.len = t->nbytes;
 	}
 	return t;
 }

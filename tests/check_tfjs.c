@@ -162,6 +162,15 @@ START_TEST(test_errors)
 	expect("{\"weightsManifest\":[{\"paths\":[\"../w.bin\"],\"weights\":[]}]}",
 	       NULL, 0, MP_EFORMAT, "relative");
 	expect("{\"weightsManifest\": 3}", NULL, 0, MP_EFORMAT, "weightsManifest");
+	/* TF.js takes the last of two "paths": never pick one silently */
+	expect("{\"weightsManifest\":[{\"paths\":[\"w.bin\"],\"weights\":[{"
+	       "\"name\":\"a\",\"shape\":[4],\"dtype\":\"float32\"}],"
+	       "\"paths\":[\"x.bin\"]}]}",
+	       F, 16, MP_EJSON,
+	       "duplicate key 'paths' in the object at weightsManifest[0]");
+	expect(HEAD "{\"name\":\"a\",\"shape\":[4],\"name\":\"b\","
+		    "\"dtype\":\"float32\"}]}]}",
+	       F, 16, MP_EJSON, "duplicate key 'name'");
 }
 END_TEST
 

@@ -150,4 +150,54 @@ err=$("$MP_BIN" fingerprint --method spectral --arg output_axis=up "$T/ax/k.safe
 	fail "output_axis=up accepted"
 echo "$err" | grep -q 'output_axis must be "first" or "last"' || fail "output_axis=up: $err"
 ok "--output-axis last reads a safetensors copy in TF.js order like the TF.js model"
+# scale: 200,000 empty tensors in one header cost memory for what they hold
+# (a name, a shape, an offset), not KBs each; 200,000 TF.js weights open in
+# seconds (the name index, no linear search per weight)
+N=200000
+awk -v n=$N 'BEGIN { printf "{"; for (i = 0; i < n; i++)
+	printf "%s\"t%07d\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[0,0]}",
+		(i ? "," : ""), i; printf "}" }' > "$T/hdr.json"
+{ le64 "$(wc -c < "$T/hdr.json")"; cat "$T/hdr.json"; } > "$T/empty.safetensors"
+# 2 KB per tensor (was 3.5); ASan's redzones and quarantine get twice that
+per=2048
+case "$(ldd "$MP_BIN" 2>/dev/null)" in *libasan*) per=4096 ;; esac
+if [ -x /usr/bin/time ]; then
+	t0=$(date +%s)
+	ASAN_OPTIONS="${ASAN_OPTIONS:-}:quarantine_size_mb=16" \
+		/usr/bin/time -f %M -o "$T/rss" timeout 120 "$MP_BIN" fingerprint \
+		--threads 2 "$T/empty.safetensors" > "$T/out" ||
+		fail "fingerprint of $N empty tensors failed"
+	rss=$(tail -n 1 "$T/rss")
+	echo "$N empty tensors: peak RSS ${rss} KB, $(( $(date +%s) - t0 )) s"
+	[ "$rss" -lt $((N * per / 1024)) ] ||
+		fail "$N empty tensors took $rss KB (bound $((N * per / 1024)) KB)"
+	grep -Eq "safetensors +$N +0 " "$T/out" || fail "empty tensors: $(cat "$T/out")"
+else
+	echo "skip: no /usr/bin/time for the RSS bound"
+fi
+mkdir -p "$T/tfjs"
+awk -v n=$N 'BEGIN { printf "{\"weightsManifest\":[{\"paths\":[\"g.bin\"],\"weights\":[";
+	for (i = 0; i < n; i++)
+		printf "%s{\"name\":\"layer/w%d\",\"shape\":[1],\"dtype\":\"int32\"}",
+			(i ? "," : ""), i; printf "]}]}" }' > "$T/tfjs/model.json"
+head -c $((N * 4)) /dev/zero > "$T/tfjs/g.bin"
+t0=$(date +%s)
+out=$(timeout 60 "$MP_BIN" fingerprint --threads 2 "$T/tfjs/model.json") ||
+	fail "$N TF.js weights: not done in 60 s"
+echo "$N TF.js weights: $(( $(date +%s) - t0 )) s"
+echo "$out" | grep -Eq "tfjs +$N +$N +I32 100%" || fail "TF.js weights: $out"
+# the last of them repeating the first is still found
+sed 's/"layer\/w199999"/"layer\/w0"/' "$T/tfjs/model.json" > "$T/tfjs/dup.json"
+rc=0; err=$(timeout 60 "$MP_BIN" fingerprint "$T/tfjs/dup.json" 2>&1 >/dev/null) || rc=$?
+[ $rc = 1 ] && echo "$err" | grep -q "dup.json: weight 'layer/w0' is listed twice" ||
+	fail "repeated TF.js weight: rc $rc: $err"
+# 200,000 metadata keys: each is looked up in an index, not in a list
+awk -v n=$N 'BEGIN { printf "{\"__metadata__\":{"; for (i = 0; i < n; i++)
+	printf "%s\"k%d\":\"v\"", (i ? "," : ""), i
+	printf "},\"t\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]}}" }' > "$T/hdr.json"
+{ le64 "$(wc -c < "$T/hdr.json")"; cat "$T/hdr.json"; printf x; } > "$T/meta.safetensors"
+out=$(timeout 60 "$MP_BIN" fingerprint "$T/meta.safetensors") ||
+	fail "$N metadata keys: not done in 60 s"
+echo "$out" | grep -Eq "safetensors +1 +1 +U8" || fail "metadata keys: $out"
+ok "scale: many tiny tensors and weights"
 finish

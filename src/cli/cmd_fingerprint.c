@@ -197,7 +197,8 @@ int cmd_fingerprint(int argc, char **argv)
 			       mix, fp->seconds,
 			       fp->nfiles ? fp->files[0].sha256 : "");
 		}
-		mp_json_push(list, mp_fp_to_json(fp));
+		if (json || outfile) /* the table alone needs no JSON tree */
+			mp_json_push(list, mp_fp_to_json(fp));
 		mp_fp_free(fp);
 	}
 	if (json)

@@ -165,14 +165,14 @@ static mp_status check_config(struct mp_config *c, const mp_json *j,
 	return MP_OK;
 }
 
-/* Every top-level field is known and appears once. */
+/* Every top-level field is known (a field given twice is refused by the
+ * JSON layer). */
 static mp_status check_fields(const mp_json *j, const char *where,
 			      struct mp_error *err)
 {
 	static const char *const fields[] = {"models", "methods", "method_args",
 					     "metrics"};
 	enum { NFIELDS = sizeof fields / sizeof fields[0] };
-	bool seen[NFIELDS] = {false};
 	for (mp_json *e = mp_json_child(j); e; e = mp_json_next(e)) {
 		size_t k = 0;
 		while (k < NFIELDS && strcmp(fields[k], mp_json_key(e)) != 0)
@@ -185,11 +185,6 @@ static mp_status check_fields(const mp_json *j, const char *where,
 					    "metrics)",
 					    where,
 					    mp_printable(mp_json_key(e), show));
-		if (seen[k])
-			return mp_error_set(err, MP_EINVAL,
-					    "%s: field '%s' appears twice", where,
-					    fields[k]);
-		seen[k] = true;
 	}
 	return MP_OK;
 }

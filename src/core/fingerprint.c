@@ -3,6 +3,7 @@
  * positions. The JSON form is in fp_json.c. */
 #include "fingerprint.h"
 #include "mapguard.h"
+#include "names.h"
 
 #include <math.h>
 #include <openssl/evp.h>
@@ -226,74 +227,30 @@ void mp_fp_free(struct mp_fingerprint *fp)
 	free(fp);
 }
 
-/* Order of the name index; ties by position so mp_fp_find returns the
- * first of repeated names. */
-static int name_cmp(const struct mp_tensor_fp *t, size_t a, size_t b)
+static struct mp_names fp_names(const struct mp_fingerprint *fp)
 {
-	int c = strcmp(t[a].name, t[b].name);
-	return c ? c : (a < b ? -1 : a > b);
+	return (struct mp_names){fp->tensors, fp->ntensors, sizeof *fp->tensors,
+				 offsetof(struct mp_tensor_fp, name)};
 }
 
 mp_status mp_fp_index(struct mp_fingerprint *fp, struct mp_error *err)
 {
 	free(fp->by_name);
-	fp->by_name = NULL;
-	size_t n = fp->ntensors;
-	if (n == 0)
-		return MP_OK;
-	size_t *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
-	if (!a || !b) {
-		free(a);
-		free(b);
+	struct mp_names r = fp_names(fp);
+	fp->by_name = mp_names_index(&r);
+	if (!fp->by_name && fp->ntensors)
 		return mp_error_set(err, MP_ENOMEM,
-				    "out of memory indexing %zu tensors", n);
-	}
-	for (size_t i = 0; i < n; i++)
-		a[i] = i;
-	for (size_t w = 1; w < n; w *= 2) {
-		for (size_t lo = 0; lo < n; lo += 2 * w) {
-			size_t mid = lo + w < n ? lo + w : n;
-			size_t hi = lo + 2 * w < n ? lo + 2 * w : n;
-			size_t i = lo, j = mid, k = lo;
-			while (i < mid && j < hi)
-				b[k++] = name_cmp(fp->tensors, a[i], a[j]) <= 0
-					     ? a[i++]
-					     : a[j++];
-			while (i < mid)
-				b[k++] = a[i++];
-			while (j < hi)
-				b[k++] = a[j++];
-		}
-		size_t *t = a;
-		a = b;
-		b = t;
-	}
-	free(b);
-	fp->by_name = a;
+				    "out of memory indexing %zu tensors",
+				    fp->ntensors);
 	return MP_OK;
 }
 
 const struct mp_tensor_fp *mp_fp_find(const struct mp_fingerprint *fp,
 				      const char *name)
 {
-	if (!fp->by_name) {
-		for (size_t i = 0; i < fp->ntensors; i++)
-			if (strcmp(fp->tensors[i].name, name) == 0)
-				return &fp->tensors[i];
-		return NULL;
-	}
-	size_t lo = 0, hi = fp->ntensors; /* first index with name >= key */
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (strcmp(fp->tensors[fp->by_name[mid]].name, name) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo < fp->ntensors &&
-	    strcmp(fp->tensors[fp->by_name[lo]].name, name) == 0)
-		return &fp->tensors[fp->by_name[lo]];
-	return NULL;
+	struct mp_names r = fp_names(fp);
+	long i = mp_names_find(&r, fp->by_name, name);
+	return i < 0 ? NULL : &fp->tensors[i];
 }
 
 /* splitmix64 step. */

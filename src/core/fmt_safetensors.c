@@ -6,6 +6,7 @@
 #include "json.h"
 #include "mapguard.h"
 #include "model.h"
+#include "names.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -26,7 +27,6 @@ struct entry {
 	int ndim;
 	uint64_t shape[MP_MAX_DIMS];
 	uint64_t begin, end;
-	size_t order; /* position in the header, breaks offset ties */
 };
 
 static bool is_regular(const char *path)
@@ -154,12 +154,27 @@ static uint64_t le64(const uint8_t *b)
 	return v;
 }
 
-static bool meta_has(const struct mp_model *m, const char *key)
+/* The metadata keys m had before a file's are indexed once: a header may
+ * hold a million of them (keys within one object are already unique). */
+struct known {
+	struct mp_names r;
+	size_t *index;
+};
+
+static mp_status known_init(struct known *k, const struct mp_model *m,
+			    const char *path, struct mp_error *err)
 {
-	for (size_t i = 0; i < m->nmeta; i++)
-		if (strcmp(m->meta[i].key, key) == 0)
-			return true;
-	return false;
+	k->r = (struct mp_names){m->meta, m->nmeta, sizeof *m->meta,
+				 offsetof(struct mp_meta, key)};
+	k->index = mp_names_index(&k->r);
+	if (!k->index && m->nmeta)
+		return mp_error_set(err, MP_ENOMEM, "%s: out of memory", path);
+	return MP_OK;
+}
+
+static bool known_has(const struct known *k, const char *key)
+{
+	return k->r.n && mp_names_find(&k->r, k->index, key) >= 0;
 }
 
 static mp_status bad_dtype(const char *path, const char *name,
@@ -256,105 +271,244 @@ static mp_status parse_metadata(struct mp_model *m, const char *path,
 	if (!mp_json_is_object(md))
 		return mp_error_set(err, MP_EFORMAT,
 				    "%s: __metadata__ is not an object", path);
-	for (mp_json *c = mp_json_child(md); c; c = mp_json_next(c)) {
+	struct known k;
+	mp_status s = known_init(&k, m, path, err);
+	for (mp_json *c = mp_json_child(md); c && s == MP_OK;
+	     c = mp_json_next(c)) {
 		char nb[MP_NAME_SHOW + 8];
 		const char *v = mp_json_str(c);
 		if (!v)
-			return mp_error_set(err, MP_EFORMAT,
-					    "%s: __metadata__ value of '%s' is "
-					    "not a string",
-					    path, mp_printable(mp_json_key(c), nb));
-		if (meta_has(m, mp_json_key(c)))
-			continue;
-		mp_status s = mp_model_add_meta(m, mp_json_key(c), v, err);
-		if (s != MP_OK)
-			return s;
+			s = mp_error_set(err, MP_EFORMAT,
+					 "%s: __metadata__ value of '%s' is "
+					 "not a string",
+					 path, mp_printable(mp_json_key(c), nb));
+		else if (!known_has(&k, mp_json_key(c)))
+			s = mp_model_add_meta(m, mp_json_key(c), v, err);
 	}
-	return MP_OK;
+	free(k.index);
+	return s;
 }
 
-static int cmp_entry(const void *a, const void *b)
+/* Order of tensors in the data area; ties by header position. */
+static int cmp_placed(const void *a, const void *b)
 {
-	const struct entry *x = a, *y = b;
-	if (x->begin != y->begin)
-		return x->begin < y->begin ? -1 : 1;
-	if (x->end != y->end)
-		return x->end < y->end ? -1 : 1;
-	return x->order < y->order ? -1 : x->order > y->order;
+	const struct mp_tensor *x = *(const struct mp_tensor *const *)a;
+	const struct mp_tensor *y = *(const struct mp_tensor *const *)b;
+	if (x->offset != y->offset)
+		return x->offset < y->offset ? -1 : 1;
+	if (x->nbytes != y->nbytes)
+		return x->nbytes < y->nbytes ? -1 : 1;
+	return x < y ? -1 : x > y;
 }
 
-static mp_status check_overlap(const char *path, const struct entry *e,
-			       size_t n, struct mp_error *err)
+/* Tensors [first, m->ntensors) in data order, and no two overlapping. */
+static mp_status order_and_check(struct mp_model *m, size_t first,
+				 const char *path, struct mp_error *err)
 {
-	const struct entry *last = NULL; /* non-empty one ending furthest */
-	for (size_t i = 0; i < n; i++) {
-		if (e[i].begin == e[i].end)
-			continue;
-		if (last && e[i].begin < last->end) {
-			char a[MP_NAME_SHOW + 8], b[MP_NAME_SHOW + 8];
-			return mp_error_set(err, MP_EFORMAT,
-					    "%s: tensors '%s' and '%s' overlap "
-					    "in the data area",
-					    path, mp_printable(last->name, a),
-					    mp_printable(e[i].name, b));
-		}
-		if (!last || e[i].end > last->end)
-			last = &e[i];
-	}
-	return MP_OK;
-}
-
-/* Parse the header of the mapped file at index fi and append its tensors
- * and metadata. */
-static mp_status load_header(struct mp_model *m, int fi, mp_json *hdr,
-			     uint64_t data_start, struct mp_error *err)
-{
-	const struct mp_file *f = &m->files[fi];
-	const char *path = f->path;
-	uint64_t data_size = f->size - data_start;
-	if (!mp_json_is_object(hdr))
-		return mp_error_set(err, MP_EFORMAT,
-				    "%s: header is not a JSON object", path);
-	size_t cap = mp_json_size(hdr), n = 0;
-	struct entry *e = calloc(cap ? cap : 1, sizeof *e);
-	if (!e)
+	size_t n = m->ntensors - first;
+	if (n < 2)
+		return MP_OK;
+	struct mp_tensor **v = malloc(n * sizeof *v);
+	struct mp_tensor *sorted = v ? malloc(n * sizeof *sorted) : NULL;
+	if (!sorted) {
+		free(v);
 		return mp_error_set(err, MP_ENOMEM, "%s: out of memory", path);
+	}
+	for (size_t i = 0; i < n; i++)
+		v[i] = &m->tensors[first + i];
+	qsort(v, n, sizeof *v, cmp_placed);
+	const struct mp_tensor *last = NULL; /* non-empty one ending furthest */
 	mp_status s = MP_OK;
-	for (mp_json *c = mp_json_child(hdr); c && s == MP_OK;
-	     c = mp_json_next(c)) {
-		const char *key = mp_json_key(c);
-		if (strcmp(key, "__metadata__") == 0) {
-			s = parse_metadata(m, path, c, err);
-			continue;
-		}
-		e[n].name = key;
-		e[n].order = n;
-		s = parse_entry(path, c, data_size, &e[n], err);
-		n++;
-	}
-	if (s == MP_OK && n > 1) {
-		qsort(e, n, sizeof *e, cmp_entry);
-		s = check_overlap(path, e, n, err);
-	}
 	for (size_t i = 0; i < n && s == MP_OK; i++) {
-		struct mp_tensor *t;
-		s = mp_model_add_tensor(m, e[i].name, &t, err);
-		if (s != MP_OK)
-			break;
-		t->stored = t->logical = e[i].dt;
-		t->quant.kind = MP_QUANT_NONE;
-		s = mp_tensor_set_shape(t, e[i].ndim, e[i].shape, path, err);
-		if (s != MP_OK)
-			break;
-		f = &m->files[fi];
-		t->file_index = fi;
-		t->offset = data_start + e[i].begin;
-		t->nseg = 1;
-		t->seg[0].data = f->data + t->offset;
-		t->seg[0].len = t->nbytes;
-		t->output_last = false;
+		const struct mp_tensor *t = v[i];
+		if (t->nbytes == 0)
+			continue;
+		if (last && t->offset < last->offset + last->nbytes) {
+			char a[MP_NAME_SHOW + 8], b[MP_NAME_SHOW + 8];
+			s = mp_error_set(err, MP_EFORMAT,
+					 "%s: tensors '%s' and '%s' overlap in "
+					 "the data area",
+					 path, mp_printable(last->name, a),
+					 mp_printable(t->name, b));
+		}
+		if (!last || t->offset + t->nbytes > last->offset + last->nbytes)
+			last = t;
 	}
-	free(e);
+	for (size_t i = 0; i < n; i++)
+		sorted[i] = *v[i];
+	memcpy(&m->tensors[first], sorted, n * sizeof *sorted);
+	free(sorted);
+	free(v);
+	return s;
+}
+
+/* A name twice among tensors [first, m->ntensors): a key twice in the
+ * header object. */
+static mp_status repeated_name(const struct mp_model *m, size_t first,
+			       const char *where, struct mp_error *err)
+{
+	struct mp_names r = {m->tensors + first, m->ntensors - first,
+			     sizeof *m->tensors, offsetof(struct mp_tensor, name)};
+	if (r.n < 2)
+		return MP_OK;
+	size_t *index = mp_names_index(&r), a, b;
+	if (!index)
+		return mp_error_set(err, MP_ENOMEM, "%s: out of memory", where);
+	bool rep = mp_names_repeat(&r, index, &a, &b);
+	free(index);
+	char nb[MP_NAME_SHOW + 8];
+	return rep ? mp_error_set(err, MP_EJSON,
+				  "%s: duplicate key '%s' in the object at the "
+				  "top level",
+				  where, mp_printable(m->tensors[first + b].name, nb))
+		   : MP_OK;
+}
+
+/* Append the tensor of a validated header entry of the file at fi. */
+static mp_status add_entry(struct mp_model *m, int fi, const struct entry *e,
+			   uint64_t data_start, struct mp_error *err)
+{
+	const char *path = m->files[fi].path;
+	struct mp_tensor *t;
+	mp_status s = mp_model_add_tensor(m, e->name, &t, err);
+	if (s != MP_OK)
+		return s;
+	t->stored = t->logical = e->dt;
+	t->quant.kind = MP_QUANT_NONE;
+	s = mp_tensor_set_shape(t, e->ndim, e->shape, path, err);
+	if (s != MP_OK)
+		return s;
+	t->file_index = fi;
+	t->offset = data_start + e->begin;
+	t->nseg = 1;
+	t->seg1.data = m->files[fi].data + t->offset;
+	t->seg1.len = t->nbytes;
+	t->output_last = false;
+	return MP_OK;
+}
+
+static bool is_ws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* End of the JSON value at p: the ',' or closing bracket after it at
+ * nesting depth 0, or end (the member parser checks the text itself). */
+static const char *value_end(const char *p, const char *end)
+{
+	int depth = 0;
+	for (; p < end; p++) {
+		if (*p == '"') {
+			for (p++; p < end && *p != '"'; p++)
+				if (*p == '\\')
+					p++;
+			if (p >= end)
+				return end;
+		} else if (*p == '{' || *p == '[') {
+			depth++;
+		} else if (*p == '}' || *p == ']') {
+			if (depth-- == 0)
+				return p;
+		} else if (*p == ',' && depth == 0) {
+			return p;
+		}
+	}
+	return end;
+}
+
+/* The header text [h, h+n) of the mapped file at index fi, read one member
+ * at a time so that only one entry's tree is alive: a header of a million
+ * entries costs its tensors, not a tree of nodes as well. Tensors are
+ * appended in data order. */
+static mp_status load_header(struct mp_model *m, int fi, const char *h,
+			     size_t n, const char *where, uint64_t data_start,
+			     struct mp_error *err)
+{
+	const char *path = m->files[fi].path;
+	uint64_t data_size = m->files[fi].size - data_start;
+	const char *p = h, *end = h + n;
+	size_t first = m->ntensors;
+	bool had_meta = false;
+	while (p < end && is_ws(*p))
+		p++;
+	if (p == end || *p != '{') {
+		mp_json *whole;
+		mp_status s = mp_json_parse(h, n, where, &whole, err);
+		mp_json_free(whole);
+		return s != MP_OK ? s
+				  : mp_error_set(err, MP_EFORMAT,
+						 "%s: header is not a JSON object",
+						 path);
+	}
+	p++;
+	mp_status s = MP_OK;
+	for (bool more = true, start = true; more && s == MP_OK; start = false) {
+		while (p < end && is_ws(*p))
+			p++;
+		if (start && p < end && *p == '}') { /* {} */
+			p++;
+			break;
+		}
+		/* the key: a string, up to the ':' */
+		const char *k = p;
+		while (k < end && *k != ':') {
+			if (*k == '"')
+				for (k++; k < end && *k != '"'; k++)
+					if (*k == '\\')
+						k++;
+			k++;
+		}
+		if (p >= end || *p != '"' || k >= end)
+			return mp_error_set(err, MP_EJSON,
+					    "%s: invalid JSON near byte %zu",
+					    where, (size_t)(p - h));
+		mp_json *kj = NULL, *vj = NULL;
+		s = mp_json_parse_member(p, (size_t)(k - p), (size_t)(p - h),
+					 NULL, where, &kj, err);
+		const char *key = mp_json_str(kj);
+		if (s == MP_OK && !key)
+			s = mp_error_set(err, MP_EJSON,
+					 "%s: invalid JSON near byte %zu", where,
+					 (size_t)(p - h));
+		const char *v = k + 1, *ve = value_end(v, end);
+		if (s == MP_OK && (ve >= end || (*ve != ',' && *ve != '}')))
+			s = mp_error_set(err, MP_EJSON,
+					 "%s: invalid JSON near byte %zu", where,
+					 (size_t)(ve - h));
+		if (s == MP_OK)
+			s = mp_json_parse_member(v, (size_t)(ve - v),
+						 (size_t)(v - h), key, where,
+						 &vj, err);
+		if (s == MP_OK && strcmp(key, "__metadata__") == 0) {
+			char nb[MP_NAME_SHOW + 8];
+			s = had_meta ? mp_error_set(err, MP_EJSON,
+						    "%s: duplicate key '%s' in "
+						    "the object at the top level",
+						    where, mp_printable(key, nb))
+				     : parse_metadata(m, path, vj, err);
+			had_meta = true;
+		} else if (s == MP_OK) {
+			struct entry e = {.name = key};
+			s = parse_entry(path, vj, data_size, &e, err);
+			if (s == MP_OK)
+				s = add_entry(m, fi, &e, data_start, err);
+		}
+		mp_json_free(vj);
+		mp_json_free(kj);
+		if (s == MP_OK) {
+			more = *ve == ',';
+			p = ve + 1;
+		}
+	}
+	while (s == MP_OK && p < end && is_ws(*p))
+		p++;
+	if (s == MP_OK && p != end)
+		s = mp_error_set(err, MP_EJSON, "%s: invalid JSON near byte %zu",
+				 where, (size_t)(p - h));
+	if (s == MP_OK)
+		s = repeated_name(m, first, where, err);
+	if (s == MP_OK)
+		s = order_and_check(m, first, path, err);
 	return s;
 }
 
@@ -397,60 +551,36 @@ static mp_status load_file(struct mp_model *m, const char *path,
 	snprintf(where, wl, "%s: header", path);
 	/* parsed from a copy: the parser allocates, and the map may shrink */
 	char *text = malloc((size_t)n + 1);
-	mp_json *hdr;
 	if (!text)
 		s = mp_error_set(err, MP_ENOMEM, "%s: out of memory", path);
 	else if (!mp_mapguard_copy(text, f->data + 8, (size_t)n, &fault))
 		s = mp_mapguard_error(path, err);
 	else
-		s = mp_json_parse(text, (size_t)n, where, &hdr, err);
+		s = load_header(m, fi, text, (size_t)n, where, 8 + n, err);
 	free(text);
 	free(where);
-	if (s != MP_OK)
-		return s;
-	s = load_header(m, fi, hdr, 8 + n, err);
-	mp_json_free(hdr);
+	mp_file_release(&m->files[fi], 0, 8 + n); /* read once, done with */
 	return s;
-}
-
-static int cmp_tensor_name(const void *a, const void *b)
-{
-	const struct mp_tensor *x = *(const struct mp_tensor *const *)a;
-	const struct mp_tensor *y = *(const struct mp_tensor *const *)b;
-	return strcmp(x->name, y->name);
 }
 
 /* Names must be unique across all files of the model. */
-static mp_status check_unique(const struct mp_model *m, struct mp_error *err)
+static mp_status check_unique(struct mp_model *m, struct mp_error *err)
 {
-	if (m->ntensors < 2)
-		return MP_OK;
-	const struct mp_tensor **v = malloc(m->ntensors * sizeof *v);
-	if (!v)
-		return mp_error_set(err, MP_ENOMEM, "%s: out of memory",
-				    m->path);
-	for (size_t i = 0; i < m->ntensors; i++)
-		v[i] = &m->tensors[i];
-	qsort(v, m->ntensors, sizeof *v, cmp_tensor_name);
-	mp_status s = MP_OK;
-	for (size_t i = 1; i < m->ntensors && s == MP_OK; i++) {
-		if (strcmp(v[i - 1]->name, v[i]->name) != 0)
-			continue;
-		char nb[MP_NAME_SHOW + 8];
-		const char *a = m->files[v[i - 1]->file_index].path;
-		const char *b = m->files[v[i]->file_index].path;
-		if (strcmp(a, b) == 0)
-			s = mp_error_set(err, MP_EFORMAT,
-					 "%s: tensor '%s' appears twice", a,
-					 mp_printable(v[i]->name, nb));
-		else
-			s = mp_error_set(err, MP_EFORMAT,
-					 "%s: tensor '%s' appears in both %s "
-					 "and %s",
-					 m->path, mp_printable(v[i]->name, nb), a, b);
-	}
-	free(v);
-	return s;
+	bool rep;
+	size_t x, y;
+	mp_status s = mp_model_index(m, &rep, &x, &y, err);
+	if (s != MP_OK || !rep)
+		return s;
+	char nb[MP_NAME_SHOW + 8];
+	const char *a = m->files[m->tensors[x].file_index].path;
+	const char *b = m->files[m->tensors[y].file_index].path;
+	if (strcmp(a, b) == 0)
+		return mp_error_set(err, MP_EFORMAT,
+				    "%s: tensor '%s' appears twice", a,
+				    mp_printable(m->tensors[y].name, nb));
+	return mp_error_set(err, MP_EFORMAT,
+			    "%s: tensor '%s' appears in both %s and %s",
+			    m->path, mp_printable(m->tensors[y].name, nb), a, b);
 }
 
 /* Load paths[0..n); who is the directory they were found in, NULL when the
@@ -477,23 +607,23 @@ static mp_status index_meta(struct mp_model *m, const char *path,
 	if (!mp_json_is_object(md))
 		return mp_error_set(err, MP_EFORMAT,
 				    "%s: \"metadata\" is not an object", path);
-	for (mp_json *c = mp_json_child(md); c; c = mp_json_next(c)) {
+	struct known k;
+	mp_status s = known_init(&k, m, path, err);
+	for (mp_json *c = mp_json_child(md); c && s == MP_OK;
+	     c = mp_json_next(c)) {
 		char *own = NULL;
 		const char *v = mp_json_str(c);
 		if (!v)
 			v = own = mp_json_print(c, false);
 		if (!v)
-			return mp_error_set(err, MP_ENOMEM, "%s: out of memory",
-					    path);
-		mp_status s =
-		    meta_has(m, mp_json_key(c))
-			? MP_OK
-			: mp_model_add_meta(m, mp_json_key(c), v, err);
+			s = mp_error_set(err, MP_ENOMEM, "%s: out of memory",
+					 path);
+		else if (!known_has(&k, mp_json_key(c)))
+			s = mp_model_add_meta(m, mp_json_key(c), v, err);
 		free(own);
-		if (s != MP_OK)
-			return s;
 	}
-	return MP_OK;
+	free(k.index);
+	return s;
 }
 
 /* Every weight_map entry naming shard (tensors [first, m->ntensors) came

@@ -60,13 +60,14 @@ struct group {
 	uint64_t total;
 };
 
-/* Point t->seg at bytes [off, off+len) of the group's concatenation. */
+/* Point t's segments at bytes [off, off+len) of the group's concatenation. */
 static mp_status place(struct mp_model *m, const struct group *g,
 		       struct mp_tensor *t, uint64_t off, const char *where,
 		       struct mp_error *err)
 {
 	uint64_t base = 0, left = t->nbytes, pos = off;
-	t->nseg = 0;
+	struct mp_seg seg[MP_MAX_SEGS];
+	int nseg = 0;
 	for (int i = 0; i < g->nfiles && left; i++) {
 		const struct mp_file *f = &m->files[g->first + i];
 		if (pos >= base + f->size) {
@@ -74,7 +75,7 @@ static mp_status place(struct mp_model *m, const struct group *g,
 			continue;
 		}
 		char nb[MP_NAME_SHOW + 8];
-		if (t->nseg == MP_MAX_SEGS)
+		if (nseg == MP_MAX_SEGS)
 			return mp_error_set(err, MP_ERANGE,
 					    "%s: weight '%s' spans more than %d "
 					    "shards",
@@ -83,23 +84,23 @@ static mp_status place(struct mp_model *m, const struct group *g,
 		uint64_t in = pos - base, take = f->size - in;
 		if (take > left)
 			take = left;
-		if (t->nseg == 0) {
+		if (nseg == 0) {
 			t->file_index = g->first + i;
 			t->offset = in;
 		}
-		t->seg[t->nseg].data = f->data + in;
-		t->seg[t->nseg++].len = take;
+		seg[nseg].data = f->data + in;
+		seg[nseg++].len = take;
 		left -= take;
 		pos += take;
 		base += f->size;
 	}
 	if (t->nbytes == 0) {
-		t->nseg = 1;
-		t->seg[0].data = (const uint8_t *)"";
-		t->seg[0].len = 0;
+		nseg = 1;
+		seg[0].data = (const uint8_t *)"";
+		seg[0].len = 0;
 		t->file_index = g->first;
 	}
-	return MP_OK;
+	return mp_tensor_set_segs(t, seg, nseg, where, err);
 }
 
 static mp_status weight(struct mp_model *m, const struct group *g,
@@ -112,9 +113,6 @@ static mp_status weight(struct mp_model *m, const struct group *g,
 				    where);
 	char nb[MP_NAME_SHOW + 8], db[MP_NAME_SHOW + 8];
 	const char *shown = mp_printable(name, nb);
-	if (mp_model_find(m, name))
-		return mp_error_set(err, MP_EFORMAT,
-				    "%s: weight '%s' is listed twice", where, shown);
 	const char *dt = mp_json_str(mp_json_get(w, "dtype"));
 	enum mp_dtype logical;
 	if (dt && !strcmp(dt, "float32"))
@@ -300,6 +298,16 @@ static mp_status open_json(struct mp_model *m, const char *path,
 	}
 	free(dir);
 	mp_json_free(doc);
+	bool rep = false;
+	size_t a, b;
+	if (s == MP_OK)
+		s = mp_model_index(m, &rep, &a, &b, err);
+	if (s == MP_OK && rep) {
+		char nb[MP_NAME_SHOW + 8];
+		s = mp_error_set(err, MP_EFORMAT,
+				 "%s: weight '%s' is listed twice", path,
+				 mp_printable(m->tensors[b].name, nb));
+	}
 	return s;
 }
 

@@ -285,7 +285,11 @@ static mp_status sketch_from(const mp_json *sk, const char *where,
 			   where, t->name, n, MAX_SKETCH);
 	}
 	t->nsketch = (uint32_t)(n / 4);
-	t->sketch = malloc(n ? n : 1);
+	if (n == 0) { /* an empty sketch is no sketch */
+		free(raw);
+		return MP_OK;
+	}
+	t->sketch = malloc(n);
 	if (!t->sketch) {
 		free(raw);
 		return NOMEM();
@@ -419,8 +423,8 @@ static mp_status files_from(const mp_json *files, const char *where,
 	size_t n = mp_json_size(files);
 	if (!(fp->files = calloc(n + 1, sizeof *fp->files)))
 		return NOMEM();
-	for (size_t i = 0; i < n; i++) {
-		mp_json *f = mp_json_at(files, i);
+	mp_json *f = mp_json_child(files);
+	for (size_t i = 0; i < n; i++, f = mp_json_next(f)) {
 		if (!mp_json_is_object(f))
 			return BAD("%s: files[%zu] is not an object", where, i);
 		const char *p = mp_json_str(mp_json_get(f, "path"));

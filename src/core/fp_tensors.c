@@ -41,6 +41,11 @@ struct job {
 	atomic_bool failed;
 	atomic_uint_fast64_t done;
 	uint64_t total;
+	/* statistics of no values per stored dtype (unquantized), made once:
+	   a model of a million empty tensors must not pay a full
+	   accumulator for each */
+	bool has_empty[MP_DTYPE_COUNT];
+	struct mp_tstats empty[MP_DTYPE_COUNT];
 	pthread_mutex_t lock; /* guards status and err */
 	mp_status status;
 	struct mp_error *err;
@@ -78,12 +83,13 @@ static void advise(const struct mp_model *m, const struct mp_tensor *t,
 		   uint64_t off, uint64_t len,
 		   void (*fn)(const struct mp_file *, uint64_t, uint64_t))
 {
+	const struct mp_seg *seg = mp_tensor_segs(t);
 	uint64_t base = 0, end = off + len;
 	for (int s = 0; s < t->nseg && base < end; s++) {
 		uint64_t lo = off > base ? off : base;
 		uint64_t hi =
-		    base + t->seg[s].len < end ? base + t->seg[s].len : end;
-		const uint8_t *p = t->seg[s].data;
+		    base + seg[s].len < end ? base + seg[s].len : end;
+		const uint8_t *p = seg[s].data;
 		for (size_t f = 0; lo < hi && f < m->nfiles; f++) {
 			const struct mp_file *mf = &m->files[f];
 			if (mf->data && p >= mf->data &&
@@ -93,7 +99,7 @@ static void advise(const struct mp_model *m, const struct mp_tensor *t,
 				break;
 			}
 		}
-		base += t->seg[s].len;
+		base += seg[s].len;
 	}
 }
 
@@ -164,10 +170,11 @@ static mp_status do_tensor(struct worker *w, const struct mp_tensor *t,
 			   struct mp_tensor_fp *o)
 {
 	struct job *j = w->j;
+	const struct mp_seg *seg = mp_tensor_segs(t);
 	uint64_t seglen = 0;
 	bool ok = t->nseg >= 0 && t->nseg <= MP_MAX_SEGS;
 	for (int s = 0; ok && s < t->nseg; s++)
-		ok = mp_add_u64(seglen, t->seg[s].len, &seglen);
+		ok = mp_add_u64(seglen, seg[s].len, &seglen);
 	if (!ok || seglen != t->nbytes) {
 		fail(j, MP_EFORMAT,
 		     "tensor '%s': segments do not cover its bytes", t->name);
@@ -190,7 +197,14 @@ static mp_status do_tensor(struct worker *w, const struct mp_tensor *t,
 			return MP_ENOMEM;
 		}
 	}
-	if (fl && !(acc = mp_tstats_new(t->stored, &t->quant, t->numel))) {
+	bool none = fl && t->numel == 0 && t->quant.kind == MP_QUANT_NONE &&
+		    j->has_empty[t->stored];
+	if (none) {
+		o->stats = j->empty[t->stored];
+		o->has_stats = true;
+	}
+	if (fl && !none &&
+	    !(acc = mp_tstats_new(t->stored, &t->quant, t->numel))) {
 		fail(j, MP_ENOMEM, "tensor '%s': out of memory", t->name);
 		return MP_ENOMEM;
 	}
@@ -367,6 +381,20 @@ static mp_status compute(const struct mp_model *m, const mp_json *args,
 		}
 		sz[i] = (struct sized){m->tensors[i].nbytes, i};
 		j.total += m->tensors[i].nbytes;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct mp_tensor *t = &m->tensors[i];
+		if (t->numel || t->quant.kind != MP_QUANT_NONE ||
+		    !mp_dtype_is_float(t->logical) || j.has_empty[t->stored])
+			continue;
+		struct mp_tstats_acc *acc = mp_tstats_new(t->stored, NULL, 0);
+		if (acc) {
+			while (mp_tstats_next_pass(acc))
+				;
+			j.has_empty[t->stored] =
+			    mp_tstats_finish(acc, &j.empty[t->stored]) == MP_OK;
+		}
+		mp_tstats_free(acc);
 	}
 	qsort(sz, n, sizeof *sz, by_size_desc);
 	for (size_t i = 0; i < n; i++)

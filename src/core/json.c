@@ -9,17 +9,154 @@
 #include <stdlib.h>
 #include <string.h>
 
-mp_status mp_json_parse(const char *text, size_t len, const char *where,
-			mp_json **out, struct mp_error *err)
+/* One level of the walk in find_duplicate: the parent chain names the path
+ * of an object in messages. */
+struct frame {
+	const struct frame *up;
+	const cJSON *node; /* a member or element of up's node */
+	size_t index;	   /* its position there */
+};
+
+/* "weightsManifest[0].weights" for the node of f (cut to cap bytes). */
+static void path_of(const struct frame *f, char *buf, size_t cap)
+{
+	if (!f || !f->up) {
+		snprintf(buf, cap, "the top level");
+		return;
+	}
+	path_of(f->up, buf, cap);
+	size_t n = strlen(buf);
+	if (!f->up->up)
+		n = buf[0] = '\0';
+	char nb[MP_NAME_SHOW + 8];
+	if (n + 8 >= cap)
+		return;
+	if (f->node->string)
+		snprintf(buf + n, cap - n, "%s%s", n ? "." : "",
+			 mp_printable(f->node->string, nb));
+	else
+		snprintf(buf + n, cap - n, "[%zu]", f->index);
+}
+
+static int cmp_member(const void *a, const void *b)
+{
+	const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
+	int c = strcmp(x->string, y->string);
+	return c ? c : (x < y ? -1 : x > y);
+}
+
+#define SMALL_OBJECT 16
+
+/* The first key of object o (children c, n of them) that repeats, or NULL;
+ * O(n log n); *nomem on allocation failure. */
+static const char *repeated_key(const cJSON *o, size_t n, bool *nomem)
+{
+	if (n <= SMALL_OBJECT) {
+		for (const cJSON *a = o->child; a; a = a->next)
+			for (const cJSON *b = a->next; b; b = b->next)
+				if (!strcmp(a->string, b->string))
+					return a->string;
+		return NULL;
+	}
+	const cJSON **v = malloc(n * sizeof *v);
+	if (!v) {
+		*nomem = true;
+		return NULL;
+	}
+	size_t k = 0;
+	for (const cJSON *c = o->child; c; c = c->next)
+		v[k++] = c;
+	qsort(v, k, sizeof *v, cmp_member);
+	const char *dup = NULL;
+	for (size_t i = 1; i < k && !dup; i++)
+		if (!strcmp(v[i - 1]->string, v[i]->string))
+			dup = v[i]->string;
+	free(v);
+	return dup;
+}
+
+/* Reject the first object (depth first) holding a key twice: readers and
+ * runtimes disagree on which of the two wins. */
+static mp_status find_duplicate(const struct frame *f, const char *where,
+				struct mp_error *err)
+{
+	const cJSON *j = f->node;
+	if (!cJSON_IsObject(j) && !cJSON_IsArray(j))
+		return MP_OK;
+	size_t n = 0;
+	for (const cJSON *c = j->child; c; c = c->next)
+		n++;
+	if (cJSON_IsObject(j) && n > 1) {
+		bool nomem = false;
+		const char *dup = repeated_key(j, n, &nomem);
+		if (nomem)
+			return mp_error_set(err, MP_ENOMEM, "%s: out of memory",
+					    where);
+		if (dup) {
+			char path[256], nb[MP_NAME_SHOW + 8];
+			path_of(f, path, sizeof path);
+			return mp_error_set(err, MP_EJSON,
+					    "%s: duplicate key '%s' in the object "
+					    "at %s",
+					    where, mp_printable(dup, nb), path);
+		}
+	}
+	struct frame sub = {f, NULL, 0};
+	for (const cJSON *c = j->child; c; c = c->next, sub.index++) {
+		sub.node = c;
+		mp_status s = find_duplicate(&sub, where, err);
+		if (s != MP_OK)
+			return s;
+	}
+	return MP_OK;
+}
+
+/* Parse text (at byte base of its file); key names the member it is the
+ * value of in the file's top-level object (NULL: text is the whole file);
+ * strict: only white space may follow the value. */
+static mp_status parse_at(const char *text, size_t len, size_t base,
+			  const char *key, bool strict, const char *where,
+			  mp_json **out, struct mp_error *err)
 {
 	const char *end = NULL;
 	*out = cJSON_ParseWithLengthOpts(text, len, &end, false);
-	if (!*out) {
-		size_t at = end && end >= text ? (size_t)(end - text) : 0;
-		return mp_error_set(err, MP_EJSON,
-				    "%s: invalid JSON near byte %zu", where, at);
+	size_t at = end && end >= text ? (size_t)(end - text) : 0;
+	while (strict && *out && at < len &&
+	       (text[at] == ' ' || text[at] == '\t' || text[at] == '\n' ||
+		text[at] == '\r'))
+		at++;
+	if (*out && strict && at != len) {
+		cJSON_Delete(*out);
+		*out = NULL;
 	}
-	return MP_OK;
+	if (!*out)
+		return mp_error_set(err, MP_EJSON,
+				    "%s: invalid JSON near byte %zu", where,
+				    base + at);
+	struct frame top = {NULL, NULL, 0}, root = {key ? &top : NULL, *out, 0};
+	if (key)
+		(*out)->string = (char *)key; /* names the object in messages */
+	mp_status s = find_duplicate(&root, where, err);
+	if (key)
+		(*out)->string = NULL;
+	if (s != MP_OK) {
+		cJSON_Delete(*out);
+		*out = NULL;
+	}
+	return s;
+}
+
+mp_status mp_json_parse(const char *text, size_t len, const char *where,
+			mp_json **out, struct mp_error *err)
+{
+	return parse_at(text, len, 0, NULL, false, where, out, err);
+}
+
+mp_status mp_json_parse_member(const char *text, size_t len, size_t base,
+			       const char *key, const char *where,
+			       mp_json **out, struct mp_error *err)
+{
+	return parse_at(text, len, base, key, true, where, out, err);
 }
 
 mp_status mp_json_load(const char *path, uint64_t max_bytes, mp_json **out,

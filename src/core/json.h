@@ -8,9 +8,19 @@
 
 typedef struct cJSON mp_json;
 
-/* Parse text; on failure err names `where` and the byte offset. */
+/* Parse text; on failure err names `where` and the byte offset. An object
+ * holding a key twice is an error naming the key and the object's path
+ * (runtimes disagree on which of the two wins). */
 mp_status mp_json_parse(const char *text, size_t len, const char *where,
 			mp_json **out, struct mp_error *err);
+/* Parse text alone, found at byte base of a file: the value of member key
+ * of the file's top-level object, or the key itself (key NULL). Errors are
+ * as mp_json_parse's, with offsets in the file and paths from its top
+ * level; anything but white space after the value is an error. Lets a
+ * reader hold one member's tree at a time. */
+mp_status mp_json_parse_member(const char *text, size_t len, size_t base,
+			       const char *key, const char *where,
+			       mp_json **out, struct mp_error *err);
 /* Read and parse a file of at most max_bytes. */
 mp_status mp_json_load(const char *path, uint64_t max_bytes, mp_json **out,
 		       struct mp_error *err);

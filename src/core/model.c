@@ -1,5 +1,6 @@
 /* model.c — format detection and the model container. */
 #include "model.h"
+#include "names.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -81,6 +82,10 @@ mp_status mp_model_open(const char *path, struct mp_model **out,
 	}
 	m->format = ops->name;
 	s = ops->open(m, path, err);
+	bool rep;
+	size_t a, b;
+	if (s == MP_OK && !m->by_name)
+		s = mp_model_index(m, &rep, &a, &b, err);
 	if (s != MP_OK) {
 		mp_model_free(m);
 		return s;
@@ -95,8 +100,11 @@ void mp_model_free(struct mp_model *m)
 		return;
 	for (size_t i = 0; i < m->nfiles; i++)
 		mp_file_close(&m->files[i]);
-	for (size_t i = 0; i < m->ntensors; i++)
+	for (size_t i = 0; i < m->ntensors; i++) {
 		free(m->tensors[i].name);
+		mp_tensor_done(&m->tensors[i]);
+	}
+	free(m->by_name);
 	for (size_t i = 0; i < m->nmeta; i++) {
 		free(m->meta[i].key);
 		free(m->meta[i].value);
@@ -150,6 +158,8 @@ mp_status mp_model_add_tensor(struct mp_model *m, const char *name,
 	if (!nt)
 		return mp_error_set(err, MP_ENOMEM, "%s: out of memory", m->path);
 	m->tensors = nt;
+	free(m->by_name);
+	m->by_name = NULL;
 	struct mp_tensor *t = &m->tensors[m->ntensors];
 	memset(t, 0, sizeof *t);
 	if (!(t->name = mp_strdup(name)))
@@ -207,35 +217,88 @@ mp_status mp_tensor_set_shape(struct mp_tensor *t, int ndim,
 	return MP_OK;
 }
 
+mp_status mp_tensor_set_segs(struct mp_tensor *t, const struct mp_seg *v,
+			     int n, const char *where, struct mp_error *err)
+{
+	mp_tensor_done(t);
+	t->nseg = 0;
+	if (n < 1 || n > MP_MAX_SEGS) {
+		char nb[MP_NAME_SHOW + 8];
+		return mp_error_set(err, MP_ERANGE,
+				    "%s: tensor '%s' has %d segments (1 to %d "
+				    "supported)",
+				    where, mp_printable(t->name, nb), n,
+				    MP_MAX_SEGS);
+	}
+	if (n == 1) {
+		t->seg1 = v[0];
+	} else {
+		if (!(t->segs = malloc((size_t)n * sizeof *t->segs)))
+			return mp_error_set(err, MP_ENOMEM, "%s: out of memory",
+					    where);
+		memcpy(t->segs, v, (size_t)n * sizeof *t->segs);
+	}
+	t->nseg = n;
+	return MP_OK;
+}
+
+void mp_tensor_done(struct mp_tensor *t)
+{
+	free(t->segs);
+	t->segs = NULL;
+}
+
 const uint8_t *mp_tensor_bytes(const struct mp_tensor *t, uint64_t off,
 			       uint64_t len, uint8_t *scratch)
 {
+	const struct mp_seg *seg = mp_tensor_segs(t);
 	uint64_t base = 0;
 	int i = 0;
-	while (i < t->nseg && off >= base + t->seg[i].len)
-		base += t->seg[i++].len;
-	if (i < t->nseg && off + len <= base + t->seg[i].len)
-		return t->seg[i].data + (off - base);
+	while (i < t->nseg && off >= base + seg[i].len)
+		base += seg[i++].len;
+	if (i < t->nseg && off + len <= base + seg[i].len)
+		return seg[i].data + (off - base);
 	uint64_t done = 0;
 	while (done < len && i < t->nseg) {
 		uint64_t in = off + done - base;
-		uint64_t take = t->seg[i].len - in;
+		uint64_t take = seg[i].len - in;
 		if (take > len - done)
 			take = len - done;
-		memcpy(scratch + done, t->seg[i].data + in, (size_t)take);
+		memcpy(scratch + done, seg[i].data + in, (size_t)take);
 		done += take;
-		base += t->seg[i++].len;
+		base += seg[i++].len;
 	}
 	return scratch;
+}
+
+static struct mp_names model_names(const struct mp_model *m)
+{
+	return (struct mp_names){m->tensors, m->ntensors, sizeof *m->tensors,
+				 offsetof(struct mp_tensor, name)};
+}
+
+mp_status mp_model_index(struct mp_model *m, bool *repeated, size_t *dup_a,
+			 size_t *dup_b, struct mp_error *err)
+{
+	free(m->by_name);
+	struct mp_names r = model_names(m);
+	m->by_name = mp_names_index(&r);
+	*repeated = false;
+	if (!m->by_name && m->ntensors)
+		return mp_error_set(err, MP_ENOMEM,
+				    "%s: out of memory indexing %zu tensors",
+				    m->path, m->ntensors);
+	if (m->by_name)
+		*repeated = mp_names_repeat(&r, m->by_name, dup_a, dup_b);
+	return MP_OK;
 }
 
 const struct mp_tensor *mp_model_find(const struct mp_model *m,
 				      const char *name)
 {
-	for (size_t i = 0; i < m->ntensors; i++)
-		if (strcmp(m->tensors[i].name, name) == 0)
-			return &m->tensors[i];
-	return NULL;
+	struct mp_names r = model_names(m);
+	long i = mp_names_find(&r, m->by_name, name);
+	return i < 0 ? NULL : &m->tensors[i];
 }
 
 void mp_tensor_decode(const struct mp_tensor *t, const uint8_t *bytes,

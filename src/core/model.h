@@ -24,7 +24,8 @@ struct mp_quant {
 };
 
 /* A byte range of one mapped file; a tensor is at most MP_MAX_SEGS of them
- * (TF.js concatenates weights and cuts shards anywhere). */
+ * (TF.js concatenates weights and cuts shards anywhere). Most tensors have
+ * one, kept inline; only a tensor spanning files allocates its list. */
 struct mp_seg {
 	const uint8_t *data; /* borrowed from the model's files */
 	uint64_t len;
@@ -39,8 +40,9 @@ struct mp_tensor {
 	uint64_t shape[MP_MAX_DIMS];
 	uint64_t numel;  /* product of shape, checked */
 	uint64_t nbytes; /* numel * size(stored), checked */
-	int nseg;
-	struct mp_seg seg[MP_MAX_SEGS];
+	int nseg;	     /* segments; read them with mp_tensor_segs */
+	struct mp_seg seg1;  /* the segment when nseg <= 1 */
+	struct mp_seg *segs; /* [nseg] owned when nseg > 1, else NULL */
 	int file_index;  /* index in model->files of the first segment */
 	uint64_t offset; /* byte offset of the first segment in that file */
 	bool output_last; /* output axis is the last dimension (TF.js) */
@@ -61,6 +63,9 @@ struct mp_model {
 	size_t ntensors;
 	struct mp_meta *meta;
 	size_t nmeta;
+	/* Private: [ntensors] tensor positions sorted by name (mp_model_index);
+	 * NULL until built and after mp_model_add_tensor. */
+	size_t *by_name;
 };
 
 /* Operations of one format. probe returns true when path (a file or
@@ -109,6 +114,19 @@ mp_status mp_tensor_set_shape(struct mp_tensor *t, int ndim,
 			      const uint64_t *shape, const char *where,
 			      struct mp_error *err);
 
+/* Set the segments of t to a copy of v[0..n) (1 <= n <= MP_MAX_SEGS);
+ * where names the file for the error. */
+mp_status mp_tensor_set_segs(struct mp_tensor *t, const struct mp_seg *v,
+			     int n, const char *where, struct mp_error *err);
+/* The nseg segments of t, in order. */
+static inline const struct mp_seg *mp_tensor_segs(const struct mp_tensor *t)
+{
+	return t->nseg > 1 ? t->segs : &t->seg1;
+}
+/* Free what t owns besides its name (for tensors built outside a model;
+ * mp_model_free does it for a model's tensors). */
+void mp_tensor_done(struct mp_tensor *t);
+
 /* Copy or borrow bytes [off, off+len) of the tensor's stored bytes: returns a
  * pointer into the map when the range lies in one segment, else copies into
  * scratch (len bytes) and returns scratch. Caller guarantees the range is
@@ -121,7 +139,15 @@ const uint8_t *mp_tensor_bytes(const struct mp_tensor *t, uint64_t off,
 void mp_tensor_decode(const struct mp_tensor *t, const uint8_t *bytes,
 		      size_t n, double *out);
 
-/* Find a tensor by name, NULL if absent. */
+/* Build the name index of m (mp_model_open does it after the format's
+ * open). When two tensors share a name, *dup_a < *dup_b are the positions
+ * of the first such pair in file order and *repeated is true; a reader
+ * turns that into its error. */
+mp_status mp_model_index(struct mp_model *m, bool *repeated, size_t *dup_a,
+			 size_t *dup_b, struct mp_error *err);
+
+/* Find a tensor by name, NULL if absent: O(log n) once indexed, a linear
+ * scan before. */
 const struct mp_tensor *mp_model_find(const struct mp_model *m,
 				      const char *name);
 

@@ -329,6 +329,17 @@ static mp_status one_from_json(const mp_json *m, const char *method,
 				    "%s: %s/%s: %zu models but %zu rows (the "
 				    "matrix must be square)",
 				    where, method, metric, n, mp_json_size(vals));
+	/* every row is checked before n * n values are allocated: the
+	   declared size alone must not decide the allocation */
+	size_t ri = 0;
+	for (mp_json *row = mp_json_child(vals); row;
+	     row = mp_json_next(row), ri++)
+		if (!mp_json_is_array(row) || mp_json_size(row) != n)
+			return mp_error_set(err, MP_EFORMAT,
+					    "%s: %s/%s: row %zu does not have "
+					    "%zu values (the matrix must be "
+					    "square)",
+					    where, method, metric, ri, n);
 	struct mp_simmatrix *s = mp_simmatrix_new(method, metric, n);
 	if (!s)
 		return mp_error_set(err, MP_ENOMEM, "%s: out of memory", where);
@@ -355,51 +366,52 @@ static mp_status one_from_json(const mp_json *m, const char *method,
 						       mp_json_num(count),
 						       where, err);
 	}
-	for (size_t i = 0; i < n && st == MP_OK; i++) {
-		const char *id = mp_json_str(mp_json_at(ids, i));
-		if (!id) {
+	size_t ni = 0;
+	for (mp_json *idj = mp_json_child(ids); idj && st == MP_OK;
+	     idj = mp_json_next(idj), ni++) {
+		const char *id = mp_json_str(idj);
+		if (!id)
 			st = mp_error_set(err, MP_EFORMAT,
 					  "%s: %s/%s: model %zu is not a string",
-					  where, method, metric, i);
-			break;
-		}
-		for (size_t k = 0; k < i; k++)
-			if (strcmp(s->ids[k], id) == 0)
-				st = mp_error_set(err, MP_EFORMAT,
-						  "%s: %s/%s: model id '%s' "
-						  "appears twice",
-						  where, method, metric, id);
-		if (!(s->ids[i] = mp_strdup(id)))
+					  where, method, metric, ni);
+		else if (!(s->ids[ni] = mp_strdup(id)))
 			st = mp_error_set(err, MP_ENOMEM, "out of memory");
 	}
-	for (size_t i = 0; i < n && st == MP_OK; i++) {
-		mp_json *row = mp_json_at(vals, i);
-		if (!mp_json_is_array(row) || mp_json_size(row) != n) {
+	size_t *by = st == MP_OK ? mp_simmatrix_id_index(s) : NULL;
+	if (st == MP_OK && !by)
+		st = mp_error_set(err, MP_ENOMEM, "out of memory");
+	for (size_t k = 1; k < n && st == MP_OK; k++)
+		if (strcmp(s->ids[by[k - 1]], s->ids[by[k]]) == 0) {
+			char show[MP_NAME_SHOW + 8];
 			st = mp_error_set(err, MP_EFORMAT,
-					  "%s: %s/%s: row %zu does not have %zu "
-					  "values (the matrix must be square)",
-					  where, method, metric, i, n);
-			break;
+					  "%s: %s/%s: model id '%s' appears "
+					  "twice",
+					  where, method, metric,
+					  mp_printable(s->ids[by[k]], show));
 		}
+	free(by);
+	ri = 0;
+	for (mp_json *row = mp_json_child(vals); row && st == MP_OK;
+	     row = mp_json_next(row), ri++) {
 		size_t j = 0;
 		for (mp_json *v = mp_json_child(row); v; v = mp_json_next(v), j++) {
 			if (mp_json_is_null(v)) {
-				s->value[i * n + j] = NAN;
-				s->reason[i * n + j] = "undefined";
+				s->value[ri * n + j] = NAN;
+				s->reason[ri * n + j] = "undefined";
 			} else if (mp_json_is_number(v) &&
 				   isfinite(mp_json_num(v))) {
-				s->value[i * n + j] = mp_json_num(v);
+				s->value[ri * n + j] = mp_json_num(v);
 			} else if (mp_json_is_number(v)) {
 				st = mp_error_set(err, MP_EFORMAT,
 						  "%s: %s/%s: value [%zu][%zu] "
 						  "is out of range",
-						  where, method, metric, i, j);
+						  where, method, metric, ri, j);
 				break;
 			} else {
 				st = mp_error_set(err, MP_EFORMAT,
 						  "%s: %s/%s: value [%zu][%zu] "
 						  "is neither a number nor null",
-						  where, method, metric, i, j);
+						  where, method, metric, ri, j);
 				break;
 			}
 		}

@@ -203,6 +203,80 @@ static bool member_key(struct scan *s, char **out)
 	return syntax(s);
 }
 
+/* The keys of one object as they are read, to reject a key given twice
+ * (which of the two wins differs between readers). */
+struct keyset {
+	struct key {
+		char *name;
+		size_t at; /* byte offset of the key */
+	} *v;
+	size_t n, cap;
+};
+
+static void keys_done(struct keyset *k)
+{
+	for (size_t i = 0; i < k->n; i++)
+		free(k->v[i].name);
+	free(k->v);
+}
+
+/* Note key (owned from now on) read just before s->p. */
+static bool keys_add(struct scan *s, struct keyset *k, char *key,
+		     const char *at)
+{
+	if (k->n == k->cap) {
+		size_t nc = k->cap ? k->cap * 2 : 8;
+		struct key *v = realloc(k->v, nc * sizeof *v);
+		if (!v) {
+			free(key);
+			s->st = mp_error_set(s->err, MP_ENOMEM,
+					     "%s: out of memory", s->path);
+			return false;
+		}
+		k->v = v;
+		k->cap = nc;
+	}
+	k->v[k->n++] = (struct key){key, (size_t)(at - s->start)};
+	return true;
+}
+
+static int cmp_key(const void *a, const void *b)
+{
+	const struct key *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+	return c ? c : (x->at < y->at ? -1 : x->at > y->at);
+}
+
+/* Error when a key of the finished object repeats; O(n log n). */
+static bool keys_unique(struct scan *s, struct keyset *k)
+{
+	if (k->n < 2)
+		return true;
+	qsort(k->v, k->n, sizeof *k->v, cmp_key);
+	const struct key *dup = NULL;
+	for (size_t i = 1; i < k->n; i++)
+		if (!strcmp(k->v[i - 1].name, k->v[i].name) &&
+		    (!dup || k->v[i].at < dup->at))
+			dup = &k->v[i];
+	if (!dup)
+		return true;
+	char nb[MP_NAME_SHOW + 8];
+	s->st = mp_error_set(s->err, MP_EJSON,
+			     "%s: duplicate key '%s' at byte %zu (a key may "
+			     "appear once in an object)",
+			     s->path, mp_printable(dup->name, nb), dup->at);
+	return false;
+}
+
+/* Read a member key into k (and its colon). */
+static bool keyed(struct scan *s, struct keyset *k)
+{
+	ws(s);
+	const char *at = s->p;
+	char *key;
+	return member_key(s, &key) && keys_add(s, k, key, at);
+}
+
 /* A JSON number at s->p; its value in *out when out is not NULL. */
 static bool number(struct scan *s, double *out)
 {
@@ -280,19 +354,24 @@ static bool skip(struct scan *s)
 		return syntax(s);
 	s->p++;
 	char close = c == '{' ? '}' : ']';
+	struct keyset keys = {0};
+	bool ok = true;
 	if (!eat(s, close)) {
 		do {
-			if (c == '{' && (!string(s, NULL) || !eat(s, ':')))
-				return syntax(s);
-			if (!skip(s))
-				return false;
-			done_with(s);
-		} while (eat(s, ','));
-		if (!eat(s, close))
-			return syntax(s);
+			if (c == '{' && !keyed(s, &keys))
+				ok = false;
+			else if (!skip(s))
+				ok = false;
+			else
+				done_with(s);
+		} while (ok && eat(s, ','));
+		if (ok && !eat(s, close))
+			ok = syntax(s);
 	}
+	ok = ok && keys_unique(s, &keys);
+	keys_done(&keys);
 	s->depth--;
-	return true;
+	return ok;
 }
 
 void mp_simmatrix_file_close(struct mp_simmatrix_file *f)
@@ -366,34 +445,48 @@ static bool matrices(struct scan *s, struct mp_simmatrix_file *f)
 		return syntax(s);
 	if (eat(s, '}'))
 		return true;
+	struct keyset methods = {0};
+	bool ok = true;
 	do {
-		char *method;
-		if (!member_key(s, &method))
-			return false;
+		if (!keyed(s, &methods)) {
+			ok = false;
+			break;
+		}
+		const char *method = methods.v[methods.n - 1].name;
 		ws(s);
 		if (s->p >= s->end || *s->p != '{') {
+			char nb[MP_NAME_SHOW + 8];
 			s->st = mp_error_set(s->err, MP_EFORMAT,
 					     "%s: method '%s' is not an object",
-					     s->path, method);
-			free(method);
-			return false;
+					     s->path, mp_printable(method, nb));
+			ok = false;
+			break;
 		}
 		s->p++;
-		bool ok = true;
+		struct keyset metrics = {0};
 		if (!eat(s, '}')) {
 			do {
-				char *metric;
-				ok = member_key(s, &metric) &&
-				     add_entry(s, f, method, metric, &cap);
+				ok = keyed(s, &metrics);
+				char *metric =
+				    ok ? mp_strdup(metrics.v[metrics.n - 1].name)
+				       : NULL;
+				if (ok && !metric) {
+					s->st = mp_error_set(s->err, MP_ENOMEM,
+							     "%s: out of memory",
+							     s->path);
+					ok = false;
+				}
+				ok = ok && add_entry(s, f, method, metric, &cap);
 			} while (ok && eat(s, ','));
 			if (ok && !eat(s, '}'))
 				ok = syntax(s);
 		}
-		free(method);
-		if (!ok)
-			return false;
-	} while (eat(s, ','));
-	return eat(s, '}') || syntax(s);
+		ok = ok && keys_unique(s, &metrics);
+		keys_done(&metrics);
+	} while (ok && eat(s, ','));
+	ok = ok && (eat(s, '}') || syntax(s)) && keys_unique(s, &methods);
+	keys_done(&methods);
+	return ok;
 }
 
 mp_status mp_simmatrix_file_open(const char *path,
@@ -428,17 +521,16 @@ mp_status mp_simmatrix_file_open(const char *path,
 	if (s.end - s.p >= 3 && memcmp(s.p, "\xef\xbb\xbf", 3) == 0)
 		s.p += 3;
 	bool seen = false;
+	struct keyset top = {0};
 	if (!eat(&s, '{')) {
 		syntax(&s);
 	} else if (!eat(&s, '}')) {
 		do {
-			char *key;
-			if (!member_key(&s, &key))
+			if (!keyed(&s, &top))
 				break;
-			bool mats = !seen && strcmp(key, "matrices") == 0;
-			free(key);
+			bool mats = !strcmp(top.v[top.n - 1].name, "matrices");
 			ws(&s);
-			if (mats && s.p < s.end && *s.p == '{') {
+			if (mats && !seen && s.p < s.end && *s.p == '{') {
 				seen = true;
 				if (!matrices(&s, f))
 					break;
@@ -448,7 +540,10 @@ mp_status mp_simmatrix_file_open(const char *path,
 		} while (eat(&s, ','));
 		if (s.st == MP_OK && !eat(&s, '}'))
 			syntax(&s);
+		if (s.st == MP_OK)
+			keys_unique(&s, &top);
 	}
+	keys_done(&top);
 	ws(&s);
 	if (s.st == MP_OK && s.p != s.end)
 		syntax(&s);
@@ -610,8 +705,22 @@ static bool read_values(struct scan *s, struct raw *r, const char *method,
 		return bad(s, method, metric, "needs \"models\" and \"values\" "
 					      "arrays");
 	r->has_values = true;
-	if (r->has_ids && r->nids && r->nids <= 65536) {
-		r->cap_v = r->nids * r->nids;
+	if (r->has_ids && r->nids) {
+		/* each of the n * n values takes at least 2 bytes ("0,"): a
+		   size the rest of the file cannot hold is an error before
+		   anything is allocated for it */
+		uint64_t nn, need, left = (uint64_t)(s->end - s->p);
+		if (!mp_mul_u64(r->nids, r->nids, &nn) ||
+		    !mp_mul_u64(nn, 2, &need) || need > left) {
+			char m[160];
+			snprintf(m, sizeof m,
+				 "%zu models need %zu x %zu values but only "
+				 "%llu bytes are left in the file",
+				 r->nids, r->nids, r->nids,
+				 (unsigned long long)left);
+			return bad(s, method, metric, m);
+		}
+		r->cap_v = (size_t)nn;
 		if (!(r->v = malloc(r->cap_v * sizeof *r->v)))
 			return nomem(s);
 	}
