@@ -57,10 +57,13 @@ static mp_status str_list(const mp_json *a, const char *key, bool ints,
 					    "%s: \"%s\" entries must be strings",
 					    where, key);
 		for (size_t i = 0; i < *n; i++)
-			if (strcmp((*out)[i], s) == 0)
+			if (strcmp((*out)[i], s) == 0) {
+				char nb[MP_NAME_SHOW + 8];
 				return mp_error_set(err, MP_EINVAL,
 						    "%s: \"%s\" lists '%s' twice",
-						    where, key, s);
+						    where, key,
+						    mp_printable(s, nb));
+			}
 		if (!((*out)[(*n)++] = mp_strdup(s)))
 			return mp_error_set(err, MP_ENOMEM, "out of memory");
 	}
@@ -71,7 +74,7 @@ static mp_status check_config(struct mp_config *c, const mp_json *j,
 			      const char *where, const struct mp_registry *reg,
 			      struct mp_error *err)
 {
-	char valid[1024];
+	char valid[1024], nb[MP_NAME_SHOW + 8];
 	for (size_t i = 0; i < c->nmethods; i++)
 		if (!mp_method_find(c->methods[i])) {
 			valid[0] = '\0';
@@ -79,7 +82,8 @@ static mp_status check_config(struct mp_config *c, const mp_json *j,
 				list_append(valid, sizeof valid, *m);
 			return mp_error_set(err, MP_EINVAL,
 					    "%s: unknown method '%s' (valid: %s)",
-					    where, c->methods[i], valid);
+					    where, mp_printable(c->methods[i], nb),
+					    valid);
 		}
 	size_t nall;
 	const struct mp_metric *all = mp_metric_all(&nall);
@@ -101,7 +105,8 @@ static mp_status check_config(struct mp_config *c, const mp_json *j,
 		return mp_error_set(err, MP_EINVAL,
 				    "%s: unknown metric '%s' for methods in "
 				    "this config (valid: %s)",
-				    where, c->metrics[k], valid);
+				    where, mp_printable(c->metrics[k], nb),
+				    valid);
 	}
 	mp_json *args = mp_json_get(j, "method_args");
 	if (args && !mp_json_is_object(args))
@@ -116,7 +121,7 @@ static mp_status check_config(struct mp_config *c, const mp_json *j,
 			return mp_error_set(err, MP_EINVAL,
 					    "%s: method_args for '%s', which is "
 					    "not in \"methods\"",
-					    where, mp_json_key(a));
+					    where, mp_printable(mp_json_key(a), nb));
 		mp_status st = mp_method_check_args(me, a, err);
 		if (st != MP_OK) {
 			char msg[MP_ERRMSG_MAX];
@@ -135,7 +140,8 @@ static mp_status check_config(struct mp_config *c, const mp_json *j,
 			return mp_error_set(err, MP_ENOENT,
 					    "%s: unknown model id '%s' in "
 					    "registry %s (valid: %s)",
-					    where, c->models[i], reg->dir,
+					    where, mp_printable(c->models[i], nb),
+					    reg->dir,
 					    reg->nmodels ? valid : "none");
 		}
 	return MP_OK;
