@@ -10,7 +10,9 @@
  *                      written back and read again, every metric of its
  *                      method against itself, every tensor found by name
  *   4 fuzz_results     a similarity-matrices file: the streaming reader
- *                      (simmatrix_read.c) and the tree reader must agree;
+ *                      (simmatrix_read.c) and the tree reader must agree
+ *                      (except that cJSON takes raw control bytes in
+ *                      strings, which the streaming reader refuses);
  *                      each matrix analysed with and without the demo
  *                      model info, the first ones correlated
  *   5 fuzz_modelinfo   a model-info file (mp_model_info_load, every id found
@@ -157,7 +159,8 @@ static bool same_value(double a, double b)
 
 /* The tree reader's matrices against the streaming reader's. */
 static void compare_readers(const char *p, struct mp_simmatrix_file *sf,
-			    mp_status sst, const struct mp_error *serr)
+			    mp_status sst, const struct mp_error *serr,
+			    bool raw_controls)
 {
 	struct mp_error err;
 	mp_json *j;
@@ -194,7 +197,11 @@ static void compare_readers(const char *p, struct mp_simmatrix_file *sf,
 		mp_simmatrix_free(m);
 		m = NULL;
 	}
-	if (ok_stream != (st == MP_OK) || (ok_stream && sf->n != n)) {
+	/* Known: cJSON takes raw control bytes inside strings (a key "l1\0x"
+	 * reads as "l1"), which JSON and the streaming reader refuse. */
+	bool lenient = !ok_stream && st == MP_OK && raw_controls;
+	if (!lenient &&
+	    (ok_stream != (st == MP_OK) || (ok_stream && sf->n != n))) {
 		fprintf(stderr,
 			"fuzz: streaming reader %s (%zu matrices: %s), tree "
 			"reader %s (%zu: %s)\n",
@@ -223,7 +230,11 @@ static void run(const char *dir, const uint8_t *data, size_t size)
 	struct mp_simmatrix_file *sf = NULL;
 	mp_status st = mp_simmatrix_file_open(p, &sf, &err);
 	fuzz_check_error(st, &err);
-	compare_readers(p, sf, st, &err);
+	bool raw_controls = false;
+	for (size_t i = 0; i < size && !raw_controls; i++)
+		raw_controls = data[i] < 0x20 && data[i] != '\t' &&
+			       data[i] != '\n' && data[i] != '\r';
+	compare_readers(p, sf, st, &err, raw_controls);
 	if (st != MP_OK)
 		return;
 	size_t pick;
