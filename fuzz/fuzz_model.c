@@ -24,7 +24,8 @@
  * opened, 0 and 7 none. 5 and 6 hang or die with SIGBUS in readers that
  * open FIFOs blocking or do not guard their mappings; they are planted only
  * when FUZZ_HAZARDS is set in the environment (or the harness is compiled
- * with -DFUZZ_HAZARDS), else they count as none. */
+ * with -DFUZZ_HAZARDS), else they count as none. With FUZZ_HAZARDS, a model
+ * that opens the symlink of hazard 1 is a finding too (containment). */
 #include "fuzz_util.h"
 #include "metric.h"
 
@@ -82,6 +83,23 @@ static void plant(const char *dir, const char *out, const struct fuzz_part *p,
 	}
 	if (symlink(target, path) != 0)
 		abort();
+}
+
+/* Files a model names must resolve inside its directory (DESIGN.md §4):
+ * with FUZZ_HAZARDS, a model that maps the symlink to the outside copy is
+ * a finding. */
+static void check_contained(const struct mp_model *m, const char *dir,
+			    const char *name)
+{
+	char p[4096];
+	snprintf(p, sizeof p, "%s/%s", dir, name);
+	for (size_t i = 0; i < m->nfiles; i++)
+		if (m->files[i].path && !strcmp(m->files[i].path, p)) {
+			fprintf(stderr, "fuzz: %s, a symlink out of the model's "
+					"directory, was opened\n",
+				p);
+			abort();
+		}
 }
 
 static mp_json *args(const char *k1, double v1, const char *k2, double v2)
@@ -211,6 +229,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	mp_status st = mp_model_open(path, &m, &err);
 	fuzz_check_error(st, &err);
 	if (st == MP_OK) {
+		if (kind == 1 && hazards)
+			check_contained(m, dir, hit->name);
 		if (kind == 6) {
 			char hp[4096];
 			snprintf(hp, sizeof hp, "%s/%s", dir, hit->name);
