@@ -162,6 +162,12 @@ START_TEST(test_errors)
 	expect("{\"weightsManifest\":[{\"paths\":[\"../w.bin\"],\"weights\":[]}]}",
 	       NULL, 0, MP_EFORMAT, "relative");
 	expect("{\"weightsManifest\": 3}", NULL, 0, MP_EFORMAT, "weightsManifest");
+	/* dtypes from the file are escaped (found by fuzz_tfjs) */
+	expect(HEAD "{\"name\":\"a\",\"shape\":[4],\"dtype\":\"flo\\u001bat\"}]}]}",
+	       F, 16, MP_EDTYPE, "dtype 'flo\\x1bat'");
+	expect(HEAD "{\"name\":\"a\",\"shape\":[4],\"dtype\":\"float32\","
+		    "\"quantization\":{\"dtype\":\"u\\u0016int8\"}}]}]}",
+	       F, 16, MP_EDTYPE, "dtype 'u\\x16int8'");
 }
 END_TEST
 

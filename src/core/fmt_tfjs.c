@@ -110,7 +110,7 @@ static mp_status weight(struct mp_model *m, const struct group *g,
 	if (!name)
 		return mp_error_set(err, MP_EFORMAT, "%s: a weight has no name",
 				    where);
-	char nb[MP_NAME_SHOW + 8];
+	char nb[MP_NAME_SHOW + 8], db[MP_NAME_SHOW + 8];
 	const char *shown = mp_printable(name, nb);
 	if (mp_model_find(m, name))
 		return mp_error_set(err, MP_EFORMAT,
@@ -125,9 +125,9 @@ static mp_status weight(struct mp_model *m, const struct group *g,
 		logical = MP_BOOL;
 	else
 		return mp_error_set(err, MP_EDTYPE,
-				    "%s: weight '%s': unsupported dtype '%.32s' "
+				    "%s: weight '%s': unsupported dtype '%s' "
 				    "(valid: float32, int32, bool)",
-				    where, shown, dt ? dt : "(none)");
+				    where, shown, dt ? mp_printable(dt, db) : "(none)");
 	struct mp_quant q = {MP_QUANT_NONE, 0, 0};
 	enum mp_dtype stored = logical;
 	const mp_json *qj = mp_json_get(w, "quantization");
@@ -149,9 +149,10 @@ static mp_status weight(struct mp_model *m, const struct group *g,
 		} else {
 			return mp_error_set(err, MP_EDTYPE,
 					    "%s: weight '%s': unsupported "
-					    "quantization dtype '%.32s' (valid: "
+					    "quantization dtype '%s' (valid: "
 					    "uint8, uint16, float16)",
-					    where, shown, qd ? qd : "(none)");
+					    where, shown,
+					    qd ? mp_printable(qd, db) : "(none)");
 		}
 		if (logical == MP_BOOL)
 			return mp_error_set(err, MP_EDTYPE,
