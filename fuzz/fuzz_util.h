@@ -55,12 +55,22 @@ static inline void fuzz_rm_rf(const char *path)
 	}
 }
 
-/* A fresh directory /tmp/<tag>.XXXXXX into dir (at least 64 bytes). */
+static char fuzz_base[64];
+
+static inline void fuzz_rm_base(void)
+{
+	fuzz_rm_rf(fuzz_base);
+}
+
+/* The harness's directory /tmp/<tag>.XXXXXX into dir (at least 64 bytes),
+ * removed with what it holds when the process exits normally; call once. */
 static inline void fuzz_mkdtemp(char *dir, size_t cap, const char *tag)
 {
 	snprintf(dir, cap, "/tmp/%s.XXXXXX", tag);
 	if (!mkdtemp(dir))
 		abort();
+	snprintf(fuzz_base, sizeof fuzz_base, "%s", dir);
+	atexit(fuzz_rm_base);
 }
 
 /* Write n bytes to dir/name (replacing it); aborts when it cannot. */
