@@ -82,7 +82,8 @@ static mp_status check_config(struct mp_config *c, const mp_json *j,
 				list_append(valid, sizeof valid, *m);
 			return mp_error_set(err, MP_EINVAL,
 					    "%s: unknown method '%s' (valid: %s)",
-					    where, mp_printable(c->methods[i], nb),
+					    where,
+					    mp_printable(c->methods[i], nb),
 					    valid);
 		}
 	size_t nall;
@@ -121,7 +122,8 @@ static mp_status check_config(struct mp_config *c, const mp_json *j,
 			return mp_error_set(err, MP_EINVAL,
 					    "%s: method_args for '%s', which is "
 					    "not in \"methods\"",
-					    where, mp_printable(mp_json_key(a), nb));
+					    where,
+					    mp_printable(mp_json_key(a), nb));
 		mp_status st = mp_method_check_args(me, a, err);
 		if (st != MP_OK) {
 			char msg[MP_ERRMSG_MAX];
@@ -140,7 +142,8 @@ static mp_status check_config(struct mp_config *c, const mp_json *j,
 			return mp_error_set(err, MP_ENOENT,
 					    "%s: unknown model id '%s' in "
 					    "registry %s (valid: %s)",
-					    where, mp_printable(c->models[i], nb),
+					    where,
+					    mp_printable(c->models[i], nb),
 					    reg->dir,
 					    reg->nmodels ? valid : "none");
 		}

@@ -68,7 +68,8 @@ mp_status mp_method_check_args(const struct mp_method *me, const mp_json *args,
 			return mp_error_set(err, MP_EINVAL,
 					    "method '%s' has no argument '%s' "
 					    "(valid: %s)",
-					    me->name, mp_printable(mp_json_key(a), nb),
+					    me->name,
+					    mp_printable(mp_json_key(a), nb),
 					    valid);
 		}
 		if (!mp_json_is_number(a))

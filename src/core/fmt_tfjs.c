@@ -127,7 +127,8 @@ static mp_status weight(struct mp_model *m, const struct group *g,
 		return mp_error_set(err, MP_EDTYPE,
 				    "%s: weight '%s': unsupported dtype '%s' "
 				    "(valid: float32, int32, bool)",
-				    where, shown, dt ? mp_printable(dt, db) : "(none)");
+				    where, shown,
+				    dt ? mp_printable(dt, db) : "(none)");
 	struct mp_quant q = {MP_QUANT_NONE, 0, 0};
 	enum mp_dtype stored = logical;
 	const mp_json *qj = mp_json_get(w, "quantization");
@@ -152,7 +153,8 @@ static mp_status weight(struct mp_model *m, const struct group *g,
 					    "quantization dtype '%s' (valid: "
 					    "uint8, uint16, float16)",
 					    where, shown,
-					    qd ? mp_printable(qd, db) : "(none)");
+					    qd ? mp_printable(qd, db)
+					       : "(none)");
 		}
 		if (logical == MP_BOOL)
 			return mp_error_set(err, MP_EDTYPE,
