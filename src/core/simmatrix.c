@@ -164,6 +164,7 @@ mp_status mp_simmatrix_check_symmetric(const struct mp_simmatrix *s,
 				       const char *where, struct mp_error *err)
 {
 	size_t n = s->n;
+	char mb[MP_NAME_SHOW + 8], tb[MP_NAME_SHOW + 8];
 	for (size_t i = 0; i < n; i++)
 		for (size_t j = i + 1; j < n; j++) {
 			double a = s->value[i * n + j], b = s->value[j * n + i];
@@ -176,7 +177,9 @@ mp_status mp_simmatrix_check_symmetric(const struct mp_simmatrix *s,
 					"%s: %s/%s: value [%zu][%zu] differs from "
 					"[%zu][%zu] (the matrix must be "
 					"symmetric)",
-					where, s->method, s->metric, i, j, j, i);
+					where, mp_printable(s->method, mb),
+					mp_printable(s->metric, tb), i, j, j,
+					i);
 		}
 	return MP_OK;
 }
@@ -186,18 +189,22 @@ static mp_status one_from_json(const mp_json *m, const char *method,
 			       struct mp_simmatrix **out, struct mp_error *err)
 {
 	*out = NULL;
+	/* pm, pt: the names as messages show them (the matrix keeps them). */
+	char mb[MP_NAME_SHOW + 8], tb[MP_NAME_SHOW + 8], ib[MP_NAME_SHOW + 8];
+	const char *pm = mp_printable(method, mb);
+	const char *pt = mp_printable(metric, tb);
 	mp_json *ids = mp_json_get(m, "models"), *vals = mp_json_get(m, "values");
 	if (!mp_json_is_array(ids) || !mp_json_is_array(vals))
 		return mp_error_set(err, MP_EFORMAT,
 				    "%s: %s/%s: needs \"models\" and \"values\" "
 				    "arrays",
-				    where, method, metric);
+				    where, pm, pt);
 	size_t n = mp_json_size(ids);
 	if (mp_json_size(vals) != n)
 		return mp_error_set(err, MP_EFORMAT,
 				    "%s: %s/%s: %zu models but %zu rows (the "
 				    "matrix must be square)",
-				    where, method, metric, n, mp_json_size(vals));
+				    where, pm, pt, n, mp_json_size(vals));
 	struct mp_simmatrix *s = mp_simmatrix_new(method, metric, n);
 	if (!s)
 		return mp_error_set(err, MP_ENOMEM, "%s: out of memory", where);
@@ -212,7 +219,7 @@ static mp_status one_from_json(const mp_json *m, const char *method,
 		if (!id) {
 			st = mp_error_set(err, MP_EFORMAT,
 					  "%s: %s/%s: model %zu is not a string",
-					  where, method, metric, i);
+					  where, pm, pt, i);
 			break;
 		}
 		for (size_t k = 0; k < i; k++)
@@ -220,7 +227,8 @@ static mp_status one_from_json(const mp_json *m, const char *method,
 				st = mp_error_set(err, MP_EFORMAT,
 						  "%s: %s/%s: model id '%s' "
 						  "appears twice",
-						  where, method, metric, id);
+						  where, pm, pt,
+						  mp_printable(id, ib));
 		if (!(s->ids[i] = mp_strdup(id)))
 			st = mp_error_set(err, MP_ENOMEM, "out of memory");
 	}
@@ -230,7 +238,7 @@ static mp_status one_from_json(const mp_json *m, const char *method,
 			st = mp_error_set(err, MP_EFORMAT,
 					  "%s: %s/%s: row %zu does not have %zu "
 					  "values (the matrix must be square)",
-					  where, method, metric, i, n);
+					  where, pm, pt, i, n);
 			break;
 		}
 		size_t j = 0;
@@ -245,13 +253,13 @@ static mp_status one_from_json(const mp_json *m, const char *method,
 				st = mp_error_set(err, MP_EFORMAT,
 						  "%s: %s/%s: value [%zu][%zu] "
 						  "is out of range",
-						  where, method, metric, i, j);
+						  where, pm, pt, i, j);
 				break;
 			} else {
 				st = mp_error_set(err, MP_EFORMAT,
 						  "%s: %s/%s: value [%zu][%zu] "
 						  "is neither a number nor null",
-						  where, method, metric, i, j);
+						  where, pm, pt, i, j);
 				break;
 			}
 		}
