@@ -12,6 +12,11 @@
 
 static char path[64];
 
+static void rm_path(void)
+{
+	unlink(path);
+}
+
 static void drive(struct mp_tui_data *d, struct mp_caps caps, int w, int h,
 		  const uint8_t *k, size_t nk)
 {
@@ -43,6 +48,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (!path[0]) {
 		snprintf(path, sizeof path, "/tmp/mpfuzzt.%d.json", (int)getpid());
+		atexit(rm_path);
 	}
 	const uint8_t *nul = memchr(data, 0, size);
 	size_t flen = nul ? (size_t)(nul - data) : size;

@@ -211,6 +211,36 @@ START_TEST(test_foreign_fingerprint)
 }
 END_TEST
 
+/* Names from the config reach error messages escaped (found by
+ * fuzz_config): no control byte, the escape shown as \x1b. */
+START_TEST(test_names_escaped)
+{
+	static const char *const cases[] = {
+		"{\"models\": [\"\\u001b[2J\", \"\\u001b[2J\"], \"methods\": "
+		"[\"tensors\"], \"metrics\": [\"l1\"]}",
+		"{\"models\": [\"1\"], \"methods\": [\"\\u001b[2J\"], "
+		"\"metrics\": [\"l1\"]}",
+		"{\"models\": [\"1\"], \"methods\": [\"tensors\"], "
+		"\"metrics\": [\"cos\\u001bine\"]}",
+		"{\"models\": [\"1\"], \"methods\": [\"tensors\"], \"metrics\": "
+		"[\"l1\"], \"method_args\": {\"\\u001b[2J\": {}}}",
+		"{\"models\": [\"1\"], \"methods\": [\"tensors\"], \"metrics\": "
+		"[\"l1\"], \"method_args\": {\"tensors\": {\"\\u001b[2J\": 3}}}",
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct mp_config *c = NULL;
+		struct mp_error err;
+		ck_assert_msg(load(cases[i], &c, &err) != MP_OK, "accepted %s",
+			      cases[i]);
+		for (const char *m = err.msg; *m; m++)
+			ck_assert_msg((unsigned char)*m >= 0x20,
+				      "control byte in '%s'", err.msg);
+		ck_assert_msg(strstr(err.msg, "\\x1b") != NULL,
+			      "'%s' lacks \\x1b", err.msg);
+	}
+}
+END_TEST
+
 Suite *suite_experiment(void)
 {
 	Suite *s = suite_create("experiment");
@@ -218,6 +248,7 @@ Suite *suite_experiment(void)
 	tcase_add_test(tc, test_valid_config);
 	tcase_add_test(tc, test_bad_configs);
 	tcase_add_test(tc, test_foreign_fingerprint);
+	tcase_add_test(tc, test_names_escaped);
 	suite_add_tcase(s, tc);
 	TCase *big = tcase_create("large");
 	tcase_set_timeout(big, 20);

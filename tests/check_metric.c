@@ -179,6 +179,16 @@ START_TEST(test_bad_matrix_files)
 		{M2("[[1,null],[0.6,1]]"), "must be symmetric"},
 		{M2("[[1,1e999],[1e999,1]]"), "value [0][1] is out of range"},
 		{M2("[[1,[0.5]],[[0.5],1]]"), "value [0][1] is neither"},
+		/* names from the file escaped (found by fuzz_results) */
+		{"{\"matrices\":{\"t\\u001b\":{\"l\\u00071\":{\"models\":[\"1\"],"
+		 "\"values\":[[1],[1]]}}}}",
+		 "t\\x1b/l\\x071: 1 models but 2 rows"},
+		{"{\"matrices\":{\"t\\u001b\":{\"l1\":{\"models\":[\"1\",\"2\"],"
+		 "\"values\":[[1,0.5],[0.6,1]]}}}}",
+		 "t\\x1b/l1: value [0][1] differs"},
+		{"{\"matrices\":{\"t\":{\"l1\":{\"models\":[\"\\u001b\",\"\\u001b\"],"
+		 "\"values\":[[1,0],[0,1]]}}}}",
+		 "model id '\\x1b' appears twice"},
 	};
 #undef M2
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {

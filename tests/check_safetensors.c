@@ -560,6 +560,27 @@ START_TEST(test_shard_errors)
 }
 END_TEST
 
+/* A missing shard's name is escaped both where it is quoted and in the
+ * path joined from it (found by fuzz_index). */
+START_TEST(test_missing_shard_name_escaped)
+{
+	char *dir = tu_tmpdir();
+	char *idx = tu_path(dir, "model.safetensors.index.json");
+	tu_write_str(idx, "{\"weight_map\":{\"x\":\"a\\u001b[2J.safetensors\"}}");
+	struct mp_model *m;
+	struct mp_error err;
+	ck_assert_int_eq(mp_model_open(idx, &m, &err), MP_ENOENT);
+	for (const char *c = err.msg; *c; c++)
+		ck_assert_msg((unsigned char)*c >= 0x20, "control byte in '%s'",
+			      err.msg);
+	ck_assert_msg(strstr(err.msg, "'a\\x1b[2J.safetensors'") != NULL,
+		      "'%s' lacks the escaped name", err.msg);
+	free(idx);
+	tu_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
 Suite *suite_safetensors(void)
 {
 	Suite *s = suite_create("safetensors");
@@ -573,6 +594,7 @@ Suite *suite_safetensors(void)
 	tcase_add_test(tc, test_sharded_directory);
 	tcase_add_test(tc, test_file_errors);
 	tcase_add_test(tc, test_shard_errors);
+	tcase_add_test(tc, test_missing_shard_name_escaped);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -175,6 +175,16 @@ START_TEST(test_hostile_files)
 		{"{\"matrices\":{\"t\":{\"l1\":{\"models\":[],\"values\":[],"
 		 "\"undefined\":[{\"i\":0,\"i\":1}]}}}}",
 		 "duplicate key 'i'"},
+		/* names from the file escaped (found by fuzz_results) */
+		{"{\"matrices\":{\"t\\u001b\":[]}}", "method 't\\x1b' is not"},
+		{"{\"matrices\":{\"t\\u001b\":{\"l\\u00071\":[1]}}}",
+		 "t\\x1b/l\\x071: needs \"models\""},
+		{"{\"matrices\":{\"t\\u001b\":{\"l1\":{\"models\":[\"1\",\"2\"],"
+		 "\"values\":[[1,0.5],[0.6,1]]}}}}",
+		 "t\\x1b/l1: value [0][1] differs"},
+		{"{\"matrices\":{\"t\":{\"l\\u00071\":{\"models\":[\"1\"],"
+		 "\"values\":[1]}}}}",
+		 "t/l\\x071: a row of"},
 	};
 	char *dir = tu_tmpdir(), *p = tu_path(dir, "bad.json");
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {

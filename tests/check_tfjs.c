@@ -171,6 +171,12 @@ START_TEST(test_errors)
 	expect(HEAD "{\"name\":\"a\",\"shape\":[4],\"name\":\"b\","
 		    "\"dtype\":\"float32\"}]}]}",
 	       F, 16, MP_EJSON, "duplicate key 'name'");
+	/* dtypes from the file are escaped (found by fuzz_tfjs) */
+	expect(HEAD "{\"name\":\"a\",\"shape\":[4],\"dtype\":\"flo\\u001bat\"}]}]}",
+	       F, 16, MP_EDTYPE, "dtype 'flo\\x1bat'");
+	expect(HEAD "{\"name\":\"a\",\"shape\":[4],\"dtype\":\"float32\","
+		    "\"quantization\":{\"dtype\":\"u\\u0016int8\"}}]}]}",
+	       F, 16, MP_EDTYPE, "dtype 'u\\x16int8'");
 }
 END_TEST
 

@@ -65,12 +65,14 @@ mp_status mp_method_check_args(const struct mp_method *me, const mp_json *args,
 		for (int i = 0; me->arg_names[i] && !ok; i++)
 			ok = strcmp(me->arg_names[i], mp_json_key(a)) == 0;
 		if (!ok) {
-			char valid[256];
+			char valid[256], nb[MP_NAME_SHOW + 8];
 			join_names(me->arg_names, valid, sizeof valid);
 			return mp_error_set(err, MP_EINVAL,
 					    "method '%s' has no argument '%s' "
 					    "(valid: %s)",
-					    me->name, mp_json_key(a), valid);
+					    me->name,
+					    mp_printable(mp_json_key(a), nb),
+					    valid);
 		}
 		if (!me->check_args && !mp_json_is_number(a))
 			return mp_error_set(

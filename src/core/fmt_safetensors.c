@@ -740,12 +740,13 @@ static mp_status load_index(struct mp_model *m, const char *path,
 			break;
 		}
 		size_t first = m->ntensors;
-		char nb[MP_NAME_SHOW + 8];
+		char nb[MP_NAME_SHOW + 8], pb[MP_NAME_SHOW + 8];
 		if (access(sp, F_OK) != 0)
 			s = mp_error_set(err, MP_ENOENT,
 					 "%s: shard '%s' listed in weight_map "
 					 "is missing (%s)",
-					 path, mp_printable(shards[i], nb), sp);
+					 path, mp_printable(shards[i], nb),
+					 mp_printable(sp, pb));
 		else
 			s = load_file(m, sp,
 				      &(struct mp_named){m->dir, path, "shard",

@@ -295,6 +295,7 @@ mp_status mp_simmatrix_check_symmetric(const struct mp_simmatrix *s,
 				       const char *where, struct mp_error *err)
 {
 	size_t n = s->n;
+	char mb[MP_NAME_SHOW + 8], tb[MP_NAME_SHOW + 8];
 	for (size_t i = 0; i < n; i++)
 		for (size_t j = i + 1; j < n; j++) {
 			double a = s->value[i * n + j], b = s->value[j * n + i];
@@ -307,7 +308,9 @@ mp_status mp_simmatrix_check_symmetric(const struct mp_simmatrix *s,
 					"%s: %s/%s: value [%zu][%zu] differs from "
 					"[%zu][%zu] (the matrix must be "
 					"symmetric)",
-					where, s->method, s->metric, i, j, j, i);
+					where, mp_printable(s->method, mb),
+					mp_printable(s->metric, tb), i, j, j,
+					i);
 		}
 	return MP_OK;
 }
@@ -317,18 +320,22 @@ static mp_status one_from_json(const mp_json *m, const char *method,
 			       struct mp_simmatrix **out, struct mp_error *err)
 {
 	*out = NULL;
+	/* pm, pt: the names as messages show them (the matrix keeps them). */
+	char mb[MP_NAME_SHOW + 8], tb[MP_NAME_SHOW + 8];
+	const char *pm = mp_printable(method, mb);
+	const char *pt = mp_printable(metric, tb);
 	mp_json *ids = mp_json_get(m, "models"), *vals = mp_json_get(m, "values");
 	if (!mp_json_is_array(ids) || !mp_json_is_array(vals))
 		return mp_error_set(err, MP_EFORMAT,
 				    "%s: %s/%s: needs \"models\" and \"values\" "
 				    "arrays",
-				    where, method, metric);
+				    where, pm, pt);
 	size_t n = mp_json_size(ids);
 	if (mp_json_size(vals) != n)
 		return mp_error_set(err, MP_EFORMAT,
 				    "%s: %s/%s: %zu models but %zu rows (the "
 				    "matrix must be square)",
-				    where, method, metric, n, mp_json_size(vals));
+				    where, pm, pt, n, mp_json_size(vals));
 	/* every row is checked before n * n values are allocated: the
 	   declared size alone must not decide the allocation */
 	size_t ri = 0;
@@ -339,7 +346,7 @@ static mp_status one_from_json(const mp_json *m, const char *method,
 					    "%s: %s/%s: row %zu does not have "
 					    "%zu values (the matrix must be "
 					    "square)",
-					    where, method, metric, ri, n);
+					    where, pm, pt, ri, n);
 	struct mp_simmatrix *s = mp_simmatrix_new(method, metric, n);
 	if (!s)
 		return mp_error_set(err, MP_ENOMEM, "%s: out of memory", where);
@@ -359,7 +366,7 @@ static mp_status one_from_json(const mp_json *m, const char *method,
 					  "%s: %s/%s: estimate must be an "
 					  "object {\"kind\": string, "
 					  "\"values\": number}",
-					  where, method, metric);
+					  where, pm, pt);
 		else
 			st = mp_simmatrix_set_estimate(s, mp_json_str(kind),
 						       count != NULL,
@@ -373,7 +380,7 @@ static mp_status one_from_json(const mp_json *m, const char *method,
 		if (!id)
 			st = mp_error_set(err, MP_EFORMAT,
 					  "%s: %s/%s: model %zu is not a string",
-					  where, method, metric, ni);
+					  where, pm, pt, ni);
 		else if (!(s->ids[ni] = mp_strdup(id)))
 			st = mp_error_set(err, MP_ENOMEM, "out of memory");
 	}
@@ -386,7 +393,7 @@ static mp_status one_from_json(const mp_json *m, const char *method,
 			st = mp_error_set(err, MP_EFORMAT,
 					  "%s: %s/%s: model id '%s' appears "
 					  "twice",
-					  where, method, metric,
+					  where, pm, pt,
 					  mp_printable(s->ids[by[k]], show));
 		}
 	free(by);
@@ -405,13 +412,13 @@ static mp_status one_from_json(const mp_json *m, const char *method,
 				st = mp_error_set(err, MP_EFORMAT,
 						  "%s: %s/%s: value [%zu][%zu] "
 						  "is out of range",
-						  where, method, metric, ri, j);
+						  where, pm, pt, ri, j);
 				break;
 			} else {
 				st = mp_error_set(err, MP_EFORMAT,
 						  "%s: %s/%s: value [%zu][%zu] "
 						  "is neither a number nor null",
-						  where, method, metric, ri, j);
+						  where, pm, pt, ri, j);
 				break;
 			}
 		}

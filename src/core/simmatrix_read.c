@@ -394,6 +394,9 @@ void mp_simmatrix_file_close(struct mp_simmatrix_file *f)
 }
 
 /* Note matrix method/metric at the current offset, then skip it. */
+static bool bad(struct scan *s, const char *method, const char *metric,
+		const char *what);
+
 static bool add_entry(struct scan *s, struct mp_simmatrix_file *f,
 		      const char *method, char *metric, size_t *cap)
 {
@@ -428,11 +431,8 @@ static bool add_entry(struct scan *s, struct mp_simmatrix_file *f,
 	if (!skip(s))
 		return false;
 	if (!obj) {
-		s->st = mp_error_set(s->err, MP_EFORMAT,
-				     "%s: %s/%s: needs \"models\" and "
-				     "\"values\" arrays",
-				     s->path, method, f->metric[f->n - 1]);
-		return false;
+		return bad(s, method, f->metric[f->n - 1],
+			   "needs \"models\" and \"values\" arrays");
 	}
 	return true;
 }
@@ -598,7 +598,7 @@ mp_status mp_simmatrix_file_pick(const struct mp_simmatrix_file *f,
 				 const char *method, const char *metric,
 				 size_t *idx, struct mp_error *err)
 {
-	char names[400], show[MP_NAME_SHOW + 8];
+	char names[400], show[MP_NAME_SHOW + 8], mshow[MP_NAME_SHOW + 8];
 	if (f->n == 0)
 		return mp_error_set(err, MP_ENOENT, "%s: no matrices", f->path);
 	if (!method) {
@@ -633,8 +633,8 @@ mp_status mp_simmatrix_file_pick(const struct mp_simmatrix_file *f,
 		return mp_error_set(err, MP_ENOENT,
 				    "%s: method '%s' has no metric '%s' (it "
 				    "has: %s)",
-				    f->path, method, mp_printable(metric, show),
-				    names);
+				    f->path, mp_printable(method, mshow),
+				    mp_printable(metric, show), names);
 	}
 	*idx = (size_t)k;
 	return MP_OK;
@@ -691,8 +691,10 @@ static bool nomem(struct scan *s)
 static bool bad(struct scan *s, const char *method, const char *metric,
 		const char *what)
 {
+	char mb[MP_NAME_SHOW + 8], tb[MP_NAME_SHOW + 8];
 	s->st = mp_error_set(s->err, MP_EFORMAT, "%s: %s/%s: %s", s->path,
-			     method, metric, what);
+			     mp_printable(method, mb), mp_printable(metric, tb),
+			     what);
 	return false;
 }
 
