@@ -7,8 +7,8 @@
 # Harnesses: safetensors tfjs config registry fingerprint results modelinfo
 # index tui (see HACKING, "Fuzzing"). Crashes, leaks and hangs (-timeout=10)
 # are written to fuzz/out/artifacts/HARNESS/; the corpus grows in
-# fuzz/out/corpus-HARNESS. FUZZ_HAZARDS=1 in the environment plants FIFOs
-# and truncates shards after opening (fuzz_model.c). FUZZ_FLAGS adds
+# fuzz/out/corpus-HARNESS. FUZZ_HAZARDS=0 in the environment plants no
+# FIFOs and truncates no shards after opening (fuzz_model.c). FUZZ_FLAGS adds
 # libFuzzer options to every run.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)

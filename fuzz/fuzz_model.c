@@ -22,9 +22,8 @@
  * directory, 2 a symlink to a directory outside, 3 a dangling symlink,
  * 4 a symlink to itself, 5 a FIFO, 6 the part truncated after the model is
  * opened, 0 and 7 none. 5 and 6 hang or die with SIGBUS in readers that
- * open FIFOs blocking or do not guard their mappings; they are planted only
- * when FUZZ_HAZARDS is set in the environment (or the harness is compiled
- * with -DFUZZ_HAZARDS), else they count as none. With FUZZ_HAZARDS, a model
+ * open FIFOs blocking or do not guard their mappings; FUZZ_HAZARDS=0 in the
+ * environment leaves them out (they count as none). With hazards, a model
  * that opens the symlink of hazard 1 is a finding too (containment), and so
  * is an open that blocks over a second on the FIFO. */
 #include "fuzz_util.h"
@@ -89,12 +88,15 @@ static void plant(const char *dir, const char *out, const struct fuzz_part *p,
 
 /* Files a model names must resolve inside its directory (DESIGN.md §4):
  * with FUZZ_HAZARDS, a model that maps the symlink to the outside copy is
- * a finding. */
+ * a finding, unless it is the file the user named (that may be a symlink
+ * to anywhere). */
 static void check_contained(const struct mp_model *m, const char *dir,
-			    const char *name)
+			    const char *name, const char *named)
 {
 	char p[4096];
 	snprintf(p, sizeof p, "%s/%s", dir, name);
+	if (!strcmp(p, named))
+		return;
 	for (size_t i = 0; i < m->nfiles; i++)
 		if (m->files[i].path && !strcmp(m->files[i].path, p)) {
 			fprintf(stderr, "fuzz: %s, a symlink out of the model's "
@@ -186,11 +188,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (!base[0]) {
 		fuzz_mkdtemp(base, sizeof base, "mpfuzzm");
-#ifdef FUZZ_HAZARDS
-		hazards = true;
-#else
-		hazards = getenv("FUZZ_HAZARDS") && *getenv("FUZZ_HAZARDS");
-#endif
+		const char *hz = getenv("FUZZ_HAZARDS");
+		hazards = !hz || strcmp(hz, "0") != 0;
 	}
 	if (size < 2)
 		return 0;
@@ -243,8 +242,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	fuzz_check_error(st, &err);
 	if (st == MP_OK) {
-		if (kind == 1 && hazards)
-			check_contained(m, dir, hit->name);
+		if (kind == 1)
+			check_contained(m, dir, hit->name, path);
 		if (kind == 6) {
 			char hp[4096];
 			snprintf(hp, sizeof hp, "%s/%s", dir, hit->name);
