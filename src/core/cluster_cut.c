@@ -16,8 +16,7 @@ void mp_cluster_tree_free(struct mp_cluster_tree *t)
 }
 
 /* Most and least alike defined value off the diagonal (0, 0 when none). */
-static void extremes(const struct mp_simmatrix *m, double *best,
-		     double *worst)
+static void extremes(const struct mp_simmatrix *m, double *best, double *worst)
 {
 	bool hi = m->higher_is_more_alike, any = false;
 	double b = 0, w = 0;
@@ -46,7 +45,8 @@ mp_status mp_cluster_tree_build(const struct mp_simmatrix *m,
 	size_t n = m->n;
 	struct mp_cluster_tree *t = calloc(1, sizeof *t);
 	if (!t)
-		return mp_error_set(err, MP_ENOMEM, "clustering: out of memory");
+		return mp_error_set(err, MP_ENOMEM,
+				    "clustering: out of memory");
 	t->n = n;
 	t->higher = m->higher_is_more_alike;
 	t->merge = malloc((n > 1 ? n - 1 : 1) * sizeof *t->merge);
@@ -59,7 +59,8 @@ mp_status mp_cluster_tree_build(const struct mp_simmatrix *m,
 		d = calloc(cells ? cells : 1, sizeof *d);
 	if (!d) {
 		mp_cluster_tree_free(t);
-		return mp_error_set(err, MP_ENOMEM, "clustering: out of memory");
+		return mp_error_set(err, MP_ENOMEM,
+				    "clustering: out of memory");
 	}
 	double best, worst;
 	extremes(m, &best, &worst);
@@ -172,8 +173,8 @@ static bool describe(struct mp_cluster_cut *cut, struct mp_cluster *cl,
 	size_t known = 0;
 	for (size_t i = 0; i < cl->n_families; i++)
 		known += cl->families[i].count;
-	cl->purity = known ? (double)cl->families[0].count / (double)known
-			   : NAN;
+	cl->purity =
+	    known ? (double)cl->families[0].count / (double)known : NAN;
 	for (size_t i = 0; i < cl->size; i++) {
 		const char *f = family[cl->member[i]];
 		bool dis = f[0] && strcmp(f, cl->majority) != 0;
@@ -223,13 +224,14 @@ mp_status mp_cluster_cut_make(const struct mp_cluster_tree *t, double cut,
 			      struct mp_cluster_cut **out, struct mp_error *err)
 {
 	if (isnan(cut))
-		return mp_error_set(err, MP_EINVAL, "clusters: the cut is not "
-						    "a number");
+		return mp_error_set(err, MP_EINVAL,
+				    "clusters: the cut is not "
+				    "a number");
 	size_t n = t->n, m = n ? n : 1;
 	struct mp_cluster_cut *c = calloc(1, sizeof *c);
 	size_t *parent = malloc(m * sizeof *parent);
 	size_t *rep = malloc(2 * m * sizeof *rep); /* a leaf of each cluster */
-	double *top = malloc(m * sizeof *top);     /* per root: top merge */
+	double *top = malloc(m * sizeof *top);	   /* per root: top merge */
 	const char **tmp = malloc(m * sizeof *tmp);
 	bool ok = c && parent && rep && top && tmp;
 	if (ok) {
@@ -286,18 +288,19 @@ static bool cluster_json(mp_json *o, const struct mp_cluster_cut *c,
 {
 	mp_json *mem = mp_json_add_arr(o, "members");
 	mp_json *dis = mem ? mp_json_add_arr(o, "disagreeing") : NULL;
-	bool ok = mp_json_add_num(o, "size", (double)cl->size) &&
-		  mp_json_add_num(o, "score", cl->score) && dis &&
-		  counts_json(o, "families", cl->families, cl->n_families) &&
-		  counts_json(o, "types", cl->types, cl->n_types) &&
-		  (cl->majority ? mp_json_add_str(o, "majority_family",
-						  cl->majority)
-				: mp_json_add_null(o, "majority_family")) &&
-		  mp_json_add_num(o, "purity", cl->purity);
+	bool ok =
+	    mp_json_add_num(o, "size", (double)cl->size) &&
+	    mp_json_add_num(o, "score", cl->score) && dis &&
+	    counts_json(o, "families", cl->families, cl->n_families) &&
+	    counts_json(o, "types", cl->types, cl->n_types) &&
+	    (cl->majority ? mp_json_add_str(o, "majority_family", cl->majority)
+			  : mp_json_add_null(o, "majority_family")) &&
+	    mp_json_add_num(o, "purity", cl->purity);
 	for (size_t i = 0; ok && i < cl->size; i++) {
 		const char *id = ids[cl->member[i]];
-		ok = mp_json_push_str(mem, id) &&
-		     (!c->disagrees[cl->member[i]] || mp_json_push_str(dis, id));
+		ok =
+		    mp_json_push_str(mem, id) &&
+		    (!c->disagrees[cl->member[i]] || mp_json_push_str(dis, id));
 	}
 	return ok;
 }
@@ -308,7 +311,8 @@ mp_json *mp_cluster_cut_to_json(const struct mp_cluster_cut *c,
 	mp_json *arr = mp_json_array();
 	for (size_t k = 0; arr && k < c->n; k++) {
 		mp_json *o = mp_json_object();
-		if (!mp_json_push(arr, o) || !cluster_json(o, c, &c->v[k], ids)) {
+		if (!mp_json_push(arr, o) ||
+		    !cluster_json(o, c, &c->v[k], ids)) {
 			mp_json_free(arr);
 			return NULL;
 		}

@@ -12,12 +12,12 @@
 #include "simmatrix.h"
 
 struct mp_cluster_tree {
-	size_t n;               /* leaves = matrix rows */
-	bool higher;            /* the metric's direction (higher = more alike) */
+	size_t n;    /* leaves = matrix rows */
+	bool higher; /* the metric's direction (higher = more alike) */
 	struct mp_merge *merge; /* [n-1] as mp_cluster_average gives them */
-	double *score;          /* [n-1] merge height in the metric's units:
+	double *score;		/* [n-1] merge height in the metric's units:
 				   the mean value between the two clusters */
-	size_t *order;          /* [n] leaves left to right */
+	size_t *order;		/* [n] leaves left to right */
 };
 
 /* The dendrogram of m: the distance of rows i, j is the mean of m[i][j] and
@@ -45,14 +45,14 @@ struct mp_cluster_count {
 
 struct mp_cluster {
 	size_t size;
-	size_t *member;   /* [size] matrix rows in dendrogram order */
-	double score;     /* height of the cluster's top merge; NAN alone */
+	size_t *member; /* [size] matrix rows in dendrogram order */
+	double score;	/* height of the cluster's top merge; NAN alone */
 	size_t n_families, n_types;
 	struct mp_cluster_count *families, *types; /* most members first, ties
 						     by name; unknown ("")
 						     left out */
 	const char *majority; /* families[0].name, NULL when none is known */
-	double purity;        /* families[0].count / members of known family;
+	double purity;	      /* families[0].count / members of known family;
 				 NAN when none is known */
 	size_t n_disagree;    /* members of a known family other than the
 				 majority */
@@ -60,11 +60,11 @@ struct mp_cluster {
 
 struct mp_cluster_cut {
 	double cut;
-	size_t n;              /* clusters, in dendrogram order */
-	struct mp_cluster *v;  /* [n] */
-	size_t rows;           /* = tree->n */
-	size_t *cluster_of;    /* [rows] cluster index of each row */
-	bool *disagrees;       /* [rows] known family != its cluster's majority */
+	size_t n;	      /* clusters, in dendrogram order */
+	struct mp_cluster *v; /* [n] */
+	size_t rows;	      /* = tree->n */
+	size_t *cluster_of;   /* [rows] cluster index of each row */
+	bool *disagrees; /* [rows] known family != its cluster's majority */
 };
 
 /* Cut t at c: rows joined by every merge whose score is within c (merges
@@ -73,7 +73,8 @@ struct mp_cluster_cut {
 mp_status mp_cluster_cut_make(const struct mp_cluster_tree *t, double c,
 			      const char *const *family,
 			      const char *const *type,
-			      struct mp_cluster_cut **out, struct mp_error *err);
+			      struct mp_cluster_cut **out,
+			      struct mp_error *err);
 void mp_cluster_cut_free(struct mp_cluster_cut *c);
 
 /* The cut as JSON (man/modelprint-files.5, "clusters"): an array of

@@ -1,11 +1,11 @@
 /* view_cluster.c — the average-linkage dendrogram of the current matrix
  * (cluster_cut.h) as character art, leaves on the left and merge height
  * growing to the right with the scores on the axis, and its cut: < and >
- * move the cut one merge, c collapses or expands a subtree, the right pane
- * lists the clusters (size, purity, majority family) and the selected
- * one's families, types and members, models whose family disagrees with
- * their cluster's majority marked with ≠. Enter opens the heatmap of the
- * selected cluster. */
+ * move the cut one merge height (tied merges together), c collapses or
+ * expands a subtree, the right pane lists the clusters (size, purity, majority
+ * family) and the selected one's families, types and members, models whose
+ * family disagrees with their cluster's majority marked with ≠. Enter opens the
+ * heatmap of the selected cluster. */
 #include "cluster_cut.h"
 #include "view.h"
 
@@ -19,10 +19,10 @@ struct clview {
 	struct mp_cluster_tree *tree;
 	struct mp_cluster_cut *cut;
 	const char **family, **type; /* [n] per matrix row, borrowed */
-	size_t applied;              /* merges within the cut */
-	bool *collapsed;             /* [n-1] per merge */
+	size_t applied;		     /* merges within the cut */
+	bool *collapsed;	     /* [n-1] per merge */
 	size_t *row_node, nrows;     /* visible rows: leaf or collapsed node */
-	size_t *pos;                 /* [n] position of each leaf in the order */
+	size_t *pos; /* [n] position of each leaf in the order */
 	size_t cur, top;
 	int rows;
 	char err[MP_ERRMSG_MAX];
@@ -70,11 +70,13 @@ static void relist(struct clview *v)
 static bool recut(struct clview *v)
 {
 	const struct mp_cluster_tree *t = v->tree;
-	double c = v->applied ? t->score[v->applied - 1]
-			      : t->higher ? INFINITY : -INFINITY;
+	double c = v->applied  ? t->score[v->applied - 1]
+		   : t->higher ? INFINITY
+			       : -INFINITY;
 	struct mp_cluster_cut *cut;
 	struct mp_error err;
-	if (mp_cluster_cut_make(t, c, v->family, v->type, &cut, &err) != MP_OK) {
+	if (mp_cluster_cut_make(t, c, v->family, v->type, &cut, &err) !=
+	    MP_OK) {
 		snprintf(v->err, sizeof v->err, "%s", err.msg);
 		return false;
 	}
@@ -160,13 +162,13 @@ static void put(const struct clview *v, const struct art *a, int x, long row,
 {
 	long y = row - (long)v->top;
 	if (y >= 0 && y < v->rows)
-		mp_canvas_put(a->c, x, a->y0 + (int)y, a->uni ? uc : (uint32_t)ac,
-			      mp_style_dim);
+		mp_canvas_put(a->c, x, a->y0 + (int)y,
+			      a->uni ? uc : (uint32_t)ac, mp_style_dim);
 }
 
 /* Draw node's subtree; returns its row (times 1) and column. */
-static long draw_node(const struct clview *v, const struct art *a,
-		      size_t node, size_t *next, int *xout)
+static long draw_node(const struct clview *v, const struct art *a, size_t node,
+		      size_t *next, int *xout)
 {
 	size_t n = v->tree->n;
 	if (node < n || v->collapsed[node - n]) {
@@ -225,7 +227,7 @@ struct mp_simmatrix *mp_tui_submatrix(const struct mp_tui *t,
 		for (size_t j = 0; j < k; j++) {
 			s->value[i * k + j] = m->value[r[i] * m->n + r[j]];
 			s->reason[i * k + j] =
-				m->reason ? m->reason[r[i] * m->n + r[j]] : NULL;
+			    m->reason ? m->reason[r[i] * m->n + r[j]] : NULL;
 		}
 	}
 	*rows = r;
@@ -255,7 +257,8 @@ static void draw_labels(struct clview *v, struct mp_canvas *c, int lw)
 		size_t leaf = first_leaf(v, node);
 		bool in_sel = v->cut->cluster_of[leaf] == sel;
 		struct mp_style st = i == v->cur ? mp_style_sel
-				   : in_sel ? mp_style_head : MP_STYLE_PLAIN;
+				     : in_sel	 ? mp_style_head
+						 : MP_STYLE_PLAIN;
 		mp_canvas_fill(c, 0, 2 + y, lw, 1, ' ', st);
 		if (node >= n) {
 			mp_canvas_printf(c, 0, 2 + y, lw, st, "[+%zu] %s",
@@ -265,7 +268,8 @@ static void draw_labels(struct clview *v, struct mp_canvas *c, int lw)
 		}
 		if (v->cut->disagrees[leaf])
 			mp_canvas_put(c, 0, 2 + y, ne, st);
-		mp_canvas_text(c, 1, 2 + y, lw - 1, st, model_of(v, leaf)->name);
+		mp_canvas_text(c, 1, 2 + y, lw - 1, st,
+			       model_of(v, leaf)->name);
 	}
 }
 
@@ -302,11 +306,12 @@ static void draw_counts(struct mp_canvas *c, int x, int y, int w,
 {
 	int used = mp_canvas_printf(c, x, y, w, mp_style_dim, "%s ", what);
 	for (size_t i = 0; i < n && used < w; i++)
-		used += mp_canvas_printf(c, x + used, y, w - used, MP_STYLE_PLAIN,
-					 "%s %zu%s", k[i].name, k[i].count,
-					 i + 1 < n ? ", " : "");
+		used += mp_canvas_printf(c, x + used, y, w - used,
+					 MP_STYLE_PLAIN, "%s %zu%s", k[i].name,
+					 k[i].count, i + 1 < n ? ", " : "");
 	if (!n)
-		mp_canvas_text(c, x + used, y, w - used, MP_STYLE_PLAIN, "unknown");
+		mp_canvas_text(c, x + used, y, w - used, MP_STYLE_PLAIN,
+			       "unknown");
 }
 
 /* Clusters (top part) and the selected one (bottom part). */
@@ -324,8 +329,8 @@ static void draw_list(struct clview *v, struct mp_canvas *c, int x, int w)
 		char pur[16];
 		snprintf(pur, sizeof pur, isnan(cl->purity) ? "-" : "%.2f",
 			 cl->purity);
-		mp_canvas_printf(c, x, 2 + y, w, i == sel ? mp_style_sel
-							  : MP_STYLE_PLAIN,
+		mp_canvas_printf(c, x, 2 + y, w,
+				 i == sel ? mp_style_sel : MP_STYLE_PLAIN,
 				 "%-4zu %4zu %6s  %s%s", i + 1, cl->size, pur,
 				 cl->majority ? cl->majority : "unknown",
 				 cl->n_disagree ? " !" : "");
@@ -403,16 +408,24 @@ static bool action(struct mp_view *vv, enum mp_action a)
 	if (!v->tree || !v->cut || v->nrows == 0)
 		return false;
 	size_t merges = v->tree->n - 1;
+	const double *sc = v->tree->score;
 	switch (a) {
-	case MP_ACT_CUT_LOOSER:
+	case MP_ACT_CUT_LOOSER: /* tied merges go together */
 		if (v->applied < merges)
+			v->applied++;
+		while (v->applied < merges &&
+		       sc[v->applied] == sc[v->applied - 1])
 			v->applied++;
 		break;
 	case MP_ACT_CUT_TIGHTER:
 		if (v->applied > 0)
 			v->applied--;
+		while (v->applied > 0 && sc[v->applied - 1] == sc[v->applied])
+			v->applied--;
 		break;
-	case MP_ACT_COLLAPSE: toggle(v); return true;
+	case MP_ACT_COLLAPSE:
+		toggle(v);
+		return true;
 	case MP_ACT_ENTER: {
 		const struct mp_cluster *cl = &v->cut->v[sel_cluster(v)];
 		size_t *models = malloc(cl->size * sizeof *models);
@@ -422,8 +435,8 @@ static bool action(struct mp_view *vv, enum mp_action a)
 		}
 		for (size_t i = 0; i < cl->size; i++)
 			models[i] = vv->app->data->row_model[cl->member[i]];
-		mp_tui_push(vv->app,
-			    mp_view_heatmap_subset_new(vv->app, models, cl->size));
+		mp_tui_push(vv->app, mp_view_heatmap_subset_new(vv->app, models,
+								cl->size));
 		free(models);
 		mp_tui_message(vv->app, "heatmap of cluster %zu (%zu models)",
 			       sel_cluster(v) + 1, cl->size);
@@ -440,7 +453,8 @@ static bool action(struct mp_view *vv, enum mp_action a)
 static bool hit(const void *ctx, size_t i, const char *text)
 {
 	const struct clview *v = ctx;
-	const struct mp_tui_model *mo = model_of(v, first_leaf(v, v->row_node[i]));
+	const struct mp_tui_model *mo =
+	    model_of(v, first_leaf(v, v->row_node[i]));
 	return mp_tui_match(mo->name, text) || mp_tui_match(mo->id, text) ||
 	       mp_tui_match(mo->family, text);
 }
@@ -448,7 +462,8 @@ static bool hit(const void *ctx, size_t i, const char *text)
 static bool search(struct mp_view *vv, const char *text, bool next)
 {
 	struct clview *v = (struct clview *)vv;
-	return v->nrows && mp_list_search(&v->cur, v->nrows, next, hit, v, text);
+	return v->nrows &&
+	       mp_list_search(&v->cur, v->nrows, next, hit, v, text);
 }
 
 static void matrix_changed(struct mp_view *vv)
@@ -465,8 +480,8 @@ static void free_view(struct mp_view *vv)
 	free(v);
 }
 
-static const struct mp_view_ops ops = {"clusters", draw, action, NULL,
-				       search, matrix_changed, free_view};
+static const struct mp_view_ops ops = {
+    "clusters", draw, action, NULL, search, matrix_changed, free_view};
 
 struct mp_view *mp_view_cluster_new(struct mp_tui *t)
 {
