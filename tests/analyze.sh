@@ -266,6 +266,54 @@ expect_error "numeric id" 1 "entry 0" analyze --results-file "$RES" --model-info
 expect_error "empty results" 1 "$T/empty.json: invalid JSON" analyze --results-file "$T/empty.json" --model-info "$INFO"
 ok "bad input: clear errors and exit codes"
 
+# --- clusters at the cut (the example of tests/check_cluster.c) ----------
+# A B C D on a line at 0 1 4 10, similarity 10 - distance, A-D null (taken
+# as the least alike value, 1). Merges: A,B at 9; AB,C at (6+7)/2 = 6.5;
+# ABC,D at (1+1+4)/3 = 2. Median cut 6.5: [D] and [C A B] (f1 x2, f2 x1:
+# purity 2/3, B disagrees). --cut 7: [D] [C] [A B] (tie to f1, purity 0.5).
+cat > "$T/cl.json" <<'JSON'
+{"matrices": {"tensors": {"cosine": {"models": ["A","B","C","D"],
+ "higher_is_more_alike": true, "values": [
+ [10, 9, 6, null], [9, 10, 7, 1], [6, 7, 10, 4], [null, 1, 4, 10]],
+ "undefined": [{"i": 0, "j": 3, "reason": "no tensors in common"}]}}}}
+JSON
+cat > "$T/clinfo.json" <<'JSON'
+[{"model_id": "A", "family": "f1", "model_type": "t1"},
+ {"model_id": "B", "family": "f2", "model_type": "t1"},
+ {"model_id": "C", "family": "f1", "model_type": "t2"},
+ {"model_id": "D", "family": "f2", "model_type": "t3"}]
+JSON
+clusters() { # cut-args... -> one line per cluster: members|disagreeing|purity
+	"$MP_BIN" analyze --results-file "$T/cl.json" --model-info "$T/clinfo.json" \
+		--json "$@" | python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+c = r["cluster_cut"]
+print("cut %g %s %d" % (c["cut"], c["rule"], c["count"]))
+for k in r["clusters"]:
+    print(" ".join(k["members"]), "|", " ".join(k["disagreeing"]), "|",
+          "%.6f" % k["purity"], k["majority_family"],
+          ",".join("%s=%d" % kv for kv in sorted(k["families"].items())))'
+}
+got=$(clusters) || fail "clusters: exit $?"
+want="cut 6.5 median merge height 2
+D |  | 1.000000 f2 f2=1
+C A B | B | 0.666667 f1 f1=2,f2=1"
+[ "$got" = "$want" ] || fail "default cut: $got"
+got=$(clusters --cut 7) || fail "clusters --cut 7: exit $?"
+want="cut 7 given 3
+D |  | 1.000000 f2 f2=1
+C |  | 1.000000 f1 f1=1
+A B | B | 0.500000 f1 f1=1,f2=1"
+[ "$got" = "$want" ] || fail "--cut 7: $got"
+expect_error "--cut x" 2 "--cut wants a number" analyze --results-file "$T/cl.json" \
+	--model-info "$T/clinfo.json" --json --cut x
+"$MP_BIN" analyze --results-file "$T/cl.json" --model-info "$T/clinfo.json" \
+	--output-dir "$T/clo" >/dev/null || fail "clusters: --output-dir"
+grep -q 'cut:6.5,' "$T/clo/dashboard.html" || fail "dashboard: no cut"
+grep -q 'clusters:\[' "$T/clo/dashboard.html" || fail "dashboard: no clusters"
+ok "clusters at the cut"
+
 "$MP_BIN" analyze --help | grep -q "^usage: modelprint analyze" || fail "analyze --help"
 "$MP_BIN" correlate --help | grep -q "^usage: modelprint correlate" || fail "correlate --help"
 finish

@@ -3,10 +3,12 @@
  * original distances over the members of each pair of clusters. */
 #include "check_suites.h"
 #include "cluster.h"
+#include "cluster_cut.h"
 #include "testutil.h"
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 /* Points on a line at 0, 1, 4, 10 (A, B, C, D).
@@ -181,6 +183,132 @@ START_TEST(test_two_thousand)
 }
 END_TEST
 
+/* The cut. Points at 0, 1, 4, 10 (A, B, C, D) as a similarity
+ * s = 10 - |x_i - x_j| with s(A,D) null. Least alike defined value: s(B,D)
+ * = 1, so the null counts as 1. Merge scores are mean similarities:
+ * A,B at 9; AB,C at (6 + 7)/2 = 6.5; ABC,D at (1 + 1 + 4)/3 = 2.
+ * Leaves: D, C, A, B. Families f1 f2 f1 f2, types t1 t1 t2 "".
+ * Cut 6.5: [D] and [C A B]: f1 x2, f2 x1, purity 2/3, B disagrees.
+ * Cut 7:   [D], [C], [A B]: a tie f1/f2 goes to f1 by name, purity 1/2.
+ * Default cut: the median of 9, 6.5, 2 = 6.5. */
+static struct mp_simmatrix *line_matrix(bool similarity)
+{
+	double x[4] = {0, 1, 4, 10};
+	struct mp_simmatrix *m =
+		mp_simmatrix_new("tensors", similarity ? "cosine" : "l1", 4);
+	ck_assert_ptr_nonnull(m);
+	m->higher_is_more_alike = similarity;
+	for (int i = 0; i < 4; i++) {
+		char id[2] = {(char)('A' + i), 0};
+		m->ids[i] = strdup(id);
+	}
+	for (int i = 0; i < 4; i++)
+		for (int j = 0; j < 4; j++) {
+			double d = fabs(x[i] - x[j]);
+			m->value[i * 4 + j] = similarity ? 10 - d : d;
+			m->reason[i * 4 + j] = NULL;
+		}
+	if (similarity)
+		m->value[0 * 4 + 3] = m->value[3 * 4 + 0] = NAN;
+	return m;
+}
+
+static const char *const fam[4] = {"f1", "f2", "f1", "f2"};
+static const char *const typ[4] = {"t1", "t1", "t2", ""};
+
+START_TEST(test_cut_similarity)
+{
+	struct mp_simmatrix *m = line_matrix(true);
+	struct mp_cluster_tree *t;
+	struct mp_cluster_cut *c;
+	struct mp_error err;
+	ck_assert_int_eq(mp_cluster_tree_build(m, &t, &err), MP_OK);
+	ck_assert_double_eq_tol(t->score[0], 9, 1e-12);
+	ck_assert_double_eq_tol(t->score[1], 6.5, 1e-12);
+	ck_assert_double_eq_tol(t->score[2], 2, 1e-12);
+	ck_assert_double_eq_tol(mp_cluster_default_cut(t), 6.5, 1e-12);
+
+	ck_assert_int_eq(mp_cluster_cut_make(t, 6.5, fam, typ, &c, &err), MP_OK);
+	ck_assert_uint_eq(c->n, 2);
+	ck_assert_uint_eq(c->v[0].size, 1);
+	ck_assert_uint_eq(c->v[0].member[0], 3);
+	ck_assert(isnan(c->v[0].score));
+	ck_assert_str_eq(c->v[0].majority, "f2");
+	ck_assert_double_eq(c->v[0].purity, 1);
+	ck_assert_uint_eq(c->v[0].n_types, 0);
+	const struct mp_cluster *k = &c->v[1];
+	ck_assert_uint_eq(k->size, 3);
+	ck_assert_uint_eq(k->member[0], 2);
+	ck_assert_uint_eq(k->member[1], 0);
+	ck_assert_uint_eq(k->member[2], 1);
+	ck_assert_double_eq_tol(k->score, 6.5, 1e-12);
+	ck_assert_uint_eq(k->n_families, 2);
+	ck_assert_str_eq(k->families[0].name, "f1");
+	ck_assert_uint_eq(k->families[0].count, 2);
+	ck_assert_str_eq(k->families[1].name, "f2");
+	ck_assert_uint_eq(k->families[1].count, 1);
+	ck_assert_uint_eq(k->n_types, 2);
+	ck_assert_str_eq(k->types[0].name, "t1");
+	ck_assert_uint_eq(k->types[0].count, 2);
+	ck_assert_double_eq_tol(k->purity, 2.0 / 3, 1e-12);
+	ck_assert_uint_eq(k->n_disagree, 1);
+	ck_assert(c->disagrees[1]);
+	ck_assert(!c->disagrees[0] && !c->disagrees[2] && !c->disagrees[3]);
+	ck_assert_uint_eq(c->cluster_of[0], 1);
+	ck_assert_uint_eq(c->cluster_of[3], 0);
+	mp_json *j = mp_cluster_cut_to_json(c, m->ids);
+	ck_assert_ptr_nonnull(j);
+	ck_assert_uint_eq(mp_json_size(j), 2);
+	mp_json *j1 = mp_json_at(j, 1);
+	ck_assert_str_eq(mp_json_str(mp_json_at(mp_json_get(j1, "disagreeing"), 0)),
+			 "B");
+	ck_assert_double_eq_tol(mp_json_num(mp_json_get(j1, "purity")), 2.0 / 3,
+				1e-12);
+	mp_json_free(j);
+	mp_cluster_cut_free(c);
+
+	ck_assert_int_eq(mp_cluster_cut_make(t, 7, fam, typ, &c, &err), MP_OK);
+	ck_assert_uint_eq(c->n, 3);
+	ck_assert_uint_eq(c->v[2].size, 2);
+	ck_assert_str_eq(c->v[2].majority, "f1");
+	ck_assert_double_eq_tol(c->v[2].purity, 0.5, 1e-12);
+	ck_assert(c->disagrees[1]);
+	mp_cluster_cut_free(c);
+	ck_assert_int_eq(mp_cluster_cut_make(t, NAN, fam, typ, &c, &err),
+			 MP_EINVAL);
+	mp_cluster_tree_free(t);
+	mp_simmatrix_free(m);
+}
+END_TEST
+
+/* The same points as a divergence |x_i - x_j|: heights 1, 3.5, 25/3 (the
+ * hand example above), lower = more alike; the cut 3.5 keeps A, B, C
+ * together, 3.4 does not. */
+START_TEST(test_cut_divergence)
+{
+	struct mp_simmatrix *m = line_matrix(false);
+	struct mp_cluster_tree *t;
+	struct mp_cluster_cut *c;
+	struct mp_error err;
+	ck_assert_int_eq(mp_cluster_tree_build(m, &t, &err), MP_OK);
+	ck_assert_double_eq_tol(t->score[2], 25.0 / 3, 1e-12);
+	ck_assert_double_eq_tol(mp_cluster_default_cut(t), 3.5, 1e-12);
+	ck_assert_int_eq(mp_cluster_cut_make(t, 3.5, fam, typ, &c, &err), MP_OK);
+	ck_assert_uint_eq(c->n, 2);
+	ck_assert_uint_eq(c->v[1].size, 3);
+	mp_cluster_cut_free(c);
+	ck_assert_int_eq(mp_cluster_cut_make(t, 3.4, fam, typ, &c, &err), MP_OK);
+	ck_assert_uint_eq(c->n, 3);
+	mp_cluster_cut_free(c);
+	ck_assert_int_eq(mp_cluster_cut_make(t, 100, fam, typ, &c, &err), MP_OK);
+	ck_assert_uint_eq(c->n, 1);
+	ck_assert_double_eq_tol(c->v[0].purity, 0.5, 1e-12);
+	mp_cluster_cut_free(c);
+	mp_cluster_tree_free(t);
+	mp_simmatrix_free(m);
+}
+END_TEST
+
 Suite *suite_cluster(void)
 {
 	Suite *s = suite_create("cluster");
@@ -189,6 +317,8 @@ Suite *suite_cluster(void)
 	tcase_add_test(tc, test_hand_example);
 	tcase_add_loop_test(tc, test_against_naive, 0, 4);
 	tcase_add_test(tc, test_small_and_bad);
+	tcase_add_test(tc, test_cut_similarity);
+	tcase_add_test(tc, test_cut_divergence);
 	tcase_add_test(tc, test_two_thousand);
 	suite_add_tcase(s, tc);
 	return s;

@@ -467,6 +467,53 @@ START_TEST(test_stats_view)
 }
 END_TEST
 
+START_TEST(test_cluster_view)
+{
+	/* cosine: alpha-beta 0.5, beta-gamma 0.2, alpha-gamma null (taken
+	 * as the least alike value, 0.2): alpha,beta merge at 0.5, then
+	 * gamma at (0.2 + 0.2)/2 = 0.2. Median cut (0.5 + 0.2)/2 keeps the
+	 * first merge: [gamma] (F2) and [alpha beta] (F1, purity 1). Leaves
+	 * in dendrogram order: gamma, alpha, beta. */
+	struct mp_canvas *c = screen(mono, "5");
+	ck_assert_str_eq(row(c, 0) + strlen(row(c, 0)) - 13, "?:help q:quit");
+	ck_assert_str_eq(row(c, 1), "tensors/cosine: 2 clusters at 0.5 (higher "
+				    "= more alike), 1 of 2 merges");
+	ck_assert(!strncmp(row(c, 2), " gamma ", 7));
+	ck_assert(!strncmp(row(c, 3), " alpha ", 7));
+	ck_assert(!strncmp(row(c, 4), " beta ", 6));
+	ck_assert(strstr(row(c, 3), "1       1   1.00  F2"));
+	ck_assert(strstr(row(c, 4), "2       2   1.00  F1"));
+	/* the cursor on gamma: its cluster below the list */
+	ck_assert(strstr(row(c, 2 + 10), "cluster 1: 1 models"));
+	/* > joins everything: F1 2 of 3, gamma disagrees */
+	c = screen(mono, "5>");
+	ck_assert_str_eq(row(c, 1), "tensors/cosine: 1 cluster at 0.2 (higher "
+				    "= more alike), 2 of 2 merges");
+	ck_assert(strstr(row(c, 3), "1       3   0.67  F1 !"));
+	ck_assert(!strncmp(row(c, 2), "!gamma ", 7));
+	c = screen(mono, "5<");
+	ck_assert(!strncmp(row(c, 1), "tensors/cosine: 3 clusters before any "
+				      "merge (", 45));
+	/* c on alpha collapses alpha+beta into one row */
+	c = screen(mono, "5jc");
+	ck_assert(!strncmp(row(c, 3), "[+2] alpha ", 11));
+	ck_assert(!strncmp(row(c, 4), "                      ", 22));
+	c = screen(mono, "5jcc");
+	ck_assert(!strncmp(row(c, 4), " beta ", 6));
+	/* Enter on alpha: the heatmap of alpha and beta only */
+	c = screen(mono, "5j<Enter>");
+	ck_assert(strstr(row(c, 0), "heatmap"));
+	ck_assert_str_eq(row(c, 23), "heatmap of cluster 2 (2 models)");
+	ck_assert(!strncmp(row(c, 2), "alpha", 5));
+	ck_assert(!strncmp(row(c, 3), "beta", 4));
+	ck_assert_str_eq(row(c, 4), "");
+	/* search and Esc */
+	c = screen(mono, "5/beta<Enter><Enter><Esc>");
+	ck_assert(strstr(row(c, 0), "clusters"));
+	ck_assert(strstr(row(c, 2 + 10), "cluster 2: 2 models"));
+}
+END_TEST
+
 START_TEST(test_pairs_view)
 {
 	struct mp_canvas *c = screen(mono, "4");
@@ -612,6 +659,7 @@ Suite *suite_tui(void)
 	tcase_add_test(tv, test_help_view);
 	tcase_add_test(tv, test_stats_view);
 	tcase_add_test(tv, test_pairs_view);
+	tcase_add_test(tv, test_cluster_view);
 	tcase_add_test(tv, test_progress);
 	tcase_add_test(tv, test_bad_input);
 	suite_add_tcase(s, tv);

@@ -48,6 +48,9 @@ stats-group|80x24|1|3<Enter>
 pairs|80x24|1|4
 pairs-inter|80x24|1|4ff
 pair|80x24|1|4<Enter>
+clusters|80x24|1|5mmmmmmmm
+clusters-cut|80x24|1|5mmmmmmmm>>>>>>>>>>>>>>>>jjjjc
+clusters-heatmap|80x24|1|5mmmmmmmm>>>>>>>>>>>>>>>>jjjj<Enter>
 help|80x24|1|?
 SCREENS
 ok "golden screens"

@@ -51,6 +51,9 @@ keys +
 wait_for "family 2:1" && ok "heatmap: zoom"
 keys m
 wait_for "tensors/pearson (2/10)" && ok "next matrix"
+keys 5 # the next merge height: every null pair, tied, joins all
+wait_for "tensors/pearson: 20 clusters at" && keys '>' &&
+	wait_for "tensors/pearson: 1 cluster at -0.1645" && ok "clusters: move the cut"
 keys 4
 wait_for "modelprint | pairs | tensors/pearson" && ok "switch view"
 

@@ -1,12 +1,14 @@
 /* cmd_analyze.c — `modelprint analyze`: family and type analysis of one
  * similarity matrix (seed 000), console tables, JSON and text reports. */
 #include "cli.h"
+#include "cluster_cut.h"
 #include "groups.h"
 #include "registry.h"
 #include "report_html.h"
 #include "report_text.h"
 
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +17,7 @@ static const char usage_text[] =
 	"usage: modelprint analyze --results-file FILE\n"
 	"                          (--model-info FILE | --registry DIR)\n"
 	"                          [--method M] [--metric X]\n"
-	"                          [--output-dir DIR] [--json]\n"
+	"                          [--output-dir DIR] [--json] [--cut X]\n"
 	"\n"
 	"Group the pairs of one similarity matrix by family and type:\n"
 	"intrafamily pairs, interfamily pairs (one group per two families)\n"
@@ -35,12 +37,46 @@ static const char usage_text[] =
 	"                       pairs_interfamily.txt, pairs_type_pairs.txt\n"
 	"                       and the HTML dashboard dashboard.html\n"
 	"  --json               print the JSON report instead of the tables\n"
+	"  --cut X              cut the average-linkage dendrogram at score X\n"
+	"                       for the clusters of the JSON report and the\n"
+	"                       dashboard (default: the median merge height)\n"
 	"  -h, --help           this text\n";
 
 struct analyze_opts {
 	const char *results, *info, *registry, *method, *metric, *outdir;
 	bool json;
+	bool has_cut;
+	double cut;
 };
+
+/* The clusters at the cut (given, else the median merge height) as the
+ * report's "cluster_cut" and "clusters" members. */
+static mp_status add_clusters(const struct analyze_opts *o,
+			      const struct mp_analysis *a, mp_json *report,
+			      struct mp_cluster_cut **cut, struct mp_error *err)
+{
+	struct mp_cluster_tree *t;
+	mp_status st = mp_cluster_tree_build(a->m, &t, err);
+	if (st != MP_OK)
+		return st;
+	double c = o->has_cut ? o->cut : mp_cluster_default_cut(t);
+	if (isnan(c)) /* fewer than two models: each alone */
+		c = a->m->higher_is_more_alike ? INFINITY : -INFINITY;
+	st = mp_cluster_cut_make(t, c, a->family, a->type, cut, err);
+	mp_cluster_tree_free(t);
+	if (st != MP_OK || !report)
+		return st;
+	mp_json *info = mp_json_add_obj(report, "cluster_cut");
+	mp_json *list = mp_cluster_cut_to_json(*cut, a->m->ids);
+	if (!info || !mp_json_set(report, "clusters", list) ||
+	    !mp_json_add_str(info, "linkage", "average") ||
+	    !mp_json_add_num(info, "cut", c) ||
+	    !mp_json_add_str(info, "rule", o->has_cut ? "given"
+						      : "median merge height") ||
+	    !mp_json_add_num(info, "count", (double)(*cut)->n))
+		return mp_error_set(err, MP_ENOMEM, "out of memory");
+	return MP_OK;
+}
 
 /* The matrix the options select, read from the results file. */
 static mp_status load_matrix(const struct analyze_opts *o,
@@ -61,6 +97,7 @@ static mp_status load_matrix(const struct analyze_opts *o,
 /* analysis.json and the text reports in o->outdir. */
 static mp_status write_outputs(const struct analyze_opts *o,
 			       const struct mp_analysis *a,
+			       const struct mp_cluster_cut *cut,
 			       const mp_json *report, struct mp_error *err)
 {
 	mp_status st = cli_write_json(o->outdir, "analysis.json", report, err);
@@ -68,7 +105,8 @@ static mp_status write_outputs(const struct analyze_opts *o,
 		st = mp_report_text_write(a, o->outdir, err);
 	if (st == MP_OK) {
 		char *html = mp_path_join(o->outdir, "dashboard.html");
-		st = html ? mp_report_html_dashboard(html, a, err)
+		st = html ? mp_report_html_dashboard_clusters(html, a, cut,
+							   err)
 			  : mp_error_set(err, MP_ENOMEM, "out of memory");
 		free(html);
 	}
@@ -93,6 +131,7 @@ static int parse(int argc, char **argv, struct analyze_opts *o)
 		{"metric", required_argument, NULL, 'x'},
 		{"output-dir", required_argument, NULL, 'o'},
 		{"json", no_argument, NULL, 'j'},
+		{"cut", required_argument, NULL, 'c'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}};
 	int c;
@@ -106,6 +145,17 @@ static int parse(int argc, char **argv, struct analyze_opts *o)
 		case 'x': o->metric = optarg; break;
 		case 'o': o->outdir = optarg; break;
 		case 'j': o->json = true; break;
+		case 'c': {
+			char *end;
+			o->cut = strtod(optarg, &end);
+			o->has_cut = true;
+			if (end == optarg || *end || !isfinite(o->cut))
+				return cli_usage_error("analyze", "--cut wants a "
+								  "number, not "
+								  "'%s'",
+						       optarg);
+			break;
+		}
 		case 'h':
 			fputs(usage_text, stdout);
 			return -1;
@@ -136,6 +186,7 @@ int cmd_analyze(int argc, char **argv)
 	struct mp_model_info_set *info = NULL;
 	struct mp_analysis *a = NULL;
 	mp_json *report = NULL;
+	struct mp_cluster_cut *cut = NULL;
 	char *text = NULL;
 	rc = CLI_EXIT_FAIL;
 	if (load_matrix(&o, &m, &err) != MP_OK ||
@@ -149,6 +200,11 @@ int cmd_analyze(int argc, char **argv)
 			cli_error("out of memory");
 			goto out;
 		}
+	}
+	if ((o.json || o.outdir) &&
+	    add_clusters(&o, a, report, &cut, &err) != MP_OK) {
+		cli_fail(&err);
+		goto out;
 	}
 	if (o.json) {
 		cli_print_json(report);
@@ -167,13 +223,14 @@ int cmd_analyze(int argc, char **argv)
 		}
 		fputs(text, stdout);
 	}
-	if (o.outdir && write_outputs(&o, a, report, &err) != MP_OK) {
+	if (o.outdir && write_outputs(&o, a, cut, report, &err) != MP_OK) {
 		cli_fail(&err);
 		goto out;
 	}
 	rc = CLI_EXIT_OK;
 out:
 	free(text);
+	mp_cluster_cut_free(cut);
 	mp_json_free(report);
 	mp_analysis_free(a);
 	mp_model_info_free(info);

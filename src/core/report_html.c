@@ -395,9 +395,72 @@ static void nulls_js(struct buf *b, const struct mp_simmatrix *m)
 	free(cells.p);
 }
 
+/* The clusters at the cut: rows of members and of disagreeing members,
+ * "f1 2, f2 1" for families and types. */
+static void counts_js(struct buf *b, const char *k,
+		      const struct mp_cluster_count *v, size_t n)
+{
+	struct buf t = {0};
+	for (size_t i = 0; i < n; i++) {
+		char num[32];
+		snprintf(num, sizeof num, " %zu%s", v[i].count,
+			 i + 1 < n ? ", " : "");
+		puts_(&t, v[i].name);
+		puts_(&t, num);
+	}
+	putc_(&t, '\0');
+	puts_(b, k);
+	put_jstr(b, t.oom ? "" : t.p);
+	b->oom |= t.oom;
+	free(t.p);
+}
+
+static void clusters_js(struct buf *b, const struct mp_cluster_cut *c)
+{
+	key(b, "cut");
+	put_num(b, c ? c->cut : NAN);
+	putc_(b, ',');
+	key(b, "clusters");
+	putc_(b, '[');
+	for (size_t k = 0; c && k < c->n; k++) {
+		const struct mp_cluster *cl = &c->v[k];
+		puts_(b, k ? ",\n{m:[" : "\n{m:[");
+		for (size_t i = 0; i < cl->size; i++) {
+			if (i)
+				putc_(b, ',');
+			put_uint(b, cl->member[i]);
+		}
+		puts_(b, "],dis:[");
+		for (size_t i = 0, d = 0; i < cl->size; i++)
+			if (c->disagrees[cl->member[i]]) {
+				if (d++)
+					putc_(b, ',');
+				put_uint(b, cl->member[i]);
+			}
+		puts_(b, "],score:");
+		put_num(b, cl->score);
+		puts_(b, ",purity:");
+		put_num(b, cl->purity);
+		puts_(b, ",major:");
+		put_jstr(b, cl->majority ? cl->majority : "");
+		counts_js(b, ",fam:", cl->families, cl->n_families);
+		counts_js(b, ",types:", cl->types, cl->n_types);
+		putc_(b, '}');
+	}
+	puts_(b, "],");
+}
+
 mp_status mp_report_html_dashboard(const char *path,
 				   const struct mp_analysis *a,
 				   struct mp_error *err)
+{
+	return mp_report_html_dashboard_clusters(path, a, NULL, err);
+}
+
+mp_status mp_report_html_dashboard_clusters(const char *path,
+					    const struct mp_analysis *a,
+					    const struct mp_cluster_cut *cut,
+					    struct mp_error *err)
 {
 	const struct mp_simmatrix *m = a->m;
 	size_t n = a->n;
@@ -456,6 +519,7 @@ mp_status mp_report_html_dashboard(const char *path,
 	groups_js(&b, "inter", a->inter, a->n_inter);
 	groups_js(&b, "typepair", a->typepair, a->n_typepair);
 	nulls_js(&b, m);
+	clusters_js(&b, cut);
 	key(&b, "matrix");
 	putc_(&b, '"');
 	struct b64w w = {.b = &b};

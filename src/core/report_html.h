@@ -6,6 +6,7 @@
 #ifndef MP_REPORT_HTML_H
 #define MP_REPORT_HTML_H
 
+#include "cluster_cut.h"
 #include "correlate.h"
 #include "groups.h"
 
@@ -21,6 +22,13 @@
 mp_status mp_report_html_dashboard(const char *path,
 				   const struct mp_analysis *a,
 				   struct mp_error *err);
+
+/* The same with a table of the clusters of cut (NULL: none), whose rows
+ * are those of a->m. */
+mp_status mp_report_html_dashboard_clusters(const char *path,
+					    const struct mp_analysis *a,
+					    const struct mp_cluster_cut *cut,
+					    struct mp_error *err);
 
 /* Write the correlation page of c to path: the Pearson r table, the
  * summary of each metric, one scatter plot per pair of metrics (at most

@@ -402,6 +402,26 @@
     stats('Interfamily statistics', D.inter, 'Family pair');
     stats('Type-pair statistics', D.typepair, 'Type pair');
 
+    /* ---- clusters at the cut ---- */
+    if (D.clusters.length) {
+      var cs = section('Clusters at ' + fmt(D.cut) + ' (average linkage, ' + D.clusters.length + ' clusters)');
+      el('p', cs, 'Models joined by every merge whose mean score is at least as alike as the cut (' + alike +
+        '). Purity: share of the members of known family in the majority family; ' +
+        'models marked \u2260 belong to another family than their cluster\'s majority.', 'note');
+      test.clusterTable = table(cs, [{name: '#', num: true, fmt: String, get: function (x) { return x.k; }},
+        {name: 'Size', num: true, fmt: String, get: function (x) { return x.m.length; }},
+        {name: 'Score', num: true, get: function (x) { return x.score; }},
+        {name: 'Majority family', get: function (x) { return x.major; }},
+        {name: 'Purity', num: true, get: function (x) { return x.purity; }},
+        {name: 'Families', get: function (x) { return x.fam; }},
+        {name: 'Types', get: function (x) { return x.types; }},
+        {name: 'Members', get: function (x) {
+          return x.m.map(function (i) {
+            return x.dis.indexOf(i) >= 0 ? '\u2260 ' + D.names[i] + ' (' + D.family[i] + ')' : D.names[i];
+          }).join(', ');
+        }}], D.clusters.map(function (x, k) { x.k = k + 1; return x; }));
+    }
+
     /* ---- pair list ---- */
     var ps = section('Pairs (' + D.npairs + ', ' + D.nNull + ' null), most alike first');
     var P = D.pairWidth === 4 ? new Uint32Array(bytes(D.pairs).buffer) : new Uint16Array(bytes(D.pairs).buffer);

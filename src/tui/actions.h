@@ -22,7 +22,8 @@ enum {
 	X(RIGHT) X(PAGE_UP) X(PAGE_DOWN) X(TOP) X(BOTTOM) X(ENTER)           \
 	X(SEARCH) X(SEARCH_NEXT) X(SORT) X(SORT_REVERSE) X(ZOOM_IN)          \
 	X(ZOOM_OUT) X(METRIC) X(ORDER) X(FILTER) X(VIEW_MODELS)              \
-	X(VIEW_HEATMAP) X(VIEW_STATS) X(VIEW_PAIRS)
+	X(VIEW_HEATMAP) X(VIEW_STATS) X(VIEW_PAIRS)                     \
+	X(VIEW_CLUSTERS) X(CUT_LOOSER) X(CUT_TIGHTER) X(COLLAPSE)
 
 enum mp_action {
 #define MP_X_ACT(a) MP_ACT_##a,
@@ -43,6 +44,8 @@ enum mp_action {
 	X('2', "2", VIEW_HEATMAP, "all", "heatmap of the current matrix")     \
 	X('3', "3", VIEW_STATS, "all", "family and type statistics")          \
 	X('4', "4", VIEW_PAIRS, "all", "every pair sorted by score")          \
+	X('5', "5", VIEW_CLUSTERS, "all",                                     \
+	  "clusters: dendrogram and its cut")                                 \
 	X('m', "m", METRIC, "all",                                            \
 	  "next matrix (method/metric) of the results file")                  \
 	X('/', "/", SEARCH, "all", "search (Enter to go, Esc to cancel)")     \
@@ -81,7 +84,13 @@ enum mp_action {
 	X('s', "s", SORT, "stats", "sort by the next column")                 \
 	X('S', "S", SORT_REVERSE, "stats", "reverse the sort order")          \
 	X('f', "f", FILTER, "pairs",                                          \
-	  "next filter: all, intrafamily, interfamily, each type pair")
+	  "next filter: all, intrafamily, interfamily, each type pair")       \
+	X('>', ">", CUT_LOOSER, "clusters",                                   \
+	  "move the cut one merge up: fewer, larger clusters")                \
+	X('<', "<", CUT_TIGHTER, "clusters",                                  \
+	  "move the cut one merge down: more, smaller clusters")              \
+	X('c', "c", COLLAPSE, "clusters",                                     \
+	  "collapse the subtree of the row, or expand a collapsed one")
 
 struct mp_keydef {
 	int key;

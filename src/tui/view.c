@@ -149,6 +149,8 @@ static void switch_view(struct mp_tui *t, enum mp_action a)
 		mp_tui_push(t, mp_view_heatmap_new(t));
 	else if (a == MP_ACT_VIEW_STATS)
 		mp_tui_push(t, mp_view_stats_new(t));
+	else if (a == MP_ACT_VIEW_CLUSTERS)
+		mp_tui_push(t, mp_view_cluster_new(t));
 	else
 		mp_tui_push(t, mp_view_pairs_new(t, -1, 0));
 }
@@ -179,6 +181,7 @@ void mp_tui_key(struct mp_tui *t, int key)
 	case MP_ACT_VIEW_MODELS:
 	case MP_ACT_VIEW_HEATMAP:
 	case MP_ACT_VIEW_STATS:
+	case MP_ACT_VIEW_CLUSTERS:
 	case MP_ACT_VIEW_PAIRS: switch_view(t, a); return;
 	case MP_ACT_SEARCH:
 		t->prompting = true;

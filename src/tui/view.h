@@ -86,6 +86,20 @@ struct mp_view *mp_view_stats_new(struct mp_tui *t);
 /* kind -1: every pair; else the pairs of group `group` of that kind
  * (enum mp_group_kind). */
 struct mp_view *mp_view_pairs_new(struct mp_tui *t, int kind, size_t group);
+/* The heatmap of only models[0..n) (indices into data->models, copied);
+ * models absent from the current matrix are left out. */
+struct mp_view *mp_view_heatmap_subset_new(struct mp_tui *t,
+					   const size_t *models, size_t n);
+/* The current matrix restricted to models[0..n) present in it, in that
+ * order; *rows receives [result->n] its rows in the current matrix
+ * (caller frees both). NULL when out of memory. */
+struct mp_simmatrix *mp_tui_submatrix(const struct mp_tui *t,
+				      const size_t *models, size_t n,
+				      size_t **rows);
+/* Position of row r in rows[0..n), -1 when absent or r < 0. */
+long mp_tui_subrow(const size_t *rows, size_t n, long r);
+/* The dendrogram of the current matrix and its clusters. */
+struct mp_view *mp_view_cluster_new(struct mp_tui *t);
 /* Models a and b (indices into data->models) side by side. */
 struct mp_view *mp_view_pair_new(struct mp_tui *t, size_t a, size_t b);
 

@@ -28,6 +28,10 @@ struct heatmap {
 	double vmin, vmax;
 	size_t keep_r, keep_c; /* model indices under the cursor */
 	int gw, gsub;          /* grid size at the last draw: columns, sub-rows */
+	/* a subset (mp_view_heatmap_subset_new): the models, their matrix
+	   and its rows in the current matrix */
+	size_t *only, n_only, *sub_row;
+	struct mp_simmatrix *sub;
 };
 
 static void remember(struct heatmap *h);
@@ -41,7 +45,8 @@ static const struct mp_tui_model *model_at(const struct heatmap *h,
 					   size_t row)
 {
 	const struct mp_tui *t = h->base.app;
-	return &t->data->models[t->data->row_model[row]];
+	return &t->data->models[t->data->row_model[h->sub ? h->sub_row[row]
+							  : row]];
 }
 
 /* 0 = least alike .. 1 = most alike, whatever the direction; NAN for null */
@@ -131,6 +136,13 @@ static bool load_matrix(struct heatmap *h)
 {
 	const struct mp_tui *t = h->base.app;
 	const struct mp_simmatrix *m = mp_tui_matrix(t);
+	if (h->only) {
+		mp_simmatrix_free(h->sub);
+		free(h->sub_row);
+		h->sub = mp_tui_submatrix(t, h->only, h->n_only, &h->sub_row);
+		if (!(m = h->sub))
+			return false;
+	}
 	size_t *ord = malloc((m->n ? m->n : 1) * sizeof *ord);
 	size_t *pos = malloc((m->n ? m->n : 1) * sizeof *pos);
 	if (!ord || !pos) {
@@ -158,6 +170,9 @@ static bool load_matrix(struct heatmap *h)
 	h->cx = h->cy = 0;
 	long r = mp_tui_data_row(t->data, h->keep_r);
 	long c = mp_tui_data_row(t->data, h->keep_c);
+	if (h->sub)
+		r = mp_tui_subrow(h->sub_row, h->n, r),
+		c = mp_tui_subrow(h->sub_row, h->n, c);
 	if (r >= 0 && c >= 0) {
 		h->cy = h->pos[r];
 		h->cx = h->pos[c];
@@ -393,8 +408,8 @@ static void step(size_t *x, long d, size_t n)
 static void remember(struct heatmap *h)
 {
 	const struct mp_tui *t = h->base.app;
-	h->keep_r = t->data->row_model[h->ord[h->cy]];
-	h->keep_c = t->data->row_model[h->ord[h->cx]];
+	h->keep_r = (size_t)(model_at(h, h->ord[h->cy]) - t->data->models);
+	h->keep_c = (size_t)(model_at(h, h->ord[h->cx]) - t->data->models);
 }
 
 static bool action(struct mp_view *v, enum mp_action a)
@@ -483,6 +498,9 @@ static void free_view(struct mp_view *v)
 		return;
 	free(h->ord);
 	free(h->pos);
+	free(h->only);
+	free(h->sub_row);
+	mp_simmatrix_free(h->sub);
 	free(h);
 }
 
@@ -496,6 +514,31 @@ struct mp_view *mp_view_heatmap_new(struct mp_tui *t)
 	struct heatmap *h = calloc(1, sizeof *h);
 	if (!h)
 		return NULL;
+	h->base.ops = &ops;
+	h->base.app = t;
+	h->gw = 64;
+	h->gsub = 36;
+	h->keep_r = h->keep_c = SIZE_MAX;
+	if (!load_matrix(h)) {
+		free_view(&h->base);
+		return NULL;
+	}
+	return &h->base;
+}
+
+struct mp_view *mp_view_heatmap_subset_new(struct mp_tui *t,
+					   const size_t *models, size_t n)
+{
+	struct heatmap *h = calloc(1, sizeof *h);
+	size_t *only = malloc((n ? n : 1) * sizeof *only);
+	if (!h || !only || !mp_tui_matrix(t)) {
+		free(h);
+		free(only);
+		return NULL;
+	}
+	memcpy(only, models, n * sizeof *only);
+	h->only = only;
+	h->n_only = n;
 	h->base.ops = &ops;
 	h->base.app = t;
 	h->gw = 64;
