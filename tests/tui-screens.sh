@@ -49,6 +49,8 @@ pairs|80x24|1|4
 pairs-inter|80x24|1|4ff
 pair|80x24|1|4<Enter>
 help|80x24|1|?
+pairs-wide|200x30|1|4jjjjj
+detail-wide|200x40|1|/blazeface-front<Enter><Enter>G
 SCREENS
 ok "golden screens"
 

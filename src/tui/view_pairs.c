@@ -109,12 +109,12 @@ static void draw(struct mp_view *v, struct mp_canvas *c)
 	/* rank and score take 19 columns, then name family  name family */
 	int nw, fw;
 	widest(a, &nw, &fw);
-	/* names first: the family columns give up to 7 columns each */
+	/* names first: the family columns shrink to 9 columns for them */
 	int avail = c->w - 19 - 4;
-	fw = fw > 16 ? 16 : fw;
+	fw = fw > 24 ? 24 : fw;
 	if (2 * (nw + fw) > avail)
 		fw = (avail - 2 * nw) / 2 < 9 ? 9 : (avail - 2 * nw) / 2;
-	fw = fw > 16 ? 16 : fw;
+	fw = fw > 24 ? 24 : fw;
 	int room = (avail - 2 * fw) / 2;
 	nw = nw < room ? nw : room < 10 ? 10 : room;
 	mp_canvas_printf(c, 0, 1, c->w, mp_style_head, "%6s %10s  %-*s %-*s  %-*s %s",
