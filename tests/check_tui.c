@@ -48,6 +48,35 @@ START_TEST(test_canvas_text)
 }
 END_TEST
 
+/* Names cut in the middle keep both ends: 26 letters in 9 columns are
+ * 4 + "…" + 4 (UTF-8) or 3 + "..." + 3 (ASCII); what fits is drawn whole;
+ * multi-byte characters count one column each. */
+START_TEST(test_canvas_fit_middle)
+{
+	struct mp_canvas *c = mp_canvas_new(12, 1);
+	struct mp_caps u = {0, false, true}, a = {0, false, false};
+	char row[64];
+	const char *abc = "abcdefghijklmnopqrstuvwxyz";
+	ck_assert_int_eq(mp_canvas_width(abc), 26);
+	ck_assert_int_eq(mp_canvas_width("\xc3\xa9t\xc3\xa9"), 3);
+	ck_assert_int_eq(mp_canvas_fit_middle(c, 1, 0, 9, MP_STYLE_PLAIN, &u, abc), 9);
+	ck_assert_str_eq(mp_canvas_row(c, 0, row, sizeof row), " abcd\xe2\x80\xa6wxyz");
+	mp_canvas_clear(c);
+	ck_assert_int_eq(mp_canvas_fit_middle(c, 0, 0, 9, MP_STYLE_PLAIN, &a, abc), 9);
+	ck_assert_str_eq(mp_canvas_row(c, 0, row, sizeof row), "abc...xyz");
+	mp_canvas_clear(c);
+	ck_assert_int_eq(mp_canvas_fit_middle(c, 0, 0, 10, MP_STYLE_PLAIN, &u, "abcdefghij"), 10);
+	ck_assert_str_eq(mp_canvas_row(c, 0, row, sizeof row), "abcdefghij");
+	mp_canvas_clear(c);
+	/* 7 columns of "\xc3\xa9" x 10: 3 + "…" + 3, cut between characters */
+	mp_canvas_fit_middle(c, 0, 0, 7, MP_STYLE_PLAIN, &u,
+			     "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9");
+	ck_assert_str_eq(mp_canvas_row(c, 0, row, sizeof row),
+			 "\xc3\xa9\xc3\xa9\xc3\xa9\xe2\x80\xa6\xc3\xa9\xc3\xa9\xc3\xa9");
+	mp_canvas_free(c);
+}
+END_TEST
+
 START_TEST(test_keys)
 {
 	int k[16];
@@ -154,7 +183,7 @@ static void world(void)
 	ck_assert_int_eq(mp_registry_put_fp(dir, "2", &fb, &err), MP_OK);
 	char *res = tu_path(dir, "sim.json");
 	tu_write_str(res, results);
-	struct mp_tui_paths p = {dir, res, NULL};
+	struct mp_tui_paths p = {.registry = dir, .results = res};
 	ck_assert_msg(mp_tui_data_load(&p, NULL, &data, &err) == MP_OK, "%s",
 		      err.msg);
 	free(res);
@@ -289,12 +318,14 @@ START_TEST(test_detail_view)
 				     "                             1");
 	ck_assert_str_eq(row(c, 19), "Tensors (1)");
 	/* w: sketch {0,0,0,1} in 10 bins: 3 in the first (full block), 1 in
-	   the last (1/3: three eighths, U+2583) */
-	ck_assert_str_eq(row(c, 21), "w                      2x3          F32"
+	   the last (1/3: three eighths, U+2583); the name column is as wide
+	   as the longest name, here the heading "name" */
+	c = screen(color, "<Enter>G");
+	ck_assert_str_eq(row(c, 20), "w    2x3          F32"
 				     "        0.25       0.5  50.0% "
 				     "\xe2\x96\x88        \xe2\x96\x83");
-	/* the cursor on the tensor shows its other statistics */
-	c = screen(color, "<Enter>G");
+	/* the cursor on the tensor shows its full name and other statistics */
+	ck_assert_str_eq(row(c, 21), "w");
 	ck_assert(!strncmp(row(c, 22), "min -1 max 2 med 0 ", 19));
 	/* Enter on the nearest model opens it; Esc comes back */
 	c = screen(color, "<Enter>jjjjj<Enter>");
@@ -317,8 +348,9 @@ START_TEST(test_detail_view)
 	/* search finds the nearest-model line, then the tensor */
 	c = screen(color, "<Enter>/beta<Enter>");
 	ck_assert(mp_canvas_at(c, 0, 6)->st.attr & MP_ATTR_REVERSE);
-	c = screen(color, "<Enter>/w<Enter>");
-	ck_assert(mp_canvas_at(c, 0, 21)->st.attr & MP_ATTR_REVERSE);
+	c = screen(color, "<Enter>/w<Enter>"); /* scrolled by one line */
+	ck_assert(mp_canvas_at(c, 0, 20)->st.attr & MP_ATTR_REVERSE);
+	ck_assert_str_eq(row(c, 21), "w");
 	/* h goes back to the list */
 	c = screen(color, "<Enter>h");
 	ck_assert_str_eq(row(c, 1), "id\xe2\x96\xb2  name                 family"
@@ -461,8 +493,8 @@ START_TEST(test_stats_view)
 	ck_assert(strstr(row(c, 22), "sorted by group (reversed)"));
 	/* Enter: the pairs of F1 vs F2, the null one last */
 	c = screen(mono, "3f<Enter>");
-	ck_assert_str_eq(row(c, 2), "     1   0.200000  beta            F1         gamma           F2");
-	ck_assert_str_eq(row(c, 3), "     2       null  alpha           F1         gamma           F2");
+	ck_assert_str_eq(row(c, 2), "     1   0.200000  beta  F1      gamma F2");
+	ck_assert_str_eq(row(c, 3), "     2       null  alpha F1      gamma F2");
 	ck_assert_str_eq(row(c, 22), "2 group F1 vs F2, highest first | f: filter  Enter: side by side");
 }
 END_TEST
@@ -517,10 +549,16 @@ END_TEST
 START_TEST(test_pairs_view)
 {
 	struct mp_canvas *c = screen(mono, "4");
-	ck_assert_str_eq(row(c, 1), "  rank     cosine  model           family     model           family");
-	ck_assert_str_eq(row(c, 2), "     1   0.500000  alpha           F1         beta            F1");
-	ck_assert_str_eq(row(c, 3), "     2   0.200000  beta            F1         gamma           F2");
-	ck_assert_str_eq(row(c, 4), "     3       null  alpha           F1         gamma           F2");
+	/* name columns as wide as the longest name (5), families as the
+	   heading "family" (6) */
+	ck_assert_str_eq(row(c, 1), "  rank     cosine  model family  model family");
+	ck_assert_str_eq(row(c, 2), "     1   0.500000  alpha F1      beta  F1");
+	ck_assert_str_eq(row(c, 3), "     2   0.200000  beta  F1      gamma F2");
+	ck_assert_str_eq(row(c, 4), "     3       null  alpha F1      gamma F2");
+	/* the full names of the pair under the cursor */
+	ck_assert_str_eq(row(c, 21), "alpha  |  beta");
+	c = screen(mono, "4j");
+	ck_assert_str_eq(row(c, 21), "beta  |  gamma");
 	c = screen(mono, "4f");
 	ck_assert_str_eq(row(c, 22), "1 intrafamily pairs, highest first | f: filter  Enter: side by side");
 	c = screen(mono, "4ff");
@@ -531,8 +569,8 @@ START_TEST(test_pairs_view)
 	ck_assert(!strncmp(row(c, 22), "3 all pairs", 11));
 	/* the divergence: lowest first (0.1, 0.3, 0.6) */
 	c = screen(mono, "4m");
-	ck_assert_str_eq(row(c, 2), "     1   0.100000  alpha           F1         beta            F1");
-	ck_assert_str_eq(row(c, 4), "     3   0.600000  alpha           F1         gamma           F2");
+	ck_assert_str_eq(row(c, 2), "     1   0.100000  alpha F1      beta  F1");
+	ck_assert_str_eq(row(c, 4), "     3   0.600000  alpha F1      gamma F2");
 	ck_assert(!strncmp(row(c, 22), "3 all pairs, lowest (most alike) first", 38));
 	/* side by side: alpha has 1 tensor, beta none */
 	c = screen(mono, "4<Enter>");
@@ -571,7 +609,7 @@ START_TEST(test_progress)
 	struct mp_error err;
 	struct mp_tui_data *d;
 	char *res = tu_path(dir, "sim.json");
-	struct mp_tui_paths p = {dir, res, NULL};
+	struct mp_tui_paths p = {.registry = dir, .results = res};
 	struct seen s = {0, -1, 0, 0};
 	struct mp_tui_progress prog = {on_progress, &s};
 	ck_assert_int_eq(mp_tui_data_load(&p, &prog, &d, &err), MP_OK);
@@ -594,7 +632,7 @@ START_TEST(test_bad_input)
 	char *res = tu_path(dir, "bad.json");
 	tu_write_str(res, "{\"matrices\":{\"tensors\":{\"cosine\":{\"models\":[\"1\"],"
 			  "\"values\":[[1,2]]}}}}");
-	struct mp_tui_paths p = {NULL, res, NULL};
+	struct mp_tui_paths p = {.results = res};
 	ck_assert_int_eq(mp_tui_data_load(&p, NULL, &d, &err), MP_EFORMAT);
 	ck_assert(strstr(err.msg, "bad.json"));
 	tu_write_str(res, "{\"matrices\":{}}");
@@ -646,6 +684,7 @@ Suite *suite_tui(void)
 	Suite *s = suite_create("tui");
 	TCase *tc = tcase_create("basics");
 	tcase_add_test(tc, test_canvas_text);
+	tcase_add_test(tc, test_canvas_fit_middle);
 	tcase_add_test(tc, test_keys);
 	tcase_add_test(tc, test_ramps);
 	suite_add_tcase(s, tc);

@@ -52,6 +52,8 @@ clusters|80x24|1|5mmmmmmmm
 clusters-cut|80x24|1|5mmmmmmmm>>>>>>>>>>>>>>>>jjjjc
 clusters-heatmap|80x24|1|5mmmmmmmm>>>>>>>>>>>>>>>>jjjj<Enter>
 help|80x24|1|?
+pairs-wide|200x30|1|4jjjjj
+detail-wide|200x40|1|/blazeface-front<Enter><Enter>G
 SCREENS
 ok "golden screens"
 

@@ -5,6 +5,7 @@
 # move, zoom, switch view, search, resize, quit; then the shell prompt is
 # back, the screen is the shell's again and the tty modes are unchanged.
 # The same after Ctrl-C (SIGINT). TERM inside is set here, never inherited.
+# TERM=dumb is refused with one line and the terminal untouched.
 . "$MP_SRCDIR/tests/lib.sh"
 command -v tmux >/dev/null || { echo "SKIP: tmux not installed"; exit 77; }
 S="mptui$$"
@@ -88,6 +89,20 @@ cmp -s "$T/stty.before" "$T/stty.after3" || fail "tty modes changed after SIGTER
 # no arguments on a terminal: the bundled demo
 keys clear Enter
 keys "\"$MP_BIN\"; echo DONE-\$?" Enter
-wait_for "modelprint | models | tensors/cosine (1/10)" && keys q
-wait_for "DONE-0" && ok "no arguments on a terminal open the demo"
+wait_for "modelprint | models | tensors/cosine (1/10)" &&
+	wait_for "demo data: no registry at $HOME/.local/share/modelprint" && keys q
+wait_for "DONE-0" && ok "no arguments on a terminal open the demo and say so"
+
+# a terminal without cursor addressing: refused before anything is drawn,
+# one line naming the terminal and what to use instead, tty modes kept
+keys clear Enter
+keys "TERM=dumb $cmd 2> '$T/dumb.err'; echo DONE-\$?; stty -g > '$T/stty.after4'" Enter
+wait_for "DONE-1" &&
+	grep -q "terminal 'dumb' cannot move the cursor" "$T/dumb.err" &&
+	grep -q "TERM=xterm-256color" "$T/dumb.err" &&
+	[ "$(wc -l < "$T/dumb.err")" -eq 1 ] || fail "TERM=dumb: $(cat "$T/dumb.err")"
+screen | grep -q "loading data" && fail "TERM=dumb: the interface started"
+sleep 0.2
+cmp -s "$T/stty.before" "$T/stty.after4" || fail "tty modes changed after TERM=dumb"
+ok "TERM=dumb refused with a clear message"
 finish

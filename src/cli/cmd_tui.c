@@ -12,16 +12,20 @@
 #include <unistd.h>
 
 static const char usage_text[] =
-	"usage: modelprint tui [--registry DIR] [--results FILE]\n"
+	"usage: modelprint tui [--registry DIR] [--results DIR|FILE]\n"
 	"                      [--model-info FILE] [--keys]\n"
 	"                      [--screen KEYS [--size WxH]]\n"
 	"\n"
 	"Browse models, similarity heatmaps and model details in the\n"
-	"terminal. Without --registry and --results it opens the bundled demo\n"
-	"data (48 TF.js models).\n"
+	"terminal. Without options it opens your registry\n"
+	"($MODELPRINT_REGISTRY, else ~/.local/share/modelprint) with the\n"
+	"newest run output of ./modelprint-results and REGISTRY/results;\n"
+	"without a registry, the bundled demo data (48 TF.js models).\n"
 	"\n"
-	"  --registry DIR   models and fingerprints (default: the demo's)\n"
-	"  --results FILE   similarity_matrices.json of `modelprint run`\n"
+	"  --registry DIR   models and fingerprints\n"
+	"  --results DIR    output directory of `modelprint run`\n"
+	"                   (similarity_matrices.json, fingerprints.json), or\n"
+	"                   its similarity_matrices.json\n"
 	"  --model-info FILE  names, families and types (JSON array of\n"
 	"                   model_id, family, model_type, display_name);\n"
 	"                   default: the registry's\n"
@@ -48,6 +52,116 @@ static const char *demo_dir(void)
 		}
 	}
 	return NULL;
+}
+
+static bool is_file(const char *path)
+{
+	struct stat sb;
+	return stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
+}
+
+static bool is_dir(const char *path)
+{
+	struct stat sb;
+	return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
+}
+
+/* mtime of dir/similarity_matrices.json, -1 without one. */
+static double results_mtime(const char *dir)
+{
+	char path[4200];
+	struct stat sb;
+	snprintf(path, sizeof path, "%s/similarity_matrices.json", dir);
+	if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
+		return -1;
+	return (double)sb.st_mtim.tv_sec + 1e-9 * (double)sb.st_mtim.tv_nsec;
+}
+
+/* The paths the interface reads, and the strings they point into. */
+struct sources {
+	char *registry; /* the default registry (malloc'd), or NULL */
+	char reg[4200], res[4200], fps[4200], info[4200], dir[4200];
+	char origin[512];
+};
+
+/* --results DIR means DIR/similarity_matrices.json; DIR/fingerprints.json
+ * (or the one beside FILE) gives the detail view its fingerprints. */
+static void results_paths(struct mp_tui_paths *p, struct sources *s)
+{
+	const char *r = p->results;
+	if (is_dir(r)) {
+		snprintf(s->res, sizeof s->res, "%s/similarity_matrices.json", r);
+		snprintf(s->fps, sizeof s->fps, "%s/fingerprints.json", r);
+		p->results = s->res;
+	} else {
+		const char *slash = strrchr(r, '/');
+		int n = slash ? (int)(slash - r) : 1;
+		snprintf(s->fps, sizeof s->fps, "%.*s/fingerprints.json", n,
+			 slash ? r : ".");
+	}
+	if (is_file(s->fps))
+		p->fingerprints = s->fps;
+}
+
+/* No options: the user's registry when it has models.json, with the
+ * newer of ./modelprint-results (run's default --output-dir) and
+ * REGISTRY/results; else the demo. */
+static int resolve_default(struct mp_tui_paths *p, struct sources *s)
+{
+	s->registry = cli_registry_dir(NULL);
+	if (!s->registry) {
+		cli_error("out of memory");
+		return CLI_EXIT_FAIL;
+	}
+	snprintf(s->reg, sizeof s->reg, "%s/models.json", s->registry);
+	if (is_file(s->reg)) {
+		char own[4200];
+		snprintf(own, sizeof own, "%s/results", s->registry);
+		double t0 = results_mtime("modelprint-results"),
+		       t1 = results_mtime(own);
+		const char *dir = t0 < 0 && t1 < 0 ? NULL
+				  : t0 >= t1       ? "modelprint-results" : own;
+		p->registry = s->registry;
+		if (dir) {
+			snprintf(s->dir, sizeof s->dir, "%s", dir);
+			p->results = s->dir;
+			results_paths(p, s);
+		}
+		snprintf(s->origin, sizeof s->origin,
+			 dir ? "your registry %s, results %s/"
+			     : "your registry %s; no run output (--results DIR)%s",
+			 s->registry, dir ? dir : "");
+		p->origin = s->origin;
+		return CLI_EXIT_OK;
+	}
+	const char *demo = demo_dir();
+	if (!demo) {
+		cli_error("the demo data is not installed (looked in %s "
+			  "and %s)", MP_DATADIR, MP_SRCDATADIR);
+		return CLI_EXIT_FAIL;
+	}
+	snprintf(s->reg, sizeof s->reg, "%s/registry", demo);
+	snprintf(s->res, sizeof s->res, "%s/results/similarity_matrices.json",
+		 demo);
+	snprintf(s->info, sizeof s->info, "%s/model-info.json", demo);
+	snprintf(s->origin, sizeof s->origin,
+		 "demo data: no registry at %s",
+		 s->registry);
+	p->registry = s->reg;
+	p->results = s->res;
+	p->model_info = s->info;
+	p->origin = s->origin;
+	return CLI_EXIT_OK;
+}
+
+static int resolve(struct mp_tui_paths *p, struct sources *s)
+{
+	s->registry = NULL;
+	if (!p->registry && !p->results && !p->model_info)
+		return resolve_default(p, s);
+	if (p->results)
+		results_paths(p, s);
+	return CLI_EXIT_OK;
 }
 
 static int print_keys(void)
@@ -104,7 +218,7 @@ int cmd_tui(int argc, char **argv)
 		{"size", required_argument, NULL, 'z'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}};
-	struct mp_tui_paths p = {NULL, NULL, NULL};
+	struct mp_tui_paths p = {0};
 	const char *script = NULL;
 	int w = 80, h = 24, c;
 	optind = 1;
@@ -129,28 +243,19 @@ int cmd_tui(int argc, char **argv)
 	if (optind < argc)
 		return cli_usage_error("tui", "unexpected argument '%s'",
 				       argv[optind]);
-	char reg[4200], res[4200], info[4200];
-	if (!p.registry && !p.results && !p.model_info) {
-		const char *demo = demo_dir();
-		if (!demo) {
-			cli_error("the demo data is not installed (looked in %s "
-				  "and %s)", MP_DATADIR, MP_SRCDATADIR);
-			return CLI_EXIT_FAIL;
-		}
-		snprintf(reg, sizeof reg, "%s/registry", demo);
-		snprintf(res, sizeof res, "%s/results/similarity_matrices.json",
-			 demo);
-		snprintf(info, sizeof info, "%s/model-info.json", demo);
-		p.registry = reg;
-		p.results = res;
-		p.model_info = info;
-	}
+	struct sources src;
+	int rc = resolve(&p, &src);
+	if (rc != CLI_EXIT_OK)
+		return rc;
 	if (script)
-		return screen(&p, script, w, h);
-	if (!isatty(0) || !isatty(1)) {
+		rc = screen(&p, script, w, h);
+	else if (!isatty(0) || !isatty(1)) {
 		cli_error("tui needs a terminal: stdin and stdout must be a "
 			  "terminal (use --screen KEYS for a text dump)");
-		return CLI_EXIT_FAIL;
+		rc = CLI_EXIT_FAIL;
+	} else {
+		rc = mp_term_run(&p);
 	}
-	return mp_term_run(&p);
+	free(src.registry);
+	return rc;
 }

@@ -222,6 +222,31 @@ static int loop(struct term *tm, struct mp_tui *t)
 	return 0;
 }
 
+/* The terminal named by $TERM can address the cursor and clear the screen
+ * (terminfo cup and clear), without which curses draws nothing usable.
+ * Asked of a screen on /dev/null, so the terminal sees nothing of it; an
+ * unknown terminal passes (newterm then says it cannot open it). */
+static bool can_address(void)
+{
+	FILE *null = fopen("/dev/null", "w");
+	if (!null)
+		return true;
+	SCREEN *probe = newterm(NULL, null, stdin);
+	bool ok = true;
+	if (probe) {
+		const char *need[] = {"cup", "clear"};
+		for (size_t i = 0; i < 2; i++) {
+			char *s = tigetstr(need[i]);
+			if (!s || s == (char *)-1 || !*s)
+				ok = false;
+		}
+		endwin();
+		delscreen(probe);
+	}
+	fclose(null);
+	return ok;
+}
+
 int mp_term_run(const struct mp_tui_paths *paths)
 {
 	struct sigaction sa;
@@ -232,13 +257,26 @@ int mp_term_run(const struct mp_tui_paths *paths)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 
+	if (!can_address()) { /* TERM=dumb and the like */
+		char tb[256];
+		mp_escape_term(getenv("TERM") ? getenv("TERM") : "(TERM unset)",
+			       tb, sizeof tb);
+		fprintf(stderr,
+			"modelprint: the terminal '%s' cannot move the cursor or "
+			"clear the screen, which the interface needs; run it in "
+			"a terminal such as TERM=xterm-256color, or use the "
+			"command-line tools (modelprint analyze, compare, "
+			"registry list)\n",
+			tb);
+		return 1;
+	}
 	SCREEN *scr = newterm(NULL, stdout, stdin);
 	if (!scr) {
 		char tb[256];
 		mp_escape_term(getenv("TERM") ? getenv("TERM") : "(TERM unset)",
 			       tb, sizeof tb);
-		fprintf(stderr, "modelprint: cannot open the terminal '%s'\n",
-			tb);
+		fprintf(stderr, "modelprint: cannot open the terminal '%s' "
+			"(try TERM=xterm-256color)\n", tb);
 		return 1;
 	}
 	struct term tm = {{0, false, false}, false, NULL};

@@ -280,6 +280,11 @@ mp_status mp_tui_data_load(const struct mp_tui_paths *p,
 		st = load_results(d, p->results, prog, err);
 	if (st == MP_OK && p->model_info)
 		st = apply_info(d, p->model_info, err);
+	if (st == MP_OK && p->fingerprints &&
+	    !(d->fp_file = mp_strdup(p->fingerprints)))
+		st = mp_error_set(err, MP_ENOMEM, "out of memory");
+	if (st == MP_OK && p->origin && !(d->origin = mp_strdup(p->origin)))
+		st = mp_error_set(err, MP_ENOMEM, "out of memory");
 	if (st == MP_OK)
 		st = build_info(d, err);
 	if (st == MP_OK && d->n == 0)
@@ -314,5 +319,7 @@ void mp_tui_data_free(struct mp_tui_data *d)
 	mp_simmatrix_file_close(d->file);
 	mp_model_info_free(d->info);
 	free(d->registry_dir);
+	free(d->fp_file);
+	free(d->origin);
 	free(d);
 }

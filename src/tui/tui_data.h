@@ -23,6 +23,8 @@ struct mp_tui_model {
 
 struct mp_tui_data {
 	char *registry_dir; /* NULL without a registry */
+	char *fp_file;      /* a run's fingerprints.json, NULL without */
+	char *origin;       /* where the data came from, for the status line */
 	size_t n;
 	struct mp_tui_model *models; /* [n] */
 	struct mp_simmatrix_file *file; /* the results file, NULL without */
@@ -34,9 +36,12 @@ struct mp_tui_data {
 	struct mp_analysis *an;         /* of m, built by mp_tui_data_analysis */
 };
 
-/* Where the data comes from; any member may be NULL. */
+/* Where the data comes from; any member may be NULL. fingerprints is the
+ * fingerprints.json `run` wrote beside results; origin a sentence on where
+ * all this was found, shown on the first screen. */
 struct mp_tui_paths {
 	const char *registry, *results, *model_info;
+	const char *fingerprints, *origin;
 };
 
 /* Progress of a long load: what is being read, done of total steps;
@@ -63,6 +68,13 @@ mp_status mp_tui_data_select(struct mp_tui_data *d, size_t k,
  * NULL (err filled) on failure or without a matrix. */
 const struct mp_analysis *mp_tui_data_analysis(struct mp_tui_data *d,
 					       struct mp_error *err);
+
+/* The method's fingerprint of model mi (tui_fp.c): from the run's
+ * fingerprints.json first, else the registry. On failure *out is NULL and
+ * why says why in a sentence (MP_ENOENT: there is none). */
+mp_status mp_tui_data_fp(const struct mp_tui_data *d, size_t mi,
+			 const char *method, struct mp_fingerprint **out,
+			 char why[MP_ERRMSG_MAX]);
 
 /* Index of the model with id, or -1. */
 long mp_tui_data_find(const struct mp_tui_data *d, const char *id);

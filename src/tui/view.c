@@ -31,6 +31,8 @@ struct mp_tui *mp_tui_new(struct mp_tui_data *data, struct mp_caps caps)
 		return NULL;
 	}
 	t->stack[t->depth++] = v;
+	if (data->origin) /* where the data came from, until the first key */
+		mp_tui_message(t, "%s", data->origin);
 	return t;
 }
 

@@ -122,10 +122,13 @@ static void build(struct detail *d)
 	add(d, L_TEXT, "id %s | family %s | type %s | format %s", mo->id,
 	    *mo->family ? mo->family : "-", *mo->type ? mo->type : "-",
 	    *mo->format ? mo->format : "-");
-	if (d->tfp)
+	if (d->tfp) {
+		char dt[sizeof mo->dtypes];
+		mp_tui_dtype_mix(d->tfp->dtype_params, d->tfp->params, dt,
+				 sizeof dt);
 		add(d, L_TEXT, "%s parameters in %zu tensors | %s",
-		    mp_tui_fmt_count(d->tfp->params, pb), d->tfp->ntensors,
-		    mo->dtypes);
+		    mp_tui_fmt_count(d->tfp->params, pb), d->tfp->ntensors, dt);
+	}
 	add(d, L_TEXT, "%s", "");
 	add_nearest(d);
 	add(d, L_TEXT, "%s", "");
@@ -197,10 +200,23 @@ static void sparkline(struct mp_canvas *c, int x, int y, struct mp_style st,
 			      mp_tui_bar_char(caps, (double)count[b] / mx), st);
 }
 
+/* The name column: as wide as the longest tensor name, at most what the
+ * other columns (58) leave of the screen, at least 12. */
+static int name_width(const struct detail *d, int w)
+{
+	int nw = 4;
+	for (size_t i = 0; d->tfp && i < d->tfp->ntensors; i++) {
+		int n = mp_canvas_width(d->tfp->tensors[i].name);
+		nw = n > nw ? n : nw;
+	}
+	int room = w - 58 > 12 ? w - 58 : 12;
+	return nw < room ? nw : room;
+}
+
 static void draw_tensor(struct detail *d, struct mp_canvas *c, int y,
 			const struct line *l, struct mp_style st)
 {
-	int nw = c->w - 58 > 12 ? c->w - 58 : 12;
+	int nw = name_width(d, c->w);
 	if (l->kind == L_TCOLS) {
 		mp_canvas_printf(c, 0, y, c->w, mp_style_head,
 				 "%-*s %-12s %-5s %9s %9s %6s %s", nw, "name",
@@ -211,12 +227,7 @@ static void draw_tensor(struct detail *d, struct mp_canvas *c, int y,
 	const struct mp_tensor_fp *tf = &d->tfp->tensors[l->idx];
 	char shape[64];
 	shape_str(tf, shape, sizeof shape);
-	size_t len = strlen(tf->name);
-	if (len > (size_t)nw) /* the end of a long name tells more */
-		mp_canvas_printf(c, 0, y, nw, st, "~%s",
-				 tf->name + len - (size_t)(nw - 1));
-	else
-		mp_canvas_text(c, 0, y, nw, st, tf->name);
+	mp_canvas_fit_middle(c, 0, y, nw, st, &d->base.app->caps, tf->name);
 	int x = nw + 1;
 	mp_canvas_printf(c, x, y, 12, st, "%s", shape);
 	mp_canvas_printf(c, x + 13, y, 5, st, "%s", mp_dtype_name(tf->dtype));
@@ -257,6 +268,9 @@ static void draw_bars(struct detail *d, struct mp_canvas *c, int y,
 static void draw_stats(struct detail *d, struct mp_canvas *c, int y)
 {
 	const struct line *l = d->nlines ? &d->lines[d->cur] : NULL;
+	if (l && l->kind == L_TENSOR) /* the full name, never cut */
+		mp_canvas_text(c, 0, y - 1, c->w, mp_style_dim,
+			       d->tfp->tensors[l->idx].name);
 	if (l && l->kind == L_TENSOR && d->tfp->tensors[l->idx].has_stats) {
 		const struct mp_tstats *s = &d->tfp->tensors[l->idx].stats;
 		mp_canvas_printf(c, 0, y, c->w, mp_style_dim,
@@ -266,6 +280,9 @@ static void draw_stats(struct detail *d, struct mp_canvas *c, int y)
 				 s->skew, s->kurtosis, s->l2_norm,
 				 s->energy_concentration);
 	} else if (l && l->kind == L_NEAR) {
+		const struct mp_tui_data *td = d->base.app->data;
+		mp_canvas_text(c, 0, y - 1, c->w, mp_style_dim,
+			       td->models[td->row_model[l->idx]].name);
 		mp_canvas_text(c, 0, y, c->w, mp_style_dim,
 			       "Enter: open this model");
 	}
@@ -274,7 +291,7 @@ static void draw_stats(struct detail *d, struct mp_canvas *c, int y)
 static void draw(struct mp_view *v, struct mp_canvas *c)
 {
 	struct detail *d = (struct detail *)v;
-	d->rows = c->h - 3;
+	d->rows = c->h - 4; /* rows c->h-3 and c->h-2: the cursor's line */
 	mp_list_clamp(&d->cur, &d->top, d->nlines, d->rows);
 	for (int r = 0; r < d->rows && d->top + (size_t)r < d->nlines; r++) {
 		size_t i = d->top + (size_t)r;
@@ -369,28 +386,6 @@ static void free_view(struct mp_view *v)
 static const struct mp_view_ops ops = {"detail", draw, action, click,
 				       search, matrix_changed, free_view};
 
-static struct mp_fingerprint *load_fp(const struct mp_tui *t,
-				      const struct mp_tui_model *mo,
-				      const char *method, char *why)
-{
-	struct mp_fingerprint *fp = NULL;
-	struct mp_error err;
-	if (!t->data->registry_dir || !mo->in_registry) {
-		snprintf(why, MP_ERRMSG_MAX, "not in the registry");
-		return NULL;
-	}
-	mp_status st = mp_registry_get_fp(t->data->registry_dir, mo->id, method,
-					  &fp, &err);
-	if (st == MP_ENOENT)
-		snprintf(why, MP_ERRMSG_MAX, "no %s fingerprint in the registry",
-			 method);
-	else if (st != MP_OK)
-		snprintf(why, MP_ERRMSG_MAX, "%s", err.msg);
-	if (st != MP_OK)
-		return NULL;
-	return fp;
-}
-
 struct mp_view *mp_view_detail_new(struct mp_tui *t, size_t model)
 {
 	if (model >= t->data->n)
@@ -402,10 +397,9 @@ struct mp_view *mp_view_detail_new(struct mp_tui *t, size_t model)
 	d->base.app = t;
 	d->model = model;
 	d->rows = 20;
-	const struct mp_tui_model *mo = &t->data->models[model];
 	mp_tui_busy(t, "reading fingerprints");
-	d->tfp = load_fp(t, mo, "tensors", d->tfp_err);
-	d->sfp = load_fp(t, mo, "spectral", d->sfp_err);
+	mp_tui_data_fp(t->data, model, "tensors", &d->tfp, d->tfp_err);
+	mp_tui_data_fp(t->data, model, "spectral", &d->sfp, d->sfp_err);
 	build(d);
 	return &d->base;
 }

@@ -16,12 +16,13 @@ struct pair {
 	long common; /* tensors matched by name and shape, -1 unknown */
 };
 
-static void row(struct mp_canvas *c, int y, int half, const char *label,
-		const char *l, const char *r)
+static void row(struct mp_canvas *c, const struct mp_caps *caps, int y,
+		int half, const char *label, const char *l, const char *r)
 {
 	mp_canvas_text(c, 0, y, 12, mp_style_head, label);
-	mp_canvas_text(c, 13, y, half - 1, MP_STYLE_PLAIN, l);
-	mp_canvas_text(c, 13 + half, y, c->w, MP_STYLE_PLAIN, r);
+	mp_canvas_fit_middle(c, 13, y, half - 1, MP_STYLE_PLAIN, caps, l);
+	mp_canvas_fit_middle(c, 13 + half, y, c->w - 13 - half, MP_STYLE_PLAIN,
+			     caps, r);
 }
 
 static void draw(struct mp_view *v, struct mp_canvas *c)
@@ -31,24 +32,25 @@ static void draw(struct mp_view *v, struct mp_canvas *c)
 	const struct mp_tui_model *m[2] = {&d->models[p->a], &d->models[p->b]};
 	int half = (c->w - 13) / 2;
 	char buf[2][64];
-	row(c, 1, half, "", "model A", "model B");
+	const struct mp_caps *caps = &v->app->caps;
+	row(c, caps, 1, half, "", "model A", "model B");
 	mp_canvas_attr(c, 13, 1, c->w - 13, MP_ATTR_BOLD);
-	row(c, 2, half, "id", m[0]->id, m[1]->id);
-	row(c, 3, half, "name", m[0]->name, m[1]->name);
-	row(c, 4, half, "family", m[0]->family, m[1]->family);
-	row(c, 5, half, "type", m[0]->type, m[1]->type);
-	row(c, 6, half, "format", m[0]->format, m[1]->format);
+	row(c, caps, 2, half, "id", m[0]->id, m[1]->id);
+	row(c, caps, 3, half, "name", m[0]->name, m[1]->name);
+	row(c, caps, 4, half, "family", m[0]->family, m[1]->family);
+	row(c, caps, 5, half, "type", m[0]->type, m[1]->type);
+	row(c, caps, 6, half, "format", m[0]->format, m[1]->format);
 	for (int k = 0; k < 2; k++)
 		if (m[k]->has_fp)
 			mp_tui_fmt_count(m[k]->params, buf[k]);
 		else
 			snprintf(buf[k], sizeof buf[k], "-");
-	row(c, 7, half, "parameters", buf[0], buf[1]);
-	row(c, 8, half, "dtypes", m[0]->dtypes, m[1]->dtypes);
+	row(c, caps, 7, half, "parameters", buf[0], buf[1]);
+	row(c, caps, 8, half, "dtypes", m[0]->dtypes, m[1]->dtypes);
 	for (int k = 0; k < 2; k++)
 		snprintf(buf[k], sizeof buf[k], p->ntensors[k] < 0 ? "-" : "%ld",
 			 p->ntensors[k]);
-	row(c, 9, half, "tensors", buf[0], buf[1]);
+	row(c, caps, 9, half, "tensors", buf[0], buf[1]);
 	if (p->common >= 0)
 		mp_canvas_printf(c, 0, 11, c->w, MP_STYLE_PLAIN,
 				 "%ld tensors in common (same name and shape)",
@@ -109,12 +111,10 @@ struct mp_view *mp_view_pair_new(struct mp_tui *t, size_t a, size_t b)
 	size_t ids[2] = {a, b};
 	mp_tui_busy(t, "reading fingerprints");
 	for (int k = 0; k < 2; k++) {
-		const struct mp_tui_model *m = &t->data->models[ids[k]];
-		struct mp_error err;
+		char why[MP_ERRMSG_MAX];
 		p->ntensors[k] = -1;
-		if (t->data->registry_dir && m->in_registry &&
-		    mp_registry_get_fp(t->data->registry_dir, m->id, "tensors",
-				       &fp[k], &err) == MP_OK)
+		if (mp_tui_data_fp(t->data, ids[k], "tensors", &fp[k], why) ==
+		    MP_OK)
 			p->ntensors[k] = (long)fp[k]->ntensors;
 	}
 	if (fp[0] && fp[1])

@@ -83,21 +83,42 @@ static void build(struct pairs *s)
 	mp_list_clamp(&s->cur, &s->top, s->n, s->rows);
 }
 
+/* Widest name and family of the matrix's models, in columns. */
+static void widest(const struct mp_analysis *a, int *nw, int *fw)
+{
+	*nw = 5;
+	*fw = 6;
+	for (size_t i = 0; i < a->m->n; i++) {
+		int n = mp_canvas_width(a->name[i]), f = mp_canvas_width(a->family[i]);
+		*nw = n > *nw ? n : *nw;
+		*fw = f > *fw ? f : *fw;
+	}
+}
+
 static void draw(struct mp_view *v, struct mp_canvas *c)
 {
 	struct pairs *s = (struct pairs *)v;
 	const struct mp_analysis *a = v->app->data->an;
-	s->rows = c->h - 4;
+	const struct mp_caps *caps = &v->app->caps;
+	s->rows = c->h - 5;
 	if (!a || !s->idx) {
 		mp_canvas_text(c, 0, 1, c->w, MP_STYLE_PLAIN, s->err);
 		return;
 	}
 	mp_list_clamp(&s->cur, &s->top, s->n, s->rows);
-	int nw = (c->w - 29) / 2 - 10;
-	if (nw < 10)
-		nw = 10;
-	mp_canvas_printf(c, 0, 1, c->w, mp_style_head, "%6s %10s  %-*s %-9s  %-*s %s",
-			 "rank", a->m->metric, nw, "model", "family", nw,
+	/* rank and score take 19 columns, then name family  name family */
+	int nw, fw;
+	widest(a, &nw, &fw);
+	/* names first: the family columns shrink to 9 columns for them */
+	int avail = c->w - 19 - 4;
+	fw = fw > 24 ? 24 : fw;
+	if (2 * (nw + fw) > avail)
+		fw = (avail - 2 * nw) / 2 < 9 ? 9 : (avail - 2 * nw) / 2;
+	fw = fw > 24 ? 24 : fw;
+	int room = (avail - 2 * fw) / 2;
+	nw = nw < room ? nw : room < 10 ? 10 : room;
+	mp_canvas_printf(c, 0, 1, c->w, mp_style_head, "%6s %10s  %-*s %-*s  %-*s %s",
+			 "rank", a->m->metric, nw, "model", fw, "family", nw,
 			 "model", "family");
 	for (int r = 0; r < s->rows && s->top + (size_t)r < s->n; r++) {
 		size_t i = s->top + (size_t)r;
@@ -112,11 +133,17 @@ static void draw(struct mp_view *v, struct mp_canvas *c)
 		else
 			snprintf(score, sizeof score, "%10s", "null");
 		int x = mp_canvas_printf(c, 0, y, c->w, st, "%6zu %s  ", i + 1, score);
-		mp_canvas_text(c, x, y, nw, st, a->name[p->i]);
-		mp_canvas_text(c, x + nw + 1, y, 9, st, a->family[p->i]);
-		x += nw + 12;
-		mp_canvas_text(c, x, y, nw, st, a->name[p->j]);
-		mp_canvas_text(c, x + nw + 1, y, c->w, st, a->family[p->j]);
+		mp_canvas_fit_middle(c, x, y, nw, st, caps, a->name[p->i]);
+		mp_canvas_fit_middle(c, x + nw + 1, y, fw, st, caps, a->family[p->i]);
+		x += nw + fw + 3;
+		mp_canvas_fit_middle(c, x, y, nw, st, caps, a->name[p->j]);
+		mp_canvas_fit_middle(c, x + nw + 1, y, c->w - x - nw - 1, st,
+				     caps, a->family[p->j]);
+	}
+	if (s->n) {
+		const struct mp_pair *p = &a->pairs[s->idx[s->cur]];
+		mp_canvas_printf(c, 0, c->h - 3, c->w, mp_style_dim, "%s  |  %s",
+				 a->name[p->i], a->name[p->j]);
 	}
 	mp_canvas_printf(c, 0, c->h - 2, c->w, mp_style_dim,
 			 "%zu %s, %s | f: filter  Enter: side by side", s->n,
