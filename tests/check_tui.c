@@ -525,6 +525,18 @@ START_TEST(test_heatmap_view)
 	/* beta,gamma: 0.2, the low end */
 	ck_assert_uint_eq(mp_canvas_at(c, 41, 8)->st.bg, mp_tui_ramp_color(&color, 0));
 	ck_assert_str_eq(row(c, 1), "family 6:1                   \xe2\x96\xbc");
+	/* narrow: the two names without ids and families, then cut */
+	struct mp_tui *t = mp_tui_new(data, mono);
+	mp_tui_key(t, '2');
+	mp_tui_key(t, 'l');
+	struct mp_canvas *n = mp_canvas_new(30, 24);
+	mp_tui_draw(t, n);
+	ck_assert_str_eq(row(n, 22), "row alpha x col beta");
+	ck_assert(mp_canvas_resize(n, 19, 24));
+	mp_tui_draw(t, n);
+	ck_assert_str_eq(row(n, 22), "row a... x col beta");
+	mp_canvas_free(n);
+	mp_tui_free(t);
 }
 END_TEST
 

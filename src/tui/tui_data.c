@@ -258,6 +258,8 @@ static mp_status densest(const struct mp_simmatrix_file *f, size_t *out,
 			 struct mp_error *err)
 {
 	size_t best = 0, best_nulls = SIZE_MAX;
+	if (f->n == 1)
+		goto done; /* nothing to choose from: read it once */
 	for (int pass = 0; pass < 2; pass++)
 		for (size_t k = 0; k < f->n; k++) {
 			bool spec = !strcmp(f->method[k], "spectral");

@@ -45,6 +45,16 @@ struct heatmap {
 	int gx, gy;       /* top left of the grid */
 	int gcols, grows; /* cells across and down */
 	int lh;           /* rows of column names */
+	/* alike() of every visible cell, valid while `cached` matches */
+	double *cells;
+	size_t ncells;
+	struct cache_key {
+		size_t blk, ox, oy;
+		int gcols, grows;
+		bool agg_max, minmax;
+		unsigned gen;
+	} cached;
+	unsigned gen; /* bumped when the matrix or the order changes */
 };
 
 static void remember(struct heatmap *h);
@@ -149,6 +159,7 @@ static void reorder(struct heatmap *h)
 	}
 	for (size_t i = 0; i < h->n; i++)
 		h->pos[h->ord[i]] = i;
+	h->gen++;
 	if (h->n) {
 		h->cy = h->pos[kr];
 		h->cx = h->pos[kc];
@@ -338,10 +349,52 @@ static const char *cell_name(const struct heatmap *h, size_t e, size_t cur,
 	return model_at(h, h->ord[*here ? cur : e])->name;
 }
 
+/* Fill the cache of visible cells unless it holds them already: a block
+ * reads every entry it covers, so a frame of a large matrix costs a pass
+ * over the visible part; moving the cursor alone costs nothing. */
+static bool same_key(const struct cache_key *a, const struct cache_key *b)
+{
+	return a->blk == b->blk && a->ox == b->ox && a->oy == b->oy &&
+	       a->gcols == b->gcols && a->grows == b->grows &&
+	       a->agg_max == b->agg_max && a->minmax == b->minmax &&
+	       a->gen == b->gen;
+}
+
+static bool fill_cells(struct heatmap *h)
+{
+	struct cache_key k = {h->blk, h->ox, h->oy, h->gcols, h->grows,
+			      h->agg_max, h->minmax, h->gen};
+	if (h->cells && same_key(&k, &h->cached))
+		return true;
+	size_t need = (size_t)h->gcols * (size_t)h->grows;
+	if (need > h->ncells) {
+		double *p = realloc(h->cells, need * sizeof *p);
+		if (!p)
+			return false;
+		h->cells = p;
+		h->ncells = need;
+	}
+	for (int y = 0; y < h->grows; y++)
+		for (int x = 0; x < h->gcols; x++) {
+			size_t r = entry_at(h, h->oy, y), col = entry_at(h, h->ox, x);
+			size_t n;
+			h->cells[(size_t)y * h->gcols + x] =
+				r == SIZE_MAX || col == SIZE_MAX
+					? NAN
+					: alike(h, cell_raw(h, r, col, &n));
+		}
+	h->cached = k;
+	return true;
+}
+
 static void draw_grid(struct heatmap *h, struct mp_canvas *c)
 {
 	bool uni = h->base.app->caps.unicode;
 	char name[4 * NAME_MAX_W + 8];
+	if (!fill_cells(h)) {
+		mp_tui_message(h->base.app, "out of memory");
+		return;
+	}
 	for (int y = 0; y < h->grows; y++) {
 		size_t r = entry_at(h, h->oy, y);
 		if (r == SIZE_MAX)
@@ -351,8 +404,7 @@ static void draw_grid(struct heatmap *h, struct mp_canvas *c)
 			size_t col = entry_at(h, h->ox, x);
 			if (col == SIZE_MAX)
 				break;
-			size_t k;
-			double t = alike(h, cell_raw(h, r, col, &k));
+			double t = h->cells[(size_t)y * h->gcols + x];
 			draw_cell(h, c, h->gx + x * h->cw, py, t,
 				  in_cell(h, col, h->cx) && in_cell(h, r, h->cy));
 		}
@@ -429,6 +481,27 @@ static void draw_legend(struct heatmap *h, struct mp_canvas *c, int y)
 			 hi ? up : lo, hi ? "" : " (lower = more alike)");
 }
 
+/* The two models under the cursor: with ids and families when the line
+ * has room, else their full names alone, else both cut in the middle. */
+static void draw_pair(const struct heatmap *h, struct mp_canvas *c, int y,
+		      const struct mp_tui_model *a,
+		      const struct mp_tui_model *b)
+{
+	char line[1024], na[512], nb[512];
+	snprintf(line, sizeof line, "row %s %s (%s) x col %s %s (%s)", a->id,
+		 a->name, a->family, b->id, b->name, b->family);
+	if (mp_tui_text_width(line) > c->w)
+		snprintf(line, sizeof line, "row %s x col %s", a->name, b->name);
+	if (mp_tui_text_width(line) > c->w) {
+		int w = (c->w - 11) / 2; /* "row " " x col " */
+		bool uni = h->base.app->caps.unicode;
+		snprintf(line, sizeof line, "row %s x col %s",
+			 mp_tui_cut_middle(a->name, w, uni, na, sizeof na),
+			 mp_tui_cut_middle(b->name, w, uni, nb, sizeof nb));
+	}
+	mp_canvas_text(c, 0, y, c->w, MP_STYLE_PLAIN, line);
+}
+
 static void draw_status(struct heatmap *h, struct mp_canvas *c, int y)
 {
 	size_t r = h->ord[h->cy], col = h->ord[h->cx];
@@ -456,9 +529,7 @@ static void draw_status(struct heatmap *h, struct mp_canvas *c, int y)
 	}
 	mp_canvas_printf(c, x, y, c->w - x, mp_style_dim, "  %s",
 			 mp_simmatrix_estimate_phrase(h->m, est, sizeof est));
-	mp_canvas_printf(c, 0, y + 1, c->w, MP_STYLE_PLAIN,
-			 "row %s %s (%s) x col %s %s (%s)", a->id, a->name,
-			 a->family, b->id, b->name, b->family);
+	draw_pair(h, c, y + 1, a, b);
 }
 
 static void draw(struct mp_view *v, struct mp_canvas *c)
@@ -590,6 +661,7 @@ static void free_view(struct mp_view *v)
 		return;
 	free(h->ord);
 	free(h->pos);
+	free(h->cells);
 	free(h);
 }
 
