@@ -3,6 +3,8 @@
  * the tests write (three models, two matrices, values chosen so every
  * expected character can be worked out by hand). */
 #include "check_suites.h"
+#include "heat_cells.h"
+#include "namecut.h"
 #include "registry.h"
 #include "testutil.h"
 #include "view.h"
@@ -127,6 +129,88 @@ START_TEST(test_ramps)
 }
 END_TEST
 
+START_TEST(test_namecut)
+{
+	char b[64];
+	/* fits: unchanged */
+	ck_assert_str_eq(mp_tui_cut_middle("facemesh", 8, true, b, sizeof b),
+			 "facemesh");
+	/* 23 characters into 10: 9 kept, 5 before and 4 after the "…" */
+	ck_assert_str_eq(mp_tui_cut_middle("facemesh-detection-full", 10, true,
+					   b, sizeof b),
+			 "facem\xe2\x80\xa6" "full");
+	ck_assert_str_eq(mp_tui_cut_middle("facemesh-detection-short", 10, true,
+					   b, sizeof b),
+			 "facem\xe2\x80\xa6" "hort");
+	/* ASCII: "..." takes three, 4 before and 3 after */
+	ck_assert_str_eq(mp_tui_cut_middle("facemesh-detection-full", 10, false,
+					   b, sizeof b),
+			 "face...ull");
+	ck_assert_str_eq(mp_tui_cut_middle("abcdef", 2, false, b, sizeof b), "ab");
+	ck_assert_str_eq(mp_tui_cut_middle("abcdef", 0, true, b, sizeof b), "");
+	/* multi-byte characters count as one column and are never split */
+	ck_assert_int_eq(mp_tui_text_width("\xc3\xa9t\xc3\xa9"), 3);
+	ck_assert_str_eq(mp_tui_cut_middle("\xc3\xa9" "abcd" "\xc3\xa9", 3, true,
+					   b, sizeof b),
+			 "\xc3\xa9\xe2\x80\xa6\xc3\xa9");
+}
+END_TEST
+
+/* 8 models, pair (i, j), i < j, the k-th in row order: 0.1 + 0.03 k; the
+   pair (0, 7) null. Expected values from python3 statistics.quantiles(
+   method="inclusive"), which is numpy's linear percentile. */
+START_TEST(test_heat_cells)
+{
+	struct mp_simmatrix *m = mp_simmatrix_new("spectral", "cosine", 8);
+	ck_assert_ptr_nonnull(m);
+	m->higher_is_more_alike = true;
+	int k = 0;
+	for (int i = 0; i < 8; i++) {
+		m->value[i * 8 + i] = 1;
+		for (int j = i + 1; j < 8; j++, k++)
+			m->value[i * 8 + j] = m->value[j * 8 + i] = 0.1 + 0.03 * k;
+	}
+	m->value[7] = m->value[7 * 8] = NAN;
+	struct mp_heat_scale sc;
+	struct mp_error err;
+	ck_assert_int_eq(mp_heat_scale_compute(m, &sc, &err), MP_OK);
+	ck_assert_double_eq_tol(sc.vmin, 0.1, 1e-12);
+	ck_assert_double_eq_tol(sc.vmax, 1, 1e-12); /* the diagonal */
+	ck_assert_double_eq_tol(sc.q02, 0.1018, 1e-12);
+	ck_assert_double_eq_tol(sc.q98, 0.9082, 1e-12);
+	double x[] = {1, 2, 4};
+	ck_assert_double_eq_tol(mp_heat_quantile(x, 3, 0.75), 3, 1e-12);
+	ck_assert_double_eq_tol(mp_heat_quantile(x, 1, 0.98), 1, 1e-12);
+	size_t ord[8] = {0, 1, 2, 3, 4, 5, 6, 7}, nd;
+	/* rows 0-1 x columns 6-7: 0.25, null, 0.43, 0.46 */
+	ck_assert_double_eq_tol(mp_heat_block(m, ord, 0, 6, 2, false, &nd),
+				(0.25 + 0.43 + 0.46) / 3, 1e-12);
+	ck_assert_uint_eq(nd, 3);
+	ck_assert_double_eq_tol(mp_heat_block(m, ord, 0, 6, 2, true, &nd), 0.46,
+				1e-12);
+	/* on the diagonal the self pairs are left out: 0.91 twice */
+	ck_assert_double_eq_tol(mp_heat_block(m, ord, 6, 6, 2, false, &nd), 0.91,
+				1e-12);
+	ck_assert_uint_eq(nd, 2);
+	/* a block of one self pair is that pair */
+	ck_assert_double_eq_tol(mp_heat_block(m, ord, 3, 3, 1, false, &nd), 1,
+				1e-12);
+	/* a block cut by the edge: rows 6-7 (b = 3 from 6) x columns 0-2:
+	   0.25, 0.43, 0.58, (7,0) null, 0.46, 0.61 */
+	ck_assert_double_eq_tol(mp_heat_block(m, ord, 6, 0, 3, false, &nd),
+				(0.25 + 0.43 + 0.58 + 0.46 + 0.61) / 5, 1e-12);
+	ck_assert_uint_eq(nd, 5);
+	/* a divergence: the most alike is the smallest */
+	m->higher_is_more_alike = false;
+	ck_assert_double_eq_tol(mp_heat_block(m, ord, 0, 6, 2, true, &nd), 0.25,
+				1e-12);
+	m->value[0 * 8 + 6] = m->value[1 * 8 + 6] = m->value[1 * 8 + 7] = NAN;
+	ck_assert(isnan(mp_heat_block(m, ord, 0, 6, 2, false, &nd)));
+	ck_assert_uint_eq(nd, 0);
+	mp_simmatrix_free(m);
+}
+END_TEST
+
 /* ---- a small world ----------------------------------------------------- */
 
 static char *dir;
@@ -240,6 +324,7 @@ START_TEST(test_data)
 {
 	ck_assert_uint_eq(data->n, 3);
 	ck_assert_uint_eq(data->nmats, 2);
+	ck_assert_uint_eq(data->cur, 1); /* spectral/js: no nulls */
 	ck_assert_str_eq(data->models[0].dtypes, "F32 67% F16 33%");
 	ck_assert_uint_eq(data->models[1].params, 20);
 	ck_assert(!data->models[2].has_fp);
@@ -358,55 +443,92 @@ START_TEST(test_detail_view)
 }
 END_TEST
 
+static bool row_is(struct mp_canvas *c, int y, const char *a, const char *b,
+		   const char *d)
+{
+	char want[512];
+	snprintf(want, sizeof want, "%s%s%s", a, b, d);
+	if (!strcmp(row(c, y), want))
+		return true;
+	fprintf(stderr, "row %d: [%s]\n  want: [%s]\n", y, row(c, y), want);
+	return false;
+}
+
 START_TEST(test_heatmap_view)
 {
-	/* cosine: range 0.2..1, t = (v - 0.2)/0.8: 1 -> '@', 0.5 -> 0.375 ->
-	   ramp[round(3.375)] = '-', 0.2 -> ' ', null -> '?' */
+	/* fitted to 80x24: 18 rows for 3 models, 6 rows and 12 columns an
+	   entry; labels 16 wide, grid from column 17. cosine off the
+	   diagonal: 0.5, 0.5, 0.2, 0.2: 2nd..98th percentile 0.2..0.5
+	   (positions 0.06 and 2.94 of 4), t = (v - 0.2)/0.3: 1 and 0.5 ->
+	   '@', 0.2 -> ' ', null -> '?' */
+	const char *lab = "            "; /* 12 blanks after a 5-letter name */
 	struct mp_canvas *c = screen(mono, "2");
-	ck_assert_str_eq(row(c, 1), "family 1:1      v");
-	ck_assert_str_eq(row(c, 2), "alpha           @-?");
-	ck_assert_str_eq(row(c, 3), "beta            -@");
-	ck_assert_str_eq(row(c, 4), "gamma           ? @");
-	ck_assert(mp_canvas_at(c, 16, 2)->st.attr & MP_ATTR_REVERSE);
-	ck_assert_str_eq(row(c, 20), "less  ..::-==++*##%%@ more alike  0.2..1  ?=null");
+	ck_assert_str_eq(row(c, 1), "family 6:1       v");
+	ck_assert(row_is(c, 2, "alpha", lab, "@@@@@@@@@@@@@@@@@@@@@@@@????????????"));
+	ck_assert(row_is(c, 7, "     ", lab, "@@@@@@@@@@@@@@@@@@@@@@@@????????????"));
+	ck_assert(row_is(c, 8, "beta ", lab, "@@@@@@@@@@@@@@@@@@@@@@@@"));
+	ck_assert(row_is(c, 14, "gamma", lab, "????????????            @@@@@@@@@@@@"));
+	ck_assert(row_is(c, 19, "     ", lab, "????????????            @@@@@@@@@@@@"));
+	/* the cursor's whole cell in reverse video, the next one not */
+	ck_assert(mp_canvas_at(c, 17, 2)->st.attr & MP_ATTR_REVERSE);
+	ck_assert(mp_canvas_at(c, 28, 7)->st.attr & MP_ATTR_REVERSE);
+	ck_assert(!(mp_canvas_at(c, 29, 2)->st.attr & MP_ATTR_REVERSE));
+	ck_assert_str_eq(row(c, 20), "?=null  less  .:-=+*#%@ more alike  "
+				     "2-98% 0.2..0.5");
 	/* the status line says how the values were obtained */
 	ck_assert_str_eq(row(c, 21), "cosine = 1  sketch estimate from 1024 "
 				     "values per tensor");
 	ck_assert_str_eq(row(c, 22), "row 1 alpha (F1) x col 1 alpha (F1)");
+	/* r: min..max 0.2..1, t(0.5) = 0.375 -> ramp[round(3.375)] = '-' */
+	c = screen(mono, "2r");
+	ck_assert(row_is(c, 2, "alpha", lab, "@@@@@@@@@@@@------------????????????"));
+	ck_assert_str_eq(row(c, 20), "?=null  less  .:-=+*#%@ more alike  "
+				     "min-max 0.2..1");
 	c = screen(mono, "2l");
 	ck_assert_str_eq(row(c, 21), "cosine = 0.5  sketch estimate from 1024 "
 				     "values per tensor");
-	ck_assert_str_eq(row(c, 1), "family 1:1       v");
+	ck_assert_str_eq(row(c, 1), "family 6:1                   v");
 	c = screen(mono, "2ll");
 	ck_assert(!strncmp(row(c, 21), "cosine = null (no tensors in common)  "
 				       "sketch estimate", 53));
 	c = screen(mono, "2jll");
 	ck_assert(!strncmp(row(c, 21), "cosine = 0.2  sketch", 20));
 	ck_assert_str_eq(row(c, 22), "row 2 beta (F1) x col 3 gamma (F2)");
-	/* zoom in: every entry two cells wide */
+	/* zoom in from the fit: 7 rows and 14 columns an entry; out: 5 */
 	c = screen(mono, "2+");
-	ck_assert_str_eq(row(c, 1), "family 2:1      v");
-	ck_assert_str_eq(row(c, 2), "alpha           @@--??");
-	/* js is a divergence: t = (0.6 - v)/0.6: 0 -> '@', 0.1 -> 0.833 ->
-	   ramp[round(7.5)] = '%', 0.3 -> 0.5 -> ramp[5] = '+', 0.6 -> ' ' */
+	ck_assert_str_eq(row(c, 1), "family 7:1       v");
+	ck_assert(row_is(c, 2, "alpha", lab, "@@@@@@@@@@@@@@@@@@@@@@@@@@@@??????????????"));
+	ck_assert(row_is(c, 9, "beta ", lab, "@@@@@@@@@@@@@@@@@@@@@@@@@@@@"));
+	c = screen(mono, "2-");
+	ck_assert_str_eq(row(c, 1), "family 5:1       v");
+	/* 0 fits again */
+	c = screen(mono, "2++0");
+	ck_assert_str_eq(row(c, 1), "family 6:1       v");
+	/* js is a divergence: off the diagonal 0.1, 0.1, 0.3, 0.3, 0.6, 0.6:
+	   percentiles 0.1..0.6, t = (0.6 - v)/0.5: 0, 0.1 -> '@', 0.3 ->
+	   0.6 -> ramp[round(5.4)] = '+', 0.6 -> ' ' */
 	c = screen(mono, "2m");
 	ck_assert_str_eq(row(c, 0), " modelprint | heatmap | spectral/js (2/2)"
 				    "                         ?:help q:quit");
-	ck_assert_str_eq(row(c, 2), "alpha           @%");
-	ck_assert_str_eq(row(c, 3), "beta            %@+");
-	ck_assert_str_eq(row(c, 4), "gamma            +@");
+	ck_assert(row_is(c, 2, "alpha", lab, "@@@@@@@@@@@@@@@@@@@@@@@@"));
+	ck_assert(row_is(c, 8, "beta ", lab, "@@@@@@@@@@@@@@@@@@@@@@@@++++++++++++"));
+	ck_assert(row_is(c, 14, "gamma", lab, "            ++++++++++++@@@@@@@@@@@@"));
 	/* no "estimate" in the file: said to be unknown */
 	ck_assert_str_eq(row(c, 21), "js = 0  unknown whether exact or a sketch "
 				     "estimate");
-	ck_assert_str_eq(row(c, 20), "less  ..::-==++*##%%@ more alike  0.6..0"
-				     " (lower = more alike)  ?=null");
-	/* clustering on 1 - t: alpha-beta 1/6, beta-gamma 1/2, alpha-gamma 1:
-	   alpha and beta first, then gamma: leaves gamma, alpha, beta */
+	ck_assert_str_eq(row(c, 20), "?=null  less  .:-=+*#%@ more alike  "
+				     "2-98% 0.6..0.1 (lower = more alike)");
+	/* min..max 0.6..0: t(0.1) = 0.833 -> ramp[round(7.5)] = '%' */
+	c = screen(mono, "2mr");
+	ck_assert(row_is(c, 2, "alpha", lab, "@@@@@@@@@@@@%%%%%%%%%%%%"));
+	/* clustering on 1 - t over min..max: alpha-beta 1/6, beta-gamma 1/2,
+	   alpha-gamma 1: alpha and beta first, then gamma: leaves gamma,
+	   alpha, beta */
 	c = screen(mono, "2mo");
-	ck_assert_str_eq(row(c, 1), "cluster 1:1      v");
-	ck_assert_str_eq(row(c, 2), "gamma           @ +");
-	ck_assert_str_eq(row(c, 3), "alpha            @%");
-	ck_assert_str_eq(row(c, 4), "beta            +%@");
+	ck_assert_str_eq(row(c, 1), "cluster 6:1                  v");
+	ck_assert(row_is(c, 2, "gamma", lab, "@@@@@@@@@@@@            ++++++++++++"));
+	ck_assert(row_is(c, 8, "alpha", lab, "            @@@@@@@@@@@@@@@@@@@@@@@@"));
+	ck_assert(row_is(c, 14, "beta ", lab, "++++++++++++@@@@@@@@@@@@@@@@@@@@@@@@"));
 	/* the cursor stayed on alpha x alpha */
 	ck_assert_str_eq(row(c, 22), "row 1 alpha (F1) x col 1 alpha (F1)");
 	/* search moves the row */
@@ -416,18 +538,138 @@ START_TEST(test_heatmap_view)
 	c = screen(mono, "2h");
 	ck_assert_str_eq(row(c, 1), "id^  name                 family       type"
 				    "       format      params  dtypes");
-	/* with colour: two rows per cell, upper row as foreground */
+	/* with colour: cells are coloured blanks, nulls a '·' on the
+	   terminal's own background, the cursor a frame [ ] in its cell that
+	   keeps the cell's colour */
 	c = screen(color, "2l");
-	const struct mp_cell *a = mp_canvas_at(c, 16, 2), *b = mp_canvas_at(c, 18, 2);
-	ck_assert_uint_eq(a->ch, 0x2580);
-	ck_assert_uint_eq(a->st.fg, mp_tui_ramp_color(&color, 1));    /* alpha,alpha */
-	ck_assert_uint_eq(a->st.bg, mp_tui_ramp_color(&color, 0.375)); /* beta,alpha */
-	ck_assert_uint_eq(b->st.fg, 244); /* alpha,gamma is null */
-	ck_assert_uint_eq(mp_canvas_at(c, 17, 2)->ch, '+'); /* the cursor */
-	/* gamma alone in the last text row: no row below, default background */
-	ck_assert_uint_eq(mp_canvas_at(c, 16, 3)->st.fg, 244);
-	ck_assert_uint_eq(mp_canvas_at(c, 17, 3)->st.fg, mp_tui_ramp_color(&color, 0));
-	ck_assert_uint_eq(mp_canvas_at(c, 17, 3)->st.bg, MP_COLOR_DEFAULT);
+	const struct mp_cell *aa = mp_canvas_at(c, 17, 2);
+	ck_assert_uint_eq(aa->ch, ' ');
+	ck_assert_uint_eq(aa->st.bg, mp_tui_ramp_color(&color, 1)); /* alpha,alpha */
+	const struct mp_cell *l = mp_canvas_at(c, 29, 2), *r = mp_canvas_at(c, 40, 7);
+	ck_assert_uint_eq(l->ch, '[');
+	ck_assert_uint_eq(r->ch, ']');
+	ck_assert_uint_eq(l->st.bg, mp_tui_ramp_color(&color, 1)); /* alpha,beta */
+	ck_assert_uint_eq(mp_canvas_at(c, 30, 2)->st.bg, mp_tui_ramp_color(&color, 1));
+	const struct mp_cell *nl = mp_canvas_at(c, 41, 2); /* alpha,gamma */
+	ck_assert_uint_eq(nl->ch, 0xb7);
+	ck_assert_uint_eq(nl->st.bg, MP_COLOR_DEFAULT);
+	ck_assert_uint_eq(mp_canvas_at(c, 0, 20)->ch, 0xb7); /* the legend */
+	/* beta,gamma: 0.2, the low end */
+	ck_assert_uint_eq(mp_canvas_at(c, 41, 8)->st.bg, mp_tui_ramp_color(&color, 0));
+	ck_assert_str_eq(row(c, 1), "family 6:1                   \xe2\x96\xbc");
+	/* narrow: the two names without ids and families, then cut */
+	struct mp_tui *t = mp_tui_new(data, mono);
+	mp_tui_key(t, '2');
+	mp_tui_key(t, 'l');
+	struct mp_canvas *n = mp_canvas_new(30, 24);
+	mp_tui_draw(t, n);
+	ck_assert_str_eq(row(n, 22), "row alpha x col beta");
+	ck_assert(mp_canvas_resize(n, 19, 24));
+	mp_tui_draw(t, n);
+	ck_assert_str_eq(row(n, 22), "row a... x col beta");
+	mp_canvas_free(n);
+	mp_tui_free(t);
+}
+END_TEST
+
+/* Four models, more than fit in 80x9 (3 rows): fitted to 1:2 blocks.
+   cosine off the diagonal .9 .1 .3 .2 .8 (twice each), b-d null:
+   percentiles 0.1..0.9. Blocks (diagonal left out): ab x ab mean .9 ->
+   t 1 '@'; ab x cd mean (.1 + .3 + .2)/3 = .2 -> t .125 -> '.', max .3;
+   cd x cd .8 -> t .875 -> '%'. js has the same values, lower more alike:
+   the most alike of ab x cd is .1. */
+START_TEST(test_heatmap_blocks)
+{
+	char *res = tu_path(dir, "four.json");
+	const char *vals = "\"models\":[\"a\",\"b\",\"c\",\"d\"],\"values\":"
+			   "[[1,0.9,0.1,0.3],[0.9,1,0.2,null],[0.1,0.2,1,0.8],"
+			   "[0.3,null,0.8,1]]";
+	char json[1024];
+	snprintf(json, sizeof json,
+		 "{\"matrices\":{\"spectral\":{\"cosine\":{\"higher_is_more_alike\":"
+		 "true,%s},\"js\":{\"higher_is_more_alike\":false,%s}}}}",
+		 vals, vals);
+	tu_write_str(res, json);
+	struct mp_tui_paths p = {.results = res};
+	struct mp_tui_data *d;
+	struct mp_error err;
+	ck_assert_msg(mp_tui_data_load(&p, NULL, &d, &err) == MP_OK, "%s", err.msg);
+	struct mp_tui *t = mp_tui_new(d, mono);
+	struct mp_canvas *c = mp_canvas_new(80, 9);
+	const char *sp16 = "                ";
+	const char *keys = "2";
+	int k[16];
+	char bad[32];
+	int n = mp_keys_parse(keys, k, 16, bad);
+	for (int i = 0; i < n; i++)
+		mp_tui_key(t, k[i]);
+	mp_tui_draw(t, c);
+	ck_assert_str_eq(row(c, 1), "family 1:2 mean  v");
+	ck_assert(row_is(c, 2, "a", sp16, "@@.."));
+	ck_assert(row_is(c, 3, "c", sp16, "..%%"));
+	ck_assert_str_eq(row(c, 4), "");
+	ck_assert_str_eq(row(c, 5), "?=null  less  .:-=+*#%@ more alike  "
+				    "2-98% 0.1..0.9");
+	ck_assert_str_eq(row(c, 6), "cosine = 1  block mean 0.9 of 2  unknown "
+				    "whether exact or a sketch estimate");
+	mp_tui_key(t, 'l'); /* one block right: a x c */
+	mp_tui_draw(t, c);
+	ck_assert(!strncmp(row(c, 6), "cosine = 0.1  block mean 0.2 of 3  ", 35));
+	ck_assert_str_eq(row(c, 7), "row a a () x col c c ()");
+	mp_tui_key(t, 'a');
+	mp_tui_draw(t, c);
+	ck_assert_str_eq(row(c, 1), "family 1:2 max     v");
+	ck_assert(!strncmp(row(c, 6), "cosine = 0.1  block max 0.3 of 3  ", 34));
+	/* max over .1 .3 .2 on 0.1..0.9: t(.3) = .25 -> ramp[round(2.25)] */
+	ck_assert(row_is(c, 2, "a", sp16, "@@::"));
+	mp_tui_key(t, 'm');
+	mp_tui_draw(t, c);
+	ck_assert(!strncmp(row(c, 6), "js = 0.1  block max 0.1 of 3  ", 30));
+	/* zoom in: 1:1, the fit is left */
+	mp_tui_key(t, '+');
+	mp_tui_draw(t, c);
+	ck_assert_str_eq(row(c, 1), "family 1:1           v");
+	ck_assert(!strncmp(row(c, 6), "js = 0.1  unknown", 17));
+	mp_tui_key(t, '0');
+	mp_tui_draw(t, c);
+	ck_assert_str_eq(row(c, 1), "family 1:2 max     v");
+	mp_tui_free(t);
+	mp_canvas_free(c);
+	mp_tui_data_free(d);
+	free(res);
+}
+END_TEST
+
+/* The matrix opened first: fewest nulls, spectral on a tie. */
+START_TEST(test_densest)
+{
+	char *res = tu_path(dir, "dense.json");
+	struct mp_tui_paths p = {.results = res};
+	struct mp_tui_data *d;
+	struct mp_error err;
+	static const char *const files[][2] = {
+		{"{\"matrices\":{\"tensors\":{\"cosine\":{\"models\":[\"x\",\"y\"],"
+		 "\"values\":[[1,null],[null,1]]},\"l1\":{\"models\":[\"x\",\"y\"],"
+		 "\"values\":[[0,1],[1,0]]}},\"spectral\":{\"js\":{\"models\":"
+		 "[\"x\",\"y\"],\"values\":[[0,1],[1,0]]}}}}", "spectral/js"},
+		{"{\"matrices\":{\"tensors\":{\"cosine\":{\"models\":[\"x\",\"y\"],"
+		 "\"values\":[[1,null],[null,1]]},\"shape\":{\"models\":[\"x\",\"y\"],"
+		 "\"values\":[[1,0],[0,1]]}},\"spectral\":{\"js\":{\"models\":"
+		 "[\"x\",\"y\"],\"values\":[[0,null],[null,0]]}}}}", "tensors/shape"},
+		{"{\"matrices\":{\"tensors\":{\"cosine\":{\"models\":[\"x\",\"y\"],"
+		 "\"values\":[[1,0],[0,1]]},\"l1\":{\"models\":[\"x\",\"y\"],"
+		 "\"values\":[[0,1],[1,0]]}}}}", "tensors/cosine"},
+	};
+	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+		tu_write_str(res, files[i][0]);
+		ck_assert_msg(mp_tui_data_load(&p, NULL, &d, &err) == MP_OK, "%s",
+			      err.msg);
+		char name[64];
+		snprintf(name, sizeof name, "%s/%s", d->m->method, d->m->metric);
+		ck_assert_str_eq(name, files[i][1]);
+		mp_tui_data_free(d);
+	}
+	free(res);
 }
 END_TEST
 
@@ -444,7 +686,7 @@ START_TEST(test_click)
 	ck_assert_str_eq(row(c, 1), "gamma");
 	mp_tui_key(t, '2');
 	mp_tui_draw(t, c);
-	mp_tui_click(t, 17, 3); /* beta x beta... column 1 is beta */
+	mp_tui_click(t, 30, 9); /* beta x beta: row 8-13, column 29-40 */
 	mp_tui_draw(t, c);
 	ck_assert_str_eq(row(c, 22), "row 2 beta (F1) x col 2 beta (F1)");
 	mp_tui_free(t);
@@ -536,9 +778,16 @@ START_TEST(test_cluster_view)
 	c = screen(mono, "5j<Enter>");
 	ck_assert(strstr(row(c, 0), "heatmap"));
 	ck_assert_str_eq(row(c, 23), "heatmap of cluster 2 (2 models)");
-	ck_assert(!strncmp(row(c, 2), "alpha", 5));
-	ck_assert(!strncmp(row(c, 3), "beta", 4));
-	ck_assert_str_eq(row(c, 4), "");
+	/* the row labels, whatever the fitted cell height: alpha, beta */
+	char labels[3][16];
+	size_t nl = 0;
+	for (int y = 2; y < 20; y++)
+		if (row(c, y)[0] != ' ' && row(c, y)[0] != '\0' &&
+		    strncmp(row(c, y), "?=null", 6) != 0 && nl < 3)
+			snprintf(labels[nl++], sizeof labels[0], "%s", row(c, y));
+	ck_assert_uint_eq(nl, 2);
+	ck_assert(!strncmp(labels[0], "alpha", 5));
+	ck_assert(!strncmp(labels[1], "beta", 4));
 	/* search and Esc */
 	c = screen(mono, "5/beta<Enter><Enter><Esc>");
 	ck_assert(strstr(row(c, 0), "clusters"));
@@ -656,7 +905,7 @@ START_TEST(test_bad_input)
 	/* the second matrix brings a model the first did not have: every
 	   view follows the longer list */
 	tu_write_str(res, "{\"matrices\":{\"tensors\":{\"cosine\":{\"models\":"
-			  "[\"x\"],\"values\":[[null]]},\"l1\":{\"models\":[\"x\","
+			  "[\"x\"],\"values\":[[1]]},\"l1\":{\"models\":[\"x\","
 			  "\"y\"],\"values\":[[1,0.5],[0.5,1]]}}}}");
 	ck_assert_int_eq(mp_tui_data_load(&p, NULL, &d, &err), MP_OK);
 	ck_assert_uint_eq(d->n, 1);
@@ -687,6 +936,8 @@ Suite *suite_tui(void)
 	tcase_add_test(tc, test_canvas_fit_middle);
 	tcase_add_test(tc, test_keys);
 	tcase_add_test(tc, test_ramps);
+	tcase_add_test(tc, test_namecut);
+	tcase_add_test(tc, test_heat_cells);
 	suite_add_tcase(s, tc);
 	TCase *tv = tcase_create("views");
 	tcase_add_unchecked_fixture(tv, world, unworld);
@@ -694,6 +945,8 @@ Suite *suite_tui(void)
 	tcase_add_test(tv, test_models_view);
 	tcase_add_test(tv, test_detail_view);
 	tcase_add_test(tv, test_heatmap_view);
+	tcase_add_test(tv, test_heatmap_blocks);
+	tcase_add_test(tv, test_densest);
 	tcase_add_test(tv, test_click);
 	tcase_add_test(tv, test_help_view);
 	tcase_add_test(tv, test_stats_view);

@@ -38,19 +38,26 @@ models-wide|110x12|1|
 detail|80x24|1|/blazeface-front<Enter><Enter>
 detail-tensors|80x24|1|/blazeface-front<Enter><Enter>G
 heatmap|80x24|1|2
+heatmap-120|120x40|1|2
+heatmap-200|200x60|1|2
 heatmap-move|80x24|1|2jjjjjlll+
-heatmap-js-cluster|80x24|1|2mmmmmmmmmo
+heatmap-js-cluster|80x24|1|2mmo
 heatmap-color|80x24|0|2jl
-heatmap-wide|120x40|1|2mmmmmmmmm-
+heatmap-color-120|120x40|0|2jjjl
+heatmap-color-200|200x60|0|2jjjl
+heatmap-nulls|80x24|0|2mmm
+heatmap-max-minmax|80x24|1|2ar
+heatmap-columns|80x24|1|2c
+heatmap-wide|120x40|1|2mm-
 stats|80x24|1|3
 stats-typepairs|80x24|1|3ff
 stats-group|80x24|1|3<Enter>
 pairs|80x24|1|4
 pairs-inter|80x24|1|4ff
 pair|80x24|1|4<Enter>
-clusters|80x24|1|5mmmmmmmm
-clusters-cut|80x24|1|5mmmmmmmm>>>>>>>>>>>>>>>>jjjjc
-clusters-heatmap|80x24|1|5mmmmmmmm>>>>>>>>>>>>>>>>jjjj<Enter>
+clusters|80x24|1|5m
+clusters-cut|80x24|1|5m>>>>>>>>>>>>>>>>jjjjc
+clusters-heatmap|80x24|1|5m>>>>>>>>>>>>>>>>jjjj<Enter>
 help|80x24|1|?
 pairs-wide|200x30|1|4jjjjj
 detail-wide|200x40|1|/blazeface-front<Enter><Enter>G
@@ -59,7 +66,7 @@ ok "golden screens"
 
 # every view at odd sizes, through every key: no crash, the last screen
 # has the size asked for
-all='jjkl<Enter>G<PgUp>g<Esc>2+++---jjjllllo<PgDn><End>m/face<Enter>n?<PgDn><Esc>3fff<Enter><Enter><Esc>sSs<Esc>4ffff<Enter>h<Esc>1<End><Enter>jjjjjj<Enter><Esc>hq'
+all='jjkl<Enter>G<PgUp>g<Esc>2+++---jjjllllo<PgDn><End>carar0-----m/face<Enter>n?<PgDn><Esc>3fff<Enter><Enter><Esc>sSs<Esc>4ffff<Enter>h<Esc>1<End><Enter>jjjjjj<Enter><Esc>hq'
 for size in 20x6 21x7 33x9 80x24 203x61; do
 	NO_COLOR=1 tui --size "$size" --screen "$all" > "$T/s" || fail "size $size: exit $?"
 	tui --size "$size" --screen "$all" > "$T/s" || fail "size $size (colour): exit $?"

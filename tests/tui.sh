@@ -34,29 +34,38 @@ wait_for() {
 }
 
 keys "stty -g > '$T/stty.before'; $cmd; echo DONE-\$?; stty -g > '$T/stty.after'" Enter
-wait_for "modelprint | models | tensors/cosine (1/10)" || { finish; }
+wait_for "modelprint | models | spectral/cosine (8/10)" || { finish; }
 screen | grep -q '^1    age (SSR-Net)        SSRNet' || fail "models view rows"
 ok "open: the models view"
 
 keys / b l a z e f a c e - f r o n t Enter Enter
 wait_for "modelprint | detail" &&
 	screen | sed -n 2p | grep -qx 'blazeface-front' || fail "search and open"
-wait_for "0.107025  nanodet (NanoDet/Base)" && ok "search, open a model"
+wait_for "0.981983  blazeface-back (BlazeFace/Back)" && ok "search, open a model"
 
 keys Escape 2
 wait_for "modelprint | heatmap" || true
+wait_for "family 1:3 mean" && ok "heatmap: fitted to 80x24 (1:3 blocks)"
 keys j l
-wait_for "row 5 blazeface (BlazeFace) x col 5 blazeface (BlazeFace)" &&
-	wait_for "cosine = 1" && ok "heatmap: move"
+wait_for "row 6 blazepose-detector (BlazePose) x col 6 blazepose-detector (BlazePose)" &&
+	wait_for "cosine = 1  block mean 0.8835 of 6" && ok "heatmap: move"
 keys +
-wait_for "family 2:1" && ok "heatmap: zoom"
+wait_for "family 1:2 mean" && ok "heatmap: zoom"
+keys a
+wait_for "family 1:2 max" && ok "heatmap: block maximum"
+keys r
+wait_for "min-max 0.0266..1" && ok "heatmap: min-max scale"
+keys 0
+wait_for "family 1:3 max" && ok "heatmap: fit again"
+keys c
+wait_for "family 1:6 max" && ok "heatmap: column names"
 keys m
-wait_for "tensors/pearson (2/10)" && ok "next matrix"
-keys 5 # the next merge height: every null pair, tied, joins all
-wait_for "tensors/pearson: 20 clusters at" && keys '>' &&
-	wait_for "tensors/pearson: 1 cluster at -0.1645" && ok "clusters: move the cut"
+wait_for "spectral/l1 (9/10)" && ok "next matrix"
+keys 5 # the clusters view of spectral/l1, then the cut one merge looser
+wait_for "spectral/l1: 24 clusters at 0.8559" && keys '>' &&
+	wait_for "spectral/l1: 23 clusters at" && ok "clusters: move the cut"
 keys 4
-wait_for "modelprint | pairs | tensors/pearson" && ok "switch view"
+wait_for "modelprint | pairs | spectral/l1" && ok "switch view"
 
 tmux -L "$S" resize-window -x 100 -y 30 2>/dev/null &&
 	wait_for "1128 all pairs" && [ "$(screen | sed -n 1p | wc -c)" -gt 90 ] &&
@@ -89,7 +98,7 @@ cmp -s "$T/stty.before" "$T/stty.after3" || fail "tty modes changed after SIGTER
 # no arguments on a terminal: the bundled demo
 keys clear Enter
 keys "\"$MP_BIN\"; echo DONE-\$?" Enter
-wait_for "modelprint | models | tensors/cosine (1/10)" &&
+wait_for "modelprint | models | spectral/cosine (8/10)" &&
 	wait_for "demo data: no registry at $HOME/.local/share/modelprint" && keys q
 wait_for "DONE-0" && ok "no arguments on a terminal open the demo and say so"
 

@@ -22,8 +22,9 @@ enum {
 	X(RIGHT) X(PAGE_UP) X(PAGE_DOWN) X(TOP) X(BOTTOM) X(ENTER)           \
 	X(SEARCH) X(SEARCH_NEXT) X(SORT) X(SORT_REVERSE) X(ZOOM_IN)          \
 	X(ZOOM_OUT) X(METRIC) X(ORDER) X(FILTER) X(VIEW_MODELS)              \
-	X(VIEW_HEATMAP) X(VIEW_STATS) X(VIEW_PAIRS)                     \
-	X(VIEW_CLUSTERS) X(CUT_LOOSER) X(CUT_TIGHTER) X(COLLAPSE)
+	X(VIEW_HEATMAP) X(VIEW_STATS) X(VIEW_PAIRS) X(FIT) X(SCALE)          \
+	X(AGGREGATE) X(COLUMNS) X(VIEW_CLUSTERS) X(CUT_LOOSER)               \
+	X(CUT_TIGHTER) X(COLLAPSE)
 
 enum mp_action {
 #define MP_X_ACT(a) MP_ACT_##a,
@@ -79,6 +80,12 @@ enum mp_action {
 	X('-', "-", ZOOM_OUT, "heatmap", "zoom out")                          \
 	X('o', "o", ORDER, "heatmap",                                         \
 	  "order rows by family or by hierarchical clustering")               \
+	X('0', "0", FIT, "heatmap", "fit the matrix to the window")           \
+	X('r', "r", SCALE, "heatmap",                                         \
+	  "colour scale: 2nd-98th percentile or min-max")                     \
+	X('a', "a", AGGREGATE, "heatmap",                                     \
+	  "zoomed-out cells: mean or most alike of the block")                \
+	X('c', "c", COLUMNS, "heatmap", "column names above the matrix")      \
 	X('f', "f", FILTER, "stats",                                          \
 	  "next table: intrafamily, interfamily, type pairs")                 \
 	X('s', "s", SORT, "stats", "sort by the next column")                 \

@@ -2,6 +2,7 @@
  * interface shows. */
 #include "tui_data.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -250,6 +251,40 @@ static mp_status apply_info(struct mp_tui_data *d, const char *path,
 	return st;
 }
 
+/* The matrix to open on: fewest nulls, a spectral one on a tie, the first
+ * in file order on a further tie. Spectral matrices are read first and a
+ * spectral one without nulls ends the search. */
+static mp_status densest(const struct mp_simmatrix_file *f, size_t *out,
+			 struct mp_error *err)
+{
+	size_t best = 0, best_nulls = SIZE_MAX;
+	if (f->n == 1)
+		goto done; /* nothing to choose from: read it once */
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t k = 0; k < f->n; k++) {
+			bool spec = !strcmp(f->method[k], "spectral");
+			if (spec != (pass == 0))
+				continue;
+			struct mp_simmatrix *m;
+			mp_status st = mp_simmatrix_file_get(f, k, &m, err);
+			if (st != MP_OK)
+				return st;
+			size_t nulls = 0;
+			for (size_t i = 0; i < m->n * m->n; i++)
+				nulls += isnan(m->value[i]);
+			mp_simmatrix_free(m);
+			if (nulls < best_nulls) { /* strict: earlier wins ties */
+				best = k;
+				best_nulls = nulls;
+			}
+			if (spec && nulls == 0)
+				goto done;
+		}
+done:
+	*out = best;
+	return MP_OK;
+}
+
 static mp_status load_results(struct mp_tui_data *d, const char *path,
 			      const struct mp_tui_progress *prog,
 			      struct mp_error *err)
@@ -262,7 +297,9 @@ static mp_status load_results(struct mp_tui_data *d, const char *path,
 	d->nmats = d->file->n;
 	if (d->nmats == 0)
 		return mp_error_set(err, MP_EFORMAT, "%s: no matrices", path);
-	return mp_tui_data_select(d, 0, prog, err);
+	size_t k;
+	st = densest(d->file, &k, err);
+	return st == MP_OK ? mp_tui_data_select(d, k, prog, err) : st;
 }
 
 mp_status mp_tui_data_load(const struct mp_tui_paths *p,

@@ -51,7 +51,8 @@ struct mp_tui_progress {
 	void *ctx;
 };
 
-/* Load the models and the first matrix; prog may be NULL. A missing or
+/* Load the models and the densest matrix (fewest nulls, spectral on a
+ * tie, else the first); prog may be NULL. A missing or
  * malformed file is an error naming it; a model without a fingerprint is
  * shown without parameters. */
 mp_status mp_tui_data_load(const struct mp_tui_paths *p,
