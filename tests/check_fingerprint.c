@@ -4,6 +4,7 @@
  * simple sums; sketch values by indexing the test's own arrays. */
 #include "check_suites.h"
 #include "fingerprint.h"
+#include "json_write.h"
 #include "testutil.h"
 
 #include <math.h>
@@ -637,6 +638,34 @@ static bool same_num(double a, double b)
 	return (isnan(a) && isnan(b)) || a == b;
 }
 
+/* Written as it is produced, a fingerprint is the text of its tree as
+ * mp_json_print prints it (the tree read back in test_json_roundtrip), as
+ * a member of an object too. */
+START_TEST(test_json_streamed)
+{
+	struct mp_fingerprint *a = full_fp();
+	for (int pretty = 0; pretty < 2; pretty++) {
+		mp_json *doc = mp_json_object();
+		mp_json_set(doc, "fp", mp_fp_to_json(a));
+		char *want = mp_json_print(doc, pretty);
+		mp_json_free(doc);
+		char *got = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&got, &len);
+		struct mp_jw *w = mp_jw_new(f, pretty);
+		mp_jw_obj(w, NULL);
+		ck_assert(mp_fp_write_json(w, "fp", a));
+		mp_jw_end(w);
+		ck_assert(mp_jw_free(w));
+		fclose(f);
+		ck_assert_str_eq(got, want);
+		free(got);
+		free(want);
+	}
+	mp_fp_free(a);
+}
+END_TEST
+
 START_TEST(test_json_roundtrip)
 {
 	struct mp_fingerprint *a = full_fp();
@@ -1098,6 +1127,7 @@ Suite *suite_fingerprint(void)
 	tcase_add_test(tc, test_sketch_positions);
 	tcase_add_test(tc, test_find);
 	tcase_add_test(tc, test_json_roundtrip);
+	tcase_add_test(tc, test_json_streamed);
 	tcase_add_test(tc, test_json_precision);
 	tcase_add_test(tc, test_json_computed_roundtrip);
 	tcase_add_test(tc, test_json_good_base);

@@ -112,6 +112,12 @@ void mp_fp_free(struct mp_fingerprint *fp);
 /* JSON round trip (format in man/modelprint-files.5). from_json validates
  * every field and names `where` in errors. */
 mp_json *mp_fp_to_json(const struct mp_fingerprint *fp);
+/* Write fp as one JSON object (the value of member key, or NULL inside an
+ * array or at the top) without building a tree; the text is exactly what
+ * printing mp_fp_to_json's tree gives. False once the writer failed. */
+struct mp_jw;
+bool mp_fp_write_json(struct mp_jw *w, const char *key,
+		      const struct mp_fingerprint *fp);
 mp_status mp_fp_from_json(const mp_json *j, const char *where,
 			  struct mp_fingerprint **out, struct mp_error *err);
 

@@ -2,6 +2,7 @@
  * reader treats its input as hostile: every field is type- and
  * range-checked and errors name the file and the field. */
 #include "fingerprint.h"
+#include "json_write.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -73,131 +74,118 @@ static bool b64_decode(const char *s, uint8_t **out, size_t *n)
 	return true;
 }
 
-/* Writers track allocation failure in *ok rather than checking each call. */
-static void need(bool *ok, const void *p)
+/* The sketch as base64 of its little-endian float32 values (NULL when out
+ * of memory). */
+static char *sketch_b64(const struct mp_tensor_fp *t)
 {
-	if (!p)
-		*ok = false;
+	uint8_t *raw = malloc((size_t)t->nsketch * 4);
+	char *enc = NULL;
+	if (raw) {
+		for (uint32_t i = 0; i < t->nsketch; i++) {
+			uint32_t u;
+			memcpy(&u, &t->sketch[i], 4);
+			for (int b = 0; b < 4; b++)
+				raw[4 * i + b] = (uint8_t)(u >> (8 * b));
+		}
+		enc = b64_encode(raw, (size_t)t->nsketch * 4);
+	}
+	free(raw);
+	return enc;
 }
 
-static mp_json *tensor_json(const struct mp_tensor_fp *t)
+static void tensor_write(struct mp_jw *w, const struct mp_tensor_fp *t)
 {
-	mp_json *o = mp_json_object();
-	bool ok = o != NULL;
-	if (!ok)
-		return NULL;
-	need(&ok, mp_json_add_str(o, "name", t->name));
-	need(&ok, mp_json_add_str(o, "dtype", mp_dtype_name(t->dtype)));
-	need(&ok, mp_json_add_str(o, "stored_dtype", mp_dtype_name(t->stored)));
-	mp_json *sh = mp_json_add_arr(o, "shape");
-	need(&ok, sh);
-	for (int d = 0; sh && d < t->ndim; d++)
-		need(&ok, mp_json_push_num(sh, (double)t->shape[d]));
-	need(&ok, mp_json_add_num(o, "numel", (double)t->numel));
+	mp_jw_obj(w, NULL);
+	mp_jw_str(w, "name", t->name);
+	mp_jw_str(w, "dtype", mp_dtype_name(t->dtype));
+	mp_jw_str(w, "stored_dtype", mp_dtype_name(t->stored));
+	mp_jw_arr(w, "shape");
+	for (int d = 0; d < t->ndim; d++)
+		mp_jw_num(w, NULL, (double)t->shape[d]);
+	mp_jw_end(w);
+	mp_jw_num(w, "numel", (double)t->numel);
 	if (t->sha256[0])
-		need(&ok, mp_json_add_str(o, "sha256", t->sha256));
+		mp_jw_str(w, "sha256", t->sha256);
 	if (t->has_stats) {
 		struct mp_tstats st = t->stats;
-		mp_json *js = mp_json_add_obj(o, "stats");
-		need(&ok, js);
-		for (int i = 0; js && i < MP_TSTATS_NFIELDS; i++)
-			need(&ok, mp_json_add_num(js, mp_tstats_field_name(i),
-						  *mp_tstats_field(&st, i)));
-		need(&ok, mp_json_add_num(js, "n", (double)st.n));
-		need(&ok,
-		     mp_json_add_num(js, "nonfinite", (double)st.nonfinite));
+		mp_jw_obj(w, "stats");
+		for (int i = 0; i < MP_TSTATS_NFIELDS; i++)
+			mp_jw_num(w, mp_tstats_field_name(i),
+				  *mp_tstats_field(&st, i));
+		mp_jw_num(w, "n", (double)st.n);
+		mp_jw_num(w, "nonfinite", (double)st.nonfinite);
+		mp_jw_end(w);
 	}
 	if (t->nsketch) {
-		uint8_t *raw = malloc((size_t)t->nsketch * 4);
-		char *enc = NULL;
-		if (raw) {
-			for (uint32_t i = 0; i < t->nsketch; i++) {
-				uint32_t u;
-				memcpy(&u, &t->sketch[i], 4);
-				for (int b = 0; b < 4; b++)
-					raw[4 * i + b] =
-					    (uint8_t)(u >> (8 * b));
-			}
-			enc = b64_encode(raw, (size_t)t->nsketch * 4);
-		}
-		need(&ok, enc ? mp_json_add_str(o, "sketch", enc) : NULL);
+		char *enc = sketch_b64(t);
+		if (enc)
+			mp_jw_str(w, "sketch", enc);
+		else
+			mp_jw_fail(w);
 		free(enc);
-		free(raw);
 	}
 	if (t->nsv) {
-		need(&ok, mp_json_add_num(o, "rows", (double)t->rows));
-		need(&ok, mp_json_add_num(o, "cols", (double)t->cols));
-		mp_json *sv = mp_json_add_arr(o, "sv");
-		need(&ok, sv);
-		for (uint32_t i = 0; sv && i < t->nsv; i++)
-			need(&ok, mp_json_push_num(sv, t->sv[i]));
-		need(&ok, mp_json_add_num(o, "sigma1", t->sigma1));
-		need(&ok, mp_json_add_num(o, "stable_rank", t->stable_rank));
-		need(&ok,
-		     mp_json_add_num(o, "effective_rank", t->effective_rank));
-		need(&ok, mp_json_add_bool(o, "sv_exact", t->sv_exact));
+		mp_jw_num(w, "rows", (double)t->rows);
+		mp_jw_num(w, "cols", (double)t->cols);
+		mp_jw_arr(w, "sv");
+		for (uint32_t i = 0; i < t->nsv; i++)
+			mp_jw_num(w, NULL, t->sv[i]);
+		mp_jw_end(w);
+		mp_jw_num(w, "sigma1", t->sigma1);
+		mp_jw_num(w, "stable_rank", t->stable_rank);
+		mp_jw_num(w, "effective_rank", t->effective_rank);
+		mp_jw_bool(w, "sv_exact", t->sv_exact);
 	}
-	if (!ok) {
-		mp_json_free(o);
-		return NULL;
+	mp_jw_end(w);
+}
+
+bool mp_fp_write_json(struct mp_jw *w, const char *key,
+		      const struct mp_fingerprint *fp)
+{
+	mp_jw_obj(w, key);
+	mp_jw_str(w, "method", fp->method ? fp->method : "");
+	if (fp->model_id)
+		mp_jw_str(w, "model_id", fp->model_id);
+	mp_jw_str(w, "format", fp->format ? fp->format : "");
+	mp_jw_value(w, "args", fp->args);
+	mp_jw_num(w, "params", (double)fp->params);
+	mp_jw_num(w, "seconds", fp->seconds);
+	mp_jw_obj(w, "dtype_params");
+	for (int d = 0; d < MP_DTYPE_COUNT; d++)
+		if (fp->dtype_params[d])
+			mp_jw_num(w, mp_dtype_name((enum mp_dtype)d),
+				  (double)fp->dtype_params[d]);
+	mp_jw_end(w);
+	mp_jw_arr(w, "files");
+	for (size_t i = 0; i < fp->nfiles; i++) {
+		mp_jw_obj(w, NULL);
+		mp_jw_str(w, "path", fp->files[i].path);
+		mp_jw_num(w, "size", (double)fp->files[i].size);
+		mp_jw_str(w, "sha256", fp->files[i].sha256);
+		mp_jw_end(w);
 	}
-	return o;
+	mp_jw_end(w);
+	mp_jw_arr(w, "tensors");
+	for (size_t i = 0; i < fp->ntensors && !mp_jw_failed(w); i++)
+		tensor_write(w, &fp->tensors[i]);
+	mp_jw_end(w);
+	if (fp->has_hist) {
+		mp_jw_arr(w, "spectral_histogram");
+		for (int i = 0; i < MP_SPECTRAL_BINS; i++)
+			mp_jw_num(w, NULL, fp->hist[i]);
+		mp_jw_end(w);
+	}
+	mp_jw_end(w);
+	return !mp_jw_failed(w);
 }
 
 mp_json *mp_fp_to_json(const struct mp_fingerprint *fp)
 {
-	mp_json *o = mp_json_object();
-	bool ok = o != NULL;
-	if (!ok)
-		return NULL;
-	need(&ok, mp_json_add_str(o, "method", fp->method ? fp->method : ""));
-	if (fp->model_id)
-		need(&ok, mp_json_add_str(o, "model_id", fp->model_id));
-	need(&ok, mp_json_add_str(o, "format", fp->format ? fp->format : ""));
-	mp_json *args = fp->args ? mp_json_dup(fp->args) : mp_json_object();
-	need(&ok, args);
-	if (args && !mp_json_set(o, "args", args)) /* frees args */
-		ok = false;
-	need(&ok, mp_json_add_num(o, "params", (double)fp->params));
-	need(&ok, mp_json_add_num(o, "seconds", fp->seconds));
-	mp_json *dp = mp_json_add_obj(o, "dtype_params");
-	need(&ok, dp);
-	for (int d = 0; dp && d < MP_DTYPE_COUNT; d++)
-		if (fp->dtype_params[d])
-			need(&ok, mp_json_add_num(
-				      dp, mp_dtype_name((enum mp_dtype)d),
-				      (double)fp->dtype_params[d]));
-	mp_json *files = mp_json_add_arr(o, "files");
-	need(&ok, files);
-	for (size_t i = 0; ok && i < fp->nfiles; i++) {
-		mp_json *f = mp_json_object();
-		need(&ok, f);
-		if (!f)
-			break;
-		need(&ok, mp_json_add_str(f, "path", fp->files[i].path));
-		need(&ok,
-		     mp_json_add_num(f, "size", (double)fp->files[i].size));
-		need(&ok, mp_json_add_str(f, "sha256", fp->files[i].sha256));
-		if (!mp_json_push(files, f)) /* frees f */
-			ok = false;
-	}
-	mp_json *ts = mp_json_add_arr(o, "tensors");
-	need(&ok, ts);
-	for (size_t i = 0; ok && i < fp->ntensors; i++) {
-		if (!mp_json_push(ts, tensor_json(&fp->tensors[i])))
-			ok = false;
-	}
-	if (fp->has_hist) {
-		mp_json *h = mp_json_add_arr(o, "spectral_histogram");
-		need(&ok, h);
-		for (int i = 0; h && i < MP_SPECTRAL_BINS; i++)
-			need(&ok, mp_json_push_num(h, fp->hist[i]));
-	}
-	if (!ok) {
-		mp_json_free(o);
-		return NULL;
-	}
-	return o;
+	struct mp_jw *w = mp_jw_tree_new();
+	mp_json *j = w && mp_fp_write_json(w, NULL, fp) ? mp_jw_take_tree(w)
+							: NULL;
+	mp_jw_free(w);
+	return j;
 }
 
 /* --- reading ------------------------------------------------------------ */
