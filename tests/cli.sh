@@ -158,9 +158,11 @@ awk -v n=$N 'BEGIN { printf "{"; for (i = 0; i < n; i++)
 	printf "%s\"t%07d\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[0,0]}",
 		(i ? "," : ""), i; printf "}" }' > "$T/hdr.json"
 { le64 "$(wc -c < "$T/hdr.json")"; cat "$T/hdr.json"; } > "$T/empty.safetensors"
-# 2 KB per tensor (was 3.5); ASan's redzones and quarantine get twice that
-per=2048
-case "$(ldd "$MP_BIN" 2>/dev/null)" in *libasan*) per=4096 ;; esac
+# 640 bytes per tensor, for the fingerprint and for --json -o (measured
+# about 470; was 3.5 KB, then 727, and 7 KB for --json); ASan's redzones
+# and quarantine get more
+per=640
+case "$(ldd "$MP_BIN" 2>/dev/null)" in *libasan*) per=1536 ;; esac
 # rss_bound WHAT OUT ARGS...: fingerprint ARGS into OUT within the bound
 rss_bound() {
 	what=$1 out=$2

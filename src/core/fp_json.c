@@ -106,8 +106,8 @@ static void tensor_write(struct mp_jw *w, const struct mp_tensor_fp *t)
 	mp_jw_num(w, "numel", (double)t->numel);
 	if (t->sha256[0])
 		mp_jw_str(w, "sha256", t->sha256);
-	if (t->has_stats) {
-		struct mp_tstats st = t->stats;
+	if (t->stats) {
+		struct mp_tstats st = *t->stats;
 		mp_jw_obj(w, "stats");
 		for (int i = 0; i < MP_TSTATS_NFIELDS; i++)
 			mp_jw_num(w, mp_tstats_field_name(i),
@@ -124,17 +124,18 @@ static void tensor_write(struct mp_jw *w, const struct mp_tensor_fp *t)
 			mp_jw_fail(w);
 		free(enc);
 	}
-	if (t->nsv) {
-		mp_jw_num(w, "rows", (double)t->rows);
-		mp_jw_num(w, "cols", (double)t->cols);
+	const struct mp_tensor_spec *sp = t->spec;
+	if (sp) {
+		mp_jw_num(w, "rows", (double)sp->rows);
+		mp_jw_num(w, "cols", (double)sp->cols);
 		mp_jw_arr(w, "sv");
-		for (uint32_t i = 0; i < t->nsv; i++)
-			mp_jw_num(w, NULL, t->sv[i]);
+		for (uint32_t i = 0; i < sp->nsv; i++)
+			mp_jw_num(w, NULL, sp->sv[i]);
 		mp_jw_end(w);
-		mp_jw_num(w, "sigma1", t->sigma1);
-		mp_jw_num(w, "stable_rank", t->stable_rank);
-		mp_jw_num(w, "effective_rank", t->effective_rank);
-		mp_jw_bool(w, "sv_exact", t->sv_exact);
+		mp_jw_num(w, "sigma1", sp->sigma1);
+		mp_jw_num(w, "stable_rank", sp->stable_rank);
+		mp_jw_num(w, "effective_rank", sp->effective_rank);
+		mp_jw_bool(w, "sv_exact", sp->sv_exact);
 	}
 	mp_jw_end(w);
 }
@@ -302,26 +303,26 @@ static mp_status spectral_from(const mp_json *j, const mp_json *sv,
 		return BAD("%s: tensor '%s': sv must be an array of 1 to %d "
 			   "numbers",
 			   where, t->name, MP_SPECTRAL_MAX_SV);
-	if (!(t->sv = malloc(n * sizeof *t->sv)))
+	struct mp_tensor_spec *sp = mp_tensor_fp_spec(t, (uint32_t)n);
+	if (!sp)
 		return NOMEM();
-	t->nsv = (uint32_t)n;
-	for (size_t i = 0; i < n; i++) {
-		mp_json *v = mp_json_at(sv, i);
-		t->sv[i] = mp_json_num(v);
-		if (!mp_json_is_number(v) || !isfinite(t->sv[i]) ||
-		    t->sv[i] < 0)
+	size_t k = 0;
+	for (mp_json *v = mp_json_child(sv); v; v = mp_json_next(v), k++) {
+		sp->sv[k] = mp_json_num(v);
+		if (!mp_json_is_number(v) || !isfinite(sp->sv[k]) ||
+		    sp->sv[k] < 0)
 			return BAD("%s: tensor '%s': sv[%zu] is not a "
 				   "non-negative number",
-				   where, t->name, i);
+				   where, t->name, k);
 	}
 	static const char *const fields[] = {"sigma1", "stable_rank",
 					     "effective_rank"};
-	double *dst[] = {&t->sigma1, &t->stable_rank, &t->effective_rank};
-	if (!mp_json_uint(mp_json_get(j, "rows"), &t->rows))
+	double *dst[] = {&sp->sigma1, &sp->stable_rank, &sp->effective_rank};
+	if (!mp_json_uint(mp_json_get(j, "rows"), &sp->rows))
 		return BAD(
 		    "%s: tensor '%s': rows is not a non-negative integer",
 		    where, t->name);
-	if (!mp_json_uint(mp_json_get(j, "cols"), &t->cols))
+	if (!mp_json_uint(mp_json_get(j, "cols"), &sp->cols))
 		return BAD(
 		    "%s: tensor '%s': cols is not a non-negative integer",
 		    where, t->name);
@@ -334,12 +335,13 @@ static mp_status spectral_from(const mp_json *j, const mp_json *sv,
 	if (ex && !mp_json_is_bool(ex))
 		return BAD("%s: tensor '%s': sv_exact is not a boolean", where,
 			   t->name);
-	t->sv_exact = mp_json_true(ex);
+	sp->sv_exact = mp_json_true(ex);
 	return MP_OK;
 }
 
 static mp_status tensor_from(const mp_json *j, const char *where, size_t idx,
-			     struct mp_tensor_fp *t, struct mp_error *err)
+			     struct mp_fingerprint *fp, struct mp_tensor_fp *t,
+			     struct mp_error *err)
 {
 	if (!mp_json_is_object(j))
 		return BAD("%s: tensors[%zu] is not an object", where, idx);
@@ -347,8 +349,6 @@ static mp_status tensor_from(const mp_json *j, const char *where, size_t idx,
 	if (!name)
 		return BAD("%s: tensors[%zu]: name is missing or not a string",
 			   where, idx);
-	if (!(t->name = mp_strdup(name)))
-		return NOMEM();
 	mp_status s = dtype_from(mp_json_get(j, "dtype"), where, name, "dtype",
 				 &t->dtype, err);
 	if (s != MP_OK)
@@ -363,17 +363,19 @@ static mp_status tensor_from(const mp_json *j, const char *where, size_t idx,
 		return BAD("%s: tensor '%s': shape must be an array of at most "
 			   "%d integers",
 			   where, name, MP_MAX_DIMS);
-	t->ndim = (int)mp_json_size(sh);
-	uint64_t numel = 1;
-	for (int d = 0; d < t->ndim; d++) {
-		if (!mp_json_uint(mp_json_at(sh, (size_t)d), &t->shape[d]))
+	uint64_t numel = 1, shape[MP_MAX_DIMS];
+	int ndim = 0;
+	for (mp_json *e = mp_json_child(sh); e; e = mp_json_next(e), ndim++) {
+		if (!mp_json_uint(e, &shape[ndim]))
 			return BAD("%s: tensor '%s': shape[%d] is not a "
 				   "non-negative integer",
-				   where, name, d);
-		if (!mp_mul_u64(numel, t->shape[d], &numel))
+				   where, name, ndim);
+		if (!mp_mul_u64(numel, shape[ndim], &numel))
 			return BAD("%s: tensor '%s': shape product overflows",
 				   where, name);
 	}
+	if (mp_tensor_fp_init(t, name, ndim, shape) != MP_OK)
+		return NOMEM();
 	if (!mp_json_uint(mp_json_get(j, "numel"), &t->numel) ||
 	    t->numel != numel)
 		return BAD("%s: tensor '%s': numel is not the product of the "
@@ -390,9 +392,11 @@ static mp_status tensor_from(const mp_json *j, const char *where, size_t idx,
 	}
 	mp_json *st = mp_json_get(j, "stats");
 	if (st) {
-		if ((s = stats_from(st, where, name, &t->stats, err)) != MP_OK)
+		struct mp_tstats v;
+		if ((s = stats_from(st, where, name, &v, err)) != MP_OK)
 			return s;
-		t->has_stats = true;
+		if (mp_fp_set_stats(fp, t, &v) != MP_OK)
+			return NOMEM();
 	}
 	mp_json *sk = mp_json_get(j, "sketch");
 	if (sk && (s = sketch_from(sk, where, t, err)) != MP_OK)
@@ -524,7 +528,7 @@ static mp_status fp_from(const mp_json *j, const char *where,
 	size_t i = 0;
 	for (mp_json *t = mp_json_child(ts); t; t = mp_json_next(t), i++) {
 		fp->ntensors++;
-		if ((s = tensor_from(t, where, i, &fp->tensors[i], err)) !=
+		if ((s = tensor_from(t, where, i, fp, &fp->tensors[i], err)) !=
 		    MP_OK)
 			return s;
 	}
