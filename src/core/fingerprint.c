@@ -294,8 +294,8 @@ uint32_t mp_sketch_positions(const uint64_t *shape, int ndim, uint64_t numel,
 	return k;
 }
 
-mp_status mp_tensor_fp_init(struct mp_tensor_fp *t, const char *name,
-			    int ndim, const uint64_t *shape)
+mp_status mp_tensor_fp_init(struct mp_tensor_fp *t, const char *name, int ndim,
+			    const uint64_t *shape)
 {
 	size_t len = strlen(name) + 1, at = (len + 7) / 8 * 8;
 	if (ndim < 0 || ndim > MP_MAX_DIMS)

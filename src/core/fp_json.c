@@ -183,8 +183,8 @@ bool mp_fp_write_json(struct mp_jw *w, const char *key,
 mp_json *mp_fp_to_json(const struct mp_fingerprint *fp)
 {
 	struct mp_jw *w = mp_jw_tree_new();
-	mp_json *j = w && mp_fp_write_json(w, NULL, fp) ? mp_jw_take_tree(w)
-							: NULL;
+	mp_json *j =
+	    w && mp_fp_write_json(w, NULL, fp) ? mp_jw_take_tree(w) : NULL;
 	mp_jw_free(w);
 	return j;
 }
