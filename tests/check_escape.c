@@ -3,8 +3,11 @@
 #include "check_suites.h"
 #include "escape.h"
 #include "json.h"
+#include "json_write.h"
 #include "mp.h"
 
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -126,6 +129,89 @@ START_TEST(test_json_print_parsed)
 }
 END_TEST
 
+/* What the streaming writer writes for tree j (walked by mp_jw_value) */
+static char *streamed(const mp_json *j, bool pretty)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	ck_assert_ptr_nonnull(f);
+	struct mp_jw *w = mp_jw_new(f, pretty);
+	mp_jw_value(w, NULL, j);
+	ck_assert(mp_jw_free(w));
+	fclose(f);
+	return text;
+}
+
+/* The streaming writer against cJSON's printer (through mp_json_print): a
+ * tree of hostile strings, awkward numbers and empty and nested
+ * containers prints the same, byte for byte, pretty and compact. */
+START_TEST(test_json_stream_same)
+{
+	mp_json *o = mp_json_object();
+	mp_json_add_str(o, "plain", "model.layers.0.weight");
+	mp_json_add_str(o, "q\"uo\\te/\b\f\n\r\t", "\x01\x1f\x7f");
+	mp_json_add_str(o, "esc", "wA\x1b]0;pwned\x07B\x1b[2JC");
+	mp_json_add_str(o, "c1 bidi", "x\xc2\x9b" "y\xe2\x80\xae" "z\xe2\x80\xa8");
+	mp_json_add_str(o, "bad utf8 \xff", "\xff\xc0\xaf\xed\xa0\x80\xf4\x90\x80\x80\xe2\x82");
+	mp_json_add_str(o, "utf8", "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80");
+	mp_json_add_str(o, "", "");
+	mp_json *n = mp_json_add_arr(o, "numbers");
+	const double v[] = {0,	   -0.0,    1,	     -1,     0.1,    1.0 / 3,
+			    1e15,  1e16,    1e300,   5e-324, -2.5e-7, 123456789012345,
+			    NAN,   INFINITY, 0.125,  9007199254740993.0};
+	for (size_t i = 0; i < sizeof v / sizeof *v; i++)
+		mp_json_push_num(n, v[i]);
+	mp_json_add_obj(o, "empty object");
+	mp_json_add_arr(o, "empty array");
+	mp_json *a = mp_json_add_arr(o, "nested");
+	mp_json *e = mp_json_object();
+	mp_json_add_bool(e, "t", true);
+	mp_json_add_bool(e, "f", false);
+	mp_json_add_null(e, "z");
+	mp_json_add_obj(mp_json_add_obj(e, "deep"), "deeper");
+	mp_json_push(a, e);
+	mp_json_push(a, mp_json_array());
+	mp_json_push(a, mp_json_object());
+	mp_json_push_str(a, "s");
+	mp_json_push_null(a);
+	mp_json_push_bool(a, true);
+	for (int pretty = 0; pretty < 2; pretty++) {
+		char *want = mp_json_print(o, pretty);
+		char *got = streamed(o, pretty);
+		ck_assert_str_eq(got, want);
+		ck_assert(mp_utf8_valid(got));
+		free(want);
+		free(got);
+	}
+	mp_json_free(o);
+}
+END_TEST
+
+/* An unbalanced or failed writer reports it. */
+START_TEST(test_json_stream_fails)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	struct mp_jw *w = mp_jw_new(f, false);
+	mp_jw_obj(w, NULL);
+	ck_assert(!mp_jw_failed(w));
+	ck_assert(!mp_jw_free(w)); /* never closed */
+	w = mp_jw_new(f, false);
+	mp_jw_end(w);
+	ck_assert(mp_jw_failed(w));
+	ck_assert(!mp_jw_free(w));
+	w = mp_jw_new(f, false);
+	for (int i = 0; i < 65; i++)
+		mp_jw_arr(w, NULL);
+	ck_assert(mp_jw_failed(w)); /* deeper than 64 */
+	ck_assert(!mp_jw_free(w));
+	fclose(f);
+	free(text);
+}
+END_TEST
+
 Suite *suite_escape(void)
 {
 	Suite *s = suite_create("escape");
@@ -135,6 +221,8 @@ Suite *suite_escape(void)
 	tcase_add_test(tc, test_term_truncation);
 	tcase_add_test(tc, test_json_text);
 	tcase_add_test(tc, test_json_print_parsed);
+	tcase_add_test(tc, test_json_stream_same);
+	tcase_add_test(tc, test_json_stream_fails);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -4,6 +4,7 @@
  * simple sums; sketch values by indexing the test's own arrays. */
 #include "check_suites.h"
 #include "fingerprint.h"
+#include "json_write.h"
 #include "testutil.h"
 
 #include <math.h>
@@ -174,20 +175,20 @@ START_TEST(test_tensors_method)
 
 	/* a: values 1..8 */
 	const struct mp_tensor_fp *a = &fp->tensors[0];
-	ck_assert(a->has_stats);
-	ck_assert_uint_eq(a->stats.n, 8);
-	ck_assert(a->stats.mean == 4.5);
-	ck_assert(close_rel(a->stats.std, sqrt(5.25), 1e-15));
-	ck_assert(a->stats.min == 1 && a->stats.max == 8);
-	ck_assert(a->stats.median == 4.5);
-	ck_assert(a->stats.l1_norm == 36);
+	ck_assert_ptr_nonnull(a->stats);
+	ck_assert_uint_eq(a->stats->n, 8);
+	ck_assert(a->stats->mean == 4.5);
+	ck_assert(close_rel(a->stats->std, sqrt(5.25), 1e-15));
+	ck_assert(a->stats->min == 1 && a->stats->max == 8);
+	ck_assert(a->stats->median == 4.5);
+	ck_assert(a->stats->l1_norm == 36);
 	ck_assert_uint_eq(a->nsketch, 8); /* numel <= 512: every value */
 	for (int k = 0; k < 8; k++)
 		ck_assert(a->sketch[k] == (float)(k + 1));
 
 	/* i: integers get a hash only */
 	const struct mp_tensor_fp *ti = &fp->tensors[1];
-	ck_assert(!ti->has_stats);
+	ck_assert_ptr_null(ti->stats);
 	ck_assert_uint_eq(ti->nsketch, 0);
 	ck_assert_ptr_null(ti->sketch);
 	ck_assert_int_eq(ti->dtype, MP_I32);
@@ -195,10 +196,10 @@ START_TEST(test_tensors_method)
 	/* h: float16 */
 	const struct mp_tensor_fp *th = &fp->tensors[2];
 	const float hv[5] = {1, 2, -0.5f, 0.25f, 65504};
-	ck_assert(th->has_stats);
+	ck_assert_ptr_nonnull(th->stats);
 	ck_assert(
-	    close_rel(th->stats.mean, (1 + 2 - 0.5 + 0.25 + 65504) / 5, 1e-15));
-	ck_assert(th->stats.max == 65504 && th->stats.min == -0.5);
+	    close_rel(th->stats->mean, (1 + 2 - 0.5 + 0.25 + 65504) / 5, 1e-15));
+	ck_assert(th->stats->max == 65504 && th->stats->min == -0.5);
 	ck_assert_uint_eq(th->nsketch, 5);
 	for (int k = 0; k < 5; k++)
 		ck_assert(th->sketch[k] == hv[k]);
@@ -207,8 +208,8 @@ START_TEST(test_tensors_method)
 	const struct mp_tensor_fp *tq = &fp->tensors[4];
 	ck_assert_int_eq(tq->dtype, MP_F32);
 	ck_assert_int_eq(tq->stored, MP_U8);
-	ck_assert(tq->has_stats);
-	ck_assert(tq->stats.mean == (-1 - 0.5 + 0 + 126.5) / 4);
+	ck_assert_ptr_nonnull(tq->stats);
+	ck_assert(tq->stats->mean == (-1 - 0.5 + 0 + 126.5) / 4);
 	const float qv[4] = {-1, -0.5f, 0, 126.5f};
 	for (int k = 0; k < 4; k++)
 		ck_assert(tq->sketch[k] == qv[k]);
@@ -222,9 +223,9 @@ START_TEST(test_tensors_method)
 		if (mm.big[k] > mx)
 			mx = mm.big[k];
 	}
-	ck_assert(close_rel(tb->stats.mean, sum / NBIG, 1e-9));
-	ck_assert(close_rel(tb->stats.l2_norm, sqrt(sq), 1e-12));
-	ck_assert(tb->stats.max == mx);
+	ck_assert(close_rel(tb->stats->mean, sum / NBIG, 1e-9));
+	ck_assert(close_rel(tb->stats->l2_norm, sqrt(sq), 1e-12));
+	ck_assert(tb->stats->max == mx);
 	ck_assert_uint_eq(tb->nsketch, MP_SKETCH_DEFAULT);
 	static uint64_t pos[MP_SKETCH_DEFAULT];
 	ck_assert_uint_eq(mp_sketch_positions(tb->shape, 2, NBIG, 0,
@@ -248,12 +249,14 @@ static void same_fp_tol(const struct mp_fingerprint *x,
 					  *b = &y->tensors[i];
 		ck_assert_str_eq(a->name, b->name);
 		ck_assert_str_eq(a->sha256, b->sha256);
-		ck_assert_int_eq(a->has_stats, b->has_stats);
+		ck_assert_int_eq((a->stats != NULL), (b->stats != NULL));
 		if (rel == 0) {
-			ck_assert(
-			    memcmp(&a->stats, &b->stats, sizeof a->stats) == 0);
+			ck_assert(!a->stats || memcmp(a->stats, b->stats,
+						      sizeof *a->stats) == 0);
 		} else {
-			struct mp_tstats sa = a->stats, sb = b->stats;
+			if (!a->stats)
+				continue;
+			struct mp_tstats sa = *a->stats, sb = *b->stats;
 			for (int f = 0; f < MP_TSTATS_NFIELDS; f++) {
 				double u = *mp_tstats_field(&sa, f);
 				double v = *mp_tstats_field(&sb, f);
@@ -314,7 +317,7 @@ START_TEST(test_args)
 	ck_assert_str_eq(s1->tensors[3].sha256, s0->tensors[3].sha256);
 	struct mp_fingerprint *z = run_tensors(&mm.m, "{\"sketch_size\":0}", 2);
 	ck_assert_uint_eq(z->tensors[3].nsketch, 0);
-	ck_assert(z->tensors[3].has_stats);
+	ck_assert_ptr_nonnull(z->tensors[3].stats);
 	mp_fp_free(fp);
 	mp_fp_free(s1);
 	mp_fp_free(s0);
@@ -451,10 +454,10 @@ START_TEST(test_safetensors_file)
 	ck_assert_str_eq(tid->sha256, want);
 	sha_hex(bf, sizeof bf, want);
 	ck_assert_str_eq(tb->sha256, want);
-	ck_assert(!tid->has_stats);
-	ck_assert(tb->has_stats && tb->stats.mean == 0);
-	ck_assert(tw->stats.max == 3 && tw->stats.min == -1);
-	ck_assert(tw->stats.sparsity == 2.0 / 6); /* 0 and 1e-7 */
+	ck_assert_ptr_null(tid->stats);
+	ck_assert((tb->stats != NULL) && tb->stats->mean == 0);
+	ck_assert(tw->stats->max == 3 && tw->stats->min == -1);
+	ck_assert(tw->stats->sparsity == 2.0 / 6); /* 0 and 1e-7 */
 	mp_fp_free(fp);
 	mp_model_free(m);
 	tu_rmtree(dir);
@@ -585,46 +588,41 @@ static struct mp_fingerprint *full_fp(void)
 	fp->ntensors = 3;
 	fp->tensors = calloc(3, sizeof *fp->tensors);
 	struct mp_tensor_fp *t = fp->tensors;
-	t[0].name = xstrdup("layer.0.weight");
+	ck_assert_int_eq(mp_tensor_fp_init(&t[0], "layer.0.weight", 3,
+					   (const uint64_t[]){2, 3, 4}),
+			 MP_OK);
 	t[0].dtype = MP_F32;
 	t[0].stored = MP_BF16;
-	t[0].ndim = 3;
-	t[0].shape[0] = 2;
-	t[0].shape[1] = 3;
-	t[0].shape[2] = 4;
 	t[0].numel = 24;
 	memset(t[0].sha256, 'f', 64);
-	t[0].has_stats = true;
+	t[0].stats = calloc(1, sizeof *t[0].stats);
 	for (int i = 0; i < MP_TSTATS_NFIELDS; i++)
-		*mp_tstats_field(&t[0].stats, i) = (i + 1) / 8.0 - 1;
-	t[0].stats.kurtosis = NAN;
-	t[0].stats.n = 23;
-	t[0].stats.nonfinite = 1;
+		*mp_tstats_field(t[0].stats, i) = (i + 1) / 8.0 - 1;
+	t[0].stats->kurtosis = NAN;
+	t[0].stats->n = 23;
+	t[0].stats->nonfinite = 1;
 	t[0].nsketch = 5;
 	t[0].sketch = malloc(5 * sizeof(float));
 	const uint32_t bits[5] = {0x7FC00001, 0x80000000, 0x00000001,
 				  0x7F800000, 0x3DCCCCCD};
 	memcpy(t[0].sketch, bits, sizeof bits);
-	t[0].nsv = 3;
-	t[0].sv = malloc(3 * sizeof(double));
-	t[0].sv[0] = 3.5;
-	t[0].sv[1] = 0.1;
-	t[0].sv[2] = 0;
-	t[0].rows = 2;
-	t[0].cols = 12;
-	t[0].sigma1 = 3.5;
-	t[0].stable_rank = 1.0009;
-	t[0].effective_rank = 1.2;
-	t[0].sv_exact = true;
-	t[1].name = xstrdup("ids");
+	ck_assert_ptr_nonnull(mp_tensor_fp_spec(&t[0], 3));
+	t[0].spec->sv[0] = 3.5;
+	t[0].spec->sv[1] = 0.1;
+	t[0].spec->sv[2] = 0;
+	t[0].spec->rows = 2;
+	t[0].spec->cols = 12;
+	t[0].spec->sigma1 = 3.5;
+	t[0].spec->stable_rank = 1.0009;
+	t[0].spec->effective_rank = 1.2;
+	t[0].spec->sv_exact = true;
+	ck_assert_int_eq(
+	    mp_tensor_fp_init(&t[1], "ids", 1, (const uint64_t[]){5}), MP_OK);
 	t[1].dtype = t[1].stored = MP_I8;
-	t[1].ndim = 1;
-	t[1].shape[0] = 5;
 	t[1].numel = 5;
 	memset(t[1].sha256, '0', 64);
-	t[2].name = xstrdup("scalar");
+	ck_assert_int_eq(mp_tensor_fp_init(&t[2], "scalar", 0, NULL), MP_OK);
 	t[2].dtype = t[2].stored = MP_F64;
-	t[2].ndim = 0;
 	t[2].numel = 1;
 	fp->has_hist = true;
 	for (int i = 0; i < MP_SPECTRAL_BINS; i++)
@@ -636,6 +634,34 @@ static bool same_num(double a, double b)
 {
 	return (isnan(a) && isnan(b)) || a == b;
 }
+
+/* Written as it is produced, a fingerprint is the text of its tree as
+ * mp_json_print prints it (the tree read back in test_json_roundtrip), as
+ * a member of an object too. */
+START_TEST(test_json_streamed)
+{
+	struct mp_fingerprint *a = full_fp();
+	for (int pretty = 0; pretty < 2; pretty++) {
+		mp_json *doc = mp_json_object();
+		mp_json_set(doc, "fp", mp_fp_to_json(a));
+		char *want = mp_json_print(doc, pretty);
+		mp_json_free(doc);
+		char *got = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&got, &len);
+		struct mp_jw *w = mp_jw_new(f, pretty);
+		mp_jw_obj(w, NULL);
+		ck_assert(mp_fp_write_json(w, "fp", a));
+		mp_jw_end(w);
+		ck_assert(mp_jw_free(w));
+		fclose(f);
+		ck_assert_str_eq(got, want);
+		free(got);
+		free(want);
+	}
+	mp_fp_free(a);
+}
+END_TEST
 
 START_TEST(test_json_roundtrip)
 {
@@ -679,8 +705,10 @@ START_TEST(test_json_roundtrip)
 			ck_assert_uint_eq(y->shape[d], x->shape[d]);
 		ck_assert_uint_eq(y->numel, x->numel);
 		ck_assert_str_eq(y->sha256, x->sha256);
-		ck_assert_int_eq(y->has_stats, x->has_stats);
-		struct mp_tstats sx = x->stats, sy = y->stats;
+		ck_assert_int_eq((y->stats != NULL), (x->stats != NULL));
+		struct mp_tstats none = {0};
+		struct mp_tstats sx = x->stats ? *x->stats : none,
+				 sy = y->stats ? *y->stats : none;
 		for (int f = 0; f < MP_TSTATS_NFIELDS; f++)
 			ck_assert_msg(same_num(*mp_tstats_field(&sx, f),
 					       *mp_tstats_field(&sy, f)),
@@ -691,17 +719,21 @@ START_TEST(test_json_roundtrip)
 		if (x->nsketch)
 			ck_assert(memcmp(y->sketch, x->sketch,
 					 x->nsketch * sizeof(float)) == 0);
-		ck_assert_uint_eq(y->nsv, x->nsv);
-		for (uint32_t k = 0; k < x->nsv; k++)
-			ck_assert(y->sv[k] == x->sv[k]);
-		ck_assert_uint_eq(y->rows, x->rows);
-		ck_assert_uint_eq(y->cols, x->cols);
-		ck_assert(same_num(y->sigma1, x->sigma1));
-		ck_assert(same_num(y->stable_rank, x->stable_rank));
-		ck_assert(same_num(y->effective_rank, x->effective_rank));
-		ck_assert_int_eq(y->sv_exact, x->sv_exact);
+		ck_assert_uint_eq(NSV(*y), NSV(*x));
+		for (uint32_t k = 0; k < NSV(*x); k++)
+			ck_assert(y->spec->sv[k] == x->spec->sv[k]);
+		ck_assert_int_eq(y->spec != NULL, x->spec != NULL);
+		if (!x->spec)
+			continue;
+		ck_assert_uint_eq(y->spec->rows, x->spec->rows);
+		ck_assert_uint_eq(y->spec->cols, x->spec->cols);
+		ck_assert(same_num(y->spec->sigma1, x->spec->sigma1));
+		ck_assert(same_num(y->spec->stable_rank, x->spec->stable_rank));
+		ck_assert(
+		    same_num(y->spec->effective_rank, x->spec->effective_rank));
+		ck_assert_int_eq(y->spec->sv_exact, x->spec->sv_exact);
 	}
-	ck_assert(isnan(b->tensors[0].stats.kurtosis));
+	ck_assert(isnan(b->tensors[0].stats->kurtosis));
 	ck_assert_str_eq(b->tensors[2].sha256, ""); /* unset stays unset */
 	ck_assert(b->has_hist);
 	for (int i = 0; i < MP_SPECTRAL_BINS; i++)
@@ -718,8 +750,8 @@ START_TEST(test_json_precision)
 {
 	struct mp_fingerprint *a = full_fp();
 	a->params = 9007199254740991ull; /* 2^53 - 1 */
-	a->tensors[0].stats.mean = 0.1 + 0.2;
-	a->tensors[0].sv[1] = 1.0 / 3;
+	a->tensors[0].stats->mean = 0.1 + 0.2;
+	a->tensors[0].spec->sv[1] = 1.0 / 3;
 	a->seconds = 2.0 / 3;
 	mp_json *j = mp_fp_to_json(a);
 	char *text = mp_json_print(j, false);
@@ -732,9 +764,9 @@ START_TEST(test_json_precision)
 		      err.msg);
 	mp_json_free(j);
 	ck_assert_uint_eq(b->params, 9007199254740991ull);
-	ck_assert_msg(b->tensors[0].stats.mean == 0.1 + 0.2, "%.17g",
-		      b->tensors[0].stats.mean);
-	ck_assert(b->tensors[0].sv[1] == 1.0 / 3);
+	ck_assert_msg(b->tensors[0].stats->mean == 0.1 + 0.2, "%.17g",
+		      b->tensors[0].stats->mean);
+	ck_assert(b->tensors[0].spec->sv[1] == 1.0 / 3);
 	ck_assert(b->seconds == 2.0 / 3);
 	mp_fp_free(a);
 	mp_fp_free(b);
@@ -843,8 +875,8 @@ START_TEST(test_json_good_base)
 	j = parse(s);
 	ck_assert_msg(mp_fp_from_json(j, "g", &fp, &err) == MP_OK, "%s",
 		      err.msg);
-	ck_assert(isnan(fp->tensors[0].stats.skew));
-	ck_assert(fp->tensors[0].stats.kurtosis == 1);
+	ck_assert(isnan(fp->tensors[0].stats->skew));
+	ck_assert(fp->tensors[0].stats->kurtosis == 1);
 	mp_fp_free(fp);
 	mp_json_free(j);
 	free(s);
@@ -1098,6 +1130,7 @@ Suite *suite_fingerprint(void)
 	tcase_add_test(tc, test_sketch_positions);
 	tcase_add_test(tc, test_find);
 	tcase_add_test(tc, test_json_roundtrip);
+	tcase_add_test(tc, test_json_streamed);
 	tcase_add_test(tc, test_json_precision);
 	tcase_add_test(tc, test_json_computed_roundtrip);
 	tcase_add_test(tc, test_json_good_base);

@@ -23,18 +23,18 @@ static struct mp_fingerprint *fp_new(int n, const char *const *names,
 	fp->ntensors = (size_t)n;
 	for (int i = 0; i < n; i++) {
 		struct mp_tensor_fp *t = &fp->tensors[i];
-		t->name = strdup(names[i]);
+		ck_assert_int_eq(mp_tensor_fp_init(t, names[i], 1, &numel[i]),
+				 MP_OK);
 		t->dtype = t->stored = MP_F32;
-		t->ndim = 1;
-		t->shape[0] = t->numel = numel[i];
+		t->numel = numel[i];
 		t->nsketch = nsketch;
 		t->sketch = malloc(nsketch * sizeof(float));
 		memcpy(t->sketch, vals + (size_t)i * nsketch, nsketch * sizeof(float));
 		snprintf(t->sha256, sizeof t->sha256, "%s", sha ? sha[i] : "");
-		t->has_stats = true;
-		t->stats.n = numel[i];
+		t->stats = calloc(1, sizeof *t->stats);
+		t->stats->n = numel[i];
 		for (int k = 0; k < MP_TSTATS_NFIELDS; k++)
-			*mp_tstats_field(&t->stats, k) = t->sketch[0];
+			*mp_tstats_field(t->stats, k) = t->sketch[0];
 	}
 	return fp;
 }
@@ -229,26 +229,27 @@ static struct mp_fingerprint *fp_spec(int n, const struct spec *sp)
 	fp->ntensors = (size_t)n;
 	for (int i = 0; i < n; i++) {
 		struct mp_tensor_fp *t = &fp->tensors[i];
-		t->name = strdup(sp[i].name);
+		ck_assert_int_eq(mp_tensor_fp_init(t, sp[i].name, sp[i].ndim,
+						   sp[i].shape),
+				 MP_OK);
 		t->dtype = t->stored = MP_F32;
-		t->ndim = sp[i].ndim;
 		t->numel = 1;
 		for (int d = 0; d < t->ndim; d++)
-			t->numel *= t->shape[d] = sp[i].shape[d];
+			t->numel *= t->shape[d];
 		t->nsketch = sp[i].nsketch;
 		t->sketch = malloc(t->nsketch * sizeof(float));
 		memcpy(t->sketch, sp[i].vals, t->nsketch * sizeof(float));
-		t->has_stats = true;
+		t->stats = calloc(1, sizeof *t->stats);
 		double first = NAN;
 		for (uint32_t k = 0; k < t->nsketch; k++) {
 			if (isfinite(t->sketch[k])) {
-				if (t->stats.n++ == 0)
+				if (t->stats->n++ == 0)
 					first = t->sketch[k];
 			} else
-				t->stats.nonfinite++;
+				t->stats->nonfinite++;
 		}
 		for (int k = 0; k < MP_TSTATS_NFIELDS; k++)
-			*mp_tstats_field(&t->stats, k) = first;
+			*mp_tstats_field(t->stats, k) = first;
 		snprintf(t->sha256, sizeof t->sha256, "%c", 'a' + i);
 	}
 	return fp;

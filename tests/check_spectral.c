@@ -344,7 +344,7 @@ static void fp_clear(struct mp_fingerprint *fp)
 {
 	for (size_t i = 0; i < fp->ntensors; i++) {
 		free(fp->tensors[i].name);
-		free(fp->tensors[i].sv);
+		free(fp->tensors[i].spec);
 	}
 	free(fp->tensors);
 	memset(fp, 0, sizeof(*fp));
@@ -406,31 +406,31 @@ START_TEST(method_listing_and_histogram)
 	ck_assert_int_eq(d->dtype, MP_F32);
 	ck_assert_int_eq(d->ndim, 2);
 	ck_assert_uint_eq(d->numel, 9);
-	ck_assert_uint_eq(d->rows, 3);
-	ck_assert_uint_eq(d->cols, 3);
-	ck_assert_uint_eq(d->nsv, 3);
-	ck_assert(d->sv_exact);
-	ck_assert_double_eq_tol(d->sv[0], 2, 1e-14);
-	ck_assert_double_eq_tol(d->sv[1], 1, 1e-14);
-	ck_assert_double_eq_tol(d->sv[2], 0.5, 1e-14);
-	ck_assert_double_eq_tol(d->sigma1, 2, 1e-14);
-	ck_assert_double_eq_tol(d->stable_rank, 5.25 / 4, 1e-13);
+	ck_assert_uint_eq(d->spec->rows, 3);
+	ck_assert_uint_eq(d->spec->cols, 3);
+	ck_assert_uint_eq(NSV(*d), 3);
+	ck_assert(d->spec->sv_exact);
+	ck_assert_double_eq_tol(d->spec->sv[0], 2, 1e-14);
+	ck_assert_double_eq_tol(d->spec->sv[1], 1, 1e-14);
+	ck_assert_double_eq_tol(d->spec->sv[2], 0.5, 1e-14);
+	ck_assert_double_eq_tol(d->spec->sigma1, 2, 1e-14);
+	ck_assert_double_eq_tol(d->spec->stable_rank, 5.25 / 4, 1e-13);
 	double p[3] = {2 / 3.5, 1 / 3.5, 0.5 / 3.5}, h = 0;
 	for (int i = 0; i < 3; i++)
 		h -= p[i] * log(p[i]);
-	ck_assert_double_eq_tol(d->effective_rank, exp(h), 1e-13);
+	ck_assert_double_eq_tol(d->spec->effective_rank, exp(h), 1e-13);
 
 	for (int i = 1; i < 5; i += 2)
-		ck_assert_uint_eq(fp.tensors[i].nsv, 0);
-	ck_assert_uint_eq(fp.tensors[4].nsv, 0);
+		ck_assert_uint_eq(NSV(fp.tensors[i]), 0);
+	ck_assert_uint_eq(NSV(fp.tensors[4]), 0);
 	ck_assert_str_eq(fp.tensors[3].name, "i");
 	ck_assert_int_eq(fp.tensors[3].dtype, MP_I32);
 	ck_assert_uint_eq(fp.tensors[4].shape[1], 5);
 
 	const struct mp_tensor_fp *two_fp = &fp.tensors[2];
-	ck_assert_uint_eq(two_fp->nsv, 2);
-	ck_assert_double_eq_tol(two_fp->sv[0], 4, 1e-14);
-	ck_assert_double_eq_tol(two_fp->sv[1], 0.001, 1e-15);
+	ck_assert_uint_eq(NSV(*two_fp), 2);
+	ck_assert_double_eq_tol(two_fp->spec->sv[0], 4, 1e-14);
+	ck_assert_double_eq_tol(two_fp->spec->sv[1], 0.001, 1e-15);
 
 	/* d adds 9/3 at r = 1, 0.5, 0.25; two adds 8/2 at r = 1, 2.5e-4 */
 	double want[64] = {0};
@@ -454,9 +454,9 @@ START_TEST(method_listing_and_histogram)
 
 	/* max_sv 1: stable rank still uses the whole Frobenius norm */
 	run_ok(&tm, "{\"max_sv\": 1}", 1, &fp);
-	ck_assert_uint_eq(fp.tensors[0].nsv, 1);
-	ck_assert_double_eq_tol(fp.tensors[0].stable_rank, 5.25 / 4, 1e-13);
-	ck_assert_double_eq_tol(fp.tensors[0].effective_rank, 1, 1e-15);
+	ck_assert_uint_eq(NSV(fp.tensors[0]), 1);
+	ck_assert_double_eq_tol(fp.tensors[0].spec->stable_rank, 5.25 / 4, 1e-13);
+	ck_assert_double_eq_tol(fp.tensors[0].spec->effective_rank, 1, 1e-15);
 	ck_assert_double_eq_tol(fp.hist[63], 1, 1e-15);
 	fp_clear(&fp);
 }
@@ -476,18 +476,18 @@ START_TEST(output_last)
 	add(&tm, "dw", MP_F32, 4, (uint64_t[]){3, 2, 20, 1}, conv, true, false);
 	struct mp_fingerprint fp;
 	run_ok(&tm, NULL, 2, &fp);
-	ck_assert_uint_eq(fp.tensors[0].rows, 2);
-	ck_assert_uint_eq(fp.tensors[0].cols, 3);
-	ck_assert_uint_eq(fp.tensors[0].nsv, 2);
-	ck_assert_double_eq_tol(fp.tensors[0].sv[0], 2, 1e-14);
-	ck_assert_double_eq_tol(fp.tensors[0].sv[1], 1, 1e-14);
-	ck_assert_uint_eq(fp.tensors[1].rows, 5);
-	ck_assert_uint_eq(fp.tensors[1].cols, 24);
+	ck_assert_uint_eq(fp.tensors[0].spec->rows, 2);
+	ck_assert_uint_eq(fp.tensors[0].spec->cols, 3);
+	ck_assert_uint_eq(NSV(fp.tensors[0]), 2);
+	ck_assert_double_eq_tol(fp.tensors[0].spec->sv[0], 2, 1e-14);
+	ck_assert_double_eq_tol(fp.tensors[0].spec->sv[1], 1, 1e-14);
+	ck_assert_uint_eq(fp.tensors[1].spec->rows, 5);
+	ck_assert_uint_eq(fp.tensors[1].spec->cols, 24);
 	/* all zero: values 0, ranks 0, no histogram weight */
-	ck_assert_uint_eq(fp.tensors[1].nsv, 5);
-	ck_assert_double_eq(fp.tensors[1].sigma1, 0);
-	ck_assert_double_eq(fp.tensors[1].stable_rank, 0);
-	ck_assert_uint_eq(fp.tensors[2].nsv, 0); /* output axis of size 1 */
+	ck_assert_uint_eq(NSV(fp.tensors[1]), 5);
+	ck_assert_double_eq(fp.tensors[1].spec->sigma1, 0);
+	ck_assert_double_eq(fp.tensors[1].spec->stable_rank, 0);
+	ck_assert_uint_eq(NSV(fp.tensors[2]), 0); /* output axis of size 1 */
 	ck_assert_double_eq_tol(fp.hist[63], 0.5, 1e-15);
 	ck_assert_double_eq_tol(fp.hist[bin_of(0.5)], 0.5, 1e-15);
 	fp_clear(&fp);
@@ -515,11 +515,11 @@ START_TEST(output_last)
 		const double *want[3] = {last, first, first};
 		for (int a = 0; a < 3; a++) {
 			run_ok(&t4, args[a], 1, &fp);
-			ck_assert_uint_eq(fp.tensors[0].rows, 2);
-			ck_assert_uint_eq(fp.tensors[0].cols, 8);
-			ck_assert_uint_eq(fp.tensors[0].nsv, 2);
+			ck_assert_uint_eq(fp.tensors[0].spec->rows, 2);
+			ck_assert_uint_eq(fp.tensors[0].spec->cols, 8);
+			ck_assert_uint_eq(NSV(fp.tensors[0]), 2);
 			for (int v = 0; v < 2; v++)
-				ck_assert_double_eq_tol(fp.tensors[0].sv[v],
+				ck_assert_double_eq_tol(fp.tensors[0].spec->sv[v],
 							want[a][v],
 							1e-12 * want[a][0]);
 			fp_clear(&fp);
@@ -527,11 +527,11 @@ START_TEST(output_last)
 		/* stored output-last (TF.js): "first" reads it output-first */
 		t4.t[0].output_last = true;
 		run_ok(&t4, NULL, 1, &fp);
-		ck_assert_double_eq_tol(fp.tensors[0].sv[1], last[1],
+		ck_assert_double_eq_tol(fp.tensors[0].spec->sv[1], last[1],
 					1e-12 * last[0]);
 		fp_clear(&fp);
 		run_ok(&t4, args[2], 1, &fp);
-		ck_assert_double_eq_tol(fp.tensors[0].sv[1], first[1],
+		ck_assert_double_eq_tol(fp.tensors[0].spec->sv[1], first[1],
 					1e-12 * first[0]);
 		fp_clear(&fp);
 	}
@@ -539,11 +539,11 @@ START_TEST(output_last)
 	/* the same bytes read output-first: 3 x 2, rows = first dim */
 	tm.t[0].output_last = false;
 	run_ok(&tm, NULL, 1, &fp);
-	ck_assert_uint_eq(fp.tensors[0].rows, 3);
-	ck_assert_uint_eq(fp.tensors[0].cols, 2);
+	ck_assert_uint_eq(fp.tensors[0].spec->rows, 3);
+	ck_assert_uint_eq(fp.tensors[0].spec->cols, 2);
 	/* [[1,0],[0,0],[0,2]] has the same singular values */
-	ck_assert_double_eq_tol(fp.tensors[0].sv[0], 2, 1e-14);
-	ck_assert_double_eq_tol(fp.tensors[0].sv[1], 1, 1e-14);
+	ck_assert_double_eq_tol(fp.tensors[0].spec->sv[0], 2, 1e-14);
+	ck_assert_double_eq_tol(fp.tensors[0].spec->sv[1], 1, 1e-14);
 	fp_clear(&fp);
 }
 END_TEST
@@ -600,18 +600,18 @@ START_TEST(threads_identical)
 		run_ok(&rm.tm, cfgs[c], 2, &b);
 		ck_assert_uint_eq(a.ntensors, b.ntensors);
 		for (size_t i = 0; i < a.ntensors; i++) {
-			ck_assert_uint_eq(a.tensors[i].nsv, b.tensors[i].nsv);
-			ck_assert(a.tensors[i].nsv > 0);
-			ck_assert_int_eq(a.tensors[i].sv_exact,
+			ck_assert_uint_eq(NSV(a.tensors[i]), NSV(b.tensors[i]));
+			ck_assert(NSV(a.tensors[i]) > 0);
+			ck_assert_int_eq(a.tensors[i].spec->sv_exact,
 					 c == 0 || i == 3);
 			ck_assert_msg(
-			    memcmp(a.tensors[i].sv, b.tensors[i].sv,
-				   a.tensors[i].nsv * sizeof(double)) == 0,
+			    memcmp(a.tensors[i].spec->sv, b.tensors[i].spec->sv,
+				   NSV(a.tensors[i]) * sizeof(double)) == 0,
 			    "config %d tensor %zu: sv differ (%.17g "
 			    "vs %.17g)",
-			    c, i, a.tensors[i].sv[0], b.tensors[i].sv[0]);
-			ck_assert(a.tensors[i].stable_rank ==
-				  b.tensors[i].stable_rank);
+			    c, i, a.tensors[i].spec->sv[0], b.tensors[i].spec->sv[0]);
+			ck_assert(a.tensors[i].spec->stable_rank ==
+				  b.tensors[i].spec->stable_rank);
 		}
 		ck_assert(memcmp(a.hist, b.hist, sizeof(a.hist)) == 0);
 		fp_clear(&a);
@@ -631,14 +631,14 @@ START_TEST(permutation_and_rename)
 	run_ok(&y.tm, NULL, 2, &b);
 	for (size_t i = 0; i < a.ntensors; i++) {
 		ck_assert_str_ne(a.tensors[i].name, b.tensors[i].name);
-		ck_assert_uint_eq(a.tensors[i].nsv, b.tensors[i].nsv);
-		for (uint32_t k = 0; k < a.tensors[i].nsv; k++)
+		ck_assert_uint_eq(NSV(a.tensors[i]), NSV(b.tensors[i]));
+		for (uint32_t k = 0; k < NSV(a.tensors[i]); k++)
 			ck_assert_msg(
-			    fabs(a.tensors[i].sv[k] - b.tensors[i].sv[k]) <
-				1e-12 * a.tensors[i].sigma1,
+			    fabs(a.tensors[i].spec->sv[k] - b.tensors[i].spec->sv[k]) <
+				1e-12 * a.tensors[i].spec->sigma1,
 			    "tensor %zu sv %u", i, k);
-		ck_assert(REL(a.tensors[i].effective_rank,
-			      b.tensors[i].effective_rank) < 1e-12);
+		ck_assert(REL(a.tensors[i].spec->effective_rank,
+			      b.tensors[i].spec->effective_rank) < 1e-12);
 	}
 	for (int k = 0; k < 64; k++)
 		ck_assert(fabs(a.hist[k] - b.hist[k]) < 1e-12);
@@ -699,7 +699,7 @@ START_TEST(arguments)
 	struct mp_fingerprint fp;
 	run_ok(&none, NULL, 0, &fp);
 	ck_assert(!fp.has_hist);
-	ck_assert_uint_eq(fp.tensors[0].nsv, 0);
+	ck_assert_uint_eq(NSV(fp.tensors[0]), 0);
 	fp_clear(&fp);
 }
 END_TEST
@@ -734,8 +734,8 @@ START_TEST(progress_and_nonfinite)
 	ck_assert_int_eq(prog_calls, 2);
 	ck_assert_uint_eq(prog_last, 32);
 	ck_assert_uint_eq(prog_total, 32);
-	ck_assert_uint_eq(fp.tensors[0].nsv, 2);
-	ck_assert_uint_eq(fp.tensors[1].nsv, 0);
+	ck_assert_uint_eq(NSV(fp.tensors[0]), 2);
+	ck_assert_uint_eq(NSV(fp.tensors[1]), 0);
 	ck_assert_double_eq_tol(fp.hist[63], 1, 1e-15);
 	fp_clear(&fp);
 }

@@ -245,12 +245,13 @@ static void world(void)
 	/* alpha: one tensor w (2x3, F32), sketch {0,0,0,1}; 1000 F32 and 500
 	   F16 parameters; spectral histogram 0.25 in bin 0, 0.75 in bin 63 */
 	float sketch[4] = {0, 0, 0, 1};
+	uint64_t shape[2] = {2, 3};
+	struct mp_tstats stats = {.n = 6, .mean = 0.25, .std = 0.5,
+				  .min = -1, .max = 2, .sparsity = 0.5};
 	struct mp_tensor_fp tf = {.name = "w", .dtype = MP_F32, .stored = MP_F32,
-				  .ndim = 2, .shape = {2, 3}, .numel = 6,
-				  .has_stats = true, .nsketch = 4,
+				  .ndim = 2, .shape = shape, .numel = 6,
+				  .stats = &stats, .nsketch = 4,
 				  .sketch = sketch};
-	tf.stats = (struct mp_tstats){.n = 6, .mean = 0.25, .std = 0.5,
-				      .min = -1, .max = 2, .sparsity = 0.5};
 	struct mp_fingerprint fp = {.method = "tensors", .format = "safetensors",
 				    .params = 1500, .ntensors = 1, .tensors = &tf};
 	fp.dtype_params[MP_F32] = 1000;

@@ -158,20 +158,42 @@ awk -v n=$N 'BEGIN { printf "{"; for (i = 0; i < n; i++)
 	printf "%s\"t%07d\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[0,0]}",
 		(i ? "," : ""), i; printf "}" }' > "$T/hdr.json"
 { le64 "$(wc -c < "$T/hdr.json")"; cat "$T/hdr.json"; } > "$T/empty.safetensors"
-# 2 KB per tensor (was 3.5); ASan's redzones and quarantine get twice that
-per=2048
-case "$(ldd "$MP_BIN" 2>/dev/null)" in *libasan*) per=4096 ;; esac
-if [ -x /usr/bin/time ]; then
+# 640 bytes per tensor, for the fingerprint and for --json -o (measured
+# about 470; was 3.5 KB, then 727, and 7 KB for --json); ASan's redzones
+# and quarantine get more
+per=640
+case "$(ldd "$MP_BIN" 2>/dev/null)" in *libasan*) per=1536 ;; esac
+# rss_bound WHAT OUT ARGS...: fingerprint ARGS into OUT within the bound
+rss_bound() {
+	what=$1 out=$2
+	shift 2
 	t0=$(date +%s)
 	ASAN_OPTIONS="${ASAN_OPTIONS:-}:quarantine_size_mb=16" \
 		/usr/bin/time -f %M -o "$T/rss" timeout 120 "$MP_BIN" fingerprint \
-		--threads 2 "$T/empty.safetensors" > "$T/out" ||
-		fail "fingerprint of $N empty tensors failed"
+		--threads 2 "$@" > "$out" || fail "$what of $N empty tensors failed"
 	rss=$(tail -n 1 "$T/rss")
-	echo "$N empty tensors: peak RSS ${rss} KB, $(( $(date +%s) - t0 )) s"
+	echo "$what of $N empty tensors: peak RSS ${rss} KB, $(( $(date +%s) - t0 )) s"
 	[ "$rss" -lt $((N * per / 1024)) ] ||
-		fail "$N empty tensors took $rss KB (bound $((N * per / 1024)) KB)"
+		fail "$what of $N empty tensors took $rss KB (bound $((N * per / 1024)) KB)"
+}
+if [ -x /usr/bin/time ]; then
+	rss_bound fingerprint "$T/out" "$T/empty.safetensors"
 	grep -Eq "safetensors +$N +0 " "$T/out" || fail "empty tensors: $(cat "$T/out")"
+	# the JSON is written as it is produced, not built as a tree first
+	rss_bound "fingerprint --json -o" "$T/out.json" --json \
+		-o "$T/o.json" "$T/empty.safetensors"
+	python3 - "$T/out.json" "$T/o.json" <<'PY' || fail "--json of $N empty tensors"
+import json, sys
+for p in sys.argv[1:]:
+    with open(p, encoding="utf-8") as f:
+        fps = json.load(f)["fingerprints"]
+    assert len(fps) == 1, p
+    ts = fps[0]["tensors"]
+    assert len(ts) == 200000, (p, len(ts))
+    assert ts[0]["name"] == "t0000000" and ts[-1]["name"] == "t0199999", p
+    assert ts[7]["shape"] == [0] and ts[7]["stats"]["n"] == 0, p
+    assert ts[7]["stats"]["mean"] is None and "sketch" not in ts[7], p
+PY
 else
 	echo "skip: no /usr/bin/time for the RSS bound"
 fi

@@ -35,4 +35,7 @@ uint64_t tu_rand_u64(uint64_t *state);
 double tu_rand_uniform(uint64_t *state); /* [0,1) */
 double tu_rand_normal(uint64_t *state);
 
+/* Singular values a tensor fingerprint holds (0 without a spectrum). */
+#define NSV(t) ((t).spec ? (t).spec->nsv : 0u)
+
 #endif

@@ -2,6 +2,7 @@
 #include "cli.h"
 #include "model.h"
 #include "atomic_write.h"
+#include "json_write.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -165,8 +166,22 @@ int cmd_fingerprint(int argc, char **argv)
 		mp_json_free(args);
 		return cli_usage_error("fingerprint", "%s", err.msg);
 	}
-	mp_json *doc = mp_json_object();
-	mp_json *list = mp_json_add_arr(doc, "fingerprints");
+	/* fingerprints are written as they come, never as one tree: a model
+	 * of millions of tensors would need gigabytes for it */
+	struct mp_atomic out = {0};
+	if (outfile && mp_atomic_open(&out, outfile, &err) != MP_OK) {
+		cli_fail(&err);
+		mp_json_free(args);
+		return CLI_EXIT_FAIL;
+	}
+	struct mp_jw *jw = json ? mp_jw_new(stdout, true) : NULL;
+	struct mp_jw *ow = outfile ? mp_jw_new(out.fp, false) : NULL;
+	struct mp_jw *ws[2] = {jw, ow};
+	for (int k = 0; k < 2; k++)
+		if (ws[k]) {
+			mp_jw_obj(ws[k], NULL);
+			mp_jw_arr(ws[k], "fingerprints");
+		}
 	int failed = 0;
 	if (!json)
 		printf("%-40s %-11s %7s %12s %-22s %7s %s\n", "MODEL", "FORMAT",
@@ -197,21 +212,36 @@ int cmd_fingerprint(int argc, char **argv)
 			       mix, fp->seconds,
 			       fp->nfiles ? fp->files[0].sha256 : "");
 		}
-		if (json || outfile) /* the table alone needs no JSON tree */
-			mp_json_push(list, mp_fp_to_json(fp));
+		for (int k = 0; k < 2; k++)
+			if (ws[k])
+				mp_fp_write_json(ws[k], NULL, fp);
 		mp_fp_free(fp);
 	}
-	if (json)
-		cli_print_json(doc);
+	for (int k = 0; k < 2; k++)
+		if (ws[k]) {
+			mp_jw_end(ws[k]);
+			mp_jw_end(ws[k]);
+		}
+	if (json) {
+		putchar('\n');
+		fflush(stdout);
+		if (!mp_jw_free(jw)) {
+			cli_error("standard output: cannot write the JSON "
+				  "output");
+			failed = 1;
+		}
+	}
 	if (outfile) {
-		char *text = mp_json_print(doc, false);
-		if (!text || mp_atomic_write(outfile, text, &err) != MP_OK) {
+		if (!mp_jw_free(ow)) {
+			mp_atomic_abort(&out);
+			mp_error_set(&err, MP_EIO, "%s: cannot write", outfile);
+			cli_fail(&err);
+			failed = 1;
+		} else if (mp_atomic_commit(&out, &err) != MP_OK) {
 			cli_fail(&err);
 			failed = 1;
 		}
-		free(text);
 	}
-	mp_json_free(doc);
 	mp_json_free(args);
 	return failed ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 }

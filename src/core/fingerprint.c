@@ -215,8 +215,11 @@ void mp_fp_free(struct mp_fingerprint *fp)
 	for (size_t i = 0; i < fp->ntensors; i++) {
 		free(fp->tensors[i].name);
 		free(fp->tensors[i].sketch);
-		free(fp->tensors[i].sv);
+		free(fp->tensors[i].spec);
+		if (!fp->tensors[i].stats_shared)
+			free(fp->tensors[i].stats);
 	}
+	free(fp->shared);
 	for (size_t i = 0; i < fp->nfiles; i++)
 		free(fp->files[i].path);
 	free(fp->tensors);
@@ -289,4 +292,60 @@ uint32_t mp_sketch_positions(const uint64_t *shape, int ndim, uint64_t numel,
 		pos[i] = (uint64_t)a + mix(&st) % width;
 	}
 	return k;
+}
+
+mp_status mp_tensor_fp_init(struct mp_tensor_fp *t, const char *name, int ndim,
+			    const uint64_t *shape)
+{
+	size_t len = strlen(name) + 1, at = (len + 7) / 8 * 8;
+	if (ndim < 0 || ndim > MP_MAX_DIMS)
+		return MP_EINVAL;
+	char *mem = malloc(at + (size_t)ndim * sizeof *shape);
+	if (!mem)
+		return MP_ENOMEM;
+	memcpy(mem, name, len);
+	t->name = mem;
+	t->shape = (uint64_t *)(void *)(mem + at);
+	if (ndim)
+		memcpy(t->shape, shape, (size_t)ndim * sizeof *shape);
+	t->ndim = ndim;
+	return MP_OK;
+}
+
+struct mp_tensor_spec *mp_tensor_fp_spec(struct mp_tensor_fp *t, uint32_t nsv)
+{
+	free(t->spec);
+	t->spec = calloc(1, sizeof *t->spec + (size_t)nsv * sizeof(double));
+	if (t->spec)
+		t->spec->nsv = nsv;
+	return t->spec;
+}
+
+mp_status mp_fp_set_stats(struct mp_fingerprint *fp, struct mp_tensor_fp *t,
+			  const struct mp_tstats *s)
+{
+	if (!t->stats_shared)
+		free(t->stats);
+	t->stats = NULL;
+	t->stats_shared = false;
+	bool none = s->n == 0 && s->nonfinite == 0;
+	for (int i = 0; none && i < fp->nshared; i++)
+		if (!memcmp(&fp->shared[i], s, sizeof *s)) {
+			t->stats = &fp->shared[i];
+			t->stats_shared = true;
+			return MP_OK;
+		}
+	if (none && fp->nshared < MP_FP_SHARED) {
+		if (!fp->shared &&
+		    !(fp->shared = calloc(MP_FP_SHARED, sizeof *fp->shared)))
+			return MP_ENOMEM;
+		fp->shared[fp->nshared] = *s;
+		t->stats = &fp->shared[fp->nshared++];
+		t->stats_shared = true;
+		return MP_OK;
+	}
+	if (!(t->stats = malloc(sizeof *t->stats)))
+		return MP_ENOMEM;
+	*t->stats = *s;
+	return MP_OK;
 }

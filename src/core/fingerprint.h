@@ -23,25 +23,42 @@ struct mp_progress {
 	void *ctx;
 };
 
+/* What the spectral method found for one matrix. */
+struct mp_tensor_spec {
+	uint64_t rows, cols; /* the matrix view (output axis = rows) */
+	double sigma1, stable_rank, effective_rank;
+	bool sv_exact; /* false when from the randomized SVD */
+	uint32_t nsv;  /* >= 1 */
+	double sv[];   /* [nsv] descending singular values */
+};
+
+/* One tensor's fingerprint: about 140 bytes plus its name and shape, and
+ * only what it holds beyond that (an empty tensor has no sketch and shares
+ * its statistics). */
 struct mp_tensor_fp {
-	char *name;
+	char *name;	 /* owned; the shape lives in the same allocation */
+	uint64_t *shape; /* [ndim], set with mp_tensor_fp_init */
 	enum mp_dtype dtype; /* logical dtype (after dequantisation) */
 	enum mp_dtype stored;
 	int ndim;
-	uint64_t shape[MP_MAX_DIMS];
+	uint32_t nsketch;
 	uint64_t numel;
 	char sha256[MP_SHA256_HEX]; /* of the bytes as stored */
-	bool has_stats;
-	struct mp_tstats stats;
-	uint32_t nsketch;
+	bool stats_shared;	    /* stats belongs to the fingerprint */
+	/* NULL when the tensor has none; owned unless stats_shared (then
+	 * read-only, shared by tensors of the same statistics of no values) */
+	struct mp_tstats *stats;
 	float *sketch; /* [nsketch] values at mp_sketch_positions() */
-	/* spectral */
-	uint32_t nsv;
-	double *sv; /* [nsv] descending singular values */
-	uint64_t rows, cols;
-	double sigma1, stable_rank, effective_rank;
-	bool sv_exact; /* false when from the randomized SVD */
+	struct mp_tensor_spec *spec; /* spectral only, else NULL */
 };
+
+/* Set t's name to a copy of name and its shape to shape[0..ndim) (ndim <=
+ * MP_MAX_DIMS), both in one allocation (free(t->name) frees both). */
+mp_status mp_tensor_fp_init(struct mp_tensor_fp *t, const char *name,
+			    int ndim, const uint64_t *shape);
+/* A new spectral record of nsv values for t (freed with the fingerprint);
+ * NULL when out of memory. */
+struct mp_tensor_spec *mp_tensor_fp_spec(struct mp_tensor_fp *t, uint32_t nsv);
 
 struct mp_file_fp {
 	char *path;
@@ -64,6 +81,10 @@ struct mp_fingerprint {
 	uint64_t dtype_params[MP_DTYPE_COUNT];
 	bool has_hist;
 	double hist[MP_SPECTRAL_BINS]; /* spectral histogram, sums to 1 */
+	/* Private: statistics shared by tensors (stats_shared), at most
+	 * MP_FP_SHARED of them, see mp_fp_set_stats. */
+	struct mp_tstats *shared;
+	int nshared;
 	/* Private: [ntensors] tensor indices sorted by (name, index), built by
 	 * mp_fp_index; NULL means mp_fp_find scans linearly. */
 	size_t *by_name;
@@ -109,9 +130,23 @@ mp_status mp_fp_hash_file(const struct mp_file *f, char hex[MP_SHA256_HEX],
 
 void mp_fp_free(struct mp_fingerprint *fp);
 
+/* Give t statistics equal to *s: when s describes no values (n and
+ * nonfinite 0) and equals statistics fp already shares, t shares them;
+ * such statistics are also added to those fp shares while there is room;
+ * otherwise t gets its own copy. Not thread-safe for one fp. */
+#define MP_FP_SHARED 8
+mp_status mp_fp_set_stats(struct mp_fingerprint *fp, struct mp_tensor_fp *t,
+			  const struct mp_tstats *s);
+
 /* JSON round trip (format in man/modelprint-files.5). from_json validates
  * every field and names `where` in errors. */
 mp_json *mp_fp_to_json(const struct mp_fingerprint *fp);
+/* Write fp as one JSON object (the value of member key, or NULL inside an
+ * array or at the top) without building a tree; the text is exactly what
+ * printing mp_fp_to_json's tree gives. False once the writer failed. */
+struct mp_jw;
+bool mp_fp_write_json(struct mp_jw *w, const char *key,
+		      const struct mp_fingerprint *fp);
 mp_status mp_fp_from_json(const mp_json *j, const char *where,
 			  struct mp_fingerprint **out, struct mp_error *err);
 

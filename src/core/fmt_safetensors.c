@@ -309,11 +309,8 @@ static mp_status order_and_check(struct mp_model *m, size_t first,
 	if (n < 2)
 		return MP_OK;
 	struct mp_tensor **v = malloc(n * sizeof *v);
-	struct mp_tensor *sorted = v ? malloc(n * sizeof *sorted) : NULL;
-	if (!sorted) {
-		free(v);
+	if (!v)
 		return mp_error_set(err, MP_ENOMEM, "%s: out of memory", path);
-	}
 	for (size_t i = 0; i < n; i++)
 		v[i] = &m->tensors[first + i];
 	qsort(v, n, sizeof *v, cmp_placed);
@@ -334,10 +331,23 @@ static mp_status order_and_check(struct mp_model *m, size_t first,
 		if (!last || t->offset + t->nbytes > last->offset + last->nbytes)
 			last = t;
 	}
-	for (size_t i = 0; i < n; i++)
-		sorted[i] = *v[i];
-	memcpy(&m->tensors[first], sorted, n * sizeof *sorted);
-	free(sorted);
+	/* put v[i] at position i in place, one cycle at a time (a sorted
+	 * copy would double the peak for millions of tensors) */
+	struct mp_tensor *base = &m->tensors[first];
+	for (size_t i = 0; i < n; i++) {
+		if (!v[i])
+			continue;
+		struct mp_tensor hold = base[i];
+		size_t at = i;
+		while (v[at] != &base[i]) {
+			size_t from = (size_t)(v[at] - base);
+			base[at] = *v[at];
+			v[at] = NULL;
+			at = from;
+		}
+		base[at] = hold;
+		v[at] = NULL;
+	}
 	free(v);
 	return s;
 }

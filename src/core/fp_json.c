@@ -2,6 +2,7 @@
  * reader treats its input as hostile: every field is type- and
  * range-checked and errors name the file and the field. */
 #include "fingerprint.h"
+#include "json_write.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -73,131 +74,119 @@ static bool b64_decode(const char *s, uint8_t **out, size_t *n)
 	return true;
 }
 
-/* Writers track allocation failure in *ok rather than checking each call. */
-static void need(bool *ok, const void *p)
+/* The sketch as base64 of its little-endian float32 values (NULL when out
+ * of memory). */
+static char *sketch_b64(const struct mp_tensor_fp *t)
 {
-	if (!p)
-		*ok = false;
+	uint8_t *raw = malloc((size_t)t->nsketch * 4);
+	char *enc = NULL;
+	if (raw) {
+		for (uint32_t i = 0; i < t->nsketch; i++) {
+			uint32_t u;
+			memcpy(&u, &t->sketch[i], 4);
+			for (int b = 0; b < 4; b++)
+				raw[4 * i + b] = (uint8_t)(u >> (8 * b));
+		}
+		enc = b64_encode(raw, (size_t)t->nsketch * 4);
+	}
+	free(raw);
+	return enc;
 }
 
-static mp_json *tensor_json(const struct mp_tensor_fp *t)
+static void tensor_write(struct mp_jw *w, const struct mp_tensor_fp *t)
 {
-	mp_json *o = mp_json_object();
-	bool ok = o != NULL;
-	if (!ok)
-		return NULL;
-	need(&ok, mp_json_add_str(o, "name", t->name));
-	need(&ok, mp_json_add_str(o, "dtype", mp_dtype_name(t->dtype)));
-	need(&ok, mp_json_add_str(o, "stored_dtype", mp_dtype_name(t->stored)));
-	mp_json *sh = mp_json_add_arr(o, "shape");
-	need(&ok, sh);
-	for (int d = 0; sh && d < t->ndim; d++)
-		need(&ok, mp_json_push_num(sh, (double)t->shape[d]));
-	need(&ok, mp_json_add_num(o, "numel", (double)t->numel));
+	mp_jw_obj(w, NULL);
+	mp_jw_str(w, "name", t->name);
+	mp_jw_str(w, "dtype", mp_dtype_name(t->dtype));
+	mp_jw_str(w, "stored_dtype", mp_dtype_name(t->stored));
+	mp_jw_arr(w, "shape");
+	for (int d = 0; d < t->ndim; d++)
+		mp_jw_num(w, NULL, (double)t->shape[d]);
+	mp_jw_end(w);
+	mp_jw_num(w, "numel", (double)t->numel);
 	if (t->sha256[0])
-		need(&ok, mp_json_add_str(o, "sha256", t->sha256));
-	if (t->has_stats) {
-		struct mp_tstats st = t->stats;
-		mp_json *js = mp_json_add_obj(o, "stats");
-		need(&ok, js);
-		for (int i = 0; js && i < MP_TSTATS_NFIELDS; i++)
-			need(&ok, mp_json_add_num(js, mp_tstats_field_name(i),
-						  *mp_tstats_field(&st, i)));
-		need(&ok, mp_json_add_num(js, "n", (double)st.n));
-		need(&ok,
-		     mp_json_add_num(js, "nonfinite", (double)st.nonfinite));
+		mp_jw_str(w, "sha256", t->sha256);
+	if (t->stats) {
+		struct mp_tstats st = *t->stats;
+		mp_jw_obj(w, "stats");
+		for (int i = 0; i < MP_TSTATS_NFIELDS; i++)
+			mp_jw_num(w, mp_tstats_field_name(i),
+				  *mp_tstats_field(&st, i));
+		mp_jw_num(w, "n", (double)st.n);
+		mp_jw_num(w, "nonfinite", (double)st.nonfinite);
+		mp_jw_end(w);
 	}
 	if (t->nsketch) {
-		uint8_t *raw = malloc((size_t)t->nsketch * 4);
-		char *enc = NULL;
-		if (raw) {
-			for (uint32_t i = 0; i < t->nsketch; i++) {
-				uint32_t u;
-				memcpy(&u, &t->sketch[i], 4);
-				for (int b = 0; b < 4; b++)
-					raw[4 * i + b] =
-					    (uint8_t)(u >> (8 * b));
-			}
-			enc = b64_encode(raw, (size_t)t->nsketch * 4);
-		}
-		need(&ok, enc ? mp_json_add_str(o, "sketch", enc) : NULL);
+		char *enc = sketch_b64(t);
+		if (enc)
+			mp_jw_str(w, "sketch", enc);
+		else
+			mp_jw_fail(w);
 		free(enc);
-		free(raw);
 	}
-	if (t->nsv) {
-		need(&ok, mp_json_add_num(o, "rows", (double)t->rows));
-		need(&ok, mp_json_add_num(o, "cols", (double)t->cols));
-		mp_json *sv = mp_json_add_arr(o, "sv");
-		need(&ok, sv);
-		for (uint32_t i = 0; sv && i < t->nsv; i++)
-			need(&ok, mp_json_push_num(sv, t->sv[i]));
-		need(&ok, mp_json_add_num(o, "sigma1", t->sigma1));
-		need(&ok, mp_json_add_num(o, "stable_rank", t->stable_rank));
-		need(&ok,
-		     mp_json_add_num(o, "effective_rank", t->effective_rank));
-		need(&ok, mp_json_add_bool(o, "sv_exact", t->sv_exact));
+	const struct mp_tensor_spec *sp = t->spec;
+	if (sp) {
+		mp_jw_num(w, "rows", (double)sp->rows);
+		mp_jw_num(w, "cols", (double)sp->cols);
+		mp_jw_arr(w, "sv");
+		for (uint32_t i = 0; i < sp->nsv; i++)
+			mp_jw_num(w, NULL, sp->sv[i]);
+		mp_jw_end(w);
+		mp_jw_num(w, "sigma1", sp->sigma1);
+		mp_jw_num(w, "stable_rank", sp->stable_rank);
+		mp_jw_num(w, "effective_rank", sp->effective_rank);
+		mp_jw_bool(w, "sv_exact", sp->sv_exact);
 	}
-	if (!ok) {
-		mp_json_free(o);
-		return NULL;
+	mp_jw_end(w);
+}
+
+bool mp_fp_write_json(struct mp_jw *w, const char *key,
+		      const struct mp_fingerprint *fp)
+{
+	mp_jw_obj(w, key);
+	mp_jw_str(w, "method", fp->method ? fp->method : "");
+	if (fp->model_id)
+		mp_jw_str(w, "model_id", fp->model_id);
+	mp_jw_str(w, "format", fp->format ? fp->format : "");
+	mp_jw_value(w, "args", fp->args);
+	mp_jw_num(w, "params", (double)fp->params);
+	mp_jw_num(w, "seconds", fp->seconds);
+	mp_jw_obj(w, "dtype_params");
+	for (int d = 0; d < MP_DTYPE_COUNT; d++)
+		if (fp->dtype_params[d])
+			mp_jw_num(w, mp_dtype_name((enum mp_dtype)d),
+				  (double)fp->dtype_params[d]);
+	mp_jw_end(w);
+	mp_jw_arr(w, "files");
+	for (size_t i = 0; i < fp->nfiles; i++) {
+		mp_jw_obj(w, NULL);
+		mp_jw_str(w, "path", fp->files[i].path);
+		mp_jw_num(w, "size", (double)fp->files[i].size);
+		mp_jw_str(w, "sha256", fp->files[i].sha256);
+		mp_jw_end(w);
 	}
-	return o;
+	mp_jw_end(w);
+	mp_jw_arr(w, "tensors");
+	for (size_t i = 0; i < fp->ntensors && !mp_jw_failed(w); i++)
+		tensor_write(w, &fp->tensors[i]);
+	mp_jw_end(w);
+	if (fp->has_hist) {
+		mp_jw_arr(w, "spectral_histogram");
+		for (int i = 0; i < MP_SPECTRAL_BINS; i++)
+			mp_jw_num(w, NULL, fp->hist[i]);
+		mp_jw_end(w);
+	}
+	mp_jw_end(w);
+	return !mp_jw_failed(w);
 }
 
 mp_json *mp_fp_to_json(const struct mp_fingerprint *fp)
 {
-	mp_json *o = mp_json_object();
-	bool ok = o != NULL;
-	if (!ok)
-		return NULL;
-	need(&ok, mp_json_add_str(o, "method", fp->method ? fp->method : ""));
-	if (fp->model_id)
-		need(&ok, mp_json_add_str(o, "model_id", fp->model_id));
-	need(&ok, mp_json_add_str(o, "format", fp->format ? fp->format : ""));
-	mp_json *args = fp->args ? mp_json_dup(fp->args) : mp_json_object();
-	need(&ok, args);
-	if (args && !mp_json_set(o, "args", args)) /* frees args */
-		ok = false;
-	need(&ok, mp_json_add_num(o, "params", (double)fp->params));
-	need(&ok, mp_json_add_num(o, "seconds", fp->seconds));
-	mp_json *dp = mp_json_add_obj(o, "dtype_params");
-	need(&ok, dp);
-	for (int d = 0; dp && d < MP_DTYPE_COUNT; d++)
-		if (fp->dtype_params[d])
-			need(&ok, mp_json_add_num(
-				      dp, mp_dtype_name((enum mp_dtype)d),
-				      (double)fp->dtype_params[d]));
-	mp_json *files = mp_json_add_arr(o, "files");
-	need(&ok, files);
-	for (size_t i = 0; ok && i < fp->nfiles; i++) {
-		mp_json *f = mp_json_object();
-		need(&ok, f);
-		if (!f)
-			break;
-		need(&ok, mp_json_add_str(f, "path", fp->files[i].path));
-		need(&ok,
-		     mp_json_add_num(f, "size", (double)fp->files[i].size));
-		need(&ok, mp_json_add_str(f, "sha256", fp->files[i].sha256));
-		if (!mp_json_push(files, f)) /* frees f */
-			ok = false;
-	}
-	mp_json *ts = mp_json_add_arr(o, "tensors");
-	need(&ok, ts);
-	for (size_t i = 0; ok && i < fp->ntensors; i++) {
-		if (!mp_json_push(ts, tensor_json(&fp->tensors[i])))
-			ok = false;
-	}
-	if (fp->has_hist) {
-		mp_json *h = mp_json_add_arr(o, "spectral_histogram");
-		need(&ok, h);
-		for (int i = 0; h && i < MP_SPECTRAL_BINS; i++)
-			need(&ok, mp_json_push_num(h, fp->hist[i]));
-	}
-	if (!ok) {
-		mp_json_free(o);
-		return NULL;
-	}
-	return o;
+	struct mp_jw *w = mp_jw_tree_new();
+	mp_json *j =
+	    w && mp_fp_write_json(w, NULL, fp) ? mp_jw_take_tree(w) : NULL;
+	mp_jw_free(w);
+	return j;
 }
 
 /* --- reading ------------------------------------------------------------ */
@@ -314,26 +303,26 @@ static mp_status spectral_from(const mp_json *j, const mp_json *sv,
 		return BAD("%s: tensor '%s': sv must be an array of 1 to %d "
 			   "numbers",
 			   where, t->name, MP_SPECTRAL_MAX_SV);
-	if (!(t->sv = malloc(n * sizeof *t->sv)))
+	struct mp_tensor_spec *sp = mp_tensor_fp_spec(t, (uint32_t)n);
+	if (!sp)
 		return NOMEM();
-	t->nsv = (uint32_t)n;
-	for (size_t i = 0; i < n; i++) {
-		mp_json *v = mp_json_at(sv, i);
-		t->sv[i] = mp_json_num(v);
-		if (!mp_json_is_number(v) || !isfinite(t->sv[i]) ||
-		    t->sv[i] < 0)
+	size_t k = 0;
+	for (mp_json *v = mp_json_child(sv); v; v = mp_json_next(v), k++) {
+		sp->sv[k] = mp_json_num(v);
+		if (!mp_json_is_number(v) || !isfinite(sp->sv[k]) ||
+		    sp->sv[k] < 0)
 			return BAD("%s: tensor '%s': sv[%zu] is not a "
 				   "non-negative number",
-				   where, t->name, i);
+				   where, t->name, k);
 	}
 	static const char *const fields[] = {"sigma1", "stable_rank",
 					     "effective_rank"};
-	double *dst[] = {&t->sigma1, &t->stable_rank, &t->effective_rank};
-	if (!mp_json_uint(mp_json_get(j, "rows"), &t->rows))
+	double *dst[] = {&sp->sigma1, &sp->stable_rank, &sp->effective_rank};
+	if (!mp_json_uint(mp_json_get(j, "rows"), &sp->rows))
 		return BAD(
 		    "%s: tensor '%s': rows is not a non-negative integer",
 		    where, t->name);
-	if (!mp_json_uint(mp_json_get(j, "cols"), &t->cols))
+	if (!mp_json_uint(mp_json_get(j, "cols"), &sp->cols))
 		return BAD(
 		    "%s: tensor '%s': cols is not a non-negative integer",
 		    where, t->name);
@@ -346,12 +335,13 @@ static mp_status spectral_from(const mp_json *j, const mp_json *sv,
 	if (ex && !mp_json_is_bool(ex))
 		return BAD("%s: tensor '%s': sv_exact is not a boolean", where,
 			   t->name);
-	t->sv_exact = mp_json_true(ex);
+	sp->sv_exact = mp_json_true(ex);
 	return MP_OK;
 }
 
 static mp_status tensor_from(const mp_json *j, const char *where, size_t idx,
-			     struct mp_tensor_fp *t, struct mp_error *err)
+			     struct mp_fingerprint *fp, struct mp_tensor_fp *t,
+			     struct mp_error *err)
 {
 	if (!mp_json_is_object(j))
 		return BAD("%s: tensors[%zu] is not an object", where, idx);
@@ -359,8 +349,6 @@ static mp_status tensor_from(const mp_json *j, const char *where, size_t idx,
 	if (!name)
 		return BAD("%s: tensors[%zu]: name is missing or not a string",
 			   where, idx);
-	if (!(t->name = mp_strdup(name)))
-		return NOMEM();
 	mp_status s = dtype_from(mp_json_get(j, "dtype"), where, name, "dtype",
 				 &t->dtype, err);
 	if (s != MP_OK)
@@ -375,17 +363,19 @@ static mp_status tensor_from(const mp_json *j, const char *where, size_t idx,
 		return BAD("%s: tensor '%s': shape must be an array of at most "
 			   "%d integers",
 			   where, name, MP_MAX_DIMS);
-	t->ndim = (int)mp_json_size(sh);
-	uint64_t numel = 1;
-	for (int d = 0; d < t->ndim; d++) {
-		if (!mp_json_uint(mp_json_at(sh, (size_t)d), &t->shape[d]))
+	uint64_t numel = 1, shape[MP_MAX_DIMS];
+	int ndim = 0;
+	for (mp_json *e = mp_json_child(sh); e; e = mp_json_next(e), ndim++) {
+		if (!mp_json_uint(e, &shape[ndim]))
 			return BAD("%s: tensor '%s': shape[%d] is not a "
 				   "non-negative integer",
-				   where, name, d);
-		if (!mp_mul_u64(numel, t->shape[d], &numel))
+				   where, name, ndim);
+		if (!mp_mul_u64(numel, shape[ndim], &numel))
 			return BAD("%s: tensor '%s': shape product overflows",
 				   where, name);
 	}
+	if (mp_tensor_fp_init(t, name, ndim, shape) != MP_OK)
+		return NOMEM();
 	if (!mp_json_uint(mp_json_get(j, "numel"), &t->numel) ||
 	    t->numel != numel)
 		return BAD("%s: tensor '%s': numel is not the product of the "
@@ -402,9 +392,11 @@ static mp_status tensor_from(const mp_json *j, const char *where, size_t idx,
 	}
 	mp_json *st = mp_json_get(j, "stats");
 	if (st) {
-		if ((s = stats_from(st, where, name, &t->stats, err)) != MP_OK)
+		struct mp_tstats v;
+		if ((s = stats_from(st, where, name, &v, err)) != MP_OK)
 			return s;
-		t->has_stats = true;
+		if (mp_fp_set_stats(fp, t, &v) != MP_OK)
+			return NOMEM();
 	}
 	mp_json *sk = mp_json_get(j, "sketch");
 	if (sk && (s = sketch_from(sk, where, t, err)) != MP_OK)
@@ -536,7 +528,7 @@ static mp_status fp_from(const mp_json *j, const char *where,
 	size_t i = 0;
 	for (mp_json *t = mp_json_child(ts); t; t = mp_json_next(t), i++) {
 		fp->ntensors++;
-		if ((s = tensor_from(t, where, i, &fp->tensors[i], err)) !=
+		if ((s = tensor_from(t, where, i, fp, &fp->tensors[i], err)) !=
 		    MP_OK)
 			return s;
 	}

@@ -129,7 +129,7 @@ static void fail(struct job *j, mp_status st, const struct mp_error *e,
 /* Stable rank from the full Frobenius norm; entropy effective rank over the
  * kept singular values only (p_i = sigma_i / sum of the kept sigmas). An
  * all-zero matrix gets 0 for both. */
-static void ranks(struct mp_tensor_fp *tf, double frob2)
+static void ranks(struct mp_tensor_spec *tf, double frob2)
 {
 	tf->sigma1 = tf->sv[0];
 	if (!(tf->sigma1 > 0))
@@ -151,8 +151,8 @@ static mp_status one_tensor(struct job *j, size_t ti, struct reader *rd,
 {
 	const struct mp_tensor *t = &j->m->tensors[ti];
 	struct mp_tensor_fp *tf = &j->fp->tensors[ti];
-	uint64_t srows, scols;
-	matrix_view(t, j->last, &tf->rows, &tf->cols, &srows, &scols);
+	uint64_t rows, cols, srows, scols;
+	matrix_view(t, j->last, &rows, &cols, &srows, &scols);
 	rd->m = j->m;
 	rd->t = t;
 	rd->es = mp_dtype_size(t->stored);
@@ -161,15 +161,16 @@ static mp_status one_tensor(struct job *j, size_t ti, struct reader *rd,
 	mp_status st = mp_svd_top(&src, &j->opts, sv, &res, e);
 	if (st != MP_OK)
 		return st;
-	tf->sv_exact = res.exact;
 	if (res.nsv == 0)
 		return MP_OK; /* non-finite values: listed without spectrum */
-	tf->sv = malloc(res.nsv * sizeof(double));
-	if (!tf->sv)
+	struct mp_tensor_spec *sp = mp_tensor_fp_spec(tf, res.nsv);
+	if (!sp)
 		return mp_error_set(e, MP_ENOMEM, "out of memory");
-	memcpy(tf->sv, sv, res.nsv * sizeof(double));
-	tf->nsv = res.nsv;
-	ranks(tf, res.frob2);
+	sp->rows = rows;
+	sp->cols = cols;
+	sp->sv_exact = res.exact;
+	memcpy(sp->sv, sv, res.nsv * sizeof(double));
+	ranks(sp, res.frob2);
 	return MP_OK;
 }
 
@@ -279,10 +280,10 @@ static void histogram(struct mp_fingerprint *fp)
 	double total = 0;
 	memset(fp->hist, 0, sizeof(fp->hist));
 	for (size_t i = 0; i < fp->ntensors; i++) {
-		const struct mp_tensor_fp *tf = &fp->tensors[i];
-		if (tf->nsv == 0 || !(tf->sigma1 > 0))
+		const struct mp_tensor_spec *tf = fp->tensors[i].spec;
+		if (!tf || !(tf->sigma1 > 0))
 			continue;
-		double w = (double)tf->numel / tf->nsv;
+		double w = (double)fp->tensors[i].numel / tf->nsv;
 		for (uint32_t k = 0; k < tf->nsv; k++)
 			fp->hist[hist_bin(tf->sv[k] / tf->sigma1)] += w;
 		total += w * tf->nsv;
@@ -349,8 +350,7 @@ static mp_status spectral_compute(const struct mp_model *m, const mp_json *args,
 	for (size_t i = 0; i < m->ntensors; i++) {
 		const struct mp_tensor *t = &m->tensors[i];
 		struct mp_tensor_fp *tf = &fp->tensors[i];
-		tf->name = mp_strdup(t->name);
-		if (!tf->name) {
+		if (mp_tensor_fp_init(tf, t->name, t->ndim, t->shape) != MP_OK) {
 			free(order);
 			free(keys);
 			return mp_error_set(err, MP_ENOMEM, "%s: out of memory",
@@ -358,8 +358,6 @@ static mp_status spectral_compute(const struct mp_model *m, const mp_json *args,
 		}
 		tf->dtype = t->logical;
 		tf->stored = t->stored;
-		tf->ndim = t->ndim;
-		memcpy(tf->shape, t->shape, sizeof(tf->shape));
 		tf->numel = t->numel;
 		uint64_t r, c, sr, sc;
 		if (matrix_view(t, last, &r, &c, &sr, &sc)) {

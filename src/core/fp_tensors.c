@@ -182,8 +182,6 @@ static mp_status do_tensor(struct worker *w, const struct mp_tensor *t,
 	}
 	o->dtype = t->logical;
 	o->stored = t->stored;
-	o->ndim = t->ndim;
-	memcpy(o->shape, t->shape, sizeof o->shape);
 	o->numel = t->numel;
 	bool fl = mp_dtype_is_float(t->logical);
 	struct mp_tstats_acc *acc = NULL;
@@ -199,10 +197,7 @@ static mp_status do_tensor(struct worker *w, const struct mp_tensor *t,
 	}
 	bool none = fl && t->numel == 0 && t->quant.kind == MP_QUANT_NONE &&
 		    j->has_empty[t->stored];
-	if (none) {
-		o->stats = j->empty[t->stored];
-		o->has_stats = true;
-	}
+	/* when none, compute() gave o the shared statistics of no values */
 	if (fl && !none &&
 	    !(acc = mp_tstats_new(t->stored, &t->quant, t->numel))) {
 		fail(j, MP_ENOMEM, "tensor '%s': out of memory", t->name);
@@ -228,9 +223,13 @@ static mp_status do_tensor(struct worker *w, const struct mp_tensor *t,
 	mp_status s = MP_OK;
 	advise(j->m, t, 0, t->nbytes, mp_file_release);
 	if (acc) {
-		s = mp_tstats_finish(acc, &o->stats);
+		struct mp_tstats *st = malloc(sizeof *st);
+		s = st ? mp_tstats_finish(acc, st) : MP_ENOMEM;
 		mp_tstats_free(acc);
-		o->has_stats = s == MP_OK;
+		if (s == MP_OK)
+			o->stats = st;
+		else
+			free(st);
 		if (s != MP_OK)
 			fail(j, s,
 			     s == MP_EIO ? "tensor '%s': statistics failed: the "
@@ -373,7 +372,9 @@ static mp_status compute(const struct mp_model *m, const mp_json *args,
 	}
 	fp->ntensors = n;
 	for (size_t i = 0; i < n; i++) {
-		if (!(fp->tensors[i].name = mp_strdup(m->tensors[i].name))) {
+		const struct mp_tensor *t = &m->tensors[i];
+		if (mp_tensor_fp_init(&fp->tensors[i], t->name, t->ndim,
+				      t->shape) != MP_OK) {
 			free(j.order);
 			free(sz);
 			return mp_error_set(err, MP_ENOMEM, "%s: out of memory",
@@ -385,16 +386,29 @@ static mp_status compute(const struct mp_model *m, const mp_json *args,
 	for (size_t i = 0; i < n; i++) {
 		const struct mp_tensor *t = &m->tensors[i];
 		if (t->numel || t->quant.kind != MP_QUANT_NONE ||
-		    !mp_dtype_is_float(t->logical) || j.has_empty[t->stored])
+		    !mp_dtype_is_float(t->logical))
 			continue;
-		struct mp_tstats_acc *acc = mp_tstats_new(t->stored, NULL, 0);
-		if (acc) {
-			while (mp_tstats_next_pass(acc))
-				;
-			j.has_empty[t->stored] =
-			    mp_tstats_finish(acc, &j.empty[t->stored]) == MP_OK;
+		if (!j.has_empty[t->stored]) {
+			struct mp_tstats_acc *acc =
+			    mp_tstats_new(t->stored, NULL, 0);
+			if (acc) {
+				while (mp_tstats_next_pass(acc))
+					;
+				j.has_empty[t->stored] =
+				    mp_tstats_finish(acc, &j.empty[t->stored]) ==
+				    MP_OK;
+			}
+			mp_tstats_free(acc);
 		}
-		mp_tstats_free(acc);
+		/* one shared copy for all of them */
+		if (j.has_empty[t->stored] &&
+		    mp_fp_set_stats(fp, &fp->tensors[i], &j.empty[t->stored]) !=
+			MP_OK) {
+			free(j.order);
+			free(sz);
+			return mp_error_set(err, MP_ENOMEM, "%s: out of memory",
+					    m->path);
+		}
 	}
 	qsort(sz, n, sizeof *sz, by_size_desc);
 	for (size_t i = 0; i < n; i++)

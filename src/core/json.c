@@ -287,6 +287,11 @@ mp_json *mp_json_push_null(mp_json *a)
 	mp_json *n = cJSON_CreateNull();
 	return mp_json_push(a, n) ? n : NULL;
 }
+mp_json *mp_json_push_bool(mp_json *a, bool v)
+{
+	mp_json *n = cJSON_CreateBool(v);
+	return mp_json_push(a, n) ? n : NULL;
+}
 bool mp_json_set(mp_json *obj, const char *key, mp_json *item)
 {
 	return attach(obj, key, item) != NULL;
@@ -298,6 +303,20 @@ bool mp_json_equal(const mp_json *a, const mp_json *b)
 	return a == b || (a && b && cJSON_Compare(a, b, true));
 }
 
+void mp_json_number_text(double v, char buf[MP_JSON_NUMBER_MAX])
+{
+	/* integers below 10^15 are their own %.15g (and read back exactly) */
+	if (v == floor(v) && fabs(v) < 1e15 && !(v == 0 && signbit(v))) {
+		snprintf(buf, MP_JSON_NUMBER_MAX, "%lld", (long long)v);
+		return;
+	}
+	for (int prec = 15; prec <= 17; prec++) {
+		snprintf(buf, MP_JSON_NUMBER_MAX, "%.*g", prec, v);
+		if (strtod(buf, NULL) == v)
+			break;
+	}
+}
+
 /* cJSON prints 15 significant digits and accepts the text when it reads back
  * approximately; replace every number by the shortest of %.15g..%.17g that
  * reads back to the same bits, so doubles survive a round trip exactly. */
@@ -305,13 +324,8 @@ static bool exact_numbers(mp_json *j)
 {
 	for (mp_json *c = j->child; c; c = c->next) {
 		if (cJSON_IsNumber(c)) {
-			char buf[40];
-			double v = c->valuedouble;
-			for (int prec = 15; prec <= 17; prec++) {
-				snprintf(buf, sizeof buf, "%.*g", prec, v);
-				if (strtod(buf, NULL) == v)
-					break;
-			}
+			char buf[MP_JSON_NUMBER_MAX];
+			mp_json_number_text(c->valuedouble, buf);
 			char *raw = mp_strdup(buf);
 			if (!raw)
 				return false;

@@ -62,6 +62,7 @@ bool mp_json_push(mp_json *arr, mp_json *item);
 mp_json *mp_json_push_num(mp_json *arr, double v);
 mp_json *mp_json_push_str(mp_json *arr, const char *s);
 mp_json *mp_json_push_null(mp_json *arr);
+mp_json *mp_json_push_bool(mp_json *arr, bool v);
 /* Attach item under key (takes ownership). */
 bool mp_json_set(mp_json *obj, const char *key, mp_json *item);
 mp_json *mp_json_dup(const mp_json *j);
@@ -73,5 +74,10 @@ bool mp_json_equal(const mp_json *a, const mp_json *b);
  * valid UTF-8 whatever the strings hold, and has no raw C1 control or
  * bidi override (mp_escape_json_text). */
 char *mp_json_print(const mp_json *j, bool pretty);
+
+/* The text of a finite number as mp_json_print writes it: the shortest of
+ * %.15g..%.17g (C locale) that reads back to the same double. */
+#define MP_JSON_NUMBER_MAX 40
+void mp_json_number_text(double v, char buf[MP_JSON_NUMBER_MAX]);
 
 #endif

@@ -251,9 +251,9 @@ static void st_one(const struct mp_tensor_fp *ta, const struct mp_tensor_fp *tb,
 	s->matched++;
 	if (ta->sha256[0] && strcmp(ta->sha256, tb->sha256) == 0)
 		s->exact++;
-	if (!ta->has_stats || !tb->has_stats)
+	if (!ta->stats || !tb->stats)
 		return;
-	struct mp_tstats x = ta->stats, y = tb->stats;
+	struct mp_tstats x = *ta->stats, y = *tb->stats;
 	uint64_t nf = x.nonfinite > y.nonfinite ? x.nonfinite : y.nonfinite;
 	if (x.n == 0 || y.n == 0) {
 		mp_metric_mean_add(&s->mean, 1, NAN, MP_WHY_NO_FINITE, nf);

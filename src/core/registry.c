@@ -3,6 +3,7 @@
 #include "registry.h"
 #include "atomic_write.h"
 #include "escape.h"
+#include "json_write.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -570,22 +571,27 @@ mp_status mp_registry_put_fp(const char *dir, const char *id,
 	free(sub);
 	if (st != MP_OK)
 		return st;
-	mp_json *j = mp_fp_to_json(fp);
-	char *text = j ? mp_json_print(j, false) : NULL;
-	mp_json_free(j);
 	char *path = mp_registry_fp_path(dir, id, fp->method);
-	if (!text || !path) {
-		free(text);
-		free(path);
+	if (!path)
 		return mp_error_set(err, MP_ENOMEM, "out of memory");
-	}
 	int fd = lock_dir(dir, true, err);
+	struct mp_atomic a = {0};
 	if (fd < 0)
 		st = MP_ELOCK;
 	else
-		st = mp_atomic_write(path, text, err);
+		st = mp_atomic_open(&a, path, err);
+	if (st == MP_OK) {
+		/* streamed: no tree of the whole fingerprint in memory */
+		struct mp_jw *w = mp_jw_new(a.fp, false);
+		bool ok = w && mp_fp_write_json(w, NULL, fp);
+		if (!mp_jw_free(w) || !ok) {
+			mp_atomic_abort(&a);
+			st = mp_error_set(err, MP_EIO, "%s: cannot write", path);
+		} else {
+			st = mp_atomic_commit(&a, err);
+		}
+	}
 	unlock_dir(fd);
-	free(text);
 	free(path);
 	return st;
 }

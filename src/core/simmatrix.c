@@ -72,7 +72,7 @@ static void set_estimate_of(struct mp_simmatrix *s,
 		for (size_t t = 0; t < fp->ntensors; t++) {
 			const struct mp_tensor_fp *tf = &fp->tensors[t];
 			partial |= tf->nsketch > 0 && tf->nsketch < tf->numel;
-			randomized |= tf->nsv > 0 && !tf->sv_exact;
+			randomized |= tf->spec && !tf->spec->sv_exact;
 		}
 	}
 	s->sketch_values = 0;

@@ -231,10 +231,10 @@ static void draw_tensor(struct detail *d, struct mp_canvas *c, int y,
 	int x = nw + 1;
 	mp_canvas_printf(c, x, y, 12, st, "%s", shape);
 	mp_canvas_printf(c, x + 13, y, 5, st, "%s", mp_dtype_name(tf->dtype));
-	if (tf->has_stats) {
+	if (tf->stats) {
 		mp_canvas_printf(c, x + 19, y, c->w, st, "%9.3g %9.3g %5.1f%%",
-				 tf->stats.mean, tf->stats.std,
-				 100 * tf->stats.sparsity);
+				 tf->stats->mean, tf->stats->std,
+				 100 * tf->stats->sparsity);
 		sparkline(c, x + 46, y, st, &d->base.app->caps, tf);
 	} else {
 		mp_canvas_text(c, x + 19, y, c->w, st, "no statistics");
@@ -271,8 +271,8 @@ static void draw_stats(struct detail *d, struct mp_canvas *c, int y)
 	if (l && l->kind == L_TENSOR) /* the full name, never cut */
 		mp_canvas_text(c, 0, y - 1, c->w, mp_style_dim,
 			       d->tfp->tensors[l->idx].name);
-	if (l && l->kind == L_TENSOR && d->tfp->tensors[l->idx].has_stats) {
-		const struct mp_tstats *s = &d->tfp->tensors[l->idx].stats;
+	if (l && l->kind == L_TENSOR && d->tfp->tensors[l->idx].stats) {
+		const struct mp_tstats *s = d->tfp->tensors[l->idx].stats;
 		mp_canvas_printf(c, 0, y, c->w, mp_style_dim,
 				 "min %.3g max %.3g med %.3g iqr %.3g mad %.3g "
 				 "skew %.3g kurt %.3g l2 %.3g energy %.3g",
