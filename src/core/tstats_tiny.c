@@ -1,12 +1,13 @@
 /* tstats_tiny.c — the tiny path of wide types: a tensor of at most
  * TINY_MAX values keeps its finite values in pass 0 (which sums as usual
  * but builds no histogram), and every order statistic is then read from
- * sorted keys, in time proportional to n log n. The results are the ones
+ * sorted keys (radix sorted: time proportional to n). The results are the ones
  * the passes over histograms give, bit for bit: the same keys are
  * selected, and the central sums and the energy numerator are added chunk
  * by chunk, lane by lane, in the order pass 1 adds them. */
 #include "tstats_int.h"
 
+#include <assert.h>
 #include <stdlib.h>
 
 static uint64_t x_key(int width, double x)
@@ -18,6 +19,48 @@ static uint64_t x_key(int width, double x)
 		return key32(u);
 	}
 	return key64(x);
+}
+
+/* Sort k[0..n) ascending: insertion for a few keys, else least significant
+ * digit first, a byte a pass (the counts of all eight bytes taken in one
+ * read), skipping the bytes all keys share; tmp holds n keys. */
+static void sort_keys(uint64_t *k, uint64_t *tmp, size_t n)
+{
+	if (n <= 48) {
+		for (size_t i = 1; i < n; i++) {
+			uint64_t v = k[i];
+			size_t j = i;
+			for (; j > 0 && k[j - 1] > v; j--)
+				k[j] = k[j - 1];
+			k[j] = v;
+		}
+		return;
+	}
+	static_assert(TINY_MAX < UINT32_MAX, "counts are 32-bit");
+	uint32_t count[8][256];
+	memset(count, 0, sizeof count);
+	for (size_t i = 0; i < n; i++)
+		for (int b = 0; b < 8; b++)
+			count[b][(k[i] >> (8 * b)) & 255]++;
+	uint64_t *src = k, *dst = tmp;
+	for (int b = 0; b < 8; b++) {
+		uint32_t *c = count[b];
+		if (c[(k[0] >> (8 * b)) & 255] == n)
+			continue;
+		uint32_t at = 0;
+		for (int d = 0; d < 256; d++) {
+			uint32_t m = c[d];
+			c[d] = at;
+			at += m;
+		}
+		for (size_t i = 0; i < n; i++)
+			dst[c[(src[i] >> (8 * b)) & 255]++] = src[i];
+		uint64_t *t = src;
+		src = dst;
+		dst = t;
+	}
+	if (src != k)
+		memcpy(k, src, n * sizeof *k);
 }
 
 /* Key of |x| from the key k of x (the SP_ABS space). */
@@ -67,8 +110,8 @@ void mp_tstats_tiny_settle(struct mp_tstats_acc *a)
 	uint64_t n = a->n, start = 0;
 	int w = a->width;
 	uint64_t *kx = malloc(n * sizeof *kx), *ka = malloc(n * sizeof *ka);
-	uint64_t *ks = malloc(n * sizeof *ks);
-	if (!kx || !ka || !ks) {
+	uint64_t *ks = malloc(n * sizeof *ks), *tmp = malloc(n * sizeof *tmp);
+	if (!kx || !ka || !ks || !tmp) {
 		a->oom = true;
 		goto out;
 	}
@@ -80,7 +123,7 @@ void mp_tstats_tiny_settle(struct mp_tstats_acc *a)
 		kx[i] = x_key(w, a->vals[i]);
 		ka[i] = abs_key(w, kx[i]);
 	}
-	qsort(kx, n, sizeof *kx, cmp_u64);
+	sort_keys(kx, tmp, n);
 	const struct {
 		int sel;
 		uint64_t rank;
@@ -100,16 +143,17 @@ void mp_tstats_tiny_settle(struct mp_tstats_acc *a)
 			     : (key_value(w, m0) + key_value(w, m1)) / 2;
 	a->energy_k = n / 10 ? n / 10 : 1;
 	memcpy(ks, ka, n * sizeof *ks);
-	qsort(ks, n, sizeof *ks, cmp_u64);
+	sort_keys(ks, tmp, n);
 	energy(a, ka, ks);
 	/* the mad: keys of d = |x - median| */
 	for (uint64_t i = 0; i < n; i++)
 		ks[i] = key64(fabs(a->vals[i] - a->median));
-	qsort(ks, n, sizeof *ks, cmp_u64);
+	sort_keys(ks, tmp, n);
 	mp_tstats_sel_done(a, SEL_MADA, SP_DEV, (n - 1) / 2, ks[(n - 1) / 2]);
 	mp_tstats_sel_done(a, SEL_MADB, SP_DEV, n / 2, ks[n / 2]);
 out:
 	free(kx);
 	free(ka);
 	free(ks);
+	free(tmp);
 }
