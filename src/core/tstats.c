@@ -210,10 +210,11 @@ __attribute__((noinline)) static void pass0_chunk(struct mp_tstats_acc *a,
 {
 	const double *x = a->xs;
 	const uint64_t *k = a->ks;
-	int sh = a->width - 16;
+	int sh = a->vals ? 63 : a->width - 16; /* tiny: into sink[0..1] */
 	double s[4] = {0}, l[4] = {0}, q[4] = {0};
 	double mn = a->minv, mx = a->maxv;
-	uint64_t sp = 0, *top = a->top, *top2 = a->top2;
+	uint64_t sp = 0, *top = a->vals ? a->sink : a->top;
+	uint64_t *top2 = a->vals ? a->sink : a->top2;
 	size_t i = 0;
 	if (m && !a->have_shift) {
 		a->shift = x[0];
@@ -249,8 +250,6 @@ __attribute__((noinline)) static void pass0_chunk(struct mp_tstats_acc *a,
 		MP_EXTREMES(2);
 		MP_EXTREMES(3);
 #undef MP_EXTREMES
-		if (!top)
-			continue; /* the tiny path sorts instead */
 		top[k[i] >> sh]++;
 		top2[k[i + 1] >> sh]++;
 		top[k[i + 2] >> sh]++;
@@ -271,8 +270,7 @@ __attribute__((noinline)) static void pass0_chunk(struct mp_tstats_acc *a,
 		sp += av < 1e-6;
 		mn = v < mn ? v : mn;
 		mx = v > mx ? v : mx;
-		if (top)
-			top[k[i] >> sh]++;
+		top[k[i] >> sh]++;
 	}
 	kadd(&a->sum, (s[0] + s[1]) + (s[2] + s[3]));
 	kadd(&a->l1, (l[0] + l[1]) + (l[2] + l[3]));

@@ -133,6 +133,7 @@ struct mp_tstats_acc {
 	double *vals;      /* [vcap] */
 	uint64_t *ends;    /* [vcap] end of each chunk in vals */
 	uint64_t nends, vcap;
+	uint64_t sink[2];  /* pass 0's histogram of the tiny path: unused */
 };
 
 static inline int cmp_u64(const void *x, const void *y)
