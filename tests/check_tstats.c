@@ -4,8 +4,10 @@
 #include "testutil.h"
 
 #include "tstats.h"
+#include "tstats_int.h" /* mp_tstats_new_limit, TINY_MAX */
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -153,12 +155,13 @@ static void expect_stats(const struct mp_tstats *g, const struct mp_tstats *e,
 }
 
 /* Statistics through the streaming interface, fed in the given block sizes
- * (the last one repeated); returns the number of passes. */
-static int run_acc(enum mp_dtype dt, const struct mp_quant *q,
-		   const void *data, uint64_t n, const uint64_t *blocks,
-		   int nblocks, struct mp_tstats *out)
+ * (the last one repeated), taking the tiny path when n <= tiny_max;
+ * returns the number of passes. */
+static int run_limit(enum mp_dtype dt, const struct mp_quant *q,
+		     const void *data, uint64_t n, uint64_t tiny_max,
+		     const uint64_t *blocks, int nblocks, struct mp_tstats *out)
 {
-	struct mp_tstats_acc *a = mp_tstats_new(dt, q, n);
+	struct mp_tstats_acc *a = mp_tstats_new_limit(dt, q, n, tiny_max);
 	ck_assert_ptr_nonnull(a);
 	unsigned w = mp_dtype_size(dt);
 	int passes = 0;
@@ -174,6 +177,13 @@ static int run_acc(enum mp_dtype dt, const struct mp_quant *q,
 	ck_assert_int_eq(mp_tstats_finish(a, out), MP_OK);
 	mp_tstats_free(a);
 	return passes;
+}
+
+static int run_acc(enum mp_dtype dt, const struct mp_quant *q,
+		   const void *data, uint64_t n, const uint64_t *blocks,
+		   int nblocks, struct mp_tstats *out)
+{
+	return run_limit(dt, q, data, n, TINY_MAX, blocks, nblocks, out);
 }
 
 static void check_doubles(const double *x, size_t n)
@@ -462,11 +472,11 @@ START_TEST(test_f32_mad_paths)
 		f[i] = r % 2 && v == v ? -v : v;
 	}
 	check_f32(f, n, 0);
-	/* tiny tensors, all zeros, only non-finite values */
+	/* tiny tensors, all zeros, only non-finite values: one pass */
 	const float small[] = {2.5f, -1.0f, 0.0f, 0.0f, 0.0f};
-	check_f32(small, 1, 2);
-	check_f32(small, 2, 2);
-	check_f32(small + 2, 3, 2);
+	check_f32(small, 1, 1);
+	check_f32(small, 2, 1);
+	check_f32(small + 2, 3, 1);
 	const float nf[] = {NAN, INFINITY};
 	check_f32(nf, 2, 1);
 	free(f);
@@ -604,6 +614,151 @@ START_TEST(test_affine_by_hand)
 }
 END_TEST
 
+/* ---- the tiny path against the passes over histograms ---- */
+
+/* Bit patterns of every field, n and nonfinite equal. */
+static void expect_same_bits(const struct mp_tstats *g,
+			     const struct mp_tstats *e, const char *what)
+{
+	ck_assert_msg(g->n == e->n && g->nonfinite == e->nonfinite,
+		      "%s: n %llu/%llu nonfinite %llu/%llu", what,
+		      (unsigned long long)g->n, (unsigned long long)e->n,
+		      (unsigned long long)g->nonfinite,
+		      (unsigned long long)e->nonfinite);
+	struct mp_tstats a = *g, b = *e;
+	for (int i = 0; i < MP_TSTATS_NFIELDS; i++)
+		ck_assert_msg(!memcmp(mp_tstats_field(&a, i),
+				      mp_tstats_field(&b, i), sizeof(double)),
+			      "%s: %s tiny %.17g, passes %.17g", what,
+			      mp_tstats_field_name(i), *mp_tstats_field(&a, i),
+			      *mp_tstats_field(&b, i));
+}
+
+/* Value number i of a tensor of kind `kind`: 0 normal, 1 three tied
+ * values, 2 denormals, +-0, NaN and Inf among small normals, 3 constant,
+ * 4 huge values of both signs. */
+static double tiny_value(int kind, uint64_t *st, double huge)
+{
+	uint64_t r = tu_rand_u64(st);
+	switch (kind) {
+	case 0:
+		return tu_rand_normal(st) * 0.05 + 0.01;
+	case 1:
+		return (double)(r % 3) - 1;
+	case 2: {
+		double v = r % 7 == 0	? 0x1p-140 * (double)(r % 1000)
+			   : r % 7 == 1 ? -0.0
+			   : r % 7 == 2 ? 0.0
+			   : r % 13 == 3 ? NAN
+			   : r % 13 == 4 ? -INFINITY
+			   : r % 13 == 5 ? INFINITY
+					 : tu_rand_normal(st) * 1e-3;
+		return r % 2 && v == v ? -v : v;
+	}
+	case 3:
+		return 0.3;
+	default:
+		return (r % 2 ? huge : -huge) * (0.5 + tu_rand_uniform(st));
+	}
+}
+
+/* The same bytes through the tiny path and through the passes, fed in
+ * whole and in odd blocks: the same bits; the tiny path also against the
+ * sort reference when the values are finite or wide. */
+static void check_tiny(enum mp_dtype dt, const struct mp_quant *q,
+		       const void *b, const double *x, size_t n)
+{
+	struct mp_tstats t, w, e;
+	uint64_t whole[] = {n ? n : 1}, odd[] = {1000, 4093, 3};
+	char what[64];
+	snprintf(what, sizeof what, "%s n %zu", mp_dtype_name(dt), n);
+	ck_assert_int_eq(run_limit(dt, q, b, n, n, whole, 1, &t), 1);
+	run_limit(dt, q, b, n, 0, whole, 1, &w);
+	expect_same_bits(&t, &w, what);
+	ck_assert_int_eq(run_limit(dt, q, b, n, n, odd, 3, &t), 1);
+	run_limit(dt, q, b, n, 0, odd, 3, &w);
+	expect_same_bits(&t, &w, what);
+	if (x && t.n && isfinite(t.l2_norm)) {
+		ref_stats(x, n, &e);
+		expect_stats(&t, &e, 1e-12);
+	}
+}
+
+START_TEST(test_tiny_path)
+{
+	const size_t ns[] = {1, 2, 3, 4, 5, 7, 8, 9, 10, 11, 19, 20, 21,
+			     100, 1023, 1024, 1025, 4095, 4096};
+	size_t max = 4096;
+	float *f = malloc(max * sizeof *f);
+	double *x = malloc(max * sizeof *x), *xf = malloc(max * sizeof *xf);
+	int32_t *i32 = malloc(max * sizeof *i32);
+	int64_t *i64 = malloc(max * sizeof *i64);
+	uint16_t *h = malloc(max * sizeof *h);
+	ck_assert(f && x && xf && i32 && i64 && h);
+	uint64_t st = 99;
+	struct mp_quant qf = {MP_QUANT_AFFINE, 0.25, -3};
+	struct mp_quant q16 = {MP_QUANT_AFFINE, 1.5e-5, -0.3};
+	for (int kind = 0; kind < 5; kind++)
+		for (size_t c = 0; c < sizeof ns / sizeof *ns; c++) {
+			size_t n = ns[c];
+			for (size_t i = 0; i < n; i++) {
+				f[i] = (float)tiny_value(kind, &st, 3e38);
+				xf[i] = f[i];
+				x[i] = tiny_value(kind, &st, 1e308);
+				i32[i] = kind == 1 ? (int32_t)(x[i] * 7)
+					 : (int32_t)(tu_rand_u64(&st) % 2001) - 1000;
+				i64[i] = (int64_t)(tu_rand_u64(&st) >> 1) -
+					 (kind == 4 ? INT64_MAX / 2 : 0);
+				uint64_t r = tu_rand_u64(&st);
+				h[i] = kind == 1   ? (uint16_t)(0x3c00 + r % 3)
+				       : kind == 3 ? 0x8000
+						   : (uint16_t)r;
+			}
+			check_tiny(MP_F32, NULL, f, xf, n);
+			check_tiny(MP_F64, NULL, x, x, n);
+			check_tiny(MP_I32, NULL, i32, NULL, n);
+			check_tiny(MP_I64, NULL, i64, NULL, n);
+			check_tiny(MP_F32, &qf, f, NULL, n);
+			check_tiny(MP_F16, NULL, h, NULL, n);
+			check_tiny(MP_BF16, NULL, h, NULL, n);
+			check_tiny(MP_U16, &q16, h, NULL, n);
+			check_tiny(MP_I16, NULL, h, NULL, n);
+		}
+	/* no values at all, and only non-finite ones */
+	const float nf[] = {NAN, INFINITY, -INFINITY};
+	check_tiny(MP_F32, NULL, nf, NULL, 0);
+	check_tiny(MP_F32, NULL, nf, NULL, 3);
+	free(f);
+	free(x);
+	free(xf);
+	free(i32);
+	free(i64);
+	free(h);
+}
+END_TEST
+
+/* A tiny tensor fed more values than it declared: an error, not an
+ * overflow of its buffers. */
+START_TEST(test_tiny_overfed)
+{
+	const float f[] = {1, 2, 3, 4, 5};
+	const uint16_t h[] = {1, 2, 3, 4, 5};
+	struct mp_tstats s;
+	struct mp_tstats_acc *a = mp_tstats_new(MP_F32, NULL, 3);
+	ck_assert_ptr_nonnull(a);
+	mp_tstats_feed(a, (const uint8_t *)f, 5);
+	ck_assert(!mp_tstats_next_pass(a));
+	ck_assert_int_eq(mp_tstats_finish(a, &s), MP_EIO);
+	mp_tstats_free(a);
+	a = mp_tstats_new(MP_F16, NULL, 3);
+	ck_assert_ptr_nonnull(a);
+	mp_tstats_feed(a, (const uint8_t *)h, 5);
+	ck_assert(!mp_tstats_next_pass(a));
+	ck_assert_int_eq(mp_tstats_finish(a, &s), MP_EIO);
+	mp_tstats_free(a);
+}
+END_TEST
+
 START_TEST(test_field_names)
 {
 	const char *want[] = {"mean",	   "std",	  "min",
@@ -645,6 +800,8 @@ Suite *suite_tstats(void)
 	tcase_add_test(tc, test_histogram_types);
 	tcase_add_test(tc, test_affine_by_hand);
 	tcase_add_test(tc, test_field_names);
+	tcase_add_test(tc, test_tiny_path);
+	tcase_add_test(tc, test_tiny_overfed);
 	suite_add_tcase(s, tc);
 	return s;
 }

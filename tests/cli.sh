@@ -213,6 +213,83 @@ sed 's/"layer\/w199999"/"layer\/w0"/' "$T/tfjs/model.json" > "$T/tfjs/dup.json"
 rc=0; err=$(timeout 60 "$MP_BIN" fingerprint "$T/tfjs/dup.json" 2>&1 >/dev/null) || rc=$?
 [ $rc = 1 ] && echo "$err" | grep -q "dup.json: weight 'layer/w0' is listed twice" ||
 	fail "repeated TF.js weight: rc $rc: $err"
+# 200,000 float32 weights of small shapes: each costs time in proportion to
+# its values (it took ~1 ms, 200 s for all, when every one scanned 65,536
+# histogram buckets); stats of three of them against the numpy formulas
+mkdir -p "$T/tiny"
+python3 - "$T/tiny" $N <<'PY'
+import json, random, struct, sys
+d, n = sys.argv[1], int(sys.argv[2])
+rnd = random.Random(5)
+shapes = [[1], [3], [8], [2, 2]]
+ws, vals = [], []
+for i in range(n):
+    s = shapes[i % 4]
+    ws.append({"name": "layer/b%d" % i, "shape": s, "dtype": "float32"})
+    vals.extend(rnd.gauss(0, 1) for _ in range(s[0] * (s[1] if len(s) > 1 else 1)))
+json.dump({"weightsManifest": [{"paths": ["g.bin"], "weights": ws}]},
+          open(d + "/model.json", "w"))
+open(d + "/g.bin", "wb").write(struct.pack("<%df" % len(vals), *vals))
+PY
+t0=$(date +%s)
+out=$(timeout 60 "$MP_BIN" fingerprint --threads 2 "$T/tiny/model.json") ||
+	fail "$N float32 TF.js weights: not done in 60 s"
+echo "$N float32 TF.js weights: $(( $(date +%s) - t0 )) s"
+echo "$out" | grep -Eq "tfjs +$N +$((N / 4 * 16)) +F32 100%" ||
+	fail "float32 TF.js weights: $out"
+# three of them, the same bytes of g.bin between int32 fillers (the JSON
+# of all 200,000 would take longer than computing it)
+python3 - "$T/tiny" <<'PY'
+import json, sys
+d = sys.argv[1]
+ws, at = [], 0
+for i in (5, 102, 199999):
+    off = i // 4 * 16 + [0, 1, 4, 12][i % 4]
+    if off > at:
+        ws.append({"name": "fill%d" % i, "shape": [off - at], "dtype": "int32"})
+    ws.append({"name": "layer/b%d" % i, "shape": [[1], [3], [8], [2, 2]][i % 4],
+               "dtype": "float32"})
+    at = off + [1, 3, 8, 4][i % 4]
+json.dump({"weightsManifest": [{"paths": ["g.bin"], "weights": ws}]},
+          open(d + "/pick.json", "w"))
+PY
+"$MP_BIN" fingerprint -o "$T/tiny/fp.json" "$T/tiny/pick.json" >/dev/null ||
+	fail "float32 TF.js weights: three of them"
+python3 - "$T/tiny" <<'PY' || fail "float32 TF.js weights: statistics"
+import json, math, struct, sys
+d = sys.argv[1]
+raw = open(d + "/g.bin", "rb").read()
+got = {t["name"]: t["stats"] for t in
+       json.load(open(d + "/fp.json"))["fingerprints"][0]["tensors"]
+       if "stats" in t}
+def pct(s, p):  # numpy.percentile, linear interpolation
+    pos = p * (len(s) - 1); lo = math.floor(pos); t = pos - lo
+    hi = min(lo + 1, len(s) - 1)
+    return s[lo] + (s[hi] - s[lo]) * t
+def med(s):
+    m = len(s) // 2
+    return s[m] if len(s) % 2 else (s[m - 1] + s[m]) / 2
+bad = 0
+# weight i starts after i // 4 groups of 1 + 3 + 8 + 4 values
+for i in (5, 102, 199999):
+    size = [1, 3, 8, 4][i % 4]
+    off = i // 4 * 16 + [0, 1, 4, 12][i % 4]
+    x = list(struct.unpack_from("<%df" % size, raw, 4 * off))
+    s = sorted(x); n = len(x); mean = math.fsum(x) / n
+    m = med(s); k = max(1, n // 10)
+    want = {"mean": mean, "min": s[0], "max": s[-1], "median": m,
+            "q25": pct(s, 0.25), "q75": pct(s, 0.75),
+            "mad": med(sorted(abs(v - m) for v in x)),
+            "std": math.sqrt(math.fsum((v - mean) ** 2 for v in x) / n),
+            "l1_norm": math.fsum(abs(v) for v in x),
+            "energy_concentration": math.fsum(sorted(v * v for v in x)[-k:]) /
+                                    math.fsum(v * v for v in x)}
+    for f, w in want.items():
+        g = got["layer/b%d" % i][f]
+        if abs(g - w) > 1e-12 * max(1.0, abs(w)):
+            print("layer/b%d %s: got %r want %r" % (i, f, g, w)); bad = 1
+sys.exit(bad)
+PY
 # 200,000 metadata keys: each is looked up in an index, not in a list
 awk -v n=$N 'BEGIN { printf "{\"__metadata__\":{"; for (i = 0; i < n; i++)
 	printf "%s\"k%d\":\"v\"", (i ? "," : ""), i

@@ -25,6 +25,8 @@
 #define BLOCK (1u << 20)
 #define PROGRESS_STEP (4u << 20)
 #define RELEASE_EVERY (16u << 20) /* mapped bytes kept resident per worker */
+#define PREFETCH_MIN (64u << 10) /* smaller tensors fault in their few pages
+				    as they are read: no madvise call each */
 #define SKETCH_DEFAULT MP_SKETCH_DEFAULT
 #define SKETCH_MAX 65536
 
@@ -209,7 +211,7 @@ static mp_status do_tensor(struct worker *w, const struct mp_tensor *t,
 		     t->name);
 		return MP_ENOMEM;
 	}
-	if (t->nbytes <= RELEASE_EVERY)
+	if (t->nbytes >= PREFETCH_MIN && t->nbytes <= RELEASE_EVERY)
 		advise(j->m, t, 0, t->nbytes, mp_file_prefetch);
 	struct mp_mapguard g;
 	if (!passes(w, t, o, acc, &g)) {

@@ -63,6 +63,13 @@ struct mp_tstats_acc *mp_tstats_new(enum mp_dtype stored,
 				    const struct mp_quant *quant,
 				    uint64_t numel)
 {
+	return mp_tstats_new_limit(stored, quant, numel, TINY_MAX);
+}
+
+struct mp_tstats_acc *mp_tstats_new_limit(enum mp_dtype stored,
+					  const struct mp_quant *quant,
+					  uint64_t numel, uint64_t tiny_max)
+{
 	struct mp_tstats_acc *a = calloc(1, sizeof *a);
 	if (!a)
 		return NULL;
@@ -73,7 +80,8 @@ struct mp_tstats_acc *mp_tstats_new(enum mp_dtype stored,
 	a->minv = INFINITY;
 	a->maxv = -INFINITY;
 	if (mp_dtype_size(stored) <= 2) {
-		if (!(a->small = mp_tstats_small_new(stored, quant, numel)))
+		if (!(a->small =
+			  mp_tstats_small_new(stored, quant, numel, tiny_max)))
 			goto fail;
 		return a;
 	}
@@ -82,6 +90,16 @@ struct mp_tstats_acc *mp_tstats_new(enum mp_dtype stored,
 	a->xs = malloc(CHUNK * sizeof *a->xs);
 	a->ks = malloc(CHUNK * sizeof *a->ks);
 	a->kabs = malloc(CHUNK * sizeof *a->kabs);
+	if (numel <= tiny_max) {
+		/* no histograms: pass 0 keeps the values */
+		size_t m = numel ? (size_t)numel : 1;
+		a->vcap = numel;
+		a->vals = malloc(m * sizeof *a->vals);
+		a->ends = malloc(m * sizeof *a->ends);
+		if (!a->xs || !a->ks || !a->vals || !a->ends)
+			goto fail;
+		return a;
+	}
 	a->kdev = malloc(CHUNK * sizeof *a->kdev);
 	a->top2 = calloc(65536, sizeof *a->top2);
 	a->top = calloc(65536, sizeof *a->top);
@@ -107,6 +125,8 @@ void mp_tstats_free(struct mp_tstats_acc *a)
 	free(a->cand);
 	free(a->top2);
 	free(a->top);
+	free(a->vals);
+	free(a->ends);
 	free(a);
 }
 
@@ -190,10 +210,11 @@ __attribute__((noinline)) static void pass0_chunk(struct mp_tstats_acc *a,
 {
 	const double *x = a->xs;
 	const uint64_t *k = a->ks;
-	int sh = a->width - 16;
+	int sh = a->vals ? 63 : a->width - 16; /* tiny: into sink[0..1] */
 	double s[4] = {0}, l[4] = {0}, q[4] = {0};
 	double mn = a->minv, mx = a->maxv;
-	uint64_t sp = 0, *top = a->top, *top2 = a->top2;
+	uint64_t sp = 0, *top = a->vals ? a->sink : a->top;
+	uint64_t *top2 = a->vals ? a->sink : a->top2;
 	size_t i = 0;
 	if (m && !a->have_shift) {
 		a->shift = x[0];
@@ -260,20 +281,20 @@ __attribute__((noinline)) static void pass0_chunk(struct mp_tstats_acc *a,
 	a->n += m;
 }
 
-static void moments_chunk(struct mp_tstats_acc *a, size_t m)
+void mp_tstats_moments(struct mp_tstats_acc *a, const double *x, size_t m)
 {
 	double s2[4] = {0}, s3[4] = {0}, s4[4] = {0}, mean = a->mean;
 	size_t i = 0;
 	for (; i + 4 <= m; i += 4) {
 		for (int r = 0; r < 4; r++) {
-			double d = a->xs[i + r] - mean, d2 = d * d;
+			double d = x[i + r] - mean, d2 = d * d;
 			s2[r] += d2;
 			s3[r] += d2 * d;
 			s4[r] += d2 * d2;
 		}
 	}
 	for (; i < m; i++) {
-		double d = a->xs[i] - mean, d2 = d * d;
+		double d = x[i] - mean, d2 = d * d;
 		s2[0] += d2;
 		s3[0] += d2 * d;
 		s4[0] += d2 * d2;
@@ -302,25 +323,30 @@ static void job_chunk(struct mp_tstats_acc *a, struct job *j,
 			a->bad = true; /* the bytes changed between passes */
 	}
 	j->below += below;
-	if (j->sp != SP_ABS)
-		return;
+	if (j->sp == SP_ABS)
+		j->above_n += mp_tstats_above(a->xs, k, m, j->hi, &j->above_sq);
+}
+
+uint64_t mp_tstats_above(const double *x, const uint64_t *k, size_t m,
+			 uint64_t hi, struct ksum *sq)
+{
 	double s[4] = {0};
-	uint64_t hi = j->hi, above = 0;
+	uint64_t above = 0;
 	size_t i = 0;
 	for (; i + 4 <= m; i += 4)
 		for (int r = 0; r < 4; r++) {
-			double x = a->xs[i + r];
+			double v = x[i + r];
 			bool up = k[i + r] > hi;
-			s[r] += up ? x * x : 0.0;
+			s[r] += up ? v * v : 0.0;
 			above += up;
 		}
 	for (; i < m; i++) {
 		bool up = k[i] > hi;
-		s[0] += up ? a->xs[i] * a->xs[i] : 0.0;
+		s[0] += up ? x[i] * x[i] : 0.0;
 		above += up;
 	}
-	j->above_n += above;
-	kadd(&j->above_sq, (s[0] + s[1]) + (s[2] + s[3]));
+	kadd(sq, (s[0] + s[1]) + (s[2] + s[3]));
+	return above;
 }
 
 /* Keys of |x| and of |x - median| for this chunk, when a job needs them. */
@@ -507,12 +533,21 @@ void mp_tstats_feed(struct mp_tstats_acc *a, const uint8_t *bytes,
 		size_t f = decode_chunk(a, bytes, m);
 		if (a->pass == 0) {
 			a->nonfinite += m - f;
+			if (a->vals && (a->nends == a->vcap ||
+					f > a->vcap - a->n)) {
+				a->bad = true; /* more values than numel */
+				return;
+			}
 			pass0_chunk(a, f);
+			if (a->vals) {
+				memcpy(a->vals + a->n - f, a->xs, f * sizeof *a->xs);
+				a->ends[a->nends++] = a->n;
+			}
 		} else if (a->map) {
 			map_chunk(a, f);
 		} else {
 			if (!a->moments_done)
-				moments_chunk(a, f);
+				mp_tstats_moments(a, a->xs, f);
 			space_keys(a, f);
 			for (int j = 0; j < a->njobs; j++) {
 				struct job *jb = &a->jobs[j];
@@ -545,6 +580,14 @@ void mp_tstats_sel_start(struct mp_tstats_acc *a, int i, enum space sp,
 	s->lo = lo;
 	s->hi = hi;
 	s->expect = expect;
+}
+
+void mp_tstats_sel_done(struct mp_tstats_acc *a, int i, enum space sp,
+			uint64_t rank, uint64_t key)
+{
+	mp_tstats_sel_start(a, i, sp, rank, key, key, 1);
+	a->sel[i].done = true;
+	a->sel[i].key = key;
 }
 
 /* Energy numerator once its threshold key is known: x^2 summed over the
@@ -678,6 +721,11 @@ bool mp_tstats_next_pass(struct mp_tstats_acc *a)
 {
 	if (a->small || a->oom || a->bad)
 		return false;
+	if (a->vals) {
+		if (a->pass++ == 0 && a->n)
+			mp_tstats_tiny_settle(a);
+		return false;
+	}
 	if (a->pass == 0) {
 		if (a->n == 0)
 			return false;

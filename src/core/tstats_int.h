@@ -12,6 +12,10 @@
 #define COLLECT_MAX (1u << 20)
 #define NSEL 9
 #define CHUNK 1024
+/* tensors of at most this many values take the tiny path: their values are
+ * kept and sorted, in time proportional to n log n rather than to the 65536
+ * buckets of a histogram */
+#define TINY_MAX 4096
 
 enum { SEL_Q25A, SEL_Q25B, SEL_MEDA, SEL_MEDB, SEL_Q75A, SEL_Q75B, SEL_ENERGY,
        SEL_MADA, SEL_MADB };
@@ -124,6 +128,12 @@ struct mp_tstats_acc {
 	uint32_t *cand;    /* [cand_cap] */
 	uint64_t ncand, cand_cap, cand_below;
 	double cand_tlo, cand_thi;
+	/* tiny path (tstats_tiny.c): pass 0 keeps the finite values and where
+	 * each chunk of them ends, and everything else is settled from them */
+	double *vals;      /* [vcap] */
+	uint64_t *ends;    /* [vcap] end of each chunk in vals */
+	uint64_t nends, vcap;
+	uint64_t sink[2];  /* pass 0's histogram of the tiny path: unused */
 };
 
 static inline int cmp_u64(const void *x, const void *y)
@@ -157,6 +167,28 @@ void mp_tstats_sel_start(struct mp_tstats_acc *a, int i, enum space sp,
 			 uint64_t rank, uint64_t lo, uint64_t hi,
 			 uint64_t expect);
 
+/* tstats.c: mp_tstats_new taking the tiny path when numel <= tiny_max
+ * (tests compare both paths on the same values). */
+struct mp_tstats_acc *mp_tstats_new_limit(enum mp_dtype stored,
+					  const struct mp_quant *quant,
+					  uint64_t numel, uint64_t tiny_max);
+/* tstats.c: central sums of x[0..m) about a->mean into a->c2..c4, as one
+ * chunk of pass 1 adds them. */
+void mp_tstats_moments(struct mp_tstats_acc *a, const double *x, size_t m);
+/* tstats.c: add to *sq the squares of the x[i] whose key k[i] of |x| lies
+ * above hi, as one chunk of pass 1 adds them; returns how many do. */
+uint64_t mp_tstats_above(const double *x, const uint64_t *k, size_t m,
+			 uint64_t hi, struct ksum *sq);
+/* tstats.c: mark selector i done with the value of key. */
+void mp_tstats_sel_done(struct mp_tstats_acc *a, int i, enum space sp,
+			uint64_t rank, uint64_t key);
+
+/* tstats_tiny.c: after pass 0 of the tiny path (a->n > 0), settle every
+ * selector, the median, the central sums and the energy numerator from
+ * a->vals, with the arithmetic of the passes they replace. Sets a->oom or
+ * a->bad on failure. */
+void mp_tstats_tiny_settle(struct mp_tstats_acc *a);
+
 /* tstats_mad.c: start the two mad selectors once a->median is exact. */
 void mp_tstats_start_mad(struct mp_tstats_acc *a);
 /* tstats_mad.c: before pass 1 of 32-bit keys (a->map built), mark the
@@ -168,11 +200,12 @@ void mp_tstats_plan_cand(struct mp_tstats_acc *a);
  * a->cand either way. */
 bool mp_tstats_mad_from_cand(struct mp_tstats_acc *a);
 
-/* tstats_small.c: one pass of histograms of raw codes. NULL when out of
+/* tstats_small.c: one pass of histograms of raw codes (16-bit codes of
+ * at most tiny_max values are kept and sorted instead). NULL when out of
  * memory; free accepts NULL. */
 struct mp_tstats_small *mp_tstats_small_new(enum mp_dtype stored,
 					    const struct mp_quant *quant,
-					    uint64_t numel);
+					    uint64_t numel, uint64_t tiny_max);
 void mp_tstats_small_feed(struct mp_tstats_small *sm, const uint8_t *b,
 			  uint64_t n);
 mp_status mp_tstats_small_finish(struct mp_tstats_small *sm,

@@ -222,10 +222,7 @@ bool mp_tstats_mad_from_cand(struct mp_tstats_acc *a)
 	a->cand = NULL;
 	if (!ok)
 		return false;
-	for (int t = 0; t < 2; t++) {
-		mp_tstats_sel_start(a, SEL_MADA + t, SP_DEV, r[t], key[t], key[t], 1);
-		a->sel[SEL_MADA + t].done = true;
-		a->sel[SEL_MADA + t].key = key[t];
-	}
+	for (int t = 0; t < 2; t++)
+		mp_tstats_sel_done(a, SEL_MADA + t, SP_DEV, r[t], key[t]);
 	return true;
 }

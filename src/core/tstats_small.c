@@ -1,6 +1,7 @@
 /* tstats_small.c — exact statistics of stored types of at most 16 bits in
- * one pass: raw codes are counted into interleaved histograms, and every
- * statistic is then derived from the distinct (value, count) pairs. */
+ * one pass: raw codes are counted into interleaved histograms (or, for few
+ * 16-bit values, kept and sorted), and every statistic is then derived from
+ * the distinct (value, count) pairs. */
 #include "tstats_int.h"
 
 #include <stdlib.h>
@@ -14,11 +15,14 @@ struct mp_tstats_small {
 	uint32_t *sub;     /* [NSUB][ncodes], NULL for small tensors */
 	uint64_t pending;  /* values counted in sub since the last flush */
 	unsigned ncodes;
+	uint16_t *raw;     /* [rawcap] codes of a tiny tensor, codes NULL */
+	uint64_t nraw, rawcap;
+	bool over;         /* more values fed than numel */
 };
 
 struct mp_tstats_small *mp_tstats_small_new(enum mp_dtype stored,
 					    const struct mp_quant *quant,
-					    uint64_t numel)
+					    uint64_t numel, uint64_t tiny_max)
 {
 	struct mp_tstats_small *a = calloc(1, sizeof *a);
 	if (!a)
@@ -27,6 +31,14 @@ struct mp_tstats_small *mp_tstats_small_new(enum mp_dtype stored,
 	if (quant)
 		a->quant = *quant;
 	a->ncodes = mp_dtype_size(stored) == 1 ? 256 : 65536;
+	if (a->ncodes == 65536 && numel <= tiny_max) {
+		a->rawcap = numel;
+		if (!(a->raw = malloc((numel ? numel : 1) * sizeof *a->raw))) {
+			free(a);
+			return NULL;
+		}
+		return a;
+	}
 	a->codes = calloc(a->ncodes, sizeof *a->codes);
 	if (numel >= 4096)
 		a->sub = calloc((size_t)NSUB * a->ncodes, sizeof *a->sub);
@@ -43,6 +55,7 @@ void mp_tstats_small_free(struct mp_tstats_small *a)
 		return;
 	free(a->codes);
 	free(a->sub);
+	free(a->raw);
 	free(a);
 }
 
@@ -61,6 +74,16 @@ void mp_tstats_small_feed(struct mp_tstats_small *a, const uint8_t *b,
 			  uint64_t n)
 {
 	uint64_t *c = a->codes;
+	if (a->raw) {
+		if (n > a->rawcap - a->nraw) {
+			a->over = true;
+			return;
+		}
+		for (uint64_t i = 0; i < n; i++)
+			a->raw[a->nraw++] =
+			    (uint16_t)(b[2 * i] | (unsigned)b[2 * i + 1] << 8);
+		return;
+	}
 	if (!a->sub) {
 		if (a->ncodes == 256)
 			for (uint64_t i = 0; i < n; i++)
@@ -124,6 +147,36 @@ struct vc {
 	uint64_t c;
 };
 
+static int cmp_u16(const void *x, const void *y)
+{
+	uint16_t a = *(const uint16_t *)x, b = *(const uint16_t *)y;
+	return (a > b) - (a < b);
+}
+
+/* The next distinct code from *at on, in ascending order, and how many
+ * values have it; false after the last. */
+static bool next_code(struct mp_tstats_small *a, uint64_t *at, uint16_t *code,
+		      uint64_t *count)
+{
+	if (a->raw) {
+		if (*at >= a->nraw)
+			return false;
+		uint64_t i = *at;
+		while (*at < a->nraw && a->raw[*at] == a->raw[i])
+			++*at;
+		*code = a->raw[i];
+		*count = *at - i;
+		return true;
+	}
+	while (*at < a->ncodes && !a->codes[*at])
+		++*at;
+	if (*at >= a->ncodes)
+		return false;
+	*code = (uint16_t)*at;
+	*count = a->codes[(*at)++];
+	return true;
+}
+
 static int cmp_vc(const void *x, const void *y)
 {
 	double a = ((const struct vc *)x)->v, b = ((const struct vc *)y)->v;
@@ -152,10 +205,17 @@ static double vc_median(const struct vc *p, size_t np, uint64_t n)
 mp_status mp_tstats_small_finish(struct mp_tstats_small *a,
 				 struct mp_tstats *o)
 {
+	if (a->over)
+		return MP_EIO;
 	if (a->sub)
 		flush_sub(a);
-	struct vc *p = malloc(a->ncodes * sizeof *p);
-	struct vc *d = malloc(a->ncodes * sizeof *d);
+	size_t cap = a->ncodes;
+	if (a->raw) {
+		qsort(a->raw, a->nraw, sizeof *a->raw, cmp_u16);
+		cap = a->nraw ? (size_t)a->nraw : 1;
+	}
+	struct vc *p = malloc(cap * sizeof *p);
+	struct vc *d = malloc(cap * sizeof *d);
 	if (!p || !d) {
 		free(p);
 		free(d);
@@ -164,16 +224,16 @@ mp_status mp_tstats_small_finish(struct mp_tstats_small *a,
 	size_t np = 0;
 	uint64_t n = 0, nsparse = 0;
 	o->nonfinite = 0;
-	for (unsigned c = 0; c < a->ncodes; c++) {
-		if (!a->codes[c])
-			continue;
-		double v = code_value(a, (uint16_t)c);
+	uint16_t code;
+	uint64_t count;
+	for (uint64_t at = 0; next_code(a, &at, &code, &count);) {
+		double v = code_value(a, code);
 		if (!isfinite(v)) {
-			o->nonfinite += a->codes[c];
+			o->nonfinite += count;
 			continue;
 		}
 		p[np].v = v;
-		p[np++].c = a->codes[c];
+		p[np++].c = count;
 	}
 	qsort(p, np, sizeof *p, cmp_vc);
 	size_t w = 0; /* merge equal values: +0 and -0, equal affine codes */
