@@ -167,6 +167,8 @@ static void unworld(void)
 	free(dir);
 }
 
+static struct mp_tui *last; /* the app of the last screen() */
+
 /* Run keys on a fresh app and return the 80x24 screen (static). */
 static struct mp_canvas *screen(struct mp_caps caps, const char *keys)
 {
@@ -176,14 +178,14 @@ static struct mp_canvas *screen(struct mp_caps caps, const char *keys)
 	mp_canvas_free(c);
 	struct mp_error err;
 	ck_assert_int_eq(mp_tui_data_select(data, 0, NULL, &err), MP_OK);
-	t = mp_tui_new(data, caps);
+	t = last = mp_tui_new(data, caps);
 	c = mp_canvas_new(80, 24);
 	mp_tui_draw(t, c);
 	int k[256];
 	char bad[32];
 	int n = mp_keys_parse(keys, k, 256, bad);
 	ck_assert_int_ge(n, 0);
-	for (int i = 0; i < n; i++) {
+	for (int i = 0; i < n && !t->quit; i++) {
 		mp_tui_key(t, k[i]);
 		mp_tui_draw(t, c);
 	}
@@ -447,6 +449,179 @@ START_TEST(test_help_view)
 }
 END_TEST
 
+/* The view named in the title of c is name. */
+static bool shows(struct mp_canvas *c, const char *name)
+{
+	char want[64];
+	snprintf(want, sizeof want, " modelprint | %s |", name);
+	return !strncmp(row(c, 0), want, strlen(want));
+}
+
+START_TEST(test_quit_keys)
+{
+	struct mp_canvas *c = screen(mono, "q");
+	ck_assert(last->quit); /* q from the first view quits */
+	c = screen(mono, "2q");
+	ck_assert(!last->quit); /* elsewhere it closes the view */
+	ck_assert(shows(c, "models"));
+	c = screen(mono, "2<Enter>q"); /* heatmap, then a detail view */
+	ck_assert(!last->quit);
+	ck_assert(shows(c, "heatmap"));
+	c = screen(mono, "?q");
+	ck_assert(!last->quit);
+	ck_assert(shows(c, "models"));
+	screen(mono, "24Q");
+	ck_assert(last->quit);
+	screen(mono, "3<F10>");
+	ck_assert(last->quit);
+	c = screen(mono, "<F1>");
+	ck_assert(shows(c, "help"));
+	ck_assert_str_eq(row(c, 1), "Everywhere");
+}
+END_TEST
+
+/* Esc walks back through the views visited, 1-4 included. */
+START_TEST(test_history)
+{
+	struct mp_canvas *c = screen(mono, "231<Esc>");
+	ck_assert(shows(c, "stats"));
+	c = screen(mono, "231<Esc><Esc>");
+	ck_assert(shows(c, "heatmap"));
+	c = screen(mono, "231<Esc><Esc><Esc>");
+	ck_assert(shows(c, "models"));
+	c = screen(mono, "22<Esc>"); /* 2 on the heatmap keeps it once */
+	ck_assert(shows(c, "models"));
+	/* more views than the stack holds: the oldest are forgotten, the
+	   last 16 remain */
+	c = screen(mono, "1212121212121212121213<Esc>");
+	ck_assert(shows(c, "models"));
+	c = screen(mono, "121212121212121212121<Esc><Esc><Esc><Esc><Esc><Esc><Esc>"
+			 "<Esc><Esc><Esc><Esc><Esc><Esc><Esc><Esc><Esc><Esc>");
+	ck_assert(!last->quit);
+	ck_assert_int_eq(last->depth, 1);
+}
+END_TEST
+
+/* Models: alpha (F1), beta (F1), gamma (F2) in rows 2-4. */
+START_TEST(test_search_keys)
+{
+	/* f1 matches alpha and beta: N from alpha wraps back to beta */
+	struct mp_canvas *c = screen(mono, "/f1<Enter>N");
+	ck_assert(mp_canvas_at(c, 0, 3)->st.attr & MP_ATTR_REVERSE);
+	ck_assert(!(mp_canvas_at(c, 0, 2)->st.attr & MP_ATTR_REVERSE));
+	c = screen(mono, "/f1<Enter>nN");
+	ck_assert(mp_canvas_at(c, 0, 2)->st.attr & MP_ATTR_REVERSE);
+	/* a matches all three: N from gamma goes to beta, then alpha */
+	c = screen(mono, "G/a<Enter>NN");
+	ck_assert(mp_canvas_at(c, 0, 2)->st.attr & MP_ATTR_REVERSE);
+	/* the matches are highlighted: "ET" in beta (columns 6-7 of row 3)
+	   and nowhere else; case does not matter */
+	c = screen(mono, "/ET<Enter>");
+	for (int x = 5; x < 9; x++)
+		ck_assert_int_eq(!!(mp_canvas_at(c, x, 3)->st.attr &
+				    MP_ATTR_UNDERLINE),
+				 x == 6 || x == 7);
+	ck_assert(!(mp_canvas_at(c, 6, 2)->st.attr & MP_ATTR_UNDERLINE));
+	c = screen(color, "/ET<Enter>");
+	ck_assert_uint_eq(mp_canvas_at(c, 6, 3)->st.bg, 3);
+	/* while typing, too */
+	c = screen(mono, "/gam");
+	ck_assert(mp_canvas_at(c, 5, 4)->st.attr & MP_ATTR_UNDERLINE);
+	ck_assert(!(mp_canvas_at(c, 8, 4)->st.attr & MP_ATTR_UNDERLINE));
+}
+END_TEST
+
+START_TEST(test_filter)
+{
+	struct mp_canvas *c = screen(mono, "|f1");
+	ck_assert(!strncmp(row(c, 2), "1    alpha", 10));
+	ck_assert(!strncmp(row(c, 3), "2    beta", 9));
+	ck_assert_str_eq(row(c, 4), "");
+	ck_assert(!strncmp(row(c, 22), "2 models matching \"f1\", sorted by id", 36));
+	ck_assert_str_eq(row(c, 23), bottom("|f1", "1/2"));
+	/* Enter keeps the filter, the list is then used as usual */
+	c = screen(mono, "|F1<Enter>j<Enter>");
+	ck_assert(shows(c, "detail"));
+	ck_assert_str_eq(row(c, 1), "beta");
+	c = screen(mono, "|gam<Enter>");
+	ck_assert(!strncmp(row(c, 2), "3    gamma", 10));
+	ck_assert_str_eq(row(c, 23), bottom("", "1/1"));
+	/* Esc drops it; Backspace widens it as you type */
+	c = screen(mono, "|f1<Esc>");
+	ck_assert(!strncmp(row(c, 4), "3    gamma", 10));
+	c = screen(mono, "|f2<Backspace>");
+	ck_assert(!strncmp(row(c, 4), "3    gamma", 10));
+	c = screen(mono, "|zzz<Enter>");
+	ck_assert_str_eq(row(c, 2), "");
+	ck_assert_str_eq(row(c, 23), bottom("", "0/0"));
+	c = screen(mono, "|zzz<Enter><Enter>j");
+	ck_assert(shows(c, "models"));
+	/* pairs naming gamma: beta-gamma 0.2, alpha-gamma null */
+	c = screen(mono, "4|gam");
+	ck_assert_str_eq(row(c, 22), "2 all pairs naming \"gam\", highest first"
+				     " | f: filter  Enter: side by side");
+	ck_assert(strstr(row(c, 2), "0.200000  beta"));
+	ck_assert(strstr(row(c, 3), "null  alpha"));
+	/* the heatmap has no filter */
+	c = screen(mono, "2|");
+	ck_assert_str_eq(row(c, 23), "nothing to filter in this view");
+}
+END_TEST
+
+START_TEST(test_move_keys)
+{
+	/* the wheel moves three rows a notch (two here: three models) */
+	struct mp_canvas *c = screen(mono, "<WheelDown>");
+	ck_assert(mp_canvas_at(c, 0, 4)->st.attr & MP_ATTR_REVERSE);
+	ck_assert_str_eq(row(c, 23), bottom("", "3/3"));
+	c = screen(mono, "G<WheelUp>");
+	ck_assert_str_eq(row(c, 23), bottom("", "1/3"));
+	/* half pages: 20 rows show, so 10 rows a press */
+	c = screen(mono, "<C-d>");
+	ck_assert_str_eq(row(c, 23), bottom("", "3/3"));
+	c = screen(mono, "G<C-u>");
+	ck_assert_str_eq(row(c, 23), bottom("", "1/3"));
+	/* the position: models 2 of 3, pairs 1 of 3 */
+	c = screen(mono, "j");
+	ck_assert_str_eq(row(c, 23), bottom("", "2/3"));
+	c = screen(mono, "4j<C-d>");
+	ck_assert_str_eq(row(c, 23), bottom("", "3/3"));
+	size_t cur = 5, top = 0;
+	ck_assert(mp_list_move(&cur, &top, 40, 21, MP_ACT_HALF_DOWN));
+	ck_assert_uint_eq(cur, 15);
+	ck_assert(mp_list_move(&cur, &top, 40, 21, MP_ACT_HALF_UP));
+	ck_assert_uint_eq(cur, 5);
+}
+END_TEST
+
+START_TEST(test_matrix_keys)
+{
+	struct mp_canvas *c = screen(mono, "M");
+	ck_assert(shows(c, "matrices"));
+	ck_assert_str_eq(row(c, 1), "      method         metric");
+	ck_assert_str_eq(row(c, 2), "  1*  tensors        cosine");
+	ck_assert_str_eq(row(c, 3), "  2   spectral       js");
+	ck_assert(mp_canvas_at(c, 0, 2)->st.attr & MP_ATTR_REVERSE);
+	ck_assert_str_eq(row(c, 23), bottom("", "1/2"));
+	/* Enter holds the selected one and closes the picker */
+	c = screen(mono, "Mj<Enter>");
+	ck_assert(shows(c, "models"));
+	ck_assert(strstr(row(c, 0), "spectral/js (2/2)"));
+	c = screen(mono, "2Mj<Enter>");
+	ck_assert(shows(c, "heatmap"));
+	ck_assert(strstr(row(c, 0), "spectral/js (2/2)"));
+	c = screen(mono, "Mjq");
+	ck_assert(strstr(row(c, 0), "tensors/cosine (1/2)"));
+	c = screen(mono, "M/js<Enter><Enter>");
+	ck_assert(strstr(row(c, 0), "spectral/js (2/2)"));
+	/* p: the previous matrix, wrapping around */
+	c = screen(mono, "p");
+	ck_assert(strstr(row(c, 0), "spectral/js (2/2)"));
+	c = screen(mono, "mp");
+	ck_assert(strstr(row(c, 0), "tensors/cosine (1/2)"));
+}
+END_TEST
+
 /* cosine: F1 = {alpha, beta}, F2 = {gamma}. Intrafamily F1: alpha-beta
  * 0.5. Interfamily F1 vs F2: beta-gamma 0.2 and alpha-gamma null. Type
  * pair T1-T2 within F1: alpha-beta 0.5. */
@@ -624,6 +799,12 @@ Suite *suite_tui(void)
 	tcase_add_test(tv, test_help_view);
 	tcase_add_test(tv, test_stats_view);
 	tcase_add_test(tv, test_pairs_view);
+	tcase_add_test(tv, test_quit_keys);
+	tcase_add_test(tv, test_history);
+	tcase_add_test(tv, test_search_keys);
+	tcase_add_test(tv, test_filter);
+	tcase_add_test(tv, test_move_keys);
+	tcase_add_test(tv, test_matrix_keys);
 	tcase_add_test(tv, test_progress);
 	tcase_add_test(tv, test_bad_input);
 	suite_add_tcase(s, tv);

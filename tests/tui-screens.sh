@@ -49,12 +49,16 @@ pairs|80x24|1|4
 pairs-inter|80x24|1|4ff
 pair|80x24|1|4<Enter>
 help|80x24|1|?
+matrices|80x24|1|2M
+models-search-back|80x24|1|/pose<Enter>N
+models-filter|80x24|1||face
+pairs-filter|80x24|1|4|blaze<Enter>j
 SCREENS
 ok "golden screens"
 
 # every view at odd sizes, through every key: no crash, the last screen
 # has the size asked for
-all='jjkl<Enter>G<PgUp>g<Esc>2+++---jjjllllo<PgDn><End>m/face<Enter>n?<PgDn><Esc>3fff<Enter><Enter><Esc>sSs<Esc>4ffff<Enter>h<Esc>1<End><Enter>jjjjjj<Enter><Esc>hq'
+all='jjkl<Enter>G<PgUp>g<Esc>2+++---jjjllllo<PgDn><End>m/face<Enter>n?<PgDn><Esc>3fff<Enter><Enter><Esc>sSs<Esc>4ffff<Enter>h<Esc>1<End><Enter>jjjjjj<Enter><Esc>h<C-d><C-u>Mj<Enter>|face<Backspace><Enter>N<WheelDown><WheelUp>M<Esc>p4|x<Esc>Q'
 for size in 20x6 21x7 33x9 80x24 203x61; do
 	NO_COLOR=1 tui --size "$size" --screen "$all" > "$T/s" || fail "size $size: exit $?"
 	tui --size "$size" --screen "$all" > "$T/s" || fail "size $size (colour): exit $?"

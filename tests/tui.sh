@@ -53,13 +53,30 @@ keys m
 wait_for "tensors/pearson (2/10)" && ok "next matrix"
 keys 4
 wait_for "modelprint | pairs | tensors/pearson" && ok "switch view"
+keys ?
+wait_for "Everywhere" && keys q
+wait_for "modelprint | pairs | tensors/pearson" && ok "q closes the help"
+keys F1
+wait_for "modelprint | help" && keys Escape
+wait_for "modelprint | pairs" && ok "F1: help"
+keys M
+wait_for "modelprint | matrices" && keys j Enter
+wait_for "modelprint | pairs | tensors/l1 (3/10)" && ok "M: the matrix picker"
+keys p
+wait_for "modelprint | pairs | tensors/pearson (2/10)" && ok "p: previous matrix"
+keys '|' b l a z e
+wait_for "308 all pairs naming" && keys Enter && ok "|: filter"
+keys Escape
+wait_for "modelprint | heatmap" && ok "Esc: back to the heatmap"
+keys 4
+wait_for "modelprint | pairs"
 
 tmux -L "$S" resize-window -x 100 -y 30 2>/dev/null &&
 	wait_for "1128 all pairs" && [ "$(screen | sed -n 1p | wc -c)" -gt 90 ] &&
 	ok "resize: redrawn at 100 columns"
 
-keys q
-wait_for "DONE-0" && ok "quit: exit status 0"
+keys Q
+wait_for "DONE-0" && ok "Q quits from any view: exit status 0"
 wait_for "PROMPT>"
 screen | grep -q "modelprint | pairs" && fail "the interface is still on the screen"
 sleep 0.2
