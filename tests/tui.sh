@@ -36,6 +36,10 @@ keys "stty -g > '$T/stty.before'; $cmd; echo DONE-\$?; stty -g > '$T/stty.after'
 wait_for "modelprint | models | tensors/cosine (1/10)" || { finish; }
 screen | grep -q '^1    age (SSR-Net)        SSRNet' || fail "models view rows"
 ok "open: the models view"
+# the wheel, as xterm reports it (SGR mouse: button 65 down, 64 up)
+keys -l "$(printf '\033[<65;10;10M')"
+wait_for "4/48" && keys -l "$(printf '\033[<64;10;10M')"
+wait_for "1/48" && ok "mouse wheel: three rows a notch"
 
 keys / b l a z e f a c e - f r o n t Enter Enter
 wait_for "modelprint | detail" &&
