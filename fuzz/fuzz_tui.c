@@ -1,6 +1,7 @@
 /* fuzz_tui.c — libFuzzer harness for the interface: the input is a
  * similarity-matrices file, a NUL byte, then keys (bytes 1..14 stand for
- * the named keys MP_KEY_UP.., 15 for a mouse click at the next two bytes).
+ * the named keys MP_KEY_UP.., 15 for a mouse click at the next two bytes,
+ * 16..19 for MP_KEY_F1.., 20 for Ctrl-D).
  * Every view is driven through the keys on an 80x24 and a 23x7 canvas
  * with and without colour. */
 #include "view.h"
@@ -31,6 +32,10 @@ static void drive(struct mp_tui_data *d, struct mp_caps caps, int w, int h,
 			i += 2;
 		} else if (k[i] >= 1 && k[i] <= 14) {
 			mp_tui_key(t, MP_KEY_BASE + k[i]);
+		} else if (k[i] >= 16 && k[i] <= 19) {
+			mp_tui_key(t, MP_KEY_F1 + k[i] - 16);
+		} else if (k[i] == 20) {
+			mp_tui_key(t, MP_KEY_CTRL('d'));
 		} else {
 			mp_tui_key(t, k[i]);
 		}

@@ -281,6 +281,8 @@ static void unworld(void)
 	free(dir);
 }
 
+static struct mp_tui *last; /* the app of the last screen() */
+
 /* Run keys on a fresh app and return the 80x24 screen (static). */
 static struct mp_canvas *screen(struct mp_caps caps, const char *keys)
 {
@@ -290,14 +292,14 @@ static struct mp_canvas *screen(struct mp_caps caps, const char *keys)
 	mp_canvas_free(c);
 	struct mp_error err;
 	ck_assert_int_eq(mp_tui_data_select(data, 0, NULL, &err), MP_OK);
-	t = mp_tui_new(data, caps);
+	t = last = mp_tui_new(data, caps);
 	c = mp_canvas_new(80, 24);
 	mp_tui_draw(t, c);
 	int k[256];
 	char bad[32];
 	int n = mp_keys_parse(keys, k, 256, bad);
 	ck_assert_int_ge(n, 0);
-	for (int i = 0; i < n; i++) {
+	for (int i = 0; i < n && !t->quit; i++) {
 		mp_tui_key(t, k[i]);
 		mp_tui_draw(t, c);
 	}
@@ -316,6 +318,15 @@ static bool has_row(struct mp_canvas *c, const char *want)
 		if (!strcmp(row(c, y), want))
 			return true;
 	return false;
+}
+
+/* The bottom row of an 80-column screen: msg at the left, the list
+ * position pos at the right. */
+static const char *bottom(const char *msg, const char *pos)
+{
+	static char buf[128];
+	snprintf(buf, sizeof buf, "%-*s%s", 80 - (int)strlen(pos), msg, pos);
+	return buf;
 }
 
 static const struct mp_caps mono = {0, false, false};
@@ -369,11 +380,12 @@ START_TEST(test_models_view)
 	c = screen(mono, "/f1<Enter>n");
 	ck_assert(mp_canvas_at(c, 0, 3)->st.attr & MP_ATTR_REVERSE);
 	c = screen(mono, "/zzz<Enter>");
-	ck_assert_str_eq(row(c, 23), "not found: zzz");
+	ck_assert_str_eq(row(c, 23), bottom("not found: zzz", "1/3"));
 	c = screen(mono, "/be");
-	ck_assert_str_eq(row(c, 23), "/be");
+	ck_assert_str_eq(row(c, 23), bottom("/be", "1/3"));
 	c = screen(mono, "x");
-	ck_assert_str_eq(row(c, 23), "key x does nothing here; ? shows the keys");
+	ck_assert_str_eq(row(c, 23), bottom("key x does nothing here; ? shows "
+					    "the keys", "1/3"));
 }
 END_TEST
 
@@ -699,14 +711,189 @@ START_TEST(test_help_view)
 {
 	struct mp_canvas *c = screen(mono, "?");
 	ck_assert_str_eq(row(c, 1), "Everywhere");
-	ck_assert_str_eq(row(c, 2), "  q                  quit");
-	ck_assert(has_row(c, "  k, Up              up"));
+	ck_assert_str_eq(row(c, 2), "  q                  close the view; quit "
+				    "from the last one");
+	ck_assert(has_row(c, "  k, Up, WheelUp     up"));
 	c = screen(mono, "?G");
 	ck_assert(has_row(c, "  +, =               zoom in"));
 	ck_assert(has_row(c, "Heatmap"));
 	c = screen(mono, "?q");
-	/* q quits from any view: the app would stop here */
+	/* q closes the help (the app would have stopped on the help screen
+	   before) */
+	ck_assert(!strncmp(row(c, 0), " modelprint | models |", 22));
+}
+END_TEST
+
+/* The view named in the title of c is name. */
+static bool shows(struct mp_canvas *c, const char *name)
+{
+	char want[64];
+	snprintf(want, sizeof want, " modelprint | %s |", name);
+	return !strncmp(row(c, 0), want, strlen(want));
+}
+
+START_TEST(test_quit_keys)
+{
+	struct mp_canvas *c = screen(mono, "q");
+	ck_assert(last->quit); /* q from the first view quits */
+	c = screen(mono, "2q");
+	ck_assert(!last->quit); /* elsewhere it closes the view */
+	ck_assert(shows(c, "models"));
+	c = screen(mono, "2<Enter>q"); /* heatmap, then a detail view */
+	ck_assert(!last->quit);
+	ck_assert(shows(c, "heatmap"));
+	c = screen(mono, "?q");
+	ck_assert(!last->quit);
+	ck_assert(shows(c, "models"));
+	screen(mono, "24Q");
+	ck_assert(last->quit);
+	screen(mono, "3<F10>");
+	ck_assert(last->quit);
+	c = screen(mono, "<F1>");
+	ck_assert(shows(c, "help"));
 	ck_assert_str_eq(row(c, 1), "Everywhere");
+}
+END_TEST
+
+/* Esc walks back through the views visited, 1-4 included. */
+START_TEST(test_history)
+{
+	struct mp_canvas *c = screen(mono, "231<Esc>");
+	ck_assert(shows(c, "stats"));
+	c = screen(mono, "231<Esc><Esc>");
+	ck_assert(shows(c, "heatmap"));
+	c = screen(mono, "231<Esc><Esc><Esc>");
+	ck_assert(shows(c, "models"));
+	c = screen(mono, "22<Esc>"); /* 2 on the heatmap keeps it once */
+	ck_assert(shows(c, "models"));
+	/* more views than the stack holds: the oldest are forgotten, the
+	   last 16 remain */
+	c = screen(mono, "1212121212121212121213<Esc>");
+	ck_assert(shows(c, "models"));
+	c = screen(mono, "121212121212121212121<Esc><Esc><Esc><Esc><Esc><Esc><Esc>"
+			 "<Esc><Esc><Esc><Esc><Esc><Esc><Esc><Esc><Esc><Esc>");
+	ck_assert(!last->quit);
+	ck_assert_int_eq(last->depth, 1);
+}
+END_TEST
+
+/* Models: alpha (F1), beta (F1), gamma (F2) in rows 2-4. */
+START_TEST(test_search_keys)
+{
+	/* f1 matches alpha and beta: N from alpha wraps back to beta */
+	struct mp_canvas *c = screen(mono, "/f1<Enter>N");
+	ck_assert(mp_canvas_at(c, 0, 3)->st.attr & MP_ATTR_REVERSE);
+	ck_assert(!(mp_canvas_at(c, 0, 2)->st.attr & MP_ATTR_REVERSE));
+	c = screen(mono, "/f1<Enter>nN");
+	ck_assert(mp_canvas_at(c, 0, 2)->st.attr & MP_ATTR_REVERSE);
+	/* a matches all three: N from gamma goes to beta, then alpha */
+	c = screen(mono, "G/a<Enter>NN");
+	ck_assert(mp_canvas_at(c, 0, 2)->st.attr & MP_ATTR_REVERSE);
+	/* the matches are highlighted: "ET" in beta (columns 6-7 of row 3)
+	   and nowhere else; case does not matter */
+	c = screen(mono, "/ET<Enter>");
+	for (int x = 5; x < 9; x++)
+		ck_assert_int_eq(!!(mp_canvas_at(c, x, 3)->st.attr &
+				    MP_ATTR_UNDERLINE),
+				 x == 6 || x == 7);
+	ck_assert(!(mp_canvas_at(c, 6, 2)->st.attr & MP_ATTR_UNDERLINE));
+	c = screen(color, "/ET<Enter>");
+	ck_assert_uint_eq(mp_canvas_at(c, 6, 3)->st.bg, 3);
+	/* while typing, too */
+	c = screen(mono, "/gam");
+	ck_assert(mp_canvas_at(c, 5, 4)->st.attr & MP_ATTR_UNDERLINE);
+	ck_assert(!(mp_canvas_at(c, 8, 4)->st.attr & MP_ATTR_UNDERLINE));
+}
+END_TEST
+
+START_TEST(test_filter)
+{
+	struct mp_canvas *c = screen(mono, "|f1");
+	ck_assert(!strncmp(row(c, 2), "1    alpha", 10));
+	ck_assert(!strncmp(row(c, 3), "2    beta", 9));
+	ck_assert_str_eq(row(c, 4), "");
+	ck_assert(!strncmp(row(c, 22), "2 models matching \"f1\", sorted by id", 36));
+	ck_assert_str_eq(row(c, 23), bottom("|f1", "1/2"));
+	/* Enter keeps the filter, the list is then used as usual */
+	c = screen(mono, "|F1<Enter>j<Enter>");
+	ck_assert(shows(c, "detail"));
+	ck_assert_str_eq(row(c, 1), "beta");
+	c = screen(mono, "|gam<Enter>");
+	ck_assert(!strncmp(row(c, 2), "3    gamma", 10));
+	ck_assert_str_eq(row(c, 23), bottom("", "1/1"));
+	/* Esc drops it; Backspace widens it as you type */
+	c = screen(mono, "|f1<Esc>");
+	ck_assert(!strncmp(row(c, 4), "3    gamma", 10));
+	c = screen(mono, "|f2<Backspace>");
+	ck_assert(!strncmp(row(c, 4), "3    gamma", 10));
+	c = screen(mono, "|zzz<Enter>");
+	ck_assert_str_eq(row(c, 2), "");
+	ck_assert_str_eq(row(c, 23), bottom("", "0/0"));
+	c = screen(mono, "|zzz<Enter><Enter>j");
+	ck_assert(shows(c, "models"));
+	/* pairs naming gamma: beta-gamma 0.2, alpha-gamma null */
+	c = screen(mono, "4|gam");
+	ck_assert_str_eq(row(c, 22), "2 all pairs naming \"gam\", highest first"
+				     " | f: filter  Enter: side by side");
+	ck_assert(strstr(row(c, 2), "0.200000  beta"));
+	ck_assert(strstr(row(c, 3), "null  alpha"));
+	/* the heatmap has no filter */
+	c = screen(mono, "2|");
+	ck_assert_str_eq(row(c, 23), "nothing to filter in this view");
+}
+END_TEST
+
+START_TEST(test_move_keys)
+{
+	/* the wheel moves three rows a notch (two here: three models) */
+	struct mp_canvas *c = screen(mono, "<WheelDown>");
+	ck_assert(mp_canvas_at(c, 0, 4)->st.attr & MP_ATTR_REVERSE);
+	ck_assert_str_eq(row(c, 23), bottom("", "3/3"));
+	c = screen(mono, "G<WheelUp>");
+	ck_assert_str_eq(row(c, 23), bottom("", "1/3"));
+	/* half pages: 20 rows show, so 10 rows a press */
+	c = screen(mono, "<C-d>");
+	ck_assert_str_eq(row(c, 23), bottom("", "3/3"));
+	c = screen(mono, "G<C-u>");
+	ck_assert_str_eq(row(c, 23), bottom("", "1/3"));
+	/* the position: models 2 of 3, pairs 1 of 3 */
+	c = screen(mono, "j");
+	ck_assert_str_eq(row(c, 23), bottom("", "2/3"));
+	c = screen(mono, "4j<C-d>");
+	ck_assert_str_eq(row(c, 23), bottom("", "3/3"));
+	size_t cur = 5, top = 0;
+	ck_assert(mp_list_move(&cur, &top, 40, 21, MP_ACT_HALF_DOWN));
+	ck_assert_uint_eq(cur, 15);
+	ck_assert(mp_list_move(&cur, &top, 40, 21, MP_ACT_HALF_UP));
+	ck_assert_uint_eq(cur, 5);
+}
+END_TEST
+
+START_TEST(test_matrix_keys)
+{
+	struct mp_canvas *c = screen(mono, "M");
+	ck_assert(shows(c, "matrices"));
+	ck_assert_str_eq(row(c, 1), "      method         metric");
+	ck_assert_str_eq(row(c, 2), "  1*  tensors        cosine");
+	ck_assert_str_eq(row(c, 3), "  2   spectral       js");
+	ck_assert(mp_canvas_at(c, 0, 2)->st.attr & MP_ATTR_REVERSE);
+	ck_assert_str_eq(row(c, 23), bottom("", "1/2"));
+	/* Enter holds the selected one and closes the picker */
+	c = screen(mono, "Mj<Enter>");
+	ck_assert(shows(c, "models"));
+	ck_assert(strstr(row(c, 0), "spectral/js (2/2)"));
+	c = screen(mono, "2Mj<Enter>");
+	ck_assert(shows(c, "heatmap"));
+	ck_assert(strstr(row(c, 0), "spectral/js (2/2)"));
+	c = screen(mono, "Mjq");
+	ck_assert(strstr(row(c, 0), "tensors/cosine (1/2)"));
+	c = screen(mono, "M/js<Enter><Enter>");
+	ck_assert(strstr(row(c, 0), "spectral/js (2/2)"));
+	/* p: the previous matrix, wrapping around */
+	c = screen(mono, "p");
+	ck_assert(strstr(row(c, 0), "spectral/js (2/2)"));
+	c = screen(mono, "mp");
+	ck_assert(strstr(row(c, 0), "tensors/cosine (1/2)"));
 }
 END_TEST
 
@@ -731,7 +918,7 @@ START_TEST(test_stats_view)
 	c = screen(mono, "3f/f2<Enter>");
 	ck_assert(mp_canvas_at(c, 0, 3)->st.attr & MP_ATTR_REVERSE);
 	c = screen(mono, "3/zz<Enter>");
-	ck_assert_str_eq(row(c, 23), "not found: zz");
+	ck_assert_str_eq(row(c, 23), bottom("not found: zz", "1/1"));
 	c = screen(mono, "3sS");
 	ck_assert(strstr(row(c, 22), "sorted by group (reversed)"));
 	/* Enter: the pairs of F1 vs F2, the null one last */
@@ -953,6 +1140,12 @@ Suite *suite_tui(void)
 	tcase_add_test(tv, test_stats_view);
 	tcase_add_test(tv, test_pairs_view);
 	tcase_add_test(tv, test_cluster_view);
+	tcase_add_test(tv, test_quit_keys);
+	tcase_add_test(tv, test_history);
+	tcase_add_test(tv, test_search_keys);
+	tcase_add_test(tv, test_filter);
+	tcase_add_test(tv, test_move_keys);
+	tcase_add_test(tv, test_matrix_keys);
 	tcase_add_test(tv, test_progress);
 	tcase_add_test(tv, test_bad_input);
 	suite_add_tcase(s, tv);

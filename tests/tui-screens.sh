@@ -61,12 +61,16 @@ clusters-heatmap|80x24|1|5m>>>>>>>>>>>>>>>>jjjj<Enter>
 help|80x24|1|?
 pairs-wide|200x30|1|4jjjjj
 detail-wide|200x40|1|/blazeface-front<Enter><Enter>G
+matrices|80x24|1|2M
+models-search-back|80x24|1|/pose<Enter>N
+models-filter|80x24|1||face
+pairs-filter|80x24|1|4|blaze<Enter>j
 SCREENS
 ok "golden screens"
 
 # every view at odd sizes, through every key: no crash, the last screen
 # has the size asked for
-all='jjkl<Enter>G<PgUp>g<Esc>2+++---jjjllllo<PgDn><End>carar0-----m/face<Enter>n?<PgDn><Esc>3fff<Enter><Enter><Esc>sSs<Esc>4ffff<Enter>h<Esc>1<End><Enter>jjjjjj<Enter><Esc>hq'
+all='jjkl<Enter>G<PgUp>g<Esc>2+++---jjjllllo<PgDn><End>carar0-----m/face<Enter>n?<PgDn><Esc>3fff<Enter><Enter><Esc>sSs<Esc>4ffff<Enter>h<Esc>1<End><Enter>jjjjjj<Enter><Esc>h<C-d><C-u>Mj<Enter>|face<Backspace><Enter>N<WheelDown><WheelUp>M<Esc>p4|x<Esc>5><<>jc<Enter><Esc>Q'
 for size in 20x6 21x7 33x9 80x24 203x61; do
 	NO_COLOR=1 tui --size "$size" --screen "$all" > "$T/s" || fail "size $size: exit $?"
 	tui --size "$size" --screen "$all" > "$T/s" || fail "size $size (colour): exit $?"

@@ -37,6 +37,10 @@ keys "stty -g > '$T/stty.before'; $cmd; echo DONE-\$?; stty -g > '$T/stty.after'
 wait_for "modelprint | models | spectral/cosine (8/10)" || { finish; }
 screen | grep -q '^1    age (SSR-Net)        SSRNet' || fail "models view rows"
 ok "open: the models view"
+# the wheel, as xterm reports it (SGR mouse: button 65 down, 64 up)
+keys -l "$(printf '\033[<65;10;10M')"
+wait_for "4/48" && keys -l "$(printf '\033[<64;10;10M')"
+wait_for "1/48" && ok "mouse wheel: three rows a notch"
 
 keys / b l a z e f a c e - f r o n t Enter Enter
 wait_for "modelprint | detail" &&
@@ -66,13 +70,32 @@ wait_for "spectral/l1: 24 clusters at 0.8559" && keys '>' &&
 	wait_for "spectral/l1: 23 clusters at" && ok "clusters: move the cut"
 keys 4
 wait_for "modelprint | pairs | spectral/l1" && ok "switch view"
+keys ?
+wait_for "Everywhere" && keys q
+wait_for "modelprint | pairs | spectral/l1" && ok "q closes the help"
+keys F1
+wait_for "modelprint | help" && keys Escape
+wait_for "modelprint | pairs" && ok "F1: help"
+keys M
+wait_for "modelprint | matrices" && keys j Enter
+wait_for "modelprint | pairs | spectral/js (10/10)" && ok "M: the matrix picker"
+keys p
+wait_for "modelprint | pairs | spectral/l1 (9/10)" && ok "p: previous matrix"
+keys '|' b l a z e
+wait_for "308 all pairs naming" && keys Enter && ok "|: filter"
+keys Escape
+wait_for "modelprint | clusters" && ok "Esc: back to the clusters view"
+keys Escape
+wait_for "modelprint | heatmap" && ok "Esc: back to the heatmap"
+keys 4
+wait_for "modelprint | pairs"
 
 tmux -L "$S" resize-window -x 100 -y 30 2>/dev/null &&
 	wait_for "1128 all pairs" && [ "$(screen | sed -n 1p | wc -c)" -gt 90 ] &&
 	ok "resize: redrawn at 100 columns"
 
-keys q
-wait_for "DONE-0" && ok "quit: exit status 0"
+keys Q
+wait_for "DONE-0" && ok "Q quits from any view: exit status 0"
 wait_for "PROMPT>"
 screen | grep -q "modelprint | pairs" && fail "the interface is still on the screen"
 sleep 0.2

@@ -14,6 +14,7 @@ enum {
 	MP_KEY_PGUP, MP_KEY_PGDN, MP_KEY_HOME, MP_KEY_END,
 	MP_KEY_ENTER, MP_KEY_ESC, MP_KEY_BACKSPACE, MP_KEY_TAB,
 	MP_KEY_RESIZE, MP_KEY_MOUSE,
+	MP_KEY_F1, MP_KEY_F10, MP_KEY_WHEEL_UP, MP_KEY_WHEEL_DOWN,
 };
 #define MP_KEY_CTRL(c) ((c) & 0x1f)
 
@@ -24,7 +25,8 @@ enum {
 	X(ZOOM_OUT) X(METRIC) X(ORDER) X(FILTER) X(VIEW_MODELS)              \
 	X(VIEW_HEATMAP) X(VIEW_STATS) X(VIEW_PAIRS) X(FIT) X(SCALE)          \
 	X(AGGREGATE) X(COLUMNS) X(VIEW_CLUSTERS) X(CUT_LOOSER)               \
-	X(CUT_TIGHTER) X(COLLAPSE)
+	X(CUT_TIGHTER) X(COLLAPSE) X(QUIT_ALL) X(SEARCH_PREV) X(HALF_UP)     \
+	X(HALF_DOWN) X(LIST_FILTER) X(MATRIX_PICK) X(MATRIX_PREV)
 
 enum mp_action {
 #define MP_X_ACT(a) MP_ACT_##a,
@@ -38,9 +40,14 @@ enum mp_action {
  * a view's own scope is searched first. Consecutive rows with the same
  * action and scope share one help line. */
 #define MP_KEYMAP(X)                                                          \
-	X('q', "q", QUIT, "all", "quit")                                      \
+	X('q', "q", QUIT, "all",                                              \
+	  "close the view; quit from the last one")                           \
+	X('Q', "Q", QUIT_ALL, "all", "quit from any view")                    \
+	X(MP_KEY_F10, "F10", QUIT_ALL, "all", "quit from any view")           \
 	X('?', "?", HELP, "all", "this help")                                 \
-	X(MP_KEY_ESC, "Esc", BACK, "all", "back to the previous view")       \
+	X(MP_KEY_F1, "F1", HELP, "all", "this help")                          \
+	X(MP_KEY_ESC, "Esc", BACK, "all",                                     \
+	  "back to the view shown before")                                    \
 	X('1', "1", VIEW_MODELS, "all", "models view")                        \
 	X('2', "2", VIEW_HEATMAP, "all", "heatmap of the current matrix")     \
 	X('3', "3", VIEW_STATS, "all", "family and type statistics")          \
@@ -49,13 +56,20 @@ enum mp_action {
 	  "clusters: dendrogram and its cut")                                 \
 	X('m', "m", METRIC, "all",                                            \
 	  "next matrix (method/metric) of the results file")                  \
+	X('p', "p", MATRIX_PREV, "all", "previous matrix")                    \
+	X('M', "M", MATRIX_PICK, "all", "choose the matrix from a list")      \
 	X('/', "/", SEARCH, "all", "search (Enter to go, Esc to cancel)")     \
 	X('n', "n", SEARCH_NEXT, "all", "next match of the search")           \
+	X('N', "N", SEARCH_PREV, "all", "previous match of the search")       \
+	X('|', "|", LIST_FILTER, "all",                                       \
+	  "filter the list as you type (Enter keeps it, Esc clears it)")      \
 	X(MP_KEY_CTRL('l'), "C-l", REDRAW, "all", "redraw the screen")        \
 	X('k', "k", UP, "all", "up")                                          \
 	X(MP_KEY_UP, "Up", UP, "all", "up")                                   \
+	X(MP_KEY_WHEEL_UP, "WheelUp", UP, "all", "up")                        \
 	X('j', "j", DOWN, "all", "down")                                      \
 	X(MP_KEY_DOWN, "Down", DOWN, "all", "down")                           \
+	X(MP_KEY_WHEEL_DOWN, "WheelDown", DOWN, "all", "down")                \
 	X('h', "h", LEFT, "all",                                              \
 	  "left; back in lists and at the left edge of the heatmap")         \
 	X(MP_KEY_LEFT, "Left", LEFT, "all",                                   \
@@ -67,6 +81,8 @@ enum mp_action {
 	X(MP_KEY_PGDN, "PgDn", PAGE_DOWN, "all", "one screen down")           \
 	X(' ', "Space", PAGE_DOWN, "all", "one screen down")                  \
 	X(MP_KEY_CTRL('f'), "C-f", PAGE_DOWN, "all", "one screen down")       \
+	X(MP_KEY_CTRL('u'), "C-u", HALF_UP, "all", "half a screen up")        \
+	X(MP_KEY_CTRL('d'), "C-d", HALF_DOWN, "all", "half a screen down")    \
 	X('g', "g", TOP, "all", "first row")                                  \
 	X(MP_KEY_HOME, "Home", TOP, "all", "first row")                       \
 	X('G', "G", BOTTOM, "all", "last row")                                \

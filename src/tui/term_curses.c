@@ -172,6 +172,8 @@ static int map_key(int r, wint_t wch)
 		case KEY_BACKSPACE: return MP_KEY_BACKSPACE;
 		case KEY_RESIZE: return MP_KEY_RESIZE;
 		case KEY_MOUSE: return MP_KEY_MOUSE;
+		case KEY_F(1): return MP_KEY_F1;
+		case KEY_F(10): return MP_KEY_F10;
 		default: return -1;
 		}
 	}
@@ -207,8 +209,13 @@ static int loop(struct term *tm, struct mp_tui *t)
 		dirty = true;
 		if (key == MP_KEY_MOUSE) {
 			MEVENT ev;
-			if (getmouse(&ev) == OK &&
-			    (ev.bstate & (BUTTON1_CLICKED | BUTTON1_PRESSED)))
+			if (getmouse(&ev) != OK)
+				continue;
+			if (ev.bstate & BUTTON4_PRESSED)
+				mp_tui_key(t, MP_KEY_WHEEL_UP);
+			else if (ev.bstate & BUTTON5_PRESSED)
+				mp_tui_key(t, MP_KEY_WHEEL_DOWN);
+			else if (ev.bstate & (BUTTON1_CLICKED | BUTTON1_PRESSED))
 				mp_tui_click(t, ev.x, ev.y);
 		} else if (key == MP_KEY_RESIZE) {
 			clearok(stdscr, TRUE);
@@ -296,7 +303,9 @@ int mp_term_run(const struct mp_tui_paths *paths)
 	set_escdelay(25);
 	curs_set(0);
 	timeout(100);
-	mousemask(BUTTON1_CLICKED | BUTTON1_PRESSED, NULL);
+	mousemask(BUTTON1_CLICKED | BUTTON1_PRESSED | BUTTON4_PRESSED |
+			  BUTTON5_PRESSED,
+		  NULL);
 	mouseinterval(0);
 
 	struct mp_tui_data *data = NULL;

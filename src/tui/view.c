@@ -67,10 +67,11 @@ void mp_tui_push(struct mp_tui *t, struct mp_view *v)
 		mp_tui_message(t, "out of memory");
 		return;
 	}
-	if (t->depth == MP_VIEW_DEPTH) {
-		v->ops->free(v);
-		mp_tui_message(t, "too many views open: press Esc to go back");
-		return;
+	if (t->depth == MP_VIEW_DEPTH) { /* forget the oldest view */
+		t->stack[0]->ops->free(t->stack[0]);
+		memmove(t->stack, t->stack + 1,
+			(size_t)(t->depth - 1) * sizeof *t->stack);
+		t->depth--;
 	}
 	t->stack[t->depth++] = v;
 }
@@ -103,27 +104,49 @@ const char *mp_tui_matrix_name(const struct mp_tui *t, char *buf, size_t size)
 	return buf;
 }
 
-static void run_search(struct mp_tui *t, bool next)
+bool mp_tui_select_matrix(struct mp_tui *t, size_t k)
+{
+	mp_tui_busy(t, "reading the matrix");
+	struct mp_error err;
+	if (mp_tui_data_select(t->data, k, NULL, &err) != MP_OK) {
+		mp_tui_message(t, "%s", err.msg);
+		return false;
+	}
+	for (int i = 0; i < t->depth; i++)
+		if (t->stack[i]->ops->matrix_changed)
+			t->stack[i]->ops->matrix_changed(t->stack[i]);
+	return true;
+}
+
+static void run_search(struct mp_tui *t, int dir)
 {
 	struct mp_view *v = top(t);
 	if (!t->search[0])
 		mp_tui_message(t, "no search yet: press /");
 	else if (!v->ops->search)
 		mp_tui_message(t, "nothing to search in this view");
-	else if (!v->ops->search(v, t->search, next))
+	else if (!v->ops->search(v, t->search, dir))
 		mp_tui_message(t, "not found: %s", t->search);
 }
 
 static void prompt_key(struct mp_tui *t, int key)
 {
 	size_t n = strlen(t->prompt);
+	struct mp_view *v = top(t);
+	bool filter = t->prompt_kind == '|';
 	if (key == MP_KEY_ESC) {
 		t->prompting = false;
+		if (filter)
+			v->filter(v, "");
+		return;
 	} else if (key == MP_KEY_ENTER) {
 		t->prompting = false;
+		if (filter)
+			return;
 		if (t->prompt[0])
 			memcpy(t->search, t->prompt, sizeof t->search);
-		run_search(t, false);
+		run_search(t, MP_SEARCH_FROM);
+		return;
 	} else if (key == MP_KEY_BACKSPACE || key == 0x7f || key == 8) {
 		while (n > 0 && (t->prompt[n - 1] & 0xc0) == 0x80)
 			n--; /* a whole UTF-8 character */
@@ -137,15 +160,20 @@ static void prompt_key(struct mp_tui *t, int key)
 			t->prompt[n + (size_t)len] = '\0';
 		}
 	}
+	if (filter)
+		v->filter(v, t->prompt);
 }
 
+/* 1-4 push the view asked for (unless it is the one shown), so that Esc
+ * walks back through the views actually visited. */
 static void switch_view(struct mp_tui *t, enum mp_action a)
 {
-	while (t->depth > 1)
-		mp_tui_pop(t);
-	if (a == MP_ACT_VIEW_MODELS)
+	static const char *const name[] = {"models", "heatmap", "stats", "pairs"};
+	if (!strcmp(top(t)->ops->name, name[a - MP_ACT_VIEW_MODELS]))
 		return;
-	if (!mp_tui_matrix(t))
+	if (a == MP_ACT_VIEW_MODELS)
+		mp_tui_push(t, mp_view_models_new(t));
+	else if (!mp_tui_matrix(t))
 		mp_tui_message(t, "no similarity matrix: give --results");
 	else if (a == MP_ACT_VIEW_HEATMAP)
 		mp_tui_push(t, mp_view_heatmap_new(t));
@@ -161,6 +189,12 @@ void mp_tui_key(struct mp_tui *t, int key)
 {
 	if (key == MP_KEY_RESIZE || key == MP_KEY_MOUSE)
 		return;
+	if ((key == MP_KEY_WHEEL_UP || key == MP_KEY_WHEEL_DOWN) &&
+	    !t->prompting) { /* three rows a notch */
+		mp_tui_key(t, key == MP_KEY_WHEEL_UP ? MP_KEY_UP : MP_KEY_DOWN);
+		mp_tui_key(t, key == MP_KEY_WHEEL_UP ? MP_KEY_UP : MP_KEY_DOWN);
+		key = key == MP_KEY_WHEEL_UP ? MP_KEY_UP : MP_KEY_DOWN;
+	}
 	t->message[0] = '\0';
 	if (t->prompting) {
 		prompt_key(t, key);
@@ -175,7 +209,13 @@ void mp_tui_key(struct mp_tui *t, int key)
 			       mp_key_name(key, buf));
 		return;
 	}
-	case MP_ACT_QUIT: t->quit = true; return;
+	case MP_ACT_QUIT:
+		if (t->depth > 1)
+			mp_tui_pop(t);
+		else
+			t->quit = true;
+		return;
+	case MP_ACT_QUIT_ALL: t->quit = true; return;
 	case MP_ACT_HELP:
 		if (strcmp(v->ops->name, "help"))
 			mp_tui_push(t, mp_view_help_new(t));
@@ -185,28 +225,38 @@ void mp_tui_key(struct mp_tui *t, int key)
 	case MP_ACT_VIEW_STATS:
 	case MP_ACT_VIEW_CLUSTERS:
 	case MP_ACT_VIEW_PAIRS: switch_view(t, a); return;
+	case MP_ACT_LIST_FILTER:
+		if (!v->filter) {
+			mp_tui_message(t, "nothing to filter in this view");
+			return;
+		}
+		/* fall through */
 	case MP_ACT_SEARCH:
 		t->prompting = true;
+		t->prompt_kind = a == MP_ACT_SEARCH ? '/' : '|';
 		t->prompt[0] = '\0';
+		if (v->filter && a == MP_ACT_LIST_FILTER)
+			v->filter(v, "");
 		return;
-	case MP_ACT_SEARCH_NEXT: run_search(t, true); return;
+	case MP_ACT_SEARCH_NEXT: run_search(t, MP_SEARCH_NEXT); return;
+	case MP_ACT_SEARCH_PREV: run_search(t, MP_SEARCH_PREV); return;
 	case MP_ACT_REDRAW: return;
 	case MP_ACT_METRIC:
+	case MP_ACT_MATRIX_PREV:
 		if (t->data->nmats < 2) {
 			mp_tui_message(t, "the results file has %zu matrix",
 				       t->data->nmats);
 			return;
 		}
-		mp_tui_busy(t, "reading the next matrix");
-		struct mp_error err;
-		if (mp_tui_data_select(t->data, (t->data->cur + 1) % t->data->nmats,
-				       NULL, &err) != MP_OK) {
-			mp_tui_message(t, "%s", err.msg);
-			return;
-		}
-		for (int i = 0; i < t->depth; i++)
-			if (t->stack[i]->ops->matrix_changed)
-				t->stack[i]->ops->matrix_changed(t->stack[i]);
+		mp_tui_select_matrix(t, (t->data->cur + (a == MP_ACT_METRIC
+							  ? 1 : t->data->nmats - 1)) %
+					       t->data->nmats);
+		return;
+	case MP_ACT_MATRIX_PICK:
+		if (!t->data->nmats)
+			mp_tui_message(t, "no similarity matrix: give --results");
+		else if (strcmp(v->ops->name, "matrices"))
+			mp_tui_push(t, mp_view_matrices_new(t));
 		return;
 	default: break;
 	}
@@ -222,6 +272,50 @@ void mp_tui_click(struct mp_tui *t, int x, int y)
 	t->message[0] = '\0';
 	if (v->ops->click)
 		v->ops->click(v, x, y);
+}
+
+static uint32_t fold(uint32_t ch)
+{
+	return ch < 0x80 ? (uint32_t)tolower((int)ch) : ch;
+}
+
+/* Mark every occurrence of text (case-insensitive) in the rows the view
+ * drew: yellow background in colour, bold underline without. */
+static void highlight(const struct mp_tui *t, struct mp_canvas *c,
+		      const char *text)
+{
+	uint32_t want[128];
+	size_t n = 0;
+	for (const unsigned char *s = (const unsigned char *)text;
+	     *s && n < sizeof want / sizeof want[0]; n++) {
+		uint32_t cp = *s++;
+		int more = cp >= 0xf0 ? 3 : cp >= 0xe0 ? 2 : cp >= 0xc0 ? 1 : 0;
+		cp &= more ? 0x3fu >> more : 0x7fu;
+		for (; more && (*s & 0xc0) == 0x80; more--)
+			cp = cp << 6 | (*s++ & 0x3fu);
+		want[n] = fold(cp);
+	}
+	if (n == 0 || (size_t)c->w < n)
+		return;
+	for (int y = 1; y < c->h - 1; y++) {
+		struct mp_cell *row = c->cells + (size_t)y * (size_t)c->w;
+		for (size_t x = 0; x + n <= (size_t)c->w; x++) {
+			size_t k = 0;
+			while (k < n && fold(row[x + k].ch) == want[k])
+				k++;
+			if (k < n)
+				continue;
+			for (k = 0; k < n; k++, x++) {
+				struct mp_style *st = &row[x].st;
+				if (t->caps.colors) {
+					st->fg = 0;
+					st->bg = 3;
+				}
+				st->attr |= MP_ATTR_BOLD | MP_ATTR_UNDERLINE;
+			}
+			x--;
+		}
+	}
 }
 
 void mp_tui_draw(struct mp_tui *t, struct mp_canvas *c)
@@ -245,20 +339,37 @@ void mp_tui_draw(struct mp_tui *t, struct mp_canvas *c)
 		mp_canvas_text(c, c->w - hl, 0, hl, mp_style_sel, hint);
 	int y = c->h - 1;
 	mp_canvas_fill(c, 0, y, c->w, 1, ' ', MP_STYLE_PLAIN);
+	int used = 0;
 	if (t->prompting) {
-		int n = mp_canvas_printf(c, 0, y, c->w, MP_STYLE_PLAIN, "/%s",
-					 t->prompt);
-		mp_canvas_put(c, n, y, ' ', mp_style_sel);
+		used = mp_canvas_printf(c, 0, y, c->w, MP_STYLE_PLAIN, "%c%s",
+					t->prompt_kind, t->prompt);
+		mp_canvas_put(c, used++, y, ' ', mp_style_sel);
 	} else if (t->message[0]) {
-		mp_canvas_text(c, 0, y, c->w, MP_STYLE_PLAIN, t->message);
+		used = mp_canvas_text(c, 0, y, c->w, MP_STYLE_PLAIN, t->message);
 	}
+	if (v->pos_cur && v->pos_n) {
+		char pos[48];
+		int n = snprintf(pos, sizeof pos, "%zu/%zu",
+				 *v->pos_n ? *v->pos_cur + 1 : 0, *v->pos_n);
+		if (c->w - n > used + 1)
+			mp_canvas_text(c, c->w - n, y, n, MP_STYLE_PLAIN, pos);
+	}
+	highlight(t, c,
+		  t->prompting && t->prompt_kind == '/' ? t->prompt
+		  : t->prompting                        ? ""
+							: t->search);
 }
 
 bool mp_list_move(size_t *cur, size_t *top_, size_t n, int rows,
 		  enum mp_action a)
 {
 	size_t page = rows > 1 ? (size_t)rows - 1 : 1;
+	size_t half = rows > 1 ? (size_t)rows / 2 : 1;
 	switch (a) {
+	case MP_ACT_HALF_UP: *cur = *cur > half ? *cur - half : 0; break;
+	case MP_ACT_HALF_DOWN:
+		*cur = n == 0 ? 0 : *cur + half < n ? *cur + half : n - 1;
+		break;
 	case MP_ACT_UP: if (*cur > 0) (*cur)--; break;
 	case MP_ACT_DOWN: if (*cur + 1 < n) (*cur)++; break;
 	case MP_ACT_PAGE_UP: *cur = *cur > page ? *cur - page : 0; break;
@@ -289,12 +400,12 @@ void mp_list_clamp(size_t *cur, size_t *top_, size_t n, int rows)
 		*top_ = 0;
 }
 
-bool mp_list_search(size_t *cur, size_t n, bool next,
+bool mp_list_search(size_t *cur, size_t n, int dir,
 		    bool (*hit)(const void *ctx, size_t i, const char *text),
 		    const void *ctx, const char *text)
 {
-	for (size_t k = next ? 1 : 0; k <= n && n; k++) {
-		size_t i = (*cur + k) % n;
+	for (size_t k = dir ? 1 : 0; k <= n && n; k++) {
+		size_t i = dir < 0 ? (*cur % n + n - k % n) % n : (*cur + k) % n;
 		if (hit(ctx, i, text)) {
 			*cur = i;
 			return true;

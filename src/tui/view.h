@@ -22,17 +22,26 @@ struct mp_view_ops {
 	bool (*action)(struct mp_view *v, enum mp_action a);
 	/* Mouse click at canvas (x, y); may be NULL. */
 	void (*click)(struct mp_view *v, int x, int y);
-	/* Find text starting after the current position (next: after the
-	 * current match); false when nothing matches. May be NULL. */
-	bool (*search)(struct mp_view *v, const char *text, bool next);
+	/* Find text from the current position (dir MP_SEARCH_FROM), after it
+	 * (MP_SEARCH_NEXT) or before it (MP_SEARCH_PREV); false when nothing
+	 * matches. May be NULL. */
+	bool (*search)(struct mp_view *v, const char *text, int dir);
 	/* The current matrix changed; may be NULL. */
 	void (*matrix_changed)(struct mp_view *v);
 	void (*free)(struct mp_view *v);
 };
 
+enum { MP_SEARCH_PREV = -1, MP_SEARCH_FROM = 0, MP_SEARCH_NEXT = 1 };
+
 struct mp_view {
 	const struct mp_view_ops *ops;
 	struct mp_tui *app;
+	/* Optional, set by list views: their cursor and row count, shown as
+	 * "20/48" at the right of the bottom line. */
+	const size_t *pos_cur, *pos_n;
+	/* Optional, set by list views: keep only the rows matching text
+	 * (case-insensitive; "" keeps every row). */
+	void (*filter)(struct mp_view *v, const char *text);
 };
 
 #define MP_VIEW_DEPTH 16
@@ -45,7 +54,8 @@ struct mp_tui {
 	bool quit;
 	int w, h;          /* size of the last draw */
 	char message[256]; /* bottom line message, cleared by the next key */
-	bool prompting;    /* the search prompt is open */
+	bool prompting;    /* the search or filter prompt is open */
+	char prompt_kind;  /* '/' search, '|' filter */
 	char prompt[128];  /* text typed so far */
 	char search[128];  /* the last search */
 	/* Set by views that take a while (clustering): shown as progress
@@ -71,6 +81,9 @@ void mp_tui_draw(struct mp_tui *t, struct mp_canvas *c);
 void mp_tui_push(struct mp_tui *t, struct mp_view *v);
 /* Pop the top view unless it is the last one. */
 void mp_tui_pop(struct mp_tui *t);
+/* Hold matrix k of the results file and tell every view; false (and a
+ * message) on failure. */
+bool mp_tui_select_matrix(struct mp_tui *t, size_t k);
 /* Set the bottom-line message. */
 void mp_tui_message(struct mp_tui *t, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -102,6 +115,8 @@ long mp_tui_subrow(const size_t *rows, size_t n, long r);
 struct mp_view *mp_view_cluster_new(struct mp_tui *t);
 /* Models a and b (indices into data->models) side by side. */
 struct mp_view *mp_view_pair_new(struct mp_tui *t, size_t a, size_t b);
+/* The matrices of the results file; Enter holds the one selected. */
+struct mp_view *mp_view_matrices_new(struct mp_tui *t);
 
 /* Shared drawing helpers (view.c). */
 extern const struct mp_style mp_style_head, mp_style_sel, mp_style_dim;
@@ -111,15 +126,17 @@ const struct mp_simmatrix *mp_tui_matrix(const struct mp_tui *t);
 const char *mp_tui_matrix_name(const struct mp_tui *t, char *buf,
 			       size_t size);
 /* A list cursor and scroll offset kept in range for rows visible rows of
- * n; handles UP/DOWN/PAGE_UP/PAGE_DOWN/TOP/BOTTOM, false for others. */
+ * n; handles UP/DOWN/PAGE_UP/PAGE_DOWN/HALF_UP/HALF_DOWN/TOP/BOTTOM,
+ * false for others. */
 bool mp_list_move(size_t *cur, size_t *top, size_t n, int rows,
 		  enum mp_action a);
 /* Keep cur visible. */
 void mp_list_clamp(size_t *cur, size_t *top, size_t n, int rows);
-/* Search a list of n rows from *cur (after it when next), wrapping
- * around, for the first row i with hit(ctx, i, text); moves *cur there and
- * returns true, false when no row matches. */
-bool mp_list_search(size_t *cur, size_t n, bool next,
+/* Search a list of n rows from *cur (after it for MP_SEARCH_NEXT,
+ * backwards before it for MP_SEARCH_PREV), wrapping around, for the first
+ * row i with hit(ctx, i, text); moves *cur there and returns true, false
+ * when no row matches. */
+bool mp_list_search(size_t *cur, size_t n, int dir,
 		    bool (*hit)(const void *ctx, size_t i, const char *text),
 		    const void *ctx, const char *text);
 /* Case-insensitive substring test. */

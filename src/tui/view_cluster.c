@@ -459,11 +459,11 @@ static bool hit(const void *ctx, size_t i, const char *text)
 	       mp_tui_match(mo->family, text);
 }
 
-static bool search(struct mp_view *vv, const char *text, bool next)
+static bool search(struct mp_view *vv, const char *text, int dir)
 {
 	struct clview *v = (struct clview *)vv;
 	return v->nrows &&
-	       mp_list_search(&v->cur, v->nrows, next, hit, v, text);
+	       mp_list_search(&v->cur, v->nrows, dir, hit, v, text);
 }
 
 static void matrix_changed(struct mp_view *vv)

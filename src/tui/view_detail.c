@@ -356,10 +356,10 @@ static bool hit(const void *ctx, size_t i, const char *text)
 			    text);
 }
 
-static bool search(struct mp_view *v, const char *text, bool next)
+static bool search(struct mp_view *v, const char *text, int dir)
 {
 	struct detail *d = (struct detail *)v;
-	if (!mp_list_search(&d->cur, d->nlines, next, hit, d, text))
+	if (!mp_list_search(&d->cur, d->nlines, dir, hit, d, text))
 		return false;
 	mp_list_clamp(&d->cur, &d->top, d->nlines, d->rows);
 	return true;
@@ -395,6 +395,8 @@ struct mp_view *mp_view_detail_new(struct mp_tui *t, size_t model)
 		return NULL;
 	d->base.ops = &ops;
 	d->base.app = t;
+	d->base.pos_cur = &d->cur;
+	d->base.pos_n = &d->nlines;
 	d->model = model;
 	d->rows = 20;
 	mp_tui_busy(t, "reading fingerprints");

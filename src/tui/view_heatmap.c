@@ -654,10 +654,10 @@ static bool hit(const void *ctx, size_t i, const char *text)
 	return mp_tui_match(mo->name, text) || mp_tui_match(mo->id, text);
 }
 
-static bool search(struct mp_view *v, const char *text, bool next)
+static bool search(struct mp_view *v, const char *text, int dir)
 {
 	struct heatmap *h = (struct heatmap *)v;
-	if (!mp_list_search(&h->cy, h->n, next, hit, h, text))
+	if (!mp_list_search(&h->cy, h->n, dir, hit, h, text))
 		return false;
 	remember(h);
 	return true;

@@ -23,7 +23,7 @@ static void draw(struct mp_view *v, struct mp_canvas *c)
 			       head ? mp_style_head : MP_STYLE_PLAIN, s);
 	}
 	mp_canvas_text(c, 0, c->h - 2, c->w, mp_style_dim,
-		       "j/k: scroll  Esc: back  q: quit");
+		       "j/k: scroll  q, Esc: back  Q: quit");
 }
 
 static bool action(struct mp_view *v, enum mp_action a)
@@ -35,6 +35,8 @@ static bool action(struct mp_view *v, enum mp_action a)
 	case MP_ACT_DOWN: h->top++; break;
 	case MP_ACT_PAGE_UP: h->top = h->top > page ? h->top - page : 0; break;
 	case MP_ACT_PAGE_DOWN: h->top += page; break;
+	case MP_ACT_HALF_UP: h->top = h->top > page / 2 ? h->top - page / 2 : 0; break;
+	case MP_ACT_HALF_DOWN: h->top += page / 2 + 1; break;
 	case MP_ACT_TOP: h->top = 0; break;
 	case MP_ACT_BOTTOM: h->top = h->n; break;
 	default: return false;

@@ -15,6 +15,8 @@ struct models {
 	struct mp_view base;
 	size_t *order; /* [norder] model indices in display order */
 	size_t norder; /* the list grows when a matrix brings new models */
+	size_t nshown; /* the first nshown of order match the filter */
+	char filter[128];
 	size_t cur, top;
 	int sort_col;
 	bool reverse;
@@ -65,14 +67,31 @@ static int cmp_order(const void *pa, const void *pb, void *ctx)
 	return m->reverse ? -c : c;
 }
 
+static bool hit(const void *ctx, size_t i, const char *text)
+{
+	const struct models *m = ctx;
+	const struct mp_tui_model *mo = &m->base.app->data->models[m->order[i]];
+	return mp_tui_match(mo->id, text) || mp_tui_match(mo->name, text) ||
+	       mp_tui_match(mo->family, text) || mp_tui_match(mo->type, text);
+}
+
+/* Sort, then move the rows matching the filter to the front. */
 static void sort(struct models *m)
 {
 	const struct mp_tui_data *d = data_of(m);
-	size_t keep = d->n ? m->order[m->cur] : 0;
+	size_t keep = m->cur < m->nshown ? m->order[m->cur] : 0;
 	for (size_t i = 0; i < d->n; i++)
 		m->order[i] = i;
 	qsort_r(m->order, d->n, sizeof *m->order, cmp_order, m);
-	for (size_t i = 0; i < d->n; i++)
+	m->nshown = 0;
+	for (size_t i = 0; i < d->n; i++) /* matches keep their order */
+		if (hit(m, i, m->filter)) {
+			size_t k = m->order[i];
+			m->order[i] = m->order[m->nshown];
+			m->order[m->nshown++] = k;
+		}
+	m->cur = 0;
+	for (size_t i = 0; i < m->nshown; i++)
 		if (m->order[i] == keep)
 			m->cur = i;
 }
@@ -130,7 +149,7 @@ static void draw(struct mp_view *v, struct mp_canvas *c)
 	}
 	layout(m, c->w);
 	m->rows = c->h - 4;
-	mp_list_clamp(&m->cur, &m->top, d->n, m->rows);
+	mp_list_clamp(&m->cur, &m->top, m->nshown, m->rows);
 	for (int i = 0; i < NCOLS; i++) {
 		int w = m->colx[i + 1] - m->colx[i] - 1;
 		int n = mp_canvas_text(c, m->colx[i], 1, w, mp_style_head,
@@ -142,7 +161,7 @@ static void draw(struct mp_view *v, struct mp_canvas *c)
 					      : (m->reverse ? 'v' : '^'),
 				      mp_style_head);
 	}
-	for (int r = 0; r < m->rows && m->top + (size_t)r < d->n; r++) {
+	for (int r = 0; r < m->rows && m->top + (size_t)r < m->nshown; r++) {
 		size_t i = m->top + (size_t)r;
 		const struct mp_tui_model *mo = &d->models[m->order[i]];
 		int y = 2 + r;
@@ -167,16 +186,18 @@ static void draw(struct mp_view *v, struct mp_canvas *c)
 	}
 	char mat[96];
 	mp_canvas_printf(c, 0, c->h - 2, c->w, mp_style_dim,
-			 "%zu models, sorted by %s%s | Enter: open  s: sort  "
-			 "/: search  2: heatmap (%s)",
-			 d->n, col_name[m->sort_col],
+			 "%zu models%s%s%s, sorted by %s%s | Enter: open  "
+			 "s: sort  /: search  2: heatmap (%s)",
+			 m->nshown, m->filter[0] ? " matching \"" : "",
+			 m->filter, m->filter[0] ? "\"" : "",
+			 col_name[m->sort_col],
 			 m->reverse ? " (reversed)" : "",
 			 mp_tui_matrix_name(v->app, mat, sizeof mat));
 }
 
 static void open_model(struct models *m)
 {
-	if (data_of(m)->n)
+	if (m->cur < m->nshown)
 		mp_tui_push(m->base.app,
 			    mp_view_detail_new(m->base.app, m->order[m->cur]));
 }
@@ -186,7 +207,7 @@ static bool action(struct mp_view *v, enum mp_action a)
 	struct models *m = (struct models *)v;
 	if (!sync(m))
 		return false;
-	if (mp_list_move(&m->cur, &m->top, data_of(m)->n, m->rows, a))
+	if (mp_list_move(&m->cur, &m->top, m->nshown, m->rows, a))
 		return true;
 	switch (a) {
 	case MP_ACT_ENTER:
@@ -220,27 +241,20 @@ static void click(struct mp_view *v, int x, int y)
 		return;
 	}
 	size_t i = m->top + (size_t)(y - 2);
-	if (y >= 2 && y < 2 + m->rows && i < data_of(m)->n) {
+	if (y >= 2 && y < 2 + m->rows && i < m->nshown) {
 		if (i == m->cur)
 			open_model(m);
 		m->cur = i;
 	}
 }
 
-static bool hit(const void *ctx, size_t i, const char *text)
-{
-	const struct models *m = ctx;
-	const struct mp_tui_model *mo = &m->base.app->data->models[m->order[i]];
-	return mp_tui_match(mo->id, text) || mp_tui_match(mo->name, text) ||
-	       mp_tui_match(mo->family, text) || mp_tui_match(mo->type, text);
-}
 
-static bool search(struct mp_view *v, const char *text, bool next)
+static bool search(struct mp_view *v, const char *text, int dir)
 {
 	struct models *m = (struct models *)v;
-	size_t n = data_of(m)->n;
-	if (!sync(m) || !mp_list_search(&m->cur, n, next, hit, m, text))
+	if (!sync(m) || !mp_list_search(&m->cur, m->nshown, dir, hit, m, text))
 		return false;
+	size_t n = m->nshown;
 	mp_list_clamp(&m->cur, &m->top, n, m->rows);
 	return true;
 }
@@ -254,6 +268,14 @@ static void free_view(struct mp_view *v)
 	free(m);
 }
 
+static void filter(struct mp_view *v, const char *text)
+{
+	struct models *m = (struct models *)v;
+	snprintf(m->filter, sizeof m->filter, "%s", text);
+	sort(m);
+	mp_list_clamp(&m->cur, &m->top, m->nshown, m->rows);
+}
+
 static const struct mp_view_ops ops = {"models", draw, action, click,
 				       search, NULL, free_view};
 
@@ -264,6 +286,9 @@ struct mp_view *mp_view_models_new(struct mp_tui *t)
 		return NULL;
 	m->base.ops = &ops;
 	m->base.app = t;
+	m->base.pos_cur = &m->cur;
+	m->base.pos_n = &m->nshown;
+	m->base.filter = filter;
 	m->rows = 20;
 	m->order = calloc(t->data->n ? t->data->n : 1, sizeof *m->order);
 	if (!m->order) {

@@ -18,6 +18,7 @@ struct pairs {
 	size_t cur, top;
 	int rows;
 	char what[160], err[MP_ERRMSG_MAX];
+	char text[128]; /* filter as you type: a model name contains it */
 };
 
 static const struct mp_group_stats *find_group(const struct mp_analysis *a,
@@ -45,6 +46,13 @@ static bool keep(const struct mp_pair *p, int f)
 	return p->typepair == (long)(f - 3);
 }
 
+static bool named(const struct mp_analysis *a, const struct mp_pair *p,
+		  const char *text)
+{
+	return mp_tui_match(a->name[p->i], text) ||
+	       mp_tui_match(a->name[p->j], text);
+}
+
 static void build(struct pairs *s)
 {
 	struct mp_error err;
@@ -67,12 +75,14 @@ static void build(struct pairs *s)
 		return;
 	}
 	if (g) {
-		s->n = g->n_pairs + g->n_null;
-		memcpy(s->idx, g->pairs, s->n * sizeof *s->idx);
+		for (size_t i = 0; i < g->n_pairs + g->n_null; i++)
+			if (named(a, &a->pairs[g->pairs[i]], s->text))
+				s->idx[s->n++] = g->pairs[i];
 		snprintf(s->what, sizeof s->what, "group %s", g->label);
 	} else {
 		for (size_t i = 0; i < a->npairs; i++)
-			if (keep(&a->pairs[i], s->filter))
+			if (keep(&a->pairs[i], s->filter) &&
+			    named(a, &a->pairs[i], s->text))
 				s->idx[s->n++] = i;
 		snprintf(s->what, sizeof s->what, "%s",
 			 s->filter == 0 ? "all pairs"
@@ -146,8 +156,9 @@ static void draw(struct mp_view *v, struct mp_canvas *c)
 				 a->name[p->i], a->name[p->j]);
 	}
 	mp_canvas_printf(c, 0, c->h - 2, c->w, mp_style_dim,
-			 "%zu %s, %s | f: filter  Enter: side by side", s->n,
-			 s->what,
+			 "%zu %s%s%s%s, %s | f: filter  Enter: side by side",
+			 s->n, s->what, s->text[0] ? " naming \"" : "", s->text,
+			 s->text[0] ? "\"" : "",
 			 a->m->higher_is_more_alike ? "highest first"
 						    : "lowest (most alike) first");
 }
@@ -195,14 +206,13 @@ static bool hit(const void *ctx, size_t i, const char *text)
 	const struct pairs *s = ctx;
 	const struct mp_analysis *a = s->base.app->data->an;
 	const struct mp_pair *p = &a->pairs[s->idx[i]];
-	return mp_tui_match(a->name[p->i], text) ||
-	       mp_tui_match(a->name[p->j], text);
+	return named(a, p, text);
 }
 
-static bool search(struct mp_view *v, const char *text, bool next)
+static bool search(struct mp_view *v, const char *text, int dir)
 {
 	struct pairs *s = (struct pairs *)v;
-	if (!v->app->data->an || !mp_list_search(&s->cur, s->n, next, hit, s, text))
+	if (!v->app->data->an || !mp_list_search(&s->cur, s->n, dir, hit, s, text))
 		return false;
 	mp_list_clamp(&s->cur, &s->top, s->n, s->rows);
 	return true;
@@ -211,6 +221,14 @@ static bool search(struct mp_view *v, const char *text, bool next)
 static void matrix_changed(struct mp_view *v)
 {
 	build((struct pairs *)v);
+}
+
+static void filter(struct mp_view *v, const char *text)
+{
+	struct pairs *s = (struct pairs *)v;
+	snprintf(s->text, sizeof s->text, "%s", text);
+	s->cur = s->top = 0;
+	build(s);
 }
 
 static void free_view(struct mp_view *v)
@@ -233,6 +251,9 @@ struct mp_view *mp_view_pairs_new(struct mp_tui *t, int kind, size_t group)
 		return NULL;
 	s->base.ops = &ops;
 	s->base.app = t;
+	s->base.pos_cur = &s->cur;
+	s->base.pos_n = &s->n;
+	s->base.filter = filter;
 	s->rows = 20;
 	struct mp_error err;
 	const struct mp_analysis *a;

@@ -228,10 +228,10 @@ static bool hit(const void *ctx, size_t i, const char *text)
 	return mp_tui_match(g[s->order[i]].label, text);
 }
 
-static bool search(struct mp_view *v, const char *text, bool next)
+static bool search(struct mp_view *v, const char *text, int dir)
 {
 	struct stats *s = (struct stats *)v;
-	if (!v->app->data->an || !mp_list_search(&s->cur, s->n, next, hit, s, text))
+	if (!v->app->data->an || !mp_list_search(&s->cur, s->n, dir, hit, s, text))
 		return false;
 	mp_list_clamp(&s->cur, &s->top, s->n, s->rows);
 	return true;
@@ -261,6 +261,8 @@ struct mp_view *mp_view_stats_new(struct mp_tui *t)
 		return NULL;
 	s->base.ops = &ops;
 	s->base.app = t;
+	s->base.pos_cur = &s->cur;
+	s->base.pos_n = &s->n;
 	s->rows = 19;
 	s->sort_col = -1;
 	mp_tui_busy(t, "analysing families and types");
