@@ -14,6 +14,28 @@ rc=0; "$MP_BIN" fingerprint --bogus x 2>/dev/null || rc=$?
 [ $rc = 2 ] || fail "unknown option exit $rc"
 rc=0; "$MP_BIN" fingerprint --arg foo=1 x 2>/dev/null || rc=$?
 [ $rc = 2 ] || fail "unknown method argument exit $rc"
+# help alone is the usage; help COMMAND that command's
+"$MP_BIN" help | grep -q '^usage: modelprint' || fail "help alone"
+rc=0; "$MP_BIN" help >/dev/null || rc=$?
+[ $rc = 0 ] || fail "help alone exit $rc"
+# did you mean: one edit away from fingerprint, --method, list
+rc=0; err=$("$MP_BIN" fingerprnt 2>&1) || rc=$?
+[ $rc = 2 ] && echo "$err" | grep -q "did you mean 'fingerprint'" || fail "mistyped command ($rc): $err"
+rc=0; err=$("$MP_BIN" help fingerprnt 2>&1) || rc=$?
+[ $rc = 2 ] && echo "$err" | grep -q "did you mean 'fingerprint'" || fail "help mistyped ($rc): $err"
+rc=0; err=$("$MP_BIN" fingerprint --metod spectral x 2>&1) || rc=$?
+[ $rc = 2 ] && echo "$err" | grep -q "did you mean '--method'" || fail "mistyped option ($rc): $err"
+rc=0; err=$("$MP_BIN" analyze --result-file=x 2>&1) || rc=$?
+[ $rc = 2 ] && echo "$err" | grep -q "did you mean '--results-file'" || fail "mistyped option= ($rc): $err"
+rc=0; err=$("$MP_BIN" registry lsit 2>&1) || rc=$?
+[ $rc = 2 ] && echo "$err" | grep -q "did you mean 'list'" || fail "mistyped subcommand ($rc): $err"
+rc=0; err=$("$MP_BIN" qwertyuiop 2>&1) || rc=$?
+echo "$err" | grep -q "did you mean" && fail "far-off command got a suggestion: $err"
+# bad option values are usage errors (2), found before any file is read
+for a in sketch_size=-5 sketch_size=1e9 seed=abc; do
+	rc=0; "$MP_BIN" fingerprint --arg $a "$T/none" 2>/dev/null || rc=$?
+	[ $rc = 2 ] || fail "--arg $a exit $rc"
+done
 ok "help and usage errors"
 
 model_a "$T/a.safetensors"

@@ -66,12 +66,78 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 	return CLI_EXIT_USAGE;
 }
 
-int cli_bad_option(const char *cmd, char **argv)
+/* Edit distance between a and b (insertions, deletions, substitutions
+ * and transpositions of neighbours: optimal string alignment), 255 for
+ * names longer than 64 bytes (never "near"). */
+static size_t edit_distance(const char *a, const char *b)
 {
+	size_t la = strlen(a), lb = strlen(b);
+	if (la > 64 || lb > 64)
+		return 255;
+	size_t d[3][65]; /* rows i-2, i-1, i, by i % 3 */
+	for (size_t j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t *r = d[i % 3], *p = d[(i - 1) % 3], *pp = d[(i + 1) % 3];
+		r[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t best = p[j - 1] + (a[i - 1] != b[j - 1]);
+			if (p[j] + 1 < best)
+				best = p[j] + 1;
+			if (r[j - 1] + 1 < best)
+				best = r[j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+			    a[i - 2] == b[j - 1] && pp[j - 2] + 1 < best)
+				best = pp[j - 2] + 1;
+			r[j] = best;
+		}
+	}
+	return d[la % 3][lb];
+}
+
+const char *cli_nearest(const char *word, const char *const *names, size_t n)
+{
+	const char *best = NULL;
+	size_t bd = 0, len = strlen(word);
+	size_t limit = len <= 4 ? 1 : len <= 8 ? 2 : 3;
+	for (size_t i = 0; i < n; i++) {
+		size_t d = edit_distance(word, names[i]);
+		if (d <= limit && (!best || d < bd)) {
+			best = names[i];
+			bd = d;
+		}
+	}
+	return best;
+}
+
+/* "--name" of the long option nearest to arg ("--nmae" or "--nmae=x"). */
+static const char *nearest_option(const char *arg, const struct option *opts)
+{
+	if (!opts || strncmp(arg, "--", 2) != 0)
+		return NULL;
+	char word[72];
+	snprintf(word, sizeof word, "%.*s", (int)strcspn(arg + 2, "="),
+		 arg + 2);
+	const char *names[64];
+	size_t n = 0;
+	for (; opts[n].name && n < 64; n++)
+		names[n] = opts[n].name;
+	return cli_nearest(word, names, n);
+}
+
+int cli_bad_option(const char *cmd, char **argv, const struct option *opts)
+{
+	const char *arg = optind > 0 ? argv[optind - 1] : "?";
+	const char *near = nearest_option(arg, opts);
+	if (near)
+		return cli_usage_error(cmd,
+				       "unknown option '%s'; did you mean "
+				       "'--%s'?",
+				       arg, near);
 	return cli_usage_error(cmd,
 			       "bad option '%s' (unknown, or missing its "
 			       "value)",
-			       optind > 0 ? argv[optind - 1] : "?");
+			       arg);
 }
 
 /* ---- escaped text and table cells --------------------------------------- */

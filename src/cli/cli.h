@@ -8,6 +8,8 @@
 #include "json.h"
 #include "mp.h"
 
+#include <getopt.h>
+
 #define CLI_EXIT_OK 0
 #define CLI_EXIT_FAIL 1
 #define CLI_EXIT_USAGE 2
@@ -40,8 +42,14 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* The usage error for the option getopt_long just refused (argv[optind-1]:
  * unknown, or missing its value); getopt's own messages are off (main.c
- * clears opterr) since they would print the option unescaped. */
-int cli_bad_option(const char *cmd, char **argv);
+ * clears opterr) since they would print the option unescaped. With
+ * opts (the getopt_long table, or NULL), a mistyped long option gets
+ * "did you mean '--NAME'?". */
+int cli_bad_option(const char *cmd, char **argv, const struct option *opts);
+/* The one of names[0..n) nearest to word by edit distance, when near
+ * enough to be a typo (1 edit for words up to 4 characters, 2 up to 8,
+ * else 3); NULL otherwise. */
+const char *cli_nearest(const char *word, const char *const *names, size_t n);
 
 /* Text from a file or a user, made safe for the terminal (mp_escape_term).
  * The result lives in one of CLI_ESC_SLOTS rotating buffers, valid until

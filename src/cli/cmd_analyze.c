@@ -110,7 +110,7 @@ static int parse(int argc, char **argv, struct analyze_opts *o)
 			fputs(usage_text, stdout);
 			return -1;
 		default:
-			return cli_bad_option("analyze", argv);
+			return cli_bad_option("analyze", argv, opts);
 		}
 	}
 	if (optind < argc)

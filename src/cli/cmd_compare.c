@@ -232,7 +232,7 @@ int cmd_compare(int argc, char **argv)
 			fputs(usage_text, stdout);
 			return CLI_EXIT_OK;
 		} else
-			return cli_bad_option("compare", argv);
+			return cli_bad_option("compare", argv, opts);
 	}
 	if (argc - optind != 2)
 		return cli_usage_error("compare", "needs exactly two models");

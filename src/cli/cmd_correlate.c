@@ -103,7 +103,7 @@ static int parse(int argc, char **argv, struct corr_opts *o)
 			fputs(usage_text, stdout);
 			return -1;
 		default:
-			return cli_bad_option("correlate", argv);
+			return cli_bad_option("correlate", argv, opts);
 		}
 	}
 	if (optind < argc)

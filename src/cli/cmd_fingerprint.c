@@ -139,7 +139,7 @@ int cmd_fingerprint(int argc, char **argv)
 			return CLI_EXIT_OK;
 		default:
 			mp_json_free(args);
-			return cli_bad_option("fingerprint", argv);
+			return cli_bad_option("fingerprint", argv, opts);
 		}
 	}
 	if (optind >= argc) {

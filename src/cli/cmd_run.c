@@ -101,7 +101,7 @@ int cmd_run(int argc, char **argv)
 			fputs(usage_text, stdout);
 			return CLI_EXIT_OK;
 		default:
-			return cli_bad_option("run", argv);
+			return cli_bad_option("run", argv, opts);
 		}
 	}
 	if (!config)

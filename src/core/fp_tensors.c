@@ -345,6 +345,15 @@ static mp_status arg_uint(const mp_json *args, const char *key, uint64_t hi,
 	return MP_OK;
 }
 
+/* The values of sketch_size and seed, before any file is read. */
+static mp_status tensors_check(const mp_json *args, struct mp_error *err)
+{
+	uint64_t u;
+	mp_status s = arg_uint(args, "sketch_size", SKETCH_MAX, &u, err);
+	return s == MP_OK ? arg_uint(args, "seed", (1ULL << 53) - 1, &u, err)
+			  : s;
+}
+
 static mp_status compute(const struct mp_model *m, const mp_json *args,
 			 int threads, const struct mp_progress *prog,
 			 struct mp_fingerprint *fp, struct mp_error *err)
@@ -416,5 +425,6 @@ const struct mp_method mp_method_tensors = {
     .name = "tensors",
     .summary = "SHA-256, exact statistics and a value sketch per tensor",
     .arg_names = arg_names,
+    .check_args = tensors_check,
     .compute = compute,
 };
