@@ -140,6 +140,18 @@ int cli_bad_option(const char *cmd, char **argv, const struct option *opts)
 			       arg);
 }
 
+const char *cli_method_list(const char *sep)
+{
+	static char buf[256];
+	buf[0] = '\0';
+	const char *const *names = mp_method_names();
+	for (size_t i = 0; names[i]; i++) {
+		strncat(buf, i ? sep : "", sizeof buf - strlen(buf) - 1);
+		strncat(buf, names[i], sizeof buf - strlen(buf) - 1);
+	}
+	return buf;
+}
+
 /* ---- escaped text and table cells --------------------------------------- */
 
 static struct {

@@ -51,6 +51,11 @@ int cli_bad_option(const char *cmd, char **argv, const struct option *opts);
  * else 3); NULL otherwise. */
 const char *cli_nearest(const char *word, const char *const *names, size_t n);
 
+/* The names of the fingerprint methods of this build, from the method
+ * table, joined by sep ("tensors, spectral"); a static buffer, valid
+ * until the next call. Help texts and errors list methods with it. */
+const char *cli_method_list(const char *sep);
+
 /* Text from a file or a user, made safe for the terminal (mp_escape_term).
  * The result lives in one of CLI_ESC_SLOTS rotating buffers, valid until
  * that many more calls (a cli_cell takes two): enough for one printf.

@@ -171,7 +171,7 @@ static void print_score(const struct mp_metric *m, const struct mp_score *s)
 		       s->reason, ul);
 		return;
 	}
-	printf("%-10s %-8s %.6f%s", m->method, m->name, s->value,
+	printf("%-10s %-8s " MP_SCORE_FMT "%s", m->method, m->name, s->value,
 	       m->higher_is_more_alike ? "" : "  (divergence)");
 	if (s->ntensors) {
 		size_t k = mp_metric_score_undefined(s);
@@ -193,7 +193,7 @@ static void tensor_score(double v, enum mp_metric_why why, char *buf,
 	static const char *const short_why[MP_WHY_COUNT] = {
 		"", "nonfinite", "all zero", "constant", "overflow"};
 	if (why == MP_WHY_OK)
-		snprintf(buf, cap, "%.6f", v);
+		snprintf(buf, cap, MP_SCORE_FMT, v);
 	else
 		snprintf(buf, cap, "%s", short_why[why]);
 }

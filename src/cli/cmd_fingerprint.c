@@ -9,7 +9,7 @@
 #include <string.h>
 
 static const char usage_text[] =
-	"usage: modelprint fingerprint [--method tensors|spectral]\n"
+	"usage: modelprint fingerprint [--method %s]\n"
 	"                              [--arg KEY=VALUE]... [--threads N]\n"
 	"                              [--output-axis first|last]\n"
 	"                              [--json] [-o FILE] FILE...\n"
@@ -17,7 +17,7 @@ static const char usage_text[] =
 	"Fingerprint each model (a safetensors file, sharded index or directory,\n"
 	"a TF.js model.json or weights manifest) and print a table, or JSON.\n"
 	"\n"
-	"  --method M       tensors (default) or spectral\n"
+	"  --method M       one of %s (default tensors)\n"
 	"  --arg KEY=VALUE  a method argument (tensors: sketch_size, seed;\n"
 	"                   spectral: max_sv, exact_limit, seed, output_axis)\n"
 	"  --output-axis A  spectral: every tensor's output axis, first or\n"
@@ -27,6 +27,14 @@ static const char usage_text[] =
 	"  --json           print {\"fingerprints\": [...]} instead of a table\n"
 	"  -o FILE          also write that JSON document to FILE\n"
 	"  -h, --help       this text\n";
+
+/* The usage, listing the methods of the method table. */
+static void print_usage(void)
+{
+	char bar[256];
+	snprintf(bar, sizeof bar, "%s", cli_method_list("|"));
+	printf(usage_text, bar, cli_method_list(", "));
+}
 
 /* "F32 98%, I32 2%" */
 static void dtype_mix(const struct mp_fingerprint *fp, char *buf, size_t cap)
@@ -134,7 +142,7 @@ int cmd_fingerprint(int argc, char **argv)
 			outfile = optarg;
 			break;
 		case 'h':
-			fputs(usage_text, stdout);
+			print_usage();
 			mp_json_free(args);
 			return CLI_EXIT_OK;
 		default:
@@ -151,8 +159,8 @@ int cmd_fingerprint(int argc, char **argv)
 	if (!me) {
 		mp_json_free(args);
 		return cli_usage_error("fingerprint",
-				       "unknown method '%s' (valid: tensors, "
-				       "spectral)", method);
+				       "unknown method '%s' (valid: %s)", method,
+				       cli_method_list(", "));
 	}
 	if (mp_json_get(args, "output_axis") &&
 	    strcmp(method, "spectral") != 0) {
