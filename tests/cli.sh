@@ -87,6 +87,15 @@ echo "$out" | grep -Eq '^w +2x2 +F32 +F32 +no +0\.386501 +-0\.756889' || fail "c
 echo "$out" | grep -Eq '^tensors +cosine +0\.329977' || fail "compare model cosine: $out"
 "$MP_BIN" compare --json "$T/a.safetensors" "$T/c.safetensors" | grep -q '"only_in_a"' ||
 	fail "compare --json"
+# the summary comes first: the last score line before the tensor table
+echo "$out" | awk '/^TENSOR / { exit !seen } /^spectral / { seen = 1 }' || fail "compare: summary not first: $out"
+echo "$out" | grep -qx '2 tensors with the same name and shape, 0 only in A, 0 only in B, 0 with the same name and different shapes' ||
+	fail "compare counts: $out"
+sum=$("$MP_BIN" compare --summary "$T/a.safetensors" "$T/c.safetensors")
+echo "$sum" | grep -Eq '^tensors +cosine +0\.329977' || fail "compare --summary score: $sum"
+echo "$sum" | grep -q '^TENSOR\|^w ' && fail "compare --summary lists tensors: $sum"
+rc=0; "$MP_BIN" compare --summary --json "$T/a.safetensors" "$T/c.safetensors" >/dev/null 2>&1 || rc=$?
+[ $rc = 2 ] || fail "compare --summary --json exit $rc"
 ok "compare"
 
 # compare on odd tensors: a scalar matches its [1] copy, a shape that
@@ -100,7 +109,8 @@ st_write "$T/odd-b.safetensors" '{"s":{"dtype":"F32","shape":[1],"data_offsets":
 out=$("$MP_BIN" compare "$T/odd-a.safetensors" "$T/odd-b.safetensors")
 echo "$out" | grep -Eq '^s +scalar +F32 +F32 +no +1 +constant +0$' || fail "compare [] vs [1]: $out"
 echo "$out" | grep -Eq '^z +2 +F32 +F32 +no +all zero +constant +0$' || fail "compare all-zero tensor: $out"
-echo "$out" | grep -q '^same name, different shape:$' && echo "$out" | grep -q '^  v  2 vs 1x2$' ||
+echo "$out" | grep -q '^same name, different shape:$' && echo "$out" | grep -q '^  v  2 vs 1x2$' &&
+	echo "$out" | grep -q '^2 tensors with the same name and shape, 0 only in A, 0 only in B, 1 with the same name and different shapes$' ||
 	fail "compare: shape that differs not listed: $out"
 echo "$out" | grep -Eq '^tensors +cosine +1  over 1 of 2 tensors, 1 undefined \(1 all zero\)$' ||
 	fail "compare: cosine coverage: $out"
