@@ -137,6 +137,52 @@ echo "$out" | grep -q '^\.\.\..*Reshape_1 ' && echo "$out" | grep -q '^\.\.\..*R
 "$MP_BIN" fingerprint "$D/long.safetensors" | grep -q '^\.\.\..*/long\.safetensors  *safetensors' ||
 	fail "long path lost its file name: $("$MP_BIN" fingerprint "$D/long.safetensors")"
 ok "long names keep their tail"
+
+# a folder of separate models: not one model in shards; --each takes each
+mkdir -p "$T/folder/sub"
+cp "$T/a.safetensors" "$T/folder/one.safetensors"
+cp "$T/c.safetensors" "$T/folder/two.safetensors"
+cp "$T/a.safetensors" "$T/folder/sub/model.safetensors"
+printf 'notes' > "$T/folder/README.md"
+rc=0; err=$("$MP_BIN" fingerprint "$T/folder" 2>&1 >/dev/null) || rc=$?
+[ $rc = 1 ] && [ "$(echo "$err" | wc -l)" = 1 ] &&
+	echo "$err" | grep -q "folder: looks like several models, not one in shards: tensor 'w' is in both .*one.safetensors and .*two.safetensors; --each" ||
+	fail "folder of models ($rc): $err"
+out=$("$MP_BIN" fingerprint --each "$T/folder") || fail "--each exit $?"
+# one.safetensors and sub/model.safetensors: 2 tensors, 6 params (model a);
+# two.safetensors is model c: 2 tensors, 6 params; README.md is no model
+[ "$(echo "$out" | grep -Ec 'safetensors +2 +6 +F32 100%')" = 3 ] &&
+	[ "$(echo "$out" | wc -l)" = 4 ] || fail "--each rows: $out"
+echo "$out" | sed -n 2p | grep -q '/folder/one\.safetensors ' &&
+	echo "$out" | sed -n 3p | grep -q '/folder/sub ' || fail "--each order: $out"
+mkdir -p "$T/tfjs-folder"
+printf '{"modelTopology": {}, "weightsManifest": []}' > "$T/tfjs-folder/x.json"
+printf '{"modelTopology": {}, "weightsManifest": []}' > "$T/tfjs-folder/y.json"
+rc=0; err=$("$MP_BIN" fingerprint "$T/tfjs-folder" 2>&1 >/dev/null) || rc=$?
+[ $rc = 1 ] && echo "$err" | grep -q "tfjs-folder: not one model but a folder of 2 models; --each" ||
+	fail "folder of TF.js models ($rc): $err"
+rc=0; "$MP_BIN" fingerprint --each "$T/tfjs-folder" >/dev/null || rc=$?
+[ $rc = 0 ] || fail "--each TF.js folder exit $rc"
+ok "a folder of models, --each"
+
+# the table fits the terminal (a pty of 80 columns), the full table when
+# stdout is not a terminal (scripts) or with --wide
+if command -v script >/dev/null; then
+	pty() { CI=1 script -qec "stty cols $1; COLUMNS=$1 $2" /dev/null | tr -d '\r'; }
+	out=$(pty 80 "'$MP_BIN' fingerprint --each '$T/folder'")
+	w=$(echo "$out" | awk '{ if (length > w) w = length } END { print w }')
+	[ "$w" -le 80 ] && [ "$(echo "$out" | wc -l)" = 4 ] || fail "80 columns: $w: $out"
+	echo "$out" | grep -q SHA256 && fail "80 columns: SHA256 shown: $out"
+	out=$(pty 80 "'$MP_BIN' fingerprint --wide --each '$T/folder'")
+	echo "$out" | head -1 | grep -q ' SECONDS SHA256$' || fail "--wide: $out"
+	out=$(pty 140 "'$MP_BIN' fingerprint --each '$T/folder'")
+	echo "$out" | head -1 | grep -q ' SECONDS SHA256$' || fail "140 columns: $out"
+	ok "the table fits the terminal"
+fi
+"$MP_BIN" fingerprint "$T/a.safetensors" | head -1 | grep -qx 'MODEL  *FORMAT      TENSORS       PARAMS DTYPES                 SECONDS SHA256' ||
+	fail "header without a terminal"
+[ "$("$MP_BIN" fingerprint "$T/a.safetensors" | head -1 | awk '{ print index($0, "FORMAT") }')" = 42 ] ||
+	fail "MODEL is 40 columns without a terminal"
 # --output-axis: a 4-D kernel [kh=2, kw=2, in=2, out=2] holding 1..16 in a
 # TF.js model (output axis last) and the same bytes in a safetensors file
 # that keeps TF.js's axis order (output axis first by default). Worked out

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 #include <wchar.h>
@@ -267,6 +268,18 @@ const char *cli_cell(const char *s, size_t width, int flags)
 		return "?";
 	fit(e, width, flags, true, out);
 	return out;
+}
+
+size_t cli_stdout_width(void)
+{
+	if (!isatty(1))
+		return 0;
+	struct winsize ws;
+	if (ioctl(1, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		return ws.ws_col;
+	long c;
+	const char *e = getenv("COLUMNS");
+	return e && cli_parse_int(e, 1, 100000, &c) ? (size_t)c : 80;
 }
 
 static double now(void)

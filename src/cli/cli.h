@@ -73,6 +73,10 @@ enum { CLI_TAIL = 1, CLI_RIGHT = 2 };
 const char *cli_cell(const char *s, size_t width, int flags);
 /* Columns s takes once escaped. */
 size_t cli_width(const char *s);
+/* Columns of the terminal on stdout (its window size, else $COLUMNS,
+ * else 80); 0 when stdout is not a terminal (no limit: pipes and files
+ * get the full table). */
+size_t cli_stdout_width(void);
 
 /* A progress bar on stderr, drawn only when stderr is a terminal (and
  * CI is not set). cli_progress_start returns the callback to hand to the

@@ -563,8 +563,12 @@ static mp_status load_file(struct mp_model *m, const char *path,
 	return s;
 }
 
-/* Names must be unique across all files of the model. */
-static mp_status check_unique(struct mp_model *m, struct mp_error *err)
+/* Names must be unique across all files of the model. who is the
+ * directory the files were listed from (no index), NULL otherwise: there
+ * a name in two files means separate models, not shards of one
+ * (MP_EMANY). */
+static mp_status check_unique(struct mp_model *m, const char *who,
+			      struct mp_error *err)
 {
 	bool rep;
 	size_t x, y;
@@ -578,6 +582,13 @@ static mp_status check_unique(struct mp_model *m, struct mp_error *err)
 		return mp_error_set(err, MP_EFORMAT,
 				    "%s: tensor '%s' appears twice", a,
 				    mp_printable(m->tensors[y].name, nb));
+	if (who)
+		return mp_error_set(err, MP_EMANY,
+				    "%s: looks like several models, not one "
+				    "in shards: tensor '%s' is in both %s and "
+				    "%s",
+				    who, mp_printable(m->tensors[y].name, nb), a,
+				    b);
 	return mp_error_set(err, MP_EFORMAT,
 			    "%s: tensor '%s' appears in both %s and %s",
 			    m->path, mp_printable(m->tensors[y].name, nb), a, b);
@@ -596,7 +607,7 @@ static mp_status load_files(struct mp_model *m, const char *const *paths,
 		if (s != MP_OK)
 			return s;
 	}
-	return check_unique(m, err);
+	return check_unique(m, n > 1 ? who : NULL, err);
 }
 
 static mp_status index_meta(struct mp_model *m, const char *path,
@@ -758,7 +769,7 @@ static mp_status load_index(struct mp_model *m, const char *path,
 					     err);
 	}
 	if (s == MP_OK)
-		s = check_unique(m, err);
+		s = check_unique(m, NULL, err);
 	free(dir);
 	free(shards);
 	mp_json_free(idx);

@@ -86,6 +86,14 @@ extern const struct mp_format_ops mp_fmt_tfjs;
 mp_status mp_model_open(const char *path, struct mp_model **out,
 			struct mp_error *err);
 
+/* The models in directory dir, for fingerprinting one by one: its
+ * entries (hidden ones skipped) that a format accepts, each a file or a
+ * directory, as paths dir/NAME sorted by name, into *paths[0..*n) (the
+ * caller frees each and the array). Errors: dir is not a directory,
+ * cannot be read, or holds no model (MP_ENOENT). */
+mp_status mp_model_list_dir(const char *dir, char ***paths, size_t *n,
+			    struct mp_error *err);
+
 /* Free a model (NULL allowed), unmapping its files. */
 void mp_model_free(struct mp_model *m);
 
