@@ -33,6 +33,29 @@ grep -q '"higher_is_more_alike":false' "$T/out/similarity_matrices.json" ||
 	fail "js is not marked as a divergence"
 ok "run computes and writes"
 
+# progress for the whole job, on a terminal only: step k of 6, the model's
+# name and method, and at each step's start the share of the job's bytes
+# done: sizes of the files before it over twice the three files' sizes
+if command -v script >/dev/null; then
+	env -u CI script -qec "stty cols 100; '$MP_BIN' run --config '$T/cfg.json' --registry '$R' --output-dir '$T/outp' >/dev/null" \
+		/dev/null | tr '\r' '\n' > "$T/progress" 2>&1 || fail "run on a pty exited $?"
+	sa=$(wc -c < "$T/a.safetensors"); sb=$(wc -c < "$T/b.safetensors"); sc=$(wc -c < "$T/c.safetensors")
+	k=0
+	for step in "model-a tensors" "model-b tensors" "model-c tensors" \
+		"model-a spectral" "model-b spectral" "model-c spectral"; do
+		pct=$(awk -v k=$k -v a=$sa -v b=$sb -v c=$sc 'BEGIN { s[0] = a; s[1] = b; s[2] = c
+			for (i = 0; i < k; i++) d += s[i % 3]; printf "%d", 100 * d / (2 * (a + b + c)) }')
+		k=$((k + 1))
+		grep -Eq "^\[$k/6\] $step \[[# ]{10}\] +$pct% [0-9.]+/[0-9.]+ MB [0-9.]+ MB/s ([0-9:]+|\?) left" "$T/progress" ||
+			fail "progress of step $k ($step, $pct%): $(cat -v "$T/progress")"
+	done
+	grep -q "\[6/6\] model-c spectral \[##########\] 100% " "$T/progress" || fail "progress end: $(cat -v "$T/progress")"
+	"$MP_BIN" run --config "$T/cfg.json" --registry "$R" --output-dir "$T/outq" 2>"$T/noprogress" >/dev/null ||
+		fail "run without a terminal exited $?"
+	[ -s "$T/noprogress" ] && fail "progress without a terminal: $(cat -v "$T/noprogress")"
+	ok "progress for the whole job, on a terminal only"
+fi
+
 # --exact: with one-value sketches the estimate of cosine(A, C) is poor;
 # --exact gives the full-tensor value 0.329977 worked out above.
 printf '{"models":["1","3"],"methods":["tensors"],"method_args":{"tensors":{"sketch_size":1}},"metrics":["cosine"]}' > "$T/cfg1.json"

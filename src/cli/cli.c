@@ -1,6 +1,7 @@
 /* cli.c — error output, progress bars and small helpers for the commands. */
 #include "cli.h"
 #include "escape.h"
+#include "experiment.h"
 #include "modelinfo.h"
 #include "atomic_write.h"
 #include "registry.h"
@@ -291,6 +292,66 @@ static double now(void)
 
 static pthread_mutex_t draw_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* Columns of the terminal on stderr, 80 when it does not say. */
+static size_t stderr_cols(void)
+{
+	struct winsize ws;
+	return ioctl(2, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0 ? ws.ws_col : 80;
+}
+
+/* "12.3 MB" (one decimal below 100 MB) into buf. */
+static void mbytes(double b, char *buf, size_t cap)
+{
+	double mb = b / (1024.0 * 1024.0);
+	snprintf(buf, cap, mb < 100 ? "%.1f" : "%.0f", mb);
+}
+
+/* "1:05" or "2:03:04" for s seconds, "?" when unknown. */
+static void clock_text(double s, char *buf, size_t cap)
+{
+	if (!(s >= 0 && s < 360000)) {
+		snprintf(buf, cap, "?");
+		return;
+	}
+	long t = (long)(s + 0.5);
+	if (t >= 3600)
+		snprintf(buf, cap, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
+	else
+		snprintf(buf, cap, "%ld:%02ld", t / 60, t % 60);
+}
+
+/* The line of a whole job: "[k/N] NAME METHOD [bar] pct% done/total MB
+ * rate MB/s m:ss left", NAME cut to what the terminal leaves. The step's
+ * fraction done/total of its tensor bytes is laid over its file size. */
+static void draw_job(struct cli_progress *p, uint64_t done, uint64_t total,
+		     double t)
+{
+	double frac = total ? (double)done / (double)total : 1;
+	double all = (double)p->base + frac * (double)p->size;
+	double pct = p->total ? all / (double)p->total : 1;
+	double el = t - p->start, rate = el > 0 ? all / el : 0;
+	char a[16], b[16], r[16], left[24], bar[16], tail[160];
+	mbytes(all, a, sizeof a);
+	mbytes((double)p->total, b, sizeof b);
+	mbytes(rate, r, sizeof r);
+	clock_text(rate > 0 ? ((double)p->total - all) / rate : -1, left,
+		   sizeof left);
+	int fill = (int)(pct * 10);
+	for (int i = 0; i < 10; i++)
+		bar[i] = i < fill ? '#' : ' ';
+	bar[10] = '\0';
+	int n = snprintf(tail, sizeof tail,
+			 " %s [%s] %3d%% %s/%s MB %s MB/s %s left", p->method,
+			 bar, (int)(pct * 100), a, b, r, left);
+	int head = snprintf(NULL, 0, "[%zu/%zu] ", p->step, p->steps);
+	size_t cols = stderr_cols(), used = (size_t)(head + n) + 1;
+	size_t room = cols > used + 8 ? cols - used : 8;
+	char name[4 * 40 + 8];
+	fit(p->label, room < 40 ? room : 40, 0, false, name);
+	fprintf(stderr, "\r[%zu/%zu] %s%s\033[K", p->step, p->steps, name,
+		tail);
+}
+
 /* Called from worker threads: draws at most 10 times a second and never
  * makes a worker wait for another. */
 static void draw(void *ctx, uint64_t done, uint64_t total)
@@ -299,7 +360,11 @@ static void draw(void *ctx, uint64_t done, uint64_t total)
 	if (pthread_mutex_trylock(&draw_lock) != 0)
 		return;
 	double t = now();
-	if (t - p->last_draw >= 0.1 || done == total) {
+	if (p->steps && (t - p->last_draw >= 0.1 || done == total)) {
+		p->last_draw = t;
+		draw_job(p, done, total, t);
+		p->active = 1;
+	} else if (t - p->last_draw >= 0.1 || done == total) {
 		p->last_draw = t;
 		int width = 30, fill = total ? (int)((double)done / total * width) : 0;
 		char bar[64];
@@ -315,6 +380,12 @@ static void draw(void *ctx, uint64_t done, uint64_t total)
 	pthread_mutex_unlock(&draw_lock);
 }
 
+/* Whether progress is drawn: stderr is a terminal and CI is not set. */
+static bool progress_wanted(void)
+{
+	return isatty(2) && !getenv("CI");
+}
+
 const struct mp_progress *cli_progress_start(struct cli_progress *p,
 					     const char *label)
 {
@@ -327,11 +398,35 @@ const struct mp_progress *cli_progress_start(struct cli_progress *p,
 		memcpy(p->label, t, strlen(t) + 1);
 	}
 	p->start = now();
-	if (!isatty(2) || getenv("CI"))
+	if (!progress_wanted())
 		return NULL;
 	p->cb.fn = draw;
 	p->cb.ctx = p;
 	return &p->cb;
+}
+
+void cli_progress_step(void *ctx, const struct mp_run_step *s)
+{
+	struct cli_progress *p = ctx;
+	if (!progress_wanted())
+		return;
+	const char *e = cli_esc(s->name);
+	char *t = slot(strlen(e) + 40 + 4);
+	pthread_mutex_lock(&draw_lock);
+	if (t)
+		fit(e, 40, 0, false, t); /* at most 4 * 40 + 1 bytes */
+	memcpy(p->label, t ? t : "?", t ? strlen(t) + 1 : 2);
+	fit(cli_esc(s->method), 16, 0, false, p->method);
+	p->step = s->step;
+	p->steps = s->steps;
+	p->base = s->done;
+	p->size = s->size;
+	p->total = s->total;
+	double now_t = now();
+	p->last_draw = now_t;
+	draw_job(p, 0, 1, now_t);
+	p->active = 1;
+	pthread_mutex_unlock(&draw_lock);
 }
 
 void cli_progress_end(struct cli_progress *p)

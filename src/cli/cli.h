@@ -87,9 +87,19 @@ struct cli_progress {
 	int active;
 	double last_draw;
 	double start;
+	/* a whole job, set by cli_progress_step (steps 0: one file) */
+	size_t step, steps;
+	uint64_t base, size, total; /* as in struct mp_run_step */
+	char method[4 * 16 + 1];    /* escaped, at most 16 columns */
 };
 const struct mp_progress *cli_progress_start(struct cli_progress *p,
 					     const char *label);
+/* The step callback of mp_run_opts (ctx: the struct cli_progress): from
+ * then on the bar shows the whole job, "[k/N] NAME METHOD [bar] pct%
+ * done/total MB rate MB/s m:ss left", fitted to the terminal. Does
+ * nothing when progress is not drawn. Main thread only. */
+struct mp_run_step;
+void cli_progress_step(void *ctx, const struct mp_run_step *s);
 void cli_progress_end(struct cli_progress *p);
 
 /* Registry directory: opt if non-NULL, else the default (caller frees). */

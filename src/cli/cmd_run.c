@@ -141,6 +141,8 @@ int cmd_run(int argc, char **argv)
 	o.threads = (int)threads;
 	struct cli_progress pr;
 	o.progress = cli_progress_start(&pr, "fingerprinting");
+	o.step = cli_progress_step;
+	o.step_ctx = &pr;
 	o.notice = notice;
 	o.notice_ctx = &pr;
 	mp_status st = mp_experiment_run(cfg, &o, &res, &err);
