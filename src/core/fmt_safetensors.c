@@ -64,58 +64,18 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* A regular *.safetensors file. */
+static bool is_shard(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	return is_shard_name(slash ? slash + 1 : path) && is_regular(path);
+}
+
 /* Sorted paths of the regular *.safetensors files of dir. */
 static mp_status list_shards(const char *dir, char ***out, size_t *n,
 			     struct mp_error *err)
 {
-	*out = NULL;
-	*n = 0;
-	DIR *d = opendir(dir);
-	if (!d)
-		return mp_error_set(err, MP_EIO, "%s: cannot read directory",
-				    dir);
-	char **v = NULL;
-	size_t cap = 0;
-	mp_status s = MP_OK;
-	struct dirent *de;
-	while ((de = readdir(d)) != NULL) {
-		if (!is_shard_name(de->d_name))
-			continue;
-		char *p = mp_path_join(dir, de->d_name);
-		if (p && !is_regular(p)) {
-			free(p);
-			continue;
-		}
-		if (p && *n == cap) {
-			size_t nc = cap ? cap * 2 : 8;
-			char **nv = realloc(v, nc * sizeof *v);
-			if (nv) {
-				v = nv;
-				cap = nc;
-			} else {
-				free(p);
-				p = NULL;
-			}
-		}
-		if (!p) {
-			s = mp_error_set(err, MP_ENOMEM, "%s: out of memory",
-					 dir);
-			break;
-		}
-		v[(*n)++] = p;
-	}
-	closedir(d);
-	if (s != MP_OK) {
-		for (size_t i = 0; i < *n; i++)
-			free(v[i]);
-		free(v);
-		*n = 0;
-		return s;
-	}
-	if (*n)
-		qsort(v, *n, sizeof *v, cmp_str);
-	*out = v;
-	return MP_OK;
+	return mp_dir_list(dir, is_shard, out, n, err);
 }
 
 static void free_list(char **v, size_t n)

@@ -348,6 +348,12 @@ static mp_status arg_uint(const mp_json *args, const char *key, uint64_t hi,
 /* The values of sketch_size and seed, before any file is read. */
 static mp_status tensors_check(const mp_json *args, struct mp_error *err)
 {
+	for (mp_json *a = mp_json_child(args); a; a = mp_json_next(a))
+		if (!mp_json_is_number(a))
+			return mp_error_set(err, MP_EINVAL,
+					    "method 'tensors': argument '%s' "
+					    "must be a number",
+					    mp_json_key(a));
 	uint64_t u;
 	mp_status s = arg_uint(args, "sketch_size", SKETCH_MAX, &u, err);
 	return s == MP_OK ? arg_uint(args, "seed", (1ULL << 53) - 1, &u, err)

@@ -112,8 +112,8 @@ static bool is_model(const char *path)
 	return false;
 }
 
-mp_status mp_model_list_dir(const char *dir, char ***paths, size_t *n,
-			    struct mp_error *err)
+mp_status mp_dir_list(const char *dir, bool (*keep)(const char *path),
+		      char ***paths, size_t *n, struct mp_error *err)
 {
 	*paths = NULL;
 	*n = 0;
@@ -130,7 +130,7 @@ mp_status mp_model_list_dir(const char *dir, char ***paths, size_t *n,
 		if (de->d_name[0] == '.')
 			continue;
 		char *p = mp_path_join(dir, de->d_name);
-		if (p && !is_model(p)) {
+		if (p && !keep(p)) {
 			free(p);
 			continue;
 		}
@@ -151,11 +151,6 @@ mp_status mp_model_list_dir(const char *dir, char ***paths, size_t *n,
 			v[(*n)++] = p;
 	}
 	closedir(d);
-	if (s == MP_OK && *n == 0)
-		s = mp_error_set(err, MP_ENOENT,
-				 "%s: no model files or model directories in "
-				 "it",
-				 dir);
 	if (s != MP_OK) {
 		for (size_t i = 0; i < *n; i++)
 			free(v[i]);
@@ -163,9 +158,25 @@ mp_status mp_model_list_dir(const char *dir, char ***paths, size_t *n,
 		*n = 0;
 		return s;
 	}
-	qsort(v, *n, sizeof *v, cmp_path);
+	if (*n)
+		qsort(v, *n, sizeof *v, cmp_path);
 	*paths = v;
 	return MP_OK;
+}
+
+mp_status mp_model_list_dir(const char *dir, char ***paths, size_t *n,
+			    struct mp_error *err)
+{
+	mp_status s = mp_dir_list(dir, is_model, paths, n, err);
+	if (s == MP_OK && *n == 0) {
+		free(*paths);
+		*paths = NULL;
+		s = mp_error_set(err, MP_ENOENT,
+				 "%s: no model files or model directories in "
+				 "it",
+				 dir);
+	}
+	return s;
 }
 
 void mp_model_free(struct mp_model *m)

@@ -102,6 +102,12 @@ const char *const *mp_model_formats(void);
 
 /* Helpers for fmt_*.c. */
 
+/* The entries of dir (hidden ones skipped) for which keep(dir/NAME) is
+ * true, as paths dir/NAME sorted by name, into *paths[0..*n) (the caller
+ * frees each and the array; NULL when none). Errors name dir. */
+mp_status mp_dir_list(const char *dir, bool (*keep)(const char *path),
+		      char ***paths, size_t *n, struct mp_error *err);
+
 /* Append a mapped file the user named to m; returns its index in *index. */
 mp_status mp_model_add_file(struct mp_model *m, const char *path, int *index,
 			    struct mp_error *err);
