@@ -27,6 +27,10 @@ rc=0; err=$("$MP_BIN" fingerprint --metod spectral x 2>&1) || rc=$?
 [ $rc = 2 ] && echo "$err" | grep -q "did you mean '--method'" || fail "mistyped option ($rc): $err"
 rc=0; err=$("$MP_BIN" analyze --result-file=x 2>&1) || rc=$?
 [ $rc = 2 ] && echo "$err" | grep -q "did you mean '--results-file'" || fail "mistyped option= ($rc): $err"
+rc=0; err=$("$MP_BIN" fingerprint --method 2>&1) || rc=$?
+[ $rc = 2 ] && echo "$err" | grep -q "option '--method' needs a value" || fail "missing value ($rc): $err"
+rc=0; err=$("$MP_BIN" fingerprint --json=1 x 2>&1) || rc=$?
+[ $rc = 2 ] && echo "$err" | grep -q "option '--json' takes no value" || fail "value for a flag ($rc): $err"
 rc=0; err=$("$MP_BIN" registry lsit 2>&1) || rc=$?
 [ $rc = 2 ] && echo "$err" | grep -q "did you mean 'list'" || fail "mistyped subcommand ($rc): $err"
 rc=0; err=$("$MP_BIN" qwertyuiop 2>&1) || rc=$?

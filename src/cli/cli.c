@@ -131,6 +131,12 @@ int cli_bad_option(const char *cmd, char **argv, const struct option *opts)
 {
 	const char *arg = optind > 0 ? argv[optind - 1] : "?";
 	const char *near = nearest_option(arg, opts);
+	size_t len = near ? strlen(near) : 0;
+	if (near && !strncmp(arg + 2, near, len) &&
+	    (!arg[2 + len] || arg[2 + len] == '='))
+		return cli_usage_error(cmd, "option '--%s' %s", near,
+				       arg[2 + len] ? "takes no value"
+						    : "needs a value");
 	if (near)
 		return cli_usage_error(cmd,
 				       "unknown option '%s'; did you mean "
