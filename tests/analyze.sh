@@ -46,11 +46,11 @@ out=$("$MP_BIN" analyze --results-file "$T/m.json" --model-info "$T/info.json" \
 # F {0.9, 0.8}: var 0.005; F vs G {0.1..0.6}: mean 0.35, var 0.175/5;
 # Base-Lite {0.9 (a-b), 0.6 (d-e)}: var 0.045; Full-Lite only the null
 row() { echo "$out" | grep -Eq "^$1 +$2\$" || fail "row '$1': $out"; }
-row "F" "0.8000 +0.9000 +0.8500 +0.0050 +2 +1"
-row "G" "0.6000 +0.6000 +0.6000 +0.0000 +1 +0"
-row "F vs G" "0.1000 +0.6000 +0.3500 +0.0350 +6 +0"
-row "F vs H" "0.3500 +0.5500 +0.4500 +0.0100 +3 +0"
-row "Base-Lite" "0.6000 +0.9000 +0.7500 +0.0450 +2 +0"
+row "F" "0.8 +0.9 +0.85 +0.005 +2 +1"
+row "G" "0.6 +0.6 +0.6 +0 +1 +0"
+row "F vs G" "0.1 +0.6 +0.35 +0.035 +6 +0"
+row "F vs H" "0.35 +0.55 +0.45 +0.01 +3 +0"
+row "Base-Lite" "0.6 +0.9 +0.75 +0.045 +2 +0"
 row "Full-Lite" "- +- +- +- +0 +1"
 echo "$out" | grep -q "^H " && fail "H has one model: no intrafamily row"
 echo "$out" | grep -q "in the results but not in the model info (1): x" || fail "x not reported"
@@ -68,11 +68,11 @@ grep -q "\"missing_in_results\":$S\[\"z\"\]" "$T/o/analysis.json" || fail "json 
 sed -n 's/.*"variance":[[:space:]]*\([-0-9.e]*\),/\1/p' "$T/o/analysis.json" |
 	awk '{ d = $1 - 0.035; if (d < 1e-12 && d > -1e-12) hit = 1 } END { exit !hit }' ||
 	fail "json variance 0.035"
-grep -qx 'alpha (F/Base) <-> b (F/Lite): 0.9000' "$T/o/pairs_intrafamily.txt" || fail "pair line"
+grep -qx 'alpha (F/Base) <-> b (F/Lite): 0.9' "$T/o/pairs_intrafamily.txt" || fail "pair line"
 grep -qx 'b (F/Lite) <-> c (F/Full): null (no tensors in common)' "$T/o/pairs_intrafamily.txt" ||
 	fail "null pair line"
 sed -n '/^=== F vs G/,/^$/p' "$T/o/pairs_interfamily.txt" | sed -n 2p |
-	grep -qx 'c (F/Full) <-> e (G/Lite): 0.6000' || fail "F vs G most alike first"
+	grep -qx 'c (F/Full) <-> e (G/Lite): 0.6' || fail "F vs G most alike first"
 "$MP_BIN" analyze --results-file "$T/m.json" --model-info "$T/info.json" --json > "$T/j.json" 2>"$T/j.err" ||
 	fail "--json"
 grep -q "\"label\":$S\"F vs G\"" "$T/j.json" || fail "--json content"
@@ -118,9 +118,54 @@ out=$("$MP_BIN" analyze --results-file "$T/js.json" --model-info "$T/info.json")
 echo "$out" | grep -q "^INTRAFAMILY DIVERGENCE (sorted by mean divergence, least divergent first)" ||
 	fail "divergence header: $out"
 # F {0.1, 0.3, 0.2}: mean 0.2; G {0.05}: first
-echo "$out" | grep -A3 "^INTRAFAMILY" | tail -1 | grep -Eq "^G +0.0500" || fail "G first: $out"
-row "F" "0.1000 +0.3000 +0.2000 +0.0100 +3 +0"
+echo "$out" | grep -A3 "^INTRAFAMILY" | tail -1 | grep -Eq "^G +0\.05 " || fail "G first: $out"
+row "F" "0.1 +0.3 +0.2 +0.01 +3 +0"
 ok "a divergence is sorted ascending"
+
+# scores close together: F {0.999, 0.995, 0.997}: mean 0.997, sample
+# variance (0.002^2 + 0.002^2 + 0) / 2 = 4e-06, not "0.0000"; pair values
+# of 6 significant digits: 0.9876543 is 0.987654, 0.00012345678 0.000123457
+cat > "$T/tiny.json" <<'JSON'
+{"matrices": {"tensors": {"l1": {"models": ["a","b","c","d"],
+ "higher_is_more_alike": true, "values": [
+ [1, 0.999, 0.995, 0.9876543],
+ [0.999, 1, 0.997, 0.00012345678],
+ [0.995, 0.997, 1, -0.5],
+ [0.9876543, 0.00012345678, -0.5, 1]]}}}}
+JSON
+printf '[{"model_id":"a","family":"F","model_type":"A"},{"model_id":"b","family":"F","model_type":"B"},{"model_id":"c","family":"F","model_type":"C"},{"model_id":"d","family":"G","model_type":"A"}]' > "$T/tinfo.json"
+out=$("$MP_BIN" analyze --results-file "$T/tiny.json" --model-info "$T/tinfo.json" \
+	--output-dir "$T/tiny") || fail "tiny analyze exited $?"
+row "F" "0.995 +0.999 +0.997 +4e-06 +3 +0"
+grep -q "^=== F (3 pairs, 0 null): min 0.995, max 0.999, mean 0.997, variance 4e-06, " \
+	"$T/tiny/pairs_intrafamily.txt" || fail "F section: $(cat "$T/tiny/pairs_intrafamily.txt")"
+for l in 'a (F/A) <-> d (G/A): 0.987654' 'b (F/B) <-> d (G/A): 0.000123457' \
+	'c (F/C) <-> d (G/A): -0.5'; do
+	grep -qxF "$l" "$T/tiny/pairs_interfamily.txt" || fail "pair line '$l': $(cat "$T/tiny/pairs_interfamily.txt")"
+done
+# every pair line as printf's %.6g writes the value (the reports format
+# the usual ones themselves): 40 models, values of every magnitude
+awk 'BEGIN { srand(7); n = 40
+	for (i = 0; i < n; i++) for (j = i + 1; j < n; j++) {
+		k = (i * n + j) % 5; r = rand()
+		v[i, j] = k == 0 ? r : k == 1 ? -r : k == 2 ? 0.1 + r * 1e-6 : k == 3 ? 1 - r * 1e-6 : r * 1e-3
+		printf "%s m%d m%d %.17g\n", "v", i, j, v[i, j] > "/dev/stderr" }
+	printf "{\"matrices\": {\"t\": {\"l1\": {\"models\": ["
+	for (i = 0; i < n; i++) printf "%s\"m%d\"", i ? "," : "", i
+	printf "], \"higher_is_more_alike\": true, \"values\": ["
+	for (i = 0; i < n; i++) { printf "%s[", i ? "," : ""
+		for (j = 0; j < n; j++) printf "%s%.17g", j ? "," : "", i == j ? 1 : i < j ? v[i, j] : v[j, i]
+		printf "]" }
+	print "]}}}}" }' > "$T/many.json" 2> "$T/many.txt"
+awk 'BEGIN { printf "["; for (i = 0; i < 40; i++) printf "%s{\"model_id\":\"m%d\",\"family\":\"F\",\"model_type\":\"T\"}", i ? "," : "", i; print "]" }' > "$T/minfo.json"
+"$MP_BIN" analyze --results-file "$T/many.json" --model-info "$T/minfo.json" \
+	--output-dir "$T/many" >/dev/null || fail "many analyze exited $?"
+awk 'FNR == NR { want[$2 " " $3] = sprintf("%.6g", $4); next }
+	/ <-> / { k = $1 " " $4; sub(/^.*: /, ""); n++
+		if (want[k] != $0) { print k ": " $0 " != " want[k]; bad++ } }
+	END { exit bad || n != 780 }' "$T/many.txt" "$T/many/pairs_intrafamily.txt" ||
+	fail "pair values differ from %.6g"
+ok "scores with 6 significant digits"
 
 # --- the demo results, checked against counts made here ----------------
 out=$("$MP_BIN" analyze --results-file "$RES" --model-info "$INFO" --output-dir "$T/demo") ||
@@ -185,13 +230,13 @@ cat > "$T/c.json" <<'JSON'
  "C": {"models": ["s","r","q","p"], "higher_is_more_alike": false,
   "values": [[0,1,2,4],[1,0,3,5],[2,3,0,6],[4,5,6,0]]}}}}
 JSON
-# r(A,B) = 14.5/17.5 = 0.8286; C = 7 - A negated: r(A,C) = 1
+# r(A,B) = 14.5/17.5 = 0.828571; C = 7 - A negated: r(A,C) = 1
 out=$("$MP_BIN" correlate --results-file "$T/c.json" --metrics A,B,C --output-dir "$T/co") ||
 	fail "correlate exited $?"
-echo "$out" | grep -Eq '^A +1\.0000 +0\.8286 +1\.0000$' || fail "r row A: $out"
-echo "$out" | grep -Eq '^C +1\.0000 +0\.8286 +1\.0000$' || fail "r row C: $out"
-# mean 3.5, population std sqrt(17.5/6) = 1.7078
-echo "$out" | grep -Eq '^C +3\.5000 +1\.7078 +1\.0000 +6\.0000 +divergence$' || fail "summary C: $out"
+echo "$out" | grep -Eq '^A +1 +0\.828571 +1$' || fail "r row A: $out"
+echo "$out" | grep -Eq '^C +1 +0\.828571 +1$' || fail "r row C: $out"
+# mean 3.5, population std sqrt(17.5/6) = 1.70783 (6 digits)
+echo "$out" | grep -Eq '^C +3\.5 +1\.70783 +1 +6 +divergence$' || fail "summary C: $out"
 grep -q "\"pairs_used\":${S}6," "$T/co/correlation.json" || fail "correlation.json"
 "$MP_BIN" correlate --results-file "$T/c.json" --metrics A,B --json | grep -q "\"pairs_excluded\":${S}0," ||
 	fail "correlate --json"

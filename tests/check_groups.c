@@ -3,6 +3,7 @@
 #include "check_suites.h"
 #include "groups.h"
 #include "json.h"
+#include "metric.h"
 #include "report_text.h"
 #include "testutil.h"
 
@@ -479,7 +480,8 @@ START_TEST(test_text_reports)
 			continue;
 		ck_assert_uint_lt(n, g->n_pairs);
 		const struct mp_pair *p = &a->pairs[g->pairs[n++]];
-		snprintf(want, sizeof want, "m%03zu (F/T) <-> m%03zu (F/T): %.4f\n",
+		snprintf(want, sizeof want,
+			 "m%03zu (F/T) <-> m%03zu (F/T): " MP_SCORE_FMT "\n",
 			 p->i, p->j, p->value);
 		ck_assert_str_eq(line, want);
 	}
@@ -502,11 +504,13 @@ START_TEST(test_text_reports)
 	s = info();
 	ck_assert_int_eq(mp_analysis_compute(m, s, &a, NULL), MP_OK);
 	sum = mp_report_summary(a, 0);
-	ck_assert_ptr_nonnull(strstr(sum, "\nF vs G                       0.1000     "
-					  "0.6000     0.3500     0.0350     6          0\n"));
-	ck_assert_ptr_nonnull(strstr(sum, "\nFull-Lite                              -  "
-					  "        -          -          -          0    "
-					  "      1\n"));
+	/* 6 significant digits in columns of 12 */
+	ck_assert_ptr_nonnull(strstr(sum, "\nF vs G                       "
+					  "0.1          0.6          0.35         "
+					  "0.035        6          0\n"));
+	ck_assert_ptr_nonnull(strstr(sum, "\nFull-Lite                              "
+					  "-            -            -            - "
+					  "           0          1\n"));
 	ck_assert_ptr_nonnull(strstr(sum, "in the results but not in the model "
 					  "info (1): x\n"));
 	free(sum);

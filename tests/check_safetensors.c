@@ -545,13 +545,15 @@ START_TEST(test_shard_errors)
 	unlink(idx);
 	expect_error(dir, MP_ETRUNC, s2, "too short");
 
-	/* the same tensor in two shards of a directory */
+	/* the same tensor in two files of a directory without an index:
+	 * separate models, not the shards of one */
 	write_shards(dir, "s1.safetensors", "s2.safetensors");
 	char *s3 = tu_path(dir, "s3.safetensors");
 	static const uint8_t one = 1;
 	struct tu_tensor t = {"y", "U8", 1, {1}, &one, 1};
 	tu_write_safetensors(s3, &t, 1, NULL);
-	expect_error(dir, MP_EFORMAT, dir, "'y' appears in both");
+	expect_error(dir, MP_EMANY, dir, "several models, not one in shards: "
+					  "tensor 'y' is in both");
 	free(s3);
 	free(s2);
 	free(idx);

@@ -14,6 +14,39 @@ rc=0; "$MP_BIN" fingerprint --bogus x 2>/dev/null || rc=$?
 [ $rc = 2 ] || fail "unknown option exit $rc"
 rc=0; "$MP_BIN" fingerprint --arg foo=1 x 2>/dev/null || rc=$?
 [ $rc = 2 ] || fail "unknown method argument exit $rc"
+# help alone is the usage; help COMMAND that command's
+"$MP_BIN" help | grep -q '^usage: modelprint' || fail "help alone"
+rc=0; "$MP_BIN" help >/dev/null || rc=$?
+[ $rc = 0 ] || fail "help alone exit $rc"
+# did you mean: one edit away from fingerprint, --method, list
+rc=0; err=$("$MP_BIN" fingerprnt 2>&1) || rc=$?
+[ $rc = 2 ] && echo "$err" | grep -q "did you mean 'fingerprint'" || fail "mistyped command ($rc): $err"
+rc=0; err=$("$MP_BIN" help fingerprnt 2>&1) || rc=$?
+[ $rc = 2 ] && echo "$err" | grep -q "did you mean 'fingerprint'" || fail "help mistyped ($rc): $err"
+rc=0; err=$("$MP_BIN" fingerprint --metod spectral x 2>&1) || rc=$?
+[ $rc = 2 ] && echo "$err" | grep -q "did you mean '--method'" || fail "mistyped option ($rc): $err"
+rc=0; err=$("$MP_BIN" analyze --result-file=x 2>&1) || rc=$?
+[ $rc = 2 ] && echo "$err" | grep -q "did you mean '--results-file'" || fail "mistyped option= ($rc): $err"
+rc=0; err=$("$MP_BIN" fingerprint --method 2>&1) || rc=$?
+[ $rc = 2 ] && echo "$err" | grep -q "option '--method' needs a value" || fail "missing value ($rc): $err"
+rc=0; err=$("$MP_BIN" fingerprint --json=1 x 2>&1) || rc=$?
+[ $rc = 2 ] && echo "$err" | grep -q "option '--json' takes no value" || fail "value for a flag ($rc): $err"
+rc=0; err=$("$MP_BIN" registry lsit 2>&1) || rc=$?
+[ $rc = 2 ] && echo "$err" | grep -q "did you mean 'list'" || fail "mistyped subcommand ($rc): $err"
+rc=0; err=$("$MP_BIN" qwertyuiop 2>&1) || rc=$?
+echo "$err" | grep -q "did you mean" && fail "far-off command got a suggestion: $err"
+# help texts list the methods of the build, not ones it lacks
+"$MP_BIN" analyze --help | grep -q "computes tensors, spectral)" || fail "analyze --help methods"
+"$MP_BIN" fingerprint --help | grep -q "^  --method M  *one of tensors, spectral" || fail "fingerprint --help methods"
+for m in $("$MP_BIN" fingerprint --help | sed -n 's/.*--method \([a-z_|]*\)\].*/\1/p' | tr '|' ' '); do
+	rc=0; "$MP_BIN" fingerprint --method "$m" "$T/none" 2>/dev/null || rc=$?
+	[ $rc = 1 ] || fail "--method $m from the help is refused ($rc)"
+done
+# bad option values are usage errors (2), found before any file is read
+for a in sketch_size=-5 sketch_size=1e9 seed=abc; do
+	rc=0; "$MP_BIN" fingerprint --arg $a "$T/none" 2>/dev/null || rc=$?
+	[ $rc = 2 ] || fail "--arg $a exit $rc"
+done
 ok "help and usage errors"
 
 model_a "$T/a.safetensors"
@@ -48,7 +81,7 @@ ok "errors"
 # compare: identical copies and a different model
 cp "$T/a.safetensors" "$T/b.safetensors"
 model_c "$T/c.safetensors"
-"$MP_BIN" compare "$T/a.safetensors" "$T/b.safetensors" | grep -Eq '^tensors +exact +1\.000000' ||
+"$MP_BIN" compare "$T/a.safetensors" "$T/b.safetensors" | grep -Eq '^tensors +exact +1$' ||
 	fail "compare copies: exact"
 out=$("$MP_BIN" compare "$T/a.safetensors" "$T/c.safetensors")
 # w: a=(1,2,3,4) c=(4,3,-1,1): cosine 11/sqrt(30*27) = 0.386501; centred
@@ -58,6 +91,15 @@ echo "$out" | grep -Eq '^w +2x2 +F32 +F32 +no +0\.386501 +-0\.756889' || fail "c
 echo "$out" | grep -Eq '^tensors +cosine +0\.329977' || fail "compare model cosine: $out"
 "$MP_BIN" compare --json "$T/a.safetensors" "$T/c.safetensors" | grep -q '"only_in_a"' ||
 	fail "compare --json"
+# the summary comes first: the last score line before the tensor table
+echo "$out" | awk '/^TENSOR / { exit !seen } /^spectral / { seen = 1 }' || fail "compare: summary not first: $out"
+echo "$out" | grep -qx '2 tensors with the same name and shape, 0 only in A, 0 only in B, 0 with the same name and different shapes' ||
+	fail "compare counts: $out"
+sum=$("$MP_BIN" compare --summary "$T/a.safetensors" "$T/c.safetensors")
+echo "$sum" | grep -Eq '^tensors +cosine +0\.329977' || fail "compare --summary score: $sum"
+echo "$sum" | grep -q '^TENSOR\|^w ' && fail "compare --summary lists tensors: $sum"
+rc=0; "$MP_BIN" compare --summary --json "$T/a.safetensors" "$T/c.safetensors" >/dev/null 2>&1 || rc=$?
+[ $rc = 2 ] || fail "compare --summary --json exit $rc"
 ok "compare"
 
 # compare on odd tensors: a scalar matches its [1] copy, a shape that
@@ -69,11 +111,12 @@ st_write "$T/odd-a.safetensors" '{"s":{"dtype":"F32","shape":[],"data_offsets":[
 st_write "$T/odd-b.safetensors" '{"s":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"v":{"dtype":"F32","shape":[1,2],"data_offsets":[4,12]},"z":{"dtype":"F32","shape":[2],"data_offsets":[12,20]}}' \
 	"$F4$F1$F2$F1$F2"
 out=$("$MP_BIN" compare "$T/odd-a.safetensors" "$T/odd-b.safetensors")
-echo "$out" | grep -Eq '^s +scalar +F32 +F32 +no +1\.000000 +constant +0$' || fail "compare [] vs [1]: $out"
+echo "$out" | grep -Eq '^s +scalar +F32 +F32 +no +1 +constant +0$' || fail "compare [] vs [1]: $out"
 echo "$out" | grep -Eq '^z +2 +F32 +F32 +no +all zero +constant +0$' || fail "compare all-zero tensor: $out"
-echo "$out" | grep -q '^same name, different shape:$' && echo "$out" | grep -q '^  v  2 vs 1x2$' ||
+echo "$out" | grep -q '^same name, different shape:$' && echo "$out" | grep -q '^  v  2 vs 1x2$' &&
+	echo "$out" | grep -q '^2 tensors with the same name and shape, 0 only in A, 0 only in B, 1 with the same name and different shapes$' ||
 	fail "compare: shape that differs not listed: $out"
-echo "$out" | grep -Eq '^tensors +cosine +1\.000000  over 1 of 2 tensors, 1 undefined \(1 all zero\)$' ||
+echo "$out" | grep -Eq '^tensors +cosine +1  over 1 of 2 tensors, 1 undefined \(1 all zero\)$' ||
 	fail "compare: cosine coverage: $out"
 echo "$out" | grep -Eq '^tensors +pearson +undefined: every tensor in common is constant or not finite \(2 constant\)$' ||
 	fail "compare: pearson undefined: $out"
@@ -98,6 +141,52 @@ echo "$out" | grep -q '^\.\.\..*Reshape_1 ' && echo "$out" | grep -q '^\.\.\..*R
 "$MP_BIN" fingerprint "$D/long.safetensors" | grep -q '^\.\.\..*/long\.safetensors  *safetensors' ||
 	fail "long path lost its file name: $("$MP_BIN" fingerprint "$D/long.safetensors")"
 ok "long names keep their tail"
+
+# a folder of separate models: not one model in shards; --each takes each
+mkdir -p "$T/folder/sub"
+cp "$T/a.safetensors" "$T/folder/one.safetensors"
+cp "$T/c.safetensors" "$T/folder/two.safetensors"
+cp "$T/a.safetensors" "$T/folder/sub/model.safetensors"
+printf 'notes' > "$T/folder/README.md"
+rc=0; err=$("$MP_BIN" fingerprint "$T/folder" 2>&1 >/dev/null) || rc=$?
+[ $rc = 1 ] && [ "$(echo "$err" | wc -l)" = 1 ] &&
+	echo "$err" | grep -q "folder: looks like several models, not one in shards: tensor 'w' is in both .*one.safetensors and .*two.safetensors; --each" ||
+	fail "folder of models ($rc): $err"
+out=$("$MP_BIN" fingerprint --each "$T/folder") || fail "--each exit $?"
+# one.safetensors and sub/model.safetensors: 2 tensors, 6 params (model a);
+# two.safetensors is model c: 2 tensors, 6 params; README.md is no model
+[ "$(echo "$out" | grep -Ec 'safetensors +2 +6 +F32 100%')" = 3 ] &&
+	[ "$(echo "$out" | wc -l)" = 4 ] || fail "--each rows: $out"
+echo "$out" | sed -n 2p | grep -q '/folder/one\.safetensors ' &&
+	echo "$out" | sed -n 3p | grep -q '/folder/sub ' || fail "--each order: $out"
+mkdir -p "$T/tfjs-folder"
+printf '{"modelTopology": {}, "weightsManifest": []}' > "$T/tfjs-folder/x.json"
+printf '{"modelTopology": {}, "weightsManifest": []}' > "$T/tfjs-folder/y.json"
+rc=0; err=$("$MP_BIN" fingerprint "$T/tfjs-folder" 2>&1 >/dev/null) || rc=$?
+[ $rc = 1 ] && echo "$err" | grep -q "tfjs-folder: not one model but a folder of 2 models; --each" ||
+	fail "folder of TF.js models ($rc): $err"
+rc=0; "$MP_BIN" fingerprint --each "$T/tfjs-folder" >/dev/null || rc=$?
+[ $rc = 0 ] || fail "--each TF.js folder exit $rc"
+ok "a folder of models, --each"
+
+# the table fits the terminal (a pty of 80 columns), the full table when
+# stdout is not a terminal (scripts) or with --wide
+if command -v script >/dev/null; then
+	pty() { CI=1 script -qec "stty cols $1; COLUMNS=$1 $2" /dev/null | tr -d '\r'; }
+	out=$(pty 80 "'$MP_BIN' fingerprint --each '$T/folder'")
+	w=$(echo "$out" | awk '{ if (length > w) w = length } END { print w }')
+	[ "$w" -le 80 ] && [ "$(echo "$out" | wc -l)" = 4 ] || fail "80 columns: $w: $out"
+	echo "$out" | grep -q SHA256 && fail "80 columns: SHA256 shown: $out"
+	out=$(pty 80 "'$MP_BIN' fingerprint --wide --each '$T/folder'")
+	echo "$out" | head -1 | grep -q ' SECONDS SHA256$' || fail "--wide: $out"
+	out=$(pty 140 "'$MP_BIN' fingerprint --each '$T/folder'")
+	echo "$out" | head -1 | grep -q ' SECONDS SHA256$' || fail "140 columns: $out"
+	ok "the table fits the terminal"
+fi
+"$MP_BIN" fingerprint "$T/a.safetensors" | head -1 | grep -qx 'MODEL  *FORMAT      TENSORS       PARAMS DTYPES                 SECONDS SHA256' ||
+	fail "header without a terminal"
+[ "$("$MP_BIN" fingerprint "$T/a.safetensors" | head -1 | awk '{ print index($0, "FORMAT") }')" = 42 ] ||
+	fail "MODEL is 40 columns without a terminal"
 # --output-axis: a 4-D kernel [kh=2, kw=2, in=2, out=2] holding 1..16 in a
 # TF.js model (output axis last) and the same bytes in a safetensors file
 # that keeps TF.js's axis order (output axis first by default). Worked out

@@ -21,25 +21,48 @@ echo "$out" | grep -q "fingerprints: 6 computed, 0 reused" || fail "first run: $
 [ -s "$T/out/fingerprints.json" ] && [ -s "$T/out/similarity_matrices.json" ] ||
 	fail "result files missing"
 # A and B are byte copies: exact = 1 between them; C shares no bytes.
-echo "$out" | sed -n '/tensors \/ exact/,/^$/p' | grep -Eq '^ +1 +1\.0000 +1\.0000 +0\.0000$' ||
+echo "$out" | sed -n '/tensors \/ exact/,/^$/p' | grep -Eq '^ +1 +1 +1 +0$' ||
 	fail "exact row of model 1: $out"
 # cosine of A and C from the 16-value sketch (all 6 values): hand computed
-# w: a=(1,2,3,4) c=(4,3,-1,1): dot 11, |a|^2 30, |c|^2 27 -> 0.38650
-# b: a=(-1,.5) c=(.5,2): dot 0.5, |a|^2 1.25, |c|^2 4.25 -> 0.21693
-# element-weighted: (4*0.38650 + 2*0.21693)/6 = 0.32998
-echo "$out" | sed -n '/tensors \/ cosine/,/^$/p' | grep -Eq '^ +3 +0\.3300 +0\.3300 +1\.0000$' ||
+# w: a=(1,2,3,4) c=(4,3,-1,1): dot 11, |a|^2 30, |c|^2 27 -> 0.386501
+# b: a=(-1,.5) c=(.5,2): dot 0.5, |a|^2 1.25, |c|^2 4.25 -> 0.216930
+# element-weighted: (4*0.386501 + 2*0.216930)/6 = 0.329977 (6 digits)
+echo "$out" | sed -n '/tensors \/ cosine/,/^$/p' | grep -Eq '^ +3 +0\.329977 +0\.329977 +1$' ||
 	fail "cosine row of model 3: $out"
 grep -q '"higher_is_more_alike":false' "$T/out/similarity_matrices.json" ||
 	fail "js is not marked as a divergence"
 ok "run computes and writes"
 
+# progress for the whole job, on a terminal only: step k of 6, the model's
+# name and method, and at each step's start the share of the job's bytes
+# done: sizes of the files before it over twice the three files' sizes
+if command -v script >/dev/null; then
+	env -u CI script -qec "stty cols 100; '$MP_BIN' run --config '$T/cfg.json' --registry '$R' --output-dir '$T/outp' >/dev/null" \
+		/dev/null | tr '\r' '\n' > "$T/progress" 2>&1 || fail "run on a pty exited $?"
+	sa=$(wc -c < "$T/a.safetensors"); sb=$(wc -c < "$T/b.safetensors"); sc=$(wc -c < "$T/c.safetensors")
+	k=0
+	for step in "model-a tensors" "model-b tensors" "model-c tensors" \
+		"model-a spectral" "model-b spectral" "model-c spectral"; do
+		pct=$(awk -v k=$k -v a=$sa -v b=$sb -v c=$sc 'BEGIN { s[0] = a; s[1] = b; s[2] = c
+			for (i = 0; i < k; i++) d += s[i % 3]; printf "%d", 100 * d / (2 * (a + b + c)) }')
+		k=$((k + 1))
+		grep -Eq "^\[$k/6\] $step \[[# ]{10}\] +$pct% [0-9.]+/[0-9.]+ MB [0-9.]+ MB/s ([0-9:]+|\?) left" "$T/progress" ||
+			fail "progress of step $k ($step, $pct%): $(cat -v "$T/progress")"
+	done
+	grep -q "\[6/6\] model-c spectral \[##########\] 100% " "$T/progress" || fail "progress end: $(cat -v "$T/progress")"
+	"$MP_BIN" run --config "$T/cfg.json" --registry "$R" --output-dir "$T/outq" 2>"$T/noprogress" >/dev/null ||
+		fail "run without a terminal exited $?"
+	[ -s "$T/noprogress" ] && fail "progress without a terminal: $(cat -v "$T/noprogress")"
+	ok "progress for the whole job, on a terminal only"
+fi
+
 # --exact: with one-value sketches the estimate of cosine(A, C) is poor;
 # --exact gives the full-tensor value 0.329977 worked out above.
 printf '{"models":["1","3"],"methods":["tensors"],"method_args":{"tensors":{"sketch_size":1}},"metrics":["cosine"]}' > "$T/cfg1.json"
 out=$("$MP_BIN" run --config "$T/cfg1.json" --registry "$R" --output-dir "$T/o1") || fail "sketch_size 1 run"
-echo "$out" | grep -Eq '^ +3 +0\.3300 +1\.0000$' && fail "a one-value sketch should not give the exact cosine: $out"
+echo "$out" | grep -Eq '^ +3 +0\.329977 +1$' && fail "a one-value sketch should not give the exact cosine: $out"
 out=$("$MP_BIN" run --config "$T/cfg1.json" --registry "$R" --exact --output-dir "$T/o2") || fail "--exact run"
-echo "$out" | grep -Eq '^ +3 +0\.3300 +1\.0000$' || fail "--exact cosine: $out"
+echo "$out" | grep -Eq '^ +3 +0\.329977 +1$' || fail "--exact cosine: $out"
 # the matrices record how their values were obtained: 16-value sketches
 # hold all 6 values of every tensor (exact); one-value sketches are an
 # estimate from 1 value per tensor; --exact is exact
@@ -121,7 +144,7 @@ out=$("$MP_BIN" run --config "$T/cfg.json" --registry "$R" --use-existing \
 grep -q "fingerprint of model 3 (tensors) is stale: recomputing" "$T/stale.err" ||
 	fail "no stale notice: $(cat "$T/stale.err")"
 echo "$out" | grep -q "fingerprints: 1 computed, 5 reused" || fail "stale recompute: $out"
-echo "$out" | sed -n '/tensors \/ cosine/,/^$/p' | grep -Eq '^ +3 +0\.3300 +0\.3300 +1\.0000$' ||
+echo "$out" | sed -n '/tensors \/ cosine/,/^$/p' | grep -Eq '^ +3 +0\.329977 +0\.329977 +1$' ||
 	fail "cosine row of model 3 after recompute: $out"
 rm "$T/a.safetensors" "$T/c.safetensors"
 ok "--use-existing refuses another model's fingerprint"

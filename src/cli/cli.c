@@ -1,6 +1,7 @@
 /* cli.c — error output, progress bars and small helpers for the commands. */
 #include "cli.h"
 #include "escape.h"
+#include "experiment.h"
 #include "modelinfo.h"
 #include "atomic_write.h"
 #include "registry.h"
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 #include <wchar.h>
@@ -66,12 +68,96 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 	return CLI_EXIT_USAGE;
 }
 
-int cli_bad_option(const char *cmd, char **argv)
+/* Edit distance between a and b (insertions, deletions, substitutions
+ * and transpositions of neighbours: optimal string alignment), 255 for
+ * names longer than 64 bytes (never "near"). */
+static size_t edit_distance(const char *a, const char *b)
 {
+	size_t la = strlen(a), lb = strlen(b);
+	if (la > 64 || lb > 64)
+		return 255;
+	size_t d[3][65]; /* rows i-2, i-1, i, by i % 3 */
+	for (size_t j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t *r = d[i % 3], *p = d[(i - 1) % 3], *pp = d[(i + 1) % 3];
+		r[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t best = p[j - 1] + (a[i - 1] != b[j - 1]);
+			if (p[j] + 1 < best)
+				best = p[j] + 1;
+			if (r[j - 1] + 1 < best)
+				best = r[j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+			    a[i - 2] == b[j - 1] && pp[j - 2] + 1 < best)
+				best = pp[j - 2] + 1;
+			r[j] = best;
+		}
+	}
+	return d[la % 3][lb];
+}
+
+const char *cli_nearest(const char *word, const char *const *names, size_t n)
+{
+	const char *best = NULL;
+	size_t bd = 0, len = strlen(word);
+	size_t limit = len <= 4 ? 1 : len <= 8 ? 2 : 3;
+	for (size_t i = 0; i < n; i++) {
+		size_t d = edit_distance(word, names[i]);
+		if (d <= limit && (!best || d < bd)) {
+			best = names[i];
+			bd = d;
+		}
+	}
+	return best;
+}
+
+/* "--name" of the long option nearest to arg ("--nmae" or "--nmae=x"). */
+static const char *nearest_option(const char *arg, const struct option *opts)
+{
+	if (!opts || strncmp(arg, "--", 2) != 0)
+		return NULL;
+	char word[72];
+	snprintf(word, sizeof word, "%.*s", (int)strcspn(arg + 2, "="),
+		 arg + 2);
+	const char *names[64];
+	size_t n = 0;
+	for (; opts[n].name && n < 64; n++)
+		names[n] = opts[n].name;
+	return cli_nearest(word, names, n);
+}
+
+int cli_bad_option(const char *cmd, char **argv, const struct option *opts)
+{
+	const char *arg = optind > 0 ? argv[optind - 1] : "?";
+	const char *near = nearest_option(arg, opts);
+	size_t len = near ? strlen(near) : 0;
+	if (near && !strncmp(arg + 2, near, len) &&
+	    (!arg[2 + len] || arg[2 + len] == '='))
+		return cli_usage_error(cmd, "option '--%s' %s", near,
+				       arg[2 + len] ? "takes no value"
+						    : "needs a value");
+	if (near)
+		return cli_usage_error(cmd,
+				       "unknown option '%s'; did you mean "
+				       "'--%s'?",
+				       arg, near);
 	return cli_usage_error(cmd,
 			       "bad option '%s' (unknown, or missing its "
 			       "value)",
-			       optind > 0 ? argv[optind - 1] : "?");
+			       arg);
+}
+
+const char *cli_method_list(const char *sep)
+{
+	static char buf[256];
+	buf[0] = '\0';
+	const char *const *names = mp_method_names();
+	for (size_t i = 0; names[i]; i++) {
+		strncat(buf, i ? sep : "", sizeof buf - strlen(buf) - 1);
+		strncat(buf, names[i], sizeof buf - strlen(buf) - 1);
+	}
+	return buf;
 }
 
 /* ---- escaped text and table cells --------------------------------------- */
@@ -191,6 +277,18 @@ const char *cli_cell(const char *s, size_t width, int flags)
 	return out;
 }
 
+size_t cli_stdout_width(void)
+{
+	if (!isatty(1))
+		return 0;
+	struct winsize ws;
+	if (ioctl(1, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		return ws.ws_col;
+	long c;
+	const char *e = getenv("COLUMNS");
+	return e && cli_parse_int(e, 1, 100000, &c) ? (size_t)c : 80;
+}
+
 static double now(void)
 {
 	struct timespec ts;
@@ -200,6 +298,66 @@ static double now(void)
 
 static pthread_mutex_t draw_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* Columns of the terminal on stderr, 80 when it does not say. */
+static size_t stderr_cols(void)
+{
+	struct winsize ws;
+	return ioctl(2, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0 ? ws.ws_col : 80;
+}
+
+/* "12.3 MB" (one decimal below 100 MB) into buf. */
+static void mbytes(double b, char *buf, size_t cap)
+{
+	double mb = b / (1024.0 * 1024.0);
+	snprintf(buf, cap, mb < 100 ? "%.1f" : "%.0f", mb);
+}
+
+/* "1:05" or "2:03:04" for s seconds, "?" when unknown. */
+static void clock_text(double s, char *buf, size_t cap)
+{
+	if (!(s >= 0 && s < 360000)) {
+		snprintf(buf, cap, "?");
+		return;
+	}
+	long t = (long)(s + 0.5);
+	if (t >= 3600)
+		snprintf(buf, cap, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
+	else
+		snprintf(buf, cap, "%ld:%02ld", t / 60, t % 60);
+}
+
+/* The line of a whole job: "[k/N] NAME METHOD [bar] pct% done/total MB
+ * rate MB/s m:ss left", NAME cut to what the terminal leaves. The step's
+ * fraction done/total of its tensor bytes is laid over its file size. */
+static void draw_job(struct cli_progress *p, uint64_t done, uint64_t total,
+		     double t)
+{
+	double frac = total ? (double)done / (double)total : 1;
+	double all = (double)p->base + frac * (double)p->size;
+	double pct = p->total ? all / (double)p->total : 1;
+	double el = t - p->start, rate = el > 0 ? all / el : 0;
+	char a[16], b[16], r[16], left[24], bar[16], tail[160];
+	mbytes(all, a, sizeof a);
+	mbytes((double)p->total, b, sizeof b);
+	mbytes(rate, r, sizeof r);
+	clock_text(rate > 0 ? ((double)p->total - all) / rate : -1, left,
+		   sizeof left);
+	int fill = (int)(pct * 10);
+	for (int i = 0; i < 10; i++)
+		bar[i] = i < fill ? '#' : ' ';
+	bar[10] = '\0';
+	int n = snprintf(tail, sizeof tail,
+			 " %s [%s] %3d%% %s/%s MB %s MB/s %s left", p->method,
+			 bar, (int)(pct * 100), a, b, r, left);
+	int head = snprintf(NULL, 0, "[%zu/%zu] ", p->step, p->steps);
+	size_t cols = stderr_cols(), used = (size_t)(head + n) + 1;
+	size_t room = cols > used + 8 ? cols - used : 8;
+	char name[4 * 40 + 8];
+	fit(p->label, room < 40 ? room : 40, 0, false, name);
+	fprintf(stderr, "\r[%zu/%zu] %s%s\033[K", p->step, p->steps, name,
+		tail);
+}
+
 /* Called from worker threads: draws at most 10 times a second and never
  * makes a worker wait for another. */
 static void draw(void *ctx, uint64_t done, uint64_t total)
@@ -208,7 +366,11 @@ static void draw(void *ctx, uint64_t done, uint64_t total)
 	if (pthread_mutex_trylock(&draw_lock) != 0)
 		return;
 	double t = now();
-	if (t - p->last_draw >= 0.1 || done == total) {
+	if (p->steps && (t - p->last_draw >= 0.1 || done == total)) {
+		p->last_draw = t;
+		draw_job(p, done, total, t);
+		p->active = 1;
+	} else if (t - p->last_draw >= 0.1 || done == total) {
 		p->last_draw = t;
 		int width = 30, fill = total ? (int)((double)done / total * width) : 0;
 		char bar[64];
@@ -224,6 +386,12 @@ static void draw(void *ctx, uint64_t done, uint64_t total)
 	pthread_mutex_unlock(&draw_lock);
 }
 
+/* Whether progress is drawn: stderr is a terminal and CI is not set. */
+static bool progress_wanted(void)
+{
+	return isatty(2) && !getenv("CI");
+}
+
 const struct mp_progress *cli_progress_start(struct cli_progress *p,
 					     const char *label)
 {
@@ -236,11 +404,35 @@ const struct mp_progress *cli_progress_start(struct cli_progress *p,
 		memcpy(p->label, t, strlen(t) + 1);
 	}
 	p->start = now();
-	if (!isatty(2) || getenv("CI"))
+	if (!progress_wanted())
 		return NULL;
 	p->cb.fn = draw;
 	p->cb.ctx = p;
 	return &p->cb;
+}
+
+void cli_progress_step(void *ctx, const struct mp_run_step *s)
+{
+	struct cli_progress *p = ctx;
+	if (!progress_wanted())
+		return;
+	const char *e = cli_esc(s->name);
+	char *t = slot(strlen(e) + 40 + 4);
+	pthread_mutex_lock(&draw_lock);
+	if (t)
+		fit(e, 40, 0, false, t); /* at most 4 * 40 + 1 bytes */
+	memcpy(p->label, t ? t : "?", t ? strlen(t) + 1 : 2);
+	fit(cli_esc(s->method), 16, 0, false, p->method);
+	p->step = s->step;
+	p->steps = s->steps;
+	p->base = s->done;
+	p->size = s->size;
+	p->total = s->total;
+	double now_t = now();
+	p->last_draw = now_t;
+	draw_job(p, 0, 1, now_t);
+	p->active = 1;
+	pthread_mutex_unlock(&draw_lock);
 }
 
 void cli_progress_end(struct cli_progress *p)

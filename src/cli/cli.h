@@ -8,6 +8,8 @@
 #include "json.h"
 #include "mp.h"
 
+#include <getopt.h>
+
 #define CLI_EXIT_OK 0
 #define CLI_EXIT_FAIL 1
 #define CLI_EXIT_USAGE 2
@@ -40,8 +42,19 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* The usage error for the option getopt_long just refused (argv[optind-1]:
  * unknown, or missing its value); getopt's own messages are off (main.c
- * clears opterr) since they would print the option unescaped. */
-int cli_bad_option(const char *cmd, char **argv);
+ * clears opterr) since they would print the option unescaped. With
+ * opts (the getopt_long table, or NULL), a mistyped long option gets
+ * "did you mean '--NAME'?". */
+int cli_bad_option(const char *cmd, char **argv, const struct option *opts);
+/* The one of names[0..n) nearest to word by edit distance, when near
+ * enough to be a typo (1 edit for words up to 4 characters, 2 up to 8,
+ * else 3); NULL otherwise. */
+const char *cli_nearest(const char *word, const char *const *names, size_t n);
+
+/* The names of the fingerprint methods of this build, from the method
+ * table, joined by sep ("tensors, spectral"); a static buffer, valid
+ * until the next call. Help texts and errors list methods with it. */
+const char *cli_method_list(const char *sep);
 
 /* Text from a file or a user, made safe for the terminal (mp_escape_term).
  * The result lives in one of CLI_ESC_SLOTS rotating buffers, valid until
@@ -60,6 +73,10 @@ enum { CLI_TAIL = 1, CLI_RIGHT = 2 };
 const char *cli_cell(const char *s, size_t width, int flags);
 /* Columns s takes once escaped. */
 size_t cli_width(const char *s);
+/* Columns of the terminal on stdout (its window size, else $COLUMNS,
+ * else 80); 0 when stdout is not a terminal (no limit: pipes and files
+ * get the full table). */
+size_t cli_stdout_width(void);
 
 /* A progress bar on stderr, drawn only when stderr is a terminal (and
  * CI is not set). cli_progress_start returns the callback to hand to the
@@ -70,9 +87,19 @@ struct cli_progress {
 	int active;
 	double last_draw;
 	double start;
+	/* a whole job, set by cli_progress_step (steps 0: one file) */
+	size_t step, steps;
+	uint64_t base, size, total; /* as in struct mp_run_step */
+	char method[4 * 16 + 1];    /* escaped, at most 16 columns */
 };
 const struct mp_progress *cli_progress_start(struct cli_progress *p,
 					     const char *label);
+/* The step callback of mp_run_opts (ctx: the struct cli_progress): from
+ * then on the bar shows the whole job, "[k/N] NAME METHOD [bar] pct%
+ * done/total MB rate MB/s m:ss left", fitted to the terminal. Does
+ * nothing when progress is not drawn. Main thread only. */
+struct mp_run_step;
+void cli_progress_step(void *ctx, const struct mp_run_step *s);
 void cli_progress_end(struct cli_progress *p);
 
 /* Registry directory: opt if non-NULL, else the default (caller frees). */

@@ -29,8 +29,10 @@ static const char usage_text[] =
 	"  --model-info FILE    JSON array of {model_id, family, model_type,\n"
 	"                       display_name}\n"
 	"  --registry DIR       take names, families and types from a registry\n"
-	"  --method M           default input_output if present, else the\n"
-	"                       first method of the file\n"
+	"  --method M           a method of the results file (this build\n"
+	"                       computes %s); default\n"
+	"                       input_output when the file has it (seed\n"
+	"                       000's workflow), else its first method\n"
 	"  --metric X           default l1 if present, else the method's first\n"
 	"  --output-dir DIR     write analysis.json, summary.txt, the pair\n"
 	"                       reports pairs_intrafamily.txt,\n"
@@ -157,10 +159,10 @@ static int parse(int argc, char **argv, struct analyze_opts *o)
 			break;
 		}
 		case 'h':
-			fputs(usage_text, stdout);
+			printf(usage_text, cli_method_list(", "));
 			return -1;
 		default:
-			return cli_bad_option("analyze", argv);
+			return cli_bad_option("analyze", argv, opts);
 		}
 	}
 	if (optind < argc)

@@ -12,15 +12,16 @@
 #include <string.h>
 
 static const char usage_text[] =
-	"usage: modelprint compare [--json] [--threads N] A B\n"
+	"usage: modelprint compare [--summary | --json] [--threads N] A B\n"
 	"\n"
-	"Compare two models: for tensors with the same name and shape, whether\n"
+	"Compare two models: first every metric of both methods (cosine and\n"
+	"pearson exact, the others from fingerprints) and how many tensors the\n"
+	"models share; then, for tensors with the same name and shape, whether\n"
 	"their bytes are identical, their exact cosine and Pearson correlation\n"
 	"and how many positions were left out as not finite; the tensors found\n"
-	"in only one model and those with the same name but different shapes;\n"
-	"then every metric of both methods (cosine and pearson exact, the others\n"
-	"from fingerprints).\n"
+	"in only one model and those with the same name but different shapes.\n"
 	"\n"
+	"  --summary    print the scores and counts only\n"
 	"  --json       print the comparison as JSON\n"
 	"  --threads N  worker threads for fingerprinting (default: all CPUs)\n"
 	"  -h, --help   this text\n";
@@ -171,7 +172,7 @@ static void print_score(const struct mp_metric *m, const struct mp_score *s)
 		       s->reason, ul);
 		return;
 	}
-	printf("%-10s %-8s %.6f%s", m->method, m->name, s->value,
+	printf("%-10s %-8s " MP_SCORE_FMT "%s", m->method, m->name, s->value,
 	       m->higher_is_more_alike ? "" : "  (divergence)");
 	if (s->ntensors) {
 		size_t k = mp_metric_score_undefined(s);
@@ -186,6 +187,26 @@ static void print_score(const struct mp_metric *m, const struct mp_score *s)
 	printf("\n");
 }
 
+/* "12 tensors in common (10 with identical bytes), 1 only in A, ..." */
+static void print_counts(const struct mp_model *a, const struct mp_model *b)
+{
+	size_t common = 0, differ = 0, only_b = 0;
+	for (size_t i = 0; i < a->ntensors; i++) {
+		const struct mp_tensor *tb = mp_model_find(b, a->tensors[i].name);
+		if (tb && shapes_match(&a->tensors[i], tb))
+			common++;
+		else if (tb)
+			differ++;
+	}
+	for (size_t i = 0; i < b->ntensors; i++)
+		if (!mp_model_find(a, b->tensors[i].name))
+			only_b++;
+	printf("\n%zu tensor%s with the same name and shape, %zu only in A, "
+	       "%zu only in B, %zu with the same name and different shapes\n",
+	       common, common == 1 ? "" : "s", a->ntensors - common - differ,
+	       only_b, differ);
+}
+
 /* A per-tensor score for the table: the value or why it is undefined. */
 static void tensor_score(double v, enum mp_metric_why why, char *buf,
 			 size_t cap)
@@ -193,7 +214,7 @@ static void tensor_score(double v, enum mp_metric_why why, char *buf,
 	static const char *const short_why[MP_WHY_COUNT] = {
 		"", "nonfinite", "all zero", "constant", "overflow"};
 	if (why == MP_WHY_OK)
-		snprintf(buf, cap, "%.6f", v);
+		snprintf(buf, cap, MP_SCORE_FMT, v);
 	else
 		snprintf(buf, cap, "%s", short_why[why]);
 }
@@ -215,15 +236,18 @@ int cmd_compare(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"json", no_argument, NULL, 'j'},
+		{"summary", no_argument, NULL, 's'},
 		{"threads", required_argument, NULL, 't'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}};
-	int json = 0, c;
+	int json = 0, summary = 0, c;
 	long threads = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (c == 'j')
 			json = 1;
+		else if (c == 's')
+			summary = 1;
 		else if (c == 't') {
 			if (!cli_parse_int(optarg, 0, 1024, &threads))
 				return cli_usage_error("compare",
@@ -232,10 +256,13 @@ int cmd_compare(int argc, char **argv)
 			fputs(usage_text, stdout);
 			return CLI_EXIT_OK;
 		} else
-			return cli_bad_option("compare", argv);
+			return cli_bad_option("compare", argv, opts);
 	}
 	if (argc - optind != 2)
 		return cli_usage_error("compare", "needs exactly two models");
+	if (summary && json)
+		return cli_usage_error("compare", "--summary and --json exclude "
+						  "each other");
 	const char *pa = argv[optind], *pb = argv[optind + 1];
 	struct mp_error err;
 	struct mp_model *a = NULL, *b = NULL;
@@ -274,9 +301,30 @@ int cmd_compare(int argc, char **argv)
 	doc = mp_json_object();
 	mp_json_add_str(doc, "a", pa);
 	mp_json_add_str(doc, "b", pb);
+	if (!json)
+		printf("%-10s %-8s %s\n", "METHOD", "METRIC", "SCORE");
+	size_t nm;
+	const struct mp_metric *ms = mp_metric_all(&nm);
+	for (size_t i = 0; i < nm; i++) {
+		int m = strcmp(ms[i].method, "tensors") ? 1 : 0;
+		struct mp_score s;
+		if (m == 0 && !strcmp(ms[i].name, "cosine"))
+			s = ecos;
+		else if (m == 0 && !strcmp(ms[i].name, "pearson"))
+			s = epea;
+		else
+			s = ms[i].score(fa[m], fb[m]);
+		put_score(doc, &ms[i], &s);
+		if (!json)
+			print_score(&ms[i], &s);
+	}
+	if (!json)
+		print_counts(a, b);
+	if (summary && !json)
+		goto done;
 	mp_json *jt = mp_json_add_arr(doc, "tensors");
 	if (!json)
-		printf("%-48s %-16s %-5s %-5s %-9s %9s %9s %9s\n", "TENSOR",
+		printf("\n%-48s %-16s %-5s %-5s %-9s %9s %9s %9s\n", "TENSOR",
 		       "SHAPE", "A", "B", "IDENTICAL", "COSINE", "PEARSON",
 		       "NONFINITE");
 	size_t k = 0;
@@ -322,23 +370,7 @@ int cmd_compare(int argc, char **argv)
 	mp_json_set(doc, "only_in_a", only_in(a, b, pa, !json));
 	mp_json_set(doc, "only_in_b", only_in(b, a, pb, !json));
 	mp_json_set(doc, "shape_differs", shape_differs(a, b, !json));
-	if (!json)
-		printf("\n%-10s %-8s %s\n", "METHOD", "METRIC", "SCORE");
-	size_t nm;
-	const struct mp_metric *ms = mp_metric_all(&nm);
-	for (size_t i = 0; i < nm; i++) {
-		int m = strcmp(ms[i].method, "tensors") ? 1 : 0;
-		struct mp_score s;
-		if (m == 0 && !strcmp(ms[i].name, "cosine"))
-			s = ecos;
-		else if (m == 0 && !strcmp(ms[i].name, "pearson"))
-			s = epea;
-		else
-			s = ms[i].score(fa[m], fb[m]);
-		put_score(doc, &ms[i], &s);
-		if (!json)
-			print_score(&ms[i], &s);
-	}
+done:
 	if (json)
 		cli_print_json(doc);
 	rc = CLI_EXIT_OK;

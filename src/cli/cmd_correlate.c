@@ -25,8 +25,10 @@ static const char usage_text[] =
 	"any metric is null are left out and counted.\n"
 	"\n"
 	"  --results-file FILE  similarity_matrices.json from 'modelprint run'\n"
-	"  --method M           default input_output if present, else the\n"
-	"                       first method of the file\n"
+	"  --method M           a method of the results file (this build\n"
+	"                       computes %s); default\n"
+	"                       input_output when the file has it (seed\n"
+	"                       000's workflow), else its first method\n"
 	"  --metrics A,B,...    two or more metrics of that method; METHOD/METRIC\n"
 	"                       takes a metric of another method\n"
 	"  --json               print the JSON form instead of the tables\n"
@@ -100,10 +102,10 @@ static int parse(int argc, char **argv, struct corr_opts *o)
 		case 'i': o->info = optarg; break;
 		case 'g': o->registry = optarg; break;
 		case 'h':
-			fputs(usage_text, stdout);
+			printf(usage_text, cli_method_list(", "));
 			return -1;
 		default:
-			return cli_bad_option("correlate", argv);
+			return cli_bad_option("correlate", argv, opts);
 		}
 	}
 	if (optind < argc)
@@ -206,20 +208,20 @@ static void print_tables(const struct mp_correlation *c)
 			if (isnan(r))
 				printf(" %*s", (int)w, "-");
 			else
-				printf(" %*.4f", (int)w, r);
+				printf(" %*.6g", (int)w, r);
 		}
 		printf("\n");
 	}
 	printf("\nMETRIC SUMMARY (over the pairs used, raw values):\n"
-	       "%-*s %10s %10s %10s %10s  %s\n",
+	       "%-*s %12s %12s %12s %12s  %s\n",
 	       (int)w, "Metric", "Mean", "Std", "Min", "Max", "Direction");
-	for (size_t i = 0; i < w + 4 * 11 + 12; i++)
+	for (size_t i = 0; i < w + 4 * 13 + 12; i++)
 		putchar('-');
 	printf("\n");
 	for (size_t i = 0; i < c->k; i++) {
 		const struct mp_metric_summary *s = &c->summary[i];
 		label(c, i, lb, sizeof lb);
-		printf("%s %10.4f %10.4f %10.4f %10.4f  %s\n",
+		printf("%s %12.6g %12.6g %12.6g %12.6g  %s\n",
 		       cli_cell(lb, w, 0), s->mean, s->std, s->min, s->max,
 		       c->m[i]->higher_is_more_alike ? "similarity"
 						     : "divergence");

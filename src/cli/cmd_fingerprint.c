@@ -8,26 +8,40 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static const char usage_text[] =
-	"usage: modelprint fingerprint [--method tensors|spectral]\n"
+	"usage: modelprint fingerprint [--method %s]\n"
 	"                              [--arg KEY=VALUE]... [--threads N]\n"
 	"                              [--output-axis first|last]\n"
-	"                              [--json] [-o FILE] FILE...\n"
+	"                              [--each] [--wide] [--json] [-o FILE]\n"
+	"                              FILE...\n"
 	"\n"
 	"Fingerprint each model (a safetensors file, sharded index or directory,\n"
 	"a TF.js model.json or weights manifest) and print a table, or JSON.\n"
 	"\n"
-	"  --method M       tensors (default) or spectral\n"
+	"  --method M       one of %s (default tensors)\n"
 	"  --arg KEY=VALUE  a method argument (tensors: sketch_size, seed;\n"
 	"                   spectral: max_sv, exact_limit, seed, output_axis)\n"
 	"  --output-axis A  spectral: every tensor's output axis, first or\n"
 	"                   last (default: the format's, first for\n"
 	"                   safetensors, last for TF.js); --arg output_axis=A\n"
 	"  --threads N      worker threads (default: all CPUs)\n"
+	"  --each           a directory is a folder of models: fingerprint\n"
+	"                   each model in it (file or directory)\n"
+	"  --wide           every column, names uncut, whatever the terminal\n"
+	"                   (on a terminal the table fits its width)\n"
 	"  --json           print {\"fingerprints\": [...]} instead of a table\n"
 	"  -o FILE          also write that JSON document to FILE\n"
 	"  -h, --help       this text\n";
+
+/* The usage, listing the methods of the method table. */
+static void print_usage(void)
+{
+	char bar[256];
+	snprintf(bar, sizeof bar, "%s", cli_method_list("|"));
+	printf(usage_text, bar, cli_method_list(", "));
+}
 
 /* "F32 98%, I32 2%" */
 static void dtype_mix(const struct mp_fingerprint *fp, char *buf, size_t cap)
@@ -44,6 +58,171 @@ static void dtype_mix(const struct mp_fingerprint *fp, char *buf, size_t cap)
 			 mp_dtype_name((enum mp_dtype)d),
 			 pct < 0.5 ? "<" : "", pct < 0.5 ? 1.0 : pct);
 	}
+}
+
+/* The columns of the table: MODEL is model columns wide, SECONDS and
+ * SHA256 are shown when seconds and sha. */
+struct layout {
+	size_t model;
+	bool seconds, sha;
+};
+
+/* Columns of FORMAT TENSORS PARAMS DTYPES with their spaces, of SECONDS
+ * and of SHA256 (16 hex digits), each with the space before it. */
+enum { COLS_BASE = 1 + 11 + 1 + 7 + 1 + 12 + 1 + 22, COLS_SECONDS = 8,
+       COLS_SHA = 17, MODEL_MIN = 24 };
+
+/* The layout for paths[0..n) on stdout: when it is not a terminal, the
+ * full table with MODEL 40 columns (scripts read it); with wide, every
+ * column and MODEL as wide as the longest name; else it fits the
+ * terminal: MODEL up to the longest name, SHA256 and then SECONDS left
+ * out while MODEL would get fewer than MODEL_MIN columns. */
+static void layout_make(struct layout *l, char *const *paths, size_t n,
+			bool wide)
+{
+	size_t names = 5; /* "MODEL" */
+	for (size_t i = 0; i < n; i++) {
+		size_t w = cli_width(paths[i]);
+		names = w > names ? w : names;
+	}
+	size_t cols = cli_stdout_width();
+	*l = (struct layout){40, true, true};
+	if (wide) {
+		l->model = names;
+		return;
+	}
+	if (cols == 0)
+		return;
+	size_t want = names < MODEL_MIN ? names : MODEL_MIN;
+	size_t used = COLS_BASE + COLS_SECONDS + COLS_SHA;
+	if (cols < used + want) {
+		l->sha = false;
+		used -= COLS_SHA;
+	}
+	if (cols < used + want) {
+		l->seconds = false;
+		used -= COLS_SECONDS;
+	}
+	size_t room = cols > used ? cols - used : 0;
+	l->model = names < room ? names : room < 10 ? 10 : room;
+}
+
+static void print_header(const struct layout *l)
+{
+	printf("%s %-11s %7s %12s %-*s", cli_cell("MODEL", l->model, 0),
+	       "FORMAT", "TENSORS", "PARAMS", l->seconds || l->sha ? 22 : 0,
+	       "DTYPES");
+	if (l->seconds)
+		printf(" %7s", "SECONDS");
+	if (l->sha)
+		printf(" SHA256");
+	printf("\n");
+}
+
+static bool is_dir(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* What every model of one command gets. */
+struct job {
+	const char *method;
+	const mp_json *args;
+	int threads;
+	bool json;
+	struct mp_jw *ws[2]; /* --json (stdout) and -o writers, or NULL */
+	struct layout lay;
+};
+
+/* Fingerprint the model at path into its table row and the JSON writers;
+ * 1 (after printing the error) when it failed. */
+static int fingerprint_one(const struct job *j, const char *path, bool each)
+{
+	struct mp_error err;
+	struct mp_model *m;
+	struct mp_fingerprint *fp = NULL;
+	mp_status st = mp_model_open(path, &m, &err);
+	if (st == MP_OK) {
+		struct cli_progress pr;
+		st = mp_fp_compute(m, j->method, j->args, j->threads,
+				   cli_progress_start(&pr, path), &fp, &err);
+		cli_progress_end(&pr);
+		mp_model_free(m);
+	}
+	if (st == MP_EMANY && !each) {
+		cli_error("%s; --each fingerprints each model of the directory",
+			  err.msg);
+		return 1;
+	}
+	char **v;
+	size_t n;
+	if (st == MP_EFORMAT && !each && is_dir(path) &&
+	    mp_model_list_dir(path, &v, &n, NULL) == MP_OK) {
+		for (size_t i = 0; i < n; i++)
+			free(v[i]);
+		free(v);
+		cli_error("%s: not one model but a folder of %zu model%s; "
+			  "--each fingerprints each", path, n, n == 1 ? "" : "s");
+		return 1;
+	}
+	if (st != MP_OK)
+		return cli_fail(&err);
+	if (!j->json) {
+		const struct layout *l = &j->lay;
+		char mix[128];
+		dtype_mix(fp, mix, sizeof mix);
+		printf("%s %-11s %7zu %12llu %-*s",
+		       cli_cell(path, l->model, CLI_TAIL), fp->format,
+		       fp->ntensors, (unsigned long long)fp->params,
+		       l->seconds || l->sha ? 22 : 0, mix);
+		if (l->seconds)
+			printf(" %7.2f", fp->seconds);
+		if (l->sha)
+			printf(" %.16s", fp->nfiles ? fp->files[0].sha256 : "");
+		printf("\n");
+	}
+	for (int k = 0; k < 2; k++)
+		if (j->ws[k])
+			mp_fp_write_json(j->ws[k], NULL, fp);
+	mp_fp_free(fp);
+	return 0;
+}
+
+/* paths[0..n) with every directory replaced by the models in it
+ * (mp_model_list_dir), into *out[0..*nout) (each string and the array
+ * the caller's, even on failure); 1 after printing the error. */
+static int expand(char *const *paths, size_t n, char ***out, size_t *nout)
+{
+	struct mp_error err;
+	for (size_t i = 0; i < n; i++) {
+		char **v = NULL, *one = NULL;
+		size_t k = 1;
+		if (is_dir(paths[i])) {
+			if (mp_model_list_dir(paths[i], &v, &k, &err) != MP_OK)
+				return cli_fail(&err);
+		} else if (!(one = mp_strdup(paths[i]))) {
+			cli_error("out of memory");
+			return 1;
+		}
+		char **nl = realloc(*out, (*nout + k) * sizeof *nl);
+		if (!nl) {
+			for (size_t x = 0; v && x < k; x++)
+				free(v[x]);
+			free(v);
+			free(one);
+			cli_error("out of memory");
+			return 1;
+		}
+		*out = nl;
+		if (v)
+			memcpy(nl + *nout, v, k * sizeof *v);
+		else
+			nl[*nout] = one;
+		*nout += k;
+		free(v);
+	}
+	return 0;
 }
 
 /* --arg KEY=VALUE into args: numbers and booleans as such; 0 when kv is
@@ -77,12 +256,15 @@ int cmd_fingerprint(int argc, char **argv)
 		{"output-axis", required_argument, NULL, 'x'},
 		{"threads", required_argument, NULL, 't'},
 		{"json", no_argument, NULL, 'j'},
+		{"each", no_argument, NULL, 'e'},
+		{"wide", no_argument, NULL, 'w'},
 		{"output", required_argument, NULL, 'o'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}};
 	const char *method = "tensors", *outfile = NULL;
 	long threads = 0;
 	int json = 0, c, rc;
+	bool each = false, wide = false;
 	mp_json *args = mp_json_object();
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
@@ -131,16 +313,22 @@ int cmd_fingerprint(int argc, char **argv)
 		case 'j':
 			json = 1;
 			break;
+		case 'e':
+			each = true;
+			break;
+		case 'w':
+			wide = true;
+			break;
 		case 'o':
 			outfile = optarg;
 			break;
 		case 'h':
-			fputs(usage_text, stdout);
+			print_usage();
 			mp_json_free(args);
 			return CLI_EXIT_OK;
 		default:
 			mp_json_free(args);
-			return cli_bad_option("fingerprint", argv);
+			return cli_bad_option("fingerprint", argv, opts);
 		}
 	}
 	if (optind >= argc) {
@@ -152,8 +340,8 @@ int cmd_fingerprint(int argc, char **argv)
 	if (!me) {
 		mp_json_free(args);
 		return cli_usage_error("fingerprint",
-				       "unknown method '%s' (valid: tensors, "
-				       "spectral)", method);
+				       "unknown method '%s' (valid: %s)", method,
+				       cli_method_list(", "));
 	}
 	if (mp_json_get(args, "output_axis") &&
 	    strcmp(method, "spectral") != 0) {
@@ -182,41 +370,25 @@ int cmd_fingerprint(int argc, char **argv)
 			mp_jw_obj(ws[k], NULL);
 			mp_jw_arr(ws[k], "fingerprints");
 		}
+	struct job jb = {.method = method, .args = args, .threads = (int)threads,
+			 .json = json, .ws = {jw, ow}};
 	int failed = 0;
-	if (!json)
-		printf("%-40s %-11s %7s %12s %-22s %7s %s\n", "MODEL", "FORMAT",
-		       "TENSORS", "PARAMS", "DTYPES", "SECONDS", "SHA256");
-	for (int i = optind; i < argc; i++) {
-		struct mp_model *m;
-		struct mp_fingerprint *fp = NULL;
-		mp_status st = mp_model_open(argv[i], &m, &err);
-		if (st == MP_OK) {
-			struct cli_progress pr;
-			st = mp_fp_compute(m, method, args, (int)threads,
-					   cli_progress_start(&pr, argv[i]), &fp,
-					   &err);
-			cli_progress_end(&pr);
-			mp_model_free(m);
-		}
-		if (st != MP_OK) {
-			cli_fail(&err);
-			failed = 1;
-			continue;
-		}
-		if (!json) {
-			char mix[128];
-			dtype_mix(fp, mix, sizeof mix);
-			printf("%s %-11s %7zu %12llu %-22s %7.2f %.16s\n",
-			       cli_cell(argv[i], 40, CLI_TAIL), fp->format,
-			       fp->ntensors, (unsigned long long)fp->params,
-			       mix, fp->seconds,
-			       fp->nfiles ? fp->files[0].sha256 : "");
-		}
-		for (int k = 0; k < 2; k++)
-			if (ws[k])
-				mp_fp_write_json(ws[k], NULL, fp);
-		mp_fp_free(fp);
+	char **paths = argv + optind, **listed = NULL;
+	size_t npaths = (size_t)(argc - optind), nlisted = 0;
+	if (each) {
+		failed = expand(paths, npaths, &listed, &nlisted);
+		paths = listed;
+		npaths = failed ? 0 : nlisted;
 	}
+	if (!json && npaths) {
+		layout_make(&jb.lay, paths, npaths, wide);
+		print_header(&jb.lay);
+	}
+	for (size_t i = 0; i < npaths; i++)
+		failed |= fingerprint_one(&jb, paths[i], each);
+	for (size_t i = 0; i < nlisted; i++)
+		free(listed[i]);
+	free(listed);
 	for (int k = 0; k < 2; k++)
 		if (ws[k]) {
 			mp_jw_end(ws[k]);

@@ -67,7 +67,7 @@ static int do_add(const char *dir, int argc, char **argv)
 		case 't': rm.type = optarg; break;
 		case 'j': json = 1; break;
 		case 'h': fputs(usage_text, stdout); return CLI_EXIT_OK;
-		default: return cli_bad_option("registry", argv);
+		default: return cli_bad_option("registry", argv, opts);
 		}
 	}
 	if (argc - optind != 1)
@@ -273,9 +273,16 @@ int cmd_registry(int argc, char **argv)
 			rc = cli_fail(&err);
 		else
 			rc = CLI_EXIT_OK;
-	} else
-		rc = cli_usage_error("registry", "unknown subcommand '%s' (add, "
-						 "list, show, rm)", sub);
+	} else {
+		static const char *const subs[] = {"add", "list", "show", "rm"};
+		const char *near = cli_nearest(sub, subs, 4);
+		rc = near ? cli_usage_error("registry", "unknown subcommand "
+							"'%s'; did you mean "
+							"'%s'?", sub, near)
+			  : cli_usage_error("registry", "unknown subcommand '%s' "
+							"(add, list, show, rm)",
+					    sub);
+	}
 	free(dir);
 	return rc;
 }

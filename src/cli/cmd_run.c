@@ -1,6 +1,7 @@
 /* cmd_run.c — `modelprint run`: an experiment from a config file. */
 #include "cli.h"
 #include "experiment.h"
+#include "metric.h"
 
 #include <getopt.h>
 #include <math.h>
@@ -40,16 +41,16 @@ static void print_matrix(const struct mp_simmatrix *s)
 	size_t show = s->n < 12 ? s->n : 12;
 	printf("%8s", "");
 	for (size_t j = 0; j < show; j++)
-		printf(" %s", cli_cell(s->ids[j], 7, CLI_RIGHT));
+		printf(" %s", cli_cell(s->ids[j], 9, CLI_RIGHT));
 	printf("%s\n", show < s->n ? " ..." : "");
 	for (size_t i = 0; i < show; i++) {
 		printf("%s", cli_cell(s->ids[i], 8, CLI_RIGHT));
 		for (size_t j = 0; j < show; j++) {
 			double v = s->value[i * s->n + j];
 			if (isnan(v))
-				printf(" %7s", "-");
+				printf(" %9s", "-");
 			else
-				printf(" %7.4f", v);
+				printf(" %9.6g", v);
 		}
 		printf("\n");
 	}
@@ -101,7 +102,7 @@ int cmd_run(int argc, char **argv)
 			fputs(usage_text, stdout);
 			return CLI_EXIT_OK;
 		default:
-			return cli_bad_option("run", argv);
+			return cli_bad_option("run", argv, opts);
 		}
 	}
 	if (!config)
@@ -140,6 +141,8 @@ int cmd_run(int argc, char **argv)
 	o.threads = (int)threads;
 	struct cli_progress pr;
 	o.progress = cli_progress_start(&pr, "fingerprinting");
+	o.step = cli_progress_step;
+	o.step_ctx = &pr;
 	o.notice = notice;
 	o.notice_ctx = &pr;
 	mp_status st = mp_experiment_run(cfg, &o, &res, &err);

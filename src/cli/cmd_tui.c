@@ -237,7 +237,7 @@ int cmd_tui(int argc, char **argv)
 						       optarg);
 			break;
 		case 'h': fputs(usage_text, stdout); return CLI_EXIT_OK;
-		default: return cli_bad_option("tui", argv);
+		default: return cli_bad_option("tui", argv, opts);
 		}
 	}
 	if (optind < argc)

@@ -26,12 +26,33 @@ static const struct cli_cmd commands[] = {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: modelprint [--help] [--version] COMMAND [ARGS]\n\n"
+	fprintf(f, "usage: modelprint [--help] [--version] COMMAND [ARGS]\n"
+		   "       modelprint help [COMMAND]\n\n"
 		   "commands:\n");
 	for (size_t i = 0; i < NCMDS; i++)
 		fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "  %-12s %s\n", "help", "the usage of a command: help COMMAND");
 	fprintf(f, "\n'modelprint COMMAND --help' and man modelprint-COMMAND "
 		   "tell more.\n");
+}
+
+/* "unknown command", with the nearest command when it looks like a
+ * typo; exit status 2. */
+static int unknown_command(const char *cmd)
+{
+	const char *names[NCMDS + 1];
+	for (size_t i = 0; i < NCMDS; i++)
+		names[i] = commands[i].name;
+	names[NCMDS] = "help";
+	const char *near = cli_nearest(cmd, names, NCMDS + 1);
+	if (near) {
+		cli_error("unknown command '%s'; did you mean '%s'?", cmd, near);
+		fprintf(stderr, "try 'modelprint --help'\n");
+	} else {
+		cli_error("unknown command '%s'", cmd);
+		usage(stderr);
+	}
+	return CLI_EXIT_USAGE;
 }
 
 int main(int argc, char **argv)
@@ -54,7 +75,11 @@ int main(int argc, char **argv)
 		printf("modelprint %s\nBLAS: %s\n", PACKAGE_VERSION, MP_BLAS);
 		return CLI_EXIT_OK;
 	}
-	if (!strcmp(cmd, "help") && argc > 2) {
+	if (!strcmp(cmd, "help")) {
+		if (argc < 3) {
+			usage(stdout);
+			return CLI_EXIT_OK;
+		}
 		for (size_t i = 0; i < NCMDS; i++)
 			if (!strcmp(commands[i].name, argv[2])) {
 				char *args[] = {argv[2], "--help", NULL};
@@ -65,7 +90,5 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < NCMDS; i++)
 		if (!strcmp(commands[i].name, cmd))
 			return commands[i].run(argc - 1, argv + 1);
-	cli_error("unknown command '%s'", cmd);
-	usage(stderr);
-	return CLI_EXIT_USAGE;
+	return unknown_command(cmd);
 }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define MAX_CONFIG (16ULL << 20)
 
@@ -435,6 +436,17 @@ static mp_status exact_matrices(const struct mp_registry *reg,
 	return MP_OK;
 }
 
+/* Bytes of the files the registry lists for rm (those that stat). */
+static uint64_t model_bytes(const struct mp_reg_model *rm)
+{
+	uint64_t b = 0;
+	struct stat st;
+	for (size_t i = 0; i < rm->nfiles; i++)
+		if (stat(rm->files[i], &st) == 0 && st.st_size > 0)
+			b += (uint64_t)st.st_size;
+	return b;
+}
+
 mp_status mp_experiment_run(const struct mp_config *c,
 			    const struct mp_run_opts *o,
 			    struct mp_run_result *res, struct mp_error *err)
@@ -457,8 +469,14 @@ mp_status mp_experiment_run(const struct mp_config *c,
 	size_t nmats = 0;
 	mp_json *fpfile = mp_json_object();
 	mp_json *fproot = mp_json_add_obj(fpfile, "fingerprints");
-	if (!fps || !mats || !fproot)
+	uint64_t *bytes = calloc(n + 1, sizeof *bytes);
+	if (!fps || !mats || !fproot || !bytes)
 		st = mp_error_set(err, MP_ENOMEM, "out of memory");
+	struct mp_run_step step = {.steps = n * nm};
+	for (size_t i = 0; st == MP_OK && i < n; i++) {
+		bytes[i] = model_bytes(mp_registry_find(reg, c->models[i]));
+		step.total += bytes[i] * nm;
+	}
 	for (size_t m = 0; st == MP_OK && m < nm; m++) {
 		const char *method = c->methods[m];
 		mp_json *args = mp_json_get(c->method_args, method);
@@ -467,6 +485,14 @@ mp_status mp_experiment_run(const struct mp_config *c,
 			struct mp_fingerprint **slot = &fps[m * n + i];
 			const struct mp_reg_model *rm = mp_registry_find(reg, c->models[i]);
 			char why[MP_ERRMSG_MAX] = "";
+			step.step++;
+			step.id = rm->id;
+			step.name = rm->name && *rm->name ? rm->name : rm->id;
+			step.method = method;
+			step.size = bytes[i];
+			if (o->step)
+				o->step(o->step_ctx, &step);
+			step.done += bytes[i];
 			if (o->use_existing) {
 				st = take_existing(o->registry_dir, rm, method, args,
 						   slot, why, sizeof why, err);
@@ -535,6 +561,7 @@ mp_status mp_experiment_run(const struct mp_config *c,
 	for (size_t i = 0; fps && i < n * nm; i++)
 		mp_fp_free(fps[i]);
 	free(fps);
+	free(bytes);
 	for (size_t k = 0; k < nmats; k++)
 		mp_simmatrix_free(mats[k]);
 	free(mats);

@@ -24,6 +24,18 @@ mp_status mp_config_load(const char *path, const struct mp_registry *reg,
 			 struct mp_config **out, struct mp_error *err);
 void mp_config_free(struct mp_config *c);
 
+/* Where a run is, for a progress display: fingerprint step of steps
+ * (1-based; steps = models x methods, reused ones count too), the model's
+ * id and display name (from the registry: escape before showing), the
+ * method, and bytes: the model files of the steps before this one
+ * (done), of this one (size) and of all (total), from the sizes of the
+ * files the registry lists. */
+struct mp_run_step {
+	size_t step, steps;
+	const char *id, *name, *method;
+	uint64_t done, size, total;
+};
+
 /* Options and outcome of mp_experiment_run. */
 struct mp_run_opts {
 	const char *registry_dir; /* where model ids are resolved */
@@ -33,6 +45,10 @@ struct mp_run_opts {
 	const char *output_dir;   /* fingerprints.json, similarity_matrices.json */
 	int threads;              /* 0 = all CPUs */
 	const struct mp_progress *progress;
+	/* Called (when non-NULL) from the calling thread as each fingerprint
+	 * step starts, before progress reports its bytes. */
+	void (*step)(void *ctx, const struct mp_run_step *s);
+	void *step_ctx;
 	/* Called (when non-NULL) from the calling thread with a one-line
 	 * notice that is safe for a terminal, e.g. "fingerprint of model 3
 	 * (tensors) is stale: recomputing (...)". */

@@ -64,58 +64,18 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* A regular *.safetensors file. */
+static bool is_shard(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	return is_shard_name(slash ? slash + 1 : path) && is_regular(path);
+}
+
 /* Sorted paths of the regular *.safetensors files of dir. */
 static mp_status list_shards(const char *dir, char ***out, size_t *n,
 			     struct mp_error *err)
 {
-	*out = NULL;
-	*n = 0;
-	DIR *d = opendir(dir);
-	if (!d)
-		return mp_error_set(err, MP_EIO, "%s: cannot read directory",
-				    dir);
-	char **v = NULL;
-	size_t cap = 0;
-	mp_status s = MP_OK;
-	struct dirent *de;
-	while ((de = readdir(d)) != NULL) {
-		if (!is_shard_name(de->d_name))
-			continue;
-		char *p = mp_path_join(dir, de->d_name);
-		if (p && !is_regular(p)) {
-			free(p);
-			continue;
-		}
-		if (p && *n == cap) {
-			size_t nc = cap ? cap * 2 : 8;
-			char **nv = realloc(v, nc * sizeof *v);
-			if (nv) {
-				v = nv;
-				cap = nc;
-			} else {
-				free(p);
-				p = NULL;
-			}
-		}
-		if (!p) {
-			s = mp_error_set(err, MP_ENOMEM, "%s: out of memory",
-					 dir);
-			break;
-		}
-		v[(*n)++] = p;
-	}
-	closedir(d);
-	if (s != MP_OK) {
-		for (size_t i = 0; i < *n; i++)
-			free(v[i]);
-		free(v);
-		*n = 0;
-		return s;
-	}
-	if (*n)
-		qsort(v, *n, sizeof *v, cmp_str);
-	*out = v;
-	return MP_OK;
+	return mp_dir_list(dir, is_shard, out, n, err);
 }
 
 static void free_list(char **v, size_t n)
@@ -573,8 +533,12 @@ static mp_status load_file(struct mp_model *m, const char *path,
 	return s;
 }
 
-/* Names must be unique across all files of the model. */
-static mp_status check_unique(struct mp_model *m, struct mp_error *err)
+/* Names must be unique across all files of the model. who is the
+ * directory the files were listed from (no index), NULL otherwise: there
+ * a name in two files means separate models, not shards of one
+ * (MP_EMANY). */
+static mp_status check_unique(struct mp_model *m, const char *who,
+			      struct mp_error *err)
 {
 	bool rep;
 	size_t x, y;
@@ -588,6 +552,13 @@ static mp_status check_unique(struct mp_model *m, struct mp_error *err)
 		return mp_error_set(err, MP_EFORMAT,
 				    "%s: tensor '%s' appears twice", a,
 				    mp_printable(m->tensors[y].name, nb));
+	if (who)
+		return mp_error_set(err, MP_EMANY,
+				    "%s: looks like several models, not one "
+				    "in shards: tensor '%s' is in both %s and "
+				    "%s",
+				    who, mp_printable(m->tensors[y].name, nb), a,
+				    b);
 	return mp_error_set(err, MP_EFORMAT,
 			    "%s: tensor '%s' appears in both %s and %s",
 			    m->path, mp_printable(m->tensors[y].name, nb), a, b);
@@ -606,7 +577,7 @@ static mp_status load_files(struct mp_model *m, const char *const *paths,
 		if (s != MP_OK)
 			return s;
 	}
-	return check_unique(m, err);
+	return check_unique(m, n > 1 ? who : NULL, err);
 }
 
 static mp_status index_meta(struct mp_model *m, const char *path,
@@ -768,7 +739,7 @@ static mp_status load_index(struct mp_model *m, const char *path,
 					     err);
 	}
 	if (s == MP_OK)
-		s = check_unique(m, err);
+		s = check_unique(m, NULL, err);
 	free(dir);
 	free(shards);
 	mp_json_free(idx);

@@ -346,6 +346,21 @@ static mp_status arg_uint(const mp_json *args, const char *key, uint64_t hi,
 	return MP_OK;
 }
 
+/* The values of sketch_size and seed, before any file is read. */
+static mp_status tensors_check(const mp_json *args, struct mp_error *err)
+{
+	for (mp_json *a = mp_json_child(args); a; a = mp_json_next(a))
+		if (!mp_json_is_number(a))
+			return mp_error_set(err, MP_EINVAL,
+					    "method 'tensors': argument '%s' "
+					    "must be a number",
+					    mp_json_key(a));
+	uint64_t u;
+	mp_status s = arg_uint(args, "sketch_size", SKETCH_MAX, &u, err);
+	return s == MP_OK ? arg_uint(args, "seed", (1ULL << 53) - 1, &u, err)
+			  : s;
+}
+
 static mp_status compute(const struct mp_model *m, const mp_json *args,
 			 int threads, const struct mp_progress *prog,
 			 struct mp_fingerprint *fp, struct mp_error *err)
@@ -432,5 +447,6 @@ const struct mp_method mp_method_tensors = {
     .name = "tensors",
     .summary = "SHA-256, exact statistics and a value sketch per tensor",
     .arg_names = arg_names,
+    .check_args = tensors_check,
     .compute = compute,
 };

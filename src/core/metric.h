@@ -5,6 +5,12 @@
 
 #include "fingerprint.h"
 
+/* How scores and their statistics (min, max, mean, variance, quartiles,
+ * correlations) are shown as text by every command and report: 6
+ * significant digits, printf's %g (so 1e-05 is not "0.0000" and 0.9 is
+ * "0.9"). JSON keeps every digit (17 significant). */
+#define MP_SCORE_FMT "%.6g"
+
 /* Why a per-tensor score is undefined (MP_WHY_OK: it is defined).
  * Positions where either side is NaN or Inf are left out first; cosine is
  * undefined when either side is all zero over the rest, Pearson when either

@@ -2,6 +2,7 @@
 #include "model.h"
 #include "names.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -92,6 +93,90 @@ mp_status mp_model_open(const char *path, struct mp_model **out,
 	}
 	*out = m;
 	return MP_OK;
+}
+
+static int cmp_path(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Whether path is a regular file or a directory some format accepts. */
+static bool is_model(const char *path)
+{
+	struct stat st;
+	if (stat(path, &st) != 0 || !(S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)))
+		return false; /* a FIFO is never probed */
+	for (size_t i = 0; i < NFORMATS; i++)
+		if (formats[i]->probe(path))
+			return true;
+	return false;
+}
+
+mp_status mp_dir_list(const char *dir, bool (*keep)(const char *path),
+		      char ***paths, size_t *n, struct mp_error *err)
+{
+	*paths = NULL;
+	*n = 0;
+	DIR *d = opendir(dir);
+	if (!d)
+		return mp_error_set(err, errno == ENOTDIR ? MP_EINVAL : MP_EIO,
+				    "%s: cannot read the directory: %s", dir,
+				    strerror(errno));
+	char **v = NULL;
+	size_t cap = 0;
+	mp_status s = MP_OK;
+	struct dirent *de;
+	while (s == MP_OK && (de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		char *p = mp_path_join(dir, de->d_name);
+		if (p && !keep(p)) {
+			free(p);
+			continue;
+		}
+		if (p && *n == cap) {
+			size_t nc = cap ? cap * 2 : 8;
+			char **nv = realloc(v, nc * sizeof *v);
+			if (nv) {
+				v = nv;
+				cap = nc;
+			} else {
+				free(p);
+				p = NULL;
+			}
+		}
+		if (!p)
+			s = mp_error_set(err, MP_ENOMEM, "%s: out of memory", dir);
+		else
+			v[(*n)++] = p;
+	}
+	closedir(d);
+	if (s != MP_OK) {
+		for (size_t i = 0; i < *n; i++)
+			free(v[i]);
+		free(v);
+		*n = 0;
+		return s;
+	}
+	if (*n)
+		qsort(v, *n, sizeof *v, cmp_path);
+	*paths = v;
+	return MP_OK;
+}
+
+mp_status mp_model_list_dir(const char *dir, char ***paths, size_t *n,
+			    struct mp_error *err)
+{
+	mp_status s = mp_dir_list(dir, is_model, paths, n, err);
+	if (s == MP_OK && *n == 0) {
+		free(*paths);
+		*paths = NULL;
+		s = mp_error_set(err, MP_ENOENT,
+				 "%s: no model files or model directories in "
+				 "it",
+				 dir);
+	}
+	return s;
 }
 
 void mp_model_free(struct mp_model *m)

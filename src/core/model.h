@@ -86,6 +86,14 @@ extern const struct mp_format_ops mp_fmt_tfjs;
 mp_status mp_model_open(const char *path, struct mp_model **out,
 			struct mp_error *err);
 
+/* The models in directory dir, for fingerprinting one by one: its
+ * entries (hidden ones skipped) that a format accepts, each a file or a
+ * directory, as paths dir/NAME sorted by name, into *paths[0..*n) (the
+ * caller frees each and the array). Errors: dir is not a directory,
+ * cannot be read, or holds no model (MP_ENOENT). */
+mp_status mp_model_list_dir(const char *dir, char ***paths, size_t *n,
+			    struct mp_error *err);
+
 /* Free a model (NULL allowed), unmapping its files. */
 void mp_model_free(struct mp_model *m);
 
@@ -93,6 +101,12 @@ void mp_model_free(struct mp_model *m);
 const char *const *mp_model_formats(void);
 
 /* Helpers for fmt_*.c. */
+
+/* The entries of dir (hidden ones skipped) for which keep(dir/NAME) is
+ * true, as paths dir/NAME sorted by name, into *paths[0..*n) (the caller
+ * frees each and the array; NULL when none). Errors name dir. */
+mp_status mp_dir_list(const char *dir, bool (*keep)(const char *path),
+		      char ***paths, size_t *n, struct mp_error *err);
 
 /* Append a mapped file the user named to m; returns its index in *index. */
 mp_status mp_model_add_file(struct mp_model *m, const char *path, int *index,

@@ -22,7 +22,8 @@
 	X(MP_EINVAL, -9, "invalid argument")                                  \
 	X(MP_EPERM, -10, "permission denied")                                 \
 	X(MP_ELOCK, -11, "lock failed")                                       \
-	X(MP_EUNDEF, -12, "undefined")
+	X(MP_EUNDEF, -12, "undefined")                                        \
+	X(MP_EMANY, -13, "several models where one was expected")
 
 typedef enum {
 #define MP_X_ENUM(name, value, text) name = value,

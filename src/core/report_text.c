@@ -2,6 +2,7 @@
 #include "report_text.h"
 #include "atomic_write.h"
 #include "escape.h"
+#include "metric.h"
 
 #include <errno.h>
 #include <math.h>
@@ -164,9 +165,9 @@ static void table(struct out *o, const struct mp_analysis *a, const char *title,
 	puts_(o, " ");
 	upper(o, noun(a));
 	printf_(o, " (sorted by mean %s, %s):\n", noun(a), order_words(a));
-	printf_(o, "%-*s %-10s %-10s %-10s %-10s %-10s %s\n", width, col, "Min",
+	printf_(o, "%-*s %-12s %-12s %-12s %-12s %-10s %s\n", width, col, "Min",
 		"Max", "Mean", "Variance", "# Pairs", "# Null");
-	int rule = width + 6 * 11 + 6;
+	int rule = width + 4 * 13 + 11 + 6;
 	for (int i = 0; i < rule; i++)
 		put(o, "-", 1);
 	puts_(o, "\n");
@@ -177,10 +178,10 @@ static void table(struct out *o, const struct mp_analysis *a, const char *title,
 		printf_(o, "%*s", used < width ? width - used : 0, "");
 		/* longer than 60: the columns shift for this row only */
 		if (g[i].n_pairs)
-			printf_(o, " %-10.4f %-10.4f %-10.4f %-10.4f", g[i].min,
+			printf_(o, " %-12.6g %-12.6g %-12.6g %-12.6g", g[i].min,
 				g[i].max, g[i].mean, g[i].variance);
 		else
-			printf_(o, " %-10s %-10s %-10s %-10s", "-", "-", "-", "-");
+			printf_(o, " %-12s %-12s %-12s %-12s", "-", "-", "-", "-");
 		printf_(o, " %-10zu %zu\n", g[i].n_pairs, g[i].n_null);
 	}
 }
@@ -259,28 +260,30 @@ static void labels_done(struct labels *l)
 	free(l->len);
 }
 
-/* ": 0.1235\n" as printf's %.4f would write it: the rounding of v * 1e4
- * is certain unless it lies within 1e-6 of a half, then printf decides. */
-static void value4(struct out *o, double v)
+/* ": 0.123457\n" as printf's ": " MP_SCORE_FMT "\n" would write it. The
+ * pair reports of 2,000 models have 2 million lines, so the usual scores,
+ * 0.1 <= |v| < 1 (six decimals, trailing zeros dropped), are written
+ * here: their rounding of v * 1e6 is certain unless it lies within 1e-6
+ * of a half or reaches 1, and then printf decides. */
+static void value6(struct out *o, double v)
 {
-	double r = v * 1e4;
-	if (!(fabs(r) < 1e15) ||
+	double r = v * 1e6, a = fabs(v);
+	unsigned long long u =
+		a >= 0.1 && a < 1 ? (unsigned long long)llround(fabs(r)) : 0;
+	if (u < 100000 || u > 999999 ||
 	    fabs(fabs(r - floor(r)) - 0.5) < 1e-6) {
-		printf_(o, ": %.4f\n", v);
+		printf_(o, ": " MP_SCORE_FMT "\n", v);
 		return;
 	}
-	long long q = llround(r);
-	char buf[40], *e = buf + sizeof buf, *p = e;
-	*--p = '\n';
-	unsigned long long u = q < 0 ? (unsigned long long)-q : (unsigned long long)q;
-	for (int d = 0; d < 4; d++, u /= 10)
-		*--p = (char)('0' + u % 10);
+	char buf[16], *p = buf + 5, *e = p + 6; /* ": -0." + 6 digits + "\n" */
+	for (char *d = e; d > p; u /= 10)
+		*--d = (char)('0' + u % 10);
+	while (e[-1] == '0')
+		e--;
+	*e++ = '\n';
 	*--p = '.';
-	do {
-		*--p = (char)('0' + u % 10);
-		u /= 10;
-	} while (u);
-	if (v < 0) /* "-0.0000" for tiny negatives, as printf */
+	*--p = '0';
+	if (v < 0)
 		*--p = '-';
 	*--p = ' ';
 	*--p = ':';
@@ -295,7 +298,7 @@ static void pair_line(struct out *o, const struct mp_analysis *a,
 	put(o, " <-> ", 5);
 	put(o, l->text + l->off[p->j], l->len[p->j]);
 	if (p->defined) {
-		value4(o, p->value);
+		value6(o, p->value);
 	} else {
 		puts_(o, ": null (");
 		name(o, p->reason ? p->reason : "undefined");
@@ -310,8 +313,8 @@ static void section(struct out *o, const struct mp_analysis *a,
 	name(o, g->label);
 	printf_(o, " (%zu pairs, %zu null)", g->n_pairs, g->n_null);
 	if (g->n_pairs)
-		printf_(o, ": min %.4f, max %.4f, mean %.4f, variance %.6f, "
-			   "quartiles %.4f %.4f %.4f",
+		printf_(o, ": min %.6g, max %.6g, mean %.6g, variance %.6g, "
+			   "quartiles %.6g %.6g %.6g",
 			g->min, g->max, g->mean, g->variance, g->q25, g->median,
 			g->q75);
 	puts_(o, " ===\n");

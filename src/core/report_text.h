@@ -1,7 +1,7 @@
 /* report_text.h — the text forms of an analysis (groups.h): the summary
  * tables of seed 000's console output and the consolidated pair reports
  * ("Detailed Pair Information"), one line per pair:
- *   name (Family/Type) <-> name (Family/Type): 0.9973
+ *   name (Family/Type) <-> name (Family/Type): 0.997312
  * Formats in man/modelprint-files.5 ("analysis reports"). Returned text is
  * the caller's (free). */
 #ifndef MP_REPORT_TEXT_H
