@@ -59,8 +59,8 @@ START_TEST(test_canvas_fit_middle)
 	struct mp_caps u = {0, false, true}, a = {0, false, false};
 	char row[64];
 	const char *abc = "abcdefghijklmnopqrstuvwxyz";
-	ck_assert_int_eq(mp_canvas_width(abc), 26);
-	ck_assert_int_eq(mp_canvas_width("\xc3\xa9t\xc3\xa9"), 3);
+	ck_assert_int_eq(mp_tui_text_width(abc), 26);
+	ck_assert_int_eq(mp_tui_text_width("\xc3\xa9t\xc3\xa9"), 3);
 	ck_assert_int_eq(mp_canvas_fit_middle(c, 1, 0, 9, MP_STYLE_PLAIN, &u, abc), 9);
 	ck_assert_str_eq(mp_canvas_row(c, 0, row, sizeof row), " abcd\xe2\x80\xa6wxyz");
 	mp_canvas_clear(c);

@@ -1,5 +1,6 @@
 /* canvas.c — the cell grid views draw into. */
 #include "canvas.h"
+#include "namecut.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -130,41 +131,14 @@ int mp_canvas_printf(struct mp_canvas *c, int x, int y, int maxw,
 	return mp_canvas_text(c, x, y, maxw, st, buf);
 }
 
-int mp_canvas_width(const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	int n = 0, len;
-	for (; *p && n < 1 << 20; p += len, n++)
-		utf8_get(p, &len);
-	return n;
-}
-
-/* The byte offset of code point k of s (or of its end). */
-static size_t skip_points(const char *s, int k)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	int len;
-	for (; *p && k > 0; p += len, k--)
-		utf8_get(p, &len);
-	return (size_t)(p - (const unsigned char *)s);
-}
-
 int mp_canvas_fit_middle(struct mp_canvas *c, int x, int y, int w,
 			 struct mp_style st, const struct mp_caps *caps,
 			 const char *s)
 {
-	int n = mp_canvas_width(s), ell = caps->unicode ? 1 : 3;
-	if (n <= w || w <= ell + 1)
-		return mp_canvas_text(c, x, y, w, st, s);
-	int head = (w - ell + 1) / 2, tail = w - ell - head;
-	int d = mp_canvas_text(c, x, y, head, st, s);
-	if (caps->unicode)
-		mp_canvas_put(c, x + d, y, 0x2026, st);
-	else
-		mp_canvas_text(c, x + d, y, 3, st, "...");
-	d += ell;
-	return d + mp_canvas_text(c, x + d, y, tail, st,
-				  s + skip_points(s, n - tail));
+	char buf[1024];
+	return mp_canvas_text(c, x, y, w, st,
+			      mp_tui_cut_middle(s, w, caps->unicode, buf,
+						sizeof buf));
 }
 
 void mp_canvas_attr(struct mp_canvas *c, int x, int y, int w, uint8_t attr)

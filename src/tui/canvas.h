@@ -69,13 +69,11 @@ int mp_canvas_printf(struct mp_canvas *c, int x, int y, int maxw,
 		     struct mp_style st, const char *fmt, ...)
 	__attribute__((format(printf, 6, 7)));
 /* Draw s in at most w columns from (x, y); when it is longer, keep both
- * ends and cut the middle, marked by "…" (caps->unicode) or "...".
- * Returns the columns drawn. */
+ * ends and cut the middle, marked by "…" (caps->unicode) or "..."
+ * (mp_tui_cut_middle). Returns the columns drawn. */
 int mp_canvas_fit_middle(struct mp_canvas *c, int x, int y, int w,
 			 struct mp_style st, const struct mp_caps *caps,
 			 const char *s);
-/* Columns of s as mp_canvas_text draws it (one per code point). */
-int mp_canvas_width(const char *s);
 /* Apply attr (OR) to every cell of a row segment. */
 void mp_canvas_attr(struct mp_canvas *c, int x, int y, int w, uint8_t attr);
 

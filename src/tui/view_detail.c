@@ -4,6 +4,7 @@
  * sketch values. A line cursor moves over everything; Enter on a nearest
  * model opens it; the bottom line gives every statistic of the tensor under
  * the cursor. */
+#include "namecut.h"
 #include "view.h"
 
 #include <math.h>
@@ -206,7 +207,7 @@ static int name_width(const struct detail *d, int w)
 {
 	int nw = 4;
 	for (size_t i = 0; d->tfp && i < d->tfp->ntensors; i++) {
-		int n = mp_canvas_width(d->tfp->tensors[i].name);
+		int n = mp_tui_text_width(d->tfp->tensors[i].name);
 		nw = n > nw ? n : nw;
 	}
 	int room = w - 58 > 12 ? w - 58 : 12;

@@ -2,6 +2,7 @@
  * first (nulls last), filtered by category: all, intrafamily, interfamily
  * or one type pair; or the pairs of one group when opened from the stats
  * view. Enter shows the two models side by side. */
+#include "namecut.h"
 #include "view.h"
 
 #include <math.h>
@@ -99,7 +100,7 @@ static void widest(const struct mp_analysis *a, int *nw, int *fw)
 	*nw = 5;
 	*fw = 6;
 	for (size_t i = 0; i < a->m->n; i++) {
-		int n = mp_canvas_width(a->name[i]), f = mp_canvas_width(a->family[i]);
+		int n = mp_tui_text_width(a->name[i]), f = mp_tui_text_width(a->family[i]);
 		*nw = n > *nw ? n : *nw;
 		*fw = f > *fw ? f : *fw;
 	}
