@@ -164,12 +164,28 @@ static void prompt_key(struct mp_tui *t, int key)
 		v->filter(v, t->prompt);
 }
 
-/* 1-4 push the view asked for (unless it is the one shown), so that Esc
+/* The name of the view an action 1-5 opens. */
+static const char *view_name(enum mp_action a)
+{
+	switch (a) {
+	case MP_ACT_VIEW_MODELS:
+		return "models";
+	case MP_ACT_VIEW_HEATMAP:
+		return "heatmap";
+	case MP_ACT_VIEW_STATS:
+		return "stats";
+	case MP_ACT_VIEW_CLUSTERS:
+		return "clusters";
+	default:
+		return "pairs";
+	}
+}
+
+/* 1-5 push the view asked for (unless it is the one shown), so that Esc
  * walks back through the views actually visited. */
 static void switch_view(struct mp_tui *t, enum mp_action a)
 {
-	static const char *const name[] = {"models", "heatmap", "stats", "pairs"};
-	if (!strcmp(top(t)->ops->name, name[a - MP_ACT_VIEW_MODELS]))
+	if (!strcmp(top(t)->ops->name, view_name(a)))
 		return;
 	if (a == MP_ACT_VIEW_MODELS)
 		mp_tui_push(t, mp_view_models_new(t));

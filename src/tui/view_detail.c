@@ -106,7 +106,7 @@ static void add_nearest(struct detail *d)
 	for (size_t i = 0; i < k && i < NEAREST; i++) {
 		const struct mp_tui_model *o =
 			&t->data->models[t->data->row_model[nb[i].row]];
-		struct line *l = add(d, L_NEAR, "  %10.6f  %s (%s/%s)", nb[i].v,
+		struct line *l = add(d, L_NEAR, "  %10.6g  %s (%s/%s)", nb[i].v,
 				     o->name, o->family, o->type);
 		l->idx = nb[i].row;
 	}

@@ -526,12 +526,8 @@ static void draw_status(struct heatmap *h, struct mp_canvas *c, int y)
 	char val[96];
 	if (isnan(v))
 		snprintf(val, sizeof val, "null (%s)", why ? why : "undefined");
-	else /* the shortest text that reads back as the same double */
-		for (int prec = 6; prec <= 17; prec++) {
-			snprintf(val, sizeof val, "%.*g", prec, v);
-			if (strtod(val, NULL) == v)
-				break;
-		}
+	else
+		snprintf(val, sizeof val, MP_SCORE_FMT, v);
 	char est[96];
 	int x = mp_canvas_printf(c, 0, y, c->w, mp_style_head, "%s = %s",
 				 h->m->metric, val);
@@ -539,7 +535,7 @@ static void draw_status(struct heatmap *h, struct mp_canvas *c, int y)
 		size_t k, r0 = h->cy - h->cy % h->blk, c0 = h->cx - h->cx % h->blk;
 		double bv = cell_raw(h, r0, c0, &k);
 		x += mp_canvas_printf(c, x, y, c->w - x, MP_STYLE_PLAIN,
-				      "  block %s %.4g of %zu",
+				      "  block %s " MP_SCORE_FMT " of %zu",
 				      h->agg_max ? "max" : "mean", bv, k);
 	}
 	mp_canvas_printf(c, x, y, c->w - x, mp_style_dim, "  %s",

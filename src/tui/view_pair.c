@@ -69,7 +69,7 @@ static void draw(struct mp_view *v, struct mp_canvas *c)
 				 mx->method, mx->metric, why ? why : "undefined");
 	else
 		mp_canvas_printf(c, 0, 12, c->w, mp_style_head,
-				 "%s/%s: %.6f (%s is more alike)", mx->method,
+				 "%s/%s: " MP_SCORE_FMT " (%s is more alike)", mx->method,
 				 mx->metric, val,
 				 mx->higher_is_more_alike ? "higher" : "lower");
 	char est[96];

@@ -140,7 +140,7 @@ static void draw(struct mp_view *v, struct mp_canvas *c)
 			mp_canvas_fill(c, 0, y, c->w, 1, ' ', st);
 		char score[24];
 		if (p->defined)
-			snprintf(score, sizeof score, "%10.6f", p->value);
+			snprintf(score, sizeof score, "%10.6g", p->value);
 		else
 			snprintf(score, sizeof score, "%10s", "null");
 		int x = mp_canvas_printf(c, 0, y, c->w, st, "%6zu %s  ", i + 1, score);

@@ -102,13 +102,15 @@ static void build(struct stats *s)
 	mp_list_clamp(&s->cur, &s->top, s->n, s->rows);
 }
 
-/* v in at most 8 columns; "-" for an empty group */
+/* v in at most 8 columns, with the 6 significant digits of every score
+ * (MP_SCORE_FMT) when they fit; "-" for an empty group */
 static const char *fmt8(double v, char buf[16])
 {
-	static const char *const f[] = {"%.4g", "%.3g", "%.2g", "%.1e"};
+	static const char *const f[] = {MP_SCORE_FMT, "%.5g", "%.4g", "%.3g",
+					"%.2g", "%.1e"};
 	if (isnan(v))
 		return "-";
-	for (size_t i = 0; i < 4; i++) {
+	for (size_t i = 0; i < 6; i++) {
 		snprintf(buf, 16, f[i], v);
 		if (strlen(buf) <= 8)
 			break;
