@@ -1,7 +1,8 @@
 #!/bin/sh
 # broken.sh — every entry of tests/broken/ (file or directory) must make
 # `modelprint fingerprint` fail cleanly: exit status 1 (no success, no usage
-# error, no crash), exactly one line on stderr, naming the entry's path.
+# error, no crash), exactly one line on stderr, naming the entry's path,
+# and nothing on stdout.
 # Environment: MP_BIN (the modelprint binary), MP_SRCDIR (source root).
 
 if [ -z "$MP_BIN" ] || [ -z "$MP_SRCDIR" ]; then
@@ -45,6 +46,8 @@ for entry in "$dir"/*; do
 		why="$lines lines on stderr, want 1"
 	elif ! grep -F -q -- "$entry" "$work/err"; then
 		why="message does not name $entry"
+	elif [ -s "$work/out" ]; then
+		why="printed on stdout (a table header with no rows?): $(head -c 200 "$work/out")"
 	fi
 	if [ -z "$why" ]; then
 		echo "ok   $name: $(cat "$work/err")"

@@ -133,11 +133,12 @@ struct job {
 	bool json;
 	struct mp_jw *ws[2]; /* --json (stdout) and -o writers, or NULL */
 	struct layout lay;
+	bool headed; /* the table's header is out (before its first row) */
 };
 
 /* Fingerprint the model at path into its table row and the JSON writers;
  * 1 (after printing the error) when it failed. */
-static int fingerprint_one(const struct job *j, const char *path, bool each)
+static int fingerprint_one(struct job *j, const char *path, bool each)
 {
 	struct mp_error err;
 	struct mp_model *m;
@@ -170,6 +171,9 @@ static int fingerprint_one(const struct job *j, const char *path, bool each)
 		return cli_fail(&err);
 	if (!j->json) {
 		const struct layout *l = &j->lay;
+		if (!j->headed)
+			print_header(l);
+		j->headed = true;
 		char mix[128];
 		dtype_mix(fp, mix, sizeof mix);
 		printf("%s %-11s %7zu %12llu %-*s",
@@ -380,10 +384,8 @@ int cmd_fingerprint(int argc, char **argv)
 		paths = listed;
 		npaths = failed ? 0 : nlisted;
 	}
-	if (!json && npaths) {
+	if (!json && npaths)
 		layout_make(&jb.lay, paths, npaths, wide);
-		print_header(&jb.lay);
-	}
 	for (size_t i = 0; i < npaths; i++)
 		failed |= fingerprint_one(&jb, paths[i], each);
 	for (size_t i = 0; i < nlisted; i++)
