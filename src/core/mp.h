@@ -23,7 +23,8 @@
 	X(MP_EPERM, -10, "permission denied")                                 \
 	X(MP_ELOCK, -11, "lock failed")                                       \
 	X(MP_EUNDEF, -12, "undefined")                                        \
-	X(MP_EMANY, -13, "several models where one was expected")
+	X(MP_EMANY, -13, "several models where one was expected")            \
+	X(MP_EEXIST, -14, "already exists")
 
 typedef enum {
 #define MP_X_ENUM(name, value, text) name = value,
