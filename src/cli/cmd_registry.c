@@ -1,4 +1,5 @@
-/* cmd_registry.c — `modelprint registry add|list|show|rm`. */
+/* cmd_registry.c — `modelprint registry add|list|show|rm|export|import|
+ * init`. */
 #include "cli.h"
 #include "model.h"
 #include "registry.h"
@@ -10,20 +11,32 @@
 #include <string.h>
 
 static const char usage_text[] =
-	"usage: modelprint registry [--registry DIR] [--global-registry DIR]\n"
+	"usage: modelprint registry [--registry LOC] [--global-registry LOC]\n"
 	"                           [--write-to-registry] SUBCOMMAND\n"
 	"\n"
-	"  add PATH [--id ID] [--name NAME] [--family F] [--type T] [--json]\n"
-	"           register a model (file or directory); prints its id\n"
-	"  list [--json]      every registered model\n"
+	"  add PATH [--id ID] [--name NAME] [--family F] [--type T] [--force]\n"
+	"           [--json]  register a model (file or directory); prints its\n"
+	"                     id; a model already registered is refused unless\n"
+	"                     --force\n"
+	"  list [--family F] [--type T] [--name GLOB] [--format FMT] [--json]\n"
+	"                     the registered models the filters keep\n"
 	"  show ID [--json]   one model and its stored fingerprints\n"
-	"  rm ID              remove a model and its fingerprints\n"
+	"  rm ID              remove a model and its fingerprints (its id is\n"
+	"                     never given to another model)\n"
+	"  export DIR         write the registry as models.json and\n"
+	"                     fingerprints/ in a new directory\n"
+	"  import LOC         add the models of another registry\n"
+	"  init               create the registry (with --global-registry URL:\n"
+	"                     the schema and the roles modelprint_reader and\n"
+	"                     modelprint_writer; run once by an administrator)\n"
 	"\n"
-	"  --registry DIR         default $MODELPRINT_REGISTRY, else\n"
+	"LOC is a directory (its registry.db), a SQLite file, or a\n"
+	"postgresql:// URL.\n"
+	"  --registry LOC         default $MODELPRINT_REGISTRY, else\n"
 	"                         ~/.local/share/modelprint\n"
-	"  --global-registry DIR  default $MODELPRINT_GLOBAL_REGISTRY\n"
-	"  --write-to-registry    add/rm act on the global registry (it must\n"
-	"                         be writable)\n"
+	"  --global-registry LOC  default $MODELPRINT_GLOBAL_REGISTRY\n"
+	"  --write-to-registry    act on the global registry (add, rm, import\n"
+	"                         need its writer privileges)\n"
 	"  -h, --help             this text\n";
 
 static mp_json *model_json(const struct mp_reg_model *m)
@@ -35,29 +48,47 @@ static mp_json *model_json(const struct mp_reg_model *m)
 	mp_json_add_str(o, "type", m->type);
 	mp_json_add_str(o, "path", m->path);
 	mp_json_add_str(o, "format", m->format);
+	if (m->added && *m->added)
+		mp_json_add_str(o, "added", m->added);
 	mp_json *fs = mp_json_add_arr(o, "files");
 	for (size_t i = 0; i < m->nfiles; i++) {
 		mp_json *f = mp_json_object();
 		mp_json_add_str(f, "path", m->files[i]);
 		mp_json_add_str(f, "sha256", m->sha256[i]);
+		if (m->sizes)
+			mp_json_add_num(f, "size", (double)m->sizes[i]);
 		mp_json_push(fs, f);
 	}
 	return o;
 }
 
-static int do_add(const char *dir, int argc, char **argv)
+/* Open the registry (for writing when write), failing on the CLI. */
+static struct mp_regdb *open_or_fail(const char *loc, bool write)
+{
+	struct mp_error err;
+	struct mp_regdb *db;
+	if (mp_regdb_open(loc, write, &db, &err) != MP_OK) {
+		cli_fail(&err);
+		return NULL;
+	}
+	return db;
+}
+
+static int do_add(const char *loc, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"id", required_argument, NULL, 'i'},
 		{"name", required_argument, NULL, 'n'},
 		{"family", required_argument, NULL, 'f'},
 		{"type", required_argument, NULL, 't'},
+		{"force", no_argument, NULL, 'F'},
 		{"json", no_argument, NULL, 'j'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}};
 	const char *id = NULL;
 	struct mp_reg_model rm = {.name = "", .family = "", .type = ""};
 	int json = 0, c;
+	unsigned flags = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
@@ -65,6 +96,7 @@ static int do_add(const char *dir, int argc, char **argv)
 		case 'n': rm.name = optarg; break;
 		case 'f': rm.family = optarg; break;
 		case 't': rm.type = optarg; break;
+		case 'F': flags |= MP_REG_FORCE; break;
 		case 'j': json = 1; break;
 		case 'h': fputs(usage_text, stdout); return CLI_EXIT_OK;
 		default: return cli_bad_option("registry", argv, opts);
@@ -86,9 +118,11 @@ static int do_add(const char *dir, int argc, char **argv)
 	rm.nfiles = m->nfiles;
 	rm.files = calloc(m->nfiles + 1, sizeof *rm.files);
 	rm.sha256 = calloc(m->nfiles + 1, sizeof *rm.sha256);
+	rm.sizes = calloc(m->nfiles + 1, sizeof *rm.sizes);
 	char (*hex)[MP_SHA256_HEX] = calloc(m->nfiles + 1, sizeof *hex);
 	int rc = CLI_EXIT_FAIL;
-	if (!rm.files || !rm.sha256 || !hex) {
+	struct mp_regdb *db = NULL;
+	if (!rm.files || !rm.sha256 || !rm.sizes || !hex) {
 		cli_error("out of memory");
 		goto out;
 	}
@@ -101,9 +135,12 @@ static int do_add(const char *dir, int argc, char **argv)
 		}
 		rm.files[i] = m->files[i].path;
 		rm.sha256[i] = hex[i];
+		rm.sizes[i] = m->files[i].size;
 	}
 	char *got;
-	if (mp_registry_add(dir, &rm, id, &got, &err) != MP_OK) {
+	if (!(db = open_or_fail(loc, true)))
+		goto out;
+	if (mp_regdb_add(db, &rm, id, flags, &got, &err) != MP_OK) {
 		cli_fail(&err);
 		goto out;
 	}
@@ -118,14 +155,78 @@ static int do_add(const char *dir, int argc, char **argv)
 	free(got);
 	rc = CLI_EXIT_OK;
 out:
+	mp_regdb_close(db);
 	free(rm.files);
 	free(rm.sha256);
+	free(rm.sizes);
 	free(hex);
 	mp_model_free(m);
 	return rc;
 }
 
-static int do_list_show(const char *dir, int show, int argc, char **argv)
+static void print_table(const struct mp_registry *r)
+{
+	printf("%-6s %-32s %-16s %-10s %-11s %s\n", "ID", "NAME", "FAMILY",
+	       "TYPE", "FORMAT", "PATH");
+	for (size_t i = 0; i < r->nmodels; i++) {
+		const struct mp_reg_model *m = &r->models[i];
+		printf("%s %s %s %s %s %s\n", cli_cell(m->id, 6, 0),
+		       cli_cell(m->name, 32, 0), cli_cell(m->family, 16, 0),
+		       cli_cell(m->type, 10, 0), cli_cell(m->format, 11, 0),
+		       cli_esc(m->path));
+	}
+}
+
+static int do_list(const char *loc, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"family", required_argument, NULL, 'f'},
+		{"type", required_argument, NULL, 't'},
+		{"name", required_argument, NULL, 'n'},
+		{"format", required_argument, NULL, 'F'},
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0}};
+	struct mp_reg_filter f = {0};
+	int json = 0, c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f': f.family = optarg; break;
+		case 't': f.type = optarg; break;
+		case 'n': f.name_glob = optarg; break;
+		case 'F': f.format = optarg; break;
+		case 'j': json = 1; break;
+		case 'h': fputs(usage_text, stdout); return CLI_EXIT_OK;
+		default: return cli_bad_option("registry", argv, opts);
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error("registry", "unexpected '%s'", argv[optind]);
+	struct mp_error err;
+	struct mp_regdb *db = open_or_fail(loc, false);
+	struct mp_registry *r;
+	if (!db)
+		return CLI_EXIT_FAIL;
+	if (mp_regdb_list(db, &f, &r, &err) != MP_OK) {
+		mp_regdb_close(db);
+		return cli_fail(&err);
+	}
+	if (json) {
+		mp_json *a = mp_json_array();
+		for (size_t i = 0; i < r->nmodels; i++)
+			mp_json_push(a, model_json(&r->models[i]));
+		cli_print_json(a);
+		mp_json_free(a);
+	} else {
+		print_table(r);
+	}
+	mp_registry_free(r);
+	mp_regdb_close(db);
+	return CLI_EXIT_OK;
+}
+
+static int do_show(const char *loc, int argc, char **argv)
 {
 	int json = 0;
 	const char *id = NULL;
@@ -135,72 +236,82 @@ static int do_list_show(const char *dir, int show, int argc, char **argv)
 		else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			fputs(usage_text, stdout);
 			return CLI_EXIT_OK;
-		} else if (show && !id && argv[i][0] != '-')
+		} else if (!id && argv[i][0] != '-')
 			id = argv[i];
 		else
 			return cli_usage_error("registry", "unexpected '%s'", argv[i]);
 	}
-	if (show && !id)
+	if (!id)
 		return cli_usage_error("registry", "show needs a model id");
 	struct mp_error err;
-	struct mp_registry *r;
-	if (mp_registry_load(dir, &r, &err) != MP_OK)
+	struct mp_regdb *db = open_or_fail(loc, false);
+	struct mp_reg_model *m;
+	char **methods = NULL;
+	if (!db)
+		return CLI_EXIT_FAIL;
+	if (mp_regdb_get(db, id, &m, &err) != MP_OK ||
+	    mp_regdb_fp_methods(db, id, &methods, &err) != MP_OK) {
+		mp_regdb_close(db);
 		return cli_fail(&err);
-	int rc = CLI_EXIT_OK;
-	if (show) {
-		const struct mp_reg_model *m = mp_registry_find(r, id);
-		if (!m) {
-			cli_error("%s: no model with id '%s'", dir, id);
-			mp_registry_free(r);
-			return CLI_EXIT_FAIL;
-		}
-		mp_json *j = model_json(m);
-		mp_json *fps = mp_json_add_arr(j, "fingerprints");
-		for (const char *const *me = mp_method_names(); *me; me++) {
-			struct mp_fingerprint *fp;
-			if (mp_registry_get_fp(dir, id, *me, &fp, NULL) == MP_OK) {
-				mp_json_push_str(fps, *me);
-				mp_fp_free(fp);
-			}
-		}
-		if (json) {
-			cli_print_json(j);
-		} else {
-			printf("id:      %s\nname:    %s\nfamily:  %s\ntype:    %s\n"
-			       "format:  %s\npath:    %s\n",
-			       cli_esc(m->id), cli_esc(m->name),
-			       cli_esc(m->family), cli_esc(m->type),
-			       cli_esc(m->format), cli_esc(m->path));
-			for (size_t i = 0; i < m->nfiles; i++)
-				printf("file:    %s  %s\n",
-				       cli_esc(m->sha256[i]),
-				       cli_esc(m->files[i]));
-			printf("fingerprints:");
-			for (size_t i = 0; i < mp_json_size(fps); i++)
-				printf(" %s", mp_json_str(mp_json_at(fps, i)));
-			printf("%s\n", mp_json_size(fps) ? "" : " none");
-		}
-		mp_json_free(j);
-	} else if (json) {
-		mp_json *a = mp_json_array();
-		for (size_t i = 0; i < r->nmodels; i++)
-			mp_json_push(a, model_json(&r->models[i]));
-		cli_print_json(a);
-		mp_json_free(a);
-	} else {
-		printf("%-6s %-32s %-16s %-10s %-11s %s\n", "ID", "NAME", "FAMILY",
-		       "TYPE", "FORMAT", "PATH");
-		for (size_t i = 0; i < r->nmodels; i++) {
-			const struct mp_reg_model *m = &r->models[i];
-			printf("%s %s %s %s %s %s\n", cli_cell(m->id, 6, 0),
-			       cli_cell(m->name, 32, 0),
-			       cli_cell(m->family, 16, 0),
-			       cli_cell(m->type, 10, 0),
-			       cli_cell(m->format, 11, 0), cli_esc(m->path));
-		}
 	}
-	mp_registry_free(r);
-	return rc;
+	mp_json *j = model_json(m);
+	mp_json *fps = mp_json_add_arr(j, "fingerprints");
+	for (size_t i = 0; methods[i]; i++)
+		mp_json_push_str(fps, methods[i]);
+	if (json) {
+		cli_print_json(j);
+	} else {
+		printf("id:      %s\nname:    %s\nfamily:  %s\ntype:    %s\n"
+		       "format:  %s\npath:    %s\n",
+		       cli_esc(m->id), cli_esc(m->name), cli_esc(m->family),
+		       cli_esc(m->type), cli_esc(m->format), cli_esc(m->path));
+		if (m->added && *m->added)
+			printf("added:   %s\n", cli_esc(m->added));
+		for (size_t i = 0; i < m->nfiles; i++)
+			printf("file:    %s  %s\n", cli_esc(m->sha256[i]),
+			       cli_esc(m->files[i]));
+		printf("fingerprints:");
+		for (size_t i = 0; methods[i]; i++)
+			printf(" %s", cli_esc(methods[i]));
+		printf("%s\n", methods[0] ? "" : " none");
+	}
+	mp_json_free(j);
+	mp_strv_free(methods);
+	mp_reg_model_free(m);
+	mp_regdb_close(db);
+	return CLI_EXIT_OK;
+}
+
+/* rm, export, import: one argument each. */
+static int do_one_arg(const char *loc, const char *sub, int argc, char **argv)
+{
+	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		fputs(usage_text, stdout);
+		return CLI_EXIT_OK;
+	}
+	const char *what = !strcmp(sub, "rm") ? "a model id"
+			   : !strcmp(sub, "export") ? "a new directory"
+						    : "a registry";
+	if (argc != 2)
+		return cli_usage_error("registry", "%s needs %s", sub, what);
+	struct mp_error err;
+	struct mp_regdb *db = open_or_fail(loc, strcmp(sub, "export") != 0);
+	if (!db)
+		return CLI_EXIT_FAIL;
+	mp_status st;
+	if (!strcmp(sub, "rm")) {
+		st = mp_regdb_remove(db, argv[1], &err);
+	} else if (!strcmp(sub, "export")) {
+		st = mp_regdb_export(db, argv[1], &err);
+	} else {
+		size_t added, skipped;
+		st = mp_regdb_import(db, argv[1], &added, &skipped, &err);
+		if (st == MP_OK)
+			printf("imported %zu models (%zu already there)\n", added,
+			       skipped);
+	}
+	mp_regdb_close(db);
+	return st == MP_OK ? CLI_EXIT_OK : cli_fail(&err);
 }
 
 /* The registry options may stand before or after the subcommand
@@ -218,7 +329,7 @@ int cmd_registry(int argc, char **argv)
 		if (slot) {
 			if (a + 1 >= argc)
 				return cli_usage_error("registry",
-						       "%s needs a directory",
+						       "%s needs a location",
 						       argv[a]);
 			*slot = argv[++a];
 		} else if (!strcmp(argv[a], "--write-to-registry")) {
@@ -237,52 +348,73 @@ int cmd_registry(int argc, char **argv)
 	}
 	if (i >= argc)
 		return cli_usage_error("registry", "needs a subcommand: add, list, "
-						   "show or rm");
+						   "show, rm, export, import or "
+						   "init");
 	const char *sub = argv[i];
 	int sargc = argc - i;
 	char **sargv = argv + i;
-	int writes = !strcmp(sub, "add") || !strcmp(sub, "rm");
-	char *dir;
+	static const char *const subs[] = {"add",    "list",   "show", "rm",
+					   "export", "import", "init"};
+	size_t k = 0;
+	while (k < 7 && strcmp(sub, subs[k]) != 0)
+		k++;
+	if (k == 7) {
+		const char *near = cli_nearest(sub, subs, 7);
+		return near ? cli_usage_error("registry", "unknown subcommand "
+							  "'%s'; did you mean "
+							  "'%s'?", sub, near)
+			    : cli_usage_error("registry", "unknown subcommand "
+							  "'%s' (add, list, show, "
+							  "rm, export, import, "
+							  "init)",
+					      sub);
+	}
+	int writes = !strcmp(sub, "add") || !strcmp(sub, "rm") ||
+		     !strcmp(sub, "import");
+	char *loc;
 	struct mp_error err;
-	if (write_global) {
-		dir = cli_global_registry_dir(globopt);
-		if (!dir)
+	bool global = write_global || (!strcmp(sub, "init") && globopt);
+	if (global) {
+		loc = cli_global_registry_dir(globopt);
+		if (!loc)
 			return cli_usage_error("registry",
 					       "--write-to-registry needs a global "
-					       "registry (--global-registry DIR or "
+					       "registry (--global-registry LOC or "
 					       "$MODELPRINT_GLOBAL_REGISTRY)");
-		if (writes && mp_registry_check_writable(dir, &err) != MP_OK) {
-			cli_error("refusing --write-to-registry: %s", err.msg);
-			free(dir);
-			return CLI_EXIT_FAIL;
-		}
 	} else {
-		dir = cli_registry_dir(regopt);
+		loc = cli_registry_dir(regopt);
 	}
 	int rc;
-	if (!strcmp(sub, "add"))
-		rc = do_add(dir, sargc, sargv);
-	else if (!strcmp(sub, "list"))
-		rc = do_list_show(dir, 0, sargc, sargv);
-	else if (!strcmp(sub, "show"))
-		rc = do_list_show(dir, 1, sargc, sargv);
-	else if (!strcmp(sub, "rm")) {
-		if (sargc != 2)
-			rc = cli_usage_error("registry", "rm needs one model id");
-		else if (mp_registry_remove(dir, sargv[1], &err) != MP_OK)
+	if (!strcmp(sub, "init")) {
+		if (sargc > 1)
+			rc = cli_usage_error("registry", "init takes no argument");
+		else if (mp_regdb_init(loc, &err) != MP_OK)
 			rc = cli_fail(&err);
 		else
-			rc = CLI_EXIT_OK;
-	} else {
-		static const char *const subs[] = {"add", "list", "show", "rm"};
-		const char *near = cli_nearest(sub, subs, 4);
-		rc = near ? cli_usage_error("registry", "unknown subcommand "
-							"'%s'; did you mean "
-							"'%s'?", sub, near)
-			  : cli_usage_error("registry", "unknown subcommand '%s' "
-							"(add, list, show, rm)",
-					    sub);
+			rc = printf("initialised %s\n", cli_esc(loc)) < 0;
+		free(loc);
+		return rc;
 	}
-	free(dir);
+	if (write_global && writes) {
+		/* before hashing any file: refuse without the privileges */
+		struct mp_regdb *db;
+		if (mp_regdb_open(loc, true, &db, &err) != MP_OK ||
+		    mp_regdb_check_write(db, &err) != MP_OK) {
+			cli_error("refusing --write-to-registry: %s", err.msg);
+			mp_regdb_close(db);
+			free(loc);
+			return CLI_EXIT_FAIL;
+		}
+		mp_regdb_close(db);
+	}
+	if (!strcmp(sub, "add"))
+		rc = do_add(loc, sargc, sargv);
+	else if (!strcmp(sub, "list"))
+		rc = do_list(loc, sargc, sargv);
+	else if (!strcmp(sub, "show"))
+		rc = do_show(loc, sargc, sargv);
+	else
+		rc = do_one_arg(loc, sub, sargc, sargv);
+	free(loc);
 	return rc;
 }

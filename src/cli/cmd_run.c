@@ -119,25 +119,30 @@ int cmd_run(int argc, char **argv)
 	struct mp_error err;
 	int rc = CLI_EXIT_FAIL;
 	struct mp_registry *reg = NULL;
+	struct mp_regdb *db = NULL;
 	struct mp_config *cfg = NULL;
 	struct mp_run_result res = {0};
-	if (o.write_to_registry &&
-	    mp_registry_check_writable(global, &err) != MP_OK) {
-		cli_error("refusing --write-to-registry: %s", err.msg);
-		goto out;
-	}
 	if (o.write_to_registry && strcmp(global, regdir) != 0) {
 		cli_error("--write-to-registry writes to the global registry %s, "
 			  "but models are resolved in %s; use one registry",
 			  global, regdir);
 		goto out;
 	}
-	if (mp_registry_load(regdir, &reg, &err) != MP_OK ||
+	/* Before any long work: a registry we may not write is refused now,
+	 * naming the missing privilege or the read-only file. */
+	if (o.write_to_registry &&
+	    (mp_regdb_open(regdir, true, &db, &err) != MP_OK ||
+	     mp_regdb_check_write(db, &err) != MP_OK)) {
+		cli_error("refusing --write-to-registry: %s", err.msg);
+		goto out;
+	}
+	if ((!db && mp_regdb_open(regdir, false, &db, &err) != MP_OK) ||
+	    mp_regdb_list(db, NULL, &reg, &err) != MP_OK ||
 	    mp_config_load(config, reg, &cfg, &err) != MP_OK) {
 		cli_fail(&err);
 		goto out;
 	}
-	o.registry_dir = regdir;
+	o.registry = db;
 	o.threads = (int)threads;
 	struct cli_progress pr;
 	o.progress = cli_progress_start(&pr, "fingerprinting");
@@ -180,6 +185,7 @@ out:
 	mp_run_result_done(&res);
 	mp_config_free(cfg);
 	mp_registry_free(reg);
+	mp_regdb_close(db);
 	free(regdir);
 	free(global);
 	return rc;

@@ -315,14 +315,14 @@ static mp_status stale_reason(const struct mp_fingerprint *fp,
 /* The stored fingerprint of (rm, method) into *slot when it fits, else
  * *slot stays NULL and why says what was wrong with it ("" when there is
  * none). */
-static mp_status take_existing(const char *dir, const struct mp_reg_model *rm,
+static mp_status take_existing(struct mp_regdb *db, const struct mp_reg_model *rm,
 			       const char *method, const mp_json *args,
 			       struct mp_fingerprint **slot, char *why,
 			       size_t cap, struct mp_error *err)
 {
 	struct mp_error e2;
 	why[0] = '\0';
-	mp_status g = mp_registry_get_fp(dir, rm->id, method, slot, &e2);
+	mp_status g = mp_regdb_get_fp(db, rm->id, method, slot, &e2);
 	if (g == MP_ENOENT)
 		return MP_OK;
 	if (g == MP_ENOMEM)
@@ -358,14 +358,11 @@ static mp_status open_for_compute(const struct mp_run_opts *o,
 	}
 	if (st == MP_OK || !why[0])
 		return st == MP_OK ? MP_OK : mp_error_set(err, st, "%s", e2.msg);
-	char *fpath = mp_registry_fp_path(o->registry_dir, rm->id, method);
-	st = mp_error_set(err, MP_EFORMAT,
-			  "%s: fingerprint of model %s (%s) is stale (%s), and "
-			  "the model cannot be opened to recompute it: %s",
-			  fpath ? fpath : o->registry_dir, rm->id, method, why,
-			  e2.msg);
-	free(fpath);
-	return st;
+	return mp_error_set(err, MP_EFORMAT,
+			    "%s: fingerprint of model %s (%s) is stale (%s), and "
+			    "the model cannot be opened to recompute it: %s",
+			    mp_regdb_name(o->registry), rm->id, method, why,
+			    e2.msg);
 }
 
 static mp_status write_json(const char *dir, const char *name, mp_json *j,
@@ -453,7 +450,7 @@ mp_status mp_experiment_run(const struct mp_config *c,
 {
 	memset(res, 0, sizeof *res);
 	struct mp_registry *reg;
-	mp_status st = mp_registry_load(o->registry_dir, &reg, err);
+	mp_status st = mp_regdb_list(o->registry, NULL, &reg, err);
 	if (st != MP_OK)
 		return st;
 	for (size_t i = 0; i < c->nmodels; i++)
@@ -461,29 +458,33 @@ mp_status mp_experiment_run(const struct mp_config *c,
 			mp_registry_free(reg);
 			return mp_error_set(err, MP_ENOENT,
 					    "%s: unknown model id '%s'",
-					    o->registry_dir, c->models[i]);
+					    mp_regdb_name(o->registry),
+					    c->models[i]);
 		}
 	size_t n = c->nmodels, nm = c->nmethods;
 	struct mp_fingerprint **fps = calloc(n * nm + 1, sizeof *fps);
+	const struct mp_fingerprint **fresh = calloc(nm + 1, sizeof *fresh);
 	struct mp_simmatrix **mats = calloc(nm * c->nmetrics + 1, sizeof *mats);
 	size_t nmats = 0;
 	mp_json *fpfile = mp_json_object();
 	mp_json *fproot = mp_json_add_obj(fpfile, "fingerprints");
 	uint64_t *bytes = calloc(n + 1, sizeof *bytes);
-	if (!fps || !mats || !fproot || !bytes)
+	if (!fps || !fresh || !mats || !fproot || !bytes)
 		st = mp_error_set(err, MP_ENOMEM, "out of memory");
 	struct mp_run_step step = {.steps = n * nm};
 	for (size_t i = 0; st == MP_OK && i < n; i++) {
 		bytes[i] = model_bytes(mp_registry_find(reg, c->models[i]));
 		step.total += bytes[i] * nm;
 	}
-	for (size_t m = 0; st == MP_OK && m < nm; m++) {
-		const char *method = c->methods[m];
-		mp_json *args = mp_json_get(c->method_args, method);
-		mp_json *byid = mp_json_add_obj(fproot, method);
-		for (size_t i = 0; st == MP_OK && i < n; i++) {
+	/* Model by model, so that each model's new fingerprints are stored in
+	 * one transaction. */
+	for (size_t i = 0; st == MP_OK && i < n; i++) {
+		const struct mp_reg_model *rm = mp_registry_find(reg, c->models[i]);
+		size_t nfresh = 0;
+		for (size_t m = 0; st == MP_OK && m < nm; m++) {
+			const char *method = c->methods[m];
+			mp_json *args = mp_json_get(c->method_args, method);
 			struct mp_fingerprint **slot = &fps[m * n + i];
-			const struct mp_reg_model *rm = mp_registry_find(reg, c->models[i]);
 			char why[MP_ERRMSG_MAX] = "";
 			step.step++;
 			step.id = rm->id;
@@ -494,35 +495,40 @@ mp_status mp_experiment_run(const struct mp_config *c,
 				o->step(o->step_ctx, &step);
 			step.done += bytes[i];
 			if (o->use_existing) {
-				st = take_existing(o->registry_dir, rm, method, args,
+				st = take_existing(o->registry, rm, method, args,
 						   slot, why, sizeof why, err);
 				if (st != MP_OK)
 					break;
 				if (*slot)
 					res->reused++;
 			}
-			if (!*slot) {
-				struct mp_model *model;
-				st = open_for_compute(o, rm, method, why, &model, err);
-				res->stale += why[0] != '\0';
-				if (st == MP_OK) {
-					st = mp_fp_compute(model, method, args,
-							   o->threads, o->progress,
-							   slot, err);
-					mp_model_free(model);
-				}
-				if (st != MP_OK)
-					break;
-				res->computed++;
-				free((*slot)->model_id);
-				(*slot)->model_id = mp_strdup(rm->id);
-				if (o->write_to_registry)
-					st = mp_registry_put_fp(o->registry_dir,
-								rm->id, *slot, err);
+			if (*slot)
+				continue;
+			struct mp_model *model;
+			st = open_for_compute(o, rm, method, why, &model, err);
+			res->stale += why[0] != '\0';
+			if (st == MP_OK) {
+				st = mp_fp_compute(model, method, args, o->threads,
+						   o->progress, slot, err);
+				mp_model_free(model);
 			}
-			if (st == MP_OK)
-				mp_json_set(byid, rm->id, mp_fp_to_json(*slot));
+			if (st != MP_OK)
+				break;
+			res->computed++;
+			free((*slot)->model_id);
+			if (!((*slot)->model_id = mp_strdup(rm->id)))
+				st = mp_error_set(err, MP_ENOMEM, "out of memory");
+			fresh[nfresh++] = *slot;
 		}
+		if (st == MP_OK && o->write_to_registry && nfresh)
+			st = mp_regdb_put_fps(o->registry, rm->id, fresh, nfresh,
+					      err);
+	}
+	for (size_t m = 0; st == MP_OK && m < nm; m++) {
+		const char *method = c->methods[m];
+		mp_json *byid = mp_json_add_obj(fproot, method);
+		for (size_t i = 0; i < n; i++)
+			mp_json_set(byid, c->models[i], mp_fp_to_json(fps[m * n + i]));
 		for (size_t k = 0; st == MP_OK && k < c->nmetrics; k++) {
 			const struct mp_metric *me = mp_metric_find(method, c->metrics[k]);
 			if (!me)
@@ -561,6 +567,7 @@ mp_status mp_experiment_run(const struct mp_config *c,
 	for (size_t i = 0; fps && i < n * nm; i++)
 		mp_fp_free(fps[i]);
 	free(fps);
+	free(fresh);
 	free(bytes);
 	for (size_t k = 0; k < nmats; k++)
 		mp_simmatrix_free(mats[k]);

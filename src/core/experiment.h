@@ -38,7 +38,8 @@ struct mp_run_step {
 
 /* Options and outcome of mp_experiment_run. */
 struct mp_run_opts {
-	const char *registry_dir; /* where model ids are resolved */
+	struct mp_regdb *registry; /* where model ids are resolved (open for
+				    * writing with write_to_registry) */
 	bool use_existing;        /* take fingerprints already in the registry */
 	bool write_to_registry;   /* store computed fingerprints there */
 	bool exact;               /* exact cosine/pearson from the files */

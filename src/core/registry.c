@@ -1,22 +1,28 @@
-/* registry.c — the models table and fingerprint files of a registry
- * directory; writes (atomic_write.h) under an flock. */
-#include "registry.h"
+/* registry.c — the registry over sql.h: locations, models, their files
+ * and fingerprints. Every change is one transaction; removed models keep
+ * their row (removed_at) so that ids are never reused. */
+#include "registry_int.h"
+#include "registry_pg.h"
+#include "registry_schema.h"
 #include "atomic_write.h"
-#include "escape.h"
-#include "json_write.h"
+#include "sql.h"
 
-#include <errno.h>
-#include <fcntl.h>
+#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
-#define MODELS "models.json"
-#define MAX_TABLE (256ULL << 20)
-#define MAX_FP (1ULL << 30)
+#define DB_FILE "registry.db"
+
+struct mp_regdb {
+	char *where;        /* the location as given */
+	char *name;         /* how errors name it */
+	struct mp_sql *sql; /* NULL: a registry that does not exist (empty) */
+	bool write;
+};
 
 char *mp_registry_default_dir(void)
 {
@@ -30,9 +36,13 @@ char *mp_registry_default_dir(void)
 	return mp_path_join(h && *h ? h : ".", ".local/share/modelprint");
 }
 
-/* Ids and method names become file names: [A-Za-z0-9._-]{1,64}, no
- * leading dot. Ids read from models.json are held to this rule. */
-static bool valid_name(const char *s)
+bool mp_registry_is_url(const char *where)
+{
+	return strncmp(where, "postgresql://", 13) == 0 ||
+	       strncmp(where, "postgres://", 11) == 0;
+}
+
+bool mp_reg_valid_name(const char *s)
 {
 	size_t n = strlen(s);
 	if (n == 0 || n > 64 || s[0] == '.')
@@ -45,54 +55,7 @@ static bool valid_name(const char *s)
 	return true;
 }
 
-/* A new id (given with --id) must also not start with '-', so that it
- * cannot be taken for an option on a command line. */
-static bool valid_new_id(const char *s)
-{
-	return valid_name(s) && s[0] != '-';
-}
-
-/* Take the registry lock (exclusive or shared); returns the fd or -1. */
-static int lock_dir(const char *dir, bool exclusive, struct mp_error *err)
-{
-	char *p = mp_path_join(dir, ".lock");
-	if (!p)
-		return mp_error_set(err, MP_ENOMEM, "out of memory"), -1;
-	/* never blocks on a FIFO, never follows a planted symlink */
-	int fl = O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW;
-	int fd = open(p, O_RDWR | O_CREAT | fl, 0666);
-	if (fd < 0 && !exclusive)
-		fd = open(p, O_RDONLY | fl);
-	if (fd < 0) {
-		if (!exclusive && errno == ENOENT) {
-			free(p);
-			return -2; /* nothing to lock: empty registry */
-		}
-		mp_error_set(err, errno == EACCES ? MP_EPERM : MP_ELOCK,
-			     "%s: cannot open lock: %s", p, strerror(errno));
-		free(p);
-		return -1;
-	}
-	while (flock(fd, exclusive ? LOCK_EX : LOCK_SH) != 0) {
-		if (errno == EINTR)
-			continue;
-		mp_error_set(err, MP_ELOCK, "%s: cannot lock: %s", p,
-			     strerror(errno));
-		close(fd);
-		free(p);
-		return -1;
-	}
-	free(p);
-	return fd;
-}
-
-static void unlock_dir(int fd)
-{
-	if (fd >= 0)
-		close(fd); /* releases the flock */
-}
-
-static void model_done(struct mp_reg_model *m)
+void mp_reg_model_done(struct mp_reg_model *m)
 {
 	free(m->id);
 	free(m->name);
@@ -100,12 +63,32 @@ static void model_done(struct mp_reg_model *m)
 	free(m->type);
 	free(m->path);
 	free(m->format);
+	free(m->added);
+	free(m->extra);
 	for (size_t i = 0; i < m->nfiles; i++) {
 		free(m->files[i]);
 		free(m->sha256[i]);
 	}
 	free(m->files);
 	free(m->sha256);
+	free(m->sizes);
+}
+
+void mp_reg_model_free(struct mp_reg_model *m)
+{
+	if (m)
+		mp_reg_model_done(m);
+	free(m);
+}
+
+struct mp_registry *mp_reg_list_new(const char *where)
+{
+	struct mp_registry *r = calloc(1, sizeof *r);
+	if (r && !(r->dir = mp_strdup(where))) {
+		free(r);
+		r = NULL;
+	}
+	return r;
 }
 
 void mp_registry_free(struct mp_registry *r)
@@ -113,7 +96,7 @@ void mp_registry_free(struct mp_registry *r)
 	if (!r)
 		return;
 	for (size_t i = 0; i < r->nmodels; i++)
-		model_done(&r->models[i]);
+		mp_reg_model_done(&r->models[i]);
 	free(r->models);
 	free(r->by_id);
 	free(r->dir);
@@ -128,8 +111,7 @@ static int cmp_by_id(const void *a, const void *b, void *ctx)
 	return c ? c : (i > j) - (i < j);
 }
 
-/* Build r->by_id: model indices sorted by (id, index). */
-static bool index_ids(struct mp_registry *r)
+bool mp_reg_index(struct mp_registry *r)
 {
 	free(r->by_id);
 	r->by_id = malloc((r->nmodels + 1) * sizeof *r->by_id);
@@ -163,241 +145,11 @@ const struct mp_reg_model *mp_registry_find(const struct mp_registry *r,
 	return NULL;
 }
 
-static char *str_field(const mp_json *o, const char *k, bool required,
-		       bool *bad)
-{
-	mp_json *v = mp_json_get(o, k);
-	if (!v && !required)
-		return mp_strdup("");
-	const char *s = mp_json_str(v);
-	if (!s) {
-		*bad = true;
-		return NULL;
-	}
-	return mp_strdup(s);
-}
-
-/* After index_ids: an error naming the first id that appears twice,
- * and how to repair the table. */
-static mp_status check_duplicates(const struct mp_registry *r,
-				  const char *path, struct mp_error *err)
-{
-	for (size_t k = 1; k < r->nmodels; k++) {
-		size_t a = r->by_id[k - 1], b = r->by_id[k];
-		const char *id = r->models[b].id;
-		if (strcmp(r->models[a].id, id) == 0)
-			return mp_error_set(
-			    err, MP_EFORMAT,
-			    "%s: model id '%s' appears twice (models[%zu] and "
-			    "models[%zu]); repair with 'modelprint registry "
-			    "rm %s', which removes every entry with that id, "
-			    "then add the model again",
-			    path, id, a, b, id);
-	}
-	return MP_OK;
-}
-
-/* Parse models.json text into r (validating everything); a duplicate id
- * is an error unless allow_dup (for mp_registry_remove, which repairs). */
-static mp_status parse_table(struct mp_registry *r, const char *path,
-			     const char *text, size_t len, bool allow_dup,
-			     struct mp_error *err)
-{
-	mp_json *j;
-	mp_status st = mp_json_parse(text, len, path, &j, err);
-	if (st != MP_OK)
-		return st;
-	mp_json *ms = mp_json_get(j, "models");
-	if (!mp_json_is_array(ms)) {
-		mp_json_free(j);
-		return mp_error_set(err, MP_EFORMAT,
-				    "%s: \"models\" is not an array", path);
-	}
-	r->models = calloc(mp_json_size(ms) + 1, sizeof *r->models);
-	if (!r->models) {
-		mp_json_free(j);
-		return mp_error_set(err, MP_ENOMEM, "%s: out of memory", path);
-	}
-	size_t i = 0;
-	for (mp_json *e = mp_json_child(ms); e && st == MP_OK;
-	     e = mp_json_next(e), i++) {
-		struct mp_reg_model *m = &r->models[r->nmodels++];
-		bool bad = !mp_json_is_object(e);
-		m->id = str_field(e, "id", true, &bad);
-		m->name = str_field(e, "name", false, &bad);
-		m->family = str_field(e, "family", false, &bad);
-		m->type = str_field(e, "type", false, &bad);
-		m->path = str_field(e, "path", true, &bad);
-		m->format = str_field(e, "format", false, &bad);
-		if (bad || !m->id || !valid_name(m->id)) {
-			st = mp_error_set(err, MP_EFORMAT,
-					  "%s: models[%zu]: needs string fields "
-					  "id (letters, digits, . _ -), path and "
-					  "optional name, family, type, format",
-					  path, i);
-			break;
-		}
-		mp_json *fs = mp_json_get(e, "files");
-		size_t nf = mp_json_size(fs);
-		if (fs && !mp_json_is_array(fs)) {
-			st = mp_error_set(err, MP_EFORMAT,
-					  "%s: model '%s': files is not an array",
-					  path, m->id);
-			break;
-		}
-		m->files = calloc(nf + 1, sizeof *m->files);
-		m->sha256 = calloc(nf + 1, sizeof *m->sha256);
-		if (!m->files || !m->sha256) {
-			st = mp_error_set(err, MP_ENOMEM, "out of memory");
-			break;
-		}
-		mp_json *f = mp_json_child(fs);
-		for (size_t k = 0; k < nf; k++, f = mp_json_next(f)) {
-			const char *p = mp_json_str(mp_json_get(f, "path"));
-			const char *h = mp_json_str(mp_json_get(f, "sha256"));
-			if (!p || !h) {
-				st = mp_error_set(err, MP_EFORMAT,
-						  "%s: model '%s': files[%zu] "
-						  "needs path and sha256",
-						  path, m->id, k);
-				break;
-			}
-			m->files[k] = mp_strdup(p);
-			m->sha256[k] = mp_strdup(h);
-			m->nfiles++;
-		}
-	}
-	mp_json_free(j);
-	if (st == MP_OK && !index_ids(r))
-		st = mp_error_set(err, MP_ENOMEM, "%s: out of memory", path);
-	if (st == MP_OK && !allow_dup)
-		st = check_duplicates(r, path, err);
-	return st;
-}
-
-/* Read models.json (no locking); a missing file is an empty registry. */
-static mp_status read_table(const char *dir, bool allow_dup,
-			    struct mp_registry **out, struct mp_error *err)
-{
-	*out = NULL;
-	struct mp_registry *r = calloc(1, sizeof *r);
-	if (!r || !(r->dir = mp_strdup(dir))) {
-		free(r);
-		return mp_error_set(err, MP_ENOMEM, "out of memory");
-	}
-	char *path = mp_path_join(dir, MODELS);
-	char *text = NULL;
-	size_t len;
-	mp_status st = path ? mp_read_text(path, MAX_TABLE, &text, &len, err)
-			    : mp_error_set(err, MP_ENOMEM, "out of memory");
-	if (st == MP_ENOENT)
-		st = MP_OK;
-	else if (st == MP_OK)
-		st = parse_table(r, path, text, len, allow_dup, err);
-	free(text);
-	free(path);
-	if (st != MP_OK) {
-		mp_registry_free(r);
-		return st;
-	}
-	*out = r;
-	return MP_OK;
-}
-
-mp_status mp_registry_load(const char *dir, struct mp_registry **out,
-			   struct mp_error *err)
-{
-	int fd = lock_dir(dir, false, err);
-	if (fd == -1)
-		return MP_ELOCK;
-	mp_status st = read_table(dir, false, out, err);
-	unlock_dir(fd);
-	return st;
-}
-
-static mp_status write_table(const struct mp_registry *r, struct mp_error *err)
-{
-	mp_json *root = mp_json_object();
-	mp_json_add_num(root, "version", 1);
-	mp_json *ms = mp_json_add_arr(root, "models");
-	for (size_t i = 0; i < r->nmodels; i++) {
-		const struct mp_reg_model *m = &r->models[i];
-		mp_json *o = mp_json_object();
-		mp_json_add_str(o, "id", m->id);
-		mp_json_add_str(o, "name", m->name ? m->name : "");
-		mp_json_add_str(o, "family", m->family ? m->family : "");
-		mp_json_add_str(o, "type", m->type ? m->type : "");
-		mp_json_add_str(o, "path", m->path ? m->path : "");
-		mp_json_add_str(o, "format", m->format ? m->format : "");
-		mp_json *fs = mp_json_add_arr(o, "files");
-		for (size_t k = 0; k < m->nfiles; k++) {
-			mp_json *f = mp_json_object();
-			mp_json_add_str(f, "path", m->files[k]);
-			mp_json_add_str(f, "sha256", m->sha256[k]);
-			mp_json_push(fs, f);
-		}
-		mp_json_push(ms, o);
-	}
-	char *text = mp_json_print(root, true);
-	mp_json_free(root);
-	char *path = mp_path_join(r->dir, MODELS);
-	mp_status st = text && path ? mp_atomic_write(path, text, err)
-				    : mp_error_set(err, MP_ENOMEM, "out of memory");
-	free(text);
-	free(path);
-	return st;
-}
-
-static bool copy_model(struct mp_reg_model *d, const struct mp_reg_model *s,
-		       const char *id)
-{
-	memset(d, 0, sizeof *d);
-	d->id = mp_strdup(id);
-	d->name = mp_strdup(s->name ? s->name : "");
-	d->family = mp_strdup(s->family ? s->family : "");
-	d->type = mp_strdup(s->type ? s->type : "");
-	d->path = mp_strdup(s->path ? s->path : "");
-	d->format = mp_strdup(s->format ? s->format : "");
-	d->files = calloc(s->nfiles + 1, sizeof *d->files);
-	d->sha256 = calloc(s->nfiles + 1, sizeof *d->sha256);
-	if (!d->id || !d->name || !d->family || !d->type || !d->path ||
-	    !d->format || !d->files || !d->sha256)
-		return false;
-	for (size_t k = 0; k < s->nfiles; k++) {
-		d->files[k] = mp_strdup(s->files[k]);
-		d->sha256[k] = mp_strdup(s->sha256[k] ? s->sha256[k] : "");
-		d->nfiles++;
-		if (!d->files[k] || !d->sha256[k])
-			return false;
-	}
-	return true;
-}
-
-mp_status mp_registry_check_writable(const char *dir, struct mp_error *err)
-{
-	return mp_dir_prepare(dir, "registry", err);
-}
-
-/* The first text of m that is not valid UTF-8 (what it is in *what), or
- * NULL: models.json is JSON, such text would be stored changed and a path
- * would no longer name the model. */
-static const char *not_utf8(const struct mp_reg_model *m, const char **what)
-{
-	const char *text[] = {m->name, m->family, m->type, m->path};
-	static const char *const label[] = {"name", "family", "type", "path"};
-	for (size_t i = 0; i < 4; i++)
-		if (text[i] && !mp_utf8_valid(text[i]))
-			return *what = label[i], text[i];
-	for (size_t i = 0; i < m->nfiles; i++)
-		if (!mp_utf8_valid(m->files[i]))
-			return *what = "file", m->files[i];
-	return NULL;
-}
+/* --- automatic ids ---------------------------------------------------- */
 
 /* Automatic ids are decimal numbers of at most 19 digits (below 10^19, so
- * no overflow): one more than the largest such id, or when that would take
- * 20 digits the smallest positive number not in use. Ids of other shapes
- * (names, longer numbers) are never produced, so they cannot collide. */
+ * no overflow): one more than the largest such id the registry ever held
+ * (registry_state.max_auto_id). */
 #define AUTO_ID_DIGITS 19
 
 /* The value of an automatic-shaped id; false for any other id. */
@@ -412,208 +164,405 @@ static bool auto_id_value(const char *id, uint64_t *v)
 	return true;
 }
 
-static mp_status next_id(const struct mp_registry *r, char buf[32],
-			 struct mp_error *err)
+/* Order of lists: automatic-shaped ids by value, then the others
+ * bytewise. */
+static int cmp_list_order(const void *a, const void *b)
 {
-	const uint64_t limit = 9999999999999999999ULL; /* 10^19 - 1 */
-	uint64_t max = 0, v;
-	for (size_t i = 0; i < r->nmodels; i++)
-		if (auto_id_value(r->models[i].id, &v) && v > max)
-			max = v;
-	if (max < limit) {
-		snprintf(buf, 32, "%llu", (unsigned long long)(max + 1));
-		return MP_OK;
+	const struct mp_reg_model *x = a, *y = b;
+	uint64_t u, v;
+	bool nx = auto_id_value(x->id, &u), ny = auto_id_value(y->id, &v);
+	if (nx && ny)
+		return (u > v) - (u < v);
+	if (nx != ny)
+		return nx ? -1 : 1;
+	return strcmp(x->id, y->id);
+}
+
+/* --- opening ------------------------------------------------------------ */
+
+const char *mp_regdb_name(const struct mp_regdb *db)
+{
+	return db->name;
+}
+
+struct mp_sql *mp_reg_sql(struct mp_regdb *db)
+{
+	return db->sql;
+}
+
+void mp_regdb_close(struct mp_regdb *db)
+{
+	if (!db)
+		return;
+	mp_sql_close(db->sql);
+	free(db->where);
+	free(db->name);
+	free(db);
+}
+
+/* Where a SQLite registry's database file is for a location that is not a
+ * URL: DIR/registry.db for a directory (or a missing path not ending in
+ * .db, .sqlite or .sqlite3), else the path itself. *is_dir tells which. */
+static char *sqlite_path(const char *where, bool *is_dir)
+{
+	struct stat sb;
+	if (stat(where, &sb) == 0)
+		*is_dir = S_ISDIR(sb.st_mode);
+	else {
+		const char *dot = strrchr(where, '.');
+		const char *slash = strrchr(where, '/');
+		*is_dir = !(dot && (!slash || dot > slash) &&
+			    (!strcmp(dot, ".db") || !strcmp(dot, ".sqlite") ||
+			     !strcmp(dot, ".sqlite3")));
 	}
-	/* Among n ids some number in 1..n+1 is free. */
-	size_t n = r->nmodels;
-	bool *used = calloc(n + 2, sizeof *used);
-	if (!used)
+	return *is_dir ? mp_path_join(where, DB_FILE) : mp_strdup(where);
+}
+
+/* The parent directory of path (caller frees). */
+static char *parent_dir(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	if (!slash)
+		return mp_strdup(".");
+	return slash == path ? mp_strdup("/")
+			     : strndup(path, (size_t)(slash - path));
+}
+
+/* Open or create the SQLite database at path for db; a missing one read
+ * only leaves db->sql NULL (an empty registry). */
+static mp_status open_sqlite(struct mp_regdb *db, const char *path,
+			     struct mp_error *err)
+{
+	struct stat sb;
+	bool exists = stat(path, &sb) == 0;
+	if (!exists && !db->write)
+		return MP_OK;
+	if (!exists) {
+		char *parent = parent_dir(path);
+		mp_status st = parent ? mp_mkdir_p(parent, err)
+				      : mp_error_set(err, MP_ENOMEM, "out of memory");
+		free(parent);
+		if (st != MP_OK)
+			return st;
+	}
+	unsigned fl = db->write ? MP_SQL_CREATE : MP_SQL_READONLY;
+	mp_status st = mp_sql_open(MP_SQL_SQLITE, path, fl, &db->sql, err);
+	if (st != MP_OK && db->write && st != MP_ENOMEM && st != MP_EFORMAT) {
+		char *parent = parent_dir(path);
+		bool ro = parent && access(parent, W_OK) != 0;
+		free(parent);
+		char why[MP_ERRMSG_MAX];
+		snprintf(why, sizeof why, "%s", err->msg);
+		return mp_error_set(err, MP_EPERM,
+				    "%s: cannot write the registry: %s",
+				    db->name,
+				    ro ? "its directory is read-only" : why);
+	}
+	return st;
+}
+
+/* Check the schema version: migrate an older one when writing. */
+static mp_status check_schema(struct mp_regdb *db, struct mp_error *err)
+{
+	int v;
+	mp_status st = mp_regschema_version(db->sql, &v, err);
+	if (st != MP_OK || v == MP_REG_SCHEMA_VERSION)
+		return st;
+	if (v > MP_REG_SCHEMA_VERSION)
+		return mp_error_set(err, MP_EFORMAT,
+				    "%s: registry schema version %d is newer than "
+				    "this modelprint's (%d); use a newer "
+				    "modelprint",
+				    db->name, v, MP_REG_SCHEMA_VERSION);
+	bool pg = mp_sql_kind(db->sql) == MP_SQL_PG;
+	if (pg && v == 0)
+		return mp_error_set(err, MP_ENOENT,
+				    "%s: holds no modelprint registry; an "
+				    "administrator creates one with 'modelprint "
+				    "registry init --global URL'",
+				    db->name);
+	if (!db->write)
+		return mp_error_set(err, MP_EFORMAT,
+				    "%s: registry schema version %d is older than "
+				    "this modelprint's (%d); open it once for "
+				    "writing ('modelprint registry init') to "
+				    "migrate it",
+				    db->name, v, MP_REG_SCHEMA_VERSION);
+	return mp_regschema_migrate(db->sql, err);
+}
+
+mp_status mp_regdb_open(const char *where, bool write, struct mp_regdb **out,
+			struct mp_error *err)
+{
+	*out = NULL;
+	struct mp_regdb *db = calloc(1, sizeof *db);
+	if (!db || !(db->where = mp_strdup(where))) {
+		free(db);
 		return mp_error_set(err, MP_ENOMEM, "out of memory");
-	for (size_t i = 0; i < n; i++)
-		if (auto_id_value(r->models[i].id, &v) && v <= n + 1)
-			used[v] = true;
-	size_t k = 1;
-	while (used[k])
-		k++;
-	free(used);
-	snprintf(buf, 32, "%zu", k);
-	if (mp_registry_find(r, buf)) /* cannot happen: k's digits mark k */
-		return mp_error_set(err, MP_EINVAL,
-				    "%s: no free automatic id; give one with "
-				    "--id",
-				    r->dir);
+	}
+	db->write = write;
+	mp_status st = MP_OK;
+	if (mp_registry_is_url(where)) {
+		st = mp_sql_open(MP_SQL_PG, where, write ? 0 : MP_SQL_READONLY,
+				 &db->sql, err);
+		if (st == MP_OK && !(db->name = mp_strdup(mp_sql_name(db->sql))))
+			st = mp_error_set(err, MP_ENOMEM, "out of memory");
+	} else {
+		bool is_dir;
+		char *path = sqlite_path(where, &is_dir);
+		db->name = mp_strdup(where);
+		if (!path || !db->name)
+			st = mp_error_set(err, MP_ENOMEM, "out of memory");
+		struct stat sb;
+		if (st == MP_OK && is_dir && stat(path, &sb) != 0 &&
+		    mp_regdir_exists(where))
+			st = mp_reg_import_dir_form(db, where, path, err);
+		else if (st == MP_OK)
+			st = open_sqlite(db, path, err);
+		free(path);
+	}
+	if (st == MP_OK && db->sql)
+		st = check_schema(db, err);
+	if (st != MP_OK) {
+		mp_regdb_close(db);
+		return st;
+	}
+	*out = db;
 	return MP_OK;
 }
 
-mp_status mp_registry_add(const char *dir, const struct mp_reg_model *model,
-			  const char *want_id, char **id_out,
-			  struct mp_error *err)
+mp_status mp_reg_attach(struct mp_regdb *db, struct mp_sql *sql)
 {
-	*id_out = NULL;
-	char show[MP_NAME_SHOW + 8];
-	if (want_id && !valid_new_id(want_id))
-		return mp_error_set(err, MP_EINVAL,
-				    "invalid model id '%s': use 1 to 64 letters, "
-				    "digits, '.', '_' or '-', not starting with "
-				    "'.' or '-'",
-				    mp_printable(want_id, show));
-	const char *what, *bad = not_utf8(model, &what);
-	if (bad) {
-		char nb[MP_NAME_SHOW + 8];
-		return mp_error_set(
-		    err, MP_EINVAL,
-		    "%s: the model's %s '%s' is not valid UTF-8 "
-		    "and cannot be stored in the registry",
-		    dir, what, mp_printable(bad, nb));
+	db->sql = sql;
+	return MP_OK;
+}
+
+bool mp_reg_writing(const struct mp_regdb *db)
+{
+	return db->write;
+}
+
+mp_status mp_regdb_check_write(struct mp_regdb *db, struct mp_error *err)
+{
+	if (!db->write || !db->sql)
+		return mp_error_set(err, MP_EPERM,
+				    "%s: cannot write the registry: it was "
+				    "opened for reading",
+				    db->name);
+	if (mp_sql_kind(db->sql) == MP_SQL_PG)
+		return mp_regpg_check_write(db->sql, err);
+	/* Taking the write lock is the test: it needs a writable file. */
+	mp_status st = mp_sql_begin(db->sql, true, err);
+	if (st == MP_OK)
+		st = mp_sql_exec(db->sql,
+				 "UPDATE registry_state SET value = value WHERE "
+				 "key = 'max_auto_id'",
+				 NULL, 0, NULL, err);
+	mp_sql_rollback(db->sql);
+	if (st == MP_EPERM || st == MP_EIO) {
+		char why[MP_ERRMSG_MAX];
+		snprintf(why, sizeof why, "%s", err->msg);
+		return mp_error_set(err, MP_EPERM,
+				    "%s: cannot write the registry (%s)",
+				    db->name, why);
 	}
-	mp_status st = mp_mkdir_p(dir, err);
+	return st;
+}
+
+/* --- reading models ---------------------------------------------------- */
+
+char *mp_reg_now(char buf[32])
+{
+	time_t t = time(NULL);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return buf;
+}
+
+static char *cell_dup(const struct mp_sql_res *r, size_t row, size_t col)
+{
+	const char *s = mp_sql_res_text(r, row, col);
+	return mp_strdup(s ? s : "");
+}
+
+/* The WHERE clause of the filter (and one id when id is not NULL) over
+ * models aliased m, with its parameters in p[*np]. */
+static void filter_sql(const struct mp_reg_filter *f, const char *id,
+		       char *sql, size_t cap, struct mp_sql_val p[4],
+		       size_t *np)
+{
+	*np = 0;
+	size_t n = (size_t)snprintf(sql, cap, " WHERE m.removed_at IS NULL");
+	const char *col[] = {"family", "type", "format"};
+	const char *val[] = {f ? f->family : NULL, f ? f->type : NULL,
+			     f ? f->format : NULL};
+	for (int k = 0; k < 3; k++)
+		if (val[k] && *val[k]) {
+			n += (size_t)snprintf(sql + n, cap - n, " AND m.%s = ?",
+					      col[k]);
+			p[(*np)++] = MP_SQL_TEXT(val[k]);
+		}
+	if (id) {
+		snprintf(sql + n, cap - n, " AND m.id = ?");
+		p[(*np)++] = MP_SQL_TEXT(id);
+	}
+}
+
+/* The files of the models in r (indexed), read with the same filter. */
+static mp_status attach_files(struct mp_regdb *db, struct mp_registry *r,
+			      const char *where, const struct mp_sql_val *p,
+			      size_t np, struct mp_error *err)
+{
+	char sql[512];
+	snprintf(sql, sizeof sql,
+		 "SELECT f.model_id, f.path, CAST(f.size AS TEXT), f.sha256 "
+		 "FROM model_files f JOIN models m ON m.id = f.model_id%s "
+		 "ORDER BY f.model_id, f.seq",
+		 where);
+	struct mp_sql_res *res;
+	mp_status st = mp_sql_exec(db->sql, sql, p, np, &res, err);
 	if (st != MP_OK)
 		return st;
-	int fd = lock_dir(dir, true, err);
-	if (fd < 0)
-		return MP_ELOCK;
-	struct mp_registry *r;
-	st = read_table(dir, false, &r, err);
-	if (st != MP_OK) {
-		unlock_dir(fd);
-		return st;
-	}
-	char idbuf[32];
-	const char *id = want_id;
-	if (id && mp_registry_find(r, id)) {
-		st = mp_error_set(err, MP_EINVAL,
-				  "%s: model id '%s' already exists", dir, id);
-	} else if (!id) {
-		st = next_id(r, idbuf, err);
-		id = idbuf;
-	}
-	if (st == MP_OK) {
-		struct mp_reg_model *nm =
-			realloc(r->models, (r->nmodels + 1) * sizeof *nm);
-		if (!nm) {
-			st = mp_error_set(err, MP_ENOMEM, "out of memory");
-		} else {
-			r->models = nm;
-			free(r->by_id); /* stale once the table grows */
-			r->by_id = NULL;
-			bool ok = copy_model(&nm[r->nmodels], model, id);
-			r->nmodels++;
-			st = ok ? write_table(r, err)
-				: mp_error_set(err, MP_ENOMEM, "out of memory");
+	/* two passes: count each model's files, then fill them in order */
+	for (int pass = 0; pass < 2 && st == MP_OK; pass++) {
+		for (size_t i = 0; i < res->nrows; i++) {
+			struct mp_reg_model *m = (struct mp_reg_model *)
+				mp_registry_find(r, mp_sql_res_text(res, i, 0));
+			if (!m)
+				continue; /* a model the name glob dropped */
+			if (pass == 0) {
+				m->nfiles++;
+				continue;
+			}
+			size_t k = m->nfiles++;
+			const char *size = mp_sql_res_text(res, i, 2);
+			m->files[k] = cell_dup(res, i, 1);
+			m->sha256[k] = cell_dup(res, i, 3);
+			m->sizes[k] = size ? strtoull(size, NULL, 10) : 0;
+			if (!m->files[k] || !m->sha256[k])
+				st = mp_error_set(err, MP_ENOMEM, "out of memory");
+		}
+		for (size_t j = 0; pass == 0 && j < r->nmodels; j++) {
+			struct mp_reg_model *m = &r->models[j];
+			m->files = calloc(m->nfiles + 1, sizeof *m->files);
+			m->sha256 = calloc(m->nfiles + 1, sizeof *m->sha256);
+			m->sizes = calloc(m->nfiles + 1, sizeof *m->sizes);
+			m->nfiles = 0;
+			if (!m->files || !m->sha256 || !m->sizes)
+				st = mp_error_set(err, MP_ENOMEM, "out of memory");
 		}
 	}
-	if (st == MP_OK && !(*id_out = mp_strdup(id)))
-		st = mp_error_set(err, MP_ENOMEM, "out of memory");
-	mp_registry_free(r);
-	unlock_dir(fd);
+	mp_sql_res_free(res);
 	return st;
 }
 
-char *mp_registry_fp_path(const char *dir, const char *id, const char *method)
-{
-	size_t n = strlen(dir) + strlen(id) + strlen(method) + 32;
-	char *p = malloc(n);
-	if (p)
-		snprintf(p, n, "%s/fingerprints/%s.%s.json", dir, id, method);
-	return p;
-}
-
-mp_status mp_registry_remove(const char *dir, const char *id,
-			     struct mp_error *err)
-{
-	int fd = lock_dir(dir, true, err);
-	if (fd < 0)
-		return MP_ELOCK;
-	struct mp_registry *r;
-	mp_status st = read_table(dir, true, &r, err);
-	if (st != MP_OK) {
-		unlock_dir(fd);
-		return st;
-	}
-	/* Every entry with the id goes, so that rm repairs a table in which
-	 * an id appears twice. */
-	size_t kept = 0;
-	for (size_t i = 0; i < r->nmodels; i++) {
-		if (strcmp(r->models[i].id, id) == 0)
-			model_done(&r->models[i]);
-		else
-			r->models[kept++] = r->models[i];
-	}
-	if (kept == r->nmodels) {
-		char show[MP_NAME_SHOW + 8];
-		st = mp_error_set(err, MP_ENOENT, "%s: no model with id '%s'",
-				  dir, mp_printable(id, show));
-	} else {
-		r->nmodels = kept;
-		st = write_table(r, err);
-		const char *const *names = mp_method_names();
-		for (int k = 0; st == MP_OK && names[k]; k++) {
-			char *p = mp_registry_fp_path(dir, id, names[k]);
-			if (p)
-				unlink(p);
-			free(p);
-		}
-	}
-	mp_registry_free(r);
-	unlock_dir(fd);
-	return st;
-}
-
-mp_status mp_registry_put_fp(const char *dir, const char *id,
-			     const struct mp_fingerprint *fp,
-			     struct mp_error *err)
-{
-	if (!valid_name(id) || !valid_name(fp->method))
-		return mp_error_set(err, MP_EINVAL, "invalid id or method name");
-	char *sub = mp_path_join(dir, "fingerprints");
-	mp_status st = sub ? mp_mkdir_p(sub, err)
-			   : mp_error_set(err, MP_ENOMEM, "out of memory");
-	free(sub);
-	if (st != MP_OK)
-		return st;
-	char *path = mp_registry_fp_path(dir, id, fp->method);
-	if (!path)
-		return mp_error_set(err, MP_ENOMEM, "out of memory");
-	int fd = lock_dir(dir, true, err);
-	struct mp_atomic a = {0};
-	if (fd < 0)
-		st = MP_ELOCK;
-	else
-		st = mp_atomic_open(&a, path, err);
-	if (st == MP_OK) {
-		/* streamed: no tree of the whole fingerprint in memory */
-		struct mp_jw *w = mp_jw_new(a.fp, false);
-		bool ok = w && mp_fp_write_json(w, NULL, fp);
-		if (!mp_jw_free(w) || !ok) {
-			mp_atomic_abort(&a);
-			st = mp_error_set(err, MP_EIO, "%s: cannot write", path);
-		} else {
-			st = mp_atomic_commit(&a, err);
-		}
-	}
-	unlock_dir(fd);
-	free(path);
-	return st;
-}
-
-mp_status mp_registry_get_fp(const char *dir, const char *id,
-			     const char *method, struct mp_fingerprint **out,
-			     struct mp_error *err)
+/* The models the filter keeps (one id when id is not NULL). */
+static mp_status query_models(struct mp_regdb *db,
+			      const struct mp_reg_filter *f, const char *id,
+			      struct mp_registry **out, struct mp_error *err)
 {
 	*out = NULL;
-	if (!valid_name(id) || !valid_name(method))
-		return mp_error_set(err, MP_EINVAL, "invalid id or method name");
-	char *path = mp_registry_fp_path(dir, id, method);
-	if (!path)
+	struct mp_registry *r = mp_reg_list_new(db->name);
+	if (!r)
 		return mp_error_set(err, MP_ENOMEM, "out of memory");
-	mp_json *j;
-	int fd = lock_dir(dir, false, err);
-	mp_status st = fd == -1 ? MP_ELOCK : mp_json_load(path, MAX_FP, &j, err);
-	unlock_dir(fd);
-	if (st == MP_OK) {
-		st = mp_fp_from_json(j, path, out, err);
-		mp_json_free(j);
+	if (!db->sql) { /* a registry that does not exist yet */
+		if (!mp_reg_index(r)) {
+			mp_registry_free(r);
+			return mp_error_set(err, MP_ENOMEM, "out of memory");
+		}
+		*out = r;
+		return MP_OK;
 	}
-	free(path);
+	char where[256], sql[512];
+	struct mp_sql_val p[4];
+	size_t np;
+	filter_sql(f, id, where, sizeof where, p, &np);
+	snprintf(sql, sizeof sql,
+		 "SELECT m.id, m.name, m.family, m.type, m.path, m.format, "
+		 "m.added_at, m.extra FROM models m%s",
+		 where);
+	struct mp_sql_res *res;
+	mp_status st = mp_sql_exec(db->sql, sql, p, np, &res, err);
+	if (st == MP_OK && !(r->models = calloc(res->nrows + 1, sizeof *r->models)))
+		st = mp_error_set(err, MP_ENOMEM, "out of memory");
+	const char *glob = f && f->name_glob && *f->name_glob ? f->name_glob
+							       : NULL;
+	for (size_t i = 0; st == MP_OK && i < res->nrows; i++) {
+		const char *name = mp_sql_res_text(res, i, 1);
+		if (glob && fnmatch(glob, name ? name : "", 0) != 0)
+			continue;
+		struct mp_reg_model *m = &r->models[r->nmodels++];
+		m->id = cell_dup(res, i, 0);
+		m->name = cell_dup(res, i, 1);
+		m->family = cell_dup(res, i, 2);
+		m->type = cell_dup(res, i, 3);
+		m->path = cell_dup(res, i, 4);
+		m->format = cell_dup(res, i, 5);
+		m->added = cell_dup(res, i, 6);
+		const char *extra = mp_sql_res_text(res, i, 7);
+		m->extra = extra ? mp_strdup(extra) : NULL;
+		if (!m->id || !m->name || !m->family || !m->type || !m->path ||
+		    !m->format || !m->added)
+			st = mp_error_set(err, MP_ENOMEM, "out of memory");
+	}
+	if (st == MP_OK) {
+		mp_sql_res_free(res);
+		res = NULL;
+		qsort(r->models, r->nmodels, sizeof *r->models, cmp_list_order);
+		if (!mp_reg_index(r))
+			st = mp_error_set(err, MP_ENOMEM, "out of memory");
+	}
+	mp_sql_res_free(res);
+	if (st == MP_OK)
+		st = attach_files(db, r, where, p, np, err);
+	if (st != MP_OK) {
+		mp_registry_free(r);
+		return st;
+	}
+	*out = r;
+	return MP_OK;
+}
+
+mp_status mp_regdb_list(struct mp_regdb *db, const struct mp_reg_filter *f,
+			struct mp_registry **out, struct mp_error *err)
+{
+	return query_models(db, f, NULL, out, err);
+}
+
+mp_status mp_regdb_get(struct mp_regdb *db, const char *id,
+		       struct mp_reg_model **out, struct mp_error *err)
+{
+	*out = NULL;
+	struct mp_registry *r;
+	mp_status st = query_models(db, NULL, id, &r, err);
+	if (st != MP_OK)
+		return st;
+	if (r->nmodels == 0) {
+		mp_registry_free(r);
+		char show[MP_NAME_SHOW + 8];
+		return mp_error_set(err, MP_ENOENT, "%s: no model with id '%s'",
+				    db->name, mp_printable(id, show));
+	}
+	*out = malloc(sizeof **out);
+	if (!*out) {
+		mp_registry_free(r);
+		return mp_error_set(err, MP_ENOMEM, "out of memory");
+	}
+	**out = r->models[0];
+	r->nmodels = 0; /* moved out */
+	mp_registry_free(r);
+	return MP_OK;
+}
+
+mp_status mp_registry_load(const char *where, struct mp_registry **out,
+			   struct mp_error *err)
+{
+	*out = NULL;
+	struct mp_regdb *db;
+	mp_status st = mp_regdb_open(where, false, &db, err);
+	if (st == MP_OK)
+		st = mp_regdb_list(db, NULL, out, err);
+	mp_regdb_close(db);
 	return st;
 }

@@ -91,12 +91,11 @@ static mp_status load_registry(struct mp_tui_data *d, const char *dir,
 			       size_t *cap, struct mp_error *err)
 {
 	struct mp_registry *r;
-	mp_status st = mp_registry_load(dir, &r, err);
+	mp_status st = mp_regdb_open(dir, false, &d->registry, err);
 	if (st != MP_OK)
 		return st;
-	d->registry_dir = mp_strdup(dir);
-	if (!d->registry_dir)
-		st = mp_error_set(err, MP_ENOMEM, "out of memory");
+	if ((st = mp_regdb_list(d->registry, NULL, &r, err)) != MP_OK)
+		return st;
 	for (size_t i = 0; i < r->nmodels && st == MP_OK; i++) {
 		const struct mp_reg_model *rm = &r->models[i];
 		if (!progress(prog, "fingerprints", i, r->nmodels)) {
@@ -111,8 +110,8 @@ static mp_status load_registry(struct mp_tui_data *d, const char *dir,
 		m->in_registry = true;
 		struct mp_fingerprint *fp;
 		struct mp_error e2;
-		if (mp_registry_get_fp(dir, rm->id, "tensors", &fp, &e2) ==
-		    MP_OK) {
+		if (mp_regdb_get_fp(d->registry, rm->id, "tensors", &fp,
+				    &e2) == MP_OK) {
 			m->has_fp = true;
 			m->params = fp->params;
 			mp_tui_dtype_mix(fp->dtype_params, fp->params,
@@ -355,7 +354,7 @@ void mp_tui_data_free(struct mp_tui_data *d)
 	free(d->row_model);
 	mp_simmatrix_file_close(d->file);
 	mp_model_info_free(d->info);
-	free(d->registry_dir);
+	mp_regdb_close(d->registry);
 	free(d->fp_file);
 	free(d->origin);
 	free(d);

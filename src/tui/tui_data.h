@@ -22,7 +22,7 @@ struct mp_tui_model {
 };
 
 struct mp_tui_data {
-	char *registry_dir; /* NULL without a registry */
+	struct mp_regdb *registry; /* open for reading; NULL without one */
 	char *fp_file;      /* a run's fingerprints.json, NULL without */
 	char *origin;       /* where the data came from, for the status line */
 	size_t n;

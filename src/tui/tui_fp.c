@@ -47,8 +47,8 @@ mp_status mp_tui_data_fp(const struct mp_tui_data *d, size_t mi,
 			return st;
 		}
 	}
-	if (st == MP_ENOENT && d->registry_dir && mo->in_registry)
-		st = mp_registry_get_fp(d->registry_dir, mo->id, method, out,
+	if (st == MP_ENOENT && d->registry && mo->in_registry)
+		st = mp_regdb_get_fp(d->registry, mo->id, method, out,
 					&err);
 	if (st == MP_OK)
 		return MP_OK;
@@ -57,9 +57,9 @@ mp_status mp_tui_data_fp(const struct mp_tui_data *d, size_t mi,
 	else if (d->fp_file)
 		snprintf(why, MP_ERRMSG_MAX, "no %s fingerprint in the run's "
 			 "fingerprints.json%s", method,
-			 d->registry_dir && mo->in_registry ? " or the registry"
+			 d->registry && mo->in_registry ? " or the registry"
 							    : "");
-	else if (d->registry_dir && mo->in_registry)
+	else if (d->registry && mo->in_registry)
 		snprintf(why, MP_ERRMSG_MAX, "no %s fingerprint in the registry",
 			 method);
 	else
