@@ -150,7 +150,7 @@ concurrent "$S" sqlite
 ic=$(sqlite3 "$S/registry.db" 'PRAGMA integrity_check' 2>&1)
 [ "$ic" = ok ] || fail "integrity_check after concurrent adds: $ic"
 K="$T/sqlite-kill"
-"$MP_BIN" registry --registry "$K" init || fail "registry init of $K"
+"$MP_BIN" registry --registry "$K" init >/dev/null || fail "registry init of $K"
 killed "$K" sqlite-kill "$K/registry.db"
 
 # A read-only registry directory (0555): add refuses with one clear line
