@@ -197,8 +197,8 @@ url_as() {
 	*) printf '%s?user=%s' "$MP_PG_URL" "$1" ;;
 	esac
 }
-"$MP_BIN" registry --global-registry "$MP_PG_URL" init || fail "registry init of $MP_PG_URL"
-"$MP_BIN" registry --global-registry "$MP_PG_URL" init || fail "second registry init changed something or failed"
+"$MP_BIN" registry --global-registry "$MP_PG_URL" init >/dev/null || fail "registry init of $MP_PG_URL"
+"$MP_BIN" registry --global-registry "$MP_PG_URL" init >/dev/null || fail "second registry init of $MP_PG_URL"
 concurrent "$MP_PG_URL" pg
 killed "$MP_PG_URL" pg-kill ""
 
@@ -208,13 +208,18 @@ pg_psql -c 'CREATE ROLE mp_ro LOGIN; GRANT modelprint_reader TO mp_ro;
 	CREATE ROLE mp_rw LOGIN; GRANT modelprint_writer TO mp_rw;' >/dev/null ||
 	fail "creating the test roles"
 one "$M/pg-ro.safetensors" 888888
+ro=$(url_as mp_ro) rw=$(url_as mp_rw)
 rc=0
-err=$("$MP_BIN" registry --registry "$(url_as mp_ro)" add "$M/pg-ro.safetensors" 2>&1) || rc=$?
-[ $rc = 1 ] && oneline "$err" || fail "add as a reader: exit $rc, '$err'"
+err=$("$MP_BIN" registry --global-registry "$ro" --write-to-registry add "$M/pg-ro.safetensors" 2>&1) || rc=$?
+[ $rc = 1 ] && oneline "$err" || fail "--write-to-registry add as a reader: exit $rc, '$err'"
 echo "$err" | grep -Eq 'INSERT|UPDATE|DELETE' || fail "reader's error names no privilege: $err"
-"$MP_BIN" registry --registry "$(url_as mp_ro)" list >/dev/null || fail "list as a reader"
-n=$(ids "$(url_as mp_ro)" | wc -l)
-id=$("$MP_BIN" registry --registry "$(url_as mp_rw)" add "$M/pg-ro.safetensors") || fail "add as a writer"
+rc=0
+e2=$("$MP_BIN" registry --registry "$ro" add "$M/pg-ro.safetensors" 2>&1) || rc=$?
+[ $rc = 1 ] && oneline "$e2" || fail "add as a reader: exit $rc, '$e2'"
+"$MP_BIN" registry --registry "$ro" list >/dev/null || fail "list as a reader"
+n=$(ids "$ro" | wc -l)
+id=$("$MP_BIN" registry --global-registry "$rw" --write-to-registry add "$M/pg-ro.safetensors") ||
+	fail "--write-to-registry add as a writer"
 m=$(ids "$MP_PG_URL" | wc -l)
 [ "$m" = $((n + 1)) ] || fail "the writer's add: $n -> $m models"
 ids "$MP_PG_URL" | grep -qx "$id" || fail "the writer's id '$id' is not listed"
