@@ -197,6 +197,12 @@ url_as() {
 	*) printf '%s?user=%s' "$MP_PG_URL" "$1" ;;
 	esac
 }
+# before init: one line saying how to create it, with a command that works
+rc=0
+err=$("$MP_BIN" registry --registry "$MP_PG_URL" list 2>&1) || rc=$?
+[ $rc = 1 ] && oneline "$err" || fail "list before init: exit $rc, '$err'"
+echo "$err" | grep -q -- '--global-registry [^ ]* init' ||
+	fail "the error before init does not give the init command that works: $err"
 "$MP_BIN" registry --global-registry "$MP_PG_URL" init >/dev/null || fail "registry init of $MP_PG_URL"
 "$MP_BIN" registry --global-registry "$MP_PG_URL" init >/dev/null || fail "second registry init of $MP_PG_URL"
 concurrent "$MP_PG_URL" pg
