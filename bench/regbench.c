@@ -46,7 +46,7 @@ static double median_window(const double *t, size_t end)
 static int write_model(const char *path, uint64_t i)
 {
 	static const char hdr[] =
-		"{\"w\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}}";
+	    "{\"w\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}}";
 	char h[64];
 	size_t hl = sizeof hdr - 1, padded = (hl + 7) / 8 * 8;
 	memset(h, ' ', padded);
@@ -161,19 +161,22 @@ int main(int argc, char **argv)
 			best_list = d;
 		struct mp_fingerprint *fp = NULL;
 		t0 = now();
-		if (mp_regdb_get_fp(db, probe_id, "tensors", &fp, &err) != MP_OK)
+		if (mp_regdb_get_fp(db, probe_id, "tensors", &fp, &err) !=
+		    MP_OK)
 			goto out;
 		d = now() - t0;
 		mp_fp_free(fp);
 		if (d < best_get)
 			best_get = d;
 	}
-	printf("mp_regdb_list --family fam7 (%zu models): %8.3f ms (target <= 50)  "
+	printf("mp_regdb_list --family fam7 (%zu models): %8.3f ms (target <= "
+	       "50)  "
 	       "%s\n",
 	       kept, best_list * 1e3, best_list <= 0.05 ? "ok" : "OVER TARGET");
-	printf("mp_regdb_get_fp %s tensors:            %8.3f ms (target <= 50)  "
-	       "%s\n",
-	       probe_id, best_get * 1e3, best_get <= 0.05 ? "ok" : "OVER TARGET");
+	printf(
+	    "mp_regdb_get_fp %s tensors:            %8.3f ms (target <= 50)  "
+	    "%s\n",
+	    probe_id, best_get * 1e3, best_get <= 0.05 ? "ok" : "OVER TARGET");
 	struct rusage ru;
 	getrusage(RUSAGE_SELF, &ru);
 	printf("peak RSS: %.1f MB\n", (double)ru.ru_maxrss / 1024);
