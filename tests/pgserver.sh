@@ -16,6 +16,8 @@
 #   pg_psql SQL...  run each SQL with psql as the superuser on mp (-X -q -A
 #                 -t, stops at the first error).
 #   pg_stop       stop the server, remove the directory (idempotent).
+# MP_PG_BINDIR overrides where initdb and pg_ctl are looked for (default:
+# the last /usr/lib/postgresql/*/bin in glob order).
 
 pg_fail() {
 	echo "pgserver: $*" >&2
@@ -23,12 +25,17 @@ pg_fail() {
 }
 
 pg_start() {
-	PG_BIN=
-	for d in /usr/lib/postgresql/*/bin; do
-		[ -x "$d/initdb" ] && [ -x "$d/pg_ctl" ] && PG_BIN=$d
-	done
-	[ -n "$PG_BIN" ] || [ -z "${MP_PG_BINDIR:-}" ] || PG_BIN=$MP_PG_BINDIR
-	[ -n "$PG_BIN" ] && command -v psql >/dev/null 2>&1 ||
+	# MP_PG_BINDIR: another installation's bin directory
+	PG_BIN=${MP_PG_BINDIR:-}
+	if [ -z "$PG_BIN" ]; then
+		for d in /usr/lib/postgresql/*/bin; do
+			[ -x "$d/initdb" ] && PG_BIN=$d
+		done
+	fi
+	PG_PSQL=$PG_BIN/psql
+	[ -x "$PG_PSQL" ] || PG_PSQL=$(command -v psql || :)
+	[ -n "$PG_BIN" ] && [ -x "$PG_BIN/initdb" ] && [ -x "$PG_BIN/pg_ctl" ] &&
+		[ -n "$PG_PSQL" ] ||
 		pg_fail "PostgreSQL server binaries (initdb, pg_ctl, psql) not found: install postgresql (./autogen.sh --deps)"
 	# The socket path must stay under 107 bytes: a short directory in /tmp
 	# unless TMPDIR is short too.
@@ -73,7 +80,7 @@ EOF
 	MP_PG_CTL="$PG_AS $PG_BIN/pg_ctl -D $MP_PG_DIR/data -l $MP_PG_DIR/log"
 	$MP_PG_CTL -w -t 60 start >/dev/null 2>&1 ||
 		{ cat "$MP_PG_DIR/log" >&2; pg_fail "the server did not start"; }
-	psql -X -q -h "$MP_PG_DIR" -U "$PG_SUPER" -d postgres \
+	"$PG_PSQL" -X -q -h "$MP_PG_DIR" -U "$PG_SUPER" -d postgres \
 		-c 'CREATE DATABASE mp' >/dev/null ||
 		pg_fail "cannot create database mp"
 	MP_PG_URL="postgresql:///mp?host=$MP_PG_DIR&user=$PG_SUPER"
@@ -84,7 +91,7 @@ pg_psql() {
 	n=$#
 	for s in "$@"; do set -- "$@" -c "$s"; done
 	shift "$n"
-	psql -X -q -A -t -v ON_ERROR_STOP=1 -h "$MP_PG_DIR" -U "$PG_SUPER" \
+	"$PG_PSQL" -X -q -A -t -v ON_ERROR_STOP=1 -h "$MP_PG_DIR" -U "$PG_SUPER" \
 		-d mp "$@"
 }
 
