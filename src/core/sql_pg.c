@@ -26,7 +26,7 @@
 
 #define CONNECT_TIMEOUT "10" /* seconds, unless the URL or env says */
 
-/* --- names: the password hidden ------------------------------------------ */
+/* --- names: the password hidden ------------------------------------------- */
 
 static bool is_url(const char *s)
 {
@@ -180,7 +180,7 @@ static char *hide_password(const char *where)
 	return o;
 }
 
-/* --- errors ---------------------------------------------------------------- */
+/* --- errors --------------------------------------------------------------- */
 
 /* "NAME: WHAT MSG" with msg on one line (runs of white space become one
  * space) and both name and message made safe for a terminal. */
@@ -250,7 +250,7 @@ static bool command_ok(const PGresult *res)
 	       s == PGRES_EMPTY_QUERY;
 }
 
-/* --- connections ------------------------------------------------------------ */
+/* --- connections ---------------------------------------------------------- */
 
 static void drop_notice(void *arg, const char *message)
 {
@@ -330,7 +330,7 @@ const char *mp_pg_name(const struct mp_sql *db)
 	return db->name;
 }
 
-/* --- placeholders ------------------------------------------------------------ */
+/* --- placeholders --------------------------------------------------------- */
 
 static bool ident_char(char c)
 {
@@ -443,7 +443,7 @@ static char *number_placeholders(const char *sql, size_t *n)
 	return o;
 }
 
-/* --- statements -------------------------------------------------------------- */
+/* --- statements ----------------------------------------------------------- */
 
 static void res_free(struct mp_sql_res *r)
 {
