@@ -410,6 +410,18 @@ START_TEST(test_password_hidden)
 				    "/mp-nosrv: cannot connect: ") == e.msg,
 		      "%s", e.msg);
 	ck_assert_msg(!strstr(e.msg, "secret"), "%s", e.msg);
+	/* libpq quotes a malformed token, which may be the password */
+	const char *bad[3] = {
+		"postgresql://bob:se%zzcret@/mp?host=/nonexistent",
+		"postgresql:///mp?host=/nonexistent&password=se%zzcret",
+		"postgresql://bob:se%zzcret@/mp?host=/x&password=se%zzcret2"};
+	for (int i = 0; i < 3; i++) {
+		ck_assert_int_eq(mp_pg_open(bad[i], 0, &db, &e), MP_EIO);
+		ck_assert_msg(strstr(e.msg, "cannot connect: invalid "
+					    "percent-encoded token: \"***"),
+			      "%s", e.msg);
+		ck_assert_msg(!strstr(e.msg, "cret"), "%s", e.msg);
+	}
 }
 END_TEST
 

@@ -26,6 +26,28 @@
 
 #define CONNECT_TIMEOUT "10" /* seconds, unless the URL or env says */
 
+/* Where the passwords are in a connection string: libpq's messages about a
+ * malformed one quote the bad token, which may be one. */
+#define MAX_SECRETS 8
+struct secrets {
+	size_t n;
+	bool overflow; /* more than MAX_SECRETS */
+	const char *p[MAX_SECRETS];
+	size_t len[MAX_SECRETS];
+};
+
+static void add_secret(struct secrets *sec, const char *p, size_t len)
+{
+	if (len == 0)
+		return;
+	if (sec->n == MAX_SECRETS) {
+		sec->overflow = true;
+		return;
+	}
+	sec->p[sec->n] = p;
+	sec->len[sec->n++] = len;
+}
+
 /* --- names: the password hidden ------------------------------------------- */
 
 static bool is_url(const char *s)
@@ -72,7 +94,7 @@ static bool key_is_password(const char *k, size_t n)
 }
 
 /* URL: user:PASSWORD@host and ?password=PASSWORD (or &password=). */
-static void hide_url(const char *s, char *o)
+static void hide_url(const char *s, char *o, struct secrets *sec)
 {
 	const char *p = strstr(s, "://") + 3;
 	size_t auth = strcspn(p, "/?");
@@ -82,6 +104,7 @@ static void hide_url(const char *s, char *o)
 			at = q;
 	const char *colon = at ? memchr(p, ':', (size_t)(at - p)) : NULL;
 	if (colon) {
+		add_secret(sec, colon + 1, (size_t)(at - colon - 1));
 		size_t n = (size_t)(colon + 1 - s);
 		memcpy(o, s, n);
 		o += n;
@@ -102,6 +125,7 @@ static void hide_url(const char *s, char *o)
 		const char *eq = memchr(s, '=', plen);
 		if (eq && key_is_password(s, (size_t)(eq - s))) {
 			n = (size_t)(eq + 1 - s);
+			add_secret(sec, eq + 1, plen - n);
 			memcpy(o, s, n);
 			o += n;
 			o += sprintf(o, "***");
@@ -117,7 +141,7 @@ static void hide_url(const char *s, char *o)
 }
 
 /* key=value string: password=VALUE (VALUE bare or '...' with \ escapes). */
-static void hide_keyvalue(const char *s, char *o)
+static void hide_keyvalue(const char *s, char *o, struct secrets *sec)
 {
 	while (*s) {
 		while (is_space(*s))
@@ -153,6 +177,11 @@ static void hide_keyvalue(const char *s, char *o)
 			}
 		}
 		if (klen == 8 && memcmp(key, "password", 8) == 0) {
+			size_t vlen = (size_t)(s - val);
+			if (vlen >= 2 && *val == '\'')
+				add_secret(sec, val + 1, vlen - 2);
+			else
+				add_secret(sec, val, vlen);
 			o += sprintf(o, "***");
 		} else {
 			memcpy(o, val, (size_t)(s - val));
@@ -162,10 +191,10 @@ static void hide_keyvalue(const char *s, char *o)
 	*o = '\0';
 }
 
-/* A heap copy of where with any password replaced by "***"; NULL on
- * allocation failure. Each replacement adds at most 3 bytes, and there
- * are fewer replacements than bytes. */
-static char *hide_password(const char *where)
+/* A heap copy of where with any password replaced by "***" (NULL on
+ * allocation failure), the passwords' places in *sec. Each replacement adds
+ * at most 3 bytes, and there are fewer replacements than bytes. */
+static char *hide_password(const char *where, struct secrets *sec)
 {
 	size_t len = strlen(where);
 	if (len > SIZE_MAX / 4 - 8)
@@ -174,9 +203,39 @@ static char *hide_password(const char *where)
 	if (!o)
 		return NULL;
 	if (is_url(where))
-		hide_url(where, o);
+		hide_url(where, o, sec);
 	else
-		hide_keyvalue(where, o);
+		hide_keyvalue(where, o, sec);
+	return o;
+}
+
+/* msg with every password of sec replaced by "***" (heap; NULL on
+ * allocation failure); a placeholder when there were too many to track. */
+static char *scrub(const char *msg, const struct secrets *sec)
+{
+	if (sec->overflow)
+		return mp_strdup("(libpq's message is hidden: the connection "
+				 "string holds many passwords)");
+	size_t len = strlen(msg);
+	if (len > SIZE_MAX / 3 - 1)
+		return NULL;
+	char *o = malloc(len * 3 + 1), *w = o;
+	if (!o)
+		return NULL;
+	while (*msg) {
+		size_t hit = 0;
+		for (size_t i = 0; i < sec->n; i++) /* the longest */
+			if (sec->len[i] > hit &&
+			    strncmp(msg, sec->p[i], sec->len[i]) == 0)
+				hit = sec->len[i];
+		if (hit) {
+			w += sprintf(w, "***");
+			msg += hit;
+		} else {
+			*w++ = *msg++;
+		}
+	}
+	*w = '\0';
 	return o;
 }
 
@@ -278,7 +337,8 @@ mp_status mp_pg_open(const char *where, unsigned flags, struct mp_sql **out,
 	if (!db)
 		return mp_error_set(err, MP_ENOMEM, "out of memory");
 	db->kind = MP_SQL_PG;
-	db->name = hide_password(where);
+	struct secrets sec = {0};
+	db->name = hide_password(where, &sec);
 	if (!db->name) {
 		mp_pg_close(db);
 		return mp_error_set(err, MP_ENOMEM, "out of memory");
@@ -304,8 +364,12 @@ mp_status mp_pg_open(const char *where, unsigned flags, struct mp_sql **out,
 	}
 	db->conn = c;
 	if (PQstatus(c) != CONNECTION_OK) {
-		mp_status st = fail(err, MP_EIO, db->name, "cannot connect: ",
-				    PQerrorMessage(c));
+		char *msg = scrub(PQerrorMessage(c), &sec);
+		mp_status st = msg ? fail(err, MP_EIO, db->name,
+					  "cannot connect: ", msg)
+				   : mp_error_set(err, MP_ENOMEM,
+						  "out of memory");
+		free(msg);
 		mp_pg_close(db);
 		return st;
 	}
