@@ -43,6 +43,13 @@ pg_start() {
 	[ ${#base} -le 40 ] || base=/tmp
 	MP_PG_DIR=$(mktemp -d "$base/mppg.XXXXXX") ||
 		pg_fail "cannot create a temporary directory in $base"
+	# the previous EXIT trap (lib.sh removes its directory), kept and run
+	# after pg_stop; through a file since dash's $(trap) is empty
+	trap >"$MP_PG_DIR/traps"
+	PG_PREV_TRAP=$(sed -n 's/^trap -- \(.*\) EXIT$/\1/p' "$MP_PG_DIR/traps")
+	eval "PG_PREV_TRAP=${PG_PREV_TRAP:-''}"
+	trap 'pg_stop; eval "$PG_PREV_TRAP"' EXIT
+	trap 'exit 130' INT HUP TERM
 	if [ "$(id -u)" = 0 ]; then
 		# initdb and postgres refuse to run as root.
 		id postgres >/dev/null 2>&1 ||
@@ -56,13 +63,6 @@ pg_start() {
 		PG_SUPER=$(id -un)
 		PG_AS=
 	fi
-	# the previous EXIT trap (lib.sh removes its directory), kept and run
-	# after pg_stop; through a file since dash's $(trap) is empty
-	trap >"$MP_PG_DIR/traps"
-	PG_PREV_TRAP=$(sed -n 's/^trap -- \(.*\) EXIT$/\1/p' "$MP_PG_DIR/traps")
-	eval "PG_PREV_TRAP=${PG_PREV_TRAP:-''}"
-	trap 'pg_stop; eval "$PG_PREV_TRAP"' EXIT
-	trap 'exit 130' INT HUP TERM
 	$PG_AS "$PG_BIN/initdb" -D "$MP_PG_DIR/data" -U "$PG_SUPER" -A trust \
 		-E UTF8 --no-locale --no-sync >"$MP_PG_DIR/initdb.log" 2>&1 ||
 		{ cat "$MP_PG_DIR/initdb.log" >&2; pg_fail "initdb failed"; }
