@@ -370,7 +370,7 @@ mp_status mp_reg_store_fp(struct mp_regdb *db, const char *id,
 		args = mp_json_print(fp->args, false);
 	if (!z || (fp->args && !args))
 		st = mp_error_set(err, MP_ENOMEM, "out of memory");
-	else if (compress2(z, &zlen, (const Bytef *)text, len, 6) != Z_OK)
+	else if (compress2(z, &zlen, (const Bytef *)text, len, Z_BEST_SPEED) != Z_OK)
 		st = mp_error_set(err, MP_ENOMEM, "out of memory compressing "
 						  "a fingerprint");
 	char now[32], raw[24];
