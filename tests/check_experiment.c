@@ -165,7 +165,7 @@ START_TEST(test_foreign_fingerprint)
 					  .format = "safetensors", .nfiles = 1,
 					  .files = &file, .sha256 = &sha};
 		char *id;
-		ck_assert_int_eq(mp_registry_add(reg, &rm, NULL, &id, &err), MP_OK);
+		ck_assert_int_eq(tu_reg_add(reg, &rm, NULL, &id, &err), MP_OK);
 		free(id);
 		mp_model_free(m);
 	}
@@ -177,17 +177,19 @@ START_TEST(test_foreign_fingerprint)
 	struct mp_config *c;
 	ck_assert_int_eq(mp_config_load(cfgp, r, &c, &err), MP_OK);
 	struct notices no = {0};
-	struct mp_run_opts o = {.registry_dir = reg, .write_to_registry = true,
+	struct mp_regdb *db;
+	ck_assert_int_eq(mp_regdb_open(reg, true, &db, &err), MP_OK);
+	struct mp_run_opts o = {.registry = db, .write_to_registry = true,
 				.threads = 1, .notice = collect,
 				.notice_ctx = &no};
 	struct mp_run_result res;
 	ck_assert_int_eq(mp_experiment_run(c, &o, &res, &err), MP_OK);
 	mp_run_result_done(&res);
 	struct mp_fingerprint *fp;
-	ck_assert_int_eq(mp_registry_get_fp(reg, "1", "tensors", &fp, &err), MP_OK);
+	ck_assert_int_eq(tu_reg_get_fp(reg, "1", "tensors", &fp, &err), MP_OK);
 	free(fp->model_id);
 	fp->model_id = mp_strdup("2");
-	ck_assert_int_eq(mp_registry_put_fp(reg, "2", fp, &err), MP_OK);
+	ck_assert_int_eq(tu_reg_put_fp(reg, "2", fp, &err), MP_OK);
 	mp_fp_free(fp);
 	o.use_existing = true;
 	o.write_to_registry = false;
@@ -202,6 +204,7 @@ START_TEST(test_foreign_fingerprint)
 	mp_run_result_done(&res);
 	mp_config_free(c);
 	mp_registry_free(r);
+	mp_regdb_close(db);
 	free(cfgp);
 	free(pa);
 	free(pb);

@@ -1,5 +1,6 @@
-/* check_registry.c — registry tables, ids, fingerprint files, hostile
- * models.json and concurrent writers (processes). */
+/* check_registry.c — the registry database: ids, duplicates, filters,
+ * fingerprints, import of directory registries (hostile models.json
+ * included), export, schema versions and concurrent writers (processes). */
 #include "check_suites.h"
 #include "atomic_write.h"
 #include "registry.h"
@@ -20,28 +21,35 @@ START_TEST(test_add_find_remove)
 	char *dir = tu_tmpdir();
 	struct mp_error err;
 	char *id;
-	ck_assert_int_eq(mp_registry_add(dir, &sample, NULL, &id, &err), MP_OK);
+	ck_assert_int_eq(tu_reg_add(dir, &sample, NULL, &id, &err), MP_OK);
 	ck_assert_str_eq(id, "1");
 	free(id);
-	ck_assert_int_eq(mp_registry_add(dir, &sample, "10", &id, &err), MP_OK);
+	ck_assert_int_eq(tu_reg_add(dir, &sample, "10", &id, &err), MP_OK);
 	free(id);
-	ck_assert_int_eq(mp_registry_add(dir, &sample, NULL, &id, &err), MP_OK);
+	ck_assert_int_eq(tu_reg_add(dir, &sample, NULL, &id, &err), MP_OK);
 	ck_assert_str_eq(id, "11");
 	free(id);
-	ck_assert_int_eq(mp_registry_add(dir, &sample, "10", &id, &err), MP_EINVAL);
-	ck_assert_int_eq(mp_registry_add(dir, &sample, "a/b", &id, &err), MP_EINVAL);
-	ck_assert_int_eq(mp_registry_add(dir, &sample, ".x", &id, &err), MP_EINVAL);
+	ck_assert_int_eq(tu_reg_add(dir, &sample, "10", &id, &err), MP_EEXIST);
+	ck_assert_int_eq(tu_reg_add(dir, &sample, "a/b", &id, &err), MP_EINVAL);
+	ck_assert_int_eq(tu_reg_add(dir, &sample, ".x", &id, &err), MP_EINVAL);
 	struct mp_registry *r;
 	ck_assert_int_eq(mp_registry_load(dir, &r, &err), MP_OK);
 	ck_assert_uint_eq(r->nmodels, 3);
 	ck_assert_str_eq(mp_registry_find(r, "10")->family, "F");
 	mp_registry_free(r);
-	ck_assert_int_eq(mp_registry_remove(dir, "10", &err), MP_OK);
-	ck_assert_int_eq(mp_registry_remove(dir, "10", &err), MP_ENOENT);
+	ck_assert_int_eq(tu_reg_remove(dir, "10", &err), MP_OK);
+	ck_assert_int_eq(tu_reg_remove(dir, "10", &err), MP_ENOENT);
 	ck_assert_int_eq(mp_registry_load(dir, &r, &err), MP_OK);
 	ck_assert_uint_eq(r->nmodels, 2);
 	ck_assert_ptr_null(mp_registry_find(r, "10"));
 	mp_registry_free(r);
+	/* ids are never reused: neither 10 (explicit) nor 11 (automatic) */
+	ck_assert_int_eq(tu_reg_add(dir, &sample, "10", &id, &err), MP_EEXIST);
+	ck_assert_ptr_nonnull(strstr(err.msg, "removed model"));
+	ck_assert_int_eq(tu_reg_remove(dir, "11", &err), MP_OK);
+	ck_assert_int_eq(tu_reg_add(dir, &sample, NULL, &id, &err), MP_OK);
+	ck_assert_str_eq(id, "12");
+	free(id);
 	tu_rmtree(dir);
 	free(dir);
 }
@@ -56,15 +64,20 @@ START_TEST(test_fingerprint_files)
 	fp.format = "tfjs";
 	fp.params = 42;
 	fp.seconds = 0.5;
-	ck_assert_int_eq(mp_registry_put_fp(dir, "7", &fp, &err), MP_OK);
+	ck_assert_int_eq(tu_reg_put_fp(dir, "7", &fp, &err), MP_ENOENT);
+	ck_assert_ptr_nonnull(strstr(err.msg, "no model with id '7'"));
+	char *id;
+	ck_assert_int_eq(tu_reg_add(dir, &sample, "7", &id, &err), MP_OK);
+	free(id);
+	ck_assert_int_eq(tu_reg_put_fp(dir, "7", &fp, &err), MP_OK);
 	struct mp_fingerprint *back;
-	ck_assert_int_eq(mp_registry_get_fp(dir, "7", "tensors", &back, &err), MP_OK);
+	ck_assert_int_eq(tu_reg_get_fp(dir, "7", "tensors", &back, &err), MP_OK);
 	ck_assert_uint_eq(back->params, 42);
 	ck_assert_str_eq(back->format, "tfjs");
 	mp_fp_free(back);
-	ck_assert_int_eq(mp_registry_get_fp(dir, "7", "spectral", &back, &err),
+	ck_assert_int_eq(tu_reg_get_fp(dir, "7", "spectral", &back, &err),
 			 MP_ENOENT);
-	ck_assert_int_eq(mp_registry_get_fp(dir, "../7", "tensors", &back, &err),
+	ck_assert_int_eq(tu_reg_get_fp(dir, "../7", "tensors", &back, &err),
 			 MP_EINVAL);
 	tu_rmtree(dir);
 	free(dir);
@@ -107,7 +120,7 @@ START_TEST(test_concurrent_processes)
 		if (kids[k] == 0) {
 			for (int i = 0; i < 25; i++) {
 				char *id;
-				if (mp_registry_add(dir, &sample, NULL, &id, NULL) != MP_OK)
+				if (tu_reg_add(dir, &sample, NULL, &id, NULL) != MP_OK)
 					_exit(1);
 				free(id);
 			}
@@ -160,10 +173,10 @@ START_TEST(test_ids_do_not_wrap)
 	char *dir = table_with(ids, 3);
 	struct mp_error err;
 	char *id;
-	ck_assert_int_eq(mp_registry_add(dir, &sample, NULL, &id, &err), MP_OK);
+	ck_assert_int_eq(tu_reg_add(dir, &sample, NULL, &id, &err), MP_OK);
 	ck_assert_str_eq(id, "1"); /* largest automatic-shaped id is 0 */
 	free(id);
-	ck_assert_int_eq(mp_registry_add(dir, &sample, NULL, &id, &err), MP_OK);
+	ck_assert_int_eq(tu_reg_add(dir, &sample, NULL, &id, &err), MP_OK);
 	ck_assert_str_eq(id, "2");
 	free(id);
 	struct mp_registry *r;
@@ -260,7 +273,8 @@ START_TEST(test_atomic_write_hostile_names)
 }
 END_TEST
 
-/* When max+1 would take 20 digits, the smallest free number is used. */
+/* Once the largest automatic id (10^19 - 1) was used, automatic ids run
+ * out (they are never reused) and explicit ones still work. */
 START_TEST(test_ids_past_19_digits)
 {
 	static const char *const ids[] = {"9999999999999999999", "1", "3",
@@ -268,15 +282,11 @@ START_TEST(test_ids_past_19_digits)
 	char *dir = table_with(ids, 5);
 	struct mp_error err;
 	char *id;
-	ck_assert_int_eq(mp_registry_add(dir, &sample, NULL, &id, &err), MP_OK);
-	ck_assert_str_eq(id, "4"); /* "02" counts as 2: the free ones are 4.. */
-	free(id);
-	ck_assert_int_eq(mp_registry_add(dir, &sample, NULL, &id, &err), MP_OK);
-	ck_assert_str_eq(id, "5");
-	free(id);
-	ck_assert_int_eq(mp_registry_remove(dir, "3", &err), MP_OK);
-	ck_assert_int_eq(mp_registry_add(dir, &sample, NULL, &id, &err), MP_OK);
-	ck_assert_str_eq(id, "3");
+	ck_assert_int_eq(tu_reg_add(dir, &sample, NULL, &id, &err), MP_EINVAL);
+	ck_assert_msg(strstr(err.msg, "no automatic id is left") &&
+			      strstr(err.msg, "--id"),
+		      "%s", err.msg);
+	ck_assert_int_eq(tu_reg_add(dir, &sample, "4", &id, &err), MP_OK);
 	free(id);
 	tu_rmtree(dir);
 	free(dir);
@@ -295,7 +305,7 @@ START_TEST(test_explicit_ids)
 	long65[65] = '\0';
 	const char *good[] = {"a", "A.b_c-9", long64, "0", "18446744073709551616"};
 	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
-		ck_assert_msg(mp_registry_add(dir, &sample, good[i], &id, &err) ==
+		ck_assert_msg(tu_reg_add(dir, &sample, good[i], &id, &err) ==
 				  MP_OK,
 			      "refused %s", good[i]);
 		ck_assert_str_eq(id, good[i]);
@@ -304,7 +314,7 @@ START_TEST(test_explicit_ids)
 	const char *bad[] = {"", "-x", ".x", "a/b", "a b", "\x1b[2J", long65,
 			     "caf\xc3\xa9"};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-		ck_assert_msg(mp_registry_add(dir, &sample, bad[i], &id, &err) ==
+		ck_assert_msg(tu_reg_add(dir, &sample, bad[i], &id, &err) ==
 				  MP_EINVAL,
 			      "accepted '%s'", bad[i]);
 		ck_assert_ptr_nonnull(strstr(err.msg, "invalid model id"));
@@ -315,8 +325,8 @@ START_TEST(test_explicit_ids)
 }
 END_TEST
 
-/* A duplicate id read from disk is an error that says how to repair, and
- * rm removes every entry with that id. */
+/* A directory registry whose table holds an id twice is not imported:
+ * the error says which entries, and nothing is created. */
 START_TEST(test_duplicate_repair)
 {
 	static const char *const ids[] = {"1", "2", "3", "2"};
@@ -325,17 +335,13 @@ START_TEST(test_duplicate_repair)
 	struct mp_registry *r = NULL;
 	ck_assert_int_eq(mp_registry_load(dir, &r, &err), MP_EFORMAT);
 	ck_assert_msg(strstr(err.msg, "'2' appears twice (models[1] and "
-				      "models[3])") &&
-			  strstr(err.msg, "registry rm 2"),
+				      "models[3])"),
 		      "%s", err.msg);
 	char *id;
-	ck_assert_int_eq(mp_registry_add(dir, &sample, NULL, &id, &err), MP_EFORMAT);
-	ck_assert_int_eq(mp_registry_remove(dir, "2", &err), MP_OK);
-	ck_assert_int_eq(mp_registry_load(dir, &r, &err), MP_OK);
-	ck_assert_uint_eq(r->nmodels, 2);
-	ck_assert_str_eq(r->models[0].id, "1");
-	ck_assert_str_eq(r->models[1].id, "3");
-	mp_registry_free(r);
+	ck_assert_int_eq(tu_reg_add(dir, &sample, NULL, &id, &err), MP_EFORMAT);
+	char *db = tu_path(dir, "registry.db");
+	ck_assert_int_ne(access(db, F_OK), 0);
+	free(db);
 	tu_rmtree(dir);
 	free(dir);
 }
@@ -365,7 +371,7 @@ START_TEST(test_large_table)
 		snprintf(id, sizeof id, "%zu", v);
 		const struct mp_reg_model *m = mp_registry_find(r, id);
 		ck_assert_ptr_nonnull(m);
-		ck_assert_uint_eq((size_t)(m - r->models), n - v);
+		ck_assert_uint_eq((size_t)(m - r->models), v - 1); /* id order */
 	}
 	ck_assert_ptr_null(mp_registry_find(r, "0"));
 	ck_assert_ptr_null(mp_registry_find(r, "100001"));
@@ -390,12 +396,284 @@ START_TEST(test_output_dir_not_writable)
 	snprintf(want, sizeof want,
 		 "%s: cannot write the output directory: Not a directory", sub);
 	ck_assert_str_eq(err.msg, want);
-	ck_assert_int_eq(mp_registry_check_writable(sub, &err), MP_EPERM);
+	struct mp_regdb *db;
+	ck_assert_int_eq(mp_regdb_open(sub, true, &db, &err), MP_EPERM);
 	snprintf(want, sizeof want,
 		 "%s: cannot write the registry: Not a directory", sub);
 	ck_assert_str_eq(err.msg, want);
 	ck_assert_int_eq(mp_dir_prepare(dir, "output directory", &err), MP_OK);
 	free(sub), free(file);
+	tu_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
+/* A model with one or more files, their SHA-256s given. */
+static struct mp_reg_model with_files(char **paths, char **shas, size_t n)
+{
+	struct mp_reg_model m = sample;
+	m.nfiles = n;
+	m.files = paths;
+	m.sha256 = shas;
+	return m;
+}
+
+static mp_status add_plain(const char *dir, const struct mp_reg_model *m,
+			   unsigned flags, char **id, struct mp_error *err)
+{
+	struct mp_regdb *db;
+	mp_status st = mp_regdb_open(dir, true, &db, err);
+	if (st == MP_OK)
+		st = mp_regdb_add(db, m, NULL, flags, id, err);
+	mp_regdb_close(db);
+	return st;
+}
+
+/* The same files (same multiset of SHA-256s) are refused unless forced;
+ * a model sharing only some of them is another model. */
+START_TEST(test_duplicate_files)
+{
+	char *dir = tu_tmpdir(), *id;
+	struct mp_error err;
+	char *p2[] = {"/m/a.bin", "/m/b.bin"}, *h2[] = {"aa", "bb"};
+	char *q2[] = {"/n/b.bin", "/n/a.bin"}, *g2[] = {"bb", "aa"};
+	char *p1[] = {"/o/a.bin"}, *h1[] = {"aa"};
+	struct mp_reg_model a = with_files(p2, h2, 2), b = with_files(q2, g2, 2);
+	struct mp_reg_model c = with_files(p1, h1, 1);
+	a.name = "first";
+	a.path = "/m";
+	b.path = "/n";
+	ck_assert_int_eq(add_plain(dir, &a, 0, &id, &err), MP_OK);
+	free(id);
+	ck_assert_int_eq(add_plain(dir, &b, 0, &id, &err), MP_EEXIST);
+	ck_assert_msg(strstr(err.msg, "/n has the same SHA-256 as model 1 "
+				      "(first)") &&
+			  strstr(err.msg, "--force"),
+		      "%s", err.msg);
+	ck_assert_int_eq(add_plain(dir, &c, 0, &id, &err), MP_OK);
+	ck_assert_str_eq(id, "2");
+	free(id);
+	ck_assert_int_eq(add_plain(dir, &b, MP_REG_FORCE, &id, &err), MP_OK);
+	ck_assert_str_eq(id, "3");
+	free(id);
+	/* once removed, the files may be registered again */
+	ck_assert_int_eq(tu_reg_remove(dir, "2", &err), MP_OK);
+	ck_assert_int_eq(add_plain(dir, &c, 0, &id, &err), MP_OK);
+	ck_assert_str_eq(id, "4");
+	free(id);
+	tu_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
+/* list filters by family, type, format and a name glob, in id order:
+ * numbers by value, then the other ids. */
+START_TEST(test_list_filters)
+{
+	char *dir = tu_tmpdir(), *id;
+	struct mp_error err;
+	struct {
+		const char *id, *name, *family, *type, *format;
+	} ms[] = {{"b", "bert-large", "BERT", "Text", "safetensors"},
+		  {"10", "bert-base", "BERT", "Text", "tfjs"},
+		  {"2", "vit-b16", "ViT", "Image", "safetensors"},
+		  {"a", "llama", "LLaMA", "Text", "safetensors"}};
+	for (size_t i = 0; i < 4; i++) {
+		struct mp_reg_model m = sample;
+		m.name = (char *)ms[i].name;
+		m.family = (char *)ms[i].family;
+		m.type = (char *)ms[i].type;
+		m.format = (char *)ms[i].format;
+		ck_assert_int_eq(tu_reg_add(dir, &m, ms[i].id, &id, &err), MP_OK);
+		free(id);
+	}
+	struct {
+		struct mp_reg_filter f;
+		const char *want;
+	} cases[] = {{{0}, "2 10 a b"},
+		     {{.family = "BERT"}, "10 b"},
+		     {{.type = "Text"}, "10 a b"},
+		     {{.format = "safetensors"}, "2 a b"},
+		     {{.name_glob = "bert-*"}, "10 b"},
+		     {{.name_glob = "*-b*"}, "2 10"},
+		     {{.family = "BERT", .format = "tfjs"}, "10"},
+		     {{.family = "GPT"}, ""}};
+	struct mp_regdb *db;
+	ck_assert_int_eq(mp_regdb_open(dir, false, &db, &err), MP_OK);
+	for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+		struct mp_registry *r;
+		ck_assert_int_eq(mp_regdb_list(db, &cases[k].f, &r, &err), MP_OK);
+		char got[64] = "";
+		for (size_t i = 0; i < r->nmodels; i++)
+			snprintf(got + strlen(got), sizeof got - strlen(got),
+				 "%s%s", i ? " " : "", r->models[i].id);
+		ck_assert_msg(!strcmp(got, cases[k].want), "case %zu: '%s'", k, got);
+		mp_registry_free(r);
+	}
+	mp_regdb_close(db);
+	tu_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
+/* Reading a registry that does not exist creates nothing. */
+START_TEST(test_read_creates_nothing)
+{
+	char *dir = tu_tmpdir(), *sub = tu_path(dir, "none");
+	struct mp_error err;
+	struct mp_registry *r;
+	ck_assert_int_eq(mp_registry_load(sub, &r, &err), MP_OK);
+	ck_assert_uint_eq(r->nmodels, 0);
+	mp_registry_free(r);
+	ck_assert_int_ne(access(sub, F_OK), 0);
+	struct mp_fingerprint *fp;
+	ck_assert_int_eq(tu_reg_get_fp(sub, "1", "tensors", &fp, &err), MP_ENOENT);
+	free(sub);
+	tu_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
+static char *file_text(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	ck_assert_ptr_nonnull(f);
+	static char buf[1 << 16];
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return strdup(buf);
+}
+
+/* A directory registry is imported on first open without changing its
+ * files; export writes it back with the fields modelprint does not know;
+ * import merges, skips what is there, and refuses conflicts whole. */
+START_TEST(test_import_export)
+{
+	char *dir = tu_tmpdir(), *old = tu_path(dir, "old");
+	char *fps = tu_path(old, "fingerprints");
+	ck_assert_int_eq(mkdir(old, 0755), 0);
+	ck_assert_int_eq(mkdir(fps, 0755), 0);
+	char *table = tu_path(old, "models.json");
+	tu_write_str(table,
+		     "{\"version\": 1, \"models\": [{\"id\": \"3\", \"name\": "
+		     "\"m3\", \"family\": \"F\", \"path\": \"/m3\", \"note\": "
+		     "\"keep me\", \"files\": [{\"path\": \"/m3/w\", \"sha256\": "
+		     "\"ab\"}]}, {\"id\": \"x\", \"path\": \"/mx\"}]}");
+	char *fpf = tu_path(fps, "3.tensors.json");
+	tu_write_str(fpf, "{\"method\": \"tensors\", \"model_id\": \"3\", "
+			  "\"format\": \"safetensors\", \"params\": 77, "
+			  "\"files\": [], \"tensors\": []}");
+	char *before = file_text(table);
+	struct mp_error err;
+	struct mp_registry *r;
+	ck_assert_int_eq(mp_registry_load(old, &r, &err), MP_OK);
+	ck_assert_uint_eq(r->nmodels, 2);
+	ck_assert_str_eq(mp_registry_find(r, "3")->name, "m3");
+	ck_assert_str_eq(mp_registry_find(r, "3")->sha256[0], "ab");
+	mp_registry_free(r);
+	char *after = file_text(table);
+	ck_assert_str_eq(before, after);
+	free(before);
+	free(after);
+	struct mp_fingerprint *fp;
+	ck_assert_int_eq(tu_reg_get_fp(old, "3", "tensors", &fp, &err), MP_OK);
+	ck_assert_uint_eq(fp->params, 77);
+	mp_fp_free(fp);
+	/* the automatic id continues after the imported ones */
+	char *id;
+	ck_assert_int_eq(tu_reg_add(old, &sample, NULL, &id, &err), MP_OK);
+	ck_assert_str_eq(id, "4");
+	free(id);
+
+	char *out = tu_path(dir, "out");
+	struct mp_regdb *db;
+	ck_assert_int_eq(mp_regdb_open(old, false, &db, &err), MP_OK);
+	ck_assert_int_eq(mp_regdb_export(db, out, &err), MP_OK);
+	ck_assert_int_eq(mp_regdb_export(db, out, &err), MP_EEXIST);
+	mp_regdb_close(db);
+	char *otable = tu_path(out, "models.json");
+	char *text = file_text(otable);
+	ck_assert_ptr_nonnull(strstr(text, "\"note\":\t\"keep me\""));
+	free(text);
+	char *ofp = tu_path(out, "fingerprints/3.tensors.json");
+	text = file_text(ofp);
+	ck_assert_ptr_nonnull(strstr(text, "\"params\":77"));
+	free(text);
+
+	char *fresh = tu_path(dir, "fresh.db");
+	size_t added, skipped;
+	ck_assert_int_eq(mp_regdb_open(fresh, true, &db, &err), MP_OK);
+	ck_assert_int_eq(mp_regdb_import(db, out, &added, &skipped, &err), MP_OK);
+	ck_assert_uint_eq(added, 3);
+	ck_assert_uint_eq(skipped, 0);
+	ck_assert_int_eq(mp_regdb_import(db, old, &added, &skipped, &err), MP_OK);
+	ck_assert_uint_eq(added, 0);
+	ck_assert_uint_eq(skipped, 3);
+	ck_assert_int_eq(mp_regdb_get_fp(db, "3", "tensors", &fp, &err), MP_OK);
+	ck_assert_uint_eq(fp->params, 77);
+	mp_fp_free(fp);
+	/* a conflicting registry: id 3 with other files, id 9 new */
+	char *other = tu_path(dir, "other");
+	ck_assert_int_eq(mkdir(other, 0755), 0);
+	char *ot = tu_path(other, "models.json");
+	tu_write_str(ot, "{\"models\": [{\"id\": \"9\", \"path\": \"/9\"}, "
+			 "{\"id\": \"3\", \"path\": \"/3\", \"files\": "
+			 "[{\"path\": \"/3/w\", \"sha256\": \"cd\"}]}]}");
+	ck_assert_int_eq(mp_regdb_import(db, other, &added, &skipped, &err),
+			 MP_EEXIST);
+	ck_assert_msg(strstr(err.msg, "model id '3'") &&
+			  strstr(err.msg, "nothing was imported"),
+		      "%s", err.msg);
+	struct mp_reg_model *m;
+	ck_assert_int_eq(mp_regdb_get(db, "9", &m, &err), MP_ENOENT);
+	mp_regdb_close(db);
+	free(ot), free(other), free(fresh), free(ofp), free(otable), free(out);
+	free(fpf), free(table), free(fps), free(old);
+	tu_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
+#include "sql.h"
+
+/* Change the database behind a registry directly. */
+static void raw_sql(const char *path, const char *sql)
+{
+	struct mp_sql *db;
+	struct mp_error err;
+	ck_assert_int_eq(mp_sql_open(MP_SQL_SQLITE, path, 0, &db, &err), MP_OK);
+	ck_assert_msg(mp_sql_script(db, sql, &err) == MP_OK, "%s", err.msg);
+	mp_sql_close(db);
+}
+
+/* A newer schema is refused naming both versions; a stored fingerprint
+ * that does not decompress is an error naming the model and method. */
+START_TEST(test_schema_and_corruption)
+{
+	char *dir = tu_tmpdir(), *id;
+	struct mp_error err;
+	ck_assert_int_eq(tu_reg_add(dir, &sample, NULL, &id, &err), MP_OK);
+	free(id);
+	struct mp_fingerprint fp = {.method = "tensors", .format = "tfjs",
+				    .params = 5};
+	ck_assert_int_eq(tu_reg_put_fp(dir, "1", &fp, &err), MP_OK);
+	char *path = tu_path(dir, "registry.db");
+	raw_sql(path, "UPDATE fingerprints SET data = X'789c00'");
+	struct mp_fingerprint *back;
+	ck_assert_int_eq(tu_reg_get_fp(dir, "1", "tensors", &back, &err),
+			 MP_EFORMAT);
+	ck_assert_msg(strstr(err.msg, "fingerprint of model 1 (tensors)") &&
+			  strstr(err.msg, "does not decompress"),
+		      "%s", err.msg);
+	raw_sql(path, "UPDATE schema_version SET version = 99");
+	struct mp_registry *r;
+	ck_assert_int_eq(mp_registry_load(dir, &r, &err), MP_EFORMAT);
+	ck_assert_msg(strstr(err.msg, "schema version 99 is newer"), "%s",
+		      err.msg);
+	raw_sql(path, "UPDATE schema_version SET version = 0");
+	ck_assert_int_eq(mp_registry_load(dir, &r, &err), MP_EFORMAT);
+	free(path);
 	tu_rmtree(dir);
 	free(dir);
 }
@@ -414,6 +692,11 @@ Suite *suite_registry(void)
 	tcase_add_test(tc, test_ids_past_19_digits);
 	tcase_add_test(tc, test_explicit_ids);
 	tcase_add_test(tc, test_duplicate_repair);
+	tcase_add_test(tc, test_duplicate_files);
+	tcase_add_test(tc, test_list_filters);
+	tcase_add_test(tc, test_read_creates_nothing);
+	tcase_add_test(tc, test_import_export);
+	tcase_add_test(tc, test_schema_and_corruption);
 	tcase_add_test(tc, test_atomic_write_hostile_names);
 	tcase_add_test(tc, test_output_dir_not_writable);
 	suite_add_tcase(s, tc);

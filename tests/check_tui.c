@@ -239,7 +239,7 @@ static void world(void)
 					  .format = "safetensors"};
 		char id[4], *got;
 		snprintf(id, sizeof id, "%d", i + 1);
-		ck_assert_int_eq(mp_registry_add(dir, &rm, id, &got, &err), MP_OK);
+		ck_assert_int_eq(tu_reg_add(dir, &rm, id, &got, &err), MP_OK);
 		free(got);
 	}
 	/* alpha: one tensor w (2x3, F32), sketch {0,0,0,1}; 1000 F32 and 500
@@ -256,16 +256,16 @@ static void world(void)
 				    .params = 1500, .ntensors = 1, .tensors = &tf};
 	fp.dtype_params[MP_F32] = 1000;
 	fp.dtype_params[MP_F16] = 500;
-	ck_assert_int_eq(mp_registry_put_fp(dir, "1", &fp, &err), MP_OK);
+	ck_assert_int_eq(tu_reg_put_fp(dir, "1", &fp, &err), MP_OK);
 	struct mp_fingerprint sp = {.method = "spectral", .format = "safetensors",
 				    .params = 1500, .has_hist = true};
 	sp.hist[0] = 0.25;
 	sp.hist[63] = 0.75;
-	ck_assert_int_eq(mp_registry_put_fp(dir, "1", &sp, &err), MP_OK);
+	ck_assert_int_eq(tu_reg_put_fp(dir, "1", &sp, &err), MP_OK);
 	struct mp_fingerprint fb = {.method = "tensors", .format = "safetensors",
 				    .params = 20};
 	fb.dtype_params[MP_F32] = 20;
-	ck_assert_int_eq(mp_registry_put_fp(dir, "2", &fb, &err), MP_OK);
+	ck_assert_int_eq(tu_reg_put_fp(dir, "2", &fb, &err), MP_OK);
 	char *res = tu_path(dir, "sim.json");
 	tu_write_str(res, results);
 	struct mp_tui_paths p = {.registry = dir, .results = res};

@@ -56,6 +56,10 @@ run_bad "FIFO registry table" "$T/reg/models.json: not a regular file (a FIFO)" 
 	registry --registry "$T/reg" list
 run_bad "FIFO registry table, add" "not a regular file (a FIFO)" \
 	registry --registry "$T/reg" add "$T/a.safetensors"
+mkdir "$T/reg3"
+mkfifo "$T/reg3/registry.db"
+run_bad "FIFO registry database" "$T/reg3/registry.db: not a regular file" \
+	registry --registry "$T/reg3" list
 ok "FIFOs are refused at once"
 
 # --- truncated while mapped ---------------------------------------------

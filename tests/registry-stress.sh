@@ -186,7 +186,7 @@ if [ ! -f "$MP_SRCDIR/tests/pgserver.sh" ]; then
 	finish
 fi
 . "$MP_SRCDIR/tests/pgserver.sh"
-pg_start || { fail "pg_start"; finish; }
+pg_start
 PG_UP=1
 # url_as USER: MP_PG_URL connecting as USER
 url_as() {
@@ -210,8 +210,8 @@ killed "$MP_PG_URL" pg-kill ""
 
 # A LOGIN role granted only modelprint_reader lists but cannot add, and is
 # told which privilege is missing; one granted modelprint_writer adds.
-pg_psql -c 'CREATE ROLE mp_ro LOGIN; GRANT modelprint_reader TO mp_ro;
-	CREATE ROLE mp_rw LOGIN; GRANT modelprint_writer TO mp_rw;' >/dev/null ||
+pg_psql 'CREATE ROLE mp_ro LOGIN' 'GRANT modelprint_reader TO mp_ro' \
+	'CREATE ROLE mp_rw LOGIN' 'GRANT modelprint_writer TO mp_rw' >/dev/null ||
 	fail "creating the test roles"
 one "$M/pg-ro.safetensors" 888888
 ro=$(url_as mp_ro) rw=$(url_as mp_rw)

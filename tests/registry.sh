@@ -10,7 +10,10 @@ id=$("$MP_BIN" registry --registry "$R" add "$T/a.safetensors" --name A --family
 	fail "add"
 [ "$id" = 1 ] || fail "first id is '$id', expected 1"
 id=$("$MP_BIN" registry --registry "$R" add "$T/c.safetensors" --id 10 --name C) || fail "add --id"
-id=$("$MP_BIN" registry --registry "$R" add "$T/c.safetensors") || fail "add after 10"
+rc=0; err=$("$MP_BIN" registry --registry "$R" add "$T/c.safetensors" 2>&1) || rc=$?
+[ $rc = 1 ] && echo "$err" | grep -q "same SHA-256 as model 10 (C).*--force" ||
+	fail "second add of the same file: exit $rc, '$err'"
+id=$("$MP_BIN" registry --registry "$R" add "$T/c.safetensors" --force) || fail "add after 10"
 [ "$id" = 11 ] || fail "id after 10 is '$id', expected 11"
 "$MP_BIN" registry --registry "$R" add "$T/a.safetensors" --id 10 2>/dev/null &&
 	fail "duplicate id accepted"
@@ -25,6 +28,12 @@ sum=$(sha256sum "$T/a.safetensors" | cut -d' ' -f1)
 n=$("$MP_BIN" registry --registry "$R" list --json | grep -c '"id":')
 [ "$n" = 2 ] || fail "$n models after rm, expected 2"
 "$MP_BIN" registry --registry "$R" rm 10 2>/dev/null && fail "rm of a missing id"
+# ids are never reused, automatic or explicit
+"$MP_BIN" registry --registry "$R" add "$T/c.safetensors" --id 10 2>/dev/null &&
+	fail "removed id 10 reused"
+id=$("$MP_BIN" registry --registry "$R" add "$T/c.safetensors" --force) || fail "add after rm"
+[ "$id" = 12 ] || fail "id after rm is '$id', expected 12"
+"$MP_BIN" registry --registry "$R" rm 12 || fail "rm 12"
 MODELPRINT_REGISTRY="$R" "$MP_BIN" registry list | grep -q '^11 ' || fail "MODELPRINT_REGISTRY ignored"
 # the registry option may follow the subcommand; a missing value is a usage error
 "$MP_BIN" registry list --registry "$R" | grep -q '^11 ' || fail "list --registry DIR"
@@ -37,7 +46,7 @@ C="$T/conc"
 p=0
 while [ $p -lt 8 ]; do
 	( i=0; while [ $i -lt 25 ]; do
-		"$MP_BIN" registry --registry "$C" add "$T/a.safetensors" >/dev/null || exit 1
+		"$MP_BIN" registry --registry "$C" add "$T/a.safetensors" --force >/dev/null || exit 1
 		i=$((i + 1)); done ) &
 	p=$((p + 1))
 done
@@ -51,7 +60,7 @@ ok "8 concurrent writers"
 K="$T/kill"
 k=0
 while [ $k -lt 15 ]; do
-	( while :; do "$MP_BIN" registry --registry "$K" add "$T/c.safetensors" >/dev/null 2>&1; done ) &
+	( while :; do "$MP_BIN" registry --registry "$K" add "$T/c.safetensors" --force >/dev/null 2>&1; done ) &
 	loop=$!
 	sleep 0.0$((k % 9 + 1))
 	pkill -KILL -P $loop 2>/dev/null || true
@@ -72,7 +81,7 @@ W="$T/wrap"
 mkdir -p "$W"
 printf '{"models": [{"id": "0", "path": "/m"}, {"id": "18446744073709551615", "path": "/m"}, {"id": "99999999999999999999", "path": "/m"}]}' > "$W/models.json"
 a=$("$MP_BIN" registry --registry "$W" add "$T/a.safetensors") || fail "add after 20-digit ids"
-b=$("$MP_BIN" registry --registry "$W" add "$T/a.safetensors") || fail "second add after 20-digit ids"
+b=$("$MP_BIN" registry --registry "$W" add "$T/a.safetensors" --force) || fail "second add after 20-digit ids"
 [ "$a" = 1 ] && [ "$b" = 2 ] || fail "ids after 20-digit ids: '$a' '$b', expected 1 2"
 n=$("$MP_BIN" registry --registry "$W" list --json | grep -c '"id":') || fail "list after wrap"
 [ "$n" = 5 ] || fail "$n models after two adds, expected 5"
@@ -84,13 +93,15 @@ for bad in -x .x 'a b' 'a/b' "$(printf 'e\033[2J')" "$(printf '%065d' 0)"; do
 		echo "$err" | grep -q "invalid model id" || fail "--id '$bad': exit $rc, '$err'"
 	case $err in *"$(printf '\033')"*) fail "--id with ESC echoed raw";; esac
 done
-# a duplicate id read from disk: the error says how to repair, rm repairs
-printf '{"models": [{"id": "1", "path": "/m"}, {"id": "2", "path": "/m"}, {"id": "2", "path": "/n"}]}' > "$W/models.json"
-err=$("$MP_BIN" registry --registry "$W" list 2>&1) && fail "duplicate id accepted"
-echo "$err" | grep -q "appears twice.*registry rm 2" || fail "duplicate id error: $err"
-"$MP_BIN" registry --registry "$W" rm 2 || fail "rm of a duplicate id"
-"$MP_BIN" registry --registry "$W" list | grep -q '^1 ' || fail "list after repair"
-ok "ids never wrap or collide; unsafe ids refused; duplicates repairable"
+# a duplicate id in a directory registry: not imported, the error says
+# which entries
+D="$T/dup"
+mkdir -p "$D"
+printf '{"models": [{"id": "1", "path": "/m"}, {"id": "2", "path": "/m"}, {"id": "2", "path": "/n"}]}' > "$D/models.json"
+err=$("$MP_BIN" registry --registry "$D" list 2>&1) && fail "duplicate id accepted"
+echo "$err" | grep -q "'2' appears twice (models\[1\] and models\[2\])" || fail "duplicate id error: $err"
+[ ! -e "$D/registry.db" ] || fail "a registry.db was left by the failed import"
+ok "ids never wrap, collide or come back; unsafe ids refused; duplicates named"
 
 # Adding to a registry of 20,000 models: the lookups are not quadratic
 # (the id checks were O(n^2): about 2 s here; now about 0.1 s).
@@ -115,8 +126,9 @@ if [ "$(id -u)" != 0 ]; then
 	err=$("$MP_BIN" registry --global-registry "$T/ro" --write-to-registry add "$T/missing" 2>&1) || true
 	echo "$err" | grep -q "cannot write the registry" || fail "read-only global registry: $err"
 fi
-printf '{"models": 3}' > "$T/glob/models.json"
-if err=$("$MP_BIN" registry --registry "$T/glob" list 2>&1); then fail "corrupt models.json accepted"; fi
+mkdir -p "$T/bad"
+printf '{"models": 3}' > "$T/bad/models.json"
+if err=$("$MP_BIN" registry --registry "$T/bad" list 2>&1); then fail "corrupt models.json accepted"; fi
 echo "$err" | grep -q 'models.json' || fail "corrupt table error: $err"
 ok "global registry and corrupt table"
 finish

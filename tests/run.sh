@@ -7,7 +7,7 @@ model_a "$T/a.safetensors"
 cp "$T/a.safetensors" "$T/b.safetensors"
 model_c "$T/c.safetensors"
 for m in a b c; do
-	"$MP_BIN" registry --registry "$R" add "$T/$m.safetensors" --name "model-$m" >/dev/null ||
+	"$MP_BIN" registry --registry "$R" add "$T/$m.safetensors" --name "model-$m" --force >/dev/null ||
 		fail "registry add $m"
 done
 cat > "$T/cfg.json" <<'CFG'
@@ -41,10 +41,10 @@ if command -v script >/dev/null; then
 		/dev/null | tr '\r' '\n' > "$T/progress" 2>&1 || fail "run on a pty exited $?"
 	sa=$(wc -c < "$T/a.safetensors"); sb=$(wc -c < "$T/b.safetensors"); sc=$(wc -c < "$T/c.safetensors")
 	k=0
-	for step in "model-a tensors" "model-b tensors" "model-c tensors" \
-		"model-a spectral" "model-b spectral" "model-c spectral"; do
+	for step in "model-a tensors" "model-a spectral" "model-b tensors" \
+		"model-b spectral" "model-c tensors" "model-c spectral"; do
 		pct=$(awk -v k=$k -v a=$sa -v b=$sb -v c=$sc 'BEGIN { s[0] = a; s[1] = b; s[2] = c
-			for (i = 0; i < k; i++) d += s[i % 3]; printf "%d", 100 * d / (2 * (a + b + c)) }')
+			for (i = 0; i < k; i++) d += s[int(i / 2)]; printf "%d", 100 * d / (2 * (a + b + c)) }')
 		k=$((k + 1))
 		grep -Eq "^\[$k/6\] $step \[[# ]{10}\] +$pct% [0-9.]+/[0-9.]+ MB [0-9.]+ MB/s ([0-9:]+|\?) left" "$T/progress" ||
 			fail "progress of step $k ($step, $pct%): $(cat -v "$T/progress")"
@@ -87,7 +87,8 @@ ax up > "$T/ax-up.json"
 out=$("$MP_BIN" run --config "$T/ax-last.json" --registry "$T/reg2" --global-registry "$T/reg2" \
 	--write-to-registry --output-dir "$T/oax") || fail "output_axis run exited $?"
 echo "$out" | grep -q "fingerprints: 3 computed, 0 reused" || fail "output_axis first run: $out"
-tr -d ' \t\n' < "$T/reg2/fingerprints/1.spectral.json" | grep -q '"args":{"output_axis":"last"}' ||
+"$MP_BIN" registry --registry "$T/reg2" export "$T/exp2" || fail "export"
+tr -d ' \t\n' < "$T/exp2/fingerprints/1.spectral.json" | grep -q '"args":{"output_axis":"last"}' ||
 	fail "output_axis not in the stored fingerprint's args"
 out=$("$MP_BIN" run --config "$T/ax-last.json" --registry "$T/reg2" --use-existing --output-dir "$T/oax") ||
 	fail "output_axis reuse exited $?"
@@ -115,22 +116,27 @@ ok "--use-existing recomputes nothing"
 # file SHA-256s tell), model 2's filed as model 1's (same bytes, other
 # model_id), and one made with other method arguments. Without the model
 # files each is an error naming the fingerprint file and the reason.
-FP="$R/fingerprints"
-cp "$FP/1.tensors.json" "$T/fp1" && cp "$FP/3.tensors.json" "$T/fp3"
-sed 's/"model_id":"1"/"model_id":"3"/' "$T/fp1" > "$FP/3.tensors.json"
+# The forgeries are made in exported copies of the registry (directory
+# registries, imported when first opened).
+"$MP_BIN" registry --registry "$R" export "$T/base" || fail "export"
+forge() { # name: a fresh copy of the export in $G, its fingerprints in $FP
+	G="$T/forge-$1"; rm -rf "$G"; cp -r "$T/base" "$G"; FP="$G/fingerprints"; }
+forge other-files
+sed 's/"model_id":"1"/"model_id":"3"/' "$T/base/fingerprints/1.tensors.json" > "$FP/3.tensors.json"
 grep -q '"model_id":"3"' "$FP/3.tensors.json" || fail "could not forge model 3's fingerprint"
 expect_stale() { # label cfg expected-message
-	rc=0; err=$("$MP_BIN" run --config "$2" --registry "$R" --use-existing \
+	rc=0; err=$("$MP_BIN" run --config "$2" --registry "$G" --use-existing \
 		--output-dir "$T/o3" 2>&1 >/dev/null) || rc=$?
 	[ $rc = 1 ] && [ "$(printf '%s\n' "$err" | wc -l)" = 1 ] &&
 		printf '%s\n' "$err" | grep -qF "$3" || fail "$1: exit $rc, '$err'"
 }
 expect_stale "other files" "$T/cfg.json" \
-	"$FP/3.tensors.json: fingerprint of model 3 (tensors) is stale (its files' SHA-256s are not those of the registry entry), and the model cannot be opened"
-cp "$T/fp3" "$FP/3.tensors.json" && cp "$FP/2.tensors.json" "$FP/1.tensors.json"
+	"$G: fingerprint of model 3 (tensors) is stale (its files' SHA-256s are not those of the registry entry), and the model cannot be opened"
+forge other-model
+cp "$FP/2.tensors.json" "$FP/1.tensors.json"
 expect_stale "other model" "$T/cfg.json" \
-	"$FP/1.tensors.json: fingerprint of model 1 (tensors) is stale (it belongs to model '2')"
-cp "$T/fp1" "$FP/1.tensors.json"
+	"$G: fingerprint of model 1 (tensors) is stale (it belongs to model '2')"
+forge other-args
 sed 's/"sketch_size": 16/"sketch_size": 8/' "$T/cfg.json" > "$T/cfg8.json"
 expect_stale "other arguments" "$T/cfg8.json" \
 	"fingerprint of model 1 (tensors) is stale (its method arguments are not the config's)"
@@ -138,7 +144,9 @@ expect_stale "other arguments" "$T/cfg8.json" \
 # model 3 gets its own values (hand-computed row as above, not 1's).
 model_a "$T/a.safetensors"
 model_c "$T/c.safetensors"
-sed 's/"model_id":"1"/"model_id":"3"/' "$T/fp1" > "$FP/3.tensors.json"
+forge recompute
+sed 's/"model_id":"1"/"model_id":"3"/' "$T/base/fingerprints/1.tensors.json" > "$FP/3.tensors.json"
+R="$G"
 out=$("$MP_BIN" run --config "$T/cfg.json" --registry "$R" --use-existing \
 	--output-dir "$T/o4" 2>"$T/stale.err") || fail "stale recompute exited $?"
 grep -q "fingerprint of model 3 (tensors) is stale: recomputing" "$T/stale.err" ||

@@ -1,5 +1,6 @@
 /* testutil.c — temp dirs, file writing and a safetensors writer for tests. */
 #include "testutil.h"
+#include "registry.h"
 
 #include <check.h>
 #include <ftw.h>
@@ -115,4 +116,57 @@ double tu_rand_normal(uint64_t *s)
 {
 	double u = tu_rand_uniform(s), v = tu_rand_uniform(s);
 	return sqrt(-2.0 * log(1.0 - u)) * cos(2.0 * M_PI * v);
+}
+
+static mp_status reg_open_write(const char *loc, struct mp_regdb **db,
+				struct mp_error *err)
+{
+	struct mp_error local;
+	return mp_regdb_open(loc, true, db, err ? err : &local);
+}
+
+int tu_reg_add(const char *loc, const struct mp_reg_model *m,
+	       const char *want_id, char **id, struct mp_error *err)
+{
+	struct mp_error local;
+	struct mp_regdb *db;
+	mp_status st = reg_open_write(loc, &db, err);
+	if (st == MP_OK)
+		st = mp_regdb_add(db, m, want_id, MP_REG_FORCE, id,
+				  err ? err : &local);
+	mp_regdb_close(db);
+	return st;
+}
+
+int tu_reg_remove(const char *loc, const char *id, struct mp_error *err)
+{
+	struct mp_regdb *db;
+	mp_status st = reg_open_write(loc, &db, err);
+	if (st == MP_OK)
+		st = mp_regdb_remove(db, id, err);
+	mp_regdb_close(db);
+	return st;
+}
+
+int tu_reg_put_fp(const char *loc, const char *id,
+		  const struct mp_fingerprint *fp, struct mp_error *err)
+{
+	struct mp_regdb *db;
+	mp_status st = reg_open_write(loc, &db, err);
+	if (st == MP_OK)
+		st = mp_regdb_put_fp(db, id, fp, err);
+	mp_regdb_close(db);
+	return st;
+}
+
+int tu_reg_get_fp(const char *loc, const char *id, const char *method,
+		  struct mp_fingerprint **fp, struct mp_error *err)
+{
+	struct mp_regdb *db;
+	*fp = NULL;
+	mp_status st = mp_regdb_open(loc, false, &db, err);
+	if (st == MP_OK)
+		st = mp_regdb_get_fp(db, id, method, fp, err);
+	mp_regdb_close(db);
+	return st;
 }

@@ -30,6 +30,20 @@ struct tu_tensor {
 void tu_write_safetensors(const char *path, const struct tu_tensor *t, int n,
 			  const char *metadata_json);
 
+/* One registry call on the registry at loc, opened for it and closed
+ * after (tu_reg_add adds with MP_REG_FORCE: tests add one sample model many
+ * times). */
+struct mp_reg_model;
+struct mp_fingerprint;
+struct mp_error;
+int tu_reg_add(const char *loc, const struct mp_reg_model *m,
+	       const char *want_id, char **id, struct mp_error *err);
+int tu_reg_remove(const char *loc, const char *id, struct mp_error *err);
+int tu_reg_put_fp(const char *loc, const char *id,
+		  const struct mp_fingerprint *fp, struct mp_error *err);
+int tu_reg_get_fp(const char *loc, const char *id, const char *method,
+		  struct mp_fingerprint **fp, struct mp_error *err);
+
 /* Deterministic pseudo-random doubles (splitmix64 + Box-Muller normal). */
 uint64_t tu_rand_u64(uint64_t *state);
 double tu_rand_uniform(uint64_t *state); /* [0,1) */

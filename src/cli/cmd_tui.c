@@ -103,7 +103,7 @@ static void results_paths(struct mp_tui_paths *p, struct sources *s)
 		p->fingerprints = s->fps;
 }
 
-/* No options: the user's registry when it has models.json, with the
+/* No options: the user's registry when there is one, with the
  * newer of ./modelprint-results (run's default --output-dir) and
  * REGISTRY/results; else the demo. */
 static int resolve_default(struct mp_tui_paths *p, struct sources *s)
@@ -113,8 +113,7 @@ static int resolve_default(struct mp_tui_paths *p, struct sources *s)
 		cli_error("out of memory");
 		return CLI_EXIT_FAIL;
 	}
-	snprintf(s->reg, sizeof s->reg, "%s/models.json", s->registry);
-	if (is_file(s->reg)) {
+	if (mp_registry_exists(s->registry)) {
 		char own[4200];
 		snprintf(own, sizeof own, "%s/results", s->registry);
 		double t0 = results_mtime("modelprint-results"),

@@ -239,7 +239,7 @@ static mp_status open_sqlite(struct mp_regdb *db, const char *path,
 		return MP_OK;
 	if (!exists) {
 		char *parent = parent_dir(path);
-		mp_status st = parent ? mp_mkdir_p(parent, err)
+		mp_status st = parent ? mp_dir_prepare(parent, "registry", err)
 				      : mp_error_set(err, MP_ENOMEM, "out of memory");
 		free(parent);
 		if (st != MP_OK)
@@ -261,6 +261,19 @@ static mp_status open_sqlite(struct mp_regdb *db, const char *path,
 	return st;
 }
 
+bool mp_registry_exists(const char *where)
+{
+	if (mp_registry_is_url(where))
+		return true;
+	bool is_dir;
+	char *path = sqlite_path(where, &is_dir);
+	struct stat sb;
+	bool yes = path && (stat(path, &sb) == 0 ||
+			    (is_dir && mp_regdir_exists(where)));
+	free(path);
+	return yes;
+}
+
 /* Check the schema version: migrate an older one when writing. */
 static mp_status check_schema(struct mp_regdb *db, struct mp_error *err)
 {
@@ -275,6 +288,13 @@ static mp_status check_schema(struct mp_regdb *db, struct mp_error *err)
 				    "modelprint",
 				    db->name, v, MP_REG_SCHEMA_VERSION);
 	bool pg = mp_sql_kind(db->sql) == MP_SQL_PG;
+	if (!pg && v == 0 && !db->write) {
+		/* a file whose creator died before its schema was committed:
+		 * nothing was ever stored in it */
+		mp_sql_close(db->sql);
+		db->sql = NULL;
+		return MP_OK;
+	}
 	if (pg && v == 0)
 		return mp_error_set(err, MP_ENOENT,
 				    "%s: holds no modelprint registry; an "

@@ -52,6 +52,9 @@ char *mp_registry_default_dir(void);
  * postgres:// URL). */
 bool mp_registry_is_url(const char *where);
 
+/* Whether where holds a registry already (a URL always counts). */
+bool mp_registry_exists(const char *where);
+
 /* Open the registry at where. With write false a registry that does not
  * exist reads as empty and nothing is created; with write true the
  * directory and database are created when missing. A database of a newer

@@ -19,8 +19,8 @@
 bool mp_regdir_exists(const char *dir)
 {
 	char *p = mp_path_join(dir, MODELS);
-	struct stat sb;
-	bool yes = p && stat(p, &sb) == 0 && S_ISREG(sb.st_mode);
+	struct stat sb; /* any kind of file: reading it says what is wrong */
+	bool yes = p && lstat(p, &sb) == 0;
 	free(p);
 	return yes;
 }

@@ -52,7 +52,8 @@ mp_status mp_reg_import_dir_form(struct mp_regdb *db, const char *dir,
 
 /* --- the directory form (registry_dir.c) ------------------------------ */
 
-/* Whether dir holds a directory-form registry (DIR/models.json). */
+/* Whether dir holds a directory-form registry (DIR/models.json, of any
+ * file type). */
 bool mp_regdir_exists(const char *dir);
 
 /* Read DIR/models.json: every model, fields this modelprint does not know

@@ -208,8 +208,10 @@ static const char *not_utf8(const struct mp_reg_model *m, const char **what)
 
 /* The id to add under: want_id when the registry never held it, else the
  * next automatic one. */
+#define ID_BUF 72 /* 64 characters of an id, or 19 digits */
+
 static mp_status choose_id(struct mp_regdb *db, const char *want_id,
-			   char buf[32], struct mp_error *err)
+			   char buf[ID_BUF], struct mp_error *err)
 {
 	char show[MP_NAME_SHOW + 8];
 	if (want_id) {
@@ -223,7 +225,7 @@ static mp_status choose_id(struct mp_regdb *db, const char *want_id,
 					      "removed model; ids are never "
 					      "reused",
 			    mp_regdb_name(db), mp_printable(want_id, show));
-		snprintf(buf, 32, "%s", want_id);
+		snprintf(buf, ID_BUF, "%s", want_id);
 		return st;
 	}
 	uint64_t max;
@@ -235,7 +237,7 @@ static mp_status choose_id(struct mp_regdb *db, const char *want_id,
 				    "%s: no automatic id is left (the largest, "
 				    "%llu, was used); give one with --id",
 				    mp_regdb_name(db), (unsigned long long)max);
-	snprintf(buf, 32, "%llu", (unsigned long long)(max + 1));
+	snprintf(buf, ID_BUF, "%llu", (unsigned long long)(max + 1));
 	/* an id of that shape added with --id before the counter existed */
 	enum mp_reg_id_state s;
 	st = mp_reg_id_state(db, buf, &s, err);
@@ -282,7 +284,7 @@ mp_status mp_regdb_add(struct mp_regdb *db, const struct mp_reg_model *model,
 	struct mp_sql *sql = mp_reg_sql(db);
 	if ((st = mp_sql_begin(sql, true, err)) != MP_OK)
 		return st;
-	char id[32];
+	char id[ID_BUF];
 	if (!(flags & MP_REG_FORCE))
 		st = refuse_duplicate(db, model, err);
 	if (st == MP_OK)
@@ -368,7 +370,7 @@ mp_status mp_reg_store_fp(struct mp_regdb *db, const char *id,
 		args = mp_json_print(fp->args, false);
 	if (!z || (fp->args && !args))
 		st = mp_error_set(err, MP_ENOMEM, "out of memory");
-	else if (compress2(z, &zlen, (const Bytef *)text, len, 6) != Z_OK)
+	else if (compress2(z, &zlen, (const Bytef *)text, len, Z_BEST_SPEED) != Z_OK)
 		st = mp_error_set(err, MP_ENOMEM, "out of memory compressing "
 						  "a fingerprint");
 	char now[32], raw[24];
@@ -440,6 +442,8 @@ mp_status mp_regdb_get_fp(struct mp_regdb *db, const char *id,
 			  struct mp_error *err)
 {
 	*out = NULL;
+	if (!mp_reg_valid_name(id) || !mp_reg_valid_name(method))
+		return mp_error_set(err, MP_EINVAL, "invalid id or method name");
 	char where[MP_ERRMSG_MAX / 2], a[MP_NAME_SHOW + 8], b[MP_NAME_SHOW + 8];
 	snprintf(where, sizeof where, "%s: fingerprint of model %s (%s)",
 		 mp_regdb_name(db), mp_printable(id, a), mp_printable(method, b));

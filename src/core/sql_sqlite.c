@@ -102,6 +102,10 @@ static mp_status open_conn(struct mp_sql *db, const char *path, unsigned flags,
 	rc = sqlite3_exec(c, "PRAGMA foreign_keys = ON; "
 			     "SELECT count(*) FROM sqlite_master",
 			  NULL, NULL, NULL);
+	if (rc == SQLITE_OK && !(flags & MP_SQL_READONLY) &&
+	    sqlite3_db_readonly(c, "main") == 1)
+		return mp_error_set(err, MP_EPERM, "%s: the file is read-only",
+				    db->name);
 	if (rc == SQLITE_OK && !(flags & MP_SQL_READONLY))
 		rc = sqlite3_exec(c, "PRAGMA journal_mode = WAL; "
 				     "PRAGMA synchronous = NORMAL",
