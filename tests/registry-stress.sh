@@ -198,16 +198,13 @@ url_as() {
 	*) printf '%s?user=%s' "$MP_PG_URL" "$1" ;;
 	esac
 }
-# before init: one line saying how to create it, with a command that works
+# before init: one line naming the command that creates it, which works
 rc=0
 err=$("$MP_BIN" registry --registry "$MP_PG_URL" list 2>&1) || rc=$?
 [ $rc = 1 ] && oneline "$err" || fail "list before init: exit $rc, '$err'"
-# KNOWN BUG (src/core/registry.c check_schema): the message suggests
-# 'registry init --global URL', which exits 2 ("init takes no argument");
-# turn this into fail once the message is fixed.
-echo "$err" | grep -q -- '--global-registry [^ ]* init' ||
-	echo "KNOWN BUG: the error before init does not give the init command that works: $err"
-"$MP_BIN" registry --global-registry "$MP_PG_URL" init >/dev/null || fail "registry init of $MP_PG_URL"
+echo "$err" | grep -q -- "registry init --global URL" ||
+	fail "the error before init does not name 'registry init --global URL': $err"
+"$MP_BIN" registry init --global "$MP_PG_URL" >/dev/null || fail "registry init --global $MP_PG_URL"
 "$MP_BIN" registry --global-registry "$MP_PG_URL" init >/dev/null || fail "second registry init of $MP_PG_URL"
 concurrent "$MP_PG_URL" pg
 killed "$MP_PG_URL" pg-kill ""
