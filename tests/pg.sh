@@ -20,7 +20,7 @@ MP="$MP_BIN"
 rc=0; err=$("$MP" registry --registry "$G" list 2>&1) || rc=$?
 [ $rc = 1 ] && echo "$err" | grep -q "holds no modelprint registry.*registry init --global" ||
 	fail "list before init: exit $rc, '$err'"
-"$MP" registry --global-registry "$G" init >/dev/null || fail "init"
+"$MP" registry init --global "$G" >/dev/null || fail "init --global URL"
 "$MP" registry --global-registry "$G" init >/dev/null || fail "init twice"
 model_a "$T/a.safetensors"
 model_c "$T/c.safetensors"
