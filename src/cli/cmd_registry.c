@@ -26,8 +26,8 @@ static const char usage_text[] =
 	"  export DIR         write the registry as models.json and\n"
 	"                     fingerprints/ in a new directory\n"
 	"  import LOC         add the models of another registry\n"
-	"  init               create the registry (with --global-registry URL:\n"
-	"                     the schema and the roles modelprint_reader and\n"
+	"  init [--global LOC]  create the registry (a PostgreSQL one: the\n"
+	"                     schema and the roles modelprint_reader and\n"
 	"                     modelprint_writer; run once by an administrator)\n"
 	"\n"
 	"LOC is a directory (its registry.db), a SQLite file, or a\n"
@@ -384,14 +384,18 @@ int cmd_registry(int argc, char **argv)
 	} else {
 		loc = cli_registry_dir(regopt);
 	}
-	int rc;
+	int rc = CLI_EXIT_OK;
 	if (!strcmp(sub, "init")) {
-		if (sargc > 1)
-			rc = cli_usage_error("registry", "init takes no argument");
-		else if (mp_regdb_init(loc, &err) != MP_OK)
-			rc = cli_fail(&err);
-		else
-			rc = printf("initialised %s\n", cli_esc(loc)) < 0;
+		const char *target = loc;
+		if (sargc == 3 && !strcmp(sargv[1], "--global"))
+			target = sargv[2];
+		else if (sargc != 1)
+			rc = cli_usage_error("registry", "usage: registry init "
+							 "[--global LOC]");
+		if (sargc == 1 || target != loc)
+			rc = mp_regdb_init(target, &err) != MP_OK
+				     ? cli_fail(&err)
+				     : printf("initialised %s\n", cli_esc(target)) < 0;
 		free(loc);
 		return rc;
 	}

@@ -12,8 +12,8 @@
 static const char usage_text[] =
 	"usage: modelprint run --config FILE [--use-existing]\n"
 	"                      [--write-to-registry] [--exact]\n"
-	"                      [--output-dir DIR] [--registry DIR]\n"
-	"                      [--global-registry DIR] [--threads N]\n"
+	"                      [--output-dir DIR] [--registry LOC]\n"
+	"                      [--global-registry LOC] [--threads N]\n"
 	"\n"
 	"Fingerprint every model of the config with every method, compute the\n"
 	"similarity matrix of every metric, and write fingerprints.json and\n"
@@ -23,11 +23,13 @@ static const char usage_text[] =
 	"                         method_args, metrics)\n"
 	"  --use-existing         take fingerprints already in the registry\n"
 	"  --write-to-registry    store computed fingerprints in the global\n"
-	"                         registry (must be writable)\n"
+	"                         registry, each model's in one transaction\n"
+	"                         (checked first: needs write privileges)\n"
 	"  --exact                cosine and pearson over the full tensors\n"
 	"  --output-dir DIR       default ./modelprint-results\n"
-	"  --registry DIR         where model ids are resolved\n"
-	"  --global-registry DIR  default $MODELPRINT_GLOBAL_REGISTRY\n"
+	"  --registry LOC         where model ids are resolved (a directory,\n"
+	"                         a SQLite file or a postgresql:// URL)\n"
+	"  --global-registry LOC  default $MODELPRINT_GLOBAL_REGISTRY\n"
 	"  --threads N            worker threads (default: all CPUs)\n"
 	"  -h, --help             this text\n";
 
@@ -112,7 +114,7 @@ int cmd_run(int argc, char **argv)
 	char *global = cli_global_registry_dir(globopt);
 	if (o.write_to_registry && !global)
 		return cli_usage_error("run", "--write-to-registry needs a global "
-					      "registry (--global-registry DIR or "
+					      "registry (--global-registry LOC or "
 					      "$MODELPRINT_GLOBAL_REGISTRY)");
 	char *regdir = regopt ? mp_strdup(regopt)
 			      : global ? mp_strdup(global) : cli_registry_dir(NULL);
