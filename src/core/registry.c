@@ -152,8 +152,7 @@ const struct mp_reg_model *mp_registry_find(const struct mp_registry *r,
  * (registry_state.max_auto_id). */
 #define AUTO_ID_DIGITS 19
 
-/* The value of an automatic-shaped id; false for any other id. */
-static bool auto_id_value(const char *id, uint64_t *v)
+bool mp_reg_auto_id_value(const char *id, uint64_t *v)
 {
 	size_t n = strspn(id, "0123456789");
 	if (n == 0 || n > AUTO_ID_DIGITS || id[n] != '\0')
@@ -170,7 +169,7 @@ static int cmp_list_order(const void *a, const void *b)
 {
 	const struct mp_reg_model *x = a, *y = b;
 	uint64_t u, v;
-	bool nx = auto_id_value(x->id, &u), ny = auto_id_value(y->id, &v);
+	bool nx = mp_reg_auto_id_value(x->id, &u), ny = mp_reg_auto_id_value(y->id, &v);
 	if (nx && ny)
 		return (u > v) - (u < v);
 	if (nx != ny)

@@ -33,9 +33,16 @@ char *mp_reg_now(char buf[32]);
 enum mp_reg_id_state { MP_ID_FREE, MP_ID_LIVE, MP_ID_REMOVED };
 mp_status mp_reg_id_state(struct mp_regdb *db, const char *id,
 			  enum mp_reg_id_state *state, struct mp_error *err);
-/* Insert model m under id (free), its files, and raise max_auto_id. */
+/* Insert model m under id (free) and its files. */
 mp_status mp_reg_insert(struct mp_regdb *db, const struct mp_reg_model *m,
 			const char *id, struct mp_error *err);
+/* Raise registry_state.max_auto_id to id's value when id is an
+ * automatic-shaped id larger than it. */
+mp_status mp_reg_note_id(struct mp_regdb *db, const char *id,
+			 struct mp_error *err);
+/* The value of an automatic-shaped id (1 to 19 decimal digits); false for
+ * any other id. */
+bool mp_reg_auto_id_value(const char *id, uint64_t *v);
 /* Store (replacing) the fingerprint of a live model. */
 mp_status mp_reg_store_fp(struct mp_regdb *db, const char *id,
 			  const struct mp_fingerprint *fp,

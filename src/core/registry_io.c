@@ -20,6 +20,7 @@ struct source {
 	struct mp_registry *models;
 	const char *dir;       /* directory form, or NULL */
 	struct mp_regdb *db;   /* or an open registry */
+	bool fresh;            /* into a new database: no id is taken yet */
 };
 
 static mp_status source_fp(const struct source *s, const char *id,
@@ -58,10 +59,13 @@ static mp_status copy_models(struct mp_regdb *db, const struct source *s,
 	*added = *skipped = 0;
 	const char *const *methods = mp_method_names();
 	mp_status st = MP_OK;
+	const char *largest = NULL; /* automatic-shaped id of most value */
+	uint64_t top = 0, v;
 	for (size_t i = 0; st == MP_OK && i < s->models->nmodels; i++) {
 		const struct mp_reg_model *m = &s->models->models[i];
-		enum mp_reg_id_state state;
-		st = mp_reg_id_state(db, m->id, &state, err);
+		enum mp_reg_id_state state = MP_ID_FREE;
+		if (!s->fresh)
+			st = mp_reg_id_state(db, m->id, &state, err);
 		if (st == MP_OK && state != MP_ID_FREE) {
 			struct mp_reg_model *have = NULL;
 			if (state == MP_ID_LIVE)
@@ -81,6 +85,10 @@ static mp_status copy_models(struct mp_regdb *db, const struct source *s,
 		}
 		if (st == MP_OK)
 			st = mp_reg_insert(db, m, m->id, err);
+		if (mp_reg_auto_id_value(m->id, &v) && (!largest || v > top)) {
+			largest = m->id;
+			top = v;
+		}
 		for (size_t k = 0; st == MP_OK && methods[k]; k++) {
 			struct mp_fingerprint *fp;
 			struct mp_error e2;
@@ -97,6 +105,8 @@ static mp_status copy_models(struct mp_regdb *db, const struct source *s,
 		if (st == MP_OK)
 			++*added;
 	}
+	if (st == MP_OK && largest)
+		st = mp_reg_note_id(db, largest, err);
 	return st;
 }
 
@@ -131,7 +141,7 @@ static mp_status fresh_db(struct mp_regdb *db, const char *path,
 static mp_status import_into(struct mp_regdb *db, const char *dir,
 			     const char *path, struct mp_error *err)
 {
-	struct source s = {.dir = dir};
+	struct source s = {.dir = dir, .fresh = true};
 	mp_status st = mp_regdir_read(dir, &s.models, err);
 	if (st == MP_OK)
 		st = fresh_db(db, path, err);

@@ -17,18 +17,6 @@
 #define FP_ENCODING "zlib-json"
 #define AUTO_ID_LIMIT 9999999999999999999ULL
 
-/* A decimal id of at most 19 digits: its value (automatic-shaped). */
-static bool auto_value(const char *id, uint64_t *v)
-{
-	size_t n = strspn(id, "0123456789");
-	if (n == 0 || n > 19 || id[n] != '\0')
-		return false;
-	*v = 0;
-	for (size_t i = 0; i < n; i++)
-		*v = *v * 10 + (uint64_t)(id[i] - '0');
-	return true;
-}
-
 mp_status mp_reg_id_state(struct mp_regdb *db, const char *id,
 			  enum mp_reg_id_state *state, struct mp_error *err)
 {
@@ -63,7 +51,7 @@ static mp_status max_auto_id(struct mp_sql *sql, uint64_t *max,
 				 "'max_auto_id'",
 				 NULL, 0, &r, err);
 	const char *v = st == MP_OK ? mp_sql_res_text(r, 0, 0) : NULL;
-	if (st == MP_OK && (!v || !auto_value(v, max)))
+	if (st == MP_OK && (!v || !mp_reg_auto_id_value(v, max)))
 		st = mp_error_set(err, MP_EFORMAT,
 				  "%s: registry_state.max_auto_id is missing or "
 				  "not a number",
@@ -108,8 +96,16 @@ mp_status mp_reg_insert(struct mp_regdb *db, const struct mp_reg_model *m,
 				 "CAST(? AS BIGINT), ?)",
 				 f, 5, NULL, err);
 	}
+	return st;
+}
+
+mp_status mp_reg_note_id(struct mp_regdb *db, const char *id,
+			 struct mp_error *err)
+{
+	struct mp_sql *sql = mp_reg_sql(db);
 	uint64_t v, max;
-	if (st == MP_OK && auto_value(id, &v) &&
+	mp_status st = MP_OK;
+	if (mp_reg_auto_id_value(id, &v) &&
 	    (st = max_auto_id(sql, &max, err)) == MP_OK && v > max) {
 		char buf[24];
 		snprintf(buf, sizeof buf, "%llu", (unsigned long long)v);
@@ -291,6 +287,8 @@ mp_status mp_regdb_add(struct mp_regdb *db, const struct mp_reg_model *model,
 		st = choose_id(db, want_id, id, err);
 	if (st == MP_OK)
 		st = mp_reg_insert(db, model, id, err);
+	if (st == MP_OK)
+		st = mp_reg_note_id(db, id, err);
 	if (st == MP_OK)
 		st = mp_sql_commit(sql, err);
 	if (st != MP_OK) {

@@ -11,6 +11,15 @@
 #include <unistd.h>
 
 #define BUSY_MS 60000
+#define CACHED 24 /* prepared statements kept per connection */
+
+/* A SQLite connection: struct mp_sql first, then the statements prepared
+ * on it, reused by their text (round-robin eviction). */
+struct lite {
+	struct mp_sql base;
+	sqlite3_stmt *cache[CACHED];
+	unsigned next;
+};
 
 static mp_status map_code(int rc)
 {
@@ -128,9 +137,10 @@ mp_status mp_sqlite_open(const char *path, unsigned flags,
 				    "database",
 				    path);
 	}
-	struct mp_sql *db = calloc(1, sizeof *db);
-	if (!db || !(db->name = mp_strdup(path))) {
-		free(db);
+	struct lite *l = calloc(1, sizeof *l);
+	struct mp_sql *db = &l->base;
+	if (!l || !(db->name = mp_strdup(path))) {
+		free(l);
 		return mp_error_set(err, MP_ENOMEM, "out of memory");
 	}
 	db->kind = MP_SQL_SQLITE;
@@ -154,9 +164,31 @@ void mp_sqlite_close(struct mp_sql *db)
 {
 	if (!db)
 		return;
+	struct lite *l = (struct lite *)db;
+	for (unsigned i = 0; i < CACHED; i++)
+		sqlite3_finalize(l->cache[i]);
 	sqlite3_close(db->conn);
 	free(db->name);
-	free(db);
+	free(l);
+}
+
+/* The prepared statement of sql, from the cache or prepared now (and
+ * cached). */
+static int prepared(struct lite *l, const char *sql, sqlite3_stmt **out)
+{
+	for (unsigned i = 0; i < CACHED; i++)
+		if (l->cache[i] && strcmp(sqlite3_sql(l->cache[i]), sql) == 0) {
+			*out = l->cache[i];
+			return SQLITE_OK;
+		}
+	int rc = sqlite3_prepare_v3(l->base.conn, sql, -1,
+				    SQLITE_PREPARE_PERSISTENT, out, NULL);
+	if (rc != SQLITE_OK)
+		return rc;
+	unsigned k = l->next++ % CACHED;
+	sqlite3_finalize(l->cache[k]);
+	l->cache[k] = *out;
+	return SQLITE_OK;
 }
 
 static int bind_all(sqlite3_stmt *s, const struct mp_sql_val *params,
@@ -227,13 +259,16 @@ mp_status mp_sqlite_exec(struct mp_sql *db, const char *sql,
 			 struct mp_sql_res **out, struct mp_error *err)
 {
 	sqlite3_stmt *s = NULL;
-	int rc = sqlite3_prepare_v2(db->conn, sql, -1, &s, NULL);
+	int rc = prepared((struct lite *)db, sql, &s);
 	if (rc == SQLITE_OK)
 		rc = bind_all(s, params, np);
 	if (rc == SQLITE_OK)
 		rc = collect(s, out);
 	mp_status st = rc == SQLITE_OK ? MP_OK : fail(db, rc, err);
-	sqlite3_finalize(s);
+	if (s) { /* ready for its next use, holding no parameter copies */
+		sqlite3_reset(s);
+		sqlite3_clear_bindings(s);
+	}
 	return st;
 }
 
