@@ -203,12 +203,15 @@ static const char *not_utf8(const struct mp_reg_model *m, const char **what)
 }
 
 /* The id to add under: want_id when the registry never held it, else the
- * next automatic one. */
+ * next automatic one (*automatic says which). A row holding that id
+ * (written around modelprint) makes the insert fail on the primary key. */
 #define ID_BUF 72 /* 64 characters of an id, or 19 digits */
 
 static mp_status choose_id(struct mp_regdb *db, const char *want_id,
-			   char buf[ID_BUF], struct mp_error *err)
+			   char buf[ID_BUF], bool *automatic,
+			   struct mp_error *err)
 {
+	*automatic = !want_id;
 	char show[MP_NAME_SHOW + 8];
 	if (want_id) {
 		enum mp_reg_id_state s;
@@ -234,15 +237,7 @@ static mp_status choose_id(struct mp_regdb *db, const char *want_id,
 				    "%llu, was used); give one with --id",
 				    mp_regdb_name(db), (unsigned long long)max);
 	snprintf(buf, ID_BUF, "%llu", (unsigned long long)(max + 1));
-	/* an id of that shape added with --id before the counter existed */
-	enum mp_reg_id_state s;
-	st = mp_reg_id_state(db, buf, &s, err);
-	if (st == MP_OK && s != MP_ID_FREE)
-		st = mp_error_set(err, MP_EFORMAT,
-				  "%s: registry_state.max_auto_id (%llu) is behind "
-				  "the ids in use",
-				  mp_regdb_name(db), (unsigned long long)max);
-	return st;
+	return MP_OK;
 }
 
 static mp_status need_writable(struct mp_regdb *db, struct mp_error *err)
@@ -281,13 +276,20 @@ mp_status mp_regdb_add(struct mp_regdb *db, const struct mp_reg_model *model,
 	if ((st = mp_sql_begin(sql, true, err)) != MP_OK)
 		return st;
 	char id[ID_BUF];
+	bool automatic;
+	struct mp_sql_val p[] = {MP_SQL_TEXT(id)};
 	if (!(flags & MP_REG_FORCE))
 		st = refuse_duplicate(db, model, err);
 	if (st == MP_OK)
-		st = choose_id(db, want_id, id, err);
+		st = choose_id(db, want_id, id, &automatic, err);
 	if (st == MP_OK)
 		st = mp_reg_insert(db, model, id, err);
-	if (st == MP_OK)
+	if (st == MP_OK && automatic) /* its row is locked since choose_id */
+		st = mp_sql_exec(sql,
+				 "UPDATE registry_state SET value = ? WHERE key "
+				 "= 'max_auto_id'",
+				 p, 1, NULL, err);
+	else if (st == MP_OK)
 		st = mp_reg_note_id(db, id, err);
 	if (st == MP_OK)
 		st = mp_sql_commit(sql, err);
