@@ -19,9 +19,13 @@ command -v clang >/dev/null 2>&1 || {
 }
 mkdir -p "$out/obj"
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
-CFLAGS="-std=c11 -D_GNU_SOURCE -g -O1 $SAN -I$top/src/core -I$top/src/tui"
-LIBS="$(pkg-config --libs libcjson gsl libcrypto) -lm -pthread"
-CFLAGS="$CFLAGS $(pkg-config --cflags libcjson gsl libcrypto)"
+[ -f "$top/config.h" ] || {
+	echo "fuzz/build.sh: $top/config.h not found; run ./configure first" >&2
+	exit 1
+}
+CFLAGS="-std=c11 -D_GNU_SOURCE -g -O1 $SAN -I$top -I$top/src/core -I$top/src/tui"
+LIBS="$(pkg-config --libs libcjson gsl libcrypto sqlite3 libpq zlib) -lm -pthread"
+CFLAGS="$CFLAGS $(pkg-config --cflags libcjson gsl libcrypto sqlite3 libpq zlib)"
 
 # The library once, instrumented for coverage (HTML reports are not used),
 # except the numeric kernels (exact order statistics, SVD): tracing every

@@ -3,9 +3,9 @@
  *
  *   1 fuzz_config      experiment config (mp_config_load, with no registry
  *                      and with the demo registry for its model ids)
- *   2 fuzz_registry    a registry's models.json (mp_registry_load, every id
+ *   2 fuzz_registry    a registry's models.json (mp_regdir_read, every id
  *                      found again, model info taken from it)
- *   3 fuzz_fingerprint a fingerprint file (mp_registry_get_fp: the file
+ *   3 fuzz_fingerprint a fingerprint file (mp_regdir_get_fp: the file
  *                      read as the registry reads it, mp_fp_from_json),
  *                      written back and read again, every metric of its
  *                      method against itself, every tensor found by name
@@ -29,7 +29,7 @@
 #include "fuzz_util.h"
 #include "groups.h"
 #include "modelinfo.h"
-#include "registry.h"
+#include "registry_int.h"
 
 #include <math.h>
 
@@ -81,7 +81,9 @@ static void run(const char *dir, const uint8_t *data, size_t size)
 	save(dir, "models.json", data, size, p, sizeof p);
 	struct mp_error err;
 	struct mp_registry *r;
-	mp_status st = mp_registry_load(dir, &r, &err);
+	/* the parser the automatic import uses, without building a database
+	 * per input */
+	mp_status st = mp_regdir_read(dir, &r, &err);
 	fuzz_check_error(st, &err);
 	if (st != MP_OK)
 		return;
@@ -117,7 +119,7 @@ static void run(const char *dir, const uint8_t *data, size_t size)
 	save(fpdir, name, data, size, p, sizeof p);
 	struct mp_error err;
 	struct mp_fingerprint *fp;
-	mp_status st = mp_registry_get_fp(dir, "x", method, &fp, &err);
+	mp_status st = mp_regdir_get_fp(dir, "x", method, &fp, &err);
 	fuzz_check_error(st, &err);
 	if (st != MP_OK)
 		return;

@@ -850,6 +850,30 @@ static mp_status load(const char *text, struct mp_error *err)
 #define T(x)                                                                   \
 	"{\"name\":\"w\",\"dtype\":\"F32\",\"shape\":[2,2],\"numel\":4," x "}"
 
+/* Tensor names reach the errors of a fingerprint file escaped (found by
+ * fuzz_fingerprint): a control byte in the name of a tensor whose shape,
+ * sketch or singular values are wrong. */
+START_TEST(test_json_names_escaped)
+{
+	static const char *const tensors[] = {
+		"{\"name\":\"a\\u0001b\",\"dtype\":\"F32\",\"shape\":3}",
+		"{\"name\":\"a\\u0001b\",\"dtype\":\"F32\",\"shape\":[2],"
+		"\"numel\":2,\"sketch\":7}",
+		"{\"name\":\"a\\u0001b\",\"dtype\":\"F32\",\"shape\":[2],"
+		"\"numel\":2,\"sv\":7}",
+	};
+	for (size_t i = 0; i < 3; i++) {
+		struct mp_error err = {{0}};
+		char *s = fp_text(M, GOOD_FILES, tensors[i], "");
+		ck_assert_int_eq(load(s, &err), MP_EFORMAT);
+		ck_assert_msg(strstr(err.msg, "tensor 'a\\x01b'") &&
+				      !strchr(err.msg, '\x01'),
+			      "case %zu: %s", i, err.msg);
+		free(s);
+	}
+}
+END_TEST
+
 START_TEST(test_json_good_base)
 {
 	struct mp_error err = {{0}};
@@ -1129,6 +1153,7 @@ Suite *suite_fingerprint(void)
 	tcase_add_test(tc, test_safetensors_file);
 	tcase_add_test(tc, test_sketch_positions);
 	tcase_add_test(tc, test_find);
+	tcase_add_test(tc, test_json_names_escaped);
 	tcase_add_test(tc, test_json_roundtrip);
 	tcase_add_test(tc, test_json_streamed);
 	tcase_add_test(tc, test_json_precision);

@@ -258,20 +258,22 @@ static mp_status stats_from(const mp_json *st, const char *where,
 static mp_status sketch_from(const mp_json *sk, const char *where,
 			     struct mp_tensor_fp *t, struct mp_error *err)
 {
+	char show[MP_NAME_SHOW + 8];
+	const char *name = mp_printable(t->name, show);
 	uint8_t *raw;
 	size_t n;
 	if (mp_json_is_string(sk) &&
 	    strlen(mp_json_str(sk)) / 4 * 3 > (size_t)MAX_SKETCH * 4 + 2)
 		return BAD("%s: tensor '%s': sketch has more than %u values",
-			   where, t->name, MAX_SKETCH);
+			   where, name, MAX_SKETCH);
 	if (!mp_json_is_string(sk) || !b64_decode(mp_json_str(sk), &raw, &n))
 		return BAD("%s: tensor '%s': sketch is not a base64 string",
-			   where, t->name);
+			   where, name);
 	if (n % 4 || n / 4 > MAX_SKETCH || n / 4 > t->numel) {
 		free(raw);
 		return BAD("%s: tensor '%s': sketch decodes to %zu bytes, not "
 			   "a multiple of 4 of at most min(numel, %u) values",
-			   where, t->name, n, MAX_SKETCH);
+			   where, name, n, MAX_SKETCH);
 	}
 	t->nsketch = (uint32_t)(n / 4);
 	if (n == 0) { /* an empty sketch is no sketch */
@@ -298,11 +300,13 @@ static mp_status spectral_from(const mp_json *j, const mp_json *sv,
 			       const char *where, struct mp_tensor_fp *t,
 			       struct mp_error *err)
 {
+	char show[MP_NAME_SHOW + 8];
+	const char *name = mp_printable(t->name, show);
 	size_t n = mp_json_size(sv);
 	if (!mp_json_is_array(sv) || n == 0 || n > MP_SPECTRAL_MAX_SV)
 		return BAD("%s: tensor '%s': sv must be an array of 1 to %d "
 			   "numbers",
-			   where, t->name, MP_SPECTRAL_MAX_SV);
+			   where, name, MP_SPECTRAL_MAX_SV);
 	struct mp_tensor_spec *sp = mp_tensor_fp_spec(t, (uint32_t)n);
 	if (!sp)
 		return NOMEM();
@@ -313,7 +317,7 @@ static mp_status spectral_from(const mp_json *j, const mp_json *sv,
 		    sp->sv[k] < 0)
 			return BAD("%s: tensor '%s': sv[%zu] is not a "
 				   "non-negative number",
-				   where, t->name, k);
+				   where, name, k);
 	}
 	static const char *const fields[] = {"sigma1", "stable_rank",
 					     "effective_rank"};
@@ -321,20 +325,20 @@ static mp_status spectral_from(const mp_json *j, const mp_json *sv,
 	if (!mp_json_uint(mp_json_get(j, "rows"), &sp->rows))
 		return BAD(
 		    "%s: tensor '%s': rows is not a non-negative integer",
-		    where, t->name);
+		    where, name);
 	if (!mp_json_uint(mp_json_get(j, "cols"), &sp->cols))
 		return BAD(
 		    "%s: tensor '%s': cols is not a non-negative integer",
-		    where, t->name);
+		    where, name);
 	for (int i = 0; i < 3; i++)
 		if (!num_or_null(mp_json_get(j, fields[i]), dst[i]))
 			return BAD("%s: tensor '%s': %s is missing or not a "
 				   "number",
-				   where, t->name, fields[i]);
+				   where, name, fields[i]);
 	mp_json *ex = mp_json_get(j, "sv_exact");
 	if (ex && !mp_json_is_bool(ex))
 		return BAD("%s: tensor '%s': sv_exact is not a boolean", where,
-			   t->name);
+			   name);
 	sp->sv_exact = mp_json_true(ex);
 	return MP_OK;
 }
@@ -345,10 +349,12 @@ static mp_status tensor_from(const mp_json *j, const char *where, size_t idx,
 {
 	if (!mp_json_is_object(j))
 		return BAD("%s: tensors[%zu] is not an object", where, idx);
-	const char *name = mp_json_str(mp_json_get(j, "name"));
-	if (!name)
+	const char *raw = mp_json_str(mp_json_get(j, "name"));
+	if (!raw)
 		return BAD("%s: tensors[%zu]: name is missing or not a string",
 			   where, idx);
+	char show[MP_NAME_SHOW + 8]; /* the name as messages show it */
+	const char *name = mp_printable(raw, show);
 	mp_status s = dtype_from(mp_json_get(j, "dtype"), where, name, "dtype",
 				 &t->dtype, err);
 	if (s != MP_OK)
@@ -374,7 +380,7 @@ static mp_status tensor_from(const mp_json *j, const char *where, size_t idx,
 			return BAD("%s: tensor '%s': shape product overflows",
 				   where, name);
 	}
-	if (mp_tensor_fp_init(t, name, ndim, shape) != MP_OK)
+	if (mp_tensor_fp_init(t, raw, ndim, shape) != MP_OK)
 		return NOMEM();
 	if (!mp_json_uint(mp_json_get(j, "numel"), &t->numel) ||
 	    t->numel != numel)
