@@ -647,6 +647,16 @@ static void raw_sql(const char *path, const char *sql)
 	mp_sql_close(db);
 }
 
+static void raw_sql_create(const char *path, const char *sql)
+{
+	struct mp_sql *db;
+	struct mp_error err;
+	ck_assert_int_eq(mp_sql_open(MP_SQL_SQLITE, path, MP_SQL_CREATE, &db, &err),
+			 MP_OK);
+	ck_assert_msg(mp_sql_script(db, sql, &err) == MP_OK, "%s", err.msg);
+	mp_sql_close(db);
+}
+
 /* A newer schema is refused naming both versions; a stored fingerprint
  * that does not decompress is an error naming the model and method. */
 START_TEST(test_schema_and_corruption)
@@ -674,6 +684,13 @@ START_TEST(test_schema_and_corruption)
 	raw_sql(path, "UPDATE schema_version SET version = 0");
 	ck_assert_int_eq(mp_registry_load(dir, &r, &err), MP_EFORMAT);
 	free(path);
+	/* another program's database is neither read nor written */
+	char *other = tu_path(dir, "other.db");
+	raw_sql_create(other, "CREATE TABLE t (x); INSERT INTO t VALUES (1)");
+	ck_assert_int_eq(mp_registry_load(other, &r, &err), MP_EFORMAT);
+	ck_assert_msg(strstr(err.msg, "not a modelprint registry"), "%s", err.msg);
+	ck_assert_int_eq(tu_reg_add(other, &sample, NULL, &id, &err), MP_EFORMAT);
+	free(other);
 	tu_rmtree(dir);
 	free(dir);
 }
