@@ -545,6 +545,18 @@ static char *file_text(const char *path)
 	return strdup(buf);
 }
 
+#include "sql.h"
+
+/* Change the database behind a registry directly. */
+static void raw_sql(const char *path, const char *sql)
+{
+	struct mp_sql *db;
+	struct mp_error err;
+	ck_assert_int_eq(mp_sql_open(MP_SQL_SQLITE, path, 0, &db, &err), MP_OK);
+	ck_assert_msg(mp_sql_script(db, sql, &err) == MP_OK, "%s", err.msg);
+	mp_sql_close(db);
+}
+
 /* A directory registry is imported on first open without changing its
  * files; export writes it back with the fields modelprint does not know;
  * import merges, skips what is there, and refuses conflicts whole. */
@@ -627,6 +639,16 @@ START_TEST(test_import_export)
 		      "%s", err.msg);
 	struct mp_reg_model *m;
 	ck_assert_int_eq(mp_regdb_get(db, "9", &m, &err), MP_ENOENT);
+	/* a forged source database: an id that is no file name */
+	char *forged = tu_path(dir, "forged.db");
+	ck_assert_int_eq(tu_reg_add(forged, &sample, "77", &id, &err), MP_OK);
+	free(id);
+	raw_sql(forged, "UPDATE models SET id = '../\x1b' WHERE id = '77'");
+	ck_assert_int_eq(mp_regdb_import(db, forged, &added, &skipped, &err),
+			 MP_EFORMAT);
+	ck_assert_msg(strstr(err.msg, "model id '../\\x1b' is not letters"),
+		      "%s", err.msg);
+	free(forged);
 	mp_regdb_close(db);
 	free(ot), free(other), free(fresh), free(ofp), free(otable), free(out);
 	free(fpf), free(table), free(fps), free(old);
@@ -634,18 +656,6 @@ START_TEST(test_import_export)
 	free(dir);
 }
 END_TEST
-
-#include "sql.h"
-
-/* Change the database behind a registry directly. */
-static void raw_sql(const char *path, const char *sql)
-{
-	struct mp_sql *db;
-	struct mp_error err;
-	ck_assert_int_eq(mp_sql_open(MP_SQL_SQLITE, path, 0, &db, &err), MP_OK);
-	ck_assert_msg(mp_sql_script(db, sql, &err) == MP_OK, "%s", err.msg);
-	mp_sql_close(db);
-}
 
 static void raw_sql_create(const char *path, const char *sql)
 {

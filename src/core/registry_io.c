@@ -8,7 +8,6 @@
 #include "sql.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +63,15 @@ static mp_status copy_models(struct mp_regdb *db, const struct source *s,
 	for (size_t i = 0; st == MP_OK && i < s->models->nmodels; i++) {
 		const struct mp_reg_model *m = &s->models->models[i];
 		enum mp_reg_id_state state = MP_ID_FREE;
+		char show[MP_NAME_SHOW + 8];
+		if (!mp_reg_valid_name(m->id)) {
+			st = mp_error_set(err, MP_EFORMAT,
+					  "%s: model id '%s' is not letters, "
+					  "digits, '.', '_' and '-'; nothing was "
+					  "imported",
+					  s->models->dir, mp_printable(m->id, show));
+			break;
+		}
 		if (!s->fresh)
 			st = mp_reg_id_state(db, m->id, &state, err);
 		if (st == MP_OK && state != MP_ID_FREE) {
@@ -77,7 +85,8 @@ static mp_status copy_models(struct mp_regdb *db, const struct source *s,
 				    err, MP_EEXIST,
 				    "%s: model id '%s' of %s is %s with other "
 				    "files; nothing was imported",
-				    mp_regdb_name(db), m->id, s->models->dir,
+				    mp_regdb_name(db), mp_printable(m->id, show),
+				    s->models->dir,
 				    have ? "registered" : "taken by a removed "
 							  "model");
 			mp_reg_model_free(have);
