@@ -56,6 +56,25 @@ d=$("$MP_BIN" registry --registry "$C" list --json | grep '"id":' | sort -u | wc
 [ "$n" = 200 ] && [ "$d" = 200 ] || fail "concurrent adds: $n models, $d distinct ids"
 ok "8 concurrent writers"
 
+# Eight first writers of a registry that does not exist yet, 20 times: the
+# database appears whole (built aside and linked into place), so none of
+# them fails (one used to see the other's fresh tables as a foreign
+# database, or find it locked while it switched to WAL).
+r=0
+while [ $r -lt 20 ]; do
+	F="$T/first$r"
+	p=0
+	while [ $p -lt 8 ]; do
+		"$MP_BIN" registry --registry "$F" add "$T/a.safetensors" --force >/dev/null 2>>"$T/first.err" &
+		p=$((p + 1))
+	done
+	wait
+	n=$("$MP_BIN" registry --registry "$F" list --json | grep -c '"id":')
+	[ "$n" = 8 ] || fail "first writers, round $r: $n models, $(cat "$T/first.err")"
+	r=$((r + 1))
+done
+ok "8 first writers at once, 20 times"
+
 # Writers killed with SIGKILL at arbitrary moments leave a readable registry.
 K="$T/kill"
 k=0

@@ -236,16 +236,19 @@ static mp_status open_sqlite(struct mp_regdb *db, const char *path,
 	bool exists = stat(path, &sb) == 0;
 	if (!exists && !db->write)
 		return MP_OK;
+	mp_status st = MP_OK;
 	if (!exists) {
 		char *parent = parent_dir(path);
-		mp_status st = parent ? mp_dir_prepare(parent, "registry", err)
-				      : mp_error_set(err, MP_ENOMEM, "out of memory");
+		st = parent ? mp_dir_prepare(parent, "registry", err)
+			    : mp_error_set(err, MP_ENOMEM, "out of memory");
 		free(parent);
 		if (st != MP_OK)
 			return st;
+		st = mp_reg_create_aside(db, NULL, path, err);
+	} else {
+		st = mp_sql_open(MP_SQL_SQLITE, path,
+				 db->write ? 0 : MP_SQL_READONLY, &db->sql, err);
 	}
-	unsigned fl = db->write ? MP_SQL_CREATE : MP_SQL_READONLY;
-	mp_status st = mp_sql_open(MP_SQL_SQLITE, path, fl, &db->sql, err);
 	if (st != MP_OK && db->write && st != MP_ENOMEM && st != MP_EFORMAT) {
 		char *parent = parent_dir(path);
 		bool ro = parent && access(parent, W_OK) != 0;
@@ -273,29 +276,6 @@ bool mp_registry_exists(const char *where)
 	return yes;
 }
 
-/* A SQLite database without the registry's tables must hold no tables at
- * all: another program's database is neither read as an empty registry
- * nor written into. */
-static mp_status refuse_foreign(struct mp_regdb *db, struct mp_error *err)
-{
-	struct mp_sql_res *r;
-	mp_status st = mp_sql_exec(db->sql,
-				   "SELECT CAST(count(*) AS TEXT) FROM sqlite_master "
-				   "WHERE type = 'table'",
-				   NULL, 0, &r, err);
-	if (st != MP_OK)
-		return st;
-	const char *n = mp_sql_res_text(r, 0, 0);
-	bool empty = n && strcmp(n, "0") == 0;
-	mp_sql_res_free(r);
-	return empty ? MP_OK
-		     : mp_error_set(err, MP_EFORMAT,
-				    "%s: a SQLite database that is not a "
-				    "modelprint registry (it has tables of its "
-				    "own)",
-				    db->name);
-}
-
 /* Check the schema version: migrate an older one when writing. */
 static mp_status check_schema(struct mp_regdb *db, struct mp_error *err)
 {
@@ -310,8 +290,6 @@ static mp_status check_schema(struct mp_regdb *db, struct mp_error *err)
 				    "modelprint",
 				    db->name, v, MP_REG_SCHEMA_VERSION);
 	bool pg = mp_sql_kind(db->sql) == MP_SQL_PG;
-	if (!pg && v == 0 && (st = refuse_foreign(db, err)) != MP_OK)
-		return st;
 	if (!pg && v == 0 && !db->write) {
 		/* a file whose creator died before its schema was committed:
 		 * nothing was ever stored in it */

@@ -50,10 +50,17 @@ mp_status mp_reg_store_fp(struct mp_regdb *db, const char *id,
 
 /* --- import (registry_io.c) ------------------------------------------- */
 
+/* Make the SQLite database db_path whole before anyone sees it: built at
+ * a temporary name beside it (the schema, and the directory registry dir
+ * imported when dir is not NULL), then linked into place, so that
+ * concurrent first opens agree (the first link wins) and a crash leaves
+ * nothing half-made; then open it for db. */
+mp_status mp_reg_create_aside(struct mp_regdb *db, const char *dir,
+			      const char *db_path, struct mp_error *err);
+
 /* Import the directory-form registry in dir into a new SQLite database at
- * db_path (built aside and linked into place, so that concurrent first
- * opens agree and a crash leaves nothing half-made), then open it for db;
- * in a directory we cannot write, into an in-memory database. */
+ * db_path (mp_reg_create_aside), then open it for db; in a directory we
+ * cannot write, into an in-memory database. */
 mp_status mp_reg_import_dir_form(struct mp_regdb *db, const char *dir,
 				 const char *db_path, struct mp_error *err);
 

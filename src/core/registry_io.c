@@ -173,14 +173,21 @@ mp_status mp_reg_import_dir_form(struct mp_regdb *db, const char *dir,
 					    dir);
 		return import_into(db, dir, ":memory:", err);
 	}
+	return mp_reg_create_aside(db, dir, db_path, err);
+}
+
+mp_status mp_reg_create_aside(struct mp_regdb *db, const char *dir,
+			      const char *db_path, struct mp_error *err)
+{
 	char tmp[4096];
-	snprintf(tmp, sizeof tmp, "%s.import.%ld.%ld", db_path, (long)getpid(),
+	snprintf(tmp, sizeof tmp, "%s.new.%ld.%ld", db_path, (long)getpid(),
 		 (long)random());
-	mp_status st = import_into(db, dir, tmp, err);
+	mp_status st = dir ? import_into(db, dir, tmp, err)
+			   : fresh_db(db, tmp, err);
 	mp_sql_close(mp_reg_sql(db));
 	mp_reg_attach(db, NULL);
 	/* link, not rename: a concurrent first open that linked its own
-	 * import first wins, and ours is dropped */
+	 * database first wins, and ours is dropped */
 	if (st == MP_OK && link(tmp, db_path) != 0 && errno != EEXIST)
 		st = mp_error_set(err, MP_EIO, "%s: cannot create: %s", db_path,
 				  strerror(errno));

@@ -69,24 +69,35 @@ static char *dialect(const struct mp_sql *db, const char *script)
 	return out;
 }
 
-/* Whether the schema_version table exists. */
+/* Whether the schema_version table exists. A SQLite database without it
+ * must hold no table at all (one statement, so one snapshot: a concurrent
+ * first writer's schema is seen whole or not at all): another program's
+ * database is neither read as an empty registry nor written into. */
 static mp_status has_version_table(struct mp_sql *db, bool *has,
 				   struct mp_error *err)
 {
+	bool pg = mp_sql_kind(db) == MP_SQL_PG;
 	const char *q =
-		mp_sql_kind(db) == MP_SQL_PG
-			? "SELECT CAST(count(*) AS TEXT) FROM information_schema"
-			  ".tables WHERE table_schema = current_schema() AND "
-			  "table_name = 'schema_version'"
-			: "SELECT CAST(count(*) AS TEXT) FROM sqlite_master WHERE "
-			  "type = 'table' AND name = 'schema_version'";
+		pg ? "SELECT CAST(count(*) AS TEXT), '0' FROM "
+		     "information_schema.tables WHERE table_schema = "
+		     "current_schema() AND table_name = 'schema_version'"
+		   : "SELECT CAST(sum(name = 'schema_version') AS TEXT), "
+		     "CAST(count(*) AS TEXT) FROM sqlite_master WHERE type = "
+		     "'table'";
 	struct mp_sql_res *r;
 	mp_status st = mp_sql_exec(db, q, NULL, 0, &r, err);
 	if (st != MP_OK)
 		return st;
-	const char *n = mp_sql_res_text(r, 0, 0);
+	const char *n = mp_sql_res_text(r, 0, 0), *all = mp_sql_res_text(r, 0, 1);
 	*has = n && strcmp(n, "0") != 0;
+	bool foreign = !*has && all && strcmp(all, "0") != 0;
 	mp_sql_res_free(r);
+	if (foreign)
+		return mp_error_set(err, MP_EFORMAT,
+				    "%s: a SQLite database that is not a "
+				    "modelprint registry (it has tables of its "
+				    "own)",
+				    mp_sql_name(db));
 	return MP_OK;
 }
 

@@ -115,10 +115,18 @@ static mp_status open_conn(struct mp_sql *db, const char *path, unsigned flags,
 	    sqlite3_db_readonly(c, "main") == 1)
 		return mp_error_set(err, MP_EPERM, "%s: the file is read-only",
 				    db->name);
-	if (rc == SQLITE_OK && !(flags & MP_SQL_READONLY))
+	/* Switching a database to WAL takes an exclusive lock, which SQLite
+	 * may refuse at once rather than wait for: retry for the busy time. */
+	for (int waited = 0; rc == SQLITE_OK && !(flags & MP_SQL_READONLY);
+	     waited += 5) {
 		rc = sqlite3_exec(c, "PRAGMA journal_mode = WAL; "
 				     "PRAGMA synchronous = NORMAL",
 				  NULL, NULL, NULL);
+		if (rc != SQLITE_BUSY || waited >= BUSY_MS)
+			break;
+		usleep(5000);
+		rc = SQLITE_OK;
+	}
 	return rc == SQLITE_OK ? MP_OK : fail(db, rc, err);
 }
 
