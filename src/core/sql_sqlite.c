@@ -146,11 +146,11 @@ mp_status mp_sqlite_open(const char *path, unsigned flags,
 				    path);
 	}
 	struct lite *l = calloc(1, sizeof *l);
-	struct mp_sql *db = &l->base;
-	if (!l || !(db->name = mp_strdup(path))) {
+	if (!l || !(l->base.name = mp_strdup(path))) {
 		free(l);
 		return mp_error_set(err, MP_ENOMEM, "out of memory");
 	}
+	struct mp_sql *db = &l->base;
 	db->kind = MP_SQL_SQLITE;
 	mp_status st = open_conn(db, path, flags, false, err);
 	if (st != MP_OK && (flags & MP_SQL_READONLY) && !dir_writable(path)) {
