@@ -557,6 +557,33 @@ static void raw_sql(const char *path, const char *sql)
 	mp_sql_close(db);
 }
 
+/* A writer killed while building a new registry.db leaves its temporary
+ * (and SQLite's side files of it); the next creation removes them, and
+ * keeps those of a live process. */
+START_TEST(test_stale_build_removed)
+{
+	char *dir = tu_tmpdir(), *id;
+	char dead[4096], live[4096];
+	snprintf(dead, sizeof dead, "%s/registry.db.tmp.%ld.0123456789abcdef",
+		 dir, (long)dead_pid());
+	snprintf(live, sizeof live, "%s/registry.db.tmp.%ld.0123456789abcdef",
+		 dir, (long)getppid());
+	char deadwal[4200];
+	snprintf(deadwal, sizeof deadwal, "%s-wal", dead);
+	tu_write_str(dead, "");
+	tu_write_str(deadwal, "x");
+	tu_write_str(live, "");
+	struct mp_error err;
+	ck_assert_int_eq(tu_reg_add(dir, &sample, NULL, &id, &err), MP_OK);
+	free(id);
+	ck_assert_int_ne(access(dead, F_OK), 0);
+	ck_assert_int_ne(access(deadwal, F_OK), 0);
+	ck_assert_int_eq(access(live, F_OK), 0);
+	tu_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
 /* A directory registry is imported on first open without changing its
  * files; export writes it back with the fields modelprint does not know;
  * import merges, skips what is there, and refuses conflicts whole. */
@@ -723,6 +750,7 @@ Suite *suite_registry(void)
 	tcase_add_test(tc, test_list_filters);
 	tcase_add_test(tc, test_read_creates_nothing);
 	tcase_add_test(tc, test_import_export);
+	tcase_add_test(tc, test_stale_build_removed);
 	tcase_add_test(tc, test_schema_and_corruption);
 	tcase_add_test(tc, test_atomic_write_hostile_names);
 	tcase_add_test(tc, test_output_dir_not_writable);

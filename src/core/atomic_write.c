@@ -42,7 +42,8 @@ static uint64_t random_u64(void)
 	return r * 0x9E3779B97F4A7C15ULL;
 }
 
-/* True when name is base.tmp.<pid>.<16 hex> of a process that is gone. */
+/* True when name is base.tmp.<pid>.<16 hex> (or its SQLite -wal, -shm or
+ * -journal) of a process that is gone. */
 static bool stale_tmp(const char *name, const char *base)
 {
 	size_t bl = strlen(base);
@@ -55,7 +56,10 @@ static bool stale_tmp(const char *name, const char *base)
 	if (end == p || *end != '.' || errno || pid <= 0 || pid == getpid())
 		return false;
 	size_t hex = strspn(end + 1, "0123456789abcdef");
-	if (hex != 16 || end[17] != '\0')
+	const char *rest = end + 17;
+	/* SQLite's side files of a database built at a temporary name */
+	if (hex != 16 || (*rest && strcmp(rest, "-wal") && strcmp(rest, "-shm") &&
+			  strcmp(rest, "-journal")))
 		return false;
 	return kill((pid_t)pid, 0) == -1 && errno == ESRCH;
 }

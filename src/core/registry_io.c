@@ -179,19 +179,23 @@ mp_status mp_reg_import_dir_form(struct mp_regdb *db, const char *dir,
 mp_status mp_reg_create_aside(struct mp_regdb *db, const char *dir,
 			      const char *db_path, struct mp_error *err)
 {
-	char tmp[4096];
-	snprintf(tmp, sizeof tmp, "%s.new.%ld.%ld", db_path, (long)getpid(),
-		 (long)random());
-	mp_status st = dir ? import_into(db, dir, tmp, err)
-			   : fresh_db(db, tmp, err);
+	/* The temporary name of an atomic write: unique, never a planted
+	 * file, and left-overs of dead processes are removed. */
+	struct mp_atomic a;
+	mp_status st = mp_atomic_open(&a, db_path, err);
+	if (st != MP_OK)
+		return st;
+	fclose(a.fp); /* an empty file is a new SQLite database */
+	a.fp = NULL;
+	st = dir ? import_into(db, dir, a.tmp, err) : fresh_db(db, a.tmp, err);
 	mp_sql_close(mp_reg_sql(db));
 	mp_reg_attach(db, NULL);
 	/* link, not rename: a concurrent first open that linked its own
 	 * database first wins, and ours is dropped */
-	if (st == MP_OK && link(tmp, db_path) != 0 && errno != EEXIST)
+	if (st == MP_OK && link(a.tmp, db_path) != 0 && errno != EEXIST)
 		st = mp_error_set(err, MP_EIO, "%s: cannot create: %s", db_path,
 				  strerror(errno));
-	unlink(tmp);
+	mp_atomic_abort(&a); /* removes the temporary name */
 	if (st != MP_OK)
 		return st;
 	struct mp_sql *sql;
