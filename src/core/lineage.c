@@ -540,16 +540,55 @@ struct gram {
 	double G[MP_MERGE_MAX][MP_MERGE_MAX], b[MP_MERGE_MAX], uu;
 };
 
-static void solve(int k, const struct gram *g, double *coef, double *res)
+static void solve(int k, const struct gram *g, double *coef)
 {
 	nnls(k, g->G, g->b, coef);
-	double e = g->uu;
-	for (int i = 0; i < k; i++) {
-		e -= 2 * g->b[i] * coef[i];
-		for (int j = 0; j < k; j++)
-			e += coef[i] * g->G[i][j] * coef[j];
+}
+
+/* Residual sums ||u - sum c_i r_i||^2 of one tensor, for the tensor's
+ * coefficients ct and the overall ones ca, in a second pass (the Gram
+ * form loses the small residual of an exact merge to cancellation). */
+static void residuals(int k, const struct mp_tensor *tu,
+		      const struct mp_tensor *const *tr, struct rd *b,
+		      const double *ct, const double *ca, double *et, double *ea)
+{
+	*et = *ea = 0;
+	for (uint64_t e0 = 0; e0 < tu->numel; e0 += BLK) {
+		size_t n = tu->numel - e0 < BLK ? (size_t)(tu->numel - e0) : BLK;
+		rd_block(tu, e0, n, &b[0]);
+		for (int i = 0; i < k; i++)
+			rd_block(tr[i], e0, n, &b[i + 1]);
+		for (size_t v = 0; v < n; v++) {
+			double x = b[0].v[v], dt = x, da = x;
+			bool fin = isfinite(x);
+			for (int i = 0; i < k; i++) {
+				double y = b[i + 1].v[v];
+				fin = fin && isfinite(y);
+				dt -= ct[i] * y;
+				da -= ca[i] * y;
+			}
+			if (fin) {
+				*et += dt * dt;
+				*ea += da * da;
+			}
+		}
 	}
-	*res = g->uu > 0 ? sqrt(fmax(e, 0) / g->uu) : 0;
+}
+
+/* The references' tensors matching tu, or false. */
+static bool find_all(const struct mp_tensor *tu,
+		     const struct mp_model *const *refs, int k,
+		     const struct mp_tensor **tr)
+{
+	if (!mp_dtype_is_float(tu->logical))
+		return false;
+	for (int i = 0; i < k; i++) {
+		tr[i] = mp_model_find(refs[i], tu->name);
+		if (!tr[i] || !shapes_match(tu, tr[i]) ||
+		    !mp_dtype_is_float(tr[i]->logical))
+			return false;
+	}
+	return true;
 }
 
 static void gather(int k, const struct mp_tensor *tu,
@@ -600,22 +639,24 @@ mp_status mp_lineage_merge(const struct mp_model *u,
 	}
 	gsl_set_error_handler_off();
 	struct gram all = {0}, g;
+	double *uu = malloc((u->ntensors ? u->ntensors : 1) * sizeof *uu);
+	if (!uu) {
+		free(b);
+		mp_merge_free(out);
+		return mp_error_set(err, MP_ENOMEM, "%s: out of memory",
+				    u->path);
+	}
 	for (size_t t = 0; t < u->ntensors; t++) {
 		const struct mp_tensor *tu = &u->tensors[t], *tr[MP_MERGE_MAX];
-		bool ok = mp_dtype_is_float(tu->logical);
-		for (int i = 0; i < k && ok; i++) {
-			tr[i] = mp_model_find(refs[i], tu->name);
-			ok = tr[i] && shapes_match(tu, tr[i]) &&
-			     mp_dtype_is_float(tr[i]->logical);
-		}
-		if (!ok) {
+		if (!find_all(tu, refs, k, tr)) {
 			out->skipped++;
 			continue;
 		}
 		gather(k, tu, tr, b, &g);
+		uu[out->ntensors] = g.uu;
 		struct mp_merge_tensor *mt = &out->tensors[out->ntensors++];
 		mt->name = tu->name;
-		solve(k, &g, mt->coef, &mt->residual);
+		solve(k, &g, mt->coef);
 		all.uu += g.uu;
 		for (int i = 0; i < k; i++) {
 			all.b[i] += g.b[i];
@@ -623,6 +664,24 @@ mp_status mp_lineage_merge(const struct mp_model *u,
 				all.G[i][j] += g.G[i][j];
 		}
 	}
+	if (out->ntensors) {
+		solve(k, &all, out->coef);
+		double ea = 0;
+		for (size_t t = 0, j = 0; t < u->ntensors; t++) {
+			const struct mp_tensor *tu = &u->tensors[t],
+					       *tr[MP_MERGE_MAX];
+			if (!find_all(tu, refs, k, tr))
+				continue;
+			struct mp_merge_tensor *mt = &out->tensors[j];
+			double et, e;
+			residuals(k, tu, tr, b, mt->coef, out->coef, &et, &e);
+			mt->residual = uu[j] > 0 ? sqrt(et / uu[j]) : 0;
+			ea += e;
+			j++;
+		}
+		out->residual = all.uu > 0 ? sqrt(ea / all.uu) : 0;
+	}
+	free(uu);
 	free(b);
 	if (!out->ntensors) {
 		mp_merge_free(out);
@@ -631,7 +690,6 @@ mp_status mp_lineage_merge(const struct mp_model *u,
 				    "same name and shape in every reference",
 				    u->path);
 	}
-	solve(k, &all, out->coef, &out->residual);
 	for (int i = 0; i < k; i++)
 		out->sum += out->coef[i];
 	out->linear = fabs(out->sum - 1) <= MP_LIN_MERGE_SUM_TOL;
