@@ -368,9 +368,10 @@ static void decide(struct mp_lineage *l, const struct tot *t)
 	} else if (t->corr_t && l->min_pearson >= MP_LIN_FINETUNE_MIN) {
 		l->kind = MP_LIN_FINETUNE;
 		l->confidence = l->min_pearson >= MP_LIN_HIGH ? "high" : "medium";
-		EV("all %zu correlated tensors have Pearson >= %.2f with R; "
-		   "lowest %.6f on %s; %zu of %zu tensors have identical bytes",
-		   t->corr_t, MP_LIN_FINETUNE_MIN, l->min_pearson,
+		EV("all %zu floating tensors with a defined Pearson (of %zu; "
+		   "the others constant) correlate with R at >= %.2f; lowest "
+		   "%.6f on %s; %zu of %zu matched tensors have identical bytes",
+		   t->corr_t, t->nfloat, MP_LIN_FINETUNE_MIN, l->min_pearson,
 		   mp_printable(l->worst, nb), l->identical, m);
 	} else if (t->corr_t && l->mean_abs_pearson <= MP_LIN_UNRELATED_MAX) {
 		l->kind = MP_LIN_UNRELATED;
