@@ -91,9 +91,10 @@ static struct mp_model *put(const char *dir, const char *file,
 				h[0]++;
 			buf[t] = h;
 		}
-		tt[t] = (struct tu_tensor){names[s], dtype, ndims[s],
-					   {shapes[s][0], shapes[s][1]}, buf[t],
-					   n * (strcmp(dtype, "F32") ? 2 : 4)};
+		tt[t] = (struct tu_tensor){
+		    names[s], dtype,
+		    ndims[s], {shapes[s][0], shapes[s][1]},
+		    buf[t],   n * (strcmp(dtype, "F32") ? 2 : 4)};
 	}
 	char *p = tu_path(dir, file);
 	tu_write_safetensors(p, tt, NT, meta);
@@ -152,8 +153,8 @@ START_TEST(test_f16_bf16)
 {
 	static const char *const dt[2] = {"F16", "BF16"};
 	for (int d = 0; d < 2; d++) {
-		struct mp_model *u = put(dir, "h.safetensors", &base, dt[d],
-					 NULL, 0, 0);
+		struct mp_model *u =
+		    put(dir, "h.safetensors", &base, dt[d], NULL, 0, 0);
 		struct mp_lineage l;
 		pair(u, R, &l);
 		ck_assert_int_eq(l.kind, MP_LIN_DTYPE);
@@ -178,8 +179,8 @@ START_TEST(test_f16_bf16)
 					w.v[t][i] = (float)h;
 				}
 			}
-		struct mp_model *wide = put(dir, "w.safetensors", &w, "F32",
-					    NULL, 0, 0);
+		struct mp_model *wide =
+		    put(dir, "w.safetensors", &w, "F32", NULL, 0, 0);
 		pair(wide, u, &l);
 		ck_assert_int_eq(l.kind, MP_LIN_DTYPE);
 		ck_assert_int_eq(l.from, d ? MP_BF16 : MP_F16);
@@ -384,8 +385,8 @@ START_TEST(test_hostile)
 	struct tu_tensor tt[NT];
 	float z[2048] = {0};
 	for (int t = 0; t < NT; t++)
-		tt[t] = (struct tu_tensor){names[t], "F32", 1,
-					   {numel(t) / 2}, z, numel(t) * 2};
+		tt[t] = (struct tu_tensor){names[t],	   "F32", 1,
+					   {numel(t) / 2}, z,	  numel(t) * 2};
 	char *p = tu_path(dir, "s.safetensors");
 	tu_write_safetensors(p, tt, NT, NULL);
 	struct mp_model *u;
@@ -423,8 +424,9 @@ START_TEST(test_round)
 	ck_assert(mp_lineage_round(1 + 3 * 0x1p-11, MP_F16) == 1 + 0x1p-9);
 	ck_assert(mp_lineage_round(65520, MP_F16) == INFINITY);
 	ck_assert(mp_lineage_round(65519, MP_F16) == 65504);
-	ck_assert(mp_lineage_round(0x1p-25, MP_F16) == 0);      /* tie: even */
-	ck_assert(mp_lineage_round(0x1.8p-25, MP_F16) == 0x1p-24); /* subnormal */
+	ck_assert(mp_lineage_round(0x1p-25, MP_F16) == 0); /* tie: even */
+	ck_assert(mp_lineage_round(0x1.8p-25, MP_F16) ==
+		  0x1p-24); /* subnormal */
 	ck_assert(mp_lineage_round(1 + 0x1p-8, MP_BF16) == 1);
 }
 END_TEST

@@ -107,7 +107,9 @@ struct tacc {
 	int conv; /* 0 not a conversion, -1 narrowing to U's, 1 widening */
 	uint64_t n, conv_bad, zeroed, changed;
 	bool nm24, nm48;
-	uint8_t *rowf, *colf; /* bit 0 zero added, bit 1 nonzero in U */
+	/* [rows], [cols] for tensors of 2 or more axes, else NULL: bit 0 a
+	 * zero added in the line, bit 1 a nonzero of U in it */
+	uint8_t *rowf, *colf;
 	uint64_t rows, cols;
 	/* co-moments over finite positions */
 	double nf, mu, mr, cuu, crr, cur, suu, srr, sur, sdd;
@@ -133,13 +135,17 @@ static void acc_values(struct tacc *a, uint64_t e0, const double *u,
 		uint64_t e = e0 + i, col = e % a->cols, row = e / a->cols;
 		if (x == 0 && y != 0) {
 			a->zeroed++;
-			a->rowf[row] |= 1;
-			a->colf[col] |= 1;
+			if (a->rowf) {
+				a->rowf[row] |= 1;
+				a->colf[col] |= 1;
+			}
 		} else if (x != 0 && !same(x, y))
 			a->changed++;
 		if (x != 0) {
-			a->rowf[row] |= 2;
-			a->colf[col] |= 2;
+			if (a->rowf) {
+				a->rowf[row] |= 2;
+				a->colf[col] |= 2;
+			}
 		}
 		if (!isfinite(x) || !isfinite(y))
 			continue;
@@ -165,14 +171,16 @@ static void acc_tensor(struct tacc *a, const struct mp_tensor *tu,
 	a->identical = cmp;
 	enum mp_dtype du = value_type(tu), dr = value_type(tr);
 	int pu = precision(du), pr = precision(dr);
-	if (!pu || !pr || du == dr || (pu < pr && du == MP_BF16 && dr == MP_F16))
+	if (!pu || !pr || du == dr ||
+	    (pu < pr && du == MP_BF16 && dr == MP_F16))
 		a->conv = 0;
 	else
 		a->conv = pu < pr ? -1 : 1;
 	unsigned g4 = 0, g8 = 0;
 	a->nm24 = a->nm48 = true;
 	for (uint64_t e0 = 0; e0 < tu->numel; e0 += BLK) {
-		size_t n = tu->numel - e0 < BLK ? (size_t)(tu->numel - e0) : BLK;
+		size_t n =
+		    tu->numel - e0 < BLK ? (size_t)(tu->numel - e0) : BLK;
 		rd_block(tu, e0, n, bu);
 		rd_block(tr, e0, n, br);
 		if (a->identical)
@@ -218,6 +226,8 @@ static enum mp_prune_shape structure_of(const struct tacc *a)
 		return MP_PRUNE_2_4;
 	if (a->nm48)
 		return MP_PRUNE_4_8;
+	if (!a->rowf)
+		return MP_PRUNE_UNSTRUCTURED;
 	if (a->rows > 1 && lines_zeroed(a->rowf, a->rows))
 		return MP_PRUNE_ROWS;
 	if (a->cols > 1 && lines_zeroed(a->colf, a->cols))
@@ -234,25 +244,24 @@ static double pearson(const struct tacc *a, bool *ok)
 const char *mp_lineage_kind_name(enum mp_lineage_kind k)
 {
 	static const char *const v[] = {
-		"exact copy",	 "dtype conversion", "pruning",
-		"fine-tune",	 "unrelated weights", "related, kind unclear",
-		"no tensors in common"};
+	    "exact copy",	   "dtype conversion",	"pruning",
+	    "fine-tune",	   "unrelated weights", "related, kind unclear",
+	    "no tensors in common"};
 	return (unsigned)k < sizeof v / sizeof v[0] ? v[k] : "?";
 }
 
 const char *mp_prune_shape_name(enum mp_prune_shape s)
 {
 	static const char *const v[] = {"2:4 along the last axis",
-					"4:8 along the last axis",
-					"whole rows", "whole columns",
-					"unstructured"};
+					"4:8 along the last axis", "whole rows",
+					"whole columns", "unstructured"};
 	return (unsigned)s < sizeof v / sizeof v[0] ? v[s] : "?";
 }
 
 /* Totals over the matched tensors while the pass goes. */
 struct tot {
 	size_t nfloat, converted, conv_bad_t, prune_bad_t, pruned_t, corr_t,
-		fine_t, identical_float;
+	    identical_float;
 	const char *conv_bad_name, *prune_bad_name;
 	uint64_t changed;
 	double wabs, wn;
@@ -321,8 +330,8 @@ static void fold(struct mp_lineage *l, struct tot *t, const struct tacc *a,
 	}
 }
 
-#define EV(...)                                                               \
-	snprintf(l->evidence + strlen(l->evidence),                           \
+#define EV(...)                                                                \
+	snprintf(l->evidence + strlen(l->evidence),                            \
 		 sizeof l->evidence - strlen(l->evidence), __VA_ARGS__)
 
 static void decide(struct mp_lineage *l, const struct tot *t)
@@ -350,8 +359,8 @@ static void decide(struct mp_lineage *l, const struct tot *t)
 		   "%zu tensors have identical bytes",
 		   t->converted, mp_dtype_name(l->from),
 		   precision(l->to) < precision(l->from)
-			   ? "rounded (to nearest, ties to even) to"
-			   : "widened exactly to",
+		       ? "rounded (to nearest, ties to even) to"
+		       : "widened exactly to",
 		   mp_dtype_name(l->to), l->identical);
 	} else if (l->zeroed && !t->prune_bad_t &&
 		   t->nfloat + l->identical >= m + t->identical_float) {
@@ -359,26 +368,31 @@ static void decide(struct mp_lineage *l, const struct tot *t)
 		l->confidence = whole ? "certain" : "high";
 		l->sparsity_added = (double)l->zeroed / (double)l->values;
 		l->structure = t->shape;
-		EV("%.1f %% of the weights zeroed (%llu of %llu values) where R's "
-		   "are not, every survivor equal to R's value; structure %s on "
+		EV("%.1f %% of the weights zeroed (%llu of %llu values) where "
+		   "R's "
+		   "are not, every survivor equal to R's value; structure %s "
+		   "on "
 		   "the %zu tensors that lost weights",
 		   100 * l->sparsity_added, (unsigned long long)l->zeroed,
 		   (unsigned long long)l->values, mp_prune_shape_name(t->shape),
 		   t->pruned_t);
 	} else if (t->corr_t && l->min_pearson >= MP_LIN_FINETUNE_MIN) {
 		l->kind = MP_LIN_FINETUNE;
-		l->confidence = l->min_pearson >= MP_LIN_HIGH ? "high" : "medium";
+		l->confidence =
+		    l->min_pearson >= MP_LIN_HIGH ? "high" : "medium";
 		EV("all %zu floating tensors with a defined Pearson (of %zu; "
 		   "the others constant) correlate with R at >= %.2f; lowest "
-		   "%.6f on %s; %zu of %zu matched tensors have identical bytes",
+		   "%.6f on %s; %zu of %zu matched tensors have identical "
+		   "bytes",
 		   t->corr_t, t->nfloat, MP_LIN_FINETUNE_MIN, l->min_pearson,
 		   mp_printable(l->worst, nb), l->identical, m);
 	} else if (t->corr_t && l->mean_abs_pearson <= MP_LIN_UNRELATED_MAX) {
 		l->kind = MP_LIN_UNRELATED;
-		l->confidence = t->wn >= 10000 ? "high"
+		l->confidence = t->wn >= 10000	? "high"
 				: t->wn >= 1000 ? "medium"
 						: "low";
-		EV("mean |Pearson| %.4f over %zu tensors (%.0f values, weighted "
+		EV("mean |Pearson| %.4f over %zu tensors (%.0f values, "
+		   "weighted "
 		   "by size) <= %.2f%s",
 		   l->mean_abs_pearson, t->corr_t, t->wn, MP_LIN_UNRELATED_MAX,
 		   whole ? "; same tensor set" : "");
@@ -388,7 +402,8 @@ static void decide(struct mp_lineage *l, const struct tot *t)
 		EV("mean |Pearson| %.4f over %zu tensors, lowest %.6f on %s; "
 		   "%zu of %zu tensors have identical bytes",
 		   l->mean_abs_pearson, t->corr_t, l->min_pearson,
-		   l->worst ? mp_printable(l->worst, nb) : "-", l->identical, m);
+		   l->worst ? mp_printable(l->worst, nb) : "-", l->identical,
+		   m);
 	}
 	if (!whole)
 		EV("; %zu tensors only in U, %zu only in R, %zu with another "
@@ -432,7 +447,7 @@ mp_status mp_lineage_pair(const struct mp_model *u, const struct mp_model *r,
 		if (!a.cols)
 			a.cols = 1;
 		a.rows = tu->numel / a.cols;
-		if (a.is_float) {
+		if (a.is_float && tu->ndim >= 2) {
 			a.rowf = calloc(a.rows ? a.rows : 1, 1);
 			a.colf = calloc(a.cols, 1);
 			if (!a.rowf || !a.colf)
@@ -520,7 +535,8 @@ static void nnls(int k, const double G[][MP_MERGE_MAX], const double *b,
 			double alpha = 2;
 			for (int i = 0; i < k; i++)
 				if (in[i] && z[i] <= 0 && c[i] - z[i] > 0)
-					alpha = fmin(alpha, c[i] / (c[i] - z[i]));
+					alpha =
+					    fmin(alpha, c[i] / (c[i] - z[i]));
 			if (alpha > 1) {
 				memcpy(c, z, (size_t)k * sizeof *c);
 				break;
@@ -551,11 +567,13 @@ static void solve(int k, const struct gram *g, double *coef)
  * form loses the small residual of an exact merge to cancellation). */
 static void residuals(int k, const struct mp_tensor *tu,
 		      const struct mp_tensor *const *tr, struct rd *b,
-		      const double *ct, const double *ca, double *et, double *ea)
+		      const double *ct, const double *ca, double *et,
+		      double *ea)
 {
 	*et = *ea = 0;
 	for (uint64_t e0 = 0; e0 < tu->numel; e0 += BLK) {
-		size_t n = tu->numel - e0 < BLK ? (size_t)(tu->numel - e0) : BLK;
+		size_t n =
+		    tu->numel - e0 < BLK ? (size_t)(tu->numel - e0) : BLK;
 		rd_block(tu, e0, n, &b[0]);
 		for (int i = 0; i < k; i++)
 			rd_block(tr[i], e0, n, &b[i + 1]);
@@ -598,7 +616,8 @@ static void gather(int k, const struct mp_tensor *tu,
 {
 	memset(g, 0, sizeof *g);
 	for (uint64_t e0 = 0; e0 < tu->numel; e0 += BLK) {
-		size_t n = tu->numel - e0 < BLK ? (size_t)(tu->numel - e0) : BLK;
+		size_t n =
+		    tu->numel - e0 < BLK ? (size_t)(tu->numel - e0) : BLK;
 		rd_block(tu, e0, n, &b[0]);
 		for (int i = 0; i < k; i++)
 			rd_block(tr[i], e0, n, &b[i + 1]);
@@ -625,13 +644,14 @@ mp_status mp_lineage_merge(const struct mp_model *u,
 {
 	memset(out, 0, sizeof *out);
 	if (k < 2 || k > MP_MERGE_MAX)
-		return mp_error_set(err, MP_EINVAL,
-				    "%s: a merge needs 2 to %d references, not %d",
-				    u->path, MP_MERGE_MAX, k);
+		return mp_error_set(
+		    err, MP_EINVAL,
+		    "%s: a merge needs 2 to %d references, not %d", u->path,
+		    MP_MERGE_MAX, k);
 	out->k = k;
 	struct rd *b = malloc((size_t)(k + 1) * sizeof *b);
-	out->tensors = calloc(u->ntensors ? u->ntensors : 1,
-			      sizeof *out->tensors);
+	out->tensors =
+	    calloc(u->ntensors ? u->ntensors : 1, sizeof *out->tensors);
 	if (!b || !out->tensors) {
 		free(b);
 		mp_merge_free(out);
@@ -686,10 +706,11 @@ mp_status mp_lineage_merge(const struct mp_model *u,
 	free(b);
 	if (!out->ntensors) {
 		mp_merge_free(out);
-		return mp_error_set(err, MP_ENOENT,
-				    "%s: no floating tensor has a tensor of the "
-				    "same name and shape in every reference",
-				    u->path);
+		return mp_error_set(
+		    err, MP_ENOENT,
+		    "%s: no floating tensor has a tensor of the "
+		    "same name and shape in every reference",
+		    u->path);
 	}
 	for (int i = 0; i < k; i++)
 		out->sum += out->coef[i];

@@ -24,20 +24,20 @@
 #define MP_MERGE_MAX 4
 
 enum mp_lineage_kind {
-	MP_LIN_COPY,      /* every matched tensor's bytes equal */
-	MP_LIN_DTYPE,     /* values equal after rounding to the narrower type */
-	MP_LIN_PRUNE,     /* zeros added, every survivor equal to R's value */
+	MP_LIN_COPY,	  /* every matched tensor's bytes equal */
+	MP_LIN_DTYPE,	  /* values equal after rounding to the narrower type */
+	MP_LIN_PRUNE,	  /* zeros added, every survivor equal to R's value */
 	MP_LIN_FINETUNE,  /* every tensor highly but imperfectly correlated */
 	MP_LIN_UNRELATED, /* tensors in common, correlations near 0 */
-	MP_LIN_UNCLEAR,   /* tensors in common, none of the above */
-	MP_LIN_NONE,      /* no tensor of the same name and shape */
+	MP_LIN_UNCLEAR,	  /* tensors in common, none of the above */
+	MP_LIN_NONE,	  /* no tensor of the same name and shape */
 };
 
 /* Prune structure, tightest first. */
 enum mp_prune_shape {
-	MP_PRUNE_2_4,     /* at most 2 nonzero in each 4 along the last axis */
-	MP_PRUNE_4_8,     /* at most 4 nonzero in each 8 along the last axis */
-	MP_PRUNE_ROWS,    /* whole rows (all but the last axis) zeroed */
+	MP_PRUNE_2_4,	  /* at most 2 nonzero in each 4 along the last axis */
+	MP_PRUNE_4_8,	  /* at most 4 nonzero in each 8 along the last axis */
+	MP_PRUNE_ROWS,	  /* whole rows (all but the last axis) zeroed */
 	MP_PRUNE_COLUMNS, /* whole columns (last axis) zeroed */
 	MP_PRUNE_UNSTRUCTURED,
 };
@@ -51,7 +51,7 @@ struct mp_lineage_moved {
 struct mp_lineage {
 	enum mp_lineage_kind kind;
 	const char *confidence; /* "certain", "high", "medium" or "low" */
-	char evidence[768];     /* one line of plain words */
+	char evidence[768];	/* one line of plain words */
 	/* Tensor counts: matched by name and shape, same name other shape,
 	 * only in U, only in R; matched with identical bytes. */
 	size_t matched, shape_differs, only_u, only_r, identical;
@@ -92,7 +92,7 @@ struct mp_merge {
 	int k;
 	double coef[MP_MERGE_MAX]; /* overall, from the summed Gram matrix */
 	double sum, residual;
-	bool linear; /* |sum - 1| <= MP_LIN_MERGE_SUM_TOL */
+	bool linear;		  /* |sum - 1| <= MP_LIN_MERGE_SUM_TOL */
 	size_t ntensors, skipped; /* used; U's tensors not in every ref */
 	struct mp_merge_tensor *tensors; /* [ntensors], owned */
 };
