@@ -234,6 +234,12 @@ START_TEST(test_prune_magnitude)
 	ck_assert_double_eq_tol(l.sparsity_added, 1280.0 / 2624.0, 1e-12);
 	ck_assert_int_eq(l.structure, MP_PRUNE_UNSTRUCTURED);
 	ck_assert_ptr_nonnull(strstr(l.evidence, "48.8 %"));
+	ck_assert(!l.reversed);
+	/* the other way round: R is the pruned one */
+	pair(R, u, &l);
+	ck_assert_int_eq(l.kind, MP_LIN_PRUNE);
+	ck_assert(l.reversed);
+	ck_assert_uint_eq(l.zeroed, zeroed);
 	mp_model_free(u);
 	vals_free(&p);
 }

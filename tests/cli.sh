@@ -112,6 +112,9 @@ st_write "$T/pruned.safetensors" '{"w":{"dtype":"F32","shape":[2,2],"data_offset
 out=$("$MP_BIN" compare --summary "$T/pruned.safetensors" "$T/a.safetensors")
 echo "$out" | grep -qx 'relation: pruning of B, 33.3 % sparsity added, whole columns (certain confidence)' ||
 	fail "compare relation: pruning: $out"
+out=$("$MP_BIN" compare --summary "$T/a.safetensors" "$T/pruned.safetensors")
+echo "$out" | grep -qx 'relation: pruning of A (B is the pruned model), 33.3 % sparsity added, whole columns (certain confidence)' ||
+	fail "compare relation: reversed pruning: $out"
 json=$("$MP_BIN" compare --json "$T/pruned.safetensors" "$T/a.safetensors" | tr -d ' \t\n')
 echo "$json" | grep -q '"relation":{"kind":"prune",' || fail "compare --json relation: $json"
 echo "$json" | grep -q '"zeroed":2,' || fail "compare --json relation zeroed: $json"

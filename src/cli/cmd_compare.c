@@ -266,7 +266,7 @@ static mp_status relation(const struct mp_model *a, const struct mp_model *b,
 	mp_json_add_str(o, "evidence", l.evidence);
 	mp_json_add_num(o, "matched", (double)l.matched);
 	mp_json_add_num(o, "identical", (double)l.identical);
-	char what[96] = "";
+	char what[128] = "";
 	if (l.kind == MP_LIN_DTYPE) {
 		mp_json_add_str(o, "from", mp_dtype_name(l.from));
 		mp_json_add_str(o, "to", mp_dtype_name(l.to));
@@ -277,7 +277,9 @@ static mp_status relation(const struct mp_model *a, const struct mp_model *b,
 		mp_json_add_num(o, "zeroed", (double)l.zeroed);
 		mp_json_add_str(o, "structure",
 				mp_prune_shape_name(l.structure));
-		snprintf(what, sizeof what, " of B, %.1f %% sparsity added, %s",
+		mp_json_add_bool(o, "reversed", l.reversed);
+		snprintf(what, sizeof what, " of %s, %.1f %% sparsity added, %s",
+			 l.reversed ? "A (B is the pruned model)" : "B",
 			 100 * l.sparsity_added,
 			 mp_prune_shape_name(l.structure));
 	} else if (l.kind == MP_LIN_COPY || l.kind == MP_LIN_FINETUNE)

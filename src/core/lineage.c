@@ -334,7 +334,9 @@ static void fold(struct mp_lineage *l, struct tot *t, const struct tacc *a,
 	snprintf(l->evidence + strlen(l->evidence),                            \
 		 sizeof l->evidence - strlen(l->evidence), __VA_ARGS__)
 
-static void decide(struct mp_lineage *l, const struct tot *t)
+/* The verdict; la and lb name u and r in the evidence ("A", "B"). */
+static void decide(struct mp_lineage *l, const struct tot *t, const char *la,
+		   const char *lb)
 {
 	char nb[MP_NAME_SHOW + 8];
 	size_t m = l->matched;
@@ -343,9 +345,10 @@ static void decide(struct mp_lineage *l, const struct tot *t)
 	if (m == 0) {
 		l->kind = MP_LIN_NONE;
 		l->confidence = "certain";
-		EV("none of U's %zu tensors has a tensor of the same name and "
-		   "shape in R (%zu share a name but not the shape)",
-		   l->only_u + l->shape_differs, l->shape_differs);
+		EV("none of the %zu tensors of %s has a tensor of the same "
+		   "name "
+		   "and shape in %s (%zu share a name but not the shape)",
+		   l->only_u + l->shape_differs, la, lb, l->shape_differs);
 		return;
 	}
 	if (l->identical == m) {
@@ -355,9 +358,9 @@ static void decide(struct mp_lineage *l, const struct tot *t)
 	} else if (t->converted && t->converted + l->identical == m) {
 		l->kind = MP_LIN_DTYPE;
 		l->confidence = whole ? "certain" : "high";
-		EV("every value of %zu tensors equals R's %s value %s %s; "
-		   "%zu tensors have identical bytes",
-		   t->converted, mp_dtype_name(l->from),
+		EV("every value of %zu tensors of %s equals the %s value of %s "
+		   "%s %s; %zu tensors have identical bytes",
+		   t->converted, la, mp_dtype_name(l->from), lb,
 		   precision(l->to) < precision(l->from)
 		       ? "rounded (to nearest, ties to even) to"
 		       : "widened exactly to",
@@ -368,32 +371,30 @@ static void decide(struct mp_lineage *l, const struct tot *t)
 		l->confidence = whole ? "certain" : "high";
 		l->sparsity_added = (double)l->zeroed / (double)l->values;
 		l->structure = t->shape;
-		EV("%.1f %% of the weights zeroed (%llu of %llu values) where "
-		   "R's "
-		   "are not, every survivor equal to R's value; structure %s "
-		   "on "
-		   "the %zu tensors that lost weights",
-		   100 * l->sparsity_added, (unsigned long long)l->zeroed,
-		   (unsigned long long)l->values, mp_prune_shape_name(t->shape),
-		   t->pruned_t);
+		EV("%.1f %% of the weights of %s zeroed (%llu of %llu values) "
+		   "where those of %s are not, every survivor equal to the "
+		   "value in %s; structure %s on the %zu tensors that lost "
+		   "weights",
+		   100 * l->sparsity_added, la, (unsigned long long)l->zeroed,
+		   (unsigned long long)l->values, lb, lb,
+		   mp_prune_shape_name(t->shape), t->pruned_t);
 	} else if (t->corr_t && l->min_pearson >= MP_LIN_FINETUNE_MIN) {
 		l->kind = MP_LIN_FINETUNE;
 		l->confidence =
 		    l->min_pearson >= MP_LIN_HIGH ? "high" : "medium";
 		EV("all %zu floating tensors with a defined Pearson (of %zu; "
-		   "the others constant) correlate with R at >= %.2f; lowest "
+		   "the others constant) correlate with %s at >= %.2f; lowest "
 		   "%.6f on %s; %zu of %zu matched tensors have identical "
 		   "bytes",
-		   t->corr_t, t->nfloat, MP_LIN_FINETUNE_MIN, l->min_pearson,
-		   mp_printable(l->worst, nb), l->identical, m);
+		   t->corr_t, t->nfloat, lb, MP_LIN_FINETUNE_MIN,
+		   l->min_pearson, mp_printable(l->worst, nb), l->identical, m);
 	} else if (t->corr_t && l->mean_abs_pearson <= MP_LIN_UNRELATED_MAX) {
 		l->kind = MP_LIN_UNRELATED;
 		l->confidence = t->wn >= 10000	? "high"
 				: t->wn >= 1000 ? "medium"
 						: "low";
 		EV("mean |Pearson| %.4f over %zu tensors (%.0f values, "
-		   "weighted "
-		   "by size) <= %.2f%s",
+		   "weighted by size) <= %.2f%s",
 		   l->mean_abs_pearson, t->corr_t, t->wn, MP_LIN_UNRELATED_MAX,
 		   whole ? "; same tensor set" : "");
 	} else {
@@ -406,9 +407,9 @@ static void decide(struct mp_lineage *l, const struct tot *t)
 		   m);
 	}
 	if (!whole)
-		EV("; %zu tensors only in U, %zu only in R, %zu with another "
+		EV("; %zu tensors only in %s, %zu only in %s, %zu with another "
 		   "shape",
-		   l->only_u, l->only_r, l->shape_differs);
+		   l->only_u, la, l->only_r, lb, l->shape_differs);
 }
 
 static bool shapes_match(const struct mp_tensor *a, const struct mp_tensor *b)
@@ -417,8 +418,9 @@ static bool shapes_match(const struct mp_tensor *a, const struct mp_tensor *b)
 				      b->shape, b->numel);
 }
 
-mp_status mp_lineage_pair(const struct mp_model *u, const struct mp_model *r,
-			  struct mp_lineage *l, struct mp_error *err)
+static mp_status pair_once(const struct mp_model *u, const struct mp_model *r,
+			   const char *la, const char *lb, struct mp_lineage *l,
+			   struct mp_error *err)
 {
 	memset(l, 0, sizeof *l);
 	struct rd *b = malloc(2 * sizeof *b);
@@ -466,7 +468,31 @@ mp_status mp_lineage_pair(const struct mp_model *u, const struct mp_model *r,
 			l->only_r++;
 	free(b);
 	if (st == MP_OK)
-		decide(l, &t);
+		decide(l, &t, la, lb);
+	return st;
+}
+
+mp_status mp_lineage_pair(const struct mp_model *u, const struct mp_model *r,
+			  struct mp_lineage *l, struct mp_error *err)
+{
+	mp_status st = pair_once(u, r, "A", "B", l, err);
+	if (st != MP_OK || l->kind <= MP_LIN_PRUNE || l->kind == MP_LIN_NONE)
+		return st;
+	/* a pruned R reads as a fine-tune of U or worse: try R pruned
+	 * from U */
+	struct mp_lineage *rev = malloc(sizeof *rev);
+	if (!rev)
+		return mp_error_set(err, MP_ENOMEM, "%s: out of memory",
+				    u->path);
+	st = pair_once(r, u, "B", "A", rev, err);
+	if (st == MP_OK && rev->kind == MP_LIN_PRUNE) {
+		*l = *rev;
+		l->reversed = true;
+		size_t x = l->only_u;
+		l->only_u = l->only_r;
+		l->only_r = x;
+	}
+	free(rev);
 	return st;
 }
 

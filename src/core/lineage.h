@@ -50,6 +50,8 @@ struct mp_lineage_moved {
 
 struct mp_lineage {
 	enum mp_lineage_kind kind;
+	/* R derives from U (only for MP_LIN_PRUNE: R is the pruned one) */
+	bool reversed;
 	const char *confidence; /* "certain", "high", "medium" or "low" */
 	char evidence[768];	/* one line of plain words */
 	/* Tensor counts: matched by name and shape, same name other shape,
@@ -71,8 +73,10 @@ struct mp_lineage {
 };
 
 /* Decide the relation of u to r (tensors matched by name and shape; values
- * read in blocks). *out owns nothing and borrows tensor names from u, so
- * it is valid while u is open. Errors: out of memory. */
+ * read in blocks). When u is no copy, conversion or pruning of r but they
+ * share tensors, r pruned from u is tried too (out->reversed). *out owns nothing and borrows
+ * tensor names from u and r, so it is valid while both are open. Errors:
+ * out of memory. The evidence calls u "A" and r "B". */
 mp_status mp_lineage_pair(const struct mp_model *u, const struct mp_model *r,
 			  struct mp_lineage *out, struct mp_error *err);
 
