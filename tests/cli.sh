@@ -141,6 +141,12 @@ rc=0; "$MP_BIN" compare --merge "$T/m.safetensors" "$T/a.safetensors" >/dev/null
 [ $rc = 2 ] || fail "compare --merge with one reference: exit $rc"
 rc=0; err=$("$MP_BIN" compare --merge "$T/m.safetensors" "$T/a.safetensors" "$T/nope" 2>&1) || rc=$?
 [ $rc = 1 ] && echo "$err" | grep -q nope || fail "compare --merge missing file: $rc $err"
+st_write "$T/x.safetensors" '{"x":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}' "$F1"
+rc=0; err=$("$MP_BIN" compare --merge "$T/m.safetensors" "$T/a.safetensors" "$T/x.safetensors" 2>&1) || rc=$?
+[ $rc = 1 ] && [ "$(echo "$err" | wc -l)" = 1 ] && echo "$err" | grep -q 'm.safetensors: no floating tensor' ||
+	fail "compare --merge, nothing in common: $rc $err"
+out=$("$MP_BIN" compare --summary "$T/x.safetensors" "$T/a.safetensors")
+echo "$out" | grep -qx 'relation: no tensors in common (certain confidence)' || fail "compare relation: none: $out"
 ok "compare --merge"
 
 # compare on odd tensors: a scalar matches its [1] copy, a shape that
