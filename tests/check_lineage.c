@@ -160,6 +160,11 @@ START_TEST(test_f16_bf16)
 		ck_assert_int_eq(l.kind, MP_LIN_DTYPE);
 		ck_assert_int_eq(l.from, MP_F32);
 		ck_assert_int_eq(l.to, d ? MP_BF16 : MP_F16);
+		ck_assert_str_eq(l.confidence, "certain");
+		char want[64];
+		snprintf(want, sizeof want, "F32 value of B rounded (to nearest, "
+					    "ties to even) to %s;", dt[d]);
+		ck_assert_msg(strstr(l.evidence, want), "%s", l.evidence);
 		/* the reverse: R's values widened exactly to F32 */
 		pair(R, u, &l);
 		ck_assert_int_ne(l.kind, MP_LIN_DTYPE);
@@ -264,6 +269,25 @@ START_TEST(test_prune_structured)
 	pair(u, R, &l);
 	ck_assert_int_eq(l.kind, MP_LIN_PRUNE);
 	ck_assert_int_eq(l.structure, MP_PRUNE_2_4);
+	ck_assert_ptr_nonnull(strstr(l.evidence, "2:4 along the last axis"));
+	ck_assert_uint_eq(l.zeroed, (512 + 2048) / 2);
+	mp_model_free(u);
+	vals_free(&p);
+	/* 4:8: the four smallest of each group of 8 */
+	vals_copy(&p, &base);
+	for (int t = 0; t < 2; t++)
+		for (size_t g = 0; g < numel(t); g += 8) {
+			float s[8];
+			memcpy(s, p.v[t] + g, sizeof s);
+			qsort(s, 8, sizeof *s, cmp_abs);
+			for (int i = 0; i < 8; i++)
+				if (fabsf(p.v[t][g + i]) <= fabsf(s[3]))
+					p.v[t][g + i] = 0;
+		}
+	u = put(dir, "p.safetensors", &p, "F32", NULL, 0, 0);
+	pair(u, R, &l);
+	ck_assert_int_eq(l.kind, MP_LIN_PRUNE);
+	ck_assert_int_eq(l.structure, MP_PRUNE_4_8);
 	ck_assert_uint_eq(l.zeroed, (512 + 2048) / 2);
 	mp_model_free(u);
 	vals_free(&p);
