@@ -162,8 +162,10 @@ START_TEST(test_f16_bf16)
 		ck_assert_int_eq(l.to, d ? MP_BF16 : MP_F16);
 		ck_assert_str_eq(l.confidence, "certain");
 		char want[64];
-		snprintf(want, sizeof want, "F32 value of B rounded (to nearest, "
-					    "ties to even) to %s;", dt[d]);
+		snprintf(want, sizeof want,
+			 "F32 value of B rounded (to nearest, "
+			 "ties to even) to %s;",
+			 dt[d]);
 		ck_assert_msg(strstr(l.evidence, want), "%s", l.evidence);
 		/* the reverse: R's values widened exactly to F32 */
 		pair(R, u, &l);
