@@ -30,7 +30,7 @@ static const char usage_text[] =
 	"coefficients overall and per tensor, and the relative residual.\n"
 	"\n"
 	"  --merge      coefficients of U over 2 to 4 references\n"
-	"  --summary    print the scores and counts only\n"
+	"  --summary    print the scores, counts and relation only\n"
 	"  --json       print the comparison as JSON\n"
 	"  --threads N  worker threads for fingerprinting (default: all CPUs)\n"
 	"  -h, --help   this text\n";
