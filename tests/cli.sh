@@ -102,6 +102,53 @@ rc=0; "$MP_BIN" compare --summary --json "$T/a.safetensors" "$T/c.safetensors" >
 [ $rc = 2 ] || fail "compare --summary --json exit $rc"
 ok "compare"
 
+# the relation of A to B: a copy; w = (1,0,3,0) and b kept: 2 of 6 values
+# zeroed (33.3 %), column 1 of w whole
+echo "$sum" | grep -qx 'relation: related, kind unclear (low confidence)' || fail "compare relation a/c: $sum"
+"$MP_BIN" compare --summary "$T/a.safetensors" "$T/b.safetensors" |
+	grep -qx 'relation: exact copy of B (certain confidence)' || fail "compare relation: copy"
+st_write "$T/pruned.safetensors" '{"w":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]},"b":{"dtype":"F32","shape":[2],"data_offsets":[16,24]}}' \
+	"$F1\000\000\000\000$F3\000\000\000\000$FM1$FH"
+out=$("$MP_BIN" compare --summary "$T/pruned.safetensors" "$T/a.safetensors")
+echo "$out" | grep -qx 'relation: pruning of B, 33.3 % sparsity added, whole columns (certain confidence)' ||
+	fail "compare relation: pruning: $out"
+out=$("$MP_BIN" compare --summary "$T/a.safetensors" "$T/pruned.safetensors")
+echo "$out" | grep -qx 'relation: pruning of A (B is the pruned model), 33.3 % sparsity added, whole columns (certain confidence)' ||
+	fail "compare relation: reversed pruning: $out"
+json=$("$MP_BIN" compare --json "$T/pruned.safetensors" "$T/a.safetensors" | tr -d ' \t\n')
+echo "$json" | grep -q '"relation":{"kind":"prune",' || fail "compare --json relation: $json"
+echo "$json" | grep -q '"zeroed":2,' || fail "compare --json relation zeroed: $json"
+ok "compare relation"
+
+# --merge: m = 0.25 a + 0.75 c, exact in binary
+python3 - "$T/m.safetensors" <<'PY'
+import json, struct, sys
+a = [1, 2, 3, 4, -1, 0.5]; c = [4, 3, -1, 1, 0.5, 2]
+v = [0.25 * x + 0.75 * y for x, y in zip(a, c)]
+h = json.dumps({"w": {"dtype": "F32", "shape": [2, 2], "data_offsets": [0, 16]},
+                "b": {"dtype": "F32", "shape": [2], "data_offsets": [16, 24]}}).encode()
+h += b" " * (-len(h) % 8)
+open(sys.argv[1], "wb").write(struct.pack("<Q", len(h)) + h + struct.pack("<6f", *v))
+PY
+out=$("$MP_BIN" compare --merge "$T/m.safetensors" "$T/a.safetensors" "$T/c.safetensors")
+echo "$out" | grep -Eq '^R1 0\.250000 ' || fail "compare --merge R1: $out"
+echo "$out" | grep -Eq '^R2 0\.750000 ' || fail "compare --merge R2: $out"
+echo "$out" | grep -Eq '^sum 1, relative residual (0|[0-9.]+e-1[0-9]): linear merge' || fail "compare --merge sum: $out"
+echo "$out" | grep -Eq '^w +0\.250000 +0\.750000 +0\.000000$' || fail "compare --merge w: $out"
+json=$("$MP_BIN" compare --merge --json "$T/m.safetensors" "$T/a.safetensors" "$T/c.safetensors" | tr -d ' \t\n')
+echo "$json" | grep -q '"linear":true' || fail "compare --merge --json: $json"
+rc=0; "$MP_BIN" compare --merge "$T/m.safetensors" "$T/a.safetensors" >/dev/null 2>&1 || rc=$?
+[ $rc = 2 ] || fail "compare --merge with one reference: exit $rc"
+rc=0; err=$("$MP_BIN" compare --merge "$T/m.safetensors" "$T/a.safetensors" "$T/nope" 2>&1) || rc=$?
+[ $rc = 1 ] && echo "$err" | grep -q nope || fail "compare --merge missing file: $rc $err"
+st_write "$T/x.safetensors" '{"x":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}' "$F1"
+rc=0; err=$("$MP_BIN" compare --merge "$T/m.safetensors" "$T/a.safetensors" "$T/x.safetensors" 2>&1) || rc=$?
+[ $rc = 1 ] && [ "$(echo "$err" | wc -l)" = 1 ] && echo "$err" | grep -q 'm.safetensors: no floating tensor' ||
+	fail "compare --merge, nothing in common: $rc $err"
+out=$("$MP_BIN" compare --summary "$T/x.safetensors" "$T/a.safetensors")
+echo "$out" | grep -qx 'relation: no tensors in common (certain confidence)' || fail "compare relation: none: $out"
+ok "compare --merge"
+
 # compare on odd tensors: a scalar matches its [1] copy, a shape that
 # differs is listed with both shapes, an all-zero tensor has no cosine and
 # constant ones no Pearson, and the means say what they left out

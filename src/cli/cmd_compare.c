@@ -2,6 +2,7 @@
  * with exact cosine and Pearson, and every model-level metric. */
 #include "cli.h"
 #include "escape.h"
+#include "lineage.h"
 #include "metric.h"
 #include "model.h"
 
@@ -13,6 +14,7 @@
 
 static const char usage_text[] =
 	"usage: modelprint compare [--summary | --json] [--threads N] A B\n"
+	"       modelprint compare --merge [--json] U R1 R2 [R3 [R4]]\n"
 	"\n"
 	"Compare two models: first every metric of both methods (cosine and\n"
 	"pearson exact, the others from fingerprints) and how many tensors the\n"
@@ -20,8 +22,15 @@ static const char usage_text[] =
 	"their bytes are identical, their exact cosine and Pearson correlation\n"
 	"and how many positions were left out as not finite; the tensors found\n"
 	"in only one model and those with the same name but different shapes.\n"
+	"The relation of A to B (exact copy, dtype conversion, pruning,\n"
+	"fine-tune, unrelated weights, no tensors in common) follows the\n"
+	"counts, with its evidence.\n"
 	"\n"
-	"  --summary    print the scores and counts only\n"
+	"With --merge, U as a non-negative mix of the references: the\n"
+	"coefficients overall and per tensor, and the relative residual.\n"
+	"\n"
+	"  --merge      coefficients of U over 2 to 4 references\n"
+	"  --summary    print the scores, counts and relation only\n"
 	"  --json       print the comparison as JSON\n"
 	"  --threads N  worker threads for fingerprinting (default: all CPUs)\n"
 	"  -h, --help   this text\n";
@@ -232,15 +241,159 @@ static void put_tensor_score(mp_json *o, const char *key, double v,
 	mp_json_add_str(o, k, mp_metric_why_text(why));
 }
 
+/* JSON spelling of a relation kind. */
+static const char *kind_key(enum mp_lineage_kind k)
+{
+	static const char *const v[] = {"copy",	    "dtype",	 "prune",
+					"finetune", "unrelated", "unclear",
+					"none"};
+	return v[k];
+}
+
+/* The relation of a to b: "relation:" and its evidence, or
+ * doc.relation. */
+static mp_status relation(const struct mp_model *a, const struct mp_model *b,
+			  mp_json *doc, int json, struct mp_error *err)
+{
+	struct mp_lineage l;
+	mp_status st = mp_lineage_pair(a, b, &l, err);
+	if (st != MP_OK)
+		return st;
+	mp_json *o = mp_json_add_obj(doc, "relation");
+	mp_json_add_str(o, "kind", kind_key(l.kind));
+	mp_json_add_str(o, "text", mp_lineage_kind_name(l.kind));
+	mp_json_add_str(o, "confidence", l.confidence);
+	mp_json_add_str(o, "evidence", l.evidence);
+	mp_json_add_num(o, "matched", (double)l.matched);
+	mp_json_add_num(o, "identical", (double)l.identical);
+	char what[128] = "";
+	if (l.kind == MP_LIN_DTYPE) {
+		mp_json_add_str(o, "from", mp_dtype_name(l.from));
+		mp_json_add_str(o, "to", mp_dtype_name(l.to));
+		snprintf(what, sizeof what, " of B, %s to %s",
+			 mp_dtype_name(l.from), mp_dtype_name(l.to));
+	} else if (l.kind == MP_LIN_PRUNE) {
+		mp_json_add_num(o, "sparsity_added", l.sparsity_added);
+		mp_json_add_num(o, "zeroed", (double)l.zeroed);
+		mp_json_add_str(o, "structure",
+				mp_prune_shape_name(l.structure));
+		mp_json_add_bool(o, "reversed", l.reversed);
+		snprintf(what, sizeof what, " of %s, %.1f %% sparsity added, %s",
+			 l.reversed ? "A (B is the pruned model)" : "B",
+			 100 * l.sparsity_added,
+			 mp_prune_shape_name(l.structure));
+	} else if (l.kind == MP_LIN_COPY || l.kind == MP_LIN_FINETUNE)
+		snprintf(what, sizeof what, " of B");
+	if (l.worst) {
+		mp_json_add_num(o, "min_pearson", l.min_pearson);
+		mp_json_add_str(o, "worst", l.worst);
+	}
+	mp_json_add_num(o, "mean_abs_pearson", l.mean_abs_pearson);
+	mp_json *mv = mp_json_add_arr(o, "moved_most");
+	for (int i = 0; i < l.nmoved; i++) {
+		mp_json *t = mp_json_object();
+		mp_json_add_str(t, "name", l.moved[i].name);
+		mp_json_add_num(t, "one_minus_cosine", l.moved[i].change);
+		mp_json_add_num(t, "relative_l2", l.moved[i].rel_l2);
+		mp_json_add_num(t, "pearson", l.moved[i].pearson);
+		mp_json_push(mv, t);
+	}
+	if (json)
+		return MP_OK;
+	printf("\nrelation: %s%s (%s confidence)\n",
+	       mp_lineage_kind_name(l.kind), what, l.confidence);
+	printf("  evidence: %s\n", l.evidence);
+	bool moved = l.kind == MP_LIN_FINETUNE || l.kind == MP_LIN_UNCLEAR;
+	for (int i = 0; moved && i < l.nmoved; i++)
+		printf("  moved %s: 1 - cosine " MP_SCORE_FMT
+		       ", relative L2 change " MP_SCORE_FMT "\n",
+		       cli_esc(l.moved[i].name), l.moved[i].change,
+		       l.moved[i].rel_l2);
+	return MP_OK;
+}
+
+/* `compare --merge U R1 .. Rk`: the coefficients and residuals. */
+static int merge(char **paths, int n, int json)
+{
+	struct mp_error err;
+	struct mp_model *m[1 + MP_MERGE_MAX] = {NULL};
+	int rc = CLI_EXIT_FAIL;
+	for (int i = 0; i < n; i++)
+		if (mp_model_open(paths[i], &m[i], &err) != MP_OK) {
+			cli_fail(&err);
+			goto out;
+		}
+	struct mp_merge mg;
+	if (mp_lineage_merge(m[0], (const struct mp_model *const *)m + 1,
+			     n - 1, &mg, &err) != MP_OK) {
+		cli_fail(&err);
+		goto out;
+	}
+	mp_json *doc = mp_json_object();
+	mp_json_add_str(doc, "unknown", paths[0]);
+	mp_json *refs = mp_json_add_arr(doc, "references");
+	mp_json *co = mp_json_add_arr(doc, "coefficients");
+	for (int i = 0; i < mg.k; i++) {
+		mp_json_push_str(refs, paths[i + 1]);
+		mp_json_push_num(co, mg.coef[i]);
+	}
+	mp_json_add_num(doc, "sum", mg.sum);
+	mp_json_add_num(doc, "residual", mg.residual);
+	mp_json_add_bool(doc, "linear", mg.linear);
+	mp_json_add_num(doc, "skipped", (double)mg.skipped);
+	mp_json *jt = mp_json_add_arr(doc, "tensors");
+	for (size_t t = 0; t < mg.ntensors; t++) {
+		mp_json *o = mp_json_object(), *c;
+		mp_json_add_str(o, "name", mg.tensors[t].name);
+		c = mp_json_add_arr(o, "coefficients");
+		for (int i = 0; i < mg.k; i++)
+			mp_json_push_num(c, mg.tensors[t].coef[i]);
+		mp_json_add_num(o, "residual", mg.tensors[t].residual);
+		mp_json_push(jt, o);
+	}
+	if (json)
+		cli_print_json(doc);
+	else {
+		printf("merge of %zu tensors (%zu skipped: not floating or not in "
+		       "every reference)\n",
+		       mg.ntensors, mg.skipped);
+		for (int i = 0; i < mg.k; i++)
+			printf("R%d %-12.6f %s\n", i + 1, mg.coef[i],
+			       cli_esc(paths[i + 1]));
+		printf("sum " MP_SCORE_FMT ", relative residual " MP_SCORE_FMT
+		       "%s\n",
+		       mg.sum, mg.residual,
+		       mg.linear ? ": linear merge (coefficients sum to 1)" : "");
+		printf("\n%-48s", "TENSOR");
+		for (int i = 0; i < mg.k; i++)
+			printf(" %9s%d", "R", i + 1);
+		printf(" %10s\n", "RESIDUAL");
+		for (size_t t = 0; t < mg.ntensors; t++) {
+			printf("%s", cli_cell(mg.tensors[t].name, 48, CLI_TAIL));
+			for (int i = 0; i < mg.k; i++)
+				printf(" %10.6f", mg.tensors[t].coef[i]);
+			printf(" %10.6f\n", mg.tensors[t].residual);
+		}
+	}
+	mp_json_free(doc);
+	mp_merge_free(&mg);
+	rc = CLI_EXIT_OK;
+out:
+	for (int i = 0; i < n; i++)
+		mp_model_free(m[i]);
+	return rc;
+}
+
 int cmd_compare(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"json", no_argument, NULL, 'j'},
 		{"summary", no_argument, NULL, 's'},
+		{"merge", no_argument, NULL, 'm'},
 		{"threads", required_argument, NULL, 't'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}};
-	int json = 0, summary = 0, c;
+	int json = 0, summary = 0, merge_mode = 0, c;
 	long threads = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -248,6 +401,8 @@ int cmd_compare(int argc, char **argv)
 			json = 1;
 		else if (c == 's')
 			summary = 1;
+		else if (c == 'm')
+			merge_mode = 1;
 		else if (c == 't') {
 			if (!cli_parse_int(optarg, 0, 1024, &threads))
 				return cli_usage_error("compare",
@@ -257,6 +412,16 @@ int cmd_compare(int argc, char **argv)
 			return CLI_EXIT_OK;
 		} else
 			return cli_bad_option("compare", argv, opts);
+	}
+	if (merge_mode) {
+		if (summary)
+			return cli_usage_error("compare", "--merge and --summary "
+							  "exclude each other");
+		if (argc - optind < 3 || argc - optind > 1 + MP_MERGE_MAX)
+			return cli_usage_error("compare", "--merge needs a model "
+							  "and 2 to %d references",
+					       MP_MERGE_MAX);
+		return merge(argv + optind, argc - optind, json);
 	}
 	if (argc - optind != 2)
 		return cli_usage_error("compare", "needs exactly two models");
@@ -320,6 +485,10 @@ int cmd_compare(int argc, char **argv)
 	}
 	if (!json)
 		print_counts(a, b);
+	if (relation(a, b, doc, json, &err) != MP_OK) {
+		cli_fail(&err);
+		goto out;
+	}
 	if (summary && !json)
 		goto done;
 	mp_json *jt = mp_json_add_arr(doc, "tensors");

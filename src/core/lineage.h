@@ -1,0 +1,119 @@
+/* lineage.h — the relation between two models whose files are at hand: an
+ * unknown U and a reference R (exact copy, dtype conversion, pruning,
+ * fine-tune, unrelated weights, nothing in common), decided from their
+ * values tensor by tensor, with the evidence in words a person can check;
+ * and the coefficients of U as a non-negative mix of 2..4 references. */
+#ifndef MP_LINEAGE_H
+#define MP_LINEAGE_H
+
+#include "model.h"
+
+/* Thresholds of the verdict (see lineage.c for why each value). */
+/* Fine-tune: every matched tensor's Pearson correlation with R at least. */
+#define MP_LIN_FINETUNE_MIN 0.9
+/* Unrelated: the mean |Pearson| over matched tensors, weighted by their
+ * number of values, at most. */
+#define MP_LIN_UNRELATED_MAX 0.1
+/* Fine-tune with "high" confidence when the lowest Pearson is at least. */
+#define MP_LIN_HIGH 0.98
+/* A linear merge: the overall coefficients sum to 1 within. */
+#define MP_LIN_MERGE_SUM_TOL 0.02
+/* Tensors listed as moved most. */
+#define MP_LIN_TOP 5
+/* References of a merge. */
+#define MP_MERGE_MAX 4
+
+enum mp_lineage_kind {
+	MP_LIN_COPY,	  /* every matched tensor's bytes equal */
+	MP_LIN_DTYPE,	  /* values equal after rounding to the narrower type */
+	MP_LIN_PRUNE,	  /* zeros added, every survivor equal to R's value */
+	MP_LIN_FINETUNE,  /* every tensor highly but imperfectly correlated */
+	MP_LIN_UNRELATED, /* tensors in common, correlations near 0 */
+	MP_LIN_UNCLEAR,	  /* tensors in common, none of the above */
+	MP_LIN_NONE,	  /* no tensor of the same name and shape */
+};
+
+/* Prune structure, tightest first. */
+enum mp_prune_shape {
+	MP_PRUNE_2_4,	  /* at most 2 nonzero in each 4 along the last axis */
+	MP_PRUNE_4_8,	  /* at most 4 nonzero in each 8 along the last axis */
+	MP_PRUNE_ROWS,	  /* whole rows (all but the last axis) zeroed */
+	MP_PRUNE_COLUMNS, /* whole columns (last axis) zeroed */
+	MP_PRUNE_UNSTRUCTURED,
+};
+
+/* One tensor that moved (fine-tune): 1 - cosine and ||U-R|| / ||R||. */
+struct mp_lineage_moved {
+	const char *name; /* borrowed from U */
+	double change, rel_l2, pearson;
+};
+
+struct mp_lineage {
+	enum mp_lineage_kind kind;
+	/* R derives from U (only for MP_LIN_PRUNE: R is the pruned one) */
+	bool reversed;
+	const char *confidence; /* "certain", "high", "medium" or "low" */
+	char evidence[768];	/* one line of plain words */
+	/* Tensor counts: matched by name and shape, same name other shape,
+	 * only in U, only in R; matched with identical bytes. */
+	size_t matched, shape_differs, only_u, only_r, identical;
+	/* dtype conversion: from R's type to U's. */
+	enum mp_dtype from, to;
+	/* pruning: weights zeroed in U where R's were not, of all matched
+	 * values; the structure found on every tensor that lost weights. */
+	uint64_t zeroed, values;
+	double sparsity_added;
+	enum mp_prune_shape structure;
+	/* correlations: lowest Pearson and its tensor, the tensors that moved
+	 * most (largest 1 - cosine first). */
+	double min_pearson, mean_abs_pearson;
+	const char *worst; /* borrowed from U */
+	struct mp_lineage_moved moved[MP_LIN_TOP];
+	int nmoved;
+};
+
+/* Decide the relation of u to r (tensors matched by name and shape; values
+ * read in blocks). When u is no copy, conversion or pruning of r but they
+ * share tensors, r pruned from u is tried too (out->reversed). *out owns nothing and borrows
+ * tensor names from u and r, so it is valid while both are open. Errors:
+ * out of memory. The evidence calls u "A" and r "B". */
+mp_status mp_lineage_pair(const struct mp_model *u, const struct mp_model *r,
+			  struct mp_lineage *out, struct mp_error *err);
+
+/* Words for a kind ("exact copy", "dtype conversion", ...) and a structure
+ * ("2:4", "whole rows", ...). */
+const char *mp_lineage_kind_name(enum mp_lineage_kind k);
+const char *mp_prune_shape_name(enum mp_prune_shape s);
+
+/* Mixing coefficients of one tensor, or of the whole model. */
+struct mp_merge_tensor {
+	const char *name; /* borrowed from U */
+	double coef[MP_MERGE_MAX];
+	double residual; /* ||U - sum coef_i R_i|| / ||U|| */
+};
+
+struct mp_merge {
+	int k;
+	double coef[MP_MERGE_MAX]; /* overall, from the summed Gram matrix */
+	double sum, residual;
+	bool linear;		  /* |sum - 1| <= MP_LIN_MERGE_SUM_TOL */
+	size_t ntensors, skipped; /* used; U's tensors not in every ref */
+	struct mp_merge_tensor *tensors; /* [ntensors], owned */
+};
+
+/* U as a non-negative combination of refs[0..k) (2 <= k <= 4): for every
+ * floating tensor of U that each reference has under the same name and
+ * shape, the k x k Gram matrix and the products with U are gathered in one
+ * pass and solved by Lawson-Hanson NNLS, per tensor and summed over all.
+ * Errors: k out of range (MP_EINVAL), no such tensor (MP_ENOENT, naming
+ * u's path), out of memory. Free with mp_merge_free. */
+mp_status mp_lineage_merge(const struct mp_model *u,
+			   const struct mp_model *const *refs, int k,
+			   struct mp_merge *out, struct mp_error *err);
+void mp_merge_free(struct mp_merge *m);
+
+/* Round x to the nearest value of type dt (F64, F32, F16, BF16), ties to
+ * even, overflowing to infinity; other types return x. */
+double mp_lineage_round(double x, enum mp_dtype dt);
+
+#endif

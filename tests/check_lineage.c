@@ -1,0 +1,482 @@
+/* check_lineage.c — the relation of two models built here from one random
+ * base: copy, F16/BF16 conversions, pruning (50 % magnitude, 2:4, rows),
+ * fine-tune, unrelated weights, merges with known coefficients, and
+ * models with nothing in common. Expected values are computed here
+ * independently (the F16 rounding by the compiler's _Float16, the BF16 one
+ * by integer bit arithmetic). */
+#include "check_suites.h"
+#include "lineage.h"
+#include "testutil.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NT 3
+static const char *const names[NT] = {"layer.w1", "layer.w2", "layer.b"};
+static const uint64_t shapes[NT][2] = {{16, 32}, {32, 64}, {64, 1}};
+static const int ndims[NT] = {2, 2, 1};
+
+static size_t numel(int t)
+{
+	return (size_t)(shapes[t][0] * shapes[t][1]);
+}
+
+/* Values of one model: NT float arrays. */
+struct vals {
+	float *v[NT];
+};
+
+static void vals_random(struct vals *m, uint64_t seed)
+{
+	for (int t = 0; t < NT; t++) {
+		m->v[t] = malloc(numel(t) * sizeof(float));
+		for (size_t i = 0; i < numel(t); i++)
+			m->v[t][i] = (float)(0.1 * tu_rand_normal(&seed));
+	}
+}
+
+static void vals_copy(struct vals *d, const struct vals *s)
+{
+	for (int t = 0; t < NT; t++) {
+		d->v[t] = malloc(numel(t) * sizeof(float));
+		memcpy(d->v[t], s->v[t], numel(t) * sizeof(float));
+	}
+}
+
+static void vals_free(struct vals *m)
+{
+	for (int t = 0; t < NT; t++)
+		free(m->v[t]);
+}
+
+static uint16_t f16_bits(float x)
+{
+	_Float16 h = (_Float16)x; /* the compiler's own rounding */
+	uint16_t b;
+	memcpy(&b, &h, 2);
+	return b;
+}
+
+static uint16_t bf16_bits(float x)
+{
+	uint32_t b;
+	memcpy(&b, &x, 4);
+	b += 0x7fffu + ((b >> 16) & 1u); /* round to nearest, ties to even */
+	return (uint16_t)(b >> 16);
+}
+
+/* Write m as dir/file in dtype ("F32", "F16" or "BF16"); order reverses
+ * the tensors' order; first_name renames tensor 0; bump adds one unit to
+ * the last place of tensor 0's first 16-bit value. */
+static struct mp_model *put(const char *dir, const char *file,
+			    const struct vals *m, const char *dtype,
+			    const char *meta, int order, int bump)
+{
+	struct tu_tensor tt[NT];
+	void *buf[NT];
+	for (int t = 0; t < NT; t++) {
+		int s = order ? NT - 1 - t : t;
+		size_t n = numel(s);
+		if (!strcmp(dtype, "F32")) {
+			buf[t] = malloc(n * 4);
+			memcpy(buf[t], m->v[s], n * 4);
+		} else {
+			uint16_t *h = malloc(n * 2);
+			for (size_t i = 0; i < n; i++)
+				h[i] = dtype[0] == 'F' ? f16_bits(m->v[s][i])
+						       : bf16_bits(m->v[s][i]);
+			if (bump && s == 0)
+				h[0]++;
+			buf[t] = h;
+		}
+		tt[t] = (struct tu_tensor){
+		    names[s], dtype,
+		    ndims[s], {shapes[s][0], shapes[s][1]},
+		    buf[t],   n * (strcmp(dtype, "F32") ? 2 : 4)};
+	}
+	char *p = tu_path(dir, file);
+	tu_write_safetensors(p, tt, NT, meta);
+	struct mp_model *mo;
+	struct mp_error err;
+	ck_assert_msg(mp_model_open(p, &mo, &err) == MP_OK, "%s", err.msg);
+	for (int t = 0; t < NT; t++)
+		free(buf[t]);
+	free(p);
+	return mo;
+}
+
+static void pair(const struct mp_model *u, const struct mp_model *r,
+		 struct mp_lineage *l)
+{
+	struct mp_error err;
+	ck_assert_msg(mp_lineage_pair(u, r, l, &err) == MP_OK, "%s", err.msg);
+}
+
+static struct vals base;
+static char *dir;
+static struct mp_model *R;
+
+static void setup(void)
+{
+	dir = tu_tmpdir();
+	vals_random(&base, 42);
+	R = put(dir, "base.safetensors", &base, "F32", "\"name\":\"base\"", 0,
+		0);
+}
+
+static void teardown(void)
+{
+	mp_model_free(R);
+	vals_free(&base);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+START_TEST(test_copy)
+{
+	struct mp_model *u = put(dir, "other-name.safetensors", &base, "F32",
+				 "\"x\":\"y\",\"z\":\"w\"", 1, 0);
+	struct mp_lineage l;
+	pair(u, R, &l);
+	ck_assert_int_eq(l.kind, MP_LIN_COPY);
+	ck_assert_str_eq(l.confidence, "certain");
+	ck_assert_uint_eq(l.matched, NT);
+	ck_assert_uint_eq(l.identical, NT);
+	ck_assert_ptr_nonnull(strstr(l.evidence, "all 3 matched tensors"));
+	mp_model_free(u);
+}
+END_TEST
+
+START_TEST(test_f16_bf16)
+{
+	static const char *const dt[2] = {"F16", "BF16"};
+	for (int d = 0; d < 2; d++) {
+		struct mp_model *u =
+		    put(dir, "h.safetensors", &base, dt[d], NULL, 0, 0);
+		struct mp_lineage l;
+		pair(u, R, &l);
+		ck_assert_int_eq(l.kind, MP_LIN_DTYPE);
+		ck_assert_int_eq(l.from, MP_F32);
+		ck_assert_int_eq(l.to, d ? MP_BF16 : MP_F16);
+		ck_assert_str_eq(l.confidence, "certain");
+		char want[64];
+		snprintf(want, sizeof want,
+			 "F32 value of B rounded (to nearest, "
+			 "ties to even) to %s;",
+			 dt[d]);
+		ck_assert_msg(strstr(l.evidence, want), "%s", l.evidence);
+		/* the reverse: R's values widened exactly to F32 */
+		pair(R, u, &l);
+		ck_assert_int_ne(l.kind, MP_LIN_DTYPE);
+		/* widening: the half model read as F32 */
+		struct vals w;
+		vals_copy(&w, &base);
+		for (int t = 0; t < NT; t++)
+			for (size_t i = 0; i < numel(t); i++) {
+				uint16_t b = d ? bf16_bits(w.v[t][i])
+					       : f16_bits(w.v[t][i]);
+				if (d) {
+					uint32_t x = (uint32_t)b << 16;
+					memcpy(&w.v[t][i], &x, 4);
+				} else {
+					_Float16 h;
+					memcpy(&h, &b, 2);
+					w.v[t][i] = (float)h;
+				}
+			}
+		struct mp_model *wide =
+		    put(dir, "w.safetensors", &w, "F32", NULL, 0, 0);
+		pair(wide, u, &l);
+		ck_assert_int_eq(l.kind, MP_LIN_DTYPE);
+		ck_assert_int_eq(l.from, d ? MP_BF16 : MP_F16);
+		ck_assert_int_eq(l.to, MP_F32);
+		mp_model_free(wide);
+		vals_free(&w);
+		mp_model_free(u);
+		/* one value one unit off: no longer a conversion */
+		u = put(dir, "h.safetensors", &base, dt[d], NULL, 0, 1);
+		pair(u, R, &l);
+		ck_assert_int_ne(l.kind, MP_LIN_DTYPE);
+		mp_model_free(u);
+	}
+}
+END_TEST
+
+static int cmp_abs(const void *a, const void *b)
+{
+	float x = fabsf(*(const float *)a), y = fabsf(*(const float *)b);
+	return (x > y) - (x < y);
+}
+
+START_TEST(test_prune_magnitude)
+{
+	struct vals p;
+	vals_copy(&p, &base);
+	uint64_t zeroed = 0, total = 0;
+	for (int t = 0; t < NT; t++) {
+		size_t n = numel(t);
+		total += n;
+		if (t == 2)
+			continue; /* the bias keeps its values */
+		float *s = malloc(n * sizeof *s);
+		memcpy(s, p.v[t], n * sizeof *s);
+		qsort(s, n, sizeof *s, cmp_abs);
+		float thr = fabsf(s[n / 2]);
+		for (size_t i = 0; i < n; i++)
+			if (fabsf(p.v[t][i]) < thr) {
+				p.v[t][i] = 0;
+				zeroed++;
+			}
+		free(s);
+	}
+	ck_assert_uint_eq(zeroed, (512 + 2048) / 2);
+	struct mp_model *u = put(dir, "p.safetensors", &p, "F32", NULL, 0, 0);
+	struct mp_lineage l;
+	pair(u, R, &l);
+	ck_assert_int_eq(l.kind, MP_LIN_PRUNE);
+	ck_assert_uint_eq(l.zeroed, zeroed);
+	ck_assert_uint_eq(l.values, total);
+	ck_assert_double_eq_tol(l.sparsity_added, 1280.0 / 2624.0, 1e-12);
+	ck_assert_int_eq(l.structure, MP_PRUNE_UNSTRUCTURED);
+	ck_assert_ptr_nonnull(strstr(l.evidence, "48.8 %"));
+	ck_assert(!l.reversed);
+	/* the other way round: R is the pruned one */
+	pair(R, u, &l);
+	ck_assert_int_eq(l.kind, MP_LIN_PRUNE);
+	ck_assert(l.reversed);
+	ck_assert_uint_eq(l.zeroed, zeroed);
+	mp_model_free(u);
+	vals_free(&p);
+}
+END_TEST
+
+START_TEST(test_prune_structured)
+{
+	/* 2:4: the two smallest of each group of 4 along the last axis */
+	struct vals p;
+	vals_copy(&p, &base);
+	for (int t = 0; t < 2; t++)
+		for (size_t g = 0; g < numel(t); g += 4) {
+			float s[4];
+			memcpy(s, p.v[t] + g, sizeof s);
+			qsort(s, 4, sizeof *s, cmp_abs);
+			for (int i = 0; i < 4; i++)
+				if (fabsf(p.v[t][g + i]) <= fabsf(s[1]))
+					p.v[t][g + i] = 0;
+		}
+	struct mp_model *u = put(dir, "p.safetensors", &p, "F32", NULL, 0, 0);
+	struct mp_lineage l;
+	pair(u, R, &l);
+	ck_assert_int_eq(l.kind, MP_LIN_PRUNE);
+	ck_assert_int_eq(l.structure, MP_PRUNE_2_4);
+	ck_assert_ptr_nonnull(strstr(l.evidence, "2:4 along the last axis"));
+	ck_assert_uint_eq(l.zeroed, (512 + 2048) / 2);
+	mp_model_free(u);
+	vals_free(&p);
+	/* 4:8: the four smallest of each group of 8 */
+	vals_copy(&p, &base);
+	for (int t = 0; t < 2; t++)
+		for (size_t g = 0; g < numel(t); g += 8) {
+			float s[8];
+			memcpy(s, p.v[t] + g, sizeof s);
+			qsort(s, 8, sizeof *s, cmp_abs);
+			for (int i = 0; i < 8; i++)
+				if (fabsf(p.v[t][g + i]) <= fabsf(s[3]))
+					p.v[t][g + i] = 0;
+		}
+	u = put(dir, "p.safetensors", &p, "F32", NULL, 0, 0);
+	pair(u, R, &l);
+	ck_assert_int_eq(l.kind, MP_LIN_PRUNE);
+	ck_assert_int_eq(l.structure, MP_PRUNE_4_8);
+	ck_assert_uint_eq(l.zeroed, (512 + 2048) / 2);
+	mp_model_free(u);
+	vals_free(&p);
+	/* whole rows 0 and 5 of w1 and row 7 of w2 */
+	vals_copy(&p, &base);
+	memset(p.v[0], 0, 32 * sizeof(float));
+	memset(p.v[0] + 5 * 32, 0, 32 * sizeof(float));
+	memset(p.v[1] + 7 * 64, 0, 64 * sizeof(float));
+	u = put(dir, "p.safetensors", &p, "F32", NULL, 0, 0);
+	pair(u, R, &l);
+	ck_assert_int_eq(l.kind, MP_LIN_PRUNE);
+	ck_assert_int_eq(l.structure, MP_PRUNE_ROWS);
+	ck_assert_uint_eq(l.zeroed, 128);
+	mp_model_free(u);
+	vals_free(&p);
+	/* whole column 3 of w2 */
+	vals_copy(&p, &base);
+	for (int i = 0; i < 32; i++)
+		p.v[1][i * 64 + 3] = 0;
+	u = put(dir, "p.safetensors", &p, "F32", NULL, 0, 0);
+	pair(u, R, &l);
+	ck_assert_int_eq(l.kind, MP_LIN_PRUNE);
+	ck_assert_int_eq(l.structure, MP_PRUNE_COLUMNS);
+	mp_model_free(u);
+	vals_free(&p);
+}
+END_TEST
+
+START_TEST(test_finetune)
+{
+	struct vals f;
+	vals_copy(&f, &base);
+	uint64_t s = 7;
+	for (int t = 0; t < NT; t++)
+		for (size_t i = 0; i < numel(t); i++)
+			f.v[t][i] += (float)((t == 1 ? 0.03 : 0.005) *
+					     tu_rand_normal(&s));
+	struct mp_model *u = put(dir, "f.safetensors", &f, "F32", NULL, 0, 0);
+	struct mp_lineage l;
+	pair(u, R, &l);
+	ck_assert_int_eq(l.kind, MP_LIN_FINETUNE);
+	ck_assert_int_eq(l.nmoved, NT);
+	ck_assert_str_eq(l.moved[0].name, "layer.w2");
+	ck_assert_str_eq(l.worst, "layer.w2");
+	/* noise 0.03 on weights of sd 0.1: Pearson 1/sqrt(1.09) = 0.958 */
+	ck_assert_double_eq_tol(l.min_pearson, 1 / sqrt(1.09), 0.01);
+	ck_assert_double_eq_tol(l.moved[0].rel_l2, 0.3, 0.02);
+	ck_assert_str_eq(l.confidence, "medium");
+	mp_model_free(u);
+	vals_free(&f);
+}
+END_TEST
+
+START_TEST(test_unrelated)
+{
+	struct vals o;
+	vals_random(&o, 1234);
+	struct mp_model *u = put(dir, "o.safetensors", &o, "F32", NULL, 0, 0);
+	struct mp_lineage l;
+	pair(u, R, &l);
+	ck_assert_int_eq(l.kind, MP_LIN_UNRELATED);
+	ck_assert_uint_eq(l.matched, NT);
+	ck_assert(l.mean_abs_pearson < 0.1);
+	mp_model_free(u);
+	vals_free(&o);
+}
+END_TEST
+
+static void check_merge(int k, const double *coef)
+{
+	struct vals p[MP_MERGE_MAX], mix;
+	struct mp_model *refs[MP_MERGE_MAX];
+	char file[32];
+	for (int i = 0; i < k; i++) {
+		vals_random(&p[i], 100 + (uint64_t)i);
+		snprintf(file, sizeof file, "r%d.safetensors", i);
+		refs[i] = put(dir, file, &p[i], "F32", NULL, 0, 0);
+	}
+	vals_copy(&mix, &p[0]);
+	for (int t = 0; t < NT; t++)
+		for (size_t v = 0; v < numel(t); v++) {
+			double x = 0;
+			for (int i = 0; i < k; i++)
+				x += coef[i] * p[i].v[t][v];
+			mix.v[t][v] = (float)x;
+		}
+	struct mp_model *u = put(dir, "m.safetensors", &mix, "F32", NULL, 0, 0);
+	struct mp_merge m;
+	struct mp_error err;
+	ck_assert_msg(mp_lineage_merge(u, (const struct mp_model *const *)refs,
+				       k, &m, &err) == MP_OK,
+		      "%s", err.msg);
+	ck_assert_uint_eq(m.ntensors, NT);
+	double sum = 0;
+	for (int i = 0; i < k; i++) {
+		ck_assert_double_eq_tol(m.coef[i], coef[i], 0.02);
+		for (size_t t = 0; t < m.ntensors; t++)
+			ck_assert_double_eq_tol(m.tensors[t].coef[i], coef[i],
+						0.02);
+		sum += coef[i];
+	}
+	ck_assert_int_eq(m.linear, fabs(sum - 1) <= 0.02);
+	ck_assert(m.residual < 1e-3);
+	mp_merge_free(&m);
+	mp_model_free(u);
+	vals_free(&mix);
+	for (int i = 0; i < k; i++) {
+		mp_model_free(refs[i]);
+		vals_free(&p[i]);
+	}
+}
+
+START_TEST(test_merge)
+{
+	check_merge(2, (const double[]){0.3, 0.7});
+	check_merge(3, (const double[]){0.2, 0.5, 0.3});
+	/* not linear, and one reference not used at all */
+	check_merge(3, (const double[]){0.6, 0.0, 0.8});
+}
+END_TEST
+
+START_TEST(test_hostile)
+{
+	/* same names, other shapes */
+	struct tu_tensor tt[NT];
+	float z[2048] = {0};
+	for (int t = 0; t < NT; t++)
+		tt[t] = (struct tu_tensor){names[t],	   "F32", 1,
+					   {numel(t) / 2}, z,	  numel(t) * 2};
+	char *p = tu_path(dir, "s.safetensors");
+	tu_write_safetensors(p, tt, NT, NULL);
+	struct mp_model *u;
+	struct mp_error err;
+	ck_assert_int_eq(mp_model_open(p, &u, &err), MP_OK);
+	struct mp_lineage l;
+	pair(u, R, &l);
+	ck_assert_int_eq(l.kind, MP_LIN_NONE);
+	ck_assert_uint_eq(l.shape_differs, NT);
+	ck_assert_ptr_nonnull(strstr(l.evidence, "3 share a name"));
+	const struct mp_model *refs[2] = {R, R};
+	struct mp_merge m;
+	ck_assert_int_eq(mp_lineage_merge(u, refs, 2, &m, &err), MP_ENOENT);
+	ck_assert_ptr_nonnull(strstr(err.msg, "s.safetensors"));
+	ck_assert_int_eq(mp_lineage_merge(u, refs, 1, &m, &err), MP_EINVAL);
+	mp_model_free(u);
+	/* no names in common */
+	for (int t = 0; t < NT; t++)
+		tt[t].name = t ? "other.x" : "other.y";
+	tu_write_safetensors(p, tt, 2, NULL);
+	ck_assert_int_eq(mp_model_open(p, &u, &err), MP_OK);
+	pair(u, R, &l);
+	ck_assert_int_eq(l.kind, MP_LIN_NONE);
+	ck_assert_uint_eq(l.only_u, 2);
+	ck_assert_uint_eq(l.only_r, NT);
+	mp_model_free(u);
+	free(p);
+}
+END_TEST
+
+START_TEST(test_round)
+{
+	/* 1 + 2^-11 is halfway between two F16 values: ties to even (1) */
+	ck_assert(mp_lineage_round(1 + 0x1p-11, MP_F16) == 1);
+	ck_assert(mp_lineage_round(1 + 3 * 0x1p-11, MP_F16) == 1 + 0x1p-9);
+	ck_assert(mp_lineage_round(65520, MP_F16) == INFINITY);
+	ck_assert(mp_lineage_round(65519, MP_F16) == 65504);
+	ck_assert(mp_lineage_round(0x1p-25, MP_F16) == 0); /* tie: even */
+	ck_assert(mp_lineage_round(0x1.8p-25, MP_F16) ==
+		  0x1p-24); /* subnormal */
+	ck_assert(mp_lineage_round(1 + 0x1p-8, MP_BF16) == 1);
+}
+END_TEST
+
+Suite *suite_lineage(void)
+{
+	Suite *s = suite_create("lineage");
+	TCase *tc = tcase_create("lineage");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_copy);
+	tcase_add_test(tc, test_f16_bf16);
+	tcase_add_test(tc, test_prune_magnitude);
+	tcase_add_test(tc, test_prune_structured);
+	tcase_add_test(tc, test_finetune);
+	tcase_add_test(tc, test_unrelated);
+	tcase_add_test(tc, test_merge);
+	tcase_add_test(tc, test_hostile);
+	tcase_add_test(tc, test_round);
+	suite_add_tcase(s, tc);
+	return s;
+}
