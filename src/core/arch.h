@@ -44,8 +44,9 @@ struct mp_arch_match {
 	size_t nextra;
 };
 
-/* Every signature's match, best first: not rejected before rejected, then
- * higher coverage, then more present instances, then by name. known is
+/* Every signature's match, best first: by score (coverage, 0 when
+ * rejected), then coverage, then more present instances, then by name; a
+ * rejected near match thus comes before unrelated signatures. known is
  * true when m[0] is not rejected and its coverage is at least the set's
  * min_coverage (else the architecture is unknown). */
 struct mp_arch_result {

@@ -444,8 +444,10 @@ static bool sig_match(const struct sig *g, const struct norm *t, size_t n,
 static int match_cmp(const void *a, const void *b)
 {
 	const struct mp_arch_match *x = a, *y = b;
-	if (x->rejected != y->rejected)
-		return x->rejected ? 1 : -1;
+	double sx = x->rejected ? 0 : x->coverage;
+	double sy = y->rejected ? 0 : y->coverage;
+	if (sx != sy)
+		return sx > sy ? -1 : 1;
 	if (x->coverage != y->coverage)
 		return x->coverage > y->coverage ? -1 : 1;
 	if (x->present != y->present)
