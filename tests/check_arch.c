@@ -839,6 +839,10 @@ START_TEST(test_broken_signatures)
 	    {"{\"format\": \"modelprint-architectures\", \"architectures\": "
 	     "[{\"name\": \"A\", \"family\": \"a\", \"require\": []}]}",
 	     "require"},
+	    {"{\"format\": \"modelprint-architectures\", \"version\": 2, "
+	     "\"architectures\": [{\"name\": \"A\", \"family\": \"a\", "
+	     "\"require\": [\"x\"]}]}",
+	     "version must be 1"},
 	    {"{\"format\": \"modelprint-architectures\", \"min_coverage\": 2, "
 	     "\"architectures\": [{\"name\": \"A\", \"family\": \"a\", "
 	     "\"require\": [\"x\"]}]}",

@@ -164,16 +164,18 @@ static void print_arch(const struct mp_arch_result *r)
 	if (!r->known) {
 		printf("  architecture: unknown");
 		if (b && b->rejected)
-			printf(" (nearest %s is ruled out: %s)", b->name,
+			printf(" (nearest %s is ruled out: %s)",
+			       cli_esc(b->name),
 			       cli_esc(b->conflict ? b->conflict : ""));
 		else if (b)
 			printf(" (nearest %s covers %.1f%%, below %.0f%%)",
-			       b->name, 100 * b->coverage,
+			       cli_esc(b->name), 100 * b->coverage,
 			       100 * r->min_coverage);
 		printf("\n");
 		return;
 	}
-	printf("  architecture: %s (%s)", b->name, b->family);
+	printf("  architecture: %s (%s)", cli_esc(b->name),
+	       cli_esc(b->family));
 	const char *sep = ":";
 	if (b->hidden) {
 		printf("%s hidden %llu", sep, (unsigned long long)b->hidden);

@@ -374,6 +374,15 @@ mp_status mp_arch_load(const char *path, struct mp_arch_set **out,
 				  path);
 		goto fail;
 	}
+	const mp_json *ver = mp_json_get(j, "version");
+	uint64_t v = 1;
+	if (ver && (!mp_json_uint(ver, &v) || v != 1)) {
+		st = mp_error_set(err, MP_EFORMAT,
+				  "%s: version must be 1 (this modelprint "
+				  "reads version 1 only)",
+				  path);
+		goto fail;
+	}
 	if (!(s->min_coverage > 0 && s->min_coverage <= 1)) {
 		st = mp_error_set(err, MP_EFORMAT,
 				  "%s: min_coverage must be a number in "
