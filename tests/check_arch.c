@@ -468,6 +468,15 @@ static void check_want(const struct mp_arch_result *r, const struct want *w)
 	ck_assert(!b->rejected);
 }
 
+/* l matches w exactly (coverage 1); frees l. */
+static void expect(const struct mp_arch_set *s, struct tl *l, struct want w)
+{
+	struct mp_arch_result *r = match(s, l);
+	check_want(r, &w);
+	mp_arch_result_free(r);
+	tl_free(l);
+}
+
 START_TEST(test_decoders)
 {
 	struct mp_arch_set *s = load();
@@ -484,9 +493,9 @@ START_TEST(test_decoders)
 	    /* LLaMA-3 8B */
 	    {{128256, 4096, 4096, 1024, 14336, 32, 0, false, true},
 	     {"LLaMA-3", 4096, 32, 32, 8}},
-	    /* LLaMA-3.2 1B: tied embeddings, no lm_head */
+	    /* LLaMA-3.2 1B: tied embeddings, no lm_head, heads of 64 */
 	    {{128256, 2048, 2048, 512, 8192, 16, 0, false, false},
-	     {"LLaMA-3", 2048, 16, 16, 4}},
+	     {"LLaMA-3", 2048, 16, 32, 8}},
 	    /* Mistral 7B v0.1 */
 	    {{32000, 4096, 4096, 1024, 14336, 32, 0, false, true},
 	     {"Mistral", 4096, 32, 32, 8}},
@@ -496,9 +505,9 @@ START_TEST(test_decoders)
 	    /* Qwen2 7B */
 	    {{152064, 3584, 3584, 512, 18944, 28, 0, true, true},
 	     {"Qwen2", 3584, 28, 28, 4}},
-	    /* Qwen2 0.5B (tied) */
+	    /* Qwen2 0.5B (tied, heads of 64) */
 	    {{151936, 896, 896, 128, 4864, 24, 0, true, false},
-	     {"Qwen2", 896, 24, 7, 1}},
+	     {"Qwen2", 896, 24, 14, 2}},
 	    /* Gemma 7B: 16 heads of 256, q rows 4096 > hidden 3072 */
 	    {{256000, 3072, 4096, 4096, 24576, 28, 0, false, false},
 	     {"Gemma", 3072, 28, 16, 16}},
@@ -518,7 +527,7 @@ START_TEST(test_decoders)
 	struct tl l = {0};
 	gen_phi3(&l);
 	struct mp_arch_result *r = match(s, &l);
-	check_want(r, &(struct want){"Phi-3", 3072, 32, 32, 32});
+	check_want(r, &(struct want){"Phi-3", 3072, 32, 32, 0});
 	mp_arch_result_free(r);
 	tl_free(&l);
 	mp_arch_free(s);
@@ -550,40 +559,22 @@ START_TEST(test_diffusion)
 	tl_free(&l);
 
 	gen_sd(&l, 1024);
-	r = match(s, &l);
-	check_want(r, &(struct want){"SD 2.x", 320, 0, 0, 0});
-	mp_arch_result_free(r);
-	tl_free(&l);
+	expect(s, &l, (struct want){"SD 2.x", 320, 0, 0, 0});
 
 	gen_sdxl(&l, false);
-	r = match(s, &l);
-	check_want(r, &(struct want){"SDXL base", 320, 0, 0, 0});
-	mp_arch_result_free(r);
-	tl_free(&l);
+	expect(s, &l, (struct want){"SDXL base", 320, 0, 0, 0});
 
 	gen_sdxl(&l, true);
-	r = match(s, &l);
-	check_want(r, &(struct want){"SDXL refiner", 384, 0, 0, 0});
-	mp_arch_result_free(r);
-	tl_free(&l);
+	expect(s, &l, (struct want){"SDXL refiner", 384, 0, 0, 0});
 
 	gen_sd3(&l);
-	r = match(s, &l);
-	check_want(r, &(struct want){"SD3", 1536, 24, 24, 24});
-	mp_arch_result_free(r);
-	tl_free(&l);
+	expect(s, &l, (struct want){"SD3", 1536, 24, 24, 24});
 
 	gen_flux(&l);
-	r = match(s, &l);
-	check_want(r, &(struct want){"Flux", 3072, 19, 24, 24});
-	mp_arch_result_free(r);
-	tl_free(&l);
+	expect(s, &l, (struct want){"Flux", 3072, 19, 24, 24});
 
 	gen_vae(&l);
-	r = match(s, &l);
-	check_want(r, &(struct want){"SD VAE", 128, 0, 0, 0});
-	mp_arch_result_free(r);
-	tl_free(&l);
+	expect(s, &l, (struct want){"SD VAE", 128, 0, 0, 0});
 	mp_arch_free(s);
 }
 END_TEST
@@ -592,58 +583,33 @@ START_TEST(test_encoders)
 {
 	struct mp_arch_set *s = load();
 	struct tl l = {0};
-	struct mp_arch_result *r;
 
 	gen_clip_hf(&l, 768, 12);
-	r = match(s, &l);
-	check_want(r, &(struct want){"CLIP-L", 768, 12, 12, 12});
-	mp_arch_result_free(r);
-	tl_free(&l);
+	expect(s, &l, (struct want){"CLIP-L", 768, 12, 12, 12});
 
 	gen_clip_g(&l);
-	r = match(s, &l);
-	check_want(r, &(struct want){"CLIP-G", 1280, 32, 20, 20});
-	mp_arch_result_free(r);
-	tl_free(&l);
+	expect(s, &l, (struct want){"CLIP-G", 1280, 32, 20, 20});
 
 	gen_clip_hf(&l, 1280, 32);
-	r = match(s, &l);
-	check_want(r, &(struct want){"CLIP-G (transformers layout)", 1280, 32,
+	expect(s, &l, (struct want){"CLIP-G (transformers layout)", 1280, 32,
 				     20, 20});
-	mp_arch_result_free(r);
-	tl_free(&l);
 
 	/* T5-XXL v1.1 encoder (the SD3/Flux text encoder) */
 	gen_t5(&l, 4096, 4096, 10240, 24, false);
-	r = match(s, &l);
-	check_want(r, &(struct want){"T5 encoder", 4096, 24, 64, 64});
-	mp_arch_result_free(r);
-	tl_free(&l);
+	expect(s, &l, (struct want){"T5 encoder", 4096, 24, 64, 64});
 
 	/* t5-base, encoder and decoder */
 	gen_t5(&l, 768, 768, 3072, 12, true);
-	r = match(s, &l);
-	check_want(r, &(struct want){"T5", 768, 12, 12, 12});
-	mp_arch_result_free(r);
-	tl_free(&l);
+	expect(s, &l, (struct want){"T5", 768, 12, 12, 12});
 
 	gen_gpt2(&l);
-	r = match(s, &l);
-	check_want(r, &(struct want){"GPT-2", 768, 12, 12, 12});
-	mp_arch_result_free(r);
-	tl_free(&l);
+	expect(s, &l, (struct want){"GPT-2", 768, 12, 12, 12});
 
 	gen_encoder(&l, false);
-	r = match(s, &l);
-	check_want(r, &(struct want){"BERT", 768, 12, 12, 12});
-	mp_arch_result_free(r);
-	tl_free(&l);
+	expect(s, &l, (struct want){"BERT", 768, 12, 12, 12});
 
 	gen_encoder(&l, true);
-	r = match(s, &l);
-	check_want(r, &(struct want){"ViT", 768, 12, 12, 12});
-	mp_arch_result_free(r);
-	tl_free(&l);
+	expect(s, &l, (struct want){"ViT", 768, 12, 12, 12});
 	mp_arch_free(s);
 }
 END_TEST
@@ -836,6 +802,11 @@ START_TEST(test_broken_signatures)
 	     "[{\"name\": \"A\", \"family\": \"a\", \"require\": "
 	     "[[\"x\", \"h\"]], \"variant\": {\"hidden\": \"w\"}}]}",
 	     "variant[0] names a dimension no shape uses"},
+	    {"{\"format\": \"modelprint-architectures\", \"architectures\": "
+	     "[{\"name\": \"A\", \"family\": \"a\", \"require\": "
+	     "[[\"x\", \"h\"]], \"variant\": {\"head_dim_by_hidden\": "
+	     "{\"08\": 1}}}]}",
+	     "head_dim_by_hidden maps"},
 	    {"{\"format\": \"modelprint-architectures\", \"architectures\": "
 	     "[{\"name\": \"A\", \"family\": \"a\", \"require\": []}]}",
 	     "require"},

@@ -273,6 +273,34 @@ static mp_status variant_load(struct ctx *c, struct sig *g, const mp_json *o)
 	size_t k = 0;
 	for (const mp_json *e = mp_json_child(o); e; e = mp_json_next(e), k++) {
 		const char *key = mp_json_key(e);
+		if (!strcmp(key, "head_dim_by_hidden")) {
+			size_t m = mp_json_size(e), i = 0;
+			if (!mp_json_is_object(e) || !m)
+				return bad(c, "variant", k,
+					   "head_dim_by_hidden needs a "
+					   "non-empty object");
+			g->hd_hidden = calloc(m, sizeof *g->hd_hidden);
+			g->hd_dim = calloc(m, sizeof *g->hd_dim);
+			if (!g->hd_hidden || !g->hd_dim)
+				return mp_error_set(c->err, MP_ENOMEM,
+						    "out of memory");
+			g->nhd = m;
+			for (const mp_json *x = mp_json_child(e); x;
+			     x = mp_json_next(x), i++) {
+				char *end;
+				const char *ks = mp_json_key(x);
+				unsigned long long h = strtoull(ks, &end, 10);
+				if (*ks < '1' || *ks > '9' || *end ||
+				    !mp_json_uint(x, &g->hd_dim[i]) ||
+				    !g->hd_dim[i])
+					return bad(c, "variant", k,
+						   "head_dim_by_hidden maps "
+						   "a hidden width to a "
+						   "positive head size");
+				g->hd_hidden[i] = h;
+			}
+			continue;
+		}
 		if (!strcmp(key, "head_dim")) {
 			if (!mp_json_uint(e, &g->head_dim) || !g->head_dim)
 				return bad(c, "variant", k,
@@ -286,7 +314,8 @@ static mp_status variant_load(struct ctx *c, struct sig *g, const mp_json *o)
 						   : NULL;
 		if (!slot)
 			return bad(c, "variant", k,
-				   "is none of hidden, q, kv, head_dim");
+				   "is none of hidden, q, kv, head_dim, "
+				   "head_dim_by_hidden");
 		const char *s = mp_json_str(e);
 		if (!s || (*slot = var_find(g, s)) < 0)
 			return bad(c, "variant", k,
@@ -463,6 +492,8 @@ void mp_arch_free(struct mp_arch_set *s)
 		pats_free(g->req, g->nreq);
 		pats_free(g->opt, g->nopt);
 		pats_free(g->forbid, g->nforbid);
+		free(g->hd_hidden);
+		free(g->hd_dim);
 		for (int v = 0; v < g->nvars; v++) {
 			free(g->vars[v].name);
 			free(g->vars[v].in);

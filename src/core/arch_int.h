@@ -39,6 +39,10 @@ struct sig {
 	int nvars;
 	int v_hidden, v_q, v_kv; /* variable indices or -1 */
 	uint64_t head_dim;
+	/* [nhd] exceptions to head_dim by hidden width (hd_hidden[k] ->
+	 * hd_dim[k]), from the published configs */
+	uint64_t *hd_hidden, *hd_dim;
+	size_t nhd;
 };
 
 struct mp_arch_set {

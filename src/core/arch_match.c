@@ -432,12 +432,14 @@ static bool sig_match(const struct sig *g, const struct norm *t, size_t n,
 	m->layers = (uint64_t)nl;
 	if (g->v_hidden >= 0 && b.bound[g->v_hidden])
 		m->hidden = b.val[g->v_hidden];
-	if (g->head_dim && g->v_q >= 0 && b.bound[g->v_q] &&
-	    b.val[g->v_q] % g->head_dim == 0)
-		m->heads = b.val[g->v_q] / g->head_dim;
-	if (g->head_dim && g->v_kv >= 0 && b.bound[g->v_kv] &&
-	    b.val[g->v_kv] % g->head_dim == 0)
-		m->kv_heads = b.val[g->v_kv] / g->head_dim;
+	uint64_t hd = g->head_dim;
+	for (size_t k = 0; k < g->nhd; k++)
+		if (m->hidden == g->hd_hidden[k])
+			hd = g->hd_dim[k];
+	if (hd && g->v_q >= 0 && b.bound[g->v_q] && b.val[g->v_q] % hd == 0)
+		m->heads = b.val[g->v_q] / hd;
+	if (hd && g->v_kv >= 0 && b.bound[g->v_kv] && b.val[g->v_kv] % hd == 0)
+		m->kv_heads = b.val[g->v_kv] / hd;
 	return ok && extras(t, n, covered, m);
 }
 
