@@ -47,10 +47,26 @@ static void tl_add(struct tl *l, int ndim, const uint64_t *shape,
 }
 
 /* Shapes as arguments: S1(a), S2(a, b), S4(a, b, c, d). */
-#define S1(a) 1, (const uint64_t[]){a}
-#define S2(a, b) 2, (const uint64_t[]){a, b}
-#define S3(a, b, c) 3, (const uint64_t[]){a, b, c}
-#define S4(a, b, c, d) 4, (const uint64_t[]){a, b, c, d}
+#define S1(a)                                                                  \
+	1, (const uint64_t[])                                                  \
+	{                                                                      \
+		a                                                              \
+	}
+#define S2(a, b)                                                               \
+	2, (const uint64_t[])                                                  \
+	{                                                                      \
+		a, b                                                           \
+	}
+#define S3(a, b, c)                                                            \
+	3, (const uint64_t[])                                                  \
+	{                                                                      \
+		a, b, c                                                        \
+	}
+#define S4(a, b, c, d)                                                         \
+	4, (const uint64_t[])                                                  \
+	{                                                                      \
+		a, b, c, d                                                     \
+	}
 
 /* Point the items at the names and shapes (after the last add). */
 static const struct mp_arch_item *tl_items(struct tl *l)
@@ -109,8 +125,9 @@ static void gen_decoder(struct tl *l, const struct dec *d)
 			       li);
 			for (uint64_t e = 0; e < d->experts; e++) {
 				unsigned long long x = (unsigned long long)e;
-				const char *m = "model.layers.%llu."
-						"block_sparse_moe.experts.%llu.";
+				const char *m =
+				    "model.layers.%llu."
+				    "block_sparse_moe.experts.%llu.";
 				snprintf(f, sizeof f, "%sw1.weight", m);
 				tl_add(l, S2(d->ffn, d->h), f, li, x);
 				snprintf(f, sizeof f, "%sw2.weight", m);
@@ -146,9 +163,10 @@ static void gen_phi3(struct tl *l)
 		       "model.layers.%u.self_attn.o_proj.weight", i);
 		tl_add(l, S2(16384, 3072),
 		       "model.layers.%u.mlp.gate_up_proj.weight", i);
-		tl_add(l, S2(3072, 8192), "model.layers.%u.mlp.down_proj.weight",
+		tl_add(l, S2(3072, 8192),
+		       "model.layers.%u.mlp.down_proj.weight", i);
+		tl_add(l, S1(3072), "model.layers.%u.input_layernorm.weight",
 		       i);
-		tl_add(l, S1(3072), "model.layers.%u.input_layernorm.weight", i);
 		tl_add(l, S1(3072),
 		       "model.layers.%u.post_attention_layernorm.weight", i);
 	}
@@ -228,8 +246,9 @@ static void gen_sdxl(struct tl *l, bool refiner)
 static void gen_sd3(struct tl *l)
 {
 	const uint64_t h = 1536;
-	tl_add(l, S4(h, 16, 2, 2), "model.diffusion_model.x_embedder.proj."
-				   "weight");
+	tl_add(l, S4(h, 16, 2, 2),
+	       "model.diffusion_model.x_embedder.proj."
+	       "weight");
 	tl_add(l, S3(1, 36864, h), "model.diffusion_model.pos_embed");
 	tl_add(l, S2(h, 4096), "model.diffusion_model.context_embedder.weight");
 	tl_add(l, S2(h, 256), "model.diffusion_model.t_embedder.mlp.0.weight");
@@ -350,9 +369,11 @@ static void gen_t5(struct tl *l, uint64_t h, uint64_t inner, uint64_t ffn,
 			       "%s.%u.layer.1.DenseReluDense.wi.weight", b, i);
 		} else {
 			tl_add(l, S2(ffn, h),
-			       "%s.%u.layer.1.DenseReluDense.wi_0.weight", b, i);
+			       "%s.%u.layer.1.DenseReluDense.wi_0.weight", b,
+			       i);
 			tl_add(l, S2(ffn, h),
-			       "%s.%u.layer.1.DenseReluDense.wi_1.weight", b, i);
+			       "%s.%u.layer.1.DenseReluDense.wi_1.weight", b,
+			       i);
 		}
 		tl_add(l, S2(h, ffn), "%s.%u.layer.1.DenseReluDense.wo.weight",
 		       b, i);
@@ -361,10 +382,10 @@ static void gen_t5(struct tl *l, uint64_t h, uint64_t inner, uint64_t ffn,
 		const char *d = "decoder.block";
 		tl_add(l, S2(inner, h), "%s.%u.layer.0.SelfAttention.q.weight",
 		       d, i);
-		tl_add(l, S2(inner, h), "%s.%u.layer.1.EncDecAttention.q.weight",
-		       d, i);
-		tl_add(l, S2(h, inner), "%s.%u.layer.1.EncDecAttention.o.weight",
-		       d, i);
+		tl_add(l, S2(inner, h),
+		       "%s.%u.layer.1.EncDecAttention.q.weight", d, i);
+		tl_add(l, S2(h, inner),
+		       "%s.%u.layer.1.EncDecAttention.o.weight", d, i);
 		tl_add(l, S2(h, ffn), "%s.%u.layer.2.DenseReluDense.wo.weight",
 		       d, i);
 	}
@@ -419,7 +440,8 @@ static void gen_encoder(struct tl *l, bool vit)
 		       p, e, i);
 		tl_add(l, S2(3072, 768), "%s%s.%u.intermediate.dense.weight", p,
 		       e, i);
-		tl_add(l, S2(768, 3072), "%s%s.%u.output.dense.weight", p, e, i);
+		tl_add(l, S2(768, 3072), "%s%s.%u.output.dense.weight", p, e,
+		       i);
 	}
 	if (vit)
 		tl_add(l, S1(768), "%slayernorm.weight", p);
@@ -437,8 +459,7 @@ static struct mp_arch_set *load(void)
 	return s;
 }
 
-static struct mp_arch_result *match(const struct mp_arch_set *s,
-				    struct tl *l)
+static struct mp_arch_result *match(const struct mp_arch_set *s, struct tl *l)
 {
 	struct mp_arch_result *r;
 	struct mp_error err;
@@ -552,8 +573,8 @@ START_TEST(test_diffusion)
 	for (size_t i = 0; i < r->n; i++)
 		if (!strcmp(r->m[i].name, "SD 2.x")) {
 			ck_assert(r->m[i].rejected);
-			ck_assert_ptr_nonnull(strstr(r->m[i].conflict,
-						     "wants [*, 1024]"));
+			ck_assert_ptr_nonnull(
+			    strstr(r->m[i].conflict, "wants [*, 1024]"));
 		}
 	mp_arch_result_free(r);
 	tl_free(&l);
@@ -591,8 +612,8 @@ START_TEST(test_encoders)
 	expect(s, &l, (struct want){"CLIP-G", 1280, 32, 20, 20});
 
 	gen_clip_hf(&l, 1280, 32);
-	expect(s, &l, (struct want){"CLIP-G (transformers layout)", 1280, 32,
-				     20, 20});
+	expect(s, &l,
+	       (struct want){"CLIP-G (transformers layout)", 1280, 32, 20, 20});
 
 	/* T5-XXL v1.1 encoder (the SD3/Flux text encoder) */
 	gen_t5(&l, 4096, 4096, 10240, 24, false);
@@ -617,12 +638,14 @@ END_TEST
 START_TEST(test_normalise)
 {
 	struct mp_arch_set *s = load();
-	ck_assert_str_eq(mp_arch_normalise(s, "model.layers.0.x"), "layers.0.x");
+	ck_assert_str_eq(mp_arch_normalise(s, "model.layers.0.x"),
+			 "layers.0.x");
 	ck_assert_str_eq(mp_arch_normalise(s, "state_dict.module.model."
 					      "diffusion_model.out.2.weight"),
 			 "out.2.weight");
-	ck_assert_str_eq(mp_arch_normalise(s, "ema.transformer.h.0.ln_1.weight"),
-			 "h.0.ln_1.weight");
+	ck_assert_str_eq(
+	    mp_arch_normalise(s, "ema.transformer.h.0.ln_1.weight"),
+	    "h.0.ln_1.weight");
 	/* a prefix is never the whole name */
 	ck_assert_str_eq(mp_arch_normalise(s, "model."), "model.");
 	ck_assert_str_eq(mp_arch_normalise(s, "lm_head.weight"),
@@ -641,9 +664,10 @@ START_TEST(test_model_file)
 	gen_decoder(&l, &(struct dec){128256, 8, 8, 4, 16, 2, 0, false, false});
 	struct tu_tensor *t = calloc(l.n, sizeof *t);
 	static uint16_t zeros[128256 * 8];
-	char (*names)[128] = calloc(l.n, sizeof *names);
+	char(*names)[128] = calloc(l.n, sizeof *names);
 	for (size_t i = 0; i < l.n; i++) {
-		snprintf(names[i], sizeof names[i], "state_dict.%s", l.names[i]);
+		snprintf(names[i], sizeof names[i], "state_dict.%s",
+			 l.names[i]);
 		uint64_t numel = 1;
 		t[i].name = names[i];
 		t[i].dtype = "F16";
@@ -699,7 +723,8 @@ START_TEST(test_partial)
 	gen_decoder(&l, &(struct dec){32000, 4096, 4096, 4096, 11008, 32, 0,
 				      false, true});
 	for (size_t i = 0; i < l.n; i++)
-		if (strcmp(l.names[i], "model.layers.30.mlp.gate_proj.weight") &&
+		if (strcmp(l.names[i],
+			   "model.layers.30.mlp.gate_proj.weight") &&
 		    strcmp(l.names[i], "model.layers.31.mlp.gate_proj.weight"))
 			tl_add(&k, l.v[i].ndim, l.shapes[i], "%s", l.names[i]);
 	for (unsigned a = 0; a < 4; a++)
@@ -753,8 +778,8 @@ START_TEST(test_unknown)
 
 	/* LLaMA names with a vocabulary no LLaMA-like signature allows:
 	 * every candidate ruled out by a shape */
-	gen_decoder(&l, &(struct dec){50000, 64, 64, 64, 128, 2, 0, false,
-				      true});
+	gen_decoder(&l,
+		    &(struct dec){50000, 64, 64, 64, 128, 2, 0, false, true});
 	r = match(s, &l);
 	ck_assert(!r->known);
 	ck_assert(r->m[0].rejected);
@@ -780,7 +805,8 @@ START_TEST(test_broken_signatures)
 	    {"[]", "not an architecture file"},
 	    {"{\"format\": \"x\", \"architectures\": []}",
 	     "not an architecture file"},
-	    {"{\"format\": \"modelprint-architectures\", \"architectures\": []}",
+	    {"{\"format\": \"modelprint-architectures\", \"architectures\": "
+	     "[]}",
 	     "\"architectures\" must be a non-empty array"},
 	    {"{\"format\": \"modelprint-architectures\", \"architectures\": "
 	     "[{\"name\": \"A\", \"family\": \"a\", \"require\": "

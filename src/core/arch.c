@@ -89,7 +89,8 @@ static bool pat_valid(const char *p, bool *layered, const char **why)
 	return true;
 }
 
-/* --- loading --------------------------------------------------------------- */
+/* --- loading ---------------------------------------------------------------
+ */
 
 static int var_find(const struct sig *g, const char *name)
 {
@@ -122,10 +123,10 @@ static mp_status bad(const struct ctx *c, const char *field, size_t k,
 		     const char *why)
 {
 	char show[MP_NAME_SHOW + 8];
-	return mp_error_set(c->err, MP_EFORMAT,
-			    "%s: architecture %zu (%s): %s[%zu] %s", c->path,
-			    c->ai, c->aname ? mp_printable(c->aname, show) : "?",
-			    field, k, why);
+	return mp_error_set(
+	    c->err, MP_EFORMAT, "%s: architecture %zu (%s): %s[%zu] %s",
+	    c->path, c->ai, c->aname ? mp_printable(c->aname, show) : "?",
+	    field, k, why);
 }
 
 /* One pattern entry: "text" or ["text", dim...]; with_shape false allows
@@ -134,8 +135,8 @@ static mp_status pat_load(struct ctx *c, struct sig *g, const mp_json *j,
 			  const char *field, size_t k, bool with_shape,
 			  struct pat *p)
 {
-	const mp_json *t = mp_json_is_array(j) && with_shape ? mp_json_at(j, 0)
-							      : j;
+	const mp_json *t =
+	    mp_json_is_array(j) && with_shape ? mp_json_at(j, 0) : j;
 	const char *why;
 	if (!mp_json_is_string(t))
 		return bad(c, field, k,
@@ -195,9 +196,10 @@ static mp_status pats_load(struct ctx *c, struct sig *g, const mp_json *a,
 	if (!a && !need)
 		return MP_OK;
 	if (!mp_json_is_array(a) || (need && mp_json_size(a) == 0))
-		return bad(c, field, 0, need ? "missing: \"require\" must be "
-					       "a non-empty array"
-					     : "is not in an array");
+		return bad(c, field, 0,
+			   need ? "missing: \"require\" must be "
+				  "a non-empty array"
+				: "is not in an array");
 	size_t m = mp_json_size(a);
 	if (!(*out = calloc(m, sizeof **out)))
 		return mp_error_set(c->err, MP_ENOMEM, "out of memory");
@@ -309,7 +311,7 @@ static mp_status variant_load(struct ctx *c, struct sig *g, const mp_json *o)
 			continue;
 		}
 		int *slot = !strcmp(key, "hidden") ? &g->v_hidden
-			    : !strcmp(key, "q")    ? &g->v_q
+			    : !strcmp(key, "q")	   ? &g->v_q
 			    : !strcmp(key, "kv")   ? &g->v_kv
 						   : NULL;
 		if (!slot)
@@ -338,7 +340,7 @@ static bool only_keys(const mp_json *o, const char *const *keys)
 
 static mp_status sig_load(struct ctx *c, const mp_json *a, struct sig *g)
 {
-	static const char *const keys[] = {"name",   "family",	 "vars",
+	static const char *const keys[] = {"name",    "family",	  "vars",
 					   "require", "optional", "forbid",
 					   "variant", NULL};
 	const char *name = mp_json_str(mp_json_get(a, "name"));
@@ -373,8 +375,8 @@ static mp_status sig_load(struct ctx *c, const mp_json *a, struct sig *g)
 mp_status mp_arch_load(const char *path, struct mp_arch_set **out,
 		       struct mp_error *err)
 {
-	static const char *const keys[] = {"format",   "version",
-					   "min_coverage", "prefixes",
+	static const char *const keys[] = {"format",	    "version",
+					   "min_coverage",  "prefixes",
 					   "architectures", NULL};
 	*out = NULL;
 	mp_json *j;
@@ -391,8 +393,9 @@ mp_status mp_arch_load(const char *path, struct mp_arch_set **out,
 	const mp_json *mc = mp_json_get(j, "min_coverage");
 	s->min_coverage = mc ? mp_json_num(mc) : 0.5;
 	if (!mp_json_is_object(j) || !only_keys(j, keys) ||
-	    strcmp(mp_json_str(mp_json_get(j, "format")) ?
-		       mp_json_str(mp_json_get(j, "format")) : "",
+	    strcmp(mp_json_str(mp_json_get(j, "format"))
+		       ? mp_json_str(mp_json_get(j, "format"))
+		       : "",
 		   "modelprint-architectures") != 0) {
 		st = mp_error_set(err, MP_EFORMAT,
 				  "%s: not an architecture file (an object "

@@ -16,7 +16,7 @@ struct sb {
 };
 
 static void sb_add(struct sb *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 static void sb_add(struct sb *b, const char *fmt, ...)
 {
 	if (b->oom)
@@ -150,9 +150,9 @@ static void want_text(struct sb *s, const struct sig *g, const struct pat *p,
 			sb_add(s, "%llu", (unsigned long long)b->val[dm->var]);
 		else if (g->vars[dm->var].rel == REL_IN)
 			for (size_t i = 0; i < g->vars[dm->var].nin; i++)
-				sb_add(s, "%s%llu", i ? "|" : "",
-				       (unsigned long long)g->vars[dm->var]
-					   .in[i]);
+				sb_add(
+				    s, "%s%llu", i ? "|" : "",
+				    (unsigned long long)g->vars[dm->var].in[i]);
 		else
 			sb_add(s, "%s", g->vars[dm->var].name);
 	}
@@ -176,8 +176,8 @@ static void relations(const struct sig *g, const struct bind *b,
 {
 	for (int v = 0; v < g->nvars; v++) {
 		const struct var *vr = &g->vars[v];
-		if ((vr->rel != REL_LT && vr->rel != REL_EQ) ||
-		    !b->bound[v] || !b->bound[vr->other])
+		if ((vr->rel != REL_LT && vr->rel != REL_EQ) || !b->bound[v] ||
+		    !b->bound[vr->other])
 			continue;
 		uint64_t x = b->val[v], y = b->val[vr->other];
 		if (vr->rel == REL_LT ? x < y : x == y)
@@ -259,8 +259,8 @@ static bool xitem_make(struct xitem *x, const char *name)
 		const char *e = p;
 		while (*e >= '0' && *e <= '9')
 			e++;
-		bool comp = (p == name || p[-1] == '.') &&
-			    (*e == '.' || !*e) && e > p && e - p <= 9;
+		bool comp = (p == name || p[-1] == '.') && (*e == '.' || !*e) &&
+			    e > p && e - p <= 9;
 		if (comp && x->nn < MAX_IDX) {
 			x->nums[x->nn++] = strtol(p, NULL, 10);
 			*o++ = HOLE;
@@ -387,8 +387,8 @@ static bool sig_match(const struct sig *g, const struct norm *t, size_t n,
 	}
 	for (size_t k = 0; k < g->nopt; k++)
 		for (size_t i = 0; i < n; i++)
-			if (!covered[i] &&
-			    mp_arch_pat_match(g->opt[k].text, t[i].name, &layer))
+			if (!covered[i] && mp_arch_pat_match(g->opt[k].text,
+							     t[i].name, &layer))
 				covered[i] = true;
 	for (size_t k = 0; k < g->nforbid; k++)
 		for (size_t i = 0; i < n; i++)
@@ -421,14 +421,15 @@ static bool sig_match(const struct sig *g, const struct norm *t, size_t n,
 		m->present += got;
 		if (ni)
 			ok = group_add(&m->missing, &m->nmissing,
-				       p->layered ? layered_text(p->text, idx, ni)
-						  : mp_strdup(p->text),
+				       p->layered
+					   ? layered_text(p->text, idx, ni)
+					   : mp_strdup(p->text),
 				       ni);
 	}
 	free(have);
 	free(idx);
-	m->coverage = m->expected ? (double)m->present / (double)m->expected
-				  : 0;
+	m->coverage =
+	    m->expected ? (double)m->present / (double)m->expected : 0;
 	m->layers = (uint64_t)nl;
 	if (g->v_hidden >= 0 && b.bound[g->v_hidden])
 		m->hidden = b.val[g->v_hidden];
@@ -465,8 +466,7 @@ mp_status mp_arch_match(const struct mp_arch_set *s,
 	struct mp_arch_result *r = calloc(1, sizeof *r);
 	struct norm *t = calloc(n ? n : 1, sizeof *t);
 	bool *covered = calloc(n ? n : 1, sizeof *covered);
-	bool ok = r && t && covered &&
-		  (r->m = calloc(s->nsigs, sizeof *r->m));
+	bool ok = r && t && covered && (r->m = calloc(s->nsigs, sizeof *r->m));
 	for (size_t i = 0; ok && i < n; i++)
 		t[i] = (struct norm){mp_arch_normalise(s, items[i].name),
 				     items[i].ndim, items[i].shape};
@@ -484,19 +484,18 @@ mp_status mp_arch_match(const struct mp_arch_set *s,
 		return mp_error_set(err, MP_ENOMEM, "out of memory");
 	}
 	qsort(r->m, r->n, sizeof *r->m, match_cmp);
-	r->known = r->n && !r->m[0].rejected &&
-		   r->m[0].coverage >= s->min_coverage;
+	r->known =
+	    r->n && !r->m[0].rejected && r->m[0].coverage >= s->min_coverage;
 	*out = r;
 	return MP_OK;
 }
 
 mp_status mp_arch_match_model(const struct mp_arch_set *s,
 			      const struct mp_model *m,
-			      struct mp_arch_result **out,
-			      struct mp_error *err)
+			      struct mp_arch_result **out, struct mp_error *err)
 {
-	struct mp_arch_item *v = calloc(m->ntensors ? m->ntensors : 1,
-					sizeof *v);
+	struct mp_arch_item *v =
+	    calloc(m->ntensors ? m->ntensors : 1, sizeof *v);
 	if (!v)
 		return mp_error_set(err, MP_ENOMEM, "out of memory");
 	for (size_t i = 0; i < m->ntensors; i++)
@@ -512,8 +511,8 @@ mp_status mp_arch_match_fp(const struct mp_arch_set *s,
 			   const struct mp_fingerprint *fp,
 			   struct mp_arch_result **out, struct mp_error *err)
 {
-	struct mp_arch_item *v = calloc(fp->ntensors ? fp->ntensors : 1,
-					sizeof *v);
+	struct mp_arch_item *v =
+	    calloc(fp->ntensors ? fp->ntensors : 1, sizeof *v);
 	if (!v)
 		return mp_error_set(err, MP_ENOMEM, "out of memory");
 	for (size_t i = 0; i < fp->ntensors; i++)
