@@ -435,4 +435,45 @@ out=$(timeout 60 "$MP_BIN" fingerprint "$T/meta.safetensors") ||
 	fail "$N metadata keys: not done in 60 s"
 echo "$out" | grep -Eq "safetensors +1 +1 +U8" || fail "metadata keys: $out"
 ok "scale: many tiny tensors and weights"
+# --arch: a GPT-2 skeleton (vocabulary and context of GPT-2, hidden 8, two
+# layers, under transformer.) has 2*6 + 3 = 15 required tensors
+python3 - "$T/gpt2.safetensors" <<'PY'
+import json, struct, sys
+H = 8
+t = [("transformer.wte.weight", [50257, H]), ("transformer.wpe.weight", [1024, H]),
+     ("transformer.ln_f.weight", [H])]
+for i in range(2):
+    p = "transformer.h.%d." % i
+    t += [(p + "ln_1.weight", [H]), (p + "attn.c_attn.weight", [H, 3 * H]),
+          (p + "attn.c_proj.weight", [H, H]), (p + "ln_2.weight", [H]),
+          (p + "mlp.c_fc.weight", [H, 4 * H]), (p + "mlp.c_proj.weight", [4 * H, H])]
+t += [("lora.%d.up" % i, [2]) for i in range(3)]
+hdr, off = {}, 0
+for n, sh in t:
+    k = 2
+    for d in sh: k *= d
+    hdr[n] = {"dtype": "F16", "shape": sh, "data_offsets": [off, off + k]}; off += k
+h = json.dumps(hdr).encode(); h += b" " * (-len(h) % 8)
+open(sys.argv[1], "wb").write(struct.pack("<Q", len(h)) + h + bytes(off))
+PY
+out=$("$MP_BIN" fingerprint "$T/gpt2.safetensors") || fail "fingerprint gpt2"
+echo "$out" | grep -q architecture && fail "architecture without --arch: $out"
+out=$("$MP_BIN" fingerprint --arch "$T/gpt2.safetensors") || fail "--arch gpt2"
+echo "$out" | grep -qx '  architecture: GPT-2 (gpt2): hidden 8, 2 layers; coverage 100.0% (15 of 15)' ||
+	fail "--arch gpt2: $out"
+echo "$out" | grep -qx '  extra: lora.{0..2}.up (3)' || fail "--arch extra: $out"
+"$MP_BIN" fingerprint --arch --json "$T/gpt2.safetensors" | python3 -c '
+import json, sys
+a = json.load(sys.stdin)["fingerprints"][0]["architecture"]
+assert (a["name"], a["layers"], a["hidden"], a["coverage"]) == ("GPT-2", 2, 8, 1), a
+assert a["extra"] == [{"pattern": "lora.{0..2}.up", "count": 3}], a' || fail "--arch --json"
+model_a "$T/a.safetensors"
+out=$("$MP_BIN" fingerprint --arch "$T/a.safetensors") || fail "--arch a"
+echo "$out" | grep -q '^  architecture: unknown' || fail "--arch unknown: $out"
+printf '{"format": "modelprint-architectures", "architectures": [{"name": "X", "family": "x", "require": ["a.{i"]}]}' > "$T/sigs.json"
+rc=0; err=$("$MP_BIN" fingerprint --signatures "$T/sigs.json" "$T/a.safetensors" 2>&1 >/dev/null) || rc=$?
+[ $rc = 1 ] && [ $(echo "$err" | wc -l) = 1 ] &&
+	echo "$err" | grep -q "sigs.json: architecture 0 (X): require\[0\] has a '{' not closed" ||
+	fail "broken signatures ($rc): $err"
+ok "fingerprint --arch"
 finish

@@ -1,6 +1,8 @@
 /* cmd_fingerprint.c — `modelprint fingerprint`: fingerprint model files. */
 #include "cli.h"
 #include "model.h"
+#include "arch.h"
+#include "escape.h"
 #include "atomic_write.h"
 #include "json_write.h"
 
@@ -15,6 +17,7 @@ static const char usage_text[] =
 	"                              [--arg KEY=VALUE]... [--threads N]\n"
 	"                              [--output-axis first|last]\n"
 	"                              [--each] [--wide] [--json] [-o FILE]\n"
+	"                              [--arch] [--signatures FILE]\n"
 	"                              FILE...\n"
 	"\n"
 	"Fingerprint each model (a safetensors file, sharded index or directory,\n"
@@ -33,6 +36,10 @@ static const char usage_text[] =
 	"                   (on a terminal the table fits its width)\n"
 	"  --json           print {\"fingerprints\": [...]} instead of a table\n"
 	"  -o FILE          also write that JSON document to FILE\n"
+	"  --arch           also name each model's architecture, variant and\n"
+	"                   coverage from data/architectures.json (JSON: an\n"
+	"                   \"architecture\" object per fingerprint)\n"
+	"  --signatures F   --arch with the signatures of file F\n"
 	"  -h, --help       this text\n";
 
 /* The usage, listing the methods of the method table. */
@@ -134,7 +141,61 @@ struct job {
 	struct mp_jw *ws[2]; /* --json (stdout) and -o writers, or NULL */
 	struct layout lay;
 	bool headed; /* the table's header is out (before its first row) */
+	const struct mp_arch_set *arch; /* --arch, or NULL */
 };
+
+enum { ARCH_SHOW = 8 }; /* missing / extra patterns printed per model */
+
+static void print_groups(const char *what, const struct mp_arch_group *g,
+			 size_t n)
+{
+	for (size_t i = 0; i < n && i < ARCH_SHOW; i++)
+		printf("  %s: %s (%zu)\n", what, cli_esc(g[i].pattern),
+		       g[i].count);
+	if (n > ARCH_SHOW)
+		printf("  %s: ... and %zu more patterns\n", what,
+		       n - ARCH_SHOW);
+}
+
+/* The architecture lines under a model's row. */
+static void print_arch(const struct mp_arch_result *r)
+{
+	const struct mp_arch_match *b = r->n ? &r->m[0] : NULL;
+	if (!r->known) {
+		printf("  architecture: unknown");
+		if (b && b->rejected)
+			printf(" (nearest %s is ruled out: %s)",
+			       cli_esc(b->name),
+			       cli_esc(b->conflict ? b->conflict : ""));
+		else if (b)
+			printf(" (nearest %s covers %.1f%%, below %.0f%%)",
+			       cli_esc(b->name), 100 * b->coverage,
+			       100 * r->min_coverage);
+		printf("\n");
+		return;
+	}
+	printf("  architecture: %s (%s)", cli_esc(b->name),
+	       cli_esc(b->family));
+	const char *sep = ":";
+	if (b->hidden) {
+		printf("%s hidden %llu", sep, (unsigned long long)b->hidden);
+		sep = ",";
+	}
+	if (b->layers) {
+		printf("%s %llu layers", sep, (unsigned long long)b->layers);
+		sep = ",";
+	}
+	if (b->heads) {
+		printf("%s %llu heads", sep, (unsigned long long)b->heads);
+		sep = ",";
+	}
+	if (b->kv_heads)
+		printf("%s %llu kv heads", sep, (unsigned long long)b->kv_heads);
+	printf("; coverage %.1f%% (%zu of %zu)\n", 100 * b->coverage,
+	       b->present, b->expected);
+	print_groups("missing", b->missing, b->nmissing);
+	print_groups("extra", b->extra, b->nextra);
+}
 
 /* Fingerprint the model at path into its table row and the JSON writers;
  * 1 (after printing the error) when it failed. */
@@ -143,7 +204,11 @@ static int fingerprint_one(struct job *j, const char *path, bool each)
 	struct mp_error err;
 	struct mp_model *m;
 	struct mp_fingerprint *fp = NULL;
+	struct mp_arch_result *ar = NULL;
 	mp_status st = mp_model_open(path, &m, &err);
+	if (st == MP_OK && j->arch &&
+	    (st = mp_arch_match_model(j->arch, m, &ar, &err)) != MP_OK)
+		mp_model_free(m);
 	if (st == MP_OK) {
 		struct cli_progress pr;
 		st = mp_fp_compute(m, j->method, j->args, j->threads,
@@ -167,8 +232,10 @@ static int fingerprint_one(struct job *j, const char *path, bool each)
 			  "--each fingerprints each", path, n, n == 1 ? "" : "s");
 		return 1;
 	}
-	if (st != MP_OK)
+	if (st != MP_OK) {
+		mp_arch_result_free(ar);
 		return cli_fail(&err);
+	}
 	if (!j->json) {
 		const struct layout *l = &j->lay;
 		if (!j->headed)
@@ -185,10 +252,31 @@ static int fingerprint_one(struct job *j, const char *path, bool each)
 		if (l->sha)
 			printf(" %.16s", fp->nfiles ? fp->files[0].sha256 : "");
 		printf("\n");
+		if (ar)
+			print_arch(ar);
+	}
+	mp_json *tree = NULL;
+	if (ar && (j->ws[0] || j->ws[1])) {
+		mp_json *a = mp_arch_result_json(ar);
+		if (!(tree = mp_fp_to_json(fp)) || !a ||
+		    !mp_json_set(tree, "architecture", a)) {
+			mp_json_free(a);
+			mp_json_free(tree);
+			mp_arch_result_free(ar);
+			mp_fp_free(fp);
+			cli_error("out of memory");
+			return 1;
+		}
 	}
 	for (int k = 0; k < 2; k++)
-		if (j->ws[k])
-			mp_fp_write_json(j->ws[k], NULL, fp);
+		if (j->ws[k]) {
+			if (tree)
+				mp_jw_value(j->ws[k], NULL, tree);
+			else
+				mp_fp_write_json(j->ws[k], NULL, fp);
+		}
+	mp_json_free(tree);
+	mp_arch_result_free(ar);
 	mp_fp_free(fp);
 	return 0;
 }
@@ -252,6 +340,30 @@ static int add_arg(mp_json *args, const char *kv)
 	return 1;
 }
 
+/* The signatures of file, or of architectures.json in the installed data
+ * (else the source tree's); 1 after printing the error. */
+static int arch_load(const char *file, struct mp_arch_set **out)
+{
+	struct mp_error err;
+	char buf[4096];
+	if (!file) {
+		const char *roots[] = {MP_DATADIR, MP_SRCDATADIR};
+		for (int i = 0; i < 2 && !file; i++) {
+			snprintf(buf, sizeof buf, "%s/architectures.json",
+				 roots[i]);
+			struct stat st;
+			if (stat(buf, &st) == 0)
+				file = buf;
+		}
+		if (!file) {
+			cli_error("no architectures.json in %s or %s",
+				  MP_DATADIR, MP_SRCDATADIR);
+			return 1;
+		}
+	}
+	return mp_arch_load(file, out, &err) == MP_OK ? 0 : cli_fail(&err);
+}
+
 int cmd_fingerprint(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -263,9 +375,12 @@ int cmd_fingerprint(int argc, char **argv)
 		{"each", no_argument, NULL, 'e'},
 		{"wide", no_argument, NULL, 'w'},
 		{"output", required_argument, NULL, 'o'},
+		{"arch", no_argument, NULL, 'A'},
+		{"signatures", required_argument, NULL, 'S'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}};
-	const char *method = "tensors", *outfile = NULL;
+	const char *method = "tensors", *outfile = NULL, *sigfile = NULL;
+	bool want_arch = false;
 	long threads = 0;
 	int json = 0, c, rc;
 	bool each = false, wide = false;
@@ -326,6 +441,13 @@ int cmd_fingerprint(int argc, char **argv)
 		case 'o':
 			outfile = optarg;
 			break;
+		case 'A':
+			want_arch = true;
+			break;
+		case 'S':
+			want_arch = true;
+			sigfile = optarg;
+			break;
 		case 'h':
 			print_usage();
 			mp_json_free(args);
@@ -358,11 +480,17 @@ int cmd_fingerprint(int argc, char **argv)
 		mp_json_free(args);
 		return cli_usage_error("fingerprint", "%s", err.msg);
 	}
+	struct mp_arch_set *archs = NULL;
+	if (want_arch && arch_load(sigfile, &archs) != 0) {
+		mp_json_free(args);
+		return CLI_EXIT_FAIL;
+	}
 	/* fingerprints are written as they come, never as one tree: a model
 	 * of millions of tensors would need gigabytes for it */
 	struct mp_atomic out = {0};
 	if (outfile && mp_atomic_open(&out, outfile, &err) != MP_OK) {
 		cli_fail(&err);
+		mp_arch_free(archs);
 		mp_json_free(args);
 		return CLI_EXIT_FAIL;
 	}
@@ -375,7 +503,7 @@ int cmd_fingerprint(int argc, char **argv)
 			mp_jw_arr(ws[k], "fingerprints");
 		}
 	struct job jb = {.method = method, .args = args, .threads = (int)threads,
-			 .json = json, .ws = {jw, ow}};
+			 .json = json, .ws = {jw, ow}, .arch = archs};
 	int failed = 0;
 	char **paths = argv + optind, **listed = NULL;
 	size_t npaths = (size_t)(argc - optind), nlisted = 0;
@@ -416,6 +544,7 @@ int cmd_fingerprint(int argc, char **argv)
 			failed = 1;
 		}
 	}
+	mp_arch_free(archs);
 	mp_json_free(args);
 	return failed ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 }
