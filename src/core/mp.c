@@ -88,3 +88,14 @@ const char *mp_printable(const char *s, char buf[MP_NAME_SHOW + 8])
 	mp_escape_term(s, buf, MP_NAME_SHOW + 4);
 	return buf;
 }
+
+int mp_hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}

@@ -77,6 +77,9 @@ bool mp_path_is_safe_relative(const char *p);
 #define MP_NAME_SHOW 80
 const char *mp_printable(const char *s, char buf[MP_NAME_SHOW + 8]);
 
+/* The value of a hexadecimal digit (either case), or -1. */
+int mp_hex_digit(char c);
+
 /* Lowercase hex of n bytes into out (2n+1 chars). */
 void mp_hex(const uint8_t *bytes, size_t n, char *out);
 

@@ -302,26 +302,38 @@ mp_status mp_regdb_add(struct mp_regdb *db, const struct mp_reg_model *model,
 	return MP_OK;
 }
 
-mp_status mp_regdb_remove(struct mp_regdb *db, const char *id,
-			  struct mp_error *err)
+/* Begin a write transaction in which model id is live: MP_ENOENT naming
+ * the registry and the id otherwise (the transaction then rolled back). */
+static mp_status begin_on_live(struct mp_regdb *db, const char *id,
+			       struct mp_error *err)
 {
 	mp_status st = need_writable(db, err);
-	if (st != MP_OK)
-		return st;
 	struct mp_sql *sql = mp_reg_sql(db);
-	if ((st = mp_sql_begin(sql, true, err)) != MP_OK)
+	if (st != MP_OK || (st = mp_sql_begin(sql, true, err)) != MP_OK)
 		return st;
 	enum mp_reg_id_state s;
-	char now[32], show[MP_NAME_SHOW + 8];
-	struct mp_sql_val p[] = {MP_SQL_TEXT(id)};
-	struct mp_sql_val q[] = {MP_SQL_TEXT(mp_reg_now(now)), MP_SQL_TEXT(id)};
+	char show[MP_NAME_SHOW + 8];
 	st = mp_reg_id_state(db, id, &s, err);
 	if (st == MP_OK && s != MP_ID_LIVE)
 		st = mp_error_set(err, MP_ENOENT, "%s: no model with id '%s'",
 				  mp_regdb_name(db), mp_printable(id, show));
-	if (st == MP_OK)
-		st = mp_sql_exec(sql, "DELETE FROM fingerprints WHERE model_id = ?",
-				 p, 1, NULL, err);
+	if (st != MP_OK)
+		mp_sql_rollback(sql);
+	return st;
+}
+
+mp_status mp_regdb_remove(struct mp_regdb *db, const char *id,
+			  struct mp_error *err)
+{
+	mp_status st = begin_on_live(db, id, err);
+	if (st != MP_OK)
+		return st;
+	struct mp_sql *sql = mp_reg_sql(db);
+	char now[32];
+	struct mp_sql_val p[] = {MP_SQL_TEXT(id)};
+	struct mp_sql_val q[] = {MP_SQL_TEXT(mp_reg_now(now)), MP_SQL_TEXT(id)};
+	st = mp_sql_exec(sql, "DELETE FROM fingerprints WHERE model_id = ?", p,
+			 1, NULL, err);
 	if (st == MP_OK)
 		st = mp_sql_exec(sql, "DELETE FROM model_files WHERE model_id = ?",
 				 p, 1, NULL, err);
@@ -409,18 +421,10 @@ mp_status mp_regdb_put_fps(struct mp_regdb *db, const char *id,
 	for (size_t k = 0; k < n; k++)
 		if (!mp_reg_valid_name(fps[k]->method))
 			return mp_error_set(err, MP_EINVAL, "invalid method name");
-	mp_status st = need_writable(db, err);
+	mp_status st = begin_on_live(db, id, err);
 	if (st != MP_OK)
 		return st;
 	struct mp_sql *sql = mp_reg_sql(db);
-	if ((st = mp_sql_begin(sql, true, err)) != MP_OK)
-		return st;
-	enum mp_reg_id_state s;
-	char show[MP_NAME_SHOW + 8];
-	st = mp_reg_id_state(db, id, &s, err);
-	if (st == MP_OK && s != MP_ID_LIVE)
-		st = mp_error_set(err, MP_ENOENT, "%s: no model with id '%s'",
-				  mp_regdb_name(db), mp_printable(id, show));
 	for (size_t k = 0; st == MP_OK && k < n; k++)
 		st = mp_reg_store_fp(db, id, fps[k], err);
 	if (st == MP_OK)

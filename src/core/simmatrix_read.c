@@ -64,24 +64,13 @@ static bool eat(struct scan *s, char c)
 	return false;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static bool hex4(struct scan *s, unsigned *out)
 {
 	if (s->end - s->p < 4)
 		return false;
 	unsigned v = 0;
 	for (int i = 0; i < 4; i++) {
-		int h = hexval(s->p[i]);
+		int h = mp_hex_digit(s->p[i]);
 		if (h < 0)
 			return false;
 		v = v * 16 + (unsigned)h;

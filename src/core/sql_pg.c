@@ -62,17 +62,6 @@ static bool is_space(char c)
 	       c == '\v';
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Whether the n bytes at k, percent-decoded as libpq decodes URL query
  * keys, spell "password". */
 static bool key_is_password(const char *k, size_t n)
@@ -81,9 +70,10 @@ static bool key_is_password(const char *k, size_t n)
 	size_t w = 0;
 	for (size_t i = 0; i < n; i++) {
 		char c = k[i];
-		if (c == '%' && i + 2 < n && hexval(k[i + 1]) >= 0 &&
-		    hexval(k[i + 2]) >= 0) {
-			c = (char)(hexval(k[i + 1]) * 16 + hexval(k[i + 2]));
+		if (c == '%' && i + 2 < n && mp_hex_digit(k[i + 1]) >= 0 &&
+		    mp_hex_digit(k[i + 2]) >= 0) {
+			c = (char)(mp_hex_digit(k[i + 1]) * 16 +
+				   mp_hex_digit(k[i + 2]));
 			i += 2;
 		}
 		if (w >= sizeof want - 1 || c != want[w])
