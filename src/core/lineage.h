@@ -89,7 +89,8 @@ struct mp_lineage_moved {
 
 struct mp_lineage {
 	enum mp_lineage_kind kind;
-	/* R derives from U (only for MP_LIN_PRUNE: R is the pruned one) */
+	/* R derives from U (MP_LIN_PRUNE, MP_LIN_QUANT: R is the pruned or
+	 * quantized one) */
 	bool reversed;
 	const char *confidence; /* "certain", "high", "medium" or "low" */
 	char evidence[1024];	/* one line of plain words */
@@ -109,8 +110,8 @@ struct mp_lineage {
 	const char *worst; /* borrowed from U */
 	struct mp_lineage_moved moved[MP_LIN_TOP];
 	int nmoved;
-	/* quantization (R quantized when reversed): the grid of most tensors
-	 * on a grid, its bits and block (values per block; 0 per tensor or
+	/* quantization (R quantized when reversed): the grid holding most
+	 * values, its bits and block (values per block; 0 per tensor or
 	 * per channel); tensors on each grid and on any; the largest |U - R|
 	 * in steps of the grid (at most 1/2 + rounding). */
 	enum mp_quant_grid grid;

@@ -180,7 +180,7 @@ static void pass2(struct qt *t, const struct mp_tensor *tq,
 	t->asym_ok[0] = t->asym_ok[1] = t->ok[MP_QGRID_INT8_ASYM] && s > 0;
 	if (s > 0) {
 		double z = nearbyint(-t->rmin / s);
-		t->asym[0] = (struct code){s, s, -z * s, -z, 255 - z};
+		t->asym[0] = (struct code){s, s, -z * s, 0, 255};
 		t->asym[1] = (struct code){s, s, t->rmin, 0, 255};
 	}
 	for (uint64_t e0 = 0; e0 < tq->numel; e0 += MP_LIN_BLK) {
@@ -262,13 +262,14 @@ static int tensor_grid(const struct mp_tensor *tq, const struct mp_tensor *ts,
 	snprintf(l->evidence + strlen(l->evidence),                            \
 		 sizeof l->evidence - strlen(l->evidence), __VA_ARGS__)
 
+/* The grid holding most values names the model's. */
 static void verdict(struct mp_lineage *l, bool reversed, const size_t *by,
-		    size_t on, double steps)
+		    const uint64_t *vals, size_t on, double steps)
 {
 	const char *la = reversed ? "B" : "A", *lb = reversed ? "A" : "B";
 	int best = 0;
 	for (int g = 1; g < MP_QGRID_N; g++)
-		if (by[g] > by[best])
+		if (vals[g] > vals[best])
 			best = g;
 	l->kind = MP_LIN_QUANT;
 	l->reversed = reversed;
@@ -307,6 +308,7 @@ mp_status mp_lineage_quant(const struct mp_model *q, const struct mp_model *s,
 		return mp_error_set(err, MP_ENOMEM, "%s: out of memory",
 				    q->path);
 	size_t by[MP_QGRID_N] = {0}, on = 0;
+	uint64_t vals[MP_QGRID_N] = {0};
 	double steps = 0;
 	bool nomem = false, off = false;
 	for (size_t i = 0; i < q->ntensors && !off; i++) {
@@ -327,6 +329,7 @@ mp_status mp_lineage_quant(const struct mp_model *q, const struct mp_model *s,
 			break;
 		}
 		by[g]++;
+		vals[g] += tq->numel;
 		on++;
 		steps = fmax(steps, st);
 	}
@@ -336,7 +339,7 @@ mp_status mp_lineage_quant(const struct mp_model *q, const struct mp_model *s,
 				    q->path);
 	if (!off && on) {
 		*hit = true;
-		verdict(l, reversed, by, on, steps);
+		verdict(l, reversed, by, vals, on, steps);
 	}
 	return MP_OK;
 }
