@@ -4,7 +4,10 @@
  * needs: byte equality, conversion mismatches, zeros added and survivors
  * that changed with the prune structure, and the co-moments for Pearson
  * and cosine. The rules are then tried from the most exact to the least:
- * copy, dtype conversion, pruning, fine-tune, unrelated, unclear.
+ * copy, dtype conversion, pruning, then (each its own pass, only when those
+ * fail) quantization both ways (lineage_quant.c), permuted hidden units
+ * (lineage_perm.c), pruning the other way, and fine-tune, unrelated,
+ * unclear.
  *
  * Thresholds (lineage.h):
  * MP_LIN_FINETUNE_MIN 0.9: a fine-tune moves weights by a small fraction of

@@ -334,8 +334,8 @@ static void verdict(struct mp_lineage *l, const struct mp_model *u,
 			l->permuted++;
 	l->evidence[0] = 0;
 	EV("A equals B with hidden units permuted: %zu tensors have their "
-	   "slices permuted (every value checked), the other %zu matched "
-	   "tensors identical bytes",
+	   "slices permuted (every value checked), %zu other matched tensors "
+	   "have identical bytes",
 	   l->permuted, d->identical);
 	for (int j = 0; j < l->nperm; j++) {
 		struct mp_lineage_perm *p = &l->perm[j];
