@@ -31,9 +31,8 @@ bool mp_lineage_comparable(const struct mp_tensor *a,
 
 /* Whether a's and b's bytes are equal (same stored type, size and
  * quantisation, equal bytes). */
-bool mp_lineage_same_bytes(const struct mp_tensor *a,
-			   const struct mp_tensor *b, struct mp_lin_block *ba,
-			   struct mp_lin_block *bb);
+bool mp_lineage_same_bytes(const struct mp_tensor *a, const struct mp_tensor *b,
+			   struct mp_lin_block *ba, struct mp_lin_block *bb);
 
 /* Significand bits of the type that bounds t's values (24 for F32, 11
  * for F16, ...; 0 if not floating). */

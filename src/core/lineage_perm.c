@@ -74,9 +74,9 @@ static void hash_slices(const struct mp_tensor *t, uint64_t *h0, uint64_t *hl,
 	uint64_t cols = t->shape[t->ndim - 1], inner = t->numel / t->shape[0];
 	for (uint64_t e0 = 0; e0 < t->numel; e0 += MP_LIN_BLK) {
 		size_t n = t->numel - e0 < MP_LIN_BLK ? (size_t)(t->numel - e0)
-						       : MP_LIN_BLK;
-		const uint8_t *raw = mp_tensor_bytes(t, e0 * es,
-						     (uint64_t)n * es, scratch);
+						      : MP_LIN_BLK;
+		const uint8_t *raw =
+		    mp_tensor_bytes(t, e0 * es, (uint64_t)n * es, scratch);
 		for (size_t i = 0; i < n; i++) {
 			uint64_t w = 0, e = e0 + i;
 			memcpy(&w, raw + i * es, es);
@@ -224,8 +224,7 @@ static bool layers(struct det *d)
 			for (j = 0; j < d->nl; j++)
 				if (d->l[j].n == e->n &&
 				    (pass ? agrees(e, d->l[j].p)
-					  : !memcmp(d->l[j].p, e->p,
-						    e->n * 8)))
+					  : !memcmp(d->l[j].p, e->p, e->n * 8)))
 					break;
 			if (j == d->nl)
 				d->l[d->nl++] = (struct layer){e->n, e->p, 0};
@@ -249,14 +248,14 @@ static bool verify(const struct mp_tensor *tu, const struct mp_tensor *tr,
 		uint64_t ri = p0 ? p0[i] : i;
 		for (uint64_t k0 = 0; k0 < inner; k0 += MP_LIN_BLK) {
 			/* whole lines of the last axis per read when pl */
-			uint64_t n = inner - k0 < MP_LIN_BLK ? inner - k0
-							      : MP_LIN_BLK;
+			uint64_t n =
+			    inner - k0 < MP_LIN_BLK ? inner - k0 : MP_LIN_BLK;
 			const uint8_t *x = mp_tensor_bytes(
 			    tu, (i * inner + k0) * es, n * es, bu);
 			for (uint64_t k = 0; k < n; k++) {
 				uint64_t kk = k0 + k, j = kk % cols;
-				uint64_t src = ri * inner + kk - j +
-					       (pl ? pl[j] : j);
+				uint64_t src =
+				    ri * inner + kk - j + (pl ? pl[j] : j);
 				const uint8_t *y =
 				    mp_tensor_bytes(tr, src * es, es, br);
 				if (memcmp(x + k * es, y, es))
@@ -369,8 +368,7 @@ static void verdict(struct mp_lineage *l, const struct mp_model *u,
 }
 
 mp_status mp_lineage_perm(const struct mp_model *u, const struct mp_model *r,
-			  struct mp_lineage *l, bool *hit,
-			  struct mp_error *err)
+			  struct mp_lineage *l, bool *hit, struct mp_error *err)
 {
 	struct det d;
 	mp_status st = detect(u, r, &d, hit, err);

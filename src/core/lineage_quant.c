@@ -193,8 +193,8 @@ static void pass2(struct qt *t, const struct mp_tensor *tq,
 			double x = bq->v[i], y = bs->v[i];
 			int g = MP_QGRID_INT8_TENSOR;
 			if (t->ok[g])
-				t->ok[g] = fits(&ct[g], x, y, t->prec,
-						&t->steps[g]);
+				t->ok[g] =
+				    fits(&ct[g], x, y, t->prec, &t->steps[g]);
 			for (int a = 0; a < 2; a++)
 				if (t->asym_ok[a])
 					t->asym_ok[a] =
@@ -205,10 +205,10 @@ static void pass2(struct qt *t, const struct mp_tensor *tq,
 					continue;
 				uint64_t c = channel(t, e0 + i);
 				struct code cc;
-				t->ok[g] = sym_code(t->cu[c], t->cr[c],
-						    grids[g].qmax, &cc) &&
-					   fits(&cc, x, y, t->prec,
-						&t->steps[g]);
+				t->ok[g] =
+				    sym_code(t->cu[c], t->cr[c], grids[g].qmax,
+					     &cc) &&
+				    fits(&cc, x, y, t->prec, &t->steps[g]);
 			}
 		}
 	}
