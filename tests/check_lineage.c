@@ -509,8 +509,7 @@ static struct mp_model *quantized(enum qmode mode, double *steps)
 			break;
 		case Q_CHANNEL: /* rows: the output axis of safetensors */
 			for (size_t r = 0; r < n / cols; r++)
-				quant_sym(x + r * cols, cols, 1, 127, 0,
-					  steps);
+				quant_sym(x + r * cols, cols, 1, 127, 0, steps);
 			break;
 		case Q_ASYM:
 			quant_asym(x, n, t == 0, steps);
@@ -589,8 +588,9 @@ START_TEST(test_quant)
 		ck_assert_int_eq(l.kind, MP_LIN_QUANT);
 		ck_assert(l.reversed);
 		ck_assert_int_eq(l.grid, c[i].grid);
-		ck_assert_msg(strstr(l.evidence, "tensors of B lie on a grid "
-						 "derived from the values of A"),
+		ck_assert_msg(strstr(l.evidence,
+				     "tensors of B lie on a grid "
+				     "derived from the values of A"),
 			      "%s", l.evidence);
 		mp_model_free(u);
 	}
@@ -637,9 +637,8 @@ END_TEST
 /* A 16-32-24-8 MLP: W1 [32, 16], b1 [32], W2 [24, 32], b2 [24], W3 [8, 24]
  * as safetensors ([out, in]), or its transpose in TF.js ([in, out]). */
 #define MLP_T 5
-static const char *const mlp_st[MLP_T] = {"fc1.weight", "fc1.bias",
-					  "fc2.weight", "fc2.bias",
-					  "fc3.weight"};
+static const char *const mlp_st[MLP_T] = {
+    "fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias", "fc3.weight"};
 static const char *const mlp_tf[MLP_T] = {"dense/kernel", "dense/bias",
 					  "dense_1/kernel", "dense_1/bias",
 					  "dense_2/kernel"};
@@ -661,16 +660,17 @@ static struct mp_model *put_mlp(const char *file, float *const *w, int tfjs)
 		for (int t = 0; t < MLP_T; t++) {
 			int nd = mlp_shape[t][1] == 1 ? 1 : 2;
 			tt[t] = (struct tu_tensor){
-			    mlp_st[t], "F32", nd,
-			    {mlp_shape[t][0], mlp_shape[t][1]},
-			    w[t], mlp_n(t) * 4};
+			    mlp_st[t], "F32",
+			    nd,	       {mlp_shape[t][0], mlp_shape[t][1]},
+			    w[t],      mlp_n(t) * 4};
 		}
 		tu_write_safetensors(p, tt, MLP_T, NULL);
 	} else {
 		mkdir(p, 0777);
 		char *bin = tu_path(p, "w.bin"), *js = tu_path(p, "model.json");
-		char json[2048] = "{\"weightsManifest\":[{\"paths\":[\"w.bin\"],"
-				  "\"weights\":[";
+		char json[2048] =
+		    "{\"weightsManifest\":[{\"paths\":[\"w.bin\"],"
+		    "\"weights\":[";
 		size_t tot = 0;
 		for (int t = 0; t < MLP_T; t++)
 			tot += mlp_n(t);
@@ -798,18 +798,20 @@ START_TEST(test_permuted)
 		/* the whole permutations */
 		uint64_t *full, n;
 		struct mp_error err;
-		ck_assert_int_eq(mp_lineage_permutation(u, r, 1, &full, &n, &err),
-				 MP_OK);
+		ck_assert_int_eq(
+		    mp_lineage_permutation(u, r, 1, &full, &n, &err), MP_OK);
 		ck_assert_uint_eq(n, 24);
 		for (int i = 0; i < 24; i++)
 			ck_assert_uint_eq(full[i], p2[i]);
 		free(full);
-		ck_assert_int_eq(mp_lineage_permutation(u, r, 2, &full, &n, &err),
-				 MP_ENOENT);
+		ck_assert_int_eq(
+		    mp_lineage_permutation(u, r, 2, &full, &n, &err),
+		    MP_ENOENT);
 		ck_assert_ptr_null(full);
 		/* R is no permutation of itself */
-		ck_assert_int_eq(mp_lineage_permutation(r, r, 0, &full, &n, &err),
-				 MP_ENOENT);
+		ck_assert_int_eq(
+		    mp_lineage_permutation(r, r, 0, &full, &n, &err),
+		    MP_ENOENT);
 		pair(r, r, &l);
 		ck_assert_int_eq(l.kind, MP_LIN_COPY);
 		mp_model_free(u);

@@ -116,8 +116,7 @@ struct tacc {
 	double nf, mu, mr, cuu, crr, cur, suu, srr, sur, sdd;
 };
 
-bool mp_lineage_comparable(const struct mp_tensor *a,
-			   const struct mp_tensor *b)
+bool mp_lineage_comparable(const struct mp_tensor *a, const struct mp_tensor *b)
 {
 	return a->stored == b->stored && a->nbytes == b->nbytes &&
 	       a->quant.kind == b->quant.kind &&
@@ -166,7 +165,8 @@ static void acc_values(struct tacc *a, uint64_t e0, const double *u,
 
 /* One pass over a matched pair; a->rowf/colf allocated by the caller. */
 static void acc_tensor(struct tacc *a, const struct mp_tensor *tu,
-		       const struct mp_tensor *tr, struct mp_lin_block *bu, struct mp_lin_block *br)
+		       const struct mp_tensor *tr, struct mp_lin_block *bu,
+		       struct mp_lin_block *br)
 {
 	bool cmp = mp_lineage_comparable(tu, tr);
 	a->identical = cmp;
@@ -423,19 +423,18 @@ void mp_lineage_suffix(struct mp_lineage *l, const char *la, const char *lb)
 		   l->only_u, la, l->only_r, lb, l->shape_differs);
 }
 
-bool mp_lineage_same_bytes(const struct mp_tensor *a,
-			   const struct mp_tensor *b, struct mp_lin_block *ba,
-			   struct mp_lin_block *bb)
+bool mp_lineage_same_bytes(const struct mp_tensor *a, const struct mp_tensor *b,
+			   struct mp_lin_block *ba, struct mp_lin_block *bb)
 {
 	if (!mp_lineage_comparable(a, b))
 		return false;
 	unsigned es = mp_dtype_size(a->stored);
 	for (uint64_t e0 = 0; e0 < a->numel; e0 += BLK) {
 		size_t n = a->numel - e0 < BLK ? (size_t)(a->numel - e0) : BLK;
-		const uint8_t *x = mp_tensor_bytes(a, e0 * es, (uint64_t)n * es,
-						   ba->scratch);
-		const uint8_t *y = mp_tensor_bytes(b, e0 * es, (uint64_t)n * es,
-						   bb->scratch);
+		const uint8_t *x =
+		    mp_tensor_bytes(a, e0 * es, (uint64_t)n * es, ba->scratch);
+		const uint8_t *y =
+		    mp_tensor_bytes(b, e0 * es, (uint64_t)n * es, bb->scratch);
 		if (memcmp(x, y, n * es))
 			return false;
 	}

@@ -76,8 +76,10 @@ enum mp_quant_grid {
 struct mp_lineage_perm {
 	uint64_t units, moved; /* length; units with perm[i] != i */
 	size_t ntensors;       /* tensor axes carrying it */
-	const char *tensor[MP_LIN_PERM_TENSORS]; /* the first, borrowed from U */
-	int axis[MP_LIN_PERM_TENSORS]; /* 0 first (rows), 1 last (columns) */
+	/* the first tensors (borrowed from U) and their axes: 0 the first
+	 * (rows), 1 the last (columns) */
+	const char *tensor[MP_LIN_PERM_TENSORS];
+	int axis[MP_LIN_PERM_TENSORS];
 	uint64_t first[MP_LIN_PERM_SHOW]; /* perm[0..min(units, SHOW)) */
 };
 
