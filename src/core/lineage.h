@@ -28,6 +28,9 @@
  * of its type), and that integer is R's value re-quantized: within 1/2 +
  * this of R / step. */
 #define MP_LIN_QUANT_TOL 1e-3
+/* Quantization: codes strictly inside the range (not a group's extreme,
+ * which is on every grid) needed over all tensors on a grid. */
+#define MP_LIN_QUANT_MIN_INSIDE 8
 /* Quantization: the step a symmetric grid shows in U (its largest |value|
  * / qmax) equals R's largest |value| / qmax within this relative share
  * (2^-10: scales stored as F16, as ggml does, pass). */

@@ -20,7 +20,12 @@
  * (ggml) passes; noise of half a step is off every grid. Tensors with
  * identical bytes (biases kept in float) do not count against the
  * verdict; any other matched tensor off every grid means no
- * quantization. */
+ * quantization. The values at a group's extremes (q = +-qmax, 0 or 255)
+ * are on every grid by construction: at least MP_LIN_QUANT_MIN_INSIDE
+ * codes strictly inside the range must back the verdict (a chance value
+ * lands within the tolerance with probability 2 * MP_LIN_QUANT_TOL, so
+ * 8 of them leave no doubt; a one-value tensor that barely moved is no
+ * quantization). */
 #include "lineage_int.h"
 
 #include <math.h>
@@ -70,10 +75,18 @@ static double ulp(double x, int prec)
 	return x == 0 || !prec ? 0 : ldexp(1.0, ilogb(x) - (prec - 1));
 }
 
+/* What the values on one grid show: the largest |U - R| / step, and how
+ * many codes lie strictly inside the range (the group's extremes are on
+ * any grid: they tell nothing). */
+struct fitst {
+	double steps;
+	uint64_t inside;
+};
+
 /* Whether x (U's value) is on code c and its integer is y (R's value)
- * re-quantized; *steps keeps the largest |x - y| / step. */
+ * re-quantized. */
 static bool fits(const struct code *c, double x, double y, int prec,
-		 double *steps)
+		 struct fitst *f)
 {
 	if (c->s == 0)
 		return x == 0 && y == 0;
@@ -87,8 +100,9 @@ static bool fits(const struct code *c, double x, double y, int prec,
 	if (fmin(fabs(q - t1), fabs(q - t2)) > 0.5 + MP_LIN_QUANT_TOL)
 		return false;
 	double d = fabs(x - y) / c->s;
-	if (d > *steps)
-		*steps = d;
+	if (d > f->steps)
+		f->steps = d;
+	f->inside += q > c->lo && q < c->hi;
 	return true;
 }
 
@@ -103,14 +117,14 @@ static bool sym_code(double mu, double mr, double qmax, struct code *c)
 /* The state of every grid on one tensor pair. */
 struct qt {
 	bool ok[MP_QGRID_N];
-	double steps[MP_QGRID_N];
+	struct fitst fs[MP_QGRID_N];
 	double mu, mr, rmin, rmax; /* max|U|, max|R|, min R, max R */
 	double *cu, *cr;	   /* [nch] max|U|, max|R| per channel */
 	uint64_t nch, inner;	   /* channels; values per row (first axis) */
 	bool last;		   /* channel is the last axis */
 	struct code asym[2];
 	bool asym_ok[2];
-	double asym_steps[2];
+	struct fitst afs[2];
 	int prec;
 };
 
@@ -161,10 +175,21 @@ static void pass1(struct qt *t, const struct mp_tensor *tq,
 				t->ok[g] = sym_code(mu, mr, grids[g].qmax, &c);
 				for (size_t i = b; i < b + 32 && t->ok[g]; i++)
 					t->ok[g] = fits(&c, bq->v[i], bs->v[i],
-							t->prec, &t->steps[g]);
+							t->prec, &t->fs[g]);
 			}
 		}
 	}
+}
+
+/* Whether a grid of pass 2 still fits. */
+static bool open_grids(const struct qt *t)
+{
+	if (t->ok[MP_QGRID_INT8_TENSOR] || t->asym_ok[0] || t->asym_ok[1])
+		return true;
+	for (int g = 0; g < MP_QGRID_N; g++)
+		if (grids[g].mode == G_CHANNEL && t->ok[g])
+			return true;
+	return false;
 }
 
 /* Pass 2: per tensor and per channel grids, on the maxima of pass 1. */
@@ -183,7 +208,8 @@ static void pass2(struct qt *t, const struct mp_tensor *tq,
 		t->asym[0] = (struct code){s, s, -z * s, 0, 255};
 		t->asym[1] = (struct code){s, s, t->rmin, 0, 255};
 	}
-	for (uint64_t e0 = 0; e0 < tq->numel; e0 += MP_LIN_BLK) {
+	for (uint64_t e0 = 0; e0 < tq->numel && open_grids(t);
+	     e0 += MP_LIN_BLK) {
 		size_t n = tq->numel - e0 < MP_LIN_BLK
 			       ? (size_t)(tq->numel - e0)
 			       : MP_LIN_BLK;
@@ -194,32 +220,31 @@ static void pass2(struct qt *t, const struct mp_tensor *tq,
 			int g = MP_QGRID_INT8_TENSOR;
 			if (t->ok[g])
 				t->ok[g] =
-				    fits(&ct[g], x, y, t->prec, &t->steps[g]);
+				    fits(&ct[g], x, y, t->prec, &t->fs[g]);
 			for (int a = 0; a < 2; a++)
 				if (t->asym_ok[a])
 					t->asym_ok[a] =
 					    fits(&t->asym[a], x, y, t->prec,
-						 &t->asym_steps[a]);
+						 &t->afs[a]);
 			for (g = 0; g < MP_QGRID_N; g++) {
 				if (grids[g].mode != G_CHANNEL || !t->ok[g])
 					continue;
 				uint64_t c = channel(t, e0 + i);
 				struct code cc;
-				t->ok[g] =
-				    sym_code(t->cu[c], t->cr[c], grids[g].qmax,
-					     &cc) &&
-				    fits(&cc, x, y, t->prec, &t->steps[g]);
+				t->ok[g] = sym_code(t->cu[c], t->cr[c],
+						    grids[g].qmax, &cc) &&
+					   fits(&cc, x, y, t->prec, &t->fs[g]);
 			}
 		}
 	}
 	int g = MP_QGRID_INT8_ASYM, a = t->asym_ok[0] ? 0 : 1;
 	t->ok[g] = t->asym_ok[a];
-	t->steps[g] = t->asym_steps[a];
+	t->fs[g] = t->afs[a];
 }
 
 /* The first grid tq (a quantized ts) is on, or -1. */
 static int tensor_grid(const struct mp_tensor *tq, const struct mp_tensor *ts,
-		       struct mp_lin_block *b, double *steps, bool *nomem)
+		       struct mp_lin_block *b, struct fitst *f, bool *nomem)
 {
 	struct qt t = {.prec = mp_lineage_precision(tq)};
 	for (int g = 0; g < MP_QGRID_N; g++)
@@ -252,7 +277,7 @@ static int tensor_grid(const struct mp_tensor *tq, const struct mp_tensor *ts,
 	free(t.cr);
 	for (int g = 0; g < MP_QGRID_N; g++)
 		if (t.ok[g]) {
-			*steps = t.steps[g];
+			*f = t.fs[g];
 			return g;
 		}
 	return -1;
@@ -308,7 +333,7 @@ mp_status mp_lineage_quant(const struct mp_model *q, const struct mp_model *s,
 		return mp_error_set(err, MP_ENOMEM, "%s: out of memory",
 				    q->path);
 	size_t by[MP_QGRID_N] = {0}, on = 0;
-	uint64_t vals[MP_QGRID_N] = {0};
+	uint64_t vals[MP_QGRID_N] = {0}, inside = 0;
 	double steps = 0;
 	bool nomem = false, off = false;
 	for (size_t i = 0; i < q->ntensors && !off; i++) {
@@ -322,8 +347,8 @@ mp_status mp_lineage_quant(const struct mp_model *q, const struct mp_model *s,
 			off = true;
 			break;
 		}
-		double st = 0;
-		int g = tensor_grid(tq, ts, b, &st, &nomem);
+		struct fitst f = {0, 0};
+		int g = tensor_grid(tq, ts, b, &f, &nomem);
 		if (g < 0) {
 			off = true;
 			break;
@@ -331,13 +356,14 @@ mp_status mp_lineage_quant(const struct mp_model *q, const struct mp_model *s,
 		by[g]++;
 		vals[g] += tq->numel;
 		on++;
-		steps = fmax(steps, st);
+		steps = fmax(steps, f.steps);
+		inside += f.inside;
 	}
 	free(b);
 	if (nomem)
 		return mp_error_set(err, MP_ENOMEM, "%s: out of memory",
 				    q->path);
-	if (!off && on) {
+	if (!off && on && inside >= MP_LIN_QUANT_MIN_INSIDE) {
 		*hit = true;
 		verdict(l, reversed, by, vals, on, steps);
 	}
