@@ -863,6 +863,61 @@ START_TEST(test_permuted)
 }
 END_TEST
 
+/* Per output channel in both layouts: the rows of [out, in] are the first
+ * axis in safetensors and the last in TF.js; per input channel is no
+ * per-channel grid in either. Biases kept. */
+START_TEST(test_quant_channel_layouts)
+{
+	float *w[MLP_T], *v[MLP_T];
+	uint64_t s = 21;
+	for (int by_in = 0; by_in < 2; by_in++)
+		for (int tf = 0; tf < 2; tf++) {
+			double steps = 0;
+			for (int t = 0; t < MLP_T; t++) {
+				w[t] = malloc(mlp_n(t) * 4);
+				v[t] = malloc(mlp_n(t) * 4);
+				for (size_t i = 0; i < mlp_n(t); i++)
+					v[t][i] = w[t][i] =
+					    (float)(0.1 * tu_rand_normal(&s));
+				size_t r = (size_t)mlp_shape[t][0],
+				       c = (size_t)mlp_shape[t][1];
+				if (c == 1)
+					continue;
+				if (!by_in)
+					for (size_t i = 0; i < r; i++)
+						quant_sym(v[t] + i * c, c, 1,
+							  127, 0, &steps);
+				else
+					for (size_t j = 0; j < c; j++)
+						quant_sym(v[t] + j, r, c, 127,
+							  0, &steps);
+			}
+			struct mp_model *r =
+			    put_mlp(tf ? "r" : "r.safetensors", w, tf);
+			struct mp_model *u =
+			    put_mlp(tf ? "u" : "u.safetensors", v, tf);
+			struct mp_lineage l;
+			pair(u, r, &l);
+			if (!by_in) {
+				ck_assert_msg(l.kind == MP_LIN_QUANT, "%s",
+					      l.evidence);
+				ck_assert_int_eq(l.grid,
+						 MP_QGRID_INT8_CHANNEL);
+				ck_assert_uint_eq(l.on_grid, 3);
+				ck_assert_double_eq_tol(l.max_steps, steps,
+							1e-3);
+			} else
+				ck_assert_int_ne(l.kind, MP_LIN_QUANT);
+			mp_model_free(u);
+			mp_model_free(r);
+			for (int t = 0; t < MLP_T; t++) {
+				free(w[t]);
+				free(v[t]);
+			}
+		}
+}
+END_TEST
+
 START_TEST(test_round)
 {
 	/* 1 + 2^-11 is halfway between two F16 values: ties to even (1) */
@@ -894,6 +949,7 @@ Suite *suite_lineage(void)
 	tcase_add_test(tc, test_quant);
 	tcase_add_test(tc, test_quant_off_by_one);
 	tcase_add_test(tc, test_permuted);
+	tcase_add_test(tc, test_quant_channel_layouts);
 	suite_add_tcase(s, tc);
 	return s;
 }
