@@ -901,8 +901,7 @@ START_TEST(test_quant_channel_layouts)
 			if (!by_in) {
 				ck_assert_msg(l.kind == MP_LIN_QUANT, "%s",
 					      l.evidence);
-				ck_assert_int_eq(l.grid,
-						 MP_QGRID_INT8_CHANNEL);
+				ck_assert_int_eq(l.grid, MP_QGRID_INT8_CHANNEL);
 				ck_assert_uint_eq(l.on_grid, 3);
 				ck_assert_double_eq_tol(l.max_steps, steps,
 							1e-3);
