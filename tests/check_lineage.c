@@ -917,6 +917,87 @@ START_TEST(test_quant_channel_layouts)
 }
 END_TEST
 
+/* A convolution's output channels (and bias) and the next one's input
+ * channels permuted: [out, in, h, w] (PyTorch: axes 0 and 1) and
+ * [h, w, in, out] (TF: axes 3 and 2). */
+START_TEST(test_permuted_conv)
+{
+	enum { C0 = 3, C1 = 8, C2 = 4, K = 9 };
+	static const uint64_t pt[2][4] = {{C1, C0, 3, 3}, {C2, C1, 3, 3}};
+	static const uint64_t tf[2][4] = {{3, 3, C0, C1}, {3, 3, C1, C2}};
+	float w1[C1 * C0 * K], w2[C2 * C1 * K], b[C1];
+	float v1[C1 * C0 * K], v2[C2 * C1 * K], c[C1];
+	uint64_t s = 77, p[C1];
+	shuffle(p, C1, 3);
+	for (int i = 0; i < C1 * C0 * K; i++)
+		w1[i] = (float)tu_rand_normal(&s);
+	for (int i = 0; i < C2 * C1 * K; i++)
+		w2[i] = (float)tu_rand_normal(&s);
+	for (int i = 0; i < C1; i++)
+		b[i] = (float)tu_rand_normal(&s);
+	for (int i = 0; i < C1; i++)
+		c[i] = b[p[i]];
+	for (int lay = 0; lay < 2; lay++) {
+		/* element (o, i, k) of a kernel in either layout */
+#define AT(o, i, k, ci, co)                                                    \
+	(lay ? ((k) * (ci) + (i)) * (co) + (o) : ((o) * (ci) + (i)) * K + (k))
+		for (int o = 0; o < C1; o++)
+			for (int i = 0; i < C0; i++)
+				for (int k = 0; k < K; k++)
+					v1[AT(o, i, k, C0, C1)] =
+					    w1[AT(p[o], i, k, C0, C1)];
+		for (int o = 0; o < C2; o++)
+			for (int i = 0; i < C1; i++)
+				for (int k = 0; k < K; k++)
+					v2[AT(o, i, k, C1, C2)] =
+					    w2[AT(o, p[i], k, C1, C2)];
+#undef AT
+		const uint64_t(*sh)[4] = lay ? tf : pt;
+		struct tu_tensor tt[3] = {
+		    {"b", "F32", 1, {C1}, b, sizeof b},
+		    {"conv1",
+		     "F32",
+		     4,
+		     {sh[0][0], sh[0][1], sh[0][2], sh[0][3]},
+		     w1,
+		     sizeof w1},
+		    {"conv2",
+		     "F32",
+		     4,
+		     {sh[1][0], sh[1][1], sh[1][2], sh[1][3]},
+		     w2,
+		     sizeof w2}};
+		char *pr = tu_path(dir, "cr.safetensors"),
+		     *pu = tu_path(dir, "cu.safetensors");
+		tu_write_safetensors(pr, tt, 3, NULL);
+		tt[0].data = c, tt[1].data = v1, tt[2].data = v2;
+		tu_write_safetensors(pu, tt, 3, NULL);
+		struct mp_model *r, *u;
+		struct mp_error err;
+		ck_assert_int_eq(mp_model_open(pr, &r, &err), MP_OK);
+		ck_assert_int_eq(mp_model_open(pu, &u, &err), MP_OK);
+		struct mp_lineage l;
+		pair(u, r, &l);
+		ck_assert_msg(l.kind == MP_LIN_PERMUTED, "%d: %s", lay,
+			      l.evidence);
+		ck_assert_int_eq(l.nperm_all, 1);
+		ck_assert_uint_eq(l.perm[0].ntensors, 3);
+		ck_assert_int_eq(l.perm[0].axis[0], 0);
+		ck_assert_int_eq(l.perm[0].axis[1], lay ? 3 : 0);
+		ck_assert_int_eq(l.perm[0].axis[2], lay ? 2 : 1);
+		for (int i = 0; i < C1; i++)
+			ck_assert_uint_eq(l.perm[0].first[i], p[i]);
+		char want[64];
+		snprintf(want, sizeof want, "axis %d of conv2", lay ? 2 : 1);
+		ck_assert_msg(strstr(l.evidence, want), "%s", l.evidence);
+		mp_model_free(u);
+		mp_model_free(r);
+		free(pr);
+		free(pu);
+	}
+}
+END_TEST
+
 START_TEST(test_round)
 {
 	/* 1 + 2^-11 is halfway between two F16 values: ties to even (1) */
@@ -949,6 +1030,7 @@ Suite *suite_lineage(void)
 	tcase_add_test(tc, test_quant_off_by_one);
 	tcase_add_test(tc, test_permuted);
 	tcase_add_test(tc, test_quant_channel_layouts);
+	tcase_add_test(tc, test_permuted_conv);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -204,7 +204,7 @@ echo "$out" | grep -q 'permutation 1: 4 of 4 units moved, on values of b1, rows 
 	fail "compare relation: permuted evidence: $out"
 json=$("$MP_BIN" compare --json "$T/pu.safetensors" "$T/pr.safetensors" | tr -d ' \t\n')
 echo "$json" | grep -q '"kind":"permuted","text":"permutedhiddenunits",' || fail "compare --json permuted kind: $json"
-echo "$json" | grep -q '"permuted":3,"permutations":1,"layers":\[{"units":4,"moved":4,"tensors":\[{"name":"b1","axis":"first"},{"name":"w1","axis":"first"},{"name":"w2","axis":"last"}\],"ntensors":3,"first":\[2,0,3,1\]}\]' ||
+echo "$json" | grep -q '"permuted":3,"permutations":1,"layers":\[{"units":4,"moved":4,"tensors":\[{"name":"b1","axis":0},{"name":"w1","axis":0},{"name":"w2","axis":1}\],"ntensors":3,"first":\[2,0,3,1\]}\]' ||
 	fail "compare --json permuted layers: $json"
 ok "compare relation: quantization, permuted units"
 

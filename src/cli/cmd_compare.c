@@ -285,8 +285,7 @@ static void put_perm(mp_json *o, const struct mp_lineage *l)
 		     i++) {
 			mp_json *e = mp_json_object();
 			mp_json_add_str(e, "name", p->tensor[i]);
-			mp_json_add_str(e, "axis",
-					p->axis[i] ? "last" : "first");
+			mp_json_add_num(e, "axis", p->axis[i]);
 			mp_json_push(t, e);
 		}
 		mp_json_add_num(x, "ntensors", (double)p->ntensors);

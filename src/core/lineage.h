@@ -79,8 +79,8 @@ enum mp_quant_grid {
 struct mp_lineage_perm {
 	uint64_t units, moved; /* length; units with perm[i] != i */
 	size_t ntensors;       /* tensor axes carrying it */
-	/* the first tensors (borrowed from U) and their axes: 0 the first
-	 * (rows), 1 the last (columns) */
+	/* the first tensors (borrowed from U) and their axes (0 the first:
+	 * rows of a matrix; 1 its columns) */
 	const char *tensor[MP_LIN_PERM_TENSORS];
 	int axis[MP_LIN_PERM_TENSORS];
 	uint64_t first[MP_LIN_PERM_SHOW]; /* perm[0..min(units, SHOW)) */

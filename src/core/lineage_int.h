@@ -50,9 +50,9 @@ mp_status mp_lineage_quant(const struct mp_model *q, const struct mp_model *s,
 			   struct mp_error *err);
 
 /* Permuted hidden units (lineage_perm.c): whether u's matched tensors are
- * each identical to r's or r's with slices along the first and/or last
- * axis permuted; when so, fills l's kind, confidence, evidence and perm
- * fields. Errors: out of memory. */
+ * each identical to r's or r's with slices along some axes permuted; when so,
+ * fills l's kind, confidence, evidence and perm fields. Errors: out of memory.
+ */
 mp_status mp_lineage_perm(const struct mp_model *u, const struct mp_model *r,
 			  struct mp_lineage *l, bool *hit,
 			  struct mp_error *err);

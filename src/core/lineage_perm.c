@@ -2,21 +2,21 @@
  * the rows of one matrix (and its bias) and the matching columns of the
  * next permuted by one permutation (see lineage_int.h)?
  *
- * Every matched tensor whose bytes differ is cut into slices along its
- * first axis (rows; single values of a 1-D tensor) and along its last
- * axis (columns, 2 axes or more). Each slice gets a hash of the multiset
- * of its values' bytes (a sum of mixed 64-bit words, so it does not depend
- * on the order inside the slice, and a tensor permuted on both axes still
- * matches); U's slices sorted by hash must equal R's sorted by hash, which
- * gives the permutation of that axis (ties kept in index order). An axis
- * that is not the identity is a tensor axis carrying a permutation; the
- * ones carrying equal permutations form one layer (an axis with repeated
- * slices, e.g. a bias with equal values, joins the layer whose
+ * Every matched tensor whose bytes differ is cut into slices along each
+ * of its axes (rows and columns of a matrix, single values of a 1-D
+ * tensor, output and input channels of a convolution kernel). Each slice
+ * gets a hash of the multiset of its values' bytes (a sum of mixed 64-bit
+ * words, so it does not depend on the order inside the slice, and a tensor
+ * permuted on several axes still matches); U's slices sorted by hash must equal
+ * R's sorted by hash, which gives the permutation of that axis (ties kept in
+ * index order). An axis that is not the identity is a tensor axis carrying a
+ * permutation; the ones carrying equal permutations form one layer (an axis
+ * with repeated slices, e.g. a bias with equal values, joins the layer whose
  * permutation its hashes agree with). Every permuted tensor is then
- * checked value by value: U[i, .., j] has the bytes of R[p0[i], .., pL[j]].
- * Safetensors ([out, in]: rows of W1 and b1, columns of W2) and TF.js
- * ([in, out]: columns of W1, b1, rows of W2) both work, since both axes are
- * tried on every tensor. */
+ * checked value by value: U[i, .., j] has the bytes of R[p0[i], .., pn[j]].
+ * Safetensors ([out, in]: rows of W1 and b1, columns of W2; convolutions
+ * [out, in, h, w]) and TF.js ([in, out]: columns of W1, b1, rows of W2;
+ * [h, w, in, out]) both work, since every axis is tried on every tensor. */
 #include "lineage_int.h"
 
 #include <stdio.h>
@@ -65,13 +65,12 @@ static uint64_t mix(uint64_t x)
 	return x ^ (x >> 31);
 }
 
-/* Multiset hashes of t's slices along its first axis (h0 [shape0]) and its
- * last (hl [cols], or NULL). */
-static void hash_slices(const struct mp_tensor *t, uint64_t *h0, uint64_t *hl,
-			uint8_t *scratch)
+/* Multiset hashes of t's slices along every axis k: h[k][shape[k]]
+ * (NULL for an axis of length 1). */
+static void hash_slices(const struct mp_tensor *t, uint64_t *const *h,
+			const uint64_t *stride, uint8_t *scratch)
 {
 	unsigned es = mp_dtype_size(t->stored);
-	uint64_t cols = t->shape[t->ndim - 1], inner = t->numel / t->shape[0];
 	for (uint64_t e0 = 0; e0 < t->numel; e0 += MP_LIN_BLK) {
 		size_t n = t->numel - e0 < MP_LIN_BLK ? (size_t)(t->numel - e0)
 						      : MP_LIN_BLK;
@@ -80,10 +79,10 @@ static void hash_slices(const struct mp_tensor *t, uint64_t *h0, uint64_t *hl,
 		for (size_t i = 0; i < n; i++) {
 			uint64_t w = 0, e = e0 + i;
 			memcpy(&w, raw + i * es, es);
-			uint64_t h = mix(w);
-			h0[e / inner] += h;
-			if (hl)
-				hl[e % cols] += h;
+			uint64_t x = mix(w);
+			for (int k = 0; k < t->ndim; k++)
+				if (h[k])
+					h[k][e / stride[k] % t->shape[k]] += x;
 		}
 	}
 }
@@ -146,6 +145,16 @@ static bool add_ent(struct det *d, size_t ti, int axis, uint64_t n,
 	return true;
 }
 
+/* Row-major strides of t. */
+static void strides(const struct mp_tensor *t, uint64_t *stride)
+{
+	uint64_t x = 1;
+	for (int k = t->ndim - 1; k >= 0; k--) {
+		stride[k] = x;
+		x *= t->shape[k];
+	}
+}
+
 /* The axes of one differing tensor pair that U permutes, appended to d;
  * *perm false when some axis is no permutation. */
 static mp_status tensor_axes(struct det *d, size_t ti,
@@ -154,30 +163,37 @@ static mp_status tensor_axes(struct det *d, size_t ti,
 			     bool *perm)
 {
 	*perm = false;
-	if (!tu->ndim || !tu->numel || !mp_lineage_comparable(tu, tr) ||
-	    !tu->shape[0])
+	if (!tu->ndim || !tu->numel || !mp_lineage_comparable(tu, tr))
 		return MP_OK;
-	uint64_t n0 = tu->shape[0], nl = tu->shape[tu->ndim - 1];
-	bool two = tu->ndim >= 2;
-	uint64_t *h[4] = {calloc(n0, 8), calloc(n0, 8),
-			  two ? calloc(nl, 8) : NULL,
-			  two ? calloc(nl, 8) : NULL};
-	uint64_t m = n0 > nl ? n0 : nl;
+	uint64_t stride[MP_MAX_DIMS], m = 1;
+	uint64_t *hu[MP_MAX_DIMS] = {NULL}, *hr[MP_MAX_DIMS] = {NULL};
+	bool ok = true;
+	strides(tu, stride);
+	for (int k = 0; k < tu->ndim; k++) {
+		if (tu->shape[k] < 2)
+			continue;
+		m = tu->shape[k] > m ? tu->shape[k] : m;
+		hu[k] = calloc(tu->shape[k], 8);
+		hr[k] = calloc(tu->shape[k], 8);
+		ok = ok && hu[k] && hr[k];
+	}
 	struct hi *iu = malloc(m * sizeof *iu), *ir = malloc(m * sizeof *ir);
 	size_t first = d->ne;
-	bool ok = h[0] && h[1] && (!two || (h[2] && h[3])) && iu && ir;
+	ok = ok && iu && ir;
 	if (ok) {
-		hash_slices(tu, h[0], h[2], scratch);
-		hash_slices(tr, h[1], h[3], scratch);
+		hash_slices(tu, hu, stride, scratch);
+		hash_slices(tr, hr, stride, scratch);
 	}
 	*perm = ok;
-	for (int a = 0; a < (two ? 2 : 1) && ok && *perm; a++) {
-		uint64_t n = a ? nl : n0;
-		if (!add_ent(d, ti, a, n, h[2 * a], h[2 * a + 1])) {
+	for (int k = 0; k < tu->ndim && ok && *perm; k++) {
+		uint64_t n = tu->shape[k];
+		if (n < 2)
+			continue;
+		if (!add_ent(d, ti, k, n, hu[k], hr[k])) {
 			ok = false;
 			break;
 		}
-		h[2 * a] = h[2 * a + 1] = NULL;
+		hu[k] = hr[k] = NULL;
 		struct ent *e = &d->e[d->ne - 1];
 		if (!(e->p = malloc(n * 8))) {
 			ok = false;
@@ -192,8 +208,10 @@ static mp_status tensor_axes(struct det *d, size_t ti,
 	}
 	if (*perm && d->ne == first)
 		*perm = false; /* bytes differ, yet no axis moved */
-	for (int i = 0; i < 4; i++)
-		free(h[i]);
+	for (int k = 0; k < tu->ndim; k++) {
+		free(hu[k]);
+		free(hr[k]);
+	}
 	free(iu);
 	free(ir);
 	return ok ? MP_OK : MP_ENOMEM;
@@ -236,31 +254,28 @@ static bool layers(struct det *d)
 	return true;
 }
 
-/* U[i, .., j] == R[p0[i], .., pl[j]] bytewise (NULL: the identity). */
+/* U[i0, .., in] == R[p[0][i0], .., p[n][in]] bytewise (p[k] NULL: the
+ * identity). */
 static bool verify(const struct mp_tensor *tu, const struct mp_tensor *tr,
-		   const uint64_t *p0, const uint64_t *pl, uint8_t *bu,
-		   uint8_t *br)
+		   const uint64_t *const *p, uint8_t *bu, uint8_t *br)
 {
 	unsigned es = mp_dtype_size(tu->stored);
-	uint64_t rows = tu->shape[0], inner = tu->numel / rows;
-	uint64_t cols = tu->ndim >= 2 ? tu->shape[tu->ndim - 1] : 1;
-	for (uint64_t i = 0; i < rows; i++) {
-		uint64_t ri = p0 ? p0[i] : i;
-		for (uint64_t k0 = 0; k0 < inner; k0 += MP_LIN_BLK) {
-			/* whole lines of the last axis per read when pl */
-			uint64_t n =
-			    inner - k0 < MP_LIN_BLK ? inner - k0 : MP_LIN_BLK;
-			const uint8_t *x = mp_tensor_bytes(
-			    tu, (i * inner + k0) * es, n * es, bu);
-			for (uint64_t k = 0; k < n; k++) {
-				uint64_t kk = k0 + k, j = kk % cols;
-				uint64_t src =
-				    ri * inner + kk - j + (pl ? pl[j] : j);
-				const uint8_t *y =
-				    mp_tensor_bytes(tr, src * es, es, br);
-				if (memcmp(x + k * es, y, es))
-					return false;
+	uint64_t stride[MP_MAX_DIMS];
+	strides(tu, stride);
+	for (uint64_t e0 = 0; e0 < tu->numel; e0 += MP_LIN_BLK) {
+		uint64_t n =
+		    tu->numel - e0 < MP_LIN_BLK ? tu->numel - e0 : MP_LIN_BLK;
+		const uint8_t *x = mp_tensor_bytes(tu, e0 * es, n * es, bu);
+		for (uint64_t i = 0; i < n; i++) {
+			uint64_t e = e0 + i, src = 0;
+			for (int k = 0; k < tu->ndim; k++) {
+				uint64_t c = e / stride[k] % tu->shape[k];
+				src += (p[k] ? p[k][c] : c) * stride[k];
 			}
+			const uint8_t *y =
+			    mp_tensor_bytes(tr, src * es, es, br);
+			if (memcmp(x + i * es, y, es))
+				return false;
 		}
 	}
 	return true;
@@ -294,12 +309,12 @@ static mp_status detect(const struct mp_model *u, const struct mp_model *r,
 		st = MP_ENOMEM;
 	for (size_t k = 0; st == MP_OK && ok && k < d->ne;) {
 		size_t ti = d->e[k].ti;
-		const uint64_t *p0 = NULL, *pl = NULL;
+		const uint64_t *p[MP_MAX_DIMS] = {NULL};
 		for (; k < d->ne && d->e[k].ti == ti; k++)
-			*(d->e[k].axis ? &pl : &p0) = d->e[k].p;
+			p[d->e[k].axis] = d->e[k].p;
 		const struct mp_tensor *tu = &u->tensors[ti];
-		ok = verify(tu, mp_model_find(r, tu->name), p0, pl,
-			    b[0].scratch, b[1].scratch);
+		ok = verify(tu, mp_model_find(r, tu->name), p, b[0].scratch,
+			    b[1].scratch);
 	}
 	free(b);
 	if (st != MP_OK)
@@ -312,9 +327,15 @@ static mp_status detect(const struct mp_model *u, const struct mp_model *r,
 	snprintf(l->evidence + strlen(l->evidence),                            \
 		 sizeof l->evidence - strlen(l->evidence), __VA_ARGS__)
 
-static const char *axis_words(const struct mp_tensor *t, int axis)
+/* "rows of", "columns of" (2 axes), "values of" (1), "axis k of". */
+static const char *axis_words(const struct mp_tensor *t, int axis, char buf[32])
 {
-	return axis ? "columns" : t->ndim >= 2 ? "rows" : "values";
+	if (t->ndim == 1)
+		return "values";
+	if (t->ndim == 2)
+		return axis ? "columns" : "rows";
+	snprintf(buf, 32, "axis %d", axis);
+	return buf;
 }
 
 static void verdict(struct mp_lineage *l, const struct mp_model *u,
@@ -355,8 +376,10 @@ static void verdict(struct mp_lineage *l, const struct mp_model *u,
 				p->tensor[p->ntensors] = t->name;
 				p->axis[p->ntensors] = e->axis;
 			}
+			char ab[32];
 			EV("%s %s of %s", p->ntensors ? "," : "",
-			   axis_words(t, e->axis), mp_printable(t->name, nb));
+			   axis_words(t, e->axis, ab),
+			   mp_printable(t->name, nb));
 			p->ntensors++;
 		}
 		EV(" (unit i of A is unit p[i] of B; p =");
