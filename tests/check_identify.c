@@ -379,6 +379,47 @@ START_TEST(test_selection)
 }
 END_TEST
 
+/* The rows of enc.w1 reversed: permuted units, from the files with the
+ * permutation, and from the sketches by the statistics. */
+START_TEST(test_permuted)
+{
+	struct vals v;
+	for (int t = 0; t < NT; t++) {
+		size_t n = numel(t), cols = shapes[t][1];
+		v.v[t] = malloc(n * sizeof(float));
+		for (size_t i = 0; i < n; i++) {
+			size_t row = i / cols, col = i % cols;
+			size_t from = t == 0 ? (shapes[t][0] - 1 - row) * cols + col
+					     : i;
+			v.v[t][i] = base[1].v[t][from];
+		}
+	}
+	char *p;
+	struct mp_fingerprint *u = put("perm.safetensors", &v, "", &p);
+	struct mp_ident_result *r = run(u, p, refs, NR);
+	ck_assert(r->match);
+	ck_assert_int_eq(r->relation.kind, MP_ID_PERMUTED);
+	ck_assert(r->relation.from_files);
+	ck_assert_str_eq(refs[r->relation.parent].id, "Q");
+	const struct mp_lineage *l = &r->relation.lineage;
+	ck_assert_int_eq(l->nperm, 1);
+	ck_assert_uint_eq(l->perm[0].units, 16);
+	ck_assert_uint_eq(l->perm[0].moved, 16);
+	ck_assert_uint_eq(l->perm[0].first[0], 15);
+	ck_assert_uint_eq(l->perm[0].first[15], 0);
+	ck_assert_str_eq(l->perm[0].tensor[0], "enc.w1");
+	mp_ident_result_free(r);
+	r = run(u, NULL, refs, NR);
+	ck_assert(r->match);
+	ck_assert_int_eq(r->relation.kind, MP_ID_PERMUTED);
+	ck_assert(!r->relation.from_files);
+	mp_ident_result_free(r);
+	mp_fp_free(u);
+	free(p);
+	vals_free(&v);
+}
+END_TEST
+
 START_TEST(test_errors)
 {
 	struct mp_ident_ref twice[2] = {refs[0], refs[1]};
@@ -451,6 +492,7 @@ Suite *suite_identify(void)
 	tcase_add_test(tc, test_renamed);
 	tcase_add_test(tc, test_grid_and_prune_sketches);
 	tcase_add_test(tc, test_selection);
+	tcase_add_test(tc, test_permuted);
 	tcase_add_test(tc, test_errors);
 	suite_add_tcase(s, tc);
 	return s;

@@ -149,6 +149,65 @@ out=$("$MP_BIN" compare --summary "$T/x.safetensors" "$T/a.safetensors")
 echo "$out" | grep -qx 'relation: no tensors in common (certain confidence)' || fail "compare relation: none: $out"
 ok "compare --merge"
 
+# quantization: w (4 x 8) round-tripped through int8 symmetric per tensor
+# (scale max|w| / 127), b kept in float; and permuted hidden units: rows of
+# w1 and b1 and columns of w2 by p = (2 0 3 1)
+python3 - "$T" <<'PY'
+import json, struct, sys
+d = sys.argv[1]
+def f32(x): return struct.unpack("<f", struct.pack("<f", x))[0]
+def st(path, ts):
+    h, off, data = {}, 0, b""
+    for name, shape, v in ts:
+        h[name] = {"dtype": "F32", "shape": shape, "data_offsets": [off, off + 4 * len(v)]}
+        off += 4 * len(v); data += struct.pack("<%df" % len(v), *v)
+    h = json.dumps(h).encode(); h += b" " * (-len(h) % 8)
+    open(path, "wb").write(struct.pack("<Q", len(h)) + h + data)
+s = 12345
+def rnd():
+    global s
+    s = (s * 6364136223846793005 + 1442695040888963407) % 2**64
+    return f32((s >> 11) / 2**53 - 0.5)
+w = [rnd() for _ in range(32)]; b = [rnd() for _ in range(4)]
+scale = max(abs(x) for x in w) / 127
+q = [max(-127, min(127, round(x / scale))) * scale for x in w]
+st(d + "/qr.safetensors", [("b", [4], b), ("w", [4, 8], w)])
+st(d + "/qu.safetensors", [("b", [4], b), ("w", [4, 8], q)])
+noisy = [x + (rnd() * scale) for x in w]  # up to half a step off
+st(d + "/qn.safetensors", [("b", [4], b), ("w", [4, 8], noisy)])
+p = [2, 0, 3, 1]
+w1 = [rnd() for _ in range(12)]; b1 = [rnd() for _ in range(4)]; w2 = [rnd() for _ in range(8)]
+st(d + "/pr.safetensors", [("b1", [4], b1), ("w1", [4, 3], w1), ("w2", [2, 4], w2)])
+st(d + "/pu.safetensors", [("b1", [4], [b1[p[i]] for i in range(4)]),
+    ("w1", [4, 3], [w1[3 * p[i] + j] for i in range(4) for j in range(3)]),
+    ("w2", [2, 4], [w2[4 * i + p[j]] for i in range(2) for j in range(4)])])
+PY
+out=$("$MP_BIN" compare --summary "$T/qu.safetensors" "$T/qr.safetensors")
+echo "$out" | grep -qx 'relation: quantization of B, int8 symmetric per tensor on 1 of 2 tensors (certain confidence)' ||
+	fail "compare relation: quantization: $out"
+echo "$out" | grep -q '^  evidence: 1 of 2 matched tensors of A lie on a grid derived from the values of B (1 int8 symmetric per tensor)' ||
+	fail "compare relation: quantization evidence: $out"
+out=$("$MP_BIN" compare --summary "$T/qr.safetensors" "$T/qu.safetensors")
+echo "$out" | grep -qx 'relation: quantization of A (B is the quantized model), int8 symmetric per tensor on 1 of 2 tensors (certain confidence)' ||
+	fail "compare relation: reversed quantization: $out"
+json=$("$MP_BIN" compare --json "$T/qu.safetensors" "$T/qr.safetensors" | tr -d ' \t\n')
+echo "$json" | grep -q '"relation":{"kind":"quant","text":"quantization",' || fail "compare --json quant kind: $json"
+echo "$json" | grep -q '"reversed":false,"grid":"int8symmetricpertensor","bits":8,"block":0,"on_grid":1,"max_error_steps":0\.[0-5]' ||
+	fail "compare --json quant members: $json"
+echo "$json" | grep -q '"grids":\[{"grid":"int8symmetricpertensor","tensors":1}\]' || fail "compare --json quant grids: $json"
+out=$("$MP_BIN" compare --summary "$T/qn.safetensors" "$T/qr.safetensors")
+echo "$out" | grep -q '^relation: quantization' && fail "compare relation: half a step of noise read as quantization: $out"
+out=$("$MP_BIN" compare --summary "$T/pu.safetensors" "$T/pr.safetensors")
+echo "$out" | grep -qx 'relation: permuted hidden units of B, 1 permutation on 3 tensors (certain confidence)' ||
+	fail "compare relation: permuted: $out"
+echo "$out" | grep -q 'permutation 1: 4 of 4 units moved, on values of b1, rows of w1, columns of w2 (unit i of A is unit p\[i\] of B; p = 2 0 3 1)' ||
+	fail "compare relation: permuted evidence: $out"
+json=$("$MP_BIN" compare --json "$T/pu.safetensors" "$T/pr.safetensors" | tr -d ' \t\n')
+echo "$json" | grep -q '"kind":"permuted","text":"permutedhiddenunits",' || fail "compare --json permuted kind: $json"
+echo "$json" | grep -q '"permuted":3,"permutations":1,"layers":\[{"units":4,"moved":4,"tensors":\[{"name":"b1","axis":0},{"name":"w1","axis":0},{"name":"w2","axis":1}\],"ntensors":3,"first":\[2,0,3,1\]}\]' ||
+	fail "compare --json permuted layers: $json"
+ok "compare relation: quantization, permuted units"
+
 # compare on odd tensors: a scalar matches its [1] copy, a shape that
 # differs is listed with both shapes, an all-zero tensor has no cosine and
 # constant ones no Pearson, and the means say what they left out

@@ -23,8 +23,8 @@ static const char usage_text[] =
 	"and how many positions were left out as not finite; the tensors found\n"
 	"in only one model and those with the same name but different shapes.\n"
 	"The relation of A to B (exact copy, dtype conversion, pruning,\n"
-	"fine-tune, unrelated weights, no tensors in common) follows the\n"
-	"counts, with its evidence.\n"
+	"quantization, permuted hidden units, fine-tune, unrelated weights,\n"
+	"no tensors in common) follows the counts, with its evidence.\n"
 	"\n"
 	"With --merge, U as a non-negative mix of the references: the\n"
 	"coefficients overall and per tensor, and the relative residual.\n"
@@ -244,10 +244,56 @@ static void put_tensor_score(mp_json *o, const char *key, double v,
 /* JSON spelling of a relation kind. */
 static const char *kind_key(enum mp_lineage_kind k)
 {
-	static const char *const v[] = {"copy",	    "dtype",	 "prune",
-					"finetune", "unrelated", "unclear",
-					"none"};
+	static const char *const v[] = {"copy",	     "dtype",	 "prune",
+					"quant",     "permuted", "finetune",
+					"unrelated", "unclear",	 "none"};
 	return v[k];
+}
+
+/* The quantization members of doc.relation. */
+static void put_quant(mp_json *o, const struct mp_lineage *l)
+{
+	mp_json_add_bool(o, "reversed", l->reversed);
+	mp_json_add_str(o, "grid", mp_quant_grid_name(l->grid));
+	mp_json_add_num(o, "bits", l->qbits);
+	mp_json_add_num(o, "block", (double)l->qblock);
+	mp_json_add_num(o, "on_grid", (double)l->on_grid);
+	mp_json_add_num(o, "max_error_steps", l->max_steps);
+	mp_json *g = mp_json_add_arr(o, "grids");
+	for (int i = 0; i < MP_QGRID_N; i++)
+		if (l->on_grid_by[i]) {
+			mp_json *x = mp_json_object();
+			mp_json_add_str(x, "grid", mp_quant_grid_name(i));
+			mp_json_add_num(x, "tensors", (double)l->on_grid_by[i]);
+			mp_json_push(g, x);
+		}
+}
+
+/* The permutation members of doc.relation. */
+static void put_perm(mp_json *o, const struct mp_lineage *l)
+{
+	mp_json_add_num(o, "permuted", (double)l->permuted);
+	mp_json_add_num(o, "permutations", l->nperm_all);
+	mp_json *a = mp_json_add_arr(o, "layers");
+	for (int j = 0; j < l->nperm; j++) {
+		const struct mp_lineage_perm *p = &l->perm[j];
+		mp_json *x = mp_json_object();
+		mp_json_add_num(x, "units", (double)p->units);
+		mp_json_add_num(x, "moved", (double)p->moved);
+		mp_json *t = mp_json_add_arr(x, "tensors");
+		for (size_t i = 0; i < p->ntensors && i < MP_LIN_PERM_TENSORS;
+		     i++) {
+			mp_json *e = mp_json_object();
+			mp_json_add_str(e, "name", p->tensor[i]);
+			mp_json_add_num(e, "axis", p->axis[i]);
+			mp_json_push(t, e);
+		}
+		mp_json_add_num(x, "ntensors", (double)p->ntensors);
+		mp_json *f = mp_json_add_arr(x, "first");
+		for (uint64_t i = 0; i < p->units && i < MP_LIN_PERM_SHOW; i++)
+			mp_json_push_num(f, (double)p->first[i]);
+		mp_json_push(a, x);
+	}
 }
 
 /* The relation of a to b: "relation:" and its evidence, or
@@ -282,6 +328,16 @@ static mp_status relation(const struct mp_model *a, const struct mp_model *b,
 			 l.reversed ? "A (B is the pruned model)" : "B",
 			 100 * l.sparsity_added,
 			 mp_prune_shape_name(l.structure));
+	} else if (l.kind == MP_LIN_QUANT) {
+		put_quant(o, &l);
+		snprintf(what, sizeof what, " of %s, %s on %zu of %zu tensors",
+			 l.reversed ? "A (B is the quantized model)" : "B",
+			 mp_quant_grid_name(l.grid), l.on_grid, l.matched);
+	} else if (l.kind == MP_LIN_PERMUTED) {
+		put_perm(o, &l);
+		snprintf(what, sizeof what,
+			 " of B, %d permutation%s on %zu tensors", l.nperm_all,
+			 l.nperm_all == 1 ? "" : "s", l.permuted);
 	} else if (l.kind == MP_LIN_COPY || l.kind == MP_LIN_FINETUNE)
 		snprintf(what, sizeof what, " of B");
 	if (l.worst) {

@@ -53,6 +53,65 @@ static bool ranking(mp_json *doc, const struct mp_ident_result *r,
 	return true;
 }
 
+/* What the files showed beyond the evidence: the dtypes, the pruning's
+ * share and structure, the quantization grid, the permutations. */
+static bool lineage_details(mp_json *o, const struct mp_ident_relation *rel)
+{
+	const struct mp_lineage *l = &rel->lineage;
+	mp_json *d = mp_json_add_obj(o, "details");
+	if (!d)
+		return false;
+	mp_json_add_bool(d, "reversed", l->reversed);
+	switch (rel->kind) {
+	case MP_ID_DTYPE:
+		mp_json_add_str(d, "from", mp_dtype_name(l->from));
+		mp_json_add_str(d, "to", mp_dtype_name(l->to));
+		break;
+	case MP_ID_PRUNE:
+		mp_json_add_num(d, "sparsity_added", l->sparsity_added);
+		mp_json_add_num(d, "zeroed", (double)l->zeroed);
+		mp_json_add_str(d, "structure", mp_prune_shape_name(l->structure));
+		break;
+	case MP_ID_QUANT:
+		mp_json_add_str(d, "grid", mp_quant_grid_name(l->grid));
+		mp_json_add_num(d, "bits", l->qbits);
+		mp_json_add_num(d, "block", (double)l->qblock);
+		mp_json_add_num(d, "on_grid", (double)l->on_grid);
+		mp_json_add_num(d, "max_steps", l->max_steps);
+		break;
+	case MP_ID_PERMUTED: {
+		mp_json *a = mp_json_add_arr(d, "permutations");
+		for (int i = 0; a && i < l->nperm; i++) {
+			const struct mp_lineage_perm *p = &l->perm[i];
+			mp_json *e = mp_json_object();
+			if (!e || !mp_json_push(a, e))
+				return false;
+			mp_json_add_num(e, "units", (double)p->units);
+			mp_json_add_num(e, "moved", (double)p->moved);
+			mp_json *t = mp_json_add_arr(e, "tensors");
+			for (size_t j = 0; t && j < p->ntensors &&
+					   j < MP_LIN_PERM_TENSORS;
+			     j++) {
+				mp_json *x = mp_json_object();
+				if (!x || !mp_json_push(t, x))
+					return false;
+				str_or_null(x, "name", p->tensor[j]);
+				mp_json_add_num(x, "axis", p->axis[j]);
+			}
+			mp_json *f = mp_json_add_arr(e, "first");
+			for (uint64_t j = 0; f && j < p->units &&
+					     j < MP_LIN_PERM_SHOW;
+			     j++)
+				mp_json_push_num(f, (double)p->first[j]);
+		}
+		return a != NULL;
+	}
+	default:
+		break;
+	}
+	return true;
+}
+
 static bool relation(mp_json *doc, const struct mp_ident_result *r,
 		     const struct mp_ident_ref *refs)
 {
@@ -104,6 +163,8 @@ static bool relation(mp_json *doc, const struct mp_ident_result *r,
 			mp_json_add_str(e, "to", rel->renames[i].to);
 		}
 	}
+	if (rel->from_files && !lineage_details(o, rel))
+		return false;
 	mp_json *t = mp_json_add_arr(o, "tensors");
 	for (int i = 0; t && i < rel->ntop; i++) {
 		mp_json *e = mp_json_object();

@@ -447,15 +447,30 @@ static bool from_lineage(struct mp_ident_relation *rel,
 	case MP_LIN_FINETUNE:
 		rel->kind = MP_ID_FINETUNE;
 		break;
+	case MP_LIN_QUANT:
+		rel->kind = MP_ID_QUANT;
+		break;
+	case MP_LIN_PERMUTED:
+		rel->kind = MP_ID_PERMUTED;
+		break;
 	default:
 		return false;
 	}
 	rel->lineage = *l;
 	rel->from_files = true;
+	if (l->confidence && !strcmp(l->confidence, "certain"))
+		rel->confidence = "very high"; /* every value was checked */
 	snprintf(rel->evidence, sizeof rel->evidence,
 		 "from the files (A = the unknown, B = the parent): %s",
 		 l->evidence);
 	return true;
+}
+
+/* The unknown fingerprint's copy of a tensor name, NULL if none. */
+static const char *fp_name(const struct mp_fingerprint *u, const char *name)
+{
+	const struct mp_tensor_fp *t = name ? mp_fp_find(u, name) : NULL;
+	return t ? t->name : NULL;
 }
 
 /* The relation decided on the files of U and the parent, when at hand. */
@@ -478,10 +493,17 @@ static mp_status lineage_files(const struct ident_ctx *c, size_t ri,
 	struct mp_lineage l;
 	if (st == MP_OK && (st = mp_lineage_pair(um, rm, &l, err)) == MP_OK)
 		*decided = from_lineage(rel, &l);
-	/* evidence and names borrowed from the models: keep only the words */
-	rel->lineage.worst = NULL;
-	for (int i = 0; i < rel->lineage.nmoved; i++)
-		rel->lineage.moved[i].name = NULL;
+	/* names borrowed from the models: rebound to the unknown's
+	 * fingerprint, which outlives the result */
+	struct mp_lineage *k = &rel->lineage;
+	k->worst = fp_name(c->u, k->worst);
+	for (int i = 0; i < k->nmoved; i++)
+		k->moved[i].name = fp_name(c->u, k->moved[i].name);
+	for (int i = 0; i < k->nperm; i++)
+		for (size_t j = 0; j < k->perm[i].ntensors &&
+				   j < MP_LIN_PERM_TENSORS;
+		     j++)
+			k->perm[i].tensor[j] = fp_name(c->u, k->perm[i].tensor[j]);
 	mp_model_free(um);
 	mp_model_free(rm);
 	return st;
@@ -545,6 +567,19 @@ static void sketch_kind(const struct ident_ctx *c, size_t ri,
 	}
 }
 
+/* Whether every tensor of U paired with reference ri that is not
+ * identical holds its values in another order (permutation-invariant
+ * statistics equal, positions uncorrelated): a parent whatever the
+ * position-wise scores say. */
+static bool all_permuted(const struct ident_ctx *c, size_t ri,
+			 struct mp_ident_relation *rel)
+{
+	struct tally t;
+	tally_of(c, ri, &t, rel, false);
+	rel->ntop = 0;
+	return t.n > t.identical && t.permuted == t.n - t.identical;
+}
+
 mp_status ident_relation(struct ident_ctx *c, struct mp_error *err)
 {
 	struct mp_ident_result *res = c->res;
@@ -564,7 +599,8 @@ mp_status ident_relation(struct ident_ctx *c, struct mp_error *err)
 	}
 	bool exact_copy = b->exact >= 1 && isnan(b->pearson);
 	if (!(b->final >= MP_ID_RELATED_FINAL &&
-	      (b->pearson >= MP_ID_RELATED_PEARSON || exact_copy))) {
+	      (b->pearson >= MP_ID_RELATED_PEARSON || exact_copy)) &&
+	    !all_permuted(c, b->ref, rel)) {
 		if (try_merge(c, rel)) {
 			res->match = true;
 			return merge_verdict(c, rel, err);

@@ -99,8 +99,9 @@ struct mp_ident_relation {
 	size_t parent;		/* index into refs (unless MP_ID_NONE) */
 	const char *confidence; /* "very high", "high", "medium", "low" */
 	bool from_files;	/* decided on the files, else on sketches */
-	char evidence[1024];	/* plain words a person can check */
-	struct mp_lineage lineage; /* when from_files */
+	char evidence[1280];	/* plain words a person can check */
+	struct mp_lineage lineage; /* when from_files (tensor names borrowed
+				    * from the unknown's fingerprint) */
 	/* merge: the parents and their coefficients */
 	int nparents;
 	size_t parents[MP_MERGE_MAX];

@@ -4,7 +4,10 @@
  * needs: byte equality, conversion mismatches, zeros added and survivors
  * that changed with the prune structure, and the co-moments for Pearson
  * and cosine. The rules are then tried from the most exact to the least:
- * copy, dtype conversion, pruning, fine-tune, unrelated, unclear.
+ * copy, dtype conversion, pruning, then (each its own pass, only when those
+ * fail) quantization both ways (lineage_quant.c), permuted hidden units
+ * (lineage_perm.c), pruning the other way, and fine-tune, unrelated,
+ * unclear.
  *
  * Thresholds (lineage.h):
  * MP_LIN_FINETUNE_MIN 0.9: a fine-tune moves weights by a small fraction of
@@ -16,7 +19,7 @@
  *   below 0.1;
  * MP_LIN_HIGH 0.98: a fine-tune whose worst tensor still correlates at
  *   0.98 leaves no doubt; between 0.9 and 0.98 the confidence is medium. */
-#include "lineage.h"
+#include "lineage_int.h"
 #include "metric.h"
 #include "nnls.h"
 
@@ -27,17 +30,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define BLK 4096
+#define BLK MP_LIN_BLK
 
-/* One block of one tensor: its raw bytes and decoded values. */
-struct rd {
-	uint8_t scratch[BLK * 8];
-	double v[BLK];
-	const uint8_t *raw;
-};
-
-static void rd_block(const struct mp_tensor *t, uint64_t e0, size_t n,
-		     struct rd *b)
+void mp_lineage_block(const struct mp_tensor *t, uint64_t e0, size_t n,
+		      struct mp_lin_block *b)
 {
 	unsigned es = mp_dtype_size(t->stored);
 	b->raw = mp_tensor_bytes(t, e0 * es, (uint64_t)n * es, b->scratch);
@@ -97,6 +93,11 @@ static int precision(enum mp_dtype dt)
 	}
 }
 
+int mp_lineage_precision(const struct mp_tensor *t)
+{
+	return mp_dtype_is_float(t->logical) ? precision(value_type(t)) : 0;
+}
+
 static bool same(double a, double b)
 {
 	return a == b || (isnan(a) && isnan(b));
@@ -116,8 +117,7 @@ struct tacc {
 	double nf, mu, mr, cuu, crr, cur, suu, srr, sur, sdd;
 };
 
-static bool bytes_comparable(const struct mp_tensor *a,
-			     const struct mp_tensor *b)
+bool mp_lineage_comparable(const struct mp_tensor *a, const struct mp_tensor *b)
 {
 	return a->stored == b->stored && a->nbytes == b->nbytes &&
 	       a->quant.kind == b->quant.kind &&
@@ -166,9 +166,10 @@ static void acc_values(struct tacc *a, uint64_t e0, const double *u,
 
 /* One pass over a matched pair; a->rowf/colf allocated by the caller. */
 static void acc_tensor(struct tacc *a, const struct mp_tensor *tu,
-		       const struct mp_tensor *tr, struct rd *bu, struct rd *br)
+		       const struct mp_tensor *tr, struct mp_lin_block *bu,
+		       struct mp_lin_block *br)
 {
-	bool cmp = bytes_comparable(tu, tr);
+	bool cmp = mp_lineage_comparable(tu, tr);
 	a->identical = cmp;
 	enum mp_dtype du = value_type(tu), dr = value_type(tr);
 	int pu = precision(du), pr = precision(dr);
@@ -182,8 +183,8 @@ static void acc_tensor(struct tacc *a, const struct mp_tensor *tu,
 	for (uint64_t e0 = 0; e0 < tu->numel; e0 += BLK) {
 		size_t n =
 		    tu->numel - e0 < BLK ? (size_t)(tu->numel - e0) : BLK;
-		rd_block(tu, e0, n, bu);
-		rd_block(tr, e0, n, br);
+		mp_lineage_block(tu, e0, n, bu);
+		mp_lineage_block(tr, e0, n, br);
 		if (a->identical)
 			a->identical = !memcmp(bu->raw, br->raw,
 					       n * mp_dtype_size(tu->stored));
@@ -244,10 +245,15 @@ static double pearson(const struct tacc *a, bool *ok)
 
 const char *mp_lineage_kind_name(enum mp_lineage_kind k)
 {
-	static const char *const v[] = {
-	    "exact copy",	   "dtype conversion",	"pruning",
-	    "fine-tune",	   "unrelated weights", "related, kind unclear",
-	    "no tensors in common"};
+	static const char *const v[] = {"exact copy",
+					"dtype conversion",
+					"pruning",
+					"quantization",
+					"permuted hidden units",
+					"fine-tune",
+					"unrelated weights",
+					"related, kind unclear",
+					"no tensors in common"};
 	return (unsigned)k < sizeof v / sizeof v[0] ? v[k] : "?";
 }
 
@@ -407,13 +413,37 @@ static void decide(struct mp_lineage *l, const struct tot *t, const char *la,
 		   l->worst ? mp_printable(l->worst, nb) : "-", l->identical,
 		   m);
 	}
-	if (!whole)
+	mp_lineage_suffix(l, la, lb);
+}
+
+void mp_lineage_suffix(struct mp_lineage *l, const char *la, const char *lb)
+{
+	if (l->only_u || l->only_r || l->shape_differs)
 		EV("; %zu tensors only in %s, %zu only in %s, %zu with another "
 		   "shape",
 		   l->only_u, la, l->only_r, lb, l->shape_differs);
 }
 
-static bool shapes_match(const struct mp_tensor *a, const struct mp_tensor *b)
+bool mp_lineage_same_bytes(const struct mp_tensor *a, const struct mp_tensor *b,
+			   struct mp_lin_block *ba, struct mp_lin_block *bb)
+{
+	if (!mp_lineage_comparable(a, b))
+		return false;
+	unsigned es = mp_dtype_size(a->stored);
+	for (uint64_t e0 = 0; e0 < a->numel; e0 += BLK) {
+		size_t n = a->numel - e0 < BLK ? (size_t)(a->numel - e0) : BLK;
+		const uint8_t *x =
+		    mp_tensor_bytes(a, e0 * es, (uint64_t)n * es, ba->scratch);
+		const uint8_t *y =
+		    mp_tensor_bytes(b, e0 * es, (uint64_t)n * es, bb->scratch);
+		if (memcmp(x, y, n * es))
+			return false;
+	}
+	return true;
+}
+
+bool mp_lineage_shapes_match(const struct mp_tensor *a,
+			     const struct mp_tensor *b)
 {
 	return mp_metric_shapes_match(a->ndim, a->shape, a->numel, b->ndim,
 				      b->shape, b->numel);
@@ -424,7 +454,7 @@ static mp_status pair_once(const struct mp_model *u, const struct mp_model *r,
 			   struct mp_error *err)
 {
 	memset(l, 0, sizeof *l);
-	struct rd *b = malloc(2 * sizeof *b);
+	struct mp_lin_block *b = malloc(2 * sizeof *b);
 	if (!b)
 		return mp_error_set(err, MP_ENOMEM, "%s: out of memory",
 				    u->path);
@@ -437,7 +467,7 @@ static mp_status pair_once(const struct mp_model *u, const struct mp_model *r,
 			l->only_u++;
 			continue;
 		}
-		if (!shapes_match(tu, tr)) {
+		if (!mp_lineage_shapes_match(tu, tr)) {
 			l->shape_differs++;
 			continue;
 		}
@@ -479,6 +509,11 @@ mp_status mp_lineage_pair(const struct mp_model *u, const struct mp_model *r,
 	mp_status st = pair_once(u, r, "A", "B", l, err);
 	if (st != MP_OK || l->kind <= MP_LIN_PRUNE || l->kind == MP_LIN_NONE)
 		return st;
+	bool hit = false;
+	if ((st = mp_lineage_quant(u, r, false, l, &hit, err)) != MP_OK ||
+	    hit || (st = mp_lineage_quant(r, u, true, l, &hit, err)) != MP_OK ||
+	    hit || (st = mp_lineage_perm(u, r, l, &hit, err)) != MP_OK || hit)
+		return st;
 	/* a pruned R reads as a fine-tune of U or worse: try R pruned
 	 * from U */
 	struct mp_lineage *rev = malloc(sizeof *rev);
@@ -511,7 +546,7 @@ static void solve(int k, const struct gram *g, double *coef)
  * coefficients ct and the overall ones ca, in a second pass (the Gram
  * form loses the small residual of an exact merge to cancellation). */
 static void residuals(int k, const struct mp_tensor *tu,
-		      const struct mp_tensor *const *tr, struct rd *b,
+		      const struct mp_tensor *const *tr, struct mp_lin_block *b,
 		      const double *ct, const double *ca, double *et,
 		      double *ea)
 {
@@ -519,9 +554,9 @@ static void residuals(int k, const struct mp_tensor *tu,
 	for (uint64_t e0 = 0; e0 < tu->numel; e0 += BLK) {
 		size_t n =
 		    tu->numel - e0 < BLK ? (size_t)(tu->numel - e0) : BLK;
-		rd_block(tu, e0, n, &b[0]);
+		mp_lineage_block(tu, e0, n, &b[0]);
 		for (int i = 0; i < k; i++)
-			rd_block(tr[i], e0, n, &b[i + 1]);
+			mp_lineage_block(tr[i], e0, n, &b[i + 1]);
 		for (size_t v = 0; v < n; v++) {
 			double x = b[0].v[v], dt = x, da = x;
 			bool fin = isfinite(x);
@@ -548,7 +583,7 @@ static bool find_all(const struct mp_tensor *tu,
 		return false;
 	for (int i = 0; i < k; i++) {
 		tr[i] = mp_model_find(refs[i], tu->name);
-		if (!tr[i] || !shapes_match(tu, tr[i]) ||
+		if (!tr[i] || !mp_lineage_shapes_match(tu, tr[i]) ||
 		    !mp_dtype_is_float(tr[i]->logical))
 			return false;
 	}
@@ -556,16 +591,16 @@ static bool find_all(const struct mp_tensor *tu,
 }
 
 static void gather(int k, const struct mp_tensor *tu,
-		   const struct mp_tensor *const *tr, struct rd *b,
+		   const struct mp_tensor *const *tr, struct mp_lin_block *b,
 		   struct gram *g)
 {
 	memset(g, 0, sizeof *g);
 	for (uint64_t e0 = 0; e0 < tu->numel; e0 += BLK) {
 		size_t n =
 		    tu->numel - e0 < BLK ? (size_t)(tu->numel - e0) : BLK;
-		rd_block(tu, e0, n, &b[0]);
+		mp_lineage_block(tu, e0, n, &b[0]);
 		for (int i = 0; i < k; i++)
-			rd_block(tr[i], e0, n, &b[i + 1]);
+			mp_lineage_block(tr[i], e0, n, &b[i + 1]);
 		for (size_t v = 0; v < n; v++) {
 			double x = b[0].v[v], y[MP_MERGE_MAX];
 			bool fin = isfinite(x);
@@ -594,7 +629,7 @@ mp_status mp_lineage_merge(const struct mp_model *u,
 		    "%s: a merge needs 2 to %d references, not %d", u->path,
 		    MP_MERGE_MAX, k);
 	out->k = k;
-	struct rd *b = malloc((size_t)(k + 1) * sizeof *b);
+	struct mp_lin_block *b = malloc((size_t)(k + 1) * sizeof *b);
 	out->tensors =
 	    calloc(u->ntensors ? u->ntensors : 1, sizeof *out->tensors);
 	if (!b || !out->tensors) {

@@ -1,6 +1,7 @@
 /* lineage.h — the relation between two models whose files are at hand: an
  * unknown U and a reference R (exact copy, dtype conversion, pruning,
- * fine-tune, unrelated weights, nothing in common), decided from their
+ * quantization, permuted hidden units, fine-tune, unrelated weights,
+ * nothing in common), decided from their
  * values tensor by tensor, with the evidence in words a person can check;
  * and the coefficients of U as a non-negative mix of 2..4 references. */
 #ifndef MP_LINEAGE_H
@@ -23,11 +24,30 @@
 #define MP_LIN_TOP 5
 /* References of a merge. */
 #define MP_MERGE_MAX MP_NNLS_MAX
+/* Quantization: a value is on the grid when it is an integer multiple of
+ * the step within this share of the step (plus one unit in the last place
+ * of its type), and that integer is R's value re-quantized: within 1/2 +
+ * this of R / step. */
+#define MP_LIN_QUANT_TOL 1e-3
+/* Quantization: codes strictly inside the range (not a group's extreme,
+ * which is on every grid) needed over all tensors on a grid. */
+#define MP_LIN_QUANT_MIN_INSIDE 8
+/* Quantization: the step a symmetric grid shows in U (its largest |value|
+ * / qmax) equals R's largest |value| / qmax within this relative share
+ * (2^-10: scales stored as F16, as ggml does, pass). */
+#define MP_LIN_QUANT_SCALE_TOL 0x1p-10
+/* Permuted units: permutations kept in struct mp_lineage, tensors named
+ * per permutation, entries of each permutation shown. */
+#define MP_LIN_PERM_MAX 8
+#define MP_LIN_PERM_TENSORS 4
+#define MP_LIN_PERM_SHOW 16
 
 enum mp_lineage_kind {
 	MP_LIN_COPY,	  /* every matched tensor's bytes equal */
 	MP_LIN_DTYPE,	  /* values equal after rounding to the narrower type */
 	MP_LIN_PRUNE,	  /* zeros added, every survivor equal to R's value */
+	MP_LIN_QUANT,	  /* U's values on a grid derived from R's */
+	MP_LIN_PERMUTED,  /* R with hidden units (rows/columns) permuted */
 	MP_LIN_FINETUNE,  /* every tensor highly but imperfectly correlated */
 	MP_LIN_UNRELATED, /* tensors in common, correlations near 0 */
 	MP_LIN_UNCLEAR,	  /* tensors in common, none of the above */
@@ -43,6 +63,30 @@ enum mp_prune_shape {
 	MP_PRUNE_UNSTRUCTURED,
 };
 
+/* Quantization grids, tried in this order on each tensor (see
+ * lineage_quant.c for the formulas). */
+enum mp_quant_grid {
+	MP_QGRID_INT8_TENSOR,  /* int8 symmetric per tensor: max|R| / 127 */
+	MP_QGRID_INT8_ASYM,    /* int8 asymmetric per tensor: (max-min) / 255 */
+	MP_QGRID_INT8_CHANNEL, /* int8 symmetric per output channel */
+	MP_QGRID_INT4_CHANNEL, /* int4 symmetric per output channel: max / 7 */
+	MP_QGRID_Q8_0,	       /* int8 symmetric, blocks of 32 (ggml Q8_0) */
+	MP_QGRID_INT4_B32,     /* int4 symmetric, blocks of 32: max / 7 */
+	MP_QGRID_N
+};
+
+/* One permutation of hidden units shared by some tensors' axes: U's unit
+ * i is R's unit perm[i]. */
+struct mp_lineage_perm {
+	uint64_t units, moved; /* length; units with perm[i] != i */
+	size_t ntensors;       /* tensor axes carrying it */
+	/* the first tensors (borrowed from U) and their axes (0 the first:
+	 * rows of a matrix; 1 its columns) */
+	const char *tensor[MP_LIN_PERM_TENSORS];
+	int axis[MP_LIN_PERM_TENSORS];
+	uint64_t first[MP_LIN_PERM_SHOW]; /* perm[0..min(units, SHOW)) */
+};
+
 /* One tensor that moved (fine-tune): 1 - cosine and ||U-R|| / ||R||. */
 struct mp_lineage_moved {
 	const char *name; /* borrowed from U */
@@ -51,10 +95,11 @@ struct mp_lineage_moved {
 
 struct mp_lineage {
 	enum mp_lineage_kind kind;
-	/* R derives from U (only for MP_LIN_PRUNE: R is the pruned one) */
+	/* R derives from U (MP_LIN_PRUNE, MP_LIN_QUANT: R is the pruned or
+	 * quantized one) */
 	bool reversed;
 	const char *confidence; /* "certain", "high", "medium" or "low" */
-	char evidence[768];	/* one line of plain words */
+	char evidence[1024];	/* one line of plain words */
 	/* Tensor counts: matched by name and shape, same name other shape,
 	 * only in U, only in R; matched with identical bytes. */
 	size_t matched, shape_differs, only_u, only_r, identical;
@@ -71,13 +116,29 @@ struct mp_lineage {
 	const char *worst; /* borrowed from U */
 	struct mp_lineage_moved moved[MP_LIN_TOP];
 	int nmoved;
+	/* quantization (R quantized when reversed): the grid holding most
+	 * values, its bits and block (values per block; 0 per tensor or
+	 * per channel); tensors on each grid and on any; the largest |U - R|
+	 * in steps of the grid (at most 1/2 + rounding). */
+	enum mp_quant_grid grid;
+	int qbits;
+	uint64_t qblock;
+	size_t on_grid, on_grid_by[MP_QGRID_N];
+	double max_steps;
+	/* permuted units: the permutations (the first MP_LIN_PERM_MAX of
+	 * nperm_all), the tensors that carry one */
+	struct mp_lineage_perm perm[MP_LIN_PERM_MAX];
+	int nperm, nperm_all;
+	size_t permuted;
 };
 
 /* Decide the relation of u to r (tensors matched by name and shape; values
- * read in blocks). When u is no copy, conversion or pruning of r but they
- * share tensors, r pruned from u is tried too (out->reversed). *out owns nothing and borrows
- * tensor names from u and r, so it is valid while both are open. Errors:
- * out of memory. The evidence calls u "A" and r "B". */
+ * read in blocks). Rules from the tightest: copy, dtype conversion,
+ * pruning, quantization (u on a grid of r; then r on a grid of u,
+ * out->reversed), permuted units, r pruned from u (out->reversed),
+ * fine-tune, unrelated, unclear. *out owns nothing and borrows tensor
+ * names from u and r, so it is valid while both are open. Errors: out of
+ * memory. The evidence calls u "A" and r "B". */
 mp_status mp_lineage_pair(const struct mp_model *u, const struct mp_model *r,
 			  struct mp_lineage *out, struct mp_error *err);
 
@@ -85,6 +146,21 @@ mp_status mp_lineage_pair(const struct mp_model *u, const struct mp_model *r,
  * ("2:4", "whole rows", ...). */
 const char *mp_lineage_kind_name(enum mp_lineage_kind k);
 const char *mp_prune_shape_name(enum mp_prune_shape s);
+/* Words for a grid ("int8 symmetric per tensor", ...), its bits and its
+ * block (0 when per tensor or per channel). */
+const char *mp_quant_grid_name(enum mp_quant_grid g);
+int mp_quant_grid_bits(enum mp_quant_grid g);
+uint64_t mp_quant_grid_block(enum mp_quant_grid g);
+
+/* The whole permutation number layer (0 <= layer < nperm_all of
+ * mp_lineage_pair(u, r)) of U's hidden units against R's: *perm [*n]
+ * allocated (free() it), U's unit i is R's unit (*perm)[i]. Errors: no
+ * such permutation (MP_ENOENT: u is no permutation of r, or layer out of
+ * range), out of memory. */
+mp_status mp_lineage_permutation(const struct mp_model *u,
+				 const struct mp_model *r, int layer,
+				 uint64_t **perm, uint64_t *n,
+				 struct mp_error *err);
 
 /* Mixing coefficients of one tensor, or of the whole model. */
 struct mp_merge_tensor {
