@@ -125,6 +125,11 @@ struct mp_view *mp_view_identify_new(struct mp_tui *t,
 /* Identify model mi of the data against the other models and push the
  * identify view; false (and a message) on failure. */
 bool mp_tui_identify_model(struct mp_tui *t, size_t mi);
+/* Fingerprint the model file or directory at path, identify it against
+ * the models of the data and push the identify view; errors name the
+ * file. */
+mp_status mp_tui_identify_file(struct mp_tui *t, const char *path,
+			       struct mp_error *err);
 
 /* Shared drawing helpers (view.c). */
 extern const struct mp_style mp_style_head, mp_style_sel, mp_style_dim;

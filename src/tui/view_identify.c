@@ -469,20 +469,37 @@ struct mp_view *mp_view_identify_new(struct mp_tui *t, struct mp_tui_ident *id)
 	return &v->base;
 }
 
+/* Push the view of id unless st says it failed. */
+static mp_status open_ident(struct mp_tui *t, mp_status st,
+			    struct mp_tui_ident *id, struct mp_error *err)
+{
+	if (st != MP_OK)
+		return st;
+	struct mp_view *v = mp_view_identify_new(t, id);
+	if (!v)
+		return mp_error_set(err, MP_ENOMEM, "out of memory");
+	mp_tui_push(t, v);
+	return MP_OK;
+}
+
 bool mp_tui_identify_model(struct mp_tui *t, size_t mi)
 {
 	struct mp_tui_ident *id;
 	struct mp_error err;
 	mp_tui_busy(t, "identifying");
-	if (mp_tui_ident_model(t->data, mi, NULL, &id, &err) != MP_OK) {
+	mp_status st = mp_tui_ident_model(t->data, mi, NULL, &id, &err);
+	if (open_ident(t, st, id, &err) != MP_OK) {
 		mp_tui_message(t, "%s", err.msg);
 		return false;
 	}
-	struct mp_view *v = mp_view_identify_new(t, id);
-	if (!v) {
-		mp_tui_message(t, "out of memory");
-		return false;
-	}
-	mp_tui_push(t, v);
 	return true;
+}
+
+mp_status mp_tui_identify_file(struct mp_tui *t, const char *path,
+			       struct mp_error *err)
+{
+	struct mp_tui_ident *id;
+	mp_tui_busy(t, "fingerprinting and identifying");
+	mp_status st = mp_tui_ident_file(t->data, path, NULL, &id, err);
+	return open_ident(t, st, id, err);
 }
