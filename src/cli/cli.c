@@ -5,6 +5,7 @@
 #include "modelinfo.h"
 #include "atomic_write.h"
 #include "registry.h"
+#include "arch.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -503,4 +504,13 @@ mp_status cli_load_model_info(const char *path, const char *registry_dir,
 	st = mp_model_info_from_registry(reg, out, err);
 	mp_registry_free(reg);
 	return st;
+}
+
+/* The signatures of file, or of the installed architectures.json
+ * (mp_arch_load_default); 1 after printing the error. */
+int cli_arch_load(const char *file, struct mp_arch_set **out)
+{
+	struct mp_error err;
+	return mp_arch_load_default(file, out, &err) == MP_OK ? 0
+							      : cli_fail(&err);
 }

@@ -340,15 +340,6 @@ static int add_arg(mp_json *args, const char *kv)
 	return 1;
 }
 
-/* The signatures of file, or of the installed architectures.json; 1 after
- * printing the error. */
-static int arch_load(const char *file, struct mp_arch_set **out)
-{
-	struct mp_error err;
-	return mp_arch_load_default(file, out, &err) == MP_OK ? 0
-							      : cli_fail(&err);
-}
-
 int cmd_fingerprint(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -466,7 +457,7 @@ int cmd_fingerprint(int argc, char **argv)
 		return cli_usage_error("fingerprint", "%s", err.msg);
 	}
 	struct mp_arch_set *archs = NULL;
-	if (want_arch && arch_load(sigfile, &archs) != 0) {
+	if (want_arch && cli_arch_load(sigfile, &archs) != 0) {
 		mp_json_free(args);
 		return CLI_EXIT_FAIL;
 	}

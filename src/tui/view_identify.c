@@ -55,9 +55,10 @@ static struct line *add(struct ident *v, enum kind k, const char *fmt, ...)
 	return l;
 }
 
-/* s wrapped at spaces into lines of at most w columns after indent
- * spaces (a word longer than a line is cut). */
-static void wrap(struct ident *v, const char *s, int indent, int w)
+/* s wrapped at spaces into lines of kind k of at most w columns after
+ * indent spaces (a word longer than a line is cut). */
+static void wrap_kind(struct ident *v, enum kind k, const char *s,
+		      int indent, int w)
 {
 	int room = w - indent, most = (int)sizeof v->lines[0].text - 1 - indent;
 	if (room > most)
@@ -75,11 +76,16 @@ static void wrap(struct ident *v, const char *s, int indent, int w)
 			if (cut == 0)
 				cut = room;
 		}
-		add(v, L_TEXT, "%*s%.*s", indent, "", cut, s);
+		add(v, k, "%*s%.*s", indent, "", cut, s);
 		s += cut;
 		while (*s == ' ')
 			s++;
 	}
+}
+
+static void wrap(struct ident *v, const char *s, int indent, int w)
+{
+	wrap_kind(v, L_TEXT, s, indent, w);
 }
 
 static const char *ref_name(const struct ident *v, size_t ref)
@@ -122,31 +128,15 @@ static void add_arch(struct ident *v)
 	    b->present, b->expected);
 }
 
-/* "fine-tune of beta (high confidence)", "no match". */
+/* mp_ident_verdict_text and the confidence. */
 static void verdict(const struct ident *v, char *buf, size_t size)
 {
 	const struct mp_ident_result *r = v->id->result;
-	const struct mp_ident_relation *rel = &r->relation;
-	const char *kind = mp_ident_kind_name(rel->kind);
-	if (rel->kind == MP_ID_NONE || (!r->match && rel->kind != MP_ID_UNRELATED)) {
-		snprintf(buf, size, "no match");
-	} else if (!r->match) {
-		snprintf(buf, size, "no match (%s: same architecture as %s)", kind,
-			 ref_name(v, rel->parent));
-	} else if (rel->kind == MP_ID_MERGE && rel->nparents > 1) {
-		size_t n = (size_t)snprintf(buf, size, "merge of");
-		for (int k = 0; k < rel->nparents && n < size; k++)
-			n += (size_t)snprintf(buf + n, size - n, "%s %s",
-					      k ? "," : "",
-					      ref_name(v, rel->parents[k]));
-		if (n < size)
-			snprintf(buf + n, size - n, " (%s confidence)",
-				 rel->confidence ? rel->confidence : "?");
-	} else {
-		snprintf(buf, size, "%s of %s (%s confidence)", kind,
-			 ref_name(v, rel->parent),
-			 rel->confidence ? rel->confidence : "?");
-	}
+	const char *conf = r->relation.confidence;
+	mp_ident_verdict_text(r, v->id->refs, buf, size);
+	size_t n = strlen(buf);
+	if (conf && n < size)
+		snprintf(buf + n, size - n, " (%s confidence)", conf);
 }
 
 static const struct mp_ident_score *parent_score(const struct ident *v)
@@ -256,8 +246,9 @@ static void build(struct ident *v, int w)
 		add(v, L_HEAD, "Unknown  %s", id->unknown ? id->unknown : "?");
 	}
 	add_arch(v);
-	verdict(v, buf, sizeof buf);
-	add(v, L_HEAD, "Verdict: %s", buf);
+	memcpy(buf, "Verdict: ", 9);
+	verdict(v, buf + 9, sizeof buf - 9);
+	wrap_kind(v, L_HEAD, buf, 0, w);
 	snprintf(buf, sizeof buf, "Relation: %s, decided on the %s. %s",
 		 mp_ident_kind_name(rel->kind),
 		 rel->from_files ? "files" : "sketches", rel->evidence);
@@ -321,7 +312,7 @@ static void draw_rank(struct ident *v, struct mp_canvas *c, int y,
 	mp_canvas_fit_middle(c, xa, y, 12, st, &v->base.app->caps,
 			     s->arch ? s->arch : "-");
 	mp_canvas_printf(c, xf, y, c->w - xf, st, "%6s %7s %4s%s",
-			 num(s->final, b[0]), num(s->pearson, b[1]),
+			 num(s->compatible ? s->final : NAN, b[0]), num(s->pearson, b[1]),
 			 isnan(s->coverage) ? "-"
 					    : (snprintf(b[2], 16, "%.0f",
 							100 * s->coverage),
