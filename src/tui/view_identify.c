@@ -1,9 +1,9 @@
 /* view_identify.c — where an unknown model comes from (mp_identify): its
  * architecture, the verdict, the relation to the best match with its
  * evidence wrapped to the screen, the merge coefficients as bars, the
- * tensors that moved most, were zeroed or renamed, and the ranking of the
- * references. A line cursor moves over everything; Enter on a ranking row
- * shows or hides that reference's scores. */
+ * ranking of the references, and the tensors that matched, moved most,
+ * were zeroed or renamed. A line cursor moves over everything; Enter on a
+ * ranking row shows or hides that reference's scores. */
 #include "tui_ident.h"
 #include "view.h"
 
@@ -255,8 +255,6 @@ static void build(struct ident *v, int w)
 	wrap(v, buf, 0, w);
 	add_merge(v);
 	add(v, L_TEXT, "%s", "");
-	add_tensors(v, w);
-	add(v, L_TEXT, "%s", "");
 	add(v, L_HEAD, "Ranking (%zu references, %zu compatible)", r->nscores,
 	    r->ncompatible);
 	if (r->nscores == 0)
@@ -268,6 +266,8 @@ static void build(struct ident *v, int w)
 		if (v->open[i])
 			add_score_detail(v, &r->scores[i], w);
 	}
+	add(v, L_TEXT, "%s", "");
+	add_tensors(v, w);
 	if (r->nkeys) {
 		add(v, L_TEXT, "%s", "");
 		size_t n = (size_t)snprintf(buf, sizeof buf,
