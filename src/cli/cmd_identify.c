@@ -97,9 +97,15 @@ static mp_status fp_of(const char *path, int threads,
 	*files = false;
 	if (mp_ends_with(path, ".json")) {
 		mp_json *j = NULL;
-		if (mp_json_load(path, 1ull << 32, &j, err) == MP_OK &&
-		    mp_json_get(j, "method")) {
-			mp_status st = mp_fp_from_json(j, path, out, err);
+		const mp_json *one = NULL;
+		if (mp_json_load(path, 1ull << 32, &j, err) == MP_OK) {
+			const mp_json *a = mp_json_get(j, "fingerprints");
+			one = mp_json_get(j, "method") ? j
+			      : mp_json_size(a) == 1 ? mp_json_at(a, 0)
+						     : NULL;
+		}
+		if (one) {
+			mp_status st = mp_fp_from_json(one, path, out, err);
 			mp_json_free(j);
 			if (st == MP_OK && strcmp((*out)->method, "tensors")) {
 				st = mp_error_set(err, MP_EINVAL,
@@ -271,6 +277,13 @@ static void print_text(const struct mp_ident_result *r,
 	printf("unknown: %s (%zu tensors, %llu parameters)\n", cli_esc(upath),
 	       u->ntensors, (unsigned long long)u->params);
 	print_arch(r->arch);
+	if (r->ncompatible) {
+		const struct mp_ident_score *b = &r->scores[0];
+		printf("tensor set: as reference %s, %zu of %zu tensors "
+		       "paired%s\n",
+		       cli_esc(refs[b->ref].name), b->matched, u->ntensors,
+		       b->renamed ? " (some by content, renamed)" : "");
+	}
 	printf("key tensors: %s, %zu tensor%s\n",
 	       r->selection == MP_SEL_SEED
 		   ? "the architecture's weights (seed 003)"
