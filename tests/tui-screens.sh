@@ -65,6 +65,8 @@ matrices|80x24|1|2M
 models-search-back|80x24|1|/pose<Enter>N
 models-filter|80x24|1||face
 pairs-filter|80x24|1|4|blaze<Enter>j
+identify|80x24|1|i
+identify-scores|80x24|1|ijjjjjjjjjj<Enter>
 SCREENS
 ok "golden screens"
 
@@ -77,6 +79,35 @@ for size in 20x6 21x7 33x9 80x24 203x61; do
 	[ "$(wc -l < "$T/s")" -eq "${size#*x}" ] || fail "size $size: $(wc -l < "$T/s") rows"
 done
 ok "every view at 20x6 .. 203x61"
+
+# the identify view (i on the first model) at the smallest and a large size
+for size in 20x6 203x61; do
+	NO_COLOR=1 tui --size "$size" --screen 'ij<Enter>G<PgUp>/x<Enter><Esc>' > "$T/s" ||
+		fail "identify at $size: exit $?"
+	[ "$(wc -l < "$T/s")" -eq "${size#*x}" ] || fail "identify at $size: $(wc -l < "$T/s") rows"
+done
+ok "the identify view at 20x6 and 203x61"
+
+# --identify: a model file against the demo registry opens on the view;
+# a missing file is one error line naming it, exit 1
+model_a "$T/a.safetensors"
+"$MP_BIN" tui --identify "$T/a.safetensors" --against "$demo/registry" \
+	--screen '' > "$T/id" || fail "tui --identify: exit $?"
+sed -n 1p "$T/id" | grep -q '^ modelprint | identify |' &&
+	sed -n 2p "$T/id" | grep -qx 'Unknown  a.safetensors: 2 tensors, 6 parameters' &&
+	grep -q '^Verdict: ' "$T/id" || fail "tui --identify: $(head -3 "$T/id")"
+ok "tui --identify FILE --against REGISTRY"
+rc=0
+"$MP_BIN" tui --identify "$T/nope.safetensors" --against "$demo/registry" \
+	--screen '' > "$T/id" 2> "$T/id.err" || rc=$?
+[ "$rc" -eq 1 ] && [ "$(wc -l < "$T/id.err")" -eq 1 ] &&
+	grep -q "nope.safetensors" "$T/id.err" && [ ! -s "$T/id" ] ||
+	fail "tui --identify MISSING: exit $rc, $(cat "$T/id.err")"
+rc=0
+"$MP_BIN" tui --registry "$demo/registry" --against "$demo/registry" \
+	--screen '' > /dev/null 2> "$T/id.err" || rc=$?
+[ "$rc" -eq 2 ] || fail "--registry and --against: exit $rc"
+ok "tui --identify: a missing file and a doubled registry are errors"
 
 # every key of the table is in the man page's KEYS section and back
 sed -n '/^\.SH KEYS/,/^\.SH [^K]/p' "$MP_SRCDIR/man/modelprint-tui.1" |

@@ -20,10 +20,11 @@ tmux -L "$S" set-option -g status off >/dev/null
 
 screen() { tmux -L "$S" capture-pane -p; }
 keys() { tmux -L "$S" send-keys "$@"; }
-# wait_for TEXT: until the pane shows TEXT (10 s at most)
+# wait_for TEXT [TENTHS]: until the pane shows TEXT (10 s at most, or
+# TENTHS tenths of a second)
 wait_for() {
 	i=0
-	while [ $i -lt 100 ]; do
+	while [ $i -lt "${2:-100}" ]; do
 		screen | grep -qF -- "$1" && return 0
 		sleep 0.1
 		i=$((i + 1))
@@ -124,6 +125,17 @@ keys "\"$MP_BIN\"; echo DONE-\$?" Enter
 wait_for "modelprint | models | spectral/cosine (8/10)" &&
 	wait_for "demo data: no registry at $HOME/.local/share/modelprint" && keys q
 wait_for "DONE-0" && ok "no arguments on a terminal open the demo and say so"
+
+# --identify on a model file against the demo registry: the identify view
+# first (identify takes 4-5 s of CPU on the demo: up to 60 s allowed on a
+# loaded machine), Esc shows the models view, q quits
+model_a "$T/a.safetensors"
+keys clear Enter
+keys "\"$MP_BIN\" tui --identify '$T/a.safetensors' --against \"$demo/registry\"; echo DONE-\$?" Enter
+wait_for "modelprint | identify" 600 && wait_for "Unknown  a.safetensors" &&
+	wait_for "Verdict: " && keys Escape &&
+	wait_for "modelprint | models" && keys q
+wait_for "DONE-0" && ok "tui --identify: the identify view, Esc, q"
 
 # a terminal without cursor addressing: refused before anything is drawn,
 # one line naming the terminal and what to use instead, tty modes kept

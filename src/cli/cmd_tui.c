@@ -14,6 +14,7 @@
 static const char usage_text[] =
 	"usage: modelprint tui [--registry DIR] [--results DIR|FILE]\n"
 	"                      [--model-info FILE] [--keys]\n"
+	"                      [--identify MODEL [--against REGISTRY]]\n"
 	"                      [--screen KEYS [--size WxH]]\n"
 	"\n"
 	"Browse models, similarity heatmaps and model details in the\n"
@@ -29,6 +30,11 @@ static const char usage_text[] =
 	"  --model-info FILE  names, families and types (JSON array of\n"
 	"                   model_id, family, model_type, display_name);\n"
 	"                   default: the registry's\n"
+	"  --identify MODEL open on where MODEL (a file or directory) comes\n"
+	"                   from: its tensors fingerprint identified against\n"
+	"                   the models of the registry (modelprint-identify(1))\n"
+	"  --against DIR    the registry to identify against (same as\n"
+	"                   --registry)\n"
 	"  --keys           print the key table (key, view, action) and exit\n"
 	"  --screen KEYS    no terminal: replay the key script KEYS (e.g.\n"
 	"                   'jj<Enter>') and print the screen as text\n"
@@ -187,6 +193,13 @@ static int screen(const struct mp_tui_paths *p, const char *script, int w,
 	struct mp_tui *t = mp_tui_new(d, mp_term_caps_from_env());
 	struct mp_canvas *c = mp_canvas_new(w, h);
 	char *text = NULL;
+	if (t && p->identify &&
+	    mp_tui_identify_file(t, p->identify, &err) != MP_OK) {
+		mp_tui_free(t);
+		mp_canvas_free(c);
+		mp_tui_data_free(d);
+		return cli_fail(&err);
+	}
 	if (t && c) {
 		mp_tui_draw(t, c); /* views learn the screen size */
 		for (int i = 0; i < nk && !t->quit; i++) {
@@ -212,6 +225,8 @@ int cmd_tui(int argc, char **argv)
 		{"registry", required_argument, NULL, 'r'},
 		{"results", required_argument, NULL, 'R'},
 		{"model-info", required_argument, NULL, 'i'},
+		{"identify", required_argument, NULL, 'I'},
+		{"against", required_argument, NULL, 'a'},
 		{"keys", no_argument, NULL, 'k'},
 		{"screen", required_argument, NULL, 's'},
 		{"size", required_argument, NULL, 'z'},
@@ -223,7 +238,15 @@ int cmd_tui(int argc, char **argv)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'r': p.registry = optarg; break;
+		case 'r':
+		case 'a':
+			if (p.registry)
+				return cli_usage_error("tui", "give the registry "
+							      "once (--registry "
+							      "or --against)");
+			p.registry = optarg;
+			break;
+		case 'I': p.identify = optarg; break;
 		case 'R': p.results = optarg; break;
 		case 'i': p.model_info = optarg; break;
 		case 'k': return print_keys();

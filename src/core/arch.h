@@ -61,6 +61,11 @@ struct mp_arch_result {
 mp_status mp_arch_load(const char *path, struct mp_arch_set **out,
 		       struct mp_error *err);
 void mp_arch_free(struct mp_arch_set *s);
+/* Load file, or when file is NULL the installed architectures.json (the
+ * data directory, else the source tree's data/) (arch_default.c). Errors:
+ * MP_ENOENT when there is none, naming both places; mp_arch_load's. */
+mp_status mp_arch_load_default(const char *file, struct mp_arch_set **out,
+			       struct mp_error *err);
 
 /* name without the set's prefixes and wrappers (longest first, repeated:
  * "state_dict.model.diffusion_model.x" -> "x"); a pointer into name. */

@@ -26,7 +26,8 @@ enum {
 	X(VIEW_HEATMAP) X(VIEW_STATS) X(VIEW_PAIRS) X(FIT) X(SCALE)          \
 	X(AGGREGATE) X(COLUMNS) X(VIEW_CLUSTERS) X(CUT_LOOSER)               \
 	X(CUT_TIGHTER) X(COLLAPSE) X(QUIT_ALL) X(SEARCH_PREV) X(HALF_UP)     \
-	X(HALF_DOWN) X(LIST_FILTER) X(MATRIX_PICK) X(MATRIX_PREV)
+	X(HALF_DOWN) X(LIST_FILTER) X(MATRIX_PICK) X(MATRIX_PREV)    \
+	X(IDENTIFY)
 
 enum mp_action {
 #define MP_X_ACT(a) MP_ACT_##a,
@@ -91,6 +92,10 @@ enum mp_action {
 	  "open the selected model, group or pair")                           \
 	X('s', "s", SORT, "models", "sort by the next column")                \
 	X('S', "S", SORT_REVERSE, "models", "reverse the sort order")         \
+	X('i', "i", IDENTIFY, "models",                                       \
+	  "identify the model against the other models")                      \
+	X(MP_KEY_ENTER, "Enter", ENTER, "identify",                           \
+	  "show or hide the scores of the reference of the row")              \
 	X('+', "+", ZOOM_IN, "heatmap", "zoom in")                            \
 	X('=', "=", ZOOM_IN, "heatmap", "zoom in")                            \
 	X('-', "-", ZOOM_OUT, "heatmap", "zoom out")                          \

@@ -322,8 +322,10 @@ int mp_term_run(const struct mp_tui_paths *paths)
 		rc = 1;
 	} else {
 		t->busy = on_busy;
-		rc = loop(&tm, t);
-		if (rc)
+		if (paths->identify &&
+		    mp_tui_identify_file(t, paths->identify, &err) != MP_OK)
+			rc = 1;
+		else if ((rc = loop(&tm, t)))
 			snprintf(err.msg, sizeof err.msg, "out of memory");
 	}
 	erase();

@@ -38,10 +38,12 @@ struct mp_tui_data {
 
 /* Where the data comes from; any member may be NULL. fingerprints is the
  * fingerprints.json `run` wrote beside results; origin a sentence on where
- * all this was found, shown on the first screen. */
+ * all this was found, shown on the first screen; identify a model to
+ * identify against the models of the data (mp_tui_identify_file). */
 struct mp_tui_paths {
 	const char *registry, *results, *model_info;
 	const char *fingerprints, *origin;
+	const char *identify; /* a model file: open on its identify view */
 };
 
 /* Progress of a long load: what is being read, done of total steps;

@@ -430,6 +430,34 @@ bool mp_list_search(size_t *cur, size_t n, int dir,
 	return false;
 }
 
+bool mp_list_click(size_t *cur, size_t top, size_t n, int rows, int y0,
+		   int y)
+{
+	size_t i = top + (size_t)(y - y0);
+	if (y < y0 || y >= y0 + rows || i >= n)
+		return false;
+	if (i == *cur)
+		return true;
+	*cur = i;
+	return false;
+}
+
+void *mp_tui_grow(void *arr, size_t *n, size_t *cap, size_t size)
+{
+	void **a = arr;
+	if (*n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 64;
+		void *p = realloc(*a, nc * size);
+		if (!p)
+			return NULL;
+		*a = p;
+		*cap = nc;
+	}
+	char *e = (char *)*a + (*n)++ * size;
+	memset(e, 0, size);
+	return e;
+}
+
 bool mp_tui_match(const char *hay, const char *needle)
 {
 	size_t n = strlen(needle);

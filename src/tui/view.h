@@ -117,6 +117,19 @@ struct mp_view *mp_view_cluster_new(struct mp_tui *t);
 struct mp_view *mp_view_pair_new(struct mp_tui *t, size_t a, size_t b);
 /* The matrices of the results file; Enter holds the one selected. */
 struct mp_view *mp_view_matrices_new(struct mp_tui *t);
+/* Where a model comes from (tui_ident.h): takes id (freed when the view
+ * is, or at once on failure). */
+struct mp_tui_ident;
+struct mp_view *mp_view_identify_new(struct mp_tui *t,
+				     struct mp_tui_ident *id);
+/* Identify model mi of the data against the other models and push the
+ * identify view; false (and a message) on failure. */
+bool mp_tui_identify_model(struct mp_tui *t, size_t mi);
+/* Fingerprint the model file or directory at path, identify it against
+ * the models of the data and push the identify view; errors name the
+ * file. */
+mp_status mp_tui_identify_file(struct mp_tui *t, const char *path,
+			       struct mp_error *err);
 
 /* Shared drawing helpers (view.c). */
 extern const struct mp_style mp_style_head, mp_style_sel, mp_style_dim;
@@ -139,6 +152,15 @@ void mp_list_clamp(size_t *cur, size_t *top, size_t n, int rows);
 bool mp_list_search(size_t *cur, size_t n, int dir,
 		    bool (*hit)(const void *ctx, size_t i, const char *text),
 		    const void *ctx, const char *text);
+/* A click at screen row y on a list whose row `top` is drawn at screen row
+ * y0, rows rows high, of n rows: on the cursor's row true (open it), on
+ * another row the cursor moves there (false), outside nothing (false). */
+bool mp_list_click(size_t *cur, size_t top, size_t n, int rows, int y0,
+		   int y);
+/* One more zeroed element of size bytes at the end of *arr (n used, cap
+ * allocated, doubling from 64); NULL when out of memory (nothing
+ * changes). */
+void *mp_tui_grow(void *arr, size_t *n, size_t *cap, size_t size);
 /* Case-insensitive substring test. */
 bool mp_tui_match(const char *hay, const char *needle);
 /* A character of the plain ramp " .:-=+*#%@" for t in [0, 1]. */

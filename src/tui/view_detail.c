@@ -41,16 +41,10 @@ static struct line *add(struct detail *d, enum kind k, const char *fmt, ...)
 static struct line *add(struct detail *d, enum kind k, const char *fmt, ...)
 {
 	static struct line dummy;
-	if (d->nlines == d->cap) {
-		size_t nc = d->cap ? d->cap * 2 : 64;
-		void *p = realloc(d->lines, nc * sizeof *d->lines);
-		if (!p)
-			return &dummy; /* the line is lost, nothing else */
-		d->lines = p;
-		d->cap = nc;
-	}
-	struct line *l = &d->lines[d->nlines++];
-	memset(l, 0, sizeof *l);
+	struct line *l = mp_tui_grow(&d->lines, &d->nlines, &d->cap,
+				      sizeof *l);
+	if (!l)
+		l = &dummy; /* the line is lost, nothing else */
 	l->kind = k;
 	va_list ap;
 	va_start(ap, fmt);
@@ -339,13 +333,8 @@ static bool action(struct mp_view *v, enum mp_action a)
 static void click(struct mp_view *v, int x, int y)
 {
 	struct detail *d = (struct detail *)v;
-	size_t i = d->top + (size_t)(y - 1);
-	if (y >= 1 && y < 1 + d->rows && i < d->nlines) {
-		if (i == d->cur)
-			open_near(d);
-		else
-			d->cur = i;
-	}
+	if (mp_list_click(&d->cur, d->top, d->nlines, d->rows, 1, y))
+		open_near(d);
 }
 
 static bool hit(const void *ctx, size_t i, const char *text)

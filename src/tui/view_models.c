@@ -221,6 +221,10 @@ static bool action(struct mp_view *v, enum mp_action a)
 		m->reverse = !m->reverse;
 		sort(m);
 		return true;
+	case MP_ACT_IDENTIFY:
+		if (m->cur < m->nshown)
+			mp_tui_identify_model(m->base.app, m->order[m->cur]);
+		return true;
 	default: return false;
 	}
 }
