@@ -198,6 +198,7 @@ static void each_common(const struct ident_ctx *c, const size_t *set, int k,
 struct gctx {
 	int k;
 	struct mgram g;
+	uint64_t values; /* sketch positions used */
 };
 
 static void gram_one(void *ctx, const float *u, const float *const *r,
@@ -212,6 +213,7 @@ static void gram_one(void *ctx, const float *u, const float *const *r,
 			ok = ok && isfinite(r[i][p]);
 		if (!ok)
 			continue;
+		x->values++;
 		x->g.uu += w * u[p] * (double)u[p];
 		for (int i = 0; i < x->k; i++) {
 			x->g.b[i] += w * r[i][p] * (double)u[p];
@@ -256,12 +258,14 @@ static double residual_of(const struct ident_ctx *c, const size_t *set, int k,
 	return x.uu > 0 ? sqrt(x.e / x.uu) : NAN;
 }
 
-static void fit(const struct ident_ctx *c, const size_t *set, int k,
+/* Fit the coefficients; false when too few values back them. */
+static bool fit(const struct ident_ctx *c, const size_t *set, int k,
 		double *coef)
 {
 	struct gctx x = {.k = k};
 	each_common(c, set, k, gram_one, &x);
 	mp_nnls(k, x.g.G, x.g.b, coef);
+	return x.values >= (uint64_t)MP_ID_MERGE_MIN_VALUES * (uint64_t)k;
 }
 
 /* Try U as a merge of the best reference and up to three more compatible
@@ -279,7 +283,8 @@ static bool try_merge(const struct ident_ctx *c, struct mp_ident_relation *rel)
 	double coef[MP_NNLS_MAX], one;
 	fit(c, set, 1, &one);
 	double single = residual_of(c, set, 1, &one);
-	fit(c, set, k, coef);
+	if (!fit(c, set, k, coef))
+		return false;
 	int kept = 0;
 	for (int i = 0; i < k; i++)
 		if (coef[i] >= MP_ID_MERGE_MIN_COEF)
@@ -592,9 +597,11 @@ mp_status ident_relation(struct ident_ctx *c, struct mp_error *err)
 		rel->kind = MP_ID_NONE;
 		snprintf(rel->evidence, sizeof rel->evidence,
 			 "no reference of a compatible architecture among %zu "
-			 "(same architecture and at least %.0f %% of the "
-			 "tensors in common)",
-			 c->nrefs, 100 * MP_ID_MIN_OVERLAP);
+			 "(same architecture, and tensors in common at least "
+			 "%.0f %% of the smaller model's and %.0f %% of the "
+			 "larger's)",
+			 c->nrefs, 100 * MP_ID_MIN_OVERLAP,
+			 100 * MP_ID_MIN_SHARE);
 		return MP_OK;
 	}
 	bool exact_copy = b->exact >= 1 && isnan(b->pearson);

@@ -155,6 +155,11 @@ static void compat(const struct ident_ctx *c, size_t ri,
 		snprintf(s->why, sizeof s->why,
 			 "only %zu of %zu tensors in common", p->matched,
 			 small);
+	} else if ((double)p->matched <
+		   MP_ID_MIN_SHARE * (double)(nu > nr ? nu : nr)) {
+		snprintf(s->why, sizeof s->why,
+			 "only %zu of %zu tensors in common", p->matched,
+			 nu > nr ? nu : nr);
 	} else {
 		s->compatible = true;
 	}

@@ -16,6 +16,9 @@
  * and shape, or by content when renamed) are at least this share of the
  * smaller set. */
 #define MP_ID_MIN_OVERLAP 0.5
+/* ... and at least this share of the larger set (a two-tensor file does
+ * not share an architecture with a model of hundreds). */
+#define MP_ID_MIN_SHARE 0.1
 /* A reference is a parent when its (coverage-penalised) final score and
  * its Pearson score reach these. */
 #define MP_ID_RELATED_FINAL 0.3
@@ -31,6 +34,8 @@
  * MP_ID_MERGE_MIN_COEF. */
 #define MP_ID_MERGE_RESIDUAL 0.1
 #define MP_ID_MERGE_MIN_COEF 0.02
+/* ... fitted on at least this many sketch values per parent. */
+#define MP_ID_MERGE_MIN_VALUES 64
 /* Dynamic selection keeps at most this many tensors. */
 #define MP_ID_DYNAMIC_MAX 16
 
