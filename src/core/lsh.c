@@ -1,0 +1,376 @@
+/* lsh.c — random-hyperplane codes of `tensors` fingerprints, their blob
+ * form and the similarity estimate between two sets of codes (lsh.h). */
+#include "lsh.h"
+
+#include "dtype.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BLOB_HEAD 24
+#define BLOB_REC 24
+
+/* cos(pi * h / 64) for h = 0..64 (python3: math.cos(math.pi * h / 64),
+ * 17 significant digits; h = 32 set to 0). */
+static const double cos_tab[MP_LSH_BITS + 1] = {
+	1, 0.99879545620517241, 0.99518472667219693,
+	0.98917650996478101, 0.98078528040323043, 0.97003125319454397,
+	0.95694033573220882, 0.94154406518302081, 0.92387953251128674,
+	0.90398929312344334, 0.88192126434835505, 0.85772861000027212,
+	0.83146961230254524, 0.80320753148064494, 0.77301045336273699,
+	0.74095112535495911, 0.70710678118654757, 0.67155895484701833,
+	0.63439328416364549, 0.59569930449243347, 0.55557023301960229,
+	0.51410274419322166, 0.47139673682599781, 0.4275550934302822,
+	0.38268343236508984, 0.33688985339222005, 0.29028467725446233,
+	0.24298017990326398, 0.19509032201612833, 0.14673047445536175,
+	0.09801714032956077, 0.049067674327418126, 0,
+	-0.049067674327418008, -0.098017140329560645, -0.14673047445536164,
+	-0.19509032201612819, -0.24298017990326387, -0.29028467725446216,
+	-0.33688985339221994, -0.38268343236508973, -0.42755509343028186,
+	-0.4713967368259977, -0.51410274419322166, -0.55557023301960196,
+	-0.59569930449243336, -0.63439328416364538, -0.67155895484701844,
+	-0.70710678118654746, -0.74095112535495888, -0.77301045336273699,
+	-0.80320753148064483, -0.83146961230254535, -0.85772861000027201,
+	-0.88192126434835494, -0.90398929312344334, -0.92387953251128674,
+	-0.9415440651830207, -0.95694033573220882, -0.97003125319454397,
+	-0.98078528040323043, -0.98917650996478101, -0.99518472667219682,
+	-0.99879545620517241, -1,
+};
+
+static uint64_t mix64(uint64_t z)
+{
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static uint64_t splitmix(uint64_t *s)
+{
+	return mix64(*s += 0x9e3779b97f4a7c15ULL);
+}
+
+/* FNV-1a over n bytes, then mixed. */
+static uint64_t hash_bytes(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+static uint64_t shape_hash(int ndim, const uint64_t *shape)
+{
+	unsigned char buf[8];
+	uint64_t h = 0xcbf29ce484222325ULL;
+	uint64_t d = (uint64_t)ndim;
+	for (int k = -1; k < ndim; k++) {
+		uint64_t v = k < 0 ? d : shape[k];
+		for (int i = 0; i < 8; i++)
+			buf[i] = (unsigned char)(v >> (8 * i));
+		h = hash_bytes(h, buf, 8);
+	}
+	return mix64(h);
+}
+
+static uint64_t name_hash(const char *name)
+{
+	return mix64(hash_bytes(0xcbf29ce484222325ULL, name, strlen(name)));
+}
+
+/* n standard Gaussians for hyperplane j of shape hash sh (Box-Muller over
+ * 53-bit uniforms). */
+static void hyperplane(uint64_t sh, unsigned j, uint32_t n, double *r)
+{
+	uint64_t s = mix64(sh ^ mix64(0x6c73680000000000ULL + j));
+	for (uint32_t i = 0; i < n; i += 2) {
+		double u1 = ((double)(splitmix(&s) >> 11) + 1.0) * 0x1p-53;
+		double u2 = (double)(splitmix(&s) >> 11) * 0x1p-53;
+		double rad = sqrt(-2.0 * log(u1)), a = 2.0 * 3.14159265358979323846 * u2;
+		r[i] = rad * cos(a);
+		if (i + 1 < n)
+			r[i + 1] = rad * sin(a);
+	}
+}
+
+void mp_lsh_fp_args(const struct mp_fingerprint *fp, uint64_t *sketch_size,
+		    uint64_t *seed)
+{
+	*sketch_size = MP_SKETCH_DEFAULT;
+	*seed = 0;
+	const mp_json *v = fp->args ? mp_json_get(fp->args, "sketch_size")
+				    : NULL;
+	uint64_t x;
+	if (v && mp_json_uint(v, &x))
+		*sketch_size = x;
+	v = fp->args ? mp_json_get(fp->args, "seed") : NULL;
+	if (v && mp_json_uint(v, &x))
+		*seed = x;
+}
+
+static int cmp_rec(const void *pa, const void *pb)
+{
+	const struct mp_lsh_rec *a = pa, *b = pb;
+	if (a->shape_hash != b->shape_hash)
+		return a->shape_hash < b->shape_hash ? -1 : 1;
+	if (a->name_hash != b->name_hash)
+		return a->name_hash < b->name_hash ? -1 : 1;
+	return (a->code > b->code) - (a->code < b->code);
+}
+
+/* One eligible tensor while coding: its index and shape hash. */
+struct pend {
+	uint64_t sh;
+	uint32_t n;
+	size_t t;
+};
+
+static int cmp_pend(const void *pa, const void *pb)
+{
+	const struct pend *a = pa, *b = pb;
+	if (a->sh != b->sh)
+		return a->sh < b->sh ? -1 : 1;
+	if (a->n != b->n)
+		return a->n < b->n ? -1 : 1;
+	return (a->t > b->t) - (a->t < b->t);
+}
+
+/* The centred sketch of t in c[0..n); false when it is constant (or has
+ * no finite value). */
+static bool centre(const struct mp_tensor_fp *t, double *c)
+{
+	double sum = 0;
+	uint32_t fin = 0;
+	for (uint32_t i = 0; i < t->nsketch; i++)
+		if (isfinite(t->sketch[i])) {
+			sum += t->sketch[i];
+			fin++;
+		}
+	if (fin == 0)
+		return false;
+	double mean = sum / fin;
+	bool varies = false;
+	for (uint32_t i = 0; i < t->nsketch; i++) {
+		double v = t->sketch[i];
+		c[i] = isfinite(v) ? v - mean : 0;
+		varies = varies || c[i] != 0;
+	}
+	return varies;
+}
+
+static uint64_t project(const double *planes, uint32_t n, const double *c)
+{
+	uint64_t code = 0;
+	for (unsigned j = 0; j < MP_LSH_BITS; j++) {
+		const double *r = planes + (size_t)j * n;
+		double dot = 0;
+		for (uint32_t i = 0; i < n; i++)
+			dot += r[i] * c[i];
+		if (dot > 0)
+			code |= 1ULL << j;
+	}
+	return code;
+}
+
+mp_status mp_lsh_codes(const struct mp_fingerprint *fp,
+		       struct mp_lsh_codes **out, struct mp_error *err)
+{
+	*out = NULL;
+	if (!fp->method || strcmp(fp->method, "tensors") != 0)
+		return mp_error_set(err, MP_EINVAL,
+				    "locality-sensitive codes need a 'tensors' "
+				    "fingerprint");
+	struct mp_lsh_codes *c = calloc(1, sizeof *c);
+	size_t nt = fp->ntensors;
+	struct pend *p = malloc((nt ? nt : 1) * sizeof *p);
+	uint32_t maxn = 0;
+	size_t np = 0;
+	for (size_t i = 0; p && i < nt; i++) {
+		const struct mp_tensor_fp *t = &fp->tensors[i];
+		if (!mp_dtype_is_float(t->dtype) || !t->sketch ||
+		    t->nsketch < MP_LSH_MIN_SKETCH)
+			continue;
+		p[np++] = (struct pend){shape_hash(t->ndim, t->shape),
+					t->nsketch, i};
+		if (t->nsketch > maxn)
+			maxn = t->nsketch;
+	}
+	double *planes = malloc(((size_t)maxn * MP_LSH_BITS + 1) * sizeof *planes);
+	double *cen = malloc(((size_t)maxn + 1) * sizeof *cen);
+	if (c)
+		c->recs = malloc((np ? np : 1) * sizeof *c->recs);
+	if (!c || !p || !planes || !cen || !c->recs) {
+		free(p);
+		free(planes);
+		free(cen);
+		mp_lsh_codes_free(c);
+		return mp_error_set(err, MP_ENOMEM, "out of memory");
+	}
+	mp_lsh_fp_args(fp, &c->sketch_size, &c->seed);
+	qsort(p, np, sizeof *p, cmp_pend);
+	for (size_t i = 0; i < np; i++) {
+		if (i == 0 || p[i].sh != p[i - 1].sh || p[i].n != p[i - 1].n)
+			for (unsigned j = 0; j < MP_LSH_BITS; j++)
+				hyperplane(p[i].sh, j, p[i].n,
+					   planes + (size_t)j * p[i].n);
+		const struct mp_tensor_fp *t = &fp->tensors[p[i].t];
+		if (!centre(t, cen))
+			continue;
+		c->recs[c->n++] = (struct mp_lsh_rec){
+			p[i].sh, name_hash(t->name), project(planes, p[i].n, cen)};
+	}
+	qsort(c->recs, c->n, sizeof *c->recs, cmp_rec);
+	free(p);
+	free(planes);
+	free(cen);
+	*out = c;
+	return MP_OK;
+}
+
+void mp_lsh_codes_free(struct mp_lsh_codes *c)
+{
+	if (c)
+		free(c->recs);
+	free(c);
+}
+
+static void put64(unsigned char *b, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		b[i] = (unsigned char)(v >> (8 * i));
+}
+
+static uint64_t get64(const unsigned char *b)
+{
+	uint64_t v = 0;
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | b[i];
+	return v;
+}
+
+mp_status mp_lsh_encode(const struct mp_lsh_codes *c, unsigned char **blob,
+			size_t *len, struct mp_error *err)
+{
+	*blob = NULL;
+	if (c->n > UINT32_MAX)
+		return mp_error_set(err, MP_EINVAL, "too many tensor codes");
+	size_t n = BLOB_HEAD + c->n * BLOB_REC;
+	unsigned char *b = calloc(1, n);
+	if (!b)
+		return mp_error_set(err, MP_ENOMEM, "out of memory");
+	b[0] = MP_LSH_BLOB_VERSION;
+	for (int i = 0; i < 4; i++)
+		b[4 + i] = (unsigned char)((uint64_t)c->n >> (8 * i));
+	put64(b + 8, c->sketch_size);
+	put64(b + 16, c->seed);
+	for (size_t i = 0; i < c->n; i++) {
+		unsigned char *r = b + BLOB_HEAD + i * BLOB_REC;
+		put64(r, c->recs[i].shape_hash);
+		put64(r + 8, c->recs[i].name_hash);
+		put64(r + 16, c->recs[i].code);
+	}
+	*blob = b;
+	*len = n;
+	return MP_OK;
+}
+
+mp_status mp_lsh_decode(const void *blob, size_t len, const char *where,
+			struct mp_lsh_codes **out, struct mp_error *err)
+{
+	*out = NULL;
+	const unsigned char *b = blob;
+	if (!b || len < BLOB_HEAD)
+		return mp_error_set(err, MP_EFORMAT,
+				    "%s: tensor codes of %zu bytes, shorter than "
+				    "their %d-byte header",
+				    where, len, BLOB_HEAD);
+	if (b[0] != MP_LSH_BLOB_VERSION || b[1] || b[2] || b[3])
+		return mp_error_set(err, MP_EFORMAT,
+				    "%s: tensor codes of version %u (this "
+				    "modelprint reads version %d)",
+				    where, (unsigned)b[0], MP_LSH_BLOB_VERSION);
+	uint64_t n = (uint64_t)b[4] | (uint64_t)b[5] << 8 |
+		     (uint64_t)b[6] << 16 | (uint64_t)b[7] << 24;
+	if ((len - BLOB_HEAD) % BLOB_REC || (len - BLOB_HEAD) / BLOB_REC != n)
+		return mp_error_set(err, MP_EFORMAT,
+				    "%s: tensor codes declare %llu records but "
+				    "hold %zu bytes",
+				    where, (unsigned long long)n, len);
+	struct mp_lsh_codes *c = calloc(1, sizeof *c);
+	if (c)
+		c->recs = malloc((n ? n : 1) * sizeof *c->recs);
+	if (!c || !c->recs) {
+		mp_lsh_codes_free(c);
+		return mp_error_set(err, MP_ENOMEM, "out of memory");
+	}
+	c->n = n;
+	c->sketch_size = get64(b + 8);
+	c->seed = get64(b + 16);
+	for (size_t i = 0; i < n; i++) {
+		const unsigned char *r = b + BLOB_HEAD + i * BLOB_REC;
+		c->recs[i] = (struct mp_lsh_rec){get64(r), get64(r + 8),
+						 get64(r + 16)};
+		if (i && cmp_rec(&c->recs[i - 1], &c->recs[i]) > 0) {
+			mp_lsh_codes_free(c);
+			return mp_error_set(err, MP_EFORMAT,
+					    "%s: tensor codes are not sorted "
+					    "(record %zu)",
+					    where, i);
+		}
+	}
+	*out = c;
+	return MP_OK;
+}
+
+double mp_lsh_estimate(uint64_t a, uint64_t b)
+{
+	return cos_tab[__builtin_popcountll(a ^ b)];
+}
+
+/* The first record of r at or after (sh, nh). */
+static size_t lower_bound(const struct mp_lsh_codes *r, uint64_t sh,
+			  uint64_t nh)
+{
+	size_t lo = 0, hi = r->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct mp_lsh_rec *m = &r->recs[mid];
+		if (m->shape_hash < sh || (m->shape_hash == sh && m->name_hash < nh))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Hamming distance from u to its match in r; -1 when r has no record of
+ * u's shape. */
+static int match(const struct mp_lsh_rec *u, const struct mp_lsh_codes *r)
+{
+	size_t i = lower_bound(r, u->shape_hash, u->name_hash);
+	if (i < r->n && r->recs[i].shape_hash == u->shape_hash &&
+	    r->recs[i].name_hash == u->name_hash)
+		return __builtin_popcountll(u->code ^ r->recs[i].code);
+	size_t s = lower_bound(r, u->shape_hash, 0);
+	int best = -1;
+	for (; s < r->n && r->recs[s].shape_hash == u->shape_hash; s++) {
+		int h = __builtin_popcountll(u->code ^ r->recs[s].code);
+		if (best < 0 || h < best)
+			best = h;
+	}
+	return best;
+}
+
+double mp_lsh_similarity(const struct mp_lsh_codes *unknown,
+			 const struct mp_lsh_codes *ref)
+{
+	if (unknown->n == 0)
+		return 0;
+	double sum = 0;
+	for (size_t i = 0; i < unknown->n; i++) {
+		int h = match(&unknown->recs[i], ref);
+		if (h >= 0)
+			sum += cos_tab[h];
+	}
+	return sum / (double)unknown->n;
+}
