@@ -20,8 +20,17 @@
 #include <sys/resource.h>
 #include <time.h>
 
-enum { NT = 40, NSHAPES = 8, KS = 256, PER_BASE = 100, NQ = 100,
-       NUNREL = 20, TOPK = 10 };
+enum {
+	NT = 40,
+	NSHAPES = 8,
+	KS = 256,
+	PER_BASE = 100,
+	NQ = 100,
+	NFT = 40,
+	NNEW = 40,
+	NUNREL = 20,
+	TOPK = 10
+};
 
 static double now(void)
 {
@@ -52,8 +61,10 @@ static float base_val(uint64_t b, int t, int j)
 	return (float)gauss(&s);
 }
 
-/* A fingerprint of base b plus noise s (b = UINT64_MAX - x: unrelated). */
-static struct mp_fingerprint *make_fp(uint64_t b, double sigma, uint64_t seed)
+/* A fingerprint of base b plus noise sigma z (z from seed), plus noise eps
+ * z' (z' from seed2) when eps > 0 (b = UINT64_MAX - x: unrelated). */
+static struct mp_fingerprint *make_fp2(uint64_t b, double sigma, uint64_t seed,
+				       double eps, uint64_t seed2)
 {
 	struct mp_fingerprint *fp = calloc(1, sizeof *fp);
 	fp->method = mp_strdup("tensors");
@@ -62,7 +73,7 @@ static struct mp_fingerprint *make_fp(uint64_t b, double sigma, uint64_t seed)
 	fp->ntensors = NT;
 	struct mp_error err;
 	mp_json_parse("{\"sketch_size\": 256}", 19, "args", &fp->args, &err);
-	uint64_t s = seed;
+	uint64_t s = seed, s2 = seed2;
 	for (int t = 0; t < NT; t++) {
 		struct mp_tensor_fp *x = &fp->tensors[t];
 		char name[32];
@@ -75,12 +86,27 @@ static struct mp_fingerprint *make_fp(uint64_t b, double sigma, uint64_t seed)
 		memset(x->sha256, '0', MP_SHA256_HEX - 1);
 		x->nsketch = KS;
 		x->sketch = malloc(KS * sizeof *x->sketch);
-		for (int j = 0; j < KS; j++)
-			x->sketch[j] = (float)(base_val(b, t, j) + sigma * gauss(&s));
+		for (int j = 0; j < KS; j++) {
+			double v = base_val(b, t, j) + sigma * gauss(&s);
+			if (eps > 0)
+				v += eps * gauss(&s2);
+			x->sketch[j] = (float)v;
+		}
 		fp->params += x->numel;
 	}
 	mp_fp_index(fp, &err);
 	return fp;
+}
+
+static struct mp_fingerprint *make_fp(uint64_t b, double sigma, uint64_t seed)
+{
+	return make_fp2(b, sigma, seed, 0, 0);
+}
+
+/* The noise level of derivative d (0 for the base itself). */
+static double noise_of(long d)
+{
+	return d == 0 ? 0 : 0.01 * pow(300.0, (double)(d - 1) / 98);
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -144,14 +170,17 @@ int main(int argc, char **argv)
 		die("list", &err);
 	long start = (long)have->nmodels; /* a registry built before: reused */
 	mp_registry_free(have);
-	struct mp_reg_model m = {.name = "m", .family = "", .type = "",
-				 .path = "/dev/null", .format = "safetensors"};
+	struct mp_reg_model m = {.name = "m",
+				 .family = "",
+				 .type = "",
+				 .path = "/dev/null",
+				 .format = "safetensors"};
 	for (long i = start; i < n; i++) {
 		long b = i / PER_BASE, d = i % PER_BASE;
-		double sigma = d == 0 ? 0
-				      : 0.01 * pow(300.0, (double)(d - 1) / 98);
+		double sigma = noise_of(d);
 		char *id;
-		if (mp_regdb_add(db, &m, NULL, MP_REG_FORCE, &id, &err) != MP_OK)
+		if (mp_regdb_add(db, &m, NULL, MP_REG_FORCE, &id, &err) !=
+		    MP_OK)
 			die("add", &err);
 		struct mp_fingerprint *fp =
 		    make_fp((uint64_t)b, sigma, 77 + (uint64_t)i);
@@ -163,20 +192,34 @@ int main(int argc, char **argv)
 	printf("built %ld models (%ld bases x %d; %ld there already) in %.1f "
 	       "s\n",
 	       n, nbase, PER_BASE, start, now() - t0);
-	/* the unknowns */
+	/* the unknowns: NFT fine-tunes of registered models (registered
+	 * derivative i plus noise 0.02), NNEW new derivatives of a base (noise
+	 * in [0.01, 1], log-uniform), NUNREL unrelated */
 	struct mp_fingerprint *u[NQ];
 	uint64_t s = 4242;
 	for (int q = 0; q < NQ; q++) {
-		if (q < NQ - NUNREL) {
+		if (q < NFT) {
+			long i = (long)(rnd(&s) % (uint64_t)n);
+			u[q] = make_fp2(
+			    (uint64_t)(i / PER_BASE), noise_of(i % PER_BASE),
+			    77 + (uint64_t)i, 0.02, 900000 + (uint64_t)q);
+		} else if (q < NFT + NNEW) {
 			uint64_t b = rnd(&s) % (uint64_t)nbase;
-			double sigma = 0.01 * pow(100.0, (double)(rnd(&s) >> 11) *
-							     0x1p-53);
+			double sigma =
+			    0.01 *
+			    pow(100.0, (double)(rnd(&s) >> 11) * 0x1p-53);
 			u[q] = make_fp(b, sigma, 900000 + (uint64_t)q);
 		} else {
 			u[q] = make_fp(UINT64_MAX - (uint64_t)q, 0,
 				       900000 + (uint64_t)q);
 		}
 	}
+	double c0 = now();
+	struct mp_lsh_codes *uc;
+	if (mp_lsh_codes(u[0], &uc, &err) != MP_OK)
+		die("codes", &err);
+	mp_lsh_codes_free(uc);
+	double codes_ms = (now() - c0) * 1e3;
 	/* LSH queries */
 	double qt[NQ];
 	struct mp_lsh_hit *hits[NQ];
@@ -212,20 +255,25 @@ int main(int argc, char **argv)
 		load += b - a;
 		mp_fp_free(fp);
 	}
-	/* recall@10 and top-1 */
-	size_t found = 0, total = 0;
-	int top1 = 0, top1_rescored = 0, unrel_low = 0;
+	/* recall@10 and top-1, per kind of unknown */
+	static const char *const kind[3] = {"fine-tunes of registered models",
+					    "new derivatives of a base",
+					    "unrelated"};
+	size_t found[3] = {0}, total[3] = {0};
+	int top1[3] = {0}, top1_rescored[3] = {0}, nq[3] = {0}, unrel_low = 0;
 	for (int q = 0; q < NQ; q++) {
+		int c = q < NFT ? 0 : q < NFT + NNEW ? 1 : 2;
+		nq[c]++;
 		for (int i = 0; i < top[q].n; i++) {
-			total++;
+			total[c]++;
 			for (size_t h = 0; h < nh[q]; h++)
 				if (atol(hits[q][h].id) == top[q].id[i]) {
-					found++;
+					found[c]++;
 					break;
 				}
 		}
 		if (nh[q] && atol(hits[q][0].id) == top[q].id[0])
-			top1++;
+			top1[c]++;
 		long best = -1;
 		double bv = -3;
 		for (size_t h = 0; h < nh[q]; h++) {
@@ -237,8 +285,8 @@ int main(int argc, char **argv)
 			}
 		}
 		if (best == top[q].id[0])
-			top1_rescored++;
-		if (q >= NQ - NUNREL && nh[q] && hits[q][0].similarity < 0.2)
+			top1_rescored[c]++;
+		if (c == 2 && nh[q] && hits[q][0].similarity < 0.2)
 			unrel_low++;
 	}
 	qsort(qt, NQ, sizeof *qt, cmp_double);
@@ -246,9 +294,15 @@ int main(int argc, char **argv)
 	       "(target < 100 ms)\n",
 	       TOPK, n, (qt[NQ / 2 - 1] + qt[NQ / 2]) / 2 * 1e3,
 	       qt[NQ - 1] * 1e3);
-	printf("recall@10 vs full pearson scan: %.3f; top-1 agreement: %d/%d "
-	       "direct, %d/%d after rescoring the 10 candidates\n",
-	       (double)found / (double)total, top1, NQ, top1_rescored, NQ);
+	printf("codes of one unknown (%d tensors, sketch %d): %.1f ms\n", NT,
+	       KS, codes_ms);
+	for (int c = 0; c < 3; c++)
+		printf(
+		    "%s (%d): recall@10 vs the full pearson scan %.3f; top-1 "
+		    "agreement %d/%d direct, %d/%d after rescoring the 10 "
+		    "candidates with pearson\n",
+		    kind[c], nq[c], (double)found[c] / (double)total[c],
+		    top1[c], nq[c], top1_rescored[c], nq[c]);
 	printf("unrelated unknowns whose best estimate is < 0.2: %d/%d\n",
 	       unrel_low, NUNREL);
 	printf("full scan: loading %ld fingerprints %.2f s, pearson for one "

@@ -43,7 +43,8 @@ static struct pair make_pair(size_t n, double rho, uint64_t seed)
 {
 	char **names = malloc(n * sizeof *names);
 	const char **cnames = malloc(n * sizeof *cnames);
-	uint64_t *rows = malloc(n * sizeof *rows), *cols = malloc(n * sizeof *cols);
+	uint64_t *rows = malloc(n * sizeof *rows),
+		 *cols = malloc(n * sizeof *cols);
 	float **sa = malloc(n * sizeof *sa), **sb = malloc(n * sizeof *sb);
 	ck_assert(names && cnames && rows && cols && sa && sb);
 	struct pair p = {0};
@@ -181,7 +182,7 @@ START_TEST(test_renamed_tensor)
 	float *rs[] = {other, w, flat};
 	struct mp_fingerprint *r = tu_sketch_fp(3, rn, rr, rc, rs, K);
 	struct mp_lsh_codes *cu = codes_of(u), *cr = codes_of(r);
-	ck_assert_uint_eq(cr->n, 2); /* flat is constant */
+	ck_assert_uint_eq(cr->n, 2);		     /* flat is constant */
 	ck_assert(mp_lsh_similarity(cu, cr) == 0.5); /* (1 + 0) / 2 */
 	mp_fp_free(r);
 	/* the same with a short sketch and an integer tensor: no records */

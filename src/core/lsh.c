@@ -13,6 +13,7 @@
 
 /* cos(pi * h / 64) for h = 0..64 (python3: math.cos(math.pi * h / 64),
  * 17 significant digits; h = 32 set to 0). */
+/* clang-format off */
 static const double cos_tab[MP_LSH_BITS + 1] = {
 	1, 0.99879545620517241, 0.99518472667219693,
 	0.98917650996478101, 0.98078528040323043, 0.97003125319454397,
@@ -37,6 +38,7 @@ static const double cos_tab[MP_LSH_BITS + 1] = {
 	-0.98078528040323043, -0.98917650996478101, -0.99518472667219682,
 	-0.99879545620517241, -1,
 };
+/* clang-format on */
 
 static uint64_t mix64(uint64_t z)
 {
@@ -86,7 +88,8 @@ static void hyperplane(uint64_t sh, unsigned j, uint32_t n, double *r)
 	for (uint32_t i = 0; i < n; i += 2) {
 		double u1 = ((double)(splitmix(&s) >> 11) + 1.0) * 0x1p-53;
 		double u2 = (double)(splitmix(&s) >> 11) * 0x1p-53;
-		double rad = sqrt(-2.0 * log(u1)), a = 2.0 * 3.14159265358979323846 * u2;
+		double rad = sqrt(-2.0 * log(u1)),
+		       a = 2.0 * 3.14159265358979323846 * u2;
 		r[i] = rad * cos(a);
 		if (i + 1 < n)
 			r[i + 1] = rad * sin(a);
@@ -98,8 +101,8 @@ void mp_lsh_fp_args(const struct mp_fingerprint *fp, uint64_t *sketch_size,
 {
 	*sketch_size = MP_SKETCH_DEFAULT;
 	*seed = 0;
-	const mp_json *v = fp->args ? mp_json_get(fp->args, "sketch_size")
-				    : NULL;
+	const mp_json *v =
+	    fp->args ? mp_json_get(fp->args, "sketch_size") : NULL;
 	uint64_t x;
 	if (v && mp_json_uint(v, &x))
 		*sketch_size = x;
@@ -190,12 +193,13 @@ mp_status mp_lsh_codes(const struct mp_fingerprint *fp,
 		if (!mp_dtype_is_float(t->dtype) || !t->sketch ||
 		    t->nsketch < MP_LSH_MIN_SKETCH)
 			continue;
-		p[np++] = (struct pend){shape_hash(t->ndim, t->shape),
-					t->nsketch, i};
+		p[np++] =
+		    (struct pend){shape_hash(t->ndim, t->shape), t->nsketch, i};
 		if (t->nsketch > maxn)
 			maxn = t->nsketch;
 	}
-	double *planes = malloc(((size_t)maxn * MP_LSH_BITS + 1) * sizeof *planes);
+	double *planes =
+	    malloc(((size_t)maxn * MP_LSH_BITS + 1) * sizeof *planes);
 	double *cen = malloc(((size_t)maxn + 1) * sizeof *cen);
 	if (c)
 		c->recs = malloc((np ? np : 1) * sizeof *c->recs);
@@ -217,7 +221,7 @@ mp_status mp_lsh_codes(const struct mp_fingerprint *fp,
 		if (!centre(t, cen))
 			continue;
 		c->recs[c->n++] = (struct mp_lsh_rec){
-			p[i].sh, name_hash(t->name), project(planes, p[i].n, cen)};
+		    p[i].sh, name_hash(t->name), project(planes, p[i].n, cen)};
 	}
 	qsort(c->recs, c->n, sizeof *c->recs, cmp_rec);
 	free(p);
@@ -280,10 +284,11 @@ mp_status mp_lsh_decode(const void *blob, size_t len, const char *where,
 	*out = NULL;
 	const unsigned char *b = blob;
 	if (!b || len < BLOB_HEAD)
-		return mp_error_set(err, MP_EFORMAT,
-				    "%s: tensor codes of %zu bytes, shorter than "
-				    "their %d-byte header",
-				    where, len, BLOB_HEAD);
+		return mp_error_set(
+		    err, MP_EFORMAT,
+		    "%s: tensor codes of %zu bytes, shorter than "
+		    "their %d-byte header",
+		    where, len, BLOB_HEAD);
 	if (b[0] != MP_LSH_BLOB_VERSION || b[1] || b[2] || b[3])
 		return mp_error_set(err, MP_EFORMAT,
 				    "%s: tensor codes of version %u (this "
@@ -308,8 +313,8 @@ mp_status mp_lsh_decode(const void *blob, size_t len, const char *where,
 	c->seed = get64(b + 16);
 	for (size_t i = 0; i < n; i++) {
 		const unsigned char *r = b + BLOB_HEAD + i * BLOB_REC;
-		c->recs[i] = (struct mp_lsh_rec){get64(r), get64(r + 8),
-						 get64(r + 16)};
+		c->recs[i] =
+		    (struct mp_lsh_rec){get64(r), get64(r + 8), get64(r + 16)};
 		if (i && cmp_rec(&c->recs[i - 1], &c->recs[i]) > 0) {
 			mp_lsh_codes_free(c);
 			return mp_error_set(err, MP_EFORMAT,
@@ -335,7 +340,8 @@ static size_t lower_bound(const struct mp_lsh_codes *r, uint64_t sh,
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 		const struct mp_lsh_rec *m = &r->recs[mid];
-		if (m->shape_hash < sh || (m->shape_hash == sh && m->name_hash < nh))
+		if (m->shape_hash < sh ||
+		    (m->shape_hash == sh && m->name_hash < nh))
 			lo = mid + 1;
 		else
 			hi = mid;

@@ -1,9 +1,9 @@
 /* registry_lsh.c — the lsh_codes table (schema version 2): one blob of
  * locality-sensitive codes (lsh.h) per model with a `tensors` fingerprint,
  * kept with that fingerprint, and the candidate query over it. */
-#include "registry_int.h"
 #include "escape.h"
 #include "lsh.h"
+#include "registry_int.h"
 #include "sql.h"
 
 #include <stdio.h>
@@ -32,8 +32,8 @@ mp_status mp_reg_store_codes(struct mp_sql *sql, const char *name,
 	snprintf(k, sizeof k, "%llu", (unsigned long long)c->sketch_size);
 	snprintf(s, sizeof s, "%llu", (unsigned long long)c->seed);
 	mp_lsh_codes_free(c);
-	struct mp_sql_val p[] = {MP_SQL_TEXT(id), MP_SQL_TEXT(k), MP_SQL_TEXT(s),
-				 MP_SQL_BLOB(blob, len)};
+	struct mp_sql_val p[] = {MP_SQL_TEXT(id), MP_SQL_TEXT(k),
+				 MP_SQL_TEXT(s), MP_SQL_BLOB(blob, len)};
 	st = mp_sql_exec(sql,
 			 "INSERT INTO lsh_codes (model_id, sketch_size, seed, "
 			 "codes) VALUES (?, CAST(? AS BIGINT), CAST(? AS "
@@ -49,11 +49,12 @@ mp_status mp_reg_store_codes(struct mp_sql *sql, const char *name,
 static mp_status tensors_ids(struct mp_sql *sql, struct mp_sql_res **r,
 			     struct mp_error *err)
 {
-	return mp_sql_exec(sql,
-			   "SELECT f.model_id FROM fingerprints f JOIN models m "
-			   "ON m.id = f.model_id WHERE f.method = 'tensors' AND "
-			   "m.removed_at IS NULL ORDER BY f.model_id",
-			   NULL, 0, r, err);
+	return mp_sql_exec(
+	    sql,
+	    "SELECT f.model_id FROM fingerprints f JOIN models m "
+	    "ON m.id = f.model_id WHERE f.method = 'tensors' AND "
+	    "m.removed_at IS NULL ORDER BY f.model_id",
+	    NULL, 0, r, err);
 }
 
 /* Load the `tensors` fingerprint of id through sql. */
@@ -117,9 +118,8 @@ static int cmp_hit(const void *pa, const void *pb)
 /* Codes of every live model from its stored fingerprint (schema 1); ids
  * are kept in *keep, which the caller frees. */
 static mp_status rank_from_fps(struct mp_regdb *db,
-			       const struct mp_lsh_codes *u,
-			       struct ranking *rk, struct mp_sql_res **keep,
-			       struct mp_error *err)
+			       const struct mp_lsh_codes *u, struct ranking *rk,
+			       struct mp_sql_res **keep, struct mp_error *err)
 {
 	struct mp_sql *sql = mp_reg_sql(db);
 	mp_status st = tensors_ids(sql, keep, err);
@@ -150,11 +150,11 @@ static mp_status rank_from_codes(struct mp_regdb *db,
 	snprintf(s, sizeof s, "%llu", (unsigned long long)u->seed);
 	struct mp_sql_val p[] = {MP_SQL_TEXT(k), MP_SQL_TEXT(s)};
 	mp_status st = mp_sql_exec(
-		mp_reg_sql(db),
-		"SELECT c.model_id, c.codes FROM lsh_codes c JOIN models m ON "
-		"m.id = c.model_id WHERE c.sketch_size = CAST(? AS BIGINT) AND "
-		"c.seed = CAST(? AS BIGINT) AND m.removed_at IS NULL",
-		p, 2, keep, err);
+	    mp_reg_sql(db),
+	    "SELECT c.model_id, c.codes FROM lsh_codes c JOIN models m ON "
+	    "m.id = c.model_id WHERE c.sketch_size = CAST(? AS BIGINT) AND "
+	    "c.seed = CAST(? AS BIGINT) AND m.removed_at IS NULL",
+	    p, 2, keep, err);
 	struct mp_sql_res *r = *keep;
 	for (size_t i = 0; st == MP_OK && i < r->nrows; i++) {
 		const char *id = r->cells[2 * i];
@@ -164,8 +164,8 @@ static mp_status rank_from_codes(struct mp_regdb *db,
 		struct mp_lsh_codes *c = NULL;
 		st = mp_lsh_decode(r->cells[2 * i + 1], r->lens[2 * i + 1],
 				   where, &c, err);
-		if (st == MP_OK && (c->sketch_size != u->sketch_size ||
-				    c->seed != u->seed))
+		if (st == MP_OK &&
+		    (c->sketch_size != u->sketch_size || c->seed != u->seed))
 			st = mp_error_set(err, MP_EFORMAT,
 					  "%s: the codes' sketch_size and seed "
 					  "differ from their row's",
@@ -179,8 +179,8 @@ static mp_status rank_from_codes(struct mp_regdb *db,
 
 mp_status mp_regdb_lsh_candidates(struct mp_regdb *db,
 				  const struct mp_fingerprint *unknown,
-				  size_t k, struct mp_lsh_hit **hits,
-				  size_t *n, struct mp_error *err)
+				  size_t k, struct mp_lsh_hit **hits, size_t *n,
+				  struct mp_error *err)
 {
 	*hits = NULL;
 	*n = 0;
