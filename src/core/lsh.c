@@ -80,20 +80,32 @@ static uint64_t name_hash(const char *name)
 	return mix64(hash_bytes(0xcbf29ce484222325ULL, name, strlen(name)));
 }
 
-/* n standard Gaussians for hyperplane j of shape hash sh (Box-Muller over
- * 53-bit uniforms). */
+/* n standard Gaussians for hyperplane j of shape hash sh (Marsaglia's
+ * polar method over 53-bit uniforms: no trigonometry). */
 static void hyperplane(uint64_t sh, unsigned j, uint32_t n, double *r)
 {
 	uint64_t s = mix64(sh ^ mix64(0x6c73680000000000ULL + j));
 	for (uint32_t i = 0; i < n; i += 2) {
-		double u1 = ((double)(splitmix(&s) >> 11) + 1.0) * 0x1p-53;
-		double u2 = (double)(splitmix(&s) >> 11) * 0x1p-53;
-		double rad = sqrt(-2.0 * log(u1)),
-		       a = 2.0 * 3.14159265358979323846 * u2;
-		r[i] = rad * cos(a);
+		double u, v, q;
+		do {
+			u = (double)(splitmix(&s) >> 11) * 0x1p-52 - 1.0;
+			v = (double)(splitmix(&s) >> 11) * 0x1p-52 - 1.0;
+			q = u * u + v * v;
+		} while (q >= 1.0 || q == 0.0);
+		double f = sqrt(-2.0 * log(q) / q);
+		r[i] = u * f;
 		if (i + 1 < n)
-			r[i + 1] = rad * sin(a);
+			r[i + 1] = v * f;
 	}
+}
+
+/* Bits set in x (no popcount instruction is assumed). */
+static int popcount(uint64_t x)
+{
+	x -= (x >> 1) & 0x5555555555555555ULL;
+	x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
+	x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
+	return (int)((x * 0x0101010101010101ULL) >> 56);
 }
 
 void mp_lsh_fp_args(const struct mp_fingerprint *fp, uint64_t *sketch_size,
@@ -161,16 +173,26 @@ static bool centre(const struct mp_tensor_fp *t, double *c)
 	return varies;
 }
 
+/* The code of c[0..n) against the 64 hyperplanes planes[j * n + i]:
+ * four planes at a time (four independent sums, each in index order, so
+ * the result is that of one plane at a time). */
 static uint64_t project(const double *planes, uint32_t n, const double *c)
 {
 	uint64_t code = 0;
-	for (unsigned j = 0; j < MP_LSH_BITS; j++) {
-		const double *r = planes + (size_t)j * n;
-		double dot = 0;
-		for (uint32_t i = 0; i < n; i++)
-			dot += r[i] * c[i];
-		if (dot > 0)
-			code |= 1ULL << j;
+	for (unsigned j = 0; j < MP_LSH_BITS; j += 4) {
+		const double *r0 = planes + (size_t)j * n, *r1 = r0 + n,
+			     *r2 = r1 + n, *r3 = r2 + n;
+		double d0 = 0, d1 = 0, d2 = 0, d3 = 0;
+		for (uint32_t i = 0; i < n; i++) {
+			d0 += r0[i] * c[i];
+			d1 += r1[i] * c[i];
+			d2 += r2[i] * c[i];
+			d3 += r3[i] * c[i];
+		}
+		code |= (uint64_t)(d0 > 0) << j |
+			(uint64_t)(d1 > 0) << (j + 1) |
+			(uint64_t)(d2 > 0) << (j + 2) |
+			(uint64_t)(d3 > 0) << (j + 3);
 	}
 	return code;
 }
@@ -246,9 +268,11 @@ static void put64(unsigned char *b, uint64_t v)
 
 static uint64_t get64(const unsigned char *b)
 {
-	uint64_t v = 0;
-	for (int i = 7; i >= 0; i--)
-		v = v << 8 | b[i];
+	uint64_t v;
+	memcpy(&v, b, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	v = __builtin_bswap64(v);
+#endif
 	return v;
 }
 
@@ -329,7 +353,7 @@ mp_status mp_lsh_decode(const void *blob, size_t len, const char *where,
 
 double mp_lsh_estimate(uint64_t a, uint64_t b)
 {
-	return cos_tab[__builtin_popcountll(a ^ b)];
+	return cos_tab[popcount(a ^ b)];
 }
 
 /* The first record of r at or after (sh, nh). */
@@ -356,11 +380,11 @@ static int match(const struct mp_lsh_rec *u, const struct mp_lsh_codes *r)
 	size_t i = lower_bound(r, u->shape_hash, u->name_hash);
 	if (i < r->n && r->recs[i].shape_hash == u->shape_hash &&
 	    r->recs[i].name_hash == u->name_hash)
-		return __builtin_popcountll(u->code ^ r->recs[i].code);
+		return popcount(u->code ^ r->recs[i].code);
 	size_t s = lower_bound(r, u->shape_hash, 0);
 	int best = -1;
 	for (; s < r->n && r->recs[s].shape_hash == u->shape_hash; s++) {
-		int h = __builtin_popcountll(u->code ^ r->recs[s].code);
+		int h = popcount(u->code ^ r->recs[s].code);
 		if (best < 0 || h < best)
 			best = h;
 	}
