@@ -80,11 +80,11 @@ static uint64_t name_hash(const char *name)
 	return mix64(hash_bytes(0xcbf29ce484222325ULL, name, strlen(name)));
 }
 
-/* n standard Gaussians for hyperplane j of shape hash sh (Marsaglia's
- * polar method over 53-bit uniforms: no trigonometry). */
-static void hyperplane(uint64_t sh, unsigned j, uint32_t n, double *r)
+/* n standard Gaussians of hyperplane j (Marsaglia's polar method over
+ * 53-bit uniforms from a generator keyed by j: no trigonometry). */
+static void hyperplane(unsigned j, uint32_t n, double *r)
 {
-	uint64_t s = mix64(sh ^ mix64(0x6c73680000000000ULL + j));
+	uint64_t s = mix64(0x6c73680000000000ULL + j);
 	for (uint32_t i = 0; i < n; i += 2) {
 		double u, v, q;
 		do {
@@ -133,57 +133,45 @@ static int cmp_rec(const void *pa, const void *pb)
 	return (a->code > b->code) - (a->code < b->code);
 }
 
-/* One eligible tensor while coding: its index and shape hash. */
-struct pend {
-	uint64_t sh;
-	uint32_t n;
-	size_t t;
-};
-
-static int cmp_pend(const void *pa, const void *pb)
-{
-	const struct pend *a = pa, *b = pb;
-	if (a->sh != b->sh)
-		return a->sh < b->sh ? -1 : 1;
-	if (a->n != b->n)
-		return a->n < b->n ? -1 : 1;
-	return (a->t > b->t) - (a->t < b->t);
-}
-
-/* The centred sketch of t in c[0..n); false when it is constant (or has
- * no finite value). */
-static bool centre(const struct mp_tensor_fp *t, double *c)
+/* The m values of t's sketch that are projected: positions k n / m
+ * (rounded down), k < m, centred on their mean over the finite ones
+ * (non-finite ones set to 0), in c[0..m); false when they are constant
+ * or none is finite. */
+static bool centre(const struct mp_tensor_fp *t, uint32_t m, double *c)
 {
 	double sum = 0;
-	uint32_t fin = 0;
-	for (uint32_t i = 0; i < t->nsketch; i++)
-		if (isfinite(t->sketch[i])) {
-			sum += t->sketch[i];
+	uint32_t fin = 0, n = t->nsketch;
+	for (uint32_t k = 0; k < m; k++) {
+		c[k] = t->sketch[(uint64_t)k * n / m];
+		if (isfinite(c[k])) {
+			sum += c[k];
 			fin++;
 		}
+	}
 	if (fin == 0)
 		return false;
 	double mean = sum / fin;
 	bool varies = false;
-	for (uint32_t i = 0; i < t->nsketch; i++) {
-		double v = t->sketch[i];
-		c[i] = isfinite(v) ? v - mean : 0;
-		varies = varies || c[i] != 0;
+	for (uint32_t k = 0; k < m; k++) {
+		c[k] = isfinite(c[k]) ? c[k] - mean : 0;
+		varies = varies || c[k] != 0;
 	}
 	return varies;
 }
 
-/* The code of c[0..n) against the 64 hyperplanes planes[j * n + i]:
+/* The code of c[0..m) against the 64 hyperplanes planes[j * stride + i]:
  * four planes at a time (four independent sums, each in index order, so
  * the result is that of one plane at a time). */
-static uint64_t project(const double *planes, uint32_t n, const double *c)
+static uint64_t project(const double *planes, uint32_t stride, uint32_t m,
+			const double *c)
 {
 	uint64_t code = 0;
 	for (unsigned j = 0; j < MP_LSH_BITS; j += 4) {
-		const double *r0 = planes + (size_t)j * n, *r1 = r0 + n,
-			     *r2 = r1 + n, *r3 = r2 + n;
+		const double *r0 = planes + (size_t)j * stride,
+			     *r1 = r0 + stride, *r2 = r1 + stride,
+			     *r3 = r2 + stride;
 		double d0 = 0, d1 = 0, d2 = 0, d3 = 0;
-		for (uint32_t i = 0; i < n; i++) {
+		for (uint32_t i = 0; i < m; i++) {
 			d0 += r0[i] * c[i];
 			d1 += r1[i] * c[i];
 			d2 += r2[i] * c[i];
@@ -197,6 +185,12 @@ static uint64_t project(const double *planes, uint32_t n, const double *c)
 	return code;
 }
 
+static bool eligible(const struct mp_tensor_fp *t)
+{
+	return mp_dtype_is_float(t->dtype) && t->sketch &&
+	       t->nsketch >= MP_LSH_MIN_SKETCH;
+}
+
 mp_status mp_lsh_codes(const struct mp_fingerprint *fp,
 		       struct mp_lsh_codes **out, struct mp_error *err)
 {
@@ -205,48 +199,41 @@ mp_status mp_lsh_codes(const struct mp_fingerprint *fp,
 		return mp_error_set(err, MP_EINVAL,
 				    "locality-sensitive codes need a 'tensors' "
 				    "fingerprint");
-	struct mp_lsh_codes *c = calloc(1, sizeof *c);
-	size_t nt = fp->ntensors;
-	struct pend *p = malloc((nt ? nt : 1) * sizeof *p);
-	uint32_t maxn = 0;
+	uint32_t dim = 0;
 	size_t np = 0;
-	for (size_t i = 0; p && i < nt; i++) {
-		const struct mp_tensor_fp *t = &fp->tensors[i];
-		if (!mp_dtype_is_float(t->dtype) || !t->sketch ||
-		    t->nsketch < MP_LSH_MIN_SKETCH)
-			continue;
-		p[np++] =
-		    (struct pend){shape_hash(t->ndim, t->shape), t->nsketch, i};
-		if (t->nsketch > maxn)
-			maxn = t->nsketch;
-	}
+	for (size_t i = 0; i < fp->ntensors; i++)
+		if (eligible(&fp->tensors[i])) {
+			np++;
+			if (fp->tensors[i].nsketch > dim)
+				dim = fp->tensors[i].nsketch;
+		}
+	if (dim > MP_LSH_DIM)
+		dim = MP_LSH_DIM;
+	struct mp_lsh_codes *c = calloc(1, sizeof *c);
 	double *planes =
-	    malloc(((size_t)maxn * MP_LSH_BITS + 1) * sizeof *planes);
-	double *cen = malloc(((size_t)maxn + 1) * sizeof *cen);
+	    malloc(((size_t)dim * MP_LSH_BITS + 1) * sizeof *planes);
+	double *cen = malloc(((size_t)dim + 1) * sizeof *cen);
 	if (c)
 		c->recs = malloc((np ? np : 1) * sizeof *c->recs);
-	if (!c || !p || !planes || !cen || !c->recs) {
-		free(p);
+	if (!c || !planes || !cen || !c->recs) {
 		free(planes);
 		free(cen);
 		mp_lsh_codes_free(c);
 		return mp_error_set(err, MP_ENOMEM, "out of memory");
 	}
 	mp_lsh_fp_args(fp, &c->sketch_size, &c->seed);
-	qsort(p, np, sizeof *p, cmp_pend);
-	for (size_t i = 0; i < np; i++) {
-		if (i == 0 || p[i].sh != p[i - 1].sh || p[i].n != p[i - 1].n)
-			for (unsigned j = 0; j < MP_LSH_BITS; j++)
-				hyperplane(p[i].sh, j, p[i].n,
-					   planes + (size_t)j * p[i].n);
-		const struct mp_tensor_fp *t = &fp->tensors[p[i].t];
-		if (!centre(t, cen))
+	for (unsigned j = 0; j < MP_LSH_BITS; j++)
+		hyperplane(j, dim, planes + (size_t)j * dim);
+	for (size_t i = 0; i < fp->ntensors; i++) {
+		const struct mp_tensor_fp *t = &fp->tensors[i];
+		uint32_t m = t->nsketch < dim ? t->nsketch : dim;
+		if (!eligible(t) || !centre(t, m, cen))
 			continue;
 		c->recs[c->n++] = (struct mp_lsh_rec){
-		    p[i].sh, name_hash(t->name), project(planes, p[i].n, cen)};
+		    shape_hash(t->ndim, t->shape), name_hash(t->name),
+		    project(planes, dim, m, cen)};
 	}
 	qsort(c->recs, c->n, sizeof *c->recs, cmp_rec);
-	free(p);
 	free(planes);
 	free(cen);
 	*out = c;
