@@ -854,7 +854,7 @@ START_TEST(test_lsh_candidates)
 		candidates(dir, pass == 2, u, 3, &h, &n);
 		ck_assert_uint_eq(n, 3);
 		for (size_t i = 0; i < n; i++) {
-			char want[4];
+			char want[24];
 			snprintf(want, sizeof want, "%zu", i + 1);
 			ck_assert_str_eq(h[i].id, want);
 			ck_assert_msg(fabs(h[i].similarity - exact[i]) < 0.1,
