@@ -64,7 +64,9 @@ mp_status mp_reg_store_codes(struct mp_sql *sql, const char *name,
 			     const char *id, const struct mp_fingerprint *fp,
 			     struct mp_error *err);
 /* Fill lsh_codes from every stored `tensors` fingerprint of a live model
- * (the migration to schema version 2, inside its transaction). */
+ * (the migration to schema version 2, inside its transaction); one that
+ * does not decode (MP_EFORMAT) gets no codes rather than blocking the
+ * migration. */
 mp_status mp_reg_lsh_fill(struct mp_sql *sql, struct mp_error *err);
 /* The schema version db was opened at (0: no database yet). */
 int mp_reg_schema(const struct mp_regdb *db);

@@ -79,6 +79,9 @@ mp_status mp_reg_lsh_fill(struct mp_sql *sql, struct mp_error *err)
 		if (st == MP_OK)
 			st = mp_reg_store_codes(sql, mp_sql_name(sql), id, fp,
 						err);
+		else if (st == MP_EFORMAT) /* unreadable: it gets no codes,
+					    * and get_fp keeps saying why */
+			st = MP_OK;
 		mp_fp_free(fp);
 	}
 	mp_sql_res_free(r);
