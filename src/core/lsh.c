@@ -343,51 +343,39 @@ double mp_lsh_estimate(uint64_t a, uint64_t b)
 	return cos_tab[popcount(a ^ b)];
 }
 
-/* The first record of r at or after (sh, nh). */
-static size_t lower_bound(const struct mp_lsh_codes *r, uint64_t sh,
-			  uint64_t nh)
-{
-	size_t lo = 0, hi = r->n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		const struct mp_lsh_rec *m = &r->recs[mid];
-		if (m->shape_hash < sh ||
-		    (m->shape_hash == sh && m->name_hash < nh))
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-/* Hamming distance from u to its match in r; -1 when r has no record of
- * u's shape. */
-static int match(const struct mp_lsh_rec *u, const struct mp_lsh_codes *r)
-{
-	size_t i = lower_bound(r, u->shape_hash, u->name_hash);
-	if (i < r->n && r->recs[i].shape_hash == u->shape_hash &&
-	    r->recs[i].name_hash == u->name_hash)
-		return popcount(u->code ^ r->recs[i].code);
-	size_t s = lower_bound(r, u->shape_hash, 0);
-	int best = -1;
-	for (; s < r->n && r->recs[s].shape_hash == u->shape_hash; s++) {
-		int h = popcount(u->code ^ r->recs[s].code);
-		if (best < 0 || h < best)
-			best = h;
-	}
-	return best;
-}
-
 double mp_lsh_similarity(const struct mp_lsh_codes *unknown,
 			 const struct mp_lsh_codes *ref)
 {
 	if (unknown->n == 0)
 		return 0;
+	/* both sorted by (shape, name): one merge pass; g is the first
+	 * record of ref of the current shape, i the first at or after the
+	 * current (shape, name) */
+	const struct mp_lsh_rec *r = ref->recs;
+	size_t rn = ref->n, g = 0, i = 0;
 	double sum = 0;
-	for (size_t i = 0; i < unknown->n; i++) {
-		int h = match(&unknown->recs[i], ref);
-		if (h >= 0)
-			sum += cos_tab[h];
+	for (size_t k = 0; k < unknown->n; k++) {
+		const struct mp_lsh_rec *u = &unknown->recs[k];
+		while (g < rn && r[g].shape_hash < u->shape_hash)
+			g++;
+		if (i < g)
+			i = g;
+		while (i < rn && r[i].shape_hash == u->shape_hash &&
+		       r[i].name_hash < u->name_hash)
+			i++;
+		int best = -1;
+		if (i < rn && r[i].shape_hash == u->shape_hash &&
+		    r[i].name_hash == u->name_hash)
+			best = popcount(u->code ^ r[i].code);
+		else
+			for (size_t s = g;
+			     s < rn && r[s].shape_hash == u->shape_hash; s++) {
+				int h = popcount(u->code ^ r[s].code);
+				if (best < 0 || h < best)
+					best = h;
+			}
+		if (best >= 0)
+			sum += cos_tab[best];
 	}
 	return sum / (double)unknown->n;
 }

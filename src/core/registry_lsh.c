@@ -88,34 +88,42 @@ mp_status mp_reg_lsh_fill(struct mp_sql *sql, struct mp_error *err)
 	return st;
 }
 
-/* Ranking: every comparable model's id and estimate. */
-struct ranking {
-	struct mp_lsh_hit *v;
-	size_t n, cap;
-};
-
-static mp_status rank_add(struct ranking *rk, const char *id, double sim,
-			  struct mp_error *err)
-{
-	if (rk->n == rk->cap) {
-		size_t cap = rk->cap ? 2 * rk->cap : 256;
-		struct mp_lsh_hit *v = realloc(rk->v, cap * sizeof *v);
-		if (!v)
-			return mp_error_set(err, MP_ENOMEM, "out of memory");
-		rk->v = v;
-		rk->cap = cap;
-	}
-	/* the id is borrowed from the query result until the end */
-	rk->v[rk->n++] = (struct mp_lsh_hit){(char *)id, sim};
-	return MP_OK;
-}
-
 static int cmp_hit(const void *pa, const void *pb)
 {
 	const struct mp_lsh_hit *a = pa, *b = pb;
 	if (a->similarity != b->similarity)
 		return a->similarity > b->similarity ? -1 : 1;
 	return strcmp(a->id, b->id);
+}
+
+/* The best k so far, sorted by cmp_hit; ids borrowed from the query
+ * result until the end. */
+struct ranking {
+	struct mp_lsh_hit *v; /* [cap], cap <= k */
+	size_t n, cap, k;
+};
+
+static mp_status rank_add(struct ranking *rk, const char *id, double sim,
+			  struct mp_error *err)
+{
+	struct mp_lsh_hit h = {(char *)id, sim};
+	if (rk->n == rk->k && cmp_hit(&h, &rk->v[rk->n - 1]) >= 0)
+		return MP_OK;
+	if (rk->n == rk->cap && rk->n < rk->k) {
+		size_t cap = rk->cap ? 2 * rk->cap : 16;
+		if (cap > rk->k)
+			cap = rk->k;
+		struct mp_lsh_hit *v = realloc(rk->v, cap * sizeof *v);
+		if (!v)
+			return mp_error_set(err, MP_ENOMEM, "out of memory");
+		rk->v = v;
+		rk->cap = cap;
+	}
+	size_t i = rk->n < rk->k ? rk->n++ : rk->n - 1;
+	for (; i > 0 && cmp_hit(&h, &rk->v[i - 1]) < 0; i--)
+		rk->v[i] = rk->v[i - 1];
+	rk->v[i] = h;
+	return MP_OK;
 }
 
 /* Codes of every live model from its stored fingerprint (schema 1); ids
@@ -161,21 +169,25 @@ static mp_status rank_from_codes(struct mp_regdb *db,
 	struct mp_sql_res *r = *keep;
 	for (size_t i = 0; st == MP_OK && i < r->nrows; i++) {
 		const char *id = r->cells[2 * i];
-		char where[MP_ERRMSG_MAX / 2], show[MP_NAME_SHOW + 8];
-		snprintf(where, sizeof where, "%s: codes of model %s",
-			 mp_regdb_name(db), mp_printable(id ? id : "", show));
 		struct mp_lsh_codes *c = NULL;
-		st = mp_lsh_decode(r->cells[2 * i + 1], r->lens[2 * i + 1],
-				   where, &c, err);
+		st = mp_lsh_decode(r->cells[2 * i + 1], r->lens[2 * i + 1], "",
+				   &c, err);
 		if (st == MP_OK &&
 		    (c->sketch_size != u->sketch_size || c->seed != u->seed))
 			st = mp_error_set(err, MP_EFORMAT,
-					  "%s: the codes' sketch_size and seed "
-					  "differ from their row's",
-					  where);
+					  ": the codes' sketch_size and seed "
+					  "differ from their row's");
 		if (st == MP_OK)
 			st = rank_add(rk, id, mp_lsh_similarity(u, c), err);
 		mp_lsh_codes_free(c);
+		if (st != MP_OK &&
+		    st != MP_ENOMEM) { /* err->msg is ": problem" */
+			char tail[MP_ERRMSG_MAX], show[MP_NAME_SHOW + 8];
+			snprintf(tail, sizeof tail, "%s", err ? err->msg : "");
+			mp_error_set(err, st, "%s: codes of model %s%s",
+				     mp_regdb_name(db),
+				     mp_printable(id ? id : "", show), tail);
+		}
 	}
 	return st;
 }
@@ -203,30 +215,24 @@ mp_status mp_regdb_lsh_candidates(struct mp_regdb *db,
 		mp_lsh_codes_free(u);
 		return MP_OK;
 	}
-	struct ranking rk = {0};
+	struct ranking rk = {NULL, 0, 0, k};
 	struct mp_sql_res *keep = NULL;
-	st = mp_reg_schema(db) >= 2 ? rank_from_codes(db, u, &rk, &keep, err)
-				    : rank_from_fps(db, u, &rk, &keep, err);
+	if (mp_reg_schema(db) >= 2)
+		st = rank_from_codes(db, u, &rk, &keep, err);
+	else
+		st = rank_from_fps(db, u, &rk, &keep, err);
 	mp_lsh_codes_free(u);
+	for (size_t i = 0; st == MP_OK && i < rk.n; i++)
+		if (!(rk.v[i].id = mp_strdup(rk.v[i].id)))
+			st = mp_error_set(err, MP_ENOMEM, "out of memory");
+		else
+			*n = i + 1;
 	if (st == MP_OK) {
-		qsort(rk.v, rk.n, sizeof *rk.v, cmp_hit);
-		size_t m = rk.n < k ? rk.n : k;
-		for (size_t i = 0; i < m && st == MP_OK; i++)
-			if (!(rk.v[i].id = mp_strdup(rk.v[i].id)))
-				st = mp_error_set(err, MP_ENOMEM,
-						  "out of memory");
-			else
-				*n = i + 1;
-		if (st == MP_OK) {
-			*hits = rk.v;
-			rk.v = NULL;
-		} else {
-			mp_lsh_hits_free(rk.v, *n);
-			rk.v = NULL;
-			*n = 0;
-		}
+		*hits = rk.v;
+	} else {
+		mp_lsh_hits_free(rk.v, *n);
+		*n = 0;
 	}
-	free(rk.v);
 	mp_sql_res_free(keep);
 	return st;
 }
