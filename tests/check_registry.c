@@ -6,6 +6,7 @@
 #include "registry.h"
 #include "testutil.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -733,6 +734,180 @@ START_TEST(test_schema_and_corruption)
 }
 END_TEST
 
+/* The count of rows of a query's first column (one text cell). */
+static char *raw_cell(const char *path, const char *sql)
+{
+	struct mp_sql *db;
+	struct mp_error err;
+	struct mp_sql_res *r;
+	ck_assert_int_eq(mp_sql_open(MP_SQL_SQLITE, path, 0, &db, &err), MP_OK);
+	ck_assert_msg(mp_sql_exec(db, sql, NULL, 0, &r, &err) == MP_OK, "%s",
+		      err.msg);
+	const char *v = mp_sql_res_text(r, 0, 0);
+	char *out = strdup(v ? v : "(null)");
+	mp_sql_res_free(r);
+	mp_sql_close(db);
+	return out;
+}
+
+static void assert_cell(const char *path, const char *sql, const char *want)
+{
+	char *got = raw_cell(path, sql);
+	ck_assert_msg(!strcmp(got, want), "%s: '%s', expected '%s'", sql, got,
+		      want);
+	free(got);
+}
+
+#define NT 16
+#define KS 256
+
+/* The `tensors` fingerprint of model variant rho: NT tensors "t<i>" of
+ * shape [i + 1, 256] whose sketches are rho b + sqrt(1 - rho^2) z_seed, b
+ * the base's (seed 0), z fresh noise; *exact gets the mean exact Pearson
+ * correlation to the base over the tensors (numpy-style formula). */
+static struct mp_fingerprint *variant(double rho, uint64_t seed, double *exact)
+{
+	static float base[NT][KS], v[NT][KS];
+	uint64_t s0 = 12345, s = seed;
+	char names[NT][8];
+	const char *np[NT];
+	uint64_t rows[NT], cols[NT];
+	float *sk[NT];
+	*exact = 0;
+	for (int i = 0; i < NT; i++) {
+		double sxy = 0, sxx = 0, syy = 0, mx = 0, my = 0;
+		for (int j = 0; j < KS; j++) {
+			base[i][j] = (float)tu_rand_normal(&s0);
+			v[i][j] = (float)(rho * base[i][j] +
+					  sqrt(1 - rho * rho) * tu_rand_normal(&s));
+			mx += base[i][j] / KS;
+			my += v[i][j] / KS;
+		}
+		for (int j = 0; j < KS; j++) {
+			sxy += (base[i][j] - mx) * (v[i][j] - my);
+			sxx += (base[i][j] - mx) * (base[i][j] - mx);
+			syy += (v[i][j] - my) * (v[i][j] - my);
+		}
+		*exact += sxy / sqrt(sxx * syy) / NT;
+		snprintf(names[i], sizeof names[i], "t%d", i);
+		np[i] = names[i];
+		rows[i] = (uint64_t)i + 1;
+		cols[i] = 256;
+		sk[i] = v[i];
+	}
+	return tu_sketch_fp(NT, np, rows, cols, sk, KS);
+}
+
+static void candidates(const char *loc, bool write,
+		       const struct mp_fingerprint *u, size_t k,
+		       struct mp_lsh_hit **hits, size_t *n)
+{
+	struct mp_regdb *db;
+	struct mp_error err;
+	ck_assert_msg(mp_regdb_open(loc, write, &db, &err) == MP_OK, "%s",
+		      err.msg);
+	ck_assert_msg(mp_regdb_lsh_candidates(db, u, k, hits, n, &err) ==
+			  MP_OK,
+		      "%s", err.msg);
+	mp_regdb_close(db);
+}
+
+/* Models 1..4 at correlations 1, 0.9, 0.5, 0 to the base, model 5 at 1
+ * but with another seed (not comparable): ranked 1, 2, 3, 4 with
+ * estimates within 0.1 of the exact mean correlations; codes stored on
+ * put_fp, removed with the model; a version-1 registry (no lsh_codes)
+ * gives the same ranking read-only and is migrated (codes computed, none
+ * for a fingerprint that does not decode) when opened for writing; a
+ * hostile blob is an error naming the model. */
+START_TEST(test_lsh_candidates)
+{
+	char *dir = tu_tmpdir(), *id, *path = tu_path(dir, "registry.db");
+	struct mp_error err;
+	const double rho[] = {1, 0.9, 0.5, 0};
+	double exact[5];
+	for (int m = 0; m < 5; m++) {
+		ck_assert_int_eq(tu_reg_add(dir, &sample, NULL, &id, &err), MP_OK);
+		struct mp_fingerprint *fp =
+		    variant(m < 4 ? rho[m] : 1, 100 + (uint64_t)m, &exact[m]);
+		if (m == 4)
+			ck_assert_int_eq(mp_json_parse("{\"seed\": 3}", 11, "t",
+						       &fp->args, &err),
+					 MP_OK);
+		ck_assert_msg(tu_reg_put_fp(dir, id, fp, &err) == MP_OK, "%s",
+			      err.msg);
+		mp_fp_free(fp);
+		free(id);
+	}
+	assert_cell(path, "SELECT CAST(count(*) AS TEXT) FROM lsh_codes", "5");
+	assert_cell(path, "SELECT CAST(seed AS TEXT) FROM lsh_codes WHERE "
+			  "model_id = '5'", "3");
+	assert_cell(path, "SELECT CAST(length(codes) AS TEXT) FROM lsh_codes "
+			  "WHERE model_id = '1'", "408"); /* 24 + 16 * 24 */
+	double ex;
+	struct mp_fingerprint *u = variant(1, 0, &ex);
+	struct mp_lsh_hit *h;
+	size_t n;
+	for (int pass = 0; pass < 3; pass++) {
+		if (pass == 1) { /* a version-1 registry, read-only */
+			raw_sql(path, "DROP TABLE lsh_codes; UPDATE "
+				      "schema_version SET version = 1");
+		}
+		if (pass == 2) /* an unreadable fingerprint: no codes */
+			raw_sql(path, "UPDATE fingerprints SET data = X'789c00' "
+				      "WHERE model_id = '4'");
+		candidates(dir, pass == 2, u, 3, &h, &n);
+		ck_assert_uint_eq(n, 3);
+		for (size_t i = 0; i < n; i++) {
+			char want[24];
+			snprintf(want, sizeof want, "%zu", i + 1);
+			ck_assert_str_eq(h[i].id, want);
+			ck_assert_msg(fabs(h[i].similarity - exact[i]) < 0.1,
+				      "model %zu: %g, exact %g", i + 1,
+				      h[i].similarity, exact[i]);
+		}
+		ck_assert(h[0].similarity == 1.0);
+		mp_lsh_hits_free(h, n);
+	}
+	/* opened for writing: migrated, codes of every live model back */
+	assert_cell(path, "SELECT CAST(max(version) AS TEXT) FROM "
+			  "schema_version", "2");
+	assert_cell(path, "SELECT group_concat(model_id) FROM (SELECT model_id "
+			  "FROM lsh_codes ORDER BY model_id)", "1,2,3,5");
+	candidates(dir, false, u, 10, &h, &n);
+	ck_assert_uint_eq(n, 3); /* 5 has other arguments, 4 no codes */
+	mp_lsh_hits_free(h, n);
+	ck_assert_int_eq(tu_reg_remove(dir, "1", &err), MP_OK);
+	assert_cell(path, "SELECT CAST(count(*) AS TEXT) FROM lsh_codes WHERE "
+			  "model_id = '1'", "0");
+	candidates(dir, false, u, 10, &h, &n);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_str_eq(h[0].id, "2");
+	mp_lsh_hits_free(h, n);
+	/* hostile blob */
+	raw_sql(path, "UPDATE lsh_codes SET codes = X'0100000009' WHERE "
+		      "model_id = '3'");
+	struct mp_regdb *db;
+	ck_assert_int_eq(mp_regdb_open(dir, false, &db, &err), MP_OK);
+	ck_assert_int_eq(mp_regdb_lsh_candidates(db, u, 3, &h, &n, &err),
+			 MP_EFORMAT);
+	ck_assert_msg(strstr(err.msg, "codes of model 3: tensor codes of 5 "
+				      "bytes"),
+		      "%s", err.msg);
+	ck_assert_ptr_null(h);
+	/* an unknown with nothing to compare by */
+	struct mp_fingerprint *none = tu_sketch_fp(0, NULL, NULL, NULL, NULL, 0);
+	ck_assert_int_eq(mp_regdb_lsh_candidates(db, none, 3, &h, &n, &err),
+			 MP_EINVAL);
+	ck_assert_ptr_nonnull(strstr(err.msg, "no floating tensor"));
+	mp_fp_free(none);
+	mp_regdb_close(db);
+	mp_fp_free(u);
+	free(path);
+	tu_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
 Suite *suite_registry(void)
 {
 	Suite *s = suite_create("registry");
@@ -754,6 +929,7 @@ Suite *suite_registry(void)
 	tcase_add_test(tc, test_schema_and_corruption);
 	tcase_add_test(tc, test_atomic_write_hostile_names);
 	tcase_add_test(tc, test_output_dir_not_writable);
+	tcase_add_test(tc, test_lsh_candidates);
 	suite_add_tcase(s, tc);
 	/* quadratic id checks took about 50 s here; indexed, well under 1 s */
 	TCase *big = tcase_create("large");

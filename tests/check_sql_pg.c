@@ -281,6 +281,7 @@ START_TEST(test_roles)
 		"path text, sha256 text); "
 		"CREATE TABLE fingerprints (model text REFERENCES models, "
 		"method text, fp bytea, n bigserial); "
+		"CREATE TABLE lsh_codes (model text, codes bytea); "
 		"DROP ROLE IF EXISTS mp_alice; CREATE ROLE mp_alice NOLOGIN; "
 		"DROP ROLE IF EXISTS mp_bob; CREATE ROLE mp_bob NOLOGIN");
 	struct mp_error e = {{0}};

@@ -48,6 +48,27 @@ cmp -s "$T/o1/similarity_matrices.json" "$T/o2/similarity_matrices.json" ||
 	fail "fingerprints read back from PostgreSQL give other matrices"
 ok "global registry: init, add, duplicates, ids, filters, run and reuse"
 
+# The locality-sensitive codes (schema version 2): one row per model with
+# a tensors fingerprint, written with it; a version-1 database (no
+# lsh_codes) is read as it is and init migrates it, computing the codes.
+[ "$(pg_psql "SELECT string_agg(model_id, ',' ORDER BY model_id) FROM lsh_codes")" = "1,3" ] ||
+	fail "lsh_codes after run: $(pg_psql "SELECT model_id FROM lsh_codes")"
+pg_psql "DROP TABLE lsh_codes" "UPDATE schema_version SET version = 1"
+"$MP" registry --registry "$G" list | grep -q '^3 ' || fail "list at schema version 1"
+"$MP" registry init --global "$G" >/dev/null || fail "init migrating version 1"
+[ "$(pg_psql "SELECT max(version) FROM schema_version")" = 2 ] || fail "not migrated"
+[ "$(pg_psql "SELECT string_agg(model_id, ',' ORDER BY model_id) FROM lsh_codes")" = "1,3" ] ||
+	fail "lsh_codes after migration"
+id=$("$MP" registry --global-registry "$G" --write-to-registry add "$T/c.safetensors" --force) ||
+	fail "add c for rm"
+printf '{"models": ["1", "%s"], "methods": ["tensors"], "metrics": ["cosine"]}' "$id" > "$T/cfg1.json"
+"$MP" run --config "$T/cfg1.json" --global-registry "$G" --write-to-registry --output-dir "$T/o4" >/dev/null ||
+	fail "run on $id"
+[ "$(pg_psql "SELECT count(*) FROM lsh_codes WHERE model_id = '$id'")" = 1 ] || fail "codes of $id"
+"$MP" registry --registry "$G" rm "$id" || fail "rm $id"
+[ "$(pg_psql "SELECT count(*) FROM lsh_codes WHERE model_id = '$id'")" = 0 ] || fail "codes of $id after rm"
+ok "lsh_codes kept by run and rm, migrated from schema version 1"
+
 # Roles: a reader cannot write and is told which GRANT it lacks; a
 # writer can.
 pg_psql "CREATE ROLE alice LOGIN" "GRANT modelprint_reader TO alice" \
@@ -69,9 +90,9 @@ ok "reader and writer roles"
 # A schema of another version is refused with both versions named.
 pg_psql "UPDATE schema_version SET version = 7"
 rc=0; err=$("$MP" registry --registry "$G" list 2>&1) || rc=$?
-[ $rc = 1 ] && echo "$err" | grep -q "schema version 7 is newer than this modelprint's (1)" ||
+[ $rc = 1 ] && echo "$err" | grep -q "schema version 7 is newer than this modelprint's (2)" ||
 	fail "newer schema: $rc '$err'"
-pg_psql "UPDATE schema_version SET version = 1"
+pg_psql "UPDATE schema_version SET version = 2"
 
 # The server goes away in the middle of a run: a clear error, and every
 # model has all of its new fingerprints or none (one transaction each).

@@ -170,3 +170,31 @@ int tu_reg_get_fp(const char *loc, const char *id, const char *method,
 	mp_regdb_close(db);
 	return st;
 }
+
+struct mp_fingerprint *tu_sketch_fp(size_t n, const char *const *names,
+				    const uint64_t *rows, const uint64_t *cols,
+				    float *const *sketch, uint32_t k)
+{
+	struct mp_fingerprint *fp = calloc(1, sizeof *fp);
+	ck_assert_ptr_nonnull(fp);
+	fp->method = strdup("tensors");
+	fp->format = strdup("safetensors");
+	fp->tensors = calloc(n ? n : 1, sizeof *fp->tensors);
+	ck_assert(fp->method && fp->format && fp->tensors);
+	fp->ntensors = n;
+	for (size_t i = 0; i < n; i++) {
+		struct mp_tensor_fp *t = &fp->tensors[i];
+		uint64_t shape[2] = {rows[i], cols[i]};
+		ck_assert_int_eq(mp_tensor_fp_init(t, names[i], 2, shape), MP_OK);
+		t->dtype = t->stored = MP_F32;
+		t->numel = rows[i] * cols[i];
+		memset(t->sha256, '0', MP_SHA256_HEX - 1);
+		t->nsketch = k;
+		t->sketch = malloc(k * sizeof *t->sketch);
+		ck_assert_ptr_nonnull(t->sketch);
+		memcpy(t->sketch, sketch[i], k * sizeof *t->sketch);
+		fp->params += t->numel;
+	}
+	ck_assert_int_eq(mp_fp_index(fp, NULL), MP_OK);
+	return fp;
+}

@@ -49,6 +49,13 @@ uint64_t tu_rand_u64(uint64_t *state);
 double tu_rand_uniform(uint64_t *state); /* [0,1) */
 double tu_rand_normal(uint64_t *state);
 
+/* A `tensors` fingerprint (format "safetensors", no arguments) of n F32
+ * tensors names[i] of shape [rows[i], cols[i]] whose sketches are
+ * sketch[i][0..k) (copied); free with mp_fp_free. */
+struct mp_fingerprint *tu_sketch_fp(size_t n, const char *const *names,
+				    const uint64_t *rows, const uint64_t *cols,
+				    float *const *sketch, uint32_t k);
+
 /* Singular values a tensor fingerprint holds (0 without a spectrum). */
 #define NSV(t) ((t).spec ? (t).spec->nsv : 0u)
 

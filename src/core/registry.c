@@ -22,6 +22,7 @@ struct mp_regdb {
 	char *name;         /* how errors name it */
 	struct mp_sql *sql; /* NULL: a registry that does not exist (empty) */
 	bool write;
+	int version; /* schema version once open (0: no database) */
 };
 
 char *mp_registry_default_dir(void)
@@ -281,6 +282,7 @@ static mp_status check_schema(struct mp_regdb *db, struct mp_error *err)
 {
 	int v;
 	mp_status st = mp_regschema_version(db->sql, &v, err);
+	db->version = v;
 	if (st != MP_OK || v == MP_REG_SCHEMA_VERSION)
 		return st;
 	if (v > MP_REG_SCHEMA_VERSION)
@@ -303,6 +305,8 @@ static mp_status check_schema(struct mp_regdb *db, struct mp_error *err)
 				    "administrator creates one with 'modelprint "
 				    "registry init --global URL'",
 				    db->name);
+	if (!db->write && v >= MP_REG_SCHEMA_READABLE)
+		return MP_OK;
 	if (!db->write)
 		return mp_error_set(err, MP_EFORMAT,
 				    "%s: registry schema version %d is older than "
@@ -310,7 +314,15 @@ static mp_status check_schema(struct mp_regdb *db, struct mp_error *err)
 				    "writing ('modelprint registry init') to "
 				    "migrate it",
 				    db->name, v, MP_REG_SCHEMA_VERSION);
-	return mp_regschema_migrate(db->sql, err);
+	st = mp_regschema_migrate(db->sql, err);
+	if (st == MP_OK)
+		db->version = MP_REG_SCHEMA_VERSION;
+	return st;
+}
+
+int mp_reg_schema(const struct mp_regdb *db)
+{
+	return db->sql ? db->version : 0;
 }
 
 mp_status mp_regdb_open(const char *where, bool write, struct mp_regdb **out,

@@ -126,6 +126,30 @@ mp_status mp_regdb_fp_methods(struct mp_regdb *db, const char *id,
 			      char ***out, struct mp_error *err);
 void mp_strv_free(char **v);
 
+/* One candidate of mp_regdb_lsh_candidates. */
+struct mp_lsh_hit {
+	char *id;	   /* owned */
+	double similarity; /* estimated Pearson, mp_lsh_similarity (lsh.h) */
+};
+
+/* The k live models whose `tensors` fingerprint (computed with the same
+ * sketch_size and seed as unknown) has the highest estimated similarity
+ * to unknown (a `tensors` fingerprint) by their locality-sensitive codes
+ * (lsh.h), best first (ties by id, bytewise); *n <= k (0 for an empty
+ * registry or no comparable model). Reads only the lsh_codes table in one
+ * query; a registry at schema version 1 (opened read-only, so not
+ * migrated) has no codes, and they are computed from every stored
+ * `tensors` fingerprint instead: the same answer, slower. Errors:
+ * MP_EINVAL when unknown is not a `tensors` fingerprint or has no
+ * floating tensor with a sketch of at least 16 values (nothing to compare
+ * by); MP_EFORMAT naming the model whose stored codes are malformed.
+ * Free *hits with mp_lsh_hits_free. */
+mp_status mp_regdb_lsh_candidates(struct mp_regdb *db,
+				  const struct mp_fingerprint *unknown,
+				  size_t k, struct mp_lsh_hit **hits,
+				  size_t *n, struct mp_error *err);
+void mp_lsh_hits_free(struct mp_lsh_hit *hits, size_t n);
+
 /* Write the registry in the directory form (DIR/models.json and
  * DIR/fingerprints/ID.METHOD.json, modelprint-files(5)); DIR is created
  * when missing and must not hold a registry already. */

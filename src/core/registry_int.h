@@ -48,6 +48,29 @@ mp_status mp_reg_store_fp(struct mp_regdb *db, const char *id,
 			  const struct mp_fingerprint *fp,
 			  struct mp_error *err);
 
+/* Load the fingerprint of (id, method) through sql; where (e.g. "REG:
+ * fingerprint of model 3 (tensors)") prefixes errors; MP_ENOENT when it
+ * is not stored. */
+struct mp_sql;
+mp_status mp_reg_load_fp(struct mp_sql *sql, const char *where,
+			 const char *id, const char *method,
+			 struct mp_fingerprint **out, struct mp_error *err);
+
+/* --- the locality-sensitive index (registry_lsh.c) -------------------- */
+
+/* Store (replacing) the codes of model id's `tensors` fingerprint fp in
+ * lsh_codes, inside the caller's transaction; name prefixes errors. */
+mp_status mp_reg_store_codes(struct mp_sql *sql, const char *name,
+			     const char *id, const struct mp_fingerprint *fp,
+			     struct mp_error *err);
+/* Fill lsh_codes from every stored `tensors` fingerprint of a live model
+ * (the migration to schema version 2, inside its transaction); one that
+ * does not decode (MP_EFORMAT) gets no codes rather than blocking the
+ * migration. */
+mp_status mp_reg_lsh_fill(struct mp_sql *sql, struct mp_error *err);
+/* The schema version db was opened at (0: no database yet). */
+int mp_reg_schema(const struct mp_regdb *db);
+
 /* --- import (registry_io.c) ------------------------------------------- */
 
 /* Make the SQLite database db_path whole before anyone sees it: built at

@@ -49,7 +49,8 @@ mp_status mp_regpg_grant_roles(struct mp_sql *db, struct mp_error *err)
  * the schema, current_user and quote_ident(current_user). */
 static const char check_sql[] =
 	"WITH t(name, i) AS (SELECT * FROM unnest(ARRAY['schema_version',"
-	" 'registry_state', 'models', 'model_files', 'fingerprints'])"
+	" 'registry_state', 'models', 'model_files', 'fingerprints',"
+	" 'lsh_codes'])"
 	" WITH ORDINALITY),\n"
 	" p(priv, j) AS (SELECT * FROM unnest(ARRAY['INSERT', 'UPDATE',"
 	" 'DELETE']) WITH ORDINALITY),\n"

@@ -1,16 +1,21 @@
 /* registry_schema.c — DDL and migrations of the registry database, the
  * same on SQLite and PostgreSQL except for the blob type. */
 #include "registry_schema.h"
+#include "registry_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Migration k brings version k to k + 1; "@BLOB@" is the dialect's blob
- * type. Rows of models are never deleted: rm sets removed_at, so that an
- * id is never given to another model. */
-static const char *const migrations[MP_REG_SCHEMA_VERSION] = {
-	"CREATE TABLE schema_version (version INTEGER NOT NULL);\n"
+/* Migration k brings version k to k + 1: a script ("@BLOB@" is the
+ * dialect's blob type), then fill (when not NULL) in the same
+ * transaction. Rows of models are never deleted: rm sets removed_at, so
+ * that an id is never given to another model. */
+static const struct {
+	const char *script;
+	mp_status (*fill)(struct mp_sql *db, struct mp_error *err);
+} migrations[MP_REG_SCHEMA_VERSION] = {
+	{"CREATE TABLE schema_version (version INTEGER NOT NULL);\n"
 	"CREATE TABLE registry_state (key TEXT PRIMARY KEY,\n"
 	"  value TEXT NOT NULL);\n"
 	"INSERT INTO registry_state (key, value) VALUES ('max_auto_id', '0');\n"
@@ -44,7 +49,16 @@ static const char *const migrations[MP_REG_SCHEMA_VERSION] = {
 	"  raw_size BIGINT NOT NULL,\n"
 	"  data @BLOB@ NOT NULL,\n"
 	"  PRIMARY KEY (model_id, method));\n"
-	"INSERT INTO schema_version (version) VALUES (1);\n",
+	"INSERT INTO schema_version (version) VALUES (1);\n", NULL},
+	/* 2: the locality-sensitive codes of each model's `tensors`
+	 * fingerprint (lsh.h), with the arguments they depend on */
+	{"CREATE TABLE lsh_codes (\n"
+	 "  model_id TEXT PRIMARY KEY REFERENCES models (id) ON DELETE CASCADE,\n"
+	 "  sketch_size BIGINT NOT NULL,\n"
+	 "  seed BIGINT NOT NULL,\n"
+	 "  codes @BLOB@ NOT NULL);\n"
+	 "CREATE INDEX lsh_codes_args ON lsh_codes (sketch_size, seed);\n",
+	 mp_reg_lsh_fill},
 };
 
 /* The script with @BLOB@ replaced for db's dialect (caller frees). */
@@ -147,10 +161,12 @@ mp_status mp_regschema_migrate(struct mp_sql *db, struct mp_error *err)
 				  "modelprint",
 				  mp_sql_name(db), v, MP_REG_SCHEMA_VERSION);
 	for (; st == MP_OK && v < MP_REG_SCHEMA_VERSION; v++) {
-		char *script = dialect(db, migrations[v]);
+		char *script = dialect(db, migrations[v].script);
 		st = script ? mp_sql_script(db, script, err)
 			    : mp_error_set(err, MP_ENOMEM, "out of memory");
 		free(script);
+		if (st == MP_OK && migrations[v].fill)
+			st = migrations[v].fill(db, err);
 		if (st == MP_OK && v > 0) {
 			char q[96];
 			snprintf(q, sizeof q,

@@ -5,7 +5,11 @@
 
 #include "sql.h"
 
-#define MP_REG_SCHEMA_VERSION 1
+#define MP_REG_SCHEMA_VERSION 2
+/* The oldest version read without migrating (a read-only open): version 1
+ * lacks only lsh_codes, whose queries then compute codes from the stored
+ * fingerprints. */
+#define MP_REG_SCHEMA_READABLE 1
 
 /* The schema version of db: 0 when it holds no registry tables. */
 mp_status mp_regschema_version(struct mp_sql *db, int *version,

@@ -335,6 +335,9 @@ mp_status mp_regdb_remove(struct mp_regdb *db, const char *id,
 	st = mp_sql_exec(sql, "DELETE FROM fingerprints WHERE model_id = ?", p,
 			 1, NULL, err);
 	if (st == MP_OK)
+		st = mp_sql_exec(sql, "DELETE FROM lsh_codes WHERE model_id = ?",
+				 p, 1, NULL, err);
+	if (st == MP_OK)
 		st = mp_sql_exec(sql, "DELETE FROM model_files WHERE model_id = ?",
 				 p, 1, NULL, err);
 	if (st == MP_OK)
@@ -406,6 +409,9 @@ mp_status mp_reg_store_fp(struct mp_regdb *db, const char *id,
 				 "excluded.encoding, raw_size = excluded.raw_size, "
 				 "data = excluded.data",
 				 p, 8, NULL, err);
+	if (st == MP_OK && strcmp(fp->method, "tensors") == 0)
+		st = mp_reg_store_codes(mp_reg_sql(db), mp_regdb_name(db), id, fp,
+					err);
 	free(z);
 	free(args);
 	free(text);
@@ -441,21 +447,15 @@ mp_status mp_regdb_put_fp(struct mp_regdb *db, const char *id,
 	return mp_regdb_put_fps(db, id, &fp, 1, err);
 }
 
-mp_status mp_regdb_get_fp(struct mp_regdb *db, const char *id,
-			  const char *method, struct mp_fingerprint **out,
-			  struct mp_error *err)
+mp_status mp_reg_load_fp(struct mp_sql *sql, const char *where,
+			 const char *id, const char *method,
+			 struct mp_fingerprint **out, struct mp_error *err)
 {
 	*out = NULL;
-	if (!mp_reg_valid_name(id) || !mp_reg_valid_name(method))
-		return mp_error_set(err, MP_EINVAL, "invalid id or method name");
-	char where[MP_ERRMSG_MAX / 2], a[MP_NAME_SHOW + 8], b[MP_NAME_SHOW + 8];
-	snprintf(where, sizeof where, "%s: fingerprint of model %s (%s)",
-		 mp_regdb_name(db), mp_printable(id, a), mp_printable(method, b));
-	if (!mp_reg_sql(db))
-		return mp_error_set(err, MP_ENOENT, "%s: not stored", where);
+	char a[MP_NAME_SHOW + 8];
 	struct mp_sql_res *r;
 	struct mp_sql_val p[] = {MP_SQL_TEXT(id), MP_SQL_TEXT(method)};
-	mp_status st = mp_sql_exec(mp_reg_sql(db),
+	mp_status st = mp_sql_exec(sql,
 				   "SELECT encoding, CAST(raw_size AS TEXT), data "
 				   "FROM fingerprints WHERE model_id = ? AND "
 				   "method = ?",
@@ -497,6 +497,21 @@ mp_status mp_regdb_get_fp(struct mp_regdb *db, const char *id,
 		st = mp_fp_from_json(j, where, out, err);
 	mp_json_free(j);
 	return st;
+}
+
+mp_status mp_regdb_get_fp(struct mp_regdb *db, const char *id,
+			  const char *method, struct mp_fingerprint **out,
+			  struct mp_error *err)
+{
+	*out = NULL;
+	if (!mp_reg_valid_name(id) || !mp_reg_valid_name(method))
+		return mp_error_set(err, MP_EINVAL, "invalid id or method name");
+	char where[MP_ERRMSG_MAX / 2], a[MP_NAME_SHOW + 8], b[MP_NAME_SHOW + 8];
+	snprintf(where, sizeof where, "%s: fingerprint of model %s (%s)",
+		 mp_regdb_name(db), mp_printable(id, a), mp_printable(method, b));
+	if (!mp_reg_sql(db))
+		return mp_error_set(err, MP_ENOENT, "%s: not stored", where);
+	return mp_reg_load_fp(mp_reg_sql(db), where, id, method, out, err);
 }
 
 mp_status mp_regdb_fp_methods(struct mp_regdb *db, const char *id,
