@@ -168,59 +168,35 @@ static int refs_from_files(struct refs *r, char **paths, int n, int threads)
 	return 0;
 }
 
-static int refs_from_registry(struct refs *r, const char *where)
+/* The references of the registry at where (the index's candidates when
+ * it is large) into *set. */
+static int refs_from_registry(const char *where,
+			      const struct mp_fingerprint *unknown,
+			      struct mp_ident_refset **set)
 {
 	struct mp_error err;
 	struct mp_regdb *db;
-	struct mp_registry *list = NULL;
 	if (mp_regdb_open(where, false, &db, &err) != MP_OK)
 		return cli_fail(&err);
 	int rc = 0;
-	size_t without = 0;
-	if (mp_regdb_list(db, NULL, &list, &err) != MP_OK) {
+	if (mp_ident_refs_load(db, unknown, MP_ID_SCAN_MAX, MP_ID_CANDIDATES,
+			       set, &err) != MP_OK) {
 		rc = cli_fail(&err);
-		goto out;
-	}
-	for (size_t i = 0; i < list->nmodels; i++) {
-		const struct mp_reg_model *m = &list->models[i];
-		struct mp_fingerprint *fp;
-		mp_status st = mp_regdb_get_fp(db, m->id, "tensors", &fp, &err);
-		if (st == MP_ENOENT) {
-			without++;
-			continue;
-		}
-		if (st != MP_OK) {
-			rc = cli_fail(&err);
-			goto out;
-		}
-		const char *id = own(r, mp_strdup(m->id));
-		const char *name = own(r, mp_strdup(m->name));
-		const char *path = own(r, mp_strdup(m->path));
-		if (!id || !name || !path || !refs_push(r, fp)) {
-			mp_fp_free(fp);
-			cli_error("out of memory");
-			rc = CLI_EXIT_FAIL;
-			goto out;
-		}
-		r->v[r->n - 1].id = id;
-		r->v[r->n - 1].name = name;
-		r->v[r->n - 1].path = path;
-	}
-	if (!r->n) {
+	} else if (!(*set)->n) {
+		size_t w = (*set)->without;
 		cli_error("%s: no registered model has a tensors fingerprint "
 			  "(%zu model%s without); add references with "
-			  "'modelprint registry add' and 'modelprint run "
-			  "--write-to-registry'",
-			  mp_regdb_name(db), without, without == 1 ? "" : "s");
+			  "'modelprint registry add --fingerprint' or "
+			  "'modelprint run --write-to-registry'",
+			  mp_regdb_name(db), w, w == 1 ? "" : "s");
 		rc = CLI_EXIT_FAIL;
-	} else if (without) {
+	} else if ((*set)->without) {
+		size_t w = (*set)->without;
 		fprintf(stderr,
 			"modelprint: warning: %zu registered model%s without a "
 			"tensors fingerprint left out\n",
-			without, without == 1 ? "" : "s");
+			w, w == 1 ? "" : "s");
 	}
-out:
-	mp_registry_free(list);
 	mp_regdb_close(db);
 	return rc;
 }
@@ -392,6 +368,7 @@ int cmd_identify(int argc, char **argv)
 	struct mp_error err;
 	struct mp_fingerprint *ufp = NULL;
 	struct refs refs = {0};
+	struct mp_ident_refset *set = NULL;
 	struct mp_ident_result *res = NULL;
 	char *reg = NULL;
 	int rc = CLI_EXIT_FAIL;
@@ -409,9 +386,11 @@ int cmd_identify(int argc, char **argv)
 			cli_error("out of memory");
 			goto out;
 		}
-		if (refs_from_registry(&refs, reg))
+		if (refs_from_registry(reg, ufp, &set))
 			goto out;
 	}
+	const struct mp_ident_ref *rv = set ? set->refs : refs.v;
+	size_t rn = set ? set->n : refs.n;
 	struct mp_ident_opts o = {.arch = arch,
 				  .unknown_path = ufiles ? upath : NULL,
 				  .exact = exact,
@@ -421,7 +400,7 @@ int cmd_identify(int argc, char **argv)
 			  "fingerprint", upath);
 		goto out;
 	}
-	if (mp_identify(ufp, refs.v, refs.n, &o, &res, &err) != MP_OK) {
+	if (mp_identify(ufp, rv, rn, &o, &res, &err) != MP_OK) {
 		cli_fail(&err);
 		goto out;
 	}
@@ -429,7 +408,7 @@ int cmd_identify(int argc, char **argv)
 		fprintf(stderr, "modelprint: warning: %s\n",
 			cli_esc(res->warnings[i]));
 	if (json) {
-		mp_json *doc = mp_ident_result_json(res, refs.v);
+		mp_json *doc = mp_ident_result_json(res, rv);
 		mp_json *u = doc ? mp_json_object() : NULL;
 		if (!u || !mp_json_set(doc, "unknown", u)) {
 			mp_json_free(u);
@@ -437,17 +416,23 @@ int cmd_identify(int argc, char **argv)
 			cli_error("out of memory");
 			goto out;
 		}
+		mp_json_add_bool(doc, "indexed", set && set->indexed);
 		mp_json_add_str(u, "path", upath);
 		mp_json_add_num(u, "tensors", (double)ufp->ntensors);
 		mp_json_add_num(u, "params", (double)ufp->params);
 		cli_print_json(doc);
 		mp_json_free(doc);
 	} else {
-		print_text(res, refs.v, upath, ufp, top);
+		if (set && set->indexed)
+			printf("candidates: the %zu nearest of the registry's "
+			       "locality-sensitive index\n",
+			       set->n);
+		print_text(res, rv, upath, ufp, top);
 	}
 	rc = CLI_EXIT_OK;
 out:
 	mp_ident_result_free(res);
+	mp_ident_refset_free(set);
 	refs_free(&refs);
 	mp_fp_free(ufp);
 	mp_arch_free(arch);

@@ -157,6 +157,37 @@ mp_status mp_identify(const struct mp_fingerprint *unknown,
 		      struct mp_ident_result **out, struct mp_error *err);
 void mp_ident_result_free(struct mp_ident_result *r);
 
+/* --- references from a registry (ident_registry.c) -------------------- */
+
+/* Registries with more models than this are searched through their
+ * locality-sensitive index, whose MP_ID_CANDIDATES best candidates are
+ * then scored in full. */
+#define MP_ID_SCAN_MAX 256
+#define MP_ID_CANDIDATES 16
+
+struct mp_regdb;
+struct mp_ident_refset {
+	struct mp_ident_ref *refs; /* [n] */
+	size_t n;
+	struct mp_fingerprint **fps; /* [n] owned */
+	char **strs;		     /* owned strings the refs point to */
+	size_t nstrs;
+	size_t without; /* live models without a `tensors` fingerprint
+			 * (counted on a full scan only) */
+	bool indexed;	/* the candidates of the index, not every model */
+};
+
+/* The references of the registry db for unknown: every live model with a
+ * `tensors` fingerprint, or, when the index holds more than scan_max
+ * comparable models, the k best candidates it gives (then loaded). Errors
+ * are the registry's. Free with mp_ident_refset_free. */
+mp_status mp_ident_refs_load(struct mp_regdb *db,
+			     const struct mp_fingerprint *unknown,
+			     size_t scan_max, size_t k,
+			     struct mp_ident_refset **out,
+			     struct mp_error *err);
+void mp_ident_refset_free(struct mp_ident_refset *s);
+
 /* Words: "exact copy", "dtype conversion", "quantization", "pruning",
  * "fine-tune", "merge", "renamed tensors", "permuted hidden units",
  * "unrelated weights", "no match"; and JSON keys "copy", "dtype", "quant",
