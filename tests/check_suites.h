@@ -8,7 +8,8 @@
 	X(reader) X(safetensors) X(tfjs) X(tstats) X(fingerprint)             \
 	X(spectral) X(metric) X(registry) X(experiment)                      \
 	X(modelinfo) X(groups) X(correlate) X(simmatrix) X(report_html)      \
-	X(cluster) X(tui) X(escape) X(sql_pg) X(lineage) X(arch)
+	X(cluster) X(tui) X(escape) X(sql_pg) X(lineage) X(arch)        \
+	X(identify)
 
 #define MP_X_DECL(name) Suite *suite_##name(void);
 MP_SUITES(MP_X_DECL)

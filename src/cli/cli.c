@@ -5,6 +5,7 @@
 #include "modelinfo.h"
 #include "atomic_write.h"
 #include "registry.h"
+#include "arch.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <wchar.h>
@@ -503,4 +505,28 @@ mp_status cli_load_model_info(const char *path, const char *registry_dir,
 	st = mp_model_info_from_registry(reg, out, err);
 	mp_registry_free(reg);
 	return st;
+}
+
+/* The signatures of file, or of architectures.json in the installed data
+ * (else the source tree's); 1 after printing the error. */
+int cli_arch_load(const char *file, struct mp_arch_set **out)
+{
+	struct mp_error err;
+	char buf[4096];
+	if (!file) {
+		const char *roots[] = {MP_DATADIR, MP_SRCDATADIR};
+		for (int i = 0; i < 2 && !file; i++) {
+			snprintf(buf, sizeof buf, "%s/architectures.json",
+				 roots[i]);
+			struct stat st;
+			if (stat(buf, &st) == 0)
+				file = buf;
+		}
+		if (!file) {
+			cli_error("no architectures.json in %s or %s",
+				  MP_DATADIR, MP_SRCDATADIR);
+			return 1;
+		}
+	}
+	return mp_arch_load(file, out, &err) == MP_OK ? 0 : cli_fail(&err);
 }

@@ -23,6 +23,7 @@ struct cli_cmd {
 
 int cmd_fingerprint(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
+int cmd_identify(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_registry(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
@@ -120,6 +121,12 @@ mp_status cli_load_model_info(const char *path, const char *registry_dir,
 /* Create dir if needed and write j (pretty) to dir/name atomically. */
 mp_status cli_write_json(const char *dir, const char *name, const mp_json *j,
 			 struct mp_error *err);
+
+/* The architecture signatures of file, or (file NULL) of
+ * architectures.json in the installed data, else the source tree's; 1
+ * after printing the error, 0 with *out set. */
+struct mp_arch_set;
+int cli_arch_load(const char *file, struct mp_arch_set **out);
 
 /* Parse a positive integer option value; false on garbage. */
 int cli_parse_int(const char *s, long min, long max, long *out);

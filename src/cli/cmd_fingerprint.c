@@ -340,30 +340,6 @@ static int add_arg(mp_json *args, const char *kv)
 	return 1;
 }
 
-/* The signatures of file, or of architectures.json in the installed data
- * (else the source tree's); 1 after printing the error. */
-static int arch_load(const char *file, struct mp_arch_set **out)
-{
-	struct mp_error err;
-	char buf[4096];
-	if (!file) {
-		const char *roots[] = {MP_DATADIR, MP_SRCDATADIR};
-		for (int i = 0; i < 2 && !file; i++) {
-			snprintf(buf, sizeof buf, "%s/architectures.json",
-				 roots[i]);
-			struct stat st;
-			if (stat(buf, &st) == 0)
-				file = buf;
-		}
-		if (!file) {
-			cli_error("no architectures.json in %s or %s",
-				  MP_DATADIR, MP_SRCDATADIR);
-			return 1;
-		}
-	}
-	return mp_arch_load(file, out, &err) == MP_OK ? 0 : cli_fail(&err);
-}
-
 int cmd_fingerprint(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -481,7 +457,7 @@ int cmd_fingerprint(int argc, char **argv)
 		return cli_usage_error("fingerprint", "%s", err.msg);
 	}
 	struct mp_arch_set *archs = NULL;
-	if (want_arch && arch_load(sigfile, &archs) != 0) {
+	if (want_arch && cli_arch_load(sigfile, &archs) != 0) {
 		mp_json_free(args);
 		return CLI_EXIT_FAIL;
 	}

@@ -15,9 +15,11 @@ static const char usage_text[] =
 	"                           [--write-to-registry] SUBCOMMAND\n"
 	"\n"
 	"  add PATH [--id ID] [--name NAME] [--family F] [--type T] [--force]\n"
-	"           [--json]  register a model (file or directory); prints its\n"
-	"                     id; a model already registered is refused unless\n"
-	"                     --force\n"
+	"           [--fingerprint] [--json]  register a model (file or\n"
+	"                     directory); prints its id; a model already\n"
+	"                     registered is refused unless --force;\n"
+	"                     --fingerprint also stores its tensors\n"
+	"                     fingerprint (what identify compares)\n"
 	"  list [--family F] [--type T] [--name GLOB] [--format FMT] [--json]\n"
 	"                     the registered models the filters keep\n"
 	"  show ID [--json]   one model and its stored fingerprints\n"
@@ -82,12 +84,13 @@ static int do_add(const char *loc, int argc, char **argv)
 		{"family", required_argument, NULL, 'f'},
 		{"type", required_argument, NULL, 't'},
 		{"force", no_argument, NULL, 'F'},
+		{"fingerprint", no_argument, NULL, 'P'},
 		{"json", no_argument, NULL, 'j'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}};
 	const char *id = NULL;
 	struct mp_reg_model rm = {.name = "", .family = "", .type = ""};
-	int json = 0, c;
+	int json = 0, want_fp = 0, c;
 	unsigned flags = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -97,6 +100,7 @@ static int do_add(const char *loc, int argc, char **argv)
 		case 'f': rm.family = optarg; break;
 		case 't': rm.type = optarg; break;
 		case 'F': flags |= MP_REG_FORCE; break;
+		case 'P': want_fp = 1; break;
 		case 'j': json = 1; break;
 		case 'h': fputs(usage_text, stdout); return CLI_EXIT_OK;
 		default: return cli_bad_option("registry", argv, opts);
@@ -122,6 +126,7 @@ static int do_add(const char *loc, int argc, char **argv)
 	char (*hex)[MP_SHA256_HEX] = calloc(m->nfiles + 1, sizeof *hex);
 	int rc = CLI_EXIT_FAIL;
 	struct mp_regdb *db = NULL;
+	struct mp_fingerprint *fp = NULL;
 	if (!rm.files || !rm.sha256 || !rm.sizes || !hex) {
 		cli_error("out of memory");
 		goto out;
@@ -140,8 +145,27 @@ static int do_add(const char *loc, int argc, char **argv)
 	char *got;
 	if (!(db = open_or_fail(loc, true)))
 		goto out;
+	/* the fingerprint first: a model that cannot be read is not added */
+	if (want_fp) {
+		struct cli_progress pr;
+		mp_status st = mp_fp_compute(m, "tensors", NULL, 0,
+					     cli_progress_start(&pr, abs), &fp,
+					     &err);
+		cli_progress_end(&pr);
+		if (st != MP_OK) {
+			cli_fail(&err);
+			goto out;
+		}
+	}
 	if (mp_regdb_add(db, &rm, id, flags, &got, &err) != MP_OK) {
 		cli_fail(&err);
+		goto out;
+	}
+	if (fp && mp_regdb_put_fp(db, got, fp, &err) != MP_OK) {
+		cli_error("%s (model %s is registered without its "
+			  "fingerprint)",
+			  err.msg, got);
+		free(got);
 		goto out;
 	}
 	if (json) {
@@ -155,6 +179,7 @@ static int do_add(const char *loc, int argc, char **argv)
 	free(got);
 	rc = CLI_EXIT_OK;
 out:
+	mp_fp_free(fp);
 	mp_regdb_close(db);
 	free(rm.files);
 	free(rm.sha256);

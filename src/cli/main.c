@@ -11,6 +11,8 @@
 static const struct cli_cmd commands[] = {
 	{"fingerprint", "fingerprint model files", cmd_fingerprint},
 	{"compare", "compare two models tensor by tensor", cmd_compare},
+	{"identify", "name an unknown model's architecture, parent and relation",
+	 cmd_identify},
 	{"run", "run an experiment: fingerprints and similarity matrices",
 	 cmd_run},
 	{"registry", "add, list, show and remove registered models",

@@ -326,6 +326,31 @@ static mp_status variant_load(struct ctx *c, struct sig *g, const mp_json *o)
 	return MP_OK;
 }
 
+/* "weights": {normalised tensor name: positive weight}. */
+static mp_status weights_load(struct ctx *c, struct sig *g, const mp_json *o)
+{
+	if (!o)
+		return MP_OK;
+	size_t m = mp_json_size(o), k = 0;
+	if (!mp_json_is_object(o) || !m)
+		return bad(c, "weights", 0, "needs a non-empty object");
+	if (!(g->wname = calloc(m, sizeof *g->wname)) ||
+	    !(g->wval = calloc(m, sizeof *g->wval)))
+		return mp_error_set(c->err, MP_ENOMEM, "out of memory");
+	for (const mp_json *e = mp_json_child(o); e; e = mp_json_next(e), k++) {
+		double w = mp_json_num(e);
+		if (!(w > 0 && w <= 1))
+			return bad(c, "weights", k,
+				   "needs a number in (0, 1]");
+		if (!(g->wname[k] = mp_strdup(mp_json_key(e))))
+			return mp_error_set(c->err, MP_ENOMEM,
+					    "out of memory");
+		g->wval[k] = w;
+		g->nw = k + 1;
+	}
+	return MP_OK;
+}
+
 static bool only_keys(const mp_json *o, const char *const *keys)
 {
 	for (const mp_json *e = mp_json_child(o); e; e = mp_json_next(e)) {
@@ -342,7 +367,7 @@ static mp_status sig_load(struct ctx *c, const mp_json *a, struct sig *g)
 {
 	static const char *const keys[] = {"name",    "family",	  "vars",
 					   "require", "optional", "forbid",
-					   "variant", NULL};
+					   "variant", "weights", NULL};
 	const char *name = mp_json_str(mp_json_get(a, "name"));
 	const char *fam = mp_json_str(mp_json_get(a, "family"));
 	c->aname = name;
@@ -354,7 +379,7 @@ static mp_status sig_load(struct ctx *c, const mp_json *a, struct sig *g)
 	if (!only_keys(a, keys))
 		return bad(c, "keys", 0,
 			   "has a key other than name, family, vars, require, "
-			   "optional, forbid, variant");
+			   "optional, forbid, variant, weights");
 	if (!(g->name = mp_strdup(name)) || !(g->family = mp_strdup(fam)))
 		return mp_error_set(c->err, MP_ENOMEM, "out of memory");
 	mp_status st = pats_load(c, g, mp_json_get(a, "require"), "require",
@@ -369,6 +394,8 @@ static mp_status sig_load(struct ctx *c, const mp_json *a, struct sig *g)
 		st = vars_load(c, g, mp_json_get(a, "vars"));
 	if (st == MP_OK)
 		st = variant_load(c, g, mp_json_get(a, "variant"));
+	if (st == MP_OK)
+		st = weights_load(c, g, mp_json_get(a, "weights"));
 	return st;
 }
 
@@ -497,6 +524,10 @@ void mp_arch_free(struct mp_arch_set *s)
 		pats_free(g->forbid, g->nforbid);
 		free(g->hd_hidden);
 		free(g->hd_dim);
+		for (size_t w = 0; w < g->nw; w++)
+			free(g->wname[w]);
+		free(g->wname);
+		free(g->wval);
 		for (int v = 0; v < g->nvars; v++) {
 			free(g->vars[v].name);
 			free(g->vars[v].in);
@@ -520,4 +551,18 @@ const char *mp_arch_normalise(const struct mp_arch_set *s, const char *name)
 			return name;
 		name += best;
 	}
+}
+
+size_t mp_arch_weights(const struct mp_arch_set *s, const char *arch,
+		       const char *const **names, const double **weights)
+{
+	for (size_t i = 0; arch && i < s->nsigs; i++)
+		if (!strcmp(s->sigs[i].name, arch)) {
+			*names = (const char *const *)s->sigs[i].wname;
+			*weights = s->sigs[i].wval;
+			return s->sigs[i].nw;
+		}
+	*names = NULL;
+	*weights = NULL;
+	return 0;
 }

@@ -81,6 +81,12 @@ mp_status mp_arch_match_fp(const struct mp_arch_set *s,
 			   struct mp_arch_result **out, struct mp_error *err);
 void mp_arch_result_free(struct mp_arch_result *r);
 
+/* The key-tensor weights of the architecture named arch (its "weights":
+ * normalised tensor names and weights in (0, 1], borrowed from the set),
+ * and their count; 0 (names and weights NULL) when it has none. */
+size_t mp_arch_weights(const struct mp_arch_set *s, const char *arch,
+		       const char *const **names, const double **weights);
+
 /* The result as a JSON object: {"name", "family", "known", "coverage",
  * "present", "expected", "hidden", "layers", "heads", "kv_heads" (null when
  * unknown), "missing" and "extra" ([{"pattern", "count"}]), "candidates"

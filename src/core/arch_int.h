@@ -43,6 +43,10 @@ struct sig {
 	 * hd_dim[k]), from the published configs */
 	uint64_t *hd_hidden, *hd_dim;
 	size_t nhd;
+	/* [nw] key-tensor weights ("weights": normalised name -> weight) */
+	char **wname;
+	double *wval;
+	size_t nw;
 };
 
 struct mp_arch_set {

@@ -18,7 +18,7 @@
 #define MP_ID_MIN_OVERLAP 0.5
 /* A reference is a parent when its (coverage-penalised) final score and
  * its Pearson score reach these. */
-#define MP_ID_RELATED_FINAL 0.5
+#define MP_ID_RELATED_FINAL 0.3
 #define MP_ID_RELATED_PEARSON 0.3
 /* Confidence of a parent: very high / high / medium from the Pearson
  * score and the margin over the runner-up's final score. */
@@ -138,7 +138,9 @@ struct mp_ident_result {
 	size_t nwarnings;
 };
 
-/* Identify `unknown` among refs[0..n). n may be 0 (every unknown is then
+/* Identify `unknown` among refs[0..n). The result borrows tensor names
+ * from unknown and the references' fingerprints: keep them until it is
+ * freed. n may be 0 (every unknown is then
  * "no match"). Errors: two references with the same id (MP_EINVAL naming
  * it), an unknown with no floating tensor (MP_EFORMAT), out of memory, and
  * with opts->exact a file that cannot be read. Free with
@@ -157,6 +159,12 @@ void mp_ident_result_free(struct mp_ident_result *r);
 const char *mp_ident_kind_name(enum mp_ident_kind k);
 const char *mp_ident_kind_key(enum mp_ident_kind k);
 const char *mp_ident_selection_name(enum mp_ident_selection s);
+
+/* The verdict in one sentence ("the unknown is most likely a fine-tune of
+ * NAME", "no match: ..."), written to buf[cap]. */
+void mp_ident_verdict_text(const struct mp_ident_result *r,
+			   const struct mp_ident_ref *refs, char *buf,
+			   size_t cap);
 
 /* The result as JSON (modelprint-files(5), "identify"): refs name the
  * references as given to mp_identify. NULL when out of memory. */

@@ -7,6 +7,7 @@
 #define MP_LINEAGE_H
 
 #include "model.h"
+#include "nnls.h"
 
 /* Thresholds of the verdict (see lineage.c for why each value). */
 /* Fine-tune: every matched tensor's Pearson correlation with R at least. */
@@ -21,7 +22,7 @@
 /* Tensors listed as moved most. */
 #define MP_LIN_TOP 5
 /* References of a merge. */
-#define MP_MERGE_MAX 4
+#define MP_MERGE_MAX MP_NNLS_MAX
 
 enum mp_lineage_kind {
 	MP_LIN_COPY,	  /* every matched tensor's bytes equal */

@@ -1,0 +1,77 @@
+/* ident_int.h — identify's internals shared by identify.c (scores,
+ * selection, verdict), ident_match.c (pairing tensors), ident_relation.c
+ * (the relation to the parent) and ident_json.c. */
+#ifndef MP_IDENT_INT_H
+#define MP_IDENT_INT_H
+
+#include "identify.h"
+
+#define ID_NONE ((size_t)-1)
+
+/* Sketches correlated at least this much pair renamed tensors. */
+#define ID_RENAME_PEARSON 0.9
+
+/* A fingerprint with its tensors sorted by normalised name. */
+struct ident_norm {
+	const char *name; /* normalised, points into the tensor's name */
+	size_t idx;
+};
+struct ident_fpx {
+	const struct mp_fingerprint *fp;
+	struct ident_norm *by; /* [fp->ntensors] sorted by name, then idx */
+	const char **norm;     /* [fp->ntensors] normalised name by index */
+	size_t nfloat;	       /* tensors with a sketch */
+	uint64_t sketch_size, seed; /* the method's arguments */
+};
+
+mp_status ident_fpx_build(const struct mp_arch_set *s,
+			  const struct mp_fingerprint *fp, struct ident_fpx *x,
+			  struct mp_error *err);
+void ident_fpx_free(struct ident_fpx *x);
+/* Index of the first tensor of normalised name, or ID_NONE. */
+size_t ident_fpx_find(const struct ident_fpx *x, const char *norm);
+/* Whether the sketches of two fingerprints are comparable. */
+bool ident_sketches_comparable(const struct ident_fpx *a,
+			       const struct ident_fpx *b);
+
+/* U's tensors paired with R's: r_of_u[i] is R's tensor for U's tensor i
+ * (ID_NONE when unpaired). Pairs by normalised name and shape; when that
+ * leaves the overlap under MP_ID_MIN_OVERLAP and rename is true, by content
+ * instead (identical bytes, then the best sketch correlation of at least
+ * ID_RENAME_PEARSON among tensors of the same shape), when that pairs more
+ * (renamed counts those paired under another name). */
+struct ident_pairing {
+	size_t *r_of_u;
+	size_t matched, renamed;
+};
+mp_status ident_pair(const struct ident_fpx *u, const struct ident_fpx *r,
+		     bool rename, struct ident_pairing *p, struct mp_error *err);
+void ident_pairing_free(struct ident_pairing *p);
+
+/* Cosine and Pearson of two sketches of equal length (NAN when
+ * undefined). */
+void ident_sketch_corr(const struct mp_tensor_fp *a,
+		       const struct mp_tensor_fp *b, double *cosine,
+		       double *pearson);
+
+/* What identify.c hands to ident_relation.c. */
+struct ident_ctx {
+	const struct mp_fingerprint *u;
+	const struct ident_fpx *ux;
+	const struct mp_ident_ref *refs;
+	size_t nrefs;
+	const struct ident_fpx *rx;	     /* [nrefs] */
+	const struct ident_pairing *pairs; /* [nrefs] */
+	const struct mp_ident_opts *opts;
+	struct mp_ident_result *res;
+};
+
+/* Decide res->relation for the ranking in res (res->match set when a
+ * parent was found). Warnings go to res. */
+mp_status ident_relation(struct ident_ctx *c, struct mp_error *err);
+
+/* Append a formatted warning to r. */
+mp_status ident_warn(struct mp_ident_result *r, struct mp_error *err,
+		     const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+#endif

@@ -1,0 +1,159 @@
+/* ident_json.c — identify's result as JSON (modelprint-files(5)). */
+#include "ident_int.h"
+
+#include <math.h>
+
+static void num_or_null(mp_json *o, const char *key, double v)
+{
+	if (isfinite(v))
+		mp_json_add_num(o, key, v);
+	else
+		mp_json_add_null(o, key);
+}
+
+static void str_or_null(mp_json *o, const char *key, const char *s)
+{
+	if (s)
+		mp_json_add_str(o, key, s);
+	else
+		mp_json_add_null(o, key);
+}
+
+static bool ranking(mp_json *doc, const struct mp_ident_result *r,
+		    const struct mp_ident_ref *refs)
+{
+	mp_json *a = mp_json_add_arr(doc, "ranking");
+	if (!a)
+		return false;
+	for (size_t i = 0; i < r->nscores; i++) {
+		const struct mp_ident_score *s = &r->scores[i];
+		const struct mp_ident_ref *f = &refs[s->ref];
+		mp_json *o = mp_json_object();
+		if (!o || !mp_json_push(a, o))
+			return false;
+		mp_json_add_num(o, "rank", (double)(i + 1));
+		mp_json_add_str(o, "id", f->id);
+		mp_json_add_str(o, "name", f->name);
+		str_or_null(o, "path", f->path);
+		mp_json_add_bool(o, "compatible", s->compatible);
+		str_or_null(o, "why", s->compatible ? NULL : s->why);
+		str_or_null(o, "architecture", s->arch);
+		mp_json_add_num(o, "matched", (double)s->matched);
+		mp_json_add_num(o, "renamed", (double)s->renamed);
+		num_or_null(o, "overlap", s->overlap);
+		num_or_null(o, "shape", s->shape);
+		num_or_null(o, "exact", s->exact);
+		num_or_null(o, "stats", s->stats);
+		num_or_null(o, "cosine", s->cosine);
+		num_or_null(o, "pearson", s->pearson);
+		num_or_null(o, "coverage", s->coverage);
+		num_or_null(o, "raw_final", s->raw_final);
+		num_or_null(o, "final", s->final);
+	}
+	return true;
+}
+
+static bool relation(mp_json *doc, const struct mp_ident_result *r,
+		     const struct mp_ident_ref *refs)
+{
+	const struct mp_ident_relation *rel = &r->relation;
+	const struct mp_ident_ref *p = r->match ? &refs[rel->parent] : NULL;
+	mp_json *v = mp_json_add_obj(doc, "verdict");
+	mp_json *o = mp_json_add_obj(doc, "relation");
+	if (!v || !o)
+		return false;
+	mp_json_add_bool(v, "match", r->match);
+	str_or_null(v, "id", p ? p->id : NULL);
+	str_or_null(v, "name", p ? p->name : NULL);
+	mp_json_add_str(v, "relation", mp_ident_kind_key(rel->kind));
+	mp_json_add_str(v, "confidence", rel->confidence);
+	char text[256];
+	mp_ident_verdict_text(r, refs, text, sizeof text);
+	mp_json_add_str(v, "text", text);
+	mp_json_add_str(o, "kind", mp_ident_kind_key(rel->kind));
+	mp_json_add_str(o, "text", mp_ident_kind_name(rel->kind));
+	str_or_null(o, "parent", p ? p->id : NULL);
+	mp_json_add_str(o, "confidence", rel->confidence);
+	mp_json_add_str(o, "source", rel->from_files ? "files" : "sketches");
+	mp_json_add_str(o, "evidence", rel->evidence);
+	if (rel->kind == MP_ID_MERGE) {
+		mp_json *m = mp_json_add_obj(o, "merge");
+		mp_json *a = m ? mp_json_add_arr(m, "parents") : NULL;
+		if (!a)
+			return false;
+		for (int i = 0; i < rel->nparents; i++) {
+			mp_json *e = mp_json_object();
+			if (!e || !mp_json_push(a, e))
+				return false;
+			mp_json_add_str(e, "id", refs[rel->parents[i]].id);
+			mp_json_add_str(e, "name", refs[rel->parents[i]].name);
+			mp_json_add_num(e, "coef", rel->coef[i]);
+		}
+		mp_json_add_num(m, "sum", rel->merge_sum);
+		num_or_null(m, "residual", rel->merge_residual);
+		num_or_null(m, "single_residual", rel->single_residual);
+		mp_json_add_bool(m, "linear", rel->linear);
+	}
+	if (rel->kind == MP_ID_RENAMED) {
+		mp_json *a = mp_json_add_arr(o, "renames");
+		for (size_t i = 0; a && i < rel->nrenames; i++) {
+			mp_json *e = mp_json_object();
+			if (!e || !mp_json_push(a, e))
+				return false;
+			mp_json_add_str(e, "from", rel->renames[i].from);
+			mp_json_add_str(e, "to", rel->renames[i].to);
+		}
+	}
+	mp_json *t = mp_json_add_arr(o, "tensors");
+	for (int i = 0; t && i < rel->ntop; i++) {
+		mp_json *e = mp_json_object();
+		if (!e || !mp_json_push(t, e))
+			return false;
+		mp_json_add_str(e, "name", rel->top[i].name);
+		mp_json_add_num(e, "value", rel->top[i].value);
+	}
+	return t != NULL;
+}
+
+mp_json *mp_ident_result_json(const struct mp_ident_result *r,
+			      const struct mp_ident_ref *refs)
+{
+	mp_json *doc = mp_json_object();
+	if (!doc)
+		return NULL;
+	mp_json *arch = mp_arch_result_json(r->arch);
+	bool ok = arch && mp_json_set(doc, "architecture", arch);
+	if (!ok)
+		mp_json_free(arch);
+	mp_json *sel = ok ? mp_json_add_obj(doc, "selection") : NULL;
+	if (sel) {
+		mp_json_add_str(sel, "mode",
+				mp_ident_selection_name(r->selection));
+		mp_json *a = mp_json_add_arr(sel, "tensors");
+		for (size_t i = 0; a && i < r->nkeys; i++) {
+			mp_json *e = mp_json_object();
+			if (!e || !mp_json_push(a, e)) {
+				a = NULL;
+				break;
+			}
+			mp_json_add_str(e, "name", r->keys[i].name);
+			mp_json_add_num(e, "weight", r->keys[i].weight);
+		}
+		ok = a != NULL;
+	}
+	ok = ok && sel;
+	if (ok) {
+		mp_json_add_num(doc, "references", (double)r->nscores);
+		mp_json_add_num(doc, "compatible", (double)r->ncompatible);
+		ok = ranking(doc, r, refs) && relation(doc, r, refs);
+	}
+	mp_json *w = ok ? mp_json_add_arr(doc, "warnings") : NULL;
+	for (size_t i = 0; w && i < r->nwarnings; i++)
+		if (!mp_json_push_str(w, r->warnings[i]))
+			w = NULL;
+	if (!w) {
+		mp_json_free(doc);
+		return NULL;
+	}
+	return doc;
+}

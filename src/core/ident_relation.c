@@ -1,0 +1,639 @@
+/* ident_relation.c — the verdict of identify: whether the best compatible
+ * reference is a parent, and the relation to it (copy, dtype conversion,
+ * quantization, pruning, fine-tune, merge, renamed tensors, permuted
+ * hidden units; or unrelated weights / no match), decided on the
+ * sketches and, when the files are at hand, on the files (lineage.c). */
+#include "ident_int.h"
+#include "nnls.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* What the sketches say about one pair of tensors. */
+struct tcheck {
+	bool identical; /* same bytes */
+	bool narrowed;	/* U's sketch is R's rounded to U's narrower type */
+	bool widened;	/* same values, U's type wider */
+	bool survivors; /* every nonzero of U equals R's value */
+	uint64_t added; /* sketch positions zero in U only */
+	bool int8;	/* on R's int8 symmetric per-tensor grid */
+	bool permuted;	/* same order statistics, uncorrelated positions */
+	double pearson;
+};
+
+/* Relative difference within rounding of a double computed over the
+ * same values in another order. */
+static bool near(double a, double b)
+{
+	return fabs(a - b) <= 1e-9 * fmax(1e-300, fmax(fabs(a), fabs(b)));
+}
+
+static bool narrower(enum mp_dtype a, enum mp_dtype b)
+{
+	return (a == MP_F16 || a == MP_BF16) && (b == MP_F32 || b == MP_F64);
+}
+
+static void check_pair(const struct mp_tensor_fp *a,
+		       const struct mp_tensor_fp *b, bool sk, struct tcheck *t)
+{
+	memset(t, 0, sizeof *t);
+	t->identical = a->sha256[0] && !strcmp(a->sha256, b->sha256);
+	double c;
+	t->pearson = NAN;
+	if (!sk || a->nsketch != b->nsketch || !a->nsketch)
+		return;
+	ident_sketch_corr(a, b, &c, &t->pearson);
+	bool nar = narrower(a->stored, b->stored), wid = a->stored != b->stored;
+	bool sur = true, q8 = b->stats && b->stats->linf_norm > 0;
+	double step = q8 ? b->stats->linf_norm / 127 : 0;
+	for (uint32_t i = 0; i < a->nsketch; i++) {
+		double x = a->sketch[i], y = b->sketch[i];
+		if (nar && mp_lineage_round(y, a->stored) != x)
+			nar = false;
+		if (wid && x != y)
+			wid = false;
+		if (x == 0 && y != 0)
+			t->added++;
+		else if (x != y)
+			sur = false;
+		if (q8) {
+			double q = fmin(127, fmax(-127, nearbyint(y / step)));
+			if (fabs(x - q * step) > 1e-6 * step + 1e-7 * fabs(x))
+				q8 = false;
+		}
+	}
+	t->narrowed = nar;
+	t->widened = wid && !nar;
+	t->survivors = sur;
+	t->int8 = q8;
+	if (a->stats && b->stats && !(t->pearson >= 0.9)) {
+		const struct mp_tstats *p = a->stats, *q = b->stats;
+		t->permuted = p->n == q->n && near(p->min, q->min) &&
+			      near(p->max, q->max) &&
+			      near(p->median, q->median) &&
+			      near(p->q25, q->q25) && near(p->q75, q->q75) &&
+			      near(p->l1_norm, q->l1_norm) &&
+			      near(p->l2_norm, q->l2_norm) &&
+			      p->sparsity == q->sparsity;
+	}
+}
+
+/* Counts over the floating tensors paired with the parent. */
+struct tally {
+	size_t n, identical, narrowed, widened, pruned, survivors, int8,
+	    permuted;
+	uint64_t added, positions;
+	double zeroed; /* values zeroed, from the exact statistics */
+	double values;
+	enum mp_dtype from, to;
+};
+
+static void keep_top(struct mp_ident_relation *rel, const char *name,
+		     double v)
+{
+	int n = rel->ntop, i = n < MP_LIN_TOP ? n : MP_LIN_TOP - 1;
+	if (n == MP_LIN_TOP && !(v > rel->top[i].value))
+		return;
+	while (i > 0 && v > rel->top[i - 1].value) {
+		rel->top[i] = rel->top[i - 1];
+		i--;
+	}
+	rel->top[i] = (struct mp_ident_tensor){name, v};
+	if (n < MP_LIN_TOP)
+		rel->ntop++;
+}
+
+static void tally_of(const struct ident_ctx *c, size_t ri, struct tally *t,
+		     struct mp_ident_relation *rel, bool pruning_top)
+{
+	const struct ident_pairing *p = &c->pairs[ri];
+	const struct mp_fingerprint *r = c->rx[ri].fp;
+	bool sk = ident_sketches_comparable(c->ux, &c->rx[ri]);
+	memset(t, 0, sizeof *t);
+	rel->ntop = 0;
+	for (size_t i = 0; i < c->u->ntensors; i++) {
+		const struct mp_tensor_fp *a = &c->u->tensors[i];
+		if (p->r_of_u[i] == ID_NONE || !a->nsketch)
+			continue;
+		const struct mp_tensor_fp *b = &r->tensors[p->r_of_u[i]];
+		struct tcheck k;
+		check_pair(a, b, sk, &k);
+		t->n++;
+		if (k.identical) {
+			t->identical++;
+			t->survivors++;
+			continue;
+		}
+		if (k.narrowed || k.widened) {
+			t->narrowed += k.narrowed;
+			t->widened += k.widened;
+			t->from = b->stored;
+			t->to = a->stored;
+		}
+		if (k.survivors) {
+			t->survivors++;
+			if (k.added) {
+				t->pruned++;
+				t->added += k.added;
+				if (a->stats && b->stats) {
+					double z = (a->stats->sparsity -
+						    b->stats->sparsity) *
+						   (double)a->numel;
+					t->zeroed += z;
+					if (pruning_top)
+						keep_top(rel, a->name,
+							 a->stats->sparsity -
+							     b->stats->sparsity);
+				}
+			}
+		}
+		t->positions += a->nsketch;
+		t->values += (double)a->numel;
+		t->int8 += k.int8;
+		t->permuted += k.permuted;
+		if (!pruning_top && !isnan(k.pearson))
+			keep_top(rel, a->name, 1 - k.pearson);
+	}
+}
+
+/* --- merge on sketches ------------------------------------------------ */
+
+struct mgram {
+	double G[MP_NNLS_MAX][MP_NNLS_MAX], b[MP_NNLS_MAX], uu;
+};
+
+/* The tensors of U paired in every reference of set[0..k) with sketches
+ * of U's length, fed to fn(ctx, u values, ref values[k], n, weight). */
+static void each_common(const struct ident_ctx *c, const size_t *set, int k,
+			void (*fn)(void *ctx, const float *u,
+				   const float *const *r, uint32_t n, double w),
+			void *ctx)
+{
+	for (size_t i = 0; i < c->u->ntensors; i++) {
+		const struct mp_tensor_fp *a = &c->u->tensors[i];
+		if (!a->nsketch)
+			continue;
+		const float *rs[MP_NNLS_MAX];
+		int q = 0;
+		for (; q < k; q++) {
+			size_t j = c->pairs[set[q]].r_of_u[i];
+			if (j == ID_NONE ||
+			    !ident_sketches_comparable(c->ux, &c->rx[set[q]]))
+				break;
+			const struct mp_tensor_fp *b =
+			    &c->rx[set[q]].fp->tensors[j];
+			if (b->nsketch != a->nsketch)
+				break;
+			rs[q] = b->sketch;
+		}
+		if (q == k)
+			fn(ctx, a->sketch, rs, a->nsketch,
+			   (double)a->numel / a->nsketch);
+	}
+}
+
+struct gctx {
+	int k;
+	struct mgram g;
+};
+
+static void gram_one(void *ctx, const float *u, const float *const *r,
+		     uint32_t n, double w)
+{
+	struct gctx *x = ctx;
+	for (uint32_t p = 0; p < n; p++) {
+		if (!isfinite(u[p]))
+			continue;
+		bool ok = true;
+		for (int i = 0; i < x->k; i++)
+			ok = ok && isfinite(r[i][p]);
+		if (!ok)
+			continue;
+		x->g.uu += w * u[p] * (double)u[p];
+		for (int i = 0; i < x->k; i++) {
+			x->g.b[i] += w * r[i][p] * (double)u[p];
+			for (int j = 0; j < x->k; j++)
+				x->g.G[i][j] += w * r[i][p] * (double)r[j][p];
+		}
+	}
+}
+
+struct rctx {
+	int k;
+	const double *coef;
+	double e, uu;
+};
+
+static void resid_one(void *ctx, const float *u, const float *const *r,
+		      uint32_t n, double w)
+{
+	struct rctx *x = ctx;
+	for (uint32_t p = 0; p < n; p++) {
+		if (!isfinite(u[p]))
+			continue;
+		double d = u[p];
+		bool ok = true;
+		for (int i = 0; i < x->k; i++) {
+			ok = ok && isfinite(r[i][p]);
+			d -= x->coef[i] * r[i][p];
+		}
+		if (!ok)
+			continue;
+		x->e += w * d * d;
+		x->uu += w * u[p] * (double)u[p];
+	}
+}
+
+/* ||U - sum coef R|| / ||U|| over the common sketches. */
+static double residual_of(const struct ident_ctx *c, const size_t *set, int k,
+			  const double *coef)
+{
+	struct rctx x = {.k = k, .coef = coef};
+	each_common(c, set, k, resid_one, &x);
+	return x.uu > 0 ? sqrt(x.e / x.uu) : NAN;
+}
+
+static void fit(const struct ident_ctx *c, const size_t *set, int k,
+		double *coef)
+{
+	struct gctx x = {.k = k};
+	each_common(c, set, k, gram_one, &x);
+	mp_nnls(k, x.g.G, x.g.b, coef);
+}
+
+/* Try U as a merge of the best reference and up to three more compatible
+ * ones of Pearson at least 0.1; true (rel filled) when it is one. */
+static bool try_merge(const struct ident_ctx *c, struct mp_ident_relation *rel)
+{
+	const struct mp_ident_result *res = c->res;
+	size_t set[MP_NNLS_MAX];
+	int k = 0;
+	for (size_t i = 0; i < res->ncompatible && k < MP_NNLS_MAX; i++)
+		if (i == 0 || res->scores[i].pearson >= 0.1)
+			set[k++] = res->scores[i].ref;
+	if (k < 2)
+		return false;
+	double coef[MP_NNLS_MAX], one;
+	fit(c, set, 1, &one);
+	double single = residual_of(c, set, 1, &one);
+	fit(c, set, k, coef);
+	int kept = 0;
+	for (int i = 0; i < k; i++)
+		if (coef[i] >= MP_ID_MERGE_MIN_COEF)
+			set[kept++] = set[i];
+	if (kept < 2)
+		return false;
+	if (kept < k)
+		fit(c, set, kept, coef);
+	double resid = residual_of(c, set, kept, coef);
+	if (!(resid <= MP_ID_MERGE_RESIDUAL && resid <= 0.5 * single))
+		return false;
+	/* largest coefficient first */
+	for (int i = 1; i < kept; i++)
+		for (int j = i; j > 0 && coef[j] > coef[j - 1]; j--) {
+			double t = coef[j];
+			coef[j] = coef[j - 1];
+			coef[j - 1] = t;
+			size_t s = set[j];
+			set[j] = set[j - 1];
+			set[j - 1] = s;
+		}
+	rel->kind = MP_ID_MERGE;
+	rel->nparents = kept;
+	rel->merge_sum = 0;
+	for (int i = 0; i < kept; i++) {
+		rel->parents[i] = set[i];
+		rel->coef[i] = coef[i];
+		rel->merge_sum += coef[i];
+	}
+	rel->parent = set[0];
+	rel->merge_residual = resid;
+	rel->single_residual = single;
+	rel->linear = fabs(rel->merge_sum - 1) <= MP_LIN_MERGE_SUM_TOL;
+	return true;
+}
+
+/* Refine the merge coefficients over the files when all are at hand. */
+static mp_status merge_files(const struct ident_ctx *c,
+			     struct mp_ident_relation *rel, struct mp_error *err)
+{
+	const char *up = c->opts->unknown_path;
+	struct mp_model *um = NULL, *rm[MP_NNLS_MAX] = {NULL};
+	struct mp_error e2 = {0};
+	mp_status st = MP_OK;
+	if (!up)
+		return MP_OK;
+	for (int i = 0; i < rel->nparents; i++)
+		if (!c->refs[rel->parents[i]].path)
+			return MP_OK;
+	if (mp_model_open(up, &um, &e2) != MP_OK)
+		return MP_OK;
+	int n = 0;
+	for (; n < rel->nparents; n++)
+		if (mp_model_open(c->refs[rel->parents[n]].path, &rm[n], &e2) !=
+		    MP_OK)
+			break;
+	if (n == rel->nparents) {
+		struct mp_merge m;
+		if (mp_lineage_merge(um, (const struct mp_model *const *)rm, n,
+				     &m, &e2) == MP_OK) {
+			rel->from_files = true;
+			rel->merge_sum = m.sum;
+			rel->merge_residual = m.residual;
+			rel->linear = m.linear;
+			for (int i = 0; i < n; i++)
+				rel->coef[i] = m.coef[i];
+			mp_merge_free(&m);
+		}
+	} else {
+		st = ident_warn(c->res, err,
+				"reference %s: %s: merge coefficients from "
+				"sketches only",
+				c->refs[rel->parents[n]].id, e2.msg);
+	}
+	for (int i = 0; i < n; i++)
+		mp_model_free(rm[i]);
+	mp_model_free(um);
+	return st;
+}
+
+/* --- the verdict ------------------------------------------------------- */
+
+static const char *confidence(const struct mp_ident_result *res)
+{
+	const struct mp_ident_score *b = &res->scores[0];
+	double second = res->ncompatible > 1 ? res->scores[1].final : 0;
+	double margin = b->final - second;
+	if (b->pearson >= MP_ID_VERY_HIGH_PEARSON && margin >= MP_ID_MARGIN)
+		return "very high";
+	if (b->pearson >= MP_ID_HIGH_PEARSON && margin >= MP_ID_MARGIN)
+		return "high";
+	if (margin >= MP_ID_MARGIN / 2)
+		return "medium";
+	return "low";
+}
+
+static void append(char *buf, size_t cap, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void append(char *buf, size_t cap, const char *fmt, ...)
+{
+	size_t l = strlen(buf);
+	if (l + 1 >= cap)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf + l, cap - l, fmt, ap);
+	va_end(ap);
+}
+
+static mp_status renames_of(const struct ident_ctx *c, size_t ri,
+			    struct mp_ident_relation *rel, struct mp_error *err)
+{
+	const struct ident_pairing *p = &c->pairs[ri];
+	if (!p->renamed)
+		return MP_OK;
+	if (!(rel->renames = calloc(p->renamed, sizeof *rel->renames)))
+		return mp_error_set(err, MP_ENOMEM, "out of memory");
+	for (size_t i = 0; i < c->u->ntensors; i++) {
+		size_t j = p->r_of_u[i];
+		if (j != ID_NONE && strcmp(c->ux->norm[i], c->rx[ri].norm[j]))
+			rel->renames[rel->nrenames++] = (struct mp_ident_rename){
+			    c->u->tensors[i].name,
+			    c->rx[ri].fp->tensors[j].name};
+	}
+	return MP_OK;
+}
+
+/* Finish a merge found by try_merge: coefficients over the files when at
+ * hand, confidence from the residual, evidence. */
+static mp_status merge_verdict(const struct ident_ctx *c,
+			       struct mp_ident_relation *rel,
+			       struct mp_error *err)
+{
+	rel->from_files = false;
+	mp_status st = merge_files(c, rel, err);
+	if (st != MP_OK)
+		return st;
+	rel->confidence = rel->merge_residual <= 0.01	? "very high"
+			  : rel->merge_residual <= 0.05 ? "high"
+							: "medium";
+	snprintf(rel->evidence, sizeof rel->evidence,
+		 "non-negative least squares over %s: relative residual %.3g "
+		 "with %d parents against %.3g for the best one alone; "
+		 "coefficients sum to %.4f%s",
+		 rel->from_files ? "the files" : "the sketches",
+		 rel->merge_residual, rel->nparents, rel->single_residual,
+		 rel->merge_sum, rel->linear ? " (a linear merge)" : "");
+	return MP_OK;
+}
+
+/* Map a relation decided on the files. */
+static bool from_lineage(struct mp_ident_relation *rel,
+			 const struct mp_lineage *l)
+{
+	switch (l->kind) {
+	case MP_LIN_COPY:
+		rel->kind = MP_ID_COPY;
+		break;
+	case MP_LIN_DTYPE:
+		rel->kind = MP_ID_DTYPE;
+		break;
+	case MP_LIN_PRUNE:
+		rel->kind = MP_ID_PRUNE;
+		break;
+	case MP_LIN_FINETUNE:
+		rel->kind = MP_ID_FINETUNE;
+		break;
+	default:
+		return false;
+	}
+	rel->lineage = *l;
+	rel->from_files = true;
+	snprintf(rel->evidence, sizeof rel->evidence,
+		 "from the files (A = the unknown, B = the parent): %s",
+		 l->evidence);
+	return true;
+}
+
+/* The relation decided on the files of U and the parent, when at hand. */
+static mp_status lineage_files(const struct ident_ctx *c, size_t ri,
+			       struct mp_ident_relation *rel, bool *decided,
+			       struct mp_error *err)
+{
+	const char *up = c->opts->unknown_path, *rp = c->refs[ri].path;
+	struct mp_model *um = NULL, *rm = NULL;
+	struct mp_error e2 = {0};
+	*decided = false;
+	if (!up || !rp)
+		return MP_OK;
+	if (mp_model_open(rp, &rm, &e2) != MP_OK)
+		return ident_warn(c->res, err,
+				  "reference %s (%s): %s: relation from "
+				  "sketches only",
+				  c->refs[ri].id, c->refs[ri].name, e2.msg);
+	mp_status st = mp_model_open(up, &um, err);
+	struct mp_lineage l;
+	if (st == MP_OK && (st = mp_lineage_pair(um, rm, &l, err)) == MP_OK)
+		*decided = from_lineage(rel, &l);
+	/* evidence and names borrowed from the models: keep only the words */
+	rel->lineage.worst = NULL;
+	for (int i = 0; i < rel->lineage.nmoved; i++)
+		rel->lineage.moved[i].name = NULL;
+	mp_model_free(um);
+	mp_model_free(rm);
+	return st;
+}
+
+static void sketch_kind(const struct ident_ctx *c, size_t ri,
+			struct mp_ident_relation *rel)
+{
+	struct tally t;
+	tally_of(c, ri, &t, rel, false);
+	rel->from_files = false;
+	size_t rest = t.n - t.identical;
+	char *ev = rel->evidence;
+	size_t cap = sizeof rel->evidence;
+	if (rest && t.narrowed + t.widened == rest) {
+		rel->kind = MP_ID_DTYPE;
+		snprintf(ev, cap,
+			 "%zu of %zu tensors hold the parent's values %s %s "
+			 "(%s -> %s) at every sketch position; %zu identical",
+			 rest, t.n, t.narrowed ? "rounded to" : "widened to",
+			 mp_dtype_name(t.to), mp_dtype_name(t.from),
+			 mp_dtype_name(t.to), t.identical);
+	} else if (rest && t.survivors == t.n && t.pruned) {
+		rel->kind = MP_ID_PRUNE;
+		tally_of(c, ri, &t, rel, true);
+		snprintf(ev, cap,
+			 "%zu of %zu tensors have weights set to zero (%.1f %% "
+			 "of their values, from the exact statistics), every "
+			 "surviving sketch value equal to the parent's; %zu "
+			 "identical; the structure needs the files",
+			 t.pruned, t.n,
+			 t.values > 0 ? 100 * t.zeroed / t.values : 0,
+			 t.identical);
+	} else if (rest && t.int8 == rest) {
+		rel->kind = MP_ID_QUANT;
+		snprintf(ev, cap,
+			 "%zu of %zu tensors lie on the parent's int8 "
+			 "symmetric per-tensor grid (step max|w|/127) at "
+			 "every sketch position; %zu identical",
+			 rest, t.n, t.identical);
+	} else if (rest && t.permuted == rest) {
+		rel->kind = MP_ID_PERMUTED;
+		snprintf(ev, cap,
+			 "%zu of %zu tensors hold the parent's values in "
+			 "another order (the same minimum, maximum, "
+			 "quartiles and norms; uncorrelated positions), the "
+			 "other %zu are identical: hidden units permuted",
+			 rest, t.n, t.identical);
+	} else {
+		rel->kind = MP_ID_FINETUNE;
+		snprintf(ev, cap,
+			 "Pearson %.4f over the key tensors, %zu of %zu "
+			 "tensors identical",
+			 c->res->scores[0].pearson, t.identical, t.n);
+		if (rel->ntop) {
+			append(ev, cap, "; moved most (1 - Pearson):");
+			for (int i = 0; i < rel->ntop; i++)
+				append(ev, cap, "%s %s %.3g", i ? "," : "",
+				       rel->top[i].name, rel->top[i].value);
+		}
+	}
+}
+
+mp_status ident_relation(struct ident_ctx *c, struct mp_error *err)
+{
+	struct mp_ident_result *res = c->res;
+	struct mp_ident_relation *rel = &res->relation;
+	const struct mp_ident_score *b = res->ncompatible ? &res->scores[0]
+							  : NULL;
+	rel->parent = ID_NONE;
+	rel->confidence = "high";
+	if (!b) {
+		rel->kind = MP_ID_NONE;
+		snprintf(rel->evidence, sizeof rel->evidence,
+			 "no reference of a compatible architecture among %zu "
+			 "(same architecture and at least %.0f %% of the "
+			 "tensors in common)",
+			 c->nrefs, 100 * MP_ID_MIN_OVERLAP);
+		return MP_OK;
+	}
+	bool exact_copy = b->exact >= 1 && isnan(b->pearson);
+	if (!(b->final >= MP_ID_RELATED_FINAL &&
+	      (b->pearson >= MP_ID_RELATED_PEARSON || exact_copy))) {
+		if (try_merge(c, rel)) {
+			res->match = true;
+			return merge_verdict(c, rel, err);
+		}
+		rel->kind = MP_ID_UNRELATED;
+		snprintf(rel->evidence, sizeof rel->evidence,
+			 "the best compatible reference, %s, scores final "
+			 "%.3f and Pearson %.3f (a parent needs at least "
+			 "%.2f and %.2f), and no merge of the references "
+			 "fits: same architecture, unrelated weights",
+			 c->refs[b->ref].name, b->final, b->pearson,
+			 MP_ID_RELATED_FINAL, MP_ID_RELATED_PEARSON);
+		return MP_OK;
+	}
+	res->match = true;
+	size_t ri = b->ref;
+	rel->parent = ri;
+	rel->confidence = confidence(res);
+	const struct ident_pairing *p = &c->pairs[ri];
+	size_t nu = c->u->ntensors, nr = c->rx[ri].fp->ntensors;
+	bool all_same = p->matched == nu && nu == nr;
+	for (size_t i = 0; all_same && i < nu; i++) {
+		const struct mp_tensor_fp *x = &c->u->tensors[i];
+		all_same = !strcmp(x->sha256,
+				   c->rx[ri].fp->tensors[p->r_of_u[i]].sha256);
+	}
+	mp_status st = renames_of(c, ri, rel, err);
+	if (st != MP_OK)
+		return st;
+	if (p->renamed) {
+		rel->kind = MP_ID_RENAMED;
+		snprintf(rel->evidence, sizeof rel->evidence,
+			 "%zu of %zu tensors found in the parent under other "
+			 "names, by identical bytes or a sketch correlation of "
+			 "at least %.2f among tensors of the same shape; %s",
+			 p->renamed, nu, ID_RENAME_PEARSON,
+			 all_same ? "every tensor's bytes are identical"
+				  : "the values differ too");
+		if (all_same)
+			rel->confidence = "very high";
+		return MP_OK;
+	}
+	if (all_same) {
+		rel->kind = MP_ID_COPY;
+		rel->confidence = "very high";
+		snprintf(rel->evidence, sizeof rel->evidence,
+			 "all %zu tensors have the parent's names, shapes and "
+			 "SHA-256 (whatever the file names, container or "
+			 "metadata)",
+			 nu);
+		return MP_OK;
+	}
+	bool decided;
+	if ((st = lineage_files(c, ri, rel, &decided, err)))
+		return st;
+	if (decided && rel->kind != MP_ID_FINETUNE)
+		return MP_OK;
+	struct mp_ident_relation keep = *rel;
+	if (try_merge(c, rel))
+		return merge_verdict(c, rel, err);
+	*rel = keep;
+	if (!decided) {
+		sketch_kind(c, ri, rel);
+		return MP_OK;
+	}
+	/* the files say fine-tune: a tighter relation seen on the sketches
+	 * (quantization, permuted units) names it better */
+	sketch_kind(c, ri, rel);
+	if (rel->kind == MP_ID_FINETUNE)
+		*rel = keep;
+	return MP_OK;
+}
