@@ -85,6 +85,16 @@ def bf16_value(a):
     return (bf16_bits(a).astype(np.uint32) << 16).view("<f4").reshape(a.shape)
 
 
+def selftest():
+    """bf16 rounding on values worked by hand: 1 + 2^-8 is a tie that goes
+    to the even 1.0; 1 + 3 * 2^-8 a tie that goes up to 1 + 2^-6; 1 + 2^-8
+    + 2^-20 is above the tie: 1 + 2^-7; -2.0 and 0.0 are exact."""
+    x = np.array([1 + 2**-8, 1 + 3 * 2**-8, 1 + 2**-8 + 2**-20, -2.0, 0.0],
+                 np.float32)
+    want = [1.0, 1 + 2**-6, 1 + 2**-7, -2.0, 0.0]
+    assert bf16_value(x).tolist() == want, bf16_value(x).tolist()
+
+
 def st_dtype(a, floats):
     if a.dtype == np.float32:
         return floats
@@ -406,6 +416,7 @@ def main(argv):
     if len(args) != 2:
         raise SystemExit(__doc__.split("\n\n")[1])
     model, outdir = args
+    selftest()
     os.makedirs(outdir, exist_ok=True)
     parent = read_tfjs(model)
     if not floats(parent):
