@@ -7,8 +7,9 @@
 set -eu
 . "${MP_SRCDIR:-$(dirname "$0")/..}/tests/lineage-lib.sh"
 
-# Three small float32 corpus models: liveness has a dense hidden layer (the
-# permuted case), emotion and gender are all convolutions.
+# Three small float32 corpus models: liveness has a dense hidden layer (its
+# permuted case permutes it), emotion and gender are all convolutions (the
+# permuted case permutes a convolution's output channels).
 for m in liveness emotion gender; do
 	$PY "$src/tests/lineage_cases.py" "$models/$m.json" "$T/$m" ||
 		{ fail "lineage_cases.py $m"; continue; }
@@ -90,6 +91,11 @@ for name, c in cases["cases"].items():
                        if m["from"] != "renamed." + m["to"].replace("/", ".") + ".w"]
                 if not r["renames"] or bad:
                     why.append(f"renames wrong: {bad[:2] or 'none'}")
+            if kind == "permuted" and r["kind"] == "permuted":
+                got = {t["name"] for t in r["tensors"]}
+                if got != set(c["tensors"]):
+                    why.append(f"permuted tensors {sorted(got)}, expected "
+                               f"{c['tensors']}")
             # the structure is named when decided on the files (from the
             # sketches identify says "the structure needs the files")
             if name in ("prune24", "prune50") and r["kind"] == "prune" \

@@ -15,7 +15,8 @@ as fmt_tfjs.c does: value * scale + min) and writes into OUTDIR:
                          "tfjs"}}, "cases": {CASE: {"file": {"safetensors",
                          "tfjs"|null}, "relation": KIND, "parents": [id],
                          "coefficients": [num]|null, "related": bool,
-                         "note": str}}}
+                         "note": str, and for "permuted" "tensors": [the
+                         names permuted], "permutation": [int]}}}
 
 KIND is identify's (modelprint-identify(1)): copy, dtype, quant, prune,
 finetune, merge, renamed, permuted, unrelated. Without --calibration the
@@ -275,29 +276,50 @@ def dense_pair(tensors):
     return None
 
 
+def conv_pair(tensors):
+    """Else a convolution: a 4-D kernel K1 [.., .., in, h] with a 1-D
+    tensor of length h under its layer's prefix, and the first other 4-D
+    kernel K2 [.., .., h, out] (out > 1: not a depthwise kernel)."""
+    fl = floats(tensors)
+    for n1, a1 in fl:
+        if a1.ndim != 4 or a1.shape[3] < 4:
+            continue
+        h, prefix = a1.shape[3], n1.rsplit("/", 1)[0] + "/"
+        vec = [n for n, a in fl if a.ndim == 1 and a.shape[0] == h
+               and n.startswith(prefix)]
+        k2 = [n for n, a in fl if n != n1 and a.ndim == 4
+              and a.shape[2] == h and a.shape[3] > 1]
+        if vec and k2:
+            return n1, k2[0], vec
+    return None
+
+
 def permuted(tensors, seed):
-    """Permute the hidden units of one dense layer: K1's columns, its bias
-    and batch-norm vectors, and K2's rows. Returns (tensors, note)."""
-    pair = dense_pair(tensors)
+    """Permute the hidden units of one layer: K1's output axis (the last),
+    its bias and batch-norm vectors, and K2's input axis (the rows of a
+    dense kernel, axis 2 of a convolution). Returns (tensors, note, the
+    names of the permuted tensors, the permutation)."""
+    pair = dense_pair(tensors) or conv_pair(tensors)
     if not pair:
-        return None, None
+        return None, None, None, None
     n1, n2, vec = pair
-    h = dict(tensors)[n1].shape[1]
+    h = dict(tensors)[n1].shape[-1]
     perm = rng_for(seed, "perm").permutation(h)
     while np.array_equal(perm, np.arange(h)):
         perm = rng_for(seed + 1, "perm").permutation(h)
 
     def f(n, a):
         if n == n1:
-            return a[:, perm]
+            return a[..., perm]
         if n == n2:
-            return a[perm, :]
+            return a[perm, :] if a.ndim == 2 else a[:, :, perm, :]
         if n in vec:
             return a[perm]
         return a
-    note = (f"hidden units of {n1} (columns) permuted, with {n2} (rows) and "
-            f"{', '.join(vec)}; permutation {perm.tolist()}")
-    return apply(tensors, f), note
+    note = (f"hidden units of {n1} (output axis) permuted, with {n2} "
+            f"(input axis) and {', '.join(vec)}; permutation "
+            f"{perm.tolist()}")
+    return apply(tensors, f), note, [n1, n2] + vec, perm.tolist()
 
 
 # --- the case sets ---------------------------------------------------------
@@ -324,12 +346,13 @@ class Out:
         self.doc["references"][name] = self.write(name, tensors)
 
     def case(self, name, tensors, relation, parents, coefs=None, note="",
-             **kw):
+             extra=None, **kw):
         files = self.write(name, tensors, **kw)
         self.doc["cases"][name] = {
             "file": files, "relation": relation, "parents": parents,
             "coefficients": coefs,
             "related": relation not in ("unrelated", "none"), "note": note}
+        self.doc["cases"][name].update(extra or {})
 
     def save(self):
         with open(os.path.join(self.dir, "cases.json"), "w",
@@ -371,9 +394,10 @@ def lineage_set(o, parent, seed):
     o.case("renamed", renamed(parent), "renamed", ["parent"],
            note="every name changed ('renamed.' prefix, '/' -> '.', "
            "'.w' suffix), order reversed")
-    p, note = permuted(parent, seed)
+    p, note, names, perm = permuted(parent, seed)
     if p is not None:
-        o.case("permuted", p, "permuted", ["parent"], note=note)
+        o.case("permuted", p, "permuted", ["parent"], note=note,
+               extra={"tensors": names, "permutation": perm})
     o.case("random", random_like(parent, seed, "random"), "unrelated", [],
            note="values drawn with each tensor's mean and std")
 
