@@ -89,6 +89,13 @@ for col, key in ((2, "final"), (3, "pearson")):
     p, r, acc = pr([(x[1], x[col] is not None and x[col] >= t) for x in test])
     print(f"calibration: threshold {key} >= {t:.4f} (train accuracy {a:.3f}):"
           f" held-out precision {p:.3f} recall {r:.3f} accuracy {acc:.3f}")
+    rel = [x[col] for x in rows if x[1] and x[col] is not None]
+    unr = [x[col] for x in rows if not x[1] and x[col] is not None]
+    print(f"calibration: {key} of the related cases {min(rel):.4f} to "
+          f"{max(rel):.4f}, of the unrelated "
+          + (f"{min(unr):.4f} to {max(unr):.4f}" if unr else "none defined")
+          + f" ({sum(1 for x in rows if not x[1] and x[col] is None)} "
+          "undefined: no compatible architecture)")
 p, r, acc = pr([(x[1], x[4]) for x in test])
 print(f"calibration: built-in verdict: held-out precision {p:.3f} recall "
       f"{r:.3f} accuracy {acc:.3f}")
