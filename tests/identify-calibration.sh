@@ -66,8 +66,9 @@ def pr(pairs):
 
 def choose(col):
     """The threshold (score >= t means related) of best accuracy on train:
-    the midpoint of the widest gap among the best (null scores count as
-    below every threshold)."""
+    candidates are the midpoints between successive scores, and of those
+    of best accuracy the middle one (null scores count as below every
+    threshold)."""
     vals = sorted({x[col] for x in train if x[col] is not None})
     cands = [vals[0] - 1e-9] + [(a + b) / 2 for a, b in zip(vals, vals[1:])] \
         + [vals[-1] + 1e-9]
@@ -76,7 +77,6 @@ def choose(col):
                    for x in train])[2]
     best = max(acc(t) for t in cands)
     tied = [t for t in cands if acc(t) == best]
-    # the widest run of tied candidates: its middle
     return tied[len(tied) // 2], best
 
 nrel = sum(1 for x in rows if x[1])
