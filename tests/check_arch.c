@@ -4,9 +4,11 @@
 #include "arch.h"
 #include "check_suites.h"
 #include "fingerprint.h"
+#include "identify.h"
 #include "model.h"
 #include "testutil.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -866,6 +868,109 @@ START_TEST(test_broken_signatures)
 }
 END_TEST
 
+/* A `tensors` fingerprint of the items of l without files: 64 sketch
+ * values per tensor (base's plus noise, or fresh ones), statistics of the
+ * sketch, a distinct SHA-256 unless a copy; tensors named skip left out. */
+static struct mp_fingerprint *fp_of_items(struct tl *l, uint64_t seed,
+					  const struct mp_fingerprint *base,
+					  double noise, const char *skip)
+{
+	struct mp_fingerprint *fp = calloc(1, sizeof *fp);
+	struct mp_error err;
+	ck_assert(fp && (fp->method = strdup("tensors")));
+	fp->tensors = calloc(l->n, sizeof *fp->tensors);
+	const struct mp_arch_item *it = tl_items(l);
+	for (size_t i = 0; i < l->n; i++) {
+		if (skip && !strcmp(it[i].name, skip))
+			continue;
+		struct mp_tensor_fp *t = &fp->tensors[fp->ntensors++];
+		ck_assert(mp_tensor_fp_init(t, it[i].name, it[i].ndim,
+					    it[i].shape) == MP_OK);
+		t->ndim = it[i].ndim;
+		t->numel = 1;
+		for (int d = 0; d < it[i].ndim; d++)
+			t->numel *= it[i].shape[d];
+		t->dtype = t->stored = MP_F32;
+		t->nsketch = 64;
+		t->sketch = malloc(64 * sizeof *t->sketch);
+		t->stats = malloc(sizeof *t->stats);
+		const struct mp_tensor_fp *b = base ? mp_fp_find(base, it[i].name)
+						    : NULL;
+		double v[64];
+		for (int k = 0; k < 64; k++) {
+			v[k] = (b ? b->sketch[k] : 0.1 * tu_rand_normal(&seed)) +
+			       noise * tu_rand_normal(&seed);
+			t->sketch[k] = (float)v[k];
+			v[k] = t->sketch[k];
+		}
+		ck_assert(mp_tstats_of_doubles(v, 64, t->stats) == MP_OK);
+		if (b && noise == 0)
+			memcpy(t->sha256, b->sha256, sizeof t->sha256);
+		else
+			snprintf(t->sha256, sizeof t->sha256, "%064llx",
+				 (unsigned long long)tu_rand_u64(&seed));
+	}
+	ck_assert(mp_fp_index(fp, &err) == MP_OK);
+	return fp;
+}
+
+/* identify on an SD 1.x skeleton: the architecture's seed weights are the
+ * key tensors; an unknown without the text encoder loses its 0.025 of
+ * coverage; the fine-tune's parent is found among SD 1.x checkpoints. */
+START_TEST(test_identify_seed_weights)
+{
+	struct mp_arch_set *s = load();
+	struct tl l = {0};
+	gen_sd(&l, 768);
+	const char *p = "model.diffusion_model.";
+	char buf[128];
+	snprintf(buf, sizeof buf, "%smiddle_block.0.in_layers.0.weight", p);
+	tl_add(&l, S1(1280), "%s", buf);
+	tl_add(&l, S4(1280, 1280, 3, 3), "%smiddle_block.0.out_layers.3.weight",
+	       p);
+	tl_add(&l, S1(1280), "%smiddle_block.1.transformer_blocks.0.norm1.weight",
+	       p);
+	struct mp_fingerprint *ref[3], *u;
+	ref[0] = fp_of_items(&l, 1, NULL, 0, NULL);
+	ref[1] = fp_of_items(&l, 2, NULL, 0, NULL);
+	ref[2] = fp_of_items(&l, 3, ref[0], 0.05, NULL);
+	u = fp_of_items(&l, 4, ref[0], 0.01,
+			"cond_stage_model.transformer.text_model.embeddings."
+			"token_embedding.weight");
+	struct mp_ident_ref refs[3] = {{"base", "base", NULL, ref[0]},
+				       {"other", "other", NULL, ref[1]},
+				       {"tuned", "tuned", NULL, ref[2]}};
+	struct mp_ident_opts o = {.arch = s};
+	struct mp_ident_result *r;
+	struct mp_error err;
+	ck_assert_msg(mp_identify(u, refs, 3, &o, &r, &err) == MP_OK, "%s",
+		      err.msg);
+	ck_assert(r->arch->known);
+	ck_assert_str_eq(r->arch->m[0].name, "SD 1.x");
+	ck_assert_int_eq(r->selection, MP_SEL_SEED);
+	ck_assert_uint_eq(r->nkeys, 11);
+	ck_assert_str_eq(r->keys[0].name, "middle_block.0.in_layers.0.weight");
+	ck_assert_double_eq_tol(r->keys[0].weight, 0.25, 1e-12);
+	ck_assert_uint_eq(r->ncompatible, 3);
+	ck_assert(r->match);
+	ck_assert_str_eq(refs[r->relation.parent].id, "base");
+	ck_assert_int_eq(r->relation.kind, MP_ID_FINETUNE);
+	/* keys in either: time_embed 0.03 + 0.02, input_blocks.0.0 0.15, the
+	 * text encoder 0.025, the middle block 0.25 + 0.20 + 0.15 = 0.825;
+	 * in both: 0.80 */
+	ck_assert_double_eq_tol(r->scores[0].coverage, 0.80 / 0.825, 1e-12);
+	ck_assert_double_eq_tol(r->scores[0].shape, 6.0 / 7.0, 1e-12);
+	ck_assert_double_eq_tol(r->scores[0].final,
+				r->scores[0].raw_final * 0.80 / 0.825, 1e-12);
+	mp_ident_result_free(r);
+	for (int i = 0; i < 3; i++)
+		mp_fp_free(ref[i]);
+	mp_fp_free(u);
+	tl_free(&l);
+	mp_arch_free(s);
+}
+END_TEST
+
 Suite *suite_arch(void)
 {
 	Suite *s = suite_create("arch");
@@ -878,6 +983,7 @@ Suite *suite_arch(void)
 	tcase_add_test(tc, test_partial);
 	tcase_add_test(tc, test_unknown);
 	tcase_add_test(tc, test_broken_signatures);
+	tcase_add_test(tc, test_identify_seed_weights);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -277,6 +277,13 @@ static void print_text(const struct mp_ident_result *r,
 	printf("unknown: %s (%zu tensors, %llu parameters)\n", cli_esc(upath),
 	       u->ntensors, (unsigned long long)u->params);
 	print_arch(r->arch);
+	if (r->ncompatible) {
+		const struct mp_ident_score *b = &r->scores[0];
+		printf("tensor set: as reference %s, %zu of %zu tensors "
+		       "paired%s\n",
+		       cli_esc(refs[b->ref].name), b->matched, u->ntensors,
+		       b->renamed ? " (some by content, renamed)" : "");
+	}
 	printf("key tensors: %s, %zu tensor%s\n",
 	       r->selection == MP_SEL_SEED
 		   ? "the architecture's weights (seed 003)"

@@ -41,6 +41,25 @@ static void sb_add(struct sb *b, const char *fmt, ...)
 	b->len += (size_t)n;
 }
 
+/* Append one character. */
+static void sb_putc(struct sb *b, char c)
+{
+	if (b->oom)
+		return;
+	if (b->len + 2 > b->cap) {
+		size_t cap = b->cap ? 2 * b->cap : 64;
+		char *ns = realloc(b->s, cap);
+		if (!ns) {
+			b->oom = true;
+			return;
+		}
+		b->s = ns;
+		b->cap = cap;
+	}
+	b->s[b->len++] = c;
+	b->s[b->len] = '\0';
+}
+
 /* The string (caller frees), NULL when out of memory. */
 static char *sb_take(struct sb *b)
 {
@@ -280,7 +299,7 @@ static char *xgroup_text(const struct xitem *it, size_t n, long *scratch)
 	int hole = 0;
 	for (const char *p = it[0].key; *p; p++) {
 		if (*p != HOLE || hole >= it[0].nn) {
-			sb_add(&s, "%c", *p);
+			sb_putc(&s, *p);
 			continue;
 		}
 		size_t m = 0;
@@ -441,7 +460,14 @@ static bool sig_match(const struct sig *g, const struct norm *t, size_t n,
 		m->heads = b.val[g->v_q] / hd;
 	if (hd && g->v_kv >= 0 && b.bound[g->v_kv] && b.val[g->v_kv] % hd == 0)
 		m->kv_heads = b.val[g->v_kv] / hd;
-	return ok && extras(t, n, covered, m);
+	return ok;
+}
+
+static void groups_free(struct mp_arch_group *g, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(g[i].pattern);
+	free(g);
 }
 
 static int match_cmp(const void *a, const void *b)
@@ -477,13 +503,24 @@ mp_status mp_arch_match(const struct mp_arch_set *s,
 	}
 	for (size_t k = 0; ok && k < s->nsigs; k++)
 		ok = sig_match(&s->sigs[k], t, n, covered, &r->m[k]);
+	if (ok)
+		qsort(r->m, r->n, sizeof *r->m, match_cmp);
+	/* the extra tensors of the best signature only: the one reported */
+	for (size_t k = 0; ok && r->n && k < s->nsigs; k++)
+		if (s->sigs[k].name == r->m[0].name) {
+			struct mp_arch_match scratch = {0};
+			ok = sig_match(&s->sigs[k], t, n, covered, &scratch) &&
+			     extras(t, n, covered, &r->m[0]);
+			free(scratch.conflict);
+			groups_free(scratch.missing, scratch.nmissing);
+			break;
+		}
 	free(t);
 	free(covered);
 	if (!ok) {
 		mp_arch_result_free(r);
 		return mp_error_set(err, MP_ENOMEM, "out of memory");
 	}
-	qsort(r->m, r->n, sizeof *r->m, match_cmp);
 	r->known =
 	    r->n && !r->m[0].rejected && r->m[0].coverage >= s->min_coverage;
 	*out = r;
@@ -524,12 +561,6 @@ mp_status mp_arch_match_fp(const struct mp_arch_set *s,
 	return st;
 }
 
-static void groups_free(struct mp_arch_group *g, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(g[i].pattern);
-	free(g);
-}
 
 void mp_arch_result_free(struct mp_arch_result *r)
 {

@@ -33,10 +33,18 @@ static char *b64_encode(const uint8_t *p, size_t n)
 	return o;
 }
 
+/* The value of a base64 digit, -1 for any other byte (arithmetic on the
+ * alphabet's ranges: a table lookup by strchr made it the hot spot of
+ * reading fingerprints). */
 static int b64_val(char c)
 {
-	const char *p = c ? strchr(b64, c) : NULL;
-	return p ? (int)(p - b64) : -1;
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	return c == '+' ? 62 : c == '/' ? 63 : -1;
 }
 
 /* Decode into a new buffer; false on malformed input. */

@@ -622,18 +622,21 @@ mp_status ident_relation(struct ident_ctx *c, struct mp_error *err)
 		return st;
 	if (decided && rel->kind != MP_ID_FINETUNE)
 		return MP_OK;
+	if (!decided) {
+		sketch_kind(c, ri, rel);
+		if (rel->kind == MP_ID_DTYPE || rel->kind == MP_ID_PRUNE)
+			return MP_OK;
+	}
 	struct mp_ident_relation keep = *rel;
 	if (try_merge(c, rel))
 		return merge_verdict(c, rel, err);
 	*rel = keep;
-	if (!decided) {
+	if (decided) {
+		/* the files say fine-tune: a tighter relation seen on the
+		 * sketches (quantization, permuted units) names it better */
 		sketch_kind(c, ri, rel);
-		return MP_OK;
+		if (rel->kind == MP_ID_FINETUNE)
+			*rel = keep;
 	}
-	/* the files say fine-tune: a tighter relation seen on the sketches
-	 * (quantization, permuted units) names it better */
-	sketch_kind(c, ri, rel);
-	if (rel->kind == MP_ID_FINETUNE)
-		*rel = keep;
 	return MP_OK;
 }
