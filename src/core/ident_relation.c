@@ -81,6 +81,11 @@ static void check_pair(const struct mp_tensor_fp *a,
 	}
 }
 
+/* Which tensors rel->top lists: those that moved most (1 - Pearson),
+ * lost most weights (sparsity added), or hold their values in another
+ * order (1 - Pearson). */
+enum top_kind { TOP_MOVED, TOP_PRUNED, TOP_PERMUTED };
+
 /* Counts over the floating tensors paired with the parent. */
 struct tally {
 	size_t n, identical, narrowed, widened, pruned, survivors, int8,
@@ -94,20 +99,20 @@ struct tally {
 static void keep_top(struct mp_ident_relation *rel, const char *name,
 		     double v)
 {
-	int n = rel->ntop, i = n < MP_LIN_TOP ? n : MP_LIN_TOP - 1;
-	if (n == MP_LIN_TOP && !(v > rel->top[i].value))
+	int n = rel->ntop, i = n < MP_ID_TOP ? n : MP_ID_TOP - 1;
+	if (n == MP_ID_TOP && !(v > rel->top[i].value))
 		return;
 	while (i > 0 && v > rel->top[i - 1].value) {
 		rel->top[i] = rel->top[i - 1];
 		i--;
 	}
 	rel->top[i] = (struct mp_ident_tensor){name, v};
-	if (n < MP_LIN_TOP)
+	if (n < MP_ID_TOP)
 		rel->ntop++;
 }
 
 static void tally_of(const struct ident_ctx *c, size_t ri, struct tally *t,
-		     struct mp_ident_relation *rel, bool pruning_top)
+		     struct mp_ident_relation *rel, enum top_kind top)
 {
 	const struct ident_pairing *p = &c->pairs[ri];
 	const struct mp_fingerprint *r = c->rx[ri].fp;
@@ -143,7 +148,7 @@ static void tally_of(const struct ident_ctx *c, size_t ri, struct tally *t,
 						    b->stats->sparsity) *
 						   (double)a->numel;
 					t->zeroed += z;
-					if (pruning_top)
+					if (top == TOP_PRUNED)
 						keep_top(rel, a->name,
 							 a->stats->sparsity -
 							     b->stats->sparsity);
@@ -154,7 +159,9 @@ static void tally_of(const struct ident_ctx *c, size_t ri, struct tally *t,
 		t->values += (double)a->numel;
 		t->int8 += k.int8;
 		t->permuted += k.permuted;
-		if (!pruning_top && !isnan(k.pearson))
+		if (top == TOP_PERMUTED && k.permuted)
+			keep_top(rel, a->name, 1 - k.pearson);
+		if (top == TOP_MOVED && !isnan(k.pearson))
 			keep_top(rel, a->name, 1 - k.pearson);
 	}
 }
@@ -498,6 +505,10 @@ static mp_status lineage_files(const struct ident_ctx *c, size_t ri,
 	struct mp_lineage l;
 	if (st == MP_OK && (st = mp_lineage_pair(um, rm, &l, err)) == MP_OK)
 		*decided = from_lineage(rel, &l);
+	if (*decided && rel->kind == MP_ID_PERMUTED) {
+		struct tally t; /* the tensors that carry a permutation */
+		tally_of(c, ri, &t, rel, TOP_PERMUTED);
+	}
 	/* names borrowed from the models: rebound to the unknown's
 	 * fingerprint, which outlives the result */
 	struct mp_lineage *k = &rel->lineage;
@@ -518,7 +529,7 @@ static void sketch_kind(const struct ident_ctx *c, size_t ri,
 			struct mp_ident_relation *rel)
 {
 	struct tally t;
-	tally_of(c, ri, &t, rel, false);
+	tally_of(c, ri, &t, rel, TOP_MOVED);
 	rel->from_files = false;
 	size_t rest = t.n - t.identical;
 	char *ev = rel->evidence;
@@ -533,7 +544,7 @@ static void sketch_kind(const struct ident_ctx *c, size_t ri,
 			 mp_dtype_name(t.to), t.identical);
 	} else if (rest && t.survivors == t.n && t.pruned) {
 		rel->kind = MP_ID_PRUNE;
-		tally_of(c, ri, &t, rel, true);
+		tally_of(c, ri, &t, rel, TOP_PRUNED);
 		snprintf(ev, cap,
 			 "%zu of %zu tensors have weights set to zero (%.1f %% "
 			 "of their values, from the exact statistics), every "
@@ -551,6 +562,7 @@ static void sketch_kind(const struct ident_ctx *c, size_t ri,
 			 rest, t.n, t.identical);
 	} else if (rest && t.permuted == rest) {
 		rel->kind = MP_ID_PERMUTED;
+		tally_of(c, ri, &t, rel, TOP_PERMUTED);
 		snprintf(ev, cap,
 			 "%zu of %zu tensors hold the parent's values in "
 			 "another order (the same minimum, maximum, "
@@ -575,14 +587,26 @@ static void sketch_kind(const struct ident_ctx *c, size_t ri,
 /* Whether every tensor of U paired with reference ri that is not
  * identical holds its values in another order (permutation-invariant
  * statistics equal, positions uncorrelated): a parent whatever the
- * position-wise scores say. */
-static bool all_permuted(const struct ident_ctx *c, size_t ri,
-			 struct mp_ident_relation *rel)
+ * position-wise scores say. Values shuffled at random pass that test
+ * too, so the files must confirm the permutation when at hand, and
+ * without them some tensors must be untouched. */
+static mp_status all_permuted(const struct ident_ctx *c, size_t ri,
+			      bool *yes, struct mp_error *err)
 {
 	struct tally t;
-	tally_of(c, ri, &t, rel, false);
-	rel->ntop = 0;
-	return t.n > t.identical && t.permuted == t.n - t.identical;
+	struct mp_ident_relation tmp = {0};
+	*yes = false;
+	tally_of(c, ri, &t, &tmp, TOP_MOVED);
+	if (!(t.n > t.identical && t.permuted == t.n - t.identical))
+		return MP_OK;
+	if (!c->opts->unknown_path || !c->refs[ri].path) {
+		*yes = t.identical > 0;
+		return MP_OK;
+	}
+	bool decided;
+	mp_status st = lineage_files(c, ri, &tmp, &decided, err);
+	*yes = st == MP_OK && decided && tmp.kind == MP_ID_PERMUTED;
+	return st;
 }
 
 mp_status ident_relation(struct ident_ctx *c, struct mp_error *err)
@@ -605,9 +629,12 @@ mp_status ident_relation(struct ident_ctx *c, struct mp_error *err)
 		return MP_OK;
 	}
 	bool exact_copy = b->exact >= 1 && isnan(b->pearson);
-	if (!(b->final >= MP_ID_RELATED_FINAL &&
-	      (b->pearson >= MP_ID_RELATED_PEARSON || exact_copy)) &&
-	    !all_permuted(c, b->ref, rel)) {
+	bool related = b->final >= MP_ID_RELATED_FINAL &&
+		       (b->pearson >= MP_ID_RELATED_PEARSON || exact_copy);
+	mp_status st = MP_OK;
+	if (!related && (st = all_permuted(c, b->ref, &related, err)))
+		return st;
+	if (!related) {
 		if (try_merge(c, rel)) {
 			res->match = true;
 			return merge_verdict(c, rel, err);
@@ -634,8 +661,7 @@ mp_status ident_relation(struct ident_ctx *c, struct mp_error *err)
 		all_same = !strcmp(x->sha256,
 				   c->rx[ri].fp->tensors[p->r_of_u[i]].sha256);
 	}
-	mp_status st = renames_of(c, ri, rel, err);
-	if (st != MP_OK)
+	if ((st = renames_of(c, ri, rel, err)))
 		return st;
 	if (p->renamed) {
 		rel->kind = MP_ID_RENAMED;

@@ -36,6 +36,8 @@
 #define MP_ID_MERGE_MIN_COEF 0.02
 /* ... fitted on at least this many sketch values per parent. */
 #define MP_ID_MERGE_MIN_VALUES 64
+/* Tensors of the evidence listed at most. */
+#define MP_ID_TOP 16
 /* Dynamic selection keeps at most this many tensors. */
 #define MP_ID_DYNAMIC_MAX 16
 
@@ -117,7 +119,7 @@ struct mp_ident_relation {
 	struct mp_ident_rename *renames; /* [nrenames] owned array */
 	size_t nrenames;
 	/* the tensors that moved most (fine-tune) or were zeroed (pruning) */
-	struct mp_ident_tensor top[MP_LIN_TOP];
+	struct mp_ident_tensor top[MP_ID_TOP];
 	int ntop;
 };
 
