@@ -108,6 +108,67 @@ rc=0; err=$("$MP" identify --exact "$T/ft.safetensors" --against "$R" 2>&1) || r
 [ $rc = 1 ] && echo "$err" | grep -q 'P2.safetensors' || fail "--exact, file gone: $rc $err"
 ok "identify against a registry"
 
+# the direction, near ties, partial copies, tensors renamed in order
+python3 - "$T" <<'PY'
+import json, random, struct, sys
+d = sys.argv[1]
+def read(path):
+    b = open(path, "rb").read()
+    n = struct.unpack("<Q", b[:8])[0]
+    h = json.loads(b[8:8 + n])
+    out = []
+    for k, v in h.items():
+        s, e = v["data_offsets"]
+        raw = b[8 + n + s:8 + n + e]
+        out.append((k, v["shape"], list(struct.unpack("<%df" % (len(raw) // 4), raw))))
+    return out
+def save(path, ts, dt="F32"):
+    hdr, off, data = {}, 0, b""
+    for k, shape, vals in ts:
+        if dt == "F16":
+            b = struct.pack("<%de" % len(vals), *vals)
+        elif dt == "BF16":
+            u = struct.unpack("<%dI" % len(vals), struct.pack("<%df" % len(vals), *vals))
+            b = struct.pack("<%dH" % len(vals), *[((x + 0x7fff + ((x >> 16) & 1)) >> 16) & 0xffff for x in u])
+        else:
+            b = struct.pack("<%df" % len(vals), *vals)
+        hdr[k] = {"dtype": dt, "shape": shape, "data_offsets": [off, off + len(b)]}
+        off += len(b); data += b
+    h = json.dumps(hdr).encode(); h += b" " * ((8 - len(h) % 8) % 8)
+    open(path, "wb").write(struct.pack("<Q", len(h)) + h + data)
+P = read(d + "/P.safetensors")
+save(d + "/P16.safetensors", P, "F16")
+save(d + "/PB.safetensors", P, "BF16")
+save(d + "/part.safetensors", P[:2])
+r = random.Random(9)
+save(d + "/moved.safetensors",
+     [("x%d" % i, shape, [v + r.gauss(0, 0.1) for v in vals]) for i, (k, shape, vals) in enumerate(P)])
+PY
+out=$("$MP" identify "$T/P.safetensors" "$T/P16.safetensors") || fail "identify reversed: exit $?"
+echo "$out" | grep -q '^verdict: the unknown is most likely the original of P16.safetensors (P16.safetensors is its dtype conversion)' ||
+	fail "reversed dtype conversion: $out"
+out=$("$MP" identify --json "$T/PB.safetensors" "$T/P16.safetensors" "$T/P.safetensors") || fail "identify near tie: exit $?"
+echo "$out" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert d["relation"]["kind"] == "dtype" and d["verdict"]["id"].endswith("/P.safetensors"), d["relation"]
+assert d["relation"]["reversed"] is False' || fail "near tie: $out"
+out=$("$MP" identify "$T/part.safetensors" "$T/P.safetensors") || fail "identify part: exit $?"
+echo "$out" | grep -q '^verdict: the unknown is a partial copy of P.safetensors' || fail "partial copy: $out"
+st_write "$T/ints.safetensors" '{"ids":{"dtype":"I32","shape":[2],"data_offsets":[0,8]}}' \
+	'\001\000\000\000\002\000\000\000'
+out=$("$MP" identify --json "$T/moved.safetensors" "$T/P.safetensors" "$T/ints.safetensors" 2>/dev/null) ||
+	fail "identify renamed by position: exit $?"
+echo "$out" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+r = d["relation"]
+assert r["kind"] == "renamed" and "by position" in r["evidence"], r
+assert sorted((m["from"], m["to"]) for m in r["renames"]) == [("x0", "a.w"), ("x1", "a.b"), ("x2", "b.w")], r["renames"]
+assert d["ranking"][1]["compatible"] is False and d["ranking"][1]["final"] is None, d["ranking"][1]' ||
+	fail "renamed by position: $out"
+ok "identify: direction, near ties, partial copies, renamed in order"
+
 # bad input
 rc=0; err=$("$MP" identify "$T/nope.safetensors" "$T/P.safetensors" 2>&1) || rc=$?
 [ $rc = 1 ] && echo "$err" | grep -q 'nope.safetensors' || fail "missing unknown: $rc $err"

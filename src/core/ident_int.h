@@ -10,6 +10,12 @@
 
 /* Sketches correlated at least this much pair renamed tensors. */
 #define ID_RENAME_PEARSON 0.9
+/* ... of tensors of at least this many values (a correlation or a hash
+ * of a handful of values pairs unrelated tensors by chance). */
+#define ID_RENAME_MIN_VALUES 16
+/* Pairing by position (shapes in file order) counts when it pairs at
+ * least this share of the smaller model's tensors. */
+#define ID_POSITION_SHARE 0.9
 
 /* A fingerprint with its tensors sorted by normalised name. */
 struct ident_norm {
@@ -36,13 +42,19 @@ bool ident_sketches_comparable(const struct ident_fpx *a,
 
 /* U's tensors paired with R's: r_of_u[i] is R's tensor for U's tensor i
  * (ID_NONE when unpaired). Pairs by normalised name and shape; when that
- * leaves the overlap under MP_ID_MIN_OVERLAP and rename is true, by content
- * instead (identical bytes, then the best sketch correlation of at least
- * ID_RENAME_PEARSON among tensors of the same shape), when that pairs more
- * (renamed counts those paired under another name). */
+ * leaves the overlap under MP_ID_MIN_OVERLAP and rename is true, the
+ * unpaired ones by content (identical bytes, then the best sketch
+ * correlation of at least ID_RENAME_PEARSON among tensors of the same
+ * shape, both only for tensors of ID_RENAME_MIN_VALUES values or more),
+ * or all by position (the longest common subsequence of the shapes in
+ * file order, when it pairs ID_POSITION_SHARE of the smaller model),
+ * whichever pairs most (renamed counts those paired under another
+ * name). */
+enum ident_paired_by { BY_NAME, BY_CONTENT, BY_POSITION };
 struct ident_pairing {
 	size_t *r_of_u;
 	size_t matched, renamed;
+	enum ident_paired_by by;
 };
 mp_status ident_pair(const struct ident_fpx *u, const struct ident_fpx *r,
 		     bool rename, struct ident_pairing *p, struct mp_error *err);

@@ -134,6 +134,8 @@ static bool relation(mp_json *doc, const struct mp_ident_result *r,
 	str_or_null(o, "parent", p ? p->id : NULL);
 	mp_json_add_str(o, "confidence", rel->confidence);
 	mp_json_add_str(o, "source", rel->from_files ? "files" : "sketches");
+	mp_json_add_bool(o, "reversed", rel->reversed);
+	mp_json_add_bool(o, "partial", rel->partial);
 	mp_json_add_str(o, "evidence", rel->evidence);
 	if (rel->kind == MP_ID_MERGE) {
 		mp_json *m = mp_json_add_obj(o, "merge");

@@ -132,18 +132,24 @@ static size_t pair_by_name(const struct ident_fpx *u,
 /* Budget of sketch values compared while pairing by content. */
 #define RENAME_BUDGET 200000000.0
 
-/* Pair by content: identical bytes first, then for each unpaired tensor
- * with a sketch the unused same-shaped one of best correlation. */
+/* Pair by content the tensors r_of_u leaves unpaired (its pairs kept):
+ * identical bytes first, then for each unpaired tensor with a sketch the
+ * unused same-shaped one of best correlation. Returns the pairs in all. */
 static size_t pair_by_content(const struct ident_fpx *u,
 			      const struct ident_fpx *r, size_t *r_of_u,
 			      bool *used)
 {
 	const struct mp_fingerprint *fu = u->fp, *fr = r->fp;
 	size_t m = 0;
+	for (size_t i = 0; i < fu->ntensors; i++)
+		if (r_of_u[i] != ID_NONE) {
+			used[r_of_u[i]] = true;
+			m++;
+		}
 	for (size_t i = 0; i < fu->ntensors; i++) {
-		r_of_u[i] = ID_NONE;
 		const struct mp_tensor_fp *t = &fu->tensors[i];
-		if (!t->sha256[0] || !t->numel)
+		if (r_of_u[i] != ID_NONE || !t->sha256[0] ||
+		    t->numel < ID_RENAME_MIN_VALUES)
 			continue;
 		for (size_t j = 0; j < fr->ntensors; j++)
 			if (!used[j] && same_shape(t, &fr->tensors[j]) &&
@@ -158,7 +164,7 @@ static size_t pair_by_content(const struct ident_fpx *u,
 	bool comparable = ident_sketches_comparable(u, r);
 	for (size_t i = 0; comparable && i < fu->ntensors; i++) {
 		const struct mp_tensor_fp *t = &fu->tensors[i];
-		if (r_of_u[i] != ID_NONE || !t->nsketch)
+		if (r_of_u[i] != ID_NONE || t->nsketch < ID_RENAME_MIN_VALUES)
 			continue;
 		size_t best = ID_NONE;
 		double bp = ID_RENAME_PEARSON;
@@ -183,6 +189,68 @@ static size_t pair_by_content(const struct ident_fpx *u,
 	return m;
 }
 
+/* Cells of the positional alignment's table at most. */
+#define POSITION_CELLS 4000000.0
+
+/* Pair by position: the longest common subsequence of the two tensor
+ * lists by shape (tensors in file order: a model renamed tensor by
+ * tensor keeps its order). Returns the pairs; 0 when the lists are too
+ * long to align or out of memory. */
+static size_t pair_by_position(const struct ident_fpx *u,
+			       const struct ident_fpx *r, size_t *r_of_u)
+{
+	size_t nu = u->fp->ntensors, nr = r->fp->ntensors;
+	if ((double)(nu + 1) * (double)(nr + 1) > POSITION_CELLS)
+		return 0;
+	uint32_t *L = calloc((nu + 1) * (nr + 1), sizeof *L);
+	if (!L)
+		return 0;
+#define AT(i, j) L[(size_t)(i) * (nr + 1) + (j)]
+	for (size_t i = nu; i-- > 0;)
+		for (size_t j = nr; j-- > 0;)
+			AT(i, j) = same_shape(&u->fp->tensors[i],
+					      &r->fp->tensors[j])
+				       ? AT(i + 1, j + 1) + 1
+				   : AT(i + 1, j) > AT(i, j + 1) ? AT(i + 1, j)
+								 : AT(i, j + 1);
+	size_t m = 0, i = 0, j = 0;
+	for (size_t k = 0; k < nu; k++)
+		r_of_u[k] = ID_NONE;
+	while (i < nu && j < nr) {
+		if (same_shape(&u->fp->tensors[i], &r->fp->tensors[j]) &&
+		    AT(i, j) == AT(i + 1, j + 1) + 1) {
+			r_of_u[i++] = j++;
+			m++;
+		} else if (AT(i + 1, j) >= AT(i, j + 1)) {
+			i++;
+		} else {
+			j++;
+		}
+	}
+#undef AT
+	free(L);
+	return m;
+}
+
+/* Use alt as the pairing of p when it pairs more than p does. */
+static void take_if_more(const struct ident_fpx *u, const struct ident_fpx *r,
+			 struct ident_pairing *p, size_t **alt, size_t m,
+			 enum ident_paired_by by)
+{
+	if (m <= p->matched)
+		return;
+	size_t renamed = 0;
+	for (size_t i = 0; i < u->fp->ntensors; i++)
+		if ((*alt)[i] != ID_NONE && strcmp(u->norm[i], r->norm[(*alt)[i]]))
+			renamed++;
+	size_t *old = p->r_of_u;
+	p->r_of_u = *alt;
+	*alt = old;
+	p->matched = m;
+	p->renamed = renamed;
+	p->by = by;
+}
+
 mp_status ident_pair(const struct ident_fpx *u, const struct ident_fpx *r,
 		     bool rename, struct ident_pairing *p, struct mp_error *err)
 {
@@ -196,26 +264,21 @@ mp_status ident_pair(const struct ident_fpx *u, const struct ident_fpx *r,
 	    (double)p->matched >= MP_ID_MIN_OVERLAP * (double)small)
 		return MP_OK;
 	size_t *alt = malloc(nu * sizeof *alt);
-	bool *used = calloc(nr, sizeof *used);
+	bool *used = calloc(nr ? nr : 1, sizeof *used);
 	if (!alt || !used) {
 		free(alt);
 		free(used);
 		ident_pairing_free(p);
 		return mp_error_set(err, MP_ENOMEM, "out of memory");
 	}
-	size_t m = pair_by_content(u, r, alt, used);
-	if (m > p->matched) {
-		size_t renamed = 0;
-		for (size_t i = 0; i < nu; i++)
-			if (alt[i] != ID_NONE &&
-			    strcmp(u->norm[i], r->norm[alt[i]]))
-				renamed++;
-		free(p->r_of_u);
-		p->r_of_u = alt;
-		p->matched = m;
-		p->renamed = renamed;
-		alt = NULL;
-	}
+	memcpy(alt, p->r_of_u, nu * sizeof *alt);
+	take_if_more(u, r, p, &alt, pair_by_content(u, r, alt, used),
+		     BY_CONTENT);
+	/* the same structure in the same order, every name changed: only a
+	 * near-complete alignment counts */
+	size_t m = pair_by_position(u, r, alt);
+	if ((double)m >= ID_POSITION_SHARE * (double)small)
+		take_if_more(u, r, p, &alt, m, BY_POSITION);
 	free(alt);
 	free(used);
 	return MP_OK;

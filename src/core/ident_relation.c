@@ -17,8 +17,11 @@ struct tcheck {
 	bool identical; /* same bytes */
 	bool narrowed;	/* U's sketch is R's rounded to U's narrower type */
 	bool widened;	/* same values, U's type wider */
+	bool rnarrowed; /* R's sketch is U's rounded to R's narrower type */
 	bool survivors; /* every nonzero of U equals R's value */
 	uint64_t added; /* sketch positions zero in U only */
+	bool rsurvivors; /* every nonzero of R equals U's value */
+	uint64_t radded; /* sketch positions zero in R only */
 	bool int8;	/* on R's int8 symmetric per-tensor grid */
 	bool permuted;	/* same order statistics, uncorrelated positions */
 	double pearson;
@@ -47,6 +50,7 @@ static void check_pair(const struct mp_tensor_fp *a,
 		return;
 	ident_sketch_corr(a, b, &c, &t->pearson);
 	bool nar = narrower(a->stored, b->stored), wid = a->stored != b->stored;
+	bool rnar = narrower(b->stored, a->stored), rsur = true;
 	bool sur = true, q8 = b->stats && b->stats->linf_norm > 0;
 	double step = q8 ? b->stats->linf_norm / 127 : 0;
 	for (uint32_t i = 0; i < a->nsketch; i++) {
@@ -55,10 +59,16 @@ static void check_pair(const struct mp_tensor_fp *a,
 			nar = false;
 		if (wid && x != y)
 			wid = false;
+		if (rnar && mp_lineage_round(x, b->stored) != y)
+			rnar = false;
 		if (x == 0 && y != 0)
 			t->added++;
 		else if (x != y)
 			sur = false;
+		if (y == 0 && x != 0)
+			t->radded++;
+		else if (x != y)
+			rsur = false;
 		if (q8) {
 			double q = fmin(127, fmax(-127, nearbyint(y / step)));
 			if (fabs(x - q * step) > 1e-6 * step + 1e-7 * fabs(x))
@@ -67,7 +77,9 @@ static void check_pair(const struct mp_tensor_fp *a,
 	}
 	t->narrowed = nar;
 	t->widened = wid && !nar;
+	t->rnarrowed = rnar && !nar;
 	t->survivors = sur;
+	t->rsurvivors = rsur;
 	t->int8 = q8;
 	if (a->stats && b->stats && !(t->pearson >= 0.9)) {
 		const struct mp_tstats *p = a->stats, *q = b->stats;
@@ -86,10 +98,20 @@ static void check_pair(const struct mp_tensor_fp *a,
  * order (1 - Pearson). */
 enum top_kind { TOP_MOVED, TOP_PRUNED, TOP_PERMUTED };
 
+/* The scores of reference ri. */
+static const struct mp_ident_score *score_of(const struct ident_ctx *c,
+					     size_t ri)
+{
+	for (size_t i = 0; i + 1 < c->res->nscores; i++)
+		if (c->res->scores[i].ref == ri)
+			return &c->res->scores[i];
+	return &c->res->scores[c->res->nscores - 1];
+}
+
 /* Counts over the floating tensors paired with the parent. */
 struct tally {
-	size_t n, identical, narrowed, widened, pruned, survivors, int8,
-	    permuted;
+	size_t n, identical, narrowed, widened, rnarrowed, pruned, survivors,
+	    rpruned, rsurvivors, int8, permuted;
 	uint64_t added, positions;
 	double zeroed; /* values zeroed, from the exact statistics */
 	double values;
@@ -130,7 +152,17 @@ static void tally_of(const struct ident_ctx *c, size_t ri, struct tally *t,
 		if (k.identical) {
 			t->identical++;
 			t->survivors++;
+			t->rsurvivors++;
 			continue;
+		}
+		if (k.rnarrowed) {
+			t->rnarrowed++;
+			t->from = a->stored;
+			t->to = b->stored;
+		}
+		if (k.rsurvivors) {
+			t->rsurvivors++;
+			t->rpruned += k.radded > 0;
 		}
 		if (k.narrowed || k.widened) {
 			t->narrowed += k.narrowed;
@@ -470,10 +502,11 @@ static bool from_lineage(struct mp_ident_relation *rel,
 	}
 	rel->lineage = *l;
 	rel->from_files = true;
+	rel->reversed = l->reversed;
 	if (l->confidence && !strcmp(l->confidence, "certain"))
 		rel->confidence = "very high"; /* every value was checked */
 	snprintf(rel->evidence, sizeof rel->evidence,
-		 "from the files (A = the unknown, B = the parent): %s",
+		 "A = the unknown, B = the parent: %s",
 		 l->evidence);
 	return true;
 }
@@ -525,12 +558,26 @@ static mp_status lineage_files(const struct ident_ctx *c, size_t ri,
 	return st;
 }
 
+static void sketch_kind_words(const struct ident_ctx *c, size_t ri,
+			      struct mp_ident_relation *rel);
+
+/* The relation decided on the sketches: every value the sketches hold was
+ * checked for the exact kinds, so those are at least high confidence. */
 static void sketch_kind(const struct ident_ctx *c, size_t ri,
 			struct mp_ident_relation *rel)
+{
+	sketch_kind_words(c, ri, rel);
+	if (rel->kind != MP_ID_FINETUNE && strcmp(rel->confidence, "very high"))
+		rel->confidence = "high";
+}
+
+static void sketch_kind_words(const struct ident_ctx *c, size_t ri,
+			      struct mp_ident_relation *rel)
 {
 	struct tally t;
 	tally_of(c, ri, &t, rel, TOP_MOVED);
 	rel->from_files = false;
+	rel->reversed = false;
 	size_t rest = t.n - t.identical;
 	char *ev = rel->evidence;
 	size_t cap = sizeof rel->evidence;
@@ -542,6 +589,26 @@ static void sketch_kind(const struct ident_ctx *c, size_t ri,
 			 rest, t.n, t.narrowed ? "rounded to" : "widened to",
 			 mp_dtype_name(t.to), mp_dtype_name(t.from),
 			 mp_dtype_name(t.to), t.identical);
+	} else if (rest && t.rnarrowed == rest) {
+		rel->kind = MP_ID_DTYPE;
+		rel->reversed = true;
+		snprintf(ev, cap,
+			 "the parent holds the unknown's values rounded to %s "
+			 "(%s -> %s) at every sketch position of %zu of %zu "
+			 "tensors, %zu identical: the reference is a dtype "
+			 "conversion of the unknown",
+			 mp_dtype_name(t.to), mp_dtype_name(t.from),
+			 mp_dtype_name(t.to), rest, t.n, t.identical);
+	} else if (rest && t.rsurvivors == t.n && t.rpruned &&
+		   !(t.survivors == t.n && t.pruned)) {
+		rel->kind = MP_ID_PRUNE;
+		rel->reversed = true;
+		snprintf(ev, cap,
+			 "%zu of %zu tensors of the parent have weights set "
+			 "to zero where the unknown's are not, every other "
+			 "sketch value equal: the reference is a pruned copy "
+			 "of the unknown; %zu identical",
+			 t.rpruned, t.n, t.identical);
 	} else if (rest && t.survivors == t.n && t.pruned) {
 		rel->kind = MP_ID_PRUNE;
 		tally_of(c, ri, &t, rel, TOP_PRUNED);
@@ -574,7 +641,7 @@ static void sketch_kind(const struct ident_ctx *c, size_t ri,
 		snprintf(ev, cap,
 			 "Pearson %.4f over the key tensors, %zu of %zu "
 			 "tensors identical",
-			 c->res->scores[0].pearson, t.identical, t.n);
+			 score_of(c, ri)->pearson, t.identical, t.n);
 		if (rel->ntop) {
 			append(ev, cap, "; moved most (1 - Pearson):");
 			for (int i = 0; i < rel->ntop; i++)
@@ -607,6 +674,105 @@ static mp_status all_permuted(const struct ident_ctx *c, size_t ri,
 	mp_status st = lineage_files(c, ri, &tmp, &decided, err);
 	*yes = st == MP_OK && decided && tmp.kind == MP_ID_PERMUTED;
 	return st;
+}
+
+/* The relation of U to the related reference ri (rel->parent is ri,
+ * rel->confidence the ranking's). */
+static mp_status relate(struct ident_ctx *c, size_t ri,
+			struct mp_ident_relation *rel, struct mp_error *err)
+{
+	mp_status st;
+	const struct ident_pairing *p = &c->pairs[ri];
+	size_t nu = c->u->ntensors, nr = c->rx[ri].fp->ntensors;
+	bool all_same = p->matched == nu && nu == nr;
+	for (size_t i = 0; all_same && i < nu; i++) {
+		const struct mp_tensor_fp *x = &c->u->tensors[i];
+		all_same = !strcmp(x->sha256,
+				   c->rx[ri].fp->tensors[p->r_of_u[i]].sha256);
+	}
+	if ((st = renames_of(c, ri, rel, err)))
+		return st;
+	if (p->renamed) {
+		rel->kind = MP_ID_RENAMED;
+		char how[160];
+		if (p->by == BY_POSITION)
+			snprintf(how, sizeof how,
+				 "by position: the same shapes in the same "
+				 "order for %zu of %zu tensors",
+				 p->matched, nu);
+		else
+			snprintf(how, sizeof how,
+				 "by identical bytes or a sketch correlation "
+				 "of at least %.2f among tensors of the same "
+				 "shape",
+				 ID_RENAME_PEARSON);
+		snprintf(rel->evidence, sizeof rel->evidence,
+			 "%zu of %zu tensors found in the parent under other "
+			 "names, %s; ",
+			 p->renamed, nu, how);
+		if (all_same)
+			append(rel->evidence, sizeof rel->evidence,
+			       "every tensor's bytes are identical");
+		else
+			append(rel->evidence, sizeof rel->evidence,
+			       "the values differ too: Pearson %.4f over the "
+			       "key tensors, exact %.3f",
+			       score_of(c, ri)->pearson, score_of(c, ri)->exact);
+		if (all_same)
+			rel->confidence = "very high";
+		return MP_OK;
+	}
+	if (all_same) {
+		rel->kind = MP_ID_COPY;
+		rel->confidence = "very high";
+		snprintf(rel->evidence, sizeof rel->evidence,
+			 "all %zu tensors have the parent's names, shapes and "
+			 "SHA-256 (whatever the file names, container or "
+			 "metadata)",
+			 nu);
+		return MP_OK;
+	}
+	size_t same = 0;
+	for (size_t i = 0; i < nu; i++)
+		if (p->r_of_u[i] != ID_NONE)
+			same += !strcmp(c->u->tensors[i].sha256,
+					c->rx[ri].fp->tensors[p->r_of_u[i]].sha256);
+	if (same && same == p->matched) {
+		rel->kind = MP_ID_COPY;
+		rel->partial = true;
+		rel->confidence = "very high";
+		snprintf(rel->evidence, sizeof rel->evidence,
+			 "the %zu tensors in common have the parent's names, "
+			 "shapes and SHA-256; %zu more only in the unknown, "
+			 "%zu only in the parent: a copy of %s",
+			 same, nu - same, nr - same,
+			 nu < nr	? "part of the parent"
+			 : nu > nr ? "the parent with tensors added"
+				   : "the parent with tensors replaced");
+		return MP_OK;
+	}
+	bool decided;
+	if ((st = lineage_files(c, ri, rel, &decided, err)))
+		return st;
+	if (decided && rel->kind != MP_ID_FINETUNE)
+		return MP_OK;
+	if (!decided) {
+		sketch_kind(c, ri, rel);
+		if (rel->kind == MP_ID_DTYPE || rel->kind == MP_ID_PRUNE)
+			return MP_OK;
+	}
+	struct mp_ident_relation keep = *rel;
+	if (try_merge(c, rel))
+		return merge_verdict(c, rel, err);
+	*rel = keep;
+	if (decided) {
+		/* the files say fine-tune: a tighter relation seen on the
+		 * sketches (quantization, permuted units) names it better */
+		sketch_kind(c, ri, rel);
+		if (rel->kind == MP_ID_FINETUNE)
+			*rel = keep;
+	}
+	return MP_OK;
 }
 
 mp_status ident_relation(struct ident_ctx *c, struct mp_error *err)
@@ -650,62 +816,35 @@ mp_status ident_relation(struct ident_ctx *c, struct mp_error *err)
 		return MP_OK;
 	}
 	res->match = true;
-	size_t ri = b->ref;
-	rel->parent = ri;
+	rel->parent = b->ref;
 	rel->confidence = confidence(res);
-	const struct ident_pairing *p = &c->pairs[ri];
-	size_t nu = c->u->ntensors, nr = c->rx[ri].fp->ntensors;
-	bool all_same = p->matched == nu && nu == nr;
-	for (size_t i = 0; all_same && i < nu; i++) {
-		const struct mp_tensor_fp *x = &c->u->tensors[i];
-		all_same = !strcmp(x->sha256,
-				   c->rx[ri].fp->tensors[p->r_of_u[i]].sha256);
-	}
-	if ((st = renames_of(c, ri, rel, err)))
+	if ((st = relate(c, b->ref, rel, err)))
 		return st;
-	if (p->renamed) {
-		rel->kind = MP_ID_RENAMED;
-		snprintf(rel->evidence, sizeof rel->evidence,
-			 "%zu of %zu tensors found in the parent under other "
-			 "names, by identical bytes or a sketch correlation of "
-			 "at least %.2f among tensors of the same shape; %s",
-			 p->renamed, nu, ID_RENAME_PEARSON,
-			 all_same ? "every tensor's bytes are identical"
-				  : "the values differ too");
-		if (all_same)
-			rel->confidence = "very high";
-		return MP_OK;
-	}
-	if (all_same) {
-		rel->kind = MP_ID_COPY;
-		rel->confidence = "very high";
-		snprintf(rel->evidence, sizeof rel->evidence,
-			 "all %zu tensors have the parent's names, shapes and "
-			 "SHA-256 (whatever the file names, container or "
-			 "metadata)",
-			 nu);
-		return MP_OK;
-	}
-	bool decided;
-	if ((st = lineage_files(c, ri, rel, &decided, err)))
-		return st;
-	if (decided && rel->kind != MP_ID_FINETUNE)
-		return MP_OK;
-	if (!decided) {
-		sketch_kind(c, ri, rel);
-		if (rel->kind == MP_ID_DTYPE || rel->kind == MP_ID_PRUNE)
-			return MP_OK;
-	}
-	struct mp_ident_relation keep = *rel;
-	if (try_merge(c, rel))
-		return merge_verdict(c, rel, err);
-	*rel = keep;
-	if (decided) {
-		/* the files say fine-tune: a tighter relation seen on the
-		 * sketches (quantization, permuted units) names it better */
-		sketch_kind(c, ri, rel);
-		if (rel->kind == MP_ID_FINETUNE)
-			*rel = keep;
+	/* a near tie with a tighter relation names the parent better (a BF16
+	 * conversion is as close to the F16 one as to the original) */
+	for (size_t i = 1; rel->kind == MP_ID_FINETUNE &&
+			   i < res->ncompatible && i <= MP_ID_TIE_TRIES;
+	     i++) {
+		const struct mp_ident_score *s = &res->scores[i];
+		if (!(s->final >= b->final - MP_ID_TIE))
+			break;
+		struct mp_ident_relation alt = {.parent = s->ref,
+						.confidence = "medium"};
+		if ((st = relate(c, s->ref, &alt, err))) {
+			free(alt.renames);
+			return st;
+		}
+		if (alt.kind == MP_ID_FINETUNE || alt.kind == MP_ID_MERGE) {
+			free(alt.renames);
+			continue;
+		}
+		free(rel->renames);
+		*rel = alt;
+		append(rel->evidence, sizeof rel->evidence,
+		       "; chosen over %s, whose final is within %.2f, for "
+		       "the tighter relation",
+		       c->refs[b->ref].name, MP_ID_TIE);
+		break;
 	}
 	return MP_OK;
 }

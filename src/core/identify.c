@@ -448,7 +448,7 @@ static mp_status prepare(struct ident_ctx *c, struct ident_fpx *rx,
 		struct mp_ident_score *s = &res->scores[i];
 		s->ref = i;
 		s->shape = s->exact = s->stats = s->cosine = s->pearson = NAN;
-		s->raw_final = s->coverage = NAN;
+		s->raw_final = s->coverage = s->final = NAN;
 		if ((st = ident_fpx_build(c->opts->arch, r->fp, &rx[i], err)))
 			break;
 		bool arch_ok = true;
@@ -617,9 +617,26 @@ void mp_ident_verdict_text(const struct mp_ident_result *r,
 		return;
 	}
 	const char *name = mp_printable(refs[rel->parent].name, b);
+	if (rel->reversed) {
+		snprintf(buf, cap,
+			 "the unknown is most likely the original of %s (%s "
+			 "is its %s)",
+			 name, name,
+			 rel->kind == MP_ID_DTYPE   ? "dtype conversion"
+			 : rel->kind == MP_ID_PRUNE ? "pruned copy"
+						    : "quantization");
+		return;
+	}
 	switch (rel->kind) {
 	case MP_ID_COPY:
-		snprintf(buf, cap, "the unknown is %s or a direct copy", name);
+		if (rel->partial)
+			snprintf(buf, cap,
+				 "the unknown is a partial copy of %s (every "
+				 "tensor in common identical)",
+				 name);
+		else
+			snprintf(buf, cap, "the unknown is %s or a direct copy",
+				 name);
 		break;
 	case MP_ID_MERGE: {
 		size_t l = (size_t)snprintf(buf, cap,

@@ -28,6 +28,11 @@
 #define MP_ID_VERY_HIGH_PEARSON 0.99
 #define MP_ID_HIGH_PEARSON 0.9
 #define MP_ID_MARGIN 0.1
+/* When the best reference is a fine-tune, the next ones (at most
+ * MP_ID_TIE_TRIES) of a final within MP_ID_TIE are tried for a tighter
+ * relation (copy, dtype, quantization, pruning, permutation, renames). */
+#define MP_ID_TIE 0.01
+#define MP_ID_TIE_TRIES 3
 /* A merge is reported when the NNLS fit of 2..4 references leaves a
  * relative residual at most MP_ID_MERGE_RESIDUAL, at most half of the best
  * single reference's, with every kept coefficient at least
@@ -106,6 +111,9 @@ struct mp_ident_relation {
 	size_t parent;		/* index into refs (unless MP_ID_NONE) */
 	const char *confidence; /* "very high", "high", "medium", "low" */
 	bool from_files;	/* decided on the files, else on sketches */
+	bool reversed; /* the parent derives from the unknown (dtype,
+			* pruning, quantization): the unknown is the original */
+	bool partial;  /* exact copy of part: tensors only in one of them */
 	char evidence[1280];	/* plain words a person can check */
 	struct mp_lineage lineage; /* when from_files (tensor names borrowed
 				    * from the unknown's fingerprint) */
