@@ -129,7 +129,8 @@ static long peak_rss_kb(void)
 
 static void die(const char *what, const struct mp_error *err)
 {
-	fprintf(stderr, "identbench: %s: %s\n", what, err->msg);
+	fprintf(stderr, "identbench: %s: %s\n", what,
+		err ? err->msg : "out of memory");
 	exit(1);
 }
 
@@ -248,6 +249,12 @@ int main(int argc, char **argv)
 	struct top *top = calloc(NQ, sizeof *top);
 	double load = 0, score = 0;
 	double *full = malloc((size_t)n * NQ * sizeof *full); /* [id-1][q] */
+	/* every fingerprint kept for identify's own full scan below */
+	struct mp_fingerprint **all = calloc((size_t)n, sizeof *all);
+	struct mp_ident_ref *allref = calloc((size_t)n, sizeof *allref);
+	char (*allid)[24] = calloc((size_t)n, sizeof *allid);
+	if (!full || !all || !allref || !allid)
+		die("memory", NULL);
 	for (long i = 1; i <= n; i++) {
 		char id[24];
 		snprintf(id, sizeof id, "%ld", i);
@@ -264,7 +271,10 @@ int main(int argc, char **argv)
 		}
 		score += now() - b;
 		load += b - a;
-		mp_fp_free(fp);
+		all[i - 1] = fp;
+		snprintf(allid[i - 1], sizeof allid[i - 1], "%ld", i);
+		allref[i - 1] = (struct mp_ident_ref){allid[i - 1], "m", NULL,
+						      fp};
 	}
 	/* recall@10 and top-1, per kind of unknown */
 	static const char *const kind[3] = {"fine-tunes of registered models",
@@ -323,8 +333,9 @@ int main(int argc, char **argv)
 	struct mp_arch_set *arch;
 	if (mp_arch_load_default(NULL, &arch, &err) != MP_OK)
 		die("signatures", &err);
-	double it[NQ], lt[NQ];
+	double it[NQ], lt[NQ], ft = 0;
 	int same_top1[3] = {0}, right_base[3] = {0}, no_parent = 0;
+	int same_as_full[3] = {0}, in_cands[3] = {0};
 	for (int q = 0; q < NQ; q++) {
 		int c = q < NFT ? 0 : q < NFT + NNEW ? 1 : 2;
 		double a = now();
@@ -347,6 +358,21 @@ int main(int argc, char **argv)
 			right_base[c]++;
 		if (c == 2 && !r->match)
 			no_parent++;
+		/* identify over every registered model: the full scan */
+		struct mp_ident_result *f;
+		double fa = now();
+		if (mp_identify(u[q], allref, (size_t)n, &o, &f, &err) != MP_OK)
+			die("identify, full scan", &err);
+		ft += now() - fa;
+		long fparent = f->match ? atol(allref[f->relation.parent].id)
+					: -1;
+		same_as_full[c] += fparent == parent;
+		for (size_t h = 0; fparent > 0 && h < set->n; h++)
+			if (atol(set->refs[h].id) == fparent) {
+				in_cands[c]++;
+				break;
+			}
+		mp_ident_result_free(f);
 		mp_ident_result_free(r);
 		mp_ident_refset_free(set);
 	}
@@ -363,7 +389,21 @@ int main(int argc, char **argv)
 		       "the same base %d/%d\n",
 		       kind[c], same_top1[c], nq[c], right_base[c], nq[c]);
 	printf("identify, unrelated: no parent %d/%d\n", no_parent, NUNREL);
-	printf("peak RSS %.0f MB\n", (double)peak_rss_kb() / 1024);
+	for (int c = 0; c < 3; c++)
+		printf("identify through the index vs identify over all %ld "
+		       "models (%.2f s each, fingerprints in memory), %s: "
+		       "the same parent (or none) %d/%d, its parent among "
+		       "the candidates %d/%d\n",
+		       n, ft / NQ, kind[c], same_as_full[c], nq[c], in_cands[c],
+		       nq[c]);
+	printf("peak RSS %.0f MB (with every fingerprint in memory for "
+	       "the full scans)\n",
+	       (double)peak_rss_kb() / 1024);
+	for (long i = 0; i < n; i++)
+		mp_fp_free(all[i]);
+	free(all);
+	free(allref);
+	free(allid);
 	for (int q = 0; q < NQ; q++) {
 		mp_lsh_hits_free(hits[q], nh[q]);
 		mp_fp_free(u[q]);

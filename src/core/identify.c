@@ -225,13 +225,13 @@ static int var_desc(const void *a, const void *b)
 	return (x->u > y->u) - (x->u < y->u);
 }
 
-/* Dynamic selection: the tensors whose Pearson with the compatible
- * references varies most between references (a missing or undefined
+/* Dynamic selection: the tensors whose Pearson with the references
+ * use[r] marks varies most between them (a missing or undefined
  * correlation counts 0); at most MP_ID_DYNAMIC_MAX of positive variance,
  * equal weights. *n stays 0 when no tensor varies. */
-static mp_status dynamic_keys(const struct ident_ctx *c,
-			      const struct mp_ident_score *sc, struct key **out,
-			      size_t *n, struct mp_error *err)
+static mp_status dynamic_keys(const struct ident_ctx *c, const bool *use,
+			      struct key **out, size_t *n,
+			      struct mp_error *err)
 {
 	size_t nu = c->u->ntensors, m = 0;
 	*n = 0;
@@ -244,7 +244,7 @@ static mp_status dynamic_keys(const struct ident_ctx *c,
 		double s1 = 0, s2 = 0;
 		size_t k = 0;
 		for (size_t r = 0; r < c->nrefs; r++) {
-			if (!sc[r].compatible)
+			if (!use[r])
 				continue;
 			size_t j = c->pairs[r].r_of_u[i];
 			double cv, pv = NAN;
@@ -280,6 +280,49 @@ static mp_status dynamic_keys(const struct ident_ctx *c,
 	*n = m;
 	free(v);
 	return MP_OK;
+}
+
+static int score_cmp(const void *a, const void *b);
+
+/* With equal keys scored (res->scores still by reference), choose the
+ * dynamic keys over the MP_ID_DYNAMIC_REFS best compatible references
+ * (the plausible parents, so that a large registry's candidates and a
+ * full scan choose alike) and score again with them; the equal keys stay
+ * when no tensor varies. */
+static mp_status select_dynamic(struct ident_ctx *c, struct key **keys,
+				size_t *nkeys, struct mp_error *err)
+{
+	struct mp_ident_result *res = c->res;
+	size_t n = c->nrefs;
+	struct mp_ident_score *order = malloc(n * sizeof *order);
+	bool *use = calloc(n, sizeof *use);
+	struct key *dk = NULL;
+	size_t dn = 0;
+	mp_status st = MP_OK;
+	if (!order || !use) {
+		st = mp_error_set(err, MP_ENOMEM, "out of memory");
+		goto out;
+	}
+	memcpy(order, res->scores, n * sizeof *order);
+	qsort(order, n, sizeof *order, score_cmp);
+	for (size_t i = 0; i < n && i < MP_ID_DYNAMIC_REFS; i++)
+		if (order[i].compatible)
+			use[order[i].ref] = true;
+	if ((st = dynamic_keys(c, use, &dk, &dn, err)) || !dn)
+		goto out;
+	free(*keys);
+	*keys = dk;
+	*nkeys = dn;
+	dk = NULL;
+	res->selection = MP_SEL_DYNAMIC;
+	for (size_t i = 0; i < n; i++)
+		if (res->scores[i].compatible)
+			score_ref(c, i, *keys, *nkeys, NULL, &res->scores[i]);
+out:
+	free(dk);
+	free(order);
+	free(use);
+	return st;
 }
 
 static int score_cmp(const void *a, const void *b)
@@ -522,19 +565,19 @@ mp_status mp_identify(const struct mp_fingerprint *unknown,
 	res->selection = MP_SEL_SEED;
 	if ((st = seed_keys(&c, &keys, &nkeys, err)))
 		goto done;
-	if (!nkeys && res->ncompatible >= 3) {
-		res->selection = MP_SEL_DYNAMIC;
-		st = dynamic_keys(&c, res->scores, &keys, &nkeys, err);
-	}
-	if (st == MP_OK && !nkeys) {
+	if (!nkeys) {
 		res->selection = MP_SEL_EQUAL;
-		st = equal_keys(&c, &keys, &nkeys, err);
+		if ((st = equal_keys(&c, &keys, &nkeys, err)))
+			goto done;
 	}
-	if (st != MP_OK || (st = store_keys(res, keys, nkeys, err)))
-		goto done;
 	for (size_t i = 0; i < n; i++)
 		if (res->scores[i].compatible)
 			score_ref(&c, i, keys, nkeys, NULL, &res->scores[i]);
+	if (res->selection == MP_SEL_EQUAL && res->ncompatible >= 3 &&
+	    (st = select_dynamic(&c, &keys, &nkeys, err)))
+		goto done;
+	if ((st = store_keys(res, keys, nkeys, err)))
+		goto done;
 	qsort(res->scores, n, sizeof *res->scores, score_cmp);
 	if ((st = rescore_exact(&c, keys, nkeys, err)))
 		goto done;

@@ -43,8 +43,10 @@
 #define MP_ID_MERGE_MIN_VALUES 64
 /* Tensors of the evidence listed at most. */
 #define MP_ID_TOP 16
-/* Dynamic selection keeps at most this many tensors. */
+/* Dynamic selection keeps at most this many tensors, chosen by their
+ * variance over the best this many references (by equal weights). */
 #define MP_ID_DYNAMIC_MAX 16
+#define MP_ID_DYNAMIC_REFS 16
 
 /* One reference: borrowed strings and fingerprint (method "tensors"). */
 struct mp_ident_ref {
