@@ -41,53 +41,6 @@ static const char usage_text[] =
 /* Files smaller than this get exact scores without --exact. */
 #define AUTO_EXACT_BYTES (64u << 20)
 
-struct refs {
-	struct mp_ident_ref *v;
-	struct mp_fingerprint **fps;
-	char **owned; /* strings to free */
-	size_t n, nowned;
-};
-
-static void refs_free(struct refs *r)
-{
-	for (size_t i = 0; i < r->n; i++)
-		mp_fp_free(r->fps[i]);
-	for (size_t i = 0; i < r->nowned; i++)
-		free(r->owned[i]);
-	free(r->v);
-	free(r->fps);
-	free(r->owned);
-}
-
-static char *own(struct refs *r, char *s)
-{
-	if (!s)
-		return NULL;
-	char **o = realloc(r->owned, (r->nowned + 1) * sizeof *o);
-	if (!o) {
-		free(s);
-		return NULL;
-	}
-	r->owned = o;
-	return o[r->nowned++] = s;
-}
-
-static bool refs_push(struct refs *r, struct mp_fingerprint *fp)
-{
-	struct mp_ident_ref *v = realloc(r->v, (r->n + 1) * sizeof *v);
-	if (v)
-		r->v = v;
-	struct mp_fingerprint **f = realloc(r->fps, (r->n + 1) * sizeof *f);
-	if (f)
-		r->fps = f;
-	if (!v || !f)
-		return false;
-	r->fps[r->n] = fp;
-	r->v[r->n] = (struct mp_ident_ref){.fp = fp};
-	r->n++;
-	return true;
-}
-
 /* The `tensors` fingerprint of the model at path (or read from path when
  * it is a fingerprint file). *files says whether path holds a model. */
 static mp_status fp_of(const char *path, int threads,
@@ -144,26 +97,39 @@ static const char *base_name(const char *p)
 	return s;
 }
 
-static int refs_from_files(struct refs *r, char **paths, int n, int threads)
+/* The model files paths[0..n) as references into *set (ids: the paths
+ * as given, borrowed from argv; names: their file names). */
+static int refs_from_files(char **paths, int n, int threads,
+			   struct mp_ident_refset **set)
 {
 	struct mp_error err;
+	struct mp_ident_refset *s = calloc(1, sizeof *s);
+	if (!s || !(s->refs = calloc((size_t)n, sizeof *s->refs)) ||
+	    !(s->fps = calloc((size_t)n, sizeof *s->fps)) ||
+	    !(s->strs = calloc((size_t)n, sizeof *s->strs))) {
+		mp_ident_refset_free(s);
+		cli_error("out of memory");
+		return CLI_EXIT_FAIL;
+	}
+	*set = s;
 	for (int i = 0; i < n; i++) {
 		struct mp_fingerprint *fp;
 		bool files;
 		if (fp_of(paths[i], threads, &fp, &files, &err) != MP_OK)
 			return cli_fail(&err);
-		char *name = own(r, mp_strdup(base_name(paths[i])));
-		size_t l = name ? strlen(name) : 0;
-		while (l > 1 && name[l - 1] == '/')
-			name[--l] = 0;
-		if (!name || !refs_push(r, fp)) {
+		char *name = mp_strdup(base_name(paths[i]));
+		if (!name) {
 			mp_fp_free(fp);
 			cli_error("out of memory");
 			return CLI_EXIT_FAIL;
 		}
-		r->v[r->n - 1].id = paths[i];
-		r->v[r->n - 1].name = name;
-		r->v[r->n - 1].path = files ? paths[i] : NULL;
+		size_t l = strlen(name);
+		while (l > 1 && name[l - 1] == '/')
+			name[--l] = 0;
+		s->strs[s->nstrs++] = name;
+		s->fps[s->n] = fp;
+		s->refs[s->n++] = (struct mp_ident_ref){
+		    paths[i], name, files ? paths[i] : NULL, fp};
 	}
 	return 0;
 }
@@ -367,7 +333,6 @@ int cmd_identify(int argc, char **argv)
 		return CLI_EXIT_FAIL;
 	struct mp_error err;
 	struct mp_fingerprint *ufp = NULL;
-	struct refs refs = {0};
 	struct mp_ident_refset *set = NULL;
 	struct mp_ident_result *res = NULL;
 	char *reg = NULL;
@@ -378,8 +343,8 @@ int cmd_identify(int argc, char **argv)
 		goto out;
 	}
 	if (argc - optind > 1) {
-		if (refs_from_files(&refs, argv + optind + 1, argc - optind - 1,
-				    (int)threads))
+		if (refs_from_files(argv + optind + 1, argc - optind - 1,
+				    (int)threads, &set))
 			goto out;
 	} else {
 		if (!(reg = cli_registry_dir(against))) {
@@ -389,8 +354,8 @@ int cmd_identify(int argc, char **argv)
 		if (refs_from_registry(reg, ufp, &set))
 			goto out;
 	}
-	const struct mp_ident_ref *rv = set ? set->refs : refs.v;
-	size_t rn = set ? set->n : refs.n;
+	const struct mp_ident_ref *rv = set->refs;
+	size_t rn = set->n;
 	struct mp_ident_opts o = {.arch = arch,
 				  .unknown_path = ufiles ? upath : NULL,
 				  .exact = exact,
@@ -433,7 +398,6 @@ int cmd_identify(int argc, char **argv)
 out:
 	mp_ident_result_free(res);
 	mp_ident_refset_free(set);
-	refs_free(&refs);
 	mp_fp_free(ufp);
 	mp_arch_free(arch);
 	free(reg);
