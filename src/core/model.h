@@ -66,6 +66,10 @@ struct mp_model {
 	/* Private: [ntensors] tensor positions sorted by name (mp_model_index);
 	 * NULL until built and after mp_model_add_tensor. */
 	size_t *by_name;
+	/* Private: heap buffers the model owns (inflated archive members),
+	 * freed with it; see mp_model_own. */
+	void **owned;
+	size_t nowned;
 };
 
 /* Operations of one format. probe returns true when path (a file or
@@ -80,6 +84,7 @@ struct mp_format_ops {
 
 extern const struct mp_format_ops mp_fmt_safetensors;
 extern const struct mp_format_ops mp_fmt_tfjs;
+extern const struct mp_format_ops mp_fmt_numpy;
 
 /* Open path (file or directory) with the first format whose probe accepts
  * it. Errors name the file and the problem. */
@@ -116,6 +121,10 @@ mp_status mp_model_add_file(struct mp_model *m, const char *path, int *index,
 mp_status mp_model_add_named(struct mp_model *m, const char *path,
 			     const struct mp_named *n, int *index,
 			     struct mp_error *err);
+/* Give the heap buffer p (from malloc) to m, which frees it in
+ * mp_model_free; tensor segments may point into it. On failure p is freed
+ * at once. */
+mp_status mp_model_own(struct mp_model *m, void *p, struct mp_error *err);
 /* Append a zeroed tensor named name; returns a pointer valid until the next
  * append. */
 mp_status mp_model_add_tensor(struct mp_model *m, const char *name,
