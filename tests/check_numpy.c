@@ -244,6 +244,81 @@ START_TEST(test_versions_and_shapes)
 }
 END_TEST
 
+/* Big-endian elements and Fortran order, alone and together, read as
+ * little-endian C order: C[i][j][k] = 100 i + 10 j + k, written with the
+ * first axis fastest for Fortran order. */
+START_TEST(test_byte_order_and_fortran)
+{
+	char *dir = tu_tmpdir(), *p = tu_path(dir, "x.npy");
+	for (int c = 0; c < 4; c++) {
+		bool be = c & 1, fo = c & 2;
+		uint8_t raw[24 * 4];
+		int n = 0;
+		for (int a = 0; a < 24; a++) {
+			/* element a of the file: its C index */
+			int i, j, k;
+			if (fo) {
+				i = a % 2, j = a / 2 % 3, k = a / 6;
+			} else {
+				i = a / 12, j = a / 4 % 3, k = a % 4;
+			}
+			int32_t v =
+			    100 * i + 10 * j + k - 50; /* some negative */
+			uint32_t u = (uint32_t)v;
+			for (int b = 0; b < 4; b++)
+				raw[n++] =
+				    (uint8_t)(u >> (be ? 24 - 8 * b : 8 * b));
+		}
+		char dict[128];
+		snprintf(dict, sizeof dict,
+			 "{'descr': '%s', 'fortran_order': %s, 'shape': (2, 3, "
+			 "4), }",
+			 be ? ">i4" : "<i4", fo ? "True" : "False");
+		struct buf o = npy(1, dict, raw, sizeof raw, true);
+		write_buf(p, &o);
+		struct mp_model *m = open_ok(p);
+		const struct mp_tensor *t = &m->tensors[0];
+		ck_assert_int_eq(t->stored, MP_I32);
+		ck_assert_int_eq(t->ndim, 3);
+		for (int i = 0; i < 2; i++)
+			for (int j = 0; j < 3; j++)
+				for (int k = 0; k < 4; k++)
+					ck_assert_msg(
+					    value_at(t,
+						     (uint64_t)(12 * i + 4 * j +
+								k)) ==
+						100 * i + 10 * j + k - 50,
+					    "case %d [%d][%d][%d] = %g", c, i,
+					    j, k,
+					    value_at(t, (uint64_t)(12 * i +
+								   4 * j + k)));
+		mp_model_free(m);
+	}
+	/* big-endian half and double floats */
+	struct buf o = npy(1,
+			   "{'descr': '>f8', 'fortran_order': False, 'shape': "
+			   "(1,), }",
+			   "\xc0\x09\x00\x00\x00\x00\x00\x00", 8, true);
+	write_buf(p, &o);
+	struct mp_model *m = open_ok(p);
+	ck_assert(value_at(&m->tensors[0], 0) == -3.125);
+	mp_model_free(m);
+	o = npy(1, "{'descr': '>f2', 'fortran_order': True, 'shape': (2, 2), }",
+		"\x3c\x00\x40\x00\xc0\x00\x44\x00", 8, true);
+	write_buf(p, &o);
+	m = open_ok(p);
+	/* Fortran [1, 2, -2, 4] is C [[1, -2], [2, 4]] */
+	ck_assert(value_at(&m->tensors[0], 0) == 1.0);
+	ck_assert(value_at(&m->tensors[0], 1) == -2.0);
+	ck_assert(value_at(&m->tensors[0], 2) == 2.0);
+	ck_assert(value_at(&m->tensors[0], 3) == 4.0);
+	mp_model_free(m);
+	free(p);
+	tu_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
 /* --- zip writing ---------------------------------------------------- */
 
 struct member {
@@ -418,10 +493,6 @@ START_TEST(test_npy_errors)
 	     "no explicit byte order"},
 	    {"{'descr': '|O', 'fortran_order': False, 'shape': (1,)}", 8,
 	     "object array (dtype '|O') refused"},
-	    {"{'descr': '>f4', 'fortran_order': False, 'shape': (1,)}", 4,
-	     "big-endian arrays are not supported yet"},
-	    {"{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3)}", 24,
-	     "Fortran-order arrays are not supported yet"},
 	    {"{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': "
 	     "(1,)}",
 	     4, "structured dtypes"},
@@ -602,6 +673,7 @@ Suite *suite_numpy(void)
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, test_every_dtype);
 	tcase_add_test(tc, test_versions_and_shapes);
+	tcase_add_test(tc, test_byte_order_and_fortran);
 	tcase_add_test(tc, test_npz);
 	tcase_add_test(tc, test_npy_errors);
 	tcase_add_test(tc, test_npz_errors);

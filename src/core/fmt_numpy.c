@@ -6,16 +6,18 @@
  * u32 for 2.0 and 3.0), the header (a Python dict literal with exactly
  * 'descr', 'fortran_order' and 'shape'), then the array bytes, which must
  * fill the rest of the file exactly. Little-endian ('<') and
- * byte-order-free ('|') numeric dtypes are read in place; big-endian
- * multi-byte arrays and Fortran-order arrays of more than one non-trivial
- * axis are refused (the core reads little-endian C-order bytes in place),
- * as are object arrays ('|O', which need pickle) and structured dtypes.
+ * byte-order-free ('|') numeric C-order arrays are read in place;
+ * big-endian ('>') arrays and Fortran-order arrays (of more than one axis
+ * longer than 1) are converted to little-endian C order in a buffer the
+ * model owns, as the core reads only those bytes. Object arrays ('|O',
+ * which need pickle) and structured dtypes are refused.
  *
  * .npz: the end-of-central-directory record, the central directory and
  * each member's local header are checked against the file; ZIP64,
  * multi-disk and encrypted archives are refused. Stored members are read in
  * place; deflated ones are inflated with zlib into buffers the model owns
- * (at most INFLATE_MAX bytes in all), their CRC-32 checked. */
+ * (at most OWNED_MAX bytes with the converted arrays), their CRC-32
+ * checked. */
 #include "model.h"
 
 #include <stdio.h>
@@ -24,7 +26,7 @@
 #include <sys/stat.h>
 #include <zlib.h>
 
-#define INFLATE_MAX (4ull << 30) /* inflated bytes over all members */
+#define OWNED_MAX (4ull << 30) /* bytes inflated or converted, per model */
 #define NPY_HEADER_MAX (1u << 20)
 #define CHUNK (1u << 30) /* bytes per zlib call */
 
@@ -153,7 +155,7 @@ static mp_status shape_lit(struct hdr *h, uint64_t *dims, int *nd,
 }
 
 /* The dtype of a descr string such as "<f4" or "|u1". */
-static mp_status parse_descr(const char *d, enum mp_dtype *dt,
+static mp_status parse_descr(const char *d, enum mp_dtype *dt, bool *swap,
 			     const char *where, struct mp_error *err)
 {
 	static const struct {
@@ -177,11 +179,7 @@ static mp_status parse_descr(const char *d, enum mp_dtype *dt,
 		if (strcmp(code, known[i].code))
 			continue;
 		bool one = mp_dtype_size(known[i].dt) == 1;
-		if (bo == '>' && !one)
-			return mp_error_set(err, MP_EDTYPE,
-					    "%s: dtype '%s': big-endian arrays "
-					    "are not supported yet",
-					    where, mp_printable(d, db));
+		*swap = bo == '>' && !one;
 		if (code == d || bo == '=' || (bo == '|' && !one))
 			return mp_error_set(err, MP_EDTYPE,
 					    "%s: dtype '%s' has no explicit "
@@ -193,13 +191,20 @@ static mp_status parse_descr(const char *d, enum mp_dtype *dt,
 	}
 	return mp_error_set(err, MP_EDTYPE,
 			    "%s: unsupported dtype '%s' (valid: f2 f4 f8 i1 i2 "
-			    "i4 i8 u1 u2 u4 u8 b1, little-endian)",
+			    "i4 i8 u1 u2 u4 u8 b1, with '<' or '>')",
 			    where, mp_printable(d, db));
 }
 
+/* How the array bytes differ from little-endian C order. */
+struct layout {
+	bool swap;    /* big-endian multi-byte elements */
+	bool fortran; /* column-major with more than one axis longer than 1 */
+};
+
 /* The dict of h: descr, fortran_order, shape, each once. */
-static mp_status parse_dict(struct hdr *h, enum mp_dtype *dt, uint64_t *dims,
-			    int *nd, const char *where, struct mp_error *err)
+static mp_status parse_dict(struct hdr *h, enum mp_dtype *dt,
+			    struct layout *lay, uint64_t *dims, int *nd,
+			    const char *where, struct mp_error *err)
 {
 	bool seen[3] = {false, false, false}, fortran = false;
 	if (!eat(h, '{'))
@@ -238,7 +243,7 @@ static mp_status parse_dict(struct hdr *h, enum mp_dtype *dt, uint64_t *dims,
 						    "%s: .npy header: 'descr' "
 						    "is not a dtype string",
 						    where);
-			s = parse_descr(val, dt, where, err);
+			s = parse_descr(val, dt, &lay->swap, where, err);
 		} else if (k == 1) {
 			if (word(h, "True"))
 				fortran = true;
@@ -278,18 +283,46 @@ static mp_status parse_dict(struct hdr *h, enum mp_dtype *dt, uint64_t *dims,
 	int big = 0;
 	for (int i = 0; i < *nd; i++)
 		big += dims[i] > 1;
-	if (fortran && big > 1)
-		return mp_error_set(err, MP_EFORMAT,
-				    "%s: Fortran-order arrays are not "
-				    "supported yet",
-				    where);
+	lay->fortran = fortran && big > 1;
 	return MP_OK;
 }
 
+/* Copy the array src (t's bytes as the layout says) to dst in
+ * little-endian C order. */
+static void convert(const struct mp_tensor *t, const struct layout *lay,
+		    const uint8_t *src, uint8_t *dst)
+{
+	unsigned sz = mp_dtype_size(t->stored);
+	int nd = t->ndim;
+	uint64_t stride[MP_MAX_DIMS], idx[MP_MAX_DIMS] = {0}, from = 0;
+	/* the source offset (in elements) of C index idx: Fortran strides
+	 * grow from the first axis, C strides from the last */
+	uint64_t acc = 1;
+	for (int k = 0; k < nd; k++) {
+		int a = lay->fortran ? k : nd - 1 - k;
+		stride[a] = acc;
+		acc *= t->shape[a];
+	}
+	for (uint64_t i = 0; i < t->numel; i++) {
+		const uint8_t *e = src + from * sz;
+		uint8_t *o = dst + i * sz;
+		for (unsigned c = 0; c < sz; c++)
+			o[c] = lay->swap ? e[sz - 1 - c] : e[c];
+		for (int k = nd - 1; k >= 0; k--) {
+			from += stride[k];
+			if (++idx[k] < t->shape[k])
+				break;
+			from -= stride[k] * t->shape[k];
+			idx[k] = 0;
+		}
+	}
+}
+
 /* Parse the .npy bytes b[0..n) into a tensor named name, its data
- * borrowed from b. where names the file (and member) for errors. */
+ * borrowed from b, or converted into a buffer the model owns (*owned
+ * counts those bytes). where names the file (and member) for errors. */
 static mp_status load_npy(struct mp_model *m, const uint8_t *b, uint64_t n,
-			  const char *name, const char *where,
+			  const char *name, uint64_t *owned, const char *where,
 			  struct mp_error *err)
 {
 	if (n < 10 || memcmp(b, "\x93NUMPY", 6))
@@ -336,7 +369,8 @@ static mp_status load_npy(struct mp_model *m, const uint8_t *b, uint64_t n,
 	enum mp_dtype dt = MP_F32;
 	uint64_t dims[MP_MAX_DIMS];
 	int nd = 0;
-	mp_status s = parse_dict(&h, &dt, dims, &nd, where, err);
+	struct layout lay = {false, false};
+	mp_status s = parse_dict(&h, &dt, &lay, dims, &nd, where, err);
 	struct mp_tensor *t;
 	if (s == MP_OK)
 		s = mp_model_add_tensor(m, name, &t, err);
@@ -361,6 +395,26 @@ static mp_status load_npy(struct mp_model *m, const uint8_t *b, uint64_t n,
 				    (unsigned long long)(left - t->nbytes));
 	struct mp_seg seg = {t->nbytes ? b + data : (const uint8_t *)"",
 			     t->nbytes};
+	if (t->nbytes && (lay.swap || lay.fortran)) {
+		if (t->nbytes > OWNED_MAX - *owned)
+			return mp_error_set(err, MP_ERANGE,
+					    "%s: converting %llu bytes to "
+					    "little-endian C order would pass "
+					    "the limit of %llu for the model",
+					    where,
+					    (unsigned long long)t->nbytes,
+					    (unsigned long long)OWNED_MAX);
+		uint8_t *c = malloc((size_t)t->nbytes);
+		if (!c)
+			return mp_error_set(err, MP_ENOMEM, "%s: out of memory",
+					    where);
+		convert(t, &lay, b + data, c);
+		*owned += t->nbytes;
+		s = mp_model_own(m, c, err);
+		if (s != MP_OK)
+			return s;
+		seg.data = c;
+	}
 	return mp_tensor_set_segs(t, &seg, 1, where, err);
 }
 
@@ -570,12 +624,12 @@ static mp_status load_member(struct mp_model *m, const struct mp_file *f,
 			    (unsigned long long)cd_off);
 	}
 	if (s == MP_OK && method == 8) {
-		if (ulen > INFLATE_MAX - *inflated)
+		if (ulen > OWNED_MAX - *inflated)
 			s = mp_error_set(err, MP_ERANGE,
 					 "%s: inflating %llu bytes would pass "
 					 "the limit of %llu for the archive",
 					 where, (unsigned long long)ulen,
-					 (unsigned long long)INFLATE_MAX);
+					 (unsigned long long)OWNED_MAX);
 		else
 			s = inflate_member(m, f->data + dstart, clen, ulen, crc,
 					   &data, where, err);
@@ -585,7 +639,7 @@ static mp_status load_member(struct mp_model *m, const struct mp_file *f,
 	}
 	if (s == MP_OK) {
 		name[nl - 4] = '\0';
-		s = load_npy(m, data, ulen, name, where, err);
+		s = load_npy(m, data, ulen, name, inflated, where, err);
 	}
 	free(where);
 	free(name);
@@ -630,10 +684,12 @@ static mp_status open_model(struct mp_model *m, const char *path,
 			return mp_error_set(err, MP_ENOMEM, "%s: out of memory",
 					    path);
 		name[strlen(name) - 4] = '\0';
-		s = f->size ? load_npy(m, f->data, f->size, name, path, err)
-			    : mp_error_set(err, MP_EFORMAT,
-					   "%s: empty file (not a .npy array)",
-					   path);
+		uint64_t owned = 0;
+		s = f->size
+			? load_npy(m, f->data, f->size, name, &owned, path, err)
+			: mp_error_set(err, MP_EFORMAT,
+				       "%s: empty file (not a .npy array)",
+				       path);
 		free(name);
 	}
 	bool rep = false;
