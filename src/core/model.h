@@ -1,7 +1,8 @@
 /* model.h — a model opened from disk: its files (mapped), its tensors and
  * metadata. mp_model_open detects the format and dispatches to one fmt_*.c
  * through a table of operations. The model owns everything it points to;
- * tensor data pointers borrow the mapped files and die with the model. */
+ * tensor data pointers borrow the mapped files (or buffers the model owns,
+ * see mp_model_own) and die with the model. */
 #ifndef MP_MODEL_H
 #define MP_MODEL_H
 
@@ -27,7 +28,7 @@ struct mp_quant {
  * (TF.js concatenates weights and cuts shards anywhere). Most tensors have
  * one, kept inline; only a tensor spanning files allocates its list. */
 struct mp_seg {
-	const uint8_t *data; /* borrowed from the model's files */
+	const uint8_t *data; /* borrowed from the model's files or buffers */
 	uint64_t len;
 };
 
