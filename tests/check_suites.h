@@ -5,7 +5,7 @@
 #include <check.h>
 
 #define MP_SUITES(X)                                                          \
-	X(reader) X(safetensors) X(tfjs) X(tstats) X(fingerprint)             \
+	X(reader) X(safetensors) X(tfjs) X(numpy) X(tstats) X(fingerprint) \
 	X(spectral) X(metric) X(registry) X(experiment)                      \
 	X(modelinfo) X(groups) X(correlate) X(simmatrix) X(report_html)      \
 	X(cluster) X(tui) X(tui_ident) X(escape) X(sql_pg) X(lineage)       \

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 static const struct mp_format_ops *const formats[] = {
+	&mp_fmt_numpy, /* first: a .npy header may look like safetensors' */
 	&mp_fmt_safetensors,
 	&mp_fmt_tfjs,
 };
@@ -69,7 +70,8 @@ mp_status mp_model_open(const char *path, struct mp_model **out,
 	if (!ops)
 		return mp_error_set(err, MP_EFORMAT,
 				    "%s: not a model file of a known format "
-				    "(safetensors, TF.js model.json)",
+				    "(safetensors, TF.js model.json, NumPy "
+				    ".npy/.npz)",
 				    path);
 	struct mp_model *m = calloc(1, sizeof *m);
 	if (!m || !(m->path = mp_strdup(path))) {
@@ -190,6 +192,9 @@ void mp_model_free(struct mp_model *m)
 		mp_tensor_done(&m->tensors[i]);
 	}
 	free(m->by_name);
+	for (size_t i = 0; i < m->nowned; i++)
+		free(m->owned[i]);
+	free(m->owned);
 	for (size_t i = 0; i < m->nmeta; i++) {
 		free(m->meta[i].key);
 		free(m->meta[i].value);
@@ -233,6 +238,18 @@ mp_status mp_model_add_named(struct mp_model *m, const char *path,
 	m->files = nf;
 	m->files[m->nfiles] = f;
 	*index = (int)m->nfiles++;
+	return MP_OK;
+}
+
+mp_status mp_model_own(struct mp_model *m, void *p, struct mp_error *err)
+{
+	void *no = grow(m->owned, m->nowned, sizeof *m->owned);
+	if (!no) {
+		free(p);
+		return mp_error_set(err, MP_ENOMEM, "%s: out of memory", m->path);
+	}
+	m->owned = no;
+	m->owned[m->nowned++] = p;
 	return MP_OK;
 }
 

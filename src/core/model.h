@@ -1,7 +1,8 @@
 /* model.h — a model opened from disk: its files (mapped), its tensors and
  * metadata. mp_model_open detects the format and dispatches to one fmt_*.c
  * through a table of operations. The model owns everything it points to;
- * tensor data pointers borrow the mapped files and die with the model. */
+ * tensor data pointers borrow the mapped files (or buffers the model owns,
+ * see mp_model_own) and die with the model. */
 #ifndef MP_MODEL_H
 #define MP_MODEL_H
 
@@ -27,7 +28,7 @@ struct mp_quant {
  * (TF.js concatenates weights and cuts shards anywhere). Most tensors have
  * one, kept inline; only a tensor spanning files allocates its list. */
 struct mp_seg {
-	const uint8_t *data; /* borrowed from the model's files */
+	const uint8_t *data; /* borrowed from the model's files or buffers */
 	uint64_t len;
 };
 
@@ -66,6 +67,10 @@ struct mp_model {
 	/* Private: [ntensors] tensor positions sorted by name (mp_model_index);
 	 * NULL until built and after mp_model_add_tensor. */
 	size_t *by_name;
+	/* Private: heap buffers the model owns (inflated archive members),
+	 * freed with it; see mp_model_own. */
+	void **owned;
+	size_t nowned;
 };
 
 /* Operations of one format. probe returns true when path (a file or
@@ -80,6 +85,7 @@ struct mp_format_ops {
 
 extern const struct mp_format_ops mp_fmt_safetensors;
 extern const struct mp_format_ops mp_fmt_tfjs;
+extern const struct mp_format_ops mp_fmt_numpy;
 
 /* Open path (file or directory) with the first format whose probe accepts
  * it. Errors name the file and the problem. */
@@ -116,6 +122,10 @@ mp_status mp_model_add_file(struct mp_model *m, const char *path, int *index,
 mp_status mp_model_add_named(struct mp_model *m, const char *path,
 			     const struct mp_named *n, int *index,
 			     struct mp_error *err);
+/* Give the heap buffer p (from malloc) to m, which frees it in
+ * mp_model_free; tensor segments may point into it. On failure p is freed
+ * at once. */
+mp_status mp_model_own(struct mp_model *m, void *p, struct mp_error *err);
 /* Append a zeroed tensor named name; returns a pointer valid until the next
  * append. */
 mp_status mp_model_add_tensor(struct mp_model *m, const char *name,
