@@ -381,6 +381,46 @@ START_TEST(test_mask_from_file)
 }
 END_TEST
 
+/* F16 of 65536 values or more goes through the table of codes: every
+ * 7th value +0 or -0, every 7th + 1 the smallest subnormal (2^-24, not
+ * zero but below 1e-6), the others 1 or -2. */
+START_TEST(test_mask_f16_table)
+{
+	enum { R = 300, C = 256 };
+	char *dir = tu_tmpdir(), *path = tu_path(dir, "h.safetensors");
+	uint16_t *h = malloc(R * C * sizeof *h);
+	uint64_t zeros = 0, tiny = 0;
+	for (int i = 0; i < R * C; i++) {
+		int k = i % 7;
+		h[i] = k == 0 ? (i % 2 ? 0x8000 : 0) : k == 1 ? 0x0001
+			   : i % 2 ? 0x3c00 : 0xc000;
+		zeros += k == 0;
+		tiny += k <= 1;
+	}
+	struct tu_tensor t = {"h", "F16", 2, {R, C}, h, R * C * sizeof *h};
+	tu_write_safetensors(path, &t, 1, NULL);
+	struct mp_model *m;
+	struct mp_error err;
+	ck_assert_int_eq(mp_model_open(path, &m, &err), MP_OK);
+	struct mp_mask mk;
+	ck_assert_int_eq(mp_mask_from_tensor(m, &m->tensors[0],
+					     MP_SPARSITY_ROWS, false, &mk, &err),
+			 MP_OK);
+	ck_assert_uint_eq(mk.nzero, zeros);
+	ck_assert_uint_eq(mk.ntiny, tiny);
+	for (int i = 0; i < R * C; i += 97)
+		ck_assert_int_eq(mp_mask_get(&mk, (uint64_t)(i / C),
+					     (uint64_t)(i % C)),
+				 i % 7 != 0);
+	mp_mask_done(&mk);
+	mp_model_free(m);
+	free(h);
+	tu_rmtree(dir);
+	free(path);
+	free(dir);
+}
+END_TEST
+
 Suite *suite_sparsity(void)
 {
 	Suite *s = suite_create("sparsity");
@@ -392,6 +432,7 @@ Suite *suite_sparsity(void)
 	tcase_add_test(tc, test_kmeans_two_clusters);
 	tcase_add_test(tc, test_patterns);
 	tcase_add_test(tc, test_mask_from_file);
+	tcase_add_test(tc, test_mask_f16_table);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -44,15 +44,51 @@ void mp_mask_done(struct mp_mask *mk)
 	mk->bits = NULL;
 }
 
+enum { NONZERO = 1, TINY = 2 };
+
 struct chunk {
 	const struct mp_model *m;
 	const struct mp_tensor *t;
 	unsigned es;
 	uint8_t *scratch; /* [CHUNK * es] */
 	double *v;	  /* [CHUNK] */
+	uint8_t *flags;	  /* [CHUNK] NONZERO | TINY of each value */
+	uint8_t *table;	  /* [65536] flags of each code of a 1- or 2-byte
+			   * dtype, or NULL */
 };
 
-/* Decode values [off, off + n) of the tensor into c->v, guarded. */
+static uint8_t flags_of(double x)
+{
+	return (uint8_t)((x != 0 ? NONZERO : 0) | (fabs(x) < 1e-6 ? TINY : 0));
+}
+
+/* The flags of every code of a 1- or 2-byte stored type, decoded as the
+ * tensor decodes them (dequantisation included). */
+static uint8_t *code_table(const struct mp_tensor *t, unsigned es)
+{
+	size_t n = es == 1 ? 256 : 65536;
+	uint8_t *tab = malloc(65536), *raw = malloc(n * es);
+	double *v = malloc(n * sizeof *v);
+	if (tab && raw && v) {
+		for (size_t c = 0; c < n; c++) {
+			raw[c * es] = (uint8_t)c;
+			if (es == 2)
+				raw[c * es + 1] = (uint8_t)(c >> 8);
+		}
+		mp_tensor_decode(t, raw, n, v);
+		for (size_t c = 0; c < n; c++)
+			tab[c] = flags_of(v[c]);
+	} else {
+		free(tab);
+		tab = NULL;
+	}
+	free(raw);
+	free(v);
+	return tab;
+}
+
+/* The flags of values [off, off + n) of the tensor into c->flags,
+ * guarded. */
 static mp_status read_chunk(struct chunk *c, uint64_t off, size_t n,
 			    struct mp_error *err)
 {
@@ -62,9 +98,28 @@ static mp_status read_chunk(struct chunk *c, uint64_t off, size_t n,
 		    mp_mapguard_file(g.addr, c->m->files, c->m->nfiles), err);
 	const uint8_t *b =
 	    mp_tensor_bytes(c->t, off * c->es, (uint64_t)n * c->es, c->scratch);
-	mp_tensor_decode(c->t, b, n, c->v);
+	if (c->table && c->es == 1) {
+		for (size_t i = 0; i < n; i++)
+			c->flags[i] = c->table[b[i]];
+	} else if (c->table) {
+		for (size_t i = 0; i < n; i++)
+			c->flags[i] =
+			    c->table[b[2 * i] | (unsigned)b[2 * i + 1] << 8];
+	} else {
+		mp_tensor_decode(c->t, b, n, c->v);
+		for (size_t i = 0; i < n; i++)
+			c->flags[i] = flags_of(c->v[i]);
+	}
 	mp_mapguard_end(&g);
 	return MP_OK;
+}
+
+static void chunk_free(struct chunk *c)
+{
+	free(c->scratch);
+	free(c->v);
+	free(c->flags);
+	free(c->table);
 }
 
 mp_status mp_mask_from_tensor(const struct mp_model *m,
@@ -100,15 +155,22 @@ mp_status mp_mask_from_tensor(const struct mp_model *m,
 				    mp_printable(t->name, show), e.msg);
 	out->rows = rows;
 	out->cols = cols;
-	struct chunk c = {m, t, mp_dtype_size(t->stored), NULL, NULL};
+	struct chunk c = {m, t, mp_dtype_size(t->stored), NULL, NULL, NULL,
+			  NULL};
 	c.scratch = malloc((size_t)CHUNK * c.es);
 	c.v = malloc(CHUNK * sizeof *c.v);
-	if (!c.scratch || !c.v) {
+	c.flags = malloc(CHUNK);
+	bool need_table = c.es <= 2 && t->numel >= 65536;
+	if (need_table)
+		c.table = code_table(t, c.es);
+	if (!c.scratch || !c.v || !c.flags || (need_table && !c.table)) {
 		st = mp_error_set(err, MP_ENOMEM, "out of memory");
 		goto fail;
 	}
-	/* stored row-major: scols values per stored row */
+	/* stored row-major: scols values per stored row; bit (f, k) of the
+	 * mask for stored element (sr, sc) */
 	uint64_t scols = out_last ? rows : cols;
+	bool swap = out_last != tr; /* f = sc, k = sr */
 	uint64_t sr = 0, sc = 0;
 	for (uint64_t off = 0; off < t->numel; off += CHUNK) {
 		size_t n = t->numel - off < CHUNK ? (size_t)(t->numel - off)
@@ -116,30 +178,26 @@ mp_status mp_mask_from_tensor(const struct mp_model *m,
 		if ((st = read_chunk(&c, off, n, err)) != MP_OK)
 			goto fail;
 		for (size_t i = 0; i < n; i++) {
-			double x = c.v[i];
-			uint64_t r = out_last ? sc : sr, k = out_last ? sr : sc;
-			if (x != 0) {
-				if (tr)
-					mp_mask_set(out, k, r);
+			uint8_t fl = c.flags[i];
+			if (fl & NONZERO) {
+				if (swap)
+					mp_mask_set(out, sc, sr);
 				else
-					mp_mask_set(out, r, k);
+					mp_mask_set(out, sr, sc);
 			} else {
 				out->nzero++;
 			}
-			if (fabs(x) < 1e-6)
-				out->ntiny++;
+			out->ntiny += fl >> 1;
 			if (++sc == scols) {
 				sc = 0;
 				sr++;
 			}
 		}
 	}
-	free(c.scratch);
-	free(c.v);
+	chunk_free(&c);
 	return MP_OK;
 fail:
-	free(c.scratch);
-	free(c.v);
+	chunk_free(&c);
 	mp_mask_done(out);
 	return st;
 }
