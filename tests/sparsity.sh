@@ -54,7 +54,8 @@ write(out + '/m.safetensors', [
     ('two', 'F32', [R, C], two), ('nm', 'F16', [32, 64], nm),
     ('wanda', 'F32', [16, 256], wanda), ('rowp', 'F32', [6, 8], rowp),
     ('bias', 'F32', [8], [0.0, 1e-7, 1, 2, 0, 0, 3, 4]),
-    ('zero', 'F32', [8, 8], [0.0] * 64), ('dense', 'F32', [8, 8], [1.0] * 64)])
+    ('zero', 'F32', [8, 8], [0.0] * 64), ('dense', 'F32', [8, 8], [1.0] * 64),
+    ('empty', 'F32', [4, 0], [])])
 more = [0.0 if ((j < C // 2) == (i % 3 == 0)) != (r.random() < 0.05)
         else r.uniform(0.1, 1) for i in range(160) for j in range(C)]
 write(out + '/one.safetensors', [('w', 'F32', [160, C], more)])
@@ -177,6 +178,7 @@ expect_error "too many features" 1 "only 63 other features" sparsity hamming "$M
 expect_error "no such tensor" 1 "no tensor named 'nope'; its matrices: two, nm, wanda, rowp, zero, dense" sparsity hamming "$M" --tensor nope
 expect_error "several matrices" 1 "holds 6 matrices: give --tensor NAME" sparsity hamming "$M"
 expect_error "feature out of range" 1 "--feature-idx 64, but it has 64 features" sparsity hamming "$M" --tensor two --n-features 8 --feature-idx 64
+expect_error "empty matrix" 1 "tensor empty is empty" sparsity hamming "$M" --tensor empty
 expect_error "bad axis" 2 "--axis takes rows or cols" sparsity hamming "$M" --axis diagonal
 expect_error "bad subcommand" 2 "unknown subcommand 'report'" sparsity report "$M"
 expect_error "profile option" 2 "--tensor is not an option of 'sparsity profile'" sparsity profile "$M" --tensor two

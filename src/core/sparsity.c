@@ -140,6 +140,9 @@ mp_status mp_mask_from_tensor(const struct mp_model *m,
 				    "matrix needs 2 or more",
 				    m->path, mp_printable(t->name, show),
 				    t->ndim, t->ndim == 1 ? "" : "s");
+	if (!t->numel)
+		return mp_error_set(err, MP_EINVAL, "%s: tensor %s is empty",
+				    m->path, mp_printable(t->name, show));
 	bool out_last = t->ndim >= 2 && t->output_last;
 	uint64_t rows = 1, cols = t->numel;
 	if (t->ndim >= 2) {
