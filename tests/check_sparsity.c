@@ -421,6 +421,65 @@ START_TEST(test_mask_f16_table)
 }
 END_TEST
 
+/* Rows of 1000, 4096 and 5000 values against the 4096-value blocks the
+ * reader decodes in: every bit of both orientations against the formula
+ * that made it. */
+START_TEST(test_mask_rows_across_blocks)
+{
+	static const int shape[3][2] = {{100, 1000}, {9, 4096}, {7, 5000}};
+	const int R = shape[_i][0], C = shape[_i][1];
+	char *dir = tu_tmpdir(), *path = tu_path(dir, "r.safetensors");
+	float *w = malloc((size_t)(R * C) * sizeof *w);
+	uint64_t zeros = 0;
+	for (int i = 0; i < R; i++)
+		for (int j = 0; j < C; j++) {
+			bool z = (i * 7 + j * 3) % 5 == 0;
+			w[i * C + j] = z ? 0.0f : 1.5f;
+			zeros += z;
+		}
+	struct tu_tensor t = {"w",
+			      "F32",
+			      2,
+			      {(uint64_t)R, (uint64_t)C},
+			      w,
+			      (size_t)(R * C) * sizeof *w};
+	tu_write_safetensors(path, &t, 1, NULL);
+	struct mp_model *m;
+	struct mp_error err;
+	ck_assert_int_eq(mp_model_open(path, &m, &err), MP_OK);
+	struct mp_mask a, b;
+	ck_assert_int_eq(mp_mask_from_tensor(m, &m->tensors[0],
+					     MP_SPARSITY_ROWS, false, &a, &err),
+			 MP_OK);
+	ck_assert_int_eq(mp_mask_from_tensor(m, &m->tensors[0],
+					     MP_SPARSITY_COLS, false, &b, &err),
+			 MP_OK);
+	ck_assert_uint_eq(a.nzero, zeros);
+	ck_assert_uint_eq(b.nzero, zeros);
+	ck_assert_uint_eq(a.ntiny, zeros);
+	for (int i = 0; i < R; i++)
+		for (int j = 0; j < C; j++) {
+			bool nz = (i * 7 + j * 3) % 5 != 0;
+			ck_assert_int_eq(mp_mask_get(&a, (uint64_t)i,
+						     (uint64_t)j), nz);
+			ck_assert_int_eq(mp_mask_get(&b, (uint64_t)j,
+						     (uint64_t)i), nz);
+		}
+	/* the unused high bits of each row's last word stay 0 */
+	for (int i = 0; C % 64 && i < R; i++)
+		ck_assert_uint_eq(a.bits[(uint64_t)i * a.words + a.words - 1] >>
+				      (C % 64),
+				  0);
+	mp_mask_done(&a);
+	mp_mask_done(&b);
+	mp_model_free(m);
+	free(w);
+	tu_rmtree(dir);
+	free(path);
+	free(dir);
+}
+END_TEST
+
 Suite *suite_sparsity(void)
 {
 	Suite *s = suite_create("sparsity");
@@ -433,6 +492,7 @@ Suite *suite_sparsity(void)
 	tcase_add_test(tc, test_patterns);
 	tcase_add_test(tc, test_mask_from_file);
 	tcase_add_test(tc, test_mask_f16_table);
+	tcase_add_loop_test(tc, test_mask_rows_across_blocks, 0, 3);
 	suite_add_tcase(s, tc);
 	return s;
 }

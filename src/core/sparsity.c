@@ -180,7 +180,24 @@ mp_status mp_mask_from_tensor(const struct mp_model *m,
 						  : CHUNK;
 		if ((st = read_chunk(&c, off, n, err)) != MP_OK)
 			goto fail;
-		for (size_t i = 0; i < n; i++) {
+		size_t i = 0;
+		while (!swap && i < n) { /* along a row: no branch per bit */
+			uint64_t *row = out->bits + sr * out->words;
+			size_t end = i + (size_t)(scols - sc < n - i ? scols - sc
+								   : n - i);
+			for (; i < end; i++, sc++) {
+				uint8_t fl = c.flags[i];
+				row[sc / 64] |= (uint64_t)(fl & NONZERO)
+						<< (sc % 64);
+				out->nzero += !(fl & NONZERO);
+				out->ntiny += fl >> 1;
+			}
+			if (sc == scols) {
+				sc = 0;
+				sr++;
+			}
+		}
+		for (; i < n; i++) {
 			uint8_t fl = c.flags[i];
 			if (fl & NONZERO) {
 				if (swap)
