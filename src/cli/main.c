@@ -21,6 +21,8 @@ static const struct cli_cmd commands[] = {
 	 cmd_analyze},
 	{"correlate", "correlation between the metrics of a results file",
 	 cmd_correlate},
+	{"sparsity", "sparsity profile, pruning pattern, Hamming clustering",
+	 cmd_sparsity},
 	{"tui", "browse models, heatmaps and details in the terminal",
 	 cmd_tui},
 };

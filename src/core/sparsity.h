@@ -1,0 +1,155 @@
+/* sparsity.h — binary masks of the non-zero weights of a matrix, Hamming
+ * distances between its features, k-means over them, and the pruning
+ * pattern a mask shows. Pure computation: nothing here prints.
+ *
+ * The matrix of a tensor of at least two dimensions is its output-axis
+ * view (DESIGN §5): rows = the output axis (the first dimension; the last
+ * in TF.js), columns = all other axes in stored order. A feature is a row,
+ * or a column with MP_SPARSITY_COLS. Its bit j is 1 when weight j of it is
+ * not exactly zero.
+ *
+ * Ownership: a struct mp_mask owns its bits (mp_mask_done frees them);
+ * a struct mp_kmeans owns its arrays (mp_kmeans_done). */
+#ifndef MP_SPARSITY_H
+#define MP_SPARSITY_H
+#include "model.h"
+
+enum mp_sparsity_axis { MP_SPARSITY_ROWS = 0, MP_SPARSITY_COLS = 1 };
+
+/* nfeat bit vectors of width bits each, feature f in
+ * bits[f * words .. (f + 1) * words), bit j of a feature in word j / 64,
+ * bit j % 64; the unused high bits of the last word are 0. */
+struct mp_mask {
+	uint64_t nfeat, width, words;
+	uint64_t *bits;	 /* [nfeat * words] */
+	uint64_t nzero;	 /* weights exactly zero */
+	uint64_t ntiny;	 /* weights with |x| < 1e-6 (DESIGN §5 sparsity) */
+	uint64_t rows, cols; /* the matrix (before any transposition) */
+};
+
+/* True when t has a matrix view: floating, at least 2 dimensions, both
+ * rows and cols >= 1. */
+bool mp_sparsity_is_matrix(const struct mp_tensor *t);
+
+/* The mask of t (of model m, whose files it reads, guarded against a file
+ * that shrinks) with features along axis. A tensor that is not a matrix
+ * gives MP_EINVAL naming it, unless as_vector: then a floating tensor of
+ * any shape is one row of numel values. Errors name the tensor. */
+mp_status mp_mask_from_tensor(const struct mp_model *m,
+			      const struct mp_tensor *t,
+			      enum mp_sparsity_axis axis, bool as_vector,
+			      struct mp_mask *out, struct mp_error *err);
+
+/* An empty mask of nfeat x width bits (all zero), for tests and callers
+ * that fill it themselves. */
+mp_status mp_mask_init(struct mp_mask *mk, uint64_t nfeat, uint64_t width,
+		       struct mp_error *err);
+void mp_mask_done(struct mp_mask *mk);
+
+static inline bool mp_mask_get(const struct mp_mask *mk, uint64_t f,
+			       uint64_t j)
+{
+	return (mk->bits[f * mk->words + j / 64] >> (j % 64)) & 1;
+}
+static inline void mp_mask_set(struct mp_mask *mk, uint64_t f, uint64_t j)
+{
+	mk->bits[f * mk->words + j / 64] |= UINT64_C(1) << (j % 64);
+}
+
+/* Number of positions where features a and b differ (popcount of XOR). */
+uint64_t mp_mask_hamming(const struct mp_mask *mk, uint64_t a, uint64_t b);
+
+/* Set bits of feature f. */
+uint64_t mp_mask_count(const struct mp_mask *mk, uint64_t f);
+
+/* The n features nearest to f by Hamming distance, f itself left out,
+ * into idx[0..n) and dist[0..n), nearest first, ties by lower index.
+ * MP_EINVAL when n is 0 or more than nfeat - 1. */
+mp_status mp_mask_nearest(const struct mp_mask *mk, uint64_t f, size_t n,
+			  uint64_t *idx, uint64_t *dist,
+			  struct mp_error *err);
+
+/* The random numbers of this module: splitmix64 (Steele, Lea and Flood
+ * 2014) from the seed, so a seed gives the same numbers on every machine.
+ * A uniform integer below n is next % n; a uniform double in [0, 1) is
+ * (next >> 11) * 2^-53. */
+struct mp_rng {
+	uint64_t s;
+};
+void mp_rng_init(struct mp_rng *r, uint64_t seed);
+uint64_t mp_rng_next(struct mp_rng *r);
+double mp_rng_unit(struct mp_rng *r);
+
+/* The result of k-means over points (features) of a mask. */
+struct mp_kmeans {
+	size_t n, k;
+	uint64_t width;
+	size_t *label;	  /* [n] cluster of each point */
+	double *centre;	  /* [k * width] float means of the members */
+	size_t *size;	  /* [k] members per cluster */
+	double inertia;	  /* sum over points of ||x - centre||^2 */
+	int iterations;	  /* Lloyd iterations of the kept restart */
+	/* Metrics (see the man page, modelprint-sparsity(1)):
+	 * within  = mean over points of ||x - centre(label)|| (Euclidean);
+	 * between = mean over the k(k-1)/2 pairs of centres of their
+	 *           Euclidean distance;
+	 * ratio   = between / within (NAN when within is 0);
+	 * balance = smallest cluster size / largest;
+	 * size_std = population standard deviation of the sizes. */
+	double within, between, ratio, balance, size_std;
+};
+
+/* k-means of the n features pts[0..n) of mk into k clusters: k-means++
+ * initialisation (first centre uniform, each next one drawn with
+ * probability proportional to the squared distance to the nearest centre
+ * chosen), Lloyd iterations until no label changes (at most 300; a
+ * cluster left empty takes the point farthest from its centre), n_init
+ * restarts from one mp_rng seeded with seed, the restart of least inertia
+ * kept (the first on ties). Squared Euclidean distance on 0/1 vectors is
+ * the Hamming distance. MP_EINVAL when k < 2, k > n or n_init < 1. */
+mp_status mp_kmeans_run(const struct mp_mask *mk, const uint64_t *pts,
+			size_t n, size_t k, uint64_t seed, int n_init,
+			struct mp_kmeans *out, struct mp_error *err);
+void mp_kmeans_done(struct mp_kmeans *km);
+
+/* The verbal grade of a separation ratio: "excellent" (> 2), "good"
+ * (> 1), "moderate" (> 0.5), else "poor"; "undefined" for NAN. */
+const char *mp_sparsity_grade(double ratio);
+
+/* Pruning patterns a zero mask can show, tested in this order. */
+enum mp_prune_pattern {
+	MP_PRUNE_NONE = 0,	/* nothing below holds */
+	MP_PRUNE_ROWS,		/* every row all zero or free of zeros */
+	MP_PRUNE_COLS,		/* the same for columns */
+	MP_PRUNE_NM_ROWS,	/* N:M along each row (groups of M columns) */
+	MP_PRUNE_NM_COLS,	/* N:M along each column (groups of M rows) */
+	MP_PRUNE_PER_ROW,	/* the same zero count in every row */
+	MP_PRUNE_PER_BLOCK,	/* the same per block of 128 columns */
+};
+
+#define MP_PRUNE_BLOCK 128
+#define MP_PRUNE_MAX_M 16
+
+/* The zero structure of a matrix mask (rows = features, as built with
+ * MP_SPARSITY_ROWS). */
+struct mp_prune_profile {
+	uint64_t row_zero_min, row_zero_max; /* zeros per row */
+	uint64_t col_zero_min, col_zero_max; /* zeros per column */
+	enum mp_prune_pattern pattern;
+	unsigned n, m;	   /* for the N:M patterns: N kept of every M */
+	uint64_t count;	   /* zeros per row, per block, or rows/cols removed */
+	char evidence[160]; /* in words: "every row has exactly 2048 zeros" */
+};
+
+/* The profile of mk (built with MP_SPARSITY_ROWS, mk->rows x mk->cols).
+ * A dense or all-zero matrix is MP_PRUNE_NONE with that as evidence.
+ * N:M: every group of M consecutive weights (M in 2..16 dividing the
+ * length, the smallest that holds) has exactly N non-zeros, 1 <= N < M. */
+mp_status mp_prune_detect(const struct mp_mask *mk,
+			  struct mp_prune_profile *out, struct mp_error *err);
+
+/* Short name of a pattern: "none", "rows-removed", "cols-removed",
+ * "n:m-rows", "n:m-cols", "per-row", "per-block". */
+const char *mp_prune_name(enum mp_prune_pattern p);
+
+#endif

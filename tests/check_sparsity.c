@@ -1,0 +1,498 @@
+/* check_sparsity.c — masks, Hamming distances, k-means and its metrics on
+ * hand-worked masks, and every pruning pattern built in the test and
+ * recognised. */
+#include "check_suites.h"
+#include "model.h"
+#include "sparsity.h"
+#include "testutil.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void set_bits(struct mp_mask *mk, uint64_t f, const int *b, int n)
+{
+	for (int i = 0; i < n; i++)
+		mp_mask_set(mk, f, (uint64_t)b[i]);
+}
+
+/* 70 bits: word boundary at 64. f0 {0,1,2,65}, f1 {1,2,3,69},
+ * f2 {0,1,2,65,66}: d(0,1) = |{0,3,65,69}| = 4, d(0,2) = 1,
+ * d(1,2) = |{0,3,65,66,69}| = 5. */
+START_TEST(test_hamming_by_hand)
+{
+	struct mp_mask mk;
+	struct mp_error err;
+	ck_assert_int_eq(mp_mask_init(&mk, 3, 70, &err), MP_OK);
+	ck_assert_uint_eq(mk.words, 2);
+	set_bits(&mk, 0, (int[]){0, 1, 2, 65}, 4);
+	set_bits(&mk, 1, (int[]){1, 2, 3, 69}, 4);
+	set_bits(&mk, 2, (int[]){0, 1, 2, 65, 66}, 5);
+	ck_assert_uint_eq(mp_mask_hamming(&mk, 0, 1), 4);
+	ck_assert_uint_eq(mp_mask_hamming(&mk, 0, 2), 1);
+	ck_assert_uint_eq(mp_mask_hamming(&mk, 1, 2), 5);
+	ck_assert_uint_eq(mp_mask_hamming(&mk, 2, 2), 0);
+	ck_assert_uint_eq(mp_mask_count(&mk, 2), 5);
+	uint64_t idx[2], dist[2];
+	ck_assert_int_eq(mp_mask_nearest(&mk, 0, 2, idx, dist, &err), MP_OK);
+	ck_assert_uint_eq(idx[0], 2);
+	ck_assert_uint_eq(dist[0], 1);
+	ck_assert_uint_eq(idx[1], 1);
+	ck_assert_uint_eq(dist[1], 4);
+	/* feature 1: f0 and f2... d = 4 and 5 */
+	ck_assert_int_eq(mp_mask_nearest(&mk, 1, 2, idx, dist, &err), MP_OK);
+	ck_assert_uint_eq(idx[0], 0);
+	ck_assert_uint_eq(idx[1], 2);
+	ck_assert_int_eq(mp_mask_nearest(&mk, 0, 3, idx, dist, &err),
+			 MP_EINVAL);
+	ck_assert_int_eq(mp_mask_nearest(&mk, 3, 1, idx, dist, &err),
+			 MP_EINVAL);
+	mp_mask_done(&mk);
+}
+END_TEST
+
+/* splitmix64 reference outputs for seed 0 (Vigna's splitmix64.c). */
+START_TEST(test_rng_reference)
+{
+	struct mp_rng r;
+	mp_rng_init(&r, 0);
+	ck_assert_uint_eq(mp_rng_next(&r), UINT64_C(0xe220a8397b1dcdaf));
+	ck_assert_uint_eq(mp_rng_next(&r), UINT64_C(0x6e789e6aa1b965f4));
+	ck_assert_uint_eq(mp_rng_next(&r), UINT64_C(0x06c45d188009454f));
+}
+END_TEST
+
+/* a=1100 b=1110 c=0011 d=0001. Best 2-means: {a,b} {c,d}, centres
+ * (1,1,.5,0) and (0,0,.5,1): every point at distance .5 (squared .25),
+ * inertia 1, within .5, between sqrt(1+1+0+1) = sqrt 3, ratio 2 sqrt 3
+ * (excellent), balance 1, size std 0. */
+START_TEST(test_kmeans_by_hand)
+{
+	struct mp_mask mk;
+	struct mp_error err;
+	ck_assert_int_eq(mp_mask_init(&mk, 4, 4, &err), MP_OK);
+	set_bits(&mk, 0, (int[]){0, 1}, 2);
+	set_bits(&mk, 1, (int[]){0, 1, 2}, 3);
+	set_bits(&mk, 2, (int[]){2, 3}, 2);
+	set_bits(&mk, 3, (int[]){3}, 1);
+	uint64_t pts[4] = {0, 1, 2, 3};
+	struct mp_kmeans km;
+	ck_assert_int_eq(mp_kmeans_run(&mk, pts, 4, 2, 42, 10, &km, &err),
+			 MP_OK);
+	ck_assert_uint_eq(km.label[0], km.label[1]);
+	ck_assert_uint_eq(km.label[2], km.label[3]);
+	ck_assert_uint_ne(km.label[0], km.label[2]);
+	ck_assert_double_eq_tol(km.inertia, 1, 1e-12);
+	ck_assert_double_eq_tol(km.within, 0.5, 1e-12);
+	ck_assert_double_eq_tol(km.between, sqrt(3), 1e-12);
+	ck_assert_double_eq_tol(km.ratio, 2 * sqrt(3), 1e-12);
+	ck_assert_str_eq(mp_sparsity_grade(km.ratio), "excellent");
+	ck_assert_double_eq_tol(km.balance, 1, 1e-12);
+	ck_assert_double_eq_tol(km.size_std, 0, 1e-12);
+	size_t c = km.label[0];
+	ck_assert_double_eq_tol(km.centre[c * 4 + 2], 0.5, 1e-12);
+	mp_kmeans_done(&km);
+	/* the same seed gives the same result; bad k and n_init refused */
+	ck_assert_int_eq(mp_kmeans_run(&mk, pts, 4, 5, 42, 10, &km, &err),
+			 MP_EINVAL);
+	ck_assert_int_eq(mp_kmeans_run(&mk, pts, 4, 1, 42, 10, &km, &err),
+			 MP_EINVAL);
+	ck_assert_int_eq(mp_kmeans_run(&mk, pts, 4, 2, 42, 0, &km, &err),
+			 MP_EINVAL);
+	/* three clusters of 4 points: sizes 2,1,1 at best -> balance 1/2,
+	 * std of (2,1,1) = sqrt(2/9) */
+	ck_assert_int_eq(mp_kmeans_run(&mk, pts, 4, 3, 7, 10, &km, &err),
+			 MP_OK);
+	ck_assert_double_eq_tol(km.balance, 0.5, 1e-12);
+	ck_assert_double_eq_tol(km.size_std, sqrt(2.0 / 9), 1e-12);
+	mp_kmeans_done(&km);
+	mp_mask_done(&mk);
+	ck_assert_str_eq(mp_sparsity_grade(2.01), "excellent");
+	ck_assert_str_eq(mp_sparsity_grade(2), "good");
+	ck_assert_str_eq(mp_sparsity_grade(1), "moderate");
+	ck_assert_str_eq(mp_sparsity_grade(0.5), "poor");
+	ck_assert_str_eq(mp_sparsity_grade(NAN), "undefined");
+}
+END_TEST
+
+/* 40 features of 256 bits: even ones set in the first half, odd ones in
+ * the second, 5 % of bits flipped; 2-means splits them by parity. */
+START_TEST(test_kmeans_two_clusters)
+{
+	struct mp_mask mk;
+	struct mp_error err;
+	uint64_t rs = 11;
+	ck_assert_int_eq(mp_mask_init(&mk, 40, 256, &err), MP_OK);
+	for (uint64_t f = 0; f < 40; f++)
+		for (uint64_t j = 0; j < 256; j++) {
+			bool on = (f % 2 == 0) == (j < 128);
+			if (tu_rand_uniform(&rs) < 0.05)
+				on = !on;
+			if (on)
+				mp_mask_set(&mk, f, j);
+		}
+	uint64_t pts[40];
+	for (int i = 0; i < 40; i++)
+		pts[i] = (uint64_t)i;
+	struct mp_kmeans a, b;
+	ck_assert_int_eq(mp_kmeans_run(&mk, pts, 40, 2, 5, 4, &a, &err), MP_OK);
+	for (int i = 0; i < 40; i++)
+		ck_assert_uint_eq(a.label[i], a.label[i % 2]);
+	ck_assert_uint_ne(a.label[0], a.label[1]);
+	ck_assert_uint_eq(a.size[0], 20);
+	ck_assert_double_gt(a.ratio, 2);
+	ck_assert_double_eq_tol(a.balance, 1, 1e-12);
+	/* deterministic for a seed */
+	ck_assert_int_eq(mp_kmeans_run(&mk, pts, 40, 2, 5, 4, &b, &err), MP_OK);
+	ck_assert_double_eq(a.inertia, b.inertia);
+	ck_assert_mem_eq(a.label, b.label, 40 * sizeof *a.label);
+	mp_kmeans_done(&a);
+	mp_kmeans_done(&b);
+	mp_mask_done(&mk);
+}
+END_TEST
+
+/* A rows x cols mask with every bit set (dense). */
+static void dense(struct mp_mask *mk, uint64_t rows, uint64_t cols)
+{
+	struct mp_error err;
+	ck_assert_int_eq(mp_mask_init(mk, rows, cols, &err), MP_OK);
+	mk->rows = rows;
+	mk->cols = cols;
+	for (uint64_t r = 0; r < rows; r++)
+		for (uint64_t j = 0; j < cols; j++)
+			mp_mask_set(mk, r, j);
+}
+
+static void clear_bit(struct mp_mask *mk, uint64_t r, uint64_t j)
+{
+	mk->bits[r * mk->words + j / 64] &= ~(UINT64_C(1) << (j % 64));
+}
+
+/* Clear k of the n positions pos[0..n) chosen at random. */
+static void clear_some(struct mp_mask *mk, uint64_t *rs, uint64_t n,
+		       uint64_t k, void (*at)(uint64_t i, uint64_t *r,
+					      uint64_t *j, uint64_t ctx),
+		       uint64_t ctx)
+{
+	uint64_t *p = malloc(n * sizeof *p);
+	for (uint64_t i = 0; i < n; i++)
+		p[i] = i;
+	for (uint64_t i = 0; i < k; i++) {
+		uint64_t s = i + tu_rand_u64(rs) % (n - i), t = p[i];
+		p[i] = p[s];
+		p[s] = t;
+		uint64_t r, j;
+		at(p[i], &r, &j, ctx);
+		clear_bit(mk, r, j);
+	}
+	free(p);
+}
+
+/* ctx = (row << 32 | first column) of a run along a row */
+static void along_row(uint64_t i, uint64_t *r, uint64_t *j, uint64_t ctx)
+{
+	*r = ctx >> 32;
+	*j = (ctx & 0xffffffff) + i;
+}
+static void along_col(uint64_t i, uint64_t *r, uint64_t *j, uint64_t ctx)
+{
+	*r = (ctx >> 32) + i;
+	*j = ctx & 0xffffffff;
+}
+/* a block of 16 rows x 128 columns starting at column ctx */
+static void in_block(uint64_t i, uint64_t *r, uint64_t *j, uint64_t ctx)
+{
+	*r = i / 128;
+	*j = ctx + i % 128;
+}
+
+static void detect(const struct mp_mask *mk, struct mp_prune_profile *p)
+{
+	struct mp_error err;
+	ck_assert_int_eq(mp_prune_detect(mk, p, &err), MP_OK);
+}
+
+START_TEST(test_patterns)
+{
+	struct mp_mask mk;
+	struct mp_prune_profile p;
+	uint64_t rs = 3;
+	/* 2:4 along rows: 16 x 64 */
+	dense(&mk, 16, 64);
+	for (uint64_t r = 0; r < 16; r++)
+		for (uint64_t g = 0; g < 64; g += 4)
+			clear_some(&mk, &rs, 4, 2, along_row, r << 32 | g);
+	detect(&mk, &p);
+	ck_assert_int_eq(p.pattern, MP_PRUNE_NM_ROWS);
+	ck_assert_uint_eq(p.n, 2);
+	ck_assert_uint_eq(p.m, 4);
+	ck_assert_uint_eq(p.row_zero_min, 32);
+	ck_assert_uint_eq(p.row_zero_max, 32);
+	ck_assert_str_eq(p.evidence, "every group of 4 consecutive weights "
+				     "along each row has exactly 2 non-zero");
+	mp_mask_done(&mk);
+	/* 4:8 along rows */
+	dense(&mk, 16, 64);
+	for (uint64_t r = 0; r < 16; r++)
+		for (uint64_t g = 0; g < 64; g += 8)
+			clear_some(&mk, &rs, 8, 4, along_row, r << 32 | g);
+	detect(&mk, &p);
+	ck_assert_int_eq(p.pattern, MP_PRUNE_NM_ROWS);
+	ck_assert_uint_eq(p.n, 4);
+	ck_assert_uint_eq(p.m, 8);
+	mp_mask_done(&mk);
+	/* 2:4 along columns: groups of 4 rows in each column */
+	dense(&mk, 32, 24);
+	for (uint64_t j = 0; j < 24; j++)
+		for (uint64_t g = 0; g < 32; g += 4)
+			clear_some(&mk, &rs, 4, 2, along_col, g << 32 | j);
+	detect(&mk, &p);
+	ck_assert_int_eq(p.pattern, MP_PRUNE_NM_COLS);
+	ck_assert_uint_eq(p.n, 2);
+	ck_assert_uint_eq(p.m, 4);
+	mp_mask_done(&mk);
+	/* Wanda-like: 100 zeros in each row of 256, anywhere */
+	dense(&mk, 16, 256);
+	for (uint64_t r = 0; r < 16; r++)
+		clear_some(&mk, &rs, 256, 100, along_row, r << 32);
+	detect(&mk, &p);
+	ck_assert_int_eq(p.pattern, MP_PRUNE_PER_ROW);
+	ck_assert_uint_eq(p.count, 100);
+	ck_assert_str_eq(p.evidence, "every row has exactly 100 zeros (of 256)");
+	mp_mask_done(&mk);
+	/* SparseGPT-like: 1000 zeros in each 16 x 128 block, anywhere */
+	dense(&mk, 16, 256);
+	clear_some(&mk, &rs, 16 * 128, 1000, in_block, 0);
+	clear_some(&mk, &rs, 16 * 128, 1000, in_block, 128);
+	detect(&mk, &p);
+	ck_assert_int_eq(p.pattern, MP_PRUNE_PER_BLOCK);
+	ck_assert_uint_eq(p.count, 1000);
+	ck_assert_uint_lt(p.row_zero_min, p.row_zero_max);
+	mp_mask_done(&mk);
+	/* rows 3 and 7 removed */
+	dense(&mk, 10, 20);
+	for (uint64_t j = 0; j < 20; j++) {
+		clear_bit(&mk, 3, j);
+		clear_bit(&mk, 7, j);
+	}
+	detect(&mk, &p);
+	ck_assert_int_eq(p.pattern, MP_PRUNE_ROWS);
+	ck_assert_uint_eq(p.count, 2);
+	ck_assert_str_eq(p.evidence,
+			 "2 of 10 rows are all zero, the others have no zeros");
+	mp_mask_done(&mk);
+	/* column 5 removed */
+	dense(&mk, 10, 20);
+	for (uint64_t r = 0; r < 10; r++)
+		clear_bit(&mk, r, 5);
+	detect(&mk, &p);
+	ck_assert_int_eq(p.pattern, MP_PRUNE_COLS);
+	ck_assert_uint_eq(p.count, 1);
+	ck_assert_uint_eq(p.col_zero_max, 10);
+	mp_mask_done(&mk);
+	/* random zeros (half) and dense: no pattern */
+	dense(&mk, 32, 256);
+	for (uint64_t r = 0; r < 32; r++)
+		for (uint64_t j = 0; j < 256; j++)
+			if (tu_rand_uniform(&rs) < 0.5)
+				clear_bit(&mk, r, j);
+	detect(&mk, &p);
+	ck_assert_int_eq(p.pattern, MP_PRUNE_NONE);
+	ck_assert_ptr_nonnull(strstr(p.evidence, "zeros per row range from"));
+	mp_mask_done(&mk);
+	dense(&mk, 8, 8);
+	detect(&mk, &p);
+	ck_assert_int_eq(p.pattern, MP_PRUNE_NONE);
+	ck_assert_str_eq(p.evidence, "no weight is exactly zero");
+	ck_assert_uint_eq(p.row_zero_max, 0);
+	mp_mask_done(&mk);
+	struct mp_error err;
+	ck_assert_int_eq(mp_mask_init(&mk, 8, 8, &err), MP_OK);
+	detect(&mk, &p);
+	ck_assert_int_eq(p.pattern, MP_PRUNE_NONE);
+	ck_assert_str_eq(p.evidence, "every weight is zero");
+	ck_assert_uint_eq(p.col_zero_min, 8);
+	mp_mask_done(&mk);
+	ck_assert_str_eq(mp_prune_name(MP_PRUNE_PER_BLOCK), "per-block");
+}
+END_TEST
+
+/* A TF.js-like output-last tensor and a safetensors one, through the
+ * reader: rows are the output axis; --axis cols transposes. */
+START_TEST(test_mask_from_file)
+{
+	char *dir = tu_tmpdir(), *path = tu_path(dir, "m.safetensors");
+	/* 2 x 3, row-major: [[0, 1, 2], [3, 0, 0]] */
+	float w[6] = {0, 1, 2, 3, 0, 0}, v[3] = {0, 1e-7f, 1};
+	struct tu_tensor t[2] = {{"w", "F32", 2, {2, 3}, w, sizeof w},
+				 {"v", "F32", 1, {3}, v, sizeof v}};
+	tu_write_safetensors(path, t, 2, NULL);
+	struct mp_model *m;
+	struct mp_error err;
+	ck_assert_int_eq(mp_model_open(path, &m, &err), MP_OK);
+	const struct mp_tensor *tw = mp_model_find(m, "w"),
+			       *tv = mp_model_find(m, "v");
+	struct mp_mask mk;
+	ck_assert_int_eq(mp_mask_from_tensor(m, tw, MP_SPARSITY_ROWS, false,
+					     &mk, &err),
+			 MP_OK);
+	ck_assert_uint_eq(mk.nfeat, 2);
+	ck_assert_uint_eq(mk.width, 3);
+	ck_assert_uint_eq(mk.nzero, 3);
+	ck_assert_uint_eq(mk.bits[0], 6); /* 0b110 */
+	ck_assert_uint_eq(mk.bits[1], 1);
+	mp_mask_done(&mk);
+	ck_assert_int_eq(mp_mask_from_tensor(m, tw, MP_SPARSITY_COLS, false,
+					     &mk, &err),
+			 MP_OK);
+	ck_assert_uint_eq(mk.nfeat, 3);
+	ck_assert_uint_eq(mk.bits[0], 2); /* column 0: (0, 3) */
+	ck_assert_uint_eq(mk.bits[1], 1);
+	ck_assert_uint_eq(mk.bits[2], 1);
+	mp_mask_done(&mk);
+	ck_assert_int_eq(mp_mask_from_tensor(m, tv, MP_SPARSITY_ROWS, false,
+					     &mk, &err),
+			 MP_EINVAL);
+	ck_assert_ptr_nonnull(strstr(err.msg, "tensor v has 1 dimension"));
+	ck_assert_int_eq(mp_mask_from_tensor(m, tv, MP_SPARSITY_ROWS, true,
+					     &mk, &err),
+			 MP_OK);
+	ck_assert_uint_eq(mk.nzero, 1);
+	ck_assert_uint_eq(mk.ntiny, 2);
+	mp_mask_done(&mk);
+	/* the output axis last (as TF.js stores kernels): the stored 2 x 3
+	 * is a 3 x 2 matrix whose row i is stored column i */
+	struct mp_tensor *tm = (struct mp_tensor *)tw;
+	tm->output_last = true;
+	ck_assert_int_eq(mp_mask_from_tensor(m, tw, MP_SPARSITY_ROWS, false,
+					     &mk, &err),
+			 MP_OK);
+	ck_assert_uint_eq(mk.rows, 3);
+	ck_assert_uint_eq(mk.cols, 2);
+	ck_assert_uint_eq(mk.bits[0], 2); /* (0, 3) */
+	ck_assert_uint_eq(mk.bits[1], 1); /* (1, 0) */
+	ck_assert_uint_eq(mk.bits[2], 1); /* (2, 0) */
+	mp_mask_done(&mk);
+	mp_model_free(m);
+	tu_rmtree(dir);
+	free(path);
+	free(dir);
+}
+END_TEST
+
+/* F16 of 65536 values or more goes through the table of codes: every
+ * 7th value +0 or -0, every 7th + 1 the smallest subnormal (2^-24, not
+ * zero but below 1e-6), the others 1 or -2. */
+START_TEST(test_mask_f16_table)
+{
+	enum { R = 300, C = 256 };
+	char *dir = tu_tmpdir(), *path = tu_path(dir, "h.safetensors");
+	uint16_t *h = malloc(R * C * sizeof *h);
+	uint64_t zeros = 0, tiny = 0;
+	for (int i = 0; i < R * C; i++) {
+		int k = i % 7;
+		h[i] = k == 0 ? (i % 2 ? 0x8000 : 0) : k == 1 ? 0x0001
+			   : i % 2 ? 0x3c00 : 0xc000;
+		zeros += k == 0;
+		tiny += k <= 1;
+	}
+	struct tu_tensor t = {"h", "F16", 2, {R, C}, h, R * C * sizeof *h};
+	tu_write_safetensors(path, &t, 1, NULL);
+	struct mp_model *m;
+	struct mp_error err;
+	ck_assert_int_eq(mp_model_open(path, &m, &err), MP_OK);
+	struct mp_mask mk;
+	ck_assert_int_eq(mp_mask_from_tensor(m, &m->tensors[0],
+					     MP_SPARSITY_ROWS, false, &mk, &err),
+			 MP_OK);
+	ck_assert_uint_eq(mk.nzero, zeros);
+	ck_assert_uint_eq(mk.ntiny, tiny);
+	for (int i = 0; i < R * C; i += 97)
+		ck_assert_int_eq(mp_mask_get(&mk, (uint64_t)(i / C),
+					     (uint64_t)(i % C)),
+				 i % 7 != 0);
+	mp_mask_done(&mk);
+	mp_model_free(m);
+	free(h);
+	tu_rmtree(dir);
+	free(path);
+	free(dir);
+}
+END_TEST
+
+/* Rows of 1000, 4096 and 5000 values against the 4096-value blocks the
+ * reader decodes in: every bit of both orientations against the formula
+ * that made it. */
+START_TEST(test_mask_rows_across_blocks)
+{
+	static const int shape[3][2] = {{100, 1000}, {9, 4096}, {7, 5000}};
+	const int R = shape[_i][0], C = shape[_i][1];
+	char *dir = tu_tmpdir(), *path = tu_path(dir, "r.safetensors");
+	float *w = malloc((size_t)(R * C) * sizeof *w);
+	uint64_t zeros = 0;
+	for (int i = 0; i < R; i++)
+		for (int j = 0; j < C; j++) {
+			bool z = (i * 7 + j * 3) % 5 == 0;
+			w[i * C + j] = z ? 0.0f : 1.5f;
+			zeros += z;
+		}
+	struct tu_tensor t = {"w",
+			      "F32",
+			      2,
+			      {(uint64_t)R, (uint64_t)C},
+			      w,
+			      (size_t)(R * C) * sizeof *w};
+	tu_write_safetensors(path, &t, 1, NULL);
+	struct mp_model *m;
+	struct mp_error err;
+	ck_assert_int_eq(mp_model_open(path, &m, &err), MP_OK);
+	struct mp_mask a, b;
+	ck_assert_int_eq(mp_mask_from_tensor(m, &m->tensors[0],
+					     MP_SPARSITY_ROWS, false, &a, &err),
+			 MP_OK);
+	ck_assert_int_eq(mp_mask_from_tensor(m, &m->tensors[0],
+					     MP_SPARSITY_COLS, false, &b, &err),
+			 MP_OK);
+	ck_assert_uint_eq(a.nzero, zeros);
+	ck_assert_uint_eq(b.nzero, zeros);
+	ck_assert_uint_eq(a.ntiny, zeros);
+	for (int i = 0; i < R; i++)
+		for (int j = 0; j < C; j++) {
+			bool nz = (i * 7 + j * 3) % 5 != 0;
+			ck_assert_int_eq(mp_mask_get(&a, (uint64_t)i,
+						     (uint64_t)j), nz);
+			ck_assert_int_eq(mp_mask_get(&b, (uint64_t)j,
+						     (uint64_t)i), nz);
+		}
+	/* the unused high bits of each row's last word stay 0 */
+	for (int i = 0; C % 64 && i < R; i++)
+		ck_assert_uint_eq(a.bits[(uint64_t)i * a.words + a.words - 1] >>
+				      (C % 64),
+				  0);
+	mp_mask_done(&a);
+	mp_mask_done(&b);
+	mp_model_free(m);
+	free(w);
+	tu_rmtree(dir);
+	free(path);
+	free(dir);
+}
+END_TEST
+
+Suite *suite_sparsity(void)
+{
+	Suite *s = suite_create("sparsity");
+	TCase *tc = tcase_create("core");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_hamming_by_hand);
+	tcase_add_test(tc, test_rng_reference);
+	tcase_add_test(tc, test_kmeans_by_hand);
+	tcase_add_test(tc, test_kmeans_two_clusters);
+	tcase_add_test(tc, test_patterns);
+	tcase_add_test(tc, test_mask_from_file);
+	tcase_add_test(tc, test_mask_f16_table);
+	tcase_add_loop_test(tc, test_mask_rows_across_blocks, 0, 3);
+	suite_add_tcase(s, tc);
+	return s;
+}
