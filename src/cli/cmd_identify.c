@@ -222,9 +222,11 @@ static void print_text(const struct mp_ident_result *r,
 	if (r->ncompatible) {
 		const struct mp_ident_score *b = &r->scores[0];
 		printf("tensor set: as reference %s, %zu of %zu tensors "
-		       "paired%s\n",
-		       cli_esc(refs[b->ref].name), b->matched, u->ntensors,
-		       b->renamed ? " (some by content, renamed)" : "");
+		       "paired",
+		       cli_esc(refs[b->ref].name), b->matched, u->ntensors);
+		if (b->renamed)
+			printf(", %zu under other names", b->renamed);
+		printf("\n");
 	}
 	printf("key tensors: %s, %zu tensor%s\n",
 	       r->selection == MP_SEL_SEED
