@@ -13,3 +13,17 @@ best() { # best wall seconds of $runs runs of "$@"; sets BEST and RSS_KB (peak)
 		i=$((i + 1))
 	done
 }
+
+median() { # median wall seconds of $runs runs of "$@"; sets MEDIAN and RSS_KB (peak)
+	RSS_KB=0
+	: > "$dir/times"
+	i=0
+	while [ $i -lt "$runs" ]; do
+		/usr/bin/time -f '%e %M' -o "$dir/time.out" "$@" >/dev/null
+		read -r t m < "$dir/time.out"
+		echo "$t" >> "$dir/times"
+		[ "$m" -gt "$RSS_KB" ] && RSS_KB=$m
+		i=$((i + 1))
+	done
+	MEDIAN=$(sort -n "$dir/times" | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}')
+}
