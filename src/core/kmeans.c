@@ -1,16 +1,30 @@
 /* kmeans.c — k-means++ and Lloyd iterations over the bit vectors of a
- * mask, with float centres, and the cluster metrics (sparsity.h). */
+ * mask, with float centres, and the cluster metrics (sparsity.h). The
+ * restarts run on threads, each from its own place in the one random
+ * sequence, so the result does not depend on the thread count. */
 #include "sparsity.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define MAX_ITER 300
+
+/* The points as lists of their set bits, shared by the restarts. */
+struct points {
+	const struct mp_mask *mk;
+	const uint64_t *pts;
+	size_t n;
+	size_t *start; /* [n + 1] bits of point p: bit[start[p] .. start[p+1]) */
+	uint32_t *bit; /* the set bits, ascending within a point */
+};
 
 struct work {
 	const struct mp_mask *mk;
 	const uint64_t *pts;
+	const struct points *pl;
 	size_t n, k;
 	uint64_t width;
 	size_t *label, *size; /* [n], [k] */
@@ -20,15 +34,15 @@ struct work {
 };
 
 /* ||x_p - centre c||^2 = ||c||^2 + sum over the set bits j of x_p of
- * (1 - 2 c_j). */
+ * (1 - 2 c_j), summed in the order of j. */
 static double dist2(const struct work *w, size_t p, size_t c)
 {
-	const uint64_t *x = w->mk->bits + w->pts[p] * w->mk->words;
+	const uint32_t *b = w->pl->bit + w->pl->start[p],
+		       *e = w->pl->bit + w->pl->start[p + 1];
 	const double *cc = w->centre + c * w->width;
 	double s = w->cnorm[c];
-	for (uint64_t i = 0; i < w->mk->words; i++)
-		for (uint64_t b = x[i]; b; b &= b - 1)
-			s += 1 - 2 * cc[i * 64 + (uint64_t)__builtin_ctzll(b)];
+	for (; b < e; b++)
+		s += 1 - 2 * cc[*b];
 	return s > 0 ? s : 0;
 }
 
@@ -114,11 +128,9 @@ static void means(struct work *w)
 	memset(w->size, 0, w->k * sizeof *w->size);
 	for (size_t p = 0; p < w->n; p++) {
 		double *cc = w->centre + w->label[p] * w->width;
-		const uint64_t *x = w->mk->bits + w->pts[p] * w->mk->words;
 		w->size[w->label[p]]++;
-		for (uint64_t i = 0; i < w->mk->words; i++)
-			for (uint64_t b = x[i]; b; b &= b - 1)
-				cc[i * 64 + (uint64_t)__builtin_ctzll(b)] += 1;
+		for (size_t i = w->pl->start[p]; i < w->pl->start[p + 1]; i++)
+			cc[w->pl->bit[i]] += 1;
 	}
 	for (size_t c = 0; c < w->k; c++) {
 		double *cc = w->centre + c * w->width;
@@ -204,9 +216,129 @@ void mp_kmeans_done(struct mp_kmeans *km)
 	memset(km, 0, sizeof *km);
 }
 
+static void points_done(struct points *pl)
+{
+	free(pl->start);
+	free(pl->bit);
+}
+
+static bool points_init(struct points *pl, const struct mp_mask *mk,
+			const uint64_t *pts, size_t n)
+{
+	*pl = (struct points){mk, pts, n, calloc(n + 1, sizeof(size_t)), NULL};
+	if (!pl->start)
+		return false;
+	size_t tot = 0;
+	for (size_t p = 0; p < n; p++)
+		tot += (size_t)mp_mask_count(mk, pts[p]);
+	pl->bit = malloc((tot ? tot : 1) * sizeof *pl->bit);
+	if (!pl->bit)
+		return false;
+	size_t at = 0;
+	for (size_t p = 0; p < n; p++) {
+		const uint64_t *x = mk->bits + pts[p] * mk->words;
+		pl->start[p] = at;
+		for (uint64_t i = 0; i < mk->words; i++)
+			for (uint64_t b = x[i]; b; b &= b - 1)
+				pl->bit[at++] = (uint32_t)(
+				    i * 64 + (uint64_t)__builtin_ctzll(b));
+	}
+	pl->start[n] = at;
+	return true;
+}
+
+/* One worker: the restarts run, run + stride, ... of n_init, keeping the
+ * one of least inertia (the first on ties) in best. */
+struct job {
+	const struct points *pl;
+	size_t k;
+	uint64_t seed;
+	int n_init, first, stride;
+	struct work w;
+	struct mp_kmeans best; /* label, size, centre owned; n == 0: none */
+	int best_run;
+	bool nomem;
+};
+
+static void work_free(struct work *w)
+{
+	free(w->label);
+	free(w->size);
+	free(w->centre);
+	free(w->cnorm);
+	free(w->d2);
+}
+
+static void *restarts(void *arg)
+{
+	struct job *j = arg;
+	const struct points *pl = j->pl;
+	size_t n = pl->n, k = j->k;
+	uint64_t width = pl->mk->width;
+	struct work *w = &j->w;
+	*w = (struct work){pl->mk, pl->pts, pl, n, k, width, NULL, NULL,
+			   NULL, NULL, NULL};
+	w->label = calloc(n, sizeof *w->label);
+	w->size = calloc(k, sizeof *w->size);
+	w->centre = calloc(k * width + 1, sizeof *w->centre);
+	w->cnorm = calloc(k, sizeof *w->cnorm);
+	w->d2 = calloc(n, sizeof *w->d2);
+	struct mp_kmeans *o = &j->best;
+	o->label = calloc(n, sizeof *o->label);
+	o->size = calloc(k, sizeof *o->size);
+	o->centre = calloc(k * width + 1, sizeof *o->centre);
+	j->best_run = -1;
+	if (!w->label || !w->size || !w->centre || !w->cnorm || !w->d2 ||
+	    !o->label || !o->size || !o->centre) {
+		j->nomem = true;
+		return NULL;
+	}
+	for (int run = j->first; run < j->n_init; run += j->stride) {
+		/* init_pp draws k numbers: restart run starts k * run
+		 * draws into the sequence of the seed */
+		struct mp_rng r;
+		mp_rng_init(&r, j->seed);
+		mp_rng_skip(&r, (uint64_t)run * k);
+		init_pp(w, &r);
+		for (size_t p = 0; p < n; p++)
+			w->label[p] = k; /* none yet: the first pass changes all */
+		int it = 0;
+		while (it < MAX_ITER) {
+			it++;
+			if (assign(w) == 0)
+				break;
+			update(w);
+		}
+		struct mp_kmeans m;
+		metrics(w, &m);
+		if (j->best_run < 0 || m.inertia < o->inertia) {
+			j->best_run = run;
+			memcpy(o->label, w->label, n * sizeof *w->label);
+			memcpy(o->size, w->size, k * sizeof *w->size);
+			memcpy(o->centre, w->centre, k * width * sizeof *w->centre);
+			o->inertia = m.inertia;
+			o->within = m.within;
+			o->between = m.between;
+			o->ratio = m.ratio;
+			o->balance = m.balance;
+			o->size_std = m.size_std;
+			o->iterations = it;
+		}
+	}
+	return NULL;
+}
+
 mp_status mp_kmeans_run(const struct mp_mask *mk, const uint64_t *pts,
 			size_t n, size_t k, uint64_t seed, int n_init,
 			struct mp_kmeans *out, struct mp_error *err)
+{
+	return mp_kmeans_run_mt(mk, pts, n, k, seed, n_init, 0, out, err);
+}
+
+mp_status mp_kmeans_run_mt(const struct mp_mask *mk, const uint64_t *pts,
+			   size_t n, size_t k, uint64_t seed, int n_init,
+			   int threads, struct mp_kmeans *out,
+			   struct mp_error *err)
 {
 	memset(out, 0, sizeof *out);
 	if (k < 2 || k > n)
@@ -218,61 +350,66 @@ mp_status mp_kmeans_run(const struct mp_mask *mk, const uint64_t *pts,
 		return mp_error_set(err, MP_EINVAL, "n_init must be at least 1");
 	if (mk->width > SIZE_MAX / sizeof(double) / k)
 		return mp_error_set(err, MP_ERANGE, "features too wide");
-	struct work w = {mk, pts, n, k, mk->width, NULL, NULL, NULL, NULL, NULL};
-	w.label = calloc(n, sizeof *w.label);
-	w.size = calloc(k, sizeof *w.size);
-	w.centre = calloc(k * mk->width + 1, sizeof *w.centre);
-	w.cnorm = calloc(k, sizeof *w.cnorm);
-	w.d2 = calloc(n, sizeof *w.d2);
-	out->label = calloc(n, sizeof *out->label);
-	out->size = calloc(k, sizeof *out->size);
-	out->centre = calloc(k * mk->width + 1, sizeof *out->centre);
+	if (threads <= 0) {
+		long c = sysconf(_SC_NPROCESSORS_ONLN);
+		threads = c > 0 ? (int)c : 1;
+	}
+	if (threads > n_init)
+		threads = n_init;
+	struct points pl;
+	struct job *jobs = calloc((size_t)threads, sizeof *jobs);
+	pthread_t *tid = calloc((size_t)threads, sizeof *tid);
+	bool *started = calloc((size_t)threads, sizeof *started);
 	mp_status st = MP_OK;
-	if (!w.label || !w.size || !w.centre || !w.cnorm || !w.d2 ||
-	    !out->label || !out->size || !out->centre) {
+	if (!points_init(&pl, mk, pts, n) || !jobs || !tid || !started) {
 		st = mp_error_set(err, MP_ENOMEM, "out of memory for k-means");
-		mp_kmeans_done(out);
 		goto done;
 	}
+	for (int t = 0; t < threads; t++) {
+		jobs[t] = (struct job){.pl = &pl, .k = k, .seed = seed,
+				       .n_init = n_init, .first = t,
+				       .stride = threads};
+		/* job 0 runs on this thread; a thread that cannot start
+		 * leaves its restarts to job 0's loop below */
+		if (t > 0)
+			started[t] = pthread_create(&tid[t], NULL, restarts,
+						    &jobs[t]) == 0;
+	}
+	restarts(&jobs[0]);
+	for (int t = 1; t < threads; t++) {
+		if (started[t])
+			pthread_join(tid[t], NULL);
+		else
+			restarts(&jobs[t]);
+	}
+	int pick = -1;
+	for (int t = 0; t < threads; t++) {
+		const struct job *j = &jobs[t];
+		if (j->nomem)
+			st = MP_ENOMEM;
+		else if (pick < 0 ||
+			 j->best.inertia < jobs[pick].best.inertia ||
+			 (j->best.inertia == jobs[pick].best.inertia &&
+			  j->best_run < jobs[pick].best_run))
+			pick = t;
+	}
+	if (st != MP_OK) {
+		st = mp_error_set(err, MP_ENOMEM, "out of memory for k-means");
+		goto done;
+	}
+	*out = jobs[pick].best;
+	memset(&jobs[pick].best, 0, sizeof jobs[pick].best);
 	out->n = n;
 	out->k = k;
 	out->width = mk->width;
-	struct mp_rng r;
-	mp_rng_init(&r, seed);
-	double best = INFINITY;
-	for (int run = 0; run < n_init; run++) {
-		init_pp(&w, &r);
-		for (size_t p = 0; p < n; p++)
-			w.label[p] = k; /* none yet: the first pass changes all */
-		int it = 0;
-		while (it < MAX_ITER) {
-			it++;
-			if (assign(&w) == 0)
-				break;
-			update(&w);
-		}
-		struct mp_kmeans m;
-		metrics(&w, &m);
-		if (m.inertia < best) {
-			best = m.inertia;
-			memcpy(out->label, w.label, n * sizeof *w.label);
-			memcpy(out->size, w.size, k * sizeof *w.size);
-			memcpy(out->centre, w.centre,
-			       k * mk->width * sizeof *w.centre);
-			out->inertia = m.inertia;
-			out->within = m.within;
-			out->between = m.between;
-			out->ratio = m.ratio;
-			out->balance = m.balance;
-			out->size_std = m.size_std;
-			out->iterations = it;
-		}
-	}
 done:
-	free(w.label);
-	free(w.size);
-	free(w.centre);
-	free(w.cnorm);
-	free(w.d2);
+	for (int t = 0; jobs && t < threads; t++) {
+		work_free(&jobs[t].w);
+		mp_kmeans_done(&jobs[t].best);
+	}
+	free(jobs);
+	free(tid);
+	free(started);
+	points_done(&pl);
 	return st;
 }

@@ -288,9 +288,16 @@ void mp_rng_init(struct mp_rng *r, uint64_t seed)
 	r->s = seed;
 }
 
+#define GOLDEN UINT64_C(0x9E3779B97F4A7C15)
+
+void mp_rng_skip(struct mp_rng *r, uint64_t n)
+{
+	r->s += n * GOLDEN;
+}
+
 uint64_t mp_rng_next(struct mp_rng *r)
 {
-	uint64_t z = (r->s += UINT64_C(0x9E3779B97F4A7C15));
+	uint64_t z = (r->s += GOLDEN);
 	z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
 	z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
 	return z ^ (z >> 31);

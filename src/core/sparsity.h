@@ -79,6 +79,8 @@ struct mp_rng {
 void mp_rng_init(struct mp_rng *r, uint64_t seed);
 uint64_t mp_rng_next(struct mp_rng *r);
 double mp_rng_unit(struct mp_rng *r);
+/* Skip n numbers of the sequence at once (as n calls of mp_rng_next). */
+void mp_rng_skip(struct mp_rng *r, uint64_t n);
 
 /* The result of k-means over points (features) of a mask. */
 struct mp_kmeans {
@@ -110,6 +112,14 @@ struct mp_kmeans {
 mp_status mp_kmeans_run(const struct mp_mask *mk, const uint64_t *pts,
 			size_t n, size_t k, uint64_t seed, int n_init,
 			struct mp_kmeans *out, struct mp_error *err);
+/* The same on threads worker threads (0: one per CPU): restart r draws
+ * its k numbers from place r * k of the sequence of the seed, so the
+ * result is the same whatever the thread count. mp_kmeans_run is
+ * threads = 0. */
+mp_status mp_kmeans_run_mt(const struct mp_mask *mk, const uint64_t *pts,
+			   size_t n, size_t k, uint64_t seed, int n_init,
+			   int threads, struct mp_kmeans *out,
+			   struct mp_error *err);
 void mp_kmeans_done(struct mp_kmeans *km);
 
 /* The verbal grade of a separation ratio: "excellent" (> 2), "good"
