@@ -4,8 +4,10 @@
 #include "mapguard.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define CHUNK 4096
 
@@ -53,8 +55,8 @@ struct chunk {
 	uint8_t *scratch; /* [CHUNK * es] */
 	double *v;	  /* [CHUNK] */
 	uint8_t *flags;	  /* [CHUNK] NONZERO | TINY of each value */
-	uint8_t *table;	  /* [65536] flags of each code of a 1- or 2-byte
-			   * dtype, or NULL */
+	const uint8_t *table; /* [65536] flags of each code of a 1- or
+			       * 2-byte dtype, or NULL */
 };
 
 static uint8_t flags_of(double x)
@@ -119,13 +121,191 @@ static void chunk_free(struct chunk *c)
 	free(c->scratch);
 	free(c->v);
 	free(c->flags);
-	free(c->table);
 }
+
+/* The smallest magnitude code below which every 2-byte code is tiny,
+ * when the table is the rule of a float with the sign in bit 15 (float16,
+ * bfloat16): code c is non-zero iff c & 0x7fff, tiny iff c & 0x7fff <
+ * that code. 0 when the table follows another rule. */
+static unsigned sign_rule(const uint8_t *table)
+{
+	unsigned lim = 0;
+	while (lim < 0x8000 && (table[lim] & TINY))
+		lim++;
+	for (unsigned c = 0; c < 65536; c++) {
+		unsigned mag = c & 0x7fff;
+		uint8_t want = (uint8_t)((mag ? NONZERO : 0) |
+					 (mag < lim ? TINY : 0));
+		if (table[c] != want)
+			return 0;
+	}
+	return lim;
+}
+
+/* One range of stored rows of the tensor, filled into the mask by one
+ * thread: rows [r0, r1) of scols values, bit (f, k) for stored (sr, sc). */
+struct fill {
+	const struct mp_model *m;
+	const struct mp_tensor *t;
+	struct mp_mask *out;
+	const uint8_t *table;
+	unsigned es, lim; /* lim: sign_rule of the table, 0 if none */
+	uint64_t scols, r0, r1;
+	bool swap;
+	uint64_t nzero, ntiny;
+	mp_status st;
+	struct mp_error err;
+};
+
+/* n 2-byte values b of stored row sr, columns from sc, into the mask by
+ * the sign rule, 64 at a time where they fill a word. */
+static void fast_fill(struct fill *f, const uint8_t *b, size_t n,
+		      uint64_t sr, uint64_t sc)
+{
+	uint64_t *row = f->out->bits + sr * f->out->words;
+	unsigned lim = f->lim;
+	uint64_t nz = 0, tiny = 0;
+	size_t i = 0;
+	for (; i < n && sc % 64; i++, sc++) {
+		unsigned mag = (b[2 * i] | (unsigned)b[2 * i + 1] << 8) & 0x7fff;
+		row[sc / 64] |= (uint64_t)(mag != 0) << (sc % 64);
+		nz += mag != 0;
+		tiny += mag < lim;
+	}
+	for (; i + 64 <= n; i += 64, sc += 64) {
+		const uint8_t *p = b + 2 * i;
+		uint64_t w = 0;
+		unsigned tw = 0;
+		for (unsigned k = 0; k < 64; k++) {
+			unsigned mag =
+			    (p[2 * k] | (unsigned)p[2 * k + 1] << 8) & 0x7fff;
+			w |= (uint64_t)(mag != 0) << k;
+			tw += mag < lim;
+		}
+		row[sc / 64] = w;
+		nz += (uint64_t)__builtin_popcountll(w);
+		tiny += tw;
+	}
+	for (; i < n; i++, sc++) {
+		unsigned mag = (b[2 * i] | (unsigned)b[2 * i + 1] << 8) & 0x7fff;
+		row[sc / 64] |= (uint64_t)(mag != 0) << (sc % 64);
+		nz += mag != 0;
+		tiny += mag < lim;
+	}
+	f->nzero += n - nz;
+	f->ntiny += tiny;
+}
+
+/* fast_fill of values [off, off + n) of the tensor, guarded. */
+static mp_status fast_chunk(struct fill *f, uint8_t *scratch, uint64_t off,
+			    size_t n, uint64_t sr, uint64_t sc)
+{
+	struct mp_mapguard g;
+	if (MP_MAPGUARD_BEGIN(&g))
+		return mp_mapguard_error(
+		    mp_mapguard_file(g.addr, f->m->files, f->m->nfiles),
+		    &f->err);
+	fast_fill(f, mp_tensor_bytes(f->t, off * 2, (uint64_t)n * 2, scratch),
+		  n, sr, sc);
+	mp_mapguard_end(&g);
+	return MP_OK;
+}
+
+static mp_status fill_rows(struct fill *f)
+{
+	struct mp_mask *out = f->out;
+	struct chunk c = {f->m, f->t, f->es, NULL, NULL, NULL, NULL};
+	c.table = f->table;
+	c.scratch = malloc((size_t)CHUNK * c.es);
+	c.v = malloc(CHUNK * sizeof *c.v);
+	c.flags = malloc(CHUNK);
+	if (!c.scratch || !c.v || !c.flags) {
+		chunk_free(&c);
+		return mp_error_set(&f->err, MP_ENOMEM, "out of memory");
+	}
+	mp_status st = MP_OK;
+	uint64_t scols = f->scols, sr = f->r0, sc = 0,
+		 end = f->r1 * scols;
+	for (uint64_t off = f->r0 * scols; off < end && st == MP_OK;
+	     off += CHUNK) {
+		size_t n = end - off < CHUNK ? (size_t)(end - off) : CHUNK;
+		size_t i = 0;
+		if (f->lim && !f->swap) {
+			while (i < n && st == MP_OK) { /* row by row */
+				size_t m = (size_t)(scols - sc < n - i
+							? scols - sc
+							: n - i);
+				st = fast_chunk(f, c.scratch, off + i, m, sr, sc);
+				i += m;
+				if ((sc += m) == scols) {
+					sc = 0;
+					sr++;
+				}
+			}
+			continue;
+		}
+		if ((st = read_chunk(&c, off, n, &f->err)) != MP_OK)
+			break;
+		while (!f->swap && i < n) { /* along a row: no branch per bit */
+			uint64_t *row = out->bits + sr * out->words;
+			size_t e = i + (size_t)(scols - sc < n - i ? scols - sc
+								 : n - i);
+			for (; i < e; i++, sc++) {
+				uint8_t fl = c.flags[i];
+				row[sc / 64] |= (uint64_t)(fl & NONZERO)
+						<< (sc % 64);
+				f->nzero += !(fl & NONZERO);
+				f->ntiny += fl >> 1;
+			}
+			if (sc == scols) {
+				sc = 0;
+				sr++;
+			}
+		}
+		for (; i < n; i++) {
+			uint8_t fl = c.flags[i];
+			if (fl & NONZERO) {
+				if (f->swap)
+					mp_mask_set(out, sc, sr);
+				else
+					mp_mask_set(out, sr, sc);
+			} else {
+				f->nzero++;
+			}
+			f->ntiny += fl >> 1;
+			if (++sc == scols) {
+				sc = 0;
+				sr++;
+			}
+		}
+	}
+	chunk_free(&c);
+	return st;
+}
+
+static void *fill_thread(void *arg)
+{
+	struct fill *f = arg;
+	f->st = fill_rows(f);
+	return NULL;
+}
+
+/* Tensors below this many values are read on one thread. */
+#define THREAD_MIN (UINT64_C(1) << 20)
 
 mp_status mp_mask_from_tensor(const struct mp_model *m,
 			      const struct mp_tensor *t,
 			      enum mp_sparsity_axis axis, bool as_vector,
 			      struct mp_mask *out, struct mp_error *err)
+{
+	return mp_mask_from_tensor_mt(m, t, axis, as_vector, 0, out, err);
+}
+
+mp_status mp_mask_from_tensor_mt(const struct mp_model *m,
+				 const struct mp_tensor *t,
+				 enum mp_sparsity_axis axis, bool as_vector,
+				 int threads, struct mp_mask *out,
+				 struct mp_error *err)
 {
 	char show[MP_NAME_SHOW + 8];
 	memset(out, 0, sizeof *out);
@@ -158,67 +338,65 @@ mp_status mp_mask_from_tensor(const struct mp_model *m,
 				    mp_printable(t->name, show), e.msg);
 	out->rows = rows;
 	out->cols = cols;
-	struct chunk c = {m, t, mp_dtype_size(t->stored), NULL, NULL, NULL,
-			  NULL};
-	c.scratch = malloc((size_t)CHUNK * c.es);
-	c.v = malloc(CHUNK * sizeof *c.v);
-	c.flags = malloc(CHUNK);
-	bool need_table = c.es <= 2 && t->numel >= 65536;
-	if (need_table)
-		c.table = code_table(t, c.es);
-	if (!c.scratch || !c.v || !c.flags || (need_table && !c.table)) {
-		st = mp_error_set(err, MP_ENOMEM, "out of memory");
-		goto fail;
+	unsigned es = mp_dtype_size(t->stored);
+	uint8_t *table = NULL;
+	if (es <= 2 && t->numel >= 65536 && !(table = code_table(t, es))) {
+		mp_mask_done(out);
+		return mp_error_set(err, MP_ENOMEM, "out of memory");
 	}
 	/* stored row-major: scols values per stored row; bit (f, k) of the
-	 * mask for stored element (sr, sc) */
-	uint64_t scols = out_last ? rows : cols;
-	bool swap = out_last != tr; /* f = sc, k = sr */
-	uint64_t sr = 0, sc = 0;
-	for (uint64_t off = 0; off < t->numel; off += CHUNK) {
-		size_t n = t->numel - off < CHUNK ? (size_t)(t->numel - off)
-						  : CHUNK;
-		if ((st = read_chunk(&c, off, n, err)) != MP_OK)
-			goto fail;
-		size_t i = 0;
-		while (!swap && i < n) { /* along a row: no branch per bit */
-			uint64_t *row = out->bits + sr * out->words;
-			size_t end = i + (size_t)(scols - sc < n - i ? scols - sc
-								   : n - i);
-			for (; i < end; i++, sc++) {
-				uint8_t fl = c.flags[i];
-				row[sc / 64] |= (uint64_t)(fl & NONZERO)
-						<< (sc % 64);
-				out->nzero += !(fl & NONZERO);
-				out->ntiny += fl >> 1;
-			}
-			if (sc == scols) {
-				sc = 0;
-				sr++;
-			}
-		}
-		for (; i < n; i++) {
-			uint8_t fl = c.flags[i];
-			if (fl & NONZERO) {
-				if (swap)
-					mp_mask_set(out, sc, sr);
-				else
-					mp_mask_set(out, sr, sc);
-			} else {
-				out->nzero++;
-			}
-			out->ntiny += fl >> 1;
-			if (++sc == scols) {
-				sc = 0;
-				sr++;
-			}
-		}
+	 * mask for stored element (sr, sc); swap: f = sc, k = sr. Threads
+	 * take ranges of 64 stored rows, so that no two write one word. */
+	uint64_t scols = out_last ? rows : cols, srows = t->numel / scols;
+	if (threads <= 0) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		threads = n > 0 ? (int)n : 1;
 	}
-	chunk_free(&c);
-	return MP_OK;
-fail:
-	chunk_free(&c);
-	mp_mask_done(out);
+	uint64_t blocks = (srows + 63) / 64;
+	if (t->numel < THREAD_MIN)
+		threads = 1;
+	if ((uint64_t)threads > blocks)
+		threads = (int)blocks;
+	struct fill *f = calloc((size_t)threads, sizeof *f);
+	pthread_t *tid = calloc((size_t)threads, sizeof *tid);
+	bool *started = calloc((size_t)threads, sizeof *started);
+	if (!f || !tid || !started) {
+		st = mp_error_set(err, MP_ENOMEM, "out of memory");
+		goto done;
+	}
+	unsigned lim = table && es == 2 ? sign_rule(table) : 0;
+	for (int i = 0; i < threads; i++) {
+		uint64_t b0 = blocks * (uint64_t)i / (uint64_t)threads,
+			 b1 = blocks * (uint64_t)(i + 1) / (uint64_t)threads;
+		f[i] = (struct fill){.m = m, .t = t, .out = out, .table = table,
+				     .es = es, .lim = lim, .scols = scols,
+				     .r0 = b0 * 64,
+				     .r1 = b1 * 64 < srows ? b1 * 64 : srows,
+				     .swap = out_last != tr};
+		if (i > 0)
+			started[i] = pthread_create(&tid[i], NULL, fill_thread,
+						    &f[i]) == 0;
+	}
+	fill_thread(&f[0]);
+	for (int i = 1; i < threads; i++) {
+		if (started[i])
+			pthread_join(tid[i], NULL);
+		else
+			fill_thread(&f[i]);
+	}
+	for (int i = 0; i < threads; i++) {
+		out->nzero += f[i].nzero;
+		out->ntiny += f[i].ntiny;
+		if (f[i].st != MP_OK && st == MP_OK)
+			st = mp_error_set(err, f[i].st, "%s", f[i].err.msg);
+	}
+done:
+	free(f);
+	free(tid);
+	free(started);
+	free(table);
+	if (st != MP_OK)
+		mp_mask_done(out);
 	return st;
 }
 

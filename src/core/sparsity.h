@@ -39,6 +39,15 @@ mp_status mp_mask_from_tensor(const struct mp_model *m,
 			      const struct mp_tensor *t,
 			      enum mp_sparsity_axis axis, bool as_vector,
 			      struct mp_mask *out, struct mp_error *err);
+/* The same on threads threads (0: one per CPU), each over its own range
+ * of 64 stored rows; the same mask whatever the count. Float16 and
+ * bfloat16 are read from their bits (zero iff bits & 0x7fff is 0).
+ * mp_mask_from_tensor is threads = 0. */
+mp_status mp_mask_from_tensor_mt(const struct mp_model *m,
+				 const struct mp_tensor *t,
+				 enum mp_sparsity_axis axis, bool as_vector,
+				 int threads, struct mp_mask *out,
+				 struct mp_error *err);
 
 /* An empty mask of nfeat x width bits (all zero), for tests and callers
  * that fill it themselves. */
