@@ -29,37 +29,59 @@ struct work {
 	uint64_t width;
 	size_t *label, *size; /* [n], [k] */
 	double *centre;	      /* [k * width] */
-	double *cnorm;	      /* [k] sum of squares of each centre */
+	uint32_t *cnt;	      /* [k * width] members with bit j set */
+	double *csq;	      /* [k] sum over j of cnt_j^2 */
+	double *den;	      /* [k] members (centre = cnt / den); 0: empty */
 	double *d2;	      /* [n] work: squared distances */
 };
 
-/* ||x_p - centre c||^2 = ||c||^2 + sum over the set bits j of x_p of
- * (1 - 2 c_j), summed in the order of j. */
+/* ||x_p - centre c||^2 with centre c = cnt / m (m members):
+ * (sum_j cnt_j^2 + |x_p| m^2 - 2 m sum over the set bits j of x_p of
+ * cnt_j) / m^2, the numerator in integers (exact in a double below
+ * 2^53), so the distance is the same however it is summed. */
 static double dist2(const struct work *w, size_t p, size_t c)
 {
-	const uint32_t *b = w->pl->bit + w->pl->start[p],
-		       *e = w->pl->bit + w->pl->start[p + 1];
-	const double *cc = w->centre + c * w->width;
-	double s = w->cnorm[c];
-	for (; b < e; b++)
-		s += 1 - 2 * cc[*b];
-	return s > 0 ? s : 0;
+	size_t s0 = w->pl->start[p], s1 = w->pl->start[p + 1];
+	const uint32_t *b = w->pl->bit + s0;
+	const uint32_t *cc = w->cnt + c * w->width;
+	double m = w->den[c], nx = (double)(s1 - s0);
+	if (m == 0)
+		return nx;
+	uint64_t t0 = 0, t1 = 0, t2 = 0, t3 = 0;
+	size_t n = s1 - s0, i = 0;
+	for (; i + 4 <= n; i += 4) {
+		t0 += cc[b[i]];
+		t1 += cc[b[i + 1]];
+		t2 += cc[b[i + 2]];
+		t3 += cc[b[i + 3]];
+	}
+	for (; i < n; i++)
+		t0 += cc[b[i]];
+	double t = (double)(t0 + t1 + t2 + t3);
+	double num = w->csq[c] + nx * m * m - 2 * m * t;
+	return num > 0 ? num / (m * m) : 0;
 }
 
 static void set_norm(struct work *w, size_t c)
 {
-	const double *cc = w->centre + c * w->width;
-	double s = 0;
+	const uint32_t *cc = w->cnt + c * w->width;
+	uint64_t s = 0;
 	for (uint64_t j = 0; j < w->width; j++)
-		s += cc[j] * cc[j];
-	w->cnorm[c] = s;
+		s += (uint64_t)cc[j] * cc[j];
+	w->csq[c] = (double)s;
 }
 
 static void centre_from_point(struct work *w, size_t c, size_t p)
 {
 	double *cc = w->centre + c * w->width;
-	for (uint64_t j = 0; j < w->width; j++)
-		cc[j] = mp_mask_get(w->mk, w->pts[p], j);
+	uint32_t *ct = w->cnt + c * w->width;
+	memset(ct, 0, w->width * sizeof *ct);
+	memset(cc, 0, w->width * sizeof *cc);
+	for (size_t i = w->pl->start[p]; i < w->pl->start[p + 1]; i++) {
+		ct[w->pl->bit[i]] = 1;
+		cc[w->pl->bit[i]] = 1;
+	}
+	w->den[c] = 1;
 	set_norm(w, c);
 }
 
@@ -124,19 +146,21 @@ static size_t assign(struct work *w)
 
 static void means(struct work *w)
 {
-	memset(w->centre, 0, w->k * w->width * sizeof *w->centre);
+	memset(w->cnt, 0, w->k * w->width * sizeof *w->cnt);
 	memset(w->size, 0, w->k * sizeof *w->size);
 	for (size_t p = 0; p < w->n; p++) {
-		double *cc = w->centre + w->label[p] * w->width;
+		uint32_t *ct = w->cnt + w->label[p] * w->width;
 		w->size[w->label[p]]++;
 		for (size_t i = w->pl->start[p]; i < w->pl->start[p + 1]; i++)
-			cc[w->pl->bit[i]] += 1;
+			ct[w->pl->bit[i]]++;
 	}
 	for (size_t c = 0; c < w->k; c++) {
 		double *cc = w->centre + c * w->width;
-		if (w->size[c])
-			for (uint64_t j = 0; j < w->width; j++)
-				cc[j] /= (double)w->size[c];
+		const uint32_t *ct = w->cnt + c * w->width;
+		double m = (double)w->size[c];
+		for (uint64_t j = 0; j < w->width; j++)
+			cc[j] = m > 0 ? ct[j] / m : 0;
+		w->den[c] = m;
 		set_norm(w, c);
 	}
 }
@@ -265,7 +289,9 @@ static void work_free(struct work *w)
 	free(w->label);
 	free(w->size);
 	free(w->centre);
-	free(w->cnorm);
+	free(w->cnt);
+	free(w->csq);
+	free(w->den);
 	free(w->d2);
 }
 
@@ -277,18 +303,21 @@ static void *restarts(void *arg)
 	uint64_t width = pl->mk->width;
 	struct work *w = &j->w;
 	*w = (struct work){pl->mk, pl->pts, pl, n, k, width, NULL, NULL,
-			   NULL, NULL, NULL};
+			   NULL, NULL, NULL, NULL, NULL};
 	w->label = calloc(n, sizeof *w->label);
 	w->size = calloc(k, sizeof *w->size);
 	w->centre = calloc(k * width + 1, sizeof *w->centre);
-	w->cnorm = calloc(k, sizeof *w->cnorm);
+	w->cnt = calloc(k * width + 1, sizeof *w->cnt);
+	w->csq = calloc(k, sizeof *w->csq);
+	w->den = calloc(k, sizeof *w->den);
 	w->d2 = calloc(n, sizeof *w->d2);
 	struct mp_kmeans *o = &j->best;
 	o->label = calloc(n, sizeof *o->label);
 	o->size = calloc(k, sizeof *o->size);
 	o->centre = calloc(k * width + 1, sizeof *o->centre);
 	j->best_run = -1;
-	if (!w->label || !w->size || !w->centre || !w->cnorm || !w->d2 ||
+	if (!w->label || !w->size || !w->centre || !w->cnt ||
+	    !w->csq || !w->den || !w->d2 ||
 	    !o->label || !o->size || !o->centre) {
 		j->nomem = true;
 		return NULL;
