@@ -480,6 +480,127 @@ START_TEST(test_mask_rows_across_blocks)
 }
 END_TEST
 
+/* A float16 matrix of 1100 x 1000 (above the size read on threads; rows
+ * not a multiple of 64 bits, so runs of a row start inside a word): six
+ * kinds of value, each with its known flags; both orientations and the
+ * output axis last, on 1, 2, 3 and 8 threads, every bit against the plan
+ * and nzero/ntiny against its counts. */
+START_TEST(test_mask_threads)
+{
+	enum { R = 1100, C = 1000 };
+	/* +0, -0, 2^-24 (tiny), -2^-20 (tiny), 2^-14 (6.1e-5: not tiny),
+	 * 1, NaN, -inf */
+	static const uint16_t code[8] = {0x0000, 0x8000, 0x0001, 0x8010,
+					 0x0400, 0x3c00, 0x7e00, 0xfc00};
+	static const bool nonzero[8] = {0, 0, 1, 1, 1, 1, 1, 1},
+			  tiny[8] = {1, 1, 1, 1, 0, 0, 0, 0};
+	char *dir = tu_tmpdir(), *path = tu_path(dir, "t.safetensors");
+	uint16_t *h = malloc((size_t)R * C * sizeof *h);
+	uint8_t *kind = malloc((size_t)R * C);
+	uint64_t rs = 3, zeros = 0, ntiny = 0;
+	for (size_t i = 0; i < (size_t)R * C; i++) {
+		/* half zeros, the rest spread over the other kinds */
+		kind[i] = (uint8_t)(tu_rand_uniform(&rs) < 0.5
+					? tu_rand_u64(&rs) % 2
+					: 2 + tu_rand_u64(&rs) % 6);
+		h[i] = code[kind[i]];
+		zeros += !nonzero[kind[i]];
+		ntiny += tiny[kind[i]];
+	}
+	struct tu_tensor t = {"h", "F16", 2, {R, C}, h,
+			      (size_t)R * C * sizeof *h};
+	tu_write_safetensors(path, &t, 1, NULL);
+	struct mp_model *m;
+	struct mp_error err;
+	ck_assert_int_eq(mp_model_open(path, &m, &err), MP_OK);
+	struct mp_tensor *tm = &m->tensors[0];
+	static const int nthreads[4] = {1, 2, 3, 8};
+	for (int last = 0; last < 2; last++) {
+		tm->output_last = last;
+		for (int ax = 0; ax < 2; ax++)
+			for (int k = 0; k < 4; k++) {
+				struct mp_mask mk;
+				ck_assert_int_eq(
+				    mp_mask_from_tensor_mt(
+					m, tm, ax ? MP_SPARSITY_COLS
+						  : MP_SPARSITY_ROWS,
+					false, nthreads[k], &mk, &err),
+				    MP_OK);
+				ck_assert_uint_eq(mk.nzero, zeros);
+				ck_assert_uint_eq(mk.ntiny, ntiny);
+				/* stored (i, j) is matrix (i, j), or (j, i)
+				 * with the output axis last */
+				uint64_t wrong = 0;
+				for (uint64_t i = 0; i < R; i++)
+					for (uint64_t j = 0; j < C; j++) {
+						uint64_t r = last ? j : i,
+							 c = last ? i : j;
+						wrong += mp_mask_get(
+							     &mk, ax ? c : r,
+							     ax ? r : c) !=
+							 nonzero[kind[i * C + j]];
+					}
+				ck_assert_uint_eq(wrong, 0);
+				mp_mask_done(&mk);
+			}
+	}
+	mp_model_free(m);
+	free(h);
+	free(kind);
+	tu_rmtree(dir);
+	free(path);
+	free(dir);
+}
+END_TEST
+
+/* k-means on 1, 2, 3, 10 and 16 threads: 150 noisy features of 300 bits
+ * around 5 patterns, so the 10 restarts end differently; every result
+ * bit-equal to the one-thread run, whose restarts draw from one
+ * sequence in turn. */
+START_TEST(test_kmeans_threads)
+{
+	struct mp_mask mk;
+	struct mp_error err;
+	uint64_t rs = 21;
+	ck_assert_int_eq(mp_mask_init(&mk, 150, 300, &err), MP_OK);
+	for (uint64_t f = 0; f < 150; f++)
+		for (uint64_t j = 0; j < 300; j++)
+			if (((j / 60 == f % 5) ^ (tu_rand_uniform(&rs) < 0.3)))
+				mp_mask_set(&mk, f, j);
+	uint64_t pts[150];
+	for (int i = 0; i < 150; i++)
+		pts[i] = (uint64_t)i;
+	struct mp_kmeans one, km;
+	ck_assert_int_eq(
+	    mp_kmeans_run_mt(&mk, pts, 150, 6, 9, 10, 1, &one, &err), MP_OK);
+	static const int nthreads[4] = {2, 3, 10, 16};
+	for (int k = 0; k < 4; k++) {
+		ck_assert_int_eq(mp_kmeans_run_mt(&mk, pts, 150, 6, 9, 10,
+						  nthreads[k], &km, &err),
+				 MP_OK);
+		ck_assert_mem_eq(km.label, one.label, 150 * sizeof *km.label);
+		ck_assert_mem_eq(km.size, one.size, 6 * sizeof *km.size);
+		ck_assert_mem_eq(km.centre, one.centre,
+				 6 * 300 * sizeof *km.centre);
+		ck_assert_double_eq(km.inertia, one.inertia);
+		ck_assert_double_eq(km.within, one.within);
+		ck_assert_double_eq(km.between, one.between);
+		ck_assert_int_eq(km.iterations, one.iterations);
+		mp_kmeans_done(&km);
+	}
+	mp_kmeans_done(&one);
+	/* skipping n numbers is n draws */
+	struct mp_rng a, b;
+	mp_rng_init(&a, 5);
+	mp_rng_init(&b, 5);
+	for (int i = 0; i < 37; i++)
+		mp_rng_next(&a);
+	mp_rng_skip(&b, 37);
+	ck_assert_uint_eq(mp_rng_next(&a), mp_rng_next(&b));
+	mp_mask_done(&mk);
+}
+END_TEST
+
 Suite *suite_sparsity(void)
 {
 	Suite *s = suite_create("sparsity");
@@ -492,6 +613,8 @@ Suite *suite_sparsity(void)
 	tcase_add_test(tc, test_patterns);
 	tcase_add_test(tc, test_mask_from_file);
 	tcase_add_test(tc, test_mask_f16_table);
+	tcase_add_test(tc, test_mask_threads);
+	tcase_add_test(tc, test_kmeans_threads);
 	tcase_add_loop_test(tc, test_mask_rows_across_blocks, 0, 3);
 	suite_add_tcase(s, tc);
 	return s;

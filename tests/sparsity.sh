@@ -169,6 +169,18 @@ PY
 grep -q '^  within  *[0-9.]* +- [0-9.]*$' "$T/multi.txt" || fail "multi text: $(cat "$T/multi.txt")"
 ok "multi: three executions, mean and std"
 
+# the thread count changes nothing (k-means restarts and masks on threads)
+for th in 1 3 8; do
+	"$MP_BIN" sparsity multi "$T/one.safetensors" --n-executions 3 --n-features 16 \
+		--n-clusters 3 --json --threads $th > "$T/multi.$th.json" || fail "multi --threads $th exit"
+	"$MP_BIN" sparsity profile --json --threads $th "$M" > "$T/p.$th.json" || fail "profile --threads $th exit"
+done
+cmp -s "$T/multi.1.json" "$T/multi.3.json" && cmp -s "$T/multi.1.json" "$T/multi.8.json" ||
+	fail "multi: output depends on --threads"
+cmp -s "$T/p.1.json" "$T/p.3.json" && cmp -s "$T/p.1.json" "$T/p.8.json" ||
+	fail "profile: output depends on --threads"
+ok "multi and profile: the same on 1, 3 and 8 threads"
+
 # --- bad input -------------------------------------------------------------
 expect_error "1-D tensor" 1 "tensor bias has 1 dimension" sparsity hamming "$M" --tensor bias
 expect_error "all zero" 1 "tensor zero: every weight is zero" sparsity hamming "$M" --tensor zero --n-features 4 --n-clusters 2

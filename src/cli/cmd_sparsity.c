@@ -17,11 +17,11 @@ static const char usage_text[] =
 	"usage: modelprint sparsity hamming FILE [--tensor NAME]\n"
 	"                  [--axis rows|cols] [--feature-idx I]\n"
 	"                  [--n-features N] [--n-clusters K] [--seed S]\n"
-	"                  [--n-init R] [--json]\n"
+	"                  [--n-init R] [--threads N] [--json]\n"
 	"       modelprint sparsity multi FILE --n-executions E\n"
 	"                  [--output-json OUT] [same options as hamming,\n"
 	"                  without --feature-idx]\n"
-	"       modelprint sparsity profile MODEL [--json]\n"
+	"       modelprint sparsity profile MODEL [--threads N] [--json]\n"
 	"\n"
 	"hamming: the mask of non-zero weights of a matrix, the N features\n"
 	"nearest to one feature by Hamming distance, and k-means over them.\n"
@@ -38,6 +38,7 @@ static const char usage_text[] =
 	"  --n-init R         k-means restarts (default 10)\n"
 	"  --n-executions E   multi: random features to analyse (default 10)\n"
 	"  --output-json OUT  multi: write the JSON to OUT\n"
+	"  --threads N        worker threads (default 0: all CPUs)\n"
 	"  --json             print JSON instead of text\n"
 	"  -h, --help         this text\n";
 
@@ -45,7 +46,7 @@ struct sp_opts {
 	const char *file, *tensor, *out;
 	enum mp_sparsity_axis axis;
 	long feature; /* -1: drawn */
-	long nfeat, nclus, seed, ninit, nexec;
+	long nfeat, nclus, seed, ninit, nexec, threads;
 	bool json;
 };
 
@@ -68,6 +69,7 @@ static int parse(int argc, char **argv, const char *sub, struct sp_opts *o)
 		{"n-init", required_argument, NULL, 'i'},
 		{"n-executions", required_argument, NULL, 'e'},
 		{"output-json", required_argument, NULL, 'o'},
+		{"threads", required_argument, NULL, 'T'},
 		{"json", no_argument, NULL, 'j'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}};
@@ -99,11 +101,12 @@ static int parse(int argc, char **argv, const char *sub, struct sp_opts *o)
 		case 'i': num = &o->ninit; max = 1000; name = "--n-init"; break;
 		case 'e': num = &o->nexec; max = 100000; name = "--n-executions"; break;
 		case 'o': o->out = optarg; name = "--output-json"; break;
+		case 'T': num = &o->threads; max = 1024; name = "--threads"; break;
 		case 'j': o->json = true; break;
 		case 'h': fputs(usage_text, stdout); return -1;
 		default: return cli_bad_option("sparsity", argv, opts);
 		}
-		if (profile && name)
+		if (profile && name && c != 'T')
 			return cli_usage_error("sparsity", "%s is not an option "
 							   "of 'sparsity profile'",
 					       name);
@@ -115,7 +118,7 @@ static int parse(int argc, char **argv, const char *sub, struct sp_opts *o)
 			return cli_usage_error("sparsity", "--feature-idx is not "
 							   "an option of "
 							   "'sparsity multi'");
-		long lo = (c == 'f' || c == 's') ? 0 : c == 'k' ? 2 : 1;
+		long lo = (c == 'f' || c == 's' || c == 'T') ? 0 : c == 'k' ? 2 : 1;
 		if (num && !cli_parse_int(optarg, lo, max, num))
 			return cli_usage_error("sparsity", "%s takes an integer "
 							   "from %ld, not '%s'",
@@ -201,8 +204,9 @@ static mp_status analyse(const struct mp_mask *mk, const struct sp_opts *o,
 		return mp_error_set(err, MP_ENOMEM, "out of memory");
 	mp_status st = mp_mask_nearest(mk, r->feature, n, r->idx, r->dist, err);
 	if (st == MP_OK)
-		st = mp_kmeans_run(mk, r->idx, n, (size_t)o->nclus, kseed,
-				   (int)o->ninit, &r->km, err);
+		st = mp_kmeans_run_mt(mk, r->idx, n, (size_t)o->nclus, kseed,
+				      (int)o->ninit, (int)o->threads, &r->km,
+				      err);
 	return st;
 }
 
@@ -215,8 +219,8 @@ static int load(const struct sp_opts *o, struct mp_model **mout,
 	if (mp_model_open(o->file, mout, &err) != MP_OK)
 		return cli_fail(&err);
 	const struct mp_tensor *t = pick(*mout, o);
-	if (!t || mp_mask_from_tensor(*mout, t, o->axis, false, mk, &err) !=
-		      MP_OK) {
+	if (!t || mp_mask_from_tensor_mt(*mout, t, o->axis, false,
+					 (int)o->threads, mk, &err) != MP_OK) {
 		if (t)
 			cli_fail(&err);
 		mp_model_free(*mout);
@@ -529,8 +533,8 @@ static int profile(const struct sp_opts *o)
 		bool mat = mp_sparsity_is_matrix(t);
 		struct mp_mask mk;
 		struct mp_prune_profile p;
-		if (mp_mask_from_tensor(m, t, MP_SPARSITY_ROWS, true, &mk,
-					&err) != MP_OK ||
+		if (mp_mask_from_tensor_mt(m, t, MP_SPARSITY_ROWS, true,
+					   (int)o->threads, &mk, &err) != MP_OK ||
 		    (mat && mp_prune_detect(&mk, &p, &err) != MP_OK)) {
 			mp_mask_done(&mk);
 			rc = cli_fail(&err);
