@@ -157,6 +157,42 @@ struct fill {
 	struct mp_error err;
 };
 
+/* The mask word of 64 little-endian 2-byte values at p by the sign rule
+ * with limit lim (>= 1), adding the tiny ones to *tiny. Four values to a
+ * uint64_t on a little-endian machine: with m = lane & 0x7fff, bit 15 of
+ * m + 0x7fff is m != 0 and bit 15 of m + 0x8000 - lim is m >= lim; a
+ * multiply gathers the four bits 15 to one nibble (no two partial
+ * products meet below bit 52). */
+static uint64_t word64(const uint8_t *p, unsigned lim, uint64_t *tiny)
+{
+	uint64_t w = 0;
+	unsigned big = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	const uint64_t mag = UINT64_C(0x7fff7fff7fff7fff),
+		       top = UINT64_C(0x8000800080008000),
+		       nz = UINT64_C(0x7fff7fff7fff7fff),
+		       ge = UINT64_C(0x0001000100010001) * (0x8000 - lim),
+		       gather = (UINT64_C(1) << 48) | (UINT64_C(1) << 33) |
+				(UINT64_C(1) << 18) | (UINT64_C(1) << 3);
+	for (unsigned k = 0; k < 16; k++) {
+		uint64_t v;
+		memcpy(&v, p + 8 * k, 8);
+		v &= mag;
+		uint64_t on = (((v + nz) & top) >> 15) * gather >> 48;
+		w |= (on & 0xf) << (4 * k);
+		big += (unsigned)__builtin_popcountll((v + ge) & top);
+	}
+#else
+	for (unsigned k = 0; k < 64; k++) {
+		unsigned m = (p[2 * k] | (unsigned)p[2 * k + 1] << 8) & 0x7fff;
+		w |= (uint64_t)(m != 0) << k;
+		big += m >= lim;
+	}
+#endif
+	*tiny += 64 - big;
+	return w;
+}
+
 /* n 2-byte values b of stored row sr, columns from sc, into the mask by
  * the sign rule, 64 at a time where they fill a word. */
 static void fast_fill(struct fill *f, const uint8_t *b, size_t n,
@@ -173,18 +209,9 @@ static void fast_fill(struct fill *f, const uint8_t *b, size_t n,
 		tiny += mag < lim;
 	}
 	for (; i + 64 <= n; i += 64, sc += 64) {
-		const uint8_t *p = b + 2 * i;
-		uint64_t w = 0;
-		unsigned tw = 0;
-		for (unsigned k = 0; k < 64; k++) {
-			unsigned mag =
-			    (p[2 * k] | (unsigned)p[2 * k + 1] << 8) & 0x7fff;
-			w |= (uint64_t)(mag != 0) << k;
-			tw += mag < lim;
-		}
+		uint64_t w = word64(b + 2 * i, lim, &tiny);
 		row[sc / 64] = w;
 		nz += (uint64_t)__builtin_popcountll(w);
-		tiny += tw;
 	}
 	for (; i < n; i++, sc++) {
 		unsigned mag = (b[2 * i] | (unsigned)b[2 * i + 1] << 8) & 0x7fff;
