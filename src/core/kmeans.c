@@ -32,6 +32,7 @@ struct work {
 	uint32_t *cnt;	      /* [k * width] members with bit j set */
 	double *csq;	      /* [k] sum over j of cnt_j^2 */
 	double *den;	      /* [k] members (centre = cnt / den); 0: empty */
+	size_t *cpt;	      /* [k] the point a centre is, or SIZE_MAX */
 	double *d2;	      /* [n] work: squared distances */
 };
 
@@ -47,6 +48,9 @@ static double dist2(const struct work *w, size_t p, size_t c)
 	double m = w->den[c], nx = (double)(s1 - s0);
 	if (m == 0)
 		return nx;
+	if (w->cpt[c] != SIZE_MAX) /* a point: the Hamming distance */
+		return (double)mp_mask_hamming(w->mk, w->pts[p],
+					       w->pts[w->cpt[c]]);
 	uint64_t t0 = 0, t1 = 0, t2 = 0, t3 = 0;
 	size_t n = s1 - s0, i = 0;
 	for (; i + 4 <= n; i += 4) {
@@ -82,6 +86,7 @@ static void centre_from_point(struct work *w, size_t c, size_t p)
 		cc[w->pl->bit[i]] = 1;
 	}
 	w->den[c] = 1;
+	w->cpt[c] = p;
 	set_norm(w, c);
 }
 
@@ -161,6 +166,7 @@ static void means(struct work *w)
 		for (uint64_t j = 0; j < w->width; j++)
 			cc[j] = m > 0 ? ct[j] / m : 0;
 		w->den[c] = m;
+		w->cpt[c] = SIZE_MAX;
 		set_norm(w, c);
 	}
 }
@@ -292,6 +298,7 @@ static void work_free(struct work *w)
 	free(w->cnt);
 	free(w->csq);
 	free(w->den);
+	free(w->cpt);
 	free(w->d2);
 }
 
@@ -303,13 +310,14 @@ static void *restarts(void *arg)
 	uint64_t width = pl->mk->width;
 	struct work *w = &j->w;
 	*w = (struct work){pl->mk, pl->pts, pl, n, k, width, NULL, NULL,
-			   NULL, NULL, NULL, NULL, NULL};
+			   NULL, NULL, NULL, NULL, NULL, NULL};
 	w->label = calloc(n, sizeof *w->label);
 	w->size = calloc(k, sizeof *w->size);
 	w->centre = calloc(k * width + 1, sizeof *w->centre);
 	w->cnt = calloc(k * width + 1, sizeof *w->cnt);
 	w->csq = calloc(k, sizeof *w->csq);
 	w->den = calloc(k, sizeof *w->den);
+	w->cpt = calloc(k, sizeof *w->cpt);
 	w->d2 = calloc(n, sizeof *w->d2);
 	struct mp_kmeans *o = &j->best;
 	o->label = calloc(n, sizeof *o->label);
@@ -317,7 +325,7 @@ static void *restarts(void *arg)
 	o->centre = calloc(k * width + 1, sizeof *o->centre);
 	j->best_run = -1;
 	if (!w->label || !w->size || !w->centre || !w->cnt ||
-	    !w->csq || !w->den || !w->d2 ||
+	    !w->csq || !w->den || !w->cpt || !w->d2 ||
 	    !o->label || !o->size || !o->centre) {
 		j->nomem = true;
 		return NULL;
