@@ -14,16 +14,23 @@ best() { # best wall seconds of $runs runs of "$@"; sets BEST and RSS_KB (peak)
 	done
 }
 
-median() { # median wall seconds of $runs runs of "$@"; sets MEDIAN and RSS_KB (peak)
+median() { # median wall and CPU (user + sys) seconds of $runs runs of "$@"; sets MEDIAN, MEDIAN_CPU and RSS_KB (peak)
 	RSS_KB=0
 	: > "$dir/times"
+	: > "$dir/cpus"
 	i=0
 	while [ $i -lt "$runs" ]; do
-		/usr/bin/time -f '%e %M' -o "$dir/time.out" "$@" >/dev/null
-		read -r t m < "$dir/time.out"
+		/usr/bin/time -f '%e %U %S %M' -o "$dir/time.out" "$@" >/dev/null
+		read -r t u s m < "$dir/time.out"
 		echo "$t" >> "$dir/times"
+		awk "BEGIN{print $u + $s}" >> "$dir/cpus"
 		[ "$m" -gt "$RSS_KB" ] && RSS_KB=$m
 		i=$((i + 1))
 	done
-	MEDIAN=$(sort -n "$dir/times" | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}')
+	MEDIAN=$(median_of "$dir/times")
+	MEDIAN_CPU=$(median_of "$dir/cpus")
+}
+
+median_of() { # FILE: the median of its numbers, one a line
+	sort -n "$1" | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'
 }
