@@ -33,35 +33,29 @@ struct work {
 	double *csq;	      /* [k] sum over j of cnt_j^2 */
 	double *den;	      /* [k] members (centre = cnt / den); 0: empty */
 	size_t *cpt;	      /* [k] the point a centre is, or SIZE_MAX */
+	unsigned nb;	      /* bits of the largest count (of n) */
+	uint64_t *plane;      /* [k * nb * words] cnt as bit planes */
 	double *d2;	      /* [n] work: squared distances */
 };
 
 /* ||x_p - centre c||^2 with centre c = cnt / m (m members):
  * (sum_j cnt_j^2 + |x_p| m^2 - 2 m sum over the set bits j of x_p of
- * cnt_j) / m^2, the numerator in integers (exact in a double below
+ * cnt_j) / m^2, that sum by popcounts over the bit planes of cnt, the
+ * numerator in integers (exact in a double below
  * 2^53), so the distance is the same however it is summed. */
 static double dist2(const struct work *w, size_t p, size_t c)
 {
 	size_t s0 = w->pl->start[p], s1 = w->pl->start[p + 1];
-	const uint32_t *b = w->pl->bit + s0;
-	const uint32_t *cc = w->cnt + c * w->width;
 	double m = w->den[c], nx = (double)(s1 - s0);
 	if (m == 0)
 		return nx;
 	if (w->cpt[c] != SIZE_MAX) /* a point: the Hamming distance */
 		return (double)mp_mask_hamming(w->mk, w->pts[p],
 					       w->pts[w->cpt[c]]);
-	uint64_t t0 = 0, t1 = 0, t2 = 0, t3 = 0;
-	size_t n = s1 - s0, i = 0;
-	for (; i + 4 <= n; i += 4) {
-		t0 += cc[b[i]];
-		t1 += cc[b[i + 1]];
-		t2 += cc[b[i + 2]];
-		t3 += cc[b[i + 3]];
-	}
-	for (; i < n; i++)
-		t0 += cc[b[i]];
-	double t = (double)(t0 + t1 + t2 + t3);
+	uint64_t words = w->mk->words;
+	double t = (double)mp_bits_dot_planes(
+	    w->mk->bits + w->pts[p] * words, w->plane + c * w->nb * words,
+	    w->nb, words);
 	double num = w->csq[c] + nx * m * m - 2 * m * t;
 	return num > 0 ? num / (m * m) : 0;
 }
@@ -168,6 +162,13 @@ static void means(struct work *w)
 		w->den[c] = m;
 		w->cpt[c] = SIZE_MAX;
 		set_norm(w, c);
+		uint64_t words = w->mk->words;
+		uint64_t *pl = w->plane + c * w->nb * words;
+		memset(pl, 0, w->nb * words * sizeof *pl);
+		for (uint64_t j = 0; j < w->width; j++)
+			for (uint32_t v = ct[j], b = 0; v; v >>= 1, b++)
+				pl[b * words + j / 64] |= (uint64_t)(v & 1)
+							  << (j % 64);
 	}
 }
 
@@ -299,6 +300,7 @@ static void work_free(struct work *w)
 	free(w->csq);
 	free(w->den);
 	free(w->cpt);
+	free(w->plane);
 	free(w->d2);
 }
 
@@ -309,8 +311,8 @@ static void *restarts(void *arg)
 	size_t n = pl->n, k = j->k;
 	uint64_t width = pl->mk->width;
 	struct work *w = &j->w;
-	*w = (struct work){pl->mk, pl->pts, pl, n, k, width, NULL, NULL,
-			   NULL, NULL, NULL, NULL, NULL, NULL};
+	*w = (struct work){.mk = pl->mk, .pts = pl->pts, .pl = pl, .n = n,
+			   .k = k, .width = width};
 	w->label = calloc(n, sizeof *w->label);
 	w->size = calloc(k, sizeof *w->size);
 	w->centre = calloc(k * width + 1, sizeof *w->centre);
@@ -318,6 +320,8 @@ static void *restarts(void *arg)
 	w->csq = calloc(k, sizeof *w->csq);
 	w->den = calloc(k, sizeof *w->den);
 	w->cpt = calloc(k, sizeof *w->cpt);
+	w->nb = (unsigned)(64 - __builtin_clzll((unsigned long long)n));
+	w->plane = calloc(k * w->nb * pl->mk->words + 1, sizeof *w->plane);
 	w->d2 = calloc(n, sizeof *w->d2);
 	struct mp_kmeans *o = &j->best;
 	o->label = calloc(n, sizeof *o->label);
@@ -325,7 +329,7 @@ static void *restarts(void *arg)
 	o->centre = calloc(k * width + 1, sizeof *o->centre);
 	j->best_run = -1;
 	if (!w->label || !w->size || !w->centre || !w->cnt ||
-	    !w->csq || !w->den || !w->cpt || !w->d2 ||
+	    !w->csq || !w->den || !w->cpt || !w->plane || !w->d2 ||
 	    !o->label || !o->size || !o->centre) {
 		j->nomem = true;
 		return NULL;

@@ -444,6 +444,23 @@ static uint64_t count_words(const uint64_t *x, const uint64_t *y,
 	return d;
 }
 
+#if defined(__x86_64__) && defined(__linux__) && defined(__GNUC__)
+__attribute__((target_clones("popcnt", "default")))
+#endif
+uint64_t mp_bits_dot_planes(const uint64_t *x, const uint64_t *planes,
+			    unsigned nb, uint64_t n)
+{
+	uint64_t t = 0;
+	for (unsigned b = 0; b < nb; b++) {
+		const uint64_t *p = planes + b * n;
+		uint64_t d = 0;
+		for (uint64_t w = 0; w < n; w++)
+			d += (uint64_t)__builtin_popcountll(x[w] & p[w]);
+		t += d << b;
+	}
+	return t;
+}
+
 uint64_t mp_mask_hamming(const struct mp_mask *mk, uint64_t a, uint64_t b)
 {
 	return count_words(mk->bits + a * mk->words, mk->bits + b * mk->words,

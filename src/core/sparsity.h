@@ -71,6 +71,12 @@ uint64_t mp_mask_hamming(const struct mp_mask *mk, uint64_t a, uint64_t b);
 /* Set bits of feature f. */
 uint64_t mp_mask_count(const struct mp_mask *mk, uint64_t f);
 
+/* sum over j of x_j * c_j for the n-word bit vector x and the counts c
+ * given as nb bit planes of n words each (bit j of plane b is bit b of
+ * c_j): sum over b of 2^b popcount(x & plane b). */
+uint64_t mp_bits_dot_planes(const uint64_t *x, const uint64_t *planes,
+			    unsigned nb, uint64_t n);
+
 /* The n features nearest to f by Hamming distance, f itself left out,
  * into idx[0..n) and dist[0..n), nearest first, ties by lower index.
  * MP_EINVAL when n is 0 or more than nfeat - 1. */
