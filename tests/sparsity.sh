@@ -180,7 +180,7 @@ expect_error "several matrices" 1 "holds 6 matrices: give --tensor NAME" sparsit
 expect_error "feature out of range" 1 "--feature-idx 64, but it has 64 features" sparsity hamming "$M" --tensor two --n-features 8 --feature-idx 64
 expect_error "empty matrix" 1 "tensor empty is empty" sparsity hamming "$M" --tensor empty
 expect_error "bad axis" 2 "--axis takes rows or cols" sparsity hamming "$M" --axis diagonal
-expect_error "bad subcommand" 2 "unknown subcommand 'report'" sparsity report "$M"
+expect_error "bad subcommand" 2 "unknown subcommand 'cluster'" sparsity cluster "$M"
 expect_error "profile option" 2 "--tensor is not an option of 'sparsity profile'" sparsity profile "$M" --tensor two
 expect_error "missing file" 1 "nothere" sparsity profile "$T/nothere"
 expect_error "one cluster" 2 "--n-clusters takes an integer from 2" sparsity hamming "$M" --n-clusters 1
