@@ -54,11 +54,12 @@ void mp_spr_parse_name(const char *name, char *method, size_t mlen,
 	size_t at;
 	if (!find_proj(b, proj, plen, &at))
 		return;
-	/* the first word of the base name, when the projection is not it */
+	/* the first word of the base name, when '_' ends it and the
+	 * projection is not it */
 	size_t w = 0;
 	while (word_char(b[w]))
 		w++;
-	if (at > 0 && w > 0 && w < at) {
+	if (at > 0 && w > 0 && w < at && b[w] == '_') {
 		snprintf(method, mlen, "%.*s", (int)w, b);
 		return;
 	}

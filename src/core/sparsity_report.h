@@ -35,7 +35,8 @@ struct mp_spr {
  * are "FILE=METHOD/PROJ" (FILE the base name or the path as listed);
  * without one, method and projection come from the file's base name
  * ("wanda_down_proj.json": the projection is the word ending in "_proj",
- * the method the word before it) or else from the JSON's matrix path
+ * the method the first word of the name when '_' ends it and it is not
+ * the projection) or else from the JSON's matrix path
  * (".../wanda/layer1-mlp.down_proj.pt": the projection from its base name,
  * the method the directory holding it). Errors name the file: unreadable,
  * not JSON, or not a multi result (no "aggregate" object of numbers); a
