@@ -125,6 +125,10 @@ static int run(const char *dir, const char *const *labels, size_t nl,
 	char ip[320], im[320];
 	mp_spr_insight(gp, np, "projection", ip, sizeof ip);
 	mp_spr_insight(gm, nm, "method", im, sizeof im);
+	for (size_t i = 0; i < r.nskip; i++)
+		fprintf(stderr, "modelprint: note: %s: not a .json file, "
+				"skipped\n",
+			cli_esc(r.skip[i]));
 	if (json) {
 		mp_json *doc = mp_json_object();
 		mp_json_add_str(doc, "results_dir", dir);
@@ -138,10 +142,6 @@ static int run(const char *dir, const char *const *labels, size_t nl,
 		cli_print_json(doc);
 		mp_json_free(doc);
 	} else {
-		for (size_t i = 0; i < r.nskip; i++)
-			fprintf(stderr, "modelprint: note: %s: not a .json "
-					"file, skipped\n",
-				cli_esc(r.skip[i]));
 		printf("%s: %zu matrices\n", cli_esc(dir), r.n);
 		table(&r);
 		groups_text("projection", gp, np, ip);
@@ -176,6 +176,12 @@ int cli_sparsity_report(int argc, char **argv)
 				return cli_usage_error("sparsity",
 						       "more than %d --label",
 						       MAX_LABELS);
+			if (!mp_spr_label_ok(optarg))
+				return cli_usage_error(
+				    "sparsity", "--label '%s': give "
+						"FILE=METHOD/PROJ (e.g. "
+						"a.json=wanda/down_proj)",
+				    optarg);
 			labels[nl++] = optarg;
 			break;
 		case 'j': json = true; break;

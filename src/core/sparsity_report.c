@@ -173,19 +173,23 @@ static const char *label_of(const char *path, const char *const *labels,
 	return NULL;
 }
 
+bool mp_spr_label_ok(const char *label)
+{
+	const char *eq = strchr(label, '=');
+	const char *sl = eq ? strchr(eq, '/') : NULL;
+	return eq && eq != label && sl && sl != eq + 1 && sl[1] &&
+	       !strchr(sl + 1, '/') && strlen(label) <= 250;
+}
+
 static mp_status check_labels(const char *const *labels, size_t nl,
 			      struct mp_error *err)
 {
-	for (size_t i = 0; i < nl; i++) {
-		const char *eq = strchr(labels[i], '=');
-		const char *sl = eq ? strchr(eq, '/') : NULL;
-		if (!eq || eq == labels[i] || !sl || sl == eq + 1 || !sl[1] ||
-		    strchr(sl + 1, '/') || strlen(labels[i]) > 250)
+	for (size_t i = 0; i < nl; i++)
+		if (!mp_spr_label_ok(labels[i]))
 			return mp_error_set(err, MP_EINVAL,
 					    "--label '%s': give FILE=METHOD/"
 					    "PROJ (e.g. a.json=wanda/down_proj)",
 					    labels[i]);
-	}
 	return MP_OK;
 }
 

@@ -45,6 +45,10 @@ mp_status mp_spr_load(const char *dir, const char *const *labels, size_t nl,
 		      struct mp_spr *out, struct mp_error *err);
 void mp_spr_done(struct mp_spr *r);
 
+/* True when label has the form FILE=METHOD/PROJ (none of them empty, no
+ * '/' in PROJ, at most 250 bytes). */
+bool mp_spr_label_ok(const char *label);
+
 /* The method and projection named in name (a base name or path) by the
  * rules above, into method/proj (empty when not found). */
 void mp_spr_parse_name(const char *name, char *method, size_t mlen,
