@@ -253,6 +253,26 @@ START_TEST(test_patterns)
 	ck_assert_uint_eq(p.n, 2);
 	ck_assert_uint_eq(p.m, 4);
 	mp_mask_done(&mk);
+	/* 5:16 along columns (M = 16, the largest), 64 x 12 */
+	dense(&mk, 64, 12);
+	for (uint64_t j = 0; j < 12; j++)
+		for (uint64_t g = 0; g < 64; g += 16)
+			clear_some(&mk, &rs, 16, 11, along_col, g << 32 | j);
+	detect(&mk, &p);
+	ck_assert_int_eq(p.pattern, MP_PRUNE_NM_COLS);
+	ck_assert_uint_eq(p.n, 5);
+	ck_assert_uint_eq(p.m, 16);
+	mp_mask_done(&mk);
+	/* 7:16 along rows, 8 x 64 */
+	dense(&mk, 8, 64);
+	for (uint64_t r = 0; r < 8; r++)
+		for (uint64_t g = 0; g < 64; g += 16)
+			clear_some(&mk, &rs, 16, 9, along_row, r << 32 | g);
+	detect(&mk, &p);
+	ck_assert_int_eq(p.pattern, MP_PRUNE_NM_ROWS);
+	ck_assert_uint_eq(p.n, 7);
+	ck_assert_uint_eq(p.m, 16);
+	mp_mask_done(&mk);
 	/* Wanda-like: 100 zeros in each row of 256, anywhere */
 	dense(&mk, 16, 256);
 	for (uint64_t r = 0; r < 16; r++)
