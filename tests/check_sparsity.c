@@ -553,6 +553,33 @@ START_TEST(test_magnitude_by_hand)
 	ck_assert_double_eq(g.min_kept, 2.0 / 2048);
 	ck_assert(g.pruned && !g.magnitude);
 	mp_model_free(m);
+	/* many equal values, in random order: the median of a sorted copy
+	 * (odd and even numbers of survivors) */
+	uint64_t rs = 99;
+	for (int odd = 0; odd < 2; odd++) {
+		static double sorted[MW];
+		size_t ns = 0;
+		for (int i = 0; i < MW; i++) {
+			w[i] = i < 512 + odd ? 0
+					     : (float)(1 + tu_rand_u64(&rs) % 7);
+			if (w[i] != 0)
+				sorted[ns++] = w[i];
+		}
+		for (size_t i = 1; i < ns; i++) /* insertion sort */
+			for (size_t j = i; j > 0 && sorted[j - 1] > sorted[j]; j--) {
+				double x = sorted[j];
+				sorted[j] = sorted[j - 1];
+				sorted[j - 1] = x;
+			}
+		double want = ns % 2 ? sorted[ns / 2]
+				     : (sorted[ns / 2 - 1] + sorted[ns / 2]) / 2;
+		t = write_w(dir, odd ? "e.safetensors" : "d.safetensors", w, 2,
+			    1024, &m);
+		ck_assert_int_eq(mp_magnitude_of(m, t, &g, &err), MP_OK);
+		ck_assert_double_eq(g.median_kept, want);
+		ck_assert_double_eq(g.min_kept, sorted[0]);
+		mp_model_free(m);
+	}
 	/* 4 % zeros: too few to call */
 	for (int i = 0; i < MW; i++)
 		w[i] = i < 81 ? 0 : mag_w(i);

@@ -46,17 +46,53 @@ mp_status mp_sparsity_read(const struct mp_model *m, const struct mp_tensor *t,
 	return MP_OK;
 }
 
-static int cmp_double(const void *a, const void *b)
+/* Reorder x[0..n) so that x[k] is the k-th smallest, none before it
+ * larger and none after it smaller (Hoare's selection, median-of-three
+ * pivots): O(n) on average where sorting the sample would be O(n log n). */
+static void select_kth(double *x, size_t n, size_t k)
 {
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
+	size_t lo = 0, hi = n - 1;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		double a = x[lo], b = x[mid], c = x[hi];
+		double piv = a < b ? (b < c ? b : a < c ? c : a)
+				   : (a < c ? a : b < c ? c : b);
+		size_t i = lo, j = hi;
+		while (i <= j) {
+			while (x[i] < piv)
+				i++;
+			while (x[j] > piv)
+				j--;
+			if (i <= j) {
+				double t = x[i];
+				x[i] = x[j];
+				x[j] = t;
+				i++;
+				if (j == 0)
+					break;
+				j--;
+			}
+		}
+		if (k <= j)
+			hi = j;
+		else if (k >= i)
+			lo = i;
+		else
+			return;
+	}
 }
 
-/* Median of x[0..n), n >= 1 (sorts x). */
+/* Median of x[0..n), n >= 1 (reorders x). */
 static double median(double *x, size_t n)
 {
-	qsort(x, n, sizeof *x, cmp_double);
-	return n % 2 ? x[n / 2] : (x[n / 2 - 1] + x[n / 2]) / 2;
+	select_kth(x, n, n / 2);
+	double m = x[n / 2];
+	if (n % 2)
+		return m;
+	double below = x[0]; /* the largest of x[0..n/2) */
+	for (size_t i = 1; i < n / 2; i++)
+		below = x[i] > below ? x[i] : below;
+	return (below + m) / 2;
 }
 
 mp_status mp_magnitude_of(const struct mp_model *m, const struct mp_tensor *t,
