@@ -206,9 +206,10 @@ void mp_magnitude_model(const struct mp_magnitude *v, size_t n,
 	} else if (o->t_max <= o->t_min * (1 + MP_MAG_TOLERANCE)) {
 		o->verdict = MP_MAG_GLOBAL;
 		snprintf(o->evidence, sizeof o->evidence,
-			 "no surviving |w| below %.4g in any of %zu tensors "
+			 "no surviving |w| below %.4g in any of %zu tensor%s "
 			 "(smallest survivors within %.0f %%); %.1f %% zeros",
-			 o->t_min, o->pruned, 100 * MP_MAG_TOLERANCE, pct);
+			 o->t_min, o->pruned, o->pruned == 1 ? "" : "s",
+			 100 * MP_MAG_TOLERANCE, pct);
 	} else {
 		o->verdict = MP_MAG_PER_TENSOR;
 		snprintf(o->evidence, sizeof o->evidence,
