@@ -208,6 +208,13 @@ static void in_block(uint64_t i, uint64_t *r, uint64_t *j, uint64_t ctx)
 	*j = ctx + i % 128;
 }
 
+/* the last block of 16 rows x 44 columns starting at column ctx */
+static void in_last(uint64_t i, uint64_t *r, uint64_t *j, uint64_t ctx)
+{
+	*r = i / 44;
+	*j = ctx + i % 44;
+}
+
 static void detect(const struct mp_mask *mk, struct mp_prune_profile *p)
 {
 	struct mp_error err;
@@ -290,6 +297,26 @@ START_TEST(test_patterns)
 	ck_assert_int_eq(p.pattern, MP_PRUNE_PER_BLOCK);
 	ck_assert_uint_eq(p.count, 1000);
 	ck_assert_uint_lt(p.row_zero_min, p.row_zero_max);
+	mp_mask_done(&mk);
+	/* SparseGPT-like on 16 x 300 (2 blocks of 128, then 44 columns):
+	 * 1000 zeros per block, 344 (= 1000 * 44 / 128 rounded) in the last */
+	dense(&mk, 16, 300);
+	clear_some(&mk, &rs, 16 * 128, 1000, in_block, 0);
+	clear_some(&mk, &rs, 16 * 128, 1000, in_block, 128);
+	clear_some(&mk, &rs, 16 * 44, 344, in_last, 256);
+	detect(&mk, &p);
+	ck_assert_int_eq(p.pattern, MP_PRUNE_PER_BLOCK);
+	ck_assert_str_eq(p.evidence, "every block of 128 columns has exactly "
+				     "1000 zeros (of 2048); the last 44 "
+				     "columns 344");
+	mp_mask_done(&mk);
+	/* the same with 300 in the last block: not the same share */
+	dense(&mk, 16, 300);
+	clear_some(&mk, &rs, 16 * 128, 1000, in_block, 0);
+	clear_some(&mk, &rs, 16 * 128, 1000, in_block, 128);
+	clear_some(&mk, &rs, 16 * 44, 300, in_last, 256);
+	detect(&mk, &p);
+	ck_assert_int_eq(p.pattern, MP_PRUNE_NONE);
 	mp_mask_done(&mk);
 	/* rows 3 and 7 removed */
 	dense(&mk, 10, 20);

@@ -124,7 +124,8 @@ enum mp_prune_pattern {
 	MP_PRUNE_NM_ROWS,	/* N:M along each row (groups of M columns) */
 	MP_PRUNE_NM_COLS,	/* N:M along each column (groups of M rows) */
 	MP_PRUNE_PER_ROW,	/* the same zero count in every row */
-	MP_PRUNE_PER_BLOCK,	/* the same per block of 128 columns */
+	MP_PRUNE_PER_BLOCK,	/* the same per block of 128 columns (a last,
+				 * narrower block the same share) */
 };
 
 #define MP_PRUNE_BLOCK 128
