@@ -4,6 +4,7 @@
 #include "check_suites.h"
 #include "model.h"
 #include "sparsity.h"
+#include "sparsity_report.h"
 #include "testutil.h"
 
 #include <math.h>
@@ -207,6 +208,13 @@ static void in_block(uint64_t i, uint64_t *r, uint64_t *j, uint64_t ctx)
 	*j = ctx + i % 128;
 }
 
+/* the last block of 16 rows x 44 columns starting at column ctx */
+static void in_last(uint64_t i, uint64_t *r, uint64_t *j, uint64_t ctx)
+{
+	*r = i / 44;
+	*j = ctx + i % 44;
+}
+
 static void detect(const struct mp_mask *mk, struct mp_prune_profile *p)
 {
 	struct mp_error err;
@@ -252,6 +260,26 @@ START_TEST(test_patterns)
 	ck_assert_uint_eq(p.n, 2);
 	ck_assert_uint_eq(p.m, 4);
 	mp_mask_done(&mk);
+	/* 5:16 along columns (M = 16, the largest), 64 x 12 */
+	dense(&mk, 64, 12);
+	for (uint64_t j = 0; j < 12; j++)
+		for (uint64_t g = 0; g < 64; g += 16)
+			clear_some(&mk, &rs, 16, 11, along_col, g << 32 | j);
+	detect(&mk, &p);
+	ck_assert_int_eq(p.pattern, MP_PRUNE_NM_COLS);
+	ck_assert_uint_eq(p.n, 5);
+	ck_assert_uint_eq(p.m, 16);
+	mp_mask_done(&mk);
+	/* 7:16 along rows, 8 x 64 */
+	dense(&mk, 8, 64);
+	for (uint64_t r = 0; r < 8; r++)
+		for (uint64_t g = 0; g < 64; g += 16)
+			clear_some(&mk, &rs, 16, 9, along_row, r << 32 | g);
+	detect(&mk, &p);
+	ck_assert_int_eq(p.pattern, MP_PRUNE_NM_ROWS);
+	ck_assert_uint_eq(p.n, 7);
+	ck_assert_uint_eq(p.m, 16);
+	mp_mask_done(&mk);
 	/* Wanda-like: 100 zeros in each row of 256, anywhere */
 	dense(&mk, 16, 256);
 	for (uint64_t r = 0; r < 16; r++)
@@ -269,6 +297,26 @@ START_TEST(test_patterns)
 	ck_assert_int_eq(p.pattern, MP_PRUNE_PER_BLOCK);
 	ck_assert_uint_eq(p.count, 1000);
 	ck_assert_uint_lt(p.row_zero_min, p.row_zero_max);
+	mp_mask_done(&mk);
+	/* SparseGPT-like on 16 x 300 (2 blocks of 128, then 44 columns):
+	 * 1000 zeros per block, 344 (= 1000 * 44 / 128 rounded) in the last */
+	dense(&mk, 16, 300);
+	clear_some(&mk, &rs, 16 * 128, 1000, in_block, 0);
+	clear_some(&mk, &rs, 16 * 128, 1000, in_block, 128);
+	clear_some(&mk, &rs, 16 * 44, 344, in_last, 256);
+	detect(&mk, &p);
+	ck_assert_int_eq(p.pattern, MP_PRUNE_PER_BLOCK);
+	ck_assert_str_eq(p.evidence, "every block of 128 columns has exactly "
+				     "1000 zeros (of 2048); the last 44 "
+				     "columns 344");
+	mp_mask_done(&mk);
+	/* the same with 300 in the last block: not the same share */
+	dense(&mk, 16, 300);
+	clear_some(&mk, &rs, 16 * 128, 1000, in_block, 0);
+	clear_some(&mk, &rs, 16 * 128, 1000, in_block, 128);
+	clear_some(&mk, &rs, 16 * 44, 300, in_last, 256);
+	detect(&mk, &p);
+	ck_assert_int_eq(p.pattern, MP_PRUNE_NONE);
 	mp_mask_done(&mk);
 	/* rows 3 and 7 removed */
 	dense(&mk, 10, 20);
@@ -480,6 +528,238 @@ START_TEST(test_mask_rows_across_blocks)
 }
 END_TEST
 
+/* 2 x 1024 weights w[i] = +-(i + 1) / 2048 (exact in F32), pruned as
+ * zero[i] says, written and opened; the model in *m, the tensor "w". */
+enum { MW = 2048 };
+static float mag_w(int i)
+{
+	return (float)((i % 2 ? -1 : 1) * (i + 1)) / 2048.0f;
+}
+static const struct mp_tensor *write_w(const char *dir, const char *name,
+				       const float *w, uint64_t r, uint64_t c,
+				       struct mp_model **m)
+{
+	char *path = tu_path(dir, name);
+	struct tu_tensor t = {"w", "F32", 2, {r, c}, w, MW * sizeof *w};
+	tu_write_safetensors(path, &t, 1, NULL);
+	struct mp_error err;
+	ck_assert_int_eq(mp_model_open(path, m, &err), MP_OK);
+	free(path);
+	return mp_model_find(*m, "w");
+}
+
+START_TEST(test_magnitude_by_hand)
+{
+	char *dir = tu_tmpdir();
+	static float w[MW];
+	struct mp_model *m;
+	struct mp_magnitude g;
+	struct mp_error err;
+	/* magnitude: i < 512 zero; survivors (513..2048) / 2048, 1536 of
+	 * them: min 513/2048, median (1280 + 1281) / 2 / 2048 */
+	for (int i = 0; i < MW; i++)
+		w[i] = i < 512 ? 0 : mag_w(i);
+	const struct mp_tensor *t = write_w(dir, "a.safetensors", w, 2, 1024, &m);
+	ck_assert_int_eq(mp_magnitude_of(m, t, &g, &err), MP_OK);
+	ck_assert_uint_eq(g.zeros, 512);
+	ck_assert_uint_eq(g.kept, 1536);
+	ck_assert(g.pruned && g.magnitude);
+	ck_assert_double_eq(g.min_kept, 513.0 / 2048);
+	ck_assert_double_eq(g.median_kept, 1280.5 / 2048);
+	ck_assert_double_eq_tol(g.ratio, 513 / 1280.5, 1e-15);
+	ck_assert_str_eq(g.evidence, "smallest surviving |w| 0.2505 is 0.401 "
+				     "x the median 0.6252 (>= 0.05): a "
+				     "magnitude threshold");
+	mp_model_free(m);
+	/* the same share of zeros at every 4th weight: 2/2048 survives */
+	for (int i = 0; i < MW; i++)
+		w[i] = i % 4 == 0 ? 0 : mag_w(i);
+	t = write_w(dir, "b.safetensors", w, 2, 1024, &m);
+	ck_assert_int_eq(mp_magnitude_of(m, t, &g, &err), MP_OK);
+	ck_assert_uint_eq(g.zeros, 512);
+	ck_assert_double_eq(g.min_kept, 2.0 / 2048);
+	ck_assert(g.pruned && !g.magnitude);
+	mp_model_free(m);
+	/* many equal values, in random order: the median of a sorted copy
+	 * (odd and even numbers of survivors) */
+	uint64_t rs = 99;
+	for (int odd = 0; odd < 2; odd++) {
+		static double sorted[MW];
+		size_t ns = 0;
+		for (int i = 0; i < MW; i++) {
+			w[i] = i < 512 + odd ? 0
+					     : (float)(1 + tu_rand_u64(&rs) % 7);
+			if (w[i] != 0)
+				sorted[ns++] = w[i];
+		}
+		for (size_t i = 1; i < ns; i++) /* insertion sort */
+			for (size_t j = i; j > 0 && sorted[j - 1] > sorted[j]; j--) {
+				double x = sorted[j];
+				sorted[j] = sorted[j - 1];
+				sorted[j - 1] = x;
+			}
+		double want = ns % 2 ? sorted[ns / 2]
+				     : (sorted[ns / 2 - 1] + sorted[ns / 2]) / 2;
+		t = write_w(dir, odd ? "e.safetensors" : "d.safetensors", w, 2,
+			    1024, &m);
+		ck_assert_int_eq(mp_magnitude_of(m, t, &g, &err), MP_OK);
+		ck_assert_double_eq(g.median_kept, want);
+		ck_assert_double_eq(g.min_kept, sorted[0]);
+		mp_model_free(m);
+	}
+	/* 4 % zeros: too few to call */
+	for (int i = 0; i < MW; i++)
+		w[i] = i < 81 ? 0 : mag_w(i);
+	t = write_w(dir, "c.safetensors", w, 2, 1024, &m);
+	ck_assert_int_eq(mp_magnitude_of(m, t, &g, &err), MP_OK);
+	ck_assert(!g.pruned && !g.magnitude);
+	mp_model_free(m);
+	tu_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
+START_TEST(test_magnitude_model)
+{
+	struct mp_magnitude v[4] = {{0}};
+	for (int i = 0; i < 4; i++) {
+		v[i].numel = 1000;
+		v[i].zeros = 500;
+		v[i].pruned = v[i].magnitude = true;
+	}
+	v[3].pruned = v[3].magnitude = false; /* not counted */
+	v[3].min_kept = 99;
+	v[0].min_kept = 0.5;
+	v[1].min_kept = 0.505;
+	v[2].min_kept = 0.509; /* within 2 % of 0.5 */
+	struct mp_mag_model mm;
+	mp_magnitude_model(v, 4, &mm);
+	ck_assert_int_eq(mm.verdict, MP_MAG_GLOBAL);
+	ck_assert_uint_eq(mm.pruned, 3);
+	ck_assert_double_eq(mm.t_min, 0.5);
+	ck_assert_str_eq(mm.evidence, "no surviving |w| below 0.5 in any of 3 "
+				      "tensors (smallest survivors within 2 "
+				      "%); 50.0 % zeros");
+	v[2].min_kept = 0.511; /* 2.2 % above */
+	mp_magnitude_model(v, 4, &mm);
+	ck_assert_int_eq(mm.verdict, MP_MAG_PER_TENSOR);
+	ck_assert_double_eq(mm.t_max, 0.511);
+	v[1].magnitude = false;
+	mp_magnitude_model(v, 4, &mm);
+	ck_assert_int_eq(mm.verdict, MP_MAG_MIXED);
+	ck_assert_uint_eq(mm.magnitude, 2);
+	v[0].magnitude = v[2].magnitude = false;
+	mp_magnitude_model(v, 4, &mm);
+	ck_assert_int_eq(mm.verdict, MP_MAG_NONE);
+	mp_magnitude_model(v + 3, 1, &mm);
+	ck_assert_int_eq(mm.verdict, MP_MAG_NONE);
+	ck_assert_uint_eq(mm.pruned, 0);
+	ck_assert_str_eq(mp_mag_verdict_name(MP_MAG_PER_TENSOR), "per-tensor");
+}
+END_TEST
+
+START_TEST(test_parent_compare)
+{
+	char *dir = tu_tmpdir();
+	static float p[MW], w[MW];
+	struct mp_model *pm, *m;
+	struct mp_parent_cmp c;
+	struct mp_error err;
+	for (int i = 0; i < MW; i++)
+		p[i] = i == 5 ? 0 : mag_w(i);
+	const struct mp_tensor *pt = write_w(dir, "p.safetensors", p, 2, 1024, &pm);
+	/* mask only, the 512 smallest: 511 new zeros and p[5] */
+	for (int i = 0; i < MW; i++)
+		w[i] = i < 512 ? 0 : p[i];
+	const struct mp_tensor *t = write_w(dir, "a.safetensors", w, 2, 1024, &m);
+	ck_assert_int_eq(mp_parent_compare(m, t, pm, pt, &c, &err), MP_OK);
+	ck_assert(c.mask_only);
+	ck_assert_uint_eq(c.pruned, 511);
+	ck_assert_uint_eq(c.both_zero, 1);
+	ck_assert_uint_eq(c.kept, 1536);
+	ck_assert_int_eq(c.select, MP_SEL_THRESHOLD);
+	ck_assert_double_eq(c.max_pruned, 512.0 / 2048);
+	ck_assert_double_eq(c.min_kept, 513.0 / 2048);
+	mp_model_free(m);
+	/* survivors at even i doubled (SparseGPT-like update): 768 changed,
+	 * relative change sqrt(sum of their p^2 / sum of all kept p^2) */
+	double d2 = 0, p2 = 0;
+	for (int i = 512; i < MW; i++) {
+		w[i] = i % 2 ? p[i] : 2 * p[i];
+		p2 += (double)p[i] * p[i];
+		d2 += i % 2 ? 0 : (double)p[i] * p[i];
+	}
+	t = write_w(dir, "b.safetensors", w, 2, 1024, &m);
+	ck_assert_int_eq(mp_parent_compare(m, t, pm, pt, &c, &err), MP_OK);
+	ck_assert(!c.mask_only);
+	ck_assert_uint_eq(c.changed, 768);
+	ck_assert_double_eq_tol(c.rel_change, sqrt(d2 / p2), 1e-12);
+	ck_assert_ptr_nonnull(strstr(c.evidence, "survivors updated: 50.0 % "
+						 "changed"));
+	mp_model_free(m);
+	/* per row: row 1 scaled by 8, the 256 smallest of each row zero:
+	 * row 1's largest zero (8 * 512/2048) is above row 0's smallest
+	 * survivor (513/2048) */
+	for (int i = 0; i < MW; i++) {
+		p[i] = mag_w(i % 1024) * (i < 1024 ? 1 : 8);
+		w[i] = i % 1024 < 256 ? 0 : p[i];
+	}
+	mp_model_free(pm);
+	pt = write_w(dir, "q.safetensors", p, 2, 1024, &pm);
+	t = write_w(dir, "c.safetensors", w, 2, 1024, &m);
+	ck_assert_int_eq(mp_parent_compare(m, t, pm, pt, &c, &err), MP_OK);
+	ck_assert_int_eq(c.select, MP_SEL_PER_ROW);
+	ck_assert(c.mask_only);
+	mp_model_free(m);
+	/* every 4th weight zero: neither */
+	for (int i = 0; i < MW; i++)
+		w[i] = i % 4 == 0 ? 0 : p[i];
+	t = write_w(dir, "d.safetensors", w, 2, 1024, &m);
+	ck_assert_int_eq(mp_parent_compare(m, t, pm, pt, &c, &err), MP_OK);
+	ck_assert_int_eq(c.select, MP_SEL_OTHER);
+	mp_model_free(m);
+	/* another shape */
+	t = write_w(dir, "e.safetensors", w, 1024, 2, &m);
+	ck_assert_int_eq(mp_parent_compare(m, t, pm, pt, &c, &err), MP_EINVAL);
+	ck_assert_ptr_nonnull(strstr(err.msg, "tensor w is 1024x2, but 2x1024 "
+					      "in the parent"));
+	mp_model_free(m);
+	mp_model_free(pm);
+	tu_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
+START_TEST(test_report_names)
+{
+	char me[64], pr[64];
+	mp_spr_parse_name("res/wanda_down_proj.json", me, sizeof me, pr,
+			  sizeof pr);
+	ck_assert_str_eq(me, "wanda");
+	ck_assert_str_eq(pr, "down_proj");
+	mp_spr_parse_name("a/clustering/sparsegpt/layer1-mlp.up_proj.pt", me,
+			  sizeof me, pr, sizeof pr);
+	ck_assert_str_eq(me, "sparsegpt");
+	ck_assert_str_eq(pr, "up_proj");
+	mp_spr_parse_name("down_proj.json", me, sizeof me, pr, sizeof pr);
+	ck_assert_str_eq(me, "");
+	ck_assert_str_eq(pr, "down_proj");
+	mp_spr_parse_name("x/results.json", me, sizeof me, pr, sizeof pr);
+	ck_assert_str_eq(pr, "");
+	struct mp_spr_group g[3] = {{"down_proj", 2, 1.5, 1, 1.5},
+				    {"up_proj", 2, 1.2, 1, 1.2},
+				    {"q_proj", 1, NAN, 0, 0}};
+	char buf[320];
+	mp_spr_insight(g, 3, "projection", buf, sizeof buf);
+	ck_assert_str_eq(buf, "down_proj separates best, up_proj worst: mean "
+			      "separation ratio 1.5000 vs 1.2000 (25.0 % "
+			      "higher; 2 projections compared)");
+	mp_spr_insight(g, 1, "method", buf, sizeof buf);
+	ck_assert_str_eq(buf, "only 1 method with a defined separation "
+			      "ratio: nothing to compare");
+}
+END_TEST
+
 /* A float16 matrix of 1100 x 1000 (above the size read on threads; rows
  * not a multiple of 64 bits, so runs of a row start inside a word): six
  * kinds of value, each with its known flags; both orientations and the
@@ -616,6 +896,10 @@ Suite *suite_sparsity(void)
 	tcase_add_test(tc, test_mask_threads);
 	tcase_add_test(tc, test_kmeans_threads);
 	tcase_add_loop_test(tc, test_mask_rows_across_blocks, 0, 3);
+	tcase_add_test(tc, test_magnitude_by_hand);
+	tcase_add_test(tc, test_magnitude_model);
+	tcase_add_test(tc, test_parent_compare);
+	tcase_add_test(tc, test_report_names);
 	suite_add_tcase(s, tc);
 	return s;
 }

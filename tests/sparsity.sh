@@ -192,11 +192,245 @@ expect_error "several matrices" 1 "holds 6 matrices: give --tensor NAME" sparsit
 expect_error "feature out of range" 1 "--feature-idx 64, but it has 64 features" sparsity hamming "$M" --tensor two --n-features 8 --feature-idx 64
 expect_error "empty matrix" 1 "tensor empty is empty" sparsity hamming "$M" --tensor empty
 expect_error "bad axis" 2 "--axis takes rows or cols" sparsity hamming "$M" --axis diagonal
-expect_error "bad subcommand" 2 "unknown subcommand 'report'" sparsity report "$M"
+expect_error "bad subcommand" 2 "unknown subcommand 'cluster'" sparsity cluster "$M"
 expect_error "profile option" 2 "--tensor is not an option of 'sparsity profile'" sparsity profile "$M" --tensor two
 expect_error "missing file" 1 "nothere" sparsity profile "$T/nothere"
 expect_error "one cluster" 2 "--n-clusters takes an integer from 2" sparsity hamming "$M" --n-clusters 1
 ok "bad input: one clear line each"
+
+# --- magnitude threshold and --parent ---------------------------------------
+NP=/usr/bin/python3 # with numpy
+cat > "$T/mag.py" <<'PY'
+import json, struct, sys
+import numpy as np
+out = sys.argv[1]
+def write(path, tensors):
+    hdr, data = {}, b''
+    for name, a in tensors:
+        b = np.ascontiguousarray(a, dtype='<f4').tobytes()
+        hdr[name] = {'dtype': 'F32', 'shape': list(a.shape),
+                     'data_offsets': [len(data), len(data) + len(b)]}
+        data += b
+    h = json.dumps(hdr).encode()
+    h += b' ' * ((8 - len(h) % 8) % 8)
+    open(path, 'wb').write(struct.pack('<Q', len(h)) + h + data)
+rng = np.random.default_rng(11)
+P = {'a': rng.normal(0, 1, (64, 64)), 'b': rng.normal(0, .5, (64, 128)),
+     'c': rng.normal(0, 2, (128, 48))}
+P = {k: v.astype(np.float32) for k, v in P.items()}
+T = np.quantile(np.abs(np.concatenate([v.ravel() for v in P.values()])), .3)
+cut = lambda v, keep: np.where(keep, v, np.float32(0))
+files = {
+    'parent': P,
+    'global': {k: cut(v, np.abs(v) > T) for k, v in P.items()},
+    'pertensor': {k: cut(v, np.abs(v) > np.quantile(np.abs(v), .5)) for k, v in P.items()},
+    'random': {k: cut(v, rng.random(v.shape) >= .5) for k, v in P.items()},
+    'rowmag': {k: cut(v, np.abs(v) > np.quantile(np.abs(v), .5, axis=1, keepdims=True)) for k, v in P.items()},
+}
+up = {}
+for k, v in files['global'].items():
+    w = v.copy()
+    idx = np.arange(w.size).reshape(w.shape)
+    w[(idx % 3 == 0) & (w != 0)] *= np.float32(1.01)
+    up[k] = w
+files['updated'] = up
+for name, ts in files.items():
+    write('%s/%s.safetensors' % (out, name), list(ts.items()))
+write(out + '/othershape.safetensors', [('a', P['a']), ('b', P['b'].T.copy()), ('c', P['c'])])
+PY
+$NP "$T/mag.py" "$T" || fail "numpy could not write the magnitude files"
+cat > "$T/magcheck.py" <<'PY'
+import json, struct, sys
+import numpy as np
+def read(path):
+    raw = open(path, 'rb').read()
+    n = struct.unpack('<Q', raw[:8])[0]
+    hdr = json.loads(raw[8:8 + n])
+    return {k: np.frombuffer(raw[8 + n + v['data_offsets'][0]:8 + n + v['data_offsets'][1]],
+                             '<f4').reshape(v['shape']).astype(np.float64) for k, v in hdr.items()}
+kind, model, parent, got = sys.argv[1], read(sys.argv[2]), read(sys.argv[3]), json.load(open(sys.argv[4]))
+tens = {t['name']: t for t in got['tensors']}
+def close(a, b, what, tol=1e-12):
+    if a is None or abs(a - b) > tol * max(1, abs(b)):
+        sys.exit('%s %s: %r, wanted %r' % (kind, what, a, b))
+mins, flags = [], []
+for k, w in model.items():
+    a = np.abs(w[w != 0])
+    share = (w == 0).mean()
+    assert a.size >= 1024 and share >= .05, (kind, k, a.size, share)
+    ratio = a.min() / np.median(a)
+    mag = tens[k]['magnitude']
+    close(mag['min_survivor'], a.min(), k + ' min survivor')
+    close(mag['median_survivor'], np.median(a), k + ' median survivor')
+    if mag['magnitude'] != (ratio >= .05):
+        sys.exit('%s %s: magnitude %r with ratio %g' % (kind, k, mag['magnitude'], ratio))
+    mins.append(a.min()); flags.append(ratio >= .05)
+    p = parent[k]
+    pr = tens[k]['parent']
+    kept = (w != 0) & (p != 0)
+    new = (w == 0) & (p != 0)
+    changed = kept & (w != p)
+    if pr['mask_only'] != (not changed.any()):
+        sys.exit('%s %s: mask_only %r' % (kind, k, pr['mask_only']))
+    close(pr['changed_share'], changed.sum() / kept.sum(), k + ' changed share')
+    close(pr['relative_change'], np.sqrt(((w - p)[kept] ** 2).sum() / (p[kept] ** 2).sum()), k + ' relative change', 1e-9)
+    ap = np.abs(p)
+    if ap[new].max() <= ap[kept].min():
+        sel = 'threshold'
+    elif all(ap[i][new[i]].max(initial=0) <= ap[i][kept[i]].min(initial=np.inf) for i in range(p.shape[0])):
+        sel = 'per-row'
+    else:
+        sel = 'other'
+    if pr['selection'] != sel:
+        sys.exit('%s %s: selection %r, wanted %r' % (kind, k, pr['selection'], sel))
+m = got['magnitude']
+want = {'global': 'global', 'pertensor': 'per-tensor', 'random': 'none', 'updated': 'global'}.get(kind)
+if want and m['verdict'] != want:
+    sys.exit('%s: verdict %r, wanted %r (%r)' % (kind, m['verdict'], want, m))
+if all(flags):
+    close(m['min_threshold'], min(mins), 'T min'); close(m['max_threshold'], max(mins), 'T max')
+if m['verdict'] == 'global':
+    close(m['threshold'], min(mins), 'threshold')
+    if max(mins) > min(mins) * 1.02:
+        sys.exit('%s: global, but thresholds %r' % (kind, mins))
+pj = got['parent']
+glob = max(np.abs(parent[k][(model[k] == 0) & (parent[k] != 0)]).max() for k in model) <= \
+       min(np.abs(parent[k][(model[k] != 0) & (parent[k] != 0)]).min() for k in model)
+if pj['global_threshold'] != glob or pj['paired'] != 3:
+    sys.exit('%s: parent summary %r' % (kind, pj))
+want_sel = {'global': 'threshold', 'pertensor': 'threshold', 'random': 'other', 'rowmag': 'per-row'}
+if kind in want_sel and any(tens[k]['parent']['selection'] != want_sel[kind] for k in model):
+    sys.exit('%s: selections %r' % (kind, [tens[k]['parent']['selection'] for k in model]))
+if kind == 'updated' and any(tens[k]['parent']['mask_only'] for k in model):
+    sys.exit('updated: mask only')
+PY
+for kind in global pertensor random rowmag updated; do
+	"$MP_BIN" sparsity profile --json "$T/$kind.safetensors" --parent "$T/parent.safetensors" \
+		> "$T/$kind.json" || fail "profile --parent $kind exit"
+	$NP "$T/magcheck.py" $kind "$T/$kind.safetensors" "$T/parent.safetensors" "$T/$kind.json" ||
+		fail "profile --parent $kind values"
+done
+"$MP_BIN" sparsity profile "$T/global.safetensors" --parent "$T/parent.safetensors" > "$T/g.txt" ||
+	fail "profile global text exit"
+grep -q '^magnitude: one global threshold: no surviving |w| below [0-9.]* in any of 3 tensors (smallest survivors within 2 %); [0-9.]* % zeros$' "$T/g.txt" &&
+	grep -q '^    parent: mask only: all [0-9]* survivors equal the parent; the [0-9]* new zeros are the smallest |w|' "$T/g.txt" &&
+	grep -q '^parent: one threshold over the model' "$T/g.txt" || fail "profile global text: $(cat "$T/g.txt")"
+"$MP_BIN" sparsity profile "$T/updated.safetensors" --parent "$T/parent.safetensors" > "$T/u.txt" ||
+	fail "profile updated text exit"
+grep -q '^    parent: survivors updated: [0-9.]* % changed, relative change' "$T/u.txt" &&
+	grep -q ', 0 mask-only, 3 with survivors updated$' "$T/u.txt" || fail "profile updated text: $(cat "$T/u.txt")"
+"$MP_BIN" sparsity profile --json "$T/global.safetensors" --parent "$T/othershape.safetensors" > "$T/o.json" ||
+	fail "profile other shape exit"
+python3 - "$T/o.json" <<'PY' || fail "profile other shape: $(cat "$T/o.json")"
+import json, sys
+j = json.load(open(sys.argv[1]))
+t = {x['name']: x for x in j['tensors']}
+assert j['parent']['mismatched'] == ['b'] and j['parent']['paired'] == 2, j['parent']
+assert 'tensor b is 64x128, but 128x64 in the parent' in t['b']['parent']['error'], t['b']['parent']
+PY
+"$MP_BIN" sparsity profile "$T/global.safetensors" --parent "$T/othershape.safetensors" |
+	grep -q ', 1 of another shape$' || fail "profile other shape text"
+expect_error "parent missing" 1 "nothere" sparsity profile "$T/global.safetensors" --parent "$T/nothere"
+expect_error "parent of hamming" 2 "--parent is an option of 'sparsity profile'" sparsity hamming "$M" --parent "$M"
+ok "magnitude threshold (global, per tensor, random) and --parent (mask only, updated, per row, other shapes)"
+
+# --- report ----------------------------------------------------------------
+cat > "$T/rep.py" <<'PY'
+import json, random, struct, sys
+def write(path, name, R, C, vals):
+    b = struct.pack('<%df' % len(vals), *vals)
+    hdr = {name: {'dtype': 'F32', 'shape': [R, C], 'data_offsets': [0, len(b)]}}
+    h = json.dumps(hdr).encode(); h += b' ' * ((8 - len(h) % 8) % 8)
+    open(path, 'wb').write(struct.pack('<Q', len(h)) + h + b)
+r = random.Random(3)
+R, C = 96, 128
+for meth, noise in (('wanda', .02), ('sparsegpt', .1)):
+    # down_proj: rows of two kinds (well separated); up_proj: random zeros
+    v = [0.0 if ((j < C // 2) == (i % 2 == 0)) != (r.random() < noise) else r.uniform(.1, 1)
+         for i in range(R) for j in range(C)]
+    write('%s/%s_down.safetensors' % (sys.argv[1], meth), 'mlp.down_proj.weight', R, C, v)
+    v = [0.0 if r.random() < .5 else r.uniform(.1, 1) for i in range(R * C)]
+    write('%s/%s_up.safetensors' % (sys.argv[1], meth), 'mlp.up_proj.weight', R, C, v)
+PY
+python3 "$T/rep.py" "$T" || fail "python3 could not write the report matrices"
+mkdir -p "$T/res" "$T/res2" "$T/empty" "$T/bad"
+for m in wanda sparsegpt; do
+	for p in down up; do
+		"$MP_BIN" sparsity multi "$T/${m}_$p.safetensors" --n-executions 3 --n-features 16 \
+			--n-clusters 3 --output-json "$T/res/${m}_${p}_proj.json" > /dev/null ||
+			fail "multi $m $p exit"
+	done
+done
+echo "notes" > "$T/res/notes.txt"
+"$MP_BIN" sparsity report --results-dir "$T/res" --json > "$T/rep.json" 2> "$T/rep.err" || fail "report exit"
+python3 - "$T/res" "$T/rep.json" <<'PY' || fail "report values"
+import json, os, statistics, sys
+d, rep = sys.argv[1], json.load(open(sys.argv[2]))
+got = {m['file']: m for m in rep['matrices']}
+files = sorted(f for f in os.listdir(d) if f.endswith('.json'))
+if sorted(got) != files or rep['skipped'] != ['notes.txt']:
+    sys.exit('files %r, skipped %r' % (sorted(got), rep['skipped']))
+byp, bym = {}, {}
+for f in files:
+    j = json.load(open(os.path.join(d, f)))
+    g = got[f]
+    meth, proj = f[:-5].split('_', 1)
+    if (g['method'], g['projection'], g['matrix'], g['tensor']) != (meth, proj, j['matrix'], j['tensor']):
+        sys.exit('%s: names %r' % (f, g))
+    for k, a in j['aggregate'].items():
+        if g['metrics'][k] != {'mean': a['mean'], 'std': a['std']}:
+            sys.exit('%s %s: %r, wanted %r' % (f, k, g['metrics'][k], a))
+    byp.setdefault(proj, []).append(j['aggregate']['separation_ratio']['mean'])
+    bym.setdefault(meth, []).append(j['aggregate']['separation_ratio']['mean'])
+for key, want in (('by_projection', byp), ('by_method', bym)):
+    order = sorted(want, key=lambda k: -statistics.fmean(want[k]))
+    if [g['name'] for g in rep[key]] != order:
+        sys.exit('%s order %r, wanted %r' % (key, rep[key], order))
+    for g in rep[key]:
+        if abs(g['separation_ratio'] - statistics.fmean(want[g['name']])) > 1e-12:
+            sys.exit('%s %r' % (key, g))
+best, worst = rep['by_projection'][0], rep['by_projection'][-1]
+pct = 100 * (best['separation_ratio'] - worst['separation_ratio']) / worst['separation_ratio']
+want = '%s separates best, %s worst: mean separation ratio %.4f vs %.4f (%.1f %% higher; 2 projections compared)' % (
+    best['name'], worst['name'], best['separation_ratio'], worst['separation_ratio'], pct)
+if rep['insights'][0] != want or best['name'] != 'down_proj':
+    sys.exit('insight %r, wanted %r' % (rep['insights'][0], want))
+PY
+grep -q 'notes.txt: not a .json file, skipped' "$T/rep.err" ||
+	fail "report note: $(cat "$T/rep.err")"
+"$MP_BIN" sparsity report --results-dir "$T/res" > "$T/rep.txt" 2>/dev/null || fail "report text exit"
+python3 - "$T/res/wanda_down_proj.json" "$T/rep.txt" <<'PY' || fail "report text: $(cat "$T/rep.txt")"
+import json, sys
+a = json.load(open(sys.argv[1]))['aggregate']
+row = '%.4f+-%.4f' % (a['separation_ratio']['mean'], a['separation_ratio']['std'])
+lines = [l for l in open(sys.argv[2]) if l.startswith('wanda') and 'down_proj' in l]
+assert len(lines) == 1 and row in lines[0] and '96x128' in lines[0], (row, lines)
+assert any(l.startswith('  down_proj separates best, up_proj worst') for l in open(sys.argv[2]))
+PY
+# names from the matrix path stored in the JSON, and --label
+cp "$T/res/wanda_down_proj.json" "$T/res2/run1.json"
+python3 - "$T/res/sparsegpt_up_proj.json" "$T/res2/run2.json" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1])); j['file'] = '/x/clustering/sparsegpt/layer1-mlp.up_proj.pt'
+json.dump(j, open(sys.argv[2], 'w'))
+PY
+"$MP_BIN" sparsity report --results-dir "$T/res2" --json --label run1.json=magnitude/o_proj > "$T/rep2.json" ||
+	fail "report labels exit"
+python3 - "$T/rep2.json" <<'PY' || fail "report labels: $(cat "$T/rep2.json")"
+import json, sys
+m = {x['file']: (x['method'], x['projection']) for x in json.load(open(sys.argv[1]))['matrices']}
+assert m == {'run1.json': ('magnitude', 'o_proj'), 'run2.json': ('sparsegpt', 'up_proj')}, m
+PY
+echo '{"aggregate": ' > "$T/bad/broken.json"
+expect_error "report broken JSON" 1 "bad/broken.json" sparsity report --results-dir "$T/bad"
+echo '{"runs": []}' > "$T/bad/broken.json"
+expect_error "report not multi" 1 "broken.json: not a 'sparsity multi' result" sparsity report --results-dir "$T/bad"
+expect_error "report empty dir" 1 "no JSON file (*.json) of 'sparsity multi' results" sparsity report --results-dir "$T/empty"
+expect_error "report no dir" 1 "cannot read the directory" sparsity report --results-dir "$T/nothere"
+expect_error "report bad label" 2 "give FILE=METHOD/PROJ" sparsity report --results-dir "$T/res" --label wanda
+expect_error "report unused label" 1 "holds no JSON file of that name" sparsity report --results-dir "$T/res" --label x.json=a/b
+expect_error "report needs dir" 2 "report needs --results-dir DIR" sparsity report
+ok "report: table equals the JSONs, insights by projection and method, names, labels, bad input"
 
 # --- the real pruned model -------------------------------------------------
 HL="$models/handlandmark-sparse.json"

@@ -29,6 +29,13 @@ int cmd_registry(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
 int cmd_correlate(int argc, char **argv);
 int cmd_sparsity(int argc, char **argv);
+/* `sparsity profile FILE [--parent PARENT] [--threads N] [--json]`
+ * (cmd_sparsity_profile.c, options parsed by cmd_sparsity; threads 0: one
+ * per CPU). */
+int cli_sparsity_profile(const char *file, const char *parent, int threads,
+			 bool json);
+/* `sparsity report ...`: argv[0] = "report" (cmd_sparsity_report.c). */
+int cli_sparsity_report(int argc, char **argv);
 int cmd_tui(int argc, char **argv);
 
 /* Print "modelprint: <message>" on stderr as one line. The whole

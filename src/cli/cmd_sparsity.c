@@ -21,13 +21,18 @@ static const char usage_text[] =
 	"       modelprint sparsity multi FILE --n-executions E\n"
 	"                  [--output-json OUT] [same options as hamming,\n"
 	"                  without --feature-idx]\n"
-	"       modelprint sparsity profile MODEL [--threads N] [--json]\n"
+	"       modelprint sparsity profile MODEL [--parent FILE]\n"
+	"                  [--threads N] [--json]\n"
+	"       modelprint sparsity report --results-dir DIR\n"
+	"                  [--label FILE=METHOD/PROJ ...] [--json]\n"
 	"\n"
 	"hamming: the mask of non-zero weights of a matrix, the N features\n"
 	"nearest to one feature by Hamming distance, and k-means over them.\n"
 	"multi: the same over E random features, mean and std of each metric.\n"
 	"profile: per tensor, the share of zeros, their spread over rows and\n"
-	"columns, and the pruning pattern they show.\n"
+	"columns, the pruning pattern they show and whether a magnitude\n"
+	"threshold made them; with --parent, how they relate to the parent.\n"
+	"report: the comparative table of the multi JSON files in DIR.\n"
 	"\n"
 	"  --tensor NAME      the matrix (optional when FILE holds one)\n"
 	"  --axis rows|cols   features are rows (output units) or columns\n"
@@ -39,11 +44,14 @@ static const char usage_text[] =
 	"  --n-executions E   multi: random features to analyse (default 10)\n"
 	"  --output-json OUT  multi: write the JSON to OUT\n"
 	"  --threads N        worker threads (default 0: all CPUs)\n"
+	"  --parent FILE      profile: the dense model the pruned one came from\n"
+	"  --results-dir DIR  report: the directory of multi JSON files\n"
+	"  --label F=M/P      report: method M and projection P of file F\n"
 	"  --json             print JSON instead of text\n"
 	"  -h, --help         this text\n";
 
 struct sp_opts {
-	const char *file, *tensor, *out;
+	const char *file, *tensor, *out, *parent;
 	enum mp_sparsity_axis axis;
 	long feature; /* -1: drawn */
 	long nfeat, nclus, seed, ninit, nexec, threads;
@@ -70,6 +78,7 @@ static int parse(int argc, char **argv, const char *sub, struct sp_opts *o)
 		{"n-executions", required_argument, NULL, 'e'},
 		{"output-json", required_argument, NULL, 'o'},
 		{"threads", required_argument, NULL, 'T'},
+		{"parent", required_argument, NULL, 'p'},
 		{"json", no_argument, NULL, 'j'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}};
@@ -102,6 +111,13 @@ static int parse(int argc, char **argv, const char *sub, struct sp_opts *o)
 		case 'e': num = &o->nexec; max = 100000; name = "--n-executions"; break;
 		case 'o': o->out = optarg; name = "--output-json"; break;
 		case 'T': num = &o->threads; max = 1024; name = "--threads"; break;
+		case 'p':
+			if (!profile)
+				return cli_usage_error(
+				    "sparsity", "--parent is an option of "
+						"'sparsity profile'");
+			o->parent = optarg;
+			break;
 		case 'j': o->json = true; break;
 		case 'h': fputs(usage_text, stdout); return -1;
 		default: return cli_bad_option("sparsity", argv, opts);
@@ -499,141 +515,24 @@ static int multi(const struct sp_opts *o)
 	return rc;
 }
 
-/* Stored shape as "A x B x C". */
-static void shape_str(const struct mp_tensor *t, char *buf, size_t len)
-{
-	size_t at = 0;
-	buf[0] = '\0';
-	for (int d = 0; d < t->ndim && at < len; d++) {
-		int w = snprintf(buf + at, len - at, "%s%llu", d ? "x" : "",
-				 (unsigned long long)t->shape[d]);
-		at += w > 0 ? (size_t)w : 0;
-	}
-}
-
-static int profile(const struct sp_opts *o)
-{
-	struct mp_model *m;
-	struct mp_error err;
-	if (mp_model_open(o->file, &m, &err) != MP_OK)
-		return cli_fail(&err);
-	mp_json *doc = mp_json_object();
-	mp_json_add_str(doc, "file", o->file);
-	mp_json_add_str(doc, "format", m->format);
-	mp_json *arr = mp_json_add_arr(doc, "tensors");
-	uint64_t numel = 0, zeros = 0, tiny = 0;
-	int rc = CLI_EXIT_OK;
-	if (!o->json)
-		printf("%-40s %-14s %7s %7s %13s %13s  %s\n", "TENSOR", "SHAPE",
-		       "ZERO", "<1e-6", "ROW ZEROS", "COL ZEROS", "PATTERN");
-	for (size_t i = 0; i < m->ntensors && rc == CLI_EXIT_OK; i++) {
-		const struct mp_tensor *t = &m->tensors[i];
-		if (!mp_dtype_is_float(t->logical) || !t->numel)
-			continue;
-		bool mat = mp_sparsity_is_matrix(t);
-		struct mp_mask mk;
-		struct mp_prune_profile p;
-		if (mp_mask_from_tensor_mt(m, t, MP_SPARSITY_ROWS, true,
-					   (int)o->threads, &mk, &err) != MP_OK ||
-		    (mat && mp_prune_detect(&mk, &p, &err) != MP_OK)) {
-			mp_mask_done(&mk);
-			rc = cli_fail(&err);
-			break;
-		}
-		numel += t->numel;
-		zeros += mk.nzero;
-		tiny += mk.ntiny;
-		double zs = (double)mk.nzero / (double)t->numel,
-		       ts = (double)mk.ntiny / (double)t->numel;
-		char shape[8 * 21];
-		shape_str(t, shape, sizeof shape);
-		mp_json *e = mp_json_object();
-		mp_json_add_str(e, "name", t->name);
-		mp_json_add_str(e, "dtype", mp_dtype_name(t->logical));
-		mp_json *sh = mp_json_add_arr(e, "shape");
-		for (int d = 0; d < t->ndim; d++)
-			mp_json_push_num(sh, (double)t->shape[d]);
-		mp_json_add_num(e, "numel", (double)t->numel);
-		mp_json_add_num(e, "zeros", (double)mk.nzero);
-		mp_json_add_num(e, "zero_share", zs);
-		mp_json_add_num(e, "tiny_share", ts);
-		char rz[48] = "-", cz[48] = "-", pat[40] = "-";
-		if (mat) {
-			mp_json *mx = mp_json_add_arr(e, "matrix");
-			mp_json_push_num(mx, (double)mk.rows);
-			mp_json_push_num(mx, (double)mk.cols);
-			mp_json *r = mp_json_add_arr(e, "row_zeros");
-			mp_json_push_num(r, (double)p.row_zero_min);
-			mp_json_push_num(r, (double)p.row_zero_max);
-			mp_json *c = mp_json_add_arr(e, "col_zeros");
-			mp_json_push_num(c, (double)p.col_zero_min);
-			mp_json_push_num(c, (double)p.col_zero_max);
-			mp_json_add_str(e, "pattern", mp_prune_name(p.pattern));
-			if (p.m) {
-				mp_json_add_num(e, "n", p.n);
-				mp_json_add_num(e, "m", p.m);
-			}
-			mp_json_add_str(e, "evidence", p.evidence);
-			snprintf(rz, sizeof rz, "%llu..%llu",
-				 (unsigned long long)p.row_zero_min,
-				 (unsigned long long)p.row_zero_max);
-			snprintf(cz, sizeof cz, "%llu..%llu",
-				 (unsigned long long)p.col_zero_min,
-				 (unsigned long long)p.col_zero_max);
-			if (p.m)
-				snprintf(pat, sizeof pat, "%u:%u %s", p.n, p.m,
-					 p.pattern == MP_PRUNE_NM_ROWS ? "rows"
-								       : "cols");
-			else
-				snprintf(pat, sizeof pat, "%s",
-					 mp_prune_name(p.pattern));
-		} else {
-			mp_json_add_null(e, "matrix");
-			mp_json_add_null(e, "pattern");
-		}
-		mp_json_push(arr, e);
-		if (!o->json)
-			printf("%s %s %7.4f %7.4f %13s %13s  %s%s%s\n",
-			       cli_cell(t->name, 40, CLI_TAIL),
-			       cli_cell(shape, 14, 0), zs, ts, rz, cz, pat,
-			       mat ? ": " : "", mat ? p.evidence : "");
-		mp_mask_done(&mk);
-	}
-	if (rc == CLI_EXIT_OK) {
-		mp_json *tot = mp_json_add_obj(doc, "total");
-		mp_json_add_num(tot, "numel", (double)numel);
-		mp_json_add_num(tot, "zeros", (double)zeros);
-		num_or_null(tot, "zero_share", (double)zeros / (double)numel);
-		num_or_null(tot, "tiny_share", (double)tiny / (double)numel);
-		if (o->json)
-			cli_print_json(doc);
-		else
-			printf("%llu floating weights, %.4f zero, %.4f below "
-			       "1e-6\n",
-			       (unsigned long long)numel,
-			       numel ? (double)zeros / (double)numel : 0,
-			       numel ? (double)tiny / (double)numel : 0);
-	}
-	mp_json_free(doc);
-	mp_model_free(m);
-	return rc;
-}
-
 int cmd_sparsity(int argc, char **argv)
 {
 	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
 		if (argc < 2)
 			return cli_usage_error("sparsity", "give a subcommand: "
-							   "hamming, multi or "
-							   "profile");
+							   "hamming, multi, "
+							   "profile or report");
 		fputs(usage_text, stdout);
 		return CLI_EXIT_OK;
 	}
 	const char *sub = argv[1];
+	if (!strcmp(sub, "report"))
+		return cli_sparsity_report(argc - 1, argv + 1);
 	if (strcmp(sub, "hamming") && strcmp(sub, "multi") &&
 	    strcmp(sub, "profile"))
 		return cli_usage_error("sparsity", "unknown subcommand '%s' "
-						   "(hamming, multi, profile)",
+						   "(hamming, multi, profile, "
+						   "report)",
 				       sub);
 	struct sp_opts o = {.feature = -1,
 			    .nfeat = 128,
@@ -645,7 +544,8 @@ int cmd_sparsity(int argc, char **argv)
 	if (rc)
 		return rc < 0 ? CLI_EXIT_OK : rc;
 	if (!strcmp(sub, "profile"))
-		return profile(&o);
+		return cli_sparsity_profile(o.file, o.parent, (int)o.threads,
+					    o.json);
 	if (!strcmp(sub, "multi"))
 		return multi(&o);
 	return hamming(&o);

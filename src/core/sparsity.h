@@ -149,7 +149,8 @@ enum mp_prune_pattern {
 	MP_PRUNE_NM_ROWS,	/* N:M along each row (groups of M columns) */
 	MP_PRUNE_NM_COLS,	/* N:M along each column (groups of M rows) */
 	MP_PRUNE_PER_ROW,	/* the same zero count in every row */
-	MP_PRUNE_PER_BLOCK,	/* the same per block of 128 columns */
+	MP_PRUNE_PER_BLOCK,	/* the same per block of 128 columns (a last,
+				 * narrower block the same share) */
 };
 
 #define MP_PRUNE_BLOCK 128
@@ -176,5 +177,98 @@ mp_status mp_prune_detect(const struct mp_mask *mk,
 /* Short name of a pattern: "none", "rows-removed", "cols-removed",
  * "n:m-rows", "n:m-cols", "per-row", "per-block". */
 const char *mp_prune_name(enum mp_prune_pattern p);
+
+/* Values [off, off + n) of t (of model m) decoded to logical doubles into
+ * out, the stored bytes going through scratch (n times the stored size),
+ * guarded against a file that shrinks (the error names the file). */
+mp_status mp_sparsity_read(const struct mp_model *m, const struct mp_tensor *t,
+			   uint64_t off, size_t n, uint8_t *scratch,
+			   double *out, struct mp_error *err);
+
+/* Magnitude pruning seen from the pruned values alone
+ * (sparsity_magnitude.c gives the reasoning behind each bound). A tensor
+ * is magnitude-pruned when at least MP_MAG_MIN_SHARE of its weights are
+ * exactly zero, at least MP_MAG_MIN_KEPT are not, and its smallest
+ * surviving |w| is at least MP_MAG_RATIO_MIN times the median surviving
+ * |w|. A model has one global threshold T when every such tensor's
+ * smallest survivor lies in [T, T * (1 + MP_MAG_TOLERANCE)]. */
+#define MP_MAG_MIN_SHARE 0.05
+#define MP_MAG_MIN_KEPT 1024
+#define MP_MAG_RATIO_MIN 0.05
+#define MP_MAG_TOLERANCE 0.02
+/* The median is taken over at most MP_MAG_SAMPLE survivors (every k-th
+ * element, k odd). */
+#define MP_MAG_SAMPLE (1u << 20)
+
+struct mp_magnitude {
+	uint64_t numel, zeros, kept; /* kept: non-zero (NaN left out) */
+	double min_kept;	     /* smallest surviving |w| (NAN: none) */
+	double median_kept;	     /* median surviving |w| (NAN: none) */
+	double ratio;		     /* min_kept / median_kept (NAN: none) */
+	bool pruned;		     /* zero share and kept count suffice */
+	bool magnitude;		     /* pruned and ratio >= the bound */
+	char evidence[160];
+};
+
+/* The magnitude profile of floating tensor t of m (one pass). */
+mp_status mp_magnitude_of(const struct mp_model *m, const struct mp_tensor *t,
+			  struct mp_magnitude *out, struct mp_error *err);
+
+enum mp_mag_verdict {
+	MP_MAG_NONE = 0,   /* no pruned tensor shows a threshold */
+	MP_MAG_GLOBAL,	   /* one threshold for every pruned tensor */
+	MP_MAG_PER_TENSOR, /* every pruned tensor, thresholds differ */
+	MP_MAG_MIXED,	   /* some pruned tensors show one, some do not */
+};
+
+struct mp_mag_model {
+	enum mp_mag_verdict verdict;
+	size_t pruned, magnitude;   /* tensors pruned; of them, magnitude */
+	double t_min, t_max;	    /* smallest/largest min_kept of those */
+	uint64_t numel, zeros;	    /* over the pruned tensors */
+	char evidence[200];
+};
+
+/* The verdict over the tensors v[0..n) (their mp_magnitude_of). */
+void mp_magnitude_model(const struct mp_magnitude *v, size_t n,
+			struct mp_mag_model *out);
+
+/* "none", "global", "per-tensor", "mixed". */
+const char *mp_mag_verdict_name(enum mp_mag_verdict v);
+
+/* How the zeros of a pruned tensor relate to its dense parent. */
+enum mp_parent_select {
+	MP_SEL_NONE = 0,  /* no weight newly zero */
+	MP_SEL_THRESHOLD, /* the new zeros are the tensor's smallest |w| */
+	MP_SEL_PER_ROW,	  /* the smallest |w| of each row, not tensor-wide */
+	MP_SEL_OTHER,	  /* neither */
+};
+
+struct mp_parent_cmp {
+	uint64_t numel;
+	uint64_t pruned;      /* zero here, not in the parent */
+	uint64_t both_zero;   /* zero in the parent already */
+	uint64_t revived;     /* zero in the parent, not here */
+	uint64_t kept;	      /* non-zero here and in the parent */
+	uint64_t changed;     /* of kept, not equal to the parent's value */
+	double rel_change;    /* ||w - p|| / ||p|| over kept (0: none) */
+	double max_pruned;    /* largest parent |w| of the pruned (NAN: none) */
+	double min_kept;      /* smallest parent |w| of the kept (NAN: none) */
+	enum mp_parent_select select;
+	bool mask_only;	      /* changed == 0 */
+	char evidence[320];
+};
+
+/* Compare tensor t of m with tensor pt of the parent pm, element by
+ * element (same shape required: MP_EINVAL naming both shapes otherwise).
+ * Values are compared after decoding, bit for bit (as doubles). Rows are
+ * those of the matrix view (a 1-D tensor is one row). */
+mp_status mp_parent_compare(const struct mp_model *m, const struct mp_tensor *t,
+			    const struct mp_model *pm,
+			    const struct mp_tensor *pt,
+			    struct mp_parent_cmp *out, struct mp_error *err);
+
+/* "none", "threshold", "per-row", "other". */
+const char *mp_parent_select_name(enum mp_parent_select s);
 
 #endif

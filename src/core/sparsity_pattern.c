@@ -2,6 +2,7 @@
  * evidence in words (sparsity.h gives the rules and their order). */
 #include "sparsity.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,30 +66,49 @@ static bool find_nm(const struct mp_mask *mk, bool along_rows,
 	return false;
 }
 
-/* Same zero count in every block of MP_PRUNE_BLOCK columns (all rows). */
+/* Zeros in columns [from, from + n) (all rows). */
+static uint64_t block_zeros(const struct mp_mask *mk, const uint64_t *colnz,
+			    uint64_t from, uint64_t n)
+{
+	uint64_t nz = 0;
+	for (uint64_t j = 0; j < n; j++)
+		nz += colnz[from + j];
+	return mk->nfeat * n - nz;
+}
+
+/* Same zero count in every block of MP_PRUNE_BLOCK columns (all rows), at
+ * least two of them; a last, narrower block (what SparseGPT leaves when the
+ * width is not a multiple of the block) must hold the same share: its
+ * zero count within 1 of first * rem / MP_PRUNE_BLOCK (the rounding of
+ * both counts). */
 static bool per_block(const struct mp_mask *mk, const uint64_t *colnz,
 		      struct mp_prune_profile *p)
 {
-	uint64_t nb = mk->width / MP_PRUNE_BLOCK;
-	if (mk->width % MP_PRUNE_BLOCK || nb < 2)
+	uint64_t nb = mk->width / MP_PRUNE_BLOCK, rem = mk->width % MP_PRUNE_BLOCK;
+	if (nb < 2)
 		return false;
-	uint64_t first = 0;
-	for (uint64_t b = 0; b < nb; b++) {
-		uint64_t nz = 0;
-		for (uint64_t j = 0; j < MP_PRUNE_BLOCK; j++)
-			nz += colnz[b * MP_PRUNE_BLOCK + j];
-		uint64_t z = mk->nfeat * MP_PRUNE_BLOCK - nz;
-		if (b == 0)
-			first = z;
-		else if (z != first)
+	uint64_t first = block_zeros(mk, colnz, 0, MP_PRUNE_BLOCK);
+	for (uint64_t b = 1; b < nb; b++)
+		if (block_zeros(mk, colnz, b * MP_PRUNE_BLOCK,
+				MP_PRUNE_BLOCK) != first)
+			return false;
+	uint64_t last = 0;
+	if (rem) {
+		last = block_zeros(mk, colnz, nb * MP_PRUNE_BLOCK, rem);
+		double want = (double)first * (double)rem / MP_PRUNE_BLOCK;
+		if (fabs((double)last - want) > 1)
 			return false;
 	}
 	p->pattern = MP_PRUNE_PER_BLOCK;
 	p->count = first;
-	snprintf(p->evidence, sizeof p->evidence,
-		 "every block of %d columns has exactly %llu zeros (of %llu)",
-		 MP_PRUNE_BLOCK, (ull)first,
-		 (ull)(mk->nfeat * MP_PRUNE_BLOCK));
+	int w = snprintf(p->evidence, sizeof p->evidence,
+			 "every block of %d columns has exactly %llu zeros "
+			 "(of %llu)",
+			 MP_PRUNE_BLOCK, (ull)first,
+			 (ull)(mk->nfeat * MP_PRUNE_BLOCK));
+	if (rem && w > 0 && (size_t)w < sizeof p->evidence)
+		snprintf(p->evidence + w, sizeof p->evidence - (size_t)w,
+			 "; the last %llu columns %llu", (ull)rem, (ull)last);
 	return true;
 }
 
