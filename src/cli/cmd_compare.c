@@ -35,17 +35,6 @@ static const char usage_text[] =
 	"  --threads N  worker threads for fingerprinting (default: all CPUs)\n"
 	"  -h, --help   this text\n";
 
-static void shape_str(const struct mp_tensor *t, char *buf, size_t cap)
-{
-	size_t l = 0;
-	buf[0] = '\0';
-	for (int d = 0; d < t->ndim && l < cap; d++)
-		l += (size_t)snprintf(buf + l, cap - l, "%s%llu", d ? "x" : "",
-				      (unsigned long long)t->shape[d]);
-	if (t->ndim == 0)
-		snprintf(buf, cap, "scalar");
-}
-
 /* Names of a's tensors missing in b, as a JSON array; prints up to 20. */
 static mp_json *only_in(const struct mp_model *a, const struct mp_model *b,
 			const char *label, int print)
@@ -105,8 +94,8 @@ static mp_json *shape_differs(const struct mp_model *a, const struct mp_model *b
 		if (print && n < 20) {
 			char name[256], sa[64], sb[64];
 			mp_escape_term(ta->name, name, sizeof name);
-			shape_str(ta, sa, sizeof sa);
-			shape_str(tb, sb, sizeof sb);
+			mp_shape_text(ta->ndim, ta->shape, sa, sizeof sa);
+			mp_shape_text(tb->ndim, tb->shape, sb, sizeof sb);
 			printf("  %s  %s vs %s\n", name, sa, sb);
 		}
 		n++;
@@ -561,7 +550,7 @@ int cmd_compare(int argc, char **argv)
 		const struct mp_exact_pair *p =
 			k < np && pairs[k].name == ta->name ? &pairs[k++] : NULL;
 		char shape[64];
-		shape_str(ta, shape, sizeof shape);
+		mp_shape_text(ta->ndim, ta->shape, shape, sizeof shape);
 		const struct mp_tensor_fp *fa_t = mp_fp_find(fa[0], ta->name);
 		const struct mp_tensor_fp *fb_t = mp_fp_find(fb[0], ta->name);
 		bool same = fa_t && fb_t && !strcmp(fa_t->sha256, fb_t->sha256);

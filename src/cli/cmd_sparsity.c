@@ -297,14 +297,6 @@ static void json_head(mp_json *doc, const struct sp_opts *o,
 	mp_json_add_num(cf, "n_init", (double)o->ninit);
 }
 
-static void num_or_null(mp_json *o, const char *key, double v)
-{
-	if (isfinite(v))
-		mp_json_add_num(o, key, v);
-	else
-		mp_json_add_null(o, key);
-}
-
 /* The metrics of one run, as JSON. */
 static mp_json *run_metrics(const struct sp_run *r, size_t n)
 {
@@ -315,7 +307,7 @@ static mp_json *run_metrics(const struct sp_run *r, size_t n)
 			(double)(r->dist[n - 1] - r->dist[0]));
 	mp_json_add_num(m, "within", r->km.within);
 	mp_json_add_num(m, "between", r->km.between);
-	num_or_null(m, "separation_ratio", r->km.ratio);
+	mp_json_add_num(m, "separation_ratio", r->km.ratio);
 	mp_json_add_str(m, "grade", mp_sparsity_grade(r->km.ratio));
 	mp_json_add_num(m, "inertia", r->km.inertia);
 	mp_json_add_num(m, "balance", r->km.balance);
@@ -481,8 +473,8 @@ static int multi(const struct sp_opts *o)
 		double var = cnt[i] ? sq[i] / (double)cnt[i] - mean[i] * mean[i]
 				    : NAN;
 		sd[i] = var > 0 ? sqrt(var) : cnt[i] ? 0 : NAN;
-		num_or_null(a, "mean", mean[i]);
-		num_or_null(a, "std", sd[i]);
+		mp_json_add_num(a, "mean", mean[i]);
+		mp_json_add_num(a, "std", sd[i]);
 		mp_json_add_num(a, "count", (double)cnt[i]);
 	}
 	if (rc == CLI_EXIT_OK && o->out) {

@@ -13,26 +13,6 @@
 
 typedef unsigned long long ull;
 
-/* Stored shape as "AxBxC". */
-static void shape_str(const struct mp_tensor *t, char *buf, size_t len)
-{
-	size_t at = 0;
-	buf[0] = '\0';
-	for (int d = 0; d < t->ndim && at < len; d++) {
-		int w = snprintf(buf + at, len - at, "%s%llu", d ? "x" : "",
-				 (ull)t->shape[d]);
-		at += w > 0 ? (size_t)w : 0;
-	}
-}
-
-static void num_or_null(mp_json *o, const char *key, double v)
-{
-	if (isfinite(v))
-		mp_json_add_num(o, key, v);
-	else
-		mp_json_add_null(o, key);
-}
-
 /* What the parent run gathers over the tensors. */
 struct par_sum {
 	const struct mp_model *pm;
@@ -76,9 +56,9 @@ static void magnitude_json(mp_json *e, const struct mp_magnitude *g)
 	mp_json *j = mp_json_add_obj(e, "magnitude");
 	mp_json_add_bool(j, "pruned", g->pruned);
 	mp_json_add_bool(j, "magnitude", g->magnitude);
-	num_or_null(j, "min_survivor", g->min_kept);
-	num_or_null(j, "median_survivor", g->median_kept);
-	num_or_null(j, "ratio", g->ratio);
+	mp_json_add_num(j, "min_survivor", g->min_kept);
+	mp_json_add_num(j, "median_survivor", g->median_kept);
+	mp_json_add_num(j, "ratio", g->ratio);
 	mp_json_add_str(j, "evidence", g->evidence);
 }
 
@@ -127,8 +107,8 @@ static int parent_one(const struct mp_model *m, const struct mp_tensor *t,
 	mp_json_add_num(j, "zero_in_parent", (double)c.both_zero);
 	mp_json_add_num(j, "revived", (double)c.revived);
 	mp_json_add_str(j, "selection", mp_parent_select_name(c.select));
-	num_or_null(j, "max_pruned", c.max_pruned);
-	num_or_null(j, "min_survivor", c.min_kept);
+	mp_json_add_num(j, "max_pruned", c.max_pruned);
+	mp_json_add_num(j, "min_survivor", c.min_kept);
 	mp_json_add_str(j, "evidence", c.evidence);
 	if (!json)
 		printf("    parent: %s\n", c.evidence);
@@ -159,7 +139,7 @@ static int profile_one(const struct mp_model *m, const struct mp_tensor *t,
 	double zs = (double)mk.nzero / (double)t->numel,
 	       ts = (double)mk.ntiny / (double)t->numel;
 	char shape[8 * 21];
-	shape_str(t, shape, sizeof shape);
+	mp_shape_text(t->ndim, t->shape, shape, sizeof shape);
 	mp_json *e = mp_json_object();
 	mp_json_add_str(e, "name", t->name);
 	mp_json_add_str(e, "dtype", mp_dtype_name(t->logical));
@@ -205,7 +185,7 @@ static void parent_summary(mp_json *doc, const struct par_sum *s,
 	 * most every kept one, in every tensor */
 	bool glob = s->hi > -INFINITY && s->hi <= s->lo;
 	mp_json_add_bool(j, "global_threshold", glob);
-	num_or_null(j, "threshold", glob ? s->hi : NAN);
+	mp_json_add_num(j, "threshold", glob ? s->hi : NAN);
 	if (json)
 		return;
 	printf("parent %s: %zu tensors paired, %zu mask-only, %zu with "
@@ -260,18 +240,18 @@ int cli_sparsity_profile(const char *file, const char *parent, int threads,
 		double n = (double)tot[0];
 		mp_json_add_num(to, "numel", n);
 		mp_json_add_num(to, "zeros", (double)tot[1]);
-		num_or_null(to, "zero_share", (double)tot[1] / n);
-		num_or_null(to, "tiny_share", (double)tot[2] / n);
+		mp_json_add_num(to, "zero_share", (double)tot[1] / n);
+		mp_json_add_num(to, "tiny_share", (double)tot[2] / n);
 		struct mp_mag_model mm;
 		mp_magnitude_model(mag, nmag, &mm);
 		mp_json *mj = mp_json_add_obj(doc, "magnitude");
 		mp_json_add_str(mj, "verdict", mp_mag_verdict_name(mm.verdict));
-		num_or_null(mj, "threshold",
+		mp_json_add_num(mj, "threshold",
 			    mm.verdict == MP_MAG_GLOBAL ? mm.t_min : NAN);
 		mp_json_add_num(mj, "pruned_tensors", (double)mm.pruned);
 		mp_json_add_num(mj, "magnitude_tensors", (double)mm.magnitude);
-		num_or_null(mj, "min_threshold", mm.t_min);
-		num_or_null(mj, "max_threshold", mm.t_max);
+		mp_json_add_num(mj, "min_threshold", mm.t_min);
+		mp_json_add_num(mj, "max_threshold", mm.t_max);
 		mp_json_add_str(mj, "evidence", mm.evidence);
 		if (!json) {
 			printf("%llu floating weights, %.4f zero, %.4f below "

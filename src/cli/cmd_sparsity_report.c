@@ -13,14 +13,6 @@
 
 #define MAX_LABELS 256
 
-static void num_or_null(mp_json *o, const char *key, double v)
-{
-	if (isfinite(v))
-		mp_json_add_num(o, key, v);
-	else
-		mp_json_add_null(o, key);
-}
-
 static void groups_json(mp_json *doc, const char *key,
 			const struct mp_spr_group *g, size_t n,
 			const char *insight)
@@ -30,9 +22,9 @@ static void groups_json(mp_json *doc, const char *key,
 		mp_json *e = mp_json_object();
 		mp_json_add_str(e, "name", g[i].name);
 		mp_json_add_num(e, "matrices", (double)g[i].n);
-		num_or_null(e, "separation_ratio", g[i].ratio);
-		num_or_null(e, "within", g[i].within);
-		num_or_null(e, "between", g[i].between);
+		mp_json_add_num(e, "separation_ratio", g[i].ratio);
+		mp_json_add_num(e, "within", g[i].within);
+		mp_json_add_num(e, "between", g[i].between);
 		mp_json_push(a, e);
 	}
 	mp_json_push_str(mp_json_get(doc, "insights"), insight);
@@ -99,8 +91,8 @@ static mp_json *entries_json(const struct mp_spr *r)
 		mp_json *ms = mp_json_add_obj(o, "metrics");
 		for (int k = 0; k < MP_SPR_NMETRIC; k++) {
 			mp_json *m = mp_json_add_obj(ms, mp_spr_keys[k]);
-			num_or_null(m, "mean", e->mean[k]);
-			num_or_null(m, "std", e->std[k]);
+			mp_json_add_num(m, "mean", e->mean[k]);
+			mp_json_add_num(m, "std", e->std[k]);
 		}
 		mp_json_push(a, o);
 	}

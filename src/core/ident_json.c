@@ -3,14 +3,6 @@
 
 #include <math.h>
 
-static void num_or_null(mp_json *o, const char *key, double v)
-{
-	if (isfinite(v))
-		mp_json_add_num(o, key, v);
-	else
-		mp_json_add_null(o, key);
-}
-
 static void str_or_null(mp_json *o, const char *key, const char *s)
 {
 	if (s)
@@ -40,15 +32,15 @@ static bool ranking(mp_json *doc, const struct mp_ident_result *r,
 		str_or_null(o, "architecture", s->arch);
 		mp_json_add_num(o, "matched", (double)s->matched);
 		mp_json_add_num(o, "renamed", (double)s->renamed);
-		num_or_null(o, "overlap", s->overlap);
-		num_or_null(o, "shape", s->shape);
-		num_or_null(o, "exact", s->exact);
-		num_or_null(o, "stats", s->stats);
-		num_or_null(o, "cosine", s->cosine);
-		num_or_null(o, "pearson", s->pearson);
-		num_or_null(o, "coverage", s->coverage);
-		num_or_null(o, "raw_final", s->raw_final);
-		num_or_null(o, "final", s->final);
+		mp_json_add_num(o, "overlap", s->overlap);
+		mp_json_add_num(o, "shape", s->shape);
+		mp_json_add_num(o, "exact", s->exact);
+		mp_json_add_num(o, "stats", s->stats);
+		mp_json_add_num(o, "cosine", s->cosine);
+		mp_json_add_num(o, "pearson", s->pearson);
+		mp_json_add_num(o, "coverage", s->coverage);
+		mp_json_add_num(o, "raw_final", s->raw_final);
+		mp_json_add_num(o, "final", s->final);
 	}
 	return true;
 }
@@ -151,8 +143,8 @@ static bool relation(mp_json *doc, const struct mp_ident_result *r,
 			mp_json_add_num(e, "coef", rel->coef[i]);
 		}
 		mp_json_add_num(m, "sum", rel->merge_sum);
-		num_or_null(m, "residual", rel->merge_residual);
-		num_or_null(m, "single_residual", rel->single_residual);
+		mp_json_add_num(m, "residual", rel->merge_residual);
+		mp_json_add_num(m, "single_residual", rel->single_residual);
 		mp_json_add_bool(m, "linear", rel->linear);
 	}
 	if (rel->kind == MP_ID_RENAMED) {

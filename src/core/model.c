@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -342,6 +343,23 @@ mp_status mp_tensor_set_segs(struct mp_tensor *t, const struct mp_seg *v,
 	}
 	t->nseg = n;
 	return MP_OK;
+}
+
+void mp_shape_text(int ndim, const uint64_t *shape, char *buf, size_t len)
+{
+	size_t at = 0;
+	if (!len)
+		return;
+	buf[0] = '\0';
+	for (int d = 0; d < ndim && at < len; d++) {
+		int w = snprintf(buf + at, len - at, "%s%llu", d ? "x" : "",
+				 (unsigned long long)shape[d]);
+		if (w < 0)
+			break;
+		at += (size_t)w;
+	}
+	if (ndim == 0)
+		snprintf(buf, len, "scalar");
 }
 
 void mp_tensor_done(struct mp_tensor *t)

@@ -147,6 +147,9 @@ static inline const struct mp_seg *mp_tensor_segs(const struct mp_tensor *t)
 {
 	return t->nseg > 1 ? t->segs : &t->seg1;
 }
+/* A shape as text: "AxBxC", "scalar" for ndim 0; truncated to len. */
+void mp_shape_text(int ndim, const uint64_t *shape, char *buf, size_t len);
+
 /* Free what t owns besides its name (for tensors built outside a model;
  * mp_model_free does it for a model's tensors). */
 void mp_tensor_done(struct mp_tensor *t);

@@ -24,19 +24,6 @@ const char *mp_parent_select_name(enum mp_parent_select s)
 	return "none";
 }
 
-static void shape_text(const struct mp_tensor *t, char *buf, size_t len)
-{
-	size_t at = 0;
-	buf[0] = '\0';
-	for (int d = 0; d < t->ndim && at < len; d++) {
-		int w = snprintf(buf + at, len - at, "%s%llu", d ? "x" : "",
-				 (ull)t->shape[d]);
-		at += w > 0 ? (size_t)w : 0;
-	}
-	if (!t->ndim)
-		snprintf(buf, len, "scalar");
-}
-
 static bool same_shape(const struct mp_tensor *a, const struct mp_tensor *b)
 {
 	if (a->ndim != b->ndim || a->output_last != b->output_last)
@@ -109,8 +96,8 @@ mp_status mp_parent_compare(const struct mp_model *m, const struct mp_tensor *t,
 	memset(c, 0, sizeof *c);
 	if (!same_shape(t, pt)) {
 		char a[8 * 21 + 8], b[8 * 21 + 8];
-		shape_text(t, a, sizeof a);
-		shape_text(pt, b, sizeof b);
+		mp_shape_text(t->ndim, t->shape, a, sizeof a);
+		mp_shape_text(pt->ndim, pt->shape, b, sizeof b);
 		return mp_error_set(err, MP_EINVAL,
 				    "%s: tensor %s is %s, but %s in the parent "
 				    "%s",

@@ -153,21 +153,6 @@ static void build(struct detail *d)
 		add(d, L_TENSOR, "%s", "")->idx = i;
 }
 
-static void shape_str(const struct mp_tensor_fp *tf, char *buf, size_t size)
-{
-	size_t n = 0;
-	buf[0] = '\0';
-	for (int i = 0; i < tf->ndim && n < size; i++) {
-		int w = snprintf(buf + n, size - n, "%s%llu", i ? "x" : "",
-				 (unsigned long long)tf->shape[i]);
-		if (w < 0)
-			break;
-		n += (size_t)w;
-	}
-	if (tf->ndim == 0)
-		snprintf(buf, size, "scalar");
-}
-
 /* A SPARK_W-bin histogram of the sketch values as bar characters. */
 static void sparkline(struct mp_canvas *c, int x, int y, struct mp_style st,
 		      const struct mp_caps *caps, const struct mp_tensor_fp *tf)
@@ -221,7 +206,7 @@ static void draw_tensor(struct detail *d, struct mp_canvas *c, int y,
 	}
 	const struct mp_tensor_fp *tf = &d->tfp->tensors[l->idx];
 	char shape[64];
-	shape_str(tf, shape, sizeof shape);
+	mp_shape_text(tf->ndim, tf->shape, shape, sizeof shape);
 	mp_canvas_fit_middle(c, 0, y, nw, st, &d->base.app->caps, tf->name);
 	int x = nw + 1;
 	mp_canvas_printf(c, x, y, 12, st, "%s", shape);
