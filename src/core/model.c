@@ -15,6 +15,7 @@ static const struct mp_format_ops *const formats[] = {
 	&mp_fmt_numpy, /* first: a .npy header may look like safetensors' */
 	&mp_fmt_safetensors,
 	&mp_fmt_tfjs,
+	&mp_fmt_torch, /* last: it sniffs pickles and zips */
 };
 #define NFORMATS (sizeof formats / sizeof formats[0])
 

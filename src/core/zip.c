@@ -87,6 +87,30 @@ static mp_status inflate_member(struct mp_model *m, const uint8_t *src,
 	return mp_model_own(m, buf, err);
 }
 
+static uint64_t le64(const uint8_t *b)
+{
+	return (uint64_t)le32(b) | (uint64_t)le32(b + 4) << 32;
+}
+
+/* True when the ZIP64 end record that the locator before the record at p
+ * names (as PyTorch's writer always adds) only repeats the values of the
+ * plain record, which needs no ZIP64 field. */
+static bool zip64_redundant(const uint8_t *b, uint64_t p)
+{
+	const uint8_t *e = b + p, *loc = b + p - 20;
+	uint64_t off = le64(loc + 8);
+	if (le32(loc + 4) || le32(loc + 16) > 1 || off > p - 20 ||
+	    p - 20 - off < 56 || memcmp(b + off, "PK\x06\x06", 4))
+		return false;
+	const uint8_t *r = b + off;
+	uint16_t cnt = le16(e + 10);
+	uint32_t size = le32(e + 12), cdo = le32(e + 16);
+	return cnt != 0xffff && size != 0xffffffffu && cdo != 0xffffffffu &&
+	       !le32(r + 16) && !le32(r + 20) && le64(r + 24) == cnt &&
+	       le64(r + 32) == cnt && le64(r + 40) == size &&
+	       le64(r + 48) == cdo;
+}
+
 /* The end-of-central-directory record of f: *cd_off, *cd_size, *count. */
 static mp_status find_eocd(const struct mp_file *f, uint64_t *cd_off,
 			   uint64_t *cd_size, unsigned *count,
@@ -104,11 +128,15 @@ static mp_status find_eocd(const struct mp_file *f, uint64_t *cd_off,
 		if (memcmp(b + p, "PK\x05\x06", 4) ||
 		    p + 22 + le16(b + p + 20) != n)
 			continue;
-		if (p >= 20 && !memcmp(b + p - 20, "PK\x06\x07", 4))
-			return mp_error_set(err, MP_EFORMAT,
-					    "%s: ZIP64 archives are not "
-					    "supported",
-					    f->path);
+		uint64_t limit = p;
+		if (p >= 20 && !memcmp(b + p - 20, "PK\x06\x07", 4)) {
+			if (!zip64_redundant(b, p))
+				return mp_error_set(err, MP_EFORMAT,
+						    "%s: ZIP64 archives are "
+						    "not supported",
+						    f->path);
+			limit = le64(b + p - 12);
+		}
 		if (le16(b + p + 4) || le16(b + p + 6) ||
 		    le16(b + p + 8) != le16(b + p + 10))
 			return mp_error_set(err, MP_EFORMAT,
@@ -118,7 +146,7 @@ static mp_status find_eocd(const struct mp_file *f, uint64_t *cd_off,
 		*count = le16(b + p + 10);
 		*cd_size = le32(b + p + 12);
 		*cd_off = le32(b + p + 16);
-		if (*cd_off + *cd_size > p)
+		if (*cd_off + *cd_size > limit)
 			return mp_error_set(
 			    err, MP_EFORMAT,
 			    "%s: zip central directory (bytes "
