@@ -40,7 +40,6 @@ struct tctx {
 			     struct tstore *out, struct mp_error *err);
 	void *arg; /* the container's state, for resolve */
 	const char *single; /* name of a lone tensor */
-	int nested;	    /* _load_from_bytes levels */
 	uint64_t visits;
 	struct tcache *cache;
 	size_t ncache;
@@ -71,8 +70,8 @@ struct tlegacy {
 	size_t nst;
 };
 
-/* Parse the legacy format b[0..n) (where names it; nested counts the
- * _load_from_bytes levels) into *L: magic, protocol, system info (only
+/* Parse the legacy format b[0..n) (where names it) into *L: magic,
+ * protocol, system info (only
  * little-endian), main pickle, key list, then per key an int64 element
  * count and the raw little-endian elements. Storages borrow from b. */
 mp_status mp_torch_legacy(const uint8_t *b, uint64_t n, const char *where,

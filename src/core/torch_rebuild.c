@@ -42,7 +42,8 @@ const char *const mp_torch_allowed[] = {
     "torch.QInt32Storage", "torch.storage._load_from_bytes", "torch.Size",
     "collections.OrderedDict", "torch.float32", "torch.float64",
     "torch.float16", "torch.bfloat16", "torch.int64", "torch.int32",
-    "torch.int16", "torch.int8", "torch.uint8", "torch.bool", NULL};
+    "torch.int16", "torch.int8", "torch.uint8", "torch.bool",
+    "_codecs.encode", NULL};
 
 static bool is_call(const struct mp_pk *v, const char *fn)
 {
@@ -127,32 +128,79 @@ static mp_status cache_add(struct tctx *c, const char *key,
 	return MP_OK;
 }
 
+/* The bytes of _codecs.encode(TEXT, "latin1") (how protocol 2 pickles
+ * bytes): every character of TEXT below 256, into *out (malloc). */
+static mp_status latin1(const struct tctx *c, const struct mp_pk *v,
+			uint8_t **out, size_t *n, struct mp_error *err)
+{
+	const struct mp_pk *a = v->args;
+	if (!a || a->n != 2 || a->items[0]->kind != MP_PK_STR ||
+	    a->items[1]->kind != MP_PK_STR ||
+	    (strcmp(a->items[1]->s, "latin1") &&
+	     strcmp(a->items[1]->s, "latin-1")))
+		return mp_error_set(err, MP_EFORMAT,
+				    "%s: _codecs.encode is only read as "
+				    "encode(text, 'latin1')",
+				    c->where);
+	const uint8_t *t = (const uint8_t *)a->items[0]->s;
+	size_t len = a->items[0]->len, k = 0;
+	uint8_t *b = malloc(len ? len : 1);
+	if (!b)
+		return mp_error_set(err, MP_ENOMEM, "%s: out of memory",
+				    c->where);
+	for (size_t i = 0; i < len; i++) {
+		if (t[i] < 0x80) {
+			b[k++] = t[i];
+		} else if ((t[i] == 0xc2 || t[i] == 0xc3) && i + 1 < len &&
+			   (t[i + 1] & 0xc0) == 0x80) {
+			b[k++] = (uint8_t)((t[i] & 0x1f) << 6 | (t[i + 1] & 0x3f));
+			i++;
+		} else {
+			free(b);
+			return mp_error_set(err, MP_EFORMAT,
+					    "%s: _codecs.encode text is not "
+					    "latin-1",
+					    c->where);
+		}
+	}
+	*out = b;
+	*n = k;
+	return MP_OK;
+}
+
 /* The storage of a torch.storage._load_from_bytes(b"...") call: a whole
  * legacy torch.save of one storage, copied into a buffer the model owns. */
 static mp_status from_bytes(struct tctx *c, const struct mp_pk *call,
 			    struct tstore *out, struct mp_error *err)
 {
 	const struct mp_pk *a = call->args;
-	if (!a || a->n != 1 || a->items[0]->kind != MP_PK_BYTES)
+	const uint8_t *bytes = NULL;
+	uint8_t *latin = NULL;
+	size_t blen = 0;
+	if (a && a->n == 1 && a->items[0]->kind == MP_PK_BYTES) {
+		bytes = (const uint8_t *)a->items[0]->s;
+		blen = a->items[0]->len;
+	} else if (a && a->n == 1 && is_call(a->items[0], "_codecs.encode")) {
+		mp_status s = latin1(c, a->items[0], &latin, &blen, err);
+		if (s != MP_OK)
+			return s;
+		bytes = latin;
+	} else {
 		return mp_error_set(err, MP_EFORMAT,
 				    "%s: torch.storage._load_from_bytes "
 				    "without one bytes argument",
 				    c->where);
-	if (c->nested)
-		return mp_error_set(err, MP_EFORMAT,
-				    "%s: _load_from_bytes inside "
-				    "_load_from_bytes is not supported",
-				    c->where);
-	const struct mp_pk *b = a->items[0];
+	}
 	struct tlegacy L;
 	size_t wl = strlen(c->where) + 32;
 	char *where = malloc(wl);
-	if (!where)
+	if (!where) {
+		free(latin);
 		return mp_error_set(err, MP_ENOMEM, "%s: out of memory",
 				    c->where);
+	}
 	snprintf(where, wl, "%s: _load_from_bytes", c->where);
-	mp_status s = mp_torch_legacy((const uint8_t *)b->s, b->len, where,
-				      &L, err);
+	mp_status s = mp_torch_legacy(bytes, blen, where, &L, err);
 	struct tpid p;
 	if (s == MP_OK && L.root->kind != MP_PK_PERSID)
 		s = mp_error_set(err, MP_EFORMAT,
@@ -178,6 +226,7 @@ static mp_status from_bytes(struct tctx *c, const struct mp_pk *call,
 	}
 	mp_torch_legacy_free(&L);
 	free(where);
+	free(latin);
 	return s;
 }
 
