@@ -30,8 +30,27 @@
 #define SINGLE_NAME "pytorch_model.bin"
 #define INDEX_MAX (64u << 20)
 
-static const char *const exts[] = {".pt", ".pth", ".bin", ".ckpt",
+static const char *const exts[] = {".pt",  ".pth",    ".ckpt",
 				   ".pkl", ".pickle", ".zip", NULL};
+
+/* A zip archive, the legacy magic, or a pickle of protocol 2 to 5 whose
+ * first opcode builds a container or names a global (a .bin may be a TF.js
+ * shard: raw numbers). */
+static bool sniff(const char *path)
+{
+	uint8_t b[16] = {0};
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return false;
+	size_t n = fread(b, 1, sizeof b, f);
+	fclose(f);
+	if (n >= 4 && !memcmp(b, "PK\x03\x04", 4))
+		return true;
+	if (n < 3 || b[0] != 0x80 || b[1] < 2 || b[1] > 5)
+		return false;
+	return mp_torch_is_legacy(b, n) || (b[2] && strchr("}](c", b[2])) ||
+	       b[2] == 0x95 || b[2] == 0x8c;
+}
 
 static bool has_file(const char *dir, const char *name)
 {
@@ -56,15 +75,7 @@ static bool probe(const char *path)
 	for (int i = 0; exts[i]; i++)
 		if (mp_ends_with(path, exts[i]))
 			return true;
-	/* a pickle of protocol 2 to 5, or a zip holding data.pkl */
-	uint8_t b[4] = {0};
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return false;
-	size_t n = fread(b, 1, sizeof b, f);
-	fclose(f);
-	return (n >= 2 && b[0] == 0x80 && b[1] >= 2 && b[1] <= 5) ||
-	       (n == 4 && !memcmp(b, "PK\x03\x04", 4));
+	return sniff(path);
 }
 
 /* --- the legacy format ------------------------------------------------ */
