@@ -72,7 +72,7 @@ mp_status mp_model_open(const char *path, struct mp_model **out,
 		return mp_error_set(err, MP_EFORMAT,
 				    "%s: not a model file of a known format "
 				    "(safetensors, TF.js model.json, NumPy "
-				    ".npy/.npz)",
+				    ".npy/.npz, PyTorch checkpoint)",
 				    path);
 	struct mp_model *m = calloc(1, sizeof *m);
 	if (!m || !(m->path = mp_strdup(path))) {
