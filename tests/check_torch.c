@@ -242,6 +242,58 @@ START_TEST(test_hostile)
 }
 END_TEST
 
+static uint8_t *slurp(const char *path, size_t *n)
+{
+	FILE *f = fopen(path, "rb");
+	ck_assert_msg(f != NULL, "%s", path);
+	uint8_t *b = malloc(1 << 16);
+	*n = fread(b, 1, 1 << 16, f);
+	fclose(f);
+	return b;
+}
+
+/* Built here: a legacy file whose system info says big-endian (its
+ * little_endian NEWTRUE turned NEWFALSE), an index naming a tensor no
+ * shard holds, one naming a shard outside its directory, one naming a
+ * missing shard. */
+START_TEST(test_hostile_built)
+{
+	char *dir = tu_tmpdir();
+	char *p = tpath("legacy.pt"), *q = tu_path(dir, "be.pt");
+	size_t n;
+	uint8_t *b = slurp(p, &n);
+	uint8_t *k = memmem(b, n, "little_endian", 13);
+	ck_assert_ptr_nonnull(k);
+	ck_assert_int_eq(k[15], 0x88); /* after BINPUT q, idx */
+	k[15] = 0x89;
+	tu_write(q, b, n);
+	ck_fails_with(q, "big-endian");
+	free(b);
+	free(p);
+	free(q);
+	static const char *const shard1 = "pytorch_model-00001-of-00002.bin";
+	char *s1 = tpath("sharded/pytorch_model-00001-of-00002.bin");
+	b = slurp(s1, &n);
+	q = tu_path(dir, shard1);
+	tu_write(q, b, n);
+	free(q);
+	free(b);
+	free(s1);
+	char *idx = tu_path(dir, "pytorch_model.bin.index.json");
+	tu_write_str(idx, "{\"weight_map\": {\"a.weight\": "
+			  "\"pytorch_model-00001-of-00002.bin\", \"zz\": "
+			  "\"pytorch_model-00001-of-00002.bin\"}}");
+	ck_fails_with(idx, "weight_map tensor 'zz' is in none of the shards");
+	tu_write_str(idx, "{\"weight_map\": {\"a.weight\": \"../x.bin\"}}");
+	ck_fails_with(idx, "must be relative without '..' components");
+	tu_write_str(idx, "{\"weight_map\": {\"a.weight\": \"gone.bin\"}}");
+	ck_fails_with(idx, "shard 'gone.bin' listed in weight_map is missing");
+	free(idx);
+	tu_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
 /* The legacy file cut at every length, the zip archive at every tenth:
  * an error (never a crash), or, cut in the trailing bytes the reader does
  * not need, the full model. */
@@ -285,6 +337,7 @@ Suite *suite_torch(void)
 	tcase_add_test(tc, test_scanner_files);
 	tcase_add_test(tc, test_scanner_refused);
 	tcase_add_test(tc, test_hostile);
+	tcase_add_test(tc, test_hostile_built);
 	tcase_add_test(tc, test_truncation);
 	suite_add_tcase(s, tc);
 	return s;
