@@ -102,7 +102,31 @@ void mp_torch_legacy_free(struct tlegacy *L)
 	mp_pk_free(L->keys);
 	free(L->st);
 	free(L->stkey);
+	free(L->order);
 	memset(L, 0, sizeof *L);
+}
+
+static int cmp_key(const void *a, const void *b)
+{
+	return strcmp(((const struct tkpos *)a)->key,
+		      ((const struct tkpos *)b)->key);
+}
+
+/* The position of key among L's storages, or L->nst. */
+static size_t find_key(const struct tlegacy *L, const char *key)
+{
+	size_t lo = 0, hi = L->nst;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(L->order[mid].key, key);
+		if (c == 0)
+			return L->order[mid].i;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return L->nst;
 }
 
 /* The dtype of every storage key the persistent ids under v name. */
@@ -121,9 +145,9 @@ static mp_status scan_pids(const struct mp_pk *v, const char *where,
 		mp_status s = mp_torch_pid(where, v, &p, err);
 		if (s != MP_OK)
 			return s;
-		for (size_t i = 0; i < L->nst; i++)
-			if (!strcmp(L->stkey[i], p.key))
-				L->st[i].dt = p.dt;
+		size_t i = find_key(L, p.key);
+		if (i < L->nst)
+			L->st[i].dt = p.dt;
 		return MP_OK;
 	}
 	const struct mp_pk *sub[3] = {v->fn, v->args, v->state};
@@ -209,7 +233,8 @@ mp_status mp_torch_legacy(const uint8_t *b, uint64_t n, const char *where,
 	L->nst = k->n;
 	L->st = calloc(k->n ? k->n : 1, sizeof *L->st);
 	L->stkey = calloc(k->n ? k->n : 1, sizeof *L->stkey);
-	if (!L->st || !L->stkey)
+	L->order = calloc(k->n ? k->n : 1, sizeof *L->order);
+	if (!L->st || !L->stkey || !L->order)
 		return mp_error_set(err, MP_ENOMEM, "%s: out of memory", where);
 	for (size_t i = 0; i < k->n; i++) {
 		if (k->items[i]->kind != MP_PK_STR)
@@ -219,7 +244,9 @@ mp_status mp_torch_legacy(const uint8_t *b, uint64_t n, const char *where,
 					    where, i);
 		L->stkey[i] = k->items[i]->s;
 		L->st[i].dt = MP_DTYPE_COUNT;
+		L->order[i] = (struct tkpos){L->stkey[i], i};
 	}
+	qsort(L->order, L->nst, sizeof *L->order, cmp_key);
 	uint64_t visits = 0;
 	s = scan_pids(L->root, where, L, &visits, err);
 	char kb[MP_NAME_SHOW + 8];
@@ -259,11 +286,11 @@ mp_status mp_torch_legacy_find(const struct tlegacy *L, const struct tpid *p,
 			       const char *where, struct tstore *out,
 			       struct mp_error *err)
 {
-	for (size_t i = 0; i < L->nst; i++)
-		if (!strcmp(L->stkey[i], p->key)) {
-			*out = L->st[i];
-			return MP_OK;
-		}
+	size_t i = find_key(L, p->key);
+	if (i < L->nst) {
+		*out = L->st[i];
+		return MP_OK;
+	}
 	char kb[MP_NAME_SHOW + 8];
 	return mp_error_set(err, MP_EFORMAT,
 			    "%s: storage '%s' is not in the file's storage "

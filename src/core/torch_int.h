@@ -41,8 +41,8 @@ struct tctx {
 	void *arg; /* the container's state, for resolve */
 	const char *single; /* name of a lone tensor */
 	uint64_t visits;
-	struct tcache *cache;
-	size_t ncache;
+	struct tcache *cache; /* open addressing, [ccap] (a power of 2) */
+	size_t ncache, ccap;
 	char *name; /* the dotted name being built */
 	size_t nlen, ncap;
 };
@@ -67,6 +67,10 @@ struct tlegacy {
 	struct mp_pk *keys;
 	struct tstore *st; /* [nst], keyed by keys->items[i]->s */
 	const char **stkey;
+	struct tkpos {
+		const char *key;
+		size_t i;
+	} *order; /* [nst] keys and positions, sorted by key */
 	size_t nst;
 };
 

@@ -115,16 +115,62 @@ mp_status mp_torch_pid(const char *where, const struct mp_pk *v,
 
 /* --- storages --------------------------------------------------------- */
 
+static size_t slot_hash(const char *key, const struct mp_pk *node)
+{
+	uint64_t h = 1469598103934665603ull;
+	if (key)
+		for (const unsigned char *k = (const unsigned char *)key; *k;
+		     k++)
+			h = (h ^ *k) * 1099511628211ull;
+	else
+		h = ((uint64_t)(uintptr_t)node >> 4) * 11400714819323198485ull;
+	return (size_t)(h ^ h >> 29);
+}
+
+/* The slot of key (or node) in c's cache: its entry, or the empty slot
+ * where it goes (cache not full). */
+static struct tcache *slot(struct tctx *c, const char *key,
+			   const struct mp_pk *node)
+{
+	size_t i = slot_hash(key, node) & (c->ccap - 1);
+	for (;; i = (i + 1) & (c->ccap - 1)) {
+		struct tcache *e = &c->cache[i];
+		if ((!e->key && !e->node) ||
+		    (key ? e->key && !strcmp(e->key, key) : e->node == node))
+			return e;
+	}
+}
+
+static struct tcache *cache_find(struct tctx *c, const char *key,
+				 const struct mp_pk *node)
+{
+	if (!c->ccap)
+		return NULL;
+	struct tcache *e = slot(c, key, node);
+	return e->key || e->node ? e : NULL;
+}
+
 static mp_status cache_add(struct tctx *c, const char *key,
 			   const struct mp_pk *node, const struct tstore *st,
 			   struct mp_error *err)
 {
-	struct tcache *n = realloc(c->cache, (c->ncache + 1) * sizeof *n);
-	if (!n)
-		return mp_error_set(err, MP_ENOMEM, "%s: out of memory",
-				    c->where);
-	c->cache = n;
-	n[c->ncache++] = (struct tcache){key, node, *st};
+	if (2 * (c->ncache + 1) > c->ccap) {
+		struct tctx n = *c;
+		n.ccap = c->ccap ? 2 * c->ccap : 64;
+		n.cache = calloc(n.ccap, sizeof *n.cache);
+		if (!n.cache)
+			return mp_error_set(err, MP_ENOMEM, "%s: out of memory",
+					    c->where);
+		for (size_t i = 0; i < c->ccap; i++)
+			if (c->cache[i].key || c->cache[i].node)
+				*slot(&n, c->cache[i].key, c->cache[i].node) =
+				    c->cache[i];
+		free(c->cache);
+		c->cache = n.cache;
+		c->ccap = n.ccap;
+	}
+	*slot(c, key, node) = (struct tcache){key, node, *st};
+	c->ncache++;
 	return MP_OK;
 }
 
@@ -234,11 +280,11 @@ static mp_status from_bytes(struct tctx *c, const struct mp_pk *call,
 static mp_status storage(struct tctx *c, const struct mp_pk *v,
 			 struct tstore *out, struct mp_error *err)
 {
-	for (size_t i = 0; i < c->ncache; i++)
-		if (c->cache[i].node == v) {
-			*out = c->cache[i].st;
-			return MP_OK;
-		}
+	const struct tcache *hit = cache_find(c, NULL, v);
+	if (hit) {
+		*out = hit->st;
+		return MP_OK;
+	}
 	if (is_call(v, "torch.storage._load_from_bytes")) {
 		mp_status s = from_bytes(c, v, out, err);
 		return s == MP_OK ? cache_add(c, NULL, v, out, err) : s;
@@ -253,15 +299,13 @@ static mp_status storage(struct tctx *c, const struct mp_pk *v,
 	if (s != MP_OK)
 		return s;
 	char kb[MP_NAME_SHOW + 8];
-	for (size_t i = 0; i < c->ncache; i++) {
-		if (!c->cache[i].key || strcmp(c->cache[i].key, p.key))
-			continue;
-		if (c->cache[i].st.dt != p.dt)
+	if ((hit = cache_find(c, p.key, NULL))) {
+		if (hit->st.dt != p.dt)
 			return mp_error_set(err, MP_EFORMAT,
 					    "%s: storage '%s' is named with "
 					    "two types",
 					    c->where, mp_printable(p.key, kb));
-		*out = c->cache[i].st;
+		*out = hit->st;
 		return MP_OK;
 	}
 	s = c->resolve(c, &p, out, err);
@@ -492,6 +536,6 @@ mp_status mp_torch_tensors(struct tctx *c, const struct mp_pk *root,
 	free(c->name);
 	c->cache = NULL;
 	c->name = NULL;
-	c->ncache = c->nlen = c->ncap = 0;
+	c->ncache = c->ccap = c->nlen = c->ncap = 0;
 	return s;
 }

@@ -168,8 +168,16 @@ void mp_zip_free(struct mp_zip *z)
 	for (size_t i = 0; i < z->n; i++)
 		free(z->e[i].name);
 	free(z->e);
+	free(z->sorted);
 	z->e = NULL;
+	z->sorted = NULL;
 	z->n = 0;
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+	return strcmp((*(struct mp_zip_entry *const *)a)->name,
+		      (*(struct mp_zip_entry *const *)b)->name);
 }
 
 mp_status mp_zip_open(const struct mp_file *f, struct mp_zip *z,
@@ -218,6 +226,12 @@ mp_status mp_zip_open(const struct mp_file *f, struct mp_zip *z,
 		x->data_off = le32(e + 42); /* the local header, for now */
 		pos += used;
 	}
+	if (!(z->sorted = malloc((z->n ? z->n : 1) * sizeof *z->sorted)))
+		return mp_error_set(err, MP_ENOMEM, "%s: out of memory",
+				    f->path);
+	for (size_t i = 0; i < z->n; i++)
+		z->sorted[i] = &z->e[i];
+	qsort(z->sorted, z->n, sizeof *z->sorted, cmp_entry);
 	return MP_OK;
 }
 
@@ -293,9 +307,17 @@ mp_status mp_zip_read(struct mp_model *m, const struct mp_zip *z,
 
 struct mp_zip_entry *mp_zip_find(const struct mp_zip *z, const char *name)
 {
-	for (size_t i = 0; i < z->n; i++)
-		if (strlen(z->e[i].name) == z->e[i].name_len &&
-		    !strcmp(z->e[i].name, name))
-			return &z->e[i];
+	size_t lo = 0, hi = z->sorted ? z->n : 0;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		struct mp_zip_entry *e = z->sorted[mid];
+		int c = strcmp(e->name, name);
+		if (c == 0)
+			return strlen(e->name) == e->name_len ? e : NULL;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return NULL;
 }

@@ -24,6 +24,7 @@ struct mp_zip {
 	const struct mp_file *f;
 	struct mp_zip_entry *e;
 	size_t n;
+	struct mp_zip_entry **sorted; /* [n] by name, for mp_zip_find */
 	uint64_t cd_off; /* the central directory: members end before it */
 };
 
@@ -49,7 +50,7 @@ mp_status mp_zip_read(struct mp_model *m, const struct mp_zip *z,
 		      const uint8_t **out, const char *where,
 		      struct mp_error *err);
 
-/* The member named name, NULL when absent. */
+/* The member named name, NULL when absent (O(log n)). */
 struct mp_zip_entry *mp_zip_find(const struct mp_zip *z, const char *name);
 
 #endif
