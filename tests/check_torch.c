@@ -20,7 +20,8 @@ static char FIX[1024];
 static void fix_dir(void)
 {
 	const char *d = getenv("MP_FIXTURES");
-	snprintf(FIX, sizeof FIX, "%s/pickle/", d && *d ? d : MP_SRCDIR_FIXTURES);
+	snprintf(FIX, sizeof FIX, "%s/pickle/",
+		 d && *d ? d : MP_SRCDIR_FIXTURES);
 }
 
 static char *tpath(const char *name)
@@ -107,13 +108,12 @@ START_TEST(test_oracle)
 			double s = tensor_sum(t, first, 4);
 			double want = mp_json_num(mp_json_get(e, "sum"));
 			ck_assert_msg(fabs(s - want) <= 1e-9 * (1 + fabs(want)),
-				      "%s %s: sum %.17g want %.17g", p, name,
-				      s, want);
+				      "%s %s: sum %.17g want %.17g", p, name, s,
+				      want);
 			const mp_json *fv = mp_json_get(e, "first");
 			for (size_t k = 0; k < mp_json_size(fv); k++)
 				ck_assert_msg(
-				    first[k] ==
-					mp_json_num(mp_json_at(fv, k)),
+				    first[k] == mp_json_num(mp_json_at(fv, k)),
 				    "%s %s[%zu]: %.17g", p, name, k, first[k]);
 		}
 		mp_model_free(m);
@@ -174,12 +174,12 @@ START_TEST(test_scanner_files)
 	t = mp_model_find(m, "distilbert.embeddings.word_embeddings.weight");
 	ck_assert(t && t->ndim == 2 && t->shape[0] == 28996 &&
 		  t->shape[1] == 2 && t->stored == MP_F32);
-	t = mp_model_find(m, "distilbert.embeddings.position_embeddings.weight");
+	t = mp_model_find(m,
+			  "distilbert.embeddings.position_embeddings.weight");
 	ck_assert(t && t->shape[0] == 512 && t->shape[1] == 2);
 	t = mp_model_find(m, "qa_outputs.bias");
 	ck_assert(t && t->ndim == 1 && t->shape[0] == 2);
-	t = mp_model_find(m,
-			  "distilbert.transformer.layer.1.ffn.lin2.weight");
+	t = mp_model_find(m, "distilbert.transformer.layer.1.ffn.lin2.weight");
 	ck_assert(t && t->ndim == 2 && t->shape[0] == 2 && t->shape[1] == 2);
 	mp_model_free(m);
 }
@@ -316,7 +316,8 @@ START_TEST(test_truncation)
 			if (mp_model_open(cut, &m, &err) == MP_OK)
 				mp_model_free(m);
 			else
-				ck_assert_msg(err.msg[0] && strstr(err.msg, cut),
+				ck_assert_msg(err.msg[0] &&
+						  strstr(err.msg, cut),
 					      "len %zu: %s", len, err.msg);
 		}
 		free(p);

@@ -436,8 +436,7 @@ static mp_status load_member(struct mp_model *m, const struct mp_zip *z,
 	mp_status s = MP_OK;
 	const uint8_t *data = NULL;
 	size_t nl = e->name_len;
-	if (strlen(e->name) != nl || !mp_ends_with(e->name, ".npy") ||
-	    nl == 4)
+	if (strlen(e->name) != nl || !mp_ends_with(e->name, ".npy") || nl == 4)
 		s = mp_error_set(err, MP_EFORMAT,
 				 "%s: not a .npy array (an .npz holds only "
 				 "NAME.npy members)",

@@ -30,8 +30,8 @@
 #define SINGLE_NAME "pytorch_model.bin"
 #define INDEX_MAX (64u << 20)
 
-static const char *const exts[] = {".pt",  ".pth",    ".ckpt",
-				   ".pkl", ".pickle", ".zip", NULL};
+static const char *const exts[] = {".pt",     ".pth", ".ckpt", ".pkl",
+				   ".pickle", ".zip", NULL};
 
 /* A zip archive, the legacy magic, or a pickle of protocol 2 to 5 whose
  * first opcode builds a container or names a global (a .bin may be a TF.js
@@ -67,7 +67,8 @@ static bool probe(const char *path)
 	if (stat(path, &st) != 0)
 		return false;
 	if (S_ISDIR(st.st_mode))
-		return has_file(path, INDEX_NAME) || has_file(path, SINGLE_NAME);
+		return has_file(path, INDEX_NAME) ||
+		       has_file(path, SINGLE_NAME);
 	if (!S_ISREG(st.st_mode))
 		return false;
 	if (mp_ends_with(path, ".bin.index.json"))
@@ -83,9 +84,9 @@ static bool probe(const char *path)
 uint64_t mp_torch_is_legacy(const uint8_t *b, uint64_t n)
 {
 	/* pickle.dumps(0x1950a86a20f9469cfc6c, protocol=2..5) */
-	static const uint8_t magic[] = {0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46,
-					0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19,
-					'.'};
+	static const uint8_t magic[] = {0x8a, 0x0a, 0x6c, 0xfc, 0x9c,
+					0x46, 0xf9, 0x20, 0x6a, 0xa8,
+					0x50, 0x19, '.'};
 	if (n < 2 || b[0] != 0x80 || b[1] < 2 || b[1] > 5)
 		return 0;
 	uint64_t p = 2;
@@ -422,7 +423,8 @@ static mp_status load_zip(struct tctx *c, const struct mp_file *f,
 		if (b && s == MP_OK)
 			s = mp_zip_read(c->m, &tz.z, b, c->budget, &bd, where,
 					err);
-		if (b && s == MP_OK && (b->ulen != 6 || memcmp(bd, "little", 6)))
+		if (b && s == MP_OK &&
+		    (b->ulen != 6 || memcmp(bd, "little", 6)))
 			s = mp_error_set(err, MP_EFORMAT,
 					 "%s: byteorder is not \"little\" "
 					 "(big-endian archives are not "
@@ -480,8 +482,8 @@ static mp_status load_file(struct mp_model *m, int fi, uint64_t *budget,
 		mp_torch_legacy_free(&L);
 	} else {
 		struct mp_pk *root = NULL;
-		s = mp_pickle_parse(f->data, f->size, f->path,
-				    mp_torch_allowed, &root, err);
+		s = mp_pickle_parse(f->data, f->size, f->path, mp_torch_allowed,
+				    &root, err);
 		c.resolve = plain_resolve;
 		if (s == MP_OK)
 			s = mp_torch_tensors(&c, root, err);
@@ -521,11 +523,11 @@ static mp_status load_index(struct mp_model *m, const char *path,
 					 "is missing",
 					 path, mp_printable(shards[i], nb));
 		else
-			s = mp_model_add_named(
-			    m, sp,
-			    &(struct mp_named){m->dir, path, "shard",
-					       shards[i]},
-			    &fi, err);
+			s = mp_model_add_named(m, sp,
+					       &(struct mp_named){m->dir, path,
+								  "shard",
+								  shards[i]},
+					       &fi, err);
 		if (s == MP_OK)
 			s = load_file(m, fi, budget, err);
 		free(sp);
@@ -541,7 +543,8 @@ static mp_status load_index(struct mp_model *m, const char *path,
 			s = mp_error_set(err, MP_EFORMAT,
 					 "%s: weight_map tensor '%s' is in "
 					 "none of the shards",
-					 path, mp_printable(mp_json_key(e), nb));
+					 path,
+					 mp_printable(mp_json_key(e), nb));
 			break;
 		}
 	}
@@ -565,8 +568,8 @@ static mp_status open_model(struct mp_model *m, const char *path,
 					     ? INDEX_NAME
 					     : SINGLE_NAME);
 		if (!own)
-			return mp_error_set(err, MP_ENOMEM,
-					    "%s: out of memory", path);
+			return mp_error_set(err, MP_ENOMEM, "%s: out of memory",
+					    path);
 		path = own;
 	}
 	if (mp_ends_with(path, ".index.json")) {

@@ -38,7 +38,7 @@ struct tctx {
 	/* The storage of persistent id key (its record p). */
 	mp_status (*resolve)(struct tctx *c, const struct tpid *p,
 			     struct tstore *out, struct mp_error *err);
-	void *arg; /* the container's state, for resolve */
+	void *arg;	    /* the container's state, for resolve */
 	const char *single; /* name of a lone tensor */
 	uint64_t visits;
 	struct tcache *cache; /* open addressing, [ccap] (a power of 2) */
@@ -52,8 +52,8 @@ extern const char *const mp_torch_allowed[];
 
 /* Read the record of persistent id v ('storage', type, key, location,
  * numel[, view_metadata]) into *p; errors name where. */
-mp_status mp_torch_pid(const char *where, const struct mp_pk *v,
-		       struct tpid *p, struct mp_error *err);
+mp_status mp_torch_pid(const char *where, const struct mp_pk *v, struct tpid *p,
+		       struct mp_error *err);
 
 /* Add the tensors of root (state_dict/model wrappers unwrapped, nested
  * containers flattened to dotted names) to c->m; non-tensor values are
@@ -70,7 +70,7 @@ struct tlegacy {
 	struct tkpos {
 		const char *key;
 		size_t i;
-	} *order; /* [nst] keys and positions, sorted by key */
+	} * order; /* [nst] keys and positions, sorted by key */
 	size_t nst;
 };
 

@@ -18,11 +18,16 @@ static const struct {
 	const char *name;
 	enum mp_dtype dt; /* MP_DTYPE_COUNT: refused */
 } storages[] = {
-    {"torch.FloatStorage", MP_F32},	{"torch.DoubleStorage", MP_F64},
-    {"torch.HalfStorage", MP_F16},	{"torch.BFloat16Storage", MP_BF16},
-    {"torch.LongStorage", MP_I64},	{"torch.IntStorage", MP_I32},
-    {"torch.ShortStorage", MP_I16},	{"torch.CharStorage", MP_I8},
-    {"torch.ByteStorage", MP_U8},	{"torch.BoolStorage", MP_BOOL},
+    {"torch.FloatStorage", MP_F32},
+    {"torch.DoubleStorage", MP_F64},
+    {"torch.HalfStorage", MP_F16},
+    {"torch.BFloat16Storage", MP_BF16},
+    {"torch.LongStorage", MP_I64},
+    {"torch.IntStorage", MP_I32},
+    {"torch.ShortStorage", MP_I16},
+    {"torch.CharStorage", MP_I8},
+    {"torch.ByteStorage", MP_U8},
+    {"torch.BoolStorage", MP_BOOL},
     {"torch.ComplexFloatStorage", MP_DTYPE_COUNT},
     {"torch.ComplexDoubleStorage", MP_DTYPE_COUNT},
     {"torch.QInt8Storage", MP_DTYPE_COUNT},
@@ -31,19 +36,40 @@ static const struct {
 };
 
 const char *const mp_torch_allowed[] = {
-    "torch._utils._rebuild_tensor", "torch._utils._rebuild_tensor_v2",
+    "torch._utils._rebuild_tensor",
+    "torch._utils._rebuild_tensor_v2",
     "torch._utils._rebuild_parameter",
     "torch._utils._rebuild_parameter_with_state",
-    "torch.FloatStorage", "torch.DoubleStorage", "torch.HalfStorage",
-    "torch.BFloat16Storage", "torch.LongStorage", "torch.IntStorage",
-    "torch.ShortStorage", "torch.CharStorage", "torch.ByteStorage",
-    "torch.BoolStorage", "torch.ComplexFloatStorage",
-    "torch.ComplexDoubleStorage", "torch.QInt8Storage", "torch.QUInt8Storage",
-    "torch.QInt32Storage", "torch.storage._load_from_bytes", "torch.Size",
-    "collections.OrderedDict", "torch.float32", "torch.float64",
-    "torch.float16", "torch.bfloat16", "torch.int64", "torch.int32",
-    "torch.int16", "torch.int8", "torch.uint8", "torch.bool",
-    "_codecs.encode", NULL};
+    "torch.FloatStorage",
+    "torch.DoubleStorage",
+    "torch.HalfStorage",
+    "torch.BFloat16Storage",
+    "torch.LongStorage",
+    "torch.IntStorage",
+    "torch.ShortStorage",
+    "torch.CharStorage",
+    "torch.ByteStorage",
+    "torch.BoolStorage",
+    "torch.ComplexFloatStorage",
+    "torch.ComplexDoubleStorage",
+    "torch.QInt8Storage",
+    "torch.QUInt8Storage",
+    "torch.QInt32Storage",
+    "torch.storage._load_from_bytes",
+    "torch.Size",
+    "collections.OrderedDict",
+    "torch.float32",
+    "torch.float64",
+    "torch.float16",
+    "torch.bfloat16",
+    "torch.int64",
+    "torch.int32",
+    "torch.int16",
+    "torch.int8",
+    "torch.uint8",
+    "torch.bool",
+    "_codecs.encode",
+    NULL};
 
 static bool is_call(const struct mp_pk *v, const char *fn)
 {
@@ -71,12 +97,13 @@ static const struct mp_pk *dget(const struct mp_pk *v, const char *key)
 	return NULL;
 }
 
-mp_status mp_torch_pid(const char *where, const struct mp_pk *v,
-		       struct tpid *p, struct mp_error *err)
+mp_status mp_torch_pid(const char *where, const struct mp_pk *v, struct tpid *p,
+		       struct mp_error *err)
 {
 	const struct mp_pk *a = v->args;
 	if (!a || a->kind != MP_PK_TUPLE || a->n < 5 ||
-	    a->items[0]->kind != MP_PK_STR || strcmp(a->items[0]->s, "storage") ||
+	    a->items[0]->kind != MP_PK_STR ||
+	    strcmp(a->items[0]->s, "storage") ||
 	    a->items[1]->kind != MP_PK_GLOBAL ||
 	    a->items[2]->kind != MP_PK_STR || !is_int(a->items[4]) ||
 	    a->items[4]->i < 0)
@@ -96,12 +123,12 @@ mp_status mp_torch_pid(const char *where, const struct mp_pk *v,
 		if (strcmp(storages[i].name, ty))
 			continue;
 		if (storages[i].dt == MP_DTYPE_COUNT)
-			return mp_error_set(err, MP_EDTYPE,
-					    "%s: storage '%s' has type %s: "
-					    "complex and quantized tensors are "
-					    "not supported",
-					    where, mp_printable(a->items[2]->s, kb),
-					    ty);
+			return mp_error_set(
+			    err, MP_EDTYPE,
+			    "%s: storage '%s' has type %s: "
+			    "complex and quantized tensors are "
+			    "not supported",
+			    where, mp_printable(a->items[2]->s, kb), ty);
 		p->key = a->items[2]->s;
 		p->dt = storages[i].dt;
 		p->numel = (uint64_t)a->items[4]->i;
@@ -199,7 +226,8 @@ static mp_status latin1(const struct tctx *c, const struct mp_pk *v,
 			b[k++] = t[i];
 		} else if ((t[i] == 0xc2 || t[i] == 0xc3) && i + 1 < len &&
 			   (t[i + 1] & 0xc0) == 0x80) {
-			b[k++] = (uint8_t)((t[i] & 0x1f) << 6 | (t[i + 1] & 0x3f));
+			b[k++] =
+			    (uint8_t)((t[i] & 0x1f) << 6 | (t[i + 1] & 0x3f));
 			i++;
 		} else {
 			free(b);
@@ -320,8 +348,7 @@ static mp_status storage(struct tctx *c, const struct mp_pk *v,
 				    " bytes but its record gives %" PRIu64
 				    " elements of %u bytes",
 				    c->where, mp_printable(p.key, kb),
-				    out->nbytes, p.numel,
-				    mp_dtype_size(p.dt));
+				    out->nbytes, p.numel, mp_dtype_size(p.dt));
 	return cache_add(c, p.key, NULL, out, err);
 }
 
@@ -348,8 +375,7 @@ static bool ints(const struct mp_pk *v, uint64_t *d, int *nd)
 /* Copy the strided view (sizes, strides in elements, from src) to dst in
  * row-major order. */
 static void gather(const uint8_t *src, uint8_t *dst, unsigned es, int nd,
-		   const uint64_t *size, const uint64_t *stride,
-		   uint64_t numel)
+		   const uint64_t *size, const uint64_t *stride, uint64_t numel)
 {
 	uint64_t idx[MP_MAX_DIMS] = {0}, from = 0;
 	for (uint64_t i = 0; i < numel; i++) {
@@ -402,19 +428,19 @@ static mp_status tensor(struct tctx *c, const struct mp_pk *v,
 		uint64_t span;
 		if (size[k] > 1 && stride[k] != want)
 			contig = false;
-		ok = ok && mp_mul_u64(size[k] ? size[k] - 1 : 0, stride[k],
-				      &span) &&
+		ok = ok &&
+		     mp_mul_u64(size[k] ? size[k] - 1 : 0, stride[k], &span) &&
 		     mp_add_u64(last, span, &last);
 		want *= size[k] ? size[k] : 1;
 	}
 	ok = ok && mp_add_u64(last, 1, &end) && mp_mul_u64(end, es, &end);
 	if (t->numel && (!ok || end > st.nbytes))
-		return mp_error_set(err, MP_EFORMAT,
-				    "%s: tensor '%s': offset %" PRIu64
-				    " and shape/stride reach past its "
-				    "storage (%" PRIu64 " elements of %u bytes)",
-				    c->where, mp_printable(name, nb), off,
-				    st.nbytes / es, es);
+		return mp_error_set(
+		    err, MP_EFORMAT,
+		    "%s: tensor '%s': offset %" PRIu64
+		    " and shape/stride reach past its "
+		    "storage (%" PRIu64 " elements of %u bytes)",
+		    c->where, mp_printable(name, nb), off, st.nbytes / es, es);
 	struct mp_seg seg = {(const uint8_t *)"", 0};
 	if (t->numel && contig) {
 		seg.data = st.data + off * es;
@@ -470,8 +496,8 @@ static mp_status push_name(struct tctx *c, const char *part, size_t *saved,
 static mp_status walk(struct tctx *c, const struct mp_pk *v,
 		      struct mp_error *err);
 
-static mp_status child(struct tctx *c, const char *part,
-		       const struct mp_pk *v, struct mp_error *err)
+static mp_status child(struct tctx *c, const char *part, const struct mp_pk *v,
+		       struct mp_error *err)
 {
 	size_t saved;
 	mp_status s = push_name(c, part, &saved, err);

@@ -212,8 +212,8 @@ mp_status mp_zip_open(const struct mp_file *f, struct mp_zip *z,
 					    f->path);
 		struct mp_zip_entry *x = &z->e[z->n];
 		if (!(x->name = malloc(nl + 1u)))
-			return mp_error_set(err, MP_ENOMEM,
-					    "%s: out of memory", f->path);
+			return mp_error_set(err, MP_ENOMEM, "%s: out of memory",
+					    f->path);
 		z->n++;
 		memcpy(x->name, e + 46, nl);
 		x->name[nl] = '\0';

@@ -11,10 +11,10 @@
 
 /* One member, checked: its data lies before the central directory. */
 struct mp_zip_entry {
-	char *name;	   /* owned, NUL-terminated (may hold no NUL) */
-	size_t name_len;   /* bytes of the name as stored */
-	unsigned method;   /* 0 stored, 8 deflate */
-	unsigned flags;	   /* general purpose bit flags */
+	char *name;	 /* owned, NUL-terminated (may hold no NUL) */
+	size_t name_len; /* bytes of the name as stored */
+	unsigned method; /* 0 stored, 8 deflate */
+	unsigned flags;	 /* general purpose bit flags */
 	uint32_t crc;
 	uint64_t clen, ulen;
 	uint64_t data_off; /* offset of the member's data in the file */
