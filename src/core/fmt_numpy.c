@@ -19,16 +19,15 @@
  * (at most OWNED_MAX bytes with the converted arrays), their CRC-32
  * checked. */
 #include "model.h"
+#include "zip.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <zlib.h>
 
 #define OWNED_MAX (4ull << 30) /* bytes inflated or converted, per model */
 #define NPY_HEADER_MAX (1u << 20)
-#define CHUNK (1u << 30) /* bytes per zlib call */
 
 static uint16_t le16(const uint8_t *b)
 {
@@ -420,250 +419,54 @@ static mp_status load_npy(struct mp_model *m, const uint8_t *b, uint64_t n,
 
 /* --- the .npz archive ----------------------------------------------- */
 
-/* Inflate the raw deflate stream src[0..clen) to exactly ulen bytes with
- * the given CRC-32, into a buffer the model owns (*out). */
-static mp_status inflate_member(struct mp_model *m, const uint8_t *src,
-				uint64_t clen, uint64_t ulen, uint32_t crc,
-				const uint8_t **out, const char *where,
-				struct mp_error *err)
-{
-	uint8_t *buf = malloc(ulen ? (size_t)ulen : 1);
-	if (!buf)
-		return mp_error_set(err, MP_ENOMEM, "%s: out of memory", where);
-	z_stream z;
-	memset(&z, 0, sizeof z);
-	if (inflateInit2(&z, -MAX_WBITS) != Z_OK) {
-		free(buf);
-		return mp_error_set(err, MP_ENOMEM, "%s: cannot start zlib",
-				    where);
-	}
-	uint64_t in = 0, done = 0;
-	int r = Z_OK;
-	bool over = false;
-	uint8_t extra;
-	for (;;) {
-		bool room = done < ulen;
-		uInt ci = (uInt)(clen - in > CHUNK ? CHUNK : clen - in);
-		uInt co = (uInt)(!room		       ? 1
-				 : ulen - done > CHUNK ? CHUNK
-						       : ulen - done);
-		z.next_in = (Bytef *)(uintptr_t)(src + in);
-		z.avail_in = ci;
-		z.next_out = room ? buf + done : &extra;
-		z.avail_out = co;
-		r = inflate(&z, Z_NO_FLUSH);
-		uint64_t gi = ci - z.avail_in, go = co - z.avail_out;
-		in += gi;
-		if (!room && go) {
-			over = true; /* more bytes than the directory says */
-			break;
-		}
-		done += go;
-		if (r != Z_OK || (gi == 0 && go == 0))
-			break;
-	}
-	inflateEnd(&z);
-	if (r != Z_STREAM_END || over || done != ulen) {
-		free(buf);
-		return mp_error_set(err, MP_EFORMAT,
-				    "%s: corrupt deflate data (%s)", where,
-				    over || r == Z_STREAM_END
-					? "not the size the directory gives"
-					: "stream broken or cut short");
-	}
-	uLong c = crc32(0L, Z_NULL, 0);
-	for (uint64_t o = 0; o < ulen;) {
-		uInt k = (uInt)(ulen - o > CHUNK ? CHUNK : ulen - o);
-		c = crc32(c, buf + o, k);
-		o += k;
-	}
-	if ((uint32_t)c != crc) {
-		free(buf);
-		return mp_error_set(err, MP_EFORMAT,
-				    "%s: CRC-32 mismatch (corrupt member)",
-				    where);
-	}
-	*out = buf;
-	return mp_model_own(m, buf, err);
-}
-
-/* The end-of-central-directory record of f: *cd_off, *cd_size, *count. */
-static mp_status find_eocd(const struct mp_file *f, uint64_t *cd_off,
-			   uint64_t *cd_size, unsigned *count,
-			   struct mp_error *err)
-{
-	const uint8_t *b = f->data;
-	uint64_t n = f->size;
-	if (n < 22)
-		return mp_error_set(err, MP_EFORMAT,
-				    "%s: not a zip archive (too short for an "
-				    "end-of-central-directory record)",
-				    f->path);
-	uint64_t lo = n > 22 + 65535 ? n - 22 - 65535 : 0;
-	for (uint64_t p = n - 22 + 1; p-- > lo;) {
-		if (memcmp(b + p, "PK\x05\x06", 4) ||
-		    p + 22 + le16(b + p + 20) != n)
-			continue;
-		if (p >= 20 && !memcmp(b + p - 20, "PK\x06\x07", 4))
-			return mp_error_set(err, MP_EFORMAT,
-					    "%s: ZIP64 archives are not "
-					    "supported",
-					    f->path);
-		if (le16(b + p + 4) || le16(b + p + 6) ||
-		    le16(b + p + 8) != le16(b + p + 10))
-			return mp_error_set(err, MP_EFORMAT,
-					    "%s: multi-disk zip archives are "
-					    "not supported",
-					    f->path);
-		*count = le16(b + p + 10);
-		*cd_size = le32(b + p + 12);
-		*cd_off = le32(b + p + 16);
-		if (*cd_off + *cd_size > p)
-			return mp_error_set(
-			    err, MP_EFORMAT,
-			    "%s: zip central directory (bytes "
-			    "%llu..%llu) lies outside the file "
-			    "(the record is at %llu)",
-			    f->path, (unsigned long long)*cd_off,
-			    (unsigned long long)(*cd_off + *cd_size),
-			    (unsigned long long)p);
-		return MP_OK;
-	}
-	return mp_error_set(err, MP_EFORMAT,
-			    "%s: not a zip archive (no end-of-central-"
-			    "directory record)",
-			    f->path);
-}
-
-/* One central-directory entry at cd[0..left): checks it and its local
- * header, then loads the member. *used is the entry's size. */
-static mp_status load_member(struct mp_model *m, const struct mp_file *f,
-			     const uint8_t *e, uint64_t left, uint64_t cd_off,
-			     uint64_t *inflated, uint64_t *used,
+/* Member e of z: a NAME.npy array, loaded as tensor NAME. */
+static mp_status load_member(struct mp_model *m, const struct mp_zip *z,
+			     struct mp_zip_entry *e, uint64_t *inflated,
 			     struct mp_error *err)
 {
-	if (left < 46 || memcmp(e, "PK\x01\x02", 4))
-		return mp_error_set(err, MP_EFORMAT,
-				    "%s: malformed zip central directory",
-				    f->path);
-	unsigned flags = le16(e + 8), method = le16(e + 10);
-	uint32_t crc = le32(e + 16);
-	uint64_t clen = le32(e + 20), ulen = le32(e + 24);
-	unsigned nl = le16(e + 28), xl = le16(e + 30), cl = le16(e + 32);
-	uint64_t loc = le32(e + 42);
-	*used = 46ull + nl + xl + cl;
-	if (*used > left)
-		return mp_error_set(err, MP_EFORMAT,
-				    "%s: zip central directory entry runs past "
-				    "the directory",
-				    f->path);
-	char *name = malloc(nl + 1u);
-	if (!name)
-		return mp_error_set(err, MP_ENOMEM, "%s: out of memory",
-				    f->path);
-	memcpy(name, e + 46, nl);
-	name[nl] = '\0';
+	const struct mp_file *f = z->f;
 	char nb[MP_NAME_SHOW + 8];
 	size_t wl = strlen(f->path) + MP_NAME_SHOW + 32;
 	char *where = malloc(wl);
-	if (!where) {
-		free(name);
+	if (!where)
 		return mp_error_set(err, MP_ENOMEM, "%s: out of memory",
 				    f->path);
-	}
-	snprintf(where, wl, "%s: member '%s'", f->path, mp_printable(name, nb));
+	snprintf(where, wl, "%s: member '%s'", f->path,
+		 mp_printable(e->name, nb));
 	mp_status s = MP_OK;
 	const uint8_t *data = NULL;
-	uint64_t dstart = 0;
-	if (strlen(name) != nl || !mp_ends_with(name, ".npy") || nl == 4)
+	size_t nl = e->name_len;
+	if (strlen(e->name) != nl || !mp_ends_with(e->name, ".npy") || nl == 4)
 		s = mp_error_set(err, MP_EFORMAT,
 				 "%s: not a .npy array (an .npz holds only "
 				 "NAME.npy members)",
 				 where);
-	else if (clen == 0xffffffffu || ulen == 0xffffffffu ||
-		 loc == 0xffffffffu)
-		s = mp_error_set(err, MP_EFORMAT,
-				 "%s: ZIP64 members are not supported", where);
-	else if (flags & 1u)
-		s = mp_error_set(err, MP_EFORMAT,
-				 "%s: encrypted members are not supported",
-				 where);
-	else if (method != 0 && method != 8)
-		s = mp_error_set(err, MP_EFORMAT,
-				 "%s: compression method %u is not supported "
-				 "(valid: stored, deflate)",
-				 where, method);
-	else if (method == 0 && clen != ulen)
-		s = mp_error_set(err, MP_EFORMAT,
-				 "%s: stored member of %llu bytes claims %llu "
-				 "uncompressed",
-				 where, (unsigned long long)clen,
-				 (unsigned long long)ulen);
-	else if (loc + 30 > cd_off || memcmp(f->data + loc, "PK\x03\x04", 4))
-		s = mp_error_set(err, MP_EFORMAT,
-				 "%s: local header offset %llu does not point "
-				 "at a local header before the central "
-				 "directory",
-				 where, (unsigned long long)loc);
+	if (s == MP_OK)
+		s = mp_zip_check(z, e, where, err);
+	uint64_t budget = OWNED_MAX - *inflated;
+	if (s == MP_OK)
+		s = mp_zip_read(m, z, e, &budget, &data, where, err);
+	*inflated = OWNED_MAX - budget;
 	if (s == MP_OK) {
-		const uint8_t *lh = f->data + loc;
-		dstart = loc + 30 + le16(lh + 26) + le16(lh + 28);
-		if (le16(lh + 26) != nl || dstart > cd_off ||
-		    memcmp(lh + 30, name, nl))
-			s = mp_error_set(err, MP_EFORMAT,
-					 "%s: local header disagrees with the "
-					 "central directory",
-					 where);
-		else if (clen > cd_off - dstart)
-			s = mp_error_set(
-			    err, MP_ETRUNC,
-			    "%s: data (bytes %llu..%llu) runs past "
-			    "the member area (%llu)",
-			    where, (unsigned long long)dstart,
-			    (unsigned long long)(dstart + clen),
-			    (unsigned long long)cd_off);
-	}
-	if (s == MP_OK && method == 8) {
-		if (ulen > OWNED_MAX - *inflated)
-			s = mp_error_set(err, MP_ERANGE,
-					 "%s: inflating %llu bytes would pass "
-					 "the limit of %llu for the archive",
-					 where, (unsigned long long)ulen,
-					 (unsigned long long)OWNED_MAX);
-		else
-			s = inflate_member(m, f->data + dstart, clen, ulen, crc,
-					   &data, where, err);
-		*inflated += ulen;
-	} else if (s == MP_OK) {
-		data = f->data + dstart;
-	}
-	if (s == MP_OK) {
-		name[nl - 4] = '\0';
-		s = load_npy(m, data, ulen, name, inflated, where, err);
+		e->name[nl - 4] = '\0';
+		s = load_npy(m, data, e->ulen, e->name, inflated, where, err);
 	}
 	free(where);
-	free(name);
 	return s;
 }
 
 static mp_status load_npz(struct mp_model *m, const struct mp_file *f,
 			  struct mp_error *err)
 {
-	uint64_t cd_off = 0, cd_size = 0, inflated = 0;
-	unsigned count = 0;
-	mp_status s = find_eocd(f, &cd_off, &cd_size, &count, err);
-	if (s != MP_OK)
-		return s;
-	if (count == 0)
-		return mp_error_set(err, MP_EFORMAT, "%s: the archive is empty",
-				    f->path);
-	uint64_t pos = cd_off;
-	for (unsigned i = 0; i < count && s == MP_OK; i++) {
-		uint64_t used = 0;
-		s = load_member(m, f, f->data + pos, cd_off + cd_size - pos,
-				cd_off, &inflated, &used, err);
-		pos += used;
-	}
+	struct mp_zip z;
+	uint64_t inflated = 0;
+	mp_status s = mp_zip_open(f, &z, err);
+	if (s == MP_OK && z.n == 0)
+		s = mp_error_set(err, MP_EFORMAT, "%s: the archive is empty",
+				 f->path);
+	for (size_t i = 0; i < z.n && s == MP_OK; i++)
+		s = load_member(m, &z, &z.e[i], &inflated, err);
+	mp_zip_free(&z);
 	return s;
 }
 

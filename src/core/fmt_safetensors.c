@@ -638,10 +638,8 @@ static mp_status check_weight_map(const struct mp_model *m, const char *path,
 	return s;
 }
 
-/* Distinct shard names of a weight_map, sorted; borrowed from wm. */
-static mp_status index_shards(const char *path, const mp_json *wm,
-			      const char ***out, size_t *n,
-			      struct mp_error *err)
+mp_status mp_index_shards(const char *path, const mp_json *wm,
+			  const char ***out, size_t *n, struct mp_error *err)
 {
 	size_t cnt = mp_json_size(wm), k = 0;
 	const char **v = malloc((cnt ? cnt : 1) * sizeof *v);
@@ -698,7 +696,7 @@ static mp_status load_index(struct mp_model *m, const char *path,
 	if (s == MP_OK)
 		s = index_meta(m, path, mp_json_get(idx, "metadata"), err);
 	if (s == MP_OK)
-		s = index_shards(path, wm, &shards, &nshards, err);
+		s = mp_index_shards(path, wm, &shards, &nshards, err);
 	const char *slash = strrchr(path, '/');
 	if (s == MP_OK && slash) {
 		dir = malloc((size_t)(slash - path) + 2);

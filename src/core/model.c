@@ -16,6 +16,7 @@ static const struct mp_format_ops *const formats[] = {
 	&mp_fmt_numpy, /* first: a .npy header may look like safetensors' */
 	&mp_fmt_safetensors,
 	&mp_fmt_tfjs,
+	&mp_fmt_torch, /* last: it sniffs pickles and zips */
 };
 #define NFORMATS (sizeof formats / sizeof formats[0])
 
@@ -72,7 +73,7 @@ mp_status mp_model_open(const char *path, struct mp_model **out,
 		return mp_error_set(err, MP_EFORMAT,
 				    "%s: not a model file of a known format "
 				    "(safetensors, TF.js model.json, NumPy "
-				    ".npy/.npz)",
+				    ".npy/.npz, PyTorch checkpoint)",
 				    path);
 	struct mp_model *m = calloc(1, sizeof *m);
 	if (!m || !(m->path = mp_strdup(path))) {

@@ -86,6 +86,7 @@ struct mp_format_ops {
 extern const struct mp_format_ops mp_fmt_safetensors;
 extern const struct mp_format_ops mp_fmt_tfjs;
 extern const struct mp_format_ops mp_fmt_numpy;
+extern const struct mp_format_ops mp_fmt_torch;
 
 /* Open path (file or directory) with the first format whose probe accepts
  * it. Errors name the file and the problem. */
@@ -113,6 +114,14 @@ const char *const *mp_model_formats(void);
  * frees each and the array; NULL when none). Errors name dir. */
 mp_status mp_dir_list(const char *dir, bool (*keep)(const char *path),
 		      char ***paths, size_t *n, struct mp_error *err);
+
+/* The distinct shard names of the weight_map object wm of the index
+ * path, sorted, borrowed from wm, into *out[0..*n) (the caller frees the
+ * array). Errors: a value not a string, a path not relative or with '..'
+ * components. */
+struct cJSON;
+mp_status mp_index_shards(const char *path, const struct cJSON *wm,
+			  const char ***out, size_t *n, struct mp_error *err);
 
 /* Append a mapped file the user named to m; returns its index in *index. */
 mp_status mp_model_add_file(struct mp_model *m, const char *path, int *index,

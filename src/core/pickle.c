@@ -813,6 +813,16 @@ mp_status mp_pickle_parse(const uint8_t *data, size_t len, const char *where,
 			  const char *const *allowed_globals, struct mp_pk **out,
 			  struct mp_error *err)
 {
+	return mp_pickle_parse_prefix(data, len, where, allowed_globals, out,
+				      NULL, err);
+}
+
+mp_status mp_pickle_parse_prefix(const uint8_t *data, size_t len,
+				 const char *where,
+				 const char *const *allowed_globals,
+				 struct mp_pk **out, size_t *used,
+				 struct mp_error *err)
+{
 	struct pp p = {.d = data,
 		       .len = len,
 		       .where = where,
@@ -833,6 +843,8 @@ mp_status mp_pickle_parse(const uint8_t *data, size_t len, const char *where,
 			  "the stack does not end with one value");
 	if (st == MP_OK)
 		*out = p.stack[--p.sp];
+	if (used)
+		*used = p.pos;
 	while (p.sp)
 		mp_pk_free(p.stack[--p.sp]);
 	for (size_t i = 0; i < p.nmemo; i++)

@@ -59,6 +59,14 @@ struct mp_pk {
 mp_status mp_pickle_parse(const uint8_t *data, size_t len, const char *where,
 			  const char *const *allowed, struct mp_pk **out,
 			  struct mp_error *err);
+/* As mp_pickle_parse for a pickle followed by other bytes (the legacy
+ * torch.save format is several pickles then raw data): parsing ends at
+ * STOP and *used (when not NULL) is the bytes up to and including it. */
+mp_status mp_pickle_parse_prefix(const uint8_t *data, size_t len,
+				 const char *where,
+				 const char *const *allowed,
+				 struct mp_pk **out, size_t *used,
+				 struct mp_error *err);
 void mp_pk_free(struct mp_pk *v);
 
 /* Dict lookup by string key; NULL when absent or v is no dict. */
