@@ -29,6 +29,7 @@ int cmd_registry(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
 int cmd_correlate(int argc, char **argv);
 int cmd_sparsity(int argc, char **argv);
+int cmd_sweep(int argc, char **argv);
 int cmd_tui(int argc, char **argv);
 
 /* Print "modelprint: <message>" on stderr as one line. The whole
