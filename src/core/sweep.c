@@ -7,9 +7,12 @@
 #include <gsl/gsl_eigen.h>
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_fft_real.h>
+#include <gsl/gsl_linalg.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct mp_sweep *mp_sweep_new(const char *name, uint32_t P, size_t n,
 			      const uint32_t *d)
@@ -165,23 +168,106 @@ static void rfft_abs(double *v, size_t P, const gsl_fft_real_wavetable *wt,
 		mag[P / 2] = fabs(v[P - 1]);
 }
 
-mp_status mp_sweep_freq_dist(const struct mp_sweep *s, size_t i,
-			     size_t n_evecs, double *out, struct mp_error *err)
+/* [L; R]^T = Q Rq (Householder QR) for a model with 2d < 2P: Qp (P x 2d)
+ * holds the first P rows of Q's first 2d columns, A and Bm (2d x d) the
+ * two halves of Rq's first 2d rows, so that [L; R] = [A Bm]^T Q^T and
+ * B_r = Q K_r Q^T with K_r = (A D_r Bm^T + Bm D_r A^T) / 2. */
+struct reduced {
+	gsl_matrix *Qp, *A, *Bm;
+};
+
+static bool reduce(const struct mp_sweep_model *m, size_t P,
+		   struct reduced *rd)
+{
+	size_t w = 2 * P, d = m->d, k = 2 * d;
+	gsl_matrix *Mt = gsl_matrix_alloc(w, k), *Q = gsl_matrix_alloc(w, w);
+	gsl_matrix *Rq = gsl_matrix_alloc(w, k);
+	gsl_vector *tau = gsl_vector_alloc(k);
+	rd->Qp = gsl_matrix_alloc(P, k);
+	rd->A = gsl_matrix_alloc(k, d);
+	rd->Bm = gsl_matrix_alloc(k, d);
+	bool ok = Mt && Q && Rq && tau && rd->Qp && rd->A && rd->Bm;
+	if (ok) {
+		for (size_t t = 0; t < w; t++)
+			for (size_t h = 0; h < d; h++) {
+				gsl_matrix_set(Mt, t, h, m->L[h * w + t]);
+				gsl_matrix_set(Mt, t, d + h, m->R[h * w + t]);
+			}
+		ok = gsl_linalg_QR_decomp(Mt, tau) == GSL_SUCCESS &&
+		     gsl_linalg_QR_unpack(Mt, tau, Q, Rq) == GSL_SUCCESS;
+	}
+	if (ok) {
+		for (size_t a = 0; a < P; a++)
+			for (size_t q = 0; q < k; q++)
+				gsl_matrix_set(rd->Qp, a, q,
+					       gsl_matrix_get(Q, a, q));
+		for (size_t q = 0; q < k; q++)
+			for (size_t h = 0; h < d; h++) {
+				gsl_matrix_set(rd->A, q, h,
+					       gsl_matrix_get(Rq, q, h));
+				gsl_matrix_set(rd->Bm, q, h,
+					       gsl_matrix_get(Rq, q, d + h));
+			}
+	}
+	gsl_matrix_free(Mt);
+	gsl_matrix_free(Q);
+	gsl_matrix_free(Rq);
+	gsl_vector_free(tau);
+	return ok;
+}
+
+/* The symmetric k x k matrix of class r into B: B_r itself (k = 2P), or
+ * K_r of the reduced form (k = 2d); LD is scratch of d * k values. */
+static void class_matrix(const struct mp_sweep_model *m, size_t P, size_t r,
+			 const struct reduced *rd, double *LD, gsl_matrix *B)
+{
+	size_t w = 2 * P, d = m->d, k = B->size1;
+	const double *Dr = m->D + r * d;
+	if (rd->Qp) {
+		/* X = (A D_r) Bm^T */
+		for (size_t q = 0; q < k; q++)
+			for (size_t h = 0; h < d; h++)
+				LD[q * d + h] = gsl_matrix_get(rd->A, q, h) * Dr[h];
+		cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)k,
+			    (int)k, (int)d, 1.0, LD, (int)d, rd->Bm->data,
+			    (int)rd->Bm->tda, 0.0, B->data, (int)B->tda);
+	} else {
+		/* C = L^T diag(D[r]) R */
+		for (size_t h = 0; h < d; h++)
+			for (size_t t = 0; t < w; t++)
+				LD[h * w + t] = m->L[h * w + t] * Dr[h];
+		cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)w,
+			    (int)w, (int)d, 1.0, LD, (int)w, m->R, (int)w, 0.0,
+			    B->data, (int)B->tda);
+	}
+	for (size_t a = 0; a < k; a++)
+		for (size_t b = a; b < k; b++) {
+			double x = 0.5 * (gsl_matrix_get(B, a, b) +
+					  gsl_matrix_get(B, b, a));
+			gsl_matrix_set(B, a, b, x);
+			gsl_matrix_set(B, b, a, x);
+		}
+}
+
+static mp_status freq_dist(const struct mp_sweep *s, size_t i, size_t n_evecs,
+			   double *out, struct mp_error *err)
 {
 	const struct mp_sweep_model *m = &s->m[i];
 	size_t P = s->P, w = 2 * P, d = m->d, nk = P / 2 + 1;
-	if (n_evecs == 0 || n_evecs > w)
-		n_evecs = w;
-	double *LD = alloc_n(d * w, sizeof *LD);
-	gsl_matrix *B = gsl_matrix_alloc(w, w), *V = gsl_matrix_alloc(w, w);
-	gsl_vector *ev = gsl_vector_alloc(w);
-	gsl_eigen_symmv_workspace *es = gsl_eigen_symmv_alloc(w);
+	size_t k = 2 * d < w ? 2 * d : w;
+	struct reduced rd = {0};
+	double *LD = alloc_n(d * (k > w ? k : w), sizeof *LD);
+	gsl_matrix *B = gsl_matrix_alloc(k, k), *V = gsl_matrix_alloc(k, k);
+	gsl_vector *ev = gsl_vector_alloc(k);
+	gsl_eigen_symmv_workspace *es = gsl_eigen_symmv_alloc(k);
 	gsl_fft_real_wavetable *wt = gsl_fft_real_wavetable_alloc(P);
 	gsl_fft_real_workspace *fw = gsl_fft_real_workspace_alloc(P);
 	double *v = alloc_n(P, sizeof *v), *mag = alloc_n(nk, sizeof *mag);
 	mp_status st = MP_OK;
-	gsl_set_error_handler_off();
-	if (!LD || !B || !V || !ev || !es || !wt || !fw || !v || !mag) {
+	if (n_evecs == 0 || n_evecs > k)
+		n_evecs = k; /* the other eigenvalues are 0 and weigh nothing */
+	if (!LD || !B || !V || !ev || !es || !wt || !fw || !v || !mag ||
+	    (k < w && !reduce(m, P, &rd))) {
 		st = mp_error_set(err, MP_ENOMEM,
 				  "sweep %s: out of memory for the frequency "
 				  "distributions",
@@ -189,20 +275,7 @@ mp_status mp_sweep_freq_dist(const struct mp_sweep *s, size_t i,
 		goto done;
 	}
 	for (size_t r = 0; r < P && st == MP_OK; r++) {
-		/* C = L^T diag(D[r]) R; B = (C + C^T) / 2 */
-		for (size_t h = 0; h < d; h++)
-			for (size_t t = 0; t < w; t++)
-				LD[h * w + t] = m->L[h * w + t] * m->D[r * d + h];
-		cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)w,
-			    (int)w, (int)d, 1.0, LD, (int)w, m->R, (int)w, 0.0,
-			    B->data, (int)B->tda);
-		for (size_t a = 0; a < w; a++)
-			for (size_t b = a; b < w; b++) {
-				double x = 0.5 * (gsl_matrix_get(B, a, b) +
-						  gsl_matrix_get(B, b, a));
-				gsl_matrix_set(B, a, b, x);
-				gsl_matrix_set(B, b, a, x);
-			}
+		class_matrix(m, P, r, &rd, LD, B);
 		if (gsl_eigen_symmv(B, ev, V, es) != GSL_SUCCESS ||
 		    gsl_eigen_symmv_sort(ev, V, GSL_EIGEN_SORT_ABS_DESC) !=
 			    GSL_SUCCESS) {
@@ -216,22 +289,33 @@ mp_status mp_sweep_freq_dist(const struct mp_sweep *s, size_t i,
 		memset(dist, 0, nk * sizeof *dist);
 		for (size_t t = 0; t < n_evecs; t++) {
 			double lam = fabs(gsl_vector_get(ev, t));
-			for (size_t a = 0; a < P; a++)
-				v[a] = gsl_matrix_get(V, a, t);
+			for (size_t a = 0; a < P; a++) {
+				double x = 0;
+				if (rd.Qp)
+					for (size_t q = 0; q < k; q++)
+						x += gsl_matrix_get(rd.Qp, a, q) *
+						     gsl_matrix_get(V, q, t);
+				else
+					x = gsl_matrix_get(V, a, t);
+				v[a] = x;
+			}
 			rfft_abs(v, P, wt, fw, mag);
-			for (size_t k = 0; k < nk; k++)
-				dist[k] += lam * mag[k];
+			for (size_t q = 0; q < nk; q++)
+				dist[q] += lam * mag[q];
 		}
-		for (size_t k = 0; k < nk; k++)
-			sum += dist[k];
+		for (size_t q = 0; q < nk; q++)
+			sum += dist[q];
 		if (sum > 0)
-			for (size_t k = 0; k < nk; k++)
-				dist[k] /= sum;
+			for (size_t q = 0; q < nk; q++)
+				dist[q] /= sum;
 	}
 done:
 	free(LD);
 	free(v);
 	free(mag);
+	gsl_matrix_free(rd.Qp);
+	gsl_matrix_free(rd.A);
+	gsl_matrix_free(rd.Bm);
 	gsl_matrix_free(B);
 	gsl_matrix_free(V);
 	gsl_vector_free(ev);
@@ -239,6 +323,13 @@ done:
 	gsl_fft_real_wavetable_free(wt);
 	gsl_fft_real_workspace_free(fw);
 	return st;
+}
+
+mp_status mp_sweep_freq_dist(const struct mp_sweep *s, size_t i,
+			     size_t n_evecs, double *out, struct mp_error *err)
+{
+	gsl_set_error_handler_off();
+	return freq_dist(s, i, n_evecs, out, err);
 }
 
 double mp_sweep_js(const double *p, const double *q, size_t nk)
@@ -263,90 +354,127 @@ void mp_sweep_result_done(struct mp_sweep_result *res)
 	memset(res, 0, sizeof *res);
 }
 
-static mp_status compute_tn(const struct mp_sweep *s, double *tn,
-			    struct mp_error *err)
-{
-	size_t n = s->n;
-	double *self = alloc_n(n, sizeof *self);
-	if (!self)
-		return mp_error_set(err, MP_ENOMEM, "out of memory");
-	mp_status st = MP_OK;
-	for (size_t i = 0; i < n && st == MP_OK; i++)
-		st = mp_sweep_tn_inner(s, i, i, &self[i], err);
-	for (size_t i = 0; i < n && st == MP_OK; i++)
-		for (size_t j = i; j < n && st == MP_OK; j++) {
-			double ip = self[i];
-			if (j != i)
-				st = mp_sweep_tn_inner(s, i, j, &ip, err);
-			double den = sqrt(self[i] * self[j]);
-			double v = den > 0 ? ip / den : NAN;
-			tn[i * n + j] = tn[j * n + i] = v;
-		}
-	free(self);
-	return st;
-}
+/* OpenBLAS (when GSL is linked with it) would thread each small product
+ * and oversubscribe the cores under our own workers; it runs
+ * single-threaded during the computation, as in fp_spectral.c. Weak:
+ * absent with the reference gslcblas. */
+extern void openblas_set_num_threads(int n) __attribute__((weak));
+extern int openblas_get_num_threads(void) __attribute__((weak));
 
-static mp_status compute_logit(const struct mp_sweep *s, double *out,
-			       double *acc, struct mp_error *err)
+/* The state of one computation, shared by the workers. Every item writes
+ * only its own outputs, so results do not depend on the thread count. */
+struct job {
+	const struct mp_sweep *s;
+	size_t n_evecs, P, nk;
+	double *lg, *nrm, *dist, *self; /* per model */
+	struct mp_sweep_result *res;
+	mp_status (*item)(struct job *j, size_t i, struct mp_error *err);
+	size_t n;	  /* items of the current phase */
+	size_t next;	  /* next item (under lock) */
+	pthread_mutex_t lock;
+	mp_status status; /* of the lowest failed item */
+	size_t failed;
+	struct mp_error err;
+};
+
+static void *worker(void *arg)
 {
-	size_t n = s->n, P = s->P, per = P * P * P;
-	double *lg = alloc_n(n, per * sizeof *lg);
-	double *nrm = alloc_n(n, P * P * sizeof *nrm);
-	mp_status st = MP_OK;
-	if (!lg || !nrm) {
-		st = mp_error_set(err, MP_ENOMEM,
-				  "sweep %s: out of memory for the logits of "
-				  "%zu models",
-				  s->name, n);
-		goto done;
-	}
-	for (size_t i = 0; i < n && st == MP_OK; i++) {
-		double *l = lg + i * per;
-		st = mp_sweep_logits(s, i, l, err);
-		for (size_t x = 0; x < P * P; x++)
-			nrm[i * P * P + x] = cblas_dnrm2((int)P, l + x * P, 1);
-		if (acc)
-			acc[i] = accuracy_of(l, P);
-	}
-	for (size_t i = 0; i < n && st == MP_OK; i++)
-		for (size_t j = i; j < n; j++) {
-			double sum = 0;
-			for (size_t x = 0; x < P * P; x++) {
-				double dot = cblas_ddot((int)P, lg + i * per + x * P,
-							1, lg + j * per + x * P, 1);
-				double den = nrm[i * P * P + x] *
-					     nrm[j * P * P + x];
-				sum += dot / fmax(den, MP_SWEEP_LOGIT_EPS);
+	struct job *j = arg;
+	struct mp_error err;
+	for (;;) {
+		pthread_mutex_lock(&j->lock);
+		size_t i = j->next < j->n && j->status == MP_OK ? j->next++
+							       : j->n;
+		pthread_mutex_unlock(&j->lock);
+		if (i >= j->n)
+			return NULL;
+		mp_status st = j->item(j, i, &err);
+		if (st != MP_OK) {
+			pthread_mutex_lock(&j->lock);
+			if (j->status == MP_OK || i < j->failed) {
+				j->status = st;
+				j->failed = i;
+				j->err = err;
 			}
-			out[i * n + j] = out[j * n + i] =
-				sum / (double)(P * P);
+			pthread_mutex_unlock(&j->lock);
 		}
-done:
-	free(lg);
-	free(nrm);
+	}
+}
+
+static mp_status run_phase(struct job *j, size_t n,
+			   mp_status (*item)(struct job *, size_t,
+					     struct mp_error *),
+			   struct mp_error *err)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t threads = cpus > 1 ? (size_t)cpus : 1;
+	if (threads > n)
+		threads = n;
+	j->item = item;
+	j->n = n;
+	j->next = 0;
+	pthread_t tid[64];
+	size_t started = 0;
+	for (; threads > 1 && started < threads && started < 64; started++)
+		if (pthread_create(&tid[started], NULL, worker, j) != 0)
+			break;
+	if (started == 0)
+		worker(j);
+	for (size_t t = 0; t < started; t++)
+		pthread_join(tid[t], NULL);
+	if (j->status != MP_OK && err)
+		*err = j->err;
+	return j->status;
+}
+
+/* Per model: logits, their norms, accuracy, frequency distributions and
+ * the TN self inner product. */
+static mp_status model_item(struct job *j, size_t i, struct mp_error *err)
+{
+	size_t P = j->P, per = P * P * P;
+	double *l = j->lg + i * per;
+	mp_status st = mp_sweep_logits(j->s, i, l, err);
+	if (st != MP_OK)
+		return st;
+	for (size_t x = 0; x < P * P; x++)
+		j->nrm[i * P * P + x] = cblas_dnrm2((int)P, l + x * P, 1);
+	j->res->acc[i] = accuracy_of(l, P);
+	st = freq_dist(j->s, i, j->n_evecs, j->dist + i * P * j->nk, err);
+	if (st == MP_OK)
+		st = mp_sweep_tn_inner(j->s, i, i, &j->self[i], err);
 	return st;
 }
 
-static mp_status compute_js(const struct mp_sweep *s, size_t n_evecs,
-			    double *js, struct mp_error *err)
+/* Row i of the three matrices, columns j >= i (mirrored). */
+static mp_status row_item(struct job *jb, size_t i, struct mp_error *err)
 {
-	size_t n = s->n, P = s->P, nk = P / 2 + 1, per = P * nk;
-	double *dist = alloc_n(n, per * sizeof *dist);
-	if (!dist)
-		return mp_error_set(err, MP_ENOMEM, "out of memory");
-	mp_status st = MP_OK;
-	for (size_t i = 0; i < n && st == MP_OK; i++)
-		st = mp_sweep_freq_dist(s, i, n_evecs, dist + i * per, err);
-	for (size_t i = 0; i < n && st == MP_OK; i++)
-		for (size_t j = i; j < n; j++) {
-			double sum = 0;
-			for (size_t r = 0; r < P; r++)
-				sum += mp_sweep_js(dist + i * per + r * nk,
-						   dist + j * per + r * nk, nk);
-			js[i * n + j] = js[j * n + i] = sum;
+	const struct mp_sweep *s = jb->s;
+	size_t n = s->n, P = jb->P, nk = jb->nk, per = P * P * P;
+	struct mp_sweep_result *r = jb->res;
+	for (size_t j = i; j < n; j++) {
+		double ip = jb->self[i];
+		if (j != i) {
+			mp_status st = mp_sweep_tn_inner(s, i, j, &ip, err);
+			if (st != MP_OK)
+				return st;
 		}
-	free(dist);
-	return st;
+		double den = sqrt(jb->self[i] * jb->self[j]);
+		r->tn[i * n + j] = r->tn[j * n + i] = den > 0 ? ip / den : NAN;
+		double sum = 0;
+		const double *a = jb->lg + i * per, *b = jb->lg + j * per;
+		const double *na = jb->nrm + i * P * P, *nb = jb->nrm + j * P * P;
+		for (size_t x = 0; x < P * P; x++) {
+			double dot = cblas_ddot((int)P, a + x * P, 1, b + x * P, 1);
+			sum += dot / fmax(na[x] * nb[x], MP_SWEEP_LOGIT_EPS);
+		}
+		r->logit[i * n + j] = r->logit[j * n + i] = sum / (double)(P * P);
+		double js = 0;
+		for (size_t c = 0; c < P; c++)
+			js += mp_sweep_js(jb->dist + (i * P + c) * nk,
+					  jb->dist + (j * P + c) * nk, nk);
+		r->js[i * n + j] = r->js[j * n + i] = js;
+	}
+	return MP_OK;
 }
 
 mp_status mp_sweep_compute(const struct mp_sweep *s, size_t n_evecs,
@@ -365,11 +493,37 @@ mp_status mp_sweep_compute(const struct mp_sweep *s, size_t n_evecs,
 				    "sweep %s: out of memory for %zu models",
 				    s->name, n);
 	}
-	mp_status st = compute_tn(s, res->tn, err);
+	size_t P = s->P;
+	struct job j = {.s = s, .n_evecs = n_evecs, .P = P, .nk = P / 2 + 1,
+			.res = res, .status = MP_OK};
+	j.lg = alloc_n(n, P * P * P * sizeof(double));
+	j.nrm = alloc_n(n, P * P * sizeof(double));
+	j.dist = alloc_n(n, P * j.nk * sizeof(double));
+	j.self = alloc_n(n, sizeof(double));
+	mp_status st = MP_OK;
+	if (!j.lg || !j.nrm || !j.dist || !j.self)
+		st = mp_error_set(err, MP_ENOMEM,
+				  "sweep %s: out of memory for the logits of "
+				  "%zu models",
+				  s->name, n);
+	int blas_threads = 0;
+	if (openblas_set_num_threads && openblas_get_num_threads) {
+		blas_threads = openblas_get_num_threads();
+		openblas_set_num_threads(1);
+	}
+	gsl_set_error_handler_off();
+	pthread_mutex_init(&j.lock, NULL);
 	if (st == MP_OK)
-		st = compute_logit(s, res->logit, res->acc, err);
+		st = run_phase(&j, n, model_item, err);
 	if (st == MP_OK)
-		st = compute_js(s, n_evecs, res->js, err);
+		st = run_phase(&j, n, row_item, err);
+	pthread_mutex_destroy(&j.lock);
+	if (blas_threads > 0)
+		openblas_set_num_threads(blas_threads);
+	free(j.lg);
+	free(j.nrm);
+	free(j.dist);
+	free(j.self);
 	if (st != MP_OK)
 		mp_sweep_result_done(res);
 	return st;
