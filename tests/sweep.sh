@@ -208,6 +208,24 @@ open(d + '/nan.safetensors', 'wb').write(bytes(b))
 PY
 printf '{"P": 11, "models": [{"d": 4, "file": "nan.safetensors"}, {"d": 8, "file": "d8.safetensors"}]}' > "$T/bad/nan.json"
 expect_error "NaN weight" 1 "nan.safetensors: tensor 'bi_linear.weight' holds a non-finite value at element 0" sweep "$T/bad/nan.json"
+$PY - "$T/bad" <<'PY'
+import json, struct, sys
+d = sys.argv[1]
+P = 700
+for w in (1, 2):
+    h = json.dumps({'bi_linear.weight': {'dtype': 'F32', 'shape': [2 * w, 2 * P], 'data_offsets': [0, 16 * w * P]},
+                    'projection.weight': {'dtype': 'F32', 'shape': [P, w], 'data_offsets': [16 * w * P, 20 * w * P]}}).encode()
+    h += b' ' * ((8 - len(h) % 8) % 8)
+    open(d + '/p700d%d.safetensors' % w, 'wb').write(struct.pack('<Q', len(h)) + h + bytes(20 * w * P))
+json.dump({'P': P, 'models': [{'d': 1, 'file': 'p700d1.safetensors'}, {'d': 2, 'file': 'p700d2.safetensors'}]},
+          open(d + '/cap.json', 'w'))
+json.dump({'P': P, 'models': [{'d': 1, 'file': 'p700d1.safetensors'}, {'d': 1000, 'file': 'p700d2.safetensors'}]},
+          open(d + '/wide.json', 'w'))
+json.dump({'P': 1025, 'models': [{'d': 1, 'file': 'p700d1.safetensors'}]}, open(d + '/p1025.json', 'w'))
+PY
+expect_error "d of 1000 for a d=2 file" 1 "p700d2.safetensors: tensor 'bi_linear.weight' has shape (4, 1400), expected (2000, 1400)" sweep "$T/bad/wide.json"
+expect_error "P above 1024" 1 'p1025.json: "P" must be a whole number from 2 to 1024' sweep "$T/bad/p1025.json"
+expect_error "too many logits" 1 "sweep cap: 2 models of P = 700 need 6.86e+08 logits at once, more than the 536870912 allowed" sweep "$T/bad/cap.json"
 expect_error "no manifest" 2 "a sweep MANIFEST is required" sweep
 expect_error "bad --n-evecs" 2 "--n-evecs" sweep "$T/bad/p7.json" --n-evecs 0
 expect_error "bad --layers" 2 "--layers wants LR,PROJ" sweep "$T/bad/p7.json" --layers onlyone

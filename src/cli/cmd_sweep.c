@@ -38,7 +38,7 @@ static const char usage_text[] =
 	"  -h, --help        this text\n"
 	"\n"
 	"synth: analytic models of widths LIST (1..P, 4,8,16 or 2..12)\n"
-	"  --p P             the modulus (2 to 4096)\n"
+	"  --p P             the modulus (2 to 1024)\n"
 	"  --dims LIST       widths: comma-separated numbers or ranges A..B\n"
 	"  --noise S         standard deviation of Gaussian noise (default 0)\n"
 	"  --seed N          seed of the frequencies and the noise (default 1)\n"

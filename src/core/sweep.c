@@ -69,61 +69,81 @@ static void *alloc_n(size_t n, size_t size)
 	return n && size && n <= SIZE_MAX / size ? malloc(n * size) : NULL;
 }
 
+/* The logits of the P inputs (a, 0..P) into out[b*P + c]; H is scratch
+ * of P * d values. */
+static void logits_a(const struct mp_sweep_model *m, size_t P, size_t a,
+		     double *H, double *out)
+{
+	size_t d = m->d, w = 2 * P;
+	for (size_t b = 0; b < P; b++)
+		for (size_t h = 0; h < d; h++)
+			H[b * d + h] = (m->L[h * w + a] + m->L[h * w + P + b]) *
+				       (m->R[h * w + a] + m->R[h * w + P + b]);
+	/* logits[b][c] = sum_h H[b][h] D[c][h] */
+	cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)P, (int)P,
+		    (int)d, 1.0, H, (int)d, m->D, (int)d, 0.0, out, (int)P);
+}
+
 mp_status mp_sweep_logits(const struct mp_sweep *s, size_t i, double *out,
 			  struct mp_error *err)
 {
-	const struct mp_sweep_model *m = &s->m[i];
-	size_t P = s->P, d = m->d, w = 2 * P;
-	double *H = alloc_n(P * d, sizeof *H); /* [b][h] hidden of (a, b) */
+	size_t P = s->P;
+	double *H = alloc_n(P * s->m[i].d, sizeof *H);
 	if (!H)
 		return mp_error_set(err, MP_ENOMEM,
 				    "sweep %s: out of memory for the logits",
 				    s->name);
-	for (size_t a = 0; a < P; a++) {
-		for (size_t b = 0; b < P; b++)
-			for (size_t h = 0; h < d; h++)
-				H[b * d + h] =
-					(m->L[h * w + a] + m->L[h * w + P + b]) *
-					(m->R[h * w + a] + m->R[h * w + P + b]);
-		/* logits[b][c] = sum_h H[b][h] D[c][h] */
-		cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)P,
-			    (int)P, (int)d, 1.0, H, (int)d, m->D, (int)d, 0.0,
-			    out + a * P * P, (int)P);
-	}
+	for (size_t a = 0; a < P; a++)
+		logits_a(&s->m[i], P, a, H, out + a * P * P);
 	free(H);
 	return MP_OK;
 }
 
-/* Accuracy from logits [P*P][P]: first argmax against (a+b) mod P. */
+/* Inputs (a, 0..P) whose first largest logit (lg[b*P + c]) is (a+b) mod P. */
+static size_t right_of(const double *lg, size_t P, size_t a)
+{
+	size_t right = 0;
+	for (size_t b = 0; b < P; b++) {
+		const double *v = lg + b * P;
+		size_t best = 0;
+		for (size_t c = 1; c < P; c++)
+			if (v[c] > v[best])
+				best = c;
+		right += best == (a + b) % P;
+	}
+	return right;
+}
+
+/* Accuracy from logits [P*P][P]. */
 static double accuracy_of(const double *lg, size_t P)
 {
 	size_t right = 0;
 	for (size_t a = 0; a < P; a++)
-		for (size_t b = 0; b < P; b++) {
-			const double *v = lg + (a * P + b) * P;
-			size_t best = 0;
-			for (size_t c = 1; c < P; c++)
-				if (v[c] > v[best])
-					best = c;
-			right += best == (a + b) % P;
-		}
+		right += right_of(lg + a * P * P, P, a);
 	return (double)right / (double)(P * P);
 }
 
 mp_status mp_sweep_accuracy(const struct mp_sweep *s, size_t i, double *acc,
 			    struct mp_error *err)
 {
-	size_t P = s->P;
-	double *lg = alloc_n(P * P * P, sizeof *lg);
-	if (!lg)
+	size_t P = s->P, right = 0;
+	double *H = alloc_n(P * s->m[i].d, sizeof *H);
+	double *lg = alloc_n(P * P, sizeof *lg);
+	if (!H || !lg) {
+		free(H);
+		free(lg);
 		return mp_error_set(err, MP_ENOMEM,
 				    "sweep %s: out of memory for the logits",
 				    s->name);
-	mp_status st = mp_sweep_logits(s, i, lg, err);
-	if (st == MP_OK)
-		*acc = accuracy_of(lg, P);
+	}
+	for (size_t a = 0; a < P; a++) {
+		logits_a(&s->m[i], P, a, H, lg);
+		right += right_of(lg, P, a);
+	}
+	free(H);
 	free(lg);
-	return st;
+	*acc = (double)right / (double)(P * P);
+	return MP_OK;
 }
 
 mp_status mp_sweep_tn_inner(const struct mp_sweep *s, size_t i, size_t j,
@@ -494,6 +514,16 @@ mp_status mp_sweep_compute(const struct mp_sweep *s, size_t n_evecs,
 				    s->name, n);
 	}
 	size_t P = s->P;
+	if ((double)n * (double)P * (double)P * (double)P >
+	    (double)MP_SWEEP_LOGITS_MAX) {
+		mp_sweep_result_done(res);
+		return mp_error_set(err, MP_ERANGE,
+				    "sweep %s: %zu models of P = %zu need %.3g "
+				    "logits at once, more than the %llu allowed",
+				    s->name, n, P,
+				    (double)n * (double)P * (double)P * (double)P,
+				    (unsigned long long)MP_SWEEP_LOGITS_MAX);
+	}
 	struct job j = {.s = s, .n_evecs = n_evecs, .P = P, .nk = P / 2 + 1,
 			.res = res, .status = MP_OK};
 	j.lg = alloc_n(n, P * P * P * sizeof(double));

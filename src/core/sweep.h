@@ -11,7 +11,9 @@
 
 #include "mp.h"
 
-#define MP_SWEEP_P_MAX 4096u
+#define MP_SWEEP_P_MAX 1024u
+/* The logits of every model are held at once: n * P^3 values at most. */
+#define MP_SWEEP_LOGITS_MAX (1ull << 29)
 #define MP_SWEEP_LR_NAME "bi_linear.weight"
 #define MP_SWEEP_PROJ_NAME "projection.weight"
 #define MP_SWEEP_LOGIT_EPS 1e-8
