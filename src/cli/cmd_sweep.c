@@ -129,8 +129,6 @@ static mp_status make_matrices(const struct mp_sweep *s,
 		ms[t] = m;
 		m->higher_is_more_alike = t != 2;
 		m->estimate = MP_ESTIMATE_EXACT;
-		if (!(m->ids = calloc(n, sizeof *m->ids)))
-			return mp_error_set(err, MP_ENOMEM, "out of memory");
 		for (size_t i = 0; i < n; i++) {
 			char id[32];
 			snprintf(id, sizeof id, "d=%u", s->m[i].d);
@@ -191,7 +189,7 @@ static bool rank_matrices(struct mp_simmatrix *const *ms,
 			break;
 		ranks(x, m, idx, r);
 		rk[t] = mp_simmatrix_new("sweep", met_name[t], n);
-		if (!rk[t] || !(rk[t]->ids = calloc(n, sizeof(char *)))) {
+		if (!rk[t]) {
 			ok = false;
 			break;
 		}
