@@ -177,6 +177,30 @@ sys.exit(0 if a[0][1] == b[1][3] else 1)
 PY
 expect_error "missing tensor" 1 "renamed4.safetensors: no tensor 'bi_linear.weight'" sweep "$T/clean/mixed.json"
 
+# an all-zero model: TN and freq_js null (undefined), logit cosine 0
+$PY - "$T/clean" <<'PY'
+import json, struct, sys
+d = sys.argv[1]
+P = 11
+h = json.dumps({'bi_linear.weight': {'dtype': 'F32', 'shape': [2, 2 * P], 'data_offsets': [0, 16 * P]},
+                'projection.weight': {'dtype': 'F32', 'shape': [P, 1], 'data_offsets': [16 * P, 20 * P]}}).encode()
+h += b' ' * ((8 - len(h) % 8) % 8)
+open(d + '/zero.safetensors', 'wb').write(struct.pack('<Q', len(h)) + h + bytes(20 * P))
+json.dump({'P': P, 'models': [{'d': 1, 'file': 'zero.safetensors'}, {'d': 4, 'file': 'd4.safetensors'},
+                              {'d': 8, 'file': 'd8.safetensors'}]}, open(d + '/zero.json', 'w'))
+PY
+"$MP_BIN" sweep "$T/clean/zero.json" --json --output-dir "$T/zout" > "$T/zero.out" || fail "sweep with an all-zero model"
+$PY - "$T/zero.out" <<'PY' || fail "all-zero model: not null TN / freq_js and 0 logit cosine"
+import json, sys
+m = json.load(open(sys.argv[1]))['similarity']['matrices']['sweep']
+ok = m['tn']['values'][0][1] is None and m['freq_js']['values'][0][2] is None
+ok = ok and m['logit_cosine']['values'][0][1] == 0 and m['tn']['values'][1][2] is not None
+sys.exit(0 if ok else 1)
+PY
+"$MP_BIN" analyze --results-file "$T/zout/similarity_matrices.json" --method sweep \
+	--metric freq_js --model-info "$T/zout/model_info.json" > /dev/null 2>&1 ||
+	fail "analyze on a results file with null values"
+
 # --- bad input ---------------------------------------------------------------
 mkdir -p "$T/bad"
 cp "$T/clean/d4.safetensors" "$T/clean/d8.safetensors" "$T/bad/"

@@ -138,8 +138,10 @@ static mp_status make_matrices(const struct mp_sweep *s,
 		}
 		for (size_t q = 0; q < n * n; q++) {
 			m->value[q] = v[t][q];
-			m->reason[q] = isnan(v[t][q]) ? "a model is all zero"
-						      : NULL;
+			m->reason[q] = !isnan(v[t][q]) ? NULL
+				       : t == 0 ? "a model's weights give a zero tensor"
+						: "a class has an all-zero frequency "
+						  "distribution";
 		}
 	}
 	return MP_OK;
@@ -373,6 +375,9 @@ static mp_json *info_json(const struct report *rp)
 	return a;
 }
 
+static void print_correlation(const struct report *rp);
+static void print_knn(const struct report *rp);
+
 static void print_report(const struct report *rp)
 {
 	const struct mp_sweep *s = rp->s;
@@ -385,18 +390,27 @@ static void print_report(const struct report *rp)
 		double mean[NMET] = {0};
 		const double *v[NMET] = {rp->r->tn, rp->r->logit, rp->r->js};
 		for (int t = 0; t < NMET; t++) {
+			size_t cnt = 0;
 			for (size_t j = 0; j < n; j++)
-				if (j != i)
+				if (j != i && !isnan(v[t][i * n + j])) {
 					mean[t] += v[t][i * n + j];
-			mean[t] = n > 1 ? mean[t] / (double)(n - 1) : NAN;
+					cnt++;
+				}
+			mean[t] = cnt ? mean[t] / (double)cnt : NAN;
 		}
 		char stored[32] = "-";
 		if (s->m[i].has_val_acc)
 			snprintf(stored, sizeof stored, "%.6f",
 				 s->m[i].val_acc);
-		printf("%-8s %10.6f %10s %-8s %10.6g %10.6g %10.6g\n",
+		char mt[NMET][24];
+		for (int t = 0; t < NMET; t++)
+			if (isnan(mean[t]))
+				strcpy(mt[t], "-");
+			else
+				snprintf(mt[t], sizeof mt[t], "%.6g", mean[t]);
+		printf("%-8s %10.6f %10s %-8s %10s %10s %10s\n",
 		       cli_esc(rp->ms[0]->ids[i]), rp->r->acc[i], stored,
-		       band(rp->r->acc[i]), mean[0], mean[1], mean[2]);
+		       band(rp->r->acc[i]), mt[0], mt[1], mt[2]);
 	}
 	if (n < 2)
 		return;
@@ -409,7 +423,15 @@ static void print_report(const struct report *rp)
 		       m->mean, m->std, m->min, m->max);
 	}
 	if (!rp->pear)
-		return;
+		printf("\nCORRELATION: fewer than two pairs where every metric "
+		       "is defined\n");
+	else
+		print_correlation(rp);
+	print_knn(rp);
+}
+
+static void print_correlation(const struct report *rp)
+{
 	printf("\nCORRELATION over %zu pairs (JS negated):\n"
 	       "%-16s %10s %10s\n",
 	       rp->pear->npairs, "Metrics", "Pearson", "Spearman");
@@ -426,6 +448,10 @@ static void print_report(const struct report *rp)
 				snprintf(sr, sizeof sr, "%.6f", r);
 			printf("%-16s %10s %10s\n", lb, pr, sr);
 		}
+}
+
+static void print_knn(const struct report *rp)
+{
 	if (!rp->nk)
 		return;
 	printf("\nNEIGHBOURHOOD AGREEMENT (mean Jaccard of the k nearest):\n"
@@ -514,10 +540,11 @@ static mp_status analyse(struct report *rp, struct mp_error *err)
 		summarise(rp->ms[t], &rp->sum[t]);
 	if (st != MP_OK || n < 3)
 		return st;
-	st = mp_correlate((const struct mp_simmatrix *const *)rp->ms, NMET,
-			  &rp->pear, err);
-	if (st != MP_OK)
-		return st;
+	/* too few defined pairs leaves the correlations out, not the rest */
+	struct mp_error ce;
+	if (mp_correlate((const struct mp_simmatrix *const *)rp->ms, NMET,
+			 &rp->pear, &ce) != MP_OK)
+		rp->pear = NULL;
 	struct mp_simmatrix *rk[NMET] = {0};
 	struct mp_correlation *sp = NULL;
 	struct mp_error e2;

@@ -354,7 +354,13 @@ mp_status mp_sweep_freq_dist(const struct mp_sweep *s, size_t i,
 
 double mp_sweep_js(const double *p, const double *q, size_t nk)
 {
-	double js = 0;
+	double js = 0, sp = 0, sq = 0;
+	for (size_t k = 0; k < nk; k++) {
+		sp += p[k];
+		sq += q[k];
+	}
+	if (!(sp > 0 && sq > 0))
+		return NAN;
 	for (size_t k = 0; k < nk; k++) {
 		double m = fmax(0.5 * (p[k] + q[k]), MP_SWEEP_JS_FLOOR);
 		if (p[k] > MP_SWEEP_JS_FLOOR)

@@ -41,6 +41,7 @@ struct mp_sweep {
  * argument is out of range. */
 struct mp_sweep *mp_sweep_new(const char *name, uint32_t P, size_t n,
 			      const uint32_t *d);
+/* Free s and its models (NULL allowed). */
 void mp_sweep_free(struct mp_sweep *s);
 
 /* Load the sweep of a manifest (man/modelprint-files.5): {"P": P, "name":
@@ -72,12 +73,15 @@ mp_status mp_sweep_freq_dist(const struct mp_sweep *s, size_t i,
 			     size_t n_evecs, double *out, struct mp_error *err);
 
 /* Jensen-Shannon divergence (natural log, p <= 1e-12 masked, denominators
- * floored at 1e-12) of the distributions p and q of nk values. */
+ * floored at 1e-12) of the distributions p and q of nk values; NAN when
+ * either is all zero (a class with no interaction). */
 double mp_sweep_js(const double *p, const double *q, size_t nk);
 
 /* The three n x n matrices (row-major, symmetric) and the accuracies:
  * tn (NAN where a model's self inner product is 0), logit cosine,
- * frequency JS summed over classes, acc[n]. Any output may be NULL. */
+ * frequency JS summed over classes (NAN where a class of either model has
+ * an all-zero distribution), acc[n]. Work is spread over one thread per
+ * core; the results do not depend on the thread count. */
 struct mp_sweep_result {
 	size_t n;
 	double *tn, *logit, *js; /* [n*n] */
@@ -85,6 +89,7 @@ struct mp_sweep_result {
 };
 mp_status mp_sweep_compute(const struct mp_sweep *s, size_t n_evecs,
 			   struct mp_sweep_result *res, struct mp_error *err);
+/* Free the arrays of res and zero it. */
 void mp_sweep_result_done(struct mp_sweep_result *res);
 
 /* Synthesised sweeps (sweep_synth.c): model of width d for modulus P with
