@@ -177,6 +177,35 @@ sys.exit(0 if a[0][1] == b[1][3] else 1)
 PY
 expect_error "missing tensor" 1 "renamed4.safetensors: no tensor 'bi_linear.weight'" sweep "$T/clean/mixed.json"
 
+# TF.js models (kernels stored input-first) are read transposed
+$PY - "$T/clean" <<'PY'
+import json, os, struct, sys
+import numpy as np
+d = sys.argv[1]
+for w in (4, 8):
+    b = open(d + '/d%d.safetensors' % w, 'rb').read()
+    n = struct.unpack('<Q', b[:8])[0]
+    h = json.loads(b[8:8 + n])
+    os.makedirs(d + '/tfjs%d' % w, exist_ok=True)
+    data, ws = b'', []
+    for name in ('bi_linear.weight', 'projection.weight'):
+        s, e = h[name]['data_offsets']
+        a = np.frombuffer(b[8 + n + s:8 + n + e], dtype='<f4').reshape(h[name]['shape'])
+        data += np.ascontiguousarray(a.T).tobytes()
+        ws.append({'name': name, 'shape': list(a.T.shape), 'dtype': 'float32'})
+    open(d + '/tfjs%d/w.bin' % w, 'wb').write(data)
+    json.dump({'weightsManifest': [{'paths': ['w.bin'], 'weights': ws}]}, open(d + '/tfjs%d/model.json' % w, 'w'))
+json.dump({'P': 11, 'models': [{'d': 4, 'file': 'tfjs4/model.json'}, {'d': 8, 'file': 'tfjs8/model.json'}]},
+          open(d + '/tfjs.json', 'w'))
+PY
+"$MP_BIN" sweep "$T/clean/tfjs.json" --json > "$T/tfjs.out" || fail "sweep of TF.js models"
+$PY - "$T/tfjs.out" "$T/clean.json" <<'PY' || fail "TF.js models: other matrices than the same safetensors models"
+import json, sys
+a = json.load(open(sys.argv[1]))['similarity']['matrices']['sweep']
+b = json.load(open(sys.argv[2]))['similarity']['matrices']['sweep']
+sys.exit(0 if all(a[m]['values'][0][1] == b[m]['values'][1][3] for m in ('tn', 'logit_cosine', 'freq_js')) else 1)
+PY
+
 # an all-zero model: TN and freq_js null (undefined), logit cosine 0
 $PY - "$T/clean" <<'PY'
 import json, struct, sys
