@@ -231,6 +231,19 @@ PY
 	fail "analyze on a results file with null values"
 
 # --- bad input ---------------------------------------------------------------
+printf '{"P": 11, "models": [{"d": 4, "file": "tfjs4/model.json"}, {"d": 5, "file": "tfjs8/model.json"}]}' > "$T/clean/tfjs-bad.json"
+expect_error "TF.js shape" 1 "model.json: tensor 'bi_linear.weight' has shape (22, 16), expected (22, 10) for this P and d (TF.js: input-first)" sweep "$T/clean/tfjs-bad.json"
+$PY - "$T/clean" <<'PY'
+import json, sys
+d = sys.argv[1]
+b = open(d + '/d4.safetensors', 'rb').read()
+b = b.replace(b'"shape":[8,22]', b'"shape":[176] ')
+open(d + '/flat.safetensors', 'wb').write(b)
+json.dump({'P': 11, 'models': [{'d': 4, 'file': 'flat.safetensors'}, {'d': 8, 'file': 'd8.safetensors'}]},
+          open(d + '/flat.json', 'w'))
+PY
+expect_error "1-d tensor" 1 "flat.safetensors: tensor 'bi_linear.weight' has 1 dimensions, expected a (8, 22) matrix" sweep "$T/clean/flat.json"
+
 mkdir -p "$T/bad"
 cp "$T/clean/d4.safetensors" "$T/clean/d8.safetensors" "$T/bad/"
 printf '{"P": 7, "models": [{"d": 4, "file": "d4.safetensors"}, {"d": 8, "file": "d8.safetensors"}]}' > "$T/bad/p7.json"

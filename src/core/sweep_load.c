@@ -48,20 +48,26 @@ static mp_status check_matrix(const struct mp_tensor *t, const char *file,
 		return mp_error_set(err, MP_EDTYPE,
 				    "%s: tensor '%s' is %s, not floating", file,
 				    name, mp_dtype_name(t->logical));
+	if (t->ndim != 2)
+		return mp_error_set(err, MP_EFORMAT,
+				    "%s: tensor '%s' has %d dimensions, expected "
+				    "a (%llu, %llu) matrix for this P and d",
+				    file, name, t->ndim, (unsigned long long)rows,
+				    (unsigned long long)cols);
+	/* a TF.js kernel is stored input-first: (cols, rows) */
 	uint64_t r0 = t->output_last ? cols : rows;
 	uint64_t c0 = t->output_last ? rows : cols;
-	if (t->ndim != 2 || t->shape[0] != r0 || t->shape[1] != c0)
-		return mp_error_set(
-			err, MP_EFORMAT,
-			"%s: tensor '%s' has shape %s%llu%s%llu%s, expected "
-			"(%llu, %llu) for this P and d",
-			file, name, t->ndim == 2 ? "(" : "[ndim ",
-			t->ndim >= 1 ? (unsigned long long)t->shape[0]
-				     : (unsigned long long)t->ndim,
-			t->ndim == 2 ? ", " : "] ",
-			t->ndim >= 2 ? (unsigned long long)t->shape[1] : 0ull,
-			t->ndim == 2 ? ")" : "", (unsigned long long)rows,
-			(unsigned long long)cols);
+	if (t->shape[0] != r0 || t->shape[1] != c0)
+		return mp_error_set(err, MP_EFORMAT,
+				    "%s: tensor '%s' has shape (%llu, %llu), "
+				    "expected (%llu, %llu) for this P and d%s",
+				    file, name,
+				    (unsigned long long)t->shape[0],
+				    (unsigned long long)t->shape[1],
+				    (unsigned long long)r0,
+				    (unsigned long long)c0,
+				    t->output_last ? " (TF.js: input-first)"
+						   : "");
 	return MP_OK;
 }
 
