@@ -119,11 +119,30 @@ r = np.corrcoef([tn[up], lc[up], -jd[up]])
 gr = np.array(got['pearson']['r'])
 if np.max(np.abs(gr - r)) > 1e-8:
     print('FAIL: pearson', gr, r); bad += 1
+def rank(x):
+    r = np.empty(len(x)); r[np.argsort(x, kind='stable')] = np.arange(1, len(x) + 1)
+    return r
+rs = np.corrcoef([rank(tn[up]), rank(lc[up]), rank(-jd[up])])
+if np.max(np.abs(np.array(got['spearman']) - rs)) > 1e-8:
+    print('FAIL: spearman', got['spearman'], rs); bad += 1
+alike = {'tn': tn, 'logit_cosine': lc, 'freq_js': -jd}
+def nearest(M, i, k):
+    others = [j for j in range(n) if j != i]
+    return set(sorted(others, key=lambda j: (-M[i, j], j))[:k])
+for k in (1, 3, 5):
+    for a_, b_ in (('tn', 'logit_cosine'), ('tn', 'freq_js'), ('logit_cosine', 'freq_js')):
+        want = np.mean([len(nearest(alike[a_], i, k) & nearest(alike[b_], i, k)) /
+                        len(nearest(alike[a_], i, k) | nearest(alike[b_], i, k)) for i in range(n)])
+        g = got['knn_jaccard'][str(k)][a_ + '/' + b_]
+        if abs(g - want) > 1e-12:
+            print('FAIL: knn k=%d %s/%s: %r want %r' % (k, a_, b_, g, want)); bad += 1
+if sorted(got['knn_jaccard']) != ['1', '3', '5']:
+    print('FAIL: knn k values', sorted(got['knn_jaccard'])); bad += 1
 print('models %d, max |tn| err %g' % (n, np.max(np.abs(np.array(got['similarity']['matrices']['sweep']['tn']['values']) - tn))))
 sys.exit(1 if bad else 0)
 PY
 if $PY "$T/ref.py" "$T/sw/manifest.json" "$T/sweep.json" "$T/out/similarity_matrices.json" > "$T/ref.out"; then
-	ok "three matrices, accuracies, summaries and Pearson r match numpy ($(tail -1 "$T/ref.out"))"
+	ok "three matrices, accuracies, summaries, Pearson, Spearman and kNN Jaccard match numpy ($(tail -1 "$T/ref.out"))"
 else
 	cat "$T/ref.out"; fail "numpy reference"
 fi

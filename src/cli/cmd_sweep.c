@@ -147,72 +147,77 @@ static mp_status make_matrices(const struct mp_sweep *s,
 	return MP_OK;
 }
 
-/* Average ranks (1-based, ties averaged) of x[0..m). */
-static void ranks(const double *x, size_t m, size_t *idx, double *out)
+struct kv {
+	double v;
+	size_t i;
+};
+
+static int kv_cmp(const void *a, const void *b)
 {
-	for (size_t i = 0; i < m; i++)
-		idx[i] = i;
-	/* insertion sort of indices by value: m is the pairs of a sweep */
-	for (size_t i = 1; i < m; i++) {
-		size_t t = idx[i], j = i;
-		while (j > 0 && x[idx[j - 1]] > x[t]) {
-			idx[j] = idx[j - 1];
-			j--;
-		}
-		idx[j] = t;
-	}
+	const struct kv *x = a, *y = b;
+	if (x->v != y->v)
+		return x->v < y->v ? -1 : 1;
+	return (x->i > y->i) - (x->i < y->i);
+}
+
+/* Average ranks (1-based, ties averaged) of kv[0..m).v into out[kv.i];
+ * kv is sorted. */
+static void ranks(struct kv *kv, size_t m, double *out)
+{
+	qsort(kv, m, sizeof *kv, kv_cmp);
 	for (size_t i = 0; i < m;) {
 		size_t j = i;
-		while (j + 1 < m && x[idx[j + 1]] == x[idx[i]])
+		while (j + 1 < m && kv[j + 1].v == kv[i].v)
 			j++;
 		for (size_t q = i; q <= j; q++)
-			out[idx[q]] = 0.5 * (double)(i + j) + 1;
+			out[kv[q].i] = 0.5 * (double)(i + j) + 1;
 		i = j + 1;
 	}
 }
 
-/* Copies of ms with the upper-triangle values replaced by their ranks
- * (mirrored), for Spearman's rho through mp_correlate. NULL when a
- * matrix has an undefined pair or memory runs out. */
+/* Copies of ms whose upper-triangle values are their ranks among the
+ * pairs where every metric is defined (mirrored; null elsewhere), for
+ * Spearman's rho through mp_correlate. False when memory runs out. */
 static bool rank_matrices(struct mp_simmatrix *const *ms,
 			  struct mp_simmatrix **rk)
 {
-	size_t n = ms[0]->n, m = n * (n - 1) / 2;
-	double *x = malloc((m ? m : 1) * sizeof *x),
-	       *r = malloc((m ? m : 1) * sizeof *r);
-	size_t *idx = malloc((m ? m : 1) * sizeof *idx);
-	bool ok = x && r && idx;
+	size_t n = ms[0]->n, m = n * n;
+	struct kv *kv = malloc(m * sizeof *kv);
+	double *r = malloc(m * sizeof *r);
+	bool ok = kv && r;
 	for (int t = 0; ok && t < NMET; t++) {
-		size_t q = 0;
+		size_t cnt = 0;
 		for (size_t i = 0; i < n; i++)
-			for (size_t j = i + 1; j < n; j++)
-				ok &= !isnan(x[q++] = ms[t]->value[i * n + j]);
-		if (!ok)
-			break;
-		ranks(x, m, idx, r);
-		rk[t] = mp_simmatrix_new("sweep", met_name[t], n);
-		if (!rk[t]) {
+			for (size_t j = i + 1; j < n; j++) {
+				bool def = true;
+				for (int u = 0; u < NMET; u++)
+					def &= !isnan(ms[u]->value[i * n + j]);
+				r[i * n + j] = NAN;
+				if (def)
+					kv[cnt++] = (struct kv){
+						ms[t]->value[i * n + j], i * n + j};
+			}
+		ranks(kv, cnt, r);
+		if (!(rk[t] = mp_simmatrix_new("sweep", met_name[t], n))) {
 			ok = false;
 			break;
 		}
 		rk[t]->higher_is_more_alike = ms[t]->higher_is_more_alike;
 		for (size_t i = 0; i < n && ok; i++)
 			ok = (rk[t]->ids[i] = mp_strdup(ms[t]->ids[i])) != NULL;
-		q = 0;
 		for (size_t i = 0; i < n; i++) {
 			rk[t]->value[i * n + i] = 0;
 			rk[t]->reason[i * n + i] = NULL;
-			for (size_t j = i + 1; j < n; j++, q++) {
-				rk[t]->value[i * n + j] =
-					rk[t]->value[j * n + i] = r[q];
-				rk[t]->reason[i * n + j] =
-					rk[t]->reason[j * n + i] = NULL;
+			for (size_t j = i + 1; j < n; j++) {
+				double v = r[i * n + j];
+				rk[t]->value[i * n + j] = rk[t]->value[j * n + i] = v;
+				rk[t]->reason[i * n + j] = rk[t]->reason[j * n + i] =
+					isnan(v) ? "undefined" : NULL;
 			}
 		}
 	}
-	free(x);
+	free(kv);
 	free(r);
-	free(idx);
 	return ok;
 }
 
