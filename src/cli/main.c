@@ -23,6 +23,9 @@ static const struct cli_cmd commands[] = {
 	 cmd_correlate},
 	{"sparsity", "sparsity profile, pruning pattern, Hamming clustering",
 	 cmd_sparsity},
+	{"sweep", "similarity of a sweep of bilinear models (TN, logits, "
+		  "frequencies)",
+	 cmd_sweep},
 	{"tui", "browse models, heatmaps and details in the terminal",
 	 cmd_tui},
 };
