@@ -274,6 +274,37 @@ START_TEST(test_sparsity_keys)
 }
 END_TEST
 
+/* The help screen has a section for every scope of the key table: the
+ * explorer's keys, the detail view's z and the clusters view's keys. */
+START_TEST(test_sparsity_help)
+{
+	app = mp_tui_new(&nodata, (struct mp_caps){0, false, false});
+	canvas = mp_canvas_new(80, 200);
+	ck_assert(app && canvas);
+	mp_tui_draw(app, canvas);
+	keys("?");
+	static const char *const want[] = {
+		"Clusters", "Model detail", "Cluster explorer",
+		"  z                  cluster explorer: the sparsity of the "
+		"model's matrices",
+		"  ]                  next feature",
+		"  +, =               one cluster more",
+		"  a                  features along rows or columns",
+		"  >                  move the cut one merge up: fewer, larger "
+		"clusters"};
+	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+		int y = 0;
+		while (y < canvas->h && strcmp(row(y), want[i]))
+			y++;
+		ck_assert_msg(y < canvas->h, "help lacks '%s'", want[i]);
+	}
+	mp_tui_free(app);
+	mp_canvas_free(canvas);
+	app = NULL;
+	canvas = NULL;
+}
+END_TEST
+
 /* Errors name the file: a missing file, a file without a matrix, a
  * dense and an all-zero matrix say why there is nothing to cluster. */
 START_TEST(test_sparsity_errors)
@@ -317,6 +348,7 @@ Suite *suite_tui_sparsity(void)
 	tcase_add_test(tc, test_sparsity_clusters);
 	tcase_add_test(tc, test_sparsity_keys);
 	tcase_add_test(tc, test_sparsity_errors);
+	tcase_add_test(tc, test_sparsity_help);
 	suite_add_tcase(s, tc);
 	return s;
 }
