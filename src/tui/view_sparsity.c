@@ -552,7 +552,10 @@ bool mp_tui_sparsity_model(struct mp_tui *t, size_t mi)
 				  mm->name);
 	else if ((st = mp_regdb_get(t->data->registry, mm->id, &rm, &err)) ==
 		 MP_OK)
-		st = mp_tui_sparsity_file(t, rm->path, &err);
+		st = rm->path && rm->path[0]
+			     ? mp_tui_sparsity_file(t, rm->path, &err)
+			     : mp_error_set(&err, MP_ENOENT, "%s: the registry "
+					    "has no path for it", mm->name);
 	mp_reg_model_free(rm);
 	if (st != MP_OK)
 		mp_tui_message(t, "%s", err.msg);
