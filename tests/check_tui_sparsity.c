@@ -305,6 +305,28 @@ START_TEST(test_sparsity_help)
 }
 END_TEST
 
+/* z on a model the registry does not hold: a message, no view. */
+START_TEST(test_sparsity_no_files)
+{
+	struct mp_tui_model mm = {.id = "r1", .name = "loose", .family = "",
+				  .type = "", .format = ""};
+	struct mp_tui_data d = {.n = 1, .models = &mm};
+	app = mp_tui_new(&d, (struct mp_caps){0, false, false});
+	canvas = mp_canvas_new(80, 24);
+	ck_assert(app && canvas);
+	mp_tui_draw(app, canvas);
+	keys("<Enter>z");
+	ck_assert_str_eq(app->stack[app->depth - 1]->ops->name, "detail");
+	ck_assert_ptr_eq(strstr(row(23), "loose is not in the registry: its "
+					 "files are not known"),
+			 row(23));
+	mp_tui_free(app);
+	mp_canvas_free(canvas);
+	app = NULL;
+	canvas = NULL;
+}
+END_TEST
+
 /* Errors name the file: a missing file, a file without a matrix, a
  * dense and an all-zero matrix say why there is nothing to cluster. */
 START_TEST(test_sparsity_errors)
@@ -349,6 +371,7 @@ Suite *suite_tui_sparsity(void)
 	tcase_add_test(tc, test_sparsity_keys);
 	tcase_add_test(tc, test_sparsity_errors);
 	tcase_add_test(tc, test_sparsity_help);
+	tcase_add_test(tc, test_sparsity_no_files);
 	suite_add_tcase(s, tc);
 	return s;
 }
