@@ -8,9 +8,9 @@
 	X(reader) X(safetensors) X(tfjs) X(numpy) X(tstats) X(fingerprint) \
 	X(spectral) X(metric) X(registry) X(experiment)                      \
 	X(modelinfo) X(groups) X(correlate) X(simmatrix) X(report_html)      \
-	X(cluster) X(tui) X(tui_ident) X(escape) X(sql_pg) X(lineage)       \
-	X(arch) X(identify) X(lsh) X(sparsity) X(pickle) X(torch) \
-	X(sweep)
+	X(cluster) X(tui) X(tui_ident) X(tui_sparsity) X(escape) X(sql_pg)  \
+	X(lineage) X(arch) X(identify) X(lsh) X(sparsity) X(pickle)         \
+	X(torch) X(sweep)
 
 #define MP_X_DECL(name) Suite *suite_##name(void);
 MP_SUITES(MP_X_DECL)

@@ -714,9 +714,12 @@ START_TEST(test_help_view)
 	ck_assert_str_eq(row(c, 2), "  q                  close the view; quit "
 				    "from the last one");
 	ck_assert(has_row(c, "  k, Up, WheelUp     up"));
-	c = screen(mono, "?G");
+	c = screen(mono, "?<PgDn>");
 	ck_assert(has_row(c, "  +, =               zoom in"));
 	ck_assert(has_row(c, "Heatmap"));
+	c = screen(mono, "?G"); /* the last section: the cluster explorer */
+	ck_assert(has_row(c, "  a                  features along rows or "
+			     "columns"));
 	c = screen(mono, "?q");
 	/* q closes the help (the app would have stopped on the help screen
 	   before) */

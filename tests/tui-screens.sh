@@ -67,6 +67,7 @@ models-filter|80x24|1||face
 pairs-filter|80x24|1|4|blaze<Enter>j
 identify|80x24|1|i
 identify-scores|80x24|1|ijjjjjjjjjj<Enter>
+detail-sparsity|80x24|1|/blazeface-front<Enter><Enter>z
 SCREENS
 ok "golden screens"
 
@@ -108,6 +109,53 @@ rc=0
 	--screen '' > /dev/null 2> "$T/id.err" || rc=$?
 [ "$rc" -eq 2 ] || fail "--registry and --against: exit $rc"
 ok "tui --identify: a missing file and a doubled registry are errors"
+
+# --sparsity: the cluster explorer of a 6 x 8 matrix whose masks are the
+# rows below (feature 0's nearest: 1, 2, 5, 4, 3 at 1, 2, 6, 7, 8 bits;
+# two clusters {1, 2} and {5, 4, 3}), its golden screen after choosing
+# feature 0 and 2 clusters, every key at odd sizes, and the errors
+Z='\000\000\000\000' data=''
+for r in 11110000 11100000 11000000 00001111 00000111 00000011; do
+	for b in $(echo "$r" | sed 's/./& /g'); do
+		if [ "$b" = 1 ]; then data="$data$F1"; else data="$data$Z"; fi
+	done
+done
+st_write "$T/sp.safetensors" '{"hand":{"dtype":"F32","shape":[6,8],"data_offsets":[0,192]}}' "$data"
+g="$MP_SRCDIR/tests/golden/sparsity.txt"
+NO_COLOR=1 tui --sparsity "$T/sp.safetensors" --screen 'f0<Enter>K2<Enter>' > "$T/sp.txt" ||
+	fail "tui --sparsity: exit $?"
+if [ "${MP_GOLDEN_WRITE:-}" = 1 ]; then
+	cp "$T/sp.txt" "$g"
+elif ! cmp -s "$T/sp.txt" "$g"; then
+	fail "sparsity: screen differs from tests/golden/sparsity.txt"
+	diff -u "$g" "$T/sp.txt" | head -20
+fi
+grep -q '^ modelprint | sparsity |' "$T/sp.txt" &&
+	grep -q 'Feature 0 (4 non-zeros): 5 nearest$' "$T/sp.txt" &&
+	grep -q 'Hamming distance 1\.\.8 (range 7)$' "$T/sp.txt" &&
+	grep -q 'Clusters: k-means, k 2, seed 42, 10 restarts$' "$T/sp.txt" ||
+	fail "tui --sparsity: $(head -12 "$T/sp.txt")"
+ok "tui --sparsity FILE"
+sp='j<Enter>]][[f3<Enter>K3<Enter>+-F2<Enter><>>r R7<Enter>a<PgDn><C-d><C-u><PgUp>f<Esc>/hand<Enter>nGg<Enter>?<Esc>Q'
+for size in 20x6 21x7 33x9 80x24 203x61; do
+	NO_COLOR=1 tui --sparsity "$T/sp.safetensors" --size "$size" --screen "$sp" > "$T/s" ||
+		fail "sparsity at $size: exit $?"
+	tui --sparsity "$T/sp.safetensors" --size "$size" --screen "$sp" > "$T/s" ||
+		fail "sparsity at $size (colour): exit $?"
+	[ "$(wc -l < "$T/s")" -eq "${size#*x}" ] || fail "sparsity at $size: $(wc -l < "$T/s") rows"
+done
+ok "the cluster explorer at 20x6 .. 203x61"
+rc=0
+tui --sparsity "$T/nope.safetensors" --screen '' > "$T/sp" 2> "$T/sp.err" || rc=$?
+[ "$rc" -eq 1 ] && [ "$(wc -l < "$T/sp.err")" -eq 1 ] &&
+	grep -q "nope.safetensors" "$T/sp.err" && [ ! -s "$T/sp" ] ||
+	fail "tui --sparsity MISSING: exit $rc, $(cat "$T/sp.err")"
+model_a "$T/a.safetensors"
+rc=0
+tui --sparsity "$T/a.safetensors" --identify "$T/a.safetensors" --screen '' \
+	> /dev/null 2>&1 || rc=$?
+[ "$rc" -eq 2 ] || fail "--sparsity and --identify: exit $rc"
+ok "tui --sparsity: a missing file is an error, --identify with it a usage error"
 
 # every key of the table is in the man page's KEYS section and back
 sed -n '/^\.SH KEYS/,/^\.SH [^K]/p' "$MP_SRCDIR/man/modelprint-tui.1" |

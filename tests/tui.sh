@@ -47,6 +47,11 @@ keys / b l a z e f a c e - f r o n t Enter Enter
 wait_for "modelprint | detail" &&
 	screen | sed -n 2p | grep -qx 'blazeface-front' || fail "search and open"
 wait_for "0.981983  blazeface-back (BlazeFace/Back)" && ok "search, open a model"
+keys z
+wait_for "modelprint | sparsity" && wait_for "Matrices (37)" &&
+	wait_for "no weight is zero: every feature has the same mask" &&
+	keys + && wait_for "clusters 9, seed 42" && keys Escape &&
+	wait_for "modelprint | detail" && ok "z: the cluster explorer and back"
 
 keys Escape 2
 wait_for "modelprint | heatmap" || true

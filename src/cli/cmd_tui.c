@@ -15,6 +15,7 @@ static const char usage_text[] =
 	"usage: modelprint tui [--registry DIR] [--results DIR|FILE]\n"
 	"                      [--model-info FILE] [--keys]\n"
 	"                      [--identify MODEL [--against REGISTRY]]\n"
+	"                      [--sparsity MODEL]\n"
 	"                      [--screen KEYS [--size WxH]]\n"
 	"\n"
 	"Browse models, similarity heatmaps and model details in the\n"
@@ -35,6 +36,9 @@ static const char usage_text[] =
 	"                   the models of the registry (modelprint-identify(1))\n"
 	"  --against DIR    the registry to identify against (same as\n"
 	"                   --registry)\n"
+	"  --sparsity MODEL open on the cluster explorer of MODEL's matrices:\n"
+	"                   zeros, pruning pattern, Hamming-nearest features\n"
+	"                   and their k-means clusters (modelprint-sparsity(1))\n"
 	"  --keys           print the key table (key, view, action) and exit\n"
 	"  --screen KEYS    no terminal: replay the key script KEYS (e.g.\n"
 	"                   'jj<Enter>') and print the screen as text\n"
@@ -193,8 +197,10 @@ static int screen(const struct mp_tui_paths *p, const char *script, int w,
 	struct mp_tui *t = mp_tui_new(d, mp_term_caps_from_env());
 	struct mp_canvas *c = mp_canvas_new(w, h);
 	char *text = NULL;
-	if (t && p->identify &&
-	    mp_tui_identify_file(t, p->identify, &err) != MP_OK) {
+	if (t && ((p->identify &&
+		   mp_tui_identify_file(t, p->identify, &err) != MP_OK) ||
+		  (p->sparsity &&
+		   mp_tui_sparsity_file(t, p->sparsity, &err) != MP_OK))) {
 		mp_tui_free(t);
 		mp_canvas_free(c);
 		mp_tui_data_free(d);
@@ -227,6 +233,7 @@ int cmd_tui(int argc, char **argv)
 		{"model-info", required_argument, NULL, 'i'},
 		{"identify", required_argument, NULL, 'I'},
 		{"against", required_argument, NULL, 'a'},
+		{"sparsity", required_argument, NULL, 'S'},
 		{"keys", no_argument, NULL, 'k'},
 		{"screen", required_argument, NULL, 's'},
 		{"size", required_argument, NULL, 'z'},
@@ -247,6 +254,7 @@ int cmd_tui(int argc, char **argv)
 			p.registry = optarg;
 			break;
 		case 'I': p.identify = optarg; break;
+		case 'S': p.sparsity = optarg; break;
 		case 'R': p.results = optarg; break;
 		case 'i': p.model_info = optarg; break;
 		case 'k': return print_keys();
@@ -265,6 +273,9 @@ int cmd_tui(int argc, char **argv)
 	if (optind < argc)
 		return cli_usage_error("tui", "unexpected argument '%s'",
 				       argv[optind]);
+	if (p.identify && p.sparsity)
+		return cli_usage_error("tui", "give --identify or --sparsity, "
+					      "not both");
 	struct sources src;
 	int rc = resolve(&p, &src);
 	if (rc != CLI_EXIT_OK)

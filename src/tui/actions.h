@@ -27,7 +27,10 @@ enum {
 	X(AGGREGATE) X(COLUMNS) X(VIEW_CLUSTERS) X(CUT_LOOSER)               \
 	X(CUT_TIGHTER) X(COLLAPSE) X(QUIT_ALL) X(SEARCH_PREV) X(HALF_UP)     \
 	X(HALF_DOWN) X(LIST_FILTER) X(MATRIX_PICK) X(MATRIX_PREV)    \
-	X(IDENTIFY)
+	X(IDENTIFY) X(SPARSITY) X(FEATURE_NEXT) X(FEATURE_PREV)             \
+	X(FEATURE_ASK) X(CLUSTERS_MORE) X(CLUSTERS_FEWER) X(CLUSTERS_ASK)    \
+	X(NFEAT_MORE) X(NFEAT_FEWER) X(NFEAT_ASK) X(SEED_NEXT) X(SEED_ASK)   \
+	X(AXIS)
 
 enum mp_action {
 #define MP_X_ACT(a) MP_ACT_##a,
@@ -118,7 +121,26 @@ enum mp_action {
 	X('<', "<", CUT_TIGHTER, "clusters",                                  \
 	  "move the cut one merge down: more, smaller clusters")              \
 	X('c', "c", COLLAPSE, "clusters",                                     \
-	  "collapse the subtree of the row, or expand a collapsed one")
+	  "collapse the subtree of the row, or expand a collapsed one")        \
+	X('z', "z", SPARSITY, "detail",                                       \
+	  "cluster explorer: the sparsity of the model's matrices")           \
+	X(MP_KEY_ENTER, "Enter", ENTER, "sparsity",                           \
+	  "analyse the tensor of the row")                                    \
+	X(']', "]", FEATURE_NEXT, "sparsity", "next feature")                 \
+	X('[', "[", FEATURE_PREV, "sparsity", "previous feature")             \
+	X('f', "f", FEATURE_ASK, "sparsity", "type the feature index")        \
+	X('+', "+", CLUSTERS_MORE, "sparsity", "one cluster more")            \
+	X('=', "=", CLUSTERS_MORE, "sparsity", "one cluster more")            \
+	X('-', "-", CLUSTERS_FEWER, "sparsity", "one cluster fewer")          \
+	X('K', "K", CLUSTERS_ASK, "sparsity", "type the number of clusters")  \
+	X('>', ">", NFEAT_MORE, "sparsity", "twice the nearest features")     \
+	X('<', "<", NFEAT_FEWER, "sparsity", "half the nearest features")     \
+	X('F', "F", NFEAT_ASK, "sparsity",                                    \
+	  "type the number of nearest features")                              \
+	X('r', "r", SEED_NEXT, "sparsity",                                    \
+	  "next seed: a new random feature and k-means")                      \
+	X('R', "R", SEED_ASK, "sparsity", "type the seed")                    \
+	X('a', "a", AXIS, "sparsity", "features along rows or columns")
 
 struct mp_keydef {
 	int key;

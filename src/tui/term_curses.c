@@ -325,6 +325,9 @@ int mp_term_run(const struct mp_tui_paths *paths)
 		if (paths->identify &&
 		    mp_tui_identify_file(t, paths->identify, &err) != MP_OK)
 			rc = 1;
+		else if (paths->sparsity &&
+			 mp_tui_sparsity_file(t, paths->sparsity, &err) != MP_OK)
+			rc = 1;
 		else if ((rc = loop(&tm, t)))
 			snprintf(err.msg, sizeof err.msg, "out of memory");
 	}

@@ -44,6 +44,7 @@ struct mp_tui_paths {
 	const char *registry, *results, *model_info;
 	const char *fingerprints, *origin;
 	const char *identify; /* a model file: open on its identify view */
+	const char *sparsity; /* a model file: open on its cluster explorer */
 };
 
 /* Progress of a long load: what is being read, done of total steps;

@@ -47,6 +47,14 @@ void mp_tui_free(struct mp_tui *t)
 	free(t);
 }
 
+void mp_tui_ask(struct mp_tui *t, char kind, const char *label)
+{
+	t->prompting = true;
+	t->prompt_kind = kind;
+	t->prompt[0] = '\0';
+	snprintf(t->prompt_label, sizeof t->prompt_label, "%s", label);
+}
+
 void mp_tui_message(struct mp_tui *t, const char *fmt, ...)
 {
 	va_list ap;
@@ -143,6 +151,11 @@ static void prompt_key(struct mp_tui *t, int key)
 		t->prompting = false;
 		if (filter)
 			return;
+		if (t->prompt_kind != '/') {
+			if (v->answer)
+				v->answer(v, t->prompt_kind, t->prompt);
+			return;
+		}
 		if (t->prompt[0])
 			memcpy(t->search, t->prompt, sizeof t->search);
 		run_search(t, MP_SEARCH_FROM);
@@ -357,8 +370,15 @@ void mp_tui_draw(struct mp_tui *t, struct mp_canvas *c)
 	mp_canvas_fill(c, 0, y, c->w, 1, ' ', MP_STYLE_PLAIN);
 	int used = 0;
 	if (t->prompting) {
-		used = mp_canvas_printf(c, 0, y, c->w, MP_STYLE_PLAIN, "%c%s",
-					t->prompt_kind, t->prompt);
+		bool own = t->prompt_kind != '/' && t->prompt_kind != '|';
+		if (own)
+			used = mp_canvas_printf(c, 0, y, c->w, MP_STYLE_PLAIN,
+						"%s%s", t->prompt_label,
+						t->prompt);
+		else
+			used = mp_canvas_printf(c, 0, y, c->w, MP_STYLE_PLAIN,
+						"%c%s", t->prompt_kind,
+						t->prompt);
 		mp_canvas_put(c, used++, y, ' ', mp_style_sel);
 	} else if (t->message[0]) {
 		used = mp_canvas_text(c, 0, y, c->w, MP_STYLE_PLAIN, t->message);

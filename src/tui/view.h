@@ -42,6 +42,9 @@ struct mp_view {
 	/* Optional, set by list views: keep only the rows matching text
 	 * (case-insensitive; "" keeps every row). */
 	void (*filter)(struct mp_view *v, const char *text);
+	/* Optional, set by views that ask for a value (mp_tui_ask): the
+	 * text typed at the prompt of that kind, on Enter. */
+	void (*answer)(struct mp_view *v, char kind, const char *text);
 };
 
 #define MP_VIEW_DEPTH 16
@@ -55,7 +58,8 @@ struct mp_tui {
 	int w, h;          /* size of the last draw */
 	char message[256]; /* bottom line message, cleared by the next key */
 	bool prompting;    /* the search or filter prompt is open */
-	char prompt_kind;  /* '/' search, '|' filter */
+	char prompt_kind;  /* '/' search, '|' filter, else a view's question */
+	char prompt_label[48]; /* the question's words (mp_tui_ask) */
 	char prompt[128];  /* text typed so far */
 	char search[128];  /* the last search */
 	/* Set by views that take a while (clustering): shown as progress
@@ -84,6 +88,10 @@ void mp_tui_pop(struct mp_tui *t);
 /* Hold matrix k of the results file and tell every view; false (and a
  * message) on failure. */
 bool mp_tui_select_matrix(struct mp_tui *t, size_t k);
+/* Open the prompt for a value the top view asks for: label (e.g.
+ * "feature: ") then the text typed; Enter gives it to the view's answer
+ * with kind (any but '/' and '|'), Esc cancels. */
+void mp_tui_ask(struct mp_tui *t, char kind, const char *label);
 /* Set the bottom-line message. */
 void mp_tui_message(struct mp_tui *t, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -130,6 +138,18 @@ bool mp_tui_identify_model(struct mp_tui *t, size_t mi);
  * file. */
 mp_status mp_tui_identify_file(struct mp_tui *t, const char *path,
 			       struct mp_error *err);
+
+/* The cluster explorer (view_sparsity.c, tui_sparsity.h): takes sp
+ * (freed when the view is, or at once on failure). */
+struct mp_tui_sp;
+struct mp_view *mp_view_sparsity_new(struct mp_tui *t, struct mp_tui_sp *sp);
+/* Open the model file or directory at path and push its cluster explorer;
+ * errors name the file. */
+mp_status mp_tui_sparsity_file(struct mp_tui *t, const char *path,
+			       struct mp_error *err);
+/* The same for model mi of the data, through its registry path; false
+ * (and a message) on failure. */
+bool mp_tui_sparsity_model(struct mp_tui *t, size_t mi);
 
 /* Shared drawing helpers (view.c). */
 extern const struct mp_style mp_style_head, mp_style_sel, mp_style_dim;

@@ -312,6 +312,10 @@ static bool action(struct mp_view *v, enum mp_action a)
 		open_near(d);
 		return true;
 	}
+	if (a == MP_ACT_SPARSITY) {
+		mp_tui_sparsity_model(d->base.app, d->model);
+		return true;
+	}
 	return false;
 }
 

@@ -61,7 +61,8 @@ static const struct mp_view_ops ops = {"help", draw, action, NULL, NULL,
 static const char *const scope_title[][2] = {
 	{"all", "Everywhere"}, {"models", "Models"}, {"heatmap", "Heatmap"},
 	{"stats", "Family and type statistics"}, {"pairs", "Pairs"},
-	{"identify", "Identify"}};
+	{"clusters", "Clusters"}, {"identify", "Identify"},
+	{"detail", "Model detail"}, {"sparsity", "Cluster explorer"}};
 
 struct mp_view *mp_view_help_new(struct mp_tui *t)
 {
