@@ -153,6 +153,48 @@ START_TEST(test_kmeans_two_clusters)
 }
 END_TEST
 
+/* Fewer distinct features than clusters: 40 copies of one mask and 20 of
+ * another (disjoint halves of 8 bits), k = 4. Two clusters hold the
+ * copies, two stay empty, and the run stops at once instead of moving a
+ * copy to an empty cluster and back for 300 iterations. By hand: every
+ * point on its centre (inertia and within 0), one pair of non-empty
+ * centres at distance sqrt(8), balance 0 / 40. */
+START_TEST(test_kmeans_duplicates)
+{
+	struct mp_mask mk;
+	struct mp_error err;
+	ck_assert_int_eq(mp_mask_init(&mk, 60, 8, &err), MP_OK);
+	for (uint64_t f = 0; f < 60; f++)
+		for (uint64_t j = 0; j < 8; j++)
+			if ((f < 40) == (j < 4))
+				mp_mask_set(&mk, f, j);
+	uint64_t pts[60];
+	for (int i = 0; i < 60; i++)
+		pts[i] = (uint64_t)i;
+	struct mp_kmeans a;
+	ck_assert_int_eq(mp_kmeans_run(&mk, pts, 60, 4, 42, 3, &a, &err), MP_OK);
+	ck_assert_int_le(a.iterations, 3);
+	size_t n40 = 0, n20 = 0, n0 = 0;
+	for (size_t c = 0; c < 4; c++) {
+		n40 += a.size[c] == 40;
+		n20 += a.size[c] == 20;
+		n0 += a.size[c] == 0;
+	}
+	ck_assert_uint_eq(n40, 1);
+	ck_assert_uint_eq(n20, 1);
+	ck_assert_uint_eq(n0, 2);
+	for (int i = 0; i < 60; i++)
+		ck_assert_uint_eq(a.label[i], a.label[i < 40 ? 0 : 40]);
+	ck_assert_double_eq(a.inertia, 0);
+	ck_assert_double_eq(a.within, 0);
+	ck_assert_double_eq_tol(a.between, sqrt(8), 1e-12);
+	ck_assert(isnan(a.ratio));
+	ck_assert_double_eq(a.balance, 0);
+	mp_kmeans_done(&a);
+	mp_mask_done(&mk);
+}
+END_TEST
+
 /* A rows x cols mask with every bit set (dense). */
 static void dense(struct mp_mask *mk, uint64_t rows, uint64_t cols)
 {
@@ -890,6 +932,7 @@ Suite *suite_sparsity(void)
 	tcase_add_test(tc, test_rng_reference);
 	tcase_add_test(tc, test_kmeans_by_hand);
 	tcase_add_test(tc, test_kmeans_two_clusters);
+	tcase_add_test(tc, test_kmeans_duplicates);
 	tcase_add_test(tc, test_patterns);
 	tcase_add_test(tc, test_mask_from_file);
 	tcase_add_test(tc, test_mask_f16_table);

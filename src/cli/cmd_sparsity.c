@@ -329,7 +329,11 @@ static void print_metrics(const struct sp_run *r, size_t n)
 		printf(" %zu", r->km.size[c]);
 	printf(" (%d iterations)\n", r->km.iterations);
 	printf("  mean within-cluster distance   %.6f\n", r->km.within);
-	printf("  mean between-cluster distance  %.6f\n", r->km.between);
+	if (isnan(r->km.between))
+		printf("  mean between-cluster distance  undefined (fewer than "
+		       "two non-empty clusters)\n");
+	else
+		printf("  mean between-cluster distance  %.6f\n", r->km.between);
 	if (isfinite(r->km.ratio))
 		printf("  separation ratio               %.6f (%s)\n",
 		       r->km.ratio, mp_sparsity_grade(r->km.ratio));

@@ -173,7 +173,10 @@ static void means(struct work *w)
 }
 
 /* New centres as means; an empty cluster takes the point farthest from
- * its centre among clusters of two or more (first on ties). */
+ * its centre among clusters of two or more (first on ties). When every
+ * such point sits on its centre (fewer distinct features than clusters)
+ * the cluster stays empty: moving a duplicate would only send it back,
+ * iteration after iteration. */
 static void update(struct work *w)
 {
 	for (;;) {
@@ -195,6 +198,8 @@ static void update(struct work *w)
 				far = p;
 			}
 		}
+		if (fd <= 0)
+			return;
 		w->label[far] = e;
 	}
 }
@@ -218,11 +223,14 @@ static void metrics(const struct work *w, struct mp_kmeans *o)
 	}
 	o->inertia = iner;
 	o->within = in / (double)w->n;
-	double bt = 0;
+	double bt = 0, pairs = 0;
 	for (size_t a = 0; a < w->k; a++)
 		for (size_t b = a + 1; b < w->k; b++)
-			bt += centre_dist(w, a, b);
-	o->between = bt / ((double)w->k * (double)(w->k - 1) / 2);
+			if (w->size[a] && w->size[b]) {
+				bt += centre_dist(w, a, b);
+				pairs++;
+			}
+	o->between = pairs > 0 ? bt / pairs : NAN;
 	o->ratio = o->within > 0 ? o->between / o->within : NAN;
 	size_t lo = w->size[0], hi = w->size[0];
 	double mean = (double)w->n / (double)w->k, var = 0;

@@ -108,8 +108,9 @@ struct mp_kmeans {
 	int iterations;	  /* Lloyd iterations of the kept restart */
 	/* Metrics (see the man page, modelprint-sparsity(1)):
 	 * within  = mean over points of ||x - centre(label)|| (Euclidean);
-	 * between = mean over the k(k-1)/2 pairs of centres of their
-	 *           Euclidean distance;
+	 * between = mean over the pairs of non-empty clusters of the
+	 *           Euclidean distance of their centres (NAN with fewer
+	 *           than two);
 	 * ratio   = between / within (NAN when within is 0);
 	 * balance = smallest cluster size / largest;
 	 * size_std = population standard deviation of the sizes. */
@@ -120,7 +121,8 @@ struct mp_kmeans {
  * initialisation (first centre uniform, each next one drawn with
  * probability proportional to the squared distance to the nearest centre
  * chosen), Lloyd iterations until no label changes (at most 300; a
- * cluster left empty takes the point farthest from its centre), n_init
+ * cluster left empty takes the point farthest from its centre, and stays
+ * empty when every point is on its centre), n_init
  * restarts from one mp_rng seeded with seed, the restart of least inertia
  * kept (the first on ties). Squared Euclidean distance on 0/1 vectors is
  * the Hamming distance. MP_EINVAL when k < 2, k > n or n_init < 1. */
