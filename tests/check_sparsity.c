@@ -280,7 +280,7 @@ START_TEST(test_patterns)
 	ck_assert_uint_eq(p.row_zero_min, 32);
 	ck_assert_uint_eq(p.row_zero_max, 32);
 	ck_assert_str_eq(p.evidence, "every group of 4 consecutive weights "
-				     "along each row has exactly 2 non-zero");
+				     "along each row has exactly 2 non-zeros");
 	mp_mask_done(&mk);
 	/* 4:8 along rows */
 	dense(&mk, 16, 64);

@@ -83,7 +83,7 @@ eq(d['bias']['pattern'], None, 'bias'); eq(d['bias']['zero_share'], 3 / 8, 'bias
 eq(d['bias']['tiny_share'], 4 / 8, 'bias tiny')
 PY
 "$MP_BIN" sparsity profile "$M" > "$T/p.txt" || fail "profile text exit"
-grep -q '^nm .*2:4 rows: every group of 4 consecutive weights along each row has exactly 2 non-zero$' "$T/p.txt" ||
+grep -q '^nm .*2:4 rows: every group of 4 consecutive weights along each row has exactly 2 non-zeros$' "$T/p.txt" ||
 	fail "profile text: $(cat "$T/p.txt")"
 ok "profile: shares and patterns"
 

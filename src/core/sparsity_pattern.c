@@ -58,8 +58,9 @@ static bool find_nm(const struct mp_mask *mk, bool along_rows,
 			p->m = m;
 			snprintf(p->evidence, sizeof p->evidence,
 				 "every group of %u consecutive weights along "
-				 "each %s has exactly %ld non-zero",
-				 m, along_rows ? "row" : "column", n);
+				 "each %s has exactly %ld non-zero%s",
+				 m, along_rows ? "row" : "column", n,
+				 n == 1 ? "" : "s");
 			return true;
 		}
 	}
