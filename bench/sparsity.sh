@@ -5,7 +5,8 @@
 # bench/sparsity_ref.py (the seed's algorithm with torch and scikit-learn)
 # in the same run. Wall and CPU (user + sys) time include starting and
 # reading the file; medians of BENCH_RUNS (default 5) runs, warm cache;
-# peak RSS over the runs. On a loaded machine the CPU ratio is the fairer.
+# peak RSS over the runs. Both read the same torch.save file (m.pt). On a
+# loaded machine the CPU ratio is the fairer.
 # Targets: hamming < 0.3 s, multi < 3 s, both >= 20x faster than the
 # reference. Env: MP_BIN (set by `make bench`), BENCH_DIR (default
 # /tmp/modelprint-bench), BENCH_RUNS, BENCH_REF_RUNS (default BENCH_RUNS).
@@ -23,7 +24,7 @@ $py -c 'import numpy, torch, sklearn' 2>/dev/null || {
 	exit 1
 }
 [ -s "$dir/m.npy" ] && [ -s "$dir/m.pt" ] || $py "$src/sparsity_gen.py" "$dir/m"
-cat "$dir/m.npy" "$dir/m.pt" > /dev/null
+cat "$dir/m.pt" > /dev/null
 
 fail=0
 row() { # label target ours-wall ours-cpu ours-rss ref-wall ref-cpu ref-rss
@@ -43,7 +44,7 @@ for mode in hamming multi; do
 	median $py "$src/sparsity_ref.py" $mode "$dir/m.pt" $extra
 	ref=$MEDIAN ref_cpu=$MEDIAN_CPU ref_rss=$RSS_KB
 	runs=${BENCH_RUNS:-5}
-	median "$MP_BIN" sparsity $mode "$dir/m.npy" --n-features 128 --n-clusters 8 $extra
+	median "$MP_BIN" sparsity $mode "$dir/m.pt" --n-features 128 --n-clusters 8 $extra
 	row "sparsity $mode${extra:+ x10}" $target "$MEDIAN" "$MEDIAN_CPU" "$RSS_KB" "$ref" "$ref_cpu" "$ref_rss"
 done
 exit $fail
