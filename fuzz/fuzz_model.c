@@ -1,6 +1,7 @@
-/* fuzz_model.c — libFuzzer harness for the model readers, built twice:
- * fuzz_safetensors, and fuzz_tfjs with -DFUZZ_TFJS (only the default part
- * names differ). The input is a whole model directory:
+/* fuzz_model.c — libFuzzer harness for the model readers, built three
+ * times: fuzz_safetensors, fuzz_tfjs with -DFUZZ_TFJS and fuzz_pytorch
+ * with -DFUZZ_TORCH (PyTorch checkpoints, pickles and NumPy files; only the
+ * default part names and seeds differ). The input is a whole model directory:
  *
  *   byte 0   flags: bits 0-1 what is opened (0, 2: the first part; 1: the
  *            directory; 3: the index or model.json by its usual name),
@@ -38,9 +39,13 @@ static bool hazards;
 
 static const char *default_name(size_t i)
 {
-#ifdef FUZZ_TFJS
+#if defined FUZZ_TFJS
 	static const char *const names[] = {"model.json", "group1-shard1of2.bin",
 					    "group1-shard2of2.bin"};
+#elif defined FUZZ_TORCH
+	static const char *const names[] = {
+	    "pytorch_model.bin.index.json", "pytorch_model-00001-of-00002.bin",
+	    "pytorch_model-00002-of-00002.bin"};
 #else
 	static const char *const names[] = {
 	    "model.safetensors.index.json", "model-00001-of-00002.safetensors",
@@ -215,8 +220,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		snprintf(path, sizeof path, "%s", dir);
 		break;
 	case 3:
-#ifdef FUZZ_TFJS
+#if defined FUZZ_TFJS
 		snprintf(path, sizeof path, "%s/model.json", dir);
+#elif defined FUZZ_TORCH
+		snprintf(path, sizeof path, "%s/pytorch_model.bin.index.json",
+			 dir);
 #else
 		snprintf(path, sizeof path, "%s/model.safetensors.index.json",
 			 dir);

@@ -10,6 +10,9 @@
 #   safetensors  tests/broken/st-* (files, and directories with their index
 #                and shards), small generated files of every dtype, a
 #                sharded model with its index, with hazards as above
+#   pytorch      tests/torch/* (every dtype, views, legacy, plain pickles,
+#                a sharded pair with its index), tests/broken/pt-* and
+#                np-*, the pickle fixtures of ../shared/fixtures/pickle
 #   config registry fingerprint results modelinfo index   data/demo and
 #                tests/broken files under 100 KiB, plus small ones cut from
 #                the demo results and registry
@@ -115,6 +118,23 @@ for j, doc, man, d, paths in tfjs_models():
     n_cut += 1
 print("fuzz/seeds.sh: tfjs: %d real models under %d bytes, %d cut down" % (n_full, cap, n_cut),
       file=sys.stderr)
+
+# --- PyTorch and NumPy -----------------------------------------------------
+torch_files = sorted(glob.glob(os.path.join(top, "tests", "torch", "*.p[tk]*")) +
+                     glob.glob(os.path.join(top, "tests", "broken", "pt-*")) +
+                     glob.glob(os.path.join(top, "tests", "broken", "np-*")) +
+                     glob.glob(os.path.join(top, "..", "shared", "fixtures", "pickle", "*")))
+for p in torch_files:
+    if os.path.isfile(p) and os.path.getsize(p) <= cap:
+        name = os.path.basename(p)
+        put("pytorch", name, pack(0, 0, [(name, open(p, "rb").read())]))
+sh = os.path.join(top, "tests", "torch", "sharded")
+if os.path.isdir(sh):
+    files = [(f, open(os.path.join(sh, f), "rb").read()) for f in sorted(os.listdir(sh))
+             if os.path.isfile(os.path.join(sh, f))]
+    files.sort(key=lambda f: not f[0].endswith(".index.json"))
+    put("pytorch", "sharded", pack(0, 0, files))
+    with_hazards("pytorch", "sharded", files, 1)
 
 # --- safetensors -----------------------------------------------------------
 for p in sorted(glob.glob(os.path.join(top, "tests", "broken", "st-*"))):

@@ -444,11 +444,13 @@ static uint64_t count_words(const uint64_t *x, const uint64_t *y,
 	return d;
 }
 
+/* The clones are of a static function: clang 14 emits no symbol for an
+ * external one with target_clones. */
 #if defined(__x86_64__) && defined(__linux__) && defined(__GNUC__)
 __attribute__((target_clones("popcnt", "default")))
 #endif
-uint64_t mp_bits_dot_planes(const uint64_t *x, const uint64_t *planes,
-			    unsigned nb, uint64_t n)
+static uint64_t dot_planes(const uint64_t *x, const uint64_t *planes,
+			   unsigned nb, uint64_t n)
 {
 	uint64_t t = 0;
 	for (unsigned b = 0; b < nb; b++) {
@@ -459,6 +461,12 @@ uint64_t mp_bits_dot_planes(const uint64_t *x, const uint64_t *planes,
 		t += d << b;
 	}
 	return t;
+}
+
+uint64_t mp_bits_dot_planes(const uint64_t *x, const uint64_t *planes,
+			    unsigned nb, uint64_t n)
+{
+	return dot_planes(x, planes, nb, n);
 }
 
 uint64_t mp_mask_hamming(const struct mp_mask *mk, uint64_t a, uint64_t b)
