@@ -697,6 +697,36 @@ START_TEST(test_magnitude_model)
 	ck_assert_int_eq(mm.verdict, MP_MAG_NONE);
 	ck_assert_uint_eq(mm.pruned, 0);
 	ck_assert_str_eq(mp_mag_verdict_name(MP_MAG_PER_TENSOR), "per-tensor");
+	/* equal zero counts per row: magnitude within rows, kept out of the
+	 * threshold test (a tensor-wide threshold leaves unequal counts) */
+	struct mp_prune_profile row = {.pattern = MP_PRUNE_PER_ROW},
+				none = {.pattern = MP_PRUNE_NONE};
+	for (int i = 0; i < 3; i++) {
+		v[i].magnitude = true;
+		v[i].median_kept = 1;
+		v[i].ratio = v[i].min_kept;
+		mp_magnitude_grouped(&v[i], &row);
+		ck_assert(v[i].grouped);
+	}
+	ck_assert_str_eq(v[0].evidence,
+			 "smallest surviving |w| 0.5 is 0.5 x the median 1: "
+			 "magnitude pruning within each row (equal zero "
+			 "counts), not one threshold");
+	mp_magnitude_model(v, 4, &mm);
+	ck_assert_int_eq(mm.verdict, MP_MAG_GROUPED);
+	ck_assert_uint_eq(mm.grouped, 3);
+	ck_assert_double_eq(mm.t_min, 0.5);
+	ck_assert_str_eq(mp_mag_verdict_name(MP_MAG_GROUPED), "within-groups");
+	v[1].grouped = false; /* one by a threshold: mixed */
+	mp_magnitude_model(v, 4, &mm);
+	ck_assert_int_eq(mm.verdict, MP_MAG_MIXED);
+	ck_assert_str_eq(mm.evidence, "1 of 3 pruned tensors by a threshold, 2 "
+				      "by magnitude within rows, N:M groups or "
+				      "blocks (smallest survivors 0.5 to 0.511)");
+	/* no pattern: not grouped */
+	v[3].magnitude = true;
+	mp_magnitude_grouped(&v[3], &none);
+	ck_assert(!v[3].grouped);
 }
 END_TEST
 

@@ -284,7 +284,8 @@ for k, w in model.items():
     if pr['selection'] != sel:
         sys.exit('%s %s: selection %r, wanted %r' % (kind, k, pr['selection'], sel))
 m = got['magnitude']
-want = {'global': 'global', 'pertensor': 'per-tensor', 'random': 'none', 'updated': 'global'}.get(kind)
+want = {'global': 'global', 'pertensor': 'per-tensor', 'random': 'none', 'updated': 'global',
+        'rowmag': 'within-groups'}.get(kind)
 if want and m['verdict'] != want:
     sys.exit('%s: verdict %r, wanted %r (%r)' % (kind, m['verdict'], want, m))
 if all(flags):

@@ -56,6 +56,7 @@ static void magnitude_json(mp_json *e, const struct mp_magnitude *g)
 	mp_json *j = mp_json_add_obj(e, "magnitude");
 	mp_json_add_bool(j, "pruned", g->pruned);
 	mp_json_add_bool(j, "magnitude", g->magnitude);
+	mp_json_add_bool(j, "grouped", g->grouped);
 	mp_json_add_num(j, "min_survivor", g->min_kept);
 	mp_json_add_num(j, "median_survivor", g->median_kept);
 	mp_json_add_num(j, "ratio", g->ratio);
@@ -132,6 +133,8 @@ static int profile_one(const struct mp_model *m, const struct mp_tensor *t,
 		mp_mask_done(&mk);
 		return cli_fail(&err);
 	}
+	if (mat)
+		mp_magnitude_grouped(g, &p);
 	*have_g = mat;
 	tot[0] += t->numel;
 	tot[1] += mk.nzero;
@@ -250,6 +253,7 @@ int cli_sparsity_profile(const char *file, const char *parent, int threads,
 			    mm.verdict == MP_MAG_GLOBAL ? mm.t_min : NAN);
 		mp_json_add_num(mj, "pruned_tensors", (double)mm.pruned);
 		mp_json_add_num(mj, "magnitude_tensors", (double)mm.magnitude);
+		mp_json_add_num(mj, "grouped_tensors", (double)mm.grouped);
 		mp_json_add_num(mj, "min_threshold", mm.t_min);
 		mp_json_add_num(mj, "max_threshold", mm.t_max);
 		mp_json_add_str(mj, "evidence", mm.evidence);
@@ -263,7 +267,9 @@ int cli_sparsity_profile(const char *file, const char *parent, int threads,
 			       : mm.verdict == MP_MAG_PER_TENSOR
 				   ? "per-tensor thresholds"
 			       : mm.verdict == MP_MAG_MIXED ? "mixed"
-							    : "no threshold",
+			       : mm.verdict == MP_MAG_GROUPED
+				   ? "magnitude within groups"
+				   : "no threshold",
 			       ": ", mm.evidence);
 		}
 		if (pm) {

@@ -209,23 +209,35 @@ struct mp_magnitude {
 	double ratio;		     /* min_kept / median_kept (NAN: none) */
 	bool pruned;		     /* zero share and kept count suffice */
 	bool magnitude;		     /* pruned and ratio >= the bound */
-	char evidence[160];
+	bool grouped;		     /* magnitude, chosen within groups */
+	char evidence[200];
 };
 
 /* The magnitude profile of floating tensor t of m (one pass). */
 mp_status mp_magnitude_of(const struct mp_model *m, const struct mp_tensor *t,
 			  struct mp_magnitude *out, struct mp_error *err);
 
+/* Mark g (magnitude-pruned) as grouped when its mask p shows equal zero
+ * counts per row, per N:M group or per 128-column block: the smallest |w|
+ * were removed within each group, which one threshold over the tensor
+ * would not leave (its counts per row would vary). The evidence says so. */
+void mp_magnitude_grouped(struct mp_magnitude *g,
+			  const struct mp_prune_profile *p);
+
 enum mp_mag_verdict {
 	MP_MAG_NONE = 0,   /* no pruned tensor shows a threshold */
 	MP_MAG_GLOBAL,	   /* one threshold for every pruned tensor */
 	MP_MAG_PER_TENSOR, /* every pruned tensor, thresholds differ */
-	MP_MAG_MIXED,	   /* some pruned tensors show one, some do not */
+	MP_MAG_MIXED,	   /* some pruned tensors show one, some do not, or
+			    * some are grouped and some not */
+	MP_MAG_GROUPED,	   /* every pruned tensor: magnitude within groups
+			    * (rows, N:M, blocks), no tensor-wide threshold */
 };
 
 struct mp_mag_model {
 	enum mp_mag_verdict verdict;
 	size_t pruned, magnitude;   /* tensors pruned; of them, magnitude */
+	size_t grouped;		    /* of those, chosen within groups */
 	double t_min, t_max;	    /* smallest/largest min_kept of those */
 	uint64_t numel, zeros;	    /* over the pruned tensors */
 	char evidence[200];
@@ -235,7 +247,7 @@ struct mp_mag_model {
 void mp_magnitude_model(const struct mp_magnitude *v, size_t n,
 			struct mp_mag_model *out);
 
-/* "none", "global", "per-tensor", "mixed". */
+/* "none", "global", "per-tensor", "mixed", "within-groups". */
 const char *mp_mag_verdict_name(enum mp_mag_verdict v);
 
 /* How the zeros of a pruned tensor relate to its dense parent. */

@@ -165,6 +165,27 @@ out:
 	return st;
 }
 
+void mp_magnitude_grouped(struct mp_magnitude *g,
+			  const struct mp_prune_profile *p)
+{
+	const char *within;
+	switch (p->pattern) {
+	case MP_PRUNE_PER_ROW: within = "each row"; break;
+	case MP_PRUNE_NM_ROWS:
+	case MP_PRUNE_NM_COLS: within = "each N:M group"; break;
+	case MP_PRUNE_PER_BLOCK: within = "each 128-column block"; break;
+	default: return;
+	}
+	if (!g->magnitude)
+		return;
+	g->grouped = true;
+	snprintf(g->evidence, sizeof g->evidence,
+		 "smallest surviving |w| %.4g is %.3g x the median %.4g: "
+		 "magnitude pruning within %s (equal zero counts), not one "
+		 "threshold",
+		 g->min_kept, g->ratio, g->median_kept, within);
+}
+
 void mp_magnitude_model(const struct mp_magnitude *v, size_t n,
 			struct mp_mag_model *o)
 {
@@ -180,6 +201,7 @@ void mp_magnitude_model(const struct mp_magnitude *v, size_t n,
 		if (!v[i].magnitude)
 			continue;
 		o->magnitude++;
+		o->grouped += v[i].grouped;
 		o->t_min = v[i].min_kept < o->t_min ? v[i].min_kept : o->t_min;
 		o->t_max = v[i].min_kept > o->t_max ? v[i].min_kept : o->t_max;
 	}
@@ -203,6 +225,21 @@ void mp_magnitude_model(const struct mp_magnitude *v, size_t n,
 			 "%zu of %zu pruned tensors show a magnitude threshold "
 			 "(smallest survivors %.4g to %.4g), the others do not",
 			 o->magnitude, o->pruned, o->t_min, o->t_max);
+	} else if (o->grouped == o->magnitude) {
+		o->verdict = MP_MAG_GROUPED;
+		snprintf(o->evidence, sizeof o->evidence,
+			 "each of %zu pruned tensor%s lost its smallest |w| "
+			 "within rows, N:M groups or blocks (equal zero "
+			 "counts), not by one threshold; %.1f %% zeros",
+			 o->pruned, o->pruned == 1 ? "" : "s", pct);
+	} else if (o->grouped) {
+		o->verdict = MP_MAG_MIXED;
+		snprintf(o->evidence, sizeof o->evidence,
+			 "%zu of %zu pruned tensors by a threshold, %zu by "
+			 "magnitude within rows, N:M groups or blocks "
+			 "(smallest survivors %.4g to %.4g)",
+			 o->magnitude - o->grouped, o->pruned, o->grouped,
+			 o->t_min, o->t_max);
 	} else if (o->t_max <= o->t_min * (1 + MP_MAG_TOLERANCE)) {
 		o->verdict = MP_MAG_GLOBAL;
 		snprintf(o->evidence, sizeof o->evidence,
@@ -225,6 +262,7 @@ const char *mp_mag_verdict_name(enum mp_mag_verdict v)
 	case MP_MAG_GLOBAL: return "global";
 	case MP_MAG_PER_TENSOR: return "per-tensor";
 	case MP_MAG_MIXED: return "mixed";
+	case MP_MAG_GROUPED: return "within-groups";
 	case MP_MAG_NONE: break;
 	}
 	return "none";
