@@ -505,8 +505,8 @@ static mp_status write_outputs(const struct report *rp, const char *dir,
 		st = cli_write_json(dir, "sweep.json", rep, err);
 	if (st == MP_OK) {
 		char *html = mp_path_join(dir, "sweep.html");
-		st = html ? mp_report_sweep_html(html, rp->s, rp->r,
-						 rp->pear ? rp->pear->r : NULL, err)
+		const double *r = rp->pear ? rp->pear->r : NULL;
+		st = html ? mp_report_sweep_html(html, rp->s, rp->r, r, err)
 			  : mp_error_set(err, MP_ENOMEM, "out of memory");
 		free(html);
 	}

@@ -264,7 +264,10 @@ void mp_hbuf_page_end(struct mp_hbuf *b, const char *js)
 	puts_(b, "</script>\n</body>\n</html>\n");
 }
 
-static void page_end(struct mp_hbuf *b) { mp_hbuf_page_end(b, mp_report_html_js); }
+static void page_end(struct mp_hbuf *b)
+{
+	mp_hbuf_page_end(b, mp_report_html_js);
+}
 
 void mp_hbuf_page_begin(struct mp_hbuf *b, const char *title, const char *sub)
 {

@@ -26,9 +26,8 @@ void mp_hbuf_num(struct mp_hbuf *b, double v);
 void mp_hbuf_jstr(struct mp_hbuf *b, const char *s);
 /* The page up to the data object (window.MP={), title and subtitle
  * HTML-escaped; the caller then writes the object's members. */
-void mp_hbuf_page_begin(struct mp_hbuf *b, const char *title,
-			const char *sub);
-/* Close the data object and append the page's style-free script js. */
+void mp_hbuf_page_begin(struct mp_hbuf *b, const char *title, const char *sub);
+/* Close the data object and append the script js; end the page. */
 void mp_hbuf_page_end(struct mp_hbuf *b, const char *js);
 /* Write b to path atomically (MP_ENOMEM when b->oom) and free it. */
 mp_status mp_hbuf_finish(struct mp_hbuf *b, const char *path,
