@@ -4,6 +4,7 @@
  * an analytic sweep. */
 #include "cli.h"
 #include "correlate.h"
+#include "report_sweep.h"
 #include "simmatrix.h"
 #include "sweep.h"
 
@@ -34,6 +35,7 @@ static const char usage_text[] =
 	"                    projection.weight)\n"
 	"  --output-dir DIR  write similarity_matrices.json, model_info.json\n"
 	"                    and sweep.json (for analyze, correlate, tui)\n"
+	"                    and the page sweep.html\n"
 	"  --json            print the JSON form instead of the tables\n"
 	"  -h, --help        this text\n"
 	"\n"
@@ -501,6 +503,13 @@ static mp_status write_outputs(const struct report *rp, const char *dir,
 		st = cli_write_json(dir, "model_info.json", ij, err);
 	if (st == MP_OK)
 		st = cli_write_json(dir, "sweep.json", rep, err);
+	if (st == MP_OK) {
+		char *html = mp_path_join(dir, "sweep.html");
+		const double *r = rp->pear ? rp->pear->r : NULL;
+		st = html ? mp_report_sweep_html(html, rp->s, rp->r, r, err)
+			  : mp_error_set(err, MP_ENOMEM, "out of memory");
+		free(html);
+	}
 	mp_json_free(mj);
 	mp_json_free(ij);
 	return st;
@@ -633,7 +642,7 @@ int cmd_sweep(int argc, char **argv)
 		}
 		if (!o.json)
 			printf("\nwrote %s/similarity_matrices.json, "
-			       "model_info.json and sweep.json\n",
+			       "model_info.json, sweep.json and sweep.html\n",
 			       cli_esc(o.outdir));
 	}
 	rc = CLI_EXIT_OK;

@@ -2,6 +2,7 @@
  * buffer, escaping for HTML and JS string contexts, numbers and base64
  * written by hand (cJSON would be far too slow at 4 million cells). */
 #include "report_html.h"
+#include "report_html_int.h"
 #include "atomic_write.h"
 #include "escape.h"
 
@@ -11,13 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct buf {
-	char *p;
-	size_t len, cap;
-	bool oom;
-};
 
-static bool reserve(struct buf *b, size_t more)
+static bool reserve(struct mp_hbuf *b, size_t more)
 {
 	if (b->oom)
 		return false;
@@ -41,7 +37,7 @@ static bool reserve(struct buf *b, size_t more)
 	return true;
 }
 
-static void put(struct buf *b, const char *s, size_t n)
+static void put(struct mp_hbuf *b, const char *s, size_t n)
 {
 	if (!reserve(b, n))
 		return;
@@ -50,13 +46,13 @@ static void put(struct buf *b, const char *s, size_t n)
 	b->p[b->len] = '\0';
 }
 
-static void puts_(struct buf *b, const char *s) { put(b, s, strlen(s)); }
+static void puts_(struct mp_hbuf *b, const char *s) { put(b, s, strlen(s)); }
 
-static void putc_(struct buf *b, char c) { put(b, &c, 1); }
+static void putc_(struct mp_hbuf *b, char c) { put(b, &c, 1); }
 
 /* Numbers: shortest round-trip form up to 17 digits, C locale; null for
  * NaN and infinities (JSON/JS literal context). */
-static void put_num(struct buf *b, double v)
+static void put_num(struct mp_hbuf *b, double v)
 {
 	char s[40];
 	if (!isfinite(v)) {
@@ -71,7 +67,7 @@ static void put_num(struct buf *b, double v)
 	puts_(b, s);
 }
 
-static void put_uint(struct buf *b, size_t v)
+static void put_uint(struct mp_hbuf *b, size_t v)
 {
 	char s[24];
 	int i = 23;
@@ -112,7 +108,7 @@ static unsigned utf8_next(const unsigned char *s, size_t len, size_t *used)
  * quotes, backslashes, '<', '>', '&', control characters and every
  * non-ASCII code point as a \u escape (surrogate pairs above U+FFFF).
  * Safe inside a <script> element and inside an HTML attribute. */
-static void put_jstr(struct buf *b, const char *str)
+static void put_jstr(struct mp_hbuf *b, const char *str)
 {
 	const unsigned char *s = (const unsigned char *)(str ? str : "");
 	size_t len = strlen((const char *)s);
@@ -141,7 +137,7 @@ static void put_jstr(struct buf *b, const char *str)
 /* s escaped for HTML text and attribute values: first shown as on a
  * terminal (mp_escape_term: valid UTF-8, control characters and bidi
  * overrides as \x1b, \u202e), then &, <, >, " and ' as entities. */
-static void put_html(struct buf *b, const char *str)
+static void put_html(struct mp_hbuf *b, const char *str)
 {
 	size_t need = mp_escape_term(str ? str : "", NULL, 0) + 1;
 	char *e = malloc(need);
@@ -168,7 +164,7 @@ static const char b64[] =
 
 /* Streaming base64 of little-endian words: feed bytes, flush at the end. */
 struct b64w {
-	struct buf *b;
+	struct mp_hbuf *b;
 	unsigned char q[3];
 	int nq;
 };
@@ -234,7 +230,7 @@ static const char head_script[] =
 	"return ce.apply(console,arguments);};})();";
 
 /* The page up to the data: title, subtitle and one line per note. */
-static void page_begin(struct buf *b, const char *title, const char *sub,
+static void page_begin(struct mp_hbuf *b, const char *title, const char *sub,
 		       const char *const *notes, size_t nnotes)
 {
 	puts_(b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
@@ -261,21 +257,37 @@ static void page_begin(struct buf *b, const char *title, const char *sub,
 		 "<pre id=\"mp-selftest\" hidden></pre>\n<script>\nwindow.MP={");
 }
 
-static void page_end(struct buf *b)
+void mp_hbuf_page_end(struct mp_hbuf *b, const char *js)
 {
 	puts_(b, "};\n</script>\n<script>\n");
-	puts_(b, mp_report_html_js);
+	puts_(b, js);
 	puts_(b, "</script>\n</body>\n</html>\n");
 }
 
-static void key(struct buf *b, const char *k)
+static void page_end(struct mp_hbuf *b)
+{
+	mp_hbuf_page_end(b, mp_report_html_js);
+}
+
+void mp_hbuf_page_begin(struct mp_hbuf *b, const char *title, const char *sub)
+{
+	page_begin(b, title, sub, NULL, 0);
+}
+
+void mp_hbuf_puts(struct mp_hbuf *b, const char *s) { puts_(b, s); }
+
+void mp_hbuf_num(struct mp_hbuf *b, double v) { put_num(b, v); }
+
+void mp_hbuf_jstr(struct mp_hbuf *b, const char *s) { put_jstr(b, s); }
+
+static void key(struct mp_hbuf *b, const char *k)
 {
 	putc_(b, '\n');
 	puts_(b, k);
 	putc_(b, ':');
 }
 
-static void str_array(struct buf *b, const char *k, const char *const *v,
+static void str_array(struct mp_hbuf *b, const char *k, const char *const *v,
 		      size_t n)
 {
 	key(b, k);
@@ -288,7 +300,8 @@ static void str_array(struct buf *b, const char *k, const char *const *v,
 	puts_(b, "],");
 }
 
-static mp_status finish(struct buf *b, const char *path, struct mp_error *err)
+mp_status mp_hbuf_finish(struct mp_hbuf *b, const char *path,
+			 struct mp_error *err)
 {
 	mp_status st = b->oom ? mp_error_set(err, MP_ENOMEM,
 					     "%s: out of memory building the page",
@@ -299,17 +312,13 @@ static mp_status finish(struct buf *b, const char *path, struct mp_error *err)
 }
 
 /* Numbers are formatted in the C locale whatever the caller's. */
-struct cloc {
-	locale_t c, old;
-};
-
-static void cloc_enter(struct cloc *l)
+void mp_hbuf_locale_enter(struct mp_hbuf_locale *l)
 {
 	l->c = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
 	l->old = l->c ? uselocale(l->c) : (locale_t)0;
 }
 
-static void cloc_leave(struct cloc *l)
+void mp_hbuf_locale_leave(struct mp_hbuf_locale *l)
 {
 	if (l->c) {
 		uselocale(l->old);
@@ -319,7 +328,7 @@ static void cloc_leave(struct cloc *l)
 
 /* ---- dashboard ------------------------------------------------------------ */
 
-static void groups_js(struct buf *b, const char *k,
+static void groups_js(struct mp_hbuf *b, const char *k,
 		      const struct mp_group_stats *g, size_t n)
 {
 	key(b, k);
@@ -351,11 +360,11 @@ static void groups_js(struct buf *b, const char *k,
 }
 
 /* Distinct reason strings of the null cells, and (cell, reason) couples. */
-static void nulls_js(struct buf *b, const struct mp_simmatrix *m)
+static void nulls_js(struct mp_hbuf *b, const struct mp_simmatrix *m)
 {
 	const char **seen = NULL;
 	size_t nseen = 0, cap = 0;
-	struct buf cells = {0};
+	struct mp_hbuf cells = {0};
 	size_t nn = m->n * m->n;
 	for (size_t c = 0; c < nn && !b->oom; c++) {
 		if (isfinite(m->value[c]))
@@ -397,10 +406,10 @@ static void nulls_js(struct buf *b, const struct mp_simmatrix *m)
 
 /* The clusters at the cut: rows of members and of disagreeing members,
  * "f1 2, f2 1" for families and types. */
-static void counts_js(struct buf *b, const char *k,
+static void counts_js(struct mp_hbuf *b, const char *k,
 		      const struct mp_cluster_count *v, size_t n)
 {
-	struct buf t = {0};
+	struct mp_hbuf t = {0};
 	for (size_t i = 0; i < n; i++) {
 		char num[32];
 		snprintf(num, sizeof num, " %zu%s", v[i].count,
@@ -415,7 +424,7 @@ static void counts_js(struct buf *b, const char *k,
 	free(t.p);
 }
 
-static void clusters_js(struct buf *b, const struct mp_cluster_cut *c)
+static void clusters_js(struct mp_hbuf *b, const struct mp_cluster_cut *c)
 {
 	key(b, "cut");
 	put_num(b, c ? c->cut : NAN);
@@ -468,9 +477,9 @@ mp_status mp_report_html_dashboard_clusters(const char *path,
 	if (!mp_mul_u64(n, n, &cells) || cells > SIZE_MAX / 8)
 		return mp_error_set(err, MP_ENOMEM, "%s: %zu models is too many",
 				    path, n);
-	struct buf b = {0};
-	struct cloc loc;
-	cloc_enter(&loc);
+	struct mp_hbuf b = {0};
+	struct mp_hbuf_locale loc;
+	mp_hbuf_locale_enter(&loc);
 	char title[256];
 	snprintf(title, sizeof title, "modelprint analysis: %s / %s",
 		 m->method, m->metric);
@@ -545,8 +554,8 @@ mp_status mp_report_html_dashboard_clusters(const char *path,
 	b64_flush(&w);
 	puts_(&b, "\"");
 	page_end(&b);
-	cloc_leave(&loc);
-	return finish(&b, path, err);
+	mp_hbuf_locale_leave(&loc);
+	return mp_hbuf_finish(&b, path, err);
 }
 
 /* ---- correlation ---------------------------------------------------------- */
@@ -590,9 +599,9 @@ mp_status mp_report_html_correlation(const char *path,
 		metric[i] = mixed && label[i] ? label[i] : m->metric;
 	}
 
-	struct buf b = {.oom = !ids || !label};
-	struct cloc loc;
-	cloc_enter(&loc);
+	struct mp_hbuf b = {.oom = !ids || !label};
+	struct mp_hbuf_locale loc;
+	mp_hbuf_locale_enter(&loc);
 	char title[256];
 	snprintf(title, sizeof title, "modelprint correlation: %s",
 		 mixed ? "several methods" : c->m[0]->method);
@@ -670,7 +679,7 @@ mp_status mp_report_html_correlation(const char *path,
 	}
 	puts_(&b, "]");
 	page_end(&b);
-	cloc_leave(&loc);
+	mp_hbuf_locale_leave(&loc);
 	for (size_t i = 0; label && i < k; i++)
 		free(label[i]);
 	free(label);
@@ -679,5 +688,5 @@ mp_status mp_report_html_correlation(const char *path,
 	free(ids);
 	free(est);
 	free(note);
-	return finish(&b, path, err);
+	return mp_hbuf_finish(&b, path, err);
 }
