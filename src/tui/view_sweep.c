@@ -197,8 +197,8 @@ static int draw_pane(struct swview *v, struct mp_canvas *c, int x, int w)
 	char a[32], b[32], e[32];
 	int i = 0;
 	struct mp_style pl = MP_STYLE_PLAIN;
-	i = line(v, c, x, w, i, mp_style_head, "Sweep %s, P = %u, %zu models",
-		 sw->s->name, sw->s->P, n);
+	i = line(v, c, x, w, i, mp_style_head, "Sweep %s, P = %u, %zu model%s",
+		 sw->s->name, sw->s->P, n, n == 1 ? "" : "s");
 	i = line(v, c, x, w, i, pl, "%s(d=%u, d=%u) = %s (%s: more alike)",
 		 mp_tui_sw_label[v->metric], mr->d, width_of(v, v->c),
 		 num(sw->ms[v->metric]->value[v->r * n + v->c], a),
