@@ -157,6 +157,46 @@ tui --sparsity "$T/a.safetensors" --identify "$T/a.safetensors" --screen '' \
 [ "$rc" -eq 2 ] || fail "--sparsity and --identify: exit $rc"
 ok "tui --sparsity: a missing file is an error, --identify with it a usage error"
 
+# --sweep: a synthesised sweep (P 7, widths 1..5, no noise), its golden
+# screen on the logit matrix with the cursor on (d=4, d=2), every key at
+# odd sizes in colour and not, and the errors
+"$MP_BIN" sweep synth --p 7 --dims 1..5 --seed 3 --out "$T/sw" > /dev/null ||
+	fail "sweep synth: exit $?"
+g="$MP_SRCDIR/tests/golden/sweep.txt"
+NO_COLOR=1 tui --sweep "$T/sw" --screen 'jjjlm' > "$T/sw.txt" ||
+	fail "tui --sweep: exit $?"
+if [ "${MP_GOLDEN_WRITE:-}" = 1 ]; then
+	cp "$T/sw.txt" "$g"
+elif ! cmp -s "$T/sw.txt" "$g"; then
+	fail "sweep: screen differs from tests/golden/sweep.txt"
+	diff -u "$g" "$T/sw.txt" | head -20
+fi
+grep -q '^ modelprint | sweep |' "$T/sw.txt" &&
+	grep -q '^logit cosine ' "$T/sw.txt" &&
+	grep -q '^d        1  2  3  4  5' "$T/sw.txt" &&
+	grep -q 'logit(d=4, d=2) = ' "$T/sw.txt" ||
+	fail "tui --sweep: $(head -12 "$T/sw.txt")"
+ok "tui --sweep DIR"
+sw='jjjGgllllhhmmmpp<Tab><PgDn><PgDn><PgUp>/x<Enter>?<Esc>kkkkkhhhhh'
+for size in 20x6 21x7 33x9 80x24 203x61; do
+	NO_COLOR=1 tui --sweep "$T/sw/manifest.json" --size "$size" --screen "$sw" > "$T/s" ||
+		fail "sweep at $size: exit $?"
+	tui --sweep "$T/sw/manifest.json" --size "$size" --screen "$sw" > "$T/s" ||
+		fail "sweep at $size (colour): exit $?"
+	[ "$(wc -l < "$T/s")" -eq "${size#*x}" ] || fail "sweep at $size: $(wc -l < "$T/s") rows"
+done
+ok "the sweep view at 20x6 .. 203x61"
+rc=0
+tui --sweep "$T/nope.json" --screen "" > "$T/swout" 2> "$T/sw.err" || rc=$?
+[ "$rc" -eq 1 ] && [ "$(wc -l < "$T/sw.err")" -eq 1 ] &&
+	grep -q "nope.json" "$T/sw.err" && [ ! -s "$T/swout" ] ||
+	fail "tui --sweep MISSING: exit $rc, $(cat "$T/sw.err")"
+rc=0
+tui --sweep "$T/sw" --sparsity "$T/a.safetensors" --screen '' \
+	> /dev/null 2>&1 || rc=$?
+[ "$rc" -eq 2 ] || fail "--sweep and --sparsity: exit $rc"
+ok "tui --sweep: a missing manifest is an error, --sparsity with it a usage error"
+
 # every key of the table is in the man page's KEYS section and back
 sed -n '/^\.SH KEYS/,/^\.SH [^K]/p' "$MP_SRCDIR/man/modelprint-tui.1" |
 	sed 's/\\-/-/g' | grep -o '\\fB[^\\]*\\fR' | sed 's/\\fB//; s/\\fR//' |

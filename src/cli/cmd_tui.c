@@ -15,7 +15,7 @@ static const char usage_text[] =
 	"usage: modelprint tui [--registry DIR] [--results DIR|FILE]\n"
 	"                      [--model-info FILE] [--keys]\n"
 	"                      [--identify MODEL [--against REGISTRY]]\n"
-	"                      [--sparsity MODEL]\n"
+	"                      [--sparsity MODEL] [--sweep SWEEP]\n"
 	"                      [--screen KEYS [--size WxH]]\n"
 	"\n"
 	"Browse models, similarity heatmaps and model details in the\n"
@@ -39,6 +39,11 @@ static const char usage_text[] =
 	"  --sparsity MODEL open on the cluster explorer of MODEL's matrices:\n"
 	"                   zeros, pruning pattern, Hamming-nearest features\n"
 	"                   and their k-means clusters (modelprint-sparsity(1))\n"
+	"  --sweep SWEEP    open on a sweep (a manifest or the directory of\n"
+	"                   `sweep synth --out`): the heatmaps of its three\n"
+	"                   metrics, accuracy by width, the profile of a\n"
+	"                   model and the metric correlation\n"
+	"                   (modelprint-sweep(1)); computed on open\n"
 	"  --keys           print the key table (key, view, action) and exit\n"
 	"  --screen KEYS    no terminal: replay the key script KEYS (e.g.\n"
 	"                   'jj<Enter>') and print the screen as text\n"
@@ -200,7 +205,8 @@ static int screen(const struct mp_tui_paths *p, const char *script, int w,
 	if (t && ((p->identify &&
 		   mp_tui_identify_file(t, p->identify, &err) != MP_OK) ||
 		  (p->sparsity &&
-		   mp_tui_sparsity_file(t, p->sparsity, &err) != MP_OK))) {
+		   mp_tui_sparsity_file(t, p->sparsity, &err) != MP_OK) ||
+		  (p->sweep && mp_tui_sweep_file(t, p->sweep, &err) != MP_OK))) {
 		mp_tui_free(t);
 		mp_canvas_free(c);
 		mp_tui_data_free(d);
@@ -234,6 +240,7 @@ int cmd_tui(int argc, char **argv)
 		{"identify", required_argument, NULL, 'I'},
 		{"against", required_argument, NULL, 'a'},
 		{"sparsity", required_argument, NULL, 'S'},
+		{"sweep", required_argument, NULL, 'W'},
 		{"keys", no_argument, NULL, 'k'},
 		{"screen", required_argument, NULL, 's'},
 		{"size", required_argument, NULL, 'z'},
@@ -255,6 +262,7 @@ int cmd_tui(int argc, char **argv)
 			break;
 		case 'I': p.identify = optarg; break;
 		case 'S': p.sparsity = optarg; break;
+		case 'W': p.sweep = optarg; break;
 		case 'R': p.results = optarg; break;
 		case 'i': p.model_info = optarg; break;
 		case 'k': return print_keys();
@@ -273,9 +281,9 @@ int cmd_tui(int argc, char **argv)
 	if (optind < argc)
 		return cli_usage_error("tui", "unexpected argument '%s'",
 				       argv[optind]);
-	if (p.identify && p.sparsity)
-		return cli_usage_error("tui", "give --identify or --sparsity, "
-					      "not both");
+	if ((p.identify != NULL) + (p.sparsity != NULL) + (p.sweep != NULL) > 1)
+		return cli_usage_error("tui", "give one of --identify, "
+					      "--sparsity and --sweep");
 	struct sources src;
 	int rc = resolve(&p, &src);
 	if (rc != CLI_EXIT_OK)

@@ -30,7 +30,7 @@ enum {
 	X(IDENTIFY) X(SPARSITY) X(FEATURE_NEXT) X(FEATURE_PREV)             \
 	X(FEATURE_ASK) X(CLUSTERS_MORE) X(CLUSTERS_FEWER) X(CLUSTERS_ASK)    \
 	X(NFEAT_MORE) X(NFEAT_FEWER) X(NFEAT_ASK) X(SEED_NEXT) X(SEED_ASK)   \
-	X(AXIS)
+	X(AXIS) X(SWEEP_METRIC) X(SWEEP_METRIC_PREV)
 
 enum mp_action {
 #define MP_X_ACT(a) MP_ACT_##a,
@@ -140,7 +140,12 @@ enum mp_action {
 	X('r', "r", SEED_NEXT, "sparsity",                                    \
 	  "next seed: a new random feature and k-means")                      \
 	X('R', "R", SEED_ASK, "sparsity", "type the seed")                    \
-	X('a', "a", AXIS, "sparsity", "features along rows or columns")
+	X('a', "a", AXIS, "sparsity", "features along rows or columns")    \
+	X('m', "m", SWEEP_METRIC, "sweep",                                    \
+	  "next metric: TN, logit cosine, frequency JS")                      \
+	X(MP_KEY_TAB, "Tab", SWEEP_METRIC, "sweep",                           \
+	  "next metric: TN, logit cosine, frequency JS")                      \
+	X('p', "p", SWEEP_METRIC_PREV, "sweep", "previous metric")
 
 struct mp_keydef {
 	int key;

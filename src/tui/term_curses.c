@@ -328,6 +328,9 @@ int mp_term_run(const struct mp_tui_paths *paths)
 		else if (paths->sparsity &&
 			 mp_tui_sparsity_file(t, paths->sparsity, &err) != MP_OK)
 			rc = 1;
+		else if (paths->sweep &&
+			 mp_tui_sweep_file(t, paths->sweep, &err) != MP_OK)
+			rc = 1;
 		else if ((rc = loop(&tm, t)))
 			snprintf(err.msg, sizeof err.msg, "out of memory");
 	}

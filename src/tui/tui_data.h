@@ -45,6 +45,7 @@ struct mp_tui_paths {
 	const char *fingerprints, *origin;
 	const char *identify; /* a model file: open on its identify view */
 	const char *sparsity; /* a model file: open on its cluster explorer */
+	const char *sweep;    /* a sweep manifest or its directory */
 };
 
 /* Progress of a long load: what is being read, done of total steps;

@@ -151,6 +151,16 @@ mp_status mp_tui_sparsity_file(struct mp_tui *t, const char *path,
  * (and a message) on failure. */
 bool mp_tui_sparsity_model(struct mp_tui *t, size_t mi);
 
+/* A sweep's heatmaps, accuracy plot, profile and metric correlation
+ * (view_sweep.c, tui_sweep.h): takes sw (freed when the view is, or at
+ * once on failure). */
+struct mp_tui_sw;
+struct mp_view *mp_view_sweep_new(struct mp_tui *t, struct mp_tui_sw *sw);
+/* Load and compute the sweep of path (a manifest or a directory holding
+ * manifest.json) and push its view; errors name the file. */
+mp_status mp_tui_sweep_file(struct mp_tui *t, const char *path,
+			    struct mp_error *err);
+
 /* Shared drawing helpers (view.c). */
 extern const struct mp_style mp_style_head, mp_style_sel, mp_style_dim;
 /* The current matrix or NULL when the results file gave none. */

@@ -62,7 +62,8 @@ static const char *const scope_title[][2] = {
 	{"all", "Everywhere"}, {"models", "Models"}, {"heatmap", "Heatmap"},
 	{"stats", "Family and type statistics"}, {"pairs", "Pairs"},
 	{"clusters", "Clusters"}, {"identify", "Identify"},
-	{"detail", "Model detail"}, {"sparsity", "Cluster explorer"}};
+	{"detail", "Model detail"}, {"sparsity", "Cluster explorer"},
+	{"sweep", "Sweep"}};
 
 struct mp_view *mp_view_help_new(struct mp_tui *t)
 {
