@@ -597,7 +597,7 @@ int cmd_sweep(int argc, char **argv)
 	struct mp_error err;
 	mp_json *rep = NULL;
 	rc = CLI_EXIT_FAIL;
-	if (mp_sweep_load(o.manifest, o.lr, o.proj, &s, &err) != MP_OK) {
+	if (mp_sweep_open(o.manifest, o.lr, o.proj, &s, &err) != MP_OK) {
 		cli_fail(&err);
 		goto out;
 	}
