@@ -360,4 +360,33 @@ expect_error "sweep file with only P" 1 'onlyp.pkl: no "models_state" or "models
 expect_error "sweep file not a dict" 1 "list.pkl: a sweep file holds a dict" sweep "$T/list.pkl"
 ok "sweep files (torch.save, pickle.dump) match the manifest"
 
+
+# --- the demo sweep (data/demo/make-sweep-demo.sh) reproduces its results ---
+DEMO="$MP_SRCDIR/data/demo/sweep"
+"$MP_BIN" sweep "$DEMO/manifest.json" --output-dir "$T/demo" > "$T/demo.out" 2> "$T/demo.err" ||
+	fail "demo sweep: $(cat "$T/demo.err")"
+[ -s "$T/demo.err" ] && fail "demo sweep: stderr $(cat "$T/demo.err")"
+$PY - "$DEMO/results" "$T/demo" <<'PY' || fail "demo sweep: results differ from the committed ones"
+import json, math, sys
+want, got = sys.argv[1:3]
+def close(a, b, where):
+    if isinstance(a, dict):
+        assert isinstance(b, dict) and sorted(a) == sorted(b), where
+        for k in a:
+            close(a[k], b[k], where + '.' + k)
+    elif isinstance(a, list):
+        assert isinstance(b, list) and len(a) == len(b), where
+        for i, (x, y) in enumerate(zip(a, b)):
+            close(x, y, '%s[%d]' % (where, i))
+    elif isinstance(a, float) or isinstance(b, float):
+        assert abs(a - b) <= 1e-12, (where, a, b)
+    else:
+        assert a == b, (where, a, b)
+for f in ('similarity_matrices.json', 'model_info.json', 'sweep.json'):
+    close(json.load(open(want + '/' + f)), json.load(open(got + '/' + f)), f)
+tn = json.load(open(want + '/similarity_matrices.json'))['matrices']['sweep']['tn']
+assert tn['models'] == ['d=%d' % d for d in range(1, 14)], tn['models']
+PY
+ok "the demo sweep reproduces data/demo/sweep/results"
+
 finish
