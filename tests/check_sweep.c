@@ -314,27 +314,28 @@ static bool same_weights(const struct mp_sweep *a, const struct mp_sweep *b)
 	return true;
 }
 
-/* torch.save (models_state keyed by d), pickle.dump (a list with dims)
- * and pickle.dump without dims hold the manifest's weights; the stored
- * val_acc is the accuracy torch computed in the fixture script. */
+/* torch.save (models_state keyed by d; legacy format: keyed by "d"),
+ * pickle.dump (a list with dims) and pickle.dump without dims hold the
+ * manifest's weights; the stored val_acc is the accuracy torch computed
+ * in the fixture script. */
 START_TEST(test_sweep_file_layouts)
 {
 	struct mp_sweep *man = open_sweep("manifest.json");
-	const char *files[] = {"sweep_zip.pt", "sweep_plain.pkl",
-			       "sweep_nodims.pkl"};
+	const char *files[] = {"sweep_zip.pt", "sweep_legacy.pt",
+			       "sweep_plain.pkl", "sweep_nodims.pkl"};
 	ck_assert_uint_eq(man->P, 7);
 	ck_assert_uint_eq(man->n, 5);
-	for (size_t f = 0; f < 3; f++) {
+	for (size_t f = 0; f < 4; f++) {
 		struct mp_sweep *s = open_sweep(files[f]);
 		ck_assert_msg(same_weights(man, s), "%s", files[f]);
 		for (size_t i = 0; i < s->n; i++) {
 			struct mp_error err;
 			double acc;
 			ck_assert_uint_eq(s->m[i].d, i + 2);
-			ck_assert_int_eq(s->m[i].has_val_acc, f < 2);
+			ck_assert_int_eq(s->m[i].has_val_acc, f < 3);
 			ck_assert_int_eq(mp_sweep_accuracy(s, i, &acc, &err),
 					 MP_OK);
-			if (f < 2)
+			if (f < 3)
 				ck_assert(fabs(acc - s->m[i].val_acc) < 1e-12);
 		}
 		mp_sweep_free(s);

@@ -322,7 +322,7 @@ ok "bad input"
 
 # --- sweep files in the research layout (tests/sweep/make_sweep_pickle.py) ---
 SW="$MP_SRCDIR/tests/sweep"
-for f in manifest.json sweep_zip.pt sweep_plain.pkl sweep_nodims.pkl; do
+for f in manifest.json sweep_zip.pt sweep_legacy.pt sweep_plain.pkl sweep_nodims.pkl; do
 	"$MP_BIN" sweep "$SW/$f" --json --output-dir "$T/swf-$f" > "$T/swf-$f.json" 2> "$T/swf-$f.err" ||
 		fail "sweep $f: $(cat "$T/swf-$f.err")"
 	[ -s "$T/swf-$f.err" ] && fail "sweep $f: stderr $(cat "$T/swf-$f.err")"
@@ -336,7 +336,7 @@ def load(f):
     return j, m
 ref, refm = load('manifest.json')
 assert [m['d'] for m in ref['models']] == [2, 3, 4, 5, 6], ref['models']
-for f in ('sweep_zip.pt', 'sweep_plain.pkl', 'sweep_nodims.pkl'):
+for f in ("sweep_zip.pt", "sweep_legacy.pt", "sweep_plain.pkl", "sweep_nodims.pkl"):
     j, m = load(f)
     assert j['P'] == 7
     assert [x['d'] for x in j['models']] == [2, 3, 4, 5, 6], f

@@ -7,6 +7,7 @@ One small sweep (P = 7, d = 2..6, seeded random float32 weights) in the
 layouts the research code saves, and the same models as a manifest:
   sweep_zip.pt      torch.save (zip) of {"models_state": {d: state_dict},
                     "val_acc": {d: acc}, "P": 7}
+  sweep_legacy.pt   torch.save in the legacy format, d as string keys
   sweep_plain.pkl   pickle.dump of {"models": [state_dict, ...],
                     "val_accs": [...], "dims": [...], "P": 7}, tensors
                     pickled by torch as storage._load_from_bytes
@@ -55,6 +56,9 @@ for d in DIMS:
     acc[d] = accuracy(models[d], d)
 
 torch.save({"models_state": models, "val_acc": acc, "P": P}, "sweep_zip.pt")
+torch.save({"models_state": {str(d): models[d] for d in DIMS},
+            "val_acc": {str(d): acc[d] for d in DIMS}, "P": P},
+           "sweep_legacy.pt", _use_new_zipfile_serialization=False)
 
 lst = [models[d] for d in DIMS]
 with open("sweep_plain.pkl", "wb") as f:
