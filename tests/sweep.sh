@@ -358,6 +358,10 @@ expect_error "sweep file with d twice" 1 "dupd.pkl: two models have d = 3" sweep
 expect_error "sweep file with only P" 1 'onlyp.pkl: no "models_state" or "models" entry' sweep "$T/onlyp.pkl"
 /usr/bin/printf '\x80\x02]q\x00.' > "$T/list.pkl"
 expect_error "sweep file not a dict" 1 "list.pkl: a sweep file holds a dict" sweep "$T/list.pkl"
+printf 'P = 7\n' > "$T/text.txt"
+expect_error "neither manifest nor sweep file" 1 "text.txt: neither a sweep manifest (JSON) nor a sweep file" sweep "$T/text.txt"
+mkfifo "$T/fifo"
+expect_error "a FIFO as the sweep" 1 "fifo: not a regular file (a FIFO)" sweep "$T/fifo"
 ok "sweep files (torch.save, pickle.dump) match the manifest"
 
 

@@ -6,6 +6,7 @@
  * Read through the PyTorch reader's restricted pickle parser and
  * allowlist (torch_int.h); each model's tensors are found by the dotted
  * names the reader gives them ("models.3.bi_linear.weight"). */
+#include "reader.h"
 #include "sweep_int.h"
 #include "torch_int.h"
 
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define D_MAX (1u << 20)
 
@@ -258,16 +260,24 @@ mp_status mp_sweep_open(const char *path, const char *lr_name,
 			const char *proj_name, struct mp_sweep **out,
 			struct mp_error *err)
 {
-	int c = EOF;
-	FILE *f = fopen(path, "rb");
-	if (f) {
-		do
-			c = getc(f);
-		while (c == ' ' || c == '\t' || c == '\n' || c == '\r');
-		fclose(f);
-	}
-	if (!f || c == '{')
+	*out = NULL;
+	int fd;
+	mp_status st = mp_open_input(path, &fd, err); /* no FIFO, no hang */
+	if (st != MP_OK)
+		return st;
+	char b[64];
+	ssize_t n = read(fd, b, sizeof b);
+	close(fd);
+	ssize_t i = 0;
+	while (i < n && strchr(" \t\r\n", b[i]))
+		i++;
+	if (i < n && b[i] == '{')
 		return mp_sweep_load(path, lr_name, proj_name, out, err);
+	if (n < 2 || ((uint8_t)b[0] != 0x80 && memcmp(b, "PK", 2)))
+		return mp_error_set(err, MP_EFORMAT,
+				    "%s: neither a sweep manifest (JSON) nor a "
+				    "sweep file (a pickle or torch.save)",
+				    path);
 	return mp_sweep_load_pickle(path, lr_name ? lr_name : MP_SWEEP_LR_NAME,
 				    proj_name ? proj_name : MP_SWEEP_PROJ_NAME,
 				    out, err);
