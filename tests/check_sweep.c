@@ -2,7 +2,8 @@
  * explicitly built symmetrised (P, 2P, 2P) tensors, its invariances, logit
  * cosine and accuracy against a forward pass written here, and the
  * frequency distributions of synthesised models against their known
- * frequencies and amplitudes. */
+ * frequencies and amplitudes; sweep files in the research layout against
+ * their manifest. */
 #include "check_suites.h"
 #include "sweep.h"
 #include "testutil.h"
@@ -285,6 +286,117 @@ START_TEST(test_synth_small_widths)
 }
 END_TEST
 
+/* --- sweep files (tests/sweep/make_sweep_pickle.py) --------------------- */
+
+static struct mp_sweep *open_sweep(const char *name)
+{
+	char *p = tu_path(MP_SRCDIR_SWEEP, name);
+	struct mp_sweep *s = NULL;
+	struct mp_error err;
+	mp_status st = mp_sweep_open(p, NULL, NULL, &s, &err);
+	ck_assert_msg(st == MP_OK, "%s: %s", p, err.msg);
+	free(p);
+	return s;
+}
+
+static bool same_weights(const struct mp_sweep *a, const struct mp_sweep *b)
+{
+	if (a->P != b->P || a->n != b->n)
+		return false;
+	for (size_t i = 0; i < a->n; i++) {
+		const struct mp_sweep_model *x = &a->m[i], *y = &b->m[i];
+		size_t dw = (size_t)x->d * 2 * a->P, pd = (size_t)a->P * x->d;
+		if (x->d != y->d || memcmp(x->L, y->L, dw * sizeof *x->L) ||
+		    memcmp(x->R, y->R, dw * sizeof *x->R) ||
+		    memcmp(x->D, y->D, pd * sizeof *x->D))
+			return false;
+	}
+	return true;
+}
+
+/* torch.save (models_state keyed by d; legacy format: keyed by "d"),
+ * pickle.dump (a list with dims) and pickle.dump without dims hold the
+ * manifest's weights; the stored val_acc is the accuracy torch computed
+ * in the fixture script. */
+START_TEST(test_sweep_file_layouts)
+{
+	struct mp_sweep *man = open_sweep("manifest.json");
+	const char *files[] = {"sweep_zip.pt", "sweep_legacy.pt",
+			       "sweep_plain.pkl", "sweep_nodims.pkl"};
+	ck_assert_uint_eq(man->P, 7);
+	ck_assert_uint_eq(man->n, 5);
+	for (size_t f = 0; f < 4; f++) {
+		struct mp_sweep *s = open_sweep(files[f]);
+		ck_assert_msg(same_weights(man, s), "%s", files[f]);
+		for (size_t i = 0; i < s->n; i++) {
+			struct mp_error err;
+			double acc;
+			ck_assert_uint_eq(s->m[i].d, i + 2);
+			ck_assert_int_eq(s->m[i].has_val_acc, f < 3);
+			ck_assert_int_eq(mp_sweep_accuracy(s, i, &acc, &err),
+					 MP_OK);
+			if (f < 3)
+				ck_assert(fabs(acc - s->m[i].val_acc) < 1e-12);
+		}
+		mp_sweep_free(s);
+	}
+	mp_sweep_free(man);
+}
+END_TEST
+
+static void sweep_bad(const char *dir, const char *name, const void *b,
+		      size_t len, mp_status want, const char *phrase)
+{
+	char *p = tu_path(dir, name);
+	if (b)
+		tu_write(p, b, len);
+	struct mp_sweep *s = NULL;
+	struct mp_error err;
+	ck_assert_int_eq(mp_sweep_open(p, NULL, NULL, &s, &err), want);
+	ck_assert_ptr_null(s);
+	ck_assert_msg(strstr(err.msg, phrase) && strstr(err.msg, name), "%s",
+		      err.msg);
+	free(p);
+}
+
+START_TEST(test_sweep_file_bad)
+{
+	/* pickle.dumps(d, protocol=2) of the dicts in the comments */
+	static const uint8_t p1[] = /* {'P': 1, 'models': [{}]} */
+	    "\x80\x02\x7d\x71\x00\x28\x58\x01\x00\x00\x00\x50\x71\x01\x4b"
+	    "\x01\x58\x06\x00\x00\x00\x6d\x6f\x64\x65\x6c\x73\x71\x02\x5d"
+	    "\x71\x03\x7d\x71\x04\x61\x75\x2e";
+	static const uint8_t xk[] = /* {'P': 7, 'models_state': {'x': {}}} */
+	    "\x80\x02\x7d\x71\x00\x28\x58\x01\x00\x00\x00\x50\x71\x01\x4b"
+	    "\x07\x58\x0c\x00\x00\x00\x6d\x6f\x64\x65\x6c\x73\x5f\x73\x74"
+	    "\x61\x74\x65\x71\x02\x7d\x71\x03\x58\x01\x00\x00\x00\x78\x71"
+	    "\x04\x7d\x71\x05\x73\x75\x2e";
+	static const uint8_t va[] = /* {'P': 7, 'models': [{}], 'val_acc': 3} */
+	    "\x80\x02\x7d\x71\x00\x28\x58\x01\x00\x00\x00\x50\x71\x01\x4b"
+	    "\x07\x58\x06\x00\x00\x00\x6d\x6f\x64\x65\x6c\x73\x71\x02\x5d"
+	    "\x71\x03\x7d\x71\x04\x61\x58\x07\x00\x00\x00\x76\x61\x6c\x5f"
+	    "\x61\x63\x63\x71\x05\x4b\x03\x75\x2e";
+	char *t = tu_tmpdir();
+	sweep_bad(MP_SRCDIR_SWEEP, "evil.pkl", NULL, 0, MP_EPERM,
+		  "refused global 'posix.system'");
+	sweep_bad(MP_SRCDIR_SWEEP, "nomodels.pkl", NULL, 0, MP_EFORMAT,
+		  "no \"models_state\" or \"models\" entry");
+	sweep_bad(MP_SRCDIR_SWEEP, "wrongp.pkl", NULL, 0, MP_EFORMAT,
+		  "'models.0.bi_linear.weight' has shape (4, 14), expected "
+		  "(4, 10)");
+	sweep_bad(MP_SRCDIR_SWEEP, "dupd.pkl", NULL, 0, MP_EFORMAT,
+		  "two models have d = 3");
+	sweep_bad(t, "p1.pkl", p1, sizeof p1 - 1, MP_EFORMAT,
+		  "\"P\" is missing or not a whole number from 2 to 1024");
+	sweep_bad(t, "xk.pkl", xk, sizeof xk - 1, MP_EFORMAT,
+		  "\"models_state\" is a dict whose key 0 is not a width");
+	sweep_bad(t, "va.pkl", va, sizeof va - 1, MP_EFORMAT,
+		  "\"val_acc\" is neither a list nor a dict");
+	tu_rmtree(t);
+	free(t);
+}
+END_TEST
+
 Suite *suite_sweep(void)
 {
 	Suite *s = suite_create("sweep");
@@ -295,6 +407,8 @@ Suite *suite_sweep(void)
 	tcase_add_test(tc, test_synth_frequencies);
 	tcase_add_test(tc, test_js_other_frequency);
 	tcase_add_test(tc, test_synth_small_widths);
+	tcase_add_test(tc, test_sweep_file_layouts);
+	tcase_add_test(tc, test_sweep_file_bad);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -319,4 +319,78 @@ expect_error "synth bad dims" 2 "--dims wants" sweep synth --p 5 --dims 3..1 --o
 "$MP_BIN" sweep --help | grep -q -- '--n-evecs' || fail "sweep --help"
 ok "bad input"
 
+
+# --- sweep files in the research layout (tests/sweep/make_sweep_pickle.py) ---
+SW="$MP_SRCDIR/tests/sweep"
+for f in manifest.json sweep_zip.pt sweep_legacy.pt sweep_plain.pkl sweep_nodims.pkl; do
+	"$MP_BIN" sweep "$SW/$f" --json --output-dir "$T/swf-$f" > "$T/swf-$f.json" 2> "$T/swf-$f.err" ||
+		fail "sweep $f: $(cat "$T/swf-$f.err")"
+	[ -s "$T/swf-$f.err" ] && fail "sweep $f: stderr $(cat "$T/swf-$f.err")"
+done
+$PY - "$T" <<'PY' || fail "sweep files: matrices differ from the manifest's"
+import json, sys
+t = sys.argv[1]
+def load(f):
+    j = json.load(open('%s/swf-%s.json' % (t, f)))
+    m = json.load(open('%s/swf-%s/similarity_matrices.json' % (t, f)))['matrices']
+    return j, m
+ref, refm = load('manifest.json')
+assert [m['d'] for m in ref['models']] == [2, 3, 4, 5, 6], ref['models']
+for f in ("sweep_zip.pt", "sweep_legacy.pt", "sweep_plain.pkl", "sweep_nodims.pkl"):
+    j, m = load(f)
+    assert j['P'] == 7
+    assert [x['d'] for x in j['models']] == [2, 3, 4, 5, 6], f
+    for a, b in zip(j['models'], ref['models']):
+        assert a['accuracy'] == b['accuracy'], (f, a, b)
+        # val_acc as stored (computed by torch in the fixture script)
+        if f != 'sweep_nodims.pkl':
+            assert a['val_acc'] == b['val_acc'], (f, a, b)
+        else:
+            assert 'val_acc' not in a or a['val_acc'] is None, (f, a)
+    assert m == refm, f
+    assert j['similarity'] == ref['similarity'], f
+PY
+expect_error "sweep file with os.system" 1 "evil.pkl: refused global 'posix.system'" sweep "$SW/evil.pkl"
+expect_error "sweep file without models" 1 'nomodels.pkl: no "models_state" or "models" entry' sweep "$SW/nomodels.pkl"
+expect_error "sweep file with the wrong P" 1 "wrongp.pkl: tensor 'models.0.bi_linear.weight' has shape (4, 14), expected (4, 10)" sweep "$SW/wrongp.pkl"
+expect_error "sweep file with d twice" 1 "dupd.pkl: two models have d = 3" sweep "$SW/dupd.pkl"
+/usr/bin/printf '\x80\x02}q\x00X\x01\x00\x00\x00Pq\x01K\x07s.' > "$T/onlyp.pkl"
+expect_error "sweep file with only P" 1 'onlyp.pkl: no "models_state" or "models" entry' sweep "$T/onlyp.pkl"
+/usr/bin/printf '\x80\x02]q\x00.' > "$T/list.pkl"
+expect_error "sweep file not a dict" 1 "list.pkl: a sweep file holds a dict" sweep "$T/list.pkl"
+printf 'P = 7\n' > "$T/text.txt"
+expect_error "neither manifest nor sweep file" 1 "text.txt: neither a sweep manifest (JSON) nor a sweep file" sweep "$T/text.txt"
+mkfifo "$T/fifo"
+expect_error "a FIFO as the sweep" 1 "fifo: not a regular file (a FIFO)" sweep "$T/fifo"
+ok "sweep files (torch.save, pickle.dump) match the manifest"
+
+
+# --- the demo sweep (data/demo/make-sweep-demo.sh) reproduces its results ---
+DEMO="$MP_SRCDIR/data/demo/sweep"
+"$MP_BIN" sweep "$DEMO/manifest.json" --output-dir "$T/demo" > "$T/demo.out" 2> "$T/demo.err" ||
+	fail "demo sweep: $(cat "$T/demo.err")"
+[ -s "$T/demo.err" ] && fail "demo sweep: stderr $(cat "$T/demo.err")"
+$PY - "$DEMO/results" "$T/demo" <<'PY' || fail "demo sweep: results differ from the committed ones"
+import json, math, sys
+want, got = sys.argv[1:3]
+def close(a, b, where):
+    if isinstance(a, dict):
+        assert isinstance(b, dict) and sorted(a) == sorted(b), where
+        for k in a:
+            close(a[k], b[k], where + '.' + k)
+    elif isinstance(a, list):
+        assert isinstance(b, list) and len(a) == len(b), where
+        for i, (x, y) in enumerate(zip(a, b)):
+            close(x, y, '%s[%d]' % (where, i))
+    elif isinstance(a, float) or isinstance(b, float):
+        assert abs(a - b) <= 1e-12, (where, a, b)
+    else:
+        assert a == b, (where, a, b)
+for f in ('similarity_matrices.json', 'model_info.json', 'sweep.json'):
+    close(json.load(open(want + '/' + f)), json.load(open(got + '/' + f)), f)
+tn = json.load(open(want + '/similarity_matrices.json'))['matrices']['sweep']['tn']
+assert tn['models'] == ['d=%d' % d for d in range(1, 14)], tn['models']
+PY
+ok "the demo sweep reproduces data/demo/sweep/results"
+
 finish

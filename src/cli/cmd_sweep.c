@@ -27,7 +27,8 @@ static const char usage_text[] =
 	"the Pearson and Spearman correlation of every two metrics (JS\n"
 	"negated), summaries and k-nearest-neighbour agreement.\n"
 	"\n"
-	"  MANIFEST          sweep manifest (modelprint-files(5))\n"
+	"  MANIFEST          sweep manifest, or a sweep file (torch.save or\n"
+	"                    pickle.dump of a dict; modelprint-files(5))\n"
 	"  --n-evecs N       eigenvectors per class for the frequency\n"
 	"                    distributions (default 4)\n"
 	"  --layers LR,PROJ  tensor names of the bilinear and projection\n"
@@ -606,7 +607,7 @@ int cmd_sweep(int argc, char **argv)
 	struct mp_error err;
 	mp_json *rep = NULL;
 	rc = CLI_EXIT_FAIL;
-	if (mp_sweep_load(o.manifest, o.lr, o.proj, &s, &err) != MP_OK) {
+	if (mp_sweep_open(o.manifest, o.lr, o.proj, &s, &err) != MP_OK) {
 		cli_fail(&err);
 		goto out;
 	}

@@ -395,33 +395,34 @@ static mp_status find_pickle(struct tzip *tz, const char *path,
 	return MP_OK;
 }
 
-static mp_status load_zip(struct tctx *c, const struct mp_file *f,
-			  struct mp_error *err)
+/* Parse the main pickle of archive f (opened into tz) into *root, its
+ * member into *ep; the pickle's bytes are owned by c->m. */
+static mp_status zip_tree(struct tctx *c, const struct mp_file *f,
+			  struct tzip *tz, struct mp_zip_entry **ep,
+			  struct mp_pk **root, struct mp_error *err)
 {
-	struct tzip tz = {.prefix = NULL};
 	struct mp_zip_entry *e = NULL;
 	const uint8_t *pk = NULL;
-	struct mp_pk *root = NULL;
-	mp_status s = mp_zip_open(f, &tz.z, err);
+	mp_status s = mp_zip_open(f, &tz->z, err);
 	if (s == MP_OK)
-		s = find_pickle(&tz, f->path, &e, err);
+		s = find_pickle(tz, f->path, &e, err);
 	char where[MP_NAME_SHOW * 2 + 64], nb[MP_NAME_SHOW + 8];
 	if (s == MP_OK) {
 		snprintf(where, sizeof where, "%s: member '%s'", f->path,
 			 mp_printable(e->name, nb));
-		s = mp_zip_check(&tz.z, e, where, err);
+		s = mp_zip_check(&tz->z, e, where, err);
 	}
 	if (s == MP_OK)
-		s = mp_zip_read(c->m, &tz.z, e, c->budget, &pk, where, err);
+		s = mp_zip_read(c->m, &tz->z, e, c->budget, &pk, where, err);
 	if (s == MP_OK) {
 		char bo[64];
-		snprintf(bo, sizeof bo, "%.40sbyteorder", tz.prefix);
-		struct mp_zip_entry *b = mp_zip_find(&tz.z, bo);
+		snprintf(bo, sizeof bo, "%.40sbyteorder", tz->prefix);
+		struct mp_zip_entry *b = mp_zip_find(&tz->z, bo);
 		const uint8_t *bd = NULL;
 		if (b)
-			s = mp_zip_check(&tz.z, b, where, err);
+			s = mp_zip_check(&tz->z, b, where, err);
 		if (b && s == MP_OK)
-			s = mp_zip_read(c->m, &tz.z, b, c->budget, &bd, where,
+			s = mp_zip_read(c->m, &tz->z, b, c->budget, &bd, where,
 					err);
 		if (b && s == MP_OK &&
 		    (b->ulen != 6 || memcmp(bd, "little", 6)))
@@ -433,7 +434,18 @@ static mp_status load_zip(struct tctx *c, const struct mp_file *f,
 	}
 	if (s == MP_OK)
 		s = mp_pickle_parse(pk, e->ulen, f->path, mp_torch_allowed,
-				    &root, err);
+				    root, err);
+	*ep = e;
+	return s;
+}
+
+static mp_status load_zip(struct tctx *c, const struct mp_file *f,
+			  struct mp_error *err)
+{
+	struct tzip tz = {.prefix = NULL};
+	struct mp_zip_entry *e = NULL;
+	struct mp_pk *root = NULL;
+	mp_status s = zip_tree(c, f, &tz, &e, &root, err);
 	if (s == MP_OK) {
 		c->resolve = zip_resolve;
 		c->arg = &tz;
@@ -591,6 +603,54 @@ static mp_status open_model(struct mp_model *m, const char *path,
 				 mp_printable(m->tensors[b].name, nb));
 	}
 	free(own);
+	return s;
+}
+
+mp_status mp_torch_open_tree(const char *path, struct mp_model **out,
+			     struct mp_pk **root, struct mp_error *err)
+{
+	*out = NULL;
+	*root = NULL;
+	struct mp_model *m = NULL;
+	mp_status s = mp_model_open(path, &m, err);
+	if (s == MP_OK &&
+	    (strcmp(m->format, mp_fmt_torch.name) || m->nfiles != 1))
+		s = mp_error_set(err, MP_EFORMAT,
+				 "%s: not a single-file PyTorch checkpoint or "
+				 "pickle (it reads as %s)",
+				 path, m->format);
+	if (s != MP_OK) {
+		mp_model_free(m);
+		return s;
+	}
+	const struct mp_file *f = &m->files[0];
+	uint64_t budget = TORCH_OWNED_MAX;
+	struct tctx c = {.m = m, .where = f->path, .budget = &budget};
+	if (f->size >= 4 && !memcmp(f->data, "PK\x03\x04", 4)) {
+		struct tzip tz = {.prefix = NULL};
+		struct mp_zip_entry *e = NULL;
+		s = zip_tree(&c, f, &tz, &e, root, err);
+		free(tz.prefix);
+		mp_zip_free(&tz.z);
+	} else if (mp_torch_is_legacy(f->data, f->size)) {
+		struct tlegacy L;
+		s = mp_torch_legacy(f->data, f->size, f->path, &L, err);
+		if (s == MP_OK) {
+			*root = L.root;
+			L.root = NULL;
+		}
+		mp_torch_legacy_free(&L);
+	} else {
+		s = mp_pickle_parse(f->data, f->size, f->path, mp_torch_allowed,
+				    root, err);
+	}
+	if (s != MP_OK) {
+		mp_pk_free(*root);
+		*root = NULL;
+		mp_model_free(m);
+	} else {
+		*out = m;
+	}
 	return s;
 }
 

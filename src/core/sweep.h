@@ -54,6 +54,15 @@ mp_status mp_sweep_load(const char *manifest, const char *lr_name,
 			const char *proj_name, struct mp_sweep **out,
 			struct mp_error *err);
 
+/* Load the sweep of path: a manifest (its first non-blank byte '{') as
+ * mp_sweep_load does, otherwise a sweep file in the research layout (a
+ * torch.save or pickle.dump of a dict, man/modelprint-files.5 "Sweep
+ * file", read by the restricted pickle reader: other globals are refused
+ * naming them). Errors name path and the problem. */
+mp_status mp_sweep_open(const char *path, const char *lr_name,
+			const char *proj_name, struct mp_sweep **out,
+			struct mp_error *err);
+
 /* Logits of every input: out[(a*P + b)*P + c] for a, b, c in [0, P). */
 mp_status mp_sweep_logits(const struct mp_sweep *s, size_t i, double *out,
 			  struct mp_error *err);

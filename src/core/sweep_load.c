@@ -4,6 +4,7 @@
 #include "model.h"
 #include "reader.h"
 #include "sweep.h"
+#include "sweep_int.h"
 
 #include <limits.h>
 #include <math.h>
@@ -104,15 +105,12 @@ static mp_status read_matrix(const struct mp_tensor *t, const char *file,
 	return MP_OK;
 }
 
-/* Fill model i of s from the file at path. */
-static mp_status load_model(struct mp_sweep *s, size_t i, const char *path,
-			    const char *lr_name, const char *proj_name,
-			    struct mp_error *err)
+mp_status mp_sweep_fill(struct mp_sweep *s, size_t i,
+			const struct mp_model *mdl, const char *path,
+			const char *lr_name, const char *proj_name,
+			struct mp_error *err)
 {
-	struct mp_model *mdl = NULL;
-	mp_status st = mp_model_open(path, &mdl, err);
-	if (st != MP_OK)
-		return st;
+	mp_status st = MP_OK;
 	struct mp_sweep_model *m = &s->m[i];
 	const struct mp_tensor *lr = mp_model_find(mdl, lr_name);
 	const struct mp_tensor *pj = mp_model_find(mdl, proj_name);
@@ -149,6 +147,18 @@ static mp_status load_model(struct mp_sweep *s, size_t i, const char *path,
 	}
 	free(both);
 done:
+	return st;
+}
+
+/* Fill model i of s from the file at path. */
+static mp_status load_model(struct mp_sweep *s, size_t i, const char *path,
+			    const char *lr_name, const char *proj_name,
+			    struct mp_error *err)
+{
+	struct mp_model *mdl = NULL;
+	mp_status st = mp_model_open(path, &mdl, err);
+	if (st == MP_OK)
+		st = mp_sweep_fill(s, i, mdl, path, lr_name, proj_name, err);
 	mp_model_free(mdl);
 	return st;
 }

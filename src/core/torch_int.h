@@ -1,6 +1,7 @@
 /* torch_int.h — private to fmt_torch.c (the containers: zip archive,
  * legacy format, plain pickle, sharded index) and torch_rebuild.c (the
- * pickle's value tree turned into tensors). */
+ * pickle's value tree turned into tensors); sweep_pickle.c uses
+ * mp_torch_open_tree. */
 #ifndef MP_TORCH_INT_H
 #define MP_TORCH_INT_H
 
@@ -90,5 +91,12 @@ mp_status mp_torch_legacy_find(const struct tlegacy *L, const struct tpid *p,
 /* The length of the legacy format's magic-number pickle that b[0..n)
  * begins with, 0 when it does not. */
 uint64_t mp_torch_is_legacy(const uint8_t *b, uint64_t n);
+
+/* Open the single-file PyTorch checkpoint or pickle path as a model
+ * (tensors named as mp_model_open names them) into *out and its main
+ * pickle's value tree (tensors left as CALL nodes) into *root, with the
+ * same allowlist. Free both. Errors name path. */
+mp_status mp_torch_open_tree(const char *path, struct mp_model **out,
+			     struct mp_pk **root, struct mp_error *err);
 
 #endif
