@@ -4,10 +4,10 @@
 #include "sweep.h"
 
 #include <gsl/gsl_cblas.h>
-#include <gsl/gsl_eigen.h>
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_fft_real.h>
 #include <gsl/gsl_linalg.h>
+#include <float.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -269,6 +269,217 @@ static void class_matrix(const struct mp_sweep_model *m, size_t P, size_t r,
 		}
 }
 
+/* Eigenvalues of the symmetric tridiagonal matrix (diagonal a[0..k),
+ * off-diagonal b[0..k-1)) below x (Sturm sequence count). */
+static size_t sturm_below(const double *a, const double *b, size_t k,
+			  double x, double tiny)
+{
+	size_t below = 0;
+	double q = 1;
+	for (size_t i = 0; i < k; i++) {
+		q = a[i] - x - (i ? b[i - 1] * b[i - 1] / q : 0);
+		if (fabs(q) < tiny)
+			q = -tiny;
+		below += q < 0;
+	}
+	return below;
+}
+
+/* The eigenvalue of rank `rank` (0: smallest) of the tridiagonal matrix,
+ * by bisection inside the Gershgorin interval [lo, hi]. */
+static double tri_eigenvalue(const double *a, const double *b, size_t k,
+			     size_t rank, double lo, double hi, double tiny)
+{
+	for (int it = 0; it < 200; it++) {
+		double mid = 0.5 * (lo + hi);
+		if (!(mid > lo && mid < hi) ||
+		    hi - lo <= 2 * DBL_EPSILON * fmax(fabs(lo), fabs(hi)) + tiny)
+			break;
+		if (sturm_below(a, b, k, mid, tiny) > rank)
+			hi = mid;
+		else
+			lo = mid;
+	}
+	return 0.5 * (lo + hi);
+}
+
+/* One solve of (T - lam I) y = y in place by Gaussian elimination with
+ * partial pivoting (zero pivots replaced by tiny); u, l: scratch of 3k
+ * and k values, p: k pivot flags. */
+static void tri_solve(const double *a, const double *b, size_t k, double lam,
+		      double tiny, double *y, double *u, double *l,
+		      unsigned char *p)
+{
+	/* rows i: u[3i] diagonal, u[3i+1] first, u[3i+2] second super */
+	double d = a[0] - lam, e = k > 1 ? b[0] : 0;
+	for (size_t i = 0; i < k; i++) {
+		double sub = i + 1 < k ? b[i] : 0;
+		double nd = i + 1 < k ? a[i + 1] - lam : 0;
+		double ne = i + 2 < k ? b[i + 1] : 0;
+		p[i] = i + 1 < k && fabs(sub) > fabs(d);
+		if (p[i]) { /* swap rows i and i+1 */
+			double m = d / sub;
+			u[3 * i] = sub;
+			u[3 * i + 1] = nd;
+			u[3 * i + 2] = ne;
+			l[i] = m;
+			d = e - m * nd;
+			e = -m * ne;
+		} else {
+			if (fabs(d) < tiny)
+				d = d < 0 ? -tiny : tiny;
+			double m = i + 1 < k ? sub / d : 0;
+			u[3 * i] = d;
+			u[3 * i + 1] = e;
+			u[3 * i + 2] = 0;
+			l[i] = m;
+			d = nd - m * e;
+			e = ne;
+		}
+	}
+	for (size_t i = 0; i + 1 < k; i++) {
+		if (p[i]) {
+			double t = y[i];
+			y[i] = y[i + 1];
+			y[i + 1] = t;
+		}
+		y[i + 1] -= l[i] * y[i];
+	}
+	for (size_t i = k; i-- > 0;) {
+		double x = y[i];
+		if (i + 1 < k)
+			x -= u[3 * i + 1] * y[i + 1];
+		if (i + 2 < k)
+			x -= u[3 * i + 2] * y[i + 2];
+		y[i] = x / u[3 * i];
+	}
+}
+
+static void normalise(double *y, size_t k)
+{
+	double n = cblas_dnrm2((int)k, y, 1);
+	if (n > 0)
+		cblas_dscal((int)k, 1 / n, y, 1);
+}
+
+/* The n eigenpairs of largest |eigenvalue| of the symmetric k x k matrix B
+ * (destroyed), in descending |eigenvalue|: lam[0..n), Y (k x n, column t
+ * the unit eigenvector of lam[t]). Householder tridiagonalisation, then
+ * bisection for the eigenvalues and inverse iteration (orthogonalised
+ * within clusters) for the vectors, instead of all k eigenvectors: the
+ * same pairs as gsl_eigen_symmv to rounding where eigenvalues are apart.
+ * w: scratch (struct below). */
+struct topeig {
+	gsl_vector *tau, *diag, *sub;
+	gsl_matrix *Q;
+	double *u, *l, *cand, *y;
+	unsigned char *p;
+};
+
+static bool topeig_alloc(struct topeig *w, size_t k, size_t n)
+{
+	w->tau = gsl_vector_alloc(k - 1);
+	w->diag = gsl_vector_alloc(k);
+	w->sub = gsl_vector_alloc(k - 1);
+	w->Q = gsl_matrix_alloc(k, k);
+	w->u = alloc_n(3 * k, sizeof *w->u);
+	w->l = alloc_n(k, sizeof *w->l);
+	w->cand = alloc_n(2 * n, sizeof *w->cand);
+	w->y = alloc_n(k * n, sizeof *w->y);
+	w->p = alloc_n(k, 1);
+	return w->tau && w->diag && w->sub && w->Q && w->u && w->l &&
+	       w->cand && w->y && w->p;
+}
+
+static void topeig_free(struct topeig *w)
+{
+	gsl_vector_free(w->tau);
+	gsl_vector_free(w->diag);
+	gsl_vector_free(w->sub);
+	gsl_matrix_free(w->Q);
+	free(w->u);
+	free(w->l);
+	free(w->cand);
+	free(w->y);
+	free(w->p);
+}
+
+static bool top_eigen(gsl_matrix *B, size_t n, struct topeig *w, double *lam,
+		      double *Y)
+{
+	size_t k = B->size1;
+	if (gsl_linalg_symmtd_decomp(B, w->tau) != GSL_SUCCESS ||
+	    gsl_linalg_symmtd_unpack(B, w->tau, w->Q, w->diag, w->sub) !=
+		    GSL_SUCCESS)
+		return false;
+	const double *a = w->diag->data, *b = w->sub->data;
+	double lo = a[0], hi = a[0], norm = 0;
+	for (size_t i = 0; i < k; i++) {
+		double r = (i ? fabs(b[i - 1]) : 0) + (i + 1 < k ? fabs(b[i]) : 0);
+		lo = fmin(lo, a[i] - r);
+		hi = fmax(hi, a[i] + r);
+		norm = fmax(norm, fabs(a[i]) + r);
+	}
+	if (norm == 0) { /* B = 0: eigenvalues 0, the unit vectors */
+		memset(Y, 0, k * n * sizeof *Y);
+		for (size_t t = 0; t < n; t++) {
+			lam[t] = 0;
+			Y[t * n + t] = 1;
+		}
+		return true;
+	}
+	double tiny = norm * DBL_EPSILON;
+	lo -= tiny;
+	hi += tiny;
+	/* candidates: the n smallest and the n largest eigenvalues */
+	size_t nc = 0;
+	size_t low = k < n ? k : n;
+	for (size_t r = 0; r < low; r++)
+		w->cand[nc++] = tri_eigenvalue(a, b, k, r, lo, hi, tiny);
+	for (size_t r = k - low > low ? k - low : low; r < k; r++)
+		w->cand[nc++] = tri_eigenvalue(a, b, k, r, lo, hi, tiny);
+	/* the n of largest |value|, descending (ties: the larger value) */
+	for (size_t t = 0; t < n; t++) {
+		size_t best = t;
+		for (size_t c = t + 1; c < nc; c++)
+			if (fabs(w->cand[c]) > fabs(w->cand[best]) ||
+			    (fabs(w->cand[c]) == fabs(w->cand[best]) &&
+			     w->cand[c] > w->cand[best]))
+				best = c;
+		double x = w->cand[t];
+		w->cand[t] = w->cand[best];
+		w->cand[best] = x;
+	}
+	uint64_t rng = 0x9e3779b97f4a7c15ull;
+	for (size_t t = 0; t < n; t++) {
+		double *y = w->y + t * k, l = w->cand[t];
+		lam[t] = l;
+		/* equal eigenvalues of a cluster: shift apart as LAPACK does */
+		for (size_t s = 0; s < t; s++)
+			if (fabs(lam[s] - l) < 10 * tiny)
+				l += 10 * tiny;
+		for (size_t i = 0; i < k; i++) {
+			rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+			y[i] = (double)(rng >> 11) * 0x1p-53 - 0.5;
+		}
+		for (int it = 0; it < 4; it++) {
+			tri_solve(a, b, k, l, tiny, y, w->u, w->l, w->p);
+			for (size_t s = 0; s < t; s++)
+				if (fabs(lam[s] - lam[t]) < 1e-3 * norm) {
+					const double *z = w->y + s * k;
+					double dot = cblas_ddot((int)k, y, 1, z, 1);
+					cblas_daxpy((int)k, -dot, z, 1, y, 1);
+				}
+			normalise(y, k);
+		}
+	}
+	/* back to B's basis: Y = Q y */
+	cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)k, (int)n,
+		    (int)k, 1.0, w->Q->data, (int)w->Q->tda, w->y, (int)k, 0.0,
+		    Y, (int)n);
+	return true;
+}
+
 static mp_status freq_dist(const struct mp_sweep *s, size_t i, size_t n_evecs,
 			   double *out, struct mp_error *err)
 {
@@ -276,18 +487,20 @@ static mp_status freq_dist(const struct mp_sweep *s, size_t i, size_t n_evecs,
 	size_t P = s->P, w = 2 * P, d = m->d, nk = P / 2 + 1;
 	size_t k = 2 * d < w ? 2 * d : w;
 	struct reduced rd = {0};
+	struct topeig te = {0};
+	if (n_evecs == 0 || n_evecs > k)
+		n_evecs = k; /* the other eigenvalues are 0 and weigh nothing */
 	double *LD = alloc_n(d * (k > w ? k : w), sizeof *LD);
-	gsl_matrix *B = gsl_matrix_alloc(k, k), *V = gsl_matrix_alloc(k, k);
-	gsl_vector *ev = gsl_vector_alloc(k);
-	gsl_eigen_symmv_workspace *es = gsl_eigen_symmv_alloc(k);
+	gsl_matrix *B = gsl_matrix_alloc(k, k);
+	double *lam = alloc_n(n_evecs, sizeof *lam);
+	double *Y = alloc_n(k * n_evecs, sizeof *Y);
+	double *V = alloc_n(P * n_evecs, sizeof *V);
 	gsl_fft_real_wavetable *wt = gsl_fft_real_wavetable_alloc(P);
 	gsl_fft_real_workspace *fw = gsl_fft_real_workspace_alloc(P);
 	double *v = alloc_n(P, sizeof *v), *mag = alloc_n(nk, sizeof *mag);
 	mp_status st = MP_OK;
-	if (n_evecs == 0 || n_evecs > k)
-		n_evecs = k; /* the other eigenvalues are 0 and weigh nothing */
-	if (!LD || !B || !V || !ev || !es || !wt || !fw || !v || !mag ||
-	    (k < w && !reduce(m, P, &rd))) {
+	if (!LD || !B || !lam || !Y || !V || !wt || !fw || !v || !mag ||
+	    !topeig_alloc(&te, k, n_evecs) || (k < w && !reduce(m, P, &rd))) {
 		st = mp_error_set(err, MP_ENOMEM,
 				  "sweep %s: out of memory for the frequency "
 				  "distributions",
@@ -296,32 +509,30 @@ static mp_status freq_dist(const struct mp_sweep *s, size_t i, size_t n_evecs,
 	}
 	for (size_t r = 0; r < P && st == MP_OK; r++) {
 		class_matrix(m, P, r, &rd, LD, B);
-		if (gsl_eigen_symmv(B, ev, V, es) != GSL_SUCCESS ||
-		    gsl_eigen_symmv_sort(ev, V, GSL_EIGEN_SORT_ABS_DESC) !=
-			    GSL_SUCCESS) {
+		if (!top_eigen(B, n_evecs, &te, lam, Y)) {
 			st = mp_error_set(err, MP_EUNDEF,
 					  "sweep %s: model d=%u: eigen-"
 					  "decomposition failed for class %zu",
 					  s->name, m->d, r);
 			break;
 		}
+		/* the first P entries of the eigenvectors in the 2P space */
+		if (rd.Qp)
+			cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
+				    (int)P, (int)n_evecs, (int)k, 1.0,
+				    rd.Qp->data, (int)rd.Qp->tda, Y,
+				    (int)n_evecs, 0.0, V, (int)n_evecs);
+		else
+			memcpy(V, Y, P * n_evecs * sizeof *V);
 		double *dist = out + r * nk, sum = 0;
 		memset(dist, 0, nk * sizeof *dist);
 		for (size_t t = 0; t < n_evecs; t++) {
-			double lam = fabs(gsl_vector_get(ev, t));
-			for (size_t a = 0; a < P; a++) {
-				double x = 0;
-				if (rd.Qp)
-					for (size_t q = 0; q < k; q++)
-						x += gsl_matrix_get(rd.Qp, a, q) *
-						     gsl_matrix_get(V, q, t);
-				else
-					x = gsl_matrix_get(V, a, t);
-				v[a] = x;
-			}
+			double l = fabs(lam[t]);
+			for (size_t a = 0; a < P; a++)
+				v[a] = V[a * n_evecs + t];
 			rfft_abs(v, P, wt, fw, mag);
 			for (size_t q = 0; q < nk; q++)
-				dist[q] += lam * mag[q];
+				dist[q] += l * mag[q];
 		}
 		for (size_t q = 0; q < nk; q++)
 			sum += dist[q];
@@ -331,15 +542,16 @@ static mp_status freq_dist(const struct mp_sweep *s, size_t i, size_t n_evecs,
 	}
 done:
 	free(LD);
+	free(lam);
+	free(Y);
+	free(V);
 	free(v);
 	free(mag);
+	topeig_free(&te);
 	gsl_matrix_free(rd.Qp);
 	gsl_matrix_free(rd.A);
 	gsl_matrix_free(rd.Bm);
 	gsl_matrix_free(B);
-	gsl_matrix_free(V);
-	gsl_vector_free(ev);
-	gsl_eigen_symmv_free(es);
 	gsl_fft_real_wavetable_free(wt);
 	gsl_fft_real_workspace_free(fw);
 	return st;
