@@ -269,38 +269,45 @@ static void class_matrix(const struct mp_sweep_model *m, size_t P, size_t r,
 		}
 }
 
-/* Eigenvalues of the symmetric tridiagonal matrix (diagonal a[0..k),
- * off-diagonal b[0..k-1)) below x (Sturm sequence count). */
-static size_t sturm_below(const double *a, const double *b, size_t k,
-			  double x, double tiny)
+/* The eigenvalues of ranks rank[0..nc) (0: smallest) of the symmetric
+ * tridiagonal matrix (diagonal a[0..k), squared off-diagonal b2[0..k-1))
+ * into val[], by bisection inside the Gershgorin interval [lo, hi] with
+ * Sturm sequence counts, all nc in lockstep (independent recurrences
+ * overlap); lh, q, below: scratch of 2 nc, nc and nc values. */
+static void tri_eigenvalues(const double *a, const double *b2, size_t k,
+			    const size_t *rank, size_t nc, double lo,
+			    double hi, double tiny, double *val, double *lh,
+			    double *q, size_t *below)
 {
-	size_t below = 0;
-	double q = 1;
-	for (size_t i = 0; i < k; i++) {
-		q = a[i] - x - (i ? b[i - 1] * b[i - 1] / q : 0);
-		if (fabs(q) < tiny)
-			q = -tiny;
-		below += q < 0;
+	for (size_t c = 0; c < nc; c++) {
+		lh[2 * c] = lo;
+		lh[2 * c + 1] = hi;
 	}
-	return below;
-}
-
-/* The eigenvalue of rank `rank` (0: smallest) of the tridiagonal matrix,
- * by bisection inside the Gershgorin interval [lo, hi]. */
-static double tri_eigenvalue(const double *a, const double *b, size_t k,
-			     size_t rank, double lo, double hi, double tiny)
-{
 	for (int it = 0; it < 200; it++) {
-		double mid = 0.5 * (lo + hi);
-		if (!(mid > lo && mid < hi) ||
-		    hi - lo <= 2 * DBL_EPSILON * fmax(fabs(lo), fabs(hi)) + tiny)
+		bool busy = false;
+		for (size_t c = 0; c < nc; c++) {
+			double l = lh[2 * c], h = lh[2 * c + 1];
+			val[c] = 0.5 * (l + h);
+			busy |= val[c] > l && val[c] < h &&
+				h - l > 2 * DBL_EPSILON * fmax(fabs(l), fabs(h)) +
+						tiny;
+			q[c] = 1;
+		}
+		if (!busy)
 			break;
-		if (sturm_below(a, b, k, mid, tiny) > rank)
-			hi = mid;
-		else
-			lo = mid;
+		memset(below, 0, nc * sizeof *below);
+		for (size_t i = 0; i < k; i++) {
+			double bb = i ? b2[i - 1] : 0;
+			for (size_t c = 0; c < nc; c++) {
+				double x = a[i] - val[c] - bb / q[c];
+				x = fabs(x) < tiny ? -tiny : x;
+				below[c] += x < 0;
+				q[c] = x;
+			}
+		}
+		for (size_t c = 0; c < nc; c++)
+			lh[2 * c + (below[c] > rank[c])] = val[c];
 	}
-	return 0.5 * (lo + hi);
 }
 
 /* One solve of (T - lam I) y = y in place by Gaussian elimination with
@@ -371,8 +378,8 @@ static void normalise(double *y, size_t k)
  * w: scratch (struct below). */
 struct topeig {
 	gsl_vector *tau, *diag, *sub;
-	gsl_matrix *Q;
-	double *u, *l, *cand, *y;
+	double *u, *l, *cand, *y, *b2, *lh, *q;
+	size_t *rank, *below;
 	unsigned char *p;
 };
 
@@ -381,14 +388,19 @@ static bool topeig_alloc(struct topeig *w, size_t k, size_t n)
 	w->tau = gsl_vector_alloc(k - 1);
 	w->diag = gsl_vector_alloc(k);
 	w->sub = gsl_vector_alloc(k - 1);
-	w->Q = gsl_matrix_alloc(k, k);
 	w->u = alloc_n(3 * k, sizeof *w->u);
 	w->l = alloc_n(k, sizeof *w->l);
 	w->cand = alloc_n(2 * n, sizeof *w->cand);
 	w->y = alloc_n(k * n, sizeof *w->y);
 	w->p = alloc_n(k, 1);
-	return w->tau && w->diag && w->sub && w->Q && w->u && w->l &&
-	       w->cand && w->y && w->p;
+	w->b2 = alloc_n(k, sizeof *w->b2);
+	w->lh = alloc_n(4 * n, sizeof *w->lh);
+	w->q = alloc_n(2 * n, sizeof *w->q);
+	w->rank = alloc_n(2 * n, sizeof *w->rank);
+	w->below = alloc_n(2 * n, sizeof *w->below);
+	return w->tau && w->diag && w->sub && w->u && w->l &&
+	       w->cand && w->y && w->p && w->b2 && w->lh && w->q && w->rank &&
+	       w->below;
 }
 
 static void topeig_free(struct topeig *w)
@@ -396,12 +408,16 @@ static void topeig_free(struct topeig *w)
 	gsl_vector_free(w->tau);
 	gsl_vector_free(w->diag);
 	gsl_vector_free(w->sub);
-	gsl_matrix_free(w->Q);
 	free(w->u);
 	free(w->l);
 	free(w->cand);
 	free(w->y);
 	free(w->p);
+	free(w->b2);
+	free(w->lh);
+	free(w->q);
+	free(w->rank);
+	free(w->below);
 }
 
 static bool top_eigen(gsl_matrix *B, size_t n, struct topeig *w, double *lam,
@@ -409,8 +425,7 @@ static bool top_eigen(gsl_matrix *B, size_t n, struct topeig *w, double *lam,
 {
 	size_t k = B->size1;
 	if (gsl_linalg_symmtd_decomp(B, w->tau) != GSL_SUCCESS ||
-	    gsl_linalg_symmtd_unpack(B, w->tau, w->Q, w->diag, w->sub) !=
-		    GSL_SUCCESS)
+	    gsl_linalg_symmtd_unpack_T(B, w->diag, w->sub) != GSL_SUCCESS)
 		return false;
 	const double *a = w->diag->data, *b = w->sub->data;
 	double lo = a[0], hi = a[0], norm = 0;
@@ -432,12 +447,15 @@ static bool top_eigen(gsl_matrix *B, size_t n, struct topeig *w, double *lam,
 	lo -= tiny;
 	hi += tiny;
 	/* candidates: the n smallest and the n largest eigenvalues */
-	size_t nc = 0;
-	size_t low = k < n ? k : n;
+	size_t nc = 0, low = k < n ? k : n;
 	for (size_t r = 0; r < low; r++)
-		w->cand[nc++] = tri_eigenvalue(a, b, k, r, lo, hi, tiny);
+		w->rank[nc++] = r;
 	for (size_t r = k - low > low ? k - low : low; r < k; r++)
-		w->cand[nc++] = tri_eigenvalue(a, b, k, r, lo, hi, tiny);
+		w->rank[nc++] = r;
+	for (size_t i = 0; i + 1 < k; i++)
+		w->b2[i] = b[i] * b[i];
+	tri_eigenvalues(a, w->b2, k, w->rank, nc, lo, hi, tiny, w->cand,
+			w->lh, w->q, w->below);
 	/* the n of largest |value|, descending (ties: the larger value) */
 	for (size_t t = 0; t < n; t++) {
 		size_t best = t;
@@ -473,10 +491,29 @@ static bool top_eigen(gsl_matrix *B, size_t n, struct topeig *w, double *lam,
 			normalise(y, k);
 		}
 	}
-	/* back to B's basis: Y = Q y */
-	cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)k, (int)n,
-		    (int)k, 1.0, w->Q->data, (int)w->Q->tda, w->y, (int)k, 0.0,
-		    Y, (int)n);
+	/* back to B's basis: Y = Q y with Q = H_0 ... H_{k-2}, H_i = I -
+	 * tau_i v v^T acting on rows i+1.., v = (1, B[i+2.., i]) (the storage
+	 * of gsl_linalg_symmtd_decomp, as LAPACK's) */
+	for (size_t i = 0; i < k; i++)
+		for (size_t t = 0; t < n; t++)
+			Y[i * n + t] = w->y[t * k + i];
+	size_t tda = B->tda;
+	/* as gsl_linalg_symmtd_unpack, from H_{k-3}: H_{k-2} acts on one row */
+	for (size_t i = k - 2; i-- > 0;) {
+		double tau = w->tau->data[i];
+		if (tau == 0)
+			continue;
+		const double *v = B->data + (i + 1) * tda + i;
+		for (size_t t = 0; t < n; t++) {
+			double *y = Y + (i + 1) * n + t, dot = y[0];
+			for (size_t r = 1; r + i + 1 < k; r++)
+				dot += v[r * tda] * y[r * n];
+			dot *= tau;
+			y[0] -= dot;
+			for (size_t r = 1; r + i + 1 < k; r++)
+				y[r * n] -= dot * v[r * tda];
+		}
+	}
 	return true;
 }
 
@@ -603,8 +640,11 @@ extern int openblas_get_num_threads(void) __attribute__((weak));
  * only its own outputs, so results do not depend on the thread count. */
 struct job {
 	const struct mp_sweep *s;
-	size_t n_evecs, P, nk;
+	size_t n_evecs, P, nk, threads;
 	double *lg, *nrm, *dist, *self; /* per model */
+	size_t *order;   /* items by decreasing cost */
+	size_t nch;      /* chunks of inputs for the logit cosine */
+	double *partial; /* [nch][n*n] its sums over each chunk */
 	struct mp_sweep_result *res;
 	mp_status (*item)(struct job *j, size_t i, struct mp_error *err);
 	size_t n;	  /* items of the current phase */
@@ -626,7 +666,7 @@ static void *worker(void *arg)
 		pthread_mutex_unlock(&j->lock);
 		if (i >= j->n)
 			return NULL;
-		mp_status st = j->item(j, i, &err);
+		mp_status st = j->item(j, j->order ? j->order[i] : i, &err);
 		if (st != MP_OK) {
 			pthread_mutex_lock(&j->lock);
 			if (j->status == MP_OK || i < j->failed) {
@@ -639,13 +679,13 @@ static void *worker(void *arg)
 	}
 }
 
-static mp_status run_phase(struct job *j, size_t n,
+static mp_status run_phase(struct job *j, size_t n, size_t *order,
 			   mp_status (*item)(struct job *, size_t,
 					     struct mp_error *),
 			   struct mp_error *err)
 {
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	size_t threads = cpus > 1 ? (size_t)cpus : 1;
+	j->order = order;
+	size_t threads = j->threads;
 	if (threads > n)
 		threads = n;
 	j->item = item;
@@ -683,11 +723,83 @@ static mp_status model_item(struct job *j, size_t i, struct mp_error *err)
 	return st;
 }
 
+/* Chunk c of the inputs: for every pair i <= j of models, the sum over
+ * the chunk's inputs x (in order) of the cosine of their logits at x,
+ * from the Gram matrix of the models' logits at x (dsyrk). */
+static mp_status chunk_item(struct job *jb, size_t c, struct mp_error *err)
+{
+	size_t n = jb->s->n, P = jb->P, per = P * P * P, nx = P * P;
+	size_t x0 = c * nx / jb->nch, x1 = (c + 1) * nx / jb->nch;
+	double *sum = jb->partial + c * n * n;
+	double *G = alloc_n(n * n, sizeof *G);
+	if (!G)
+		return mp_error_set(err, MP_ENOMEM,
+				    "sweep %s: out of memory for the logit "
+				    "cosine",
+				    jb->s->name);
+	memset(sum, 0, n * n * sizeof *sum);
+	for (size_t x = x0; x < x1; x++) {
+		cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (int)n,
+			    (int)P, 1.0, jb->lg + x * P, (int)per, 0.0, G,
+			    (int)n);
+		for (size_t i = 0; i < n; i++) {
+			double na = jb->nrm[i * nx + x];
+			for (size_t j = i; j < n; j++)
+				sum[i * n + j] +=
+					G[i * n + j] /
+					fmax(na * jb->nrm[j * nx + x],
+					     MP_SWEEP_LOGIT_EPS);
+		}
+	}
+	free(G);
+	return MP_OK;
+}
+
+struct cost {
+	double cost;
+	size_t i;
+};
+
+static int by_cost_desc(const void *a, const void *b)
+{
+	const struct cost *x = a, *y = b;
+	if (x->cost != y->cost)
+		return x->cost < y->cost ? 1 : -1;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* The models (rows = 0) or the rows (rows = 1) in decreasing order of
+ * their work (d^3 per model; d_i times the widths of j >= i per row), so
+ * the largest items do not come last; NULL when out of memory. */
+static size_t *work_order(const struct mp_sweep *s, int rows)
+{
+	size_t n = s->n;
+	struct cost *c = alloc_n(n, sizeof *c);
+	size_t *order = alloc_n(n, sizeof *order);
+	if (!c || !order) {
+		free(c);
+		free(order);
+		return NULL;
+	}
+	double after = 0;
+	for (size_t i = n; i-- > 0;) {
+		double d = s->m[i].d;
+		after += d;
+		c[i].cost = rows ? d * after : d * d * d;
+		c[i].i = i;
+	}
+	qsort(c, n, sizeof *c, by_cost_desc);
+	for (size_t i = 0; i < n; i++)
+		order[i] = c[i].i;
+	free(c);
+	return order;
+}
+
 /* Row i of the three matrices, columns j >= i (mirrored). */
 static mp_status row_item(struct job *jb, size_t i, struct mp_error *err)
 {
 	const struct mp_sweep *s = jb->s;
-	size_t n = s->n, P = jb->P, nk = jb->nk, per = P * P * P;
+	size_t n = s->n, P = jb->P, nk = jb->nk;
 	struct mp_sweep_result *r = jb->res;
 	for (size_t j = i; j < n; j++) {
 		double ip = jb->self[i];
@@ -699,12 +811,8 @@ static mp_status row_item(struct job *jb, size_t i, struct mp_error *err)
 		double den = sqrt(jb->self[i] * jb->self[j]);
 		r->tn[i * n + j] = r->tn[j * n + i] = den > 0 ? ip / den : NAN;
 		double sum = 0;
-		const double *a = jb->lg + i * per, *b = jb->lg + j * per;
-		const double *na = jb->nrm + i * P * P, *nb = jb->nrm + j * P * P;
-		for (size_t x = 0; x < P * P; x++) {
-			double dot = cblas_ddot((int)P, a + x * P, 1, b + x * P, 1);
-			sum += dot / fmax(na[x] * nb[x], MP_SWEEP_LOGIT_EPS);
-		}
+		for (size_t c = 0; c < jb->nch; c++)
+			sum += jb->partial[c * n * n + i * n + j];
 		r->logit[i * n + j] = r->logit[j * n + i] = sum / (double)(P * P);
 		double js = 0;
 		for (size_t c = 0; c < P; c++)
@@ -717,6 +825,15 @@ static mp_status row_item(struct job *jb, size_t i, struct mp_error *err)
 
 mp_status mp_sweep_compute(const struct mp_sweep *s, size_t n_evecs,
 			   struct mp_sweep_result *res, struct mp_error *err)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	return mp_sweep_compute_threads(s, n_evecs, cpus > 1 ? (size_t)cpus : 1,
+					res, err);
+}
+
+mp_status mp_sweep_compute_threads(const struct mp_sweep *s, size_t n_evecs,
+				   size_t threads, struct mp_sweep_result *res,
+				   struct mp_error *err)
 {
 	size_t n = s->n;
 	memset(res, 0, sizeof *res);
@@ -743,13 +860,20 @@ mp_status mp_sweep_compute(const struct mp_sweep *s, size_t n_evecs,
 				    (unsigned long long)MP_SWEEP_LOGITS_MAX);
 	}
 	struct job j = {.s = s, .n_evecs = n_evecs, .P = P, .nk = P / 2 + 1,
-			.res = res, .status = MP_OK};
+			.threads = threads ? threads : 1, .res = res,
+			.status = MP_OK};
 	j.lg = alloc_n(n, P * P * P * sizeof(double));
 	j.nrm = alloc_n(n, P * P * sizeof(double));
 	j.dist = alloc_n(n, P * j.nk * sizeof(double));
 	j.self = alloc_n(n, sizeof(double));
+	/* chunks of the inputs: P, fewer when their n x n sums would pass
+	 * 2^25 values; they depend on n and P only, not on the threads */
+	j.nch = P;
+	while (j.nch > 1 && (double)j.nch * (double)n * (double)n > 0x1p25)
+		j.nch /= 2;
+	j.partial = alloc_n(j.nch, n * n * sizeof(double));
 	mp_status st = MP_OK;
-	if (!j.lg || !j.nrm || !j.dist || !j.self)
+	if (!j.lg || !j.nrm || !j.dist || !j.self || !j.partial)
 		st = mp_error_set(err, MP_ENOMEM,
 				  "sweep %s: out of memory for the logits of "
 				  "%zu models",
@@ -761,10 +885,19 @@ mp_status mp_sweep_compute(const struct mp_sweep *s, size_t n_evecs,
 	}
 	gsl_set_error_handler_off();
 	pthread_mutex_init(&j.lock, NULL);
+	size_t *models = work_order(s, 0), *rows = work_order(s, 1);
+	if (st == MP_OK && (!models || !rows))
+		st = mp_error_set(err, MP_ENOMEM,
+				  "sweep %s: out of memory for %zu models",
+				  s->name, n);
 	if (st == MP_OK)
-		st = run_phase(&j, n, model_item, err);
+		st = run_phase(&j, n, models, model_item, err);
 	if (st == MP_OK)
-		st = run_phase(&j, n, row_item, err);
+		st = run_phase(&j, j.nch, NULL, chunk_item, err);
+	if (st == MP_OK)
+		st = run_phase(&j, n, rows, row_item, err);
+	free(models);
+	free(rows);
 	pthread_mutex_destroy(&j.lock);
 	if (blas_threads > 0)
 		openblas_set_num_threads(blas_threads);
@@ -772,6 +905,7 @@ mp_status mp_sweep_compute(const struct mp_sweep *s, size_t n_evecs,
 	free(j.nrm);
 	free(j.dist);
 	free(j.self);
+	free(j.partial);
 	if (st != MP_OK)
 		mp_sweep_result_done(res);
 	return st;
