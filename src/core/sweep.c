@@ -245,9 +245,11 @@ static void class_matrix(const struct mp_sweep_model *m, size_t P, size_t r,
 	const double *Dr = m->D + r * d;
 	if (rd->Qp) {
 		/* X = (A D_r) Bm^T */
-		for (size_t q = 0; q < k; q++)
+		for (size_t q = 0; q < k; q++) {
+			const double *Aq = rd->A->data + q * rd->A->tda;
 			for (size_t h = 0; h < d; h++)
-				LD[q * d + h] = gsl_matrix_get(rd->A, q, h) * Dr[h];
+				LD[q * d + h] = Aq[h] * Dr[h];
+		}
 		cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)k,
 			    (int)k, (int)d, 1.0, LD, (int)d, rd->Bm->data,
 			    (int)rd->Bm->tda, 0.0, B->data, (int)B->tda);
@@ -260,12 +262,12 @@ static void class_matrix(const struct mp_sweep_model *m, size_t P, size_t r,
 			    (int)w, (int)d, 1.0, LD, (int)w, m->R, (int)w, 0.0,
 			    B->data, (int)B->tda);
 	}
+	double *b = B->data;
+	size_t tda = B->tda;
 	for (size_t a = 0; a < k; a++)
-		for (size_t b = a; b < k; b++) {
-			double x = 0.5 * (gsl_matrix_get(B, a, b) +
-					  gsl_matrix_get(B, b, a));
-			gsl_matrix_set(B, a, b, x);
-			gsl_matrix_set(B, b, a, x);
+		for (size_t c = a; c < k; c++) {
+			double x = 0.5 * (b[a * tda + c] + b[c * tda + a]);
+			b[a * tda + c] = b[c * tda + a] = x;
 		}
 }
 
