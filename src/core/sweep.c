@@ -445,7 +445,7 @@ static bool top_eigen(gsl_matrix *B, size_t n, struct topeig *w, double *lam,
 		}
 		return true;
 	}
-	double tiny = norm * DBL_EPSILON;
+	double tiny = fmax(norm * DBL_EPSILON, DBL_MIN);
 	lo -= tiny;
 	hi += tiny;
 	/* candidates: the n smallest and the n largest eigenvalues */
