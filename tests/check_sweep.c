@@ -394,6 +394,53 @@ START_TEST(test_sweep_file_bad)
 		  "\"val_acc\" is neither a list nor a dict");
 	tu_rmtree(t);
 	free(t);
+
+/* The three matrices and the accuracies of a sweep of mixed widths (with
+ * noise, so that no eigenvalue is repeated) are the same, bit for bit, on
+ * 1, 2, 3 and 7 threads, and on as many as the machine has. */
+START_TEST(test_threads_same_results)
+{
+	const uint32_t d[] = {3, 12, 1, 7, 11, 5, 2, 9, 4};
+	size_t n = sizeof d / sizeof *d;
+	uint32_t P = 11, freq[8];
+	double amp[8];
+	size_t nf = mp_sweep_synth_freqs(P, 5, freq);
+	for (size_t k = 0; k < nf; k++)
+		amp[k] = 1.0 / (double)(k + 1);
+	struct mp_sweep *s = mp_sweep_new("thr", P, n, d);
+	ck_assert_ptr_nonnull(s);
+	struct mp_error err;
+	for (size_t i = 0; i < n; i++)
+		ck_assert_int_eq(mp_sweep_synth_model(s, i, freq, amp, nf, 0.05,
+						      100 + i, &err),
+				 MP_OK);
+	struct mp_sweep_result one, res;
+	ck_assert_int_eq(mp_sweep_compute_threads(s, 4, 1, &one, &err), MP_OK);
+	const size_t counts[] = {2, 3, 7, 0};
+	for (size_t c = 0; c < 5; c++) {
+		if (c < 4)
+			ck_assert_int_eq(mp_sweep_compute_threads(
+						 s, 4, counts[c], &res, &err),
+					 MP_OK);
+		else
+			ck_assert_int_eq(mp_sweep_compute(s, 4, &res, &err),
+					 MP_OK);
+		ck_assert(memcmp(one.tn, res.tn, n * n * sizeof *res.tn) == 0);
+		ck_assert(memcmp(one.logit, res.logit,
+				 n * n * sizeof *res.logit) == 0);
+		ck_assert(memcmp(one.js, res.js, n * n * sizeof *res.js) == 0);
+		ck_assert(memcmp(one.acc, res.acc, n * sizeof *res.acc) == 0);
+		mp_sweep_result_done(&res);
+	}
+	/* and they are the values: a model against itself gives TN 1,
+	 * logit cosine 1, JS 0 */
+	for (size_t i = 0; i < n; i++) {
+		ck_assert(fabs(one.tn[i * n + i] - 1) < 1e-12);
+		ck_assert(fabs(one.js[i * n + i]) < 1e-12);
+		ck_assert(fabs(one.logit[i * n + i] - 1) < 1e-12);
+	}
+	mp_sweep_result_done(&one);
+	mp_sweep_free(s);
 }
 END_TEST
 
@@ -409,6 +456,7 @@ Suite *suite_sweep(void)
 	tcase_add_test(tc, test_synth_small_widths);
 	tcase_add_test(tc, test_sweep_file_layouts);
 	tcase_add_test(tc, test_sweep_file_bad);
+	tcase_add_test(tc, test_threads_same_results);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -4,10 +4,10 @@
 #include "sweep.h"
 
 #include <gsl/gsl_cblas.h>
-#include <gsl/gsl_eigen.h>
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_fft_real.h>
 #include <gsl/gsl_linalg.h>
+#include <float.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -245,9 +245,11 @@ static void class_matrix(const struct mp_sweep_model *m, size_t P, size_t r,
 	const double *Dr = m->D + r * d;
 	if (rd->Qp) {
 		/* X = (A D_r) Bm^T */
-		for (size_t q = 0; q < k; q++)
+		for (size_t q = 0; q < k; q++) {
+			const double *Aq = rd->A->data + q * rd->A->tda;
 			for (size_t h = 0; h < d; h++)
-				LD[q * d + h] = gsl_matrix_get(rd->A, q, h) * Dr[h];
+				LD[q * d + h] = Aq[h] * Dr[h];
+		}
 		cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)k,
 			    (int)k, (int)d, 1.0, LD, (int)d, rd->Bm->data,
 			    (int)rd->Bm->tda, 0.0, B->data, (int)B->tda);
@@ -260,13 +262,261 @@ static void class_matrix(const struct mp_sweep_model *m, size_t P, size_t r,
 			    (int)w, (int)d, 1.0, LD, (int)w, m->R, (int)w, 0.0,
 			    B->data, (int)B->tda);
 	}
+	double *b = B->data;
+	size_t tda = B->tda;
 	for (size_t a = 0; a < k; a++)
-		for (size_t b = a; b < k; b++) {
-			double x = 0.5 * (gsl_matrix_get(B, a, b) +
-					  gsl_matrix_get(B, b, a));
-			gsl_matrix_set(B, a, b, x);
-			gsl_matrix_set(B, b, a, x);
+		for (size_t c = a; c < k; c++) {
+			double x = 0.5 * (b[a * tda + c] + b[c * tda + a]);
+			b[a * tda + c] = b[c * tda + a] = x;
 		}
+}
+
+/* The eigenvalues of ranks rank[0..nc) (0: smallest) of the symmetric
+ * tridiagonal matrix (diagonal a[0..k), squared off-diagonal b2[0..k-1))
+ * into val[], by bisection inside the Gershgorin interval [lo, hi] with
+ * Sturm sequence counts, all nc in lockstep (independent recurrences
+ * overlap); lh, q, below: scratch of 2 nc, nc and nc values. */
+static void tri_eigenvalues(const double *a, const double *b2, size_t k,
+			    const size_t *rank, size_t nc, double lo,
+			    double hi, double tiny, double *val, double *lh,
+			    double *q, size_t *below)
+{
+	for (size_t c = 0; c < nc; c++) {
+		lh[2 * c] = lo;
+		lh[2 * c + 1] = hi;
+	}
+	for (int it = 0; it < 200; it++) {
+		bool busy = false;
+		for (size_t c = 0; c < nc; c++) {
+			double l = lh[2 * c], h = lh[2 * c + 1];
+			val[c] = 0.5 * (l + h);
+			busy |= val[c] > l && val[c] < h &&
+				h - l > 2 * DBL_EPSILON * fmax(fabs(l), fabs(h)) +
+						tiny;
+			q[c] = 1;
+		}
+		if (!busy)
+			break;
+		memset(below, 0, nc * sizeof *below);
+		for (size_t i = 0; i < k; i++) {
+			double bb = i ? b2[i - 1] : 0;
+			for (size_t c = 0; c < nc; c++) {
+				double x = a[i] - val[c] - bb / q[c];
+				x = fabs(x) < tiny ? -tiny : x;
+				below[c] += x < 0;
+				q[c] = x;
+			}
+		}
+		for (size_t c = 0; c < nc; c++)
+			lh[2 * c + (below[c] > rank[c])] = val[c];
+	}
+}
+
+/* One solve of (T - lam I) y = y in place by Gaussian elimination with
+ * partial pivoting (zero pivots replaced by tiny); u, l: scratch of 3k
+ * and k values, p: k pivot flags. */
+static void tri_solve(const double *a, const double *b, size_t k, double lam,
+		      double tiny, double *y, double *u, double *l,
+		      unsigned char *p)
+{
+	/* rows i: u[3i] diagonal, u[3i+1] first, u[3i+2] second super */
+	double d = a[0] - lam, e = k > 1 ? b[0] : 0;
+	for (size_t i = 0; i < k; i++) {
+		double sub = i + 1 < k ? b[i] : 0;
+		double nd = i + 1 < k ? a[i + 1] - lam : 0;
+		double ne = i + 2 < k ? b[i + 1] : 0;
+		p[i] = i + 1 < k && fabs(sub) > fabs(d);
+		if (p[i]) { /* swap rows i and i+1 */
+			double m = d / sub;
+			u[3 * i] = sub;
+			u[3 * i + 1] = nd;
+			u[3 * i + 2] = ne;
+			l[i] = m;
+			d = e - m * nd;
+			e = -m * ne;
+		} else {
+			if (fabs(d) < tiny)
+				d = d < 0 ? -tiny : tiny;
+			double m = i + 1 < k ? sub / d : 0;
+			u[3 * i] = d;
+			u[3 * i + 1] = e;
+			u[3 * i + 2] = 0;
+			l[i] = m;
+			d = nd - m * e;
+			e = ne;
+		}
+	}
+	for (size_t i = 0; i + 1 < k; i++) {
+		if (p[i]) {
+			double t = y[i];
+			y[i] = y[i + 1];
+			y[i + 1] = t;
+		}
+		y[i + 1] -= l[i] * y[i];
+	}
+	for (size_t i = k; i-- > 0;) {
+		double x = y[i];
+		if (i + 1 < k)
+			x -= u[3 * i + 1] * y[i + 1];
+		if (i + 2 < k)
+			x -= u[3 * i + 2] * y[i + 2];
+		y[i] = x / u[3 * i];
+	}
+}
+
+static void normalise(double *y, size_t k)
+{
+	double n = cblas_dnrm2((int)k, y, 1);
+	if (n > 0)
+		cblas_dscal((int)k, 1 / n, y, 1);
+}
+
+/* The n eigenpairs of largest |eigenvalue| of the symmetric k x k matrix B
+ * (destroyed), in descending |eigenvalue|: lam[0..n), Y (k x n, column t
+ * the unit eigenvector of lam[t]). Householder tridiagonalisation, then
+ * bisection for the eigenvalues and inverse iteration (orthogonalised
+ * within clusters) for the vectors, instead of all k eigenvectors: the
+ * same pairs as gsl_eigen_symmv to rounding where eigenvalues are apart.
+ * w: scratch (struct below). */
+struct topeig {
+	gsl_vector *tau, *diag, *sub;
+	double *u, *l, *cand, *y, *b2, *lh, *q;
+	size_t *rank, *below;
+	unsigned char *p;
+};
+
+static bool topeig_alloc(struct topeig *w, size_t k, size_t n)
+{
+	w->tau = gsl_vector_alloc(k - 1);
+	w->diag = gsl_vector_alloc(k);
+	w->sub = gsl_vector_alloc(k - 1);
+	w->u = alloc_n(3 * k, sizeof *w->u);
+	w->l = alloc_n(k, sizeof *w->l);
+	w->cand = alloc_n(2 * n, sizeof *w->cand);
+	w->y = alloc_n(k * n, sizeof *w->y);
+	w->p = alloc_n(k, 1);
+	w->b2 = alloc_n(k, sizeof *w->b2);
+	w->lh = alloc_n(4 * n, sizeof *w->lh);
+	w->q = alloc_n(2 * n, sizeof *w->q);
+	w->rank = alloc_n(2 * n, sizeof *w->rank);
+	w->below = alloc_n(2 * n, sizeof *w->below);
+	return w->tau && w->diag && w->sub && w->u && w->l &&
+	       w->cand && w->y && w->p && w->b2 && w->lh && w->q && w->rank &&
+	       w->below;
+}
+
+static void topeig_free(struct topeig *w)
+{
+	gsl_vector_free(w->tau);
+	gsl_vector_free(w->diag);
+	gsl_vector_free(w->sub);
+	free(w->u);
+	free(w->l);
+	free(w->cand);
+	free(w->y);
+	free(w->p);
+	free(w->b2);
+	free(w->lh);
+	free(w->q);
+	free(w->rank);
+	free(w->below);
+}
+
+static bool top_eigen(gsl_matrix *B, size_t n, struct topeig *w, double *lam,
+		      double *Y)
+{
+	size_t k = B->size1;
+	if (gsl_linalg_symmtd_decomp(B, w->tau) != GSL_SUCCESS ||
+	    gsl_linalg_symmtd_unpack_T(B, w->diag, w->sub) != GSL_SUCCESS)
+		return false;
+	const double *a = w->diag->data, *b = w->sub->data;
+	double lo = a[0], hi = a[0], norm = 0;
+	for (size_t i = 0; i < k; i++) {
+		double r = (i ? fabs(b[i - 1]) : 0) + (i + 1 < k ? fabs(b[i]) : 0);
+		lo = fmin(lo, a[i] - r);
+		hi = fmax(hi, a[i] + r);
+		norm = fmax(norm, fabs(a[i]) + r);
+	}
+	if (norm == 0) { /* B = 0: eigenvalues 0, the unit vectors */
+		memset(Y, 0, k * n * sizeof *Y);
+		for (size_t t = 0; t < n; t++) {
+			lam[t] = 0;
+			Y[t * n + t] = 1;
+		}
+		return true;
+	}
+	double tiny = fmax(norm * DBL_EPSILON, DBL_MIN);
+	lo -= tiny;
+	hi += tiny;
+	/* candidates: the n smallest and the n largest eigenvalues */
+	size_t nc = 0, low = k < n ? k : n;
+	for (size_t r = 0; r < low; r++)
+		w->rank[nc++] = r;
+	for (size_t r = k - low > low ? k - low : low; r < k; r++)
+		w->rank[nc++] = r;
+	for (size_t i = 0; i + 1 < k; i++)
+		w->b2[i] = b[i] * b[i];
+	tri_eigenvalues(a, w->b2, k, w->rank, nc, lo, hi, tiny, w->cand,
+			w->lh, w->q, w->below);
+	/* the n of largest |value|, descending (ties: the larger value) */
+	for (size_t t = 0; t < n; t++) {
+		size_t best = t;
+		for (size_t c = t + 1; c < nc; c++)
+			if (fabs(w->cand[c]) > fabs(w->cand[best]) ||
+			    (fabs(w->cand[c]) == fabs(w->cand[best]) &&
+			     w->cand[c] > w->cand[best]))
+				best = c;
+		double x = w->cand[t];
+		w->cand[t] = w->cand[best];
+		w->cand[best] = x;
+	}
+	uint64_t rng = 0x9e3779b97f4a7c15ull;
+	for (size_t t = 0; t < n; t++) {
+		double *y = w->y + t * k, l = w->cand[t];
+		lam[t] = l;
+		/* equal eigenvalues of a cluster: shift apart as LAPACK does */
+		for (size_t s = 0; s < t; s++)
+			if (fabs(lam[s] - l) < 10 * tiny)
+				l += 10 * tiny;
+		for (size_t i = 0; i < k; i++) {
+			rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+			y[i] = (double)(rng >> 11) * 0x1p-53 - 0.5;
+		}
+		for (int it = 0; it < 4; it++) {
+			tri_solve(a, b, k, l, tiny, y, w->u, w->l, w->p);
+			for (size_t s = 0; s < t; s++)
+				if (fabs(lam[s] - lam[t]) < 1e-3 * norm) {
+					const double *z = w->y + s * k;
+					double dot = cblas_ddot((int)k, y, 1, z, 1);
+					cblas_daxpy((int)k, -dot, z, 1, y, 1);
+				}
+			normalise(y, k);
+		}
+	}
+	/* back to B's basis: Y = Q y with Q = H_0 ... H_{k-2}, H_i = I -
+	 * tau_i v v^T acting on rows i+1.., v = (1, B[i+2.., i]) (the storage
+	 * of gsl_linalg_symmtd_decomp, as LAPACK's) */
+	for (size_t i = 0; i < k; i++)
+		for (size_t t = 0; t < n; t++)
+			Y[i * n + t] = w->y[t * k + i];
+	size_t tda = B->tda;
+	/* as gsl_linalg_symmtd_unpack, from H_{k-3}: H_{k-2} acts on one row */
+	for (size_t i = k - 2; i-- > 0;) {
+		double tau = w->tau->data[i];
+		if (tau == 0)
+			continue;
+		const double *v = B->data + (i + 1) * tda + i;
+		for (size_t t = 0; t < n; t++) {
+			double *y = Y + (i + 1) * n + t, dot = y[0];
+			for (size_t r = 1; r + i + 1 < k; r++)
+				dot += v[r * tda] * y[r * n];
+			dot *= tau;
+			y[0] -= dot;
+			for (size_t r = 1; r + i + 1 < k; r++)
+				y[r * n] -= dot * v[r * tda];
+		}
+	}
+	return true;
 }
 
 static mp_status freq_dist(const struct mp_sweep *s, size_t i, size_t n_evecs,
@@ -276,18 +526,20 @@ static mp_status freq_dist(const struct mp_sweep *s, size_t i, size_t n_evecs,
 	size_t P = s->P, w = 2 * P, d = m->d, nk = P / 2 + 1;
 	size_t k = 2 * d < w ? 2 * d : w;
 	struct reduced rd = {0};
+	struct topeig te = {0};
+	if (n_evecs == 0 || n_evecs > k)
+		n_evecs = k; /* the other eigenvalues are 0 and weigh nothing */
 	double *LD = alloc_n(d * (k > w ? k : w), sizeof *LD);
-	gsl_matrix *B = gsl_matrix_alloc(k, k), *V = gsl_matrix_alloc(k, k);
-	gsl_vector *ev = gsl_vector_alloc(k);
-	gsl_eigen_symmv_workspace *es = gsl_eigen_symmv_alloc(k);
+	gsl_matrix *B = gsl_matrix_alloc(k, k);
+	double *lam = alloc_n(n_evecs, sizeof *lam);
+	double *Y = alloc_n(k * n_evecs, sizeof *Y);
+	double *V = alloc_n(P * n_evecs, sizeof *V);
 	gsl_fft_real_wavetable *wt = gsl_fft_real_wavetable_alloc(P);
 	gsl_fft_real_workspace *fw = gsl_fft_real_workspace_alloc(P);
 	double *v = alloc_n(P, sizeof *v), *mag = alloc_n(nk, sizeof *mag);
 	mp_status st = MP_OK;
-	if (n_evecs == 0 || n_evecs > k)
-		n_evecs = k; /* the other eigenvalues are 0 and weigh nothing */
-	if (!LD || !B || !V || !ev || !es || !wt || !fw || !v || !mag ||
-	    (k < w && !reduce(m, P, &rd))) {
+	if (!LD || !B || !lam || !Y || !V || !wt || !fw || !v || !mag ||
+	    !topeig_alloc(&te, k, n_evecs) || (k < w && !reduce(m, P, &rd))) {
 		st = mp_error_set(err, MP_ENOMEM,
 				  "sweep %s: out of memory for the frequency "
 				  "distributions",
@@ -296,32 +548,30 @@ static mp_status freq_dist(const struct mp_sweep *s, size_t i, size_t n_evecs,
 	}
 	for (size_t r = 0; r < P && st == MP_OK; r++) {
 		class_matrix(m, P, r, &rd, LD, B);
-		if (gsl_eigen_symmv(B, ev, V, es) != GSL_SUCCESS ||
-		    gsl_eigen_symmv_sort(ev, V, GSL_EIGEN_SORT_ABS_DESC) !=
-			    GSL_SUCCESS) {
+		if (!top_eigen(B, n_evecs, &te, lam, Y)) {
 			st = mp_error_set(err, MP_EUNDEF,
 					  "sweep %s: model d=%u: eigen-"
 					  "decomposition failed for class %zu",
 					  s->name, m->d, r);
 			break;
 		}
+		/* the first P entries of the eigenvectors in the 2P space */
+		if (rd.Qp)
+			cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
+				    (int)P, (int)n_evecs, (int)k, 1.0,
+				    rd.Qp->data, (int)rd.Qp->tda, Y,
+				    (int)n_evecs, 0.0, V, (int)n_evecs);
+		else
+			memcpy(V, Y, P * n_evecs * sizeof *V);
 		double *dist = out + r * nk, sum = 0;
 		memset(dist, 0, nk * sizeof *dist);
 		for (size_t t = 0; t < n_evecs; t++) {
-			double lam = fabs(gsl_vector_get(ev, t));
-			for (size_t a = 0; a < P; a++) {
-				double x = 0;
-				if (rd.Qp)
-					for (size_t q = 0; q < k; q++)
-						x += gsl_matrix_get(rd.Qp, a, q) *
-						     gsl_matrix_get(V, q, t);
-				else
-					x = gsl_matrix_get(V, a, t);
-				v[a] = x;
-			}
+			double l = fabs(lam[t]);
+			for (size_t a = 0; a < P; a++)
+				v[a] = V[a * n_evecs + t];
 			rfft_abs(v, P, wt, fw, mag);
 			for (size_t q = 0; q < nk; q++)
-				dist[q] += lam * mag[q];
+				dist[q] += l * mag[q];
 		}
 		for (size_t q = 0; q < nk; q++)
 			sum += dist[q];
@@ -331,15 +581,16 @@ static mp_status freq_dist(const struct mp_sweep *s, size_t i, size_t n_evecs,
 	}
 done:
 	free(LD);
+	free(lam);
+	free(Y);
+	free(V);
 	free(v);
 	free(mag);
+	topeig_free(&te);
 	gsl_matrix_free(rd.Qp);
 	gsl_matrix_free(rd.A);
 	gsl_matrix_free(rd.Bm);
 	gsl_matrix_free(B);
-	gsl_matrix_free(V);
-	gsl_vector_free(ev);
-	gsl_eigen_symmv_free(es);
 	gsl_fft_real_wavetable_free(wt);
 	gsl_fft_real_workspace_free(fw);
 	return st;
@@ -391,8 +642,11 @@ extern int openblas_get_num_threads(void) __attribute__((weak));
  * only its own outputs, so results do not depend on the thread count. */
 struct job {
 	const struct mp_sweep *s;
-	size_t n_evecs, P, nk;
+	size_t n_evecs, P, nk, threads;
 	double *lg, *nrm, *dist, *self; /* per model */
+	size_t *order;   /* items by decreasing cost */
+	size_t nch;      /* chunks of inputs for the logit cosine */
+	double *partial; /* [nch][n*n] its sums over each chunk */
 	struct mp_sweep_result *res;
 	mp_status (*item)(struct job *j, size_t i, struct mp_error *err);
 	size_t n;	  /* items of the current phase */
@@ -414,7 +668,7 @@ static void *worker(void *arg)
 		pthread_mutex_unlock(&j->lock);
 		if (i >= j->n)
 			return NULL;
-		mp_status st = j->item(j, i, &err);
+		mp_status st = j->item(j, j->order ? j->order[i] : i, &err);
 		if (st != MP_OK) {
 			pthread_mutex_lock(&j->lock);
 			if (j->status == MP_OK || i < j->failed) {
@@ -427,13 +681,13 @@ static void *worker(void *arg)
 	}
 }
 
-static mp_status run_phase(struct job *j, size_t n,
+static mp_status run_phase(struct job *j, size_t n, size_t *order,
 			   mp_status (*item)(struct job *, size_t,
 					     struct mp_error *),
 			   struct mp_error *err)
 {
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	size_t threads = cpus > 1 ? (size_t)cpus : 1;
+	j->order = order;
+	size_t threads = j->threads;
 	if (threads > n)
 		threads = n;
 	j->item = item;
@@ -471,11 +725,83 @@ static mp_status model_item(struct job *j, size_t i, struct mp_error *err)
 	return st;
 }
 
+/* Chunk c of the inputs: for every pair i <= j of models, the sum over
+ * the chunk's inputs x (in order) of the cosine of their logits at x,
+ * from the Gram matrix of the models' logits at x (dsyrk). */
+static mp_status chunk_item(struct job *jb, size_t c, struct mp_error *err)
+{
+	size_t n = jb->s->n, P = jb->P, per = P * P * P, nx = P * P;
+	size_t x0 = c * nx / jb->nch, x1 = (c + 1) * nx / jb->nch;
+	double *sum = jb->partial + c * n * n;
+	double *G = alloc_n(n * n, sizeof *G);
+	if (!G)
+		return mp_error_set(err, MP_ENOMEM,
+				    "sweep %s: out of memory for the logit "
+				    "cosine",
+				    jb->s->name);
+	memset(sum, 0, n * n * sizeof *sum);
+	for (size_t x = x0; x < x1; x++) {
+		cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (int)n,
+			    (int)P, 1.0, jb->lg + x * P, (int)per, 0.0, G,
+			    (int)n);
+		for (size_t i = 0; i < n; i++) {
+			double na = jb->nrm[i * nx + x];
+			for (size_t j = i; j < n; j++)
+				sum[i * n + j] +=
+					G[i * n + j] /
+					fmax(na * jb->nrm[j * nx + x],
+					     MP_SWEEP_LOGIT_EPS);
+		}
+	}
+	free(G);
+	return MP_OK;
+}
+
+struct cost {
+	double cost;
+	size_t i;
+};
+
+static int by_cost_desc(const void *a, const void *b)
+{
+	const struct cost *x = a, *y = b;
+	if (x->cost != y->cost)
+		return x->cost < y->cost ? 1 : -1;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* The models (rows = 0) or the rows (rows = 1) in decreasing order of
+ * their work (d^3 per model; d_i times the widths of j >= i per row), so
+ * the largest items do not come last; NULL when out of memory. */
+static size_t *work_order(const struct mp_sweep *s, int rows)
+{
+	size_t n = s->n;
+	struct cost *c = alloc_n(n, sizeof *c);
+	size_t *order = alloc_n(n, sizeof *order);
+	if (!c || !order) {
+		free(c);
+		free(order);
+		return NULL;
+	}
+	double after = 0;
+	for (size_t i = n; i-- > 0;) {
+		double d = s->m[i].d;
+		after += d;
+		c[i].cost = rows ? d * after : d * d * d;
+		c[i].i = i;
+	}
+	qsort(c, n, sizeof *c, by_cost_desc);
+	for (size_t i = 0; i < n; i++)
+		order[i] = c[i].i;
+	free(c);
+	return order;
+}
+
 /* Row i of the three matrices, columns j >= i (mirrored). */
 static mp_status row_item(struct job *jb, size_t i, struct mp_error *err)
 {
 	const struct mp_sweep *s = jb->s;
-	size_t n = s->n, P = jb->P, nk = jb->nk, per = P * P * P;
+	size_t n = s->n, P = jb->P, nk = jb->nk;
 	struct mp_sweep_result *r = jb->res;
 	for (size_t j = i; j < n; j++) {
 		double ip = jb->self[i];
@@ -487,12 +813,8 @@ static mp_status row_item(struct job *jb, size_t i, struct mp_error *err)
 		double den = sqrt(jb->self[i] * jb->self[j]);
 		r->tn[i * n + j] = r->tn[j * n + i] = den > 0 ? ip / den : NAN;
 		double sum = 0;
-		const double *a = jb->lg + i * per, *b = jb->lg + j * per;
-		const double *na = jb->nrm + i * P * P, *nb = jb->nrm + j * P * P;
-		for (size_t x = 0; x < P * P; x++) {
-			double dot = cblas_ddot((int)P, a + x * P, 1, b + x * P, 1);
-			sum += dot / fmax(na[x] * nb[x], MP_SWEEP_LOGIT_EPS);
-		}
+		for (size_t c = 0; c < jb->nch; c++)
+			sum += jb->partial[c * n * n + i * n + j];
 		r->logit[i * n + j] = r->logit[j * n + i] = sum / (double)(P * P);
 		double js = 0;
 		for (size_t c = 0; c < P; c++)
@@ -505,6 +827,15 @@ static mp_status row_item(struct job *jb, size_t i, struct mp_error *err)
 
 mp_status mp_sweep_compute(const struct mp_sweep *s, size_t n_evecs,
 			   struct mp_sweep_result *res, struct mp_error *err)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	return mp_sweep_compute_threads(s, n_evecs, cpus > 1 ? (size_t)cpus : 1,
+					res, err);
+}
+
+mp_status mp_sweep_compute_threads(const struct mp_sweep *s, size_t n_evecs,
+				   size_t threads, struct mp_sweep_result *res,
+				   struct mp_error *err)
 {
 	size_t n = s->n;
 	memset(res, 0, sizeof *res);
@@ -531,13 +862,20 @@ mp_status mp_sweep_compute(const struct mp_sweep *s, size_t n_evecs,
 				    (unsigned long long)MP_SWEEP_LOGITS_MAX);
 	}
 	struct job j = {.s = s, .n_evecs = n_evecs, .P = P, .nk = P / 2 + 1,
-			.res = res, .status = MP_OK};
+			.threads = threads ? threads : 1, .res = res,
+			.status = MP_OK};
 	j.lg = alloc_n(n, P * P * P * sizeof(double));
 	j.nrm = alloc_n(n, P * P * sizeof(double));
 	j.dist = alloc_n(n, P * j.nk * sizeof(double));
 	j.self = alloc_n(n, sizeof(double));
+	/* chunks of the inputs: P, fewer when their n x n sums would pass
+	 * 2^25 values; they depend on n and P only, not on the threads */
+	j.nch = P;
+	while (j.nch > 1 && (double)j.nch * (double)n * (double)n > 0x1p25)
+		j.nch /= 2;
+	j.partial = alloc_n(j.nch, n * n * sizeof(double));
 	mp_status st = MP_OK;
-	if (!j.lg || !j.nrm || !j.dist || !j.self)
+	if (!j.lg || !j.nrm || !j.dist || !j.self || !j.partial)
 		st = mp_error_set(err, MP_ENOMEM,
 				  "sweep %s: out of memory for the logits of "
 				  "%zu models",
@@ -549,10 +887,19 @@ mp_status mp_sweep_compute(const struct mp_sweep *s, size_t n_evecs,
 	}
 	gsl_set_error_handler_off();
 	pthread_mutex_init(&j.lock, NULL);
+	size_t *models = work_order(s, 0), *rows = work_order(s, 1);
+	if (st == MP_OK && (!models || !rows))
+		st = mp_error_set(err, MP_ENOMEM,
+				  "sweep %s: out of memory for %zu models",
+				  s->name, n);
 	if (st == MP_OK)
-		st = run_phase(&j, n, model_item, err);
+		st = run_phase(&j, n, models, model_item, err);
 	if (st == MP_OK)
-		st = run_phase(&j, n, row_item, err);
+		st = run_phase(&j, j.nch, NULL, chunk_item, err);
+	if (st == MP_OK)
+		st = run_phase(&j, n, rows, row_item, err);
+	free(models);
+	free(rows);
 	pthread_mutex_destroy(&j.lock);
 	if (blas_threads > 0)
 		openblas_set_num_threads(blas_threads);
@@ -560,6 +907,7 @@ mp_status mp_sweep_compute(const struct mp_sweep *s, size_t n_evecs,
 	free(j.nrm);
 	free(j.dist);
 	free(j.self);
+	free(j.partial);
 	if (st != MP_OK)
 		mp_sweep_result_done(res);
 	return st;

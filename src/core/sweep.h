@@ -98,6 +98,11 @@ struct mp_sweep_result {
 };
 mp_status mp_sweep_compute(const struct mp_sweep *s, size_t n_evecs,
 			   struct mp_sweep_result *res, struct mp_error *err);
+/* mp_sweep_compute on `threads` threads (0 or 1: the calling thread only;
+ * at most 64): the same results, bit for bit, for any count. */
+mp_status mp_sweep_compute_threads(const struct mp_sweep *s, size_t n_evecs,
+				   size_t threads, struct mp_sweep_result *res,
+				   struct mp_error *err);
 /* Free the arrays of res and zero it. */
 void mp_sweep_result_done(struct mp_sweep_result *res);
 
