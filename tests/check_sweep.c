@@ -394,6 +394,8 @@ START_TEST(test_sweep_file_bad)
 		  "\"val_acc\" is neither a list nor a dict");
 	tu_rmtree(t);
 	free(t);
+}
+END_TEST
 
 /* The three matrices and the accuracies of a sweep of mixed widths (with
  * noise, so that no eigenvalue is repeated) are the same, bit for bit, on
