@@ -1,0 +1,73 @@
+/* ggml_dequant.h — the ggml tensor types of GGUF files and their
+ * dequantization to float32, block by block, exactly as ggml's to_float
+ * does (the block layouts of ggml-common.h are the spec). Pure functions,
+ * no state: a block of `block` values stored in `bytes` bytes decodes to
+ * `block` floats.
+ *
+ * The types are split over three files by family, each answering for its
+ * own types: ggml_quants.c (float and integer types, Q4_0..Q8_1),
+ * ggml_kquants.c (Q2_K..Q8_K), ggml_iquants.c (IQ*, TQ*, MXFP4).
+ * mp_ggml_type asks each in turn. */
+#ifndef MP_GGML_DEQUANT_H
+#define MP_GGML_DEQUANT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ggml type ids as GGUF stores them (ggml.h's enum ggml_type). */
+enum mp_ggml_id {
+	MP_GGML_F32 = 0,
+	MP_GGML_F16 = 1,
+	MP_GGML_Q4_0 = 2,
+	MP_GGML_Q4_1 = 3,
+	MP_GGML_Q5_0 = 6,
+	MP_GGML_Q5_1 = 7,
+	MP_GGML_Q8_0 = 8,
+	MP_GGML_Q8_1 = 9,
+	MP_GGML_Q2_K = 10,
+	MP_GGML_Q3_K = 11,
+	MP_GGML_Q4_K = 12,
+	MP_GGML_Q5_K = 13,
+	MP_GGML_Q6_K = 14,
+	MP_GGML_Q8_K = 15,
+	MP_GGML_IQ2_XXS = 16,
+	MP_GGML_IQ2_XS = 17,
+	MP_GGML_IQ3_XXS = 18,
+	MP_GGML_IQ1_S = 19,
+	MP_GGML_IQ4_NL = 20,
+	MP_GGML_IQ3_S = 21,
+	MP_GGML_IQ2_S = 22,
+	MP_GGML_IQ4_XS = 23,
+	MP_GGML_I8 = 24,
+	MP_GGML_I16 = 25,
+	MP_GGML_I32 = 26,
+	MP_GGML_I64 = 27,
+	MP_GGML_F64 = 28,
+	MP_GGML_IQ1_M = 29,
+	MP_GGML_BF16 = 30,
+	MP_GGML_TQ1_0 = 34,
+	MP_GGML_TQ2_0 = 35,
+	MP_GGML_MXFP4 = 39,
+};
+
+/* Decode nblocks consecutive blocks at src into dst[nblocks * block]. */
+typedef void (*mp_ggml_dequant_fn)(const uint8_t *src, float *dst,
+				   size_t nblocks);
+
+struct mp_ggml_type_info {
+	uint32_t id;
+	const char *name;   /* ggml's spelling: "Q4_K", "F16", "IQ4_XS" */
+	unsigned block;	    /* values per block (1 for F32, F16, I8, ...) */
+	unsigned bytes;	    /* bytes per block */
+	mp_ggml_dequant_fn dequant;
+};
+
+/* The type with ggml id `id`, or NULL when no file knows it. */
+const struct mp_ggml_type_info *mp_ggml_type(uint32_t id);
+
+/* Each family's answer (NULL: not one of mine); mp_ggml_type asks them. */
+const struct mp_ggml_type_info *mp_ggml_quants_type(uint32_t id);
+const struct mp_ggml_type_info *mp_ggml_kquants_type(uint32_t id);
+const struct mp_ggml_type_info *mp_ggml_iquants_type(uint32_t id);
+
+#endif

@@ -1,0 +1,14 @@
+/* ggml_iquants.c — dequantization of the i-quants, TQ1_0, TQ2_0 and MXFP4 (ggml_dequant.h). */
+#include "ggml_dequant.h"
+
+#include <stddef.h>
+
+static const struct mp_ggml_type_info types[] = {{0, NULL, 0, 0, NULL}};
+
+const struct mp_ggml_type_info *mp_ggml_iquants_type(uint32_t id)
+{
+	for (size_t i = 0; types[i].name; i++)
+		if (types[i].id == id)
+			return &types[i];
+	return NULL;
+}
