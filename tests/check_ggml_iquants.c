@@ -1,0 +1,438 @@
+/* check_ggml_iquants.c — the i-quant, ternary and MXFP4 dequantizers of
+ * ggml_iquants.c. IQ4_NL and IQ4_XS are checked against the oracle of
+ * ggml's own dequantizers (fixtures gguf/model-iq4_*.dequant.jsonl: the
+ * SHA-256 of the float32 values, bit for bit, and their sum and sum of
+ * squares); the fixture blocks are found by a small GGUF v3 header walk
+ * written here. TQ1_0, TQ2_0 and MXFP4 have no fixtures: hand-made blocks
+ * whose values are worked out by hand from the block layouts. */
+#include "check_suites.h"
+#include "ggml_dequant.h"
+
+#include <math.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- a minimal GGUF walk (v2/v3, little-endian) over a whole file ---- */
+
+struct gg {
+	const uint8_t *b;
+	size_t n, pos;
+};
+
+static uint64_t rd(struct gg *g, unsigned width)
+{
+	ck_assert_msg(g->pos + width <= g->n, "GGUF truncated at %zu", g->pos);
+	uint64_t v = 0;
+	for (unsigned i = 0; i < width; i++)
+		v |= (uint64_t)g->b[g->pos + i] << (8 * i);
+	g->pos += width;
+	return v;
+}
+
+static void skip(struct gg *g, uint64_t len)
+{
+	ck_assert_msg(len <= g->n - g->pos, "GGUF truncated at %zu", g->pos);
+	g->pos += (size_t)len;
+}
+
+/* Width of a scalar metadata type (0: string, array). */
+static unsigned scalar_width(uint32_t t)
+{
+	static const unsigned w[13] = {1, 1, 2, 2, 4, 4, 4, 1, 0, 0, 8, 8, 8};
+	ck_assert_uint_lt(t, 13);
+	return w[t];
+}
+
+/* Skip one value of type t; *u32 gets it when it is a 4-byte scalar. */
+static void skip_value(struct gg *g, uint32_t t, uint64_t *val)
+{
+	if (t == 8) {
+		skip(g, rd(g, 8));
+	} else if (t == 9) {
+		uint32_t et = (uint32_t)rd(g, 4);
+		uint64_t cnt = rd(g, 8);
+		for (uint64_t i = 0; i < cnt; i++)
+			skip_value(g, et, NULL);
+	} else {
+		uint64_t v = rd(g, scalar_width(t));
+		if (val)
+			*val = v;
+	}
+}
+
+struct gg_tensor {
+	char name[96];
+	uint32_t type;
+	uint64_t count, offset;
+};
+
+/* Tensor infos of the GGUF at b[0..n) into t[0..max); *data = start of the
+ * data section. Returns the tensor count. */
+static size_t gg_walk(const uint8_t *b, size_t n, struct gg_tensor *t,
+		      size_t max, size_t *data)
+{
+	struct gg g = {b, n, 0};
+	ck_assert(n >= 4 && memcmp(b, "GGUF", 4) == 0);
+	g.pos = 4;
+	uint32_t version = (uint32_t)rd(&g, 4);
+	ck_assert(version == 2 || version == 3);
+	uint64_t nt = rd(&g, 8), nkv = rd(&g, 8), align = 32;
+	ck_assert_uint_le(nt, max);
+	for (uint64_t i = 0; i < nkv; i++) {
+		uint64_t klen = rd(&g, 8);
+		const char *key = (const char *)b + g.pos;
+		skip(&g, klen);
+		uint32_t vt = (uint32_t)rd(&g, 4);
+		uint64_t v = 0;
+		skip_value(&g, vt, &v);
+		if (klen == 17 && memcmp(key, "general.alignment", 17) == 0)
+			align = v;
+	}
+	for (uint64_t i = 0; i < nt; i++) {
+		uint64_t len = rd(&g, 8);
+		ck_assert_uint_lt(len, sizeof t[i].name);
+		ck_assert_uint_le(len, n - g.pos);
+		memcpy(t[i].name, b + g.pos, (size_t)len);
+		t[i].name[len] = '\0';
+		g.pos += (size_t)len;
+		uint32_t nd = (uint32_t)rd(&g, 4);
+		t[i].count = 1;
+		for (uint32_t d = 0; d < nd; d++)
+			t[i].count *= rd(&g, 8);
+		t[i].type = (uint32_t)rd(&g, 4);
+		t[i].offset = rd(&g, 8);
+	}
+	ck_assert_uint_gt(align, 0);
+	*data = (size_t)((g.pos + align - 1) / align * align);
+	return (size_t)nt;
+}
+
+static uint8_t *slurp(const char *path, size_t *n)
+{
+	FILE *f = fopen(path, "rb");
+	ck_assert_msg(f != NULL, "cannot open %s", path);
+	ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
+	long len = ftell(f);
+	ck_assert_int_ge(len, 0);
+	rewind(f);
+	uint8_t *b = malloc((size_t)len + 1);
+	ck_assert_ptr_nonnull(b);
+	ck_assert_uint_eq(fread(b, 1, (size_t)len, f), (size_t)len);
+	fclose(f);
+	*n = (size_t)len;
+	b[len] = '\0';
+	return b;
+}
+
+static void fixture(char *buf, size_t cap, const char *name)
+{
+	const char *d = getenv("MP_FIXTURES");
+	snprintf(buf, cap, "%s/gguf/%s", d && *d ? d : MP_SRCDIR_FIXTURES,
+		 name);
+}
+
+/* The JSON string of "key":"..." / number of "key":... in one oracle line. */
+static void json_str(const char *line, const char *key, char *out, size_t cap)
+{
+	char pat[64];
+	snprintf(pat, sizeof pat, "\"%s\":\"", key);
+	const char *p = strstr(line, pat);
+	ck_assert_msg(p != NULL, "no %s in %s", key, line);
+	p += strlen(pat);
+	const char *e = strchr(p, '"');
+	ck_assert(e != NULL && (size_t)(e - p) < cap);
+	memcpy(out, p, (size_t)(e - p));
+	out[e - p] = '\0';
+}
+
+static double json_num(const char *line, const char *key)
+{
+	char pat[64];
+	snprintf(pat, sizeof pat, "\"%s\":", key);
+	const char *p = strstr(line, pat);
+	ck_assert_msg(p != NULL, "no %s in %s", key, line);
+	return strtod(p + strlen(pat), NULL);
+}
+
+/* Every tensor of fixture `model` whose oracle type is `type` dequantizes
+ * to the oracle's SHA-256, sum and sum of squares; returns how many. */
+static int check_oracle(const char *model, const char *type, uint32_t id)
+{
+	char path[1024], jpath[1024];
+	fixture(path, sizeof path, model);
+	snprintf(jpath, sizeof jpath, "%.*s.dequant.jsonl",
+		 (int)(strlen(path) - 5), path);
+	size_t n, jn, data;
+	uint8_t *file = slurp(path, &n);
+	char *oracle = (char *)slurp(jpath, &jn);
+	struct gg_tensor t[64];
+	size_t nt = gg_walk(file, n, t, 64, &data);
+	const struct mp_ggml_type_info *ti = mp_ggml_iquants_type(id);
+	ck_assert_ptr_nonnull(ti);
+	int checked = 0;
+
+	for (char *line = strtok(oracle, "\n"); line;
+	     line = strtok(NULL, "\n")) {
+		char name[96], otype[16], sha[65];
+		json_str(line, "type", otype, sizeof otype);
+		if (strcmp(otype, type) != 0)
+			continue;
+		json_str(line, "name", name, sizeof name);
+		json_str(line, "sha256_f32", sha, sizeof sha);
+		size_t k = 0;
+		while (k < nt && strcmp(t[k].name, name) != 0)
+			k++;
+		ck_assert_msg(k < nt, "%s: no tensor %s", model, name);
+		ck_assert_uint_eq(t[k].type, id);
+		ck_assert_uint_eq(t[k].count, (uint64_t)json_num(line, "n"));
+		ck_assert_uint_eq(t[k].count % ti->block, 0);
+		size_t nb = (size_t)(t[k].count / ti->block);
+		ck_assert_uint_le(t[k].offset + nb * ti->bytes, n - data);
+		float *v = malloc((size_t)t[k].count * sizeof *v);
+		ck_assert_ptr_nonnull(v);
+		ti->dequant(file + data + t[k].offset, v, nb);
+
+		unsigned char md[32];
+		unsigned int mdlen = 0;
+		ck_assert(EVP_Digest(v, (size_t)t[k].count * sizeof *v, md,
+				     &mdlen, EVP_sha256(), NULL));
+		char hex[65];
+		for (unsigned i = 0; i < 32; i++)
+			snprintf(hex + 2 * i, 3, "%02x", md[i]);
+		ck_assert_msg(strcmp(hex, sha) == 0,
+			      "%s %s: sha256 %s, want %s", model, name, hex,
+			      sha);
+		double s = 0, s2 = 0;
+		for (size_t i = 0; i < (size_t)t[k].count; i++) {
+			s += v[i];
+			s2 += (double)v[i] * v[i];
+		}
+		double ws = json_num(line, "sum"),
+		       ws2 = json_num(line, "sumsq");
+		ck_assert_double_eq_tol(s, ws, 1e-9 * (1 + fabs(ws)));
+		ck_assert_double_eq_tol(s2, ws2, 1e-9 * (1 + ws2));
+		free(v);
+		checked++;
+	}
+	free(file);
+	free(oracle);
+	return checked;
+}
+
+START_TEST(test_iq4_nl_oracle)
+{
+	/* every matrix of the --pure quantization is IQ4_NL: 7 per layer
+	 * times 2, token_embd and output */
+	ck_assert_int_eq(
+	    check_oracle("model-iq4_nl.gguf", "iq4_nl", MP_GGML_IQ4_NL), 16);
+}
+END_TEST
+
+START_TEST(test_iq4_xs_oracle)
+{
+	ck_assert_int_eq(
+	    check_oracle("model-iq4_xs.gguf", "iq4_xs", MP_GGML_IQ4_XS), 16);
+}
+END_TEST
+
+/* ---- hand-made blocks ---- */
+
+static const struct mp_ggml_type_info *type_of(uint32_t id, const char *name,
+					       unsigned block, unsigned bytes)
+{
+	const struct mp_ggml_type_info *ti = mp_ggml_iquants_type(id);
+	ck_assert_ptr_nonnull(ti);
+	ck_assert_uint_eq(ti->id, id);
+	ck_assert_str_eq(ti->name, name);
+	ck_assert_uint_eq(ti->block, block);
+	ck_assert_uint_eq(ti->bytes, bytes);
+	return ti;
+}
+
+/* Bit-exact float equality (so -0 and +0 differ, as they do in a hash). */
+#define ck_float_bits(a, b)                                                    \
+	do {                                                                   \
+		float a_ = (a), b_ = (b);                                      \
+		ck_assert_msg(memcmp(&a_, &b_, sizeof a_) == 0,                \
+			      "%s = %.9g, want %.9g", #a, (double)a_,          \
+			      (double)b_);                                     \
+	} while (0)
+
+START_TEST(test_iq4_nl_block)
+{
+	const struct mp_ggml_type_info *ti =
+	    type_of(MP_GGML_IQ4_NL, "IQ4_NL", 32, 18);
+	uint8_t b[2 * 18] = {0};
+	float y[64];
+	/* block 0: d = 1.0 (half 0x3c00); byte 0 = 0xf0: y0 = level 0 = -127,
+	 * y16 = level 15 = 113; byte 5 = 0x78: y5 = level 8 = 1, y21 =
+	 * level 7 = -10; the rest index level 0 */
+	b[0] = 0x00, b[1] = 0x3c, b[2] = 0xf0, b[7] = 0x78;
+	/* block 1: d = the smallest half subnormal 2^-24 (0x0001), byte 0 =
+	 * 0x08: y32 = level 8 = 1 -> 2^-24 */
+	b[18] = 0x01, b[20] = 0x08;
+	ti->dequant(b, y, 2);
+	ck_float_bits(y[0], -127.0f);
+	ck_float_bits(y[16], 113.0f);
+	ck_float_bits(y[5], 1.0f);
+	ck_float_bits(y[21], -10.0f);
+	ck_float_bits(y[1], -127.0f);
+	ck_float_bits(y[32], ldexpf(1.0f, -24));
+	ck_float_bits(y[48], -127.0f * ldexpf(1.0f, -24));
+}
+END_TEST
+
+START_TEST(test_iq4_xs_block)
+{
+	const struct mp_ggml_type_info *ti =
+	    type_of(MP_GGML_IQ4_XS, "IQ4_XS", 256, 136);
+	uint8_t b[136] = {0};
+	float y[256];
+	/* d = 0.5 (0x3800). Sub-block 1: ls = 0x25 = 37 (low nibble 5 from
+	 * scales_l[0] >> 4, high bits 2 from scales_h >> 2), so dl = 0.5 * 5 =
+	 * 2.5. Sub-blocks 0, 2..7: ls = 0, dl = 0.5 * -32 = -16. Sub-block 7:
+	 * scales_l[3] high nibble 0xf and scales_h bits 14..15 = 3: ls = 63,
+	 * dl = 0.5 * 31 = 15.5. */
+	b[0] = 0x00, b[1] = 0x38;
+	b[2] = 0x08, b[3] = 0xc0; /* scales_h = 0xc008 */
+	b[4] = 0x50, b[7] = 0xf0; /* scales_l */
+	b[8 + 16] = 0x8f;	  /* sub-block 1, byte 0 */
+	b[8 + 112 + 3] = 0x9e;	  /* sub-block 7, byte 3 */
+	ti->dequant(b, y, 1);
+	ck_float_bits(y[0], 2032.0f); /* -16 * -127 */
+	ck_float_bits(y[31], 2032.0f);
+	ck_float_bits(y[32], 282.5f); /* 2.5 * 113 */
+	ck_float_bits(y[48], 2.5f);   /* 2.5 * 1 */
+	ck_float_bits(y[33], -317.5f);
+	ck_float_bits(y[64], 2032.0f);
+	ck_float_bits(y[224 + 3], 1379.5f); /* 15.5 * 89 (level 14) */
+	ck_float_bits(y[224 + 19], 201.5f); /* 15.5 * 13 (level 9) */
+	ck_float_bits(y[255], -1968.5f);    /* 15.5 * -127 */
+}
+END_TEST
+
+START_TEST(test_tq1_0_block)
+{
+	const struct mp_ggml_type_info *ti =
+	    type_of(MP_GGML_TQ1_0, "TQ1_0", 256, 54);
+	uint8_t b[54] = {0};
+	float y[256];
+	/* The byte 188 holds the trits 2,0,1,2,1: 178 = 2*81 + 0*27 + 1*9 +
+	 * 2*3 + 1, stored as ceil(178 * 256 / 243) = 188; trit n is the top
+	 * base-3 digit of 188 * 3^n mod 256. Values are (trit - 1) * d; a 0
+	 * byte is five 0 trits, -d each. d = half 0x3555 = 1365/4096. */
+	const float d = 1365.0f / 4096.0f;
+	b[0] = 188;	 /* qs[0]: y 0, 32, 64, 96, 128 */
+	b[32 + 5] = 188; /* qs[37]: y 165, 181, 197, 213, 229 */
+	b[48 + 1] = 188; /* qh[1]: y 241, 245, 249, 253 (four trits) */
+	b[52] = 0x55, b[53] = 0x35;
+	ti->dequant(b, y, 1);
+	const unsigned at[3][5] = {{0, 32, 64, 96, 128},
+				   {165, 181, 197, 213, 229},
+				   {241, 245, 249, 253, 0}};
+	const float want[5] = {d, -d, 0.0f, d, 0.0f};
+	for (unsigned r = 0; r < 3; r++)
+		for (unsigned n = 0; n < (r == 2 ? 4u : 5u); n++)
+			ck_float_bits(y[at[r][n]], want[n]);
+	ck_float_bits(y[1], -d);
+	ck_float_bits(y[160], -d);
+	ck_float_bits(y[240], -d);
+	ck_float_bits(y[255], -d);
+	double s = 0;
+	for (unsigned i = 0; i < 256; i++)
+		s += y[i];
+	/* 14 non-zero-byte positions: 3 rows give d, -d, 0, d, (0): +d
+	 * each, the others 256 - 14 = 242 give -d */
+	ck_assert_double_eq_tol(s, (3.0 - 242.0) * d, 1e-9);
+}
+END_TEST
+
+START_TEST(test_tq2_0_block)
+{
+	const struct mp_ggml_type_info *ti =
+	    type_of(MP_GGML_TQ2_0, "TQ2_0", 256, 66);
+	uint8_t b[2 * 66] = {0};
+	float y[512];
+	/* block 0, d = 0.5 (0x3800): byte 0 = 0x1b = codes 3,2,1,0 in bits
+	 * 0-1, 2-3, 4-5, 6-7 -> y 0, 32, 64, 96 = 1, 0.5, 0, -0.5; byte 33
+	 * (second run of 32) = 0xff -> y 129, 161, 193, 225 = 1 */
+	b[0] = 0x1b, b[33] = 0xff, b[64] = 0x00, b[65] = 0x38;
+	/* block 1, d = -2 (0xc000): byte 31 = 0x02 -> y 256+31 = 1 * -2,
+	 * y 256+63 = -1 * -2 */
+	b[66 + 31] = 0x02, b[66 + 64] = 0x00, b[66 + 65] = 0xc0;
+	ti->dequant(b, y, 2);
+	ck_float_bits(y[0], 1.0f);
+	ck_float_bits(y[32], 0.5f);
+	ck_float_bits(y[64], 0.0f);
+	ck_float_bits(y[96], -0.5f);
+	ck_float_bits(y[1], -0.5f);
+	ck_float_bits(y[129], 1.0f);
+	ck_float_bits(y[161], 1.0f);
+	ck_float_bits(y[193], 1.0f);
+	ck_float_bits(y[225], 1.0f);
+	ck_float_bits(y[128], -0.5f);
+	ck_float_bits(y[256 + 31], -2.0f);
+	ck_float_bits(y[256 + 63], 2.0f);
+	ck_float_bits(y[511], 2.0f);
+}
+END_TEST
+
+START_TEST(test_mxfp4_block)
+{
+	const struct mp_ggml_type_info *ti =
+	    type_of(MP_GGML_MXFP4, "MXFP4", 32, 17);
+	uint8_t b[3 * 17] = {0};
+	float y[96];
+	/* block 0: e = 127 (scale 1): the E2M1 values; byte 0 = 0xd3: y0 =
+	 * code 3 = 1.5, y16 = code 0xd = -3; byte 1 = 0x97: y1 = code 7 = 6,
+	 * y17 = code 9 = -0.5 */
+	b[0] = 127, b[1] = 0xd3, b[2] = 0x97;
+	/* block 1: e = 130 (scale 8): byte 0 = 0xf7: 6 * 8, -6 * 8 */
+	b[17] = 130, b[18] = 0xf7;
+	/* block 2: e = 0 (scale 2^-127): byte 0 = 0x21: 0.5 * 2^-127 =
+	 * 2^-128 (a float subnormal), y16 = code 2 = 1 -> 2^-127 */
+	b[34] = 0, b[35] = 0x21;
+	ti->dequant(b, y, 3);
+	ck_float_bits(y[0], 1.5f);
+	ck_float_bits(y[16], -3.0f);
+	ck_float_bits(y[1], 6.0f);
+	ck_float_bits(y[17], -0.5f);
+	ck_float_bits(y[2], 0.0f);
+	ck_float_bits(y[32], 48.0f);
+	ck_float_bits(y[48], -48.0f);
+	ck_float_bits(y[64], ldexpf(1.0f, -128));
+	ck_float_bits(y[80], ldexpf(1.0f, -127));
+	ck_float_bits(y[65], 0.0f);
+}
+END_TEST
+
+START_TEST(test_codebook_types_absent)
+{
+	/* the grid-codebook i-quants are not implemented (no published spec
+	 * of their grids): NULL, so a reader reports them unsupported */
+	const uint32_t absent[] = {
+	    MP_GGML_IQ2_XXS, MP_GGML_IQ2_XS, MP_GGML_IQ2_S, MP_GGML_IQ3_XXS,
+	    MP_GGML_IQ3_S,   MP_GGML_IQ1_S,  MP_GGML_IQ1_M, MP_GGML_Q4_K};
+	for (size_t i = 0; i < sizeof absent / sizeof absent[0]; i++)
+		ck_assert_ptr_null(mp_ggml_iquants_type(absent[i]));
+}
+END_TEST
+
+Suite *suite_ggml_iquants(void)
+{
+	Suite *s = suite_create("ggml_iquants");
+	TCase *tc = tcase_create("core");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_iq4_nl_oracle);
+	tcase_add_test(tc, test_iq4_xs_oracle);
+	tcase_add_test(tc, test_iq4_nl_block);
+	tcase_add_test(tc, test_iq4_xs_block);
+	tcase_add_test(tc, test_tq1_0_block);
+	tcase_add_test(tc, test_tq2_0_block);
+	tcase_add_test(tc, test_mxfp4_block);
+	tcase_add_test(tc, test_codebook_types_absent);
+	suite_add_tcase(s, tc);
+	return s;
+}
