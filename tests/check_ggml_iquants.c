@@ -281,6 +281,25 @@ START_TEST(test_iq4_nl_block)
 	ck_float_bits(y[1], -127.0f);
 	ck_float_bits(y[32], ldexpf(1.0f, -24));
 	ck_float_bits(y[48], -127.0f * ldexpf(1.0f, -24));
+
+	/* the half scale converts exactly: the largest subnormal 0x03ff =
+	 * 1023 * 2^-24, the negative normal 0xc500 = -5, infinity 0x7c00
+	 * (-127 * inf = -inf), NaN 0x7e00 */
+	const uint16_t h[4] = {0x03ff, 0xc500, 0x7c00, 0x7e00};
+	for (unsigned k = 0; k < 4; k++) {
+		memset(b, 0, sizeof b);
+		b[0] = (uint8_t)(h[k] & 0xff), b[1] = (uint8_t)(h[k] >> 8);
+		b[2] = 0x08; /* y0 = level 8 = 1: the scale itself */
+		ti->dequant(b, y, 1);
+		if (k == 0)
+			ck_float_bits(y[0], 1023.0f * ldexpf(1.0f, -24));
+		else if (k == 1)
+			ck_float_bits(y[0], -5.0f);
+		else if (k == 2)
+			ck_assert(isinf(y[1]) && y[1] < 0);
+		else
+			ck_assert(isnan(y[0]) && isnan(y[1]));
+	}
 }
 END_TEST
 
