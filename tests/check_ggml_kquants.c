@@ -97,13 +97,14 @@ START_TEST(test_q3_k_hand)
 		b[96 + j] = 0xAA;
 	b[96 + 0] = 0x1F;  /* scale 0: low nibble 15 ... */
 	b[96 + 8] = 0xAB;  /* ... high bits 3: 63 - 32 = 31 */
+	b[96 + 9] = 0xA8;  /* scale 1: high bits 0: 1 - 32 = -31 */
 	b[96 + 7] = 0x01;  /* scale 15: low nibble 0 ... */
 	b[96 + 11] = 0x2A; /* ... high bits 0: 0 - 32 = -32 */
 	put_half(b + 108, 0x3c00);
 	ti(MP_GGML_Q3_K)->dequant(b, y, 1);
 	ck_assert_float_eq(y[0], 31.0f * (0 - 4)); /* -124 */
 	ck_assert_float_eq(y[1], 0.0f);
-	ck_assert_float_eq(y[16], 1.0f * (0 - 4));
+	ck_assert_float_eq(y[16], -31.0f * (0 - 4)); /* 124 */
 	ck_assert_float_eq(y[32], 1.0f);
 	ck_assert_float_eq(y[64], 2.0f);
 	ck_assert_float_eq(y[96], 3.0f);
