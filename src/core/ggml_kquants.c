@@ -1,9 +1,238 @@
-/* ggml_kquants.c — dequantization of the k-quants Q2_K to Q8_K (ggml_dequant.h). */
+/* ggml_kquants.c — dequantization of the k-quants Q2_K to Q8_K
+ * (ggml_dequant.h).
+ *
+ * Super-blocks of QK_K = 256 values, laid out as ggml-common.h's block_q*_K
+ * structs. The arithmetic is float, in the order ggml's dequantize_row_q*_K
+ * does it, so the values are bit for bit ggml's. */
 #include "ggml_dequant.h"
 
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
-static const struct mp_ggml_type_info types[] = {{0, NULL, 0, 0, NULL}};
+#define QK_K 256
+#define K_SCALE_SIZE 12
+
+/* Block sizes in bytes (ggml-common.h's static asserts). */
+#define Q2_K_BYTES (2 + 2 + QK_K / 16 + QK_K / 4)		/* 84 */
+#define Q3_K_BYTES (2 + QK_K / 4 + QK_K / 8 + K_SCALE_SIZE)	/* 110 */
+#define Q4_K_BYTES (2 + 2 + K_SCALE_SIZE + QK_K / 2)		/* 144 */
+#define Q5_K_BYTES (2 + 2 + K_SCALE_SIZE + QK_K / 2 + QK_K / 8) /* 176 */
+#define Q6_K_BYTES (2 + QK_K / 16 + 3 * QK_K / 4)		/* 210 */
+#define Q8_K_BYTES (4 + QK_K + QK_K / 16 * 2)			/* 292 */
+
+/* IEEE half (little-endian at p) to float, exactly. */
+static float half_at(const uint8_t *p)
+{
+	uint32_t h = (uint32_t)p[0] | (uint32_t)p[1] << 8;
+	uint32_t sign = (h & 0x8000u) << 16;
+	uint32_t exp = (h >> 10) & 0x1fu;
+	uint32_t man = h & 0x3ffu;
+	uint32_t bits;
+	if (exp == 0x1f) {
+		bits = sign | 0x7f800000u | man << 13;
+	} else if (exp != 0) {
+		bits = sign | (exp + 112) << 23 | man << 13;
+	} else if (man == 0) {
+		bits = sign;
+	} else {
+		/* subnormal half: normalise into a float */
+		exp = 113;
+		while (!(man & 0x400u)) {
+			man <<= 1;
+			exp--;
+		}
+		bits = sign | exp << 23 | (man & 0x3ffu) << 13;
+	}
+	float f;
+	memcpy(&f, &bits, sizeof f);
+	return f;
+}
+
+/* block_q2_K: scales[16] (low nibble scale, high nibble min), qs[64]
+ * (2-bit codes), d, dmin (fp16). */
+static void deq_q2_k(const uint8_t *src, float *y, size_t nb)
+{
+	for (size_t i = 0; i < nb; i++, src += Q2_K_BYTES) {
+		const uint8_t *sc = src;
+		const uint8_t *q = src + 16;
+		const float d = half_at(src + 80);
+		const float min = half_at(src + 82);
+		int is = 0;
+		for (int n = 0; n < QK_K; n += 128) {
+			for (int shift = 0; shift < 8; shift += 2) {
+				for (int h = 0; h < 2; h++) {
+					uint8_t s = sc[is++];
+					const float dl = d * (float)(s & 0xF);
+					const float ml = min * (float)(s >> 4);
+					for (int l = 0; l < 16; l++) {
+						int v =
+						    (q[l + 16 * h] >> shift) &
+						    3;
+						*y++ = dl * (float)v - ml;
+					}
+				}
+			}
+			q += 32;
+		}
+	}
+}
+
+/* The 16 six-bit scales of Q3_K packed in 12 bytes: the low four bits of
+ * scale j in byte j (j < 8, low nibble) or j - 8 (high nibble), the high
+ * two bits in byte 8 + j % 4 at bit 2 * (j / 4). */
+static void q3_scales(const uint8_t *b, int out[16])
+{
+	for (int j = 0; j < 16; j++) {
+		int lo = j < 8 ? b[j] & 0xF : b[j - 8] >> 4;
+		int hi = (b[8 + j % 4] >> (2 * (j / 4))) & 3;
+		out[j] = (lo | hi << 4) - 32;
+	}
+}
+
+/* block_q3_K: hmask[32] (high bit, set means no -4), qs[64] (low 2 bits),
+ * scales[12], d (fp16). */
+static void deq_q3_k(const uint8_t *src, float *y, size_t nb)
+{
+	for (size_t i = 0; i < nb; i++, src += Q3_K_BYTES) {
+		const uint8_t *hm = src;
+		const uint8_t *q = src + 32;
+		int scales[16];
+		q3_scales(src + 96, scales);
+		const float d_all = half_at(src + 108);
+		int is = 0;
+		uint8_t m = 1;
+		for (int n = 0; n < QK_K; n += 128) {
+			for (int shift = 0; shift < 8; shift += 2) {
+				for (int h = 0; h < 2; h++) {
+					const float dl =
+					    d_all * (float)scales[is++];
+					for (int l = 0; l < 16; l++) {
+						int k = l + 16 * h;
+						int v = ((q[k] >> shift) & 3) -
+							((hm[k] & m) ? 0 : 4);
+						*y++ = dl * (float)v;
+					}
+				}
+				m = (uint8_t)(m << 1);
+			}
+			q += 32;
+		}
+	}
+}
+
+/* Scale and min j (0..7) of the 12-byte packing of Q4_K and Q5_K. */
+static void scale_min_k4(int j, const uint8_t *q, int *d, int *m)
+{
+	if (j < 4) {
+		*d = q[j] & 63;
+		*m = q[j + 4] & 63;
+	} else {
+		*d = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
+		*m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
+	}
+}
+
+/* block_q4_K: d, dmin (fp16), scales[12], qs[128] (4-bit codes: 32 bytes
+ * give 32 values in the low nibbles, then 32 in the high ones).
+ * block_q5_K: the same with qh[32] (the fifth bits, worth 16) between
+ * scales and qs. Value = d * scale * code - dmin * min. */
+static void deq_q45_k(const uint8_t *src, float *y, size_t nb, int five)
+{
+	const size_t bytes = five ? Q5_K_BYTES : Q4_K_BYTES;
+	for (size_t i = 0; i < nb; i++, src += bytes) {
+		const float d = half_at(src);
+		const float min = half_at(src + 2);
+		const uint8_t *sc = src + 4;
+		const uint8_t *qh = src + 16;
+		const uint8_t *ql = src + (five ? 48 : 16);
+		for (int is = 0; is < 8; is += 2, ql += 32) {
+			const unsigned u1 = 1u << is, u2 = 2u << is;
+			int s, mn;
+			scale_min_k4(is, sc, &s, &mn);
+			const float d1 = d * (float)s, m1 = min * (float)mn;
+			scale_min_k4(is + 1, sc, &s, &mn);
+			const float d2 = d * (float)s, m2 = min * (float)mn;
+			for (int l = 0; l < 32; l++) {
+				int hi = five && (qh[l] & u1) ? 16 : 0;
+				*y++ = d1 * (float)((ql[l] & 0xF) + hi) - m1;
+			}
+			for (int l = 0; l < 32; l++) {
+				int hi = five && (qh[l] & u2) ? 16 : 0;
+				*y++ = d2 * (float)((ql[l] >> 4) + hi) - m2;
+			}
+		}
+	}
+}
+
+static void deq_q4_k(const uint8_t *src, float *y, size_t nb)
+{
+	deq_q45_k(src, y, nb, 0);
+}
+
+static void deq_q5_k(const uint8_t *src, float *y, size_t nb)
+{
+	deq_q45_k(src, y, nb, 1);
+}
+
+/* block_q6_K: ql[128] (low 4 bits), qh[64] (high 2 bits), int8 scales[16],
+ * d (fp16); value = d * scale * (code - 32). */
+static void deq_q6_k(const uint8_t *src, float *y, size_t nb)
+{
+	for (size_t i = 0; i < nb; i++, src += Q6_K_BYTES) {
+		const uint8_t *ql = src;
+		const uint8_t *qh = src + 128;
+		const int8_t *sc = (const int8_t *)(src + 192);
+		const float d = half_at(src + 208);
+		for (int n = 0; n < QK_K; n += 128) {
+			for (int l = 0; l < 32; l++) {
+				int is = l / 16;
+				int q1 =
+				    ((ql[l] & 0xF) | ((qh[l] & 3) << 4)) - 32;
+				int q2 = ((ql[l + 32] & 0xF) |
+					  (((qh[l] >> 2) & 3) << 4)) -
+					 32;
+				int q3 =
+				    ((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) -
+				    32;
+				int q4 = ((ql[l + 32] >> 4) |
+					  (((qh[l] >> 6) & 3) << 4)) -
+					 32;
+				y[l] = d * (float)sc[is] * (float)q1;
+				y[l + 32] = d * (float)sc[is + 2] * (float)q2;
+				y[l + 64] = d * (float)sc[is + 4] * (float)q3;
+				y[l + 96] = d * (float)sc[is + 6] * (float)q4;
+			}
+			y += 128;
+			ql += 64;
+			qh += 32;
+			sc += 8;
+		}
+	}
+}
+
+/* block_q8_K: d (float32 LE), int8 qs[256], int16 bsums[16] (unused). */
+static void deq_q8_k(const uint8_t *src, float *y, size_t nb)
+{
+	for (size_t i = 0; i < nb; i++, src += Q8_K_BYTES) {
+		uint32_t bits = (uint32_t)src[0] | (uint32_t)src[1] << 8 |
+				(uint32_t)src[2] << 16 | (uint32_t)src[3] << 24;
+		float d;
+		memcpy(&d, &bits, sizeof d);
+		const int8_t *q = (const int8_t *)(src + 4);
+		for (int j = 0; j < QK_K; j++)
+			*y++ = d * (float)q[j];
+	}
+}
+
+static const struct mp_ggml_type_info types[] = {
+    {MP_GGML_Q2_K, "Q2_K", QK_K, Q2_K_BYTES, deq_q2_k},
+    {MP_GGML_Q3_K, "Q3_K", QK_K, Q3_K_BYTES, deq_q3_k},
+    {MP_GGML_Q4_K, "Q4_K", QK_K, Q4_K_BYTES, deq_q4_k},
+    {MP_GGML_Q5_K, "Q5_K", QK_K, Q5_K_BYTES, deq_q5_k},
+    {MP_GGML_Q6_K, "Q6_K", QK_K, Q6_K_BYTES, deq_q6_k},
+    {MP_GGML_Q8_K, "Q8_K", QK_K, Q8_K_BYTES, deq_q8_k},
+    {0, NULL, 0, 0, NULL}};
 
 const struct mp_ggml_type_info *mp_ggml_kquants_type(uint32_t id)
 {
