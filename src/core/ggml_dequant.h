@@ -62,6 +62,10 @@ struct mp_ggml_type_info {
 	mp_ggml_dequant_fn dequant;
 };
 
+/* The IEEE half stored little-endian at p, as a float, exactly
+ * (subnormals, infinities and NaN payloads kept). */
+float mp_ggml_half(const uint8_t *p);
+
 /* The type with ggml id `id`, or NULL when no file knows it. */
 const struct mp_ggml_type_info *mp_ggml_type(uint32_t id);
 

@@ -24,30 +24,6 @@ static float bits_to_float(uint32_t bits)
 
 /* Exact IEEE half -> float of the little-endian half at p (subnormals,
  * infinities and NaNs included). */
-static float half_at(const uint8_t *p)
-{
-	uint32_t h = (uint32_t)p[0] | (uint32_t)p[1] << 8;
-	uint32_t sign = (h & 0x8000u) << 16;
-	uint32_t exp = (h >> 10) & 0x1fu;
-	uint32_t man = h & 0x3ffu;
-
-	if (exp == 0x1fu)
-		return bits_to_float(sign | 0x7f800000u | man << 13);
-	if (exp == 0) {
-		if (man == 0)
-			return bits_to_float(sign);
-		/* subnormal: normalise the mantissa */
-		exp = 113; /* 127 - 15 + 1 */
-		while (!(man & 0x400u)) {
-			man <<= 1;
-			exp--;
-		}
-		man &= 0x3ffu;
-		return bits_to_float(sign | exp << 23 | man << 13);
-	}
-	return bits_to_float(sign | (exp + 112u) << 23 | man << 13);
-}
-
 /* The 16 non-linear 4-bit levels of IQ4_NL and IQ4_XS. */
 static const int8_t iq4nl_levels[16] = {
     -127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
@@ -70,7 +46,7 @@ static void nibbles(const uint8_t *qs, const int8_t *levels, float d, float *y)
 static void dequant_iq4_nl(const uint8_t *src, float *dst, size_t nblocks)
 {
 	for (size_t i = 0; i < nblocks; i++, src += 18, dst += 32)
-		nibbles(src + 2, iq4nl_levels, half_at(src), dst);
+		nibbles(src + 2, iq4nl_levels, mp_ggml_half(src), dst);
 }
 
 /* IQ4_XS: half d, uint16 scales_h, 4 bytes scales_l, 128 bytes of
@@ -80,7 +56,7 @@ static void dequant_iq4_nl(const uint8_t *src, float *dst, size_t nblocks)
 static void dequant_iq4_xs(const uint8_t *src, float *dst, size_t nblocks)
 {
 	for (size_t i = 0; i < nblocks; i++, src += 136) {
-		float d = half_at(src);
+		float d = mp_ggml_half(src);
 		unsigned sh = (unsigned)src[2] | (unsigned)src[3] << 8;
 		const uint8_t *sl = src + 4, *qs = src + 8;
 
@@ -109,7 +85,7 @@ static float trit(uint8_t q, unsigned n, float d)
 static void dequant_tq1_0(const uint8_t *src, float *dst, size_t nblocks)
 {
 	for (size_t i = 0; i < nblocks; i++, src += 54) {
-		float d = half_at(src + 52);
+		float d = mp_ggml_half(src + 52);
 
 		for (unsigned n = 0; n < 5; n++)
 			for (unsigned m = 0; m < 32; m++)
@@ -129,7 +105,7 @@ static void dequant_tq1_0(const uint8_t *src, float *dst, size_t nblocks)
 static void dequant_tq2_0(const uint8_t *src, float *dst, size_t nblocks)
 {
 	for (size_t i = 0; i < nblocks; i++, src += 66) {
-		float d = half_at(src + 64);
+		float d = mp_ggml_half(src + 64);
 
 		for (unsigned j = 0; j < 64; j += 32)
 			for (unsigned l = 0; l < 4; l++)

@@ -21,34 +21,6 @@
 #define Q6_K_BYTES (2 + QK_K / 16 + 3 * QK_K / 4)		/* 210 */
 #define Q8_K_BYTES (4 + QK_K + QK_K / 16 * 2)			/* 292 */
 
-/* IEEE half (little-endian at p) to float, exactly. */
-static float half_at(const uint8_t *p)
-{
-	uint32_t h = (uint32_t)p[0] | (uint32_t)p[1] << 8;
-	uint32_t sign = (h & 0x8000u) << 16;
-	uint32_t exp = (h >> 10) & 0x1fu;
-	uint32_t man = h & 0x3ffu;
-	uint32_t bits;
-	if (exp == 0x1f) {
-		bits = sign | 0x7f800000u | man << 13;
-	} else if (exp != 0) {
-		bits = sign | (exp + 112) << 23 | man << 13;
-	} else if (man == 0) {
-		bits = sign;
-	} else {
-		/* subnormal half: normalise into a float */
-		exp = 113;
-		while (!(man & 0x400u)) {
-			man <<= 1;
-			exp--;
-		}
-		bits = sign | exp << 23 | (man & 0x3ffu) << 13;
-	}
-	float f;
-	memcpy(&f, &bits, sizeof f);
-	return f;
-}
-
 /* block_q2_K: scales[16] (low nibble scale, high nibble min), qs[64]
  * (2-bit codes), d, dmin (fp16). */
 static void deq_q2_k(const uint8_t *src, float *y, size_t nb)
@@ -56,8 +28,8 @@ static void deq_q2_k(const uint8_t *src, float *y, size_t nb)
 	for (size_t i = 0; i < nb; i++, src += Q2_K_BYTES) {
 		const uint8_t *sc = src;
 		const uint8_t *q = src + 16;
-		const float d = half_at(src + 80);
-		const float min = half_at(src + 82);
+		const float d = mp_ggml_half(src + 80);
+		const float min = mp_ggml_half(src + 82);
 		int is = 0;
 		for (int n = 0; n < QK_K; n += 128) {
 			for (int shift = 0; shift < 8; shift += 2) {
@@ -99,7 +71,7 @@ static void deq_q3_k(const uint8_t *src, float *y, size_t nb)
 		const uint8_t *q = src + 32;
 		int scales[16];
 		q3_scales(src + 96, scales);
-		const float d_all = half_at(src + 108);
+		const float d_all = mp_ggml_half(src + 108);
 		int is = 0;
 		uint8_t m = 1;
 		for (int n = 0; n < QK_K; n += 128) {
@@ -141,8 +113,8 @@ static void deq_q45_k(const uint8_t *src, float *y, size_t nb, int five)
 {
 	const size_t bytes = five ? Q5_K_BYTES : Q4_K_BYTES;
 	for (size_t i = 0; i < nb; i++, src += bytes) {
-		const float d = half_at(src);
-		const float min = half_at(src + 2);
+		const float d = mp_ggml_half(src);
+		const float min = mp_ggml_half(src + 2);
 		const uint8_t *sc = src + 4;
 		const uint8_t *qh = src + 16;
 		const uint8_t *ql = src + (five ? 48 : 16);
@@ -183,7 +155,7 @@ static void deq_q6_k(const uint8_t *src, float *y, size_t nb)
 		const uint8_t *ql = src;
 		const uint8_t *qh = src + 128;
 		const int8_t *sc = (const int8_t *)(src + 192);
-		const float d = half_at(src + 208);
+		const float d = mp_ggml_half(src + 208);
 		for (int n = 0; n < QK_K; n += 128) {
 			for (int l = 0; l < 32; l++) {
 				int is = l / 16;
