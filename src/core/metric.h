@@ -133,7 +133,24 @@ struct mp_exact_pair {
 	uint64_t numel;
 	struct mp_metric_pair_result r;
 	bool identical_bytes;
+	/* a GGUF attn_q/attn_k paired with a Hugging Face q_proj/k_proj:
+	 * the head count whose llama.cpp row permutation was undone (0: none
+	 * undone, the rows compared as stored), and whether that count was
+	 * inferred (the one giving the highest cosine) rather than read from
+	 * the metadata or config.json (mp_gguf_heads) */
+	uint64_t unpermuted_heads;
+	bool heads_inferred;
 };
+/* For a GGUF attn_q/attn_k tensor paired with a Hugging Face q_proj/k_proj
+ * (either order): the head count whose llama.cpp row permutation, undone,
+ * gives the highest exact cosine (hq for Q, hkv for K when known, else
+ * every count that splits the rows into even heads, *inferred then true);
+ * 0 when the rows as stored do best or the pair is not such a pair (or out
+ * of memory). Reads both tensors whole, several times: the caller guards
+ * the mapping. */
+uint64_t mp_metric_qk_heads(const struct mp_tensor *a,
+			    const struct mp_tensor *b, uint64_t hq,
+			    uint64_t hkv, bool *inferred);
 mp_status mp_metric_exact(const struct mp_model *a, const struct mp_model *b,
 			  struct mp_exact_pair **pairs, size_t *npairs,
 			  struct mp_score *cosine, struct mp_score *pearson,
