@@ -127,7 +127,10 @@ struct mp_score mp_metric_mean_score(const struct mp_metric_mean *m,
 /* Exact per-tensor cosine and Pearson from two open models (the files at
  * hand), for floating tensors matched as by mp_metric_match;
  * element-weighted means over the tensors where each is defined, as for the
- * sketch estimates. */
+ * sketch estimates. Tensors pair across GGUF and Hugging Face names
+ * (mp_model_find); a GGUF Q/K is compared with llama.cpp's row permutation
+ * undone (mp_metric_qk_heads), head counts from mp_gguf_heads of a, else
+ * of b. */
 struct mp_exact_pair {
 	const char *name; /* borrowed from model a */
 	uint64_t numel;
