@@ -564,6 +564,12 @@ int cmd_compare(int argc, char **argv)
 			put_tensor_score(o, "pearson", p->r.pearson,
 					 p->r.pear_why);
 			mp_json_add_num(o, "nonfinite", (double)p->r.skipped);
+			if (p->unpermuted_heads) {
+				mp_json_add_num(o, "unpermuted_heads",
+						(double)p->unpermuted_heads);
+				mp_json_add_bool(o, "heads_inferred",
+						 p->heads_inferred);
+			}
 		}
 		mp_json_push(jt, o);
 		if (json)
@@ -580,6 +586,14 @@ int cmd_compare(int argc, char **argv)
 		       cli_cell(shape, 16, CLI_TAIL),
 		       mp_dtype_name(ta->logical), mp_dtype_name(tb->logical),
 		       same ? "yes" : "no", cs, ps, nf);
+		if (p && p->unpermuted_heads)
+			printf("  %s: llama.cpp's Q/K row permutation undone "
+			       "(%llu heads, %s)\n",
+			       cli_esc(ta->name),
+			       (unsigned long long)p->unpermuted_heads,
+			       p->heads_inferred ? "inferred: the count of "
+						   "highest cosine"
+						 : "from the metadata or config.json");
 	}
 	mp_json_set(doc, "only_in_a", only_in(a, b, pa, !json));
 	mp_json_set(doc, "only_in_b", only_in(b, a, pb, !json));

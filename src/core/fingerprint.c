@@ -2,6 +2,7 @@
  * a thread in parallel with the method), tensor lookup by name and sketch
  * positions. The JSON form is in fp_json.c. */
 #include "fingerprint.h"
+#include "gguf_names.h"
 #include "mapguard.h"
 #include "names.h"
 
@@ -250,11 +251,19 @@ mp_status mp_fp_index(struct mp_fingerprint *fp, struct mp_error *err)
 	return MP_OK;
 }
 
+static long fp_find(const void *ctx, const char *name)
+{
+	const struct mp_fingerprint *fp = ctx;
+	struct mp_names r = fp_names(fp);
+	return mp_names_find(&r, fp->by_name, name);
+}
+
 const struct mp_tensor_fp *mp_fp_find(const struct mp_fingerprint *fp,
 				      const char *name)
 {
-	struct mp_names r = fp_names(fp);
-	long i = mp_names_find(&r, fp->by_name, name);
+	long i = fp_find(fp, name);
+	if (i < 0)
+		i = mp_gguf_names_find(name, fp_find, fp);
 	return i < 0 ? NULL : &fp->tensors[i];
 }
 

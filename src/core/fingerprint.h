@@ -156,7 +156,8 @@ mp_status mp_fp_from_json(const mp_json *j, const char *where,
 mp_status mp_fp_index(struct mp_fingerprint *fp, struct mp_error *err);
 
 /* Find a tensor fingerprint by name (the first one when names repeat);
- * NULL if absent. */
+ * NULL if absent. A name absent as such is looked up under its names in
+ * the other convention (GGUF <-> Hugging Face, gguf_names.h). */
 const struct mp_tensor_fp *mp_fp_find(const struct mp_fingerprint *fp,
 				      const char *name);
 

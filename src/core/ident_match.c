@@ -1,6 +1,7 @@
 /* ident_match.c — pairing an unknown's tensors with a reference's: by
  * normalised name and shape, or by content when the names differ
  * (ident_int.h). */
+#include "gguf_names.h"
 #include "ident_int.h"
 #include "metric.h"
 
@@ -57,8 +58,9 @@ void ident_fpx_free(struct ident_fpx *x)
 	x->norm = NULL;
 }
 
-size_t ident_fpx_find(const struct ident_fpx *x, const char *norm)
+static long fpx_find(const void *ctx, const char *norm)
 {
+	const struct ident_fpx *x = ctx;
 	size_t lo = 0, hi = x->fp->ntensors;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
@@ -68,8 +70,16 @@ size_t ident_fpx_find(const struct ident_fpx *x, const char *norm)
 			hi = mid;
 	}
 	return lo < x->fp->ntensors && !strcmp(x->by[lo].name, norm)
-		   ? x->by[lo].idx
-		   : ID_NONE;
+		   ? (long)x->by[lo].idx
+		   : -1;
+}
+
+size_t ident_fpx_find(const struct ident_fpx *x, const char *norm)
+{
+	long i = fpx_find(x, norm);
+	if (i < 0) /* the name in the other convention (GGUF <-> HF) */
+		i = mp_gguf_names_find(norm, fpx_find, x);
+	return i < 0 ? ID_NONE : (size_t)i;
 }
 
 bool ident_sketches_comparable(const struct ident_fpx *a,

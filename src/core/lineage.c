@@ -19,6 +19,7 @@
  *   below 0.1;
  * MP_LIN_HIGH 0.98: a fine-tune whose worst tensor still correlates at
  *   0.98 leaves no doubt; between 0.9 and 0.98 the confidence is medium. */
+#include "gguf_names.h"
 #include "lineage_int.h"
 #include "metric.h"
 #include "nnls.h"
@@ -165,9 +166,16 @@ static void acc_values(struct tacc *a, uint64_t e0, const double *u,
 }
 
 /* One pass over a matched pair; a->rowf/colf allocated by the caller. */
+/* acc_tensor's reading order: llama.cpp's Q/K row permutation with heads
+ * heads (0: none) undone on the side (1: U, 2: R) in GGUF naming. */
+struct qkview {
+	int side;
+	uint64_t rows, cols, heads;
+};
+
 static void acc_tensor(struct tacc *a, const struct mp_tensor *tu,
-		       const struct mp_tensor *tr, struct mp_lin_block *bu,
-		       struct mp_lin_block *br)
+		       const struct mp_tensor *tr, const struct qkview *q,
+		       struct mp_lin_block *bu, struct mp_lin_block *br)
 {
 	bool cmp = mp_lineage_comparable(tu, tr);
 	a->identical = cmp;
@@ -180,17 +188,25 @@ static void acc_tensor(struct tacc *a, const struct mp_tensor *tu,
 		a->conv = pu < pr ? -1 : 1;
 	unsigned g4 = 0, g8 = 0;
 	a->nm24 = a->nm48 = true;
-	for (uint64_t e0 = 0; e0 < tu->numel; e0 += BLK) {
-		size_t n =
-		    tu->numel - e0 < BLK ? (size_t)(tu->numel - e0) : BLK;
-		mp_lineage_block(tu, e0, n, bu);
-		mp_lineage_block(tr, e0, n, br);
+	for (uint64_t e0 = 0, n; e0 < tu->numel; e0 += n) {
+		uint64_t left = tu->numel - e0, eu = e0, er = e0;
+		if (q->heads) { /* blocks end at row ends */
+			left = q->cols - e0 % q->cols < left
+				   ? q->cols - e0 % q->cols
+				   : left;
+			uint64_t o = mp_gguf_qk_off(e0, q->rows, q->cols,
+						    q->heads);
+			*(q->side == 1 ? &eu : &er) = o;
+		}
+		n = left < BLK ? left : BLK;
+		mp_lineage_block(tu, eu, (size_t)n, bu);
+		mp_lineage_block(tr, er, (size_t)n, br);
 		if (a->identical)
 			a->identical = !memcmp(bu->raw, br->raw,
 					       n * mp_dtype_size(tu->stored));
 		if (!a->is_float)
 			continue;
-		acc_values(a, e0, bu->v, br->v, n, du);
+		acc_values(a, e0, bu->v, br->v, (size_t)n, du);
 		for (size_t i = 0; i < n; i++) {
 			uint64_t col = (e0 + i) % a->cols;
 			if (col % 4 == 0)
@@ -418,6 +434,10 @@ static void decide(struct mp_lineage *l, const struct tot *t, const char *la,
 
 void mp_lineage_suffix(struct mp_lineage *l, const char *la, const char *lb)
 {
+	if (l->unpermuted_qk)
+		EV("; %zu Q/K tensors in GGUF naming compared with llama.cpp's "
+		   "rotary row permutation undone",
+		   l->unpermuted_qk);
 	if (l->only_u || l->only_r || l->shape_differs)
 		EV("; %zu tensors only in %s, %zu only in %s, %zu with another "
 		   "shape",
@@ -460,6 +480,9 @@ static mp_status pair_once(const struct mp_model *u, const struct mp_model *r,
 				    u->path);
 	struct tot t = {0};
 	mp_status st = MP_OK;
+	uint64_t hq = 0, hkv = 0; /* head counts, for Q/K across GGUF */
+	if (!mp_gguf_heads(u, &hq, &hkv))
+		mp_gguf_heads(r, &hq, &hkv);
 	for (size_t i = 0; i < u->ntensors && st == MP_OK; i++) {
 		const struct mp_tensor *tu = &u->tensors[i];
 		const struct mp_tensor *tr = mp_model_find(r, tu->name);
@@ -487,8 +510,19 @@ static mp_status pair_once(const struct mp_model *u, const struct mp_model *r,
 				st = mp_error_set(err, MP_ENOMEM,
 						  "%s: out of memory", u->path);
 		}
+		struct qkview q = {0};
+		if (st == MP_OK && a.is_float && tu->ndim == 2 &&
+		    mp_gguf_names_is_gguf(tu->name) !=
+			mp_gguf_names_is_gguf(tr->name)) {
+			bool inferred;
+			q = (struct qkview){
+			    mp_gguf_names_is_gguf(tu->name) ? 1 : 2,
+			    tu->shape[0], tu->numel / tu->shape[0],
+			    mp_metric_qk_heads(tu, tr, hq, hkv, &inferred)};
+			l->unpermuted_qk += q.heads != 0;
+		}
 		if (st == MP_OK) {
-			acc_tensor(&a, tu, tr, &b[0], &b[1]);
+			acc_tensor(&a, tu, tr, &q, &b[0], &b[1]);
 			fold(l, &t, &a, tu, tr);
 		}
 		free(a.rowf);

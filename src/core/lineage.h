@@ -103,6 +103,9 @@ struct mp_lineage {
 	/* Tensor counts: matched by name and shape, same name other shape,
 	 * only in U, only in R; matched with identical bytes. */
 	size_t matched, shape_differs, only_u, only_r, identical;
+	/* of the matched: GGUF Q/K tensors compared with llama.cpp's rotary
+	 * row permutation undone (mp_metric_qk_heads) */
+	size_t unpermuted_qk;
 	/* dtype conversion: from R's type to U's. */
 	enum mp_dtype from, to;
 	/* pruning: weights zeroed in U where R's were not, of all matched

@@ -84,24 +84,31 @@ size_t mp_metric_match(const struct mp_fingerprint *a,
 }
 
 /* Distinct names in the union of both fingerprints. */
+/* Distinct names of a (sorted index ia) that other (NULL: none) lacks,
+ * under either naming convention (mp_fp_find). */
+static size_t distinct_names(const struct mp_fingerprint *a, const size_t *ia,
+			     const struct mp_fingerprint *other)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < a->ntensors; i++) {
+		const char *na = a->tensors[ia[i]].name;
+		if (i && !strcmp(a->tensors[ia[i - 1]].name, na))
+			continue;
+		if (!other || !mp_fp_find(other, na))
+			n++;
+	}
+	return n;
+}
+
+/* The distinct names of a and b together: those of a, and those of b that
+ * a lacks (a tensor of b under a's other naming convention is a's). */
 static size_t union_names(const struct mp_fingerprint *a,
 			  const struct mp_fingerprint *b)
 {
 	size_t *ia = sorted_index(a), *ib = sorted_index(b);
-	size_t i = 0, j = 0, n = 0;
-	const char *last = NULL;
-	while (ia && ib && (i < a->ntensors || j < b->ntensors)) {
-		const char *na = i < a->ntensors ? a->tensors[ia[i]].name : NULL;
-		const char *nb = j < b->ntensors ? b->tensors[ib[j]].name : NULL;
-		const char *next;
-		if (!nb || (na && strcmp(na, nb) <= 0))
-			next = na, i++;
-		else
-			next = nb, j++;
-		if (!last || strcmp(last, next) != 0)
-			n++;
-		last = next;
-	}
+	size_t n = ia && ib ? distinct_names(a, ia, NULL) +
+				  distinct_names(b, ib, a)
+			    : 0;
 	free(ia);
 	free(ib);
 	return n;

@@ -127,13 +127,33 @@ struct mp_score mp_metric_mean_score(const struct mp_metric_mean *m,
 /* Exact per-tensor cosine and Pearson from two open models (the files at
  * hand), for floating tensors matched as by mp_metric_match;
  * element-weighted means over the tensors where each is defined, as for the
- * sketch estimates. */
+ * sketch estimates. Tensors pair across GGUF and Hugging Face names
+ * (mp_model_find); a GGUF Q/K is compared with llama.cpp's row permutation
+ * undone (mp_metric_qk_heads), head counts from mp_gguf_heads of a, else
+ * of b. */
 struct mp_exact_pair {
 	const char *name; /* borrowed from model a */
 	uint64_t numel;
 	struct mp_metric_pair_result r;
 	bool identical_bytes;
+	/* a GGUF attn_q/attn_k paired with a Hugging Face q_proj/k_proj:
+	 * the head count whose llama.cpp row permutation was undone (0: none
+	 * undone, the rows compared as stored), and whether that count was
+	 * inferred (the one giving the highest cosine) rather than read from
+	 * the metadata or config.json (mp_gguf_heads) */
+	uint64_t unpermuted_heads;
+	bool heads_inferred;
 };
+/* For a GGUF attn_q/attn_k tensor paired with a Hugging Face q_proj/k_proj
+ * (either order): the head count whose llama.cpp row permutation, undone,
+ * gives the highest exact cosine (hq for Q, hkv for K when known, else
+ * every count that splits the rows into even heads, *inferred then true);
+ * 0 when the rows as stored do best or the pair is not such a pair (or out
+ * of memory). Reads both tensors whole, several times: the caller guards
+ * the mapping. */
+uint64_t mp_metric_qk_heads(const struct mp_tensor *a,
+			    const struct mp_tensor *b, uint64_t hq,
+			    uint64_t hkv, bool *inferred);
 mp_status mp_metric_exact(const struct mp_model *a, const struct mp_model *b,
 			  struct mp_exact_pair **pairs, size_t *npairs,
 			  struct mp_score *cosine, struct mp_score *pearson,

@@ -1,5 +1,6 @@
 /* metric_exact.c — exact cosine and Pearson over the full tensors of two
  * open models, streamed in blocks (the `--exact` path and `compare`). */
+#include "gguf_names.h"
 #include "mapguard.h"
 #include "metric.h"
 
@@ -14,10 +15,25 @@ struct bufs {
 	uint8_t *sa, *sb;
 };
 
+/* Rows of one side to read in another order: llama.cpp's Q/K permutation
+ * with heads heads undone on side (1: a, 2: b; 0: rows as stored). */
+struct perm {
+	int side;
+	uint64_t rows, cols, heads;
+};
+
+/* Offset of value off (original order) on the side p permutes. */
+static uint64_t perm_off(const struct perm *p, uint64_t off)
+{
+	return mp_gguf_qk_off(off, p->rows, p->cols, p->heads);
+}
+
 /* Compare one pair of tensors of equal numel in two passes (means, then
- * the raw and centred products) over the positions finite on both sides. */
+ * the raw and centred products) over the positions finite on both sides;
+ * blocks stop at row ends when p permutes rows. */
 static void pair_scores(const struct mp_tensor *a, const struct mp_tensor *b,
-			struct bufs *w, struct mp_exact_pair *out)
+			const struct perm *p, struct bufs *w,
+			struct mp_exact_pair *out)
 {
 	unsigned wa = mp_dtype_size(a->stored), wb = mp_dtype_size(b->stored);
 	bool identical = a->stored == b->stored;
@@ -26,30 +42,98 @@ static void pair_scores(const struct mp_tensor *a, const struct mp_tensor *b,
 	for (int pass = 0; pass < 2; pass++) {
 		if (pass == 1)
 			mp_metric_pair_next_pass(&acc);
-		for (uint64_t off = 0; off < a->numel; off += BLOCK) {
-			size_t n = a->numel - off < BLOCK ? (size_t)(a->numel - off)
-							  : BLOCK;
-			const uint8_t *pa = mp_tensor_bytes(a, off * wa, n * wa, w->sa);
-			const uint8_t *pb = mp_tensor_bytes(b, off * wb, n * wb, w->sb);
+		for (uint64_t off = 0, n; off < a->numel; off += n) {
+			uint64_t left = a->numel - off;
+			if (p->side)
+				left = p->cols - off % p->cols < left
+					   ? p->cols - off % p->cols
+					   : left;
+			n = left < BLOCK ? left : BLOCK;
+			uint64_t oa = p->side == 1 ? perm_off(p, off) : off;
+			uint64_t ob = p->side == 2 ? perm_off(p, off) : off;
+			const uint8_t *pa = mp_tensor_bytes(a, oa * wa, n * wa, w->sa);
+			const uint8_t *pb = mp_tensor_bytes(b, ob * wb, n * wb, w->sb);
 			if (pass == 0 && identical)
 				identical = memcmp(pa, pb, n * wa) == 0;
 			mp_tensor_decode(a, pa, n, w->x);
 			mp_tensor_decode(b, pb, n, w->y);
-			mp_metric_pair_feed(&acc, w->x, w->y, n);
+			mp_metric_pair_feed(&acc, w->x, w->y, (size_t)n);
 		}
 	}
 	mp_metric_pair_finish(&acc, &out->r);
 	out->identical_bytes = identical;
 }
 
-/* pair_scores guarded: false when a file shrank under it (g->addr). */
+/* Whether candidate x beats the best so far: a higher cosine (a defined
+ * one beats an undefined one). */
+static bool better(const struct mp_exact_pair *x, const struct mp_exact_pair *best)
+{
+	if (x->r.cos_why != MP_WHY_OK)
+		return false;
+	return best->r.cos_why != MP_WHY_OK || x->r.cosine > best->r.cosine;
+}
+
+/* The pair with rows as stored, and for a GGUF Q/K paired with a Hugging
+ * Face one, with llama.cpp's permutation undone: for the known head count
+ * (hq for Q, hkv for K; 0 unknown), else each count that divides the rows into even heads; the one of
+ * highest cosine kept. */
+static void qk_scores(const struct mp_tensor *a, const struct mp_tensor *b,
+		      uint64_t hq, uint64_t hkv, struct bufs *w,
+		      struct mp_exact_pair *out)
+{
+	struct perm p = {0};
+	pair_scores(a, b, &p, w, out);
+	int qk = 0;
+	bool ga = mp_gguf_names_is_gguf(a->name), gb = mp_gguf_names_is_gguf(b->name);
+	char alias[MP_GGUF_ALIAS_MAX][MP_GGUF_NAME_MAX];
+	if (ga == gb || a->ndim != 2 || a->shape[0] < 2 || !a->numel)
+		return;
+	mp_gguf_names_alias(mp_gguf_names_default(), ga ? a->name : b->name,
+			    alias, &qk);
+	if (!qk)
+		return;
+	uint64_t heads = qk == 'k' ? hkv : hq;
+	p = (struct perm){ga ? 1 : 2, a->shape[0], a->numel / a->shape[0], 0};
+	for (uint64_t h = heads ? heads : 1; h <= p.rows / 2; h++) {
+		if (p.rows % (2 * h) == 0) {
+			struct mp_exact_pair x = *out;
+			p.heads = h;
+			pair_scores(a, b, &p, w, &x);
+			if (better(&x, out)) {
+				*out = x;
+				out->unpermuted_heads = h;
+				out->heads_inferred = !heads;
+			}
+		}
+		if (heads)
+			break;
+	}
+}
+
+uint64_t mp_metric_qk_heads(const struct mp_tensor *a,
+			    const struct mp_tensor *b, uint64_t hq,
+			    uint64_t hkv, bool *inferred)
+{
+	struct mp_exact_pair x = {0};
+	struct bufs w = {malloc(BLOCK * sizeof(double)),
+			 malloc(BLOCK * sizeof(double)), malloc(BLOCK * 8),
+			 malloc(BLOCK * 8)};
+	if (w.x && w.y && w.sa && w.sb)
+		qk_scores(a, b, hq, hkv, &w, &x);
+	free(w.x), free(w.y), free(w.sa), free(w.sb);
+	*inferred = x.heads_inferred;
+	return x.unpermuted_heads;
+}
+
+/* pair_scores (qk_scores) guarded: false when a file shrank under it
+ * (g->addr). */
 static bool guarded_pair(const struct mp_tensor *a, const struct mp_tensor *b,
-			 struct bufs *w, struct mp_exact_pair *out,
-			 struct mp_mapguard *g)
+			 uint64_t hq, uint64_t hkv, struct bufs *w,
+			 struct mp_exact_pair *out, struct mp_mapguard *g)
 {
 	if (MP_MAPGUARD_BEGIN(g))
 		return false;
-	pair_scores(a, b, w, out);
+	qk_scores(a, b, hq, hkv, w, out);
 	mp_mapguard_end(g);
 	return true;
 }
@@ -72,6 +156,9 @@ mp_status mp_metric_exact(const struct mp_model *a, const struct mp_model *b,
 	}
 	size_t n = 0;
 	struct mp_metric_mean mc = {0}, mpe = {0};
+	uint64_t hq = 0, hkv = 0; /* from either side */
+	if (!mp_gguf_heads(a, &hq, &hkv))
+		mp_gguf_heads(b, &hq, &hkv);
 	for (size_t i = 0; i < a->ntensors; i++) {
 		const struct mp_tensor *ta = &a->tensors[i];
 		const struct mp_tensor *tb = mp_model_find(b, ta->name);
@@ -84,7 +171,7 @@ mp_status mp_metric_exact(const struct mp_model *a, const struct mp_model *b,
 		p[n].name = ta->name;
 		p[n].numel = ta->numel;
 		struct mp_mapguard g;
-		if (!guarded_pair(ta, tb, &w, &p[n], &g)) {
+		if (!guarded_pair(ta, tb, hq, hkv, &w, &p[n], &g)) {
 			const char *f = mp_mapguard_file(g.addr, a->files,
 							 a->nfiles);
 			free(p);

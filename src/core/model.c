@@ -1,5 +1,6 @@
 /* model.c — format detection and the model container. */
 #include "model.h"
+#include "gguf_names.h"
 #include "names.h"
 
 #include <dirent.h>
@@ -414,11 +415,19 @@ mp_status mp_model_index(struct mp_model *m, bool *repeated, size_t *dup_a,
 	return MP_OK;
 }
 
+static long model_find(const void *ctx, const char *name)
+{
+	const struct mp_model *m = ctx;
+	struct mp_names r = model_names(m);
+	return mp_names_find(&r, m->by_name, name);
+}
+
 const struct mp_tensor *mp_model_find(const struct mp_model *m,
 				      const char *name)
 {
-	struct mp_names r = model_names(m);
-	long i = mp_names_find(&r, m->by_name, name);
+	long i = model_find(m, name);
+	if (i < 0)
+		i = mp_gguf_names_find(name, model_find, m);
 	return i < 0 ? NULL : &m->tensors[i];
 }
 

@@ -183,7 +183,8 @@ mp_status mp_model_index(struct mp_model *m, bool *repeated, size_t *dup_a,
 			 size_t *dup_b, struct mp_error *err);
 
 /* Find a tensor by name, NULL if absent: O(log n) once indexed, a linear
- * scan before. */
+ * scan before. A name absent as such is looked up under its names in the
+ * other convention (GGUF <-> Hugging Face, gguf_names.h). */
 const struct mp_tensor *mp_model_find(const struct mp_model *m,
 				      const char *name);
 

@@ -1,0 +1,331 @@
+/* gguf_names.c — the GGUF <-> Hugging Face name mapping (gguf_names.json)
+ * and llama.cpp's Q/K row permutation. */
+#include "gguf_names.h"
+#include "json.h"
+#include "model.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+struct entry {
+	char *gguf, *hf; /* templates; "{N}" stands for a layer number */
+	bool permute;    /* a Q or K projection the converter permutes */
+	int qk;
+};
+
+struct mp_gguf_names {
+	struct entry *e;
+	size_t n;
+};
+
+void mp_gguf_names_free(struct mp_gguf_names *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < t->n; i++) {
+		free(t->e[i].gguf);
+		free(t->e[i].hf);
+	}
+	free(t->e);
+	free(t);
+}
+
+/* At most one "{N}", nothing else in braces. */
+static bool tpl_valid(const char *s)
+{
+	const char *p = strchr(s, '{');
+	if (!*s || strlen(s) >= MP_GGUF_NAME_MAX / 2)
+		return false;
+	if (!p)
+		return !strchr(s, '}');
+	return !strncmp(p, "{N}", 3) && !strpbrk(p + 3, "{}") &&
+	       !memchr(s, '}', (size_t)(p - s));
+}
+
+static mp_status arch_load(const char *path, const mp_json *arch,
+			   struct mp_gguf_names *t, struct mp_error *err)
+{
+	const char *an = mp_json_key(arch);
+	const mp_json *names = mp_json_get(arch, "names");
+	const mp_json *perm = mp_json_get(arch, "permute_qk");
+	if (!mp_json_is_object(arch) || !mp_json_is_object(names) ||
+	    (perm && !mp_json_is_bool(perm)))
+		return mp_error_set(err, MP_EFORMAT,
+				    "%s: architecture %s: needs an object "
+				    "\"names\" and a boolean \"permute_qk\"",
+				    path, an);
+	size_t k = mp_json_size(names);
+	struct entry *e = realloc(t->e, (t->n + k + 1) * sizeof *e);
+	if (!e)
+		return mp_error_set(err, MP_ENOMEM, "out of memory");
+	t->e = e;
+	for (const mp_json *m = mp_json_child(names); m; m = mp_json_next(m)) {
+		const char *g = mp_json_key(m), *h = mp_json_str(m);
+		if (!h || !tpl_valid(g) || !tpl_valid(h) ||
+		    !strstr(g, "{N}") != !strstr(h, "{N}"))
+			return mp_error_set(err, MP_EFORMAT,
+					    "%s: architecture %s: bad name pair "
+					    "\"%s\" (templates of letters and "
+					    "at most one {N}, on both sides)",
+					    path, an, g);
+		struct entry *x = &t->e[t->n];
+		x->gguf = strdup(g);
+		x->hf = strdup(h);
+		if (!x->gguf || !x->hf) {
+			free(x->gguf);
+			free(x->hf);
+			return mp_error_set(err, MP_ENOMEM, "out of memory");
+		}
+		size_t gl = strlen(g);
+		x->qk = gl > 7 && !strcmp(g + gl - 7, ".attn_q")   ? 'q'
+			: gl > 7 && !strcmp(g + gl - 7, ".attn_k") ? 'k'
+								   : 0;
+		x->permute = perm && mp_json_true(perm) && x->qk;
+		t->n++;
+	}
+	return MP_OK;
+}
+
+mp_status mp_gguf_names_load(const char *path, struct mp_gguf_names **out,
+			     struct mp_error *err)
+{
+	*out = NULL;
+	mp_json *j = NULL;
+	mp_status st = mp_json_load(path, 1 << 20, &j, err);
+	if (st != MP_OK)
+		return st;
+	struct mp_gguf_names *t = calloc(1, sizeof *t);
+	const mp_json *archs = mp_json_get(j, "architectures");
+	if (!t)
+		st = mp_error_set(err, MP_ENOMEM, "out of memory");
+	else if (!mp_json_is_object(archs))
+		st = mp_error_set(err, MP_EFORMAT,
+				  "%s: no object \"architectures\"", path);
+	for (const mp_json *a = archs ? mp_json_child(archs) : NULL;
+	     st == MP_OK && a; a = mp_json_next(a))
+		st = arch_load(path, a, t, err);
+	mp_json_free(j);
+	if (st != MP_OK) {
+		mp_gguf_names_free(t);
+		return st;
+	}
+	*out = t;
+	return MP_OK;
+}
+
+static struct mp_gguf_names *deflt;
+static pthread_once_t deflt_once = PTHREAD_ONCE_INIT;
+
+static void deflt_load(void)
+{
+	const char *roots[] = {MP_DATADIR, MP_SRCDATADIR};
+	for (int i = 0; i < 2 && !deflt; i++) {
+		char buf[4096];
+		struct stat st;
+		struct mp_error err;
+		snprintf(buf, sizeof buf, "%s/gguf_names.json", roots[i]);
+		if (stat(buf, &st) == 0)
+			mp_gguf_names_load(buf, &deflt, &err);
+	}
+}
+
+const struct mp_gguf_names *mp_gguf_names_default(void)
+{
+	pthread_once(&deflt_once, deflt_load);
+	return deflt;
+}
+
+/* name against template tpl: the layer digits to *num (n of them) and the
+ * rest (empty or from a '.') to *rest; false when it does not match. */
+static bool tpl_match(const char *tpl, const char *name, const char **num,
+		      size_t *n, const char **rest)
+{
+	*num = NULL;
+	*n = 0;
+	while (*tpl) {
+		if (!strncmp(tpl, "{N}", 3)) {
+			const char *d = name;
+			while (*name >= '0' && *name <= '9')
+				name++;
+			if (name == d)
+				return false;
+			*num = d;
+			*n = (size_t)(name - d);
+			tpl += 3;
+		} else if (*tpl++ != *name++)
+			return false;
+	}
+	if (*name && *name != '.')
+		return false;
+	*rest = name;
+	return true;
+}
+
+/* tpl with {N} replaced by num[0..n), then rest, into out. */
+static bool tpl_fill(const char *tpl, const char *num, size_t n,
+		     const char *pre, const char *rest, char *out)
+{
+	const char *p = strstr(tpl, "{N}");
+	int k = p ? snprintf(out, MP_GGUF_NAME_MAX, "%s%.*s%.*s%s%s", pre,
+			     (int)(p - tpl), tpl, (int)n, num, p + 3, rest)
+		  : snprintf(out, MP_GGUF_NAME_MAX, "%s%s%s", pre, tpl, rest);
+	return k > 0 && k < MP_GGUF_NAME_MAX;
+}
+
+static size_t add(char out[][MP_GGUF_NAME_MAX], size_t k, const char *s)
+{
+	for (size_t i = 0; i < k; i++)
+		if (!strcmp(out[i], s))
+			return k;
+	if (k == MP_GGUF_ALIAS_MAX)
+		return k;
+	memcpy(out[k], s, strlen(s) + 1);
+	return k + 1;
+}
+
+size_t mp_gguf_names_alias(const struct mp_gguf_names *t, const char *name,
+			   char out[][MP_GGUF_NAME_MAX], int *qk)
+{
+	size_t k = 0;
+	if (qk)
+		*qk = 0;
+	if (!t || !name)
+		return 0;
+	bool gguf = mp_gguf_names_is_gguf(name);
+	/* Hugging Face checkpoints of GPT-2 hold "h.0..." or
+	 * "transformer.h.0...": match both */
+	const char *bare = !strncmp(name, "transformer.", 12) ? name + 12 : name;
+	for (size_t i = 0; i < t->n && k < MP_GGUF_ALIAS_MAX; i++) {
+		const struct entry *e = &t->e[i];
+		const char *num, *rest;
+		size_t nd;
+		char buf[MP_GGUF_NAME_MAX];
+		if (gguf) {
+			if (!tpl_match(e->gguf, name, &num, &nd, &rest))
+				continue;
+			if (tpl_fill(e->hf, num, nd, "", rest, buf))
+				k = add(out, k, buf);
+			if (strncmp(e->hf, "model.", 6) &&
+			    tpl_fill(e->hf, num, nd, "transformer.", rest, buf))
+				k = add(out, k, buf);
+			/* and as mp_arch_normalise leaves it */
+			if (!strncmp(e->hf, "model.", 6) &&
+			    tpl_fill(e->hf + 6, num, nd, "", rest, buf))
+				k = add(out, k, buf);
+		} else {
+			if (!tpl_match(e->hf, name, &num, &nd, &rest) &&
+			    !tpl_match(e->hf, bare, &num, &nd, &rest) &&
+			    !(strncmp(e->hf, "model.", 6) == 0 &&
+			      tpl_match(e->hf + 6, name, &num, &nd, &rest)))
+				continue;
+			if (tpl_fill(e->gguf, num, nd, "", rest, buf))
+				k = add(out, k, buf);
+		}
+		if (qk && e->permute)
+			*qk = e->qk;
+	}
+	return k;
+}
+
+bool mp_gguf_names_is_gguf(const char *name)
+{
+	static const char *const globals[] = {"token_embd", "output",
+					      "output_norm", "position_embd"};
+	if (!strncmp(name, "blk.", 4) && name[4] >= '0' && name[4] <= '9')
+		return true;
+	for (size_t i = 0; i < sizeof globals / sizeof *globals; i++) {
+		size_t l = strlen(globals[i]);
+		if (!strncmp(name, globals[i], l) &&
+		    (!name[l] || name[l] == '.'))
+			return true;
+	}
+	return false;
+}
+
+uint64_t mp_gguf_qk_row(uint64_t r, uint64_t rows, uint64_t heads)
+{
+	uint64_t hd = rows / heads, half = hd / 2;
+	uint64_t h = r / hd, rem = r % hd;
+	uint64_t j = rem / half, i = rem % half;
+	return h * hd + 2 * i + j;
+}
+
+long mp_gguf_names_find(const char *name,
+			long (*find)(const void *ctx, const char *name),
+			const void *ctx)
+{
+	char alias[MP_GGUF_ALIAS_MAX][MP_GGUF_NAME_MAX];
+	size_t k = mp_gguf_names_alias(mp_gguf_names_default(), name, alias,
+				       NULL);
+	for (size_t i = 0; i < k; i++) {
+		long r = find(ctx, alias[i]);
+		if (r >= 0)
+			return r;
+	}
+	return -1;
+}
+
+uint64_t mp_gguf_qk_off(uint64_t off, uint64_t rows, uint64_t cols,
+			uint64_t heads)
+{
+	return mp_gguf_qk_row(off / cols, rows, heads) * cols + off % cols;
+}
+
+static const char *meta_get(const struct mp_model *m, const char *key)
+{
+	for (size_t i = 0; i < m->nmeta; i++)
+		if (m->meta[i].key && !strcmp(m->meta[i].key, key))
+			return m->meta[i].value;
+	return NULL;
+}
+
+/* A positive count from text, else 0. */
+static uint64_t count_of(const char *s)
+{
+	char *end;
+	if (!s)
+		return 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	return end != s && !*end && v > 0 && v < (1ULL << 32) ? v : 0;
+}
+
+static uint64_t json_count(const mp_json *j, const char *key)
+{
+	uint64_t v = 0;
+	const mp_json *x = mp_json_get(j, key);
+	return x && mp_json_uint(x, &v) && v < (1ULL << 32) ? v : 0;
+}
+
+bool mp_gguf_heads(const struct mp_model *m, uint64_t *q, uint64_t *kv)
+{
+	*q = *kv = 0;
+	const char *arch = meta_get(m, "general.architecture");
+	if (arch && strlen(arch) < 64) {
+		char key[128];
+		snprintf(key, sizeof key, "%s.attention.head_count", arch);
+		*q = count_of(meta_get(m, key));
+		snprintf(key, sizeof key, "%s.attention.head_count_kv", arch);
+		*kv = count_of(meta_get(m, key));
+	}
+	if (!*q && m->dir) {
+		char path[4096];
+		mp_json *j = NULL;
+		struct mp_error err;
+		struct stat st;
+		snprintf(path, sizeof path, "%s/config.json", m->dir);
+		if (stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+		    mp_json_load(path, 1 << 20, &j, &err) == MP_OK) {
+			*q = json_count(j, "num_attention_heads");
+			*kv = json_count(j, "num_key_value_heads");
+			mp_json_free(j);
+		}
+	}
+	if (!*q)
+		*kv = 0;
+	else if (!*kv)
+		*kv = *q;
+	return *q != 0;
+}

@@ -1,0 +1,64 @@
+/* gguf_names.h — tensor names across conventions: llama.cpp's GGUF names
+ * ("blk.0.attn_q.weight") and the Hugging Face names they were converted
+ * from ("model.layers.0.self_attn.q_proj.weight"), from data/gguf_names.json;
+ * and llama.cpp's row permutation of the Q and K matrices (rotary
+ * embeddings), which comparison undoes. */
+#ifndef MP_GGUF_NAMES_H
+#define MP_GGUF_NAMES_H
+
+#include "mp.h"
+
+#define MP_GGUF_NAME_MAX 256 /* longest name an alias is written for */
+#define MP_GGUF_ALIAS_MAX 8  /* most aliases of one name */
+
+struct mp_gguf_names;
+
+/* Load a mapping file (JSON, at most 1 MiB). Errors name the file, the
+ * architecture and the problem. */
+mp_status mp_gguf_names_load(const char *path, struct mp_gguf_names **out,
+			     struct mp_error *err);
+void mp_gguf_names_free(struct mp_gguf_names *t);
+
+/* The installed gguf_names.json (the data directory, else the source
+ * tree's data/), loaded once per process and kept; NULL when neither
+ * exists or it does not load. Thread-safe. */
+const struct mp_gguf_names *mp_gguf_names_default(void);
+
+/* The names name has in the other convention (GGUF -> Hugging Face, or
+ * Hugging Face -> GGUF), suffix (.weight, .bias) kept, without repeats,
+ * up to MP_GGUF_ALIAS_MAX of them written to out; returns how many. *qk
+ * (may be NULL) is 'q' or 'k' when name is a Q or K projection of an
+ * architecture whose converter permutes them, else 0. */
+size_t mp_gguf_names_alias(const struct mp_gguf_names *t, const char *name,
+			   char out[][MP_GGUF_NAME_MAX], int *qk);
+
+/* find(ctx, alias) for each alias of name under the default mapping, in
+ * order: the first result >= 0, else -1 (the lookup of a name across the
+ * two conventions, for the indexes of models and fingerprints). */
+long mp_gguf_names_find(const char *name,
+			long (*find)(const void *ctx, const char *name),
+			const void *ctx);
+
+/* True when name is in GGUF form (starts "blk.N." or is a GGUF global:
+ * token_embd, output, output_norm, position_embd). */
+bool mp_gguf_names_is_gguf(const char *name);
+
+/* Row of the converted (permuted) matrix holding row r of the original,
+ * for llama.cpp's permute(W, heads): rows viewed as (heads, 2, rows/heads/2)
+ * with the last two axes swapped. rows % (2 * heads) == 0. */
+uint64_t mp_gguf_qk_row(uint64_t r, uint64_t rows, uint64_t heads);
+
+/* Element of the converted matrix (rows x cols) holding element off of
+ * the original under permute(W, heads): mp_gguf_qk_row of its row. */
+uint64_t mp_gguf_qk_off(uint64_t off, uint64_t rows, uint64_t cols,
+			uint64_t heads);
+
+struct mp_model;
+/* The attention head counts of model m: from its metadata
+ * (<general.architecture>.attention.head_count and .head_count_kv, as GGUF
+ * files give them), else from config.json in its directory
+ * (num_attention_heads, num_key_value_heads); *kv = *q when only *q is
+ * known. False (both 0) when neither says. */
+bool mp_gguf_heads(const struct mp_model *m, uint64_t *q, uint64_t *kv);
+
+#endif

@@ -1,0 +1,283 @@
+/* check_gguf_names.c — the GGUF <-> Hugging Face name mapping of
+ * data/gguf_names.json, broken mapping files, and llama.cpp's Q/K row
+ * permutation: the row map against numpy's reshape/swapaxes, and its
+ * undoing by compare's exact metrics and by lineage on a small matrix
+ * permuted by hand. */
+#include "check_suites.h"
+#include "gguf_names.h"
+#include "lineage.h"
+#include "metric.h"
+#include "model.h"
+#include "testutil.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NAMES MP_SRCDATADIR "/gguf_names.json"
+
+static struct mp_gguf_names *load(void)
+{
+	struct mp_gguf_names *t = NULL;
+	struct mp_error err;
+	ck_assert_int_eq(mp_gguf_names_load(NAMES, &t, &err), MP_OK);
+	return t;
+}
+
+/* Whether want is among the aliases of name; *qk its role. */
+static bool has_alias(const struct mp_gguf_names *t, const char *name,
+		      const char *want, int *qk)
+{
+	char a[MP_GGUF_ALIAS_MAX][MP_GGUF_NAME_MAX];
+	size_t n = mp_gguf_names_alias(t, name, a, qk);
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(a[i], want))
+			return true;
+	return false;
+}
+
+START_TEST(test_map_llama)
+{
+	struct mp_gguf_names *t = load();
+	int qk = -1;
+	ck_assert(has_alias(t, "blk.3.attn_q.weight",
+			    "model.layers.3.self_attn.q_proj.weight", &qk));
+	ck_assert_int_eq(qk, 'q');
+	ck_assert(has_alias(t, "model.layers.12.self_attn.k_proj.weight",
+			    "blk.12.attn_k.weight", &qk));
+	ck_assert_int_eq(qk, 'k');
+	ck_assert(has_alias(t, "blk.0.attn_v.weight",
+			    "model.layers.0.self_attn.v_proj.weight", &qk));
+	ck_assert_int_eq(qk, 0);
+	ck_assert(has_alias(t, "token_embd.weight",
+			    "model.embed_tokens.weight", &qk));
+	ck_assert(has_alias(t, "lm_head.weight", "output.weight", &qk));
+	ck_assert(has_alias(t, "output_norm.weight", "model.norm.weight", &qk));
+	ck_assert(has_alias(t, "blk.1.ffn_norm.weight",
+			    "model.layers.1.post_attention_layernorm.weight",
+			    &qk));
+	ck_assert(has_alias(t, "model.layers.7.mlp.down_proj.weight",
+			    "blk.7.ffn_down.weight", &qk));
+	/* as mp_arch_normalise leaves it: without "model." */
+	ck_assert(has_alias(t, "layers.7.mlp.gate_proj.weight",
+			    "blk.7.ffn_gate.weight", &qk));
+	ck_assert(has_alias(t, "blk.7.ffn_up.weight",
+			    "layers.7.mlp.up_proj.weight", &qk));
+	mp_gguf_names_free(t);
+}
+END_TEST
+
+START_TEST(test_map_gpt2_phi3)
+{
+	struct mp_gguf_names *t = load();
+	int qk = -1;
+	ck_assert(has_alias(t, "transformer.h.0.attn.c_attn.bias",
+			    "blk.0.attn_qkv.bias", &qk));
+	ck_assert_int_eq(qk, 0);
+	ck_assert(has_alias(t, "h.11.mlp.c_fc.weight", "blk.11.ffn_up.weight",
+			    &qk));
+	ck_assert(has_alias(t, "blk.2.attn_norm.weight", "h.2.ln_1.weight",
+			    &qk));
+	ck_assert(has_alias(t, "blk.2.attn_norm.weight",
+			    "transformer.h.2.ln_1.weight", &qk));
+	ck_assert(has_alias(t, "wpe.weight", "position_embd.weight", &qk));
+	ck_assert(has_alias(t, "model.layers.4.self_attn.qkv_proj.weight",
+			    "blk.4.attn_qkv.weight", &qk));
+	ck_assert(has_alias(t, "model.layers.4.mlp.gate_up_proj.weight",
+			    "blk.4.ffn_up.weight", &qk));
+	mp_gguf_names_free(t);
+}
+END_TEST
+
+START_TEST(test_map_none)
+{
+	struct mp_gguf_names *t = load();
+	char a[MP_GGUF_ALIAS_MAX][MP_GGUF_NAME_MAX];
+	int qk = -1;
+	const char *none[] = {"blk.x.attn_q.weight", "blk.0.attn_qq.weight",
+			      "blk..attn_q.weight", "model.layers.0.self_attn.q_projx",
+			      "outputs.weight", "conv1.weight", ""};
+	for (size_t i = 0; i < sizeof none / sizeof *none; i++) {
+		ck_assert_msg(mp_gguf_names_alias(t, none[i], a, &qk) == 0,
+			      "%s", none[i]);
+		ck_assert_int_eq(qk, 0);
+	}
+	ck_assert_uint_eq(mp_gguf_names_alias(NULL, "output.weight", a, &qk), 0);
+	ck_assert(mp_gguf_names_is_gguf("blk.0.attn_q.weight"));
+	ck_assert(mp_gguf_names_is_gguf("output.weight"));
+	ck_assert(!mp_gguf_names_is_gguf("output_normx.weight"));
+	ck_assert(!mp_gguf_names_is_gguf("blk.x.attn_q.weight"));
+	ck_assert(mp_gguf_names_default() != NULL);
+	mp_gguf_names_free(t);
+}
+END_TEST
+
+START_TEST(test_map_broken)
+{
+	static const char *bad[] = {
+	    "[1]", "{\"architectures\": 3}",
+	    "{\"architectures\": {\"x\": {\"names\": 1}}}",
+	    "{\"architectures\": {\"x\": {\"permute_qk\": 1, \"names\": {}}}}",
+	    "{\"architectures\": {\"x\": {\"names\": {\"blk.{M}.a\": \"b.{M}\"}}}}",
+	    "{\"architectures\": {\"x\": {\"names\": {\"blk.{N}.a\": \"b\"}}}}",
+	    "{\"architectures\": {\"x\": {\"names\": {\"a\": 2}}}}",
+	    "{\"architectures\": {\"x\": {\"names\": {\"\": \"b\"}}}}",
+	};
+	char *dir = tu_tmpdir(), *p = tu_path(dir, "names.json");
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		struct mp_gguf_names *t = (void *)1;
+		struct mp_error err;
+		tu_write_str(p, bad[i]);
+		ck_assert_msg(mp_gguf_names_load(p, &t, &err) != MP_OK, "%s",
+			      bad[i]);
+		ck_assert(t == NULL);
+		ck_assert_msg(strstr(err.msg, p) != NULL, "%s", err.msg);
+	}
+	free(p);
+	tu_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
+/* llama.cpp's permute(W, 3) of 18 rows: numpy's
+ * np.arange(18).reshape(3, 2, 3).swapaxes(1, 2).reshape(18), i.e. row g of
+ * the converted matrix is row P[g] of the original. */
+static const uint64_t P18[18] = {0,  3,  1,  4,  2,  5,  6,  9,  7,
+				 10, 8,  11, 12, 15, 13, 16, 14, 17};
+
+START_TEST(test_qk_row)
+{
+	for (uint64_t g = 0; g < 18; g++)
+		ck_assert_uint_eq(mp_gguf_qk_row(P18[g], 18, 3), g);
+	/* 2 heads of 4 rows: [0 2 1 3 4 6 5 7], its own inverse */
+	static const uint64_t p8[8] = {0, 2, 1, 3, 4, 6, 5, 7};
+	for (uint64_t r = 0; r < 8; r++)
+		ck_assert_uint_eq(mp_gguf_qk_row(r, 8, 2), p8[r]);
+	/* one head of 2 rows: nothing moves */
+	ck_assert_uint_eq(mp_gguf_qk_row(1, 2, 1), 1);
+	/* original row 3 is row 1 of the converted matrix (P18[1] == 3) */
+	ck_assert_uint_eq(mp_gguf_qk_off(3 * 4 + 2, 18, 4, 3), 1 * 4 + 2);
+}
+END_TEST
+
+/* An 18x4 Q matrix in HF naming (a) and in GGUF naming permuted by hand
+ * with 3 heads (b), in dir; metadata of b, or NULL. */
+static void write_pair(const char *dir, const char *meta)
+{
+	float w[18 * 4], g[18 * 4];
+	uint64_t s = 7;
+	for (int i = 0; i < 18 * 4; i++)
+		w[i] = (float)tu_rand_normal(&s);
+	for (int r = 0; r < 18; r++)
+		memcpy(&g[r * 4], &w[P18[r] * 4], 4 * sizeof *w);
+	char *pa = tu_path(dir, "a.safetensors"), *pb = tu_path(dir, "b.safetensors");
+	struct tu_tensor ta = {"model.layers.0.self_attn.q_proj.weight", "F32",
+			       2, {18, 4}, w, sizeof w};
+	struct tu_tensor tb = {"blk.0.attn_q.weight", "F32", 2, {18, 4}, g,
+			       sizeof g};
+	tu_write_safetensors(pa, &ta, 1, NULL);
+	tu_write_safetensors(pb, &tb, 1, meta);
+	free(pa);
+	free(pb);
+}
+
+static void exact(const char *dir, uint64_t heads, bool inferred)
+{
+	char *pa = tu_path(dir, "a.safetensors"), *pb = tu_path(dir, "b.safetensors");
+	struct mp_model *a, *b;
+	struct mp_error err;
+	ck_assert_int_eq(mp_model_open(pa, &a, &err), MP_OK);
+	ck_assert_int_eq(mp_model_open(pb, &b, &err), MP_OK);
+	struct mp_exact_pair *p;
+	size_t n;
+	struct mp_score c, r;
+	for (int swap = 0; swap < 2; swap++) {
+		ck_assert_int_eq(mp_metric_exact(swap ? b : a, swap ? a : b, &p,
+						 &n, &c, &r, &err),
+				 MP_OK);
+		ck_assert_uint_eq(n, 1);
+		ck_assert(p[0].identical_bytes); /* every value, exactly */
+		ck_assert(p[0].r.cosine == 1);
+		ck_assert_uint_eq(p[0].unpermuted_heads, heads);
+		ck_assert(p[0].heads_inferred == inferred);
+		free(p);
+	}
+	struct mp_lineage l;
+	ck_assert_int_eq(mp_lineage_pair(b, a, &l, &err), MP_OK);
+	ck_assert_int_eq(l.kind, MP_LIN_COPY);
+	ck_assert_uint_eq(l.unpermuted_qk, 1);
+	mp_model_free(a);
+	mp_model_free(b);
+	free(pa);
+	free(pb);
+}
+
+START_TEST(test_unpermute_inferred)
+{
+	char *dir = tu_tmpdir();
+	write_pair(dir, NULL);
+	exact(dir, 3, true);
+	tu_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
+START_TEST(test_unpermute_meta)
+{
+	char *dir = tu_tmpdir();
+	write_pair(dir, "\"general.architecture\":\"llama\","
+			"\"llama.attention.head_count\":\"3\"");
+	exact(dir, 3, false);
+	tu_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
+START_TEST(test_unpermute_config)
+{
+	char *dir = tu_tmpdir();
+	write_pair(dir, NULL);
+	char *c = tu_path(dir, "config.json");
+	tu_write_str(c, "{\"num_attention_heads\": 3, "
+			"\"num_key_value_heads\": 1}");
+	exact(dir, 3, false);
+	/* a wrong count from the config: the rows compared as stored */
+	tu_write_str(c, "{\"num_attention_heads\": 9}");
+	char *pa = tu_path(dir, "a.safetensors"), *pb = tu_path(dir, "b.safetensors");
+	struct mp_model *a, *b;
+	struct mp_error err;
+	ck_assert_int_eq(mp_model_open(pa, &a, &err), MP_OK);
+	ck_assert_int_eq(mp_model_open(pb, &b, &err), MP_OK);
+	struct mp_exact_pair *p;
+	size_t n;
+	struct mp_score cs, rs;
+	ck_assert_int_eq(mp_metric_exact(a, b, &p, &n, &cs, &rs, &err), MP_OK);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_uint_eq(p[0].unpermuted_heads, 0);
+	ck_assert(p[0].r.cosine < 0.9);
+	free(p);
+	mp_model_free(a);
+	mp_model_free(b);
+	free(pa);
+	free(pb);
+	free(c);
+	tu_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
+Suite *suite_gguf_names(void)
+{
+	Suite *s = suite_create("gguf_names");
+	TCase *tc = tcase_create("core");
+	tcase_add_test(tc, test_map_llama);
+	tcase_add_test(tc, test_map_gpt2_phi3);
+	tcase_add_test(tc, test_map_none);
+	tcase_add_test(tc, test_map_broken);
+	tcase_add_test(tc, test_qk_row);
+	tcase_add_test(tc, test_unpermute_inferred);
+	tcase_add_test(tc, test_unpermute_meta);
+	tcase_add_test(tc, test_unpermute_config);
+	suite_add_tcase(s, tc);
+	return s;
+}
