@@ -16,6 +16,7 @@ static const struct mp_format_ops *const formats[] = {
 	&mp_fmt_numpy, /* first: a .npy header may look like safetensors' */
 	&mp_fmt_safetensors,
 	&mp_fmt_tfjs,
+	&mp_fmt_gguf,
 	&mp_fmt_torch, /* last: it sniffs pickles and zips */
 };
 #define NFORMATS (sizeof formats / sizeof formats[0])
@@ -73,7 +74,7 @@ mp_status mp_model_open(const char *path, struct mp_model **out,
 		return mp_error_set(err, MP_EFORMAT,
 				    "%s: not a model file of a known format "
 				    "(safetensors, TF.js model.json, NumPy "
-				    ".npy/.npz, PyTorch checkpoint)",
+				    ".npy/.npz, PyTorch checkpoint, GGUF)",
 				    path);
 	struct mp_model *m = calloc(1, sizeof *m);
 	if (!m || !(m->path = mp_strdup(path))) {
@@ -420,6 +421,12 @@ const struct mp_tensor *mp_model_find(const struct mp_model *m,
 	struct mp_names r = model_names(m);
 	long i = mp_names_find(&r, m->by_name, name);
 	return i < 0 ? NULL : &m->tensors[i];
+}
+
+void mp_tensor_decode_blocks(const struct mp_tensor *t, const uint8_t *bytes,
+			     size_t nblocks, float *out)
+{
+	t->ggml->dequant(bytes, out, nblocks);
 }
 
 void mp_tensor_decode(const struct mp_tensor *t, const uint8_t *bytes,
