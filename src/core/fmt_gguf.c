@@ -330,6 +330,12 @@ static mp_status tensor_info(struct mp_model *m, struct cur *c, int fi)
 				 "%s: tensor '%s': ggml type %u is not "
 				 "supported",
 				 c->path, mp_printable(name, nb), type);
+	if (s == MP_OK && (gt->block > MP_GGML_BLOCK_MAX ||
+			   gt->bytes > MP_GGML_BYTES_MAX))
+		s = mp_error_set(c->err, MP_EDTYPE,
+				 "%s: tensor '%s': ggml type %s has blocks "
+				 "too large to read",
+				 c->path, mp_printable(name, nb), gt->name);
 	if (s == MP_OK && nd && dims[0] % gt->block)
 		s = mp_error_set(c->err, MP_EFORMAT,
 				 "%s: tensor '%s': row of %llu values is not a "

@@ -19,7 +19,7 @@ struct bufs {
 static void pair_scores(const struct mp_tensor *a, const struct mp_tensor *b,
 			struct bufs *w, struct mp_exact_pair *out)
 {
-	unsigned wa = mp_dtype_size(a->stored), wb = mp_dtype_size(b->stored);
+	unsigned wa = mp_dtype_size(a->stored);
 	bool identical = a->stored == b->stored;
 	struct mp_metric_pair acc;
 	mp_metric_pair_init(&acc);
@@ -29,8 +29,8 @@ static void pair_scores(const struct mp_tensor *a, const struct mp_tensor *b,
 		for (uint64_t off = 0; off < a->numel; off += BLOCK) {
 			size_t n = a->numel - off < BLOCK ? (size_t)(a->numel - off)
 							  : BLOCK;
-			const uint8_t *pa = mp_tensor_bytes(a, off * wa, n * wa, w->sa);
-			const uint8_t *pb = mp_tensor_bytes(b, off * wb, n * wb, w->sb);
+			const uint8_t *pa = mp_tensor_elems(a, off, n, w->sa);
+			const uint8_t *pb = mp_tensor_elems(b, off, n, w->sb);
 			if (pass == 0 && identical)
 				identical = memcmp(pa, pb, n * wa) == 0;
 			mp_tensor_decode(a, pa, n, w->x);

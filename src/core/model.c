@@ -423,6 +423,28 @@ const struct mp_tensor *mp_model_find(const struct mp_model *m,
 	return i < 0 ? NULL : &m->tensors[i];
 }
 
+const uint8_t *mp_tensor_elems(const struct mp_tensor *t, uint64_t e0,
+			       uint64_t n, uint8_t *scratch)
+{
+	const struct mp_ggml_type_info *g = t->ggml;
+	if (!g)
+		return mp_tensor_bytes(t, e0 * mp_dtype_size(t->stored),
+				       n * mp_dtype_size(t->stored), scratch);
+	uint8_t tmp[MP_GGML_BYTES_MAX];
+	float v[MP_GGML_BLOCK_MAX];
+	uint64_t done = 0;
+	while (done < n) {
+		uint64_t e = e0 + done, bi = e / g->block, in = e % g->block;
+		const uint8_t *b =
+		    mp_tensor_bytes(t, bi * g->bytes, g->bytes, tmp);
+		g->dequant(b, v, 1);
+		uint64_t k = g->block - in < n - done ? g->block - in : n - done;
+		memcpy(scratch + done * 4, v + in, (size_t)k * 4);
+		done += k;
+	}
+	return scratch;
+}
+
 void mp_tensor_decode_blocks(const struct mp_tensor *t, const uint8_t *bytes,
 			     size_t nblocks, float *out)
 {

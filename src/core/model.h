@@ -177,6 +177,18 @@ void mp_tensor_done(struct mp_tensor *t);
 const uint8_t *mp_tensor_bytes(const struct mp_tensor *t, uint64_t off,
 			       uint64_t len, uint8_t *scratch);
 
+/* The stored bytes of elements [e0, e0+n) of t, as mp_tensor_bytes gives
+ * them (scratch holds n * size(stored) bytes); for a block-quantized tensor
+ * (t->ggml) the values decoded to float32 into scratch, which
+ * mp_tensor_decode then reads as t->stored (MP_F32). Caller guarantees the
+ * range is inside the tensor. */
+const uint8_t *mp_tensor_elems(const struct mp_tensor *t, uint64_t e0,
+			       uint64_t n, uint8_t *scratch);
+
+/* Largest ggml block mp_tensor_elems decodes: values and bytes. */
+#define MP_GGML_BLOCK_MAX 256
+#define MP_GGML_BYTES_MAX 1024
+
 /* Decode n stored values (raw little-endian bytes) of t to logical values,
  * applying its dequantisation exactly as the format's runtime does. */
 void mp_tensor_decode(const struct mp_tensor *t, const uint8_t *bytes,
