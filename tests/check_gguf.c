@@ -491,6 +491,16 @@ START_TEST(test_dequant_by_hand)
 	uint8_t h2[2] = {0x01, 0x00}; /* smallest subnormal */
 	w[0] = 0x1p-24f;
 	dq(MP_GGML_F16, h2, w, 1);
+	/* a NaN keeps its payload: 0x7E01 -> 0x7FC02000 */
+	uint8_t hn[2] = {0x01, 0x7E};
+	float fn;
+	mp_ggml_type(MP_GGML_F16)->dequant(hn, &fn, 1);
+	uint32_t un;
+	memcpy(&un, &fn, 4);
+	ck_assert_uint_eq(un, 0x7FC02000u);
+	uint8_t h3[2] = {0xFF, 0x7B}; /* 65504, the largest */
+	w[0] = 65504.0f;
+	dq(MP_GGML_F16, h3, w, 1);
 	uint8_t bf[2] = {0xA0, 0xC0}; /* -5 */
 	w[0] = -5.0f;
 	dq(MP_GGML_BF16, bf, w, 1);

@@ -25,9 +25,21 @@ static uint64_t rd64(const uint8_t *p)
 	return (uint64_t)rd32(p) | (uint64_t)rd32(p + 4) << 32;
 }
 
+/* fp16 to float exactly, NaN payloads kept (as ggml's bit conversion). */
 static float half(const uint8_t *p)
 {
-	return mp_f16_to_f32(rd16(p));
+	uint16_t h = rd16(p);
+	uint32_t sign = (uint32_t)(h & 0x8000) << 16, e = (h >> 10) & 31,
+		 man = h & 0x3FF, u;
+	if (e == 0)
+		return mp_f16_to_f32(h); /* zero, subnormal: exact */
+	if (e == 31)
+		u = sign | 0x7F800000u | man << 13;
+	else
+		u = sign | (e + 112) << 23 | man << 13;
+	float f;
+	memcpy(&f, &u, sizeof f);
+	return f;
 }
 
 static void dq_f32(const uint8_t *src, float *dst, size_t n)
