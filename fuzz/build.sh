@@ -35,7 +35,7 @@ CFLAGS="$CFLAGS $(pkg-config --cflags libcjson gsl libcrypto sqlite3 libpq zlib)
 objs=
 newest_h=$(ls -t "$top"/src/core/*.h "$top"/src/tui/*.h | head -1)
 for c in "$top"/src/core/*.c "$top"/src/tui/*.c; do
-	case $c in */report_html*.c | */term_curses.c) continue ;; esac
+	case $c in */report_html*.c | */report_sweep*.c | */term_curses.c) continue ;; esac
 	o="$out/obj/$(basename "$(dirname "$c")")-$(basename "$c" .c).o"
 	case $c in */tstats*.c | */svd.c) cov= ;; *) cov=-fsanitize=fuzzer-no-link ;; esac
 	if [ ! -f "$o" ] || [ "$c" -nt "$o" ] || [ "$newest_h" -nt "$o" ] ||

@@ -282,6 +282,19 @@ static mp_status meta_kv(struct mp_model *m, struct cur *c, uint64_t *align)
 	return s;
 }
 
+/* ggml's name of type id, for errors about types no ggml_*.c knows. */
+static const char *type_name(uint32_t id)
+{
+	static const char *const names[] = {
+	    "F32", "F16", "Q4_0", "Q4_1", "Q4_2", "Q4_3", "Q5_0", "Q5_1",
+	    "Q8_0", "Q8_1", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "Q8_K",
+	    "IQ2_XXS", "IQ2_XS", "IQ3_XXS", "IQ1_S", "IQ4_NL", "IQ3_S",
+	    "IQ2_S", "IQ4_XS", "I8", "I16", "I32", "I64", "F64", "IQ1_M",
+	    "BF16", "Q4_0_4_4", "Q4_0_4_8", "Q4_0_8_8", "TQ1_0", "TQ2_0",
+	    "IQ4_NL_4_4", "IQ4_NL_4_8", "IQ4_NL_8_8", "MXFP4"};
+	return id < sizeof names / sizeof names[0] ? names[id] : "unknown";
+}
+
 static enum mp_dtype plain(uint32_t id, bool *ok)
 {
 	*ok = true;
@@ -327,9 +340,10 @@ static mp_status tensor_info(struct mp_model *m, struct cur *c, int fi)
 	const struct mp_ggml_type_info *gt = NULL;
 	if (s == MP_OK && !(gt = mp_ggml_type(type)))
 		s = mp_error_set(c->err, MP_EDTYPE,
-				 "%s: tensor '%s': ggml type %u is not "
+				 "%s: tensor '%s': ggml type %u (%s) is not "
 				 "supported",
-				 c->path, mp_printable(name, nb), type);
+				 c->path, mp_printable(name, nb), type,
+				 type_name(type));
 	if (s == MP_OK && (gt->block > MP_GGML_BLOCK_MAX ||
 			   gt->bytes > MP_GGML_BYTES_MAX))
 		s = mp_error_set(c->err, MP_EDTYPE,
