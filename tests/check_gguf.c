@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct buf {
 	uint8_t *b;
@@ -417,6 +418,15 @@ START_TEST(test_shards)
 	ck_assert_uint_eq(m->nmeta, 1);
 	ck_assert_ptr_nonnull(mp_model_find(m, "b"));
 	mp_model_free(m);
+	/* a shard that is a symlink out of the model's directory (found by
+	 * the fuzzer: it was opened) */
+	char *out = tu_tmpdir(), *q = tu_path(out, names[1]);
+	ck_assert_int_eq(rename(p[1], q), 0);
+	ck_assert_int_eq(symlink(q, p[1]), 0);
+	ck_fails_with(p[0], "outside the model directory");
+	free(q);
+	tu_rmtree(out);
+	free(out);
 	free(p[0]);
 	free(p[1]);
 	tu_rmtree(DIR_);

@@ -448,11 +448,14 @@ static mp_status place(struct mp_model *m, size_t first, const struct cur *c,
 	return s;
 }
 
+/* Read one file; named is NULL for the file the user named, else how the
+ * shard is found (it must resolve inside the model directory). */
 static mp_status load_file(struct mp_model *m, const char *path,
-			   struct mp_error *err)
+			   const struct mp_named *named, struct mp_error *err)
 {
 	int fi;
-	mp_status s = mp_model_add_file(m, path, &fi, err);
+	mp_status s = named ? mp_model_add_named(m, path, named, &fi, err)
+			    : mp_model_add_file(m, path, &fi, err);
 	if (s != MP_OK)
 		return s;
 	struct cur c = {&m->files[fi], path, 0, err};
@@ -520,7 +523,7 @@ static mp_status load_all(struct mp_model *m, const char *path,
 	size_t stem;
 	unsigned k, n;
 	if (!shard_name(path, &stem, &k, &n) || n == 1)
-		return load_file(m, path, err);
+		return load_file(m, path, NULL, err);
 	char *p = malloc(stem + 32);
 	if (!p)
 		return mp_error_set(err, MP_ENOMEM, "%s: out of memory", path);
@@ -528,7 +531,10 @@ static mp_status load_all(struct mp_model *m, const char *path,
 	for (unsigned i = 1; i <= n && s == MP_OK; i++) {
 		memcpy(p, path, stem);
 		snprintf(p + stem, 32, "-%05u-of-%05u.gguf", i, n);
-		s = load_file(m, p, err);
+		const char *slash = strrchr(p, '/');
+		struct mp_named nm = {m->dir, path, "shard",
+				      slash ? slash + 1 : p};
+		s = load_file(m, p, i == k ? NULL : &nm, err);
 	}
 	free(p);
 	return s;
