@@ -322,6 +322,15 @@ START_TEST(test_header_errors)
 	ck_fails_with(p, "tensor 't9' has 9 dimensions");
 	free(p);
 
+	/* a huge dimension beside a zero one: no bytes, but a shape JSON
+	 * cannot hold (found by the fuzzer) */
+	header(&o, 3, 1, 0);
+	uint64_t dhuge[2] = {0, (1ULL << 53) + 1};
+	tinfo(&o, "z", 2, dhuge, 0, 0);
+	p = write_buf("hugedim.gguf", &o);
+	ck_fails_with(p, "tensor 'z': dimension 9007199254740993 is over 2^53");
+	free(p);
+
 	header(&o, 3, 1, 0);
 	uint64_t dbig[2] = {1ULL << 40, 1ULL << 40};
 	tinfo(&o, "big", 2, dbig, 0, 0);

@@ -18,6 +18,7 @@
 
 #define META_STR_MAX 1024 /* longest metadata string kept in the meta */
 #define DEPTH_MAX 4	  /* nested arrays */
+#define DIM_MAX (1ULL << 53) /* largest dimension (exact as a double) */
 
 enum vtype {
 	V_U8, V_I8, V_U16, V_I16, V_U32, V_I32, V_F32, V_BOOL, V_STR, V_ARR,
@@ -332,7 +333,13 @@ static mp_status tensor_info(struct mp_model *m, struct cur *c, int fi)
 				 c->path, mp_printable(name, nb), nd,
 				 MP_MAX_DIMS);
 	for (uint32_t i = 0; s == MP_OK && i < nd; i++)
-		s = u64(c, &dims[i], "tensor dimension");
+		if ((s = u64(c, &dims[i], "tensor dimension")) == MP_OK &&
+		    dims[i] > DIM_MAX) /* fingerprints keep shapes as JSON numbers */
+			s = mp_error_set(c->err, MP_ERANGE,
+					 "%s: tensor '%s': dimension %llu is "
+					 "over 2^53",
+					 c->path, mp_printable(name, nb),
+					 (unsigned long long)dims[i]);
 	if (s == MP_OK)
 		s = u32(c, &type, "tensor type");
 	if (s == MP_OK)
