@@ -4,7 +4,7 @@
 # long, one after the other:
 #   fuzz/build.sh                       build only
 #   fuzz/build.sh SECONDS [HARNESS...]  build, seed, run (all by default)
-# Harnesses: safetensors tfjs pytorch config registry fingerprint results modelinfo
+# Harnesses: safetensors tfjs pytorch gguf config registry fingerprint results modelinfo
 # index tui (see HACKING, "Fuzzing"). Crashes, leaks and hangs (-timeout=10)
 # are written to fuzz/out/artifacts/HARNESS/; the corpus grows in
 # fuzz/out/corpus-HARNESS. FUZZ_HAZARDS=0 in the environment plants no
@@ -35,7 +35,7 @@ CFLAGS="$CFLAGS $(pkg-config --cflags libcjson gsl libcrypto sqlite3 libpq zlib)
 objs=
 newest_h=$(ls -t "$top"/src/core/*.h "$top"/src/tui/*.h | head -1)
 for c in "$top"/src/core/*.c "$top"/src/tui/*.c; do
-	case $c in */report_html*.c | */term_curses.c) continue ;; esac
+	case $c in */report_html*.c | */report_sweep*.c | */term_curses.c) continue ;; esac
 	o="$out/obj/$(basename "$(dirname "$c")")-$(basename "$c" .c).o"
 	case $c in */tstats*.c | */svd.c) cov= ;; *) cov=-fsanitize=fuzzer-no-link ;; esac
 	if [ ! -f "$o" ] || [ "$c" -nt "$o" ] || [ "$newest_h" -nt "$o" ] ||
@@ -55,6 +55,7 @@ link() { # name source extra-flags... (tui objects only for fuzz_tui)
 link safetensors "$top/fuzz/fuzz_model.c"
 link tfjs "$top/fuzz/fuzz_model.c" -DFUZZ_TFJS
 link pytorch "$top/fuzz/fuzz_model.c" -DFUZZ_TORCH
+link gguf "$top/fuzz/fuzz_model.c" -DFUZZ_GGUF
 k=1
 for h in config registry fingerprint results modelinfo index; do
 	link $h "$top/fuzz/fuzz_json.c" -DFUZZ_KIND=$k -DFUZZ_TOP="\"$top\""
@@ -68,7 +69,7 @@ echo "fuzz/build.sh: harnesses in $out"
 [ $# -gt 0 ] || exit 0
 secs=$1
 shift
-[ $# -gt 0 ] || set -- safetensors tfjs pytorch config registry fingerprint results \
+[ $# -gt 0 ] || set -- safetensors tfjs pytorch gguf config registry fingerprint results \
 	modelinfo index tui
 sh "$top/fuzz/seeds.sh" "$out"
 status=0

@@ -1,6 +1,7 @@
 /* fuzz_model.c — libFuzzer harness for the model readers, built three
  * times: fuzz_safetensors, fuzz_tfjs with -DFUZZ_TFJS and fuzz_pytorch
- * with -DFUZZ_TORCH (PyTorch checkpoints, pickles and NumPy files; only the
+ * with -DFUZZ_TORCH (PyTorch checkpoints, pickles and NumPy files) and
+ * -DFUZZ_GGUF (GGUF files and their -0000N-of-0000M.gguf shards; only the
  * default part names and seeds differ). The input is a whole model directory:
  *
  *   byte 0   flags: bits 0-1 what is opened (0, 2: the first part; 1: the
@@ -42,6 +43,10 @@ static const char *default_name(size_t i)
 #if defined FUZZ_TFJS
 	static const char *const names[] = {"model.json", "group1-shard1of2.bin",
 					    "group1-shard2of2.bin"};
+#elif defined FUZZ_GGUF
+	static const char *const names[] = {"model-00001-of-00002.gguf",
+					    "model-00002-of-00002.gguf",
+					    "model.gguf"};
 #elif defined FUZZ_TORCH
 	static const char *const names[] = {
 	    "pytorch_model.bin.index.json", "pytorch_model-00001-of-00002.bin",
@@ -222,6 +227,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 3:
 #if defined FUZZ_TFJS
 		snprintf(path, sizeof path, "%s/model.json", dir);
+#elif defined FUZZ_GGUF
+		snprintf(path, sizeof path, "%s/model-00001-of-00002.gguf",
+			 dir);
 #elif defined FUZZ_TORCH
 		snprintf(path, sizeof path, "%s/pytorch_model.bin.index.json",
 			 dir);

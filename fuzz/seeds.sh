@@ -13,6 +13,9 @@
 #   pytorch      tests/torch/* (every dtype, views, legacy, plain pickles,
 #                a sharded pair with its index), tests/broken/pt-* and
 #                np-*, the pickle fixtures of ../shared/fixtures/pickle
+#   gguf         tests/broken/gguf-*, the GGUF fixtures of
+#                ../shared/fixtures/gguf under SEED_CAP, cut-down copies
+#                (header and first tensors) of the others, a two-shard pair
 #   config registry fingerprint results modelinfo index   data/demo and
 #                tests/broken files under 100 KiB, plus small ones cut from
 #                the demo results and registry
@@ -135,6 +138,31 @@ if os.path.isdir(sh):
     files.sort(key=lambda f: not f[0].endswith(".index.json"))
     put("pytorch", "sharded", pack(0, 0, files))
     with_hazards("pytorch", "sharded", files, 1)
+
+# --- GGUF ------------------------------------------------------------------
+gguf_files = sorted(glob.glob(os.path.join(top, "tests", "broken", "gguf-*")) +
+                    glob.glob(os.path.join(top, "..", "shared", "fixtures", "gguf", "*.gguf")) +
+                    glob.glob(os.path.join(top, "..", "shared", "fixtures", "tokenizer", "*.gguf")))
+for p in gguf_files:
+    if not os.path.isfile(p):
+        continue
+    name = os.path.basename(p)
+    data = open(p, "rb").read()
+    if len(data) > cap:
+        data = data[:cap]  # header kept, data cut: a truncation error
+    put("gguf", name, pack(0, 0, [("model.gguf", data)]))
+def gguf_one(name, vals):
+    import struct as st
+    s = lambda x: st.pack("<Q", len(x)) + x.encode()
+    h = b"GGUF" + st.pack("<IQQ", 3, 1, 1) + s("general.name") + st.pack("<I", 8) + s("m")
+    h += s(name) + st.pack("<IQIQ", 1, len(vals), 0, 0)
+    h += b"\0" * ((-len(h)) % 32)
+    return h + st.pack("<%df" % len(vals), *vals)
+shards = [("model-00001-of-00002.gguf", gguf_one("a", [1.0, 2.0])),
+          ("model-00002-of-00002.gguf", gguf_one("b", [3.0, 4.0]))]
+put("gguf", "sharded", pack(0, 0, shards))
+with_hazards("gguf", "sharded", shards, 1)
+print("fuzz/seeds.sh: gguf: %d files" % len(gguf_files), file=sys.stderr)
 
 # --- safetensors -----------------------------------------------------------
 for p in sorted(glob.glob(os.path.join(top, "tests", "broken", "st-*"))):

@@ -22,8 +22,10 @@ static const char usage_text[] =
 	"\n"
 	"Fingerprint each model (a safetensors file, sharded index or directory,\n"
 	"a TF.js model.json or weights manifest, a NumPy .npy or .npz file, a\n"
-	"PyTorch checkpoint or pytorch_model.bin.index.json) and print a table,\n"
-	"or JSON.\n"
+	"PyTorch checkpoint or pytorch_model.bin.index.json, a GGUF file or the\n"
+	"first of its -00001-of-0000N.gguf shards) and print a table, or JSON;\n"
+	"a GGUF model's metadata (architecture, name, file type, ...) follows\n"
+	"its row.\n"
 	"\n"
 	"  --method M       one of %s (default tensors)\n"
 	"  --arg KEY=VALUE  a method argument (tensors: sketch_size, seed;\n"
@@ -66,6 +68,26 @@ static void dtype_mix(const struct mp_fingerprint *fp, char *buf, size_t cap)
 		snprintf(buf + l, cap - l, "%s%s %s%.0f%%", l ? ", " : "",
 			 mp_dtype_name((enum mp_dtype)d),
 			 pct < 0.5 ? "<" : "", pct < 0.5 ? 1.0 : pct);
+	}
+	for (uint32_t g = 0; g < MP_FP_GGML_IDS; g++) {
+		if (!fp->ggml_params[g] || !mp_ggml_type(g))
+			continue;
+		size_t l = strlen(buf);
+		double pct = 100.0 * (double)fp->ggml_params[g] /
+			     (double)fp->params;
+		snprintf(buf + l, cap - l, "%s%s %s%.0f%%", l ? ", " : "",
+			 mp_ggml_type(g)->name, pct < 0.5 ? "<" : "",
+			 pct < 0.5 ? 1.0 : pct);
+	}
+}
+
+/* The model's own description (GGUF metadata), one "  key: value" line
+ * each. */
+static void print_meta(const struct mp_fingerprint *fp)
+{
+	for (size_t i = 0; i < fp->nmeta; i++) {
+		printf("  %s: ", cli_esc(fp->meta[i].key));
+		printf("%s\n", cli_esc(fp->meta[i].value));
 	}
 }
 
@@ -254,6 +276,7 @@ static int fingerprint_one(struct job *j, const char *path, bool each)
 		if (l->sha)
 			printf(" %.16s", fp->nfiles ? fp->files[0].sha256 : "");
 		printf("\n");
+		print_meta(fp);
 		if (ar)
 			print_arch(ar);
 	}

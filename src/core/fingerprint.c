@@ -185,8 +185,26 @@ mp_status mp_fp_compute(const struct mp_model *m, const char *method,
 		}
 	}
 	for (size_t i = 0; i < m->ntensors; i++) {
-		fp->params += m->tensors[i].numel;
-		fp->dtype_params[m->tensors[i].logical] += m->tensors[i].numel;
+		const struct mp_tensor *t = &m->tensors[i];
+		fp->params += t->numel;
+		if (t->ggml && t->ggml->id < MP_FP_GGML_IDS)
+			fp->ggml_params[t->ggml->id] += t->numel;
+		else
+			fp->dtype_params[t->logical] += t->numel;
+	}
+	if (strcmp(m->format, "gguf") == 0 && m->nmeta) {
+		if (!(fp->meta = calloc(m->nmeta, sizeof *fp->meta))) {
+			mp_fp_free(fp);
+			return mp_error_set(err, MP_ENOMEM, "out of memory");
+		}
+		for (size_t i = 0; i < m->nmeta; i++, fp->nmeta++)
+			if (!(fp->meta[i].key = mp_strdup(m->meta[i].key)) ||
+			    !(fp->meta[i].value = mp_strdup(m->meta[i].value))) {
+				free(fp->meta[i].key);
+				mp_fp_free(fp);
+				return mp_error_set(err, MP_ENOMEM,
+						    "out of memory");
+			}
 	}
 	struct hash_job job = {m, fp, MP_OK, {{0}}};
 	pthread_t th;
@@ -221,6 +239,11 @@ void mp_fp_free(struct mp_fingerprint *fp)
 			free(fp->tensors[i].stats);
 	}
 	free(fp->shared);
+	for (size_t i = 0; i < fp->nmeta; i++) {
+		free(fp->meta[i].key);
+		free(fp->meta[i].value);
+	}
+	free(fp->meta);
 	for (size_t i = 0; i < fp->nfiles; i++)
 		free(fp->files[i].path);
 	free(fp->tensors);
@@ -231,6 +254,21 @@ void mp_fp_free(struct mp_fingerprint *fp)
 	free(fp->format);
 	mp_json_free(fp->args);
 	free(fp);
+}
+
+const struct mp_ggml_type_info *mp_fp_ggml_named(const char *name)
+{
+	for (uint32_t id = 0; id < MP_FP_GGML_IDS; id++) {
+		const struct mp_ggml_type_info *g = mp_ggml_type(id);
+		if (g && g->block > 1 && strcmp(g->name, name) == 0)
+			return g;
+	}
+	return NULL;
+}
+
+const char *mp_fp_stored_name(const struct mp_tensor_fp *t)
+{
+	return t->ggml ? t->ggml->name : mp_dtype_name(t->stored);
 }
 
 static struct mp_names fp_names(const struct mp_fingerprint *fp)

@@ -40,6 +40,9 @@ struct mp_tensor_fp {
 	uint64_t *shape; /* [ndim], set with mp_tensor_fp_init */
 	enum mp_dtype dtype; /* logical dtype (after dequantisation) */
 	enum mp_dtype stored;
+	/* GGUF block type as stored (then stored is MP_F32, the decoded
+	 * values' type), NULL otherwise; static */
+	const struct mp_ggml_type_info *ggml;
 	int ndim;
 	uint32_t nsketch;
 	uint64_t numel;
@@ -66,6 +69,8 @@ struct mp_file_fp {
 	char sha256[MP_SHA256_HEX];
 };
 
+#define MP_FP_GGML_IDS 64 /* ggml type ids counted in ggml_params */
+
 struct mp_fingerprint {
 	char *method;	/* "tensors", "spectral" */
 	char *model_id; /* may be NULL for ad-hoc fingerprints */
@@ -77,8 +82,13 @@ struct mp_fingerprint {
 	struct mp_file_fp *files;
 	size_t ntensors;
 	struct mp_tensor_fp *tensors;
-	/* parameter count per logical dtype */
+	/* parameter count per logical dtype, block-quantized tensors left out */
 	uint64_t dtype_params[MP_DTYPE_COUNT];
+	/* parameter count of block-quantized tensors per ggml type id */
+	uint64_t ggml_params[MP_FP_GGML_IDS];
+	/* what the model says of itself (GGUF: general.*, tokenizer), owned */
+	size_t nmeta;
+	struct mp_meta *meta;
 	bool has_hist;
 	double hist[MP_SPECTRAL_BINS]; /* spectral histogram, sums to 1 */
 	/* Private: statistics shared by tensors (stats_shared), at most
@@ -129,6 +139,12 @@ mp_status mp_fp_hash_file(const struct mp_file *f, char hex[MP_SHA256_HEX],
 			  struct mp_error *err);
 
 void mp_fp_free(struct mp_fingerprint *fp);
+
+/* The ggml type named name ("Q4_0"), NULL when none. */
+const struct mp_ggml_type_info *mp_fp_ggml_named(const char *name);
+
+/* The stored type name of t: its ggml type's, else its stored dtype's. */
+const char *mp_fp_stored_name(const struct mp_tensor_fp *t);
 
 /* Give t statistics equal to *s: when s describes no values (n and
  * nonfinite 0) and equals statistics fp already shares, t shares them;

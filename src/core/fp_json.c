@@ -106,7 +106,7 @@ static void tensor_write(struct mp_jw *w, const struct mp_tensor_fp *t)
 	mp_jw_obj(w, NULL);
 	mp_jw_str(w, "name", t->name);
 	mp_jw_str(w, "dtype", mp_dtype_name(t->dtype));
-	mp_jw_str(w, "stored_dtype", mp_dtype_name(t->stored));
+	mp_jw_str(w, "stored_dtype", mp_fp_stored_name(t));
 	mp_jw_arr(w, "shape");
 	for (int d = 0; d < t->ndim; d++)
 		mp_jw_num(w, NULL, (double)t->shape[d]);
@@ -164,7 +164,17 @@ bool mp_fp_write_json(struct mp_jw *w, const char *key,
 		if (fp->dtype_params[d])
 			mp_jw_num(w, mp_dtype_name((enum mp_dtype)d),
 				  (double)fp->dtype_params[d]);
+	for (uint32_t g = 0; g < MP_FP_GGML_IDS; g++)
+		if (fp->ggml_params[g] && mp_ggml_type(g))
+			mp_jw_num(w, mp_ggml_type(g)->name,
+				  (double)fp->ggml_params[g]);
 	mp_jw_end(w);
+	if (fp->nmeta) {
+		mp_jw_obj(w, "meta");
+		for (size_t i = 0; i < fp->nmeta; i++)
+			mp_jw_str(w, fp->meta[i].key, fp->meta[i].value);
+		mp_jw_end(w);
+	}
 	mp_jw_arr(w, "files");
 	for (size_t i = 0; i < fp->nfiles; i++) {
 		mp_jw_obj(w, NULL);
@@ -369,8 +379,11 @@ static mp_status tensor_from(const mp_json *j, const char *where, size_t idx,
 		return s;
 	t->stored = t->dtype;
 	mp_json *sd = mp_json_get(j, "stored_dtype");
-	if (sd && (s = dtype_from(sd, where, name, "stored_dtype", &t->stored,
-				  err)) != MP_OK)
+	const char *sds = mp_json_str(sd);
+	if (sds && (t->ggml = mp_fp_ggml_named(sds)))
+		t->stored = MP_F32;
+	else if (sd && (s = dtype_from(sd, where, name, "stored_dtype",
+				       &t->stored, err)) != MP_OK)
 		return s;
 	mp_json *sh = mp_json_get(j, "shape");
 	if (!mp_json_is_array(sh) || mp_json_size(sh) > MP_MAX_DIMS)
@@ -489,6 +502,34 @@ static mp_status opt_str(const mp_json *j, const char *key, const char *where,
 	return MP_OK;
 }
 
+/* The "meta" object (absent: none): string values only. */
+static mp_status meta_from(const mp_json *mj, const char *where,
+			   struct mp_fingerprint *fp, struct mp_error *err)
+{
+	if (!mj)
+		return MP_OK;
+	if (!mp_json_is_object(mj))
+		return BAD("%s: \"meta\" is not an object", where);
+	size_t n = (size_t)mp_json_size(mj);
+	if (n && !(fp->meta = calloc(n, sizeof *fp->meta)))
+		return mp_error_set(err, MP_ENOMEM, "%s: out of memory", where);
+	for (mp_json *e = mp_json_child(mj); e; e = mp_json_next(e)) {
+		const char *v = mp_json_str(e);
+		char kb[MP_NAME_SHOW + 8];
+		if (!v)
+			return BAD("%s: meta.%s is not a string", where,
+				   mp_printable(mp_json_key(e), kb));
+		struct mp_meta *m = &fp->meta[fp->nmeta];
+		if (!(m->key = mp_strdup(mp_json_key(e))) ||
+		    !(m->value = mp_strdup(v))) {
+			free(m->key);
+			return mp_error_set(err, MP_ENOMEM, "%s: out of memory", where);
+		}
+		fp->nmeta++;
+	}
+	return MP_OK;
+}
+
 static mp_status fp_from(const mp_json *j, const char *where,
 			 struct mp_fingerprint *fp, struct mp_error *err)
 {
@@ -524,6 +565,15 @@ static mp_status fp_from(const mp_json *j, const char *where,
 		return BAD("%s: \"dtype_params\" is not an object", where);
 	for (mp_json *e = mp_json_child(dp); e; e = mp_json_next(e)) {
 		int d = mp_dtype_parse(mp_json_key(e));
+		const struct mp_ggml_type_info *g =
+		    d < 0 ? mp_fp_ggml_named(mp_json_key(e)) : NULL;
+		if (g) {
+			if (!mp_json_uint(e, &fp->ggml_params[g->id]))
+				return BAD("%s: dtype_params.%s is not a "
+					   "non-negative integer",
+					   where, mp_json_key(e));
+			continue;
+		}
 		if (d < 0)
 			return BAD("%s: dtype_params: '%s' is not a dtype name",
 				   where, mp_json_key(e));
@@ -532,6 +582,8 @@ static mp_status fp_from(const mp_json *j, const char *where,
 				   "integer",
 				   where, mp_json_key(e));
 	}
+	if ((s = meta_from(mp_json_get(j, "meta"), where, fp, err)) != MP_OK)
+		return s;
 	if ((s = files_from(mp_json_get(j, "files"), where, fp, err)) != MP_OK)
 		return s;
 	mp_json *ts = mp_json_get(j, "tensors");

@@ -87,7 +87,7 @@ static mp_status tensor_read(void *ctx, uint64_t off, size_t n, double *out,
 		return mp_mapguard_error(
 		    mp_mapguard_file(g.addr, r->m->files, r->m->nfiles), err);
 	const uint8_t *b =
-	    mp_tensor_bytes(r->t, off * r->es, (uint64_t)n * r->es, r->scratch);
+	    mp_tensor_elems(r->t, off, n, r->scratch);
 	mp_tensor_decode(r->t, b, n, out);
 	mp_mapguard_end(&g);
 	return MP_OK;

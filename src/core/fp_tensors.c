@@ -58,6 +58,7 @@ struct worker {
 	struct job *j;
 	EVP_MD_CTX *md;
 	uint8_t *scratch; /* [BLOCK] for blocks straddling segments */
+	float *deq;	  /* [BLOCK / 4] values of ggml blocks */
 	uint64_t *pos;	  /* [k] sketch positions */
 };
 
@@ -150,6 +151,34 @@ static void one_pass(struct worker *w, const struct mp_tensor *t,
 	}
 }
 
+/* one_pass for a block-quantized tensor: hash the stored bytes, feed
+ * and sketch the dequantized values, BLOCK bytes of them at a time. */
+static void one_pass_blocks(struct worker *w, const struct mp_tensor *t,
+			    struct mp_tensor_fp *o, struct mp_tstats_acc *acc,
+			    bool first)
+{
+	const struct mp_ggml_type_info *g = t->ggml;
+	uint64_t per = BLOCK / 4 / g->block; /* blocks per step */
+	uint64_t nblocks = t->numel / g->block;
+	uint32_t p = 0;
+	for (uint64_t b0 = 0; b0 < nblocks; b0 += per) {
+		uint64_t n = nblocks - b0 < per ? nblocks - b0 : per;
+		const uint8_t *b = mp_tensor_bytes(t, b0 * g->bytes,
+						   n * g->bytes, w->scratch);
+		mp_tensor_decode_blocks(t, b, (size_t)n, w->deq);
+		uint64_t e0 = b0 * g->block, ne = n * g->block;
+		if (first) {
+			EVP_DigestUpdate(w->md, b, (size_t)(n * g->bytes));
+			for (; p < o->nsketch && w->pos[p] < e0 + ne; p++)
+				o->sketch[p] = w->deq[w->pos[p] - e0];
+		}
+		if (acc)
+			mp_tstats_feed(acc, (const uint8_t *)w->deq, ne);
+		if (first)
+			progress(w->j, n * g->bytes);
+	}
+}
+
 /* Every pass over t's bytes and its SHA-256, guarded: false when a file
  * shrank under them (g->addr says where). */
 static bool passes(struct worker *w, const struct mp_tensor *t,
@@ -158,12 +187,15 @@ static bool passes(struct worker *w, const struct mp_tensor *t,
 {
 	if (MP_MAPGUARD_BEGIN(g))
 		return false;
-	one_pass(w, t, o, acc, true);
+	void (*pass)(struct worker *, const struct mp_tensor *,
+		     struct mp_tensor_fp *, struct mp_tstats_acc *, bool) =
+	    t->ggml ? one_pass_blocks : one_pass;
+	pass(w, t, o, acc, true);
 	unsigned char md[MP_SHA256_LEN];
 	EVP_DigestFinal_ex(w->md, md, NULL);
 	mp_hex(md, MP_SHA256_LEN, o->sha256);
 	while (acc && mp_tstats_next_pass(acc) && !atomic_load(&w->j->failed))
-		one_pass(w, t, o, acc, false);
+		pass(w, t, o, acc, false);
 	mp_mapguard_end(g);
 	return true;
 }
@@ -184,6 +216,7 @@ static mp_status do_tensor(struct worker *w, const struct mp_tensor *t,
 	}
 	o->dtype = t->logical;
 	o->stored = t->stored;
+	o->ggml = t->ggml;
 	o->numel = t->numel;
 	bool fl = mp_dtype_is_float(t->logical);
 	struct mp_tstats_acc *acc = NULL;
@@ -264,14 +297,16 @@ static bool worker_init(struct worker *w, struct job *j)
 	w->j = j;
 	w->md = EVP_MD_CTX_new();
 	w->scratch = malloc(BLOCK);
+	w->deq = malloc(BLOCK);
 	w->pos = malloc((j->k ? j->k : 1) * sizeof *w->pos);
-	return w->md && w->scratch && w->pos;
+	return w->md && w->scratch && w->deq && w->pos;
 }
 
 static void worker_done(struct worker *w)
 {
 	EVP_MD_CTX_free(w->md);
 	free(w->scratch);
+	free(w->deq);
 	free(w->pos);
 }
 

@@ -1,9 +1,201 @@
-/* ggml_quants.c — dequantization of float and integer types, Q4_0 to Q8_1 (ggml_dequant.h). */
+/* ggml_quants.c — dequantization of float and integer types, Q4_0 to Q8_1
+ * (ggml_dequant.h). Arithmetic in float, as ggml's reference to_float:
+ * each value is (float)code * d (+ m), one rounding per operation; fp16
+ * scales are converted exactly. */
 #include "ggml_dequant.h"
 
-#include <stddef.h>
+#include "dtype.h"
 
-static const struct mp_ggml_type_info types[] = {{0, NULL, 0, 0, NULL}};
+#include <stddef.h>
+#include <string.h>
+
+static uint16_t rd16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | (uint16_t)p[1] << 8);
+}
+
+static uint32_t rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+static uint64_t rd64(const uint8_t *p)
+{
+	return (uint64_t)rd32(p) | (uint64_t)rd32(p + 4) << 32;
+}
+
+/* fp16 to float exactly, NaN payloads kept (as ggml's bit conversion). */
+static float half(const uint8_t *p)
+{
+	uint16_t h = rd16(p);
+	uint32_t sign = (uint32_t)(h & 0x8000) << 16, e = (h >> 10) & 31,
+		 man = h & 0x3FF, u;
+	if (e == 0)
+		return mp_f16_to_f32(h); /* zero, subnormal: exact */
+	if (e == 31)
+		u = sign | 0x7F800000u | man << 13;
+	else
+		u = sign | (e + 112) << 23 | man << 13;
+	float f;
+	memcpy(&f, &u, sizeof f);
+	return f;
+}
+
+static void dq_f32(const uint8_t *src, float *dst, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint32_t u = rd32(src + 4 * i);
+		memcpy(&dst[i], &u, sizeof u);
+	}
+}
+
+static void dq_f64(const uint8_t *src, float *dst, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint64_t u = rd64(src + 8 * i);
+		double d;
+		memcpy(&d, &u, sizeof d);
+		dst[i] = (float)d;
+	}
+}
+
+static void dq_f16(const uint8_t *src, float *dst, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		dst[i] = half(src + 2 * i);
+}
+
+static void dq_bf16(const uint8_t *src, float *dst, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		dst[i] = mp_bf16_to_f32(rd16(src + 2 * i));
+}
+
+static void dq_i8(const uint8_t *src, float *dst, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		dst[i] = (float)(int8_t)src[i];
+}
+
+static void dq_i16(const uint8_t *src, float *dst, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		dst[i] = (float)(int16_t)rd16(src + 2 * i);
+}
+
+static void dq_i32(const uint8_t *src, float *dst, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		dst[i] = (float)(int32_t)rd32(src + 4 * i);
+}
+
+static void dq_i64(const uint8_t *src, float *dst, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		dst[i] = (float)(int64_t)rd64(src + 8 * i);
+}
+
+/* Q4_0: fp16 d, 16 bytes of nibbles; low nibbles are values 0..15, high
+ * nibbles 16..31; value = (nibble - 8) * d. */
+static void dq_q4_0(const uint8_t *src, float *dst, size_t nb)
+{
+	for (size_t b = 0; b < nb; b++, src += 18, dst += 32) {
+		float d = half(src);
+		const uint8_t *qs = src + 2;
+		for (int j = 0; j < 16; j++) {
+			dst[j] = (float)((qs[j] & 0x0F) - 8) * d;
+			dst[j + 16] = (float)((qs[j] >> 4) - 8) * d;
+		}
+	}
+}
+
+/* Q4_1: fp16 d, fp16 m, 16 bytes of nibbles; value = nibble * d + m. */
+static void dq_q4_1(const uint8_t *src, float *dst, size_t nb)
+{
+	for (size_t b = 0; b < nb; b++, src += 20, dst += 32) {
+		float d = half(src), m = half(src + 2);
+		const uint8_t *qs = src + 4;
+		for (int j = 0; j < 16; j++) {
+			float lo = (float)(qs[j] & 0x0F) * d;
+			float hi = (float)(qs[j] >> 4) * d;
+			dst[j] = lo + m;
+			dst[j + 16] = hi + m;
+		}
+	}
+}
+
+/* Q5_0: fp16 d, 32 high bits (LE), 16 bytes of nibbles; bit j of qh is
+ * the fifth bit of value j; value = (code - 16) * d. */
+static void dq_q5_0(const uint8_t *src, float *dst, size_t nb)
+{
+	for (size_t b = 0; b < nb; b++, src += 22, dst += 32) {
+		float d = half(src);
+		uint32_t qh = rd32(src + 2);
+		const uint8_t *qs = src + 6;
+		for (int j = 0; j < 16; j++) {
+			int h0 = (int)((qh >> j) << 4 & 0x10);
+			int h1 = (int)((qh >> (j + 12)) & 0x10);
+			dst[j] = (float)(((qs[j] & 0x0F) | h0) - 16) * d;
+			dst[j + 16] = (float)(((qs[j] >> 4) | h1) - 16) * d;
+		}
+	}
+}
+
+/* Q5_1: fp16 d, fp16 m, qh, nibbles; value = code * d + m. */
+static void dq_q5_1(const uint8_t *src, float *dst, size_t nb)
+{
+	for (size_t b = 0; b < nb; b++, src += 24, dst += 32) {
+		float d = half(src), m = half(src + 2);
+		uint32_t qh = rd32(src + 4);
+		const uint8_t *qs = src + 8;
+		for (int j = 0; j < 16; j++) {
+			int h0 = (int)((qh >> j) << 4 & 0x10);
+			int h1 = (int)((qh >> (j + 12)) & 0x10);
+			float lo = (float)((qs[j] & 0x0F) | h0) * d;
+			float hi = (float)((qs[j] >> 4) | h1) * d;
+			dst[j] = lo + m;
+			dst[j + 16] = hi + m;
+		}
+	}
+}
+
+/* Q8_0: fp16 d, 32 int8; value = q * d. */
+static void dq_q8_0(const uint8_t *src, float *dst, size_t nb)
+{
+	for (size_t b = 0; b < nb; b++, src += 34, dst += 32) {
+		float d = half(src);
+		for (int j = 0; j < 32; j++)
+			dst[j] = (float)(int8_t)src[2 + j] * d;
+	}
+}
+
+/* Q8_1: fp16 d, fp16 s (d * sum of q, unused here), 32 int8; q * d. */
+static void dq_q8_1(const uint8_t *src, float *dst, size_t nb)
+{
+	for (size_t b = 0; b < nb; b++, src += 36, dst += 32) {
+		float d = half(src);
+		for (int j = 0; j < 32; j++)
+			dst[j] = (float)(int8_t)src[4 + j] * d;
+	}
+}
+
+static const struct mp_ggml_type_info types[] = {
+    {MP_GGML_F32, "F32", 1, 4, dq_f32},
+    {MP_GGML_F16, "F16", 1, 2, dq_f16},
+    {MP_GGML_BF16, "BF16", 1, 2, dq_bf16},
+    {MP_GGML_F64, "F64", 1, 8, dq_f64},
+    {MP_GGML_I8, "I8", 1, 1, dq_i8},
+    {MP_GGML_I16, "I16", 1, 2, dq_i16},
+    {MP_GGML_I32, "I32", 1, 4, dq_i32},
+    {MP_GGML_I64, "I64", 1, 8, dq_i64},
+    {MP_GGML_Q4_0, "Q4_0", 32, 18, dq_q4_0},
+    {MP_GGML_Q4_1, "Q4_1", 32, 20, dq_q4_1},
+    {MP_GGML_Q5_0, "Q5_0", 32, 22, dq_q5_0},
+    {MP_GGML_Q5_1, "Q5_1", 32, 24, dq_q5_1},
+    {MP_GGML_Q8_0, "Q8_0", 32, 34, dq_q8_0},
+    {MP_GGML_Q8_1, "Q8_1", 32, 36, dq_q8_1},
+    {0, NULL, 0, 0, NULL}};
 
 const struct mp_ggml_type_info *mp_ggml_quants_type(uint32_t id)
 {

@@ -36,8 +36,7 @@
 void mp_lineage_block(const struct mp_tensor *t, uint64_t e0, size_t n,
 		      struct mp_lin_block *b)
 {
-	unsigned es = mp_dtype_size(t->stored);
-	b->raw = mp_tensor_bytes(t, e0 * es, (uint64_t)n * es, b->scratch);
+	b->raw = mp_tensor_elems(t, e0, n, b->scratch);
 	if (mp_dtype_is_float(t->logical))
 		mp_tensor_decode(t, b->raw, n, b->v);
 }
@@ -453,9 +452,9 @@ bool mp_lineage_same_bytes(const struct mp_tensor *a, const struct mp_tensor *b,
 	for (uint64_t e0 = 0; e0 < a->numel; e0 += BLK) {
 		size_t n = a->numel - e0 < BLK ? (size_t)(a->numel - e0) : BLK;
 		const uint8_t *x =
-		    mp_tensor_bytes(a, e0 * es, (uint64_t)n * es, ba->scratch);
+		    mp_tensor_elems(a, e0, n, ba->scratch);
 		const uint8_t *y =
-		    mp_tensor_bytes(b, e0 * es, (uint64_t)n * es, bb->scratch);
+		    mp_tensor_elems(b, e0, n, bb->scratch);
 		if (memcmp(x, y, n * es))
 			return false;
 	}

@@ -75,7 +75,7 @@ static void hash_slices(const struct mp_tensor *t, uint64_t *const *h,
 		size_t n = t->numel - e0 < MP_LIN_BLK ? (size_t)(t->numel - e0)
 						      : MP_LIN_BLK;
 		const uint8_t *raw =
-		    mp_tensor_bytes(t, e0 * es, (uint64_t)n * es, scratch);
+		    mp_tensor_elems(t, e0, n, scratch);
 		for (size_t i = 0; i < n; i++) {
 			uint64_t w = 0, e = e0 + i;
 			memcpy(&w, raw + i * es, es);
@@ -265,7 +265,7 @@ static bool verify(const struct mp_tensor *tu, const struct mp_tensor *tr,
 	for (uint64_t e0 = 0; e0 < tu->numel; e0 += MP_LIN_BLK) {
 		uint64_t n =
 		    tu->numel - e0 < MP_LIN_BLK ? tu->numel - e0 : MP_LIN_BLK;
-		const uint8_t *x = mp_tensor_bytes(tu, e0 * es, n * es, bu);
+		const uint8_t *x = mp_tensor_elems(tu, e0, n, bu);
 		for (uint64_t i = 0; i < n; i++) {
 			uint64_t e = e0 + i, src = 0;
 			for (int k = 0; k < tu->ndim; k++) {
@@ -273,7 +273,7 @@ static bool verify(const struct mp_tensor *tu, const struct mp_tensor *tr,
 				src += (p[k] ? p[k][c] : c) * stride[k];
 			}
 			const uint8_t *y =
-			    mp_tensor_bytes(tr, src * es, es, br);
+			    mp_tensor_elems(tr, src, 1, br);
 			if (memcmp(x + i * es, y, es))
 				return false;
 		}

@@ -35,7 +35,7 @@ static void pair_scores(const struct mp_tensor *a, const struct mp_tensor *b,
 			const struct perm *p, struct bufs *w,
 			struct mp_exact_pair *out)
 {
-	unsigned wa = mp_dtype_size(a->stored), wb = mp_dtype_size(b->stored);
+	unsigned wa = mp_dtype_size(a->stored);
 	bool identical = a->stored == b->stored;
 	struct mp_metric_pair acc;
 	mp_metric_pair_init(&acc);
@@ -51,8 +51,8 @@ static void pair_scores(const struct mp_tensor *a, const struct mp_tensor *b,
 			n = left < BLOCK ? left : BLOCK;
 			uint64_t oa = p->side == 1 ? perm_off(p, off) : off;
 			uint64_t ob = p->side == 2 ? perm_off(p, off) : off;
-			const uint8_t *pa = mp_tensor_bytes(a, oa * wa, n * wa, w->sa);
-			const uint8_t *pb = mp_tensor_bytes(b, ob * wb, n * wb, w->sb);
+			const uint8_t *pa = mp_tensor_elems(a, oa, n, w->sa);
+			const uint8_t *pb = mp_tensor_elems(b, ob, n, w->sb);
 			if (pass == 0 && identical)
 				identical = memcmp(pa, pb, n * wa) == 0;
 			mp_tensor_decode(a, pa, n, w->x);

@@ -17,6 +17,7 @@ static const struct mp_format_ops *const formats[] = {
 	&mp_fmt_numpy, /* first: a .npy header may look like safetensors' */
 	&mp_fmt_safetensors,
 	&mp_fmt_tfjs,
+	&mp_fmt_gguf,
 	&mp_fmt_torch, /* last: it sniffs pickles and zips */
 };
 #define NFORMATS (sizeof formats / sizeof formats[0])
@@ -74,7 +75,7 @@ mp_status mp_model_open(const char *path, struct mp_model **out,
 		return mp_error_set(err, MP_EFORMAT,
 				    "%s: not a model file of a known format "
 				    "(safetensors, TF.js model.json, NumPy "
-				    ".npy/.npz, PyTorch checkpoint)",
+				    ".npy/.npz, PyTorch checkpoint, GGUF)",
 				    path);
 	struct mp_model *m = calloc(1, sizeof *m);
 	if (!m || !(m->path = mp_strdup(path))) {
@@ -429,6 +430,34 @@ const struct mp_tensor *mp_model_find(const struct mp_model *m,
 	if (i < 0)
 		i = mp_gguf_names_find(name, model_find, m);
 	return i < 0 ? NULL : &m->tensors[i];
+}
+
+const uint8_t *mp_tensor_elems(const struct mp_tensor *t, uint64_t e0,
+			       uint64_t n, uint8_t *scratch)
+{
+	const struct mp_ggml_type_info *g = t->ggml;
+	if (!g)
+		return mp_tensor_bytes(t, e0 * mp_dtype_size(t->stored),
+				       n * mp_dtype_size(t->stored), scratch);
+	uint8_t tmp[MP_GGML_BYTES_MAX];
+	float v[MP_GGML_BLOCK_MAX];
+	uint64_t done = 0;
+	while (done < n) {
+		uint64_t e = e0 + done, bi = e / g->block, in = e % g->block;
+		const uint8_t *b =
+		    mp_tensor_bytes(t, bi * g->bytes, g->bytes, tmp);
+		g->dequant(b, v, 1);
+		uint64_t k = g->block - in < n - done ? g->block - in : n - done;
+		memcpy(scratch + done * 4, v + in, (size_t)k * 4);
+		done += k;
+	}
+	return scratch;
+}
+
+void mp_tensor_decode_blocks(const struct mp_tensor *t, const uint8_t *bytes,
+			     size_t nblocks, float *out)
+{
+	t->ggml->dequant(bytes, out, nblocks);
 }
 
 void mp_tensor_decode(const struct mp_tensor *t, const uint8_t *bytes,

@@ -7,6 +7,7 @@
 #define MP_MODEL_H
 
 #include "dtype.h"
+#include "ggml_dequant.h"
 #include "reader.h"
 
 #define MP_MAX_DIMS 8
@@ -47,6 +48,11 @@ struct mp_tensor {
 	int file_index;  /* index in model->files of the first segment */
 	uint64_t offset; /* byte offset of the first segment in that file */
 	bool output_last; /* output axis is the last dimension (TF.js) */
+	/* GGUF block-quantized type (Q4_0, Q4_K, ...), NULL otherwise: the
+	 * bytes are nbytes / ggml->bytes blocks of ggml->block values, decoded
+	 * with ggml->dequant block by block (mp_tensor_decode_blocks);
+	 * stored and logical are then MP_F32, the type of the decoded values. */
+	const struct mp_ggml_type_info *ggml;
 };
 
 struct mp_meta {
@@ -87,6 +93,7 @@ extern const struct mp_format_ops mp_fmt_safetensors;
 extern const struct mp_format_ops mp_fmt_tfjs;
 extern const struct mp_format_ops mp_fmt_numpy;
 extern const struct mp_format_ops mp_fmt_torch;
+extern const struct mp_format_ops mp_fmt_gguf;
 
 /* Open path (file or directory) with the first format whose probe accepts
  * it. Errors name the file and the problem. */
@@ -170,10 +177,27 @@ void mp_tensor_done(struct mp_tensor *t);
 const uint8_t *mp_tensor_bytes(const struct mp_tensor *t, uint64_t off,
 			       uint64_t len, uint8_t *scratch);
 
+/* The stored bytes of elements [e0, e0+n) of t, as mp_tensor_bytes gives
+ * them (scratch holds n * size(stored) bytes); for a block-quantized tensor
+ * (t->ggml) the values decoded to float32 into scratch, which
+ * mp_tensor_decode then reads as t->stored (MP_F32). Caller guarantees the
+ * range is inside the tensor. */
+const uint8_t *mp_tensor_elems(const struct mp_tensor *t, uint64_t e0,
+			       uint64_t n, uint8_t *scratch);
+
+/* Largest ggml block mp_tensor_elems decodes: values and bytes. */
+#define MP_GGML_BLOCK_MAX 256
+#define MP_GGML_BYTES_MAX 1024
+
 /* Decode n stored values (raw little-endian bytes) of t to logical values,
  * applying its dequantisation exactly as the format's runtime does. */
 void mp_tensor_decode(const struct mp_tensor *t, const uint8_t *bytes,
 		      size_t n, double *out);
+
+/* Decode the nblocks blocks at bytes of the block-quantized tensor t
+ * (t->ggml != NULL) to nblocks * t->ggml->block float32 values at out. */
+void mp_tensor_decode_blocks(const struct mp_tensor *t, const uint8_t *bytes,
+			     size_t nblocks, float *out);
 
 /* Build the name index of m (mp_model_open does it after the format's
  * open). When two tensors share a name, *dup_a < *dup_b are the positions

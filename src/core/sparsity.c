@@ -99,7 +99,7 @@ static mp_status read_chunk(struct chunk *c, uint64_t off, size_t n,
 		return mp_mapguard_error(
 		    mp_mapguard_file(g.addr, c->m->files, c->m->nfiles), err);
 	const uint8_t *b =
-	    mp_tensor_bytes(c->t, off * c->es, (uint64_t)n * c->es, c->scratch);
+	    mp_tensor_elems(c->t, off, n, c->scratch);
 	if (c->table && c->es == 1) {
 		for (size_t i = 0; i < n; i++)
 			c->flags[i] = c->table[b[i]];
@@ -234,7 +234,7 @@ static mp_status fast_chunk(struct fill *f, uint8_t *scratch, uint64_t off,
 		return mp_mapguard_error(
 		    mp_mapguard_file(g.addr, f->m->files, f->m->nfiles),
 		    &f->err);
-	fast_fill(f, mp_tensor_bytes(f->t, off * 2, (uint64_t)n * 2, scratch),
+	fast_fill(f, mp_tensor_elems(f->t, off, n, scratch),
 		  n, sr, sc);
 	mp_mapguard_end(&g);
 	return MP_OK;

@@ -34,13 +34,12 @@ mp_status mp_sparsity_read(const struct mp_model *m, const struct mp_tensor *t,
 			   uint64_t off, size_t n, uint8_t *scratch,
 			   double *out, struct mp_error *err)
 {
-	unsigned es = mp_dtype_size(t->stored);
 	struct mp_mapguard g;
 	if (MP_MAPGUARD_BEGIN(&g))
 		return mp_mapguard_error(
 		    mp_mapguard_file(g.addr, m->files, m->nfiles), err);
 	const uint8_t *b =
-	    mp_tensor_bytes(t, off * es, (uint64_t)n * es, scratch);
+	    mp_tensor_elems(t, off, n, scratch);
 	mp_tensor_decode(t, b, n, out);
 	mp_mapguard_end(&g);
 	return MP_OK;

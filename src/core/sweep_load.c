@@ -80,13 +80,12 @@ static mp_status read_matrix(const struct mp_tensor *t, const char *file,
 	char nb[MP_NAME_SHOW + 8];
 	const char *name = mp_printable(t->name, nb);
 	uint64_t c0 = t->shape[1];
-	unsigned es = mp_dtype_size(t->stored);
 	uint8_t scratch[64 * 8];
 	double vals[64];
 	for (uint64_t off = 0; off < t->numel; off += 64) {
 		size_t k = t->numel - off < 64 ? (size_t)(t->numel - off) : 64;
 		const uint8_t *b =
-			mp_tensor_bytes(t, off * es, (uint64_t)k * es, scratch);
+			mp_tensor_elems(t, off, k, scratch);
 		mp_tensor_decode(t, b, k, vals);
 		for (size_t q = 0; q < k; q++) {
 			uint64_t e = off + q, r = e / c0, c = e % c0;
