@@ -156,6 +156,9 @@ enum mp_prune_pattern {
 };
 
 #define MP_PRUNE_BLOCK 128
+/* per-block needs this share of zeros: with a few stray zeros (what
+ * rounding or quantization leaves) two blocks match by chance. */
+#define MP_PRUNE_BLOCK_MIN_SHARE 0.01
 #define MP_PRUNE_MAX_M 16
 
 /* The zero structure of a matrix mask (rows = features, as built with

@@ -78,7 +78,8 @@ static uint64_t block_zeros(const struct mp_mask *mk, const uint64_t *colnz,
 }
 
 /* Same zero count in every block of MP_PRUNE_BLOCK columns (all rows), at
- * least two of them; a last, narrower block (what SparseGPT leaves when the
+ * least two of them, and at least MP_PRUNE_BLOCK_MIN_SHARE of each zero;
+ * a last, narrower block (what SparseGPT leaves when the
  * width is not a multiple of the block) must hold the same share: its
  * zero count within 1 of first * rem / MP_PRUNE_BLOCK (the rounding of
  * both counts). */
@@ -89,6 +90,9 @@ static bool per_block(const struct mp_mask *mk, const uint64_t *colnz,
 	if (nb < 2)
 		return false;
 	uint64_t first = block_zeros(mk, colnz, 0, MP_PRUNE_BLOCK);
+	if ((double)first <
+	    MP_PRUNE_BLOCK_MIN_SHARE * (double)(mk->nfeat * MP_PRUNE_BLOCK))
+		return false;
 	for (uint64_t b = 1; b < nb; b++)
 		if (block_zeros(mk, colnz, b * MP_PRUNE_BLOCK,
 				MP_PRUNE_BLOCK) != first)
