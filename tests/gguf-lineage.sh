@@ -112,4 +112,12 @@ PY
 	fail "identify text exit $?"
 grep -q "4 Q/K tensors in GGUF naming compared with llama.cpp's rotary row permutation undone" "$T/i.txt" &&
 	ok "identify names the un-permutation" || fail "identify text: $(cat "$T/i.txt")"
+
+# The architecture signatures are written in Hugging Face names: the GGUF
+# names are matched under theirs, so both conventions get the same verdict.
+"$MP_BIN" fingerprint --arch "$T/rp.safetensors" | grep '^  architecture:' > "$T/a1.txt"
+"$MP_BIN" fingerprint --arch "$FIX/model.safetensors" | grep '^  architecture:' > "$T/a2.txt"
+[ -s "$T/a1.txt" ] && cmp -s "$T/a1.txt" "$T/a2.txt" &&
+	ok "fingerprint --arch: the same verdict in GGUF names" ||
+	fail "fingerprint --arch: $(cat "$T/a1.txt") vs $(cat "$T/a2.txt")"
 finish

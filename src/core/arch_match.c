@@ -2,6 +2,7 @@
  * signature of a set: coverage, variant, missing and extra tensors by
  * pattern (see arch.h). */
 #include "arch_int.h"
+#include "gguf_names.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -492,10 +493,23 @@ mp_status mp_arch_match(const struct mp_arch_set *s,
 	struct mp_arch_result *r = calloc(1, sizeof *r);
 	struct norm *t = calloc(n ? n : 1, sizeof *t);
 	bool *covered = calloc(n ? n : 1, sizeof *covered);
-	bool ok = r && t && covered && (r->m = calloc(s->nsigs, sizeof *r->m));
-	for (size_t i = 0; ok && i < n; i++)
-		t[i] = (struct norm){mp_arch_normalise(s, items[i].name),
-				     items[i].ndim, items[i].shape};
+	/* GGUF names are matched under their Hugging Face name (the
+	 * signatures' convention), the first alias of gguf_names.json */
+	char(*hf)[MP_GGUF_NAME_MAX] = calloc(n ? n : 1, sizeof *hf);
+	bool ok = r && t && covered && hf &&
+		  (r->m = calloc(s->nsigs, sizeof *r->m));
+	const struct mp_gguf_names *gn = mp_gguf_names_default();
+	for (size_t i = 0; ok && i < n; i++) {
+		const char *name = items[i].name;
+		char alias[MP_GGUF_ALIAS_MAX][MP_GGUF_NAME_MAX];
+		if (gn && mp_gguf_names_is_gguf(name) &&
+		    mp_gguf_names_alias(gn, name, alias, NULL) > 0) {
+			memcpy(hf[i], alias[0], sizeof hf[i]);
+			name = hf[i];
+		}
+		t[i] = (struct norm){mp_arch_normalise(s, name), items[i].ndim,
+				     items[i].shape};
+	}
 	if (ok) {
 		qsort(t, n, sizeof *t, norm_cmp);
 		r->n = s->nsigs;
@@ -516,6 +530,7 @@ mp_status mp_arch_match(const struct mp_arch_set *s,
 			break;
 		}
 	free(t);
+	free(hf);
 	free(covered);
 	if (!ok) {
 		mp_arch_result_free(r);
