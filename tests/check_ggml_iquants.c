@@ -7,6 +7,7 @@
  * whose values are worked out by hand from the block layouts. */
 #include "check_suites.h"
 #include "ggml_dequant.h"
+#include "ggml_grids.h"
 
 #include <math.h>
 #include <openssl/evp.h>
@@ -427,15 +428,167 @@ START_TEST(test_mxfp4_block)
 }
 END_TEST
 
-START_TEST(test_codebook_types_absent)
+START_TEST(test_unknown_ids_absent)
 {
-	/* the grid-codebook i-quants are not implemented (no published spec
-	 * of their grids): NULL, so a reader reports them unsupported */
-	const uint32_t absent[] = {
-	    MP_GGML_IQ2_XXS, MP_GGML_IQ2_XS, MP_GGML_IQ2_S, MP_GGML_IQ3_XXS,
-	    MP_GGML_IQ3_S,   MP_GGML_IQ1_S,  MP_GGML_IQ1_M, MP_GGML_Q4_K};
+	/* ids no ggml_*.c answers for stay NULL (the reader refuses them):
+	 * Q4_K (another family's), the removed Q4_0_4_4 (31) and
+	 * IQ4_NL_4_4 (36), and ids past the last type */
+	const uint32_t absent[] = {MP_GGML_Q4_K, 31, 36, 40, 99, 0xffffffffu};
 	for (size_t i = 0; i < sizeof absent / sizeof absent[0]; i++)
 		ck_assert_ptr_null(mp_ggml_iquants_type(absent[i]));
+	ck_assert_ptr_null(mp_ggml_type(31));
+	ck_assert_ptr_null(mp_ggml_type(99));
+}
+END_TEST
+
+/* ---- the grid codebooks (ggml_grids.c) ---- */
+
+/* Grid entries as ggml-common.h prints them (little-endian: byte j is
+ * value j), found there by their text, with their indices. */
+struct spot {
+	unsigned i;
+	uint64_t e;
+};
+
+/* Entry i of a compact grid expanded to ggml's bytes, straight from the
+ * encoding of ggml_grids.h: field j (width w bits) indexes lv. */
+static uint64_t ggml_entry(const uint16_t *grid, unsigned i, unsigned w,
+			   const uint8_t *lv)
+{
+	unsigned nf = w == 4 ? 4 : 8;
+	uint64_t e = 0;
+	for (unsigned j = 0; j < nf; j++)
+		e |= (uint64_t)lv[(grid[i] >> (w * j)) & ((1u << w) - 1)]
+		     << (8 * j);
+	return e;
+}
+
+/* One grid: its count, every field inside the alphabet (nlv levels), the
+ * entries strictly ascending (so none repeats), the spot entries, and the
+ * SHA-256 of the table in ggml's layout (n entries of 8 or 4 bytes,
+ * little-endian) against `sha`, computed by a python script from the
+ * transcribed source. */
+static void check_grid(const char *name, const uint16_t *grid, size_t n,
+		       size_t want_n, unsigned w, const uint8_t *lv,
+		       unsigned nlv, const struct spot *sp, size_t nsp,
+		       const char *sha)
+{
+	ck_assert_msg(n == want_n, "%s: %zu entries", name, n);
+	unsigned nf = w == 4 ? 4 : 8, width = nf;
+	uint8_t *bytes = malloc(n * width);
+	ck_assert_ptr_nonnull(bytes);
+	for (size_t i = 0; i < n; i++) {
+		for (unsigned j = 0; j < nf; j++)
+			ck_assert_msg(((grid[i] >> (w * j)) & ((1u << w) - 1)) <
+					  nlv,
+				      "%s[%zu] field %u out of the alphabet",
+				      name, i, j);
+		if (i)
+			ck_assert_msg(grid[i] > grid[i - 1],
+				      "%s[%zu] not above its predecessor",
+				      name, i);
+		uint64_t e = ggml_entry(grid, (unsigned)i, w, lv);
+		for (unsigned j = 0; j < width; j++)
+			bytes[i * width + j] = (uint8_t)(e >> (8 * j));
+	}
+	for (size_t k = 0; k < nsp; k++)
+		ck_assert_msg(ggml_entry(grid, sp[k].i, w, lv) == sp[k].e,
+			      "%s[%u] = %#llx, ggml-common.h has %#llx", name,
+			      sp[k].i,
+			      (unsigned long long)ggml_entry(grid, sp[k].i, w,
+							     lv),
+			      (unsigned long long)sp[k].e);
+	unsigned char md[32];
+	unsigned int mdlen = 0;
+	ck_assert(EVP_Digest(bytes, n * width, md, &mdlen, EVP_sha256(), NULL));
+	char hex[65];
+	for (unsigned i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	ck_assert_msg(strcmp(hex, sha) == 0, "%s: sha256 %s, want %s", name,
+		      hex, sha);
+	free(bytes);
+}
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+START_TEST(test_grid_tables)
+{
+	/* the levels: ggml's grid bytes */
+	ck_assert_uint_eq(NELEM(mp_ggml_iq2_levels), 3);
+	ck_assert(mp_ggml_iq2_levels[0] == 0x08 &&
+		  mp_ggml_iq2_levels[1] == 0x19 && mp_ggml_iq2_levels[2] == 0x2b);
+	for (unsigned k = 0; k < 8; k++) {
+		ck_assert_uint_eq(mp_ggml_iq3xxs_levels[k], k < 7 ? 4 + 8 * k : 62);
+		ck_assert_uint_eq(mp_ggml_iq3s_levels[k], 1 + 2 * k);
+	}
+	ck_assert(mp_ggml_iq1_levels[0] == -1 && mp_ggml_iq1_levels[1] == 0 &&
+		  mp_ggml_iq1_levels[2] == 1);
+	/* IQ1 bytes as ggml stores them (int8 as uint8: -1 = 0xff) */
+	const uint8_t iq1_bytes[3] = {0xff, 0x00, 0x01};
+
+	/* ksigns_iq2xs: i plus bit 7 when i has an odd number of bits */
+	ck_assert_uint_eq(NELEM(mp_ggml_ksigns_iq2xs), 128);
+	for (unsigned i = 0; i < 128; i++) {
+		unsigned par = (unsigned)__builtin_popcount(i) & 1;
+		ck_assert_uint_eq(mp_ggml_ksigns_iq2xs[i], i | par << 7);
+	}
+
+	static const struct spot s2xxs[] = {{0, 0x0808080808080808ULL},
+					    {1, 0x080808080808082bULL},
+					    {85, 0x0819081919192b2bULL},
+					    {86, 0x081908192b080808ULL},
+					    {254, 0x2b2b2b0819190808ULL},
+					    {255, 0x2b2b2b1908081908ULL}};
+	static const struct spot s2xs[] = {{263, 0x19080808082b1908ULL},
+					   {264, 0x1908080819080808ULL},
+					   {510, 0x2b2b2b2b2b190819ULL},
+					   {511, 0x2b2b2b2b2b2b2b2bULL}};
+	static const struct spot s2s[] = {{518, 0x190808191919082bULL},
+					  {519, 0x1908081919191919ULL},
+					  {520, 0x1908081919192b08ULL},
+					  {1022, 0x2b2b2b2b2b082b08ULL},
+					  {1023, 0x2b2b2b2b2b2b2b2bULL}};
+	static const struct spot s3xxs[] = {{0, 0x04040404},
+					    {1, 0x04040414},
+					    {135, 0x142c3e24},
+					    {136, 0x143e040c},
+					    {254, 0x3e2c1424},
+					    {255, 0x3e341c04}};
+	static const struct spot s3s[] = {{0, 0x01010101},
+					  {1, 0x01010103},
+					  {263, 0x050b0303},
+					  {264, 0x050b0505},
+					  {510, 0x0f0d0703},
+					  {511, 0x0f0f0101}};
+	static const struct spot s1s[] = {{0, 0xffffffffffffffffULL},
+					  {1, 0xffffffffffffff01ULL},
+					  {682, 0x00ffff01ff000001ULL},
+					  {683, 0x00ffff01ff010000ULL},
+					  {1029, 0x0000000000000000ULL},
+					  {1031, 0x00000000000001ffULL},
+					  {1032, 0x0000000000000100ULL},
+					  {2046, 0x01010101010101ffULL},
+					  {2047, 0x0101010101010101ULL}};
+	check_grid("iq2xxs_grid", mp_ggml_iq2xxs_grid,
+		   NELEM(mp_ggml_iq2xxs_grid), 256, 2, mp_ggml_iq2_levels, 3,
+		   s2xxs, NELEM(s2xxs),
+		   "05826b5d3e472a3a78f196be62ac78acf81df0f909626e12ab9fa2a5d490dd54");
+	check_grid("iq2xs_grid", mp_ggml_iq2xs_grid, NELEM(mp_ggml_iq2xs_grid),
+		   512, 2, mp_ggml_iq2_levels, 3, s2xs, NELEM(s2xs),
+		   "06e47aaca60b4dc1d9b5a3f34540437058a6b142b4d7a59d5ded769b4d1bf1de");
+	check_grid("iq2s_grid", mp_ggml_iq2s_grid, NELEM(mp_ggml_iq2s_grid),
+		   1024, 2, mp_ggml_iq2_levels, 3, s2s, NELEM(s2s),
+		   "e1aa1473412b0552c2174c30ef22ab4073f6a181b85a17056e8249bd2932fd88");
+	check_grid("iq3xxs_grid", mp_ggml_iq3xxs_grid,
+		   NELEM(mp_ggml_iq3xxs_grid), 256, 4, mp_ggml_iq3xxs_levels, 8,
+		   s3xxs, NELEM(s3xxs),
+		   "46e35f5a997efdee6c99ce57854c8a0d4f0ff8ca57e5e8a60c0793ea580acf5d");
+	check_grid("iq3s_grid", mp_ggml_iq3s_grid, NELEM(mp_ggml_iq3s_grid),
+		   512, 4, mp_ggml_iq3s_levels, 8, s3s, NELEM(s3s),
+		   "bd1af4945a1717c65610b0284e4628b9a1ba3b306fae3a06f6e5f597356e349f");
+	check_grid("iq1s_grid", mp_ggml_iq1s_grid, NELEM(mp_ggml_iq1s_grid),
+		   2048, 2, iq1_bytes, 3, s1s, NELEM(s1s),
+		   "07540ffc1aeaf6ad4d97e96b0fcc765aae39671d4ae4a27bbd0e796fde167c6a");
 }
 END_TEST
 
@@ -451,7 +604,8 @@ Suite *suite_ggml_iquants(void)
 	tcase_add_test(tc, test_tq1_0_block);
 	tcase_add_test(tc, test_tq2_0_block);
 	tcase_add_test(tc, test_mxfp4_block);
-	tcase_add_test(tc, test_codebook_types_absent);
+	tcase_add_test(tc, test_unknown_ids_absent);
+	tcase_add_test(tc, test_grid_tables);
 	suite_add_tcase(s, tc);
 	return s;
 }

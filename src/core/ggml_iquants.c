@@ -3,11 +3,11 @@
  * arithmetic is single-precision float in ggml's order (scale * code), so
  * the values equal ggml's to_float bit for bit.
  *
- * The codebook i-quants (IQ1_S, IQ1_M, IQ2_XXS, IQ2_XS, IQ2_S, IQ3_XXS,
- * IQ3_S) decode through ggml's grid tables, which no published spec or
- * documentation gives; they are not here, so mp_ggml_type answers NULL for
- * them and a reader reports the type as unsupported. */
+ * The grid i-quants (IQ1_S, IQ1_M, IQ2_XXS, IQ2_XS, IQ2_S, IQ3_XXS, IQ3_S)
+ * store indices into ggml's codebooks (ggml_grids.h) with signs and scales;
+ * ggml_iquants_grid.c decodes them. */
 #include "ggml_dequant.h"
+#include "ggml_iquants_grid.h"
 
 #include <stddef.h>
 #include <string.h>
@@ -139,6 +139,13 @@ static const struct mp_ggml_type_info types[] = {
     {MP_GGML_TQ1_0, "TQ1_0", QK_K, 54, dequant_tq1_0},
     {MP_GGML_TQ2_0, "TQ2_0", QK_K, 66, dequant_tq2_0},
     {MP_GGML_MXFP4, "MXFP4", 32, 17, dequant_mxfp4},
+    {MP_GGML_IQ2_XXS, "IQ2_XXS", QK_K, 66, mp_ggml_dequant_iq2_xxs},
+    {MP_GGML_IQ2_XS, "IQ2_XS", QK_K, 74, mp_ggml_dequant_iq2_xs},
+    {MP_GGML_IQ2_S, "IQ2_S", QK_K, 82, mp_ggml_dequant_iq2_s},
+    {MP_GGML_IQ3_XXS, "IQ3_XXS", QK_K, 98, mp_ggml_dequant_iq3_xxs},
+    {MP_GGML_IQ3_S, "IQ3_S", QK_K, 110, mp_ggml_dequant_iq3_s},
+    {MP_GGML_IQ1_S, "IQ1_S", QK_K, 50, mp_ggml_dequant_iq1_s},
+    {MP_GGML_IQ1_M, "IQ1_M", QK_K, 56, mp_ggml_dequant_iq1_m},
     {0, NULL, 0, 0, NULL}};
 
 const struct mp_ggml_type_info *mp_ggml_iquants_type(uint32_t id)
