@@ -479,25 +479,23 @@ static void check_grid(const char *name, const uint16_t *grid, size_t n,
 	ck_assert_ptr_nonnull(bytes);
 	for (size_t i = 0; i < n; i++) {
 		for (unsigned j = 0; j < nf; j++)
-			ck_assert_msg(((grid[i] >> (w * j)) & ((1u << w) - 1)) <
-					  nlv,
-				      "%s[%zu] field %u out of the alphabet",
-				      name, i, j);
+			ck_assert_msg(
+			    ((grid[i] >> (w * j)) & ((1u << w) - 1)) < nlv,
+			    "%s[%zu] field %u out of the alphabet", name, i, j);
 		if (i)
 			ck_assert_msg(grid[i] > grid[i - 1],
-				      "%s[%zu] not above its predecessor",
-				      name, i);
+				      "%s[%zu] not above its predecessor", name,
+				      i);
 		uint64_t e = ggml_entry(grid, (unsigned)i, w, lv);
 		for (unsigned j = 0; j < width; j++)
 			bytes[i * width + j] = (uint8_t)(e >> (8 * j));
 	}
 	for (size_t k = 0; k < nsp; k++)
-		ck_assert_msg(ggml_entry(grid, sp[k].i, w, lv) == sp[k].e,
-			      "%s[%u] = %#llx, ggml-common.h has %#llx", name,
-			      sp[k].i,
-			      (unsigned long long)ggml_entry(grid, sp[k].i, w,
-							     lv),
-			      (unsigned long long)sp[k].e);
+		ck_assert_msg(
+		    ggml_entry(grid, sp[k].i, w, lv) == sp[k].e,
+		    "%s[%u] = %#llx, ggml-common.h has %#llx", name, sp[k].i,
+		    (unsigned long long)ggml_entry(grid, sp[k].i, w, lv),
+		    (unsigned long long)sp[k].e);
 	unsigned char md[32];
 	unsigned int mdlen = 0;
 	ck_assert(EVP_Digest(bytes, n * width, md, &mdlen, EVP_sha256(), NULL));
@@ -516,9 +514,11 @@ START_TEST(test_grid_tables)
 	/* the levels: ggml's grid bytes */
 	ck_assert_uint_eq(NELEM(mp_ggml_iq2_levels), 3);
 	ck_assert(mp_ggml_iq2_levels[0] == 0x08 &&
-		  mp_ggml_iq2_levels[1] == 0x19 && mp_ggml_iq2_levels[2] == 0x2b);
+		  mp_ggml_iq2_levels[1] == 0x19 &&
+		  mp_ggml_iq2_levels[2] == 0x2b);
 	for (unsigned k = 0; k < 8; k++) {
-		ck_assert_uint_eq(mp_ggml_iq3xxs_levels[k], k < 7 ? 4 + 8 * k : 62);
+		ck_assert_uint_eq(mp_ggml_iq3xxs_levels[k],
+				  k < 7 ? 4 + 8 * k : 62);
 		ck_assert_uint_eq(mp_ggml_iq3s_levels[k], 1 + 2 * k);
 	}
 	ck_assert(mp_ggml_iq1_levels[0] == -1 && mp_ggml_iq1_levels[1] == 0 &&
@@ -533,12 +533,10 @@ START_TEST(test_grid_tables)
 		ck_assert_uint_eq(mp_ggml_ksigns_iq2xs[i], i | par << 7);
 	}
 
-	static const struct spot s2xxs[] = {{0, 0x0808080808080808ULL},
-					    {1, 0x080808080808082bULL},
-					    {85, 0x0819081919192b2bULL},
-					    {86, 0x081908192b080808ULL},
-					    {254, 0x2b2b2b0819190808ULL},
-					    {255, 0x2b2b2b1908081908ULL}};
+	static const struct spot s2xxs[] = {
+	    {0, 0x0808080808080808ULL},	  {1, 0x080808080808082bULL},
+	    {85, 0x0819081919192b2bULL},  {86, 0x081908192b080808ULL},
+	    {254, 0x2b2b2b0819190808ULL}, {255, 0x2b2b2b1908081908ULL}};
 	static const struct spot s2xs[] = {{263, 0x19080808082b1908ULL},
 					   {264, 0x1908080819080808ULL},
 					   {510, 0x2b2b2b2b2b190819ULL},
@@ -548,47 +546,317 @@ START_TEST(test_grid_tables)
 					  {520, 0x1908081919192b08ULL},
 					  {1022, 0x2b2b2b2b2b082b08ULL},
 					  {1023, 0x2b2b2b2b2b2b2b2bULL}};
-	static const struct spot s3xxs[] = {{0, 0x04040404},
-					    {1, 0x04040414},
-					    {135, 0x142c3e24},
-					    {136, 0x143e040c},
-					    {254, 0x3e2c1424},
-					    {255, 0x3e341c04}};
-	static const struct spot s3s[] = {{0, 0x01010101},
-					  {1, 0x01010103},
-					  {263, 0x050b0303},
-					  {264, 0x050b0505},
-					  {510, 0x0f0d0703},
-					  {511, 0x0f0f0101}};
-	static const struct spot s1s[] = {{0, 0xffffffffffffffffULL},
-					  {1, 0xffffffffffffff01ULL},
-					  {682, 0x00ffff01ff000001ULL},
-					  {683, 0x00ffff01ff010000ULL},
-					  {1029, 0x0000000000000000ULL},
-					  {1031, 0x00000000000001ffULL},
-					  {1032, 0x0000000000000100ULL},
-					  {2046, 0x01010101010101ffULL},
-					  {2047, 0x0101010101010101ULL}};
-	check_grid("iq2xxs_grid", mp_ggml_iq2xxs_grid,
-		   NELEM(mp_ggml_iq2xxs_grid), 256, 2, mp_ggml_iq2_levels, 3,
-		   s2xxs, NELEM(s2xxs),
-		   "05826b5d3e472a3a78f196be62ac78acf81df0f909626e12ab9fa2a5d490dd54");
-	check_grid("iq2xs_grid", mp_ggml_iq2xs_grid, NELEM(mp_ggml_iq2xs_grid),
-		   512, 2, mp_ggml_iq2_levels, 3, s2xs, NELEM(s2xs),
-		   "06e47aaca60b4dc1d9b5a3f34540437058a6b142b4d7a59d5ded769b4d1bf1de");
-	check_grid("iq2s_grid", mp_ggml_iq2s_grid, NELEM(mp_ggml_iq2s_grid),
-		   1024, 2, mp_ggml_iq2_levels, 3, s2s, NELEM(s2s),
-		   "e1aa1473412b0552c2174c30ef22ab4073f6a181b85a17056e8249bd2932fd88");
-	check_grid("iq3xxs_grid", mp_ggml_iq3xxs_grid,
-		   NELEM(mp_ggml_iq3xxs_grid), 256, 4, mp_ggml_iq3xxs_levels, 8,
-		   s3xxs, NELEM(s3xxs),
-		   "46e35f5a997efdee6c99ce57854c8a0d4f0ff8ca57e5e8a60c0793ea580acf5d");
-	check_grid("iq3s_grid", mp_ggml_iq3s_grid, NELEM(mp_ggml_iq3s_grid),
-		   512, 4, mp_ggml_iq3s_levels, 8, s3s, NELEM(s3s),
-		   "bd1af4945a1717c65610b0284e4628b9a1ba3b306fae3a06f6e5f597356e349f");
-	check_grid("iq1s_grid", mp_ggml_iq1s_grid, NELEM(mp_ggml_iq1s_grid),
-		   2048, 2, iq1_bytes, 3, s1s, NELEM(s1s),
-		   "07540ffc1aeaf6ad4d97e96b0fcc765aae39671d4ae4a27bbd0e796fde167c6a");
+	static const struct spot s3xxs[] = {
+	    {0, 0x04040404},   {1, 0x04040414},	  {135, 0x142c3e24},
+	    {136, 0x143e040c}, {254, 0x3e2c1424}, {255, 0x3e341c04}};
+	static const struct spot s3s[] = {{0, 0x01010101},   {1, 0x01010103},
+					  {263, 0x050b0303}, {264, 0x050b0505},
+					  {510, 0x0f0d0703}, {511, 0x0f0f0101}};
+	static const struct spot s1s[] = {
+	    {0, 0xffffffffffffffffULL},	   {1, 0xffffffffffffff01ULL},
+	    {682, 0x00ffff01ff000001ULL},  {683, 0x00ffff01ff010000ULL},
+	    {1029, 0x0000000000000000ULL}, {1031, 0x00000000000001ffULL},
+	    {1032, 0x0000000000000100ULL}, {2046, 0x01010101010101ffULL},
+	    {2047, 0x0101010101010101ULL}};
+	check_grid(
+	    "iq2xxs_grid", mp_ggml_iq2xxs_grid, NELEM(mp_ggml_iq2xxs_grid), 256,
+	    2, mp_ggml_iq2_levels, 3, s2xxs, NELEM(s2xxs),
+	    "05826b5d3e472a3a78f196be62ac78acf81df0f909626e12ab9fa2a5d490dd54");
+	check_grid(
+	    "iq2xs_grid", mp_ggml_iq2xs_grid, NELEM(mp_ggml_iq2xs_grid), 512, 2,
+	    mp_ggml_iq2_levels, 3, s2xs, NELEM(s2xs),
+	    "06e47aaca60b4dc1d9b5a3f34540437058a6b142b4d7a59d5ded769b4d1bf1de");
+	check_grid(
+	    "iq2s_grid", mp_ggml_iq2s_grid, NELEM(mp_ggml_iq2s_grid), 1024, 2,
+	    mp_ggml_iq2_levels, 3, s2s, NELEM(s2s),
+	    "e1aa1473412b0552c2174c30ef22ab4073f6a181b85a17056e8249bd2932fd88");
+	check_grid(
+	    "iq3xxs_grid", mp_ggml_iq3xxs_grid, NELEM(mp_ggml_iq3xxs_grid), 256,
+	    4, mp_ggml_iq3xxs_levels, 8, s3xxs, NELEM(s3xxs),
+	    "46e35f5a997efdee6c99ce57854c8a0d4f0ff8ca57e5e8a60c0793ea580acf5d");
+	check_grid(
+	    "iq3s_grid", mp_ggml_iq3s_grid, NELEM(mp_ggml_iq3s_grid), 512, 4,
+	    mp_ggml_iq3s_levels, 8, s3s, NELEM(s3s),
+	    "bd1af4945a1717c65610b0284e4628b9a1ba3b306fae3a06f6e5f597356e349f");
+	check_grid(
+	    "iq1s_grid", mp_ggml_iq1s_grid, NELEM(mp_ggml_iq1s_grid), 2048, 2,
+	    iq1_bytes, 3, s1s, NELEM(s1s),
+	    "07540ffc1aeaf6ad4d97e96b0fcc765aae39671d4ae4a27bbd0e796fde167c6a");
+}
+END_TEST
+
+/* ---- hand-made blocks of the grid types ----
+ * Expected values come from the ggml-common.h grid literals (byte j of
+ * an entry is value j), the scales and signs chosen here. */
+
+/* Byte j of a grid literal, unsigned (IQ2, IQ3) or signed (IQ1). */
+static float gb(uint64_t e, unsigned j)
+{
+	return (float)((e >> (8 * j)) & 0xff);
+}
+
+static float gs(uint64_t e, unsigned j)
+{
+	return (float)(int8_t)((e >> (8 * j)) & 0xff);
+}
+
+static void put16(uint8_t *p, unsigned v)
+{
+	p[0] = (uint8_t)v, p[1] = (uint8_t)(v >> 8);
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	put16(p, v & 0xffff), put16(p + 2, v >> 16);
+}
+
+/* y[0..n) == scale * value j of e, negated where bit j of neg is set. */
+static void ck_group(const float *y, unsigned n, float scale, uint64_t e,
+		     unsigned neg)
+{
+	for (unsigned j = 0; j < n; j++) {
+		float want = scale * gb(e, j);
+		ck_float_bits(y[j], (neg >> j) & 1 ? -want : want);
+	}
+}
+
+static void ck_all(const float *y, unsigned from, unsigned to, float v)
+{
+	for (unsigned i = from; i < to; i++)
+		ck_float_bits(y[i], v);
+}
+
+START_TEST(test_iq2_xxs_block)
+{
+	const struct mp_ggml_type_info *ti =
+	    type_of(MP_GGML_IQ2_XXS, "IQ2_XXS", 256, 66);
+	uint8_t b[2 * 66] = {0};
+	float y[512];
+	/* block 0: d = 2 (half 0x4000). Sub-block 0: grid indices 85, 86,
+	 * 255, 1; sign indices 1 (ksigns 0x81: values 0 and 7 negative),
+	 * 127 (0xff: all), 3 (0x03: values 0, 1), 0; ls = 15 (the largest):
+	 * db = 2 * 15.5 * 0.25 = 7.75. Sub-block 7: grid 0 (all 0x08), sign
+	 * index 0x55 in group 3 (even: values 0, 2, 4, 6), ls = 15. The rest
+	 * is zero: ls = 0, db = 2 * 0.5 * 0.25 = 0.25, values 0.25 * 8 = 2. */
+	b[0] = 0x00, b[1] = 0x40;
+	b[2] = 85, b[3] = 86, b[4] = 255, b[5] = 1;
+	put32(b + 6, 1u | 127u << 7 | 3u << 14 | 0u << 21 | 15u << 28);
+	put32(b + 2 + 56 + 4, 0x55u << 21 | 15u << 28);
+	/* block 1: d = -0.5 (0xb800), all zero: -0.5 * 0.5 * 0.25 * 8 */
+	b[66] = 0x00, b[67] = 0xb8;
+	ti->dequant(b, y, 2);
+	ck_float_bits(y[0], -333.25f); /* 7.75 * 0x2b, negated */
+	ck_float_bits(y[1], 333.25f);
+	ck_float_bits(y[7], -62.0f); /* 7.75 * 0x08, negated */
+	ck_group(y, 8, 7.75f, 0x0819081919192b2bULL, 0x81);
+	ck_group(y + 8, 8, 7.75f, 0x081908192b080808ULL, 0xff);
+	ck_group(y + 16, 8, 7.75f, 0x2b2b2b1908081908ULL, 0x03);
+	ck_float_bits(y[17], -193.75f); /* 7.75 * 0x19, negated */
+	ck_group(y + 24, 8, 7.75f, 0x080808080808082bULL, 0);
+	ck_all(y, 32, 224, 2.0f);
+	ck_all(y, 224, 248, 62.0f);
+	ck_group(y + 248, 8, 7.75f, 0x0808080808080808ULL, 0x55);
+	ck_float_bits(y[248], -62.0f);
+	ck_float_bits(y[249], 62.0f);
+	ck_all(y, 256, 512, -0.5f);
+}
+END_TEST
+
+START_TEST(test_iq2_xs_block)
+{
+	const struct mp_ggml_type_info *ti =
+	    type_of(MP_GGML_IQ2_XS, "IQ2_XS", 256, 74);
+	uint8_t b[74] = {0};
+	float y[256];
+	/* d = 1. Sub-block 3: scales[3] = 0xf0: first 16 values ls = 0 (db
+	 * 0.125), last 16 ls = 15 (db 3.875). qs[12] = index 263 (9 bits),
+	 * sign index 5 (values 0, 2); qs[13] = 264; qs[14] = 511 with sign
+	 * index 127 (all); qs[15] = 510. Elsewhere db = 0.125, value 1. */
+	b[0] = 0x00, b[1] = 0x3c;
+	put16(b + 2 + 2 * 12, 263 | 5 << 9);
+	put16(b + 2 + 2 * 13, 264);
+	put16(b + 2 + 2 * 14, 511 | 127 << 9);
+	put16(b + 2 + 2 * 15, 510);
+	b[66 + 3] = 0xf0;
+	ti->dequant(b, y, 1);
+	ck_float_bits(y[96], -1.0f);   /* 0.125 * 0x08, negated */
+	ck_float_bits(y[97], 3.125f);  /* 0.125 * 0x19 */
+	ck_float_bits(y[98], -5.375f); /* 0.125 * 0x2b, negated */
+	ck_group(y + 96, 8, 0.125f, 0x19080808082b1908ULL, 0x05);
+	ck_group(y + 104, 8, 0.125f, 0x1908080819080808ULL, 0);
+	ck_group(y + 112, 8, 3.875f, 0x2b2b2b2b2b2b2b2bULL, 0xff);
+	ck_float_bits(y[112], -166.625f);
+	ck_group(y + 120, 8, 3.875f, 0x2b2b2b2b2b190819ULL, 0);
+	ck_float_bits(y[120], 96.875f);
+	ck_all(y, 0, 96, 1.0f);
+	ck_all(y, 128, 256, 1.0f);
+}
+END_TEST
+
+START_TEST(test_iq2_s_block)
+{
+	const struct mp_ggml_type_info *ti =
+	    type_of(MP_GGML_IQ2_S, "IQ2_S", 256, 82);
+	uint8_t b[82] = {0};
+	float y[256];
+	/* d = 0.25 (0x3400). Sub-block 5: scales[5] = 0x0f (db 0.25 * 15.5
+	 * * 0.25 = 0.96875 for the first 16, 0.25 * 0.5 * 0.25 = 0.03125 for
+	 * the last 16); indices 1023, 519, 1022, 520: low bytes qs[20..23],
+	 * bits 8-9 in qh[5] = 3 | 2 << 2 | 3 << 4 | 2 << 6; sign bytes 0x80
+	 * (value 7), 0x01 (value 0), 0xff, 0. Elsewhere 0.03125 * 8. */
+	b[0] = 0x00, b[1] = 0x34;
+	b[2 + 20] = 0xff, b[2 + 21] = 0x07, b[2 + 22] = 0xfe, b[2 + 23] = 0x08;
+	b[34 + 20] = 0x80, b[34 + 21] = 0x01, b[34 + 22] = 0xff;
+	b[66 + 5] = 3 | 2 << 2 | 3 << 4 | 2 << 6;
+	b[74 + 5] = 0x0f;
+	ti->dequant(b, y, 1);
+	ck_float_bits(y[160], 41.65625f); /* 0.96875 * 0x2b */
+	ck_float_bits(y[167], -41.65625f);
+	ck_group(y + 160, 8, 0.96875f, 0x2b2b2b2b2b2b2b2bULL, 0x80);
+	ck_group(y + 168, 8, 0.96875f, 0x1908081919191919ULL, 0x01);
+	ck_float_bits(y[168], -24.21875f);
+	ck_group(y + 176, 8, 0.03125f, 0x2b2b2b2b2b082b08ULL, 0xff);
+	ck_float_bits(y[177], -1.34375f);
+	ck_group(y + 184, 8, 0.03125f, 0x1908081919192b08ULL, 0);
+	ck_all(y, 0, 160, 0.25f);
+	ck_all(y, 192, 256, 0.25f);
+}
+END_TEST
+
+START_TEST(test_iq3_xxs_block)
+{
+	const struct mp_ggml_type_info *ti =
+	    type_of(MP_GGML_IQ3_XXS, "IQ3_XXS", 256, 98);
+	uint8_t b[98] = {0};
+	float y[256];
+	/* d = 1. Sub-block 2 (values 64..95): grid pairs (135, 136), (254,
+	 * 255), (0, 1), (0, 0); sign indices 1 (0x81: value 0 of the first
+	 * entry, value 3 of the second), 127 (all), 0, 0x40 (0xc0: values 2,
+	 * 3 of the second entry); ls = 15: db = 15.5 * 0.5 = 7.75. Elsewhere
+	 * db = 0.5 * 0.5 = 0.25, value 0.25 * 4 = 1. */
+	b[0] = 0x00, b[1] = 0x3c;
+	uint8_t *q = b + 2 + 16;
+	q[0] = 135, q[1] = 136, q[2] = 254, q[3] = 255, q[5] = 1;
+	put32(b + 66 + 8, 1u | 127u << 7 | 0x40u << 21 | 15u << 28);
+	ti->dequant(b, y, 1);
+	ck_float_bits(y[64], -279.0f); /* 7.75 * 0x24, negated */
+	ck_float_bits(y[65], 480.5f);  /* 7.75 * 0x3e */
+	ck_group(y + 64, 4, 7.75f, 0x142c3e24, 0x1);
+	ck_group(y + 68, 4, 7.75f, 0x143e040c, 0x8);
+	ck_float_bits(y[71], -155.0f);
+	ck_group(y + 72, 4, 7.75f, 0x3e2c1424, 0xf);
+	ck_group(y + 76, 4, 7.75f, 0x3e341c04, 0xf);
+	ck_group(y + 80, 4, 7.75f, 0x04040404, 0);
+	ck_group(y + 84, 4, 7.75f, 0x04040414, 0);
+	ck_float_bits(y[84], 155.0f);
+	ck_group(y + 88, 4, 7.75f, 0x04040404, 0);
+	ck_group(y + 92, 4, 7.75f, 0x04040404, 0xc);
+	ck_float_bits(y[95], -31.0f);
+	ck_all(y, 0, 64, 1.0f);
+	ck_all(y, 96, 256, 1.0f);
+}
+END_TEST
+
+START_TEST(test_iq3_s_block)
+{
+	const struct mp_ggml_type_info *ti =
+	    type_of(MP_GGML_IQ3_S, "IQ3_S", 256, 110);
+	uint8_t b[110] = {0};
+	float y[256];
+	/* d = 0.5. scales[0] = 0xf0: sub-block 0 db = 0.5 * (1 + 0) = 0.5,
+	 * sub-block 1 db = 0.5 * (1 + 2 * 15) = 15.5. Sub-block 1 (values
+	 * 32..63): indices 263, 264, 510, 511 (bit 8 from qh[1] bits 0..3),
+	 * sign bytes 0x11 (value 0 of both entries) and 0x80 (value 3 of the
+	 * second). Sub-block 7, last entry: index 263 through qh[7] bit 7,
+	 * db 0.5. Elsewhere index 0 (all 1): 0.5. */
+	b[0] = 0x00, b[1] = 0x38;
+	uint8_t *qs = b + 2;
+	qs[8] = 0x07, qs[9] = 0x08, qs[10] = 0xfe, qs[11] = 0xff;
+	qs[63] = 0x07;
+	b[66 + 1] = 0x0f, b[66 + 7] = 0x80;
+	b[74 + 4] = 0x11, b[74 + 5] = 0x80;
+	b[106] = 0xf0;
+	ti->dequant(b, y, 1);
+	ck_float_bits(y[32], -46.5f); /* 15.5 * 3, negated */
+	ck_float_bits(y[34], 170.5f); /* 15.5 * 11 */
+	ck_group(y + 32, 4, 15.5f, 0x050b0303, 0x1);
+	ck_group(y + 36, 4, 15.5f, 0x050b0505, 0x1);
+	ck_group(y + 40, 4, 15.5f, 0x0f0d0703, 0);
+	ck_group(y + 44, 4, 15.5f, 0x0f0f0101, 0x8);
+	ck_float_bits(y[47], -232.5f);
+	ck_all(y, 48, 64, 15.5f);
+	ck_all(y, 0, 32, 0.5f);
+	ck_all(y, 64, 252, 0.5f);
+	ck_group(y + 252, 4, 0.5f, 0x050b0303, 0);
+	ck_float_bits(y[254], 5.5f);
+}
+END_TEST
+
+/* y[0..8) == dl * (signed value j of e + delta). */
+static void ck_iq1(const float *y, float dl, uint64_t e, float delta)
+{
+	for (unsigned j = 0; j < 8; j++)
+		ck_float_bits(y[j], dl * (gs(e, j) + delta));
+}
+
+START_TEST(test_iq1_s_block)
+{
+	const struct mp_ggml_type_info *ti =
+	    type_of(MP_GGML_IQ1_S, "IQ1_S", 256, 50);
+	uint8_t b[50] = {0};
+	float y[256];
+	/* d = 1. Sub-block 0: indices 682, 1031, 2047, 0 (bits 8..10 in qh
+	 * bits 3l..3l+2), scale 7 (bits 12..14: dl = 2 * 7 + 1 = 15), bit 15
+	 * set: delta -1/8. Elsewhere index 0 (all -1), dl 1, delta +1/8:
+	 * -0.875. */
+	b[0] = 0x00, b[1] = 0x3c;
+	b[2] = 0xaa, b[3] = 0x07, b[4] = 0xff;
+	put16(b + 34, 2 | 4 << 3 | 7 << 6 | 0 << 9 | 7 << 12 | 0x8000);
+	ti->dequant(b, y, 1);
+	ck_float_bits(y[0], 13.125f);  /* 15 * (1 - 0.125) */
+	ck_float_bits(y[1], -1.875f);  /* 15 * (0 - 0.125) */
+	ck_float_bits(y[3], -16.875f); /* 15 * (-1 - 0.125) */
+	ck_iq1(y, 15.0f, 0x00ffff01ff000001ULL, -0.125f);
+	ck_iq1(y + 8, 15.0f, 0x00000000000001ffULL, -0.125f);
+	ck_iq1(y + 16, 15.0f, 0x0101010101010101ULL, -0.125f);
+	ck_all(y, 16, 24, 13.125f);
+	ck_all(y, 24, 32, -16.875f);
+	ck_all(y, 32, 256, -0.875f);
+}
+END_TEST
+
+START_TEST(test_iq1_m_block)
+{
+	const struct mp_ggml_type_info *ti =
+	    type_of(MP_GGML_IQ1_M, "IQ1_M", 256, 56);
+	uint8_t b[56] = {0};
+	float y[256];
+	/* The half d = 0x3a1b = 1563/2048 sits in the top nibbles of the
+	 * four scale words, lowest first: 0xb, 0x1, 0xa, 0x3. sc[0] bits
+	 * 6..8 = 7 and 9..11 = 2: sub-block 1 has dl = 15 d for its first 16
+	 * values, 5 d for the last 16; sc[3] bits 9..11 = 5: the last 16
+	 * values of sub-block 7 have dl = 11 d. Sub-block 1's groups:
+	 * indices 2047, 682, 1031, 0 (qs[4..7], bits 8..10 in the qh
+	 * nibbles), delta sign bits (nibble bit 3) set, clear, set, set.
+	 * Elsewhere dl = d, index 0, delta +1/8: -0.875 d. */
+	const float d = 1563.0f / 2048.0f;
+	b[4] = 0xff, b[5] = 0xaa, b[6] = 0x07;
+	b[32 + 2] = 0x0f | 0x2 << 4;
+	b[32 + 3] = 0x0c | 0x8 << 4;
+	put16(b + 48, 0xb000 | 7 << 6 | 2 << 9);
+	put16(b + 50, 0x1000);
+	put16(b + 52, 0xa000);
+	put16(b + 54, 0x3000 | 5 << 9);
+	ti->dequant(b, y, 1);
+	ck_iq1(y + 32, 15.0f * d, 0x0101010101010101ULL, -0.125f);
+	ck_iq1(y + 40, 15.0f * d, 0x00ffff01ff000001ULL, 0.125f);
+	ck_iq1(y + 48, 5.0f * d, 0x00000000000001ffULL, -0.125f);
+	ck_iq1(y + 56, 5.0f * d, 0xffffffffffffffffULL, -0.125f);
+	ck_float_bits(y[32], 15.0f * d * 0.875f);
+	ck_float_bits(y[56], 5.0f * d * -1.125f);
+	ck_all(y, 0, 32, d * -0.875f);
+	ck_all(y, 64, 240, d * -0.875f);
+	ck_all(y, 240, 256, 11.0f * d * -0.875f);
 }
 END_TEST
 
@@ -606,6 +874,13 @@ Suite *suite_ggml_iquants(void)
 	tcase_add_test(tc, test_mxfp4_block);
 	tcase_add_test(tc, test_unknown_ids_absent);
 	tcase_add_test(tc, test_grid_tables);
+	tcase_add_test(tc, test_iq2_xxs_block);
+	tcase_add_test(tc, test_iq2_xs_block);
+	tcase_add_test(tc, test_iq2_s_block);
+	tcase_add_test(tc, test_iq3_xxs_block);
+	tcase_add_test(tc, test_iq3_s_block);
+	tcase_add_test(tc, test_iq1_s_block);
+	tcase_add_test(tc, test_iq1_m_block);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -703,6 +703,61 @@ START_TEST(test_fixtures)
 }
 END_TEST
 
+/* A GGUF with an IQ2_XXS matrix [2, 256] (two blocks, 66 bytes each)
+ * opens and fingerprints. Block 0: d = 2, all else zero: every sub-block
+ * has ls = 0, db = 2 * 0.5 * 0.25 = 0.25, grid entry 0 (eight 0x08), no
+ * signs: 256 values 2. Block 1: d = 2, every sub-block ls = 15 (db 7.75):
+ * 256 values 7.75 * 8 = 62. */
+START_TEST(test_iq2_xxs_file)
+{
+	DIR_ = tu_tmpdir();
+	struct buf o = {NULL, 0};
+	header(&o, 3, 1, 1);
+	pstr(&o, "general.architecture"), p32(&o, 8), pstr(&o, "llama");
+	uint64_t dims[2] = {256, 2};
+	tinfo(&o, "blk.0.ffn_up.weight", 2, dims, 16, 0);
+	pad(&o, 32);
+	for (int blk = 0; blk < 2; blk++) {
+		p16(&o, 0x4000);
+		for (int ib = 0; ib < 8; ib++)
+			p32(&o, 0), p32(&o, blk ? 15u << 28 : 0);
+	}
+	char *p = write_buf("iq2.gguf", &o);
+	struct mp_model *m = NULL;
+	struct mp_error err;
+	ck_assert_msg(mp_model_open(p, &m, &err) == MP_OK, "%s", err.msg);
+	const struct mp_tensor *t = mp_model_find(m, "blk.0.ffn_up.weight");
+	ck_assert_ptr_nonnull(t);
+	ck_assert_ptr_nonnull(t->ggml);
+	ck_assert_str_eq(t->ggml->name, "IQ2_XXS");
+	ck_assert_uint_eq(t->numel, 512);
+	ck_assert_uint_eq(t->nbytes, 132);
+	float f[512];
+	mp_tensor_decode_blocks(t, mp_tensor_segs(t)[0].data, 2, f);
+	ck_assert(f[0] == 2.0f && f[255] == 2.0f);
+	ck_assert(f[256] == 62.0f && f[511] == 62.0f);
+	mp_model_free(m);
+
+	struct mp_fingerprint *fp = NULL;
+	ck_assert(mp_model_open(p, &m, &err) == MP_OK);
+	ck_assert_msg(mp_fp_compute(m, "tensors", NULL, 1, NULL, &fp, &err) ==
+			  MP_OK,
+		      "%s", err.msg);
+	ck_assert_uint_eq(fp->ggml_params[MP_GGML_IQ2_XXS], 512);
+	ck_assert_uint_eq(fp->ntensors, 1);
+	const struct mp_tensor_fp *tf = &fp->tensors[0];
+	ck_assert_str_eq(mp_fp_stored_name(tf), "IQ2_XXS");
+	/* mean (2 + 62) / 2 = 32, min 2, max 62 */
+	ck_assert(fabs(tf->stats->mean - 32.0) < 1e-12);
+	ck_assert(tf->stats->min == 2.0 && tf->stats->max == 62.0);
+	mp_fp_free(fp);
+	mp_model_free(m);
+	free(p);
+	tu_rmtree(DIR_);
+	free(DIR_);
+}
+END_TEST
+
 Suite *suite_gguf(void)
 {
 	Suite *s = suite_create("gguf");
@@ -713,6 +768,7 @@ Suite *suite_gguf(void)
 	tcase_add_test(tc, test_shards);
 	tcase_add_test(tc, test_dequant_by_hand);
 	tcase_add_test(tc, test_fixtures);
+	tcase_add_test(tc, test_iq2_xxs_file);
 	suite_add_tcase(s, tc);
 	return s;
 }

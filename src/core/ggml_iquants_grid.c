@@ -82,10 +82,10 @@ void mp_ggml_dequant_iq2_xxs(const uint8_t *src, float *dst, size_t nblocks)
 			float db = iq2_scale(d, aux >> 28);
 
 			for (unsigned l = 0; l < 4; l++, dst += 8)
-				iq2_put(mp_ggml_iq2xxs_grid, q[l],
-					mp_ggml_ksigns_iq2xs[(aux >> 7 * l) &
-							     127],
-					db, dst);
+				iq2_put(
+				    mp_ggml_iq2xxs_grid, q[l],
+				    mp_ggml_ksigns_iq2xs[(aux >> 7 * l) & 127],
+				    db, dst);
 		}
 	}
 }
@@ -106,8 +106,8 @@ void mp_ggml_dequant_iq2_xs(const uint8_t *src, float *dst, size_t nblocks)
 			for (unsigned l = 0; l < 4; l++, dst += 8) {
 				unsigned q = le16(qs + 2 * (4 * ib + l));
 				iq2_put(mp_ggml_iq2xs_grid, q & 511,
-					mp_ggml_ksigns_iq2xs[q >> 9],
-					db[l / 2], dst);
+					mp_ggml_ksigns_iq2xs[q >> 9], db[l / 2],
+					dst);
 			}
 		}
 	}
@@ -129,8 +129,8 @@ void mp_ggml_dequant_iq2_s(const uint8_t *src, float *dst, size_t nblocks)
 
 			for (unsigned l = 0; l < 4; l++, dst += 8) {
 				unsigned g = 4 * ib + l;
-				unsigned idx =
-				    qs[g] | ((qh[ib] >> 2 * l) & 3) << 8;
+				unsigned hi = (qh[ib] >> 2 * l) & 3;
+				unsigned idx = qs[g] | hi << 8;
 				iq2_put(mp_ggml_iq2s_grid, idx, signs[g],
 					db[l / 2], dst);
 			}
@@ -159,8 +159,8 @@ void mp_ggml_dequant_iq3_xxs(const uint8_t *src, float *dst, size_t nblocks)
 					mp_ggml_iq3xxs_levels, q[0], s, db,
 					dst);
 				iq3_put(mp_ggml_iq3xxs_grid,
-					mp_ggml_iq3xxs_levels, q[1], s >> 4,
-					db, dst + 4);
+					mp_ggml_iq3xxs_levels, q[1], s >> 4, db,
+					dst + 4);
 			}
 		}
 	}
@@ -184,11 +184,10 @@ void mp_ggml_dequant_iq3_s(const uint8_t *src, float *dst, size_t nblocks)
 			for (unsigned l = 0; l < 4; l++, dst += 8) {
 				unsigned k = 8 * ib + 2 * l;
 				unsigned s = signs[4 * ib + l];
-				unsigned i0 = qs[k] | ((qh[ib] >> 2 * l) & 1)
-							  << 8;
-				unsigned i1 =
-				    qs[k + 1] | ((qh[ib] >> (2 * l + 1)) & 1)
-						    << 8;
+				unsigned h0 = (qh[ib] >> (2 * l)) & 1;
+				unsigned h1 = (qh[ib] >> (2 * l + 1)) & 1;
+				unsigned i0 = qs[k] | h0 << 8;
+				unsigned i1 = qs[k + 1] | h1 << 8;
 				iq3_put(mp_ggml_iq3s_grid, mp_ggml_iq3s_levels,
 					i0, s, db, dst);
 				iq3_put(mp_ggml_iq3s_grid, mp_ggml_iq3s_levels,
@@ -212,10 +211,11 @@ void mp_ggml_dequant_iq1_s(const uint8_t *src, float *dst, size_t nblocks)
 			float dl = d * (float)(2 * ((qh >> 12) & 7) + 1);
 			float delta = qh & 0x8000 ? -IQ1_DELTA : IQ1_DELTA;
 
-			for (unsigned l = 0; l < 4; l++, dst += 8)
-				iq1_put(qs[4 * ib + l] | ((qh >> 3 * l) & 7)
-							     << 8,
-					dl, delta, dst);
+			for (unsigned l = 0; l < 4; l++, dst += 8) {
+				unsigned hi = (qh >> 3 * l) & 7;
+				iq1_put(qs[4 * ib + l] | hi << 8, dl, delta,
+					dst);
+			}
 		}
 	}
 }
@@ -245,8 +245,7 @@ void mp_ggml_dequant_iq1_m(const uint8_t *src, float *dst, size_t nblocks)
 				float dl = d * (float)(2 * s + 1);
 				unsigned nib =
 				    (qh[2 * ib + l / 2] >> 4 * (l % 2)) & 0x0f;
-				float delta =
-				    nib & 8 ? -IQ1_DELTA : IQ1_DELTA;
+				float delta = nib & 8 ? -IQ1_DELTA : IQ1_DELTA;
 				iq1_put(qs[4 * ib + l] | (nib & 7) << 8, dl,
 					delta, dst);
 			}
