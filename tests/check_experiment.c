@@ -1,6 +1,7 @@
 /* check_experiment.c — experiment configs. */
 #include "check_suites.h"
 #include "experiment.h"
+#include "shard.h"
 #include "testutil.h"
 
 #include <stdio.h>
@@ -244,6 +245,62 @@ START_TEST(test_names_escaped)
 }
 END_TEST
 
+/* Shards: "K/N" with 1 <= K <= N; the split is SHA-256(id)[0..8] as a
+ * big-endian integer mod N, plus 1 (expected values from python3's
+ * hashlib); --shard auto from the Slurm array variables. */
+START_TEST(test_shard)
+{
+	struct mp_error err;
+	unsigned k = 0, n = 0;
+	ck_assert_int_eq(mp_shard_parse("3/4", &k, &n, &err), MP_OK);
+	ck_assert_uint_eq(k, 3);
+	ck_assert_uint_eq(n, 4);
+	static const char *const bad[] = {"0/4", "5/4", "1/0", "4", "/4",
+					  "1/", "a/b", "1/4x", " 1/4", "-1/4",
+					  "1/1000001", ""};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		ck_assert_int_eq(mp_shard_parse(bad[i], &k, &n, &err), MP_EINVAL);
+	ck_assert_ptr_nonnull(strstr(err.msg, "expected K/N or auto"));
+	ck_assert_uint_eq(mp_shard_of("1", 4), 2);
+	ck_assert_uint_eq(mp_shard_of("1", 7), 3);
+	ck_assert_uint_eq(mp_shard_of("model-x", 4), 1);
+	ck_assert_uint_eq(mp_shard_of("model-x", 7), 5);
+	ck_assert_uint_eq(mp_shard_of("42", 7), 3);
+	ck_assert_uint_eq(mp_shard_of("42", 1), 1);
+
+	struct mp_shard_env one = {"3", "1", "4", "4", "1"};
+	ck_assert_int_eq(mp_shard_from_env(&one, &k, &n, &err), MP_OK);
+	ck_assert_uint_eq(k, 3);
+	ck_assert_uint_eq(n, 4);
+	struct mp_shard_env zero = {"0", "0", "3", NULL, NULL};
+	ck_assert_int_eq(mp_shard_from_env(&zero, &k, &n, &err), MP_OK);
+	ck_assert_uint_eq(k, 1);
+	ck_assert_uint_eq(n, 4);
+	struct mp_shard_env count = {"2", NULL, NULL, "5", NULL};
+	ck_assert_int_eq(mp_shard_from_env(&count, &k, &n, &err), MP_OK);
+	ck_assert_uint_eq(k, 2);
+	ck_assert_uint_eq(n, 5);
+	static const struct {
+		struct mp_shard_env e;
+		const char *msg;
+	} no[] = {
+		{{NULL, "1", "4", "4", NULL}, "SLURM_ARRAY_TASK_ID is not set"},
+		{{"1", "1", NULL, NULL, NULL}, "nor SLURM_ARRAY_TASK_COUNT"},
+		{{"1", "1", "5", "3", NULL}, "an array with gaps"},
+		{{"1", "1", "7", "4", "2"}, "STEP=2"},
+		{{"9", "1", "4", NULL, NULL}, "ID=9 is outside 1..4"},
+		{{"x", "1", "4", NULL, NULL}, "ID='x' is not a task number"},
+		{{"3", "4", "2", NULL, NULL}, "MAX=2 is below"},
+		{{"1", NULL, NULL, "0", NULL}, "COUNT=0"},
+	};
+	for (size_t i = 0; i < sizeof no / sizeof no[0]; i++) {
+		ck_assert_int_eq(mp_shard_from_env(&no[i].e, &k, &n, &err),
+				 MP_EINVAL);
+		ck_assert_msg(strstr(err.msg, no[i].msg), "%zu: %s", i, err.msg);
+	}
+}
+END_TEST
+
 Suite *suite_experiment(void)
 {
 	Suite *s = suite_create("experiment");
@@ -252,6 +309,7 @@ Suite *suite_experiment(void)
 	tcase_add_test(tc, test_bad_configs);
 	tcase_add_test(tc, test_foreign_fingerprint);
 	tcase_add_test(tc, test_names_escaped);
+	tcase_add_test(tc, test_shard);
 	suite_add_tcase(s, tc);
 	TCase *big = tcase_create("large");
 	tcase_set_timeout(big, 20);

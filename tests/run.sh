@@ -197,4 +197,94 @@ rc=0; err=$(timeout 60 "$MP_BIN" run --config "$T/big.json" --registry "$B" --ou
 s1=$(date +%s.%N)
 [ $rc = 1 ] && echo "$err" | grep -q "unknown model id '100005'" || fail "100,000 ids: exit $rc, '$err'"
 ok "one unknown id among 100,000 reported in $(echo "$s1 - $s0" | bc 2>/dev/null || echo "?") s"
+# --shard K/N: a stable split by model id (shard = SHA-256(id)[0..8],
+# big-endian, mod N, plus 1: from python3's hashlib here), each shard's
+# fingerprints stored in the registry, no matrices; a rerun skips what is
+# stored; then --use-existing computes the matrices from the registry alone,
+# equal to a single run's.
+S="$T/shard"
+mkdir -p "$S"
+model_a "$S/a.safetensors"
+model_c "$S/c.safetensors"
+cp "$S/a.safetensors" "$S/b.safetensors"
+for m in a b c a c b; do
+	"$MP_BIN" registry --registry "$S/reg.sqlite" add "$S/$m.safetensors" --force >/dev/null ||
+		fail "shard registry add $m"
+done
+cp "$S/reg.sqlite" "$S/single.sqlite"
+printf '{"models":["1","2","3","4","5","6"],"methods":["tensors","spectral"],"metrics":["cosine","js"]}' > "$S/cfg.json"
+shard_of() { python3 -c 'import hashlib, sys
+n = int(sys.argv[1])
+for i in sys.argv[2:]:
+    print(i, int.from_bytes(hashlib.sha256(i.encode()).digest()[:8], "big") % n + 1)' "$@"; }
+shard_of 3 1 2 3 4 5 6 > "$S/split"
+total=0
+for k in 1 2 3; do
+	mine=$(awk -v k=$k '$2 == k' "$S/split" | wc -l)
+	total=$((total + mine))
+	out=$("$MP_BIN" run --config "$S/cfg.json" --registry "$S/reg.sqlite" --shard $k/3 2>&1) ||
+		fail "shard $k/3 exited $?: $out"
+	echo "$out" | grep -qx "shard $k/3: $mine models done, 0 skipped (already in the registry), $((6 - mine)) in other shards" ||
+		fail "shard $k/3 summary ($mine of 6 expected): $out"
+	echo "$out" | grep -qx "fingerprints: $((2 * mine)) computed, 0 reused" || fail "shard $k/3 count: $out"
+	echo "$out" | grep -q "^wrote" && fail "shard $k/3 wrote results: $out"
+done
+[ $total = 6 ] || fail "the shards cover $total of 6 models"
+n=$(sqlite3 "$S/reg.sqlite" 'SELECT count(*) FROM fingerprints')
+[ "$n" = 12 ] || fail "12 fingerprints expected in the registry, $n there"
+# one model's spectral fingerprint lost (a task killed before it stored):
+# the rerun of its shard redoes that model only
+sqlite3 "$S/reg.sqlite" "DELETE FROM fingerprints WHERE model_id = '5' AND method = 'spectral'"
+k5=$(awk '$1 == 5 { print $2 }' "$S/split")
+mine=$(awk -v k=$k5 '$2 == k' "$S/split" | wc -l)
+out=$("$MP_BIN" run --config "$S/cfg.json" --registry "$S/reg.sqlite" --shard $k5/3 2>&1) ||
+	fail "shard rerun exited $?: $out"
+echo "$out" | grep -qx "shard $k5/3: 1 models done, $((mine - 1)) skipped (already in the registry), $((6 - mine)) in other shards" ||
+	fail "shard rerun summary: $out"
+echo "$out" | grep -qx "fingerprints: 1 computed, $((2 * mine - 1)) reused" || fail "shard rerun count: $out"
+out=$("$MP_BIN" run --config "$S/cfg.json" --registry "$S/reg.sqlite" --use-existing --output-dir "$S/o1") ||
+	fail "use-existing after shards exited $?"
+echo "$out" | grep -q "fingerprints: 0 computed, 12 reused" || fail "use-existing after shards: $out"
+"$MP_BIN" run --config "$S/cfg.json" --registry "$S/single.sqlite" --output-dir "$S/o2" >/dev/null ||
+	fail "single run"
+cmp -s "$S/o1/similarity_matrices.json" "$S/o2/similarity_matrices.json" ||
+	fail "matrices from the shards differ from a single run's"
+ok "--shard K/N splits by model id; a rerun redoes only what is missing"
+
+# --shard auto: K and N from the Slurm array variables (an array 1-N or
+# 0-(N-1)); missing or inconsistent ones are one clear error
+k1=$(awk '$1 == 1 { print $2 }' "$S/split")
+auto() { env -u SLURM_ARRAY_TASK_ID -u SLURM_ARRAY_TASK_MIN -u SLURM_ARRAY_TASK_MAX \
+	-u SLURM_ARRAY_TASK_COUNT -u SLURM_ARRAY_TASK_STEP "$@" \
+	"$MP_BIN" run --config "$S/cfg.json" --registry "$S/reg.sqlite" --shard auto 2>&1; }
+out=$(auto SLURM_ARRAY_TASK_ID=$k1 SLURM_ARRAY_TASK_MIN=1 SLURM_ARRAY_TASK_MAX=3 SLURM_ARRAY_TASK_COUNT=3 SLURM_ARRAY_TASK_STEP=1) ||
+	fail "auto 1-based: $out"
+echo "$out" | grep -q "^shard $k1/3: 0 models done, [1-9] skipped" || fail "auto 1-based: $out"
+out=$(auto SLURM_ARRAY_TASK_ID=$((k1 - 1)) SLURM_ARRAY_TASK_MIN=0 SLURM_ARRAY_TASK_MAX=2) || fail "auto 0-based: $out"
+echo "$out" | grep -q "^shard $k1/3: " || fail "auto 0-based: $out"
+auto_error() { # label expected env...
+	label=$1 phrase=$2; shift 2
+	rc=0; err=$(auto "$@") || rc=$?
+	[ $rc = 2 ] && [ "$(printf '%s\n' "$err" | grep -c .)" -le 2 ] &&
+		printf '%s\n' "$err" | head -1 | grep -qF "$phrase" || fail "auto $label: exit $rc, '$err'"
+}
+auto_error "no task id" "SLURM_ARRAY_TASK_ID is not set" SLURM_ARRAY_TASK_MAX=3
+auto_error "no max or count" "neither SLURM_ARRAY_TASK_MAX nor SLURM_ARRAY_TASK_COUNT" SLURM_ARRAY_TASK_ID=1
+auto_error "gaps" "SLURM_ARRAY_TASK_COUNT=2 but MIN..MAX is 1..3" SLURM_ARRAY_TASK_ID=1 \
+	SLURM_ARRAY_TASK_MIN=1 SLURM_ARRAY_TASK_MAX=3 SLURM_ARRAY_TASK_COUNT=2
+auto_error "step" "SLURM_ARRAY_TASK_STEP=2" SLURM_ARRAY_TASK_ID=1 SLURM_ARRAY_TASK_MIN=1 \
+	SLURM_ARRAY_TASK_MAX=5 SLURM_ARRAY_TASK_STEP=2
+auto_error "outside" "SLURM_ARRAY_TASK_ID=7 is outside 1..3" SLURM_ARRAY_TASK_ID=7 SLURM_ARRAY_TASK_COUNT=3
+auto_error "not a number" "SLURM_ARRAY_TASK_ID='1x' is not a task number" SLURM_ARRAY_TASK_ID=1x SLURM_ARRAY_TASK_COUNT=3
+ok "--shard auto from the Slurm array variables"
+
+for bad in 0/3 4/3 3 1/0 a/b 1/3x; do
+	expect_error "--shard $bad" "shard '$bad'" run --config "$S/cfg.json" --registry "$S/reg.sqlite" --shard "$bad"
+done
+expect_error "--shard without a registry" "shard needs the registry" run --config "$S/cfg.json" --shard 1/2
+expect_error "--shard with --output-dir" "shard computes no matrices" run --config "$S/cfg.json" \
+	--registry "$S/reg.sqlite" --shard 1/2 --output-dir "$S/o3"
+expect_error "--shard, two registries" "use one registry" run --config "$S/cfg.json" \
+	--registry "$S/reg.sqlite" --global-registry "$S/other" --shard 1/2
+ok "--shard errors"
 finish

@@ -25,6 +25,7 @@ int cmd_fingerprint(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_identify(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_slurm(int argc, char **argv);
 int cmd_registry(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
 int cmd_correlate(int argc, char **argv);

@@ -2,6 +2,7 @@
 #include "cli.h"
 #include "experiment.h"
 #include "metric.h"
+#include "shard.h"
 
 #include <getopt.h>
 #include <math.h>
@@ -14,10 +15,16 @@ static const char usage_text[] =
 	"                      [--write-to-registry] [--exact]\n"
 	"                      [--output-dir DIR] [--registry LOC]\n"
 	"                      [--global-registry LOC] [--threads N]\n"
+	"       modelprint run --config FILE --shard K/N|auto --registry LOC\n"
+	"                      [--threads N]\n"
 	"\n"
 	"Fingerprint every model of the config with every method, compute the\n"
 	"similarity matrix of every metric, and write fingerprints.json and\n"
-	"similarity_matrices.json into the output directory.\n"
+	"similarity_matrices.json into the output directory. With --shard,\n"
+	"fingerprint only shard K of N of the models (a stable split by model\n"
+	"id) into the registry, each model in one transaction, skipping those\n"
+	"stored already, and compute no matrices: a later --use-existing run\n"
+	"computes them (see `modelprint slurm`).\n"
 	"\n"
 	"  --config FILE          experiment config (models, methods,\n"
 	"                         method_args, metrics)\n"
@@ -30,6 +37,8 @@ static const char usage_text[] =
 	"  --registry LOC         where model ids are resolved (a directory,\n"
 	"                         a SQLite file or a postgresql:// URL)\n"
 	"  --global-registry LOC  default $MODELPRINT_GLOBAL_REGISTRY\n"
+	"  --shard K/N            shard K of N, 1 <= K <= N; 'auto': from\n"
+	"                         SLURM_ARRAY_TASK_ID, _MIN, _MAX, _COUNT\n"
 	"  --threads N            worker threads (default: all CPUs)\n"
 	"  -h, --help             this text\n";
 
@@ -69,6 +78,34 @@ static void notice(void *ctx, const char *msg)
 	cli_error("%s", msg);
 }
 
+/* --shard SPEC into o (K/N, or auto from the Slurm array variables), and
+ * the options that make no sense with it refused. */
+static int shard_options(const char *spec, const char *outopt, bool exact,
+			 struct mp_run_opts *o)
+{
+	struct mp_error err;
+	mp_status st;
+	if (strcmp(spec, "auto") == 0) {
+		struct mp_shard_env e = {
+			.task_id = getenv("SLURM_ARRAY_TASK_ID"),
+			.task_min = getenv("SLURM_ARRAY_TASK_MIN"),
+			.task_max = getenv("SLURM_ARRAY_TASK_MAX"),
+			.task_count = getenv("SLURM_ARRAY_TASK_COUNT"),
+			.task_step = getenv("SLURM_ARRAY_TASK_STEP")};
+		st = mp_shard_from_env(&e, &o->shard_k, &o->shard_n, &err);
+	} else {
+		st = mp_shard_parse(spec, &o->shard_k, &o->shard_n, &err);
+	}
+	if (st != MP_OK)
+		return cli_usage_error("run", "%s", err.msg);
+	if (outopt || exact)
+		return cli_usage_error("run", "--shard computes no matrices: "
+					      "%s belongs to the --use-existing "
+					      "run after the shards",
+				       outopt ? "--output-dir" : "--exact");
+	return CLI_EXIT_OK;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -80,9 +117,11 @@ int cmd_run(int argc, char **argv)
 		{"registry", required_argument, NULL, 'r'},
 		{"global-registry", required_argument, NULL, 'g'},
 		{"threads", required_argument, NULL, 't'},
+		{"shard", required_argument, NULL, 's'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}};
 	const char *config = NULL, *regopt = NULL, *globopt = NULL;
+	const char *shard = NULL, *outopt = NULL;
 	struct mp_run_opts o = {.output_dir = "modelprint-results"};
 	long threads = 0;
 	int c;
@@ -93,7 +132,8 @@ int cmd_run(int argc, char **argv)
 		case 'u': o.use_existing = true; break;
 		case 'w': o.write_to_registry = true; break;
 		case 'e': o.exact = true; break;
-		case 'o': o.output_dir = optarg; break;
+		case 'o': outopt = o.output_dir = optarg; break;
+		case 's': shard = optarg; break;
 		case 'r': regopt = optarg; break;
 		case 'g': globopt = optarg; break;
 		case 't':
@@ -111,7 +151,16 @@ int cmd_run(int argc, char **argv)
 		return cli_usage_error("run", "--config FILE is required");
 	if (optind < argc)
 		return cli_usage_error("run", "unexpected argument '%s'", argv[optind]);
+	if (shard) {
+		int u = shard_options(shard, outopt, o.exact, &o);
+		if (u != CLI_EXIT_OK)
+			return u;
+	}
 	char *global = cli_global_registry_dir(globopt);
+	if (shard && !regopt && !global)
+		return cli_usage_error("run", "--shard needs the registry to "
+					      "write to (--registry LOC or "
+					      "--global-registry LOC)");
 	if (o.write_to_registry && !global)
 		return cli_usage_error("run", "--write-to-registry needs a global "
 					      "registry (--global-registry LOC or "
@@ -124,7 +173,13 @@ int cmd_run(int argc, char **argv)
 	struct mp_regdb *db = NULL;
 	struct mp_config *cfg = NULL;
 	struct mp_run_result res = {0};
-	if (o.write_to_registry && strcmp(global, regdir) != 0) {
+	if (shard && globopt && strcmp(global, regdir) != 0) {
+		cli_error("--shard writes to the registry where models are "
+			  "resolved (%s), not %s; use one registry",
+			  regdir, global);
+		goto out;
+	}
+	if (o.write_to_registry && !shard && strcmp(global, regdir) != 0) {
 		cli_error("--write-to-registry writes to the global registry %s, "
 			  "but models are resolved in %s; use one registry",
 			  global, regdir);
@@ -132,10 +187,11 @@ int cmd_run(int argc, char **argv)
 	}
 	/* Before any long work: a registry we may not write is refused now,
 	 * naming the missing privilege or the read-only file. */
-	if (o.write_to_registry &&
+	if ((o.write_to_registry || shard) &&
 	    (mp_regdb_open(regdir, true, &db, &err) != MP_OK ||
 	     mp_regdb_check_write(db, &err) != MP_OK)) {
-		cli_error("refusing --write-to-registry: %s", err.msg);
+		cli_error("refusing %s: %s",
+			  shard ? "--shard" : "--write-to-registry", err.msg);
 		goto out;
 	}
 	if ((!db && mp_regdb_open(regdir, false, &db, &err) != MP_OK) ||
@@ -156,6 +212,16 @@ int cmd_run(int argc, char **argv)
 	cli_progress_end(&pr);
 	if (st != MP_OK) {
 		cli_fail(&err);
+		goto out;
+	}
+	if (shard) {
+		printf("shard %u/%u: %zu models done, %zu skipped (already in "
+		       "the registry), %zu in other shards\n",
+		       o.shard_k, o.shard_n, res.models_done,
+		       res.models_skipped, res.models_other);
+		printf("fingerprints: %zu computed, %zu reused\n", res.computed,
+		       res.reused);
+		rc = CLI_EXIT_OK;
 		goto out;
 	}
 	printf("fingerprints: %zu computed, %zu reused", res.computed,

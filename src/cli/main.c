@@ -15,6 +15,8 @@ static const struct cli_cmd commands[] = {
 	 cmd_identify},
 	{"run", "run an experiment: fingerprints and similarity matrices",
 	 cmd_run},
+	{"slurm", "sbatch scripts of a sharded run on a Slurm cluster",
+	 cmd_slurm},
 	{"registry", "add, list, show and remove registered models",
 	 cmd_registry},
 	{"analyze", "family and type analysis of a similarity matrix",

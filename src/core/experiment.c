@@ -1,6 +1,7 @@
 /* experiment.c — experiment configs and the experiment runner. */
 #include "experiment.h"
 #include "atomic_write.h"
+#include "shard.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -469,16 +470,28 @@ mp_status mp_experiment_run(const struct mp_config *c,
 	mp_json *fpfile = mp_json_object();
 	mp_json *fproot = mp_json_add_obj(fpfile, "fingerprints");
 	uint64_t *bytes = calloc(n + 1, sizeof *bytes);
-	if (!fps || !fresh || !mats || !fproot || !bytes)
+	bool *mine = calloc(n + 1, sizeof *mine);
+	if (!fps || !fresh || !mats || !fproot || !bytes || !mine)
 		st = mp_error_set(err, MP_ENOMEM, "out of memory");
-	struct mp_run_step step = {.steps = n * nm};
+	bool sharded = o->shard_n > 0;
+	bool use_existing = o->use_existing || sharded;
+	bool store = o->write_to_registry || sharded;
+	struct mp_run_step step = {0};
 	for (size_t i = 0; st == MP_OK && i < n; i++) {
+		mine[i] = !sharded ||
+			  mp_shard_of(c->models[i], o->shard_n) == o->shard_k;
+		res->models_other += !mine[i];
+		if (!mine[i])
+			continue;
 		bytes[i] = model_bytes(mp_registry_find(reg, c->models[i]));
 		step.total += bytes[i] * nm;
+		step.steps += nm;
 	}
 	/* Model by model, so that each model's new fingerprints are stored in
 	 * one transaction. */
 	for (size_t i = 0; st == MP_OK && i < n; i++) {
+		if (!mine[i])
+			continue;
 		const struct mp_reg_model *rm = mp_registry_find(reg, c->models[i]);
 		size_t nfresh = 0;
 		for (size_t m = 0; st == MP_OK && m < nm; m++) {
@@ -494,7 +507,7 @@ mp_status mp_experiment_run(const struct mp_config *c,
 			if (o->step)
 				o->step(o->step_ctx, &step);
 			step.done += bytes[i];
-			if (o->use_existing) {
+			if (use_existing) {
 				st = take_existing(o->registry, rm, method, args,
 						   slot, why, sizeof why, err);
 				if (st != MP_OK)
@@ -520,11 +533,20 @@ mp_status mp_experiment_run(const struct mp_config *c,
 				st = mp_error_set(err, MP_ENOMEM, "out of memory");
 			fresh[nfresh++] = *slot;
 		}
-		if (st == MP_OK && o->write_to_registry && nfresh)
+		if (st == MP_OK && store && nfresh)
 			st = mp_regdb_put_fps(o->registry, rm->id, fresh, nfresh,
 					      err);
+		if (st == MP_OK && nfresh)
+			res->models_done++;
+		else if (st == MP_OK)
+			res->models_skipped++;
+		/* a shard keeps no fingerprint: memory stays one model's */
+		for (size_t m = 0; sharded && m < nm; m++) {
+			mp_fp_free(fps[m * n + i]);
+			fps[m * n + i] = NULL;
+		}
 	}
-	for (size_t m = 0; st == MP_OK && m < nm; m++) {
+	for (size_t m = 0; st == MP_OK && !sharded && m < nm; m++) {
 		const char *method = c->methods[m];
 		mp_json *byid = mp_json_add_obj(fproot, method);
 		for (size_t i = 0; i < n; i++)
@@ -539,7 +561,7 @@ mp_status mp_experiment_run(const struct mp_config *c,
 				nmats++;
 		}
 	}
-	if (st == MP_OK && o->exact) {
+	if (st == MP_OK && o->exact && !sharded) {
 		struct mp_simmatrix *cos = NULL, *pea = NULL;
 		for (size_t k = 0; k < nmats; k++)
 			if (strcmp(mats[k]->method, "tensors") == 0) {
@@ -551,7 +573,7 @@ mp_status mp_experiment_run(const struct mp_config *c,
 		if (cos || pea)
 			st = exact_matrices(reg, c, cos, pea, err);
 	}
-	if (st == MP_OK && o->output_dir) {
+	if (st == MP_OK && o->output_dir && !sharded) {
 		st = mp_dir_prepare(o->output_dir, "output directory", err);
 		if (st == MP_OK)
 			st = write_json(o->output_dir, "fingerprints.json", fpfile,
@@ -569,6 +591,7 @@ mp_status mp_experiment_run(const struct mp_config *c,
 	free(fps);
 	free(fresh);
 	free(bytes);
+	free(mine);
 	for (size_t k = 0; k < nmats; k++)
 		mp_simmatrix_free(mats[k]);
 	free(mats);

@@ -43,6 +43,12 @@ struct mp_run_opts {
 	bool use_existing;        /* take fingerprints already in the registry */
 	bool write_to_registry;   /* store computed fingerprints there */
 	bool exact;               /* exact cosine/pearson from the files */
+	/* A shard of the models (shard_n 0: all of them): only the models
+	 * with mp_shard_of(id, shard_n) == shard_k are fingerprinted, taking
+	 * stored ones as use_existing does and storing each model's new ones
+	 * in one transaction, as write_to_registry does (both implied); no
+	 * matrix is computed and no file written. */
+	unsigned shard_k, shard_n;
 	const char *output_dir;   /* fingerprints.json, similarity_matrices.json */
 	int threads;              /* 0 = all CPUs */
 	const struct mp_progress *progress;
@@ -59,6 +65,9 @@ struct mp_run_opts {
 struct mp_run_result {
 	size_t computed, reused; /* fingerprints computed / taken as they were */
 	size_t stale;            /* of computed: stored ones that did not fit */
+	/* models with a fingerprint computed / with every one reused / left
+	 * to other shards (with shard_n only) */
+	size_t models_done, models_skipped, models_other;
 	char *fingerprints_path, *matrices_path; /* files written (owned) */
 };
 
