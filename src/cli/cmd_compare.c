@@ -258,6 +258,33 @@ static void put_quant(mp_json *o, const struct mp_lineage *l)
 		}
 }
 
+/* doc.relation.ggml: a GGUF's quantized tensors measured against the
+ * other model. */
+static void put_ggml(mp_json *o, const struct mp_lineage_ggml *g,
+		     bool reversed)
+{
+	mp_json *x = mp_json_add_obj(o, "ggml");
+	mp_json_add_bool(x, "reversed", reversed);
+	mp_json_add_str(x, "types", g->mix);
+	if (g->ftype[0])
+		mp_json_add_str(x, "file_type", g->ftype);
+	else
+		mp_json_add_null(x, "file_type");
+	if (g->from[0])
+		mp_json_add_str(x, "requantized_from", g->from);
+	else
+		mp_json_add_null(x, "requantized_from");
+	mp_json_add_num(x, "tensors", (double)g->tensors);
+	mp_json_add_num(x, "values", (double)g->values);
+	mp_json_add_num(x, "error_ratio", g->ratio);
+	mp_json_add_num(x, "worst_error_ratio", g->worst_ratio);
+	mp_json_add_str(x, "worst", g->worst);
+	mp_json_add_num(x, "error_ratio_max", MP_LIN_GGML_RATIO_MAX);
+	mp_json_add_num(x, "within_half_step", g->within);
+	mp_json_add_num(x, "relative_error", g->rel_err);
+	mp_json_add_num(x, "other_tensors_changed", (double)g->other_changed);
+}
+
 /* The permutation members of doc.relation. */
 static void put_perm(mp_json *o, const struct mp_lineage *l)
 {
@@ -301,7 +328,7 @@ static mp_status relation(const struct mp_model *a, const struct mp_model *b,
 	mp_json_add_str(o, "evidence", l.evidence);
 	mp_json_add_num(o, "matched", (double)l.matched);
 	mp_json_add_num(o, "identical", (double)l.identical);
-	char what[128] = "";
+	char what[512] = "";
 	if (l.kind == MP_LIN_DTYPE) {
 		mp_json_add_str(o, "from", mp_dtype_name(l.from));
 		mp_json_add_str(o, "to", mp_dtype_name(l.to));
@@ -317,6 +344,12 @@ static mp_status relation(const struct mp_model *a, const struct mp_model *b,
 			 l.reversed ? "A (B is the pruned model)" : "B",
 			 100 * l.sparsity_added,
 			 mp_prune_shape_name(l.structure));
+	} else if (l.kind == MP_LIN_QUANT && l.ggml.on) {
+		char mix[400];
+		mp_lineage_ggml_text(&l.ggml, mix, sizeof mix);
+		snprintf(what, sizeof what, " of %s, %s, error %.3g x expected",
+			 l.reversed ? "A (B is the quantized model)" : "B",
+			 mix, l.ggml.ratio);
 	} else if (l.kind == MP_LIN_QUANT) {
 		put_quant(o, &l);
 		snprintf(what, sizeof what, " of %s, %s on %zu of %zu tensors",
@@ -329,6 +362,8 @@ static mp_status relation(const struct mp_model *a, const struct mp_model *b,
 			 l.nperm_all == 1 ? "" : "s", l.permuted);
 	} else if (l.kind == MP_LIN_COPY || l.kind == MP_LIN_FINETUNE)
 		snprintf(what, sizeof what, " of B");
+	if (l.ggml.on)
+		put_ggml(o, &l.ggml, l.reversed);
 	if (l.worst) {
 		mp_json_add_num(o, "min_pearson", l.min_pearson);
 		mp_json_add_str(o, "worst", l.worst);
