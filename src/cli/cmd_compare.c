@@ -258,33 +258,6 @@ static void put_quant(mp_json *o, const struct mp_lineage *l)
 		}
 }
 
-/* doc.relation.ggml: a GGUF's quantized tensors measured against the
- * other model. */
-static void put_ggml(mp_json *o, const struct mp_lineage_ggml *g,
-		     bool reversed)
-{
-	mp_json *x = mp_json_add_obj(o, "ggml");
-	mp_json_add_bool(x, "reversed", reversed);
-	mp_json_add_str(x, "types", g->mix);
-	if (g->ftype[0])
-		mp_json_add_str(x, "file_type", g->ftype);
-	else
-		mp_json_add_null(x, "file_type");
-	if (g->from[0])
-		mp_json_add_str(x, "requantized_from", g->from);
-	else
-		mp_json_add_null(x, "requantized_from");
-	mp_json_add_num(x, "tensors", (double)g->tensors);
-	mp_json_add_num(x, "values", (double)g->values);
-	mp_json_add_num(x, "error_ratio", g->ratio);
-	mp_json_add_num(x, "worst_error_ratio", g->worst_ratio);
-	mp_json_add_str(x, "worst", g->worst);
-	mp_json_add_num(x, "error_ratio_max", MP_LIN_GGML_RATIO_MAX);
-	mp_json_add_num(x, "within_half_step", g->within);
-	mp_json_add_num(x, "relative_error", g->rel_err);
-	mp_json_add_num(x, "other_tensors_changed", (double)g->other_changed);
-}
-
 /* The permutation members of doc.relation. */
 static void put_perm(mp_json *o, const struct mp_lineage *l)
 {
@@ -363,7 +336,7 @@ static mp_status relation(const struct mp_model *a, const struct mp_model *b,
 	} else if (l.kind == MP_LIN_COPY || l.kind == MP_LIN_FINETUNE)
 		snprintf(what, sizeof what, " of B");
 	if (l.ggml.on)
-		put_ggml(o, &l.ggml, l.reversed);
+		mp_lineage_ggml_json(o, &l.ggml, l.reversed);
 	if (l.worst) {
 		mp_json_add_num(o, "min_pearson", l.min_pearson);
 		mp_json_add_str(o, "worst", l.worst);

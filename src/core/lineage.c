@@ -76,26 +76,9 @@ static enum mp_dtype value_type(const struct mp_tensor *t)
 	return t->quant.kind == MP_QUANT_AFFINE ? t->logical : t->stored;
 }
 
-/* Significand bits of a float type; 0 for the others. */
-static int precision(enum mp_dtype dt)
-{
-	switch (dt) {
-	case MP_F64:
-		return 53;
-	case MP_F32:
-		return 24;
-	case MP_F16:
-		return 11;
-	case MP_BF16:
-		return 8;
-	default:
-		return 0;
-	}
-}
-
 int mp_lineage_precision(const struct mp_tensor *t)
 {
-	return mp_dtype_is_float(t->logical) ? precision(value_type(t)) : 0;
+	return mp_dtype_is_float(t->logical) ? mp_dtype_significand(value_type(t)) : 0;
 }
 
 static bool same(double a, double b)
@@ -205,7 +188,7 @@ static void acc_tensor(struct tacc *a, const struct mp_tensor *tu,
 	bool cmp = mp_lineage_comparable(tu, tr);
 	a->identical = cmp;
 	enum mp_dtype du = value_type(tu), dr = value_type(tr);
-	int pu = precision(du), pr = precision(dr);
+	int pu = mp_dtype_significand(du), pr = mp_dtype_significand(dr);
 	if (!pu || !pr || du == dr ||
 	    (pu < pr && du == MP_BF16 && dr == MP_F16))
 		a->conv = 0;
@@ -402,7 +385,7 @@ static void decide(struct mp_lineage *l, const struct tot *t, const char *la,
 		EV("every value of %zu tensors of %s equals the %s value of %s "
 		   "%s %s; %zu tensors have identical bytes",
 		   t->converted, la, mp_dtype_name(l->from), lb,
-		   precision(l->to) < precision(l->from)
+		   mp_dtype_significand(l->to) < mp_dtype_significand(l->from)
 		       ? "rounded (to nearest, ties to even) to"
 		       : "widened exactly to",
 		   mp_dtype_name(l->to), l->identical);

@@ -54,7 +54,7 @@ struct mp_lineage_ggml {
 	bool on;	 /* U's (R's when reversed) tensors are ggml blocks */
 	char mix[160];	 /* stored types by parameters: "Q4_K 95 %, Q6_K 5 %" */
 	char ftype[16];	 /* general.file_type in words ("Q4_K_M"), or "" */
-	char from[160];	 /* requantization: the other side's mix, else "" */
+	char from[160];	 /* requantization: the source's file type or mix, else "" */
 	size_t tensors;	 /* quantized tensors measured */
 	uint64_t values; /* their values */
 	/* root-mean-square |U - R| over the expected error of the grids,
@@ -223,6 +223,12 @@ void mp_merge_free(struct mp_merge *m);
  * F32 5 %", with "FROM -> " before it for a requantization. */
 void mp_lineage_ggml_text(const struct mp_lineage_ggml *g, char *buf,
 			  size_t cap);
+
+/* Add o.ggml, the measurement of g as modelprint-files(5) documents it;
+ * false when out of memory. */
+struct cJSON;
+bool mp_lineage_ggml_json(struct cJSON *o, const struct mp_lineage_ggml *g,
+			  bool reversed);
 
 /* Round x to the nearest value of type dt (F64, F32, F16, BF16), ties to
  * even, overflowing to infinity; other types return x. */

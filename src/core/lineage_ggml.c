@@ -14,6 +14,7 @@
  * "quantized from R". The unquantized tensors (norms, often F32) must be
  * R's values, exactly or rounded to their type. When R is itself
  * quantized the relation is a requantization. */
+#include "json.h"
 #include "lineage_int.h"
 
 #include <math.h>
@@ -140,18 +141,10 @@ static void mix_of(const struct mp_model *m, char *out, size_t cap,
 	}
 }
 
-static const char *meta_value(const struct mp_model *m, const char *key)
-{
-	for (size_t i = 0; i < m->nmeta; i++)
-		if (!strcmp(m->meta[i].key, key))
-			return m->meta[i].value;
-	return NULL;
-}
-
 /* The quantized model's general.file_type in llama.cpp's words. */
 static void ftype_of(const struct mp_model *m, char out[16])
 {
-	const char *v = meta_value(m, "general.file_type");
+	const char *v = mp_meta_get(m->meta, m->nmeta, "general.file_type");
 	char *end;
 	unsigned long ft = v ? strtoul(v, &end, 10) : 0;
 	const char *name = v && !*end ? mp_ggml_ftype_name((uint32_t)ft) : NULL;
@@ -259,8 +252,12 @@ mp_status mp_lineage_ggml(const struct mp_model *q, const struct mp_model *s,
 	ftype_of(q, g.ftype);
 	bool src_blocked;
 	mix_of(s, g.from, sizeof g.from, &src_blocked);
+	char sft[16];
+	ftype_of(s, sft);
 	if (!src_blocked)
 		g.from[0] = 0;
+	else if (sft[0])
+		snprintf(g.from, sizeof g.from, "%s", sft);
 	l->ggml = g;
 	*hit = true;
 	if (g.worst_ratio <= MP_LIN_GGML_RATIO_MAX && !g.other_changed) {
@@ -283,4 +280,32 @@ void mp_lineage_ggml_text(const struct mp_lineage_ggml *g, char *buf,
 	snprintf(buf, cap, "%s%s%s%s%s%s", g->from, g->from[0] ? " -> " : "",
 		 g->ftype, g->ftype[0] ? ": " : "", g->mix,
 		 g->ftype[0] ? "" : " mix");
+}
+
+bool mp_lineage_ggml_json(mp_json *o, const struct mp_lineage_ggml *g,
+		     bool reversed)
+{
+	mp_json *x = mp_json_add_obj(o, "ggml");
+	if (!x)
+		return false;
+	mp_json_add_bool(x, "reversed", reversed);
+	mp_json_add_str(x, "types", g->mix);
+	if (g->ftype[0])
+		mp_json_add_str(x, "file_type", g->ftype);
+	else
+		mp_json_add_null(x, "file_type");
+	if (g->from[0])
+		mp_json_add_str(x, "requantized_from", g->from);
+	else
+		mp_json_add_null(x, "requantized_from");
+	mp_json_add_num(x, "tensors", (double)g->tensors);
+	mp_json_add_num(x, "values", (double)g->values);
+	mp_json_add_num(x, "error_ratio", g->ratio);
+	mp_json_add_num(x, "worst_error_ratio", g->worst_ratio);
+	mp_json_add_str(x, "worst", g->worst);
+	mp_json_add_num(x, "error_ratio_max", MP_LIN_GGML_RATIO_MAX);
+	mp_json_add_num(x, "within_half_step", g->within);
+	mp_json_add_num(x, "relative_error", g->rel_err);
+	mp_json_add_num(x, "other_tensors_changed", (double)g->other_changed);
+	return true;
 }
