@@ -301,7 +301,7 @@ static mp_status relation(const struct mp_model *a, const struct mp_model *b,
 	mp_json_add_str(o, "evidence", l.evidence);
 	mp_json_add_num(o, "matched", (double)l.matched);
 	mp_json_add_num(o, "identical", (double)l.identical);
-	char what[128] = "";
+	char what[512] = "";
 	if (l.kind == MP_LIN_DTYPE) {
 		mp_json_add_str(o, "from", mp_dtype_name(l.from));
 		mp_json_add_str(o, "to", mp_dtype_name(l.to));
@@ -317,6 +317,12 @@ static mp_status relation(const struct mp_model *a, const struct mp_model *b,
 			 l.reversed ? "A (B is the pruned model)" : "B",
 			 100 * l.sparsity_added,
 			 mp_prune_shape_name(l.structure));
+	} else if (l.kind == MP_LIN_QUANT && l.ggml.on) {
+		char mix[400];
+		mp_lineage_ggml_text(&l.ggml, mix, sizeof mix);
+		snprintf(what, sizeof what, " of %s, %s, error %.3g x expected",
+			 l.reversed ? "A (B is the quantized model)" : "B",
+			 mix, l.ggml.ratio);
 	} else if (l.kind == MP_LIN_QUANT) {
 		put_quant(o, &l);
 		snprintf(what, sizeof what, " of %s, %s on %zu of %zu tensors",
@@ -329,6 +335,8 @@ static mp_status relation(const struct mp_model *a, const struct mp_model *b,
 			 l.nperm_all == 1 ? "" : "s", l.permuted);
 	} else if (l.kind == MP_LIN_COPY || l.kind == MP_LIN_FINETUNE)
 		snprintf(what, sizeof what, " of B");
+	if (l.ggml.on)
+		mp_lineage_ggml_json(o, &l.ggml, l.reversed);
 	if (l.worst) {
 		mp_json_add_num(o, "min_pearson", l.min_pearson);
 		mp_json_add_str(o, "worst", l.worst);

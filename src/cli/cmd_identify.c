@@ -176,13 +176,15 @@ static const char *num(double v, char *buf, size_t cap)
 	return buf;
 }
 
-static void print_arch(const struct mp_arch_result *a)
+static void print_arch(const struct mp_arch_result *a, const char *declared)
 {
 	if (!a->known || !a->n) {
 		printf("architecture: unknown");
 		if (a->n && a->m[0].coverage > 0)
 			printf(" (nearest %s, coverage %.0f %%)",
 			       cli_esc(a->m[0].name), 100 * a->m[0].coverage);
+		if (*declared)
+			printf("; the file says %s", cli_esc(declared));
 		printf("\n");
 		return;
 	}
@@ -194,6 +196,8 @@ static void print_arch(const struct mp_arch_result *a)
 		printf(", hidden %llu", (unsigned long long)m->hidden);
 	if (m->layers)
 		printf(", %llu layers", (unsigned long long)m->layers);
+	if (*declared)
+		printf("; the file says %s", cli_esc(declared));
 	printf("\n");
 	for (size_t i = 0; i < m->nmissing && i < 5; i++)
 		printf("  missing: %s (%zu)\n", cli_esc(m->missing[i].pattern),
@@ -201,6 +205,31 @@ static void print_arch(const struct mp_arch_result *a)
 	for (size_t i = 0; i < m->nextra && i < 5; i++)
 		printf("  extra:   %s (%zu)\n", cli_esc(m->extra[i].pattern),
 		       m->extra[i].count);
+}
+
+/* What the file says of its origin, beside the verdict. */
+static void print_declared(const struct mp_ident_declared *d,
+			   const struct mp_ident_ref *parent)
+{
+	if (d->base[0]) {
+		printf("declared base model: %s", cli_esc(d->base));
+		if (d->repo[0])
+			printf(" <%s>", cli_esc(d->repo));
+		if (d->agrees == 1)
+			printf(" (agrees with the measured parent)\n");
+		else if (d->agrees == 0)
+			printf("\n  WARNING: the file's general.base_model does "
+			       "not name the measured parent %s: the "
+			       "metadata may be wrong, or the parent is "
+			       "registered under another name\n",
+			       cli_esc(parent->name));
+		else
+			printf(" (no measured parent to compare)\n");
+	}
+	if (d->arch[0] && d->arch_agrees == 0)
+		printf("  WARNING: the file's general.architecture '%s' is not "
+		       "the architecture its tensors show\n",
+		       cli_esc(d->arch));
 }
 
 static void print_bar(double v)
@@ -218,7 +247,7 @@ static void print_text(const struct mp_ident_result *r,
 {
 	printf("unknown: %s (%zu tensors, %llu parameters)\n", cli_esc(upath),
 	       u->ntensors, (unsigned long long)u->params);
-	print_arch(r->arch);
+	print_arch(r->arch, r->declared.arch);
 	if (r->ncompatible) {
 		const struct mp_ident_score *b = &r->scores[0];
 		printf("tensor set: as reference %s, %zu of %zu tensors "
@@ -264,10 +293,11 @@ static void print_text(const struct mp_ident_result *r,
 		printf("(%zu more; --top 0 shows all)\n",
 		       r->nscores - (size_t)top);
 	const struct mp_ident_relation *rel = &r->relation;
-	char text[512];
+	char text[768];
 	mp_ident_verdict_text(r, refs, text, sizeof text);
 	printf("\nverdict: %s (%s confidence)\n", cli_esc(text),
 	       rel->confidence);
+	print_declared(&r->declared, r->match ? &refs[rel->parent] : NULL);
 	printf("relation: %s, from the %s: %s\n", mp_ident_kind_name(rel->kind),
 	       rel->from_files ? "files" : "sketches", cli_esc(rel->evidence));
 	if (rel->kind == MP_ID_MERGE)

@@ -155,3 +155,20 @@ void mp_dtype_to_double(enum mp_dtype dt, const uint8_t *src, size_t n,
 		return;
 	}
 }
+
+int mp_dtype_significand(enum mp_dtype dt)
+{
+	switch (dt) {
+	case MP_F64:
+		return 53;
+	case MP_F32:
+		return 24;
+	case MP_F16:
+		return 11;
+	case MP_BF16:
+		return 8;
+	default:
+		return 0;
+	}
+}
+

@@ -33,6 +33,8 @@ enum mp_dtype {
 unsigned mp_dtype_size(enum mp_dtype dt);
 /* True for the floating types (statistics and spectra apply). */
 bool mp_dtype_is_float(enum mp_dtype dt);
+/* Significand bits of a float type (53, 24, 11, 8); 0 for the others. */
+int mp_dtype_significand(enum mp_dtype dt);
 /* Canonical (safetensors) spelling, e.g. "BF16". */
 const char *mp_dtype_name(enum mp_dtype dt);
 /* Parse a canonical name; returns -1 when unknown. */

@@ -54,12 +54,25 @@ enum mp_ggml_id {
 typedef void (*mp_ggml_dequant_fn)(const uint8_t *src, float *dst,
 				   size_t nblocks);
 
+/* The grid spacing at each of the nblocks * block values the blocks at src
+ * decode to: the distance between the block's representable values around
+ * the value's code. On a uniform grid that is the (sub-)block's step
+ * |d * scale|; on a table of levels the mean of the gaps to the two
+ * neighbouring levels (the one gap at either end), times the scale. A
+ * value rounded to its nearest code moved by at most about half the
+ * spacing, and by spacing / sqrt(12) in root mean square when the values
+ * are spread evenly between codes. */
+typedef void (*mp_ggml_steps_fn)(const uint8_t *src, float *steps,
+				 size_t nblocks);
+
 struct mp_ggml_type_info {
 	uint32_t id;
 	const char *name;   /* ggml's spelling: "Q4_K", "F16", "IQ4_XS" */
 	unsigned block;	    /* values per block (1 for F32, F16, I8, ...) */
 	unsigned bytes;	    /* bytes per block */
 	mp_ggml_dequant_fn dequant;
+	/* NULL for the unquantized types and the lattice codebooks */
+	mp_ggml_steps_fn steps;
 };
 
 /* The IEEE half stored little-endian at p, as a float, exactly
@@ -68,6 +81,10 @@ float mp_ggml_half(const uint8_t *p);
 
 /* The type with ggml id `id`, or NULL when no file knows it. */
 const struct mp_ggml_type_info *mp_ggml_type(uint32_t id);
+
+/* llama.cpp's name of a GGUF general.file_type ("Q4_K_M", "F16", ...),
+ * NULL when unknown. */
+const char *mp_ggml_ftype_name(uint32_t ftype);
 
 /* Each family's answer (NULL: not one of mine); mp_ggml_type asks them. */
 const struct mp_ggml_type_info *mp_ggml_quants_type(uint32_t id);

@@ -9,6 +9,7 @@
 #include "ggml_dequant.h"
 #include "ggml_iquants_grid.h"
 
+#include <math.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -133,20 +134,95 @@ static void dequant_mxfp4(const uint8_t *src, float *dst, size_t nblocks)
 		nibbles(src + 1, mxfp4_levels, e8m0_half(src[0]), dst);
 }
 
+/* Spacing around each level of a 16-level table (ggml_dequant.h). */
+static float level_gap(const int8_t *levels, unsigned code)
+{
+	int v = levels[code], below = 0, above = 0;
+	for (unsigned k = 0; k < 16; k++) {
+		int w = levels[k];
+		if (w < v && (!below || v - w < below))
+			below = v - w;
+		if (w > v && (!above || w - v < above))
+			above = w - v;
+	}
+	return below && above ? 0.5f * (float)(below + above)
+			      : (float)(below + above);
+}
+
+static void nibble_steps(const uint8_t *qs, const int8_t *levels, float d,
+			 float *y)
+{
+	for (unsigned j = 0; j < 16; j++) {
+		y[j] = d * level_gap(levels, qs[j] & 0x0f);
+		y[j + 16] = d * level_gap(levels, qs[j] >> 4);
+	}
+}
+
+static void steps_iq4_nl(const uint8_t *src, float *y, size_t nblocks)
+{
+	for (size_t i = 0; i < nblocks; i++, src += 18, y += 32)
+		nibble_steps(src + 2, iq4nl_levels, fabsf(mp_ggml_half(src)),
+			     y);
+}
+
+static void steps_iq4_xs(const uint8_t *src, float *y, size_t nblocks)
+{
+	for (size_t i = 0; i < nblocks; i++, src += 136) {
+		float d = mp_ggml_half(src);
+		unsigned sh = (unsigned)src[2] | (unsigned)src[3] << 8;
+		const uint8_t *sl = src + 4, *qs = src + 8;
+
+		for (unsigned ib = 0; ib < 8; ib++, qs += 16, y += 32) {
+			int ls = (int)(((sl[ib / 2] >> 4 * (ib % 2)) & 0x0f) |
+				       ((sh >> 2 * ib) & 3) << 4);
+			nibble_steps(qs, iq4nl_levels,
+				     fabsf(d * (float)(ls - 32)), y);
+		}
+	}
+}
+
+/* Ternary types: the step is |d| everywhere. */
+static void steps_ternary(const uint8_t *src, float *y, size_t nblocks,
+			  unsigned bytes, unsigned d_at)
+{
+	for (size_t i = 0; i < nblocks; i++, src += bytes) {
+		float d = fabsf(mp_ggml_half(src + d_at));
+		for (unsigned j = 0; j < 256; j++)
+			*y++ = d;
+	}
+}
+
+static void steps_tq1_0(const uint8_t *src, float *y, size_t nblocks)
+{
+	steps_ternary(src, y, nblocks, 54, 52);
+}
+
+static void steps_tq2_0(const uint8_t *src, float *y, size_t nblocks)
+{
+	steps_ternary(src, y, nblocks, 66, 64);
+}
+
+static void steps_mxfp4(const uint8_t *src, float *y, size_t nblocks)
+{
+	for (size_t i = 0; i < nblocks; i++, src += 17, y += 32)
+		nibble_steps(src + 1, mxfp4_levels, e8m0_half(src[0]), y);
+}
+
 static const struct mp_ggml_type_info types[] = {
-    {MP_GGML_IQ4_NL, "IQ4_NL", 32, 18, dequant_iq4_nl},
-    {MP_GGML_IQ4_XS, "IQ4_XS", QK_K, 136, dequant_iq4_xs},
-    {MP_GGML_TQ1_0, "TQ1_0", QK_K, 54, dequant_tq1_0},
-    {MP_GGML_TQ2_0, "TQ2_0", QK_K, 66, dequant_tq2_0},
-    {MP_GGML_MXFP4, "MXFP4", 32, 17, dequant_mxfp4},
-    {MP_GGML_IQ2_XXS, "IQ2_XXS", QK_K, 66, mp_ggml_dequant_iq2_xxs},
-    {MP_GGML_IQ2_XS, "IQ2_XS", QK_K, 74, mp_ggml_dequant_iq2_xs},
-    {MP_GGML_IQ2_S, "IQ2_S", QK_K, 82, mp_ggml_dequant_iq2_s},
-    {MP_GGML_IQ3_XXS, "IQ3_XXS", QK_K, 98, mp_ggml_dequant_iq3_xxs},
-    {MP_GGML_IQ3_S, "IQ3_S", QK_K, 110, mp_ggml_dequant_iq3_s},
-    {MP_GGML_IQ1_S, "IQ1_S", QK_K, 50, mp_ggml_dequant_iq1_s},
-    {MP_GGML_IQ1_M, "IQ1_M", QK_K, 56, mp_ggml_dequant_iq1_m},
-    {0, NULL, 0, 0, NULL}};
+    {MP_GGML_IQ4_NL, "IQ4_NL", 32, 18, dequant_iq4_nl, steps_iq4_nl},
+    {MP_GGML_IQ4_XS, "IQ4_XS", QK_K, 136, dequant_iq4_xs, steps_iq4_xs},
+    {MP_GGML_TQ1_0, "TQ1_0", QK_K, 54, dequant_tq1_0, steps_tq1_0},
+    {MP_GGML_TQ2_0, "TQ2_0", QK_K, 66, dequant_tq2_0, steps_tq2_0},
+    {MP_GGML_MXFP4, "MXFP4", 32, 17, dequant_mxfp4, steps_mxfp4},
+    /* lattice codebooks: no spacing per value */
+    {MP_GGML_IQ2_XXS, "IQ2_XXS", QK_K, 66, mp_ggml_dequant_iq2_xxs, NULL},
+    {MP_GGML_IQ2_XS, "IQ2_XS", QK_K, 74, mp_ggml_dequant_iq2_xs, NULL},
+    {MP_GGML_IQ2_S, "IQ2_S", QK_K, 82, mp_ggml_dequant_iq2_s, NULL},
+    {MP_GGML_IQ3_XXS, "IQ3_XXS", QK_K, 98, mp_ggml_dequant_iq3_xxs, NULL},
+    {MP_GGML_IQ3_S, "IQ3_S", QK_K, 110, mp_ggml_dequant_iq3_s, NULL},
+    {MP_GGML_IQ1_S, "IQ1_S", QK_K, 50, mp_ggml_dequant_iq1_s, NULL},
+    {MP_GGML_IQ1_M, "IQ1_M", QK_K, 56, mp_ggml_dequant_iq1_m, NULL},
+    {0, NULL, 0, 0, NULL, NULL}};
 
 const struct mp_ggml_type_info *mp_ggml_iquants_type(uint32_t id)
 {

@@ -6,6 +6,7 @@
  * does it, so the values are bit for bit ggml's. */
 #include "ggml_dequant.h"
 
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -197,14 +198,92 @@ static void deq_q8_k(const uint8_t *src, float *y, size_t nb)
 	}
 }
 
+/* Spacing of k-quant super-blocks whose values run in sub-blocks of
+ * `sub` values, sub-block j having step |d * scale_j| (ggml_dequant.h). */
+static void fill_steps(float *y, const float *step, int nsub)
+{
+	const int sub = QK_K / nsub;
+	for (int j = 0; j < nsub; j++)
+		for (int l = 0; l < sub; l++)
+			*y++ = step[j];
+}
+
+static void st_q2_k(const uint8_t *src, float *y, size_t nb)
+{
+	for (size_t i = 0; i < nb; i++, src += Q2_K_BYTES, y += QK_K) {
+		float d = mp_ggml_half(src + 80), step[16];
+		for (int j = 0; j < 16; j++)
+			step[j] = fabsf(d * (float)(src[j] & 0xF));
+		fill_steps(y, step, 16);
+	}
+}
+
+static void st_q3_k(const uint8_t *src, float *y, size_t nb)
+{
+	for (size_t i = 0; i < nb; i++, src += Q3_K_BYTES, y += QK_K) {
+		int scales[16];
+		float d = mp_ggml_half(src + 108), step[16];
+		q3_scales(src + 96, scales);
+		for (int j = 0; j < 16; j++)
+			step[j] = fabsf(d * (float)scales[j]);
+		fill_steps(y, step, 16);
+	}
+}
+
+static void st_q45_k(const uint8_t *src, float *y, size_t nb, size_t bytes)
+{
+	for (size_t i = 0; i < nb; i++, src += bytes, y += QK_K) {
+		float d = mp_ggml_half(src), step[8];
+		for (int j = 0; j < 8; j++) {
+			int s, mn;
+			scale_min_k4(j, src + 4, &s, &mn);
+			step[j] = fabsf(d * (float)s);
+		}
+		fill_steps(y, step, 8);
+	}
+}
+
+static void st_q4_k(const uint8_t *src, float *y, size_t nb)
+{
+	st_q45_k(src, y, nb, Q4_K_BYTES);
+}
+
+static void st_q5_k(const uint8_t *src, float *y, size_t nb)
+{
+	st_q45_k(src, y, nb, Q5_K_BYTES);
+}
+
+/* Q6_K: scale j (int8 at 192 + j) covers values 16j .. 16j+15. */
+static void st_q6_k(const uint8_t *src, float *y, size_t nb)
+{
+	for (size_t i = 0; i < nb; i++, src += Q6_K_BYTES, y += QK_K) {
+		float d = mp_ggml_half(src + 208), step[16];
+		for (int j = 0; j < 16; j++)
+			step[j] = fabsf(d * (float)(int8_t)src[192 + j]);
+		fill_steps(y, step, 16);
+	}
+}
+
+static void st_q8_k(const uint8_t *src, float *y, size_t nb)
+{
+	for (size_t i = 0; i < nb; i++, src += Q8_K_BYTES, y += QK_K) {
+		uint32_t bits = (uint32_t)src[0] | (uint32_t)src[1] << 8 |
+				(uint32_t)src[2] << 16 | (uint32_t)src[3] << 24;
+		float d;
+		memcpy(&d, &bits, sizeof d);
+		d = fabsf(d);
+		fill_steps(y, &d, 1);
+	}
+}
+
 static const struct mp_ggml_type_info types[] = {
-    {MP_GGML_Q2_K, "Q2_K", QK_K, Q2_K_BYTES, deq_q2_k},
-    {MP_GGML_Q3_K, "Q3_K", QK_K, Q3_K_BYTES, deq_q3_k},
-    {MP_GGML_Q4_K, "Q4_K", QK_K, Q4_K_BYTES, deq_q4_k},
-    {MP_GGML_Q5_K, "Q5_K", QK_K, Q5_K_BYTES, deq_q5_k},
-    {MP_GGML_Q6_K, "Q6_K", QK_K, Q6_K_BYTES, deq_q6_k},
-    {MP_GGML_Q8_K, "Q8_K", QK_K, Q8_K_BYTES, deq_q8_k},
-    {0, NULL, 0, 0, NULL}};
+    {MP_GGML_Q2_K, "Q2_K", QK_K, Q2_K_BYTES, deq_q2_k, st_q2_k},
+    {MP_GGML_Q3_K, "Q3_K", QK_K, Q3_K_BYTES, deq_q3_k, st_q3_k},
+    {MP_GGML_Q4_K, "Q4_K", QK_K, Q4_K_BYTES, deq_q4_k, st_q4_k},
+    {MP_GGML_Q5_K, "Q5_K", QK_K, Q5_K_BYTES, deq_q5_k, st_q5_k},
+    {MP_GGML_Q6_K, "Q6_K", QK_K, Q6_K_BYTES, deq_q6_k, st_q6_k},
+    {MP_GGML_Q8_K, "Q8_K", QK_K, Q8_K_BYTES, deq_q8_k, st_q8_k},
+    {0, NULL, 0, 0, NULL, NULL}};
 
 const struct mp_ggml_type_info *mp_ggml_kquants_type(uint32_t id)
 {

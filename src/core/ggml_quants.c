@@ -6,6 +6,7 @@
 
 #include "dtype.h"
 
+#include <math.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -180,22 +181,64 @@ static void dq_q8_1(const uint8_t *src, float *dst, size_t nb)
 	}
 }
 
+/* The uniform step |d| of the 32 values of each block whose fp16 d is the
+ * block's first two bytes (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q8_1). */
+static void steps_d32(const uint8_t *src, float *steps, size_t nb,
+		      unsigned bytes)
+{
+	for (size_t b = 0; b < nb; b++, src += bytes, steps += 32) {
+		float d = fabsf(half(src));
+		for (int j = 0; j < 32; j++)
+			steps[j] = d;
+	}
+}
+
+static void st_q4_0(const uint8_t *s, float *y, size_t nb)
+{
+	steps_d32(s, y, nb, 18);
+}
+
+static void st_q4_1(const uint8_t *s, float *y, size_t nb)
+{
+	steps_d32(s, y, nb, 20);
+}
+
+static void st_q5_0(const uint8_t *s, float *y, size_t nb)
+{
+	steps_d32(s, y, nb, 22);
+}
+
+static void st_q5_1(const uint8_t *s, float *y, size_t nb)
+{
+	steps_d32(s, y, nb, 24);
+}
+
+static void st_q8_0(const uint8_t *s, float *y, size_t nb)
+{
+	steps_d32(s, y, nb, 34);
+}
+
+static void st_q8_1(const uint8_t *s, float *y, size_t nb)
+{
+	steps_d32(s, y, nb, 36);
+}
+
 static const struct mp_ggml_type_info types[] = {
-    {MP_GGML_F32, "F32", 1, 4, dq_f32},
-    {MP_GGML_F16, "F16", 1, 2, dq_f16},
-    {MP_GGML_BF16, "BF16", 1, 2, dq_bf16},
-    {MP_GGML_F64, "F64", 1, 8, dq_f64},
-    {MP_GGML_I8, "I8", 1, 1, dq_i8},
-    {MP_GGML_I16, "I16", 1, 2, dq_i16},
-    {MP_GGML_I32, "I32", 1, 4, dq_i32},
-    {MP_GGML_I64, "I64", 1, 8, dq_i64},
-    {MP_GGML_Q4_0, "Q4_0", 32, 18, dq_q4_0},
-    {MP_GGML_Q4_1, "Q4_1", 32, 20, dq_q4_1},
-    {MP_GGML_Q5_0, "Q5_0", 32, 22, dq_q5_0},
-    {MP_GGML_Q5_1, "Q5_1", 32, 24, dq_q5_1},
-    {MP_GGML_Q8_0, "Q8_0", 32, 34, dq_q8_0},
-    {MP_GGML_Q8_1, "Q8_1", 32, 36, dq_q8_1},
-    {0, NULL, 0, 0, NULL}};
+    {MP_GGML_F32, "F32", 1, 4, dq_f32, NULL},
+    {MP_GGML_F16, "F16", 1, 2, dq_f16, NULL},
+    {MP_GGML_BF16, "BF16", 1, 2, dq_bf16, NULL},
+    {MP_GGML_F64, "F64", 1, 8, dq_f64, NULL},
+    {MP_GGML_I8, "I8", 1, 1, dq_i8, NULL},
+    {MP_GGML_I16, "I16", 1, 2, dq_i16, NULL},
+    {MP_GGML_I32, "I32", 1, 4, dq_i32, NULL},
+    {MP_GGML_I64, "I64", 1, 8, dq_i64, NULL},
+    {MP_GGML_Q4_0, "Q4_0", 32, 18, dq_q4_0, st_q4_0},
+    {MP_GGML_Q4_1, "Q4_1", 32, 20, dq_q4_1, st_q4_1},
+    {MP_GGML_Q5_0, "Q5_0", 32, 22, dq_q5_0, st_q5_0},
+    {MP_GGML_Q5_1, "Q5_1", 32, 24, dq_q5_1, st_q5_1},
+    {MP_GGML_Q8_0, "Q8_0", 32, 34, dq_q8_0, st_q8_0},
+    {MP_GGML_Q8_1, "Q8_1", 32, 36, dq_q8_1, st_q8_1},
+    {0, NULL, 0, 0, NULL, NULL}};
 
 const struct mp_ggml_type_info *mp_ggml_quants_type(uint32_t id)
 {

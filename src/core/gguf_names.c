@@ -274,14 +274,6 @@ uint64_t mp_gguf_qk_off(uint64_t off, uint64_t rows, uint64_t cols,
 	return mp_gguf_qk_row(off / cols, rows, heads) * cols + off % cols;
 }
 
-static const char *meta_get(const struct mp_model *m, const char *key)
-{
-	for (size_t i = 0; i < m->nmeta; i++)
-		if (m->meta[i].key && !strcmp(m->meta[i].key, key))
-			return m->meta[i].value;
-	return NULL;
-}
-
 /* A positive count from text, else 0. */
 static uint64_t count_of(const char *s)
 {
@@ -302,13 +294,13 @@ static uint64_t json_count(const mp_json *j, const char *key)
 bool mp_gguf_heads(const struct mp_model *m, uint64_t *q, uint64_t *kv)
 {
 	*q = *kv = 0;
-	const char *arch = meta_get(m, "general.architecture");
+	const char *arch = mp_meta_get(m->meta, m->nmeta, "general.architecture");
 	if (arch && strlen(arch) < 64) {
 		char key[128];
 		snprintf(key, sizeof key, "%s.attention.head_count", arch);
-		*q = count_of(meta_get(m, key));
+		*q = count_of(mp_meta_get(m->meta, m->nmeta, key));
 		snprintf(key, sizeof key, "%s.attention.head_count_kv", arch);
-		*kv = count_of(meta_get(m, key));
+		*kv = count_of(mp_meta_get(m->meta, m->nmeta, key));
 	}
 	if (!*q && m->dir) {
 		char path[4096];

@@ -82,6 +82,10 @@ struct ident_ctx {
  * parent was found). Warnings go to res. */
 mp_status ident_relation(struct ident_ctx *c, struct mp_error *err);
 
+/* Fill c->res->declared from the unknown's metadata, once the relation
+ * is decided. */
+void ident_declared(struct ident_ctx *c);
+
 /* Append a formatted warning to r. */
 mp_status ident_warn(struct mp_ident_result *r, struct mp_error *err,
 		     const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -65,11 +65,17 @@ static bool lineage_details(mp_json *o, const struct mp_ident_relation *rel)
 		mp_json_add_str(d, "structure", mp_prune_shape_name(l->structure));
 		break;
 	case MP_ID_QUANT:
+		if (l->ggml.on)
+			return mp_lineage_ggml_json(d, &l->ggml, l->reversed);
 		mp_json_add_str(d, "grid", mp_quant_grid_name(l->grid));
 		mp_json_add_num(d, "bits", l->qbits);
 		mp_json_add_num(d, "block", (double)l->qblock);
 		mp_json_add_num(d, "on_grid", (double)l->on_grid);
 		mp_json_add_num(d, "max_steps", l->max_steps);
+		break;
+	case MP_ID_FINETUNE:
+		if (l->ggml.on)
+			return mp_lineage_ggml_json(d, &l->ggml, l->reversed);
 		break;
 	case MP_ID_PERMUTED: {
 		mp_json *a = mp_json_add_arr(d, "permutations");
@@ -104,6 +110,28 @@ static bool lineage_details(mp_json *o, const struct mp_ident_relation *rel)
 	return true;
 }
 
+static void tri(mp_json *o, const char *key, int v)
+{
+	if (v < 0)
+		mp_json_add_null(o, key);
+	else
+		mp_json_add_bool(o, key, v);
+}
+
+/* doc.declared: what the unknown says of its origin. */
+static bool declared(mp_json *doc, const struct mp_ident_declared *d)
+{
+	mp_json *o = mp_json_add_obj(doc, "declared");
+	if (!o)
+		return false;
+	str_or_null(o, "base_model", d->base[0] ? d->base : NULL);
+	str_or_null(o, "repo_url", d->repo[0] ? d->repo : NULL);
+	tri(o, "base_model_agrees", d->agrees);
+	str_or_null(o, "architecture", d->arch[0] ? d->arch : NULL);
+	tri(o, "architecture_agrees", d->arch_agrees);
+	return true;
+}
+
 static bool relation(mp_json *doc, const struct mp_ident_result *r,
 		     const struct mp_ident_ref *refs)
 {
@@ -118,7 +146,7 @@ static bool relation(mp_json *doc, const struct mp_ident_result *r,
 	str_or_null(v, "name", p ? p->name : NULL);
 	mp_json_add_str(v, "relation", mp_ident_kind_key(rel->kind));
 	mp_json_add_str(v, "confidence", rel->confidence);
-	char text[256];
+	char text[768];
 	mp_ident_verdict_text(r, refs, text, sizeof text);
 	mp_json_add_str(v, "text", text);
 	mp_json_add_str(o, "kind", mp_ident_kind_key(rel->kind));
@@ -200,7 +228,8 @@ mp_json *mp_ident_result_json(const struct mp_ident_result *r,
 	if (ok) {
 		mp_json_add_num(doc, "references", (double)r->nscores);
 		mp_json_add_num(doc, "compatible", (double)r->ncompatible);
-		ok = ranking(doc, r, refs) && relation(doc, r, refs);
+		ok = ranking(doc, r, refs) && relation(doc, r, refs) &&
+		     declared(doc, &r->declared);
 	}
 	mp_json *w = ok ? mp_json_add_arr(doc, "warnings") : NULL;
 	for (size_t i = 0; w && i < r->nwarnings; i++)

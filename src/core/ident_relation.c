@@ -775,6 +775,74 @@ static mp_status relate(struct ident_ctx *c, size_t ri,
 	return MP_OK;
 }
 
+/* Significand bits of a fingerprint's values, weighted by parameters
+ * (block-quantized ones count 0). */
+static double source_bits(const struct mp_fingerprint *fp)
+{
+	double bits = 0, n = 0;
+	for (int d = 0; d < MP_DTYPE_COUNT; d++) {
+		bits += (double)fp->dtype_params[d] * mp_dtype_significand(d);
+		n += (double)fp->dtype_params[d];
+	}
+	for (int i = 0; i < MP_FP_GGML_IDS; i++)
+		n += (double)fp->ggml_params[i];
+	return n > 0 ? bits / n : 0;
+}
+
+/* A GGUF quantized from the parent is about as close to the parent's own
+ * dtype conversions and quantizations, which hold its values plus their
+ * own rounding: of the references in a near tie that the grids explain
+ * too, the one that leaves the smallest error is the source (the same
+ * unknown's grids, so the ratios compare); within MP_ID_SOURCE_MARGIN the
+ * more precise one is. */
+static mp_status nearest_source(struct ident_ctx *c,
+				struct mp_ident_relation *rel,
+				struct mp_error *err)
+{
+	struct mp_ident_result *res = c->res;
+	const struct mp_ident_score *b = &res->scores[0];
+	char also[320] = "";
+	for (size_t i = 1; i < res->ncompatible && i <= MP_ID_TIE_TRIES; i++) {
+		const struct mp_ident_score *s = &res->scores[i];
+		if (!(s->final >= b->final - MP_ID_TIE))
+			break;
+		struct mp_ident_relation alt = {.parent = s->ref,
+						.confidence = rel->confidence};
+		mp_status st = relate(c, s->ref, &alt, err);
+		const struct mp_lineage_ggml *g = &alt.lineage.ggml;
+		if (st || alt.kind != MP_ID_QUANT || !g->on || alt.reversed ||
+		    g->tensors != rel->lineage.ggml.tensors) {
+			free(alt.renames);
+			if (st)
+				return st;
+			continue;
+		}
+		char one[160];
+		double r0 = rel->lineage.ggml.ratio;
+		bool better = g->ratio < r0 * (1 - MP_ID_SOURCE_MARGIN) ||
+			      (g->ratio < r0 * (1 + MP_ID_SOURCE_MARGIN) &&
+			       source_bits(c->refs[s->ref].fp) >
+				   source_bits(c->refs[rel->parent].fp));
+		const struct mp_ident_relation *worse = better ? rel : &alt;
+		snprintf(one, sizeof one, "%s%s (error %.6g x expected)",
+			 also[0] ? ", " : "", c->refs[worse->parent].name,
+			 worse->lineage.ggml.ratio);
+		append(also, sizeof also, "%s", one);
+		if (better) {
+			free(rel->renames);
+			*rel = alt;
+		} else
+			free(alt.renames);
+	}
+	if (also[0])
+		append(rel->evidence, sizeof rel->evidence,
+		       "; the source is the reference leaving the smallest "
+		       "error (%.6g x expected); these fit too but add their "
+		       "own rounding: %s",
+		       rel->lineage.ggml.ratio, also);
+	return MP_OK;
+}
+
 mp_status ident_relation(struct ident_ctx *c, struct mp_error *err)
 {
 	struct mp_ident_result *res = c->res;
@@ -846,5 +914,7 @@ mp_status ident_relation(struct ident_ctx *c, struct mp_error *err)
 		       c->refs[b->ref].name, MP_ID_TIE);
 		break;
 	}
-	return MP_OK;
+	return rel->kind == MP_ID_QUANT && rel->lineage.ggml.on
+		   ? nearest_source(c, rel, err)
+		   : MP_OK;
 }

@@ -581,7 +581,8 @@ mp_status mp_identify(const struct mp_fingerprint *unknown,
 	qsort(res->scores, n, sizeof *res->scores, score_cmp);
 	if ((st = rescore_exact(&c, keys, nkeys, err)))
 		goto done;
-	st = ident_relation(&c, err);
+	if ((st = ident_relation(&c, err)) == MP_OK)
+		ident_declared(&c);
 done:
 	free(keys);
 	for (size_t i = 0; rx && pairs && i < n; i++) {
@@ -706,6 +707,27 @@ void mp_ident_verdict_text(const struct mp_ident_result *r,
 		snprintf(buf, cap, "the unknown is most likely %s, pruned",
 			 name);
 		break;
+	case MP_ID_QUANT:
+	case MP_ID_FINETUNE:
+		if (rel->from_files && rel->lineage.ggml.on) {
+			const struct mp_lineage_ggml *g = &rel->lineage.ggml;
+			char mix[400];
+			mp_lineage_ggml_text(g, mix, sizeof mix);
+			if (rel->kind == MP_ID_QUANT)
+				snprintf(buf, cap,
+					 "the unknown is most likely %s (%s) "
+					 "from %s",
+					 g->from[0] ? "requantized"
+						    : "quantized",
+					 mix, name);
+			else
+				snprintf(buf, cap,
+					 "the unknown is most likely a "
+					 "fine-tune of %s, quantized (%s)",
+					 name, mix);
+			break;
+		}
+		/* fall through */
 	default:
 		snprintf(buf, cap, "the unknown is most likely a %s of %s",
 			 mp_ident_kind_name(rel->kind), name);

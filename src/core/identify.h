@@ -33,6 +33,13 @@
  * relation (copy, dtype, quantization, pruning, permutation, renames). */
 #define MP_ID_TIE 0.01
 #define MP_ID_TIE_TRIES 3
+/* Of two references a GGUF's grids explain, the one leaving the smaller
+ * error is its source when the error ratios differ by more than this
+ * share; else the more precise. The source's own rounding adds to the
+ * error: Q8_0 moves the ratio of a Q4_K by about 3e-3, F16 by 1e-6 to
+ * 1e-5, below what the quantizer's choices move it (measured on the
+ * fixtures' llama.cpp quantizations). */
+#define MP_ID_SOURCE_MARGIN 1e-5
 /* A merge is reported when the NNLS fit of 2..4 references leaves a
  * relative residual at most MP_ID_MERGE_RESIDUAL, at most half of the best
  * single reference's, with every kept coefficient at least
@@ -141,8 +148,22 @@ struct mp_ident_opts {
 				 * at hand and smaller (0: never) */
 };
 
+/* What the unknown's metadata says of its origin, beside the measured
+ * answer (ident_declared.c). */
+struct mp_ident_declared {
+	char base[512]; /* general.base_model.N: "organization/name version",
+			 * "; " between; "" when the file declares none */
+	char repo[256]; /* general.base_model.0.repo_url, or "" */
+	char arch[64];	/* general.architecture, or "" */
+	/* the declared base against the measured parent, the declared
+	 * architecture against the signature found: 1 agree, 0 disagree
+	 * (a flag for the user), -1 nothing to compare */
+	int agrees, arch_agrees;
+};
+
 struct mp_ident_result {
 	struct mp_arch_result *arch; /* the unknown's */
+	struct mp_ident_declared declared;
 	enum mp_ident_selection selection;
 	struct mp_ident_key *keys; /* [nkeys] */
 	size_t nkeys;

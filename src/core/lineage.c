@@ -76,26 +76,9 @@ static enum mp_dtype value_type(const struct mp_tensor *t)
 	return t->quant.kind == MP_QUANT_AFFINE ? t->logical : t->stored;
 }
 
-/* Significand bits of a float type; 0 for the others. */
-static int precision(enum mp_dtype dt)
-{
-	switch (dt) {
-	case MP_F64:
-		return 53;
-	case MP_F32:
-		return 24;
-	case MP_F16:
-		return 11;
-	case MP_BF16:
-		return 8;
-	default:
-		return 0;
-	}
-}
-
 int mp_lineage_precision(const struct mp_tensor *t)
 {
-	return mp_dtype_is_float(t->logical) ? precision(value_type(t)) : 0;
+	return mp_dtype_is_float(t->logical) ? mp_dtype_significand(value_type(t)) : 0;
 }
 
 static bool same(double a, double b)
@@ -167,19 +150,45 @@ static void acc_values(struct tacc *a, uint64_t e0, const double *u,
 /* One pass over a matched pair; a->rowf/colf allocated by the caller. */
 /* acc_tensor's reading order: llama.cpp's Q/K row permutation with heads
  * heads (0: none) undone on the side (1: U, 2: R) in GGUF naming. */
-struct qkview {
-	int side;
-	uint64_t rows, cols, heads;
-};
+void mp_lineage_qk(const struct mp_model *u, const struct mp_model *r,
+		   const struct mp_tensor *tu, const struct mp_tensor *tr,
+		   struct mp_lin_qk *q)
+{
+	*q = (struct mp_lin_qk){0};
+	if (!(mp_dtype_is_float(tu->logical) && mp_dtype_is_float(tr->logical) &&
+	      tu->ndim == 2 &&
+	      mp_gguf_names_is_gguf(tu->name) != mp_gguf_names_is_gguf(tr->name)))
+		return;
+	uint64_t hq = 0, hkv = 0;
+	if (!mp_gguf_heads(u, &hq, &hkv))
+		mp_gguf_heads(r, &hq, &hkv);
+	bool inferred;
+	*q = (struct mp_lin_qk){mp_gguf_names_is_gguf(tu->name) ? 1 : 2,
+				tu->shape[0], tu->numel / tu->shape[0],
+				mp_metric_qk_heads(tu, tr, hq, hkv, &inferred)};
+}
+
+uint64_t mp_lineage_qk_at(const struct mp_lin_qk *q, uint64_t e0,
+			  uint64_t left, uint64_t *eu, uint64_t *er)
+{
+	*eu = *er = e0;
+	if (!q->heads)
+		return left;
+	if (q->cols - e0 % q->cols < left)
+		left = q->cols - e0 % q->cols;
+	*(q->side == 1 ? eu : er) =
+	    mp_gguf_qk_off(e0, q->rows, q->cols, q->heads);
+	return left;
+}
 
 static void acc_tensor(struct tacc *a, const struct mp_tensor *tu,
-		       const struct mp_tensor *tr, const struct qkview *q,
+		       const struct mp_tensor *tr, const struct mp_lin_qk *q,
 		       struct mp_lin_block *bu, struct mp_lin_block *br)
 {
 	bool cmp = mp_lineage_comparable(tu, tr);
 	a->identical = cmp;
 	enum mp_dtype du = value_type(tu), dr = value_type(tr);
-	int pu = precision(du), pr = precision(dr);
+	int pu = mp_dtype_significand(du), pr = mp_dtype_significand(dr);
 	if (!pu || !pr || du == dr ||
 	    (pu < pr && du == MP_BF16 && dr == MP_F16))
 		a->conv = 0;
@@ -188,15 +197,8 @@ static void acc_tensor(struct tacc *a, const struct mp_tensor *tu,
 	unsigned g4 = 0, g8 = 0;
 	a->nm24 = a->nm48 = true;
 	for (uint64_t e0 = 0, n; e0 < tu->numel; e0 += n) {
-		uint64_t left = tu->numel - e0, eu = e0, er = e0;
-		if (q->heads) { /* blocks end at row ends */
-			left = q->cols - e0 % q->cols < left
-				   ? q->cols - e0 % q->cols
-				   : left;
-			uint64_t o = mp_gguf_qk_off(e0, q->rows, q->cols,
-						    q->heads);
-			*(q->side == 1 ? &eu : &er) = o;
-		}
+		uint64_t eu, er; /* blocks end at row ends under Q/K */
+		uint64_t left = mp_lineage_qk_at(q, e0, tu->numel - e0, &eu, &er);
 		n = left < BLK ? left : BLK;
 		mp_lineage_block(tu, eu, (size_t)n, bu);
 		mp_lineage_block(tr, er, (size_t)n, br);
@@ -383,7 +385,7 @@ static void decide(struct mp_lineage *l, const struct tot *t, const char *la,
 		EV("every value of %zu tensors of %s equals the %s value of %s "
 		   "%s %s; %zu tensors have identical bytes",
 		   t->converted, la, mp_dtype_name(l->from), lb,
-		   precision(l->to) < precision(l->from)
+		   mp_dtype_significand(l->to) < mp_dtype_significand(l->from)
 		       ? "rounded (to nearest, ties to even) to"
 		       : "widened exactly to",
 		   mp_dtype_name(l->to), l->identical);
@@ -479,9 +481,6 @@ static mp_status pair_once(const struct mp_model *u, const struct mp_model *r,
 				    u->path);
 	struct tot t = {0};
 	mp_status st = MP_OK;
-	uint64_t hq = 0, hkv = 0; /* head counts, for Q/K across GGUF */
-	if (!mp_gguf_heads(u, &hq, &hkv))
-		mp_gguf_heads(r, &hq, &hkv);
 	for (size_t i = 0; i < u->ntensors && st == MP_OK; i++) {
 		const struct mp_tensor *tu = &u->tensors[i];
 		const struct mp_tensor *tr = mp_model_find(r, tu->name);
@@ -509,17 +508,10 @@ static mp_status pair_once(const struct mp_model *u, const struct mp_model *r,
 				st = mp_error_set(err, MP_ENOMEM,
 						  "%s: out of memory", u->path);
 		}
-		struct qkview q = {0};
-		if (st == MP_OK && a.is_float && tu->ndim == 2 &&
-		    mp_gguf_names_is_gguf(tu->name) !=
-			mp_gguf_names_is_gguf(tr->name)) {
-			bool inferred;
-			q = (struct qkview){
-			    mp_gguf_names_is_gguf(tu->name) ? 1 : 2,
-			    tu->shape[0], tu->numel / tu->shape[0],
-			    mp_metric_qk_heads(tu, tr, hq, hkv, &inferred)};
-			l->unpermuted_qk += q.heads != 0;
-		}
+		struct mp_lin_qk q = {0};
+		if (st == MP_OK)
+			mp_lineage_qk(u, r, tu, tr, &q);
+		l->unpermuted_qk += q.heads != 0;
 		if (st == MP_OK) {
 			acc_tensor(&a, tu, tr, &q, &b[0], &b[1]);
 			fold(l, &t, &a, tu, tr);
@@ -543,7 +535,9 @@ mp_status mp_lineage_pair(const struct mp_model *u, const struct mp_model *r,
 	if (st != MP_OK || l->kind <= MP_LIN_PRUNE || l->kind == MP_LIN_NONE)
 		return st;
 	bool hit = false;
-	if ((st = mp_lineage_quant(u, r, false, l, &hit, err)) != MP_OK ||
+	if ((st = mp_lineage_ggml(u, r, false, l, &hit, err)) != MP_OK ||
+	    hit || (st = mp_lineage_ggml(r, u, true, l, &hit, err)) != MP_OK ||
+	    hit || (st = mp_lineage_quant(u, r, false, l, &hit, err)) != MP_OK ||
 	    hit || (st = mp_lineage_quant(r, u, true, l, &hit, err)) != MP_OK ||
 	    hit || (st = mp_lineage_perm(u, r, l, &hit, err)) != MP_OK || hit)
 		return st;

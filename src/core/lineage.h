@@ -36,11 +36,35 @@
  * / qmax) equals R's largest |value| / qmax within this relative share
  * (2^-10: scales stored as F16, as ggml does, pass). */
 #define MP_LIN_QUANT_SCALE_TOL 0x1p-10
+/* ggml block quantization: U's quantized values differ from R's by at
+ * most this many times the root-mean-square error that rounding to the
+ * nearest code of each block's grid leaves (spacing / sqrt(12), see
+ * ggml_dequant.h); above it the weights moved by more than quantization
+ * explains. */
+#define MP_LIN_GGML_RATIO_MAX 1.25
 /* Permuted units: permutations kept in struct mp_lineage, tensors named
  * per permutation, entries of each permutation shown. */
 #define MP_LIN_PERM_MAX 8
 #define MP_LIN_PERM_TENSORS 4
 #define MP_LIN_PERM_SHOW 16
+
+/* A GGUF's block-quantized tensors measured against the values they were
+ * quantized from (lineage_ggml.c). */
+struct mp_lineage_ggml {
+	bool on;	 /* U's (R's when reversed) tensors are ggml blocks */
+	char mix[160];	 /* stored types by parameters: "Q4_K 95 %, Q6_K 5 %" */
+	char ftype[16];	 /* general.file_type in words ("Q4_K_M"), or "" */
+	char from[160];	 /* requantization: the source's file type or mix, else "" */
+	size_t tensors;	 /* quantized tensors measured */
+	uint64_t values; /* their values */
+	/* root-mean-square |U - R| over the expected error of the grids,
+	 * over all quantized values and on the worst tensor; the share of
+	 * values within half a spacing of R's; ||U - R|| / ||R|| */
+	double ratio, worst_ratio, within, rel_err;
+	const char *worst; /* borrowed from the quantized model */
+	/* unquantized tensors neither identical nor a dtype rounding */
+	size_t other_changed;
+};
 
 enum mp_lineage_kind {
 	MP_LIN_COPY,	  /* every matched tensor's bytes equal */
@@ -133,6 +157,9 @@ struct mp_lineage {
 	struct mp_lineage_perm perm[MP_LIN_PERM_MAX];
 	int nperm, nperm_all;
 	size_t permuted;
+	/* ggml blocks (MP_LIN_QUANT, and MP_LIN_FINETUNE when the error is
+	 * more than quantization explains) */
+	struct mp_lineage_ggml ggml;
 };
 
 /* Decide the relation of u to r (tensors matched by name and shape; values
@@ -191,6 +218,17 @@ mp_status mp_lineage_merge(const struct mp_model *u,
 			   const struct mp_model *const *refs, int k,
 			   struct mp_merge *out, struct mp_error *err);
 void mp_merge_free(struct mp_merge *m);
+
+/* The stored types of a ggml quantization in words: "Q4_K_M: Q4_K 95 %,
+ * F32 5 %", with "FROM -> " before it for a requantization. */
+void mp_lineage_ggml_text(const struct mp_lineage_ggml *g, char *buf,
+			  size_t cap);
+
+/* Add o.ggml, the measurement of g as modelprint-files(5) documents it;
+ * false when out of memory. */
+struct cJSON;
+bool mp_lineage_ggml_json(struct cJSON *o, const struct mp_lineage_ggml *g,
+			  bool reversed);
 
 /* Round x to the nearest value of type dt (F64, F32, F16, BF16), ties to
  * even, overflowing to infinity; other types return x. */

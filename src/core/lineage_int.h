@@ -20,6 +20,27 @@ struct mp_lin_block {
 void mp_lineage_block(const struct mp_tensor *t, uint64_t e0, size_t n,
 		      struct mp_lin_block *b);
 
+/* How the elements of a matched pair line up: a GGUF attn_q/attn_k paired
+ * with a Hugging Face q_proj/k_proj carries llama.cpp's rotary row
+ * permutation of `heads` heads (0: none, the elements line up), on u's
+ * side (side 1) or r's (2); rows x cols the matrix. */
+struct mp_lin_qk {
+	int side;
+	uint64_t rows, cols, heads;
+};
+
+/* q for tu of u against tr of r, head counts from either model's metadata
+ * or inferred (mp_metric_qk_heads). */
+void mp_lineage_qk(const struct mp_model *u, const struct mp_model *r,
+		   const struct mp_tensor *tu, const struct mp_tensor *tr,
+		   struct mp_lin_qk *q);
+
+/* The elements *eu of u and *er of r that u's element e0 pairs with, and
+ * how many of the `left` that follow run on contiguously in both (to the
+ * end of the row under a permutation). */
+uint64_t mp_lineage_qk_at(const struct mp_lin_qk *q, uint64_t e0,
+			  uint64_t left, uint64_t *eu, uint64_t *er);
+
 /* Same shape, the way compare matches tensors. */
 bool mp_lineage_shapes_match(const struct mp_tensor *a,
 			     const struct mp_tensor *b);
@@ -48,6 +69,17 @@ void mp_lineage_suffix(struct mp_lineage *l, const char *la, const char *lb);
 mp_status mp_lineage_quant(const struct mp_model *q, const struct mp_model *s,
 			   bool reversed, struct mp_lineage *l, bool *hit,
 			   struct mp_error *err);
+
+/* ggml block quantization (lineage_ggml.c): whether q's block-quantized
+ * tensors are s's values rounded to their blocks' grids (see
+ * MP_LIN_GGML_RATIO_MAX) and q's other tensors s's values; when so sets
+ * l's kind MP_LIN_QUANT, confidence, evidence and ggml fields (q is A
+ * unless reversed). When q is quantized but moved more than that and l
+ * says fine-tune, the measurement is added to l's evidence and ggml
+ * fields. *hit tells whether l changed. Errors: out of memory. */
+mp_status mp_lineage_ggml(const struct mp_model *q, const struct mp_model *s,
+			  bool reversed, struct mp_lineage *l, bool *hit,
+			  struct mp_error *err);
 
 /* Permuted hidden units (lineage_perm.c): whether u's matched tensors are
  * each identical to r's or r's with slices along some axes permuted; when so,

@@ -472,3 +472,11 @@ void mp_tensor_decode(const struct mp_tensor *t, const uint8_t *bytes,
 		out[i] = to_int ? floor(v + 0.5) : (double)(float)v; /* Math.round */
 	}
 }
+
+const char *mp_meta_get(const struct mp_meta *meta, size_t n, const char *key)
+{
+	for (size_t i = 0; i < n; i++)
+		if (meta[i].key && !strcmp(meta[i].key, key))
+			return meta[i].value;
+	return NULL;
+}

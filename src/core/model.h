@@ -59,6 +59,9 @@ struct mp_meta {
 	char *key, *value;
 };
 
+/* The value of key among meta[0..n), NULL when absent. */
+const char *mp_meta_get(const struct mp_meta *meta, size_t n, const char *key);
+
 struct mp_model {
 	char *path;         /* as given by the user */
 	char *dir;          /* canonical directory every file it names must
