@@ -1,7 +1,9 @@
 /* genmodel.c — write a llama-shaped safetensors model of random weights for
  * the benchmarks: genmodel OUT.safetensors DTYPE(BF16|F32|F16) LAYERS.
  * Shapes: hidden 1024, intermediate 2816, vocab 32000 (embedding, per layer
- * q/k/v/o projections, gate/up/down MLP, two norms, final norm, lm_head). */
+ * q/k/v/o projections, gate/up/down MLP, two norms, final norm, lm_head).
+ * genmodel OUT DTYPE 0 BYTES: as many layers as fit in a file of BYTES
+ * bytes, and a vector model.extra.weight filling it to (about) BYTES. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,8 +48,9 @@ static void put(FILE *f, float v, int width)
 
 int main(int argc, char **argv)
 {
-	if (argc != 4) {
-		fprintf(stderr, "usage: genmodel OUT DTYPE(BF16|F32) LAYERS\n");
+	if (argc != 4 && argc != 5) {
+		fprintf(stderr,
+			"usage: genmodel OUT DTYPE(BF16|F32) LAYERS [BYTES]\n");
 		return 2;
 	}
 	const char *dtype = argv[2];
@@ -57,7 +60,17 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	int layers = atoi(argv[3]);
-	size_t n = 0, cap = 16 + (size_t)layers * 9;
+	uint64_t target = argc == 5 ? strtoull(argv[4], NULL, 10) : 0;
+	if (target) { /* fixed tensors, then layers, with 1 MB to spare */
+		uint64_t fixed = (2ULL * VOCAB * HIDDEN + HIDDEN) * width;
+		uint64_t layer = (4ULL * HIDDEN * HIDDEN +
+				  3ULL * HIDDEN * INTER + 2 * HIDDEN) *
+				 width;
+		layers = target > fixed + (1 << 20)
+			     ? (int)((target - fixed - (1 << 20)) / layer)
+			     : 0;
+	}
+	size_t n = 0, cap = 17 + (size_t)layers * 9;
 	struct spec *s = calloc(cap, sizeof *s);
 	if (!s)
 		return 1;
@@ -66,50 +79,76 @@ int main(int argc, char **argv)
 	s[n].rows = VOCAB, s[n++].cols = HIDDEN;
 	for (int l = 0; l < layers; l++) {
 		for (int p = 0; p < 4; p++) {
-			snprintf(s[n].name, 96, "model.layers.%d.self_attn.%s.weight", l, proj[p]);
+			snprintf(s[n].name, 96,
+				 "model.layers.%d.self_attn.%s.weight", l,
+				 proj[p]);
 			s[n].rows = HIDDEN, s[n++].cols = HIDDEN;
 		}
-		snprintf(s[n].name, 96, "model.layers.%d.mlp.gate_proj.weight", l);
+		snprintf(s[n].name, 96, "model.layers.%d.mlp.gate_proj.weight",
+			 l);
 		s[n].rows = INTER, s[n++].cols = HIDDEN;
-		snprintf(s[n].name, 96, "model.layers.%d.mlp.up_proj.weight", l);
+		snprintf(s[n].name, 96, "model.layers.%d.mlp.up_proj.weight",
+			 l);
 		s[n].rows = INTER, s[n++].cols = HIDDEN;
-		snprintf(s[n].name, 96, "model.layers.%d.mlp.down_proj.weight", l);
+		snprintf(s[n].name, 96, "model.layers.%d.mlp.down_proj.weight",
+			 l);
 		s[n].rows = HIDDEN, s[n++].cols = INTER;
-		snprintf(s[n].name, 96, "model.layers.%d.input_layernorm.weight", l);
+		snprintf(s[n].name, 96,
+			 "model.layers.%d.input_layernorm.weight", l);
 		s[n].rows = HIDDEN, s[n++].cols = 0;
-		snprintf(s[n].name, 96, "model.layers.%d.post_attention_layernorm.weight", l);
+		snprintf(s[n].name, 96,
+			 "model.layers.%d.post_attention_layernorm.weight", l);
 		s[n].rows = HIDDEN, s[n++].cols = 0;
 	}
 	snprintf(s[n].name, 96, "model.norm.weight");
 	s[n].rows = HIDDEN, s[n++].cols = 0;
 	snprintf(s[n].name, 96, "lm_head.weight");
 	s[n].rows = VOCAB, s[n++].cols = HIDDEN;
+	if (target) {
+		snprintf(s[n].name, 96, "model.extra.weight");
+		s[n].rows = 1, s[n++].cols = 0;
+	}
 
 	size_t hcap = n * 160 + 64, hl = 0;
 	char *h = malloc(hcap);
 	if (!h)
 		return 1;
 	uint64_t off = 0;
-	hl += (size_t)snprintf(h + hl, hcap - hl, "{");
-	for (size_t i = 0; i < n; i++) {
-		uint64_t numel = s[i].rows * (s[i].cols ? s[i].cols : 1);
-		uint64_t bytes = numel * (uint64_t)width;
-		if (s[i].cols)
-			hl += (size_t)snprintf(h + hl, hcap - hl,
-				"%s\"%s\":{\"dtype\":\"%s\",\"shape\":[%llu,%llu],\"data_offsets\":[%llu,%llu]}",
-				i ? "," : "", s[i].name, dtype, (unsigned long long)s[i].rows,
-				(unsigned long long)s[i].cols, (unsigned long long)off,
-				(unsigned long long)(off + bytes));
-		else
-			hl += (size_t)snprintf(h + hl, hcap - hl,
-				"%s\"%s\":{\"dtype\":\"%s\",\"shape\":[%llu],\"data_offsets\":[%llu,%llu]}",
-				i ? "," : "", s[i].name, dtype, (unsigned long long)s[i].rows,
-				(unsigned long long)off, (unsigned long long)(off + bytes));
-		off += bytes;
+	for (int round = 0; round < (target ? 3 : 1); round++) {
+		off = 0, hl = 0;
+		hl += (size_t)snprintf(h + hl, hcap - hl, "{");
+		for (size_t i = 0; i < n; i++) {
+			uint64_t numel =
+			    s[i].rows * (s[i].cols ? s[i].cols : 1);
+			uint64_t bytes = numel * (uint64_t)width;
+			if (s[i].cols)
+				hl += (size_t)snprintf(
+				    h + hl, hcap - hl,
+				    "%s\"%s\":{\"dtype\":\"%s\",\"shape\":[%"
+				    "llu,%llu],\"data_offsets\":[%llu,%llu]}",
+				    i ? "," : "", s[i].name, dtype,
+				    (unsigned long long)s[i].rows,
+				    (unsigned long long)s[i].cols,
+				    (unsigned long long)off,
+				    (unsigned long long)(off + bytes));
+			else
+				hl += (size_t)snprintf(
+				    h + hl, hcap - hl,
+				    "%s\"%s\":{\"dtype\":\"%s\",\"shape\":[%"
+				    "llu],\"data_offsets\":[%llu,%llu]}",
+				    i ? "," : "", s[i].name, dtype,
+				    (unsigned long long)s[i].rows,
+				    (unsigned long long)off,
+				    (unsigned long long)(off + bytes));
+			off += bytes;
+		}
+		hl += (size_t)snprintf(h + hl, hcap - hl, "}");
+		while (hl % 8)
+			h[hl++] = ' ';
+		uint64_t room = 8 + hl + off - s[n - 1].rows * width;
+		if (target && target > room + width)
+			s[n - 1].rows = (target - room) / width;
 	}
-	hl += (size_t)snprintf(h + hl, hcap - hl, "}");
-	while (hl % 8)
-		h[hl++] = ' ';
 	FILE *f = fopen(argv[1], "wb");
 	if (!f) {
 		perror(argv[1]);

@@ -3,7 +3,9 @@
  * the tests write (three models, two matrices, values chosen so every
  * expected character can be worked out by hand). */
 #include "check_suites.h"
+#include "fingerprint.h"
 #include "heat_cells.h"
+#include "model.h"
 #include "namecut.h"
 #include "registry.h"
 #include "testutil.h"
@@ -397,24 +399,25 @@ START_TEST(test_detail_view)
 	ck_assert_str_eq(row(c, 1), "alpha");
 	ck_assert_str_eq(row(c, 2), "id 1 | family F1 | type T1 | format safetensors");
 	ck_assert_str_eq(row(c, 3), "1.5k parameters in 1 tensors | F32 67% F16 33%");
-	ck_assert_str_eq(row(c, 5), "Nearest models by tensors/cosine");
+	ck_assert_str_eq(row(c, 4), "stored types: F32 1000 (66.7%), F16 500 (33.3%)");
+	ck_assert_str_eq(row(c, 6), "Nearest models by tensors/cosine");
 	/* gamma's score is null: only beta */
-	ck_assert_str_eq(row(c, 6), "         0.5  beta (F1/T2)");
-	ck_assert_str_eq(row(c, 8), "Spectral histogram (sigma_i / sigma_1, 64 log bins)");
+	ck_assert_str_eq(row(c, 7), "         0.5  beta (F1/T2)");
+	ck_assert_str_eq(row(c, 9), "Spectral histogram (sigma_i / sigma_1, 64 log bins)");
 	/* bin 0 holds 1/3 of the largest bin: 8/3 rows of eighths, so two full
 	   rows and 2/3 of a row (rounded up to six eighths, U+2586); bin 63 is
 	   full in all eight rows (column 2 + 63) */
 	char want[128];
 	snprintf(want, sizeof want, "%*s\xe2\x96\x88  75.0%%", 65, "");
-	ck_assert_str_eq(row(c, 9), want);
+	ck_assert_str_eq(row(c, 10), want);
 	snprintf(want, sizeof want, "  \xe2\x96\x86%*s\xe2\x96\x88", 62, "");
-	ck_assert_str_eq(row(c, 14), want);
-	snprintf(want, sizeof want, "  \xe2\x96\x88%*s\xe2\x96\x88", 62, "");
 	ck_assert_str_eq(row(c, 15), want);
+	snprintf(want, sizeof want, "  \xe2\x96\x88%*s\xe2\x96\x88", 62, "");
 	ck_assert_str_eq(row(c, 16), want);
-	ck_assert_str_eq(row(c, 17), "  1e-4                          1e-2"
+	ck_assert_str_eq(row(c, 17), want);
+	ck_assert_str_eq(row(c, 18), "  1e-4                          1e-2"
 				     "                             1");
-	ck_assert_str_eq(row(c, 19), "Tensors (1)");
+	ck_assert_str_eq(row(c, 20), "Tensors (1)");
 	/* w: sketch {0,0,0,1} in 10 bins: 3 in the first (full block), 1 in
 	   the last (1/3: three eighths, U+2583); the name column is as wide
 	   as the longest name, here the heading "name" */
@@ -426,11 +429,11 @@ START_TEST(test_detail_view)
 	ck_assert_str_eq(row(c, 21), "w");
 	ck_assert(!strncmp(row(c, 22), "min -1 max 2 med 0 ", 19));
 	/* Enter on the nearest model opens it; Esc comes back */
-	c = screen(color, "<Enter>jjjjj<Enter>");
+	c = screen(color, "<Enter>jjjjjj<Enter>");
 	ck_assert_str_eq(row(c, 1), "beta");
-	ck_assert_str_eq(row(c, 6), "         0.5  alpha (F1/T1)");
-	ck_assert_str_eq(row(c, 7), "         0.2  gamma (F2/T1)");
-	c = screen(color, "<Enter>jjjjj<Enter><Esc>");
+	ck_assert_str_eq(row(c, 7), "         0.5  alpha (F1/T1)");
+	ck_assert_str_eq(row(c, 8), "         0.2  gamma (F2/T1)");
+	c = screen(color, "<Enter>jjjjjj<Enter><Esc>");
 	ck_assert_str_eq(row(c, 1), "alpha");
 	/* a model without fingerprints says so */
 	c = screen(color, "G<Enter>");
@@ -440,12 +443,12 @@ START_TEST(test_detail_view)
 	ck_assert_str_eq(row(c, 11), "  no tensors fingerprint in the registry");
 	/* m: nearest by the divergence, lowest first */
 	c = screen(color, "<Enter>m");
-	ck_assert_str_eq(row(c, 5), "Nearest models by spectral/js");
-	ck_assert_str_eq(row(c, 6), "         0.1  beta (F1/T2)");
-	ck_assert_str_eq(row(c, 7), "         0.6  gamma (F2/T1)");
+	ck_assert_str_eq(row(c, 6), "Nearest models by spectral/js");
+	ck_assert_str_eq(row(c, 7), "         0.1  beta (F1/T2)");
+	ck_assert_str_eq(row(c, 8), "         0.6  gamma (F2/T1)");
 	/* search finds the nearest-model line, then the tensor */
 	c = screen(color, "<Enter>/beta<Enter>");
-	ck_assert(mp_canvas_at(c, 0, 6)->st.attr & MP_ATTR_REVERSE);
+	ck_assert(mp_canvas_at(c, 0, 7)->st.attr & MP_ATTR_REVERSE);
 	c = screen(color, "<Enter>/w<Enter>"); /* scrolled by one line */
 	ck_assert(mp_canvas_at(c, 0, 20)->st.attr & MP_ATTR_REVERSE);
 	ck_assert_str_eq(row(c, 21), "w");
@@ -453,6 +456,73 @@ START_TEST(test_detail_view)
 	c = screen(color, "<Enter>h");
 	ck_assert_str_eq(row(c, 1), "id\xe2\x96\xb2  name                 family"
 				    "       type       format      params  dtypes");
+}
+END_TEST
+
+/* A quantized GGUF fixture in the list and the detail view: the dtype mix
+ * and the parameter count per stored type name the ggml types. Counts
+ * from the oracle (model-q4_k_m.dequant.jsonl, element counts summed per
+ * type): Q4_K 2097152, F32 1280, of 2098432. */
+static bool has_row_with(struct mp_canvas *c, const char *a, const char *b)
+{
+	for (int y = 0; y < c->h; y++)
+		if (strstr(row(c, y), a) && strstr(row(c, y), b))
+			return true;
+	return false;
+}
+
+START_TEST(test_detail_gguf)
+{
+	const char *fx = getenv("MP_FIXTURES");
+	char path[1024];
+	snprintf(path, sizeof path, "%s/gguf/model-q4_k_m.gguf",
+		 fx && *fx ? fx : MP_SRCDIR_FIXTURES);
+	struct mp_error err;
+	struct mp_model *m;
+	struct mp_fingerprint *fp;
+	ck_assert_msg(mp_model_open(path, &m, &err) == MP_OK, "%s", err.msg);
+	ck_assert_msg(mp_fp_compute(m, "tensors", NULL, 1, NULL, &fp, &err) ==
+			  MP_OK,
+		      "%s", err.msg);
+	mp_model_free(m);
+	char *reg = tu_tmpdir(), *got;
+	struct mp_reg_model rm = {.name = "q4km", .family = "Fx", .type = "Q",
+				  .path = "/m", .format = "gguf"};
+	ck_assert_int_eq(tu_reg_add(reg, &rm, "1", &got, &err), MP_OK);
+	free(got);
+	ck_assert_int_eq(tu_reg_put_fp(reg, "1", fp, &err), MP_OK);
+	mp_fp_free(fp);
+	struct mp_tui_paths p = {.registry = reg};
+	struct mp_tui_data *d;
+	ck_assert_msg(mp_tui_data_load(&p, NULL, &d, &err) == MP_OK, "%s",
+		      err.msg);
+	ck_assert_uint_eq(d->models[0].params, 2098432);
+	ck_assert_str_eq(d->models[0].dtypes, "Q4_K 100% F32 <1%");
+	struct mp_tui *t = mp_tui_new(d, mono);
+	struct mp_canvas *c = mp_canvas_new(80, 24);
+	mp_tui_draw(t, c);
+	ck_assert_msg(has_row_with(c, "q4km", " 2.1M Q4_K 100%"), "%s",
+		      row(c, 2));
+	int k[64];
+	char bad[32];
+	int n = mp_keys_parse("<Enter>/attn_q<Enter>", k, 64, bad);
+	for (int i = 0; i < n; i++) {
+		mp_tui_key(t, k[i]);
+		mp_tui_draw(t, c);
+		if (i == 0) {
+			ck_assert_str_eq(row(c, 3), "2.1M parameters in 21 "
+						    "tensors | Q4_K 100% F32 <1%");
+			ck_assert_str_eq(row(c, 4), "stored types: Q4_K 2097152 "
+						    "(99.9%), F32 1280 (0.1%)");
+		}
+	}
+	/* the tensor rows name the stored ggml type */
+	ck_assert_msg(has_row_with(c, "attn_q", " Q4_K "), "%s", row(c, 22));
+	mp_tui_free(t);
+	mp_canvas_free(c);
+	mp_tui_data_free(d);
+	tu_rmtree(reg);
+	free(reg);
 }
 END_TEST
 
@@ -1135,6 +1205,7 @@ Suite *suite_tui(void)
 	tcase_add_test(tv, test_data);
 	tcase_add_test(tv, test_models_view);
 	tcase_add_test(tv, test_detail_view);
+	tcase_add_test(tv, test_detail_gguf);
 	tcase_add_test(tv, test_heatmap_view);
 	tcase_add_test(tv, test_heatmap_blocks);
 	tcase_add_test(tv, test_densest);

@@ -91,4 +91,34 @@ c=$(awk '$1 == "tensors" && $2 == "cosine" { print $3 }' "$T/cmp")
 python3 -c "import sys; sys.exit(0 if float('$c') > 0.99999 else 1)" &&
 	ok "compare f32 f16: cosine $c" || fail "compare f32 f16: cosine $c"
 
+# --each on a folder of GGUF shards (written here by gguf_blocks.py
+# --split, stored bytes copied unchanged): one model, every tensor of the
+# unsplit file with the same stored-byte SHA-256
+mkdir "$T/shards"
+python3 "$MP_SRCDIR/tests/gguf_blocks.py" --split "$F/model-q4_k_m.gguf" 2 \
+	"$T/shards/x" || fail "gguf_blocks.py --split"
+"$MP_BIN" fingerprint --each "$T/shards" >"$T/out" 2>"$T/err" ||
+	fail "fingerprint --each shards: $(cat "$T/err")"
+rows=$(grep -c ' gguf  *[0-9]' "$T/out" || :)
+[ "$rows" -eq 1 ] && grep -q 'x-00001-of-00002\.gguf ' "$T/out" &&
+	ok "--each lists the two shards as one model" ||
+	fail "--each shards: $rows rows: $(cat "$T/out")"
+"$MP_BIN" fingerprint --each --json -o "$T/sh.json" "$T/shards" >/dev/null \
+	2>"$T/err" || fail "fingerprint --each --json shards: $(cat "$T/err")"
+"$MP_BIN" fingerprint --json -o "$T/one.json" "$F/model-q4_k_m.gguf" \
+	>/dev/null 2>"$T/err" || fail "fingerprint q4_k_m: $(cat "$T/err")"
+if python3 - "$T/sh.json" "$T/one.json" "$F/model-q4_k_m.gguf" >"$T/py" 2>&1 <<'PY'
+import json, struct, sys
+sh, one = (json.load(open(p))["fingerprints"] for p in sys.argv[1:3])
+nt, = struct.unpack_from("<Q", open(sys.argv[3], "rb").read(16), 8)
+h = lambda fp: {t["name"]: t["sha256"] for t in fp["tensors"]}
+assert len(sh) == 1, "%d fingerprints" % len(sh)
+assert len(sh[0]["tensors"]) == nt, "%d tensors, not %d" % (len(sh[0]["tensors"]), nt)
+assert h(sh[0]) == h(one[0]), "tensor hashes differ"
+print(nt, "tensors")
+PY
+then ok "--each shards: one fingerprint, $(cat "$T/py"), stored-byte hashes of the unsplit file"
+else fail "--each shards: $(cat "$T/py")"
+fi
+
 [ "$FAILS" -eq 0 ]

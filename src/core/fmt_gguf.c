@@ -506,10 +506,8 @@ static mp_status load_file(struct mp_model *m, const char *path,
 	return place(m, first, &c, data, align);
 }
 
-/* "NAME-00001-of-00003.gguf": the shards' common stem length, index and
- * count, or false. */
-static bool shard_name(const char *path, size_t *stem, unsigned *k,
-		       unsigned *n)
+bool mp_gguf_shard_name(const char *path, size_t *stem, unsigned *k,
+			unsigned *n)
 {
 	size_t len = strlen(path);
 	const char *tail = "-00000-of-00000.gguf";
@@ -529,7 +527,7 @@ static mp_status load_all(struct mp_model *m, const char *path,
 {
 	size_t stem;
 	unsigned k, n;
-	if (!shard_name(path, &stem, &k, &n) || n == 1)
+	if (!mp_gguf_shard_name(path, &stem, &k, &n) || n == 1)
 		return load_file(m, path, NULL, err);
 	char *p = malloc(stem + 32);
 	if (!p)

@@ -152,7 +152,8 @@ static void one_pass(struct worker *w, const struct mp_tensor *t,
 }
 
 /* one_pass for a block-quantized tensor: hash the stored bytes, feed
- * and sketch the dequantized values, BLOCK bytes of them at a time. */
+ * and sketch the dequantized values, BLOCK bytes of them at a time;
+ * mapped pages are prefetched and given back as in one_pass. */
 static void one_pass_blocks(struct worker *w, const struct mp_tensor *t,
 			    struct mp_tensor_fp *o, struct mp_tstats_acc *acc,
 			    bool first)
@@ -161,8 +162,14 @@ static void one_pass_blocks(struct worker *w, const struct mp_tensor *t,
 	uint64_t per = BLOCK / 4 / g->block; /* blocks per step */
 	uint64_t nblocks = t->numel / g->block;
 	uint32_t p = 0;
+	uint64_t released = 0, mapped = 0; /* as in one_pass */
 	for (uint64_t b0 = 0; b0 < nblocks; b0 += per) {
 		uint64_t n = nblocks - b0 < per ? nblocks - b0 : per;
+		if (b0 * g->bytes >= mapped && t->nbytes > RELEASE_EVERY) {
+			advise(w->j->m, t, mapped, RELEASE_EVERY,
+			       mp_file_prefetch);
+			mapped += RELEASE_EVERY;
+		}
 		const uint8_t *b = mp_tensor_bytes(t, b0 * g->bytes,
 						   n * g->bytes, w->scratch);
 		mp_tensor_decode_blocks(t, b, (size_t)n, w->deq);
@@ -176,6 +183,12 @@ static void one_pass_blocks(struct worker *w, const struct mp_tensor *t,
 			mp_tstats_feed(acc, (const uint8_t *)w->deq, ne);
 		if (first)
 			progress(w->j, n * g->bytes);
+		uint64_t end = (b0 + n) * g->bytes;
+		if (end - released >= RELEASE_EVERY && b0 + n < nblocks) {
+			advise(w->j->m, t, released, end - released,
+			       mp_file_release);
+			released = end;
+		}
 	}
 }
 

@@ -109,43 +109,57 @@ static void scale_min_k4(int j, const uint8_t *q, int *d, int *m)
 /* block_q4_K: d, dmin (fp16), scales[12], qs[128] (4-bit codes: 32 bytes
  * give 32 values in the low nibbles, then 32 in the high ones).
  * block_q5_K: the same with qh[32] (the fifth bits, worth 16) between
- * scales and qs. Value = d * scale * code - dmin * min. */
-static void deq_q45_k(const uint8_t *src, float *y, size_t nb, int five)
+ * scales and qs. Value = d * scale * code - dmin * min. The fifth bit is
+ * taken without a branch, and Q4_K has its own loop without it: these two
+ * carry most of a Q4_K_M model. */
+static void q45_scales(const uint8_t *sc, int is, float d, float min,
+		       float ds[2], float ms[2])
 {
-	const size_t bytes = five ? Q5_K_BYTES : Q4_K_BYTES;
-	for (size_t i = 0; i < nb; i++, src += bytes) {
-		const float d = mp_ggml_half(src);
-		const float min = mp_ggml_half(src + 2);
-		const uint8_t *sc = src + 4;
-		const uint8_t *qh = src + 16;
-		const uint8_t *ql = src + (five ? 48 : 16);
-		for (int is = 0; is < 8; is += 2, ql += 32) {
-			const unsigned u1 = 1u << is, u2 = 2u << is;
-			int s, mn;
-			scale_min_k4(is, sc, &s, &mn);
-			const float d1 = d * (float)s, m1 = min * (float)mn;
-			scale_min_k4(is + 1, sc, &s, &mn);
-			const float d2 = d * (float)s, m2 = min * (float)mn;
-			for (int l = 0; l < 32; l++) {
-				int hi = five && (qh[l] & u1) ? 16 : 0;
-				*y++ = d1 * (float)((ql[l] & 0xF) + hi) - m1;
-			}
-			for (int l = 0; l < 32; l++) {
-				int hi = five && (qh[l] & u2) ? 16 : 0;
-				*y++ = d2 * (float)((ql[l] >> 4) + hi) - m2;
-			}
-		}
+	for (int h = 0; h < 2; h++) {
+		int s, mn;
+		scale_min_k4(is + h, sc, &s, &mn);
+		ds[h] = d * (float)s;
+		ms[h] = min * (float)mn;
 	}
 }
 
 static void deq_q4_k(const uint8_t *src, float *y, size_t nb)
 {
-	deq_q45_k(src, y, nb, 0);
+	for (size_t i = 0; i < nb; i++, src += Q4_K_BYTES) {
+		const float d = mp_ggml_half(src);
+		const float min = mp_ggml_half(src + 2);
+		const uint8_t *ql = src + 16;
+		for (int is = 0; is < 8; is += 2, ql += 32, y += 64) {
+			float ds[2], ms[2];
+			q45_scales(src + 4, is, d, min, ds, ms);
+			for (int l = 0; l < 32; l++) {
+				y[l] = ds[0] * (float)(ql[l] & 0xF) - ms[0];
+				y[l + 32] = ds[1] * (float)(ql[l] >> 4) - ms[1];
+			}
+		}
+	}
 }
 
 static void deq_q5_k(const uint8_t *src, float *y, size_t nb)
 {
-	deq_q45_k(src, y, nb, 1);
+	for (size_t i = 0; i < nb; i++, src += Q5_K_BYTES) {
+		const float d = mp_ggml_half(src);
+		const float min = mp_ggml_half(src + 2);
+		const uint8_t *qh = src + 16;
+		const uint8_t *ql = src + 48;
+		for (int is = 0; is < 8; is += 2, ql += 32, y += 64) {
+			float ds[2], ms[2];
+			q45_scales(src + 4, is, d, min, ds, ms);
+			for (int l = 0; l < 32; l++) {
+				int h1 = ((qh[l] >> is) & 1) << 4;
+				int h2 = ((qh[l] >> (is + 1)) & 1) << 4;
+				y[l] = ds[0] * (float)((ql[l] & 0xF) + h1) -
+				       ms[0];
+				y[l + 32] =
+				    ds[1] * (float)((ql[l] >> 4) + h2) - ms[1];
+			}
+		}
+	}
 }
 
 /* block_q6_K: ql[128] (low 4 bits), qh[64] (high 2 bits), int8 scales[16],
@@ -158,24 +172,29 @@ static void deq_q6_k(const uint8_t *src, float *y, size_t nb)
 		const int8_t *sc = (const int8_t *)(src + 192);
 		const float d = mp_ggml_half(src + 208);
 		for (int n = 0; n < QK_K; n += 128) {
-			for (int l = 0; l < 32; l++) {
-				int is = l / 16;
-				int q1 =
-				    ((ql[l] & 0xF) | ((qh[l] & 3) << 4)) - 32;
-				int q2 = ((ql[l + 32] & 0xF) |
-					  (((qh[l] >> 2) & 3) << 4)) -
-					 32;
-				int q3 =
-				    ((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) -
-				    32;
-				int q4 = ((ql[l + 32] >> 4) |
-					  (((qh[l] >> 6) & 3) << 4)) -
-					 32;
-				y[l] = d * (float)sc[is] * (float)q1;
-				y[l + 32] = d * (float)sc[is + 2] * (float)q2;
-				y[l + 64] = d * (float)sc[is + 4] * (float)q3;
-				y[l + 96] = d * (float)sc[is + 6] * (float)q4;
-			}
+			/* d * scale once per 16 values: the same float
+			   product ggml forms for each value */
+			float ds[8];
+			for (int k = 0; k < 8; k++)
+				ds[k] = d * (float)sc[k];
+			for (int h = 0; h < 2; h++)
+				for (int l = 16 * h; l < 16 * h + 16; l++) {
+					int q1 = ((ql[l] & 0xF) |
+						  ((qh[l] & 3) << 4)) - 32;
+					int q2 = ((ql[l + 32] & 0xF) |
+						  (((qh[l] >> 2) & 3) << 4)) -
+						 32;
+					int q3 = ((ql[l] >> 4) |
+						  (((qh[l] >> 4) & 3) << 4)) -
+						 32;
+					int q4 = ((ql[l + 32] >> 4) |
+						  (((qh[l] >> 6) & 3) << 4)) -
+						 32;
+					y[l] = ds[h] * (float)q1;
+					y[l + 32] = ds[h + 2] * (float)q2;
+					y[l + 64] = ds[h + 4] * (float)q3;
+					y[l + 96] = ds[h + 6] * (float)q4;
+				}
 			y += 128;
 			ql += 64;
 			qh += 32;

@@ -170,10 +170,57 @@ mp_status mp_dir_list(const char *dir, bool (*keep)(const char *path),
 	return MP_OK;
 }
 
+/* Whether paths[i] is a GGUF shard after another shard of its set among
+ * the sorted paths[0..n): the first shard is there, or the entry before
+ * it is of the same set (when shards are missing, one of them is left to
+ * report it). */
+static bool later_shard(char *const *paths, size_t n, size_t i)
+{
+	size_t stem, stem2;
+	unsigned k, cnt, k2, cnt2;
+	if (!mp_gguf_shard_name(paths[i], &stem, &k, &cnt) || k == 1)
+		return false;
+	if (i > 0 && mp_gguf_shard_name(paths[i - 1], &stem2, &k2, &cnt2) &&
+	    stem2 == stem && cnt2 == cnt && !strncmp(paths[i - 1], paths[i], stem))
+		return true;
+	char *first = malloc(stem + 32);
+	if (!first)
+		return false;
+	memcpy(first, paths[i], stem);
+	snprintf(first + stem, 32, "-%05u-of-%05u.gguf", 1u, cnt);
+	bool found = bsearch(&first, paths, n, sizeof *paths, cmp_path) != NULL;
+	free(first);
+	return found;
+}
+
 mp_status mp_model_list_dir(const char *dir, char ***paths, size_t *n,
 			    struct mp_error *err)
 {
 	mp_status s = mp_dir_list(dir, is_model, paths, n, err);
+	if (s == MP_OK) { /* drop the later shards of GGUF shard sets */
+		char **v = *paths;
+		bool *drop = calloc(*n ? *n : 1, sizeof *drop);
+		if (!drop) {
+			for (size_t i = 0; i < *n; i++)
+				free(v[i]);
+			free(v);
+			*paths = NULL;
+			*n = 0;
+			return mp_error_set(err, MP_ENOMEM, "%s: out of memory",
+					    dir);
+		}
+		for (size_t i = 0; i < *n; i++)
+			drop[i] = later_shard(v, *n, i);
+		size_t kept = 0;
+		for (size_t i = 0; i < *n; i++) {
+			if (drop[i])
+				free(v[i]);
+			else
+				v[kept++] = v[i];
+		}
+		*n = kept;
+		free(drop);
+	}
 	if (s == MP_OK && *n == 0) {
 		free(*paths);
 		*paths = NULL;

@@ -98,6 +98,12 @@ extern const struct mp_format_ops mp_fmt_numpy;
 extern const struct mp_format_ops mp_fmt_torch;
 extern const struct mp_format_ops mp_fmt_gguf;
 
+/* "NAME-00001-of-00003.gguf": true with the length of NAME (the stem the
+ * shards share), the shard's index k (1-based) and the count n, when path
+ * is so named and 1 <= k <= n; else false. */
+bool mp_gguf_shard_name(const char *path, size_t *stem, unsigned *k,
+			unsigned *n);
+
 /* Open path (file or directory) with the first format whose probe accepts
  * it. Errors name the file and the problem. */
 mp_status mp_model_open(const char *path, struct mp_model **out,
@@ -105,7 +111,9 @@ mp_status mp_model_open(const char *path, struct mp_model **out,
 
 /* The models in directory dir, for fingerprinting one by one: its
  * entries (hidden ones skipped) that a format accepts, each a file or a
- * directory, as paths dir/NAME sorted by name, into *paths[0..*n) (the
+ * directory, as paths dir/NAME sorted by name, a set of GGUF shards
+ * NAME-0000k-of-0000N.gguf once (by its first shard there: opening it
+ * opens them all), into *paths[0..*n) (the
  * caller frees each and the array). Errors: dir is not a directory,
  * cannot be read, or holds no model (MP_ENOENT). */
 mp_status mp_model_list_dir(const char *dir, char ***paths, size_t *n,

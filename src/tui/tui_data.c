@@ -2,6 +2,8 @@
  * interface shows. */
 #include "tui_data.h"
 
+#include "ggml_dequant.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,24 +36,40 @@ const char *mp_tui_fmt_count(uint64_t v, char buf[16])
 	return buf;
 }
 
-void mp_tui_dtype_mix(const uint64_t *dp, uint64_t params, char *buf,
-		      size_t size)
+size_t mp_tui_stored_types(const struct mp_fingerprint *fp,
+			   struct mp_tui_stored out[MP_TUI_STORED_MAX])
+{
+	size_t n = 0;
+	for (int d = 0; d < MP_DTYPE_COUNT; d++)
+		if (fp->dtype_params[d])
+			out[n++] = (struct mp_tui_stored){
+			    mp_dtype_name((enum mp_dtype)d), fp->dtype_params[d]};
+	for (uint32_t g = 0; g < MP_FP_GGML_IDS; g++)
+		if (fp->ggml_params[g] && mp_ggml_type(g))
+			out[n++] = (struct mp_tui_stored){mp_ggml_type(g)->name,
+							  fp->ggml_params[g]};
+	for (size_t i = 1; i < n; i++) { /* stable insertion sort, few */
+		struct mp_tui_stored x = out[i];
+		size_t j = i;
+		for (; j > 0 && out[j - 1].params < x.params; j--)
+			out[j] = out[j - 1];
+		out[j] = x;
+	}
+	return n;
+}
+
+void mp_tui_dtype_mix(const struct mp_fingerprint *fp, char *buf, size_t size)
 {
 	size_t n = 0;
 	buf[0] = '\0';
-	bool used[MP_DTYPE_COUNT] = {false};
-	for (int k = 0; k < MP_DTYPE_COUNT && params; k++) {
-		int best = -1; /* largest share first */
-		for (int d = 0; d < MP_DTYPE_COUNT; d++)
-			if (!used[d] && dp[d] && (best < 0 || dp[d] > dp[best]))
-				best = d;
-		if (best < 0)
-			break;
-		used[best] = true;
-		int pct = (int)(100.0 * (double)dp[best] / (double)params + 0.5);
+	struct mp_tui_stored st[MP_TUI_STORED_MAX];
+	size_t k = fp->params ? mp_tui_stored_types(fp, st) : 0;
+	for (size_t i = 0; i < k; i++) {
+		int pct = (int)(100.0 * (double)st[i].params /
+				    (double)fp->params +
+				0.5);
 		int w = snprintf(buf + n, size - n, "%s%s %s%d%%", n ? " " : "",
-				 mp_dtype_name((enum mp_dtype)best),
-				 pct ? "" : "<", pct ? pct : 1);
+				 st[i].name, pct ? "" : "<", pct ? pct : 1);
 		if (w < 0 || (size_t)w >= size - n) {
 			buf[n] = '\0';
 			break;
@@ -114,8 +132,7 @@ static mp_status load_registry(struct mp_tui_data *d, const char *dir,
 				    &e2) == MP_OK) {
 			m->has_fp = true;
 			m->params = fp->params;
-			mp_tui_dtype_mix(fp->dtype_params, fp->params,
-					 m->dtypes, sizeof m->dtypes);
+			mp_tui_dtype_mix(fp, m->dtypes, sizeof m->dtypes);
 			mp_fp_free(fp);
 		}
 	}

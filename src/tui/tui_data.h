@@ -88,8 +88,22 @@ long mp_tui_data_row(const struct mp_tui_data *d, size_t mi);
 
 /* "1.2M", "340k", "7.0B", "512" into buf (at least 8 bytes). */
 const char *mp_tui_fmt_count(uint64_t v, char buf[16]);
-/* Dtype mix of a fingerprint as "F32 100%" or "F16 62% I8 38%". */
-void mp_tui_dtype_mix(const uint64_t *dtype_params, uint64_t params,
-		      char *buf, size_t size);
+/* Dtype mix of a fingerprint by stored type, largest share first, as
+ * "F32 100%", "F16 62% I8 38%" or "Q4_K 100% F32 <1%" (ggml block types
+ * by their names). */
+void mp_tui_dtype_mix(const struct mp_fingerprint *fp, char *buf,
+		      size_t size);
+
+/* One stored type of a fingerprint and its parameter count. */
+struct mp_tui_stored {
+	const char *name; /* "F32", "Q4_K", ... */
+	uint64_t params;
+};
+#define MP_TUI_STORED_MAX (MP_DTYPE_COUNT + MP_FP_GGML_IDS)
+
+/* The stored types of fp with parameters, largest count first (ties in
+ * type order: dtypes, then ggml ids), into out[0..return). */
+size_t mp_tui_stored_types(const struct mp_fingerprint *fp,
+			   struct mp_tui_stored out[MP_TUI_STORED_MAX]);
 
 #endif

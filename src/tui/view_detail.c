@@ -107,6 +107,31 @@ static void add_nearest(struct detail *d)
 	free(nb);
 }
 
+/* "stored types: Q4_K 2097152 (99.9%), F32 1280 (0.1%)": the exact
+ * parameter count of each stored type, largest first, as many as fit. */
+static void stored_line(struct detail *d)
+{
+	struct mp_tui_stored st[MP_TUI_STORED_MAX];
+	size_t k = mp_tui_stored_types(d->tfp, st);
+	char buf[256];
+	size_t n = (size_t)snprintf(buf, sizeof buf, "stored types:");
+	for (size_t i = 0; i < k; i++) {
+		double pct = d->tfp->params ? 100.0 * (double)st[i].params /
+						  (double)d->tfp->params
+					    : 0;
+		int w = snprintf(buf + n, sizeof buf - n, "%s %s %llu (%s%.1f%%)",
+				 i ? "," : "", st[i].name,
+				 (unsigned long long)st[i].params,
+				 pct < 0.05 ? "<" : "", pct < 0.05 ? 0.1 : pct);
+		if (w < 0 || (size_t)w >= sizeof buf - n) {
+			buf[n] = '\0';
+			break;
+		}
+		n += (size_t)w;
+	}
+	add(d, L_TEXT, "%s", buf);
+}
+
 static void build(struct detail *d)
 {
 	struct mp_tui *t = d->base.app;
@@ -119,10 +144,10 @@ static void build(struct detail *d)
 	    *mo->format ? mo->format : "-");
 	if (d->tfp) {
 		char dt[sizeof mo->dtypes];
-		mp_tui_dtype_mix(d->tfp->dtype_params, d->tfp->params, dt,
-				 sizeof dt);
+		mp_tui_dtype_mix(d->tfp, dt, sizeof dt);
 		add(d, L_TEXT, "%s parameters in %zu tensors | %s",
 		    mp_tui_fmt_count(d->tfp->params, pb), d->tfp->ntensors, dt);
+		stored_line(d);
 	}
 	add(d, L_TEXT, "%s", "");
 	add_nearest(d);
@@ -210,7 +235,10 @@ static void draw_tensor(struct detail *d, struct mp_canvas *c, int y,
 	mp_canvas_fit_middle(c, 0, y, nw, st, &d->base.app->caps, tf->name);
 	int x = nw + 1;
 	mp_canvas_printf(c, x, y, 12, st, "%s", shape);
-	mp_canvas_printf(c, x + 13, y, 5, st, "%s", mp_dtype_name(tf->dtype));
+	/* the stored type: a ggml block type by its name (IQ4_XS fills the
+	   space before the mean) */
+	mp_canvas_printf(c, x + 13, y, 6, st, "%s",
+			 tf->ggml ? tf->ggml->name : mp_dtype_name(tf->dtype));
 	if (tf->stats) {
 		mp_canvas_printf(c, x + 19, y, c->w, st, "%9.3g %9.3g %5.1f%%",
 				 tf->stats->mean, tf->stats->std,
