@@ -206,6 +206,27 @@ static int cmp_id(const void *x, const void *y, void *ctx)
 	return strcmp(ids[*(const size_t *)x], ids[*(const size_t *)y]);
 }
 
+static int cmp_str(const void *x, const void *y)
+{
+	return strcmp(**(char *const *const *)x, **(char *const *const *)y);
+}
+
+long mp_simmatrix_dup_id(char *const *ids, size_t n)
+{
+	char *const **p = malloc((n ? n : 1) * sizeof *p);
+	if (!p)
+		return -2;
+	for (size_t i = 0; i < n; i++)
+		p[i] = &ids[i];
+	qsort(p, n, sizeof *p, cmp_str);
+	long dup = -1;
+	for (size_t i = 1; i < n && dup < 0; i++)
+		if (!strcmp(*p[i - 1], *p[i]))
+			dup = (long)(p[i] - ids);
+	free(p);
+	return dup;
+}
+
 size_t *mp_simmatrix_id_index(const struct mp_simmatrix *s)
 {
 	size_t *by = malloc((s->n ? s->n : 1) * sizeof *by);

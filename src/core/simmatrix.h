@@ -94,6 +94,28 @@ mp_status mp_simmatrix_list_from_json(const mp_json *j, const char *where,
 				      struct mp_simmatrix ***out, size_t *n,
 				      struct mp_error *err);
 
+/* Index of a model id that appears twice in ids[0..n), -1 when they are
+ * unique, -2 when out of memory. */
+long mp_simmatrix_dup_id(char *const *ids, size_t n);
+
+/* The binary similarity-matrix file (man/modelprint-files.5): one matrix,
+ * a little-endian header (magic MP_SIMBIN_MAGIC, 8 bytes), then its values
+ * row-major as float32 or float64 from a 64-byte aligned offset.
+ * mp_simmatrix_file_open recognises it by its magic and lists its one
+ * matrix; mp_simmatrix_file_get reads it into the same struct as the JSON
+ * form, with the same checks. */
+#define MP_SIMBIN_MAGIC "MPSIM1\0\0"
+#define MP_SIMBIN_VERSION 1
+#define MP_SIMBIN_ALIGN 64
+/* True when data (len bytes) starts with MP_SIMBIN_MAGIC. */
+bool mp_simmatrix_bin_is(const void *data, size_t len);
+/* Write s to path atomically (atomic_write.h) with values of vsize bytes:
+ * 4 (float32, rounded to nearest) or 8 (float64, exact). A value beyond
+ * float32's range with vsize 4 is MP_ERANGE. */
+mp_status mp_simmatrix_bin_write(const struct mp_simmatrix *s,
+				 const char *path, unsigned vsize,
+				 struct mp_error *err);
+
 /* A similarity-matrices file read without building a JSON tree (a
  * 2,000-model matrix holds 4 million numbers): mp_simmatrix_file_open maps
  * the file, checks the JSON syntax of the whole file and lists the
@@ -106,6 +128,8 @@ struct mp_simmatrix_file {
 	char **method, **metric; /* [n] in file order */
 	uint64_t *off;           /* [n] byte offset of each matrix object */
 	void *map;               /* private: the mapped file */
+	unsigned binary;         /* 0: JSON; else a binary file (n == 1)
+				  * of values of this many bytes */
 };
 mp_status mp_simmatrix_file_open(const char *path,
 				 struct mp_simmatrix_file **out,
@@ -124,5 +148,13 @@ mp_status mp_simmatrix_file_pick(const struct mp_simmatrix_file *f,
 mp_status mp_simmatrix_file_get(const struct mp_simmatrix_file *f, size_t idx,
 				struct mp_simmatrix **out, struct mp_error *err);
 void mp_simmatrix_file_close(struct mp_simmatrix_file *f);
+
+/* For simmatrix_read.c: the binary form behind mp_simmatrix_file_open
+ * (f->map set: validates the whole header and lists its matrix) and
+ * mp_simmatrix_file_get. */
+mp_status mp_simmatrix_bin_open(struct mp_simmatrix_file *f,
+				struct mp_error *err);
+mp_status mp_simmatrix_bin_get(const struct mp_simmatrix_file *f,
+			       struct mp_simmatrix **out, struct mp_error *err);
 
 #endif
