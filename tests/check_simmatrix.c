@@ -395,6 +395,276 @@ START_TEST(test_pick)
 }
 END_TEST
 
+/* Bytes of the file at path (*len), malloc'd. */
+static uint8_t *slurp(const char *path, size_t *len)
+{
+	FILE *fp = fopen(path, "rb");
+	ck_assert_ptr_nonnull(fp);
+	fseek(fp, 0, SEEK_END);
+	long sz = ftell(fp);
+	rewind(fp);
+	uint8_t *b = malloc((size_t)sz + 1);
+	ck_assert_uint_eq(fread(b, 1, (size_t)sz, fp), (size_t)sz);
+	fclose(fp);
+	*len = (size_t)sz;
+	return b;
+}
+
+static uint64_t le(const uint8_t *p, int bytes)
+{
+	uint64_t v = 0;
+	for (int i = bytes; i-- > 0;)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* Every matrix of the demo results, written as float64 and float32 and
+ * read back: float64 gives the JSON values bit for bit, float32 the JSON
+ * values rounded to float32; names, ids, direction and estimate kept. */
+START_TEST(test_bin_round_trip)
+{
+	const char *path = MP_SRCDATADIR "/demo/results/similarity_matrices.json";
+	mp_json *j;
+	struct mp_error err;
+	ck_assert_int_eq(mp_json_load(path, 1 << 30, &j, &err), MP_OK);
+	struct mp_simmatrix **ms;
+	size_t nm;
+	ck_assert_int_eq(mp_simmatrix_list_from_json(j, path, &ms, &nm, &err),
+			 MP_OK);
+	ck_assert_uint_ge(nm, 2);
+	char *dir = tu_tmpdir(), *p = tu_path(dir, "m.mpsim");
+	for (size_t k = 0; k < nm; k++)
+		for (unsigned vs = 4; vs <= 8; vs += 4) {
+			const struct mp_simmatrix *a = ms[k];
+			ck_assert_int_eq(mp_simmatrix_bin_write(a, p, vs, &err),
+					 MP_OK);
+			size_t len, n = a->n;
+			uint8_t *b = slurp(p, &len);
+			uint64_t hlen = le(b + 24, 8);
+			ck_assert_uint_eq(le(b + 16, 8), n);
+			ck_assert_uint_eq(hlen % 64, 0);
+			ck_assert_uint_eq(len, hlen + n * n * vs);
+			free(b);
+			struct mp_simmatrix_file *f;
+			struct mp_simmatrix *m;
+			ck_assert_int_eq(mp_simmatrix_file_open(p, &f, &err),
+					 MP_OK);
+			ck_assert_uint_eq(f->n, 1);
+			ck_assert_uint_eq(f->binary, vs);
+			ck_assert_str_eq(f->method[0], a->method);
+			ck_assert_str_eq(f->metric[0], a->metric);
+			ck_assert_int_eq(mp_simmatrix_file_get(f, 0, &m, &err),
+					 MP_OK);
+			mp_simmatrix_file_close(f);
+			ck_assert_uint_eq(m->n, n);
+			ck_assert_int_eq(m->higher_is_more_alike,
+					 a->higher_is_more_alike);
+			ck_assert_int_eq(m->estimate, a->estimate);
+			ck_assert_uint_eq(m->sketch_values, a->sketch_values);
+			for (size_t i = 0; i < n; i++)
+				ck_assert_str_eq(m->ids[i], a->ids[i]);
+			for (size_t c = 0; c < n * n; c++) {
+				double want = vs == 8 ? a->value[c]
+						      : (double)(float)a->value[c];
+				if (isnan(want))
+					ck_assert(isnan(m->value[c]));
+				else
+					ck_assert(memcmp(&want, &m->value[c],
+							 sizeof want) == 0);
+			}
+			mp_simmatrix_free(m);
+		}
+	for (size_t k = 0; k < nm; k++)
+		mp_simmatrix_free(ms[k]);
+	free(ms);
+	mp_json_free(j);
+	tu_rmtree(dir);
+	free(p);
+	free(dir);
+}
+END_TEST
+
+/* A 2-model matrix with an undefined pair, byte by byte as
+ * modelprint-files(5) lays it out. */
+static struct mp_simmatrix *two(void)
+{
+	struct mp_simmatrix *s = mp_simmatrix_new("t", "js", 2);
+	s->ids[0] = mp_strdup("a");
+	s->ids[1] = mp_strdup("\xc3\xa9");
+	s->higher_is_more_alike = false;
+	s->estimate = MP_ESTIMATE_SKETCH;
+	s->sketch_values = 4096;
+	s->value[0] = s->value[3] = 0;
+	s->value[1] = s->value[2] = NAN;
+	s->reason[0] = s->reason[3] = NULL;
+	s->reason[1] = s->reason[2] = "no tensors in common";
+	return s;
+}
+
+START_TEST(test_bin_layout)
+{
+	char *dir = tu_tmpdir(), *p = tu_path(dir, "two.bin");
+	struct mp_simmatrix *s = two();
+	struct mp_error err;
+	ck_assert_int_eq(mp_simmatrix_bin_write(s, p, 8, &err), MP_OK);
+	size_t len;
+	uint8_t *b = slurp(p, &len);
+	ck_assert(memcmp(b, "MPSIM1\0\0", 8) == 0);
+	ck_assert_uint_eq(le(b + 8, 4), 1);     /* version */
+	ck_assert_uint_eq(le(b + 12, 4), 8);    /* float64 */
+	ck_assert_uint_eq(le(b + 16, 8), 2);    /* n */
+	ck_assert_uint_eq(le(b + 32, 4), 0);    /* lower is more alike */
+	ck_assert_uint_eq(le(b + 36, 4), 2);    /* sketch */
+	ck_assert_uint_eq(le(b + 40, 4), 4096); /* its size */
+	ck_assert_uint_eq(le(b + 44, 4), 0);
+	/* 48: "t", 53: "js", 59: "a", 64: "é" (2 bytes), 70: reasons */
+	ck_assert_uint_eq(le(b + 48, 4), 1);
+	ck_assert(b[52] == 't');
+	ck_assert_uint_eq(le(b + 53, 4), 2);
+	ck_assert(memcmp(b + 57, "js", 2) == 0);
+	ck_assert_uint_eq(le(b + 59, 4), 1);
+	ck_assert_uint_eq(le(b + 64, 4), 2);
+	ck_assert(memcmp(b + 68, "\xc3\xa9", 2) == 0);
+	size_t nr = le(b + 70, 4), at = 74;
+	long which = -1;
+	for (size_t r = 0; r < nr; r++) {
+		size_t l = le(b + at, 4);
+		if (l == 20 && !memcmp(b + at + 4, "no tensors in common", 20))
+			which = (long)r;
+		at += 4 + l;
+	}
+	ck_assert_int_ge(which, 0);
+	ck_assert_uint_eq(le(b + at, 8), 1); /* one undefined pair: (0, 1) */
+	ck_assert_uint_eq(le(b + at + 8, 4), 0);
+	ck_assert_uint_eq(le(b + at + 12, 4), 1);
+	ck_assert_uint_eq(le(b + at + 16, 4), (uint64_t)which);
+	uint64_t hlen = le(b + 24, 8);
+	ck_assert_uint_eq(hlen, (at + 20 + 63) / 64 * 64);
+	ck_assert_uint_eq(len, hlen + 32);
+	for (size_t k = at + 20; k < hlen; k++)
+		ck_assert_uint_eq(b[k], 0);
+	/* 0.0, NaN, NaN, 0.0 */
+	ck_assert_uint_eq(le(b + hlen, 8), 0);
+	ck_assert_uint_eq((le(b + hlen + 8, 8) >> 52) & 0x7ff, 0x7ff);
+	ck_assert_uint_eq(le(b + hlen + 24, 8), 0);
+	free(b);
+	struct mp_simmatrix_file *f;
+	struct mp_simmatrix *m;
+	ck_assert_int_eq(mp_simmatrix_file_open(p, &f, &err), MP_OK);
+	ck_assert_int_eq(mp_simmatrix_file_get(f, 0, &m, &err), MP_OK);
+	ck_assert_str_eq(m->reason[1], "no tensors in common");
+	ck_assert_str_eq(m->reason[2], "no tensors in common");
+	ck_assert_ptr_null(m->reason[0]);
+	ck_assert_str_eq(m->ids[1], "\xc3\xa9");
+	ck_assert(!m->higher_is_more_alike);
+	mp_simmatrix_free(m);
+	mp_simmatrix_file_close(f);
+	mp_simmatrix_free(s);
+	tu_rmtree(dir);
+	free(p);
+	free(dir);
+}
+END_TEST
+
+static void put(uint8_t *b, size_t at, uint64_t v, int bytes)
+{
+	for (int i = 0; i < bytes; i++)
+		b[at + i] = (uint8_t)(v >> (8 * i));
+}
+
+/* The file of two() with one change each: one clear error naming it. */
+START_TEST(test_bin_hostile)
+{
+	char *dir = tu_tmpdir(), *good = tu_path(dir, "good.bin"),
+	     *p = tu_path(dir, "bad.bin");
+	struct mp_simmatrix *s = two();
+	struct mp_error err;
+	ck_assert_int_eq(mp_simmatrix_bin_write(s, good, 8, &err), MP_OK);
+	mp_simmatrix_free(s);
+	size_t len;
+	uint8_t *orig = slurp(good, &len);
+	size_t hlen = le(orig + 24, 8);
+	enum { TRUNC_HDR, TRUNC_VAL, LYING_N, HUGE_N, HLEN_PAST, HLEN_ODD,
+	       MAGIC, VERSION, VSIZE, NAN_ID_LEN, NAN_ID, PAD, INF, ASYM,
+	       DUP, PAIR, FLAGS, NCASES };
+	static const char *const want[NCASES] = {
+		[TRUNC_HDR] = "truncated: the header needs 48 bytes",
+		[TRUNC_VAL] = "2 models of 8-byte values do not match the 24",
+		[LYING_N] = "3 models of 8-byte values do not match the 32",
+		[HUGE_N] = "1099511627776 models of 8-byte values do not match",
+		[HLEN_PAST] = "is past the end of the file",
+		[HLEN_ODD] = "header length 72 is not a multiple of 64",
+		[MAGIC] = "invalid JSON near byte 0",
+		[VERSION] = "version 2 (this build reads 1)",
+		[VSIZE] = "value size 2 (not 4 or 8)",
+		[NAN_ID_LEN] = "model id at byte 64 runs past the header's end",
+		[NAN_ID] = "model id at byte 64 is not valid UTF-8",
+		[PAD] = "nonzero byte",
+		[INF] = "value [1][1] is infinite",
+		[ASYM] = "differs from",
+		[DUP] = "model id 'a' appears twice",
+		[PAIR] = "undefined pair 0 names a cell or reason out of range",
+		[FLAGS] = "unknown flags 0x2",
+	};
+	for (int c = 0; c < NCASES; c++) {
+		uint8_t *b = malloc(len);
+		memcpy(b, orig, len);
+		size_t n = len;
+		switch (c) {
+		case TRUNC_HDR: n = 30; break;
+		case TRUNC_VAL: n = len - 8; break;
+		case LYING_N: put(b, 16, 3, 8); break;
+		case HUGE_N: put(b, 16, 1ULL << 40, 8); break;
+		case HLEN_PAST: put(b, 24, (len / 64 + 1) * 64, 8); break;
+		case HLEN_ODD: put(b, 24, 72, 8); break;
+		case MAGIC: b[5] = '2'; break;
+		case VERSION: put(b, 8, 2, 4); break;
+		case VSIZE: put(b, 12, 2, 4); break;
+		/* a float32 NaN (0x7fc00000) over the second id's length */
+		case NAN_ID_LEN: put(b, 64, 0x7fc00000u, 4); break;
+		/* the first bytes of a float64 NaN as the id's text */
+		case NAN_ID: b[68] = 0xf8; b[69] = 0x7f; break;
+		case PAD: b[hlen - 1] = 1; break;
+		case INF: put(b, hlen + 24, 0x7ff0000000000000ULL, 8); break;
+		case ASYM: put(b, hlen + 8, 0x3fe0000000000000ULL, 8); break;
+		case DUP: /* the second id made "a": 1 byte, the rest
+			   * of the header moved down */
+			  b[68] = 'a';
+			  put(b, 64, 1, 4);
+			  memmove(b + 69, b + 70, hlen - 70);
+			  b[hlen - 1] = 0;
+			  break;
+		case PAIR: break;
+		case FLAGS: put(b, 32, 2, 4); break;
+		}
+		if (c == PAIR) { /* the pair (0, 1) made (0, 2) */
+			size_t at = 74, nr = le(b + 70, 4);
+			for (size_t r = 0; r < nr; r++)
+				at += 4 + le(b + at, 4);
+			put(b, at + 12, 2, 4);
+		}
+		tu_write(p, b, n);
+		free(b);
+		struct mp_simmatrix_file *f;
+		struct mp_simmatrix *m = NULL;
+		mp_status st = mp_simmatrix_file_open(p, &f, &err);
+		if (st == MP_OK) {
+			st = mp_simmatrix_file_get(f, 0, &m, &err);
+			mp_simmatrix_file_close(f);
+		}
+		ck_assert_msg(st != MP_OK, "case %d accepted", c);
+		ck_assert_ptr_null(m);
+		ck_assert_msg(strstr(err.msg, p) && strstr(err.msg, want[c]),
+			      "case %d: '%s' wants '%s'", c, err.msg, want[c]);
+	}
+	free(orig);
+	tu_rmtree(dir);
+	free(good);
+	free(p);
+	free(dir);
+}
+END_TEST
+
 Suite *suite_simmatrix(void)
 {
 	Suite *s = suite_create("simmatrix");
@@ -404,6 +674,9 @@ Suite *suite_simmatrix(void)
 	tcase_add_test(tc, test_hostile_files);
 	tcase_add_test(tc, test_pick);
 	tcase_add_test(tc, test_estimate);
+	tcase_add_test(tc, test_bin_round_trip);
+	tcase_add_test(tc, test_bin_layout);
+	tcase_add_test(tc, test_bin_hostile);
 	suite_add_tcase(s, tc);
 	return s;
 }

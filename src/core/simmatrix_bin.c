@@ -53,12 +53,12 @@ struct cur {
 	struct mp_error *err;
 };
 
-static mp_status short_header(struct cur *c, const char *what)
+static mp_status short_header(struct cur *c, const char *what, uint64_t at)
 {
 	return mp_error_set(c->err, MP_EFORMAT,
 			    "%s: binary similarity matrix: %s at byte %llu runs "
 			    "past the header's end (byte %llu)",
-			    c->path, what, (unsigned long long)c->pos,
+			    c->path, what, (unsigned long long)at,
 			    (unsigned long long)c->end);
 }
 
@@ -66,7 +66,7 @@ static mp_status take(struct cur *c, uint64_t len, const char *what,
 		      const uint8_t **out)
 {
 	if (len > c->end - c->pos)
-		return short_header(c, what);
+		return short_header(c, what, c->pos);
 	*out = c->d + c->pos;
 	c->pos += len;
 	return MP_OK;
@@ -78,13 +78,14 @@ static mp_status string(struct cur *c, const char *what, bool nonempty,
 			char **out)
 {
 	const uint8_t *p = NULL;
+	uint64_t at = c->pos;
 	mp_status st = take(c, 4, what, &p);
 	if (st != MP_OK)
 		return st;
 	uint32_t len = rd32(p);
-	uint64_t at = c->pos;
-	if ((st = take(c, len, what, &p)) != MP_OK)
-		return st;
+	if (len > c->end - c->pos)
+		return short_header(c, what, at);
+	take(c, len, what, &p);
 	if ((nonempty && len == 0) || memchr(p, 0, len))
 		return mp_error_set(c->err, MP_EFORMAT,
 				    "%s: binary similarity matrix: %s at byte "
