@@ -2,6 +2,7 @@
  * the JSON-tree reader on the demo results, decodes strings, and rejects
  * hostile files with a message naming the file. */
 #include "check_suites.h"
+#include "fingerprint.h"
 #include "json.h"
 #include "simmatrix.h"
 #include "testutil.h"
@@ -665,6 +666,203 @@ START_TEST(test_bin_hostile)
 }
 END_TEST
 
+/* Four models by hand: a-b .9, a-c .5, a-d undefined, b-c .5, b-d .2,
+ * c-d .7. */
+static struct mp_simmatrix *four(bool higher)
+{
+	static const double v[16] = {1, .9, .5, NAN, .9, 1, .5, .2,
+				     .5, .5, 1, .7, NAN, .2, .7, 1};
+	struct mp_simmatrix *s = mp_simmatrix_new("t", higher ? "l1" : "js", 4);
+	for (size_t i = 0; i < 4; i++) {
+		char id[2] = {(char)('a' + i), 0};
+		s->ids[i] = mp_strdup(id);
+	}
+	for (size_t c = 0; c < 16; c++) {
+		s->value[c] = v[c];
+		s->reason[c] = isnan(v[c]) ? "undefined" : NULL;
+	}
+	s->higher_is_more_alike = higher;
+	return s;
+}
+
+START_TEST(test_topk_by_hand)
+{
+	/* most alike first, ties by the lower index, undefined left out */
+	static const uint32_t N = MP_TOPK_NONE;
+	static const uint32_t hi[8] = {1, 2, 0, 2, 3, 0, 2, 1};
+	static const double hs[8] = {.9, .5, .9, .5, .7, .5, .7, .2};
+	static const uint32_t lo[8] = {2, 1, 3, 2, 0, 1, 1, 2};
+	static const double ls[8] = {.5, .9, .2, .5, .5, .5, .2, .7};
+	char *dir = tu_tmpdir(), *p = tu_path(dir, "t.topk");
+	struct mp_error err;
+	for (int higher = 0; higher < 2; higher++) {
+		struct mp_simmatrix *m = four(higher);
+		struct mp_simtopk *t;
+		ck_assert_int_eq(mp_simtopk_from_matrix(m, 2, &t, &err), MP_OK);
+		for (size_t c = 0; c < 8; c++) {
+			ck_assert_uint_eq(t->index[c], higher ? hi[c] : lo[c]);
+			ck_assert_double_eq(t->score[c], higher ? hs[c] : ls[c]);
+		}
+		for (unsigned vs = 4; vs <= 8; vs += 4) {
+			ck_assert_int_eq(mp_simtopk_write(t, p, vs, &err), MP_OK);
+			ck_assert(mp_simtopk_is_file(p));
+			struct mp_simtopk *b;
+			ck_assert_int_eq(mp_simtopk_read(p, &b, &err), MP_OK);
+			ck_assert_uint_eq(b->n, 4);
+			ck_assert_uint_eq(b->k, 2);
+			ck_assert_int_eq(b->higher_is_more_alike, higher);
+			ck_assert_str_eq(b->ids[3], "d");
+			for (size_t c = 0; c < 8; c++) {
+				ck_assert_uint_eq(b->index[c], t->index[c]);
+				double w = vs == 8 ? t->score[c]
+						   : (double)(float)t->score[c];
+				ck_assert(w == b->score[c]);
+			}
+			mp_simtopk_free(b);
+			struct mp_simmatrix_file *f;
+			ck_assert_int_ne(mp_simmatrix_file_open(p, &f, &err), MP_OK);
+			ck_assert(strstr(err.msg, "a top-k neighbour file"));
+		}
+		mp_simtopk_free(t);
+		mp_simmatrix_free(m);
+	}
+	/* k 3 of a row with two defined neighbours: the third is absent */
+	struct mp_simmatrix *m = four(true);
+	struct mp_simtopk *t;
+	ck_assert_int_eq(mp_simtopk_from_matrix(m, 3, &t, &err), MP_OK);
+	ck_assert_uint_eq(t->index[2], N);
+	ck_assert(isnan(t->score[2]));
+	ck_assert_int_eq(mp_simtopk_from_matrix(m, 4, &t, &err), MP_EINVAL);
+	ck_assert_int_eq(mp_simtopk_from_matrix(m, 2, &t, &err), MP_OK);
+	ck_assert_int_eq(mp_simtopk_write(t, p, 8, &err), MP_OK);
+	mp_simtopk_free(t);
+	mp_simmatrix_free(m);
+	/* hostile: each change one clear error naming the file */
+	size_t len;
+	uint8_t *orig = slurp(p, &len);
+	size_t hlen = le(orig + 24, 8);
+	static const char *const want[] = {
+		"index out of range or the model itself",
+		"index out of range or the model itself",
+		"neighbours out of order", "k = 4 neighbours for 4 models",
+		"4 models of 8-byte values do not match",
+		"an absent neighbour has a score"};
+	for (size_t c = 0; c < sizeof want / sizeof want[0]; c++) {
+		uint8_t *b = malloc(len);
+		memcpy(b, orig, len);
+		size_t n = len;
+		switch (c) {
+		case 0: put(b, hlen, 9, 4); break;  /* a's first: 9 */
+		case 1: put(b, hlen, 0, 4); break;  /* a's first: a */
+		case 2: /* a's scores .9, .5 swapped (8 indices take 64
+			 * bytes) */
+			put(b, hlen + 64, 0x3fe0000000000000ULL, 8);
+			put(b, hlen + 72, 0x3feccccccccccccdULL, 8);
+			break;
+		case 3: put(b, 44, 4, 4); break;
+		case 4: n = len - 8; break;
+		case 5: put(b, hlen + 4, N, 4); break; /* a's second */
+		}
+		tu_write(p, b, n);
+		free(b);
+		struct mp_simtopk *r = NULL;
+		ck_assert_int_ne(mp_simtopk_read(p, &r, &err), MP_OK);
+		ck_assert_ptr_null(r);
+		ck_assert_msg(strstr(err.msg, p) && strstr(err.msg, want[c]),
+			      "case %zu: '%s'", c, err.msg);
+	}
+	free(orig);
+	tu_rmtree(dir);
+	free(p);
+	free(dir);
+}
+END_TEST
+
+/* F families of M models: a family's tensors are one base sketch plus
+ * independent noise of standard deviation sigma (Pearson about
+ * 1 / (1 + sigma^2) within a family, 0 across). */
+static struct mp_fingerprint **families(size_t F, size_t M, double sigma,
+					char ***ids)
+{
+	enum { T = 4, K = 256 };
+	const char *names[T] = {"w0", "w1", "w2", "w3"};
+	uint64_t rows[T] = {64, 64, 32, 16}, cols[T] = {64, 64, 32, 16};
+	struct mp_fingerprint **fps = calloc(F * M, sizeof *fps);
+	*ids = calloc(F * M, sizeof **ids);
+	uint64_t st = 42;
+	float *base[T], *sk[T];
+	for (size_t t = 0; t < T; t++) {
+		base[t] = malloc(K * sizeof **base);
+		sk[t] = malloc(K * sizeof **sk);
+	}
+	for (size_t f = 0; f < F; f++) {
+		for (size_t t = 0; t < T; t++)
+			for (size_t j = 0; j < K; j++)
+				base[t][j] = (float)tu_rand_normal(&st);
+		for (size_t m = 0; m < M; m++) {
+			for (size_t t = 0; t < T; t++)
+				for (size_t j = 0; j < K; j++)
+					sk[t][j] = base[t][j] +
+						   (float)(sigma *
+							   tu_rand_normal(&st));
+			fps[f * M + m] = tu_sketch_fp(T, names, rows, cols, sk, K);
+			char id[32];
+			snprintf(id, sizeof id, "f%zu-m%zu", f, m);
+			(*ids)[f * M + m] = mp_strdup(id);
+		}
+	}
+	for (size_t t = 0; t < T; t++) {
+		free(base[t]);
+		free(sk[t]);
+	}
+	return fps;
+}
+
+/* Through the LSH codes, on families where every true neighbour is among
+ * the candidates (recall 1): the exact top-k of the whole matrix, index
+ * for index and bit for bit. */
+START_TEST(test_topk_lsh_equals_exact)
+{
+	const size_t F = 10, M = 4, n = F * M, k = M - 1;
+	char **ids;
+	struct mp_fingerprint **fps = families(F, M, 0.5, &ids);
+	const struct mp_metric *cos = mp_metric_find("tensors", "cosine");
+	struct mp_simmatrix *m;
+	struct mp_simtopk *ex, *lsh;
+	struct mp_error err;
+	ck_assert_int_eq(mp_simmatrix_compute(cos, fps, ids, n, &m, &err),
+			 MP_OK);
+	ck_assert_int_eq(mp_simtopk_from_matrix(m, k, &ex, &err), MP_OK);
+	ck_assert_int_eq(mp_simtopk_lsh(cos, fps, ids, n, k, 4 * k, &lsh,
+					&err),
+			 MP_OK);
+	for (size_t i = 0; i < n; i++) {
+		ck_assert_str_eq(lsh->ids[i], ids[i]);
+		for (size_t p = 0; p < k; p++) {
+			size_t c = i * k + p;
+			/* the neighbours are the model's family */
+			ck_assert_uint_eq(ex->index[c] / M, i / M);
+			ck_assert_uint_eq(lsh->index[c], ex->index[c]);
+			ck_assert(memcmp(&lsh->score[c], &ex->score[c],
+					 sizeof(double)) == 0);
+		}
+	}
+	ck_assert_int_eq(lsh->estimate, m->estimate);
+	ck_assert_uint_eq(lsh->sketch_values, m->sketch_values);
+	ck_assert_int_eq(mp_simtopk_lsh(mp_metric_find("spectral", "js"), fps,
+					ids, n, k, 4 * k, &lsh, &err),
+			 MP_EINVAL);
+	mp_simtopk_free(ex);
+	mp_simmatrix_free(m);
+	for (size_t i = 0; i < n; i++) {
+		mp_fp_free(fps[i]);
+		free(ids[i]);
+	}
+	free(fps);
+	free(ids);
+}
+END_TEST
+
 Suite *suite_simmatrix(void)
 {
 	Suite *s = suite_create("simmatrix");
@@ -677,6 +875,8 @@ Suite *suite_simmatrix(void)
 	tcase_add_test(tc, test_bin_round_trip);
 	tcase_add_test(tc, test_bin_layout);
 	tcase_add_test(tc, test_bin_hostile);
+	tcase_add_test(tc, test_topk_by_hand);
+	tcase_add_test(tc, test_topk_lsh_equals_exact);
 	suite_add_tcase(s, tc);
 	return s;
 }
