@@ -434,6 +434,50 @@ for f in "$MP_SRCDIR"/tests/broken/mpsim-*; do
 done
 ok "the binary matrix form: analyze and correlate as on JSON, hostile files"
 
+# --- top-k neighbour files (matrix topk) --------------------------------
+# exact from the demo matrix; through the LSH codes of the demo registry
+# (the 48 real TF.js models, fingerprinted from the corpus) with every
+# other model a candidate, recall is 1: the same file byte for byte; the
+# listing is checked against python's top 3 of the JSON's cosine rows.
+cp -r "$D/registry" "$T/reg"
+"$MP_BIN" matrix topk "$T/ex.topk" --k 3 --results-file "$RES" --method tensors --metric cosine >/dev/null ||
+	fail "topk exact"
+"$MP_BIN" matrix topk "$T/lsh.topk" --k 3 --registry "$T/reg" --candidates 47 >/dev/null ||
+	fail "topk lsh"
+cmp -s "$T/ex.topk" "$T/lsh.topk" || fail "LSH top-k with recall 1 differs from the exact one"
+"$MP_BIN" analyze --results-file "$T/ex.topk" > "$T/nb.txt" || fail "analyze topk: exit $?"
+python3 - "$RES" "$T/nb.txt" <<'PY' || fail "analyze topk listing: $(head -8 "$T/nb.txt")"
+import json, sys
+m = json.load(open(sys.argv[1]))["matrices"]["tensors"]["cosine"]
+ids, v = m["models"], m["values"]
+rows = {}
+for line in open(sys.argv[2]).read().split("\n")[4:]:
+    if line.strip():
+        rows[line.split()[0]] = line[17:].strip()
+assert len(rows) == len(ids), len(rows)
+for i, a in enumerate(ids):
+    nb = sorted((j for j in range(len(ids)) if j != i and v[i][j] is not None),
+                key=lambda j: (-v[i][j], j))[:3]
+    want = ", ".join("%s %.6g" % (ids[j], v[i][j]) for j in nb)
+    assert rows[a] == want, (a, rows[a], want)
+PY
+head -1 "$T/nb.txt" | grep -q "^method tensors, metric cosine (higher is more alike), 3 nearest of each of 48 models" ||
+	fail "topk header: $(head -1 "$T/nb.txt")"
+"$MP_BIN" analyze --results-file "$T/ex.topk" --json | python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+assert r["k"] == 3 and r["metric"] == "cosine" and len(r["neighbours"]) == 48
+' || fail "analyze topk --json"
+expect_error "topk where a matrix is needed" 1 "a top-k neighbour file (3 neighbours" \
+	correlate --results-file "$T/ex.topk" --metrics l1,cosine
+head -c 700 "$T/ex.topk" > "$T/cut.topk"
+expect_error "truncated topk" 1 "$T/cut.topk: top-k neighbour file" analyze --results-file "$T/cut.topk"
+expect_error "topk --k 48" 1 "k = 48 neighbours of 48 models" matrix topk "$T/x.topk" --k 48 \
+	--results-file "$RES"
+expect_error "topk of spectral via LSH" 2 "tensors fingerprints" matrix topk "$T/x.topk" --k 3 \
+	--registry "$T/reg" --method spectral
+ok "top-k neighbour files: exact, through LSH, listed by analyze"
+
 "$MP_BIN" analyze --help | grep -q "^usage: modelprint analyze" || fail "analyze --help"
 "$MP_BIN" correlate --help | grep -q "^usage: modelprint correlate" || fail "correlate --help"
 finish
