@@ -130,7 +130,8 @@ static int rd(const char *path)
 int main(int argc, char **argv)
 {
 	if (argc == 6 && !strcmp(argv[1], "gen"))
-		return gen(strtoul(argv[2], NULL, 10), strtoul(argv[3], NULL, 10),
+		return gen(strtoul(argv[2], NULL, 10),
+			   strtoul(argv[3], NULL, 10),
 			   strtoul(argv[4], NULL, 10), argv[5]);
 	if (argc == 3 && !strcmp(argv[1], "read"))
 		return rd(argv[2]);

@@ -103,9 +103,10 @@ static mp_status string(struct cur *c, const char *what, bool nonempty,
 	s[len] = 0;
 	if (!mp_utf8_valid(s)) {
 		free(s);
-		return mp_error_set(c->err, MP_EFORMAT,
-				    "%s: %s: %s at byte %llu is not valid UTF-8",
-				    c->path, c->kind, what, (unsigned long long)at);
+		return mp_error_set(
+		    c->err, MP_EFORMAT,
+		    "%s: %s: %s at byte %llu is not valid UTF-8", c->path,
+		    c->kind, what, (unsigned long long)at);
 	}
 	if (out)
 		*out = s;
@@ -118,15 +119,15 @@ static mp_status string(struct cur *c, const char *what, bool nonempty,
  * size. */
 struct hdr {
 	const char *kind; /* for messages */
-	bool topk;        /* MP_TOPK_MAGIC: k neighbours a row */
+	bool topk;	  /* MP_TOPK_MAGIC: k neighbours a row */
 	uint32_t vsize, flags, estimate, sketch, k;
 	uint64_t n, hlen;
 	uint64_t index_bytes; /* top-k: n*k*4 rounded up to 64 */
 };
 
-static mp_status bad(const char *path, const char *kind,
-		     struct mp_error *err, const char *fmt,
-		     unsigned long long a, unsigned long long b)
+static mp_status bad(const char *path, const char *kind, struct mp_error *err,
+		     const char *fmt, unsigned long long a,
+		     unsigned long long b)
 {
 	char m[200];
 	snprintf(m, sizeof m, fmt, a, b);
@@ -166,8 +167,9 @@ static mp_status fixed(const struct mp_file *map, struct hdr *h,
 				    (unsigned long long)size);
 	uint32_t version = rd32(d + 8);
 	if (version != MP_SIMBIN_VERSION)
-		return bad(path, h->kind, err, "version %llu (this build reads %llu)",
-			   version, MP_SIMBIN_VERSION);
+		return bad(path, h->kind, err,
+			   "version %llu (this build reads %llu)", version,
+			   MP_SIMBIN_VERSION);
 	h->vsize = rd32(d + 12);
 	h->n = rd64(d + 16);
 	h->hlen = rd64(d + 24);
@@ -175,14 +177,16 @@ static mp_status fixed(const struct mp_file *map, struct hdr *h,
 	h->estimate = rd32(d + 36);
 	h->sketch = rd32(d + 40);
 	if (h->vsize != 4 && h->vsize != 8)
-		return bad(path, h->kind, err, "value size %llu (not 4 or 8)%.0llu",
-			   h->vsize, 0);
+		return bad(path, h->kind, err,
+			   "value size %llu (not 4 or 8)%.0llu", h->vsize, 0);
 	if (h->flags & ~1u)
-		return bad(path, h->kind, err, "unknown flags 0x%llx%.0llu", h->flags, 0);
+		return bad(path, h->kind, err, "unknown flags 0x%llx%.0llu",
+			   h->flags, 0);
 	if (h->estimate > MP_ESTIMATE_RANDOMIZED ||
 	    (h->sketch && h->estimate != MP_ESTIMATE_SKETCH))
-		return bad(path, h->kind, err, "estimate %llu with sketch size %llu",
-			   h->estimate, h->sketch);
+		return bad(path, h->kind, err,
+			   "estimate %llu with sketch size %llu", h->estimate,
+			   h->sketch);
 	h->k = rd32(d + 44);
 	if (!h->topk && h->k)
 		return bad(path, h->kind, err,
@@ -218,15 +222,19 @@ static mp_status fixed(const struct mp_file *map, struct hdr *h,
 /* Parse the whole header; with ids ([n] allocated), keep the ids, with
  * reason ([n*n], dense only) fill the reasons of undefined pairs. method
  * and metric are heap copies when wanted. A top-k file has no reasons. */
-static mp_status header(const struct mp_file *map, struct hdr *h,
-			char **method, char **metric, char **ids,
-			const char **reasons, struct mp_error *err)
+static mp_status header(const struct mp_file *map, struct hdr *h, char **method,
+			char **metric, char **ids, const char **reasons,
+			struct mp_error *err)
 {
 	mp_status st = fixed(map, h, err);
 	if (st != MP_OK)
 		return st;
-	struct cur c = {.d = map->data, .pos = FIXED, .end = h->hlen,
-			.path = map->path, .kind = h->kind, .err = err};
+	struct cur c = {.d = map->data,
+			.pos = FIXED,
+			.end = h->hlen,
+			.path = map->path,
+			.kind = h->kind,
+			.err = err};
 	char *me = NULL, *mt = NULL;
 	if ((st = string(&c, "method name", true, &me)) != MP_OK ||
 	    (st = string(&c, "metric name", true, &mt)) != MP_OK)
@@ -250,8 +258,8 @@ static mp_status header(const struct mp_file *map, struct hdr *h,
 	uint32_t nr = rd32(p);
 	const char *reason[MAX_REASONS];
 	if (nr > (h->topk ? 0 : MAX_REASONS)) {
-		st = bad(map->path, h->kind, err, "%llu reasons (at most %llu)", nr,
-			 MAX_REASONS);
+		st = bad(map->path, h->kind, err, "%llu reasons (at most %llu)",
+			 nr, MAX_REASONS);
 		goto out;
 	}
 	for (uint32_t r = 0; r < nr; r++) {
@@ -283,7 +291,7 @@ static mp_status header(const struct mp_file *map, struct hdr *h,
 		}
 		if (reasons)
 			reasons[(size_t)i * h->n + j] =
-				reasons[(size_t)j * h->n + i] = reason[r];
+			    reasons[(size_t)j * h->n + i] = reason[r];
 	}
 	for (uint64_t k = c.pos; k < c.end; k++)
 		if (map->data[k]) {
@@ -348,7 +356,7 @@ mp_status mp_simmatrix_bin_get(const struct mp_simmatrix_file *f,
 	if (st != MP_OK)
 		return st;
 	struct mp_simmatrix *mx =
-		mp_simmatrix_new(f->method[0], f->metric[0], (size_t)h.n);
+	    mp_simmatrix_new(f->method[0], f->metric[0], (size_t)h.n);
 	if (!mx)
 		return mp_error_set(err, MP_ENOMEM,
 				    "%s: out of memory for %llu models",
@@ -367,9 +375,9 @@ mp_status mp_simmatrix_bin_get(const struct mp_simmatrix_file *f,
 	for (size_t k = 0; k < cells; k++) {
 		double x = get_value(v + (size_t)h.vsize * k, h.vsize);
 		if (isinf(x)) {
-			st = bad(map->path, h.kind, err,
-				 "value [%llu][%llu] is infinite",
-				 k / n, k % n);
+			st =
+			    bad(map->path, h.kind, err,
+				"value [%llu][%llu] is infinite", k / n, k % n);
 			goto fail;
 		}
 		mx->value[k] = x;
@@ -386,9 +394,9 @@ mp_status mp_simmatrix_bin_get(const struct mp_simmatrix_file *f,
 	}
 	if (dup >= 0) {
 		char show[MP_NAME_SHOW + 8];
-		st = mp_error_set(err, MP_EFORMAT,
-				  "%s: %s: model id '%s' appears twice",
-				  map->path, h.kind, mp_printable(mx->ids[dup], show));
+		st = mp_error_set(
+		    err, MP_EFORMAT, "%s: %s: model id '%s' appears twice",
+		    map->path, h.kind, mp_printable(mx->ids[dup], show));
 		goto fail;
 	}
 	if ((st = mp_simmatrix_check_symmetric(mx, map->path, err)) != MP_OK)
@@ -441,16 +449,16 @@ static uint8_t *make_header(const struct desc *d, size_t *len)
 	const struct mp_simmatrix *s = d->dense;
 	if (!s || nk > MAX_REASONS)
 		nk = s ? MAX_REASONS : 0;
-	size_t need = FIXED + 8 + strlen(d->method) + strlen(d->metric) + 4 +
-		      8;
+	size_t need = FIXED + 8 + strlen(d->method) + strlen(d->metric) + 4 + 8;
 	for (size_t i = 0; i < n; i++)
 		need += 4 + strlen(d->ids[i]);
 	for (size_t i = 0; i < nk; i++)
 		need += 4 + strlen(known[i]);
 	for (size_t i = 0; s && i < n; i++)
 		for (size_t j = i; j < n; j++)
-			np += isnan(s->value[i * n + j]) &&
-			      reason_index(s->reason[i * n + j], known, nk) >= 0;
+			np +=
+			    isnan(s->value[i * n + j]) &&
+			    reason_index(s->reason[i * n + j], known, nk) >= 0;
 	need += 12 * np;
 	need += (MP_SIMBIN_ALIGN - need % MP_SIMBIN_ALIGN) % MP_SIMBIN_ALIGN;
 	uint8_t *b = calloc(1, need);
@@ -540,17 +548,24 @@ static mp_status writable(const char *path, unsigned vsize, size_t n,
 	return MP_OK;
 }
 
-mp_status mp_simmatrix_bin_write(const struct mp_simmatrix *s,
-				 const char *path, unsigned vsize,
-				 struct mp_error *err)
+mp_status mp_simmatrix_bin_write(const struct mp_simmatrix *s, const char *path,
+				 unsigned vsize, struct mp_error *err)
 {
 	size_t n = s->n, hlen = 0;
 	mp_status st = writable(path, vsize, n, s->value, n * n, err);
 	if (st != MP_OK)
 		return st;
-	struct desc d = {MP_SIMBIN_MAGIC, s->method, s->metric,
-			 s->higher_is_more_alike, s->estimate, s->sketch_values,
-			 vsize, 0, n, s->ids, s};
+	struct desc d = {MP_SIMBIN_MAGIC,
+			 s->method,
+			 s->metric,
+			 s->higher_is_more_alike,
+			 s->estimate,
+			 s->sketch_values,
+			 vsize,
+			 0,
+			 n,
+			 s->ids,
+			 s};
 	uint8_t *h = make_header(&d, &hlen);
 	uint8_t *row = malloc(n ? n * vsize : 1);
 	if (!h || !row) {
@@ -589,9 +604,17 @@ mp_status mp_simtopk_write(const struct mp_simtopk *t, const char *path,
 	if (k == 0 || k >= n || k > UINT32_MAX)
 		return mp_error_set(err, MP_EINVAL, "%s: k = %zu of %zu models",
 				    path, k, n);
-	struct desc d = {MP_TOPK_MAGIC, t->method, t->metric,
-			 t->higher_is_more_alike, t->estimate, t->sketch_values,
-			 vsize, (uint32_t)k, n, t->ids, NULL};
+	struct desc d = {MP_TOPK_MAGIC,
+			 t->method,
+			 t->metric,
+			 t->higher_is_more_alike,
+			 t->estimate,
+			 t->sketch_values,
+			 vsize,
+			 (uint32_t)k,
+			 n,
+			 t->ids,
+			 NULL};
 	uint8_t *h = make_header(&d, &hlen);
 	size_t ib = (cells * 4 + MP_SIMBIN_ALIGN - 1) / MP_SIMBIN_ALIGN *
 		    MP_SIMBIN_ALIGN;
@@ -650,17 +673,19 @@ static mp_status check_row(const struct mp_simtopk *t, size_t i,
 			why = "index out of range or the model itself";
 		} else if (!isfinite(sc[p])) {
 			why = "score not finite";
-		} else if (p && (ix[p - 1] == MP_TOPK_NONE ||
-				 (t->higher_is_more_alike ? sc[p] > sc[p - 1]
-							  : sc[p] < sc[p - 1]) ||
-				 (sc[p] == sc[p - 1] && ix[p] <= ix[p - 1]))) {
+		} else if (p &&
+			   (ix[p - 1] == MP_TOPK_NONE ||
+			    (t->higher_is_more_alike ? sc[p] > sc[p - 1]
+						     : sc[p] < sc[p - 1]) ||
+			    (sc[p] == sc[p - 1] && ix[p] <= ix[p - 1]))) {
 			why = "neighbours out of order";
 		}
 		if (why)
-			return mp_error_set(err, MP_EFORMAT,
-					    "%s: top-k neighbour file: row %zu, "
-					    "neighbour %zu: %s",
-					    path, i, p, why);
+			return mp_error_set(
+			    err, MP_EFORMAT,
+			    "%s: top-k neighbour file: row %zu, "
+			    "neighbour %zu: %s",
+			    path, i, p, why);
 	}
 	return MP_OK;
 }
@@ -683,8 +708,7 @@ mp_status mp_simtopk_read(const char *path, struct mp_simtopk **out,
 				  path);
 		goto out;
 	}
-	if ((st = header(&map, &h, &method, &metric, NULL, NULL, err)) !=
-	    MP_OK)
+	if ((st = header(&map, &h, &method, &metric, NULL, NULL, err)) != MP_OK)
 		goto out;
 	if (!(t = mp_simtopk_new(method, metric, (size_t)h.n, h.k))) {
 		st = mp_error_set(err, MP_ENOMEM, "%s: out of memory", path);
@@ -699,8 +723,8 @@ mp_status mp_simtopk_read(const char *path, struct mp_simtopk **out,
 	const uint8_t *d = map.data + h.hlen;
 	for (size_t c = 0; c < cells; c++) {
 		t->index[c] = rd32(d + 4 * c);
-		t->score[c] = get_value(d + h.index_bytes + h.vsize * c,
-					h.vsize);
+		t->score[c] =
+		    get_value(d + h.index_bytes + h.vsize * c, h.vsize);
 	}
 	for (size_t i = 0; st == MP_OK && i < t->n; i++)
 		st = check_row(t, i, path, err);

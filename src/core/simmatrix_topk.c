@@ -81,9 +81,10 @@ mp_status mp_simtopk_from_matrix(const struct mp_simmatrix *m, size_t k,
 {
 	*out = NULL;
 	if (k == 0 || k >= m->n)
-		return mp_error_set(err, MP_EINVAL,
-				    "k = %zu neighbours of %zu models (1 to %zu)",
-				    k, m->n, m->n ? m->n - 1 : 0);
+		return mp_error_set(
+		    err, MP_EINVAL,
+		    "k = %zu neighbours of %zu models (1 to %zu)", k, m->n,
+		    m->n ? m->n - 1 : 0);
 	struct mp_simtopk *t = mp_simtopk_new(m->method, m->metric, m->n, k);
 	if (!t)
 		return mp_error_set(err, MP_ENOMEM, "out of memory");
@@ -115,9 +116,10 @@ mp_status mp_simtopk_lsh(const struct mp_metric *metric,
 				    "of tensors fingerprints, not %s",
 				    metric->method);
 	if (k == 0 || k >= n)
-		return mp_error_set(err, MP_EINVAL,
-				    "k = %zu neighbours of %zu models (1 to %zu)",
-				    k, n, n ? n - 1 : 0);
+		return mp_error_set(
+		    err, MP_EINVAL,
+		    "k = %zu neighbours of %zu models (1 to %zu)", k, n,
+		    n ? n - 1 : 0);
 	if (cand < k)
 		cand = k;
 	if (cand >= n)
@@ -146,17 +148,18 @@ mp_status mp_simtopk_lsh(const struct mp_metric *metric,
 			if (j != i &&
 			    codes[j]->sketch_size == codes[i]->sketch_size &&
 			    codes[j]->seed == codes[i]->seed)
-				mp_simtopk_offer(c, i, (uint32_t)j,
-						 mp_lsh_similarity(codes[i],
-								   codes[j]));
+				mp_simtopk_offer(
+				    c, i, (uint32_t)j,
+				    mp_lsh_similarity(codes[i], codes[j]));
 	for (size_t i = 0; i < n && st == MP_OK; i++)
 		for (size_t p = 0; p < cand; p++) {
 			uint32_t j = c->index[i * cand + p];
 			if (j == MP_TOPK_NONE)
 				break;
 			/* the whole matrix scores (lower, higher) index */
-			struct mp_score s = i < j ? metric->score(fps[i], fps[j])
-						  : metric->score(fps[j], fps[i]);
+			struct mp_score s = i < j
+						? metric->score(fps[i], fps[j])
+						: metric->score(fps[j], fps[i]);
 			mp_simtopk_offer(t, i, j, s.defined ? s.value : NAN);
 		}
 out:
