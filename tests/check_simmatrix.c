@@ -732,6 +732,7 @@ START_TEST(test_topk_by_hand)
 	ck_assert_int_eq(mp_simtopk_from_matrix(m, 3, &t, &err), MP_OK);
 	ck_assert_uint_eq(t->index[2], N);
 	ck_assert(isnan(t->score[2]));
+	mp_simtopk_free(t);
 	ck_assert_int_eq(mp_simtopk_from_matrix(m, 4, &t, &err), MP_EINVAL);
 	ck_assert_int_eq(mp_simtopk_from_matrix(m, 2, &t, &err), MP_OK);
 	ck_assert_int_eq(mp_simtopk_write(t, p, 8, &err), MP_OK);
@@ -849,6 +850,7 @@ START_TEST(test_topk_lsh_equals_exact)
 	}
 	ck_assert_int_eq(lsh->estimate, m->estimate);
 	ck_assert_uint_eq(lsh->sketch_values, m->sketch_values);
+	mp_simtopk_free(lsh);
 	ck_assert_int_eq(mp_simtopk_lsh(mp_metric_find("spectral", "js"), fps,
 					ids, n, k, 4 * k, &lsh, &err),
 			 MP_EINVAL);
