@@ -3,8 +3,9 @@
  * in 1,000 null), opens the heatmap and renders frames into an 80x24 and a
  * 200x60 canvas while zooming and panning, with colours (half blocks) and
  * without. Reports ms per frame, worst frame, and the time to order the
- * rows by average-linkage clustering.
- *   tuiframe [MODELS [FRAMES]] */
+ * rows by average-linkage clustering. With FILE (a similarity-matrices
+ * file, JSON or binary), its first matrix instead of a random one.
+ *   tuiframe [MODELS|FILE [FRAMES]] */
 #include "view.h"
 
 #include <math.h>
@@ -36,19 +37,23 @@ static char *fmt(const char *f, size_t i)
 	return strdup(buf);
 }
 
-static struct mp_tui_data *make(size_t n)
+static struct mp_tui_data *make(size_t n, struct mp_simmatrix *file)
 {
 	struct mp_tui_data *d = calloc(1, sizeof *d);
-	struct mp_simmatrix *m = calloc(1, sizeof *m);
+	struct mp_simmatrix *m = file ? file : calloc(1, sizeof *m);
+	if (file)
+		n = file->n;
 	d->models = calloc(n, sizeof *d->models);
 	d->row_model = malloc(n * sizeof *d->row_model);
-	m->ids = calloc(n, sizeof *m->ids);
-	m->value = malloc(n * n * sizeof *m->value);
-	m->reason = calloc(n * n, sizeof *m->reason);
-	m->method = strdup("tensors");
-	m->metric = strdup("cosine");
-	m->higher_is_more_alike = true;
-	m->n = n;
+	if (!file) {
+		m->ids = calloc(n, sizeof *m->ids);
+		m->value = malloc(n * n * sizeof *m->value);
+		m->reason = calloc(n * n, sizeof *m->reason);
+		m->method = strdup("tensors");
+		m->metric = strdup("cosine");
+		m->higher_is_more_alike = true;
+		m->n = n;
+	}
 	d->n = n;
 	d->m = m;
 	d->nmats = 1;
@@ -60,10 +65,11 @@ static struct mp_tui_data *make(size_t n)
 		mo->family = fmt("family-%zu", i / 50);
 		mo->type = strdup("Base");
 		mo->format = strdup("safetensors");
-		m->ids[i] = strdup(mo->id);
+		if (!file)
+			m->ids[i] = strdup(mo->id);
 		d->row_model[i] = i;
 	}
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n && !file; i++)
 		for (size_t j = i; j < n; j++) {
 			double v = (double)(rnd(&s) >> 11) / 9007199254740992.0;
 			if (i / 50 == j / 50)
@@ -108,13 +114,28 @@ static double run(struct mp_tui_data *d, struct mp_caps caps, int w, int h,
 
 int main(int argc, char **argv)
 {
-	size_t n = argc > 1 ? strtoul(argv[1], NULL, 10) : 2000;
+	char *end = NULL;
+	size_t n = argc > 1 ? strtoul(argv[1], &end, 10) : 2000;
 	int frames = argc > 2 ? atoi(argv[2]) : 400;
+	struct mp_simmatrix *file = NULL;
+	if (argc > 1 && *end) { /* a file */
+		struct mp_simmatrix_file *f;
+		struct mp_error err;
+		double t0 = now();
+		if (mp_simmatrix_file_open(argv[1], &f, &err) != MP_OK ||
+		    mp_simmatrix_file_get(f, 0, &file, &err) != MP_OK) {
+			fprintf(stderr, "tuiframe: %s\n", err.msg);
+			return 1;
+		}
+		mp_simmatrix_file_close(f);
+		n = file->n;
+		printf("read %s: %.2f s\n", argv[1], now() - t0);
+	}
 	if (n < 2 || frames < 1) {
-		fprintf(stderr, "usage: tuiframe [MODELS >= 2 [FRAMES >= 1]]\n");
+		fprintf(stderr, "usage: tuiframe [MODELS >= 2|FILE [FRAMES >= 1]]\n");
 		return 2;
 	}
-	struct mp_tui_data *d = make(n);
+	struct mp_tui_data *d = make(n, file);
 	static const struct {
 		const char *name;
 		struct mp_caps caps;

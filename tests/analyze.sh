@@ -359,6 +359,125 @@ grep -q 'cut:6.5,' "$T/clo/dashboard.html" || fail "dashboard: no cut"
 grep -q 'clusters:\[' "$T/clo/dashboard.html" || fail "dashboard: no clusters"
 ok "clusters at the cut"
 
+# --- the binary similarity-matrix form (modelprint-files(5)) ------------
+# every matrix of the demo results converted to float64 prints what the
+# JSON form prints; float32 prints what a JSON of the values rounded to
+# float32 by python's struct prints; a file python writes from the man page's layout
+# reads the same; correlate takes metrics from several binary files.
+python3 - "$RES" "$T" <<'PY' > "$T/mats" || fail "python: listing matrices"
+import json, sys
+d = json.load(open(sys.argv[1]))["matrices"]
+for me in d:
+    for mt in d[me]:
+        print(me, mt)
+PY
+while read -r me mt; do
+	"$MP_BIN" matrix convert "$RES" "$T/$me.$mt.mpsim" --method "$me" --metric "$mt" >/dev/null ||
+		fail "convert $me/$mt"
+	a=$("$MP_BIN" analyze --results-file "$RES" --model-info "$INFO" --method "$me" --metric "$mt" --json) ||
+		fail "analyze json $me/$mt"
+	b=$("$MP_BIN" analyze --results-file "$T/$me.$mt.mpsim" --model-info "$INFO" --json) ||
+		fail "analyze binary $me/$mt"
+	[ "$a" = "$b" ] || fail "analyze differs on binary $me/$mt"
+done < "$T/mats"
+[ "$(wc -l < "$T/mats")" -ge 10 ] || fail "few matrices: $(cat "$T/mats")"
+a=$("$MP_BIN" analyze --results-file "$RES" --model-info "$INFO" --method spectral --metric js)
+b=$("$MP_BIN" analyze --results-file "$T/spectral.js.mpsim" --model-info "$INFO")
+[ "$a" = "$b" ] || fail "analyze tables differ on the binary form"
+"$MP_BIN" matrix convert "$RES" "$T/f32.mpsim" --method spectral --metric js --float32 >/dev/null ||
+	fail "convert --float32"
+python3 - "$RES" "$T" <<'PY' || fail "python: float32 and the man page's layout"
+import json, math, struct, sys
+res, t = sys.argv[1], sys.argv[2]
+d = json.load(open(res))
+m = d["matrices"]["spectral"]["js"]
+m["values"] = [[None if v is None else struct.unpack('<f', struct.pack('<f', v))[0] for v in row]
+               for row in m["values"]]
+json.dump({"matrices": {"spectral": {"js": m}}}, open(t + "/f32.json", "w"))
+# the layout of modelprint-files(5), written here from the JSON
+m = d["matrices"]["tensors"]["l1"]
+ids = m["models"]; n = len(ids)
+def s(x):
+    b = x.encode()
+    return struct.pack("<I", len(b)) + b
+h = b"MPSIM1\0\0" + struct.pack("<IIQQ", 1, 8, n, 0)
+e = m.get("estimate", {})
+kind = ["unknown", "exact", "sketch", "randomized_svd"].index(e.get("kind", "unknown"))
+h += struct.pack("<IIII", 1 if m["higher_is_more_alike"] else 0, kind,
+                 e.get("values", 0), 0)
+h += s("tensors") + s("l1") + b"".join(s(i) for i in ids)
+h += struct.pack("<I", 0) + struct.pack("<Q", 0)
+h += b"\0" * (-len(h) % 64)
+h = h[:24] + struct.pack("<Q", len(h)) + h[32:]
+v = b"".join(struct.pack("<d", math.nan if x is None else x)
+             for row in m["values"] for x in row)
+open(t + "/py.mpsim", "wb").write(h + v)
+PY
+a=$("$MP_BIN" analyze --results-file "$T/f32.json" --model-info "$INFO" --json)
+b=$("$MP_BIN" analyze --results-file "$T/f32.mpsim" --model-info "$INFO" --json)
+[ "$a" = "$b" ] || fail "float32: analyze differs from the JSON rounded to float32"
+a=$("$MP_BIN" analyze --results-file "$RES" --model-info "$INFO" --method tensors --metric l1 --json)
+b=$("$MP_BIN" analyze --results-file "$T/py.mpsim" --model-info "$INFO" --json)
+[ "$a" = "$b" ] || fail "a file written from the man page's layout reads differently"
+a=$("$MP_BIN" correlate --results-file "$RES" --method tensors --metrics l1,cosine,pearson)
+b=$("$MP_BIN" correlate --results-file "$T/tensors.l1.mpsim" --results-file "$T/tensors.cosine.mpsim" \
+	--results-file "$T/tensors.pearson.mpsim" --method tensors --metrics l1,cosine,pearson)
+[ "$a" = "$b" ] || fail "correlate differs on the binary form: $b"
+expect_error "correlate: metric in no file" 1 "has no metric 'cosine'" correlate \
+	--results-file "$T/tensors.l1.mpsim" --metrics l1,cosine
+for f in "$MP_SRCDIR"/tests/broken/mpsim-*; do
+	err=$("$MP_BIN" analyze --results-file "$f" --model-info "$INFO" 2>&1 >/dev/null) &&
+		fail "${f##*/}: accepted"
+	[ $? -eq 1 ] || fail "${f##*/}: exit status"
+	[ "$(echo "$err" | wc -l)" -eq 1 ] || fail "${f##*/}: $err"
+	echo "$err" | grep -qF "$f" || fail "${f##*/}: message does not name it: $err"
+done
+ok "the binary matrix form: analyze and correlate as on JSON, hostile files"
+
+# --- top-k neighbour files (matrix topk) --------------------------------
+# exact from the demo matrix; through the LSH codes of the demo registry
+# (the 48 real TF.js models, fingerprinted from the corpus) with every
+# other model a candidate, recall is 1: the same file byte for byte; the
+# listing is checked against python's top 3 of the JSON's cosine rows.
+cp -r "$D/registry" "$T/reg"
+"$MP_BIN" matrix topk "$T/ex.topk" --k 3 --results-file "$RES" --method tensors --metric cosine >/dev/null ||
+	fail "topk exact"
+"$MP_BIN" matrix topk "$T/lsh.topk" --k 3 --registry "$T/reg" --candidates 47 >/dev/null ||
+	fail "topk lsh"
+cmp -s "$T/ex.topk" "$T/lsh.topk" || fail "LSH top-k with recall 1 differs from the exact one"
+"$MP_BIN" analyze --results-file "$T/ex.topk" > "$T/nb.txt" || fail "analyze topk: exit $?"
+python3 - "$RES" "$T/nb.txt" <<'PY' || fail "analyze topk listing: $(head -8 "$T/nb.txt")"
+import json, sys
+m = json.load(open(sys.argv[1]))["matrices"]["tensors"]["cosine"]
+ids, v = m["models"], m["values"]
+rows = {}
+for line in open(sys.argv[2]).read().split("\n")[4:]:
+    if line.strip():
+        rows[line.split()[0]] = line[17:].strip()
+assert len(rows) == len(ids), len(rows)
+for i, a in enumerate(ids):
+    nb = sorted((j for j in range(len(ids)) if j != i and v[i][j] is not None),
+                key=lambda j: (-v[i][j], j))[:3]
+    want = ", ".join("%s %.6g" % (ids[j], v[i][j]) for j in nb)
+    assert rows[a] == want, (a, rows[a], want)
+PY
+head -1 "$T/nb.txt" | grep -q "^method tensors, metric cosine (higher is more alike), 3 nearest of each of 48 models" ||
+	fail "topk header: $(head -1 "$T/nb.txt")"
+"$MP_BIN" analyze --results-file "$T/ex.topk" --json | python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+assert r["k"] == 3 and r["metric"] == "cosine" and len(r["neighbours"]) == 48
+' || fail "analyze topk --json"
+expect_error "topk where a matrix is needed" 1 "a top-k neighbour file (3 neighbours" \
+	correlate --results-file "$T/ex.topk" --metrics l1,cosine
+head -c 700 "$T/ex.topk" > "$T/cut.topk"
+expect_error "truncated topk" 1 "$T/cut.topk: top-k neighbour file" analyze --results-file "$T/cut.topk"
+expect_error "topk --k 48" 1 "k = 48 neighbours of 48 models" matrix topk "$T/x.topk" --k 48 \
+	--results-file "$RES"
+expect_error "topk of spectral via LSH" 2 "tensors fingerprints" matrix topk "$T/x.topk" --k 3 \
+	--registry "$T/reg" --method spectral
+ok "top-k neighbour files: exact, through LSH, listed by analyze"
+
 "$MP_BIN" analyze --help | grep -q "^usage: modelprint analyze" || fail "analyze --help"
 "$MP_BIN" correlate --help | grep -q "^usage: modelprint correlate" || fail "correlate --help"
 finish

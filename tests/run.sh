@@ -33,6 +33,33 @@ grep -q '"higher_is_more_alike":false' "$T/out/similarity_matrices.json" ||
 	fail "js is not marked as a divergence"
 ok "run computes and writes"
 
+# --matrix-format binary: each matrix also as METHOD.METRIC.mpsim, read
+# back (by convert) to the JSON's values; a bad format is a usage error
+out=$("$MP_BIN" run --config "$T/cfg.json" --registry "$R" --use-existing \
+	--matrix-format binary --output-dir "$T/outb") || fail "run --matrix-format binary exited $?"
+for mm in tensors.exact tensors.cosine spectral.js; do
+	[ -s "$T/outb/$mm.mpsim" ] || fail "no $mm.mpsim: $out"
+	echo "$out" | grep -qF "wrote $T/outb/$mm.mpsim" || fail "not reported: $mm"
+done
+[ "$(head -c 6 "$T/outb/spectral.js.mpsim")" = MPSIM1 ] || fail "binary magic"
+python3 - "$T/outb" <<'PY' || fail "binary matrices differ from the JSON"
+import json, math, struct, sys
+d = sys.argv[1]
+js = json.load(open(d + "/similarity_matrices.json"))["matrices"]
+for me, mts in js.items():
+    for mt, m in mts.items():
+        b = open("%s/%s.%s.mpsim" % (d, me, mt), "rb").read()
+        vsize, n, hlen = struct.unpack_from("<IQQ", b, 12)
+        assert vsize == 8 and n == len(m["models"]) and len(b) == hlen + 8 * n * n
+        vals = struct.unpack_from("<%dd" % (n * n), b, hlen)
+        want = [x for row in m["values"] for x in row]
+        for x, y in zip(vals, want):
+            assert (y is None and math.isnan(x)) or x == y, (me, mt, x, y)
+PY
+rc=0; "$MP_BIN" run --config "$T/cfg.json" --matrix-format csv >/dev/null 2>&1 || rc=$?
+[ "$rc" -eq 2 ] || fail "--matrix-format csv: exit $rc"
+ok "run --matrix-format binary"
+
 # progress for the whole job, on a terminal only: step k of 6, the model's
 # name and method, and at each step's start the share of the job's bytes
 # done: sizes of the files before it over twice the three files' sizes

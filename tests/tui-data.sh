@@ -72,6 +72,38 @@ out=$(MODELPRINT_REGISTRY="$T/none" scr --size 100x24 --screen '') || fail "demo
 echo "$out" | tail -1 | grep -qF "demo data: no registry at $T/none" || fail "demo not said: $(echo "$out" | tail -1)"
 echo "$out" | grep -q 'blazeface' || fail "the demo did not open"
 # a broken registry is an error, not the demo
+# a binary similarity-matrix file (matrix convert) opens as its JSON does:
+# the same heatmap and statistics screens (but the status line's path)
+D="$MP_SRCDIR/data/demo"
+python3 - "$D/results/similarity_matrices.json" "$T/one.json" <<'PY' || fail "python: one matrix"
+import json, sys
+d = json.load(open(sys.argv[1]))
+json.dump({"matrices": {"spectral": {"js": d["matrices"]["spectral"]["js"]}}},
+          open(sys.argv[2], "w"))
+PY
+"$MP_BIN" matrix convert "$T/one.json" "$T/one.mpsim" --float32 >/dev/null || fail "convert"
+python3 - "$T/one.json" <<'PY' || fail "python: float32 rounding"
+import json, struct, sys
+d = json.load(open(sys.argv[1]))
+m = d["matrices"]["spectral"]["js"]
+m["values"] = [[None if v is None else struct.unpack("<f", struct.pack("<f", v))[0]
+                for v in row] for row in m["values"]]
+json.dump(d, open(sys.argv[1], "w"))
+PY
+for keys in '2' '3' '2++<Right>'; do
+	a=$(scr --size 100x30 --results "$T/one.json" --model-info "$D/model-info.json" --screen "$keys") ||
+		fail "tui on JSON: exit $?"
+	b=$(scr --size 100x30 --results "$T/one.mpsim" --model-info "$D/model-info.json" --screen "$keys") ||
+		fail "tui on the binary file: exit $?"
+	[ "$(echo "$a" | sed '$d')" = "$(echo "$b" | sed '$d')" ] ||
+		fail "screen '$keys' differs on the binary file: $b"
+	echo "$b" | grep -q 'spectral/js' || fail "screen '$keys': $b"
+done
+rc=0; err=$("$MP_BIN" tui --results "$MP_SRCDIR/tests/broken/mpsim-lying-n.mpsim" --screen '' 2>&1 >/dev/null) || rc=$?
+[ $rc = 1 ] && echo "$err" | grep -q "mpsim-lying-n.mpsim: binary similarity matrix: 3 models" ||
+	fail "hostile binary file: $rc $err"
+ok "tui reads the binary matrix form"
+
 echo '{' > "$T/none.json"; mkdir -p "$T/broken"; echo '{' > "$T/broken/models.json"
 rc=0; err=$(MODELPRINT_REGISTRY="$T/broken" "$MP_BIN" tui --screen '' 2>&1 >/dev/null) || rc=$?
 [ $rc = 1 ] && echo "$err" | grep -q "broken/models.json" || fail "broken registry: $rc $err"

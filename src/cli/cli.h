@@ -29,6 +29,7 @@ int cmd_slurm(int argc, char **argv);
 int cmd_registry(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
 int cmd_correlate(int argc, char **argv);
+int cmd_matrix(int argc, char **argv);
 int cmd_sparsity(int argc, char **argv);
 /* `sparsity profile FILE [--parent PARENT] [--threads N] [--json]`
  * (cmd_sparsity_profile.c, options parsed by cmd_sparsity; threads 0: one

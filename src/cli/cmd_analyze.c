@@ -25,7 +25,10 @@ static const char usage_text[] =
 	"across families); print min, max, mean, variance and pair counts of\n"
 	"each group, most alike first.\n"
 	"\n"
-	"  --results-file FILE  similarity_matrices.json from 'modelprint run'\n"
+	"  --results-file FILE  similarity_matrices.json from 'modelprint run',\n"
+	"                       a binary matrix file, or a top-k neighbour\n"
+	"                       file ('modelprint matrix topk'), whose\n"
+	"                       neighbours are listed (no model info needed)\n"
 	"  --model-info FILE    JSON array of {model_id, family, model_type,\n"
 	"                       display_name}\n"
 	"  --registry DIR       take names, families and types from a registry\n"
@@ -171,10 +174,70 @@ static int parse(int argc, char **argv, struct analyze_opts *o)
 	if (!o->results)
 		return cli_usage_error("analyze", "--results-file FILE is "
 						  "required");
-	if (!o->info == !o->registry)
+	if (o->info && o->registry)
 		return cli_usage_error("analyze", "give one of --model-info FILE "
 						  "and --registry DIR");
 	return 0;
+}
+
+/* A top-k neighbour file: each model's neighbours, most alike first. */
+static int neighbours(const struct analyze_opts *o)
+{
+	struct mp_error err;
+	struct mp_simtopk *t;
+	if (mp_simtopk_read(o->results, &t, &err) != MP_OK)
+		return cli_fail(&err);
+	size_t n = t->n, k = t->k;
+	mp_json *j = o->json ? mp_json_object() : NULL, *nb = NULL;
+	if (j) {
+		mp_json_add_str(j, "method", t->method);
+		mp_json_add_str(j, "metric", t->metric);
+		mp_json_add_bool(j, "higher_is_more_alike",
+				 t->higher_is_more_alike);
+		mp_json_add_num(j, "k", (double)k);
+		nb = mp_json_add_obj(j, "neighbours");
+	} else {
+		char est[160];
+		printf("method %s, metric %s (%s), %zu nearest of each of %zu "
+		       "models\n%s\n\n%-16s NEIGHBOURS (score)\n",
+		       cli_esc(t->method), cli_esc(t->metric),
+		       t->higher_is_more_alike ? "higher is more alike"
+					       : "lower is more alike",
+		       k, n,
+		       cli_esc(mp_simmatrix_estimate_phrase(
+			   &(struct mp_simmatrix){.estimate = t->estimate,
+						  .sketch_values =
+						      t->sketch_values},
+			   est, sizeof est)),
+		       "MODEL");
+	}
+	for (size_t i = 0; i < n; i++) {
+		mp_json *row = nb ? mp_json_add_arr(nb, t->ids[i]) : NULL;
+		if (!j)
+			printf("%s", cli_cell(t->ids[i], 16, 0));
+		for (size_t p = 0; p < k; p++) {
+			uint32_t x = t->index[i * k + p];
+			if (x == MP_TOPK_NONE)
+				break;
+			double v = t->score[i * k + p];
+			if (row) {
+				mp_json *e = mp_json_object();
+				mp_json_add_str(e, "id", t->ids[x]);
+				mp_json_add_num(e, "score", v);
+				mp_json_push(row, e);
+			} else {
+				printf("%s %s " MP_SCORE_FMT, p ? "," : "",
+				       cli_esc(t->ids[x]), v);
+			}
+		}
+		if (!j)
+			printf("\n");
+	}
+	if (j)
+		cli_print_json(j);
+	mp_json_free(j);
+	mp_simtopk_free(t);
+	return CLI_EXIT_OK;
 }
 
 int cmd_analyze(int argc, char **argv)
@@ -183,6 +246,11 @@ int cmd_analyze(int argc, char **argv)
 	int rc = parse(argc, argv, &o);
 	if (rc)
 		return rc < 0 ? CLI_EXIT_OK : rc;
+	if (mp_simtopk_is_file(o.results))
+		return neighbours(&o);
+	if (!o.info && !o.registry)
+		return cli_usage_error("analyze", "give one of --model-info FILE "
+						  "and --registry DIR");
 	struct mp_error err;
 	struct mp_simmatrix *m = NULL;
 	struct mp_model_info_set *info = NULL;

@@ -25,6 +25,8 @@ static const char usage_text[] =
 	"any metric is null are left out and counted.\n"
 	"\n"
 	"  --results-file FILE  similarity_matrices.json from 'modelprint run'\n"
+	"                       or a binary matrix file; repeat it to take\n"
+	"                       each metric from the first file that has it\n"
 	"  --method M           a method of the results file (this build\n"
 	"                       computes %s); default\n"
 	"                       input_output when the file has it (seed\n"
@@ -40,9 +42,11 @@ static const char usage_text[] =
 	"  -h, --help           this text\n";
 
 #define MAX_METRICS 32
+#define MAX_FILES 32
 
 struct corr_opts {
-	const char *results, *method, *outdir;
+	const char *results[MAX_FILES], *method, *outdir;
+	size_t nfiles;
 	const char *info, *registry; /* optional names for the HTML page */
 	char *list; /* copy of --metrics, split in place */
 	bool json;
@@ -94,7 +98,14 @@ static int parse(int argc, char **argv, struct corr_opts *o)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'r': o->results = optarg; break;
+		case 'r':
+			if (o->nfiles == MAX_FILES)
+				return cli_usage_error("correlate",
+						       "at most %d results "
+						       "files",
+						       MAX_FILES);
+			o->results[o->nfiles++] = optarg;
+			break;
 		case 'm': o->method = optarg; break;
 		case 'x': metrics = optarg; break;
 		case 'o': o->outdir = optarg; break;
@@ -111,7 +122,7 @@ static int parse(int argc, char **argv, struct corr_opts *o)
 	if (optind < argc)
 		return cli_usage_error("correlate", "unexpected argument '%s'",
 				       argv[optind]);
-	if (!o->results)
+	if (!o->nfiles)
 		return cli_usage_error("correlate", "--results-file FILE is "
 						    "required");
 	if (!metrics)
@@ -129,29 +140,45 @@ static int parse(int argc, char **argv, struct corr_opts *o)
 	return 0;
 }
 
+/* Pick metric i in the first of the files that has it (an error from
+ * the first file when none has). */
+static mp_status pick(const struct corr_opts *o,
+		      struct mp_simmatrix_file *const *f, size_t i,
+		      size_t *file, size_t *idx, struct mp_error *err)
+{
+	const char *meth = o->mmethod[i] ? o->mmethod[i] : o->method;
+	struct mp_error e2;
+	for (*file = 0; *file < o->nfiles; ++*file)
+		if (mp_simmatrix_file_pick(f[*file], meth, o->metric[i], idx,
+					   &e2) == MP_OK)
+			return MP_OK;
+	*file = 0;
+	return mp_simmatrix_file_pick(f[0], meth, o->metric[i], idx, err);
+}
+
 /* Read the k matrices the options name. */
 static mp_status load(const struct corr_opts *o, struct mp_simmatrix **ms,
 		      struct mp_error *err)
 {
-	struct mp_simmatrix_file *f;
-	mp_status st = mp_simmatrix_file_open(o->results, &f, err);
-	if (st != MP_OK)
-		return st;
-	size_t idx[MAX_METRICS];
+	struct mp_simmatrix_file *f[MAX_FILES] = {0};
+	mp_status st = MP_OK;
+	for (size_t l = 0; l < o->nfiles && st == MP_OK; l++)
+		st = mp_simmatrix_file_open(o->results[l], &f[l], err);
+	size_t idx[MAX_METRICS], file[MAX_METRICS];
 	for (size_t i = 0; i < o->k && st == MP_OK; i++) {
-		const char *meth = o->mmethod[i] ? o->mmethod[i] : o->method;
-		st = mp_simmatrix_file_pick(f, meth, o->metric[i], &idx[i], err);
+		st = pick(o, f, i, &file[i], &idx[i], err);
 		for (size_t l = 0; l < i && st == MP_OK; l++)
-			if (idx[l] == idx[i])
+			if (idx[l] == idx[i] && file[l] == file[i])
 				st = mp_error_set(err, MP_EINVAL,
 						  "%s/%s is named twice in "
 						  "--metrics",
-						  f->method[idx[i]],
-						  f->metric[idx[i]]);
+						  f[file[i]]->method[idx[i]],
+						  f[file[i]]->metric[idx[i]]);
 	}
 	for (size_t i = 0; i < o->k && st == MP_OK; i++)
-		st = mp_simmatrix_file_get(f, idx[i], &ms[i], err);
-	mp_simmatrix_file_close(f);
+		st = mp_simmatrix_file_get(f[file[i]], idx[i], &ms[i], err);
+	for (size_t l = 0; l < o->nfiles; l++)
+		mp_simmatrix_file_close(f[l]);
 	return st;
 }
 

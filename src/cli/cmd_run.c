@@ -4,6 +4,7 @@
 #include "metric.h"
 #include "shard.h"
 
+#include <ctype.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@ static const char usage_text[] =
 	"                      [--write-to-registry] [--exact]\n"
 	"                      [--output-dir DIR] [--registry LOC]\n"
 	"                      [--global-registry LOC] [--threads N]\n"
+	"                      [--matrix-format json|binary]\n"
 	"       modelprint run --config FILE --shard K/N|auto --registry LOC\n"
 	"                      [--threads N]\n"
 	"\n"
@@ -40,6 +42,10 @@ static const char usage_text[] =
 	"  --shard K/N            shard K of N, 1 <= K <= N; 'auto': from\n"
 	"                         SLURM_ARRAY_TASK_ID, _MIN, _MAX, _COUNT\n"
 	"  --threads N            worker threads (default: all CPUs)\n"
+	"  --matrix-format F      json (default) or binary: also write each\n"
+	"                         matrix as a binary similarity-matrix file\n"
+	"                         (float64) METHOD.METRIC.mpsim beside the\n"
+	"                         JSON\n"
 	"  -h, --help             this text\n";
 
 static void print_matrix(const struct mp_simmatrix *s)
@@ -68,6 +74,26 @@ static void print_matrix(const struct mp_simmatrix *s)
 	if (show < s->n)
 		printf("(%zu of %zu models shown; all in the matrices file)\n",
 		       show, s->n);
+}
+
+/* DIR/METHOD.METRIC.mpsim (characters other than letters, digits, '-'
+ * and '_' of the names as '_'), float64. */
+static mp_status write_binary(const char *dir, const struct mp_simmatrix *m,
+			      struct mp_error *err)
+{
+	char name[256];
+	snprintf(name, sizeof name, "%.100s.%.100s.mpsim", m->method,
+		 m->metric);
+	for (char *p = name; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr("-_.", *p))
+			*p = '_';
+	char *path = mp_path_join(dir, name);
+	mp_status st = path ? mp_simmatrix_bin_write(m, path, 8, err)
+			    : mp_error_set(err, MP_ENOMEM, "out of memory");
+	if (st == MP_OK)
+		printf("wrote %s\n", cli_esc(path));
+	free(path);
+	return st;
 }
 
 /* A notice from the run: on its own line of stderr, below the progress
@@ -117,6 +143,7 @@ int cmd_run(int argc, char **argv)
 		{"registry", required_argument, NULL, 'r'},
 		{"global-registry", required_argument, NULL, 'g'},
 		{"threads", required_argument, NULL, 't'},
+		{"matrix-format", required_argument, NULL, 'M'},
 		{"shard", required_argument, NULL, 's'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}};
@@ -124,6 +151,7 @@ int cmd_run(int argc, char **argv)
 	const char *shard = NULL, *outopt = NULL;
 	struct mp_run_opts o = {.output_dir = "modelprint-results"};
 	long threads = 0;
+	bool binary = false;
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -139,6 +167,15 @@ int cmd_run(int argc, char **argv)
 		case 't':
 			if (!cli_parse_int(optarg, 0, 1024, &threads))
 				return cli_usage_error("run", "--threads needs 0..1024");
+			break;
+		case 'M':
+			if (strcmp(optarg, "json") && strcmp(optarg, "binary"))
+				return cli_usage_error("run", "--matrix-format "
+							      "is json or "
+							      "binary, not "
+							      "'%s'",
+						       optarg);
+			binary = !strcmp(optarg, "binary");
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -245,7 +282,13 @@ int cmd_run(int argc, char **argv)
 			goto out;
 		}
 		print_matrix(m);
+		st = binary ? write_binary(o.output_dir, m, &err) : MP_OK;
 		mp_simmatrix_free(m);
+		if (st != MP_OK) {
+			mp_simmatrix_file_close(f);
+			cli_fail(&err);
+			goto out;
+		}
 	}
 	mp_simmatrix_file_close(f);
 	rc = CLI_EXIT_OK;

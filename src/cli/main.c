@@ -23,6 +23,8 @@ static const struct cli_cmd commands[] = {
 	 cmd_analyze},
 	{"correlate", "correlation between the metrics of a results file",
 	 cmd_correlate},
+	{"matrix", "convert a similarity matrix to the binary form",
+	 cmd_matrix},
 	{"sparsity", "sparsity profile, pruning pattern, Hamming clustering",
 	 cmd_sparsity},
 	{"sweep", "similarity of a sweep of bilinear models (TN, logits, "

@@ -55,12 +55,10 @@ static bool uses_sketch(const struct mp_metric *m)
 	return false;
 }
 
-/* How metric's values over fps[0..n) are obtained: a sketch that holds
- * every value of its tensor gives exact values, and a spectrum from the
- * randomized SVD is an estimate. */
-static void set_estimate_of(struct mp_simmatrix *s,
-			    const struct mp_metric *metric,
-			    struct mp_fingerprint *const *fps, size_t n)
+void mp_simmatrix_estimate_of(const struct mp_metric *metric,
+			      struct mp_fingerprint *const *fps, size_t n,
+			      enum mp_estimate *estimate,
+			      uint32_t *sketch_values)
 {
 	bool sketch = uses_sketch(metric), partial = false, randomized = false;
 	double size = -1;
@@ -75,15 +73,15 @@ static void set_estimate_of(struct mp_simmatrix *s,
 			randomized |= tf->spec && !tf->spec->sv_exact;
 		}
 	}
-	s->sketch_values = 0;
+	*sketch_values = 0;
 	if (sketch && partial) {
-		s->estimate = MP_ESTIMATE_SKETCH;
+		*estimate = MP_ESTIMATE_SKETCH;
 		if (size >= 1 && size <= UINT32_MAX)
-			s->sketch_values = (uint32_t)size;
+			*sketch_values = (uint32_t)size;
 	} else if (strcmp(metric->method, "spectral") == 0 && randomized) {
-		s->estimate = MP_ESTIMATE_RANDOMIZED;
+		*estimate = MP_ESTIMATE_RANDOMIZED;
 	} else {
-		s->estimate = MP_ESTIMATE_EXACT;
+		*estimate = MP_ESTIMATE_EXACT;
 	}
 }
 
@@ -182,7 +180,8 @@ mp_status mp_simmatrix_compute(const struct mp_metric *metric,
 		return mp_error_set(err, MP_ENOMEM, "out of memory for a %zu x "
 						    "%zu matrix", n, n);
 	s->higher_is_more_alike = metric->higher_is_more_alike;
-	set_estimate_of(s, metric, fps, n);
+	mp_simmatrix_estimate_of(metric, fps, n, &s->estimate,
+				 &s->sketch_values);
 	for (size_t i = 0; i < n; i++)
 		if (!(s->ids[i] = mp_strdup(ids[i]))) {
 			mp_simmatrix_free(s);
@@ -204,6 +203,27 @@ static int cmp_id(const void *x, const void *y, void *ctx)
 {
 	char *const *ids = ctx;
 	return strcmp(ids[*(const size_t *)x], ids[*(const size_t *)y]);
+}
+
+static int cmp_str(const void *x, const void *y)
+{
+	return strcmp(**(char *const *const *)x, **(char *const *const *)y);
+}
+
+long mp_simmatrix_dup_id(char *const *ids, size_t n)
+{
+	char *const **p = malloc((n ? n : 1) * sizeof *p);
+	if (!p)
+		return -2;
+	for (size_t i = 0; i < n; i++)
+		p[i] = &ids[i];
+	qsort(p, n, sizeof *p, cmp_str);
+	long dup = -1;
+	for (size_t i = 1; i < n && dup < 0; i++)
+		if (!strcmp(*p[i - 1], *p[i]))
+			dup = (long)(p[i] - ids);
+	free(p);
+	return dup;
 }
 
 size_t *mp_simmatrix_id_index(const struct mp_simmatrix *s)

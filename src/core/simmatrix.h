@@ -73,6 +73,14 @@ char *mp_simmatrix_estimate_phrase(const struct mp_simmatrix *s, char *buf,
 char *mp_simmatrix_estimate_text(const struct mp_simmatrix *s, char *buf,
 				 size_t cap);
 
+/* How metric's values over fps[0..n) are obtained: a sketch that holds
+ * every value of its tensor gives exact values, and a spectrum from the
+ * randomized SVD is an estimate; sketch_values as in the struct. */
+void mp_simmatrix_estimate_of(const struct mp_metric *metric,
+			      struct mp_fingerprint *const *fps, size_t n,
+			      enum mp_estimate *estimate,
+			      uint32_t *sketch_values);
+
 /* Compute the matrix of fps[0..n) (same method) with metric; it records
  * how the values were obtained (estimate, sketch_values). */
 mp_status mp_simmatrix_compute(const struct mp_metric *metric,
@@ -94,6 +102,83 @@ mp_status mp_simmatrix_list_from_json(const mp_json *j, const char *where,
 				      struct mp_simmatrix ***out, size_t *n,
 				      struct mp_error *err);
 
+/* Index of a model id that appears twice in ids[0..n), -1 when they are
+ * unique, -2 when out of memory. */
+long mp_simmatrix_dup_id(char *const *ids, size_t n);
+
+/* The binary similarity-matrix file (man/modelprint-files.5): one matrix,
+ * a little-endian header (magic MP_SIMBIN_MAGIC, 8 bytes), then its values
+ * row-major as float32 or float64 from a 64-byte aligned offset.
+ * mp_simmatrix_file_open recognises it by its magic and lists its one
+ * matrix; mp_simmatrix_file_get reads it into the same struct as the JSON
+ * form, with the same checks. */
+#define MP_SIMBIN_MAGIC "MPSIM1\0\0"
+#define MP_SIMBIN_VERSION 1
+#define MP_SIMBIN_ALIGN 64
+/* True when data (len bytes) starts with MP_SIMBIN_MAGIC or
+ * MP_TOPK_MAGIC (which mp_simmatrix_file_open refuses, naming it). */
+bool mp_simmatrix_bin_is(const void *data, size_t len);
+/* Write s to path atomically (atomic_write.h) with values of vsize bytes:
+ * 4 (float32, rounded to nearest) or 8 (float64, exact). A value beyond
+ * float32's range with vsize 4 is MP_ERANGE. */
+mp_status mp_simmatrix_bin_write(const struct mp_simmatrix *s,
+				 const char *path, unsigned vsize,
+				 struct mp_error *err);
+
+/* The k most alike models of each of n models (a sparse form for
+ * registries whose whole matrix is too big): row i's neighbours are
+ * index[i*k .. i*k+k), most alike first (ties by index), with their
+ * score; MP_TOPK_NONE (score NaN) past the last defined neighbour. Owns
+ * its names, ids and arrays. The file form is the binary matrix file's
+ * header with magic MP_TOPK_MAGIC and k (modelprint-files(5)). */
+#define MP_TOPK_MAGIC "MPTOPK1\0"
+#define MP_TOPK_NONE UINT32_MAX
+struct mp_simtopk {
+	char *method, *metric;
+	bool higher_is_more_alike;
+	enum mp_estimate estimate;
+	uint32_t sketch_values;
+	size_t n, k;
+	char **ids;      /* [n] */
+	uint32_t *index; /* [n*k] */
+	double *score;   /* [n*k] */
+};
+/* n models, k neighbours each, names copied, ids NULL, every entry
+ * MP_TOPK_NONE; NULL when out of memory. */
+struct mp_simtopk *mp_simtopk_new(const char *method, const char *metric,
+				  size_t n, size_t k);
+void mp_simtopk_free(struct mp_simtopk *t);
+/* Offer neighbour j with score v to row i (NaN and j == i are ignored):
+ * kept when among the k most alike so far. */
+void mp_simtopk_offer(struct mp_simtopk *t, size_t i, uint32_t j, double v);
+/* The exact top-k of the whole matrix m (1 <= k < m->n, else
+ * MP_EINVAL); ids copied. */
+mp_status mp_simtopk_from_matrix(const struct mp_simmatrix *m, size_t k,
+				 struct mp_simtopk **out,
+				 struct mp_error *err);
+/* The top-k of fps[0..n) (method "tensors", ids[i] of fps[i]) under
+ * metric, through the codes of identify's locality-sensitive index
+ * (lsh.h): for each model the cand (at least k) others of the highest
+ * estimated similarity (mp_lsh_similarity; codes of other sketch sizes or
+ * seeds never compared) are scored with metric, and the k most alike of
+ * those kept. Costs n*n code comparisons and n*cand scores instead of
+ * n*n scores; equals mp_simtopk_from_matrix whenever every true neighbour
+ * is among its row's candidates (recall 1). */
+mp_status mp_simtopk_lsh(const struct mp_metric *metric,
+			 struct mp_fingerprint *const *fps, char *const *ids,
+			 size_t n, size_t k, size_t cand,
+			 struct mp_simtopk **out, struct mp_error *err);
+/* Write t atomically, scores of vsize bytes (4 or 8). */
+mp_status mp_simtopk_write(const struct mp_simtopk *t, const char *path,
+			   unsigned vsize, struct mp_error *err);
+/* True when path is a regular file starting with MP_TOPK_MAGIC. */
+bool mp_simtopk_is_file(const char *path);
+/* Read a top-k file, every length, index and score checked (indices < n
+ * and not the row itself, each row's defined neighbours first and sorted,
+ * unique ids); errors name the file and the field. */
+mp_status mp_simtopk_read(const char *path, struct mp_simtopk **out,
+			  struct mp_error *err);
+
 /* A similarity-matrices file read without building a JSON tree (a
  * 2,000-model matrix holds 4 million numbers): mp_simmatrix_file_open maps
  * the file, checks the JSON syntax of the whole file and lists the
@@ -106,6 +191,8 @@ struct mp_simmatrix_file {
 	char **method, **metric; /* [n] in file order */
 	uint64_t *off;           /* [n] byte offset of each matrix object */
 	void *map;               /* private: the mapped file */
+	unsigned binary;         /* 0: JSON; else a binary file (n == 1)
+				  * of values of this many bytes */
 };
 mp_status mp_simmatrix_file_open(const char *path,
 				 struct mp_simmatrix_file **out,
@@ -124,5 +211,13 @@ mp_status mp_simmatrix_file_pick(const struct mp_simmatrix_file *f,
 mp_status mp_simmatrix_file_get(const struct mp_simmatrix_file *f, size_t idx,
 				struct mp_simmatrix **out, struct mp_error *err);
 void mp_simmatrix_file_close(struct mp_simmatrix_file *f);
+
+/* For simmatrix_read.c: the binary form behind mp_simmatrix_file_open
+ * (f->map set: validates the whole header and lists its matrix) and
+ * mp_simmatrix_file_get. */
+mp_status mp_simmatrix_bin_open(struct mp_simmatrix_file *f,
+				struct mp_error *err);
+mp_status mp_simmatrix_bin_get(const struct mp_simmatrix_file *f,
+			       struct mp_simmatrix **out, struct mp_error *err);
 
 #endif

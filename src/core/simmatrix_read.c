@@ -497,6 +497,15 @@ mp_status mp_simmatrix_file_open(const char *path,
 		return st;
 	}
 	f->map = map;
+	if (mp_simmatrix_bin_is(map->data, map->size)) {
+		st = mp_simmatrix_bin_open(f, err);
+		if (st != MP_OK) {
+			mp_simmatrix_file_close(f);
+			return st;
+		}
+		*out = f;
+		return MP_OK;
+	}
 	if (map->size == 0) {
 		mp_simmatrix_file_close(f);
 		return mp_error_set(err, MP_EJSON,
@@ -900,11 +909,6 @@ static bool read_estimate(struct scan *s, struct raw *r, const char *method,
 	return eat(s, '}') || syntax(s);
 }
 
-static int cmp_str(const void *x, const void *y)
-{
-	return strcmp(*(char *const *)x, *(char *const *)y);
-}
-
 /* The matrix from what was read: square, ids unique, symmetric. */
 static mp_status build(struct scan *s, struct raw *r, const char *method,
 		       const char *metric, struct mp_simmatrix **out)
@@ -922,21 +926,15 @@ static mp_status build(struct scan *s, struct raw *r, const char *method,
 			 n, r->rows, r->cols);
 		return bad(s, method, metric, m), s->st;
 	}
-	char **sorted = malloc((n ? n : 1) * sizeof *sorted);
-	if (!sorted)
+	long dup = mp_simmatrix_dup_id(r->ids, n);
+	if (dup == -2)
 		return nomem(s), s->st;
-	if (n)
-		memcpy(sorted, r->ids, n * sizeof *sorted);
-	qsort(sorted, n, sizeof *sorted, cmp_str);
-	for (size_t i = 1; i < n; i++)
-		if (!strcmp(sorted[i - 1], sorted[i])) {
-			char m[MP_NAME_SHOW + 64], show[MP_NAME_SHOW + 8];
-			snprintf(m, sizeof m, "model id '%s' appears twice",
-				 mp_printable(sorted[i], show));
-			free(sorted);
-			return bad(s, method, metric, m), s->st;
-		}
-	free(sorted);
+	if (dup >= 0) {
+		char m[MP_NAME_SHOW + 64], show[MP_NAME_SHOW + 8];
+		snprintf(m, sizeof m, "model id '%s' appears twice",
+			 mp_printable(r->ids[dup], show));
+		return bad(s, method, metric, m), s->st;
+	}
 	struct mp_simmatrix *mx = mp_simmatrix_new(method, metric, n);
 	if (!mx)
 		return nomem(s), s->st;
@@ -980,6 +978,8 @@ mp_status mp_simmatrix_file_get(const struct mp_simmatrix_file *f, size_t idx,
 	if (idx >= f->n)
 		return mp_error_set(err, MP_EINVAL, "%s: no matrix %zu", f->path,
 				    idx);
+	if (f->binary)
+		return mp_simmatrix_bin_get(f, out, err);
 	const struct mp_file *map = f->map;
 	const char *method = f->method[idx], *metric = f->metric[idx];
 	struct scan s = {.start = (const char *)map->data, .path = f->path,
