@@ -96,6 +96,14 @@ assert d["tokenizer"] == "llama" and d["vocab_size"] == 12, d
 assert d["texts"] == [{"text": "ab", "ids": [9], "pieces": ["▁ab"]}], d
 PY
 
+# The kinds
+for k in "$F/ggml-vocab-gpt-2.gguf:gpt2/gpt-2" "$T/llama3.json:gpt2/llama-bpe" \
+	"$T/qwen2.json:gpt2/qwen2" "$F/ggml-vocab-phi-3.gguf:llama"; do
+	"$MP_BIN" tokenize --json "${k%:*}" "" >"$T/j" 2>"$T/err" &&
+	python3 -c "import json,sys; d=json.load(open(sys.argv[1])); sys.exit(d['tokenizer'] != sys.argv[2])" \
+		"$T/j" "${k##*:}" && ok "kind ${k##*:}" || fail "kind of ${k%:*}: $(cat "$T/j" "$T/err")"
+done
+
 # Hostile tokenizers and texts
 head -c 300 "$T/m/tokenizer.json" >"$T/cut.json"
 refuse "truncated tokenizer.json" "cut.json" tokenize "$T/cut.json" "a"
@@ -107,6 +115,8 @@ sed 's/"b": 6/"b": 5/' "$T/m/tokenizer.json" >"$T/dup.json"
 refuse "id given twice" "given twice" tokenize "$T/dup.json" "a"
 sed 's/"c": 10/"c": -3/' "$T/m/tokenizer.json" >"$T/neg.json"
 refuse "negative id" "no valid id" tokenize "$T/neg.json" "a"
+sed 's/"c": 10/"c": 2000000000/' "$T/m/tokenizer.json" >"$T/big.json"
+refuse "huge id" "ids must be 0 to N-1" tokenize "$T/big.json" "a"
 head -c 100000 "$F/ggml-vocab-gpt-2.gguf" >"$T/cut.gguf"
 refuse "truncated GGUF" "cut.gguf" tokenize "$T/cut.gguf" "a"
 # three invalid bytes form one word of "other" characters; its BPE by the

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 struct cps {
 	const uint32_t *c; /* code points */
 	size_t n;
@@ -143,8 +142,8 @@ static void byte_map(char map[256][3])
 {
 	unsigned next = 256;
 	for (unsigned b = 0; b < 256; b++) {
-		bool self = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) ||
-			    (b >= 0xAE);
+		bool self = (b >= '!' && b <= '~') ||
+			    (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE);
 		unsigned cp = self ? b : next++;
 		if (cp < 0x80) {
 			map[b][0] = (char)cp;
@@ -172,16 +171,15 @@ static mp_status word(const struct mp_tokenizer *t, const char *w, size_t len,
 		int32_t id = mp_tok_map_get(&t->ids, buf, k);
 		if (id >= 0)
 			return mp_tok_push(o, id)
-				       ? MP_OK
-				       : mp_error_set(err, MP_ENOMEM,
-						      "out of memory");
+				   ? MP_OK
+				   : mp_error_set(err, MP_ENOMEM,
+						  "out of memory");
 	}
 	return mp_tok_merge(t, buf, k, true, o, err);
 }
 
 mp_status mp_tok_bpe_encode(const struct mp_tokenizer *t, const char *text,
-			    size_t len, struct tok_ids *o,
-			    struct mp_error *err)
+			    size_t len, struct tok_ids *o, struct mp_error *err)
 {
 	char map[256][3];
 	byte_map(map);

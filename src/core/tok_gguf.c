@@ -7,8 +7,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { G_U8, G_I8, G_U16, G_I16, G_U32, G_I32, G_F32, G_BOOL, G_STR, G_ARR,
-       G_U64, G_I64, G_F64, G_NTYPES };
+enum {
+	G_U8,
+	G_I8,
+	G_U16,
+	G_I16,
+	G_U32,
+	G_I32,
+	G_F32,
+	G_BOOL,
+	G_STR,
+	G_ARR,
+	G_U64,
+	G_I64,
+	G_F64,
+	G_NTYPES
+};
 static const unsigned gsize[G_NTYPES] = {1, 1, 2, 2, 4, 4, 4, 1, 0, 0, 8, 8, 8};
 
 struct gcur {
@@ -111,8 +125,8 @@ static mp_status array_head(struct gcur *c, uint32_t t, uint32_t et,
 	uint64_t t2;
 	mp_status s;
 	if (t != G_ARR)
-		return mp_error_set(c->err, MP_EFORMAT, "%s: %s is not an array",
-				    c->where, key);
+		return mp_error_set(c->err, MP_EFORMAT,
+				    "%s: %s is not an array", c->where, key);
 	if ((s = num(c, 4, &t2)) != MP_OK || (s = num(c, 8, n)) != MP_OK)
 		return s;
 	if (t2 != et && !(et == G_I32 && t2 == G_U32))
@@ -153,7 +167,8 @@ static mp_status str_array(struct gcur *c, uint32_t t, const char *key,
 			return mp_error_set(c->err, MP_EFORMAT,
 					    "%s: %s element %llu holds a NUL "
 					    "byte (or out of memory)",
-					    c->where, key, (unsigned long long)i);
+					    c->where, key,
+					    (unsigned long long)i);
 	}
 	return MP_OK;
 }
@@ -260,8 +275,8 @@ static mp_status one_kv(struct gcur *c, struct graw *g)
 		return (s = scalar(c, t, &v)) == MP_OK ? (g->unk = v, s) : s;
 	if (!strcmp(k, "add_space_prefix"))
 		return (s = scalar(c, t, &v)) == MP_OK
-			       ? (g->space_prefix = v != 0, s)
-			       : s;
+			   ? (g->space_prefix = v != 0, s)
+			   : s;
 	return skip_value(c, t, 0);
 }
 
@@ -311,11 +326,12 @@ static mp_status build(struct graw *g, const char *where,
 			pre = PRE_QWEN2;
 		else if (g->pre[0] && strcmp(g->pre, "gpt-2") &&
 			 strcmp(g->pre, "default") && strcmp(g->pre, "gpt2"))
-			return mp_error_set(err, MP_EFORMAT,
-					    "%s: tokenizer.ggml.pre '%s' is not "
-					    "supported (gpt-2, llama-bpe, "
-					    "qwen2)",
-					    where, g->pre);
+			return mp_error_set(
+			    err, MP_EFORMAT,
+			    "%s: tokenizer.ggml.pre '%s' is not "
+			    "supported (gpt-2, llama-bpe, "
+			    "qwen2)",
+			    where, g->pre);
 	}
 	struct mp_tokenizer *t = calloc(1, sizeof *t);
 	if (!t)

@@ -23,13 +23,13 @@ struct mp_tokenizer {
 	char **piece;	/* [n] owned */
 	float *score;	/* [n] (SPM by score), or NULL */
 	int32_t *ttype; /* [n] GGUF token types (1 normal, 6 byte), or NULL */
-	struct tok_map ids;    /* piece -> id */
-	char **merge;	       /* [nmerge] "left right", owned */
+	struct tok_map ids; /* piece -> id */
+	char **merge;	    /* [nmerge] "left right", owned */
 	size_t nmerge;
-	struct tok_map ranks;  /* "left right" -> rank */
-	bool by_rank;	       /* SPM merges by merge rank, not score */
-	bool space_prefix;     /* SPM: a "▁" before the text */
-	bool ignore_merges;    /* BPE: a whole word in the vocab is one token */
+	struct tok_map ranks; /* "left right" -> rank */
+	bool by_rank;	      /* SPM merges by merge rank, not score */
+	bool space_prefix;    /* SPM: a "▁" before the text */
+	bool ignore_merges;   /* BPE: a whole word in the vocab is one token */
 	int32_t bos, unk;
 	int32_t byte_tok[256]; /* SPM byte fallback tokens, -1 when absent */
 };
@@ -63,9 +63,8 @@ bool mp_tok_push(struct tok_ids *o, int32_t id);
 
 /* BPE merging of the word s[0..len) (by merge rank of the pair when
  * by_rank, else by score of the merged token), its tokens appended to o. */
-mp_status mp_tok_merge(const struct mp_tokenizer *t, const char *s,
-		       size_t len, bool by_rank, struct tok_ids *o,
-		       struct mp_error *err);
+mp_status mp_tok_merge(const struct mp_tokenizer *t, const char *s, size_t len,
+		       bool by_rank, struct tok_ids *o, struct mp_error *err);
 
 /* Encoders: append the tokens of text[0..len) to o. */
 mp_status mp_tok_spm_encode(const struct mp_tokenizer *t, const char *text,

@@ -13,16 +13,16 @@
 #define JSON_MAX ((uint64_t)1 << 30)
 
 static const char pat_gpt2[] =
-	"'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|"
-	"\\s+(?!\\S)|\\s+";
+    "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|"
+    "\\s+(?!\\S)|\\s+";
 static const char pat_llama3[] =
-	"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|"
-	"\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|"
-	"\\s+(?!\\S)|\\s+";
+    "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|"
+    "\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|"
+    "\\s+(?!\\S)|\\s+";
 static const char pat_qwen2[] =
-	"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|"
-	"\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|"
-	"\\s+(?!\\S)|\\s+";
+    "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|"
+    "\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|"
+    "\\s+(?!\\S)|\\s+";
 
 static const char *type_of(const mp_json *j)
 {
@@ -51,8 +51,8 @@ static void scan_pre(const mp_json *p, struct shape *sh)
 		if (sh->pre < 0) /* its own regex, GPT-2's */
 			sh->pre = PRE_GPT2;
 	} else if (!strcmp(t, "Split")) {
-		const char *re =
-			mp_json_str(mp_json_get(mp_json_get(p, "pattern"), "Regex"));
+		const char *re = mp_json_str(
+		    mp_json_get(mp_json_get(p, "pattern"), "Regex"));
 		if (re && !strcmp(re, pat_gpt2))
 			sh->pre = PRE_GPT2;
 		else if (re && !strcmp(re, pat_llama3))
@@ -83,7 +83,7 @@ static void scan_norm(const mp_json *n, struct shape *sh)
 			sh->prepend = true;
 	} else if (!strcmp(t, "Replace")) {
 		const char *from = mp_json_str(
-			mp_json_get(mp_json_get(n, "pattern"), "String"));
+		    mp_json_get(mp_json_get(n, "pattern"), "String"));
 		const char *to = mp_json_str(mp_json_get(n, "content"));
 		if (from && to && !strcmp(from, " ") &&
 		    !strcmp(to, "\xe2\x96\x81"))
@@ -157,8 +157,8 @@ static int32_t bos_of(const struct mp_tokenizer *t, const mp_json *root)
 	if (!strcmp(type_of(pp), "Sequence"))
 		pp = mp_json_at(mp_json_get(pp, "processors"), 0);
 	const mp_json *first = mp_json_at(mp_json_get(pp, "single"), 0);
-	const char *id = mp_json_str(
-		mp_json_get(mp_json_get(first, "SpecialToken"), "id"));
+	const char *id =
+	    mp_json_str(mp_json_get(mp_json_get(first, "SpecialToken"), "id"));
 	return id ? mp_tok_map_get(&t->ids, id, strlen(id)) : -1;
 }
 
@@ -189,7 +189,8 @@ static mp_status build(struct mp_tokenizer *t, const mp_json *root,
 	const char *unk = mp_json_str(mp_json_get(model, "unk_token"));
 	t->unk = unk ? mp_tok_map_get(&t->ids, unk, strlen(unk)) : -1;
 	t->bos = bos_of(t, root);
-	if (t->type == TOK_BPE || !mp_json_true(mp_json_get(model, "byte_fallback")))
+	if (t->type == TOK_BPE ||
+	    !mp_json_true(mp_json_get(model, "byte_fallback")))
 		for (int b = 0; b < 256; b++)
 			t->byte_tok[b] = -1;
 	return MP_OK;
@@ -203,7 +204,8 @@ static size_t count(const mp_json *vocab, const mp_json *added)
 		if (mp_json_uint(e, &id) && id < INT32_MAX && id + 1 > n)
 			n = id + 1;
 	for (size_t i = 0; i < mp_json_size(added); i++)
-		if (mp_json_uint(mp_json_get(mp_json_at(added, i), "id"), &id) &&
+		if (mp_json_uint(mp_json_get(mp_json_at(added, i), "id"),
+				 &id) &&
 		    id < INT32_MAX && id + 1 > n)
 			n = id + 1;
 	return (size_t)n;
@@ -246,15 +248,23 @@ mp_status mp_tok_from_json(const char *path, struct mp_tokenizer **out,
 				 "SentencePiece's '\xe2\x96\x81' for spaces",
 				 path);
 	struct mp_tokenizer *t = NULL;
-	if (s == MP_OK && !(t = mp_tok_new(count(vocab, mp_json_get(root,
-								   "added_tokens")))))
+	const mp_json *added = mp_json_get(root, "added_tokens");
+	size_t n = s == MP_OK ? count(vocab, added) : 0;
+	if (s == MP_OK && n > mp_json_size(vocab) + mp_json_size(added))
+		s = mp_error_set(err, MP_EFORMAT,
+				 "%s: token ids reach %zu for %zu tokens (ids "
+				 "must be 0 to N-1)",
+				 path, n - 1,
+				 mp_json_size(vocab) + mp_json_size(added));
+	if (s == MP_OK && !(t = mp_tok_new(n)))
 		s = mp_error_set(err, MP_ENOMEM, "%s: out of memory", path);
 	if (s == MP_OK) {
 		t->type = sh.byte_level ? TOK_BPE : TOK_SPM;
 		t->pre = sh.pre < 0 ? PRE_GPT2 : (enum tok_pre)sh.pre;
 		t->by_rank = true;
 		t->space_prefix = sh.prefix_space || sh.prepend;
-		t->ignore_merges = mp_json_true(mp_json_get(model, "ignore_merges"));
+		t->ignore_merges =
+		    mp_json_true(mp_json_get(model, "ignore_merges"));
 		s = build(t, root, path, err);
 	}
 	mp_json_free(root);

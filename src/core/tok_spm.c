@@ -116,16 +116,18 @@ static mp_status fallback(const struct mp_tokenizer *t, const char *s,
 		if (bytes) {
 			for (size_t k = 0; k < cl; k++)
 				ok = ok &&
-				     mp_tok_push(o, t->byte_tok[(uint8_t)s[i + k]]);
+				     mp_tok_push(
+					 o, t->byte_tok[(uint8_t)s[i + k]]);
 		} else {
 			int32_t id = mp_tok_map_get(&t->ids, s + i, cl);
 			if (id < 0)
 				id = t->unk;
 			if (id < 0)
-				return mp_error_set(err, MP_EINVAL,
-						    "the text holds a character "
-						    "the tokenizer cannot encode "
-						    "(no byte or unknown token)");
+				return mp_error_set(
+				    err, MP_EINVAL,
+				    "the text holds a character "
+				    "the tokenizer cannot encode "
+				    "(no byte or unknown token)");
 			ok = mp_tok_push(o, id);
 		}
 		if (!ok)
@@ -134,9 +136,8 @@ static mp_status fallback(const struct mp_tokenizer *t, const char *s,
 	return MP_OK;
 }
 
-mp_status mp_tok_merge(const struct mp_tokenizer *t, const char *s,
-		       size_t len, bool by_rank, struct tok_ids *o,
-		       struct mp_error *err)
+mp_status mp_tok_merge(const struct mp_tokenizer *t, const char *s, size_t len,
+		       bool by_rank, struct tok_ids *o, struct mp_error *err)
 {
 	struct word w = {t, s, NULL, {0}, NULL, by_rank};
 	size_t n = 0;
@@ -148,7 +149,8 @@ mp_status mp_tok_merge(const struct mp_tokenizer *t, const char *s,
 	for (size_t i = 0; i < len; n++) {
 		size_t cl;
 		mp_tok_utf8(s + i, len - i, &cl);
-		w.sym[n] = (struct sym){i, cl, (ptrdiff_t)n - 1, (ptrdiff_t)n + 1};
+		w.sym[n] =
+		    (struct sym){i, cl, (ptrdiff_t)n - 1, (ptrdiff_t)n + 1};
 		i += cl;
 	}
 	if (n)
@@ -170,13 +172,14 @@ mp_status mp_tok_merge(const struct mp_tokenizer *t, const char *s,
 		    !try_pair(&w, (ptrdiff_t)c.left, a->next))
 			goto oom;
 	}
-	for (ptrdiff_t i = n ? 0 : -1; i >= 0 && st == MP_OK; i = w.sym[i].next) {
-		int32_t id = mp_tok_map_get(&t->ids, s + w.sym[i].start,
-					    w.sym[i].len);
+	for (ptrdiff_t i = n ? 0 : -1; i >= 0 && st == MP_OK;
+	     i = w.sym[i].next) {
+		int32_t id =
+		    mp_tok_map_get(&t->ids, s + w.sym[i].start, w.sym[i].len);
 		if (id >= 0)
-			st = mp_tok_push(o, id)
-				 ? MP_OK
-				 : mp_error_set(err, MP_ENOMEM, "out of memory");
+			st = mp_tok_push(o, id) ? MP_OK
+						: mp_error_set(err, MP_ENOMEM,
+							       "out of memory");
 		else
 			st = fallback(t, s + w.sym[i].start, w.sym[i].len, o,
 				      err);
@@ -193,8 +196,7 @@ oom:
 }
 
 mp_status mp_tok_spm_encode(const struct mp_tokenizer *t, const char *text,
-			    size_t len, struct tok_ids *o,
-			    struct mp_error *err)
+			    size_t len, struct tok_ids *o, struct mp_error *err)
 {
 	static const char mark[] = "\xe2\x96\x81"; /* U+2581 ▁ */
 	size_t spaces = t->space_prefix ? 1 : 0;

@@ -9,7 +9,6 @@
 #include <string.h>
 #include <unistd.h>
 
-
 static uint64_t hash(const char *s, size_t len)
 {
 	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
@@ -40,7 +39,8 @@ bool mp_tok_map_put(struct tok_map *m, const char *key, int32_t val)
 	size_t len = strlen(key);
 	if (!m->cap || len > UINT32_MAX)
 		return false;
-	for (size_t i = hash(key, len) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
+	for (size_t i = hash(key, len) & (m->cap - 1);;
+	     i = (i + 1) & (m->cap - 1)) {
 		if (!m->keys[i]) {
 			m->keys[i] = key;
 			m->lens[i] = (uint32_t)len;
@@ -114,14 +114,16 @@ mp_status mp_tok_finish(struct mp_tokenizer *t, const char *where,
 			return mp_error_set(err, MP_EFORMAT,
 					    "%s: merge %zu '%s' is not two "
 					    "tokens separated by a space",
-					    where, i, mp_printable(t->merge[i], kb));
+					    where, i,
+					    mp_printable(t->merge[i], kb));
 		size_t l = (size_t)(sp - t->merge[i]);
 		if (mp_tok_map_get(&t->ids, t->merge[i], l) < 0 ||
 		    mp_tok_map_get(&t->ids, sp + 1, strlen(sp + 1)) < 0)
 			return mp_error_set(err, MP_EFORMAT,
 					    "%s: merge %zu '%s' names a token "
 					    "not in the vocabulary",
-					    where, i, mp_printable(t->merge[i], kb));
+					    where, i,
+					    mp_printable(t->merge[i], kb));
 		if (!mp_tok_map_put(&t->ranks, t->merge[i], (int32_t)i))
 			return mp_error_set(err, MP_ENOMEM, "%s: out of memory",
 					    where);
@@ -197,20 +199,20 @@ mp_status mp_tokenizer_open_file(const char *path, struct mp_tokenizer **out,
 	return s;
 }
 
-mp_status mp_tokenizer_open(const struct mp_model *m,
-			    struct mp_tokenizer **out, struct mp_error *err)
+mp_status mp_tokenizer_open(const struct mp_model *m, struct mp_tokenizer **out,
+			    struct mp_error *err)
 {
 	*out = NULL;
 	if (m->format && !strcmp(m->format, "gguf") && m->nfiles > 0) {
-		mp_status s = mp_tok_from_gguf(m->files[0].data,
-					       m->files[0].size, m->path, out,
-					       err);
+		mp_status s = mp_tok_from_gguf(
+		    m->files[0].data, m->files[0].size, m->path, out, err);
 		if (s != MP_ENOENT)
 			return s;
 	}
 	char *json = mp_path_join(m->dir ? m->dir : ".", "tokenizer.json");
 	if (!json)
-		return mp_error_set(err, MP_ENOMEM, "%s: out of memory", m->path);
+		return mp_error_set(err, MP_ENOMEM, "%s: out of memory",
+				    m->path);
 	mp_status s;
 	if (access(json, F_OK) != 0)
 		s = mp_error_set(err, MP_ENOENT,
@@ -238,8 +240,9 @@ mp_status mp_tokenizer_encode(const struct mp_tokenizer *t, const char *text,
 	if (bos && !mp_tok_push(&o, t->bos))
 		s = mp_error_set(err, MP_ENOMEM, "out of memory");
 	if (s == MP_OK && len > 0)
-		s = t->type == TOK_SPM ? mp_tok_spm_encode(t, text, len, &o, err)
-				       : mp_tok_bpe_encode(t, text, len, &o, err);
+		s = t->type == TOK_SPM
+			? mp_tok_spm_encode(t, text, len, &o, err)
+			: mp_tok_bpe_encode(t, text, len, &o, err);
 	if (s != MP_OK) {
 		free(o.v);
 		return s;

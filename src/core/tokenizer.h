@@ -19,8 +19,8 @@ struct mp_tokenizer;
 /* From the model: GGUF tokenizer.ggml.* metadata, else tokenizer.json in
  * the model's directory (Hugging Face). Error (MP_ENOENT) when it has
  * neither. */
-mp_status mp_tokenizer_open(const struct mp_model *m,
-			    struct mp_tokenizer **out, struct mp_error *err);
+mp_status mp_tokenizer_open(const struct mp_model *m, struct mp_tokenizer **out,
+			    struct mp_error *err);
 /* From a file: a tokenizer.json or a GGUF (a vocabulary-only one too). */
 mp_status mp_tokenizer_open_file(const char *path, struct mp_tokenizer **out,
 				 struct mp_error *err);
