@@ -30,6 +30,8 @@ static const struct cli_cmd commands[] = {
 	{"sweep", "similarity of a sweep of bilinear models (TN, logits, "
 		  "frequencies)",
 	 cmd_sweep},
+	{"tokenize", "the token ids a model's tokenizer gives a text",
+	 cmd_tokenize},
 	{"tui", "browse models, heatmaps and details in the terminal",
 	 cmd_tui},
 };
