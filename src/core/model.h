@@ -94,6 +94,7 @@ extern const struct mp_format_ops mp_fmt_tfjs;
 extern const struct mp_format_ops mp_fmt_numpy;
 extern const struct mp_format_ops mp_fmt_torch;
 extern const struct mp_format_ops mp_fmt_gguf;
+extern const struct mp_format_ops mp_fmt_llama2c;
 
 /* Open path (file or directory) with the first format whose probe accepts
  * it. Errors name the file and the problem. */
