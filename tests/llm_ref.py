@@ -9,6 +9,10 @@ equations (LLaMA, Qwen2, Gemma, Phi-3, GPT-2) in torch, float64.
   llm_ref.py greedy MODEL IDS N  the next N greedy ids
   llm_ref.py io MODEL PROBES TARGETS N0   input_output fingerprint (numpy),
                                  PROBES "1,2;3,4,5" and TARGETS "7,8"
+  llm_ref.py check FIXTURES WORK   every comparison tests/llm.sh makes, in
+                                 one process: runs $MP_BIN generate and
+                                 $MP_LLM_IO, prints ok/FAIL lines, exits 1
+                                 on any failure
 
 MODEL: an HF directory (config.json + model.safetensors) or a llama2.c .bin.
 """
@@ -16,6 +20,7 @@ import json
 import math
 import os
 import struct
+import subprocess
 import sys
 
 import numpy as np
@@ -224,10 +229,12 @@ def forward_hf(c, W, ids):
     return x @ W.get("lm_head.weight", E).T
 
 
-def load(path):
+def load(path, quant=None):
     if os.path.isdir(path):
         c = json.load(open(os.path.join(path, "config.json")))
         W = read_safetensors(os.path.join(path, "model.safetensors"))
+        if quant:
+            W = {k: quant(v) if v.dim() == 2 else v for k, v in W.items()}
         emb = W.get("model.embed_tokens.weight",
                     W.get("transformer.wte.weight", W.get("wte.weight")))
         return (lambda ids: forward_hf(c, W, ids)), emb
@@ -326,7 +333,117 @@ def io(fwd, E, probes, targets, n0):
     return ev / np.linalg.norm(ev)
 
 
+def f16(w):
+    return torch.tensor(w.numpy().astype(np.float32).astype(np.float16).astype(np.float64))
+
+
+def q8_0(w):
+    """ggml's quantize_row_q8_0_ref then dequantize: blocks of 32 along a
+    row, d = amax / 127 kept as float16, q = roundf(x / d)."""
+    x = w.numpy().astype(np.float32).reshape(-1, 32)
+    d = np.abs(x).max(1, keepdims=True) / np.float32(127)
+    inv = np.where(d > 0, np.float32(1) / np.where(d > 0, d, 1), 0).astype(np.float32)
+    q = np.sign(x * inv) * np.floor(np.abs(x * inv) + np.float32(0.5))
+    y = q * d.astype(np.float16).astype(np.float32)
+    return torch.tensor(y.reshape(w.shape).astype(np.float64))
+
+
+FAILED = []
+
+
+def report(ok, what):
+    print("%s %s" % ("ok  " if ok else "FAIL", what))
+    if not ok:
+        FAILED.append(what)
+
+
+def mp_logits(model, ids):
+    r = subprocess.run([os.environ["MP_BIN"], "generate", model, "--tokens",
+                        ",".join(map(str, ids)), "--greedy", "0", "--logits"],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        return None, r.stderr.strip()
+    return np.array([float(v) for v in r.stdout.split()]), ""
+
+
+def cmp_logits(label, model, fwd, seqs, tol):
+    worst = 0.0
+    for ids in seqs:
+        got, why = mp_logits(model, ids)
+        ref = fwd(torch.tensor(ids))[-1].numpy()
+        if got is None or got.shape != ref.shape:
+            report(False, "%s %s: %s" % (label, ids, why or "wrong length"))
+            return
+        worst = max(worst, np.abs(got - ref).max() / np.abs(ref).max())
+    report(worst <= tol, "%s: logits of %d sequences, max |diff| / max |ref| "
+           "= %.2e (tolerance %.0e)" % (label, len(seqs), worst, tol))
+
+
+def check(fx, work):
+    seqs = [[1], [1, 17, 30, 5], [3, 9, 44, 2, 11, 27, 8, 50, 1, 33, 12, 4]]
+    st = os.path.join(fx, "llm", "stories260K.bin")
+    fwd, E = load(st)
+    cmp_logits("stories260K", st, fwd, seqs, 1e-4)
+    ids = [1]
+    for _ in range(32):
+        ids.append(int(torch.argmax(fwd(torch.tensor(ids))[-1])))
+    r = subprocess.run([os.environ["MP_BIN"], "generate", st, "--tokens",
+                        "1", "--greedy", "32"], capture_output=True, text=True)
+    want = " ".join(map(str, ids[1:]))
+    report(r.stdout.strip() == want, "stories260K: greedy 32 from BOS: "
+           "modelprint '%s', torch '%s'" % (r.stdout.strip(), want))
+    # The same model with a separate classifier (negative vocab_size).
+    raw = bytearray(open(st, "rb").read())
+    dim, V = struct.unpack("<i", raw[:4])[0], struct.unpack("<i", raw[20:24])[0]
+    raw[20:24] = struct.pack("<i", -V)
+    head = np.random.default_rng(5).normal(0, 0.1, (V, dim)).astype("<f4")
+    sep = os.path.join(work, "stories-separate.bin")
+    open(sep, "wb").write(bytes(raw) + head.tobytes())
+    fwd2, _ = load(sep)
+    cmp_logits("llama2.c, separate classifier", sep, fwd2, seqs[1:], 1e-4)
+
+    par = os.path.join(fx, "gguf", "parent")
+    big = [[1, 17, 300, 5, 999, 42, 7], [1000, 2, 513, 64, 128, 77, 3, 900]]
+    pf, _ = load(par)
+    cmp_logits("LLaMA parent (safetensors)", par, pf, big, 1e-4)
+    gg = lambda t: os.path.join(fx, "gguf", "model-%s.gguf" % t)
+    cmp_logits("parent's f32 GGUF", gg("f32"), pf, big, 1e-4)
+    cmp_logits("parent's f16 GGUF vs f16-rounded weights", gg("f16"),
+               load(par, f16)[0], big, 1e-4)
+    cmp_logits("parent's q8_0 GGUF vs q8_0-rounded weights", gg("q8_0"),
+               load(par, q8_0)[0], big, 1e-4)
+    cmp_logits("parent's f16 GGUF vs the parent", gg("f16"), pf, big, 2e-3)
+    cmp_logits("parent's q8_0 GGUF vs the parent", gg("q8_0"), pf, big, 5e-2)
+
+    make(work)
+    small = [[1, 5, 9], [1, 5, 9, 3, 7, 2, 40, 33, 20, 11, 12, 13, 14, 15,
+                         16, 17, 18, 19, 20, 60]]
+    for m in ["gpt2", "qwen2", "gemma", "phi3", "llama3", "linear"]:
+        d = os.path.join(work, m)
+        cmp_logits("random %s (HF layout)" % m, d, load(d)[0], small, 1e-4)
+
+    rng = np.random.default_rng(3)
+    probes = [list(rng.integers(0, 512, rng.integers(1, 6))) for _ in range(96)]
+    targets = [5, 9, 44, 100, 461, 13, 283, 401, 12, 77, 300, 511]
+    ps = ";".join(",".join(map(str, p)) for p in probes)
+    ts = ",".join(map(str, targets))
+    want = io(fwd, E, probes, targets, 10)
+    r = subprocess.run([os.environ["MP_LLM_IO"], st, ps, ts, "10"],
+                       capture_output=True, text=True)
+    got = np.array([float(v) for v in r.stdout.split()]) if r.returncode == 0 else None
+    ok = got is not None and got.shape == want.shape and np.abs(got - want).max() <= 2e-5
+    report(ok, "input_output on stories260K (96 raw-id probes, 12 targets, "
+           "n0 10): max |diff| %s" % ("%.1e" % np.abs(got - want).max()
+                                       if ok or (got is not None and got.shape == want.shape)
+                                       else r.stderr.strip()))
+    if FAILED:
+        sys.exit(1)
+
+
 def main(a):
+    if a[0] == "check":
+        check(a[1], a[2])
+        return
     if a[0] == "make":
         make(a[1])
         return
