@@ -53,6 +53,18 @@ mkdir -p "$T/lie" && cp "$FX/gguf/parent/model.safetensors" "$T/lie/" &&
 	sed 's/"intermediate_size": 768/"intermediate_size": 700/' \
 		"$FX/gguf/parent/config.json" >"$T/lie/config.json"
 expect 1 "gate_proj.weight is 768x256 F32; the configuration implies float 700x256" generate "$T/lie" --tokens 1
+# A GGUF whose metadata disagrees with its tensors: feed_forward_length
+# 768 (u32) rewritten as 700.
+$PY - "$FX/gguf/model-f32.gguf" "$T/lie.gguf" <<'PYEOF'
+import struct, sys
+b = bytearray(open(sys.argv[1], "rb").read())
+k = b"llama.feed_forward_length"
+i = b.index(k) + len(k)
+assert struct.unpack_from("<II", b, i) == (4, 768)
+struct.pack_into("<I", b, i + 4, 700)
+open(sys.argv[2], "wb").write(b)
+PYEOF
+expect 1 "lie.gguf: tensor blk.0.ffn_gate.weight is 768x256 F32; the configuration implies float 700x256" generate "$T/lie.gguf" --tokens 1
 n=$("$MP_BIN" generate "$FX/gguf/model-q4_k_m.gguf" --tokens 1,2 --greedy 0 --logits | wc -w) &&
 	[ "$n" = 1024 ] && ok "generate on Q4_K_M: 1024 logits" || fail "generate on Q4_K_M: $n logits"
 "$MP_BIN" generate --help | grep -q "usage: modelprint generate" && ok "generate --help" || fail "generate --help"

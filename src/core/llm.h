@@ -38,6 +38,9 @@ struct mp_llm_config {
 	 * whose Q/K rows llama.cpp permuted) rather than HF's halves (i,
 	 * i + head_dim/2). */
 	bool rope_interleaved;
+	/* Gemma's RMSNorm scales by 1 + w (Hugging Face weights; llama.cpp
+	 * adds the 1 to the stored weights when converting). */
+	bool norm_plus_one;
 };
 
 /* The configuration of model m: GGUF-style metadata (<arch>.* keys, as

@@ -194,6 +194,7 @@ static mp_status from_json(const char *path, const mp_json *j,
 				    "qwen2, gemma, phi3, gpt2)",
 				    path, an ? mp_printable(an, nb) : "(none)");
 	bool gpt2 = c->arch == MP_LLM_GPT2;
+	c->norm_plus_one = c->arch == MP_LLM_GEMMA;
 	static const char *const keys[2][4] = {
 	    {"hidden_size", "num_hidden_layers", "num_attention_heads",
 	     "vocab_size"},

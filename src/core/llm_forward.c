@@ -89,11 +89,12 @@ static mp_status need(const struct mp_model *m, const struct mp_tensor *t,
 	if (t->ndim != nd || t->shape[0] != w[0] || (nd == 2 && t->shape[1] != w[1]) ||
 	    !(t->logical == MP_F32 || t->logical == MP_F16 ||
 	      t->logical == MP_BF16 || t->logical == MP_F64)) {
+		char nb[MP_NAME_SHOW + 8];
 		mp_shape_text(t->ndim, t->shape, got, sizeof got);
 		return mp_error_set(err, MP_EFORMAT,
 				    "%s: tensor %s is %s %s; the configuration "
 				    "implies float %s",
-				    m->path, name, got,
+				    m->path, mp_printable(t->name, nb), got,
 				    mp_dtype_name(t->logical), want);
 	}
 	return MP_OK;
@@ -361,7 +362,7 @@ static void norm(struct mp_llm *l, const struct mp_tensor *w,
 	decode(l, w, 0, d, wv);
 	if (b)
 		decode(l, b, 0, d, bv);
-	bool plus1 = l->c.arch == MP_LLM_GEMMA;
+	bool plus1 = l->c.norm_plus_one;
 	for (size_t t = 0; t < T; t++) {
 		const float *r = x + t * d;
 		double mean = 0, ss = 0;
