@@ -58,13 +58,14 @@ static uint64_t implied_size(const struct hdr *h)
 	uint64_t d = (uint64_t)h->dim, L = (uint64_t)h->layers;
 	uint64_t hs = d / (uint64_t)h->heads;
 	uint64_t kv = hs * (uint64_t)h->kv_heads;
-	/* Every term is below 2^24 * 2^24 * 2^24 * 8 < 2^75: check products. */
+	/* Fields are at most 2^24: products of two fit, of three are checked. */
 	uint64_t t[10], n = 0, p;
 	t[0] = (uint64_t)h->vocab * d;
 	t[1] = 2 * L * d; /* both norms */
 	if (!mp_mul_u64(L, d * d, &t[2]) || !mp_mul_u64(t[2], 2, &t[2]))
 		return 0; /* wq, wo */
-	if (!mp_mul_u64(L, kv * d, &t[3]) || !mp_mul_u64(t[3], 2, &t[3]))
+	if (!mp_mul_u64(kv, d, &t[3]) || !mp_mul_u64(L, t[3], &t[3]) ||
+	    !mp_mul_u64(t[3], 2, &t[3]))
 		return 0; /* wk, wv */
 	if (!mp_mul_u64(L, (uint64_t)h->hidden * d, &t[4]) ||
 	    !mp_mul_u64(t[4], 3, &t[4]))
