@@ -65,6 +65,13 @@ struct.pack_into("<I", b, i + 4, 700)
 open(sys.argv[2], "wb").write(b)
 PYEOF
 expect 1 "lie.gguf: tensor blk.0.ffn_gate.weight is 768x256 F32; the configuration implies float 700x256" generate "$T/lie.gguf" --tokens 1
+# Hostile configurations: heads that do not split the width.
+mkdir -p "$T/g2" && cp "$T/work/gpt2/model.safetensors" "$T/g2/" &&
+	sed 's/"n_head": 4/"n_head": 5/' "$T/work/gpt2/config.json" >"$T/g2/config.json"
+expect 1 "n_embd 32 is not a multiple of n_head 5" generate "$T/g2" --tokens 1
+sed 's/"num_attention_heads": 4/"num_attention_heads": 512/' \
+	"$FX/gguf/parent/config.json" >"$T/lie/config.json"
+expect 1 "512 attention heads with 2 key/value heads of size 0: not a valid grouping" generate "$T/lie" --tokens 1
 n=$("$MP_BIN" generate "$FX/gguf/model-q4_k_m.gguf" --tokens 1,2 --greedy 0 --logits | wc -w) &&
 	[ "$n" = 1024 ] && ok "generate on Q4_K_M: 1024 logits" || fail "generate on Q4_K_M: $n logits"
 "$MP_BIN" generate --help | grep -q "usage: modelprint generate" && ok "generate --help" || fail "generate --help"

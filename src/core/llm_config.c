@@ -268,7 +268,14 @@ mp_status mp_llm_config_read(const struct mp_model *m, struct mp_llm_config *c,
 		return s;
 	if (!c->head_dim)
 		c->head_dim = c->dim / c->heads;
-	if (c->kv_heads > c->heads || c->heads % c->kv_heads || c->head_dim % 2)
+	if (c->arch == MP_LLM_GPT2 && c->dim % c->heads)
+		return mp_error_set(err, MP_EFORMAT,
+				    "%s: n_embd %lld is not a multiple of n_head "
+				    "%lld",
+				    m->path, (long long)c->dim,
+				    (long long)c->heads);
+	if (c->kv_heads > c->heads || c->heads % c->kv_heads || c->head_dim % 2 ||
+	    c->head_dim < 2)
 		return mp_error_set(err, MP_EFORMAT,
 				    "%s: %lld attention heads with %lld key/value "
 				    "heads of size %lld: not a valid grouping",
