@@ -348,6 +348,71 @@ def q8_0(w):
     return torch.tensor(y.reshape(w.shape).astype(np.float64))
 
 
+def write_gguf_llama(src, path):
+    """The HF LLaMA model src as a llama.cpp-style GGUF (F32): GGUF names,
+    Q/K rows permuted as convert_hf_to_gguf.py does, and Llama 3.1's
+    rope_scaling as the rope_freqs.weight factors llama.cpp divides the
+    frequencies by."""
+    c = json.load(open(os.path.join(src, "config.json")))
+    W = {k: v.numpy() for k, v in read_safetensors(os.path.join(src, "model.safetensors")).items()}
+    H, KV, d = c["num_attention_heads"], c["num_key_value_heads"], c["hidden_size"]
+    hd = d // H
+
+    def permute(w, n):
+        return w.reshape(n, 2, w.shape[0] // n // 2, *w.shape[1:]).swapaxes(1, 2).reshape(w.shape)
+    T = {"token_embd.weight": W["model.embed_tokens.weight"],
+         "output_norm.weight": W["model.norm.weight"]}
+    if "lm_head.weight" in W:
+        T["output.weight"] = W["lm_head.weight"]
+    hf = {"attn_norm": "input_layernorm", "attn_q": "self_attn.q_proj",
+          "attn_k": "self_attn.k_proj", "attn_v": "self_attn.v_proj",
+          "attn_output": "self_attn.o_proj", "ffn_norm": "post_attention_layernorm",
+          "ffn_gate": "mlp.gate_proj", "ffn_up": "mlp.up_proj", "ffn_down": "mlp.down_proj"}
+    for l in range(c["num_hidden_layers"]):
+        for g, h in hf.items():
+            w = W["model.layers.%d.%s.weight" % (l, h)]
+            if g == "attn_q":
+                w = permute(w, H)
+            elif g == "attn_k":
+                w = permute(w, KV)
+            T["blk.%d.%s.weight" % (l, g)] = w
+    rs = c.get("rope_scaling")
+    if rs and rs.get("rope_type") == "llama3":
+        f = 1.0 / c["rope_theta"] ** (np.arange(0, hd, 2) / hd)
+        fac, lo, hi = rs["factor"], rs["low_freq_factor"], rs["high_freq_factor"]
+        old = rs["original_max_position_embeddings"]
+        ff = []
+        for x in f:
+            wl = 2 * math.pi / x
+            if wl < old / hi:
+                ff.append(1.0)
+            elif wl > old / lo:
+                ff.append(fac)
+            else:
+                sm = (old / wl - lo) / (hi - lo)
+                ff.append(1 / ((1 - sm) / fac + sm))
+        T["rope_freqs.weight"] = np.array(ff)
+    s = lambda x: struct.pack("<Q", len(x)) + x.encode()
+    kv = [("general.architecture", 8, s("llama"))]
+    for k, v in [("embedding_length", d), ("feed_forward_length", c["intermediate_size"]),
+                 ("block_count", c["num_hidden_layers"]), ("attention.head_count", H),
+                 ("attention.head_count_kv", KV), ("context_length", c["max_position_embeddings"])]:
+        kv.append(("llama." + k, 4, struct.pack("<I", v)))
+    kv.append(("llama.attention.layer_norm_rms_epsilon", 6, struct.pack("<f", c["rms_norm_eps"])))
+    kv.append(("llama.rope.freq_base", 6, struct.pack("<f", c["rope_theta"])))
+    out = b"GGUF" + struct.pack("<IQQ", 3, len(T), len(kv))
+    for k, t, v in kv:
+        out += s(k) + struct.pack("<I", t) + v
+    data, off = b"", 0
+    for name, w in T.items():
+        a = np.ascontiguousarray(w, dtype="<f4")
+        out += s(name) + struct.pack("<I", a.ndim) + struct.pack("<%dQ" % a.ndim, *reversed(a.shape))
+        out += struct.pack("<IQ", 0, len(data))
+        data += a.tobytes() + b"\0" * (-a.nbytes % 32)
+    out += b"\0" * (-len(out) % 32)
+    open(path, "wb").write(out + data)
+
+
 FAILED = []
 
 
@@ -421,6 +486,11 @@ def check(fx, work):
     for m in ["gpt2", "qwen2", "gemma", "phi3", "llama3", "linear"]:
         d = os.path.join(work, m)
         cmp_logits("random %s (HF layout)" % m, d, load(d)[0], small, 1e-4)
+
+    g3 = os.path.join(work, "llama3.gguf")
+    write_gguf_llama(os.path.join(work, "llama3"), g3)
+    cmp_logits("random llama3 as GGUF (permuted Q/K, rope_freqs)", g3,
+               load(os.path.join(work, "llama3"))[0], small, 1e-4)
 
     rng = np.random.default_rng(3)
     probes = [list(rng.integers(0, 512, rng.integers(1, 6))) for _ in range(96)]

@@ -290,6 +290,13 @@ mp_status mp_llm_open(const struct mp_model *m, struct mp_llm **out,
 		if (l->wmax < 2 * (size_t)c->dim)
 			l->wmax = 2 * (size_t)c->dim; /* norm weight and bias */
 	}
+	/* Llama 3.1 GGUF files carry the rope_scaling as frequency divisors. */
+	const struct mp_tensor *rf = NULL;
+	if (s == MP_OK)
+		s = get(l, "", "rope_freqs.weight", c->head_dim / 2, 0, true, &rf,
+			err);
+	if (s == MP_OK && l->wmax < (size_t)c->head_dim)
+		l->wmax = (size_t)c->head_dim;
 	if (s == MP_OK && !(l->wbuf = malloc(l->wmax * sizeof *l->wbuf)))
 		s = mp_error_set(err, MP_ENOMEM,
 				 "%s: out of memory for a %zu-value weight "
@@ -300,6 +307,20 @@ mp_status mp_llm_open(const struct mp_model *m, struct mp_llm **out,
 		return s;
 	}
 	rope_freqs(l);
+	if (rf) {
+		decode(l, rf, 0, (uint64_t)c->head_dim / 2, l->wbuf);
+		for (int64_t i = 0; i < c->head_dim / 2; i++) {
+			double f = l->wbuf[i];
+			if (!(f > 0 && isfinite(f))) {
+				mp_llm_free(l);
+				return mp_error_set(err, MP_EFORMAT,
+						    "%s: rope_freqs.weight[%lld] "
+						    "is %g, not a positive factor",
+						    m->path, (long long)i, f);
+			}
+			l->inv_freq[i] /= l->wbuf[i];
+		}
+	}
 	*out = l;
 	return MP_OK;
 }
