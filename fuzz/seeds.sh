@@ -12,7 +12,9 @@
 #                sharded model with its index, with hazards as above
 #   pytorch      tests/torch/* (every dtype, views, legacy, plain pickles,
 #                a sharded pair with its index), tests/broken/pt-* and
-#                np-*, the pickle fixtures of ../shared/fixtures/pickle
+#                np-*, the pickle fixtures of ../shared/fixtures/pickle,
+#                tests/broken/llama2c-* and two small llama2.c checkpoints
+#                (shared and separate classifier)
 #   gguf         tests/broken/gguf-*, the GGUF fixtures of
 #                ../shared/fixtures/gguf under SEED_CAP, cut-down copies
 #                (header and first tensors) of the others, a two-shard pair
@@ -126,11 +128,21 @@ print("fuzz/seeds.sh: tfjs: %d real models under %d bytes, %d cut down" % (n_ful
 torch_files = sorted(glob.glob(os.path.join(top, "tests", "torch", "*.p[tk]*")) +
                      glob.glob(os.path.join(top, "tests", "broken", "pt-*")) +
                      glob.glob(os.path.join(top, "tests", "broken", "np-*")) +
+                     glob.glob(os.path.join(top, "tests", "broken", "llama2c-*")) +
                      glob.glob(os.path.join(top, "..", "shared", "fixtures", "pickle", "*")))
 for p in torch_files:
     if os.path.isfile(p) and os.path.getsize(p) <= cap:
         name = os.path.basename(p)
         put("pytorch", name, pack(0, 0, [(name, open(p, "rb").read())]))
+def llama2c(vocab):
+    dim, hid, L, H, KV, seq = 8, 16, 1, 2, 1, 4
+    V, hs = abs(vocab), dim // H
+    n = (V * dim + 2 * L * dim + 2 * L * dim * dim + 2 * L * KV * hs * dim +
+         3 * L * hid * dim + dim + seq * hs + (V * dim if vocab < 0 else 0))
+    vals = [((i * 37) % 19 - 9) / 32.0 for i in range(n)]
+    return struct.pack("<7i", dim, hid, L, H, KV, vocab, seq) + struct.pack("<%df" % n, *vals)
+put("pytorch", "llama2c-shared", pack(0, 0, [("model.bin", llama2c(10))]))
+put("pytorch", "llama2c-separate", pack(0, 0, [("model.bin", llama2c(-10))]))
 sh = os.path.join(top, "tests", "torch", "sharded")
 if os.path.isdir(sh):
     files = [(f, open(os.path.join(sh, f), "rb").read()) for f in sorted(os.listdir(sh))

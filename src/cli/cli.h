@@ -40,6 +40,7 @@ int cli_sparsity_profile(const char *file, const char *parent, int threads,
 int cli_sparsity_report(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
+int cmd_generate(int argc, char **argv);
 int cmd_tui(int argc, char **argv);
 
 /* Print "modelprint: <message>" on stderr as one line. The whole

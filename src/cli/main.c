@@ -27,6 +27,8 @@ static const struct cli_cmd commands[] = {
 	 cmd_matrix},
 	{"sparsity", "sparsity profile, pruning pattern, Hamming clustering",
 	 cmd_sparsity},
+	{"generate", "next token ids of a causal language model (greedy)",
+	 cmd_generate},
 	{"sweep", "similarity of a sweep of bilinear models (TN, logits, "
 		  "frequencies)",
 	 cmd_sweep},

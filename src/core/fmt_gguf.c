@@ -200,7 +200,11 @@ static bool kept(const char *key)
 	       strcmp(key, "tokenizer.ggml.model") == 0 ||
 	       strstr(key, ".block_count") || strstr(key, ".context_length") ||
 	       strstr(key, ".embedding_length") ||
-	       strstr(key, ".attention.head_count");
+	       strstr(key, ".attention.head_count") ||
+	       /* the forward pass's hyper-parameters (llm_config.c) */
+	       strstr(key, ".feed_forward_length") || strstr(key, ".rope.") ||
+	       strstr(key, ".attention.layer_norm") ||
+	       strstr(key, ".attention.key_length");
 }
 
 /* A scalar as text into buf. */

@@ -18,6 +18,7 @@ static const struct mp_format_ops *const formats[] = {
 	&mp_fmt_safetensors,
 	&mp_fmt_tfjs,
 	&mp_fmt_gguf,
+	&mp_fmt_llama2c, /* no magic: only an exact header-implied size */
 	&mp_fmt_torch, /* last: it sniffs pickles and zips */
 };
 #define NFORMATS (sizeof formats / sizeof formats[0])
@@ -75,7 +76,8 @@ mp_status mp_model_open(const char *path, struct mp_model **out,
 		return mp_error_set(err, MP_EFORMAT,
 				    "%s: not a model file of a known format "
 				    "(safetensors, TF.js model.json, NumPy "
-				    ".npy/.npz, PyTorch checkpoint, GGUF)",
+				    ".npy/.npz, PyTorch checkpoint, GGUF, "
+				    "llama2.c checkpoint)",
 				    path);
 	struct mp_model *m = calloc(1, sizeof *m);
 	if (!m || !(m->path = mp_strdup(path))) {

@@ -97,6 +97,7 @@ extern const struct mp_format_ops mp_fmt_tfjs;
 extern const struct mp_format_ops mp_fmt_numpy;
 extern const struct mp_format_ops mp_fmt_torch;
 extern const struct mp_format_ops mp_fmt_gguf;
+extern const struct mp_format_ops mp_fmt_llama2c;
 
 /* "NAME-00001-of-00003.gguf": true with the length of NAME (the stem the
  * shards share), the shard's index k (1-based) and the count n, when path

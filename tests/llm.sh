@@ -1,0 +1,79 @@
+#!/bin/sh
+# tests/llm.sh — the causal-LM forward pass, `modelprint generate` and the
+# input_output math against tests/llm_ref.py, an independent torch/numpy
+# implementation of the published equations (Debian's python3-torch and
+# python3-numpy, run with /usr/bin/python3): logits on stories260K
+# (llama2.c), the LLaMA fixture (safetensors and its f32/f16/q8_0 GGUF
+# conversions), small random GPT-2/Qwen2/Gemma/Phi-3/LLaMA-3 models in
+# Hugging Face layout; greedy decoding; mp_io_fingerprint. Then the
+# command's errors.
+. "$MP_SRCDIR/tests/lib.sh"
+PY=/usr/bin/python3
+FX=${MP_FIXTURES:-$MP_SRCDIR/../shared/fixtures}
+[ -f "$FX/llm/stories260K.bin" ] || { echo "FAIL: no fixtures in $FX"; exit 1; }
+$PY -c 'import torch, numpy' 2>/dev/null ||
+	{ echo "FAIL: $PY lacks torch or numpy (python3-torch, python3-numpy)"; exit 1; }
+[ -x "${MP_LLM_IO:-}" ] || { echo "FAIL: MP_LLM_IO (tests/llm_io_tool) not set"; exit 1; }
+
+mkdir -p "$T/work"
+if $PY "$MP_SRCDIR/tests/llm_ref.py" check "$FX" "$T/work" >"$T/ref" 2>&1; then
+	sed 's/^/  /' "$T/ref"; ok "forward pass agrees with the torch reference"
+else
+	cat "$T/ref"; fail "forward pass disagrees with the torch reference"
+fi
+
+ST=$FX/llm/stories260K.bin
+# The first three of the 32 greedy ids the torch reference gave above.
+out=$("$MP_BIN" generate "$ST" --tokens 1 --greedy 3 --json) &&
+	[ "$out" = '{"model":"'"$ST"'","prompt":[1],"generated":[461,461,401]}' ] &&
+	ok "generate --json" || fail "generate --json: $out"
+
+# One error line naming the file, exit 1; usage errors exit 2 (the
+# message, then "try 'modelprint generate --help'").
+expect() { # RC PATTERN CMD...
+	rc=$1 pat=$2; shift 2
+	got=0; "$MP_BIN" "$@" >"$T/o" 2>"$T/e" || got=$?
+	if [ "$got" = "$rc" ] && grep -q -- "$pat" "$T/e" &&
+		[ "$(wc -l <"$T/e")" -eq $((rc == 2 ? 2 : 1)) ] && [ ! -s "$T/o" ]; then
+		ok "$*: $(head -n 1 "$T/e")"
+	else
+		fail "$* (exit $got, want $rc /$pat/): $(cat "$T/e")"
+	fi
+}
+expect 1 "stories260K.bin: token id 512 outside the vocabulary" generate "$ST" --tokens 1,512
+expect 2 "is not a list of token ids" generate "$ST" --tokens 1,x
+expect 2 "is not a list of token ids" generate "$ST" --tokens ""
+expect 2 "--tokens ID,ID,... is required" generate "$ST"
+expect 2 "--greedy" generate "$ST" --tokens 1 --greedy -1
+mkdir -p "$T/nolm" && cp "$FX/gguf/parent/model.safetensors" "$T/nolm/"
+expect 1 "nolm/model.safetensors: not a causal language model" generate "$T/nolm/model.safetensors" --tokens 1
+printf '{"model_type": "bert", "hidden_size": 4}' >"$T/nolm/config.json"
+expect 1 "config.json: model_type 'bert' is not a causal LM" generate "$T/nolm/model.safetensors" --tokens 1
+mkdir -p "$T/lie" && cp "$FX/gguf/parent/model.safetensors" "$T/lie/" &&
+	sed 's/"intermediate_size": 768/"intermediate_size": 700/' \
+		"$FX/gguf/parent/config.json" >"$T/lie/config.json"
+expect 1 "gate_proj.weight is 768x256 F32; the configuration implies float 700x256" generate "$T/lie" --tokens 1
+# A GGUF whose metadata disagrees with its tensors: feed_forward_length
+# 768 (u32) rewritten as 700.
+$PY - "$FX/gguf/model-f32.gguf" "$T/lie.gguf" <<'PYEOF'
+import struct, sys
+b = bytearray(open(sys.argv[1], "rb").read())
+k = b"llama.feed_forward_length"
+i = b.index(k) + len(k)
+assert struct.unpack_from("<II", b, i) == (4, 768)
+struct.pack_into("<I", b, i + 4, 700)
+open(sys.argv[2], "wb").write(b)
+PYEOF
+expect 1 "lie.gguf: tensor blk.0.ffn_gate.weight is 768x256 F32; the configuration implies float 700x256" generate "$T/lie.gguf" --tokens 1
+# Hostile configurations: heads that do not split the width.
+mkdir -p "$T/g2" && cp "$T/work/gpt2/model.safetensors" "$T/g2/" &&
+	sed 's/"n_head": 4/"n_head": 5/' "$T/work/gpt2/config.json" >"$T/g2/config.json"
+expect 1 "n_embd 32 is not a multiple of n_head 5" generate "$T/g2" --tokens 1
+sed 's/"num_attention_heads": 4/"num_attention_heads": 512/' \
+	"$FX/gguf/parent/config.json" >"$T/lie/config.json"
+expect 1 "512 attention heads with 2 key/value heads of size 0: not a valid grouping" generate "$T/lie" --tokens 1
+n=$("$MP_BIN" generate "$FX/gguf/model-q4_k_m.gguf" --tokens 1,2 --greedy 0 --logits | wc -w) &&
+	[ "$n" = 1024 ] && ok "generate on Q4_K_M: 1024 logits" || fail "generate on Q4_K_M: $n logits"
+"$MP_BIN" generate --help | grep -q "usage: modelprint generate" && ok "generate --help" || fail "generate --help"
+
+[ "$FAILS" -eq 0 ]
