@@ -24,6 +24,17 @@ done
 # the order a (b (c d)) against 11600 left to right; e (7x4) does not fit
 fpw "$T/dp.safetensors" 2
 tr -d '\t\n' < "$T/fp.json" | grep -q '"vector_note":"(a (b (c d)))"' || fail "dp order: $(cat "$T/fp.json")"
+# TF.js: the output axis is the last (as for spectral), so the same
+# matrices stored input-first give the same fingerprint
+"$MP_BIN" fingerprint --method weight --arg size=5 --json "$T/dp.safetensors" > "$T/st.json" &&
+	"$MP_BIN" fingerprint --method weight --arg size=5 --json "$T/tf/model.json" > "$T/tf.json" ||
+	fail "TF.js fingerprint"
+$NP - "$T/st.json" "$T/tf.json" <<'PY' || fail "TF.js and safetensors differ"
+import json, sys
+a, b = (json.load(open(p))["fingerprints"][0] for p in sys.argv[1:])
+assert b["format"] == "tfjs" and a["vector_note"] == b["vector_note"], (a, b)
+assert max(abs(x - y) for x, y in zip(a["vector"], b["vector"])) < 1e-12
+PY
 # the default size is 50: 2500 values
 "$MP_BIN" fingerprint --method weight --json "$T/single.safetensors" > "$T/fp.json" &&
 	$NP "$REF" check "$T/single.safetensors" 50 "$T/fp.json" || fail "default size"

@@ -121,6 +121,24 @@ def gen(d):
         "a": (r((40, 30)), "F32"), "b": (r((30, 5)), "F32"),
         "c": (r((5, 20)), "F32"), "d": (r((20, 2)), "F32"),
         "e": (r((7, 4)), "F32"), "bias": (r(5), "F32")})
+    # the same matrices as a TF.js model: kernels stored input-first
+    # (transposed), c as a 4-D kernel (1, 1, 20, 5)
+    import os
+    os.makedirs(d + "/tf", exist_ok=True)
+    st_t = read_st(d + "/dp.safetensors")
+    ws, blob = [], b""
+    for name in ["a", "b", "c", "d", "e", "bias"]:
+        a = st_t[name]
+        t = a.T.copy() if a.ndim == 2 else a
+        if name == "c":
+            t = t.reshape(1, 1, 20, 5)
+        ws.append({"name": name, "shape": list(t.shape), "dtype": "float32"})
+        blob += np.ascontiguousarray(t, dtype=np.float32).tobytes()
+    with open(d + "/tf/w.bin", "wb") as f:
+        f.write(blob)
+    with open(d + "/tf/model.json", "w") as f:
+        json.dump({"modelTopology": {}, "weightsManifest":
+                   [{"paths": ["w.bin"], "weights": ws}]}, f)
     # no chainable pair: only the largest matrix (6x4x2 as 6x8)
     write_st(d + "/single.safetensors", {
         "big": (r((6, 4, 2)), "F32"), "x": (r((5, 3)), "F32"),
