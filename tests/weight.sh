@@ -93,5 +93,13 @@ assert vals.shape == (3, 3), vals
 assert np.allclose(vals, want, rtol=0, atol=1e-9), (vals, want)
 assert abs(vals[0, 1] - 1) < 1e-12 and vals[0, 2] < 0.999, vals
 PY
+# stored in the registry and reused: the vector survives, same matrix
+"$MP_BIN" run --config "$T/cfg.json" --registry "$R" --global-registry "$R" \
+	--write-to-registry --output-dir "$T/out1" >/dev/null || fail "run --write-to-registry"
+out=$("$MP_BIN" run --config "$T/cfg.json" --registry "$R" --use-existing --output-dir "$T/out2") ||
+	fail "run --use-existing"
+echo "$out" | grep -q "fingerprints: 0 computed, 3 reused" || fail "reuse: $out"
+cmp -s "$T/out/similarity_matrices.json" "$T/out2/similarity_matrices.json" ||
+	fail "reused weight fingerprints gave another matrix"
 ok "run with methods [weight], metrics [l1]"
 finish
