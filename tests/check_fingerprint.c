@@ -746,6 +746,47 @@ END_TEST
 
 /* Numbers must survive print + parse bit-exactly (needs 17 significant
  * digits where 15 do not round-trip). */
+/* A vector fingerprint (weight, input_output) keeps every digit of its
+ * vector and its note; a fingerprint without one reads back without. */
+START_TEST(test_json_vector_roundtrip)
+{
+	struct mp_fingerprint *a = full_fp();
+	static const double v[4] = {0.1, 1.0 / 3, 2e-300, 0};
+	a->vec = malloc(sizeof v);
+	memcpy(a->vec, v, sizeof v);
+	a->nvec = 4;
+	a->vec_note = strdup("(a (b c))");
+	mp_json *j = mp_fp_to_json(a);
+	char *text = mp_json_print(j, true);
+	mp_json_free(j);
+	j = parse(text);
+	free(text);
+	struct mp_fingerprint *b = NULL;
+	struct mp_error err = {{0}};
+	ck_assert_msg(mp_fp_from_json(j, "v.json", &b, &err) == MP_OK, "%s",
+		      err.msg);
+	mp_json_free(j);
+	ck_assert_uint_eq(b->nvec, 4);
+	for (int i = 0; i < 4; i++)
+		ck_assert(b->vec[i] == v[i]);
+	ck_assert_str_eq(b->vec_note, "(a (b c))");
+	mp_fp_free(b);
+	free(a->vec);
+	free(a->vec_note);
+	a->vec = NULL;
+	a->vec_note = NULL;
+	a->nvec = 0;
+	j = mp_fp_to_json(a);
+	ck_assert_ptr_null(mp_json_get(j, "vector"));
+	ck_assert_int_eq(mp_fp_from_json(j, "v.json", &b, &err), MP_OK);
+	ck_assert_uint_eq(b->nvec, 0);
+	ck_assert_ptr_null(b->vec);
+	mp_fp_free(b);
+	mp_json_free(j);
+	mp_fp_free(a);
+}
+END_TEST
+
 START_TEST(test_json_precision)
 {
 	struct mp_fingerprint *a = full_fp();
@@ -1033,6 +1074,13 @@ START_TEST(test_json_reject)
 	     "spectral_histogram"},
 	    {M, GOOD_FILES, GOOD_TENSOR, ",\"spectral_histogram\":{}",
 	     "spectral_histogram"},
+	    {M, GOOD_FILES, GOOD_TENSOR, ",\"vector\":[]", "\"vector\""},
+	    {M, GOOD_FILES, GOOD_TENSOR, ",\"vector\":{}", "\"vector\""},
+	    {M, GOOD_FILES, GOOD_TENSOR, ",\"vector\":[1,\"a\"]",
+	     "vector[1]"},
+	    {M, GOOD_FILES, GOOD_TENSOR, ",\"vector\":[1,null]", "vector[1]"},
+	    {M, GOOD_FILES, GOOD_TENSOR, ",\"vector_note\":3",
+	     "\"vector_note\""},
 	};
 	for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
 		char *s = fp_text(bad[k].top, bad[k].files, bad[k].tensor,
@@ -1155,6 +1203,7 @@ Suite *suite_fingerprint(void)
 	tcase_add_test(tc, test_find);
 	tcase_add_test(tc, test_json_names_escaped);
 	tcase_add_test(tc, test_json_roundtrip);
+	tcase_add_test(tc, test_json_vector_roundtrip);
 	tcase_add_test(tc, test_json_streamed);
 	tcase_add_test(tc, test_json_precision);
 	tcase_add_test(tc, test_json_computed_roundtrip);

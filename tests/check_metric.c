@@ -162,6 +162,58 @@ START_TEST(test_spectral_histograms)
 }
 END_TEST
 
+/* The vector metrics of weight (and input_output), by hand. */
+START_TEST(test_vector_metrics)
+{
+	double va[3] = {3, 1, 2}, vb[3] = {1, 4, 0}, vz[3] = {0, 0, 0},
+	       vs[2] = {1, 2};
+	struct mp_fingerprint a = {.vec = va, .nvec = 3},
+			      b = {.vec = vb, .nvec = 3},
+			      z = {.vec = vz, .nvec = 3},
+			      s = {.vec = vs, .nvec = 2}, none = {0};
+	/* sorted: a = (1, 2, 3), b = (0, 1, 4): sum |a-b| = 1+1+1 = 3,
+	 * sum |a| + sum |b| = 6 + 5 = 11 -> 1 - 3/11 = 8/11 */
+	ck_assert_double_eq_tol(score("weight", "l1", &a, &b), 8.0 / 11,
+				1e-15);
+	/* cosine of (1,2,3) and (0,1,4): 14 / sqrt(14 * 17) */
+	ck_assert_double_eq_tol(score("weight", "cosine", &a, &b),
+				14 / sqrt(14.0 * 17), 1e-15);
+	ck_assert_double_eq_tol(score("weight", "l1", &a, &a), 1, 1e-15);
+	ck_assert_double_eq_tol(score("weight", "cosine", &a, &a), 1, 1e-15);
+	ck_assert_double_eq(score("weight", "exact", &a, &a), 1);
+	ck_assert_double_eq(score("weight", "exact", &a, &b), 0);
+	ck_assert_double_eq(score("weight", "exact", &a, &s), 0);
+	/* l1 of a and zeros: 1 - 6/6 = 0; cosine undefined */
+	ck_assert_double_eq_tol(score("weight", "l1", &a, &z), 0, 1e-15);
+	struct mp_score r = mp_metric_find("weight", "cosine")->score(&a, &z);
+	ck_assert(!r.defined);
+	ck_assert_str_eq(r.reason, MP_REASON_VEC_ZERO);
+	r = mp_metric_find("weight", "l1")->score(&z, &z);
+	ck_assert(!r.defined);
+	ck_assert_str_eq(r.reason, MP_REASON_VEC_ZERO);
+	r = mp_metric_find("weight", "l1")->score(&a, &s);
+	ck_assert(!r.defined);
+	ck_assert_str_eq(r.reason, MP_REASON_VEC_LEN);
+	r = mp_metric_find("weight", "cosine")->score(&a, &s);
+	ck_assert_str_eq(r.reason, MP_REASON_VEC_LEN);
+	for (int k = 0; k < 3; k++) {
+		static const char *const names[] = {"l1", "cosine", "exact"};
+		const struct mp_metric *m = mp_metric_find("weight", names[k]);
+		ck_assert(m->higher_is_more_alike);
+		r = m->score(&a, &none);
+		ck_assert(!r.defined);
+		ck_assert_str_eq(r.reason, MP_REASON_VEC_NONE);
+	}
+	/* every reason is one a matrix file may carry */
+	size_t n;
+	const char *const *rs = mp_metric_reasons(&n);
+	int found = 0;
+	for (size_t i = 0; i < n; i++)
+		found += !strcmp(rs[i], MP_REASON_VEC_LEN);
+	ck_assert_int_eq(found, 1);
+}
+END_TEST
+
 START_TEST(test_bad_matrix_files)
 {
 #define M2(vals) "{\"matrices\":{\"tensors\":{\"l1\":{\"models\":[\"1\",\"2\"]," \
@@ -481,6 +533,7 @@ Suite *suite_metric(void)
 	tcase_add_test(tc, test_weighting_and_exact);
 	tcase_add_test(tc, test_undefined_pairs);
 	tcase_add_test(tc, test_spectral_histograms);
+	tcase_add_test(tc, test_vector_metrics);
 	tcase_add_test(tc, test_bad_matrix_files);
 	tcase_add_test(tc, test_nonfinite_left_out);
 	tcase_add_test(tc, test_degenerate_left_out);

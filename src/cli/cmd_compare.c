@@ -524,7 +524,10 @@ int cmd_compare(int argc, char **argv)
 	size_t nm;
 	const struct mp_metric *ms = mp_metric_all(&nm);
 	for (size_t i = 0; i < nm; i++) {
-		int m = strcmp(ms[i].method, "tensors") ? 1 : 0;
+		/* the metrics of the two methods computed here only */
+		int m = strcmp(ms[i].method, methods[0]) ? 1 : 0;
+		if (m && strcmp(ms[i].method, methods[1]))
+			continue;
 		struct mp_score s;
 		if (m == 0 && !strcmp(ms[i].name, "cosine"))
 			s = ecos;

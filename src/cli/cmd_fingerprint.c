@@ -5,6 +5,7 @@
 #include "escape.h"
 #include "atomic_write.h"
 #include "json_write.h"
+#include "metric.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -29,7 +30,8 @@ static const char usage_text[] =
 	"\n"
 	"  --method M       one of %s (default tensors)\n"
 	"  --arg KEY=VALUE  a method argument (tensors: sketch_size, seed;\n"
-	"                   spectral: max_sv, exact_limit, seed, output_axis)\n"
+	"                   spectral: max_sv, exact_limit, seed, output_axis;\n"
+	"                   weight: size)\n"
 	"  --output-axis A  spectral: every tensor's output axis, first or\n"
 	"                   last (default: the format's, first for\n"
 	"                   safetensors, last for TF.js); --arg output_axis=A\n"
@@ -89,6 +91,23 @@ static void print_meta(const struct mp_fingerprint *fp)
 		printf("  %s: ", cli_esc(fp->meta[i].key));
 		printf("%s\n", cli_esc(fp->meta[i].value));
 	}
+}
+
+/* A vector fingerprint (weight, input_output): its length, its count of
+ * non-zero values and the first few values. */
+static void print_vector(const struct mp_fingerprint *fp)
+{
+	if (!fp->nvec)
+		return;
+	size_t nz = 0;
+	for (size_t i = 0; i < fp->nvec; i++)
+		nz += fp->vec[i] != 0;
+	printf("  vector: %zu values, %zu non-zero:", fp->nvec, nz);
+	for (size_t i = 0; i < fp->nvec && i < 6; i++)
+		printf(" " MP_SCORE_FMT, fp->vec[i]);
+	printf("%s\n", fp->nvec > 6 ? " ..." : "");
+	if (fp->vec_note)
+		printf("  from: %s\n", cli_esc(fp->vec_note));
 }
 
 /* The columns of the table: MODEL is model columns wide, SECONDS and
@@ -277,6 +296,7 @@ static int fingerprint_one(struct job *j, const char *path, bool each)
 			printf(" %.16s", fp->nfiles ? fp->files[0].sha256 : "");
 		printf("\n");
 		print_meta(fp);
+		print_vector(fp);
 		if (ar)
 			print_arch(ar);
 	}

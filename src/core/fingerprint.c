@@ -16,6 +16,7 @@
 static const struct mp_method *const methods[] = {
     &mp_method_tensors,
     &mp_method_spectral,
+    &mp_method_weight,
 };
 #define NMETHODS (sizeof methods / sizeof methods[0])
 
@@ -247,6 +248,8 @@ void mp_fp_free(struct mp_fingerprint *fp)
 	for (size_t i = 0; i < fp->nfiles; i++)
 		free(fp->files[i].path);
 	free(fp->tensors);
+	free(fp->vec);
+	free(fp->vec_note);
 	free(fp->by_name);
 	free(fp->files);
 	free(fp->method);

@@ -72,7 +72,7 @@ struct mp_file_fp {
 #define MP_FP_GGML_IDS 64 /* ggml type ids counted in ggml_params */
 
 struct mp_fingerprint {
-	char *method;	/* "tensors", "spectral" */
+	char *method;	/* "tensors", "spectral", "weight" */
 	char *model_id; /* may be NULL for ad-hoc fingerprints */
 	char *format;
 	mp_json *args; /* method arguments used, owned (may be NULL) */
@@ -91,6 +91,14 @@ struct mp_fingerprint {
 	struct mp_meta *meta;
 	bool has_hist;
 	double hist[MP_SPECTRAL_BINS]; /* spectral histogram, sums to 1 */
+	/* The fingerprint of a vector method (weight, input_output): [nvec]
+	 * finite values, owned; NULL and 0 for the other methods. Compared by
+	 * the metrics of metric_vec.c. */
+	double *vec;
+	size_t nvec;
+	/* How vec was computed, for people, owned, may be NULL (weight: the
+	 * chained tensors in the order multiplied, "(a (b c))") */
+	char *vec_note;
 	/* Private: statistics shared by tensors (stats_shared), at most
 	 * MP_FP_SHARED of them, see mp_fp_set_stats. */
 	struct mp_tstats *shared;
@@ -186,5 +194,10 @@ uint32_t mp_sketch_positions(const uint64_t *shape, int ndim, uint64_t numel,
 /* Method objects (defined in fp_<name>.c). */
 extern const struct mp_method mp_method_tensors;
 extern const struct mp_method mp_method_spectral;
+extern const struct mp_method mp_method_weight;
+
+/* Largest size argument of the weight method (size^2 values). */
+#define MP_WEIGHT_MAX_SIZE 1024
+#define MP_WEIGHT_DEFAULT_SIZE 50
 
 #endif

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #define MAX_SKETCH (1u << 20)
+#define MAX_VECTOR (1u << 24) /* values of a fingerprint vector */
 
 static const char b64[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -192,6 +193,14 @@ bool mp_fp_write_json(struct mp_jw *w, const char *key,
 		mp_jw_arr(w, "spectral_histogram");
 		for (int i = 0; i < MP_SPECTRAL_BINS; i++)
 			mp_jw_num(w, NULL, fp->hist[i]);
+		mp_jw_end(w);
+	}
+	if (fp->vec_note)
+		mp_jw_str(w, "vector_note", fp->vec_note);
+	if (fp->nvec) {
+		mp_jw_arr(w, "vector");
+		for (size_t i = 0; i < fp->nvec; i++)
+			mp_jw_num(w, NULL, fp->vec[i]);
 		mp_jw_end(w);
 	}
 	mp_jw_end(w);
@@ -488,6 +497,27 @@ static mp_status hist_from(const mp_json *h, const char *where,
 	return MP_OK;
 }
 
+/* The "vector" of a vector method: 1..MAX_VECTOR finite numbers. */
+static mp_status vec_from(const mp_json *v, const char *where,
+			  struct mp_fingerprint *fp, struct mp_error *err)
+{
+	size_t n = mp_json_is_array(v) ? (size_t)mp_json_size(v) : 0;
+	if (n < 1 || n > MAX_VECTOR)
+		return BAD("%s: \"vector\" must be an array of 1 to %u numbers",
+			   where, MAX_VECTOR);
+	if (!(fp->vec = malloc(n * sizeof(double))))
+		return NOMEM();
+	size_t k = 0;
+	for (mp_json *e = mp_json_child(v); e; e = mp_json_next(e), k++) {
+		fp->vec[k] = mp_json_num(e);
+		if (!mp_json_is_number(e) || !isfinite(fp->vec[k]))
+			return BAD("%s: vector[%zu] is not a finite number",
+				   where, k);
+	}
+	fp->nvec = n;
+	return MP_OK;
+}
+
 /* Optional string member: absent is fine (*out stays NULL), other types
  * are an error. */
 static mp_status opt_str(const mp_json *j, const char *key, const char *where,
@@ -600,6 +630,14 @@ static mp_status fp_from(const mp_json *j, const char *where,
 	}
 	mp_json *h = mp_json_get(j, "spectral_histogram");
 	if (h && (s = hist_from(h, where, fp, err)) != MP_OK)
+		return s;
+	const char *note;
+	if ((s = opt_str(j, "vector_note", where, &note, err)) != MP_OK)
+		return s;
+	if (note && !(fp->vec_note = mp_strdup(note)))
+		return NOMEM();
+	mp_json *vec = mp_json_get(j, "vector");
+	if (vec && (s = vec_from(vec, where, fp, err)) != MP_OK)
 		return s;
 	return mp_fp_index(fp, err);
 }

@@ -18,7 +18,9 @@
 static const char *const reasons[] = {
 	NO_COMMON,	    NO_FLOAT,	     NO_SKETCHES, SKETCH_ARGS,
 	MP_REASON_COS_NONE, MP_REASON_PEAR_NONE, L1_NO_FINITE, L1_ZERO,
-	STATS_NONE,	    NO_TENSORS,	     NO_HIST};
+	STATS_NONE,	    NO_TENSORS,	     NO_HIST,
+	MP_REASON_VEC_NONE, MP_REASON_VEC_LEN, MP_REASON_VEC_ZERO,
+	MP_REASON_VEC_MEMORY};
 
 const char *const *mp_metric_reasons(size_t *n)
 {
@@ -402,6 +404,13 @@ static const struct mp_metric metrics[] = {
 	 s_cosine},
 	{"js", "spectral", false,
 	 "Jensen-Shannon divergence of the spectral histograms (nats)", s_js},
+	{"l1", "weight", true,
+	 "1 - |u-v|_1 / (|u|_1 + |v|_1) over the sorted singular values",
+	 mp_metric_vec_l1},
+	{"cosine", "weight", true, "cosine of the sorted singular values",
+	 mp_metric_vec_cosine},
+	{"exact", "weight", true, "1 when the fingerprints are identical, else 0",
+	 mp_metric_vec_exact},
 };
 
 const struct mp_metric *mp_metric_find(const char *method, const char *name)

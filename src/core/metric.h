@@ -48,6 +48,12 @@ struct mp_score {
 #define MP_REASON_COS_NONE "every tensor in common is all zero or not finite"
 #define MP_REASON_PEAR_NONE "every tensor in common is constant or not finite"
 
+/* Reasons of the vector metrics (metric_vec.c). */
+#define MP_REASON_VEC_NONE "no fingerprint vector"
+#define MP_REASON_VEC_LEN "fingerprint vectors of different lengths"
+#define MP_REASON_VEC_ZERO "a fingerprint vector is all zero"
+#define MP_REASON_VEC_MEMORY "out of memory"
+
 /* Every reason a metric of the table or mp_metric_exact can give, so that a
  * matrix read back from a file keeps it; *n receives the count. */
 const char *const *mp_metric_reasons(size_t *n);
@@ -63,6 +69,19 @@ struct mp_metric {
 	struct mp_score (*score)(const struct mp_fingerprint *a,
 				 const struct mp_fingerprint *b);
 };
+
+/* Scores of vector fingerprints (fp->vec; weight, input_output), higher =
+ * more alike; undefined when either has no vector or the lengths differ.
+ * l1 = 1 - sum |a_i - b_i| / (sum |a_i| + sum |b_i|) over both vectors
+ * sorted ascending (undefined when both are all zero); cosine over the
+ * sorted vectors (undefined when either is all zero); exact = 1 when the
+ * vectors are equal value for value, else 0. */
+struct mp_score mp_metric_vec_l1(const struct mp_fingerprint *a,
+				 const struct mp_fingerprint *b);
+struct mp_score mp_metric_vec_cosine(const struct mp_fingerprint *a,
+				     const struct mp_fingerprint *b);
+struct mp_score mp_metric_vec_exact(const struct mp_fingerprint *a,
+				    const struct mp_fingerprint *b);
 
 /* Lookup by method and name; NULL when unknown. */
 const struct mp_metric *mp_metric_find(const char *method, const char *name);

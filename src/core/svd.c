@@ -365,9 +365,26 @@ out:
 	return st;
 }
 
+/* mp_svd_top with any number of values (max_sv >= 1 unchecked above). */
+static mp_status svd_run(const struct mp_svd_src *src,
+			 const struct mp_svd_opts *opts, double *sv,
+			 struct mp_svd_result *res, struct mp_error *err);
+
 mp_status mp_svd_top(const struct mp_svd_src *src,
 		     const struct mp_svd_opts *opts, double *sv,
 		     struct mp_svd_result *res, struct mp_error *err)
+{
+	memset(res, 0, sizeof(*res));
+	if (opts->max_sv < 1 || opts->max_sv > MP_SVD_MAX_SV)
+		return mp_error_set(err, MP_EINVAL,
+				    "svd: max_sv %u outside 1..%u",
+				    opts->max_sv, MP_SVD_MAX_SV);
+	return svd_run(src, opts, sv, res, err);
+}
+
+static mp_status svd_run(const struct mp_svd_src *src,
+			 const struct mp_svd_opts *opts, double *sv,
+			 struct mp_svd_result *res, struct mp_error *err)
 {
 	memset(res, 0, sizeof(*res));
 	uint64_t numel;
@@ -378,10 +395,8 @@ mp_status mp_svd_top(const struct mp_svd_src *src,
 				    "svd: unsupported matrix size %llu x %llu",
 				    (unsigned long long)src->rows,
 				    (unsigned long long)src->cols);
-	if (opts->max_sv < 1 || opts->max_sv > MP_SVD_MAX_SV)
-		return mp_error_set(err, MP_EINVAL,
-				    "svd: max_sv %u outside 1..%u",
-				    opts->max_sv, MP_SVD_MAX_SV);
+	if (opts->max_sv < 1)
+		return mp_error_set(err, MP_EINVAL, "svd: max_sv is 0");
 	pthread_once(&gsl_once, gsl_quiet);
 
 	struct stream s = {.src = src, .finite = true};
@@ -434,4 +449,14 @@ mp_status mp_svd_matrix(const double *a, uint64_t rows, uint64_t cols,
 	struct dense_ctx ctx = {a};
 	struct mp_svd_src src = {rows, cols, dense_read, &ctx};
 	return mp_svd_top(&src, opts, sv, res, err);
+}
+
+mp_status mp_svd_matrix_exact(const double *a, uint64_t rows, uint64_t cols,
+			      uint32_t keep, double *sv,
+			      struct mp_svd_result *res, struct mp_error *err)
+{
+	struct dense_ctx ctx = {a};
+	struct mp_svd_src src = {rows, cols, dense_read, &ctx};
+	struct mp_svd_opts o = {keep, UINT64_MAX, 0};
+	return svd_run(&src, &o, sv, res, err);
 }

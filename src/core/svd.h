@@ -74,4 +74,10 @@ mp_status mp_svd_matrix(const double *a, uint64_t rows, uint64_t cols,
 			const struct mp_svd_opts *opts, double *sv,
 			struct mp_svd_result *res, struct mp_error *err);
 
+/* Like mp_svd_matrix on the exact route (dense or Gram, whatever the size)
+ * with any keep >= 1: the min(keep, rows, cols) largest singular values. */
+mp_status mp_svd_matrix_exact(const double *a, uint64_t rows, uint64_t cols,
+			      uint32_t keep, double *sv,
+			      struct mp_svd_result *res, struct mp_error *err);
+
 #endif
