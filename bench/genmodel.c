@@ -1,13 +1,16 @@
 /* genmodel.c — write a llama-shaped safetensors model of random weights for
- * the benchmarks: genmodel OUT.safetensors DTYPE(BF16|F32|F16) LAYERS.
- * Shapes: hidden 1024, intermediate 2816, vocab 32000 (embedding, per layer
- * q/k/v/o projections, gate/up/down MLP, two norms, final norm, lm_head). */
+ * the benchmarks: genmodel OUT.safetensors DTYPE(BF16|F32) LAYERS [SHAPES].
+ * SHAPES "small" (the default): hidden 1024, intermediate 2816, vocab 32000,
+ * k/v as q; "tinyllama": TinyLlama-1.1B's hidden 2048, intermediate 5632,
+ * vocab 32000, k/v 256 rows (embedding, per layer q/k/v/o projections,
+ * gate/up/down MLP, two norms, final norm, lm_head). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum { HIDDEN = 1024, INTER = 2816, VOCAB = 32000 };
+enum { VOCAB = 32000 };
+static uint64_t HIDDEN = 1024, INTER = 2816, KV = 1024;
 
 struct spec {
 	char name[96];
@@ -46,8 +49,15 @@ static void put(FILE *f, float v, int width)
 
 int main(int argc, char **argv)
 {
-	if (argc != 4) {
-		fprintf(stderr, "usage: genmodel OUT DTYPE(BF16|F32) LAYERS\n");
+	if (argc != 4 && argc != 5) {
+		fprintf(stderr, "usage: genmodel OUT DTYPE(BF16|F32) LAYERS "
+				"[small|tinyllama]\n");
+		return 2;
+	}
+	if (argc == 5 && strcmp(argv[4], "tinyllama") == 0) {
+		HIDDEN = 2048, INTER = 5632, KV = 256;
+	} else if (argc == 5 && strcmp(argv[4], "small") != 0) {
+		fprintf(stderr, "genmodel: shapes must be small or tinyllama\n");
 		return 2;
 	}
 	const char *dtype = argv[2];
@@ -67,7 +77,8 @@ int main(int argc, char **argv)
 	for (int l = 0; l < layers; l++) {
 		for (int p = 0; p < 4; p++) {
 			snprintf(s[n].name, 96, "model.layers.%d.self_attn.%s.weight", l, proj[p]);
-			s[n].rows = HIDDEN, s[n++].cols = HIDDEN;
+			s[n].rows = p == 1 || p == 2 ? KV : HIDDEN;
+			s[n++].cols = HIDDEN;
 		}
 		snprintf(s[n].name, 96, "model.layers.%d.mlp.gate_proj.weight", l);
 		s[n].rows = INTER, s[n++].cols = HIDDEN;
