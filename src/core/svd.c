@@ -341,20 +341,26 @@ static void orthonormalise(double *y, double *t, size_t m, size_t l, double *c)
 			y[r * l + i] = t[i * m + r];
 }
 
-/* y (m x l, double) += M_j b (b nc x l, float), by sgemm into yf. */
-static void mul_m_f32(const struct stream *s, size_t nc, size_t l,
+#define F32_SUM_BLOCKS 8 /* blocks summed in float before y */
+
+/* y (m x l, double) += M_j b (b nc x l, float), for the block of columns
+ * from j0: sgemm sums F32_SUM_BLOCKS blocks in yf, then yf is added to y. */
+static void mul_m_f32(const struct stream *s, size_t j0, size_t nc, size_t l,
 		      const float *b, float *yf, double *y)
 {
+	size_t k = j0 / s->nc;
+	float beta = k % F32_SUM_BLOCKS == 0 ? 0.0f : 1.0f;
 	if (s->tr)
 		cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)s->m,
 			    (int)l, (int)nc, 1.0f, s->fblk, (int)s->m, b,
-			    (int)l, 0.0f, yf, (int)l);
+			    (int)l, beta, yf, (int)l);
 	else
 		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
 			    (int)s->m, (int)l, (int)nc, 1.0f, s->fblk, (int)nc,
-			    b, (int)l, 0.0f, yf, (int)l);
-	for (size_t i = 0; i < s->m * l; i++)
-		y[i] += yf[i];
+			    b, (int)l, beta, yf, (int)l);
+	if (k % F32_SUM_BLOCKS == F32_SUM_BLOCKS - 1 || j0 + nc >= s->n)
+		for (size_t i = 0; i < s->m * l; i++)
+			y[i] += yf[i];
 }
 
 /* z (nc x l) = M_j^T q, q m x l, in float. */
@@ -394,7 +400,7 @@ static void prod_mt(const struct stream *s, size_t nc, size_t l,
 /* The randomized route (svd.h). With float32 blocks (s->fblk) the products
  * run in single precision (sgemm): the sketch Y and the projected Gram
  * matrix are summed in double over the blocks, Q is orthonormalised in
- * double. */
+ * double (F32_SUM_BLOCKS blocks summed in float at a time). */
 static mp_status randomized(struct stream *s, size_t keep, uint64_t seed,
 			    double *sv, struct mp_error *err)
 {
@@ -427,7 +433,7 @@ static mp_status randomized(struct stream *s, size_t keep, uint64_t seed,
 		if (f32) {
 			for (size_t i = 0; i < nc * l; i++)
 				b.zf[i] = (float)b.z[i];
-			mul_m_f32(s, nc, l, b.zf, b.yf, b.y);
+			mul_m_f32(s, j0, nc, l, b.zf, b.yf, b.y);
 		} else {
 			mul_m(s, nc, l, b.z, b.y);
 		}
@@ -455,7 +461,7 @@ static mp_status randomized(struct stream *s, size_t keep, uint64_t seed,
 			prod_mt(s, nc, l, &b, q);
 			if (!last) {
 				if (f32)
-					mul_m_f32(s, nc, l, b.zf, b.yf, b.y);
+					mul_m_f32(s, j0, nc, l, b.zf, b.yf, b.y);
 				else
 					mul_m(s, nc, l, b.z, b.y);
 				continue;
