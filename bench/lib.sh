@@ -48,7 +48,8 @@ interleaved() { # ROUNDS CMD...: each CMD a string run by sh -c "exec CMD", in t
 			read -r t u s m < "$dir/time.out"
 			echo "$t" >> "$dir/times.$_k"
 			awk "BEGIN{print $u + $s}" >> "$dir/cpus.$_k"
-			eval "[ \$m -gt \$RSS_$_k ] && RSS_$_k=\$m"
+			eval "_peak=\$RSS_$_k"
+			if [ "$m" -gt "$_peak" ]; then eval "RSS_$_k=\$m"; fi
 			_k=$((_k + 1))
 		done
 		_r=$((_r + 1))

@@ -9,7 +9,8 @@
 # two sketches differ, so the randomized error shows). numpy runs with
 # OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset, as a user would; its
 # OpenBLAS kernel is printed. MP_BIN_BEFORE (a former modelprint) adds a
-# third command to the rounds. Then per-matrix costs of each shape class
+# command to the rounds; BENCH_NUMPY_KERNEL (e.g. SkylakeX) another, numpy
+# with OPENBLAS_CORETYPE set to it (the kernel modelprint picks). Then per-matrix costs of each shape class
 # (one thread) and the projection to a 7B model.
 # Env: MP_BIN, MP_GENMODEL (set by `make bench`), BENCH_DIR (default
 # /tmp/modelprint-bench), BENCH_RUNS. Needs /usr/bin/python3 with numpy.
@@ -35,20 +36,29 @@ echo "($(nproc) CPUs, load $(cut -d' ' -f1 /proc/loadavg), $runs interleaved rou
 echo "modelprint: $("$MP_BIN" --version | sed -n 2p)"
 $ref --show-config | sed 's/^/numpy peer: /'
 set -- "$MP_BIN fingerprint --method spectral -o $dir/mp.json $f" "$ref $f --json $dir/np.json"
-[ -n "${MP_BIN_BEFORE:-}" ] && set -- "$@" "$MP_BIN_BEFORE fingerprint --method spectral -o $dir/before.json $f"
+before=0 kern=0
+if [ -n "${MP_BIN_BEFORE:-}" ]; then
+	set -- "$@" "$MP_BIN_BEFORE fingerprint --method spectral -o $dir/before.json $f"
+	before=$#
+fi
+if [ -n "${BENCH_NUMPY_KERNEL:-}" ]; then
+	set -- "$@" "env OPENBLAS_CORETYPE=$BENCH_NUMPY_KERNEL $py $src/spectral_ref.py $f"
+	kern=$#
+fi
 interleaved "$runs" "$@"
 row() { # label i
 	eval "printf '%-22s best %6.2f s  median %6.2f s  CPU %6.2f s  peak RSS %5s MB\n' \"\$1\" \$BEST_$2 \$MEDIAN_$2 \$CPU_$2 \$(mb \$RSS_$2)"
 }
 row "modelprint" 1
 row "numpy (same algorithm)" 2
-[ -n "${MP_BIN_BEFORE:-}" ] && row "modelprint before" 3
+[ $before = 0 ] || row "modelprint before" $before
+[ $kern = 0 ] || row "numpy, $BENCH_NUMPY_KERNEL" $kern
 ratio=$(awk "BEGIN{printf \"%.2f\", $MEDIAN_1 / $MEDIAN_2}")
 cratio=$(awk "BEGIN{printf \"%.2f\", $CPU_1 / $CPU_2}")
 verdict=$(awk "BEGIN{print ($ratio <= 0.5) ? \"ok\" : \"OVER TARGET\"}")
 echo "ratio of medians modelprint / numpy: $ratio (CPU $cratio; target <= 0.5)  $verdict"
 echo "top-10 singular values, largest relative difference modelprint vs numpy: $($py "$src/spectral_cmp.py" "$dir/mp.json" "$dir/np.json" 10)"
-[ -n "${MP_BIN_BEFORE:-}" ] && echo "modelprint vs before (same sketch), all values: $($py "$src/spectral_cmp.py" "$dir/mp.json" "$dir/before.json" 256)"
+[ $before = 0 ] || echo "modelprint vs before (same sketch), all values: $($py "$src/spectral_cmp.py" "$dir/mp.json" "$dir/before.json" 256)"
 
 echo "per-matrix costs (one thread, one file per shape class):"
 : > "$dir/costs"
