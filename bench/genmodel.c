@@ -1,15 +1,20 @@
 /* genmodel.c — write a llama-shaped safetensors model of random weights for
- * the benchmarks: genmodel OUT.safetensors DTYPE(BF16|F32|F16) LAYERS.
- * Shapes: hidden 1024, intermediate 2816, vocab 32000 (embedding, per layer
- * q/k/v/o projections, gate/up/down MLP, two norms, final norm, lm_head).
- * genmodel OUT DTYPE 0 BYTES: as many layers as fit in a file of BYTES
- * bytes, and a vector model.extra.weight filling it to (about) BYTES. */
+ * the benchmarks: genmodel OUT.safetensors DTYPE(BF16|F32) LAYERS [SHAPES].
+ * SHAPES "small" (the default): hidden 1024, intermediate 2816, vocab 32000,
+ * k/v as q; "tinyllama": TinyLlama-1.1B's hidden 2048, intermediate 5632,
+ * vocab 32000, k/v 256 rows (embedding, per layer q/k/v/o projections,
+ * gate/up/down MLP, two norms, final norm, lm_head).
+ * genmodel OUT DTYPE 0 BYTES: small shapes, as many layers as fit in a file
+ * of BYTES bytes, and a vector model.extra.weight filling it to (about)
+ * BYTES. */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum { HIDDEN = 1024, INTER = 2816, VOCAB = 32000 };
+enum { VOCAB = 32000 };
+static uint64_t HIDDEN = 1024, INTER = 2816, KV = 1024;
 
 struct spec {
 	char name[96];
@@ -49,8 +54,16 @@ static void put(FILE *f, float v, int width)
 int main(int argc, char **argv)
 {
 	if (argc != 4 && argc != 5) {
-		fprintf(stderr,
-			"usage: genmodel OUT DTYPE(BF16|F32) LAYERS [BYTES]\n");
+		fprintf(stderr, "usage: genmodel OUT DTYPE(BF16|F32) LAYERS "
+				"[small|tinyllama|BYTES]\n");
+		return 2;
+	}
+	bool by_size = argc == 5 && argv[4][0] >= '0' && argv[4][0] <= '9';
+	if (argc == 5 && strcmp(argv[4], "tinyllama") == 0) {
+		HIDDEN = 2048, INTER = 5632, KV = 256;
+	} else if (argc == 5 && !by_size && strcmp(argv[4], "small") != 0) {
+		fprintf(stderr, "genmodel: shapes must be small, tinyllama or "
+				"a byte count\n");
 		return 2;
 	}
 	const char *dtype = argv[2];
@@ -60,10 +73,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	int layers = atoi(argv[3]);
-	uint64_t target = argc == 5 ? strtoull(argv[4], NULL, 10) : 0;
+	uint64_t target = by_size ? strtoull(argv[4], NULL, 10) : 0;
 	if (target) { /* fixed tensors, then layers, with 1 MB to spare */
 		uint64_t fixed = (2ULL * VOCAB * HIDDEN + HIDDEN) * width;
-		uint64_t layer = (4ULL * HIDDEN * HIDDEN +
+		uint64_t layer = (2ULL * HIDDEN * HIDDEN + 2ULL * KV * HIDDEN +
 				  3ULL * HIDDEN * INTER + 2 * HIDDEN) *
 				 width;
 		layers = target > fixed + (1 << 20)
@@ -82,7 +95,8 @@ int main(int argc, char **argv)
 			snprintf(s[n].name, 96,
 				 "model.layers.%d.self_attn.%s.weight", l,
 				 proj[p]);
-			s[n].rows = HIDDEN, s[n++].cols = HIDDEN;
+			s[n].rows = p == 1 || p == 2 ? KV : HIDDEN;
+			s[n++].cols = HIDDEN;
 		}
 		snprintf(s[n].name, 96, "model.layers.%d.mlp.gate_proj.weight",
 			 l);

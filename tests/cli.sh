@@ -8,6 +8,19 @@ for c in fingerprint compare run registry; do
 done
 "$MP_BIN" --help | grep -q registry || fail "--help lists commands"
 "$MP_BIN" --version | grep -q '^BLAS: ' || fail "--version names the BLAS"
+# With OpenBLAS: OPENBLAS_CORETYPE is obeyed; unset, its generic Prescott
+# fallback is replaced when the CPU has AVX2 and FMA (SkylakeX with AVX-512).
+if "$MP_BIN" --version | grep -q '^BLAS: openblas'; then
+	OPENBLAS_CORETYPE=Prescott "$MP_BIN" --version | grep -q '(kernel Prescott)$' ||
+		fail "--version: OPENBLAS_CORETYPE=Prescott is obeyed"
+	flags=$(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null || :)
+	case " $flags " in
+	*" avx2 "*" fma "*|*" fma "*" avx2 "*)
+		kern=$(env -u OPENBLAS_CORETYPE "$MP_BIN" --version | sed -n 's/^BLAS: openblas (kernel \(.*\))$/\1/p')
+		[ -n "$kern" ] && [ "$kern" != Prescott ] ||
+			fail "--version: kernel '$kern' on a CPU with AVX2 and FMA" ;;
+	esac
+fi
 rc=0; "$MP_BIN" frobnicate 2>/dev/null || rc=$?
 [ $rc = 2 ] || fail "unknown command exit $rc"
 rc=0; "$MP_BIN" fingerprint --bogus x 2>/dev/null || rc=$?

@@ -78,19 +78,49 @@ struct reader {
 	uint8_t *scratch; /* [MP_SVD_BLOCK * es] */
 };
 
-static mp_status tensor_read(void *ctx, uint64_t off, size_t n, double *out,
-			     struct mp_error *err)
+/* Elements [off, off + n) of the tensor, guarded: to doubles (d), or to
+ * floats (f) for a tensor whose values are float32 exactly: float32 bytes
+ * (stored, or decoded blocks of a ggml tensor) are copied, other types
+ * decoded through double in small pieces. */
+static mp_status guarded_read(struct reader *r, uint64_t off, size_t n,
+			      double *d, float *f, struct mp_error *err)
 {
-	struct reader *r = ctx;
 	struct mp_mapguard g;
 	if (MP_MAPGUARD_BEGIN(&g))
 		return mp_mapguard_error(
 		    mp_mapguard_file(g.addr, r->m->files, r->m->nfiles), err);
-	const uint8_t *b =
-	    mp_tensor_elems(r->t, off, n, r->scratch);
-	mp_tensor_decode(r->t, b, n, out);
+	if (d) {
+		mp_tensor_decode(r->t, mp_tensor_elems(r->t, off, n, r->scratch),
+				 n, d);
+	} else if (r->t->stored == MP_F32 &&
+		   __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__) {
+		memcpy(f, mp_tensor_elems(r->t, off, n, r->scratch),
+		       n * sizeof(float));
+	} else {
+		double tmp[1024];
+		for (size_t i = 0; i < n; i += 1024) {
+			size_t k = n - i < 1024 ? n - i : 1024;
+			mp_tensor_decode(
+			    r->t, mp_tensor_elems(r->t, off + i, k, r->scratch),
+			    k, tmp);
+			for (size_t q = 0; q < k; q++)
+				f[i + q] = (float)tmp[q];
+		}
+	}
 	mp_mapguard_end(&g);
 	return MP_OK;
+}
+
+static mp_status tensor_read(void *ctx, uint64_t off, size_t n, double *out,
+			     struct mp_error *err)
+{
+	return guarded_read(ctx, off, n, out, NULL, err);
+}
+
+static mp_status tensor_read_f32(void *ctx, uint64_t off, size_t n, float *out,
+				 struct mp_error *err)
+{
+	return guarded_read(ctx, off, n, NULL, out, err);
 }
 
 struct job {
@@ -156,9 +186,12 @@ static mp_status one_tensor(struct job *j, size_t ti, struct reader *rd,
 	rd->m = j->m;
 	rd->t = t;
 	rd->es = mp_dtype_size(t->stored);
-	struct mp_svd_src src = {srows, scols, tensor_read, rd};
+	bool f32 = mp_dtype_size(t->logical) <= 4;
+	struct mp_svd_src src = {srows, scols, tensor_read,
+				 f32 ? tensor_read_f32 : NULL, rd};
 	struct mp_svd_result res;
 	mp_status st = mp_svd_top(&src, &j->opts, sv, &res, e);
+	mp_tensor_advise(j->m, t, 0, t->nbytes, mp_file_release);
 	if (st != MP_OK)
 		return st;
 	if (res.nsv == 0)

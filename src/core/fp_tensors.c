@@ -80,32 +80,6 @@ static void progress(struct job *j, uint64_t n)
 		j->prog->fn(j->prog->ctx, now, j->total);
 }
 
-/* Apply fn (mp_file_release or mp_file_prefetch) to the mapped pages of
- * bytes [off, off + len) of t; each segment may lie in another file. */
-static void advise(const struct mp_model *m, const struct mp_tensor *t,
-		   uint64_t off, uint64_t len,
-		   void (*fn)(const struct mp_file *, uint64_t, uint64_t))
-{
-	const struct mp_seg *seg = mp_tensor_segs(t);
-	uint64_t base = 0, end = off + len;
-	for (int s = 0; s < t->nseg && base < end; s++) {
-		uint64_t lo = off > base ? off : base;
-		uint64_t hi =
-		    base + seg[s].len < end ? base + seg[s].len : end;
-		const uint8_t *p = seg[s].data;
-		for (size_t f = 0; lo < hi && f < m->nfiles; f++) {
-			const struct mp_file *mf = &m->files[f];
-			if (mf->data && p >= mf->data &&
-			    (uint64_t)(p - mf->data) < mf->size) {
-				fn(mf, (uint64_t)(p - mf->data) + (lo - base),
-				   hi - lo);
-				break;
-			}
-		}
-		base += seg[s].len;
-	}
-}
-
 /* Hash (pass 0 only), feed statistics and pick sketch values, block by
  * block over the whole tensor. Pages are mapped RELEASE_EVERY bytes at a
  * time and given back after them, except for the last stretch (all of a
@@ -123,7 +97,7 @@ static void one_pass(struct worker *w, const struct mp_tensor *t,
 	for (uint64_t e0 = 0; e0 < t->numel; e0 += per) {
 		uint64_t n = t->numel - e0 < per ? t->numel - e0 : per;
 		if (e0 * es >= mapped && t->nbytes > RELEASE_EVERY) {
-			advise(w->j->m, t, mapped, RELEASE_EVERY,
+			mp_tensor_advise(w->j->m, t, mapped, RELEASE_EVERY,
 			       mp_file_prefetch);
 			mapped += RELEASE_EVERY;
 		}
@@ -144,7 +118,7 @@ static void one_pass(struct worker *w, const struct mp_tensor *t,
 			progress(w->j, n * es);
 		if ((e0 + n) * es - released >= RELEASE_EVERY &&
 		    e0 + n < t->numel) {
-			advise(w->j->m, t, released,
+			mp_tensor_advise(w->j->m, t, released,
 			       (e0 + n) * es - released, mp_file_release);
 			released = (e0 + n) * es;
 		}
@@ -258,7 +232,7 @@ static mp_status do_tensor(struct worker *w, const struct mp_tensor *t,
 		return MP_ENOMEM;
 	}
 	if (t->nbytes >= PREFETCH_MIN && t->nbytes <= RELEASE_EVERY)
-		advise(j->m, t, 0, t->nbytes, mp_file_prefetch);
+		mp_tensor_advise(j->m, t, 0, t->nbytes, mp_file_prefetch);
 	struct mp_mapguard g;
 	if (!passes(w, t, o, acc, &g)) {
 		struct mp_error e;
@@ -269,7 +243,7 @@ static mp_status do_tensor(struct worker *w, const struct mp_tensor *t,
 		return MP_EIO;
 	}
 	mp_status s = MP_OK;
-	advise(j->m, t, 0, t->nbytes, mp_file_release);
+	mp_tensor_advise(j->m, t, 0, t->nbytes, mp_file_release);
 	if (acc) {
 		struct mp_tstats *st = malloc(sizeof *st);
 		s = st ? mp_tstats_finish(acc, st) : MP_ENOMEM;

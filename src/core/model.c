@@ -529,3 +529,27 @@ const char *mp_meta_get(const struct mp_meta *meta, size_t n, const char *key)
 			return meta[i].value;
 	return NULL;
 }
+
+void mp_tensor_advise(const struct mp_model *m, const struct mp_tensor *t,
+		      uint64_t off, uint64_t len,
+		      void (*fn)(const struct mp_file *, uint64_t, uint64_t))
+{
+	const struct mp_seg *seg = mp_tensor_segs(t);
+	uint64_t base = 0, end = off + len;
+	for (int s = 0; s < t->nseg && base < end; s++) {
+		uint64_t lo = off > base ? off : base;
+		uint64_t hi =
+		    base + seg[s].len < end ? base + seg[s].len : end;
+		const uint8_t *p = seg[s].data;
+		for (size_t f = 0; lo < hi && f < m->nfiles; f++) {
+			const struct mp_file *mf = &m->files[f];
+			if (mf->data && p >= mf->data &&
+			    (uint64_t)(p - mf->data) < mf->size) {
+				fn(mf, (uint64_t)(p - mf->data) + (lo - base),
+				   hi - lo);
+				break;
+			}
+		}
+		base += seg[s].len;
+	}
+}

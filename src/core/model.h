@@ -197,6 +197,13 @@ const uint8_t *mp_tensor_bytes(const struct mp_tensor *t, uint64_t off,
 const uint8_t *mp_tensor_elems(const struct mp_tensor *t, uint64_t e0,
 			       uint64_t n, uint8_t *scratch);
 
+/* Apply fn (mp_file_release or mp_file_prefetch) to the mapped pages of
+ * bytes [off, off + len) of t, a tensor of m; each segment may lie in
+ * another file. */
+void mp_tensor_advise(const struct mp_model *m, const struct mp_tensor *t,
+		      uint64_t off, uint64_t len,
+		      void (*fn)(const struct mp_file *, uint64_t, uint64_t));
+
 /* Largest ggml block mp_tensor_elems decodes: values and bytes. */
 #define MP_GGML_BLOCK_MAX 256
 #define MP_GGML_BYTES_MAX 1024

@@ -17,7 +17,8 @@ struct stream {
 	const struct mp_svd_src *src;
 	bool tr;
 	size_t m, n, nc;
-	double *blk; /* [m * nc] */
+	double *blk;  /* [m * nc] (double route) */
+	float *fblk;  /* [m * nc] (float32 route: src->read_f32) */
 	double frob2;
 	bool finite;
 };
@@ -44,36 +45,46 @@ static void *alloc_doubles(size_t a, size_t b, const char *what,
 	return p;
 }
 
+/* Elements [off, off + n) into out: doubles, or floats with src->read_f32
+ * when f32. */
 static mp_status read_range(const struct mp_svd_src *src, uint64_t off,
-			    uint64_t n, double *out, struct mp_error *err)
+			    uint64_t n, void *out, bool f32,
+			    struct mp_error *err)
 {
+	size_t es = f32 ? sizeof(float) : sizeof(double);
 	while (n > 0) {
 		size_t take = n > MP_SVD_BLOCK ? MP_SVD_BLOCK : (size_t)n;
-		mp_status st = src->read(src->ctx, off, take, out, err);
+		mp_status st =
+		    f32 ? src->read_f32(src->ctx, off, take, out, err)
+			: src->read(src->ctx, off, take, out, err);
 		if (st != MP_OK)
 			return st;
 		off += take;
-		out += take;
+		out = (char *)out + take * es;
 		n -= take;
 	}
 	return MP_OK;
 }
 
-/* Read block j0 (nc columns of M) into s->blk; first pass also sums
- * squares and checks finiteness. */
+/* Read block j0 (nc columns of M) into s->fblk when the stream is float32
+ * (s->fblk set), else s->blk; the first pass also sums squares (in double)
+ * and checks finiteness. */
 static mp_status read_block(struct stream *s, size_t j0, size_t nc, bool scan,
 			    struct mp_error *err)
 {
 	mp_status st;
+	bool f32 = s->fblk != NULL;
+	size_t es = f32 ? sizeof(float) : sizeof(double);
+	char *blk = f32 ? (char *)s->fblk : (char *)s->blk;
 	if (s->tr) {
 		st = read_range(s->src, (uint64_t)j0 * s->m,
-				(uint64_t)nc * s->m, s->blk, err);
+				(uint64_t)nc * s->m, blk, f32, err);
 		if (st != MP_OK)
 			return st;
 	} else {
 		for (size_t r = 0; r < s->m; r++) {
 			st = read_range(s->src, (uint64_t)r * s->n + j0, nc,
-					s->blk + r * nc, err);
+					blk + r * nc * es, f32, err);
 			if (st != MP_OK)
 				return st;
 		}
@@ -81,11 +92,14 @@ static mp_status read_block(struct stream *s, size_t j0, size_t nc, bool scan,
 	if (scan) {
 		double acc = 0;
 		size_t len = s->m * nc;
-		for (size_t i = 0; i < len; i++)
-			acc += s->blk[i] * s->blk[i];
+		for (size_t i = 0; i < len; i++) {
+			double v = f32 ? (double)s->fblk[i] : s->blk[i];
+			acc += v * v;
+		}
 		if (!isfinite(acc)) {
 			for (size_t i = 0; i < len; i++)
-				if (!isfinite(s->blk[i]))
+				if (!isfinite(f32 ? (double)s->fblk[i]
+						  : s->blk[i]))
 					s->finite = false;
 		}
 		s->frob2 += acc;
@@ -153,7 +167,7 @@ static mp_status dense_exact(struct stream *s, size_t keep, double *sv,
 	double *sw = alloc_doubles(m, 2, "vectors", err);
 	if (!a || !x || !v || !sw)
 		goto out;
-	st = read_range(s->src, 0, (uint64_t)m * n, a, err);
+	st = read_range(s->src, 0, (uint64_t)m * n, a, false, err);
 	if (st != MP_OK)
 		goto out;
 	double acc = 0;
@@ -277,91 +291,199 @@ static void mul_mt(const struct stream *s, size_t nc, size_t l, const double *q,
 			    0.0, z, (int)l);
 }
 
-/* Orthonormalise the columns of y (m x l) in place by classical
- * Gram-Schmidt applied twice, using t (l x m) as the transposed copy.
- * Columns that vanish to rounding level (rank deficiency) become zero. */
+#define ORTH_PANEL 32 /* rows of t projected together (BLAS 3) */
+
+/* Orthonormalise the columns of y (m x l) in place by block classical
+ * Gram-Schmidt applied twice (panels of ORTH_PANEL columns against the
+ * earlier ones by dgemm, then column by column inside the panel), using t
+ * (l x m) as the transposed copy and c (at least l * ORTH_PANEL doubles)
+ * as workspace. Columns that vanish to rounding level (rank deficiency)
+ * become zero. */
 static void orthonormalise(double *y, double *t, size_t m, size_t l, double *c)
 {
 	for (size_t r = 0; r < m; r++)
 		for (size_t i = 0; i < l; i++)
 			t[i * m + r] = y[r * l + i];
-	for (size_t i = 0; i < l; i++) {
-		double *ti = t + i * m;
-		double before = cblas_dnrm2((int)m, ti, 1);
-		for (int pass = 0; pass < 2 && i > 0; pass++) {
-			cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)i, (int)m,
-				    1.0, t, (int)m, ti, 1, 0.0, c, 1);
-			cblas_dgemv(CblasRowMajor, CblasTrans, (int)i, (int)m,
-				    -1.0, t, (int)m, c, 1, 1.0, ti, 1);
+	double before[ORTH_PANEL];
+	for (size_t b0 = 0; b0 < l; b0 += ORTH_PANEL) {
+		size_t nb = l - b0 < ORTH_PANEL ? l - b0 : ORTH_PANEL;
+		double *tb = t + b0 * m;
+		for (size_t i = 0; i < nb; i++)
+			before[i] = cblas_dnrm2((int)m, tb + i * m, 1);
+		for (int pass = 0; pass < 2 && b0 > 0; pass++) {
+			/* c (b0 x nb) = T_prev Tb^T; Tb -= c^T T_prev */
+			cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans,
+				    (int)b0, (int)nb, (int)m, 1.0, t, (int)m,
+				    tb, (int)m, 0.0, c, (int)nb);
+			cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans,
+				    (int)nb, (int)m, (int)b0, -1.0, c, (int)nb,
+				    t, (int)m, 1.0, tb, (int)m);
 		}
-		double nrm = cblas_dnrm2((int)m, ti, 1);
-		if (nrm > 1e-13 * before && nrm > 0)
-			cblas_dscal((int)m, 1.0 / nrm, ti, 1);
-		else
-			memset(ti, 0, m * sizeof(double));
+		for (size_t i = 0; i < nb; i++) {
+			double *ti = tb + i * m;
+			for (int pass = 0; pass < 2 && i > 0; pass++) {
+				cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)i,
+					    (int)m, 1.0, tb, (int)m, ti, 1, 0.0,
+					    c, 1);
+				cblas_dgemv(CblasRowMajor, CblasTrans, (int)i,
+					    (int)m, -1.0, tb, (int)m, c, 1, 1.0,
+					    ti, 1);
+			}
+			double nrm = cblas_dnrm2((int)m, ti, 1);
+			if (nrm > 1e-13 * before[i] && nrm > 0)
+				cblas_dscal((int)m, 1.0 / nrm, ti, 1);
+			else
+				memset(ti, 0, m * sizeof(double));
+		}
 	}
 	for (size_t r = 0; r < m; r++)
 		for (size_t i = 0; i < l; i++)
 			y[r * l + i] = t[i * m + r];
 }
 
+#define F32_SUM_BLOCKS 8 /* blocks summed in float before y */
+
+/* y (m x l, double) += M_j b (b nc x l, float), for the block of columns
+ * from j0: sgemm sums F32_SUM_BLOCKS blocks in yf, then yf is added to y. */
+static void mul_m_f32(const struct stream *s, size_t j0, size_t nc, size_t l,
+		      const float *b, float *yf, double *y)
+{
+	size_t k = j0 / s->nc;
+	float beta = k % F32_SUM_BLOCKS == 0 ? 0.0f : 1.0f;
+	if (s->tr)
+		cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)s->m,
+			    (int)l, (int)nc, 1.0f, s->fblk, (int)s->m, b,
+			    (int)l, beta, yf, (int)l);
+	else
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
+			    (int)s->m, (int)l, (int)nc, 1.0f, s->fblk, (int)nc,
+			    b, (int)l, beta, yf, (int)l);
+	if (k % F32_SUM_BLOCKS == F32_SUM_BLOCKS - 1 || j0 + nc >= s->n)
+		for (size_t i = 0; i < s->m * l; i++)
+			y[i] += yf[i];
+}
+
+/* z (nc x l) = M_j^T q, q m x l, in float. */
+static void mul_mt_f32(const struct stream *s, size_t nc, size_t l,
+		       const float *q, float *z)
+{
+	if (s->tr)
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nc,
+			    (int)l, (int)s->m, 1.0f, s->fblk, (int)s->m, q,
+			    (int)l, 0.0f, z, (int)l);
+	else
+		cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)nc,
+			    (int)l, (int)s->m, 1.0f, s->fblk, (int)nc, q,
+			    (int)l, 0.0f, z, (int)l);
+}
+
+/* Buffers of the randomized route: y, t m x l; z nc x l; h l x (l + 32);
+ * for the float32 route also zf (nc x l) and qf (m x l) floats, and yf
+ * (m x l floats) borrowing t while the products run. */
+struct rbufs {
+	double *y, *t, *z, *h;
+	float *zf, *qf, *yf;
+};
+
+/* z = M_j^T q (q: y as floats when f32, else t), nc x l, in b->z (double)
+ * and, when f32, b->zf. */
+static void prod_mt(const struct stream *s, size_t nc, size_t l,
+		    struct rbufs *b, const double *q)
+{
+	if (!s->fblk) {
+		mul_mt(s, nc, l, q, b->z);
+		return;
+	}
+	mul_mt_f32(s, nc, l, b->qf, b->zf);
+}
+
+/* The randomized route (svd.h). With float32 blocks (s->fblk) the products
+ * run in single precision (sgemm): the sketch Y and the projected Gram
+ * matrix are summed in double over the blocks, Q is orthonormalised in
+ * double (F32_SUM_BLOCKS blocks summed in float at a time). */
 static mp_status randomized(struct stream *s, size_t keep, uint64_t seed,
 			    double *sv, struct mp_error *err)
 {
 	size_t m = s->m, l = keep + MP_SVD_OVERSAMPLE;
 	if (l > m)
 		l = m;
+	bool f32 = s->fblk != NULL;
 	mp_status st = MP_ENOMEM;
-	double *y = alloc_doubles(m, l, "range basis", err);
-	double *t = alloc_doubles(m, l, "range basis", err);
-	double *z = alloc_doubles(s->nc, l, "block product", err);
-	double *h = alloc_doubles(l, l + 1, "projected Gram matrix", err);
-	if (!y || !t || !z || !h)
+	struct rbufs b = {0};
+	b.y = alloc_doubles(m, l, "range basis", err);
+	b.t = alloc_doubles(m, l, "range basis", err);
+	b.z = alloc_doubles(s->nc, l, "block product", err);
+	b.h = alloc_doubles(l, l + ORTH_PANEL, "projected Gram matrix", err);
+	if (f32) {
+		b.zf = (float *)alloc_doubles(s->nc, l, "block product", err);
+		b.qf = (float *)alloc_doubles(m, l, "range basis", err);
+		b.yf = (float *)b.t;
+	}
+	if (!b.y || !b.t || !b.z || !b.h || (f32 && (!b.zf || !b.qf)))
 		goto out;
 
-	memset(y, 0, m * l * sizeof(double));
+	memset(b.y, 0, m * l * sizeof(double));
 	for (size_t j0 = 0; j0 < s->n; j0 += s->nc) {
 		size_t nc = s->n - j0 < s->nc ? s->n - j0 : s->nc;
 		st = read_block(s, j0, nc, true, err);
 		if (st != MP_OK || !s->finite)
 			goto out;
 		for (size_t jj = 0; jj < nc; jj++)
-			omega_row(seed, j0 + jj, l, z + jj * l);
-		mul_m(s, nc, l, z, y);
+			omega_row(seed, j0 + jj, l, b.z + jj * l);
+		if (f32) {
+			for (size_t i = 0; i < nc * l; i++)
+				b.zf[i] = (float)b.z[i];
+			mul_m_f32(s, j0, nc, l, b.zf, b.yf, b.y);
+		} else {
+			mul_m(s, nc, l, b.z, b.y);
+		}
 	}
-	orthonormalise(y, t, m, l, h);
+	orthonormalise(b.y, b.t, m, l, b.h);
 	for (int it = 0; it <= MP_SVD_POWER_ITERS; it++) {
 		bool last = it == MP_SVD_POWER_ITERS;
+		/* Q is t (double route) or qf (float32); y accumulates
+		 * M M^T Q, or h Q^T M M^T Q. */
+		if (f32)
+			for (size_t i = 0; i < m * l; i++)
+				b.qf[i] = (float)b.y[i];
 		if (last)
-			memset(h, 0, l * l * sizeof(double));
-		else
-			memcpy(t, y, m * l * sizeof(double));
-		/* t holds Q; y accumulates M M^T Q, or h Q^T M M^T Q. */
-		const double *q = last ? y : t;
+			memset(b.h, 0, l * l * sizeof(double));
+		else if (!f32)
+			memcpy(b.t, b.y, m * l * sizeof(double));
+		const double *q = last ? b.y : b.t;
 		if (!last)
-			memset(y, 0, m * l * sizeof(double));
+			memset(b.y, 0, m * l * sizeof(double));
 		for (size_t j0 = 0; j0 < s->n; j0 += s->nc) {
 			size_t nc = s->n - j0 < s->nc ? s->n - j0 : s->nc;
 			st = read_block(s, j0, nc, false, err);
 			if (st != MP_OK)
 				goto out;
-			mul_mt(s, nc, l, q, z);
-			if (last)
-				cblas_dsyrk(CblasRowMajor, CblasLower,
-					    CblasTrans, (int)l, (int)nc, 1.0, z,
-					    (int)l, 1.0, h, (int)l);
-			else
-				mul_m(s, nc, l, z, y);
+			prod_mt(s, nc, l, &b, q);
+			if (!last) {
+				if (f32)
+					mul_m_f32(s, j0, nc, l, b.zf, b.yf, b.y);
+				else
+					mul_m(s, nc, l, b.z, b.y);
+				continue;
+			}
+			if (f32)
+				for (size_t i = 0; i < nc * l; i++)
+					b.z[i] = b.zf[i];
+			cblas_dsyrk(CblasRowMajor, CblasLower, CblasTrans,
+				    (int)l, (int)nc, 1.0, b.z, (int)l, 1.0, b.h,
+				    (int)l);
 		}
 		if (!last)
-			orthonormalise(y, t, m, l, h);
+			orthonormalise(b.y, b.t, m, l, b.h);
 	}
-	st = gram_sv(h, l, keep, sv, err);
+	st = gram_sv(b.h, l, keep, sv, err);
 out:
-	free(y);
-	free(t);
-	free(z);
-	free(h);
+	free(b.y);
+	free(b.t);
+	free(b.z);
+	free(b.h);
+	free(b.zf);
+	free(b.qf);
 	return st;
 }
 
@@ -413,14 +535,21 @@ static mp_status svd_run(const struct mp_svd_src *src,
 	    mp_mul_u64(numel, s.m, &mmn) && mmn <= MP_SVD_DENSE_FLOPS) {
 		st = dense_exact(&s, keep, sv, err);
 	} else {
-		s.blk = alloc_doubles(s.m, s.nc, "block", err);
-		if (!s.blk)
-			return MP_ENOMEM;
+		bool f32 = !res->exact && src->read_f32;
+		void *blk = f32 ? (void *)(s.fblk = malloc(
+				      s.m * s.nc * sizeof(float)))
+				: (void *)(s.blk = alloc_doubles(s.m, s.nc,
+								 "block", err));
+		if (!blk)
+			return mp_error_set(err, MP_ENOMEM,
+					    "svd: cannot allocate a block "
+					    "(%zu x %zu values)",
+					    s.m, s.nc);
 		if (res->exact)
 			st = gram_exact(&s, keep, sv, err);
 		else
 			st = randomized(&s, keep, opts->seed, sv, err);
-		free(s.blk);
+		free(blk);
 	}
 	if (st != MP_OK)
 		return st;
@@ -447,7 +576,7 @@ mp_status mp_svd_matrix(const double *a, uint64_t rows, uint64_t cols,
 			struct mp_svd_result *res, struct mp_error *err)
 {
 	struct dense_ctx ctx = {a};
-	struct mp_svd_src src = {rows, cols, dense_read, &ctx};
+	struct mp_svd_src src = {rows, cols, dense_read, NULL, &ctx};
 	return mp_svd_top(&src, opts, sv, res, err);
 }
 

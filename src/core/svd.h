@@ -16,14 +16,16 @@
  *    power iterations Y = M (M^T Q) with Q = orth(Y) between them, and the
  *    singular values of Q^T M from the eigenvalues of the l x l matrix
  *    Q^T M M^T Q. M^T Q is formed one block at a time and never stored.
- * Both Gram routes resolve singular values down to about 1e-7 sigma1; the
- * smaller ones come out as roughly that level or 0 (the spectral histogram
- * starts at 1e-4 sigma1).
+ * Both Gram routes resolve singular values down to about 1e-7 sigma1 (the
+ * float32 randomized route about 1e-6 sigma1, its top values to a relative
+ * 1e-5 or better); the smaller ones come out as roughly that level or 0 (the
+ * spectral histogram starts at 1e-4 sigma1).
  *
  * Memory (doubles; B = MP_SVD_BLOCK, blocks hold max(B, m) values):
  * dense route 2*m*n + m*m + 2*m (at most a few times MP_SVD_DENSE_MAX);
  * Gram route m*m + max(B, m) + the eigen workspace (O(m)); randomized route
- * 2*m*l + 2*max(B, m) + l*(l+1), whatever n is. This is below the bound of a
+ * 2*m*l + 2*max(B, m) + l*(l+32), whatever n is (float32 route: the same
+ * plus m*l floats, its blocks in floats). This is below the bound of a
  * few times max(rows, cols) * (max_sv + 10) set in the design. */
 #ifndef MP_SVD_H
 #define MP_SVD_H
@@ -39,11 +41,16 @@
 
 /* A stored row-major rows x cols matrix. read decodes elements
  * [off, off + n) (row-major order) into out; n never exceeds MP_SVD_BLOCK.
- * It may be called from the thread that called mp_svd_top only. */
+ * read_f32, optional, does the same into floats, for matrices whose values
+ * are float32 exactly (F32, F16, BF16): the randomized route then multiplies
+ * in single precision (sgemm) and sums Y and Q^T M M^T Q in double. Either
+ * may be called from the thread that called mp_svd_top only. */
 struct mp_svd_src {
 	uint64_t rows, cols;
 	mp_status (*read)(void *ctx, uint64_t off, size_t n, double *out,
 			  struct mp_error *err);
+	mp_status (*read_f32)(void *ctx, uint64_t off, size_t n, float *out,
+			      struct mp_error *err);
 	void *ctx;
 };
 
