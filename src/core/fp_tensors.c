@@ -140,7 +140,7 @@ static void one_pass_blocks(struct worker *w, const struct mp_tensor *t,
 	for (uint64_t b0 = 0; b0 < nblocks; b0 += per) {
 		uint64_t n = nblocks - b0 < per ? nblocks - b0 : per;
 		if (b0 * g->bytes >= mapped && t->nbytes > RELEASE_EVERY) {
-			advise(w->j->m, t, mapped, RELEASE_EVERY,
+			mp_tensor_advise(w->j->m, t, mapped, RELEASE_EVERY,
 			       mp_file_prefetch);
 			mapped += RELEASE_EVERY;
 		}
@@ -159,7 +159,7 @@ static void one_pass_blocks(struct worker *w, const struct mp_tensor *t,
 			progress(w->j, n * g->bytes);
 		uint64_t end = (b0 + n) * g->bytes;
 		if (end - released >= RELEASE_EVERY && b0 + n < nblocks) {
-			advise(w->j->m, t, released, end - released,
+			mp_tensor_advise(w->j->m, t, released, end - released,
 			       mp_file_release);
 			released = end;
 		}

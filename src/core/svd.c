@@ -585,7 +585,7 @@ mp_status mp_svd_matrix_exact(const double *a, uint64_t rows, uint64_t cols,
 			      struct mp_svd_result *res, struct mp_error *err)
 {
 	struct dense_ctx ctx = {a};
-	struct mp_svd_src src = {rows, cols, dense_read, &ctx};
+	struct mp_svd_src src = {rows, cols, dense_read, NULL, &ctx};
 	struct mp_svd_opts o = {keep, UINT64_MAX, 0};
 	return svd_run(&src, &o, sv, res, err);
 }
