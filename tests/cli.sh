@@ -49,7 +49,7 @@ rc=0; err=$("$MP_BIN" registry lsit 2>&1) || rc=$?
 rc=0; err=$("$MP_BIN" qwertyuiop 2>&1) || rc=$?
 echo "$err" | grep -q "did you mean" && fail "far-off command got a suggestion: $err"
 # help texts list the methods of the build, not ones it lacks
-"$MP_BIN" analyze --help | grep -q "computes tensors, spectral, weight)" || fail "analyze --help methods"
+"$MP_BIN" analyze --help | grep -q "computes tensors, spectral, weight, input_output)" || fail "analyze --help methods"
 "$MP_BIN" fingerprint --help | grep -q "^  --method M  *one of tensors, spectral" || fail "fingerprint --help methods"
 for m in $("$MP_BIN" fingerprint --help | sed -n 's/.*--method \([a-z_|]*\)\].*/\1/p' | tr '|' ' '); do
 	rc=0; "$MP_BIN" fingerprint --method "$m" "$T/none" 2>/dev/null || rc=$?

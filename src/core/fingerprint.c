@@ -17,6 +17,7 @@ static const struct mp_method *const methods[] = {
     &mp_method_tensors,
     &mp_method_spectral,
     &mp_method_weight,
+    &mp_method_input_output,
 };
 #define NMETHODS (sizeof methods / sizeof methods[0])
 

@@ -195,6 +195,7 @@ uint32_t mp_sketch_positions(const uint64_t *shape, int ndim, uint64_t numel,
 extern const struct mp_method mp_method_tensors;
 extern const struct mp_method mp_method_spectral;
 extern const struct mp_method mp_method_weight;
+extern const struct mp_method mp_method_input_output;
 
 /* Largest size argument of the weight method (size^2 values). */
 #define MP_WEIGHT_MAX_SIZE 1024

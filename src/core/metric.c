@@ -411,6 +411,13 @@ static const struct mp_metric metrics[] = {
 	 mp_metric_vec_cosine},
 	{"exact", "weight", true, "1 when the fingerprints are identical, else 0",
 	 mp_metric_vec_exact},
+	{"l1", "input_output", true,
+	 "1 - |u-v|_1 / (|u|_1 + |v|_1) over the sorted |eigenvalues|",
+	 mp_metric_vec_l1},
+	{"cosine", "input_output", true, "cosine of the sorted |eigenvalues|",
+	 mp_metric_vec_cosine},
+	{"exact", "input_output", true,
+	 "1 when the fingerprints are identical, else 0", mp_metric_vec_exact},
 };
 
 const struct mp_metric *mp_metric_find(const char *method, const char *name)
