@@ -50,8 +50,8 @@ START_TEST(test_bad_configs)
 		 "non-empty"},
 		{"{\"models\": [\"1\", \"1\"], \"methods\": [\"tensors\"], \"metrics\": [\"l1\"]}",
 		 "twice"},
-		{"{\"models\": [\"1\"], \"methods\": [\"input_output\"], \"metrics\": [\"l1\"]}",
-		 "valid: tensors, spectral"},
+		{"{\"models\": [\"1\"], \"methods\": [\"io\"], \"metrics\": [\"l1\"]}",
+		 "valid: tensors, spectral, weight, input_output"},
 		{"{\"models\": [\"1\"], \"methods\": [\"tensors\"], \"metrics\": [\"js\"]}",
 		 "exact (tensors)"},
 		{"{\"models\": [\"1\"], \"methods\": [\"tensors\"], \"metrics\": [\"l1\"], "
