@@ -24,7 +24,7 @@ static const struct cli_cmd commands[] = {
 	 cmd_analyze},
 	{"correlate", "correlation between the metrics of a results file",
 	 cmd_correlate},
-	{"matrix", "convert a similarity matrix to the binary form",
+	{"matrix", "binary similarity matrices and top-k neighbour files",
 	 cmd_matrix},
 	{"sparsity", "sparsity profile, pruning pattern, Hamming clustering",
 	 cmd_sparsity},
