@@ -1,6 +1,7 @@
 /* main.c — the modelprint command: dispatch to one cmd_<name>.c. */
 #include "cli.h"
 #include "config.h"
+#include "mpi_pairs.h"
 
 #include <getopt.h>
 #include <locale.h>
@@ -83,7 +84,8 @@ int main(int argc, char **argv)
 		return CLI_EXIT_OK;
 	}
 	if (!strcmp(cmd, "--version")) {
-		printf("modelprint %s\nBLAS: %s\n", PACKAGE_VERSION, MP_BLAS);
+		printf("modelprint %s\nBLAS: %s\nMPI: %s\n", PACKAGE_VERSION,
+		       MP_BLAS, mp_mpi_library());
 		return CLI_EXIT_OK;
 	}
 	if (!strcmp(cmd, "help")) {
