@@ -1,19 +1,15 @@
-/* experiment_mpi.c — the experiment runner over MPI ranks: the pairs of
- * each matrix in tiles over the ranks (pair_tiles.h), gathered on rank 0
- * (mpi_pairs.h), which writes the files one process would. */
+/* experiment_mpi.c — the experiment runner over MPI ranks: each rank
+ * fingerprints the models its tiles need, rank 0 gathers every model's
+ * fingerprints (mpi_pairs.h), the matrices are computed over the ranks
+ * (mp_simmatrix_compute_ranks) and rank 0 writes the files one process
+ * would. */
 #include "experiment_int.h"
 #include "mpi_pairs.h"
 #include "pair_tiles.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* One pair on the wire: the value's 8 bytes, then a reason code: 0 none,
- * k + 1 the metric module's reason k, CELL_OTHER another one. */
-#define CELL 12
-#define CELL_OTHER UINT32_MAX
 
 /* A growing byte buffer. */
 struct buf {
@@ -38,27 +34,6 @@ static bool buf_add(struct buf *b, const void *data, uint64_t len)
 	return true;
 }
 
-static uint32_t reason_code(const char *r)
-{
-	size_t n;
-	const char *const *known = mp_metric_reasons(&n);
-	if (!r)
-		return 0;
-	for (size_t k = 0; k < n; k++)
-		if (r == known[k] || strcmp(r, known[k]) == 0)
-			return (uint32_t)k + 1;
-	return CELL_OTHER;
-}
-
-static const char *reason_of(uint32_t code)
-{
-	size_t n;
-	const char *const *known = mp_metric_reasons(&n);
-	if (code == 0)
-		return NULL;
-	return code <= n ? known[code - 1] : "undefined";
-}
-
 /* The matrices of the config, in the order one process computes them:
  * method by method, metric by metric (those the method has). */
 static size_t list_metrics(const struct mp_config *c,
@@ -75,46 +50,6 @@ static size_t list_metrics(const struct mp_config *c,
 			method[q++] = m;
 		}
 	return q;
-}
-
-/* This rank's cells of every matrix: matrix by matrix, its tiles in
- * order, each tile's pairs row by row. */
-static mp_status compute_tiles(const struct mp_config *c,
-			       const struct mp_run_opts *o,
-			       const struct mp_tile_plan *p,
-			       const struct mp_metric *const *me,
-			       const size_t *method, size_t nq,
-			       struct mp_fingerprint **fps, struct buf *out,
-			       struct mp_error *err)
-{
-	size_t n = c->nmodels, done = 0;
-	for (size_t q = 0; q < nq; q++) {
-		struct mp_fingerprint **f = &fps[method[q] * n];
-		for (size_t t = 0; t < p->ntiles; t++) {
-			const struct mp_tile *x = &p->tile[t];
-			if (x->rank != o->mpi_rank)
-				continue;
-			for (size_t i = x->r0; i < x->r1; i++)
-				for (size_t j = x->c0 > i ? x->c0 : i; j < x->c1;
-				     j++) {
-					const char *r;
-					double v = mp_simmatrix_pair(me[q], f[i],
-								     f[j], &r);
-					unsigned char cell[CELL];
-					uint32_t code = reason_code(r);
-					memcpy(cell, &v, 8);
-					memcpy(cell + 8, &code, 4);
-					if (!buf_add(out, cell, CELL))
-						return mp_error_set(
-							err, MP_ENOMEM,
-							"out of memory");
-				}
-			if (o->tile_done)
-				o->tile_done(o->tile_ctx, done);
-			done++;
-		}
-	}
-	return MP_OK;
 }
 
 /* The fingerprints of the models this rank owns (rank 0 keeps its own),
@@ -177,67 +112,6 @@ static mp_status unpack_fps(const struct mp_config *c, const char *all,
 			if (st != MP_OK)
 				return st;
 		}
-	}
-	return MP_OK;
-}
-
-/* On rank 0: the matrices from every rank's cells. */
-static mp_status assemble(const struct mp_config *c,
-			  const struct mp_tile_plan *p,
-			  const struct mp_metric *const *me,
-			  const size_t *method, size_t nq,
-			  struct mp_fingerprint **fps, const char *all,
-			  const uint64_t *lens, struct mp_simmatrix **mats,
-			  struct mp_error *err)
-{
-	size_t n = c->nmodels;
-	for (size_t q = 0; q < nq; q++) {
-		struct mp_simmatrix *s =
-			mp_simmatrix_new(me[q]->method, me[q]->name, n);
-		if (!(mats[q] = s))
-			return mp_error_set(err, MP_ENOMEM,
-					    "out of memory for a %zu x %zu "
-					    "matrix", n, n);
-		s->higher_is_more_alike = me[q]->higher_is_more_alike;
-		mp_simmatrix_estimate_of(me[q], &fps[method[q] * n], n,
-					 &s->estimate, &s->sketch_values);
-		for (size_t i = 0; i < n; i++)
-			if (!(s->ids[i] = mp_strdup(c->models[i])))
-				return mp_error_set(err, MP_ENOMEM,
-						    "out of memory");
-	}
-	uint64_t base = 0;
-	for (int r = 0; r < p->ranks; r++) {
-		uint64_t pairs = mp_tiles_rank_pairs(p, r);
-		if (lens[r] != pairs * nq * CELL)
-			return mp_error_set(err, MP_EFORMAT,
-					    "MPI: rank %d sent %llu bytes of "
-					    "pairs, not %llu",
-					    r, (unsigned long long)lens[r],
-					    (unsigned long long)(pairs * nq * CELL));
-		const unsigned char *cell = (const unsigned char *)all + base;
-		for (size_t q = 0; q < nq; q++) {
-			struct mp_simmatrix *s = mats[q];
-			for (size_t t = 0; t < p->ntiles; t++) {
-				const struct mp_tile *x = &p->tile[t];
-				if (x->rank != r)
-					continue;
-				for (size_t i = x->r0; i < x->r1; i++)
-					for (size_t j = x->c0 > i ? x->c0 : i;
-					     j < x->c1; j++, cell += CELL) {
-						double v;
-						uint32_t code;
-						memcpy(&v, cell, 8);
-						memcpy(&code, cell + 8, 4);
-						s->value[i * n + j] =
-							s->value[j * n + i] = v;
-						s->reason[i * n + j] =
-							s->reason[j * n + i] =
-								reason_of(code);
-					}
-			}
-		}
-		base += lens[r];
 	}
 	return MP_OK;
 }
@@ -320,11 +194,13 @@ mp_status mp_experiment_run_mpi(const struct mp_config *c,
 	}
 	free(all);
 	all = NULL;
-	b.len = 0;
-	if ((st = mp_mpi_agree(st, err)) == MP_OK)
-		st = compute_tiles(c, o, &plan, me, method, nq, fps, &b, err);
-	if ((st = mp_mpi_agree(st, err)) == MP_OK)
-		st = mp_mpi_gather(b.p, b.len, &all, lens, err);
+	/* the matrices, one after the other; tiles_done counts on */
+	size_t done = 0;
+	for (size_t q = 0; q < nq && (st = mp_mpi_agree(st, err)) == MP_OK; q++)
+		st = mp_simmatrix_compute_ranks(me[q], &fps[method[q] * n],
+						c->models, n, &plan, rank,
+						o->tile_done, o->tile_ctx,
+						&done, &mats[q], err);
 	uint64_t count[5] = {res->computed, res->reused, res->stale,
 			     res->models_done, res->models_skipped};
 	if ((st = mp_mpi_agree(st, err)) == MP_OK)
@@ -335,8 +211,6 @@ mp_status mp_experiment_run_mpi(const struct mp_config *c,
 		res->stale = count[2];
 		res->models_done = count[3];
 		res->models_skipped = count[4];
-		st = assemble(c, &plan, me, method, nq, fps, all, lens, mats,
-			      err);
 	}
 	mp_json *file = st == MP_OK && rank == 0 ? fp_file(c, fps, trees) : NULL;
 	if (st == MP_OK && rank == 0)

@@ -3,11 +3,12 @@
  * the models in side blocks [I*n/side, (I+1)*n/side), tile (I, J) for
  * I <= J holding the pairs (i, j), i in block I, j in block J, j >= i;
  * tiles in row-major order, each rank a contiguous run of them of about
- * the same number of pairs. Pure arithmetic, no MPI. */
+ * the same number of pairs; and a matrix computed over the ranks
+ * (simmatrix_ranks.c). */
 #ifndef MP_PAIR_TILES_H
 #define MP_PAIR_TILES_H
 
-#include "mp.h"
+#include "simmatrix.h"
 
 struct mp_tile {
 	size_t r0, r1; /* rows [r0, r1) */
@@ -38,5 +39,22 @@ void mp_tiles_models(const struct mp_tile_plan *p, int rank, bool *need,
 
 /* Pairs of rank's tiles (the cells it sends, one per pair). */
 uint64_t mp_tiles_rank_pairs(const struct mp_tile_plan *p, int rank);
+
+/* Collective: metric's matrix of fps[0..n) (ids[i] of fps[i]) over the
+ * ranks of plan p (p->n == n, p->ranks the number of ranks): this rank
+ * scores the pairs of its tiles with mp_simmatrix_pair (fps[i] needed
+ * where mp_tiles_models sets need; on rank 0 every fps[i], for the
+ * estimate kind), calling tile_done (when non-NULL) after each with
+ * *done, then incremented; rank 0 gathers the values. On rank 0 *out is
+ * then the matrix mp_simmatrix_compute gives, bit for bit; elsewhere
+ * NULL. Errors are those of the lowest failing rank, on every rank. */
+mp_status mp_simmatrix_compute_ranks(const struct mp_metric *metric,
+				     struct mp_fingerprint *const *fps,
+				     char *const *ids, size_t n,
+				     const struct mp_tile_plan *p, int rank,
+				     void (*tile_done)(void *ctx, size_t tile),
+				     void *ctx, size_t *done,
+				     struct mp_simmatrix **out,
+				     struct mp_error *err);
 
 #endif
