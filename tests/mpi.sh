@@ -80,6 +80,13 @@ for np in 2 3; do
 	echo "$out" | grep -qx "fingerprints: 0 computed, 20 reused" || fail "-np $np --use-existing: $out"
 	same "-np $np --use-existing" "$T/u1" "$T/u$np"
 done
+# more ranks than tiles: 2 models (3 tiles) over 4 ranks, one idle
+printf '{"models":["1","9"],"methods":["tensors"],"metrics":["cosine"]}' > "$T/cfg2.json"
+"$MP_BIN" run --config "$T/cfg2.json" --registry "$R" --use-existing --output-dir "$T/t1" >/dev/null ||
+	fail "2 models, one process"
+mpi 4 run --config "$T/cfg2.json" --registry "$R" --use-existing --output-dir "$T/t4" >/dev/null 2>&1 ||
+	fail "2 models over 4 ranks: exit $?"
+same "2 models over 4 ranks" "$T/t1" "$T/t4"
 ok "mpirun --use-existing: every result file identical to one process's"
 
 # a rank killed after its first tile: non-zero exit, no results file,
