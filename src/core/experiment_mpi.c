@@ -43,7 +43,7 @@ static size_t list_metrics(const struct mp_config *c,
 	for (size_t m = 0; m < c->nmethods; m++)
 		for (size_t k = 0; k < c->nmetrics; k++) {
 			const struct mp_metric *x =
-				mp_metric_find(c->methods[m], c->metrics[k]);
+			    mp_metric_find(c->methods[m], c->metrics[k]);
 			if (!x)
 				continue;
 			me[q] = x;
@@ -54,8 +54,8 @@ static size_t list_metrics(const struct mp_config *c,
 
 /* The fingerprints of the models this rank owns (rank 0 keeps its own),
  * as records "METHOD-INDEX MODEL-INDEX\n" JSON NUL. */
-static mp_status pack_fps(const struct mp_config *c, const bool *own,
-			  int rank, struct mp_fingerprint **fps, struct buf *b,
+static mp_status pack_fps(const struct mp_config *c, const bool *own, int rank,
+			  struct mp_fingerprint **fps, struct buf *b,
 			  struct mp_error *err)
 {
 	size_t n = c->nmodels;
@@ -118,8 +118,8 @@ static mp_status unpack_fps(const struct mp_config *c, const char *all,
 
 /* On rank 0: fingerprints.json as one process builds it, the trees
  * received taking the place of mp_fp_to_json (their ownership moves). */
-static mp_json *fp_file(const struct mp_config *c,
-			struct mp_fingerprint **fps, mp_json **trees)
+static mp_json *fp_file(const struct mp_config *c, struct mp_fingerprint **fps,
+			mp_json **trees)
 {
 	size_t n = c->nmodels;
 	mp_json *file = mp_json_object();
@@ -138,8 +138,7 @@ static mp_json *fp_file(const struct mp_config *c,
 
 mp_status mp_experiment_run_mpi(const struct mp_config *c,
 				const struct mp_run_opts *o,
-				struct mp_run_result *res,
-				struct mp_error *err)
+				struct mp_run_result *res, struct mp_error *err)
 {
 	if (o->write_to_registry || o->shard_n)
 		return mp_error_set(err, MP_EINVAL,
@@ -152,7 +151,8 @@ mp_status mp_experiment_run_mpi(const struct mp_config *c,
 	struct mp_tile_plan plan = {0};
 	struct mp_fingerprint **fps = calloc(n * nm + 1, sizeof *fps);
 	mp_json **trees = calloc(n * nm + 1, sizeof *trees);
-	bool *need = calloc(n + 1, sizeof *need), *own = calloc(n + 1, sizeof *own);
+	bool *need = calloc(n + 1, sizeof *need),
+	     *own = calloc(n + 1, sizeof *own);
 	const struct mp_metric **me = calloc(nm * c->nmetrics + 1, sizeof *me);
 	size_t *method = calloc(nm * c->nmetrics + 1, sizeof *method);
 	uint64_t *lens = calloc((size_t)o->mpi_size, sizeof *lens);
@@ -160,18 +160,17 @@ mp_status mp_experiment_run_mpi(const struct mp_config *c,
 	struct buf b = {0};
 	char *all = NULL;
 	size_t nq = 0;
-	mp_status st = fps && trees && need && own && me && method && lens &&
-				       mats
-			       ? MP_OK
-			       : mp_error_set(err, MP_ENOMEM, "out of memory");
+	mp_status st =
+	    fps && trees && need && own && me && method && lens && mats
+		? MP_OK
+		: mp_error_set(err, MP_ENOMEM, "out of memory");
 	if (st == MP_OK)
 		st = mp_regdb_list(o->registry, NULL, &reg, err);
 	for (size_t i = 0; st == MP_OK && i < n; i++)
 		if (!mp_registry_find(reg, c->models[i]))
-			st = mp_error_set(err, MP_ENOENT,
-					  "%s: unknown model id '%s'",
-					  mp_regdb_name(o->registry),
-					  c->models[i]);
+			st = mp_error_set(
+			    err, MP_ENOENT, "%s: unknown model id '%s'",
+			    mp_regdb_name(o->registry), c->models[i]);
 	if (st == MP_OK)
 		st = mp_tiles_plan(n, o->mpi_size, &plan, err);
 	if (st == MP_OK) {
@@ -197,10 +196,9 @@ mp_status mp_experiment_run_mpi(const struct mp_config *c,
 	/* the matrices, one after the other; tiles_done counts on */
 	size_t done = 0;
 	for (size_t q = 0; q < nq && (st = mp_mpi_agree(st, err)) == MP_OK; q++)
-		st = mp_simmatrix_compute_ranks(me[q], &fps[method[q] * n],
-						c->models, n, &plan, rank,
-						o->tile_done, o->tile_ctx,
-						&done, &mats[q], err);
+		st = mp_simmatrix_compute_ranks(
+		    me[q], &fps[method[q] * n], c->models, n, &plan, rank,
+		    o->tile_done, o->tile_ctx, &done, &mats[q], err);
 	uint64_t count[5] = {res->computed, res->reused, res->stale,
 			     res->models_done, res->models_skipped};
 	if ((st = mp_mpi_agree(st, err)) == MP_OK)
@@ -212,7 +210,8 @@ mp_status mp_experiment_run_mpi(const struct mp_config *c,
 		res->models_done = count[3];
 		res->models_skipped = count[4];
 	}
-	mp_json *file = st == MP_OK && rank == 0 ? fp_file(c, fps, trees) : NULL;
+	mp_json *file =
+	    st == MP_OK && rank == 0 ? fp_file(c, fps, trees) : NULL;
 	if (st == MP_OK && rank == 0)
 		st = file ? mp_exp_write(c, o, reg, file, mats, nq, res, err)
 			  : mp_error_set(err, MP_ENOMEM, "out of memory");

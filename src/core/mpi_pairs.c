@@ -1,6 +1,6 @@
 /* mpi_pairs.c — every MPI call of modelprint, and the stubs without MPI. */
-#include "config.h"
 #include "mpi_pairs.h"
+#include "config.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +28,7 @@ const char *mp_mpi_library(void)
 #define MP_STR(x) MP_STR2(x)
 #ifdef OMPI_MAJOR_VERSION
 	return "Open MPI " MP_STR(OMPI_MAJOR_VERSION) "." MP_STR(
-		OMPI_MINOR_VERSION) "." MP_STR(OMPI_RELEASE_VERSION);
+	    OMPI_MINOR_VERSION) "." MP_STR(OMPI_RELEASE_VERSION);
 #else
 	return "MPI " MP_STR(MPI_VERSION) "." MP_STR(MPI_SUBVERSION);
 #endif
@@ -72,8 +72,8 @@ mp_status mp_mpi_agree(mp_status st, struct mp_error *err)
 	MPI_Comm_rank(MPI_COMM_WORLD, &rank);
 	MPI_Comm_size(MPI_COMM_WORLD, &size);
 	int mine = st == MP_OK ? size : rank, first;
-	int rc = MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN,
-			       MPI_COMM_WORLD);
+	int rc =
+	    MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
 	if (rc != MPI_SUCCESS)
 		return mpi_fail(rc, "MPI_Allreduce", err);
 	if (first == size)
@@ -136,7 +136,8 @@ mp_status mp_mpi_gather(const void *buf, uint64_t len, char **all,
 			most = UINT64_MAX; /* tells the others to stop */
 	}
 	rc = MPI_Bcast(&most, 1, MPI_UINT64_T, 0, MPI_COMM_WORLD);
-	mp_status st = rc == MPI_SUCCESS ? MP_OK : mpi_fail(rc, "MPI_Bcast", err);
+	mp_status st =
+	    rc == MPI_SUCCESS ? MP_OK : mpi_fail(rc, "MPI_Bcast", err);
 	if (st == MP_OK && most == UINT64_MAX)
 		st = mp_error_set(err, MP_ENOMEM,
 				  "out of memory for the gathered results");
@@ -156,8 +157,9 @@ mp_status mp_mpi_gather(const void *buf, uint64_t len, char **all,
 	}
 	for (uint64_t k = 0; st == MP_OK && k < rounds; k++) {
 		uint64_t off = k * PIECE;
-		int send = len > off ? (int)(len - off < PIECE ? len - off : PIECE)
-				     : 0;
+		int send = len > off
+			       ? (int)(len - off < PIECE ? len - off : PIECE)
+			       : 0;
 		if (rank == 0) {
 			int d = 0;
 			for (int r = 0; r < size; r++) {
@@ -211,9 +213,7 @@ mp_status mp_mpi_start(int *rank, int *size, struct mp_error *err)
 			    "(./configure --with-mpi)");
 }
 
-void mp_mpi_stop(void)
-{
-}
+void mp_mpi_stop(void) {}
 
 mp_status mp_mpi_agree(mp_status st, struct mp_error *err)
 {

@@ -44,8 +44,8 @@ mp_status mp_tiles_plan(size_t n, int ranks, struct mp_tile_plan *p,
 	for (t = 0; t < p->ntiles; t++) {
 		struct mp_tile *x = &p->tile[t];
 		/* long double: total * ranks may exceed 2^64 */
-		long double r = ((long double)before + x->pairs / 2) * ranks /
-				total;
+		long double r =
+		    ((long double)before + x->pairs / 2) * ranks / total;
 		x->rank = r >= ranks - 1 ? ranks - 1 : (int)r;
 		before += x->pairs;
 	}

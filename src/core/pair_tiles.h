@@ -11,10 +11,10 @@
 #include "simmatrix.h"
 
 struct mp_tile {
-	size_t r0, r1; /* rows [r0, r1) */
-	size_t c0, c1; /* columns [c0, c1); c0 >= r0 */
+	size_t r0, r1;	/* rows [r0, r1) */
+	size_t c0, c1;	/* columns [c0, c1); c0 >= r0 */
 	uint64_t pairs; /* (i, j) with i in rows, j in columns, j >= i */
-	int rank;      /* the rank that computes it */
+	int rank;	/* the rank that computes it */
 };
 
 struct mp_tile_plan {
@@ -48,13 +48,10 @@ uint64_t mp_tiles_rank_pairs(const struct mp_tile_plan *p, int rank);
  * *done, then incremented; rank 0 gathers the values. On rank 0 *out is
  * then the matrix mp_simmatrix_compute gives, bit for bit; elsewhere
  * NULL. Errors are those of the lowest failing rank, on every rank. */
-mp_status mp_simmatrix_compute_ranks(const struct mp_metric *metric,
-				     struct mp_fingerprint *const *fps,
-				     char *const *ids, size_t n,
-				     const struct mp_tile_plan *p, int rank,
-				     void (*tile_done)(void *ctx, size_t tile),
-				     void *ctx, size_t *done,
-				     struct mp_simmatrix **out,
-				     struct mp_error *err);
+mp_status mp_simmatrix_compute_ranks(
+    const struct mp_metric *metric, struct mp_fingerprint *const *fps,
+    char *const *ids, size_t n, const struct mp_tile_plan *p, int rank,
+    void (*tile_done)(void *ctx, size_t tile), void *ctx, size_t *done,
+    struct mp_simmatrix **out, struct mp_error *err);
 
 #endif

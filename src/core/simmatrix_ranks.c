@@ -83,16 +83,17 @@ static mp_status assemble(const struct mp_tile_plan *p, const char *all,
 			if (x->rank != r)
 				continue;
 			for (size_t i = x->r0; i < x->r1; i++)
-				for (size_t j = x->c0 > i ? x->c0 : i; j < x->c1;
-				     j++, cell += CELL) {
+				for (size_t j = x->c0 > i ? x->c0 : i;
+				     j < x->c1; j++, cell += CELL) {
 					double v;
 					uint32_t code;
 					memcpy(&v, cell, 8);
 					memcpy(&code, cell + 8, 4);
-					s->value[i * n + j] = s->value[j * n + i] = v;
+					s->value[i * n + j] =
+					    s->value[j * n + i] = v;
 					s->reason[i * n + j] =
-						s->reason[j * n + i] =
-							reason_of(code);
+					    s->reason[j * n + i] =
+						reason_of(code);
 				}
 		}
 	}
@@ -105,10 +106,13 @@ static mp_status blank(const struct mp_metric *metric,
 		       size_t n, struct mp_simmatrix **out,
 		       struct mp_error *err)
 {
-	struct mp_simmatrix *s = mp_simmatrix_new(metric->method, metric->name, n);
+	struct mp_simmatrix *s =
+	    mp_simmatrix_new(metric->method, metric->name, n);
 	if (!s)
-		return mp_error_set(err, MP_ENOMEM, "out of memory for a %zu x "
-						    "%zu matrix", n, n);
+		return mp_error_set(err, MP_ENOMEM,
+				    "out of memory for a %zu x "
+				    "%zu matrix",
+				    n, n);
 	s->higher_is_more_alike = metric->higher_is_more_alike;
 	mp_simmatrix_estimate_of(metric, fps, n, &s->estimate,
 				 &s->sketch_values);
@@ -121,22 +125,19 @@ static mp_status blank(const struct mp_metric *metric,
 	return MP_OK;
 }
 
-mp_status mp_simmatrix_compute_ranks(const struct mp_metric *metric,
-				     struct mp_fingerprint *const *fps,
-				     char *const *ids, size_t n,
-				     const struct mp_tile_plan *p, int rank,
-				     void (*tile_done)(void *ctx, size_t tile),
-				     void *ctx, size_t *done,
-				     struct mp_simmatrix **out,
-				     struct mp_error *err)
+mp_status mp_simmatrix_compute_ranks(
+    const struct mp_metric *metric, struct mp_fingerprint *const *fps,
+    char *const *ids, size_t n, const struct mp_tile_plan *p, int rank,
+    void (*tile_done)(void *ctx, size_t tile), void *ctx, size_t *done,
+    struct mp_simmatrix **out, struct mp_error *err)
 {
 	*out = NULL;
 	uint64_t len = mp_tiles_rank_pairs(p, rank) * CELL;
 	unsigned char *cells = malloc(len ? len : 1);
 	uint64_t *lens = calloc((size_t)p->ranks, sizeof *lens);
-	mp_status st = cells && lens ? MP_OK
-				     : mp_error_set(err, MP_ENOMEM,
-						    "out of memory");
+	mp_status st = cells && lens
+			   ? MP_OK
+			   : mp_error_set(err, MP_ENOMEM, "out of memory");
 	if (st == MP_OK && rank == 0)
 		st = blank(metric, fps, ids, n, out, err);
 	if (st == MP_OK)
