@@ -8,6 +8,7 @@ for c in fingerprint compare run registry; do
 done
 "$MP_BIN" --help | grep -q registry || fail "--help lists commands"
 "$MP_BIN" --version | grep -q '^BLAS: ' || fail "--version names the BLAS"
+"$MP_BIN" --version | grep -Eqx 'MPI: (no|Open MPI [0-9.]+)' || fail "--version says whether MPI is in"
 rc=0; "$MP_BIN" frobnicate 2>/dev/null || rc=$?
 [ $rc = 2 ] || fail "unknown command exit $rc"
 rc=0; "$MP_BIN" fingerprint --bogus x 2>/dev/null || rc=$?
