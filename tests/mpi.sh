@@ -119,6 +119,13 @@ err=$(mpi 3 run --config "$T/cfg.json" --registry "$R" --output-dir "$T/bad" 2>&
 	printf '%s\n' "$err" | grep '^modelprint:' | grep -qF "$T/c.safetensors" ||
 	fail "missing model file: exit $rc, '$err'"
 [ -e "$T/bad" ] && fail "missing model file: results written"
+# a config error, met by every rank before the run: one line
+printf '{"models":["1","99"],"methods":["tensors"],"metrics":["cosine"]}' > "$T/bad.json"
+rc=0
+err=$(mpi 3 run --config "$T/bad.json" --registry "$R" --output-dir "$T/bad" 2>&1 >/dev/null) || rc=$?
+[ $rc = 1 ] && [ "$(printf '%s\n' "$err" | grep -c '^modelprint:')" = 1 ] &&
+	printf '%s\n' "$err" | grep -q "^modelprint: .*bad.json: unknown model id '99'" ||
+	fail "config error under mpirun: exit $rc, '$err'"
 # options a rank split does not take
 err=$(mpi 2 run --config "$T/cfg.json" --registry "$R" --shard 1/2 2>&1) &&
 	fail "--shard under mpirun accepted"

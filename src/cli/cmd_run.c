@@ -286,7 +286,7 @@ int cmd_run(int argc, char **argv)
 		int u = mpi_options(shard != NULL, &o);
 		if (u != CLI_EXIT_OK) {
 			mp_mpi_stop();
-			return u;
+			return o.mpi_rank == 0 ? u : CLI_EXIT_OK; /* as run_with */
 		}
 	}
 	int rc = run_with(config, regopt, globopt, shard, binary, &o);
@@ -340,9 +340,16 @@ static int run_with(const char *config, const char *regopt,
 			  shard ? "--shard" : "--write-to-registry", err.msg);
 		goto out;
 	}
-	if ((!db && mp_regdb_open(regdir, false, &db, &err) != MP_OK) ||
-	    mp_regdb_list(db, NULL, &reg, &err) != MP_OK ||
-	    mp_config_load(config, reg, &cfg, &err) != MP_OK) {
+	mp_status pre = db ? MP_OK : mp_regdb_open(regdir, false, &db, &err);
+	if (pre == MP_OK)
+		pre = mp_regdb_list(db, NULL, &reg, &err);
+	if (pre == MP_OK)
+		pre = mp_config_load(config, reg, &cfg, &err);
+	/* under mpirun, a failure on any rank (even one rank's alone) is
+	 * every rank's, and rank 0 reports it */
+	if (o.mpi_size > 1)
+		pre = mp_mpi_agree(pre, &err);
+	if (pre != MP_OK) {
 		rank_fail(quiet, &err);
 		goto out;
 	}
@@ -409,6 +416,11 @@ static int run_with(const char *config, const char *regopt,
 	mp_simmatrix_file_close(f);
 	rc = CLI_EXIT_OK;
 out:
+	/* Under mpirun the ranks other than 0 met the failure rank 0
+	 * reports and exits 1 for: they exit 0, lest mpirun stop rank 0
+	 * before it has said why. */
+	if (quiet)
+		rc = CLI_EXIT_OK;
 	mp_run_result_done(&res);
 	mp_config_free(cfg);
 	mp_registry_free(reg);
