@@ -6,7 +6,8 @@ cd "$(dirname "$0")"
 DEPS="build-essential autoconf automake libtool pkg-config libncurses-dev
 libcjson-dev libgsl-dev libopenblas-dev check libssl-dev libsqlite3-dev
 libpq-dev zlib1g-dev postgresql sqlite3 npm tmux time chromium python3-numpy
-python3-sklearn slurm-wlm munge python3-regex python3-torch"
+python3-sklearn slurm-wlm munge python3-regex python3-torch
+libopenmpi-dev openmpi-bin"
 if [ "${1:-}" = "--deps" ]; then
 	missing=
 	for p in $DEPS; do

@@ -6,9 +6,15 @@
  *       matrix of the first M, write OUT_DIR/m32.mpsim and m64.mpsim
  *   matbench read FILE               read a binary matrix (as analyze,
  *       correlate and tui do): seconds and peak RSS
+ *   matbench ranks N                 the whole matrix of the first N
+ *       fingerprints as `run` computes it: in one process, or under
+ *       mpirun over the ranks (mp_simmatrix_compute_ranks); seconds,
+ *       pairs and a checksum of the values (equal in both)
  * Times are wall seconds (CLOCK_MONOTONIC), one thread. */
 #include "fingerprint.h"
 #include "metric.h"
+#include "mpi_pairs.h"
+#include "pair_tiles.h"
 #include "simmatrix.h"
 
 #include <stdio.h>
@@ -39,7 +45,8 @@ static double peak_mb(void)
 	return (double)ru.ru_maxrss / 1024;
 }
 
-static int gen(size_t n, size_t block, size_t m, const char *dir)
+/* n generated spectral fingerprints (families of 50) and their ids. */
+static void make_fps(size_t n, struct mp_fingerprint ***fpsp, char ***idsp)
 {
 	struct mp_fingerprint **fps = calloc(n, sizeof *fps);
 	char **ids = calloc(n, sizeof *ids);
@@ -62,6 +69,25 @@ static int gen(size_t n, size_t block, size_t m, const char *dir)
 		ids[i] = strdup(id);
 		fps[i] = fp;
 	}
+	*fpsp = fps;
+	*idsp = ids;
+}
+
+static void free_fps(size_t n, struct mp_fingerprint **fps, char **ids)
+{
+	for (size_t i = 0; i < n; i++) {
+		mp_fp_free(fps[i]);
+		free(ids[i]);
+	}
+	free(fps);
+	free(ids);
+}
+
+static int gen(size_t n, size_t block, size_t m, const char *dir)
+{
+	struct mp_fingerprint **fps;
+	char **ids;
+	make_fps(n, &fps, &ids);
 	const struct mp_metric *js = mp_metric_find("spectral", "js");
 	double t0 = now(), acc = 0;
 	for (size_t i = 0; i < block; i++)
@@ -100,13 +126,53 @@ static int gen(size_t n, size_t block, size_t m, const char *dir)
 		       1e10 * vs / 1e9);
 	}
 	mp_simmatrix_free(mx);
-	for (size_t i = 0; i < n; i++) {
-		mp_fp_free(fps[i]);
-		free(ids[i]);
-	}
-	free(fps);
-	free(ids);
+	free_fps(n, fps, ids);
 	return 0;
+}
+
+/* The matrix of n fingerprints in one process or over the MPI ranks. */
+static int ranks(size_t n)
+{
+	struct mp_fingerprint **fps;
+	char **ids;
+	struct mp_error err;
+	int rank = 0, size = 1;
+	if (mp_mpi_launched() && mp_mpi_start(&rank, &size, &err) != MP_OK) {
+		fprintf(stderr, "matbench: %s\n", err.msg);
+		return 1;
+	}
+	make_fps(n, &fps, &ids);
+	const struct mp_metric *js = mp_metric_find("spectral", "js");
+	struct mp_simmatrix *mx = NULL;
+	double t0 = now();
+	mp_status st;
+	if (size == 1) {
+		st = mp_simmatrix_compute(js, fps, ids, n, &mx, &err);
+	} else {
+		struct mp_tile_plan p;
+		size_t done = 0;
+		st = mp_tiles_plan(n, size, &p, &err);
+		if (st == MP_OK)
+			st = mp_simmatrix_compute_ranks(js, fps, ids, n, &p, rank,
+							NULL, NULL, &done, &mx,
+							&err);
+		mp_tiles_free(&p);
+	}
+	double t = now() - t0;
+	if (st != MP_OK) {
+		fprintf(stderr, "matbench: %s\n", err.msg);
+	} else if (rank == 0) {
+		double sum = 0;
+		for (size_t i = 0; i < n * n; i++)
+			sum += mx->value[i];
+		printf("ranks %d: %zu models, %.4g pairs, %.2f s, checksum %a, "
+		       "peak RSS %.0f MB (rank 0)\n",
+		       size, n, (double)n * (n + 1) / 2, t, sum, peak_mb());
+	}
+	mp_simmatrix_free(mx);
+	free_fps(n, fps, ids);
+	mp_mpi_stop();
+	return st == MP_OK ? 0 : 1;
 }
 
 static int rd(const char *path)
@@ -135,7 +201,9 @@ int main(int argc, char **argv)
 			   strtoul(argv[4], NULL, 10), argv[5]);
 	if (argc == 3 && !strcmp(argv[1], "read"))
 		return rd(argv[2]);
+	if (argc == 3 && !strcmp(argv[1], "ranks"))
+		return ranks(strtoul(argv[2], NULL, 10));
 	fprintf(stderr, "usage: matbench gen N BLOCK M OUT_DIR | matbench "
-			"read FILE\n");
+			"read FILE | matbench ranks N\n");
 	return 2;
 }

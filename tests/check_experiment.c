@@ -1,6 +1,7 @@
 /* check_experiment.c — experiment configs. */
 #include "check_suites.h"
 #include "experiment.h"
+#include "pair_tiles.h"
 #include "shard.h"
 #include "testutil.h"
 
@@ -301,6 +302,84 @@ START_TEST(test_shard)
 }
 END_TEST
 
+/* The pair tiles of `mpirun ... run` (pair_tiles.h): 4 models over 2
+ * ranks by hand (side 4, ten one-pair tiles: the first five to rank 0),
+ * then for n up to 40 and 1..5 ranks every pair (i <= j) in exactly one
+ * tile, every model owned by exactly one rank that needs it, and each
+ * rank's pairs within the largest tile of the fair share. */
+START_TEST(test_pair_tiles)
+{
+	struct mp_tile_plan p;
+	struct mp_error err;
+	ck_assert_int_eq(mp_tiles_plan(4, 2, &p, &err), MP_OK);
+	ck_assert_uint_eq(p.side, 4);
+	ck_assert_uint_eq(p.ntiles, 10);
+	static const size_t r0[] = {0, 0, 0, 0, 1, 1, 1, 2, 2, 3};
+	static const size_t c0[] = {0, 1, 2, 3, 1, 2, 3, 2, 3, 3};
+	for (size_t t = 0; t < 10; t++) {
+		ck_assert_uint_eq(p.tile[t].r0, r0[t]);
+		ck_assert_uint_eq(p.tile[t].c0, c0[t]);
+		ck_assert_uint_eq(p.tile[t].pairs, 1);
+		ck_assert_int_eq(p.tile[t].rank, t < 5 ? 0 : 1);
+	}
+	bool need[4] = {0}, own[4] = {0};
+	mp_tiles_models(&p, 1, need, own);
+	ck_assert(!need[0] && need[1] && need[2] && need[3]);
+	ck_assert(!own[0] && !own[1] && own[2] && own[3]);
+	ck_assert_uint_eq(mp_tiles_rank_pairs(&p, 0), 5);
+	mp_tiles_free(&p);
+	ck_assert_int_eq(mp_tiles_plan(0, 2, &p, &err), MP_EINVAL);
+	for (size_t n = 1; n <= 40; n++)
+		for (int ranks = 1; ranks <= 5; ranks++) {
+			ck_assert_int_eq(mp_tiles_plan(n, ranks, &p, &err), MP_OK);
+			unsigned char *hit = calloc(n * n, 1);
+			int *owner = malloc(n * sizeof *owner);
+			uint64_t biggest = 0, sum = 0;
+			for (size_t i = 0; i < n; i++)
+				owner[i] = -1;
+			for (size_t t = 0; t < p.ntiles; t++) {
+				const struct mp_tile *x = &p.tile[t];
+				uint64_t c = 0;
+				for (size_t i = x->r0; i < x->r1; i++)
+					for (size_t j = x->c0 > i ? x->c0 : i;
+					     j < x->c1; j++, c++)
+						hit[i * n + j]++;
+				ck_assert_uint_eq(c, x->pairs);
+				biggest = x->pairs > biggest ? x->pairs : biggest;
+			}
+			for (size_t i = 0; i < n; i++)
+				for (size_t j = 0; j < n; j++)
+					ck_assert_int_eq(hit[i * n + j], j >= i);
+			for (int r = 0; r < ranks; r++) {
+				bool *nd = calloc(n, 1), *ow = calloc(n, 1);
+				mp_tiles_models(&p, r, nd, ow);
+				for (size_t i = 0; i < n; i++)
+					if (ow[i]) {
+						ck_assert_int_eq(owner[i], -1);
+						ck_assert(nd[i]);
+						owner[i] = r;
+					}
+				uint64_t mine = mp_tiles_rank_pairs(&p, r);
+				double fair = (double)n * (n + 1) / 2 / ranks;
+				ck_assert_msg(mine <= fair + biggest + 1,
+					      "n %zu ranks %d rank %d: %llu "
+					      "pairs, fair %g",
+					      n, ranks, r,
+					      (unsigned long long)mine, fair);
+				sum += mine;
+				free(nd);
+				free(ow);
+			}
+			for (size_t i = 0; i < n; i++)
+				ck_assert_int_ge(owner[i], 0);
+			ck_assert_uint_eq(sum, (uint64_t)n * (n + 1) / 2);
+			free(hit);
+			free(owner);
+			mp_tiles_free(&p);
+		}
+}
+END_TEST
+
 Suite *suite_experiment(void)
 {
 	Suite *s = suite_create("experiment");
@@ -310,6 +389,7 @@ Suite *suite_experiment(void)
 	tcase_add_test(tc, test_foreign_fingerprint);
 	tcase_add_test(tc, test_names_escaped);
 	tcase_add_test(tc, test_shard);
+	tcase_add_test(tc, test_pair_tiles);
 	suite_add_tcase(s, tc);
 	TCase *big = tcase_create("large");
 	tcase_set_timeout(big, 20);

@@ -21,6 +21,7 @@ if "$MP_BIN" --version | grep -q '^BLAS: openblas'; then
 			fail "--version: kernel '$kern' on a CPU with AVX2 and FMA" ;;
 	esac
 fi
+"$MP_BIN" --version | grep -Eqx 'MPI: (no|Open MPI [0-9.]+)' || fail "--version says whether MPI is in"
 rc=0; "$MP_BIN" frobnicate 2>/dev/null || rc=$?
 [ $rc = 2 ] || fail "unknown command exit $rc"
 rc=0; "$MP_BIN" fingerprint --bogus x 2>/dev/null || rc=$?

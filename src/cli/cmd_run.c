@@ -2,14 +2,18 @@
 #include "cli.h"
 #include "experiment.h"
 #include "metric.h"
+#include "mpi_pairs.h"
 #include "shard.h"
 
 #include <ctype.h>
+#include <stdarg.h>
 #include <getopt.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char usage_text[] =
 	"usage: modelprint run --config FILE [--use-existing]\n"
@@ -26,7 +30,9 @@ static const char usage_text[] =
 	"fingerprint only shard K of N of the models (a stable split by model\n"
 	"id) into the registry, each model in one transaction, skipping those\n"
 	"stored already, and compute no matrices: a later --use-existing run\n"
-	"computes them (see `modelprint slurm`).\n"
+	"computes them (see `modelprint slurm`). Started by mpirun (an MPI\n"
+	"build), the ranks share out the pairs of every matrix and rank 0\n"
+	"writes the files one process would.\n"
 	"\n"
 	"  --config FILE          experiment config (models, methods,\n"
 	"                         method_args, metrics)\n"
@@ -102,6 +108,88 @@ static void notice(void *ctx, const char *msg)
 {
 	cli_progress_end(ctx);
 	cli_error("%s", msg);
+}
+
+static int run_with(const char *config, const char *regopt,
+		    const char *globopt, const char *shard, bool binary,
+		    struct mp_run_opts *op);
+
+/* An error on rank 0 (or in one process); other ranks, which met the
+ * same one, stay silent. */
+static void rank_fail(bool quiet, const struct mp_error *err)
+{
+	if (!quiet)
+		cli_fail(err);
+}
+
+__attribute__((format(printf, 2, 3))) static void
+rank_error(bool quiet, const char *fmt, ...)
+{
+	if (quiet)
+		return;
+	char msg[MP_ERRMSG_MAX + 512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	cli_error("%s", msg);
+}
+
+/* The test hook MODELPRINT_TEST_MPI_DIE_RANK=N (modelprint-run(1)): rank
+ * N dies with _exit(9) once it has computed its first tile. */
+static void die_hook(void *ctx, size_t tile)
+{
+	(void)tile;
+	fprintf(stderr, "modelprint: rank %d: test hook "
+			"MODELPRINT_TEST_MPI_DIE_RANK: exiting\n",
+		*(const int *)ctx);
+	_exit(9);
+}
+
+/* Under mpirun, a rank that fails makes mpirun stop the others with
+ * SIGTERM: they say so on stderr (one line each, prepared beforehand:
+ * only write(2) in the handler). Rank 0 writes its files only once every
+ * rank's pairs arrived, each atomically. */
+static char aborted_msg[128];
+static void on_abort(int sig)
+{
+	(void)sig;
+	ssize_t w = write(2, aborted_msg, strlen(aborted_msg));
+	(void)w;
+	_exit(CLI_EXIT_FAIL);
+}
+
+/* Under mpirun: MPI started and the rank in o, the hook armed; options
+ * MPI does not take refused (a usage error from rank 0 only). */
+static int mpi_options(bool shard, struct mp_run_opts *o)
+{
+	struct mp_error err;
+	if (mp_mpi_start(&o->mpi_rank, &o->mpi_size, &err) != MP_OK) {
+		cli_error("started by mpirun, but %s", err.msg);
+		return CLI_EXIT_FAIL;
+	}
+	if (shard || o->write_to_registry) {
+		if (o->mpi_rank == 0)
+			cli_usage_error("run", "%s is for one process a task, "
+					       "not under mpirun",
+					shard ? "--shard" : "--write-to-registry");
+		return CLI_EXIT_USAGE;
+	}
+	if (o->mpi_rank == 0) /* one line, from rank 0 */
+		snprintf(aborted_msg, sizeof aborted_msg,
+			 "modelprint: stopped by mpirun (another rank "
+			 "failed): no results written\n");
+	struct sigaction sa = {.sa_handler = on_abort};
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	const char *die = getenv("MODELPRINT_TEST_MPI_DIE_RANK");
+	static int rank;
+	rank = o->mpi_rank;
+	if (die && *die && atoi(die) == o->mpi_rank) {
+		o->tile_done = die_hook;
+		o->tile_ctx = &rank;
+	}
+	return CLI_EXIT_OK;
 }
 
 /* --shard SPEC into o (K/N, or auto from the Slurm array variables), and
@@ -193,6 +281,27 @@ int cmd_run(int argc, char **argv)
 		if (u != CLI_EXIT_OK)
 			return u;
 	}
+	o.threads = (int)threads;
+	if (mp_mpi_launched()) {
+		int u = mpi_options(shard != NULL, &o);
+		if (u != CLI_EXIT_OK) {
+			mp_mpi_stop();
+			return o.mpi_rank == 0 ? u : CLI_EXIT_OK; /* as run_with */
+		}
+	}
+	int rc = run_with(config, regopt, globopt, shard, binary, &o);
+	mp_mpi_stop();
+	return rc;
+}
+
+/* The run itself, once the options are read; under mpirun only rank 0
+ * prints. */
+static int run_with(const char *config, const char *regopt,
+		    const char *globopt, const char *shard, bool binary,
+		    struct mp_run_opts *op)
+{
+	struct mp_run_opts o = *op;
+	bool quiet = o.mpi_rank != 0;
 	char *global = cli_global_registry_dir(globopt);
 	if (shard && !regopt && !global)
 		return cli_usage_error("run", "--shard needs the registry to "
@@ -211,13 +320,13 @@ int cmd_run(int argc, char **argv)
 	struct mp_config *cfg = NULL;
 	struct mp_run_result res = {0};
 	if (shard && globopt && strcmp(global, regdir) != 0) {
-		cli_error("--shard writes to the registry where models are "
+		rank_error(quiet, "--shard writes to the registry where models are "
 			  "resolved (%s), not %s; use one registry",
 			  regdir, global);
 		goto out;
 	}
 	if (o.write_to_registry && !shard && strcmp(global, regdir) != 0) {
-		cli_error("--write-to-registry writes to the global registry %s, "
+		rank_error(quiet, "--write-to-registry writes to the global registry %s, "
 			  "but models are resolved in %s; use one registry",
 			  global, regdir);
 		goto out;
@@ -227,28 +336,42 @@ int cmd_run(int argc, char **argv)
 	if ((o.write_to_registry || shard) &&
 	    (mp_regdb_open(regdir, true, &db, &err) != MP_OK ||
 	     mp_regdb_check_write(db, &err) != MP_OK)) {
-		cli_error("refusing %s: %s",
+		rank_error(quiet, "refusing %s: %s",
 			  shard ? "--shard" : "--write-to-registry", err.msg);
 		goto out;
 	}
-	if ((!db && mp_regdb_open(regdir, false, &db, &err) != MP_OK) ||
-	    mp_regdb_list(db, NULL, &reg, &err) != MP_OK ||
-	    mp_config_load(config, reg, &cfg, &err) != MP_OK) {
-		cli_fail(&err);
+	mp_status pre = db ? MP_OK : mp_regdb_open(regdir, false, &db, &err);
+	if (pre == MP_OK)
+		pre = mp_regdb_list(db, NULL, &reg, &err);
+	if (pre == MP_OK)
+		pre = mp_config_load(config, reg, &cfg, &err);
+	/* under mpirun, a failure on any rank (even one rank's alone) is
+	 * every rank's, and rank 0 reports it */
+	if (o.mpi_size > 1)
+		pre = mp_mpi_agree(pre, &err);
+	if (pre != MP_OK) {
+		rank_fail(quiet, &err);
 		goto out;
 	}
 	o.registry = db;
-	o.threads = (int)threads;
 	struct cli_progress pr;
 	o.progress = cli_progress_start(&pr, "fingerprinting");
 	o.step = cli_progress_step;
+	if (quiet) { /* one progress bar: rank 0's */
+		o.progress = NULL;
+		o.step = NULL;
+	}
 	o.step_ctx = &pr;
 	o.notice = notice;
 	o.notice_ctx = &pr;
 	mp_status st = mp_experiment_run(cfg, &o, &res, &err);
 	cli_progress_end(&pr);
 	if (st != MP_OK) {
-		cli_fail(&err);
+		rank_fail(quiet, &err);
+		goto out;
+	}
+	if (quiet) {
+		rc = CLI_EXIT_OK;
 		goto out;
 	}
 	if (shard) {
@@ -271,14 +394,14 @@ int cmd_run(int argc, char **argv)
 	/* read back one matrix at a time, without a JSON tree */
 	struct mp_simmatrix_file *f;
 	if (mp_simmatrix_file_open(res.matrices_path, &f, &err) != MP_OK) {
-		cli_fail(&err);
+		rank_fail(quiet, &err);
 		goto out;
 	}
 	for (size_t i = 0; i < f->n; i++) {
 		struct mp_simmatrix *m;
 		if (mp_simmatrix_file_get(f, i, &m, &err) != MP_OK) {
 			mp_simmatrix_file_close(f);
-			cli_fail(&err);
+			rank_fail(quiet, &err);
 			goto out;
 		}
 		print_matrix(m);
@@ -286,13 +409,18 @@ int cmd_run(int argc, char **argv)
 		mp_simmatrix_free(m);
 		if (st != MP_OK) {
 			mp_simmatrix_file_close(f);
-			cli_fail(&err);
+			rank_fail(quiet, &err);
 			goto out;
 		}
 	}
 	mp_simmatrix_file_close(f);
 	rc = CLI_EXIT_OK;
 out:
+	/* Under mpirun the ranks other than 0 met the failure rank 0
+	 * reports and exits 1 for: they exit 0, lest mpirun stop rank 0
+	 * before it has said why. */
+	if (quiet)
+		rc = CLI_EXIT_OK;
 	mp_run_result_done(&res);
 	mp_config_free(cfg);
 	mp_registry_free(reg);

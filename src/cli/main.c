@@ -2,6 +2,7 @@
 #include "cli.h"
 #include "config.h"
 #include "blas.h"
+#include "mpi_pairs.h"
 
 #include <getopt.h>
 #include <locale.h>
@@ -94,8 +95,9 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "--version")) {
 		const char *core = mp_blas_tune();
-		printf("modelprint %s\nBLAS: %s%s%s%s\n", PACKAGE_VERSION, MP_BLAS,
-		       *core ? " (kernel " : "", core, *core ? ")" : "");
+		printf("modelprint %s\nBLAS: %s%s%s%s\nMPI: %s\n",
+		       PACKAGE_VERSION, MP_BLAS, *core ? " (kernel " : "", core,
+		       *core ? ")" : "", mp_mpi_library());
 		return CLI_EXIT_OK;
 	}
 	if (!strcmp(cmd, "help")) {

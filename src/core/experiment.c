@@ -1,5 +1,6 @@
 /* experiment.c — experiment configs and the experiment runner. */
 #include "experiment.h"
+#include "experiment_int.h"
 #include "atomic_write.h"
 #include "shard.h"
 
@@ -445,53 +446,39 @@ static uint64_t model_bytes(const struct mp_reg_model *rm)
 	return b;
 }
 
-mp_status mp_experiment_run(const struct mp_config *c,
-			    const struct mp_run_opts *o,
-			    struct mp_run_result *res, struct mp_error *err)
+mp_status mp_exp_fingerprints(const struct mp_config *c,
+			      const struct mp_run_opts *o,
+			      const struct mp_registry *reg, const bool *mine,
+			      const bool *counted, bool keep,
+			      struct mp_fingerprint **fps,
+			      struct mp_run_result *res, struct mp_error *err)
 {
-	memset(res, 0, sizeof *res);
-	struct mp_registry *reg;
-	mp_status st = mp_regdb_list(o->registry, NULL, &reg, err);
-	if (st != MP_OK)
-		return st;
-	for (size_t i = 0; i < c->nmodels; i++)
-		if (!mp_registry_find(reg, c->models[i])) {
-			mp_registry_free(reg);
-			return mp_error_set(err, MP_ENOENT,
-					    "%s: unknown model id '%s'",
-					    mp_regdb_name(o->registry),
-					    c->models[i]);
-		}
 	size_t n = c->nmodels, nm = c->nmethods;
-	struct mp_fingerprint **fps = calloc(n * nm + 1, sizeof *fps);
 	const struct mp_fingerprint **fresh = calloc(nm + 1, sizeof *fresh);
-	struct mp_simmatrix **mats = calloc(nm * c->nmetrics + 1, sizeof *mats);
-	size_t nmats = 0;
-	mp_json *fpfile = mp_json_object();
-	mp_json *fproot = mp_json_add_obj(fpfile, "fingerprints");
 	uint64_t *bytes = calloc(n + 1, sizeof *bytes);
-	bool *mine = calloc(n + 1, sizeof *mine);
-	if (!fps || !fresh || !mats || !fproot || !bytes || !mine)
-		st = mp_error_set(err, MP_ENOMEM, "out of memory");
-	bool sharded = o->shard_n > 0;
-	bool use_existing = o->use_existing || sharded;
-	bool store = o->write_to_registry || sharded;
+	mp_status st = fresh && bytes ? MP_OK
+				      : mp_error_set(err, MP_ENOMEM,
+						     "out of memory");
+	bool use_existing = o->use_existing || o->shard_n > 0;
+	bool store = o->write_to_registry || o->shard_n > 0;
 	struct mp_run_step step = {0};
 	for (size_t i = 0; st == MP_OK && i < n; i++) {
-		mine[i] = !sharded ||
-			  mp_shard_of(c->models[i], o->shard_n) == o->shard_k;
-		res->models_other += !mine[i];
 		if (!mine[i])
 			continue;
 		bytes[i] = model_bytes(mp_registry_find(reg, c->models[i]));
 		step.total += bytes[i] * nm;
 		step.steps += nm;
 	}
+	/* a model only some other rank counts says nothing */
+	struct mp_run_opts quiet = *o;
+	quiet.notice = NULL;
 	/* Model by model, so that each model's new fingerprints are stored in
 	 * one transaction. */
 	for (size_t i = 0; st == MP_OK && i < n; i++) {
 		if (!mine[i])
 			continue;
+		bool count = !counted || counted[i];
+		const struct mp_run_opts *oi = count ? o : &quiet;
 		const struct mp_reg_model *rm = mp_registry_find(reg, c->models[i]);
 		size_t nfresh = 0;
 		for (size_t m = 0; st == MP_OK && m < nm; m++) {
@@ -513,13 +500,13 @@ mp_status mp_experiment_run(const struct mp_config *c,
 				if (st != MP_OK)
 					break;
 				if (*slot)
-					res->reused++;
+					res->reused += count;
 			}
 			if (*slot)
 				continue;
 			struct mp_model *model;
-			st = open_for_compute(o, rm, method, why, &model, err);
-			res->stale += why[0] != '\0';
+			st = open_for_compute(oi, rm, method, why, &model, err);
+			res->stale += count && why[0] != '\0';
 			if (st == MP_OK) {
 				st = mp_fp_compute(model, method, args, o->threads,
 						   o->progress, slot, err);
@@ -527,7 +514,7 @@ mp_status mp_experiment_run(const struct mp_config *c,
 			}
 			if (st != MP_OK)
 				break;
-			res->computed++;
+			res->computed += count;
 			free((*slot)->model_id);
 			if (!((*slot)->model_id = mp_strdup(rm->id)))
 				st = mp_error_set(err, MP_ENOMEM, "out of memory");
@@ -537,15 +524,90 @@ mp_status mp_experiment_run(const struct mp_config *c,
 			st = mp_regdb_put_fps(o->registry, rm->id, fresh, nfresh,
 					      err);
 		if (st == MP_OK && nfresh)
-			res->models_done++;
+			res->models_done += count;
 		else if (st == MP_OK)
-			res->models_skipped++;
+			res->models_skipped += count;
 		/* a shard keeps no fingerprint: memory stays one model's */
-		for (size_t m = 0; sharded && m < nm; m++) {
+		for (size_t m = 0; !keep && m < nm; m++) {
 			mp_fp_free(fps[m * n + i]);
 			fps[m * n + i] = NULL;
 		}
 	}
+	free(fresh);
+	free(bytes);
+	return st;
+}
+
+mp_status mp_exp_write(const struct mp_config *c, const struct mp_run_opts *o,
+		       const struct mp_registry *reg, mp_json *fpfile,
+		       struct mp_simmatrix **mats, size_t nmats,
+		       struct mp_run_result *res, struct mp_error *err)
+{
+	mp_status st = MP_OK;
+	if (o->exact) {
+		struct mp_simmatrix *cos = NULL, *pea = NULL;
+		for (size_t k = 0; k < nmats; k++)
+			if (strcmp(mats[k]->method, "tensors") == 0) {
+				if (strcmp(mats[k]->metric, "cosine") == 0)
+					cos = mats[k];
+				if (strcmp(mats[k]->metric, "pearson") == 0)
+					pea = mats[k];
+			}
+		if (cos || pea)
+			st = exact_matrices(reg, c, cos, pea, err);
+	}
+	if (st == MP_OK && o->output_dir) {
+		st = mp_dir_prepare(o->output_dir, "output directory", err);
+		if (st == MP_OK)
+			st = write_json(o->output_dir, "fingerprints.json", fpfile,
+					&res->fingerprints_path, err);
+		mp_json *mj = st == MP_OK ? mp_simmatrix_list_to_json(mats, nmats)
+					  : NULL;
+		if (st == MP_OK)
+			st = write_json(o->output_dir, "similarity_matrices.json",
+					mj, &res->matrices_path, err);
+		mp_json_free(mj);
+	}
+	return st;
+}
+
+mp_status mp_experiment_run(const struct mp_config *c,
+			    const struct mp_run_opts *o,
+			    struct mp_run_result *res, struct mp_error *err)
+{
+	memset(res, 0, sizeof *res);
+	if (o->mpi_size > 1)
+		return mp_experiment_run_mpi(c, o, res, err);
+	struct mp_registry *reg;
+	mp_status st = mp_regdb_list(o->registry, NULL, &reg, err);
+	if (st != MP_OK)
+		return st;
+	for (size_t i = 0; i < c->nmodels; i++)
+		if (!mp_registry_find(reg, c->models[i])) {
+			mp_registry_free(reg);
+			return mp_error_set(err, MP_ENOENT,
+					    "%s: unknown model id '%s'",
+					    mp_regdb_name(o->registry),
+					    c->models[i]);
+		}
+	size_t n = c->nmodels, nm = c->nmethods;
+	struct mp_fingerprint **fps = calloc(n * nm + 1, sizeof *fps);
+	struct mp_simmatrix **mats = calloc(nm * c->nmetrics + 1, sizeof *mats);
+	size_t nmats = 0;
+	mp_json *fpfile = mp_json_object();
+	mp_json *fproot = mp_json_add_obj(fpfile, "fingerprints");
+	bool *mine = calloc(n + 1, sizeof *mine);
+	if (!fps || !mats || !fproot || !mine)
+		st = mp_error_set(err, MP_ENOMEM, "out of memory");
+	bool sharded = o->shard_n > 0;
+	for (size_t i = 0; st == MP_OK && i < n; i++) {
+		mine[i] = !sharded ||
+			  mp_shard_of(c->models[i], o->shard_n) == o->shard_k;
+		res->models_other += !mine[i];
+	}
+	if (st == MP_OK)
+		st = mp_exp_fingerprints(c, o, reg, mine, NULL, !sharded, fps,
+					 res, err);
 	for (size_t m = 0; st == MP_OK && !sharded && m < nm; m++) {
 		const char *method = c->methods[m];
 		mp_json *byid = mp_json_add_obj(fproot, method);
@@ -561,36 +623,12 @@ mp_status mp_experiment_run(const struct mp_config *c,
 				nmats++;
 		}
 	}
-	if (st == MP_OK && o->exact && !sharded) {
-		struct mp_simmatrix *cos = NULL, *pea = NULL;
-		for (size_t k = 0; k < nmats; k++)
-			if (strcmp(mats[k]->method, "tensors") == 0) {
-				if (strcmp(mats[k]->metric, "cosine") == 0)
-					cos = mats[k];
-				if (strcmp(mats[k]->metric, "pearson") == 0)
-					pea = mats[k];
-			}
-		if (cos || pea)
-			st = exact_matrices(reg, c, cos, pea, err);
-	}
-	if (st == MP_OK && o->output_dir && !sharded) {
-		st = mp_dir_prepare(o->output_dir, "output directory", err);
-		if (st == MP_OK)
-			st = write_json(o->output_dir, "fingerprints.json", fpfile,
-					&res->fingerprints_path, err);
-		mp_json *mj = st == MP_OK ? mp_simmatrix_list_to_json(mats, nmats)
-					  : NULL;
-		if (st == MP_OK)
-			st = write_json(o->output_dir, "similarity_matrices.json",
-					mj, &res->matrices_path, err);
-		mp_json_free(mj);
-	}
+	if (st == MP_OK && !sharded)
+		st = mp_exp_write(c, o, reg, fpfile, mats, nmats, res, err);
 	mp_json_free(fpfile);
 	for (size_t i = 0; fps && i < n * nm; i++)
 		mp_fp_free(fps[i]);
 	free(fps);
-	free(fresh);
-	free(bytes);
 	free(mine);
 	for (size_t k = 0; k < nmats; k++)
 		mp_simmatrix_free(mats[k]);

@@ -49,6 +49,19 @@ struct mp_run_opts {
 	 * in one transaction, as write_to_registry does (both implied); no
 	 * matrix is computed and no file written. */
 	unsigned shard_k, shard_n;
+	/* Under mpirun (mpi_size > 1, from mp_mpi_start; 0 or 1: one
+	 * process): every rank calls mp_experiment_run with the same config
+	 * and options; the pairs of each matrix are split in tiles over the
+	 * ranks (pair_tiles.h), each rank fingerprints (or, with
+	 * use_existing, reads) only the models its tiles need, and rank 0
+	 * gathers the values and alone writes the files, equal byte for
+	 * byte to one process's; res counts every (model, method) once, on
+	 * rank 0. Not with write_to_registry or a shard (MP_EINVAL). */
+	int mpi_rank, mpi_size;
+	/* Called (when non-NULL) on the rank that computed tile number tile
+	 * (of every matrix's tiles, counted from 0 on this rank). */
+	void (*tile_done)(void *ctx, size_t tile);
+	void *tile_ctx;
 	const char *output_dir;   /* fingerprints.json, similarity_matrices.json */
 	int threads;              /* 0 = all CPUs */
 	const struct mp_progress *progress;

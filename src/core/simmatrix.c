@@ -169,6 +169,15 @@ char *mp_simmatrix_estimate_text(const struct mp_simmatrix *s, char *buf,
 	return buf;
 }
 
+double mp_simmatrix_pair(const struct mp_metric *metric,
+			 const struct mp_fingerprint *a,
+			 const struct mp_fingerprint *b, const char **reason)
+{
+	struct mp_score sc = metric->score(a, b);
+	*reason = sc.defined ? NULL : sc.reason;
+	return sc.defined ? sc.value : NAN;
+}
+
 mp_status mp_simmatrix_compute(const struct mp_metric *metric,
 			       struct mp_fingerprint *const *fps,
 			       char *const *ids, size_t n,
@@ -189,9 +198,8 @@ mp_status mp_simmatrix_compute(const struct mp_metric *metric,
 		}
 	for (size_t i = 0; i < n; i++)
 		for (size_t j = i; j < n; j++) {
-			struct mp_score sc = metric->score(fps[i], fps[j]);
-			double v = sc.defined ? sc.value : NAN;
-			const char *r = sc.defined ? NULL : sc.reason;
+			const char *r;
+			double v = mp_simmatrix_pair(metric, fps[i], fps[j], &r);
 			s->value[i * n + j] = s->value[j * n + i] = v;
 			s->reason[i * n + j] = s->reason[j * n + i] = r;
 		}

@@ -81,6 +81,13 @@ void mp_simmatrix_estimate_of(const struct mp_metric *metric,
 			      enum mp_estimate *estimate,
 			      uint32_t *sketch_values);
 
+/* The value of cell (a, b) of metric's matrix: NAN with *reason (a static
+ * string) where undefined, else *reason NULL. Every matrix cell, in one
+ * process or over MPI ranks (mpi_pairs.h), comes from this. */
+double mp_simmatrix_pair(const struct mp_metric *metric,
+			 const struct mp_fingerprint *a,
+			 const struct mp_fingerprint *b, const char **reason);
+
 /* Compute the matrix of fps[0..n) (same method) with metric; it records
  * how the values were obtained (estimate, sketch_values). */
 mp_status mp_simmatrix_compute(const struct mp_metric *metric,
