@@ -65,8 +65,9 @@ int main(int argc, char **argv)
 	} else if (argc == 5 && strcmp(argv[4], "llama1b") == 0) {
 		HIDDEN = 2048, INTER = 5632, KV = 512;
 	} else if (argc == 5 && !by_size && strcmp(argv[4], "small") != 0) {
-		fprintf(stderr, "genmodel: shapes must be small, tinyllama, llama1b "
-				"or a byte count\n");
+		fprintf(stderr,
+			"genmodel: shapes must be small, tinyllama, llama1b "
+			"or a byte count\n");
 		return 2;
 	}
 	const char *dtype = argv[2];

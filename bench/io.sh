@@ -5,7 +5,7 @@
 # 0.02, norms about 1) in BF16 (genmodel llama1b: Hugging Face layout,
 # model.safetensors + config.json, 1.7 GB) and as a Q4_K_M-style GGUF
 # (gengguf 16 llama1b: other random values, same shapes, 0.54 GB), against
-# bench/io_ref.py (torch float32 on the CPU, all probes in one batch, the
+# bench/io_ref.py (torch float32 on the CPU, one batch per probe length, the
 # fingerprint math in numpy) on the BF16 model, interleaved (BENCH_RUNS
 # rounds, default 2), warm cache. Two probe lists, each with 47 raw target
 # ids: 342 one-token probes (raw ids `#N`, as many as data/io_tokens has),
@@ -57,9 +57,9 @@ PY
 awk 'BEGIN{for(i=0;i<342;i++) print "#" (i*7919+13)%32000}' > "$dir/probes-raw.txt"
 awk 'BEGIN{for(j=0;j<47;j++) print "#" (j*104729+7)%32000}' > "$dir/targets-raw.txt"
 text="$src/../data/io_tokens/probe_tokens.txt"
-ntext=$($py -c 'import sys; s=[]; [s.append(l.rstrip("\r\n")) for l in open(sys.argv[1], encoding="utf-8") if l.rstrip("\r\n") and l.rstrip("\r\n") not in s]; print(len(s), sum(len(x.encode()) for x in s))' "$text")
+ntext=$($py -c 'import sys; s=[]; [s.append(l.rstrip("\r\n")) for l in open(sys.argv[1], encoding="utf-8") if l.rstrip("\r\n") and l.rstrip("\r\n") not in s]; print(len(s), sum(len(x.encode()) for x in s), len(set(len(x.encode()) for x in s)))' "$text")
 set -- $ntext
-nprobe_text=$1 tok_text=$2
+nprobe_text=$1 tok_text=$2 nlen_text=$3
 cat "$m/model.safetensors" "$g" > /dev/null
 bw() { # FILE: GB/s of cat FILE > /dev/null from page cache (best of 3)
 	b=
@@ -76,7 +76,7 @@ mp() { # FILE PROBES OUT
 }
 echo "modelprint input_output benchmark: $(awk "BEGIN{printf \"%.2f\", $(stat -c %s "$m/model.safetensors")/1e9}") GB BF16, $(awk "BEGIN{printf \"%.2f\", $(stat -c %s "$g")/1e9}") GB Q4_K GGUF, 0.85 B parameters"
 echo "($(nproc) CPUs, load $(cut -d' ' -f1 /proc/loadavg), $runs interleaved rounds, warm cache; cat from page cache $bw_m GB/s)"
-echo "modelprint: $("$MP_BIN" --version | sed -n 2p); torch $($py -c 'import torch; print(torch.__version__, torch.get_num_threads(), "threads")')"
+echo "modelprint: $("$MP_BIN" --version | sed -n 2p); torch $($py "$src/io_ref.py" --show-config)"
 pr="$dir/probes-raw.txt"
 set -- "$(mp "$m/model.safetensors" "$pr" "$dir/mp-bf16.json")" \
 	"$(mp "$g" "$pr" "$dir/mp-q4k.json")" \
@@ -102,8 +102,8 @@ row "modelprint BF16, 342 x 1 token" 1 "$m/model.safetensors" 342 "$(passes 342)
 row "modelprint Q4_K, 342 x 1 token" 2 "$g" 342 "$(passes 342)"
 row "torch BF16->f32, 342 x 1 token" 3 "$m/model.safetensors" 342 1
 row "modelprint BF16, $nprobe_text text probes" 4 "$m/model.safetensors" "$tok_text" "$(passes "$nprobe_text")"
-row "torch BF16->f32, $nprobe_text text probes" 5 "$m/model.safetensors" "$tok_text" 1
+row "torch BF16->f32, $nprobe_text text probes" 5 "$m/model.safetensors" "$tok_text" "$nlen_text"
 [ $before = 0 ] || row "modelprint before, BF16 1 token" $before "$m/model.safetensors" 342 "$(passes 342)"
-echo "($tok_text probe tokens in the $nprobe_text text probes; bound: the file read once per forward pass, 128 probes a pass for modelprint, one for torch)"
+echo "($tok_text probe tokens in the $nprobe_text text probes; bound: the file read once per forward pass, 128 probes a pass for modelprint; torch one pass, $nlen_text for the text probes, one per length)"
 echo "ratio of medians modelprint / torch: one token $(awk "BEGIN{printf \"%.2f\", $MEDIAN_1 / $MEDIAN_3}"), text $(awk "BEGIN{printf \"%.2f\", $MEDIAN_4 / $MEDIAN_5}") (target <= 1)"
 echo "fingerprints, l1 modelprint vs torch: one token $($py "$src/io_ref.py" --compare "$dir/mp-bf16.json" "$dir/torch.json"), text $($py "$src/io_ref.py" --compare "$dir/mp-bf16-text.json" "$dir/torch-text.json")"

@@ -6,10 +6,11 @@ published equations, not from modelprint's code.
 
   io_ref.py MODEL_DIR PROBES TARGETS [--bytes] [--n0 N] [--json OUT]
   io_ref.py --compare A.json B.json      l1 of two fingerprint vectors
+  io_ref.py --show-config                torch's version and threads
 
-The forward pass runs in torch float32 on the CPU (its default threads),
-all probes in one batch (right-padded; the causal mask keeps each probe's
-last position from seeing the padding), BF16 weights widened to float32
+The forward pass runs in torch float32 on the CPU (one thread a CPU),
+one batch per probe length (all probes at once when each is one token),
+BF16 weights widened to float32
 as modelprint does; the fingerprint math (V, U, pinv, eigenvalues) in
 numpy float64. List entries: `#123` a raw id; with --bytes any other line
 is its UTF-8 bytes as ids 0..255 (the byte-level tokenizer.json without
@@ -25,6 +26,9 @@ import numpy as np
 import torch
 
 torch.set_grad_enabled(False)
+# As many threads as modelprint uses (its OpenBLAS: one a CPU); Debian's
+# torch here defaults to omp_get_max_threads(), which can be 1.
+torch.set_num_threads(len(os.sched_getaffinity(0)))
 
 
 def read_safetensors(path):
@@ -80,7 +84,19 @@ def rope(x, f):
 
 
 def last_logits(c, W, probes):
-    """Logits at each probe's last position, [len(probes), vocab]."""
+    """Logits at each probe's last position, [len(probes), vocab]: one
+    batch per probe length (no padding computed)."""
+    out = [None] * len(probes)
+    for n in sorted(set(map(len, probes))):
+        idx = [i for i, p in enumerate(probes) if len(p) == n]
+        z = batch_logits(c, W, [probes[i] for i in idx])
+        for r, i in enumerate(idx):
+            out[i] = z[r]
+    return torch.stack(out)
+
+
+def batch_logits(c, W, probes):
+    """Logits at the last position of probes of one length."""
     dim, H = c["hidden_size"], c["num_attention_heads"]
     KV = c.get("num_key_value_heads", H)
     hd = c.get("head_dim", dim // H)
@@ -141,6 +157,9 @@ def vector(path):
 
 
 def main(a):
+    if a and a[0] == "--show-config":
+        print(torch.__version__, torch.get_num_threads(), "threads")
+        return
     if a and a[0] == "--compare":
         print("%.6f" % l1(vector(a[1]), vector(a[2])))
         return
