@@ -1,6 +1,10 @@
 /* gengguf.c — write a LLaMA-shaped GGUF (v3) of random weights in a
- * Q4_K_M-style mix for bench/gguf.sh: gengguf OUT.gguf LAYERS.
- * Shapes of LLaMA-7B (hidden 4096, intermediate 11008, vocab 32000): the
+ * Q4_K_M-style mix for bench/gguf.sh: gengguf OUT.gguf LAYERS [llama1b].
+ * Shapes of LLaMA-7B (hidden 4096, intermediate 11008, vocab 32000), or
+ * with llama1b those of bench/io.sh's model (hidden 2048, intermediate 5632,
+ * 32 heads and 8 key/value heads of 64, with the llama.* hyper-parameters
+ * the forward pass reads, and scales 2^-14..2^-13 so weights are of the
+ * order of 0.02): the
  * embedding and the attention and gate/up matrices Q4_K, ffn_down and the
  * output head Q6_K, the norms F32. Blocks are valid: finite fp16 scales
  * d and dmin (about 2^-11..2^-10), random scales and codes. */
@@ -9,7 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { HIDDEN = 4096, INTER = 11008, VOCAB = 32000, ALIGN = 32 };
+enum { VOCAB = 32000, ALIGN = 32 };
+static uint64_t HIDDEN = 4096, INTER = 11008, KV = 4096;
+static uint16_t SCALE_EXP = 0x1000; /* fp16 exponent field of the scales */
 enum { T_F32 = 0, T_Q4_K = 12, T_Q6_K = 14 };
 enum { Q4_K_BYTES = 144, Q6_K_BYTES = 210, QK_K = 256 };
 
@@ -48,7 +54,7 @@ static void put_str(FILE *f, const char *s)
 /* A finite positive fp16 in [2^-11, 2^-10). */
 static uint16_t scale16(uint64_t r)
 {
-	return (uint16_t)(0x1000 | (r & 0x3ff));
+	return (uint16_t)(SCALE_EXP | (r & 0x3ff));
 }
 
 static void fill_random(uint8_t *p, size_t n)
@@ -106,10 +112,14 @@ static size_t add(struct spec *s, size_t n, const char *name, uint64_t ne0,
 
 int main(int argc, char **argv)
 {
-	if (argc != 3 || atoi(argv[2]) < 1) {
-		fprintf(stderr, "usage: gengguf OUT.gguf LAYERS\n");
+	if ((argc != 3 && argc != 4) || atoi(argv[2]) < 1 ||
+	    (argc == 4 && strcmp(argv[3], "llama1b") != 0)) {
+		fprintf(stderr, "usage: gengguf OUT.gguf LAYERS [llama1b]\n");
 		return 2;
 	}
+	int small = argc == 4;
+	if (small)
+		HIDDEN = 2048, INTER = 5632, KV = 512, SCALE_EXP = 0x0400;
 	int layers = atoi(argv[2]);
 	size_t n = 0;
 	struct spec *s = calloc(4 + (size_t)layers * 9, sizeof *s);
@@ -125,7 +135,8 @@ int main(int argc, char **argv)
 		n = add(s, n, nm, HIDDEN, 0, T_F32);
 		for (int a = 0; a < 4; a++) {
 			snprintf(nm, sizeof nm, "blk.%d.%s.weight", l, attn[a]);
-			n = add(s, n, nm, HIDDEN, HIDDEN, T_Q4_K);
+			n = add(s, n, nm, HIDDEN,
+				a == 1 || a == 2 ? KV : HIDDEN, T_Q4_K);
 		}
 		snprintf(nm, sizeof nm, "blk.%d.ffn_norm.weight", l);
 		n = add(s, n, nm, HIDDEN, 0, T_F32);
@@ -152,7 +163,22 @@ int main(int argc, char **argv)
 	fwrite("GGUF", 1, 4, f);
 	put_u32(f, 3);
 	put_u64(f, n);
-	put_u64(f, 3);
+	static const struct {
+		const char *key;
+		uint32_t v;
+	} hp[] = {{"llama.embedding_length", 2048},
+		  {"llama.feed_forward_length", 5632},
+		  {"llama.attention.head_count", 32},
+		  {"llama.attention.head_count_kv", 8},
+		  {"llama.context_length", 2048},
+		  {"llama.block_count", 0}};
+	size_t nhp = small ? sizeof hp / sizeof hp[0] : 0;
+	put_u64(f, 3 + nhp);
+	for (size_t i = 0; i < nhp; i++) {
+		put_str(f, hp[i].key);
+		put_u32(f, 4); /* uint32 */
+		put_u32(f, hp[i].v ? hp[i].v : (uint32_t)layers);
+	}
 	put_str(f, "general.architecture");
 	put_u32(f, 8);
 	put_str(f, "llama");

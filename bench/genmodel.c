@@ -2,7 +2,8 @@
  * the benchmarks: genmodel OUT.safetensors DTYPE(BF16|F32) LAYERS [SHAPES].
  * SHAPES "small" (the default): hidden 1024, intermediate 2816, vocab 32000,
  * k/v as q; "tinyllama": TinyLlama-1.1B's hidden 2048, intermediate 5632,
- * vocab 32000, k/v 256 rows (embedding, per layer q/k/v/o projections,
+ * vocab 32000, k/v 256 rows; "llama1b": the same with k/v 512 rows (8 key/value
+ * heads of 64, for bench/io.sh) (embedding, per layer q/k/v/o projections,
  * gate/up/down MLP, two norms, final norm, lm_head).
  * genmodel OUT DTYPE 0 BYTES: small shapes, as many layers as fit in a file
  * of BYTES bytes, and a vector model.extra.weight filling it to (about)
@@ -55,15 +56,18 @@ int main(int argc, char **argv)
 {
 	if (argc != 4 && argc != 5) {
 		fprintf(stderr, "usage: genmodel OUT DTYPE(BF16|F32) LAYERS "
-				"[small|tinyllama|BYTES]\n");
+				"[small|tinyllama|llama1b|BYTES]\n");
 		return 2;
 	}
 	bool by_size = argc == 5 && argv[4][0] >= '0' && argv[4][0] <= '9';
 	if (argc == 5 && strcmp(argv[4], "tinyllama") == 0) {
 		HIDDEN = 2048, INTER = 5632, KV = 256;
+	} else if (argc == 5 && strcmp(argv[4], "llama1b") == 0) {
+		HIDDEN = 2048, INTER = 5632, KV = 512;
 	} else if (argc == 5 && !by_size && strcmp(argv[4], "small") != 0) {
-		fprintf(stderr, "genmodel: shapes must be small, tinyllama or "
-				"a byte count\n");
+		fprintf(stderr,
+			"genmodel: shapes must be small, tinyllama, llama1b "
+			"or a byte count\n");
 		return 2;
 	}
 	const char *dtype = argv[2];

@@ -55,6 +55,21 @@ static void decode(struct mp_llm *l, const struct mp_tensor *t, uint64_t e0,
 			memcpy(dst, b, (size_t)n * 4);
 		return;
 	}
+	if (!t->ggml && t->stored == MP_BF16 &&
+	    t->quant.kind == MP_QUANT_NONE) {
+		/* bfloat16 is the top half of a float32: widen directly. */
+		for (uint64_t d = 0; d < n; d += CHUNK) {
+			uint64_t k = n - d < CHUNK ? n - d : CHUNK;
+			const uint8_t *b =
+			    mp_tensor_bytes(t, (e0 + d) * 2, k * 2, l->scratch);
+			for (uint64_t i = 0; i < k; i++) {
+				uint32_t u = (uint32_t)b[2 * i] << 16 |
+					     (uint32_t)b[2 * i + 1] << 24;
+				memcpy(dst + d + i, &u, 4);
+			}
+		}
+		return;
+	}
 	for (uint64_t d = 0; d < n; d += CHUNK) {
 		uint64_t k = n - d < CHUNK ? n - d : CHUNK;
 		const uint8_t *b = mp_tensor_elems(t, e0 + d, k, l->scratch);

@@ -2,6 +2,7 @@
 #include "llm_io.h"
 #include "model.h"
 
+#include <gsl/gsl_blas.h>
 #include <gsl/gsl_eigen.h>
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_linalg.h>
@@ -31,22 +32,18 @@ static int pinv(const gsl_matrix *m, gsl_matrix *p)
 		goto done;
 	double cut = RCOND * gsl_vector_get(s, 0);
 	/* tall: m = a S v^T, pinv = v S+ a^T (c x r); wide: m^T = a S v^T,
-	 * pinv(m) = a S+ v^T (r x c). */
-	for (size_t i = 0; i < p->size1; i++)
-		for (size_t j = 0; j < p->size2; j++) {
-			double acc = 0;
-			for (size_t k = 0; k < c; k++) {
-				double sk = gsl_vector_get(s, k);
-				if (!(sk > cut))
-					continue;
-				acc += tall ? gsl_matrix_get(v, i, k) *
-						  gsl_matrix_get(a, j, k) / sk
-					    : gsl_matrix_get(a, i, k) *
-						  gsl_matrix_get(v, j, k) / sk;
-			}
-			gsl_matrix_set(p, i, j, acc);
-		}
-	rc = 0;
+	 * pinv(m) = a S+ v^T (r x c). S+ scales the columns of the first
+	 * factor (1/s_k, 0 below the cut-off); one dgemm forms the product. */
+	gsl_matrix *x = tall ? v : a, *y = tall ? a : v;
+	for (size_t k = 0; k < c; k++) {
+		double sk = gsl_vector_get(s, k);
+		gsl_vector_view col = gsl_matrix_column(x, k);
+		gsl_vector_scale(&col.vector, sk > cut ? 1 / sk : 0);
+	}
+	rc = gsl_blas_dgemm(CblasNoTrans, CblasTrans, 1, x, y, 0, p) ==
+		     GSL_SUCCESS
+		 ? 0
+		 : -1;
 done:
 	gsl_matrix_free(a);
 	gsl_matrix_free(v);
@@ -152,7 +149,11 @@ mp_status mp_io_fingerprint(struct mp_llm *l, const int32_t *ids,
 	size_t n = (size_t)c->dim;
 	gsl_error_handler_t *old = gsl_set_error_handler_off();
 	gsl_matrix *U = gsl_matrix_alloc(n, np), *V = gsl_matrix_alloc(n, np);
-	gsl_matrix *P = gsl_matrix_alloc(np, n), *A = gsl_matrix_alloc(n, n);
+	/* A = U P (n x n) has rank <= np: its non-zero eigenvalues are those
+	 * of P U (np x np), the other n - np are zero; the smaller product
+	 * is the one decomposed. */
+	size_t na = np < n ? np : n;
+	gsl_matrix *P = gsl_matrix_alloc(np, n), *A = gsl_matrix_alloc(na, na);
 	double **tE = calloc(nt, sizeof *tE);
 	double *mag = malloc(n * sizeof *mag);
 	mp_status s = MP_OK;
@@ -172,15 +173,12 @@ mp_status mp_io_fingerprint(struct mp_llm *l, const int32_t *ids,
 		s = mp_error_set(err, MP_EUNDEF,
 				 "input_output: the SVD of V did not converge");
 	if (s == MP_OK) {
-		for (size_t i = 0; i < n; i++)
-			for (size_t j = 0; j < n; j++) {
-				double acc = 0;
-				for (size_t k = 0; k < np; k++)
-					acc += gsl_matrix_get(U, i, k) *
-					       gsl_matrix_get(P, k, j);
-				gsl_matrix_set(A, i, j, acc);
-			}
-		if (eig_abs(A, mag) != 0)
+		const gsl_matrix *x = np < n ? P : U, *y = np < n ? U : P;
+		for (size_t i = na; i < n; i++)
+			mag[i] = 0;
+		if (gsl_blas_dgemm(CblasNoTrans, CblasNoTrans, 1, x, y, 0, A) !=
+			GSL_SUCCESS ||
+		    eig_abs(A, mag) != 0)
 			s = mp_error_set(err, MP_EUNDEF,
 					 "input_output: the eigenvalues of A did "
 					 "not converge");
