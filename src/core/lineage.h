@@ -61,7 +61,8 @@ struct mp_lineage_ggml {
 	 * over all quantized values and on the worst tensor; the share of
 	 * values within half a spacing of R's; ||U - R|| / ||R|| */
 	double ratio, worst_ratio, within, rel_err;
-	const char *worst; /* borrowed from the quantized model */
+	/* a copy: the result outlives the models (identify) */
+	char worst[256];
 	/* unquantized tensors neither identical nor a dtype rounding */
 	size_t other_changed;
 };

@@ -230,9 +230,9 @@ mp_status mp_lineage_ggml(const struct mp_model *q, const struct mp_model *s,
 		if (!ok || !a.n || !(a.sexp > 0))
 			continue;
 		double ratio = sqrt(a.sdd / a.sexp);
-		if (!g.worst || ratio > g.worst_ratio) {
+		if (!g.worst[0] || ratio > g.worst_ratio) {
 			g.worst_ratio = ratio;
-			g.worst = tq->name;
+			snprintf(g.worst, sizeof g.worst, "%s", tq->name);
 		}
 		g.tensors++;
 		all.sdd += a.sdd;
