@@ -199,6 +199,9 @@ expect_err "argument n0 must be an integer" fingerprint --method input_output \
 	--arg n0=0 "$FIX/gguf/parent"
 expect_err "line 1 is text, and the model has no tokenizer" fingerprint \
 	--method input_output "$FIX/llm/stories260K.bin"
+printf '#1\n\nhello\n' > "$T/text.txt"
+expect_err "text.txt: line 3 is text" fingerprint --method input_output \
+	--arg probe_tokens_path="$T/text.txt" "$FIX/llm/stories260K.bin"
 model_a "$T/a.safetensors"
 expect_err "input_output needs a causal language model" fingerprint \
 	--method input_output $ARGS "$T/a.safetensors"

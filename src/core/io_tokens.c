@@ -33,7 +33,7 @@ static bool raw_id(const char *s, size_t n, int64_t *id)
 
 struct line {
 	const char *s;
-	size_t n;
+	size_t n, no; /* text, length, line number in the file (from 1) */
 };
 
 static int cmp_line(const void *a, const void *b)
@@ -92,15 +92,17 @@ mp_status mp_io_list_read(const char *path, const struct mp_tokenizer *tok,
 		goto done;
 	}
 	nl = 0;
+	size_t no = 0;
 	for (uint64_t i = 0; i < f.size;) {
 		const char *s = (const char *)f.data + i;
 		const char *e = memchr(s, '\n', (size_t)(f.size - i));
 		size_t n = e ? (size_t)(e - s) : (size_t)(f.size - i);
 		i += n + (e != NULL);
+		no++;
 		if (n && s[n - 1] == '\r')
 			n--;
 		if (n)
-			lines[nl++] = (struct line){s, n};
+			lines[nl++] = (struct line){s, n, no};
 	}
 	/* pointers into lines sorted by text, equal texts in file order:
 	 * every later occurrence is a duplicate */
@@ -135,7 +137,7 @@ mp_status mp_io_list_read(const char *path, const struct mp_tokenizer *tok,
 					  "%s: line %zu is text, and the model "
 					  "has no tokenizer: write raw ids as "
 					  "#123",
-					  path, i + 1);
+					  path, lines[i].no);
 			break;
 		} else {
 			char *text = malloc(lines[i].n + 1);
