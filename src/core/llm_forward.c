@@ -73,6 +73,16 @@ static void decode(struct mp_llm *l, const struct mp_tensor *t, uint64_t e0,
 	for (uint64_t d = 0; d < n; d += CHUNK) {
 		uint64_t k = n - d < CHUNK ? n - d : CHUNK;
 		const uint8_t *b = mp_tensor_elems(t, e0 + d, k, l->scratch);
+		if (t->ggml) { /* ggml blocks come decoded to float32 */
+			memcpy(dst + d, b, (size_t)k * 4);
+			continue;
+		}
+		if (t->stored == MP_F16 && t->quant.kind == MP_QUANT_NONE) {
+			for (uint64_t i = 0; i < k; i++)
+				dst[d + i] = mp_f16_to_f32(
+				    (uint16_t)(b[2 * i] | b[2 * i + 1] << 8));
+			continue;
+		}
 		mp_tensor_decode(t, b, (size_t)k, l->dbl);
 		for (uint64_t i = 0; i < k; i++)
 			dst[d + i] = (float)l->dbl[i];
