@@ -179,6 +179,10 @@ static void words(struct mp_lineage *l, bool reversed, size_t plain)
 		EV(": %s's values quantized; the %zu other tensors hold %s's "
 		   "values, exactly or rounded to their type",
 		   ls, plain, ls);
+	else if (g->worst_ratio <= MP_LIN_GGML_RATIO_MAX)
+		EV(": what quantization leaves, but %zu unquantized tensors do "
+		   "not hold %s's values",
+		   g->other_changed, ls);
 	else
 		EV(": more than quantization explains, the weights moved "
 		   "before or after quantizing");
