@@ -471,6 +471,37 @@ static bool has_row_with(struct mp_canvas *c, const char *a, const char *b)
 	return false;
 }
 
+/* A registry in a fresh temporary directory (*reg) holding one model
+ * "name" of format gguf with the fingerprint fp, loaded for the interface. */
+static struct mp_tui_data *one_model(const char *name,
+				     const struct mp_fingerprint *fp,
+				     char **reg)
+{
+	struct mp_error err;
+	char *got;
+	*reg = tu_tmpdir();
+	struct mp_reg_model rm = {.name = (char *)name, .family = "Fx",
+				  .type = "Q", .path = "/m", .format = "gguf"};
+	ck_assert_int_eq(tu_reg_add(*reg, &rm, "1", &got, &err), MP_OK);
+	free(got);
+	ck_assert_int_eq(tu_reg_put_fp(*reg, "1", fp, &err), MP_OK);
+	struct mp_tui_paths p = {.registry = *reg};
+	struct mp_tui_data *d;
+	ck_assert_msg(mp_tui_data_load(&p, NULL, &d, &err) == MP_OK, "%s",
+		      err.msg);
+	return d;
+}
+
+static void free_one(struct mp_tui *t, struct mp_canvas *c,
+		     struct mp_tui_data *d, char *reg)
+{
+	mp_tui_free(t);
+	mp_canvas_free(c);
+	mp_tui_data_free(d);
+	tu_rmtree(reg);
+	free(reg);
+}
+
 START_TEST(test_detail_gguf)
 {
 	const char *fx = getenv("MP_FIXTURES");
@@ -485,17 +516,9 @@ START_TEST(test_detail_gguf)
 			  MP_OK,
 		      "%s", err.msg);
 	mp_model_free(m);
-	char *reg = tu_tmpdir(), *got;
-	struct mp_reg_model rm = {.name = "q4km", .family = "Fx", .type = "Q",
-				  .path = "/m", .format = "gguf"};
-	ck_assert_int_eq(tu_reg_add(reg, &rm, "1", &got, &err), MP_OK);
-	free(got);
-	ck_assert_int_eq(tu_reg_put_fp(reg, "1", fp, &err), MP_OK);
+	char *reg;
+	struct mp_tui_data *d = one_model("q4km", fp, &reg);
 	mp_fp_free(fp);
-	struct mp_tui_paths p = {.registry = reg};
-	struct mp_tui_data *d;
-	ck_assert_msg(mp_tui_data_load(&p, NULL, &d, &err) == MP_OK, "%s",
-		      err.msg);
 	ck_assert_uint_eq(d->models[0].params, 2098432);
 	ck_assert_str_eq(d->models[0].dtypes, "Q4_K 100% F32 <1%");
 	struct mp_tui *t = mp_tui_new(d, mono);
@@ -518,11 +541,52 @@ START_TEST(test_detail_gguf)
 	}
 	/* the tensor rows name the stored ggml type */
 	ck_assert_msg(has_row_with(c, "attn_q", " Q4_K "), "%s", row(c, 22));
-	mp_tui_free(t);
-	mp_canvas_free(c);
-	mp_tui_data_free(d);
-	tu_rmtree(reg);
-	free(reg);
+	free_one(t, c, d, reg);
+}
+END_TEST
+
+/* A lattice-quantized tensor: the type column widens to IQ2_XXS (7
+ * letters, more than "dtype") and the mean stays under its header: in
+ * "w  2x256  IQ2_XXS  0.125" the header's "mean" ends where 0.125 ends. */
+START_TEST(test_detail_long_type)
+{
+	uint64_t shape[2] = {2, 256};
+	struct mp_tstats stats = {.n = 512, .mean = 0.125, .std = 0.5};
+	struct mp_tensor_fp tf = {.name = "w", .dtype = MP_F32, .stored = MP_F32,
+				  .ggml = mp_fp_ggml_named("IQ2_XXS"),
+				  .ndim = 2, .shape = shape, .numel = 512,
+				  .stats = &stats};
+	ck_assert_ptr_nonnull(tf.ggml);
+	struct mp_fingerprint fp = {.method = "tensors", .format = "gguf",
+				    .params = 512, .ntensors = 1, .tensors = &tf};
+	fp.ggml_params[tf.ggml->id] = 512;
+	char *reg;
+	struct mp_tui_data *d = one_model("iq2", &fp, &reg);
+	struct mp_tui *t = mp_tui_new(d, mono);
+	struct mp_canvas *c = mp_canvas_new(80, 24);
+	int k[8];
+	char bad[32];
+	int n = mp_keys_parse("<Enter>", k, 8, bad);
+	for (int i = 0; i < n; i++)
+		mp_tui_key(t, k[i]);
+	mp_tui_draw(t, c);
+	int hy = -1, ty = -1;
+	for (int y = 0; y < c->h; y++) {
+		if (strstr(row(c, y), "dtype") && strstr(row(c, y), "mean"))
+			hy = y;
+		if (strstr(row(c, y), " IQ2_XXS "))
+			ty = y;
+	}
+	ck_assert_msg(hy >= 0 && ty > hy, "header %d, tensor row %d", hy, ty);
+	char head[512], line[512];
+	snprintf(head, sizeof head, "%s", row(c, hy));
+	snprintf(line, sizeof line, "%s", row(c, ty));
+	/* the type in full, one blank, then the mean 10 wide */
+	ck_assert_str_eq(strstr(line, " IQ2_XXS"),
+			 " IQ2_XXS     0.125       0.5   0.0%");
+	ck_assert_int_eq((int)(strstr(head, "mean") - head) + 4,
+			 (int)(strstr(line, "0.125") - line) + 5);
+	free_one(t, c, d, reg);
 }
 END_TEST
 
@@ -1206,6 +1270,7 @@ Suite *suite_tui(void)
 	tcase_add_test(tv, test_models_view);
 	tcase_add_test(tv, test_detail_view);
 	tcase_add_test(tv, test_detail_gguf);
+	tcase_add_test(tv, test_detail_long_type);
 	tcase_add_test(tv, test_heatmap_view);
 	tcase_add_test(tv, test_heatmap_blocks);
 	tcase_add_test(tv, test_densest);

@@ -205,27 +205,46 @@ static void sparkline(struct mp_canvas *c, int x, int y, struct mp_style st,
 			      mp_tui_bar_char(caps, (double)count[b] / mx), st);
 }
 
+static const char *stored_type(const struct mp_tensor_fp *tf)
+{
+	return tf->ggml ? tf->ggml->name : mp_dtype_name(tf->dtype);
+}
+
+/* The stored-type column: as wide as the longest type name of the model
+ * (IQ2_XXS is 7), at least 5 ("dtype"). */
+static int type_width(const struct detail *d)
+{
+	int tw = 5;
+	for (size_t i = 0; d->tfp && i < d->tfp->ntensors; i++) {
+		int n = (int)strlen(stored_type(&d->tfp->tensors[i]));
+		tw = n > tw ? n : tw;
+	}
+	return tw;
+}
+
 /* The name column: as wide as the longest tensor name, at most what the
- * other columns (58) leave of the screen, at least 12. */
-static int name_width(const struct detail *d, int w)
+ * other columns (53 and the type column) leave of the screen, at least
+ * 12. */
+static int name_width(const struct detail *d, int w, int tw)
 {
 	int nw = 4;
 	for (size_t i = 0; d->tfp && i < d->tfp->ntensors; i++) {
 		int n = mp_tui_text_width(d->tfp->tensors[i].name);
 		nw = n > nw ? n : nw;
 	}
-	int room = w - 58 > 12 ? w - 58 : 12;
+	int room = w - 53 - tw > 12 ? w - 53 - tw : 12;
 	return nw < room ? nw : room;
 }
 
 static void draw_tensor(struct detail *d, struct mp_canvas *c, int y,
 			const struct line *l, struct mp_style st)
 {
-	int nw = name_width(d, c->w);
+	int tw = type_width(d);
+	int nw = name_width(d, c->w, tw);
 	if (l->kind == L_TCOLS) {
 		mp_canvas_printf(c, 0, y, c->w, mp_style_head,
-				 "%-*s %-12s %-5s %9s %9s %6s %s", nw, "name",
-				 "shape", "dtype", "mean", "std", "sparse",
+				 "%-*s %-12s %-*s %9s %9s %6s %s", nw, "name",
+				 "shape", tw, "dtype", "mean", "std", "sparse",
 				 "histogram");
 		return;
 	}
@@ -235,17 +254,15 @@ static void draw_tensor(struct detail *d, struct mp_canvas *c, int y,
 	mp_canvas_fit_middle(c, 0, y, nw, st, &d->base.app->caps, tf->name);
 	int x = nw + 1;
 	mp_canvas_printf(c, x, y, 12, st, "%s", shape);
-	/* the stored type: a ggml block type by its name (IQ4_XS fills the
-	   space before the mean) */
-	mp_canvas_printf(c, x + 13, y, 6, st, "%s",
-			 tf->ggml ? tf->ggml->name : mp_dtype_name(tf->dtype));
+	mp_canvas_printf(c, x + 13, y, tw, st, "%s", stored_type(tf));
+	x += 13 + tw;
 	if (tf->stats) {
-		mp_canvas_printf(c, x + 19, y, c->w, st, "%9.3g %9.3g %5.1f%%",
+		mp_canvas_printf(c, x, y, c->w, st, "%10.3g %9.3g %5.1f%%",
 				 tf->stats->mean, tf->stats->std,
 				 100 * tf->stats->sparsity);
-		sparkline(c, x + 46, y, st, &d->base.app->caps, tf);
+		sparkline(c, x + 28, y, st, &d->base.app->caps, tf);
 	} else {
-		mp_canvas_text(c, x + 19, y, c->w, st, "no statistics");
+		mp_canvas_text(c, x + 1, y, c->w, st, "no statistics");
 	}
 }
 
