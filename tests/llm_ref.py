@@ -348,62 +348,19 @@ def q8_0(w):
     return torch.tensor(y.reshape(w.shape).astype(np.float64))
 
 
-def write_gguf_llama(src, path):
-    """The HF LLaMA model src as a llama.cpp-style GGUF (F32): GGUF names,
-    Q/K rows permuted as convert_hf_to_gguf.py does, and Llama 3.1's
-    rope_scaling as the rope_freqs.weight factors llama.cpp divides the
-    frequencies by."""
-    c = json.load(open(os.path.join(src, "config.json")))
-    W = {k: v.numpy() for k, v in read_safetensors(os.path.join(src, "model.safetensors")).items()}
-    H, KV, d = c["num_attention_heads"], c["num_key_value_heads"], c["hidden_size"]
-    hd = d // H
-
-    def permute(w, n):
-        return w.reshape(n, 2, w.shape[0] // n // 2, *w.shape[1:]).swapaxes(1, 2).reshape(w.shape)
-    T = {"token_embd.weight": W["model.embed_tokens.weight"],
-         "output_norm.weight": W["model.norm.weight"]}
-    if "lm_head.weight" in W:
-        T["output.weight"] = W["lm_head.weight"]
-    hf = {"attn_norm": "input_layernorm", "attn_q": "self_attn.q_proj",
-          "attn_k": "self_attn.k_proj", "attn_v": "self_attn.v_proj",
-          "attn_output": "self_attn.o_proj", "ffn_norm": "post_attention_layernorm",
-          "ffn_gate": "mlp.gate_proj", "ffn_up": "mlp.up_proj", "ffn_down": "mlp.down_proj"}
-    for l in range(c["num_hidden_layers"]):
-        for g, h in hf.items():
-            w = W["model.layers.%d.%s.weight" % (l, h)]
-            if g == "attn_q":
-                w = permute(w, H)
-            elif g == "attn_k":
-                w = permute(w, KV)
-            T["blk.%d.%s.weight" % (l, g)] = w
-    rs = c.get("rope_scaling")
-    if rs and rs.get("rope_type") == "llama3":
-        f = 1.0 / c["rope_theta"] ** (np.arange(0, hd, 2) / hd)
-        fac, lo, hi = rs["factor"], rs["low_freq_factor"], rs["high_freq_factor"]
-        old = rs["original_max_position_embeddings"]
-        ff = []
-        for x in f:
-            wl = 2 * math.pi / x
-            if wl < old / hi:
-                ff.append(1.0)
-            elif wl > old / lo:
-                ff.append(fac)
-            else:
-                sm = (old / wl - lo) / (hi - lo)
-                ff.append(1 / ((1 - sm) / fac + sm))
-        T["rope_freqs.weight"] = np.array(ff)
+def gguf_write(path, kv, T):
+    """A GGUF v3 file: metadata kv [(key, value)] (str, int as u32, float
+    as f32) and float32 tensors T {name: array}, data aligned to 32."""
     s = lambda x: struct.pack("<Q", len(x)) + x.encode()
-    kv = [("general.architecture", 8, s("llama"))]
-    for k, v in [("embedding_length", d), ("feed_forward_length", c["intermediate_size"]),
-                 ("block_count", c["num_hidden_layers"]), ("attention.head_count", H),
-                 ("attention.head_count_kv", KV), ("context_length", c["max_position_embeddings"])]:
-        kv.append(("llama." + k, 4, struct.pack("<I", v)))
-    kv.append(("llama.attention.layer_norm_rms_epsilon", 6, struct.pack("<f", c["rms_norm_eps"])))
-    kv.append(("llama.rope.freq_base", 6, struct.pack("<f", c["rope_theta"])))
     out = b"GGUF" + struct.pack("<IQQ", 3, len(T), len(kv))
-    for k, t, v in kv:
-        out += s(k) + struct.pack("<I", t) + v
-    data, off = b"", 0
+    for k, v in kv:
+        if isinstance(v, str):
+            out += s(k) + struct.pack("<I", 8) + s(v)
+        elif isinstance(v, int):
+            out += s(k) + struct.pack("<II", 4, v)
+        else:
+            out += s(k) + struct.pack("<If", 6, v)
+    data = b""
     for name, w in T.items():
         a = np.ascontiguousarray(w, dtype="<f4")
         out += s(name) + struct.pack("<I", a.ndim) + struct.pack("<%dQ" % a.ndim, *reversed(a.shape))
@@ -411,6 +368,131 @@ def write_gguf_llama(src, path):
         data += a.tobytes() + b"\0" * (-a.nbytes % 32)
     out += b"\0" * (-len(out) % 32)
     open(path, "wb").write(out + data)
+
+
+def llama3_factors(c, hd):
+    """Llama 3.1's rope_scaling as the factors llama.cpp's converter writes
+    to rope_freqs.weight (it divides the frequencies by them)."""
+    rs = c["rope_scaling"]
+    f = 1.0 / c["rope_theta"] ** (np.arange(0, hd, 2) / hd)
+    fac, lo, hi = rs["factor"], rs["low_freq_factor"], rs["high_freq_factor"]
+    old = rs["original_max_position_embeddings"]
+    ff = []
+    for x in f:
+        wl = 2 * math.pi / x
+        if wl < old / hi:
+            ff.append(1.0)
+        elif wl > old / lo:
+            ff.append(fac)
+        else:
+            sm = (old / wl - lo) / (hi - lo)
+            ff.append(1 / ((1 - sm) / fac + sm))
+    return np.array(ff)
+
+
+def write_gguf(src, path):
+    """The HF model src (llama, mistral, qwen2, phi3, gpt2) as a
+    llama.cpp-style GGUF (F32), following convert_hf_to_gguf.py: GGUF
+    names and <arch>.* metadata; LLaMA's Q/K rows permuted; GPT-2's Conv1D
+    weights transposed to (out, in), position_embd, biases and the tied
+    classifier written as output.weight; Phi-3's fused attn_qkv and
+    ffn_up (gate then up); rope_scaling as llama.cpp carries it: Llama
+    3.1's as rope_freqs.weight, yarn as rope.scaling.* metadata, Phi-3's
+    longrope as rope_factors_short/long.weight and
+    rope.scaling.attn_factor."""
+    c = json.load(open(os.path.join(src, "config.json")))
+    W = {k: v.numpy() for k, v in read_safetensors(os.path.join(src, "model.safetensors")).items()}
+    mt = c["model_type"]
+    arch = "llama" if mt == "mistral" else mt
+    kv = [("general.architecture", arch)]
+    T = {}
+    if mt == "gpt2":
+        p = "transformer." if "transformer.wte.weight" in W else ""
+        T["token_embd.weight"] = W[p + "wte.weight"]
+        T["position_embd.weight"] = W[p + "wpe.weight"]
+        T["output_norm.weight"] = W[p + "ln_f.weight"]
+        T["output_norm.bias"] = W[p + "ln_f.bias"]
+        T["output.weight"] = W.get("lm_head.weight", W[p + "wte.weight"])
+        hf = {"attn_norm": "ln_1", "attn_qkv": "attn.c_attn",
+              "attn_output": "attn.c_proj", "ffn_norm": "ln_2",
+              "ffn_up": "mlp.c_fc", "ffn_down": "mlp.c_proj"}
+        for l in range(c["n_layer"]):
+            for g, h in hf.items():
+                for sfx in ("weight", "bias"):
+                    w = W["%sh.%d.%s.%s" % (p, l, h, sfx)]
+                    if sfx == "weight" and g not in ("attn_norm", "ffn_norm"):
+                        w = w.T
+                    T["blk.%d.%s.%s" % (l, g, sfx)] = w
+        d = c["n_embd"]
+        for k, v in [("context_length", c["n_positions"]), ("embedding_length", d),
+                     ("feed_forward_length", 4 * d), ("block_count", c["n_layer"]),
+                     ("attention.head_count", c["n_head"]),
+                     ("attention.layer_norm_epsilon", float(c["layer_norm_epsilon"]))]:
+            kv.append(("gpt2." + k, v))
+        gguf_write(path, kv, T)
+        return
+    H, d = c["num_attention_heads"], c["hidden_size"]
+    KV = c.get("num_key_value_heads", H)
+    hd = c.get("head_dim", d // H)
+
+    def permute(w, n):
+        return w.reshape(n, 2, w.shape[0] // n // 2, *w.shape[1:]).swapaxes(1, 2).reshape(w.shape)
+    T["token_embd.weight"] = W["model.embed_tokens.weight"]
+    T["output_norm.weight"] = W["model.norm.weight"]
+    if "lm_head.weight" in W:
+        T["output.weight"] = W["lm_head.weight"]
+    hf = {"attn_norm": "input_layernorm", "attn_q": "self_attn.q_proj",
+          "attn_k": "self_attn.k_proj", "attn_v": "self_attn.v_proj",
+          "attn_qkv": "self_attn.qkv_proj",
+          "attn_output": "self_attn.o_proj", "ffn_norm": "post_attention_layernorm",
+          "ffn_gate": "mlp.gate_proj", "ffn_up": "mlp.up_proj", "ffn_down": "mlp.down_proj"}
+    if mt == "phi3":
+        hf["ffn_up"] = "mlp.gate_up_proj"
+    for l in range(c["num_hidden_layers"]):
+        for g, h in hf.items():
+            for sfx in ("weight", "bias"):
+                w = W.get("model.layers.%d.%s.%s" % (l, h, sfx))
+                if w is None:
+                    continue
+                if arch == "llama" and g in ("attn_q", "attn_k"):
+                    w = permute(w, H if g == "attn_q" else KV)
+                T["blk.%d.%s.%s" % (l, g, sfx)] = w
+    for k, v in [("embedding_length", d), ("feed_forward_length", c["intermediate_size"]),
+                 ("block_count", c["num_hidden_layers"]), ("attention.head_count", H),
+                 ("attention.head_count_kv", KV), ("context_length", c["max_position_embeddings"]),
+                 ("attention.layer_norm_rms_epsilon", float(c["rms_norm_eps"])),
+                 ("rope.freq_base", float(c["rope_theta"]))]:
+        kv.append((arch + "." + k, v))
+    if "head_dim" in c:
+        kv.append((arch + ".attention.key_length", hd))
+    if mt == "phi3":
+        kv.append(("phi3.rope.dimension_count", hd))
+        if "original_max_position_embeddings" in c:
+            kv.append(("phi3.rope.scaling.original_context_length",
+                       c["original_max_position_embeddings"]))
+    rs = c.get("rope_scaling") or {}
+    t = rs.get("rope_type", rs.get("type"))
+    if t == "llama3":
+        T["rope_freqs.weight"] = llama3_factors(c, hd)
+    elif t == "yarn":
+        kv += [(arch + ".rope.scaling.type", "yarn"),
+               (arch + ".rope.scaling.factor", float(rs["factor"])),
+               (arch + ".rope.scaling.original_context_length",
+                rs["original_max_position_embeddings"])]
+        for k, g in (("beta_fast", "yarn_beta_fast"), ("beta_slow", "yarn_beta_slow")):
+            if k in rs:
+                kv.append((arch + ".rope.scaling." + g, float(rs[k])))
+    elif t in ("longrope", "su"):
+        T["rope_factors_long.weight"] = np.array(rs["long_factor"])
+        T["rope_factors_short.weight"] = np.array(rs["short_factor"])
+        orig = c["original_max_position_embeddings"]
+        scale = c["max_position_embeddings"] / orig
+        af = math.sqrt(1 + math.log(scale) / math.log(orig)) if scale > 1 else 1.0
+        kv.append((arch + ".rope.scaling.attn_factor", af))
+    elif t == "linear":
+        kv += [(arch + ".rope.scaling.type", "linear"),
+               (arch + ".rope.scaling.factor", float(rs["factor"]))]
+    gguf_write(path, kv, T)
 
 
 FAILED = []
@@ -487,10 +569,14 @@ def check(fx, work):
         d = os.path.join(work, m)
         cmp_logits("random %s (HF layout)" % m, d, load(d)[0], small, 1e-4)
 
-    g3 = os.path.join(work, "llama3.gguf")
-    write_gguf_llama(os.path.join(work, "llama3"), g3)
-    cmp_logits("random llama3 as GGUF (permuted Q/K, rope_freqs)", g3,
-               load(os.path.join(work, "llama3"))[0], small, 1e-4)
+    for m, what in [("llama3", "permuted Q/K, rope_freqs"),
+                    ("gpt2", "Conv1D transposed, position_embd, biases"),
+                    ("phi3", "fused attn_qkv and ffn_up"),
+                    ("qwen2", "q/k/v biases")]:
+        g = os.path.join(work, m + ".gguf")
+        write_gguf(os.path.join(work, m), g)
+        cmp_logits("random %s as GGUF (%s)" % (m, what), g,
+                   load(os.path.join(work, m))[0], small, 1e-4)
 
     rng = np.random.default_rng(3)
     probes = [list(rng.integers(0, 512, rng.integers(1, 6))) for _ in range(96)]

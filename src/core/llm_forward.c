@@ -3,6 +3,7 @@
  * is decoded (dequantized) once per call into one reusable buffer and
  * applied with one BLAS sgemm; attention runs per sequence. Memory: the
  * largest weight matrix (the classifier in row chunks) plus activations. */
+#include "gguf_names.h"
 #include "llm.h"
 #include "model.h"
 
@@ -168,6 +169,9 @@ static mp_status open_gpt2(struct mp_llm *l, struct mp_error *err)
 			      : "";
 	mp_status s = get(l, pre, "wte.weight", c->vocab, c->dim, false,
 			  &l->embed, err);
+	/* Hugging Face's Conv1D weights are (in, out); llama.cpp's converter
+	 * transposes them to (out, in) for GGUF. */
+	bool conv = s == MP_OK && !mp_gguf_names_is_gguf(l->embed->name);
 	if (s == MP_OK)
 		s = get(l, pre, "wpe.weight", c->ctx, c->dim, false, &l->pos, err);
 	if (s == MP_OK)
@@ -186,16 +190,16 @@ static mp_status open_gpt2(struct mp_llm *l, struct mp_error *err)
 		if (s == MP_OK)
 			s = get(l, p, "ln_2.bias", c->dim, 0, false, &y->n2b, err);
 		if (s == MP_OK)
-			s = get_lin(l, p, "attn.c_attn", c->dim, 3 * c->dim, true,
+			s = get_lin(l, p, "attn.c_attn", c->dim, 3 * c->dim, conv,
 				    &y->qkv, err);
 		if (s == MP_OK)
-			s = get_lin(l, p, "attn.c_proj", c->dim, c->dim, true,
+			s = get_lin(l, p, "attn.c_proj", c->dim, c->dim, conv,
 				    &y->o, err);
 		if (s == MP_OK)
-			s = get_lin(l, p, "mlp.c_fc", c->dim, c->hidden, true,
+			s = get_lin(l, p, "mlp.c_fc", c->dim, c->hidden, conv,
 				    &y->up, err);
 		if (s == MP_OK)
-			s = get_lin(l, p, "mlp.c_proj", c->hidden, c->dim, true,
+			s = get_lin(l, p, "mlp.c_proj", c->hidden, c->dim, conv,
 				    &y->down, err);
 	}
 	return s;
