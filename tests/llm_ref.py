@@ -98,13 +98,49 @@ def layernorm(x, w, b, eps):
     return torch.nn.functional.layer_norm(x, (x.shape[-1],), w, b, eps)
 
 
-def inv_freqs(hd, theta, rs):
+def yarn_mscale(s, m=1.0):
+    return 1.0 if s <= 1 else 0.1 * m * math.log(s) + 1.0
+
+
+def inv_freqs(hd, theta, rs, c=None, T=0):
+    """Hugging Face's rotary frequencies for rotary dimension hd and the
+    attention factor cos and sin are scaled by (modeling_rope_utils:
+    default, linear, llama3, yarn, longrope), for a sequence of T tokens."""
     f = 1.0 / theta ** (torch.arange(0, hd, 2, dtype=D) / hd)
     if not rs:
-        return f
+        return f, 1.0
     t = rs.get("rope_type", rs.get("type"))
     if t == "linear":
-        return f / rs["factor"]
+        return f / rs["factor"], 1.0
+    if t == "yarn":
+        fac = rs["factor"]
+        orig = rs.get("original_max_position_embeddings") or c["max_position_embeddings"]
+        af = rs.get("attention_factor")
+        ms, ma = rs.get("mscale"), rs.get("mscale_all_dim")
+        if af is None:
+            af = (yarn_mscale(fac, ms) / yarn_mscale(fac, ma) if ms and ma
+                  else yarn_mscale(fac))
+        bf, bs = rs.get("beta_fast") or 32, rs.get("beta_slow") or 1
+        corr = lambda n: hd * math.log(orig / (n * 2 * math.pi)) / (2 * math.log(theta))
+        lo, hi = max(math.floor(corr(bf)), 0), min(math.ceil(corr(bs)), hd - 1)
+        if lo == hi:
+            hi += 0.001
+        ramp = ((torch.arange(hd // 2, dtype=D) - lo) / (hi - lo)).clamp(0, 1)
+        ex = 1 - ramp
+        return f / fac * (1 - ex) + f * ex, af
+    if t in ("longrope", "su"):
+        mx = c["max_position_embeddings"]
+        orig = c.get("original_max_position_embeddings")
+        fac = rs.get("factor", 1.0)
+        if orig:
+            fac = mx / orig
+        else:
+            orig = mx
+        af = rs.get("attention_factor")
+        if af is None:
+            af = 1.0 if fac <= 1 else math.sqrt(1 + math.log(fac) / math.log(orig))
+        ext = rs["long_factor"] if T > orig else rs["short_factor"]
+        return f / torch.tensor(ext, dtype=D), af
     assert t == "llama3"
     fac, lo, hi = rs["factor"], rs["low_freq_factor"], rs["high_freq_factor"]
     old = rs["original_max_position_embeddings"]
@@ -112,17 +148,20 @@ def inv_freqs(hd, theta, rs):
     out = torch.where(wl > old / lo, f / fac, f)
     sm = (old / wl - lo) / (hi - lo)
     mid = (wl <= old / lo) & (wl >= old / hi)
-    return torch.where(mid, (1 - sm) * f / fac + sm * f, out)
+    return torch.where(mid, (1 - sm) * f / fac + sm * f, out), 1.0
 
 
-def rope_half(x, pos, f):
-    """Hugging Face: rotate the two halves of each head vector."""
+def rope_half(x, pos, f, af=1.0):
+    """Hugging Face: rotate the two halves of the first 2 len(f)
+    components of each head vector, cos and sin scaled by af."""
+    rd = 2 * f.shape[0]
     a = pos[:, None] * f[None, :]
-    cos = torch.cat([a.cos(), a.cos()], -1)
-    sin = torch.cat([a.sin(), a.sin()], -1)
-    h = x.shape[-1] // 2
-    rot = torch.cat([-x[..., h:], x[..., :h]], -1)
-    return x * cos[None] + rot * sin[None]
+    cos = torch.cat([a.cos(), a.cos()], -1) * af
+    sin = torch.cat([a.sin(), a.sin()], -1) * af
+    xr, xp = x[..., :rd], x[..., rd:]
+    h = rd // 2
+    rot = torch.cat([-xr[..., h:], xr[..., :h]], -1)
+    return torch.cat([xr * cos[None] + rot * sin[None], xp], -1)
 
 
 def rope_pairs(x, pos, f):
@@ -151,7 +190,7 @@ def gelu_tanh(x):
 
 def forward_llama2c(cfg, W, ids):
     pos = torch.arange(len(ids), dtype=D)
-    f = inv_freqs(cfg["hd"], cfg["theta"], None)
+    f, _ = inv_freqs(cfg["hd"], cfg["theta"], None)
     H, KV, hd = cfg["H"], cfg["KV"], cfg["hd"]
     x = W["emb"][ids]
     for l in range(cfg["L"]):
@@ -197,7 +236,8 @@ def forward_hf(c, W, ids):
     hd = c.get("head_dim", dim // H)
     eps = c.get("rms_norm_eps", 1e-6)
     gemma = mt == "gemma"
-    f = inv_freqs(hd, c.get("rope_theta", 10000.0), c.get("rope_scaling"))
+    rd = int(hd * c.get("partial_rotary_factor", 1.0))
+    f, af = inv_freqs(rd, c.get("rope_theta", 10000.0), c.get("rope_scaling"), c, T)
     E = W["model.embed_tokens.weight"]
     x = E[ids]
     if gemma:
@@ -214,8 +254,8 @@ def forward_hf(c, W, ids):
             q = h @ g("self_attn.q_proj.weight").T + o("self_attn.q_proj.bias")
             k = h @ g("self_attn.k_proj.weight").T + o("self_attn.k_proj.bias")
             v = h @ g("self_attn.v_proj.weight").T + o("self_attn.v_proj.bias")
-        q = rope_half(q.reshape(T, H, hd).transpose(0, 1), pos, f).transpose(0, 1)
-        k = rope_half(k.reshape(T, KV, hd).transpose(0, 1), pos, f).transpose(0, 1)
+        q = rope_half(q.reshape(T, H, hd).transpose(0, 1), pos, f, af).transpose(0, 1)
+        k = rope_half(k.reshape(T, KV, hd).transpose(0, 1), pos, f, af).transpose(0, 1)
         a = attention(q, k, v.reshape(T, KV, hd), H, KV)
         x = x + a @ g("self_attn.o_proj.weight").T
         h = rms(x, g("post_attention_layernorm.weight"), eps, gemma)
@@ -295,6 +335,25 @@ def make(root):
         tied=True)
     llama_like("linear", "mistral", {"rope_scaling": {"type": "linear",
                                                       "factor": 2.0}})
+    # YaRN as Qwen2 configurations use it: max_position_embeddings is
+    # factor x original (Hugging Face versions differ on which they read);
+    # head_dim 16 and theta 100 put the ramp across frequencies 0..3.
+    llama_like("yarn", "qwen2", {"head_dim": 16, "rope_theta": 100.0,
+                                 "rope_scaling": {
+                                     "type": "yarn", "factor": 2.0,
+                                     "original_max_position_embeddings": 32}},
+               hd=16, bias=True)
+    # Phi-3 longrope: short factors up to 16 tokens, long beyond.
+    llama_like("longrope", "phi3", {
+        "original_max_position_embeddings": 16, "rope_scaling": {
+            "type": "longrope",
+            "short_factor": list(1 + rng.uniform(0, 0.5, 4)),
+            "long_factor": list(1 + rng.uniform(0, 7, 4))}},
+        H=4, KV=4, fused=True)
+    # Phi-3-architecture with partial rotary (as Phi-4-mini): the first
+    # half of each head rotates.
+    llama_like("partial", "phi3", {"partial_rotary_factor": 0.5}, H=4, KV=4,
+               fused=True)
     c = {"model_type": "gpt2", "n_embd": d, "n_layer": L, "n_head": 4,
          "n_positions": 64, "vocab_size": V, "layer_norm_epsilon": 1e-5}
     W = {"transformer.wte.weight": r(V, d), "transformer.wpe.weight": r(64, d),
@@ -466,7 +525,8 @@ def write_gguf(src, path):
     if "head_dim" in c:
         kv.append((arch + ".attention.key_length", hd))
     if mt == "phi3":
-        kv.append(("phi3.rope.dimension_count", hd))
+        kv.append(("phi3.rope.dimension_count",
+                   int(c.get("partial_rotary_factor", 1.0) * d) // H))
         if "original_max_position_embeddings" in c:
             kv.append(("phi3.rope.scaling.original_context_length",
                        c["original_max_position_embeddings"]))
@@ -565,14 +625,19 @@ def check(fx, work):
     make(work)
     small = [[1, 5, 9], [1, 5, 9, 3, 7, 2, 40, 33, 20, 11, 12, 13, 14, 15,
                          16, 17, 18, 19, 20, 60]]
-    for m in ["gpt2", "qwen2", "gemma", "phi3", "llama3", "linear"]:
+    for m in ["gpt2", "qwen2", "gemma", "phi3", "llama3", "linear", "yarn",
+              "longrope", "partial"]:
         d = os.path.join(work, m)
         cmp_logits("random %s (HF layout)" % m, d, load(d)[0], small, 1e-4)
 
     for m, what in [("llama3", "permuted Q/K, rope_freqs"),
                     ("gpt2", "Conv1D transposed, position_embd, biases"),
                     ("phi3", "fused attn_qkv and ffn_up"),
-                    ("qwen2", "q/k/v biases")]:
+                    ("qwen2", "q/k/v biases"),
+                    ("yarn", "rope.scaling.type yarn"),
+                    ("longrope", "rope_factors_short/long, attn_factor"),
+                    ("partial", "rope.dimension_count 4 of 8"),
+                    ("linear", "rope.scaling.type linear")]:
         g = os.path.join(work, m + ".gguf")
         write_gguf(os.path.join(work, m), g)
         cmp_logits("random %s as GGUF (%s)" % (m, what), g,
