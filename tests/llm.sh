@@ -92,6 +92,8 @@ b = open(w + "/longrope.gguf", "rb").read()
 assert b.count(b"rope_factors_long.weight") == 1
 open(t + "/lung.gguf", "wb").write(b.replace(b"rope_factors_long.weight", b"rope_factors_lung.weight"))
 PYEOF
+$PY "$MP_SRCDIR/tests/llm_ref.py" gguf "$T/work/yarn" "$T/ext.gguf" qwen2.rope.scaling.yarn_ext_factor=0.5
+expect 1 "ext.gguf: qwen2.rope.scaling.yarn_ext_factor 0.5 is not supported (1 only)" generate "$T/ext.gguf" --tokens 1
 expect 1 "yurt.gguf: qwen2.rope.scaling.type 'yurt' is not supported (none, linear, yarn, longrope)" generate "$T/yurt.gguf" --tokens 1
 expect 1 "lung.gguf: longrope needs both rope_factors_short.weight and rope_factors_long.weight" generate "$T/lung.gguf" --tokens 1
 n=$("$MP_BIN" generate "$FX/gguf/model-q4_k_m.gguf" --tokens 1,2 --greedy 0 --logits | wc -w) &&

@@ -5,6 +5,8 @@ equations (LLaMA, Qwen2, Gemma, Phi-3, GPT-2) in torch, float64.
 
   llm_ref.py make DIR            write small random HF-layout models (numpy:
                                  model.safetensors + config.json) into DIR/*
+  llm_ref.py gguf SRC OUT [KEY=F...]  SRC (HF layout) as a llama.cpp-style
+                                 GGUF, extra float metadata appended
   llm_ref.py logits MODEL IDS    logits at the last position, one line
   llm_ref.py greedy MODEL IDS N  the next N greedy ids
   llm_ref.py io MODEL PROBES TARGETS N0   input_output fingerprint (numpy),
@@ -343,6 +345,15 @@ def make(root):
                                      "type": "yarn", "factor": 2.0,
                                      "original_max_position_embeddings": 32}},
                hd=16, bias=True)
+    # and with its optional keys: betas, attention_factor (the converter
+    # writes rope.scaling.yarn_beta_fast/slow, yarn_attn_factor).
+    llama_like("yarn_keys", "qwen2", {"head_dim": 16, "rope_theta": 100.0,
+                                      "rope_scaling": {
+                                          "type": "yarn", "factor": 2.0,
+                                          "original_max_position_embeddings": 32,
+                                          "beta_fast": 16.0, "beta_slow": 2.0,
+                                          "attention_factor": 1.2}},
+               hd=16, bias=True)
     # Phi-3 longrope: short factors up to 16 tokens, long beyond.
     llama_like("longrope", "phi3", {
         "original_max_position_embeddings": 16, "rope_scaling": {
@@ -449,7 +460,7 @@ def llama3_factors(c, hd):
     return np.array(ff)
 
 
-def write_gguf(src, path):
+def write_gguf(src, path, extra=()):
     """The HF model src (llama, mistral, qwen2, phi3, gpt2) as a
     llama.cpp-style GGUF (F32), following convert_hf_to_gguf.py: GGUF
     names and <arch>.* metadata; LLaMA's Q/K rows permuted; GPT-2's Conv1D
@@ -539,7 +550,8 @@ def write_gguf(src, path):
                (arch + ".rope.scaling.factor", float(rs["factor"])),
                (arch + ".rope.scaling.original_context_length",
                 rs["original_max_position_embeddings"])]
-        for k, g in (("beta_fast", "yarn_beta_fast"), ("beta_slow", "yarn_beta_slow")):
+        for k, g in (("beta_fast", "yarn_beta_fast"), ("beta_slow", "yarn_beta_slow"),
+                     ("attention_factor", "yarn_attn_factor")):
             if k in rs:
                 kv.append((arch + ".rope.scaling." + g, float(rs[k])))
     elif t in ("longrope", "su"):
@@ -552,7 +564,7 @@ def write_gguf(src, path):
     elif t == "linear":
         kv += [(arch + ".rope.scaling.type", "linear"),
                (arch + ".rope.scaling.factor", float(rs["factor"]))]
-    gguf_write(path, kv, T)
+    gguf_write(path, kv + list(extra), T)
 
 
 FAILED = []
@@ -626,7 +638,7 @@ def check(fx, work):
     small = [[1, 5, 9], [1, 5, 9, 3, 7, 2, 40, 33, 20, 11, 12, 13, 14, 15,
                          16, 17, 18, 19, 20, 60]]
     for m in ["gpt2", "qwen2", "gemma", "phi3", "llama3", "linear", "yarn",
-              "longrope", "partial"]:
+              "yarn_keys", "longrope", "partial"]:
         d = os.path.join(work, m)
         cmp_logits("random %s (HF layout)" % m, d, load(d)[0], small, 1e-4)
 
@@ -635,6 +647,7 @@ def check(fx, work):
                     ("phi3", "fused attn_qkv and ffn_up"),
                     ("qwen2", "q/k/v biases"),
                     ("yarn", "rope.scaling.type yarn"),
+                    ("yarn_keys", "yarn_beta_fast/slow, yarn_attn_factor"),
                     ("longrope", "rope_factors_short/long, attn_factor"),
                     ("partial", "rope.dimension_count 4 of 8"),
                     ("linear", "rope.scaling.type linear")]:
@@ -675,6 +688,10 @@ def main(a):
         return
     if a[0] == "make":
         make(a[1])
+        return
+    if a[0] == "gguf":  # gguf SRC OUT [KEY=FLOAT...]: write_gguf
+        write_gguf(a[1], a[2], [(k, float(v)) for k, v in
+                                (x.split("=") for x in a[3:])])
         return
     fwd, E = load(a[1])
     if a[0] == "logits":

@@ -170,12 +170,25 @@ static mp_status meta_rope(const struct mp_model *m, const char *an,
 		c->beta_fast = 32;
 	if (isnan(c->beta_slow))
 		c->beta_slow = 1;
-	/* llama.cpp: mscale(factor) / mscale(factor, yarn_log_multiplier)
-	 * when the converter wrote one (DeepSeek's mscale_all_dim), times
-	 * rope.scaling.attn_factor. */
+	d = meta_num(m, an, "rope.scaling.yarn_ext_factor");
+	if (!isnan(d) && d != 1)
+		return mp_error_set(err, MP_EINVAL,
+				    "%s: %s.rope.scaling.yarn_ext_factor %g is "
+				    "not supported (1 only)",
+				    m->path, an, d);
+	/* The scale of q and k: the converter's yarn_attn_factor (Hugging
+	 * Face's attention_factor) when written, else as llama.cpp computes
+	 * it: mscale(factor), divided by mscale(factor, yarn_log_multiplier)
+	 * when there is one (DeepSeek's mscale_all_dim); times
+	 * rope.scaling.attn_factor either way. */
+	double af = meta_num(m, an, "rope.scaling.yarn_attn_factor");
 	d = meta_num(m, an, "rope.scaling.yarn_log_multiplier");
-	c->attn_factor *= mscale(c->factor, 1) /
-			  (d > 0 && isfinite(d) ? mscale(c->factor, d) : 1.0);
+	if (af > 0 && isfinite(af))
+		c->attn_factor *= af;
+	else
+		c->attn_factor *= mscale(c->factor, 1) /
+				  (d > 0 && isfinite(d) ? mscale(c->factor, d)
+							: 1.0);
 	return MP_OK;
 }
 
