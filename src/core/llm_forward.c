@@ -39,7 +39,7 @@ struct mp_llm {
 	uint8_t scratch[CHUNK * 8];
 	double dbl[CHUNK];
 	double *inv_freq; /* [rope_dim / 2] */
-	double *long_freq; /* [rope_dim / 2] longrope's beyond orig_ctx, or NULL */
+	double *long_freq; /* [rope_dim / 2] longrope past orig_ctx, or NULL */
 };
 
 const struct mp_llm_config *mp_llm_cfg(const struct mp_llm *llm)
