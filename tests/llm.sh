@@ -5,8 +5,9 @@
 # python3-numpy, run with /usr/bin/python3): logits on stories260K
 # (llama2.c), the LLaMA fixture (safetensors and its f32/f16/q8_0 GGUF
 # conversions), small random GPT-2/Qwen2/Gemma/Phi-3/LLaMA-3 models in
-# Hugging Face layout; greedy decoding; mp_io_fingerprint. Then the
-# command's errors.
+# Hugging Face layout and converted to GGUF as llama.cpp does, with
+# llama3, yarn, longrope and linear rope scaling and partial rotary;
+# greedy decoding; mp_io_fingerprint. Then the command's errors.
 . "$MP_SRCDIR/tests/lib.sh"
 PY=/usr/bin/python3
 FX=${MP_FIXTURES:-$MP_SRCDIR/../shared/fixtures}
@@ -72,6 +73,29 @@ expect 1 "n_embd 32 is not a multiple of n_head 5" generate "$T/g2" --tokens 1
 sed 's/"num_attention_heads": 4/"num_attention_heads": 512/' \
 	"$FX/gguf/parent/config.json" >"$T/lie/config.json"
 expect 1 "512 attention heads with 2 key/value heads of size 0: not a valid grouping" generate "$T/lie" --tokens 1
+# Rope scalings the pass does not implement, and broken longrope data.
+mkdir -p "$T/dyn" && cp "$T/work/linear/model.safetensors" "$T/dyn/" &&
+	sed 's/"type": "linear"/"type": "dynamic"/' "$T/work/linear/config.json" >"$T/dyn/config.json"
+expect 1 "dyn/config.json: rope_scaling type 'dynamic' is not supported (linear, llama3, yarn, longrope)" generate "$T/dyn" --tokens 1
+mkdir -p "$T/lr" && cp "$T/work/longrope/model.safetensors" "$T/lr/" &&
+	sed 's/"short_factor": \[[^]]*\]/"short_factor": [1.0, 2.0]/' \
+		"$T/work/longrope/config.json" >"$T/lr/config.json"
+expect 1 "lr/config.json: rope_scaling.short_factor is not a list of 4 numbers" generate "$T/lr" --tokens 1
+$PY - "$T/work" "$T" <<'PYEOF'
+import sys
+w, t = sys.argv[1], sys.argv[2]
+b = open(w + "/yarn.gguf", "rb").read()
+v = b"\x04\0\0\0\0\0\0\0yarn"
+assert b.count(v) == 1
+open(t + "/yurt.gguf", "wb").write(b.replace(v, v[:8] + b"yurt"))
+b = open(w + "/longrope.gguf", "rb").read()
+assert b.count(b"rope_factors_long.weight") == 1
+open(t + "/lung.gguf", "wb").write(b.replace(b"rope_factors_long.weight", b"rope_factors_lung.weight"))
+PYEOF
+$PY "$MP_SRCDIR/tests/llm_ref.py" gguf "$T/work/yarn" "$T/ext.gguf" qwen2.rope.scaling.yarn_ext_factor=0.5
+expect 1 "ext.gguf: qwen2.rope.scaling.yarn_ext_factor 0.5 is not supported (1 only)" generate "$T/ext.gguf" --tokens 1
+expect 1 "yurt.gguf: qwen2.rope.scaling.type 'yurt' is not supported (none, linear, yarn, longrope)" generate "$T/yurt.gguf" --tokens 1
+expect 1 "lung.gguf: longrope needs both rope_factors_short.weight and rope_factors_long.weight" generate "$T/lung.gguf" --tokens 1
 n=$("$MP_BIN" generate "$FX/gguf/model-q4_k_m.gguf" --tokens 1,2 --greedy 0 --logits | wc -w) &&
 	[ "$n" = 1024 ] && ok "generate on Q4_K_M: 1024 logits" || fail "generate on Q4_K_M: $n logits"
 "$MP_BIN" generate --help | grep -q "usage: modelprint generate" && ok "generate --help" || fail "generate --help"

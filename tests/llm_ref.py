@@ -5,6 +5,8 @@ equations (LLaMA, Qwen2, Gemma, Phi-3, GPT-2) in torch, float64.
 
   llm_ref.py make DIR            write small random HF-layout models (numpy:
                                  model.safetensors + config.json) into DIR/*
+  llm_ref.py gguf SRC OUT [KEY=F...]  SRC (HF layout) as a llama.cpp-style
+                                 GGUF, extra float metadata appended
   llm_ref.py logits MODEL IDS    logits at the last position, one line
   llm_ref.py greedy MODEL IDS N  the next N greedy ids
   llm_ref.py io MODEL PROBES TARGETS N0   input_output fingerprint (numpy),
@@ -98,13 +100,49 @@ def layernorm(x, w, b, eps):
     return torch.nn.functional.layer_norm(x, (x.shape[-1],), w, b, eps)
 
 
-def inv_freqs(hd, theta, rs):
+def yarn_mscale(s, m=1.0):
+    return 1.0 if s <= 1 else 0.1 * m * math.log(s) + 1.0
+
+
+def inv_freqs(hd, theta, rs, c=None, T=0):
+    """Hugging Face's rotary frequencies for rotary dimension hd and the
+    attention factor cos and sin are scaled by (modeling_rope_utils:
+    default, linear, llama3, yarn, longrope), for a sequence of T tokens."""
     f = 1.0 / theta ** (torch.arange(0, hd, 2, dtype=D) / hd)
     if not rs:
-        return f
+        return f, 1.0
     t = rs.get("rope_type", rs.get("type"))
     if t == "linear":
-        return f / rs["factor"]
+        return f / rs["factor"], 1.0
+    if t == "yarn":
+        fac = rs["factor"]
+        orig = rs.get("original_max_position_embeddings") or c["max_position_embeddings"]
+        af = rs.get("attention_factor")
+        ms, ma = rs.get("mscale"), rs.get("mscale_all_dim")
+        if af is None:
+            af = (yarn_mscale(fac, ms) / yarn_mscale(fac, ma) if ms and ma
+                  else yarn_mscale(fac))
+        bf, bs = rs.get("beta_fast") or 32, rs.get("beta_slow") or 1
+        corr = lambda n: hd * math.log(orig / (n * 2 * math.pi)) / (2 * math.log(theta))
+        lo, hi = max(math.floor(corr(bf)), 0), min(math.ceil(corr(bs)), hd - 1)
+        if lo == hi:
+            hi += 0.001
+        ramp = ((torch.arange(hd // 2, dtype=D) - lo) / (hi - lo)).clamp(0, 1)
+        ex = 1 - ramp
+        return f / fac * (1 - ex) + f * ex, af
+    if t in ("longrope", "su"):
+        mx = c["max_position_embeddings"]
+        orig = c.get("original_max_position_embeddings")
+        fac = rs.get("factor", 1.0)
+        if orig:
+            fac = mx / orig
+        else:
+            orig = mx
+        af = rs.get("attention_factor")
+        if af is None:
+            af = 1.0 if fac <= 1 else math.sqrt(1 + math.log(fac) / math.log(orig))
+        ext = rs["long_factor"] if T > orig else rs["short_factor"]
+        return f / torch.tensor(ext, dtype=D), af
     assert t == "llama3"
     fac, lo, hi = rs["factor"], rs["low_freq_factor"], rs["high_freq_factor"]
     old = rs["original_max_position_embeddings"]
@@ -112,17 +150,20 @@ def inv_freqs(hd, theta, rs):
     out = torch.where(wl > old / lo, f / fac, f)
     sm = (old / wl - lo) / (hi - lo)
     mid = (wl <= old / lo) & (wl >= old / hi)
-    return torch.where(mid, (1 - sm) * f / fac + sm * f, out)
+    return torch.where(mid, (1 - sm) * f / fac + sm * f, out), 1.0
 
 
-def rope_half(x, pos, f):
-    """Hugging Face: rotate the two halves of each head vector."""
+def rope_half(x, pos, f, af=1.0):
+    """Hugging Face: rotate the two halves of the first 2 len(f)
+    components of each head vector, cos and sin scaled by af."""
+    rd = 2 * f.shape[0]
     a = pos[:, None] * f[None, :]
-    cos = torch.cat([a.cos(), a.cos()], -1)
-    sin = torch.cat([a.sin(), a.sin()], -1)
-    h = x.shape[-1] // 2
-    rot = torch.cat([-x[..., h:], x[..., :h]], -1)
-    return x * cos[None] + rot * sin[None]
+    cos = torch.cat([a.cos(), a.cos()], -1) * af
+    sin = torch.cat([a.sin(), a.sin()], -1) * af
+    xr, xp = x[..., :rd], x[..., rd:]
+    h = rd // 2
+    rot = torch.cat([-xr[..., h:], xr[..., :h]], -1)
+    return torch.cat([xr * cos[None] + rot * sin[None], xp], -1)
 
 
 def rope_pairs(x, pos, f):
@@ -151,7 +192,7 @@ def gelu_tanh(x):
 
 def forward_llama2c(cfg, W, ids):
     pos = torch.arange(len(ids), dtype=D)
-    f = inv_freqs(cfg["hd"], cfg["theta"], None)
+    f, _ = inv_freqs(cfg["hd"], cfg["theta"], None)
     H, KV, hd = cfg["H"], cfg["KV"], cfg["hd"]
     x = W["emb"][ids]
     for l in range(cfg["L"]):
@@ -197,7 +238,8 @@ def forward_hf(c, W, ids):
     hd = c.get("head_dim", dim // H)
     eps = c.get("rms_norm_eps", 1e-6)
     gemma = mt == "gemma"
-    f = inv_freqs(hd, c.get("rope_theta", 10000.0), c.get("rope_scaling"))
+    rd = int(hd * c.get("partial_rotary_factor", 1.0))
+    f, af = inv_freqs(rd, c.get("rope_theta", 10000.0), c.get("rope_scaling"), c, T)
     E = W["model.embed_tokens.weight"]
     x = E[ids]
     if gemma:
@@ -214,8 +256,8 @@ def forward_hf(c, W, ids):
             q = h @ g("self_attn.q_proj.weight").T + o("self_attn.q_proj.bias")
             k = h @ g("self_attn.k_proj.weight").T + o("self_attn.k_proj.bias")
             v = h @ g("self_attn.v_proj.weight").T + o("self_attn.v_proj.bias")
-        q = rope_half(q.reshape(T, H, hd).transpose(0, 1), pos, f).transpose(0, 1)
-        k = rope_half(k.reshape(T, KV, hd).transpose(0, 1), pos, f).transpose(0, 1)
+        q = rope_half(q.reshape(T, H, hd).transpose(0, 1), pos, f, af).transpose(0, 1)
+        k = rope_half(k.reshape(T, KV, hd).transpose(0, 1), pos, f, af).transpose(0, 1)
         a = attention(q, k, v.reshape(T, KV, hd), H, KV)
         x = x + a @ g("self_attn.o_proj.weight").T
         h = rms(x, g("post_attention_layernorm.weight"), eps, gemma)
@@ -295,6 +337,34 @@ def make(root):
         tied=True)
     llama_like("linear", "mistral", {"rope_scaling": {"type": "linear",
                                                       "factor": 2.0}})
+    # YaRN as Qwen2 configurations use it: max_position_embeddings is
+    # factor x original (Hugging Face versions differ on which they read);
+    # head_dim 16 and theta 100 put the ramp across frequencies 0..3.
+    llama_like("yarn", "qwen2", {"head_dim": 16, "rope_theta": 100.0,
+                                 "rope_scaling": {
+                                     "type": "yarn", "factor": 2.0,
+                                     "original_max_position_embeddings": 32}},
+               hd=16, bias=True)
+    # and with its optional keys: betas, attention_factor (the converter
+    # writes rope.scaling.yarn_beta_fast/slow, yarn_attn_factor).
+    llama_like("yarn_keys", "qwen2", {"head_dim": 16, "rope_theta": 100.0,
+                                      "rope_scaling": {
+                                          "type": "yarn", "factor": 2.0,
+                                          "original_max_position_embeddings": 32,
+                                          "beta_fast": 16.0, "beta_slow": 2.0,
+                                          "attention_factor": 1.2}},
+               hd=16, bias=True)
+    # Phi-3 longrope: short factors up to 16 tokens, long beyond.
+    llama_like("longrope", "phi3", {
+        "original_max_position_embeddings": 16, "rope_scaling": {
+            "type": "longrope",
+            "short_factor": list(1 + rng.uniform(0, 0.5, 4)),
+            "long_factor": list(1 + rng.uniform(0, 7, 4))}},
+        H=4, KV=4, fused=True)
+    # Phi-3-architecture with partial rotary (as Phi-4-mini): the first
+    # half of each head rotates.
+    llama_like("partial", "phi3", {"partial_rotary_factor": 0.5}, H=4, KV=4,
+               fused=True)
     c = {"model_type": "gpt2", "n_embd": d, "n_layer": L, "n_head": 4,
          "n_positions": 64, "vocab_size": V, "layer_norm_epsilon": 1e-5}
     W = {"transformer.wte.weight": r(V, d), "transformer.wpe.weight": r(64, d),
@@ -348,62 +418,19 @@ def q8_0(w):
     return torch.tensor(y.reshape(w.shape).astype(np.float64))
 
 
-def write_gguf_llama(src, path):
-    """The HF LLaMA model src as a llama.cpp-style GGUF (F32): GGUF names,
-    Q/K rows permuted as convert_hf_to_gguf.py does, and Llama 3.1's
-    rope_scaling as the rope_freqs.weight factors llama.cpp divides the
-    frequencies by."""
-    c = json.load(open(os.path.join(src, "config.json")))
-    W = {k: v.numpy() for k, v in read_safetensors(os.path.join(src, "model.safetensors")).items()}
-    H, KV, d = c["num_attention_heads"], c["num_key_value_heads"], c["hidden_size"]
-    hd = d // H
-
-    def permute(w, n):
-        return w.reshape(n, 2, w.shape[0] // n // 2, *w.shape[1:]).swapaxes(1, 2).reshape(w.shape)
-    T = {"token_embd.weight": W["model.embed_tokens.weight"],
-         "output_norm.weight": W["model.norm.weight"]}
-    if "lm_head.weight" in W:
-        T["output.weight"] = W["lm_head.weight"]
-    hf = {"attn_norm": "input_layernorm", "attn_q": "self_attn.q_proj",
-          "attn_k": "self_attn.k_proj", "attn_v": "self_attn.v_proj",
-          "attn_output": "self_attn.o_proj", "ffn_norm": "post_attention_layernorm",
-          "ffn_gate": "mlp.gate_proj", "ffn_up": "mlp.up_proj", "ffn_down": "mlp.down_proj"}
-    for l in range(c["num_hidden_layers"]):
-        for g, h in hf.items():
-            w = W["model.layers.%d.%s.weight" % (l, h)]
-            if g == "attn_q":
-                w = permute(w, H)
-            elif g == "attn_k":
-                w = permute(w, KV)
-            T["blk.%d.%s.weight" % (l, g)] = w
-    rs = c.get("rope_scaling")
-    if rs and rs.get("rope_type") == "llama3":
-        f = 1.0 / c["rope_theta"] ** (np.arange(0, hd, 2) / hd)
-        fac, lo, hi = rs["factor"], rs["low_freq_factor"], rs["high_freq_factor"]
-        old = rs["original_max_position_embeddings"]
-        ff = []
-        for x in f:
-            wl = 2 * math.pi / x
-            if wl < old / hi:
-                ff.append(1.0)
-            elif wl > old / lo:
-                ff.append(fac)
-            else:
-                sm = (old / wl - lo) / (hi - lo)
-                ff.append(1 / ((1 - sm) / fac + sm))
-        T["rope_freqs.weight"] = np.array(ff)
+def gguf_write(path, kv, T):
+    """A GGUF v3 file: metadata kv [(key, value)] (str, int as u32, float
+    as f32) and float32 tensors T {name: array}, data aligned to 32."""
     s = lambda x: struct.pack("<Q", len(x)) + x.encode()
-    kv = [("general.architecture", 8, s("llama"))]
-    for k, v in [("embedding_length", d), ("feed_forward_length", c["intermediate_size"]),
-                 ("block_count", c["num_hidden_layers"]), ("attention.head_count", H),
-                 ("attention.head_count_kv", KV), ("context_length", c["max_position_embeddings"])]:
-        kv.append(("llama." + k, 4, struct.pack("<I", v)))
-    kv.append(("llama.attention.layer_norm_rms_epsilon", 6, struct.pack("<f", c["rms_norm_eps"])))
-    kv.append(("llama.rope.freq_base", 6, struct.pack("<f", c["rope_theta"])))
     out = b"GGUF" + struct.pack("<IQQ", 3, len(T), len(kv))
-    for k, t, v in kv:
-        out += s(k) + struct.pack("<I", t) + v
-    data, off = b"", 0
+    for k, v in kv:
+        if isinstance(v, str):
+            out += s(k) + struct.pack("<I", 8) + s(v)
+        elif isinstance(v, int):
+            out += s(k) + struct.pack("<II", 4, v)
+        else:
+            out += s(k) + struct.pack("<If", 6, v)
+    data = b""
     for name, w in T.items():
         a = np.ascontiguousarray(w, dtype="<f4")
         out += s(name) + struct.pack("<I", a.ndim) + struct.pack("<%dQ" % a.ndim, *reversed(a.shape))
@@ -411,6 +438,133 @@ def write_gguf_llama(src, path):
         data += a.tobytes() + b"\0" * (-a.nbytes % 32)
     out += b"\0" * (-len(out) % 32)
     open(path, "wb").write(out + data)
+
+
+def llama3_factors(c, hd):
+    """Llama 3.1's rope_scaling as the factors llama.cpp's converter writes
+    to rope_freqs.weight (it divides the frequencies by them)."""
+    rs = c["rope_scaling"]
+    f = 1.0 / c["rope_theta"] ** (np.arange(0, hd, 2) / hd)
+    fac, lo, hi = rs["factor"], rs["low_freq_factor"], rs["high_freq_factor"]
+    old = rs["original_max_position_embeddings"]
+    ff = []
+    for x in f:
+        wl = 2 * math.pi / x
+        if wl < old / hi:
+            ff.append(1.0)
+        elif wl > old / lo:
+            ff.append(fac)
+        else:
+            sm = (old / wl - lo) / (hi - lo)
+            ff.append(1 / ((1 - sm) / fac + sm))
+    return np.array(ff)
+
+
+def write_gguf(src, path, extra=()):
+    """The HF model src (llama, mistral, qwen2, phi3, gpt2) as a
+    llama.cpp-style GGUF (F32), following convert_hf_to_gguf.py: GGUF
+    names and <arch>.* metadata; LLaMA's Q/K rows permuted; GPT-2's Conv1D
+    weights transposed to (out, in), position_embd, biases and the tied
+    classifier written as output.weight; Phi-3's fused attn_qkv and
+    ffn_up (gate then up); rope_scaling as llama.cpp carries it: Llama
+    3.1's as rope_freqs.weight, yarn as rope.scaling.* metadata, Phi-3's
+    longrope as rope_factors_short/long.weight and
+    rope.scaling.attn_factor."""
+    c = json.load(open(os.path.join(src, "config.json")))
+    W = {k: v.numpy() for k, v in read_safetensors(os.path.join(src, "model.safetensors")).items()}
+    mt = c["model_type"]
+    arch = "llama" if mt == "mistral" else mt
+    kv = [("general.architecture", arch)]
+    T = {}
+    if mt == "gpt2":
+        p = "transformer." if "transformer.wte.weight" in W else ""
+        T["token_embd.weight"] = W[p + "wte.weight"]
+        T["position_embd.weight"] = W[p + "wpe.weight"]
+        T["output_norm.weight"] = W[p + "ln_f.weight"]
+        T["output_norm.bias"] = W[p + "ln_f.bias"]
+        T["output.weight"] = W.get("lm_head.weight", W[p + "wte.weight"])
+        hf = {"attn_norm": "ln_1", "attn_qkv": "attn.c_attn",
+              "attn_output": "attn.c_proj", "ffn_norm": "ln_2",
+              "ffn_up": "mlp.c_fc", "ffn_down": "mlp.c_proj"}
+        for l in range(c["n_layer"]):
+            for g, h in hf.items():
+                for sfx in ("weight", "bias"):
+                    w = W["%sh.%d.%s.%s" % (p, l, h, sfx)]
+                    if sfx == "weight" and g not in ("attn_norm", "ffn_norm"):
+                        w = w.T
+                    T["blk.%d.%s.%s" % (l, g, sfx)] = w
+        d = c["n_embd"]
+        for k, v in [("context_length", c["n_positions"]), ("embedding_length", d),
+                     ("feed_forward_length", 4 * d), ("block_count", c["n_layer"]),
+                     ("attention.head_count", c["n_head"]),
+                     ("attention.layer_norm_epsilon", float(c["layer_norm_epsilon"]))]:
+            kv.append(("gpt2." + k, v))
+        gguf_write(path, kv, T)
+        return
+    H, d = c["num_attention_heads"], c["hidden_size"]
+    KV = c.get("num_key_value_heads", H)
+    hd = c.get("head_dim", d // H)
+
+    def permute(w, n):
+        return w.reshape(n, 2, w.shape[0] // n // 2, *w.shape[1:]).swapaxes(1, 2).reshape(w.shape)
+    T["token_embd.weight"] = W["model.embed_tokens.weight"]
+    T["output_norm.weight"] = W["model.norm.weight"]
+    if "lm_head.weight" in W:
+        T["output.weight"] = W["lm_head.weight"]
+    hf = {"attn_norm": "input_layernorm", "attn_q": "self_attn.q_proj",
+          "attn_k": "self_attn.k_proj", "attn_v": "self_attn.v_proj",
+          "attn_qkv": "self_attn.qkv_proj",
+          "attn_output": "self_attn.o_proj", "ffn_norm": "post_attention_layernorm",
+          "ffn_gate": "mlp.gate_proj", "ffn_up": "mlp.up_proj", "ffn_down": "mlp.down_proj"}
+    if mt == "phi3":
+        hf["ffn_up"] = "mlp.gate_up_proj"
+    for l in range(c["num_hidden_layers"]):
+        for g, h in hf.items():
+            for sfx in ("weight", "bias"):
+                w = W.get("model.layers.%d.%s.%s" % (l, h, sfx))
+                if w is None:
+                    continue
+                if arch == "llama" and g in ("attn_q", "attn_k"):
+                    w = permute(w, H if g == "attn_q" else KV)
+                T["blk.%d.%s.%s" % (l, g, sfx)] = w
+    for k, v in [("embedding_length", d), ("feed_forward_length", c["intermediate_size"]),
+                 ("block_count", c["num_hidden_layers"]), ("attention.head_count", H),
+                 ("attention.head_count_kv", KV), ("context_length", c["max_position_embeddings"]),
+                 ("attention.layer_norm_rms_epsilon", float(c["rms_norm_eps"])),
+                 ("rope.freq_base", float(c["rope_theta"]))]:
+        kv.append((arch + "." + k, v))
+    if "head_dim" in c:
+        kv.append((arch + ".attention.key_length", hd))
+    if mt == "phi3":
+        kv.append(("phi3.rope.dimension_count",
+                   int(c.get("partial_rotary_factor", 1.0) * d) // H))
+        if "original_max_position_embeddings" in c:
+            kv.append(("phi3.rope.scaling.original_context_length",
+                       c["original_max_position_embeddings"]))
+    rs = c.get("rope_scaling") or {}
+    t = rs.get("rope_type", rs.get("type"))
+    if t == "llama3":
+        T["rope_freqs.weight"] = llama3_factors(c, hd)
+    elif t == "yarn":
+        kv += [(arch + ".rope.scaling.type", "yarn"),
+               (arch + ".rope.scaling.factor", float(rs["factor"])),
+               (arch + ".rope.scaling.original_context_length",
+                rs["original_max_position_embeddings"])]
+        for k, g in (("beta_fast", "yarn_beta_fast"), ("beta_slow", "yarn_beta_slow"),
+                     ("attention_factor", "yarn_attn_factor")):
+            if k in rs:
+                kv.append((arch + ".rope.scaling." + g, float(rs[k])))
+    elif t in ("longrope", "su"):
+        T["rope_factors_long.weight"] = np.array(rs["long_factor"])
+        T["rope_factors_short.weight"] = np.array(rs["short_factor"])
+        orig = c["original_max_position_embeddings"]
+        scale = c["max_position_embeddings"] / orig
+        af = math.sqrt(1 + math.log(scale) / math.log(orig)) if scale > 1 else 1.0
+        kv.append((arch + ".rope.scaling.attn_factor", af))
+    elif t == "linear":
+        kv += [(arch + ".rope.scaling.type", "linear"),
+               (arch + ".rope.scaling.factor", float(rs["factor"]))]
+    gguf_write(path, kv + list(extra), T)
 
 
 FAILED = []
@@ -483,14 +637,24 @@ def check(fx, work):
     make(work)
     small = [[1, 5, 9], [1, 5, 9, 3, 7, 2, 40, 33, 20, 11, 12, 13, 14, 15,
                          16, 17, 18, 19, 20, 60]]
-    for m in ["gpt2", "qwen2", "gemma", "phi3", "llama3", "linear"]:
+    for m in ["gpt2", "qwen2", "gemma", "phi3", "llama3", "linear", "yarn",
+              "yarn_keys", "longrope", "partial"]:
         d = os.path.join(work, m)
         cmp_logits("random %s (HF layout)" % m, d, load(d)[0], small, 1e-4)
 
-    g3 = os.path.join(work, "llama3.gguf")
-    write_gguf_llama(os.path.join(work, "llama3"), g3)
-    cmp_logits("random llama3 as GGUF (permuted Q/K, rope_freqs)", g3,
-               load(os.path.join(work, "llama3"))[0], small, 1e-4)
+    for m, what in [("llama3", "permuted Q/K, rope_freqs"),
+                    ("gpt2", "Conv1D transposed, position_embd, biases"),
+                    ("phi3", "fused attn_qkv and ffn_up"),
+                    ("qwen2", "q/k/v biases"),
+                    ("yarn", "rope.scaling.type yarn"),
+                    ("yarn_keys", "yarn_beta_fast/slow, yarn_attn_factor"),
+                    ("longrope", "rope_factors_short/long, attn_factor"),
+                    ("partial", "rope.dimension_count 4 of 8"),
+                    ("linear", "rope.scaling.type linear")]:
+        g = os.path.join(work, m + ".gguf")
+        write_gguf(os.path.join(work, m), g)
+        cmp_logits("random %s as GGUF (%s)" % (m, what), g,
+                   load(os.path.join(work, m))[0], small, 1e-4)
 
     rng = np.random.default_rng(3)
     probes = [list(rng.integers(0, 512, rng.integers(1, 6))) for _ in range(96)]
@@ -524,6 +688,10 @@ def main(a):
         return
     if a[0] == "make":
         make(a[1])
+        return
+    if a[0] == "gguf":  # gguf SRC OUT [KEY=FLOAT...]: write_gguf
+        write_gguf(a[1], a[2], [(k, float(v)) for k, v in
+                                (x.split("=") for x in a[3:])])
         return
     fwd, E = load(a[1])
     if a[0] == "logits":

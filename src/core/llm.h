@@ -23,17 +23,33 @@ enum mp_llm_arch {
 
 enum mp_llm_rope_scaling {
 	MP_ROPE_NONE,
-	MP_ROPE_LINEAR, /* positions divided by factor */
-	MP_ROPE_LLAMA3, /* Llama 3.1's per-frequency smooth scaling */
+	MP_ROPE_LINEAR,	  /* positions divided by factor */
+	MP_ROPE_LLAMA3,	  /* Llama 3.1's per-frequency smooth scaling */
+	MP_ROPE_YARN,	  /* YaRN: interpolation ramped by beta_fast/slow */
+	MP_ROPE_LONGROPE, /* Phi-3: per-frequency divisors, short or long */
 };
+
+#define MP_LLM_ROPE_MAX 256 /* most rotary frequencies (rope_dim / 2) */
 
 struct mp_llm_config {
 	enum mp_llm_arch arch;
 	int64_t dim, hidden, layers, heads, kv_heads, head_dim, vocab, ctx;
+	/* Components of each head the rotary embedding turns (the first
+	 * rope_dim; 0 until read: head_dim). */
+	int64_t rope_dim;
 	double eps;   /* RMSNorm / LayerNorm epsilon */
 	double theta; /* rotary base */
 	enum mp_llm_rope_scaling scaling;
 	double factor, low_freq, high_freq, orig_ctx; /* rope_scaling */
+	double beta_fast, beta_slow; /* yarn's ramp, in rotations */
+	/* Scale of the rotated q and k (yarn's mscale, longrope's attention
+	 * factor; 1 without scaling). */
+	double attn_factor;
+	/* longrope's frequency divisors [rope_dim / 2]: short for sequences
+	 * of at most orig_ctx tokens, long beyond (config.json; GGUF files
+	 * carry them as the rope_factors_short/long.weight tensors, which
+	 * mp_llm_open reads into them). */
+	double short_f[MP_LLM_ROPE_MAX], long_f[MP_LLM_ROPE_MAX];
 	/* Rotary rotates adjacent pairs (2i, 2i+1) (llama2.c, and GGUF LLaMA
 	 * whose Q/K rows llama.cpp permuted) rather than HF's halves (i,
 	 * i + head_dim/2). */

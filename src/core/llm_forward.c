@@ -3,6 +3,7 @@
  * is decoded (dequantized) once per call into one reusable buffer and
  * applied with one BLAS sgemm; attention runs per sequence. Memory: the
  * largest weight matrix (the classifier in row chunks) plus activations. */
+#include "gguf_names.h"
 #include "llm.h"
 #include "model.h"
 
@@ -37,7 +38,8 @@ struct mp_llm {
 	size_t wmax;
 	uint8_t scratch[CHUNK * 8];
 	double dbl[CHUNK];
-	double *inv_freq; /* [head_dim / 2] */
+	double *inv_freq; /* [rope_dim / 2] */
+	double *long_freq; /* [rope_dim / 2] longrope past orig_ctx, or NULL */
 };
 
 const struct mp_llm_config *mp_llm_cfg(const struct mp_llm *llm)
@@ -168,6 +170,9 @@ static mp_status open_gpt2(struct mp_llm *l, struct mp_error *err)
 			      : "";
 	mp_status s = get(l, pre, "wte.weight", c->vocab, c->dim, false,
 			  &l->embed, err);
+	/* Hugging Face's Conv1D weights are (in, out); llama.cpp's converter
+	 * transposes them to (out, in) for GGUF. */
+	bool conv = s == MP_OK && !mp_gguf_names_is_gguf(l->embed->name);
 	if (s == MP_OK)
 		s = get(l, pre, "wpe.weight", c->ctx, c->dim, false, &l->pos, err);
 	if (s == MP_OK)
@@ -186,16 +191,16 @@ static mp_status open_gpt2(struct mp_llm *l, struct mp_error *err)
 		if (s == MP_OK)
 			s = get(l, p, "ln_2.bias", c->dim, 0, false, &y->n2b, err);
 		if (s == MP_OK)
-			s = get_lin(l, p, "attn.c_attn", c->dim, 3 * c->dim, true,
+			s = get_lin(l, p, "attn.c_attn", c->dim, 3 * c->dim, conv,
 				    &y->qkv, err);
 		if (s == MP_OK)
-			s = get_lin(l, p, "attn.c_proj", c->dim, c->dim, true,
+			s = get_lin(l, p, "attn.c_proj", c->dim, c->dim, conv,
 				    &y->o, err);
 		if (s == MP_OK)
-			s = get_lin(l, p, "mlp.c_fc", c->dim, c->hidden, true,
+			s = get_lin(l, p, "mlp.c_fc", c->dim, c->hidden, conv,
 				    &y->up, err);
 		if (s == MP_OK)
-			s = get_lin(l, p, "mlp.c_proj", c->hidden, c->dim, true,
+			s = get_lin(l, p, "mlp.c_proj", c->hidden, c->dim, conv,
 				    &y->down, err);
 	}
 	return s;
@@ -251,29 +256,96 @@ static mp_status open_llama(struct mp_llm *l, struct mp_error *err)
 	return s;
 }
 
+/* yarn's correction dimension: the frequency index at which the original
+ * context holds rot full rotations, as Hugging Face and llama.cpp solve
+ * it. */
+static double yarn_dim(const struct mp_llm_config *c, double rot)
+{
+	return (double)c->rope_dim * log(c->orig_ctx / (rot * 2 * M_PI)) /
+	       (2 * log(c->theta));
+}
+
 /* Rotary frequencies, with the configured scaling. */
 static void rope_freqs(struct mp_llm *l)
 {
 	const struct mp_llm_config *c = &l->c;
-	int64_t half = c->head_dim / 2;
+	int64_t half = c->rope_dim / 2;
+	double lo = 0, hi = 0;
+	if (c->scaling == MP_ROPE_YARN) {
+		lo = fmax(floor(yarn_dim(c, c->beta_fast)), 0);
+		hi = fmin(ceil(yarn_dim(c, c->beta_slow)),
+			  (double)c->rope_dim - 1);
+		if (hi == lo)
+			hi += 0.001;
+	}
 	for (int64_t i = 0; i < half; i++) {
-		double f = 1.0 / pow(c->theta, (double)(2 * i) / (double)c->head_dim);
+		double f = 1.0 / pow(c->theta, (double)(2 * i) / (double)c->rope_dim);
 		if (c->scaling == MP_ROPE_LINEAR) {
 			f /= c->factor;
 		} else if (c->scaling == MP_ROPE_LLAMA3) {
 			double wl = 2 * M_PI / f;
-			double lo = c->orig_ctx / c->low_freq;
-			double hi = c->orig_ctx / c->high_freq;
-			if (wl > lo) {
+			double lw = c->orig_ctx / c->low_freq;
+			double hw = c->orig_ctx / c->high_freq;
+			if (wl > lw) {
 				f /= c->factor;
-			} else if (wl >= hi) {
+			} else if (wl >= hw) {
 				double sm = (c->orig_ctx / wl - c->low_freq) /
 					    (c->high_freq - c->low_freq);
 				f = (1 - sm) * f / c->factor + sm * f;
 			}
+		} else if (c->scaling == MP_ROPE_YARN) {
+			/* extrapolated (f) below lo, interpolated (f / factor)
+			 * above hi, a linear ramp between */
+			double ex = 1 - fmin(fmax(((double)i - lo) / (hi - lo), 0), 1);
+			f = f / c->factor * (1 - ex) + f * ex;
+		} else if (c->scaling == MP_ROPE_LONGROPE) {
+			l->long_freq[i] = f / c->long_f[i];
+			f /= c->short_f[i];
 		}
 		l->inv_freq[i] = f;
 	}
+}
+
+/* GGUF's longrope divisors (rope_factors_short/long.weight, llama.cpp's
+ * Phi-3 conversion) into the configuration. */
+static mp_status longrope_tensors(struct mp_llm *l, struct mp_error *err)
+{
+	struct mp_llm_config *c = &l->c;
+	const struct mp_tensor *t[2];
+	int64_t n = c->rope_dim / 2;
+	static const char *const names[2] = {"rope_factors_short.weight",
+					     "rope_factors_long.weight"};
+	for (int i = 0; i < 2; i++) {
+		mp_status s = get(l, "", names[i], n, 0, true, &t[i], err);
+		if (s != MP_OK)
+			return s;
+	}
+	/* config.json's factors are read already (and positive) */
+	if (!t[0] && !t[1] &&
+	    (c->scaling != MP_ROPE_LONGROPE || c->short_f[0] > 0))
+		return MP_OK;
+	if (!t[0] || !t[1] || n > MP_LLM_ROPE_MAX || !(c->orig_ctx >= 1))
+		return mp_error_set(err, MP_EFORMAT,
+				    "%s: longrope needs both rope_factors_short"
+				    ".weight and rope_factors_long.weight (%lld "
+				    "values, at most %d) and "
+				    "rope.scaling.original_context_length",
+				    l->m->path, (long long)n, MP_LLM_ROPE_MAX);
+	c->scaling = MP_ROPE_LONGROPE;
+	for (int k = 0; k < 2; k++) {
+		double *f = k ? c->long_f : c->short_f;
+		decode(l, t[k], 0, (uint64_t)n, l->wbuf);
+		for (int64_t i = 0; i < n; i++) {
+			f[i] = l->wbuf[i];
+			if (!(f[i] > 0 && isfinite(f[i])))
+				return mp_error_set(err, MP_EFORMAT,
+						    "%s: %s[%lld] is %g, not a "
+						    "positive factor",
+						    l->m->path, names[k],
+						    (long long)i, f[i]);
+		}
+	}
+	return MP_OK;
 }
 
 mp_status mp_llm_open(const struct mp_model *m, struct mp_llm **out,
@@ -297,8 +369,10 @@ mp_status mp_llm_open(const struct mp_model *m, struct mp_llm **out,
 		if (!c->vocab && e && e->ndim == 2)
 			c->vocab = (int64_t)e->shape[0];
 		l->layers = calloc((size_t)c->layers, sizeof *l->layers);
-		l->inv_freq = calloc((size_t)c->head_dim / 2, sizeof *l->inv_freq);
-		if (!l->layers || !l->inv_freq)
+		size_t nf = (size_t)c->rope_dim / 2 + 1;
+		l->inv_freq = calloc(nf, sizeof *l->inv_freq);
+		l->long_freq = calloc(nf, sizeof *l->long_freq);
+		if (!l->layers || !l->inv_freq || !l->long_freq)
 			s = mp_error_set(err, MP_ENOMEM, "%s: out of memory",
 					 m->path);
 	}
@@ -317,9 +391,9 @@ mp_status mp_llm_open(const struct mp_model *m, struct mp_llm **out,
 	}
 	/* Llama 3.1 GGUF files carry the rope_scaling as frequency divisors. */
 	const struct mp_tensor *rf = NULL;
+	int64_t nf = c->rope_dim / 2;
 	if (s == MP_OK)
-		s = get(l, "", "rope_freqs.weight", c->head_dim / 2, 0, true, &rf,
-			err);
+		s = get(l, "", "rope_freqs.weight", nf, 0, true, &rf, err);
 	if (s == MP_OK && l->wmax < (size_t)c->head_dim)
 		l->wmax = (size_t)c->head_dim;
 	if (s == MP_OK && !(l->wbuf = malloc(l->wmax * sizeof *l->wbuf)))
@@ -327,14 +401,20 @@ mp_status mp_llm_open(const struct mp_model *m, struct mp_llm **out,
 				 "%s: out of memory for a %zu-value weight "
 				 "buffer",
 				 m->path, l->wmax);
+	if (s == MP_OK)
+		s = longrope_tensors(l, err);
 	if (s != MP_OK) {
 		mp_llm_free(l);
 		return s;
 	}
 	rope_freqs(l);
+	if (c->scaling != MP_ROPE_LONGROPE) {
+		free(l->long_freq);
+		l->long_freq = NULL;
+	}
 	if (rf) {
-		decode(l, rf, 0, (uint64_t)c->head_dim / 2, l->wbuf);
-		for (int64_t i = 0; i < c->head_dim / 2; i++) {
+		decode(l, rf, 0, (uint64_t)nf, l->wbuf);
+		for (int64_t i = 0; i < nf; i++) {
 			double f = l->wbuf[i];
 			if (!(f > 0 && isfinite(f))) {
 				mp_llm_free(l);
@@ -357,6 +437,7 @@ void mp_llm_free(struct mp_llm *l)
 	free(l->layers);
 	free(l->wbuf);
 	free(l->inv_freq);
+	free(l->long_freq);
 	free(l);
 }
 
@@ -428,12 +509,16 @@ static void norm(struct mp_llm *l, const struct mp_tensor *w,
 	}
 }
 
-static void rope(const struct mp_llm *l, float *v, size_t pos)
+/* Rotate the first rope_dim components of head vector v to position pos
+ * with frequencies freq, scaled by attn_factor. */
+static void rope(const struct mp_llm *l, float *v, size_t pos,
+		 const double *freq)
 {
-	int64_t hd = l->c.head_dim, half = hd / 2;
+	int64_t half = l->c.rope_dim / 2;
+	double g = l->c.attn_factor;
 	for (int64_t i = 0; i < half; i++) {
-		double a = (double)pos * l->inv_freq[i];
-		double cs = cos(a), sn = sin(a);
+		double a = (double)pos * freq[i];
+		double cs = cos(a) * g, sn = sin(a) * g;
 		int64_t i0 = l->c.rope_interleaved ? 2 * i : i;
 		int64_t i1 = l->c.rope_interleaved ? 2 * i + 1 : i + half;
 		double x0 = v[i0], x1 = v[i1];
@@ -506,10 +591,17 @@ static void block(struct mp_llm *l, const struct layer *y, float *x, size_t T,
 		apply(l, &y->k, T, h, d, qkv + qd, ld);
 		apply(l, &y->v, T, h, d, qkv + qd + kvd, ld);
 	}
-	if (c->arch != MP_LLM_GPT2)
-		for (size_t t = 0; t < T; t++)
+	/* longrope: the long factors for a sequence beyond the original
+	 * context, as Hugging Face chooses them by sequence length */
+	for (size_t s = 0; s < nseq && c->arch != MP_LLM_GPT2; s++) {
+		const double *f = l->long_freq &&
+					  (double)(off[s + 1] - off[s]) > c->orig_ctx
+				      ? l->long_freq
+				      : l->inv_freq;
+		for (size_t t = off[s]; t < off[s + 1]; t++)
 			for (size_t k = 0; k < (size_t)(c->heads + c->kv_heads); k++)
-				rope(l, qkv + t * ld + k * hd, pos[t]);
+				rope(l, qkv + t * ld + k * hd, pos[t], f);
+	}
 	for (size_t s = 0; s < nseq; s++)
 		attend(l, qkv + off[s] * ld, ld, off[s + 1] - off[s],
 		       att + off[s] * qd, sc);
