@@ -948,6 +948,106 @@ START_TEST(test_json_good_base)
 }
 END_TEST
 
+/* sketch_qk_heads: read back, written back, and the sketch order of a
+ * GGUF Q/K matrix without it (a fingerprint written before modelprint
+ * undid llama.cpp's permutation in sketches) marked as stored. */
+#define QK_TENSOR(name, x)                                                     \
+	"{\"name\":\"" name "\",\"dtype\":\"F32\",\"shape\":[4,2],"           \
+	"\"numel\":8,\"sketch\":\"AACAPwAAAEA=\"" x "}"
+#define LLAMA ",\"meta\":{\"general.architecture\":\"llama\"}"
+#define QWEN2 ",\"meta\":{\"general.architecture\":\"qwen2\"}"
+
+static struct mp_fingerprint *qk_load(const char *tensor, const char *tail)
+{
+	char *s = fp_text(M, GOOD_FILES, tensor, tail);
+	mp_json *j = parse(s);
+	struct mp_fingerprint *fp;
+	struct mp_error err = {{0}};
+	ck_assert_msg(mp_fp_from_json(j, "g", &fp, &err) == MP_OK, "%s",
+		      err.msg);
+	mp_json_free(j);
+	free(s);
+	return fp;
+}
+
+START_TEST(test_json_qk_heads)
+{
+	static const struct {
+		const char *tensor, *tail;
+		uint32_t heads;
+		bool permuted;
+	} c[] = {
+	    {QK_TENSOR("blk.0.attn_q.weight", ",\"sketch_qk_heads\":2"), LLAMA,
+	     2, false},
+	    {QK_TENSOR("blk.0.attn_k.weight", ",\"sketch_qk_heads\":1"), LLAMA,
+	     1, false},
+	    {QK_TENSOR("blk.0.attn_q.weight", ""), LLAMA, 0, true},
+	    {QK_TENSOR("blk.3.attn_k.weight", ""), LLAMA, 0, true},
+	    /* Qwen2's converter does not permute; V is never permuted */
+	    {QK_TENSOR("blk.0.attn_q.weight", ""), QWEN2, 0, false},
+	    {QK_TENSOR("blk.0.attn_v.weight", ""), LLAMA, 0, false},
+	    {QK_TENSOR("model.layers.0.self_attn.q_proj.weight", ""), LLAMA, 0,
+	     false},
+	    {QK_TENSOR("blk.0.attn_q.weight", ""), "", 0, false},
+	};
+	for (size_t k = 0; k < sizeof c / sizeof *c; k++) {
+		struct mp_fingerprint *fp = qk_load(c[k].tensor, c[k].tail);
+		const struct mp_tensor_fp *t = &fp->tensors[0];
+		ck_assert_msg(t->sketch_heads == c[k].heads &&
+				  t->sketch_permuted == c[k].permuted,
+			      "case %zu: heads %u permuted %d", k,
+			      t->sketch_heads, t->sketch_permuted);
+		mp_json *tree = mp_fp_to_json(fp);
+		ck_assert_ptr_nonnull(tree);
+		char *out = mp_json_print(tree, false);
+		mp_json_free(tree);
+		ck_assert_ptr_nonnull(out);
+		ck_assert_msg(!strstr(out, "\"sketch_qk_heads\"") == !c[k].heads,
+			      "case %zu: %s", k, out);
+		free(out);
+		mp_fp_free(fp);
+	}
+	/* a stored-order sketch and a Hugging Face-order one do not align */
+	struct mp_fingerprint *a = qk_load(
+	    QK_TENSOR("blk.0.attn_q.weight", ",\"sketch_qk_heads\":2"), LLAMA);
+	struct mp_fingerprint *b =
+	    qk_load(QK_TENSOR("blk.0.attn_q.weight", ""), LLAMA);
+	struct mp_fingerprint *h = qk_load(
+	    QK_TENSOR("model.layers.0.self_attn.q_proj.weight", ""), "");
+	ck_assert(mp_fp_sketches_aligned(&a->tensors[0], &h->tensors[0]));
+	ck_assert(!mp_fp_sketches_aligned(&b->tensors[0], &h->tensors[0]));
+	ck_assert(!mp_fp_sketches_aligned(&a->tensors[0], &b->tensors[0]));
+	mp_fp_free(a);
+	mp_fp_free(b);
+	mp_fp_free(h);
+	/* hostile values: one error naming the file, the tensor and field */
+	static const char *const bad[] = {
+	    QK_TENSOR("blk.0.attn_q.weight", ",\"sketch_qk_heads\":0"),
+	    QK_TENSOR("blk.0.attn_q.weight", ",\"sketch_qk_heads\":3"),
+	    QK_TENSOR("blk.0.attn_q.weight", ",\"sketch_qk_heads\":4"),
+	    QK_TENSOR("blk.0.attn_q.weight", ",\"sketch_qk_heads\":-2"),
+	    QK_TENSOR("blk.0.attn_q.weight", ",\"sketch_qk_heads\":1.5"),
+	    QK_TENSOR("blk.0.attn_q.weight", ",\"sketch_qk_heads\":\"2\""),
+	    QK_TENSOR("blk.0.attn_q.weight",
+		      ",\"sketch_qk_heads\":99999999999999999999"),
+	    "{\"name\":\"blk.0.attn_q.weight\",\"dtype\":\"F32\",\"shape\":[8],"
+	    "\"numel\":8,\"sketch\":\"AACAPwAAAEA=\",\"sketch_qk_heads\":1}",
+	    "{\"name\":\"blk.0.attn_q.weight\",\"dtype\":\"F32\",\"shape\":[4,"
+	    "2],\"numel\":8,\"sketch_qk_heads\":1}",
+	};
+	for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
+		char *s = fp_text(M, GOOD_FILES, bad[k], LLAMA);
+		struct mp_error err = {{0}};
+		ck_assert_msg(load(s, &err) == MP_EFORMAT, "case %zu: %s", k, s);
+		ck_assert_msg(strstr(err.msg, "bad.json: tensor "
+					      "'blk.0.attn_q.weight': "
+					      "sketch_qk_heads"),
+			      "case %zu: %s", k, err.msg);
+		free(s);
+	}
+}
+END_TEST
+
 static char *repeat(const char *unit, size_t n, const char *pre,
 		    const char *post)
 {
@@ -1208,6 +1308,7 @@ Suite *suite_fingerprint(void)
 	tcase_add_test(tc, test_json_precision);
 	tcase_add_test(tc, test_json_computed_roundtrip);
 	tcase_add_test(tc, test_json_good_base);
+	tcase_add_test(tc, test_json_qk_heads);
 	tcase_add_test(tc, test_json_reject);
 	tcase_add_test(tc, test_json_reject_sizes);
 	suite_add_tcase(s, tc);

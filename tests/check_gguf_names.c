@@ -67,6 +67,33 @@ START_TEST(test_map_llama)
 }
 END_TEST
 
+/* Which matrices llama.cpp permutes, per architecture of the mapping. */
+START_TEST(test_map_permuted)
+{
+	struct mp_gguf_names *t = load();
+	ck_assert_int_eq(mp_gguf_names_permuted(t, "llama", "blk.0.attn_q.weight"),
+			 'q');
+	ck_assert_int_eq(mp_gguf_names_permuted(t, "llama", "blk.31.attn_k.weight"),
+			 'k');
+	static const char *const no[][2] = {
+	    {"llama", "blk.0.attn_v.weight"},
+	    {"llama", "blk.0.attn_q.bias"},
+	    {"llama", "blk.0.attn_qkv.weight"},
+	    {"llama", "model.layers.0.self_attn.q_proj.weight"},
+	    {"llama", "token_embd.weight"},
+	    {"qwen2", "blk.0.attn_q.weight"},
+	    {"gemma", "blk.0.attn_k.weight"},
+	    {"nope", "blk.0.attn_q.weight"},
+	};
+	for (size_t i = 0; i < sizeof no / sizeof *no; i++)
+		ck_assert_msg(!mp_gguf_names_permuted(t, no[i][0], no[i][1]),
+			      "%s %s", no[i][0], no[i][1]);
+	ck_assert(!mp_gguf_names_permuted(t, NULL, "blk.0.attn_q.weight"));
+	ck_assert(!mp_gguf_names_permuted(NULL, "llama", "blk.0.attn_q.weight"));
+	mp_gguf_names_free(t);
+}
+END_TEST
+
 START_TEST(test_map_gpt2_phi3)
 {
 	struct mp_gguf_names *t = load();
@@ -271,6 +298,7 @@ Suite *suite_gguf_names(void)
 	Suite *s = suite_create("gguf_names");
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, test_map_llama);
+	tcase_add_test(tc, test_map_permuted);
 	tcase_add_test(tc, test_map_gpt2_phi3);
 	tcase_add_test(tc, test_map_none);
 	tcase_add_test(tc, test_map_broken);

@@ -120,4 +120,157 @@ grep -q "4 Q/K tensors in GGUF naming compared with llama.cpp's rotary row permu
 [ -s "$T/a1.txt" ] && cmp -s "$T/a1.txt" "$T/a2.txt" &&
 	ok "fingerprint --arch: the same verdict in GGUF names" ||
 	fail "fingerprint --arch: $(cat "$T/a1.txt") vs $(cat "$T/a2.txt")"
+
+# The sketch-only path: a registry that holds only fingerprints (the
+# parent's and the f32 conversion's files removed after `registry add`).
+# The sketch of a GGUF Q/K matrix is taken with llama.cpp's permutation
+# undone (sketch_qk_heads), so sketch[k] is the weight at HF position k as
+# in the parent's. Expected values from the files, in numpy: the GGUF's
+# own tensors (F32, and Q8_0 blocks decoded: fp16 scale times int8),
+# un-permuted with the metadata's head counts, at the parent's sketch
+# positions (recovered from the parent's values: one per stratum of
+# numel / sketch_size values, the one equal to the sketch value).
+G="$MP_SRCDIR/../shared/fixtures/gguf"
+R="$T/reg.db"
+mkdir -p "$T/gone"
+cp -r "$FIX" "$T/gone/parent"
+"$MP_BIN" registry --registry "$R" add "$T/gone/parent" --fingerprint \
+	--name parent > /dev/null || fail "registry add parent"
+rm -rf "$T/gone/parent"
+cat > "$T/sk.py" <<'PY'
+import base64, json, struct, sys, numpy as np
+fix, gguf, fpj = sys.argv[1], sys.argv[2], sys.argv[3]
+def st_read(p):
+    b = open(p, 'rb').read(); n = struct.unpack('<Q', b[:8])[0]
+    h = json.loads(b[8:8+n]); d = b[8+n:]
+    return {k: np.frombuffer(d[v['data_offsets'][0]:v['data_offsets'][1]], '<f4').reshape(v['shape'])
+            for k, v in h.items() if k != '__metadata__'}
+def gguf_read(p):  # GGUF v3, little-endian: F32 and Q8_0 tensors
+    b = open(p, 'rb').read(); o = 0
+    def u(f):
+        nonlocal o
+        v = struct.unpack_from('<' + f, b, o); o += struct.calcsize(f); return v[0]
+    def s():
+        nonlocal o
+        n = u('Q'); v = b[o:o+n].decode(); o += n; return v
+    sizes = {0: 'B', 1: 'b', 2: 'H', 3: 'h', 4: 'I', 5: 'i', 6: 'f', 7: '?', 10: 'Q', 11: 'q', 12: 'd'}
+    def val(t):
+        if t == 8: return s()
+        if t == 9:
+            et, n = u('I'), u('Q'); return [val(et) for _ in range(n)]
+        return u(sizes[t])
+    assert b[:4] == b'GGUF'; o = 4; u('I'); nt, nkv = u('Q'), u('Q')
+    meta = {}
+    for _ in range(nkv):
+        k = s(); meta[k] = val(u('I'))
+    infos = []
+    for _ in range(nt):
+        name = s(); nd = u('I'); dims = [u('Q') for _ in range(nd)]
+        infos.append((name, dims[::-1], u('I'), u('Q')))
+    al = meta.get('general.alignment', 32); base = (o + al - 1) // al * al
+    out = {}
+    for name, shape, typ, off in infos:
+        n = int(np.prod(shape))
+        if typ == 0:
+            a = np.frombuffer(b, '<f4', n, base + off)
+        elif typ == 8:
+            blk = np.frombuffer(b, np.dtype([('d', '<f2'), ('q', 'i1', 32)]), n // 32, base + off)
+            a = (blk['d'].astype(np.float32)[:, None] * blk['q'].astype(np.float32)).reshape(-1)
+        else:
+            continue
+        out[name] = a.reshape(shape)
+    return meta, out
+def unpermute(w, h):  # inverse of convert_hf_to_gguf's LlamaModel.permute
+    return w.reshape(h, w.shape[0] // h // 2, 2, *w.shape[1:]).swapaxes(1, 2).reshape(w.shape)
+def sketch(t):
+    return np.frombuffer(base64.b64decode(t['sketch']), '<f4')
+parent = st_read(fix + '/model.safetensors')
+meta, g = gguf_read(gguf)
+heads = {'q': meta['llama.attention.head_count'], 'k': meta['llama.attention.head_count_kv']}
+fp = json.load(open(fpj))['fingerprints'][0]
+pf = {t['name']: t for t in json.load(open(sys.argv[4]))['fingerprints'][0]['tensors']}
+ft = {t['name']: t for t in fp['tensors']}
+cos = {}
+for L in range(2):
+    for r in 'qk':
+        gn, hn = 'blk.%d.attn_%s.weight' % (L, r), 'model.layers.%d.self_attn.%s_proj.weight' % (L, r)
+        hv = parent[hn].reshape(-1); ps = sketch(pf[hn]); K = len(ps); n = hv.size
+        pos = []
+        for i in range(K):
+            a, z = i * n // K, (i + 1) * n // K
+            hit = [a + j for j in np.nonzero(hv[a:z] == ps[i])[0]]
+            assert len(hit) == 1, (hn, i, hit)
+            pos.append(hit[0])
+        want = unpermute(g[gn], heads[r]).reshape(-1)[pos]
+        got = sketch(ft[gn])
+        assert ft[gn].get('sketch_qk_heads') == heads[r], ft[gn].get('sketch_qk_heads')
+        assert np.array_equal(got.view('<u4'), want.astype('<f4').view('<u4')), (gn, got[:4], want[:4])
+        x, y = want.astype(np.float64), ps.astype(np.float64)
+        cos[gn] = float(x @ y / np.sqrt((x @ x) * (y @ y)))
+    assert 'sketch_qk_heads' not in ft['blk.%d.attn_v.weight' % L]
+print(json.dumps(cos))
+PY
+"$MP_BIN" fingerprint --json -o "$T/parent.json" "$FIX" > /dev/null ||
+	fail "fingerprint parent"
+for q in f32 q8_0; do
+	"$MP_BIN" fingerprint --json -o "$T/$q.json" "$G/model-$q.gguf" > /dev/null ||
+		fail "fingerprint $q"
+	if $PY "$T/sk.py" "$FIX" "$G/model-$q.gguf" "$T/$q.json" "$T/parent.json" > "$T/$q.cos"; then
+		ok "$q: Q/K sketches at the parent's positions, un-permuted (numpy)"
+	else
+		fail "$q: Q/K sketches: $(cat "$T/$q.cos")"
+	fi
+	"$MP_BIN" identify --json "$G/model-$q.gguf" --against "$R" > "$T/i-$q.json" \
+		2> /dev/null || fail "identify $q exit $?"
+done
+# f32: the same values, so a sketch cosine of 1 on Q/K (numpy's), the
+# parent named as an exact copy; q8_0: the parent named, its score
+# cosine as the other tensors' (> 0.999), no longer "permuted units"
+$PY - "$T/f32.cos" "$T/q8_0.cos" "$T/i-f32.json" "$T/i-q8_0.json" <<'PY' &&
+import json, sys
+c32, c8 = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+assert all(v > 0.999999 for v in c32.values()), c32
+assert all(v > 0.999 for v in c8.values()), c8
+for f, rel in ((sys.argv[3], 'copy'), (sys.argv[4], 'finetune')):
+    d = json.load(open(f)); v = d['verdict']
+    assert v['match'] and v['name'] == 'parent' and v['relation'] == rel, v
+    r = d['ranking'][0]
+    assert r['name'] == 'parent' and r['cosine'] > 0.999 and r['pearson'] > 0.999, r
+    assert d['relation']['source'] == 'sketches', d['relation']
+PY
+	ok "identify on fingerprints only: the parent, Q/K sketch cosine > 0.999" ||
+	fail "identify on fingerprints: $(cat "$T/i-f32.json" "$T/i-q8_0.json" | grep -A6 '"verdict"')"
+
+# A fingerprint written before (Q/K sketches in the GGUF's stored order,
+# no sketch_qk_heads) is not misread: its Q/K sketches are left out of the
+# comparison with the parent's, not scored as unrelated (cosine ~0).
+$PY - "$T/f32.json" "$T/old.json" "$G/model-f32.gguf" "$T/sk.py" <<'PY' ||
+import json, sys, numpy as np, base64
+ns = {}
+src = open(sys.argv[4]).read()
+exec(src[:src.index('parent = st_read')], ns)
+meta, g = ns['gguf_read'](sys.argv[3])
+d = json.load(open(sys.argv[1]))
+for t in d['fingerprints'][0]['tensors']:
+    if t.pop('sketch_qk_heads', None):
+        r = 'q' if t['name'].endswith('attn_q.weight') else 'k'
+        h = meta['llama.attention.head_count' + ('' if r == 'q' else '_kv')]
+        got = np.frombuffer(base64.b64decode(t['sketch']), '<f4')
+        # back to the stored order: sketch[k] = stored[pos[k]] with pos the
+        # HF positions whose un-permuted values the new sketch holds
+        hf = ns['unpermute'](g[t['name']], h).reshape(-1)
+        pos = [int(np.nonzero(hf.view('<u4') == v)[0][0]) for v in got.view('<u4')]
+        t['sketch'] = base64.b64encode(g[t['name']].reshape(-1)[pos].astype('<f4').tobytes()).decode()
+json.dump(d, open(sys.argv[2], 'w'))
+PY
+	fail "could not write the old-style fingerprint"
+"$MP_BIN" identify --json "$T/old.json" --against "$R" > "$T/i-old.json" \
+	2> /dev/null || fail "identify old exit $?"
+$PY - "$T/i-old.json" <<'PY' && ok "an old GGUF fingerprint: its stored-order Q/K sketches left out" ||
+import json, sys
+d = json.load(open(sys.argv[1])); r = d['ranking'][0]
+assert r['name'] == 'parent' and r['cosine'] > 0.999999 and r['pearson'] > 0.999999, r
+assert d['verdict']['relation'] != 'permuted', d['verdict']
+PY
+	fail "old fingerprint: $(cat "$T/i-old.json" | grep -A6 '"verdict"')"
 finish

@@ -309,6 +309,19 @@ const struct mp_tensor_fp *mp_fp_find(const struct mp_fingerprint *fp,
 	return i < 0 ? NULL : &fp->tensors[i];
 }
 
+bool mp_fp_sketches_aligned(const struct mp_tensor_fp *a,
+			    const struct mp_tensor_fp *b)
+{
+	return a->sketch_permuted == b->sketch_permuted;
+}
+
+void mp_fp_sketch_order(struct mp_tensor_fp *t, const char *arch)
+{
+	t->sketch_permuted =
+	    t->nsketch && !t->sketch_heads && t->ndim == 2 &&
+	    mp_gguf_names_permuted(mp_gguf_names_default(), arch, t->name);
+}
+
 /* splitmix64 step. */
 static uint64_t mix(uint64_t *s)
 {

@@ -52,6 +52,15 @@ struct mp_tensor_fp {
 	 * read-only, shared by tensors of the same statistics of no values) */
 	struct mp_tstats *stats;
 	float *sketch; /* [nsketch] values at mp_sketch_positions() */
+	/* A GGUF Q/K matrix of an architecture whose converter permutes its
+	 * rows (mp_gguf_names_permuted): sketch_heads > 0 when the sketch
+	 * was taken with llama.cpp's permutation of that many heads undone
+	 * (sketch[k] is the value at position k of the Hugging Face order);
+	 * sketch_permuted when it was not (the rows as stored: a fingerprint
+	 * written before modelprint undid it, or no head counts), so its
+	 * positions do not match the other order's (mp_fp_sketches_aligned) */
+	uint32_t sketch_heads;
+	bool sketch_permuted;
 	struct mp_tensor_spec *spec; /* spectral only, else NULL */
 };
 
@@ -184,6 +193,18 @@ mp_status mp_fp_index(struct mp_fingerprint *fp, struct mp_error *err);
  * the other convention (GGUF <-> Hugging Face, gguf_names.h). */
 const struct mp_tensor_fp *mp_fp_find(const struct mp_fingerprint *fp,
 				      const char *name);
+
+/* Whether sketch[k] of a and of b are values at the same logical
+ * position: false when one holds llama.cpp's permuted row order and the
+ * other does not (sketch_permuted differs). */
+bool mp_fp_sketches_aligned(const struct mp_tensor_fp *a,
+			    const struct mp_tensor_fp *b);
+
+/* The sketch order of tensor fingerprint t of a model of architecture
+ * arch (general.architecture, may be NULL): sets t->sketch_permuted when
+ * t is a Q/K matrix llama.cpp permutes whose sketch was taken without
+ * undoing it (t->sketch_heads 0). */
+void mp_fp_sketch_order(struct mp_tensor_fp *t, const char *arch);
 
 /* Sketch positions: k sorted distinct indices in [0, numel) that depend only
  * on the shape and the seed (stratified: one position per stratum). Returns

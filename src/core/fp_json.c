@@ -132,6 +132,8 @@ static void tensor_write(struct mp_jw *w, const struct mp_tensor_fp *t)
 		else
 			mp_jw_fail(w);
 		free(enc);
+		if (t->sketch_heads)
+			mp_jw_num(w, "sketch_qk_heads", (double)t->sketch_heads);
 	}
 	const struct mp_tensor_spec *sp = t->spec;
 	if (sp) {
@@ -370,6 +372,27 @@ static mp_status spectral_from(const mp_json *j, const mp_json *sv,
 	return MP_OK;
 }
 
+/* "sketch_qk_heads" (absent: 0): the heads of llama.cpp's Q/K row
+ * permutation undone in the sketch, which rows / (2 * heads) must be a
+ * whole number of pairs of. */
+static mp_status qk_heads_from(const mp_json *h, const char *where,
+			       const char *name, struct mp_tensor_fp *t,
+			       struct mp_error *err)
+{
+	uint64_t v;
+	if (!h)
+		return MP_OK;
+	if (!mp_json_uint(h, &v) || !v || v > UINT32_MAX || t->ndim != 2 ||
+	    !t->nsketch ||
+	    t->shape[0] / 2 < v || t->shape[0] % (2 * v))
+		return BAD("%s: tensor '%s': sketch_qk_heads must be a head "
+			   "count dividing the rows of a matrix with a sketch "
+			   "into pairs",
+			   where, name);
+	t->sketch_heads = (uint32_t)v;
+	return MP_OK;
+}
+
 static mp_status tensor_from(const mp_json *j, const char *where, size_t idx,
 			     struct mp_fingerprint *fp, struct mp_tensor_fp *t,
 			     struct mp_error *err)
@@ -437,6 +460,11 @@ static mp_status tensor_from(const mp_json *j, const char *where, size_t idx,
 	mp_json *sk = mp_json_get(j, "sketch");
 	if (sk && (s = sketch_from(sk, where, t, err)) != MP_OK)
 		return s;
+	if ((s = qk_heads_from(mp_json_get(j, "sketch_qk_heads"), where, name,
+			       t, err)) != MP_OK)
+		return s;
+	mp_fp_sketch_order(t, mp_meta_get(fp->meta, fp->nmeta,
+					  "general.architecture"));
 	mp_json *sv = mp_json_get(j, "sv");
 	if (sv && (s = spectral_from(j, sv, where, t, err)) != MP_OK)
 		return s;

@@ -13,6 +13,7 @@
  * tensor is processed by one thread (acceptable: such models are rare and
  * the file hash runs in parallel anyway). */
 #include "fingerprint.h"
+#include "gguf_names.h"
 #include "mapguard.h"
 
 #include <openssl/evp.h>
@@ -37,6 +38,10 @@ struct job {
 	struct mp_fingerprint *fp;
 	uint32_t k;
 	uint64_t seed;
+	/* general.architecture (NULL: none) and the attention head counts
+	   (0: unknown), for the Q/K matrices llama.cpp permutes */
+	const char *arch;
+	uint64_t hq, hkv;
 	const struct mp_progress *prog;
 	size_t *order; /* tensor indices, largest first */
 	atomic_size_t next;
@@ -59,7 +64,18 @@ struct worker {
 	EVP_MD_CTX *md;
 	uint8_t *scratch; /* [BLOCK] for blocks straddling segments */
 	float *deq;	  /* [BLOCK / 4] values of ggml blocks */
-	uint64_t *pos;	  /* [k] sketch positions */
+	uint64_t *pos;	  /* [k] sketch positions, as stored, ascending */
+	/* [k] sketch[slot[p]] holds the value at pos[p] (a permuted Q/K);
+	   used when sorted is false */
+	uint32_t *slot;
+	bool sorted; /* slot[p] == p */
+	struct spos *sp; /* [k] scratch for sorting */
+};
+
+/* A stored position and the sketch slot it fills. */
+struct spos {
+	uint64_t pos;
+	uint32_t slot;
 };
 
 static void fail(struct job *j, mp_status st, const char *fmt, const char *name)
@@ -109,7 +125,8 @@ static void one_pass(struct worker *w, const struct mp_tensor *t,
 				double v;
 				mp_tensor_decode(t, b + (w->pos[p] - e0) * es,
 						 1, &v);
-				o->sketch[p] = (float)v;
+				o->sketch[w->sorted ? p : w->slot[p]] =
+				    (float)v;
 			}
 		}
 		if (acc)
@@ -151,7 +168,8 @@ static void one_pass_blocks(struct worker *w, const struct mp_tensor *t,
 		if (first) {
 			EVP_DigestUpdate(w->md, b, (size_t)(n * g->bytes));
 			for (; p < o->nsketch && w->pos[p] < e0 + ne; p++)
-				o->sketch[p] = w->deq[w->pos[p] - e0];
+				o->sketch[w->sorted ? p : w->slot[p]] =
+				    w->deq[w->pos[p] - e0];
 		}
 		if (acc)
 			mp_tstats_feed(acc, (const uint8_t *)w->deq, ne);
@@ -187,6 +205,47 @@ static bool passes(struct worker *w, const struct mp_tensor *t,
 	return true;
 }
 
+static int by_pos(const void *a, const void *b)
+{
+	const struct spos *x = a, *y = b;
+	return (x->pos > y->pos) - (x->pos < y->pos);
+}
+
+/* The sketch positions of t's nsketch values in w->pos (and w->slot):
+ * for a Q/K matrix llama.cpp permuted (rows viewed as heads x 2 x half,
+ * the last two axes swapped), when the head count is known, sketch[k] is
+ * taken from the stored row holding row r of the Hugging Face order at
+ * position k (o->sketch_heads set), so it samples the same logical
+ * weights as the original's; the stored positions read in ascending
+ * order. Otherwise positions as stored (o->sketch_permuted set for such
+ * a matrix). */
+static void sketch_positions(struct worker *w, const struct mp_tensor *t,
+			     struct mp_tensor_fp *o)
+{
+	const struct job *j = w->j;
+	w->sorted = true;
+	int qk = t->ndim == 2 && o->nsketch
+		     ? mp_gguf_names_permuted(mp_gguf_names_default(), j->arch,
+					      t->name)
+		     : 0;
+	uint64_t heads = qk == 'q' ? j->hq : qk == 'k' ? j->hkv : 0;
+	uint64_t rows = t->ndim == 2 ? t->shape[0] : 0;
+	if (!heads || rows < 2 || rows % (2 * heads)) {
+		mp_fp_sketch_order(o, j->arch);
+		return;
+	}
+	for (uint32_t p = 0; p < o->nsketch; p++)
+		w->sp[p] = (struct spos){
+		    mp_gguf_qk_off(w->pos[p], rows, t->shape[1], heads), p};
+	qsort(w->sp, o->nsketch, sizeof *w->sp, by_pos);
+	for (uint32_t p = 0; p < o->nsketch; p++) {
+		w->pos[p] = w->sp[p].pos;
+		w->slot[p] = w->sp[p].slot;
+	}
+	w->sorted = false;
+	o->sketch_heads = (uint32_t)heads;
+}
+
 static mp_status do_tensor(struct worker *w, const struct mp_tensor *t,
 			   struct mp_tensor_fp *o)
 {
@@ -217,6 +276,7 @@ static mp_status do_tensor(struct worker *w, const struct mp_tensor *t,
 			return MP_ENOMEM;
 		}
 	}
+	sketch_positions(w, t, o);
 	bool none = fl && t->numel == 0 && t->quant.kind == MP_QUANT_NONE &&
 		    j->has_empty[t->stored];
 	/* when none, compute() gave o the shared statistics of no values */
@@ -286,7 +346,9 @@ static bool worker_init(struct worker *w, struct job *j)
 	w->scratch = malloc(BLOCK);
 	w->deq = malloc(BLOCK);
 	w->pos = malloc((j->k ? j->k : 1) * sizeof *w->pos);
-	return w->md && w->scratch && w->deq && w->pos;
+	w->slot = malloc((j->k ? j->k : 1) * sizeof *w->slot);
+	w->sp = malloc((j->k ? j->k : 1) * sizeof *w->sp);
+	return w->md && w->scratch && w->deq && w->pos && w->slot && w->sp;
 }
 
 static void worker_done(struct worker *w)
@@ -295,6 +357,8 @@ static void worker_done(struct worker *w)
 	free(w->scratch);
 	free(w->deq);
 	free(w->pos);
+	free(w->slot);
+	free(w->sp);
 }
 
 struct sized {
@@ -397,8 +461,12 @@ static mp_status compute(const struct mp_model *m, const mp_json *args,
 			.fp = fp,
 			.k = (uint32_t)k,
 			.seed = seed,
+			.arch = mp_meta_get(m->meta, m->nmeta,
+					    "general.architecture"),
 			.prog = prog,
 			.err = err};
+	if (j.arch)
+		mp_gguf_heads(m, &j.hq, &j.hkv);
 	size_t n = m->ntensors;
 	fp->tensors = calloc(n ? n : 1, sizeof *fp->tensors);
 	j.order = malloc((n ? n : 1) * sizeof *j.order);

@@ -12,6 +12,7 @@
 
 struct entry {
 	char *gguf, *hf; /* templates; "{N}" stands for a layer number */
+	char *arch;	 /* its GGUF architecture */
 	bool permute;    /* a Q or K projection the converter permutes */
 	int qk;
 };
@@ -28,6 +29,7 @@ void mp_gguf_names_free(struct mp_gguf_names *t)
 	for (size_t i = 0; i < t->n; i++) {
 		free(t->e[i].gguf);
 		free(t->e[i].hf);
+		free(t->e[i].arch);
 	}
 	free(t->e);
 	free(t);
@@ -74,9 +76,11 @@ static mp_status arch_load(const char *path, const mp_json *arch,
 		struct entry *x = &t->e[t->n];
 		x->gguf = strdup(g);
 		x->hf = strdup(h);
-		if (!x->gguf || !x->hf) {
+		x->arch = strdup(an);
+		if (!x->gguf || !x->hf || !x->arch) {
 			free(x->gguf);
 			free(x->hf);
+			free(x->arch);
 			return mp_error_set(err, MP_ENOMEM, "out of memory");
 		}
 		size_t gl = strlen(g);
@@ -228,6 +232,21 @@ size_t mp_gguf_names_alias(const struct mp_gguf_names *t, const char *name,
 			*qk = e->qk;
 	}
 	return k;
+}
+
+int mp_gguf_names_permuted(const struct mp_gguf_names *t, const char *arch,
+			   const char *name)
+{
+	const char *num, *rest;
+	size_t nd;
+	if (!t || !arch || !name || !mp_gguf_names_is_gguf(name))
+		return 0;
+	for (size_t i = 0; i < t->n; i++)
+		if (t->e[i].permute && !strcmp(t->e[i].arch, arch) &&
+		    tpl_match(t->e[i].gguf, name, &num, &nd, &rest) &&
+		    !strcmp(rest, ".weight"))
+			return t->e[i].qk;
+	return 0;
 }
 
 bool mp_gguf_names_is_gguf(const char *name)

@@ -32,6 +32,12 @@ const struct mp_gguf_names *mp_gguf_names_default(void);
 size_t mp_gguf_names_alias(const struct mp_gguf_names *t, const char *name,
 			   char out[][MP_GGUF_NAME_MAX], int *qk);
 
+/* 'q' or 'k' when name (GGUF form, ".weight") is a Q or K projection
+ * matrix that llama.cpp's converter permutes for GGUF architecture arch
+ * (general.architecture), else 0 (also when t, arch or name is NULL). */
+int mp_gguf_names_permuted(const struct mp_gguf_names *t, const char *arch,
+			   const char *name);
+
 /* find(ctx, alias) for each alias of name under the default mapping, in
  * order: the first result >= 0, else -1 (the lookup of a name across the
  * two conventions, for the indexes of models and fingerprints). */

@@ -61,7 +61,7 @@ mp_status ident_pair(const struct ident_fpx *u, const struct ident_fpx *r,
 void ident_pairing_free(struct ident_pairing *p);
 
 /* Cosine and Pearson of two sketches of equal length (NAN when
- * undefined). */
+ * undefined, or when their positions differ: mp_fp_sketches_aligned). */
 void ident_sketch_corr(const struct mp_tensor_fp *a,
 		       const struct mp_tensor_fp *b, double *cosine,
 		       double *pearson);

@@ -93,7 +93,8 @@ void ident_sketch_corr(const struct mp_tensor_fp *a,
 		       double *pearson)
 {
 	*cosine = *pearson = NAN;
-	if (!a->nsketch || a->nsketch != b->nsketch)
+	if (!a->nsketch || a->nsketch != b->nsketch ||
+	    !mp_fp_sketches_aligned(a, b))
 		return;
 	struct mp_metric_pair p;
 	struct mp_metric_pair_result r;

@@ -24,6 +24,11 @@ struct tcheck {
 	uint64_t radded; /* sketch positions zero in R only */
 	bool int8;	/* on R's int8 symmetric per-tensor grid */
 	bool permuted;	/* same order statistics, uncorrelated positions */
+	/* a Q/K matrix whose sketch undid llama.cpp's row permutation
+	   (sketch_heads): the same stored type, values at every sketch
+	   position and exact statistics, so the same values with the rows
+	   in the converter's order (its bytes differ only by that) */
+	bool reordered;
 	double pearson;
 };
 
@@ -39,6 +44,17 @@ static bool narrower(enum mp_dtype a, enum mp_dtype b)
 	return (a == MP_F16 || a == MP_BF16) && (b == MP_F32 || b == MP_F64);
 }
 
+/* Both present and equal to rounding (the statistics of the same values
+ * read in another order). */
+static bool same_stats(const struct mp_tstats *p, const struct mp_tstats *q)
+{
+	return p && q && p->n == q->n && p->nonfinite == q->nonfinite &&
+	       p->min == q->min && p->max == q->max &&
+	       p->median == q->median && p->q25 == q->q25 &&
+	       p->q75 == q->q75 && near(p->l1_norm, q->l1_norm) &&
+	       near(p->l2_norm, q->l2_norm) && p->sparsity == q->sparsity;
+}
+
 static void check_pair(const struct mp_tensor_fp *a,
 		       const struct mp_tensor_fp *b, bool sk, struct tcheck *t)
 {
@@ -46,7 +62,8 @@ static void check_pair(const struct mp_tensor_fp *a,
 	t->identical = a->sha256[0] && !strcmp(a->sha256, b->sha256);
 	double c;
 	t->pearson = NAN;
-	if (!sk || a->nsketch != b->nsketch || !a->nsketch)
+	if (!sk || a->nsketch != b->nsketch || !a->nsketch ||
+	    !mp_fp_sketches_aligned(a, b))
 		return;
 	ident_sketch_corr(a, b, &c, &t->pearson);
 	bool nar = narrower(a->stored, b->stored), wid = a->stored != b->stored;
@@ -81,6 +98,11 @@ static void check_pair(const struct mp_tensor_fp *a,
 	t->survivors = sur;
 	t->rsurvivors = rsur;
 	t->int8 = q8;
+	t->reordered = (a->sketch_heads || b->sketch_heads) &&
+		       a->stored == b->stored && a->ggml == b->ggml &&
+		       same_stats(a->stats, b->stats) &&
+		       !memcmp(a->sketch, b->sketch,
+			       a->nsketch * sizeof *a->sketch);
 	if (a->stats && b->stats && !(t->pearson >= 0.9)) {
 		const struct mp_tstats *p = a->stats, *q = b->stats;
 		t->permuted = p->n == q->n && near(p->min, q->min) &&
@@ -112,6 +134,7 @@ static const struct mp_ident_score *score_of(const struct ident_ctx *c,
 struct tally {
 	size_t n, identical, narrowed, widened, rnarrowed, pruned, survivors,
 	    rpruned, rsurvivors, int8, permuted;
+	size_t reordered; /* of identical: tcheck.reordered */
 	uint64_t added, positions;
 	double zeroed; /* values zeroed, from the exact statistics */
 	double values;
@@ -147,10 +170,13 @@ static void tally_of(const struct ident_ctx *c, size_t ri, struct tally *t,
 			continue;
 		const struct mp_tensor_fp *b = &r->tensors[p->r_of_u[i]];
 		struct tcheck k;
+		if (!mp_fp_sketches_aligned(a, b))
+			continue; /* the sketches cannot tell */
 		check_pair(a, b, sk, &k);
 		t->n++;
-		if (k.identical) {
+		if (k.identical || k.reordered) {
 			t->identical++;
+			t->reordered += !k.identical;
 			t->survivors++;
 			t->rsurvivors++;
 			continue;
@@ -224,7 +250,8 @@ static void each_common(const struct ident_ctx *c, const size_t *set, int k,
 				break;
 			const struct mp_tensor_fp *b =
 			    &c->rx[set[q]].fp->tensors[j];
-			if (b->nsketch != a->nsketch)
+			if (b->nsketch != a->nsketch ||
+			    !mp_fp_sketches_aligned(a, b))
 				break;
 			rs[q] = b->sketch;
 		}
@@ -581,7 +608,17 @@ static void sketch_kind_words(const struct ident_ctx *c, size_t ri,
 	size_t rest = t.n - t.identical;
 	char *ev = rel->evidence;
 	size_t cap = sizeof rel->evidence;
-	if (rest && t.narrowed + t.widened == rest) {
+	if (!rest && t.reordered) {
+		rel->kind = MP_ID_COPY;
+		rel->confidence = "very high";
+		snprintf(ev, cap,
+			 "%zu of %zu tensors have the parent's SHA-256; the "
+			 "other %zu are Q/K matrices in llama.cpp's rotary row "
+			 "order holding the parent's values at every sketch "
+			 "position with that permutation undone, and its "
+			 "exact statistics",
+			 t.n - t.reordered, t.n, t.reordered);
+	} else if (rest && t.narrowed + t.widened == rest) {
 		rel->kind = MP_ID_DTYPE;
 		snprintf(ev, cap,
 			 "%zu of %zu tensors hold the parent's values %s %s "
@@ -758,7 +795,8 @@ static mp_status relate(struct ident_ctx *c, size_t ri,
 		return MP_OK;
 	if (!decided) {
 		sketch_kind(c, ri, rel);
-		if (rel->kind == MP_ID_DTYPE || rel->kind == MP_ID_PRUNE)
+		if (rel->kind == MP_ID_DTYPE || rel->kind == MP_ID_PRUNE ||
+		    rel->kind == MP_ID_COPY)
 			return MP_OK;
 	}
 	struct mp_ident_relation keep = *rel;

@@ -151,7 +151,8 @@ static void sk_one(const struct mp_tensor_fp *ta, const struct mp_tensor_fp *tb,
 	struct sk_acc *s = ctx;
 	if (!floating(ta) || !floating(tb))
 		return;
-	if (ta->nsketch != tb->nsketch || ta->nsketch == 0) {
+	if (ta->nsketch != tb->nsketch || ta->nsketch == 0 ||
+	    !mp_fp_sketches_aligned(ta, tb)) { /* positions differ */
 		s->mismatch = true;
 		return;
 	}
