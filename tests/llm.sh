@@ -3,9 +3,9 @@
 # input_output math against tests/llm_ref.py, an independent torch/numpy
 # implementation of the published equations (Debian's python3-torch and
 # python3-numpy, run with /usr/bin/python3): logits on stories260K
-# (llama2.c), the LLaMA fixture (safetensors and its f32/f16/q8_0 GGUF
-# conversions), small random GPT-2/Qwen2/Gemma/Phi-3/LLaMA-3 models in
-# Hugging Face layout and converted to GGUF as llama.cpp does, with
+# (llama2.c), the LLaMA fixture (safetensors, a PyTorch pytorch_model.bin
+# of it, and its f32/f16/q8_0 GGUF conversions), small random
+# GPT-2/Qwen2/Gemma/Phi-3/LLaMA-3 models in Hugging Face layout and converted to GGUF as llama.cpp does, with
 # llama3, yarn, longrope and linear rope scaling and partial rotary;
 # greedy decoding; mp_io_fingerprint. Then the command's errors.
 . "$MP_SRCDIR/tests/lib.sh"

@@ -21,6 +21,7 @@ MODEL: an HF directory (config.json + model.safetensors) or a llama2.c .bin.
 import json
 import math
 import os
+import shutil
 import struct
 import subprocess
 import sys
@@ -625,6 +626,15 @@ def check(fx, work):
     big = [[1, 17, 300, 5, 999, 42, 7], [1000, 2, 513, 64, 128, 77, 3, 900]]
     pf, _ = load(par)
     cmp_logits("LLaMA parent (safetensors)", par, pf, big, 1e-4)
+    # The same weights as a PyTorch file (torch.save of the state dict)
+    # beside the same config.json.
+    ptd = os.path.join(work, "parent-pt")
+    os.makedirs(ptd, exist_ok=True)
+    shutil.copy(os.path.join(par, "config.json"), ptd)
+    torch.save({k: v.float() for k, v in
+                read_safetensors(os.path.join(par, "model.safetensors")).items()},
+               os.path.join(ptd, "pytorch_model.bin"))
+    cmp_logits("LLaMA parent (PyTorch pytorch_model.bin)", ptd, pf, big, 1e-4)
     gg = lambda t: os.path.join(fx, "gguf", "model-%s.gguf" % t)
     cmp_logits("parent's f32 GGUF", gg("f32"), pf, big, 1e-4)
     cmp_logits("parent's f16 GGUF vs f16-rounded weights", gg("f16"),
