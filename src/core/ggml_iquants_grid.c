@@ -275,11 +275,13 @@ void mp_ggml_dequant_iq1_m(const uint8_t *src, float *dst, size_t nblocks)
  * of values rounded to one code point covers 2^(p-c) cells of that
  * product grid; the side of a cube of that volume is the product spacing
  * times 2^((p-c)/8). That widened spacing is the step: a nearest-point
- * quantizer leaves G * side^2 per coordinate in mean square, G at most the
- * cube's 1/12 (the lattice cells are rounder, the outer ones larger), so
- * about step / sqrt(12) in root mean square. Measured with the brute-force
- * nearest-point quantizer of tests/gguf_iquant.py on the fixture parent:
- * 0.9 to 1.06 times that, 91 % to 95 % of values within half a step. */
+ * quantizer leaves G * side^2 per coordinate in mean square, G the cube's
+ * 1/12 or a little less for rounder cells (the outer cells, larger, a
+ * little more), so about step / sqrt(12) in root mean square; not every
+ * value is within half a step, as cells are not cubes. Measured with the
+ * brute-force nearest-point quantizer of tests/gguf_iquant.py on the
+ * fixture parent's attention matrices: 0.9 to 1.06 times that, 91 % to
+ * 95 % of values within half a step. */
 
 /* The step factor 2^((p - c) / 8): p bits of the full product grid over 8
  * values, c bits the block offers for them. */
@@ -343,8 +345,8 @@ void mp_ggml_steps_iq2_xxs(const uint8_t *src, float *y, size_t nblocks)
 			float s = fabsf(iq2_scale(d, le32(q + 4) >> 28)) * f;
 
 			for (unsigned l = 0; l < 4; l++, y += 8)
-				grid_steps(mp_ggml_iq2xxs_grid, 2, 8, q[l],
-					   gap, s, y);
+				grid_steps(mp_ggml_iq2xxs_grid, 2, 8, q[l], gap,
+					   s, y);
 		}
 	}
 }
@@ -383,8 +385,9 @@ void mp_ggml_steps_iq2_s(const uint8_t *src, float *y, size_t nblocks)
 
 		for (unsigned g = 0; g < 32; g++, y += 8) {
 			unsigned hi = (qh[g / 4] >> 2 * (g % 4)) & 3;
-			grid_steps(mp_ggml_iq2s_grid, 2, 8, src[2 + g] | hi << 8,
-				   gap, iq2_group_scale(d, src + 74, g, f), y);
+			grid_steps(mp_ggml_iq2s_grid, 2, 8,
+				   src[2 + g] | hi << 8, gap,
+				   iq2_group_scale(d, src + 74, g, f), y);
 		}
 	}
 }
@@ -400,13 +403,13 @@ void mp_ggml_steps_iq3_xxs(const uint8_t *src, float *y, size_t nblocks)
 
 		for (unsigned ib = 0; ib < 8; ib++) {
 			uint32_t aux = le32(src + 66 + 4 * ib);
-			float s = fabsf(d * (0.5f + (float)(aux >> 28)) * 0.5f) *
-				  f;
+			float s =
+			    fabsf(d * (0.5f + (float)(aux >> 28)) * 0.5f) * f;
 			const uint8_t *q = src + 2 + 8 * ib;
 
 			for (unsigned k = 0; k < 8; k++, y += 4)
-				grid_steps(mp_ggml_iq3xxs_grid, 4, 4, q[k],
-					   gap, s, y);
+				grid_steps(mp_ggml_iq3xxs_grid, 4, 4, q[k], gap,
+					   s, y);
 		}
 	}
 }
@@ -453,8 +456,8 @@ void mp_ggml_steps_iq1_s(const uint8_t *src, float *y, size_t nblocks)
 
 		for (unsigned ib = 0; ib < 8; ib++) {
 			unsigned qh = le16(src + 34 + 2 * ib);
-			float s = fabsf(d * (float)(2 * ((qh >> 12) & 7) + 1)) *
-				  f;
+			float s =
+			    fabsf(d * (float)(2 * ((qh >> 12) & 7) + 1)) * f;
 
 			for (unsigned l = 0; l < 4; l++, y += 8)
 				grid_steps(mp_ggml_iq1s_grid, 2, 8,
@@ -477,9 +480,9 @@ void mp_ggml_steps_iq1_m(const uint8_t *src, float *y, size_t nblocks)
 
 		for (unsigned ib = 0; ib < 8; ib++)
 			for (unsigned l = 0; l < 4; l++, y += 8) {
-				unsigned s3 =
-				    (sc[ib / 2] >> (6 * (ib % 2) + 3 * (l / 2))) &
-				    7;
+				unsigned s3 = (sc[ib / 2] >>
+					       (6 * (ib % 2) + 3 * (l / 2))) &
+					      7;
 				float s = fabsf(d * (float)(2 * s3 + 1)) * f;
 				unsigned nib =
 				    (qh[2 * ib + l / 2] >> 4 * (l % 2)) & 7;
