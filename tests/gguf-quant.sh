@@ -9,7 +9,12 @@
 # requantization of it, and flag a general.base_model that names another
 # model. Then the real llama.cpp quantizations of the fixture: each is a
 # quantization of the F32 parent, found among the parent's own F16 and
-# Q8_0 conversions.
+# Q8_0 conversions. Last the lattice i-quants (IQ1_S .. IQ3_S), which the
+# fixtures lack: tests/gguf_iquant.py quantizes the parent's first
+# attention matrices to each by brute-force nearest grid point; each is a
+# quantization of that parent (error ratio as the script computes it from
+# the values and steps it wrote), a fine-tune moved by twice the
+# quantization error and quantized the same way is not.
 . "$MP_SRCDIR/tests/lib.sh"
 FIX="$MP_SRCDIR/../shared/fixtures/gguf"
 P="$FIX/parent/model.safetensors"
@@ -119,5 +124,46 @@ for q in q4_0 q5_1 q2_k q3_k_m q4_k_m q5_k_m q6_k iq4_nl iq4_xs; do
 	[ "$got" = "quant True True" ] &&
 		ok "$q: quantized from the F32 parent" ||
 		fail "$q: $got $(field "$T/id-$q.json" "d['verdict']['text']")"
+done
+
+# 7. the lattice i-quants, quantized here
+IQ="$PY $MP_SRCDIR/tests/gguf_iquant.py"
+S="$T/small.safetensors"
+$IQ small "$P" "$S"
+for t in IQ2_XXS IQ2_XS IQ2_S IQ3_XXS IQ3_S IQ1_S IQ1_M; do
+	$IQ quant "$S" $t "$T/$t.gguf" --finetune "$T/$t-ft.gguf" --noise 2 \
+		--seed 5 --save-src "$T/$t-ft.safetensors" > "$T/$t.want" ||
+		{ fail "$t: gguf_iquant.py failed"; continue; }
+	"$MP_BIN" compare "$T/$t.gguf" "$S" --json > "$T/$t.json"
+	k=$(field "$T/$t.json" "d['relation']['kind']")
+	r=$(field "$T/$t.json" "(d['relation'].get('ggml') or {}).get('error_ratio', 0)")
+	w=$(field "$T/$t.json" "(d['relation'].get('ggml') or {}).get('within_half_step', 0)")
+	want=$(field "$T/$t.want" "d['ratio']")
+	wantw=$(field "$T/$t.want" "d['within']")
+	if [ "$k" = quant ] && close "$r" "$want" && close "$w" "$wantw"; then
+		ok "$t: quantization, error ratio $r (python $want), within $w"
+	else
+		fail "$t: kind $k ratio $r within $w, want quant $want $wantw"
+	fi
+	"$MP_BIN" identify "$T/$t.gguf" "$S" > "$T/$t-id.txt"
+	grep -q "verdict: the unknown is most likely quantized ($t: $t 99 %, F32 0.58 %) from small.safetensors" "$T/$t-id.txt" &&
+		ok "$t: identify says quantized ($t) from the parent" ||
+		fail "$t: identify: $(grep verdict "$T/$t-id.txt")"
+	# the fine-tune: python's ratio against the parent is past the limit,
+	# and modelprint does not call it a quantization of the parent
+	$PY -c "import json,sys; sys.exit(not json.load(open(sys.argv[1]))['finetune_vs_parent'] > 1.25)" "$T/$t.want" ||
+		fail "$t: python: the fine-tune is within the limit ($(cat "$T/$t.want"))"
+	"$MP_BIN" compare "$T/$t-ft.gguf" "$S" --json > "$T/$t-ftp.json"
+	k=$(field "$T/$t-ftp.json" "d['relation']['kind']")
+	"$MP_BIN" identify "$T/$t-ft.gguf" "$S" > "$T/$t-ftid.txt"
+	if [ "$k" != quant ] && ! grep -q "verdict: the unknown is most likely quantized" "$T/$t-ftid.txt"; then
+		ok "$t: the fine-tune quantized is not a quantization of the parent ($k; $(grep verdict: "$T/$t-ftid.txt"))"
+	else
+		fail "$t: the fine-tune quantized: kind $k, $(grep verdict: "$T/$t-ftid.txt")"
+	fi
+	"$MP_BIN" compare "$T/$t-ft.gguf" "$T/$t-ft.safetensors" --json > "$T/$t-ftf.json"
+	[ "$(field "$T/$t-ftf.json" "d['relation']['kind']")" = quant ] &&
+		ok "$t: the fine-tune quantized is a quantization of the fine-tune" ||
+		fail "$t: fine-tune vs its quantization: $(field "$T/$t-ftf.json" "d['relation']['kind']")"
 done
 finish

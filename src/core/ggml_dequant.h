@@ -61,7 +61,11 @@ typedef void (*mp_ggml_dequant_fn)(const uint8_t *src, float *dst,
  * neighbouring levels (the one gap at either end), times the scale. A
  * value rounded to its nearest code moved by at most about half the
  * spacing, and by spacing / sqrt(12) in root mean square when the values
- * are spread evenly between codes. */
+ * are spread evenly between codes. On a lattice codebook (IQ1_*, IQ2_*,
+ * IQ3_*: only some combinations of levels over 8 values representable) the
+ * level spacing widened by the codebook's density, 2^((p - c) / 8)
+ * (ggml_iquants_grid.h), so that the same holds of a nearest-point
+ * quantizer in root mean square. */
 typedef void (*mp_ggml_steps_fn)(const uint8_t *src, float *steps,
 				 size_t nblocks);
 
@@ -71,7 +75,7 @@ struct mp_ggml_type_info {
 	unsigned block;	    /* values per block (1 for F32, F16, I8, ...) */
 	unsigned bytes;	    /* bytes per block */
 	mp_ggml_dequant_fn dequant;
-	/* NULL for the unquantized types and the lattice codebooks */
+	/* NULL for the unquantized types */
 	mp_ggml_steps_fn steps;
 };
 
