@@ -72,6 +72,11 @@ mp_status mp_llm_forward(struct mp_llm *llm, const int32_t *ids,
 			 const size_t *off, size_t nseq, int all, float *out,
 			 struct mp_error *err);
 
+/* Threads the forward pass of llm uses for decoding weights, attention,
+ * norms and activations (0, the default: all online CPUs; the BLAS keeps
+ * its own count). The logits are bit-identical for any count. */
+void mp_llm_set_threads(struct mp_llm *llm, int threads);
+
 /* mp_llm_forward of one sequence ids[0..n). */
 mp_status mp_llm_logits(struct mp_llm *llm, const int32_t *ids, size_t n,
 			int all, float *out, struct mp_error *err);
