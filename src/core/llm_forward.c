@@ -676,6 +676,19 @@ static void classify(struct mp_llm *l, const float *xr, size_t R, float *out)
 	}
 }
 
+size_t mp_llm_forward_bytes(const struct mp_llm *l, size_t tokens,
+			    size_t rows)
+{
+	const struct mp_llm_config *c = &l->c;
+	size_t d = (size_t)c->dim, hd = (size_t)c->head_dim;
+	size_t qd = (size_t)c->heads * hd, kvd = (size_t)c->kv_heads * hd;
+	size_t per = d + (d > qd ? d : qd) + qd + 2 * kvd + qd +
+		     2 * (size_t)c->hidden;
+	return tokens * (per * sizeof(float) + sizeof(size_t) +
+			 (size_t)mp_par_threads(l->threads) * sizeof(double)) +
+	       rows * d * sizeof(float);
+}
+
 mp_status mp_llm_forward(struct mp_llm *l, const int32_t *ids,
 			 const size_t *off, size_t nseq, int all, float *out,
 			 struct mp_error *err)
