@@ -137,7 +137,7 @@ for k in one-token text; do
 	if [ $k = text ]; then t=$tok_text p=$nprobe_text gf=$gf_text; else t=342 p=342 gf=$gf_1; fi
 	awk "BEGIN{a = $(flops "$t" "$p") / ($gf * 1e9); b = $(stat -c %s "$md/model.safetensors") * $(passes "$p" "$t") / ($bw_m * 1e9)
 		printf \"%s probes: arithmetic bound %.2f s = %.1fx the BF16 bandwidth bound %.2f s: %s\\n\", \"$k\", a, a / b, b,
-			a > 2 * b ? \"within 2x of the bandwidth bound is out of reach on this machine\" : \"the bandwidth target is reachable\"}"
+			(a > 2 * b ? \"within 2x of the bandwidth bound is out of reach on this machine\" : \"the bandwidth target is reachable\")}"
 done
 echo "ratio of medians modelprint / torch: one token $(awk "BEGIN{printf \"%.2f\", $MEDIAN_1 / $MEDIAN_3}"), text $(awk "BEGIN{printf \"%.2f\", $MEDIAN_4 / $MEDIAN_5}") (target <= 1)"
 echo "fingerprints, l1 modelprint vs torch: one token $($py "$src/io_ref.py" --compare "$dir/mp-bf16.json" "$dir/torch.json"), text $($py "$src/io_ref.py" --compare "$dir/mp-bf16-text.json" "$dir/torch-text.json")"
