@@ -100,4 +100,31 @@ n=$("$MP_BIN" generate "$FX/gguf/model-q4_k_m.gguf" --tokens 1,2 --greedy 0 --lo
 	[ "$n" = 1024 ] && ok "generate on Q4_K_M: 1024 logits" || fail "generate on Q4_K_M: $n logits"
 "$MP_BIN" generate --help | grep -q "usage: modelprint generate" && ok "generate --help" || fail "generate --help"
 
+# Threads: weights decoded, attention, norms and activations split over
+# any number of threads give the same logits, bit for bit (%.9g prints a
+# float32 exactly; 40 tokens: 2 or more parts of 16 rows); the torch
+# comparison above ran with all CPUs.
+for m in "$FX/gguf/model-q4_k_m.gguf" "$FX/gguf/model-q6_k.gguf" "$ST" \
+	"$T/work/gpt2" "$T/work/gemma" "$T/work/phi3" "$T/work/qwen2"; do
+	p=1,5,9,3,7,2,40,33,20,11,12,13,14,15,16,17,18,19,20,60,2,4,6,8,10,12,14,16,18,20,22,24,26,28,30,32,34,36,38,40
+	"$MP_BIN" generate "$m" --tokens $p --greedy 0 --logits --threads 1 >"$T/t1" &&
+		"$MP_BIN" generate "$m" --tokens $p --greedy 0 --logits --threads 3 >"$T/t3" &&
+		"$MP_BIN" generate "$m" --tokens $p --greedy 0 --logits --threads 16 >"$T/t16" &&
+		[ -s "$T/t1" ] && cmp -s "$T/t1" "$T/t3" && cmp -s "$T/t1" "$T/t16" &&
+		ok "logits identical with 1, 3 and 16 threads: ${m##*/}" ||
+		fail "logits differ with the thread count: ${m##*/}"
+done
+expect 2 "--threads needs 0..1024" generate "$ST" --tokens 1 --threads -1
+# Batching: input_output runs all its probes in as few forward passes as
+# its activation budget allows; the sgemm of another row count may round
+# differently (OpenBLAS picks its kernels by size), so 342 sequences in one
+# call and in calls of 1, 7 and 128 agree within 1e-5 of the largest
+# |logit|, not bit for bit.
+for m in "$FX/gguf/model-q4_k_m.gguf" "$FX/gguf/parent" "$ST"; do
+	out=$("$MP_LLM_IO" --batches "$m" 342 1 7 128 2>&1) &&
+		echo "$out" | awk '{ if ($NF + 0 > 1e-5) bad = 1 } END { exit bad || NR != 3 }' &&
+		ok "batches of 1, 7, 128 vs one call of 342: ${m##*/}: $(echo "$out" | tr '\n' ';')" ||
+		fail "batching changes the logits of ${m##*/}: $out"
+done
+
 [ "$FAILS" -eq 0 ]

@@ -14,7 +14,7 @@
 
 static const char usage_text[] =
 	"usage: modelprint generate MODEL --tokens ID,ID,... [--greedy N]\n"
-	"                           [--json]\n"
+	"                           [--logits] [--threads N] [--json]\n"
 	"\n"
 	"Run the forward pass of a causal language model (LLaMA family,\n"
 	"Qwen2, Gemma, Phi-3, GPT-2; safetensors with config.json, GGUF,\n"
@@ -25,6 +25,8 @@ static const char usage_text[] =
 	"  --greedy N    how many ids to generate (default 1, at most 100000)\n"
 	"  --logits      first print the logits at the prompt's last position\n"
 	"                (one line, space separated)\n"
+	"  --threads N   threads of the forward pass (default 0: all CPUs;\n"
+	"                the logits are the same for any count)\n"
 	"  --json        print {\"model\", \"prompt\", \"generated\"} instead\n"
 	"                (and \"logits\" with --logits)\n"
 	"  -h, --help    this text\n";
@@ -71,6 +73,7 @@ static int argmax(const float *v, int64_t n)
 struct gen_opts {
 	long greedy;
 	bool json, logits;
+	long threads;
 };
 
 static int run(const char *path, int32_t *prompt, size_t np,
@@ -92,6 +95,7 @@ static int run(const char *path, int32_t *prompt, size_t np,
 		rc = cli_fail(&err);
 		goto done;
 	}
+	mp_llm_set_threads(llm, (int)o->threads);
 	int64_t V = mp_llm_cfg(llm)->vocab;
 	if (!(lg = malloc((size_t)V * sizeof *lg))) {
 		cli_error("out of memory");
@@ -167,10 +171,11 @@ int cmd_generate(int argc, char **argv)
 		{"greedy", required_argument, NULL, 'g'},
 		{"json", no_argument, NULL, 'j'},
 		{"logits", no_argument, NULL, 'l'},
+		{"threads", required_argument, NULL, 'T'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}};
 	const char *tokens = NULL;
-	struct gen_opts o = {1, false, false};
+	struct gen_opts o = {1, false, false, 0};
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -190,6 +195,11 @@ int cmd_generate(int argc, char **argv)
 		}
 		case 'j': o.json = true; break;
 		case 'l': o.logits = true; break;
+		case 'T':
+			if (!cli_parse_int(optarg, 0, 1024, &o.threads))
+				return cli_usage_error("generate",
+						       "--threads needs 0..1024");
+			break;
 		case 'h': fputs(usage_text, stdout); return CLI_EXIT_OK;
 		default: return cli_bad_option("generate", argv, opts);
 		}

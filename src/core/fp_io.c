@@ -105,7 +105,6 @@ static mp_status io_compute(const struct mp_model *m, const mp_json *args,
 			    int threads, const struct mp_progress *prog,
 			    struct mp_fingerprint *fp, struct mp_error *err)
 {
-	(void)threads;
 	const mp_json *v = mp_json_get(args, "n0");
 	uint64_t n0 = IO_N0_DEFAULT;
 	if (v)
@@ -117,6 +116,8 @@ static mp_status io_compute(const struct mp_model *m, const mp_json *args,
 		  targets_path, sizeof targets_path);
 	struct mp_llm *llm = NULL;
 	mp_status st = mp_llm_open(m, &llm, err);
+	if (st == MP_OK)
+		mp_llm_set_threads(llm, threads);
 	if (st) {
 		char why_not[sizeof err->msg];
 		snprintf(why_not, sizeof why_not, "%s", err->msg);

@@ -88,6 +88,16 @@ mp_status mp_llm_forward(struct mp_llm *llm, const int32_t *ids,
 			 const size_t *off, size_t nseq, int all, float *out,
 			 struct mp_error *err);
 
+/* Threads the forward pass of llm uses for decoding weights, attention,
+ * norms and activations (0, the default: all online CPUs; the BLAS keeps
+ * its own count). The logits are bit-identical for any count. */
+void mp_llm_set_threads(struct mp_llm *llm, int threads);
+
+/* The bytes mp_llm_forward allocates (at most) for its activations on
+ * tokens tokens in all with rows rows of logits (out not included). */
+size_t mp_llm_forward_bytes(const struct mp_llm *llm, size_t tokens,
+			    size_t rows);
+
 /* mp_llm_forward of one sequence ids[0..n). */
 mp_status mp_llm_logits(struct mp_llm *llm, const int32_t *ids, size_t n,
 			int all, float *out, struct mp_error *err);

@@ -1,11 +1,15 @@
 /* llm_forward.c — the float32 forward pass of a causal LM, batched: the
  * tokens of every sequence form one activation matrix, each weight matrix
  * is decoded (dequantized) once per call into one reusable buffer and
- * applied with one BLAS sgemm; attention runs per sequence. Memory: the
+ * applied with one BLAS sgemm; attention runs per sequence and head.
+ * Decoding, attention, norms, rotations and activations are split over
+ * the threads (par.h), each value computed the same way whatever the
+ * split: the logits are bit-identical for any thread count. Memory: the
  * largest weight matrix (the classifier in row chunks) plus activations. */
 #include "gguf_names.h"
 #include "llm.h"
 #include "model.h"
+#include "par.h"
 
 #include <gsl/gsl_cblas.h>
 #include <math.h>
@@ -15,6 +19,8 @@
 
 #define CHUNK 4096	   /* values decoded per mp_tensor_elems call */
 #define VOCAB_ROWS 4096 /* classifier rows per sgemm */
+#define PAR_VALUES 65536 /* fewest values a decoding thread takes */
+#define PAR_ROWS 16	 /* fewest token rows a thread takes */
 
 /* y = x W^T + b (W [out, in]) or, in_out, y = x W + b (W [in, out], GPT-2's
  * Conv1D). */
@@ -40,6 +46,7 @@ struct mp_llm {
 	double dbl[CHUNK];
 	double *inv_freq; /* [rope_dim / 2] */
 	double *long_freq; /* [rope_dim / 2] longrope past orig_ctx, or NULL */
+	int threads;	  /* mp_par_for's count: 0 all CPUs */
 };
 
 const struct mp_llm_config *mp_llm_cfg(const struct mp_llm *llm)
@@ -47,9 +54,15 @@ const struct mp_llm_config *mp_llm_cfg(const struct mp_llm *llm)
 	return &llm->c;
 }
 
-/* Decode elements [e0, e0+n) of t to float at dst. */
-static void decode(struct mp_llm *l, const struct mp_tensor *t, uint64_t e0,
-		   uint64_t n, float *dst)
+void mp_llm_set_threads(struct mp_llm *l, int threads)
+{
+	l->threads = threads > 0 ? threads : 0;
+}
+
+/* Decode elements [e0, e0+n) of t to float at dst, with the scratch
+ * buffers scratch [CHUNK * 8] and dbl [CHUNK]. */
+static void decode_serial(const struct mp_tensor *t, uint64_t e0, uint64_t n,
+			  float *dst, uint8_t *scratch, double *dbl)
 {
 	if (!t->ggml && t->stored == MP_F32 && t->quant.kind == MP_QUANT_NONE) {
 		const uint8_t *b = mp_tensor_bytes(t, e0 * 4, n * 4, (uint8_t *)dst);
@@ -63,7 +76,7 @@ static void decode(struct mp_llm *l, const struct mp_tensor *t, uint64_t e0,
 		for (uint64_t d = 0; d < n; d += CHUNK) {
 			uint64_t k = n - d < CHUNK ? n - d : CHUNK;
 			const uint8_t *b =
-			    mp_tensor_bytes(t, (e0 + d) * 2, k * 2, l->scratch);
+			    mp_tensor_bytes(t, (e0 + d) * 2, k * 2, scratch);
 			for (uint64_t i = 0; i < k; i++) {
 				uint32_t u = (uint32_t)b[2 * i] << 16 |
 					     (uint32_t)b[2 * i + 1] << 24;
@@ -72,9 +85,26 @@ static void decode(struct mp_llm *l, const struct mp_tensor *t, uint64_t e0,
 		}
 		return;
 	}
+	const struct mp_ggml_type_info *g = t->ggml;
+	if (g && e0 % g->block == 0 && n % g->block == 0) {
+		/* Whole blocks: decoded straight into dst, CHUNK values (or
+		 * at least one block) at a time, as mp_tensor_elems would. */
+		uint64_t nb = CHUNK / g->block ? CHUNK / g->block : 1;
+		if (nb * g->bytes > CHUNK * 8)
+			nb = 1;
+		for (uint64_t b0 = e0 / g->block, bend = (e0 + n) / g->block;
+		     b0 < bend; b0 += nb) {
+			uint64_t k = bend - b0 < nb ? bend - b0 : nb;
+			const uint8_t *b = mp_tensor_bytes(t, b0 * g->bytes,
+							   k * g->bytes, scratch);
+			mp_tensor_decode_blocks(t, b, (size_t)k,
+						dst + (b0 * g->block - e0));
+		}
+		return;
+	}
 	for (uint64_t d = 0; d < n; d += CHUNK) {
 		uint64_t k = n - d < CHUNK ? n - d : CHUNK;
-		const uint8_t *b = mp_tensor_elems(t, e0 + d, k, l->scratch);
+		const uint8_t *b = mp_tensor_elems(t, e0 + d, k, scratch);
 		if (t->ggml) { /* ggml blocks come decoded to float32 */
 			memcpy(dst + d, b, (size_t)k * 4);
 			continue;
@@ -85,10 +115,39 @@ static void decode(struct mp_llm *l, const struct mp_tensor *t, uint64_t e0,
 				    (uint16_t)(b[2 * i] | b[2 * i + 1] << 8));
 			continue;
 		}
-		mp_tensor_decode(t, b, (size_t)k, l->dbl);
+		mp_tensor_decode(t, b, (size_t)k, dbl);
 		for (uint64_t i = 0; i < k; i++)
-			dst[d + i] = (float)l->dbl[i];
+			dst[d + i] = (float)dbl[i];
 	}
+}
+
+struct decode_job {
+	const struct mp_tensor *t;
+	uint64_t e0;
+	float *dst;
+};
+
+static void decode_part(void *ctx, size_t i0, size_t i1, int worker)
+{
+	(void)worker;
+	const struct decode_job *j = ctx;
+	uint8_t scratch[CHUNK * 8];
+	double dbl[CHUNK];
+	decode_serial(j->t, j->e0 + i0, i1 - i0, j->dst + i0, scratch, dbl);
+}
+
+/* Decode elements [e0, e0+n) of t to float at dst, large ranges split
+ * over the threads in parts of whole ggml blocks (each value decodes the
+ * same way whatever the split). */
+static void decode(struct mp_llm *l, const struct mp_tensor *t, uint64_t e0,
+		   uint64_t n, float *dst)
+{
+	if (n < 2 * PAR_VALUES) {
+		decode_serial(t, e0, n, dst, l->scratch, l->dbl);
+		return;
+	}
+	struct decode_job j = {t, e0, dst};
+	mp_par_for(l->threads, (size_t)n, CHUNK, PAR_VALUES, decode_part, &j);
 }
 
 /* The tensor named prefix + name, NULL when absent. */
@@ -479,6 +538,40 @@ static void apply(struct mp_llm *l, const struct lin *ln, size_t T,
 	}
 }
 
+struct norm_job {
+	const struct mp_llm *l;
+	const float *wv, *bv; /* bv NULL: RMSNorm */
+	const float *x;
+	float *y;
+};
+
+static void norm_part(void *ctx, size_t t0, size_t t1, int worker)
+{
+	(void)worker;
+	const struct norm_job *j = ctx;
+	size_t d = (size_t)j->l->c.dim;
+	const float *wv = j->wv, *bv = j->bv, *x = j->x;
+	float *y = j->y;
+	bool b = bv != NULL, plus1 = j->l->c.norm_plus_one;
+	for (size_t t = t0; t < t1; t++) {
+		const float *r = x + t * d;
+		double mean = 0, ss = 0;
+		if (b) {
+			for (size_t i = 0; i < d; i++)
+				mean += r[i];
+			mean /= (double)d;
+		}
+		for (size_t i = 0; i < d; i++)
+			ss += (r[i] - mean) * (r[i] - mean);
+		double inv = 1.0 / sqrt(ss / (double)d + j->l->c.eps);
+		for (size_t i = 0; i < d; i++) {
+			double g = plus1 ? 1.0 + (double)wv[i] : (double)wv[i];
+			y[t * d + i] = (float)((r[i] - mean) * inv * g +
+					       (b ? (double)bv[i] : 0.0));
+		}
+	}
+}
+
 /* Normalise rows x[T, d] into y: RMSNorm (w, or 1 + w for Gemma) or, with
  * a bias tensor, LayerNorm. */
 static void norm(struct mp_llm *l, const struct mp_tensor *w,
@@ -489,24 +582,8 @@ static void norm(struct mp_llm *l, const struct mp_tensor *w,
 	decode(l, w, 0, d, wv);
 	if (b)
 		decode(l, b, 0, d, bv);
-	bool plus1 = l->c.norm_plus_one;
-	for (size_t t = 0; t < T; t++) {
-		const float *r = x + t * d;
-		double mean = 0, ss = 0;
-		if (b) {
-			for (size_t i = 0; i < d; i++)
-				mean += r[i];
-			mean /= (double)d;
-		}
-		for (size_t i = 0; i < d; i++)
-			ss += (r[i] - mean) * (r[i] - mean);
-		double inv = 1.0 / sqrt(ss / (double)d + l->c.eps);
-		for (size_t i = 0; i < d; i++) {
-			double g = plus1 ? 1.0 + (double)wv[i] : (double)wv[i];
-			y[t * d + i] = (float)((r[i] - mean) * inv * g +
-					       (b ? (double)bv[i] : 0.0));
-		}
-	}
+	struct norm_job j = {l, wv, b ? bv : NULL, x, y};
+	mp_par_for(l->threads, T, 1, PAR_ROWS, norm_part, &j);
 }
 
 /* Rotate the first rope_dim components of head vector v to position pos
@@ -527,41 +604,99 @@ static void rope(const struct mp_llm *l, float *v, size_t pos,
 	}
 }
 
-/* Causal attention of one sequence of n tokens: qkv rows [n, ld] hold q
- * (heads x hd), k and v (kv_heads x hd); out [n, heads * hd]. */
+/* Causal attention of head h of one sequence of n tokens: qkv rows [n, ld]
+ * hold q (heads x hd), k and v (kv_heads x hd); out [n, heads * hd];
+ * sc [n] scratch. */
 static void attend(const struct mp_llm *l, const float *qkv, size_t ld,
-		   size_t n, float *out, double *sc)
+		   size_t n, size_t h, float *out, double *sc)
 {
 	const struct mp_llm_config *c = &l->c;
 	size_t hd = (size_t)c->head_dim, H = (size_t)c->heads;
 	size_t group = H / (size_t)c->kv_heads, qd = H * hd,
 	       kvd = (size_t)c->kv_heads * hd;
 	double scale = 1.0 / sqrt((double)hd);
-	for (size_t h = 0; h < H; h++) {
-		size_t kh = h / group;
-		for (size_t i = 0; i < n; i++) {
-			const float *q = qkv + i * ld + h * hd;
-			double mx = -INFINITY, sum = 0;
-			for (size_t j = 0; j <= i; j++) {
-				const float *k = qkv + j * ld + qd + kh * hd;
-				double dot = 0;
-				for (size_t e = 0; e < hd; e++)
-					dot += (double)q[e] * k[e];
-				sc[j] = dot * scale;
-				if (sc[j] > mx)
-					mx = sc[j];
-			}
-			for (size_t j = 0; j <= i; j++)
-				sum += sc[j] = exp(sc[j] - mx);
-			float *o = out + i * qd + h * hd;
-			for (size_t e = 0; e < hd; e++) {
-				double acc = 0;
-				for (size_t j = 0; j <= i; j++)
-					acc += sc[j] *
-					       qkv[j * ld + qd + kvd + kh * hd + e];
-				o[e] = (float)(acc / sum);
-			}
+	size_t kh = h / group;
+	for (size_t i = 0; i < n; i++) {
+		const float *q = qkv + i * ld + h * hd;
+		double mx = -INFINITY, sum = 0;
+		for (size_t j = 0; j <= i; j++) {
+			const float *k = qkv + j * ld + qd + kh * hd;
+			double dot = 0;
+			for (size_t e = 0; e < hd; e++)
+				dot += (double)q[e] * k[e];
+			sc[j] = dot * scale;
+			if (sc[j] > mx)
+				mx = sc[j];
 		}
+		for (size_t j = 0; j <= i; j++)
+			sum += sc[j] = exp(sc[j] - mx);
+		float *o = out + i * qd + h * hd;
+		for (size_t e = 0; e < hd; e++) {
+			double acc = 0;
+			for (size_t j = 0; j <= i; j++)
+				acc += sc[j] * qkv[j * ld + qd + kvd + kh * hd + e];
+			o[e] = (float)(acc / sum);
+		}
+	}
+}
+
+/* The work of one block that is split over the threads: rows (tokens) of
+ * the rotations and activations, (sequence, head) pairs of attention. */
+struct block_job {
+	const struct mp_llm *l;
+	float *qkv, *att, *gu;
+	const size_t *off, *pos;
+	size_t nseq, maxn;
+	double *sc; /* [threads][maxn] */
+};
+
+/* The sequence holding token t: off[s] <= t < off[s + 1]. */
+static size_t seq_of(const size_t *off, size_t nseq, size_t t)
+{
+	size_t lo = 0, hi = nseq; /* off[lo] <= t < off[hi] */
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (off[mid] <= t)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static void rope_part(void *ctx, size_t t0, size_t t1, int worker)
+{
+	(void)worker;
+	const struct block_job *j = ctx;
+	const struct mp_llm_config *c = &j->l->c;
+	size_t hd = (size_t)c->head_dim;
+	size_t ld = (size_t)(c->heads + 2 * c->kv_heads) * hd;
+	size_t s = seq_of(j->off, j->nseq, t0);
+	for (size_t t = t0; t < t1; t++) {
+		while (t >= j->off[s + 1])
+			s++;
+		/* longrope: the long factors for a sequence beyond the
+		 * original context, as Hugging Face chooses them by length */
+		const double *f =
+		    j->l->long_freq &&
+			    (double)(j->off[s + 1] - j->off[s]) > c->orig_ctx
+			? j->l->long_freq
+			: j->l->inv_freq;
+		for (size_t k = 0; k < (size_t)(c->heads + c->kv_heads); k++)
+			rope(j->l, j->qkv + t * ld + k * hd, j->pos[t], f);
+	}
+}
+
+static void attend_part(void *ctx, size_t u0, size_t u1, int worker)
+{
+	const struct block_job *j = ctx;
+	const struct mp_llm_config *c = &j->l->c;
+	size_t H = (size_t)c->heads, hd = (size_t)c->head_dim;
+	size_t qd = H * hd, ld = (size_t)(c->heads + 2 * c->kv_heads) * hd;
+	for (size_t u = u0; u < u1; u++) {
+		size_t s = u / H, o = j->off[s];
+		attend(j->l, j->qkv + o * ld, ld, j->off[s + 1] - o, u % H,
+		       j->att + o * qd, j->sc + (size_t)worker * j->maxn);
 	}
 }
 
@@ -573,9 +708,29 @@ static double act(enum mp_llm_arch a, double x)
 	return x / (1 + exp(-x));
 }
 
+/* Rows of gu: GPT-2's act(up) in place [T, hid], else act(gate) * up in
+ * the first half of rows [T, 2 hid]. */
+static void act_part(void *ctx, size_t t0, size_t t1, int worker)
+{
+	(void)worker;
+	const struct block_job *j = ctx;
+	enum mp_llm_arch a = j->l->c.arch;
+	size_t hid = (size_t)j->l->c.hidden;
+	if (a == MP_LLM_GPT2) {
+		for (size_t i = t0 * hid; i < t1 * hid; i++)
+			j->gu[i] = (float)act(a, j->gu[i]);
+		return;
+	}
+	for (size_t t = t0; t < t1; t++) {
+		float *r = j->gu + t * 2 * hid;
+		for (size_t i = 0; i < hid; i++)
+			r[i] = (float)(act(a, r[i]) * r[hid + i]);
+	}
+}
+
 /* One block over the T tokens of every sequence. */
 static void block(struct mp_llm *l, const struct layer *y, float *x, size_t T,
-		  const size_t *off, size_t nseq, const size_t *pos,
+		  const size_t *off, size_t nseq, const size_t *pos, size_t maxn,
 		  float **buf, double *sc)
 {
 	const struct mp_llm_config *c = &l->c;
@@ -583,6 +738,7 @@ static void block(struct mp_llm *l, const struct layer *y, float *x, size_t T,
 	size_t qd = (size_t)c->heads * hd, kvd = (size_t)c->kv_heads * hd;
 	size_t ld = qd + 2 * kvd, hid = (size_t)c->hidden;
 	float *h = buf[0], *qkv = buf[1], *att = buf[2], *gu = buf[3];
+	struct block_job j = {l, qkv, att, gu, off, pos, nseq, maxn, sc};
 	norm(l, y->n1, y->n1b, T, x, h);
 	if (y->qkv.w) {
 		apply(l, &y->qkv, T, h, d, qkv, ld);
@@ -591,28 +747,16 @@ static void block(struct mp_llm *l, const struct layer *y, float *x, size_t T,
 		apply(l, &y->k, T, h, d, qkv + qd, ld);
 		apply(l, &y->v, T, h, d, qkv + qd + kvd, ld);
 	}
-	/* longrope: the long factors for a sequence beyond the original
-	 * context, as Hugging Face chooses them by sequence length */
-	for (size_t s = 0; s < nseq && c->arch != MP_LLM_GPT2; s++) {
-		const double *f = l->long_freq &&
-					  (double)(off[s + 1] - off[s]) > c->orig_ctx
-				      ? l->long_freq
-				      : l->inv_freq;
-		for (size_t t = off[s]; t < off[s + 1]; t++)
-			for (size_t k = 0; k < (size_t)(c->heads + c->kv_heads); k++)
-				rope(l, qkv + t * ld + k * hd, pos[t], f);
-	}
-	for (size_t s = 0; s < nseq; s++)
-		attend(l, qkv + off[s] * ld, ld, off[s + 1] - off[s],
-		       att + off[s] * qd, sc);
+	if (c->arch != MP_LLM_GPT2)
+		mp_par_for(l->threads, T, 1, PAR_ROWS, rope_part, &j);
+	mp_par_for(l->threads, nseq * (size_t)c->heads, 1, 1, attend_part, &j);
 	apply(l, &y->o, T, att, qd, h, d);
 	for (size_t i = 0; i < T * d; i++)
 		x[i] += h[i];
 	norm(l, y->n2, y->n2b, T, x, h);
 	if (c->arch == MP_LLM_GPT2) {
 		apply(l, &y->up, T, h, d, gu, hid);
-		for (size_t i = 0; i < T * hid; i++)
-			gu[i] = (float)act(c->arch, gu[i]);
+		mp_par_for(l->threads, T, 1, PAR_ROWS, act_part, &j);
 		apply(l, &y->down, T, gu, hid, h, d);
 	} else {
 		if (y->gate_up.w) {
@@ -621,11 +765,7 @@ static void block(struct mp_llm *l, const struct layer *y, float *x, size_t T,
 			apply(l, &y->gate, T, h, d, gu, 2 * hid);
 			apply(l, &y->up, T, h, d, gu + hid, 2 * hid);
 		}
-		for (size_t t = 0; t < T; t++) {
-			float *r = gu + t * 2 * hid;
-			for (size_t i = 0; i < hid; i++)
-				r[i] = (float)(act(c->arch, r[i]) * r[hid + i]);
-		}
+		mp_par_for(l->threads, T, 1, PAR_ROWS, act_part, &j);
 		apply(l, &y->down, T, gu, 2 * hid, h, d);
 	}
 	for (size_t i = 0; i < T * d; i++)
@@ -644,6 +784,19 @@ static void classify(struct mp_llm *l, const float *xr, size_t R, float *out)
 			    (int)nr, (int)d, 1.0f, xr, (int)d, l->wbuf, (int)d,
 			    0.0f, out + r0, (int)V);
 	}
+}
+
+size_t mp_llm_forward_bytes(const struct mp_llm *l, size_t tokens,
+			    size_t rows)
+{
+	const struct mp_llm_config *c = &l->c;
+	size_t d = (size_t)c->dim, hd = (size_t)c->head_dim;
+	size_t qd = (size_t)c->heads * hd, kvd = (size_t)c->kv_heads * hd;
+	size_t per = d + (d > qd ? d : qd) + qd + 2 * kvd + qd +
+		     2 * (size_t)c->hidden;
+	return tokens * (per * sizeof(float) + sizeof(size_t) +
+			 (size_t)mp_par_threads(l->threads) * sizeof(double)) +
+	       rows * d * sizeof(float);
 }
 
 mp_status mp_llm_forward(struct mp_llm *l, const int32_t *ids,
@@ -684,7 +837,8 @@ mp_status mp_llm_forward(struct mp_llm *l, const int32_t *ids,
 			 malloc(T * 2 * hid * sizeof(float))};
 	float *xr = malloc(R * d * sizeof *xr);
 	size_t *pos = malloc(T * sizeof *pos);
-	double *sc = malloc(maxn * sizeof *sc);
+	double *sc = malloc((size_t)mp_par_threads(l->threads) * maxn *
+			    sizeof *sc);
 	mp_status st = MP_OK;
 	if (!x || !buf[0] || !buf[1] || !buf[2] || !buf[3] || !xr || !pos || !sc) {
 		st = mp_error_set(err, MP_ENOMEM,
@@ -711,7 +865,7 @@ mp_status mp_llm_forward(struct mp_llm *l, const int32_t *ids,
 			x[i] *= g;
 	}
 	for (int64_t i = 0; i < c->layers; i++)
-		block(l, &l->layers[i], x, T, off, nseq, pos, buf, sc);
+		block(l, &l->layers[i], x, T, off, nseq, pos, maxn, buf, sc);
 	for (size_t r = 0; r < R; r++) {
 		size_t t = all ? r : off[r + 1] - 1;
 		memcpy(buf[0] + r * d, x + t * d, d * sizeof *x);
