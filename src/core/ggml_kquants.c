@@ -123,6 +123,13 @@ static void q45_scales(const uint8_t *sc, int is, float d, float min,
 	}
 }
 
+/* The value of code q in a Q4_K sub-block of step ds and offset ms: the one
+ * expression of the dequantizer and of the pairs hook. */
+static inline float q4k_value(float ds, float ms, int q)
+{
+	return ds * (float)q - ms;
+}
+
 static void deq_q4_k(const uint8_t *src, float *y, size_t nb)
 {
 	for (size_t i = 0; i < nb; i++, src += Q4_K_BYTES) {
@@ -133,8 +140,39 @@ static void deq_q4_k(const uint8_t *src, float *y, size_t nb)
 			float ds[2], ms[2];
 			q45_scales(src + 4, is, d, min, ds, ms);
 			for (int l = 0; l < 32; l++) {
-				y[l] = ds[0] * (float)(ql[l] & 0xF) - ms[0];
-				y[l + 32] = ds[1] * (float)(ql[l] >> 4) - ms[1];
+				y[l] = q4k_value(ds[0], ms[0], ql[l] & 0xF);
+				y[l + 32] = q4k_value(ds[1], ms[1], ql[l] >> 4);
+			}
+		}
+	}
+}
+
+/* Q4_K as pairs (ggml_dequant.h): per sub-block of 32 values the 16 codes'
+ * values and counts, 128 pairs a block. The nibbles are counted into four
+ * tables (low and high nibbles of even and odd bytes) so that repeated
+ * codes do not wait on each other's increments. */
+static void pr_q4_k(const uint8_t *src, float *v, uint32_t *c, size_t nb)
+{
+	for (size_t i = 0; i < nb; i++, src += Q4_K_BYTES) {
+		const float d = mp_ggml_half(src);
+		const float min = mp_ggml_half(src + 2);
+		const uint8_t *ql = src + 16;
+		for (int is = 0; is < 8; is += 2, ql += 32, v += 32, c += 32) {
+			float ds[2], ms[2];
+			q45_scales(src + 4, is, d, min, ds, ms);
+			uint8_t n[4][16];
+			memset(n, 0, sizeof n);
+			for (int l = 0; l < 32; l += 2) {
+				n[0][ql[l] & 0xF]++;
+				n[1][ql[l] >> 4]++;
+				n[2][ql[l + 1] & 0xF]++;
+				n[3][ql[l + 1] >> 4]++;
+			}
+			for (int q = 0; q < 16; q++) {
+				v[q] = q4k_value(ds[0], ms[0], q);
+				v[16 + q] = q4k_value(ds[1], ms[1], q);
+				c[q] = (uint32_t)n[0][q] + n[2][q];
+				c[16 + q] = (uint32_t)n[1][q] + n[3][q];
 			}
 		}
 	}
@@ -296,13 +334,13 @@ static void st_q8_k(const uint8_t *src, float *y, size_t nb)
 }
 
 static const struct mp_ggml_type_info types[] = {
-    {MP_GGML_Q2_K, "Q2_K", QK_K, Q2_K_BYTES, deq_q2_k, st_q2_k},
-    {MP_GGML_Q3_K, "Q3_K", QK_K, Q3_K_BYTES, deq_q3_k, st_q3_k},
-    {MP_GGML_Q4_K, "Q4_K", QK_K, Q4_K_BYTES, deq_q4_k, st_q4_k},
-    {MP_GGML_Q5_K, "Q5_K", QK_K, Q5_K_BYTES, deq_q5_k, st_q5_k},
-    {MP_GGML_Q6_K, "Q6_K", QK_K, Q6_K_BYTES, deq_q6_k, st_q6_k},
-    {MP_GGML_Q8_K, "Q8_K", QK_K, Q8_K_BYTES, deq_q8_k, st_q8_k},
-    {0, NULL, 0, 0, NULL, NULL}};
+    {MP_GGML_Q2_K, "Q2_K", QK_K, Q2_K_BYTES, deq_q2_k, st_q2_k, NULL, 0},
+    {MP_GGML_Q3_K, "Q3_K", QK_K, Q3_K_BYTES, deq_q3_k, st_q3_k, NULL, 0},
+    {MP_GGML_Q4_K, "Q4_K", QK_K, Q4_K_BYTES, deq_q4_k, st_q4_k, pr_q4_k, 128},
+    {MP_GGML_Q5_K, "Q5_K", QK_K, Q5_K_BYTES, deq_q5_k, st_q5_k, NULL, 0},
+    {MP_GGML_Q6_K, "Q6_K", QK_K, Q6_K_BYTES, deq_q6_k, st_q6_k, NULL, 0},
+    {MP_GGML_Q8_K, "Q8_K", QK_K, Q8_K_BYTES, deq_q8_k, st_q8_k, NULL, 0},
+    {0, NULL, 0, 0, NULL, NULL, NULL, 0}};
 
 const struct mp_ggml_type_info *mp_ggml_kquants_type(uint32_t id)
 {

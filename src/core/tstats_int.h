@@ -134,6 +134,7 @@ struct mp_tstats_acc {
 	uint64_t *ends;    /* [vcap] end of each chunk in vals */
 	uint64_t nends, vcap;
 	uint64_t sink[2];  /* pass 0's histogram of the tiny path: unused */
+	uint32_t *cn;      /* [CHUNK] counts of the pairs in xs (tstats_pairs.c) */
 };
 
 static inline int cmp_u64(const void *x, const void *y)
@@ -179,6 +180,10 @@ void mp_tstats_moments(struct mp_tstats_acc *a, const double *x, size_t m);
  * above hi, as one chunk of pass 1 adds them; returns how many do. */
 uint64_t mp_tstats_above(const double *x, const uint64_t *k, size_t m,
 			 uint64_t hi, struct ksum *sq);
+/* tstats.c: in the map pass, count w values of 32-bit x key k whose map
+ * byte c has bits 0-5 or 7 set. */
+void mp_tstats_map_hit(struct mp_tstats_acc *a, uint8_t c, uint64_t k,
+		       uint32_t w);
 /* tstats.c: mark selector i done with the value of key. */
 void mp_tstats_sel_done(struct mp_tstats_acc *a, int i, enum space sp,
 			uint64_t rank, uint64_t key);
