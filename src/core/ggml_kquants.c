@@ -147,10 +147,21 @@ static void deq_q4_k(const uint8_t *src, float *y, size_t nb)
 	}
 }
 
+/* Byte lane q of onehot[q] is 1, the others 0: adding onehot[code] to a
+ * vector of 16 byte counters counts code (at most 255 a lane). */
+typedef uint8_t v16u __attribute__((vector_size(16)));
+static const v16u onehot[16] = {
+#define MP_OH(q) {(q) == 0, (q) == 1, (q) == 2, (q) == 3, (q) == 4, (q) == 5, \
+		  (q) == 6, (q) == 7, (q) == 8, (q) == 9, (q) == 10,          \
+		  (q) == 11, (q) == 12, (q) == 13, (q) == 14, (q) == 15}
+    MP_OH(0),  MP_OH(1),  MP_OH(2),  MP_OH(3), MP_OH(4),  MP_OH(5),
+    MP_OH(6),  MP_OH(7),  MP_OH(8),  MP_OH(9), MP_OH(10), MP_OH(11),
+    MP_OH(12), MP_OH(13), MP_OH(14), MP_OH(15)
+#undef MP_OH
+};
+
 /* Q4_K as pairs (ggml_dequant.h): per sub-block of 32 values the 16 codes'
- * values and counts, 128 pairs a block. The nibbles are counted into four
- * tables (low and high nibbles of even and odd bytes) so that repeated
- * codes do not wait on each other's increments. */
+ * values and counts, 128 pairs a block. */
 static void pr_q4_k(const uint8_t *src, float *v, uint32_t *c, size_t nb)
 {
 	for (size_t i = 0; i < nb; i++, src += Q4_K_BYTES) {
@@ -160,19 +171,20 @@ static void pr_q4_k(const uint8_t *src, float *v, uint32_t *c, size_t nb)
 		for (int is = 0; is < 8; is += 2, ql += 32, v += 32, c += 32) {
 			float ds[2], ms[2];
 			q45_scales(src + 4, is, d, min, ds, ms);
-			uint8_t n[4][16];
-			memset(n, 0, sizeof n);
+			/* two counters a sub-block (even and odd bytes) */
+			v16u lo0 = {0}, lo1 = {0}, hi0 = {0}, hi1 = {0};
 			for (int l = 0; l < 32; l += 2) {
-				n[0][ql[l] & 0xF]++;
-				n[1][ql[l] >> 4]++;
-				n[2][ql[l + 1] & 0xF]++;
-				n[3][ql[l + 1] >> 4]++;
+				lo0 += onehot[ql[l] & 0xF];
+				hi0 += onehot[ql[l] >> 4];
+				lo1 += onehot[ql[l + 1] & 0xF];
+				hi1 += onehot[ql[l + 1] >> 4];
 			}
+			v16u lo = lo0 + lo1, hi = hi0 + hi1;
 			for (int q = 0; q < 16; q++) {
 				v[q] = q4k_value(ds[0], ms[0], q);
 				v[16 + q] = q4k_value(ds[1], ms[1], q);
-				c[q] = (uint32_t)n[0][q] + n[2][q];
-				c[16 + q] = (uint32_t)n[1][q] + n[3][q];
+				c[q] = lo[q];
+				c[16 + q] = hi[q];
 			}
 		}
 	}

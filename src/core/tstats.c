@@ -127,7 +127,6 @@ void mp_tstats_free(struct mp_tstats_acc *a)
 	free(a->top);
 	free(a->vals);
 	free(a->ends);
-	free(a->cn);
 	free(a);
 }
 

@@ -134,7 +134,6 @@ struct mp_tstats_acc {
 	uint64_t *ends;    /* [vcap] end of each chunk in vals */
 	uint64_t nends, vcap;
 	uint64_t sink[2];  /* pass 0's histogram of the tiny path: unused */
-	uint32_t *cn;      /* [CHUNK] counts of the pairs in xs (tstats_pairs.c) */
 };
 
 static inline int cmp_u64(const void *x, const void *y)
