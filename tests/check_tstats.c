@@ -439,16 +439,19 @@ static void check_f32(const float *f, size_t n, int want_passes)
 
 START_TEST(test_f32_mad_paths)
 {
-	size_t n = 1200000;
-	float *f = malloc(n * sizeof *f);
+	size_t n = 1200000, nbig = CAND_MAX + 100000;
+	float *f = malloc(nbig * sizeof *f);
 	ck_assert_ptr_nonnull(f);
 	uint64_t st = 11;
 	/* 1 + k ulp: every value in the median's top-16 bucket, more than
 	 * the gathering limit of the mad candidates -> the mad is narrowed in
 	 * passes of its own, over 64-bit keys of d: 16 bits, then collected */
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < nbig; i++)
 		f[i] = 1.0f + (float)(tu_rand_u64(&st) % 3000) * 0x1p-23f;
-	check_f32(f, n, 4);
+	check_f32(f, nbig, 4);
+	/* 1.2M candidates (the largest tensors of a 7B model have about as
+	 * many): still gathered, two passes */
+	check_f32(f, n, 2);
 	/* the same spread below the gathering limit: two passes */
 	check_f32(f, 900000, 2);
 	/* symmetric around 0 with the median exactly 0 and a bucket (of

@@ -10,6 +10,9 @@
 #include <string.h>
 
 #define COLLECT_MAX (1u << 20)
+/* the most mad candidates gathered in pass 1 (tstats_mad.c): 12 bytes each
+ * while they are settled, so 48 MB at most a tensor */
+#define CAND_MAX (1u << 22)
 #define NSEL 9
 #define CHUNK 1024
 /* tensors of at most this many values take the tiny path: their values are
