@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
 """gguf_stats.py FILE.gguf ORACLE.jsonl FP.json TYPE_ID... — for tests/gguf.sh.
 
-Dequantizes, with numpy in float32 as ggml's dequantize_row_q4_K /
-dequantize_row_q6_K do (type ids 12 and 14), every tensor of FILE.gguf of
+Dequantizes, with numpy in float32 as ggml's dequantize_row_q4_0, _q4_1,
+_q4_K and _q6_K do (type ids 2, 3, 12 and 14), every tensor of FILE.gguf of
 the given types (offsets from gguf_blocks.py), checks the values against
 the oracle's SHA-256 of the float32 values, and compares the order
 statistics of the `tensors` fingerprint FP.json with numpy's: median, q25,
-q75, iqr, mad, min, max and sparsity bit for bit (and the mean of Q4_K,
-statistics of whose pairs sum exactly: math.fsum over n), energy_concentration,
-mean and l2_norm to 1e-12 relative (math.fsum sums). Prints one line per
+q75, iqr, mad, min, max and sparsity bit for bit (and the mean of the
+types read as (value, count) pairs, whose sums are compensated: math.fsum
+over n), energy_concentration, mean and l2_norm to 1e-12 relative
+(math.fsum sums). Prints one line per
 tensor; exits 1 on any difference."""
 import hashlib
 import json
@@ -67,7 +68,24 @@ def q6_k(raw):
     return y.reshape(-1)
 
 
-DEQ = {12: (q4_k, 144), 14: (q6_k, 210)}
+def q4_0(raw):
+    b = np.frombuffer(raw, np.uint8).reshape(-1, 18)
+    d = b[:, 0:2].copy().view(np.float16).astype(np.float32)
+    q = np.concatenate([b[:, 2:] & 0xF, b[:, 2:] >> 4], axis=1)
+    return ((q.astype(np.float32) - np.float32(8)) * d).reshape(-1)
+
+
+def q4_1(raw):
+    b = np.frombuffer(raw, np.uint8).reshape(-1, 20)
+    d = b[:, 0:2].copy().view(np.float16).astype(np.float32)
+    m = b[:, 2:4].copy().view(np.float16).astype(np.float32)
+    q = np.concatenate([b[:, 4:] & 0xF, b[:, 4:] >> 4], axis=1)
+    return (q.astype(np.float32) * d + m).reshape(-1)
+
+
+# type id: dequantizer, values and bytes a block, read as pairs
+DEQ = {2: (q4_0, 32, 18, True), 3: (q4_1, 32, 20, True),
+       12: (q4_k, 256, 144, True), 14: (q6_k, 256, 210, False)}
 
 
 def main():
@@ -84,8 +102,8 @@ def main():
     for row in filter(None, rows):
         name, tid, n, off, sha = row.split()[:5]
         n, off, tid = int(n), int(off), int(tid)
-        fn, by = DEQ[tid]
-        x32 = fn(data[off:off + n // 256 * by])
+        fn, blk, by, pairs = DEQ[tid]
+        x32 = fn(data[off:off + n // blk * by])
         if hashlib.sha256(x32.astype("<f4").tobytes()).hexdigest() != sha:
             print("dequantized values differ from the oracle:", name)
             bad += 1
@@ -102,7 +120,7 @@ def main():
                 "max": x.max(), "sparsity": np.count_nonzero(a < 1e-6) / n}
         close = {"energy_concentration": math.fsum(top * top) / ss,
                  "mean": math.fsum(x) / n, "l2_norm": math.sqrt(ss)}
-        if tid == 12:
+        if pairs:
             # from (value, count) pairs with a compensated sum: the
             # correctly rounded sum over n
             want["mean"] = math.fsum(x) / n

@@ -89,6 +89,12 @@ struct mp_ggml_type_info {
 	unsigned npairs; /* (value, count) pairs per block */
 };
 
+/* How many of the nbytes (at most 255) bytes at q have each low nibble
+ * (lo[code]) and each high nibble (hi[code]): the counts of 4-bit codes for
+ * the pairs hooks. */
+void mp_ggml_nibble_counts(const uint8_t *q, unsigned nbytes, uint32_t lo[16],
+			   uint32_t hi[16]);
+
 /* The IEEE half stored little-endian at p, as a float, exactly
  * (subnormals, infinities and NaN payloads kept). */
 float mp_ggml_half(const uint8_t *p);

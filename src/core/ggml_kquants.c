@@ -160,6 +160,29 @@ static const v16u onehot[16] = {
 #undef MP_OH
 };
 
+void mp_ggml_nibble_counts(const uint8_t *q, unsigned nbytes, uint32_t lo[16],
+			   uint32_t hi[16])
+{
+	/* two counters each (even and odd bytes) */
+	v16u lo0 = {0}, lo1 = {0}, hi0 = {0}, hi1 = {0};
+	unsigned l = 0;
+	for (; l + 2 <= nbytes; l += 2) {
+		lo0 += onehot[q[l] & 0xF];
+		hi0 += onehot[q[l] >> 4];
+		lo1 += onehot[q[l + 1] & 0xF];
+		hi1 += onehot[q[l + 1] >> 4];
+	}
+	if (l < nbytes) {
+		lo0 += onehot[q[l] & 0xF];
+		hi0 += onehot[q[l] >> 4];
+	}
+	v16u a = lo0 + lo1, b = hi0 + hi1;
+	for (int k = 0; k < 16; k++) {
+		lo[k] = a[k];
+		hi[k] = b[k];
+	}
+}
+
 /* Q4_K as pairs (ggml_dequant.h): per sub-block of 32 values the 16 codes'
  * values and counts, 128 pairs a block. */
 static void pr_q4_k(const uint8_t *src, float *v, uint32_t *c, size_t nb)
@@ -171,20 +194,10 @@ static void pr_q4_k(const uint8_t *src, float *v, uint32_t *c, size_t nb)
 		for (int is = 0; is < 8; is += 2, ql += 32, v += 32, c += 32) {
 			float ds[2], ms[2];
 			q45_scales(src + 4, is, d, min, ds, ms);
-			/* two counters a sub-block (even and odd bytes) */
-			v16u lo0 = {0}, lo1 = {0}, hi0 = {0}, hi1 = {0};
-			for (int l = 0; l < 32; l += 2) {
-				lo0 += onehot[ql[l] & 0xF];
-				hi0 += onehot[ql[l] >> 4];
-				lo1 += onehot[ql[l + 1] & 0xF];
-				hi1 += onehot[ql[l + 1] >> 4];
-			}
-			v16u lo = lo0 + lo1, hi = hi0 + hi1;
+			mp_ggml_nibble_counts(ql, 32, c, c + 16);
 			for (int q = 0; q < 16; q++) {
 				v[q] = q4k_value(ds[0], ms[0], q);
 				v[16 + q] = q4k_value(ds[1], ms[1], q);
-				c[q] = lo[q];
-				c[16 + q] = hi[q];
 			}
 		}
 	}
