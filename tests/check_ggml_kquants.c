@@ -142,6 +142,76 @@ START_TEST(test_q4_k_hand)
 }
 END_TEST
 
+/* The block of test_q4_k_hand as pairs: per sub-block the 16 codes'
+ * values d * scale * q - dmin * min and how many of its 32 values have
+ * each. */
+START_TEST(test_q4_k_pairs)
+{
+	uint8_t b[144] = {0};
+	float v[128];
+	uint32_t c[128];
+	const struct mp_ggml_type_info *g = ti(MP_GGML_Q4_K);
+	put_half(b, 0x3c00);
+	put_half(b + 2, 0x3800);
+	k4_scales(b + 4);
+	b[16 + 0] = 0xA7;
+	b[16 + 64] = 0x0F;
+	ck_assert_ptr_nonnull(g->pairs);
+	ck_assert_uint_eq(g->npairs, 128);
+	g->pairs(b, v, c, 1);
+	for (int q = 0; q < 16; q++) {
+		/* sub-block 0: scale 1, min 2; code 7 once, the rest 0 */
+		ck_assert_float_eq(v[q], (float)q - 1.0f);
+		ck_assert_uint_eq(c[q], q == 7 ? 1 : q == 0 ? 31 : 0);
+		/* sub-block 1: scale 0, min 0; code 10 once */
+		ck_assert_float_eq(v[16 + q], 0.0f);
+		ck_assert_uint_eq(c[16 + q], q == 10 ? 1 : q == 0 ? 31 : 0);
+		/* sub-block 4: scale 19, min 37; code 15 once */
+		ck_assert_float_eq(v[64 + q], 19.0f * (float)q - 18.5f);
+		ck_assert_uint_eq(c[64 + q], q == 15 ? 1 : q == 0 ? 31 : 0);
+		/* sub-block 5 and the others: all 32 values code 0 */
+		ck_assert_uint_eq(c[80 + q], q == 0 ? 32 : 0);
+		ck_assert_uint_eq(c[112 + q], q == 0 ? 32 : 0);
+	}
+}
+END_TEST
+
+/* Q4_0 (d 0.5: (code - 8) * d) and Q4_1 (d 0.5, m -1: code * d + m) as
+ * pairs: one sub-block of 32 values a block; byte 0 holds codes 0 (low)
+ * and 15 (high), the other bytes 8 and 8 (Q4_0) or 0 and 0 (Q4_1). */
+START_TEST(test_q4_0_q4_1_pairs)
+{
+	uint8_t b[20];
+	float v[16];
+	uint32_t c[16];
+	memset(b, 0x88, sizeof b);
+	put_half(b, 0x3800);
+	b[2] = 0xF0;
+	const struct mp_ggml_type_info *g = mp_ggml_type(MP_GGML_Q4_0);
+	ck_assert_ptr_nonnull(g);
+	ck_assert_ptr_nonnull(g->pairs);
+	ck_assert_uint_eq(g->npairs, 16);
+	g->pairs(b, v, c, 1);
+	for (int q = 0; q < 16; q++) {
+		ck_assert_float_eq(v[q], 0.5f * (float)(q - 8));
+		ck_assert_uint_eq(c[q], q == 8 ? 30 : q == 0 || q == 15 ? 1 : 0);
+	}
+	memset(b, 0, sizeof b);
+	put_half(b, 0x3800);
+	put_half(b + 2, 0xbc00);
+	b[4] = 0xF0;
+	g = mp_ggml_type(MP_GGML_Q4_1);
+	ck_assert_ptr_nonnull(g);
+	ck_assert_ptr_nonnull(g->pairs);
+	ck_assert_uint_eq(g->npairs, 16);
+	g->pairs(b, v, c, 1);
+	for (int q = 0; q < 16; q++) {
+		ck_assert_float_eq(v[q], 0.5f * (float)q - 1.0f);
+		ck_assert_uint_eq(c[q], q == 0 ? 31 : q == 15 ? 1 : 0);
+	}
+}
+END_TEST
+
 START_TEST(test_q5_k_hand)
 {
 	uint8_t b[176] = {0};
@@ -300,6 +370,8 @@ Suite *suite_ggml_kquants(void)
 	tcase_add_test(tc, test_q2_k_hand);
 	tcase_add_test(tc, test_q3_k_hand);
 	tcase_add_test(tc, test_q4_k_hand);
+	tcase_add_test(tc, test_q4_k_pairs);
+	tcase_add_test(tc, test_q4_0_q4_1_pairs);
 	tcase_add_test(tc, test_q5_k_hand);
 	tcase_add_test(tc, test_q6_k_hand);
 	tcase_add_test(tc, test_q8_k_hand);

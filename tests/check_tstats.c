@@ -439,16 +439,19 @@ static void check_f32(const float *f, size_t n, int want_passes)
 
 START_TEST(test_f32_mad_paths)
 {
-	size_t n = 1200000;
-	float *f = malloc(n * sizeof *f);
+	size_t n = 1200000, nbig = CAND_MAX + 100000;
+	float *f = malloc(nbig * sizeof *f);
 	ck_assert_ptr_nonnull(f);
 	uint64_t st = 11;
 	/* 1 + k ulp: every value in the median's top-16 bucket, more than
 	 * the gathering limit of the mad candidates -> the mad is narrowed in
 	 * passes of its own, over 64-bit keys of d: 16 bits, then collected */
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < nbig; i++)
 		f[i] = 1.0f + (float)(tu_rand_u64(&st) % 3000) * 0x1p-23f;
-	check_f32(f, n, 4);
+	check_f32(f, nbig, 4);
+	/* 1.2M candidates (the largest tensors of a 7B model have about as
+	 * many): still gathered, two passes */
+	check_f32(f, n, 2);
 	/* the same spread below the gathering limit: two passes */
 	check_f32(f, 900000, 2);
 	/* symmetric around 0 with the median exactly 0 and a bucket (of
@@ -782,6 +785,46 @@ START_TEST(test_field_names)
 }
 END_TEST
 
+/* (value, count) pairs, worked out by hand: -0.5 x1000, 1 x3000, 2 x2000,
+ * NaN x5 and an infinity counted 0 times, fed in every pass in pieces
+ * (n = 6000 > TINY_MAX: the histogram passes). Sorted, ranks 0-999 are
+ * -0.5, 1000-3999 1 and 4000-5999 2; |x - 1| is 0 x3000, 1 x2000,
+ * 1.5 x1000; the top 600 |x| are 2. */
+START_TEST(test_pairs_by_hand)
+{
+	const float v[] = {1.0f, NAN, 2.0f, -0.5f, INFINITY, 1.0f};
+	const uint32_t c[] = {1000, 5, 2000, 1000, 0, 2000};
+	struct mp_tstats_acc *a = mp_tstats_new(MP_F32, NULL, 6005);
+	ck_assert_ptr_nonnull(a);
+	do {
+		mp_tstats_feed_pairs(a, v, c, 4);
+		mp_tstats_feed_pairs(a, v + 4, c + 4, 2);
+	} while (mp_tstats_next_pass(a));
+	struct mp_tstats o;
+	ck_assert_int_eq(mp_tstats_finish(a, &o), MP_OK);
+	mp_tstats_free(a);
+	ck_assert_uint_eq(o.n, 6000);
+	ck_assert_uint_eq(o.nonfinite, 5);
+	ck_assert_double_eq(o.mean, 6500.0 / 6000.0);
+	ck_assert_double_eq(o.min, -0.5);
+	ck_assert_double_eq(o.max, 2.0);
+	ck_assert_double_eq(o.median, 1.0);
+	ck_assert_double_eq(o.q25, 1.0); /* ranks 1499, 1500 */
+	ck_assert_double_eq(o.q75, 2.0); /* ranks 4499, 4500 */
+	ck_assert_double_eq(o.iqr, 1.0);
+	ck_assert_double_eq(o.mad, 0.5); /* ranks 2999 (0), 3000 (1) */
+	ck_assert_double_eq(o.l1_norm, 3000 + 4000 + 500);
+	ck_assert_double_eq(o.l2_norm, sqrt(3000 + 8000 + 250.0));
+	ck_assert_double_eq(o.sparsity, 0);
+	ck_assert_double_eq_tol(o.energy_concentration, 2400.0 / 11250, 1e-15);
+	double m = 6500.0 / 6000.0, d[3] = {-0.5 - m, 1 - m, 2 - m};
+	double w[3] = {1000, 3000, 2000}, c2 = 0;
+	for (int k = 0; k < 3; k++)
+		c2 += w[k] * d[k] * d[k];
+	ck_assert_double_eq_tol(o.std, sqrt(c2 / 6000), 1e-15);
+}
+END_TEST
+
 Suite *suite_tstats(void)
 {
 	Suite *s = suite_create("tstats");
@@ -802,6 +845,7 @@ Suite *suite_tstats(void)
 	tcase_add_test(tc, test_field_names);
 	tcase_add_test(tc, test_tiny_path);
 	tcase_add_test(tc, test_tiny_overfed);
+	tcase_add_test(tc, test_pairs_by_hand);
 	suite_add_tcase(s, tc);
 	return s;
 }

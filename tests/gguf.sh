@@ -121,4 +121,25 @@ then ok "--each shards: one fingerprint, $(cat "$T/py"), stored-byte hashes of t
 else fail "--each shards: $(cat "$T/py")"
 fi
 
+# the order statistics of Q4_0, Q4_1, Q4_K (read as (value, count) pairs)
+# and Q6_K tensors bit for bit those of numpy on values dequantized by
+# tests/gguf_stats.py (checked against the oracle's SHA-256), the means of
+# the pairs the correctly rounded ones
+PY=python3
+[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
+if $PY -c 'import numpy' 2>/dev/null; then
+	for q in q4_k_m q6_k q4_0 q4_1; do
+		"$MP_BIN" fingerprint --json -o "$T/st-$q.json" "$F/model-$q.gguf" \
+			>/dev/null 2>"$T/err" || fail "fingerprint $q: $(cat "$T/err")"
+		if $PY "$MP_SRCDIR/tests/gguf_stats.py" "$F/model-$q.gguf" \
+			"$F/model-$q.dequant.jsonl" "$T/st-$q.json" 2 3 12 14 \
+			>"$T/py" 2>&1
+		then ok "$q: order statistics equal numpy's: $(tail -1 "$T/py")"
+		else fail "$q: statistics against numpy: $(cat "$T/py")"
+		fi
+	done
+else
+	fail "no numpy for tests/gguf_stats.py"
+fi
+
 [ "$FAILS" -eq 0 ]

@@ -28,6 +28,7 @@
 #define RELEASE_EVERY (16u << 20) /* mapped bytes kept resident per worker */
 #define PREFETCH_MIN (64u << 10) /* smaller tensors fault in their few pages
 				    as they are read: no madvise call each */
+#define PAIR_BLOCKS 16 /* ggml blocks per call of a pairs hook */
 #define SKETCH_DEFAULT MP_SKETCH_DEFAULT
 #define SKETCH_MAX 65536
 
@@ -63,7 +64,9 @@ struct worker {
 	struct job *j;
 	EVP_MD_CTX *md;
 	uint8_t *scratch; /* [BLOCK] for blocks straddling segments */
-	float *deq;	  /* [BLOCK / 4] values of ggml blocks */
+	float *deq;	  /* [BLOCK / 4] values of ggml blocks (or of pairs) */
+	uint32_t *cnt;	  /* [PAIR_BLOCKS * MP_GGML_PAIRS_MAX] counts of pairs */
+	float one[MP_GGML_BLOCK_MAX]; /* one block, for the sketch */
 	uint64_t *pos;	  /* [k] sketch positions, as stored, ascending */
 	/* [k] sketch[slot[p]] holds the value at pos[p] (a permuted Q/K);
 	   used when sorted is false */
@@ -142,6 +145,18 @@ static void one_pass(struct worker *w, const struct mp_tensor *t,
 	}
 }
 
+/* Statistics of n blocks at b through the type's pairs hook, PAIR_BLOCKS
+ * blocks at a time (their pairs stay in cache). */
+static void feed_pairs(struct worker *w, const struct mp_ggml_type_info *g,
+		       const uint8_t *b, uint64_t n, struct mp_tstats_acc *acc)
+{
+	for (uint64_t i = 0; i < n; i += PAIR_BLOCKS) {
+		size_t k = n - i < PAIR_BLOCKS ? (size_t)(n - i) : PAIR_BLOCKS;
+		g->pairs(b + i * g->bytes, w->deq, w->cnt, k);
+		mp_tstats_feed_pairs(acc, w->deq, w->cnt, k * g->npairs);
+	}
+}
+
 /* one_pass for a block-quantized tensor: hash the stored bytes, feed
  * and sketch the dequantized values, BLOCK bytes of them at a time;
  * mapped pages are prefetched and given back as in one_pass. */
@@ -163,15 +178,26 @@ static void one_pass_blocks(struct worker *w, const struct mp_tensor *t,
 		}
 		const uint8_t *b = mp_tensor_bytes(t, b0 * g->bytes,
 						   n * g->bytes, w->scratch);
-		mp_tensor_decode_blocks(t, b, (size_t)n, w->deq);
 		uint64_t e0 = b0 * g->block, ne = n * g->block;
-		if (first) {
+		if (first)
 			EVP_DigestUpdate(w->md, b, (size_t)(n * g->bytes));
-			for (; p < o->nsketch && w->pos[p] < e0 + ne; p++)
-				o->sketch[w->sorted ? p : w->slot[p]] =
-				    w->deq[w->pos[p] - e0];
+		if (acc && g->pairs)
+			feed_pairs(w, g, b, n, acc);
+		else
+			mp_tensor_decode_blocks(t, b, (size_t)n, w->deq);
+		for (; first && p < o->nsketch && w->pos[p] < e0 + ne; p++) {
+			uint64_t e = w->pos[p] - e0;
+			float *v = &o->sketch[w->sorted ? p : w->slot[p]];
+			if (acc && g->pairs) { /* w->deq holds no values */
+				uint64_t bi = e / g->block;
+				mp_tensor_decode_blocks(t, b + bi * g->bytes, 1,
+							w->one);
+				*v = w->one[e % g->block];
+			} else {
+				*v = w->deq[e];
+			}
 		}
-		if (acc)
+		if (acc && !g->pairs)
 			mp_tstats_feed(acc, (const uint8_t *)w->deq, ne);
 		if (first)
 			progress(w->j, n * g->bytes);
@@ -345,10 +371,12 @@ static bool worker_init(struct worker *w, struct job *j)
 	w->md = EVP_MD_CTX_new();
 	w->scratch = malloc(BLOCK);
 	w->deq = malloc(BLOCK);
+	w->cnt = malloc(PAIR_BLOCKS * MP_GGML_PAIRS_MAX * sizeof *w->cnt);
 	w->pos = malloc((j->k ? j->k : 1) * sizeof *w->pos);
 	w->slot = malloc((j->k ? j->k : 1) * sizeof *w->slot);
 	w->sp = malloc((j->k ? j->k : 1) * sizeof *w->sp);
-	return w->md && w->scratch && w->deq && w->pos && w->slot && w->sp;
+	return w->md && w->scratch && w->deq && w->cnt && w->pos && w->slot &&
+	       w->sp;
 }
 
 static void worker_done(struct worker *w)
@@ -356,6 +384,7 @@ static void worker_done(struct worker *w)
 	EVP_MD_CTX_free(w->md);
 	free(w->scratch);
 	free(w->deq);
+	free(w->cnt);
 	free(w->pos);
 	free(w->slot);
 	free(w->sp);

@@ -69,6 +69,16 @@ typedef void (*mp_ggml_dequant_fn)(const uint8_t *src, float *dst,
 typedef void (*mp_ggml_steps_fn)(const uint8_t *src, float *steps,
 				 size_t nblocks);
 
+/* The block-code form of nblocks blocks at src: each block runs in
+ * sub-blocks whose values all are f(sub-block scales, code) over a few
+ * codes; for every sub-block and code in turn, v[i] is the float32 value
+ * the dequantizer gives that code there (the same arithmetic, bit for bit)
+ * and c[i] how many of the sub-block's values have it (0 allowed). Writes
+ * nblocks * pairs entries of v and c. */
+#define MP_GGML_PAIRS_MAX 256 /* the most pairs a block gives */
+typedef void (*mp_ggml_pairs_fn)(const uint8_t *src, float *v, uint32_t *c,
+				 size_t nblocks);
+
 struct mp_ggml_type_info {
 	uint32_t id;
 	const char *name;   /* ggml's spelling: "Q4_K", "F16", "IQ4_XS" */
@@ -77,7 +87,17 @@ struct mp_ggml_type_info {
 	mp_ggml_dequant_fn dequant;
 	/* NULL for the unquantized types */
 	mp_ggml_steps_fn steps;
+	/* NULL when a block has about as many codes as values: statistics
+	   then take the dequantized values */
+	mp_ggml_pairs_fn pairs;
+	unsigned npairs; /* (value, count) pairs per block */
 };
+
+/* How many of the nbytes (at most 255) bytes at q have each low nibble
+ * (lo[code]) and each high nibble (hi[code]): the counts of 4-bit codes for
+ * the pairs hooks. */
+void mp_ggml_nibble_counts(const uint8_t *q, unsigned nbytes, uint32_t lo[16],
+			   uint32_t hi[16]);
 
 /* The IEEE half stored little-endian at p, as a float, exactly
  * (subnormals, infinities and NaN payloads kept). */

@@ -123,6 +123,13 @@ static void q45_scales(const uint8_t *sc, int is, float d, float min,
 	}
 }
 
+/* The value of code q in a Q4_K sub-block of step ds and offset ms: the one
+ * expression of the dequantizer and of the pairs hook. */
+static inline float q4k_value(float ds, float ms, int q)
+{
+	return ds * (float)q - ms;
+}
+
 static void deq_q4_k(const uint8_t *src, float *y, size_t nb)
 {
 	for (size_t i = 0; i < nb; i++, src += Q4_K_BYTES) {
@@ -133,8 +140,64 @@ static void deq_q4_k(const uint8_t *src, float *y, size_t nb)
 			float ds[2], ms[2];
 			q45_scales(src + 4, is, d, min, ds, ms);
 			for (int l = 0; l < 32; l++) {
-				y[l] = ds[0] * (float)(ql[l] & 0xF) - ms[0];
-				y[l + 32] = ds[1] * (float)(ql[l] >> 4) - ms[1];
+				y[l] = q4k_value(ds[0], ms[0], ql[l] & 0xF);
+				y[l + 32] = q4k_value(ds[1], ms[1], ql[l] >> 4);
+			}
+		}
+	}
+}
+
+/* Byte lane q of onehot[q] is 1, the others 0: adding onehot[code] to a
+ * vector of 16 byte counters counts code (at most 255 a lane). */
+typedef uint8_t v16u __attribute__((vector_size(16)));
+static const v16u onehot[16] = {
+#define MP_OH(q) {(q) == 0, (q) == 1, (q) == 2, (q) == 3, (q) == 4, (q) == 5, \
+		  (q) == 6, (q) == 7, (q) == 8, (q) == 9, (q) == 10,          \
+		  (q) == 11, (q) == 12, (q) == 13, (q) == 14, (q) == 15}
+    MP_OH(0),  MP_OH(1),  MP_OH(2),  MP_OH(3), MP_OH(4),  MP_OH(5),
+    MP_OH(6),  MP_OH(7),  MP_OH(8),  MP_OH(9), MP_OH(10), MP_OH(11),
+    MP_OH(12), MP_OH(13), MP_OH(14), MP_OH(15)
+#undef MP_OH
+};
+
+void mp_ggml_nibble_counts(const uint8_t *q, unsigned nbytes, uint32_t lo[16],
+			   uint32_t hi[16])
+{
+	/* two counters each (even and odd bytes) */
+	v16u lo0 = {0}, lo1 = {0}, hi0 = {0}, hi1 = {0};
+	unsigned l = 0;
+	for (; l + 2 <= nbytes; l += 2) {
+		lo0 += onehot[q[l] & 0xF];
+		hi0 += onehot[q[l] >> 4];
+		lo1 += onehot[q[l + 1] & 0xF];
+		hi1 += onehot[q[l + 1] >> 4];
+	}
+	if (l < nbytes) {
+		lo0 += onehot[q[l] & 0xF];
+		hi0 += onehot[q[l] >> 4];
+	}
+	v16u a = lo0 + lo1, b = hi0 + hi1;
+	for (int k = 0; k < 16; k++) {
+		lo[k] = a[k];
+		hi[k] = b[k];
+	}
+}
+
+/* Q4_K as pairs (ggml_dequant.h): per sub-block of 32 values the 16 codes'
+ * values and counts, 128 pairs a block. */
+static void pr_q4_k(const uint8_t *src, float *v, uint32_t *c, size_t nb)
+{
+	for (size_t i = 0; i < nb; i++, src += Q4_K_BYTES) {
+		const float d = mp_ggml_half(src);
+		const float min = mp_ggml_half(src + 2);
+		const uint8_t *ql = src + 16;
+		for (int is = 0; is < 8; is += 2, ql += 32, v += 32, c += 32) {
+			float ds[2], ms[2];
+			q45_scales(src + 4, is, d, min, ds, ms);
+			mp_ggml_nibble_counts(ql, 32, c, c + 16);
+			for (int q = 0; q < 16; q++) {
+				v[q] = q4k_value(ds[0], ms[0], q);
+				v[16 + q] = q4k_value(ds[1], ms[1], q);
 			}
 		}
 	}
@@ -296,13 +359,13 @@ static void st_q8_k(const uint8_t *src, float *y, size_t nb)
 }
 
 static const struct mp_ggml_type_info types[] = {
-    {MP_GGML_Q2_K, "Q2_K", QK_K, Q2_K_BYTES, deq_q2_k, st_q2_k},
-    {MP_GGML_Q3_K, "Q3_K", QK_K, Q3_K_BYTES, deq_q3_k, st_q3_k},
-    {MP_GGML_Q4_K, "Q4_K", QK_K, Q4_K_BYTES, deq_q4_k, st_q4_k},
-    {MP_GGML_Q5_K, "Q5_K", QK_K, Q5_K_BYTES, deq_q5_k, st_q5_k},
-    {MP_GGML_Q6_K, "Q6_K", QK_K, Q6_K_BYTES, deq_q6_k, st_q6_k},
-    {MP_GGML_Q8_K, "Q8_K", QK_K, Q8_K_BYTES, deq_q8_k, st_q8_k},
-    {0, NULL, 0, 0, NULL, NULL}};
+    {MP_GGML_Q2_K, "Q2_K", QK_K, Q2_K_BYTES, deq_q2_k, st_q2_k, NULL, 0},
+    {MP_GGML_Q3_K, "Q3_K", QK_K, Q3_K_BYTES, deq_q3_k, st_q3_k, NULL, 0},
+    {MP_GGML_Q4_K, "Q4_K", QK_K, Q4_K_BYTES, deq_q4_k, st_q4_k, pr_q4_k, 128},
+    {MP_GGML_Q5_K, "Q5_K", QK_K, Q5_K_BYTES, deq_q5_k, st_q5_k, NULL, 0},
+    {MP_GGML_Q6_K, "Q6_K", QK_K, Q6_K_BYTES, deq_q6_k, st_q6_k, NULL, 0},
+    {MP_GGML_Q8_K, "Q8_K", QK_K, Q8_K_BYTES, deq_q8_k, st_q8_k, NULL, 0},
+    {0, NULL, 0, 0, NULL, NULL, NULL, 0}};
 
 const struct mp_ggml_type_info *mp_ggml_kquants_type(uint32_t id)
 {

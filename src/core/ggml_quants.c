@@ -99,14 +99,54 @@ static void dq_i64(const uint8_t *src, float *dst, size_t n)
 
 /* Q4_0: fp16 d, 16 bytes of nibbles; low nibbles are values 0..15, high
  * nibbles 16..31; value = (nibble - 8) * d. */
+/* The value of code q of Q4_0 and of Q4_1, for the dequantizers and the
+ * pairs hooks alike. */
+static inline float q4_0_value(float d, int q)
+{
+	return (float)(q - 8) * d;
+}
+
+static inline float q4_1_value(float d, float m, int q)
+{
+	return (float)q * d + m;
+}
+
 static void dq_q4_0(const uint8_t *src, float *dst, size_t nb)
 {
 	for (size_t b = 0; b < nb; b++, src += 18, dst += 32) {
 		float d = half(src);
 		const uint8_t *qs = src + 2;
 		for (int j = 0; j < 16; j++) {
-			dst[j] = (float)((qs[j] & 0x0F) - 8) * d;
-			dst[j + 16] = (float)((qs[j] >> 4) - 8) * d;
+			dst[j] = q4_0_value(d, qs[j] & 0x0F);
+			dst[j + 16] = q4_0_value(d, qs[j] >> 4);
+		}
+	}
+}
+
+/* Q4_0 and Q4_1 as pairs (ggml_dequant.h): the 16 codes of the block's 32
+ * values, 16 pairs a block. */
+static void pr_q4_0(const uint8_t *src, float *v, uint32_t *c, size_t nb)
+{
+	for (size_t b = 0; b < nb; b++, src += 18, v += 16, c += 16) {
+		float d = half(src);
+		uint32_t lo[16], hi[16];
+		mp_ggml_nibble_counts(src + 2, 16, lo, hi);
+		for (int q = 0; q < 16; q++) {
+			v[q] = q4_0_value(d, q);
+			c[q] = lo[q] + hi[q];
+		}
+	}
+}
+
+static void pr_q4_1(const uint8_t *src, float *v, uint32_t *c, size_t nb)
+{
+	for (size_t b = 0; b < nb; b++, src += 20, v += 16, c += 16) {
+		float d = half(src), m = half(src + 2);
+		uint32_t lo[16], hi[16];
+		mp_ggml_nibble_counts(src + 4, 16, lo, hi);
+		for (int q = 0; q < 16; q++) {
+			v[q] = q4_1_value(d, m, q);
+			c[q] = lo[q] + hi[q];
 		}
 	}
 }
@@ -118,10 +158,8 @@ static void dq_q4_1(const uint8_t *src, float *dst, size_t nb)
 		float d = half(src), m = half(src + 2);
 		const uint8_t *qs = src + 4;
 		for (int j = 0; j < 16; j++) {
-			float lo = (float)(qs[j] & 0x0F) * d;
-			float hi = (float)(qs[j] >> 4) * d;
-			dst[j] = lo + m;
-			dst[j + 16] = hi + m;
+			dst[j] = q4_1_value(d, m, qs[j] & 0x0F);
+			dst[j + 16] = q4_1_value(d, m, qs[j] >> 4);
 		}
 	}
 }
@@ -224,21 +262,21 @@ static void st_q8_1(const uint8_t *s, float *y, size_t nb)
 }
 
 static const struct mp_ggml_type_info types[] = {
-    {MP_GGML_F32, "F32", 1, 4, dq_f32, NULL},
-    {MP_GGML_F16, "F16", 1, 2, dq_f16, NULL},
-    {MP_GGML_BF16, "BF16", 1, 2, dq_bf16, NULL},
-    {MP_GGML_F64, "F64", 1, 8, dq_f64, NULL},
-    {MP_GGML_I8, "I8", 1, 1, dq_i8, NULL},
-    {MP_GGML_I16, "I16", 1, 2, dq_i16, NULL},
-    {MP_GGML_I32, "I32", 1, 4, dq_i32, NULL},
-    {MP_GGML_I64, "I64", 1, 8, dq_i64, NULL},
-    {MP_GGML_Q4_0, "Q4_0", 32, 18, dq_q4_0, st_q4_0},
-    {MP_GGML_Q4_1, "Q4_1", 32, 20, dq_q4_1, st_q4_1},
-    {MP_GGML_Q5_0, "Q5_0", 32, 22, dq_q5_0, st_q5_0},
-    {MP_GGML_Q5_1, "Q5_1", 32, 24, dq_q5_1, st_q5_1},
-    {MP_GGML_Q8_0, "Q8_0", 32, 34, dq_q8_0, st_q8_0},
-    {MP_GGML_Q8_1, "Q8_1", 32, 36, dq_q8_1, st_q8_1},
-    {0, NULL, 0, 0, NULL, NULL}};
+    {MP_GGML_F32, "F32", 1, 4, dq_f32, NULL, NULL, 0},
+    {MP_GGML_F16, "F16", 1, 2, dq_f16, NULL, NULL, 0},
+    {MP_GGML_BF16, "BF16", 1, 2, dq_bf16, NULL, NULL, 0},
+    {MP_GGML_F64, "F64", 1, 8, dq_f64, NULL, NULL, 0},
+    {MP_GGML_I8, "I8", 1, 1, dq_i8, NULL, NULL, 0},
+    {MP_GGML_I16, "I16", 1, 2, dq_i16, NULL, NULL, 0},
+    {MP_GGML_I32, "I32", 1, 4, dq_i32, NULL, NULL, 0},
+    {MP_GGML_I64, "I64", 1, 8, dq_i64, NULL, NULL, 0},
+    {MP_GGML_Q4_0, "Q4_0", 32, 18, dq_q4_0, st_q4_0, pr_q4_0, 16},
+    {MP_GGML_Q4_1, "Q4_1", 32, 20, dq_q4_1, st_q4_1, pr_q4_1, 16},
+    {MP_GGML_Q5_0, "Q5_0", 32, 22, dq_q5_0, st_q5_0, NULL, 0},
+    {MP_GGML_Q5_1, "Q5_1", 32, 24, dq_q5_1, st_q5_1, NULL, 0},
+    {MP_GGML_Q8_0, "Q8_0", 32, 34, dq_q8_0, st_q8_0, NULL, 0},
+    {MP_GGML_Q8_1, "Q8_1", 32, 36, dq_q8_1, st_q8_1, NULL, 0},
+    {0, NULL, 0, 0, NULL, NULL, NULL, 0}};
 
 const struct mp_ggml_type_info *mp_ggml_quants_type(uint32_t id)
 {

@@ -384,12 +384,14 @@ static void space_keys(struct mp_tstats_acc *a, size_t m)
  * holds up to two job numbers (bits 0-2 and 3-5, 1-based), in bit 6
  * whether |x| lies above the energy job's bucket and in bit 7 whether the
  * bucket may hold the mad (its x keys are then gathered in cand). One
- * lookup per value. */
-static void map_hit(struct mp_tstats_acc *a, uint8_t c, uint64_t k)
+ * lookup per value; mp_tstats_map_hit counts w values of key k. */
+void mp_tstats_map_hit(struct mp_tstats_acc *a, uint8_t c, uint64_t k,
+		       uint32_t w)
 {
 	if (c & 128) {
-		if (a->ncand < a->cand_cap)
-			a->cand[a->ncand++] = (uint32_t)k;
+		if (w <= a->cand_cap - a->ncand)
+			for (uint32_t r = 0; r < w; r++)
+				a->cand[a->ncand++] = (uint32_t)k;
 		else
 			a->bad = true; /* the bytes changed between passes */
 	}
@@ -402,9 +404,10 @@ static void map_hit(struct mp_tstats_acc *a, uint8_t c, uint64_t k)
 		if (j->sp == SP_ABS && !(k >> (a->width - 1)))
 			kk = ~k & (a->width == 32 ? 0xffffffffULL : UINT64_MAX);
 		if (!j->collect)
-			j->hist[(kk - j->lo) >> j->shift]++;
-		else if (j->nkeys < j->cap)
-			j->keys[j->nkeys++] = kk;
+			j->hist[(kk - j->lo) >> j->shift] += w;
+		else if (w <= j->cap - j->nkeys)
+			for (uint32_t r = 0; r < w; r++)
+				j->keys[j->nkeys++] = kk;
 		else
 			a->bad = true;
 	}
@@ -452,7 +455,7 @@ static void map_chunk(struct mp_tstats_acc *a, size_t m)
 			uint8_t c[4] = {c0, c1, c2, c3};
 			for (int r = 0; r < 4; r++)
 				if (c[r] & 191)
-					map_hit(a, c[r], k[i + r]);
+					mp_tstats_map_hit(a, c[r], k[i + r], 1);
 		}
 	}
 	v2d v2[2] = {l0.s2, l1.s2}, v3[2] = {l0.s3, l1.s3};
@@ -472,7 +475,7 @@ static void map_chunk(struct mp_tstats_acc *a, size_t m)
 		q[0] += (c & 64) ? v * v : 0.0;
 		up += (c >> 6) & 1;
 		if (c & 191)
-			map_hit(a, c, k[i]);
+			mp_tstats_map_hit(a, c, k[i], 1);
 	}
 	kadd(&a->c2, (s2[0] + s2[1]) + (s2[2] + s2[3]));
 	kadd(&a->c3, (s3[0] + s3[1]) + (s3[2] + s3[3]));

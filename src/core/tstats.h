@@ -44,6 +44,14 @@ struct mp_tstats_acc *mp_tstats_new(enum mp_dtype stored,
 /* Feed the next nvalues stored values (raw little-endian bytes). */
 void mp_tstats_feed(struct mp_tstats_acc *acc, const uint8_t *bytes,
 		    uint64_t nvalues);
+/* Feed, in place of F32 values, m pairs: c[i] values equal to v[i] (a
+ * block-quantized tensor's codes, ggml_dequant.h). Only for accumulators of
+ * stored MP_F32 without quant; a pass may mix pairs and mp_tstats_feed, and
+ * each pass must give the same values, in any order. Sums then run in
+ * another order than over the values one by one (their last bits may
+ * differ); order statistics, min, max and sparsity are the same. */
+void mp_tstats_feed_pairs(struct mp_tstats_acc *acc, const float *v,
+			  const uint32_t *c, size_t m);
 /* End a pass; true when another full pass over the bytes is needed. */
 bool mp_tstats_next_pass(struct mp_tstats_acc *acc);
 /* Final values (call after next_pass returned false). */

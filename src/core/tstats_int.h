@@ -10,6 +10,9 @@
 #include <string.h>
 
 #define COLLECT_MAX (1u << 20)
+/* the most mad candidates gathered in pass 1 (tstats_mad.c): 12 bytes each
+ * while they are settled, so 48 MB at most a tensor */
+#define CAND_MAX (1u << 22)
 #define NSEL 9
 #define CHUNK 1024
 /* tensors of at most this many values take the tiny path: their values are
@@ -179,6 +182,10 @@ void mp_tstats_moments(struct mp_tstats_acc *a, const double *x, size_t m);
  * above hi, as one chunk of pass 1 adds them; returns how many do. */
 uint64_t mp_tstats_above(const double *x, const uint64_t *k, size_t m,
 			 uint64_t hi, struct ksum *sq);
+/* tstats.c: in the map pass, count w values of 32-bit x key k whose map
+ * byte c has bits 0-5 or 7 set. */
+void mp_tstats_map_hit(struct mp_tstats_acc *a, uint8_t c, uint64_t k,
+		       uint32_t w);
 /* tstats.c: mark selector i done with the value of key. */
 void mp_tstats_sel_done(struct mp_tstats_acc *a, int i, enum space sp,
 			uint64_t rank, uint64_t key);

@@ -160,7 +160,7 @@ void mp_tstats_start_mad(struct mp_tstats_acc *a)
 
 /* Pass 1 of 32-bit keys: the median lies between the bottom of the
  * bucket of rank (n-1)/2 and the top of that of rank n/2. Mark the buckets
- * that may hold the mad for gathering when they hold at most COLLECT_MAX
+ * that may hold the mad for gathering when they hold at most CAND_MAX
  * values; otherwise the mad takes a pass of its own. */
 void mp_tstats_plan_cand(struct mp_tstats_acc *a)
 {
@@ -170,7 +170,7 @@ void mp_tstats_plan_cand(struct mp_tstats_acc *a)
 	uint64_t ncand;
 	if (!mad_bracket(a, m0, m1, &a->cand_tlo, &a->cand_thi, &ncand,
 			 &a->cand_below) ||
-	    ncand > COLLECT_MAX ||
+	    ncand > CAND_MAX ||
 	    !(a->cand = malloc((ncand ? ncand : 1) * sizeof *a->cand)))
 		return;
 	a->cand_cap = ncand;
