@@ -339,6 +339,51 @@ START_TEST(test_not_applicable)
 }
 END_TEST
 
+/* A method that never applies to a model's format (input_output to a
+ * TF.js model) is not applicable without opening the model: a run that
+ * reuses the registry's fingerprints needs no file then (the demo's). */
+START_TEST(test_not_applicable_unopened)
+{
+	char *dir = tu_tmpdir(), *reg = tu_path(dir, "reg");
+	char *gone = tu_path(dir, "gone/model.json");
+	char *file = tu_path(dir, "gone/group1-shard1of1.bin");
+	char *sha = "0000000000000000000000000000000000000000000000000000000000000000";
+	struct mp_reg_model rm = {.path = gone, .format = "tfjs", .nfiles = 1,
+				  .files = &file, .sha256 = &sha};
+	struct mp_error err;
+	char *id;
+	ck_assert_int_eq(tu_reg_add(reg, &rm, NULL, &id, &err), MP_OK);
+	free(id);
+	char *cfgp = tu_path(dir, "cfg.json");
+	struct mp_registry *r;
+	struct mp_config *c;
+	struct mp_regdb *db;
+	open_run(reg, cfgp,
+		 "{\"models\": [\"1\"], \"methods\": [\"input_output\"], "
+		 "\"metrics\": [\"l1\"]}",
+		 &r, &c, &db);
+	struct notices no = {0};
+	struct mp_run_opts o = {.registry = db, .use_existing = true,
+				.threads = 1, .notice = collect,
+				.notice_ctx = &no};
+	struct mp_run_result res;
+	ck_assert_msg(mp_experiment_run(c, &o, &res, &err) == MP_OK, "%s",
+		      err.msg);
+	ck_assert_uint_eq(res.not_applicable, 1);
+	ck_assert_uint_eq(res.computed, 0);
+	ck_assert_str_eq(no.last, "model 1 (input_output): not applicable: "
+				  "input_output does not apply to a tfjs model");
+	mp_run_result_done(&res);
+	close_run(r, c, db);
+	free(cfgp);
+	free(gone);
+	free(file);
+	free(reg);
+	tu_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
 /* Names from the config reach error messages escaped (found by
  * fuzz_config): no control byte, the escape shown as \x1b. */
 START_TEST(test_names_escaped)
@@ -511,6 +556,7 @@ Suite *suite_experiment(void)
 	tcase_add_test(tc, test_bad_configs);
 	tcase_add_test(tc, test_foreign_fingerprint);
 	tcase_add_test(tc, test_not_applicable);
+	tcase_add_test(tc, test_not_applicable_unopened);
 	tcase_add_test(tc, test_names_escaped);
 	tcase_add_test(tc, test_shard);
 	tcase_add_test(tc, test_pair_tiles);

@@ -519,6 +519,16 @@ mp_status mp_exp_fingerprints(const struct mp_config *c,
 			}
 			if (*slot)
 				continue;
+			if (mp_method_never_applies(mp_method_find(method),
+						    rm->format)) {
+				struct mp_error na;
+				mp_error_set(&na, MP_ENOTAPPLIC,
+					     "%s does not apply to a %s model",
+					     method, rm->format);
+				st = not_applicable(oi, rm, method, &na);
+				res->not_applicable += count;
+				continue;
+			}
 			struct mp_model *model;
 			st = open_for_compute(oi, rm, method, why, &model, err);
 			res->stale += count && why[0] != '\0';
