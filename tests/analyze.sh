@@ -177,6 +177,13 @@ awk -F'"' '/"model_id"/ { for (i = 1; i < NF; i++) { if ($i == "family") f = $(i
 		for (i = 1; i <= n[f]; i++) for (j = i + 1; j <= n[f]; j++) if (ty[f, i] != ty[f, j]) tp++ }
 		print fams, all * (all - 1) / 2, tp }' "$INFO" > "$T/counts"
 read -r fams pairs tp < "$T/counts"
+# the models of model-info.json, and those of the family "language models"
+# (the only ones input_output applies to, the default method's matrix):
+# every other pair is null because the method does not apply
+nmod=$(grep -c '"model_id"' "$INFO")
+nlm=$(grep -c '"family": "language models"' "$INFO")
+[ "$nlm" -ge 8 ] || fail "model-info.json: $nlm language models"
+nulls=$((pairs - nlm * (nlm - 1) / 2))
 [ "$fams" -gt 5 ] || fail "awk found $fams families with two models"
 intra=$(grep -c '^=== ' "$T/demo/pairs_intrafamily.txt")
 [ "$intra" -eq "$fams" ] || fail "$intra intrafamily groups, $fams families with >= 2 models"
@@ -187,12 +194,24 @@ counted=$(cat "$T/demo/pairs_intrafamily.txt" "$T/demo/pairs_interfamily.txt" |
 [ "$counted" -eq "$pairs" ] || fail "group counts add to $counted, not $pairs"
 tplines=$(grep -c ' <-> ' "$T/demo/pairs_type_pairs.txt")
 [ "$tplines" -eq "$tp" ] || fail "$tplines type-pair lines, awk counts $tp"
-echo "$out" | grep -q "^48 models, $pairs pairs" || fail "demo header: $out"
+echo "$out" | sed -n 1p | grep -qx "method input_output, metric l1 (higher is more alike)" ||
+	fail "demo default matrix: $(echo "$out" | sed -n 1p)"
+echo "$out" | grep -qx "$nmod models, $pairs pairs, $nulls with a null score (left out of every statistic; $nulls the method does not apply to a model of the pair)" ||
+	fail "demo header: $(echo "$out" | sed -n 3p)"
+# the language models' row: all their pairs, none null, the f32 and f16
+# conversions of the HF parent as alike as it (max 1), stories260K (another
+# model) far (min below 0.6)
+echo "$out" | sed -n '/^INTRAFAMILY/,/^$/p' | awk -v n=$((nlm * (nlm - 1) / 2)) '
+	/^language models / { hit = 1; if ($3 >= 0.6 || $4 != 1 || $(NF-1) != n || $NF != 0) bad = 1 }
+	END { exit !hit || bad }' || fail "language models row: $(echo "$out" | grep '^language models ')"
 # every intrafamily line joins one family, every interfamily line two
-fam_of() { sed -n 's/^.* (\([^()]*\)\/[^()]*) <-> .* (\([^()]*\)\/[^()]*): .*$/\1 \2/p' "$1"; }
-fam_of "$T/demo/pairs_intrafamily.txt" | awk '$1 != $2 { bad++ } END { exit bad > 0 }' ||
+# (families may hold spaces: "language models")
+fam_of() { sed -n 's/^.* (\([^()]*\)\/[^()]*) <-> .* (\([^()]*\)\/[^()]*): .*$/\1|\2/p' "$1"; }
+fam_of "$T/demo/pairs_intrafamily.txt" | awk -F'|' '$1 != $2 { bad++ } END { exit bad > 0 }' ||
 	fail "an intrafamily line joins two families"
-fam_of "$T/demo/pairs_interfamily.txt" | awk '$1 == $2 { bad++ } END { exit bad > 0 }' ||
+fam_of "$T/demo/pairs_intrafamily.txt" | grep -q '^language models|language models$' ||
+	fail "no intrafamily line of the language models"
+fam_of "$T/demo/pairs_interfamily.txt" | awk -F'|' '$1 == $2 { bad++ } END { exit bad > 0 }' ||
 	fail "an interfamily line joins one family"
 # inside each section the scores never increase (l1: most alike first)
 awk '/^===/ { prev = 2; next } / <-> .*: [-0-9.]+$/ { v = $NF + 0; if (v > prev) bad++; prev = v }
@@ -263,7 +282,7 @@ expect_error "both infos" 2 "give one of" analyze --results-file "$RES" --model-
 expect_error "no metrics" 2 "--metrics" correlate --results-file "$RES"
 expect_error "one metric" 2 "at least two" correlate --results-file "$RES" --metrics l1
 expect_error "missing file" 1 "$T/nope.json" analyze --results-file "$T/nope.json" --model-info "$INFO"
-expect_error "unknown method" 1 "no method 'nope' (the file has: tensors, spectral)" \
+expect_error "unknown method" 1 "no method 'nope' (the file has: tensors, spectral, weight, input_output)" \
 	analyze --results-file "$RES" --model-info "$INFO" --method nope
 expect_error "unknown metric" 1 "method 'spectral' has no metric 'pearson' (it has: cosine, l1, js)" \
 	analyze --results-file "$RES" --model-info "$INFO" --method spectral --metric pearson
@@ -273,7 +292,7 @@ printf '{"matrices":{"tensors":{"l1":{"models":[],"higher_is_more_alike":true,"v
 	fail "empty matrix"
 # --json warns on stderr only about the side that lacks models
 err=$("$MP_BIN" analyze --results-file "$T/empty.json" --model-info "$INFO" --json 2>&1 >/dev/null)
-[ "$err" = "modelprint: warning: 48 models of the model info are not in the results (see missing_in_results)" ] ||
+[ "$err" = "modelprint: warning: $nmod models of the model info are not in the results (see missing_in_results)" ] ||
 	fail "missing-models warning: $err"
 expect_error "correlate names need a page" 2 "need --output-dir" \
 	correlate --results-file "$RES" --metrics l1,cosine --model-info "$INFO"
@@ -436,13 +455,14 @@ ok "the binary matrix form: analyze and correlate as on JSON, hostile files"
 
 # --- top-k neighbour files (matrix topk) --------------------------------
 # exact from the demo matrix; through the LSH codes of the demo registry
-# (the 48 real TF.js models, fingerprinted from the corpus) with every
+# (the 48 real TF.js models, fingerprinted from the corpus, and the
+# language models of ../shared/fixtures) with every
 # other model a candidate, recall is 1: the same file byte for byte; the
 # listing is checked against python's top 3 of the JSON's cosine rows.
 cp -r "$D/registry" "$T/reg"
 "$MP_BIN" matrix topk "$T/ex.topk" --k 3 --results-file "$RES" --method tensors --metric cosine >/dev/null ||
 	fail "topk exact"
-"$MP_BIN" matrix topk "$T/lsh.topk" --k 3 --registry "$T/reg" --candidates 47 >/dev/null ||
+"$MP_BIN" matrix topk "$T/lsh.topk" --k 3 --registry "$T/reg" --candidates $((nmod - 1)) >/dev/null ||
 	fail "topk lsh"
 cmp -s "$T/ex.topk" "$T/lsh.topk" || fail "LSH top-k with recall 1 differs from the exact one"
 "$MP_BIN" analyze --results-file "$T/ex.topk" > "$T/nb.txt" || fail "analyze topk: exit $?"
@@ -461,18 +481,18 @@ for i, a in enumerate(ids):
     want = ", ".join("%s %.6g" % (ids[j], v[i][j]) for j in nb)
     assert rows[a] == want, (a, rows[a], want)
 PY
-head -1 "$T/nb.txt" | grep -q "^method tensors, metric cosine (higher is more alike), 3 nearest of each of 48 models" ||
+head -1 "$T/nb.txt" | grep -q "^method tensors, metric cosine (higher is more alike), 3 nearest of each of $nmod models" ||
 	fail "topk header: $(head -1 "$T/nb.txt")"
 "$MP_BIN" analyze --results-file "$T/ex.topk" --json | python3 -c '
 import json, sys
 r = json.load(sys.stdin)
-assert r["k"] == 3 and r["metric"] == "cosine" and len(r["neighbours"]) == 48
-' || fail "analyze topk --json"
+assert r["k"] == 3 and r["metric"] == "cosine" and len(r["neighbours"]) == int(sys.argv[1])
+' "$nmod" || fail "analyze topk --json"
 expect_error "topk where a matrix is needed" 1 "a top-k neighbour file (3 neighbours" \
 	correlate --results-file "$T/ex.topk" --metrics l1,cosine
 head -c 700 "$T/ex.topk" > "$T/cut.topk"
 expect_error "truncated topk" 1 "$T/cut.topk: top-k neighbour file" analyze --results-file "$T/cut.topk"
-expect_error "topk --k 48" 1 "k = 48 neighbours of 48 models" matrix topk "$T/x.topk" --k 48 \
+expect_error "topk --k $nmod" 1 "k = $nmod neighbours of $nmod models" matrix topk "$T/x.topk" --k "$nmod" \
 	--results-file "$RES"
 expect_error "topk of spectral via LSH" 2 "tensors fingerprints" matrix topk "$T/x.topk" --k 3 \
 	--registry "$T/reg" --method spectral

@@ -5,6 +5,9 @@
 #include "shard.h"
 #include "testutil.h"
 
+#include "simmatrix.h"
+
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,6 +146,47 @@ static void collect(void *ctx, const char *msg)
 	snprintf(no->last, sizeof no->last, "%s", msg);
 }
 
+/* Register the one-file safetensors models paths[0..n) as ids 1..n. */
+static void add_models(const char *reg, const char *const *paths, int n)
+{
+	struct mp_error err;
+	for (int k = 0; k < n; k++) {
+		struct mp_model *m;
+		ck_assert_int_eq(mp_model_open(paths[k], &m, &err), MP_OK);
+		char hex[MP_SHA256_HEX];
+		ck_assert_int_eq(mp_fp_hash_file(&m->files[0], hex, &err), MP_OK);
+		char *file = m->files[0].path, *sha = hex;
+		struct mp_reg_model rm = {.path = (char *)paths[k],
+					  .format = "safetensors", .nfiles = 1,
+					  .files = &file, .sha256 = &sha};
+		char *id;
+		ck_assert_int_eq(tu_reg_add(reg, &rm, NULL, &id, &err), MP_OK);
+		free(id);
+		mp_model_free(m);
+	}
+}
+
+/* Write the config text to cfgp and load it against registry reg, opened
+ * for writing too. */
+static void open_run(const char *reg, const char *cfgp, const char *text,
+		     struct mp_registry **r, struct mp_config **c,
+		     struct mp_regdb **db)
+{
+	struct mp_error err;
+	tu_write_str(cfgp, text);
+	ck_assert_int_eq(mp_registry_load(reg, r, &err), MP_OK);
+	ck_assert_int_eq(mp_config_load(cfgp, *r, c, &err), MP_OK);
+	ck_assert_int_eq(mp_regdb_open(reg, true, db, &err), MP_OK);
+}
+
+static void close_run(struct mp_registry *r, struct mp_config *c,
+		      struct mp_regdb *db)
+{
+	mp_config_free(c);
+	mp_registry_free(r);
+	mp_regdb_close(db);
+}
+
 /* Two models with different bytes; model 1's stored fingerprint is filed
  * as model 2's: the run notices (callback and result count) and
  * recomputes it, so the pair is not identical. */
@@ -157,30 +201,16 @@ START_TEST(test_foreign_fingerprint)
 	tu_write_safetensors(pb, &tb, 1, NULL);
 	struct mp_error err;
 	const char *paths[2] = {pa, pb};
-	for (int k = 0; k < 2; k++) {
-		struct mp_model *m;
-		ck_assert_int_eq(mp_model_open(paths[k], &m, &err), MP_OK);
-		char hex[MP_SHA256_HEX];
-		ck_assert_int_eq(mp_fp_hash_file(&m->files[0], hex, &err), MP_OK);
-		char *file = m->files[0].path, *sha = hex;
-		struct mp_reg_model rm = {.path = (char *)paths[k],
-					  .format = "safetensors", .nfiles = 1,
-					  .files = &file, .sha256 = &sha};
-		char *id;
-		ck_assert_int_eq(tu_reg_add(reg, &rm, NULL, &id, &err), MP_OK);
-		free(id);
-		mp_model_free(m);
-	}
+	add_models(reg, paths, 2);
 	char *cfgp = tu_path(dir, "cfg.json");
-	tu_write_str(cfgp, "{\"models\": [\"1\", \"2\"], \"methods\": [\"tensors\"], "
-			   "\"metrics\": [\"exact\"]}");
 	struct mp_registry *r;
-	ck_assert_int_eq(mp_registry_load(reg, &r, &err), MP_OK);
 	struct mp_config *c;
-	ck_assert_int_eq(mp_config_load(cfgp, r, &c, &err), MP_OK);
-	struct notices no = {0};
 	struct mp_regdb *db;
-	ck_assert_int_eq(mp_regdb_open(reg, true, &db, &err), MP_OK);
+	open_run(reg, cfgp,
+		 "{\"models\": [\"1\", \"2\"], \"methods\": [\"tensors\"], "
+		 "\"metrics\": [\"exact\"]}",
+		 &r, &c, &db);
+	struct notices no = {0};
 	struct mp_run_opts o = {.registry = db, .write_to_registry = true,
 				.threads = 1, .notice = collect,
 				.notice_ctx = &no};
@@ -204,12 +234,150 @@ START_TEST(test_foreign_fingerprint)
 				      "recomputing (its files' SHA-256s"),
 		      "%s", no.last);
 	mp_run_result_done(&res);
-	mp_config_free(c);
-	mp_registry_free(r);
-	mp_regdb_close(db);
+	close_run(r, c, db);
 	free(cfgp);
 	free(pa);
 	free(pb);
+	free(reg);
+	tu_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
+/* A method that does not apply to a model (input_output to a model that
+ * is no language model, weight to one with no matrix) is recorded, not an
+ * error: the run goes on, says so once per (model, method), stores
+ * nothing for it, and every matrix cell of that model is undefined with
+ * the reason "the method does not apply to a model of the pair", in the
+ * matrices file too. Model 1 holds a 2 x 2 matrix (weight applies), model
+ * 2 only a vector. */
+START_TEST(test_not_applicable)
+{
+	char *dir = tu_tmpdir(), *reg = tu_path(dir, "reg");
+	char *pa = tu_path(dir, "a.safetensors"), *pb = tu_path(dir, "b.safetensors");
+	float va[4] = {1, 2, 3, 4}, vb[4] = {4, 3, -1, 1};
+	struct tu_tensor ta = {"w", "F32", 2, {2, 2}, va, sizeof va};
+	struct tu_tensor tb = {"w", "F32", 1, {4}, vb, sizeof vb};
+	tu_write_safetensors(pa, &ta, 1, NULL);
+	tu_write_safetensors(pb, &tb, 1, NULL);
+	const char *paths[2] = {pa, pb};
+	add_models(reg, paths, 2);
+	char *cfgp = tu_path(dir, "cfg.json"), *out = tu_path(dir, "out");
+	struct mp_registry *r;
+	struct mp_config *c;
+	struct mp_regdb *db;
+	open_run(reg, cfgp,
+		 "{\"models\": [\"1\", \"2\"], \"methods\": "
+		 "[\"tensors\", \"input_output\", \"weight\"], "
+		 "\"metrics\": [\"l1\"]}",
+		 &r, &c, &db);
+	struct mp_error err;
+	struct notices no = {0};
+	struct mp_run_opts o = {.registry = db, .write_to_registry = true,
+				.threads = 1, .notice = collect,
+				.notice_ctx = &no, .output_dir = out};
+	struct mp_run_result res;
+	ck_assert_msg(mp_experiment_run(c, &o, &res, &err) == MP_OK, "%s",
+		      err.msg);
+	ck_assert_uint_eq(res.computed, 3);
+	ck_assert_uint_eq(res.not_applicable, 3);
+	ck_assert_int_eq(no.n, 3);
+	ck_assert_msg(strstr(no.last, "model 2 (weight): not applicable: ") &&
+			  strstr(no.last, "no floating tensor with at least "
+					  "two dimensions"),
+		      "%s", no.last);
+	struct mp_fingerprint *fp;
+	ck_assert_int_eq(tu_reg_get_fp(reg, "1", "input_output", &fp, &err),
+			 MP_ENOENT);
+	ck_assert_int_eq(tu_reg_get_fp(reg, "1", "weight", &fp, &err), MP_OK);
+	mp_fp_free(fp);
+	mp_json *j;
+	ck_assert_int_eq(mp_json_load(res.matrices_path, 1 << 20, &j, &err),
+			 MP_OK);
+	struct mp_simmatrix **ms;
+	size_t nm;
+	ck_assert_int_eq(mp_simmatrix_list_from_json(j, "m", &ms, &nm, &err),
+			 MP_OK);
+	ck_assert_uint_eq(nm, 3);
+	/* which cells are defined (-1: not asserted, tensors' pair has no
+	 * tensor of the same shape): weight [1][1] only */
+	static const char *const order[3] = {"tensors", "input_output",
+					     "weight"};
+	static const int defined[3][4] = {
+	    {1, -1, -1, 1}, {0, 0, 0, 0}, {1, 0, 0, 0}};
+	for (int k = 0; k < 3; k++) {
+		struct mp_simmatrix *s = NULL;
+		for (size_t q = 0; q < nm; q++)
+			if (strcmp(ms[q]->method, order[k]) == 0)
+				s = ms[q];
+		ck_assert_ptr_nonnull(s);
+		for (int x = 0; x < 4; x++) {
+			if (defined[k][x] >= 0)
+				ck_assert_int_eq(!isnan(s->value[x]),
+						 defined[k][x]);
+			if (!defined[k][x])
+				ck_assert_str_eq(s->reason[x],
+						 "the method does not apply to "
+						 "a model of the pair");
+		}
+		if (k == 2)
+			ck_assert_double_eq_tol(s->value[0], 1.0, 1e-12);
+	}
+	for (size_t q = 0; q < nm; q++)
+		mp_simmatrix_free(ms[q]);
+	free(ms);
+	mp_json_free(j);
+	mp_run_result_done(&res);
+	close_run(r, c, db);
+	free(cfgp);
+	free(out);
+	free(pa);
+	free(pb);
+	free(reg);
+	tu_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
+/* A method that never applies to a model's format (input_output to a
+ * TF.js model) is not applicable without opening the model: a run that
+ * reuses the registry's fingerprints needs no file then (the demo's). */
+START_TEST(test_not_applicable_unopened)
+{
+	char *dir = tu_tmpdir(), *reg = tu_path(dir, "reg");
+	char *gone = tu_path(dir, "gone/model.json");
+	char *file = tu_path(dir, "gone/group1-shard1of1.bin");
+	char *sha = "0000000000000000000000000000000000000000000000000000000000000000";
+	struct mp_reg_model rm = {.path = gone, .format = "tfjs", .nfiles = 1,
+				  .files = &file, .sha256 = &sha};
+	struct mp_error err;
+	char *id;
+	ck_assert_int_eq(tu_reg_add(reg, &rm, NULL, &id, &err), MP_OK);
+	free(id);
+	char *cfgp = tu_path(dir, "cfg.json");
+	struct mp_registry *r;
+	struct mp_config *c;
+	struct mp_regdb *db;
+	open_run(reg, cfgp,
+		 "{\"models\": [\"1\"], \"methods\": [\"input_output\"], "
+		 "\"metrics\": [\"l1\"]}",
+		 &r, &c, &db);
+	struct notices no = {0};
+	struct mp_run_opts o = {.registry = db, .use_existing = true,
+				.threads = 1, .notice = collect,
+				.notice_ctx = &no};
+	struct mp_run_result res;
+	ck_assert_msg(mp_experiment_run(c, &o, &res, &err) == MP_OK, "%s",
+		      err.msg);
+	ck_assert_uint_eq(res.not_applicable, 1);
+	ck_assert_uint_eq(res.computed, 0);
+	ck_assert_str_eq(no.last, "model 1 (input_output): not applicable: "
+				  "input_output does not apply to a tfjs model");
+	mp_run_result_done(&res);
+	close_run(r, c, db);
+	free(cfgp);
+	free(gone);
+	free(file);
 	free(reg);
 	tu_rmtree(dir);
 	free(dir);
@@ -387,6 +555,8 @@ Suite *suite_experiment(void)
 	tcase_add_test(tc, test_valid_config);
 	tcase_add_test(tc, test_bad_configs);
 	tcase_add_test(tc, test_foreign_fingerprint);
+	tcase_add_test(tc, test_not_applicable);
+	tcase_add_test(tc, test_not_applicable_unopened);
 	tcase_add_test(tc, test_names_escaped);
 	tcase_add_test(tc, test_shard);
 	tcase_add_test(tc, test_pair_tiles);

@@ -314,4 +314,26 @@ expect_error "--shard with --output-dir" "shard computes no matrices" run --conf
 expect_error "--shard, two registries" "use one registry" run --config "$S/cfg.json" \
 	--registry "$S/reg.sqlite" --global-registry "$S/other" --shard 1/2
 ok "--shard errors"
+
+# the demo (data/demo) reruns from its registry alone, every model file
+# gone: its fingerprints are reused, input_output does not apply to the
+# TF.js models (not opened), and the matrices are those of the demo
+D="$MP_SRCDIR/data/demo"
+mkdir -p "$T/demo-reg"
+cp -R "$D/registry/models.json" "$D/registry/fingerprints" "$T/demo-reg/"
+sed -i 's|"path":\t"/|"path":\t"/nonexistent/|' "$T/demo-reg/models.json"
+nmod=$(grep -c '"model_id"' "$D/model-info.json")
+nlm=$(grep -c '"family": "language models"' "$D/model-info.json")
+out=$("$MP_BIN" run --config "$D/config.json" --registry "$T/demo-reg" --use-existing \
+	--output-dir "$T/demo-out" 2>"$T/demo-err") || fail "demo rerun: exit $?: $(head -3 "$T/demo-err")"
+echo "$out" | grep -qx "fingerprints: 0 computed, $((nmod * 4 - (nmod - nlm))) reused, $((nmod - nlm)) not applicable (their cells undefined)" ||
+	fail "demo rerun: $(echo "$out" | head -1)"
+[ "$(grep -c 'not applicable: input_output does not apply to a tfjs model' "$T/demo-err")" -eq $((nmod - nlm)) ] ||
+	fail "demo rerun notices: $(head -2 "$T/demo-err")"
+python3 - "$T/demo-out/similarity_matrices.json" "$D/results/similarity_matrices.json" <<'PY' || fail "demo rerun: other matrices"
+import json, sys
+a, b = (json.load(open(f))["matrices"] for f in sys.argv[1:])
+assert a == b
+PY
+ok "the demo reruns from its registry without any model file"
 finish

@@ -68,8 +68,59 @@ pairs-filter|80x24|1|4|blaze<Enter>j
 identify|80x24|1|i
 identify-scores|80x24|1|ijjjjjjjjjj<Enter>
 detail-sparsity|80x24|1|/blazeface-front<Enter><Enter>z
+heatmap-io|80x24|1|2mmmmmmm
+heatmap-io-200|200x80|1|2mmmmmmm
+stats-io|100x24|1|2mmmmmmm3
+stats-io-types|100x16|1|2mmmmmmm3ff
+models-lm|100x24|1||language
 SCREENS
 ok "golden screens"
+
+# the language models on those screens, computed here from model-info.json
+# and the matrix file: their family's row of input_output/l1 (pairs of
+# them, no null, the mean of their off-diagonal cells), the type pairs
+# within the family, the filter's count; the TF.js models' cells are null
+# because input_output does not apply to them
+PY=python3
+[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
+$PY - "$demo/results/similarity_matrices.json" "$demo/model-info.json" \
+	"$T/stats-io.txt" "$T/stats-io-types.txt" "$T/models-lm.txt" \
+	"$T/heatmap-io.txt" <<'PY' || fail "the language models' screens"
+import itertools, json, sys
+ms = json.load(open(sys.argv[1]))["matrices"]
+info = {e["model_id"]: e for e in json.load(open(sys.argv[2]))}
+m = ms["input_output"]["l1"]
+ids = m["models"]
+names = [k + "/" + x for k in ms for x in ms[k]]
+lm = [i for i, x in enumerate(ids) if info[x]["family"] == "language models"]
+assert len(lm) >= 8, lm
+def row(screen, label):
+    for line in open(screen):
+        if line.startswith(label + " "):
+            return line[len(label):].split()
+    raise AssertionError("%s: no row %r" % (screen, label))
+vals = [m["values"][i][j] for i, j in itertools.combinations(lm, 2)]
+r = row(sys.argv[3], "language models")
+assert r[:3] == [str(len(vals)), "0", "%.6g" % (sum(vals) / len(vals))], r
+assert r[4:6] == ["%.6g" % min(vals), "%.6g" % max(vals)], r
+ty = lambda i: info[ids[i]]["model_type"]
+pairs = {}
+for i, j in itertools.combinations(lm, 2):
+    if ty(i) != ty(j):
+        pairs.setdefault("-".join(sorted((ty(i), ty(j)))), []).append(m["values"][i][j])
+for k, v in pairs.items():
+    r = row(sys.argv[4], k)
+    assert r[:3] == [str(len(v)), "0", "%.6g" % (sum(v) / len(v))], (k, r)
+assert open(sys.argv[5]).read().count('%d models matching "language"' % len(lm)) == 1
+assert all(m["values"][i][j] is None and u["reason"] == "the method does not apply to a model of the pair"
+           for u in m["undefined"] for i, j in [(u["i"], u["j"])]) and \
+    len(m["undefined"]) == len(ids) * (len(ids) + 1) // 2 - len(lm) * (len(lm) + 1) // 2
+h = open(sys.argv[6]).read().split("\n")
+assert h[0].split("|")[2].split()[0:2] == ["input_output/l1",
+    "(%d/%d)" % (names.index("input_output/l1") + 1, len(names))], h[0]
+assert "l1 = null (the method does not apply" in h[-4] and "block: every cell" in h[-4], h[-4]
+PY
+ok "the language models: family and type-pair rows, filter, nulls"
 
 # every view at odd sizes, through every key: no crash, the last screen
 # has the size asked for

@@ -379,8 +379,11 @@ static int run_with(const char *config, const char *regopt,
 		       "the registry), %zu in other shards\n",
 		       o.shard_k, o.shard_n, res.models_done,
 		       res.models_skipped, res.models_other);
-		printf("fingerprints: %zu computed, %zu reused\n", res.computed,
+		printf("fingerprints: %zu computed, %zu reused", res.computed,
 		       res.reused);
+		if (res.not_applicable)
+			printf(", %zu not applicable", res.not_applicable);
+		printf("\n");
 		rc = CLI_EXIT_OK;
 		goto out;
 	}
@@ -388,6 +391,9 @@ static int run_with(const char *config, const char *regopt,
 	       res.reused);
 	if (res.stale)
 		printf(" (%zu stored ones were stale and recomputed)", res.stale);
+	if (res.not_applicable)
+		printf(", %zu not applicable (their cells undefined)",
+		       res.not_applicable);
 	printf("\n");
 	printf("wrote %s\nwrote %s\n", cli_esc(res.fingerprints_path),
 	       cli_esc(res.matrices_path));

@@ -435,6 +435,21 @@ static mp_status exact_matrices(const struct mp_registry *reg,
 	return MP_OK;
 }
 
+/* The notice that method does not apply to model rm (err says why); its
+ * fingerprint slot stays NULL. */
+static mp_status not_applicable(const struct mp_run_opts *o,
+				const struct mp_reg_model *rm,
+				const char *method, struct mp_error *err)
+{
+	if (o->notice) {
+		char msg[MP_ERRMSG_MAX + 256];
+		snprintf(msg, sizeof msg, "model %s (%s): not applicable: %s",
+			 rm->id, method, err ? err->msg : "");
+		o->notice(o->notice_ctx, msg);
+	}
+	return MP_OK;
+}
+
 /* Bytes of the files the registry lists for rm (those that stat). */
 static uint64_t model_bytes(const struct mp_reg_model *rm)
 {
@@ -504,6 +519,16 @@ mp_status mp_exp_fingerprints(const struct mp_config *c,
 			}
 			if (*slot)
 				continue;
+			if (mp_method_never_applies(mp_method_find(method),
+						    rm->format)) {
+				struct mp_error na;
+				mp_error_set(&na, MP_ENOTAPPLIC,
+					     "%s does not apply to a %s model",
+					     method, rm->format);
+				st = not_applicable(oi, rm, method, &na);
+				res->not_applicable += count;
+				continue;
+			}
 			struct mp_model *model;
 			st = open_for_compute(oi, rm, method, why, &model, err);
 			res->stale += count && why[0] != '\0';
@@ -511,6 +536,11 @@ mp_status mp_exp_fingerprints(const struct mp_config *c,
 				st = mp_fp_compute(model, method, args, o->threads,
 						   o->progress, slot, err);
 				mp_model_free(model);
+			}
+			if (st == MP_ENOTAPPLIC) {
+				st = not_applicable(oi, rm, method, err);
+				res->not_applicable += count;
+				continue;
 			}
 			if (st != MP_OK)
 				break;
@@ -612,7 +642,9 @@ mp_status mp_experiment_run(const struct mp_config *c,
 		const char *method = c->methods[m];
 		mp_json *byid = mp_json_add_obj(fproot, method);
 		for (size_t i = 0; i < n; i++)
-			mp_json_set(byid, c->models[i], mp_fp_to_json(fps[m * n + i]));
+			if (fps[m * n + i])
+				mp_json_set(byid, c->models[i],
+					    mp_fp_to_json(fps[m * n + i]));
 		for (size_t k = 0; st == MP_OK && k < c->nmetrics; k++) {
 			const struct mp_metric *me = mp_metric_find(method, c->metrics[k]);
 			if (!me)

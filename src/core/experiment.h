@@ -78,6 +78,9 @@ struct mp_run_opts {
 struct mp_run_result {
 	size_t computed, reused; /* fingerprints computed / taken as they were */
 	size_t stale;            /* of computed: stored ones that did not fit */
+	/* (model, method) pairs the method does not apply to (MP_ENOTAPPLIC):
+	 * no fingerprint, their matrix cells undefined */
+	size_t not_applicable;
 	/* models with a fingerprint computed / with every one reused / left
 	 * to other shards (with shard_n only) */
 	size_t models_done, models_skipped, models_other;
@@ -90,7 +93,10 @@ struct mp_run_result {
  * names the model, records the SHA-256s of the registry entry's files and
  * used the config's method arguments; otherwise (or when it cannot be read)
  * it is stale: recomputed, with a notice, when the model opens, else an
- * error naming the fingerprint file and the reason. */
+ * error naming the fingerprint file and the reason. A method that does
+ * not apply to a model (MP_ENOTAPPLIC from mp_fp_compute) is no error:
+ * a notice, no fingerprint stored or written, and that model's cells of
+ * the method's matrices undefined (MP_REASON_NOT_APPLIC). */
 mp_status mp_experiment_run(const struct mp_config *c,
 			    const struct mp_run_opts *opts,
 			    struct mp_run_result *res, struct mp_error *err);

@@ -61,7 +61,7 @@ static mp_status pack_fps(const struct mp_config *c, const bool *own, int rank,
 	size_t n = c->nmodels;
 	for (size_t m = 0; rank != 0 && m < c->nmethods; m++)
 		for (size_t i = 0; i < n; i++) {
-			if (!own[i])
+			if (!own[i] || !fps[m * n + i])
 				continue;
 			mp_json *j = mp_fp_to_json(fps[m * n + i]);
 			char *text = j ? mp_json_print(j, false) : NULL;
@@ -129,8 +129,9 @@ static mp_json *fp_file(const struct mp_config *c, struct mp_fingerprint **fps,
 		for (size_t i = 0; byid && i < n; i++) {
 			mp_json *j = trees[m * n + i];
 			trees[m * n + i] = NULL;
-			mp_json_set(byid, c->models[i],
-				    j ? j : mp_fp_to_json(fps[m * n + i]));
+			if (j || fps[m * n + i])
+				mp_json_set(byid, c->models[i],
+					    j ? j : mp_fp_to_json(fps[m * n + i]));
 		}
 	}
 	return file;

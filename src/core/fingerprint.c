@@ -21,6 +21,15 @@ static const struct mp_method *const methods[] = {
 };
 #define NMETHODS (sizeof methods / sizeof methods[0])
 
+bool mp_method_never_applies(const struct mp_method *me, const char *format)
+{
+	for (const char *const *f = me ? me->never_formats : NULL;
+	     f && *f && format; f++)
+		if (strcmp(*f, format) == 0)
+			return true;
+	return false;
+}
+
 const struct mp_method *mp_method_find(const char *name)
 {
 	for (size_t i = 0; i < NMETHODS; i++)

@@ -129,7 +129,15 @@ struct mp_method {
 	mp_status (*compute)(const struct mp_model *m, const mp_json *args,
 			     int threads, const struct mp_progress *prog,
 			     struct mp_fingerprint *fp, struct mp_error *err);
+	/* Formats (mp_model.format names) the method never applies to, NULL
+	 * terminated, or NULL: a run records those models as not applicable
+	 * without opening them (their files may be gone). */
+	const char *const *never_formats;
 };
+
+/* Whether method me never applies to a model of format (its
+ * never_formats list it). */
+bool mp_method_never_applies(const struct mp_method *me, const char *format);
 
 /* Method table lookup; NULL when unknown. */
 const struct mp_method *mp_method_find(const char *name);

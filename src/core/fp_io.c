@@ -171,6 +171,10 @@ static mp_status io_compute(const struct mp_model *m, const mp_json *args,
 	return st;
 }
 
+/* The forward pass reads weights in the layouts of PyTorch, safetensors,
+ * GGUF and llama2.c; a TF.js graph is never a causal LM it can run. */
+static const char *const never_formats[] = {"tfjs", NULL};
+
 const struct mp_method mp_method_input_output = {
     .name = "input_output",
     .summary = "a language model's next-token behaviour on probe texts "
@@ -178,4 +182,5 @@ const struct mp_method mp_method_input_output = {
     .arg_names = arg_names,
     .check_args = io_check,
     .compute = io_compute,
+    .never_formats = never_formats,
 };

@@ -358,7 +358,7 @@ static mp_status select_chain(const struct mp_model *m, struct operand **ops,
 	}
 	if (na == 0) {
 		free(all);
-		return mp_error_set(err, MP_EINVAL,
+		return mp_error_set(err, MP_ENOTAPPLIC,
 				    "%s: weight: no floating tensor with at "
 				    "least two dimensions",
 				    m->path);

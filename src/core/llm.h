@@ -61,8 +61,10 @@ struct mp_llm_config {
 
 /* The configuration of model m: GGUF-style metadata (<arch>.* keys, as
  * GGUF and llama2.c files give them) when present, else config.json in the
- * model's directory. Errors: not a causal LM of a supported family, a
- * missing or invalid hyper-parameter, an unsupported rope_scaling. */
+ * model's directory. Errors: not a causal LM of a supported family
+ * (MP_ENOTAPPLIC: no such metadata nor config.json, or another
+ * architecture), a missing or invalid hyper-parameter, an unsupported
+ * rope_scaling. */
 mp_status mp_llm_config_read(const struct mp_model *m, struct mp_llm_config *c,
 			     struct mp_error *err);
 

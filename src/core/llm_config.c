@@ -83,7 +83,7 @@ static mp_status from_meta(const struct mp_model *m, const char *an,
 {
 	defaults(c);
 	if (!arch_of(an, &c->arch))
-		return mp_error_set(err, MP_EINVAL,
+		return mp_error_set(err, MP_ENOTAPPLIC,
 				    "%s: architecture '%s' is not a causal LM "
 				    "the forward pass supports (llama, mistral, "
 				    "qwen2, gemma, phi3, gpt2)",
@@ -323,7 +323,7 @@ static mp_status from_json(const char *path, const mp_json *j,
 	const char *an = mt ? mp_json_str(mt) : NULL;
 	char nb[MP_NAME_SHOW + 8];
 	if (!arch_of(an, &c->arch))
-		return mp_error_set(err, MP_EINVAL,
+		return mp_error_set(err, MP_ENOTAPPLIC,
 				    "%s: model_type '%s' is not a causal LM the "
 				    "forward pass supports (llama, mistral, "
 				    "qwen2, gemma, phi3, gpt2)",
@@ -393,7 +393,7 @@ mp_status mp_llm_config_read(const struct mp_model *m, struct mp_llm_config *c,
 		struct stat st;
 		if (!path || stat(path, &st) != 0) {
 			free(path);
-			return mp_error_set(err, MP_EINVAL,
+			return mp_error_set(err, MP_ENOTAPPLIC,
 					    "%s: not a causal language model "
 					    "(no GGUF/llama2.c metadata and no "
 					    "config.json beside it)",

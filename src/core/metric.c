@@ -20,7 +20,7 @@ static const char *const reasons[] = {
 	MP_REASON_COS_NONE, MP_REASON_PEAR_NONE, L1_NO_FINITE, L1_ZERO,
 	STATS_NONE,	    NO_TENSORS,	     NO_HIST,
 	MP_REASON_VEC_NONE, MP_REASON_VEC_LEN, MP_REASON_VEC_ZERO,
-	MP_REASON_VEC_MEMORY};
+	MP_REASON_VEC_MEMORY, MP_REASON_NOT_APPLIC};
 
 const char *const *mp_metric_reasons(size_t *n)
 {

@@ -53,6 +53,8 @@ struct mp_score {
 #define MP_REASON_VEC_LEN "fingerprint vectors of different lengths"
 #define MP_REASON_VEC_ZERO "a fingerprint vector is all zero"
 #define MP_REASON_VEC_MEMORY "out of memory"
+/* A matrix cell of a model the method does not apply to (no fingerprint). */
+#define MP_REASON_NOT_APPLIC "the method does not apply to a model of the pair"
 
 /* Every reason a metric of the table or mp_metric_exact can give, so that a
  * matrix read back from a file keeps it; *n receives the count. */

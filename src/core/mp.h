@@ -24,7 +24,8 @@
 	X(MP_ELOCK, -11, "lock failed")                                       \
 	X(MP_EUNDEF, -12, "undefined")                                        \
 	X(MP_EMANY, -13, "several models where one was expected")            \
-	X(MP_EEXIST, -14, "already exists")
+	X(MP_EEXIST, -14, "already exists")                                   \
+	X(MP_ENOTAPPLIC, -15, "method does not apply to the model")
 
 typedef enum {
 #define MP_X_ENUM(name, value, text) name = value,

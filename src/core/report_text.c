@@ -186,6 +186,52 @@ static void table(struct out *o, const struct mp_analysis *a, const char *title,
 	}
 }
 
+/* "; 1752 the method does not apply to a model of the pair, 3 ..." : the
+ * reasons of the null pairs (i < j), most frequent first (ties in the
+ * order first met), at most MAX_REASONS of them. */
+#define MAX_REASONS 3
+static void null_reasons(struct out *o, const struct mp_simmatrix *m)
+{
+	const char *r[MAX_REASONS + 1];
+	size_t cnt[MAX_REASONS + 1], nr = 0, other = 0;
+	for (size_t i = 0; i < m->n; i++)
+		for (size_t j = i + 1; j < m->n; j++) {
+			if (!isnan(m->value[i * m->n + j]))
+				continue;
+			const char *why = m->reason[i * m->n + j];
+			why = why ? why : "undefined";
+			size_t k = 0;
+			while (k < nr && strcmp(r[k], why) != 0)
+				k++;
+			if (k == nr && nr == MAX_REASONS + 1) {
+				other++;
+				continue;
+			}
+			if (k == nr) {
+				r[nr] = why;
+				cnt[nr++] = 0;
+			}
+			cnt[k]++;
+		}
+	for (size_t a = 1; a < nr; a++) /* stable insertion sort, desc */
+		for (size_t b = a; b > 0 && cnt[b] > cnt[b - 1]; b--) {
+			size_t c = cnt[b];
+			const char *t = r[b];
+			cnt[b] = cnt[b - 1];
+			r[b] = r[b - 1];
+			cnt[b - 1] = c;
+			r[b - 1] = t;
+		}
+	for (size_t k = 0; k < nr && k < MAX_REASONS; k++) {
+		printf_(o, "%s%zu ", k ? ", " : "; ", cnt[k]);
+		name(o, r[k]);
+	}
+	for (size_t k = MAX_REASONS; k < nr; k++)
+		other += cnt[k];
+	if (other)
+		printf_(o, ", %zu for other reasons", other);
+}
+
 static void summary(struct out *o, const struct mp_analysis *a, size_t max_ids)
 {
 	puts_(o, "method ");
@@ -197,9 +243,11 @@ static void summary(struct out *o, const struct mp_analysis *a, size_t max_ids)
 	char est[160];
 	name(o, mp_simmatrix_estimate_text(a->m, est, sizeof est));
 	puts_(o, "\n");
-	printf_(o, "%zu models, %zu pairs, %zu with a null score (no tensors "
-		   "in common; left out of every statistic)\n",
+	printf_(o, "%zu models, %zu pairs, %zu with a null score (left out of "
+		   "every statistic",
 		a->n, a->npairs, a->n_null);
+	null_reasons(o, a->m);
+	puts_(o, ")\n");
 	ids_line(o, "in the results but not in the model info",
 		 a->missing_in_info, a->n_missing_in_info, max_ids);
 	ids_line(o, "in the model info but not in the results",

@@ -64,9 +64,11 @@ void mp_simmatrix_estimate_of(const struct mp_metric *metric,
 	double size = -1;
 	for (size_t i = 0; i < n; i++) {
 		const struct mp_fingerprint *fp = fps[i];
+		if (!fp)
+			continue;
 		mp_json *k = mp_json_get(fp->args, "sketch_size");
 		double v = k ? mp_json_num(k) : MP_SKETCH_DEFAULT;
-		size = i == 0 || v == size ? v : 0;
+		size = size < 0 || v == size ? v : 0;
 		for (size_t t = 0; t < fp->ntensors; t++) {
 			const struct mp_tensor_fp *tf = &fp->tensors[t];
 			partial |= tf->nsketch > 0 && tf->nsketch < tf->numel;
@@ -173,6 +175,10 @@ double mp_simmatrix_pair(const struct mp_metric *metric,
 			 const struct mp_fingerprint *a,
 			 const struct mp_fingerprint *b, const char **reason)
 {
+	if (!a || !b) {
+		*reason = MP_REASON_NOT_APPLIC;
+		return NAN;
+	}
 	struct mp_score sc = metric->score(a, b);
 	*reason = sc.defined ? NULL : sc.reason;
 	return sc.defined ? sc.value : NAN;

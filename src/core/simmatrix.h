@@ -82,7 +82,8 @@ void mp_simmatrix_estimate_of(const struct mp_metric *metric,
 			      uint32_t *sketch_values);
 
 /* The value of cell (a, b) of metric's matrix: NAN with *reason (a static
- * string) where undefined, else *reason NULL. Every matrix cell, in one
+ * string) where undefined (MP_REASON_NOT_APPLIC when a or b is NULL: the
+ * method does not apply to that model), else *reason NULL. Every matrix cell, in one
  * process or over MPI ranks (mpi_pairs.h), comes from this. */
 double mp_simmatrix_pair(const struct mp_metric *metric,
 			 const struct mp_fingerprint *a,

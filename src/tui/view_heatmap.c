@@ -534,9 +534,13 @@ static void draw_status(struct heatmap *h, struct mp_canvas *c, int y)
 	if (h->blk > 1) {
 		size_t k, r0 = h->cy - h->cy % h->blk, c0 = h->cx - h->cx % h->blk;
 		double bv = cell_raw(h, r0, c0, &k);
-		x += mp_canvas_printf(c, x, y, c->w - x, MP_STYLE_PLAIN,
-				      "  block %s " MP_SCORE_FMT " of %zu",
-				      h->agg_max ? "max" : "mean", bv, k);
+		if (k == 0) /* every cell null: no mean to show */
+			x += mp_canvas_printf(c, x, y, c->w - x, MP_STYLE_PLAIN,
+					      "  block: every cell null");
+		else
+			x += mp_canvas_printf(c, x, y, c->w - x, MP_STYLE_PLAIN,
+					      "  block %s " MP_SCORE_FMT " of %zu",
+					      h->agg_max ? "max" : "mean", bv, k);
 	}
 	mp_canvas_printf(c, x, y, c->w - x, mp_style_dim, "  %s",
 			 mp_simmatrix_estimate_phrase(h->m, est, sizeof est));
