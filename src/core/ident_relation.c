@@ -798,6 +798,11 @@ static mp_status relate(struct ident_ctx *c, size_t ri,
 		if (rel->kind == MP_ID_DTYPE || rel->kind == MP_ID_PRUNE ||
 		    rel->kind == MP_ID_COPY)
 			return MP_OK;
+		bool quant;
+		if ((st = ident_ggml_sketch(c, ri, rel, &quant, err)))
+			return st;
+		if (quant && rel->kind == MP_ID_QUANT)
+			return MP_OK;
 	}
 	struct mp_ident_relation keep = *rel;
 	if (try_merge(c, rel))
