@@ -605,6 +605,7 @@ static void sketch_kind_words(const struct ident_ctx *c, size_t ri,
 	tally_of(c, ri, &t, rel, TOP_MOVED);
 	rel->from_files = false;
 	rel->reversed = false;
+	rel->lineage.ggml.on = false; /* no file measurement behind it */
 	size_t rest = t.n - t.identical;
 	char *ev = rel->evidence;
 	size_t cap = sizeof rel->evidence;
