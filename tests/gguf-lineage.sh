@@ -225,13 +225,14 @@ for q in f32 q8_0; do
 done
 # f32: the same values, so a sketch cosine of 1 on Q/K (numpy's), the
 # parent named as an exact copy; q8_0: the parent named, its score
-# cosine as the other tensors' (> 0.999), no longer "permuted units"
+# cosine as the other tensors' (> 0.999), no longer "permuted units",
+# and a quantization (measured at the parent's sketch positions)
 $PY - "$T/f32.cos" "$T/q8_0.cos" "$T/i-f32.json" "$T/i-q8_0.json" <<'PY' &&
 import json, sys
 c32, c8 = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
 assert all(v > 0.999999 for v in c32.values()), c32
 assert all(v > 0.999 for v in c8.values()), c8
-for f, rel in ((sys.argv[3], 'copy'), (sys.argv[4], 'finetune')):
+for f, rel in ((sys.argv[3], 'copy'), (sys.argv[4], 'quant')):
     d = json.load(open(f)); v = d['verdict']
     assert v['match'] and v['name'] == 'parent' and v['relation'] == rel, v
     r = d['ranking'][0]
@@ -240,6 +241,35 @@ for f, rel in ((sys.argv[3], 'copy'), (sys.argv[4], 'finetune')):
 PY
 	ok "identify on fingerprints only: the parent, Q/K sketch cosine > 0.999" ||
 	fail "identify on fingerprints: $(cat "$T/i-f32.json" "$T/i-q8_0.json" | grep -A6 '"verdict"')"
+
+# Every llama.cpp quantization of the fixture against the parent's
+# fingerprint alone: quantized from it, measured at its sketch positions
+# (4096 per matrix: the 16 matrices' 65536, the Q/K ones in Hugging Face
+# order), each tensor's error within MP_LIN_GGML_RATIO_MAX (1.25) of what
+# its grid leaves, with the file type llama.cpp wrote.
+for q in q8_0 q4_0 q4_1 q5_0 q5_1 q2_k q3_k_m q4_k_m q5_k_m q6_k iq4_nl iq4_xs; do
+	"$MP_BIN" identify --json "$G/model-$q.gguf" --against "$R" > "$T/s-$q.json" \
+		2> /dev/null || fail "identify $q exit $?"
+	if $PY - "$T/s-$q.json" "$q" <<'PY'; then
+import json, sys
+d = json.load(open(sys.argv[1])); q = sys.argv[2].upper()
+v, r = d['verdict'], d['relation']
+assert v['match'] and v['name'] == 'parent' and v['relation'] == 'quant', v
+assert v['text'].startswith('the unknown is most likely quantized (%s: ' % q), v
+assert v['text'].endswith(') from parent'), v
+g = r['details']['ggml']
+assert r['source'] == 'sketches' and g['sketch_positions'] is True, r
+assert g['tensors'] == 16 and g['values'] == 16 * 4096, g
+assert g['worst_error_ratio'] <= 1.25 and g['error_ratio'] <= g['worst_error_ratio'], g
+assert g['file_type'] == q and g['requantized_from'] is None, g
+assert g['other_tensors_changed'] == 0, g
+assert '65536 sketch positions' in r['evidence'], r['evidence']
+PY
+		ok "$q: quantized from the parent's fingerprint (sketch positions)"
+	else
+		fail "$q on fingerprints: $(grep -A3 '"verdict"' "$T/s-$q.json")"
+	fi
+done
 
 # A fingerprint written before (Q/K sketches in the GGUF's stored order,
 # no sketch_qk_heads) is not misread: its Q/K sketches are left out of the

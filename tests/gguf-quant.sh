@@ -166,4 +166,42 @@ for t in IQ2_XXS IQ2_XS IQ2_S IQ3_XXS IQ3_S IQ1_S IQ1_M; do
 		ok "$t: the fine-tune quantized is a quantization of the fine-tune" ||
 		fail "$t: fine-tune vs its quantization: $(field "$T/$t-ftf.json" "d['relation']['kind']")"
 done
+# 8. the parent's files gone, its fingerprint alone in a registry: the
+# quantization measured at the parent's sketch positions, the ratio
+# against python's over the same positions (found from the parent's
+# sketches); a fine-tune that moved the weights by about twice the Q8_0
+# error (noise 0.01 of each matrix's deviation; python: ratio ~2), and
+# the one above (noise 0.02), quantized the same way, stay fine-tunes.
+$Q quant "$P" Q8_0 "$T/ft2q8.gguf" --noise 0.01 --seed 7 > /dev/null
+mkdir -p "$T/gone"
+cp -r "$FIX/parent" "$T/gone/parent"
+"$MP_BIN" fingerprint --json -o "$T/parent-fp.json" "$T/gone/parent" > /dev/null ||
+	fail "fingerprint parent"
+"$MP_BIN" registry --registry "$T/reg.db" add "$T/gone/parent" --fingerprint \
+	--name parent > /dev/null || fail "registry add parent"
+rm -rf "$T/gone/parent"
+for x in q8:quant q4:quant ft2q8:finetune ftq8:finetune; do
+	f=${x%%:*} want=${x#*:}
+	"$MP_BIN" identify --json "$T/$f.gguf" --against "$T/reg.db" \
+		> "$T/s-$f.json" 2> /dev/null || fail "identify $f exit $?"
+	$Q sketchratio "$T/$f.gguf" "$P" "$T/parent-fp.json" > "$T/s-$f.want"
+	got=$(field "$T/s-$f.json" "d['verdict']['relation'], d['verdict']['name'], d['relation']['source'], d['relation'].get('details', {}).get('ggml', {}).get('sketch_positions')")
+	r=$(field "$T/s-$f.json" "d['relation'].get('details', {}).get('ggml', {}).get('error_ratio')")
+	w=$(field "$T/s-$f.json" "d['relation'].get('details', {}).get('ggml', {}).get('within_half_step')")
+	n=$(field "$T/s-$f.json" "d['relation'].get('details', {}).get('ggml', {}).get('values')")
+	wr=$(field "$T/s-$f.want" "d['ratio']")
+	ww=$(field "$T/s-$f.want" "d['within']")
+	wn=$(field "$T/s-$f.want" "d['values']")
+	big=$($PY -c "import sys; print(float(sys.argv[1]) > 1.25)" "$wr")
+	if [ "$got" = "$want parent sketches True" ] && close "$r" "$wr" &&
+		close "$w" "$ww" && [ "$n" = "$wn" ] &&
+		{ [ "$want" = quant ] || [ "$big" = True ]; }; then
+		ok "$f vs the parent's fingerprint: $want, error ratio $r at $n sketch positions (python $wr)"
+	else
+		fail "$f vs the parent's fingerprint: $got ratio $r within $w n $n (python $wr $ww $wn)"
+	fi
+done
+v=$(field "$T/s-ft2q8.json" "d['verdict']['text']")
+[ "$v" = "the unknown is most likely a fine-tune of parent, quantized (Q8_0: Q8_0 100 %, F32 0.06 %)" ] &&
+	ok "ft2q8: $v" || fail "ft2q8 verdict: $v"
 finish

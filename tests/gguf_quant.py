@@ -17,6 +17,12 @@
     gguf_quant.py ratio Q.gguf REF
         The same ratio of the quantized tensors of Q.gguf (written by this
         script) against REF (safetensors or such a GGUF).
+    gguf_quant.py sketchratio Q.gguf REF FP.json
+        The same ratio over REF's sketch positions only: FP.json is
+        `modelprint fingerprint --json` of REF; the positions are found
+        from its sketches (one per stratum of numel / sketch values, the
+        element of that stratum equal to the sketch value), also printed
+        as "values".
 """
 import json
 import struct
@@ -200,8 +206,38 @@ def ratio(pairs):
     return {"ratio": (sdd / sexp) ** 0.5, "within": within / n}
 
 
+def sketch_positions(ref, fp):
+    """{name: element positions} of REF's sketches in fingerprint fp."""
+    import base64
+    out = {}
+    for t in json.load(open(fp))["fingerprints"][0]["tensors"]:
+        if "sketch" not in t:
+            continue
+        sk = np.frombuffer(base64.b64decode(t["sketch"]), "<f4")
+        v = ref[t["name"]].reshape(-1).astype("<f4")
+        n, k = v.size, sk.size
+        pos = []
+        for i in range(k):
+            a, z = i * n // k, (i + 1) * n // k
+            hit = np.nonzero(v[a:z].view("<u4") == sk[i:i + 1].view("<u4"))[0]
+            assert len(hit) >= 1, (t["name"], i)
+            pos.append(a + int(hit[0]))
+        out[t["name"]] = np.array(pos)
+    return out
+
+
 def main():
     a = sys.argv[1:]
+    if a[0] == "sketchratio":
+        q, ref = read_gguf(a[1]), read_any(a[2])
+        pos = sketch_positions(ref, a[3])
+        pairs = [(v.reshape(-1)[pos[k]], ref[k].reshape(-1)[pos[k]],
+                  s.reshape(-1)[pos[k]]) for k, (v, s) in q.items()
+                 if s is not None]
+        r = ratio(pairs)
+        r["values"] = sum(p[0].size for p in pairs)
+        print(json.dumps(r))
+        return
     if a[0] == "ratio":
         q, ref = read_gguf(a[1]), read_any(a[2])
         print(json.dumps(ratio([(v, ref[k], s) for k, (v, s) in q.items()

@@ -82,6 +82,15 @@ struct ident_ctx {
  * parent was found). Warnings go to res. */
 mp_status ident_relation(struct ident_ctx *c, struct mp_error *err);
 
+/* When the unknown is a block-quantized GGUF at hand and reference ri
+ * only a fingerprint: its quantization measured at ri's sketch positions
+ * (ident_ggml.c, mp_lineage_ggml_sampled). *decided when rel changed: a
+ * quantization (rel->kind MP_ID_QUANT, rel->lineage.ggml), or the
+ * measurement added to the fine-tune rel held. Errors: out of memory. */
+mp_status ident_ggml_sketch(const struct ident_ctx *c, size_t ri,
+			    struct mp_ident_relation *rel, bool *decided,
+			    struct mp_error *err);
+
 /* Fill c->res->declared from the unknown's metadata, once the relation
  * is decided. */
 void ident_declared(struct ident_ctx *c);

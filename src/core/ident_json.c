@@ -185,7 +185,8 @@ static bool relation(mp_json *doc, const struct mp_ident_result *r,
 			mp_json_add_str(e, "to", rel->renames[i].to);
 		}
 	}
-	if (rel->from_files && !lineage_details(o, rel))
+	if ((rel->from_files || rel->lineage.ggml.on) &&
+	    !lineage_details(o, rel))
 		return false;
 	mp_json *t = mp_json_add_arr(o, "tensors");
 	for (int i = 0; t && i < rel->ntop; i++) {

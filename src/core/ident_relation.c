@@ -605,6 +605,7 @@ static void sketch_kind_words(const struct ident_ctx *c, size_t ri,
 	tally_of(c, ri, &t, rel, TOP_MOVED);
 	rel->from_files = false;
 	rel->reversed = false;
+	rel->lineage.ggml.on = false; /* no file measurement behind it */
 	size_t rest = t.n - t.identical;
 	char *ev = rel->evidence;
 	size_t cap = sizeof rel->evidence;
@@ -797,6 +798,11 @@ static mp_status relate(struct ident_ctx *c, size_t ri,
 		sketch_kind(c, ri, rel);
 		if (rel->kind == MP_ID_DTYPE || rel->kind == MP_ID_PRUNE ||
 		    rel->kind == MP_ID_COPY)
+			return MP_OK;
+		bool quant;
+		if ((st = ident_ggml_sketch(c, ri, rel, &quant, err)))
+			return st;
+		if (quant && rel->kind == MP_ID_QUANT)
 			return MP_OK;
 	}
 	struct mp_ident_relation keep = *rel;

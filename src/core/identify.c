@@ -709,7 +709,7 @@ void mp_ident_verdict_text(const struct mp_ident_result *r,
 		break;
 	case MP_ID_QUANT:
 	case MP_ID_FINETUNE:
-		if (rel->from_files && rel->lineage.ggml.on) {
+		if (rel->lineage.ggml.on) {
 			const struct mp_lineage_ggml *g = &rel->lineage.ggml;
 			char mix[400];
 			mp_lineage_ggml_text(g, mix, sizeof mix);

@@ -52,6 +52,8 @@
  * quantized from (lineage_ggml.c). */
 struct mp_lineage_ggml {
 	bool on;	 /* U's (R's when reversed) tensors are ggml blocks */
+	bool sketch;	 /* measured at R's sketch positions only (R's
+			    fingerprint: its files not at hand) */
 	char mix[160];	 /* stored types by parameters: "Q4_K 95 %, Q6_K 5 %" */
 	char ftype[16];	 /* general.file_type in words ("Q4_K_M"), or "" */
 	char from[160];	 /* requantization: the source's file type or mix, else "" */
@@ -224,6 +226,31 @@ void mp_merge_free(struct mp_merge *m);
  * F32 5 %", with "FROM -> " before it for a requantization. */
 void mp_lineage_ggml_text(const struct mp_lineage_ggml *g, char *buf,
 			  size_t cap);
+
+/* One tensor t of a GGUF and its source's values r[i] at elements pos[i]
+ * of t (as stored): the source's sketch. */
+struct mp_lineage_sample {
+	const struct mp_tensor *t;
+	const uint64_t *pos;
+	const float *r;
+	size_t n;
+};
+
+/* mp_lineage_ggml's measurement and verdict when only the source's
+ * fingerprint src is at hand: q's tensors s[0..ns) measured at the
+ * sampled elements (the quantized ones against their grid spacing, the
+ * others for the source's values exactly or rounded), the same
+ * thresholds and words, l->ggml.sketch set; src's stored types and
+ * metadata tell a requantization. l holds the relation the sketches gave
+ * (q is A): when q is quantized but moved more than that and l says
+ * fine-tune, the measurement is added to it. *hit tells whether l
+ * changed. Errors: out of memory. */
+struct mp_fingerprint;
+mp_status mp_lineage_ggml_sampled(const struct mp_model *q,
+				  const struct mp_lineage_sample *s, size_t ns,
+				  const struct mp_fingerprint *src,
+				  struct mp_lineage *l, bool *hit,
+				  struct mp_error *err);
 
 /* Add o.ggml, the measurement of g as modelprint-files(5) documents it;
  * false when out of memory. */

@@ -14,6 +14,7 @@
  * "quantized from R". The unquantized tensors (norms, often F32) must be
  * R's values, exactly or rounded to their type. When R is itself
  * quantized the relation is a requantization. */
+#include "fingerprint.h"
 #include "json.h"
 #include "lineage_int.h"
 
@@ -44,6 +45,27 @@ static bool is_blocked(const struct mp_tensor *t)
 	return t->ggml && t->ggml->block > 1;
 }
 
+/* One value u of a quantized tensor, with grid spacing s at it, against
+ * its source's value r. */
+static void add_value(struct gacc *a, double u, double r, double s)
+{
+	double d = u - r;
+	if (!isfinite(d))
+		return;
+	a->sdd += d * d;
+	a->sexp += s * s / 12;
+	a->srr += r * r;
+	a->n++;
+	a->within += fabs(d) <= 0.5 * s * (1 + HALF_TOL) + HALF_TOL * fabs(r);
+}
+
+/* Whether x, a value of an unquantized tensor of type dt, is the source's
+ * value y, exactly or rounded to dt. */
+static bool plain_value(double x, double y, enum mp_dtype dt)
+{
+	return x == y || x == mp_lineage_round(y, dt) || (isnan(x) && isnan(y));
+}
+
 /* One quantized tensor tq against its source ts. False when its blocks do
  * not line up with the chunks (cannot happen for a valid GGUF). */
 static bool measure(const struct mp_tensor *tq, const struct mp_tensor *ts,
@@ -62,18 +84,8 @@ static bool measure(const struct mp_tensor *tq, const struct mp_tensor *ts,
 		g->dequant(raw, b->u, nb);
 		g->steps(raw, b->step, nb);
 		mp_lineage_block(ts, es, (size_t)n, &b->src);
-		for (size_t i = 0; i < n; i++) {
-			double r = b->src.v[i], d = (double)b->u[i] - r;
-			double s = b->step[i];
-			if (!isfinite(d))
-				continue;
-			a->sdd += d * d;
-			a->sexp += s * s / 12;
-			a->srr += r * r;
-			a->n++;
-			a->within += fabs(d) <= 0.5 * s * (1 + HALF_TOL) +
-						    HALF_TOL * fabs(r);
-		}
+		for (size_t i = 0; i < n; i++)
+			add_value(a, b->u[i], b->src.v[i], b->step[i]);
 	}
 	return true;
 }
@@ -88,67 +100,96 @@ static bool plain_same(const struct mp_tensor *tq, const struct mp_tensor *ts,
 		n = mp_lineage_qk_at(q, e0, left < BLK ? left : BLK, &eq, &es);
 		mp_lineage_block(tq, eq, (size_t)n, &b->raw);
 		mp_lineage_block(ts, es, (size_t)n, &b->src);
-		for (size_t i = 0; i < n; i++) {
-			double x = b->raw.v[i], y = b->src.v[i];
-			if (x != y && x != mp_lineage_round(y, tq->stored) &&
-			    !(isnan(x) && isnan(y)))
+		for (size_t i = 0; i < n; i++)
+			if (!plain_value(b->raw.v[i], b->src.v[i], tq->stored))
 				return false;
-		}
 	}
 	return true;
 }
 
-/* Parameters per stored type of m's tensors, largest first, as
- * "Q4_K 95 %, F32 5 %"; *blocked gets whether any is block-quantized. */
-static void mix_of(const struct mp_model *m, char *out, size_t cap,
-		   bool *blocked)
+/* Parameters per stored type, gathered tensor by tensor. */
+enum { MIX_TYPES = 16 };
+struct mix {
+	const char *name[MIX_TYPES];
+	uint64_t cnt[MIX_TYPES], total;
+	int nt;
+	bool blocked; /* any block-quantized */
+};
+
+static void mix_add(struct mix *x, const struct mp_ggml_type_info *g,
+		    enum mp_dtype stored, uint64_t numel)
 {
-	enum { MAXT = 16 };
-	const char *name[MAXT];
-	uint64_t cnt[MAXT], total = 0;
-	int nt = 0;
-	*blocked = false;
-	for (size_t i = 0; i < m->ntensors; i++) {
-		const struct mp_tensor *t = &m->tensors[i];
-		const char *nm = t->ggml ? t->ggml->name
-					 : mp_dtype_name(t->stored);
-		*blocked |= is_blocked(t);
-		int k = 0;
-		while (k < nt && strcmp(name[k], nm))
-			k++;
-		if (k == nt) {
-			if (nt == MAXT)
-				continue;
-			name[nt] = nm;
-			cnt[nt++] = 0;
-		}
-		cnt[k] += t->numel;
-		total += t->numel;
+	const char *nm = g ? g->name : mp_dtype_name(stored);
+	x->blocked |= g && g->block > 1;
+	int k = 0;
+	while (k < x->nt && strcmp(x->name[k], nm))
+		k++;
+	if (k == x->nt) {
+		if (x->nt == MIX_TYPES)
+			return;
+		x->name[x->nt] = nm;
+		x->cnt[x->nt++] = 0;
 	}
+	x->cnt[k] += numel;
+	x->total += numel;
+}
+
+/* x as "Q4_K 95 %, F32 5 %", largest first (consumes x's counts). */
+static void mix_text(struct mix *x, char *out, size_t cap)
+{
 	out[0] = 0;
-	for (int done = 0; done < nt; done++) {
+	for (int done = 0; done < x->nt; done++) {
 		int best = -1;
-		for (int k = 0; k < nt; k++)
-			if (cnt[k] != UINT64_MAX &&
-			    (best < 0 || cnt[k] > cnt[best]))
+		for (int k = 0; k < x->nt; k++)
+			if (x->cnt[k] != UINT64_MAX &&
+			    (best < 0 || x->cnt[k] > x->cnt[best]))
 				best = k;
 		size_t len = strlen(out);
-		double pc = total ? 100.0 * (double)cnt[best] / (double)total
-				  : 0;
+		double pc = x->total ? 100.0 * (double)x->cnt[best] /
+					   (double)x->total
+				     : 0;
 		snprintf(out + len, cap - len, "%s%s %.*f %%", done ? ", " : "",
-			 name[best], pc < 1 ? 2 : 0, pc);
-		cnt[best] = UINT64_MAX;
+			 x->name[best], pc < 1 ? 2 : 0, pc);
+		x->cnt[best] = UINT64_MAX;
 	}
 }
 
-/* The quantized model's general.file_type in llama.cpp's words. */
-static void ftype_of(const struct mp_model *m, char out[16])
+/* The mix of m's tensors in out; *blocked gets whether any is
+ * block-quantized. */
+static void mix_of(const struct mp_model *m, char *out, size_t cap,
+		   bool *blocked)
 {
-	const char *v = mp_meta_get(m->meta, m->nmeta, "general.file_type");
+	struct mix x = {0};
+	for (size_t i = 0; i < m->ntensors; i++)
+		mix_add(&x, m->tensors[i].ggml, m->tensors[i].stored,
+			m->tensors[i].numel);
+	*blocked = x.blocked;
+	mix_text(&x, out, cap);
+}
+
+/* A general.file_type in llama.cpp's words, "" when absent or unknown. */
+static void ftype_of(const struct mp_meta *meta, size_t nmeta, char out[16])
+{
+	const char *v = mp_meta_get(meta, nmeta, "general.file_type");
 	char *end;
 	unsigned long ft = v ? strtoul(v, &end, 10) : 0;
 	const char *name = v && !*end ? mp_ggml_ftype_name((uint32_t)ft) : NULL;
 	snprintf(out, 16, "%s", name ? name : "");
+}
+
+/* The source's own quantization, when it is block-quantized (mix x, file
+ * type from its metadata): its file type, else its mix; "" otherwise. */
+static void source_of(struct mix *x, const struct mp_meta *meta, size_t nmeta,
+		      char *from, size_t cap)
+{
+	char sft[16];
+	ftype_of(meta, nmeta, sft);
+	if (!x->blocked)
+		from[0] = 0;
+	else if (sft[0])
+		snprintf(from, cap, "%s", sft);
+	else
+		mix_text(x, from, cap);
 }
 
 #define EV(...)                                                                \
@@ -161,18 +202,22 @@ static void words(struct mp_lineage *l, bool reversed, size_t plain)
 {
 	const struct mp_lineage_ggml *g = &l->ggml;
 	const char *lq = reversed ? "B" : "A", *ls = reversed ? "A" : "B";
-	char nb[MP_NAME_SHOW + 8];
+	char nb[MP_NAME_SHOW + 8], at[96] = "";
 	bool fits = l->kind == MP_LIN_QUANT;
+	if (g->sketch)
+		snprintf(at, sizeof at,
+			 " at %llu sketch positions (%s's files not at hand)",
+			 (unsigned long long)g->values, ls);
 	if (fits)
 		l->evidence[0] = 0;
 	else
 		EV("; ");
-	EV("%s's %zu block-quantized tensors (%s%s%s) differ from %s's values by %.3g "
+	EV("%s's %zu block-quantized tensors (%s%s%s) differ from %s's values%s by %.3g "
 	   "times the root-mean-square error that rounding to each block's "
 	   "grid leaves (worst %.3g on %s, limit %.2f), %.1f %% of values "
 	   "within half a grid step, relative error %.3g",
 	   lq, g->tensors, g->mix, g->ftype[0] ? "; file type " : "",
-	   g->ftype, ls, g->ratio,
+	   g->ftype, ls, at, g->ratio,
 	   g->worst_ratio, mp_printable(g->worst, nb), MP_LIN_GGML_RATIO_MAX,
 	   100 * g->within, g->rel_err);
 	if (fits)
@@ -193,22 +238,79 @@ static void words(struct mp_lineage *l, bool reversed, size_t plain)
 		mp_lineage_suffix(l, "A", "B");
 }
 
+/* The measurement of one model against its source, tensor by tensor. */
+struct gstate {
+	struct mp_lineage_ggml g;
+	struct gacc all;
+	size_t plain; /* unquantized tensors compared */
+};
+
+/* Add quantized tensor `name`'s measurement a. */
+static void tensor_done(struct gstate *st, const char *name,
+			const struct gacc *a)
+{
+	struct mp_lineage_ggml *g = &st->g;
+	if (!a->n || !(a->sexp > 0))
+		return;
+	double ratio = sqrt(a->sdd / a->sexp);
+	if (!g->worst[0] || ratio > g->worst_ratio) {
+		g->worst_ratio = ratio;
+		snprintf(g->worst, sizeof g->worst, "%s", name);
+	}
+	g->tensors++;
+	st->all.sdd += a->sdd;
+	st->all.sexp += a->sexp;
+	st->all.srr += a->srr;
+	st->all.n += a->n;
+	st->all.within += a->within;
+}
+
+/* The verdict on st (st->g.mix set; q's metadata qm[nq], the source's
+ * types src and metadata sm[ns]): a quantization when every tensor's
+ * ratio is at most MP_LIN_GGML_RATIO_MAX and the unquantized tensors are
+ * the source's; else, when l says fine-tune, the measurement added to it.
+ * *hit tells whether l changed. */
+static void decide(struct gstate *st, const struct mp_meta *qm, size_t nq,
+		   struct mix *src, const struct mp_meta *sm, size_t ns,
+		   bool reversed, struct mp_lineage *l, bool *hit)
+{
+	struct mp_lineage_ggml g = st->g;
+	*hit = false;
+	if (!g.tensors)
+		return;
+	g.on = true;
+	g.values = st->all.n;
+	g.ratio = sqrt(st->all.sdd / st->all.sexp);
+	g.within = (double)st->all.within / (double)st->all.n;
+	g.rel_err = st->all.srr > 0 ? sqrt(st->all.sdd / st->all.srr) : 0;
+	ftype_of(qm, nq, g.ftype);
+	source_of(src, sm, ns, g.from, sizeof g.from);
+	if (g.worst_ratio <= MP_LIN_GGML_RATIO_MAX && !g.other_changed) {
+		l->kind = MP_LIN_QUANT;
+		l->reversed = reversed;
+		l->confidence = g.within >= 0.9 ? "high" : "medium";
+	} else if (reversed || l->kind != MP_LIN_FINETUNE) {
+		return; /* nothing the grids explain: the verdict as it was */
+	}
+	l->ggml = g;
+	*hit = true;
+	words(l, reversed, st->plain);
+}
+
 mp_status mp_lineage_ggml(const struct mp_model *q, const struct mp_model *s,
 			  bool reversed, struct mp_lineage *l, bool *hit,
 			  struct mp_error *err)
 {
 	*hit = false;
-	struct mp_lineage_ggml g = {0};
+	struct gstate st = {0};
 	bool blocked;
-	mix_of(q, g.mix, sizeof g.mix, &blocked);
+	mix_of(q, st.g.mix, sizeof st.g.mix, &blocked);
 	if (!blocked)
 		return MP_OK;
 	struct gbuf *b = malloc(sizeof *b);
 	if (!b)
 		return mp_error_set(err, MP_ENOMEM, "%s: out of memory",
 				    q->path);
-	struct gacc all = {0};
-	size_t plain = 0;
 	bool ok = true;
 	for (size_t i = 0; i < q->ntensors && ok; i++) {
 		const struct mp_tensor *tq = &q->tensors[i];
@@ -220,9 +322,9 @@ mp_status mp_lineage_ggml(const struct mp_model *q, const struct mp_model *s,
 		struct mp_lin_qk qk;
 		mp_lineage_qk(q, s, tq, ts, &qk);
 		if (!is_blocked(tq)) {
-			plain++;
+			st.plain++;
 			if (!plain_same(tq, ts, &qk, b))
-				g.other_changed++;
+				st.g.other_changed++;
 			continue;
 		}
 		if (!tq->ggml->steps) { /* no grid to measure against */
@@ -230,51 +332,91 @@ mp_status mp_lineage_ggml(const struct mp_model *q, const struct mp_model *s,
 			break;
 		}
 		struct gacc a = {0};
-		ok = measure(tq, ts, &qk, &a, b);
-		if (!ok || !a.n || !(a.sexp > 0))
-			continue;
-		double ratio = sqrt(a.sdd / a.sexp);
-		if (!g.worst[0] || ratio > g.worst_ratio) {
-			g.worst_ratio = ratio;
-			snprintf(g.worst, sizeof g.worst, "%s", tq->name);
-		}
-		g.tensors++;
-		all.sdd += a.sdd;
-		all.sexp += a.sexp;
-		all.srr += a.srr;
-		all.n += a.n;
-		all.within += a.within;
+		if ((ok = measure(tq, ts, &qk, &a, b)))
+			tensor_done(&st, tq->name, &a);
 	}
 	free(b);
-	if (!ok || !g.tensors)
+	if (!ok)
 		return MP_OK;
-	g.on = true;
-	g.values = all.n;
-	g.ratio = sqrt(all.sdd / all.sexp);
-	g.within = (double)all.within / (double)all.n;
-	g.rel_err = all.srr > 0 ? sqrt(all.sdd / all.srr) : 0;
-	ftype_of(q, g.ftype);
-	bool src_blocked;
-	mix_of(s, g.from, sizeof g.from, &src_blocked);
-	char sft[16];
-	ftype_of(s, sft);
-	if (!src_blocked)
-		g.from[0] = 0;
-	else if (sft[0])
-		snprintf(g.from, sizeof g.from, "%s", sft);
-	l->ggml = g;
-	*hit = true;
-	if (g.worst_ratio <= MP_LIN_GGML_RATIO_MAX && !g.other_changed) {
-		l->kind = MP_LIN_QUANT;
-		l->reversed = reversed;
-		l->confidence = g.within >= 0.9 ? "high" : "medium";
-	} else if (reversed || l->kind != MP_LIN_FINETUNE) {
-		/* nothing the grids explain: leave the verdict as it was */
-		l->ggml = (struct mp_lineage_ggml){0};
-		*hit = false;
-		return MP_OK;
+	struct mix src = {0};
+	for (size_t i = 0; i < s->ntensors; i++)
+		mix_add(&src, s->tensors[i].ggml, s->tensors[i].stored,
+			s->tensors[i].numel);
+	decide(&st, q->meta, q->nmeta, &src, s->meta, s->nmeta, reversed, l,
+	       hit);
+	return MP_OK;
+}
+
+/* Sampled tensor x of q against the source's values: the quantized
+ * values with their spacing into a, or whether the plain values are the
+ * source's. */
+static void sample_one(const struct mp_lineage_sample *x, struct gacc *a,
+		       bool *plain_ok, struct gbuf *b)
+{
+	const struct mp_tensor *t = x->t;
+	const struct mp_ggml_type_info *g = t->ggml;
+	uint64_t have = UINT64_MAX; /* the block decoded in b */
+	*plain_ok = true;
+	for (size_t i = 0; i < x->n; i++) {
+		uint64_t e = x->pos[i];
+		if (e >= t->numel)
+			continue;
+		if (!is_blocked(t)) {
+			mp_lineage_block(t, e, 1, &b->raw);
+			*plain_ok &= plain_value(b->raw.v[0], x->r[i], t->stored);
+			continue;
+		}
+		uint64_t bi = e / g->block;
+		if (bi != have) {
+			const uint8_t *raw = mp_tensor_bytes(
+			    t, bi * g->bytes, g->bytes, b->raw.scratch);
+			g->dequant(raw, b->u, 1);
+			g->steps(raw, b->step, 1);
+			have = bi;
+		}
+		add_value(a, b->u[e % g->block], x->r[i], b->step[e % g->block]);
 	}
-	words(l, reversed, plain);
+}
+
+mp_status mp_lineage_ggml_sampled(const struct mp_model *q,
+				  const struct mp_lineage_sample *s, size_t ns,
+				  const struct mp_fingerprint *src,
+				  struct mp_lineage *l, bool *hit,
+				  struct mp_error *err)
+{
+	*hit = false;
+	struct gstate st = {.g.sketch = true};
+	bool blocked;
+	mix_of(q, st.g.mix, sizeof st.g.mix, &blocked);
+	if (!blocked)
+		return MP_OK;
+	struct gbuf *b = malloc(sizeof *b);
+	if (!b)
+		return mp_error_set(err, MP_ENOMEM, "%s: out of memory",
+				    q->path);
+	for (size_t i = 0; i < ns; i++) {
+		const struct mp_tensor *t = s[i].t;
+		if (is_blocked(t) && !t->ggml->steps) {
+			free(b); /* no grid to measure against */
+			return MP_OK;
+		}
+		struct gacc a = {0};
+		bool same;
+		sample_one(&s[i], &a, &same, b);
+		if (is_blocked(t)) {
+			tensor_done(&st, t->name, &a);
+		} else {
+			st.plain++;
+			st.g.other_changed += !same;
+		}
+	}
+	free(b);
+	struct mix sm = {0};
+	for (size_t i = 0; i < src->ntensors; i++)
+		mix_add(&sm, src->tensors[i].ggml, src->tensors[i].stored,
+			src->tensors[i].numel);
+	decide(&st, q->meta, q->nmeta, &sm, src->meta, src->nmeta, false, l,
+	       hit);
 	return MP_OK;
 }
 
@@ -304,6 +446,7 @@ bool mp_lineage_ggml_json(mp_json *o, const struct mp_lineage_ggml *g,
 		mp_json_add_null(x, "requantized_from");
 	mp_json_add_num(x, "tensors", (double)g->tensors);
 	mp_json_add_num(x, "values", (double)g->values);
+	mp_json_add_bool(x, "sketch_positions", g->sketch);
 	mp_json_add_num(x, "error_ratio", g->ratio);
 	mp_json_add_num(x, "worst_error_ratio", g->worst_ratio);
 	mp_json_add_str(x, "worst", g->worst);
