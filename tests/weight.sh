@@ -102,4 +102,21 @@ echo "$out" | grep -q "fingerprints: 0 computed, 3 reused" || fail "reuse: $out"
 cmp -s "$T/out/similarity_matrices.json" "$T/out2/similarity_matrices.json" ||
 	fail "reused weight fingerprints gave another matrix"
 ok "run with methods [weight], metrics [l1]"
+# A GGUF conversion chains as its original: the LLaMA fixture parent and
+# its f32 GGUF (other tensor names, Q/K rows permuted by llama.cpp) give
+# the same vector, bit for bit; the f16 one within f16 rounding.
+FX=${MP_FIXTURES:-$MP_SRCDIR/../shared/fixtures}/gguf
+for x in parent model-f32.gguf model-f16.gguf; do
+	"$MP_BIN" fingerprint --method weight --json "$FX/$x" >"$T/w-$x.json" ||
+		fail "weight fingerprint of $x"
+done
+python3 - "$T/w-parent.json" "$T/w-model-f32.gguf.json" "$T/w-model-f16.gguf.json" <<'PY' &&
+import json, sys
+a, b, c = (json.load(open(f))["fingerprints"][0]["vector"] for f in sys.argv[1:])
+assert a == b, max(abs(x - y) for x, y in zip(a, b))
+l1 = 1 - sum(abs(x - y) for x, y in zip(a, c)) / (sum(map(abs, a)) + sum(map(abs, c)))
+assert l1 > 0.9999, l1
+PY
+	ok "weight: the GGUF conversions of the LLaMA fixture chain as the parent" ||
+	fail "weight: a GGUF conversion's vector differs from the parent's"
 finish

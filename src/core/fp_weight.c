@@ -3,8 +3,11 @@
  * fit, the singular values of their product, padded to size^2 values and
  * normalised. The product is formed in the order the matrix-chain dynamic
  * programme finds cheapest, each operand decoded (to double, divided by its
- * largest |value|) only when it is multiplied and freed after. */
+ * largest |value|) only when it is multiplied and freed after. A GGUF
+ * conversion chains as its original does: tensors are ordered by their
+ * Hugging Face names, and the Q/K rows llama.cpp permuted are put back. */
 #include "fingerprint.h"
+#include "gguf_names.h"
 #include "mapguard.h"
 #include "svd.h"
 
@@ -46,7 +49,15 @@ struct operand {
 	size_t index;
 	uint64_t rows, cols, numel;
 	const char *name;
+	char hf[MP_GGUF_NAME_MAX]; /* a GGUF name's Hugging Face name, or "" */
+	uint64_t qk_heads; /* > 0: rows permuted by llama.cpp for these heads */
 };
+
+/* The name operands are ordered by: the Hugging Face one when known. */
+static const char *order_name(const struct operand *o)
+{
+	return o->hf[0] ? o->hf : o->name;
+}
 
 /* A dense row-major rows x cols matrix, owned. */
 struct mat {
@@ -70,7 +81,7 @@ static int by_size_name(const void *x, const void *y)
 	const struct operand *a = x, *b = y;
 	if (a->numel != b->numel)
 		return a->numel < b->numel ? 1 : -1;
-	int c = strcmp(a->name, b->name);
+	int c = strcmp(order_name(a), order_name(b));
 	if (c)
 		return c;
 	return (a->index > b->index) - (a->index < b->index);
@@ -159,7 +170,22 @@ static mp_status load(const struct chain *c, size_t k, struct mat *out,
 	}
 	size_t r = (size_t)o->rows, cc = (size_t)o->cols;
 	double s = amax > 0 ? 1 / amax : 1;
-	if (tr) {
+	if (o->qk_heads && !tr) {
+		/* row i of the original is stored row mp_gguf_qk_row(i) */
+		tr = a;
+		a = doubles(o->rows, o->cols);
+		if (!a) {
+			free(tr);
+			return mp_error_set(err, MP_ENOMEM, "out of memory");
+		}
+		for (size_t i = 0; i < r; i++) {
+			const double *src =
+			    tr + mp_gguf_qk_row(i, o->rows, o->qk_heads) * cc;
+			for (size_t j = 0; j < cc; j++)
+				a[i * cc + j] = src[j] * s;
+		}
+		free(tr);
+	} else if (tr) {
 		/* stored cc x r (input-first): a[i][j] = tr[j][i] */
 		for (size_t i = 0; i < r; i++)
 			for (size_t j = 0; j < cc; j++)
@@ -336,6 +362,24 @@ static mp_status chain_product(struct chain *c, struct mat *out,
 	return MP_OK;
 }
 
+/* For a tensor t of a GGUF file of architecture arch: its Hugging Face
+ * name into o->hf, and the head count of a Q/K matrix llama.cpp permuted
+ * (hq, hkv: the file's head counts, 0 when unknown) into o->qk_heads. */
+static void gguf_original(const struct mp_gguf_names *map, const char *arch,
+			  uint64_t hq, uint64_t hkv, const struct mp_tensor *t,
+			  struct operand *o)
+{
+	char alias[MP_GGUF_ALIAS_MAX][MP_GGUF_NAME_MAX];
+	if (!map || !arch || !mp_gguf_names_is_gguf(t->name))
+		return;
+	if (mp_gguf_names_alias(map, t->name, alias, NULL) > 0)
+		memcpy(o->hf, alias[0], sizeof o->hf);
+	int qk = t->ndim == 2 ? mp_gguf_names_permuted(map, arch, t->name) : 0;
+	uint64_t h = qk == 'q' ? hq : qk == 'k' ? hkv : 0;
+	if (h && o->rows % (2 * h) == 0)
+		o->qk_heads = h;
+}
+
 /* Operands of m in chain order into *ops[0..*n): sorted by element count
  * descending (ties by name), the first, then each whose rows equal the
  * running product's cols. */
@@ -346,6 +390,12 @@ static mp_status select_chain(const struct mp_model *m, struct operand **ops,
 	if (!all)
 		return mp_error_set(err, MP_ENOMEM, "out of memory");
 	size_t na = 0;
+	const struct mp_gguf_names *map = mp_gguf_names_default();
+	const char *arch =
+	    mp_meta_get(m->meta, m->nmeta, "general.architecture");
+	uint64_t hq = 0, hkv = 0;
+	if (arch)
+		mp_gguf_heads(m, &hq, &hkv);
 	for (size_t i = 0; i < m->ntensors; i++) {
 		const struct mp_tensor *t = &m->tensors[i];
 		struct operand *o = &all[na];
@@ -353,6 +403,7 @@ static mp_status select_chain(const struct mp_model *m, struct operand **ops,
 			o->index = i;
 			o->numel = t->numel;
 			o->name = t->name;
+			gguf_original(map, arch, hq, hkv, t, o);
 			na++;
 		}
 	}
