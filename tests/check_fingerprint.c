@@ -37,6 +37,24 @@ static mp_json *parse(const char *text)
 	return j;
 }
 
+/* a written as JSON text (pretty or compact), parsed and read back. */
+static struct mp_fingerprint *json_roundtrip(const struct mp_fingerprint *a,
+					     bool pretty, const char *name)
+{
+	mp_json *j = mp_fp_to_json(a);
+	ck_assert_ptr_nonnull(j);
+	char *text = mp_json_print(j, pretty);
+	mp_json_free(j);
+	j = parse(text);
+	free(text);
+	struct mp_fingerprint *b = NULL;
+	struct mp_error err = {{0}};
+	ck_assert_msg(mp_fp_from_json(j, name, &b, &err) == MP_OK, "%s",
+		      err.msg);
+	mp_json_free(j);
+	return b;
+}
+
 /* --- in-memory models --------------------------------------------------- */
 
 #define NBIG 1500007u /* > 5 blocks of F32, not a multiple of anything */
@@ -666,17 +684,7 @@ END_TEST
 START_TEST(test_json_roundtrip)
 {
 	struct mp_fingerprint *a = full_fp();
-	mp_json *j = mp_fp_to_json(a);
-	ck_assert_ptr_nonnull(j);
-	char *text = mp_json_print(j, true);
-	mp_json_free(j);
-	j = parse(text);
-	free(text);
-	struct mp_fingerprint *b = NULL;
-	struct mp_error err = {{0}};
-	ck_assert_msg(mp_fp_from_json(j, "rt.json", &b, &err) == MP_OK, "%s",
-		      err.msg);
-	mp_json_free(j);
+	struct mp_fingerprint *b = json_roundtrip(a, true, "rt.json");
 	ck_assert_str_eq(b->method, "tensors");
 	ck_assert_str_eq(b->model_id, "org/model-1");
 	ck_assert_str_eq(b->format, "safetensors");
@@ -756,16 +764,7 @@ START_TEST(test_json_vector_roundtrip)
 	memcpy(a->vec, v, sizeof v);
 	a->nvec = 4;
 	a->vec_note = strdup("(a (b c))");
-	mp_json *j = mp_fp_to_json(a);
-	char *text = mp_json_print(j, true);
-	mp_json_free(j);
-	j = parse(text);
-	free(text);
-	struct mp_fingerprint *b = NULL;
-	struct mp_error err = {{0}};
-	ck_assert_msg(mp_fp_from_json(j, "v.json", &b, &err) == MP_OK, "%s",
-		      err.msg);
-	mp_json_free(j);
+	struct mp_fingerprint *b = json_roundtrip(a, true, "v.json");
 	ck_assert_uint_eq(b->nvec, 4);
 	for (int i = 0; i < 4; i++)
 		ck_assert(b->vec[i] == v[i]);
@@ -776,13 +775,13 @@ START_TEST(test_json_vector_roundtrip)
 	a->vec = NULL;
 	a->vec_note = NULL;
 	a->nvec = 0;
-	j = mp_fp_to_json(a);
+	mp_json *j = mp_fp_to_json(a);
 	ck_assert_ptr_null(mp_json_get(j, "vector"));
-	ck_assert_int_eq(mp_fp_from_json(j, "v.json", &b, &err), MP_OK);
+	mp_json_free(j);
+	b = json_roundtrip(a, true, "v.json");
 	ck_assert_uint_eq(b->nvec, 0);
 	ck_assert_ptr_null(b->vec);
 	mp_fp_free(b);
-	mp_json_free(j);
 	mp_fp_free(a);
 }
 END_TEST
@@ -794,16 +793,7 @@ START_TEST(test_json_precision)
 	a->tensors[0].stats->mean = 0.1 + 0.2;
 	a->tensors[0].spec->sv[1] = 1.0 / 3;
 	a->seconds = 2.0 / 3;
-	mp_json *j = mp_fp_to_json(a);
-	char *text = mp_json_print(j, false);
-	mp_json_free(j);
-	j = parse(text);
-	free(text);
-	struct mp_fingerprint *b = NULL;
-	struct mp_error err = {{0}};
-	ck_assert_msg(mp_fp_from_json(j, "p.json", &b, &err) == MP_OK, "%s",
-		      err.msg);
-	mp_json_free(j);
+	struct mp_fingerprint *b = json_roundtrip(a, false, "p.json");
 	ck_assert_uint_eq(b->params, 9007199254740991ull);
 	ck_assert_msg(b->tensors[0].stats->mean == 0.1 + 0.2, "%.17g",
 		      b->tensors[0].stats->mean);
@@ -819,16 +809,7 @@ START_TEST(test_json_computed_roundtrip)
 	struct mem mm;
 	mem_init(&mm);
 	struct mp_fingerprint *a = run_tensors(&mm.m, NULL, 2);
-	mp_json *j = mp_fp_to_json(a);
-	char *text = mp_json_print(j, false);
-	mp_json_free(j);
-	j = parse(text);
-	free(text);
-	struct mp_fingerprint *b = NULL;
-	struct mp_error err = {{0}};
-	ck_assert_msg(mp_fp_from_json(j, "c.json", &b, &err) == MP_OK, "%s",
-		      err.msg);
-	mp_json_free(j);
+	struct mp_fingerprint *b = json_roundtrip(a, false, "c.json");
 	/* bit-exactness of numbers through JSON is test_json_precision's */
 	same_fp_tol(a, b, 1e-14);
 	mp_fp_free(a);
