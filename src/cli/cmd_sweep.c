@@ -824,7 +824,8 @@ int cmd_sweep_synth(int argc, char **argv)
 	for (size_t i = 0; i < n; i++)
 		if (mp_sweep_synth_model(s, i, freq, amp, nf, o.noise,
 					 (uint64_t)o.seed, &err) != MP_OK ||
-		    mp_sweep_accuracy(s, i, &acc[i], &err) != MP_OK) {
+		    (mp_sweep_synth_round_f32(s, i),
+		     mp_sweep_accuracy(s, i, &acc[i], &err)) != MP_OK) {
 			cli_fail(&err);
 			goto out;
 		}

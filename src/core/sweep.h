@@ -114,6 +114,10 @@ mp_status mp_sweep_synth_model(struct mp_sweep *s, size_t i,
 			       const uint32_t *freq, const double *amp,
 			       size_t nfreq, double noise, uint64_t seed,
 			       struct mp_error *err);
+/* Round model i's weights to float32, as its file stores them, so that
+ * an accuracy computed afterwards is the one read back from the file
+ * (a near-chance model's argmax ties move with that rounding). */
+void mp_sweep_synth_round_f32(struct mp_sweep *s, size_t i);
 /* The frequencies of a synthesised sweep: a seed-dependent permutation of
  * 1..(P-1)/2 (at least one: 1), into freq (P/2 slots), count returned. */
 size_t mp_sweep_synth_freqs(uint32_t P, uint64_t seed, uint32_t *freq);

@@ -109,6 +109,18 @@ mp_status mp_sweep_synth_model(struct mp_sweep *s, size_t i,
 	return MP_OK;
 }
 
+void mp_sweep_synth_round_f32(struct mp_sweep *s, size_t i)
+{
+	struct mp_sweep_model *m = &s->m[i];
+	size_t w = 2 * (size_t)s->P, d = m->d;
+	for (size_t t = 0; t < d * w; t++) {
+		m->L[t] = (float)m->L[t];
+		m->R[t] = (float)m->R[t];
+	}
+	for (size_t t = 0; t < (size_t)s->P * d; t++)
+		m->D[t] = (float)m->D[t];
+}
+
 static void put_f32(FILE *f, double v)
 {
 	float x = (float)v;
