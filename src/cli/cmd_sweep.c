@@ -821,14 +821,19 @@ int cmd_sweep_synth(int argc, char **argv)
 	size_t nf = mp_sweep_synth_freqs((uint32_t)o.P, (uint64_t)o.seed, freq);
 	for (size_t k = 0; k < nf; k++)
 		amp[k] = 1.0 / (double)(k + 1);
-	for (size_t i = 0; i < n; i++)
-		if (mp_sweep_synth_model(s, i, freq, amp, nf, o.noise,
-					 (uint64_t)o.seed, &err) != MP_OK ||
-		    (mp_sweep_synth_round_f32(s, i),
-		     mp_sweep_accuracy(s, i, &acc[i], &err)) != MP_OK) {
+	for (size_t i = 0; i < n; i++) {
+		mp_status st = mp_sweep_synth_model(s, i, freq, amp, nf, o.noise,
+						    (uint64_t)o.seed, &err);
+		if (st == MP_OK) {
+			/* the accuracy of the weights the file will hold */
+			mp_sweep_synth_round_f32(s, i);
+			st = mp_sweep_accuracy(s, i, &acc[i], &err);
+		}
+		if (st != MP_OK) {
 			cli_fail(&err);
 			goto out;
 		}
+	}
 	if (mp_sweep_synth_write(s, o.out, acc, freq, nf, &err) != MP_OK) {
 		cli_fail(&err);
 		goto out;
