@@ -6,6 +6,7 @@
  * (model-<type>.dequant.jsonl). The GGUF header is parsed by
  * tests/gguf_blocks.py, independently of modelprint. */
 #include "check_suites.h"
+#include "testutil.h"
 #include "ggml_dequant.h"
 
 #include <math.h>
@@ -46,13 +47,6 @@ START_TEST(test_table)
 }
 END_TEST
 
-/* fp16 1.0 = 0x3c00, 0.5 = 0x3800 */
-static void put_half(uint8_t *p, uint16_t h)
-{
-	p[0] = (uint8_t)(h & 0xff);
-	p[1] = (uint8_t)(h >> 8);
-}
-
 START_TEST(test_q2_k_hand)
 {
 	uint8_t b[84] = {0};
@@ -62,8 +56,8 @@ START_TEST(test_q2_k_hand)
 		b[k] = (uint8_t)(k | (15 - k) << 4);
 	b[16 + 0] = 0xE4;	  /* codes 0,1,2,3 at shifts 0,2,4,6 */
 	b[16 + 16] = 0x1B;	  /* codes 3,2,1,0 */
-	put_half(b + 80, 0x3c00); /* d = 1 */
-	put_half(b + 82, 0x3800); /* dmin = 0.5 */
+	tu_put_half(b + 80, 0x3c00); /* d = 1 */
+	tu_put_half(b + 82, 0x3800); /* dmin = 0.5 */
 	ti(MP_GGML_Q2_K)->dequant(b, y, 1);
 	/* value = d * scale * code - dmin * min; scale index = i / 16 */
 	ck_assert_float_eq(y[0], 0 * 0 - 0.5f * 15); /* -7.5 */
@@ -100,7 +94,7 @@ START_TEST(test_q3_k_hand)
 	b[96 + 9] = 0xA8;  /* scale 1: high bits 0: 1 - 32 = -31 */
 	b[96 + 7] = 0x01;  /* scale 15: low nibble 0 ... */
 	b[96 + 11] = 0x2A; /* ... high bits 0: 0 - 32 = -32 */
-	put_half(b + 108, 0x3c00);
+	tu_put_half(b + 108, 0x3c00);
 	ti(MP_GGML_Q3_K)->dequant(b, y, 1);
 	ck_assert_float_eq(y[0], 31.0f * (0 - 4)); /* -124 */
 	ck_assert_float_eq(y[1], 0.0f);
@@ -127,8 +121,8 @@ START_TEST(test_q4_k_hand)
 {
 	uint8_t b[144] = {0};
 	float y[256];
-	put_half(b, 0x3c00);	 /* d = 1 */
-	put_half(b + 2, 0x3800); /* dmin = 0.5 */
+	tu_put_half(b, 0x3c00);	 /* d = 1 */
+	tu_put_half(b + 2, 0x3800); /* dmin = 0.5 */
 	k4_scales(b + 4);
 	b[16 + 0] = 0xA7;
 	b[16 + 64] = 0x0F;
@@ -151,14 +145,14 @@ START_TEST(test_q4_k_pairs)
 	float v[128];
 	uint32_t c[128];
 	const struct mp_ggml_type_info *g = ti(MP_GGML_Q4_K);
-	put_half(b, 0x3c00);
-	put_half(b + 2, 0x3800);
+	tu_put_half(b, 0x3c00);
+	tu_put_half(b + 2, 0x3800);
 	k4_scales(b + 4);
 	b[16 + 0] = 0xA7;
 	b[16 + 64] = 0x0F;
 	ck_assert_ptr_nonnull(g->pairs);
 	ck_assert_uint_eq(g->npairs, 128);
-	g->pairs(b, v, c, 1);
+	g->pairs(b, v, c, NULL, 1);
 	for (int q = 0; q < 16; q++) {
 		/* sub-block 0: scale 1, min 2; code 7 once, the rest 0 */
 		ck_assert_float_eq(v[q], (float)q - 1.0f);
@@ -185,26 +179,26 @@ START_TEST(test_q4_0_q4_1_pairs)
 	float v[16];
 	uint32_t c[16];
 	memset(b, 0x88, sizeof b);
-	put_half(b, 0x3800);
+	tu_put_half(b, 0x3800);
 	b[2] = 0xF0;
 	const struct mp_ggml_type_info *g = mp_ggml_type(MP_GGML_Q4_0);
 	ck_assert_ptr_nonnull(g);
 	ck_assert_ptr_nonnull(g->pairs);
 	ck_assert_uint_eq(g->npairs, 16);
-	g->pairs(b, v, c, 1);
+	g->pairs(b, v, c, NULL, 1);
 	for (int q = 0; q < 16; q++) {
 		ck_assert_float_eq(v[q], 0.5f * (float)(q - 8));
 		ck_assert_uint_eq(c[q], q == 8 ? 30 : q == 0 || q == 15 ? 1 : 0);
 	}
 	memset(b, 0, sizeof b);
-	put_half(b, 0x3800);
-	put_half(b + 2, 0xbc00);
+	tu_put_half(b, 0x3800);
+	tu_put_half(b + 2, 0xbc00);
 	b[4] = 0xF0;
 	g = mp_ggml_type(MP_GGML_Q4_1);
 	ck_assert_ptr_nonnull(g);
 	ck_assert_ptr_nonnull(g->pairs);
 	ck_assert_uint_eq(g->npairs, 16);
-	g->pairs(b, v, c, 1);
+	g->pairs(b, v, c, NULL, 1);
 	for (int q = 0; q < 16; q++) {
 		ck_assert_float_eq(v[q], 0.5f * (float)q - 1.0f);
 		ck_assert_uint_eq(c[q], q == 0 ? 31 : q == 15 ? 1 : 0);
@@ -216,8 +210,8 @@ START_TEST(test_q5_k_hand)
 {
 	uint8_t b[176] = {0};
 	float y[256];
-	put_half(b, 0x3c00);
-	put_half(b + 2, 0x3800);
+	tu_put_half(b, 0x3c00);
+	tu_put_half(b + 2, 0x3800);
 	k4_scales(b + 4);
 	b[16 + 0] = 0x13; /* qh[0]: fifth bit of values 0, 32, 128 */
 	b[48 + 0] = 0xA7; /* qs */
@@ -242,12 +236,12 @@ START_TEST(test_q6_k_hand)
 	}
 	b[0] = 0x5A;   /* ql[0] */
 	b[128] = 0xE4; /* qh[0]: high bits 0,1,2,3 for values 0,32,64,96 */
-	put_half(b + 208, 0x3c00);
+	tu_put_half(b + 208, 0x3c00);
 	uint8_t two[420];
 	memcpy(two, b, 210);
 	memset(two + 210, 0, 210);
 	memset(two + 210 + 192, 0xff, 16);
-	put_half(two + 210 + 208, 0x0001);
+	tu_put_half(two + 210 + 208, 0x0001);
 	ti(MP_GGML_Q6_K)->dequant(two, y, 2);
 	/* value = d * scale[i / 16] * (code - 32) */
 	ck_assert_float_eq(y[0], 1.0f * (10 - 32));	 /* -22 */

@@ -11,7 +11,7 @@
 	X(cluster) X(tui) X(tui_ident) X(tui_sparsity) X(escape) X(sql_pg)  \
 	X(lineage) X(arch) X(identify) X(lsh) X(sparsity) X(pickle)         \
 	X(torch) X(sweep) X(tui_sweep) X(ggml_iquants) X(ggml_kquants)       \
-	X(gguf_names) X(gguf) X(ggml_isteps)
+	X(gguf_names) X(gguf) X(ggml_isteps) X(tstats_runs)
 
 #define MP_X_DECL(name) Suite *suite_##name(void);
 MP_SUITES(MP_X_DECL)

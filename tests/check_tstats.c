@@ -792,13 +792,18 @@ END_TEST
  * 1.5 x1000; the top 600 |x| are 2. */
 START_TEST(test_pairs_by_hand)
 {
-	const float v[] = {1.0f, NAN, 2.0f, -0.5f, INFINITY, 1.0f};
-	const uint32_t c[] = {1000, 5, 2000, 1000, 0, 2000};
+	/* two runs of 16 (not exact), the rest of each counted 0 times */
+	float v[32] = {1.0f, NAN, 2.0f, -0.5f};
+	uint32_t c[32] = {1000, 5, 2000, 1000};
+	v[16] = INFINITY;
+	v[17] = 1.0f;
+	c[17] = 2000;
+	const struct mp_affine_run run[2] = {{0, 0, false}, {0, 0, false}};
 	struct mp_tstats_acc *a = mp_tstats_new(MP_F32, NULL, 6005);
 	ck_assert_ptr_nonnull(a);
 	do {
-		mp_tstats_feed_pairs(a, v, c, 4);
-		mp_tstats_feed_pairs(a, v + 4, c + 4, 2);
+		mp_tstats_feed_runs(a, v, c, run, 1);
+		mp_tstats_feed_runs(a, v + 16, c + 16, run + 1, 1);
 	} while (mp_tstats_next_pass(a));
 	struct mp_tstats o;
 	ck_assert_int_eq(mp_tstats_finish(a, &o), MP_OK);

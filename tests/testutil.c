@@ -198,3 +198,9 @@ struct mp_fingerprint *tu_sketch_fp(size_t n, const char *const *names,
 	ck_assert_int_eq(mp_fp_index(fp, NULL), MP_OK);
 	return fp;
 }
+
+void tu_put_half(uint8_t *p, uint16_t h)
+{
+	p[0] = (uint8_t)(h & 0xff);
+	p[1] = (uint8_t)(h >> 8);
+}

@@ -14,6 +14,9 @@ char *tu_path(const char *dir, const char *name);
 /* Write bytes / a string to a file; aborts the test on failure. */
 void tu_write(const char *path, const void *data, size_t len);
 void tu_write_str(const char *path, const char *text);
+/* The IEEE half h stored little-endian at p (fp16 1.0 = 0x3c00, 0.5 =
+ * 0x3800), as GGUF blocks hold their scales. */
+void tu_put_half(uint8_t *p, uint16_t h);
 
 /* One tensor for tu_write_safetensors. */
 struct tu_tensor {

@@ -29,6 +29,7 @@
 #define PREFETCH_MIN (64u << 10) /* smaller tensors fault in their few pages
 				    as they are read: no madvise call each */
 #define PAIR_BLOCKS 16 /* ggml blocks per call of a pairs hook */
+_Static_assert(MP_GGML_RUN == MP_TSTATS_RUN, "pairs hooks feed tstats runs");
 #define SKETCH_DEFAULT MP_SKETCH_DEFAULT
 #define SKETCH_MAX 65536
 
@@ -66,6 +67,8 @@ struct worker {
 	uint8_t *scratch; /* [BLOCK] for blocks straddling segments */
 	float *deq;	  /* [BLOCK / 4] values of ggml blocks (or of pairs) */
 	uint32_t *cnt;	  /* [PAIR_BLOCKS * MP_GGML_PAIRS_MAX] counts of pairs */
+	/* what each run of the pairs is (ggml_dequant.h) */
+	struct mp_affine_run run[PAIR_BLOCKS * MP_GGML_PAIRS_MAX / MP_GGML_RUN];
 	float one[MP_GGML_BLOCK_MAX]; /* one block, for the sketch */
 	uint64_t *pos;	  /* [k] sketch positions, as stored, ascending */
 	/* [k] sketch[slot[p]] holds the value at pos[p] (a permuted Q/K);
@@ -148,12 +151,16 @@ static void one_pass(struct worker *w, const struct mp_tensor *t,
 /* Statistics of n blocks at b through the type's pairs hook, PAIR_BLOCKS
  * blocks at a time (their pairs stay in cache). */
 static void feed_pairs(struct worker *w, const struct mp_ggml_type_info *g,
-		       const uint8_t *b, uint64_t n, struct mp_tstats_acc *acc)
+		       const uint8_t *b, uint64_t n, struct mp_tstats_acc *acc,
+		       bool first)
 {
 	for (uint64_t i = 0; i < n; i += PAIR_BLOCKS) {
 		size_t k = n - i < PAIR_BLOCKS ? (size_t)(n - i) : PAIR_BLOCKS;
-		g->pairs(b + i * g->bytes, w->deq, w->cnt, k);
-		mp_tstats_feed_pairs(acc, w->deq, w->cnt, k * g->npairs);
+		/* only pass 0 looks at the runs (tstats.h) */
+		g->pairs(b + i * g->bytes, w->deq, w->cnt, first ? w->run : NULL,
+			 k);
+		mp_tstats_feed_runs(acc, w->deq, w->cnt, w->run,
+				    k * g->npairs / MP_GGML_RUN);
 	}
 }
 
@@ -182,7 +189,7 @@ static void one_pass_blocks(struct worker *w, const struct mp_tensor *t,
 		if (first)
 			EVP_DigestUpdate(w->md, b, (size_t)(n * g->bytes));
 		if (acc && g->pairs)
-			feed_pairs(w, g, b, n, acc);
+			feed_pairs(w, g, b, n, acc, first);
 		else
 			mp_tensor_decode_blocks(t, b, (size_t)n, w->deq);
 		for (; first && p < o->nsketch && w->pos[p] < e0 + ne; p++) {

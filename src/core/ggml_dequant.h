@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "affine_sums.h"
+
 /* ggml type ids as GGUF stores them (ggml.h's enum ggml_type). */
 enum mp_ggml_id {
 	MP_GGML_F32 = 0,
@@ -70,15 +72,19 @@ typedef void (*mp_ggml_steps_fn)(const uint8_t *src, float *steps,
 				 size_t nblocks);
 
 /* The block-code form of nblocks blocks at src: each block runs in
- * sub-blocks whose values all are f(sub-block scales, code) over a few
- * codes; for every sub-block and code in turn, v[i] is the float32 value
- * the dequantizer gives that code there (the same arithmetic, bit for bit)
- * and c[i] how many of the sub-block's values have it (0 allowed). Writes
- * nblocks * pairs entries of v and c. */
+ * sub-blocks of 32 values that all are f(sub-block scales, code) over 16
+ * codes (MP_GGML_RUN pairs a sub-block); for every sub-block in turn,
+ * v[i] is the float32 value the dequantizer gives a code there (the same
+ * arithmetic, bit for bit) and c[i] how many of the sub-block's values
+ * have it (0 allowed), the codes in the order that makes v ascending when
+ * the values are finite; run[j] tells whether sub-block j's values are
+ * exactly affine in the pair index (affine_sums.h). Writes nblocks *
+ * npairs entries of v and c and nblocks * npairs / MP_GGML_RUN of run;
+ * with run NULL the pairs come in code order, faster. */
 #define MP_GGML_PAIRS_MAX 256 /* the most pairs a block gives */
+#define MP_GGML_RUN 16	      /* pairs a sub-block gives */
 typedef void (*mp_ggml_pairs_fn)(const uint8_t *src, float *v, uint32_t *c,
-				 size_t nblocks);
-
+				 struct mp_affine_run *run, size_t nblocks);
 struct mp_ggml_type_info {
 	uint32_t id;
 	const char *name;   /* ggml's spelling: "Q4_K", "F16", "IQ4_XS" */
@@ -99,6 +105,12 @@ struct mp_ggml_type_info {
 void mp_ggml_nibble_counts(const uint8_t *q, unsigned nbytes, uint32_t lo[16],
 			   uint32_t hi[16]);
 
+/* One sub-block of a pairs hook from its 16 codes' values lv[q] (the
+ * dequantizer's arithmetic), which are fl(A * q - B) with A * q exact, and
+ * its counts cnt[q]: v, c and *run as ggml_dequant.h's pairs hooks give
+ * them. */
+void mp_ggml_run16(float A, float B, const float lv[16], const uint32_t cnt[16],
+		   float *v, uint32_t *c, struct mp_affine_run *run);
 /* The IEEE half stored little-endian at p, as a float, exactly
  * (subnormals, infinities and NaN payloads kept). */
 float mp_ggml_half(const uint8_t *p);

@@ -185,19 +185,32 @@ void mp_ggml_nibble_counts(const uint8_t *q, unsigned nbytes, uint32_t lo[16],
 
 /* Q4_K as pairs (ggml_dequant.h): per sub-block of 32 values the 16 codes'
  * values and counts, 128 pairs a block. */
-static void pr_q4_k(const uint8_t *src, float *v, uint32_t *c, size_t nb)
+static void pr_q4_k(const uint8_t *src, float *v, uint32_t *c,
+		    struct mp_affine_run *run, size_t nb)
 {
 	for (size_t i = 0; i < nb; i++, src += Q4_K_BYTES) {
 		const float d = mp_ggml_half(src);
 		const float min = mp_ggml_half(src + 2);
 		const uint8_t *ql = src + 16;
 		for (int is = 0; is < 8; is += 2, ql += 32, v += 32, c += 32) {
-			float ds[2], ms[2];
+			float ds[2], ms[2], lv[2][16];
+			uint32_t cnt[2][16];
 			q45_scales(src + 4, is, d, min, ds, ms);
-			mp_ggml_nibble_counts(ql, 32, c, c + 16);
-			for (int q = 0; q < 16; q++) {
-				v[q] = q4k_value(ds[0], ms[0], q);
-				v[16 + q] = q4k_value(ds[1], ms[1], q);
+			if (!run) { /* in code order */
+				mp_ggml_nibble_counts(ql, 32, c, c + 16);
+				for (int q = 0; q < 16; q++) {
+					v[q] = q4k_value(ds[0], ms[0], q);
+					v[16 + q] = q4k_value(ds[1], ms[1], q);
+				}
+				continue;
+			}
+			mp_ggml_nibble_counts(ql, 32, cnt[0], cnt[1]);
+			for (int h = 0; h < 2; h++) {
+				for (int q = 0; q < 16; q++)
+					lv[h][q] = q4k_value(ds[h], ms[h], q);
+				mp_ggml_run16(ds[h], ms[h], lv[h], cnt[h],
+					      v + 16 * h, c + 16 * h,
+					      run + 8 * i + is + h);
 			}
 		}
 	}

@@ -123,31 +123,103 @@ static void dq_q4_0(const uint8_t *src, float *dst, size_t nb)
 	}
 }
 
+typedef float v2f_t __attribute__((vector_size(8)));
+typedef double v2d_t __attribute__((vector_size(16)));
+typedef int64_t v2l_t __attribute__((vector_size(16)));
+
+/* The exponent of the lowest set bit of finite nonzero x. */
+static inline int lsb_exponent(float x)
+{
+	uint32_t u;
+	memcpy(&u, &x, sizeof u);
+	uint32_t e = u >> 23 & 0xff, m = u & 0x7fffff;
+	if (e)
+		m |= 1u << 23;
+	return (int)(e ? e : 1) - 150 + __builtin_ctz(m);
+}
+
+/* Whether every A * q - B, q = 0..15, is a float for finite A and B (A * q
+ * exact): they are whole multiples of 2^e, e the lowest bit of A and B,
+ * and of magnitude below 2^(24 + e). A sufficient test, without touching
+ * the 16 values. */
+static bool whole_on_grid(float A, float B)
+{
+	if (A == 0 && B == 0)
+		return true;
+	int e = A != 0 ? lsb_exponent(A) : INT32_MAX;
+	if (B != 0 && lsb_exponent(B) < e)
+		e = lsb_exponent(B);
+	double m = fmax(fabs((double)B), fabs(15.0 * A - (double)B));
+	uint64_t bits = (uint64_t)(24 + e + 1023) << 52;
+	double lim;
+	memcpy(&lim, &bits, sizeof lim);
+	return m < lim;
+}
+
+void mp_ggml_run16(float A, float B, const float lv[16], const uint32_t cnt[16],
+		   float *v, uint32_t *c, struct mp_affine_run *run)
+{
+	/* a negative step reverses the codes: pair i is code 15 - i */
+	bool rev = A < 0;
+	if (rev) {
+		for (int i = 0; i < 16; i++) {
+			v[i] = lv[15 - i];
+			c[i] = cnt[15 - i];
+		}
+	} else {
+		memcpy(v, lv, 16 * sizeof *v);
+		memcpy(c, cnt, 16 * sizeof *c);
+	}
+	/* pair 8 is code 8 (ascending) or code 7; A * q and B are exact in
+	   double and so is their difference (the exponents of fp16-made
+	   scales are close) */
+	double a = rev ? -(double)A : (double)A;
+	double c0 = (double)A * (rev ? 7 : 8) - (double)B;
+	bool exact = isfinite(A) && isfinite(B);
+	if (exact && !whole_on_grid(A, B)) {
+		v2l_t diff = {0, 0};
+		v2d_t u = {-8, -7};
+		for (int i = 0; i < 16; i += 2, u += 2) {
+			v2f_t f;
+			memcpy(&f, v + i, sizeof f);
+			diff |= __builtin_convertvector(f, v2d_t) != a * u + c0;
+		}
+		exact = !(diff[0] | diff[1]);
+	}
+	*run = (struct mp_affine_run){a, c0, exact};
+}
+
 /* Q4_0 and Q4_1 as pairs (ggml_dequant.h): the 16 codes of the block's 32
  * values, 16 pairs a block. */
-static void pr_q4_0(const uint8_t *src, float *v, uint32_t *c, size_t nb)
+static void pr_q4_0(const uint8_t *src, float *v, uint32_t *c,
+		    struct mp_affine_run *run, size_t nb)
 {
 	for (size_t b = 0; b < nb; b++, src += 18, v += 16, c += 16) {
-		float d = half(src);
-		uint32_t lo[16], hi[16];
+		float d = half(src), lv[16];
+		uint32_t lo[16], hi[16], cnt[16];
 		mp_ggml_nibble_counts(src + 2, 16, lo, hi);
 		for (int q = 0; q < 16; q++) {
-			v[q] = q4_0_value(d, q);
-			c[q] = lo[q] + hi[q];
+			(run ? lv : v)[q] = q4_0_value(d, q);
+			(run ? cnt : c)[q] = lo[q] + hi[q];
 		}
+		if (run)
+			mp_ggml_run16(d, 8 * d, lv, cnt, v, c, run + b);
 	}
 }
 
-static void pr_q4_1(const uint8_t *src, float *v, uint32_t *c, size_t nb)
+static void pr_q4_1(const uint8_t *src, float *v, uint32_t *c,
+		    struct mp_affine_run *run, size_t nb)
 {
 	for (size_t b = 0; b < nb; b++, src += 20, v += 16, c += 16) {
-		float d = half(src), m = half(src + 2);
-		uint32_t lo[16], hi[16];
+		float d = half(src), m = half(src + 2), lv[16];
+		uint32_t lo[16], hi[16], cnt[16];
 		mp_ggml_nibble_counts(src + 4, 16, lo, hi);
 		for (int q = 0; q < 16; q++) {
-			v[q] = q4_1_value(d, m, q);
-			c[q] = lo[q] + hi[q];
+			(run ? lv : v)[q] = q4_1_value(d, m, q);
+			(run ? cnt : c)[q] = lo[q] + hi[q];
 		}
+		if (run)
+			mp_ggml_run16(d, -m, lv, cnt, v, c, run + b);
 	}
 }
 

@@ -530,6 +530,17 @@ void mp_tstats_feed(struct mp_tstats_acc *a, const uint8_t *bytes,
 		mp_tstats_small_feed(a->small, bytes, nvalues);
 		return;
 	}
+	if (a->ext && (a->pass == 0 || a->map)) {
+		float buf[CHUNK];
+		while (nvalues) {
+			size_t m = nvalues < CHUNK ? (size_t)nvalues : CHUNK;
+			memcpy(buf, bytes, m * sizeof *buf);
+			mp_tstats_ext_values(a, buf, m);
+			bytes += m * sizeof *buf;
+			nvalues -= m;
+		}
+		return;
+	}
 	unsigned w = mp_dtype_size(a->stored);
 	while (nvalues) {
 		size_t m = nvalues < CHUNK ? (size_t)nvalues : CHUNK;
@@ -733,6 +744,8 @@ bool mp_tstats_next_pass(struct mp_tstats_acc *a)
 		if (a->n == 0)
 			return false;
 		a->mean = a->shift + kval(&a->sum) / (double)a->n;
+		if (a->ext)
+			mp_tstats_ext_moments(a);
 		for (unsigned b = 0; b < 65536; b++)
 			a->top[b] += a->top2[b];
 		free(a->top2);

@@ -12,6 +12,7 @@
 #ifndef MP_TSTATS_H
 #define MP_TSTATS_H
 
+#include "affine_sums.h"
 #include "model.h"
 
 struct mp_tstats {
@@ -44,14 +45,19 @@ struct mp_tstats_acc *mp_tstats_new(enum mp_dtype stored,
 /* Feed the next nvalues stored values (raw little-endian bytes). */
 void mp_tstats_feed(struct mp_tstats_acc *acc, const uint8_t *bytes,
 		    uint64_t nvalues);
-/* Feed, in place of F32 values, m pairs: c[i] values equal to v[i] (a
- * block-quantized tensor's codes, ggml_dequant.h). Only for accumulators of
- * stored MP_F32 without quant; a pass may mix pairs and mp_tstats_feed, and
- * each pass must give the same values, in any order. Sums then run in
- * another order than over the values one by one (their last bits may
- * differ); order statistics, min, max and sparsity are the same. */
-void mp_tstats_feed_pairs(struct mp_tstats_acc *acc, const float *v,
-			  const uint32_t *c, size_t m);
+/* Feed, in place of F32 values, nruns runs of MP_TSTATS_RUN pairs: c[i]
+ * values equal to v[i], run[j] telling of pairs MP_TSTATS_RUN * j on
+ * (affine_sums.h; the pairs hooks of ggml_dequant.h give them; only pass
+ * 0 reads them, run may be NULL in the others). Only for
+ * accumulators of stored MP_F32 without quant; each pass must give the
+ * same values, in any order, and may mix runs and mp_tstats_feed. Sums
+ * then run in another order than over the values one by one (their last
+ * bits may differ); order statistics, min, max and sparsity are the
+ * same. */
+#define MP_TSTATS_RUN 16
+void mp_tstats_feed_runs(struct mp_tstats_acc *acc, const float *v,
+			 const uint32_t *c, const struct mp_affine_run *run,
+			 size_t nruns);
 /* End a pass; true when another full pass over the bytes is needed. */
 bool mp_tstats_next_pass(struct mp_tstats_acc *acc);
 /* Final values (call after next_pass returned false). */

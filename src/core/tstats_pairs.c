@@ -1,58 +1,48 @@
-/* tstats_pairs.c — statistics of F32 values fed as (value, count) pairs:
- * a block-quantized tensor gives each code of a sub-block once with the
- * number of the sub-block's values that have it (ggml_dequant.h's pairs
- * hooks), so a pass costs per pair what it cost per value. Pass 0 (sums,
- * extremes, sparsity, the top-16 histogram) and the map pass (central sums,
- * the selectors' buckets, the mad's candidates) of tstats.c are done here
- * weighted; everywhere else (tiny tensors, the general passes) the pairs
- * are expanded back to values. Sums keep two lanes over the pairs, in
- * order: the same bits for any machine and thread count. */
+/* tstats_pairs.c — statistics of F32 values fed as runs of (value, count)
+ * pairs: a block-quantized tensor gives each code of a sub-block once with
+ * the number of the sub-block's values that have it (ggml_dequant.h's
+ * pairs hooks), MP_TSTATS_RUN pairs a run.
+ *
+ * Such an accumulator is "ext" (it takes its moments in pass 0): pass 0
+ * sums x (compensated, every term exact: the mean is as exact as the
+ * values allow), (x - rshift)^k for k = 2..4, x^2 and |x|, counts the
+ * top-16 histogram and finds the extremes and the sparse values; an exact
+ * run (affine_sums.h) does the sums in closed form from its counts' power
+ * sums, the others pair by pair. The central sums follow from the shifted
+ * ones at the end of pass 0, so the map pass (pass 1) only looks its pairs
+ * up in the map: the selectors' buckets, the mad's candidates and the sum
+ * of squares above the energy bucket. Later passes, tiny tensors and
+ * accumulators fed values first take the pairs expanded back to values.
+ * Every sum runs in a fixed order of fixed lanes: the same bits on any
+ * machine and thread count. */
 #include "tstats_int.h"
 
 #include <stdlib.h>
 
-/* GCC vector extensions as in tstats.c: lanes fixed, so the bits do not
- * depend on the instruction set. */
-typedef float v2f __attribute__((vector_size(8)));
-typedef uint32_t v2u __attribute__((vector_size(8)));
+typedef float v4f __attribute__((vector_size(16)));
 typedef uint32_t v4u __attribute__((vector_size(16)));
 typedef int32_t v4i __attribute__((vector_size(16)));
-typedef double v2d __attribute__((vector_size(16)));
-typedef int64_t v2l __attribute__((vector_size(16)));
 
-/* Lanes of a where mask m is set, of b elsewhere. */
-static inline v2d blend(v2l m, v2d a, v2d b)
-{
-	return (v2d)(((v2l)a & m) | ((v2l)b & ~m));
-}
-
-/* Four pairs from i on: values (non-finite ones as 0) and counts (0 for
- * the non-finite, whose counts go to *bad) as two vectors of two, keys. */
-struct quad {
-	v2d x[2], w[2];
-	v4u k;
+/* u = i - 8 of pair i and its powers, four lanes at a time. */
+static const v4f pow_u[4][4] = {
+#define MP_U(i) ((float)((i) - 8))
+#define MP_ROW(k, i0)                                                         \
+	{MP_U(i0) * (k > 1 ? MP_U(i0) : 1) * (k > 2 ? MP_U(i0) : 1) *         \
+	     (k > 3 ? MP_U(i0) : 1),                                          \
+	 MP_U(i0 + 1) * (k > 1 ? MP_U(i0 + 1) : 1) *                          \
+	     (k > 2 ? MP_U(i0 + 1) : 1) * (k > 3 ? MP_U(i0 + 1) : 1),         \
+	 MP_U(i0 + 2) * (k > 1 ? MP_U(i0 + 2) : 1) *                          \
+	     (k > 2 ? MP_U(i0 + 2) : 1) * (k > 3 ? MP_U(i0 + 2) : 1),         \
+	 MP_U(i0 + 3) * (k > 1 ? MP_U(i0 + 3) : 1) *                          \
+	     (k > 2 ? MP_U(i0 + 3) : 1) * (k > 3 ? MP_U(i0 + 3) : 1)}
+#define MP_POW(k) {MP_ROW(k, 0), MP_ROW(k, 4), MP_ROW(k, 8), MP_ROW(k, 12)}
+    MP_POW(1), MP_POW(2), MP_POW(3), MP_POW(4)
+#undef MP_POW
+#undef MP_ROW
+#undef MP_U
 };
 
-static inline void load4(const float *v, const uint32_t *c, struct quad *o,
-			 v4u *bad)
-{
-	v4u u, cn;
-	memcpy(&u, v, 16);
-	memcpy(&cn, c, 16);
-	v4u fin = (v4u)((u & 0x7f800000u) != 0x7f800000u);
-	*bad += cn & ~fin;
-	cn &= fin;
-	v4u xb = u & fin;
-	o->k = u ^ ((v4u)((v4i)u >> 31) | 0x80000000u);
-	for (int h = 0; h < 2; h++) {
-		v2f f;
-		v2u n;
-		memcpy(&f, (const uint32_t *)&xb + 2 * h, 8);
-		memcpy(&n, (const uint32_t *)&cn + 2 * h, 8);
-		o->x[h] = __builtin_convertvector(f, v2d);
-		o->w[h] = __builtin_convertvector(n, v2d);
-	}
-}
+static inline float hsum(v4f x) { return (x[0] + x[1]) + (x[2] + x[3]); }
 
 /* The pairs as values, in order, for the paths that take values. */
 static void expand(struct mp_tstats_acc *a, const float *v, const uint32_t *c,
@@ -72,195 +62,265 @@ static void expand(struct mp_tstats_acc *a, const float *v, const uint32_t *c,
 		mp_tstats_feed(a, (const uint8_t *)buf, k);
 }
 
-/* Pair i as (x, key, count), a non-finite value as count 0 (pass 0 counts
- * it apart). */
-#define MP_PAIR_LOAD(i)                                                       \
-	uint32_t u;                                                           \
-	memcpy(&u, v + (i), 4);                                               \
-	bool fin = (u & 0x7f800000u) != 0x7f800000u;                          \
-	uint32_t cn = fin ? c[i] : 0;                                         \
-	double x = fin ? (double)v[i] : 0.0, w = cn;                          \
-	uint64_t key = key32(u)
+/* Pass-0 sums of one call, added to the accumulator at its end: x as
+ * s + e, (x - rshift)^k in r[k - 2]. */
+struct sums0 {
+	double s, e, r[3], sq, l1, mn, mx;
+	uint64_t sp, n, bad;
+};
 
-/* One pair of pass 0 in lane r: the sum compensated (Knuth's two-sum, no
- * branch), the other sums of positive terms plain. */
-#define MP_PAIR0(i, r, top)                                                   \
-	do {                                                                  \
-		MP_PAIR_LOAD(i);                                              \
-		double ax = fabs(x), y = w * x, t = s[r] + y, bp = t - s[r];  \
-		e[r] += (s[r] - (t - bp)) + (y - bp);                         \
-		s[r] = t;                                                     \
-		l[r] += w * ax;                                               \
-		q[r] += y * x;                                                \
-		sp += ax < 1e-6 ? cn : 0;                                     \
-		mn = cn && x < mn ? x : mn;                                   \
-		mx = cn && x > mx ? x : mx;                                   \
-		top[key >> 16] += cn;                                         \
-		n += cn;                                                      \
-		bad += c[i] - cn;                                             \
-	} while (0)
-
-static void pass0_pairs(struct mp_tstats_acc *a, const float *v,
-			const uint32_t *c, size_t m)
+/* Knuth's two-sum of exact term y into s + e. */
+static inline void two_sum(struct sums0 *s, double y)
 {
-	double s[2] = {0, 0}, e[2] = {0, 0}, l[2] = {0, 0}, q[2] = {0, 0};
-	double mn = a->minv, mx = a->maxv;
-	uint64_t sp = 0, n = 0, bad = 0, *top = a->top, *top2 = a->top2;
-	/* no shift: the sum is compensated pair by pair instead, and so is
-	   as exact as the mean allows whatever the offset of the values */
-	if (!a->have_shift) {
-		a->shift = 0;
-		a->have_shift = true;
-	}
-	size_t i = 0;
-	if (m >= 4) {
-		/* lanes: two vectors of two, i % 4 == 2h + r in [h][r] */
-		v2d vs[2] = {{0, 0}, {0, 0}}, ve[2] = {{0, 0}, {0, 0}};
-		v2d vl[2] = {{0, 0}, {0, 0}}, vq[2] = {{0, 0}, {0, 0}};
-		v2d vsp[2] = {{0, 0}, {0, 0}}, vn[2] = {{0, 0}, {0, 0}};
-		v2d vmn[2] = {{mn, mn}, {mn, mn}}, vmx[2] = {{mx, mx}, {mx, mx}};
-		v4u vbad = {0, 0, 0, 0};
-		for (; i + 4 <= m; i += 4) {
-			struct quad p;
-			load4(v + i, c + i, &p, &vbad);
-			for (int h = 0; h < 2; h++) {
-				v2d x = p.x[h], w = p.w[h], y = w * x;
-				v2d ax = (v2d)((v2l)x & INT64_MAX);
-				v2d t = vs[h] + y, bp = t - vs[h];
-				ve[h] += (vs[h] - (t - bp)) + (y - bp);
-				vs[h] = t;
-				vl[h] += w * ax;
-				vq[h] += y * x;
-				vsp[h] += (v2d)((v2l)(ax < 1e-6) & (v2l)w);
-				vn[h] += w;
-				v2l has = w > 0;
-				vmn[h] = blend(has & (x < vmn[h]), x, vmn[h]);
-				vmx[h] = blend(has & (x > vmx[h]), x, vmx[h]);
-			}
-			top[p.k[0] >> 16] += c[i] & -(uint32_t)(p.w[0][0] > 0);
-			top2[p.k[1] >> 16] += c[i + 1] & -(uint32_t)(p.w[0][1] > 0);
-			top[p.k[2] >> 16] += c[i + 2] & -(uint32_t)(p.w[1][0] > 0);
-			top2[p.k[3] >> 16] += c[i + 3] & -(uint32_t)(p.w[1][1] > 0);
-		}
-		for (int r = 0; r < 4; r++) {
-			int h = r / 2, z = r % 2;
-			kadd(&a->sum, vs[h][z]);
-			kadd(&a->sum, ve[h][z]);
-			l[0] += vl[h][z];
-			q[0] += vq[h][z];
-			sp += (uint64_t)vsp[h][z];
-			n += (uint64_t)vn[h][z];
-			bad += vbad[r];
-			mn = vmn[h][z] < mn ? vmn[h][z] : mn;
-			mx = vmx[h][z] > mx ? vmx[h][z] : mx;
-		}
-	}
-	for (; i < m; i++)
-		MP_PAIR0(i, 0, top);
-	if (a->shift != 0) /* values came first: they set the shift */
-		kadd(&a->sum, -(double)n * a->shift);
-	kadd(&a->sum, s[0]);
-	kadd(&a->sum, s[1]);
-	kadd(&a->sum, e[0] + e[1]);
-	kadd(&a->l1, l[0] + l[1]);
-	kadd(&a->sumsq, q[0] + q[1]);
-	a->minv = mn;
-	a->maxv = mx;
-	a->nsparse += sp;
-	a->n += n;
-	a->nonfinite += bad;
-}
-#undef MP_PAIR0
-
-static inline void v2d_add3(v2d *s2, v2d *s3, v2d *s4, v2d wd2, v2d d,
-			    v2d d2)
-{
-	*s2 += wd2;
-	*s3 += wd2 * d;
-	*s4 += wd2 * d2;
+	double t = s->s + y, bp = t - s->s;
+	s->e += (s->s - (t - bp)) + (y - bp);
+	s->s = t;
 }
 
-/* One pair of the map pass in lane r. */
-#define MP_PAIR1(i, r)                                                        \
-	do {                                                                  \
-		MP_PAIR_LOAD(i);                                              \
-		double d = x - mean, d2 = d * d, wd2 = w * d2;                \
-		uint8_t b = map[key >> 16];                                   \
-		s2[r] += wd2;                                                 \
-		s3[r] += wd2 * d;                                             \
-		s4[r] += wd2 * d2;                                            \
-		q[r] += (b & 64) ? w * (x * x) : 0.0;                         \
-		up += (b & 64) ? cn : 0;                                      \
-		if ((b & 191) && cn)                                          \
-			mp_tstats_map_hit(a, b, key, cn);                     \
-	} while (0)
+static inline void set_rshift(struct mp_tstats_acc *a, double x)
+{
+	if (!a->have_rshift) {
+		a->rshift = x;
+		a->have_rshift = true;
+	}
+}
 
+/* Pass 0 of m pairs one by one (runs that are not exact, values fed to an
+ * ext accumulator). */
+static void pass0_generic(struct mp_tstats_acc *a, struct sums0 *s,
+			  const float *v, const uint32_t *c, size_t m)
+{
+	for (size_t i = 0; i < m; i++) {
+		uint32_t u;
+		memcpy(&u, v + i, 4);
+		if ((u & 0x7f800000u) == 0x7f800000u) {
+			s->bad += c[i];
+			continue;
+		}
+		if (!c[i])
+			continue;
+		double x = v[i], w = c[i];
+		set_rshift(a, x);
+		double d = x - a->rshift, d2 = d * d;
+		two_sum(s, w * x); /* exact: counts below 2^29 */
+		s->r[0] += w * d2;
+		s->r[1] += w * d2 * d;
+		s->r[2] += w * d2 * d2;
+		s->sq += w * (x * x);
+		s->l1 += w * fabs(x);
+		s->sp += fabs(x) < 1e-6 ? c[i] : 0;
+		s->mn = x < s->mn ? x : s->mn;
+		s->mx = x > s->mx ? x : s->mx;
+		a->top[key32(u) >> 16] += c[i];
+		s->n += c[i];
+	}
+}
+
+/* Pass 0 of one exact run: every sum in closed form from the counts'
+ * power sums p[k] (integers held exactly by float lanes), the extremes at
+ * the first and last counted pair, the sparse values around the sign
+ * change. */
+static void pass0_exact(struct mp_tstats_acc *a, struct sums0 *s,
+			const float *v, const uint32_t *c,
+			const struct mp_affine_run *r)
+{
+	v4f cf[4], vv[4];
+	v4u kk[4];
+	for (int h = 0; h < 4; h++) {
+		v4u cu;
+		memcpy(&cu, c + 4 * h, 16);
+		memcpy(&vv[h], v + 4 * h, 16);
+		memcpy(&kk[h], v + 4 * h, 16);
+		cf[h] = __builtin_convertvector((v4i)cu, v4f);
+		kk[h] = kk[h] ^ ((v4u)((v4i)kk[h] >> 31) | 0x80000000u);
+		kk[h] >>= 16;
+	}
+	/* the histogram first: its stores overlap the arithmetic */
+	uint64_t *top = a->top, *top2 = a->top2;
+	for (int h = 0; h < 4; h++) {
+		top[kk[h][0]] += c[4 * h];
+		top2[kk[h][1]] += c[4 * h + 1];
+		top[kk[h][2]] += c[4 * h + 2];
+		top2[kk[h][3]] += c[4 * h + 3];
+	}
+	v4f p[5] = {cf[0] + cf[1] + cf[2] + cf[3]}, neg0 = {0}, neg1 = {0};
+	for (int k = 0; k < 4; k++)
+		p[k + 1] = cf[0] * pow_u[k][0] + cf[1] * pow_u[k][1] +
+			   cf[2] * pow_u[k][2] + cf[3] * pow_u[k][3];
+	int k0 = 0; /* pairs below zero */
+	for (int h = 0; h < 4; h++) {
+		v4i below = vv[h] < 0;
+		neg0 += (v4f)((v4i)cf[h] & below);
+		neg1 += (v4f)((v4i)(cf[h] * pow_u[0][h]) & below);
+		k0 -= below[0] + below[1] + below[2] + below[3];
+	}
+	double S0 = hsum(p[0]);
+	if (S0 == 0)
+		return;
+	double S1 = hsum(p[1]), S2 = hsum(p[2]), S3 = hsum(p[3]);
+	double S4 = hsum(p[4]);
+	double A = r->a, C = r->c - a->rshift, A2 = A * A, C2 = C * C;
+	/* a (24 bits) * S1 (9) and c (at most 53 - 6) * S0 (6): exact */
+	two_sum(s, A * S1);
+	two_sum(s, r->c * S0);
+	s->r[0] += A2 * S2 + 2 * A * C * S1 + C2 * S0;
+	s->r[1] += A2 * A * S3 + 3 * A2 * C * S2 + 3 * A * C2 * S1 +
+		   C2 * C * S0;
+	s->r[2] += A2 * A2 * S4 + 4 * A2 * A * C * S3 + 6 * A2 * C2 * S2 +
+		   4 * A * C2 * C * S1 + C2 * C2 * S0;
+	double total = A * S1 + r->c * S0;
+	s->sq += A2 * S2 + 2 * A * r->c * S1 + r->c * r->c * S0;
+	s->l1 += total - 2 * (A * (double)hsum(neg1) + r->c * hsum(neg0));
+	int lo = 0, hi = 15;
+	while (!c[lo])
+		lo++;
+	while (!c[hi])
+		hi--;
+	s->mn = v[lo] < s->mn ? v[lo] : s->mn;
+	s->mx = v[hi] > s->mx ? v[hi] : s->mx;
+	for (int i = k0 - 1; i >= 0 && fabs((double)v[i]) < 1e-6; i--)
+		s->sp += c[i];
+	for (int i = k0; i < 16 && fabs((double)v[i]) < 1e-6; i++)
+		s->sp += c[i];
+	s->n += (uint64_t)S0;
+}
+
+static void add_sums0(struct mp_tstats_acc *a, const struct sums0 *s)
+{
+	kadd(&a->sum, s->s);
+	kadd(&a->sum, s->e);
+	kadd(&a->r2, s->r[0]);
+	kadd(&a->r3, s->r[1]);
+	kadd(&a->r4, s->r[2]);
+	kadd(&a->sumsq, s->sq);
+	kadd(&a->l1, s->l1);
+	a->minv = s->mn;
+	a->maxv = s->mx;
+	a->nsparse += s->sp;
+	a->n += s->n;
+	a->nonfinite += s->bad;
+}
+
+static void pass0_runs(struct mp_tstats_acc *a, const float *v,
+		       const uint32_t *c, const struct mp_affine_run *run,
+		       size_t nruns)
+{
+	struct sums0 s = {.mn = a->minv, .mx = a->maxv};
+	for (size_t j = 0; j < nruns; j++, v += MP_TSTATS_RUN,
+		    c += MP_TSTATS_RUN) {
+		if (!run[j].exact) {
+			pass0_generic(a, &s, v, c, MP_TSTATS_RUN);
+			continue;
+		}
+		set_rshift(a, run[j].c); /* the run's middle: near the mean */
+		pass0_exact(a, &s, v, c, &run[j]);
+	}
+	add_sums0(a, &s);
+}
+
+/* Pass 1 of m pairs: the map's buckets, and the squares above the energy
+ * bucket (finite values only: the map marks the buckets of infinities and
+ * NaNs above it too). */
 static void map_pairs(struct mp_tstats_acc *a, const float *v,
-		      const uint32_t *c, size_t m)
+		      const uint32_t *c, size_t m, double *q, uint64_t *up)
 {
 	const uint8_t *map = a->map;
-	double s2[2] = {0, 0}, s3[2] = {0, 0}, s4[2] = {0, 0}, q[2] = {0, 0};
-	double mean = a->mean;
-	uint64_t up = 0;
-	size_t i = 0;
-	if (m >= 4) {
-		v2d v2[2] = {{0, 0}, {0, 0}}, v3[2] = {{0, 0}, {0, 0}};
-		v2d v4[2] = {{0, 0}, {0, 0}}, vq[2] = {{0, 0}, {0, 0}};
-		v2d vup[2] = {{0, 0}, {0, 0}};
-		v4u vbad = {0, 0, 0, 0};
-		for (; i + 4 <= m; i += 4) {
-			struct quad p;
-			load4(v + i, c + i, &p, &vbad);
-			uint8_t b[4];
-			for (int r = 0; r < 4; r++)
-				b[r] = map[p.k[r] >> 16];
-			for (int h = 0; h < 2; h++) {
-				v2d x = p.x[h], w = p.w[h], d = x - mean;
-				v2d d2 = d * d, wd2 = w * d2;
-				v2d_add3(&v2[h], &v3[h], &v4[h], wd2, d, d2);
-				v2l above = {-(int64_t)(b[2 * h] >> 6 & 1),
-					     -(int64_t)(b[2 * h + 1] >> 6 & 1)};
-				vq[h] += (v2d)((v2l)(w * (x * x)) & above);
-				vup[h] += (v2d)((v2l)w & above);
-			}
-			if ((b[0] | b[1] | b[2] | b[3]) & 191)
-				for (int r = 0; r < 4; r++)
-					if ((b[r] & 191) && p.w[r / 2][r % 2] > 0)
-						mp_tstats_map_hit(a, b[r], p.k[r],
-								  c[i + r]);
-		}
+	for (size_t i = 0; i < m; i += 4) {
+		v4u u, k;
+		memcpy(&u, v + i, 16);
+		k = u ^ ((v4u)((v4i)u >> 31) | 0x80000000u);
+		uint8_t b[4] = {map[k[0] >> 16], map[k[1] >> 16],
+				map[k[2] >> 16], map[k[3] >> 16]};
+		if (!((b[0] | b[1] | b[2] | b[3]) & 255))
+			continue;
 		for (int r = 0; r < 4; r++) {
-			int h = r / 2, z = r % 2;
-			s2[0] += v2[h][z];
-			s3[0] += v3[h][z];
-			s4[0] += v4[h][z];
-			q[0] += vq[h][z];
-			up += (uint64_t)vup[h][z];
+			if (!b[r] || !c[i + r] ||
+			    (u[r] & 0x7f800000u) == 0x7f800000u)
+				continue;
+			if (b[r] & 64) {
+				double x = v[i + r];
+				*q += (double)c[i + r] * (x * x);
+				*up += c[i + r];
+			}
+			if (b[r] & 191)
+				mp_tstats_map_hit(a, b[r], k[r], c[i + r]);
 		}
 	}
-	for (; i < m; i++)
-		MP_PAIR1(i, 0);
-	kadd(&a->c2, s2[0] + s2[1]);
-	kadd(&a->c3, s3[0] + s3[1]);
-	kadd(&a->c4, s4[0] + s4[1]);
+}
+
+static void add_above(struct mp_tstats_acc *a, double q, uint64_t up)
+{
 	for (int j = 0; j < a->njobs; j++)
 		if (a->jobs[j].sp == SP_ABS) {
-			kadd(&a->jobs[j].above_sq, q[0] + q[1]);
+			kadd(&a->jobs[j].above_sq, q);
 			a->jobs[j].above_n += up;
 		}
 }
-#undef MP_PAIR1
-#undef MP_PAIR_LOAD
 
-void mp_tstats_feed_pairs(struct mp_tstats_acc *a, const float *v,
-			  const uint32_t *c, size_t m)
+/* Whether runs may be taken as runs: an ext accumulator in pass 0 or in
+ * its map pass, or a wide 32-bit one that nothing was fed yet. */
+static bool takes_runs(struct mp_tstats_acc *a)
+{
+	if (a->small || a->vals || a->width != 32)
+		return false;
+	if (!a->ext && a->pass == 0 && !a->n && !a->nonfinite &&
+	    !a->have_shift) {
+		a->ext = true;
+		a->shift = 0; /* the sum of x is compensated instead */
+		a->have_shift = true;
+	}
+	return a->ext && (a->pass == 0 || a->map);
+}
+
+void mp_tstats_feed_runs(struct mp_tstats_acc *a, const float *v,
+			 const uint32_t *c, const struct mp_affine_run *run,
+			 size_t nruns)
 {
 	if (a->oom)
 		return;
-	if (a->small || a->vals || a->width != 32 || (a->pass && !a->map))
+	size_t m = nruns * MP_TSTATS_RUN;
+	if (!takes_runs(a)) {
 		expand(a, v, c, m);
-	else if (a->pass == 0)
-		pass0_pairs(a, v, c, m);
-	else
-		map_pairs(a, v, c, m);
+	} else if (a->pass == 0) {
+		pass0_runs(a, v, c, run, nruns);
+	} else {
+		double q = 0;
+		uint64_t up = 0;
+		map_pairs(a, v, c, m, &q, &up);
+		add_above(a, q, up);
+	}
+}
+
+void mp_tstats_ext_values(struct mp_tstats_acc *a, const float *x, size_t m)
+{
+	static const uint32_t one[4] = {1, 1, 1, 1};
+	if (a->pass == 0) {
+		struct sums0 s = {.mn = a->minv, .mx = a->maxv};
+		for (size_t i = 0; i < m; i++)
+			pass0_generic(a, &s, x + i, one, 1);
+		add_sums0(a, &s);
+		return;
+	}
+	double q = 0;
+	uint64_t up = 0;
+	size_t i = 0;
+	for (; i + 4 <= m; i += 4)
+		map_pairs(a, x + i, one, 4, &q, &up);
+	for (; i < m; i++) {
+		float f[4] = {x[i], NAN, NAN, NAN};
+		map_pairs(a, f, one, 4, &q, &up);
+	}
+	add_above(a, q, up);
+}
+
+void mp_tstats_ext_moments(struct mp_tstats_acc *a)
+{
+	double n = (double)a->n, d = a->mean - a->rshift, r2 = kval(&a->r2);
+	double r3 = kval(&a->r3), r4 = kval(&a->r4);
+	a->c2 = (struct ksum){r2 - n * d * d, 0};
+	a->c3 = (struct ksum){r3 - 3 * d * r2 + 2 * n * d * d * d, 0};
+	a->c4 = (struct ksum){r4 - 4 * d * r3 + 6 * d * d * r2 -
+				  3 * n * d * d * d * d,
+			      0};
+	a->moments_done = true;
 }
