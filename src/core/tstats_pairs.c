@@ -19,7 +19,11 @@
 
 #include <stdlib.h>
 
+typedef float v2f __attribute__((vector_size(8)));
+typedef uint32_t v2u __attribute__((vector_size(8)));
+typedef int32_t v2i __attribute__((vector_size(8)));
 typedef float v4f __attribute__((vector_size(16)));
+typedef double v2d __attribute__((vector_size(16)));
 typedef uint32_t v4u __attribute__((vector_size(16)));
 typedef int32_t v4i __attribute__((vector_size(16)));
 
@@ -116,6 +120,24 @@ static void pass0_generic(struct mp_tstats_acc *a, struct sums0 *s,
 	}
 }
 
+/* The sums of pass 0 but l1 of values A * u + C whose codes u have power
+ * sums S[k], k = 0..4: a (24 bits) * S1 (at most 2^24) and c (at most 53 -
+ * 6 bits, fp16-made) * S0 (6 bits) are exact, hence the compensated sum
+ * of x is as exact as the values allow. */
+static inline void closed_form(const struct mp_tstats_acc *a, struct sums0 *s,
+			double A, double c, const double S[5])
+{
+	double C = c - a->rshift, A2 = A * A, C2 = C * C;
+	two_sum(s, A * S[1]);
+	two_sum(s, c * S[0]);
+	s->r[0] += A2 * S[2] + 2 * A * C * S[1] + C2 * S[0];
+	s->r[1] += A2 * A * S[3] + 3 * A2 * C * S[2] + 3 * A * C2 * S[1] +
+		   C2 * C * S[0];
+	s->r[2] += A2 * A2 * S[4] + 4 * A2 * A * C * S[3] +
+		   6 * A2 * C2 * S[2] + 4 * A * C2 * C * S[1] + C2 * C2 * S[0];
+	s->sq += A2 * S[2] + 2 * A * c * S[1] + c * c * S[0];
+}
+
 /* Pass 0 of one exact run: every sum in closed form from the counts'
  * power sums p[k] (integers held exactly by float lanes), the extremes at
  * the first and last counted pair, the sparse values around the sign
@@ -154,23 +176,13 @@ static void pass0_exact(struct mp_tstats_acc *a, struct sums0 *s,
 		neg1 += (v4f)((v4i)(cf[h] * pow_u[0][h]) & below);
 		k0 -= below[0] + below[1] + below[2] + below[3];
 	}
-	double S0 = hsum(p[0]);
-	if (S0 == 0)
+	const double S[5] = {hsum(p[0]), hsum(p[1]), hsum(p[2]), hsum(p[3]),
+			     hsum(p[4])};
+	if (S[0] == 0)
 		return;
-	double S1 = hsum(p[1]), S2 = hsum(p[2]), S3 = hsum(p[3]);
-	double S4 = hsum(p[4]);
-	double A = r->a, C = r->c - a->rshift, A2 = A * A, C2 = C * C;
-	/* a (24 bits) * S1 (9) and c (at most 53 - 6) * S0 (6): exact */
-	two_sum(s, A * S1);
-	two_sum(s, r->c * S0);
-	s->r[0] += A2 * S2 + 2 * A * C * S1 + C2 * S0;
-	s->r[1] += A2 * A * S3 + 3 * A2 * C * S2 + 3 * A * C2 * S1 +
-		   C2 * C * S0;
-	s->r[2] += A2 * A2 * S4 + 4 * A2 * A * C * S3 + 6 * A2 * C2 * S2 +
-		   4 * A * C2 * C * S1 + C2 * C2 * S0;
-	double total = A * S1 + r->c * S0;
-	s->sq += A2 * S2 + 2 * A * r->c * S1 + r->c * r->c * S0;
-	s->l1 += total - 2 * (A * (double)hsum(neg1) + r->c * hsum(neg0));
+	closed_form(a, s, r->a, r->c, S);
+	double total = r->a * S[1] + r->c * S[0];
+	s->l1 += total - 2 * (r->a * (double)hsum(neg1) + r->c * hsum(neg0));
 	int lo = 0, hi = 15;
 	while (!c[lo])
 		lo++;
@@ -182,7 +194,7 @@ static void pass0_exact(struct mp_tstats_acc *a, struct sums0 *s,
 		s->sp += c[i];
 	for (int i = k0; i < 16 && fabs((double)v[i]) < 1e-6; i++)
 		s->sp += c[i];
-	s->n += (uint64_t)S0;
+	s->n += (uint64_t)S[0];
 }
 
 static void add_sums0(struct mp_tstats_acc *a, const struct sums0 *s)
@@ -218,41 +230,129 @@ static void pass0_runs(struct mp_tstats_acc *a, const float *v,
 	add_sums0(a, &s);
 }
 
-/* Pass 1 of m pairs: the map's buckets, and the squares above the energy
- * bucket (finite values only: the map marks the buckets of infinities and
- * NaNs above it too). */
-static void map_pairs(struct mp_tstats_acc *a, const float *v,
-		      const uint32_t *c, size_t m, double *q, uint64_t *up)
+/* The smallest float above 1e-6: |x| < 1e-6 in double for a float x is
+ * |x| < SPARSE_F in float. */
+#define SPARSE_F 1.00000008e-6f
+
+/* Pass 0 of one exact run of MP_TSTATS_VRUN values: the sums in closed
+ * form, |x|, extremes, sparsity and the histogram value by value. */
+static void pass0_vexact(struct mp_tstats_acc *a, struct sums0 *s,
+			 const float *x, const struct mp_affine_vals *r)
 {
-	const uint8_t *map = a->map;
-	for (size_t i = 0; i < m; i += 4) {
-		v4u u, k;
-		memcpy(&u, v + i, 16);
-		k = u ^ ((v4u)((v4i)u >> 31) | 0x80000000u);
-		uint8_t b[4] = {map[k[0] >> 16], map[k[1] >> 16],
-				map[k[2] >> 16], map[k[3] >> 16]};
-		if (!((b[0] | b[1] | b[2] | b[3]) & 255))
-			continue;
-		for (int r = 0; r < 4; r++) {
-			if (!b[r] || !c[i + r] ||
-			    (u[r] & 0x7f800000u) == 0x7f800000u)
-				continue;
-			if (b[r] & 64) {
-				double x = v[i + r];
-				*q += (double)c[i + r] * (x * x);
-				*up += c[i + r];
-			}
-			if (b[r] & 191)
-				mp_tstats_map_hit(a, b[r], k[r], c[i + r]);
-		}
+	const double S[5] = {r->p[0], r->p[1], r->p[2], r->p[3], r->p[4]};
+	closed_form(a, s, r->a, r->c, S);
+	uint64_t *top = a->top, *top2 = a->top2;
+	v4f mn = {INFINITY, INFINITY, INFINITY, INFINITY}, mx = -mn;
+	v4i sp = {0};
+	v2d l1 = {0, 0};
+	for (int h = 0; h < MP_TSTATS_VRUN; h += 4) {
+		v4f v;
+		v4u k;
+		memcpy(&v, x + h, sizeof v);
+		memcpy(&k, x + h, sizeof k);
+		k = (k ^ ((v4u)((v4i)k >> 31) | 0x80000000u)) >> 16;
+		top[k[0]]++;
+		top2[k[1]]++;
+		top[k[2]]++;
+		top2[k[3]]++;
+		v4f av = (v4f)((v4u)v & 0x7fffffffu);
+		v2f lo = {av[0], av[1]}, hi = {av[2], av[3]};
+		l1 += __builtin_convertvector(lo, v2d) +
+		      __builtin_convertvector(hi, v2d);
+		sp -= av < SPARSE_F;
+		v4i lt = v < mn, gt = v > mx;
+		mn = (v4f)(((v4i)v & lt) | ((v4i)mn & ~lt));
+		mx = (v4f)(((v4i)v & gt) | ((v4i)mx & ~gt));
 	}
+	s->l1 += l1[0] + l1[1];
+	s->sp += (uint64_t)(sp[0] + sp[1] + sp[2] + sp[3]);
+	for (int r4 = 0; r4 < 4; r4++) {
+		s->mn = mn[r4] < s->mn ? mn[r4] : s->mn;
+		s->mx = mx[r4] > s->mx ? mx[r4] : s->mx;
+	}
+	s->n += MP_TSTATS_VRUN;
 }
 
-static void add_above(struct mp_tstats_acc *a, double q, uint64_t up)
+/* Pass-1 sums of one call: squares and count above the energy bucket. */
+struct sums1 {
+	v2d q[2];
+	v4u up;
+};
+
+typedef int64_t v2l __attribute__((vector_size(16)));
+
+/* Pass 1 of m pairs (m a multiple of 4; counts all 1 when c is NULL):
+ * the selectors' buckets and the mad's candidates through
+ * mp_tstats_map_hit (rare), and without a branch the squares above the
+ * energy bucket (finite values only: the map marks the buckets of
+ * infinities and NaNs above it too). */
+static inline __attribute__((always_inline)) void
+map_pass(struct mp_tstats_acc *a, struct sums1 *s, const float *v,
+	 const uint32_t *c, size_t m)
 {
+	const uint8_t *map = a->map;
+	v2d q[2] = {s->q[0], s->q[1]}; /* in registers, not through s */
+	v4u up = s->up;
+	for (size_t i = 0; i < m; i += 4) {
+		v4u u, k, n = {1, 1, 1, 1};
+		v4f x;
+		memcpy(&u, v + i, 16);
+		memcpy(&x, v + i, 16);
+		if (c)
+			memcpy(&n, c + i, 16);
+		k = (u ^ ((v4u)((v4i)u >> 31) | 0x80000000u)) >> 16;
+		v4u b = {map[k[0]], map[k[1]], map[k[2]], map[k[3]]};
+		v4u fin = (v4u)((u & 0x7f800000u) != 0x7f800000u);
+		v4u above = (v4u)((b & 64) != 0) & fin;
+		up += n & above;
+		v2f x0 = {x[0], x[1]}, x1 = {x[2], x[3]};
+		v2d d0 = __builtin_convertvector(x0, v2d);
+		v2d d1 = __builtin_convertvector(x1, v2d);
+		v2d q0 = d0 * d0, q1 = d1 * d1;
+		if (c) { /* exact: a square of a float times a count < 2^5 */
+			v2u n0 = {n[0], n[1]}, n1 = {n[2], n[3]};
+			q0 *= __builtin_convertvector((v2i)n0, v2d);
+			q1 *= __builtin_convertvector((v2i)n1, v2d);
+		}
+		v4i am = (v4i)above;
+		q[0] += (v2d)((v2l)q0 &
+			      (v2l)__builtin_shufflevector(am, am, 0, 0, 1, 1));
+		q[1] += (v2d)((v2l)q1 &
+			      (v2l)__builtin_shufflevector(am, am, 2, 2, 3, 3));
+		v4u hit = b & 191 & fin & (v4u)(n != 0);
+		if (!(hit[0] | hit[1] | hit[2] | hit[3]))
+			continue;
+		for (int r = 0; r < 4; r++)
+			if (hit[r])
+				mp_tstats_map_hit(a, (uint8_t)b[r],
+						  u[r] ^ ((uint32_t)((int32_t)u[r] >> 31) |
+							  0x80000000u),
+						  n[r]);
+	}
+	s->q[0] = q[0];
+	s->q[1] = q[1];
+	s->up = up;
+}
+
+static void map_pairs(struct mp_tstats_acc *a, struct sums1 *s,
+		      const float *v, const uint32_t *c, size_t m)
+{
+	map_pass(a, s, v, c, m);
+}
+
+static void map_values(struct mp_tstats_acc *a, struct sums1 *s,
+		       const float *x, size_t m)
+{
+	map_pass(a, s, x, NULL, m);
+}
+
+static void add_above(struct mp_tstats_acc *a, const struct sums1 *s)
+{
+	v2d q = s->q[0] + s->q[1];
+	uint64_t up = (uint64_t)s->up[0] + s->up[1] + s->up[2] + s->up[3];
 	for (int j = 0; j < a->njobs; j++)
 		if (a->jobs[j].sp == SP_ABS) {
-			kadd(&a->jobs[j].above_sq, q);
+			kadd(&a->jobs[j].above_sq, q[0] + q[1]);
 			a->jobs[j].above_n += up;
 		}
 }
@@ -284,33 +384,60 @@ void mp_tstats_feed_runs(struct mp_tstats_acc *a, const float *v,
 	} else if (a->pass == 0) {
 		pass0_runs(a, v, c, run, nruns);
 	} else {
-		double q = 0;
-		uint64_t up = 0;
-		map_pairs(a, v, c, m, &q, &up);
-		add_above(a, q, up);
+		struct sums1 s1 = {0};
+		map_pairs(a, &s1, v, c, m);
+		add_above(a, &s1);
+	}
+}
+
+static const uint32_t ones[MP_TSTATS_VRUN] = {1, 1, 1, 1, 1, 1, 1, 1,
+					       1, 1, 1, 1, 1, 1, 1, 1};
+
+void mp_tstats_feed_vruns(struct mp_tstats_acc *a, const float *x,
+			  const struct mp_affine_vals *run, size_t nruns)
+{
+	if (a->oom)
+		return;
+	if (!takes_runs(a)) {
+		mp_tstats_feed(a, (const uint8_t *)x, nruns * MP_TSTATS_VRUN);
+	} else if (a->pass == 0) {
+		struct sums0 s = {.mn = a->minv, .mx = a->maxv};
+		for (size_t j = 0; j < nruns; j++, x += MP_TSTATS_VRUN) {
+			if (!run[j].exact) {
+				pass0_generic(a, &s, x, ones, MP_TSTATS_VRUN);
+				continue;
+			}
+			set_rshift(a, run[j].c + run[j].a * run[j].p[1] /
+						     run[j].p[0]);
+			pass0_vexact(a, &s, x, &run[j]);
+		}
+		add_sums0(a, &s);
+	} else {
+		struct sums1 s1 = {0};
+		map_values(a, &s1, x, nruns * MP_TSTATS_VRUN);
+		add_above(a, &s1);
 	}
 }
 
 void mp_tstats_ext_values(struct mp_tstats_acc *a, const float *x, size_t m)
 {
-	static const uint32_t one[4] = {1, 1, 1, 1};
 	if (a->pass == 0) {
 		struct sums0 s = {.mn = a->minv, .mx = a->maxv};
-		for (size_t i = 0; i < m; i++)
-			pass0_generic(a, &s, x + i, one, 1);
+		for (size_t i = 0; i < m; i += MP_TSTATS_VRUN)
+			pass0_generic(a, &s, x + i, ones,
+				      m - i < MP_TSTATS_VRUN ? m - i
+							     : MP_TSTATS_VRUN);
 		add_sums0(a, &s);
 		return;
 	}
-	double q = 0;
-	uint64_t up = 0;
-	size_t i = 0;
-	for (; i + 4 <= m; i += 4)
-		map_pairs(a, x + i, one, 4, &q, &up);
+	struct sums1 s1 = {0};
+	size_t i = m / 4 * 4;
+	map_values(a, &s1, x, i);
 	for (; i < m; i++) {
 		float f[4] = {x[i], NAN, NAN, NAN};
-		map_pairs(a, f, one, 4, &q, &up);
+		map_values(a, &s1, f, 4);
 	}
-	add_above(a, q, up);
+	add_above(a, &s1);
 }
 
 void mp_tstats_ext_moments(struct mp_tstats_acc *a)
