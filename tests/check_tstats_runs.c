@@ -292,6 +292,26 @@ START_TEST(test_runs_equal_values)
 }
 END_TEST
 
+/* A first sub-block far from all the others (Q4_1: m = 1024 there, 0
+ * elsewhere; d about 2^-10): the central sums must not come from sums
+ * about that first sub-block, which would lose the shape's digits. */
+START_TEST(test_runs_far_first)
+{
+	const struct mp_ggml_type_info *g = mp_ggml_type(MP_GGML_Q4_1);
+	size_t nb = 400;
+	uint8_t *b = malloc(nb * g->bytes);
+	ck_assert_ptr_nonnull(b);
+	random_blocks(g, b, nb, 0, (const int[2]){0, 2});
+	for (size_t i = 0; i < nb; i++)
+		tu_put_half(b + i * g->bytes + 2, i ? 0 : 0x6400);
+	struct mp_tstats x, y;
+	stats_of(g, b, nb, true, &x);
+	stats_of(g, b, nb, false, &y);
+	assert_same(&x, &y);
+	free(b);
+}
+END_TEST
+
 /* Runs and values in one accumulator, either first: the same as all
  * values (some of the runs round, kind 2). */
 START_TEST(test_runs_mixed_with_values)
@@ -360,6 +380,7 @@ Suite *suite_tstats_runs(void)
 	tcase_add_test(tc, test_vruns_sparse_edge);
 	tcase_add_test(tc, test_runs_equal_values);
 	tcase_add_test(tc, test_runs_mixed_with_values);
+	tcase_add_test(tc, test_runs_far_first);
 	tcase_add_test(tc, test_runs_nonfinite);
 	suite_add_tcase(s, tc);
 	return s;

@@ -11,7 +11,9 @@
 
 /* A run of n pairs (v[i], c[i]). When exact: every v[i] is exactly
  * a * (i - n / 2) + c in double, with a >= 0 and a, c finite (so the run
- * ascends). Otherwise nothing is promised, not even finiteness or order. */
+ * ascends), and the counts sum to less than 4096 (so that float lanes sum
+ * c[i] * (i - n / 2)^4 exactly). Otherwise nothing is promised, not even
+ * finiteness or order. */
 struct mp_affine_run {
 	double a, c;
 	bool exact;

@@ -160,6 +160,29 @@ static const v16u onehot[16] = {
 #undef MP_OH
 };
 
+/* The 16 byte lanes of x as 32-bit counts, by interleaving with zeros
+ * (one SSE2 instruction each) rather than lane by lane. */
+static inline void widen(v16u x, uint32_t out[16])
+{
+	typedef uint16_t v8h __attribute__((vector_size(16)));
+	typedef uint32_t v4w __attribute__((vector_size(16)));
+	const v16u z = {0};
+	const v8h z8 = {0};
+	v8h h[2] = {(v8h)__builtin_shufflevector(x, z, 0, 16, 1, 17, 2, 18, 3,
+						 19, 4, 20, 5, 21, 6, 22, 7, 23),
+		    (v8h)__builtin_shufflevector(x, z, 8, 24, 9, 25, 10, 26, 11,
+						 27, 12, 28, 13, 29, 14, 30, 15,
+						 31)};
+	for (int k = 0; k < 2; k++) {
+		v4w w0 = (v4w)__builtin_shufflevector(h[k], z8, 0, 8, 1, 9, 2,
+						      10, 3, 11);
+		v4w w1 = (v4w)__builtin_shufflevector(h[k], z8, 4, 12, 5, 13, 6,
+						      14, 7, 15);
+		memcpy(out + 8 * k, &w0, sizeof w0);
+		memcpy(out + 8 * k + 4, &w1, sizeof w1);
+	}
+}
+
 void mp_ggml_nibble_counts(const uint8_t *q, unsigned nbytes, uint32_t lo[16],
 			   uint32_t hi[16])
 {
@@ -177,10 +200,8 @@ void mp_ggml_nibble_counts(const uint8_t *q, unsigned nbytes, uint32_t lo[16],
 		hi0 += onehot[q[l] >> 4];
 	}
 	v16u a = lo0 + lo1, b = hi0 + hi1;
-	for (int k = 0; k < 16; k++) {
-		lo[k] = a[k];
-		hi[k] = b[k];
-	}
+	widen(a, lo);
+	widen(b, hi);
 }
 
 /* Q4_K as pairs (ggml_dequant.h): per sub-block of 32 values the 16 codes'

@@ -118,11 +118,13 @@ struct mp_tstats_acc {
 	uint8_t *map;      /* [65536] pass 1: jobs of each top-16 bucket */
 	uint64_t *top;     /* [65536] pass-0 histogram of top 16 key bits */
 	struct ksum sum, l1, sumsq, c2, c3, c4;
-	/* ext (tstats_pairs.c): the moments come from pass 0, where r2..r4
-	   hold the sums of (x - rshift)^k, k = 2..4 */
-	bool ext, have_rshift;
-	double rshift;
-	struct ksum r2, r3, r4;
+	/* ext (tstats_pairs.c): the moments come from pass 0, merged call by
+	   call */
+	bool ext;
+	struct {
+		double n;
+		struct ksum mean, m2, m3, m4;
+	} central;
 	double minv, maxv, mean, median, thresh, energy_num;
 	double shift; /* the first finite value: sum holds sum(x - shift) */
 	bool have_shift;
@@ -198,9 +200,8 @@ void mp_tstats_sel_done(struct mp_tstats_acc *a, int i, enum space sp,
 /* tstats_pairs.c: feed m F32 values to an ext accumulator in pass 0 or
  * in its map pass. */
 void mp_tstats_ext_values(struct mp_tstats_acc *a, const float *x, size_t m);
-/* tstats_pairs.c: at the end of pass 0 of an ext accumulator (a->n > 0,
- * a->mean set), the central sums from the shifted ones; sets
- * moments_done. */
+/* tstats_pairs.c: at the end of pass 0 of an ext accumulator (a->n > 0),
+ * the central sums from the merged ones; sets moments_done. */
 void mp_tstats_ext_moments(struct mp_tstats_acc *a);
 
 /* tstats_tiny.c: after pass 0 of the tiny path (a->n > 0), settle every

@@ -5,13 +5,14 @@
  *
  * Such an accumulator is "ext" (it takes its moments in pass 0): pass 0
  * sums x (compensated, every term exact: the mean is as exact as the
- * values allow), (x - rshift)^k for k = 2..4, x^2 and |x|, counts the
- * top-16 histogram and finds the extremes and the sparse values; an exact
- * run (affine_sums.h) does the sums in closed form from its counts' power
- * sums, the others pair by pair. The central sums follow from the shifted
- * ones at the end of pass 0, so the map pass (pass 1) only looks its pairs
- * up in the map: the selectors' buckets, the mad's candidates and the sum
- * of squares above the energy bucket. Later passes, tiny tensors and
+ * values allow), x^2 and |x|, counts the top-16 histogram and finds the
+ * extremes and the sparse values; an exact run (affine_sums.h) does the
+ * sums in closed form from its codes' power sums, the others pair by
+ * pair. Each call's central sums (about its own mean, found first) are
+ * merged into the tensor's by Chan et al.'s pairwise formulas, so no
+ * large sum is ever subtracted from another. The map pass (pass 1) then
+ * only looks its pairs up in the map: the selectors' buckets, the mad's
+ * candidates and the sum of squares above the energy bucket. Later passes, tiny tensors and
  * accumulators fed values first take the pairs expanded back to values.
  * Every sum runs in a fixed order of fixed lanes: the same bits on any
  * machine and thread count. */
@@ -67,9 +68,9 @@ static void expand(struct mp_tstats_acc *a, const float *v, const uint32_t *c,
 }
 
 /* Pass-0 sums of one call, added to the accumulator at its end: x as
- * s + e, (x - rshift)^k in r[k - 2]. */
+ * s + e; central sums about the call's mean m in c[k - 2], k = 2..4. */
 struct sums0 {
-	double s, e, r[3], sq, l1, mn, mx;
+	double s, e, sq, l1, mn, mx, m, c[3];
 	uint64_t sp, n, bad;
 };
 
@@ -81,16 +82,9 @@ static inline void two_sum(struct sums0 *s, double y)
 	s->s = t;
 }
 
-static inline void set_rshift(struct mp_tstats_acc *a, double x)
-{
-	if (!a->have_rshift) {
-		a->rshift = x;
-		a->have_rshift = true;
-	}
-}
 
 /* Pass 0 of m pairs one by one (runs that are not exact, values fed to an
- * ext accumulator). */
+ * ext accumulator), all but the central sums. */
 static void pass0_generic(struct mp_tstats_acc *a, struct sums0 *s,
 			  const float *v, const uint32_t *c, size_t m)
 {
@@ -104,12 +98,7 @@ static void pass0_generic(struct mp_tstats_acc *a, struct sums0 *s,
 		if (!c[i])
 			continue;
 		double x = v[i], w = c[i];
-		set_rshift(a, x);
-		double d = x - a->rshift, d2 = d * d;
 		two_sum(s, w * x); /* exact: counts below 2^29 */
-		s->r[0] += w * d2;
-		s->r[1] += w * d2 * d;
-		s->r[2] += w * d2 * d2;
 		s->sq += w * (x * x);
 		s->l1 += w * fabs(x);
 		s->sp += fabs(x) < 1e-6 ? c[i] : 0;
@@ -120,31 +109,59 @@ static void pass0_generic(struct mp_tstats_acc *a, struct sums0 *s,
 	}
 }
 
-/* The sums of pass 0 but l1 of values A * u + C whose codes u have power
+/* The sum of x and of x^2 of values A * u + c whose codes u have power
  * sums S[k], k = 0..4: a (24 bits) * S1 (at most 2^24) and c (at most 53 -
  * 6 bits, fp16-made) * S0 (6 bits) are exact, hence the compensated sum
  * of x is as exact as the values allow. */
-static inline void closed_form(const struct mp_tstats_acc *a, struct sums0 *s,
-			double A, double c, const double S[5])
+static inline void closed_sums(struct sums0 *s, double A, double c,
+			       const double S[5])
 {
-	double C = c - a->rshift, A2 = A * A, C2 = C * C;
 	two_sum(s, A * S[1]);
 	two_sum(s, c * S[0]);
-	s->r[0] += A2 * S[2] + 2 * A * C * S[1] + C2 * S[0];
-	s->r[1] += A2 * A * S[3] + 3 * A2 * C * S[2] + 3 * A * C2 * S[1] +
-		   C2 * C * S[0];
-	s->r[2] += A2 * A2 * S[4] + 4 * A2 * A * C * S[3] +
-		   6 * A2 * C2 * S[2] + 4 * A * C2 * C * S[1] + C2 * C2 * S[0];
-	s->sq += A2 * S[2] + 2 * A * c * S[1] + c * c * S[0];
+	s->sq += A * A * S[2] + 2 * A * c * S[1] + c * c * S[0];
 }
 
-/* Pass 0 of one exact run: every sum in closed form from the counts'
- * power sums p[k] (integers held exactly by float lanes), the extremes at
- * the first and last counted pair, the sparse values around the sign
- * change. */
+/* Their sums of (x - s->m)^k, k = 2..4, into s->c: each term a^j C^(k-j)
+ * S[j] of the binomial expansion is at most the run's own share, so
+ * nothing cancels but within the run. */
+static inline void closed_central(struct sums0 *s, double A, double c,
+				  const double S[5])
+{
+	double C = c - s->m, A2 = A * A, C2 = C * C;
+	s->c[0] += A2 * S[2] + 2 * A * C * S[1] + C2 * S[0];
+	s->c[1] += A2 * A * S[3] + 3 * A2 * C * S[2] + 3 * A * C2 * S[1] +
+		   C2 * C * S[0];
+	s->c[2] += A2 * A2 * S[4] + 4 * A2 * A * C * S[3] +
+		   6 * A2 * C2 * S[2] + 4 * A * C2 * C * S[1] + C2 * C2 * S[0];
+}
+
+/* The central sums of m pairs one by one (finite values only). */
+static void central_generic(struct sums0 *s, const float *v, const uint32_t *c,
+			    size_t m)
+{
+	for (size_t i = 0; i < m; i++) {
+		double x = v[i], w = c[i], d = x - s->m, d2 = d * d;
+		if (!isfinite(x) || !c[i])
+			continue;
+		s->c[0] += w * d2;
+		s->c[1] += w * d2 * d;
+		s->c[2] += w * d2 * d2;
+	}
+}
+
+/* The call's mean, before its central sums. */
+static inline void call_mean(struct sums0 *s)
+{
+	s->m = s->n ? (s->s + s->e) / (double)s->n : 0;
+}
+
+/* Pass 0 of one exact run but its central sums: the sums in closed form
+ * from the counts' power sums S[k] (integers held exactly by float lanes;
+ * written to S), the extremes at the first and last counted pair, the
+ * sparse values around the sign change. */
 static void pass0_exact(struct mp_tstats_acc *a, struct sums0 *s,
 			const float *v, const uint32_t *c,
-			const struct mp_affine_run *r)
+			const struct mp_affine_run *r, double S[5])
 {
 	v4f cf[4], vv[4];
 	v4u kk[4];
@@ -176,11 +193,11 @@ static void pass0_exact(struct mp_tstats_acc *a, struct sums0 *s,
 		neg1 += (v4f)((v4i)(cf[h] * pow_u[0][h]) & below);
 		k0 -= below[0] + below[1] + below[2] + below[3];
 	}
-	const double S[5] = {hsum(p[0]), hsum(p[1]), hsum(p[2]), hsum(p[3]),
-			     hsum(p[4])};
+	for (int k = 0; k < 5; k++)
+		S[k] = hsum(p[k]);
 	if (S[0] == 0)
 		return;
-	closed_form(a, s, r->a, r->c, S);
+	closed_sums(s, r->a, r->c, S);
 	double total = r->a * S[1] + r->c * S[0];
 	s->l1 += total - 2 * (r->a * (double)hsum(neg1) + r->c * hsum(neg0));
 	int lo = 0, hi = 15;
@@ -197,13 +214,35 @@ static void pass0_exact(struct mp_tstats_acc *a, struct sums0 *s,
 	s->n += (uint64_t)S[0];
 }
 
+/* Merge central sums c2..c4 of nb values of mean mb into the tensor's
+ * (Chan, Golub and LeVeque; Pébay for the third and fourth), every term
+ * added compensated: tens of thousands of merges lose no digits. */
+static void merge_central(struct mp_tstats_acc *a, double nb, double mb,
+			  const double c[3])
+{
+	__typeof__(a->central) *t = &a->central;
+	if (nb == 0)
+		return;
+	double na = t->n, n = na + nb, d = mb - kval(&t->mean), dn = d / n;
+	double m2 = kval(&t->m2), m3 = kval(&t->m3);
+	kadd(&t->m4, c[2]);
+	kadd(&t->m4, d * dn * dn * dn * na * nb * (na * na - na * nb + nb * nb));
+	kadd(&t->m4, 6 * dn * dn * (na * na * c[0] + nb * nb * m2));
+	kadd(&t->m4, 4 * dn * (na * c[1] - nb * m3));
+	kadd(&t->m3, c[1]);
+	kadd(&t->m3, d * dn * dn * na * nb * (na - nb));
+	kadd(&t->m3, 3 * dn * (na * c[0] - nb * m2));
+	kadd(&t->m2, c[0]);
+	kadd(&t->m2, d * dn * na * nb);
+	kadd(&t->mean, dn * nb);
+	t->n = n;
+}
+
 static void add_sums0(struct mp_tstats_acc *a, const struct sums0 *s)
 {
+	merge_central(a, (double)s->n, s->m, s->c);
 	kadd(&a->sum, s->s);
 	kadd(&a->sum, s->e);
-	kadd(&a->r2, s->r[0]);
-	kadd(&a->r3, s->r[1]);
-	kadd(&a->r4, s->r[2]);
 	kadd(&a->sumsq, s->sq);
 	kadd(&a->l1, s->l1);
 	a->minv = s->mn;
@@ -213,34 +252,58 @@ static void add_sums0(struct mp_tstats_acc *a, const struct sums0 *s)
 	a->nonfinite += s->bad;
 }
 
+#define CALL_RUNS 256 /* runs whose central sums are merged at once */
+
+/* A fresh call's sums: all 0 but the extremes so far. */
+static struct sums0 start0(const struct mp_tstats_acc *a)
+{
+	return (struct sums0){.mn = a->minv, .mx = a->maxv};
+}
+
 static void pass0_runs(struct mp_tstats_acc *a, const float *v,
 		       const uint32_t *c, const struct mp_affine_run *run,
 		       size_t nruns)
 {
-	struct sums0 s = {.mn = a->minv, .mx = a->maxv};
-	for (size_t j = 0; j < nruns; j++, v += MP_TSTATS_RUN,
-		    c += MP_TSTATS_RUN) {
-		if (!run[j].exact) {
-			pass0_generic(a, &s, v, c, MP_TSTATS_RUN);
-			continue;
+	double S[CALL_RUNS][5];
+	for (size_t j0 = 0; j0 < nruns; j0 += CALL_RUNS) {
+		size_t k = nruns - j0 < CALL_RUNS ? nruns - j0 : CALL_RUNS;
+		const float *vj = v + j0 * MP_TSTATS_RUN;
+		const uint32_t *cj = c + j0 * MP_TSTATS_RUN;
+		const struct mp_affine_run *r = run + j0;
+		struct sums0 s = start0(a);
+		for (size_t j = 0; j < k; j++) {
+			const float *x = vj + j * MP_TSTATS_RUN;
+			const uint32_t *w = cj + j * MP_TSTATS_RUN;
+			if (r[j].exact)
+				pass0_exact(a, &s, x, w, &r[j], S[j]);
+			else
+				pass0_generic(a, &s, x, w, MP_TSTATS_RUN);
 		}
-		set_rshift(a, run[j].c); /* the run's middle: near the mean */
-		pass0_exact(a, &s, v, c, &run[j]);
+		call_mean(&s);
+		for (size_t j = 0; j < k; j++) {
+			const float *x = vj + j * MP_TSTATS_RUN;
+			const uint32_t *w = cj + j * MP_TSTATS_RUN;
+			if (!r[j].exact)
+				central_generic(&s, x, w, MP_TSTATS_RUN);
+			else if (S[j][0] > 0)
+				closed_central(&s, r[j].a, r[j].c, S[j]);
+		}
+		add_sums0(a, &s);
 	}
-	add_sums0(a, &s);
 }
 
 /* The smallest float above 1e-6: |x| < 1e-6 in double for a float x is
  * |x| < SPARSE_F in float. */
 #define SPARSE_F 1.00000008e-6f
 
-/* Pass 0 of one exact run of MP_TSTATS_VRUN values: the sums in closed
- * form, |x|, extremes, sparsity and the histogram value by value. */
+/* Pass 0 of one exact run of MP_TSTATS_VRUN values but its central sums:
+ * the sums in closed form, |x|, extremes, sparsity and the histogram
+ * value by value. */
 static void pass0_vexact(struct mp_tstats_acc *a, struct sums0 *s,
 			 const float *x, const struct mp_affine_vals *r)
 {
 	const double S[5] = {r->p[0], r->p[1], r->p[2], r->p[3], r->p[4]};
-	closed_form(a, s, r->a, r->c, S);
+	closed_sums(s, r->a, r->c, S);
 	uint64_t *top = a->top, *top2 = a->top2;
 	v4f mn = {INFINITY, INFINITY, INFINITY, INFINITY}, mx = -mn;
 	v4i sp = {0};
@@ -401,17 +464,34 @@ void mp_tstats_feed_vruns(struct mp_tstats_acc *a, const float *x,
 	if (!takes_runs(a)) {
 		mp_tstats_feed(a, (const uint8_t *)x, nruns * MP_TSTATS_VRUN);
 	} else if (a->pass == 0) {
-		struct sums0 s = {.mn = a->minv, .mx = a->maxv};
-		for (size_t j = 0; j < nruns; j++, x += MP_TSTATS_VRUN) {
-			if (!run[j].exact) {
-				pass0_generic(a, &s, x, ones, MP_TSTATS_VRUN);
-				continue;
+		for (size_t j0 = 0; j0 < nruns; j0 += CALL_RUNS) {
+			size_t k = nruns - j0 < CALL_RUNS ? nruns - j0 : CALL_RUNS;
+			const float *xj = x + j0 * MP_TSTATS_VRUN;
+			const struct mp_affine_vals *r = run + j0;
+			struct sums0 s = start0(a);
+			for (size_t j = 0; j < k; j++) {
+				const float *y = xj + j * MP_TSTATS_VRUN;
+				if (r[j].exact)
+					pass0_vexact(a, &s, y, &r[j]);
+				else
+					pass0_generic(a, &s, y, ones,
+						      MP_TSTATS_VRUN);
 			}
-			set_rshift(a, run[j].c + run[j].a * run[j].p[1] /
-						     run[j].p[0]);
-			pass0_vexact(a, &s, x, &run[j]);
+			call_mean(&s);
+			for (size_t j = 0; j < k; j++) {
+				const float *y = xj + j * MP_TSTATS_VRUN;
+				if (!r[j].exact) {
+					central_generic(&s, y, ones,
+							MP_TSTATS_VRUN);
+					continue;
+				}
+				const double S[5] = {r[j].p[0], r[j].p[1],
+						     r[j].p[2], r[j].p[3],
+						     r[j].p[4]};
+				closed_central(&s, r[j].a, r[j].c, S);
+			}
+			add_sums0(a, &s);
 		}
-		add_sums0(a, &s);
 	} else {
 		struct sums1 s1 = {0};
 		map_values(a, &s1, x, nruns * MP_TSTATS_VRUN);
@@ -422,11 +502,16 @@ void mp_tstats_feed_vruns(struct mp_tstats_acc *a, const float *x,
 void mp_tstats_ext_values(struct mp_tstats_acc *a, const float *x, size_t m)
 {
 	if (a->pass == 0) {
-		struct sums0 s = {.mn = a->minv, .mx = a->maxv};
+		struct sums0 s = start0(a);
 		for (size_t i = 0; i < m; i += MP_TSTATS_VRUN)
 			pass0_generic(a, &s, x + i, ones,
 				      m - i < MP_TSTATS_VRUN ? m - i
 							     : MP_TSTATS_VRUN);
+		call_mean(&s);
+		for (size_t i = 0; i < m; i += MP_TSTATS_VRUN)
+			central_generic(&s, x + i, ones,
+					m - i < MP_TSTATS_VRUN ? m - i
+							       : MP_TSTATS_VRUN);
 		add_sums0(a, &s);
 		return;
 	}
@@ -442,12 +527,8 @@ void mp_tstats_ext_values(struct mp_tstats_acc *a, const float *x, size_t m)
 
 void mp_tstats_ext_moments(struct mp_tstats_acc *a)
 {
-	double n = (double)a->n, d = a->mean - a->rshift, r2 = kval(&a->r2);
-	double r3 = kval(&a->r3), r4 = kval(&a->r4);
-	a->c2 = (struct ksum){r2 - n * d * d, 0};
-	a->c3 = (struct ksum){r3 - 3 * d * r2 + 2 * n * d * d * d, 0};
-	a->c4 = (struct ksum){r4 - 4 * d * r3 + 6 * d * d * r2 -
-				  3 * n * d * d * d * d,
-			      0};
+	a->c2 = a->central.m2;
+	a->c3 = a->central.m3;
+	a->c4 = a->central.m4;
 	a->moments_done = true;
 }
