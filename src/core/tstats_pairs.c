@@ -82,7 +82,6 @@ static inline void two_sum(struct sums0 *s, double y)
 	s->s = t;
 }
 
-
 /* Pass 0 of m pairs one by one (runs that are not exact, values fed to an
  * ext accumulator), all but the central sums. */
 static void pass0_generic(struct mp_tstats_acc *a, struct sums0 *s,
