@@ -619,7 +619,9 @@ double mp_sweep_js(const double *p, const double *q, size_t nk)
 		if (q[k] > MP_SWEEP_JS_FLOOR)
 			js += 0.5 * q[k] * log(q[k] / m);
 	}
-	return js;
+	/* never below 0 (nor -0): rounding of two equal distributions (libm's
+	   log differs in its last bit between CPUs) can leave -1e-17 */
+	return js > 0 ? js : 0;
 }
 
 void mp_sweep_result_done(struct mp_sweep_result *res)
