@@ -82,8 +82,8 @@ mp_status mp_sweep_freq_dist(const struct mp_sweep *s, size_t i,
 			     size_t n_evecs, double *out, struct mp_error *err);
 
 /* Jensen-Shannon divergence (natural log, p <= 1e-12 masked, denominators
- * floored at 1e-12) of the distributions p and q of nk values; NAN when
- * either is all zero (a class with no interaction). */
+ * floored at 1e-12) of the distributions p and q of nk values, at least
+ * +0; NAN when either is all zero (a class with no interaction). */
 double mp_sweep_js(const double *p, const double *q, size_t nk);
 
 /* The three n x n matrices (row-major, symmetric) and the accuracies:
