@@ -1,11 +1,10 @@
-/* check_tstats_runs.c — the pairs and sums hooks' runs (ggml_dequant.h)
- * and the statistics fed as runs (mp_tstats_feed_runs, _vruns): hooks
- * against blocks whose values are worked out by hand (ascending order, a
- * negative step, the affine form, a sub-block that rounds, the codes'
- * power sums), and random Q4_0/Q4_1/Q4_K/Q6_K tensors whose statistics
- * fed as runs must equal those of the same values dequantized and fed one
- * by one: order statistics, extremes and sparsity bit for bit, sums to
- * 1e-12. */
+/* check_tstats_runs.c — the pairs hooks' runs (ggml_dequant.h) and the
+ * statistics fed as runs (mp_tstats_feed_runs): hooks against blocks whose
+ * values are worked out by hand (ascending order, a negative step, the
+ * affine form, a sub-block that rounds), and random Q4_0/Q4_1/Q4_K
+ * tensors whose statistics fed as runs must equal those of the same
+ * values dequantized and fed one by one: order statistics, extremes and
+ * sparsity bit for bit, sums to 1e-12. */
 #include "check_suites.h"
 #include "testutil.h"
 #include "ggml_dequant.h"
@@ -81,50 +80,6 @@ START_TEST(test_q4_1_rounding)
 }
 END_TEST
 
-/* Q6_K with d = 0.5 and scale k = k - 8 (sub-block k): all low bits 0 and
- * high bits 2 (code 32, value 0) but value 0 of code 63 (low 15, high 3)
- * and value 17 of code 0: sub-block 0 holds u = 31 once and 0 fifteen
- * times, sub-block 1 u = -32 once. */
-START_TEST(test_q6_k_sums)
-{
-	uint8_t b[210] = {0};
-	float y[256];
-	struct mp_affine_vals r[16];
-	const struct mp_ggml_type_info *g = mp_ggml_type(MP_GGML_Q6_K);
-	ck_assert_ptr_nonnull(g->sums);
-	ck_assert_ptr_null(g->pairs);
-	memset(b + 128, 0xaa, 64); /* every high pair of bits 2: code 32 */
-	b[0] = 0x0f;		   /* value 0: low bits 15 */
-	b[128] = 0xab;		   /* value 0: high bits 3 */
-	b[128 + 17] = 0xa8;	   /* value 17: high bits 0, low bits 0 */
-	for (int k = 0; k < 16; k++)
-		b[192 + k] = (uint8_t)(int8_t)(k - 8);
-	tu_put_half(b + 208, 0x3800);
-	g->sums(b, y, r, 1);
-	ck_assert_float_eq(y[0], 0.5f * -8 * 31);
-	ck_assert_float_eq(y[17], 0.5f * -7 * -32);
-	for (int j = 0; j < 256; j++)
-		if (j != 0 && j != 17)
-			ck_assert_float_eq(y[j], 0.0f);
-	float want[2][5] = {{16, 31, 961, 29791, 923521},
-			    {16, -32, 1024, -32768, 1048576}};
-	for (int k = 0; k < 16; k++) {
-		ck_assert(r[k].exact);
-		ck_assert_double_eq(r[k].a, 0.5 * (k - 8));
-		ck_assert_double_eq(r[k].c, 0);
-		for (int m = 0; m < 5; m++)
-			ck_assert_float_eq(r[k].p[m], k < 2 ? want[k][m]
-							 : m == 0 ? 16 : 0);
-	}
-	float z[256];
-	g->dequant(b, z, 1);
-	ck_assert_int_eq(memcmp(y, z, sizeof y), 0);
-	tu_put_half(b + 208, 0x7c00);
-	g->sums(b, y, r, 1);
-	ck_assert(!r[0].exact);
-}
-END_TEST
-
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;
 static uint64_t next(void)
 {
@@ -168,20 +123,14 @@ static void stats_of(const struct mp_ggml_type_info *g, const uint8_t *b,
 			  sizeof *v);
 	uint32_t *c = malloc((piece * g->npairs + 1) * sizeof *c);
 	struct mp_affine_run *r = malloc((piece * per + 1) * sizeof *r);
-	struct mp_affine_vals *vr =
-	    malloc(piece * g->block / MP_TSTATS_VRUN * sizeof *vr);
-	ck_assert(v && c && r && vr);
+	ck_assert(v && c && r);
 	struct mp_tstats_acc *a = mp_tstats_new(MP_F32, NULL, nb * g->block);
 	ck_assert_ptr_nonnull(a);
 	bool first = true;
 	do {
 		for (size_t i = 0; i < nb; i += piece) {
 			size_t k = nb - i < piece ? nb - i : piece;
-			if (runs && g->sums) {
-				g->sums(b + i * g->bytes, v, first ? vr : NULL, k);
-				mp_tstats_feed_vruns(a, v, vr,
-						     k * g->block / MP_TSTATS_VRUN);
-			} else if (runs) {
+			if (runs) {
 				g->pairs(b + i * g->bytes, v, c, first ? r : NULL,
 					 k);
 				mp_tstats_feed_runs(a, v, c, r, k * per);
@@ -198,7 +147,6 @@ static void stats_of(const struct mp_ggml_type_info *g, const uint8_t *b,
 	free(v);
 	free(c);
 	free(r);
-	free(vr);
 }
 
 static void assert_same(const struct mp_tstats *x, const struct mp_tstats *y)
@@ -222,48 +170,6 @@ static void assert_same(const struct mp_tstats *x, const struct mp_tstats *y)
 	}
 }
 
-/* Values on both sides of the sparsity threshold, as an exact run of
- * values a * u: |x| < 1e-6 in double holds for the float just below 1e-6
- * (9.99999997e-7) and not for the next one up. */
-START_TEST(test_vruns_sparse_edge)
-{
-	float lo = 1e-6f, hi = nextafterf(lo, 1.0f);
-	ck_assert((double)lo < 1e-6 && (double)hi > 1e-6);
-	enum { RUNS = 400 };
-	float *x = malloc(RUNS * MP_TSTATS_VRUN * sizeof *x);
-	struct mp_affine_vals r[RUNS];
-	ck_assert_ptr_nonnull(x);
-	for (int j = 0; j < RUNS; j++) {
-		float a = j % 2 ? hi : lo;
-		r[j] = (struct mp_affine_vals){a, 0, {16, 0, 0, 0, 0}, true};
-		for (int i = 0; i < MP_TSTATS_VRUN; i++) {
-			int u = i % 4 - 2; /* -2, -1, 0, 1 */
-			x[j * MP_TSTATS_VRUN + i] = a * (float)u;
-			for (int m = 1; m < 5; m++)
-				r[j].p[m] += powf((float)u, (float)m);
-		}
-	}
-	struct mp_tstats p, q;
-	struct mp_tstats_acc *acc =
-	    mp_tstats_new(MP_F32, NULL, RUNS * MP_TSTATS_VRUN);
-	do
-		mp_tstats_feed_vruns(acc, x, r, RUNS);
-	while (mp_tstats_next_pass(acc));
-	ck_assert_int_eq(mp_tstats_finish(acc, &p), MP_OK);
-	mp_tstats_free(acc);
-	acc = mp_tstats_new(MP_F32, NULL, RUNS * MP_TSTATS_VRUN);
-	do
-		mp_tstats_feed(acc, (const uint8_t *)x, RUNS * MP_TSTATS_VRUN);
-	while (mp_tstats_next_pass(acc));
-	ck_assert_int_eq(mp_tstats_finish(acc, &q), MP_OK);
-	mp_tstats_free(acc);
-	assert_same(&p, &q);
-	/* u = 0 (4 a run), and |u| = 1 (8 a run) on the runs of lo */
-	ck_assert_double_eq(p.sparsity, 0.5);
-	free(x);
-}
-END_TEST
-
 START_TEST(test_runs_equal_values)
 {
 	static const struct {
@@ -271,9 +177,8 @@ START_TEST(test_runs_equal_values)
 		int at[2];
 	} types[] = {{MP_GGML_Q4_0, {0, -1}},
 		     {MP_GGML_Q4_1, {0, 2}},
-		     {MP_GGML_Q4_K, {0, 2}},
-		     {MP_GGML_Q6_K, {208, -1}}};
-	for (size_t t = 0; t < 4; t++)
+		     {MP_GGML_Q4_K, {0, 2}}};
+	for (size_t t = 0; t < 3; t++)
 		for (int kind = 0; kind < 4; kind++) {
 			const struct mp_ggml_type_info *g =
 			    mp_ggml_type(types[t].id);
@@ -376,8 +281,6 @@ Suite *suite_tstats_runs(void)
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, test_q4_k_reversed);
 	tcase_add_test(tc, test_q4_1_rounding);
-	tcase_add_test(tc, test_q6_k_sums);
-	tcase_add_test(tc, test_vruns_sparse_edge);
 	tcase_add_test(tc, test_runs_equal_values);
 	tcase_add_test(tc, test_runs_mixed_with_values);
 	tcase_add_test(tc, test_runs_far_first);

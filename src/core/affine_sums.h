@@ -1,9 +1,8 @@
-/* affine_sums.h — stretches of a block-quantized tensor whose values are
- * affine in integer codes, so that statistics can take their sums from the
- * codes' power sums in closed form rather than value by value: runs of
- * (value, count) pairs (tstats.h's mp_tstats_feed_runs, ggml_dequant.h's
- * pairs hooks) and runs of values (mp_tstats_feed_vruns, the sums
- * hooks). */
+/* affine_sums.h — a run of (value, count) pairs of a block-quantized
+ * tensor whose values are affine in their integer codes, so that
+ * statistics can take its sums from the counts' power sums in closed form
+ * rather than pair by pair (tstats.h's mp_tstats_feed_runs, ggml_dequant.h's
+ * pairs hooks). */
 #ifndef MP_AFFINE_SUMS_H
 #define MP_AFFINE_SUMS_H
 
@@ -16,16 +15,6 @@
  * finiteness or order. */
 struct mp_affine_run {
 	double a, c;
-	bool exact;
-};
-
-/* A run of values x[i]. When exact: every x[i] is exactly a * u[i] + c in
- * double for integers u[i] whose sums of u^k are p[k], k = 0..4 (p[0] the
- * number of values; each an integer that float holds exactly), a and c
- * finite. Otherwise nothing is promised. */
-struct mp_affine_vals {
-	double a, c;
-	float p[5];
 	bool exact;
 };
 

@@ -67,10 +67,8 @@ struct worker {
 	uint8_t *scratch; /* [BLOCK] for blocks straddling segments */
 	float *deq;	  /* [BLOCK / 4] values of ggml blocks (or of pairs) */
 	uint32_t *cnt;	  /* [PAIR_BLOCKS * MP_GGML_PAIRS_MAX] counts of pairs */
-	/* what each run of the pairs, or of the values, is (ggml_dequant.h) */
+	/* what each run of the pairs is (ggml_dequant.h) */
 	struct mp_affine_run run[PAIR_BLOCKS * MP_GGML_PAIRS_MAX / MP_GGML_RUN];
-	struct mp_affine_vals vrun[PAIR_BLOCKS * MP_GGML_BLOCK_MAX /
-				   MP_GGML_VRUN];
 	float one[MP_GGML_BLOCK_MAX]; /* one block, for the sketch */
 	uint64_t *pos;	  /* [k] sketch positions, as stored, ascending */
 	/* [k] sketch[slot[p]] holds the value at pos[p] (a permuted Q/K);
@@ -166,21 +164,6 @@ static void feed_pairs(struct worker *w, const struct mp_ggml_type_info *g,
 	}
 }
 
-/* Dequantize n blocks at b into w->deq and feed them through the type's
- * sums hook, PAIR_BLOCKS blocks at a time (their runs stay in cache). */
-static void feed_sums(struct worker *w, const struct mp_ggml_type_info *g,
-		      const uint8_t *b, uint64_t n, struct mp_tstats_acc *acc,
-		      bool first)
-{
-	for (uint64_t i = 0; i < n; i += PAIR_BLOCKS) {
-		size_t k = n - i < PAIR_BLOCKS ? (size_t)(n - i) : PAIR_BLOCKS;
-		float *y = w->deq + i * g->block;
-		g->sums(b + i * g->bytes, y, first ? w->vrun : NULL, k);
-		mp_tstats_feed_vruns(acc, y, w->vrun,
-				     k * g->block / MP_GGML_VRUN);
-	}
-}
-
 /* one_pass for a block-quantized tensor: hash the stored bytes, feed
  * and sketch the dequantized values, BLOCK bytes of them at a time;
  * mapped pages are prefetched and given back as in one_pass. */
@@ -207,8 +190,6 @@ static void one_pass_blocks(struct worker *w, const struct mp_tensor *t,
 			EVP_DigestUpdate(w->md, b, (size_t)(n * g->bytes));
 		if (acc && g->pairs)
 			feed_pairs(w, g, b, n, acc, first);
-		else if (acc && g->sums)
-			feed_sums(w, g, b, n, acc, first);
 		else
 			mp_tensor_decode_blocks(t, b, (size_t)n, w->deq);
 		for (; first && p < o->nsketch && w->pos[p] < e0 + ne; p++) {
@@ -223,7 +204,7 @@ static void one_pass_blocks(struct worker *w, const struct mp_tensor *t,
 				*v = w->deq[e];
 			}
 		}
-		if (acc && !g->pairs && !g->sums)
+		if (acc && !g->pairs)
 			mp_tstats_feed(acc, (const uint8_t *)w->deq, ne);
 		if (first)
 			progress(w->j, n * g->bytes);

@@ -85,12 +85,6 @@ typedef void (*mp_ggml_steps_fn)(const uint8_t *src, float *steps,
 #define MP_GGML_RUN 16	      /* pairs a sub-block gives */
 typedef void (*mp_ggml_pairs_fn)(const uint8_t *src, float *v, uint32_t *c,
 				 struct mp_affine_run *run, size_t nblocks);
-/* Dequantize nblocks blocks at src into dst, as the dequant hook does,
- * and, when run is not NULL, describe each sub-block of MP_GGML_VRUN
- * values in turn (affine_sums.h): nblocks * block / MP_GGML_VRUN runs. */
-#define MP_GGML_VRUN 16
-typedef void (*mp_ggml_sums_fn)(const uint8_t *src, float *dst,
-				struct mp_affine_vals *run, size_t nblocks);
 struct mp_ggml_type_info {
 	uint32_t id;
 	const char *name;   /* ggml's spelling: "Q4_K", "F16", "IQ4_XS" */
@@ -103,9 +97,6 @@ struct mp_ggml_type_info {
 	   then take the dequantized values */
 	mp_ggml_pairs_fn pairs;
 	unsigned npairs; /* (value, count) pairs per block */
-	/* NULL unless a block runs in sub-blocks of MP_GGML_VRUN values affine
-	   in their codes and has no pairs hook */
-	mp_ggml_sums_fn sums;
 };
 
 /* How many of the nbytes (at most 255) bytes at q have each low nibble

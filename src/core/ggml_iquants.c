@@ -209,27 +209,27 @@ static void steps_mxfp4(const uint8_t *src, float *y, size_t nblocks)
 }
 
 static const struct mp_ggml_type_info types[] = {
-    {MP_GGML_IQ4_NL, "IQ4_NL", 32, 18, dequant_iq4_nl, steps_iq4_nl, NULL, 0, NULL},
-    {MP_GGML_IQ4_XS, "IQ4_XS", QK_K, 136, dequant_iq4_xs, steps_iq4_xs, NULL, 0, NULL},
-    {MP_GGML_TQ1_0, "TQ1_0", QK_K, 54, dequant_tq1_0, steps_tq1_0, NULL, 0, NULL},
-    {MP_GGML_TQ2_0, "TQ2_0", QK_K, 66, dequant_tq2_0, steps_tq2_0, NULL, 0, NULL},
-    {MP_GGML_MXFP4, "MXFP4", 32, 17, dequant_mxfp4, steps_mxfp4, NULL, 0, NULL},
+    {MP_GGML_IQ4_NL, "IQ4_NL", 32, 18, dequant_iq4_nl, steps_iq4_nl, NULL, 0},
+    {MP_GGML_IQ4_XS, "IQ4_XS", QK_K, 136, dequant_iq4_xs, steps_iq4_xs, NULL, 0},
+    {MP_GGML_TQ1_0, "TQ1_0", QK_K, 54, dequant_tq1_0, steps_tq1_0, NULL, 0},
+    {MP_GGML_TQ2_0, "TQ2_0", QK_K, 66, dequant_tq2_0, steps_tq2_0, NULL, 0},
+    {MP_GGML_MXFP4, "MXFP4", 32, 17, dequant_mxfp4, steps_mxfp4, NULL, 0},
     /* lattice codebooks: steps widened by the codebook's density */
     {MP_GGML_IQ2_XXS, "IQ2_XXS", QK_K, 66, mp_ggml_dequant_iq2_xxs,
-     mp_ggml_steps_iq2_xxs, NULL, 0, NULL},
+     mp_ggml_steps_iq2_xxs, NULL, 0},
     {MP_GGML_IQ2_XS, "IQ2_XS", QK_K, 74, mp_ggml_dequant_iq2_xs,
-     mp_ggml_steps_iq2_xs, NULL, 0, NULL},
+     mp_ggml_steps_iq2_xs, NULL, 0},
     {MP_GGML_IQ2_S, "IQ2_S", QK_K, 82, mp_ggml_dequant_iq2_s,
-     mp_ggml_steps_iq2_s, NULL, 0, NULL},
+     mp_ggml_steps_iq2_s, NULL, 0},
     {MP_GGML_IQ3_XXS, "IQ3_XXS", QK_K, 98, mp_ggml_dequant_iq3_xxs,
-     mp_ggml_steps_iq3_xxs, NULL, 0, NULL},
+     mp_ggml_steps_iq3_xxs, NULL, 0},
     {MP_GGML_IQ3_S, "IQ3_S", QK_K, 110, mp_ggml_dequant_iq3_s,
-     mp_ggml_steps_iq3_s, NULL, 0, NULL},
+     mp_ggml_steps_iq3_s, NULL, 0},
     {MP_GGML_IQ1_S, "IQ1_S", QK_K, 50, mp_ggml_dequant_iq1_s,
-     mp_ggml_steps_iq1_s, NULL, 0, NULL},
+     mp_ggml_steps_iq1_s, NULL, 0},
     {MP_GGML_IQ1_M, "IQ1_M", QK_K, 56, mp_ggml_dequant_iq1_m,
-     mp_ggml_steps_iq1_m, NULL, 0, NULL},
-    {0, NULL, 0, 0, NULL, NULL, NULL, 0, NULL}};
+     mp_ggml_steps_iq1_m, NULL, 0},
+    {0, NULL, 0, 0, NULL, NULL, NULL, 0}};
 
 const struct mp_ggml_type_info *mp_ggml_iquants_type(uint32_t id)
 {

@@ -150,6 +150,10 @@ static void deq_q4_k(const uint8_t *src, float *y, size_t nb)
 /* Byte lane q of onehot[q] is 1, the others 0: adding onehot[code] to a
  * vector of 16 byte counters counts code (at most 255 a lane). */
 typedef uint8_t v16u __attribute__((vector_size(16)));
+typedef uint16_t v8h __attribute__((vector_size(16)));
+typedef uint32_t v4w __attribute__((vector_size(16)));
+typedef int32_t v4i __attribute__((vector_size(16)));
+typedef float v4f __attribute__((vector_size(16)));
 static const v16u onehot[16] = {
 #define MP_OH(q) {(q) == 0, (q) == 1, (q) == 2, (q) == 3, (q) == 4, (q) == 5, \
 		  (q) == 6, (q) == 7, (q) == 8, (q) == 9, (q) == 10,          \
@@ -164,8 +168,6 @@ static const v16u onehot[16] = {
  * (one SSE2 instruction each) rather than lane by lane. */
 static inline void widen(v16u x, uint32_t out[16])
 {
-	typedef uint16_t v8h __attribute__((vector_size(16)));
-	typedef uint32_t v4w __attribute__((vector_size(16)));
 	const v16u z = {0};
 	const v8h z8 = {0};
 	v8h h[2] = {(v8h)__builtin_shufflevector(x, z, 0, 16, 1, 17, 2, 18, 3,
@@ -261,61 +263,34 @@ static void deq_q5_k(const uint8_t *src, float *y, size_t nb)
 
 /* block_q6_K: ql[128] (low 4 bits), qh[64] (high 2 bits), int8 scales[16],
  * d (fp16); value = d * scale * (code - 32), value j of scale j / 16. */
-typedef uint8_t v16b __attribute__((vector_size(16)));
-typedef uint16_t v8h __attribute__((vector_size(16)));
-typedef int32_t v4i __attribute__((vector_size(16)));
-typedef float v4f __attribute__((vector_size(16)));
 
-static inline float hsum4(v4f x[4])
+/* The 16 values of sub-block k (codes u - 32): d * scale, one float
+ * product as ggml forms it for each value, times the code. The bytes are
+ * widened by interleaving with zeros, which SSE2 does in one instruction
+ * each. */
+static inline void q6_k_sub(v16u u, float d, int8_t sc, float *y)
 {
-	v4f s = (x[0] + x[1]) + (x[2] + x[3]);
-	return (s[0] + s[1]) + (s[2] + s[3]);
-}
-
-/* The 16 values of sub-block k (codes u - 32), and its run when r is not
- * NULL: d * scale (one float product, as ggml forms it for each value)
- * times a code of at most 2^5 is exact, so a run is exact when d is
- * finite. The bytes are widened by interleaving with zeros, which SSE2
- * does in one instruction each. */
-static inline void q6_k_sub(v16b u, float d, int8_t sc, float *y,
-			    struct mp_affine_vals *r)
-{
-	const v16b z = {0};
+	const v16u z = {0};
 	const v8h z8 = {0};
 	v8h w[2] = {(v8h)__builtin_shufflevector(u, z, 0, 16, 1, 17, 2, 18, 3,
 						 19, 4, 20, 5, 21, 6, 22, 7, 23),
 		    (v8h)__builtin_shufflevector(u, z, 8, 24, 9, 25, 10, 26,
 						 11, 27, 12, 28, 13, 29, 14, 30,
 						 15, 31)};
-	v4f x[4], x2[4], x3[4], x4[4];
 	float ds = d * (float)sc;
 	for (int h = 0; h < 2; h++) {
 		v4i lo = (v4i)__builtin_shufflevector(w[h], z8, 0, 8, 1, 9, 2,
 						      10, 3, 11);
 		v4i hi = (v4i)__builtin_shufflevector(w[h], z8, 4, 12, 5, 13, 6,
 						      14, 7, 15);
-		x[2 * h] = __builtin_convertvector(lo - 32, v4f);
-		x[2 * h + 1] = __builtin_convertvector(hi - 32, v4f);
+		v4f y0 = ds * __builtin_convertvector(lo - 32, v4f);
+		v4f y1 = ds * __builtin_convertvector(hi - 32, v4f);
+		memcpy(y + 8 * h, &y0, sizeof y0);
+		memcpy(y + 8 * h + 4, &y1, sizeof y1);
 	}
-	for (int h = 0; h < 4; h++) {
-		v4f yv = ds * x[h];
-		memcpy(y + 4 * h, &yv, sizeof yv);
-	}
-	if (!r)
-		return;
-	for (int h = 0; h < 4; h++) {
-		x2[h] = x[h] * x[h];
-		x3[h] = x2[h] * x[h];
-		x4[h] = x2[h] * x2[h];
-	}
-	*r = (struct mp_affine_vals){
-	    ds, 0, {16, hsum4(x), hsum4(x2), hsum4(x3), hsum4(x4)}, isfinite(d)};
 }
 
-/* Q6_K dequantized, with the runs of its 16 sub-blocks when run is not
- * NULL. */
-static inline __attribute__((always_inline)) void
-sums_q6_k(const uint8_t *src, float *y, struct mp_affine_vals *run, size_t nb)
+static void deq_q6_k(const uint8_t *src, float *y, size_t nb)
 {
 	for (size_t i = 0; i < nb; i++, src += Q6_K_BYTES, y += QK_K) {
 		const int8_t *sc = (const int8_t *)(src + 192);
@@ -323,26 +298,20 @@ sums_q6_k(const uint8_t *src, float *y, struct mp_affine_vals *run, size_t nb)
 		for (int n = 0; n < QK_K; n += 128)
 			for (int l0 = 0; l0 < 32; l0 += 16) {
 				const uint8_t *ql = src + n / 2 + l0;
-				v16b a, b, h;
+				v16u a, b, h;
 				memcpy(&a, ql, 16);
 				memcpy(&b, ql + 32, 16);
 				memcpy(&h, src + 128 + n / 4 + l0, 16);
-				v16b u[4] = {(a & 15) | (h << 4 & 0x30),
+				v16u u[4] = {(a & 15) | (h << 4 & 0x30),
 					     (b & 15) | (h << 2 & 0x30),
 					     (a >> 4) | (h & 0x30),
 					     (b >> 4) | (h >> 2 & 0x30)};
 				for (int m = 0; m < 4; m++) {
 					int k = n / 16 + l0 / 16 + 2 * m;
-					q6_k_sub(u[m], d, sc[k], y + 16 * k,
-						 run ? run + 16 * i + k : NULL);
+					q6_k_sub(u[m], d, sc[k], y + 16 * k);
 				}
 			}
 	}
-}
-
-static void deq_q6_k(const uint8_t *src, float *y, size_t nb)
-{
-	sums_q6_k(src, y, NULL, nb);
 }
 
 /* block_q8_K: d (float32 LE), int8 qs[256], int16 bsums[16] (unused). */
@@ -438,14 +407,13 @@ static void st_q8_k(const uint8_t *src, float *y, size_t nb)
 }
 
 static const struct mp_ggml_type_info types[] = {
-    {MP_GGML_Q2_K, "Q2_K", QK_K, Q2_K_BYTES, deq_q2_k, st_q2_k, NULL, 0, NULL},
-    {MP_GGML_Q3_K, "Q3_K", QK_K, Q3_K_BYTES, deq_q3_k, st_q3_k, NULL, 0, NULL},
-    {MP_GGML_Q4_K, "Q4_K", QK_K, Q4_K_BYTES, deq_q4_k, st_q4_k, pr_q4_k, 128, NULL},
-    {MP_GGML_Q5_K, "Q5_K", QK_K, Q5_K_BYTES, deq_q5_k, st_q5_k, NULL, 0, NULL},
-    {MP_GGML_Q6_K, "Q6_K", QK_K, Q6_K_BYTES, deq_q6_k, st_q6_k, NULL, 0,
-     sums_q6_k},
-    {MP_GGML_Q8_K, "Q8_K", QK_K, Q8_K_BYTES, deq_q8_k, st_q8_k, NULL, 0, NULL},
-    {0, NULL, 0, 0, NULL, NULL, NULL, 0, NULL}};
+    {MP_GGML_Q2_K, "Q2_K", QK_K, Q2_K_BYTES, deq_q2_k, st_q2_k, NULL, 0},
+    {MP_GGML_Q3_K, "Q3_K", QK_K, Q3_K_BYTES, deq_q3_k, st_q3_k, NULL, 0},
+    {MP_GGML_Q4_K, "Q4_K", QK_K, Q4_K_BYTES, deq_q4_k, st_q4_k, pr_q4_k, 128},
+    {MP_GGML_Q5_K, "Q5_K", QK_K, Q5_K_BYTES, deq_q5_k, st_q5_k, NULL, 0},
+    {MP_GGML_Q6_K, "Q6_K", QK_K, Q6_K_BYTES, deq_q6_k, st_q6_k, NULL, 0},
+    {MP_GGML_Q8_K, "Q8_K", QK_K, Q8_K_BYTES, deq_q8_k, st_q8_k, NULL, 0},
+    {0, NULL, 0, 0, NULL, NULL, NULL, 0}};
 
 const struct mp_ggml_type_info *mp_ggml_kquants_type(uint32_t id)
 {

@@ -334,21 +334,21 @@ static void st_q8_1(const uint8_t *s, float *y, size_t nb)
 }
 
 static const struct mp_ggml_type_info types[] = {
-    {MP_GGML_F32, "F32", 1, 4, dq_f32, NULL, NULL, 0, NULL},
-    {MP_GGML_F16, "F16", 1, 2, dq_f16, NULL, NULL, 0, NULL},
-    {MP_GGML_BF16, "BF16", 1, 2, dq_bf16, NULL, NULL, 0, NULL},
-    {MP_GGML_F64, "F64", 1, 8, dq_f64, NULL, NULL, 0, NULL},
-    {MP_GGML_I8, "I8", 1, 1, dq_i8, NULL, NULL, 0, NULL},
-    {MP_GGML_I16, "I16", 1, 2, dq_i16, NULL, NULL, 0, NULL},
-    {MP_GGML_I32, "I32", 1, 4, dq_i32, NULL, NULL, 0, NULL},
-    {MP_GGML_I64, "I64", 1, 8, dq_i64, NULL, NULL, 0, NULL},
-    {MP_GGML_Q4_0, "Q4_0", 32, 18, dq_q4_0, st_q4_0, pr_q4_0, 16, NULL},
-    {MP_GGML_Q4_1, "Q4_1", 32, 20, dq_q4_1, st_q4_1, pr_q4_1, 16, NULL},
-    {MP_GGML_Q5_0, "Q5_0", 32, 22, dq_q5_0, st_q5_0, NULL, 0, NULL},
-    {MP_GGML_Q5_1, "Q5_1", 32, 24, dq_q5_1, st_q5_1, NULL, 0, NULL},
-    {MP_GGML_Q8_0, "Q8_0", 32, 34, dq_q8_0, st_q8_0, NULL, 0, NULL},
-    {MP_GGML_Q8_1, "Q8_1", 32, 36, dq_q8_1, st_q8_1, NULL, 0, NULL},
-    {0, NULL, 0, 0, NULL, NULL, NULL, 0, NULL}};
+    {MP_GGML_F32, "F32", 1, 4, dq_f32, NULL, NULL, 0},
+    {MP_GGML_F16, "F16", 1, 2, dq_f16, NULL, NULL, 0},
+    {MP_GGML_BF16, "BF16", 1, 2, dq_bf16, NULL, NULL, 0},
+    {MP_GGML_F64, "F64", 1, 8, dq_f64, NULL, NULL, 0},
+    {MP_GGML_I8, "I8", 1, 1, dq_i8, NULL, NULL, 0},
+    {MP_GGML_I16, "I16", 1, 2, dq_i16, NULL, NULL, 0},
+    {MP_GGML_I32, "I32", 1, 4, dq_i32, NULL, NULL, 0},
+    {MP_GGML_I64, "I64", 1, 8, dq_i64, NULL, NULL, 0},
+    {MP_GGML_Q4_0, "Q4_0", 32, 18, dq_q4_0, st_q4_0, pr_q4_0, 16},
+    {MP_GGML_Q4_1, "Q4_1", 32, 20, dq_q4_1, st_q4_1, pr_q4_1, 16},
+    {MP_GGML_Q5_0, "Q5_0", 32, 22, dq_q5_0, st_q5_0, NULL, 0},
+    {MP_GGML_Q5_1, "Q5_1", 32, 24, dq_q5_1, st_q5_1, NULL, 0},
+    {MP_GGML_Q8_0, "Q8_0", 32, 34, dq_q8_0, st_q8_0, NULL, 0},
+    {MP_GGML_Q8_1, "Q8_1", 32, 36, dq_q8_1, st_q8_1, NULL, 0},
+    {0, NULL, 0, 0, NULL, NULL, NULL, 0}};
 
 const struct mp_ggml_type_info *mp_ggml_quants_type(uint32_t id)
 {

@@ -58,13 +58,6 @@ void mp_tstats_feed(struct mp_tstats_acc *acc, const uint8_t *bytes,
 void mp_tstats_feed_runs(struct mp_tstats_acc *acc, const float *v,
 			 const uint32_t *c, const struct mp_affine_run *run,
 			 size_t nruns);
-/* Feed, in place of F32 values, nruns runs of MP_TSTATS_VRUN values,
- * run[j] telling of values MP_TSTATS_VRUN * j on (affine_sums.h; the sums
- * hooks of ggml_dequant.h give them; only pass 0 reads them, run may be
- * NULL in the others). As mp_tstats_feed_runs otherwise. */
-#define MP_TSTATS_VRUN 16
-void mp_tstats_feed_vruns(struct mp_tstats_acc *acc, const float *x,
-			  const struct mp_affine_vals *run, size_t nruns);
 /* End a pass; true when another full pass over the bytes is needed. */
 bool mp_tstats_next_pass(struct mp_tstats_acc *acc);
 /* Final values (call after next_pass returned false). */

@@ -12,8 +12,9 @@
  * merged into the tensor's by Chan et al.'s pairwise formulas, so no
  * large sum is ever subtracted from another. The map pass (pass 1) then
  * only looks its pairs up in the map: the selectors' buckets, the mad's
- * candidates and the sum of squares above the energy bucket. Later passes, tiny tensors and
- * accumulators fed values first take the pairs expanded back to values.
+ * candidates and, without a branch, the sum of squares above the energy
+ * bucket. Later passes, tiny tensors and accumulators fed values first
+ * take the pairs expanded back to values.
  * Every sum runs in a fixed order of fixed lanes: the same bits on any
  * machine and thread count. */
 #include "tstats_int.h"
@@ -291,50 +292,6 @@ static void pass0_runs(struct mp_tstats_acc *a, const float *v,
 	}
 }
 
-/* The smallest float above 1e-6: |x| < 1e-6 in double for a float x is
- * |x| < SPARSE_F in float. */
-#define SPARSE_F 1.00000008e-6f
-
-/* Pass 0 of one exact run of MP_TSTATS_VRUN values but its central sums:
- * the sums in closed form, |x|, extremes, sparsity and the histogram
- * value by value. */
-static void pass0_vexact(struct mp_tstats_acc *a, struct sums0 *s,
-			 const float *x, const struct mp_affine_vals *r)
-{
-	const double S[5] = {r->p[0], r->p[1], r->p[2], r->p[3], r->p[4]};
-	closed_sums(s, r->a, r->c, S);
-	uint64_t *top = a->top, *top2 = a->top2;
-	v4f mn = {INFINITY, INFINITY, INFINITY, INFINITY}, mx = -mn;
-	v4i sp = {0};
-	v2d l1 = {0, 0};
-	for (int h = 0; h < MP_TSTATS_VRUN; h += 4) {
-		v4f v;
-		v4u k;
-		memcpy(&v, x + h, sizeof v);
-		memcpy(&k, x + h, sizeof k);
-		k = (k ^ ((v4u)((v4i)k >> 31) | 0x80000000u)) >> 16;
-		top[k[0]]++;
-		top2[k[1]]++;
-		top[k[2]]++;
-		top2[k[3]]++;
-		v4f av = (v4f)((v4u)v & 0x7fffffffu);
-		v2f lo = {av[0], av[1]}, hi = {av[2], av[3]};
-		l1 += __builtin_convertvector(lo, v2d) +
-		      __builtin_convertvector(hi, v2d);
-		sp -= av < SPARSE_F;
-		v4i lt = v < mn, gt = v > mx;
-		mn = (v4f)(((v4i)v & lt) | ((v4i)mn & ~lt));
-		mx = (v4f)(((v4i)v & gt) | ((v4i)mx & ~gt));
-	}
-	s->l1 += l1[0] + l1[1];
-	s->sp += (uint64_t)(sp[0] + sp[1] + sp[2] + sp[3]);
-	for (int r4 = 0; r4 < 4; r4++) {
-		s->mn = mn[r4] < s->mn ? mn[r4] : s->mn;
-		s->mx = mx[r4] > s->mx ? mx[r4] : s->mx;
-	}
-	s->n += MP_TSTATS_VRUN;
-}
-
 /* Pass-1 sums of one call: squares and count above the energy bucket. */
 struct sums1 {
 	v2d q[2];
@@ -452,65 +409,23 @@ void mp_tstats_feed_runs(struct mp_tstats_acc *a, const float *v,
 	}
 }
 
-static const uint32_t ones[MP_TSTATS_VRUN] = {1, 1, 1, 1, 1, 1, 1, 1,
-					       1, 1, 1, 1, 1, 1, 1, 1};
-
-void mp_tstats_feed_vruns(struct mp_tstats_acc *a, const float *x,
-			  const struct mp_affine_vals *run, size_t nruns)
-{
-	if (a->oom)
-		return;
-	if (!takes_runs(a)) {
-		mp_tstats_feed(a, (const uint8_t *)x, nruns * MP_TSTATS_VRUN);
-	} else if (a->pass == 0) {
-		for (size_t j0 = 0; j0 < nruns; j0 += CALL_RUNS) {
-			size_t k = nruns - j0 < CALL_RUNS ? nruns - j0 : CALL_RUNS;
-			const float *xj = x + j0 * MP_TSTATS_VRUN;
-			const struct mp_affine_vals *r = run + j0;
-			struct sums0 s = start0(a);
-			for (size_t j = 0; j < k; j++) {
-				const float *y = xj + j * MP_TSTATS_VRUN;
-				if (r[j].exact)
-					pass0_vexact(a, &s, y, &r[j]);
-				else
-					pass0_generic(a, &s, y, ones,
-						      MP_TSTATS_VRUN);
-			}
-			call_mean(&s);
-			for (size_t j = 0; j < k; j++) {
-				const float *y = xj + j * MP_TSTATS_VRUN;
-				if (!r[j].exact) {
-					central_generic(&s, y, ones,
-							MP_TSTATS_VRUN);
-					continue;
-				}
-				const double S[5] = {r[j].p[0], r[j].p[1],
-						     r[j].p[2], r[j].p[3],
-						     r[j].p[4]};
-				closed_central(&s, r[j].a, r[j].c, S);
-			}
-			add_sums0(a, &s);
-		}
-	} else {
-		struct sums1 s1 = {0};
-		map_values(a, &s1, x, nruns * MP_TSTATS_VRUN);
-		add_above(a, &s1);
-	}
-}
+/* counts for values fed one by one */
+static const uint32_t ones[MP_TSTATS_RUN] = {1, 1, 1, 1, 1, 1, 1, 1,
+					     1, 1, 1, 1, 1, 1, 1, 1};
 
 void mp_tstats_ext_values(struct mp_tstats_acc *a, const float *x, size_t m)
 {
 	if (a->pass == 0) {
 		struct sums0 s = start0(a);
-		for (size_t i = 0; i < m; i += MP_TSTATS_VRUN)
+		for (size_t i = 0; i < m; i += MP_TSTATS_RUN)
 			pass0_generic(a, &s, x + i, ones,
-				      m - i < MP_TSTATS_VRUN ? m - i
-							     : MP_TSTATS_VRUN);
+				      m - i < MP_TSTATS_RUN ? m - i
+							     : MP_TSTATS_RUN);
 		call_mean(&s);
-		for (size_t i = 0; i < m; i += MP_TSTATS_VRUN)
+		for (size_t i = 0; i < m; i += MP_TSTATS_RUN)
 			central_generic(&s, x + i, ones,
-					m - i < MP_TSTATS_VRUN ? m - i
-							       : MP_TSTATS_VRUN);
+					m - i < MP_TSTATS_RUN ? m - i
+							       : MP_TSTATS_RUN);
 		add_sums0(a, &s);
 		return;
 	}
