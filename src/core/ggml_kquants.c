@@ -164,9 +164,9 @@ static const v16u onehot[16] = {
 #undef MP_OH
 };
 
-/* The 16 byte lanes of x as 32-bit counts, by interleaving with zeros
- * (one SSE2 instruction each) rather than lane by lane. */
-static inline void widen(v16u x, uint32_t out[16])
+/* The 16 byte lanes of x as 32-bit lanes, by interleaving with zeros (one
+ * SSE2 instruction each) rather than lane by lane. */
+static inline void widen(v16u x, v4w out[4])
 {
 	const v16u z = {0};
 	const v8h z8 = {0};
@@ -176,12 +176,10 @@ static inline void widen(v16u x, uint32_t out[16])
 						 27, 12, 28, 13, 29, 14, 30, 15,
 						 31)};
 	for (int k = 0; k < 2; k++) {
-		v4w w0 = (v4w)__builtin_shufflevector(h[k], z8, 0, 8, 1, 9, 2,
-						      10, 3, 11);
-		v4w w1 = (v4w)__builtin_shufflevector(h[k], z8, 4, 12, 5, 13, 6,
-						      14, 7, 15);
-		memcpy(out + 8 * k, &w0, sizeof w0);
-		memcpy(out + 8 * k + 4, &w1, sizeof w1);
+		out[2 * k] = (v4w)__builtin_shufflevector(h[k], z8, 0, 8, 1, 9,
+							  2, 10, 3, 11);
+		out[2 * k + 1] = (v4w)__builtin_shufflevector(
+		    h[k], z8, 4, 12, 5, 13, 6, 14, 7, 15);
 	}
 }
 
@@ -201,9 +199,11 @@ void mp_ggml_nibble_counts(const uint8_t *q, unsigned nbytes, uint32_t lo[16],
 		lo0 += onehot[q[l] & 0xF];
 		hi0 += onehot[q[l] >> 4];
 	}
-	v16u a = lo0 + lo1, b = hi0 + hi1;
-	widen(a, lo);
-	widen(b, hi);
+	v4w a[4], b[4];
+	widen(lo0 + lo1, a);
+	widen(hi0 + hi1, b);
+	memcpy(lo, a, sizeof a);
+	memcpy(hi, b, sizeof b);
 }
 
 /* Q4_K as pairs (ggml_dequant.h): per sub-block of 32 values the 16 codes'
@@ -239,6 +239,18 @@ static void pr_q4_k(const uint8_t *src, float *v, uint32_t *c,
 	}
 }
 
+/* 16 values ds * code - ms of Q4_K/Q5_K codes u, as the scalar loop
+ * forms them. */
+static inline void q45_sub(v16u u, float ds, float ms, float *y)
+{
+	v4w w[4];
+	widen(u, w);
+	for (int h = 0; h < 4; h++) {
+		v4f yv = ds * __builtin_convertvector((v4i)w[h], v4f) - ms;
+		memcpy(y + 4 * h, &yv, sizeof yv);
+	}
+}
+
 static void deq_q5_k(const uint8_t *src, float *y, size_t nb)
 {
 	for (size_t i = 0; i < nb; i++, src += Q5_K_BYTES) {
@@ -249,13 +261,15 @@ static void deq_q5_k(const uint8_t *src, float *y, size_t nb)
 		for (int is = 0; is < 8; is += 2, ql += 32, y += 64) {
 			float ds[2], ms[2];
 			q45_scales(src + 4, is, d, min, ds, ms);
-			for (int l = 0; l < 32; l++) {
-				int h1 = ((qh[l] >> is) & 1) << 4;
-				int h2 = ((qh[l] >> (is + 1)) & 1) << 4;
-				y[l] = ds[0] * (float)((ql[l] & 0xF) + h1) -
-				       ms[0];
-				y[l + 32] =
-				    ds[1] * (float)((ql[l] >> 4) + h2) - ms[1];
+			for (int l0 = 0; l0 < 32; l0 += 16) {
+				v16u a, h;
+				memcpy(&a, ql + l0, 16);
+				memcpy(&h, qh + l0, 16);
+				/* the fifth bit, worth 16 */
+				v16u c0 = (a & 15) | ((h >> is & 1) << 4);
+				v16u c1 = (a >> 4) | ((h >> (is + 1) & 1) << 4);
+				q45_sub(c0, ds[0], ms[0], y + l0);
+				q45_sub(c1, ds[1], ms[1], y + 32 + l0);
 			}
 		}
 	}
@@ -265,28 +279,15 @@ static void deq_q5_k(const uint8_t *src, float *y, size_t nb)
  * d (fp16); value = d * scale * (code - 32), value j of scale j / 16. */
 
 /* The 16 values of sub-block k (codes u - 32): d * scale, one float
- * product as ggml forms it for each value, times the code. The bytes are
- * widened by interleaving with zeros, which SSE2 does in one instruction
- * each. */
+ * product as ggml forms it for each value, times the code. */
 static inline void q6_k_sub(v16u u, float d, int8_t sc, float *y)
 {
-	const v16u z = {0};
-	const v8h z8 = {0};
-	v8h w[2] = {(v8h)__builtin_shufflevector(u, z, 0, 16, 1, 17, 2, 18, 3,
-						 19, 4, 20, 5, 21, 6, 22, 7, 23),
-		    (v8h)__builtin_shufflevector(u, z, 8, 24, 9, 25, 10, 26,
-						 11, 27, 12, 28, 13, 29, 14, 30,
-						 15, 31)};
+	v4w w[4];
+	widen(u, w);
 	float ds = d * (float)sc;
-	for (int h = 0; h < 2; h++) {
-		v4i lo = (v4i)__builtin_shufflevector(w[h], z8, 0, 8, 1, 9, 2,
-						      10, 3, 11);
-		v4i hi = (v4i)__builtin_shufflevector(w[h], z8, 4, 12, 5, 13, 6,
-						      14, 7, 15);
-		v4f y0 = ds * __builtin_convertvector(lo - 32, v4f);
-		v4f y1 = ds * __builtin_convertvector(hi - 32, v4f);
-		memcpy(y + 8 * h, &y0, sizeof y0);
-		memcpy(y + 8 * h + 4, &y1, sizeof y1);
+	for (int h = 0; h < 4; h++) {
+		v4f yv = ds * __builtin_convertvector((v4i)w[h] - 32, v4f);
+		memcpy(y + 4 * h, &yv, sizeof yv);
 	}
 }
 
