@@ -271,13 +271,37 @@ static void dq_q5_1(const uint8_t *src, float *dst, size_t nb)
 	}
 }
 
-/* Q8_0: fp16 d, 32 int8; value = q * d. */
+typedef int8_t v16c __attribute__((vector_size(16)));
+typedef int16_t v8s __attribute__((vector_size(16)));
+typedef int32_t v4i __attribute__((vector_size(16)));
+typedef float v4f __attribute__((vector_size(16)));
+
+/* Q8_0: fp16 d, 32 int8 q; value = q * d, 16 at a time: the bytes are
+ * widened by interleaving with themselves and shifting back (SSE2 has no
+ * sign extension of bytes). */
 static void dq_q8_0(const uint8_t *src, float *dst, size_t nb)
 {
 	for (size_t b = 0; b < nb; b++, src += 34, dst += 32) {
 		float d = half(src);
-		for (int j = 0; j < 32; j++)
-			dst[j] = (float)(int8_t)src[2 + j] * d;
+		for (int h = 0; h < 2; h++) {
+			v16c q;
+			memcpy(&q, src + 2 + 16 * h, 16);
+			v8s w[2] = {(v8s)__builtin_shufflevector(
+					q, q, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5,
+					6, 6, 7, 7) >> 8,
+				    (v8s)__builtin_shufflevector(
+					q, q, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12,
+					13, 13, 14, 14, 15, 15) >> 8};
+			for (int k = 0; k < 4; k++) {
+				v8s x = w[k / 2];
+				v4i i = k % 2 ? (v4i)__builtin_shufflevector(
+						    x, x, 4, 4, 5, 5, 6, 6, 7, 7)
+					      : (v4i)__builtin_shufflevector(
+						    x, x, 0, 0, 1, 1, 2, 2, 3, 3);
+				v4f y = __builtin_convertvector(i >> 16, v4f) * d;
+				memcpy(dst + 16 * h + 4 * k, &y, sizeof y);
+			}
+		}
 	}
 }
 
