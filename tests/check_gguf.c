@@ -495,8 +495,10 @@ START_TEST(test_dequant_by_hand)
 	/* Q8_0: d 0.125; q * d */
 	memset(b, 0, sizeof b);
 	b[1] = 0x30, b[2] = 0x80, b[3] = 0x7F, b[4] = 3;
+	b[2 + 13] = 0xFF, b[2 + 17] = 0xFE, b[2 + 31] = 0x41;
 	fill(w, 32, 0.0f);
 	w[0] = -16.0f, w[1] = 15.875f, w[2] = 0.375f;
+	w[13] = -0.125f, w[17] = -0.25f, w[31] = 8.125f;
 	dq(MP_GGML_Q8_0, b, w, 32);
 	/* Q8_1: d 2, s ignored; q * d */
 	memset(b, 0, sizeof b);
