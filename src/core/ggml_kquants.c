@@ -147,13 +147,14 @@ static void deq_q4_k(const uint8_t *src, float *y, size_t nb)
 	}
 }
 
-/* Byte lane q of onehot[q] is 1, the others 0: adding onehot[code] to a
- * vector of 16 byte counters counts code (at most 255 a lane). */
 typedef uint8_t v16u __attribute__((vector_size(16)));
 typedef uint16_t v8h __attribute__((vector_size(16)));
 typedef uint32_t v4w __attribute__((vector_size(16)));
 typedef int32_t v4i __attribute__((vector_size(16)));
 typedef float v4f __attribute__((vector_size(16)));
+
+/* Byte lane q of onehot[q] is 1, the others 0: adding onehot[code] to a
+ * vector of 16 byte counters counts code (at most 255 a lane). */
 static const v16u onehot[16] = {
 #define MP_OH(q) {(q) == 0, (q) == 1, (q) == 2, (q) == 3, (q) == 4, (q) == 5, \
 		  (q) == 6, (q) == 7, (q) == 8, (q) == 9, (q) == 10,          \
@@ -276,10 +277,9 @@ static void deq_q5_k(const uint8_t *src, float *y, size_t nb)
 }
 
 /* block_q6_K: ql[128] (low 4 bits), qh[64] (high 2 bits), int8 scales[16],
- * d (fp16); value = d * scale * (code - 32), value j of scale j / 16. */
-
-/* The 16 values of sub-block k (codes u - 32): d * scale, one float
- * product as ggml forms it for each value, times the code. */
+ * d (fp16); value = d * scale * (code - 32), value j of scale j / 16.
+ * q6_k_sub: the 16 values of sub-block k from its codes u: d * scale, one
+ * float product as ggml forms it for each value, times u - 32. */
 static inline void q6_k_sub(v16u u, float d, int8_t sc, float *y)
 {
 	v4w w[4];
