@@ -170,6 +170,19 @@ static void assert_same(const struct mp_tstats *x, const struct mp_tstats *y)
 	}
 }
 
+/* The statistics of nb blocks at b fed as runs, after asserting they are
+ * those of the values fed one by one; frees b. */
+static struct mp_tstats runs_as_values(const struct mp_ggml_type_info *g,
+				       uint8_t *b, size_t nb)
+{
+	struct mp_tstats x, y;
+	stats_of(g, b, nb, true, &x);
+	stats_of(g, b, nb, false, &y);
+	assert_same(&x, &y);
+	free(b);
+	return x;
+}
+
 START_TEST(test_runs_equal_values)
 {
 	static const struct {
@@ -187,12 +200,8 @@ START_TEST(test_runs_equal_values)
 			uint8_t *b = malloc(nb * g->bytes);
 			ck_assert_ptr_nonnull(b);
 			random_blocks(g, b, nb, kind, types[t].at);
-			struct mp_tstats x, y;
-			stats_of(g, b, nb, true, &x);
-			stats_of(g, b, nb, false, &y);
-			assert_same(&x, &y);
+			struct mp_tstats x = runs_as_values(g, b, nb);
 			ck_assert_uint_eq(x.n, nb * g->block);
-			free(b);
 		}
 }
 END_TEST
@@ -209,11 +218,7 @@ START_TEST(test_runs_far_first)
 	random_blocks(g, b, nb, 0, (const int[2]){0, 2});
 	for (size_t i = 0; i < nb; i++)
 		tu_put_half(b + i * g->bytes + 2, i ? 0 : 0x6400);
-	struct mp_tstats x, y;
-	stats_of(g, b, nb, true, &x);
-	stats_of(g, b, nb, false, &y);
-	assert_same(&x, &y);
-	free(b);
+	runs_as_values(g, b, nb);
 }
 END_TEST
 
@@ -266,12 +271,7 @@ START_TEST(test_runs_nonfinite)
 	random_blocks(g, b, nb, 0, (const int[2]){0, -1});
 	tu_put_half(b + 7 * g->bytes, 0x7c00);  /* +inf: code 8 gives NaN */
 	tu_put_half(b + 90 * g->bytes, 0x7e00); /* NaN */
-	struct mp_tstats x, y;
-	stats_of(g, b, nb, true, &x);
-	stats_of(g, b, nb, false, &y);
-	ck_assert_uint_eq(x.nonfinite, 64);
-	assert_same(&x, &y);
-	free(b);
+	ck_assert_uint_eq(runs_as_values(g, b, nb).nonfinite, 64);
 }
 END_TEST
 
