@@ -16,6 +16,9 @@
 #include "tstats_int.h"
 
 #include <stdlib.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 /* 16-byte vectors (GCC vector extensions, SSE2 on x86-64, lowered to
  * whatever another target has). Sums keep four lanes, lane r over the
@@ -28,6 +31,8 @@ typedef uint32_t v4u __attribute__((vector_size(16)));
 typedef int32_t v4i __attribute__((vector_size(16)));
 typedef double v2d __attribute__((vector_size(16)));
 typedef int64_t v2l __attribute__((vector_size(16)));
+
+#define BYTES_LE (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)
 
 static const char *const field_names[] = {
 #define MP_X_NAME(f) #f,
@@ -205,72 +210,165 @@ static size_t decode_chunk(struct mp_tstats_acc *a, const uint8_t *b,
 	return j;
 }
 
-__attribute__((noinline)) static void pass0_chunk(struct mp_tstats_acc *a,
-						 size_t m)
+/* The values of a chunk as pass 0 and the map pass read them: staged
+ * by decode_chunk in a->xs and a->ks, or (f set) straight from m finite
+ * little-endian F32 values at f, so that they are not copied first. */
+struct src {
+	bool f32; /* a constant in each caller, so that the tests fold */
+	const double *x;
+	const uint64_t *k;
+	const uint8_t *f;
+	int sh;
+};
+
+static inline v2d src_pair(const struct src *s, size_t i)
 {
-	const double *x = a->xs;
-	const uint64_t *k = a->ks;
-	int sh = a->vals ? 63 : a->width - 16; /* tiny: into sink[0..1] */
+	v2d v;
+	if (s->f32) {
+		v2f f;
+		memcpy(&f, s->f + 4 * i, sizeof f);
+		return __builtin_convertvector(f, v2d);
+	}
+	memcpy(&v, s->x + i, sizeof v);
+	return v;
+}
+
+static inline double src_value(const struct src *s, size_t i)
+{
+	float f;
+	if (!s->f32)
+		return s->x[i];
+	memcpy(&f, s->f + 4 * i, 4);
+	return f;
+}
+
+static inline uint64_t src_key(const struct src *s, size_t i)
+{
+	uint32_t u;
+	if (!s->f32)
+		return s->k[i];
+	memcpy(&u, s->f + 4 * i, 4);
+	return u ^ ((uint32_t)((int32_t)u >> 31) | 0x80000000u); /* key32 */
+}
+
+/* The top-16 buckets of values i..i+3. */
+static inline void src_buckets4(const struct src *s, size_t i, unsigned b[4])
+{
+	if (!s->f32) {
+		for (int r = 0; r < 4; r++)
+			b[r] = (unsigned)(s->k[i + r] >> s->sh);
+		return;
+	}
+	v4u u;
+	memcpy(&u, s->f + 4 * i, 16);
+	u = (u ^ ((v4u)((v4i)u >> 31) | 0x80000000u)) >> 16;
+	for (int r = 0; r < 4; r++)
+		b[r] = u[r];
+}
+
+/* Lane-wise v < m ? v : m and v > m ? v : m (minpd and maxpd on x86-64,
+ * which keep m on ties and so on +-0 alike). */
+static inline v2d min2(v2d v, v2d m)
+{
+#ifdef __SSE2__
+	return _mm_min_pd(v, m);
+#else
+	v2l lt = (v2l)(v < m);
+	return (v2d)((lt & (v2l)v) | (~lt & (v2l)m));
+#endif
+}
+
+static inline v2d max2(v2d v, v2d m)
+{
+#ifdef __SSE2__
+	return _mm_max_pd(v, m);
+#else
+	v2l gt = (v2l)(v > m);
+	return (v2d)((gt & (v2l)v) | (~gt & (v2l)m));
+#endif
+}
+
+/* Whether the m F32 values at b are all finite. */
+static bool all_finite(const uint8_t *b, size_t m)
+{
+	v4i bad = {0, 0, 0, 0};
+	size_t i = 0;
+	for (; i + 4 <= m; i += 4) {
+		v4u u;
+		memcpy(&u, b + 4 * i, 16);
+		bad |= (u & 0x7f800000u) == 0x7f800000u;
+	}
+	for (; i < m; i++) {
+		uint32_t u;
+		memcpy(&u, b + 4 * i, 4);
+		bad[0] |= (u & 0x7f800000u) == 0x7f800000u;
+	}
+	return !(bad[0] | bad[1] | bad[2] | bad[3]);
+}
+
+static inline __attribute__((always_inline)) void
+pass0_of(struct mp_tstats_acc *a, const struct src *x, size_t m)
+{
+	int sh = x->sh;
 	double s[4] = {0}, l[4] = {0}, q[4] = {0};
 	double mn = a->minv, mx = a->maxv;
 	uint64_t sp = 0, *top = a->vals ? a->sink : a->top;
 	uint64_t *top2 = a->vals ? a->sink : a->top2;
 	size_t i = 0;
 	if (m && !a->have_shift) {
-		a->shift = x[0];
+		a->shift = src_value(x, 0);
 		a->have_shift = true;
 	}
 	double x0 = a->shift;
 	v2d vs[2] = {{0, 0}, {0, 0}}, vl[2] = {{0, 0}, {0, 0}};
 	v2d vq[2] = {{0, 0}, {0, 0}};
-	double vmn[4] = {mn, mn, mn, mn}, vmx[4] = {mx, mx, mx, mx};
-	/* two loops over the chunk (in L1): vector sums, then per lane
-	 * extremes (+-0 ties may keep another zero than one scalar loop
-	 * would), sparsity and the histograms */
-	for (; i + 4 <= m; i += 4)
-		for (int h = 0; h < 2; h++) {
-			v2d v;
-			memcpy(&v, x + i + 2 * h, sizeof v);
-			v2d av = (v2d)((v2l)v & INT64_MAX);
-			vs[h] += v - x0;
-			vl[h] += av;
-			vq[h] += v * v;
-		}
-	for (i = 0; i + 4 <= m; i += 4) {
+	v2d vmn[2] = {{mn, mn}, {mn, mn}}, vmx[2] = {{mx, mx}, {mx, mx}};
+	v2l vsp[2] = {{0, 0}, {0, 0}};
+	/* two loops over the chunk (in L1): vector sums, extremes per lane
+	 * (+-0 ties may keep another zero than one scalar loop would) and
+	 * sparsity, then the histograms */
+	for (; i + 4 <= m; i += 4) {
 		/* written out: at -O2 GCC keeps small loops here as loops */
-#define MP_EXTREMES(r)                                                        \
+#define MP_LANES(h)                                                           \
 	do {                                                                  \
-		double v = x[i + r];                                          \
-		sp += fabs(v) < 1e-6;                                         \
-		vmn[r] = v < vmn[r] ? v : vmn[r];                             \
-		vmx[r] = v > vmx[r] ? v : vmx[r];                             \
+		v2d v = src_pair(x, i + 2 * (h));                             \
+		v2d av = (v2d)((v2l)v & INT64_MAX);                           \
+		vs[h] += v - x0;                                              \
+		vl[h] += av;                                                  \
+		vq[h] += v * v;                                               \
+		vsp[h] -= (v2l)(av < 1e-6);                                   \
+		vmn[h] = min2(v, vmn[h]);                                     \
+		vmx[h] = max2(v, vmx[h]);                                     \
 	} while (0)
-		MP_EXTREMES(0);
-		MP_EXTREMES(1);
-		MP_EXTREMES(2);
-		MP_EXTREMES(3);
-#undef MP_EXTREMES
-		top[k[i] >> sh]++;
-		top2[k[i + 1] >> sh]++;
-		top[k[i + 2] >> sh]++;
-		top2[k[i + 3] >> sh]++;
+		MP_LANES(0);
+		MP_LANES(1);
+#undef MP_LANES
 	}
+	for (i = 0; i + 4 <= m; i += 4) {
+		unsigned b[4];
+		src_buckets4(x, i, b);
+		top[b[0]]++;
+		top2[b[1]]++;
+		top[b[2]]++;
+		top2[b[3]]++;
+	}
+	sp += (uint64_t)(vsp[0][0] + vsp[0][1] + vsp[1][0] + vsp[1][1]);
 	for (int r = 0; r < 4; r++) {
 		s[r] = vs[r / 2][r % 2];
 		l[r] = vl[r / 2][r % 2];
 		q[r] = vq[r / 2][r % 2];
-		mn = vmn[r] < mn ? vmn[r] : mn;
-		mx = vmx[r] > mx ? vmx[r] : mx;
+		mn = vmn[r / 2][r % 2] < mn ? vmn[r / 2][r % 2] : mn;
+		mx = vmx[r / 2][r % 2] > mx ? vmx[r / 2][r % 2] : mx;
 	}
 	for (; i < m; i++) {
-		double v = x[i], av = fabs(v);
+		double v = src_value(x, i), av = fabs(v);
 		s[0] += v - x0;
 		l[0] += av;
 		q[0] += v * v;
 		sp += av < 1e-6;
 		mn = v < mn ? v : mn;
 		mx = v > mx ? v : mx;
-		top[k[i] >> sh]++;
+		top[src_key(x, i) >> sh]++;
 	}
 	kadd(&a->sum, (s[0] + s[1]) + (s[2] + s[3]));
 	kadd(&a->l1, (l[0] + l[1]) + (l[2] + l[3]));
@@ -279,6 +377,24 @@ __attribute__((noinline)) static void pass0_chunk(struct mp_tstats_acc *a,
 	a->maxv = mx;
 	a->nsparse += sp;
 	a->n += m;
+}
+
+/* Pass 0 of the m values staged in a->xs and a->ks. */
+__attribute__((noinline)) static void pass0_chunk(struct mp_tstats_acc *a,
+						 size_t m)
+{
+	/* tiny: sh 63 counts into sink[0..1] */
+	struct src x = {false, a->xs, a->ks, NULL,
+			 a->vals ? 63 : a->width - 16};
+	pass0_of(a, &x, m);
+}
+
+/* Pass 0 of m finite F32 values at b. */
+__attribute__((noinline)) static void pass0_f32(struct mp_tstats_acc *a,
+					       const uint8_t *b, size_t m)
+{
+	struct src x = {true, NULL, NULL, b, 16};
+	pass0_of(a, &x, m);
 }
 
 void mp_tstats_moments(struct mp_tstats_acc *a, const double *x, size_t m)
@@ -413,51 +529,54 @@ void mp_tstats_map_hit(struct mp_tstats_acc *a, uint8_t c, uint64_t k,
 	}
 }
 
-/* Central sums of two values (lanes) and x^2 where the map says |x| lies
- * above the energy bucket; returns how many do. */
+/* Central sums of two values (lanes) and x^2 where hi (all ones) says
+ * |x| lies above the energy bucket. */
 struct lanes2 {
 	v2d s2, s3, s4, q;
 };
 
-static inline uint64_t moments2(struct lanes2 *l, const double *x,
-				double mean, uint8_t ca, uint8_t cb)
+static inline void moments2(struct lanes2 *l, v2d v, double mean, v2l hi)
 {
-	v2d v;
-	memcpy(&v, x, sizeof v);
 	v2d d = v - mean, d2 = d * d;
 	l->s2 += d2;
 	l->s3 += d2 * d;
 	l->s4 += d2 * d2;
-	/* x^2 in the lanes above the energy bucket, +0 in the others */
-	v2l hi = {-(int64_t)(ca >> 6 & 1), -(int64_t)(cb >> 6 & 1)};
-	l->q += (v2d)((v2l)(v * v) & hi);
-	return (uint64_t)(-(hi[0] + hi[1]));
+	l->q += (v2d)((v2l)(v * v) & hi); /* +0 in the other lanes */
 }
 
-static void map_chunk(struct mp_tstats_acc *a, size_t m)
+static inline __attribute__((always_inline)) void
+map_of(struct mp_tstats_acc *a, const struct src *x, size_t m)
 {
 	const uint8_t *map = a->map;
-	const double *x = a->xs;
-	const uint64_t *k = a->ks;
-	int sh = a->width - 16;
+	int sh = x->sh;
 	double s2[4] = {0}, s3[4] = {0}, s4[4] = {0}, q[4] = {0};
 	double mean = a->mean;
 	uint64_t up = 0;
 	size_t i = 0;
 	struct lanes2 l0 = {{0, 0}, {0, 0}, {0, 0}, {0, 0}}, l1 = l0;
+	v4i vup = {0, 0, 0, 0};
 	for (; i + 4 <= m; i += 4) {
 		/* written out: at -O2 GCC keeps small loops here as loops */
-		uint8_t c0 = map[k[i] >> sh], c1 = map[k[i + 1] >> sh];
-		uint8_t c2 = map[k[i + 2] >> sh], c3 = map[k[i + 3] >> sh];
-		up += moments2(&l0, x + i, mean, c0, c1);
-		up += moments2(&l1, x + i + 2, mean, c2, c3);
+		unsigned bk[4];
+		src_buckets4(x, i, bk);
+		uint8_t c0 = map[bk[0]], c1 = map[bk[1]];
+		uint8_t c2 = map[bk[2]], c3 = map[bk[3]];
+		v4i cv = {c0, c1, c2, c3};
+		v4i hi = (cv & 64) != 0; /* all ones above the energy bucket */
+		vup -= hi;
+		moments2(&l0, src_pair(x, i), mean,
+			 (v2l)__builtin_shufflevector(hi, hi, 0, 0, 1, 1));
+		moments2(&l1, src_pair(x, i + 2), mean,
+			 (v2l)__builtin_shufflevector(hi, hi, 2, 2, 3, 3));
 		if ((c0 | c1 | c2 | c3) & 191) {
 			uint8_t c[4] = {c0, c1, c2, c3};
 			for (int r = 0; r < 4; r++)
 				if (c[r] & 191)
-					mp_tstats_map_hit(a, c[r], k[i + r], 1);
+					mp_tstats_map_hit(a, c[r],
+							  src_key(x, i + r), 1);
 		}
 	}
+	up = (uint64_t)(vup[0] + vup[1] + vup[2] + vup[3]);
 	v2d v2[2] = {l0.s2, l1.s2}, v3[2] = {l0.s3, l1.s3};
 	v2d v4[2] = {l0.s4, l1.s4}, vq[2] = {l0.q, l1.q};
 	for (int r = 0; r < 4; r++) {
@@ -467,15 +586,16 @@ static void map_chunk(struct mp_tstats_acc *a, size_t m)
 		q[r] = vq[r / 2][r % 2];
 	}
 	for (; i < m; i++) {
-		double v = x[i], d = v - mean, d2 = d * d;
-		uint8_t c = map[k[i] >> sh];
+		double v = src_value(x, i), d = v - mean, d2 = d * d;
+		uint64_t k = src_key(x, i);
+		uint8_t c = map[k >> sh];
 		s2[0] += d2;
 		s3[0] += d2 * d;
 		s4[0] += d2 * d2;
 		q[0] += (c & 64) ? v * v : 0.0;
 		up += (c >> 6) & 1;
 		if (c & 191)
-			mp_tstats_map_hit(a, c, k[i], 1);
+			mp_tstats_map_hit(a, c, k, 1);
 	}
 	kadd(&a->c2, (s2[0] + s2[1]) + (s2[2] + s2[3]));
 	kadd(&a->c3, (s3[0] + s3[1]) + (s3[2] + s3[3]));
@@ -485,6 +605,19 @@ static void map_chunk(struct mp_tstats_acc *a, size_t m)
 			kadd(&a->jobs[j].above_sq, (q[0] + q[1]) + (q[2] + q[3]));
 			a->jobs[j].above_n += up;
 		}
+}
+
+static void map_chunk(struct mp_tstats_acc *a, size_t m)
+{
+	struct src x = {false, a->xs, a->ks, NULL, a->width - 16};
+	map_of(a, &x, m);
+}
+
+/* The map pass over m finite F32 values at b. */
+static void map_f32(struct mp_tstats_acc *a, const uint8_t *b, size_t m)
+{
+	struct src x = {true, NULL, NULL, b, 16};
+	map_of(a, &x, m);
 }
 
 /* Set up map_chunk for pass 1; the jobs' counts below their bucket come
@@ -542,8 +675,21 @@ void mp_tstats_feed(struct mp_tstats_acc *a, const uint8_t *bytes,
 		return;
 	}
 	unsigned w = mp_dtype_size(a->stored);
+	/* F32 in pass 0 (not tiny) and in the map pass read their bytes
+	   straight while they are finite */
+	bool direct = BYTES_LE && a->width == 32 &&
+		      ((a->pass == 0 && !a->vals) || a->map);
 	while (nvalues) {
 		size_t m = nvalues < CHUNK ? (size_t)nvalues : CHUNK;
+		if (direct && all_finite(bytes, m)) {
+			if (a->pass == 0)
+				pass0_f32(a, bytes, m);
+			else
+				map_f32(a, bytes, m);
+			bytes += m * w;
+			nvalues -= m;
+			continue;
+		}
 		size_t f = decode_chunk(a, bytes, m);
 		if (a->pass == 0) {
 			a->nonfinite += m - f;
