@@ -475,6 +475,16 @@ START_TEST(test_f32_mad_paths)
 		f[i] = r % 2 && v == v ? -v : v;
 	}
 	check_f32(f, n, 0);
+	/* a NaN or an Inf in a few chunks only: the passes read the other
+	 * chunks straight from their bytes, these through the staged
+	 * decoding */
+	for (size_t i = 0; i < n; i++) {
+		uint64_t r = tu_rand_u64(&st);
+		f[i] = r % 20011 == 0  ? NAN
+		       : r % 20011 == 1 ? INFINITY
+					 : (float)tu_rand_normal(&st) + 0.25f;
+	}
+	check_f32(f, n, 2);
 	/* tiny tensors, all zeros, only non-finite values: one pass */
 	const float small[] = {2.5f, -1.0f, 0.0f, 0.0f, 0.0f};
 	check_f32(small, 1, 1);
