@@ -211,7 +211,7 @@ static size_t decode_chunk(struct mp_tstats_acc *a, const uint8_t *b,
 }
 
 /* The values of a chunk as pass 0 and the map pass read them: staged
- * by decode_chunk in a->xs and a->ks, or (f set) straight from m finite
+ * by decode_chunk in a->xs and a->ks, or (f32) straight from finite
  * little-endian F32 values at f, so that they are not copied first. */
 struct src {
 	bool f32; /* a constant in each caller, so that the tests fold */
