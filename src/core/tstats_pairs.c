@@ -186,13 +186,14 @@ static void pass0_exact(struct mp_tstats_acc *a, struct sums0 *s,
 	for (int k = 0; k < 4; k++)
 		p[k + 1] = cf[0] * pow_u[k][0] + cf[1] * pow_u[k][1] +
 			   cf[2] * pow_u[k][2] + cf[3] * pow_u[k][3];
-	int k0 = 0; /* pairs below zero */
+	v4i nb = {0, 0, 0, 0};
 	for (int h = 0; h < 4; h++) {
 		v4i below = vv[h] < 0;
 		neg0 += (v4f)((v4i)cf[h] & below);
 		neg1 += (v4f)((v4i)(cf[h] * pow_u[0][h]) & below);
-		k0 -= below[0] + below[1] + below[2] + below[3];
+		nb -= below;
 	}
+	int k0 = nb[0] + nb[1] + nb[2] + nb[3]; /* pairs below zero */
 	for (int k = 0; k < 5; k++)
 		S[k] = hsum(p[k]);
 	if (S[0] == 0)
