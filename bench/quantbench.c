@@ -58,8 +58,8 @@ static uint8_t *make_blocks(const struct mp_ggml_type_info *g, size_t nb,
 /* Every pass of the statistics of nb blocks; the number of passes, the
  * statistics in *st. */
 static int stats_of(const struct mp_ggml_type_info *g, const uint8_t *b,
-		    size_t nb, float *v, uint32_t *c,
-		    struct mp_affine_run *run, struct mp_tstats *st)
+		    size_t nb, float *v, uint32_t *c, struct mp_affine_run *run,
+		    struct mp_tstats *st)
 {
 	struct mp_tstats_acc *acc =
 	    mp_tstats_new(MP_F32, NULL, (uint64_t)nb * g->block);
@@ -73,7 +73,8 @@ static int stats_of(const struct mp_ggml_type_info *g, const uint8_t *b,
 			if (g->pairs) {
 				g->pairs(s, v, c, passes ? NULL : run, k);
 				mp_tstats_feed_runs(acc, v, c, run,
-						    k * g->npairs / MP_GGML_RUN);
+						    k * g->npairs /
+							MP_GGML_RUN);
 			} else {
 				g->dequant(s, v, k);
 				mp_tstats_feed(acc, (const uint8_t *)v,
@@ -121,11 +122,12 @@ int main(int argc, char **argv)
 		}
 		if (passes < 0)
 			return 1;
-		printf("%-5s %6.1f M values  %d passes  best %.3f s  %.2f ns/value"
-		       "  (median %.9g mad %.9g std %.9g)\n",
-		       g->name, nb * QK_K / 1e6, passes, best,
-		       best * 1e9 / ((double)nb * QK_K), st.median, st.mad,
-		       st.std);
+		printf(
+		    "%-5s %6.1f M values  %d passes  best %.3f s  %.2f ns/value"
+		    "  (median %.9g mad %.9g std %.9g)\n",
+		    g->name, nb * QK_K / 1e6, passes, best,
+		    best * 1e9 / ((double)nb * QK_K), st.median, st.mad,
+		    st.std);
 		free(b);
 	}
 	free(v);

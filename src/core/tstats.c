@@ -381,17 +381,17 @@ pass0_of(struct mp_tstats_acc *a, const struct src *x, size_t m)
 
 /* Pass 0 of the m values staged in a->xs and a->ks. */
 __attribute__((noinline)) static void pass0_chunk(struct mp_tstats_acc *a,
-						 size_t m)
+						  size_t m)
 {
 	/* tiny: sh 63 counts into sink[0..1] */
 	struct src x = {false, a->xs, a->ks, NULL,
-			 a->vals ? 63 : a->width - 16};
+			a->vals ? 63 : a->width - 16};
 	pass0_of(a, &x, m);
 }
 
 /* Pass 0 of m finite F32 values at b. */
 __attribute__((noinline)) static void pass0_f32(struct mp_tstats_acc *a,
-					       const uint8_t *b, size_t m)
+						const uint8_t *b, size_t m)
 {
 	struct src x = {true, NULL, NULL, b, 16};
 	pass0_of(a, &x, m);
@@ -607,6 +607,7 @@ map_of(struct mp_tstats_acc *a, const struct src *x, size_t m)
 		}
 }
 
+/* The map pass over the m values staged in a->xs and a->ks. */
 static void map_chunk(struct mp_tstats_acc *a, size_t m)
 {
 	struct src x = {false, a->xs, a->ks, NULL, a->width - 16};
