@@ -537,6 +537,13 @@ START_TEST(test_decoders)
 	    /* Gemma 2B: multi-query, one kv head */
 	    {{256000, 2048, 2048, 256, 16384, 18, 0, false, false},
 	     {"Gemma", 2048, 18, 8, 1}},
+	    /* TinyLlama 1.1B: LLaMA-2's vocabulary with GQA at hidden 2048,
+	     * no named signature: the fallback, heads unreadable */
+	    {{32000, 2048, 2048, 256, 5632, 22, 0, false, true},
+	     {"LLaMA-style decoder", 2048, 22, 0, 0}},
+	    /* SmolLM 135M: vocabulary 49152, tied embeddings */
+	    {{49152, 576, 576, 192, 1536, 30, 0, false, false},
+	     {"LLaMA-style decoder", 576, 30, 0, 0}},
 	};
 	for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
 		struct tl l = {0};
@@ -778,14 +785,22 @@ START_TEST(test_unknown)
 	mp_arch_result_free(r);
 	tl_free(&l);
 
-	/* LLaMA names with a vocabulary no LLaMA-like signature allows:
-	 * every candidate ruled out by a shape */
+	/* LLaMA names with q/k/v biases and a vocabulary Qwen2 does not
+	 * have: every candidate ruled out, the named ones first */
 	gen_decoder(&l,
-		    &(struct dec){50000, 64, 64, 64, 128, 2, 0, false, true});
+		    &(struct dec){50000, 64, 64, 64, 128, 2, 0, true, true});
 	r = match(s, &l);
 	ck_assert(!r->known);
 	ck_assert(r->m[0].rejected);
+	ck_assert(!r->m[0].fallback);
+	ck_assert_str_eq(r->m[0].name, "Qwen2");
 	ck_assert_ptr_nonnull(strstr(r->m[0].conflict, "[50000, 64]"));
+	for (size_t i = 0; i < r->n; i++)
+		if (!strcmp(r->m[i].name, "LLaMA-style decoder")) {
+			ck_assert(r->m[i].rejected);
+			ck_assert_ptr_nonnull(
+			    strstr(r->m[i].conflict, "q_proj.bias"));
+		}
 	mp_arch_result_free(r);
 	tl_free(&l);
 
@@ -818,6 +833,10 @@ START_TEST(test_broken_signatures)
 	     "[{\"name\": \"A\", \"family\": \"a\", \"require\": "
 	     "[\"x.{i}.{i}.y\"]}]}",
 	     "require[0] has {i} twice"},
+	    {"{\"format\": \"modelprint-architectures\", \"architectures\": "
+	     "[{\"name\": \"A\", \"family\": \"a\", \"fallback\": 1, "
+	     "\"require\": [\"x\"]}]}",
+	     "architecture 0 (A): fallback needs true or false"},
 	    {"{\"format\": \"modelprint-architectures\", \"architectures\": "
 	     "[{\"name\": \"A\", \"family\": \"a\", \"require\": "
 	     "[[\"x\", -1]]}]}",

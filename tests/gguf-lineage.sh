@@ -114,8 +114,10 @@ grep -q "4 Q/K tensors in GGUF naming compared with llama.cpp's rotary row permu
 	ok "identify names the un-permutation" || fail "identify text: $(cat "$T/i.txt")"
 
 # The architecture signatures are written in Hugging Face names: the GGUF
-# names are matched under theirs, so both conventions get the same verdict.
-"$MP_BIN" fingerprint --arch "$T/rp.safetensors" | grep '^  architecture:' > "$T/a1.txt"
+# names are matched under theirs, so both conventions get the same verdict
+# (the head counts from the config.json beside each).
+mkdir "$T/arch" && cp "$T/rp.safetensors" "$FIX/config.json" "$T/arch/"
+"$MP_BIN" fingerprint --arch "$T/arch/rp.safetensors" | grep '^  architecture:' > "$T/a1.txt"
 "$MP_BIN" fingerprint --arch "$FIX/model.safetensors" | grep '^  architecture:' > "$T/a2.txt"
 [ -s "$T/a1.txt" ] && cmp -s "$T/a1.txt" "$T/a2.txt" &&
 	ok "fingerprint --arch: the same verdict in GGUF names" ||

@@ -121,6 +121,21 @@ then ok "--each shards: one fingerprint, $(cat "$T/py"), stored-byte hashes of t
 else fail "--each shards: $(cat "$T/py")"
 fi
 
+# --arch: the fixture is a LLaMA of its own size (vocabulary 1024, GQA),
+# which no named signature holds: the LLaMA-style fallback, with the
+# sizes of the parent's config.json and, for the GGUF, the head counts of
+# its metadata
+want=$(python3 -c 'import json, sys; c = json.load(open(sys.argv[1]))
+print("  architecture: LLaMA-style decoder (llama): hidden %d, %d layers, "
+      "%d heads, %d kv heads; coverage 100.0%% (20 of 20)" % (c["hidden_size"],
+      c["num_hidden_layers"], c["num_attention_heads"], c["num_key_value_heads"]))' \
+	"$F/parent/config.json")
+for m in parent model-q4_k_m.gguf model-f16.gguf; do
+	got=$("$MP_BIN" fingerprint --arch "$F/$m" 2>&1 | grep '^  architecture:')
+	[ "$got" = "$want" ] && ok "--arch $m: $got" ||
+		fail "--arch $m: '$got', want '$want'"
+done
+
 # the order statistics of Q4_0, Q4_1, Q4_K (read as (value, count) pairs)
 # and Q6_K tensors bit for bit those of numpy on values dequantized by
 # tests/gguf_stats.py (checked against the oracle's SHA-256), the means of

@@ -180,7 +180,12 @@ static void print_arch(const struct mp_arch_result *a, const char *declared)
 {
 	if (!a->known || !a->n) {
 		printf("architecture: unknown");
-		if (a->n && a->m[0].coverage > 0)
+		if (a->n && a->m[0].rejected)
+			printf(" (nearest %s is ruled out: %s)",
+			       cli_esc(a->m[0].name),
+			       cli_esc(a->m[0].conflict ? a->m[0].conflict
+							: ""));
+		else if (a->n && a->m[0].coverage > 0)
 			printf(" (nearest %s, coverage %.0f %%)",
 			       cli_esc(a->m[0].name), 100 * a->m[0].coverage);
 		if (*declared)

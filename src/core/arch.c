@@ -365,9 +365,9 @@ static bool only_keys(const mp_json *o, const char *const *keys)
 
 static mp_status sig_load(struct ctx *c, const mp_json *a, struct sig *g)
 {
-	static const char *const keys[] = {"name",    "family",	  "vars",
-					   "require", "optional", "forbid",
-					   "variant", "weights", NULL};
+	static const char *const keys[] = {
+	    "name",	"family", "fallback", "vars",	 "require",
+	    "optional", "forbid", "variant",  "weights", NULL};
 	const char *name = mp_json_str(mp_json_get(a, "name"));
 	const char *fam = mp_json_str(mp_json_get(a, "family"));
 	c->aname = name;
@@ -378,8 +378,17 @@ static mp_status sig_load(struct ctx *c, const mp_json *a, struct sig *g)
 				    c->path, c->ai);
 	if (!only_keys(a, keys))
 		return bad(c, "keys", 0,
-			   "has a key other than name, family, vars, require, "
-			   "optional, forbid, variant, weights");
+			   "has a key other than name, family, fallback, vars, "
+			   "require, optional, forbid, variant, weights");
+	const mp_json *fb = mp_json_get(a, "fallback");
+	if (fb && !mp_json_is_bool(fb)) {
+		char show[MP_NAME_SHOW + 8];
+		return mp_error_set(c->err, MP_EFORMAT,
+				    "%s: architecture %zu (%s): fallback "
+				    "needs true or false",
+				    c->path, c->ai, mp_printable(name, show));
+	}
+	g->fallback = fb && mp_json_true(fb);
 	if (!(g->name = mp_strdup(name)) || !(g->family = mp_strdup(fam)))
 		return mp_error_set(c->err, MP_ENOMEM, "out of memory");
 	mp_status st = pats_load(c, g, mp_json_get(a, "require"), "require",

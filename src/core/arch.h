@@ -31,6 +31,7 @@ struct mp_arch_group {
 /* How one signature fits the model. */
 struct mp_arch_match {
 	const char *name, *family; /* borrowed from the set */
+	bool fallback;		   /* the signature is a generic layout */
 	double coverage;	   /* present / expected */
 	size_t present, expected;  /* required instances: a layered pattern
 				    * counts once per layer */
@@ -45,7 +46,9 @@ struct mp_arch_match {
 };
 
 /* Every signature's match, best first: by score (coverage, 0 when
- * rejected), then coverage, then more present instances, then by name; a
+ * rejected, 0.99 times coverage for a fallback: a named model within 1 %
+ * of a fallback's coverage comes first), then a named model before a
+ * fallback, then coverage, then more present instances, then by name; a
  * rejected near match thus comes before unrelated signatures. known is
  * true when m[0] is not rejected and its coverage is at least the set's
  * min_coverage (else the architecture is unknown). */

@@ -33,6 +33,7 @@ struct var {
 
 struct sig {
 	char *name, *family;
+	bool fallback; /* a generic layout: loses ties to a named model */
 	struct pat *req, *opt, *forbid;
 	size_t nreq, nopt, nforbid;
 	struct var vars[MAX_VARS];

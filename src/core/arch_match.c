@@ -363,6 +363,7 @@ static bool sig_match(const struct sig *g, const struct norm *t, size_t n,
 {
 	m->name = g->name;
 	m->family = g->family;
+	m->fallback = g->fallback;
 	memset(covered, 0, n * sizeof *covered);
 	long layer, nl = 0;
 	for (size_t k = 0; k < g->nreq; k++)
@@ -471,13 +472,22 @@ static void groups_free(struct mp_arch_group *g, size_t n)
 	free(g);
 }
 
+/* The ranking score: coverage, 0 when rejected; a fallback's is
+ * discounted so that a named model covering nearly as much (its required
+ * set is larger, with lm_head say) comes first. */
+static double match_score(const struct mp_arch_match *m)
+{
+	return m->rejected ? 0 : m->fallback ? 0.99 * m->coverage : m->coverage;
+}
+
 static int match_cmp(const void *a, const void *b)
 {
 	const struct mp_arch_match *x = a, *y = b;
-	double sx = x->rejected ? 0 : x->coverage;
-	double sy = y->rejected ? 0 : y->coverage;
+	double sx = match_score(x), sy = match_score(y);
 	if (sx != sy)
 		return sx > sy ? -1 : 1;
+	if (x->fallback != y->fallback)
+		return x->fallback ? 1 : -1;
 	if (x->coverage != y->coverage)
 		return x->coverage > y->coverage ? -1 : 1;
 	if (x->present != y->present)
@@ -542,6 +552,16 @@ mp_status mp_arch_match(const struct mp_arch_set *s,
 	return MP_OK;
 }
 
+/* A known match whose signature cannot read the head counts (a fallback
+ * has no head size) takes those the model declares (q, kv; 0: none). */
+static void declared_heads(struct mp_arch_result *r, uint64_t q, uint64_t kv)
+{
+	if (r->known && !r->m[0].heads && q) {
+		r->m[0].heads = q;
+		r->m[0].kv_heads = kv;
+	}
+}
+
 mp_status mp_arch_match_model(const struct mp_arch_set *s,
 			      const struct mp_model *m,
 			      struct mp_arch_result **out, struct mp_error *err)
@@ -556,6 +576,9 @@ mp_status mp_arch_match_model(const struct mp_arch_set *s,
 					     m->tensors[i].shape};
 	mp_status st = mp_arch_match(s, v, m->ntensors, out, err);
 	free(v);
+	uint64_t q, kv;
+	if (st == MP_OK && mp_gguf_heads(m, &q, &kv))
+		declared_heads(*out, q, kv);
 	return st;
 }
 
@@ -573,6 +596,9 @@ mp_status mp_arch_match_fp(const struct mp_arch_set *s,
 					     fp->tensors[i].shape};
 	mp_status st = mp_arch_match(s, v, fp->ntensors, out, err);
 	free(v);
+	uint64_t q, kv;
+	if (st == MP_OK && mp_gguf_meta_heads(fp->meta, fp->nmeta, &q, &kv))
+		declared_heads(*out, q, kv);
 	return st;
 }
 

@@ -310,17 +310,28 @@ static uint64_t json_count(const mp_json *j, const char *key)
 	return x && mp_json_uint(x, &v) && v < (1ULL << 32) ? v : 0;
 }
 
-bool mp_gguf_heads(const struct mp_model *m, uint64_t *q, uint64_t *kv)
+bool mp_gguf_meta_heads(const struct mp_meta *meta, size_t n, uint64_t *q,
+			uint64_t *kv)
 {
 	*q = *kv = 0;
-	const char *arch = mp_meta_get(m->meta, m->nmeta, "general.architecture");
+	const char *arch = mp_meta_get(meta, n, "general.architecture");
 	if (arch && strlen(arch) < 64) {
 		char key[128];
 		snprintf(key, sizeof key, "%s.attention.head_count", arch);
-		*q = count_of(mp_meta_get(m->meta, m->nmeta, key));
+		*q = count_of(mp_meta_get(meta, n, key));
 		snprintf(key, sizeof key, "%s.attention.head_count_kv", arch);
-		*kv = count_of(mp_meta_get(m->meta, m->nmeta, key));
+		*kv = count_of(mp_meta_get(meta, n, key));
 	}
+	if (!*q)
+		*kv = 0;
+	else if (!*kv)
+		*kv = *q;
+	return *q != 0;
+}
+
+bool mp_gguf_heads(const struct mp_model *m, uint64_t *q, uint64_t *kv)
+{
+	mp_gguf_meta_heads(m->meta, m->nmeta, q, kv);
 	if (!*q && m->dir) {
 		char path[4096];
 		mp_json *j = NULL;

@@ -60,6 +60,14 @@ uint64_t mp_gguf_qk_off(uint64_t off, uint64_t rows, uint64_t cols,
 			uint64_t heads);
 
 struct mp_model;
+struct mp_meta;
+/* The attention head counts that metadata meta[0..n) gives
+ * (<general.architecture>.attention.head_count and .head_count_kv, as GGUF
+ * files give them); *kv = *q when only *q is known. False (both 0) when
+ * it does not say. */
+bool mp_gguf_meta_heads(const struct mp_meta *meta, size_t n, uint64_t *q,
+			uint64_t *kv);
+
 /* The attention head counts of model m: from its metadata
  * (<general.architecture>.attention.head_count and .head_count_kv, as GGUF
  * files give them), else from config.json in its directory
