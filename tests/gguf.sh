@@ -91,6 +91,30 @@ c=$(awk '$1 == "tensors" && $2 == "cosine" { print $3 }' "$T/cmp")
 python3 -c "import sys; sys.exit(0 if float('$c') > 0.99999 else 1)" &&
 	ok "compare f32 f16: cosine $c" || fail "compare f32 f16: cosine $c"
 
+# compare's tensor rows name the types as stored (Q4_0, Q8_0, not the F32
+# of the decoded values): those of the tensor tables read above
+"$MP_BIN" compare --json "$F/model-q4_0.gguf" "$F/model-q8_0.gguf" >"$T/cmp.json" 2>"$T/err" ||
+	fail "compare q4_0 q8_0: $(cat "$T/err")"
+if python3 - "$T/cmp.json" "$T/q4_0.json" "$T/q8_0.json" >"$T/py" 2>&1 <<'PY'
+import json, sys
+c, a, b = (json.load(open(p)) for p in sys.argv[1:])
+ta, tb = ({t["name"]: t["stored_dtype"] for t in f["fingerprints"][0]["tensors"]} for f in (a, b))
+rows = c["tensors"]
+assert len(rows) == len(ta) == 21, len(rows)
+for r in rows:
+    assert (r["dtype_a"], r["dtype_b"]) == (ta[r["name"]], tb[r["name"]]), r
+kinds = sorted({(r["dtype_a"], r["dtype_b"]) for r in rows})
+assert kinds == [("F32", "F32"), ("Q4_0", "Q8_0")], kinds
+print(len(rows), "rows", kinds)
+PY
+then ok "compare: stored types $(cat "$T/py")"
+else fail "compare stored types: $(cat "$T/py")"
+fi
+"$MP_BIN" compare "$F/model-q4_0.gguf" "$F/model-q8_0.gguf" >"$T/cmp" 2>&1
+grep -q '^blk\.0\.ffn_down\.weight  *256x768  *Q4_0  *Q8_0  *no ' "$T/cmp" &&
+	ok "compare table: Q4_0 Q8_0 columns" ||
+	fail "compare table: $(grep ffn_down "$T/cmp")"
+
 # --each on a folder of GGUF shards (written here by gguf_blocks.py
 # --split, stored bytes copied unchanged): one model, every tensor of the
 # unsplit file with the same stored-byte SHA-256

@@ -206,6 +206,14 @@ static void print_counts(const struct mp_model *a, const struct mp_model *b)
 }
 
 /* A per-tensor score for the table: the value or why it is undefined. */
+/* A tensor's type as the file stores it: the ggml block type of a
+ * quantized GGUF tensor (its logical type is that of the decoded values,
+ * F32), else the logical dtype. */
+static const char *type_name(const struct mp_tensor *t)
+{
+	return t->ggml ? t->ggml->name : mp_dtype_name(t->logical);
+}
+
 static void tensor_score(double v, enum mp_metric_why why, char *buf,
 			 size_t cap)
 {
@@ -549,7 +557,7 @@ int cmd_compare(int argc, char **argv)
 		goto done;
 	mp_json *jt = mp_json_add_arr(doc, "tensors");
 	if (!json)
-		printf("\n%-48s %-16s %-5s %-5s %-9s %9s %9s %9s\n", "TENSOR",
+		printf("\n%-48s %-16s %-7s %-7s %-9s %9s %9s %9s\n", "TENSOR",
 		       "SHAPE", "A", "B", "IDENTICAL", "COSINE", "PEARSON",
 		       "NONFINITE");
 	size_t k = 0;
@@ -567,8 +575,8 @@ int cmd_compare(int argc, char **argv)
 		bool same = fa_t && fb_t && !strcmp(fa_t->sha256, fb_t->sha256);
 		mp_json *o = mp_json_object();
 		mp_json_add_str(o, "name", ta->name);
-		mp_json_add_str(o, "dtype_a", mp_dtype_name(ta->logical));
-		mp_json_add_str(o, "dtype_b", mp_dtype_name(tb->logical));
+		mp_json_add_str(o, "dtype_a", type_name(ta));
+		mp_json_add_str(o, "dtype_b", type_name(tb));
 		mp_json_add_bool(o, "identical_bytes", same);
 		if (p) {
 			put_tensor_score(o, "cosine", p->r.cosine, p->r.cos_why);
@@ -592,10 +600,10 @@ int cmd_compare(int argc, char **argv)
 			snprintf(nf, sizeof nf, "%llu",
 				 (unsigned long long)p->r.skipped);
 		}
-		printf("%s %s %-5s %-5s %-9s %9s %9s %9s\n",
+		printf("%s %s %-7s %-7s %-9s %9s %9s %9s\n",
 		       cli_cell(ta->name, 48, CLI_TAIL),
-		       cli_cell(shape, 16, CLI_TAIL),
-		       mp_dtype_name(ta->logical), mp_dtype_name(tb->logical),
+		       cli_cell(shape, 16, CLI_TAIL), type_name(ta),
+		       type_name(tb),
 		       same ? "yes" : "no", cs, ps, nf);
 		if (p && p->unpermuted_heads)
 			printf("  %s: llama.cpp's Q/K row permutation undone "
