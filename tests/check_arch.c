@@ -813,6 +813,42 @@ START_TEST(test_unknown)
 }
 END_TEST
 
+/* Which architectures may be related: named signatures only to the same
+ * name; a fallback (an added token makes a LLaMA-2 7B or a Mistral 7B a
+ * LLaMA-style decoder) and an unknown to anything. */
+START_TEST(test_compatible)
+{
+	struct mp_arch_set *s = load();
+	static const struct dec d[] = {
+	    {32000, 4096, 4096, 4096, 11008, 2, 0, false, true}, /* LLaMA-2 */
+	    {32000, 4096, 4096, 1024, 14336, 2, 0, false, true}, /* Mistral */
+	    {32001, 4096, 4096, 4096, 11008, 2, 0, false, true}, /* fallback */
+	    {32001, 4096, 4096, 1024, 14336, 2, 0, false, true}, /* fallback */
+	    {50000, 64, 64, 64, 128, 2, 0, true, true},		 /* unknown */
+	};
+	static const char *const name[] = {"LLaMA-1/LLaMA-2", "Mistral",
+					   "LLaMA-style decoder",
+					   "LLaMA-style decoder", "unknown"};
+	struct mp_arch_result *r[5];
+	for (size_t i = 0; i < 5; i++) {
+		struct tl l = {0};
+		gen_decoder(&l, &d[i]);
+		r[i] = match(s, &l);
+		ck_assert_str_eq(r[i]->known ? r[i]->m[0].name : "unknown",
+				 name[i]);
+		tl_free(&l);
+	}
+	for (size_t i = 0; i < 5; i++)
+		for (size_t k = 0; k < 5; k++)
+			ck_assert_msg(mp_arch_compatible(r[i], r[k]) ==
+					  (i == k || i >= 2 || k >= 2),
+				      "%zu %zu", i, k);
+	for (size_t i = 0; i < 5; i++)
+		mp_arch_result_free(r[i]);
+	mp_arch_free(s);
+}
+END_TEST
+
 START_TEST(test_broken_signatures)
 {
 	static const struct {
@@ -1001,6 +1037,7 @@ Suite *suite_arch(void)
 	tcase_add_test(tc, test_model_file);
 	tcase_add_test(tc, test_partial);
 	tcase_add_test(tc, test_unknown);
+	tcase_add_test(tc, test_compatible);
 	tcase_add_test(tc, test_broken_signatures);
 	tcase_add_test(tc, test_identify_seed_weights);
 	suite_add_tcase(s, tc);

@@ -89,6 +89,14 @@ mp_status mp_arch_match_fp(const struct mp_arch_set *s,
 			   struct mp_arch_result **out, struct mp_error *err);
 void mp_arch_result_free(struct mp_arch_result *r);
 
+/* May models of architectures a and b be related? False only when both
+ * are named signatures (neither unknown nor a fallback) and differ: a
+ * fallback says how the tensors are laid out, not whose they are (a
+ * LLaMA-2 or Mistral fine-tune with an added token is a LLaMA-style
+ * decoder, still of its parent's lineage). */
+bool mp_arch_compatible(const struct mp_arch_result *a,
+			const struct mp_arch_result *b);
+
 /* The key-tensor weights of the architecture named arch (its "weights":
  * normalised tensor names and weights in (0, 1], borrowed from the set),
  * and their count; 0 (names and weights NULL) when it has none. */

@@ -603,6 +603,15 @@ mp_status mp_arch_match_fp(const struct mp_arch_set *s,
 }
 
 
+bool mp_arch_compatible(const struct mp_arch_result *a,
+			const struct mp_arch_result *b)
+{
+	if (!a || !b || !a->known || !b->known)
+		return true;
+	const struct mp_arch_match *x = &a->m[0], *y = &b->m[0];
+	return x->fallback || y->fallback || !strcmp(x->name, y->name);
+}
+
 void mp_arch_result_free(struct mp_arch_result *r)
 {
 	if (!r)

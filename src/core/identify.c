@@ -146,7 +146,7 @@ static void compat(const struct ident_ctx *c, size_t ri,
 	s->overlap = small ? (double)p->matched / (double)small : 0;
 	s->arch = ra && ra->known ? ra->m[0].name : NULL;
 	s->compatible = false;
-	if (ua->known && s->arch && strcmp(ua->m[0].name, s->arch)) {
+	if (!mp_arch_compatible(ua, ra)) {
 		snprintf(s->why, sizeof s->why, "architecture %s, not %s",
 			 s->arch, ua->m[0].name);
 	} else if (!p->matched) {
@@ -494,13 +494,10 @@ static mp_status prepare(struct ident_ctx *c, struct ident_fpx *rx,
 		s->raw_final = s->coverage = s->final = NAN;
 		if ((st = ident_fpx_build(c->opts->arch, r->fp, &rx[i], err)))
 			break;
-		bool arch_ok = true;
 		struct mp_arch_result *ra = NULL;
 		if ((st = mp_arch_match_fp(c->opts->arch, r->fp, &ra, err)))
 			break;
-		if (res->arch->known && ra->known &&
-		    strcmp(res->arch->m[0].name, ra->m[0].name))
-			arch_ok = false;
+		bool arch_ok = mp_arch_compatible(res->arch, ra);
 		st = ident_pair(c->ux, &rx[i], arch_ok, &pairs[i], err);
 		if (st == MP_OK) {
 			compat(c, i, ra, s);
