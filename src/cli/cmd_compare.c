@@ -205,7 +205,6 @@ static void print_counts(const struct mp_model *a, const struct mp_model *b)
 	       only_b, differ);
 }
 
-/* A per-tensor score for the table: the value or why it is undefined. */
 /* A tensor's type as the file stores it: the ggml block type of a
  * quantized GGUF tensor (its logical type is that of the decoded values,
  * F32), else the logical dtype. */
@@ -214,6 +213,7 @@ static const char *type_name(const struct mp_tensor *t)
 	return t->ggml ? t->ggml->name : mp_dtype_name(t->logical);
 }
 
+/* A per-tensor score for the table: the value or why it is undefined. */
 static void tensor_score(double v, enum mp_metric_why why, char *buf,
 			 size_t cap)
 {

@@ -602,7 +602,6 @@ mp_status mp_arch_match_fp(const struct mp_arch_set *s,
 	return st;
 }
 
-
 bool mp_arch_compatible(const struct mp_arch_result *a,
 			const struct mp_arch_result *b)
 {
