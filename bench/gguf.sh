@@ -6,7 +6,10 @@
 # interleaved (A B C A B C ...), BENCH_RUNS rounds (default 3); best and
 # median wall seconds of each, the ratio of medians to openssl, peak RSS
 # from GNU time. Target: the GGUF's ratio no worse than the safetensors'
-# (x 1.25 for noise), peak RSS <= 256 MB.
+# (x 1.25 for noise), peak RSS <= 256 MB. A Q4_K byte holds about 3
+# times as many values as a BF16 byte, so the script also times a BF16
+# safetensors file of the same parameter count ("st-params") and prints
+# the GGUF's wall time per parameter against it.
 # Env: MP_BIN, MP_GENMODEL, MP_GENGGUF (set by `make bench`), BENCH_DIR
 # (default /tmp/modelprint-bench), BENCH_RUNS, GGUF_LAYERS (default 5).
 set -eu
@@ -20,17 +23,23 @@ g="$dir/llama-q4_k_m-${GGUF_LAYERS:-5}.gguf"
 size=$(stat -c %s "$g")
 st="$dir/llama-bf16-$size.safetensors"
 [ -f "$st" ] || "$MP_GENMODEL" "$st" BF16 0 "$size"
-cat "$g" "$st" >/dev/null
+params=$("$MP_BIN" fingerprint --json --method tensors "$g" |
+	tr -d ' \t\n' | sed -n 's/.*"params":\([0-9]*\),.*/\1/p')
+sp="$dir/llama-bf16-params-$params.safetensors"
+[ -f "$sp" ] || "$MP_GENMODEL" "$sp" BF16 0 $((2 * params))
+cat "$g" "$st" "$sp" >/dev/null
 
 : >"$dir/gguf-times"
 r=0
 while [ $r -lt "$runs" ]; do
-	for what in ossl-gguf gguf ossl-st st; do
+	for what in ossl-gguf gguf ossl-st st ossl-sp sp; do
 		case $what in
 		ossl-gguf) set -- openssl dgst -sha256 "$g" ;;
 		ossl-st) set -- openssl dgst -sha256 "$st" ;;
 		gguf) set -- "$MP_BIN" fingerprint --method tensors "$g" ;;
 		st) set -- "$MP_BIN" fingerprint --method tensors "$st" ;;
+		ossl-sp) set -- openssl dgst -sha256 "$sp" ;;
+		sp) set -- "$MP_BIN" fingerprint --method tensors "$sp" ;;
 		esac
 		/usr/bin/time -f '%e %M' -o "$dir/time.out" "$@" >/dev/null
 		read -r t m <"$dir/time.out"
@@ -50,14 +59,16 @@ stat_of() { # WHAT: sets B (best), M (median) seconds and K (peak RSS, KB)
 echo "modelprint GGUF fingerprint benchmark ($(nproc) CPUs, $runs interleaved rounds, warm cache)"
 printf '%-12s %8s MB\n' "GGUF" "$(awk "BEGIN{printf \"%.0f\", $size/1e6}")"
 printf '%-12s %8s MB\n' "safetensors" "$(awk "BEGIN{printf \"%.0f\", $(stat -c %s "$st")/1e6}")"
-for pair in "gguf ossl-gguf GGUF" "st ossl-st safetensors"; do
+printf '%-12s %8s MB  (%s parameters, as the GGUF)\n' "st-params" "$(awk "BEGIN{printf \"%.0f\", $(stat -c %s "$sp")/1e6}")" "$params"
+for pair in "gguf ossl-gguf GGUF" "st ossl-st safetensors" "sp ossl-sp st-params"; do
 	set -- $pair
 	stat_of "$2"; ob=$B; om=$M
 	stat_of "$1"
 	ratio=$(awk "BEGIN{printf \"%.2f\", $M / $om}")
-	eval "ratio_$1=$ratio; rss_$1=$K"
+	eval "ratio_$1=$ratio; rss_$1=$K; median_$1=$M"
 	printf '%-12s openssl best %6.2f median %6.2f s  modelprint best %6.2f median %6.2f s  ratio %5.2f  peak RSS %5.0f MB\n' \
 		"$3" "$ob" "$om" "$B" "$M" "$ratio" "$(awk "BEGIN{print $K/1024}")"
 done
 verdict=$(awk "BEGIN{print ($ratio_gguf <= $ratio_st * 1.25 && $rss_gguf <= 262144) ? \"ok\" : \"OVER TARGET\"}")
 echo "GGUF/safetensors ratio of ratios $(awk "BEGIN{printf \"%.2f\", $ratio_gguf / $ratio_st}") (target <= 1.25, RSS <= 256 MB): $verdict"
+echo "per parameter: GGUF $(awk "BEGIN{printf \"%.2f\", $median_gguf / $params * 1e9}") s, BF16 safetensors $(awk "BEGIN{printf \"%.2f\", $median_sp / $params * 1e9}") s a billion; GGUF/BF16 $(awk "BEGIN{printf \"%.2f\", $median_gguf / $median_sp}")"
