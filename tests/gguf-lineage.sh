@@ -112,6 +112,11 @@ PY
 	fail "identify text exit $?"
 grep -q "4 Q/K tensors in GGUF naming compared with llama.cpp's rotary row permutation undone" "$T/i.txt" &&
 	ok "identify names the un-permutation" || fail "identify text: $(cat "$T/i.txt")"
+# the ranking's ARCHITECTURE column holds the signature's whole name
+# (data/architectures.json's 19-character fallback), not a cut one
+grep -q "^ *1 .* LLaMA-style decoder  " "$T/i.txt" &&
+	ok "identify text: the architecture name uncut" ||
+	fail "identify architecture column: $(grep -A2 '^RANK' "$T/i.txt")"
 
 # The architecture signatures are written in Hugging Face names: the GGUF
 # names are matched under theirs, so both conventions get the same verdict

@@ -275,8 +275,16 @@ static void print_text(const struct mp_ident_result *r,
 			printf("  %s\n", cli_esc(r->keys[i].name));
 	printf("references: %zu, compatible: %zu\n\n", r->nscores,
 	       r->ncompatible);
+	/* the architecture column as wide as its widest shown name, up to 32 */
+	size_t aw = cli_width("ARCHITECTURE");
+	for (size_t i = 0; i < r->nscores && (top == 0 || (long)i < top);
+	     i++) {
+		const char *a = r->scores[i].arch ? r->scores[i].arch : "unknown";
+		size_t w = cli_width(a);
+		aw = w > aw ? (w < 32 ? w : 32) : aw;
+	}
 	printf("%4s %s %s %6s %6s %6s %6s %7s %8s %6s  %s\n", "RANK",
-	       cli_cell("NAME", 24, 0), cli_cell("ARCHITECTURE", 14, 0),
+	       cli_cell("NAME", 24, 0), cli_cell("ARCHITECTURE", aw, 0),
 	       "SHAPE", "EXACT", "STATS", "COSINE", "PEARSON", "COVERAGE",
 	       "FINAL", "ID");
 	for (size_t i = 0; i < r->nscores && (top == 0 || (long)i < top);
@@ -285,7 +293,7 @@ static void print_text(const struct mp_ident_result *r,
 		char b[7][16];
 		printf("%4zu %s %s %6s %6s %6s %6s %7s %8s %6s", i + 1,
 		       cli_cell(refs[s->ref].name, 24, CLI_TAIL),
-		       cli_cell(s->arch ? s->arch : "unknown", 14, 0),
+		       cli_cell(s->arch ? s->arch : "unknown", aw, 0),
 		       num(s->shape, b[0], 16), num(s->exact, b[1], 16),
 		       num(s->stats, b[2], 16), num(s->cosine, b[3], 16),
 		       num(s->pearson, b[4], 16), num(s->coverage, b[5], 16),
