@@ -1,7 +1,10 @@
 /* quantbench.c — nanoseconds a value of the exact statistics of Q4_K and
  * Q6_K blocks (issue 13), in process, so that a change to the GGUF
  * statistics path can be timed without the file, the hash and the noise
- * of a whole fingerprint: quantbench [MVALUES [ROUNDS]].
+ * of a whole fingerprint: quantbench [MVALUES [ROUNDS]]. Then the
+ * dequantization alone of the k-quants and of the other types that
+ * statistics take as values (Q5_0, Q5_1, Q8_0, IQ4_NL, IQ4_XS), best of
+ * the rounds.
  * Blocks are random as bench/gengguf makes them (random codes and
  * scales, fp16 super-block scales in [2^-11, 2^-10)); each round runs
  * every pass exactly as fp_tensors.c does (pairs hook and runs for Q4_K,
@@ -130,6 +133,38 @@ int main(int argc, char **argv)
 		    st.std);
 		free(b);
 	}
+	static const struct {
+		uint32_t id;
+		int d0, d1;
+	} deqs[] = {{MP_GGML_Q2_K, 80, 82}, {MP_GGML_Q3_K, 108, -1},
+		    {MP_GGML_Q4_K, 0, 2},   {MP_GGML_Q5_K, 0, 2},
+		    {MP_GGML_Q6_K, 208, -1}, {MP_GGML_Q5_0, 0, -1},
+		    {MP_GGML_Q5_1, 0, 2},   {MP_GGML_Q8_0, 0, -1},
+		    {MP_GGML_IQ4_NL, 0, -1}, {MP_GGML_IQ4_XS, 0, -1}};
+	float *y = malloc(PAIR_BLOCKS * QK_K * sizeof *y);
+	for (size_t t = 0; y && t < sizeof deqs / sizeof *deqs; t++) {
+		const struct mp_ggml_type_info *g = mp_ggml_type(deqs[t].id);
+		size_t n = (size_t)(mv * 1e6 / g->block);
+		uint8_t *b = make_blocks(g, n, deqs[t].d0, deqs[t].d1);
+		if (!b)
+			return 1;
+		double best = 1e30, sum = 0;
+		size_t k = PAIR_BLOCKS * QK_K / g->block; /* blocks a call */
+		for (int r = 0; r < rounds; r++) {
+			double t0 = now();
+			for (size_t i = 0; i < n; i += k) {
+				g->dequant(b + i * g->bytes, y,
+					   n - i < k ? n - i : k);
+				sum += y[0];
+			}
+			double dt = now() - t0;
+			best = dt < best ? dt : best;
+		}
+		printf("%-6s dequantization  %.2f ns/value  (%g)\n", g->name,
+		       best * 1e9 / ((double)n * g->block), sum);
+		free(b);
+	}
+	free(y);
 	free(v);
 	free(c);
 	return 0;

@@ -22,35 +22,6 @@
 #define Q6_K_BYTES (2 + QK_K / 16 + 3 * QK_K / 4)		/* 210 */
 #define Q8_K_BYTES (4 + QK_K + QK_K / 16 * 2)			/* 292 */
 
-/* block_q2_K: scales[16] (low nibble scale, high nibble min), qs[64]
- * (2-bit codes), d, dmin (fp16). */
-static void deq_q2_k(const uint8_t *src, float *y, size_t nb)
-{
-	for (size_t i = 0; i < nb; i++, src += Q2_K_BYTES) {
-		const uint8_t *sc = src;
-		const uint8_t *q = src + 16;
-		const float d = mp_ggml_half(src + 80);
-		const float min = mp_ggml_half(src + 82);
-		int is = 0;
-		for (int n = 0; n < QK_K; n += 128) {
-			for (int shift = 0; shift < 8; shift += 2) {
-				for (int h = 0; h < 2; h++) {
-					uint8_t s = sc[is++];
-					const float dl = d * (float)(s & 0xF);
-					const float ml = min * (float)(s >> 4);
-					for (int l = 0; l < 16; l++) {
-						int v =
-						    (q[l + 16 * h] >> shift) &
-						    3;
-						*y++ = dl * (float)v - ml;
-					}
-				}
-			}
-			q += 32;
-		}
-	}
-}
-
 /* The 16 six-bit scales of Q3_K packed in 12 bytes: the low four bits of
  * scale j in byte j (j < 8, low nibble) or j - 8 (high nibble), the high
  * two bits in byte 8 + j % 4 at bit 2 * (j / 4). */
@@ -60,37 +31,6 @@ static void q3_scales(const uint8_t *b, int out[16])
 		int lo = j < 8 ? b[j] & 0xF : b[j - 8] >> 4;
 		int hi = (b[8 + j % 4] >> (2 * (j / 4))) & 3;
 		out[j] = (lo | hi << 4) - 32;
-	}
-}
-
-/* block_q3_K: hmask[32] (high bit, set means no -4), qs[64] (low 2 bits),
- * scales[12], d (fp16). */
-static void deq_q3_k(const uint8_t *src, float *y, size_t nb)
-{
-	for (size_t i = 0; i < nb; i++, src += Q3_K_BYTES) {
-		const uint8_t *hm = src;
-		const uint8_t *q = src + 32;
-		int scales[16];
-		q3_scales(src + 96, scales);
-		const float d_all = mp_ggml_half(src + 108);
-		int is = 0;
-		uint8_t m = 1;
-		for (int n = 0; n < QK_K; n += 128) {
-			for (int shift = 0; shift < 8; shift += 2) {
-				for (int h = 0; h < 2; h++) {
-					const float dl =
-					    d_all * (float)scales[is++];
-					for (int l = 0; l < 16; l++) {
-						int k = l + 16 * h;
-						int v = ((q[k] >> shift) & 3) -
-							((hm[k] & m) ? 0 : 4);
-						*y++ = dl * (float)v;
-					}
-				}
-				m = (uint8_t)(m << 1);
-			}
-			q += 32;
-		}
 	}
 }
 
@@ -312,6 +252,66 @@ static void deq_q6_k(const uint8_t *src, float *y, size_t nb)
 					q6_k_sub(u[m], d, sc[k], y + 16 * k);
 				}
 			}
+	}
+}
+
+/* block_q2_K: scales[16] (low nibble scale, high nibble min), qs[64]
+ * (2-bit codes), d, dmin (fp16); value = d * (scale & 15) * code -
+ * dmin * (scale >> 4), 16 values a scale. */
+static void deq_q2_k(const uint8_t *src, float *y, size_t nb)
+{
+	for (size_t i = 0; i < nb; i++, src += Q2_K_BYTES) {
+		const uint8_t *sc = src;
+		const uint8_t *q = src + 16;
+		const float d = mp_ggml_half(src + 80);
+		const float min = mp_ggml_half(src + 82);
+		int is = 0;
+		for (int n = 0; n < QK_K; n += 128, q += 32) {
+			v16u qv[2];
+			memcpy(qv, q, sizeof qv);
+			for (int shift = 0; shift < 8; shift += 2)
+				for (int h = 0; h < 2; h++, is++, y += 16) {
+					uint8_t s = sc[is];
+					q45_sub(qv[h] >> shift & 3,
+						d * (float)(s & 0xF),
+						min * (float)(s >> 4), y);
+				}
+		}
+	}
+}
+
+/* block_q3_K: hmask[32] (high bit, set means no -4), qs[64] (low 2 bits),
+ * scales[12], d (fp16); value = d * scale * (code - 4 when the mask bit is
+ * clear), 16 values a scale. */
+static void deq_q3_k(const uint8_t *src, float *y, size_t nb)
+{
+	for (size_t i = 0; i < nb; i++, src += Q3_K_BYTES) {
+		v16u hm[2];
+		memcpy(hm, src, sizeof hm);
+		const uint8_t *q = src + 32;
+		int scales[16];
+		q3_scales(src + 96, scales);
+		const float d_all = mp_ggml_half(src + 108);
+		int is = 0;
+		uint8_t m = 1;
+		for (int n = 0; n < QK_K; n += 128, q += 32) {
+			v16u qv[2];
+			memcpy(qv, q, sizeof qv);
+			for (int shift = 0; shift < 8; shift += 2, m <<= 1)
+				for (int h = 0; h < 2; h++, is++, y += 16) {
+					/* code + 4: 4 more when the bit is set */
+					v16u u = (qv[h] >> shift & 3) |
+						 ((v16u)((hm[h] & m) != 0) & 4);
+					v4w w[4];
+					widen(u, w);
+					float dl = d_all * (float)scales[is];
+					for (int k = 0; k < 4; k++) {
+						v4f yv = dl * __builtin_convertvector(
+								  (v4i)w[k] - 4, v4f);
+						memcpy(y + 4 * k, &yv, sizeof yv);
+					}
+				}
+		}
 	}
 }
 

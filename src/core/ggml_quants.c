@@ -236,20 +236,83 @@ static void dq_q4_1(const uint8_t *src, float *dst, size_t nb)
 	}
 }
 
-/* Q5_0: fp16 d, 32 high bits (LE), 16 bytes of nibbles; bit j of qh is
- * the fifth bit of value j; value = (code - 16) * d. */
+typedef int8_t v16c __attribute__((vector_size(16)));
+typedef int16_t v8s __attribute__((vector_size(16)));
+typedef int32_t v4i __attribute__((vector_size(16)));
+typedef float v4f __attribute__((vector_size(16)));
+
+typedef uint8_t v16u __attribute__((vector_size(16)));
+
+/* The 16 int8 lanes of q times d (plus m when add; m is not added
+ * otherwise, so that -0 stays -0) stored at dst, one float product as
+ * the scalar loops form it: the bytes are widened by interleaving with
+ * themselves and shifting back (SSE2 has no sign extension of bytes). */
+static inline __attribute__((always_inline)) void
+store_scaled(v16c q, float d, float m, bool add, float *dst)
+{
+	v8s w0 = (v8s)__builtin_shufflevector(q, q, 0, 0, 1, 1, 2, 2, 3, 3, 4,
+					      4, 5, 5, 6, 6, 7, 7) >> 8;
+	v8s w1 = (v8s)__builtin_shufflevector(q, q, 8, 8, 9, 9, 10, 10, 11, 11,
+					      12, 12, 13, 13, 14, 14, 15, 15) >> 8;
+	v4i i[4] = {(v4i)__builtin_shufflevector(w0, w0, 0, 0, 1, 1, 2, 2, 3, 3),
+		    (v4i)__builtin_shufflevector(w0, w0, 4, 4, 5, 5, 6, 6, 7, 7),
+		    (v4i)__builtin_shufflevector(w1, w1, 0, 0, 1, 1, 2, 2, 3, 3),
+		    (v4i)__builtin_shufflevector(w1, w1, 4, 4, 5, 5, 6, 6, 7, 7)};
+	/* written out: at -O2 GCC keeps small loops here as loops */
+#define MP_LANE(k)                                                            \
+	do {                                                                  \
+		v4f y = __builtin_convertvector(i[k] >> 16, v4f) * d;         \
+		if (add)                                                      \
+			y += m;                                               \
+		memcpy(dst + 4 * (k), &y, sizeof y);                          \
+	} while (0)
+	MP_LANE(0);
+	MP_LANE(1);
+	MP_LANE(2);
+	MP_LANE(3);
+#undef MP_LANE
+}
+
+/* Q8_0: fp16 d, 32 int8 q; value = q * d, 16 at a time. */
+static void dq_q8_0(const uint8_t *src, float *dst, size_t nb)
+{
+	for (size_t b = 0; b < nb; b++, src += 34, dst += 32) {
+		float d = half(src);
+		v16c q[2];
+		memcpy(q, src + 2, sizeof q);
+		store_scaled(q[0], d, 0, false, dst);
+		store_scaled(q[1], d, 0, false, dst + 16);
+	}
+}
+
+/* The 5-bit codes of a Q5_0/Q5_1 block from its nibbles qs[16] and high
+ * bits qh (bit j the fifth bit of value j): values 0..15 in c[0], 16..31
+ * in c[1]. */
+static inline void q5_codes(const uint8_t *qs, uint32_t qh, v16c c[2])
+{
+	static const v16u bit = {1, 2, 4, 8, 16, 32, 64, 128,
+				 1, 2, 4, 8, 16, 32, 64, 128};
+	v16u q, hb[2];
+	memcpy(&q, qs, 16);
+	/* byte k of qh in lanes 8k .. 8k + 7 */
+	uint64_t ones = 0x0101010101010101u;
+	uint64_t bb[4] = {(qh & 0xff) * ones, (qh >> 8 & 0xff) * ones,
+			  (qh >> 16 & 0xff) * ones, (qh >> 24) * ones};
+	memcpy(hb, bb, sizeof hb);
+	c[0] = (v16c)((q & 15) | ((v16u)((hb[0] & bit) != 0) & 16));
+	c[1] = (v16c)((q >> 4) | ((v16u)((hb[1] & bit) != 0) & 16));
+}
+
+/* Q5_0: fp16 d, 32 high bits (LE), 16 bytes of nibbles; value = (code -
+ * 16) * d. */
 static void dq_q5_0(const uint8_t *src, float *dst, size_t nb)
 {
 	for (size_t b = 0; b < nb; b++, src += 22, dst += 32) {
 		float d = half(src);
-		uint32_t qh = rd32(src + 2);
-		const uint8_t *qs = src + 6;
-		for (int j = 0; j < 16; j++) {
-			int h0 = (int)((qh >> j) << 4 & 0x10);
-			int h1 = (int)((qh >> (j + 12)) & 0x10);
-			dst[j] = (float)(((qs[j] & 0x0F) | h0) - 16) * d;
-			dst[j + 16] = (float)(((qs[j] >> 4) | h1) - 16) * d;
-		}
+		v16c c[2];
+		q5_codes(src + 6, rd32(src + 2), c);
+		store_scaled(c[0] - 16, d, 0, false, dst);
+		store_scaled(c[1] - 16, d, 0, false, dst + 16);
 	}
 }
 
@@ -258,50 +321,10 @@ static void dq_q5_1(const uint8_t *src, float *dst, size_t nb)
 {
 	for (size_t b = 0; b < nb; b++, src += 24, dst += 32) {
 		float d = half(src), m = half(src + 2);
-		uint32_t qh = rd32(src + 4);
-		const uint8_t *qs = src + 8;
-		for (int j = 0; j < 16; j++) {
-			int h0 = (int)((qh >> j) << 4 & 0x10);
-			int h1 = (int)((qh >> (j + 12)) & 0x10);
-			float lo = (float)((qs[j] & 0x0F) | h0) * d;
-			float hi = (float)((qs[j] >> 4) | h1) * d;
-			dst[j] = lo + m;
-			dst[j + 16] = hi + m;
-		}
-	}
-}
-
-typedef int8_t v16c __attribute__((vector_size(16)));
-typedef int16_t v8s __attribute__((vector_size(16)));
-typedef int32_t v4i __attribute__((vector_size(16)));
-typedef float v4f __attribute__((vector_size(16)));
-
-/* Q8_0: fp16 d, 32 int8 q; value = q * d, 16 at a time: the bytes are
- * widened by interleaving with themselves and shifting back (SSE2 has no
- * sign extension of bytes). */
-static void dq_q8_0(const uint8_t *src, float *dst, size_t nb)
-{
-	for (size_t b = 0; b < nb; b++, src += 34, dst += 32) {
-		float d = half(src);
-		for (int h = 0; h < 2; h++) {
-			v16c q;
-			memcpy(&q, src + 2 + 16 * h, 16);
-			v8s w[2] = {(v8s)__builtin_shufflevector(
-					q, q, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5,
-					6, 6, 7, 7) >> 8,
-				    (v8s)__builtin_shufflevector(
-					q, q, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12,
-					13, 13, 14, 14, 15, 15) >> 8};
-			for (int k = 0; k < 4; k++) {
-				v8s x = w[k / 2];
-				v4i i = k % 2 ? (v4i)__builtin_shufflevector(
-						    x, x, 4, 4, 5, 5, 6, 6, 7, 7)
-					      : (v4i)__builtin_shufflevector(
-						    x, x, 0, 0, 1, 1, 2, 2, 3, 3);
-				v4f y = __builtin_convertvector(i >> 16, v4f) * d;
-				memcpy(dst + 16 * h + 4 * k, &y, sizeof y);
-			}
-		}
+		v16c c[2];
+		q5_codes(src + 8, rd32(src + 4), c);
+		store_scaled(c[0], d, m, true, dst);
+		store_scaled(c[1], d, m, true, dst + 16);
 	}
 }
 
