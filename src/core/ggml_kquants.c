@@ -70,23 +70,6 @@ static inline float q4k_value(float ds, float ms, int q)
 	return ds * (float)q - ms;
 }
 
-static void deq_q4_k(const uint8_t *src, float *y, size_t nb)
-{
-	for (size_t i = 0; i < nb; i++, src += Q4_K_BYTES) {
-		const float d = mp_ggml_half(src);
-		const float min = mp_ggml_half(src + 2);
-		const uint8_t *ql = src + 16;
-		for (int is = 0; is < 8; is += 2, ql += 32, y += 64) {
-			float ds[2], ms[2];
-			q45_scales(src + 4, is, d, min, ds, ms);
-			for (int l = 0; l < 32; l++) {
-				y[l] = q4k_value(ds[0], ms[0], ql[l] & 0xF);
-				y[l + 32] = q4k_value(ds[1], ms[1], ql[l] >> 4);
-			}
-		}
-	}
-}
-
 typedef uint8_t v16u __attribute__((vector_size(16)));
 typedef uint16_t v8h __attribute__((vector_size(16)));
 typedef uint32_t v4w __attribute__((vector_size(16)));
@@ -189,6 +172,25 @@ static inline void q45_sub(v16u u, float ds, float ms, float *y)
 	for (int h = 0; h < 4; h++) {
 		v4f yv = ds * __builtin_convertvector((v4i)w[h], v4f) - ms;
 		memcpy(y + 4 * h, &yv, sizeof yv);
+	}
+}
+
+static void deq_q4_k(const uint8_t *src, float *y, size_t nb)
+{
+	for (size_t i = 0; i < nb; i++, src += Q4_K_BYTES) {
+		const float d = mp_ggml_half(src);
+		const float min = mp_ggml_half(src + 2);
+		const uint8_t *ql = src + 16;
+		for (int is = 0; is < 8; is += 2, ql += 32, y += 64) {
+			float ds[2], ms[2];
+			q45_scales(src + 4, is, d, min, ds, ms);
+			for (int l0 = 0; l0 < 32; l0 += 16) {
+				v16u a;
+				memcpy(&a, ql + l0, 16);
+				q45_sub(a & 15, ds[0], ms[0], y + l0);
+				q45_sub(a >> 4, ds[1], ms[1], y + 32 + l0);
+			}
+		}
 	}
 }
 
