@@ -279,8 +279,8 @@ static void print_text(const struct mp_ident_result *r,
 	size_t aw = cli_width("ARCHITECTURE");
 	for (size_t i = 0; i < r->nscores && (top == 0 || (long)i < top);
 	     i++) {
-		const char *a = r->scores[i].arch ? r->scores[i].arch : "unknown";
-		size_t w = cli_width(a);
+		const char *a = r->scores[i].arch;
+		size_t w = cli_width(a ? a : "unknown");
 		aw = w > aw ? (w < 32 ? w : 32) : aw;
 	}
 	printf("%4s %s %s %6s %6s %6s %6s %7s %8s %6s  %s\n", "RANK",

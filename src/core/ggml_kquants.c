@@ -282,6 +282,18 @@ static void deq_q2_k(const uint8_t *src, float *y, size_t nb)
 	}
 }
 
+/* 16 values dl * (code - 4) of Q3_K codes u + 4, as the scalar loop
+ * forms them. */
+static inline void q3_sub(v16u u, float dl, float *y)
+{
+	v4w w[4];
+	widen(u, w);
+	for (int k = 0; k < 4; k++) {
+		v4f yv = dl * __builtin_convertvector((v4i)w[k] - 4, v4f);
+		memcpy(y + 4 * k, &yv, sizeof yv);
+	}
+}
+
 /* block_q3_K: hmask[32] (high bit, set means no -4), qs[64] (low 2 bits),
  * scales[12], d (fp16); value = d * scale * (code - 4 when the mask bit is
  * clear), 16 values a scale. */
@@ -301,17 +313,10 @@ static void deq_q3_k(const uint8_t *src, float *y, size_t nb)
 			memcpy(qv, q, sizeof qv);
 			for (int shift = 0; shift < 8; shift += 2, m <<= 1)
 				for (int h = 0; h < 2; h++, is++, y += 16) {
-					/* code + 4: 4 more when the bit is set */
+					/* code + 4 (4 more with the bit set) */
 					v16u u = (qv[h] >> shift & 3) |
 						 ((v16u)((hm[h] & m) != 0) & 4);
-					v4w w[4];
-					widen(u, w);
-					float dl = d_all * (float)scales[is];
-					for (int k = 0; k < 4; k++) {
-						v4f yv = dl * __builtin_convertvector(
-								  (v4i)w[k] - 4, v4f);
-						memcpy(y + 4 * k, &yv, sizeof yv);
-					}
+					q3_sub(u, d_all * (float)scales[is], y);
 				}
 		}
 	}

@@ -240,7 +240,6 @@ typedef int8_t v16c __attribute__((vector_size(16)));
 typedef int16_t v8s __attribute__((vector_size(16)));
 typedef int32_t v4i __attribute__((vector_size(16)));
 typedef float v4f __attribute__((vector_size(16)));
-
 typedef uint8_t v16u __attribute__((vector_size(16)));
 
 /* The 16 int8 lanes of q times d (plus m when add; m is not added
@@ -251,13 +250,16 @@ static inline __attribute__((always_inline)) void
 store_scaled(v16c q, float d, float m, bool add, float *dst)
 {
 	v8s w0 = (v8s)__builtin_shufflevector(q, q, 0, 0, 1, 1, 2, 2, 3, 3, 4,
-					      4, 5, 5, 6, 6, 7, 7) >> 8;
+					      4, 5, 5, 6, 6, 7, 7);
 	v8s w1 = (v8s)__builtin_shufflevector(q, q, 8, 8, 9, 9, 10, 10, 11, 11,
-					      12, 12, 13, 13, 14, 14, 15, 15) >> 8;
-	v4i i[4] = {(v4i)__builtin_shufflevector(w0, w0, 0, 0, 1, 1, 2, 2, 3, 3),
-		    (v4i)__builtin_shufflevector(w0, w0, 4, 4, 5, 5, 6, 6, 7, 7),
-		    (v4i)__builtin_shufflevector(w1, w1, 0, 0, 1, 1, 2, 2, 3, 3),
-		    (v4i)__builtin_shufflevector(w1, w1, 4, 4, 5, 5, 6, 6, 7, 7)};
+					      12, 12, 13, 13, 14, 14, 15, 15);
+	w0 >>= 8;
+	w1 >>= 8;
+	v4i i[4] = {
+	    (v4i)__builtin_shufflevector(w0, w0, 0, 0, 1, 1, 2, 2, 3, 3),
+	    (v4i)__builtin_shufflevector(w0, w0, 4, 4, 5, 5, 6, 6, 7, 7),
+	    (v4i)__builtin_shufflevector(w1, w1, 0, 0, 1, 1, 2, 2, 3, 3),
+	    (v4i)__builtin_shufflevector(w1, w1, 4, 4, 5, 5, 6, 6, 7, 7)};
 	/* written out: at -O2 GCC keeps small loops here as loops */
 #define MP_LANE(k)                                                            \
 	do {                                                                  \
