@@ -23,8 +23,6 @@ static float bits_to_float(uint32_t bits)
 	return f;
 }
 
-/* Exact IEEE half -> float of the little-endian half at p (subnormals,
- * infinities and NaNs included). */
 /* The 16 non-linear 4-bit levels of IQ4_NL and IQ4_XS. */
 static const int8_t iq4nl_levels[16] = {
     -127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
