@@ -25,6 +25,7 @@ st="$dir/llama-bf16-$size.safetensors"
 [ -f "$st" ] || "$MP_GENMODEL" "$st" BF16 0 "$size"
 params=$("$MP_BIN" fingerprint --json --method tensors "$g" |
 	tr -d ' \t\n' | sed -n 's/.*"params":\([0-9]*\),.*/\1/p')
+[ -n "$params" ] || { echo "bench-gguf: no parameter count in the fingerprint of $g" >&2; exit 1; }
 sp="$dir/llama-bf16-params-$params.safetensors"
 [ -f "$sp" ] || "$MP_GENMODEL" "$sp" BF16 0 $((2 * params))
 cat "$g" "$st" "$sp" >/dev/null
