@@ -149,6 +149,8 @@ START_TEST(test_map_broken)
 	    "{\"architectures\": {\"x\": {\"names\": {\"blk.{N}.a\": \"b\"}}}}",
 	    "{\"architectures\": {\"x\": {\"names\": {\"a\": 2}}}}",
 	    "{\"architectures\": {\"x\": {\"names\": {\"\": \"b\"}}}}",
+	    "{\"architectures\": {\"x\": {\"norm_offset\": \"1\", "
+	    "\"names\": {}}}}",
 	};
 	char *dir = tu_tmpdir(), *p = tu_path(dir, "names.json");
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
@@ -161,6 +163,98 @@ START_TEST(test_map_broken)
 		ck_assert_msg(strstr(err.msg, p) != NULL, "%s", err.msg);
 	}
 	free(p);
+	tu_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
+/* dir's a.safetensors and b.safetensors, opened. */
+static void open_pair(const char *dir, struct mp_model **a,
+		      struct mp_model **b)
+{
+	char *pa = tu_path(dir, "a.safetensors"), *pb = tu_path(dir, "b.safetensors");
+	struct mp_error err;
+	ck_assert_int_eq(mp_model_open(pa, a, &err), MP_OK);
+	ck_assert_int_eq(mp_model_open(pb, b, &err), MP_OK);
+	free(pa);
+	free(pb);
+}
+
+/* Gemma's norms: the converter stores 1 + w (GemmaModel.modify_tensors),
+ * the mapping says so for the norms' weights of that architecture only. */
+START_TEST(test_norm_offset)
+{
+	struct mp_gguf_names *t = load();
+	static const char *const shifted[] = {"blk.0.attn_norm.weight",
+					      "blk.17.ffn_norm.weight",
+					      "output_norm.weight"};
+	for (size_t i = 0; i < 3; i++)
+		ck_assert_msg(mp_gguf_names_offset(t, "gemma", shifted[i]) == 1,
+			      "%s", shifted[i]);
+	static const char *const plain[] = {
+	    "blk.0.attn_norm.bias", "blk.0.attn_q.weight", "token_embd.weight",
+	    "model.norm.weight", "model.layers.0.input_layernorm.weight"};
+	for (size_t i = 0; i < 5; i++)
+		ck_assert_msg(mp_gguf_names_offset(t, "gemma", plain[i]) == 0,
+			      "%s", plain[i]);
+	ck_assert(mp_gguf_names_offset(t, "llama", "output_norm.weight") == 0);
+	ck_assert(mp_gguf_names_offset(t, NULL, "output_norm.weight") == 0);
+	ck_assert(mp_gguf_names_offset(NULL, "gemma", "output_norm.weight") == 0);
+	ck_assert(mp_gguf_names_knows(t, "gemma"));
+	ck_assert(mp_gguf_names_knows(t, "qwen2"));
+	ck_assert(!mp_gguf_names_knows(t, "mamba"));
+	ck_assert(!mp_gguf_names_knows(t, NULL));
+	mp_gguf_names_free(t);
+}
+END_TEST
+
+/* A Gemma norm w and its GGUF form, float32(1 + w): exact metrics see
+ * cosine 1 (1 + w against 1 + w) and lineage an exact copy of the values
+ * only when the GGUF says gemma; a llama file holds no such offset. */
+START_TEST(test_norm_offset_files)
+{
+	char *dir = tu_tmpdir();
+	float w[64], g[64];
+	uint64_t sd = 11;
+	for (int i = 0; i < 64; i++) {
+		w[i] = (float)(0.3 * tu_rand_normal(&sd));
+		g[i] = w[i] + 1.0f;
+	}
+	char *pa = tu_path(dir, "a.safetensors"), *pb = tu_path(dir, "b.safetensors");
+	struct tu_tensor ta = {"model.norm.weight", "F32", 1, {64}, w, sizeof w};
+	struct tu_tensor tb = {"output_norm.weight", "F32", 1, {64}, g, sizeof g};
+	tu_write_safetensors(pa, &ta, 1, NULL);
+	for (int gemma = 0; gemma < 2; gemma++) {
+		tu_write_safetensors(pb, &tb, 1,
+				     gemma ? "\"general.architecture\":\"gemma\""
+					   : "\"general.architecture\":\"llama\"");
+		struct mp_model *a, *b;
+		struct mp_error err;
+		open_pair(dir, &a, &b);
+		struct mp_exact_pair *p;
+		size_t n;
+		struct mp_score c, r;
+		ck_assert_int_eq(mp_metric_exact(b, a, &p, &n, &c, &r, &err),
+				 MP_OK);
+		ck_assert_uint_eq(n, 1);
+		ck_assert(!p[0].identical_bytes);
+		/* Pearson ignores a constant; the cosine of w + 1 against w
+		 * does not */
+		ck_assert_double_eq_tol(p[0].r.pearson, 1, 1e-12);
+		if (gemma)
+			ck_assert_double_eq_tol(p[0].r.cosine, 1, 1e-12);
+		else
+			ck_assert(p[0].r.cosine < 0.99);
+		free(p);
+		struct mp_lineage l;
+		ck_assert_int_eq(mp_lineage_pair(b, a, &l, &err), MP_OK);
+		ck_assert_int_eq(l.kind, gemma ? MP_LIN_COPY : MP_LIN_FINETUNE);
+		ck_assert_uint_eq(l.offset_norms, gemma ? 1 : 0);
+		mp_model_free(a);
+		mp_model_free(b);
+	}
+	free(pa);
+	free(pb);
 	tu_rmtree(dir);
 	free(dir);
 }
@@ -210,11 +304,9 @@ static void write_pair(const char *dir, const char *meta)
 
 static void exact(const char *dir, uint64_t heads, bool inferred)
 {
-	char *pa = tu_path(dir, "a.safetensors"), *pb = tu_path(dir, "b.safetensors");
 	struct mp_model *a, *b;
 	struct mp_error err;
-	ck_assert_int_eq(mp_model_open(pa, &a, &err), MP_OK);
-	ck_assert_int_eq(mp_model_open(pb, &b, &err), MP_OK);
+	open_pair(dir, &a, &b);
 	struct mp_exact_pair *p;
 	size_t n;
 	struct mp_score c, r;
@@ -235,8 +327,6 @@ static void exact(const char *dir, uint64_t heads, bool inferred)
 	ck_assert_uint_eq(l.unpermuted_qk, 1);
 	mp_model_free(a);
 	mp_model_free(b);
-	free(pa);
-	free(pb);
 }
 
 START_TEST(test_unpermute_inferred)
@@ -260,6 +350,42 @@ START_TEST(test_unpermute_meta)
 }
 END_TEST
 
+/* mp_metric_exact of dir's a.safetensors and b.safetensors (b first
+ * when b_first) finds their one matrix compared as stored: no
+ * permutation undone, and the permuted rows uncorrelated. */
+static void exact_as_stored(const char *dir, bool b_first)
+{
+	struct mp_model *a, *b;
+	struct mp_error err;
+	open_pair(dir, &a, &b);
+	struct mp_exact_pair *p;
+	size_t n;
+	struct mp_score cs, rs;
+	ck_assert_int_eq(mp_metric_exact(b_first ? b : a, b_first ? a : b, &p,
+					 &n, &cs, &rs, &err),
+			 MP_OK);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_uint_eq(p[0].unpermuted_heads, 0);
+	ck_assert(p[0].r.cosine < 0.9);
+	free(p);
+	mp_model_free(a);
+	mp_model_free(b);
+}
+
+/* An architecture the mapping knows without permute_qk (Qwen2's converter
+ * leaves the rows alone): the rows compared as stored, no permutation
+ * tried, even where one would fit. */
+START_TEST(test_unpermute_not_for_qwen2)
+{
+	char *dir = tu_tmpdir();
+	write_pair(dir, "\"general.architecture\":\"qwen2\","
+			"\"qwen2.attention.head_count\":\"3\"");
+	exact_as_stored(dir, true);
+	tu_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
 START_TEST(test_unpermute_config)
 {
 	char *dir = tu_tmpdir();
@@ -270,23 +396,7 @@ START_TEST(test_unpermute_config)
 	exact(dir, 3, false);
 	/* a wrong count from the config: the rows compared as stored */
 	tu_write_str(c, "{\"num_attention_heads\": 9}");
-	char *pa = tu_path(dir, "a.safetensors"), *pb = tu_path(dir, "b.safetensors");
-	struct mp_model *a, *b;
-	struct mp_error err;
-	ck_assert_int_eq(mp_model_open(pa, &a, &err), MP_OK);
-	ck_assert_int_eq(mp_model_open(pb, &b, &err), MP_OK);
-	struct mp_exact_pair *p;
-	size_t n;
-	struct mp_score cs, rs;
-	ck_assert_int_eq(mp_metric_exact(a, b, &p, &n, &cs, &rs, &err), MP_OK);
-	ck_assert_uint_eq(n, 1);
-	ck_assert_uint_eq(p[0].unpermuted_heads, 0);
-	ck_assert(p[0].r.cosine < 0.9);
-	free(p);
-	mp_model_free(a);
-	mp_model_free(b);
-	free(pa);
-	free(pb);
+	exact_as_stored(dir, false);
 	free(c);
 	tu_rmtree(dir);
 	free(dir);
@@ -306,6 +416,9 @@ Suite *suite_gguf_names(void)
 	tcase_add_test(tc, test_unpermute_inferred);
 	tcase_add_test(tc, test_unpermute_meta);
 	tcase_add_test(tc, test_unpermute_config);
+	tcase_add_test(tc, test_unpermute_not_for_qwen2);
+	tcase_add_test(tc, test_norm_offset);
+	tcase_add_test(tc, test_norm_offset_files);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -34,7 +34,9 @@ TYPES = {"F32": 0, "Q4_0": 2, "Q8_0": 8}
 FTYPE = {"Q4_0": 2, "Q8_0": 7}
 
 
-def read_safetensors(path):
+def read_safetensors_typed(path):
+    """{name: (values, dtype)} of a safetensors file of F32, F16 and BF16
+    tensors: F16 values as float16, the others as float32."""
     data = open(path, "rb").read()
     n = struct.unpack_from("<Q", data, 0)[0]
     head = json.loads(data[8:8 + n])
@@ -43,17 +45,37 @@ def read_safetensors(path):
         if k == "__metadata__":
             continue
         a, b = v["data_offsets"]
-        assert v["dtype"] == "F32"
-        out[k] = np.frombuffer(data[8 + n + a:8 + n + b],
-                               dtype="<f4").reshape(v["shape"]).copy()
+        raw = data[8 + n + a:8 + n + b]
+        if v["dtype"] == "BF16":
+            x = (np.frombuffer(raw, "<u2").astype("<u4") << 16).view("<f4")
+        else:
+            x = np.frombuffer(raw, {"F32": "<f4", "F16": "<f2"}[v["dtype"]])
+        out[k] = (x.reshape(v["shape"]).copy(), v["dtype"])
     return out
 
 
-def write_safetensors(path, tensors):
+def read_safetensors(path):
+    """{name: float32 values} of a safetensors file of F32 tensors."""
+    out = {}
+    for k, (v, dt) in read_safetensors_typed(path).items():
+        assert dt == "F32", (k, dt)
+        out[k] = v
+    return out
+
+
+def bf16(x):
+    """16-bit patterns of float32 array x rounded to bfloat16 (nearest,
+    ties to even)."""
+    u = x.astype("<f4").view("<u4").astype(np.uint64)
+    return ((u + 0x7FFF + ((u >> 16) & 1)) >> 16).astype("<u2")
+
+
+def write_safetensors(path, tensors, dtype="F32"):
+    """tensors: {name: float32 array}, written as F32 or BF16."""
     head, off, blobs = {}, 0, []
     for k, v in tensors.items():
-        b = v.astype("<f4").tobytes()
-        head[k] = {"dtype": "F32", "shape": list(v.shape),
+        b = (bf16(v) if dtype == "BF16" else v.astype("<f4")).tobytes()
+        head[k] = {"dtype": dtype, "shape": list(v.shape),
                    "data_offsets": [off, off + len(b)]}
         off += len(b)
         blobs.append(b)
@@ -103,11 +125,12 @@ def gguf_string(s):
     return struct.pack("<Q", len(b)) + b
 
 
-def write_gguf(path, tensors, ftype, base_model):
-    """tensors: list of (name, shape, type id, bytes)."""
-    kv = [("general.architecture", 8, gguf_string("llama")),
+def write_gguf(path, tensors, ftype, base_model, arch="llama", extra=()):
+    """tensors: list of (name, shape, type id, bytes); extra: more
+    metadata as (key, GGUF value type, packed value)."""
+    kv = [("general.architecture", 8, gguf_string(arch)),
           ("general.name", 8, gguf_string("gguf_quant test")),
-          ("general.file_type", 4, struct.pack("<I", ftype))]
+          ("general.file_type", 4, struct.pack("<I", ftype))] + list(extra)
     if base_model:
         kv += [("general.base_model.count", 4, struct.pack("<I", 1)),
                ("general.base_model.0.name", 8, gguf_string(base_model))]

@@ -61,6 +61,12 @@ struct mp_tensor_fp {
 	 * positions do not match the other order's (mp_fp_sketches_aligned) */
 	uint32_t sketch_heads;
 	bool sketch_permuted;
+	/* A GGUF norm to whose weights llama.cpp's converter added an offset
+	 * (mp_gguf_names_offset, Gemma's 1 + w): the sketch holds the stored
+	 * values minus sketch_offset (exact in float32 for such values), so
+	 * that it samples the original's; 0 for every other tensor. The
+	 * statistics and SHA-256 stay those of the stored values. */
+	double sketch_offset;
 	struct mp_tensor_spec *spec; /* spectral only, else NULL */
 };
 

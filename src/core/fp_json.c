@@ -2,6 +2,7 @@
  * reader treats its input as hostile: every field is type- and
  * range-checked and errors name the file and the field. */
 #include "fingerprint.h"
+#include "gguf_names.h"
 #include "json_write.h"
 
 #include <math.h>
@@ -134,6 +135,8 @@ static void tensor_write(struct mp_jw *w, const struct mp_tensor_fp *t)
 		free(enc);
 		if (t->sketch_heads)
 			mp_jw_num(w, "sketch_qk_heads", (double)t->sketch_heads);
+		if (t->sketch_offset != 0)
+			mp_jw_num(w, "sketch_offset", t->sketch_offset);
 	}
 	const struct mp_tensor_spec *sp = t->spec;
 	if (sp) {
@@ -372,6 +375,33 @@ static mp_status spectral_from(const mp_json *j, const mp_json *sv,
 	return MP_OK;
 }
 
+/* "sketch_offset": the converter's offset taken off the sketch of a
+ * GGUF norm; absent from a fingerprint written before modelprint took it
+ * off (or of another tensor): then taken off here when the architecture's
+ * mapping says the converter added one (mp_gguf_names_offset). */
+static mp_status offset_from(const mp_json *o, const char *where,
+			     const char *name, const char *arch,
+			     struct mp_tensor_fp *t, struct mp_error *err)
+{
+	if (o) {
+		double v = mp_json_num(o);
+		if (!mp_json_is_number(o) || !isfinite(v) || v == 0 ||
+		    !t->nsketch)
+			return BAD("%s: tensor '%s': sketch_offset must be a "
+				   "finite nonzero number beside a sketch",
+				   where, name);
+		t->sketch_offset = v;
+		return MP_OK;
+	}
+	double off = t->nsketch ? mp_gguf_names_offset(mp_gguf_names_default(),
+						       arch, name)
+				: 0;
+	for (uint32_t p = 0; off != 0 && p < t->nsketch; p++)
+		t->sketch[p] = (float)((double)t->sketch[p] - off);
+	t->sketch_offset = off;
+	return MP_OK;
+}
+
 /* "sketch_qk_heads" (absent: 0): the heads of llama.cpp's Q/K row
  * permutation undone in the sketch, which rows / (2 * heads) must be a
  * whole number of pairs of. */
@@ -463,8 +493,12 @@ static mp_status tensor_from(const mp_json *j, const char *where, size_t idx,
 	if ((s = qk_heads_from(mp_json_get(j, "sketch_qk_heads"), where, name,
 			       t, err)) != MP_OK)
 		return s;
-	mp_fp_sketch_order(t, mp_meta_get(fp->meta, fp->nmeta,
-					  "general.architecture"));
+	const char *arch =
+	    mp_meta_get(fp->meta, fp->nmeta, "general.architecture");
+	if ((s = offset_from(mp_json_get(j, "sketch_offset"), where, name,
+			     arch, t, err)) != MP_OK)
+		return s;
+	mp_fp_sketch_order(t, arch);
 	mp_json *sv = mp_json_get(j, "sv");
 	if (sv && (s = spectral_from(j, sv, where, t, err)) != MP_OK)
 		return s;

@@ -4,6 +4,7 @@
 #include "json.h"
 #include "model.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,9 @@ struct entry {
 	char *arch;	 /* its GGUF architecture */
 	bool permute;    /* a Q or K projection the converter permutes */
 	int qk;
+	/* added by the converter to this tensor's .weight values (a norm
+	   of an architecture with "norm_offset"), else 0 */
+	double offset;
 };
 
 struct mp_gguf_names {
@@ -53,11 +57,18 @@ static mp_status arch_load(const char *path, const mp_json *arch,
 	const char *an = mp_json_key(arch);
 	const mp_json *names = mp_json_get(arch, "names");
 	const mp_json *perm = mp_json_get(arch, "permute_qk");
+	const mp_json *off = mp_json_get(arch, "norm_offset");
 	if (!mp_json_is_object(arch) || !mp_json_is_object(names) ||
 	    (perm && !mp_json_is_bool(perm)))
 		return mp_error_set(err, MP_EFORMAT,
 				    "%s: architecture %s: needs an object "
 				    "\"names\" and a boolean \"permute_qk\"",
+				    path, an);
+	double offset = off ? mp_json_num(off) : 0;
+	if (off && (!mp_json_is_number(off) || !isfinite(offset)))
+		return mp_error_set(err, MP_EFORMAT,
+				    "%s: architecture %s: \"norm_offset\" "
+				    "must be a finite number",
 				    path, an);
 	size_t k = mp_json_size(names);
 	struct entry *e = realloc(t->e, (t->n + k + 1) * sizeof *e);
@@ -88,6 +99,7 @@ static mp_status arch_load(const char *path, const mp_json *arch,
 			: gl > 7 && !strcmp(g + gl - 7, ".attn_k") ? 'k'
 								   : 0;
 		x->permute = perm && mp_json_true(perm) && x->qk;
+		x->offset = gl > 5 && !strcmp(g + gl - 5, "_norm") ? offset : 0;
 		t->n++;
 	}
 	return MP_OK;
@@ -234,19 +246,54 @@ size_t mp_gguf_names_alias(const struct mp_gguf_names *t, const char *name,
 	return k;
 }
 
-int mp_gguf_names_permuted(const struct mp_gguf_names *t, const char *arch,
-			   const char *name)
+/* The entry of architecture arch whose GGUF template matches name with
+ * the suffix ".weight" and for which keep(entry) holds; NULL: none. */
+static const struct entry *weight_entry(const struct mp_gguf_names *t,
+					const char *arch, const char *name,
+					bool (*keep)(const struct entry *))
 {
 	const char *num, *rest;
 	size_t nd;
 	if (!t || !arch || !name || !mp_gguf_names_is_gguf(name))
-		return 0;
+		return NULL;
 	for (size_t i = 0; i < t->n; i++)
-		if (t->e[i].permute && !strcmp(t->e[i].arch, arch) &&
+		if (keep(&t->e[i]) && !strcmp(t->e[i].arch, arch) &&
 		    tpl_match(t->e[i].gguf, name, &num, &nd, &rest) &&
 		    !strcmp(rest, ".weight"))
-			return t->e[i].qk;
-	return 0;
+			return &t->e[i];
+	return NULL;
+}
+
+static bool permutes(const struct entry *e)
+{
+	return e->permute;
+}
+
+static bool shifts(const struct entry *e)
+{
+	return e->offset != 0;
+}
+
+int mp_gguf_names_permuted(const struct mp_gguf_names *t, const char *arch,
+			   const char *name)
+{
+	const struct entry *e = weight_entry(t, arch, name, permutes);
+	return e ? e->qk : 0;
+}
+
+bool mp_gguf_names_knows(const struct mp_gguf_names *t, const char *arch)
+{
+	for (size_t i = 0; t && arch && i < t->n; i++)
+		if (!strcmp(t->e[i].arch, arch))
+			return true;
+	return false;
+}
+
+double mp_gguf_names_offset(const struct mp_gguf_names *t, const char *arch,
+			    const char *name)
+{
+	const struct entry *e = weight_entry(t, arch, name, shifts);
+	return e ? e->offset : 0;
 }
 
 bool mp_gguf_names_is_gguf(const char *name)

@@ -38,6 +38,17 @@ size_t mp_gguf_names_alias(const struct mp_gguf_names *t, const char *name,
 int mp_gguf_names_permuted(const struct mp_gguf_names *t, const char *arch,
 			   const char *name);
 
+/* Whether the mapping has names for GGUF architecture arch (false when t
+ * or arch is NULL). */
+bool mp_gguf_names_knows(const struct mp_gguf_names *t, const char *arch);
+
+/* What llama.cpp's converter added to the values of tensor name (GGUF
+ * form, ".weight") for GGUF architecture arch: the architecture's
+ * "norm_offset" for a norm (a GGUF name ending "_norm"; Gemma's norms
+ * are stored as 1 + w), else 0 (also when t, arch or name is NULL). */
+double mp_gguf_names_offset(const struct mp_gguf_names *t, const char *arch,
+			    const char *name);
+
 /* find(ctx, alias) for each alias of name under the default mapping, in
  * order: the first result >= 0, else -1 (the lookup of a name across the
  * two conventions, for the indexes of models and fingerprints). */

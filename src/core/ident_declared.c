@@ -172,4 +172,9 @@ void ident_declared(struct ident_ctx *c)
 	if (d->arch[0] && a && a->known && a->n)
 		d->arch_agrees = same_arch(d->arch, a->m[0].name) ||
 				 same_arch(d->arch, a->m[0].family);
+	/* a fallback says how the tensors are laid out, not whose they
+	 * are: a Gemma or Qwen2 of no published size shows "LLaMA-style
+	 * decoder" without contradicting its file (no opinion) */
+	if (d->arch_agrees == 0 && a->m[0].fallback)
+		d->arch_agrees = -1;
 }

@@ -76,8 +76,14 @@ static mp_status measure(const struct ident_ctx *c, size_t ri,
 		const struct mp_tensor *t = sampled(c, m, a, b, pos + used);
 		if (!t)
 			continue;
-		s[ns++] = (struct mp_lineage_sample){t, pos + used, b->sketch,
-						     a->nsketch};
+		s[ns++] = (struct mp_lineage_sample){
+		    .t = t,
+		    .pos = pos + used,
+		    .r = b->sketch,
+		    .n = a->nsketch,
+		    .r_offset = b->sketch_offset,
+		    .shift = b->sketch_offset == 0 ? a->sketch_offset : 0,
+		    .r_type = b->stored};
 		used += a->nsketch;
 	}
 	/* the measurement's words alone ("; A's ..." when not a fit): the

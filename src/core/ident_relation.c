@@ -29,6 +29,10 @@ struct tcheck {
 	   position and exact statistics, so the same values with the rows
 	   in the converter's order (its bytes differ only by that) */
 	bool reordered;
+	/* a GGUF norm whose sketch had the converter's offset taken off
+	   (sketch_offset), the other side the original: at every sketch
+	   position the value the converter writes from the original's */
+	bool shifted;
 	double pearson;
 };
 
@@ -53,6 +57,26 @@ static bool same_stats(const struct mp_tstats *p, const struct mp_tstats *q)
 	       p->median == q->median && p->q25 == q->q25 &&
 	       p->q75 == q->q75 && near(p->l1_norm, q->l1_norm) &&
 	       near(p->l2_norm, q->l2_norm) && p->sparsity == q->sparsity;
+}
+
+/* Whether GGUF norm g (sketch_offset set) holds at every sketch position
+ * what llama.cpp's converter writes from original o's value y: y plus
+ * the offset in o's type when that is F16 (the converter keeps F16
+ * tensors as they are), else in float32, stored as F32. */
+static bool shift_holds(const struct mp_tensor_fp *g,
+			const struct mp_tensor_fp *o)
+{
+	double off = g->sketch_offset - o->sketch_offset;
+	if (g->stored != MP_F32 || !mp_dtype_is_float(o->stored))
+		return false;
+	for (uint32_t i = 0; i < g->nsketch; i++) {
+		double y = o->sketch[i] + off;
+		double want = o->stored == MP_F16 ? mp_lineage_round(y, MP_F16)
+						  : (float)y;
+		if ((float)(g->sketch[i] + off) != want)
+			return false;
+	}
+	return true;
 }
 
 static void check_pair(const struct mp_tensor_fp *a,
@@ -103,6 +127,9 @@ static void check_pair(const struct mp_tensor_fp *a,
 		       same_stats(a->stats, b->stats) &&
 		       !memcmp(a->sketch, b->sketch,
 			       a->nsketch * sizeof *a->sketch);
+	t->shifted = a->sketch_offset != b->sketch_offset &&
+		     shift_holds(a->sketch_offset ? a : b,
+				 a->sketch_offset ? b : a);
 	if (a->stats && b->stats && !(t->pearson >= 0.9)) {
 		const struct mp_tstats *p = a->stats, *q = b->stats;
 		t->permuted = p->n == q->n && near(p->min, q->min) &&
@@ -135,6 +162,8 @@ struct tally {
 	size_t n, identical, narrowed, widened, rnarrowed, pruned, survivors,
 	    rpruned, rsurvivors, int8, permuted;
 	size_t reordered; /* of identical: tcheck.reordered */
+	size_t shifted;	  /* of identical: tcheck.shifted */
+	double offset;	  /* the converter's offset of those */
 	uint64_t added, positions;
 	double zeroed; /* values zeroed, from the exact statistics */
 	double values;
@@ -174,9 +203,12 @@ static void tally_of(const struct ident_ctx *c, size_t ri, struct tally *t,
 			continue; /* the sketches cannot tell */
 		check_pair(a, b, sk, &k);
 		t->n++;
-		if (k.identical || k.reordered) {
+		if (k.identical || k.reordered || k.shifted) {
 			t->identical++;
-			t->reordered += !k.identical;
+			t->reordered += !k.identical && k.reordered;
+			t->shifted += !k.identical && !k.reordered;
+			if (k.shifted)
+				t->offset = a->sketch_offset - b->sketch_offset;
 			t->survivors++;
 			t->rsurvivors++;
 			continue;
@@ -609,16 +641,24 @@ static void sketch_kind_words(const struct ident_ctx *c, size_t ri,
 	size_t rest = t.n - t.identical;
 	char *ev = rel->evidence;
 	size_t cap = sizeof rel->evidence;
-	if (!rest && t.reordered) {
+	if (!rest && (t.reordered || t.shifted)) {
 		rel->kind = MP_ID_COPY;
 		rel->confidence = "very high";
-		snprintf(ev, cap,
-			 "%zu of %zu tensors have the parent's SHA-256; the "
-			 "other %zu are Q/K matrices in llama.cpp's rotary row "
-			 "order holding the parent's values at every sketch "
-			 "position with that permutation undone, and its "
-			 "exact statistics",
-			 t.n - t.reordered, t.n, t.reordered);
+		snprintf(ev, cap, "%zu of %zu tensors have the parent's SHA-256",
+			 t.n - t.reordered - t.shifted, t.n);
+		if (t.reordered)
+			append(ev, cap,
+			       "; %zu are Q/K matrices in llama.cpp's rotary "
+			       "row order holding the parent's values at every "
+			       "sketch position with that permutation undone, "
+			       "and its exact statistics",
+			       t.reordered);
+		if (t.shifted)
+			append(ev, cap,
+			       "; %zu are norms holding the parent's weights "
+			       "plus the %g llama.cpp's converter adds, at "
+			       "every sketch position",
+			       t.shifted, fabs(t.offset));
 	} else if (rest && t.narrowed + t.widened == rest) {
 		rel->kind = MP_ID_DTYPE;
 		snprintf(ev, cap,

@@ -155,17 +155,45 @@ void mp_lineage_qk(const struct mp_model *u, const struct mp_model *r,
 		   struct mp_lin_qk *q)
 {
 	*q = (struct mp_lin_qk){0};
+	bool gu = mp_gguf_names_is_gguf(tu->name);
 	if (!(mp_dtype_is_float(tu->logical) && mp_dtype_is_float(tr->logical) &&
-	      tu->ndim == 2 &&
-	      mp_gguf_names_is_gguf(tu->name) != mp_gguf_names_is_gguf(tr->name)))
+	      gu != mp_gguf_names_is_gguf(tr->name)))
+		return;
+	const struct mp_model *g = gu ? u : r;
+	const char *arch =
+	    mp_meta_get(g->meta, g->nmeta, "general.architecture");
+	double off = mp_gguf_names_offset(mp_gguf_names_default(), arch,
+					  gu ? tu->name : tr->name);
+	if (off != 0) {
+		q->offset = off;
+		q->offset_side = gu ? 1 : 2;
+		return;
+	}
+	if (tu->ndim != 2)
 		return;
 	uint64_t hq = 0, hkv = 0;
 	if (!mp_gguf_heads(u, &hq, &hkv))
 		mp_gguf_heads(r, &hq, &hkv);
 	bool inferred;
-	*q = (struct mp_lin_qk){mp_gguf_names_is_gguf(tu->name) ? 1 : 2,
-				tu->shape[0], tu->numel / tu->shape[0],
-				mp_metric_qk_heads(tu, tr, hq, hkv, &inferred)};
+	*q = (struct mp_lin_qk){
+	    .side = gu ? 1 : 2,
+	    .rows = tu->shape[0],
+	    .cols = tu->numel / tu->shape[0],
+	    .heads = mp_metric_qk_heads(tu, tr, hq, hkv, arch, &inferred)};
+}
+
+bool mp_lineage_shift(const struct mp_lin_qk *q, int side,
+		      const struct mp_tensor *t, struct mp_lin_block *b,
+		      size_t n)
+{
+	if (q->offset == 0 || side == q->offset_side)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		double y = b->v[i] + q->offset;
+		b->v[i] = t->stored == MP_F16 ? mp_lineage_round(y, MP_F16)
+					      : (double)(float)y;
+	}
+	return true;
 }
 
 uint64_t mp_lineage_qk_at(const struct mp_lin_qk *q, uint64_t e0,
@@ -202,7 +230,11 @@ static void acc_tensor(struct tacc *a, const struct mp_tensor *tu,
 		n = left < BLK ? left : BLK;
 		mp_lineage_block(tu, eu, (size_t)n, bu);
 		mp_lineage_block(tr, er, (size_t)n, br);
-		if (a->identical)
+		bool shifted = mp_lineage_shift(q, 1, tu, bu, (size_t)n) |
+			       mp_lineage_shift(q, 2, tr, br, (size_t)n);
+		if (a->identical && shifted) /* the values the converter wrote */
+			a->identical = !memcmp(bu->v, br->v, n * sizeof *bu->v);
+		else if (a->identical)
 			a->identical = !memcmp(bu->raw, br->raw,
 					       n * mp_dtype_size(tu->stored));
 		if (!a->is_float)
@@ -378,7 +410,11 @@ static void decide(struct mp_lineage *l, const struct tot *t, const char *la,
 	if (l->identical == m) {
 		l->kind = MP_LIN_COPY;
 		l->confidence = whole ? "certain" : "high";
-		EV("all %zu matched tensors have identical bytes", m);
+		EV(l->offset_norms ? "all %zu matched tensors hold identical "
+				     "values"
+				   : "all %zu matched tensors have identical "
+				     "bytes",
+		   m);
 	} else if (t->converted && t->converted + l->identical == m) {
 		l->kind = MP_LIN_DTYPE;
 		l->confidence = whole ? "certain" : "high";
@@ -439,6 +475,10 @@ void mp_lineage_suffix(struct mp_lineage *l, const char *la, const char *lb)
 		EV("; %zu Q/K tensors in GGUF naming compared with llama.cpp's "
 		   "rotary row permutation undone",
 		   l->unpermuted_qk);
+	if (l->offset_norms)
+		EV("; %zu norms in GGUF naming compared as llama.cpp's "
+		   "converter writes them, the other side's weights + %g",
+		   l->offset_norms, l->norm_offset);
 	if (l->only_u || l->only_r || l->shape_differs)
 		EV("; %zu tensors only in %s, %zu only in %s, %zu with another "
 		   "shape",
@@ -512,6 +552,10 @@ static mp_status pair_once(const struct mp_model *u, const struct mp_model *r,
 		if (st == MP_OK)
 			mp_lineage_qk(u, r, tu, tr, &q);
 		l->unpermuted_qk += q.heads != 0;
+		if (q.offset != 0) {
+			l->offset_norms++;
+			l->norm_offset = q.offset;
+		}
 		if (st == MP_OK) {
 			acc_tensor(&a, tu, tr, &q, &b[0], &b[1]);
 			fold(l, &t, &a, tu, tr);

@@ -133,6 +133,11 @@ struct mp_lineage {
 	/* of the matched: GGUF Q/K tensors compared with llama.cpp's rotary
 	 * row permutation undone (mp_metric_qk_heads) */
 	size_t unpermuted_qk;
+	/* matched GGUF norms compared as llama.cpp's converter writes them:
+	 * the other side's weights plus norm_offset (Gemma's 1 + w,
+	 * mp_gguf_names_offset) */
+	size_t offset_norms;
+	double norm_offset;
 	/* dtype conversion: from R's type to U's. */
 	enum mp_dtype from, to;
 	/* pruning: weights zeroed in U where R's were not, of all matched
@@ -234,6 +239,13 @@ struct mp_lineage_sample {
 	const uint64_t *pos;
 	const float *r;
 	size_t n;
+	/* r[i] + r_offset is the source's stored value (the sketch of a
+	   GGUF norm has the converter's offset taken off, sketch_offset);
+	   q's converter added shift to it (a Gemma norm of q against an
+	   original; 0: none), in F16 when r_type is MP_F16, else in
+	   float32 */
+	double r_offset, shift;
+	enum mp_dtype r_type;
 };
 
 /* mp_lineage_ggml's measurement and verdict when only the source's

@@ -84,6 +84,7 @@ static bool measure(const struct mp_tensor *tq, const struct mp_tensor *ts,
 		g->dequant(raw, b->u, nb);
 		g->steps(raw, b->step, nb);
 		mp_lineage_block(ts, es, (size_t)n, &b->src);
+		mp_lineage_shift(q, 2, ts, &b->src, (size_t)n);
 		for (size_t i = 0; i < n; i++)
 			add_value(a, b->u[i], b->src.v[i], b->step[i]);
 	}
@@ -100,6 +101,8 @@ static bool plain_same(const struct mp_tensor *tq, const struct mp_tensor *ts,
 		n = mp_lineage_qk_at(q, e0, left < BLK ? left : BLK, &eq, &es);
 		mp_lineage_block(tq, eq, (size_t)n, &b->raw);
 		mp_lineage_block(ts, es, (size_t)n, &b->src);
+		mp_lineage_shift(q, 1, tq, &b->raw, (size_t)n);
+		mp_lineage_shift(q, 2, ts, &b->src, (size_t)n);
 		for (size_t i = 0; i < n; i++)
 			if (!plain_value(b->raw.v[i], b->src.v[i], tq->stored))
 				return false;
@@ -350,6 +353,18 @@ mp_status mp_lineage_ggml(const struct mp_model *q, const struct mp_model *s,
 /* Sampled tensor x of q against the source's values: the quantized
  * values with their spacing into a, or whether the plain values are the
  * source's. */
+/* The value x says q's element holds from the source's i-th sampled
+ * value: the source's stored value, plus what q's converter added. */
+static double sample_ref(const struct mp_lineage_sample *x, size_t i)
+{
+	double y = x->r[i] + x->r_offset;
+	if (x->shift == 0)
+		return y;
+	y += x->shift;
+	return x->r_type == MP_F16 ? mp_lineage_round(y, MP_F16)
+				   : (double)(float)y;
+}
+
 static void sample_one(const struct mp_lineage_sample *x, struct gacc *a,
 		       bool *plain_ok, struct gbuf *b)
 {
@@ -363,7 +378,8 @@ static void sample_one(const struct mp_lineage_sample *x, struct gacc *a,
 			continue;
 		if (!is_blocked(t)) {
 			mp_lineage_block(t, e, 1, &b->raw);
-			*plain_ok &= plain_value(b->raw.v[0], x->r[i], t->stored);
+			*plain_ok &= plain_value(b->raw.v[0], sample_ref(x, i),
+						 t->stored);
 			continue;
 		}
 		uint64_t bi = e / g->block;
@@ -374,7 +390,8 @@ static void sample_one(const struct mp_lineage_sample *x, struct gacc *a,
 			g->steps(raw, b->step, 1);
 			have = bi;
 		}
-		add_value(a, b->u[e % g->block], x->r[i], b->step[e % g->block]);
+		add_value(a, b->u[e % g->block], sample_ref(x, i),
+			  b->step[e % g->block]);
 	}
 }
 

@@ -27,6 +27,11 @@ void mp_lineage_block(const struct mp_tensor *t, uint64_t e0, size_t n,
 struct mp_lin_qk {
 	int side;
 	uint64_t rows, cols, heads;
+	/* a GGUF norm to whose weights llama.cpp's converter added offset
+	   (mp_gguf_names_offset, Gemma's 1 + w) paired with the original:
+	   the GGUF on side offset_side (1: u, 2: r); 0: none */
+	double offset;
+	int offset_side;
 };
 
 /* q for tu of u against tr of r, head counts from either model's metadata
@@ -34,6 +39,15 @@ struct mp_lin_qk {
 void mp_lineage_qk(const struct mp_model *u, const struct mp_model *r,
 		   const struct mp_tensor *tu, const struct mp_tensor *tr,
 		   struct mp_lin_qk *q);
+
+/* Block b of n values of tensor t on side (1: u, 2: r) as q's pairing
+ * reads it: when t is the original of a GGUF norm q's offset applies to,
+ * each value as the converter writes it (plus the offset, in F16 when t
+ * is F16, else in float32); other blocks as they are. Whether it
+ * changed b. */
+bool mp_lineage_shift(const struct mp_lin_qk *q, int side,
+		      const struct mp_tensor *t, struct mp_lin_block *b,
+		      size_t n);
 
 /* The elements *eu of u and *er of r that u's element e0 pairs with, and
  * how many of the `left` that follow run on contiguously in both (to the

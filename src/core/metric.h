@@ -166,7 +166,9 @@ struct mp_exact_pair {
 	bool heads_inferred;
 };
 /* For a GGUF attn_q/attn_k tensor paired with a Hugging Face q_proj/k_proj
- * (either order): the head count whose llama.cpp row permutation, undone,
+ * (either order) that the converter of GGUF architecture arch permutes
+ * (any such pair when the mapping does not know arch, or arch is NULL;
+ * none for an architecture it knows without permute_qk): the head count whose llama.cpp row permutation, undone,
  * gives the highest exact cosine (hq for Q, hkv for K when known, else
  * every count that splits the rows into even heads, *inferred then true);
  * 0 when the rows as stored do best or the pair is not such a pair (or out
@@ -174,7 +176,7 @@ struct mp_exact_pair {
  * the mapping. */
 uint64_t mp_metric_qk_heads(const struct mp_tensor *a,
 			    const struct mp_tensor *b, uint64_t hq,
-			    uint64_t hkv, bool *inferred);
+			    uint64_t hkv, const char *arch, bool *inferred);
 mp_status mp_metric_exact(const struct mp_model *a, const struct mp_model *b,
 			  struct mp_exact_pair **pairs, size_t *npairs,
 			  struct mp_score *cosine, struct mp_score *pearson,

@@ -20,6 +20,11 @@ struct bufs {
 struct perm {
 	int side;
 	uint64_t rows, cols, heads;
+	/* what llama.cpp's converter added to the values of side
+	   offset_side's tensor (a Gemma norm, mp_gguf_names_offset): added
+	   to the other side's values too; 0: nothing */
+	double offset;
+	int offset_side;
 };
 
 /* Offset of value off (original order) on the side p permutes. */
@@ -57,11 +62,39 @@ static void pair_scores(const struct mp_tensor *a, const struct mp_tensor *b,
 				identical = memcmp(pa, pb, n * wa) == 0;
 			mp_tensor_decode(a, pa, n, w->x);
 			mp_tensor_decode(b, pb, n, w->y);
+			double *orig = p->offset_side == 1   ? w->y
+				       : p->offset_side == 2 ? w->x
+							     : NULL;
+			for (uint64_t i = 0; orig && i < n; i++)
+				orig[i] += p->offset;
 			mp_metric_pair_feed(&acc, w->x, w->y, (size_t)n);
 		}
 	}
 	mp_metric_pair_finish(&acc, &out->r);
 	out->identical_bytes = identical;
+}
+
+/* general.architecture of GGUF model m (NULL: none). */
+static const char *arch_of(const struct mp_model *m)
+{
+	return mp_meta_get(m->meta, m->nmeta, "general.architecture");
+}
+
+/* The converter's offset between ta of a and tb of b (one a GGUF norm
+ * llama.cpp's converter added it to, the other in Hugging Face naming),
+ * as pair_scores applies it; offset_side 0 when there is none. */
+static struct perm shift_of(const struct mp_model *a, const struct mp_tensor *ta,
+			    const struct mp_model *b, const struct mp_tensor *tb)
+{
+	struct perm p = {0};
+	bool ga = mp_gguf_names_is_gguf(ta->name);
+	if (ga == mp_gguf_names_is_gguf(tb->name))
+		return p;
+	p.offset = mp_gguf_names_offset(mp_gguf_names_default(),
+					arch_of(ga ? a : b),
+					ga ? ta->name : tb->name);
+	p.offset_side = p.offset != 0 ? (ga ? 1 : 2) : 0;
+	return p;
 }
 
 /* Whether candidate x beats the best so far: a higher cosine (a defined
@@ -78,23 +111,35 @@ static bool better(const struct mp_exact_pair *x, const struct mp_exact_pair *be
  * (hq for Q, hkv for K; 0 unknown), else each count that divides the rows into even heads; the one of
  * highest cosine kept. */
 static void qk_scores(const struct mp_tensor *a, const struct mp_tensor *b,
-		      uint64_t hq, uint64_t hkv, struct bufs *w,
+		      uint64_t hq, uint64_t hkv, const char *arch,
+		      const struct perm *shift, struct bufs *w,
 		      struct mp_exact_pair *out)
 {
 	struct perm p = {0};
+	if (shift && shift->offset_side) {
+		pair_scores(a, b, shift, w, out);
+		return;
+	}
 	pair_scores(a, b, &p, w, out);
 	int qk = 0;
 	bool ga = mp_gguf_names_is_gguf(a->name), gb = mp_gguf_names_is_gguf(b->name);
 	char alias[MP_GGUF_ALIAS_MAX][MP_GGUF_NAME_MAX];
 	if (ga == gb || a->ndim != 2 || a->shape[0] < 2 || !a->numel)
 		return;
-	mp_gguf_names_alias(mp_gguf_names_default(), ga ? a->name : b->name,
-			    alias, &qk);
+	const struct mp_gguf_names *map = mp_gguf_names_default();
+	if (mp_gguf_names_knows(map, arch)) /* its converter's own rule */
+		qk = mp_gguf_names_permuted(map, arch, ga ? a->name : b->name);
+	else
+		mp_gguf_names_alias(map, ga ? a->name : b->name, alias, &qk);
 	if (!qk)
 		return;
 	uint64_t heads = qk == 'k' ? hkv : hq;
-	p = (struct perm){ga ? 1 : 2, a->shape[0], a->numel / a->shape[0], 0};
-	for (uint64_t h = heads ? heads : 1; h <= p.rows / 2; h++) {
+	if (heads && a->shape[0] == 2 * heads)
+		return; /* heads of two rows: the permutation moves none */
+	p = (struct perm){.side = ga ? 1 : 2,
+			 .rows = a->shape[0],
+			 .cols = a->numel / a->shape[0]};
+	for (uint64_t h = heads ? heads : 1; h < p.rows / 2; h++) {
 		if (p.rows % (2 * h) == 0) {
 			struct mp_exact_pair x = *out;
 			p.heads = h;
@@ -112,14 +157,14 @@ static void qk_scores(const struct mp_tensor *a, const struct mp_tensor *b,
 
 uint64_t mp_metric_qk_heads(const struct mp_tensor *a,
 			    const struct mp_tensor *b, uint64_t hq,
-			    uint64_t hkv, bool *inferred)
+			    uint64_t hkv, const char *arch, bool *inferred)
 {
 	struct mp_exact_pair x = {0};
 	struct bufs w = {malloc(BLOCK * sizeof(double)),
 			 malloc(BLOCK * sizeof(double)), malloc(BLOCK * 8),
 			 malloc(BLOCK * 8)};
 	if (w.x && w.y && w.sa && w.sb)
-		qk_scores(a, b, hq, hkv, &w, &x);
+		qk_scores(a, b, hq, hkv, arch, NULL, &w, &x);
 	free(w.x), free(w.y), free(w.sa), free(w.sb);
 	*inferred = x.heads_inferred;
 	return x.unpermuted_heads;
@@ -128,12 +173,13 @@ uint64_t mp_metric_qk_heads(const struct mp_tensor *a,
 /* pair_scores (qk_scores) guarded: false when a file shrank under it
  * (g->addr). */
 static bool guarded_pair(const struct mp_tensor *a, const struct mp_tensor *b,
-			 uint64_t hq, uint64_t hkv, struct bufs *w,
+			 uint64_t hq, uint64_t hkv, const char *arch,
+			 const struct perm *shift, struct bufs *w,
 			 struct mp_exact_pair *out, struct mp_mapguard *g)
 {
 	if (MP_MAPGUARD_BEGIN(g))
 		return false;
-	qk_scores(a, b, hq, hkv, w, out);
+	qk_scores(a, b, hq, hkv, arch, shift, w, out);
 	mp_mapguard_end(g);
 	return true;
 }
@@ -171,7 +217,11 @@ mp_status mp_metric_exact(const struct mp_model *a, const struct mp_model *b,
 		p[n].name = ta->name;
 		p[n].numel = ta->numel;
 		struct mp_mapguard g;
-		if (!guarded_pair(ta, tb, hq, hkv, &w, &p[n], &g)) {
+		struct perm shift = shift_of(a, ta, b, tb);
+		const char *arch =
+		    arch_of(mp_gguf_names_is_gguf(ta->name) ? a : b);
+		if (!guarded_pair(ta, tb, hq, hkv, arch, &shift, &w, &p[n],
+				  &g)) {
 			const char *f = mp_mapguard_file(g.addr, a->files,
 							 a->nfiles);
 			free(p);

@@ -1,0 +1,127 @@
+#!/bin/sh
+# tests/gguf-convert.sh — lineage across formats for what llama.cpp's
+# converter changes besides names. Gemma's norms scale by 1 + w and the
+# converter stores 1 + w (convert_hf_to_gguf.py, GemmaModel), so a Gemma
+# GGUF holds every norm shifted by 1 from its Hugging Face parent.
+# tests/gguf_convert.py writes tiny Gemma models and converts them as the
+# converter does; compare (files) and identify (files, and fingerprints
+# alone) must call each conversion what it is, and a model whose norms
+# really changed must not pass for one.
+. "$MP_SRCDIR/tests/lib.sh"
+PY=python3
+[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
+C="$PY $MP_SRCDIR/tests/gguf_convert.py"
+
+# field JSON_FILE EXPR: a value of the JSON document (python expression on d)
+field() {
+	$PY -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"
+}
+
+$C make gemma "$T/hf32"
+$C make gemma "$T/hfbf" --dtype BF16 --seed 2
+$C convert gemma "$T/hf32/model.safetensors" "$T/g32.gguf"
+$C convert gemma "$T/hfbf/model.safetensors" "$T/gbf.gguf"
+$C convert gemma "$T/hf32/model.safetensors" "$T/g8.gguf" --type Q8_0 > "$T/g8.want"
+$C convert gemma "$T/hf32/model.safetensors" "$T/gft.gguf" --norm-noise 0.05 --seed 5
+
+# 1. compare on the files: F32 -> F32 the same values, BF16 -> F32 a
+# widening, Q8_0 a quantization with the error python computes; every
+# norm pairs with cosine 1 once the converter's 1 is accounted for
+for x in "g32 hf32 copy" "gbf hfbf dtype" "g8 hf32 quant"; do
+	set -- $x
+	"$MP_BIN" compare --json "$T/$1.gguf" "$T/$2" > "$T/$1.json" ||
+		fail "compare $1 exit $?"
+	k=$(field "$T/$1.json" "d['relation']['kind']")
+	[ "$k" = "$3" ] && ok "$1 vs its parent: $k" || fail "$1 vs its parent: $k, want $3"
+done
+$PY - "$T/g32.json" "$T/g8.json" "$T/g8.want" <<'PY' &&
+import json, sys
+for f in sys.argv[1:3]:
+    d = json.load(open(f))
+    norms = [t for t in d['tensors'] if t['name'].endswith('norm.weight')]
+    assert len(norms) == 5, [t['name'] for t in d['tensors']]
+    for t in norms:
+        assert abs(t['cosine'] - 1) < 1e-6 and abs(t['pearson'] - 1) < 1e-6, t
+    ev = d['relation']['evidence']
+    assert "5 norms in GGUF naming compared as llama.cpp's converter writes them, the other side's weights + 1" in ev, ev
+g = json.load(open(sys.argv[2]))['relation']['ggml']
+w = json.load(open(sys.argv[3]))
+assert abs(g['error_ratio'] - w['ratio']) <= 1e-6 * w['ratio'], (g, w)
+assert g['other_tensors_changed'] == 0, g
+PY
+	ok "norms: cosine 1 with the converter's +1; Q8_0 error ratio as python's" ||
+	fail "norms or Q8_0 ratio: $(field "$T/g8.json" "d['relation']")"
+
+# 2. a model whose norms moved (noise of 5 % of their spread) before the
+# conversion is not a copy: the norms do not hold the parent's + 1
+"$MP_BIN" compare --json "$T/gft.gguf" "$T/hf32" > "$T/gft.json" ||
+	fail "compare gft exit $?"
+k=$(field "$T/gft.json" "d['relation']['kind']")
+[ "$k" = finetune ] && ok "norms changed, then converted: fine-tune" ||
+	fail "norms changed, then converted: $k"
+
+# 3. the fingerprint keeps the stored values' statistics and SHA-256 and
+# samples the original's weights: the norm's sketch is the stored values
+# minus 1 at the parent's own sketch positions (numpy, from the files)
+"$MP_BIN" fingerprint --json -o "$T/p.json" "$T/hf32" > /dev/null || fail "fingerprint parent"
+"$MP_BIN" fingerprint --json -o "$T/g32fp.json" "$T/g32.gguf" > /dev/null || fail "fingerprint g32"
+$PY - "$T/p.json" "$T/g32fp.json" "$T/g32.gguf" <<'PY' &&
+import base64, hashlib, json, sys, numpy as np
+def tensors(f):
+    return {t['name']: t for t in json.load(open(f))['fingerprints'][0]['tensors']}
+p, g = tensors(sys.argv[1]), tensors(sys.argv[2])
+data = open(sys.argv[3], 'rb').read()
+for hf, gn in (('model.norm.weight', 'output_norm.weight'),
+               ('model.layers.1.input_layernorm.weight', 'blk.1.attn_norm.weight')):
+    a, b = p[hf], g[gn]
+    assert b['sketch_offset'] == 1 and 'sketch_offset' not in a, (a.keys(), b.keys())
+    x = np.frombuffer(base64.b64decode(a['sketch']), '<f4').astype(np.float64)
+    y = np.frombuffer(base64.b64decode(b['sketch']), '<f4').astype(np.float64)
+    stored = (x.astype(np.float32) + np.float32(1)).astype(np.float64)
+    assert np.array_equal(y, stored - 1), (x[:4], y[:4])
+    assert abs(b['stats']['mean'] - (a['stats']['mean'] + 1)) < 1e-6, (a['stats'], b['stats'])
+    assert abs(b['stats']['std'] - a['stats']['std']) < 1e-6
+PY
+	ok "fingerprint: norm sketch = stored - 1 at the parent's positions, stats of the stored values" ||
+	fail "fingerprint of the Gemma norms"
+
+# 4. identify against fingerprints alone (the parent's files removed):
+# the F32 conversion a copy, the Q8_0 one quantized from it, no warning
+# that the file's architecture disagrees with its tensors; and a
+# fingerprint written before the offset was taken off (sketch_offset
+# absent, raw stored values in the sketch) reads the same
+R="$T/reg.db"
+cp -r "$T/hf32" "$T/gone"
+"$MP_BIN" registry --registry "$R" add "$T/gone" --fingerprint --name parent > /dev/null ||
+	fail "registry add"
+rm -rf "$T/gone"
+$PY - "$T/g32fp.json" "$T/old.json" <<'PY'
+import base64, json, sys, numpy as np
+d = json.load(open(sys.argv[1]))
+for t in d['fingerprints'][0]['tensors']:
+    if t.pop('sketch_offset', None):
+        s = np.frombuffer(base64.b64decode(t['sketch']), '<f4') + np.float32(1)
+        t['sketch'] = base64.b64encode(s.astype('<f4').tobytes()).decode()
+json.dump(d, open(sys.argv[2], 'w'))
+PY
+for x in "g32.gguf copy" "g8.gguf quant" "old.json copy"; do
+	set -- $x
+	"$MP_BIN" identify --json "$T/$1" --against "$R" > "$T/i.json" 2> /dev/null ||
+		fail "identify $1 exit $?"
+	if $PY - "$T/i.json" "$2" <<'PY'; then
+import json, sys
+d = json.load(open(sys.argv[1])); v = d['verdict']
+assert v['match'] and v['name'] == 'parent' and v['relation'] == sys.argv[2], v
+assert d['relation']['source'] == 'sketches', d['relation']
+assert d['declared']['architecture_agrees'] is not False, d['declared']
+if sys.argv[2] == 'copy':
+    assert '5 are norms holding the parent' in d['relation']['evidence'], d['relation']
+else:
+    assert d['relation']['details']['ggml']['other_tensors_changed'] == 0, d['relation']
+PY
+		ok "identify $1 on fingerprints: $2 of the parent"
+	else
+		fail "identify $1: $(grep -A4 '"verdict"' "$T/i.json")"
+	fi
+done
+finish

@@ -1,0 +1,130 @@
+#!/usr/bin/env python3
+"""gguf_convert.py — tiny Hugging Face models and their GGUF conversions
+written the way llama.cpp's convert_hf_to_gguf.py writes them, for
+tests/gguf-convert.sh.
+
+    gguf_convert.py make ARCH DIR [--dtype F32|BF16] [--seed N]
+        A random model of architecture ARCH (gemma) in Hugging Face
+        layout: DIR/model.safetensors and DIR/config.json. Gemma's norms
+        are zero-centred (the model scales by 1 + w).
+    gguf_convert.py convert ARCH SRC OUT.gguf [--type F32|F16|Q8_0]
+                    [--norm-noise S --seed N]
+        SRC (a safetensors file this script wrote) converted as llama.cpp's
+        converter does for ARCH: tensors renamed to GGUF names; BF16
+        widened to float32 first; Gemma: 1 added to every norm weight
+        (in float32, or in float16 for an F16 source); matrices stored as
+        TYPE (Q8_0 by ggml's reference rounding), one-dimensional tensors
+        F32. --norm-noise adds Gaussian noise of S times each norm's own
+        standard deviation first (a changed model, not a conversion).
+        Prints one JSON line: the error ratio of the quantized values
+        against the source and the share within half a step, as
+        gguf_quant.py computes them.
+"""
+import json
+import os
+import struct
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import gguf_quant as gq  # noqa: E402
+
+H, F, V, L, HEADS, KV = 64, 128, 320, 2, 4, 2
+
+GEMMA = {  # Hugging Face name (after "model.layers.N.") -> GGUF name
+    "input_layernorm": "attn_norm",
+    "self_attn.q_proj": "attn_q",
+    "self_attn.k_proj": "attn_k",
+    "self_attn.v_proj": "attn_v",
+    "self_attn.o_proj": "attn_output",
+    "post_attention_layernorm": "ffn_norm",
+    "mlp.gate_proj": "ffn_gate",
+    "mlp.up_proj": "ffn_up",
+    "mlp.down_proj": "ffn_down",
+}
+
+
+def make(arch, out, dtype, seed):
+    assert arch == "gemma", arch
+    rng = np.random.default_rng(seed)
+
+    def w(*shape, sd=0.02):
+        return rng.normal(0, sd, shape).astype(np.float32)
+    hd = H // HEADS
+    t = {"model.embed_tokens.weight": w(V, H)}
+    for i in range(L):
+        p = "model.layers.%d." % i
+        t[p + "input_layernorm.weight"] = w(H, sd=0.3)
+        t[p + "self_attn.q_proj.weight"] = w(HEADS * hd, H)
+        t[p + "self_attn.k_proj.weight"] = w(KV * hd, H)
+        t[p + "self_attn.v_proj.weight"] = w(KV * hd, H)
+        t[p + "self_attn.o_proj.weight"] = w(H, HEADS * hd)
+        t[p + "post_attention_layernorm.weight"] = w(H, sd=0.3)
+        t[p + "mlp.gate_proj.weight"] = w(F, H)
+        t[p + "mlp.up_proj.weight"] = w(F, H)
+        t[p + "mlp.down_proj.weight"] = w(H, F)
+    t["model.norm.weight"] = w(H, sd=0.3)
+    os.makedirs(out, exist_ok=True)
+    gq.write_safetensors(os.path.join(out, "model.safetensors"), t, dtype)
+    cfg = {"architectures": ["GemmaForCausalLM"], "model_type": "gemma",
+           "hidden_size": H, "intermediate_size": F,
+           "num_hidden_layers": L, "num_attention_heads": HEADS,
+           "num_key_value_heads": KV, "head_dim": hd, "vocab_size": V}
+    with open(os.path.join(out, "config.json"), "w") as f:
+        json.dump(cfg, f)
+
+
+def gguf_name(hf):
+    if hf == "model.embed_tokens.weight":
+        return "token_embd.weight"
+    if hf == "model.norm.weight":
+        return "output_norm.weight"
+    base, suf = hf.rsplit(".", 1)
+    _, _, i, rest = base.split(".", 3)
+    return "blk.%s.%s.%s" % (i, GEMMA[rest], suf)
+
+
+def convert(arch, src, out, typ, noise, seed):
+    assert arch == "gemma", arch
+    rng = np.random.default_rng(seed)
+    rows, pairs = [], []
+    for k, (v, dt) in gq.read_safetensors_typed(src).items():
+        if k.endswith("norm.weight"):
+            if noise:
+                v = v + rng.normal(0, noise * float(np.std(v)),
+                                   v.shape).astype(v.dtype)
+            # convert_hf_to_gguf.py widens BF16 to float32, keeps F16
+            # and F32, then GemmaModel.modify_tensors adds 1
+            v = (v + v.dtype.type(1)).astype(np.float32)
+        if v.ndim < 2 or typ == "F32":
+            rows.append((gguf_name(k), v.shape, 0,
+                         v.astype("<f4").tobytes()))
+        elif typ == "F16":
+            rows.append((gguf_name(k), v.shape, 1,
+                         v.astype("<f2").tobytes()))
+        else:
+            b, vals, steps = gq.q8_0(v.astype(np.float32).ravel())
+            rows.append((gguf_name(k), v.shape, 8, b))
+            pairs.append((vals, v.ravel(), steps))
+    kv = [("gemma.attention.head_count", 4, struct.pack("<I", HEADS)),
+          ("gemma.attention.head_count_kv", 4, struct.pack("<I", KV))]
+    ftype = {"F32": 0, "F16": 1, "Q8_0": 7}[typ]
+    gq.write_gguf(out, rows, ftype, None, arch=arch, extra=kv)
+    print(json.dumps(gq.ratio(pairs) if pairs else {}))
+
+
+def main():
+    a = sys.argv[1:]
+    opts = dict(zip(a[3::2], a[4::2])) if a[0] == "make" else \
+        dict(zip(a[4::2], a[5::2]))
+    seed = int(opts.get("--seed", "1"))
+    if a[0] == "make":
+        make(a[1], a[2], opts.get("--dtype", "F32"), seed)
+    else:
+        convert(a[1], a[2], a[3], opts.get("--type", "F32"),
+                float(opts.get("--norm-noise", "0")), seed)
+
+
+if __name__ == "__main__":
+    main()
