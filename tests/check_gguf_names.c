@@ -4,6 +4,7 @@
  * undoing by compare's exact metrics and by lineage on a small matrix
  * permuted by hand. */
 #include "check_suites.h"
+#include "fingerprint.h"
 #include "gguf_names.h"
 #include "lineage.h"
 #include "metric.h"
@@ -151,6 +152,10 @@ START_TEST(test_map_broken)
 	    "{\"architectures\": {\"x\": {\"names\": {\"\": \"b\"}}}}",
 	    "{\"architectures\": {\"x\": {\"norm_offset\": \"1\", "
 	    "\"names\": {}}}}",
+	    "{\"architectures\": {\"x\": {\"transposed\": 3, "
+	    "\"names\": {}}}}",
+	    "{\"architectures\": {\"x\": {\"transposed\": [\"a\"], "
+	    "\"names\": {\"b\": \"c\"}}}}",
 	};
 	char *dir = tu_tmpdir(), *p = tu_path(dir, "names.json");
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
@@ -205,6 +210,44 @@ START_TEST(test_norm_offset)
 	ck_assert(!mp_gguf_names_knows(t, "mamba"));
 	ck_assert(!mp_gguf_names_knows(t, NULL));
 	mp_gguf_names_free(t);
+}
+END_TEST
+
+/* GPT-2's Conv1D weights: stored transposed by the converter, for the
+ * weights of that architecture only; the offset map against a 2 x 3
+ * matrix and its 3 x 2 transpose worked out by hand. */
+START_TEST(test_transposed)
+{
+	struct mp_gguf_names *t = load();
+	static const char *const yes[] = {
+	    "blk.0.attn_qkv.weight", "blk.11.attn_output.weight",
+	    "blk.3.ffn_up.weight", "blk.3.ffn_down.weight"};
+	for (size_t i = 0; i < 4; i++)
+		ck_assert_msg(mp_gguf_names_transposed(t, "gpt2", yes[i]), "%s",
+			      yes[i]);
+	ck_assert(!mp_gguf_names_transposed(t, "gpt2", "blk.0.attn_qkv.bias"));
+	ck_assert(!mp_gguf_names_transposed(t, "gpt2", "token_embd.weight"));
+	ck_assert(!mp_gguf_names_transposed(t, "gpt2", "h.0.attn.c_attn.weight"));
+	ck_assert(!mp_gguf_names_transposed(t, "llama", "blk.0.attn_output.weight"));
+	ck_assert(!mp_gguf_names_transposed(t, NULL, "blk.0.attn_qkv.weight"));
+	mp_gguf_names_free(t);
+	/* [[0 1 2] [3 4 5]] and its transpose [[0 3] [1 4] [2 5]] */
+	static const uint64_t want[6] = {0, 2, 4, 1, 3, 5};
+	for (uint64_t off = 0; off < 6; off++) {
+		ck_assert_uint_eq(mp_gguf_transposed_off(off, 2, 3), want[off]);
+		ck_assert_uint_eq(mp_gguf_transposed_off(want[off], 3, 2), off);
+	}
+	/* fingerprints pair by shape with the transposed one reversed */
+	uint64_t s23[2] = {2, 3}, s32[2] = {3, 2};
+	struct mp_tensor_fp a = {.ndim = 2, .numel = 6, .shape = s32},
+			    b = {.ndim = 2, .numel = 6, .shape = s23};
+	ck_assert(!mp_fp_shapes_match(&a, &b));
+	a.transposed = true;
+	ck_assert(mp_fp_shapes_match(&a, &b));
+	b.transposed = true;
+	ck_assert(!mp_fp_shapes_match(&a, &b));
+	b.shape = s32;
+	ck_assert(mp_fp_shapes_match(&a, &b));
 }
 END_TEST
 
@@ -419,6 +462,7 @@ Suite *suite_gguf_names(void)
 	tcase_add_test(tc, test_unpermute_not_for_qwen2);
 	tcase_add_test(tc, test_norm_offset);
 	tcase_add_test(tc, test_norm_offset_files);
+	tcase_add_test(tc, test_transposed);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -2,11 +2,13 @@
 # tests/gguf-convert.sh — lineage across formats for what llama.cpp's
 # converter changes besides names. Gemma's norms scale by 1 + w and the
 # converter stores 1 + w (convert_hf_to_gguf.py, GemmaModel), so a Gemma
-# GGUF holds every norm shifted by 1 from its Hugging Face parent.
-# tests/gguf_convert.py writes tiny Gemma models and converts them as the
-# converter does; compare (files) and identify (files, and fingerprints
-# alone) must call each conversion what it is, and a model whose norms
-# really changed must not pass for one.
+# GGUF holds every norm shifted by 1 from its Hugging Face parent; GPT-2's
+# checkpoints hold the projections as Conv1D weights, input-first, and
+# the converter stores them transposed (GPT2Model). tests/gguf_convert.py
+# writes tiny Gemma and GPT-2 models and converts them as the converter
+# does; compare (files) and identify (files, and fingerprints alone) must
+# call each conversion what it is, and a model whose norms really changed
+# must not pass for one.
 . "$MP_SRCDIR/tests/lib.sh"
 PY=python3
 [ -x /usr/bin/python3 ] && PY=/usr/bin/python3
@@ -15,6 +17,19 @@ C="$PY $MP_SRCDIR/tests/gguf_convert.py"
 # field JSON_FILE EXPR: a value of the JSON document (python expression on d)
 field() {
 	$PY -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"
+}
+
+# kinds "GGUF PARENT KIND" ...: compare --json of T/GGUF.gguf against
+# T/PARENT (into T/GGUF.json) gives relation KIND
+kinds() {
+	for x in "$@"; do
+		set -- $x
+		"$MP_BIN" compare --json "$T/$1.gguf" "$T/$2" > "$T/$1.json" ||
+			fail "compare $1 exit $?"
+		k=$(field "$T/$1.json" "d['relation']['kind']")
+		[ "$k" = "$3" ] && ok "$1 vs its parent: $k" ||
+			fail "$1 vs its parent: $k, want $3"
+	done
 }
 
 $C make gemma "$T/hf32"
@@ -27,13 +42,7 @@ $C convert gemma "$T/hf32/model.safetensors" "$T/gft.gguf" --norm-noise 0.05 --s
 # 1. compare on the files: F32 -> F32 the same values, BF16 -> F32 a
 # widening, Q8_0 a quantization with the error python computes; every
 # norm pairs with cosine 1 once the converter's 1 is accounted for
-for x in "g32 hf32 copy" "gbf hfbf dtype" "g8 hf32 quant"; do
-	set -- $x
-	"$MP_BIN" compare --json "$T/$1.gguf" "$T/$2" > "$T/$1.json" ||
-		fail "compare $1 exit $?"
-	k=$(field "$T/$1.json" "d['relation']['kind']")
-	[ "$k" = "$3" ] && ok "$1 vs its parent: $k" || fail "$1 vs its parent: $k, want $3"
-done
+kinds "g32 hf32 copy" "gbf hfbf dtype" "g8 hf32 quant"
 $PY - "$T/g32.json" "$T/g8.json" "$T/g8.want" <<'PY' &&
 import json, sys
 for f in sys.argv[1:3]:
@@ -122,6 +131,79 @@ PY
 		ok "identify $1 on fingerprints: $2 of the parent"
 	else
 		fail "identify $1: $(grep -A4 '"verdict"' "$T/i.json")"
+	fi
+done
+
+# 5. GPT-2: the same on files and on fingerprints, each of the 8 Conv1D
+# matrices paired with its transpose (cosine 1 on F32, the square
+# attn_output too, where the stored layout would give ~0), the mask
+# buffers only in the checkpoint
+$C make gpt2 "$T/gp"
+$C make gpt2 "$T/gpbf" --dtype BF16 --seed 3
+$C convert gpt2 "$T/gp/model.safetensors" "$T/p32.gguf"
+$C convert gpt2 "$T/gpbf/model.safetensors" "$T/pbf.gguf"
+$C convert gpt2 "$T/gp/model.safetensors" "$T/p8.gguf" --type Q8_0 > "$T/p8.want"
+kinds "p32 gp copy" "pbf gpbf dtype" "p8 gp quant"
+$PY - "$T/p32.json" "$T/p8.json" "$T/p8.want" <<'PY' &&
+import json, sys
+d = json.load(open(sys.argv[1]))
+t = [x for x in d['tensors'] if x.get('transposed')]
+assert sorted(x['name'] for x in t) == sorted(
+    'blk.%d.%s.weight' % (i, n) for i in range(2)
+    for n in ('attn_qkv', 'attn_output', 'ffn_up', 'ffn_down')), t
+assert all(x['cosine'] == 1 and x['pearson'] == 1 for x in t), t
+assert len(d['only_in_b']) == 2 and not d['shape_differs'], d['only_in_b']
+assert '8 matrices in GGUF naming compared with the other side' in d['relation']['evidence']
+g = json.load(open(sys.argv[2]))['relation']['ggml']
+w = json.load(open(sys.argv[3]))
+assert abs(g['error_ratio'] - w['ratio']) <= 1e-6 * w['ratio'], (g, w)
+assert g['tensors'] == 10 and g['other_tensors_changed'] == 0, g
+PY
+	ok "GPT-2: Conv1D matrices compared transposed, cosine 1; Q8_0 ratio as python's" ||
+	fail "GPT-2 tensors: $(field "$T/p32.json" "d['relation']")"
+
+# the fingerprint of a transposed matrix: its stored shape, and a sketch
+# equal to the parent's (positions of the parent's shape)
+"$MP_BIN" fingerprint --json -o "$T/gpfp.json" "$T/gp" > /dev/null || fail "fingerprint gp"
+"$MP_BIN" fingerprint --json -o "$T/p32fp.json" "$T/p32.gguf" > /dev/null || fail "fingerprint p32"
+$PY - "$T/gpfp.json" "$T/p32fp.json" <<'PY' &&
+import json, sys
+def tensors(f):
+    return {t['name']: t for t in json.load(open(f))['fingerprints'][0]['tensors']}
+p, g = tensors(sys.argv[1]), tensors(sys.argv[2])
+a, b = p['h.1.mlp.c_fc.weight'], g['blk.1.ffn_up.weight']
+assert a['shape'] == [64, 128] and b['shape'] == [128, 64], (a['shape'], b['shape'])
+assert b.get('transposed') is True and 'transposed' not in a
+assert a['sketch'] == b['sketch'], 'sketch'
+for k, x in a['stats'].items():  # the same values summed in another order
+    assert abs(x - b['stats'][k]) <= 1e-12 * max(1, abs(x)), (k, x, b['stats'][k])
+assert a['sha256'] != b['sha256']
+PY
+	ok "fingerprint: a transposed matrix keeps its shape, samples the parent's layout" ||
+	fail "fingerprint of the GPT-2 matrices"
+R2="$T/reg2.db"
+cp -r "$T/gp" "$T/gone2"
+"$MP_BIN" registry --registry "$R2" add "$T/gone2" --fingerprint --name parent > /dev/null ||
+	fail "registry add gpt2"
+rm -rf "$T/gone2"
+for x in "p32 copy" "p8 quant"; do
+	set -- $x
+	"$MP_BIN" identify --json "$T/$1.gguf" --against "$R2" > "$T/i.json" 2> /dev/null ||
+		fail "identify $1 exit $?"
+	if $PY - "$T/i.json" "$2" <<'PY'; then
+import json, sys
+d = json.load(open(sys.argv[1])); v = d['verdict']
+assert v['match'] and v['name'] == 'parent' and v['relation'] == sys.argv[2], v
+assert d['relation']['source'] == 'sketches', d['relation']
+if sys.argv[2] == 'copy':
+    assert '8 are matrices llama.cpp' in d['relation']['evidence'], d['relation']
+else:
+    g = d['relation']['details']['ggml']
+    assert g['tensors'] == 10 and g['worst_error_ratio'] <= 1.25, g
+PY
+		ok "identify GPT-2 $1 on fingerprints: $2 of the parent"
+	else
+		fail "identify GPT-2 $1: $(grep -A4 '"verdict"' "$T/i.json")"
 	fi
 done
 finish

@@ -4,15 +4,20 @@ written the way llama.cpp's convert_hf_to_gguf.py writes them, for
 tests/gguf-convert.sh.
 
     gguf_convert.py make ARCH DIR [--dtype F32|BF16] [--seed N]
-        A random model of architecture ARCH (gemma) in Hugging Face
+        A random model of architecture ARCH (gemma, gpt2) in Hugging Face
         layout: DIR/model.safetensors and DIR/config.json. Gemma's norms
-        are zero-centred (the model scales by 1 + w).
+        are zero-centred (the model scales by 1 + w); GPT-2's projections
+        are Conv1D weights, input-first, and each block holds the
+        attention mask buffer "attn.bias" as the published checkpoints
+        do.
     gguf_convert.py convert ARCH SRC OUT.gguf [--type F32|F16|Q8_0]
                     [--norm-noise S --seed N]
         SRC (a safetensors file this script wrote) converted as llama.cpp's
         converter does for ARCH: tensors renamed to GGUF names; BF16
         widened to float32 first; Gemma: 1 added to every norm weight
-        (in float32, or in float16 for an F16 source); matrices stored as
+        (in float32, or in float16 for an F16 source); GPT-2: the Conv1D
+        weights transposed (GPT2Model.modify_tensors), the attention mask
+        buffers dropped; matrices stored as
         TYPE (Q8_0 by ggml's reference rounding), one-dimensional tensors
         F32. --norm-noise adds Gaussian noise of S times each norm's own
         standard deviation first (a changed model, not a conversion).
@@ -45,12 +50,57 @@ GEMMA = {  # Hugging Face name (after "model.layers.N.") -> GGUF name
 }
 
 
+GPT2 = {  # Hugging Face name (after "h.N.") -> GGUF name
+    "ln_1": "attn_norm",
+    "attn.c_attn": "attn_qkv",
+    "attn.c_proj": "attn_output",
+    "ln_2": "ffn_norm",
+    "mlp.c_fc": "ffn_up",
+    "mlp.c_proj": "ffn_down",
+}
+GPT2_GLOBAL = {"wte": "token_embd", "wpe": "position_embd",
+               "ln_f": "output_norm"}
+
+
+def make_gpt2(w):
+    t = {"wte.weight": w(V, H), "wpe.weight": w(32, H)}
+    for i in range(L):
+        p = "h.%d." % i
+        t[p + "ln_1.weight"] = 1 + w(H, sd=0.1)
+        t[p + "ln_1.bias"] = w(H)
+        t[p + "attn.bias"] = np.tril(np.ones((8, 8), np.float32))[None, None]
+        t[p + "attn.c_attn.weight"] = w(H, 3 * H)
+        t[p + "attn.c_attn.bias"] = w(3 * H)
+        t[p + "attn.c_proj.weight"] = w(H, H)
+        t[p + "attn.c_proj.bias"] = w(H)
+        t[p + "ln_2.weight"] = 1 + w(H, sd=0.1)
+        t[p + "ln_2.bias"] = w(H)
+        t[p + "mlp.c_fc.weight"] = w(H, F)
+        t[p + "mlp.c_fc.bias"] = w(F)
+        t[p + "mlp.c_proj.weight"] = w(F, H)
+        t[p + "mlp.c_proj.bias"] = w(H)
+    t["ln_f.weight"] = 1 + w(H, sd=0.1)
+    t["ln_f.bias"] = w(H)
+    cfg = {"architectures": ["GPT2LMHeadModel"], "model_type": "gpt2",
+           "n_embd": H, "n_layer": L, "n_head": HEADS, "vocab_size": V,
+           "n_ctx": 32}
+    return t, cfg
+
+
 def make(arch, out, dtype, seed):
-    assert arch == "gemma", arch
     rng = np.random.default_rng(seed)
 
     def w(*shape, sd=0.02):
         return rng.normal(0, sd, shape).astype(np.float32)
+    if arch == "gpt2":
+        t, cfg = make_gpt2(w)
+        os.makedirs(out, exist_ok=True)
+        gq.write_safetensors(os.path.join(out, "model.safetensors"), t,
+                             dtype)
+        with open(os.path.join(out, "config.json"), "w") as f:
+            json.dump(cfg, f)
+        return
+    assert arch == "gemma", arch
     hd = H // HEADS
     t = {"model.embed_tokens.weight": w(V, H)}
     for i in range(L):
@@ -75,22 +125,32 @@ def make(arch, out, dtype, seed):
         json.dump(cfg, f)
 
 
-def gguf_name(hf):
+def gguf_name(arch, hf):
+    base, suf = hf.rsplit(".", 1)
+    if arch == "gpt2":
+        if base in GPT2_GLOBAL:
+            return "%s.%s" % (GPT2_GLOBAL[base], suf)
+        _, i, rest = base.split(".", 2)
+        return "blk.%s.%s.%s" % (i, GPT2[rest], suf)
     if hf == "model.embed_tokens.weight":
         return "token_embd.weight"
     if hf == "model.norm.weight":
         return "output_norm.weight"
-    base, suf = hf.rsplit(".", 1)
     _, _, i, rest = base.split(".", 3)
     return "blk.%s.%s.%s" % (i, GEMMA[rest], suf)
 
 
 def convert(arch, src, out, typ, noise, seed):
-    assert arch == "gemma", arch
+    assert arch in ("gemma", "gpt2"), arch
     rng = np.random.default_rng(seed)
     rows, pairs = [], []
     for k, (v, dt) in gq.read_safetensors_typed(src).items():
-        if k.endswith("norm.weight"):
+        if arch == "gpt2" and k.endswith((".attn.bias", ".attn.masked_bias")):
+            continue  # the converter drops the mask buffers
+        if arch == "gpt2" and k.endswith((".c_attn.weight", ".c_proj.weight",
+                                          ".c_fc.weight")):
+            v = v.T.copy()  # Conv1D, input-first: stored output-first
+        if arch == "gemma" and k.endswith("norm.weight"):
             if noise:
                 v = v + rng.normal(0, noise * float(np.std(v)),
                                    v.shape).astype(v.dtype)
@@ -98,17 +158,18 @@ def convert(arch, src, out, typ, noise, seed):
             # and F32, then GemmaModel.modify_tensors adds 1
             v = (v + v.dtype.type(1)).astype(np.float32)
         if v.ndim < 2 or typ == "F32":
-            rows.append((gguf_name(k), v.shape, 0,
+            rows.append((gguf_name(arch, k), v.shape, 0,
                          v.astype("<f4").tobytes()))
         elif typ == "F16":
-            rows.append((gguf_name(k), v.shape, 1,
+            rows.append((gguf_name(arch, k), v.shape, 1,
                          v.astype("<f2").tobytes()))
         else:
             b, vals, steps = gq.q8_0(v.astype(np.float32).ravel())
-            rows.append((gguf_name(k), v.shape, 8, b))
+            rows.append((gguf_name(arch, k), v.shape, 8, b))
             pairs.append((vals, v.ravel(), steps))
-    kv = [("gemma.attention.head_count", 4, struct.pack("<I", HEADS)),
-          ("gemma.attention.head_count_kv", 4, struct.pack("<I", KV))]
+    kv = [(arch + ".attention.head_count", 4, struct.pack("<I", HEADS))]
+    if arch == "gemma":
+        kv.append(("gemma.attention.head_count_kv", 4, struct.pack("<I", KV)))
     ftype = {"F32": 0, "F16": 1, "Q8_0": 7}[typ]
     gq.write_gguf(out, rows, ftype, None, arch=arch, extra=kv)
     print(json.dumps(gq.ratio(pairs) if pairs else {}))

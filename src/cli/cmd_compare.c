@@ -2,6 +2,7 @@
  * with exact cosine and Pearson, and every model-level metric. */
 #include "cli.h"
 #include "escape.h"
+#include "gguf_names.h"
 #include "lineage.h"
 #include "metric.h"
 #include "model.h"
@@ -58,11 +59,6 @@ static mp_json *only_in(const struct mp_model *a, const struct mp_model *b,
 	return arr;
 }
 
-static bool shapes_match(const struct mp_tensor *a, const struct mp_tensor *b)
-{
-	return mp_metric_shapes_match(a->ndim, a->shape, a->numel, b->ndim,
-				      b->shape, b->numel);
-}
 
 static mp_json *shape_json(const struct mp_tensor *t)
 {
@@ -82,7 +78,7 @@ static mp_json *shape_differs(const struct mp_model *a, const struct mp_model *b
 	for (size_t i = 0; i < a->ntensors; i++) {
 		const struct mp_tensor *ta = &a->tensors[i];
 		const struct mp_tensor *tb = mp_model_find(b, ta->name);
-		if (!tb || shapes_match(ta, tb))
+		if (!tb || mp_gguf_shapes_pair(a, ta, b, tb, NULL))
 			continue;
 		mp_json *o = mp_json_object();
 		mp_json_add_str(o, "name", ta->name);
@@ -191,7 +187,7 @@ static void print_counts(const struct mp_model *a, const struct mp_model *b)
 	size_t common = 0, differ = 0, only_b = 0;
 	for (size_t i = 0; i < a->ntensors; i++) {
 		const struct mp_tensor *tb = mp_model_find(b, a->tensors[i].name);
-		if (tb && shapes_match(&a->tensors[i], tb))
+		if (tb && mp_gguf_shapes_pair(a, &a->tensors[i], b, tb, NULL))
 			common++;
 		else if (tb)
 			differ++;
@@ -564,7 +560,7 @@ int cmd_compare(int argc, char **argv)
 	for (size_t i = 0; i < a->ntensors; i++) {
 		const struct mp_tensor *ta = &a->tensors[i];
 		const struct mp_tensor *tb = mp_model_find(b, ta->name);
-		if (!tb || !shapes_match(ta, tb))
+		if (!tb || !mp_gguf_shapes_pair(a, ta, b, tb, NULL))
 			continue;
 		const struct mp_exact_pair *p =
 			k < np && pairs[k].name == ta->name ? &pairs[k++] : NULL;
@@ -589,6 +585,8 @@ int cmd_compare(int argc, char **argv)
 				mp_json_add_bool(o, "heads_inferred",
 						 p->heads_inferred);
 			}
+			if (p->transposed)
+				mp_json_add_bool(o, "transposed", true);
 		}
 		mp_json_push(jt, o);
 		if (json)
@@ -613,6 +611,10 @@ int cmd_compare(int argc, char **argv)
 			       p->heads_inferred ? "inferred: the count of "
 						   "highest cosine"
 						 : "from the metadata or config.json");
+		if (p && p->transposed)
+			printf("  %s: stored transposed by llama.cpp's "
+			       "converter, compared with B's %s\n",
+			       cli_esc(ta->name), cli_esc(tb->name));
 	}
 	mp_json_set(doc, "only_in_a", only_in(a, b, pa, !json));
 	mp_json_set(doc, "only_in_b", only_in(b, a, pb, !json));

@@ -4,6 +4,7 @@
 #include "fingerprint.h"
 #include "gguf_names.h"
 #include "mapguard.h"
+#include "metric.h"
 #include "names.h"
 
 #include <math.h>
@@ -326,9 +327,25 @@ bool mp_fp_sketches_aligned(const struct mp_tensor_fp *a,
 
 void mp_fp_sketch_order(struct mp_tensor_fp *t, const char *arch)
 {
-	t->sketch_permuted =
-	    t->nsketch && !t->sketch_heads && t->ndim == 2 &&
-	    mp_gguf_names_permuted(mp_gguf_names_default(), arch, t->name);
+	const struct mp_gguf_names *map = mp_gguf_names_default();
+	t->sketch_permuted = t->nsketch && !t->sketch_heads && t->ndim == 2 &&
+			     mp_gguf_names_permuted(map, arch, t->name);
+	if (!t->transposed && t->ndim == 2 &&
+	    mp_gguf_names_transposed(map, arch, t->name)) {
+		t->transposed = true;
+		t->sketch_permuted |= t->nsketch > 0;
+	}
+}
+
+bool mp_fp_shapes_match(const struct mp_tensor_fp *a,
+			const struct mp_tensor_fp *b)
+{
+	if (mp_metric_shapes_match(a->ndim, a->shape, a->numel, b->ndim,
+				   b->shape, b->numel))
+		return true;
+	return a->transposed != b->transposed && a->ndim == 2 &&
+	       b->ndim == 2 && a->shape[0] == b->shape[1] &&
+	       a->shape[1] == b->shape[0];
 }
 
 /* splitmix64 step. */

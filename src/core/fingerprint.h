@@ -67,6 +67,14 @@ struct mp_tensor_fp {
 	 * that it samples the original's; 0 for every other tensor. The
 	 * statistics and SHA-256 stay those of the stored values. */
 	double sketch_offset;
+	/* A GGUF matrix llama.cpp's converter stored as the transpose of its
+	 * Hugging Face original (mp_gguf_names_transposed: GPT-2's Conv1D
+	 * weights): transposed set, and sketch[k] is the value at position k
+	 * of the original's layout (its shape the reverse of this one's,
+	 * positions from that shape), read from the stored element holding
+	 * it; so its shape matches the original's reversed
+	 * (mp_fp_shapes_match) and its sketch the original's. */
+	bool transposed;
 	struct mp_tensor_spec *spec; /* spectral only, else NULL */
 };
 
@@ -214,10 +222,18 @@ const struct mp_tensor_fp *mp_fp_find(const struct mp_fingerprint *fp,
 bool mp_fp_sketches_aligned(const struct mp_tensor_fp *a,
 			    const struct mp_tensor_fp *b);
 
+/* Whether a and b pair by shape: the same shape (any two of one value
+ * alike), or one transposed (a GGUF matrix stored as W^T) and the other
+ * its shape reversed. */
+bool mp_fp_shapes_match(const struct mp_tensor_fp *a,
+			const struct mp_tensor_fp *b);
+
 /* The sketch order of tensor fingerprint t of a model of architecture
  * arch (general.architecture, may be NULL): sets t->sketch_permuted when
  * t is a Q/K matrix llama.cpp permutes whose sketch was taken without
- * undoing it (t->sketch_heads 0). */
+ * undoing it (t->sketch_heads 0), or a matrix it transposes whose sketch
+ * was taken in the stored layout (t->transposed false); sets
+ * t->transposed for the latter too, so that it still pairs by shape. */
 void mp_fp_sketch_order(struct mp_tensor_fp *t, const char *arch);
 
 /* Sketch positions: k sorted distinct indices in [0, numel) that depend only

@@ -138,6 +138,8 @@ static void tensor_write(struct mp_jw *w, const struct mp_tensor_fp *t)
 		if (t->sketch_offset != 0)
 			mp_jw_num(w, "sketch_offset", t->sketch_offset);
 	}
+	if (t->transposed)
+		mp_jw_bool(w, "transposed", true);
 	const struct mp_tensor_spec *sp = t->spec;
 	if (sp) {
 		mp_jw_num(w, "rows", (double)sp->rows);
@@ -498,6 +500,12 @@ static mp_status tensor_from(const mp_json *j, const char *where, size_t idx,
 	if ((s = offset_from(mp_json_get(j, "sketch_offset"), where, name,
 			     arch, t, err)) != MP_OK)
 		return s;
+	mp_json *tr = mp_json_get(j, "transposed");
+	if (tr && (!mp_json_is_bool(tr) || t->ndim != 2))
+		return BAD("%s: tensor '%s': transposed must be a boolean of a "
+			   "matrix",
+			   where, name);
+	t->transposed = tr && mp_json_true(tr);
 	mp_fp_sketch_order(t, arch);
 	mp_json *sv = mp_json_get(j, "sv");
 	if (sv && (s = spectral_from(j, sv, where, t, err)) != MP_OK)

@@ -244,6 +244,18 @@ static int by_pos(const void *a, const void *b)
 	return (x->pos > y->pos) - (x->pos < y->pos);
 }
 
+/* w->sp[0..n) (stored position, sketch slot) into w->pos and w->slot in
+ * ascending stored order. */
+static void stored_order(struct worker *w, uint32_t n)
+{
+	qsort(w->sp, n, sizeof *w->sp, by_pos);
+	for (uint32_t p = 0; p < n; p++) {
+		w->pos[p] = w->sp[p].pos;
+		w->slot[p] = w->sp[p].slot;
+	}
+	w->sorted = false;
+}
+
 /* The sketch positions of t's nsketch values in w->pos (and w->slot):
  * for a Q/K matrix llama.cpp permuted (rows viewed as heads x 2 x half,
  * the last two axes swapped), when the head count is known, sketch[k] is
@@ -251,7 +263,9 @@ static int by_pos(const void *a, const void *b)
  * position k (o->sketch_heads set), so it samples the same logical
  * weights as the original's; the stored positions read in ascending
  * order. Otherwise positions as stored (o->sketch_permuted set for such
- * a matrix). */
+ * a matrix). A matrix the converter stored transposed (GPT-2's Conv1D
+ * weights) is sampled at the positions of the original's shape, each
+ * read from the stored element holding it (o->transposed set). */
 static void sketch_positions(struct worker *w, const struct mp_tensor *t,
 			     struct mp_tensor_fp *o)
 {
@@ -263,6 +277,19 @@ static void sketch_positions(struct worker *w, const struct mp_tensor *t,
 		     : 0;
 	uint64_t heads = qk == 'q' ? j->hq : qk == 'k' ? j->hkv : 0;
 	uint64_t rows = t->ndim == 2 ? t->shape[0] : 0;
+	if (o->nsketch && t->ndim == 2 &&
+	    mp_gguf_names_transposed(mp_gguf_names_default(), j->arch,
+				     t->name)) {
+		/* positions of the original's shape, read where stored */
+		uint64_t hf[2] = {t->shape[1], t->shape[0]};
+		mp_sketch_positions(hf, 2, t->numel, j->seed, j->k, w->pos);
+		for (uint32_t p = 0; p < o->nsketch; p++)
+			w->sp[p] = (struct spos){
+			    mp_gguf_transposed_off(w->pos[p], hf[0], hf[1]), p};
+		stored_order(w, o->nsketch);
+		o->transposed = true;
+		return;
+	}
 	if (!heads || rows < 2 || rows % (2 * heads)) {
 		mp_fp_sketch_order(o, j->arch);
 		return;
@@ -270,12 +297,7 @@ static void sketch_positions(struct worker *w, const struct mp_tensor *t,
 	for (uint32_t p = 0; p < o->nsketch; p++)
 		w->sp[p] = (struct spos){
 		    mp_gguf_qk_off(w->pos[p], rows, t->shape[1], heads), p};
-	qsort(w->sp, o->nsketch, sizeof *w->sp, by_pos);
-	for (uint32_t p = 0; p < o->nsketch; p++) {
-		w->pos[p] = w->sp[p].pos;
-		w->slot[p] = w->sp[p].slot;
-	}
-	w->sorted = false;
+	stored_order(w, o->nsketch);
 	o->sketch_heads = (uint32_t)heads;
 }
 

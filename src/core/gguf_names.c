@@ -2,6 +2,7 @@
  * and llama.cpp's Q/K row permutation. */
 #include "gguf_names.h"
 #include "json.h"
+#include "metric.h"
 #include "model.h"
 
 #include <math.h>
@@ -19,6 +20,7 @@ struct entry {
 	/* added by the converter to this tensor's .weight values (a norm
 	   of an architecture with "norm_offset"), else 0 */
 	double offset;
+	bool transposed; /* listed in "transposed": stored as W^T */
 };
 
 struct mp_gguf_names {
@@ -64,6 +66,19 @@ static mp_status arch_load(const char *path, const mp_json *arch,
 				    "%s: architecture %s: needs an object "
 				    "\"names\" and a boolean \"permute_qk\"",
 				    path, an);
+	const mp_json *tr = mp_json_get(arch, "transposed");
+	if (tr && !mp_json_is_array(tr))
+		return mp_error_set(err, MP_EFORMAT,
+				    "%s: architecture %s: \"transposed\" must "
+				    "be an array of GGUF names",
+				    path, an);
+	for (const mp_json *x = tr ? mp_json_child(tr) : NULL; x;
+	     x = mp_json_next(x))
+		if (!mp_json_str(x) || !mp_json_get(names, mp_json_str(x)))
+			return mp_error_set(err, MP_EFORMAT,
+					    "%s: architecture %s: \"transposed\" "
+					    "lists a name not in \"names\"",
+					    path, an);
 	double offset = off ? mp_json_num(off) : 0;
 	if (off && (!mp_json_is_number(off) || !isfinite(offset)))
 		return mp_error_set(err, MP_EFORMAT,
@@ -100,6 +115,10 @@ static mp_status arch_load(const char *path, const mp_json *arch,
 								   : 0;
 		x->permute = perm && mp_json_true(perm) && x->qk;
 		x->offset = gl > 5 && !strcmp(g + gl - 5, "_norm") ? offset : 0;
+		x->transposed = false;
+		for (const mp_json *y = tr ? mp_json_child(tr) : NULL; y;
+		     y = mp_json_next(y))
+			x->transposed |= !strcmp(mp_json_str(y), g);
 		t->n++;
 	}
 	return MP_OK;
@@ -289,6 +308,17 @@ bool mp_gguf_names_knows(const struct mp_gguf_names *t, const char *arch)
 	return false;
 }
 
+static bool transposes(const struct entry *e)
+{
+	return e->transposed;
+}
+
+bool mp_gguf_names_transposed(const struct mp_gguf_names *t,
+			      const char *arch, const char *name)
+{
+	return weight_entry(t, arch, name, transposes) != NULL;
+}
+
 double mp_gguf_names_offset(const struct mp_gguf_names *t, const char *arch,
 			    const char *name)
 {
@@ -332,6 +362,11 @@ long mp_gguf_names_find(const char *name,
 			return r;
 	}
 	return -1;
+}
+
+uint64_t mp_gguf_transposed_off(uint64_t off, uint64_t rows, uint64_t cols)
+{
+	return off % cols * rows + off / cols; /* (i, j) -> (j, i) */
 }
 
 uint64_t mp_gguf_qk_off(uint64_t off, uint64_t rows, uint64_t cols,
@@ -397,4 +432,23 @@ bool mp_gguf_heads(const struct mp_model *m, uint64_t *q, uint64_t *kv)
 	else if (!*kv)
 		*kv = *q;
 	return *q != 0;
+}
+
+bool mp_gguf_shapes_pair(const struct mp_model *a, const struct mp_tensor *ta,
+			 const struct mp_model *b, const struct mp_tensor *tb,
+			 bool *transposed)
+{
+	bool ga = mp_gguf_names_is_gguf(ta->name);
+	const struct mp_model *g = ga ? a : b;
+	bool t = ga != mp_gguf_names_is_gguf(tb->name) && ta->ndim == 2 &&
+		 tb->ndim == 2 && ta->shape[0] == tb->shape[1] &&
+		 ta->shape[1] == tb->shape[0] &&
+		 mp_gguf_names_transposed(
+		     mp_gguf_names_default(),
+		     mp_meta_get(g->meta, g->nmeta, "general.architecture"),
+		     ga ? ta->name : tb->name);
+	if (transposed)
+		*transposed = t;
+	return t || mp_metric_shapes_match(ta->ndim, ta->shape, ta->numel,
+					   tb->ndim, tb->shape, tb->numel);
 }

@@ -49,6 +49,18 @@ bool mp_gguf_names_knows(const struct mp_gguf_names *t, const char *arch);
 double mp_gguf_names_offset(const struct mp_gguf_names *t, const char *arch,
 			    const char *name);
 
+/* Whether tensor name (GGUF form, ".weight") of GGUF architecture arch
+ * is stored as the transpose of its Hugging Face original (the
+ * architecture's "transposed" list: GPT-2's Conv1D weights, which the
+ * Hugging Face checkpoint holds input-first); false when t, arch or name
+ * is NULL. */
+bool mp_gguf_names_transposed(const struct mp_gguf_names *t,
+			      const char *arch, const char *name);
+
+/* The offset in the transpose (cols x rows) of element off of a rows x
+ * cols matrix: element (i, j) of the one is (j, i) of the other. */
+uint64_t mp_gguf_transposed_off(uint64_t off, uint64_t rows, uint64_t cols);
+
 /* find(ctx, alias) for each alias of name under the default mapping, in
  * order: the first result >= 0, else -1 (the lookup of a name across the
  * two conventions, for the indexes of models and fingerprints). */
@@ -72,6 +84,17 @@ uint64_t mp_gguf_qk_off(uint64_t off, uint64_t rows, uint64_t cols,
 
 struct mp_model;
 struct mp_meta;
+struct mp_tensor;
+/* Whether tensor ta of model a and tb of b pair by shape, as compare,
+ * identify and lineage pair them: the same shape (mp_metric_shapes_match),
+ * or one in GGUF naming whose model's architecture (general.architecture)
+ * stores it as the transpose of its Hugging Face original
+ * (mp_gguf_names_transposed) and the other in Hugging Face naming with
+ * the reversed shape; *transposed (may be NULL) says it is the latter. */
+bool mp_gguf_shapes_pair(const struct mp_model *a, const struct mp_tensor *ta,
+			 const struct mp_model *b, const struct mp_tensor *tb,
+			 bool *transposed);
+
 /* The attention head counts that metadata meta[0..n) gives
  * (<general.architecture>.attention.head_count and .head_count_kv, as GGUF
  * files give them); *kv = *q when only *q is known. False (both 0) when

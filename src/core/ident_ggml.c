@@ -33,10 +33,19 @@ static const struct mp_tensor *sampled(const struct ident_ctx *c,
 	if (!t || strcmp(t->name, a->name) || t->numel != a->numel ||
 	    !mp_dtype_is_float(t->logical) || !a->nsketch ||
 	    a->nsketch != b->nsketch || !mp_fp_sketches_aligned(a, b) ||
-	    mp_sketch_positions(t->shape, t->ndim, t->numel, c->ux->seed,
+	    (a->transposed && t->ndim != 2))
+		return NULL;
+	/* a transposed matrix's sketch holds the original's positions */
+	uint64_t hf[2] = {t->ndim == 2 ? t->shape[1] : 0,
+			  t->ndim == 2 ? t->shape[0] : 0};
+	if (mp_sketch_positions(a->transposed ? hf : t->shape, t->ndim,
+				t->numel, c->ux->seed,
 				(uint32_t)c->ux->sketch_size,
 				pos) != a->nsketch)
 		return NULL;
+	if (a->transposed)
+		for (uint32_t p = 0; p < a->nsketch; p++)
+			pos[p] = mp_gguf_transposed_off(pos[p], hf[0], hf[1]);
 	if (a->sketch_heads) {
 		uint64_t rows = t->shape[0], heads = a->sketch_heads;
 		if (t->ndim != 2 || rows % (2 * heads))

@@ -117,13 +117,6 @@ void ident_sketch_corr(const struct mp_tensor_fp *a,
 	*pearson = r.pearson;
 }
 
-static bool same_shape(const struct mp_tensor_fp *a,
-		       const struct mp_tensor_fp *b)
-{
-	return mp_metric_shapes_match(a->ndim, a->shape, a->numel, b->ndim,
-				      b->shape, b->numel);
-}
-
 static size_t pair_by_name(const struct ident_fpx *u,
 			   const struct ident_fpx *r, size_t *r_of_u)
 {
@@ -132,7 +125,7 @@ static size_t pair_by_name(const struct ident_fpx *u,
 		const struct mp_tensor_fp *t = &u->fp->tensors[i];
 		size_t j = ident_fpx_find(r, u->norm[i]);
 		r_of_u[i] = ID_NONE;
-		if (j != ID_NONE && same_shape(t, &r->fp->tensors[j])) {
+		if (j != ID_NONE && mp_fp_shapes_match(t, &r->fp->tensors[j])) {
 			r_of_u[i] = j;
 			m++;
 		}
@@ -163,7 +156,7 @@ static size_t pair_by_content(const struct ident_fpx *u,
 		    t->numel < ID_RENAME_MIN_VALUES)
 			continue;
 		for (size_t j = 0; j < fr->ntensors; j++)
-			if (!used[j] && same_shape(t, &fr->tensors[j]) &&
+			if (!used[j] && mp_fp_shapes_match(t, &fr->tensors[j]) &&
 			    !strcmp(t->sha256, fr->tensors[j].sha256)) {
 				r_of_u[i] = j;
 				used[j] = true;
@@ -181,7 +174,7 @@ static size_t pair_by_content(const struct ident_fpx *u,
 		double bp = ID_RENAME_PEARSON;
 		for (size_t j = 0; j < fr->ntensors && spent < RENAME_BUDGET;
 		     j++) {
-			if (used[j] || !same_shape(t, &fr->tensors[j]))
+			if (used[j] || !mp_fp_shapes_match(t, &fr->tensors[j]))
 				continue;
 			double c, p;
 			ident_sketch_corr(t, &fr->tensors[j], &c, &p);
@@ -219,7 +212,7 @@ static size_t pair_by_position(const struct ident_fpx *u,
 #define AT(i, j) L[(size_t)(i) * (nr + 1) + (j)]
 	for (size_t i = nu; i-- > 0;)
 		for (size_t j = nr; j-- > 0;)
-			AT(i, j) = same_shape(&u->fp->tensors[i],
+			AT(i, j) = mp_fp_shapes_match(&u->fp->tensors[i],
 					      &r->fp->tensors[j])
 				       ? AT(i + 1, j + 1) + 1
 				   : AT(i + 1, j) > AT(i, j + 1) ? AT(i + 1, j)
@@ -228,7 +221,7 @@ static size_t pair_by_position(const struct ident_fpx *u,
 	for (size_t k = 0; k < nu; k++)
 		r_of_u[k] = ID_NONE;
 	while (i < nu && j < nr) {
-		if (same_shape(&u->fp->tensors[i], &r->fp->tensors[j]) &&
+		if (mp_fp_shapes_match(&u->fp->tensors[i], &r->fp->tensors[j]) &&
 		    AT(i, j) == AT(i + 1, j + 1) + 1) {
 			r_of_u[i++] = j++;
 			m++;

@@ -25,9 +25,10 @@ struct tcheck {
 	bool int8;	/* on R's int8 symmetric per-tensor grid */
 	bool permuted;	/* same order statistics, uncorrelated positions */
 	/* a Q/K matrix whose sketch undid llama.cpp's row permutation
-	   (sketch_heads): the same stored type, values at every sketch
-	   position and exact statistics, so the same values with the rows
-	   in the converter's order (its bytes differ only by that) */
+	   (sketch_heads), or a matrix it stored transposed (transposed):
+	   the same stored type, values at every sketch position and exact
+	   statistics, so the same values in the converter's layout (its
+	   bytes differ only by that) */
 	bool reordered;
 	/* a GGUF norm whose sketch had the converter's offset taken off
 	   (sketch_offset), the other side the original: at every sketch
@@ -122,7 +123,8 @@ static void check_pair(const struct mp_tensor_fp *a,
 	t->survivors = sur;
 	t->rsurvivors = rsur;
 	t->int8 = q8;
-	t->reordered = (a->sketch_heads || b->sketch_heads) &&
+	t->reordered = (a->sketch_heads || b->sketch_heads ||
+			a->transposed != b->transposed) &&
 		       a->stored == b->stored && a->ggml == b->ggml &&
 		       same_stats(a->stats, b->stats) &&
 		       !memcmp(a->sketch, b->sketch,
@@ -161,7 +163,8 @@ static const struct mp_ident_score *score_of(const struct ident_ctx *c,
 struct tally {
 	size_t n, identical, narrowed, widened, rnarrowed, pruned, survivors,
 	    rpruned, rsurvivors, int8, permuted;
-	size_t reordered; /* of identical: tcheck.reordered */
+	size_t reordered; /* of identical: tcheck.reordered, Q/K rows */
+	size_t transposed; /* of identical: tcheck.reordered, transposed */
 	size_t shifted;	  /* of identical: tcheck.shifted */
 	double offset;	  /* the converter's offset of those */
 	uint64_t added, positions;
@@ -205,7 +208,10 @@ static void tally_of(const struct ident_ctx *c, size_t ri, struct tally *t,
 		t->n++;
 		if (k.identical || k.reordered || k.shifted) {
 			t->identical++;
-			t->reordered += !k.identical && k.reordered;
+			t->reordered += !k.identical && k.reordered &&
+					a->transposed == b->transposed;
+			t->transposed += !k.identical && k.reordered &&
+					 a->transposed != b->transposed;
 			t->shifted += !k.identical && !k.reordered;
 			if (k.shifted)
 				t->offset = a->sketch_offset - b->sketch_offset;
@@ -641,11 +647,18 @@ static void sketch_kind_words(const struct ident_ctx *c, size_t ri,
 	size_t rest = t.n - t.identical;
 	char *ev = rel->evidence;
 	size_t cap = sizeof rel->evidence;
-	if (!rest && (t.reordered || t.shifted)) {
+	if (!rest && (t.reordered || t.shifted || t.transposed)) {
 		rel->kind = MP_ID_COPY;
 		rel->confidence = "very high";
 		snprintf(ev, cap, "%zu of %zu tensors have the parent's SHA-256",
-			 t.n - t.reordered - t.shifted, t.n);
+			 t.n - t.reordered - t.shifted - t.transposed, t.n);
+		if (t.transposed)
+			append(ev, cap,
+			       "; %zu are matrices llama.cpp's converter stored "
+			       "transposed, holding the parent's values at every "
+			       "sketch position of its layout, and its exact "
+			       "statistics",
+			       t.transposed);
 		if (t.reordered)
 			append(ev, cap,
 			       "; %zu are Q/K matrices in llama.cpp's rotary "

@@ -169,7 +169,18 @@ void mp_lineage_qk(const struct mp_model *u, const struct mp_model *r,
 		q->offset_side = gu ? 1 : 2;
 		return;
 	}
-	if (tu->ndim != 2)
+	if (tu->ndim != 2 || tr->ndim != 2)
+		return;
+	bool tr_pair;
+	mp_gguf_shapes_pair(u, tu, r, tr, &tr_pair);
+	if (tr_pair) {
+		*q = (struct mp_lin_qk){.side = gu ? 1 : 2,
+					.rows = tu->shape[0],
+					.cols = tu->shape[1],
+					.transposed = true};
+		return;
+	}
+	if (!mp_lineage_shapes_match(tu, tr))
 		return;
 	uint64_t hq = 0, hkv = 0;
 	if (!mp_gguf_heads(u, &hq, &hkv))
@@ -182,25 +193,40 @@ void mp_lineage_qk(const struct mp_model *u, const struct mp_model *r,
 	    .heads = mp_metric_qk_heads(tu, tr, hq, hkv, arch, &inferred)};
 }
 
-bool mp_lineage_shift(const struct mp_lin_qk *q, int side,
-		      const struct mp_tensor *t, struct mp_lin_block *b,
-		      size_t n)
+void mp_lineage_side(const struct mp_lin_qk *q, int side,
+		     const struct mp_tensor *t, uint64_t at, size_t n,
+		     struct mp_lin_block *b)
 {
+	if (q->transposed && side == 2) {
+		size_t w = t->ggml ? 4 : mp_dtype_size(t->stored);
+		for (size_t i = 0; i < n; i++) {
+			uint8_t *to = b->scratch + i * w;
+			const uint8_t *p = mp_tensor_elems(
+			    t, mp_gguf_transposed_off(at + i, q->rows, q->cols),
+			    1, to);
+			if (p != to)
+				memcpy(to, p, w);
+		}
+		b->raw = b->scratch;
+		if (mp_dtype_is_float(t->logical))
+			mp_tensor_decode(t, b->raw, n, b->v);
+	} else {
+		mp_lineage_block(t, at, n, b);
+	}
 	if (q->offset == 0 || side == q->offset_side)
-		return false;
+		return;
 	for (size_t i = 0; i < n; i++) {
 		double y = b->v[i] + q->offset;
 		b->v[i] = t->stored == MP_F16 ? mp_lineage_round(y, MP_F16)
 					      : (double)(float)y;
 	}
-	return true;
 }
 
 uint64_t mp_lineage_qk_at(const struct mp_lin_qk *q, uint64_t e0,
 			  uint64_t left, uint64_t *eu, uint64_t *er)
 {
 	*eu = *er = e0;
-	if (!q->heads)
+	if (!q->heads) /* as stored, or transposed: gathered */
 		return left;
 	if (q->cols - e0 % q->cols < left)
 		left = q->cols - e0 % q->cols;
@@ -228,11 +254,9 @@ static void acc_tensor(struct tacc *a, const struct mp_tensor *tu,
 		uint64_t eu, er; /* blocks end at row ends under Q/K */
 		uint64_t left = mp_lineage_qk_at(q, e0, tu->numel - e0, &eu, &er);
 		n = left < BLK ? left : BLK;
-		mp_lineage_block(tu, eu, (size_t)n, bu);
-		mp_lineage_block(tr, er, (size_t)n, br);
-		bool shifted = mp_lineage_shift(q, 1, tu, bu, (size_t)n) |
-			       mp_lineage_shift(q, 2, tr, br, (size_t)n);
-		if (a->identical && shifted) /* the values the converter wrote */
+		mp_lineage_side(q, 1, tu, eu, (size_t)n, bu);
+		mp_lineage_side(q, 2, tr, er, (size_t)n, br);
+		if (a->identical && q->offset != 0) /* as the converter wrote */
 			a->identical = !memcmp(bu->v, br->v, n * sizeof *bu->v);
 		else if (a->identical)
 			a->identical = !memcmp(bu->raw, br->raw,
@@ -479,6 +503,10 @@ void mp_lineage_suffix(struct mp_lineage *l, const char *la, const char *lb)
 		EV("; %zu norms in GGUF naming compared as llama.cpp's "
 		   "converter writes them, the other side's weights + %g",
 		   l->offset_norms, l->norm_offset);
+	if (l->transposed)
+		EV("; %zu matrices in GGUF naming compared with the other "
+		   "side's transposed, as llama.cpp's converter stores them",
+		   l->transposed);
 	if (l->only_u || l->only_r || l->shape_differs)
 		EV("; %zu tensors only in %s, %zu only in %s, %zu with another "
 		   "shape",
@@ -528,10 +556,13 @@ static mp_status pair_once(const struct mp_model *u, const struct mp_model *r,
 			l->only_u++;
 			continue;
 		}
-		if (!mp_lineage_shapes_match(tu, tr)) {
+		struct mp_lin_qk q;
+		mp_lineage_qk(u, r, tu, tr, &q);
+		if (!q.transposed && !mp_lineage_shapes_match(tu, tr)) {
 			l->shape_differs++;
 			continue;
 		}
+		l->transposed += q.transposed;
 		l->matched++;
 		struct tacc a = {0};
 		a.n = tu->numel;
@@ -548,9 +579,6 @@ static mp_status pair_once(const struct mp_model *u, const struct mp_model *r,
 				st = mp_error_set(err, MP_ENOMEM,
 						  "%s: out of memory", u->path);
 		}
-		struct mp_lin_qk q = {0};
-		if (st == MP_OK)
-			mp_lineage_qk(u, r, tu, tr, &q);
 		l->unpermuted_qk += q.heads != 0;
 		if (q.offset != 0) {
 			l->offset_norms++;

@@ -138,6 +138,9 @@ struct mp_lineage {
 	 * mp_gguf_names_offset) */
 	size_t offset_norms;
 	double norm_offset;
+	/* matched GGUF matrices stored as the transpose of the other side's
+	 * (GPT-2's Conv1D weights, mp_gguf_names_transposed) */
+	size_t transposed;
 	/* dtype conversion: from R's type to U's. */
 	enum mp_dtype from, to;
 	/* pruning: weights zeroed in U where R's were not, of all matched

@@ -83,8 +83,7 @@ static bool measure(const struct mp_tensor *tq, const struct mp_tensor *ts,
 				    (uint64_t)nb * g->bytes, b->raw.scratch);
 		g->dequant(raw, b->u, nb);
 		g->steps(raw, b->step, nb);
-		mp_lineage_block(ts, es, (size_t)n, &b->src);
-		mp_lineage_shift(q, 2, ts, &b->src, (size_t)n);
+		mp_lineage_side(q, 2, ts, es, (size_t)n, &b->src);
 		for (size_t i = 0; i < n; i++)
 			add_value(a, b->u[i], b->src.v[i], b->step[i]);
 	}
@@ -99,10 +98,8 @@ static bool plain_same(const struct mp_tensor *tq, const struct mp_tensor *ts,
 	for (uint64_t e0 = 0, n; e0 < tq->numel; e0 += n) {
 		uint64_t eq, es, left = tq->numel - e0;
 		n = mp_lineage_qk_at(q, e0, left < BLK ? left : BLK, &eq, &es);
-		mp_lineage_block(tq, eq, (size_t)n, &b->raw);
-		mp_lineage_block(ts, es, (size_t)n, &b->src);
-		mp_lineage_shift(q, 1, tq, &b->raw, (size_t)n);
-		mp_lineage_shift(q, 2, ts, &b->src, (size_t)n);
+		mp_lineage_side(q, 1, tq, eq, (size_t)n, &b->raw);
+		mp_lineage_side(q, 2, ts, es, (size_t)n, &b->src);
 		for (size_t i = 0; i < n; i++)
 			if (!plain_value(b->raw.v[i], b->src.v[i], tq->stored))
 				return false;
@@ -318,12 +315,13 @@ mp_status mp_lineage_ggml(const struct mp_model *q, const struct mp_model *s,
 	for (size_t i = 0; i < q->ntensors && ok; i++) {
 		const struct mp_tensor *tq = &q->tensors[i];
 		const struct mp_tensor *ts = mp_model_find(s, tq->name);
-		if (!ts || !mp_lineage_shapes_match(tq, ts) ||
-		    !mp_dtype_is_float(tq->logical) ||
+		if (!ts || !mp_dtype_is_float(tq->logical) ||
 		    !mp_dtype_is_float(ts->logical))
 			continue;
 		struct mp_lin_qk qk;
 		mp_lineage_qk(q, s, tq, ts, &qk);
+		if (!qk.transposed && !mp_lineage_shapes_match(tq, ts))
+			continue;
 		if (!is_blocked(tq)) {
 			st.plain++;
 			if (!plain_same(tq, ts, &qk, b))

@@ -32,6 +32,10 @@ struct mp_lin_qk {
 	   the GGUF on side offset_side (1: u, 2: r); 0: none */
 	double offset;
 	int offset_side;
+	/* a GGUF matrix stored as the transpose of its Hugging Face original
+	   (mp_gguf_names_transposed, GPT-2's Conv1D weights): u's element
+	   (i, j) of rows x cols pairs with r's (j, i); side the GGUF's */
+	bool transposed;
 };
 
 /* q for tu of u against tr of r, head counts from either model's metadata
@@ -40,18 +44,20 @@ void mp_lineage_qk(const struct mp_model *u, const struct mp_model *r,
 		   const struct mp_tensor *tu, const struct mp_tensor *tr,
 		   struct mp_lin_qk *q);
 
-/* Block b of n values of tensor t on side (1: u, 2: r) as q's pairing
- * reads it: when t is the original of a GGUF norm q's offset applies to,
- * each value as the converter writes it (plus the offset, in F16 when t
- * is F16, else in float32); other blocks as they are. Whether it
- * changed b. */
-bool mp_lineage_shift(const struct mp_lin_qk *q, int side,
-		      const struct mp_tensor *t, struct mp_lin_block *b,
-		      size_t n);
+/* Block b of the n values of tensor t on side (1: u, 2: r) that pair
+ * with u's elements from the one mp_lineage_qk_at gave that side (at):
+ * contiguous from at, or, on r's side of a transposed pair, each read
+ * where r holds it (in u's order); then, when t is the original of a
+ * GGUF norm q's offset applies to, each value as the converter writes
+ * it (plus the offset, in F16 when t is F16, else in float32). */
+void mp_lineage_side(const struct mp_lin_qk *q, int side,
+		     const struct mp_tensor *t, uint64_t at, size_t n,
+		     struct mp_lin_block *b);
 
 /* The elements *eu of u and *er of r that u's element e0 pairs with, and
  * how many of the `left` that follow run on contiguously in both (to the
- * end of the row under a permutation). */
+ * end of the row under a permutation; all of them in u's order for a
+ * transposed pair, whose r side mp_lineage_side gathers). */
 uint64_t mp_lineage_qk_at(const struct mp_lin_qk *q, uint64_t e0,
 			  uint64_t left, uint64_t *eu, uint64_t *er);
 

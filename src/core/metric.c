@@ -59,12 +59,6 @@ bool mp_metric_shapes_match(int ndim_a, const uint64_t *shape_a,
 	return true;
 }
 
-static bool same_shape(const struct mp_tensor_fp *a,
-		       const struct mp_tensor_fp *b)
-{
-	return mp_metric_shapes_match(a->ndim, a->shape, a->numel, b->ndim,
-				      b->shape, b->numel);
-}
 
 size_t mp_metric_match(const struct mp_fingerprint *a,
 		       const struct mp_fingerprint *b,
@@ -76,7 +70,7 @@ size_t mp_metric_match(const struct mp_fingerprint *a,
 	for (size_t i = 0; i < a->ntensors; i++) {
 		const struct mp_tensor_fp *ta = &a->tensors[i];
 		const struct mp_tensor_fp *tb = mp_fp_find(b, ta->name);
-		if (tb && same_shape(ta, tb)) {
+		if (tb && mp_fp_shapes_match(ta, tb)) {
 			if (fn)
 				fn(ta, tb, ctx);
 			n++;

@@ -164,6 +164,10 @@ struct mp_exact_pair {
 	 * the metadata or config.json (mp_gguf_heads) */
 	uint64_t unpermuted_heads;
 	bool heads_inferred;
+	/* B holds the tensor as the transpose of A's (a GGUF matrix
+	 * llama.cpp's converter transposed, GPT-2's Conv1D weights), and
+	 * the scores compare A's element (i, j) with B's (j, i) */
+	bool transposed;
 };
 /* For a GGUF attn_q/attn_k tensor paired with a Hugging Face q_proj/k_proj
  * (either order) that the converter of GGUF architecture arch permutes

@@ -25,12 +25,32 @@ struct perm {
 	   to the other side's values too; 0: nothing */
 	double offset;
 	int offset_side;
+	/* b stored as the transpose of a (a GGUF matrix the converter
+	   transposed, mp_gguf_names_transposed): a's element (i, j) of rows
+	   x cols is b's (j, i), read one by one */
+	bool transposed;
 };
 
 /* Offset of value off (original order) on the side p permutes. */
 static uint64_t perm_off(const struct perm *p, uint64_t off)
 {
 	return mp_gguf_qk_off(off, p->rows, p->cols, p->heads);
+}
+
+/* The n elements of b, stored as the transpose of a (p), that pair with
+ * a's elements from off, copied one by one into buf in a's order. */
+static const uint8_t *gather_t(const struct mp_tensor *b, const struct perm *p,
+			       uint64_t off, uint64_t n, uint8_t *buf)
+{
+	size_t w = b->ggml ? 4 : mp_dtype_size(b->stored);
+	for (uint64_t i = 0; i < n; i++) {
+		uint8_t *to = buf + i * w;
+		const uint8_t *q = mp_tensor_elems(
+		    b, mp_gguf_transposed_off(off + i, p->rows, p->cols), 1, to);
+		if (q != to)
+			memcpy(to, q, w);
+	}
+	return buf;
 }
 
 /* Compare one pair of tensors of equal numel in two passes (means, then
@@ -57,7 +77,9 @@ static void pair_scores(const struct mp_tensor *a, const struct mp_tensor *b,
 			uint64_t oa = p->side == 1 ? perm_off(p, off) : off;
 			uint64_t ob = p->side == 2 ? perm_off(p, off) : off;
 			const uint8_t *pa = mp_tensor_elems(a, oa, n, w->sa);
-			const uint8_t *pb = mp_tensor_elems(b, ob, n, w->sb);
+			const uint8_t *pb = p->transposed
+						? gather_t(b, p, off, n, w->sb)
+						: mp_tensor_elems(b, ob, n, w->sb);
 			if (pass == 0 && identical)
 				identical = memcmp(pa, pb, n * wa) == 0;
 			mp_tensor_decode(a, pa, n, w->x);
@@ -80,20 +102,27 @@ static const char *arch_of(const struct mp_model *m)
 	return mp_meta_get(m->meta, m->nmeta, "general.architecture");
 }
 
-/* The converter's offset between ta of a and tb of b (one a GGUF norm
- * llama.cpp's converter added it to, the other in Hugging Face naming),
- * as pair_scores applies it; offset_side 0 when there is none. */
-static struct perm shift_of(const struct mp_model *a, const struct mp_tensor *ta,
-			    const struct mp_model *b, const struct mp_tensor *tb)
+/* How ta of a and tb of b line up when one is in GGUF naming and the
+ * other in Hugging Face naming: llama.cpp's converter added an offset to
+ * the GGUF one (a Gemma norm; offset_side its side), or stored it as the
+ * other's transpose (GPT-2's Conv1D weights; transposed); neither:
+ * offset_side 0, transposed false. The Q/K permutation is qk_scores'. */
+static struct perm layout_of(const struct mp_model *a,
+			     const struct mp_tensor *ta,
+			     const struct mp_model *b,
+			     const struct mp_tensor *tb)
 {
 	struct perm p = {0};
 	bool ga = mp_gguf_names_is_gguf(ta->name);
 	if (ga == mp_gguf_names_is_gguf(tb->name))
 		return p;
-	p.offset = mp_gguf_names_offset(mp_gguf_names_default(),
-					arch_of(ga ? a : b),
-					ga ? ta->name : tb->name);
+	const struct mp_gguf_names *map = mp_gguf_names_default();
+	const char *arch = arch_of(ga ? a : b), *gn = ga ? ta->name : tb->name;
+	p.offset = mp_gguf_names_offset(map, arch, gn);
 	p.offset_side = p.offset != 0 ? (ga ? 1 : 2) : 0;
+	mp_gguf_shapes_pair(a, ta, b, tb, &p.transposed);
+	p.rows = p.transposed ? ta->shape[0] : 0;
+	p.cols = p.transposed ? ta->shape[1] : 0;
 	return p;
 }
 
@@ -116,7 +145,7 @@ static void qk_scores(const struct mp_tensor *a, const struct mp_tensor *b,
 		      struct mp_exact_pair *out)
 {
 	struct perm p = {0};
-	if (shift && shift->offset_side) {
+	if (shift && (shift->offset_side || shift->transposed)) {
 		pair_scores(a, b, shift, w, out);
 		return;
 	}
@@ -208,19 +237,20 @@ mp_status mp_metric_exact(const struct mp_model *a, const struct mp_model *b,
 	for (size_t i = 0; i < a->ntensors; i++) {
 		const struct mp_tensor *ta = &a->tensors[i];
 		const struct mp_tensor *tb = mp_model_find(b, ta->name);
-		if (!tb ||
-		    !mp_metric_shapes_match(ta->ndim, ta->shape, ta->numel,
-					    tb->ndim, tb->shape, tb->numel) ||
+		if (!tb)
+			continue;
+		struct perm lay = layout_of(a, ta, b, tb);
+		if (!mp_gguf_shapes_pair(a, ta, b, tb, NULL) ||
 		    !mp_dtype_is_float(ta->logical) ||
 		    !mp_dtype_is_float(tb->logical) || ta->numel == 0)
 			continue;
 		p[n].name = ta->name;
 		p[n].numel = ta->numel;
+		p[n].transposed = lay.transposed;
 		struct mp_mapguard g;
-		struct perm shift = shift_of(a, ta, b, tb);
 		const char *arch =
 		    arch_of(mp_gguf_names_is_gguf(ta->name) ? a : b);
-		if (!guarded_pair(ta, tb, hq, hkv, arch, &shift, &w, &p[n],
+		if (!guarded_pair(ta, tb, hq, hkv, arch, &lay, &w, &p[n],
 				  &g)) {
 			const char *f = mp_mapguard_file(g.addr, a->files,
 							 a->nfiles);
