@@ -465,7 +465,7 @@ static struct mp_arch_result *match(const struct mp_arch_set *s, struct tl *l)
 {
 	struct mp_arch_result *r;
 	struct mp_error err;
-	ck_assert(mp_arch_match(s, tl_items(l), l->n, &r, &err) == MP_OK);
+	ck_assert(mp_arch_match(s, tl_items(l), l->n, NULL, &r, &err) == MP_OK);
 	return r;
 }
 
@@ -805,7 +805,7 @@ START_TEST(test_unknown)
 	tl_free(&l);
 
 	/* no tensors at all */
-	ck_assert(mp_arch_match(s, NULL, 0, &r, &(struct mp_error){0}) ==
+	ck_assert(mp_arch_match(s, NULL, 0, NULL, &r, &(struct mp_error){0}) ==
 		  MP_OK);
 	ck_assert(!r->known);
 	mp_arch_result_free(r);

@@ -9,9 +9,11 @@
 #include "lineage.h"
 #include "metric.h"
 #include "model.h"
+#include "names.h"
 #include "testutil.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,7 +32,7 @@ static bool has_alias(const struct mp_gguf_names *t, const char *name,
 		      const char *want, int *qk)
 {
 	char a[MP_GGUF_ALIAS_MAX][MP_GGUF_NAME_MAX];
-	size_t n = mp_gguf_names_alias(t, name, a, qk);
+	size_t n = mp_gguf_names_alias(t, NULL, name, a, qk);
 	for (size_t i = 0; i < n; i++)
 		if (!strcmp(a[i], want))
 			return true;
@@ -126,11 +128,12 @@ START_TEST(test_map_none)
 			      "blk..attn_q.weight", "model.layers.0.self_attn.q_projx",
 			      "outputs.weight", "conv1.weight", ""};
 	for (size_t i = 0; i < sizeof none / sizeof *none; i++) {
-		ck_assert_msg(mp_gguf_names_alias(t, none[i], a, &qk) == 0,
+		ck_assert_msg(mp_gguf_names_alias(t, NULL, none[i], a, &qk) == 0,
 			      "%s", none[i]);
 		ck_assert_int_eq(qk, 0);
 	}
-	ck_assert_uint_eq(mp_gguf_names_alias(NULL, "output.weight", a, &qk), 0);
+	ck_assert_uint_eq(mp_gguf_names_alias(NULL, NULL, "output.weight", a, &qk),
+			  0);
 	ck_assert(mp_gguf_names_is_gguf("blk.0.attn_q.weight"));
 	ck_assert(mp_gguf_names_is_gguf("output.weight"));
 	ck_assert(!mp_gguf_names_is_gguf("output_normx.weight"));
@@ -209,6 +212,73 @@ START_TEST(test_norm_offset)
 	ck_assert(mp_gguf_names_knows(t, "qwen2"));
 	ck_assert(!mp_gguf_names_knows(t, "mamba"));
 	ck_assert(!mp_gguf_names_knows(t, NULL));
+	mp_gguf_names_free(t);
+}
+END_TEST
+
+/* Names read under an architecture: Gemma 2's ffn_norm is the
+ * pre-feedforward norm, LLaMA's the post-attention one; a name the
+ * architecture lacks falls back to every architecture's. And the
+ * architecture a set of names is read under. */
+struct nm {
+	const char *name;
+};
+
+static const char *arch_of(const struct mp_gguf_names *t, const char *decl,
+			   const struct nm *v, size_t n)
+{
+	struct mp_names r = {v, n, sizeof *v, offsetof(struct nm, name)};
+	return mp_gguf_names_arch_of(t, decl, &r);
+}
+
+START_TEST(test_arch_names)
+{
+	struct mp_gguf_names *t = load();
+	char a[MP_GGUF_ALIAS_MAX][MP_GGUF_NAME_MAX];
+	ck_assert_uint_ge(mp_gguf_names_alias(t, "gemma2", "blk.2.ffn_norm.weight",
+					      a, NULL),
+			  1);
+	ck_assert_str_eq(a[0], "model.layers.2.pre_feedforward_layernorm.weight");
+	ck_assert_uint_ge(mp_gguf_names_alias(t, "llama", "blk.2.ffn_norm.weight",
+					      a, NULL),
+			  1);
+	ck_assert_str_eq(a[0], "model.layers.2.post_attention_layernorm.weight");
+	ck_assert_uint_eq(mp_gguf_names_alias(t, "gemma2",
+					      "model.layers.0.post_attention_layernorm.weight",
+					      a, NULL),
+			  1);
+	ck_assert_str_eq(a[0], "blk.0.post_attention_norm.weight");
+	/* Gemma 2 has no lm_head: every architecture's mapping */
+	ck_assert(mp_gguf_names_alias(t, "gemma2", "output.weight", a, NULL) > 0);
+	ck_assert_str_eq(a[0], "lm_head.weight");
+
+	static const struct nm g2[] = {
+	    {"model.embed_tokens.weight"},
+	    {"model.layers.0.input_layernorm.weight"},
+	    {"model.layers.0.post_attention_layernorm.weight"},
+	    {"model.layers.0.pre_feedforward_layernorm.weight"},
+	    {"model.layers.0.post_feedforward_layernorm.weight"},
+	    {"model.layers.0.mlp.down_proj.weight"}};
+	static const struct nm g3[] = {
+	    {"model.layers.0.self_attn.q_norm.weight"},
+	    {"model.layers.0.pre_feedforward_layernorm.weight"},
+	    {"model.layers.0.post_feedforward_layernorm.weight"}};
+	static const struct nm q3[] = {
+	    {"model.layers.0.self_attn.q_norm.weight"},
+	    {"model.layers.0.post_attention_layernorm.weight"},
+	    {"lm_head.weight"}};
+	static const struct nm ll[] = {{"model.layers.0.self_attn.q_proj.weight"},
+				       {"lm_head.weight"}};
+	static const struct nm gg[] = {{"blk.0.attn_q.weight"}};
+	static const struct nm none[] = {{"conv1.weight"}};
+	ck_assert_str_eq(arch_of(t, NULL, g2, 6), "gemma2");
+	ck_assert_str_eq(arch_of(t, NULL, g3, 3), "gemma3");
+	ck_assert_str_eq(arch_of(t, NULL, q3, 3), "qwen3");
+	ck_assert_str_eq(arch_of(t, NULL, ll, 2), "llama");
+	ck_assert_str_eq(arch_of(t, "gemma3", gg, 1), "gemma3");
+	ck_assert_str_eq(arch_of(t, "not-an-arch", g2, 6), "gemma2");
+	ck_assert(arch_of(t, NULL, none, 1) == NULL);
+	ck_assert(arch_of(t, NULL, none, 0) == NULL);
 	mp_gguf_names_free(t);
 }
 END_TEST
@@ -463,6 +533,7 @@ Suite *suite_gguf_names(void)
 	tcase_add_test(tc, test_norm_offset);
 	tcase_add_test(tc, test_norm_offset_files);
 	tcase_add_test(tc, test_transposed);
+	tcase_add_test(tc, test_arch_names);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -134,7 +134,43 @@ PY
 	fi
 done
 
-# 5. GPT-2: the same on files and on fingerprints, each of the 8 Conv1D
+# 5. Gemma 2 and 3 norm before and after each sublayer: the GGUF's
+# ffn_norm is Hugging Face's pre_feedforward_layernorm there, LLaMA's
+# post_attention_layernorm elsewhere, so names are read under the file's
+# architecture; Gemma 3 and Qwen3 add per-head q/k norms (Gemma 3's
+# stored as 1 + w, Qwen3's as they are). Each F32 conversion pairs every
+# tensor with cosine 1 and is an exact copy, on the files and on
+# fingerprints alone; each Q8_0 one a quantization.
+for a in gemma2 gemma3 qwen3; do
+	$C make $a "$T/h-$a" --seed 4
+	$C convert $a "$T/h-$a/model.safetensors" "$T/c-$a.gguf"
+	$C convert $a "$T/h-$a/model.safetensors" "$T/q-$a.gguf" --type Q8_0 > /dev/null
+	kinds "c-$a h-$a copy" "q-$a h-$a quant"
+	if $PY - "$T/c-$a.json" "$a" <<'PY'; then
+import json, sys
+d = json.load(open(sys.argv[1]))
+n = {'gemma2': 24, 'gemma3': 28, 'qwen3': 25}[sys.argv[2]]
+assert len(d['tensors']) == n and not d['only_in_a'] and not d['only_in_b'], d['tensors']
+bad = [t['name'] for t in d['tensors'] if abs(t['cosine'] - 1) > 1e-12]
+assert not bad, bad
+PY
+		ok "$a: all tensors paired, cosine 1"
+	else
+		fail "$a: pairing $(field "$T/c-$a.json" "[(t['name'], t['cosine']) for t in d['tensors']]")"
+	fi
+	R3="$T/reg-$a.db"
+	cp -r "$T/h-$a" "$T/gone3"
+	"$MP_BIN" registry --registry "$R3" add "$T/gone3" --fingerprint --name parent > /dev/null ||
+		fail "registry add $a"
+	rm -rf "$T/gone3"
+	"$MP_BIN" identify --json "$T/c-$a.gguf" --against "$R3" > "$T/i.json" 2> /dev/null ||
+		fail "identify $a exit $?"
+	r=$(field "$T/i.json" "d['verdict']['relation'], d['relation']['source']")
+	[ "$r" = "copy sketches" ] && ok "$a on fingerprints: copy of the parent" ||
+		fail "$a on fingerprints: $r"
+done
+
+# 6. GPT-2: the same on files and on fingerprints, each of the 8 Conv1D
 # matrices paired with its transpose (cosine 1 on F32, the square
 # attn_output too, where the stored layout would give ~0), the mask
 # buffers only in the checkpoint

@@ -4,9 +4,11 @@ written the way llama.cpp's convert_hf_to_gguf.py writes them, for
 tests/gguf-convert.sh.
 
     gguf_convert.py make ARCH DIR [--dtype F32|BF16] [--seed N]
-        A random model of architecture ARCH (gemma, gpt2) in Hugging Face
-        layout: DIR/model.safetensors and DIR/config.json. Gemma's norms
-        are zero-centred (the model scales by 1 + w); GPT-2's projections
+        A random model of architecture ARCH (gemma, gemma2, gemma3, qwen3,
+        gpt2) in Hugging Face layout: DIR/model.safetensors and
+        DIR/config.json. Gemma's norms are zero-centred (the model scales
+        by 1 + w), Gemma 2 and 3 norm before and after each sublayer,
+        Gemma 3 and Qwen3 norm each head's queries and keys; GPT-2's projections
         are Conv1D weights, input-first, and each block holds the
         attention mask buffer "attn.bias" as the published checkpoints
         do.
@@ -15,7 +17,8 @@ tests/gguf-convert.sh.
         SRC (a safetensors file this script wrote) converted as llama.cpp's
         converter does for ARCH: tensors renamed to GGUF names; BF16
         widened to float32 first; Gemma: 1 added to every norm weight
-        (in float32, or in float16 for an F16 source); GPT-2: the Conv1D
+        (in float32, or in float16 for an F16 source; Gemma 2 and 3
+        alike); GPT-2: the Conv1D
         weights transposed (GPT2Model.modify_tensors), the attention mask
         buffers dropped; matrices stored as
         TYPE (Q8_0 by ggml's reference rounding), one-dimensional tensors
@@ -37,17 +40,26 @@ import gguf_quant as gq  # noqa: E402
 
 H, F, V, L, HEADS, KV = 64, 128, 320, 2, 4, 2
 
-GEMMA = {  # Hugging Face name (after "model.layers.N.") -> GGUF name
+DECODERS = {"gemma": "GemmaForCausalLM", "gemma2": "Gemma2ForCausalLM",
+            "gemma3": "Gemma3ForCausalLM", "qwen3": "Qwen3ForCausalLM"}
+LAYER = {  # Hugging Face name (after "model.layers.N.") -> GGUF name
     "input_layernorm": "attn_norm",
     "self_attn.q_proj": "attn_q",
     "self_attn.k_proj": "attn_k",
     "self_attn.v_proj": "attn_v",
     "self_attn.o_proj": "attn_output",
+    "self_attn.q_norm": "attn_q_norm",
+    "self_attn.k_norm": "attn_k_norm",
     "post_attention_layernorm": "ffn_norm",
     "mlp.gate_proj": "ffn_gate",
     "mlp.up_proj": "ffn_up",
     "mlp.down_proj": "ffn_down",
 }
+# Gemma 2 and 3 norm before and after each sublayer (gguf-py's
+# tensor_mapping: ATTN_POST_NORM, FFN_NORM, FFN_POST_NORM)
+LAYER_GEMMA2 = dict(LAYER, post_attention_layernorm="post_attention_norm",
+                    pre_feedforward_layernorm="ffn_norm",
+                    post_feedforward_layernorm="post_ffw_norm")
 
 
 GPT2 = {  # Hugging Face name (after "h.N.") -> GGUF name
@@ -100,24 +112,37 @@ def make(arch, out, dtype, seed):
         with open(os.path.join(out, "config.json"), "w") as f:
             json.dump(cfg, f)
         return
-    assert arch == "gemma", arch
+    assert arch in DECODERS, arch
     hd = H // HEADS
+    gemma = arch.startswith("gemma")
+    nsd = 0.3 if gemma else 0.1  # Gemma's norms zero-centred, others ~1
+
+    def norm():
+        return w(H, sd=nsd) + (0 if gemma else 1)
     t = {"model.embed_tokens.weight": w(V, H)}
     for i in range(L):
         p = "model.layers.%d." % i
-        t[p + "input_layernorm.weight"] = w(H, sd=0.3)
+        t[p + "input_layernorm.weight"] = norm()
         t[p + "self_attn.q_proj.weight"] = w(HEADS * hd, H)
         t[p + "self_attn.k_proj.weight"] = w(KV * hd, H)
         t[p + "self_attn.v_proj.weight"] = w(KV * hd, H)
         t[p + "self_attn.o_proj.weight"] = w(H, HEADS * hd)
-        t[p + "post_attention_layernorm.weight"] = w(H, sd=0.3)
+        if arch in ("gemma3", "qwen3"):
+            t[p + "self_attn.q_norm.weight"] = w(hd, sd=nsd)
+            t[p + "self_attn.k_norm.weight"] = w(hd, sd=nsd)
+        t[p + "post_attention_layernorm.weight"] = norm()
+        if arch in ("gemma2", "gemma3"):
+            t[p + "pre_feedforward_layernorm.weight"] = norm()
+            t[p + "post_feedforward_layernorm.weight"] = norm()
         t[p + "mlp.gate_proj.weight"] = w(F, H)
         t[p + "mlp.up_proj.weight"] = w(F, H)
         t[p + "mlp.down_proj.weight"] = w(H, F)
-    t["model.norm.weight"] = w(H, sd=0.3)
+    t["model.norm.weight"] = norm()
+    if not gemma:
+        t["lm_head.weight"] = w(V, H)
     os.makedirs(out, exist_ok=True)
     gq.write_safetensors(os.path.join(out, "model.safetensors"), t, dtype)
-    cfg = {"architectures": ["GemmaForCausalLM"], "model_type": "gemma",
+    cfg = {"architectures": [DECODERS[arch]], "model_type": arch,
            "hidden_size": H, "intermediate_size": F,
            "num_hidden_layers": L, "num_attention_heads": HEADS,
            "num_key_value_heads": KV, "head_dim": hd, "vocab_size": V}
@@ -132,16 +157,17 @@ def gguf_name(arch, hf):
             return "%s.%s" % (GPT2_GLOBAL[base], suf)
         _, i, rest = base.split(".", 2)
         return "blk.%s.%s.%s" % (i, GPT2[rest], suf)
-    if hf == "model.embed_tokens.weight":
-        return "token_embd.weight"
-    if hf == "model.norm.weight":
-        return "output_norm.weight"
+    top = {"model.embed_tokens": "token_embd", "model.norm": "output_norm",
+           "lm_head": "output"}
+    if base in top:
+        return "%s.%s" % (top[base], suf)
     _, _, i, rest = base.split(".", 3)
-    return "blk.%s.%s.%s" % (i, GEMMA[rest], suf)
+    m = LAYER_GEMMA2 if arch in ("gemma2", "gemma3") else LAYER
+    return "blk.%s.%s.%s" % (i, m[rest], suf)
 
 
 def convert(arch, src, out, typ, noise, seed):
-    assert arch in ("gemma", "gpt2"), arch
+    assert arch in DECODERS or arch == "gpt2", arch
     rng = np.random.default_rng(seed)
     rows, pairs = [], []
     for k, (v, dt) in gq.read_safetensors_typed(src).items():
@@ -150,12 +176,13 @@ def convert(arch, src, out, typ, noise, seed):
         if arch == "gpt2" and k.endswith((".c_attn.weight", ".c_proj.weight",
                                           ".c_fc.weight")):
             v = v.T.copy()  # Conv1D, input-first: stored output-first
-        if arch == "gemma" and k.endswith("norm.weight"):
+        if arch.startswith("gemma") and k.endswith("norm.weight"):
             if noise:
                 v = v + rng.normal(0, noise * float(np.std(v)),
                                    v.shape).astype(v.dtype)
             # convert_hf_to_gguf.py widens BF16 to float32, keeps F16
-            # and F32, then GemmaModel.modify_tensors adds 1
+            # and F32, then Gemma's modify_tensors adds 1 (Gemma 2 and
+            # 3 too: every name ending in norm.weight)
             v = (v + v.dtype.type(1)).astype(np.float32)
         if v.ndim < 2 or typ == "F32":
             rows.append((gguf_name(arch, k), v.shape, 0,
@@ -168,8 +195,8 @@ def convert(arch, src, out, typ, noise, seed):
             rows.append((gguf_name(arch, k), v.shape, 8, b))
             pairs.append((vals, v.ravel(), steps))
     kv = [(arch + ".attention.head_count", 4, struct.pack("<I", HEADS))]
-    if arch == "gemma":
-        kv.append(("gemma.attention.head_count_kv", 4, struct.pack("<I", KV)))
+    if arch != "gpt2":
+        kv.append((arch + ".attention.head_count_kv", 4, struct.pack("<I", KV)))
     ftype = {"F32": 0, "F16": 1, "Q8_0": 7}[typ]
     gq.write_gguf(out, rows, ftype, None, arch=arch, extra=kv)
     print(json.dumps(gq.ratio(pairs) if pairs else {}))

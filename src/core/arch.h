@@ -75,10 +75,13 @@ mp_status mp_arch_load_default(const char *file, struct mp_arch_set **out,
 const char *mp_arch_normalise(const struct mp_arch_set *s, const char *name);
 
 /* Match items[0..n) against every signature of s into *out (free with
- * mp_arch_result_free). Errors: out of memory only. */
+ * mp_arch_result_free); GGUF names are read under their Hugging Face
+ * names of gguf_names.json's architecture names_arch (NULL: any, as
+ * mp_gguf_names_alias). Errors: out of memory only. */
 mp_status mp_arch_match(const struct mp_arch_set *s,
 			const struct mp_arch_item *items, size_t n,
-			struct mp_arch_result **out, struct mp_error *err);
+			const char *names_arch, struct mp_arch_result **out,
+			struct mp_error *err);
 /* The same for a model's tensors and a fingerprint's tensors. */
 mp_status mp_arch_match_model(const struct mp_arch_set *s,
 			      const struct mp_model *m,

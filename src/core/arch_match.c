@@ -497,7 +497,8 @@ static int match_cmp(const void *a, const void *b)
 
 mp_status mp_arch_match(const struct mp_arch_set *s,
 			const struct mp_arch_item *items, size_t n,
-			struct mp_arch_result **out, struct mp_error *err)
+			const char *names_arch, struct mp_arch_result **out,
+			struct mp_error *err)
 {
 	*out = NULL;
 	struct mp_arch_result *r = calloc(1, sizeof *r);
@@ -513,7 +514,7 @@ mp_status mp_arch_match(const struct mp_arch_set *s,
 		const char *name = items[i].name;
 		char alias[MP_GGUF_ALIAS_MAX][MP_GGUF_NAME_MAX];
 		if (gn && mp_gguf_names_is_gguf(name) &&
-		    mp_gguf_names_alias(gn, name, alias, NULL) > 0) {
+		    mp_gguf_names_alias(gn, names_arch, name, alias, NULL) > 0) {
 			memcpy(hf[i], alias[0], sizeof hf[i]);
 			name = hf[i];
 		}
@@ -574,7 +575,7 @@ mp_status mp_arch_match_model(const struct mp_arch_set *s,
 		v[i] = (struct mp_arch_item){m->tensors[i].name,
 					     m->tensors[i].ndim,
 					     m->tensors[i].shape};
-	mp_status st = mp_arch_match(s, v, m->ntensors, out, err);
+	mp_status st = mp_arch_match(s, v, m->ntensors, m->names_arch, out, err);
 	free(v);
 	uint64_t q, kv;
 	if (st == MP_OK && mp_gguf_heads(m, &q, &kv))
@@ -594,7 +595,8 @@ mp_status mp_arch_match_fp(const struct mp_arch_set *s,
 		v[i] = (struct mp_arch_item){fp->tensors[i].name,
 					     fp->tensors[i].ndim,
 					     fp->tensors[i].shape};
-	mp_status st = mp_arch_match(s, v, fp->ntensors, out, err);
+	mp_status st =
+	    mp_arch_match(s, v, fp->ntensors, fp->names_arch, out, err);
 	free(v);
 	uint64_t q, kv;
 	if (st == MP_OK && mp_gguf_meta_heads(fp->meta, fp->nmeta, &q, &kv))

@@ -300,6 +300,9 @@ mp_status mp_fp_index(struct mp_fingerprint *fp, struct mp_error *err)
 		return mp_error_set(err, MP_ENOMEM,
 				    "out of memory indexing %zu tensors",
 				    fp->ntensors);
+	fp->names_arch = mp_gguf_names_arch_of(
+	    mp_gguf_names_default(),
+	    mp_meta_get(fp->meta, fp->nmeta, "general.architecture"), &r);
 	return MP_OK;
 }
 
@@ -315,7 +318,7 @@ const struct mp_tensor_fp *mp_fp_find(const struct mp_fingerprint *fp,
 {
 	long i = fp_find(fp, name);
 	if (i < 0)
-		i = mp_gguf_names_find(name, fp_find, fp);
+		i = mp_gguf_names_find(name, fp->names_arch, fp_find, fp);
 	return i < 0 ? NULL : &fp->tensors[i];
 }
 

@@ -129,6 +129,9 @@ struct mp_fingerprint {
 	/* Private: [ntensors] tensor indices sorted by (name, index), built by
 	 * mp_fp_index; NULL means mp_fp_find scans linearly. */
 	size_t *by_name;
+	/* The architecture of gguf_names.json its names are read under
+	 * (mp_gguf_names_arch_of), set by mp_fp_index; NULL: all. */
+	const char *names_arch;
 };
 
 struct mp_method {

@@ -372,7 +372,7 @@ static void gguf_original(const struct mp_gguf_names *map, const char *arch,
 	char alias[MP_GGUF_ALIAS_MAX][MP_GGUF_NAME_MAX];
 	if (!map || !arch || !mp_gguf_names_is_gguf(t->name))
 		return;
-	if (mp_gguf_names_alias(map, t->name, alias, NULL) > 0)
+	if (mp_gguf_names_alias(map, arch, t->name, alias, NULL) > 0)
 		memcpy(o->hf, alias[0], sizeof o->hf);
 	int qk = t->ndim == 2 ? mp_gguf_names_permuted(map, arch, t->name) : 0;
 	uint64_t h = qk == 'q' ? hq : qk == 'k' ? hkv : 0;

@@ -4,6 +4,7 @@
 #include "json.h"
 #include "metric.h"
 #include "model.h"
+#include "names.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -221,8 +222,26 @@ static size_t add(char out[][MP_GGUF_NAME_MAX], size_t k, const char *s)
 	return k + 1;
 }
 
-size_t mp_gguf_names_alias(const struct mp_gguf_names *t, const char *name,
-			   char out[][MP_GGUF_NAME_MAX], int *qk)
+static size_t aliases(const struct mp_gguf_names *t, const char *arch,
+		      const char *name, char out[][MP_GGUF_NAME_MAX],
+		      int *qk);
+
+size_t mp_gguf_names_alias(const struct mp_gguf_names *t, const char *arch,
+			   const char *name, char out[][MP_GGUF_NAME_MAX],
+			   int *qk)
+{
+	if (mp_gguf_names_knows(t, arch)) {
+		size_t k = aliases(t, arch, name, out, qk);
+		if (k)
+			return k;
+	}
+	return aliases(t, NULL, name, out, qk);
+}
+
+/* mp_gguf_names_alias over the entries of architecture arch (NULL:
+ * all). */
+static size_t aliases(const struct mp_gguf_names *t, const char *arch,
+		      const char *name, char out[][MP_GGUF_NAME_MAX], int *qk)
 {
 	size_t k = 0;
 	if (qk)
@@ -238,6 +257,8 @@ size_t mp_gguf_names_alias(const struct mp_gguf_names *t, const char *name,
 		const char *num, *rest;
 		size_t nd;
 		char buf[MP_GGUF_NAME_MAX];
+		if (arch && strcmp(e->arch, arch))
+			continue;
 		if (gguf) {
 			if (!tpl_match(e->gguf, name, &num, &nd, &rest))
 				continue;
@@ -349,13 +370,13 @@ uint64_t mp_gguf_qk_row(uint64_t r, uint64_t rows, uint64_t heads)
 	return h * hd + 2 * i + j;
 }
 
-long mp_gguf_names_find(const char *name,
+long mp_gguf_names_find(const char *name, const char *arch,
 			long (*find)(const void *ctx, const char *name),
 			const void *ctx)
 {
 	char alias[MP_GGUF_ALIAS_MAX][MP_GGUF_NAME_MAX];
-	size_t k = mp_gguf_names_alias(mp_gguf_names_default(), name, alias,
-				       NULL);
+	size_t k = mp_gguf_names_alias(mp_gguf_names_default(), arch, name,
+				       alias, NULL);
 	for (size_t i = 0; i < k; i++) {
 		long r = find(ctx, alias[i]);
 		if (r >= 0)
@@ -451,4 +472,69 @@ bool mp_gguf_shapes_pair(const struct mp_model *a, const struct mp_tensor *ta,
 		*transposed = t;
 	return t || mp_metric_shapes_match(ta->ndim, ta->shape, ta->numel,
 					   tb->ndim, tb->shape, tb->numel);
+}
+
+/* Whether name matches one of template tpl's names (side hf: the
+ * Hugging Face template, with or without "model." and "transformer." as
+ * mp_gguf_names_alias takes them; else the GGUF one). */
+static bool side_match(const struct entry *e, bool hf, const char *name)
+{
+	const char *num, *rest;
+	size_t nd;
+	if (!hf)
+		return tpl_match(e->gguf, name, &num, &nd, &rest);
+	const char *bare = !strncmp(name, "transformer.", 12) ? name + 12 : name;
+	return tpl_match(e->hf, name, &num, &nd, &rest) ||
+	       tpl_match(e->hf, bare, &num, &nd, &rest) ||
+	       (!strncmp(e->hf, "model.", 6) &&
+		tpl_match(e->hf + 6, name, &num, &nd, &rest));
+}
+
+const char *mp_gguf_names_arch_of(const struct mp_gguf_names *t,
+				  const char *declared,
+				  const struct mp_names *names)
+{
+	if (!t || !names->n)
+		return NULL;
+	for (size_t i = 0; declared && i < t->n; i++)
+		if (!strcmp(t->e[i].arch, declared))
+			return t->e[i].arch;
+	const char *first = *(const char *const *)((const char *)names->base +
+						   names->off);
+	bool hf = !mp_gguf_names_is_gguf(first);
+	const char *best = NULL;
+	size_t best_cov = 0, best_unused = 0;
+	for (size_t a = 0; a < t->n; a++) {
+		const char *arch = t->e[a].arch;
+		if (a && !strcmp(t->e[a - 1].arch, arch))
+			continue; /* each architecture once, at its first entry */
+		size_t cov = 0, unused = 0;
+		for (size_t i = 0; i < names->n; i++) {
+			const char *nm = *(const char *const *)(
+			    (const char *)names->base + i * names->stride +
+			    names->off);
+			for (size_t e = a; e < t->n && !strcmp(t->e[e].arch, arch);
+			     e++)
+				if (side_match(&t->e[e], hf, nm)) {
+					cov++;
+					break;
+				}
+		}
+		for (size_t e = a; e < t->n && !strcmp(t->e[e].arch, arch); e++) {
+			bool used = false;
+			for (size_t i = 0; i < names->n && !used; i++)
+				used = side_match(
+				    &t->e[e], hf,
+				    *(const char *const *)((const char *)names->base +
+							   i * names->stride +
+							   names->off));
+			unused += !used;
+		}
+		if (cov > best_cov || (cov == best_cov && cov && unused < best_unused)) {
+			best = arch;
+			best_cov = cov;
+			best_unused = unused;
+		}
+	}
+	return best;
 }

@@ -26,11 +26,15 @@ const struct mp_gguf_names *mp_gguf_names_default(void);
 
 /* The names name has in the other convention (GGUF -> Hugging Face, or
  * Hugging Face -> GGUF), suffix (.weight, .bias) kept, without repeats,
- * up to MP_GGUF_ALIAS_MAX of them written to out; returns how many. *qk
+ * up to MP_GGUF_ALIAS_MAX of them written to out; returns how many. Under
+ * architecture arch's names when the mapping knows arch and has some
+ * for name (Gemma 2's ffn_norm is pre_feedforward_layernorm, LLaMA's
+ * post_attention_layernorm), else under every architecture's. *qk
  * (may be NULL) is 'q' or 'k' when name is a Q or K projection of an
  * architecture whose converter permutes them, else 0. */
-size_t mp_gguf_names_alias(const struct mp_gguf_names *t, const char *name,
-			   char out[][MP_GGUF_NAME_MAX], int *qk);
+size_t mp_gguf_names_alias(const struct mp_gguf_names *t, const char *arch,
+			   const char *name, char out[][MP_GGUF_NAME_MAX],
+			   int *qk);
 
 /* 'q' or 'k' when name (GGUF form, ".weight") is a Q or K projection
  * matrix that llama.cpp's converter permutes for GGUF architecture arch
@@ -61,12 +65,26 @@ bool mp_gguf_names_transposed(const struct mp_gguf_names *t,
  * cols matrix: element (i, j) of the one is (j, i) of the other. */
 uint64_t mp_gguf_transposed_off(uint64_t off, uint64_t rows, uint64_t cols);
 
-/* find(ctx, alias) for each alias of name under the default mapping, in
- * order: the first result >= 0, else -1 (the lookup of a name across the
- * two conventions, for the indexes of models and fingerprints). */
-long mp_gguf_names_find(const char *name,
+/* find(ctx, alias) for each alias of name under the default mapping
+ * (architecture arch, as mp_gguf_names_alias), in order: the first
+ * result >= 0, else -1 (the lookup of a name across the two conventions,
+ * for the indexes of models and fingerprints; arch the searched one's,
+ * mp_gguf_names_arch_of). */
+long mp_gguf_names_find(const char *name, const char *arch,
 			long (*find)(const void *ctx, const char *name),
 			const void *ctx);
+
+struct mp_names;
+/* The architecture whose names a model or fingerprint with tensor names
+ * `names` and general.architecture `declared` (may be NULL) is read
+ * under: declared when the mapping knows it; else, by its names (in
+ * Hugging Face form, or in GGUF form without a declaration), the
+ * architecture whose templates cover most of them, then leave fewest of
+ * its own templates unused, then comes first in the file; NULL when
+ * none covers any (the mapping's copy of the name: static). */
+const char *mp_gguf_names_arch_of(const struct mp_gguf_names *t,
+				  const char *declared,
+				  const struct mp_names *names);
 
 /* True when name is in GGUF form (starts "blk.N." or is a GGUF global:
  * token_embd, output, output_norm, position_embd). */

@@ -78,7 +78,7 @@ size_t ident_fpx_find(const struct ident_fpx *x, const char *norm)
 {
 	long i = fpx_find(x, norm);
 	if (i < 0) /* the name in the other convention (GGUF <-> HF) */
-		i = mp_gguf_names_find(norm, fpx_find, x);
+		i = mp_gguf_names_find(norm, x->fp->names_arch, fpx_find, x);
 	return i < 0 ? ID_NONE : (size_t)i;
 }
 

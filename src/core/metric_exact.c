@@ -159,7 +159,8 @@ static void qk_scores(const struct mp_tensor *a, const struct mp_tensor *b,
 	if (mp_gguf_names_knows(map, arch)) /* its converter's own rule */
 		qk = mp_gguf_names_permuted(map, arch, ga ? a->name : b->name);
 	else
-		mp_gguf_names_alias(map, ga ? a->name : b->name, alias, &qk);
+		mp_gguf_names_alias(map, arch, ga ? a->name : b->name, alias,
+				    &qk);
 	if (!qk)
 		return;
 	uint64_t heads = qk == 'k' ? hkv : hq;

@@ -462,6 +462,9 @@ mp_status mp_model_index(struct mp_model *m, bool *repeated, size_t *dup_a,
 				    m->path, m->ntensors);
 	if (m->by_name)
 		*repeated = mp_names_repeat(&r, m->by_name, dup_a, dup_b);
+	m->names_arch = mp_gguf_names_arch_of(
+	    mp_gguf_names_default(),
+	    mp_meta_get(m->meta, m->nmeta, "general.architecture"), &r);
 	return MP_OK;
 }
 
@@ -477,7 +480,7 @@ const struct mp_tensor *mp_model_find(const struct mp_model *m,
 {
 	long i = model_find(m, name);
 	if (i < 0)
-		i = mp_gguf_names_find(name, model_find, m);
+		i = mp_gguf_names_find(name, m->names_arch, model_find, m);
 	return i < 0 ? NULL : &m->tensors[i];
 }
 

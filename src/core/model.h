@@ -76,6 +76,9 @@ struct mp_model {
 	/* Private: [ntensors] tensor positions sorted by name (mp_model_index);
 	 * NULL until built and after mp_model_add_tensor. */
 	size_t *by_name;
+	/* The architecture of gguf_names.json its names are read under
+	 * (mp_gguf_names_arch_of), set by mp_model_index; NULL: all. */
+	const char *names_arch;
 	/* Private: heap buffers the model owns (inflated archive members),
 	 * freed with it; see mp_model_own. */
 	void **owned;
