@@ -490,6 +490,22 @@ static bool side_match(const struct entry *e, bool hf, const char *name)
 		tpl_match(e->hf + 6, name, &num, &nd, &rest));
 }
 
+/* Whether name stands for its layer's names: no layer number, or layer 0
+ * (the layers repeat one pattern; reading one keeps this O(archs x
+ * entries x one layer)). */
+static bool first_layer(const char *name)
+{
+	const char *d = strpbrk(name, "0123456789");
+	return !d || (d[0] == '0' && !(d[1] >= '0' && d[1] <= '9'));
+}
+
+/* Name i of names. */
+static const char *name_at(const struct mp_names *names, size_t i)
+{
+	return *(const char *const *)((const char *)names->base +
+				      i * names->stride + names->off);
+}
+
 const char *mp_gguf_names_arch_of(const struct mp_gguf_names *t,
 				  const char *declared,
 				  const struct mp_names *names)
@@ -499,38 +515,33 @@ const char *mp_gguf_names_arch_of(const struct mp_gguf_names *t,
 	for (size_t i = 0; declared && i < t->n; i++)
 		if (!strcmp(t->e[i].arch, declared))
 			return t->e[i].arch;
-	const char *first = *(const char *const *)((const char *)names->base +
-						   names->off);
-	bool hf = !mp_gguf_names_is_gguf(first);
+	bool hf = !mp_gguf_names_is_gguf(name_at(names, 0));
 	const char *best = NULL;
 	size_t best_cov = 0, best_unused = 0;
 	for (size_t a = 0; a < t->n; a++) {
 		const char *arch = t->e[a].arch;
 		if (a && !strcmp(t->e[a - 1].arch, arch))
 			continue; /* each architecture once, at its first entry */
-		size_t cov = 0, unused = 0;
+		size_t end = a, cov = 0, unused = 0;
+		while (end < t->n && !strcmp(t->e[end].arch, arch))
+			end++;
 		for (size_t i = 0; i < names->n; i++) {
-			const char *nm = *(const char *const *)(
-			    (const char *)names->base + i * names->stride +
-			    names->off);
-			for (size_t e = a; e < t->n && !strcmp(t->e[e].arch, arch);
-			     e++)
+			const char *nm = name_at(names, i);
+			for (size_t e = a; first_layer(nm) && e < end; e++)
 				if (side_match(&t->e[e], hf, nm)) {
 					cov++;
 					break;
 				}
 		}
-		for (size_t e = a; e < t->n && !strcmp(t->e[e].arch, arch); e++) {
+		for (size_t e = a; e < end; e++) {
 			bool used = false;
 			for (size_t i = 0; i < names->n && !used; i++)
-				used = side_match(
-				    &t->e[e], hf,
-				    *(const char *const *)((const char *)names->base +
-							   i * names->stride +
-							   names->off));
+				used = first_layer(name_at(names, i)) &&
+				       side_match(&t->e[e], hf, name_at(names, i));
 			unused += !used;
 		}
-		if (cov > best_cov || (cov == best_cov && cov && unused < best_unused)) {
+		if (cov > best_cov ||
+		    (cov == best_cov && cov && unused < best_unused)) {
 			best = arch;
 			best_cov = cov;
 			best_unused = unused;

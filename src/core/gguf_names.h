@@ -78,7 +78,8 @@ struct mp_names;
 /* The architecture whose names a model or fingerprint with tensor names
  * `names` and general.architecture `declared` (may be NULL) is read
  * under: declared when the mapping knows it; else, by its names (in
- * Hugging Face form, or in GGUF form without a declaration), the
+ * Hugging Face form, or in GGUF form without a declaration; those of no
+ * layer and of layer 0, which the other layers repeat), the
  * architecture whose templates cover most of them, then leave fewest of
  * its own templates unused, then comes first in the file; NULL when
  * none covers any (the mapping's copy of the name: static). */
