@@ -1029,6 +1029,71 @@ START_TEST(test_json_qk_heads)
 }
 END_TEST
 
+/* sketch_offset and transposed: a Gemma norm's sketch without the
+ * member (written before modelprint took the converter's 1 off) has it
+ * taken off once, and a fingerprint written back and read again keeps
+ * it; a GPT-2 Conv1D matrix without "transposed" is marked transposed
+ * with its sketch in the stored layout; hostile values are errors. */
+#define NORM_TENSOR(x)                                                         \
+	"{\"name\":\"output_norm.weight\",\"dtype\":\"F32\",\"shape\":[8],"   \
+	"\"numel\":8,\"sketch\":\"AACAPwAAAEA=\"" x "}"
+#define GEMMA ",\"meta\":{\"general.architecture\":\"gemma\"}"
+#define GPT2 ",\"meta\":{\"general.architecture\":\"gpt2\"}"
+
+START_TEST(test_json_layout)
+{
+	struct mp_fingerprint *fp = qk_load(NORM_TENSOR(""), GEMMA);
+	ck_assert(fp->tensors[0].sketch_offset == 1);
+	ck_assert(fp->tensors[0].sketch[0] == 0.0f);
+	ck_assert(fp->tensors[0].sketch[1] == 1.0f);
+	mp_json *tree = mp_fp_to_json(fp);
+	struct mp_fingerprint *again;
+	struct mp_error err = {{0}};
+	ck_assert_int_eq(mp_fp_from_json(tree, "g", &again, &err), MP_OK);
+	ck_assert(again->tensors[0].sketch_offset == 1);
+	ck_assert(again->tensors[0].sketch[0] == 0.0f);
+	ck_assert(again->tensors[0].sketch[1] == 1.0f);
+	mp_json_free(tree);
+	mp_fp_free(again);
+	mp_fp_free(fp);
+	fp = qk_load(NORM_TENSOR(",\"sketch_offset\":1"), GEMMA);
+	ck_assert(fp->tensors[0].sketch[0] == 1.0f);
+	mp_fp_free(fp);
+	fp = qk_load(NORM_TENSOR(""), LLAMA); /* LLaMA's norms are as stored */
+	ck_assert(fp->tensors[0].sketch_offset == 0);
+	ck_assert(fp->tensors[0].sketch[0] == 1.0f);
+	mp_fp_free(fp);
+
+	fp = qk_load(QK_TENSOR("blk.0.attn_qkv.weight", ""), GPT2);
+	ck_assert(fp->tensors[0].transposed && fp->tensors[0].sketch_permuted);
+	mp_fp_free(fp);
+	fp = qk_load(QK_TENSOR("blk.0.attn_qkv.weight", ",\"transposed\":true"),
+		     GPT2);
+	ck_assert(fp->tensors[0].transposed && !fp->tensors[0].sketch_permuted);
+	mp_fp_free(fp);
+
+	static const char *const bad[] = {
+	    NORM_TENSOR(",\"sketch_offset\":\"1\""),
+	    NORM_TENSOR(",\"sketch_offset\":0"),
+	    NORM_TENSOR(",\"transposed\":true"),
+	    QK_TENSOR("output_norm.weight", ",\"transposed\":1"),
+	    "{\"name\":\"output_norm.weight\",\"dtype\":\"F32\",\"shape\":[8],"
+	    "\"numel\":8,\"sketch_offset\":1}",
+	};
+	for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
+		char *s = fp_text(M, GOOD_FILES, bad[k], GEMMA);
+		ck_assert_msg(load(s, &err) == MP_EFORMAT, "case %zu: %s", k, s);
+		ck_assert_msg(strstr(err.msg, "bad.json: tensor "
+					      "'output_norm.weight': "),
+			      "case %zu: %s", k, err.msg);
+		ck_assert_msg(strstr(err.msg, k < 2 || k == 4 ? "sketch_offset"
+							     : "transposed"),
+			      "case %zu: %s", k, err.msg);
+		free(s);
+	}
+}
+END_TEST
+
 static char *repeat(const char *unit, size_t n, const char *pre,
 		    const char *post)
 {
@@ -1290,6 +1355,7 @@ Suite *suite_fingerprint(void)
 	tcase_add_test(tc, test_json_computed_roundtrip);
 	tcase_add_test(tc, test_json_good_base);
 	tcase_add_test(tc, test_json_qk_heads);
+	tcase_add_test(tc, test_json_layout);
 	tcase_add_test(tc, test_json_reject);
 	tcase_add_test(tc, test_json_reject_sizes);
 	suite_add_tcase(s, tc);
