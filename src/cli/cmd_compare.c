@@ -59,7 +59,6 @@ static mp_json *only_in(const struct mp_model *a, const struct mp_model *b,
 	return arr;
 }
 
-
 static mp_json *shape_json(const struct mp_tensor *t)
 {
 	mp_json *arr = mp_json_array();

@@ -340,6 +340,16 @@ void mp_fp_sketch_order(struct mp_tensor_fp *t, const char *arch)
 	}
 }
 
+void mp_fp_unshift_sketch(struct mp_tensor_fp *t, const char *arch)
+{
+	double off = t->nsketch ? mp_gguf_names_offset(mp_gguf_names_default(),
+						       arch, t->name)
+				: 0;
+	for (uint32_t p = 0; off != 0 && p < t->nsketch; p++)
+		t->sketch[p] = (float)((double)t->sketch[p] - off);
+	t->sketch_offset = off;
+}
+
 bool mp_fp_shapes_match(const struct mp_tensor_fp *a,
 			const struct mp_tensor_fp *b)
 {

@@ -225,6 +225,12 @@ const struct mp_tensor_fp *mp_fp_find(const struct mp_fingerprint *fp,
 bool mp_fp_sketches_aligned(const struct mp_tensor_fp *a,
 			    const struct mp_tensor_fp *b);
 
+/* Take llama.cpp's converter offset (mp_gguf_names_offset for
+ * architecture arch, may be NULL) off the sketch of t, a GGUF norm whose
+ * sketch holds the stored values, and set t->sketch_offset; nothing for
+ * any other tensor. */
+void mp_fp_unshift_sketch(struct mp_tensor_fp *t, const char *arch);
+
 /* Whether a and b pair by shape: the same shape (any two of one value
  * alike), or one transposed (a GGUF matrix stored as W^T) and the other
  * its shape reversed. */

@@ -2,7 +2,6 @@
  * reader treats its input as hostile: every field is type- and
  * range-checked and errors name the file and the field. */
 #include "fingerprint.h"
-#include "gguf_names.h"
 #include "json_write.h"
 
 #include <math.h>
@@ -395,12 +394,7 @@ static mp_status offset_from(const mp_json *o, const char *where,
 		t->sketch_offset = v;
 		return MP_OK;
 	}
-	double off = t->nsketch ? mp_gguf_names_offset(mp_gguf_names_default(),
-						       arch, name)
-				: 0;
-	for (uint32_t p = 0; off != 0 && p < t->nsketch; p++)
-		t->sketch[p] = (float)((double)t->sketch[p] - off);
-	t->sketch_offset = off;
+	mp_fp_unshift_sketch(t, arch);
 	return MP_OK;
 }
 

@@ -301,19 +301,6 @@ static void sketch_positions(struct worker *w, const struct mp_tensor *t,
 	o->sketch_heads = (uint32_t)heads;
 }
 
-/* Gemma-style norms (mp_gguf_names_offset): the sketch with the
- * converter's offset taken off, o->sketch_offset set. */
-static void unshift_sketch(const struct job *j, const struct mp_tensor *t,
-			   struct mp_tensor_fp *o)
-{
-	double off = o->nsketch ? mp_gguf_names_offset(mp_gguf_names_default(),
-						       j->arch, t->name)
-				: 0;
-	for (uint32_t p = 0; off != 0 && p < o->nsketch; p++)
-		o->sketch[p] = (float)((double)o->sketch[p] - off);
-	o->sketch_offset = off;
-}
-
 static mp_status do_tensor(struct worker *w, const struct mp_tensor *t,
 			   struct mp_tensor_fp *o)
 {
@@ -372,7 +359,7 @@ static mp_status do_tensor(struct worker *w, const struct mp_tensor *t,
 	}
 	mp_status s = MP_OK;
 	mp_tensor_advise(j->m, t, 0, t->nbytes, mp_file_release);
-	unshift_sketch(j, t, o);
+	mp_fp_unshift_sketch(o, j->arch);
 	if (acc) {
 		struct mp_tstats *st = malloc(sizeof *st);
 		s = st ? mp_tstats_finish(acc, st) : MP_ENOMEM;

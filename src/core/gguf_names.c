@@ -474,7 +474,7 @@ bool mp_gguf_shapes_pair(const struct mp_model *a, const struct mp_tensor *ta,
 					   tb->ndim, tb->shape, tb->numel);
 }
 
-/* Whether name matches one of template tpl's names (side hf: the
+/* Whether name matches entry e's template (side hf: the
  * Hugging Face template, with or without "model." and "transformer." as
  * mp_gguf_names_alias takes them; else the GGUF one). */
 static bool side_match(const struct entry *e, bool hf, const char *name)

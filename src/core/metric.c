@@ -59,7 +59,6 @@ bool mp_metric_shapes_match(int ndim_a, const uint64_t *shape_a,
 	return true;
 }
 
-
 size_t mp_metric_match(const struct mp_fingerprint *a,
 		       const struct mp_fingerprint *b,
 		       void (*fn)(const struct mp_tensor_fp *ta,
