@@ -188,6 +188,21 @@ static void open_pair(const char *dir, struct mp_model **a,
 	free(pb);
 }
 
+/* mp_metric_exact of x against y, whose one tensor pair it returns. */
+static struct mp_exact_pair exact_one(const struct mp_model *x,
+				      const struct mp_model *y)
+{
+	struct mp_exact_pair *p, one;
+	size_t n;
+	struct mp_score c, r;
+	struct mp_error err;
+	ck_assert_int_eq(mp_metric_exact(x, y, &p, &n, &c, &r, &err), MP_OK);
+	ck_assert_uint_eq(n, 1);
+	one = p[0];
+	free(p);
+	return one;
+}
+
 /* Gemma's norms: the converter stores 1 + w (GemmaModel.modify_tensors),
  * the mapping says so for the norms' weights of that architecture only. */
 START_TEST(test_norm_offset)
@@ -344,21 +359,15 @@ START_TEST(test_norm_offset_files)
 		struct mp_model *a, *b;
 		struct mp_error err;
 		open_pair(dir, &a, &b);
-		struct mp_exact_pair *p;
-		size_t n;
-		struct mp_score c, r;
-		ck_assert_int_eq(mp_metric_exact(b, a, &p, &n, &c, &r, &err),
-				 MP_OK);
-		ck_assert_uint_eq(n, 1);
-		ck_assert(!p[0].identical_bytes);
+		struct mp_exact_pair p = exact_one(b, a);
+		ck_assert(!p.identical_bytes);
 		/* Pearson ignores a constant; the cosine of w + 1 against w
 		 * does not */
-		ck_assert_double_eq_tol(p[0].r.pearson, 1, 1e-12);
+		ck_assert_double_eq_tol(p.r.pearson, 1, 1e-12);
 		if (gemma)
-			ck_assert_double_eq_tol(p[0].r.cosine, 1, 1e-12);
+			ck_assert_double_eq_tol(p.r.cosine, 1, 1e-12);
 		else
-			ck_assert(p[0].r.cosine < 0.99);
-		free(p);
+			ck_assert(p.r.cosine < 0.99);
 		struct mp_lineage l;
 		ck_assert_int_eq(mp_lineage_pair(b, a, &l, &err), MP_OK);
 		ck_assert_int_eq(l.kind, gemma ? MP_LIN_COPY : MP_LIN_FINETUNE);
@@ -420,19 +429,12 @@ static void exact(const char *dir, uint64_t heads, bool inferred)
 	struct mp_model *a, *b;
 	struct mp_error err;
 	open_pair(dir, &a, &b);
-	struct mp_exact_pair *p;
-	size_t n;
-	struct mp_score c, r;
 	for (int swap = 0; swap < 2; swap++) {
-		ck_assert_int_eq(mp_metric_exact(swap ? b : a, swap ? a : b, &p,
-						 &n, &c, &r, &err),
-				 MP_OK);
-		ck_assert_uint_eq(n, 1);
-		ck_assert(p[0].identical_bytes); /* every value, exactly */
-		ck_assert(p[0].r.cosine == 1);
-		ck_assert_uint_eq(p[0].unpermuted_heads, heads);
-		ck_assert(p[0].heads_inferred == inferred);
-		free(p);
+		struct mp_exact_pair p = exact_one(swap ? b : a, swap ? a : b);
+		ck_assert(p.identical_bytes); /* every value, exactly */
+		ck_assert(p.r.cosine == 1);
+		ck_assert_uint_eq(p.unpermuted_heads, heads);
+		ck_assert(p.heads_inferred == inferred);
 	}
 	struct mp_lineage l;
 	ck_assert_int_eq(mp_lineage_pair(b, a, &l, &err), MP_OK);
@@ -469,18 +471,10 @@ END_TEST
 static void exact_as_stored(const char *dir, bool b_first)
 {
 	struct mp_model *a, *b;
-	struct mp_error err;
 	open_pair(dir, &a, &b);
-	struct mp_exact_pair *p;
-	size_t n;
-	struct mp_score cs, rs;
-	ck_assert_int_eq(mp_metric_exact(b_first ? b : a, b_first ? a : b, &p,
-					 &n, &cs, &rs, &err),
-			 MP_OK);
-	ck_assert_uint_eq(n, 1);
-	ck_assert_uint_eq(p[0].unpermuted_heads, 0);
-	ck_assert(p[0].r.cosine < 0.9);
-	free(p);
+	struct mp_exact_pair p = exact_one(b_first ? b : a, b_first ? a : b);
+	ck_assert_uint_eq(p.unpermuted_heads, 0);
+	ck_assert(p.r.cosine < 0.9);
 	mp_model_free(a);
 	mp_model_free(b);
 }

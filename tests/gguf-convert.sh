@@ -32,6 +32,16 @@ kinds() {
 	done
 }
 
+# fp_registry DIR DB: registry DB holding only the fingerprint of a copy
+# of model DIR, named parent (its files gone, as on a compute server)
+fp_registry() {
+	rm -rf "$T/gone"
+	cp -r "$1" "$T/gone"
+	"$MP_BIN" registry --registry "$2" add "$T/gone" --fingerprint \
+		--name parent > /dev/null || fail "registry add $1"
+	rm -rf "$T/gone"
+}
+
 $C make gemma "$T/hf32"
 $C make gemma "$T/hfbf" --dtype BF16 --seed 2
 $C convert gemma "$T/hf32/model.safetensors" "$T/g32.gguf"
@@ -100,10 +110,7 @@ PY
 # fingerprint written before the offset was taken off (sketch_offset
 # absent, raw stored values in the sketch) reads the same
 R="$T/reg.db"
-cp -r "$T/hf32" "$T/gone"
-"$MP_BIN" registry --registry "$R" add "$T/gone" --fingerprint --name parent > /dev/null ||
-	fail "registry add"
-rm -rf "$T/gone"
+fp_registry "$T/hf32" "$R"
 $PY - "$T/g32fp.json" "$T/old.json" <<'PY'
 import base64, json, sys, numpy as np
 d = json.load(open(sys.argv[1]))
@@ -159,10 +166,7 @@ PY
 		fail "$a: pairing $(field "$T/c-$a.json" "[(t['name'], t['cosine']) for t in d['tensors']]")"
 	fi
 	R3="$T/reg-$a.db"
-	cp -r "$T/h-$a" "$T/gone3"
-	"$MP_BIN" registry --registry "$R3" add "$T/gone3" --fingerprint --name parent > /dev/null ||
-		fail "registry add $a"
-	rm -rf "$T/gone3"
+	fp_registry "$T/h-$a" "$R3"
 	"$MP_BIN" identify --json "$T/c-$a.gguf" --against "$R3" > "$T/i.json" 2> /dev/null ||
 		fail "identify $a exit $?"
 	r=$(field "$T/i.json" "d['verdict']['relation'], d['relation']['source']")
@@ -218,10 +222,7 @@ PY
 	ok "fingerprint: a transposed matrix keeps its shape, samples the parent's layout" ||
 	fail "fingerprint of the GPT-2 matrices"
 R2="$T/reg2.db"
-cp -r "$T/gp" "$T/gone2"
-"$MP_BIN" registry --registry "$R2" add "$T/gone2" --fingerprint --name parent > /dev/null ||
-	fail "registry add gpt2"
-rm -rf "$T/gone2"
+fp_registry "$T/gp" "$R2"
 for x in "p32 copy" "p8 quant"; do
 	set -- $x
 	"$MP_BIN" identify --json "$T/$1.gguf" --against "$R2" > "$T/i.json" 2> /dev/null ||
